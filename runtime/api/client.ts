@@ -1,0 +1,66 @@
+/**
+ * The API as every part of Berth sees it: actors, the CLI, the REST server and the programmatic
+ * `Cluster` all talk to an `ApiClient`. Two implementations exist, with identical behaviour:
+ *
+ *   - `Api` (runtime/api/api.ts) — in-process: validation, defaults and admission over the store;
+ *   - `NatsApiClient` (runtime/api/nats_client.ts) — the same calls as NATS request/reply on
+ *     `berth.api.v1.<resource>.<verb>`, answered by `serveApiOverNats` around an `Api`.
+ *
+ * Errors are `ApiError`s (runtime/api/errors.ts) in both.
+ */
+import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
+
+export interface ListOptions {
+  /** Absent: all namespaces (for namespaced resources). */
+  namespace?: string;
+  /** Kubernetes label selector string, e.g. `app=web,tier in (a,b),!canary`. */
+  labelSelector?: string;
+  /** Kubernetes field selector string, e.g. `metadata.name=x,spec.nodeName=node-1`. */
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /**
+   * Start after this revision. Absent or "0": the current objects are sent first as ADDED
+   * events, then changes. A revision the store has compacted away fails with `GoneError`.
+   */
+  resourceVersion?: string;
+}
+
+/** A running watch: iterate its events; `stop()` ends the iteration. */
+export interface Watch<T extends AnyObject = AnyObject> extends AsyncIterable<WatchEvent<T>> {
+  stop(): void;
+}
+
+export interface DeleteOptions {
+  /** Pods only: 0 deletes at once; otherwise deletionTimestamp is set and the kubelet finishes. */
+  gracePeriodSeconds?: number;
+  /** Background (default for RCs: owned pods are deleted by the garbage collector) or Orphan. */
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type PatchType = "merge" | "json" | "strategic";
+
+export interface ApiClient {
+  create<R extends Resource>(resource: R, obj: unknown, namespace?: string): Promise<ResourceTypes[R]>;
+  get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]>;
+  list<R extends Resource>(resource: R, opts?: ListOptions): Promise<ObjectList<ResourceTypes[R]>>;
+  /** Replaces spec and metadata; status is kept as stored. CAS when metadata.resourceVersion is set. */
+  update<R extends Resource>(resource: R, obj: unknown): Promise<ResourceTypes[R]>;
+  /** Replaces status only; spec and metadata are kept as stored. CAS when resourceVersion is set. */
+  updateStatus<R extends Resource>(resource: R, obj: unknown): Promise<ResourceTypes[R]>;
+  patch<R extends Resource>(
+    resource: R,
+    name: string,
+    patch: unknown,
+    opts?: { namespace?: string; type?: PatchType; subresource?: "status" },
+  ): Promise<ResourceTypes[R]>;
+  /** Returns the object as deleted (or, for a graceful pod deletion, as marked). */
+  delete<R extends Resource>(resource: R, name: string, namespace?: string, opts?: DeleteOptions): Promise<ResourceTypes[R]>;
+  watch<R extends Resource>(resource: R, opts?: WatchOptions): Promise<Watch<ResourceTypes[R]>>;
+  getScale(name: string, namespace?: string): Promise<Scale>;
+  updateScale(name: string, replicas: number, namespace?: string): Promise<Scale>;
+}

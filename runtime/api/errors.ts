@@ -1,0 +1,134 @@
+/**
+ * Named errors that map one-to-one onto Kubernetes `Status` reasons and HTTP codes.
+ *
+ * Every error that leaves the API (over NATS or HTTP) is an `ApiError`; `toStatus` turns it into
+ * the wire object and `fromStatus` turns a wire object back into the same class on the client.
+ */
+import type { Resource, Status, StatusCause } from "./types.ts";
+
+export type StatusReason =
+  | "BadRequest"
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "AlreadyExists"
+  | "Conflict"
+  | "Gone"
+  | "Invalid"
+  | "RequestEntityTooLarge"
+  | "UnsupportedMediaType"
+  | "MethodNotAllowed"
+  | "TooManyRequests"
+  | "Timeout"
+  | "ServiceUnavailable"
+  | "InternalError";
+
+const CODES: Record<StatusReason, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  AlreadyExists: 409,
+  Conflict: 409,
+  Gone: 410,
+  RequestEntityTooLarge: 413,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+  TooManyRequests: 429,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+  Timeout: 504,
+};
+
+/** Base class of every error the API reports. `reason` and `code` follow Kubernetes. */
+export class ApiError extends Error {
+  readonly reason: StatusReason;
+  readonly code: number;
+  readonly details?: Status["details"];
+  constructor(reason: StatusReason, message: string, details?: Status["details"], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = `${reason}Error`;
+    this.reason = reason;
+    this.code = CODES[reason];
+    this.details = details;
+  }
+  toStatus(): Status {
+    return {
+      apiVersion: "v1",
+      kind: "Status",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(resource: Resource | string, name: string) {
+    super("NotFound", `${resource} "${name}" not found`, { name, kind: resource });
+  }
+}
+
+export class AlreadyExistsError extends ApiError {
+  constructor(resource: Resource | string, name: string) {
+    super("AlreadyExists", `${resource} "${name}" already exists`, { name, kind: resource });
+  }
+}
+
+/** A compare-and-swap lost: the caller's resourceVersion is stale. Retry after re-reading. */
+export class ConflictError extends ApiError {
+  constructor(resource: Resource | string, name: string, detail = "the object has been modified; please apply your changes to the latest version and try again") {
+    super("Conflict", `Operation cannot be fulfilled on ${resource} "${name}": ${detail}`, { name, kind: resource });
+  }
+}
+
+/** A watch asked for a revision the store no longer has; the caller must list again. */
+export class GoneError extends ApiError {
+  constructor(message = "too old resource version") {
+    super("Gone", message);
+  }
+}
+
+/** The object failed validation; `causes` name every offending field. */
+export class InvalidError extends ApiError {
+  readonly causes: StatusCause[];
+  constructor(kind: string, name: string, causes: StatusCause[]) {
+    const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(", ");
+    super("Invalid", `${kind} "${name || "<unnamed>"}" is invalid: ${summary}`, { name, kind, causes });
+    this.causes = causes;
+  }
+}
+
+export class BadRequestError extends ApiError {
+  constructor(message: string, causes?: StatusCause[]) {
+    super("BadRequest", message, causes ? { causes } : undefined);
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}
+
+/** Any thrown value as a Status: ApiErrors keep their reason, everything else is a 500. */
+export function toStatus(e: unknown): Status {
+  if (e instanceof ApiError) return e.toStatus();
+  const message = e instanceof Error ? e.message : String(e);
+  return new ApiError("InternalError", `internal error: ${message}`).toStatus();
+}
+
+/** A Status received over the wire, as the matching error class (the reason decides). */
+export function fromStatus(s: Status): ApiError {
+  const reason = (s.reason && s.reason in CODES ? s.reason : "InternalError") as StatusReason;
+  const err = new ApiError(reason, s.message, s.details);
+  return err;
+}
+
+/** True for a Status-shaped value. */
+export function isStatus(v: unknown): v is Status {
+  return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "Status" &&
+    typeof (v as { code?: unknown }).code === "number";
+}

@@ -1,0 +1,33 @@
+/**
+ * The NATS connection and JetStream handles. The only module that imports the Node transport,
+ * so a Deno build could swap it for `@nats-io/transport-deno` in one place.
+ */
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+
+export type { NatsConnection };
+
+export interface ConnectOptions {
+  servers: string | string[];
+  name?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** Default: reconnect forever (watches survive a server restart). */
+  maxReconnectAttempts?: number;
+  timeoutMs?: number;
+}
+
+/** Connects with unlimited reconnects by default, so watches survive a server restart. */
+export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
+  return await connect({
+    servers: opts.servers,
+    name: opts.name,
+    user: opts.user,
+    pass: opts.pass,
+    token: opts.token,
+    maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
+    reconnectTimeWait: 250,
+    timeout: opts.timeoutMs ?? 5_000,
+    pingInterval: 10_000,
+  });
+}

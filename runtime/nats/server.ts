@@ -1,0 +1,133 @@
+/**
+ * Starts a private nats-server (Debian package `nats-server`) with JetStream on disk, as a child
+ * process listening on a free loopback port. Used by `berth up` and by the tests.
+ *
+ * The port is chosen by nats-server itself (`port: -1`) and read back from its ports file, so
+ * there is no race between picking a port and binding it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export class NatsServerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NatsServerError";
+  }
+}
+
+export interface NatsServerOptions {
+  /** Directory for the config, ports file and JetStream store. Default: a fresh temp dir (removed on stop). */
+  dir?: string;
+  /** Address to listen on. Default 127.0.0.1 (see docs on `--listen` for the risks of anything else). */
+  host?: string;
+  /** Port; default -1 (nats-server picks a free one). */
+  port?: number;
+  /** Extra nats-server configuration appended verbatim (authorization, cluster blocks). */
+  extraConfig?: string;
+  /** Path of the nats-server binary. Default: `nats-server` from PATH. */
+  binary?: string;
+  /** Milliseconds to wait for the server to start. */
+  startTimeoutMs?: number;
+}
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  dir: string;
+  pid: number;
+  process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts nats-server and resolves once it accepts connections. */
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const ownDir = !opts.dir;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "berth-nats-"));
+  mkdirSync(join(dir, "jetstream"), { recursive: true });
+  const portsDir = join(dir, "ports");
+  rmSync(portsDir, { recursive: true, force: true });
+  mkdirSync(portsDir, { recursive: true });
+  const conf = [
+    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `port: ${opts.port ?? -1}`,
+    `ports_file_dir: ${JSON.stringify(portsDir)}`,
+    `max_payload: 8MB`,
+    `jetstream { store_dir: ${JSON.stringify(join(dir, "jetstream"))} }`,
+    opts.extraConfig ?? "",
+  ].join("\n");
+  const confPath = join(dir, "nats-server.conf");
+  writeFileSync(confPath, conf + "\n", { mode: 0o600 });
+
+  const logPath = join(dir, "nats-server.log");
+  const child = spawn(opts.binary ?? "nats-server", ["-c", confPath, "-l", logPath], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr += String(d)));
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once("error", (e) =>
+      reject(new NatsServerError(`cannot start nats-server (${e.message}); install the Debian package nats-server`, { cause: e }))
+    );
+    child.once("exit", (code, signal) =>
+      reject(new NatsServerError(`nats-server exited during start (code ${code}, signal ${signal}): ${stderr.trim() || readTail(logPath)}`))
+    );
+  });
+  spawnError.catch(() => {}); // observed below through Promise.race
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
+  let url: string | undefined;
+  while (!url) {
+    const ready = await Promise.race([sleep(25).then(() => true), spawnError]);
+    if (!ready) break;
+    const file = existsSync(portsDir) ? readdirSync(portsDir).find((f) => f.endsWith(".ports")) : undefined;
+    if (file) {
+      try {
+        const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats?: string[] };
+        url = ports.nats?.[0];
+      } catch {
+        // The file is being written; read it again on the next turn.
+      }
+    }
+    if (!url && Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new NatsServerError(`nats-server did not report its port within ${opts.startTimeoutMs ?? 15_000} ms: ${readTail(logPath)}`);
+    }
+  }
+  const port = Number(new URL(url!).port);
+  let stopped: Promise<void> | undefined;
+  return {
+    url: url!,
+    port,
+    dir,
+    pid: child.pid!,
+    process: child,
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise<void>((r) => child.once("exit", () => r()));
+          child.kill("SIGTERM");
+          const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+          await exited;
+          clearTimeout(t);
+        }
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-5).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

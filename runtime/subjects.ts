@@ -1,0 +1,96 @@
+/**
+ * Every NATS subject Berth uses is built here and nowhere else (see docs/nats-api.md).
+ *
+ * Layout:
+ *   berth.api.v1.<resource>.<verb>        request/reply API (verbs below)
+ *   berth.watch.<watchId>                 events of one API watch, published by the API server
+ *   berth.node.<node>.>                   node-scoped traffic; a node's NATS identity is confined here
+ *   berth.events.<resource>.<ns>.<name>   (reserved) fan-out of object changes
+ *
+ * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
+ * meaning, so builders throw instead of producing one.
+ */
+import type { Resource } from "./api/types.ts";
+
+export const PREFIX = "berth";
+export const API_VERSION = "v1";
+
+/** The verbs of the request/reply API. */
+export const VERBS = [
+  "create",
+  "get",
+  "list",
+  "update",
+  "updateStatus",
+  "patch",
+  "delete",
+  "watch",
+] as const;
+export type Verb = (typeof VERBS)[number];
+
+const TOKEN = /^[A-Za-z0-9_\-]+$/;
+
+/** Throws unless `t` is safe as a single subject token. */
+export function token(t: string, what = "token"): string {
+  if (!TOKEN.test(t)) throw new Error(`invalid ${what} for a NATS subject: ${JSON.stringify(t)}`);
+  return t;
+}
+
+export const subjects = {
+  /** Request/reply API: `berth.api.v1.pods.create`. */
+  api(resource: Resource | "scale" | "watches", verb: Verb | "stop" | "keepalive"): string {
+    return `${PREFIX}.api.${API_VERSION}.${token(resource, "resource")}.${token(verb, "verb")}`;
+  },
+  /** Wildcard matching every API request, for the API server's subscription. */
+  apiAll(): string {
+    return `${PREFIX}.api.${API_VERSION}.>`;
+  },
+  /** Where the events of one watch are delivered. */
+  watch(watchId: string): string {
+    return `${PREFIX}.watch.${token(watchId, "watch id")}`;
+  },
+  /** Keep-alive / cancellation of a watch by its client. */
+  watchControl(verb: "keepalive" | "stop"): string {
+    return `${PREFIX}.api.${API_VERSION}.watches.${verb}`;
+  },
+  /** Node-scoped subjects: everything a node agent sends or receives lives under here. */
+  node(nodeName: string, ...rest: string[]): string {
+    return [PREFIX, "node", token(nodeName, "node name"), ...rest.map((r) => token(r))].join(".");
+  },
+  nodeAll(nodeName: string): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.>`;
+  },
+} as const;
+
+/** Parses an API subject back into its resource and verb, or null if it is not one. */
+export function parseApiSubject(subject: string): { resource: string; verb: string } | null {
+  const parts = subject.split(".");
+  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== "api" || parts[2] !== API_VERSION) return null;
+  return { resource: parts[3], verb: parts[4] };
+}
+
+/** The JetStream KV bucket holding every object. */
+export const STATE_BUCKET = "berth-state";
+
+const NAME_IN_KEY = /^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$/;
+
+/**
+ * KV key of an object: `<resource>.<namespace or _>.<name>`. Names may contain dots (DNS-1123
+ * subdomains, e.g. event names `pod.17a3f`); namespaces never do, so the first two tokens are
+ * unambiguous and the rest is the name.
+ */
+export function objectKey(resource: Resource, namespace: string | undefined, name: string): string {
+  if (!NAME_IN_KEY.test(name)) throw new Error(`invalid object name for a key: ${JSON.stringify(name)}`);
+  return `${token(resource, "resource")}.${namespace ? token(namespace, "namespace") : "_"}.${name}`;
+}
+
+/** Splits a key made by `objectKey`. */
+export function parseObjectKey(key: string): { resource: string; namespace?: string; name: string } {
+  const [resource, ns, ...rest] = key.split(".");
+  return { resource, namespace: ns === "_" ? undefined : ns, name: rest.join(".") };
+}
+
+/** KV key filter for a resource, optionally one namespace. */
+export function objectKeyFilter(resource: Resource, namespace?: string): string {
+  return namespace ? `${resource}.${token(namespace, "namespace")}.>` : `${resource}.*.>`;
+}
