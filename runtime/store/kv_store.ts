@@ -1,0 +1,300 @@
+/**
+ * The object store: Kubernetes objects in a JetStream KV bucket, Berth's "etcd".
+ *
+ *   key       <resource>.<namespace or _>.<name>            (runtime/subjects.ts objectKey)
+ *   value     {"op":"c"|"u"|"d","o":<object>}              (an envelope; see below)
+ *   revision  the KV revision (JetStream stream sequence) = metadata.resourceVersion
+ *
+ * Every write is compare-and-swap on the key's last revision, so a stale writer gets
+ * `ConflictError`. The envelope records whether a write created or updated the object, so a
+ * watch resumed from any revision can tell ADDED from MODIFIED; a delete writes a tombstone
+ * that still carries the object's last state, so DELETED events carry the object as Kubernetes
+ * does. Tombstones are purged by `compact()`, which records the revision it compacted up to:
+ * a watch asked to resume from before it fails with `GoneError`, and the caller relists.
+ *
+ * The store validates nothing and applies no defaults; that is the Api's job (runtime/api/api.ts).
+ */
+import { headers, type NatsConnection } from "@nats-io/nats-core";
+import { DeliverPolicy, jetstream, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
+import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
+import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../api/errors.ts";
+import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../api/types.ts";
+import { objectKey, objectKeyFilter, parseObjectKey, STATE_BUCKET } from "../subjects.ts";
+
+/** JetStream's "wrong last sequence" codes: a CAS write lost. */
+const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+const META_KEY = "_meta.store";
+
+interface Envelope {
+  op: "c" | "u" | "d";
+  o: AnyObject;
+}
+
+export interface StoreOptions {
+  bucket?: string;
+  /** JetStream replicas for the bucket: 1 on one server, 3 on a 3-server cluster. */
+  replicas?: number;
+}
+
+/** One change seen by a store watch. `revision` is the object's new resourceVersion. */
+export interface StoreEvent<T extends AnyObject = AnyObject> {
+  type: Exclude<WatchEventType, "BOOKMARK" | "ERROR">;
+  object: T;
+  revision: number;
+}
+
+export interface StoreWatch<T extends AnyObject = AnyObject> extends AsyncIterable<StoreEvent<T>> {
+  stop(): void;
+}
+
+export class KvStore {
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly kv: KV,
+    readonly bucket: string,
+  ) {}
+
+  /** Opens (creating if needed) the state bucket on a JetStream-enabled connection. */
+  static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
+    const bucket = opts.bucket ?? STATE_BUCKET;
+    const js = jetstream(nc);
+    const kv = await new Kvm(js).create(bucket, { history: 1, replicas: opts.replicas ?? 1 });
+    return new KvStore(nc, js, kv, bucket);
+  }
+
+  /** Stores a new object. Fails with `AlreadyExistsError` if the key holds a live object. */
+  async create<R extends Resource>(resource: R, obj: ResourceTypes[R]): Promise<ResourceTypes[R]> {
+    const key = this.key(resource, obj);
+    try {
+      const rev = await this.kv.create(key, encode({ op: "c", o: strip(obj) }));
+      return withRevision(obj, rev);
+    } catch (e) {
+      if (isWrongLastSequence(e)) throw new AlreadyExistsError(resource, obj.metadata.name);
+      throw storeError(e);
+    }
+  }
+
+  /** Reads one object, or throws `NotFoundError`. */
+  async get<R extends Resource>(resource: R, namespace: string | undefined, name: string): Promise<ResourceTypes[R]> {
+    const found = await this.tryGet(resource, namespace, name);
+    if (!found) throw new NotFoundError(resource, name);
+    return found;
+  }
+
+  /** Reads one object, or null when it does not exist. */
+  async tryGet<R extends Resource>(resource: R, namespace: string | undefined, name: string): Promise<ResourceTypes[R] | null> {
+    let entry: KvEntry | null;
+    try {
+      entry = await this.kv.get(objectKey(resource, namespace, name));
+    } catch (e) {
+      throw storeError(e);
+    }
+    if (!entry || entry.operation !== "PUT") return null;
+    return decodeEntry(entry).object as ResourceTypes[R];
+  }
+
+  /**
+   * Every live object of a resource (optionally in one namespace), and the revision the list
+   * is consistent with: a watch from that revision misses nothing (it may repeat an object
+   * already listed, with the same or a newer resourceVersion).
+   */
+  async list<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    let revision = await this.lastRevision();
+    const items: ResourceTypes[R][] = [];
+    try {
+      // An ordered consumer delivering the last message of every key under the filter; its
+      // pending count at creation tells how many to read, so an empty selection ends at once.
+      const consumer = await this.js.consumers.get(`KV_${this.bucket}`, {
+        filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+      });
+      const info = await consumer.info(true);
+      let remaining = info.num_pending;
+      if (remaining > 0) {
+        const msgs = await consumer.consume();
+        for await (const m of msgs) {
+          remaining--;
+          if (m.seq > revision) revision = m.seq;
+          const op = m.headers?.get("KV-Operation");
+          if (!op || op === "PUT") {
+            const env = m.json<Envelope>();
+            items.push(withRevision(env.o, m.seq) as ResourceTypes[R]);
+          }
+          if (remaining <= 0 || m.info.pending === 0) break;
+        }
+        await msgs.close();
+      }
+    } catch (e) {
+      throw storeError(e);
+    }
+    items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return { items, revision };
+  }
+
+  /**
+   * Replaces an object. With `expectedRevision` the write is compare-and-swap against it
+   * (stale → `ConflictError`); without, against whatever is stored now (absent → `NotFoundError`).
+   */
+  async update<R extends Resource>(resource: R, obj: ResourceTypes[R], expectedRevision?: number): Promise<ResourceTypes[R]> {
+    const key = this.key(resource, obj);
+    let rev = expectedRevision;
+    if (rev === undefined) {
+      const entry = await this.kv.get(key).catch((e) => {
+        throw storeError(e);
+      });
+      if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, obj.metadata.name);
+      rev = entry.revision;
+    }
+    try {
+      const newRev = await this.kv.update(key, encode({ op: "u", o: strip(obj) }), rev);
+      return withRevision(obj, newRev);
+    } catch (e) {
+      if (isWrongLastSequence(e)) {
+        const current = await this.tryGet(resource, obj.metadata.namespace, obj.metadata.name);
+        if (!current) throw new NotFoundError(resource, obj.metadata.name);
+        throw new ConflictError(resource, obj.metadata.name);
+      }
+      throw storeError(e);
+    }
+  }
+
+  /**
+   * Deletes an object, leaving a tombstone that carries its last state. With
+   * `expectedRevision` the delete is compare-and-swap.
+   */
+  async delete<R extends Resource>(
+    resource: R,
+    namespace: string | undefined,
+    name: string,
+    expectedRevision?: number,
+  ): Promise<ResourceTypes[R]> {
+    const key = objectKey(resource, namespace, name);
+    const entry = await this.kv.get(key).catch((e) => {
+      throw storeError(e);
+    });
+    if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
+    if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
+    const { object } = decodeEntry(entry);
+    const h = headers();
+    h.set("KV-Operation", "DEL");
+    h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
+    try {
+      const ack = await this.js.publish(`$KV.${this.bucket}.${key}`, encode({ op: "d", o: strip(object) }), { headers: h });
+      return withRevision(object as ResourceTypes[R], ack.seq);
+    } catch (e) {
+      if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
+      throw storeError(e);
+    }
+  }
+
+  /**
+   * Changes after `fromRevision` (exclusive). Without it, every live object is delivered first
+   * as ADDED, then changes. Resuming from a revision older than the last compaction fails
+   * with `GoneError`.
+   */
+  async watch<R extends Resource>(
+    resource: R,
+    opts: { namespace?: string; fromRevision?: number } = {},
+  ): Promise<StoreWatch<ResourceTypes[R]>> {
+    const from = opts.fromRevision;
+    if (from !== undefined && from > 0) {
+      const compacted = await this.compactedRevision();
+      if (from < compacted) throw new GoneError(`too old resource version: ${from} (${compacted})`);
+    }
+    const replay = from === undefined || from <= 0;
+    let iter;
+    try {
+      iter = await this.kv.watch({
+        key: objectKeyFilter(resource, opts.namespace),
+        ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
+      });
+    } catch (e) {
+      throw storeError(e);
+    }
+    const source = iter;
+    return {
+      stop: () => source.stop(),
+      async *[Symbol.asyncIterator]() {
+        for await (const e of source) {
+          // A replay of current state skips tombstones: those objects are already gone.
+          if (replay && !e.isUpdate && e.operation !== "PUT") continue;
+          if (e.operation === "PURGE") continue;
+          const { op, object } = decodeEntry(e);
+          const type = e.operation === "DEL" || op === "d" ? "DELETED" : replay && !e.isUpdate ? "ADDED" : op === "c" ? "ADDED" : "MODIFIED";
+          yield { type, object: object as ResourceTypes[R], revision: e.revision };
+        }
+      },
+    };
+  }
+
+  /** The newest revision in the bucket (0 when empty). */
+  async lastRevision(): Promise<number> {
+    try {
+      const st = await this.kv.status();
+      return st.streamInfo.state.last_seq;
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** The revision of the last compaction; watches cannot resume from before it. */
+  async compactedRevision(): Promise<number> {
+    const e = await this.kv.get(META_KEY).catch(() => null);
+    if (!e || e.operation !== "PUT") return 0;
+    return (e.json() as { compactedRevision?: number }).compactedRevision ?? 0;
+  }
+
+  /**
+   * Purges tombstones older than `olderThanMs` and records the compaction point, like etcd's
+   * compaction under kube-apiserver. Returns the new compacted revision.
+   */
+  async compact(olderThanMs = 0): Promise<number> {
+    const revision = await this.lastRevision();
+    await this.kv.put(META_KEY, JSON.stringify({ compactedRevision: revision, at: new Date().toISOString() }));
+    // purgeDeletes is on the KV implementation but missing from its published type.
+    await (this.kv as KV & { purgeDeletes(olderMillis?: number): Promise<unknown> }).purgeDeletes(olderThanMs);
+    return revision;
+  }
+
+  private key(resource: Resource, obj: AnyObject): string {
+    return objectKey(resource, obj.metadata.namespace, obj.metadata.name);
+  }
+}
+
+function encode(env: Envelope): string {
+  return JSON.stringify(env);
+}
+
+function decodeEntry(e: KvEntry): Envelope & { object: AnyObject } {
+  const env = e.json() as Envelope;
+  const object = { ...env.o, metadata: { ...env.o.metadata, resourceVersion: String(e.revision) } } as AnyObject;
+  return { ...env, object };
+}
+
+function strip<T extends AnyObject>(obj: T): T {
+  if (obj.metadata.resourceVersion === undefined) return obj;
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+function withRevision<T extends AnyObject>(obj: T, rev: number): T {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+}
+
+function keyOf(o: AnyObject): string {
+  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+function isWrongLastSequence(e: unknown): boolean {
+  return e instanceof JetStreamApiError && WRONG_LAST_SEQUENCE.has(e.code);
+}
+
+/** Store failures that are not API outcomes become a retryable 503. */
+function storeError(e: unknown): Error {
+  if (e instanceof ApiError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ApiError("ServiceUnavailable", `object store unavailable: ${message}`, undefined, { cause: e });
+}
+
+export { parseObjectKey };
