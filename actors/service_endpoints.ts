@@ -1,0 +1,225 @@
+/**
+ * Pure endpoint computation for a Service: which pods back it, on which ports, and where the
+ * proxy should dial each one. No I/O, no clock: the service actor calls these and writes the
+ * result through the API.
+ *
+ * Kubernetes' Endpoints object has no field for the node-published host port of a pod, which is
+ * what a proxy on another machine must dial (DESIGN.md, Addresses). Berth records it in the
+ * annotation `berth.dev/host-endpoints` on the Endpoints object:
+ *
+ *   { "<podIP>": { "hostIP": "127.0.0.1", "hostPorts": { "<containerPort>/TCP": 32768 } } }
+ *
+ * The pod side of the same fact is the pod annotation `berth.dev/host-ports`
+ * (`{"<containerPort>/TCP": hostPort}`), written by the node agent, plus `status.hostIP`.
+ */
+import type {
+  EndpointAddress,
+  EndpointPort,
+  Endpoints,
+  EndpointSubset,
+  Pod,
+  Service,
+  ServicePort,
+} from "../runtime/api/types.ts";
+
+/** Pod annotation written by the node agent: `{"<containerPort>/<proto>": hostPort}`. */
+export const POD_HOST_PORTS_ANNOTATION = "berth.dev/host-ports";
+/** Endpoints annotation written by the service actor: per pod IP, its host IP and host ports. */
+export const HOST_ENDPOINTS_ANNOTATION = "berth.dev/host-endpoints";
+
+/** One address's host-side reachability, as stored in `berth.dev/host-endpoints`. */
+export interface HostEndpoint {
+  hostIP?: string;
+  hostPorts: Record<string, number>;
+}
+
+/** True when every key=value of the (equality-only) selector is among the labels. */
+export function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
+  return true;
+}
+
+/** A pod counts as ready when its `Ready` condition is True. */
+export function isPodReady(pod: Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/**
+ * The container port a service port targets on one pod: a number is taken as is, a name is looked
+ * up among the pod's container ports (with the same protocol). Undefined when the name is absent.
+ */
+export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {
+  const target = sp.targetPort ?? sp.port;
+  if (typeof target === "number") return target;
+  if (/^\d+$/.test(target)) return Number(target);
+  const proto = sp.protocol ?? "TCP";
+  for (const c of pod.spec.containers) {
+    for (const p of c.ports ?? []) {
+      if (p.name === target && (p.protocol ?? "TCP") === proto) return p.containerPort;
+    }
+  }
+  return undefined;
+}
+
+/** Parses the pod's `berth.dev/host-ports` annotation; a malformed one counts as absent. */
+export function podHostPorts(pod: Pod): Record<string, number> {
+  const raw = pod.metadata.annotations?.[POD_HOST_PORTS_ANNOTATION];
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(parsed)) {
+      if (typeof v === "number" && Number.isInteger(v) && v > 0 && v < 65536) out[k] = v;
+    }
+    return out;
+  } catch {
+    // Written by the node agent; a broken value only costs the host-port fallback.
+    return {};
+  }
+}
+
+function addressOf(pod: Pod): EndpointAddress {
+  return {
+    ip: pod.status!.podIP!,
+    ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    targetRef: {
+      kind: "Pod",
+      name: pod.metadata.name,
+      ...(pod.metadata.namespace ? { namespace: pod.metadata.namespace } : {}),
+      ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}),
+    },
+  };
+}
+
+const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+
+/**
+ * The Endpoints object of `service` given the pods of its namespace. Only pods that match the
+ * selector, have an IP and are not terminating are listed; ready ones under `addresses`, the rest
+ * under `notReadyAddresses`. Pods are grouped into subsets by their resolved port set (a named
+ * targetPort may resolve differently per pod); a pod that resolves none of the ports is left out.
+ * The output is deterministic (sorted), so equal inputs give equal JSON.
+ */
+export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
+  const ns = service.metadata.namespace ?? "default";
+  const servicePorts = service.spec.ports ?? [];
+  const groups = new Map<string, { ports: EndpointPort[]; ready: EndpointAddress[]; notReady: EndpointAddress[] }>();
+  const hostEndpoints: Record<string, HostEndpoint> = {};
+
+  for (const pod of pods) {
+    if ((pod.metadata.namespace ?? "default") !== ns) continue;
+    if (!selectorMatches(service.spec.selector, pod.metadata.labels)) continue;
+    if (!pod.status?.podIP || pod.metadata.deletionTimestamp) continue;
+    if (pod.status.phase === "Succeeded" || pod.status.phase === "Failed") continue;
+    const ports: EndpointPort[] = [];
+    for (const sp of servicePorts) {
+      const port = resolveTargetPort(sp, pod);
+      if (port === undefined) continue;
+      ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? "TCP" });
+    }
+    if (ports.length === 0) continue;
+    ports.sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "") || a.port - b.port);
+    const key = JSON.stringify(ports);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ports, ready: [], notReady: [] }));
+    (isPodReady(pod) ? g.ready : g.notReady).push(addressOf(pod));
+
+    const published = podHostPorts(pod);
+    const hostPorts: Record<string, number> = {};
+    for (const p of ports) {
+      const k = `${p.port}/${p.protocol ?? "TCP"}`;
+      if (published[k] !== undefined) hostPorts[k] = published[k];
+    }
+    if (Object.keys(hostPorts).length > 0) {
+      hostEndpoints[pod.status.podIP] = { ...(pod.status.hostIP ? { hostIP: pod.status.hostIP } : {}), hostPorts };
+    }
+  }
+
+  const subsets: EndpointSubset[] = [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, g]) => ({
+      ...(g.ready.length ? { addresses: g.ready.sort(byIp) } : {}),
+      ...(g.notReady.length ? { notReadyAddresses: g.notReady.sort(byIp) } : {}),
+      ports: g.ports,
+    }));
+
+  const sortedHost = Object.fromEntries(Object.entries(hostEndpoints).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: {
+      name: service.metadata.name,
+      namespace: ns,
+      ...(service.metadata.labels ? { labels: { ...service.metadata.labels } } : {}),
+      ...(Object.keys(sortedHost).length ? { annotations: { [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(sortedHost) } } : {}),
+    },
+    subsets,
+  };
+}
+
+/** Reads `berth.dev/host-endpoints` back; a malformed value counts as absent. */
+export function hostEndpointsOf(ep: Endpoints): Record<string, HostEndpoint> {
+  const raw = ep.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION];
+  if (!raw) return {};
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, HostEndpoint>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A place a proxy can send one service port's traffic. */
+export interface Backend {
+  /** Pod IP and container port. */
+  ip: string;
+  port: number;
+  /** The node-published address of the same port, when the node agent published one. */
+  hostIP?: string;
+  hostPort?: number;
+  /** The pod's name, for logs and stats. */
+  pod?: string;
+}
+
+/**
+ * The ready backends of one service port (matched by name, or the only port when unnamed), with
+ * their host-published addresses. Sorted by IP so round-robin order is stable.
+ */
+export function backendsForPort(ep: Endpoints, sp: ServicePort): Backend[] {
+  const host = hostEndpointsOf(ep);
+  const out: Backend[] = [];
+  const proto = sp.protocol ?? "TCP";
+  for (const subset of ep.subsets ?? []) {
+    const port = (subset.ports ?? []).find((p) => (p.name ?? "") === (sp.name ?? "") && (p.protocol ?? "TCP") === proto);
+    if (!port) continue;
+    for (const a of subset.addresses ?? []) {
+      const h = host[a.ip];
+      const hostPort = h?.hostPorts?.[`${port.port}/${proto}`];
+      out.push({
+        ip: a.ip,
+        port: port.port,
+        ...(h?.hostIP && hostPort ? { hostIP: h.hostIP, hostPort } : {}),
+        ...(a.targetRef?.name ? { pod: a.targetRef.name } : {}),
+      });
+    }
+  }
+  return out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.port - b.port));
+}
+
+/** The ready pod IPs of an Endpoints object (headless DNS answers), sorted and unique. */
+export function readyAddresses(ep: Endpoints): string[] {
+  const set = new Set<string>();
+  for (const s of ep.subsets ?? []) for (const a of s.addresses ?? []) set.add(a.ip);
+  return [...set].sort();
+}
+
+/** True when two Endpoints carry the same subsets and host annotation (what the actor writes). */
+export function sameEndpoints(a: Endpoints | undefined, b: Endpoints | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    JSON.stringify(a.subsets ?? []) === JSON.stringify(b.subsets ?? []) &&
+    (a.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "") === (b.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "")
+  );
+}
