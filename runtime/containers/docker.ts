@@ -1,0 +1,424 @@
+/**
+ * `ContainerRuntime` on a real Docker engine through dockerode (Debian's docker.io, API 1.41).
+ *
+ * Layout on the engine:
+ *   - one user-defined bridge network (default `berth0`, 10.213.0.0/16, gateway 10.213.0.1),
+ *     labelled `berth.network=true`, created when absent and shared by every node agent on the
+ *     engine; its gateway is where the cluster DNS can listen;
+ *   - per pod, an infra container (`berth/busybox` running an idle shell loop that exits on
+ *     SIGTERM) on that network, owning the published ports (`<hostIP>::<port>`, ephemeral);
+ *   - app containers with `NetworkMode: container:<infra>` so the pod shares one localhost.
+ *
+ * Never pulls: an absent image is an `ImageNotPresentError`. Connection failures become
+ * `RuntimeUnavailableError` so callers can retry once the engine is back.
+ */
+import Docker from "dockerode";
+import {
+  type Closeable,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ContainerStateName,
+  type ContainerSummary,
+  ContainerNotFoundError,
+  ContainerStartError,
+  type ExecResult,
+  ImageNotPresentError,
+  LABELS,
+  type LogChunk,
+  podLabels,
+  portKey,
+  type RuntimeEvent,
+  RuntimeError,
+  RuntimeUnavailableError,
+  type SandboxInfo,
+  type SandboxSpec,
+  type VolumeInfo,
+} from "./runtime.ts";
+import { AsyncQueue, FrameDecoder, NdjsonDecoder } from "./streams.ts";
+
+/** The image of every infra container. */
+export const INFRA_IMAGE = "berth/busybox:latest";
+/** Idles until SIGTERM; `sleep & wait` keeps the shell interruptible so the trap runs at once. */
+export const INFRA_COMMAND = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait; done"];
+
+export interface BridgeNetwork {
+  name: string;
+  subnet: string;
+  gateway: string;
+}
+
+export const DEFAULT_NETWORK: BridgeNetwork = { name: "berth0", subnet: "10.213.0.0/16", gateway: "10.213.0.1" };
+
+export interface DockerRuntimeOptions {
+  /** An existing client; otherwise one is made from `socketPath` (default /var/run/docker.sock). */
+  docker?: Docker;
+  socketPath?: string;
+  network?: BridgeNetwork;
+  infraImage?: string;
+}
+
+interface DockerError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string };
+  message?: string;
+}
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOENT", "EPIPE", "ECONNRESET", "EAI_AGAIN", "ETIMEDOUT"]);
+
+/** Maps a dockerode failure onto the runtime's error classes. */
+export function translateError(e: unknown, what: string): Error {
+  if (e instanceof RuntimeError) return e;
+  const d = (e ?? {}) as DockerError;
+  const msg = d.json?.message ?? d.message ?? String(e);
+  if ((d.code && CONNECTION_CODES.has(d.code)) || /socket hang up|connect E/.test(msg)) {
+    return new RuntimeUnavailableError(`docker engine unreachable during ${what}: ${msg}`, { cause: e });
+  }
+  if (d.statusCode === 404 && /No such container/i.test(msg)) return new ContainerNotFoundError(what, { cause: e });
+  if (d.statusCode === 404 && /No such image|not found/i.test(msg) && /image/i.test(msg)) {
+    return new ImageNotPresentError(msg.replace(/^.*No such image: /, ""), { cause: e });
+  }
+  return new RuntimeError(`docker ${what} failed: ${msg}`, (d.statusCode ?? 500) >= 500, { cause: e });
+}
+
+function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+function containerName(spec: { pod: { name: string; namespace: string; uid: string } }, container: string): string {
+  const rand = Math.random().toString(36).slice(2, 8);
+  return `berth_${container}_${spec.pod.name}_${spec.pod.namespace}_${spec.pod.uid.slice(0, 8)}_${rand}`;
+}
+
+/** The Docker implementation of `ContainerRuntime`. */
+export class DockerRuntime implements ContainerRuntime {
+  readonly kind = "docker";
+  readonly docker: Docker;
+  readonly network: BridgeNetwork;
+  private readonly infraImage: string;
+  private networkReady?: Promise<void>;
+
+  constructor(opts: DockerRuntimeOptions = {}) {
+    this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? "/var/run/docker.sock" });
+    this.network = opts.network ?? DEFAULT_NETWORK;
+    this.infraImage = opts.infraImage ?? INFRA_IMAGE;
+  }
+
+  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw translateError(e, what);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call("ping", () => this.docker.ping());
+  }
+
+  async version(): Promise<string> {
+    const v = await this.call("version", () => this.docker.version());
+    return `docker://${v.Version}`;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (e) {
+      if ((e as DockerError).statusCode === 404) return false;
+      throw translateError(e, `image inspect ${image}`);
+    }
+  }
+
+  /** Creates the bridge network when absent (idempotent, safe against concurrent agents). */
+  ensureNetwork(): Promise<void> {
+    this.networkReady ??= this.createNetworkIfAbsent().catch((e) => {
+      this.networkReady = undefined;
+      throw e;
+    });
+    return this.networkReady;
+  }
+
+  private async createNetworkIfAbsent(): Promise<void> {
+    const net = this.network;
+    const exists = async () => {
+      const nets = await this.docker.listNetworks({ filters: { name: [net.name] } });
+      return nets.some((n) => n.Name === net.name);
+    };
+    if (await this.call("network list", exists)) return;
+    try {
+      await this.docker.createNetwork({
+        Name: net.name,
+        Driver: "bridge",
+        CheckDuplicate: true,
+        Labels: { [LABELS.network]: "true" },
+        IPAM: { Driver: "default", Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
+      });
+    } catch (e) {
+      // Another agent sharing this engine may have created it between our list and create.
+      if ((e as DockerError).statusCode === 409 && (await this.call("network list", exists))) return;
+      throw translateError(e, `network create ${net.name}`);
+    }
+  }
+
+  async createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    await this.ensureNetwork();
+    if (!(await this.hasImage(this.infraImage))) throw new ImageNotPresentError(this.infraImage);
+    const hostIP = spec.hostIP ?? "127.0.0.1";
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const k = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+      exposed[k] = {};
+      bindings[k] = [{ HostIp: hostIP, HostPort: "" }];
+    }
+    const c = await this.call("sandbox create", () =>
+      this.docker.createContainer({
+        name: containerName(spec, "POD"),
+        Image: this.infraImage,
+        Cmd: INFRA_COMMAND,
+        Hostname: spec.hostname?.slice(0, 63),
+        Labels: { ...podLabels(spec.pod), [LABELS.role]: "infra", [LABELS.container]: "POD" },
+        ExposedPorts: exposed,
+        HostConfig: {
+          NetworkMode: this.network.name,
+          PortBindings: bindings,
+          Dns: spec.dns?.servers,
+          DnsSearch: spec.dns?.search,
+          DnsOptions: spec.dns?.options,
+        },
+      })
+    );
+    try {
+      await this.call("sandbox start", () => c.start());
+    } catch (e) {
+      await this.removeContainer(c.id).catch(() => {});
+      throw e;
+    }
+    return this.inspectSandbox(c.id);
+  }
+
+  async inspectSandbox(id: string): Promise<SandboxInfo> {
+    const info = await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect());
+    const hostPorts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
+      const hp = v?.[0]?.HostPort;
+      const [port, proto] = k.split("/");
+      if (hp) hostPorts[portKey(Number(port), proto)] = Number(hp);
+    }
+    const ip = info.NetworkSettings?.Networks?.[this.network.name]?.IPAddress ?? "";
+    return { id: info.Id, running: info.State.Running, ip, hostPorts, labels: info.Config.Labels ?? {} };
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    if (!(await this.hasImage(spec.image))) throw new ImageNotPresentError(spec.image);
+    const binds: string[] = [];
+    const mounts: Docker.MountSettings[] = [];
+    for (const m of spec.mounts ?? []) {
+      // Binds (not Mounts) for host paths: Docker then creates a missing directory, like
+      // Kubernetes' DirectoryOrCreate, instead of failing the container.
+      if (m.type === "bind") binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+      else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly });
+    }
+    const c = await this.call("container create", () =>
+      this.docker.createContainer({
+        name: containerName(spec, spec.name),
+        Image: spec.image,
+        Entrypoint: spec.command,
+        Cmd: spec.args ?? (spec.command ? [] : undefined),
+        Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: spec.workingDir,
+        Labels: {
+          ...podLabels(spec.pod),
+          [LABELS.role]: "app",
+          [LABELS.container]: spec.name,
+          [LABELS.restartCount]: String(spec.restartCount),
+        },
+        HostConfig: {
+          NetworkMode: `container:${spec.sandboxId}`,
+          Binds: binds.length ? binds : undefined,
+          Mounts: mounts.length ? mounts : undefined,
+          NanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
+          Memory: spec.memoryBytes ? Math.max(spec.memoryBytes, 6 * 1024 * 1024) : undefined,
+        },
+      })
+    );
+    return c.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e) {
+      const d = e as DockerError;
+      // 304: already started.
+      if (d.statusCode === 304) return;
+      const err = translateError(e, `start ${id}`);
+      if (err instanceof RuntimeUnavailableError || err instanceof ContainerNotFoundError) throw err;
+      const info = await this.inspectContainer(id).catch(() => undefined);
+      throw new ContainerStartError(d.json?.message ?? err.message, info?.exitCode || 128, { cause: e });
+    }
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (e) {
+      const d = e as DockerError;
+      if (d.statusCode === 304 || d.statusCode === 404) return; // already stopped / gone
+      throw translateError(e, `stop ${id}`);
+    }
+  }
+
+  async killContainer(id: string, signal = "SIGKILL"): Promise<void> {
+    try {
+      await this.docker.getContainer(id).kill({ signal });
+    } catch (e) {
+      const d = e as DockerError;
+      if (d.statusCode === 409 || d.statusCode === 404) return; // not running / gone
+      throw translateError(e, `kill ${id}`);
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: false });
+    } catch (e) {
+      const d = e as DockerError;
+      if (d.statusCode === 404) return;
+      // 409 "removal already in progress" is fine too.
+      if (d.statusCode === 409 && /already in progress/.test(d.json?.message ?? "")) return;
+      throw translateError(e, `remove ${id}`);
+    }
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInfo> {
+    const i = await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect());
+    const zero = (t?: string) => (!t || t.startsWith("0001-") ? undefined : t);
+    return {
+      id: i.Id,
+      labels: i.Config.Labels ?? {},
+      image: i.Config.Image,
+      imageId: i.Image,
+      state: i.State.Status as ContainerStateName,
+      running: i.State.Running,
+      exitCode: i.State.ExitCode,
+      error: i.State.Error || undefined,
+      oomKilled: i.State.OOMKilled,
+      startedAt: zero(i.State.StartedAt),
+      finishedAt: zero(i.State.FinishedAt),
+    };
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const rows = await this.call("list", () =>
+      this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } })
+    );
+    return rows.map((r) => ({ id: r.Id, labels: r.Labels ?? {}, state: r.State as ContainerStateName }));
+  }
+
+  async exec(id: string, cmd: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    const ex = await this.call("exec create", () =>
+      this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true })
+    );
+    const stream = await this.call("exec start", () => ex.start({ hijack: true, stdin: false }));
+    const dec = new FrameDecoder();
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+          stream.destroy();
+          reject(new RuntimeError(`exec timed out after ${opts.timeoutMs} ms`, true));
+        }, opts.timeoutMs)
+        : undefined;
+      stream.on("data", (chunk: Buffer) => {
+        for (const f of dec.push(chunk)) (f.stream === "stderr" ? err : out).push(f.data);
+      });
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.on("end", done);
+      stream.on("close", done);
+      stream.on("error", (e: unknown) => {
+        clearTimeout(timer);
+        reject(translateError(e, "exec stream"));
+      });
+    });
+    const td = new TextDecoder();
+    const info = await this.call("exec inspect", () => ex.inspect());
+    return {
+      exitCode: info.ExitCode ?? -1,
+      stdout: out.map((b) => td.decode(b)).join(""),
+      stderr: err.map((b) => td.decode(b)).join(""),
+    };
+  }
+
+  async logs(id: string, opts: { follow?: boolean; tail?: number } = {}): Promise<Closeable<LogChunk>> {
+    const c = this.docker.getContainer(id);
+    const base = { stdout: true, stderr: true, tail: opts.tail ?? "all" } as const;
+    if (!opts.follow) {
+      const buf = await this.call("logs", () => c.logs({ ...base, follow: false }));
+      const q = new AsyncQueue<LogChunk>();
+      for (const f of new FrameDecoder().push(buf)) q.push(f);
+      q.end();
+      return q;
+    }
+    const stream = (await this.call("logs", () => c.logs({ ...base, follow: true }))) as NodeJS.ReadableStream &
+      { destroy(): void };
+    const dec = new FrameDecoder();
+    const q = new AsyncQueue<LogChunk>(() => stream.destroy());
+    stream.on("data", (chunk: Buffer) => {
+      for (const f of dec.push(chunk)) q.push(f);
+    });
+    stream.on("end", () => q.end());
+    stream.on("close", () => q.end());
+    stream.on("error", (e: unknown) => q.end(translateError(e, "logs stream")));
+    return q;
+  }
+
+  async events(labels: Record<string, string>): Promise<Closeable<RuntimeEvent>> {
+    const stream = (await this.call("events", () =>
+      this.docker.getEvents({
+        filters: { type: ["container"], event: ["start", "die", "destroy", "oom"], label: labelFilter(labels) },
+      })
+    )) as NodeJS.ReadableStream & { destroy(): void };
+    const dec = new NdjsonDecoder();
+    const q = new AsyncQueue<RuntimeEvent>(() => stream.destroy());
+    stream.on("data", (chunk: Buffer) => {
+      for (const raw of dec.push(chunk)) {
+        const ev = raw as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+        const action = (ev.Action ?? ev.status ?? "") as RuntimeEvent["type"];
+        const id = ev.Actor?.ID ?? ev.id;
+        if (!id || !["start", "die", "destroy", "oom"].includes(action)) continue;
+        q.push({ type: action, id, labels: ev.Actor?.Attributes ?? {} });
+      }
+    });
+    const ended = () => q.end(new RuntimeUnavailableError("docker events stream ended"));
+    stream.on("end", ended);
+    stream.on("close", ended);
+    stream.on("error", (e: unknown) => q.end(translateError(e, "events stream")));
+    return q;
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call(`volume create ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (e) {
+      if ((e as DockerError).statusCode === 404) return;
+      throw translateError(e, `volume remove ${name}`);
+    }
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
+    const r = await this.call("volume list", () => this.docker.listVolumes({ filters: { label: labelFilter(labels) } }));
+    return (r.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The container runtime contract: what a node agent needs from an engine, and nothing more.
+ *
+ * Modelled on Nomad's driver contract and the Kubernetes CRI: a pod is a *sandbox* (an infra
+ * container owning the network namespace and the published ports) plus *app containers* joined
+ * to it. Two implementations exist behind this one interface:
+ *
+ *   - `DockerRuntime` (docker.ts) — dockerode against a real engine, the default everywhere;
+ *   - `HollowRuntime` (hollow.ts) — in memory, scripted by pod annotations, for scale tests
+ *     (kubemark's idea: only the runtime is faked, the node and pod actors are the real ones).
+ *
+ * Everything a runtime creates carries the `berth.*` labels in `LABELS`; a node lists, adopts and
+ * removes only objects labelled with its own name and never touches anything else.
+ *
+ * Errors say whether they are recoverable: `RuntimeUnavailableError` (the engine does not answer;
+ * retry later) versus terminal ones such as `ImageNotPresentError` (retrying changes nothing until
+ * someone imports the image).
+ */
+
+/** Label keys stamped on every container and volume Berth creates. */
+export const LABELS = {
+  node: "berth.node",
+  podUid: "berth.pod.uid",
+  podName: "berth.pod.name",
+  podNamespace: "berth.pod.namespace",
+  container: "berth.container",
+  /** `infra` for the sandbox container, `app` for the pod's containers. */
+  role: "berth.role",
+  /** The restart count of the pod container this Docker container is an attempt of. */
+  restartCount: "berth.restart-count",
+  /** On volumes: `emptyDir` (dies with the pod) or `persistent` (outlives it). */
+  volumeKind: "berth.volume.kind",
+  /** On the shared bridge network. */
+  network: "berth.network",
+} as const;
+
+/** Which pod an object belongs to. */
+export interface PodRef {
+  node: string;
+  uid: string;
+  name: string;
+  namespace: string;
+  /** The pod's annotations; the hollow runtime reads its script from them, Docker ignores them. */
+  annotations?: Record<string, string>;
+}
+
+export interface PortSpec {
+  containerPort: number;
+  protocol: "TCP" | "UDP";
+}
+
+export interface DnsConfig {
+  servers: string[];
+  search: string[];
+  options: string[];
+}
+
+/** What the sandbox (infra container) needs: the pod's ports are published on it. */
+export interface SandboxSpec {
+  pod: PodRef;
+  hostname?: string;
+  ports: PortSpec[];
+  /** Address the ports are published on (the node's advertise address). Default 127.0.0.1. */
+  hostIP?: string;
+  dns?: DnsConfig;
+}
+
+/** A sandbox as observed. `hostPorts` maps `"<containerPort>/<PROTO>"` to the host port. */
+export interface SandboxInfo {
+  id: string;
+  running: boolean;
+  ip: string;
+  hostPorts: Record<string, number>;
+  labels: Record<string, string>;
+}
+
+export type MountSpec =
+  /** A named volume (emptyDir or persistent). It must exist: create it with `createVolume`. */
+  | { type: "volume"; source: string; target: string; readOnly?: boolean }
+  /** A host directory. */
+  | { type: "bind"; source: string; target: string; readOnly?: boolean };
+
+export interface ContainerSpec {
+  pod: PodRef;
+  /** The container's name inside the pod. */
+  name: string;
+  sandboxId: string;
+  image: string;
+  /** Kubernetes `command` (replaces the image entrypoint). */
+  command?: string[];
+  /** Kubernetes `args` (replaces the image cmd). */
+  args?: string[];
+  env?: Record<string, string>;
+  workingDir?: string;
+  mounts?: MountSpec[];
+  /** CPU limit in cores (0.5 = half a core). */
+  cpus?: number;
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+  restartCount: number;
+}
+
+export type ContainerStateName = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+/** A container as observed. Times are ISO strings; absent when the engine has none. */
+export interface ContainerInfo {
+  id: string;
+  labels: Record<string, string>;
+  image: string;
+  imageId?: string;
+  state: ContainerStateName;
+  running: boolean;
+  exitCode: number;
+  /** The engine's error for a container that could not start (e.g. executable not found). */
+  error?: string;
+  oomKilled: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Summary row of a list call. */
+export interface ContainerSummary {
+  id: string;
+  labels: Record<string, string>;
+  state: ContainerStateName;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LogChunk {
+  stream: "stdout" | "stderr";
+  data: Uint8Array;
+}
+
+/** A stream of chunks that can be closed early. */
+export interface Closeable<T> extends AsyncIterable<T> {
+  close(): void;
+}
+
+/** A container lifecycle change seen by the engine. */
+export interface RuntimeEvent {
+  type: "start" | "die" | "destroy" | "oom";
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** A network-probe request, for runtimes that answer probes themselves (hollow). */
+export interface NetworkProbe {
+  kind: "httpGet" | "tcpSocket";
+  pod: PodRef;
+  container: string;
+  port: number;
+  path?: string;
+}
+
+export interface ContainerRuntime {
+  /** "docker" or "hollow". */
+  readonly kind: string;
+  /** Resolves when the engine answers; throws `RuntimeUnavailableError` otherwise. */
+  ping(): Promise<void>;
+  /** The engine version, e.g. `docker://20.10.24`. */
+  version(): Promise<string>;
+  hasImage(image: string): Promise<boolean>;
+
+  /** Creates and starts the infra container. Throws `ImageNotPresentError` if the base image is absent. */
+  createSandbox(spec: SandboxSpec): Promise<SandboxInfo>;
+  inspectSandbox(id: string): Promise<SandboxInfo>;
+
+  /** Creates (does not start) an app container joined to the sandbox. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Throws `ContainerStartError` when the engine refuses (e.g. the command does not exist). */
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`. A container already stopped is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  /** Removes the container (forcefully). A container already gone is fine. */
+  removeContainer(id: string): Promise<void>;
+  /** Throws `ContainerNotFoundError` when absent. */
+  inspectContainer(id: string): Promise<ContainerInfo>;
+  /** Every container (running or not) carrying all the given labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+
+  exec(id: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  logs(id: string, opts?: { follow?: boolean; tail?: number }): Promise<Closeable<LogChunk>>;
+  /** Container events for everything carrying the given labels, until closed or the engine goes away. */
+  events(labels: Record<string, string>): Promise<Closeable<RuntimeEvent>>;
+
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
+
+  /** Optional: answer network probes without touching the network (the hollow runtime). */
+  probe?(req: NetworkProbe): Promise<{ ok: boolean; message?: string }>;
+}
+
+/** Base class: every runtime failure says whether retrying can help. */
+export class RuntimeError extends Error {
+  readonly recoverable: boolean;
+  constructor(message: string, recoverable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RuntimeError";
+    this.recoverable = recoverable;
+  }
+}
+
+/** The engine does not answer (socket absent, daemon restarting). Recoverable. */
+export class RuntimeUnavailableError extends RuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, true, options);
+    this.name = "RuntimeUnavailableError";
+  }
+}
+
+/** The image is not present locally and Berth never pulls. Terminal until the image is imported. */
+export class ImageNotPresentError extends RuntimeError {
+  readonly image: string;
+  constructor(image: string, options?: { cause?: unknown }) {
+    super(`Container image "${image}" is not present with pull policy of Never`, false, options);
+    this.name = "ImageNotPresentError";
+    this.image = image;
+  }
+}
+
+/** The engine refused to start the container (e.g. its command does not exist). Terminal for this attempt. */
+export class ContainerStartError extends RuntimeError {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+    super(message, false, options);
+    this.name = "ContainerStartError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** The container does not exist (any more). */
+export class ContainerNotFoundError extends RuntimeError {
+  constructor(id: string, options?: { cause?: unknown }) {
+    super(`container ${id} not found`, false, options);
+    this.name = "ContainerNotFoundError";
+  }
+}
+
+/** The labels a pod's objects carry. */
+export function podLabels(pod: PodRef): Record<string, string> {
+  return {
+    [LABELS.node]: pod.node,
+    [LABELS.podUid]: pod.uid,
+    [LABELS.podName]: pod.name,
+    [LABELS.podNamespace]: pod.namespace,
+  };
+}
+
+/** Key of a published port in `SandboxInfo.hostPorts` and the `berth.dev/host-ports` annotation. */
+export function portKey(port: number, protocol: string = "TCP"): string {
+  return `${port}/${protocol.toUpperCase()}`;
+}
+
+/**
+ * Name of the Docker volume backing a pod volume. emptyDir volumes are per pod (uid); a
+ * persistentVolumeClaim maps to a stable name per namespace and claim so it outlives the pod.
+ */
+export function volumeName(kind: "emptyDir" | "persistent", pod: PodRef, volume: string): string {
+  return kind === "emptyDir"
+    ? `berth-ed-${pod.uid.slice(0, 12)}-${volume}`
+    : `berth-pv-${pod.namespace}-${volume}`;
+}
