@@ -1,0 +1,321 @@
+/**
+ * Tables of objects with the columns kubectl users know: the server-side printing behind
+ * `kubectl get` (the API answers `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` with a
+ * `meta.k8s.io/v1` Table built here), and the text rendering `berth get` prints.
+ *
+ * Pure: the clock comes in as `now`. The cell logic follows kubectl's printers
+ * (pkg/printers/internalversion) for the fields Berth serves.
+ */
+import type {
+  AnyObject,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  ReplicationController,
+  Resource,
+  Service,
+} from "./types.ts";
+
+export interface TableColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  /** `name` marks the column that holds the object's name, as Kubernetes does. */
+  format?: string;
+  description?: string;
+  /** 0: always shown; 1: shown with `-o wide`. */
+  priority: number;
+}
+
+export interface TableRow {
+  cells: unknown[];
+  object: AnyObject;
+}
+
+export interface ObjectTable {
+  columns: TableColumn[];
+  rows: TableRow[];
+}
+
+export interface TableOptions {
+  /** Include the priority-1 (wide) columns. Default true: the server always sends them. */
+  wide?: boolean;
+  /** The clock for AGE-like columns, in ms since the epoch (or a Date). Default: Date.now(). */
+  now?: number | Date;
+}
+
+type Cell = string | number;
+interface ColumnSpec<T> {
+  column: TableColumn;
+  cell: (obj: T, now: number) => Cell;
+}
+
+const col = (name: string, type: TableColumn["type"], priority = 0, description = ""): TableColumn =>
+  name === "Name"
+    ? { name, type, format: "name", description: "Name must be unique within a namespace.", priority }
+    : { name, type, description, priority };
+
+const ageColumn = <T extends AnyObject>(): ColumnSpec<T> => ({
+  column: col("Age", "string", 0, "CreationTimestamp is a timestamp representing the server time when this object was created."),
+  cell: (o, now) => age(o.metadata.creationTimestamp, now),
+});
+const nameColumn = <T extends AnyObject>(): ColumnSpec<T> => ({ column: col("Name", "string"), cell: (o) => o.metadata.name });
+
+const NONE = "<none>";
+
+const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
+  pods: [
+    nameColumn<Pod>(),
+    { column: col("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."), cell: (p: Pod) => podReady(p) },
+    { column: col("Status", "string", 0, "The aggregate status of the containers in this pod."), cell: (p: Pod) => podStatus(p) },
+    { column: col("Restarts", "string", 0, "The number of times the containers in this pod have been restarted."), cell: (p: Pod, now: number) => podRestarts(p, now) },
+    ageColumn<Pod>(),
+    { column: col("IP", "string", 1, "IP address allocated to the pod."), cell: (p: Pod) => p.status?.podIP || NONE },
+    { column: col("Node", "string", 1, "Name of the node the pod is assigned to."), cell: (p: Pod) => p.spec.nodeName || NONE },
+  ],
+  replicationcontrollers: [
+    nameColumn<ReplicationController>(),
+    { column: col("Desired", "integer", 0, "Number of desired pods."), cell: (rc: ReplicationController) => rc.spec.replicas ?? 1 },
+    { column: col("Current", "integer", 0, "Number of actually running pods."), cell: (rc: ReplicationController) => rc.status?.replicas ?? 0 },
+    { column: col("Ready", "integer", 0, "Number of ready pods."), cell: (rc: ReplicationController) => rc.status?.readyReplicas ?? 0 },
+    ageColumn<ReplicationController>(),
+    { column: col("Containers", "string", 1), cell: (rc: ReplicationController) => (rc.spec.template?.spec.containers ?? []).map((c) => c.name).join(",") || NONE },
+    { column: col("Images", "string", 1), cell: (rc: ReplicationController) => (rc.spec.template?.spec.containers ?? []).map((c) => c.image).join(",") || NONE },
+    { column: col("Selector", "string", 1), cell: (rc: ReplicationController) => selectorString(rc.spec.selector) },
+  ],
+  services: [
+    nameColumn<Service>(),
+    { column: col("Type", "string"), cell: (s: Service) => s.spec.type ?? "ClusterIP" },
+    { column: col("Cluster-IP", "string"), cell: (s: Service) => s.spec.clusterIP || NONE },
+    { column: col("External-IP", "string"), cell: (s: Service) => serviceExternalIP(s) },
+    { column: col("Port(s)", "string"), cell: (s: Service) => servicePorts(s) },
+    ageColumn<Service>(),
+    { column: col("Selector", "string", 1), cell: (s: Service) => selectorString(s.spec.selector) },
+  ],
+  endpoints: [
+    nameColumn<Endpoints>(),
+    { column: col("Endpoints", "string"), cell: (e: Endpoints) => endpointsString(e) },
+    ageColumn<Endpoints>(),
+  ],
+  nodes: [
+    nameColumn<Node>(),
+    { column: col("Status", "string"), cell: (n: Node) => nodeStatus(n) },
+    { column: col("Roles", "string"), cell: (n: Node) => nodeRoles(n) },
+    ageColumn<Node>(),
+    { column: col("Version", "string"), cell: (n: Node) => n.status?.nodeInfo?.kubeletVersion || "" },
+    { column: col("Internal-IP", "string", 1), cell: (n: Node) => nodeAddress(n, "InternalIP") },
+    { column: col("External-IP", "string", 1), cell: (n: Node) => nodeAddress(n, "ExternalIP") },
+    { column: col("OS-Image", "string", 1), cell: (n: Node) => n.status?.nodeInfo?.osImage || "<unknown>" },
+    { column: col("Kernel-Version", "string", 1), cell: (n: Node) => n.status?.nodeInfo?.kernelVersion || "<unknown>" },
+    { column: col("Container-Runtime", "string", 1), cell: (n: Node) => n.status?.nodeInfo?.containerRuntimeVersion || "<unknown>" },
+  ],
+  events: [
+    { column: col("Last Seen", "string"), cell: (e: Event, now: number) => age(e.lastTimestamp ?? e.firstTimestamp ?? e.metadata.creationTimestamp, now) },
+    { column: col("Type", "string"), cell: (e: Event) => e.type ?? "Normal" },
+    { column: col("Reason", "string"), cell: (e: Event) => e.reason ?? "" },
+    { column: col("Object", "string"), cell: (e: Event) => `${(e.involvedObject.kind ?? "").toLowerCase()}/${e.involvedObject.name ?? ""}` },
+    { column: col("Message", "string"), cell: (e: Event) => (e.message ?? "").trim() },
+    { column: col("Source", "string", 1), cell: (e: Event) => [e.source?.component, e.source?.host].filter(Boolean).join(", ") || e.reportingComponent || "" },
+    { column: col("First Seen", "string", 1), cell: (e: Event, now: number) => age(e.firstTimestamp ?? e.metadata.creationTimestamp, now) },
+    { column: col("Count", "integer", 1), cell: (e: Event) => e.count ?? 1 },
+    { column: { ...col("Name", "string", 1), format: "name" }, cell: (e: Event) => e.metadata.name },
+  ],
+  namespaces: [
+    nameColumn<Namespace>(),
+    { column: col("Status", "string", 0, "The status of the namespace"), cell: (n: Namespace) => n.status?.phase ?? "Active" },
+    ageColumn<Namespace>(),
+  ],
+} as unknown as { [R in Resource]: ColumnSpec<never>[] };
+
+/** Builds the table of `objects` (all of kind `resource`) with kubectl's columns. */
+export function toTable(resource: Resource, objects: readonly AnyObject[], opts: TableOptions = {}): ObjectTable {
+  const now = opts.now === undefined ? Date.now() : typeof opts.now === "number" ? opts.now : opts.now.getTime();
+  const specs = (COLUMNS[resource] as ColumnSpec<AnyObject>[]).filter((s) => opts.wide !== false || s.column.priority === 0);
+  return {
+    columns: specs.map((s) => s.column),
+    rows: objects.map((object) => ({ cells: specs.map((s) => s.cell(object, now)), object })),
+  };
+}
+
+export interface FormatOptions {
+  /** Show priority-1 columns (`-o wide`). */
+  wide?: boolean;
+  /** Prepend a NAMESPACE column (`--all-namespaces`). */
+  showNamespace?: boolean;
+  noHeaders?: boolean;
+}
+
+/** Renders a table as kubectl prints it: upper-case headers, columns padded to width + 3. */
+export function formatTable(table: ObjectTable, opts: FormatOptions = {}): string {
+  const keep = table.columns.map((c, i) => [c, i] as const).filter(([c]) => opts.wide || c.priority === 0);
+  const header = keep.map(([c]) => c.name.toUpperCase());
+  const lines: string[][] = table.rows.map((r) => keep.map(([, i]) => String(r.cells[i] ?? "")));
+  if (opts.showNamespace) {
+    header.unshift("NAMESPACE");
+    table.rows.forEach((r, i) => lines[i].unshift(r.object.metadata.namespace ?? ""));
+  }
+  if (!opts.noHeaders) lines.unshift(header);
+  if (lines.length === 0) return "";
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  return lines
+    .map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join("").trimEnd())
+    .join("\n") + "\n";
+}
+
+/** The `meta.k8s.io/v1` Table wire object, as the API server sends it. */
+export interface MetaTable {
+  kind: "Table";
+  apiVersion: "meta.k8s.io/v1";
+  metadata: { resourceVersion?: string; continue?: string };
+  columnDefinitions: TableColumn[];
+  rows: { cells: unknown[]; object?: unknown }[];
+}
+
+/**
+ * Wraps a table for the wire. `includeObject` follows the `includeObject` query parameter:
+ * `Metadata` (the default) sends a PartialObjectMetadata per row, `Object` the whole object.
+ */
+export function toMetaTable(
+  table: ObjectTable,
+  meta: { resourceVersion?: string; continue?: string },
+  includeObject: "None" | "Metadata" | "Object" = "Metadata",
+): MetaTable {
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata: { ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}), ...(meta.continue ? { continue: meta.continue } : {}) },
+    columnDefinitions: table.columns,
+    rows: table.rows.map((r) => ({
+      cells: r.cells,
+      ...(includeObject === "None"
+        ? {}
+        : {
+            object: includeObject === "Object"
+              ? r.object
+              : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: r.object.metadata },
+          }),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// cells
+
+/** kubectl's human duration ("45s", "3m20s", "5h", "12d"), for a timestamp before `now`. */
+export function age(timestamp: string | undefined, now: number): string {
+  if (!timestamp) return "<unknown>";
+  const t = Date.parse(timestamp);
+  if (Number.isNaN(t)) return "<unknown>";
+  return humanDuration(now - t);
+}
+
+/** apimachinery's HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${hours / 24}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  return `${Math.floor(days / 365)}y`;
+}
+
+function podReady(p: Pod): string {
+  const statuses = p.status?.containerStatuses ?? [];
+  const ready = statuses.filter((c) => c.ready && c.state.running).length;
+  return `${ready}/${p.spec.containers.length}`;
+}
+
+/** kubectl's STATUS: the phase, overridden by a container's waiting/terminated reason, or Terminating. */
+export function podStatus(p: Pod): string {
+  let reason: string = p.status?.reason || p.status?.phase || "Pending";
+  let hasRunning = false;
+  const statuses = p.status?.containerStatuses ?? [];
+  for (let i = statuses.length - 1; i >= 0; i--) {
+    const s = statuses[i].state;
+    if (s.waiting?.reason) reason = s.waiting.reason;
+    else if (s.terminated?.reason) reason = s.terminated.reason;
+    else if (s.terminated) reason = s.terminated.signal ? `Signal:${s.terminated.signal}` : `ExitCode:${s.terminated.exitCode}`;
+    else if (statuses[i].ready && s.running) hasRunning = true;
+  }
+  if (reason === "Completed" && hasRunning) {
+    const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+    reason = ready?.status === "True" ? "Running" : "NotReady";
+  }
+  if (p.metadata.deletionTimestamp) reason = p.status?.reason === "NodeLost" ? "Unknown" : "Terminating";
+  return reason;
+}
+
+function podRestarts(p: Pod, now: number): string {
+  let restarts = 0;
+  let last: number | undefined;
+  for (const c of p.status?.containerStatuses ?? []) {
+    restarts += c.restartCount;
+    const finished = c.lastState?.terminated?.finishedAt;
+    if (finished) {
+      const t = Date.parse(finished);
+      if (!Number.isNaN(t) && (last === undefined || t > last)) last = t;
+    }
+  }
+  return restarts > 0 && last !== undefined ? `${restarts} (${humanDuration(now - last)} ago)` : String(restarts);
+}
+
+function selectorString(sel: Record<string, string> | undefined): string {
+  const parts = Object.entries(sel ?? {}).map(([k, v]) => `${k}=${v}`);
+  return parts.length ? parts.join(",") : NONE;
+}
+
+function serviceExternalIP(s: Service): string {
+  const external = s.spec.externalIPs ?? [];
+  if (s.spec.type === "LoadBalancer") {
+    const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || "").filter(Boolean);
+    const all = [...ingress, ...external];
+    return all.length ? all.join(",") : "<pending>";
+  }
+  return external.length ? external.join(",") : NONE;
+}
+
+function servicePorts(s: Service): string {
+  const ports = s.spec.ports ?? [];
+  if (!ports.length) return NONE;
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`).join(",");
+}
+
+function endpointsString(e: Endpoints): string {
+  const all: string[] = [];
+  for (const subset of e.subsets ?? []) {
+    for (const a of subset.addresses ?? []) {
+      if (!subset.ports?.length) all.push(a.ip);
+      for (const p of subset.ports ?? []) all.push(`${a.ip}:${p.port}`);
+    }
+  }
+  if (!all.length) return NONE;
+  return all.length > 3 ? `${all.slice(0, 3).join(",")} + ${all.length - 3} more...` : all.join(",");
+}
+
+function nodeStatus(n: Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+  const status = ready === undefined ? "Unknown" : ready.status === "True" ? "Ready" : "NotReady";
+  return n.spec.unschedulable ? `${status},SchedulingDisabled` : status;
+}
+
+function nodeRoles(n: Node): string {
+  const roles = Object.keys(n.metadata.labels ?? {})
+    .filter((k) => k.startsWith("node-role.kubernetes.io/"))
+    .map((k) => k.slice("node-role.kubernetes.io/".length))
+    .filter(Boolean);
+  return roles.length ? roles.sort().join(",") : NONE;
+}
+
+function nodeAddress(n: Node, type: "InternalIP" | "ExternalIP"): string {
+  return n.status?.addresses?.find((a) => a.type === type)?.address || NONE;
+}
