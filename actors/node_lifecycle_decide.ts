@@ -1,0 +1,140 @@
+/**
+ * The node lifecycle controller's decision, pure: which nodes stopped heartbeating, which pods
+ * to mark lost, and which to evict. Mirrors Kubernetes' node lifecycle controller:
+ *
+ *   - a node whose `Ready` condition has not been refreshed (`lastHeartbeatTime`) for
+ *     `gracePeriodMs` becomes `Ready=Unknown` (reason `NodeStatusUnknown`);
+ *   - the pods bound to an Unknown node are marked lost: phase `Unknown`, reason `NodeLost`, and
+ *     their `Ready` condition `False`, so they stop counting as ready/available (services drop
+ *     them) while their container statuses are kept;
+ *   - once a node has been not Ready (Unknown or False) for `podEvictionTimeoutMs` its pods are
+ *     deleted (gracefully), so their replication controllers create replacements on healthy
+ *     nodes. The node, when it comes back, finishes those deletions itself by stopping the pods.
+ *
+ * Kubernetes' defaults are 40 s and 5 min; Berth's, for local clusters, are 5 s and 10 s.
+ * Heartbeat times are compared with `now`: every node must keep a reasonably synchronised clock.
+ */
+import type { Condition, Node, Pod } from "../runtime/api/types.ts";
+
+/** Berth's default grace period without heartbeats before a node becomes Ready=Unknown. */
+export const DEFAULT_NODE_GRACE_PERIOD_MS = 5_000;
+/** Berth's default delay between a node going not Ready and its pods being evicted. */
+export const DEFAULT_POD_EVICTION_TIMEOUT_MS = 10_000;
+
+export const NODE_UNKNOWN_REASON = "NodeStatusUnknown";
+export const NODE_UNKNOWN_MESSAGE = "Kubelet stopped posting node status.";
+export const POD_LOST_REASON = "NodeLost";
+
+export type NodeLifecycleCommand =
+  | { type: "markNodeUnknown"; node: Node; condition: Condition }
+  | { type: "markPodLost"; pod: Pod; node: string }
+  | { type: "evictPod"; pod: Pod; node: string };
+
+export interface NodeLifecycleInput {
+  nodes: readonly Node[];
+  pods: readonly Pod[];
+  now: number;
+  gracePeriodMs?: number;
+  podEvictionTimeoutMs?: number;
+}
+
+function readyCondition(node: Node): Condition | undefined {
+  return node.status?.conditions?.find((c) => c.type === "Ready");
+}
+
+function time(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** When the node last proved it was alive: its Ready heartbeat, else its creation. */
+export function lastHeartbeat(node: Node): number {
+  const c = readyCondition(node);
+  return time(c?.lastHeartbeatTime) ?? time(c?.lastTransitionTime) ?? time(node.metadata.creationTimestamp) ?? 0;
+}
+
+/** True when the pod is already marked lost by the node lifecycle controller. */
+export function isMarkedLost(pod: Pod): boolean {
+  return pod.status?.reason === POD_LOST_REASON && pod.status?.phase === "Unknown" &&
+    (pod.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "False") !== "True";
+}
+
+/** The pod status to write when its node is lost. */
+export function lostPodStatus(pod: Pod, node: string, now: number): NonNullable<Pod["status"]> {
+  const at = new Date(now).toISOString();
+  const message = `Node ${node} which was running pod ${pod.metadata.name} is unresponsive`;
+  const others = (pod.status?.conditions ?? []).filter((c) => c.type !== "Ready");
+  const prev = pod.status?.conditions?.find((c) => c.type === "Ready");
+  return {
+    ...pod.status,
+    phase: "Unknown",
+    reason: POD_LOST_REASON,
+    message,
+    conditions: [
+      ...others,
+      {
+        type: "Ready",
+        status: "False",
+        reason: POD_LOST_REASON,
+        message,
+        lastTransitionTime: prev?.status === "False" ? prev.lastTransitionTime ?? at : at,
+        lastProbeTime: at,
+      },
+    ],
+  };
+}
+
+/** Decides what the node lifecycle controller does now. */
+export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCommand[] {
+  const grace = input.gracePeriodMs ?? DEFAULT_NODE_GRACE_PERIOD_MS;
+  const eviction = input.podEvictionTimeoutMs ?? DEFAULT_POD_EVICTION_TIMEOUT_MS;
+  const { now } = input;
+  const out: NodeLifecycleCommand[] = [];
+  /** Unhealthy node name → its Ready status after this decision, and since when. */
+  const unhealthy = new Map<string, { status: "Unknown" | "False"; since: number }>();
+
+  for (const node of input.nodes) {
+    const ready = readyCondition(node);
+    const name = node.metadata.name;
+    if (!ready) {
+      // Never reported status: unhealthy once the grace period since registration has passed.
+      const born = lastHeartbeat(node);
+      if (now - born > grace) unhealthy.set(name, { status: "Unknown", since: born + grace });
+      continue;
+    }
+    if (ready.status === "Unknown") {
+      unhealthy.set(name, { status: "Unknown", since: time(ready.lastTransitionTime) ?? lastHeartbeat(node) });
+      continue;
+    }
+    if (now - lastHeartbeat(node) > grace) {
+      const condition: Condition = {
+        type: "Ready",
+        status: "Unknown",
+        reason: NODE_UNKNOWN_REASON,
+        message: NODE_UNKNOWN_MESSAGE,
+        lastHeartbeatTime: ready.lastHeartbeatTime,
+        lastTransitionTime: new Date(now).toISOString(),
+      };
+      out.push({ type: "markNodeUnknown", node, condition });
+      unhealthy.set(name, { status: "Unknown", since: now });
+    } else if (ready.status === "False") {
+      unhealthy.set(name, { status: "False", since: time(ready.lastTransitionTime) ?? now });
+    }
+  }
+
+  for (const pod of input.pods) {
+    const nodeName = pod.spec.nodeName;
+    if (!nodeName || pod.metadata.deletionTimestamp) continue;
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") continue;
+    const health = unhealthy.get(nodeName);
+    if (!health) continue;
+    if (now - health.since >= eviction) {
+      out.push({ type: "evictPod", pod, node: nodeName });
+    } else if (health.status === "Unknown" && !isMarkedLost(pod)) {
+      out.push({ type: "markPodLost", pod, node: nodeName });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,224 @@
+/**
+ * The scheduler's decision, as a pure function: which node a pending pod goes to, or why none.
+ *
+ * Filtering (a node is feasible only if all hold), as kube-scheduler's default predicates:
+ *   - the node's `Ready` condition is `True`, `spec.unschedulable` is not set, and it carries no
+ *     `NoSchedule`/`NoExecute` taint (Berth pods have no tolerations);
+ *   - the pod's `nodeSelector` matches the node's labels;
+ *   - cpu and memory requests fit in allocatable minus the requests of pods already bound there,
+ *     and the node's `pods` count is not exhausted;
+ *   - no host port the pod asks for is already taken on the node.
+ * Scoring (lower is better, compared in order):
+ *   1. how many pods of the same spread group are already on the node (the controller's uid
+ *      from `ownerReferences`, else the pod's label set) — spreads replicas across nodes;
+ *   2. least requested: the mean fraction of cpu and memory that would be in use afterwards;
+ *   3. the node name, so equal choices are deterministic.
+ *
+ * No clock, randomness or I/O here: `scheduleBatch` is what the scheduler actor calls, and what
+ * the property tests drive with random clusters.
+ */
+import type { Node, Pod } from "../runtime/api/types.ts";
+
+/** Where one pod goes: a node name, or the reason no node fits. */
+export type ScheduleResult = { node: string } | { unschedulable: string };
+
+/** Default `pods` capacity of a node that reports none (the kubelet's default max-pods). */
+export const DEFAULT_MAX_PODS = 110;
+
+/** Parses a cpu quantity ("250m", "0.5", "2") to millicores. Unparseable → 0. */
+export function cpuMillis(q: string | undefined): number {
+  if (q === undefined || q === "") return 0;
+  const s = String(q).trim();
+  if (s.endsWith("m")) return Math.ceil(Number(s.slice(0, -1))) || 0;
+  const n = Number(s);
+  return Number.isFinite(n) ? Math.ceil(n * 1000) : 0;
+}
+
+const BYTE_SUFFIX: Record<string, number> = {
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3,
+};
+
+/** Parses a memory quantity ("128Mi", "1G", "1e6", "512") to bytes. Unparseable → 0. */
+export function bytes(q: string | undefined): number {
+  if (q === undefined || q === "") return 0;
+  const m = /^([0-9.]+(?:e[0-9]+)?)([A-Za-z]*)$/.exec(String(q).trim());
+  if (!m) return 0;
+  const mult = m[2] === "" ? 1 : BYTE_SUFFIX[m[2]];
+  if (mult === undefined) return 0;
+  return Math.ceil(Number(m[1]) * mult) || 0;
+}
+
+/** A pod's total requests (requests, else limits, as the API defaults requests to limits). */
+export function podRequests(pod: Pod): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  for (const c of pod.spec.containers ?? []) {
+    const r = c.resources?.requests ?? {};
+    const l = c.resources?.limits ?? {};
+    cpu += cpuMillis(r.cpu ?? l.cpu);
+    memory += bytes(r.memory ?? l.memory);
+  }
+  return { cpu, memory };
+}
+
+/** The host ports a pod asks for, as `protocol/port` strings. */
+export function podHostPorts(pod: Pod): string[] {
+  const out: string[] = [];
+  for (const c of pod.spec.containers ?? []) {
+    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? "TCP"}/${p.hostPort}`);
+  }
+  return out;
+}
+
+/** True when the node's Ready condition is True. */
+export function nodeIsReady(node: Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/** The key replicas of one controller share: its uid, else the pod's sorted label set. */
+export function spreadKey(pod: Pod): string {
+  const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+  if (owner) return `uid:${owner.uid}`;
+  const labels = pod.metadata.labels ?? {};
+  return `labels:${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(",")}`;
+}
+
+/** True for a pod that holds resources on its node (bound and not terminated). */
+export function podHoldsResources(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return !!pod.spec.nodeName && phase !== "Succeeded" && phase !== "Failed";
+}
+
+/** What the scheduler knows about one node while it places a batch. Mutated as pods land. */
+export interface NodeState {
+  name: string;
+  labels: Record<string, string>;
+  /** Why the node is not a candidate at all, or null. */
+  excluded: string | null;
+  cpuAllocatable: number;
+  memAllocatable: number;
+  maxPods: number;
+  cpuUsed: number;
+  memUsed: number;
+  pods: number;
+  hostPorts: Set<string>;
+  spread: Map<string, number>;
+}
+
+function nodeExclusion(node: Node): string | null {
+  if (!nodeIsReady(node)) return "node(s) were not ready";
+  if (node.spec?.unschedulable) return "node(s) were unschedulable";
+  if (node.spec?.taints?.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")) {
+    return "node(s) had untolerated taint";
+  }
+  return null;
+}
+
+/** Builds the per-node accounting from the nodes and the pods already bound to them. */
+export function buildNodeStates(nodes: Node[], boundPods: Pod[]): Map<string, NodeState> {
+  const states = new Map<string, NodeState>();
+  for (const node of nodes) {
+    const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
+    states.set(node.metadata.name, {
+      name: node.metadata.name,
+      labels: node.metadata.labels ?? {},
+      excluded: nodeExclusion(node),
+      cpuAllocatable: alloc.cpu !== undefined ? cpuMillis(alloc.cpu) : Infinity,
+      memAllocatable: alloc.memory !== undefined ? bytes(alloc.memory) : Infinity,
+      maxPods: alloc.pods !== undefined ? Number(alloc.pods) || 0 : DEFAULT_MAX_PODS,
+      cpuUsed: 0,
+      memUsed: 0,
+      pods: 0,
+      hostPorts: new Set(),
+      spread: new Map(),
+    });
+  }
+  for (const pod of boundPods) {
+    if (!podHoldsResources(pod)) continue;
+    const st = states.get(pod.spec.nodeName!);
+    if (st) place(st, pod);
+  }
+  return states;
+}
+
+/** Accounts a pod on a node. */
+function place(st: NodeState, pod: Pod): void {
+  const r = podRequests(pod);
+  st.cpuUsed += r.cpu;
+  st.memUsed += r.memory;
+  st.pods += 1;
+  for (const hp of podHostPorts(pod)) st.hostPorts.add(hp);
+  const key = spreadKey(pod);
+  st.spread.set(key, (st.spread.get(key) ?? 0) + 1);
+}
+
+function fraction(used: number, alloc: number): number {
+  if (alloc === Infinity) return 0;
+  if (alloc <= 0) return 1;
+  return used / alloc;
+}
+
+/** Chooses a node for one pod against the current node states (not mutated). */
+export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResult {
+  const req = podRequests(pod);
+  const ports = podHostPorts(pod);
+  const selector = pod.spec.nodeSelector ?? {};
+  const selectorKeys = Object.keys(selector);
+  const key = spreadKey(pod);
+  const reasons = new Map<string, number>();
+  const reject = (why: string) => reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  let best: NodeState | null = null;
+  let bestSpread = 0;
+  let bestLoad = 0;
+  let total = 0;
+  for (const st of states) {
+    total++;
+    if (st.excluded) { reject(st.excluded); continue; }
+    if (selectorKeys.some((k) => st.labels[k] !== selector[k])) { reject("node(s) didn't match Pod's node selector"); continue; }
+    if (st.pods + 1 > st.maxPods) { reject("Too many pods"); continue; }
+    if (st.cpuUsed + req.cpu > st.cpuAllocatable) { reject("Insufficient cpu"); continue; }
+    if (st.memUsed + req.memory > st.memAllocatable) { reject("Insufficient memory"); continue; }
+    if (ports.some((p) => st.hostPorts.has(p))) { reject("node(s) didn't have free ports for the requested pod ports"); continue; }
+    const spread = st.spread.get(key) ?? 0;
+    const load = (fraction(st.cpuUsed + req.cpu, st.cpuAllocatable) + fraction(st.memUsed + req.memory, st.memAllocatable)) / 2;
+    if (
+      best === null ||
+      spread < bestSpread ||
+      (spread === bestSpread && (load < bestLoad || (load === bestLoad && st.name < best.name)))
+    ) {
+      best = st;
+      bestSpread = spread;
+      bestLoad = load;
+    }
+  }
+  if (best) return { node: best.name };
+  if (total === 0) return { unschedulable: "0/0 nodes are available: no nodes registered." };
+  const parts = [...reasons.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([why, n]) => `${n} ${why}`);
+  return { unschedulable: `0/${total} nodes are available: ${parts.join(", ")}.` };
+}
+
+/** Schedules a single pod. */
+export function schedule(pod: Pod, nodes: Node[], boundPods: Pod[]): ScheduleResult {
+  return chooseNode(pod, buildNodeStates(nodes, boundPods).values());
+}
+
+/**
+ * Schedules many pending pods at once, in the given order, each choice accounted for before the
+ * next (so a batch never overcommits a node). Returns one result per pod, in order.
+ */
+export function scheduleBatch(pods: Pod[], nodes: Node[], boundPods: Pod[]): { pod: Pod; result: ScheduleResult }[] {
+  const states = buildNodeStates(nodes, boundPods);
+  return scheduleOnto(pods, states);
+}
+
+/** `scheduleBatch` over prepared node states, which it mutates as pods are placed. */
+export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>): { pod: Pod; result: ScheduleResult }[] {
+  const out: { pod: Pod; result: ScheduleResult }[] = [];
+  for (const pod of pods) {
+    const result = chooseNode(pod, states.values());
+    if ("node" in result) place(states.get(result.node)!, pod);
+    out.push({ pod, result });
+  }
+  return out;
+}

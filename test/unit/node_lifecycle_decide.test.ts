@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { decideNodeLifecycle, isMarkedLost, lostPodStatus, NODE_UNKNOWN_REASON } from "../../actors/node_lifecycle_decide.ts";
+import type { Pod } from "../../runtime/api/types.ts";
+import { T0, node, pod } from "./control_plane_fixtures.ts";
+
+const opts = { gracePeriodMs: 5_000, podEvictionTimeoutMs: 10_000 };
+
+describe("node lifecycle decision", () => {
+  it("leaves nodes that heartbeat within the grace period alone", () => {
+    const cmds = decideNodeLifecycle({ nodes: [node("a", { heartbeat: T0 })], pods: [pod("p", { node: "a" })], now: T0 + 4_000, ...opts });
+    expect(cmds).toEqual([]);
+  });
+
+  it("marks a silent node Ready=Unknown and its pods lost", () => {
+    const cmds = decideNodeLifecycle({
+      nodes: [node("a", { heartbeat: T0 }), node("b", { heartbeat: T0 + 6_000 })],
+      pods: [pod("p", { node: "a", ready: true }), pod("q", { node: "b", ready: true }), pod("r", { node: "a", phase: "Succeeded" })],
+      now: T0 + 6_000,
+      ...opts,
+    });
+    expect(cmds.map((c) => [c.type, c.type === "markNodeUnknown" ? c.node.metadata.name : c.pod.metadata.name])).toEqual([
+      ["markNodeUnknown", "a"],
+      ["markPodLost", "p"],
+    ]);
+    const mark = cmds[0] as Extract<(typeof cmds)[0], { type: "markNodeUnknown" }>;
+    expect(mark.condition).toMatchObject({ type: "Ready", status: "Unknown", reason: NODE_UNKNOWN_REASON });
+  });
+
+  it("a lost pod is Unknown and not Ready, but keeps its container statuses", () => {
+    const p = pod("p", { node: "a", ready: true });
+    const s = lostPodStatus(p, "a", T0);
+    expect(s.phase).toBe("Unknown");
+    expect(s.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
+    expect(s.containerStatuses).toEqual(p.status?.containerStatuses);
+    expect(isMarkedLost({ ...p, status: s })).toBe(true);
+  });
+
+  it("does not mark an already lost pod again", () => {
+    const p = pod("p", { node: "a" });
+    const lost: Pod = { ...p, status: lostPodStatus(p, "a", T0 + 6_000) };
+    const cmds = decideNodeLifecycle({ nodes: [node("a", { ready: "Unknown", transition: T0 + 6_000 })], pods: [lost], now: T0 + 7_000, ...opts });
+    expect(cmds).toEqual([]);
+  });
+
+  it("evicts the pods of a node not Ready for longer than the eviction timeout", () => {
+    const nodes = [node("a", { ready: "Unknown", transition: T0 }), node("b", { ready: false, heartbeat: T0 + 10_000, transition: T0 })];
+    const pods = [pod("p", { node: "a" }), pod("q", { node: "b" }), pod("gone", { node: "a", deleting: true })];
+    expect(decideNodeLifecycle({ nodes, pods, now: T0 + 9_999, ...opts }).filter((c) => c.type === "evictPod")).toEqual([]);
+    const cmds = decideNodeLifecycle({ nodes, pods, now: T0 + 10_000, ...opts });
+    expect(cmds.filter((c) => c.type === "evictPod").map((c) => (c as { pod: Pod }).pod.metadata.name)).toEqual(["p", "q"]);
+  });
+
+  it("property: only pods on unhealthy nodes are touched, and never terminated or deleting ones", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ hb: fc.integer({ min: 0, max: 30_000 }), st: fc.constantFrom<boolean | "Unknown">(true, false, "Unknown") }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.record({ n: fc.nat(4), phase: fc.constantFrom("Running" as const, "Failed" as const, "Pending" as const), del: fc.boolean() }), { maxLength: 15 }),
+        fc.integer({ min: 0, max: 40_000 }),
+        (ns, ps, now) => {
+          const nodes = ns.map((n, i) => node(`n${i}`, { ready: n.st, heartbeat: T0 + n.hb, transition: T0 + n.hb }));
+          const pods = ps.map((p, i) => pod(`p${i}`, { node: `n${p.n % ns.length}`, phase: p.phase, deleting: p.del }));
+          for (const c of decideNodeLifecycle({ nodes, pods, now: T0 + now, ...opts })) {
+            if (c.type === "markNodeUnknown") {
+              expect(now - ns[Number(c.node.metadata.name.slice(1))].hb).toBeGreaterThan(opts.gracePeriodMs);
+              continue;
+            }
+            const n = ns[Number(c.node.slice(1))];
+            const healthyNow = n.st === true && now - n.hb <= opts.gracePeriodMs;
+            expect(healthyNow).toBe(false);
+            expect(c.pod.metadata.deletionTimestamp).toBeUndefined();
+            expect(c.pod.status?.phase).not.toBe("Failed");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
