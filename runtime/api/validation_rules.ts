@@ -1,0 +1,206 @@
+/**
+ * Validation rules that relate several fields: required names, unique names, mounts that name a
+ * declared volume, one source per volume, one handler per probe, requests within limits, an RC
+ * selector that matches its template, service port naming.
+ *
+ * These read the raw input defensively (any field may have the wrong type; the schema pass
+ * reports that) so that they run, and report, even when the schema pass found type errors.
+ */
+import { parseQuantity, isQuantity } from "./quantity.ts";
+import { mapMatches } from "./selector.ts";
+import type { Resource, StatusCause } from "./types.ts";
+import { CAUSE, render } from "./validation_util.ts";
+
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const strMap = (v: unknown): Record<string, string> => {
+  const o = obj(v);
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => typeof x === "string")) as Record<string, string>;
+};
+
+class Causes {
+  readonly list: StatusCause[] = [];
+  add(reason: string, field: string, value: unknown, detail?: string): void {
+    this.list.push({ reason, field, message: render(reason, value, detail) });
+  }
+}
+
+/** Every cross-field problem of `raw` as `resource`. */
+export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] {
+  const c = new Causes();
+  const meta = obj(raw.metadata);
+  if (meta && !str(meta.name) && !str(meta.generateName)) c.add(CAUSE.required, "metadata.name", undefined, "name or generateName is required");
+  switch (resource) {
+    case "pods":
+      podSpecRules(c, obj(raw.spec), "spec");
+      break;
+    case "replicationcontrollers":
+      rcRules(c, obj(raw.spec));
+      break;
+    case "services":
+      serviceRules(c, obj(raw.spec));
+      break;
+    case "events":
+      eventRules(c, raw);
+      break;
+    default:
+      break;
+  }
+  return c.list;
+}
+
+const VOLUME_SOURCES = ["emptyDir", "hostPath", "persistentVolumeClaim"];
+/** Kubernetes volume sources Berth does not implement: named so that the error says so instead of "no volume type". */
+const UNSUPPORTED_SOURCES = [
+  "configMap", "secret", "downwardAPI", "projected", "nfs", "iscsi", "gcePersistentDisk", "awsElasticBlockStore",
+  "azureDisk", "azureFile", "cephfs", "rbd", "cinder", "csi", "ephemeral", "fc", "flexVolume", "flocker",
+  "gitRepo", "glusterfs", "photonPersistentDisk", "portworxVolume", "quobyte", "scaleIO", "storageos", "vsphereVolume",
+];
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket"];
+
+function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
+  if (!spec) return;
+  const volumes = new Set<string>();
+  arr(spec.volumes).forEach((v, i) => {
+    const vol = obj(v);
+    if (!vol) return;
+    const name = str(vol.name);
+    const path = `${at}.volumes[${i}]`;
+    if (name !== undefined && name !== "") {
+      if (volumes.has(name)) c.add(CAUSE.duplicate, `${path}.name`, name);
+      volumes.add(name);
+    }
+    const given = VOLUME_SOURCES.filter((s) => vol[s] !== undefined);
+    const unsupported = UNSUPPORTED_SOURCES.filter((s) => vol[s] !== undefined);
+    if (given.length === 0 && unsupported.length > 0) {
+      c.add(CAUSE.notSupported, path, unsupported[0], `Berth supports the volume types ${VOLUME_SOURCES.map((s) => `"${s}"`).join(", ")}`);
+    } else if (given.length === 0) {
+      c.add(CAUSE.required, path, undefined, "must specify a volume type");
+    } else if (given.length + unsupported.length > 1) {
+      c.add(CAUSE.forbidden, `${path}.${[...given, ...unsupported][1]}`, undefined, "may not specify more than 1 volume type");
+    }
+  });
+
+  const containerNames = new Set<string>();
+  const portNames = new Set<string>();
+  arr(spec.containers).forEach((x, i) => {
+    const ctr = obj(x);
+    if (!ctr) return;
+    const path = `${at}.containers[${i}]`;
+    const name = str(ctr.name);
+    if (name) {
+      if (containerNames.has(name)) c.add(CAUSE.duplicate, `${path}.name`, name);
+      containerNames.add(name);
+    }
+    // Port names must be unique across the pod: a service's targetPort names one port of the pod.
+    arr(ctr.ports).forEach((p, j) => {
+      const pname = str(obj(p)?.name);
+      if (!pname) return;
+      if (portNames.has(pname)) c.add(CAUSE.duplicate, `${path}.ports[${j}].name`, pname);
+      portNames.add(pname);
+    });
+    const mountPaths = new Set<string>();
+    arr(ctr.volumeMounts).forEach((m, j) => {
+      const mount = obj(m);
+      if (!mount) return;
+      const mname = str(mount.name);
+      if (mname && !volumes.has(mname)) c.add(CAUSE.notFound, `${path}.volumeMounts[${j}].name`, mname);
+      const mpath = str(mount.mountPath);
+      if (mpath) {
+        if (mountPaths.has(mpath)) c.add(CAUSE.invalid, `${path}.volumeMounts[${j}].mountPath`, mpath, "must be unique");
+        mountPaths.add(mpath);
+      }
+    });
+    for (const which of ["livenessProbe", "readinessProbe"]) {
+      const probe = obj(ctr[which]);
+      if (!probe) continue;
+      const handlers = PROBE_HANDLERS.filter((h) => probe[h] !== undefined);
+      if (handlers.length === 0) c.add(CAUSE.required, `${path}.${which}`, undefined, "must specify a handler type");
+      else if (handlers.length > 1) c.add(CAUSE.forbidden, `${path}.${which}.${handlers[1]}`, undefined, "may not specify more than 1 handler type");
+      const success = probe.successThreshold;
+      if (which === "livenessProbe" && typeof success === "number" && success > 1) {
+        c.add(CAUSE.invalid, `${path}.${which}.successThreshold`, success, "must be 1");
+      }
+    }
+    const resources = obj(ctr.resources);
+    const requests = obj(resources?.requests) ?? {};
+    const limits = obj(resources?.limits) ?? {};
+    for (const [rname, req] of Object.entries(requests)) {
+      const lim = limits[rname];
+      if (!isQuantity(req) || !isQuantity(lim)) continue;
+      if (parseQuantity(req as string) > parseQuantity(lim as string)) {
+        c.add(CAUSE.invalid, `${path}.resources.requests`, req, `must be less than or equal to ${rname} limit of ${String(lim)}`);
+      }
+    }
+  });
+}
+
+function rcRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  const template = obj(spec.template);
+  const templateLabels = strMap(obj(template?.metadata)?.labels);
+  const selector = obj(spec.selector) ? strMap(spec.selector) : undefined;
+  if (selector !== undefined && Object.keys(selector).length > 0) {
+    if (template && !mapMatches(selector, templateLabels)) {
+      c.add(CAUSE.invalid, "spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`");
+    }
+  } else if (template && Object.keys(templateLabels).length === 0) {
+    // The selector defaults to the template's labels; with neither, the RC would select nothing.
+    c.add(CAUSE.required, "spec.selector", undefined, "the selector, or the template's labels it defaults to, must not be empty");
+  }
+  const policy = obj(template?.spec)?.restartPolicy;
+  if (typeof policy === "string" && policy !== "Always") {
+    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
+  }
+  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+}
+
+function serviceRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  const ports = arr(spec.ports).map(obj);
+  const type = str(spec.type) ?? "ClusterIP";
+  if (ports.length === 0 && spec.clusterIP !== "None") c.add(CAUSE.required, "spec.ports", undefined);
+  const names = new Set<string>();
+  const portProto = new Set<string>();
+  const nodePorts = new Set<number>();
+  ports.forEach((p, i) => {
+    if (!p) return;
+    const name = str(p.name);
+    if (ports.length > 1 && !name) c.add(CAUSE.required, `spec.ports[${i}].name`, undefined, "when more than one port is given, every port needs a name");
+    if (name) {
+      if (names.has(name)) c.add(CAUSE.duplicate, `spec.ports[${i}].name`, name);
+      names.add(name);
+    }
+    const key = `${String(p.port)}/${str(p.protocol) ?? "TCP"}`;
+    if (typeof p.port === "number") {
+      if (portProto.has(key)) c.add(CAUSE.duplicate, `spec.ports[${i}]`, { port: p.port, protocol: str(p.protocol) ?? "TCP" });
+      portProto.add(key);
+    }
+    if (typeof p.nodePort === "number") {
+      if (type === "ClusterIP") c.add(CAUSE.forbidden, `spec.ports[${i}].nodePort`, undefined, "may not be used when `type` is 'ClusterIP'");
+      if (nodePorts.has(p.nodePort)) c.add(CAUSE.duplicate, `spec.ports[${i}].nodePort`, p.nodePort);
+      nodePorts.add(p.nodePort);
+    }
+  });
+  if (spec.clusterIP === "None" && type !== "ClusterIP") {
+    c.add(CAUSE.invalid, "spec.clusterIP", "None", `may not be set to 'None' for ${type} services`);
+  }
+  if (spec.sessionAffinityConfig !== undefined && spec.sessionAffinity !== "ClientIP") {
+    c.add(CAUSE.forbidden, "spec.sessionAffinityConfig", undefined, "must not be set when `sessionAffinity` is None");
+  }
+  const ips = arr(spec.clusterIPs);
+  if (ips.length > 0 && typeof spec.clusterIP === "string" && spec.clusterIP !== "" && ips[0] !== spec.clusterIP) {
+    c.add(CAUSE.invalid, "spec.clusterIPs", ips, "the first element must match `clusterIP`");
+  }
+}
+
+function eventRules(c: Causes, raw: Obj): void {
+  const involved = obj(raw.involvedObject);
+  const ns = str(obj(raw.metadata)?.namespace);
+  const ins = str(involved?.namespace);
+  if (ns && ins && ns !== ins) c.add(CAUSE.invalid, "involvedObject.namespace", ins, "does not match event.namespace");
+}

@@ -1,0 +1,496 @@
+/**
+ * zod schemas for the core/v1 shapes in types.ts: the type and format of every field.
+ *
+ * Objects are `looseObject` (unknown fields pass through, as Kubernetes ignores them). Custom
+ * problems carry `params: { reason, detail }` so that validation.ts can report them with the
+ * Kubernetes cause reason. Rules that relate several fields live in validation_rules.ts.
+ */
+import { z } from "zod";
+import { isQuantity, parseQuantity } from "./quantity.ts";
+import { labelKeyProblem, labelValueProblem } from "./selector.ts";
+import type { Resource } from "./types.ts";
+import {
+  CAUSE,
+  DNS1123_LABEL_MESSAGE,
+  DNS1123_SUBDOMAIN_MESSAGE,
+  ianaSvcNameProblem,
+  isIPv4,
+} from "./validation_util.ts";
+
+type Ctx = z.RefinementCtx;
+
+function problem(ctx: Ctx, reason: string, detail: string, input?: unknown): void {
+  ctx.addIssue({ code: "custom", message: detail, params: { reason, detail }, ...(input !== undefined ? { input } : {}) });
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const notAMap = { params: { reason: CAUSE.invalid, detail: "must be a map of string keys to string values" } };
+
+// ---------------------------------------------------------------------------------------------
+// Names, strings, numbers
+
+const LABEL_FORMAT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN_FORMAT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function nameRule(max: number, format: RegExp, message: string) {
+  return z.string().superRefine((v, ctx) => {
+    // The empty string is reported as missing by the rules pass, where "required" is known.
+    if (v === "") return;
+    if (v.length > max) problem(ctx, CAUSE.tooLong, `may not be more than ${max} bytes`);
+    if (!format.test(v)) problem(ctx, CAUSE.invalid, message);
+  });
+}
+
+/** A name that must be an RFC 1123 label (≤ 63). */
+export const dnsLabel = nameRule(63, LABEL_FORMAT, DNS1123_LABEL_MESSAGE);
+
+/** A name that must be an RFC 1123 subdomain (≤ 253). */
+export const dnsSubdomain = nameRule(253, SUBDOMAIN_FORMAT, DNS1123_SUBDOMAIN_MESSAGE);
+
+const nonNegInt = z.number().int().min(0);
+const port = z.number().int().min(1).max(65535);
+
+/** An IANA service name, used for container port names. */
+const ianaName = z.string().superRefine((v, ctx) => {
+  const bad = ianaSvcNameProblem(v);
+  if (bad) problem(ctx, CAUSE.invalid, bad);
+});
+
+/** A port given as a number (1–65535) or as the name of a container port. A string of digits is not a name. */
+const portRef = z
+  .custom<number | string>((v) => typeof v === "number" || typeof v === "string", {
+    params: { reason: CAUSE.invalid, detail: "must be a port number or a port name", type: true },
+  })
+  .superRefine((v, ctx) => {
+    if (typeof v === "number") {
+      if (!Number.isInteger(v) || v < 1 || v > 65535) problem(ctx, CAUSE.invalid, "must be between 1 and 65535, inclusive");
+    } else {
+      const bad = ianaSvcNameProblem(v);
+      if (bad) problem(ctx, CAUSE.invalid, `a port name ${bad}`);
+    }
+  });
+
+const ipv4 = z.string().superRefine((v, ctx) => {
+  if (!isIPv4(v)) problem(ctx, CAUSE.invalid, "must be a valid IPv4 address, (e.g. 10.9.8.7)");
+});
+
+const timestamp = z.string().superRefine((v, ctx) => {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
+    problem(ctx, CAUSE.invalid, "must be an RFC 3339 time, e.g. 2006-01-02T15:04:05Z");
+  }
+});
+
+const absolutePath = z.string().superRefine((v, ctx) => {
+  if (v === "") problem(ctx, CAUSE.required, "");
+  else if (!v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be an absolute path");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Maps
+
+/** Labels (and equality selectors): qualified-name keys, label values. Problems are reported at the map, as Kubernetes does. */
+export const labelMap = z.custom<Record<string, string>>(isMap, notAMap).superRefine((m, ctx) => {
+  for (const [k, v] of Object.entries(m)) {
+    const keyBad = labelKeyProblem(k);
+    if (keyBad) problem(ctx, CAUSE.invalid, keyBad, k);
+    if (typeof v !== "string") problem(ctx, CAUSE.invalid, `the value of "${k}" must be a string`, v);
+    else {
+      const valueBad = labelValueProblem(v);
+      if (valueBad) problem(ctx, CAUSE.invalid, valueBad, v);
+    }
+  }
+});
+
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+const annotationMap = z.custom<Record<string, string>>(isMap, notAMap).superRefine((m, ctx) => {
+  let size = 0;
+  for (const [k, v] of Object.entries(m)) {
+    const keyBad = labelKeyProblem(k.toLowerCase());
+    if (keyBad) problem(ctx, CAUSE.invalid, keyBad, k);
+    if (typeof v !== "string") problem(ctx, CAUSE.invalid, `the value of "${k}" must be a string`, v);
+    else size += k.length + v.length;
+  }
+  if (size > MAX_ANNOTATIONS_BYTES) problem(ctx, CAUSE.tooLong, `must have at most ${MAX_ANNOTATIONS_BYTES} bytes`);
+});
+
+/** Resource name → quantity ("cpu": "100m"). Numbers are accepted as YAML writes them (`cpu: 1`) and kept as strings. */
+const quantityMap = z
+  .custom<Record<string, string | number>>(isMap, { params: { reason: CAUSE.invalid, detail: "must be a map of resource names to quantities" } })
+  .superRefine((m, ctx) => {
+    for (const [k, v] of Object.entries(m)) {
+      const keyBad = labelKeyProblem(k);
+      if (keyBad) problem(ctx, CAUSE.invalid, `resource name ${keyBad}`, k);
+      if ((typeof v !== "string" && typeof v !== "number") || !isQuantity(v)) {
+        problem(ctx, CAUSE.invalid, `the quantity of "${k}" must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`, v);
+      } else if (parseQuantity(v) < 0) {
+        problem(ctx, CAUSE.invalid, `the quantity of "${k}" must be greater than or equal to 0`, v);
+      }
+    }
+  })
+  .transform((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) as Record<string, string>);
+
+const quantity = z
+  .custom<string | number>((v) => (typeof v === "string" || typeof v === "number") && isQuantity(v), {
+    params: { reason: CAUSE.invalid, detail: "must be a quantity such as 128Mi or 1G" },
+  })
+  .transform((v) => String(v));
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+const ownerReference = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  uid: z.string(),
+  controller: z.boolean().optional(),
+  blockOwnerDeletion: z.boolean().optional(),
+});
+
+function objectMeta(name: z.ZodType<string>) {
+  return z.looseObject({
+    name: name.optional(),
+    generateName: z.string().optional(),
+    namespace: dnsLabel.optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: nonNegInt.optional(),
+    creationTimestamp: timestamp.optional(),
+    deletionTimestamp: timestamp.optional(),
+    deletionGracePeriodSeconds: nonNegInt.optional(),
+    labels: labelMap.optional(),
+    annotations: annotationMap.optional(),
+    ownerReferences: z.array(ownerReference).optional(),
+    finalizers: z.array(z.string()).optional(),
+  });
+}
+
+const condition = z.looseObject({
+  type: z.string().min(1),
+  status: z.enum(["True", "False", "Unknown"]),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTransitionTime: timestamp.optional(),
+  lastProbeTime: timestamp.optional(),
+  lastHeartbeatTime: timestamp.optional(),
+  lastUpdateTime: timestamp.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Pod
+
+const envVar = z.looseObject({
+  name: z.string().superRefine((v, ctx) => {
+    if (v === "") problem(ctx, CAUSE.required, "");
+    else if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(v)) {
+      problem(ctx, CAUSE.invalid, "a valid environment variable name must consist only of printable ASCII characters other than '='");
+    }
+  }),
+  value: z.string().optional(),
+  valueFrom: z.looseObject({ fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional() }).optional(),
+});
+
+const containerPort = z.looseObject({
+  name: ianaName.optional(),
+  containerPort: port,
+  hostPort: z.number().int().min(0).max(65535).optional(),
+  hostIP: ipv4.optional(),
+  protocol: z.enum(["TCP", "UDP"]).optional(),
+});
+
+const probe = z.looseObject({
+  exec: z.looseObject({ command: z.array(z.string()).min(1) }).optional(),
+  httpGet: z
+    .looseObject({
+      path: z.string().optional(),
+      port: portRef,
+      host: z.string().optional(),
+      scheme: z.enum(["HTTP", "HTTPS"]).optional(),
+      httpHeaders: z.array(z.looseObject({ name: z.string().min(1), value: z.string() })).optional(),
+    })
+    .optional(),
+  tcpSocket: z.looseObject({ port: portRef, host: z.string().optional() }).optional(),
+  initialDelaySeconds: nonNegInt.optional(),
+  periodSeconds: nonNegInt.optional(),
+  timeoutSeconds: nonNegInt.optional(),
+  failureThreshold: nonNegInt.optional(),
+  successThreshold: nonNegInt.optional(),
+});
+
+const volumeMount = z.looseObject({
+  name: z.string().min(1),
+  mountPath: absolutePath,
+  readOnly: z.boolean().optional(),
+  subPath: z
+    .string()
+    .superRefine((v, ctx) => {
+      if (v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be a relative path");
+      else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
+    })
+    .optional(),
+});
+
+const container = z.looseObject({
+  name: dnsLabel.superRefine((v, ctx) => {
+    if (v === "") problem(ctx, CAUSE.required, "");
+  }),
+  image: z.string().min(1),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  workingDir: z.string().optional(),
+  env: z.array(envVar).optional(),
+  ports: z.array(containerPort).optional(),
+  resources: z.looseObject({ requests: quantityMap.optional(), limits: quantityMap.optional() }).optional(),
+  volumeMounts: z.array(volumeMount).optional(),
+  livenessProbe: probe.optional(),
+  readinessProbe: probe.optional(),
+  imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
+});
+
+const volume = z.looseObject({
+  name: dnsLabel.superRefine((v, ctx) => {
+    if (v === "") problem(ctx, CAUSE.required, "");
+  }),
+  emptyDir: z.looseObject({ medium: z.enum(["", "Memory"]).optional(), sizeLimit: quantity.optional() }).optional(),
+  hostPath: z
+    .looseObject({
+      path: absolutePath,
+      type: z.enum(["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"]).optional(),
+    })
+    .optional(),
+  persistentVolumeClaim: z.looseObject({ claimName: dnsSubdomain.pipe(z.string().min(1)), readOnly: z.boolean().optional() }).optional(),
+});
+
+/** Berth node names are RFC 1123 labels, so a pod bound elsewhere is caught at the edge. */
+const nodeName = dnsLabel;
+
+export const podSpec = z.looseObject({
+  containers: z.array(container).min(1),
+  volumes: z.array(volume).optional(),
+  restartPolicy: z.enum(["Always", "OnFailure", "Never"]).optional(),
+  terminationGracePeriodSeconds: nonNegInt.optional(),
+  nodeName: nodeName.optional(),
+  nodeSelector: labelMap.optional(),
+  hostname: dnsLabel.optional(),
+  subdomain: dnsLabel.optional(),
+  dnsPolicy: z.enum(["ClusterFirst", "Default", "None"]).optional(),
+});
+
+const containerState = z.looseObject({
+  waiting: z.looseObject({ reason: z.string().optional(), message: z.string().optional() }).optional(),
+  running: z.looseObject({ startedAt: timestamp.optional() }).optional(),
+  terminated: z
+    .looseObject({
+      exitCode: z.number().int(),
+      signal: z.number().int().optional(),
+      reason: z.string().optional(),
+      message: z.string().optional(),
+      startedAt: timestamp.optional(),
+      finishedAt: timestamp.optional(),
+      containerID: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** Status is written by Berth's own components; its fields are typed but, beyond a container's name, not required. */
+const podStatus = z.looseObject({
+  phase: z.enum(["Pending", "Running", "Succeeded", "Failed", "Unknown"]).optional(),
+  conditions: z.array(condition).optional(),
+  message: z.string().optional(),
+  reason: z.string().optional(),
+  hostIP: z.string().optional(),
+  podIP: z.string().optional(),
+  podIPs: z.array(z.looseObject({ ip: z.string() })).optional(),
+  startTime: timestamp.optional(),
+  containerStatuses: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        state: containerState.optional(),
+        lastState: containerState.optional(),
+        ready: z.boolean().optional(),
+        restartCount: nonNegInt.optional(),
+        image: z.string().optional(),
+        imageID: z.string().optional(),
+        containerID: z.string().optional(),
+        started: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+});
+
+const typeMeta = (kind: string) => ({ apiVersion: z.literal("v1").optional(), kind: z.literal(kind).optional() });
+
+const pod = z.looseObject({
+  ...typeMeta("Pod"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: podSpec,
+  status: podStatus.optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// ReplicationController
+
+const replicationController = z.looseObject({
+  ...typeMeta("ReplicationController"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    replicas: nonNegInt.optional(),
+    minReadySeconds: nonNegInt.optional(),
+    selector: labelMap.optional(),
+    template: z.looseObject({ metadata: objectMeta(dnsSubdomain).optional(), spec: podSpec }),
+  }),
+  status: z
+    .looseObject({
+      replicas: nonNegInt.optional(),
+      fullyLabeledReplicas: nonNegInt.optional(),
+      readyReplicas: nonNegInt.optional(),
+      availableReplicas: nonNegInt.optional(),
+      observedGeneration: nonNegInt.optional(),
+      conditions: z.array(condition).optional(),
+    })
+    .optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Service, Endpoints
+
+const servicePort = z.looseObject({
+  name: dnsLabel.optional(),
+  protocol: z.enum(["TCP", "UDP"]).optional(),
+  port,
+  targetPort: portRef.optional(),
+  nodePort: z.number().int().min(30000).max(32767).optional(),
+});
+
+const clusterIP = z.string().superRefine((v, ctx) => {
+  if (v !== "" && v !== "None" && !isIPv4(v)) problem(ctx, CAUSE.invalid, `must be empty, 'None', or a valid IPv4 address`);
+});
+
+const service = z.looseObject({
+  ...typeMeta("Service"),
+  metadata: objectMeta(dnsLabel),
+  spec: z.looseObject({
+    ports: z.array(servicePort).optional(),
+    selector: labelMap.optional(),
+    clusterIP: clusterIP.optional(),
+    clusterIPs: z.array(clusterIP).max(1).optional(),
+    type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+    sessionAffinity: z.enum(["None", "ClientIP"]).optional(),
+    sessionAffinityConfig: z
+      .looseObject({ clientIP: z.looseObject({ timeoutSeconds: z.number().int().min(1).max(86400).optional() }).optional() })
+      .optional(),
+    externalIPs: z.array(ipv4).optional(),
+  }),
+  status: z
+    .looseObject({
+      loadBalancer: z
+        .looseObject({ ingress: z.array(z.looseObject({ ip: z.string().optional(), hostname: z.string().optional() })).optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+const endpointAddress = z.looseObject({
+  ip: ipv4,
+  hostname: dnsLabel.optional(),
+  nodeName: z.string().optional(),
+  targetRef: z
+    .looseObject({ kind: z.string(), namespace: z.string().optional(), name: z.string(), uid: z.string().optional() })
+    .optional(),
+});
+
+const endpoints = z.looseObject({
+  ...typeMeta("Endpoints"),
+  metadata: objectMeta(dnsSubdomain),
+  subsets: z
+    .array(
+      z.looseObject({
+        addresses: z.array(endpointAddress).optional(),
+        notReadyAddresses: z.array(endpointAddress).optional(),
+        ports: z.array(z.looseObject({ name: dnsLabel.optional(), port, protocol: z.enum(["TCP", "UDP"]).optional() })).optional(),
+      }),
+    )
+    .optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Node, Namespace, Event
+
+const node = z.looseObject({
+  ...typeMeta("Node"),
+  metadata: objectMeta(nodeName),
+  spec: z
+    .looseObject({
+      unschedulable: z.boolean().optional(),
+      podCIDR: z.string().optional(),
+      taints: z
+        .array(
+          z.looseObject({
+            key: z.string().superRefine((k, ctx) => {
+              const bad = labelKeyProblem(k);
+              if (bad) problem(ctx, CAUSE.invalid, bad);
+            }),
+            value: z.string().superRefine((v, ctx) => {
+              const bad = labelValueProblem(v);
+              if (bad) problem(ctx, CAUSE.invalid, bad);
+            }).optional(),
+            effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  status: z
+    .looseObject({
+      capacity: quantityMap.optional(),
+      allocatable: quantityMap.optional(),
+      conditions: z.array(condition).optional(),
+      addresses: z.array(z.looseObject({ type: z.enum(["InternalIP", "ExternalIP", "Hostname"]), address: z.string().min(1) })).optional(),
+      nodeInfo: z.record(z.string(), z.string()).optional(),
+      daemonEndpoints: z.looseObject({ kubeletEndpoint: z.looseObject({ Port: port }).optional() }).optional(),
+    })
+    .optional(),
+});
+
+const namespace = z.looseObject({
+  ...typeMeta("Namespace"),
+  metadata: objectMeta(dnsLabel),
+  spec: z.looseObject({ finalizers: z.array(z.string()).optional() }).optional(),
+  status: z.looseObject({ phase: z.enum(["Active", "Terminating"]).optional() }).optional(),
+});
+
+const event = z.looseObject({
+  ...typeMeta("Event"),
+  metadata: objectMeta(dnsSubdomain),
+  involvedObject: z.looseObject({
+    kind: z.string().optional(),
+    namespace: z.string().optional(),
+    name: z.string().optional(),
+    uid: z.string().optional(),
+    apiVersion: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    fieldPath: z.string().optional(),
+  }),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  source: z.looseObject({ component: z.string().optional(), host: z.string().optional() }).optional(),
+  firstTimestamp: timestamp.optional(),
+  lastTimestamp: timestamp.optional(),
+  count: nonNegInt.optional(),
+  type: z.enum(["Normal", "Warning"]).optional(),
+  reportingComponent: z.string().optional(),
+  reportingInstance: z.string().optional(),
+});
+
+/** The schema of each resource. */
+export const SCHEMAS: Record<Resource, z.ZodType> = {
+  pods: pod,
+  replicationcontrollers: replicationController,
+  services: service,
+  endpoints,
+  nodes: node,
+  namespaces: namespace,
+  events: event,
+};
