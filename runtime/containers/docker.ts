@@ -307,6 +307,7 @@ export class DockerRuntime implements ContainerRuntime {
       exitCode: i.State.ExitCode,
       error: i.State.Error || undefined,
       oomKilled: i.State.OOMKilled,
+      sandboxId: i.HostConfig?.NetworkMode?.startsWith("container:") ? i.HostConfig.NetworkMode.slice(10) : undefined,
       startedAt: zero(i.State.StartedAt),
       finishedAt: zero(i.State.FinishedAt),
     };
@@ -359,15 +360,16 @@ export class DockerRuntime implements ContainerRuntime {
 
   async logs(id: string, opts: { follow?: boolean; tail?: number } = {}): Promise<Closeable<LogChunk>> {
     const c = this.docker.getContainer(id);
-    const base = { stdout: true, stderr: true, tail: opts.tail ?? "all" } as const;
+    // dockerode's types want a number; the engine also accepts "all".
+    const base = { stdout: true, stderr: true, tail: (opts.tail ?? "all") as number };
     if (!opts.follow) {
-      const buf = await this.call("logs", () => c.logs({ ...base, follow: false }));
+      const buf = (await this.call("logs", () => c.logs({ ...base, follow: false }))) as unknown as Uint8Array;
       const q = new AsyncQueue<LogChunk>();
       for (const f of new FrameDecoder().push(buf)) q.push(f);
       q.end();
       return q;
     }
-    const stream = (await this.call("logs", () => c.logs({ ...base, follow: true }))) as NodeJS.ReadableStream &
+    const stream = (await this.call("logs", () => c.logs({ ...base, follow: true }))) as unknown as NodeJS.ReadableStream &
       { destroy(): void };
     const dec = new FrameDecoder();
     const q = new AsyncQueue<LogChunk>(() => stream.destroy());

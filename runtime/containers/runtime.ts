@@ -114,6 +114,8 @@ export interface ContainerInfo {
   /** The engine's error for a container that could not start (e.g. executable not found). */
   error?: string;
   oomKilled: boolean;
+  /** The infra container whose network namespace this container joined, if any. */
+  sandboxId?: string;
   startedAt?: string;
   finishedAt?: string;
 }

@@ -1,0 +1,361 @@
+/**
+ * The pod actor: one per pod bound to a node; drives the pod's containers through the runtime.
+ *
+ *   ┌──────────────────────────────── active (invokes the prober) ─────────────────────────────┐
+ *   │                                                                                          │
+ *   │  ┌─────────┐ ok  ┌────────────┐ all up   ┌─────────┐ app died / resync / probe verdict    │
+ *   │  │ sandbox │────►│ containers │─────────►│ running │──────────────┐                      │
+ *   │  └─────────┘     └────────────┘          └─────────┘              │                      │
+ *   │    ▲  │ error      ▲  │  │ some in back-off  ▲ liveness failed    │                      │
+ *   │    │  ▼            │  │  ▼                    │      ┌─────────┐  │                      │
+ *   │    │ sandboxRetry  │  │ restarting ──timer────┘      │ killing │──┘ (then containers)    │
+ *   │    │               │  │ all finished (Never/OnFailure) ──► completed                     │
+ *   │    └── infra container died (any state): the whole sandbox is recreated                 │
+ *   └──────────────────────────────────────────────────────────────────────────────────────────┘
+ *      │ DELETE (deletionTimestamp or object gone); busy states finish their step first
+ *      ▼
+ *   terminating (SIGTERM → terminationGracePeriodSeconds → SIGKILL; remove containers, emptyDir)
+ *      ▼
+ *   gone (final)
+ *
+ * I/O is injected: actors `ensureSandbox`, `syncContainers`, `killContainer`, `terminatePod`,
+ * `prober`; actions `reportStatus`, `recordEvents` (see runtime/containers/pod_effects.ts).
+ * No NATS subjects: status and events go through the ApiClient held by the node agent.
+ */
+import { and, assign, fromCallback, fromPromise, or, sendTo, setup, stateIn } from "xstate";
+import type { Pod, PodStatus } from "../runtime/api/types.ts";
+import type { RuntimeEvent, SandboxInfo } from "../runtime/containers/runtime.ts";
+import { LABELS } from "../runtime/containers/runtime.ts";
+import { type BackoffConfig, type ContainerRecord, DEFAULT_BACKOFF, newRecord } from "./pod_backoff.ts";
+import { computePodStatus } from "./pod_status.ts";
+
+/** An Event the pod actor wants recorded against its pod. */
+export interface PodEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+export interface PodInput {
+  pod: Pod;
+  node: string;
+  hostIP: string;
+  backoff?: BackoffConfig;
+  /** Level-based resync period while running (default 10 s). */
+  resyncMs?: number;
+  /** Delay before retrying after a recoverable runtime failure (default 1 s). */
+  retryMs?: number;
+}
+
+export interface PodContext {
+  pod: Pod;
+  node: string;
+  hostIP: string;
+  backoff: BackoffConfig;
+  resyncMs: number;
+  retryMs: number;
+  sandbox?: SandboxInfo;
+  records: ContainerRecord[];
+  startTime?: string;
+  deleting: boolean;
+  graceSeconds: number;
+  killTarget?: string;
+  /** A container died while a step was in flight: sync again before resting. */
+  dirty: boolean;
+  lastError?: string;
+  status?: PodStatus;
+}
+
+export type PodMachineEvent =
+  | { type: "POD_UPDATED"; pod: Pod }
+  | { type: "DELETE"; graceSeconds?: number }
+  | { type: "RUNTIME_EVENT"; event: RuntimeEvent }
+  | { type: "PROBE_RESULT"; container: string; containerId: string; probe: "liveness" | "readiness"; result: "success" | "failure"; message?: string };
+
+/** Inputs and outputs of the injected actors. */
+export interface SandboxStepInput { pod: Pod; node: string; hostIP: string; sandbox?: SandboxInfo; records: ContainerRecord[] }
+export interface SandboxStepOutput { sandbox: SandboxInfo; records: ContainerRecord[]; events: PodEvent[] }
+export interface SyncStepInput { pod: Pod; node: string; hostIP: string; sandbox: SandboxInfo; records: ContainerRecord[]; backoff: BackoffConfig }
+export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[] }
+export interface TerminateInput { pod: Pod; node: string; graceSeconds: number }
+/** What the prober is told after every sync: the attempts to probe now. */
+export interface ProbeTargets { type: "TARGETS"; podIP: string; pod: Pod; running: { name: string; id: string }[] }
+
+/** Thrown by `syncContainers` when the sandbox is no longer running: the actor recreates it. */
+export class SandboxGoneError extends Error {
+  constructor(id: string) {
+    super(`pod sandbox ${id} is not running`);
+    this.name = "SandboxGoneError";
+  }
+}
+
+const notProvided = (name: string) => () => Promise.reject(new Error(`pod actor: ${name} not provided`));
+
+function graceOf(pod: Pod, override?: number): number {
+  return override ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+}
+
+/** Earliest back-off expiry among waiting containers, as a delay from now. */
+export function nextWakeDelay(records: ContainerRecord[], now: number): number | undefined {
+  const until = records.map((r) => r.backoffUntil).filter((u): u is number => u !== undefined && u > now);
+  return until.length ? Math.max(0, Math.min(...until) - now) : undefined;
+}
+
+/** Every container finished for good (restart policy says no more restarts). */
+export function allFinished(pod: Pod, records: ContainerRecord[], now: number): boolean {
+  return pod.spec.containers.every((c) => {
+    const r = records.find((x) => x.name === c.name);
+    return r !== undefined && r.state.kind === "terminated" && (r.backoffUntil === undefined || r.backoffUntil <= now) &&
+      nextWakeDelay([r], now) === undefined && !needsStart(pod, r);
+  });
+}
+
+function needsStart(pod: Pod, r: ContainerRecord): boolean {
+  if (r.state.kind !== "terminated") return true;
+  const policy = pod.spec.restartPolicy ?? "Always";
+  return policy === "Always" || (policy === "OnFailure" && r.state.terminated.exitCode !== 0);
+}
+
+export const podMachine = setup({
+  types: {} as { context: PodContext; events: PodMachineEvent; input: PodInput },
+  actors: {
+    ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(notProvided("ensureSandbox")),
+    syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(notProvided("syncContainers")),
+    killContainer: fromPromise<void, { id: string; graceSeconds: number }>(notProvided("killContainer")),
+    terminatePod: fromPromise<PodEvent[], TerminateInput>(notProvided("terminatePod")),
+    prober: fromCallback<ProbeTargets, { pod: Pod }>(() => () => {}),
+  },
+  actions: {
+    reportStatus: (_, _params: { status: PodStatus; hostPorts: Record<string, number> }) => {},
+    recordEvents: (_, _params: { events: PodEvent[] }) => {},
+    refreshStatus: assign(({ context }) => ({
+      status: computePodStatus({
+        pod: context.pod,
+        records: context.records,
+        podIP: context.sandbox?.ip,
+        hostIP: context.hostIP,
+        startTime: context.startTime,
+        sandboxReady: !!context.sandbox,
+        terminating: context.deleting,
+        previous: context.status,
+        now: new Date().toISOString(),
+      }),
+    })),
+    tellProber: sendTo("prober", ({ context }): ProbeTargets => ({
+      type: "TARGETS",
+      podIP: context.sandbox?.ip ?? "",
+      pod: context.pod,
+      running: context.records.filter((r) => r.state.kind === "running" && r.id).map((r) => ({ name: r.name, id: r.id! })),
+    })),
+  },
+  guards: {
+    deleting: ({ context }) => context.deleting,
+    allFinished: ({ context }) => allFinished(context.pod, context.records, Date.now()),
+    someWaiting: ({ context }) => nextWakeDelay(context.records, Date.now()) !== undefined,
+    isSandboxGone: ({ event }) => (event as unknown as { error?: unknown }).error instanceof SandboxGoneError,
+    infraDied: ({ context, event }) =>
+      event.type === "RUNTIME_EVENT" && event.event.id === context.sandbox?.id && event.event.type !== "start",
+    appDied: ({ context, event }) =>
+      event.type === "RUNTIME_EVENT" && (event.event.type === "die" || event.event.type === "destroy") &&
+      event.event.labels[LABELS.role] !== "infra" && context.records.some((r) => r.id === event.event.id),
+    livenessFailed: ({ context, event }) =>
+      event.type === "PROBE_RESULT" && event.probe === "liveness" && event.result === "failure" &&
+      context.records.some((r) => r.id === event.containerId && r.state.kind === "running"),
+  },
+  delays: {
+    resync: ({ context }) => context.resyncMs,
+    retry: ({ context }) => context.retryMs,
+    backoff: ({ context }) => nextWakeDelay(context.records, Date.now()) ?? context.retryMs,
+  },
+}).createMachine({
+  id: "pod",
+  context: ({ input }) => ({
+    pod: input.pod,
+    node: input.node,
+    hostIP: input.hostIP,
+    backoff: input.backoff ?? DEFAULT_BACKOFF,
+    resyncMs: input.resyncMs ?? 10_000,
+    retryMs: input.retryMs ?? 1_000,
+    records: input.pod.spec.containers.map((c) => newRecord(c.name)),
+    startTime: input.pod.status?.startTime,
+    deleting: !!input.pod.metadata.deletionTimestamp,
+    graceSeconds: graceOf(input.pod),
+    status: input.pod.status,
+    dirty: false,
+  }),
+  initial: "active",
+  on: {
+    POD_UPDATED: {
+      actions: assign(({ context, event }) => ({
+        pod: { ...event.pod, spec: context.pod.spec }, // a pod's spec is immutable once running
+        deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
+        graceSeconds: event.pod.metadata.deletionTimestamp ? graceOf(event.pod) : context.graceSeconds,
+      })),
+    },
+    DELETE: { actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+  },
+  states: {
+    active: {
+      invoke: { id: "prober", src: "prober", input: ({ context }) => ({ pod: context.pod }) },
+      on: {
+        // Seen only in busy states (idle states handle runtime events themselves).
+        RUNTIME_EVENT: {
+          guard: ({ event }) => event.event.type === "die" || event.event.type === "destroy",
+          actions: assign({ dirty: true }),
+        },
+        PROBE_RESULT: [
+          {
+            // Only from idle states: a busy step must finish before a container is killed.
+            guard: and(["livenessFailed", or([stateIn("#pod.active.running"), stateIn("#pod.active.restarting")])]),
+            target: ".killing",
+            actions: [
+              assign({ killTarget: ({ event }) => (event as { containerId: string }).containerId }),
+              {
+                type: "recordEvents",
+                params: ({ event }) => {
+                  const e = event as Extract<PodMachineEvent, { type: "PROBE_RESULT" }>;
+                  return {
+                    events: [
+                      { type: "Warning" as const, reason: "Unhealthy", message: `Liveness probe failed: ${e.message ?? ""}` },
+                      { type: "Normal" as const, reason: "Killing", message: `Container ${e.container} failed liveness probe, will be restarted` },
+                    ],
+                  };
+                },
+              },
+            ],
+          },
+          {
+            guard: ({ event }) => event.probe === "readiness",
+          actions: [
+            assign({
+              records: ({ context, event }) =>
+                context.records.map((r) =>
+                  r.id === (event as { containerId: string }).containerId ? { ...r, ready: (event as { result: string }).result === "success" } : r
+                ),
+            }),
+            {
+              type: "recordEvents",
+              params: ({ event }) => ({
+                events: event.type === "PROBE_RESULT" && event.result === "failure"
+                  ? [{ type: "Warning" as const, reason: "Unhealthy", message: `Readiness probe failed: ${event.message ?? ""}` }]
+                  : [],
+              }),
+            },
+            "refreshStatus",
+            { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
+          ],
+          },
+        ],
+      },
+      initial: "sandbox",
+      states: {
+        sandbox: {
+          entry: assign({ startTime: ({ context }) => context.startTime ?? new Date().toISOString() }),
+          invoke: {
+            src: "ensureSandbox",
+            input: ({ context }) => ({ pod: context.pod, node: context.node, hostIP: context.hostIP, sandbox: context.sandbox, records: context.records }),
+            onDone: [
+              {
+                target: "containers",
+                actions: [
+                  assign(({ event }) => ({ sandbox: event.output.sandbox, records: event.output.records, lastError: undefined })),
+                  { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
+                ],
+              },
+            ],
+            onError: {
+              target: "sandboxRetry",
+              actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }),
+            },
+          },
+        },
+        sandboxRetry: {
+          always: { guard: "deleting", target: "#pod.terminating" },
+          after: { retry: "sandbox" },
+        },
+        containers: {
+          entry: assign({ dirty: false }),
+          invoke: {
+            src: "syncContainers",
+            input: ({ context }) => ({
+              pod: context.pod,
+              node: context.node,
+              hostIP: context.hostIP,
+              sandbox: context.sandbox!,
+              records: context.records,
+              backoff: context.backoff,
+            }),
+            onDone: {
+              target: "decide",
+              actions: [
+                assign(({ event }) => ({ records: event.output.records, lastError: undefined })),
+                { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
+                "refreshStatus",
+                { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
+                "tellProber",
+              ],
+            },
+            onError: [
+              { guard: "isSandboxGone", target: "sandbox" },
+              { target: "containersRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+            ],
+          },
+        },
+        containersRetry: {
+          always: { guard: "deleting", target: "#pod.terminating" },
+          after: { retry: "containers" },
+        },
+        decide: {
+          always: [
+            { guard: "deleting", target: "#pod.terminating" },
+            { guard: ({ context }) => context.dirty, target: "containers" },
+            { guard: "allFinished", target: "completed" },
+            { guard: "someWaiting", target: "restarting" },
+            { target: "running" },
+          ],
+        },
+        running: {
+          on: {
+            DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+            RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
+          },
+          always: { guard: "deleting", target: "#pod.terminating" },
+          after: { resync: "containers" },
+        },
+        restarting: {
+          on: {
+            DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+            RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
+          },
+          always: { guard: "deleting", target: "#pod.terminating" },
+          after: { backoff: "containers" },
+        },
+        killing: {
+          invoke: {
+            src: "killContainer",
+            input: ({ context }) => ({ id: context.killTarget!, graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30 }),
+            onDone: "containers",
+            onError: "containersRetry",
+          },
+        },
+        completed: {
+          on: { DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) } },
+          always: { guard: "deleting", target: "#pod.terminating" },
+        },
+      },
+    },
+    terminating: {
+      entry: ["refreshStatus", { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) }],
+      invoke: {
+        src: "terminatePod",
+        input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds }),
+        onDone: { target: "gone", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output }) } },
+        onError: { target: "terminateRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+      },
+    },
+    terminateRetry: { after: { retry: "terminating" } },
+    gone: { type: "final" },
+  },
+});
+
+export type PodMachine = typeof podMachine;

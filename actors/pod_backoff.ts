@@ -1,0 +1,146 @@
+/**
+ * Pure restart decisions for one container: given what the pod actor remembers about it and
+ * what the runtime reports now, what should happen (nothing, start now, wait for back-off, or
+ * leave it finished)? Kubernetes' rules: `restartPolicy` Always / OnFailure / Never; the first
+ * restart is immediate, then back-off doubles from 10 s up to 5 min (CrashLoopBackOff), and
+ * resets once a container has run for twice the maximum.
+ */
+import type { ContainerStateTerminated, RestartPolicy } from "../runtime/api/types.ts";
+import type { ContainerInfo } from "../runtime/containers/runtime.ts";
+
+export interface BackoffConfig {
+  /** First back-off delay (Kubernetes: 10 s). */
+  baseMs: number;
+  /** Cap (Kubernetes: 5 min). */
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffConfig = { baseMs: 10_000, maxMs: 300_000 };
+
+/** What the pod actor remembers about one container of the pod. */
+export interface ContainerRecord {
+  name: string;
+  /** The current runtime container (attempt), if one was created. */
+  id?: string;
+  /** The sandbox the current attempt joined. */
+  sandboxId?: string;
+  restartCount: number;
+  /** Consecutive failed runs, for back-off. */
+  crashes: number;
+  /** Epoch ms before which the container must not be started again. */
+  backoffUntil?: number;
+  state:
+    | { kind: "waiting"; reason: string; message?: string }
+    | { kind: "running"; startedAt?: string }
+    | { kind: "terminated"; terminated: ContainerStateTerminated };
+  lastTerminated?: ContainerStateTerminated;
+  ready: boolean;
+  /** Whether this container has ever been started in this pod. */
+  started: boolean;
+}
+
+export function newRecord(name: string): ContainerRecord {
+  return { name, restartCount: 0, crashes: 0, state: { kind: "waiting", reason: "ContainerCreating" }, ready: false, started: false };
+}
+
+/** The delay before restart number `crashes` (1 = first failure → immediate). */
+export function backoffDelay(crashes: number, cfg: BackoffConfig): number {
+  if (crashes <= 1) return 0;
+  return Math.min(cfg.baseMs * 2 ** (crashes - 2), cfg.maxMs);
+}
+
+export function shouldRestart(policy: RestartPolicy | undefined, exitCode: number): boolean {
+  switch (policy ?? "Always") {
+    case "Always": return true;
+    case "OnFailure": return exitCode !== 0;
+    case "Never": return false;
+  }
+}
+
+/** The terminated state Kubernetes would report for an exited container. */
+export function terminatedFrom(info: ContainerInfo): ContainerStateTerminated {
+  const reason = info.error && !info.startedAt
+    ? "ContainerCannotRun"
+    : info.oomKilled
+    ? "OOMKilled"
+    : info.exitCode === 0
+    ? "Completed"
+    : "Error";
+  return {
+    exitCode: info.exitCode,
+    reason,
+    ...(info.error ? { message: info.error } : {}),
+    ...(info.startedAt ? { startedAt: info.startedAt } : {}),
+    ...(info.finishedAt ? { finishedAt: info.finishedAt } : {}),
+    containerID: `${info.id.length === 64 ? "docker" : "hollow"}://${info.id}`,
+  };
+}
+
+/** What to do with one container now. */
+export type ContainerAction =
+  | { type: "none" }
+  /** Create and start a new attempt (removing `removeId` first, if given). */
+  | { type: "start"; removeId?: string }
+  /** Wait; `until` is when a start becomes allowed. */
+  | { type: "wait"; until: number };
+
+/**
+ * Folds an observation into the record and decides. `observed`: the runtime's view of
+ * `rec.id` (undefined when there is no attempt, "missing" when it vanished).
+ */
+export function planContainer(
+  rec: ContainerRecord,
+  observed: ContainerInfo | "missing" | undefined,
+  ctx: { policy: RestartPolicy | undefined; sandboxId: string; now: number; backoff: BackoffConfig },
+): { record: ContainerRecord; action: ContainerAction } {
+  // Never created (or creation failed before an id existed): start unless backing off.
+  if (!rec.id || observed === undefined) {
+    if (rec.backoffUntil !== undefined && ctx.now < rec.backoffUntil) return { record: rec, action: { type: "wait", until: rec.backoffUntil } };
+    return { record: rec, action: { type: "start" } };
+  }
+  // Joined to an old sandbox: the pod's network is gone; restart at once, no back-off.
+  if (observed !== "missing" && observed.sandboxId && observed.sandboxId !== ctx.sandboxId) {
+    const terminated = observed.running
+      ? { exitCode: 137, reason: "Error", message: "pod sandbox changed" }
+      : terminatedFrom(observed);
+    return {
+      record: { ...rec, lastTerminated: terminated, ready: false, restartCount: rec.restartCount + 1, backoffUntil: undefined },
+      action: { type: "start", removeId: rec.id },
+    };
+  }
+  if (observed !== "missing" && observed.running) {
+    return { record: { ...rec, state: { kind: "running", startedAt: observed.startedAt }, started: true }, action: { type: "none" } };
+  }
+  // Exited (or vanished): decide by restart policy.
+  const terminated: ContainerStateTerminated = observed === "missing"
+    ? (rec.state.kind === "terminated" ? rec.state.terminated : { exitCode: 137, reason: "ContainerStatusUnknown", message: "the container could not be located" })
+    : terminatedFrom(observed);
+  if (!shouldRestart(ctx.policy, terminated.exitCode)) {
+    return { record: { ...rec, state: { kind: "terminated", terminated }, ready: false }, action: { type: "none" } };
+  }
+  const already = rec.state.kind === "terminated" || rec.state.kind === "waiting";
+  let crashes = rec.crashes;
+  let backoffUntil = rec.backoffUntil;
+  if (!already || backoffUntil === undefined) {
+    // First time this exit is seen: count it, reset the count after a long healthy run.
+    const ran = terminated.startedAt && terminated.finishedAt ? Date.parse(terminated.finishedAt) - Date.parse(terminated.startedAt) : 0;
+    crashes = ran > 2 * ctx.backoff.maxMs ? 1 : rec.crashes + 1;
+    const finished = terminated.finishedAt ? Date.parse(terminated.finishedAt) : ctx.now;
+    backoffUntil = Math.min(finished, ctx.now) + backoffDelay(crashes, ctx.backoff);
+  }
+  const record: ContainerRecord = {
+    ...rec,
+    crashes,
+    backoffUntil,
+    ready: false,
+    state: ctx.now < backoffUntil
+      ? { kind: "waiting", reason: "CrashLoopBackOff", message: `back-off ${Math.round(backoffDelay(crashes, ctx.backoff) / 1000)}s restarting failed container=${rec.name}` }
+      : { kind: "terminated", terminated },
+    lastTerminated: ctx.now < backoffUntil ? terminated : rec.lastTerminated,
+  };
+  if (ctx.now < backoffUntil) return { record, action: { type: "wait", until: backoffUntil } };
+  return {
+    record: { ...record, lastTerminated: terminated, restartCount: rec.restartCount + 1 },
+    action: { type: "start", removeId: rec.id },
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Pure translation of a Pod into what the container runtime needs: the sandbox spec (ports,
+ * hostname, DNS), one container spec per container (command, env, mounts, limits) and the
+ * volumes to create. No I/O; unit-tested.
+ */
+import type { Container, EnvVar, Pod } from "../runtime/api/types.ts";
+import {
+  type ContainerSpec,
+  type DnsConfig,
+  LABELS,
+  type MountSpec,
+  type PodRef,
+  type PortSpec,
+  type SandboxSpec,
+  volumeName,
+} from "../runtime/containers/runtime.ts";
+
+/** Thrown for a quantity Kubernetes would not accept. */
+export class QuantityError extends Error {
+  constructor(q: string) {
+    super(`invalid quantity ${JSON.stringify(q)}`);
+    this.name = "QuantityError";
+  }
+}
+
+const SUFFIX: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A Kubernetes quantity ("100m", "0.5", "128Mi", "1G", "1e3") as a number. */
+export function parseQuantity(q: string | number): number {
+  if (typeof q === "number") return q;
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q.trim());
+  if (!m) throw new QuantityError(q);
+  return Number(m[1]) * SUFFIX[m[2] ?? ""];
+}
+
+/** The pod's identity as the runtime labels it. */
+export function podRef(pod: Pod, node: string): PodRef {
+  return {
+    node,
+    uid: pod.metadata.uid ?? pod.metadata.name,
+    name: pod.metadata.name,
+    namespace: pod.metadata.namespace ?? "default",
+    annotations: pod.metadata.annotations,
+  };
+}
+
+/** Every declared container port, deduplicated, for publishing on the sandbox. */
+export function podPorts(pod: Pod): PortSpec[] {
+  const seen = new Set<string>();
+  const out: PortSpec[] = [];
+  for (const c of pod.spec.containers) {
+    for (const p of c.ports ?? []) {
+      const protocol = p.protocol ?? "TCP";
+      const k = `${p.containerPort}/${protocol}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push({ containerPort: p.containerPort, protocol });
+    }
+  }
+  return out;
+}
+
+/** DNS for the sandbox: the cluster DNS with the Kubernetes search list, unless dnsPolicy says otherwise. */
+export function podDns(pod: Pod, dns?: { servers: string[]; search: string[] }): DnsConfig | undefined {
+  if (!dns || dns.servers.length === 0) return undefined;
+  if (pod.spec.dnsPolicy === "Default" || pod.spec.dnsPolicy === "None") return undefined;
+  const ns = pod.metadata.namespace ?? "default";
+  const search = dns.search.length ? dns.search : [`${ns}.svc.cluster.local`, "svc.cluster.local", "cluster.local"];
+  return { servers: dns.servers, search, options: ["ndots:5"] };
+}
+
+export function sandboxSpec(pod: Pod, node: string, hostIP: string, dns?: { servers: string[]; search: string[] }): SandboxSpec {
+  return {
+    pod: podRef(pod, node),
+    hostname: pod.spec.hostname ?? pod.metadata.name,
+    ports: podPorts(pod),
+    hostIP,
+    dns: podDns(pod, dns),
+  };
+}
+
+/** Values for `fieldRef` env vars that Berth knows at container creation. */
+export interface FieldValues {
+  podIP: string;
+  hostIP: string;
+  nodeName: string;
+}
+
+/** Resolves env vars; `$(VAR)` references to earlier vars are expanded as Kubernetes does. */
+export function containerEnv(pod: Pod, env: EnvVar[] | undefined, fields: FieldValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  const fieldValue = (path: string): string => {
+    switch (path) {
+      case "metadata.name": return pod.metadata.name;
+      case "metadata.namespace": return pod.metadata.namespace ?? "default";
+      case "metadata.uid": return pod.metadata.uid ?? "";
+      case "spec.nodeName": return fields.nodeName;
+      case "status.podIP": return fields.podIP;
+      case "status.hostIP": return fields.hostIP;
+      default: {
+        const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
+        return m ? (pod.metadata[m[1] as "labels" | "annotations"]?.[m[2]] ?? "") : "";
+      }
+    }
+  };
+  for (const e of env ?? []) {
+    if (e.valueFrom?.fieldRef) out[e.name] = fieldValue(e.valueFrom.fieldRef.fieldPath);
+    else out[e.name] = expand(e.value ?? "", out);
+  }
+  return out;
+}
+
+/** Kubernetes `$(VAR)` expansion; `$$` escapes; unknown references stay as written. */
+export function expand(s: string, vars: Record<string, string>): string {
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name?: string) =>
+    m === "$$" ? "$" : name !== undefined && name in vars ? vars[name] : m
+  );
+}
+
+/** A pod volume resolved to a Docker volume or host path. */
+export interface VolumePlan {
+  name: string;
+  kind: "emptyDir" | "persistent" | "hostPath";
+  /** Docker volume name, or the host path. */
+  source: string;
+  labels: Record<string, string>;
+}
+
+export function volumePlans(pod: Pod, node: string): VolumePlan[] {
+  const ref = podRef(pod, node);
+  const out: VolumePlan[] = [];
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.emptyDir) {
+      out.push({
+        name: v.name,
+        kind: "emptyDir",
+        source: volumeName("emptyDir", ref, v.name),
+        labels: { [LABELS.node]: node, [LABELS.podUid]: ref.uid, [LABELS.podName]: ref.name, [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "emptyDir" },
+      });
+    } else if (v.persistentVolumeClaim) {
+      // No node label: a persistent volume belongs to the namespace, not to a node or a pod,
+      // so no node's garbage collection ever removes it.
+      out.push({
+        name: v.name,
+        kind: "persistent",
+        source: volumeName("persistent", ref, v.persistentVolumeClaim.claimName),
+        labels: { [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "persistent", "berth.claim": v.persistentVolumeClaim.claimName },
+      });
+    } else if (v.hostPath) {
+      out.push({ name: v.name, kind: "hostPath", source: v.hostPath.path, labels: {} });
+    }
+  }
+  return out;
+}
+
+function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
+  const out: MountSpec[] = [];
+  for (const vm of c.volumeMounts ?? []) {
+    const plan = plans.find((p) => p.name === vm.name);
+    if (!plan) continue; // validation rejects unknown volume names; nothing to mount here
+    const type = plan.kind === "hostPath" ? "bind" : "volume";
+    const source = plan.kind === "hostPath" && vm.subPath ? `${plan.source}/${vm.subPath}` : plan.source;
+    out.push({ type, source, target: vm.mountPath, readOnly: vm.readOnly });
+  }
+  return out;
+}
+
+export function containerSpec(
+  pod: Pod,
+  c: Container,
+  opts: { node: string; sandboxId: string; restartCount: number; fields: FieldValues },
+): ContainerSpec {
+  const env = containerEnv(pod, c.env, opts.fields);
+  const limits = c.resources?.limits ?? {};
+  return {
+    pod: podRef(pod, opts.node),
+    name: c.name,
+    sandboxId: opts.sandboxId,
+    image: c.image,
+    command: c.command?.map((s) => expand(s, env)),
+    args: c.args?.map((s) => expand(s, env)),
+    env,
+    workingDir: c.workingDir,
+    mounts: mounts(c, volumePlans(pod, opts.node)),
+    cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
+    memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,
+    restartCount: opts.restartCount,
+  };
+}

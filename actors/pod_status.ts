@@ -1,0 +1,101 @@
+/**
+ * Pure computation of a pod's status from what the pod actor knows: phase, conditions,
+ * containerStatuses (state, lastState, restartCount, ready), podIP/hostIP. Transition times of
+ * conditions are carried over from the previous status while a condition keeps its value.
+ */
+import type { Condition, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from "../runtime/api/types.ts";
+import type { ContainerRecord } from "./pod_backoff.ts";
+import { shouldRestart } from "./pod_backoff.ts";
+
+export interface PodStatusInput {
+  pod: Pod;
+  records: ContainerRecord[];
+  podIP?: string;
+  hostIP: string;
+  startTime?: string;
+  /** True once a sandbox exists. */
+  sandboxReady: boolean;
+  /** The pod is being terminated. */
+  terminating: boolean;
+  previous?: PodStatus;
+  now: string;
+}
+
+function containerState(r: ContainerRecord): ContainerState {
+  switch (r.state.kind) {
+    case "waiting": return { waiting: { reason: r.state.reason, ...(r.state.message ? { message: r.state.message } : {}) } };
+    case "running": return { running: { ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}) } };
+    case "terminated": return { terminated: r.state.terminated };
+  }
+}
+
+export function containerStatuses(pod: Pod, records: ContainerRecord[]): ContainerStatus[] {
+  return pod.spec.containers.map((c) => {
+    const r = records.find((x) => x.name === c.name);
+    if (!r) return { name: c.name, state: { waiting: { reason: "ContainerCreating" } }, ready: false, restartCount: 0, image: c.image, started: false };
+    return {
+      name: c.name,
+      state: containerState(r),
+      lastState: r.lastTerminated ? { terminated: r.lastTerminated } : {},
+      ready: r.ready && r.state.kind === "running",
+      restartCount: r.restartCount,
+      image: c.image,
+      ...(r.id ? { containerID: `${r.id.length === 64 ? "docker" : "hollow"}://${r.id}` } : {}),
+      started: r.state.kind === "running",
+    };
+  });
+}
+
+/** Kubernetes' phase rules, for the containers' current states and the restart policy. */
+export function podPhase(pod: Pod, records: ContainerRecord[]): PodPhase {
+  const policy = pod.spec.restartPolicy ?? "Always";
+  const byName = pod.spec.containers.map((c) => records.find((r) => r.name === c.name));
+  if (byName.some((r) => !r)) return "Pending";
+  const rs = byName as ContainerRecord[];
+  const finished = rs.filter((r) => r.state.kind === "terminated" && !shouldRestart(policy, r.state.terminated.exitCode));
+  if (finished.length === rs.length) {
+    return rs.every((r) => r.state.kind === "terminated" && r.state.terminated.exitCode === 0) ? "Succeeded" : "Failed";
+  }
+  // Running: every container has been started at least once, at least one is running or restarting.
+  if (rs.every((r) => r.started || r.state.kind === "terminated")) return "Running";
+  return "Pending";
+}
+
+function condition(type: string, ok: boolean, now: string, prev?: Condition[], reason?: string): Condition {
+  const status = ok ? "True" : "False";
+  const old = prev?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
+    ...(reason && !ok ? { reason } : {}),
+  };
+}
+
+export function computePodStatus(input: PodStatusInput): PodStatus {
+  const { pod, records, previous, now } = input;
+  const statuses = containerStatuses(pod, records);
+  const phase = podPhase(pod, records);
+  const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
+  const notReadyReason = phase === "Succeeded" || phase === "Failed" ? "PodCompleted" : "ContainersNotReady";
+  const conditions: Condition[] = [
+    condition("Initialized", true, now, previous?.conditions),
+    condition("Ready", allReady && !input.terminating, now, previous?.conditions, notReadyReason),
+    condition("ContainersReady", allReady, now, previous?.conditions, notReadyReason),
+    condition("PodScheduled", true, now, previous?.conditions),
+  ];
+  const status: PodStatus = {
+    phase,
+    conditions,
+    hostIP: input.hostIP,
+    ...(input.podIP ? { podIP: input.podIP, podIPs: [{ ip: input.podIP }] } : {}),
+    ...(input.startTime ? { startTime: input.startTime } : {}),
+    containerStatuses: statuses,
+  };
+  return status;
+}
+
+/** True when two statuses differ in anything but timestamps-only noise (used to skip writes). */
+export function statusChanged(a: PodStatus | undefined, b: PodStatus): boolean {
+  return JSON.stringify(a ?? {}) !== JSON.stringify(b);
+}
