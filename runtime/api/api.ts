@@ -1,0 +1,461 @@
+/**
+ * The API's one implementation: validation, defaults and admission over the object store.
+ * The NATS transport (nats_server.ts) and the REST server (runtime/http) both call this class,
+ * so the two faces cannot drift apart.
+ *
+ * What it adds to the store, following kube-apiserver:
+ *   - input from outside is size-checked and validated (validation.ts) into typed objects;
+ *   - create fills uid, creationTimestamp, generation, generateName, defaults; namespaces must exist;
+ *   - update keeps status, updateStatus keeps spec and metadata; generation bumps on spec change;
+ *   - a stale `metadata.resourceVersion` is a 409 Conflict (compare-and-swap in the store);
+ *   - pod deletion is graceful: `deletionTimestamp` is set and the node agent finishes the job;
+ *   - RC deletion with propagationPolicy Orphan first releases the RC's pods;
+ *   - list and watch filter by label and field selectors; list pages with limit/continue.
+ */
+import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
+import { ApiError, BadRequestError, ConflictError, InvalidError, NotFoundError } from "./errors.ts";
+import { applyPatch } from "./patch.ts";
+import { applyDefaults, defaultNamespace } from "./defaults.ts";
+import { checkSize, validate } from "./validation.ts";
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selector.ts";
+import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
+import { RESOURCES } from "./types.ts";
+import type { KvStore } from "../store/kv_store.ts";
+
+export interface ApiOptions {
+  /** Clock, for tests. */
+  now?: () => Date;
+  /** Namespaces created when the Api starts (idempotent). */
+  initialNamespaces?: string[];
+}
+
+const CONFLICT_RETRIES = 8;
+
+export class Api implements ApiClient {
+  private readonly now: () => Date;
+  private constructor(readonly store: KvStore, opts: ApiOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
+  static async open(store: KvStore, opts: ApiOptions = {}): Promise<Api> {
+    const api = new Api(store, opts);
+    for (const ns of opts.initialNamespaces ?? ["default", "kube-system"]) {
+      if (!(await store.tryGet("namespaces", undefined, ns))) {
+        await api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }).catch((e) => {
+          // Another API replica may have created it between our read and our write.
+          if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+        });
+      }
+    }
+    return api;
+  }
+
+  async create<R extends Resource>(resource: R, raw: unknown, namespace?: string): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    checkSize(raw);
+    const named = fillGenerateName(raw);
+    const obj = validate(resource, named);
+    const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
+    if (ns) await this.requireNamespace(ns);
+    const now = this.now().toISOString();
+    const metadata = {
+      ...obj.metadata,
+      ...(ns ? { namespace: ns } : {}),
+      uid: crypto.randomUUID(),
+      creationTimestamp: now,
+      generation: 1,
+    };
+    delete metadata.resourceVersion;
+    delete metadata.deletionTimestamp;
+    delete metadata.deletionGracePeriodSeconds;
+    let out = applyDefaults(resource, { ...obj, metadata } as ResourceTypes[R]);
+    out = initialStatus(resource, out, now);
+    return await this.store.create(resource, out);
+  }
+
+  async get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    return await this.store.get(resource, nsFor(resource, namespace), name);
+  }
+
+  async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
+    checkResource(resource);
+    const match = matcher(opts);
+    const { items, revision } = await this.store.list(resource, namespaced(resource) ? opts.namespace : undefined);
+    let selected = items.filter(match);
+    let cont: string | undefined;
+    if (opts.continue) {
+      const after = decodeContinue(opts.continue);
+      selected = selected.filter((o) => keyOf(o) > after);
+    }
+    if (opts.limit && opts.limit > 0 && selected.length > opts.limit) {
+      selected = selected.slice(0, opts.limit);
+      cont = encodeContinue(keyOf(selected[selected.length - 1]));
+    }
+    return {
+      apiVersion: "v1",
+      kind: `${RESOURCES[resource].kind}List`,
+      metadata: { resourceVersion: String(revision), ...(cont ? { continue: cont } : {}) },
+      items: selected,
+    };
+  }
+
+  async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    checkSize(raw);
+    const obj = validate(resource, raw);
+    const ns = namespaced(resource) ? defaultNamespace(resource, obj, undefined) : undefined;
+    const expected = parseRevision(obj.metadata.resourceVersion);
+    const current = await this.store.get(resource, ns, obj.metadata.name);
+    if (expected !== undefined && String(expected) !== current.metadata.resourceVersion) {
+      throw new ConflictError(resource, obj.metadata.name);
+    }
+    const next = this.mergeUpdate(resource, current, obj);
+    if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
+    // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes.
+    if (sameObject(current, next)) return current;
+    return await this.store.update(resource, next, Number(current.metadata.resourceVersion));
+  }
+
+  async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    checkSize(raw);
+    const obj = validate(resource, raw);
+    const ns = namespaced(resource) ? defaultNamespace(resource, obj, undefined) : undefined;
+    const expected = parseRevision(obj.metadata.resourceVersion);
+    const current = await this.store.get(resource, ns, obj.metadata.name);
+    if (expected !== undefined && String(expected) !== current.metadata.resourceVersion) {
+      throw new ConflictError(resource, obj.metadata.name);
+    }
+    const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
+    if (sameObject(current, next)) return current;
+    return await this.store.update(resource, next, Number(current.metadata.resourceVersion));
+  }
+
+  async patch<R extends Resource>(
+    resource: R,
+    name: string,
+    patch: unknown,
+    opts: { namespace?: string; type?: PatchType; subresource?: "status" } = {},
+  ): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    checkSize(patch);
+    const type = opts.type ?? "merge";
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(resource, nsFor(resource, opts.namespace), name);
+      const patched = applyPatch(structuredClone(current), patch, type) as ResourceTypes[R];
+      if (!patched || typeof patched !== "object") throw new BadRequestError("the patch does not produce an object");
+      // A patch that names a resourceVersion is a precondition; otherwise we patch the latest.
+      const pinned = (patched as AnyObject).metadata?.resourceVersion !== current.metadata.resourceVersion;
+      const target = pinned ? patched : { ...patched, metadata: { ...(patched as AnyObject).metadata, resourceVersion: current.metadata.resourceVersion } };
+      try {
+        return opts.subresource === "status" ? await this.updateStatus(resource, target) : await this.update(resource, target);
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === "Conflict" && !pinned && attempt < CONFLICT_RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
+    checkResource(resource);
+    const ns = nsFor(resource, namespace);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(resource, ns, name);
+      checkPreconditions(resource, current, opts);
+      const rev = Number(current.metadata.resourceVersion);
+      try {
+        if (resource === "pods") {
+          const graceful = this.gracefulPodDelete(current as Pod, opts);
+          if (graceful) return (await this.store.update("pods", graceful, rev)) as ResourceTypes[R];
+        }
+        if (resource === "namespaces") await this.deleteNamespaceContents(name);
+        if (resource === "replicationcontrollers" && opts.propagationPolicy === "Orphan") {
+          await this.orphanPods(current as ReplicationController);
+        }
+        return await this.store.delete(resource, ns, name, rev);
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === "Conflict" && !opts.preconditions?.resourceVersion && attempt < CONFLICT_RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
+    checkResource(resource);
+    const match = matcher(opts);
+    const from = parseRevision(opts.resourceVersion);
+    const sw = await this.store.watch(resource, {
+      namespace: namespaced(resource) ? opts.namespace : undefined,
+      fromRevision: from && from > 0 ? from : undefined,
+    });
+    return {
+      stop: () => sw.stop(),
+      async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent<ResourceTypes[R]>> {
+        // Kubernetes semantics for filtered watches: an object entering the selection is
+        // ADDED, one leaving it is DELETED. `inside` remembers what this watch has shown.
+        const inside = new Set<string>();
+        for await (const e of sw) {
+          const key = keyOf(e.object);
+          const matches = match(e.object);
+          if (e.type === "DELETED") {
+            if (matches || inside.has(key)) yield { type: "DELETED", object: e.object };
+            inside.delete(key);
+          } else if (matches) {
+            const type = e.type === "ADDED" || (!inside.has(key) && from === undefined) ? "ADDED" : "MODIFIED";
+            inside.add(key);
+            yield { type, object: e.object };
+          } else if (inside.has(key)) {
+            inside.delete(key);
+            yield { type: "DELETED", object: e.object };
+          }
+        }
+      },
+    };
+  }
+
+  async getScale(name: string, namespace?: string): Promise<Scale> {
+    const rc = await this.get("replicationcontrollers", name, namespace);
+    return toScale(rc);
+  }
+
+  async updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new InvalidError("Scale", name, [
+        { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` },
+      ]);
+    }
+    const rc = await this.patch("replicationcontrollers", name, { spec: { replicas } }, { namespace, type: "merge" });
+    return toScale(rc);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private mergeUpdate<R extends Resource>(resource: R, current: ResourceTypes[R], incoming: ResourceTypes[R]): ResourceTypes[R] {
+    const cur = current as AnyObject & { spec?: unknown; status?: unknown };
+    const inc = applyDefaults(resource, incoming) as AnyObject & { spec?: unknown; status?: unknown };
+    const specChanged = JSON.stringify(cur.spec ?? null) !== JSON.stringify(inc.spec ?? null);
+    const metadata = {
+      ...inc.metadata,
+      namespace: cur.metadata.namespace,
+      uid: cur.metadata.uid,
+      creationTimestamp: cur.metadata.creationTimestamp,
+      generation: (cur.metadata.generation ?? 1) + (specChanged && "spec" in cur ? 1 : 0),
+      // Deletion is started only by delete, never undone by an update.
+      deletionTimestamp: cur.metadata.deletionTimestamp,
+      deletionGracePeriodSeconds: cur.metadata.deletionGracePeriodSeconds,
+    };
+    for (const k of ["namespace", "deletionTimestamp", "deletionGracePeriodSeconds"] as const) {
+      if (metadata[k] === undefined) delete metadata[k];
+    }
+    delete (metadata as { resourceVersion?: string }).resourceVersion;
+    // Kinds whose state lives at the top level (Endpoints, Event) replace everything;
+    // kinds with a status keep the stored status on a plain update.
+    const next = { ...inc, metadata } as AnyObject & { status?: unknown };
+    if ("status" in cur || "status" in inc) {
+      if (cur.status === undefined) delete next.status;
+      else next.status = cur.status;
+    }
+    return next as ResourceTypes[R];
+  }
+
+  private gracefulPodDelete(pod: Pod, opts: DeleteOptions): Pod | null {
+    const requested = opts.gracePeriodSeconds ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    // An unbound pod has no containers to stop; a zero grace period means "now".
+    if (!pod.spec.nodeName || requested <= 0) return null;
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") return null;
+    if (pod.metadata.deletionTimestamp) {
+      // Already terminating: a shorter grace period may hurry it along, a longer one may not.
+      const current = pod.metadata.deletionGracePeriodSeconds ?? requested;
+      if (requested >= current) return pod;
+    }
+    const deadline = new Date(this.now().getTime() + requested * 1000).toISOString();
+    return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: requested } };
+  }
+
+  private async orphanPods(rc: ReplicationController): Promise<void> {
+    const pods = await this.store.list("pods", rc.metadata.namespace);
+    for (const pod of pods.items) {
+      const refs = pod.metadata.ownerReferences ?? [];
+      if (!refs.some((r) => r.uid === rc.metadata.uid)) continue;
+      const rest = refs.filter((r) => r.uid !== rc.metadata.uid);
+      const metadata = { ...pod.metadata };
+      if (rest.length) metadata.ownerReferences = rest;
+      else delete metadata.ownerReferences;
+      await this.store.update("pods", { ...pod, metadata }, Number(pod.metadata.resourceVersion)).catch((e) => {
+        // A pod deleted meanwhile needs no releasing.
+        if (!(e instanceof NotFoundError)) throw e;
+      });
+    }
+  }
+
+  private async deleteNamespaceContents(ns: string): Promise<void> {
+    if (ns === "default" || ns === "kube-system") {
+      throw new ApiError("Forbidden", `namespace "${ns}" may not be deleted`);
+    }
+    for (const resource of Object.keys(RESOURCES) as Resource[]) {
+      if (!namespaced(resource)) continue;
+      const { items } = await this.store.list(resource, ns);
+      for (const o of items) {
+        await this.delete(resource, o.metadata.name, ns, { gracePeriodSeconds: 0 }).catch((e) => {
+          if (!(e instanceof NotFoundError)) throw e;
+        });
+      }
+    }
+  }
+
+  private async requireNamespace(ns: string): Promise<void> {
+    if (!(await this.store.tryGet("namespaces", undefined, ns))) {
+      throw new ApiError("NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
+    }
+  }
+}
+
+/** Equal apart from resourceVersion (key order matters little: both come from the same code paths). */
+function sameObject(a: AnyObject, b: AnyObject): boolean {
+  const norm = (o: AnyObject) => JSON.stringify(canonical({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } }));
+  return norm(a) === norm(b);
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = canonical(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+function checkResource(resource: string): asserts resource is Resource {
+  if (!(resource in RESOURCES)) {
+    throw new ApiError("NotFound", `the server could not find the requested resource "${resource}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
+  }
+}
+
+function namespaced(resource: Resource): boolean {
+  return RESOURCES[resource].namespaced;
+}
+
+function nsFor(resource: Resource, namespace: string | undefined): string | undefined {
+  return namespaced(resource) ? namespace ?? "default" : undefined;
+}
+
+function parseRevision(rv: string | undefined): number | undefined {
+  if (rv === undefined || rv === "") return undefined;
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequestError(`invalid resourceVersion ${JSON.stringify(rv)}: must be a non-negative integer`);
+  return n;
+}
+
+function matcher(opts: ListOptions): (o: AnyObject) => boolean {
+  const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
+  const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector) : undefined;
+  return (o) => (!labels || matchesLabels(labels, o.metadata.labels)) && (!fields || matchesFields(fields, o));
+}
+
+function keyOf(o: AnyObject): string {
+  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+function encodeContinue(key: string): string {
+  return btoa(JSON.stringify({ after: key }));
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const v = JSON.parse(atob(token)) as { after?: unknown };
+    if (typeof v.after === "string") return v.after;
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadRequestError(`invalid continue token ${JSON.stringify(token.slice(0, 64))}`);
+}
+
+const RANDOM_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/** Kubernetes' generateName: the prefix plus five random characters. */
+function fillGenerateName(raw: unknown): unknown {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const r = raw as { metadata?: { name?: unknown; generateName?: unknown } };
+  if (!r.metadata || typeof r.metadata !== "object" || r.metadata.name || typeof r.metadata.generateName !== "string") return raw;
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  const suffix = Array.from(bytes, (b) => RANDOM_ALPHABET[b % RANDOM_ALPHABET.length]).join("");
+  return { ...r, metadata: { ...r.metadata, name: `${r.metadata.generateName}${suffix}` } };
+}
+
+function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], now: string): ResourceTypes[R] {
+  switch (resource) {
+    case "pods":
+      return { ...obj, status: { phase: "Pending", conditions: [] } } as ResourceTypes[R];
+    case "replicationcontrollers":
+      return { ...obj, status: { replicas: 0 } } as ResourceTypes[R];
+    case "services":
+      return { ...obj, status: { loadBalancer: {} } } as ResourceTypes[R];
+    case "namespaces":
+      return { ...obj, status: { phase: "Active" } } as ResourceTypes[R];
+    case "events": {
+      const ev = obj as ResourceTypes["events"];
+      return { ...ev, firstTimestamp: ev.firstTimestamp ?? now, lastTimestamp: ev.lastTimestamp ?? now } as ResourceTypes[R];
+    }
+    default:
+      return obj;
+  }
+}
+
+/**
+ * Kubernetes lets a pod's spec change only in a few places. Berth allows binding (setting
+ * `nodeName` once) and changing container images, as Kubernetes does.
+ */
+function checkPodUpdate(current: Pod, next: Pod): void {
+  const norm = (p: Pod) => ({
+    ...p.spec,
+    nodeName: undefined,
+    containers: p.spec.containers.map((c) => ({ ...c, image: undefined })),
+  });
+  const causes = [];
+  if (current.spec.nodeName && next.spec.nodeName !== current.spec.nodeName) {
+    causes.push({ reason: "FieldValueInvalid", field: "spec.nodeName", message: `Forbidden: pod is already bound to node "${current.spec.nodeName}"` });
+  }
+  if (JSON.stringify(norm(current)) !== JSON.stringify(norm(next))) {
+    causes.push({
+      reason: "FieldValueForbidden",
+      field: "spec",
+      message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image` and binding `spec.nodeName`",
+    });
+  }
+  if (causes.length) throw new InvalidError("Pod", current.metadata.name, causes);
+}
+
+function checkPreconditions(resource: Resource, current: AnyObject, opts: DeleteOptions): void {
+  const pre = opts.preconditions;
+  if (!pre) return;
+  if (pre.uid && pre.uid !== current.metadata.uid) {
+    throw new ConflictError(resource, current.metadata.name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+  }
+  if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+    throw new ConflictError(resource, current.metadata.name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+  }
+}
+
+function toScale(rc: ReplicationController): Scale {
+  const selector = Object.entries(rc.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
+  return {
+    apiVersion: "autoscaling/v1",
+    kind: "Scale",
+    metadata: {
+      name: rc.metadata.name,
+      namespace: rc.metadata.namespace,
+      uid: rc.metadata.uid,
+      resourceVersion: rc.metadata.resourceVersion,
+      creationTimestamp: rc.metadata.creationTimestamp,
+    },
+    spec: { replicas: rc.spec.replicas ?? 0 },
+    status: { replicas: rc.status?.replicas ?? 0, ...(selector ? { selector } : {}) },
+  };
+}

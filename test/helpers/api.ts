@@ -1,0 +1,48 @@
+/**
+ * A real API for integration tests: a private nats-server (JetStream on a temp dir), the KV
+ * store, the in-process `Api`, and the NATS transport serving it. `api` is the in-process
+ * client; `remote` is a `NatsApiClient` going through NATS like a node agent or the CLI would.
+ */
+import { Api } from "../../runtime/api/api.ts";
+import type { ApiClient } from "../../runtime/api/client.ts";
+import { NatsApiClient } from "../../runtime/api/nats_client.ts";
+import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_server.ts";
+import type { NatsConnection } from "../../runtime/nats/connection.ts";
+import { KvStore } from "../../runtime/store/kv_store.ts";
+import { startTestNats } from "./nats.ts";
+
+export { waitFor } from "./nats.ts";
+
+export interface TestApi {
+  api: ApiClient;
+  /** The same API reached over NATS request/reply. */
+  remote: ApiClient;
+  /** The concrete in-process Api (for store access in tests). */
+  impl: Api;
+  store: KvStore;
+  natsUrl: string;
+  nc: NatsConnection;
+  server: NatsApiServer;
+  stop(): Promise<void>;
+}
+
+export async function startTestApi(): Promise<TestApi> {
+  const nats = await startTestNats();
+  const store = await KvStore.open(nats.nc);
+  const impl = await Api.open(store);
+  const server = serveApiOverNats(nats.nc, impl);
+  const remote = new NatsApiClient(nats.nc);
+  return {
+    api: impl,
+    remote,
+    impl,
+    store,
+    natsUrl: nats.url,
+    nc: nats.nc,
+    server,
+    async stop() {
+      await server.stop();
+      await nats.stop();
+    },
+  };
+}
