@@ -209,8 +209,8 @@ export function parseLabelSelector(s: string): LabelSelector {
             values.add(checkValue(v, vid.v));
             p++;
           } else if (v.t === "," || v.t === ")") {
-            // An empty slot between separators is the empty value, as in Kubernetes.
-            if (!(v.t === ")" && values.size === 0 && toks[p - 1].t === "(")) values.add("");
+            // An empty slot is the empty value, as in Kubernetes: "in ()" is the set {""}.
+            values.add("");
           } else {
             fail(v, `expected a label value or ")" in the set of "${op.t}", found ${describe(v)}`);
           }
@@ -218,7 +218,6 @@ export function parseLabelSelector(s: string): LabelSelector {
           if (sep.t === ")") break;
           if (sep.t !== ",") fail(sep, `expected "," or ")" in the set of "${op.t}", found ${describe(sep)}`);
         }
-        if (values.size === 0) fail(op, `for "${op.t}", the set of values can't be empty`);
         requirements.push({ key, operator: op.t, values: [...values].sort() });
       } else {
         fail(op, `expected one of "=", "==", "!=", "in", "notin", "," or end of input after key "${key}", found ${describe(op)}`);

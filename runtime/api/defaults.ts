@@ -1,0 +1,198 @@
+/**
+ * Defaults applied as Kubernetes applies them (k8s.io/kubernetes/pkg/apis/core/v1/defaults.go),
+ * to an object that has passed validation.
+ *
+ * Pure: no clock, no randomness. `uid`, `creationTimestamp`, `generation` and the namespace are
+ * the Api's job; `defaultNamespace` helps with the last. Every function returns a new object
+ * and leaves its input untouched. As in Go, a numeric probe setting of 0 means "use the default".
+ */
+import { BadRequestError } from "./errors.ts";
+import { RESOURCES } from "./types.ts";
+import type {
+  Container,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  PodSpec,
+  Probe,
+  ReplicationController,
+  Resource,
+  ResourceTypes,
+  Service,
+} from "./types.ts";
+
+/** Pod and probe defaults, exported so other parts (the kubelet, `describe`) show the same numbers. */
+export const POD_DEFAULTS = {
+  restartPolicy: "Always",
+  terminationGracePeriodSeconds: 30,
+  dnsPolicy: "ClusterFirst",
+  imagePullPolicy: "IfNotPresent",
+} as const;
+
+export const PROBE_DEFAULTS = {
+  initialDelaySeconds: 0,
+  periodSeconds: 10,
+  timeoutSeconds: 1,
+  failureThreshold: 3,
+  successThreshold: 1,
+} as const;
+
+/** The `sessionAffinity: ClientIP` timeout, in seconds (3 hours). */
+export const CLIENT_IP_AFFINITY_TIMEOUT_SECONDS = 10800;
+
+/** A deep copy of a JSON value. */
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+/** Sets `o[k] = v` when `o[k]` is absent (or, with `zeroIsUnset`, 0, as Go's zero value is). */
+function dflt<T extends object, K extends keyof T>(o: T, k: K, v: T[K], zeroIsUnset = false): void {
+  if (o[k] === undefined || (zeroIsUnset && (o[k] as unknown) === 0)) o[k] = v;
+}
+
+function probeDefaults(p: Probe): void {
+  dflt(p, "initialDelaySeconds", PROBE_DEFAULTS.initialDelaySeconds);
+  dflt(p, "periodSeconds", PROBE_DEFAULTS.periodSeconds, true);
+  dflt(p, "timeoutSeconds", PROBE_DEFAULTS.timeoutSeconds, true);
+  dflt(p, "failureThreshold", PROBE_DEFAULTS.failureThreshold, true);
+  dflt(p, "successThreshold", PROBE_DEFAULTS.successThreshold, true);
+  if (p.httpGet) {
+    dflt(p.httpGet, "path", "/");
+    if (p.httpGet.path === "") p.httpGet.path = "/";
+    dflt(p.httpGet, "scheme", "HTTP");
+  }
+}
+
+function containerDefaults(c: Container): void {
+  dflt(c, "imagePullPolicy", POD_DEFAULTS.imagePullPolicy);
+  for (const port of c.ports ?? []) dflt(port, "protocol", "TCP");
+  if (c.livenessProbe) probeDefaults(c.livenessProbe);
+  if (c.readinessProbe) probeDefaults(c.readinessProbe);
+}
+
+/** Defaults a pod spec in place (the pod's, or an RC template's). */
+function podSpecDefaults(spec: PodSpec): void {
+  dflt(spec, "restartPolicy", POD_DEFAULTS.restartPolicy);
+  dflt(spec, "terminationGracePeriodSeconds", POD_DEFAULTS.terminationGracePeriodSeconds);
+  dflt(spec, "dnsPolicy", POD_DEFAULTS.dnsPolicy);
+  for (const c of spec.containers ?? []) containerDefaults(c);
+}
+
+/** The spec of a pod with every default filled in (a copy). */
+export function defaultPodSpec(spec: PodSpec): PodSpec {
+  const out = clone(spec);
+  podSpecDefaults(out);
+  return out;
+}
+
+function podDefaults(pod: Pod): void {
+  podSpecDefaults(pod.spec);
+}
+
+/**
+ * RC defaults, as Kubernetes: with template labels, an absent or empty selector becomes the
+ * template labels, and so do absent or empty RC labels; `replicas` defaults to 1.
+ */
+function rcDefaults(rc: ReplicationController): void {
+  const labels = rc.spec.template?.metadata?.labels;
+  if (labels && Object.keys(labels).length > 0) {
+    if (!rc.spec.selector || Object.keys(rc.spec.selector).length === 0) rc.spec.selector = { ...labels };
+    if (!rc.metadata.labels || Object.keys(rc.metadata.labels).length === 0) rc.metadata.labels = { ...labels };
+  }
+  dflt(rc.spec, "replicas", 1);
+  if (rc.spec.template?.spec) podSpecDefaults(rc.spec.template.spec);
+}
+
+function serviceDefaults(svc: Service): void {
+  dflt(svc.spec, "type", "ClusterIP");
+  dflt(svc.spec, "sessionAffinity", "None");
+  if (svc.spec.sessionAffinity === "ClientIP") {
+    const config = (svc.spec.sessionAffinityConfig ??= {});
+    const clientIP = (config.clientIP ??= {});
+    dflt(clientIP, "timeoutSeconds", CLIENT_IP_AFFINITY_TIMEOUT_SECONDS, true);
+  }
+  for (const p of svc.spec.ports ?? []) {
+    dflt(p, "protocol", "TCP");
+    // targetPort 0 or "" is Go's zero value of IntOrString: unset.
+    if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === "") p.targetPort = p.port;
+  }
+}
+
+function endpointsDefaults(ep: Endpoints): void {
+  for (const s of ep.subsets ?? []) for (const p of s.ports ?? []) dflt(p, "protocol", "TCP");
+}
+
+function nodeDefaults(node: Node): void {
+  node.spec ??= {};
+  // Kubernetes: allocatable defaults to capacity.
+  if (node.status?.capacity && !node.status.allocatable) node.status.allocatable = { ...node.status.capacity };
+}
+
+function namespaceDefaults(ns: Namespace): void {
+  ns.status ??= {};
+  dflt(ns.status, "phase", "Active");
+}
+
+function eventDefaults(ev: Event): void {
+  dflt(ev, "type", "Normal");
+  dflt(ev, "count", 1, true);
+}
+
+/**
+ * A copy of a validated object with the Kubernetes defaults of its kind applied. Pure: the
+ * clock-, randomness- and store-dependent fields (uid, creationTimestamp, generation,
+ * resourceVersion, namespace) are left to the Api.
+ */
+export function applyDefaults<R extends Resource>(resource: R, obj: ResourceTypes[R]): ResourceTypes[R] {
+  const out = clone(obj) as ResourceTypes[Resource];
+  out.metadata ??= { name: "" };
+  switch (resource) {
+    case "pods":
+      podDefaults(out as Pod);
+      break;
+    case "replicationcontrollers":
+      rcDefaults(out as ReplicationController);
+      break;
+    case "services":
+      serviceDefaults(out as Service);
+      break;
+    case "endpoints":
+      endpointsDefaults(out as Endpoints);
+      break;
+    case "nodes":
+      nodeDefaults(out as Node);
+      break;
+    case "namespaces":
+      namespaceDefaults(out as Namespace);
+      break;
+    case "events":
+      eventDefaults(out as Event);
+      break;
+  }
+  return out as ResourceTypes[R];
+}
+
+/**
+ * The namespace an object of `resource` belongs in: the request's `ns`, else the object's own,
+ * else `default`. Cluster-scoped resources have none (undefined; the Api drops any given, as
+ * Kubernetes does). Throws `BadRequestError` when the object names a namespace other than the
+ * request's.
+ */
+export function defaultNamespace(
+  resource: Resource,
+  obj: { metadata?: { namespace?: unknown } } | unknown,
+  ns?: string,
+): string | undefined {
+  if (!RESOURCES[resource].namespaced) return undefined;
+  const meta = typeof obj === "object" && obj !== null ? (obj as { metadata?: unknown }).metadata : undefined;
+  const own = typeof meta === "object" && meta !== null ? (meta as { namespace?: unknown }).namespace : undefined;
+  const objNs = typeof own === "string" && own !== "" ? own : undefined;
+  if (ns && objNs && ns !== objNs) {
+    throw new BadRequestError(
+      `the namespace of the provided object ("${objNs}") does not match the namespace sent on the request ("${ns}")`,
+    );
+  }
+  return ns || objNs || "default";
+}
