@@ -1,0 +1,157 @@
+/**
+ * The controller manager: keeps exactly one replication controller actor per RC object.
+ *
+ *   RC informer change ──WAKE──▶ manager work loop (work_loop.ts) ── pass: diffControllers (pure)
+ *       start: a new root actor per new RC (own error observer), kept in a Map
+ *       stop:  the actor of an RC that is gone
+ *   pod informer change ──▶ expectations observed, then WAKE the RC actors concerned:
+ *       the pod's controller, and (for orphans or relabelled pods) every RC of the namespace
+ *       whose selector matches its old or new labels.
+ *
+ * RC actors are independent roots in a Map, not children of this machine: xstate copies a
+ * parent's children map on every spawn, which is quadratic with thousands of controllers.
+ * The manager also keeps a per-namespace index of the pod cache, so an RC's pass reads only
+ * its namespace. Subjects: none directly.
+ */
+import type { ApiClient } from "../runtime/api/client.ts";
+import type { Pod, ReplicationController } from "../runtime/api/types.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+import { ExpectationsStore } from "./expectations.ts";
+import { type Informer, type InformerEvent, objectKey } from "./informer_cache.ts";
+import { startReplicationController } from "./replication_controller.ts";
+import { rcSelector, selectorMatches } from "./replication_controller_reconcile.ts";
+import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
+
+export interface ControllerManagerDeps {
+  client: ApiClient;
+  pods: Informer<"pods">;
+  rcs: Informer<"replicationcontrollers">;
+  recorder: EventRecorder;
+  log?: Log;
+  now?: () => number;
+  expectationsTtlMs?: number;
+}
+
+export interface ControllerManager {
+  loop: WorkLoop;
+  /** The running RC actors by `namespace/name`. */
+  readonly controllers: ReadonlyMap<string, WorkLoop>;
+  expectations: ExpectationsStore;
+  /** Wakes the actor of one RC (the actor API's "look again"). */
+  wake(key: string): void;
+  stop(): void;
+}
+
+/** Which RC actors to start and stop so that there is one per RC. */
+export function diffControllers(running: Iterable<string>, wanted: Iterable<string>): { start: string[]; stop: string[] } {
+  const have = new Set(running);
+  const want = new Set(wanted);
+  return { start: [...want].filter((k) => !have.has(k)), stop: [...have].filter((k) => !want.has(k)) };
+}
+
+/** Starts the manager; the informers must already be started. */
+export function startControllerManager(deps: ControllerManagerDeps): ControllerManager {
+  const log = deps.log ?? (() => {});
+  const now = deps.now ?? Date.now;
+  const expectations = new ExpectationsStore();
+  const controllers = new Map<string, WorkLoop>();
+  const byNamespace = new Map<string, Map<string, Pod>>();
+  const rcKeyByUid = new Map<string, string>();
+
+  for (const p of deps.pods.list()) indexPod(p);
+  function indexPod(p: Pod) {
+    const ns = p.metadata.namespace ?? "default";
+    let m = byNamespace.get(ns);
+    if (!m) byNamespace.set(ns, (m = new Map()));
+    m.set(objectKey(p), p);
+  }
+  function podsIn(ns: string): Pod[] {
+    return [...(byNamespace.get(ns)?.values() ?? [])];
+  }
+
+  const rcDeps = {
+    client: deps.client,
+    rcs: deps.rcs,
+    podsIn,
+    expectations,
+    recorder: deps.recorder,
+    log,
+    now,
+    expectationsTtlMs: deps.expectationsTtlMs,
+  };
+
+  async function pass(): Promise<void> {
+    const wanted = new Map<string, ReplicationController>();
+    for (const rc of deps.rcs.list()) wanted.set(objectKey(rc), rc);
+    const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
+    for (const key of stop) {
+      controllers.get(key)?.stop();
+      controllers.delete(key);
+      expectations.delete(key);
+      log("replication controller actor stopped", { rc: key });
+    }
+    rcKeyByUid.clear();
+    for (const [key, rc] of wanted) if (rc.metadata.uid) rcKeyByUid.set(rc.metadata.uid, key);
+    for (const key of start) {
+      controllers.set(key, startReplicationController(key, rcDeps));
+      log("replication controller actor started", { rc: key });
+    }
+  }
+
+  const loop = startWorkLoop("controller-manager", pass, log);
+
+  function rcsMatching(ns: string, labels: Record<string, string> | undefined): string[] {
+    const out: string[] = [];
+    for (const rc of deps.rcs.list()) {
+      if ((rc.metadata.namespace ?? "default") === ns && selectorMatches(rcSelector(rc), labels)) out.push(objectKey(rc));
+    }
+    return out;
+  }
+
+  function onPod(ev: InformerEvent<Pod>) {
+    const pod = ev.object;
+    const key = objectKey(pod);
+    const ns = pod.metadata.namespace ?? "default";
+    if (ev.type === "DELETED") byNamespace.get(ns)?.delete(key);
+    else indexPod(pod);
+
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+    const ownerKey = owner ? rcKeyByUid.get(owner.uid) ?? `${ns}/${owner.name}` : undefined;
+    const oldOwner = ev.old?.metadata.ownerReferences?.find((o) => o.controller);
+    const oldOwnerKey = oldOwner ? rcKeyByUid.get(oldOwner.uid) ?? `${ns}/${oldOwner.name}` : undefined;
+    if (ownerKey) {
+      if (ev.type === "ADDED") expectations.creationObserved(ownerKey);
+      const nowDeleting = ev.type === "DELETED" || (pod.metadata.deletionTimestamp && !ev.old?.metadata.deletionTimestamp);
+      if (nowDeleting) expectations.deletionObserved(ownerKey, key);
+    }
+    const wake = new Set<string>();
+    if (ownerKey) wake.add(ownerKey);
+    if (oldOwnerKey) wake.add(oldOwnerKey);
+    if (!owner || (ev.old && JSON.stringify(ev.old.metadata.labels) !== JSON.stringify(pod.metadata.labels))) {
+      for (const k of rcsMatching(ns, pod.metadata.labels)) wake.add(k);
+      if (ev.old) for (const k of rcsMatching(ns, ev.old.metadata.labels)) wake.add(k);
+    }
+    for (const k of wake) controllers.get(k)?.wake();
+  }
+
+  const unsubscribe = [
+    deps.pods.subscribe(onPod),
+    deps.rcs.subscribe((ev) => {
+      loop.wake();
+      controllers.get(objectKey(ev.object))?.wake();
+    }),
+  ];
+
+  return {
+    loop,
+    controllers,
+    expectations,
+    wake: (key) => controllers.get(key)?.wake(),
+    stop() {
+      for (const u of unsubscribe) u();
+      loop.stop();
+      for (const c of controllers.values()) c.stop();
+      controllers.clear();
+    },
+  };
+}

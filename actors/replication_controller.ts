@@ -1,0 +1,193 @@
+/**
+ * The replication controller actor: one per RC, a work loop (see work_loop.ts for its states)
+ * whose pass is
+ *
+ *   read RC + its namespace's pods from the shared informers
+ *     ──reconcile (pure, replication_controller_reconcile.ts)──▶ Command[]
+ *     ──execute (exhaustive switch below)──▶ API calls, events, expectations
+ *
+ * Level-based: a wake-up says only "look again". Expectations are raised *before* creates or
+ * deletes are issued and lowered as the watch shows them (or as calls fail), so a pass on a
+ * stale view never repeats them. Creates go out in slow-start batches (1, 2, 4, ...) and stop at
+ * the first failing batch; a failure becomes a `FailedCreate` event and, on the next pass, a
+ * `ReplicaFailure` status condition.
+ *
+ * Subjects: none directly — all I/O goes through the injected `ApiClient`.
+ */
+import type { ApiClient } from "../runtime/api/client.ts";
+import { ApiError } from "../runtime/api/errors.ts";
+import type { OwnerReference, Pod, ReplicationController } from "../runtime/api/types.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+import type { ExpectationsStore } from "./expectations.ts";
+import { type Informer, objectKey } from "./informer_cache.ts";
+import { type Command, reconcile } from "./replication_controller_reconcile.ts";
+import { type Log, type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+
+export interface RcDeps {
+  client: ApiClient;
+  rcs: Informer<"replicationcontrollers">;
+  /** Pods of one namespace, from the shared pod informer. */
+  podsIn(namespace: string): Pod[];
+  expectations: ExpectationsStore;
+  recorder: EventRecorder;
+  log: Log;
+  now: () => number;
+  expectationsTtlMs?: number;
+}
+
+/** A transient reason to run the pass again soon (a CAS lost to a concurrent writer). */
+export class RequeueError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RequeueError";
+  }
+}
+
+/** The controller owner reference an RC puts on its pods. */
+export function controllerRef(rc: ReplicationController): OwnerReference {
+  return { apiVersion: "v1", kind: "ReplicationController", name: rc.metadata.name, uid: rc.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/** The pod an RC creates from its template (the API fills in the name from `generateName`). */
+export function podFromTemplate(rc: ReplicationController): unknown {
+  const t = rc.spec.template;
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      generateName: `${rc.metadata.name}-`,
+      namespace: rc.metadata.namespace,
+      labels: { ...(t?.metadata?.labels ?? {}) },
+      ...(t?.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+      ownerReferences: [controllerRef(rc)],
+    },
+    spec: structuredClone(t?.spec ?? { containers: [] }),
+  };
+}
+
+const isCasLoss = (err: unknown) => err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound");
+
+/** Starts the actor for the RC with key `namespace/name`. */
+export function startReplicationController(key: string, deps: RcDeps): WorkLoop {
+  let createError: string | undefined;
+
+  async function setOwner(pod: Pod, refs: OwnerReference[]): Promise<void> {
+    const metadata: Pod["metadata"] = { ...pod.metadata, ownerReferences: refs };
+    if (refs.length === 0) delete metadata.ownerReferences;
+    await deps.client.update("pods", { ...pod, metadata });
+  }
+
+  /** Kubernetes re-reads the controller before adopting, so a controller being deleted never adopts. */
+  async function canAdopt(rc: ReplicationController): Promise<boolean> {
+    try {
+      const fresh = await deps.client.get("replicationcontrollers", rc.metadata.name, rc.metadata.namespace);
+      return fresh.metadata.uid === rc.metadata.uid && !fresh.metadata.deletionTimestamp;
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === "NotFound") return false;
+      throw err;
+    }
+  }
+
+  async function createPods(rc: ReplicationController, count: number, batches: number[]): Promise<void> {
+    deps.expectations.expect(key, count, [], deps.now());
+    let issued = 0;
+    let firstError: unknown = null;
+    for (const size of batches) {
+      const results = await Promise.allSettled(Array.from({ length: size }, () => deps.client.create("pods", podFromTemplate(rc), rc.metadata.namespace)));
+      issued += size;
+      for (const r of results) {
+        if (r.status === "fulfilled") {
+          deps.recorder.record(rc, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+        } else {
+          // The create never happened, so its watch event will never come.
+          deps.expectations.creationObserved(key);
+          firstError ??= r.reason;
+          deps.recorder.record(rc, "Warning", "FailedCreate", `Error creating: ${errorText(r.reason)}`);
+        }
+      }
+      if (firstError) break;
+    }
+    // Batches never sent will never be observed either.
+    for (let i = issued; i < count; i++) deps.expectations.creationObserved(key);
+    createError = firstError ? (firstError instanceof Error ? firstError.message : String(firstError)) : undefined;
+    if (firstError) throw new RequeueError(`creating pods for ${key} failed`, { cause: firstError });
+  }
+
+  async function deletePods(rc: ReplicationController, pods: Pod[]): Promise<void> {
+    deps.expectations.expect(key, 0, pods.map(objectKey), deps.now());
+    let firstError: unknown = null;
+    await Promise.all(pods.map(async (pod) => {
+      try {
+        await deps.client.delete("pods", pod.metadata.name, pod.metadata.namespace, { preconditions: { uid: pod.metadata.uid } });
+        deps.recorder.record(rc, "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`);
+      } catch (err) {
+        deps.expectations.deletionObserved(key, objectKey(pod));
+        if (err instanceof ApiError && err.reason === "NotFound") return;
+        firstError ??= err;
+        deps.recorder.record(rc, "Warning", "FailedDelete", `Error deleting: ${errorText(err)}`);
+      }
+    }));
+    if (firstError) throw new RequeueError(`deleting pods for ${key} failed`, { cause: firstError });
+  }
+
+  async function execute(rc: ReplicationController, cmd: Command): Promise<void> {
+    switch (cmd.type) {
+      case "adopt":
+        if (!(await canAdopt(rc))) return;
+        await setOwner(cmd.pod, [...(cmd.pod.metadata.ownerReferences ?? []), controllerRef(rc)]);
+        return;
+      case "release":
+        await setOwner(cmd.pod, (cmd.pod.metadata.ownerReferences ?? []).filter((o) => o.uid !== rc.metadata.uid));
+        return;
+      case "createPods":
+        await createPods(rc, cmd.count, cmd.batches);
+        return;
+      case "deletePods":
+        await deletePods(rc, cmd.pods);
+        return;
+      case "updateStatus":
+        await deps.client.updateStatus("replicationcontrollers", { ...rc, status: cmd.status });
+        return;
+      default: {
+        const never: never = cmd;
+        throw new Error(`unknown command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async function pass(): Promise<{ requeueAfterMs?: number }> {
+    const rc = deps.rcs.get(key);
+    if (!rc) return {};
+    const now = deps.now();
+    const commands = reconcile({
+      rc,
+      pods: deps.podsIn(rc.metadata.namespace ?? "default"),
+      expectations: deps.expectations.get(key),
+      now,
+      expectationsTtlMs: deps.expectationsTtlMs,
+      createError,
+    });
+    let requeue = false;
+    for (const cmd of commands) {
+      try {
+        await execute(rc, cmd);
+      } catch (err) {
+        // Losing a CAS means someone else changed the object: look again with fresh data.
+        if (isCasLoss(err)) requeue = true;
+        else throw err;
+      }
+    }
+    if (!commands.some((c) => c.type === "createPods")) createError = undefined;
+    if (requeue) return { requeueAfterMs: 50 };
+    if (!deps.expectations.satisfied(key, deps.now(), deps.expectationsTtlMs)) {
+      // Re-check after the TTL in case an expected event never arrives.
+      return { requeueAfterMs: (deps.expectationsTtlMs ?? 60_000) + 100 };
+    }
+    const minReady = (rc.spec.minReadySeconds ?? 0) * 1000;
+    const st = rc.status;
+    if (minReady > 0 && st && (st.readyReplicas ?? 0) > (st.availableReplicas ?? 0)) return { requeueAfterMs: Math.min(minReady, 1000) };
+    return {};
+  }
+
+  return startWorkLoop(`rc/${key}`, pass, deps.log);
+}

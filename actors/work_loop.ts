@@ -1,0 +1,159 @@
+/**
+ * The shape every Berth control loop shares (scheduler, controller manager, each replication
+ * controller, node lifecycle, garbage collector): a level-based worker that is woken, runs one
+ * pass over the current state, and never runs two passes at once.
+ *
+ *            WAKE                       done (not dirty, no requeue)
+ *   ┌──────┐ ───────────▶ ┌─────────┐ ──────────────────────────────▶ ┌──────┐
+ *   │ idle │              │ working │ ◀── WAKE while working: dirty ── │ idle │
+ *   └──────┘ ◀─────────── └─────────┘                                  └──────┘
+ *      ▲   done, requeueAfterMs │  │ error
+ *      │      ┌──────────┐ ◀───┘  └──────▶ ┌─────────┐
+ *      └──────│ sleeping │ ──after──────▶  │ backoff │ ──after (100 ms · 2^n, ≤ 10 s)──▶ working
+ *       WAKE  └──────────┘  ──▶ working    └─────────┘
+ *   any ──STOP──▶ stopped (final)
+ *
+ * WAKE events carry no payload on purpose: the pass reads the world (informer caches) afresh,
+ * so a wake-up is only ever a hint. The pass is the `work` actor, provided with `.provide()` by
+ * whoever starts the loop (real I/O) or by a unit test (fakes). No subjects are used directly.
+ */
+import { assign, createActor, fromPromise, setup } from "xstate";
+
+/** What a pass reports back: optionally, "run me again after this long even if nobody wakes me". */
+export interface WorkResult {
+  requeueAfterMs?: number;
+}
+
+export interface WorkLoopContext {
+  dirty: boolean;
+  failures: number;
+  passes: number;
+  lastError: string | null;
+  requeueAfterMs: number;
+}
+
+export type WorkLoopEvent = { type: "WAKE" } | { type: "STOP" };
+
+const MAX_BACKOFF_MS = 10_000;
+
+/** The machine; `work` and `reportError` are meant to be provided. */
+export const workLoopMachine = setup({
+  types: {
+    context: {} as WorkLoopContext,
+    events: {} as WorkLoopEvent,
+  },
+  actors: {
+    work: fromPromise<WorkResult, { pass: number }>(async () => ({})),
+  },
+  actions: {
+    /** Called with the error of a failed pass (the loop retries with back-off). */
+    reportError: (_, _params: { error: unknown; failures: number }) => {},
+  },
+  delays: {
+    backoff: ({ context }) => Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(context.failures - 1, 10)),
+    requeue: ({ context }) => context.requeueAfterMs,
+  },
+  guards: {
+    dirty: ({ context }) => context.dirty,
+    requeue: ({ context }) => context.requeueAfterMs > 0,
+  },
+}).createMachine({
+  id: "workLoop",
+  context: { dirty: false, failures: 0, passes: 0, lastError: null, requeueAfterMs: 0 },
+  initial: "working",
+  on: { STOP: ".stopped" },
+  states: {
+    idle: {
+      on: { WAKE: "working" },
+    },
+    sleeping: {
+      on: { WAKE: "working" },
+      after: { requeue: "working" },
+    },
+    working: {
+      entry: assign({ dirty: false }),
+      on: { WAKE: { actions: assign({ dirty: true }) } },
+      invoke: {
+        src: "work",
+        input: ({ context }) => ({ pass: context.passes }),
+        onDone: {
+          target: "decide",
+          actions: assign({
+            failures: 0,
+            passes: ({ context }) => context.passes + 1,
+            lastError: null,
+            requeueAfterMs: ({ event }) => Math.max(0, event.output?.requeueAfterMs ?? 0),
+          }),
+        },
+        onError: {
+          target: "backoff",
+          actions: [
+            assign({
+              failures: ({ context }) => context.failures + 1,
+              passes: ({ context }) => context.passes + 1,
+              lastError: ({ event }) => String(event.error),
+            }),
+            { type: "reportError", params: ({ context, event }) => ({ error: event.error, failures: context.failures }) },
+          ],
+        },
+      },
+    },
+    decide: {
+      always: [
+        { guard: "dirty", target: "working" },
+        { guard: "requeue", target: "sleeping" },
+        { target: "idle" },
+      ],
+    },
+    backoff: {
+      on: { WAKE: { actions: assign({ dirty: true }) } },
+      after: { backoff: "working" },
+    },
+    stopped: { type: "final" },
+  },
+});
+
+/** A running loop. */
+export interface WorkLoop {
+  readonly name: string;
+  /** Asks for another pass (coalesced with any pending one). */
+  wake(): void;
+  /** Stops the loop; a pass in flight finishes in the background. */
+  stop(): void;
+  /** The underlying root actor, for inspection. */
+  readonly actor: ReturnType<typeof createWorkLoopActor>;
+}
+
+export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log) {
+  const machine = workLoopMachine.provide({
+    actors: { work: fromPromise<WorkResult, { pass: number }>(async ({ input }) => (await work(input.pass)) ?? {}) },
+    actions: {
+      reportError: (_, params) => log("control loop pass failed; retrying", { loop: name, failures: params.failures, error: errorText(params.error) }),
+    },
+  });
+  return createActor(machine, { id: name });
+}
+
+/** Starts a work loop as a root actor with an error observer; its first pass runs at once. */
+export function startWorkLoop(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log = () => {}): WorkLoop {
+  const actor = createWorkLoopActor(name, work, log);
+  actor.subscribe({
+    // The machine handles its pass's errors itself; this catches a broken machine, which must not
+    // become an uncaught exception that takes the whole control plane down.
+    error: (err) => log("control loop actor failed", { loop: name, error: errorText(err) }),
+  });
+  actor.start();
+  return {
+    name,
+    actor,
+    wake: () => actor.send({ type: "WAKE" }),
+    stop: () => actor.send({ type: "STOP" }),
+  };
+}
+
+/** An error as one line of text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,127 @@
+/**
+ * The control plane: the master's control loops over one `ApiClient` — what `berth up`,
+ * `berth control-plane` and `Cluster` start.
+ *
+ *   informers (list+watch caches, one each, shared):  pods  nodes  replicationcontrollers
+ *        │
+ *        ├── scheduler            binds pending pods to nodes          (actors/scheduler.ts)
+ *        ├── controller manager   one RC actor per RC                  (actors/controller_manager.ts)
+ *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
+ *        └── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *
+ * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
+ */
+import type { ApiClient } from "./api/client.ts";
+import { createEventRecorder, type EventRecorder } from "../actors/event_recorder.ts";
+import { Informer } from "../actors/informer_cache.ts";
+import { startScheduler, type Scheduler } from "../actors/scheduler.ts";
+import { startControllerManager, type ControllerManager } from "../actors/controller_manager.ts";
+import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
+import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
+import type { Log } from "../actors/work_loop.ts";
+
+export interface ControlPlaneOptions {
+  client: ApiClient;
+  /** Time without a node heartbeat before the node becomes Ready=Unknown. Default 5 s. */
+  nodeGracePeriodMs?: number;
+  /** Time a node stays not Ready before its pods are evicted and replaced. Default 10 s. */
+  podEvictionTimeoutMs?: number;
+  /** How long a controller waits for its creates/deletes to show before acting anyway. Default 60 s. */
+  expectationsTtlMs?: number;
+  /** Record a `Scheduled` event per bound pod. Default true. */
+  scheduledEvents?: boolean;
+  log?: Log;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface ControlPlane {
+  informers: {
+    pods: Informer<"pods">;
+    nodes: Informer<"nodes">;
+    replicationcontrollers: Informer<"replicationcontrollers">;
+  };
+  scheduler: Scheduler;
+  controllers: ControllerManager;
+  nodeLifecycle: NodeLifecycle;
+  garbageCollector: GarbageCollector;
+  recorder: EventRecorder;
+  stop(): Promise<void>;
+}
+
+/** Starts the informers (waiting for their first list) and then every control loop. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const { client } = opts;
+  const log: Log = opts.log ?? (() => {});
+  const now = opts.now ?? Date.now;
+  const informers = {
+    pods: new Informer(client, "pods", { log }),
+    nodes: new Informer(client, "nodes", { log }),
+    replicationcontrollers: new Informer(client, "replicationcontrollers", { log }),
+  };
+  await Promise.all(Object.values(informers).map((i) => i.start()));
+  const recorder = createEventRecorder(client, "berth-controller-manager", log);
+  const schedulerRecorder = createEventRecorder(client, "berth-scheduler", log);
+
+  const scheduler = startScheduler({
+    client,
+    pods: informers.pods,
+    nodes: informers.nodes,
+    recorder: schedulerRecorder,
+    log,
+    now,
+    scheduledEvents: opts.scheduledEvents ?? true,
+  });
+  const controllers = startControllerManager({
+    client,
+    pods: informers.pods,
+    rcs: informers.replicationcontrollers,
+    recorder,
+    log,
+    now,
+    expectationsTtlMs: opts.expectationsTtlMs,
+  });
+  const nodeLifecycle = startNodeLifecycle({
+    client,
+    pods: informers.pods,
+    nodes: informers.nodes,
+    recorder,
+    log,
+    now,
+    gracePeriodMs: opts.nodeGracePeriodMs,
+    podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+  });
+  const garbageCollector = startGarbageCollector({
+    client,
+    pods: informers.pods,
+    rcs: informers.replicationcontrollers,
+    nodes: informers.nodes,
+    recorder,
+    log,
+  });
+  log("control plane started", {
+    nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
+    podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    informers,
+    scheduler,
+    controllers,
+    nodeLifecycle,
+    garbageCollector,
+    recorder,
+    stop() {
+      stopping ??= (async () => {
+        scheduler.stop();
+        controllers.stop();
+        nodeLifecycle.stop();
+        garbageCollector.stop();
+        await Promise.all(Object.values(informers).map((i) => i.stop()));
+        await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
+      })();
+      return stopping;
+    },
+  };
+}
