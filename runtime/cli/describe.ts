@@ -1,0 +1,140 @@
+/**
+ * `berth describe`: the human-readable view kubectl users expect — the key fields of an object,
+ * its conditions, and the events about it.
+ */
+import { age } from "../api/table.ts";
+import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, Service, Endpoints } from "../api/types.ts";
+
+type Line = [string, string | number | undefined];
+
+function block(lines: Line[]): string {
+  const w = Math.max(...lines.map(([k]) => k.length)) + 2;
+  return lines.filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `${(k + ":").padEnd(w)}${v}`).join("\n") + "\n";
+}
+
+function kv(m: Record<string, string> | undefined): string {
+  const e = Object.entries(m ?? {});
+  return e.length ? e.map(([k, v]) => `${k}=${v}`).join("\n" + " ".repeat(14)) : "<none>";
+}
+
+function conditions(cs: Condition[] | undefined): string {
+  if (!cs?.length) return "";
+  return "Conditions:\n  Type".padEnd(32) + "Status  Reason\n" +
+    cs.map((c) => `  ${c.type.padEnd(20)}${c.status.padEnd(8)}${c.reason ?? ""}`).join("\n") + "\n";
+}
+
+function events(evs: Event[], now: number): string {
+  if (!evs.length) return "Events:       <none>\n";
+  const sorted = [...evs].sort((a, b) => String(a.lastTimestamp).localeCompare(String(b.lastTimestamp)));
+  const rows = sorted.map((e) => [e.type ?? "Normal", e.reason ?? "", `${age(e.lastTimestamp, now)}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ""}`, e.source?.component ?? e.reportingComponent ?? "", e.message ?? ""]);
+  const head = ["Type", "Reason", "Age", "From", "Message"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
+  const fmt = (r: string[]) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("");
+  return "Events:\n" + fmt(head) + "\n" + fmt(head.map((h) => "-".repeat(h.length))) + "\n" + rows.map(fmt).join("\n") + "\n";
+}
+
+export function describeObject(resource: Resource, obj: AnyObject, evs: Event[], now = Date.now()): string {
+  const m = obj.metadata;
+  const common: Line[] = [
+    ["Name", m.name],
+    ["Namespace", m.namespace],
+    ["Labels", kv(m.labels)],
+    ["Annotations", kv(m.annotations)],
+    ["Created", m.creationTimestamp ? `${m.creationTimestamp} (${age(m.creationTimestamp, now)} ago)` : undefined],
+  ];
+  let body = "";
+  switch (resource) {
+    case "pods": {
+      const p = obj as Pod;
+      const owner = m.ownerReferences?.find((r) => r.controller);
+      body = block([
+        ...common,
+        ["Node", p.spec.nodeName ? `${p.spec.nodeName}/${p.status?.hostIP ?? ""}` : "<none>"],
+        ["Status", m.deletionTimestamp ? `Terminating (since ${m.deletionTimestamp})` : p.status?.phase],
+        ["Reason", p.status?.reason],
+        ["Message", p.status?.message],
+        ["IP", p.status?.podIP],
+        ["Controlled By", owner ? `${owner.kind}/${owner.name}` : undefined],
+      ]);
+      body += "Containers:\n";
+      for (const c of p.spec.containers) {
+        const st = p.status?.containerStatuses?.find((s) => s.name === c.name);
+        const state = st?.state.running ? "Running" : st?.state.waiting ? `Waiting (${st.state.waiting.reason ?? ""})` : st?.state.terminated ? `Terminated (${st.state.terminated.reason ?? ""}, exit ${st.state.terminated.exitCode})` : "Waiting";
+        body += `  ${c.name}:\n` + block([
+          ["    Container ID", st?.containerID],
+          ["    Image", c.image],
+          ["    Command", c.command?.join(" ")],
+          ["    Args", c.args?.join(" ")],
+          ["    Ports", c.ports?.map((pt) => `${pt.containerPort}/${pt.protocol ?? "TCP"}`).join(", ")],
+          ["    State", state],
+          ["    Last State", st?.lastState?.terminated ? `Terminated (${st.lastState.terminated.reason ?? ""}, exit ${st.lastState.terminated.exitCode})` : undefined],
+          ["    Ready", st ? String(st.ready) : "false"],
+          ["    Restart Count", st?.restartCount ?? 0],
+          ["    Liveness", c.livenessProbe ? probeText(c.livenessProbe) : undefined],
+          ["    Readiness", c.readinessProbe ? probeText(c.readinessProbe) : undefined],
+          ["    Environment", c.env?.map((e) => `${e.name}=${e.value ?? ""}`).join(", ")],
+        ]);
+      }
+      body += conditions(p.status?.conditions);
+      if (p.spec.volumes?.length) {
+        body += "Volumes:\n" + p.spec.volumes.map((v) => `  ${v.name}: ${v.emptyDir ? "EmptyDir" : v.hostPath ? `HostPath ${v.hostPath.path}` : v.persistentVolumeClaim ? `PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}` : "?"}`).join("\n") + "\n";
+      }
+      break;
+    }
+    case "replicationcontrollers": {
+      const rc = obj as ReplicationController;
+      const t = rc.spec.template?.spec.containers ?? [];
+      body = block([
+        ...common,
+        ["Selector", Object.entries(rc.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")],
+        ["Replicas", `${rc.status?.replicas ?? 0} current / ${rc.spec.replicas ?? 0} desired`],
+        ["Pods Status", `${rc.status?.readyReplicas ?? 0} Ready / ${rc.status?.availableReplicas ?? 0} Available`],
+        ["Images", t.map((c) => c.image).join(", ")],
+      ]);
+      body += conditions(rc.status?.conditions);
+      break;
+    }
+    case "services": {
+      const s = obj as Service;
+      body = block([
+        ...common,
+        ["Selector", Object.entries(s.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"],
+        ["Type", s.spec.type ?? "ClusterIP"],
+        ["IP", s.spec.clusterIP],
+        ["LoadBalancer Ingress", s.status?.loadBalancer?.ingress?.map((i) => i.ip ?? i.hostname).join(", ")],
+        ["Port(s)", s.spec.ports?.map((p) => `${p.name ? p.name + " " : ""}${p.port}/${p.protocol ?? "TCP"} -> ${p.targetPort ?? p.port}${p.nodePort ? ` (NodePort ${p.nodePort})` : ""}`).join(", ")],
+        ["Session Affinity", s.spec.sessionAffinity ?? "None"],
+      ]);
+      break;
+    }
+    case "endpoints": {
+      const e = obj as Endpoints;
+      body = block([...common]);
+      body += "Subsets:\n" + (e.subsets ?? []).map((s) =>
+        `  Addresses:          ${(s.addresses ?? []).map((a) => a.ip).join(",") || "<none>"}\n  NotReadyAddresses:  ${(s.notReadyAddresses ?? []).map((a) => a.ip).join(",") || "<none>"}\n  Ports:              ${(s.ports ?? []).map((p) => `${p.name ?? "<unset>"} ${p.port}/${p.protocol ?? "TCP"}`).join(", ")}`
+      ).join("\n") + "\n";
+      break;
+    }
+    case "nodes": {
+      const n = obj as Node;
+      body = block([
+        ...common,
+        ["Unschedulable", String(!!n.spec.unschedulable)],
+        ["Addresses", n.status?.addresses?.map((a) => `${a.type}=${a.address}`).join(", ")],
+        ["Capacity", Object.entries(n.status?.capacity ?? {}).map(([k, v]) => `${k}=${v}`).join(", ")],
+        ["Allocatable", Object.entries(n.status?.allocatable ?? {}).map(([k, v]) => `${k}=${v}`).join(", ")],
+        ["Runtime", n.status?.nodeInfo?.containerRuntimeVersion],
+      ]);
+      body += conditions(n.status?.conditions);
+      break;
+    }
+    default:
+      body = block(common);
+  }
+  return body + events(evs, now);
+}
+
+function probeText(p: NonNullable<Pod["spec"]["containers"][number]["livenessProbe"]>): string {
+  const how = p.exec ? `exec [${p.exec.command.join(" ")}]` : p.httpGet ? `http-get ${p.httpGet.scheme ?? "HTTP"}://:${p.httpGet.port}${p.httpGet.path ?? "/"}` : p.tcpSocket ? `tcp-socket :${p.tcpSocket.port}` : "?";
+  return `${how} delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s #success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
+}

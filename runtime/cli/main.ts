@@ -1,0 +1,220 @@
+/**
+ * The `berth` command line: cluster lifecycle (`up`, `down`) and kubectl-like verbs over the
+ * NATS API. Every failure prints one clear line to stderr and exits non-zero; nothing here
+ * prints a stack trace for a user mistake.
+ */
+import { readFileSync } from "node:fs";
+import { ApiError } from "../api/errors.ts";
+import { ManifestError } from "../api/manifest.ts";
+import { RESOURCES } from "../api/types.ts";
+import { parseArgs, UsageError, usageOf, type FlagSpec } from "./args.ts";
+import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
+import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
+import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
+import { extraCommands } from "./extra.ts";
+
+const out = (s: string) => void process.stdout.write(s);
+const err = (s: string) => void process.stderr.write(s);
+
+const CONN: FlagSpec[] = [
+  { name: "home", type: "string", help: "cluster home holding cluster.json (default $BERTH_HOME or ./.berth)" },
+  { name: "nats", type: "string", help: "NATS URL of the cluster (overrides cluster.json)" },
+  { name: "namespace", short: "n", type: "string", help: "namespace (default \"default\")" },
+  { name: "help", short: "h", type: "boolean", help: "show help for this command" },
+];
+
+interface Command {
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
+}
+
+function stdin(): string {
+  return readFileSync(0, "utf8");
+}
+
+const commands: Record<string, Command> = {
+  up: {
+    summary: "run a local cluster in the foreground until interrupted",
+    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example]",
+    flags: UP_FLAGS,
+    run: (p) => upCmd(p.flags, out, err),
+  },
+  down: {
+    summary: "stop the cluster running for a home",
+    usage: "berth down [--home DIR]",
+    flags: [CONN[0], CONN[3]],
+    run: (p) => downCmd(p.flags, out),
+  },
+  apply: {
+    summary: "create or update objects from YAML/JSON manifests",
+    usage: "berth apply -f FILE|DIR|- [-f ...]",
+    flags: [...CONN, { name: "filename", short: "f", type: "strings", help: "file, directory or - for stdin" }],
+    async run(p) {
+      const docs = readManifestSources((p.flags.filename as string[]) ?? [], stdin);
+      await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out));
+    },
+  },
+  get: {
+    summary: "list objects as a table, or print them as yaml/json",
+    usage: "berth get TYPE[,TYPE] [NAME...] | TYPE/NAME [-o yaml|json|wide|name] [-l SELECTOR] [-A] [-w]",
+    flags: [
+      ...CONN,
+      { name: "output", short: "o", type: "string", help: "yaml, json, wide or name" },
+      { name: "selector", short: "l", type: "string", help: "label selector, e.g. app=web,tier!=db" },
+      { name: "field-selector", type: "string", help: "field selector, e.g. spec.nodeName=node-1" },
+      { name: "all-namespaces", short: "A", type: "boolean", help: "list across all namespaces" },
+      { name: "watch", short: "w", type: "boolean", help: "after listing, print changes as they happen" },
+      { name: "no-headers", type: "boolean", help: "omit the table header" },
+    ],
+    async run(p) {
+      const ctrl = new AbortController();
+      process.once("SIGINT", () => ctrl.abort());
+      await withClient(p.flags, (c) =>
+        getCmd(c, p.positional, {
+          namespace: p.flags.namespace as string | undefined,
+          allNamespaces: !!p.flags["all-namespaces"],
+          selector: p.flags.selector as string | undefined,
+          fieldSelector: p.flags["field-selector"] as string | undefined,
+          output: p.flags.output as string | undefined,
+          watch: !!p.flags.watch,
+          noHeaders: !!p.flags["no-headers"],
+        }, out, ctrl.signal)
+      );
+    },
+  },
+  describe: {
+    summary: "show an object in detail, with its events",
+    usage: "berth describe TYPE [NAME] | TYPE/NAME [-l SELECTOR]",
+    flags: [...CONN, { name: "selector", short: "l", type: "string", help: "label selector" }],
+    async run(p) {
+      await withClient(p.flags, (c) => describeCmd(c, p.positional, { namespace: p.flags.namespace as string | undefined, selector: p.flags.selector as string | undefined }, out));
+    },
+  },
+  delete: {
+    summary: "delete objects by type and name, or those in manifests",
+    usage: "berth delete TYPE NAME... | TYPE/NAME | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait]",
+    flags: [
+      ...CONN,
+      { name: "filename", short: "f", type: "strings", help: "delete the objects in these manifests" },
+      { name: "grace-period", type: "number", help: "seconds to let a pod terminate (0 or --now: immediately)" },
+      { name: "now", type: "boolean", help: "same as --grace-period=0... for pods: skip the graceful period" },
+      { name: "cascade", type: "string", help: "background (default): owned pods are deleted; orphan: they are kept" },
+      { name: "wait", type: "boolean", help: "wait until the objects are gone" },
+      { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
+    ],
+    async run(p) {
+      const ns = p.flags.namespace as string | undefined;
+      let targets;
+      if (p.flags.filename) {
+        const docs = readManifestSources(p.flags.filename as string[], stdin);
+        targets = docs.map((d) => {
+          const meta = (d.object.metadata ?? {}) as { name?: string; namespace?: string };
+          if (!meta.name) throw new UsageError(`${d.source}: document ${d.index + 1} has no metadata.name`);
+          return { resource: d.resource, name: meta.name, namespace: RESOURCES[d.resource].namespaced ? meta.namespace ?? ns : undefined };
+        });
+      } else {
+        targets = resolveTargets(p.positional).map((t) => {
+          if (!t.name) throw new UsageError("resource(s) were provided, but no name was specified");
+          return { resource: t.resource, name: t.name, namespace: RESOURCES[t.resource].namespaced ? ns : undefined };
+        });
+      }
+      await withClient(p.flags, (c) =>
+        deleteCmd(c, targets, {
+          gracePeriod: p.flags["grace-period"] as number | undefined,
+          now: !!p.flags.now,
+          cascade: p.flags.cascade as string | undefined,
+          wait: !!p.flags.wait,
+          ignoreNotFound: !!p.flags["ignore-not-found"],
+        }, out)
+      );
+    },
+  },
+  ...extraCommands(CONN, out, err, withClient),
+};
+
+async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../api/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
+  const conn = await connectCli(flags);
+  try {
+    return await fn(conn.client, conn);
+  } finally {
+    await conn.close();
+  }
+}
+
+function help(): string {
+  const w = Math.max(...Object.keys(commands).map((c) => c.length)) + 2;
+  return `berth — a Kubernetes-style container orchestrator (xstate actors over NATS, real Docker underneath)
+
+Usage: berth COMMAND [ARGS] [FLAGS]
+
+Commands:
+${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}${c.summary}`).join("\n")}
+
+Run 'berth COMMAND --help' for a command's flags. The cluster is found through
+$BERTH_HOME/cluster.json (default ./.berth), written by 'berth up'.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    out(help());
+    return name ? 0 : 1;
+  }
+  if (name === "version" || name === "--version") {
+    out("berth 0.1.0\n");
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    err(`berth: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    const parsed = parseArgs(rest, cmd.flags);
+    if (parsed.flags.help) {
+      out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n\nFlags:\n${usageOf(cmd.flags)}\n`);
+      return 0;
+    }
+    const code = await cmd.run(parsed);
+    return typeof code === "number" ? code : 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`berth ${name}: ${e.message}\nUsage: ${cmd.usage}\n`);
+      return 2;
+    }
+    if (e instanceof ManifestError) {
+      err(`berth ${name}: error: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof ApiError) {
+      err(`Error from server (${e.reason}): ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof NotRunningError) {
+      err(`berth ${name}: ${e.message}\n`);
+      return 1;
+    }
+    err(`berth ${name}: error: ${(e as Error).message ?? String(e)}\n`);
+    if (process.env.BERTH_DEBUG) err(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (bin/berth.js imports this module; Deno runs it as the entry).
+const isEntry = (import.meta as { main?: boolean }).main === true || process.env.BERTH_CLI_ENTRY === "1";
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      // Every command, long-running ones included, has finished its work when main returns;
+      // exit now rather than wait on a lingering socket or timer.
+      process.exit(code);
+    },
+    (e) => {
+      err(`berth: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

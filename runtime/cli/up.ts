@@ -1,0 +1,134 @@
+/**
+ * `berth up` and `berth down`.
+ *
+ * `up` runs a whole cluster in this process until SIGINT/SIGTERM: a private nats-server child
+ * (unless --nats), the API (NATS and REST), the control plane, N node agents and the service
+ * proxy. It writes `$BERTH_HOME/cluster.json` and `kubeconfig`, prints one line containing
+ * `ready` when every node is Ready, and on a signal stops everything it started — no child
+ * process is left behind. `down` signals the `up` recorded in cluster.json and waits for it.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Cluster, readClusterInfo } from "../cluster.ts";
+import { startClusterComponents } from "../cluster_components.ts";
+import type { FlagSpec } from "./args.ts";
+import { UsageError } from "./args.ts";
+import { homeDir } from "./connect.ts";
+
+export const UP_FLAGS: FlagSpec[] = [
+  { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },
+  { name: "nodes", type: "number", help: "number of local node agents", default: 1 },
+  { name: "runtime", type: "string", help: "container runtime: docker or hollow", default: "docker" },
+  { name: "nats", type: "string", help: "use this NATS server instead of starting a private one" },
+  { name: "api-port", type: "number", help: "REST API port (0 = any free port)", default: 0 },
+  { name: "insecure-http", type: "boolean", help: "serve the REST API over plain HTTP (not recommended)" },
+  { name: "example", type: "boolean", help: "apply the example app from examples/ once ready" },
+  { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
+  { name: "help", short: "h", type: "boolean", help: "show help for this command" },
+];
+
+type Out = (s: string) => void;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out): Promise<number> {
+  const home = homeDir(flags.home);
+  const nodes = flags.nodes as number;
+  const runtime = flags.runtime as string;
+  if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a non-negative integer, got ${nodes}`);
+  if (runtime !== "docker" && runtime !== "hollow") throw new UsageError(`--runtime must be docker or hollow, got ${JSON.stringify(runtime)}`);
+  const existing = readClusterInfo(home);
+  if (existing && existing.pid !== process.pid && alive(existing.pid)) {
+    err(`berth up: a cluster is already running for ${home} (pid ${existing.pid}); stop it with \`berth down --home ${home}\`\n`);
+    return 1;
+  }
+  const quiet = !!flags.quiet;
+  const say = (s: string) => {
+    if (!quiet) out(s);
+  };
+  const log = (msg: string, fields?: Record<string, unknown>) => {
+    if (process.env.BERTH_DEBUG) err(`${new Date().toISOString()} ${msg}${fields ? " " + JSON.stringify(fields) : ""}\n`);
+  };
+
+  say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime)\n`);
+  const cluster = await Cluster.start({ home, natsUrl: flags.nats as string | undefined, log });
+  let stopping = false;
+  const done = new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      say(`\nberth: ${sig} received, stopping the cluster\n`);
+      cluster.stop().then(resolve, resolve);
+    };
+    process.once("SIGINT", () => onSignal("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+  });
+
+  try {
+    say(`berth: NATS at ${cluster.natsUrl}\n`);
+    const components = await startClusterComponents(cluster, {
+      nodes,
+      runtime,
+      apiPort: flags["api-port"] as number,
+      insecureHttp: !!flags["insecure-http"],
+      progress: (s) => say(`berth: ${s}\n`),
+    });
+    const info = cluster.writeInfo({
+      apiUrl: components.apiUrl,
+      token: components.token,
+      dnsAddress: components.dnsAddress,
+      kubeconfig: components.kubeconfig,
+      nodes: components.nodeNames,
+    });
+    await components.waitReady();
+    out(`berth: cluster ready — ${nodes} node${nodes === 1 ? "" : "s"} Ready; NATS ${info.natsUrl}` +
+      `${info.apiUrl ? `; API ${info.apiUrl}` : ""}${info.dnsAddress ? `; DNS ${info.dnsAddress}` : ""}\n`);
+    if (info.kubeconfig) say(`berth: kubeconfig: ${info.kubeconfig}  (kubectl --kubeconfig ${info.kubeconfig} get nodes)\n`);
+    say(`berth: try \`BERTH_HOME=${home} berth get pods\`; stop with Ctrl-C or \`berth down --home ${home}\`\n`);
+    if (flags.example) {
+      const dir = new URL("../../examples/", import.meta.url).pathname;
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith("_")).sort() : [];
+      for (const f of files) {
+        const applied = await cluster.apply(readFileSync(join(dir, f), "utf8"), join("examples", f));
+        for (const a of applied) say(`berth: example ${a.resource}/${a.name} ${a.action}\n`);
+      }
+    }
+  } catch (e) {
+    if (!stopping) {
+      stopping = true;
+      await cluster.stop();
+    }
+    throw e;
+  }
+  await done;
+  say("berth: stopped\n");
+  return 0;
+}
+
+export async function downCmd(flags: Record<string, unknown>, out: Out): Promise<number> {
+  const home = homeDir(flags.home);
+  const info = readClusterInfo(home);
+  if (!info || !alive(info.pid)) {
+    out(`berth down: no cluster is running for ${home}\n`);
+    return 0;
+  }
+  process.kill(info.pid, "SIGTERM");
+  const deadline = Date.now() + 60_000;
+  while (alive(info.pid)) {
+    if (Date.now() > deadline) {
+      out(`berth down: pid ${info.pid} did not stop within 60 s; sending SIGKILL\n`);
+      process.kill(info.pid, "SIGKILL");
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  out(`berth down: stopped the cluster for ${home} (pid ${info.pid})\n`);
+  return 0;
+}

@@ -1,0 +1,188 @@
+/**
+ * kubectl-like verbs over an `ApiClient`: apply, get (table / yaml / json / wide / name, with
+ * `-l`, `-A`, `-w`), describe, delete.
+ */
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { stringify as toYaml } from "yaml";
+import type { ApiClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { parseManifests, validateManifests, type ManifestDoc } from "../api/manifest.ts";
+import { formatTable, toTable } from "../api/table.ts";
+import { RESOURCES, type AnyObject, type Resource } from "../api/types.ts";
+import { applyOne } from "../cluster.ts";
+import { UsageError } from "./args.ts";
+import { resolveTargets } from "./connect.ts";
+import { describeObject } from "./describe.ts";
+
+export type Out = (s: string) => void;
+
+/** Reads manifests from files, directories (their .yaml/.yml/.json files, sorted) or `-` (stdin). */
+export function readManifestSources(paths: string[], stdin: () => string): ManifestDoc[] {
+  if (!paths.length) throw new UsageError("must specify -f FILE, -f DIR or -f -");
+  const docs: ManifestDoc[] = [];
+  for (const p of paths) {
+    if (p === "-") {
+      docs.push(...parseManifests(stdin(), "<stdin>"));
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`the path "${p}" does not exist`);
+    }
+    const files = st.isDirectory()
+      ? readdirSync(p).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => join(p, f))
+      : [p];
+    for (const f of files) docs.push(...parseManifests(readFileSync(f, "utf8"), f));
+  }
+  return docs;
+}
+
+export async function applyCmd(client: ApiClient, docs: ManifestDoc[], namespace: string | undefined, out: Out): Promise<void> {
+  // Reject the whole input before touching anything, as kubectl's client-side validation does.
+  validateManifests(docs);
+  for (const d of docs) {
+    const obj = { ...d.object };
+    if (namespace && RESOURCES[d.resource].namespaced) {
+      const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+      if (meta.namespace && meta.namespace !== namespace) {
+        throw new UsageError(`${d.source}: the namespace from the provided object "${meta.namespace}" does not match the namespace "${namespace}"`);
+      }
+      obj.metadata = { ...meta, namespace };
+    }
+    try {
+      const r = await applyOne(client, d.resource, obj);
+      out(`${RESOURCES[d.resource].singular}/${r.name} ${r.action}\n`);
+    } catch (e) {
+      if (e instanceof ApiError) throw new ApiError(e.reason, `${d.source} (document ${d.index + 1}): ${e.message}`, e.details);
+      throw e;
+    }
+  }
+}
+
+export interface GetOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  selector?: string;
+  fieldSelector?: string;
+  output?: string;
+  watch?: boolean;
+  noHeaders?: boolean;
+}
+
+export async function getCmd(client: ApiClient, positional: string[], o: GetOptions, out: Out, signal?: AbortSignal): Promise<void> {
+  const targets = resolveTargets(positional);
+  const ns = (r: Resource) => (RESOURCES[r].namespaced ? (o.allNamespaces ? undefined : o.namespace ?? "default") : undefined);
+  const output = o.output ?? "";
+  if (!["", "wide", "yaml", "json", "name"].includes(output)) throw new UsageError(`unsupported output format "${output}" (yaml, json, wide, name)`);
+  const objects: { resource: Resource; items: AnyObject[]; rv: string }[] = [];
+  for (const t of targets) {
+    if (t.name) {
+      const obj = await client.get(t.resource, t.name, ns(t.resource));
+      const last = objects.at(-1);
+      if (last && last.resource === t.resource) last.items.push(obj);
+      else objects.push({ resource: t.resource, items: [obj], rv: obj.metadata.resourceVersion ?? "0" });
+    } else {
+      const list = await client.list(t.resource, { namespace: ns(t.resource), labelSelector: o.selector, fieldSelector: o.fieldSelector });
+      objects.push({ resource: t.resource, items: list.items, rv: list.metadata.resourceVersion });
+    }
+  }
+  const single = targets.length === 1 && !!targets[0].name;
+  for (const [i, group] of objects.entries()) {
+    if (output === "json") {
+      out(JSON.stringify(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }, null, 2) + "\n");
+    } else if (output === "yaml") {
+      out(toYaml(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }));
+    } else if (output === "name") {
+      for (const it of group.items) out(`${RESOURCES[group.resource].singular}/${it.metadata.name}\n`);
+    } else if (group.items.length === 0) {
+      if (!o.watch) {
+        const where = RESOURCES[group.resource].namespaced && !o.allNamespaces ? ` in ${o.namespace ?? "default"} namespace` : "";
+        out(`No resources found${where}.\n`);
+      }
+    } else {
+      if (i > 0) out("\n");
+      const table = toTable(group.resource, group.items, { wide: true });
+      out(formatTable(table, { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders }));
+    }
+  }
+  if (!o.watch) return;
+  if (objects.length !== 1) throw new UsageError("watch is only supported on a single resource type");
+  const { resource, rv } = objects[0];
+  const name = targets[0].name;
+  const w = await client.watch(resource, {
+    namespace: ns(resource),
+    labelSelector: o.selector,
+    fieldSelector: [o.fieldSelector, name ? `metadata.name=${name}` : undefined].filter(Boolean).join(",") || undefined,
+    resourceVersion: rv,
+  });
+  signal?.addEventListener("abort", () => w.stop(), { once: true });
+  for await (const ev of w) {
+    if (output === "json") out(JSON.stringify(ev.object) + "\n");
+    else if (output === "yaml") out("---\n" + toYaml(ev.object));
+    else if (output === "name") out(`${RESOURCES[resource].singular}/${ev.object.metadata.name}\n`);
+    else {
+      const table = toTable(resource, [ev.object], { wide: true });
+      out(formatTable(table, { wide: output === "wide", noHeaders: true, showNamespace: o.allNamespaces && RESOURCES[resource].namespaced }));
+    }
+  }
+}
+
+export async function describeCmd(client: ApiClient, positional: string[], o: GetOptions, out: Out): Promise<void> {
+  const targets = resolveTargets(positional);
+  let first = true;
+  for (const t of targets) {
+    const ns = RESOURCES[t.resource].namespaced ? o.namespace ?? "default" : undefined;
+    const objs = t.name
+      ? [await client.get(t.resource, t.name, ns)]
+      : (await client.list(t.resource, { namespace: ns, labelSelector: o.selector })).items;
+    for (const obj of objs) {
+      if (!first) out("\n\n");
+      first = false;
+      const events = await client
+        .list("events", { namespace: obj.metadata.namespace ?? "default", fieldSelector: `involvedObject.name=${obj.metadata.name}` })
+        .then((l) => l.items.filter((e) => e.involvedObject.kind === RESOURCES[t.resource].kind))
+        .catch(() => []);
+      out(describeObject(t.resource, obj, events));
+    }
+  }
+}
+
+export async function deleteCmd(
+  client: ApiClient,
+  targets: { resource: Resource; name: string; namespace?: string }[],
+  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; ignoreNotFound?: boolean },
+  out: Out,
+): Promise<void> {
+  const propagationPolicy = o.cascade === "orphan" ? "Orphan" : o.cascade === "foreground" ? "Foreground" : o.cascade === undefined || o.cascade === "background" || o.cascade === "true" ? "Background" : undefined;
+  if (!propagationPolicy) throw new UsageError(`--cascade must be background, foreground or orphan, got ${JSON.stringify(o.cascade)}`);
+  for (const t of targets) {
+    try {
+      await client.delete(t.resource, t.name, t.namespace, {
+        gracePeriodSeconds: o.now ? 0 : o.gracePeriod !== undefined && o.gracePeriod >= 0 ? o.gracePeriod : undefined,
+        propagationPolicy,
+      });
+    } catch (e) {
+      if (o.ignoreNotFound && e instanceof ApiError && e.code === 404) continue;
+      throw e;
+    }
+    out(`${RESOURCES[t.resource].singular} "${t.name}" deleted\n`);
+    if (o.wait) await waitGone(client, t.resource, t.name, t.namespace);
+  }
+}
+
+async function waitGone(client: ApiClient, resource: Resource, name: string, namespace?: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.get(resource, name, namespace);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return;
+      throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${resource}/${name} to be deleted`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * `Cluster`: a whole Berth cluster in one process — what `berth up` runs and what
+ * `import { Cluster } from "berth"` starts.
+ *
+ *   nats-server (child, JetStream on disk under home)  ─┐
+ *   KvStore ─ Api ─┬─ NATS API (berth.api.v1.*)          │ or an external NATS (`natsUrl`)
+ *                  └─ REST API (TLS + bearer token)      │
+ *   control plane (scheduler, RC controllers, node lifecycle, GC)
+ *   node agents (kubelets) on Docker or the hollow runtime
+ *   service proxy (cluster DNS, ClusterIPs, TCP proxies)
+ *
+ * Stopping is orderly and idempotent: agents leave their containers running (a restart with
+ * the same home re-adopts them) unless `stop({ removePods: true })` is asked for.
+ */
+import { mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Api } from "./api/api.ts";
+import type { ApiClient } from "./api/client.ts";
+import { ApiError } from "./api/errors.ts";
+import { parseManifests, validateManifests } from "./api/manifest.ts";
+import type { AnyObject, Resource, ResourceTypes } from "./api/types.ts";
+import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
+import { connectNats, type NatsConnection } from "./nats/connection.ts";
+import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
+import { KvStore } from "./store/kv_store.ts";
+
+export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ClusterOptions {
+  /** State directory (JetStream data, cluster.json, kubeconfig). Absent: a temp dir removed on stop. */
+  home?: string;
+  /** Use this NATS instead of starting a private nats-server. */
+  natsUrl?: string;
+  log?: Logger;
+}
+
+/** What `cluster.json` holds, for the CLI and for other tools. */
+export interface ClusterInfo {
+  natsUrl: string;
+  apiUrl?: string;
+  dnsAddress?: string;
+  token?: string;
+  /** Credentials of the CLI's NATS identity, when the cluster's NATS requires them. */
+  natsUser?: string;
+  natsPassword?: string;
+  kubeconfig?: string;
+  pid: number;
+  home: string;
+  nodes: string[];
+  startedAt: string;
+}
+
+/** One result of `Cluster.apply`. */
+export interface Applied {
+  resource: Resource;
+  name: string;
+  namespace?: string;
+  action: "created" | "configured" | "unchanged";
+  object: AnyObject;
+}
+
+export class Cluster {
+  private stopping?: Promise<void>;
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+
+  private constructor(
+    readonly home: string,
+    readonly natsUrl: string,
+    readonly nc: NatsConnection,
+    readonly store: KvStore,
+    /** The in-process API: the same validation and behaviour as the NATS and REST faces. */
+    readonly api: Api,
+    readonly log: Logger,
+    private readonly ownHome: boolean,
+  ) {}
+
+  /** Starts NATS (unless given), the store and the API. */
+  static async start(opts: ClusterOptions = {}): Promise<Cluster> {
+    const log = opts.log ?? (() => {});
+    const ownHome = !opts.home;
+    const home = resolve(opts.home ?? join(tmpDir(), `berth-${process.pid}-${Date.now()}`));
+    mkdirSync(home, { recursive: true });
+    let server: NatsServerHandle | undefined;
+    let natsUrl = opts.natsUrl;
+    if (!natsUrl) {
+      server = await startNatsServer({ dir: join(home, "nats") });
+      natsUrl = server.url;
+      log("nats-server started", { url: natsUrl, pid: server.pid });
+    }
+    let nc: NatsConnection;
+    try {
+      nc = await connectNats({ servers: natsUrl, name: "berth-cluster" });
+    } catch (e) {
+      await server?.stop();
+      throw e;
+    }
+    const store = await KvStore.open(nc);
+    const api = await Api.open(store);
+    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome);
+    const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
+    cluster.cleanups.push(() => natsApi.stop());
+    cluster.cleanups.push(async () => {
+      await nc.drain().catch(() => {});
+    });
+    if (server) cluster.cleanups.push(() => server!.stop());
+    return cluster;
+  }
+
+  /** The API client for programmatic use (in-process, no network hop). */
+  get client(): ApiClient {
+    return this.api;
+  }
+
+  /** Registers work to run on stop, last registered first. */
+  onStop(fn: () => Promise<void> | void): void {
+    this.cleanups.unshift(fn);
+  }
+
+  /**
+   * Applies manifests (YAML/JSON text) or objects the way `kubectl apply` does: create what is
+   * absent, update what exists (keeping status and server-set fields), report what changed.
+   * Every document is validated before anything is written.
+   */
+  async apply(input: string | unknown[], source = "<input>"): Promise<Applied[]> {
+    const docs = typeof input === "string" ? parseManifests(input, source) : input.map((o, index) => toDoc(o, source, index));
+    validateManifests(docs);
+    const out: Applied[] = [];
+    for (const d of docs) out.push(await applyOne(this.api, d.resource, d.object));
+    return out;
+  }
+
+  /** Waits until `predicate` holds for the named object (polling a watch-free read; cheap and robust). */
+  async waitFor<R extends Resource>(
+    resource: R,
+    name: string,
+    predicate: (o: ResourceTypes[R]) => boolean,
+    opts: { namespace?: string; timeoutMs?: number } = {},
+  ): Promise<ResourceTypes[R]> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    let last: ResourceTypes[R] | undefined;
+    for (;;) {
+      try {
+        last = await this.api.get(resource, name, opts.namespace);
+        if (predicate(last)) return last;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${resource}/${name}${last ? ` (last seen: ${JSON.stringify((last as { status?: unknown }).status ?? {})})` : " (not found)"}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Writes `cluster.json` under home. */
+  writeInfo(info: Omit<ClusterInfo, "pid" | "home" | "natsUrl" | "startedAt">): ClusterInfo {
+    const full: ClusterInfo = { natsUrl: this.natsUrl, pid: process.pid, home: this.home, startedAt: new Date().toISOString(), ...info };
+    writeFileSync(join(this.home, "cluster.json"), JSON.stringify(full, null, 2) + "\n", { mode: 0o600 });
+    this.onStop(() => rmSync(join(this.home, "cluster.json"), { force: true }));
+    return full;
+  }
+
+  /** Stops everything this cluster started. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const fn of this.cleanups) {
+        try {
+          await fn();
+        } catch (e) {
+          // Keep stopping the rest: one failed cleanup must not leave other children running.
+          this.log("cluster: cleanup failed", { error: String(e) });
+        }
+      }
+      if (this.ownHome) rmSync(this.home, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+}
+
+/** Reads `cluster.json` of a running cluster, or null. */
+export function readClusterInfo(home: string): ClusterInfo | null {
+  const p = join(home, "cluster.json");
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, "utf8")) as ClusterInfo;
+  } catch {
+    return null;
+  }
+}
+
+function tmpDir(): string {
+  return process.env.TMPDIR ?? "/tmp";
+}
+
+function toDoc(o: unknown, source: string, index: number) {
+  const parsed = parseManifests(JSON.stringify(o), `${source}[${index}]`);
+  return parsed[0];
+}
+
+const SERVER_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"] as const;
+
+/** kubectl-apply-like create-or-update of one object. */
+export async function applyOne(api: ApiClient, resource: Resource, object: Record<string, unknown>): Promise<Applied> {
+  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  const name = meta.name!;
+  const namespace = meta.namespace;
+  let current: AnyObject | undefined;
+  try {
+    current = await api.get(resource, name, namespace);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 404)) throw e;
+  }
+  if (!current) {
+    const created = await api.create(resource, object, namespace);
+    return { resource, name, namespace: created.metadata.namespace, action: "created", object: created };
+  }
+  for (let attempt = 0; ; attempt++) {
+    const desiredMeta = { ...(object.metadata as Record<string, unknown>) };
+    for (const f of SERVER_FIELDS) delete desiredMeta[f];
+    const merged = {
+      ...current,
+      ...object,
+      metadata: { ...current.metadata, ...desiredMeta, resourceVersion: current.metadata.resourceVersion },
+    } as AnyObject & { status?: unknown };
+    if ("status" in current) merged.status = (current as { status?: unknown }).status;
+    try {
+      const updated = await api.update(resource, merged);
+      const action = updated.metadata.resourceVersion === current.metadata.resourceVersion ? "unchanged" : "configured";
+      return { resource, name, namespace: updated.metadata.namespace, action, object: updated };
+    } catch (e) {
+      if (e instanceof ApiError && e.reason === "Conflict" && attempt < 5) {
+        current = await api.get(resource, name, namespace);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
