@@ -1,0 +1,212 @@
+/**
+ * A userspace TCP load balancer for one service port (kube-proxy's userspace mode, done with
+ * Node streams). Each listen address (ClusterIP:port, and node address:nodePort for NodePort
+ * services) accepts connections and forwards them to one ready endpoint:
+ *
+ *   accept (paused) ──▶ dial candidate 1 ──fail/timeout──▶ dial candidate 2 ... ──▶ give up: reset
+ *                            │ connected
+ *                            ▼
+ *                   pipe both ways (backpressure by pipe), half-close passed through,
+ *                   an error or full close on either side destroys both
+ *
+ * `setEndpoints` only changes where new connections go: connections already forwarded to a
+ * removed endpoint finish on their own.
+ */
+import net from "node:net";
+import { Balancer, type ProxyTarget } from "./balancer.ts";
+
+export type { ProxyTarget } from "./balancer.ts";
+
+/** Dial timeouts per attempt, growing, as kube-proxy's userspace proxier. */
+export const DEFAULT_DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
+
+export interface TcpProxyOptions {
+  /** Where to accept connections; port 0 picks a free one. */
+  listen: { host: string; port: number }[];
+  /** For logs. */
+  name?: string;
+  /** ClientIP session affinity with this idle timeout; absent or 0 disables it. */
+  affinityTimeoutSeconds?: number;
+  dialTimeoutsMs?: readonly number[];
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A listener could not be opened (address not assigned, port taken, ...). */
+export class ProxyListenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ProxyListenError";
+  }
+}
+
+export interface ProxyStats {
+  accepted: number;
+  active: number;
+  forwarded: number;
+  dialFailures: number;
+  /** Connections closed because no endpoint could be reached. */
+  rejected: number;
+  /** Connections forwarded per endpoint key. */
+  perEndpoint: Record<string, number>;
+}
+
+export class TcpProxy {
+  readonly name: string;
+  readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {} };
+  private readonly balancer: Balancer;
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private readonly dialTimeouts: readonly number[];
+  private readonly log: NonNullable<TcpProxyOptions["log"]>;
+  private bound: { host: string; port: number }[] = [];
+  private sweepTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly opts: TcpProxyOptions) {
+    this.name = opts.name ?? "proxy";
+    this.balancer = new Balancer((opts.affinityTimeoutSeconds ?? 0) * 1000);
+    this.dialTimeouts = opts.dialTimeoutsMs ?? DEFAULT_DIAL_TIMEOUTS_MS;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** The listen addresses with their actual ports (after `start`). */
+  get addresses(): { host: string; port: number }[] {
+    return this.bound;
+  }
+
+  /** Opens every listener; on any failure closes those opened and throws `ProxyListenError`. */
+  async start(): Promise<{ host: string; port: number }[]> {
+    try {
+      for (const l of this.opts.listen) {
+        const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (c) => this.accept(c));
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen({ host: l.host, port: l.port, exclusive: true }, () => {
+            server.off("error", reject);
+            resolve();
+          });
+        }).catch((e: unknown) => {
+          throw new ProxyListenError(`${this.name}: cannot listen on ${l.host}:${l.port}: ${(e as Error).message}`, { cause: e });
+        });
+        server.on("error", (e) => this.log("proxy listener error", { proxy: this.name, error: e.message }));
+        this.servers.push(server);
+        this.bound.push({ host: l.host, port: (server.address() as net.AddressInfo).port });
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    this.sweepTimer = setInterval(() => this.balancer.sweep(Date.now()), 60_000);
+    this.sweepTimer.unref();
+    return this.bound;
+  }
+
+  /** Replaces the endpoints new connections go to. `key` defaults to `host:port`. */
+  setEndpoints(targets: (Omit<ProxyTarget, "key"> & { key?: string })[]): void {
+    this.balancer.setTargets(targets.map((t) => ({ host: t.host, port: t.port, key: t.key ?? `${t.host}:${t.port}` })));
+  }
+
+  /** Changes ClientIP affinity (0 disables). */
+  setAffinity(timeoutSeconds: number): void {
+    this.balancer.setAffinity(timeoutSeconds * 1000);
+  }
+
+  get endpoints(): readonly ProxyTarget[] {
+    return this.balancer.list();
+  }
+
+  /** Closes the listeners and every forwarded connection (idempotent). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const closing = this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await Promise.all(closing);
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.once("close", () => this.sockets.delete(s));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.stopped) {
+      client.destroy();
+      return;
+    }
+    this.stats.accepted++;
+    this.stats.active++;
+    this.track(client);
+    client.once("close", () => this.stats.active--);
+    const clientIp = client.remoteAddress ?? "";
+    const candidates = this.balancer.candidates(clientIp, Date.now());
+    // As kube-proxy: a fixed number of tries, cycling over the candidates, each with a longer timeout.
+    const attempts = this.dialTimeouts.length;
+    let clientGone = false;
+    const onEarlyClose = () => {
+      clientGone = true;
+    };
+    client.once("close", onEarlyClose);
+    // A client error before forwarding begins is only a reason to stop dialing.
+    const onEarlyError = () => client.destroy();
+    client.on("error", onEarlyError);
+
+    const attempt = (i: number) => {
+      if (clientGone) return;
+      if (i >= attempts || candidates.length === 0) {
+        this.stats.rejected++;
+        this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried: i });
+        client.resetAndDestroy();
+        return;
+      }
+      const target = candidates[i % candidates.length];
+      const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+      const timer = setTimeout(() => upstream.destroy(new Error("dial timeout")), this.dialTimeouts[i]);
+      const onAbort = () => upstream.destroy();
+      client.once("close", onAbort);
+      const onDialError = (e: Error) => {
+        clearTimeout(timer);
+        client.off("close", onAbort);
+        upstream.destroy();
+        this.stats.dialFailures++;
+        this.balancer.failed(clientIp, target);
+        this.log("dial failed", { proxy: this.name, endpoint: target.key, error: e.message, attempt: i + 1 });
+        attempt(i + 1);
+      };
+      upstream.once("error", onDialError);
+      upstream.once("connect", () => {
+        clearTimeout(timer);
+        client.off("close", onAbort);
+        upstream.off("error", onDialError);
+        client.off("close", onEarlyClose);
+        client.off("error", onEarlyError);
+        if (clientGone || this.stopped) {
+          upstream.destroy();
+          return;
+        }
+        this.balancer.succeeded(clientIp, target, Date.now());
+        this.stats.forwarded++;
+        this.stats.perEndpoint[target.key] = (this.stats.perEndpoint[target.key] ?? 0) + 1;
+        this.splice(client, upstream);
+      });
+    };
+    attempt(0);
+  }
+
+  /** Copies bytes both ways with backpressure; `end` on one side half-closes the other. */
+  private splice(client: net.Socket, upstream: net.Socket): void {
+    this.track(upstream);
+    const destroyBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", destroyBoth);
+    upstream.on("error", destroyBoth);
+    // A full close of one side (both directions done, or reset) ends the pair.
+    client.once("close", () => upstream.destroy());
+    upstream.once("close", () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}
