@@ -120,8 +120,9 @@ function yamlDocs(text: string, source: string): RawDoc[] {
     if (err) {
       const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
       const firstLine = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+      const docLine = Math.min(line, pos.line);
       throw new ManifestError(
-        `${describeLocation({ source, index, line: pos.line })}: YAML syntax error at line ${pos.line}, column ${pos.col}: ${firstLine}`,
+        `${describeLocation({ source, index, line: docLine })}: YAML syntax error at line ${pos.line}, column ${pos.col}: ${firstLine}`,
         { source, index, line: pos.line },
       );
     }
