@@ -1,0 +1,403 @@
+/**
+ * OpenAPI documents for the core/v1 API Berth serves, hand-written from types.ts.
+ *
+ * kubectl (1.32) reads `/openapi/v3` and then `/openapi/v3/api/v1` for two things:
+ *   - whether the server validates fields itself: the PATCH operation of the object's kind
+ *     (found by `x-kubernetes-group-version-kind`) must list the `fieldValidation` query
+ *     parameter; then kubectl sends `fieldValidation=Strict` and skips client-side validation;
+ *   - how to compute the strategic merge patch for `kubectl apply`: the component schema with
+ *     the kind's GVK, following `$ref`s, with `x-kubernetes-patch-merge-key` and
+ *     `x-kubernetes-patch-strategy` on keyed lists (the same keys as patch.ts uses).
+ * `/openapi/v2` (the same schemas as `definitions`) is served as JSON for other tools.
+ *
+ * `unknownFields` walks an object against these schemas, for `fieldValidation=Strict|Warn`.
+ */
+import { createHash } from "node:crypto";
+import { RESOURCES, type Resource } from "./types.ts";
+
+type Schema = Record<string, unknown>;
+
+const CORE = "io.k8s.api.core.v1.";
+const META = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+
+const str: Schema = { type: "string" };
+const int: Schema = { type: "integer", format: "int32" };
+const int64: Schema = { type: "integer", format: "int64" };
+const bool: Schema = { type: "boolean" };
+const time: Schema = { type: "string", format: "date-time" };
+const intOrString: Schema = { "x-kubernetes-int-or-string": true };
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const arr = (items: Schema, merge?: { key?: string; strategy: string }): Schema => ({
+  type: "array",
+  items,
+  ...(merge?.key ? { "x-kubernetes-patch-merge-key": merge.key, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [merge.key] } : {}),
+  ...(merge ? { "x-kubernetes-patch-strategy": merge.strategy } : { "x-kubernetes-list-type": "atomic" }),
+});
+const map = (values: Schema): Schema => ({ type: "object", additionalProperties: values });
+const obj = (properties: Record<string, Schema>, required?: string[], extra: Schema = {}): Schema => ({
+  type: "object",
+  properties,
+  ...(required ? { required } : {}),
+  ...extra,
+});
+const gvk = (kind: string, group = "", version = "v1") => ({ "x-kubernetes-group-version-kind": [{ group, kind, version }] });
+const typed = (kind: string, props: Record<string, Schema>, group = "", version = "v1", required?: string[]): Schema =>
+  obj({ apiVersion: str, kind: str, metadata: ref(`${META}ObjectMeta`), ...props }, required, gvk(kind, group, version));
+
+const condition = obj(
+  { type: str, status: str, reason: str, message: str, lastTransitionTime: time, lastProbeTime: time, lastHeartbeatTime: time, lastUpdateTime: time },
+  ["type", "status"],
+);
+
+const SCHEMAS: Record<string, Schema> = {
+  [`${META}OwnerReference`]: obj({ apiVersion: str, kind: str, name: str, uid: str, controller: bool, blockOwnerDeletion: bool }, ["apiVersion", "kind", "name", "uid"]),
+  [`${META}ManagedFieldsEntry`]: obj({ apiVersion: str, fieldsType: str, fieldsV1: { type: "object" }, manager: str, operation: str, subresource: str, time }),
+  [`${META}ObjectMeta`]: obj({
+    name: str,
+    generateName: str,
+    namespace: str,
+    selfLink: str,
+    uid: str,
+    resourceVersion: str,
+    generation: int64,
+    creationTimestamp: time,
+    deletionTimestamp: time,
+    deletionGracePeriodSeconds: int64,
+    labels: map(str),
+    annotations: map(str),
+    ownerReferences: arr(ref(`${META}OwnerReference`), { key: "uid", strategy: "merge" }),
+    finalizers: { ...arr(str), "x-kubernetes-list-type": "set", "x-kubernetes-patch-strategy": "merge" },
+    managedFields: arr(ref(`${META}ManagedFieldsEntry`)),
+  }),
+  [`${META}ListMeta`]: obj({ resourceVersion: str, continue: str, remainingItemCount: int64, selfLink: str }),
+  [`${META}StatusCause`]: obj({ reason: str, message: str, field: str }),
+  [`${META}Status`]: obj(
+    {
+      apiVersion: str, kind: str, metadata: ref(`${META}ListMeta`), status: str, message: str, reason: str, code: int,
+      details: obj({ name: str, group: str, kind: str, uid: str, causes: arr(ref(`${META}StatusCause`)), retryAfterSeconds: int }),
+    },
+    undefined,
+    gvk("Status"),
+  ),
+  [`${META}Preconditions`]: obj({ uid: str, resourceVersion: str }),
+  [`${META}DeleteOptions`]: obj(
+    { apiVersion: str, kind: str, gracePeriodSeconds: int64, propagationPolicy: str, orphanDependents: bool, preconditions: ref(`${META}Preconditions`), dryRun: arr(str) },
+    undefined,
+    gvk("DeleteOptions"),
+  ),
+
+  // Pod
+  [`${CORE}EnvVar`]: obj({ name: str, value: str, valueFrom: obj({ fieldRef: obj({ fieldPath: str, apiVersion: str }, ["fieldPath"]) }) }, ["name"]),
+  [`${CORE}ContainerPort`]: obj({ name: str, containerPort: int, hostPort: int, hostIP: str, protocol: str }, ["containerPort"]),
+  [`${CORE}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool, subPath: str }, ["name", "mountPath"]),
+  [`${CORE}Probe`]: obj({
+    exec: obj({ command: arr(str) }),
+    httpGet: obj({ path: str, port: intOrString, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str }, ["name", "value"])) }, ["port"]),
+    tcpSocket: obj({ port: intOrString, host: str }, ["port"]),
+    initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, failureThreshold: int, successThreshold: int,
+    terminationGracePeriodSeconds: int64,
+  }),
+  [`${CORE}ResourceRequirements`]: obj({ requests: map(intOrString), limits: map(intOrString) }),
+  [`${CORE}Container`]: obj(
+    {
+      name: str, image: str, command: arr(str), args: arr(str), workingDir: str,
+      env: arr(ref(`${CORE}EnvVar`), { key: "name", strategy: "merge" }),
+      ports: arr(ref(`${CORE}ContainerPort`), { key: "containerPort", strategy: "merge" }),
+      resources: ref(`${CORE}ResourceRequirements`),
+      volumeMounts: arr(ref(`${CORE}VolumeMount`), { key: "mountPath", strategy: "merge" }),
+      livenessProbe: ref(`${CORE}Probe`), readinessProbe: ref(`${CORE}Probe`),
+      imagePullPolicy: str,
+    },
+    ["name"],
+  ),
+  [`${CORE}Volume`]: obj(
+    {
+      name: str,
+      emptyDir: obj({ medium: str, sizeLimit: intOrString }),
+      hostPath: obj({ path: str, type: str }, ["path"]),
+      persistentVolumeClaim: obj({ claimName: str, readOnly: bool }, ["claimName"]),
+    },
+    ["name"],
+  ),
+  [`${CORE}PodSpec`]: obj(
+    {
+      containers: arr(ref(`${CORE}Container`), { key: "name", strategy: "merge" }),
+      volumes: arr(ref(`${CORE}Volume`), { key: "name", strategy: "merge,retainKeys" }),
+      restartPolicy: str, terminationGracePeriodSeconds: int64, nodeName: str, nodeSelector: map(str),
+      hostname: str, subdomain: str, dnsPolicy: str,
+    },
+    ["containers"],
+  ),
+  [`${CORE}ContainerState`]: obj({
+    waiting: obj({ reason: str, message: str }),
+    running: obj({ startedAt: time }),
+    terminated: obj({ exitCode: int, signal: int, reason: str, message: str, startedAt: time, finishedAt: time, containerID: str }, ["exitCode"]),
+  }),
+  [`${CORE}ContainerStatus`]: obj(
+    {
+      name: str, state: ref(`${CORE}ContainerState`), lastState: ref(`${CORE}ContainerState`), ready: bool, restartCount: int,
+      image: str, imageID: str, containerID: str, started: bool,
+    },
+    ["name", "ready", "restartCount", "image"],
+  ),
+  [`${CORE}PodCondition`]: condition,
+  [`${CORE}PodStatus`]: obj({
+    phase: str,
+    conditions: arr(ref(`${CORE}PodCondition`), { key: "type", strategy: "merge" }),
+    message: str, reason: str, hostIP: str, podIP: str,
+    podIPs: arr(obj({ ip: str }), { key: "ip", strategy: "merge" }),
+    startTime: time,
+    containerStatuses: arr(ref(`${CORE}ContainerStatus`)),
+  }),
+  [`${CORE}Pod`]: typed("Pod", { spec: ref(`${CORE}PodSpec`), status: ref(`${CORE}PodStatus`) }),
+  [`${CORE}PodTemplateSpec`]: obj({ metadata: ref(`${META}ObjectMeta`), spec: ref(`${CORE}PodSpec`) }),
+  [`${CORE}Binding`]: typed("Binding", { target: ref(`${CORE}ObjectReference`) }, "", "v1", ["target"]),
+
+  // ReplicationController
+  [`${CORE}ReplicationControllerCondition`]: condition,
+  [`${CORE}ReplicationControllerSpec`]: obj({ replicas: int, minReadySeconds: int, selector: map(str), template: ref(`${CORE}PodTemplateSpec`) }),
+  [`${CORE}ReplicationControllerStatus`]: obj(
+    {
+      replicas: int, fullyLabeledReplicas: int, readyReplicas: int, availableReplicas: int, observedGeneration: int64,
+      conditions: arr(ref(`${CORE}ReplicationControllerCondition`), { key: "type", strategy: "merge" }),
+    },
+    ["replicas"],
+  ),
+  [`${CORE}ReplicationController`]: typed("ReplicationController", {
+    spec: ref(`${CORE}ReplicationControllerSpec`),
+    status: ref(`${CORE}ReplicationControllerStatus`),
+  }),
+  ["io.k8s.api.autoscaling.v1.Scale"]: typed(
+    "Scale",
+    { spec: obj({ replicas: int }), status: obj({ replicas: int, selector: str }, ["replicas"]) },
+    "autoscaling",
+    "v1",
+  ),
+
+  // Service, Endpoints
+  [`${CORE}ServicePort`]: obj({ name: str, protocol: str, port: int, targetPort: intOrString, nodePort: int, appProtocol: str }, ["port"]),
+  [`${CORE}ServiceSpec`]: obj({
+    ports: arr(ref(`${CORE}ServicePort`), { key: "port", strategy: "merge" }),
+    selector: map(str), clusterIP: str, clusterIPs: arr(str), type: str, sessionAffinity: str,
+    sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: int }) }),
+    externalIPs: arr(str),
+  }),
+  [`${CORE}ServiceStatus`]: obj({ loadBalancer: obj({ ingress: arr(obj({ ip: str, hostname: str })) }) }),
+  [`${CORE}Service`]: typed("Service", { spec: ref(`${CORE}ServiceSpec`), status: ref(`${CORE}ServiceStatus`) }),
+  [`${CORE}ObjectReference`]: obj({ kind: str, namespace: str, name: str, uid: str, apiVersion: str, resourceVersion: str, fieldPath: str }),
+  [`${CORE}EndpointAddress`]: obj({ ip: str, hostname: str, nodeName: str, targetRef: ref(`${CORE}ObjectReference`) }, ["ip"]),
+  [`${CORE}EndpointPort`]: obj({ name: str, port: int, protocol: str, appProtocol: str }, ["port"]),
+  [`${CORE}EndpointSubset`]: obj({
+    addresses: arr(ref(`${CORE}EndpointAddress`)),
+    notReadyAddresses: arr(ref(`${CORE}EndpointAddress`)),
+    ports: arr(ref(`${CORE}EndpointPort`)),
+  }),
+  [`${CORE}Endpoints`]: typed("Endpoints", { subsets: arr(ref(`${CORE}EndpointSubset`)) }),
+
+  // Node, Namespace, Event
+  [`${CORE}Taint`]: obj({ key: str, value: str, effect: str, timeAdded: time }, ["key", "effect"]),
+  [`${CORE}NodeSpec`]: obj({ unschedulable: bool, podCIDR: str, taints: arr(ref(`${CORE}Taint`)) }),
+  [`${CORE}NodeCondition`]: condition,
+  [`${CORE}NodeAddress`]: obj({ type: str, address: str }, ["type", "address"]),
+  [`${CORE}NodeStatus`]: obj({
+    capacity: map(intOrString), allocatable: map(intOrString),
+    conditions: arr(ref(`${CORE}NodeCondition`), { key: "type", strategy: "merge" }),
+    addresses: arr(ref(`${CORE}NodeAddress`), { key: "type", strategy: "merge" }),
+    nodeInfo: obj({
+      containerRuntimeVersion: str, kubeletVersion: str, operatingSystem: str, architecture: str, osImage: str,
+      kernelVersion: str, machineID: str, systemUUID: str, bootID: str, kubeProxyVersion: str,
+    }),
+    daemonEndpoints: obj({ kubeletEndpoint: obj({ Port: int }) }),
+  }),
+  [`${CORE}Node`]: typed("Node", { spec: ref(`${CORE}NodeSpec`), status: ref(`${CORE}NodeStatus`) }),
+  [`${CORE}Namespace`]: typed("Namespace", { spec: obj({ finalizers: arr(str) }), status: obj({ phase: str }) }),
+  [`${CORE}Event`]: typed(
+    "Event",
+    {
+      involvedObject: ref(`${CORE}ObjectReference`), reason: str, message: str,
+      source: obj({ component: str, host: str }), firstTimestamp: time, lastTimestamp: time, eventTime: time,
+      count: int, type: str, action: str, reportingComponent: str, reportingInstance: str,
+    },
+    "",
+    "v1",
+    ["metadata", "involvedObject"],
+  ),
+};
+
+for (const info of Object.values(RESOURCES)) {
+  SCHEMAS[`${CORE}${info.kind}List`] = obj(
+    { apiVersion: str, kind: str, metadata: ref(`${META}ListMeta`), items: arr(ref(`${CORE}${info.kind}`)) },
+    ["items"],
+    gvk(`${info.kind}List`),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// paths
+
+const param = (name: string, inWhere: "query" | "path", schema: Schema = str, required = false): Schema => ({
+  name, in: inWhere, schema, ...(required || inWhere === "path" ? { required: true } : {})
+});
+const WRITE_PARAMS = [param("dryRun", "query"), param("fieldManager", "query"), param("fieldValidation", "query")];
+const LIST_PARAMS = [
+  "labelSelector", "fieldSelector", "continue", "resourceVersion", "resourceVersionMatch",
+].map((n) => param(n, "query")).concat([param("limit", "query", int), param("timeoutSeconds", "query", int), param("watch", "query", bool), param("allowWatchBookmarks", "query", bool)]);
+
+const json = (schema: Schema) => ({ "application/json": { schema } });
+const ok = (schema: Schema, code = "200") => ({ [code]: { description: "OK", content: json(schema) }, "401": { description: "Unauthorized" } });
+const patchBody = {
+  required: true,
+  content: Object.fromEntries(
+    ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"].map((t) => [t, { schema: { type: "object" } }]),
+  ),
+};
+
+function op(action: string, kind: string, id: string, extra: Schema, group = "", version = "v1"): Schema {
+  return {
+    operationId: id,
+    tags: ["core_v1"],
+    "x-kubernetes-action": action,
+    "x-kubernetes-group-version-kind": { group, kind, version },
+    ...extra,
+  };
+}
+
+function buildPaths(): Record<string, Schema> {
+  const paths: Record<string, Schema> = {};
+  for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
+    const K = info.kind;
+    const schema = ref(`${CORE}${K}`);
+    const list = ref(`${CORE}${K}List`);
+    const nsParam = info.namespaced ? [param("namespace", "path")] : [];
+    const base = info.namespaced ? `/api/v1/namespaces/{namespace}/${resource}` : `/api/v1/${resource}`;
+    const idPart = `${info.namespaced ? "Namespaced" : ""}${K}`;
+    paths[base] = {
+      parameters: nsParam,
+      get: op("list", K, `listCoreV1${idPart}`, { parameters: LIST_PARAMS, responses: ok(list) }),
+      post: op("post", K, `createCoreV1${idPart}`, { parameters: WRITE_PARAMS, requestBody: { required: true, content: json(schema) }, responses: ok(schema, "201") }),
+      delete: op("deletecollection", K, `deleteCoreV1Collection${idPart}`, { parameters: LIST_PARAMS, responses: ok(ref(`${META}Status`)) }),
+    };
+    if (info.namespaced) {
+      paths[`/api/v1/${resource}`] = { get: op("list", K, `listCoreV1${K}ForAllNamespaces`, { parameters: LIST_PARAMS, responses: ok(list) }) };
+    }
+    const itemParams = [param("name", "path"), ...nsParam];
+    paths[`${base}/{name}`] = {
+      parameters: itemParams,
+      get: op("get", K, `readCoreV1${idPart}`, { responses: ok(schema) }),
+      put: op("put", K, `replaceCoreV1${idPart}`, { parameters: WRITE_PARAMS, requestBody: { required: true, content: json(schema) }, responses: ok(schema) }),
+      patch: op("patch", K, `patchCoreV1${idPart}`, { parameters: [...WRITE_PARAMS, param("force", "query", bool)], requestBody: patchBody, responses: ok(schema) }),
+      delete: op("delete", K, `deleteCoreV1${idPart}`, {
+        parameters: [param("gracePeriodSeconds", "query", int), param("propagationPolicy", "query"), param("dryRun", "query")],
+        requestBody: { content: json(ref(`${META}DeleteOptions`)) },
+        responses: ok(schema),
+      }),
+    };
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces"].includes(resource)) {
+      paths[`${base}/{name}/status`] = {
+        parameters: itemParams,
+        get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),
+        put: op("put", K, `replaceCoreV1${idPart}Status`, { parameters: WRITE_PARAMS, requestBody: { required: true, content: json(schema) }, responses: ok(schema) }),
+        patch: op("patch", K, `patchCoreV1${idPart}Status`, { parameters: WRITE_PARAMS, requestBody: patchBody, responses: ok(schema) }),
+      };
+    }
+  }
+  const podBase = "/api/v1/namespaces/{namespace}/pods/{name}";
+  const itemParams = [param("name", "path"), param("namespace", "path")];
+  paths[`${podBase}/log`] = {
+    parameters: itemParams,
+    get: op("get", "Pod", "readCoreV1NamespacedPodLog", {
+      parameters: ["container", "follow", "previous", "timestamps", "tailLines"].map((n) => param(n, "query")),
+      responses: { "200": { description: "OK", content: { "text/plain": { schema: str } } } },
+    }),
+  };
+  paths[`${podBase}/binding`] = {
+    parameters: itemParams,
+    post: op("post", "Binding", "createCoreV1NamespacedPodBinding", {
+      parameters: WRITE_PARAMS,
+      requestBody: { required: true, content: json(ref(`${CORE}Binding`)) },
+      responses: ok(ref(`${CORE}Binding`), "201"),
+    }),
+  };
+  const scale = ref("io.k8s.api.autoscaling.v1.Scale");
+  paths["/api/v1/namespaces/{namespace}/replicationcontrollers/{name}/scale"] = {
+    parameters: itemParams,
+    get: op("get", "Scale", "readCoreV1NamespacedReplicationControllerScale", { responses: ok(scale) }, "autoscaling"),
+    put: op("put", "Scale", "replaceCoreV1NamespacedReplicationControllerScale", { parameters: WRITE_PARAMS, requestBody: { required: true, content: json(scale) }, responses: ok(scale) }, "autoscaling"),
+    patch: op("patch", "Scale", "patchCoreV1NamespacedReplicationControllerScale", { parameters: WRITE_PARAMS, requestBody: patchBody, responses: ok(scale) }, "autoscaling"),
+  };
+  return paths;
+}
+
+let coreV1: Schema | undefined;
+let coreV1Hash: string | undefined;
+
+/** `/openapi/v3/api/v1`: paths and component schemas of the core group. */
+export function openApiV3CoreV1(): Schema {
+  coreV1 ??= {
+    openapi: "3.0.0",
+    info: { title: "Berth", version: "v1.32.0-berth" },
+    paths: buildPaths(),
+    components: {
+      schemas: SCHEMAS,
+      securitySchemes: { BearerToken: { type: "apiKey", name: "authorization", in: "header", description: "Bearer token from the kubeconfig" } },
+    },
+    security: [{ BearerToken: [] }],
+  };
+  return coreV1;
+}
+
+/** `/openapi/v3`: the index kubectl starts from; the hash lets it cache the document. */
+export function openApiV3Index(): Schema {
+  coreV1Hash ??= createHash("sha512").update(JSON.stringify(openApiV3CoreV1())).digest("hex").slice(0, 64).toUpperCase();
+  return { paths: { "api/v1": { serverRelativeURL: `/openapi/v3/api/v1?hash=${coreV1Hash}` } } };
+}
+
+/** `/openapi/v2` as JSON: the same schemas as Swagger 2.0 `definitions`. */
+export function openApiV2(): Schema {
+  const text = JSON.stringify(SCHEMAS).replaceAll("#/components/schemas/", "#/definitions/");
+  return { swagger: "2.0", info: { title: "Berth", version: "v1.32.0-berth" }, paths: {}, definitions: JSON.parse(text) };
+}
+
+/** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
+export function schemaNameOf(kind: string): string | undefined {
+  if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
+  return Object.hasOwn(SCHEMAS, `${CORE}${kind}`) ? `${CORE}${kind}` : undefined;
+}
+
+/**
+ * Paths (`spec.containers[0].foo`) of fields in `value` that the kind's schema does not declare —
+ * what `fieldValidation=Strict` rejects and `Warn` reports. Values of the wrong type are left to
+ * the API's validation.
+ */
+export function unknownFields(kind: string, value: unknown): string[] {
+  const name = schemaNameOf(kind);
+  if (!name) return [];
+  const out: string[] = [];
+  walk(SCHEMAS[name], value, "", out);
+  return out;
+}
+
+function resolve(s: Schema): Schema {
+  const r = s.$ref;
+  return typeof r === "string" ? SCHEMAS[r.slice("#/components/schemas/".length)] ?? {} : s;
+}
+
+function walk(schema: Schema, value: unknown, path: string, out: string[]): void {
+  const s = resolve(schema);
+  if (Array.isArray(value)) {
+    if (s.type === "array" && s.items) value.forEach((v, i) => walk(s.items as Schema, v, `${path}[${i}]`, out));
+    return;
+  }
+  if (typeof value !== "object" || value === null) return;
+  if (s.additionalProperties) {
+    for (const [k, v] of Object.entries(value)) walk(s.additionalProperties as Schema, v, `${path}[${k}]`, out);
+    return;
+  }
+  const props = s.properties as Record<string, Schema> | undefined;
+  if (!props) return;
+  for (const [k, v] of Object.entries(value)) {
+    const p = path ? `${path}.${k}` : k;
+    if (!Object.hasOwn(props, k)) out.push(p);
+    else walk(props[k], v, p, out);
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * Resource requests → `ApiClient` calls. One implementation of the API (the `ApiClient`), two
+ * transports (NATS and this); nothing here validates objects or touches the store.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiClient, DeleteOptions, ListOptions } from "../api/client.ts";
+import { ApiError, BadRequestError, ConflictError } from "../api/errors.ts";
+import { applyPatch } from "../api/patch.ts";
+import { toMetaTable, toTable } from "../api/table.ts";
+import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../api/types.ts";
+import type { AcceptInfo } from "./body.ts";
+import type { Route } from "./routes.ts";
+import { serveWatch, type WatchRegistry } from "./watch.ts";
+
+/** What a handler answers: a JSON body with a status code, or nothing when it streamed itself. */
+export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | undefined;
+
+export interface LogRequest {
+  namespace: string;
+  pod: string;
+  container: string;
+  follow: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  previous?: boolean;
+  /** Aborted when the HTTP client goes away or the server closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * Supplies a container's log as a byte stream. Provided by whoever knows where pods run (the
+ * cluster); the HTTP layer has already checked that the pod and container exist.
+ */
+export type LogProvider = (req: LogRequest) => Promise<AsyncIterable<Uint8Array | string>> | AsyncIterable<Uint8Array | string>;
+
+export interface HandlerContext {
+  api: ApiClient;
+  method: string;
+  route: Extract<Route, { type: "resource" }>;
+  query: URLSearchParams;
+  accept: AcceptInfo;
+  /** Reads and parses the body as an object (POST/PUT) or a patch (PATCH). */
+  body(): Promise<unknown>;
+  /** The patch type named by Content-Type (PATCH only). */
+  patchType(): "merge" | "json" | "strategic";
+  req: IncomingMessage;
+  res: ServerResponse;
+  watches: WatchRegistry;
+  logs?: LogProvider;
+  closing: AbortSignal;
+}
+
+function methodNotAllowed(method: string, what: string): ApiError {
+  return new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} ${what}`);
+}
+
+const intParam = (q: URLSearchParams, key: string): number | undefined => {
+  const v = q.get(key);
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new BadRequestError(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+const isTrue = (v: string | null) => v === "true" || v === "1";
+
+function listOptions(ctx: HandlerContext): ListOptions {
+  const q = ctx.query;
+  const opts: ListOptions = {};
+  if (ctx.route.namespace !== undefined) opts.namespace = ctx.route.namespace;
+  const ls = q.get("labelSelector");
+  if (ls) opts.labelSelector = ls;
+  const fs = [q.get("fieldSelector"), ctx.route.name !== undefined ? `metadata.name=${ctx.route.name}` : null].filter(Boolean);
+  if (fs.length) opts.fieldSelector = fs.join(",");
+  const limit = intParam(q, "limit");
+  if (limit) opts.limit = limit;
+  const cont = q.get("continue");
+  if (cont) opts.continue = cont;
+  return opts;
+}
+
+function includeObjectOf(q: URLSearchParams): "None" | "Metadata" | "Object" {
+  const v = q.get("includeObject");
+  return v === "None" || v === "Object" ? v : "Metadata";
+}
+
+function asTable(ctx: HandlerContext, objects: AnyObject[], meta: { resourceVersion?: string; continue?: string }) {
+  return toMetaTable(toTable(ctx.route.resource, objects), meta, includeObjectOf(ctx.query));
+}
+
+/** The body as an object with its metadata; namespace from the URL filled in or checked. */
+async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> & { metadata: Record<string, unknown> }> {
+  const body = await ctx.body();
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new BadRequestError("the request body must be a JSON object");
+  }
+  const obj = body as Record<string, unknown>;
+  const meta = (typeof obj.metadata === "object" && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>;
+  const ns = ctx.route.namespace;
+  if (ns !== undefined) {
+    if (meta.namespace !== undefined && meta.namespace !== ns) {
+      throw new BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    meta.namespace = ns;
+  }
+  if (ctx.route.name !== undefined && ctx.route.subresource !== "binding") {
+    if (meta.name === undefined) meta.name = ctx.route.name;
+    else if (meta.name !== ctx.route.name) {
+      throw new BadRequestError(`the name of the object (${String(meta.name)}) does not match the name on the URL (${ctx.route.name})`);
+    }
+  }
+  return { ...obj, metadata: meta };
+}
+
+function deleteOptions(ctx: HandlerContext, body: unknown): DeleteOptions {
+  const opts: DeleteOptions = {};
+  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const grace = intParam(ctx.query, "gracePeriodSeconds") ?? (typeof b.gracePeriodSeconds === "number" ? b.gracePeriodSeconds : undefined);
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  let policy = ctx.query.get("propagationPolicy") ?? (typeof b.propagationPolicy === "string" ? b.propagationPolicy : undefined);
+  const orphan = ctx.query.get("orphanDependents") ?? (typeof b.orphanDependents === "boolean" ? String(b.orphanDependents) : undefined);
+  if (!policy && orphan !== undefined) policy = orphan === "true" ? "Orphan" : "Background";
+  if (policy !== undefined) {
+    if (policy !== "Background" && policy !== "Foreground" && policy !== "Orphan") {
+      throw new BadRequestError(`propagationPolicy must be Background, Foreground or Orphan, got ${JSON.stringify(policy)}`);
+    }
+    opts.propagationPolicy = policy;
+  }
+  if (typeof b.preconditions === "object" && b.preconditions !== null) opts.preconditions = b.preconditions as DeleteOptions["preconditions"];
+  return opts;
+}
+
+/** Dispatches a request for a resource, collection or subresource. */
+export async function handleResource(ctx: HandlerContext): Promise<Reply> {
+  const { route, method, api, query } = ctx;
+  const { resource, namespace, name } = route;
+  if (query.has("dryRun")) throw new BadRequestError("dryRun is not supported by Berth");
+  const watching = route.watchPrefix || isTrue(query.get("watch"));
+
+  if (route.subresource) return handleSubresource(ctx);
+
+  if (name === undefined) {
+    // Collection.
+    switch (method) {
+      case "GET": {
+        if (watching) {
+          await serveWatch(api, {
+            resource,
+            opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
+            timeoutSeconds: intParam(query, "timeoutSeconds"),
+            table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
+          }, ctx.req, ctx.res, ctx.watches);
+          return undefined;
+        }
+        const list = await api.list(resource, listOptions(ctx));
+        if (ctx.accept.table) return { status: 200, body: asTable(ctx, list.items, list.metadata) };
+        return { status: 200, body: list };
+      }
+      case "POST": {
+        if (route.watchPrefix) throw methodNotAllowed(method, resource);
+        if (RESOURCES[resource].namespaced && namespace === undefined) throw methodNotAllowed(method, resource);
+        const obj = await objectBody(ctx);
+        return { status: 201, body: await api.create(resource, obj, namespace) };
+      }
+      case "DELETE": {
+        if (route.watchPrefix) throw methodNotAllowed(method, resource);
+        if (resource === "namespaces") throw methodNotAllowed(method, resource);
+        const raw = ctx.req.headers["content-length"] && ctx.req.headers["content-length"] !== "0" ? await ctx.body() : undefined;
+        const opts = deleteOptions(ctx, raw);
+        const list = await api.list(resource, listOptions(ctx));
+        const deleted: AnyObject[] = [];
+        for (const item of list.items) deleted.push(await api.delete(resource, item.metadata.name, item.metadata.namespace, opts));
+        const out: ObjectList = { ...list, items: deleted };
+        return { status: 200, body: out };
+      }
+      default:
+        throw methodNotAllowed(method, resource);
+    }
+  }
+
+  // A named object.
+  switch (method) {
+    case "GET": {
+      if (watching) {
+        await serveWatch(api, {
+          resource,
+          opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
+          timeoutSeconds: intParam(query, "timeoutSeconds"),
+          table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
+        }, ctx.req, ctx.res, ctx.watches);
+        return undefined;
+      }
+      const obj = await api.get(resource, name, namespace);
+      if (ctx.accept.table) return { status: 200, body: asTable(ctx, [obj], { resourceVersion: obj.metadata.resourceVersion }) };
+      return { status: 200, body: obj };
+    }
+    case "PUT": {
+      if (route.watchPrefix) throw methodNotAllowed(method, resource);
+      return { status: 200, body: await api.update(resource, await objectBody(ctx)) };
+    }
+    case "PATCH": {
+      if (route.watchPrefix) throw methodNotAllowed(method, resource);
+      const type = ctx.patchType();
+      const patch = await ctx.body();
+      return { status: 200, body: await api.patch(resource, name, patch, { namespace, type }) };
+    }
+    case "DELETE": {
+      if (route.watchPrefix) throw methodNotAllowed(method, resource);
+      const raw = ctx.req.headers["content-length"] && ctx.req.headers["content-length"] !== "0" ? await ctx.body() : undefined;
+      return { status: 200, body: await api.delete(resource, name, namespace, deleteOptions(ctx, raw)) };
+    }
+    default:
+      throw methodNotAllowed(method, `${resource}/${name}`);
+  }
+}
+
+async function handleSubresource(ctx: HandlerContext): Promise<Reply> {
+  const { route, method, api } = ctx;
+  const { resource, namespace } = route;
+  const name = route.name as string;
+  const what = `${resource}/${name}/${route.subresource}`;
+  switch (route.subresource) {
+    case "status":
+      switch (method) {
+        case "GET":
+          return { status: 200, body: await api.get(resource, name, namespace) };
+        case "PUT":
+          return { status: 200, body: await api.updateStatus(resource, await objectBody(ctx)) };
+        case "PATCH": {
+          const type = ctx.patchType();
+          const patch = await ctx.body();
+          return { status: 200, body: await api.patch(resource, name, patch, { namespace, type, subresource: "status" }) };
+        }
+      }
+      throw methodNotAllowed(method, what);
+    case "scale":
+      switch (method) {
+        case "GET":
+          return { status: 200, body: await api.getScale(name, namespace) };
+        case "PUT": {
+          const body = (await objectBody(ctx)) as { spec?: { replicas?: unknown } };
+          return { status: 200, body: await api.updateScale(name, replicasOf(body), namespace) };
+        }
+        case "PATCH": {
+          const type = ctx.patchType();
+          const patch = await ctx.body();
+          const current = await api.getScale(name, namespace);
+          const patched = applyPatch(current, patch, type) as { spec?: { replicas?: unknown } };
+          return { status: 200, body: await api.updateScale(name, replicasOf(patched), namespace) };
+        }
+      }
+      throw methodNotAllowed(method, what);
+    case "binding":
+      if (method !== "POST") throw methodNotAllowed(method, what);
+      return bind(ctx, name);
+    case "log":
+      if (method !== "GET") throw methodNotAllowed(method, what);
+      return serveLog(ctx, name);
+  }
+  throw new ApiError("NotFound", `the server could not find the requested resource`);
+}
+
+function replicasOf(scale: { spec?: { replicas?: unknown } }): number {
+  const r = scale.spec?.replicas;
+  if (typeof r !== "number" || !Number.isInteger(r) || r < 0) {
+    throw new ApiError("Invalid", `Scale is invalid: spec.replicas: must be a non-negative integer`, {
+      kind: "Scale",
+      causes: [{ reason: "FieldValueInvalid", message: "must be a non-negative integer", field: "spec.replicas" }],
+    });
+  }
+  return r;
+}
+
+/** `pods/{name}/binding`: assigns the pod to a node with a compare-and-swap update. */
+async function bind(ctx: HandlerContext, name: string): Promise<Reply> {
+  const body = (await ctx.body()) as { target?: { name?: unknown; kind?: unknown } } | null;
+  const node = body?.target?.name;
+  if (typeof node !== "string" || node === "") {
+    throw new ApiError("Invalid", `Binding "${name}" is invalid: target.name: Required value`, {
+      name,
+      kind: "Binding",
+      causes: [{ reason: "FieldValueRequired", message: "Required value", field: "target.name" }],
+    });
+  }
+  const pod = (await ctx.api.get("pods", name, ctx.route.namespace)) as Pod;
+  if (pod.spec.nodeName) throw new ConflictError("pods/binding", name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+  if (pod.metadata.deletionTimestamp) throw new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host");
+  await ctx.api.update("pods", { ...pod, spec: { ...pod.spec, nodeName: node } });
+  return { status: 201, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 } };
+}
+
+async function serveLog(ctx: HandlerContext, name: string): Promise<Reply> {
+  const q = ctx.query;
+  const pod = (await ctx.api.get("pods", name, ctx.route.namespace)) as Pod;
+  const names = pod.spec.containers.map((c) => c.name);
+  let container = q.get("container") ?? undefined;
+  if (container === undefined) {
+    if (names.length !== 1) {
+      throw new BadRequestError(`a container name must be specified for pod ${name}, choose one of: [${names.join(" ")}]`);
+    }
+    container = names[0];
+  } else if (!names.includes(container)) {
+    throw new BadRequestError(`container ${container} is not valid for pod ${name}`);
+  }
+  if (!ctx.logs) throw new ApiError("ServiceUnavailable", "logs are not available: this API server has no log provider");
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  ctx.req.on("close", onClose);
+  ctx.closing.addEventListener("abort", onClose);
+  const stream = await ctx.logs({
+    namespace: pod.metadata.namespace ?? "default",
+    pod: name,
+    container,
+    follow: isTrue(q.get("follow")),
+    tailLines: intParam(q, "tailLines"),
+    timestamps: isTrue(q.get("timestamps")),
+    previous: isTrue(q.get("previous")),
+    signal: abort.signal,
+  });
+  ctx.res.writeHead(200, { "Content-Type": "text/plain" });
+  ctx.res.flushHeaders();
+  try {
+    for await (const chunk of stream) {
+      if (abort.signal.aborted) break;
+      ctx.res.write(chunk);
+    }
+  } catch (e) {
+    // Headers are gone: the best we can do is end the stream; the error is logged by the caller.
+    if (!abort.signal.aborted) throw Object.assign(e as Error, { headersSent: true });
+  } finally {
+    ctx.req.off("close", onClose);
+    ctx.closing.removeEventListener("abort", onClose);
+    if (!ctx.res.writableEnded) ctx.res.end();
+  }
+  return undefined;
+}
+
+export type { Resource };

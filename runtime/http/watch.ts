@@ -1,0 +1,96 @@
+/**
+ * `?watch=true`: a chunked response of newline-delimited `{"type","object"}` events.
+ *
+ * A revision the store has compacted away (`GoneError`, at the start or mid-stream) becomes an
+ * `ERROR` event carrying the 410 Status, after which the stream ends and clients relist — what
+ * kube-apiserver does, and what client-go's reflector and client-node's informer expect. The
+ * stream ends on `timeoutSeconds`, when the client goes away, or when the server closes.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiClient, Watch, WatchOptions } from "../api/client.ts";
+import { toStatus } from "../api/errors.ts";
+import { toMetaTable, toTable } from "../api/table.ts";
+import type { AnyObject, Resource, WatchEvent } from "../api/types.ts";
+
+export interface WatchRequest {
+  resource: Resource;
+  opts: WatchOptions;
+  timeoutSeconds?: number;
+  /** Send each object as a one-row meta.k8s.io Table (kubectl get -w). */
+  table?: { includeObject: "None" | "Metadata" | "Object" };
+}
+
+/** Registry of open watch streams, so `close()` can end them promptly. */
+export class WatchRegistry {
+  private readonly open = new Set<() => void>();
+  add(stop: () => void): () => void {
+    this.open.add(stop);
+    return () => this.open.delete(stop);
+  }
+  stopAll(): void {
+    for (const stop of [...this.open]) stop();
+  }
+  get size(): number {
+    return this.open.size;
+  }
+}
+
+/** Serves one watch request until it ends; never throws (errors go on the stream). */
+export async function serveWatch(
+  api: ApiClient,
+  w: WatchRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  registry: WatchRegistry,
+): Promise<void> {
+  let watch: Watch | undefined;
+  let ended = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    if (timer) clearTimeout(timer);
+    watch?.stop();
+    unregister();
+    if (!res.writableEnded) res.end();
+  };
+  const unregister = registry.add(finish);
+  req.on("close", finish);
+  res.on("close", finish);
+
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
+  res.flushHeaders();
+
+  const write = (ev: WatchEvent | { type: "ERROR"; object: unknown }) => {
+    if (ended) return;
+    const out =
+      w.table && ev.type !== "ERROR" && ev.type !== "BOOKMARK"
+        ? { type: ev.type, object: tableFor(w.resource, ev.object as AnyObject, w.table.includeObject) }
+        : ev;
+    res.write(JSON.stringify(out) + "\n");
+  };
+
+  try {
+    watch = await api.watch(w.resource, w.opts);
+    if (ended) {
+      watch.stop();
+      return;
+    }
+    if (w.timeoutSeconds !== undefined && w.timeoutSeconds > 0) {
+      timer = setTimeout(finish, w.timeoutSeconds * 1000);
+    }
+    for await (const ev of watch) {
+      if (ended) break;
+      write(ev);
+    }
+  } catch (e) {
+    // The watch cannot go on (typically 410 Gone): tell the client in-band, as Kubernetes does.
+    write({ type: "ERROR", object: toStatus(e) });
+  } finally {
+    finish();
+  }
+}
+
+function tableFor(resource: Resource, obj: AnyObject, includeObject: "None" | "Metadata" | "Object") {
+  return toMetaTable(toTable(resource, [obj]), { resourceVersion: obj.metadata?.resourceVersion }, includeObject);
+}
