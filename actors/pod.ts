@@ -45,6 +45,8 @@ export interface PodInput {
   resyncMs?: number;
   /** Delay before retrying after a recoverable runtime failure (default 1 s). */
   retryMs?: number;
+  /** Start straight in termination (the pod object is already gone). */
+  deleting?: boolean;
 }
 
 export interface PodContext {
@@ -69,6 +71,8 @@ export interface PodContext {
 export type PodMachineEvent =
   | { type: "POD_UPDATED"; pod: Pod }
   | { type: "DELETE"; graceSeconds?: number }
+  /** Converge now (e.g. the runtime came back after an outage). */
+  | { type: "RESYNC" }
   | { type: "RUNTIME_EVENT"; event: RuntimeEvent }
   | { type: "PROBE_RESULT"; container: string; containerId: string; probe: "liveness" | "readiness"; result: "success" | "failure"; message?: string };
 
@@ -178,12 +182,12 @@ export const podMachine = setup({
     retryMs: input.retryMs ?? 1_000,
     records: input.pod.spec.containers.map((c) => newRecord(c.name)),
     startTime: input.pod.status?.startTime,
-    deleting: !!input.pod.metadata.deletionTimestamp,
+    deleting: !!input.deleting || !!input.pod.metadata.deletionTimestamp,
     graceSeconds: graceOf(input.pod),
     status: input.pod.status,
     dirty: false,
   }),
-  initial: "active",
+  initial: "start",
   on: {
     POD_UPDATED: {
       actions: assign(({ context, event }) => ({
@@ -195,6 +199,8 @@ export const podMachine = setup({
     DELETE: { actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
   },
   states: {
+    // A pod already being deleted never gets a sandbox: it goes straight to cleanup.
+    start: { always: [{ guard: "deleting", target: "terminating" }, { target: "active" }] },
     active: {
       invoke: { id: "prober", src: "prober", input: ({ context }) => ({ pod: context.pod }) },
       on: {
@@ -271,6 +277,7 @@ export const podMachine = setup({
         },
         sandboxRetry: {
           always: { guard: "deleting", target: "#pod.terminating" },
+          on: { RESYNC: "sandbox" },
           after: { retry: "sandbox" },
         },
         containers: {
@@ -303,6 +310,7 @@ export const podMachine = setup({
         },
         containersRetry: {
           always: { guard: "deleting", target: "#pod.terminating" },
+          on: { RESYNC: "containers" },
           after: { retry: "containers" },
         },
         decide: {
@@ -318,6 +326,7 @@ export const podMachine = setup({
           on: {
             DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
+            RESYNC: "containers",
           },
           always: { guard: "deleting", target: "#pod.terminating" },
           after: { resync: "containers" },
@@ -326,6 +335,7 @@ export const podMachine = setup({
           on: {
             DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
+            RESYNC: "containers",
           },
           always: { guard: "deleting", target: "#pod.terminating" },
           after: { backoff: "containers" },

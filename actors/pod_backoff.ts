@@ -99,8 +99,9 @@ export function planContainer(
     return { record: rec, action: { type: "start" } };
   }
   // Joined to an old sandbox: the pod's network is gone; restart at once, no back-off.
-  if (observed !== "missing" && observed.sandboxId && observed.sandboxId !== ctx.sandboxId) {
-    const terminated = observed.running
+  const joined = observed === "missing" ? rec.sandboxId : observed.sandboxId;
+  if (joined && joined !== ctx.sandboxId) {
+    const terminated = observed === "missing" || observed.running
       ? { exitCode: 137, reason: "Error", message: "pod sandbox changed" }
       : terminatedFrom(observed);
     return {

@@ -1,0 +1,215 @@
+/**
+ * The pod actor's side effects on a `ContainerRuntime`: the implementations provided to
+ * `podMachine` (actors/pod.ts) by the node agent. Each step is level-based — it lists or inspects
+ * what exists, folds that into the records with the pure helpers, then acts — and idempotent,
+ * so a step interrupted by an agent restart or an engine outage is simply run again.
+ */
+import { fromPromise } from "xstate";
+import type { Pod } from "../api/types.ts";
+import type {
+  PodEvent,
+  SandboxStepInput,
+  SandboxStepOutput,
+  SyncStepInput,
+  SyncStepOutput,
+  TerminateInput,
+} from "../../actors/pod.ts";
+import { SandboxGoneError } from "../../actors/pod.ts";
+import { backoffDelay, type ContainerRecord, planContainer } from "../../actors/pod_backoff.ts";
+import { containerSpec, podRef, sandboxSpec, volumePlans } from "../../actors/pod_spec.ts";
+import {
+  ContainerNotFoundError,
+  type ContainerRuntime,
+  ContainerStartError,
+  ImageNotPresentError,
+  LABELS,
+  podLabels,
+} from "./runtime.ts";
+import { proberLogic } from "./probes.ts";
+
+export interface PodEffectsOptions {
+  node: string;
+  dns?: { servers: string[]; search: string[] };
+}
+
+const byRestartCount = (a: { labels: Record<string, string> }, b: { labels: Record<string, string> }) =>
+  Number(b.labels[LABELS.restartCount] ?? 0) - Number(a.labels[LABELS.restartCount] ?? 0);
+
+/** Ensures the sandbox runs (adopting a running one), its volumes exist, and adopts app containers. */
+export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOptions, input: SandboxStepInput): Promise<SandboxStepOutput> {
+  const { pod, node } = input;
+  const ref = podRef(pod, node);
+  const events: PodEvent[] = [];
+  const existing = await rt.listContainers({ [LABELS.node]: node, [LABELS.podUid]: ref.uid });
+  const infras = existing.filter((c) => c.labels[LABELS.role] === "infra");
+  const apps = existing.filter((c) => c.labels[LABELS.role] !== "infra");
+  let sandboxId = infras.find((c) => c.state === "running" && (!input.sandbox || c.id === input.sandbox.id))?.id ??
+    infras.find((c) => c.state === "running")?.id;
+  let records = input.records;
+  if (sandboxId) {
+    for (const c of infras) if (c.id !== sandboxId) await rt.removeContainer(c.id);
+  } else {
+    // No live sandbox: everything left of the pod sits in a dead network namespace.
+    if (existing.length > 0) {
+      events.push({ type: "Normal", reason: "SandboxChanged", message: "Pod sandbox changed, it will be killed and re-created." });
+    }
+    for (const c of infras) await rt.removeContainer(c.id);
+    for (const c of apps) await rt.removeContainer(c.id);
+    for (const v of volumePlans(pod, node)) {
+      if (v.kind !== "hostPath") await rt.createVolume(v.source, v.labels);
+    }
+    const created = await rt.createSandbox(sandboxSpec(pod, node, input.hostIP, opts.dns));
+    sandboxId = created.id;
+    return { sandbox: created, records, events };
+  }
+  // Adopt: the newest attempt of each container in this sandbox becomes the record's attempt.
+  records = records.map((r) => {
+    if (r.id) return r;
+    const mine = apps.filter((c) => c.labels[LABELS.container] === r.name).sort(byRestartCount);
+    const newest = mine[0];
+    if (!newest) return r;
+    return { ...r, id: newest.id, restartCount: Number(newest.labels[LABELS.restartCount] ?? 0), started: true, sandboxId };
+  });
+  const keep = new Set(records.map((r) => r.id));
+  for (const c of apps) if (!keep.has(c.id)) await rt.removeContainer(c.id);
+  return { sandbox: await rt.inspectSandbox(sandboxId), records, events };
+}
+
+/** One level-based pass over the pod's containers: observe, plan (pure), act. */
+export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptions, input: SyncStepInput): Promise<SyncStepOutput> {
+  const { pod, sandbox } = input;
+  const sb = await rt.inspectSandbox(sandbox.id).catch((e) => {
+    if (e instanceof ContainerNotFoundError) throw new SandboxGoneError(sandbox.id);
+    throw e;
+  });
+  if (!sb.running) throw new SandboxGoneError(sandbox.id);
+  const events: PodEvent[] = [];
+  const records = await Promise.all(
+    pod.spec.containers.map(async (c) => {
+      const rec0 = input.records.find((r) => r.name === c.name)!;
+      const observed = rec0.id
+        ? await rt.inspectContainer(rec0.id).catch((e) => {
+          if (e instanceof ContainerNotFoundError) return "missing" as const;
+          throw e;
+        })
+        : undefined;
+      const now = Date.now();
+      const { record, action } = planContainer(rec0, observed, { policy: pod.spec.restartPolicy, sandboxId: sandbox.id, now, backoff: input.backoff });
+      if (action.type === "wait") {
+        if (record.state.kind === "waiting" && record.state.reason === "CrashLoopBackOff" && rec0.backoffUntil !== record.backoffUntil) {
+          events.push({ type: "Warning", reason: "BackOff", message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})` });
+        }
+        return record;
+      }
+      if (action.type === "none") {
+        const ready = c.readinessProbe ? record.ready : record.state.kind === "running";
+        return { ...record, ready };
+      }
+      if (action.removeId) await rt.removeContainer(action.removeId);
+      return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events);
+    }),
+  );
+  return { records, events };
+}
+
+async function startAttempt(
+  rt: ContainerRuntime,
+  opts: PodEffectsOptions,
+  input: SyncStepInput,
+  name: string,
+  rec: ContainerRecord,
+  events: PodEvent[],
+): Promise<ContainerRecord> {
+  const c = input.pod.spec.containers.find((x) => x.name === name)!;
+  if (!(await rt.hasImage(c.image))) {
+    const err = new ImageNotPresentError(c.image);
+    const crashes = rec.crashes + 1;
+    if (!(rec.state.kind === "waiting" && rec.state.reason === "ErrImageNeverPull")) {
+      events.push({ type: "Warning", reason: "ErrImageNeverPull", message: err.message });
+      events.push({ type: "Warning", reason: "Failed", message: "Error: ErrImageNeverPull" });
+    }
+    return {
+      ...rec,
+      id: undefined,
+      crashes,
+      backoffUntil: Date.now() + Math.max(backoffDelay(crashes, input.backoff), input.backoff.baseMs),
+      state: { kind: "waiting", reason: "ErrImageNeverPull", message: err.message },
+      ready: false,
+    };
+  }
+  events.push({ type: "Normal", reason: "Pulled", message: `Container image "${c.image}" already present on machine` });
+  const spec = containerSpec(input.pod, c, {
+    node: opts.node,
+    sandboxId: input.sandbox.id,
+    restartCount: rec.restartCount,
+    fields: { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node },
+  });
+  const id = await rt.createContainer(spec);
+  events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });
+  try {
+    await rt.startContainer(id);
+  } catch (e) {
+    if (!(e instanceof ContainerStartError)) throw e;
+    events.push({ type: "Warning", reason: "Failed", message: `Error: failed to start container "${c.name}": ${e.message}` });
+    const now = new Date().toISOString();
+    return {
+      ...rec,
+      id,
+      sandboxId: input.sandbox.id,
+      backoffUntil: undefined,
+      ready: false,
+      started: true,
+      state: { kind: "terminated", terminated: { exitCode: e.exitCode, reason: "ContainerCannotRun", message: e.message, startedAt: now, finishedAt: now, containerID: id } },
+    };
+  }
+  events.push({ type: "Normal", reason: "Started", message: `Started container ${c.name}` });
+  return {
+    ...rec,
+    id,
+    sandboxId: input.sandbox.id,
+    backoffUntil: undefined,
+    started: true,
+    ready: !c.readinessProbe,
+    state: { kind: "running", startedAt: new Date().toISOString() },
+  };
+}
+
+/** Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes. */
+export async function terminatePod(rt: ContainerRuntime, input: TerminateInput): Promise<PodEvent[]> {
+  const ref = podRef(input.pod, input.node);
+  const events: PodEvent[] = [];
+  const all = await rt.listContainers({ [LABELS.node]: input.node, [LABELS.podUid]: ref.uid });
+  const apps = all.filter((c) => c.labels[LABELS.role] !== "infra");
+  await Promise.all(apps.map(async (c) => {
+    if (c.state === "running") {
+      events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
+      await rt.stopContainer(c.id, input.graceSeconds);
+    }
+    await rt.removeContainer(c.id);
+  }));
+  for (const c of all.filter((c) => c.labels[LABELS.role] === "infra")) {
+    await rt.stopContainer(c.id, Math.min(input.graceSeconds, 2));
+    await rt.removeContainer(c.id);
+  }
+  const vols = await rt.listVolumes({ ...podLabels(ref), [LABELS.volumeKind]: "emptyDir" });
+  for (const v of vols) await rt.removeVolume(v.name);
+  return events;
+}
+
+/** Everything `podMachine.provide()` needs, bound to one runtime and node. */
+export function podEffects(rt: ContainerRuntime, opts: PodEffectsOptions) {
+  return {
+    ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(({ input }) => ensureSandbox(rt, opts, input)),
+    syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(({ input }) => syncContainers(rt, opts, input)),
+    killContainer: fromPromise<void, { id: string; graceSeconds: number }>(({ input }) => rt.stopContainer(input.id, input.graceSeconds)),
+    terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => terminatePod(rt, input)),
+    prober: proberLogic(rt, opts.node),
+  };
+}
+
+/** The pod of a container, from its labels. */
+export function podKeyOf(labels: Record<string, string>): string | undefined {
+  return labels[LABELS.podUid];
+}
+
+export type { Pod };

@@ -1,0 +1,156 @@
+/**
+ * Probe execution (I/O) and the prober actor logic the pod actor invokes.
+ *
+ * exec runs in the container through the runtime; httpGet and tcpSocket go to the pod IP on the
+ * berth bridge (or `host` when the probe names one). A runtime with its own `probe` (hollow)
+ * answers network probes itself. Thresholds are the pure `applyOutcome` of actors/pod_probes.ts.
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+import * as net from "node:net";
+import { fromCallback } from "xstate";
+import type { Pod } from "../api/types.ts";
+import type { PodMachineEvent, ProbeTargets } from "../../actors/pod.ts";
+import { applyOutcome, NEW_COUNTER, type ProbeCounter, type ResolvedProbe, resolveProbe } from "../../actors/pod_probes.ts";
+import type { ContainerRuntime, PodRef } from "./runtime.ts";
+
+export interface ProbeOutcome {
+  ok: boolean;
+  message?: string;
+}
+
+/** Runs one probe once. Never throws: a failure to probe is a failed probe. */
+export async function runProbe(
+  runtime: ContainerRuntime,
+  probe: ResolvedProbe,
+  target: { pod: PodRef; container: string; containerId: string; podIP: string },
+): Promise<ProbeOutcome> {
+  const a = probe.action;
+  try {
+    if (a.type === "exec") {
+      const r = await runtime.exec(target.containerId, a.command, { timeoutMs: probe.timeoutMs });
+      return r.exitCode === 0 ? { ok: true } : { ok: false, message: `command ${JSON.stringify(a.command)} exited with ${r.exitCode}: ${(r.stdout + r.stderr).trim().slice(0, 200)}` };
+    }
+    if (runtime.probe) {
+      return await runtime.probe({ kind: a.type, pod: target.pod, container: target.container, port: a.port, path: a.type === "httpGet" ? a.path : undefined });
+    }
+    const host = a.host ?? target.podIP;
+    if (a.type === "httpGet") {
+      const code = await httpGetStatus(a.scheme, host, a.port, a.path, probe.timeoutMs, a.headers);
+      return code >= 200 && code < 400 ? { ok: true } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` };
+    }
+    await tcpConnect(host, a.port, probe.timeoutMs);
+    return { ok: true };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ok: false, message: a.type === "httpGet" ? `Get "http://${a.host ?? target.podIP}:${a.port}${a.path}": ${msg}` : a.type === "tcpSocket" ? `dial tcp ${a.host ?? target.podIP}:${a.port}: ${msg}` : msg };
+  }
+}
+
+/** One HTTP(S) GET; resolves with the status code. Certificates are not verified, as in Kubernetes. */
+export function httpGetStatus(scheme: "HTTP" | "HTTPS", host: string, port: number, path: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const mod = scheme === "HTTPS" ? https : http;
+    const req = mod.get({ host, port, path, headers: { "User-Agent": "berth-probe/1.0", ...headers }, timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error(`context deadline exceeded (timeout ${timeoutMs} ms)`)));
+    req.on("error", reject);
+  });
+}
+
+export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`i/o timeout after ${timeoutMs} ms`));
+    }, timeoutMs);
+    s.once("connect", () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve();
+    });
+    s.once("error", (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * The prober the pod actor invokes: keeps one timer loop per (container attempt, probe kind),
+ * started when a TARGETS message names a newly running attempt and stopped when it disappears.
+ * It reports only result changes (threshold crossings); after a liveness failure it stops
+ * probing that attempt, which is about to be killed.
+ */
+export function proberLogic(runtime: ContainerRuntime, node: string) {
+  return fromCallback<ProbeTargets, { pod: Pod }>(({ sendBack, receive }) => {
+    const loops = new Map<string, { stop: () => void }>();
+    receive((msg) => {
+      if (msg.type !== "TARGETS") return;
+      const want = new Set<string>();
+      for (const t of msg.running) {
+        const spec = msg.pod.spec.containers.find((c) => c.name === t.name);
+        if (!spec) continue;
+        for (const kind of ["liveness", "readiness"] as const) {
+          const p = kind === "liveness" ? spec.livenessProbe : spec.readinessProbe;
+          if (!p) continue;
+          const key = `${t.id}/${kind}`;
+          want.add(key);
+          if (loops.has(key)) continue;
+          let resolved: ResolvedProbe;
+          try {
+            resolved = resolveProbe(spec, p);
+          } catch {
+            continue; // validation rejects such probes; an unresolvable one is simply not run
+          }
+          const ref: PodRef = { node, uid: msg.pod.metadata.uid ?? msg.pod.metadata.name, name: msg.pod.metadata.name, namespace: msg.pod.metadata.namespace ?? "default", annotations: msg.pod.metadata.annotations };
+          loops.set(key, startLoop(resolved, kind, { pod: ref, container: t.name, containerId: t.id, podIP: msg.podIP }, sendBack));
+        }
+      }
+      for (const [key, loop] of loops) {
+        if (!want.has(key)) {
+          loop.stop();
+          loops.delete(key);
+        }
+      }
+    });
+
+    function startLoop(
+      probe: ResolvedProbe,
+      kind: "liveness" | "readiness",
+      target: { pod: PodRef; container: string; containerId: string; podIP: string },
+      send: (e: PodMachineEvent) => void,
+    ): { stop: () => void } {
+      let stopped = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let counter: ProbeCounter = NEW_COUNTER;
+      const tick = async () => {
+        if (stopped) return;
+        const outcome = await runProbe(runtime, probe, target);
+        if (stopped) return;
+        const { counter: next, changed } = applyOutcome(counter, outcome.ok, probe);
+        counter = next;
+        if (changed) {
+          send({ type: "PROBE_RESULT", container: target.container, containerId: target.containerId, probe: kind, result: next.result === "success" ? "success" : "failure", message: outcome.message });
+          if (kind === "liveness" && next.result === "failure") return; // the attempt is about to be killed
+        }
+        timer = setTimeout(tick, probe.periodMs);
+      };
+      timer = setTimeout(tick, probe.initialDelayMs);
+      return {
+        stop: () => {
+          stopped = true;
+          clearTimeout(timer);
+        },
+      };
+    }
+
+    return () => {
+      for (const l of loops.values()) l.stop();
+      loops.clear();
+    };
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Writes pod statuses through the API, one writer per pod: coalescing (only the newest status
+ * waiting to be written is kept), skipping writes that change nothing, and retrying a lost
+ * compare-and-swap by re-reading. The host ports of the sandbox go into the annotation
+ * `berth.dev/host-ports` (JSON `{"<containerPort>/TCP": hostPort}`) by a merge patch.
+ */
+import type { ApiClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import type { Pod, PodStatus } from "../api/types.ts";
+import type { Logger } from "./events.ts";
+
+export const HOST_PORTS_ANNOTATION = "berth.dev/host-ports";
+
+const CONFLICT_RETRIES = 8;
+
+export class PodStatusWriter {
+  private pending?: { status: PodStatus; hostPorts: Record<string, number> };
+  private running?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly namespace: string,
+    private readonly name: string,
+    private readonly uid: string | undefined,
+    private readonly log: Logger = () => {},
+  ) {}
+
+  /** Queues the newest status; returns the promise of the write loop. */
+  write(status: PodStatus, hostPorts: Record<string, number>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.pending = { status, hostPorts };
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Resolves when nothing is left to write. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending && !this.closed) {
+      const next = this.pending;
+      this.pending = undefined;
+      try {
+        await this.writeOnce(next.status, next.hostPorts);
+      } catch (e) {
+        // The pod actor reports again on its next step; a lost write is repaired then.
+        this.log("pod status not written", { pod: `${this.namespace}/${this.name}`, error: String(e) });
+      }
+    }
+  }
+
+  private async writeOnce(status: PodStatus, hostPorts: Record<string, number>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let cur: Pod;
+      try {
+        cur = await this.client.get("pods", this.name, this.namespace);
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === "NotFound") return;
+        throw e;
+      }
+      if (this.uid && cur.metadata.uid !== this.uid) return; // a new pod with the same name
+      const ports = JSON.stringify(hostPorts);
+      if (Object.keys(hostPorts).length && cur.metadata.annotations?.[HOST_PORTS_ANNOTATION] !== ports) {
+        try {
+          cur = await this.client.patch("pods", this.name, { metadata: { annotations: { [HOST_PORTS_ANNOTATION]: ports } } }, { namespace: this.namespace, type: "merge" });
+        } catch (e) {
+          // The annotation is secondary to the status: write the status anyway, retry the
+          // annotation on the next report.
+          if (e instanceof ApiError && (e.reason === "NotFound")) return;
+          this.log("host-ports annotation not written", { pod: `${this.namespace}/${this.name}`, error: String(e) });
+        }
+      }
+      if (JSON.stringify(cur.status ?? {}) === JSON.stringify(status)) return;
+      try {
+        await this.client.updateStatus("pods", { ...cur, status });
+        return;
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === "Conflict" && attempt < CONFLICT_RETRIES) continue;
+        if (e instanceof ApiError && e.reason === "NotFound") return;
+        throw e;
+      }
+    }
+  }
+}
