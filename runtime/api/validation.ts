@@ -56,9 +56,8 @@ export function kindOf<R extends Resource>(resource: R): (typeof RESOURCES)[R]["
 function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (typeof v !== "object" || v === null) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-  return out;
+  // fromEntries defines own properties, so a "__proto__" key from JSON.parse stays a plain key.
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

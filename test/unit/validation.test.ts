@@ -80,6 +80,14 @@ describe("validation - accepted objects", () => {
     expect("labels" in out.metadata).toBe(false);
   });
 
+  it("keeps a __proto__ key from JSON as a plain unknown field, without touching prototypes", () => {
+    const raw = JSON.parse('{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]},"__proto__":{"polluted":true}}');
+    const out = validate("pods", raw) as unknown as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((out as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it("accepts a missing name when generateName is given", () => {
     expect(causesOf("pods", { ...pod(), metadata: { generateName: "web-" } })).toEqual([]);
   });
