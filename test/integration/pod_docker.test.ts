@@ -1,0 +1,141 @@
+/**
+ * Pods on a real Docker engine, driven by a real node agent against a real API.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { HOST_PORTS_ANNOTATION } from "../../runtime/containers/status_writer.ts";
+import { podExec } from "../../runtime/node_agent.ts";
+import { removeVolumes } from "../helpers/docker.ts";
+import type { TestApi } from "../helpers/api.ts";
+import {
+  containerStatus,
+  eventsFor,
+  getPod,
+  isReady,
+  pod,
+  type PodEnv,
+  podEnv,
+  startTestApi,
+  waitFor,
+  waitGone,
+  waitRunning,
+} from "./pod_fixture.ts";
+
+const BB = "berth/busybox";
+let t: TestApi;
+let env: PodEnv;
+
+beforeAll(async () => {
+  t = await startTestApi();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+beforeEach(async () => {
+  env = await podEnv(t);
+});
+afterEach(async () => {
+  await env?.cleanup();
+});
+
+describe("pods on Docker", () => {
+  test("two containers in one pod exchange data over localhost, and the port is published on the host", async () => {
+    await env.api.create("pods", pod("duo", env.node, {
+      containers: [
+        { name: "srv", image: BB, command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"], ports: [{ containerPort: 8080 }] },
+        { name: "cli", image: BB, command: ["sh", "-c", "until wget -q -O /tmp/got http://localhost:8080/; do sleep 0.2; done; sleep 3600"] },
+      ],
+    }));
+    const p = await waitRunning(env.api, "duo");
+    const got = await waitFor(async () => {
+      const r = await podExec(env.rt, await getPod(env.api, "duo"), "cli", ["cat", "/tmp/got"]);
+      return r.exitCode === 0 && r.stdout;
+    }, "cli fetched from srv over localhost");
+    expect(got).toContain("berth busybox base image");
+    expect(p.status?.podIP).toMatch(/^10\.213\./);
+    expect(p.status?.hostIP).toBe("127.0.0.1");
+    const annotated = await waitFor(async () => (await getPod(env.api, "duo")).metadata.annotations?.[HOST_PORTS_ANNOTATION], "host-ports annotation");
+    const hostPort = JSON.parse(annotated)["8080/TCP"];
+    const res = await fetch(`http://127.0.0.1:${hostPort}/`);
+    expect(await res.text()).toContain("berth busybox base image");
+  });
+
+  test("an emptyDir file written by one container is read by the other", async () => {
+    await env.api.create("pods", pod("shared", env.node, {
+      volumes: [{ name: "scratch", emptyDir: {} }],
+      containers: [
+        { name: "writer", image: BB, command: ["sh", "-c", "echo hello-from-writer > /data/msg; sleep 3600"], volumeMounts: [{ name: "scratch", mountPath: "/data" }] },
+        { name: "reader", image: BB, command: ["sleep", "3600"], volumeMounts: [{ name: "scratch", mountPath: "/in" }] },
+      ],
+    }));
+    await waitRunning(env.api, "shared");
+    const out = await waitFor(async () => {
+      const r = await podExec(env.rt, await getPod(env.api, "shared"), "reader", ["cat", "/in/msg"]);
+      return r.exitCode === 0 && r.stdout;
+    }, "reader sees writer's file");
+    expect(out.trim()).toBe("hello-from-writer");
+  });
+
+  test("a named volume's data survives deleting and re-creating the pod", async () => {
+    const claim = `claim-${Date.now().toString(36)}`;
+    try {
+      const spec = (cmd: string) => ({
+        volumes: [{ name: "store", persistentVolumeClaim: { claimName: claim } }],
+        containers: [{ name: "c", image: BB, command: ["sh", "-c", cmd], volumeMounts: [{ name: "store", mountPath: "/store" }] }],
+      });
+      await env.api.create("pods", pod("keeper", env.node, spec("echo kept > /store/f; sleep 3600")));
+      await waitRunning(env.api, "keeper");
+      await waitFor(async () => (await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"])).stdout.includes("kept"), "file written");
+      await env.api.delete("pods", "keeper", "default");
+      await waitGone(env.api, "keeper");
+      await env.api.create("pods", pod("keeper", env.node, spec("sleep 3600")));
+      await waitRunning(env.api, "keeper");
+      const r = await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"]);
+      expect(r.stdout.trim()).toBe("kept");
+    } finally {
+      await env.cleanup();
+      await removeVolumes([`berth-pv-default-${claim}`]);
+    }
+  });
+
+  test("deleting a pod stops and removes its containers and emptyDir volumes", async () => {
+    await env.api.create("pods", pod("doomed", env.node, {
+      volumes: [{ name: "tmp", emptyDir: {} }],
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"], volumeMounts: [{ name: "tmp", mountPath: "/tmp/x" }] }],
+    }));
+    const p = await waitRunning(env.api, "doomed");
+    const uid = p.metadata.uid!;
+    expect((await env.rt.listContainers({ "berth.pod.uid": uid })).length).toBe(2);
+    expect((await env.rt.listVolumes({ "berth.pod.uid": uid })).length).toBe(1);
+    await env.api.delete("pods", "doomed", "default");
+    await waitGone(env.api, "doomed");
+    expect(await env.rt.listContainers({ "berth.pod.uid": uid })).toEqual([]);
+    expect(await env.rt.listVolumes({ "berth.pod.uid": uid })).toEqual([]);
+    const killing = (await eventsFor(env.api, "doomed")).find((e) => e.reason === "Killing");
+    expect(killing?.message).toContain("Stopping container c");
+  });
+
+  test("an image absent locally gives ErrImageNeverPull and a Warning event, never a pull", async () => {
+    await env.api.create("pods", pod("noimage", env.node, { containers: [{ name: "c", image: "berth/does-not-exist:1.0" }] }));
+    const p = await waitFor(async () => {
+      const p = await getPod(env.api, "noimage");
+      return containerStatus(p, "c")?.state.waiting?.reason === "ErrImageNeverPull" && p;
+    }, "ErrImageNeverPull");
+    expect(p.status?.phase).toBe("Pending");
+    expect(containerStatus(p, "c")?.state.waiting?.message).toContain("berth/does-not-exist:1.0");
+    const ev = await waitFor(async () => (await eventsFor(env.api, "noimage")).find((e) => e.reason === "ErrImageNeverPull"), "event");
+    expect(ev.type).toBe("Warning");
+  });
+
+  test("a command that does not exist reports ContainerCannotRun, a Failed event, then CrashLoopBackOff", async () => {
+    await env.api.create("pods", pod("nocmd", env.node, { containers: [{ name: "c", image: BB, command: ["/no/such/binary"] }] }));
+    const p = await waitFor(async () => {
+      const p = await getPod(env.api, "nocmd");
+      const s = containerStatus(p, "c");
+      return s?.lastState?.terminated?.reason === "ContainerCannotRun" && (s.restartCount ?? 0) >= 1 && p;
+    }, "ContainerCannotRun in lastState");
+    expect(containerStatus(p, "c")?.lastState?.terminated?.exitCode).toBe(127);
+    const failed = (await eventsFor(env.api, "nocmd")).find((e) => e.reason === "Failed");
+    expect(failed?.message).toContain("/no/such/binary");
+    await waitFor(async () => containerStatus(await getPod(env.api, "nocmd"), "c")?.state.waiting?.reason === "CrashLoopBackOff", "CrashLoopBackOff");
+  });
+});
