@@ -396,6 +396,7 @@ function walk(schema: Schema, value: unknown, path: string, out: string[]): void
   const props = s.properties as Record<string, Schema> | undefined;
   if (!props) return;
   for (const [k, v] of Object.entries(value)) {
+    if (k.startsWith("$")) continue; // strategic merge patch directives
     const p = path ? `${path}.${k}` : k;
     if (!Object.hasOwn(props, k)) out.push(p);
     else walk(props[k], v, p, out);

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient, DeleteOptions, ListOptions } from "../api/client.ts";
 import { ApiError, BadRequestError, ConflictError } from "../api/errors.ts";
+import { unknownFields } from "../api/openapi.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
 import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../api/types.ts";
@@ -48,6 +49,8 @@ export interface HandlerContext {
   watches: WatchRegistry;
   logs?: LogProvider;
   closing: AbortSignal;
+  /** Warnings for the response's `Warning` headers. */
+  warnings: string[];
 }
 
 function methodNotAllowed(method: string, what: string): ApiError {
@@ -88,6 +91,24 @@ function asTable(ctx: HandlerContext, objects: AnyObject[], meta: { resourceVers
   return toMetaTable(toTable(ctx.route.resource, objects), meta, includeObjectOf(ctx.query));
 }
 
+/**
+ * `fieldValidation`: fields the schema does not declare are refused (Strict, what kubectl sends),
+ * reported in `Warning` headers (Warn, the default) or let through (Ignore).
+ */
+function checkFields(ctx: HandlerContext, kind: string, body: unknown): void {
+  const mode = ctx.query.get("fieldValidation") ?? "Warn";
+  if (mode === "Ignore") return;
+  if (mode !== "Strict" && mode !== "Warn") {
+    throw new BadRequestError(`fieldValidation must be one of Ignore, Warn or Strict, got ${JSON.stringify(mode)}`);
+  }
+  const unknown = unknownFields(kind, body);
+  if (!unknown.length) return;
+  if (mode === "Strict") {
+    throw new BadRequestError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
+  }
+  ctx.warnings.push(...unknown.map((f) => `unknown field "${f}"`));
+}
+
 /** The body as an object with its metadata; namespace from the URL filled in or checked. */
 async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> & { metadata: Record<string, unknown> }> {
   const body = await ctx.body();
@@ -95,6 +116,7 @@ async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> 
     throw new BadRequestError("the request body must be a JSON object");
   }
   const obj = body as Record<string, unknown>;
+  checkFields(ctx, ctx.route.subresource === "scale" ? "Scale" : ctx.route.subresource === "binding" ? "Binding" : RESOURCES[ctx.route.resource].kind, obj);
   const meta = (typeof obj.metadata === "object" && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>;
   const ns = ctx.route.namespace;
   if (ns !== undefined) {
@@ -202,6 +224,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
       if (route.watchPrefix) throw methodNotAllowed(method, resource);
       const type = ctx.patchType();
       const patch = await ctx.body();
+      if (type !== "json") checkFields(ctx, RESOURCES[resource].kind, patch);
       return { status: 200, body: await api.patch(resource, name, patch, { namespace, type }) };
     }
     case "DELETE": {

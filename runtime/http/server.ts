@@ -82,8 +82,14 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (!(route.type === "static" && HEALTH.has(route.path)) && !authorized(req, opts.token)) {
         throw new ApiError("Unauthorized", "Unauthorized");
       }
-      const reply = await dispatch(req, res, method, route, url);
-      if (reply) sendJson(res, reply.status, reply.body, reply.headers);
+      const warnings: string[] = [];
+      const reply = await dispatch(req, res, method, route, url, warnings);
+      if (reply) {
+        const headers: Record<string, string | string[]> = { ...reply.headers };
+        // RFC 7234 warn-code 299, as kube-apiserver sends them; kubectl prints "Warning: ...".
+        if (warnings.length) headers["Warning"] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+        sendJson(res, reply.status, reply.body, headers);
+      }
     } catch (e) {
       if (res.headersSent) throw e;
       if (!(e instanceof ApiError)) log("internal error", { method, url: req.url, error: e instanceof Error ? e.stack : String(e) });
@@ -91,7 +97,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     }
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, url: URL): Promise<Reply> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, url: URL, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
     const accept = parseAccept(req.headers.accept);
     if (route.type === "static") {
@@ -146,6 +152,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       watches,
       logs: opts.logs,
       closing: closing.signal,
+      warnings,
     });
   }
 
@@ -201,7 +208,7 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return m !== null && tokenMatches(m[1], token);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json",
