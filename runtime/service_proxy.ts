@@ -1,0 +1,274 @@
+/**
+ * The service proxy of one machine — what `berth up` starts for services: the cluster DNS
+ * server, ClusterIP addresses, one TCP proxy per service port, and the services manager whose
+ * actors drive them through the `LocalDataplane` below.
+ *
+ * Where a proxy sends a connection (DESIGN.md, Addresses): to the pod's IP and container port
+ * when that IP is on a network attached to this machine (the berth bridge), otherwise to the
+ * node-published `hostIP:hostPort` from the Endpoints' `berth.dev/host-endpoints` annotation.
+ */
+import os from "node:os";
+import type { ApiClient } from "./api/client.ts";
+import type { Endpoints, Service } from "./api/types.ts";
+import { Informer } from "../actors/informer_cache.ts";
+import type { ServiceDataplane } from "../actors/service.ts";
+import { usesNodePorts } from "../actors/service.ts";
+import { type Backend, backendsForPort, readyAddresses } from "../actors/service_endpoints.ts";
+import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, ipToInt, NodePortAllocator, parseCidr } from "../actors/service_ip_allocator.ts";
+import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
+import { type DnsServer, startDnsServer } from "./dns/server.ts";
+import { DnsZone } from "./dns/zone.ts";
+import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
+import { TcpProxy } from "./proxy/tcp_proxy.ts";
+
+type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** Kubernetes' default ClientIP affinity timeout (3 hours). */
+const DEFAULT_AFFINITY_SECONDS = 10800;
+
+/** True when `ip` lies in the subnet of an IPv4 address configured on this machine. */
+export function isOnLocalNetwork(ip: string): boolean {
+  let n: number;
+  try {
+    n = ipToInt(ip);
+  } catch {
+    return false;
+  }
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== "IPv4" || !a.cidr) continue;
+      const { base, size } = parseCidr(a.cidr.replace(/\/(3[12])$/, "/30"));
+      if (n >= base && n < base + size) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Where to dial one backend from this machine: the pod IP when it is on a local network, else
+ * its node-published host port; undefined when neither is reachable (such a backend is left out
+ * rather than dialed blindly at an address that may not even be ours).
+ */
+export function dialTarget(b: Backend, isLocal: (ip: string) => boolean): { host: string; port: number; key: string } | undefined {
+  const key = b.pod ?? `${b.ip}:${b.port}`;
+  if (isLocal(b.ip)) return { host: b.ip, port: b.port, key };
+  if (b.hostIP && b.hostPort) return { host: b.hostIP, port: b.hostPort, key };
+  return undefined;
+}
+
+interface Served {
+  signature: string;
+  clusterIP?: string;
+  proxies: { port: NonNullable<Service["spec"]["ports"]>[number]; proxy: TcpProxy }[];
+}
+
+export interface LocalDataplaneOptions {
+  zone: DnsZone;
+  assigner: ClusterIpAssigner;
+  nodeAddress: string;
+  isLocal?: (ip: string) => boolean;
+  log: Log;
+}
+
+/** Proxies, ClusterIP addresses and DNS records of this machine, per service. */
+export class LocalDataplane implements ServiceDataplane {
+  private readonly served = new Map<string, Served>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly isLocal: (ip: string) => boolean;
+  private closed = false;
+
+  constructor(private readonly opts: LocalDataplaneOptions) {
+    this.isLocal = opts.isLocal ?? isOnLocalNetwork;
+  }
+
+  /** The proxies of one service (for stats and tests). */
+  proxiesOf(namespace: string, name: string): TcpProxy[] {
+    return this.served.get(`${namespace}/${name}`)?.proxies.map((p) => p.proxy) ?? [];
+  }
+
+  /** Runs `fn` after any earlier operation on the same service. */
+  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.chains.set(key, next);
+    void next.finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    }).catch(() => {});
+    return next;
+  }
+
+  apply(svc: Service, ep: Endpoints): Promise<void> {
+    const ns = svc.metadata.namespace ?? "default";
+    const key = `${ns}/${svc.metadata.name}`;
+    return this.serialize(key, () => this.applyNow(key, ns, svc, ep));
+  }
+
+  remove(namespace: string, name: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    return this.serialize(key, async () => {
+      this.opts.zone.delete(namespace, name);
+      await this.teardown(key);
+    });
+  }
+
+  /** Tears down every service (shutdown). */
+  async removeAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.served.keys()].map((k) => {
+      const [ns, name] = k.split("/");
+      return this.remove(ns, name);
+    }));
+  }
+
+  private async teardown(key: string): Promise<void> {
+    const s = this.served.get(key);
+    if (!s) return;
+    this.served.delete(key);
+    await Promise.all(s.proxies.map((p) => p.proxy.stop()));
+    if (s.clusterIP) await this.opts.assigner.release(s.clusterIP);
+  }
+
+  private async applyNow(key: string, ns: string, svc: Service, ep: Endpoints): Promise<void> {
+    if (this.closed) return; // Shutting down: a late pass must not reopen listeners.
+    const clusterIP = svc.spec.clusterIP;
+    const headless = clusterIP === "None";
+    if (!clusterIP) return; // Not allocated yet: the actor's next pass brings it.
+    const ports = svc.spec.ports ?? [];
+    const affinity = svc.spec.sessionAffinity === "ClientIP" ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : 0;
+    const signature = JSON.stringify([clusterIP, svc.spec.type, ports.map((p) => [p.name, p.protocol, p.port, usesNodePorts(svc) ? p.nodePort : 0])]);
+
+    let served = this.served.get(key);
+    if (served && served.signature !== signature) {
+      await this.teardown(key);
+      served = undefined;
+    }
+    if (!served) {
+      served = { signature, proxies: [] };
+      if (!headless) {
+        const address = await this.opts.assigner.acquire(clusterIP);
+        served.clusterIP = clusterIP;
+        try {
+          for (const port of ports) {
+            if ((port.protocol ?? "TCP") !== "TCP") {
+              this.opts.log("service port not proxied: only TCP is", { service: key, port: port.port, protocol: port.protocol });
+              continue;
+            }
+            const listen = [{ host: address, port: port.port }];
+            if (usesNodePorts(svc) && port.nodePort) listen.push({ host: this.opts.nodeAddress, port: port.nodePort });
+            const proxy = new TcpProxy({ listen, name: `${key}:${port.port}`, affinityTimeoutSeconds: affinity, log: this.opts.log });
+            served.proxies.push({ port, proxy });
+            await proxy.start();
+          }
+        } catch (e) {
+          this.served.set(key, served);
+          await this.teardown(key);
+          throw e;
+        }
+      }
+      this.served.set(key, served);
+      this.opts.log("service proxied", { service: key, clusterIP, ports: served.proxies.map((p) => p.proxy.addresses) });
+    }
+    for (const { port, proxy } of served.proxies) {
+      proxy.setAffinity(affinity);
+      proxy.setEndpoints(backendsForPort(ep, port).flatMap((b) => dialTarget(b, this.isLocal) ?? []));
+    }
+    this.opts.zone.set({
+      namespace: ns,
+      name: svc.metadata.name,
+      clusterIP: headless ? undefined : this.opts.assigner.addressFor(clusterIP),
+      readyIPs: headless ? readyAddresses(ep) : [],
+      ports: ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })),
+    });
+  }
+}
+
+export interface ServiceProxyOptions {
+  client: ApiClient;
+  /** For logs: the node this proxy runs beside. */
+  nodeName?: string;
+  /** Where DNS listens: loopback for the host, the berth bridge gateway (port 53) for pods. */
+  dnsAddresses: { host: string; port: number }[];
+  /** ClusterIP range (default 10.96.0.0/16). */
+  clusterCidr?: string;
+  /** For NodePort/LoadBalancer listeners and LoadBalancer ingress (default 127.0.0.1). */
+  nodeAddress?: string;
+  /** Add ClusterIPs to `lo` (default: when root). Otherwise they are served on 127.x stand-ins. */
+  assignClusterIps?: boolean;
+  domain?: string;
+  nodePortRange?: { min: number; max: number };
+  /** Whether a pod IP is directly reachable from here (default: on a local interface's subnet). */
+  isLocalAddress?: (ip: string) => boolean;
+  log?: Log;
+}
+
+export interface ServiceProxy {
+  /** The first DNS address's port (the one to put in cluster.json). */
+  dnsPort: number;
+  dnsAddresses: { host: string; port: number }[];
+  clusterIpMode: ClusterIpMode;
+  zone: DnsZone;
+  dataplane: LocalDataplane;
+  manager: ServicesManager;
+  dns: DnsServer;
+  stop(): Promise<void>;
+}
+
+/** Starts DNS, the informers, the services manager and (through it) the proxies. */
+export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
+  const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { component: "service-proxy", ...(opts.nodeName ? { node: opts.nodeName } : {}), ...f });
+  const zone = new DnsZone(opts.domain ?? "cluster.local");
+  const assigner = new ClusterIpAssigner({ assign: opts.assignClusterIps, log });
+  const nodeAddress = opts.nodeAddress ?? "127.0.0.1";
+  const dataplane = new LocalDataplane({ zone, assigner, nodeAddress, isLocal: opts.isLocalAddress, log });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log("service proxy shutdown step failed", { error: String(e) });
+      }
+    }
+  };
+  try {
+    const dns = await startDnsServer({
+      addresses: opts.dnsAddresses,
+      domain: zone.domain,
+      lookup: (name, type) => zone.lookup(name, type),
+      onError: (e, kind) => {
+        if (kind === "lookup" || kind === "socket") log("dns error", { kind, error: e.message });
+      },
+    });
+    cleanups.push(() => dns.close());
+    cleanups.push(() => assigner.releaseAll());
+    cleanups.push(() => dataplane.removeAll());
+    const services = new Informer(opts.client, "services", { log });
+    const pods = new Informer(opts.client, "pods", { log });
+    cleanups.push(() => services.stop(), () => pods.stop());
+    await Promise.all([services.start(), pods.start()]);
+    const manager = startServicesManager({
+      client: opts.client,
+      services,
+      pods,
+      clusterIps: new ClusterIpAllocator(opts.clusterCidr ?? DEFAULT_SERVICE_CIDR),
+      nodePorts: new NodePortAllocator(opts.nodePortRange?.min, opts.nodePortRange?.max),
+      dataplane,
+      ingressAddress: nodeAddress,
+      log,
+    });
+    cleanups.push(() => manager.stop());
+    return {
+      dnsPort: dns.addresses[0]?.port ?? 0,
+      dnsAddresses: dns.addresses,
+      clusterIpMode: assigner.mode,
+      zone,
+      dataplane,
+      manager,
+      dns,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

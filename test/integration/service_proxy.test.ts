@@ -1,0 +1,248 @@
+/**
+ * The service proxy against a real API (nats-server + KV store): service actors allocate
+ * ClusterIPs and node ports, write Endpoints from pod readiness, and drive DNS and TCP proxies.
+ * Pods here are API objects whose status the test writes (no node agent), with a loopback TCP
+ * server standing in for each pod at its "pod IP" (127.10.x.y, all routed to lo).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import dgram from "node:dgram";
+import net from "node:net";
+import dns2 from "dns2";
+import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import type { Pod, Service } from "../../runtime/api/types.ts";
+import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
+import { POD_HOST_PORTS_ANNOTATION } from "../../actors/service_endpoints.ts";
+
+const { Packet } = dns2;
+
+function resolveA(port: number, name: string): Promise<{ rcode: number; ips: string[] }> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    const t = setTimeout(() => {
+      sock.close();
+      reject(new Error(`no DNS answer for ${name}`));
+    }, 2000);
+    sock.on("message", (m) => {
+      clearTimeout(t);
+      sock.close();
+      const p = Packet.parse(m);
+      resolve({ rcode: p.header.rcode, ips: p.answers.map((a) => a.address!).filter(Boolean) });
+    });
+    const q = new Packet();
+    q.questions.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN } as never);
+    sock.send(q.toBuffer(), port, "127.0.0.1");
+  });
+}
+
+function fetchOnce(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, host);
+    let data = "";
+    s.on("data", (d) => (data += d));
+    s.on("end", () => resolve(data));
+    s.on("error", reject);
+  });
+}
+
+const servers: net.Server[] = [];
+async function podServer(ip: string, port: number, name: string): Promise<number> {
+  const srv = net.createServer((s) => s.end(name));
+  await new Promise<void>((r) => srv.listen(port, ip, () => r()));
+  servers.push(srv);
+  return (srv.address() as net.AddressInfo).port;
+}
+
+async function readyPod(t: TestApi, name: string, ip: string, labels: Record<string, string>, ready = true, extra: Partial<Pod["metadata"]> = {}): Promise<void> {
+  let pod: Pod;
+  try {
+    pod = await t.api.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "default", labels, ...extra },
+      spec: { nodeName: "node-1", containers: [{ name: "c", image: "berth/busybox:latest", ports: [{ name: "web", containerPort: 8080 }] }] },
+    });
+  } catch {
+    pod = await t.api.get("pods", name, "default");
+  }
+  await t.api.updateStatus("pods", {
+    ...pod,
+    status: {
+      phase: "Running",
+      podIP: ip,
+      hostIP: "127.0.0.1",
+      conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+    },
+  });
+}
+
+describe("service proxy over a real API", () => {
+  let t: TestApi;
+  let proxy: ServiceProxy;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApi();
+    for (const [i, n] of ["a", "b", "c"].entries()) await podServer(`127.10.0.${i + 1}`, 8080, `pod-${n}`);
+    proxy = await startServiceProxy({
+      client: t.api,
+      dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
+      assignClusterIps: false,
+      clusterCidr: "10.150.0.0/16",
+      log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    for (const s of servers) s.close();
+    await t?.stop();
+  });
+
+  it("allocates a ClusterIP, writes Endpoints of ready pods, answers DNS and balances over the pods", async () => {
+    for (const [i, n] of ["a", "b", "c"].entries()) await readyPod(t, `web-${n}`, `127.10.0.${i + 1}`, { app: "web", tier: "backend" });
+    await readyPod(t, "web-unready", "127.10.0.9", { app: "web", tier: "backend" }, false);
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", namespace: "default" },
+      spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "web" }] },
+    });
+    const svc = await waitFor(async () => {
+      const s = await t.api.get("services", "web", "default");
+      return s.spec.clusterIP ? s : undefined;
+    }, "a ClusterIP");
+    expect(svc.spec.clusterIP).toMatch(/^10\.150\./);
+    const ep = await waitFor(async () => {
+      const e = await t.api.get("endpoints", "web", "default");
+      return e.subsets?.[0]?.addresses?.length === 3 ? e : undefined;
+    }, "3 ready endpoints");
+    expect(ep.subsets![0].notReadyAddresses?.map((a) => a.ip)).toEqual(["127.10.0.9"]);
+    expect(ep.subsets![0].ports).toEqual([{ name: "http", port: 8080, protocol: "TCP" }]);
+
+    const expected = svc.spec.clusterIP!.replace(/^10\./, "127.");
+    for (const name of ["web", "web.default", "web.default.svc.cluster.local"]) {
+      const r = await waitFor(async () => {
+        const a = await resolveA(proxy.dnsPort, name);
+        return a.ips.length ? a : undefined;
+      }, `DNS for ${name}`);
+      expect(r.ips).toEqual([expected]);
+    }
+    const seen = new Map<string, number>();
+    await waitFor(() => fetchOnce(expected, 80).then(() => true), "the proxy to listen");
+    for (let i = 0; i < 9; i++) {
+      const who = await fetchOnce(expected, 80);
+      seen.set(who, (seen.get(who) ?? 0) + 1);
+    }
+    expect([...seen.keys()].sort()).toEqual(["pod-a", "pod-b", "pod-c"]);
+  });
+
+  it("stops sending new connections to a pod that turns unready", async () => {
+    await readyPod(t, "web-b", "127.10.0.2", { app: "web", tier: "backend" }, false);
+    await waitFor(async () => (await t.api.get("endpoints", "web", "default")).subsets?.[0]?.addresses?.length === 2, "2 endpoints");
+    const ip = (await t.api.get("services", "web", "default")).spec.clusterIP!.replace(/^10\./, "127.");
+    await waitFor(async () => {
+      const got = new Set<string>();
+      for (let i = 0; i < 6; i++) got.add(await fetchOnce(ip, 80));
+      return !got.has("pod-b") && got.size === 2;
+    }, "traffic only to the ready pods");
+  });
+
+  it("records host ports and dials hostIP:hostPort for a pod IP not on this machine", async () => {
+    const hostPort = await podServer("127.0.0.1", 0, "via-host-port");
+    await readyPod(t, "remote-1", "10.244.99.7", { app: "remote" }, true, {
+      annotations: { [POD_HOST_PORTS_ANNOTATION]: JSON.stringify({ "8080/TCP": hostPort }) },
+    });
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "remote", namespace: "default" },
+      spec: { selector: { app: "remote" }, ports: [{ port: 81, targetPort: 8080 }] },
+    });
+    const ep = await waitFor(async () => {
+      const e = await t.api.get("endpoints", "remote", "default").catch(() => undefined);
+      return e?.subsets?.[0]?.addresses?.length === 1 ? e : undefined;
+    }, "remote endpoints");
+    expect(JSON.parse(ep.metadata.annotations!["berth.dev/host-endpoints"])).toEqual({
+      "10.244.99.7": { hostIP: "127.0.0.1", hostPorts: { "8080/TCP": hostPort } },
+    });
+    const svc = await t.api.get("services", "remote", "default");
+    const ip = svc.spec.clusterIP!.replace(/^10\./, "127.");
+    expect(await waitFor(() => fetchOnce(ip, 81), "the remote service to answer")).toBe("via-host-port");
+  });
+
+  it("NodePort and LoadBalancer services get a node port that answers on the node address, and an ingress", async () => {
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web-lb", namespace: "default" },
+      spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 8081, targetPort: 8080 }] },
+    });
+    const svc = await waitFor(async () => {
+      const s = await t.api.get("services", "web-lb", "default");
+      return s.spec.ports?.[0].nodePort && s.status?.loadBalancer?.ingress?.length ? s : undefined;
+    }, "node port and ingress");
+    const nodePort = svc.spec.ports![0].nodePort!;
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+    expect(nodePort).toBeLessThanOrEqual(32767);
+    expect(svc.status!.loadBalancer!.ingress).toEqual([{ ip: "127.0.0.1" }]);
+    expect(["pod-a", "pod-c"]).toContain(await waitFor(() => fetchOnce("127.0.0.1", nodePort), "the node port to answer"));
+  });
+
+  it("pins a client with sessionAffinity ClientIP", async () => {
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "sticky", namespace: "default" },
+      spec: { selector: { app: "web" }, sessionAffinity: "ClientIP", ports: [{ port: 82, targetPort: 8080 }] },
+    });
+    const svc = await waitFor(async () => {
+      const s = await t.api.get("services", "sticky", "default");
+      return s.spec.clusterIP ? s : undefined;
+    }, "sticky ClusterIP");
+    const ip = svc.spec.clusterIP!.replace(/^10\./, "127.");
+    await waitFor(() => fetchOnce(ip, 82), "sticky to answer");
+    const got = new Set<string>();
+    for (let i = 0; i < 8; i++) got.add(await fetchOnce(ip, 82));
+    expect(got.size).toBe(1);
+  });
+
+  it("a headless service answers pod IPs in DNS and gets no proxy", async () => {
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web-headless", namespace: "default" },
+      spec: { clusterIP: "None", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    const r = await waitFor(async () => {
+      const a = await resolveA(proxy.dnsPort, "web-headless.default.svc.cluster.local");
+      return a.ips.length === 2 ? a : undefined;
+    }, "headless A records");
+    expect(r.ips.sort()).toEqual(["127.10.0.1", "127.10.0.3"]);
+    expect(proxy.dataplane.proxiesOf("default", "web-headless")).toEqual([]);
+  });
+
+  it("deleting a service removes its Endpoints, DNS name and listener, and frees its ClusterIP", async () => {
+    const svc = await t.api.get("services", "web", "default");
+    const ip = svc.spec.clusterIP!.replace(/^10\./, "127.");
+    await t.api.delete("services", "web", "default");
+    await waitFor(async () => (await resolveA(proxy.dnsPort, "web")).rcode === Packet.RCODE.NXDOMAIN, "NXDOMAIN for web");
+    await waitFor(() => t.api.get("endpoints", "web", "default").then(() => false, () => true), "endpoints deleted");
+    await waitFor(() => fetchOnce(ip, 80).then(() => false, () => true), "the listener to close");
+  });
+
+  it("rebuilds allocations from stored services after a restart: no ClusterIP is handed out twice", async () => {
+    await proxy.stop();
+    proxy = await startServiceProxy({ client: t.api, dnsAddresses: [{ host: "127.0.0.1", port: 0 }], assignClusterIps: false, clusterCidr: "10.150.0.0/16" });
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "after-restart", namespace: "default" },
+      spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    await waitFor(async () => (await t.api.get("services", "after-restart", "default")).spec.clusterIP, "new ClusterIP");
+    const all = (await t.api.list("services", { namespace: "default" })).items.map((s) => s.spec.clusterIP).filter((ip) => ip && ip !== "None");
+    expect(new Set(all).size).toBe(all.length);
+    // The surviving services are served again by the new proxy.
+    const lb = await t.api.get("services", "web-lb", "default");
+    expect(["pod-a", "pod-c"]).toContain(await waitFor(() => fetchOnce("127.0.0.1", lb.spec.ports![0].nodePort!), "node port after restart"));
+  });
+});
