@@ -23,6 +23,14 @@ import { type Informer, objectKey } from "./informer_cache.ts";
 import { type Command, reconcile } from "./replication_controller_reconcile.ts";
 import { type Log, type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 
+/**
+ * How long a matching orphan must stay an orphan before the RC adopts it. An API deleting the
+ * RC with `propagationPolicy: Orphan` strips the owner references first and deletes the RC
+ * after; adopting at once would take the pods straight back (Kubernetes avoids this by marking
+ * the RC deleted first, see docs/controllers.md).
+ */
+export const ADOPT_DELAY_MS = 2_000;
+
 export interface RcDeps {
   client: ApiClient;
   rcs: Informer<"replicationcontrollers">;
@@ -70,6 +78,8 @@ const isCasLoss = (err: unknown) => err instanceof ApiError && (err.reason === "
 /** Starts the actor for the RC with key `namespace/name`. */
 export function startReplicationController(key: string, deps: RcDeps): WorkLoop {
   let createError: string | undefined;
+  /** Orphans this RC would adopt, and when it first saw each one orphaned. */
+  const orphanSince = new Map<string, number>();
 
   async function setOwner(pod: Pod, refs: OwnerReference[]): Promise<void> {
     const metadata: Pod["metadata"] = { ...pod.metadata, ownerReferences: refs };
@@ -168,7 +178,19 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
       createError,
     });
     let requeue = false;
+    let adoptLater = 0;
+    const seenOrphans = new Set<string>();
     for (const cmd of commands) {
+      if (cmd.type !== "adopt") continue;
+      const k = objectKey(cmd.pod);
+      seenOrphans.add(k);
+      const since = orphanSince.get(k) ?? now;
+      orphanSince.set(k, since);
+      if (now - since < ADOPT_DELAY_MS) adoptLater = Math.max(adoptLater, ADOPT_DELAY_MS - (now - since));
+    }
+    for (const cmd of commands) {
+      // While an adoption waits, the counts include pods not yet ours: change nothing but status.
+      if (adoptLater > 0 && cmd.type !== "updateStatus" && cmd.type !== "release") continue;
       try {
         await execute(rc, cmd);
       } catch (err) {
@@ -177,8 +199,10 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
         else throw err;
       }
     }
+    for (const k of orphanSince.keys()) if (!seenOrphans.has(k)) orphanSince.delete(k);
     if (!commands.some((c) => c.type === "createPods")) createError = undefined;
     if (requeue) return { requeueAfterMs: 50 };
+    if (adoptLater > 0) return { requeueAfterMs: adoptLater + 10 };
     if (!deps.expectations.satisfied(key, deps.now(), deps.expectationsTtlMs)) {
       // Re-check after the TTL in case an expected event never arrives.
       return { requeueAfterMs: (deps.expectationsTtlMs ?? 60_000) + 100 };

@@ -94,6 +94,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       // it was deleted or edited): the informer will show the new state and wake us.
       if (err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound" || err.reason === "Invalid")) {
         stats.conflicts++;
+        log("bind lost", { pod: key, node, reason: err.reason, error: err.message });
         return;
       }
       throw err;
