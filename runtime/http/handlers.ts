@@ -49,6 +49,8 @@ export interface HandlerContext {
   watches: WatchRegistry;
   logs?: LogProvider;
   closing: AbortSignal;
+  /** Upper bound on a watch's life; clients reconnect from their last resourceVersion. */
+  maxWatchSeconds: number;
   /** Warnings for the response's `Warning` headers. */
   warnings: string[];
 }
@@ -80,6 +82,12 @@ function listOptions(ctx: HandlerContext): ListOptions {
   const cont = q.get("continue");
   if (cont) opts.continue = cont;
   return opts;
+}
+
+/** The client's `timeoutSeconds`, capped by the server's limit (as kube-apiserver's request timeout). */
+function watchTimeout(ctx: HandlerContext): number {
+  const asked = intParam(ctx.query, "timeoutSeconds");
+  return asked !== undefined && asked > 0 ? Math.min(asked, ctx.maxWatchSeconds) : ctx.maxWatchSeconds;
 }
 
 function includeObjectOf(q: URLSearchParams): "None" | "Metadata" | "Object" {
@@ -169,7 +177,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
           await serveWatch(api, {
             resource,
             opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
-            timeoutSeconds: intParam(query, "timeoutSeconds"),
+            timeoutSeconds: watchTimeout(ctx),
             table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
           }, ctx.req, ctx.res, ctx.watches);
           return undefined;
@@ -207,7 +215,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
         await serveWatch(api, {
           resource,
           opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
-          timeoutSeconds: intParam(query, "timeoutSeconds"),
+          timeoutSeconds: watchTimeout(ctx),
           table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
         }, ctx.req, ctx.res, ctx.watches);
         return undefined;

@@ -38,6 +38,11 @@ export interface HttpApiOptions {
   logs?: LogProvider;
   /** Request body limit in bytes; default 3 MiB, as kube-apiserver. */
   maxBodyBytes?: number;
+  /**
+   * Longest life of a watch, in seconds. Default: random between 30 and 60 minutes per watch, as
+   * kube-apiserver spreads reconnects; clients resume from their last resourceVersion.
+   */
+  watchTimeoutSeconds?: number;
   /** Reported in /version. */
   version?: string;
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
@@ -153,6 +158,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       logs: opts.logs,
       closing: closing.signal,
       warnings,
+      maxWatchSeconds: opts.watchTimeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800),
     });
   }
 

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
+import type { ApiClient } from "../../runtime/api/client.ts";
 import { startHttpApi, type HttpApi, type LogProvider } from "../../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig } from "../../runtime/tls.ts";
 
@@ -25,12 +26,20 @@ export interface RestHarness {
   stop(): Promise<void>;
 }
 
-export async function startRestHarness(opts: { logs?: LogProvider } = {}): Promise<RestHarness> {
+export async function startRestHarness(
+  opts: { logs?: LogProvider; watchTimeoutSeconds?: number; wrapApi?: (api: ApiClient) => ApiClient } = {},
+): Promise<RestHarness> {
   const test = await startTestApi();
   const ca = await generateCa();
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost"] });
   const token = generateToken();
-  const http = await startHttpApi({ api: test.api, token, tls: { cert: cert.certPem, key: cert.keyPem }, logs: opts.logs });
+  const http = await startHttpApi({
+    api: opts.wrapApi ? opts.wrapApi(test.api) : test.api,
+    token,
+    tls: { cert: cert.certPem, key: cert.keyPem },
+    logs: opts.logs,
+    watchTimeoutSeconds: opts.watchTimeoutSeconds,
+  });
   const dir = await mkdtemp(join(tmpdir(), "berth-rest-"));
   const kubeconfig = join(dir, "kubeconfig");
   await writeKubeconfig(kubeconfig, { server: http.url, caPem: ca.certPem, token, clusterName: "berth" });
