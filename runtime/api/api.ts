@@ -59,8 +59,10 @@ export class Api implements ApiClient {
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
     if (ns) await this.requireNamespace(ns);
     const now = this.now().toISOString();
+    const { namespace: _ignored, ...rest } = obj.metadata;
     const metadata = {
-      ...obj.metadata,
+      ...rest,
+      // Cluster-scoped objects carry no namespace, whatever the input said.
       ...(ns ? { namespace: ns } : {}),
       uid: crypto.randomUUID(),
       creationTimestamp: now,
@@ -81,7 +83,7 @@ export class Api implements ApiClient {
 
   async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
     checkResource(resource);
-    const match = matcher(opts);
+    const match = matcher(resource, opts);
     const { items, revision } = await this.store.list(resource, namespaced(resource) ? opts.namespace : undefined);
     let selected = items.filter(match);
     let cont: string | undefined;
@@ -184,7 +186,7 @@ export class Api implements ApiClient {
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
     checkResource(resource);
-    const match = matcher(opts);
+    const match = matcher(resource, opts);
     const from = parseRevision(opts.resourceVersion);
     const sw = await this.store.watch(resource, {
       namespace: namespaced(resource) ? opts.namespace : undefined,
@@ -353,9 +355,9 @@ function parseRevision(rv: string | undefined): number | undefined {
   return n;
 }
 
-function matcher(opts: ListOptions): (o: AnyObject) => boolean {
+function matcher(resource: Resource, opts: ListOptions): (o: AnyObject) => boolean {
   const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
-  const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector) : undefined;
+  const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, resource) : undefined;
   return (o) => (!labels || matchesLabels(labels, o.metadata.labels)) && (!fields || matchesFields(fields, o));
 }
 

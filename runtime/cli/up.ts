@@ -29,12 +29,18 @@ export const UP_FLAGS: FlagSpec[] = [
 
 type Out = (s: string) => void;
 
+/** True while `pid` runs. A zombie (exited, not yet reaped by its parent) counts as gone. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): trust the signal check
   }
 }
 

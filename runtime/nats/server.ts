@@ -65,6 +65,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const child = spawn(opts.binary ?? "nats-server", ["-c", confPath, "-l", logPath], {
     stdio: ["ignore", "ignore", "pipe"],
   });
+  // If this process dies without stopping the server, take the child down with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const spawnError = new Promise<never>((_, reject) => {
@@ -113,6 +116,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
           await exited;
           clearTimeout(t);
         }
+        process.removeListener("exit", killOnExit);
         if (ownDir) rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;

@@ -1,0 +1,127 @@
+/**
+ * The `berth` CLI end to end, under Node and under Deno: `up` starts a real cluster (private
+ * nats-server with JetStream on disk), `apply`/`get`/`describe`/`delete` work against it, bad
+ * manifests are rejected with the location and change nothing, `up` stops cleanly on SIGTERM
+ * leaving no nats-server behind, and a restart with the same home keeps the objects.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { berth, berthUp, natsServersFor, tempHome, type RunningUp, type Runner } from "../helpers/cli.ts";
+
+const MANIFEST = `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: httpd
+        image: berth/busybox
+        command: ["httpd", "-f", "-p", "8080"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo
+  labels: {app: solo, tier: front}
+spec:
+  containers:
+  - name: main
+    image: berth/busybox
+    command: ["sleep", "3600"]
+`;
+
+for (const runner of ["node", "deno"] as Runner[]) {
+  describe(`berth CLI under ${runner}`, () => {
+    const home = tempHome();
+    let up: RunningUp | undefined;
+    afterAll(async () => {
+      await up?.stop();
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it(`cli (${runner}) - up, apply, get, restart keeps the objects, down leaves nothing running`, async () => {
+      up = await berthUp(runner, home, ["--nodes", "0"]);
+      expect(up.output()).toMatch(/cluster ready/);
+      const file = join(home, "app.yaml");
+      writeFileSync(file, MANIFEST);
+
+      const applied = berth(runner, home, ["apply", "-f", file]);
+      expect(applied.stderr).toBe("");
+      expect(applied.stdout).toBe("replicationcontroller/web created\npod/solo created\n");
+      expect(applied.code).toBe(0);
+
+      const again = berth(runner, home, ["apply", "-f", file]);
+      expect(again.stdout).toBe("replicationcontroller/web unchanged\npod/solo unchanged\n");
+
+      const table = berth(runner, home, ["get", "pods"]);
+      expect(table.code).toBe(0);
+      expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+      expect(table.stdout).toMatch(/^solo\s+0\/1\s+Pending/m);
+
+      const json = JSON.parse(berth(runner, home, ["get", "rc", "web", "-o", "json"]).stdout);
+      expect(json.spec.replicas).toBe(2);
+      const selected = berth(runner, home, ["get", "pods", "-l", "tier=front", "-o", "name"]);
+      expect(selected.stdout).toBe("pod/solo\n");
+
+      const described = berth(runner, home, ["describe", "pod", "solo"]);
+      expect(described.stdout).toMatch(/^Name:\s+solo$/m);
+      expect(described.stdout).toMatch(/Image:\s+berth\/busybox/);
+
+      // Bad input: rejected with where and what; nothing stored changes.
+      const bad = join(home, "bad.yaml");
+      writeFileSync(bad, MANIFEST + "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: Not_A_Name\nspec:\n  containers: []\n");
+      const rejected = berth(runner, home, ["apply", "-f", bad]);
+      expect(rejected.code).toBe(1);
+      expect(rejected.stderr).toMatch(/bad\.yaml/);
+      expect(rejected.stderr).toMatch(/metadata\.name/);
+      const broken = berth(runner, home, ["apply", "-f", "-"], "kind: Pod\nmetadata: {name: x\n");
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toMatch(/<stdin>.*line/);
+      expect(berth(runner, home, ["get", "pods", "-o", "name"]).stdout).toBe("pod/solo\n");
+
+      // Restart with the same home: JetStream on disk keeps every object.
+      expect(natsServersFor(home).length).toBe(1);
+      expect(await up.stop()).toBe(0);
+      expect(natsServersFor(home)).toEqual([]);
+      up = await berthUp(runner, home, ["--nodes", "0"]);
+      expect(berth(runner, home, ["get", "pods", "-o", "name"]).stdout).toBe("pod/solo\n");
+      expect(JSON.parse(berth(runner, home, ["get", "rc", "web", "-o", "json"]).stdout).metadata.uid).toBe(json.metadata.uid);
+
+      const deleted = berth(runner, home, ["delete", "pod", "solo"]);
+      expect(deleted.stdout).toBe('pod "solo" deleted\n');
+      expect(berth(runner, home, ["get", "pod", "solo"]).code).toBe(1);
+
+      const down = berth(runner, home, ["down"]);
+      expect(down.code).toBe(0);
+      expect(down.stdout).toMatch(/stopped the cluster/);
+      expect(up.proc.exitCode ?? (await up.stop())).toBe(0);
+      expect(natsServersFor(home)).toEqual([]);
+    });
+  });
+}
+
+describe("berth CLI usage errors", () => {
+  const home = tempHome();
+  it("cli - unknown commands, flags and resource types get a clear message and a non-zero exit", () => {
+    const r1 = berth("node", home, ["frobnicate"]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/unknown command "frobnicate"/);
+    const r2 = berth("node", home, ["get", "pods", "--bogus"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/unknown flag --bogus/);
+    const r3 = berth("node", home, ["get", "pods"]);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toMatch(/no Berth cluster is running/);
+    const r4 = berth("node", home, ["get", "--help"]);
+    expect(r4.code).toBe(0);
+    expect(r4.stdout).toMatch(/--selector/);
+    rmSync(home, { recursive: true, force: true });
+  });
+});
