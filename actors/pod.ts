@@ -22,7 +22,7 @@
  * `prober`; actions `reportStatus`, `recordEvents` (see runtime/containers/pod_effects.ts).
  * No NATS subjects: status and events go through the ApiClient held by the node agent.
  */
-import { and, assign, fromCallback, fromPromise, or, sendTo, setup, stateIn } from "xstate";
+import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import type { Pod, PodStatus } from "../runtime/api/types.ts";
 import type { RuntimeEvent, SandboxInfo } from "../runtime/containers/runtime.ts";
 import { LABELS } from "../runtime/containers/runtime.ts";
@@ -61,7 +61,8 @@ export interface PodContext {
   startTime?: string;
   deleting: boolean;
   graceSeconds: number;
-  killTarget?: string;
+  /** Attempts whose liveness probe failed, to be killed (and restarted per policy). */
+  killQueue: string[];
   /** A container died while a step was in flight: sync again before resting. */
   dirty: boolean;
   lastError?: string;
@@ -125,7 +126,8 @@ export const podMachine = setup({
   actors: {
     ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(notProvided("ensureSandbox")),
     syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(notProvided("syncContainers")),
-    killContainer: fromPromise<void, { id: string; graceSeconds: number }>(notProvided("killContainer")),
+    /** Stops the given attempts; resolves with the ids handled. */
+    killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(notProvided("killContainer")),
     terminatePod: fromPromise<PodEvent[], TerminateInput>(notProvided("terminatePod")),
     prober: fromCallback<ProbeTargets, { pod: Pod }>(() => () => {}),
   },
@@ -155,6 +157,7 @@ export const podMachine = setup({
   guards: {
     deleting: ({ context }) => context.deleting,
     allFinished: ({ context }) => allFinished(context.pod, context.records, Date.now()),
+    hasKills: ({ context }) => context.killQueue.length > 0,
     someWaiting: ({ context }) => nextWakeDelay(context.records, Date.now()) !== undefined,
     isSandboxGone: ({ event }) => (event as unknown as { error?: unknown }).error instanceof SandboxGoneError,
     infraDied: ({ context, event }) =>
@@ -186,6 +189,7 @@ export const podMachine = setup({
     graceSeconds: graceOf(input.pod),
     status: input.pod.status,
     dirty: false,
+    killQueue: [],
   }),
   initial: "start",
   on: {
@@ -211,11 +215,11 @@ export const podMachine = setup({
         },
         PROBE_RESULT: [
           {
-            // Only from idle states: a busy step must finish before a container is killed.
-            guard: and(["livenessFailed", or([stateIn("#pod.active.running"), stateIn("#pod.active.restarting")])]),
-            target: ".killing",
+            // Queued, not acted on here: a busy step must finish before a container is killed;
+            // idle states pick the queue up (see `killing`).
+            guard: "livenessFailed",
             actions: [
-              assign({ killTarget: ({ event }) => (event as { containerId: string }).containerId }),
+              assign({ killQueue: ({ context, event }) => [...context.killQueue, (event as { containerId: string }).containerId] }),
               {
                 type: "recordEvents",
                 params: ({ event }) => {
@@ -328,7 +332,7 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: { guard: "deleting", target: "#pod.terminating" },
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }],
           after: { resync: "containers" },
         },
         restarting: {
@@ -337,14 +341,14 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: { guard: "deleting", target: "#pod.terminating" },
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }],
           after: { backoff: "containers" },
         },
         killing: {
           invoke: {
             src: "killContainer",
-            input: ({ context }) => ({ id: context.killTarget!, graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30 }),
-            onDone: "containers",
+            input: ({ context }) => ({ ids: context.killQueue, graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30 }),
+            onDone: { target: "containers", actions: assign({ killQueue: ({ context, event }) => context.killQueue.filter((id) => !event.output.includes(id)) }) },
             onError: "containersRetry",
           },
         },

@@ -201,7 +201,10 @@ export function podEffects(rt: ContainerRuntime, opts: PodEffectsOptions) {
   return {
     ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(({ input }) => ensureSandbox(rt, opts, input)),
     syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(({ input }) => syncContainers(rt, opts, input)),
-    killContainer: fromPromise<void, { id: string; graceSeconds: number }>(({ input }) => rt.stopContainer(input.id, input.graceSeconds)),
+    killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(async ({ input }) => {
+      await Promise.all(input.ids.map((id) => rt.stopContainer(id, input.graceSeconds)));
+      return input.ids;
+    }),
     terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => terminatePod(rt, input)),
     prober: proberLogic(rt, opts.node),
   };

@@ -48,7 +48,7 @@ describe("pods on Docker", () => {
     const p = await waitRunning(env.api, "duo");
     const got = await waitFor(async () => {
       const r = await podExec(env.rt, await getPod(env.api, "duo"), "cli", ["cat", "/tmp/got"]);
-      return r.exitCode === 0 && r.stdout;
+      return r.exitCode === 0 ? r.stdout : undefined;
     }, "cli fetched from srv over localhost");
     expect(got).toContain("berth busybox base image");
     expect(p.status?.podIP).toMatch(/^10\.213\./);
@@ -70,7 +70,7 @@ describe("pods on Docker", () => {
     await waitRunning(env.api, "shared");
     const out = await waitFor(async () => {
       const r = await podExec(env.rt, await getPod(env.api, "shared"), "reader", ["cat", "/in/msg"]);
-      return r.exitCode === 0 && r.stdout;
+      return r.exitCode === 0 ? r.stdout : undefined;
     }, "reader sees writer's file");
     expect(out.trim()).toBe("hello-from-writer");
   });
@@ -118,7 +118,7 @@ describe("pods on Docker", () => {
     await env.api.create("pods", pod("noimage", env.node, { containers: [{ name: "c", image: "berth/does-not-exist:1.0" }] }));
     const p = await waitFor(async () => {
       const p = await getPod(env.api, "noimage");
-      return containerStatus(p, "c")?.state.waiting?.reason === "ErrImageNeverPull" && p;
+      return containerStatus(p, "c")?.state.waiting?.reason === "ErrImageNeverPull" ? p : undefined;
     }, "ErrImageNeverPull");
     expect(p.status?.phase).toBe("Pending");
     expect(containerStatus(p, "c")?.state.waiting?.message).toContain("berth/does-not-exist:1.0");
@@ -131,7 +131,7 @@ describe("pods on Docker", () => {
     const p = await waitFor(async () => {
       const p = await getPod(env.api, "nocmd");
       const s = containerStatus(p, "c");
-      return s?.lastState?.terminated?.reason === "ContainerCannotRun" && (s.restartCount ?? 0) >= 1 && p;
+      return s?.lastState?.terminated?.reason === "ContainerCannotRun" && (s.restartCount ?? 0) >= 1 ? p : undefined;
     }, "ContainerCannotRun in lastState");
     expect(containerStatus(p, "c")?.lastState?.terminated?.exitCode).toBe(127);
     const failed = (await eventsFor(env.api, "nocmd")).find((e) => e.reason === "Failed");

@@ -81,7 +81,7 @@ export function isReady(p: Pod): boolean {
 export async function waitRunning(api: ApiClient, name: string, timeoutMs = 20_000): Promise<Pod> {
   return waitFor(async () => {
     const p = await getPod(api, name);
-    return p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c) => c.state.running) && p;
+    return p.status?.phase === "Running" && (p.status.containerStatuses ?? []).every((c) => c.state.running) ? p : undefined;
   }, `pod ${name} Running`, timeoutMs);
 }
 

@@ -1,0 +1,101 @@
+/**
+ * Probes and restarts on real Docker: liveness (exec, HTTP, TCP), readiness, back-off growth.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import type { Pod } from "../../runtime/api/types.ts";
+import { podExec } from "../../runtime/node_agent.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";
+
+const BB = "berth/busybox";
+const fast = { periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 1 };
+let t: TestApi;
+let env: PodEnv;
+
+beforeAll(async () => {
+  t = await startTestApi();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+beforeEach(async () => {
+  env = await podEnv(t);
+});
+afterEach(async () => {
+  await env?.cleanup();
+});
+
+describe("probes on Docker", () => {
+  test("exec, HTTP and TCP liveness probes restart failing containers and leave healthy ones alone", async () => {
+    await env.api.create("pods", pod("probed", env.node, {
+      containers: [
+        { name: "exec-well", image: BB, command: ["sleep", "3600"], livenessProbe: { exec: { command: ["true"] }, ...fast } },
+        { name: "exec-sick", image: BB, command: ["sleep", "3600"], livenessProbe: { exec: { command: ["test", "-f", "/nope"] }, ...fast } },
+        { name: "http-well", image: BB, command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"], livenessProbe: { httpGet: { port: 8080, path: "/" }, ...fast } },
+        { name: "http-sick", image: BB, command: ["sleep", "3600"], livenessProbe: { httpGet: { port: 8081, path: "/" }, ...fast } },
+        { name: "tcp-well", image: BB, command: ["httpd", "-f", "-p", "9090", "-h", "/var/www"], livenessProbe: { tcpSocket: { port: 9090 }, ...fast } },
+        { name: "tcp-sick", image: BB, command: ["sleep", "3600"], livenessProbe: { tcpSocket: { port: 9091 }, ...fast } },
+      ],
+    }));
+    const first = await waitRunning(env.api, "probed");
+    const idOf = (p: Pod, n: string) => containerStatus(p, n)?.containerID;
+    const after = await waitFor(async () => {
+      const p = await getPod(env.api, "probed");
+      return ["exec-sick", "http-sick", "tcp-sick"].every((n) => (containerStatus(p, n)?.restartCount ?? 0) >= 1) ? p : undefined;
+    }, "every sick container restarted", 30_000);
+    for (const n of ["exec-well", "http-well", "tcp-well"]) {
+      expect(containerStatus(after, n)?.restartCount, n).toBe(0);
+      expect(idOf(after, n), n).toBe(idOf(first, n));
+    }
+    for (const n of ["exec-sick", "http-sick", "tcp-sick"]) expect(idOf(after, n), n).not.toBe(idOf(first, n));
+    const evs = await eventsFor(env.api, "probed");
+    const unhealthy = evs.filter((e) => e.reason === "Unhealthy").map((e) => e.message ?? "");
+    expect(unhealthy.some((m) => m.startsWith("Liveness probe failed") && m.includes("8081"))).toBe(true);
+    expect(unhealthy.some((m) => m.includes("9091"))).toBe(true);
+    expect(evs.some((e) => e.reason === "Killing" && e.message?.includes("exec-sick"))).toBe(true);
+  });
+
+  test("readiness flips the pod's Ready condition both ways", async () => {
+    await env.api.create("pods", pod("gate", env.node, {
+      containers: [{
+        name: "web",
+        image: BB,
+        command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
+        readinessProbe: { httpGet: { port: 8080, path: "/ready.html" }, periodSeconds: 1, failureThreshold: 1 },
+      }],
+    }));
+    await waitRunning(env.api, "gate");
+    // Not ready while /ready.html is absent.
+    await waitFor(async () => {
+      const p = await getPod(env.api, "gate");
+      return p.status?.conditions?.find((c) => c.type === "Ready")?.status === "False" && containerStatus(p, "web")?.state.running;
+    }, "not ready at first");
+    await podExec(env.rt, await getPod(env.api, "gate"), "web", ["sh", "-c", "echo ok > /var/www/ready.html"]);
+    await waitFor(async () => isReady(await getPod(env.api, "gate")), "Ready=True");
+    await podExec(env.rt, await getPod(env.api, "gate"), "web", ["rm", "/var/www/ready.html"]);
+    await waitFor(async () => !isReady(await getPod(env.api, "gate")), "Ready=False again");
+    expect(containerStatus(await getPod(env.api, "gate"), "web")?.restartCount).toBe(0);
+  });
+
+  test("restart back-off grows between crashes (CrashLoopBackOff)", async () => {
+    await env.api.create("pods", pod("crashy", env.node, { containers: [{ name: "c", image: BB, command: ["sh", "-c", "exit 3"] }] }));
+    const seen = new Map<number, number>(); // restartCount -> first time seen
+    let sawBackOff = false;
+    await waitFor(async () => {
+      const s = containerStatus(await getPod(env.api, "crashy"), "c");
+      if (s && !seen.has(s.restartCount)) seen.set(s.restartCount, Date.now());
+      if (s?.state.waiting?.reason === "CrashLoopBackOff") sawBackOff = true;
+      return seen.has(5);
+    }, "five restarts", 30_000, 20);
+    const at = (n: number) => seen.get(n)!;
+    const gaps = [2, 3, 4].map((n) => at(n + 1) - at(n));
+    // Base 300 ms doubling: 300, 600, 1200 ms; each gap clearly longer than the one before.
+    expect(gaps[1]).toBeGreaterThan(gaps[0] * 1.4);
+    expect(gaps[2]).toBeGreaterThan(gaps[1] * 1.4);
+    expect(sawBackOff).toBe(true);
+    const last = containerStatus(await getPod(env.api, "crashy"), "c");
+    expect(last?.lastState?.terminated?.exitCode).toBe(3);
+    expect(last?.lastState?.terminated?.reason).toBe("Error");
+    expect((await eventsFor(env.api, "crashy")).find((e) => e.reason === "BackOff")?.count).toBeGreaterThanOrEqual(2);
+  });
+});
