@@ -1,0 +1,130 @@
+/**
+ * REST API mutating-call latency under concurrent load.
+ *
+ * A private nats-server + JetStream KV store + `Api`, served over HTTPS with a bearer token
+ * exactly as `berth up` serves it; C concurrent clients (keep-alive connections, one request in
+ * flight each) each create a pod and delete it (gracePeriodSeconds=0), N times. No nodes run, so
+ * pods stay Pending: this measures the API and the store, not Docker. Prints p50/p90/p99/max of
+ * every mutating call, and the throughput. The peer, measured in the same run: the same workload
+ * calling the in-process `Api` directly (no HTTP, no TLS), i.e. what the store and validation cost.
+ *
+ *   npx tsx bench/api.ts [--clients 50] [--iterations 40]
+ */
+import { Agent, request } from "node:https";
+import { cpus } from "node:os";
+import { Api } from "../runtime/api/api.ts";
+import { startNatsServer } from "../runtime/nats/server.ts";
+import { connectNats } from "../runtime/nats/connection.ts";
+import { KvStore } from "../runtime/store/kv_store.ts";
+import { startHttpApi } from "../runtime/http/server.ts";
+import { generateCa, generateServerCert, generateToken } from "../runtime/tls.ts";
+
+function flag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const clients = flag("clients", 50);
+const iterations = flag("iterations", 40);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main() {
+  const nats = await startNatsServer();
+  const nc = await connectNats({ servers: nats.url, name: "berth-bench-api" });
+  const store = await KvStore.open(nc);
+  const api = await Api.open(store);
+  const ca = await generateCa();
+  const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
+  const token = generateToken();
+  const http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {} });
+  const agent = new Agent({ keepAlive: true, maxSockets: clients, ca: ca.certPem });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    new Promise<number>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(new URL(path, http.url), {
+        method,
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+
+  const latencies: number[] = [];
+  let failures = 0;
+  const timed = async (method: string, path: string, body: unknown, ok: number[]) => {
+    const t0 = performance.now();
+    const status = await call(method, path, body);
+    latencies.push(performance.now() - t0);
+    if (!ok.includes(status)) failures++;
+  };
+
+  // Peer: the same workload straight into the Api.
+  const direct: number[] = [];
+  const directStart = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < iterations; i++) {
+        const name = `direct-${c}-${i}`;
+        let t0 = performance.now();
+        await api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "bench" } }, spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] } }, "default");
+        direct.push(performance.now() - t0);
+        t0 = performance.now();
+        await api.delete("pods", name, "default", { gracePeriodSeconds: 0 });
+        direct.push(performance.now() - t0);
+      }
+    }),
+  );
+  const directElapsed = (performance.now() - directStart) / 1000;
+  direct.sort((a, b) => a - b);
+
+  // Warm-up: TLS handshakes and JIT, not measured.
+  await Promise.all(Array.from({ length: clients }, (_, c) => call("GET", `/api/v1/namespaces/default/pods?limit=1&c=${c}`)));
+
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; i < iterations; i++) {
+        const name = `bench-${c}-${i}`;
+        await timed("POST", "/api/v1/namespaces/default/pods", {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name, labels: { app: "bench" } },
+          spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] },
+        }, [201]);
+        await timed("DELETE", `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`, undefined, [200]);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+
+  const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations}`);
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
+  console.log(`peer (in-process Api, no HTTP): ${direct.length} calls in ${directElapsed.toFixed(2)} s = ${(direct.length / directElapsed).toFixed(0)} calls/s; p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
+  console.log(`REST over HTTPS: ${latencies.length} mutating calls (${failures} failed) in ${elapsed.toFixed(2)} s = ${(latencies.length / elapsed).toFixed(0)} calls/s`);
+  console.log(`latency p50 ${fmt(percentile(latencies, 50))}  p90 ${fmt(percentile(latencies, 90))}  p99 ${fmt(percentile(latencies, 99))}  max ${fmt(latencies[latencies.length - 1])}`);
+
+  agent.destroy();
+  await http.close();
+  await nc.close();
+  await nats.stop();
+  if (failures) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
