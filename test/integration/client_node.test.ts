@@ -131,7 +131,9 @@ describe("@kubernetes/client-node against the REST API", () => {
       // And it keeps working after the relist.
       await core.createNamespacedPod({ namespace: ns, body: pod("inf-2") });
       await waitFor(() => events.includes("add:inf-2"), "an add after the relist", 15_000);
-      expect(informer.list(ns).map((p) => p.metadata?.name).sort()).toEqual(["inf-2", "pre"]);
+      // The informer's cache (ListWatch implements ObjectCache) holds exactly what exists.
+      const cache = informer as unknown as k8s.ObjectCache<k8s.V1Pod>;
+      expect(cache.list(ns).map((p) => p.metadata?.name).sort()).toEqual(["inf-2", "pre"]);
       expect(errors).toEqual([]);
     } finally {
       await informer.stop();

@@ -285,6 +285,42 @@ describe("http api - bad input", () => {
     expect((await call(c, "GET", "/healthz")).status).toBe(200);
   });
 
+  it("http api - fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers, Ignore lets them by", async () => {
+    const body = { ...pod("fv"), spec: { containers: [{ name: "c", image: "x", bogus: 1 }], alsoBogus: true } };
+    const strict = await call(c, "POST", "/api/v1/namespaces/default/pods?fieldValidation=Strict", { body });
+    expect(strict.status).toBe(400);
+    expect(strict.json().message).toBe('strict decoding error: unknown field "spec.containers[0].bogus", unknown field "spec.alsoBogus"');
+    const warn = await call(c, "POST", "/api/v1/namespaces/default/pods", { body });
+    expect(warn.status).toBe(201);
+    expect(warn.headers.warning).toContain('299 - "unknown field \\"spec.alsoBogus\\""');
+    const ignore = await call(c, "PUT", "/api/v1/namespaces/default/pods/fv?fieldValidation=Ignore", { body: warn.json() });
+    expect(ignore.status).toBe(200);
+    expect(ignore.headers.warning).toBeUndefined();
+    const patch = await call(c, "PATCH", "/api/v1/namespaces/default/pods/fv?fieldValidation=Strict", { body: { spec: { nope: 1, "$setElementOrder/containers": [] } }, contentType: "application/strategic-merge-patch+json" });
+    expect(patch.status).toBe(400);
+    expect(patch.json().message).toContain('"spec.nope"');
+  });
+
+  it("http api - a chunked body over the limit is 413 too", async () => {
+    const { request } = await import("node:https");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(new URL("/api/v1/namespaces/default/pods", c.baseUrl), {
+        method: "POST",
+        ca: c.ca,
+        headers: { authorization: `Bearer ${c.token}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 10; i++) req.write(Buffer.alloc(16 * 1024, 0x20));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect((await call(c, "GET", "/healthz")).status).toBe(200);
+  });
+
   it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
     for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/exec", "/apis/apps/v1"]) {
       const r = await call(c, "GET", p);
