@@ -18,7 +18,8 @@ import { isIP } from "node:net";
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const crypto = webcrypto;
-x509.cryptoProvider.set(crypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// webcrypto is the standard Crypto at run time; Node's and the DOM's typings of it differ.
+x509.cryptoProvider.set(crypto as never);
 
 const KEY_ALG = { name: "ECDSA", namedCurve: "P-256" } as const;
 const SIGN_ALG = { name: "ECDSA", hash: "SHA-256" } as const;
