@@ -82,12 +82,18 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
 
   async function pass(): Promise<{ requeueAfterMs: number }> {
     const garbage = findGarbage(deps.pods.list(), deps.rcs.list(), deps.nodes.list());
+    let requeue = false;
     for (const g of garbage) {
       const pod = g.pod;
       try {
         if (g.type === "ownerGone") {
           if (await ownerExists(pod.metadata.namespace, g.owner)) continue;
-          await deps.client.delete("pods", pod.metadata.name, pod.metadata.namespace, { preconditions: { uid: pod.metadata.uid } });
+          // The resourceVersion precondition matters: an API orphaning the pods (propagationPolicy
+          // Orphan) strips the owner reference just before deleting the owner, and our cached
+          // copy may predate that. A changed pod fails the precondition and is looked at again.
+          await deps.client.delete("pods", pod.metadata.name, pod.metadata.namespace, {
+            preconditions: { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+          });
           log("deleted pod whose owner is gone", { pod: objectKey(pod), owner: g.owner.name });
         } else {
           if (await nodeExists(g.node)) continue;
@@ -96,11 +102,13 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
           deps.recorder.record(pod, "Normal", "PodGCOrphaned", `Deleted pod bound to missing node ${g.node}`);
         }
       } catch (err) {
-        // Already gone or changed (a new pod with the same name): nothing to collect.
+        // Gone, or changed since our copy: nothing to collect now; a changed pod that still has a
+        // missing owner is collected on the next pass.
         if (!(err instanceof ApiError && (err.reason === "NotFound" || err.reason === "Conflict"))) throw err;
+        if (err.reason === "Conflict") requeue = true;
       }
     }
-    return { requeueAfterMs: deps.resyncMs ?? 10_000 };
+    return { requeueAfterMs: requeue ? 200 : deps.resyncMs ?? 10_000 };
   }
 
   const loop = startWorkLoop("garbage-collector", pass, log);

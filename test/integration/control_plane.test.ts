@@ -10,84 +10,13 @@ import { startControlPlane, type ControlPlane } from "../../runtime/control_plan
 import type { ApiClient } from "../../runtime/api/client.ts";
 import type { Node, Pod } from "../../runtime/api/types.ts";
 import { ApiError } from "../../runtime/api/errors.ts";
+import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
 
 let t: TestApi;
 let cp: ControlPlane;
 let api: ApiClient;
 let timers: ReturnType<typeof setInterval>[] = [];
 const alive = new Set(["node-a", "node-b", "node-c"]);
-
-function nodeObject(name: string): unknown {
-  const now = new Date().toISOString();
-  return {
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name } },
-    spec: {},
-    status: {
-      allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
-      capacity: { cpu: "4", memory: "8Gi", pods: "110" },
-      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: now }],
-    },
-  };
-}
-
-/**
- * What a kubelet does every period, at the API level, for the nodes still "alive": refresh the
- * Ready heartbeat, report its pods Running and Ready, and finish graceful deletions.
- */
-async function kubeletStandIn(): Promise<void> {
-  const pods = (await api.list("pods")).items.filter((p) => p.spec.nodeName && alive.has(p.spec.nodeName));
-  await Promise.all(pods.map(async (p) => {
-    try {
-      if (p.metadata.deletionTimestamp) {
-        await api.delete("pods", p.metadata.name, p.metadata.namespace, { gracePeriodSeconds: 0 });
-      } else if (p.status?.phase !== "Running" || p.status?.reason === "NodeLost") {
-        const now = new Date().toISOString();
-        await api.updateStatus("pods", {
-          ...p,
-          status: { phase: "Running", startTime: now, conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }] },
-        });
-      }
-    } catch {
-      // Lost a race with a controller: the next round sees the fresh pod.
-    }
-  }));
-}
-
-/** The kubelet's node heartbeat, for the nodes still "alive". */
-async function heartbeats(): Promise<void> {
-  await Promise.all([...alive].map(async (name) => {
-    try {
-      const n = await api.get("nodes", name);
-      const now = new Date().toISOString();
-      const prev = n.status?.conditions?.find((c) => c.type === "Ready");
-      const ready = { type: "Ready", status: "True" as const, reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : now };
-      await api.updateStatus("nodes", { ...n, status: { ...n.status, conditions: [ready] } });
-    } catch {
-      // A lost CAS against the node lifecycle controller: the next beat wins.
-    }
-  }));
-}
-
-/** Runs `fn` every `ms`, never two at once. */
-function every(ms: number, fn: () => Promise<void>): ReturnType<typeof setInterval> {
-  let busy = false;
-  return setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void fn().catch(() => {}).finally(() => { busy = false; });
-  }, ms);
-}
-
-function rcObject(name: string, replicas: number, labels: Record<string, string> = { app: name }): unknown {
-  return {
-    apiVersion: "v1",
-    kind: "ReplicationController",
-    metadata: { name },
-    spec: { replicas, selector: labels, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"] }] } } },
-  };
-}
 
 const podsOf = async (selector: string) => (await api.list("pods", { namespace: "default", labelSelector: selector })).items;
 const active = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Failed" && p.status?.phase !== "Succeeded");
@@ -96,7 +25,7 @@ beforeAll(async () => {
   t = await startTestApi();
   api = t.api;
   for (const n of alive) await api.create("nodes", nodeObject(n));
-  timers = [every(200, kubeletStandIn), every(250, heartbeats)];
+  timers = [every(200, () => kubeletStandIn(api, alive)), every(250, () => heartbeats(api, alive))];
   const log = process.env.BERTH_TEST_LOG ? (m: string, f?: Record<string, unknown>) => console.log(m, f ?? {}) : undefined;
   cp = await startControlPlane({ client: api, nodeGracePeriodMs: 2500, podEvictionTimeoutMs: 2500, scheduledEvents: false, log });
 }, 30_000);

@@ -1,0 +1,80 @@
+/**
+ * A stand-in for node agents at the API level, for control-plane tests that need nodes but not
+ * containers: Node objects, heartbeats, and pods reported Running/Ready and finished when
+ * deleted — what a kubelet writes, with nothing run. Tests with the real node agent use
+ * runtime/node_agent.ts instead.
+ */
+import type { ApiClient } from "../../runtime/api/client.ts";
+
+export function nodeObject(name: string): unknown {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name } },
+    spec: {},
+    status: {
+      allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
+      capacity: { cpu: "4", memory: "8Gi", pods: "110" },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  };
+}
+
+/**
+ * What a kubelet does every period, at the API level, for the nodes still "alive": refresh the
+ * Ready heartbeat, report its pods Running and Ready, and finish graceful deletions.
+ */
+export async function kubeletStandIn(api: ApiClient, alive: Set<string>): Promise<void> {
+  const pods = (await api.list("pods")).items.filter((p) => p.spec.nodeName && alive.has(p.spec.nodeName));
+  await Promise.all(pods.map(async (p) => {
+    try {
+      if (p.metadata.deletionTimestamp) {
+        await api.delete("pods", p.metadata.name, p.metadata.namespace, { gracePeriodSeconds: 0 });
+      } else if (p.status?.phase !== "Running" || p.status?.reason === "NodeLost") {
+        const now = new Date().toISOString();
+        await api.updateStatus("pods", {
+          ...p,
+          status: { phase: "Running", startTime: now, conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }] },
+        });
+      }
+    } catch {
+      // Lost a race with a controller: the next round sees the fresh pod.
+    }
+  }));
+}
+
+/** The kubelet's node heartbeat, for the nodes still "alive". */
+export async function heartbeats(api: ApiClient, alive: Set<string>): Promise<void> {
+  await Promise.all([...alive].map(async (name) => {
+    try {
+      const n = await api.get("nodes", name);
+      const now = new Date().toISOString();
+      const prev = n.status?.conditions?.find((c) => c.type === "Ready");
+      const ready = { type: "Ready", status: "True" as const, reason: "KubeletReady", lastHeartbeatTime: now, lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : now };
+      await api.updateStatus("nodes", { ...n, status: { ...n.status, conditions: [ready] } });
+    } catch {
+      // A lost CAS against the node lifecycle controller: the next beat wins.
+    }
+  }));
+}
+
+/** Runs `fn` every `ms`, never two at once. */
+export function every(ms: number, fn: () => Promise<void>): ReturnType<typeof setInterval> {
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void fn().catch(() => {}).finally(() => { busy = false; });
+  }, ms);
+}
+
+export function rcObject(name: string, replicas: number, labels: Record<string, string> = { app: name }): unknown {
+  return {
+    apiVersion: "v1",
+    kind: "ReplicationController",
+    metadata: { name },
+    spec: { replicas, selector: labels, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"] }] } } },
+  };
+}
+
