@@ -9,7 +9,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
-import { startHttpApi } from "./http/server.ts";
+import { startHttpApi, type LogProvider } from "./http/server.ts";
+import { startControlPlane, type ControlPlane } from "./control_plane.ts";
+import { startNodeAgent, type NodeAgent } from "./node_agent.ts";
+import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
+import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
+import { HollowRuntime } from "./containers/hollow.ts";
+import type { ContainerRuntime } from "./containers/runtime.ts";
+import { podLogStream, serveNodeServices } from "./node_services.ts";
+import { ApiError } from "./api/errors.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig, type CertKeyPair } from "./tls.ts";
 
 export interface ComponentOptions {
@@ -17,10 +25,26 @@ export interface ComponentOptions {
   runtime: "docker" | "hollow";
   apiPort?: number;
   insecureHttp?: boolean;
+  /** Skip the REST API (programmatic clusters that only need NATS and the in-process API). */
+  rest?: boolean;
+  /** Skip cluster DNS and service proxies. */
+  services?: boolean;
+  /** Node names; default node-1 … node-N. */
+  nodeNames?: string[];
+  /** Node lifecycle timings (defaults suit a local cluster: 5 s grace, 10 s eviction). */
+  nodeGracePeriodMs?: number;
+  podEvictionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Restart back-off base (default 10 s, as Kubernetes). */
+  backoffBaseMs?: number;
   progress?: (s: string) => void;
 }
 
 export interface Components {
+  controlPlane: ControlPlane;
+  agents: NodeAgent[];
+  services?: ServiceProxy;
+  runtime?: ContainerRuntime;
   apiUrl?: string;
   token?: string;
   kubeconfig?: string;
@@ -52,7 +76,7 @@ async function caFor(home: string): Promise<CertKeyPair> {
 }
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
-export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void } = {}) {
+export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider } = {}) {
   const token = readOrCreate(join(cluster.home, "token"), generateToken).trim();
   let tls: { cert: string; key: string } | false = false;
   let caPem: string | undefined;
@@ -64,25 +88,132 @@ export async function startRestApi(cluster: Cluster, opts: { port?: number; inse
   } else {
     opts.log?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: cluster.api, port: opts.port ?? 0, token, tls, log: (m, f) => cluster.log(m, f) });
+  const http = await startHttpApi({ api: cluster.api, port: opts.port ?? 0, token, tls, logs: opts.logs, log: (m, f) => cluster.log(m, f) });
   cluster.onStop(() => http.close());
   const kubeconfig = join(cluster.home, "kubeconfig");
   await writeKubeconfig(kubeconfig, { server: http.url, caPem, token, clusterName: "berth" });
   return { url: http.url, token, kubeconfig, http };
 }
 
+/** Finds a free UDP+TCP port on loopback for the host-side DNS listener. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts, in order: the control plane, the service proxy (DNS on loopback for the host and on
+ * the berth bridge gateway for pods), N node agents sharing one container runtime (each owns
+ * only its own labels), the node services (logs/exec), and the REST API.
+ */
 export async function startClusterComponents(cluster: Cluster, opts: ComponentOptions): Promise<Components> {
   const progress = opts.progress ?? (() => {});
-  const rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress });
-  progress(`REST API at ${rest.url}`);
-  const nodeNames: string[] = [];
+  const log = cluster.log;
+  const client = cluster.api;
+
+  const controlPlane = await startControlPlane({
+    client,
+    nodeGracePeriodMs: opts.nodeGracePeriodMs,
+    podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    log: (m, f) => log(m, { component: "control-plane", ...f }),
+  });
+  cluster.onStop(() => controlPlane.stop());
+  progress("control plane started (scheduler, replication controllers, node lifecycle, garbage collector)");
+
+  let runtime: ContainerRuntime | undefined;
+  let gateway: string | undefined;
+  if (opts.nodes > 0) {
+    if (opts.runtime === "docker") {
+      const docker = new DockerRuntime();
+      try {
+        await docker.ping();
+      } catch (e) {
+        throw new Error(`the Docker engine is not reachable (${(e as Error).message}); run \`npm run setup\` (as root it starts dockerd) or use --runtime hollow`);
+      }
+      await docker.ensureNetwork();
+      gateway = DEFAULT_NETWORK.gateway;
+      runtime = docker;
+    } else {
+      runtime = new HollowRuntime();
+    }
+  }
+
+  let services: ServiceProxy | undefined;
+  let dnsAddress: string | undefined;
+  if (opts.services !== false) {
+    const hostDnsPort = await freePort();
+    const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
+    if (gateway) addrs.push({ host: gateway, port: 53 });
+    services = await startServiceProxy({ client, dnsAddresses: addrs, log: (m, f) => log(m, f) });
+    cluster.onStop(() => services!.stop());
+    dnsAddress = `127.0.0.1:${services.dnsPort}`;
+    progress(`cluster DNS at ${dnsAddress}${gateway ? ` (pods: ${gateway}:53)` : ""}; service proxies in ${services.clusterIpMode} mode`);
+  }
+
+  const names = opts.nodeNames ?? Array.from({ length: opts.nodes }, (_, i) => `node-${i + 1}`);
+  const agents: NodeAgent[] = [];
+  for (const name of names) {
+    const agent = await startNodeAgent({
+      client,
+      runtime: runtime!,
+      name,
+      // Well inside the node grace period (5 s by default), so a busy machine does not flap.
+      heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 1_000,
+      dns: gateway && services ? { servers: [gateway], search: [] } : undefined,
+      backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs, maxMs: opts.backoffBaseMs * 30 } : undefined,
+      log: (m, f) => log(m, { node: name, ...f }),
+    });
+    agents.push(agent);
+    const svc = serveNodeServices(cluster.nc, { nodeName: name, runtime: runtime!, client });
+    // Agents stop before the control plane and API (onStop runs last-registered first), and
+    // leave their containers running so a restart with the same home re-adopts them.
+    cluster.onStop(async () => {
+      svc.stop();
+      await agent.stop();
+    });
+  }
+  if (names.length) progress(`${names.length} node agent${names.length === 1 ? "" : "s"} started (${names.join(", ")}) on the ${opts.runtime} runtime`);
+
+  let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
+  if (opts.rest !== false) {
+    const logs: LogProvider = (req) => {
+      const gen = podLogStream(cluster.nc, client, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
+      return (async function* () {
+        for await (const c of gen) yield c.data;
+      })();
+    };
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs });
+    progress(`REST API at ${rest.url}`);
+  }
+
   return {
-    apiUrl: rest.url,
-    token: rest.token,
-    kubeconfig: rest.kubeconfig,
-    nodeNames,
-    async waitReady() {
-      // Nodes are added by the node-agent wiring; with none, the API alone is ready.
+    controlPlane,
+    agents,
+    services,
+    runtime,
+    apiUrl: rest?.url,
+    token: rest?.token,
+    kubeconfig: rest?.kubeconfig,
+    dnsAddress,
+    nodeNames: names,
+    async waitReady(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const nodes = await client.list("nodes");
+        const ready = names.filter((n) => nodes.items.find((x) => x.metadata.name === n)?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        if (ready.length === names.length) return;
+        if (Date.now() > deadline) {
+          throw new ApiError("Timeout", `nodes not Ready after ${timeoutMs} ms: ${names.filter((n) => !ready.includes(n)).join(", ")}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
   };
 }

@@ -424,7 +424,7 @@ function checkPodUpdate(current: Pod, next: Pod): void {
   if (current.spec.nodeName && next.spec.nodeName !== current.spec.nodeName) {
     causes.push({ reason: "FieldValueInvalid", field: "spec.nodeName", message: `Forbidden: pod is already bound to node "${current.spec.nodeName}"` });
   }
-  if (JSON.stringify(norm(current)) !== JSON.stringify(norm(next))) {
+  if (JSON.stringify(canonical(norm(current))) !== JSON.stringify(canonical(norm(next)))) {
     causes.push({
       reason: "FieldValueForbidden",
       field: "spec",

@@ -2,7 +2,11 @@
  * The verbs that build on nodes and controllers: events, scale (and, as they land, logs, exec,
  * rolling-update, chaos).
  */
+import { readFileSync } from "node:fs";
 import type { ApiClient } from "../api/client.ts";
+import { parseManifests } from "../api/manifest.ts";
+import { execInPod, podLogStream } from "../node_services.ts";
+import { rollingUpdate } from "../rolling_update.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { parseArgs, UsageError, type FlagSpec } from "./args.ts";
 import { resolveResource, type Connection } from "./connect.ts";
@@ -19,6 +23,94 @@ interface Command {
 
 export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient: WithClient): Record<string, Command> {
   return {
+    logs: {
+      summary: "print a container's log (-f to follow)",
+      usage: "berth logs POD [-c CONTAINER] [-f] [--tail N]",
+      flags: [
+        ...conn,
+        { name: "container", short: "c", type: "string", help: "container name (default: the pod's only or first container)" },
+        { name: "follow", short: "f", type: "boolean", help: "keep streaming new output" },
+        { name: "tail", type: "number", help: "only the last N lines" },
+      ],
+      async run(p) {
+        const pod = podName(p.positional);
+        const ctrl = new AbortController();
+        process.once("SIGINT", () => ctrl.abort());
+        await withClient(p.flags, async (c, conn) => {
+          for await (const chunk of podLogStream(conn.nc, c, {
+            namespace: p.flags.namespace as string | undefined,
+            pod,
+            container: p.flags.container as string | undefined,
+            follow: !!p.flags.follow,
+            tail: p.flags.tail as number | undefined,
+            signal: ctrl.signal,
+          })) {
+            (chunk.stream === "stderr" ? process.stderr : process.stdout).write(chunk.data);
+          }
+        });
+      },
+    },
+    exec: {
+      summary: "run a command in a pod's container and print its output",
+      usage: "berth exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
+      flags: [
+        ...conn,
+        { name: "container", short: "c", type: "string", help: "container name (default: the first)" },
+        { name: "timeout", type: "number", help: "seconds before the command is abandoned", default: 60 },
+      ],
+      async run(p) {
+        const pod = podName(p.positional);
+        if (!p.rest.length) throw new UsageError("give the command after --, e.g. berth exec web -- ls /");
+        return await withClient(p.flags, async (c, conn) => {
+          const r = await execInPod(conn.nc, c, {
+            namespace: p.flags.namespace as string | undefined,
+            pod,
+            container: p.flags.container as string | undefined,
+            command: p.rest,
+            timeoutMs: (p.flags.timeout as number) * 1000,
+          });
+          process.stdout.write(r.stdout);
+          process.stderr.write(r.stderr);
+          return r.exitCode;
+        });
+      },
+    },
+    "rolling-update": {
+      summary: "replace an RC's pods one at a time with a new RC (or image)",
+      usage: "berth rolling-update OLD_RC (-f NEW_RC.yaml | --image IMAGE) [--rollback] [--update-period S] [--timeout S]",
+      flags: [
+        ...conn,
+        { name: "filename", short: "f", type: "string", help: "manifest of the new replication controller" },
+        { name: "image", type: "string", help: "roll to this image instead of a new manifest" },
+        { name: "rollback", type: "boolean", help: "undo an interrupted update" },
+        { name: "update-period", type: "number", help: "seconds to wait between steps", default: 0 },
+        { name: "timeout", type: "number", help: "seconds one step may wait for new pods to be Ready", default: 300 },
+      ],
+      async run(p) {
+        const oldName = p.positional[0];
+        if (!oldName) throw new UsageError("give the name of the replication controller to update");
+        let newRc: unknown;
+        if (typeof p.flags.filename === "string") {
+          const docs = parseManifests(readFileSync(p.flags.filename, "utf8"), p.flags.filename);
+          if (docs.length !== 1 || docs[0].resource !== "replicationcontrollers") throw new UsageError(`${p.flags.filename} must hold exactly one ReplicationController`);
+          newRc = docs[0].object;
+        }
+        if (!newRc && !p.flags.image && !p.flags.rollback) throw new UsageError("give -f NEW_RC.yaml, --image IMAGE or --rollback");
+        await withClient(p.flags, async (c) => {
+          const r = await rollingUpdate(c, {
+            oldName,
+            namespace: p.flags.namespace as string | undefined,
+            newRc,
+            image: p.flags.image as string | undefined,
+            rollback: !!p.flags.rollback,
+            updatePeriodMs: (p.flags["update-period"] as number) * 1000,
+            timeoutMs: (p.flags.timeout as number) * 1000,
+            onProgress: (ev) => out(`${ev.step}: ${ev.oldName} ${ev.oldReplicas}, ${ev.newName} ${ev.newReplicas} (desired ${ev.desired})\n`),
+          });
+          out(`replicationcontroller/${r.name} rolling updated (${r.replicas} replicas)\n`);
+        });
+      },
+    },
     events: {
       summary: "list events, oldest first",
       usage: "berth events [-A] [--for TYPE/NAME]",
@@ -66,4 +158,15 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
       },
     },
   };
+}
+
+function podName(positional: string[]): string {
+  const first = positional[0];
+  if (!first) throw new UsageError("give a pod name");
+  if (first.includes("/")) {
+    const [t, n] = first.split("/", 2);
+    if (resolveResource(t) !== "pods") throw new UsageError(`expected a pod, got ${first}`);
+    return n;
+  }
+  return first;
 }

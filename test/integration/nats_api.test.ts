@@ -169,6 +169,27 @@ describe("NATS API", () => {
     await waitFor(() => t.server.watchCount === 0, "the server to drop the stopped watch");
   });
 
+  it("nats api - a pod can be bound once and have its image changed, nothing else in its spec", async () => {
+    const c = t.remote;
+    // Keys in an order different from the defaults' own: the check must compare content, not text.
+    await c.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "bind-1" },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "berth/busybox", imagePullPolicy: "Never", command: ["sleep", "1"] }] },
+    });
+    const p = await c.get("pods", "bind-1");
+    const bound = await c.update("pods", { ...p, spec: { ...p.spec, nodeName: "node-a" } });
+    expect(bound.spec.nodeName).toBe("node-a");
+    const rebind = await c.update("pods", { ...bound, spec: { ...bound.spec, nodeName: "node-b" } }).catch((e) => e);
+    expect(rebind.code).toBe(422);
+    const cmd = await c.update("pods", { ...bound, spec: { ...bound.spec, containers: [{ ...bound.spec.containers[0], command: ["true"] }] } }).catch((e) => e);
+    expect(cmd.code).toBe(422);
+    expect(cmd.message).toMatch(/may not change fields/);
+    const image = await c.update("pods", { ...bound, spec: { ...bound.spec, containers: [{ ...bound.spec.containers[0], image: "berth/busybox:v2" }] } });
+    expect(image.spec.containers[0].image).toBe("berth/busybox:v2");
+  });
+
   it("nats api - stale update is a ConflictError, compacted watch is Gone, bad namespace is NotFound", async () => {
     const c = t.remote;
     const p = await c.create("pods", podManifest("cas-1"));
