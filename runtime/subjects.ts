@@ -5,6 +5,9 @@
  *   berth.api.v1.<resource>.<verb>        request/reply API (verbs below)
  *   berth.watch.<watchId>                 events of one API watch, published by the API server
  *   berth.node.<node>.>                   node-scoped traffic; a node's NATS identity is confined here
+ *   berth.node.<node>.api.v1.<resource>.<verb>   the API as a node may use it (runtime/security)
+ *   berth.node.<node>.watch.<watchId>     events of a watch a node opened
+ *   _INBOX_<node>.>                       a node's reply inbox (no other identity may read it)
  *   berth.events.<resource>.<ns>.<name>   (reserved) fan-out of object changes
  *
  * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
@@ -60,7 +63,55 @@ export const subjects = {
   nodeAll(nodeName: string): string {
     return `${PREFIX}.node.${token(nodeName, "node name")}.>`;
   },
+  /**
+   * The API as node `nodeName` calls it: `berth.node.<node>.api.v1.<resource>.<verb>`. NATS
+   * permissions let only that node's identity publish here, so the API server takes the node
+   * name from this token and never from the message body.
+   */
+  nodeApi(nodeName: string, resource: Resource | "scale" | "watches", verb: Verb | "stop" | "keepalive"): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.api.${API_VERSION}.${token(resource, "resource")}.${token(verb, "verb")}`;
+  },
+  /** Wildcard matching every node's API requests, for the API server's subscription. */
+  nodeApiAll(): string {
+    return `${PREFIX}.node.*.api.${API_VERSION}.>`;
+  },
+  /** Wildcard matching the API requests of one node (for its permissions). */
+  nodeApiOf(nodeName: string): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.api.>`;
+  },
+  /** Keep-alive / cancellation of a watch opened by node `nodeName`. */
+  nodeWatchControl(nodeName: string, verb: "keepalive" | "stop"): string {
+    return subjects.nodeApi(nodeName, "watches", verb);
+  },
+  /** Where the events of a watch opened by node `nodeName` are delivered. */
+  nodeWatch(nodeName: string, watchId: string): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.watch.${token(watchId, "watch id")}`;
+  },
+  /** Every watch subject of every node (the API server publishes there). */
+  nodeWatchAll(): string {
+    return `${PREFIX}.node.*.watch.>`;
+  },
+  /** Every watch subject of the unrestricted API. */
+  watchAll(): string {
+    return `${PREFIX}.watch.>`;
+  },
+  /**
+   * The reply-inbox prefix of node `nodeName` (`_INBOX_<node>`): its connection's replies arrive
+   * under `_INBOX_<node>.>`, which only its identity may subscribe to, so node A cannot read the
+   * answers meant for node B.
+   */
+  nodeInboxPrefix(nodeName: string): string {
+    return `_INBOX_${token(nodeName, "node name")}`;
+  },
 } as const;
+
+/** Parses a node-scoped API subject into node, resource and verb, or null if it is not one. */
+export function parseNodeApiSubject(subject: string): { node: string; resource: string; verb: string } | null {
+  const parts = subject.split(".");
+  if (parts.length !== 7 || parts[0] !== PREFIX || parts[1] !== "node" || parts[3] !== "api" || parts[4] !== API_VERSION) return null;
+  if (!TOKEN.test(parts[2])) return null;
+  return { node: parts[2], resource: parts[5], verb: parts[6] };
+}
 
 /** Parses an API subject back into its resource and verb, or null if it is not one. */
 export function parseApiSubject(subject: string): { resource: string; verb: string } | null {

@@ -2,33 +2,70 @@
  * `ApiClient` over NATS request/reply: what node agents, the CLI and any remote part of Berth
  * use. Behaves exactly like the in-process `Api` (errors arrive as the same `ApiError`s).
  */
-import { nuid, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
 import { ApiError, fromStatus, isStatus } from "./errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
-import { subjects } from "../subjects.ts";
+import { subjects, type Verb } from "../subjects.ts";
 
 export interface NatsApiClientOptions {
   /** Request timeout. */
   timeoutMs?: number;
   /** How often an open watch is renewed. */
   keepaliveMs?: number;
+  /**
+   * Act as node `node`: requests go to `berth.node.<node>.api.v1.…` (what a node's NATS
+   * identity may publish to) and are authorized as that node; watches arrive on
+   * `berth.node.<node>.watch.<id>`. Node agents are constructed with it.
+   */
+  node?: string;
+  /**
+   * Reply inbox prefix. Default for a node: `_INBOX_<node>`, the only inbox its identity may
+   * read. When the connection was opened with the same `inboxPrefix` the shared reply
+   * subscription is used; otherwise each request gets its own reply subscription.
+   */
+  inboxPrefix?: string;
 }
+
+const LIST_PAGE = 500;
 
 export class NatsApiClient implements ApiClient {
   private readonly timeoutMs: number;
   private readonly keepaliveMs: number;
+  private readonly node?: string;
+  private readonly inboxPrefix?: string;
+  /** True when requests need their own reply subject (the connection's inbox is not ours). */
+  private readonly ownInbox: boolean;
   constructor(readonly nc: NatsConnection, opts: NatsApiClientOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.keepaliveMs = opts.keepaliveMs ?? 10_000;
+    this.node = opts.node;
+    this.inboxPrefix = opts.inboxPrefix ?? (opts.node ? subjects.nodeInboxPrefix(opts.node) : undefined);
+    const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? "_INBOX";
+    this.ownInbox = this.inboxPrefix !== undefined && this.inboxPrefix !== connPrefix;
+  }
+
+  private subject(resource: Resource | "scale" | "watches", verb: Verb | "stop" | "keepalive"): string {
+    return this.node ? subjects.nodeApi(this.node, resource, verb) : subjects.api(resource, verb);
   }
 
   private async call<T>(subject: string, body: unknown): Promise<T> {
-    let reply;
+    let reply: Msg;
     try {
-      reply = await this.nc.request(subject, JSON.stringify(body), { timeout: this.timeoutMs });
+      reply = await this.nc.request(
+        subject,
+        JSON.stringify(body),
+        this.ownInbox ? { timeout: this.timeoutMs, noMux: true, reply: createInbox(this.inboxPrefix) } : { timeout: this.timeoutMs },
+      );
     } catch (e) {
       const name = (e as Error).name;
+      const cause = (e as { cause?: { name?: string } }).cause?.name;
+      if (name === "PermissionViolationError" || cause === "PermissionViolationError") {
+        throw new ApiError("Forbidden", `this NATS identity may not publish to ${subject}`, undefined, { cause: e });
+      }
+      if (/max_payload/i.test((e as Error).message)) {
+        throw new ApiError("RequestEntityTooLarge", `the request to ${subject} is larger than the NATS server's max_payload`, undefined, { cause: e });
+      }
       if (name === "NoRespondersError") throw new ApiError("ServiceUnavailable", `no Berth API server is answering on ${subject}`, undefined, { cause: e });
       if (name === "TimeoutError") throw new ApiError("Timeout", `the Berth API did not answer ${subject} within ${this.timeoutMs} ms`, undefined, { cause: e });
       throw new ApiError("ServiceUnavailable", `NATS request ${subject} failed: ${(e as Error).message}`, undefined, { cause: e });
@@ -39,19 +76,35 @@ export class NatsApiClient implements ApiClient {
   }
 
   create<R extends Resource>(resource: R, object: unknown, namespace?: string): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "create"), { object, namespace });
+    return this.call(this.subject(resource, "create"), { object, namespace });
   }
   get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "get"), { name, namespace });
+    return this.call(this.subject(resource, "get"), { name, namespace });
   }
-  list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
-    return this.call(subjects.api(resource, "list"), opts);
+  async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
+    try {
+      return await this.call(this.subject(resource, "list"), opts);
+    } catch (e) {
+      // Too big for one NATS message: fetch it in pages. The first page's resourceVersion is
+      // reported, so a watch from it replays anything that changed while paging.
+      if (!(e instanceof ApiError && e.reason === "RequestEntityTooLarge") || opts.limit !== undefined || opts.continue) throw e;
+      let first: ObjectList<ResourceTypes[R]> | undefined;
+      let cont: string | undefined;
+      const items: ResourceTypes[R][] = [];
+      do {
+        const page: ObjectList<ResourceTypes[R]> = await this.call(this.subject(resource, "list"), { ...opts, limit: LIST_PAGE, continue: cont });
+        first ??= page;
+        items.push(...page.items);
+        cont = page.metadata.continue;
+      } while (cont);
+      return { ...first!, metadata: { resourceVersion: first!.metadata.resourceVersion }, items };
+    }
   }
   update<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "update"), { object });
+    return this.call(this.subject(resource, "update"), { object });
   }
   updateStatus<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "updateStatus"), { object });
+    return this.call(this.subject(resource, "updateStatus"), { object });
   }
   patch<R extends Resource>(
     resource: R,
@@ -59,7 +112,7 @@ export class NatsApiClient implements ApiClient {
     patch: unknown,
     opts: { namespace?: string; type?: PatchType; subresource?: "status" } = {},
   ): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "patch"), {
+    return this.call(this.subject(resource, "patch"), {
       name,
       patch,
       namespace: opts.namespace,
@@ -68,31 +121,33 @@ export class NatsApiClient implements ApiClient {
     });
   }
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
-    return this.call(subjects.api(resource, "delete"), { name, namespace, ...opts });
+    return this.call(this.subject(resource, "delete"), { name, namespace, ...opts });
   }
   getScale(name: string, namespace?: string): Promise<Scale> {
-    return this.call(subjects.api("scale", "get"), { name, namespace });
+    return this.call(this.subject("scale", "get"), { name, namespace });
   }
   updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {
-    return this.call(subjects.api("scale", "update"), { name, namespace, replicas });
+    return this.call(this.subject("scale", "update"), { name, namespace, replicas });
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
     const watchId = nuid.next();
     // Subscribe before asking, so no event published after the server's reply can be missed.
-    const sub = this.nc.subscribe(subjects.watch(watchId));
+    const sub = this.nc.subscribe(this.node ? subjects.nodeWatch(this.node, watchId) : subjects.watch(watchId));
+    const control = (verb: "keepalive" | "stop") => (this.node ? subjects.nodeWatchControl(this.node, verb) : subjects.watchControl(verb));
     try {
-      await this.call(subjects.api(resource, "watch"), { ...opts, watchId });
+      await this.call(this.subject(resource, "watch"), { ...opts, watchId });
     } catch (e) {
       sub.unsubscribe();
       throw e;
     }
     let stopped = false;
     const keepalive = setInterval(() => {
-      this.call(subjects.watchControl("keepalive"), { watchId }).catch(() => {
+      this.call(control("keepalive"), { watchId }).catch((e) => {
         // The server forgot the watch (restart or expiry): end the iteration so the caller
-        // relists and watches again, as an informer does after any watch ends.
-        stop();
+        // relists and watches again, as an informer does after any watch ends. A busy or slow
+        // server (429, timeout) is not a lost watch: the next renewal comes well within the TTL.
+        if (e instanceof ApiError && e.reason === "NotFound") stop();
       });
     }, this.keepaliveMs);
     const stop = () => {
@@ -100,7 +155,7 @@ export class NatsApiClient implements ApiClient {
       stopped = true;
       clearInterval(keepalive);
       sub.unsubscribe();
-      this.call(subjects.watchControl("stop"), { watchId }).catch(() => {
+      this.call(control("stop"), { watchId }).catch(() => {
         // Already gone on the server side; nothing to release.
       });
     };

@@ -1,194 +1,271 @@
 /**
- * The API over NATS request/reply: `berth.api.v1.<resource>.<verb>` with a JSON body, answered
- * with the resulting object or a Kubernetes `Status` (see docs/nats-api.md for every verb).
+ * The API over NATS request/reply, on two faces (see docs/nats-api.md and docs/security.md):
  *
- * Watches stream: the client subscribes to `berth.watch.<watchId>` (an id it chose), then asks
- * `berth.api.v1.<resource>.watch` with that id; the server publishes `{type, object}` events
- * there until the client sends `berth.api.v1.watches.stop`, or stops sending
- * `berth.api.v1.watches.keepalive` (every 10 s; a watch unrenewed for 30 s is dropped).
+ *   berth.api.v1.<resource>.<verb>              the whole API, for the CLI, the control plane
+ *                                               and external clients;
+ *   berth.node.<node>.api.v1.<resource>.<verb>  what node <node> may do (runtime/security/
+ *                                               node_authorizer.ts), the node name taken from
+ *                                               the subject, which only that node may publish to.
  *
- * Malformed input never reaches the Api: a body that is not JSON, a subject that names no
- * resource or verb, or fields of the wrong type get a 400/404 Status; nothing is stored.
+ * Requests carry a JSON body and are answered with the resulting object or a Kubernetes
+ * `Status`. Watches stream: the client subscribes to `berth.watch.<watchId>` (nodes:
+ * `berth.node.<node>.watch.<watchId>`), then asks `…<resource>.watch` with that id; the server
+ * publishes `{type, object}` events there until the client sends `…watches.stop`, or stops
+ * sending `…watches.keepalive` (every 10 s; a watch unrenewed for 30 s is dropped). A node can
+ * renew or stop only its own watches.
+ *
+ * Limits: a bounded number of requests run at once and wait in a bounded queue (runtime/security/
+ * limiter.ts; beyond it, 429 TooManyRequests); each request is answered within
+ * `requestTimeoutMs` (504 Timeout otherwise); watches are capped overall and per node; a reply
+ * larger than the server's max_payload is answered 413 (page with limit/continue) instead of
+ * being lost. Malformed input never reaches the Api: a body that is not JSON, a subject that
+ * names no resource or verb, or fields of the wrong type get a 400/404 Status; nothing is stored.
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { Api } from "./api.ts";
 import type { Watch } from "./client.ts";
-import { ApiError, BadRequestError, toStatus } from "./errors.ts";
-import { RESOURCES, type Resource } from "./types.ts";
-import { parseApiSubject, subjects, VERBS, type Verb } from "../subjects.ts";
+import { ApiError, BadRequestError, ConflictError, toStatus } from "./errors.ts";
+import type { AnyObject, Resource } from "./types.ts";
+import { parseApiSubject, parseNodeApiSubject, subjects } from "../subjects.ts";
+import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
+import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
+import { Limiter, type LimiterOptions } from "../security/limiter.ts";
 
-export interface NatsApiServerOptions {
+export interface NatsApiServerOptions extends LimiterOptions {
   /** Queue group shared by API replicas, so each request is answered once. */
   queue?: string;
   /** A watch not renewed for this long is dropped. */
   watchTtlMs?: number;
   /** Maximum open watches (all clients). */
   maxWatches?: number;
+  /** Maximum open watches of one node (default 64). */
+  maxWatchesPerNode?: number;
+  /** Every request is answered within this time (default 30 s): its result, or 504 Timeout. */
+  requestTimeoutMs?: number;
+  /** Also serve the node-scoped subjects `berth.node.*.api.v1.>` (default true). */
+  serveNodes?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface NatsApiServer {
   /** Number of open watches. */
   readonly watchCount: number;
+  /** Open watches of one node (or, without a name, of the unrestricted API). */
+  watchCountOf(node?: string): number;
+  /** Request queue counters (run, refused, expired, peaks). */
+  readonly stats: Limiter["stats"];
   stop(): Promise<void>;
 }
 
 interface OpenWatch {
   watch: Watch;
   expires: number;
+  owner: string;
 }
 
-const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
+const CONFLICT_RETRIES = 8;
 
 /** Serves `api` on `nc` until `stop()`. */
 export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServerOptions = {}): NatsApiServer {
   const ttl = opts.watchTtlMs ?? 30_000;
   const maxWatches = opts.maxWatches ?? 10_000;
+  const maxWatchesPerNode = opts.maxWatchesPerNode ?? 64;
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const log = opts.log ?? (() => {});
+  const limiter = new Limiter(opts);
+  /** Keyed by `<owner>/<watchId>`; owner "" is the unrestricted API, otherwise a node name. */
   const watches = new Map<string, OpenWatch>();
+  const perOwner = new Map<string, number>();
   const enc = new TextEncoder();
 
   const respond = (m: Msg, body: unknown) => {
     if (!m.reply) return;
+    let data = enc.encode(JSON.stringify(body));
+    const max = nc.info?.max_payload;
+    if (max && data.length > max) {
+      // A reply the server would refuse: say so instead of leaving the requester to time out.
+      data = enc.encode(JSON.stringify(new ApiError(
+        "RequestEntityTooLarge",
+        `the response is too large for NATS (${data.length} bytes, max_payload ${max}); list with "limit" and "continue"`,
+      ).toStatus()));
+    }
     try {
-      m.respond(enc.encode(JSON.stringify(body)));
+      m.respond(data);
     } catch (e) {
       // The connection is closing; the requester will time out and retry.
       log("api: reply failed", { subject: m.subject, error: String(e) });
     }
   };
 
-  const handle = async (m: Msg): Promise<unknown> => {
-    const parsed = parseApiSubject(m.subject);
-    if (!parsed) throw new ApiError("NotFound", `unknown API subject ${m.subject}`);
-    const body = parseBody(m);
-    const { resource, verb } = parsed;
-    if (resource === "watches") return watchControl(verb, body);
-    if (resource === "scale") {
-      const name = str(body, "name", true)!;
-      const namespace = str(body, "namespace");
-      if (verb === "get") return await api.getScale(name, namespace);
-      if (verb === "update") {
-        const replicas = body.replicas;
-        if (typeof replicas !== "number") throw new BadRequestError(`field "replicas" must be a number, got ${typeof replicas}`);
-        return await api.updateScale(name, replicas, namespace);
-      }
-      throw new ApiError("NotFound", `unknown verb "${verb}" for scale (get, update)`);
-    }
-    if (!(resource in RESOURCES)) {
-      throw new ApiError("NotFound", `unknown resource "${resource}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
-    }
-    if (!(VERBS as readonly string[]).includes(verb)) {
-      throw new ApiError("NotFound", `unknown verb "${verb}" (verbs: ${VERBS.join(", ")})`);
-    }
-    const r = resource as Resource;
-    switch (verb as Verb) {
+  const execute = async (req: ApiRequest, owner: string): Promise<unknown> => {
+    switch (req.verb) {
       case "create":
-        return await api.create(r, required(body, "object"), str(body, "namespace"));
+        return await api.create(req.resource, req.object, req.namespace);
       case "get":
-        return await api.get(r, str(body, "name", true)!, str(body, "namespace"));
+        return await api.get(req.resource, req.name, req.namespace);
       case "list":
-        return await api.list(r, listOpts(body));
+        return await api.list(req.resource, req.opts);
       case "update":
-        return await api.update(r, required(body, "object"));
+        return await api.update(req.resource, req.object);
       case "updateStatus":
-        return await api.updateStatus(r, required(body, "object"));
-      case "patch": {
-        const type = str(body, "patchType") ?? "merge";
-        if (type !== "merge" && type !== "json" && type !== "strategic") {
-          throw new BadRequestError(`field "patchType" must be merge, json or strategic, got ${JSON.stringify(type)}`);
-        }
-        const sub = str(body, "subresource");
-        if (sub !== undefined && sub !== "status") throw new BadRequestError(`field "subresource" must be "status" if given`);
-        return await api.patch(r, str(body, "name", true)!, required(body, "patch"), {
-          namespace: str(body, "namespace"),
-          type,
-          subresource: sub as "status" | undefined,
-        });
-      }
-      case "delete": {
-        const grace = body.gracePeriodSeconds;
-        if (grace !== undefined && (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0)) {
-          throw new BadRequestError(`field "gracePeriodSeconds" must be a non-negative integer`);
-        }
-        const policy = str(body, "propagationPolicy");
-        if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
-          throw new BadRequestError(`field "propagationPolicy" must be Background, Foreground or Orphan`);
-        }
-        const pre = body.preconditions;
-        if (pre !== undefined && (typeof pre !== "object" || pre === null || Array.isArray(pre))) {
-          throw new BadRequestError(`field "preconditions" must be an object`);
-        }
-        return await api.delete(r, str(body, "name", true)!, str(body, "namespace"), {
-          gracePeriodSeconds: grace as number | undefined,
-          propagationPolicy: policy as "Background" | "Foreground" | "Orphan" | undefined,
-          preconditions: pre as { uid?: string; resourceVersion?: string } | undefined,
-        });
-      }
+        return await api.updateStatus(req.resource, req.object);
+      case "patch":
+        return await api.patch(req.resource, req.name, req.patch, { namespace: req.namespace, type: req.patchType, subresource: req.subresource });
+      case "delete":
+        return await api.delete(req.resource, req.name, req.namespace, req.opts);
+      case "getScale":
+        return await api.getScale(req.name, req.namespace);
+      case "updateScale":
+        return await api.updateScale(req.name, req.replicas, req.namespace);
       case "watch":
-        return await startWatch(r, body);
+        return await startWatch(req, owner);
+      case "watchKeepalive":
+      case "watchStop":
+        return watchControl(req.verb, req.watchId, owner);
     }
   };
 
-  const startWatch = async (resource: Resource, body: Record<string, unknown>) => {
-    const watchId = str(body, "watchId", true)!;
-    if (!WATCH_ID.test(watchId)) throw new BadRequestError(`field "watchId" must be 6-64 characters of [A-Za-z0-9_-]`);
-    if (watches.has(watchId)) throw new ApiError("AlreadyExists", `watch "${watchId}" already exists`);
+  const forbid = (v: Verdict, req: ApiRequest): void => {
+    if (v.type !== "deny") return;
+    const kind = "resource" in req ? req.resource : "scale";
+    throw new ApiError("Forbidden", v.message, { kind, causes: [{ reason: "NodeRestriction", message: v.message, field: v.rule }] });
+  };
+
+  /** A node's request: authorize, then execute (pinned to the object the decision was made on). */
+  const executeForNode = async (node: string, req: ApiRequest): Promise<unknown> => {
+    const d = authorizeNodeRequest(node, req);
+    if (d.type === "deny" || d.type === "allow") {
+      forbid(d, req);
+      return await execute(req, node);
+    }
+    if (d.type === "checkResult") {
+      const result = (await execute(req, node)) as AnyObject;
+      forbid(d.check(result), req);
+      return result;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await api.get(d.resource, d.name, d.namespace);
+      forbid(d.check(current), req);
+      const { pinned, callerPinned } = pin(req, current);
+      try {
+        return await execute(pinned, node);
+      } catch (e) {
+        // The object changed after the check: decide again on the new version.
+        if (e instanceof ApiError && e.reason === "Conflict" && !callerPinned && attempt < CONFLICT_RETRIES) continue;
+        throw e;
+      }
+    }
+  };
+
+  const startWatch = async (req: Extract<ApiRequest, { verb: "watch" }>, owner: string) => {
+    const key = `${owner}/${req.watchId}`;
+    if (watches.has(key)) throw new ApiError("AlreadyExists", `watch "${req.watchId}" already exists`);
     if (watches.size >= maxWatches) throw new ApiError("TooManyRequests", `too many open watches (${maxWatches})`);
-    const w = await api.watch(resource, { ...listOpts(body), resourceVersion: str(body, "resourceVersion") });
-    const subject = subjects.watch(watchId);
-    watches.set(watchId, { watch: w, expires: Date.now() + ttl });
+    if (owner && (perOwner.get(owner) ?? 0) >= maxWatchesPerNode) {
+      throw new ApiError("TooManyRequests", `node "${owner}" has too many open watches (${maxWatchesPerNode})`);
+    }
+    const w = await api.watch(req.resource, req.opts);
+    const subject = owner ? subjects.nodeWatch(owner, req.watchId) : subjects.watch(req.watchId);
+    // Re-check after the await: another request may have taken the id or the last place meanwhile.
+    if (watches.has(key)) {
+      w.stop();
+      throw new ApiError("AlreadyExists", `watch "${req.watchId}" already exists`);
+    }
+    const entry: OpenWatch = { watch: w, expires: Date.now() + ttl, owner };
+    watches.set(key, entry);
+    perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
     (async () => {
       try {
         for await (const ev of w) nc.publish(subject, enc.encode(JSON.stringify(ev)));
       } catch (e) {
-        nc.publish(subject, enc.encode(JSON.stringify({ type: "ERROR", object: toStatus(e) })));
+        try {
+          nc.publish(subject, enc.encode(JSON.stringify({ type: "ERROR", object: toStatus(e) })));
+        } catch {
+          // The connection is closing: the client's keepalive fails and it watches again.
+        }
       } finally {
-        watches.delete(watchId);
+        forget(key, entry);
       }
     })();
-    return { kind: "WatchStarted", watchId, subject };
+    return { kind: "WatchStarted", watchId: req.watchId, subject };
   };
 
-  const watchControl = (verb: string, body: Record<string, unknown>) => {
-    const watchId = str(body, "watchId", true)!;
-    const w = watches.get(watchId);
+  const forget = (key: string, entry: OpenWatch) => {
+    if (watches.get(key) !== entry) return;
+    watches.delete(key);
+    const n = (perOwner.get(entry.owner) ?? 1) - 1;
+    if (n <= 0) perOwner.delete(entry.owner);
+    else perOwner.set(entry.owner, n);
+  };
+
+  const watchControl = (verb: "watchKeepalive" | "watchStop", watchId: string, owner: string) => {
+    const key = `${owner}/${watchId}`;
+    const w = watches.get(key);
     if (!w) throw new ApiError("NotFound", `watch "${watchId}" not found`);
-    if (verb === "keepalive") {
+    if (verb === "watchKeepalive") {
       w.expires = Date.now() + ttl;
       return { kind: "WatchRenewed", watchId };
     }
-    if (verb === "stop") {
-      w.watch.stop();
-      watches.delete(watchId);
-      return { kind: "WatchStopped", watchId };
-    }
-    throw new ApiError("NotFound", `unknown verb "${verb}" for watches (keepalive, stop)`);
+    w.watch.stop();
+    forget(key, w);
+    return { kind: "WatchStopped", watchId };
   };
 
-  const sub: Subscription = nc.subscribe(subjects.apiAll(), {
-    queue: opts.queue ?? "berth-api",
-    callback: (err, m) => {
-      if (err) {
-        log("api: subscription error", { error: String(err) });
-        return;
-      }
-      handle(m).then(
-        (result) => respond(m, result),
-        (e) => {
+  const handle = async (m: Msg): Promise<unknown> => {
+    const scoped = parseNodeApiSubject(m.subject);
+    const plain = scoped ? null : parseApiSubject(m.subject);
+    const parsed = scoped ?? plain;
+    if (!parsed) throw new ApiError("NotFound", `unknown API subject ${m.subject}`);
+    const req = parseApiRequest(parsed.resource, parsed.verb, parseBody(m.data));
+    return scoped ? await executeForNode(scoped.node, req) : await execute(req, "");
+  };
+
+  const onMessage = (err: Error | null, m: Msg) => {
+    if (err) {
+      log("api: subscription error", { error: String(err) });
+      return;
+    }
+    const identity = parseNodeApiSubject(m.subject)?.node ?? "";
+    limiter.submit(
+      identity,
+      async () => {
+        let answered = false;
+        const timer = setTimeout(() => {
+          answered = true;
+          respond(m, new ApiError("Timeout", `the request was not completed within ${timeoutMs} ms`).toStatus());
+        }, timeoutMs);
+        try {
+          const result = await handle(m);
+          if (!answered) respond(m, result);
+        } catch (e) {
           if (!(e instanceof ApiError)) log("api: internal error", { subject: m.subject, error: String(e) });
-          respond(m, toStatus(e));
-        },
-      );
-    },
-  });
+          if (!answered) respond(m, toStatus(e));
+        } finally {
+          answered = true;
+          clearTimeout(timer);
+        }
+      },
+      (why) => {
+        const message = why === "identityFull"
+          ? `too many requests in progress for ${identity ? `node "${identity}"` : "this client"}; retry later`
+          : why === "queueFull"
+          ? "the API server is overloaded; retry later"
+          : "the request waited too long in the API server's queue; retry";
+        respond(m, new ApiError(why === "waitedTooLong" ? "Timeout" : "TooManyRequests", message).toStatus());
+      },
+    );
+  };
+
+  const queue = opts.queue ?? "berth-api";
+  const subs: Subscription[] = [nc.subscribe(subjects.apiAll(), { queue, callback: onMessage })];
+  if (opts.serveNodes !== false) subs.push(nc.subscribe(subjects.nodeApiAll(), { queue, callback: onMessage }));
 
   const reaper = setInterval(() => {
     const now = Date.now();
-    for (const [id, w] of watches) {
+    for (const [key, w] of watches) {
       if (w.expires < now) {
         w.watch.stop();
-        watches.delete(id);
+        forget(key, w);
       }
     }
   }, Math.min(5_000, ttl));
@@ -197,55 +274,59 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     get watchCount() {
       return watches.size;
     },
+    watchCountOf(node?: string) {
+      return perOwner.get(node ?? "") ?? 0;
+    },
+    stats: limiter.stats,
     async stop() {
       clearInterval(reaper);
-      sub.unsubscribe();
+      for (const s of subs) s.unsubscribe();
       for (const w of watches.values()) w.watch.stop();
       watches.clear();
+      perOwner.clear();
     },
   };
 }
 
-function parseBody(m: Msg): Record<string, unknown> {
-  if (m.data.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(m.data));
-  } catch (e) {
-    throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
+/**
+ * The request made conditional on `current`'s revision (or uid, for deletes), so a node's write
+ * lands only on the object version its authorization was decided on. A revision the caller
+ * named itself is kept (and must be the checked one); such a request is not retried.
+ */
+function pin(req: ApiRequest, current: AnyObject): { pinned: ApiRequest; callerPinned: boolean } {
+  const rv = current.metadata.resourceVersion;
+  const resource = ("resource" in req ? req.resource : "pods") as Resource;
+  const stale = () => new ConflictError(resource, current.metadata.name);
+  switch (req.verb) {
+    case "update":
+    case "updateStatus": {
+      const obj = req.object as AnyObject;
+      if (!obj || typeof obj !== "object" || !obj.metadata || typeof obj.metadata !== "object") {
+        throw new BadRequestError(`field "object" must be an object with metadata`);
+      }
+      const given = obj.metadata.resourceVersion;
+      if (given && given !== rv) throw stale();
+      return { pinned: { ...req, object: { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } } }, callerPinned: !!given };
+    }
+    case "patch": {
+      if (!req.patch || typeof req.patch !== "object" || Array.isArray(req.patch)) {
+        throw new BadRequestError(`field "patch" must be a JSON object for a ${req.patchType} patch`);
+      }
+      const p = req.patch as { metadata?: Record<string, unknown> };
+      if (p.metadata !== undefined && (typeof p.metadata !== "object" || p.metadata === null || Array.isArray(p.metadata))) {
+        throw new BadRequestError(`field "patch.metadata" must be an object`);
+      }
+      const given = p.metadata?.resourceVersion;
+      if (given !== undefined && given !== rv) throw stale();
+      return { pinned: { ...req, patch: { ...p, metadata: { ...p.metadata, resourceVersion: rv } } }, callerPinned: given !== undefined };
+    }
+    case "delete":
+      // nodeName and deletionTimestamp never go back once set: the same uid is the same decision.
+      return {
+        pinned: { ...req, opts: { ...req.opts, preconditions: { ...req.opts.preconditions, uid: req.opts.preconditions?.uid ?? current.metadata.uid } } },
+        callerPinned: false,
+      };
+    default:
+      return { pinned: req, callerPinned: false };
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new BadRequestError(`request body must be a JSON object, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`);
-  }
-  return v as Record<string, unknown>;
-}
-
-function str(body: Record<string, unknown>, field: string, needed = false): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) {
-    if (needed) throw new BadRequestError(`field "${field}" is required`);
-    return undefined;
-  }
-  if (typeof v !== "string") throw new BadRequestError(`field "${field}" must be a string, got ${typeof v}`);
-  if (needed && v === "") throw new BadRequestError(`field "${field}" must not be empty`);
-  return v;
-}
-
-function required(body: Record<string, unknown>, field: string): unknown {
-  if (body[field] === undefined) throw new BadRequestError(`field "${field}" is required`);
-  return body[field];
-}
-
-function listOpts(body: Record<string, unknown>) {
-  const limit = body.limit;
-  if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0)) {
-    throw new BadRequestError(`field "limit" must be a non-negative integer`);
-  }
-  return {
-    namespace: str(body, "namespace"),
-    labelSelector: str(body, "labelSelector"),
-    fieldSelector: str(body, "fieldSelector"),
-    limit: limit as number | undefined,
-    continue: str(body, "continue"),
-  };
 }

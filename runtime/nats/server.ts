@@ -6,7 +6,7 @@
  * there is no race between picking a port and binding it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -26,6 +26,17 @@ export interface NatsServerOptions {
   port?: number;
   /** Extra nats-server configuration appended verbatim (authorization, cluster blocks). */
   extraConfig?: string;
+  /**
+   * An `authorization { ... }` block (runtime/nats/auth.ts `makeNatsAuth().serverConfig`).
+   * Absent: no authentication, which is only acceptable on loopback (see docs/security.md).
+   */
+  authorization?: string;
+  /**
+   * Largest message the server accepts, in nats-server units (default "4MB"). Objects are
+   * limited to 1.5 MiB by the API; a bigger publish is refused by the client library before it
+   * is sent, and the API answers 413 for anything between.
+   */
+  maxPayload?: string;
   /** Path of the nats-server binary. Default: `nats-server` from PATH. */
   binary?: string;
   /** Milliseconds to wait for the server to start. */
@@ -38,6 +49,11 @@ export interface NatsServerHandle {
   dir: string;
   pid: number;
   process: ChildProcess;
+  /**
+   * Rewrites the configuration with a new authorization block (e.g. after adding a node) and
+   * asks the running server to reload it (SIGHUP); existing connections stay up.
+   */
+  reload(opts: { authorization?: string }): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
@@ -50,16 +66,20 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const portsDir = join(dir, "ports");
   rmSync(portsDir, { recursive: true, force: true });
   mkdirSync(portsDir, { recursive: true });
-  const conf = [
-    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
-    `port: ${opts.port ?? -1}`,
-    `ports_file_dir: ${JSON.stringify(portsDir)}`,
-    `max_payload: 8MB`,
-    `jetstream { store_dir: ${JSON.stringify(join(dir, "jetstream"))} }`,
-    opts.extraConfig ?? "",
-  ].join("\n");
+  const render = (authorization: string | undefined) =>
+    [
+      `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+      `port: ${opts.port ?? -1}`,
+      `ports_file_dir: ${JSON.stringify(portsDir)}`,
+      `max_payload: ${opts.maxPayload ?? "4MB"}`,
+      `jetstream { store_dir: ${JSON.stringify(join(dir, "jetstream"))} }`,
+      authorization ?? "",
+      opts.extraConfig ?? "",
+    ].join("\n") + "\n";
   const confPath = join(dir, "nats-server.conf");
-  writeFileSync(confPath, conf + "\n", { mode: 0o600 });
+  // The configuration may hold passwords: private to this user, even if the file existed.
+  writeFileSync(confPath, render(opts.authorization), { mode: 0o600 });
+  chmodSync(confPath, 0o600);
 
   const logPath = join(dir, "nats-server.log");
   const child = spawn(opts.binary ?? "nats-server", ["-c", confPath, "-l", logPath], {
@@ -107,6 +127,11 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     dir,
     pid: child.pid!,
     process: child,
+    async reload(r) {
+      writeFileSync(confPath, render(r.authorization), { mode: 0o600 });
+      if (child.exitCode !== null || child.signalCode !== null) throw new NatsServerError("nats-server is not running");
+      child.kill("SIGHUP");
+    },
     stop() {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

@@ -1,0 +1,158 @@
+/**
+ * The edge of the NATS API: a subject's resource and verb plus a JSON body become one typed
+ * `ApiRequest`, or a 400/404 `ApiError`. Everything after this (authorization, the Api) trusts
+ * the shape; nothing here touches the store.
+ */
+import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../api/client.ts";
+import { ApiError, BadRequestError } from "../api/errors.ts";
+import { RESOURCES, type Resource } from "../api/types.ts";
+import { VERBS } from "../subjects.ts";
+
+/** One API call as it arrived over NATS, after shape validation. */
+export type ApiRequest =
+  | { verb: "create"; resource: Resource; object: unknown; namespace?: string }
+  | { verb: "get"; resource: Resource; name: string; namespace?: string }
+  | { verb: "list"; resource: Resource; opts: ListOptions }
+  | { verb: "update" | "updateStatus"; resource: Resource; object: unknown }
+  | { verb: "patch"; resource: Resource; name: string; namespace?: string; patch: unknown; patchType: PatchType; subresource?: "status" }
+  | { verb: "delete"; resource: Resource; name: string; namespace?: string; opts: DeleteOptions }
+  | { verb: "watch"; resource: Resource; opts: WatchOptions; watchId: string }
+  | { verb: "getScale"; name: string; namespace?: string }
+  | { verb: "updateScale"; name: string; namespace?: string; replicas: number }
+  | { verb: "watchKeepalive" | "watchStop"; watchId: string };
+
+const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
+
+/** Decodes a request body: empty means `{}`; anything but a JSON object is a 400. */
+export function parseBody(data: Uint8Array): Record<string, unknown> {
+  if (data.length === 0) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(data));
+  } catch (e) {
+    throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new BadRequestError(`request body must be a JSON object, got ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Turns a subject's resource and verb and a decoded body into a typed request. */
+export function parseApiRequest(resource: string, verb: string, body: Record<string, unknown>): ApiRequest {
+  if (resource === "watches") {
+    const watchId = str(body, "watchId", true)!;
+    if (verb === "keepalive") return { verb: "watchKeepalive", watchId };
+    if (verb === "stop") return { verb: "watchStop", watchId };
+    throw new ApiError("NotFound", `unknown verb "${verb}" for watches (keepalive, stop)`);
+  }
+  if (resource === "scale") {
+    const name = str(body, "name", true)!;
+    const namespace = str(body, "namespace");
+    if (verb === "get") return { verb: "getScale", name, namespace };
+    if (verb === "update") {
+      const replicas = body.replicas;
+      if (typeof replicas !== "number") throw new BadRequestError(`field "replicas" must be a number, got ${typeof replicas}`);
+      return { verb: "updateScale", name, namespace, replicas };
+    }
+    throw new ApiError("NotFound", `unknown verb "${verb}" for scale (get, update)`);
+  }
+  if (!Object.hasOwn(RESOURCES, resource)) {
+    throw new ApiError("NotFound", `unknown resource "${resource}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
+  }
+  if (!(VERBS as readonly string[]).includes(verb)) {
+    throw new ApiError("NotFound", `unknown verb "${verb}" (verbs: ${VERBS.join(", ")})`);
+  }
+  const r = resource as Resource;
+  switch (verb as (typeof VERBS)[number]) {
+    case "create":
+      return { verb: "create", resource: r, object: required(body, "object"), namespace: str(body, "namespace") };
+    case "get":
+      return { verb: "get", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace") };
+    case "list":
+      return { verb: "list", resource: r, opts: listOpts(body) };
+    case "update":
+      return { verb: "update", resource: r, object: required(body, "object") };
+    case "updateStatus":
+      return { verb: "updateStatus", resource: r, object: required(body, "object") };
+    case "patch": {
+      const type = str(body, "patchType") ?? "merge";
+      if (type !== "merge" && type !== "json" && type !== "strategic") {
+        throw new BadRequestError(`field "patchType" must be merge, json or strategic, got ${JSON.stringify(type)}`);
+      }
+      const sub = str(body, "subresource");
+      if (sub !== undefined && sub !== "status") throw new BadRequestError(`field "subresource" must be "status" if given`);
+      return {
+        verb: "patch",
+        resource: r,
+        name: str(body, "name", true)!,
+        namespace: str(body, "namespace"),
+        patch: required(body, "patch"),
+        patchType: type,
+        subresource: sub as "status" | undefined,
+      };
+    }
+    case "delete": {
+      const grace = body.gracePeriodSeconds;
+      if (grace !== undefined && (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0)) {
+        throw new BadRequestError(`field "gracePeriodSeconds" must be a non-negative integer`);
+      }
+      const policy = str(body, "propagationPolicy");
+      if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
+        throw new BadRequestError(`field "propagationPolicy" must be Background, Foreground or Orphan`);
+      }
+      const pre = body.preconditions;
+      if (pre !== undefined && (typeof pre !== "object" || pre === null || Array.isArray(pre))) {
+        throw new BadRequestError(`field "preconditions" must be an object`);
+      }
+      const p = pre as Record<string, unknown> | undefined;
+      const preconditions = p ? { uid: str(p, "uid"), resourceVersion: str(p, "resourceVersion") } : undefined;
+      return {
+        verb: "delete",
+        resource: r,
+        name: str(body, "name", true)!,
+        namespace: str(body, "namespace"),
+        opts: {
+          gracePeriodSeconds: grace as number | undefined,
+          propagationPolicy: policy as DeleteOptions["propagationPolicy"],
+          preconditions,
+        },
+      };
+    }
+    case "watch": {
+      const watchId = str(body, "watchId", true)!;
+      if (!WATCH_ID.test(watchId)) throw new BadRequestError(`field "watchId" must be 6-64 characters of [A-Za-z0-9_-]`);
+      return { verb: "watch", resource: r, watchId, opts: { ...listOpts(body), resourceVersion: str(body, "resourceVersion") } };
+    }
+  }
+}
+
+function str(body: Record<string, unknown>, field: string, needed = false): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) {
+    if (needed) throw new BadRequestError(`field "${field}" is required`);
+    return undefined;
+  }
+  if (typeof v !== "string") throw new BadRequestError(`field "${field}" must be a string, got ${typeof v}`);
+  if (needed && v === "") throw new BadRequestError(`field "${field}" must not be empty`);
+  return v;
+}
+
+function required(body: Record<string, unknown>, field: string): unknown {
+  if (body[field] === undefined) throw new BadRequestError(`field "${field}" is required`);
+  return body[field];
+}
+
+function listOpts(body: Record<string, unknown>): ListOptions {
+  const limit = body.limit;
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0)) {
+    throw new BadRequestError(`field "limit" must be a non-negative integer`);
+  }
+  return {
+    namespace: str(body, "namespace"),
+    labelSelector: str(body, "labelSelector"),
+    fieldSelector: str(body, "fieldSelector"),
+    limit: limit as number | undefined,
+    continue: str(body, "continue"),
+  };
+}
