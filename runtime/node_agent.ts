@@ -182,7 +182,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const writer = new PodStatusWriter(client, ns, pod.metadata.name, pod.metadata.uid, log);
     const entry: PodEntry = { actor: undefined as unknown as PodActor, writer, pod, objectGone: deleting };
     const machine = podMachine.provide({
-      actors: effects,
+      actors: effects.actors,
       actions: {
         reportStatus: (_, p) => void writer.write(p.status, p.hostPorts),
         recordEvents: (_, p: { events: PodEvent[] }) => {
@@ -354,6 +354,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     }
     entries.clear();
     actors.clear();
+    await Promise.race([effects.settle(), sleep(30_000)]);
     await recorder.flush();
     await Promise.race([watchLoop, sleep(2000)]);
   }

@@ -196,17 +196,34 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput):
   return events;
 }
 
-/** Everything `podMachine.provide()` needs, bound to one runtime and node. */
+/**
+ * Everything `podMachine.provide()` needs, bound to one runtime and node. `settle()` resolves
+ * once every step in flight has finished, so a stopping agent leaves no half-made work behind
+ * (a stopped actor ignores its step's result, but the step itself runs to its end).
+ */
 export function podEffects(rt: ContainerRuntime, opts: PodEffectsOptions) {
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    p.then(() => inflight.delete(p), () => inflight.delete(p));
+    return p;
+  };
   return {
-    ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(({ input }) => ensureSandbox(rt, opts, input)),
-    syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(({ input }) => syncContainers(rt, opts, input)),
-    killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(async ({ input }) => {
-      await Promise.all(input.ids.map((id) => rt.stopContainer(id, input.graceSeconds)));
-      return input.ids;
-    }),
-    terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => terminatePod(rt, input)),
-    prober: proberLogic(rt, opts.node),
+    actors: {
+      ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(({ input }) => track(ensureSandbox(rt, opts, input))),
+      syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(({ input }) => track(syncContainers(rt, opts, input))),
+      killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(({ input }) =>
+        track((async () => {
+          await Promise.all(input.ids.map((id) => rt.stopContainer(id, input.graceSeconds)));
+          return input.ids;
+        })())
+      ),
+      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => track(terminatePod(rt, input))),
+      prober: proberLogic(rt, opts.node),
+    },
+    async settle(): Promise<void> {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
   };
 }
 

@@ -79,23 +79,28 @@ describe("probes on Docker", () => {
 
   test("restart back-off grows between crashes (CrashLoopBackOff)", async () => {
     await env.api.create("pods", pod("crashy", env.node, { containers: [{ name: "c", image: BB, command: ["sh", "-c", "exit 3"] }] }));
-    const seen = new Map<number, number>(); // restartCount -> first time seen
+    // Every attempt's start and finish as Docker reports them (lastState.terminated), so the
+    // measured delays do not depend on how fast statuses reach the API.
+    const attempts = new Map<string, number>(); // startedAt → finishedAt
     let sawBackOff = false;
     await waitFor(async () => {
       const s = containerStatus(await getPod(env.api, "crashy"), "c");
-      if (s && !seen.has(s.restartCount)) seen.set(s.restartCount, Date.now());
+      const term = s?.lastState?.terminated;
+      if (term?.startedAt && term.finishedAt) attempts.set(term.startedAt, Date.parse(term.finishedAt));
       if (s?.state.waiting?.reason === "CrashLoopBackOff") sawBackOff = true;
-      return seen.has(5);
-    }, "five restarts", 30_000, 20);
-    const at = (n: number) => seen.get(n)!;
-    const gaps = [2, 3, 4].map((n) => at(n + 1) - at(n));
-    // Base 300 ms doubling: 300, 600, 1200 ms; each gap clearly longer than the one before.
+      return attempts.size >= 6;
+    }, "six attempts", 30_000, 20);
+    const sorted = [...attempts.entries()].map(([st, fin]) => ({ start: Date.parse(st), fin })).sort((a, b) => a.start - b.start);
+    // Delay before attempt k+1 = its start − attempt k's finish; the last three.
+    const gaps = sorted.slice(1).map((a, i) => a.start - sorted[i].fin).slice(-3);
+    // Base 300 ms doubling: 300, 600, 1200 ms; each clearly longer than the one before.
+    expect(gaps[0]).toBeGreaterThanOrEqual(250);
     expect(gaps[1]).toBeGreaterThan(gaps[0] * 1.4);
     expect(gaps[2]).toBeGreaterThan(gaps[1] * 1.4);
     expect(sawBackOff).toBe(true);
-    const last = containerStatus(await getPod(env.api, "crashy"), "c");
-    expect(last?.lastState?.terminated?.exitCode).toBe(3);
-    expect(last?.lastState?.terminated?.reason).toBe("Error");
+    const now = containerStatus(await getPod(env.api, "crashy"), "c");
+    expect(now?.lastState?.terminated?.exitCode).toBe(3);
+    expect(now?.lastState?.terminated?.reason).toBe("Error");
     expect((await eventsFor(env.api, "crashy")).find((e) => e.reason === "BackOff")?.count).toBeGreaterThanOrEqual(2);
   });
 });

@@ -17,7 +17,7 @@ function run(pod: Pod, rt = new HollowRuntime()) {
   const statuses: PodStatus[] = [];
   const events: PodEvent[] = [];
   const actor = createActor(podMachine.provide({
-    actors: podEffects(rt, { node: "h1" }),
+    actors: podEffects(rt, { node: "h1" }).actors,
     actions: {
       reportStatus: (_, p) => void statuses.push(p.status),
       recordEvents: (_, p) => void events.push(...p.events),
