@@ -1,0 +1,180 @@
+/**
+ * Service proxy benchmark: Berth's TcpProxy vs a direct connection vs HAProxy (Debian, TCP
+ * mode), all in front of the same loopback upstream, in one run.
+ *
+ *   npx tsx bench/proxy.ts [--duration 10] [--connections 32]
+ *
+ * Upstreams (native, so the upstream is not the Node process being measured):
+ *   - short requests: an HAProxy instance answering every HTTP request itself (`http-request
+ *     return`, a 10 KiB body), measured with wrk, keep-alive and one-connection-per-request;
+ *   - bulk transfer: busybox httpd serving a 256 MiB file, measured with wrk (Transfer/sec).
+ * Every address is on 127.0.0.1. Installs haproxy/wrk with apt-get only when missing.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, ftruncateSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import { join } from "node:path";
+import { TcpProxy } from "../runtime/proxy/tcp_proxy.ts";
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const DURATION = arg("duration", 10);
+const CONNECTIONS = arg("connections", 32);
+
+function ensureTools(): void {
+  const missing = ["haproxy", "wrk"].filter((t) => {
+    try {
+      execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  console.error(`installing ${missing.join(", ")} with apt-get`);
+  execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitListening(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1");
+      s.on("connect", () => (s.destroy(), resolve(true)));
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface WrkResult {
+  rps: number;
+  p99ms: number;
+  mbps: number;
+  errors: string;
+}
+
+function parseLatency(s: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(s);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+function parseSize(s: string): number {
+  const m = /([\d.]+)([KMG]?B)/.exec(s);
+  if (!m) return NaN;
+  const mult = { B: 1 / 1024 / 1024, KB: 1 / 1024, MB: 1, GB: 1024 }[m[2]] ?? 1;
+  return Number(m[1]) * mult;
+}
+
+const execFileP = promisify(execFile);
+
+/** Runs wrk without blocking this process's event loop (the Berth proxy under test lives here). */
+async function wrk(url: string, opts: { connections: number; close?: boolean; threads?: number }): Promise<WrkResult> {
+  const a = ["-t", String(opts.threads ?? 2), "-c", String(opts.connections), "-d", `${DURATION}s`, "--latency"];
+  if (opts.close) a.push("-H", "Connection: close");
+  const { stdout: out } = await execFileP("wrk", [...a, url], { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p99 = parseLatency(/99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const mbps = parseSize(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? "");
+  const errors = /Socket errors:[^\n]*|Non-2xx[^\n]*/g.exec(out)?.[0] ?? "";
+  return { rps, p99ms: p99, mbps, errors };
+}
+
+function startHaproxy(cfg: string, dir: string, name: string): ChildProcess {
+  const path = join(dir, `${name}.cfg`);
+  writeFileSync(path, cfg);
+  const p = spawn("haproxy", ["-db", "-f", path], { stdio: ["ignore", "ignore", "inherit"] });
+  return p;
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = mkdtempSync(join(os.tmpdir(), "berth-bench-proxy-"));
+  const children: ChildProcess[] = [];
+  const proxies: TcpProxy[] = [];
+  try {
+    const body = "x".repeat(10 * 1024);
+    const upPort = await freePort();
+    const haPort = await freePort();
+    const bulkPort = await freePort();
+    const haBulkPort = await freePort();
+    const global = `global\n  maxconn 4000\n  nbthread 1\ndefaults\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n`;
+    // The short-request upstream: HAProxy answering by itself (one thread, like the proxy under test).
+    children.push(startHaproxy(`${global}  mode http\nfrontend up\n  bind 127.0.0.1:${upPort}\n  http-request return status 200 content-type text/plain string "${body}"\n`, dir, "upstream"));
+    // The peer: HAProxy as a plain TCP proxy, one thread.
+    children.push(startHaproxy(`${global}  mode tcp\nfrontend fe\n  bind 127.0.0.1:${haPort}\n  default_backend be\nbackend be\n  server up 127.0.0.1:${upPort}\nfrontend fe2\n  bind 127.0.0.1:${haBulkPort}\n  default_backend be2\nbackend be2\n  server bulk 127.0.0.1:${bulkPort}\n`, dir, "peer"));
+    // The bulk upstream: busybox httpd serving a sparse 256 MiB file.
+    const www = join(dir, "www");
+    execFileSync("mkdir", ["-p", www]);
+    const fd = openSync(join(www, "big"), "w");
+    ftruncateSync(fd, 256 * 1024 * 1024);
+    closeSync(fd);
+    children.push(spawn("busybox", ["httpd", "-f", "-p", `127.0.0.1:${bulkPort}`, "-h", www], { stdio: "ignore" }));
+    await Promise.all([upPort, haPort, bulkPort, haBulkPort].map(waitListening));
+
+    const berth = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench" });
+    berth.setEndpoints([{ host: "127.0.0.1", port: upPort }]);
+    const [bAddr] = await berth.start();
+    const berthBulk = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench-bulk" });
+    berthBulk.setEndpoints([{ host: "127.0.0.1", port: bulkPort }]);
+    const [bbAddr] = await berthBulk.start();
+    proxies.push(berth, berthBulk);
+
+    const peers = [
+      ["direct", upPort, bulkPort],
+      ["berth", bAddr.port, bbAddr.port],
+      ["haproxy", haPort, haBulkPort],
+    ] as const;
+    const rows: string[] = [];
+    const results: Record<string, Record<string, WrkResult>> = {};
+    for (const [name, port, bport] of peers) {
+      // Warm-up, so JIT and connection setup are not measured.
+      await execFileP("wrk", ["-t", "1", "-c", "8", "-d", "1s", `http://127.0.0.1:${port}/`]);
+      results[name] = {
+        keepalive: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }),
+        close: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, close: true }),
+        bulk: await wrk(`http://127.0.0.1:${bport}/big`, { connections: 2, threads: 2 }),
+      };
+    }
+    const pct = (v: number, base: number) => `${Math.round((100 * v) / base)}%`;
+    rows.push("| path | keep-alive req/s | p99 | new conn per request req/s | p99 | bulk MB/s |");
+    rows.push("| --- | --- | --- | --- | --- | --- |");
+    for (const [name] of peers) {
+      const r = results[name];
+      const d = results.direct;
+      rows.push(
+        `| ${name} | ${r.keepalive.rps.toFixed(0)} (${pct(r.keepalive.rps, d.keepalive.rps)}) | ${r.keepalive.p99ms.toFixed(2)} ms | ${r.close.rps.toFixed(0)} (${pct(r.close.rps, d.close.rps)}) | ${r.close.p99ms.toFixed(2)} ms | ${r.bulk.mbps.toFixed(0)} (${pct(r.bulk.mbps, d.bulk.mbps)}) |`,
+      );
+      for (const [k, v] of Object.entries(r)) if (v.errors) console.error(`${name} ${k}: ${v.errors}`);
+    }
+    console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS}`);
+    console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ${execFileSync("haproxy", ["-v"], { encoding: "utf8" }).split("\n")[0]}, wrk ${CONNECTIONS} connections, 10 KiB responses`);
+    console.log(rows.join("\n"));
+  } finally {
+    for (const p of proxies) await p.stop();
+    for (const c of children) c.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
