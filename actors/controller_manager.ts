@@ -10,8 +10,8 @@
  *
  * RC actors are independent roots in a Map, not children of this machine: xstate copies a
  * parent's children map on every spawn, which is quadratic with thousands of controllers.
- * The manager also keeps a per-namespace index of the pod cache, so an RC's pass reads only
- * its namespace. Subjects: none directly.
+ * The manager also indexes the pod cache by controller (plus each namespace's orphans), so an
+ * RC's pass reads only the pods it could own. Subjects: none directly.
  */
 import type { ApiClient } from "../runtime/api/client.ts";
 import type { Pod, ReplicationController } from "../runtime/api/types.ts";
@@ -55,24 +55,45 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
   const now = deps.now ?? Date.now;
   const expectations = new ExpectationsStore();
   const controllers = new Map<string, WorkLoop>();
-  const byNamespace = new Map<string, Map<string, Pod>>();
+  /**
+   * The pod cache indexed the way reconcile reads it: by controller uid, plus the orphans of
+   * each namespace (candidates for adoption). Pods controlled by someone else are never read,
+   * so an RC's pass costs its own pods, not the namespace's.
+   */
+  const byOwner = new Map<string, Map<string, Pod>>();
+  const orphansByNs = new Map<string, Map<string, Pod>>();
+  const indexedUnder = new Map<string, Map<string, Pod>>();
   const rcKeyByUid = new Map<string, string>();
 
-  for (const p of deps.pods.list()) indexPod(p);
-  function indexPod(p: Pod) {
-    const ns = p.metadata.namespace ?? "default";
-    let m = byNamespace.get(ns);
-    if (!m) byNamespace.set(ns, (m = new Map()));
-    m.set(objectKey(p), p);
+  function bucket(index: Map<string, Map<string, Pod>>, k: string): Map<string, Pod> {
+    let m = index.get(k);
+    if (!m) index.set(k, (m = new Map()));
+    return m;
   }
-  function podsIn(ns: string): Pod[] {
-    return [...(byNamespace.get(ns)?.values() ?? [])];
+  function unindexPod(key: string) {
+    const m = indexedUnder.get(key);
+    if (m) m.delete(key);
+    indexedUnder.delete(key);
+  }
+  function indexPod(p: Pod) {
+    const key = objectKey(p);
+    unindexPod(key);
+    const owner = p.metadata.ownerReferences?.find((o) => o.controller);
+    const m = owner ? bucket(byOwner, owner.uid) : bucket(orphansByNs, p.metadata.namespace ?? "default");
+    m.set(key, p);
+    indexedUnder.set(key, m);
+  }
+  for (const p of deps.pods.list()) indexPod(p);
+  function podsFor(rc: ReplicationController): Pod[] {
+    const own = rc.metadata.uid ? byOwner.get(rc.metadata.uid) : undefined;
+    const orphans = orphansByNs.get(rc.metadata.namespace ?? "default");
+    return [...(own?.values() ?? []), ...(orphans?.values() ?? [])];
   }
 
   const rcDeps = {
     client: deps.client,
     rcs: deps.rcs,
-    podsIn,
+    podsFor,
     expectations,
     recorder: deps.recorder,
     log,
@@ -112,7 +133,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     const pod = ev.object;
     const key = objectKey(pod);
     const ns = pod.metadata.namespace ?? "default";
-    if (ev.type === "DELETED") byNamespace.get(ns)?.delete(key);
+    if (ev.type === "DELETED") unindexPod(key);
     else indexPod(pod);
 
     const owner = pod.metadata.ownerReferences?.find((o) => o.controller);

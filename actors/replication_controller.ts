@@ -34,8 +34,8 @@ export const ADOPT_DELAY_MS = 2_000;
 export interface RcDeps {
   client: ApiClient;
   rcs: Informer<"replicationcontrollers">;
-  /** Pods of one namespace, from the shared pod informer. */
-  podsIn(namespace: string): Pod[];
+  /** The pods this RC could own: those it controls and its namespace's orphans (shared informer). */
+  podsFor(rc: ReplicationController): Pod[];
   expectations: ExpectationsStore;
   recorder: EventRecorder;
   log: Log;
@@ -171,7 +171,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     const now = deps.now();
     const commands = reconcile({
       rc,
-      pods: deps.podsIn(rc.metadata.namespace ?? "default"),
+      pods: deps.podsFor(rc),
       expectations: deps.expectations.get(key),
       now,
       expectationsTtlMs: deps.expectationsTtlMs,

@@ -1,0 +1,117 @@
+/**
+ * Scheduling benchmark: N hollow nodes (the real node agent on the in-memory runtime, as
+ * kubemark does), M pods created through replication controllers, timed from the RC creates to
+ * every pod bound and to every pod Running.
+ *
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0]
+ *
+ * Everything runs in this one process (nats-server is a child): the API, the control plane and
+ * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
+ */
+import { Api } from "../runtime/api/api.ts";
+import { KvStore } from "../runtime/store/kv_store.ts";
+import { startNatsServer } from "../runtime/nats/server.ts";
+import { connectNats } from "../runtime/nats/connection.ts";
+import { startControlPlane } from "../runtime/control_plane.ts";
+import { startNodeAgent, type NodeAgent } from "../runtime/node_agent.ts";
+import { HollowRuntime } from "../runtime/containers/hollow.ts";
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const NODES = arg("nodes", 100);
+const PODS = arg("pods", 5000);
+const RCS = arg("rcs", 50);
+/** `--agents 0`: nodes are plain Node objects (no node agents), measuring the control plane alone to "bound". */
+const AGENTS = arg("agents", 1) !== 0;
+
+let peakRss = 0;
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+
+const nats = await startNatsServer();
+const nc = await connectNats({ servers: nats.url, name: "bench-schedule" });
+const store = await KvStore.open(nc);
+const api = await Api.open(store);
+
+const tNodes = performance.now();
+const agents: NodeAgent[] = [];
+for (let i = 0; i < NODES; i++) {
+  const name = `hollow-${String(i).padStart(3, "0")}`;
+  if (AGENTS) {
+    agents.push(await startNodeAgent({ client: api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 5000, resyncMs: 60_000 }));
+  } else {
+    const now = new Date().toISOString();
+    await api.create("nodes", {
+      apiVersion: "v1", kind: "Node", metadata: { name }, spec: {},
+      status: { allocatable: { cpu: "2", memory: "8Gi", pods: "110" }, conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: now, lastTransitionTime: now }] },
+    });
+  }
+}
+const cp = await startControlPlane({ client: api, nodeGracePeriodMs: 60_000, podEvictionTimeoutMs: 120_000, scheduledEvents: false });
+const readyNodes = async () => (await api.list("nodes")).items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+while ((await readyNodes()) < NODES) await new Promise((r) => setTimeout(r, 100));
+const nodesMs = performance.now() - tNodes;
+
+const perRc = Math.ceil(PODS / RCS);
+let firstBoundMs = 0;
+let allBoundMs = 0;
+let allRunningMs = 0;
+const t0 = performance.now();
+await Promise.all(Array.from({ length: RCS }, (_, i) => api.create("replicationcontrollers", {
+  apiVersion: "v1",
+  kind: "ReplicationController",
+  metadata: { name: `bench-${i}` },
+  spec: {
+    replicas: Math.min(perRc, PODS - i * perRc),
+    selector: { app: `bench-${i}` },
+    template: { metadata: { labels: { app: `bench-${i}` } }, spec: { containers: [{ name: "c", image: "berth/busybox:latest" }] } },
+  },
+}, "default")));
+const createMs = performance.now() - t0;
+
+// Count from the control plane's own pod cache (a watch), not by listing 5,000 pods repeatedly.
+await new Promise<void>((resolve) => {
+  const check = () => {
+    let bound = 0;
+    let running = 0;
+    for (const p of cp.informers.pods.list()) {
+      if (p.spec.nodeName) bound++;
+      if (p.status?.phase === "Running") running++;
+    }
+    const now = performance.now() - t0;
+    if (bound > 0 && !firstBoundMs) firstBoundMs = now;
+    if (bound >= PODS && !allBoundMs) allBoundMs = now;
+    if (running >= PODS || (!AGENTS && bound >= PODS)) {
+      allRunningMs = now;
+      resolve();
+      return true;
+    }
+    return false;
+  };
+  const timer = setInterval(() => { if (check()) clearInterval(timer); }, 20);
+});
+
+clearInterval(sampler);
+const perNode = new Map<string, number>();
+for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
+const counts = [...perNode.values()];
+
+console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}`);
+console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
+console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
+console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
+console.log(`first pod bound after ${firstBoundMs.toFixed(0)} ms`);
+console.log(`all ${PODS} pods bound after ${(allBoundMs / 1000).toFixed(2)} s  -> ${(PODS / (allBoundMs / 1000)).toFixed(0)} pods/s (create + schedule + bind)`);
+if (AGENTS) console.log(`all ${PODS} pods Running after ${(allRunningMs / 1000).toFixed(2)} s  -> ${(PODS / (allRunningMs / 1000)).toFixed(0)} pods/s (end to end, hollow runtime)`);
+console.log(`pods per node: min ${Math.min(...counts)}, max ${Math.max(...counts)}`);
+console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
+console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);
+
+await cp.stop();
+await Promise.all(agents.map((a) => a.stop()));
+await nc.close();
+await nats.stop();
+process.exit(0);
