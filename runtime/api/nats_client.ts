@@ -91,12 +91,24 @@ export class NatsApiClient implements ApiClient {
       let first: ObjectList<ResourceTypes[R]> | undefined;
       let cont: string | undefined;
       const items: ResourceTypes[R][] = [];
-      do {
-        const page: ObjectList<ResourceTypes[R]> = await this.call(this.subject(resource, "list"), { ...opts, limit: LIST_PAGE, continue: cont });
+      let size = LIST_PAGE;
+      for (;;) {
+        let page: ObjectList<ResourceTypes[R]>;
+        try {
+          page = await this.call(this.subject(resource, "list"), { ...opts, limit: size, continue: cont });
+        } catch (err) {
+          // Still too big: smaller pages (objects are at most 1.5 MiB, max_payload is larger).
+          if (err instanceof ApiError && err.reason === "RequestEntityTooLarge" && size > 1) {
+            size = Math.max(1, Math.floor(size / 2));
+            continue;
+          }
+          throw err;
+        }
         first ??= page;
         items.push(...page.items);
         cont = page.metadata.continue;
-      } while (cont);
+        if (!cont) break;
+      }
       return { ...first!, metadata: { resourceVersion: first!.metadata.resourceVersion }, items };
     }
   }
