@@ -125,6 +125,16 @@ export const STATE_BUCKET = "berth-state";
 
 const NAME_IN_KEY = /^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$/;
 
+/** True when `name` can be an object's name in a key (so an object of that name may exist). */
+export function isObjectKeyName(name: string): boolean {
+  return NAME_IN_KEY.test(name);
+}
+
+/** True when `t` is usable as one subject/key token (namespaces, node names). */
+export function isToken(t: string): boolean {
+  return TOKEN.test(t);
+}
+
 /**
  * KV key of an object: `<resource>.<namespace or _>.<name>`. Names may contain dots (DNS-1123
  * subdomains, e.g. event names `pod.17a3f`); namespaces never do, so the first two tokens are

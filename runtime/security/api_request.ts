@@ -4,9 +4,9 @@
  * the shape; nothing here touches the store.
  */
 import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../api/client.ts";
-import { ApiError, BadRequestError } from "../api/errors.ts";
+import { ApiError, BadRequestError, NotFoundError } from "../api/errors.ts";
 import { RESOURCES, type Resource } from "../api/types.ts";
-import { VERBS } from "../subjects.ts";
+import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
 
 /** One API call as it arrived over NATS, after shape validation. */
 export type ApiRequest =
@@ -38,8 +38,25 @@ export function parseBody(data: Uint8Array): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Turns a subject's resource and verb and a decoded body into a typed request. */
+/**
+ * Turns a subject's resource and verb and a decoded body into a typed request. A name or
+ * namespace no object could have is answered here (404 for reads and writes of one object,
+ * 400 for lists), rather than reaching the store as a key it cannot form.
+ */
 export function parseApiRequest(resource: string, verb: string, body: Record<string, unknown>): ApiRequest {
+  const req = parseShape(resource, verb, body);
+  const ns = "namespace" in req ? req.namespace : "opts" in req && req.verb !== "delete" ? req.opts.namespace : undefined;
+  if (ns !== undefined && ns !== "" && !isToken(ns)) {
+    if (req.verb === "list" || req.verb === "watch") throw new BadRequestError(`invalid namespace ${JSON.stringify(ns.slice(0, 64))}`);
+    throw new NotFoundError("namespaces", ns);
+  }
+  if ("name" in req && !isObjectKeyName(req.name)) {
+    throw new NotFoundError("resource" in req ? req.resource : "replicationcontrollers", req.name);
+  }
+  return req;
+}
+
+function parseShape(resource: string, verb: string, body: Record<string, unknown>): ApiRequest {
   if (resource === "watches") {
     const watchId = str(body, "watchId", true)!;
     if (verb === "keepalive") return { verb: "watchKeepalive", watchId };
