@@ -84,14 +84,21 @@ for (const runner of ["node", "deno"] as Runner[]) {
       const broken = berth(runner, home, ["apply", "-f", "-"], "kind: Pod\nmetadata: {name: x\n");
       expect(broken.code).toBe(1);
       expect(broken.stderr).toMatch(/<stdin>.*line/);
-      expect(berth(runner, home, ["get", "pods", "-o", "name"]).stdout).toBe("pod/solo\n");
+      expect(berth(runner, home, ["get", "pods", "-l", "app=solo", "-o", "name"]).stdout).toBe("pod/solo\n");
+      expect(berth(runner, home, ["get", "pods", "-l", "app=Not_A_Name", "-o", "name"]).stdout).toBe("");
+      // The control plane runs even without nodes: the RC made its two pods (Pending, unscheduled).
+      const rcPods = berth(runner, home, ["get", "pods", "-l", "app=web", "-o", "name"]).stdout.trim().split("\n");
+      expect(rcPods).toHaveLength(2);
+      expect(rcPods.every((n) => /^pod\/web-[a-z0-9]{5}$/.test(n))).toBe(true);
 
       // Restart with the same home: JetStream on disk keeps every object.
       expect(natsServersFor(home).length).toBe(1);
       expect(await up.stop()).toBe(0);
       expect(natsServersFor(home)).toEqual([]);
       up = await berthUp(runner, home, ["--nodes", "0"]);
-      expect(berth(runner, home, ["get", "pods", "-o", "name"]).stdout).toBe("pod/solo\n");
+      expect(berth(runner, home, ["get", "pods", "-l", "app=solo", "-o", "name"]).stdout).toBe("pod/solo\n");
+      // The same two RC pods, not two more: the controller sees what it made before the restart.
+      expect(berth(runner, home, ["get", "pods", "-l", "app=web", "-o", "name"]).stdout.trim().split("\n").sort()).toEqual([...rcPods].sort());
       expect(JSON.parse(berth(runner, home, ["get", "rc", "web", "-o", "json"]).stdout).metadata.uid).toBe(json.metadata.uid);
 
       const deleted = berth(runner, home, ["delete", "pod", "solo"]);
