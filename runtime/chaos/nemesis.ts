@@ -1,0 +1,163 @@
+/**
+ * Nemeses: one injector per fault kind (Jepsen's term). `inject` acts at once and returns the
+ * active fault, whose `heal()` is idempotent — safe to call twice, or after a failed injection.
+ * Faults on containers act behind Berth's back (straight on the engine), as an operator or a
+ * crash would; nothing here goes through the API.
+ */
+import type { Pod } from "../api/types.ts";
+import { HollowRuntime } from "../containers/hollow.ts";
+import { LABELS } from "../containers/runtime.ts";
+import type { ChaosCluster, ChaosNode } from "./cluster.ts";
+import type { FaultMode } from "./fault_proxy.ts";
+import type { FaultKind, ScheduledFault } from "./schedule.ts";
+
+export interface ActiveFault {
+  /** What the symbolic target resolved to (pod name, node name...). */
+  resolved: string;
+  heal(): Promise<void>;
+}
+
+export class NemesisError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NemesisError";
+  }
+}
+
+export interface NemesisContext {
+  cluster: ChaosCluster;
+  /** The workload's pods eligible as targets (running, bound), in name order. */
+  pods(): Promise<Pod[]>;
+}
+
+type Inject = (f: ScheduledFault, ctx: NemesisContext) => Promise<ActiveFault>;
+
+const noHeal = async () => {};
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Resolves `pod:k` to the k-th eligible pod (modulo their count), its node and running app container. */
+async function resolvePod(f: ScheduledFault, ctx: NemesisContext): Promise<{ pod: Pod; node: ChaosNode; containerId: string }> {
+  const k = Number(/^pod:(\d+)$/.exec(f.target)?.[1] ?? NaN);
+  if (!Number.isInteger(k)) throw new NemesisError(`${f.kind} needs a pod target (pod:<index>), got ${f.target}`);
+  const pods = (await ctx.pods()).filter((p) => ctx.cluster.nodes.some((n) => n.name === p.spec.nodeName));
+  if (!pods.length) throw new NemesisError(`no running workload pod to target for ${f.kind}`);
+  const pod = pods[k % pods.length];
+  const node = ctx.cluster.node(pod.spec.nodeName!);
+  const cs = await node.runtime.listContainers({ [LABELS.podUid]: pod.metadata.uid!, [LABELS.role]: "app" });
+  const running = cs.filter((c) => c.state === "running");
+  if (!running.length) throw new NemesisError(`pod ${pod.metadata.name} has no running container on ${node.logical}`);
+  return { pod, node, containerId: running[0].id };
+}
+
+function partitionMode(params: Record<string, unknown>): FaultMode {
+  const mode = String(params.mode ?? "blackhole");
+  switch (mode) {
+    case "blackhole":
+      return { type: "blackhole" };
+    case "reset":
+      return { type: "reset" };
+    case "delay":
+      return { type: "delay", ms: Number(params.ms ?? 2000), jitterMs: Number(params.jitterMs ?? 0) };
+    case "bandwidth":
+      return { type: "bandwidth", bytesPerSecond: Number(params.bytesPerSecond ?? 1024) };
+    default:
+      throw new NemesisError(`unknown partition mode ${mode} (blackhole, delay, bandwidth, reset)`);
+  }
+}
+
+const injectors: Record<FaultKind, Inject> = {
+  async "container-kill"(f, ctx) {
+    const { pod, node, containerId } = await resolvePod(f, ctx);
+    if (node.runtime instanceof HollowRuntime) node.runtime.crash(containerId, 137);
+    else if (node.docker) await node.docker.getContainer(containerId).kill({ signal: "SIGKILL" });
+    else throw new NemesisError(`cannot kill containers on ${node.logical}'s ${node.runtime.kind} runtime`);
+    return { resolved: `${pod.metadata.name}@${node.logical}`, heal: noHeal };
+  },
+
+  async "container-pause"(f, ctx) {
+    const { pod, node, containerId } = await resolvePod(f, ctx);
+    if (!node.docker) throw new NemesisError(`container-pause needs Docker (node ${node.logical} runs ${node.runtime.kind})`);
+    const c = node.docker.getContainer(containerId);
+    await c.pause();
+    return {
+      resolved: `${pod.metadata.name}@${node.logical}`,
+      heal: once(async () => {
+        try {
+          await c.unpause();
+        } catch (e) {
+          // Already unpaused, or removed meanwhile (the pod was replaced): nothing left to heal.
+          const code = (e as { statusCode?: number }).statusCode;
+          if (code !== 404 && code !== 409 && code !== 500) throw e;
+        }
+      }),
+    };
+  },
+
+  async "node-agent-kill"(f, ctx) {
+    const node = ctx.cluster.node(f.target);
+    await node.killAgent();
+    return { resolved: node.logical, heal: () => node.startAgent() };
+  },
+
+  async "node-partition"(f, ctx) {
+    const node = ctx.cluster.node(f.target);
+    const mode = partitionMode(f.params);
+    node.proxy.setMode(mode);
+    return {
+      resolved: `${node.logical} (${mode.type})`,
+      heal: async () => node.proxy.heal(),
+    };
+  },
+
+  async "nats-restart"(_f, ctx) {
+    await ctx.cluster.nats.down();
+    return { resolved: "nats-server", heal: () => ctx.cluster.nats.heal() };
+  },
+
+  async "nats-pause"(_f, ctx) {
+    ctx.cluster.nats.pause();
+    return { resolved: "nats-server", heal: async () => ctx.cluster.nats.resume() };
+  },
+
+  async "docker-stop"(f, ctx) {
+    const node = ctx.cluster.node(f.target);
+    const d = node.dockerd;
+    if (!d) throw new NemesisError(`docker-stop targets a node on a harness-owned dockerd; ${node.logical} uses the shared engine`);
+    await d.down();
+    return { resolved: `dockerd of ${node.logical}`, heal: () => d.up() };
+  },
+
+  async "endpoint-toxic"(f, ctx) {
+    const { pod, node, containerId } = await resolvePod(f, ctx);
+    if (!node.docker) throw new NemesisError(`endpoint-toxic needs Docker (node ${node.logical} runs ${node.runtime.kind})`);
+    // The toxic lives in the pod's own network namespace: an exec'd shell takes the app's
+    // listener away for the duration (mode "fail": connections refused) or stalls it by
+    // stopping the app process (mode "slow": SIGSTOP/SIGCONT of PID 1 in the container).
+    const mode = String(f.params.mode ?? "slow");
+    const c = node.docker.getContainer(containerId);
+    const info = await c.inspect();
+    const pid = info.State.Pid;
+    if (!pid) throw new NemesisError(`pod ${pod.metadata.name}: container not running`);
+    if (mode !== "slow") throw new NemesisError(`endpoint-toxic mode ${mode} is not supported (slow)`);
+    process.kill(pid, "SIGSTOP");
+    return {
+      resolved: `${pod.metadata.name}@${node.logical} (${mode})`,
+      heal: once(async () => {
+        try {
+          process.kill(pid, "SIGCONT");
+        } catch {
+          // The process is gone (container replaced): nothing to heal.
+        }
+      }),
+    };
+  },
+};
+
+/** Injects one scheduled fault. */
+export function inject(f: ScheduledFault, ctx: NemesisContext): Promise<ActiveFault> {
+  return injectors[f.kind](f, ctx);
+}
