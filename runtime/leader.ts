@@ -123,6 +123,13 @@ export interface LeaderElection {
   readonly id: string;
   readonly leading: boolean;
   readonly term: number;
+  /**
+   * True only while this copy leads and its renew deadline has not passed, checked on the local
+   * clock at the moment of the call. Control loops check it before every write, so a process
+   * that was paused (SIGSTOP, a long GC, a suspended VM) past its deadline cannot write on
+   * waking, even before its fence timer has had a chance to run.
+   */
+  mayAct(): boolean;
   /** Resolves once this copy leads (for tests and tools). */
   waitLeading(timeoutMs?: number): Promise<void>;
   /** Stops the loops if leading and releases the lease so another copy takes over at once. */
@@ -256,6 +263,9 @@ export async function startLeaderElection(opts: LeaderElectionOptions): Promise<
     },
     get term() {
       return term;
+    },
+    mayAct() {
+      return self.leading && now() < self.validUntil;
     },
     waitLeading(timeoutMs = 30_000) {
       if (self.leading) return Promise.resolve();

@@ -12,6 +12,7 @@ import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
 import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
+import { multiCommands } from "./multi.ts";
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
@@ -132,6 +133,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...extraCommands(CONN, out, err, withClient),
+  ...multiCommands(CONN, out, err),
 };
 
 async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../api/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {

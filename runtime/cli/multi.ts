@@ -1,0 +1,185 @@
+/**
+ * The multi-machine commands (docs/multi-machine.md):
+ *
+ *   berth nats-config     write the configuration of a 3-server NATS cluster with JetStream
+ *   berth control-plane   one copy of the API + control loops (loops only while holding the lease)
+ *   berth node            the node agent, service proxy + DNS and node services of one Docker host
+ *
+ * The long-running ones connect with unlimited reconnects to every given server, print one line
+ * containing `ready` when started, and stop cleanly on SIGINT/SIGTERM.
+ */
+import { connectNats, type NatsConnection } from "../nats/connection.ts";
+import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
+import { startControlPlaneHost } from "../control_plane_host.ts";
+import { startNodeHost } from "../node_host.ts";
+import { parseArgs, UsageError, type FlagSpec } from "./args.ts";
+
+type Out = (s: string) => void;
+
+interface Command {
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
+}
+
+const HELP: FlagSpec = { name: "help", short: "h", type: "boolean", help: "show help for this command" };
+const NATS_FLAGS: FlagSpec[] = [
+  { name: "nats", type: "string", help: "NATS server URLs, comma-separated (any servers of the cluster)" },
+  { name: "user", type: "string", help: "NATS user (default $BERTH_NATS_USER)" },
+  { name: "password", type: "string", help: "NATS password (default $BERTH_NATS_PASSWORD; prefer the variable: flags show in ps)" },
+];
+
+function natsServers(flags: Record<string, unknown>): string[] {
+  const v = flags.nats;
+  if (typeof v !== "string" || !v.trim()) throw new UsageError("give --nats URL[,URL...]");
+  return v.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+async function connect(flags: Record<string, unknown>, name: string): Promise<NatsConnection> {
+  const user = (flags.user as string | undefined) ?? process.env.BERTH_NATS_USER;
+  const pass = (flags.password as string | undefined) ?? process.env.BERTH_NATS_PASSWORD;
+  if ((user === undefined) !== (pass === undefined)) throw new UsageError("give both --user and --password (or neither)");
+  return await connectNats({ servers: natsServers(flags), name, user, pass, maxReconnectAttempts: -1 });
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      resolve(sig);
+    };
+    const onInt = () => on("SIGINT");
+    const onTerm = () => on("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+  });
+}
+
+function jsonLog(err: Out, quiet: boolean) {
+  return (msg: string, fields?: Record<string, unknown>) => {
+    if (!quiet) err(JSON.stringify({ ts: new Date().toISOString(), msg, ...fields }) + "\n");
+  };
+}
+
+export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<string, Command> {
+  return {
+    node: {
+      summary: "run the node agent, service proxy + DNS and node services of this Docker host",
+      usage: "berth node --nats URL[,URL...] --name NAME [--advertise-address IP] [--user U --password P]",
+      flags: [
+        ...NATS_FLAGS,
+        { name: "name", type: "string", help: "node name (default: this host's name)" },
+        { name: "advertise-address", type: "string", help: "this host's address other hosts reach; pod ports are published on it", default: "127.0.0.1" },
+        { name: "dns-port", type: "number", help: "port of the host-side DNS listener on 127.0.0.1 (0: any free port)", default: 0 },
+        { name: "pod-dns", type: "boolean", help: "serve DNS to pods on the berth bridge gateway :53 (--pod-dns=false to turn off)", default: true },
+        { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
+        { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        HELP,
+      ],
+      async run(p) {
+        const name = (p.flags.name as string | undefined) ?? (await import("node:os")).hostname().split(".")[0];
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`node name ${JSON.stringify(name)} must be a DNS label (lower-case letters, digits, -)`);
+        const nc = await connect(p.flags, `berth-node-${name}`);
+        const log = jsonLog(err, !!p.flags.quiet);
+        try {
+          const host = await startNodeHost({
+            nc,
+            name,
+            advertiseAddress: p.flags["advertise-address"] as string,
+            dnsAddresses: [{ host: "127.0.0.1", port: p.flags["dns-port"] as number }],
+            podDns: p.flags["pod-dns"] as boolean,
+            heartbeatIntervalMs: (p.flags.heartbeat as number) * 1000,
+            log,
+          });
+          out(`node ${name} ready (advertise ${p.flags["advertise-address"]}, DNS ${host.dns.addresses.map((a) => `${a.host}:${a.port}`).join(" ")})\n`);
+          const sig = await untilSignal();
+          out(`node ${name}: ${sig}, stopping (containers keep running)\n`);
+          await host.stop();
+        } finally {
+          await nc.drain().catch(() => {});
+        }
+      },
+    },
+    "control-plane": {
+      summary: "run one copy of the API and control loops (the loops only while it holds the leader lease)",
+      usage: "berth control-plane --nats URL[,URL...] [--replicas 3] [--user U --password P] [--lease-ttl S]",
+      flags: [
+        ...NATS_FLAGS,
+        { name: "replicas", type: "number", help: "JetStream replicas of the state bucket (3 on a 3-server cluster)", default: 1 },
+        { name: "id", type: "string", help: "identity in the leader lease (default: host-pid-random)" },
+        { name: "lease-ttl", type: "number", help: "seconds an unrenewed lease lasts before another copy takes over", default: 5 },
+        { name: "lease-renew", type: "number", help: "seconds between renewals", default: 1 },
+        { name: "node-grace", type: "number", help: "seconds without a node heartbeat before it is NotReady", default: 10 },
+        { name: "pod-eviction", type: "number", help: "seconds a node stays NotReady before its pods are replaced", default: 30 },
+        { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        HELP,
+      ],
+      async run(p) {
+        const replicas = p.flags.replicas as number;
+        if (![1, 3, 5].includes(replicas)) throw new UsageError("--replicas must be 1, 3 or 5 (at most the number of NATS servers)");
+        const ttl = p.flags["lease-ttl"] as number, renew = p.flags["lease-renew"] as number;
+        if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
+        const nc = await connect(p.flags, "berth-control-plane");
+        const log = jsonLog(err, !!p.flags.quiet);
+        try {
+          const host = await startControlPlaneHost({
+            nc,
+            replicas,
+            id: p.flags.id as string | undefined,
+            leaseTtlMs: ttl * 1000,
+            leaseRenewMs: renew * 1000,
+            controlPlane: { nodeGracePeriodMs: (p.flags["node-grace"] as number) * 1000, podEvictionTimeoutMs: (p.flags["pod-eviction"] as number) * 1000 },
+            log: (m, f) => {
+              log(m, f);
+              if (m === "control loops started") out(`control-plane ${String(f?.id)} leading (term ${String(f?.term)})\n`);
+              if (m === "control loops stopped") out(`control-plane ${String(f?.id)} standby (${String(f?.reason)})\n`);
+            },
+          });
+          out(`control-plane ${host.id} ready (API serving; state bucket replicas ${replicas})\n`);
+          const sig = await untilSignal();
+          out(`control-plane ${host.id}: ${sig}, stopping\n`);
+          await host.stop();
+        } finally {
+          await nc.drain().catch(() => {});
+        }
+      },
+    },
+    "nats-config": {
+      summary: "write the configuration files of a NATS cluster with JetStream (one per server)",
+      usage: "berth nats-config --cluster NAME --server HOST[:PORT[:CLUSTER_PORT]],... --out DIR [--store-dir DIR]",
+      flags: [
+        { name: "cluster", type: "string", help: "cluster name", default: "berth" },
+        { name: "server", type: "strings", help: "server address host[:port[:clusterPort]] (default ports 4222 and 6222); repeat or comma-separate" },
+        { name: "out", type: "string", help: "directory to write <cluster>-N.conf into" },
+        { name: "store-dir", type: "string", help: "JetStream directory on each server", default: "/var/lib/berth/nats" },
+        { name: "listen", type: "string", help: "listen on this address (e.g. 0.0.0.0) instead of each server's own" },
+        { name: "route-user", type: "string", help: "user servers authenticate their routes with" },
+        { name: "route-password", type: "string", help: "password for --route-user" },
+        HELP,
+      ],
+      async run(p) {
+        if (!p.flags.out) throw new UsageError("give --out DIR");
+        const cluster = p.flags.cluster as string;
+        let paths: string[];
+        try {
+          paths = writeNatsClusterConfigs(p.flags.out as string, {
+            cluster,
+            servers: parseServerList((p.flags.server as string[] | undefined) ?? [], cluster),
+            storeDir: p.flags["store-dir"] as string,
+            listenHost: p.flags.listen as string | undefined,
+            routeUser: p.flags["route-user"] as string | undefined,
+            routePassword: p.flags["route-password"] as string | undefined,
+          });
+        } catch (e) {
+          if ((e as Error).name === "NatsClusterConfigError") throw new UsageError((e as Error).message);
+          throw e;
+        }
+        for (const path of paths) out(`wrote ${path}\n`);
+        out(`start each with: nats-server -c <file>; then berth control-plane --replicas ${paths.length >= 3 ? 3 : 1} --nats ...\n`);
+      },
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * One copy of the control plane for a multi-machine cluster — what `berth control-plane` runs.
+ *
+ *   NATS cluster (JetStream, state bucket with R replicas)
+ *     │
+ *     ├── KvStore ─ Api ─ serveApiOverNats (queue group "berth-api": every copy answers, each
+ *     │                   request is answered once)      [+ REST, optional]
+ *     └── leader election (runtime/leader.ts)
+ *           leading  ─▶ startControlPlane (scheduler, RC controllers, node lifecycle, GC)
+ *                       + the service controller (ClusterIP/NodePort allocation, Endpoints)
+ *           standby  ─▶ nothing but the API
+ *
+ * The API is stateless over the store (every write is CAS), so all copies serve it at once. The
+ * control loops are not safe to run twice (two RC controllers would both create the missing
+ * pods), so exactly one copy runs them, and a copy that cannot renew its lease stops them
+ * before the lease can expire anywhere else.
+ *
+ * The service controller runs here and not beside the node agents because it writes (it
+ * allocates ClusterIPs and node ports and maintains Endpoints): one writer avoids two
+ * allocators handing the same ClusterIP to two services. Node hosts only read Services and
+ * Endpoints into their local proxies and DNS (runtime/node_host.ts).
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Api } from "./api/api.ts";
+import type { ApiClient } from "./api/client.ts";
+import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control_plane.ts";
+import { startLeaderElection, type LeaderElection } from "./leader.ts";
+import { KvStore } from "./store/kv_store.ts";
+import { Informer } from "../actors/informer_cache.ts";
+import type { ServiceDataplane } from "../actors/service.ts";
+import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
+import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
+
+type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ControlPlaneHostOptions {
+  nc: NatsConnection;
+  /** JetStream replicas of the state bucket: 3 on a 3-server NATS cluster. Default 1. */
+  replicas?: number;
+  /** Identity in the lease (default `<hostname>-<pid>-<random>`). */
+  id?: string;
+  leaseTtlMs?: number;
+  leaseRenewMs?: number;
+  leaseRenewDeadlineMs?: number;
+  /** Options of the control loops (node grace period, eviction timeout, ...). */
+  controlPlane?: Omit<ControlPlaneOptions, "client" | "log">;
+  /** ClusterIP range (default 10.96.0.0/16); must be the same on every copy. */
+  clusterCidr?: string;
+  /** Written to `status.loadBalancer.ingress` of LoadBalancer services. Default 127.0.0.1. */
+  ingressAddress?: string;
+  log?: Log;
+}
+
+export interface ControlPlaneHost {
+  readonly id: string;
+  readonly api: Api;
+  readonly store: KvStore;
+  readonly election: LeaderElection;
+  readonly natsApi: NatsApiServer;
+  /** The running control loops while this copy leads, else undefined. */
+  readonly controlPlane: ControlPlane | undefined;
+  readonly leading: boolean;
+  /** Stops the loops, hands the lease over, stops serving the API. Leaves `nc` open. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export class FencedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FencedError";
+  }
+}
+
+const WRITES = new Set(["create", "update", "updateStatus", "patch", "delete", "updateScale"]);
+
+/**
+ * The client the control loops use: every write first checks `mayAct()` (the leader lease held
+ * and its renew deadline not passed, on the local clock) and fails with `FencedError`
+ * otherwise. Reads pass through. This is the fence at the point of writing; the election's
+ * fence timer stops the loops themselves.
+ */
+export function fencedClient(client: ApiClient, mayAct: () => boolean): ApiClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      if (typeof prop === "string" && WRITES.has(prop)) {
+        return (...args: unknown[]) => {
+          if (!mayAct()) return Promise.reject(new FencedError(`not the leader (or the lease deadline passed): refusing ${prop}`));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+/** The service controller's dataplane here: none (proxies and DNS live on the node hosts). */
+const NO_DATAPLANE: ServiceDataplane = { apply: async () => {}, remove: async () => {} };
+
+/** The service controller (allocation + Endpoints) over its own informers. */
+async function startServiceController(api: ApiClient, opts: { clusterCidr?: string; ingressAddress?: string; log: Log }) {
+  const services = new Informer(api, "services", { log: opts.log });
+  const pods = new Informer(api, "pods", { log: opts.log });
+  await Promise.all([services.start(), pods.start()]);
+  const manager: ServicesManager = startServicesManager({
+    client: api,
+    services,
+    pods,
+    clusterIps: new ClusterIpAllocator(opts.clusterCidr ?? DEFAULT_SERVICE_CIDR),
+    nodePorts: new NodePortAllocator(),
+    dataplane: NO_DATAPLANE,
+    ingressAddress: opts.ingressAddress ?? "127.0.0.1",
+    log: opts.log,
+  });
+  return {
+    async stop() {
+      await manager.stop();
+      services.stop();
+      pods.stop();
+    },
+  };
+}
+
+/** Opens the store, serves the API and joins the leader election. */
+export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Promise<ControlPlaneHost> {
+  const log: Log = opts.log ?? (() => {});
+  const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const store = await KvStore.open(opts.nc, { replicas: opts.replicas ?? 1 });
+  const api = await Api.open(store);
+  const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
+
+  let loops: { cp: ControlPlane; svc: { stop(): Promise<void> } } | undefined;
+  // Reads `election` at call time: no write can pass before the election exists and leads.
+  let elected: LeaderElection | undefined;
+  const client = fencedClient(api, () => elected?.mayAct() ?? false);
+  const election = (elected = await startLeaderElection({
+    nc: opts.nc,
+    id,
+    ttlMs: opts.leaseTtlMs,
+    renewMs: opts.leaseRenewMs,
+    renewDeadlineMs: opts.leaseRenewDeadlineMs,
+    log: (m, f) => log(m, { component: "leader", ...f }),
+    async onStartedLeading(term) {
+      const cp = await startControlPlane({ client, ...opts.controlPlane, log: (m, f) => log(m, { component: "control-plane", term, ...f }) });
+      let svc: { stop(): Promise<void> };
+      try {
+        svc = await startServiceController(client, { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress, log: (m, f) => log(m, { component: "services", term, ...f }) });
+      } catch (e) {
+        await cp.stop();
+        throw e;
+      }
+      loops = { cp, svc };
+      log("control loops started", { id, term });
+    },
+    async onStoppedLeading(reason) {
+      const l = loops;
+      loops = undefined;
+      if (!l) return;
+      await Promise.all([l.cp.stop(), l.svc.stop()]);
+      log("control loops stopped", { id, reason });
+    },
+  }));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id,
+    api,
+    store,
+    election,
+    natsApi,
+    get controlPlane() {
+      return loops?.cp;
+    },
+    get leading() {
+      return election.leading;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await election.stop();
+        await natsApi.stop();
+      })();
+      return stopping;
+    },
+  };
+}
