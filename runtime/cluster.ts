@@ -31,6 +31,12 @@ export interface ClusterOptions {
   home?: string;
   /** Use this NATS instead of starting a private nats-server. */
   natsUrl?: string;
+  /**
+   * How often deletion tombstones older than this are purged from the store (Kubernetes
+   * compacts etcd every 5 minutes). A watch resuming from before a compaction gets 410 Gone
+   * and relists. 0 disables compaction. Default 5 minutes.
+   */
+  compactionIntervalMs?: number;
   log?: Logger;
 }
 
@@ -99,10 +105,22 @@ export class Cluster {
     const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
+    cluster.cleanups.push(() => api.close());
     cluster.cleanups.push(async () => {
       await nc.drain().catch(() => {});
     });
     if (server) cluster.cleanups.push(() => server!.stop());
+    const every = opts.compactionIntervalMs ?? 5 * 60_000;
+    if (every > 0) {
+      const timer = setInterval(() => {
+        store.compact(every).then(
+          (rev) => log("store compacted", { revision: rev }),
+          // A failed compaction only delays reclaiming space; the next round tries again.
+          (e) => log("store compaction failed", { error: String(e) }),
+        );
+      }, every);
+      cluster.onStop(() => clearInterval(timer));
+    }
     return cluster;
   }
 

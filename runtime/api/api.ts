@@ -13,28 +13,33 @@
  *   - list and watch filter by label and field selectors; list pages with limit/continue.
  */
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
-import { ApiError, BadRequestError, ConflictError, InvalidError, NotFoundError } from "./errors.ts";
+import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "./errors.ts";
+import { WatchHub } from "./watch_hub.ts";
 import { applyPatch } from "./patch.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selector.ts";
 import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
 import { RESOURCES } from "./types.ts";
-import type { KvStore } from "../store/kv_store.ts";
+import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 
 export interface ApiOptions {
   /** Clock, for tests. */
   now?: () => Date;
   /** Namespaces created when the Api starts (idempotent). */
   initialNamespaces?: string[];
+  /** Events kept for watches resuming from a recent revision (the watch cache window). */
+  watchWindow?: number;
 }
 
 const CONFLICT_RETRIES = 8;
 
 export class Api implements ApiClient {
   private readonly now: () => Date;
+  private readonly hub: WatchHub;
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.hub = new WatchHub(store, opts.watchWindow);
   }
 
   /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
@@ -174,7 +179,14 @@ export class Api implements ApiClient {
         }
         if (resource === "namespaces") await this.deleteNamespaceContents(name);
         if (resource === "replicationcontrollers" && opts.propagationPolicy === "Orphan") {
+          // As Kubernetes' orphan finalizer does: mark the RC as being deleted first, so its
+          // controller stops adopting and creating, then release its pods, then delete it.
+          const marked = await this.store.update(resource, {
+            ...current,
+            metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
+          }, rev);
           await this.orphanPods(current as ReplicationController);
+          return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion));
         }
         return await this.store.delete(resource, ns, name, rev);
       } catch (e) {
@@ -187,34 +199,73 @@ export class Api implements ApiClient {
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
     checkResource(resource);
     const match = matcher(resource, opts);
+    const ns = namespaced(resource) ? opts.namespace : undefined;
     const from = parseRevision(opts.resourceVersion);
-    const sw = await this.store.watch(resource, {
-      namespace: namespaced(resource) ? opts.namespace : undefined,
-      fromRevision: from && from > 0 ? from : undefined,
-    });
+    const resumed = from !== undefined && from > 0;
+    let initial: AnyObject[] = [];
+    let start: number;
+    if (resumed) {
+      const compacted = await this.store.compactedRevision();
+      if (from < compacted) throw new GoneError(`too old resource version: ${from} (${compacted})`);
+      start = from;
+    } else {
+      // Current state first (as ADDED), then every change after the list's revision.
+      const listed = await this.store.list(resource, ns);
+      initial = listed.items;
+      start = listed.revision;
+    }
+    // The shared hub serves most watches; a revision older than its window gets a store watch.
+    const sub = await this.hub.subscribe(resource, start);
+    let events: AsyncIterable<StoreEvent>;
+    let stopSource: () => void;
+    if (sub) {
+      events = sub.events;
+      stopSource = () => sub.stop();
+    } else {
+      const sw = await this.store.watch(resource, { namespace: ns, fromRevision: start });
+      events = sw;
+      stopSource = () => sw.stop();
+    }
+    let stopped = false;
     return {
-      stop: () => sw.stop(),
+      stop: () => {
+        stopped = true;
+        stopSource();
+      },
       async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent<ResourceTypes[R]>> {
         // Kubernetes semantics for filtered watches: an object entering the selection is
         // ADDED, one leaving it is DELETED. `inside` remembers what this watch has shown.
         const inside = new Set<string>();
-        for await (const e of sw) {
-          const key = keyOf(e.object);
-          const matches = match(e.object);
+        for (const o of initial) {
+          if (stopped) return;
+          if (!match(o)) continue;
+          inside.add(keyOf(o));
+          yield { type: "ADDED", object: o as ResourceTypes[R] };
+        }
+        for await (const e of events) {
+          if (ns && e.object.metadata.namespace !== ns) continue;
+          const object = e.object as ResourceTypes[R];
+          const key = keyOf(object);
+          const matches = match(object);
           if (e.type === "DELETED") {
-            if (matches || inside.has(key)) yield { type: "DELETED", object: e.object };
+            if (matches || inside.has(key)) yield { type: "DELETED", object };
             inside.delete(key);
           } else if (matches) {
-            const type = e.type === "ADDED" || (!inside.has(key) && from === undefined) ? "ADDED" : "MODIFIED";
+            const type = e.type === "ADDED" || (!inside.has(key) && !resumed) ? "ADDED" : "MODIFIED";
             inside.add(key);
-            yield { type, object: e.object };
+            yield { type, object };
           } else if (inside.has(key)) {
             inside.delete(key);
-            yield { type: "DELETED", object: e.object };
+            yield { type: "DELETED", object };
           }
         }
       },
     };
+  }
+
+  /** Releases the shared watch channels. */
+  close(): void {
+    this.hub.close();
   }
 
   async getScale(name: string, namespace?: string): Promise<Scale> {

@@ -102,10 +102,11 @@ export class KvStore {
   async list<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
     let revision = await this.lastRevision();
     const items: ResourceTypes[R][] = [];
+    let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | undefined;
     try {
       // An ordered consumer delivering the last message of every key under the filter; its
       // pending count at creation tells how many to read, so an empty selection ends at once.
-      const consumer = await this.js.consumers.get(`KV_${this.bucket}`, {
+      consumer = await this.js.consumers.get(`KV_${this.bucket}`, {
         filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
         deliver_policy: DeliverPolicy.LastPerSubject,
       });
@@ -127,6 +128,10 @@ export class KvStore {
       }
     } catch (e) {
       throw storeError(e);
+    } finally {
+      // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
+      // threshold; a busy API lists often.
+      await consumer?.delete().catch(() => {});
     }
     items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { items, revision };

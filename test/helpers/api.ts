@@ -42,6 +42,7 @@ export async function startTestApi(): Promise<TestApi> {
     server,
     async stop() {
       await server.stop();
+      impl.close();
       await nats.stop();
     },
   };
