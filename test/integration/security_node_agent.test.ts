@@ -1,0 +1,69 @@
+/**
+ * The real node agent confined to its own NATS identity: registered, heartbeating, running a
+ * pod to Running, recording events and finishing a graceful deletion, all through
+ * `berth.node.<node>.api.v1.*` on a nats-server that enforces the node's permissions — and
+ * never once refused (every write it makes is one the node authorizer allows).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Api } from "../../runtime/api/api.ts";
+import { NatsApiClient } from "../../runtime/api/nats_client.ts";
+import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_server.ts";
+import { HollowRuntime } from "../../runtime/containers/hollow.ts";
+import { startNodeAgent, type NodeAgent } from "../../runtime/node_agent.ts";
+import { makeNatsAuth } from "../../runtime/nats/auth.ts";
+import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
+import { subjects } from "../../runtime/subjects.ts";
+import { KvStore } from "../../runtime/store/kv_store.ts";
+import { waitFor } from "../helpers/nats.ts";
+
+describe("node agent under its own NATS identity", () => {
+  let server: NatsServerHandle;
+  let cp: NatsConnection;
+  let nodeConn: NatsConnection;
+  let api: Api;
+  let apiServer: NatsApiServer;
+  let agent: NodeAgent;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    const auth = makeNatsAuth({ nodeNames: ["node-a"] });
+    server = await startNatsServer({ authorization: auth.serverConfig });
+    cp = await connect({ servers: server.url, ...auth.controlPlane });
+    api = await Api.open(await KvStore.open(cp));
+    apiServer = serveApiOverNats(cp, api);
+    const creds = auth.node("node-a");
+    nodeConn = await connect({ servers: server.url, user: creds.user, pass: creds.pass, inboxPrefix: subjects.nodeInboxPrefix("node-a") });
+    agent = await startNodeAgent({
+      client: new NatsApiClient(nodeConn, { node: "node-a" }),
+      runtime: new HollowRuntime(),
+      name: "node-a",
+      heartbeatIntervalMs: 300,
+      resyncMs: 300,
+      log: (msg, fields) => logs.push(`${msg} ${JSON.stringify(fields ?? {})}`),
+    });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await apiServer?.stop();
+    await nodeConn?.close();
+    await cp?.close();
+    await server?.stop();
+  });
+
+  it("node agent - registers, runs a pod, records events and finishes its deletion without a single refusal", async () => {
+    await waitFor(async () => (await api.get("nodes", "node-a").catch(() => undefined))?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"), "node-a Ready");
+    await api.create("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "confined", namespace: "default" },
+      spec: { nodeName: "node-a", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "berth/busybox", ports: [{ containerPort: 80 }] }] },
+    });
+    await waitFor(async () => (await api.get("pods", "confined")).status?.phase === "Running", "pod Running", 15_000);
+    await waitFor(async () => (await api.list("events", { namespace: "default" })).items.some((e) => (e as { source?: { host?: string } }).source?.host === "node-a"), "an event from node-a");
+    await api.delete("pods", "confined");
+    await waitFor(async () => !(await api.get("pods", "confined").catch(() => undefined)), "pod deleted by its node", 15_000);
+    expect(logs.filter((l) => /Forbidden|403|Permission/i.test(l))).toEqual([]);
+    expect(apiServer.watchCountOf("node-a")).toBe(1);
+  });
+});
