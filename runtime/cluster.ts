@@ -12,7 +12,7 @@
  * Stopping is orderly and idempotent: agents leave their containers running (a restart with
  * the same home re-adopts them) unless `stop({ removePods: true })` is asked for.
  */
-import { mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Api } from "./api/api.ts";
 import type { ApiClient } from "./api/client.ts";
@@ -89,6 +89,9 @@ export class Cluster {
     let server: NatsServerHandle | undefined;
     let natsUrl = opts.natsUrl;
     if (!natsUrl) {
+      // A `berth up` killed with SIGKILL cannot stop its nats-server child; that orphan would
+      // hold the JetStream store. Stop it before starting our own.
+      await stopStaleNatsServers(join(home, "nats", "nats-server.conf"), log);
       server = await startNatsServer({ dir: join(home, "nats") });
       natsUrl = server.url;
       log("nats-server started", { url: natsUrl, pid: server.pid });
@@ -203,6 +206,40 @@ export function readClusterInfo(home: string): ClusterInfo | null {
     return JSON.parse(readFileSync(p, "utf8")) as ClusterInfo;
   } catch {
     return null;
+  }
+}
+
+/** Stops nats-server processes started with `confPath` (left behind by a killed `berth up`). */
+async function stopStaleNatsServers(confPath: string, log: Logger): Promise<void> {
+  let pids: number[] = [];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return cmd.some((a) => a.endsWith("nats-server")) && cmd.includes(confPath);
+      } catch {
+        return false; // exited meanwhile, or not ours to read
+      }
+    });
+  } catch {
+    return; // no /proc (not Linux): nothing we can find
+  }
+  for (const pid of pids) {
+    log("stopping a stale nats-server left by an earlier berth up", { pid });
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      continue;
+    }
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(`/proc/${pid}`)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 

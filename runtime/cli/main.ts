@@ -68,6 +68,7 @@ const commands: Record<string, Command> = {
       { name: "all-namespaces", short: "A", type: "boolean", help: "list across all namespaces" },
       { name: "watch", short: "w", type: "boolean", help: "after listing, print changes as they happen" },
       { name: "no-headers", type: "boolean", help: "omit the table header" },
+      { name: "show-labels", type: "boolean", help: "add a LABELS column" },
     ],
     async run(p) {
       const ctrl = new AbortController();
@@ -81,6 +82,7 @@ const commands: Record<string, Command> = {
           output: p.flags.output as string | undefined,
           watch: !!p.flags.watch,
           noHeaders: !!p.flags["no-headers"],
+          showLabels: !!p.flags["show-labels"],
         }, out, ctrl.signal)
       );
     },

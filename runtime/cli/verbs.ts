@@ -70,6 +70,20 @@ export interface GetOptions {
   output?: string;
   watch?: boolean;
   noHeaders?: boolean;
+  showLabels?: boolean;
+}
+
+/** The kubectl table for `objects`, with a LABELS column when asked (`--show-labels`). */
+function tableFor(resource: Resource, objects: AnyObject[], showLabels?: boolean) {
+  const table = toTable(resource, objects, { wide: true });
+  if (!showLabels) return table;
+  return {
+    columns: [...table.columns, { name: "Labels", type: "string" as const, priority: 0 }],
+    rows: table.rows.map((r) => ({
+      ...r,
+      cells: [...r.cells, Object.entries(r.object.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"],
+    })),
+  };
 }
 
 export async function getCmd(client: ApiClient, positional: string[], o: GetOptions, out: Out, signal?: AbortSignal): Promise<void> {
@@ -104,7 +118,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
       }
     } else {
       if (i > 0) out("\n");
-      const table = toTable(group.resource, group.items, { wide: true });
+      const table = tableFor(group.resource, group.items, o.showLabels);
       out(formatTable(table, { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders }));
     }
   }
@@ -124,7 +138,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     else if (output === "yaml") out("---\n" + toYaml(ev.object));
     else if (output === "name") out(`${RESOURCES[resource].singular}/${ev.object.metadata.name}\n`);
     else {
-      const table = toTable(resource, [ev.object], { wide: true });
+      const table = tableFor(resource, [ev.object], o.showLabels);
       out(formatTable(table, { wide: output === "wide", noHeaders: true, showNamespace: o.allNamespaces && RESOURCES[resource].namespaced }));
     }
   }

@@ -114,6 +114,33 @@ for (const runner of ["node", "deno"] as Runner[]) {
   });
 }
 
+describe("berth up killed with SIGKILL", () => {
+  const home = tempHome();
+  let up: RunningUp | undefined;
+  afterAll(async () => {
+    await up?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("cli - a berth up killed with SIGKILL restarts on the same home with its objects and one nats-server", async () => {
+    up = await berthUp("node", home, ["--nodes", "0"]);
+    const file = join(home, "app.yaml");
+    writeFileSync(file, MANIFEST);
+    expect(berth("node", home, ["apply", "-f", file]).code).toBe(0);
+    up.proc.kill("SIGKILL");
+    await up.stop();
+    // The orphaned nats-server is still there, holding the store...
+    expect(natsServersFor(home).length).toBe(1);
+    up = await berthUp("node", home, ["--nodes", "0"]);
+    // ...and the new `up` replaced it: one server, every object intact.
+    expect(natsServersFor(home).length).toBe(1);
+    expect(berth("node", home, ["get", "pods", "-l", "app=solo", "-o", "name"]).stdout).toBe("pod/solo\n");
+    expect(JSON.parse(berth("node", home, ["get", "rc", "web", "-o", "json"]).stdout).spec.replicas).toBe(2);
+    expect(await up.stop()).toBe(0);
+    expect(natsServersFor(home)).toEqual([]);
+  });
+});
+
 describe("berth CLI usage errors", () => {
   const home = tempHome();
   it("cli - unknown commands, flags and resource types get a clear message and a non-zero exit", () => {
