@@ -49,8 +49,10 @@ export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOption
   if (sandboxId) {
     for (const c of infras) if (c.id !== sandboxId) await rt.removeContainer(c.id);
   } else {
-    // No live sandbox: everything left of the pod sits in a dead network namespace.
-    if (existing.length > 0) {
+    // No live sandbox: everything left of the pod sits in a dead network namespace. "Had one"
+    // also counts the actor's memory: an earlier try may already have removed the dead
+    // containers before failing (e.g. the engine was shutting down), losing this event with it.
+    if (existing.length > 0 || input.sandbox || records.some((r) => r.started)) {
       events.push({ type: "Normal", reason: "SandboxChanged", message: "Pod sandbox changed, it will be killed and re-created." });
     }
     for (const c of infras) await rt.removeContainer(c.id);
