@@ -49,7 +49,7 @@ function mutate(value: unknown, path: (string | number)[], replacement: unknown)
   if (path.length === 0) return replacement;
   if (!value || typeof value !== "object") return value;
   const [head, ...rest] = path;
-  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...(value as object) };
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
   const key = Array.isArray(value) ? Number(head) % Math.max(1, value.length) : Object.keys(copy)[Number(head) % Math.max(1, Object.keys(copy).length)] ?? String(head);
   copy[key] = mutate(copy[key], rest, replacement);
   return copy;
@@ -145,7 +145,7 @@ describe("fuzz: NATS API", () => {
     const outcome = `${face} ${reply?.kind === "Status" ? reply.code : "ok"}`;
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     if (typeof reply !== "object" || reply === null) failures.push(`${subject}: reply is not an object`);
-    else if (reply.kind === "Status" && (reply.code >= 500 || typeof reply.code !== "number")) {
+    else if (reply.kind === "Status" && (typeof reply.code !== "number" || reply.code >= 500)) {
       failures.push(`${subject} ${new TextDecoder().decode(data).slice(0, 200)} → ${reply.code} ${reply.message}`);
     }
   };
