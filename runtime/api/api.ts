@@ -109,23 +109,20 @@ export class Api implements ApiClient {
   }
 
   async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
-    checkResource(resource);
-    checkSize(raw);
-    const obj = validate(resource, raw);
-    const ns = namespaced(resource) ? defaultNamespace(resource, obj, undefined) : undefined;
-    const expected = parseRevision(obj.metadata.resourceVersion);
-    const current = await this.store.get(resource, ns, obj.metadata.name);
-    if (expected !== undefined && String(expected) !== current.metadata.resourceVersion) {
-      throw new ConflictError(resource, obj.metadata.name);
-    }
+    const { obj, current } = await this.readForWrite(resource, raw);
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
-    // A no-op update writes nothing and keeps the resourceVersion, as in Kubernetes.
-    if (sameObject(current, next)) return current;
-    return await this.store.update(resource, next, Number(current.metadata.resourceVersion));
+    return await this.write(resource, current, next);
   }
 
   async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+    const { obj, current } = await this.readForWrite(resource, raw);
+    const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
+    return await this.write(resource, current, next);
+  }
+
+  /** Validates an incoming object and reads the stored one, enforcing its resourceVersion if given. */
+  private async readForWrite<R extends Resource>(resource: R, raw: unknown): Promise<{ obj: ResourceTypes[R]; current: ResourceTypes[R] }> {
     checkResource(resource);
     checkSize(raw);
     const obj = validate(resource, raw);
@@ -135,7 +132,11 @@ export class Api implements ApiClient {
     if (expected !== undefined && String(expected) !== current.metadata.resourceVersion) {
       throw new ConflictError(resource, obj.metadata.name);
     }
-    const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
+    return { obj, current };
+  }
+
+  /** Compare-and-swap against what was read; a no-op writes nothing and keeps the resourceVersion, as in Kubernetes. */
+  private async write<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R]): Promise<ResourceTypes[R]> {
     if (sameObject(current, next)) return current;
     return await this.store.update(resource, next, Number(current.metadata.resourceVersion));
   }
