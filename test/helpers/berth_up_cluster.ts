@@ -82,6 +82,8 @@ export interface BerthUpCluster {
   spawnBerth(args: string[]): ChildProcess;
   children: Set<ChildProcess>;
   release: () => void;
+  /** Set by `stopBerthUpCluster` (which runs once). */
+  stopped?: boolean;
 }
 
 /** Takes the lock, checks Docker, and runs `berth up --home <temp> ...args` until ready. */
@@ -99,7 +101,7 @@ export async function startBerthUpCluster(owner: string, args: string[], readyTi
   const info = JSON.parse(readFileSync(join(home, "cluster.json"), "utf8")) as { nodes: string[]; kubeconfig?: string };
   const kubeHome = join(home, "kubectl-home");
   mkdirSync(kubeHome, { recursive: true });
-  const env = { ...process.env, HOME: kubeHome, BERTH_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: kubeHome, BERTH_HOME: home };
   delete env.KUBECONFIG;
   const kubeconfig = join(home, "kubeconfig");
   const children = new Set<ChildProcess>();
@@ -145,11 +147,15 @@ export async function containersOf(nodes: string[], docker: Docker = new Docker(
 /**
  * Empties the cluster (every RC, Service and Pod in every namespace), waits until the pods and
  * their containers are gone, runs `berth down`, removes leftovers labelled with its nodes and
- * the home, and releases the lock. Never throws before the lock is released.
+ * the home, and releases the lock. Never throws before the lock is released. Runs once; resolves
+ * with what `berth down` printed and the exit code of `berth up`.
  */
-export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise<void> {
-  if (!c) return;
+export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise<{ down: string; exitCode: number | null } | undefined> {
+  if (!c || c.stopped) return undefined;
+  c.stopped = true;
   const problems: string[] = [];
+  let downOut = "";
+  let exitCode: number | null = null;
   try {
     for (const child of c.children) child.kill("SIGKILL");
     if (c.up.proc.exitCode === null) {
@@ -172,13 +178,15 @@ export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise
         problems.push(String(e)),
       );
       const down = berth("node", c.home, ["down"]);
+      downOut = down.stdout;
       if (down.code !== 0) problems.push(`berth down: ${down.stderr}`);
     }
-    await c.up.stop();
+    exitCode = await c.up.stop();
     for (const n of c.nodes) await cleanupNode(n);
     rmSync(c.home, { recursive: true, force: true });
   } finally {
     c.release();
   }
   if (problems.length) throw new Error(`cleanup of the berth up cluster:\n${problems.join("\n")}`);
+  return { down: downOut, exitCode };
 }
