@@ -67,6 +67,12 @@ export interface PodContext {
   dirty: boolean;
   lastError?: string;
   status?: PodStatus;
+  /**
+   * The service environment variables (`NAME_SERVICE_HOST`, ...) of the services that existed
+   * when this actor first created a container; fixed from then on, so every container (and every
+   * restart) of the pod sees the same set. Filled in by `syncContainers`.
+   */
+  serviceEnv?: Record<string, string>;
 }
 
 export type PodMachineEvent =
@@ -80,8 +86,17 @@ export type PodMachineEvent =
 /** Inputs and outputs of the injected actors. */
 export interface SandboxStepInput { pod: Pod; node: string; hostIP: string; sandbox?: SandboxInfo; records: ContainerRecord[] }
 export interface SandboxStepOutput { sandbox: SandboxInfo; records: ContainerRecord[]; events: PodEvent[] }
-export interface SyncStepInput { pod: Pod; node: string; hostIP: string; sandbox: SandboxInfo; records: ContainerRecord[]; backoff: BackoffConfig }
-export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[] }
+export interface SyncStepInput {
+  pod: Pod;
+  node: string;
+  hostIP: string;
+  sandbox: SandboxInfo;
+  records: ContainerRecord[];
+  backoff: BackoffConfig;
+  /** Service variables already fixed for this pod; absent: the step looks them up before its first create. */
+  serviceEnv?: Record<string, string>;
+}
+export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[]; serviceEnv?: Record<string, string> }
 export interface TerminateInput { pod: Pod; node: string; graceSeconds: number }
 /** What the prober is told after every sync: the attempts to probe now. */
 export interface ProbeTargets { type: "TARGETS"; podIP: string; pod: Pod; running: { name: string; id: string }[] }
@@ -295,11 +310,12 @@ export const podMachine = setup({
               sandbox: context.sandbox!,
               records: context.records,
               backoff: context.backoff,
+              serviceEnv: context.serviceEnv,
             }),
             onDone: {
               target: "decide",
               actions: [
-                assign(({ event }) => ({ records: event.output.records, lastError: undefined })),
+                assign(({ context, event }) => ({ records: event.output.records, lastError: undefined, serviceEnv: context.serviceEnv ?? event.output.serviceEnv })),
                 { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
                 "refreshStatus",
                 { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },

@@ -101,9 +101,13 @@ export interface FieldValues {
   nodeName: string;
 }
 
-/** Resolves env vars; `$(VAR)` references to earlier vars are expanded as Kubernetes does. */
-export function containerEnv(pod: Pod, env: EnvVar[] | undefined, fields: FieldValues): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Resolves env vars; `$(VAR)` references to earlier vars are expanded as Kubernetes does.
+ * `base` (the service variables) comes first: the container's own vars may refer to it with
+ * `$(VAR)` and win on a name clash.
+ */
+export function containerEnv(pod: Pod, env: EnvVar[] | undefined, fields: FieldValues, base: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = { ...base };
   const fieldValue = (path: string): string => {
     switch (path) {
       case "metadata.name": return pod.metadata.name;
@@ -183,9 +187,9 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
 export function containerSpec(
   pod: Pod,
   c: Container,
-  opts: { node: string; sandboxId: string; restartCount: number; fields: FieldValues },
+  opts: { node: string; sandboxId: string; restartCount: number; fields: FieldValues; serviceEnv?: Record<string, string> },
 ): ContainerSpec {
-  const env = containerEnv(pod, c.env, opts.fields);
+  const env = containerEnv(pod, c.env, opts.fields, opts.serviceEnv);
   const limits = c.resources?.limits ?? {};
   return {
     pod: podRef(pod, opts.node),

@@ -90,7 +90,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const entries = new Map<string, PodEntry>();
   const actors = new Map<string, PodActor>();
   let stopped = false;
-  const effects = podEffects(runtime, { node: name, dns: opts.dns });
+  const effects = podEffects(runtime, {
+    node: name,
+    dns: opts.dns,
+    services: async (namespace) => (await client.list("services", { namespace })).items,
+  });
 
   const facts = async (): Promise<MachineFacts> => ({
     cpus: os.cpus().length,

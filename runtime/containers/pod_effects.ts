@@ -5,7 +5,7 @@
  * so a step interrupted by an agent restart or an engine outage is simply run again.
  */
 import { fromPromise } from "xstate";
-import type { Pod } from "../api/types.ts";
+import type { Pod, Service } from "../api/types.ts";
 import type {
   PodEvent,
   SandboxStepInput,
@@ -17,6 +17,7 @@ import type {
 import { SandboxGoneError } from "../../actors/pod.ts";
 import { backoffDelay, type ContainerRecord, planContainer } from "../../actors/pod_backoff.ts";
 import { containerSpec, podRef, sandboxSpec, volumePlans } from "../../actors/pod_spec.ts";
+import { serviceEnvVars } from "../../actors/service_env.ts";
 import {
   ContainerNotFoundError,
   type ContainerRuntime,
@@ -30,6 +31,12 @@ import { proberLogic } from "./probes.ts";
 export interface PodEffectsOptions {
   node: string;
   dns?: { servers: string[]; search: string[] };
+  /**
+   * The services of a namespace, for the service environment variables of pods (Kubernetes'
+   * `NAME_SERVICE_HOST`, ...). Absent: pods get no service variables. A failure fails the step
+   * (retried), as the kubelet refuses to start a container whose service env it cannot compute.
+   */
+  services?: (namespace: string) => Promise<Service[]>;
 }
 
 const byRestartCount = (a: { labels: Record<string, string> }, b: { labels: Record<string, string> }) =>
@@ -86,6 +93,10 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
   });
   if (!sb.running) throw new SandboxGoneError(sandbox.id);
   const events: PodEvent[] = [];
+  // Looked up once, before the first container is created, then fixed for the pod (see PodContext).
+  let fetched: Promise<Record<string, string>> | undefined;
+  const serviceEnv = (): Promise<Record<string, string>> =>
+    input.serviceEnv ? Promise.resolve(input.serviceEnv) : (fetched ??= lookUpServiceEnv(opts, pod));
   const records = await Promise.all(
     pod.spec.containers.map(async (c) => {
       const rec0 = input.records.find((r) => r.name === c.name)!;
@@ -108,10 +119,17 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         return { ...record, ready };
       }
       if (action.removeId) await rt.removeContainer(action.removeId);
-      return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events);
+      return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events, serviceEnv);
     }),
   );
-  return { records, events };
+  return { records, events, ...(fetched ? { serviceEnv: await fetched } : {}) };
+}
+
+async function lookUpServiceEnv(opts: PodEffectsOptions, pod: Pod): Promise<Record<string, string>> {
+  if (!opts.services) return {};
+  const namespace = pod.metadata.namespace ?? "default";
+  const vars = serviceEnvVars(await opts.services(namespace), namespace);
+  return Object.fromEntries(vars.map((v) => [v.name, v.value ?? ""]));
 }
 
 async function startAttempt(
@@ -121,6 +139,7 @@ async function startAttempt(
   name: string,
   rec: ContainerRecord,
   events: PodEvent[],
+  serviceEnv: () => Promise<Record<string, string>>,
 ): Promise<ContainerRecord> {
   const c = input.pod.spec.containers.find((x) => x.name === name)!;
   if (!(await rt.hasImage(c.image))) {
@@ -145,6 +164,7 @@ async function startAttempt(
     sandboxId: input.sandbox.id,
     restartCount: rec.restartCount,
     fields: { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node },
+    serviceEnv: await serviceEnv(),
   });
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });

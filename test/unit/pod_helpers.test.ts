@@ -99,6 +99,14 @@ describe("pod spec translation", () => {
     expect(env).toEqual({ A: "x", B: "x-$(A)-$(NOPE)", IP: "10.1.1.1" });
     expect(expand("$(A)", { A: "1" })).toBe("1");
   });
+  test("env: service variables come first, the container's own env wins, $(VAR) in command/args sees them", () => {
+    const p: Pod = { ...pod(), spec: { containers: [{ name: "c", image: "i", command: ["echo", "$(DB_SERVICE_HOST)"], args: ["$(DB_SERVICE_PORT)", "$(URL)"], env: [{ name: "DB_SERVICE_PORT", value: "mine" }, { name: "URL", value: "tcp://$(DB_SERVICE_HOST)" }] }] } };
+    const serviceEnv = { DB_SERVICE_HOST: "10.96.0.5", DB_SERVICE_PORT: "5432" };
+    const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "sb", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" }, serviceEnv });
+    expect(spec.env).toEqual({ DB_SERVICE_HOST: "10.96.0.5", DB_SERVICE_PORT: "mine", URL: "tcp://10.96.0.5" });
+    expect(spec.command).toEqual(["echo", "10.96.0.5"]);
+    expect(spec.args).toEqual(["mine", "tcp://10.96.0.5"]);
+  });
   test("volumes: emptyDir per pod, claim per namespace, limits to Docker units", () => {
     const p: Pod = { ...pod(), spec: {
       volumes: [{ name: "e", emptyDir: {} }, { name: "v", persistentVolumeClaim: { claimName: "data" } }, { name: "h", hostPath: { path: "/tmp/x" } }],
