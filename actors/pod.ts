@@ -11,6 +11,7 @@
  *   │    │ sandboxRetry  │  │ restarting ──timer────┘      │ killing │──┘ (then containers)    │
  *   │    │               │  │ all finished (Never/OnFailure) ──► completed                     │
  *   │    └── infra container died (any state): the whole sandbox is recreated                 │
+ *   │  POD_UPDATED with a new container image → dirty → containers (stop, recreate that one)   │
  *   └──────────────────────────────────────────────────────────────────────────────────────────┘
  *      │ DELETE (deletionTimestamp or object gone); busy states finish their step first
  *      ▼
@@ -111,6 +112,26 @@ export class SandboxGoneError extends Error {
 
 const notProvided = (name: string) => () => Promise.reject(new Error(`pod actor: ${name} not provided`));
 
+/**
+ * The spec to run after an update: the one the actor runs, with only the container images taken
+ * from the update (the one field of a pod's spec Kubernetes lets change once it exists; the API
+ * rejects other changes). Returns `current` itself when no image changed.
+ */
+export function withNewImages(current: Pod["spec"], updated: Pod["spec"]): Pod["spec"] {
+  const changed = current.containers.some((c) => {
+    const u = updated.containers.find((x) => x.name === c.name);
+    return u !== undefined && u.image !== c.image;
+  });
+  if (!changed) return current;
+  return {
+    ...current,
+    containers: current.containers.map((c) => {
+      const u = updated.containers.find((x) => x.name === c.name);
+      return u ? { ...c, image: u.image } : c;
+    }),
+  };
+}
+
 function graceOf(pod: Pod, override?: number): number {
   return override ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
 }
@@ -173,6 +194,7 @@ export const podMachine = setup({
     deleting: ({ context }) => context.deleting,
     allFinished: ({ context }) => allFinished(context.pod, context.records, Date.now()),
     hasKills: ({ context }) => context.killQueue.length > 0,
+    dirty: ({ context }) => context.dirty,
     someWaiting: ({ context }) => nextWakeDelay(context.records, Date.now()) !== undefined,
     isSandboxGone: ({ event }) => (event as unknown as { error?: unknown }).error instanceof SandboxGoneError,
     infraDied: ({ context, event }) =>
@@ -209,11 +231,16 @@ export const podMachine = setup({
   initial: "start",
   on: {
     POD_UPDATED: {
-      actions: assign(({ context, event }) => ({
-        pod: { ...event.pod, spec: context.pod.spec }, // a pod's spec is immutable once running
-        deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
-        graceSeconds: event.pod.metadata.deletionTimestamp ? graceOf(event.pod) : context.graceSeconds,
-      })),
+      actions: assign(({ context, event }) => {
+        const spec = withNewImages(context.pod.spec, event.pod.spec);
+        return {
+          pod: { ...event.pod, spec },
+          deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
+          graceSeconds: event.pod.metadata.deletionTimestamp ? graceOf(event.pod) : context.graceSeconds,
+          // A new image is applied by the next sync; idle states pick `dirty` up at once.
+          dirty: context.dirty || spec !== context.pod.spec,
+        };
+      }),
     },
     DELETE: { actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
   },
@@ -336,7 +363,7 @@ export const podMachine = setup({
         decide: {
           always: [
             { guard: "deleting", target: "#pod.terminating" },
-            { guard: ({ context }) => context.dirty, target: "containers" },
+            { guard: "dirty", target: "containers" },
             { guard: "allFinished", target: "completed" },
             { guard: "someWaiting", target: "restarting" },
             { target: "running" },
@@ -348,7 +375,7 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }],
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
           after: { resync: "containers" },
         },
         restarting: {
@@ -357,7 +384,7 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }],
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
           after: { backoff: "containers" },
         },
         killing: {

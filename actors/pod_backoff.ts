@@ -37,6 +37,8 @@ export interface ContainerRecord {
   ready: boolean;
   /** Whether this container has ever been started in this pod. */
   started: boolean;
+  /** The image of the current (or last tried) attempt; differs from the spec after an image update. */
+  image?: string;
 }
 
 export function newRecord(name: string): ContainerRecord {
@@ -81,6 +83,11 @@ export type ContainerAction =
   | { type: "none" }
   /** Create and start a new attempt (removing `removeId` first, if given). */
   | { type: "start"; removeId?: string }
+  /**
+   * The running attempt `id` runs another image than the spec now names: stop it gracefully,
+   * then start a new attempt (Kubernetes: "definition changed, will be restarted").
+   */
+  | { type: "replace"; id: string }
   /** Wait; `until` is when a start becomes allowed. */
   | { type: "wait"; until: number };
 
@@ -89,10 +96,24 @@ export type ContainerAction =
  * `rec.id` (undefined when there is no attempt, "missing" when it vanished).
  */
 export function planContainer(
-  rec: ContainerRecord,
+  rec0: ContainerRecord,
   observed: ContainerInfo | "missing" | undefined,
-  ctx: { policy: RestartPolicy | undefined; sandboxId: string; now: number; backoff: BackoffConfig },
+  ctx: {
+    policy: RestartPolicy | undefined;
+    sandboxId: string;
+    now: number;
+    backoff: BackoffConfig;
+    /** The image the pod spec names now (absent: image changes are not considered). */
+    image?: string;
+  },
 ): { record: ContainerRecord; action: ContainerAction } {
+  let rec = observed && observed !== "missing" ? { ...rec0, image: observed.image } : rec0;
+  // The spec names another image than the last attempt ran (or tried): a new definition, so
+  // the back-off of the old one does not apply (Kubernetes keys back-off by container hash).
+  const imageChanged = ctx.image !== undefined && rec.image !== undefined && rec.image !== ctx.image;
+  if (imageChanged && !(observed && observed !== "missing" && observed.running)) {
+    rec = { ...rec, crashes: 0, backoffUntil: undefined };
+  }
   // Never created (or creation failed before an id existed): start unless backing off.
   if (!rec.id || observed === undefined) {
     if (rec.backoffUntil !== undefined && ctx.now < rec.backoffUntil) return { record: rec, action: { type: "wait", until: rec.backoffUntil } };
@@ -107,6 +128,12 @@ export function planContainer(
     return {
       record: { ...rec, lastTerminated: terminated, ready: false, restartCount: rec.restartCount + 1, backoffUntil: undefined },
       action: { type: "start", removeId: rec.id },
+    };
+  }
+  if (observed !== "missing" && observed.running && imageChanged) {
+    return {
+      record: { ...rec, ready: false, restartCount: rec.restartCount + 1, crashes: 0, backoffUntil: undefined },
+      action: { type: "replace", id: rec.id },
     };
   }
   if (observed !== "missing" && observed.running) {

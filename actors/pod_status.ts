@@ -39,7 +39,8 @@ export function containerStatuses(pod: Pod, records: ContainerRecord[]): Contain
       lastState: r.lastTerminated ? { terminated: r.lastTerminated } : {},
       ready: r.ready && r.state.kind === "running",
       restartCount: r.restartCount,
-      image: c.image,
+      // The image the container runs, which lags the spec while an image update is applied.
+      image: r.image ?? c.image,
       ...(r.id ? { containerID: `${r.id.length === 64 ? "docker" : "hollow"}://${r.id}` } : {}),
       started: r.state.kind === "running",
     };

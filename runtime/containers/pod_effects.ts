@@ -15,7 +15,7 @@ import type {
   TerminateInput,
 } from "../../actors/pod.ts";
 import { SandboxGoneError } from "../../actors/pod.ts";
-import { backoffDelay, type ContainerRecord, planContainer } from "../../actors/pod_backoff.ts";
+import { backoffDelay, type ContainerRecord, planContainer, terminatedFrom } from "../../actors/pod_backoff.ts";
 import { containerSpec, podRef, sandboxSpec, volumePlans } from "../../actors/pod_spec.ts";
 import { serviceEnvVars } from "../../actors/service_env.ts";
 import {
@@ -107,7 +107,7 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         })
         : undefined;
       const now = Date.now();
-      const { record, action } = planContainer(rec0, observed, { policy: pod.spec.restartPolicy, sandboxId: sandbox.id, now, backoff: input.backoff });
+      const { record, action } = planContainer(rec0, observed, { policy: pod.spec.restartPolicy, sandboxId: sandbox.id, now, backoff: input.backoff, image: c.image });
       if (action.type === "wait") {
         if (record.state.kind === "waiting" && record.state.reason === "CrashLoopBackOff" && rec0.backoffUntil !== record.backoffUntil) {
           events.push({ type: "Warning", reason: "BackOff", message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})` });
@@ -117,6 +117,14 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
       if (action.type === "none") {
         const ready = c.readinessProbe ? record.ready : record.state.kind === "running";
         return { ...record, ready };
+      }
+      if (action.type === "replace") {
+        events.push({ type: "Normal", reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` });
+        await rt.stopContainer(action.id, pod.spec.terminationGracePeriodSeconds ?? 30);
+        const stopped = await rt.inspectContainer(action.id).catch(() => undefined);
+        await rt.removeContainer(action.id);
+        const lastTerminated = stopped ? terminatedFrom(stopped) : { exitCode: 137, reason: "Error", message: "container definition changed" };
+        return await startAttempt(rt, opts, input, c.name, { ...record, id: undefined, lastTerminated }, events, serviceEnv);
       }
       if (action.removeId) await rt.removeContainer(action.removeId);
       return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events, serviceEnv);
@@ -152,6 +160,7 @@ async function startAttempt(
     return {
       ...rec,
       id: undefined,
+      image: c.image,
       crashes,
       backoffUntil: Date.now() + Math.max(backoffDelay(crashes, input.backoff), input.backoff.baseMs),
       state: { kind: "waiting", reason: "ErrImageNeverPull", message: err.message },
@@ -177,6 +186,7 @@ async function startAttempt(
     return {
       ...rec,
       id,
+      image: c.image,
       sandboxId: input.sandbox.id,
       backoffUntil: undefined,
       ready: false,
@@ -188,6 +198,7 @@ async function startAttempt(
   return {
     ...rec,
     id,
+    image: c.image,
     sandboxId: input.sandbox.id,
     backoffUntil: undefined,
     started: true,
