@@ -22,6 +22,8 @@ import type { AnyObject, Resource, ResourceTypes } from "./api/types.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { connectNats, type NatsConnection } from "./nats/connection.ts";
 import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
+import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
+import type { AdmissionPolicy } from "./security/admission.ts";
 import { KvStore } from "./store/kv_store.ts";
 
 export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
@@ -31,6 +33,15 @@ export interface ClusterOptions {
   home?: string;
   /** Use this NATS instead of starting a private nats-server. */
   natsUrl?: string;
+  /**
+   * Node names whose NATS identities the private nats-server should know (each node agent
+   * connects as its own identity, confined to its own subjects; docs/security.md).
+   */
+  nodeNames?: string[];
+  /** Address the private nats-server listens on. Default 127.0.0.1 (see docs/security.md before changing it). */
+  listen?: string;
+  /** Pod admission policy (e.g. `{ allowHostPath: false }`). */
+  admission?: Partial<AdmissionPolicy>;
   /**
    * How often deletion tombstones older than this are purged from the store (Kubernetes
    * compacts etcd every 5 minutes). A watch resuming from before a compaction gets 410 Gone
@@ -78,6 +89,8 @@ export class Cluster {
     readonly api: Api,
     readonly log: Logger,
     private readonly ownHome: boolean,
+    /** The NATS identities of the private nats-server (absent with an external `natsUrl`). */
+    readonly auth?: NatsAuth,
   ) {}
 
   /** Starts NATS (unless given), the store and the API. */
@@ -88,24 +101,27 @@ export class Cluster {
     mkdirSync(home, { recursive: true });
     let server: NatsServerHandle | undefined;
     let natsUrl = opts.natsUrl;
+    let auth: NatsAuth | undefined;
     if (!natsUrl) {
       // A `berth up` killed with SIGKILL cannot stop its nats-server child; that orphan would
       // hold the JetStream store. Stop it before starting our own.
       await stopStaleNatsServers(join(home, "nats", "nats-server.conf"), log);
-      server = await startNatsServer({ dir: join(home, "nats") });
+      mkdirSync(join(home, "nats"), { recursive: true });
+      auth = makeNatsAuth({ nodeNames: opts.nodeNames ?? [], dir: join(home, "nats") });
+      server = await startNatsServer({ dir: join(home, "nats"), host: opts.listen, authorization: auth.serverConfig });
       natsUrl = server.url;
       log("nats-server started", { url: natsUrl, pid: server.pid });
     }
     let nc: NatsConnection;
     try {
-      nc = await connectNats({ servers: natsUrl, name: "berth-cluster" });
+      nc = await connectNats({ servers: natsUrl, name: "berth-cluster", ...(auth ? { user: auth.controlPlane.user, pass: auth.controlPlane.pass } : {}) });
     } catch (e) {
       await server?.stop();
       throw e;
     }
     const store = await KvStore.open(nc);
-    const api = await Api.open(store);
-    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome);
+    const api = await Api.open(store, { admission: opts.admission });
+    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
     cluster.cleanups.push(() => api.close());
@@ -175,7 +191,14 @@ export class Cluster {
 
   /** Writes `cluster.json` under home. */
   writeInfo(info: Omit<ClusterInfo, "pid" | "home" | "natsUrl" | "startedAt">): ClusterInfo {
-    const full: ClusterInfo = { natsUrl: this.natsUrl, pid: process.pid, home: this.home, startedAt: new Date().toISOString(), ...info };
+    const full: ClusterInfo = {
+      natsUrl: this.natsUrl,
+      pid: process.pid,
+      home: this.home,
+      startedAt: new Date().toISOString(),
+      ...(this.auth ? { natsUser: this.auth.cli.user, natsPassword: this.auth.cli.pass } : {}),
+      ...info,
+    };
     writeFileSync(join(this.home, "cluster.json"), JSON.stringify(full, null, 2) + "\n", { mode: 0o600 });
     this.onStop(() => rmSync(join(this.home, "cluster.json"), { force: true }));
     return full;

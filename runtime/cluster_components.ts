@@ -18,6 +18,10 @@ import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "./containers/runtime.ts";
 import { podLogStream, serveNodeServices } from "./node_services.ts";
 import { ApiError } from "./api/errors.ts";
+import type { ApiClient } from "./api/client.ts";
+import { NatsApiClient } from "./api/nats_client.ts";
+import { connectNats } from "./nats/connection.ts";
+import { subjects } from "./subjects.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig, type CertKeyPair } from "./tls.ts";
 
 export interface ComponentOptions {
@@ -160,8 +164,28 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
   const names = opts.nodeNames ?? Array.from({ length: opts.nodes }, (_, i) => `node-${i + 1}`);
   const agents: NodeAgent[] = [];
   for (const name of names) {
+    // With the cluster's own nats-server, each agent is a separate NATS client under its own
+    // identity, confined to its node's subjects — exactly as on another machine. With an
+    // external NATS (no identities known), agents use the in-process API.
+    let agentClient: ApiClient = client;
+    let agentNc = cluster.nc;
+    if (cluster.auth) {
+      const creds = cluster.auth.node(name);
+      agentNc = await connectNats({
+        servers: cluster.natsUrl,
+        name: `berth-node-${name}`,
+        user: creds.user,
+        pass: creds.pass,
+        inboxPrefix: subjects.nodeInboxPrefix(name),
+      });
+      agentClient = new NatsApiClient(agentNc, { node: name });
+      const ncToClose = agentNc;
+      cluster.onStop(async () => {
+        await ncToClose.drain().catch(() => {});
+      });
+    }
     const agent = await startNodeAgent({
-      client,
+      client: agentClient,
       runtime: runtime!,
       name,
       // Well inside the node grace period (5 s by default), so a busy machine does not flap.
@@ -171,7 +195,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       log: (m, f) => log(m, { node: name, ...f }),
     });
     agents.push(agent);
-    const svc = serveNodeServices(cluster.nc, { nodeName: name, runtime: runtime!, client });
+    const svc = serveNodeServices(agentNc, { nodeName: name, runtime: runtime!, client: agentClient });
     // Agents stop before the control plane and API (onStop runs last-registered first), and
     // leave their containers running so a restart with the same home re-adopts them.
     cluster.onStop(async () => {

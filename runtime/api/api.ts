@@ -15,6 +15,7 @@
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "./errors.ts";
 import { WatchHub } from "./watch_hub.ts";
+import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
@@ -30,6 +31,8 @@ export interface ApiOptions {
   initialNamespaces?: string[];
   /** Events kept for watches resuming from a recent revision (the watch cache window). */
   watchWindow?: number;
+  /** Pod admission policy (hostPath allowed by default; privileged settings are always refused). */
+  admission?: Partial<AdmissionPolicy>;
 }
 
 const CONFLICT_RETRIES = 8;
@@ -37,8 +40,10 @@ const CONFLICT_RETRIES = 8;
 export class Api implements ApiClient {
   private readonly now: () => Date;
   private readonly hub: WatchHub;
+  private readonly admission: AdmissionPolicy;
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.admission = { ...DEFAULT_POLICY, ...opts.admission };
     this.hub = new WatchHub(store, opts.watchWindow);
   }
 
@@ -61,6 +66,7 @@ export class Api implements ApiClient {
     checkSize(raw);
     const named = fillGenerateName(raw);
     const obj = validate(resource, named);
+    this.admit(resource, obj);
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
     if (ns) await this.requireNamespace(ns);
     const now = this.now().toISOString();
@@ -110,6 +116,7 @@ export class Api implements ApiClient {
 
   async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
     const { obj, current } = await this.readForWrite(resource, raw);
+    this.admit(resource, obj);
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
     return await this.write(resource, current, next);
@@ -119,6 +126,12 @@ export class Api implements ApiClient {
     const { obj, current } = await this.readForWrite(resource, raw);
     const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
     return await this.write(resource, current, next);
+  }
+
+  /** Refuses pods (and RC templates) that ask for more than the admission policy allows. */
+  private admit(resource: Resource, obj: AnyObject): void {
+    const causes = checkAdmission(resource, obj, this.admission);
+    if (causes.length) throw admissionError(RESOURCES[resource].kind, obj.metadata.name, causes);
   }
 
   /** Validates an incoming object and reads the stored one, enforcing its resourceVersion if given. */
@@ -387,7 +400,7 @@ function canonical(v: unknown): unknown {
 }
 
 function checkResource(resource: string): asserts resource is Resource {
-  if (!(resource in RESOURCES)) {
+  if (!Object.hasOwn(RESOURCES, resource)) {
     throw new ApiError("NotFound", `the server could not find the requested resource "${resource}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
   }
 }

@@ -23,6 +23,8 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "api-port", type: "number", help: "REST API port (0 = any free port)", default: 0 },
   { name: "insecure-http", type: "boolean", help: "serve the REST API over plain HTTP (not recommended)" },
   { name: "example", type: "boolean", help: "apply the example app from examples/ once ready" },
+  { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
+  { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -64,7 +66,15 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   };
 
   say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime)\n`);
-  const cluster = await Cluster.start({ home, natsUrl: flags.nats as string | undefined, log });
+  const nodeNames = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
+  const cluster = await Cluster.start({
+    home,
+    natsUrl: flags.nats as string | undefined,
+    nodeNames,
+    listen: flags.listen as string | undefined,
+    admission: flags["no-host-path"] ? { allowHostPath: false } : undefined,
+    log,
+  });
   let stopping = false;
   const done = new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
@@ -81,6 +91,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     say(`berth: NATS at ${cluster.natsUrl}\n`);
     const components = await startClusterComponents(cluster, {
       nodes,
+      nodeNames,
       runtime,
       apiPort: flags["api-port"] as number,
       insecureHttp: !!flags["insecure-http"],

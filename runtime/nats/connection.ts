@@ -12,6 +12,8 @@ export interface ConnectOptions {
   user?: string;
   pass?: string;
   token?: string;
+  /** Prefix of reply subjects; a node uses its own (`_INBOX_<node>`) so no other node can read its replies. */
+  inboxPrefix?: string;
   /** Default: reconnect forever (watches survive a server restart). */
   maxReconnectAttempts?: number;
   timeoutMs?: number;
@@ -25,6 +27,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
     user: opts.user,
     pass: opts.pass,
     token: opts.token,
+    ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
     maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
     reconnectTimeWait: 250,
     timeout: opts.timeoutMs ?? 5_000,

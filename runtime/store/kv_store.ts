@@ -84,9 +84,15 @@ export class KvStore {
 
   /** Reads one object, or null when it does not exist. */
   async tryGet<R extends Resource>(resource: R, namespace: string | undefined, name: string): Promise<ResourceTypes[R] | null> {
+    let key: string;
+    try {
+      key = objectKey(resource, namespace, name);
+    } catch {
+      return null; // a name no object can have: there is no such object
+    }
     let entry: KvEntry | null;
     try {
-      entry = await this.kv.get(objectKey(resource, namespace, name));
+      entry = await this.kv.get(key);
     } catch (e) {
       throw storeError(e);
     }
@@ -174,7 +180,12 @@ export class KvStore {
     name: string,
     expectedRevision?: number,
   ): Promise<ResourceTypes[R]> {
-    const key = objectKey(resource, namespace, name);
+    let key: string;
+    try {
+      key = objectKey(resource, namespace, name);
+    } catch {
+      throw new NotFoundError(resource, name); // a name no object can have
+    }
     const entry = await this.kv.get(key).catch((e) => {
       throw storeError(e);
     });
