@@ -21,6 +21,8 @@ export interface FinalState {
   volumes: { name: string; node: string; podUid: string }[];
   /** Service proxy listeners: `ns/name` of the service each serves. */
   listeners: string[];
+  /** One line per workload pod that is not Ready at the end (phase, reason, restarts), for evidence. */
+  unready?: string[];
 }
 
 export interface CheckResult {
@@ -76,7 +78,7 @@ export function checkConvergence(entries: readonly HistoryEntry[], final: FinalS
   const samples = entriesOf(entries, "sample").filter((s) => s.t >= healed);
   const finalOk = Object.values(final.rcs).every(converged);
   if (!finalOk) {
-    return { name: "convergence", ok: false, summary: `not converged at the end (${fmt(final.t - healed)} after healing)`, evidence: [describeRcs(final.rcs)] };
+    return { name: "convergence", ok: false, summary: `not converged at the end (${fmt(final.t - healed)} after healing)`, evidence: [describeRcs(final.rcs), ...(final.unready ?? [])] };
   }
   // The earliest sample from which every later sample is converged.
   let since = final.t;

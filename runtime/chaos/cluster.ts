@@ -30,6 +30,7 @@ import { type ContainerRuntime, LABELS } from "../containers/runtime.ts";
 import { FaultProxy } from "./fault_proxy.ts";
 import { NatsControl } from "./nats_control.ts";
 import { PrivateDockerd } from "./dockerd.ts";
+import { EndpointToxics } from "./toxics.ts";
 
 export type Log = (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -44,6 +45,8 @@ export interface ChaosClusterOptions {
   resyncMs?: number;
   /** Start the service proxy (cluster DNS, ClusterIPs on loopback stand-ins, TCP proxies). Default: with Docker. */
   services?: boolean;
+  /** Put a fault proxy in front of every pod on the service path (for endpoint-toxic faults). */
+  endpointToxics?: boolean;
   log?: Log;
 }
 
@@ -123,6 +126,7 @@ export class ChaosCluster {
   readonly nodes: ChaosNode[] = [];
   controlPlane?: ControlPlane;
   services?: ServiceProxy;
+  toxics?: EndpointToxics;
   private readonly stops: (() => Promise<void>)[] = [];
   private stopping?: Promise<void>;
 
@@ -188,8 +192,14 @@ export class ChaosCluster {
     if (o.services ?? o.runtime === "docker") {
       // A ClusterIP range of this run's own, served on 127.x stand-ins: no root, no collisions.
       const octet = 1 + Math.floor(Math.random() * 250);
+      if (o.endpointToxics) {
+        this.toxics = new EndpointToxics();
+        this.stops.push(() => this.toxics!.stop());
+      }
       this.services = await startServiceProxy({
-        client: this.api,
+        client: this.toxics ? this.toxics.wrap(this.api) : this.api,
+        // With toxics, every backend is dialed at its (proxied) host port, never its pod IP.
+        ...(this.toxics ? { isLocalAddress: () => false } : {}),
         dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
         clusterCidr: `10.${97 + Math.floor(Math.random() * 2)}.${octet}.0/24`,
         assignClusterIps: false,

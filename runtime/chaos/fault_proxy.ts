@@ -47,10 +47,16 @@ class Direction {
   /** When the (throttled) link is free again, or the last delayed chunk's release time. */
   private busyUntil = 0;
   private timer?: ReturnType<typeof setTimeout>;
+  /** The source half-closed: end the destination once everything queued is written. */
+  private ending = false;
   bytes = 0;
 
   constructor(private readonly src: net.Socket, private readonly dst: net.Socket, private readonly proxy: FaultProxy) {
     src.on("data", (chunk: Buffer) => this.push(chunk));
+    src.once("end", () => {
+      this.ending = true;
+      this.pump();
+    });
     dst.on("drain", () => this.pump());
   }
 
@@ -99,6 +105,10 @@ class Direction {
       this.queue.shift();
       this.write(head.chunk);
     }
+    if (this.ending && !this.queue.length && !this.timer) {
+      if (!this.dst.destroyed) this.dst.end();
+      return;
+    }
     // Keep reading unless the destination is full or too much is queued (backpressure).
     if (!this.dst.writableNeedDrain && this.queue.length < 256) this.src.resume();
     else this.src.pause();
@@ -138,7 +148,7 @@ export class FaultProxy {
       throw new FaultProxyError(`the fault proxy works on loopback only (listen ${listenHost}, upstream ${opts.upstream.host})`);
     }
     let proxy: FaultProxy | undefined;
-    const server = net.createServer({ pauseOnConnect: true }, (sock) => proxy?.accept(sock));
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (sock) => proxy?.accept(sock));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new FaultProxyError(`cannot listen on ${listenHost}:${opts.port ?? 0}: ${e.message}`, { cause: e })));
       server.listen(opts.port ?? 0, listenHost, () => resolve());
@@ -207,7 +217,7 @@ export class FaultProxy {
   private connect(client: net.Socket): void {
     const link: Link = { client, dirs: [] };
     this.links.add(link);
-    const upstream = net.connect({ host: this.opts.upstream.host, port: this.opts.upstream.port });
+    const upstream = net.connect({ host: this.opts.upstream.host, port: this.opts.upstream.port, allowHalfOpen: true });
     link.upstream = upstream;
     upstream.pause();
     upstream.on("error", () => {});
@@ -219,9 +229,8 @@ export class FaultProxy {
     };
     client.once("close", close);
     upstream.once("close", close);
-    // Half-close passes through: an end on one side ends the other once its queue is written.
-    client.once("end", () => upstream.end());
-    upstream.once("end", () => client.end());
+    // Half-close passes through: an end on one side ends the other once its queue is written
+    // (each Direction does it). Until upstream connects, the paused client cannot end.
     upstream.once("connect", () => {
       link.dirs.push(new Direction(client, upstream, this), new Direction(upstream, client, this));
       for (const d of link.dirs) d.pump();

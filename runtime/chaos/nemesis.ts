@@ -69,6 +69,11 @@ function partitionMode(params: Record<string, unknown>): FaultMode {
   }
 }
 
+/** Toxics on the service path: `delay` (slow endpoint, default 800 ms), `reset` (failing), `blackhole`, `bandwidth`. */
+function toxicMode(params: Record<string, unknown>): FaultMode {
+  return partitionMode({ ms: 800, bytesPerSecond: 2048, ...params, mode: params.mode ?? "delay" });
+}
+
 const injectors: Record<FaultKind, Inject> = {
   async "container-kill"(f, ctx) {
     const { pod, node, containerId } = await resolvePod(f, ctx);
@@ -132,28 +137,14 @@ const injectors: Record<FaultKind, Inject> = {
   },
 
   async "endpoint-toxic"(f, ctx) {
-    const { pod, node, containerId } = await resolvePod(f, ctx);
-    if (!node.docker) throw new NemesisError(`endpoint-toxic needs Docker (node ${node.logical} runs ${node.runtime.kind})`);
-    // The toxic lives in the pod's own network namespace: an exec'd shell takes the app's
-    // listener away for the duration (mode "fail": connections refused) or stalls it by
-    // stopping the app process (mode "slow": SIGSTOP/SIGCONT of PID 1 in the container).
-    const mode = String(f.params.mode ?? "slow");
-    const c = node.docker.getContainer(containerId);
-    const info = await c.inspect();
-    const pid = info.State.Pid;
-    if (!pid) throw new NemesisError(`pod ${pod.metadata.name}: container not running`);
-    if (mode !== "slow") throw new NemesisError(`endpoint-toxic mode ${mode} is not supported (slow)`);
-    process.kill(pid, "SIGSTOP");
-    return {
-      resolved: `${pod.metadata.name}@${node.logical} (${mode})`,
-      heal: once(async () => {
-        try {
-          process.kill(pid, "SIGCONT");
-        } catch {
-          // The process is gone (container replaced): nothing to heal.
-        }
-      }),
-    };
+    const toxics = ctx.cluster.toxics;
+    if (!toxics) throw new NemesisError("endpoint-toxic needs a cluster started with endpoint toxics (the runner does this when a scenario uses them)");
+    const { pod, node } = await resolvePod(f, ctx);
+    const uid = pod.metadata.uid!;
+    const mode = toxicMode(f.params);
+    const n = await toxics.set(uid, mode);
+    if (!n) throw new NemesisError(`no toxic proxy in front of ${pod.metadata.name} yet (the service proxy has not seen its host ports)`);
+    return { resolved: `${pod.metadata.name}@${node.logical} (${mode.type})`, heal: () => toxics.heal(uid) };
   },
 };
 

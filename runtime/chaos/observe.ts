@@ -172,8 +172,16 @@ export class Observer {
         if (this.cc.services.dataplane.proxiesOf(ns, name).length) listeners.push(k);
       }
     }
+    const unready = pods
+      .filter((p) => this.owner.has(p.metadata.uid!) && !isReady(p))
+      .map((p) => {
+        const cs = p.status?.containerStatuses?.[0];
+        const state = cs?.state ? Object.entries(cs.state).map(([k, v]) => `${k}${(v as { reason?: string })?.reason ? ` (${(v as { reason?: string }).reason})` : ""}`).join(",") : "no status";
+        return `pod ${p.metadata.name} on ${p.spec.nodeName ?? "(unbound)"}: phase ${p.status?.phase ?? "?"}, container ${state}, ready=${cs?.ready ?? false}, restarts ${cs?.restartCount ?? 0}${p.metadata.deletionTimestamp ? ", terminating" : ""}`;
+      });
     return {
       t: this.history.now(),
+      unready,
       rcs: s?.rcs ?? {},
       objects,
       pods: Object.fromEntries(pods.map((p) => {

@@ -86,6 +86,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     nodeGracePeriodMs: s.cluster.nodeGracePeriodMs,
     podEvictionTimeoutMs: s.cluster.podEvictionTimeoutMs,
     heartbeatIntervalMs: s.cluster.heartbeatIntervalMs,
+    endpointToxics: s.choices.some((c) => c.kind === "endpoint-toxic" && c.weight > 0) || !!s.script?.some((f) => f.kind === "endpoint-toxic"),
     log: opts.log,
   });
   const observer = new Observer(cc, history);

@@ -97,6 +97,22 @@ describe("fault proxy", () => {
       c.sock.destroy();
     }));
 
+  it("delay: a response followed by a close arrives whole before the close (half-close waits for the queue)", async () => {
+    const server = net.createServer((s) => s.end("response"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const p = await FaultProxy.start({ upstream: { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port } });
+    try {
+      p.setMode({ type: "delay", ms: 200 });
+      const c = client(p.port);
+      await waitFor(() => c.state.closed, "the connection to close");
+      expect(c.state.data).toBe("response");
+      expect(c.state.error).toBe("");
+    } finally {
+      await p.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it("bandwidth: 20 KB at 40 KB/s takes about half a second each way", () =>
     withProxy(async (p) => {
       const c = client(p.port);
