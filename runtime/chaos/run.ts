@@ -37,6 +37,8 @@ export interface RunOptions {
   log?: Log;
   /** Progress lines for people (the CLI prints them). */
   progress?: (line: string) => void;
+  /** Aborts the run: faults are healed and the cluster stopped, then the run rejects. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -45,7 +47,28 @@ export interface RunResult {
   files?: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Sleeps, or rejects as soon as the run is aborted. */
+function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ChaosAbortedError());
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new ChaosAbortedError());
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export class ChaosAbortedError extends Error {
+  constructor() {
+    super("chaos run aborted");
+    this.name = "ChaosAbortedError";
+  }
+}
 
 /** The schedule a scenario gets for a seed (its script, if it has one). Pure. */
 export function scheduleFor(s: Scenario, seed: number, durationMs = s.durationMs): ScheduledFault[] {
@@ -75,6 +98,7 @@ function rcKeys(objects: unknown[]): string[] {
 /** Runs a scenario with a seed and returns (and optionally writes) its report. */
 export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress ?? (() => {});
+  const sleep = (ms: number) => sleepFor(ms, opts.signal);
   const durationMs = opts.durationMs ?? s.durationMs;
   const schedule = scheduleFor(s, opts.seed, durationMs);
   progress(`scenario ${s.name}, seed ${opts.seed}: ${schedule.length} faults over ${(durationMs / 1000).toFixed(0)} s on ${s.cluster.nodes} ${s.cluster.runtime} nodes`);
@@ -99,7 +123,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     for (const c of s.clients) observer.services.add(c.service.includes("/") ? c.service : `default/${c.service}`);
     observer.start();
     await workload.apply(s.objects);
-    await waitConverged(observer, s.healTimeoutMs, 500);
+    await waitConverged(observer, s.healTimeoutMs, 500, opts.signal);
     history.mark("workload-ready");
     progress(`workload up (${[...observer.rcs].join(", ") || "no RCs"}) at ${(history.now() / 1000).toFixed(1)} s`);
     for (const c of s.clients) await workload.startClient(c);
@@ -143,7 +167,9 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     await Promise.all([...schedule.map(runFault), sleep(durationMs)]);
     history.mark("healed");
     progress(`faults over and healed at ${(history.now() / 1000).toFixed(1)} s; waiting for convergence (bound ${(s.checkers.convergenceBoundMs / 1000).toFixed(0)} s)`);
-    await waitConverged(observer, s.checkers.convergenceBoundMs, s.settleMs).catch(() => {});
+    await waitConverged(observer, s.checkers.convergenceBoundMs, s.settleMs, opts.signal).catch((e) => {
+      if (e instanceof ChaosAbortedError) throw e;
+    });
     await workload.stop();
     // The no-orphans check needs the nodes' garbage collection to have run after convergence.
     await waitNoOrphans(observer, workload, 15_000);
@@ -171,7 +197,7 @@ function converged(o: Observer): boolean {
 }
 
 /** Waits until every RC has been converged for `settleMs` in a row; throws after `timeoutMs`. */
-async function waitConverged(o: Observer, timeoutMs: number, settleMs: number): Promise<void> {
+async function waitConverged(o: Observer, timeoutMs: number, settleMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let since: number | undefined;
   for (;;) {
@@ -180,7 +206,7 @@ async function waitConverged(o: Observer, timeoutMs: number, settleMs: number): 
       if (Date.now() - since >= settleMs) return;
     } else since = undefined;
     if (Date.now() > deadline) throw new Error(`not converged after ${timeoutMs} ms`);
-    await sleep(100);
+    await sleepFor(100, signal);
   }
 }
 
@@ -191,7 +217,7 @@ async function waitNoOrphans(o: Observer, w: Workload, timeoutMs: number): Promi
     const f = await o.final(w.tracked).catch(() => undefined);
     if (f && checkNoOrphans(f).ok) return;
     if (Date.now() > deadline) return;
-    await sleep(500);
+    await sleepFor(500);
   }
 }
 
