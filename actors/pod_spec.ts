@@ -49,9 +49,10 @@ export function parseQuantity(q: string | number): number {
 }
 
 /** The pod's identity as the runtime labels it. */
-export function podRef(pod: Pod, node: string): PodRef {
+export function podRef(pod: Pod, node: string, cluster?: string): PodRef {
   return {
     node,
+    ...(cluster ? { cluster } : {}),
     uid: pod.metadata.uid ?? pod.metadata.name,
     name: pod.metadata.name,
     namespace: pod.metadata.namespace ?? "default",
@@ -145,8 +146,12 @@ export interface VolumePlan {
   labels: Record<string, string>;
 }
 
-export function volumePlans(pod: Pod, node: string): VolumePlan[] {
-  const ref = podRef(pod, node);
+/**
+ * `cluster`: the cluster id, if any. Persistent volumes are named per cluster then, so two
+ * clusters sharing an engine never share a claim's data.
+ */
+export function volumePlans(pod: Pod, node: string, cluster?: string): VolumePlan[] {
+  const ref = podRef(pod, node, cluster);
   const out: VolumePlan[] = [];
   for (const v of pod.spec.volumes ?? []) {
     if (v.emptyDir) {
@@ -187,7 +192,7 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
 export function containerSpec(
   pod: Pod,
   c: Container,
-  opts: { node: string; sandboxId: string; restartCount: number; fields: FieldValues; serviceEnv?: Record<string, string> },
+  opts: { node: string; cluster?: string; sandboxId: string; restartCount: number; fields: FieldValues; serviceEnv?: Record<string, string> },
 ): ContainerSpec {
   const env = containerEnv(pod, c.env, opts.fields, opts.serviceEnv);
   const limits = c.resources?.limits ?? {};
@@ -200,7 +205,7 @@ export function containerSpec(
     args: c.args?.map((s) => expand(s, env)),
     env,
     workingDir: c.workingDir,
-    mounts: mounts(c, volumePlans(pod, opts.node)),
+    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster)),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
     memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,
     restartCount: opts.restartCount,

@@ -6,8 +6,9 @@
  * Start-up follows Nomad's "Restore before Run": list the pods bound here, start their actors
  * (which re-adopt running labelled containers: same container IDs, nothing restarted), remove
  * labelled containers and emptyDir volumes of this node that no pod wants, then watch from the
- * list's revision. Only objects labelled `berth.node=<name>` are ever touched, so several agents
- * can share one Docker engine.
+ * list's revision. Only objects labelled `berth.node=<name>` (and `berth.cluster=<clusterId>`,
+ * or no cluster label when the agent has no cluster id) are ever touched, so several agents — of
+ * one cluster or of several — can share one Docker engine.
  *
  * Also exported for the CLI: `podLogs` and `podExec`.
  */
@@ -20,6 +21,7 @@ import { type MachineFacts, nodeObject, nodeStatus } from "../actors/node_status
 import type { ApiClient } from "./api/client.ts";
 import { ApiError } from "./api/errors.ts";
 import type { Node, Pod } from "./api/types.ts";
+import { clusterScoped } from "./containers/cluster_scope.ts";
 import { EventRecorder, type Logger } from "./containers/events.ts";
 import { podEffects } from "./containers/pod_effects.ts";
 import {
@@ -37,6 +39,13 @@ export interface NodeAgentOptions {
   client: ApiClient;
   runtime: ContainerRuntime;
   name: string;
+  /**
+   * The cluster this node belongs to: everything it creates is labelled `berth.cluster=<id>` and
+   * it adopts, collects and watches only objects with both this id and its node name, so two
+   * clusters with the same node names can share one engine. Absent: it touches only objects
+   * without a cluster label (see runtime/containers/cluster_scope.ts). 1-63 of [A-Za-z0-9._-].
+   */
+  clusterId?: string;
   /** Where pod ports are published and what the Node reports as InternalIP. Default 127.0.0.1. */
   advertiseAddress?: string;
   heartbeatIntervalMs?: number;
@@ -64,6 +73,7 @@ interface PodEntry {
 
 export interface NodeAgent {
   readonly name: string;
+  /** The engine as this node's cluster sees it (give this one to logs/exec services). */
   readonly runtime: ContainerRuntime;
   /** The pod actors by pod uid (for inspection and tests). */
   readonly pods: ReadonlyMap<string, PodActor>;
@@ -83,7 +93,9 @@ function podKey(pod: Pod): string {
 
 /** Starts a node agent; resolves once it has registered (or tried to) and restored its pods. */
 export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent> {
-  const { client, runtime, name } = opts;
+  const { client, name } = opts;
+  // Everything below goes through the cluster's view of the engine, never the raw runtime.
+  const runtime = clusterScoped(opts.runtime, opts.clusterId);
   const log = opts.log ?? (() => {});
   const advertise = opts.advertiseAddress ?? "127.0.0.1";
   const recorder = new EventRecorder(client, "kubelet", name, log);
@@ -92,6 +104,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   let stopped = false;
   const effects = podEffects(runtime, {
     node: name,
+    cluster: opts.clusterId,
     dns: opts.dns,
     services: async (namespace) => (await client.list("services", { namespace })).items,
   });

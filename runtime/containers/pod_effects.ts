@@ -30,6 +30,8 @@ import { proberLogic } from "./probes.ts";
 
 export interface PodEffectsOptions {
   node: string;
+  /** The cluster id, for the names of persistent volumes (the runtime view adds the labels). */
+  cluster?: string;
   dns?: { servers: string[]; search: string[] };
   /**
    * The services of a namespace, for the service environment variables of pods (Kubernetes'
@@ -64,7 +66,7 @@ export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOption
     }
     for (const c of infras) await rt.removeContainer(c.id);
     for (const c of apps) await rt.removeContainer(c.id);
-    for (const v of volumePlans(pod, node)) {
+    for (const v of volumePlans(pod, node, opts.cluster)) {
       if (v.kind !== "hostPath") await rt.createVolume(v.source, v.labels);
     }
     const created = await rt.createSandbox(sandboxSpec(pod, node, input.hostIP, opts.dns));
@@ -170,6 +172,7 @@ async function startAttempt(
   events.push({ type: "Normal", reason: "Pulled", message: `Container image "${c.image}" already present on machine` });
   const spec = containerSpec(input.pod, c, {
     node: opts.node,
+    cluster: opts.cluster,
     sandboxId: input.sandbox.id,
     restartCount: rec.restartCount,
     fields: { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node },

@@ -32,6 +32,11 @@ export const LABELS = {
   volumeKind: "berth.volume.kind",
   /** On the shared bridge network. */
   network: "berth.network",
+  /**
+   * The cluster an object belongs to (absent on objects of agents started without a cluster
+   * id). Two clusters on one engine may use the same node names; this keeps them apart.
+   */
+  cluster: "berth.cluster",
 } as const;
 
 /** Which pod an object belongs to. */
@@ -42,6 +47,8 @@ export interface PodRef {
   namespace: string;
   /** The pod's annotations; the hollow runtime reads its script from them, Docker ignores them. */
   annotations?: Record<string, string>;
+  /** The cluster id stamped as `berth.cluster` (set by the cluster-scoped runtime view). */
+  cluster?: string;
 }
 
 export interface PortSpec {
@@ -257,6 +264,7 @@ export function podLabels(pod: PodRef): Record<string, string> {
     [LABELS.podUid]: pod.uid,
     [LABELS.podName]: pod.name,
     [LABELS.podNamespace]: pod.namespace,
+    ...(pod.cluster ? { [LABELS.cluster]: pod.cluster } : {}),
   };
 }
 
@@ -267,10 +275,13 @@ export function portKey(port: number, protocol: string = "TCP"): string {
 
 /**
  * Name of the Docker volume backing a pod volume. emptyDir volumes are per pod (uid); a
- * persistentVolumeClaim maps to a stable name per namespace and claim so it outlives the pod.
+ * persistentVolumeClaim maps to a stable name per (cluster,) namespace and claim so it outlives
+ * the pod — and, with a cluster id, is never shared with another cluster on the same engine.
  */
 export function volumeName(kind: "emptyDir" | "persistent", pod: PodRef, volume: string): string {
   return kind === "emptyDir"
     ? `berth-ed-${pod.uid.slice(0, 12)}-${volume}`
+    : pod.cluster
+    ? `berth-pv-${pod.cluster}-${pod.namespace}-${volume}`
     : `berth-pv-${pod.namespace}-${volume}`;
 }

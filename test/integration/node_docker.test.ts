@@ -75,7 +75,7 @@ describe("node agent on Docker", () => {
     await env.agent.stop();
     const other = uniqueNodeName("other");
     const mk = (labels: Record<string, string>) =>
-      docker.createContainer({ Image: INFRA_IMAGE, Cmd: ["sleep", "3600"], Labels: labels }).then(async (c) => {
+      docker.createContainer({ Image: INFRA_IMAGE, Cmd: ["sleep", "3600"], Labels: labels, HostConfig: { NetworkMode: "none" } }).then(async (c) => {
         await c.start();
         return c.id;
       });

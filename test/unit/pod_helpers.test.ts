@@ -115,6 +115,8 @@ describe("pod spec translation", () => {
     const plans = volumePlans(p, "n1");
     expect(plans.map((v) => v.source)).toEqual(["berth-ed-u1-e", "berth-pv-default-data", "/tmp/x"]);
     expect(plans[1].labels["berth.node"]).toBeUndefined();
+    // With a cluster id, a claim's volume is the cluster's own (two clusters may share an engine).
+    expect(volumePlans(p, "n1", "home-1").map((v) => v.source)).toEqual(["berth-ed-u1-e", "berth-pv-home-1-default-data", "/tmp/x"]);
     const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "sb", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" } });
     expect(spec.cpus).toBe(0.5);
     expect(spec.memoryBytes).toBe(64 * 2 ** 20);
