@@ -40,6 +40,8 @@ export interface ControlPlaneHostOptions {
   nc: NatsConnection;
   /** JetStream replicas of the state bucket: 3 on a 3-server NATS cluster. Default 1. */
   replicas?: number;
+  /** How long to keep retrying to open the state bucket while JetStream starts. Default 120 s. */
+  storeOpenTimeoutMs?: number;
   /** Identity in the lease (default `<hostname>-<pid>-<random>`). */
   id?: string;
   leaseTtlMs?: number;
@@ -125,12 +127,31 @@ async function startServiceController(api: ApiClient, opts: { clusterCidr?: stri
   };
 }
 
+/**
+ * Opens the state bucket, retrying while JetStream is not ready yet: a cluster whose servers
+ * started a moment ago has no meta leader for a few seconds, and an R3 bucket cannot be created
+ * until three servers are up. Errors that retrying cannot fix surface at the deadline.
+ */
+async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number, log: Log): Promise<{ store: KvStore; api: Api }> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const store = await KvStore.open(nc, { replicas });
+      // Api.open reads and may write (the initial namespaces): part of the same readiness.
+      return { store, api: await Api.open(store) };
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      log("state bucket not available yet; retrying", { attempt, replicas, error: String(e) });
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * attempt)));
+    }
+  }
+}
+
 /** Opens the store, serves the API and joins the leader election. */
 export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Promise<ControlPlaneHost> {
   const log: Log = opts.log ?? (() => {});
   const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const store = await KvStore.open(opts.nc, { replicas: opts.replicas ?? 1 });
-  const api = await Api.open(store);
+  const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log);
   const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
 
   let loops: { cp: ControlPlane; svc: { stop(): Promise<void> } } | undefined;

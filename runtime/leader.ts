@@ -242,9 +242,19 @@ export async function startLeaderElection(opts: LeaderElectionOptions): Promise<
     self.validUntil = sentAt + renewDeadlineMs;
     armFence();
     log("leader: acquired lease", { id: self.id, term, reason: d.reason });
-    await transition(() => opts.onStartedLeading(term), "start");
-    // The start may have taken longer than the deadline: the fence has fired, nothing to do.
-    if (self.leading) for (const w of leadingWaiters.splice(0)) w();
+    // Not awaited: renewals must go on while the loops start (their informers list the whole
+    // store, which can take longer than the renew deadline). A stepDown queues behind the start.
+    const myTerm = term;
+    void transition(async () => {
+      try {
+        await opts.onStartedLeading(myTerm);
+      } catch (e) {
+        log("leader: starting the control loops failed; giving the lease up", { id: self.id, term: myTerm, error: String(e) });
+        if (self.leading && term === myTerm) void stepDown("start failed");
+        return;
+      }
+      if (self.leading && term === myTerm) for (const w of leadingWaiters.splice(0)) w();
+    }, "start");
   };
 
   let running: Promise<void> = Promise.resolve();

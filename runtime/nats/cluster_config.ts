@@ -31,7 +31,7 @@ export interface NatsClusterServer {
 export interface NatsClusterConfigOptions {
   cluster: string;
   servers: NatsClusterServer[];
-  /** JetStream directory on each server (default `/var/lib/berth/nats`). */
+  /** JetStream directory on each server (default `/var/lib/berth/nats`); `{name}` becomes the server name. */
   storeDir?: string;
   /** Listen on this address instead of the server's own host (e.g. 0.0.0.0). */
   listenHost?: string;
@@ -96,7 +96,7 @@ export function renderNatsClusterConfigs(opts: NatsClusterConfigOptions): Map<st
       `listen: ${q(hostPort(listen, s.port))}`,
       `max_payload: 4MB`,
       `jetstream {`,
-      `  store_dir: ${q(storeDir)}`,
+      `  store_dir: ${q(storeDir.replaceAll("{name}", s.name))}`,
       `}`,
     ];
     if (opts.servers.length > 1) {

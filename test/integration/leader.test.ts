@@ -52,6 +52,7 @@ describe("control-plane copies behind a leader lease", () => {
   const copies: Copy[] = [];
   const created = new Set<string>();
   let watch: Watch<Pod> | undefined;
+  let watching = true;
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -61,6 +62,7 @@ describe("control-plane copies behind a leader lease", () => {
   }, 30_000);
 
   afterAll(async () => {
+    watching = false;
     watch?.stop();
     for (const c of copies) {
       c.proc.kill("SIGCONT");
@@ -79,11 +81,22 @@ describe("control-plane copies behind a leader lease", () => {
     await waitFor(() => /ready/.test(copies[1].out()), "cp-b ready", 30_000);
     expect(leads(copies[1])).toBe(false);
 
-    // Count every pod ever created, from before the RC exists.
-    watch = await api.watch("pods", { namespace: "default" });
+    // Count every pod ever created, from before the RC exists, through watches that resume
+    // from the last revision when the API copy serving them dies.
     void (async () => {
-      for await (const ev of watch!) if (ev.type === "ADDED") created.add(ev.object.metadata.uid!);
-    })().catch(() => {});
+      let rv: string | undefined;
+      while (watching) {
+        try {
+          watch = await api.watch("pods", { namespace: "default", resourceVersion: rv });
+          for await (const ev of watch) {
+            if (ev.type === "ADDED") created.add(ev.object.metadata.uid!);
+            rv = ev.object.metadata.resourceVersion ?? rv;
+          }
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
 
     await api.create("replicationcontrollers", rc(5), "default");
     await waitFor(async () => (await livePods()).length === 5, "5 pods", 20_000);
