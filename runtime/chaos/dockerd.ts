@@ -2,11 +2,13 @@
  * A Docker daemon the chaos harness starts for itself, so the "stop the Docker daemon" fault
  * never touches the machine's shared engine (other tests run beside). Everything is its own:
  * `--data-root`, `--exec-root` (and so its own supervised containerd), `--pidfile`, the socket
- * `unix:///tmp/berth-chaos-<id>.sock`; `--bridge=none --iptables=false` keep it off the host's
- * default bridge and firewall. Without live-restore, stopping it stops its containers, as a
+ * `unix:///tmp/berth-chaos-<id>.sock`; `--iptables=false` keeps it off the host's firewall, and
+ * its default network is a Linux bridge of its own (`bc<id>`, 10.218.x.1/24). NOT
+ * `--bridge=none`: dockerd 20.10 started that way deletes the host's `docker0`, breaking the
+ * shared engine's default network for everyone else. Without live-restore, stopping it stops its containers, as a
  * daemon crash or restart does on a node configured that way.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import Docker from "dockerode";
 import { LABELS } from "../containers/runtime.ts";
@@ -32,6 +34,9 @@ export class PrivateDockerd {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly pidfile: string;
+  /** Its own default bridge (at most 15 characters) and that bridge's address. */
+  readonly bridge: string;
+  readonly bridgeAddress: string;
 
   private constructor(private readonly opts: PrivateDockerdOptions) {
     this.socketPath = `/tmp/berth-chaos-${opts.id}.sock`;
@@ -39,6 +44,23 @@ export class PrivateDockerd {
     // Short: containerd's socket lives under it and unix socket paths are limited to 108 bytes.
     this.execRoot = `/run/bc-${opts.id}`;
     this.pidfile = `${this.execRoot}.pid`;
+    this.bridge = `bc${opts.id}`.replace(/[^A-Za-z0-9]/g, "").slice(0, 15);
+    let h = 0;
+    for (const ch of opts.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    this.bridgeAddress = `10.218.${h % 250}.1/24`;
+  }
+
+  /** Creates the daemon's own bridge (idempotent). */
+  private ensureBridge(): void {
+    try {
+      execFileSync("ip", ["link", "show", this.bridge], { stdio: "ignore" });
+      return;
+    } catch {
+      // absent: create it
+    }
+    execFileSync("ip", ["link", "add", this.bridge, "type", "bridge"]);
+    execFileSync("ip", ["addr", "add", this.bridgeAddress, "dev", this.bridge]);
+    execFileSync("ip", ["link", "set", this.bridge, "up"]);
   }
 
   /** Starts the daemon and waits until it answers. Needs root. */
@@ -62,12 +84,13 @@ export class PrivateDockerd {
   async up(timeoutMs = 60_000): Promise<void> {
     if (this.child) return;
     mkdirSync(this.dataRoot, { recursive: true });
+    this.ensureBridge();
     const args = [
       `--data-root=${this.dataRoot}`,
       `--exec-root=${this.execRoot}`,
       `--pidfile=${this.pidfile}`,
       `-H`, `unix://${this.socketPath}`,
-      `--bridge=none`,
+      `--bridge=${this.bridge}`,
       `--iptables=false`,
       `--ip-masq=false`,
       `--storage-driver=overlay2`,
@@ -142,5 +165,10 @@ export class PrivateDockerd {
     rmSync(this.execRoot, { recursive: true, force: true });
     rmSync(this.pidfile, { force: true });
     rmSync(this.socketPath, { force: true });
+    try {
+      execFileSync("ip", ["link", "del", this.bridge], { stdio: "ignore" });
+    } catch {
+      // never created, or already gone
+    }
   }
 }
