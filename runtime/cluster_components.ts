@@ -7,6 +7,7 @@
  * stays valid when the cluster is restarted with the same home.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 import { startHttpApi, type LogProvider } from "./http/server.ts";
@@ -163,6 +164,9 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   const names = opts.nodeNames ?? Array.from({ length: opts.nodes }, (_, i) => `node-${i + 1}`);
   const agents: NodeAgent[] = [];
+  // Containers carry this cluster's id, so two clusters on one Docker engine with the same
+  // node names never touch each other's containers. Kept in the home: a restart re-adopts.
+  const clusterId = readOrCreate(join(cluster.home, "cluster-id"), () => randomBytes(4).toString("hex")).trim();
   for (const name of names) {
     // With the cluster's own nats-server, each agent is a separate NATS client under its own
     // identity, confined to its node's subjects — exactly as on another machine. With an
@@ -185,6 +189,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       });
     }
     const agent = await startNodeAgent({
+      clusterId,
       client: agentClient,
       runtime: runtime!,
       name,
@@ -195,7 +200,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       log: (m, f) => log(m, { node: name, ...f }),
     });
     agents.push(agent);
-    const svc = serveNodeServices(agentNc, { nodeName: name, runtime: runtime!, client: agentClient });
+    const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient });
     // Agents stop before the control plane and API (onStop runs last-registered first), and
     // leave their containers running so a restart with the same home re-adopts them.
     cluster.onStop(async () => {

@@ -48,6 +48,19 @@ export interface BridgeNetwork {
   gateway: string;
 }
 
+/**
+ * Applied to every container Berth creates (docs/security.md): a process cannot gain privileges
+ * through setuid binaries, one pod's fork bomb cannot exhaust the host's PIDs, and a chatty
+ * container cannot fill the disk with its log (kept at 3 × 10 MB, as the kubelet rotates at 10 MB).
+ * Never privileged, never the host's network or PID namespace.
+ */
+export const CONTAINER_HARDENING = {
+  SecurityOpt: ["no-new-privileges"],
+  PidsLimit: 4096,
+  LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+  Privileged: false,
+} as const;
+
 export const DEFAULT_NETWORK: BridgeNetwork = { name: "berth0", subnet: "10.213.0.0/16", gateway: "10.213.0.1" };
 
 export interface DockerRuntimeOptions {
@@ -188,6 +201,7 @@ export class DockerRuntime implements ContainerRuntime {
           Dns: spec.dns?.servers,
           DnsSearch: spec.dns?.search,
           DnsOptions: spec.dns?.options,
+          ...CONTAINER_HARDENING,
         },
       })
     );
@@ -242,6 +256,7 @@ export class DockerRuntime implements ContainerRuntime {
           Mounts: mounts.length ? mounts : undefined,
           NanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
           Memory: spec.memoryBytes ? Math.max(spec.memoryBytes, 6 * 1024 * 1024) : undefined,
+          ...CONTAINER_HARDENING,
         },
       })
     );
