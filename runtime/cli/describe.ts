@@ -9,12 +9,16 @@ type Line = [string, string | number | undefined];
 
 function block(lines: Line[]): string {
   const w = Math.max(...lines.map(([k]) => k.length)) + 2;
-  return lines.filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `${(k + ":").padEnd(w)}${v}`).join("\n") + "\n";
+  // A multi-line value (several labels) continues under its first line, as kubectl aligns it.
+  return lines
+    .filter(([, v]) => v !== undefined && v !== "")
+    .map(([k, v]) => `${(k + ":").padEnd(w)}${String(v).split("\n").join("\n" + " ".repeat(w))}`)
+    .join("\n") + "\n";
 }
 
 function kv(m: Record<string, string> | undefined): string {
   const e = Object.entries(m ?? {});
-  return e.length ? e.map(([k, v]) => `${k}=${v}`).join("\n" + " ".repeat(14)) : "<none>";
+  return e.length ? e.map(([k, v]) => `${k}=${v}`).join("\n") : "<none>";
 }
 
 function conditions(cs: Condition[] | undefined): string {

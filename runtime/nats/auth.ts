@@ -135,6 +135,10 @@ export function controlPlanePermissions(): NatsPermissions {
         subjects.watchAll(),
         subjects.nodeWatchAll(),
         "_INBOX.>",
+        // The REST API's pods/log (and exec) are served by the node agents, like the kubelet's.
+        "berth.node.*.exec",
+        "berth.node.*.logs",
+        "berth.node.*.logs.keepalive",
       ],
     },
     subscribe: {
