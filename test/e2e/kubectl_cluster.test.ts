@@ -218,7 +218,7 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
       const left = c.kubectl(["get", "pods", "-l", "app=web", "-o", "name"]);
       return left.code === 0 && left.stdout === "";
     }, "the RC's pods to be deleted", 60_000, 250);
-    await waitFor(async () => (await containersOf(c.nodes)).length === 0, "the nodes to remove the pods' containers", 60_000, 250);
+    await waitFor(async () => (await containersOf(c)).length === 0, "the nodes to remove the pods' containers", 60_000, 250);
     expect(c.kubectl(["get", "rc", "web"]).stderr).toMatch(/NotFound|not found/);
     expect(c.kubectl(["get", "svc", "web"]).stderr).toMatch(/NotFound|not found/);
   });

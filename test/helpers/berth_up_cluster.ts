@@ -2,16 +2,16 @@
  * A whole `berth up` cluster on the machine's Docker engine, for end-to-end tests that drive it
  * through the berth CLI and kubectl.
  *
- * `berth up` has no cluster id yet: its node agents are always named node-1..N (and each one
- * removes every container labelled `berth.node=<its name>` that its store does not know), its
- * pod DNS listens on the shared berth0 gateway's port 53, and its ClusterIPs come from the
- * default range on `lo`. Two such clusters on one engine would destroy each other's pods, so
- * every test file that runs one holds a machine-wide lock (a directory under the temp dir,
- * owned by a pid; a dead owner's lock is taken over) for the cluster's whole life.
+ * `berth up` names its node agents node-1..N; its containers carry a per-home cluster id
+ * (`berth.cluster`), so two clusters no longer remove each other's containers — but its pod DNS
+ * still listens on the shared berth0 gateway's port 53 and its ClusterIPs come from the default
+ * range on `lo`, so two at once collide. Every test file that runs one holds a machine-wide
+ * lock (a directory under the temp dir, owned by a pid; a dead owner's lock is taken over) for
+ * the cluster's whole life.
  *
  * `stopBerthUpCluster` empties the cluster first (deletes every RC, Service and Pod, waits
  * until the pods and their containers are gone — node agents leave containers running on
- * stop, by design), then `berth down`, then removes whatever is still labelled with its nodes.
+ * stop, by design), then `berth down`, then removes whatever still carries its cluster id.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { berth, berthUp, tempHome, type RunningUp } from "./cli.ts";
-import { cleanupNode, requireDocker } from "./docker.ts";
+import { requireDocker } from "./docker.ts";
 import { waitFor } from "./nats.ts";
 import { LABELS } from "../../runtime/containers/runtime.ts";
 
@@ -74,6 +74,8 @@ export interface BerthUpCluster {
   home: string;
   up: RunningUp;
   nodes: string[];
+  /** The id `berth up` stamps on its containers (`berth.cluster`), from `<home>/cluster-id`. */
+  clusterId: string;
   /** Runs kubectl with the cluster's kubeconfig and a private HOME (its discovery cache). */
   kubectl(args: string[], opts?: { stdin?: string; timeoutMs?: number }): { code: number; stdout: string; stderr: string };
   /** Starts a long-running kubectl (`get -w`, `logs -f`); `stopBerthUpCluster` kills what is left. */
@@ -114,6 +116,7 @@ export async function startBerthUpCluster(owner: string, args: string[], readyTi
     home,
     up,
     nodes: info.nodes,
+    clusterId: readFileSync(join(home, "cluster-id"), "utf8").trim(),
     children,
     release,
     kubectl(kargs, o = {}) {
@@ -138,9 +141,11 @@ export function collect(child: ChildProcess): { text(): string } {
   return { text: () => out };
 }
 
-/** Counts the containers labelled with any of `nodes` (all states). */
-export async function containersOf(nodes: string[], docker: Docker = new Docker()): Promise<Docker.ContainerInfo[]> {
-  const all = await Promise.all(nodes.map((n) => docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${n}`] } })));
+/** The containers of this cluster's nodes (all states): labelled with one of its nodes and its cluster id. */
+export async function containersOf(c: Pick<BerthUpCluster, "nodes" | "clusterId">, docker: Docker = new Docker()): Promise<Docker.ContainerInfo[]> {
+  const all = await Promise.all(
+    c.nodes.map((n) => docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${n}`, `${LABELS.cluster}=${c.clusterId}`] } })),
+  );
   return all.flat();
 }
 
@@ -174,7 +179,7 @@ export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise
       await waitFor(() => berth("node", c.home, ["get", "pods", "-A", "-o", "name"]).stdout.trim() === "", "every pod object to be gone", 60_000, 250).catch((e) =>
         problems.push(String(e)),
       );
-      await waitFor(async () => (await containersOf(c.nodes)).length === 0, "the node agents to remove every container", 60_000, 250).catch((e) =>
+      await waitFor(async () => (await containersOf(c)).length === 0, "the node agents to remove every container", 60_000, 250).catch((e) =>
         problems.push(String(e)),
       );
       const down = berth("node", c.home, ["down"]);
@@ -182,7 +187,9 @@ export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise
       if (down.code !== 0) problems.push(`berth down: ${down.stderr}`);
     }
     exitCode = await c.up.stop();
-    for (const n of c.nodes) await cleanupNode(n);
+    // Node names repeat across clusters (node-1...): remove only what carries this cluster's id.
+    const docker = new Docker();
+    for (const ct of await containersOf(c, docker)) await docker.getContainer(ct.Id).remove({ force: true }).catch(() => {});
     rmSync(c.home, { recursive: true, force: true });
   } finally {
     c.release();
