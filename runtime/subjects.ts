@@ -53,6 +53,14 @@ export const subjects = {
     return `${PREFIX}.watch.${token(watchId, "watch id")}`;
   },
   /** Keep-alive / cancellation of a watch by its client. */
+  /** Every watch keep-alive/stop of unrestricted clients (each API copy hears them all). */
+  watchControlAll(): string {
+    return `${PREFIX}.api.${API_VERSION}.watches.*`;
+  },
+  /** Every watch keep-alive/stop sent by nodes. */
+  nodeWatchControlAll(): string {
+    return `${PREFIX}.node.*.api.${API_VERSION}.watches.*`;
+  },
   watchControl(verb: "keepalive" | "stop"): string {
     return `${PREFIX}.api.${API_VERSION}.watches.${verb}`;
   },

@@ -31,6 +31,9 @@ import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_req
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
 
+/** How long a copy that does not hold a watch waits before saying so (see onWatchControl). */
+const NOT_MINE_DELAY_MS = 750;
+
 export interface NatsApiServerOptions extends LimiterOptions {
   /** Queue group shared by API replicas, so each request is answered once. */
   queue?: string;
@@ -256,9 +259,44 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     );
   };
 
+  // Watch keep-alive and stop must reach the API copy that holds the watch, not whichever copy
+  // the queue group picks. Every copy hears them (no queue); the holder answers at once, the
+  // others answer NotFound after a pause — so with the holder gone the client still learns its
+  // watch is lost, and with it alive its immediate answer is the one the client takes.
+  const isWatchControl = (subject: string) => {
+    const parsed = parseNodeApiSubject(subject) ?? parseApiSubject(subject);
+    return parsed?.resource === "watches";
+  };
+  const onQueued = (err: Error | null, m: Msg) => {
+    if (!err && isWatchControl(m.subject)) return; // answered by onWatchControl
+    onMessage(err, m);
+  };
+  const onWatchControl = (err: Error | null, m: Msg) => {
+    if (err) return;
+    let key: string;
+    try {
+      const scoped = parseNodeApiSubject(m.subject);
+      const parsed = scoped ?? parseApiSubject(m.subject);
+      if (!parsed) return;
+      const req = parseApiRequest(parsed.resource, parsed.verb, parseBody(m.data));
+      if (req.verb !== "watchKeepalive" && req.verb !== "watchStop") return;
+      key = `${scoped?.node ?? ""}/${req.watchId}`;
+    } catch (e) {
+      respond(m, toStatus(e));
+      return;
+    }
+    if (watches.has(key)) onMessage(null, m);
+    else setTimeout(() => onMessage(null, m), NOT_MINE_DELAY_MS);
+  };
   const queue = opts.queue ?? "berth-api";
-  const subs: Subscription[] = [nc.subscribe(subjects.apiAll(), { queue, callback: onMessage })];
-  if (opts.serveNodes !== false) subs.push(nc.subscribe(subjects.nodeApiAll(), { queue, callback: onMessage }));
+  const subs: Subscription[] = [
+    nc.subscribe(subjects.apiAll(), { queue, callback: onQueued }),
+    nc.subscribe(subjects.watchControlAll(), { callback: onWatchControl }),
+  ];
+  if (opts.serveNodes !== false) {
+    subs.push(nc.subscribe(subjects.nodeApiAll(), { queue, callback: onQueued }));
+    subs.push(nc.subscribe(subjects.nodeWatchControlAll(), { callback: onWatchControl }));
+  }
 
   const reaper = setInterval(() => {
     const now = Date.now();

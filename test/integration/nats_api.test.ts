@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { serveApiOverNats } from "../../runtime/api/nats_server.ts";
 import { ConflictError, GoneError, InvalidError, NotFoundError } from "../../runtime/api/errors.ts";
 import type { Pod, Status, WatchEvent } from "../../runtime/api/types.ts";
 
@@ -188,6 +189,31 @@ describe("NATS API", () => {
     expect(cmd.message).toMatch(/may not change fields/);
     const image = await c.update("pods", { ...bound, spec: { ...bound.spec, containers: [{ ...bound.spec.containers[0], image: "berth/busybox:v2" }] } });
     expect(image.spec.containers[0].image).toBe("berth/busybox:v2");
+  });
+
+  it("nats api - with two API copies, keep-alive and stop reach the copy holding the watch", async () => {
+    const second = serveApiOverNats(t.nc, t.impl);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const watchId = `twocopies${i}`;
+        ids.push(watchId);
+        const sub = plain.subscribe(`berth.watch.${watchId}`);
+        sub.unsubscribe();
+        expect((await ask("berth.api.v1.pods.watch", { watchId })).kind).toBe("WatchStarted");
+      }
+      // Whichever copy the queue group picked for each watch, every renewal is answered by it.
+      for (let round = 0; round < 3; round++) {
+        for (const watchId of ids) expect((await ask("berth.api.v1.watches.keepalive", { watchId })).kind).toBe("WatchRenewed");
+      }
+      for (const watchId of ids) expect((await ask("berth.api.v1.watches.stop", { watchId })).kind).toBe("WatchStopped");
+      // A watch nobody holds is reported lost, so the client relists.
+      const lost = await ask("berth.api.v1.watches.keepalive", { watchId: ids[0] });
+      expect(lost.code).toBe(404);
+      expect(t.server.watchCount + second.watchCount).toBe(0);
+    } finally {
+      await second.stop();
+    }
   });
 
   it("nats api - stale update is a ConflictError, compacted watch is Gone, bad namespace is NotFound", async () => {
