@@ -41,7 +41,8 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 /** Every injected fault was stopped (healed) without error. */
 export function checkFaultsHealed(entries: readonly HistoryEntry[]): CheckResult {
   const faults = entriesOf(entries, "fault");
-  const started = faults.filter((f) => f.phase === "start");
+  const skipped = faults.filter((f) => f.phase === "start" && f.skipped);
+  const started = faults.filter((f) => f.phase === "start" && !f.skipped);
   const stopped = new Map(faults.filter((f) => f.phase === "stop").map((f) => [f.id, f]));
   const evidence: string[] = [];
   for (const s of started) {
@@ -53,9 +54,10 @@ export function checkFaultsHealed(entries: readonly HistoryEntry[]): CheckResult
   return {
     name: "faults-healed",
     ok: evidence.length === 0,
-    summary: `${started.length} faults injected, ${started.length - evidence.length} injected and healed cleanly`,
-    evidence,
-    figures: { faults: started.length },
+    summary: `${started.length} faults injected, ${started.length - evidence.length} injected and healed cleanly` +
+      (skipped.length ? `; ${skipped.length} skipped (no eligible target at the time)` : ""),
+    evidence: [...evidence, ...skipped.map((s) => `${s.id} ${s.kind} on ${s.target} skipped: ${s.skipped}`)],
+    figures: { faults: started.length, skipped: skipped.length },
   };
 }
 

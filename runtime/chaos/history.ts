@@ -50,6 +50,8 @@ export interface FaultEvent {
   resolved?: string;
   t: number;
   error?: string;
+  /** The fault was not injected because it had no eligible target at that moment. */
+  skipped?: string;
 }
 
 /** Per RC: desired replicas, active pods (not terminating, not lost), ready pods, running copies. */
@@ -143,7 +145,7 @@ export function faultWindows(entries: readonly HistoryEntry[]): FaultWindow[] {
   for (const e of entries) {
     const t = "t" in e ? e.t : e.end;
     if (t > last) last = t;
-    if (e.type !== "fault") continue;
+    if (e.type !== "fault" || e.skipped) continue;
     if (e.phase === "start") out.set(e.id, { id: e.id, kind: e.kind, target: e.target, resolved: e.resolved, start: e.t, end: Number.NaN });
     else {
       const w = out.get(e.id);

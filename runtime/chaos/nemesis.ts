@@ -24,6 +24,14 @@ export class NemesisError extends Error {
   }
 }
 
+/** No eligible target right now (e.g. no pod is Running): the fault is skipped, not failed. */
+export class NoTargetError extends NemesisError {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoTargetError";
+  }
+}
+
 export interface NemesisContext {
   cluster: ChaosCluster;
   /** The workload's pods eligible as targets (running, bound), in name order. */
@@ -44,12 +52,12 @@ async function resolvePod(f: ScheduledFault, ctx: NemesisContext): Promise<{ pod
   const k = Number(/^pod:(\d+)$/.exec(f.target)?.[1] ?? NaN);
   if (!Number.isInteger(k)) throw new NemesisError(`${f.kind} needs a pod target (pod:<index>), got ${f.target}`);
   const pods = (await ctx.pods()).filter((p) => ctx.cluster.nodes.some((n) => n.name === p.spec.nodeName));
-  if (!pods.length) throw new NemesisError(`no running workload pod to target for ${f.kind}`);
+  if (!pods.length) throw new NoTargetError(`no running workload pod to target for ${f.kind}`);
   const pod = pods[k % pods.length];
   const node = ctx.cluster.node(pod.spec.nodeName!);
   const cs = await node.runtime.listContainers({ [LABELS.podUid]: pod.metadata.uid!, [LABELS.role]: "app" });
   const running = cs.filter((c) => c.state === "running");
-  if (!running.length) throw new NemesisError(`pod ${pod.metadata.name} has no running container on ${node.logical}`);
+  if (!running.length) throw new NoTargetError(`pod ${pod.metadata.name} has no running container on ${node.logical}`);
   return { pod, node, containerId: running[0].id };
 }
 

@@ -40,7 +40,7 @@ export function buildReport(history: History, schedule: ScheduledFault[], result
       convergenceMs: conv,
       requests: requests.length,
       failedRequests: requests.filter((r) => !r.ok).length,
-      faults: entriesOf(history.entries, "fault").filter((f) => f.phase === "start").length,
+      faults: entriesOf(history.entries, "fault").filter((f) => f.phase === "start" && !f.skipped).length,
     },
   };
 }

@@ -21,7 +21,7 @@ import {
 } from "./checkers.ts";
 import { ChaosCluster, type Log } from "./cluster.ts";
 import { History } from "./history.ts";
-import { inject, type ActiveFault } from "./nemesis.ts";
+import { inject, NoTargetError, type ActiveFault } from "./nemesis.ts";
 import { Observer } from "./observe.ts";
 import { buildReport, type ChaosReport, writeReport } from "./report.ts";
 import type { Scenario } from "./scenario.ts";
@@ -149,9 +149,10 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
         history.add({ type: "fault", phase: "start", id: f.id, kind: f.kind, target: f.target, resolved: a.resolved, t: injectedAt });
         progress(`  +${((injectedAt - t0) / 1000).toFixed(1)}s ${f.id} ${f.kind} ${a.resolved}${f.durationMs ? ` for ${(f.durationMs / 1000).toFixed(1)} s` : ""}`);
       } catch (e) {
-        history.add({ type: "fault", phase: "start", id: f.id, kind: f.kind, target: f.target, t: injectedAt, error: String(e) });
+        const why = e instanceof NoTargetError ? { skipped: e.message } : { error: String(e) };
+        history.add({ type: "fault", phase: "start", id: f.id, kind: f.kind, target: f.target, t: injectedAt, ...why });
         history.add({ type: "fault", phase: "stop", id: f.id, kind: f.kind, target: f.target, t: history.now() });
-        progress(`  ${f.id} ${f.kind} could not be injected: ${(e as Error).message}`);
+        progress(`  ${f.id} ${f.kind} ${e instanceof NoTargetError ? "skipped" : "could not be injected"}: ${(e as Error).message}`);
         return;
       }
       await sleep(t0 + f.at + f.durationMs - history.now());

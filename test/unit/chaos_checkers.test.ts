@@ -147,6 +147,10 @@ describe("chaos checkers", () => {
     const r = checkFaultsHealed([f("f1", "start"), f("f2", "start"), f("f2", "stop", "boom")]);
     expect(r.ok).toBe(false);
     expect(r.evidence).toEqual(["f1 nats-pause on nats was never healed", "f2 nats-pause on nats: heal failed: boom"]);
+    // A fault skipped for want of a target is reported, but is not a failure.
+    const skipped = checkFaultsHealed([{ type: "fault", phase: "start", id: "f3", kind: "container-kill", target: "pod:0", t: 0, skipped: "no running workload pod" }]);
+    expect(skipped.ok).toBe(true);
+    expect(skipped.summary).toMatch(/1 skipped/);
   });
 });
 
