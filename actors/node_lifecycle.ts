@@ -6,7 +6,8 @@
  *       markNodeUnknown → node status `Ready=Unknown, NodeStatusUnknown` (CAS on the cached
  *                         node: if the node just heartbeated, the CAS loses, as it should)
  *       markPodLost     → pod status phase Unknown, Ready=False, reason NodeLost
- *       evictPod        → graceful pod delete; the RC replaces it, the node finishes it
+ *       evictPod        → pod condition DisruptionTarget=True (NodeLost): its RC stops counting it
+ *                         and makes a replacement; if the node returns, the RC removes the surplus
  *
  * Subjects: none directly. Defaults (5 s grace, 10 s eviction) suit a local cluster; see
  * docs/controllers.md.
@@ -21,6 +22,7 @@ import {
   type NodeLifecycleCommand,
   decideNodeLifecycle,
   lostPodStatus,
+  replaceablePodStatus,
 } from "./node_lifecycle_decide.ts";
 import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
@@ -66,9 +68,9 @@ export function startNodeLifecycle(deps: NodeLifecycleDeps): NodeLifecycle {
         await deps.client.updateStatus("pods", { ...cmd.pod, status: lostPodStatus(cmd.pod, cmd.node, now()) });
         return;
       case "evictPod":
-        await deps.client.delete("pods", cmd.pod.metadata.name, cmd.pod.metadata.namespace, { preconditions: { uid: cmd.pod.metadata.uid } });
-        log("evicted pod of unreachable node", { pod: `${cmd.pod.metadata.namespace}/${cmd.pod.metadata.name}`, node: cmd.node });
-        deps.recorder.record(cmd.pod, "Normal", "NodeControllerEviction", `Marking for deletion Pod ${cmd.pod.metadata.name} from Node ${cmd.node}`);
+        await deps.client.updateStatus("pods", { ...cmd.pod, status: replaceablePodStatus(cmd.pod, cmd.node, now()) });
+        log("pod of an unreachable node given up for replacement", { pod: `${cmd.pod.metadata.namespace}/${cmd.pod.metadata.name}`, node: cmd.node });
+        deps.recorder.record(cmd.pod, "Warning", "NodeControllerEviction", `Pod ${cmd.pod.metadata.name} on unreachable node ${cmd.node} is being replaced`);
         return;
       default: {
         const never: never = cmd;

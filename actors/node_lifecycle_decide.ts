@@ -8,8 +8,11 @@
  *     their `Ready` condition `False`, so they stop counting as ready/available (services drop
  *     them) while their container statuses are kept;
  *   - once a node has been not Ready (Unknown or False) for `podEvictionTimeoutMs` its pods are
- *     deleted (gracefully), so their replication controllers create replacements on healthy
- *     nodes. The node, when it comes back, finishes those deletions itself by stopping the pods.
+ *     marked replaceable — condition `DisruptionTarget=True`, reason `NodeLost` — and their
+ *     replication controllers stop counting them and create replacements on healthy nodes.
+ *     Unlike Kubernetes, the pod is not deleted (Nomad's choice for disconnected clients, and
+ *     the seed story's): when the node comes back and reports the pod running again, the RC
+ *     sees one pod too many and removes the surplus in its ranking order (3 → 4 → 3).
  *
  * Kubernetes' defaults are 40 s and 5 min; Berth's, for local clusters, are 5 s and 10 s.
  * Heartbeat times are compared with `now`: every node must keep a reasonably synchronised clock.
@@ -24,6 +27,8 @@ export const DEFAULT_POD_EVICTION_TIMEOUT_MS = 10_000;
 export const NODE_UNKNOWN_REASON = "NodeStatusUnknown";
 export const NODE_UNKNOWN_MESSAGE = "Kubelet stopped posting node status.";
 export const POD_LOST_REASON = "NodeLost";
+/** Kubernetes' condition for a pod about to be disrupted; here: replaced because its node is lost. */
+export const REPLACEABLE_CONDITION = "DisruptionTarget";
 
 export type NodeLifecycleCommand =
   | { type: "markNodeUnknown"; node: Node; condition: Condition }
@@ -58,6 +63,31 @@ export function lastHeartbeat(node: Node): number {
 export function isMarkedLost(pod: Pod): boolean {
   return pod.status?.reason === POD_LOST_REASON && pod.status?.phase === "Unknown" &&
     (pod.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "False") !== "True";
+}
+
+/** True when the pod was given up for lost and may be replaced (see the header). */
+export function isReplaceable(pod: Pod): boolean {
+  return pod.status?.phase === "Unknown" &&
+    pod.status?.conditions?.some((c) => c.type === REPLACEABLE_CONDITION && c.status === "True" && c.reason === POD_LOST_REASON) === true;
+}
+
+/** The status of a lost pod once its node has been away for the eviction timeout. */
+export function replaceablePodStatus(pod: Pod, node: string, now: number): NonNullable<Pod["status"]> {
+  const lost = isMarkedLost(pod) ? pod.status! : lostPodStatus(pod, node, now);
+  const at = new Date(now).toISOString();
+  return {
+    ...lost,
+    conditions: [
+      ...(lost.conditions ?? []).filter((c) => c.type !== REPLACEABLE_CONDITION),
+      {
+        type: REPLACEABLE_CONDITION,
+        status: "True",
+        reason: POD_LOST_REASON,
+        message: `Node ${node} is unreachable; the pod's controller replaces it. If the node returns, the surplus copy is removed.`,
+        lastTransitionTime: at,
+      },
+    ],
+  };
 }
 
 /** The pod status to write when its node is lost. */
@@ -131,7 +161,7 @@ export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCom
     const health = unhealthy.get(nodeName);
     if (!health) continue;
     if (now - health.since >= eviction) {
-      out.push({ type: "evictPod", pod, node: nodeName });
+      if (!isReplaceable(pod)) out.push({ type: "evictPod", pod, node: nodeName });
     } else if (health.status === "Unknown" && !isMarkedLost(pod)) {
       out.push({ type: "markPodLost", pod, node: nodeName });
     }

@@ -14,6 +14,7 @@
  *
  * A converged RC yields no commands at all. Time comes in as `now`; nothing here reads a clock.
  */
+import { isReplaceable } from "./node_lifecycle_decide.ts";
 import type { Condition, Pod, ReplicationController, ReplicationControllerStatus } from "../runtime/api/types.ts";
 import { type Expectation, expectationsSatisfied, DEFAULT_EXPECTATIONS_TTL_MS } from "./expectations.ts";
 
@@ -58,10 +59,14 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
   return keys.every((k) => l[k] === selector[k]);
 }
 
-/** True for a pod that counts toward replicas: not terminated and not being deleted. */
+/**
+ * True for a pod that counts toward replicas: not terminated, not being deleted, and not given
+ * up for lost with its node (`DisruptionTarget` from the node lifecycle controller). A lost pod
+ * that comes back counts again — and the controller removes whichever copy ranks first.
+ */
 export function isActive(pod: Pod): boolean {
   const phase = pod.status?.phase;
-  return phase !== "Succeeded" && phase !== "Failed" && !pod.metadata.deletionTimestamp;
+  return phase !== "Succeeded" && phase !== "Failed" && !pod.metadata.deletionTimestamp && !isReplaceable(pod);
 }
 
 function readyCondition(pod: Pod): Condition | undefined {

@@ -4,6 +4,7 @@
  * only: it refreshes heartbeats, reports bound pods Running and Ready, and finishes graceful
  * deletions — nothing runs. Behaviour with the real node agent lives in rc_*.test.ts.
  */
+import { isActive } from "../../actors/replication_controller_reconcile.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
@@ -19,7 +20,8 @@ let timers: ReturnType<typeof setInterval>[] = [];
 const alive = new Set(["node-a", "node-b", "node-c"]);
 
 const podsOf = async (selector: string) => (await api.list("pods", { namespace: "default", labelSelector: selector })).items;
-const active = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Failed" && p.status?.phase !== "Succeeded");
+/** What the RC counts: not terminated, not being deleted, not given up with a lost node. */
+const active = (pods: Pod[]) => pods.filter(isActive);
 
 beforeAll(async () => {
   t = await startTestApi();
@@ -171,7 +173,7 @@ describe("control plane", () => {
     await api.delete("pods", "picky", "default", { gracePeriodSeconds: 0 });
   });
 
-  it("node lifecycle - a silent node goes Ready=Unknown, its pods are marked lost, then evicted and replaced elsewhere", async () => {
+  it("node lifecycle - a silent node goes Ready=Unknown, its pods are marked lost, then given up and replaced elsewhere", async () => {
     const onC = (await podsOf("app=web")).filter((p) => p.spec.nodeName === "node-c" && !p.metadata.deletionTimestamp);
     expect(onC.length).toBeGreaterThan(0);
     alive.delete("node-c");
@@ -184,7 +186,12 @@ describe("control plane", () => {
       return p.status?.phase === "Unknown" || p.metadata.deletionTimestamp ? p : null;
     }, "pod marked lost");
     expect(lost.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "False").toBe("False");
-    await waitFor(async () => (await api.get("pods", onC[0].metadata.name, "default")).metadata.deletionTimestamp, "pod evicted", 10_000);
+    // Given up for replacement, not deleted: if the node returns, the RC removes the surplus.
+    const givenUp = await waitFor(async () => {
+      const p = await api.get("pods", onC[0].metadata.name, "default");
+      return p.status?.conditions?.some((c) => c.type === "DisruptionTarget" && c.status === "True") ? p : null;
+    }, "pod given up for replacement", 10_000);
+    expect(givenUp.metadata.deletionTimestamp).toBeUndefined();
     await waitFor(async () => {
       const ps = active(await podsOf("app=web"));
       return ps.length === 3 && ps.every((p) => p.spec.nodeName !== "node-c");
