@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { decideNodeLifecycle, isMarkedLost, lostPodStatus, NODE_UNKNOWN_REASON } from "../../actors/node_lifecycle_decide.ts";
+import { decideNodeLifecycle, isMarkedLost, isReplaceable, lostPodStatus, NODE_UNKNOWN_REASON, replaceablePodStatus } from "../../actors/node_lifecycle_decide.ts";
+import { isActive } from "../../actors/replication_controller_reconcile.ts";
 import type { Pod } from "../../runtime/api/types.ts";
 import { T0, node, pod } from "./control_plane_fixtures.ts";
 
@@ -75,5 +76,23 @@ describe("node lifecycle decision", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("node lifecycle - a pod given up for lost stops counting for its RC, is not given up twice, and counts again once reported running", () => {
+    const p = pod("p", { node: "n0", phase: "Running" });
+    expect(isActive(p)).toBe(true);
+    const lostOnly = { ...p, status: lostPodStatus(p, "n0", T0) };
+    // Lost but not yet past the eviction timeout: still counted (Kubernetes counts Unknown pods).
+    expect(isActive(lostOnly)).toBe(true);
+    const givenUp = { ...p, status: replaceablePodStatus(lostOnly, "n0", T0 + 10_000) };
+    expect(isReplaceable(givenUp)).toBe(true);
+    expect(isActive(givenUp)).toBe(false);
+    expect(givenUp.metadata.deletionTimestamp).toBeUndefined();
+    const nodes = [node("n0", { ready: "Unknown", heartbeat: T0, transition: T0 })];
+    expect(decideNodeLifecycle({ nodes, pods: [givenUp], now: T0 + 60_000, ...opts })).toEqual([]);
+    // The node agent comes back and reports what it sees: the pod counts again.
+    const back = { ...givenUp, status: { phase: "Running" as const, conditions: [{ type: "Ready", status: "True" as const }] } };
+    expect(isReplaceable(back)).toBe(false);
+    expect(isActive(back)).toBe(true);
   });
 });
