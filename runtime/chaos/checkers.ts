@@ -72,11 +72,13 @@ function describeRcs(rcs: Record<string, RcSample>): string {
 }
 
 /**
- * After healing (the `healed` mark), every RC has exactly `replicas` active and Ready pods (and
+ * After the last fault is healed, every RC has exactly `replicas` active and Ready pods (and
  * running copies, where observable) within `boundMs`, and stays so until the end.
  */
 export function checkConvergence(entries: readonly HistoryEntry[], final: FinalState, boundMs: number): CheckResult {
-  const healed = markTime(entries, "healed") ?? 0;
+  // Measured from the last heal (the moment the cluster was whole again), else the `healed` mark.
+  const stops = entriesOf(entries, "fault").filter((f) => f.phase === "stop").map((f) => f.t);
+  const healed = stops.length ? Math.max(...stops) : markTime(entries, "healed") ?? 0;
   const samples = entriesOf(entries, "sample").filter((s) => s.t >= healed);
   const finalOk = Object.values(final.rcs).every(converged);
   if (!finalOk) {
@@ -93,7 +95,7 @@ export function checkConvergence(entries: readonly HistoryEntry[], final: FinalS
   return {
     name: "convergence",
     ok,
-    summary: `converged ${fmt(took)} after healing (bound ${fmt(boundMs)})`,
+    summary: `converged ${fmt(took)} after the last heal (bound ${fmt(boundMs)})`,
     evidence: ok ? [] : [`still diverged at ${fmt(since - 1)}: ${describeRcs(samples.findLast((s) => s.t < since)?.rcs ?? {})}`],
     figures: { convergenceMs: took },
   };

@@ -126,7 +126,7 @@ export class Observer {
     const nodeState: Record<string, string> = {};
     for (const n of this.cc.nodes) {
       const obj = nodes.find((x) => x.metadata.name === n.name);
-      nodeState[n.logical] = obj?.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "absent";
+      nodeState[n.logical] = obj ? obj.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "no-condition" : "absent";
     }
     const endpoints: Record<string, number> = {};
     for (const ep of eps) {
