@@ -108,7 +108,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     out(`berth: cluster ready — ${nodes} node${nodes === 1 ? "" : "s"} Ready; NATS ${info.natsUrl}` +
       `${info.apiUrl ? `; API ${info.apiUrl}` : ""}${info.dnsAddress ? `; DNS ${info.dnsAddress}` : ""}\n`);
     if (info.kubeconfig) say(`berth: kubeconfig: ${info.kubeconfig}  (kubectl --kubeconfig ${info.kubeconfig} get nodes)\n`);
-    say(`berth: try \`BERTH_HOME=${home} berth get pods\`; stop with Ctrl-C or \`berth down --home ${home}\`\n`);
+    const homeFlag = home === homeDir(undefined) ? "" : ` --home ${home}`;
+    say(`berth: try \`bin/berth.js get pods${homeFlag}\` (or \`berth\` after \`npm link\`); stop with Ctrl-C or \`bin/berth.js down${homeFlag}\`\n`);
     if (flags.example) {
       const dir = new URL("../../examples/", import.meta.url).pathname;
       const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith("_")).sort() : [];
