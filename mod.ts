@@ -18,3 +18,4 @@ export { parseManifests } from "./runtime/api/manifest.ts";
 export * from "./runtime/api/errors.ts";
 export type * from "./runtime/api/types.ts";
 export type { ApiClient, ListOptions, WatchOptions, Watch, DeleteOptions } from "./runtime/api/client.ts";
+export * as chaos from "./runtime/chaos/index.ts";

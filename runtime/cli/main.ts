@@ -12,6 +12,7 @@ import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
 import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
+import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
 
 const out = (s: string) => void process.stdout.write(s);
@@ -135,6 +136,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...extraCommands(CONN, out, err, withClient),
+  ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),
 };
 
