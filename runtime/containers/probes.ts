@@ -85,6 +85,9 @@ export function tcpConnect(host: string, port: number, timeoutMs: number): Promi
  * It reports only result changes (threshold crossings); after a liveness failure it stops
  * probing that attempt, which is about to be killed.
  */
+/** Readiness results are re-sent after this many periods without a change (see startLoop). */
+const READINESS_RESEND_PERIODS = 5;
+
 export function proberLogic(runtime: ContainerRuntime, node: string) {
   return fromCallback<ProbeTargets, { pod: Pod }>(({ sendBack, receive }) => {
     const loops = new Map<string, { stop: () => void }>();
@@ -127,13 +130,19 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let counter: ProbeCounter = NEW_COUNTER;
+      let sinceSent = 0;
       const tick = async () => {
         if (stopped) return;
         const outcome = await runProbe(runtime, probe, target);
         if (stopped) return;
         const { counter: next, changed } = applyOutcome(counter, outcome.ok, probe);
         counter = next;
-        if (changed) {
+        // Readiness is also re-sent every few periods once it has a result: a report that
+        // reached the pod actor while it did not yet know this container attempt would
+        // otherwise be lost for good, leaving a healthy container not Ready forever.
+        const resend = kind === "readiness" && next.result !== "unknown" && ++sinceSent >= READINESS_RESEND_PERIODS;
+        if (changed || resend) {
+          sinceSent = 0;
           send({ type: "PROBE_RESULT", container: target.container, containerId: target.containerId, probe: kind, result: next.result === "success" ? "success" : "failure", message: outcome.message });
           if (kind === "liveness" && next.result === "failure") return; // the attempt is about to be killed
         }
