@@ -156,7 +156,15 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     const hostDnsPort = await freePort();
     const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
     if (gateway) addrs.push({ host: gateway, port: 53 });
-    services = await startServiceProxy({ client, dnsAddresses: addrs, log: (m, f) => log(m, f) });
+    try {
+      services = await startServiceProxy({ client, dnsAddresses: addrs, log: (m, f) => log(m, f) });
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message} — is another Berth cluster with Docker nodes running on this machine? ` +
+          `They share the berth0 bridge's DNS address and the ClusterIP range; stop it first (berth down --home DIR)`,
+        { cause: e },
+      );
+    }
     cluster.onStop(() => services!.stop());
     dnsAddress = `127.0.0.1:${services.dnsPort}`;
     progress(`cluster DNS at ${dnsAddress}${gateway ? ` (pods: ${gateway}:53)` : ""}; service proxies in ${services.clusterIpMode} mode`);

@@ -151,7 +151,7 @@ export class Api implements ApiClient {
   /** Compare-and-swap against what was read; a no-op writes nothing and keeps the resourceVersion, as in Kubernetes. */
   private async write<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R]): Promise<ResourceTypes[R]> {
     if (sameObject(current, next)) return current;
-    return await this.store.update(resource, next, Number(current.metadata.resourceVersion));
+    return await this.store.update(resource, next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
   }
 
   async patch<R extends Resource>(
@@ -265,7 +265,10 @@ export class Api implements ApiClient {
             if (matches || inside.has(key)) yield { type: "DELETED", object };
             inside.delete(key);
           } else if (matches) {
-            const type = e.type === "ADDED" || (!inside.has(key) && !resumed) ? "ADDED" : "MODIFIED";
+            // Created after the watch's starting revision: an ADDED for this watcher, even if
+            // the KV folded the create into a later update before we read it.
+            const createdSince = !inside.has(key) && e.createdRevision !== undefined && e.createdRevision > start;
+            const type = e.type === "ADDED" || createdSince || (!inside.has(key) && !resumed) ? "ADDED" : "MODIFIED";
             inside.add(key);
             yield { type, object };
           } else if (inside.has(key)) {

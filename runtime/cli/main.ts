@@ -45,9 +45,9 @@ const commands: Record<string, Command> = {
   },
   down: {
     summary: "stop the cluster running for a home",
-    usage: "berth down [--home DIR]",
-    flags: [CONN[0], CONN[3]],
-    run: (p) => downCmd(p.flags, out),
+    usage: "berth down [--home DIR] [--purge]",
+    flags: [CONN[0], CONN[3], { name: "purge", type: "boolean", help: "first delete every replication controller and pod, so no container is left running" }],
+    run: (p) => downCmd(p.flags, out, withClient),
   },
   apply: {
     summary: "create or update objects from YAML/JSON manifests",

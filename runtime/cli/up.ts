@@ -14,6 +14,8 @@ import { startClusterComponents } from "../cluster_components.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
+import type { ApiClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
   { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },
@@ -130,13 +132,16 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   return 0;
 }
 
-export async function downCmd(flags: Record<string, unknown>, out: Out): Promise<number> {
+type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient) => Promise<T>) => Promise<T>;
+
+export async function downCmd(flags: Record<string, unknown>, out: Out, withClient?: WithClient): Promise<number> {
   const home = homeDir(flags.home);
   const info = readClusterInfo(home);
   if (!info || !alive(info.pid)) {
     out(`berth down: no cluster is running for ${home}\n`);
     return 0;
   }
+  if (flags.purge && withClient) await withClient(flags, (c) => purge(c, out));
   process.kill(info.pid, "SIGTERM");
   const deadline = Date.now() + 60_000;
   while (alive(info.pid)) {
@@ -149,4 +154,33 @@ export async function downCmd(flags: Record<string, unknown>, out: Out): Promise
   }
   out(`berth down: stopped the cluster for ${home} (pid ${info.pid})\n`);
   return 0;
+}
+
+/**
+ * Deletes every replication controller (their pods with them) and every pod, then waits until
+ * the pod objects are gone — the node agents stop and remove the containers before they let a
+ * pod object go — so `down` leaves no container running.
+ */
+async function purge(client: ApiClient, out: Out, timeoutMs = 120_000): Promise<void> {
+  const rcs = await client.list("replicationcontrollers");
+  for (const rc of rcs.items) {
+    await client.delete("replicationcontrollers", rc.metadata.name, rc.metadata.namespace).catch(ignoreNotFound);
+  }
+  const pods = await client.list("pods");
+  for (const p of pods.items) await client.delete("pods", p.metadata.name, p.metadata.namespace).catch(ignoreNotFound);
+  out(`berth down: deleted ${rcs.items.length} replication controller(s) and ${pods.items.length} pod(s); waiting for their containers to stop\n`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = (await client.list("pods")).items.length;
+    if (left === 0) return;
+    if (Date.now() > deadline) {
+      out(`berth down: ${left} pod(s) still terminating after ${timeoutMs / 1000} s; stopping anyway\n`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof ApiError && e.code === 404)) throw e;
 }

@@ -28,6 +28,8 @@ const META_KEY = "_meta.store";
 interface Envelope {
   op: "c" | "u" | "d";
   o: AnyObject;
+  /** The revision that created the object (on updates and deletes; a create is its own). */
+  c?: number;
 }
 
 export interface StoreOptions {
@@ -41,6 +43,12 @@ export interface StoreEvent<T extends AnyObject = AnyObject> {
   type: Exclude<WatchEventType, "BOOKMARK" | "ERROR">;
   object: T;
   revision: number;
+  /**
+   * The revision that created the object, when known. The KV keeps one version per key, so a
+   * watch resumed from revision R may see an object created after R only in a later update:
+   * this tells the API it is still an ADDED for that watcher.
+   */
+  createdRevision?: number;
 }
 
 export interface StoreWatch<T extends AnyObject = AnyObject> extends AsyncIterable<StoreEvent<T>> {
@@ -48,6 +56,9 @@ export interface StoreWatch<T extends AnyObject = AnyObject> extends AsyncIterab
 }
 
 export class KvStore {
+  /** Creation revisions of the objects this store handed out (see `createdRevisionOf`). */
+  private readonly created = new WeakMap<object, number>();
+
   private constructor(
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
@@ -68,7 +79,7 @@ export class KvStore {
     const key = this.key(resource, obj);
     try {
       const rev = await this.kv.create(key, encode({ op: "c", o: strip(obj) }));
-      return withRevision(obj, rev);
+      return this.remember(withRevision(obj, rev), rev);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new AlreadyExistsError(resource, obj.metadata.name);
       throw storeError(e);
@@ -97,7 +108,8 @@ export class KvStore {
       throw storeError(e);
     }
     if (!entry || entry.operation !== "PUT") return null;
-    return decodeEntry(entry).object as ResourceTypes[R];
+    const d = decodeEntry(entry);
+    return this.remember(d.object, d.createdRevision) as ResourceTypes[R];
   }
 
   /**
@@ -126,7 +138,7 @@ export class KvStore {
           const op = m.headers?.get("KV-Operation");
           if (!op || op === "PUT") {
             const env = m.json<Envelope>();
-            items.push(withRevision(env.o, m.seq) as ResourceTypes[R]);
+            items.push(this.remember(withRevision(env.o, m.seq), env.op === "c" ? m.seq : env.c) as ResourceTypes[R]);
           }
           if (remaining <= 0 || m.info.pending === 0) break;
         }
@@ -147,19 +159,21 @@ export class KvStore {
    * Replaces an object. With `expectedRevision` the write is compare-and-swap against it
    * (stale → `ConflictError`); without, against whatever is stored now (absent → `NotFoundError`).
    */
-  async update<R extends Resource>(resource: R, obj: ResourceTypes[R], expectedRevision?: number): Promise<ResourceTypes[R]> {
+  async update<R extends Resource>(resource: R, obj: ResourceTypes[R], expectedRevision?: number, createdRevision?: number): Promise<ResourceTypes[R]> {
     const key = this.key(resource, obj);
     let rev = expectedRevision;
+    let created = createdRevision;
     if (rev === undefined) {
       const entry = await this.kv.get(key).catch((e) => {
         throw storeError(e);
       });
       if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, obj.metadata.name);
       rev = entry.revision;
+      created ??= decodeEntry(entry).createdRevision;
     }
     try {
-      const newRev = await this.kv.update(key, encode({ op: "u", o: strip(obj) }), rev);
-      return withRevision(obj, newRev);
+      const newRev = await this.kv.update(key, encode({ op: "u", o: strip(obj), ...(created ? { c: created } : {}) }), rev);
+      return this.remember(withRevision(obj, newRev), created);
     } catch (e) {
       if (isWrongLastSequence(e)) {
         const current = await this.tryGet(resource, obj.metadata.namespace, obj.metadata.name);
@@ -191,12 +205,12 @@ export class KvStore {
     });
     if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
     if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
-    const { object } = decodeEntry(entry);
+    const { object, createdRevision } = decodeEntry(entry);
     const h = headers();
     h.set("KV-Operation", "DEL");
     h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
     try {
-      const ack = await this.js.publish(`$KV.${this.bucket}.${key}`, encode({ op: "d", o: strip(object) }), { headers: h });
+      const ack = await this.js.publish(`$KV.${this.bucket}.${key}`, encode({ op: "d", o: strip(object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
@@ -229,19 +243,37 @@ export class KvStore {
       throw storeError(e);
     }
     const source = iter;
+    const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);
     return {
       stop: () => source.stop(),
       async *[Symbol.asyncIterator]() {
+        /** Keys this watch has already shown (so only their first appearance can be an ADDED). */
+        const seen = new Set<string>();
         for await (const e of source) {
           // A replay of current state skips tombstones: those objects are already gone.
           if (replay && !e.isUpdate && e.operation !== "PUT") continue;
           if (e.operation === "PURGE") continue;
-          const { op, object } = decodeEntry(e);
-          const type = e.operation === "DEL" || op === "d" ? "DELETED" : replay && !e.isUpdate ? "ADDED" : op === "c" ? "ADDED" : "MODIFIED";
-          yield { type, object: object as ResourceTypes[R], revision: e.revision };
+          const { op, object, createdRevision } = decodeEntry(e);
+          // Created after the starting revision: ADDED, even when the create was folded into a
+          // later update (the KV keeps one version per key).
+          const createdSince = !replay && !seen.has(e.key) && createdRevision !== undefined && createdRevision > (from ?? 0);
+          const type = e.operation === "DEL" || op === "d" ? "DELETED" : replay && !e.isUpdate ? "ADDED" : op === "c" || createdSince ? "ADDED" : "MODIFIED";
+          if (type === "DELETED") seen.delete(e.key);
+          else seen.add(e.key);
+          yield { type, object: remember(object, createdRevision) as ResourceTypes[R], revision: e.revision, createdRevision };
         }
       },
     };
+  }
+
+  /** The revision that created `obj`, for an object this store returned (else undefined). */
+  createdRevisionOf(obj: AnyObject): number | undefined {
+    return this.created.get(obj);
+  }
+
+  private remember<T extends AnyObject>(obj: T, createdRevision: number | undefined): T {
+    if (createdRevision) this.created.set(obj, createdRevision);
+    return obj;
   }
 
   /** The newest revision in the bucket (0 when empty). */
@@ -282,10 +314,10 @@ function encode(env: Envelope): string {
   return JSON.stringify(env);
 }
 
-function decodeEntry(e: KvEntry): Envelope & { object: AnyObject } {
+function decodeEntry(e: KvEntry): Envelope & { object: AnyObject; createdRevision?: number } {
   const env = e.json() as Envelope;
   const object = { ...env.o, metadata: { ...env.o.metadata, resourceVersion: String(e.revision) } } as AnyObject;
-  return { ...env, object };
+  return { ...env, object, createdRevision: env.op === "c" ? e.revision : env.c };
 }
 
 function strip<T extends AnyObject>(obj: T): T {

@@ -5,8 +5,10 @@
  * leaving no nats-server behind, and a restart with the same home keeps the objects.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { lockBerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { berth, berthUp, natsServersFor, tempHome, type RunningUp, type Runner } from "../helpers/cli.ts";
 
 const MANIFEST = `apiVersion: v1
@@ -138,6 +140,37 @@ describe("berth up killed with SIGKILL", () => {
     expect(JSON.parse(berth("node", home, ["get", "rc", "web", "-o", "json"]).stdout).spec.replicas).toBe(2);
     expect(await up.stop()).toBe(0);
     expect(natsServersFor(home)).toEqual([]);
+  });
+});
+
+describe("berth down --purge", () => {
+  const home = tempHome();
+  let up: RunningUp | undefined;
+  let unlock: (() => void) | undefined;
+  afterAll(async () => {
+    await up?.stop();
+    unlock?.();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("cli - down --purge deletes the workload first, so no container of the cluster is left running", async () => {
+    // One cluster with Docker nodes per machine at a time: they share the berth0 gateway's DNS port.
+    unlock = await lockBerthUpCluster("cli.test.ts down --purge");
+    up = await berthUp("node", home, ["--nodes", "1"]);
+    const file = join(home, "app.yaml");
+    writeFileSync(file, MANIFEST);
+    expect(berth("node", home, ["apply", "-f", file]).code).toBe(0);
+    const clusterId = readFileSync(join(home, "cluster-id"), "utf8").trim();
+    const containers = () =>
+      spawnSync("/usr/bin/docker", ["ps", "-q", "--filter", `label=berth.cluster=${clusterId}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    const deadline = Date.now() + 60_000;
+    while (containers().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250)); // 3 pods × (sandbox + app)
+    expect(containers().length).toBe(6);
+    const down = berth("node", home, ["down", "--purge"]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/deleted 1 replication controller\(s\) and 3 pod\(s\)/);
+    expect(containers()).toEqual([]);
+    expect(up.proc.exitCode ?? (await up.stop())).toBe(0);
   });
 });
 

@@ -85,8 +85,23 @@ describe("KV object store", () => {
       if (e.type === "DELETED") break;
     }
     w.stop();
-    // The KV keeps one version per key, so the create is folded into the later update.
-    expect(seen).toEqual(['MODIFIED:w1:{"x":"y"}', 'DELETED:w1:{"x":"y"}']);
+    // The KV keeps one version per key, so the create is folded into the later update — which is
+    // still an ADDED for a watcher that started before the create.
+    expect(seen).toEqual(['ADDED:w1:{"x":"y"}', 'DELETED:w1:{"x":"y"}']);
+  });
+
+  it("store - an object that existed before the watch's revision is MODIFIED, not ADDED", async () => {
+    const ns = "ns-mod";
+    const a = await store.create("pods", pod("m1", ns));
+    const from = Number(a.metadata.resourceVersion);
+    const w = await store.watch("pods", { namespace: ns, fromRevision: from });
+    await store.update("pods", { ...a, metadata: { ...a.metadata, labels: { v: "2" } } });
+    for await (const e of w) {
+      expect(e.type).toBe("MODIFIED");
+      expect(e.createdRevision).toBe(from);
+      break;
+    }
+    w.stop();
   });
 
   it("store - watch without a revision replays current objects as ADDED, then live changes", async () => {
