@@ -15,7 +15,7 @@
  * The store validates nothing and applies no defaults; that is the Api's job (runtime/api/api.ts).
  */
 import { headers, type NatsConnection } from "@nats-io/nats-core";
-import { DeliverPolicy, jetstream, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../api/errors.ts";
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../api/types.ts";
@@ -24,6 +24,7 @@ import { objectKey, objectKeyFilter, parseObjectKey, STATE_BUCKET } from "../sub
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
 const META_KEY = "_meta.store";
+const HISTORY = 2;
 
 interface Envelope {
   op: "c" | "u" | "d";
@@ -70,7 +71,15 @@ export class KvStore {
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
     const bucket = opts.bucket ?? STATE_BUCKET;
     const js = jetstream(nc);
-    const kv = await new Kvm(js).create(bucket, { history: 1, replicas: opts.replicas ?? 1 });
+    // Two versions per key: a list reading a snapshot while a key is updated still finds the
+    // version the snapshot named (see list); watches and gets only ever use the newest.
+    const kv = await new Kvm(js).create(bucket, { history: HISTORY, replicas: opts.replicas ?? 1 });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(`KV_${bucket}`);
+    if ((info.config.max_msgs_per_subject ?? 0) < HISTORY) {
+      // A bucket made by an earlier Berth with one version per key.
+      await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: HISTORY });
+    }
     return new KvStore(nc, js, kv, bucket);
   }
 
@@ -119,40 +128,69 @@ export class KvStore {
    */
   async list<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
     let revision = await this.lastRevision();
-    const items: ResourceTypes[R][] = [];
-    let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | undefined;
+    const stream = `KV_${this.bucket}`;
+    /** The newest message seen per key: a safety net should the server ever deliver one twice. */
+    const latest = new Map<string, { seq: number; op: string | undefined; env: Envelope }>();
+    let name: string | undefined;
+    const jsm = await this.manager();
     try {
-      // An ordered consumer delivering the last message of every key under the filter; its
-      // pending count at creation tells how many to read, so an empty selection ends at once.
-      consumer = await this.js.consumers.get(`KV_${this.bucket}`, {
-        filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
+      // A plain (not ordered) pull consumer delivering the last message of every key under the
+      // filter, then whatever is written after.
+      // (An ordered consumer may reset mid-read and restart from a stream sequence, delivering
+      // superseded versions and using up the count — lists then repeated some objects and
+      // missed others under concurrent writes.)
+      const ci = await jsm.consumers.add(stream, {
+        filter_subject: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
         deliver_policy: DeliverPolicy.LastPerSubject,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: 120_000_000_000, // never redeliver during a list; the consumer is deleted after
+        inactive_threshold: 60_000_000_000,
+        mem_storage: true,
+        num_replicas: 1,
       });
-      const info = await consumer.info(true);
-      let remaining = info.num_pending;
-      if (remaining > 0) {
-        const msgs = await consumer.consume();
-        for await (const m of msgs) {
-          remaining--;
-          if (m.seq > revision) revision = m.seq;
-          const op = m.headers?.get("KV-Operation");
-          if (!op || op === "PUT") {
-            const env = m.json<Envelope>();
-            items.push(this.remember(withRevision(env.o, m.seq), env.op === "c" ? m.seq : env.c) as ResourceTypes[R]);
+      name = ci.name;
+      // Every message of the snapshot has a sequence at most the stream's last one now; read in
+      // sequence order until past it (or until the consumer has nothing more). Two versions are
+      // kept per key, so a key updated while we read still has the version the snapshot named.
+      const target = (await this.lastRevision());
+      if (ci.num_pending > 0) {
+        const consumer = await this.js.consumers.get(stream, name);
+        let done = false;
+        while (!done) {
+          const batch = await consumer.fetch({ max_messages: 2_000, expires: 1_000 });
+          let got = 0;
+          for await (const m of batch) {
+            got++;
+            const prev = latest.get(m.subject);
+            if (!prev || m.seq > prev.seq) latest.set(m.subject, { seq: m.seq, op: m.headers?.get("KV-Operation"), env: m.json<Envelope>() });
+            if (m.seq > revision) revision = m.seq;
+            if (m.seq >= target || m.info.pending === 0) {
+              done = true;
+              break;
+            }
           }
-          if (remaining <= 0 || m.info.pending === 0) break;
+          if (got === 0) break; // nothing more within the wait
         }
-        await msgs.close();
       }
     } catch (e) {
       throw storeError(e);
     } finally {
-      // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
-      // threshold; a busy API lists often.
-      await consumer?.delete().catch(() => {});
+      // Ephemeral consumers otherwise linger on the server until their inactivity threshold.
+      if (name) await jsm.consumers.delete(stream, name).catch(() => {});
+    }
+    const items: ResourceTypes[R][] = [];
+    for (const { seq, op, env } of latest.values()) {
+      if (op && op !== "PUT") continue;
+      items.push(this.remember(withRevision(env.o, seq), env.op === "c" ? seq : env.c) as ResourceTypes[R]);
     }
     items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { items, revision };
+  }
+
+  private jsm?: Promise<JetStreamManager>;
+  private manager(): Promise<JetStreamManager> {
+    this.jsm ??= jetstreamManager(this.nc);
+    return this.jsm;
   }
 
   /**

@@ -71,6 +71,29 @@ describe("KV object store", () => {
     expect(services.items).toEqual([]);
   });
 
+  it("store - a list while other keys are created, updated and deleted names every live key exactly once", async () => {
+    const ns = "ns-race";
+    for (const n of ["a", "b", "c"]) await store.create("pods", pod(n, ns));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const n = await store.create("pods", pod(`n${i}`, ns));
+        await store.update("pods", { ...n, metadata: { ...n.metadata, labels: { k: "1" } } });
+        const b = await store.get("pods", ns, "b");
+        await store.update("pods", { ...b, metadata: { ...b.metadata, labels: { last: `n${i}` } } });
+        await store.delete("pods", ns, `n${i}`);
+      }
+    })();
+    const bad: string[] = [];
+    for (let k = 0; k < 150; k++) {
+      const names = (await store.list("pods", ns)).items.map((p) => p.metadata.name);
+      if (names.length !== new Set(names).size || !["a", "b", "c"].every((x) => names.includes(x))) bad.push(names.join(","));
+    }
+    writing = false;
+    await writer;
+    expect(bad).toEqual([]);
+  });
+
   it("store - watch resumes from a revision with ADDED, MODIFIED and DELETED carrying the object", async () => {
     const ns = "ns-watch";
     const { revision } = await store.list("pods", ns);
@@ -85,9 +108,24 @@ describe("KV object store", () => {
       if (e.type === "DELETED") break;
     }
     w.stop();
-    // The KV keeps one version per key, so the create is folded into the later update — which is
-    // still an ADDED for a watcher that started before the create.
-    expect(seen).toEqual(['ADDED:w1:{"x":"y"}', 'DELETED:w1:{"x":"y"}']);
+    // Two versions per key are kept, so both the create and the update are replayed.
+    expect(seen).toEqual(["ADDED:w1:{}", 'MODIFIED:w1:{"x":"y"}', 'DELETED:w1:{"x":"y"}']);
+  });
+
+  it("store - a create folded into later updates is still an ADDED for a watch that began before it", async () => {
+    const ns = "ns-fold";
+    const { revision } = await store.list("pods", ns);
+    let p = await store.create("pods", pod("f1", ns));
+    // Three updates: with two versions kept per key, the create's own message is gone.
+    for (let i = 1; i <= 3; i++) p = await store.update("pods", { ...p, metadata: { ...p.metadata, labels: { v: String(i) } } });
+    const w = await store.watch("pods", { namespace: ns, fromRevision: revision });
+    const seen: string[] = [];
+    for await (const e of w) {
+      seen.push(`${e.type}:${e.object.metadata.labels?.v}`);
+      if (e.object.metadata.labels?.v === "3") break;
+    }
+    w.stop();
+    expect(seen).toEqual(["ADDED:2", "MODIFIED:3"]);
   });
 
   it("store - an object that existed before the watch's revision is MODIFIED, not ADDED", async () => {
