@@ -212,6 +212,10 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed directly (bin/berth.js imports this module; Deno runs it as the entry).
 const isEntry = (import.meta as { main?: boolean }).main === true || process.env.BERTH_CLI_ENTRY === "1";
 if (isEntry) {
+  // `berth logs -f | head`: the reader went away; that is the end of the command, not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       // Every command, long-running ones included, has finished its work when main returns;

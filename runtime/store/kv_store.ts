@@ -15,7 +15,7 @@
  * The store validates nothing and applies no defaults; that is the Api's job (runtime/api/api.ts).
  */
 import { headers, type NatsConnection } from "@nats-io/nats-core";
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../api/errors.ts";
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../api/types.ts";
@@ -131,52 +131,37 @@ export class KvStore {
     const stream = `KV_${this.bucket}`;
     /** The newest message seen per key: a safety net should the server ever deliver one twice. */
     const latest = new Map<string, { seq: number; op: string | undefined; env: Envelope }>();
-    let name: string | undefined;
-    const jsm = await this.manager();
+    let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | undefined;
     try {
-      // A plain (not ordered) pull consumer delivering the last message of every key under the
-      // filter, then whatever is written after.
-      // (An ordered consumer may reset mid-read and restart from a stream sequence, delivering
-      // superseded versions and using up the count — lists then repeated some objects and
-      // missed others under concurrent writes.)
-      const ci = await jsm.consumers.add(stream, {
-        filter_subject: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
+      // An ordered consumer delivering the last message of every key under the filter, then
+      // whatever is written after. Every message of the snapshot has a sequence at most the
+      // stream's last one once the consumer exists, so read in sequence order until past it
+      // (or until nothing is pending) — never a fixed count: an ordered consumer may reset
+      // mid-read and restart from a stream sequence, delivering superseded versions too, which
+      // the newest-per-key map absorbs. Two versions are kept per key, so a key updated while
+      // we read still has the version the snapshot named.
+      consumer = await this.js.consumers.get(stream, {
+        filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
         deliver_policy: DeliverPolicy.LastPerSubject,
-        ack_policy: AckPolicy.Explicit,
-        ack_wait: 120_000_000_000, // never redeliver during a list; the consumer is deleted after
-        inactive_threshold: 60_000_000_000,
-        mem_storage: true,
-        num_replicas: 1,
       });
-      name = ci.name;
-      // Every message of the snapshot has a sequence at most the stream's last one now; read in
-      // sequence order until past it (or until the consumer has nothing more). Two versions are
-      // kept per key, so a key updated while we read still has the version the snapshot named.
-      const target = (await this.lastRevision());
-      if (ci.num_pending > 0) {
-        const consumer = await this.js.consumers.get(stream, name);
-        let done = false;
-        while (!done) {
-          const batch = await consumer.fetch({ max_messages: 2_000, expires: 1_000 });
-          let got = 0;
-          for await (const m of batch) {
-            got++;
-            const prev = latest.get(m.subject);
-            if (!prev || m.seq > prev.seq) latest.set(m.subject, { seq: m.seq, op: m.headers?.get("KV-Operation"), env: m.json<Envelope>() });
-            if (m.seq > revision) revision = m.seq;
-            if (m.seq >= target || m.info.pending === 0) {
-              done = true;
-              break;
-            }
-          }
-          if (got === 0) break; // nothing more within the wait
+      const info = await consumer.info(true);
+      const target = await this.lastRevision();
+      if (info.num_pending > 0) {
+        const msgs = await consumer.consume();
+        for await (const m of msgs) {
+          const prev = latest.get(m.subject);
+          if (!prev || m.seq > prev.seq) latest.set(m.subject, { seq: m.seq, op: m.headers?.get("KV-Operation"), env: m.json<Envelope>() });
+          if (m.seq > revision) revision = m.seq;
+          if (m.seq >= target || m.info.pending === 0) break;
         }
+        await msgs.close();
       }
     } catch (e) {
       throw storeError(e);
     } finally {
-      // Ephemeral consumers otherwise linger on the server until their inactivity threshold.
-      if (name) await jsm.consumers.delete(stream, name).catch(() => {});
+      // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
+      // threshold; a busy API lists often.
+      await consumer?.delete().catch(() => {});
     }
     const items: ResourceTypes[R][] = [];
     for (const { seq, op, env } of latest.values()) {
@@ -185,12 +170,6 @@ export class KvStore {
     }
     items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { items, revision };
-  }
-
-  private jsm?: Promise<JetStreamManager>;
-  private manager(): Promise<JetStreamManager> {
-    this.jsm ??= jetstreamManager(this.nc);
-    return this.jsm;
   }
 
   /**
