@@ -127,7 +127,7 @@ export class KvStore {
    * already listed, with the same or a newer resourceVersion).
    */
   async list<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
-    let revision = await this.lastRevision();
+    let revision = 0;
     const stream = `KV_${this.bucket}`;
     /** The newest message seen per key: a safety net should the server ever deliver one twice. */
     const latest = new Map<string, { seq: number; op: string | undefined; env: Envelope }>();
@@ -145,7 +145,9 @@ export class KvStore {
         deliver_policy: DeliverPolicy.LastPerSubject,
       });
       const info = await consumer.info(true);
+      // Taken after the consumer exists, so it is also a revision the list is consistent with.
       const target = await this.lastRevision();
+      revision = target;
       if (info.num_pending > 0) {
         const msgs = await consumer.consume();
         for await (const m of msgs) {
@@ -161,7 +163,9 @@ export class KvStore {
     } finally {
       // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
       // threshold; a busy API lists often.
-      await consumer?.delete().catch(() => {});
+      // Not awaited: on a cluster electing a new stream leader the delete can take seconds, and
+      // the server drops an idle ephemeral consumer by itself anyway.
+      void consumer?.delete().catch(() => {});
     }
     const items: ResourceTypes[R][] = [];
     for (const { seq, op, env } of latest.values()) {
