@@ -20,6 +20,14 @@ export interface FlagSpec {
   default?: string | number | boolean;
 }
 
+/** One `berth` subcommand: its help and what it runs; every command module returns these. */
+export interface Command {
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  run(p: Parsed): Promise<number | void>;
+}
+
 export interface Parsed {
   positional: string[];
   flags: Record<string, string | number | boolean | string[] | undefined>;

@@ -8,7 +8,7 @@
  * fault proxies), so it needs no running `berth up`. Exit code 0 when every invariant held.
  */
 import { join } from "node:path";
-import { type FlagSpec, type parseArgs, UsageError } from "./args.ts";
+import { type FlagSpec, UsageError, type Command } from "./args.ts";
 import { listScenarios, loadScenario, resolveScenario } from "../chaos/scenario.ts";
 import { ChaosAbortedError, runScenario } from "../chaos/run.ts";
 import { summaryText } from "../chaos/report.ts";
@@ -16,13 +16,6 @@ import { parseDuration } from "../chaos/schedule.ts";
 import { rowOf, summaryTable, type TableRow } from "../chaos/table.ts";
 
 type Out = (s: string) => void;
-
-interface Command {
-  summary: string;
-  usage: string;
-  flags: FlagSpec[];
-  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
-}
 
 function seedsOf(flags: Record<string, unknown>): number[] {
   if (typeof flags.seeds === "string") {

@@ -8,18 +8,11 @@ import { parseManifests } from "../api/manifest.ts";
 import { execInPod, podLogStream } from "../node_services.ts";
 import { rollingUpdate } from "../rolling_update.ts";
 import { formatTable, toTable } from "../api/table.ts";
-import { parseArgs, UsageError, type FlagSpec } from "./args.ts";
+import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { resolveResource, type Connection } from "./connect.ts";
 
 type Out = (s: string) => void;
 type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient, conn: Connection) => Promise<T>) => Promise<T>;
-
-interface Command {
-  summary: string;
-  usage: string;
-  flags: FlagSpec[];
-  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
-}
 
 export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient: WithClient): Record<string, Command> {
   return {

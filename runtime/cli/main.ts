@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { ApiError } from "../api/errors.ts";
 import { ManifestError } from "../api/manifest.ts";
 import { RESOURCES } from "../api/types.ts";
-import { parseArgs, UsageError, usageOf, type FlagSpec } from "./args.ts";
+import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
 import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
@@ -24,13 +24,6 @@ const CONN: FlagSpec[] = [
   { name: "namespace", short: "n", type: "string", help: "namespace (default \"default\")" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
-
-interface Command {
-  summary: string;
-  usage: string;
-  flags: FlagSpec[];
-  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
-}
 
 function stdin(): string {
   return readFileSync(0, "utf8");

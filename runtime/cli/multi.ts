@@ -12,16 +12,9 @@ import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
 import { startNodeHost } from "../node_host.ts";
-import { parseArgs, UsageError, type FlagSpec } from "./args.ts";
+import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
 type Out = (s: string) => void;
-
-interface Command {
-  summary: string;
-  usage: string;
-  flags: FlagSpec[];
-  run(p: ReturnType<typeof parseArgs>): Promise<number | void>;
-}
 
 const HELP: FlagSpec = { name: "help", short: "h", type: "boolean", help: "show help for this command" };
 const NATS_FLAGS: FlagSpec[] = [
