@@ -159,7 +159,11 @@ export class KvStore {
         await msgs.close();
       }
     } catch (e) {
-      throw storeError(e);
+      // Creating a consumer needs the stream's JetStream leadership settled; right after a
+      // server of a cluster dies that can time out for a long while, although reads of single
+      // keys (direct gets, served by any replica) work. Fall back to those.
+      if (!isTimeout(e)) throw storeError(e);
+      return await this.listByDirectGet(resource, namespace);
     } finally {
       // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
       // threshold; a busy API lists often.
@@ -174,6 +178,34 @@ export class KvStore {
     }
     items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { items, revision };
+  }
+
+  /**
+   * `list` without a consumer: the stream's subject index names the keys, and each key's last
+   * message is read with a direct get. Slower (one request per key), used only when consumer
+   * creation times out.
+   */
+  private async listByDirectGet<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    try {
+      const jsm = await jetstreamManager(this.nc);
+      const prefix = `$KV.${this.bucket}.`;
+      const info = await jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}${objectKeyFilter(resource, namespace)}` });
+      const revision = info.state.last_seq;
+      const keys = Object.keys(info.state.subjects ?? {}).map((subj) => subj.slice(prefix.length));
+      const items: ResourceTypes[R][] = [];
+      for (let i = 0; i < keys.length; i += 64) {
+        const got = await Promise.all(keys.slice(i, i + 64).map((k) => this.kv.get(k)));
+        for (const e of got) {
+          if (!e || e.operation !== "PUT") continue;
+          const d = decodeEntry(e);
+          items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
+        }
+      }
+      items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+      return { items, revision: Math.max(revision, ...items.map((o) => Number(o.metadata.resourceVersion))) };
+    } catch (e) {
+      throw storeError(e);
+    }
   }
 
   /**
@@ -353,6 +385,12 @@ function withRevision<T extends AnyObject>(obj: T, rev: number): T {
 
 function keyOf(o: AnyObject): string {
   return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+function isTimeout(e: unknown): boolean {
+  const name = (e as { name?: string } | undefined)?.name ?? "";
+  const message = (e as { message?: string } | undefined)?.message ?? "";
+  return name === "TimeoutError" || /timeout/i.test(message);
 }
 
 function isWrongLastSequence(e: unknown): boolean {

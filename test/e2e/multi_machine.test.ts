@@ -245,7 +245,9 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     const after = await waitFor(() => jsm.streams.info("KV_berth-state").catch(() => undefined), "stream info", 30_000, 250);
     expect(after.cluster?.leader).toBeDefined();
     expect(after.cluster?.leader).not.toBe(leaderName);
-    const names = new Set((await api.list("namespaces")).items.map((n) => n.metadata.name));
+    // While JetStream settles after losing a server, a read may time out: clients retry.
+    const listed = await waitFor(() => api.list("namespaces").catch(() => undefined), "the namespaces to list", 60_000, 250);
+    const names = new Set(listed.items.map((n) => n.metadata.name));
     expect(acked.filter((n) => !names.has(n))).toEqual([]);
 
     // And the cluster still acts: scale up, the new pod runs on host 2.

@@ -71,6 +71,19 @@ describe("KV object store", () => {
     expect(services.items).toEqual([]);
   });
 
+  it("store - the consumer-free list (used when JetStream cannot create consumers) agrees with list", async () => {
+    const ns = "ns-direct";
+    for (const n of ["d1", "d2", "d3"]) await store.create("pods", pod(n, ns));
+    await store.delete("pods", ns, "d2");
+    const viaConsumer = await store.list("pods", ns);
+    const direct = await (store as unknown as { listByDirectGet: KvStore["list"] }).listByDirectGet("pods", ns);
+    expect(direct.items.map((p) => `${p.metadata.name}@${p.metadata.resourceVersion}`)).toEqual(
+      viaConsumer.items.map((p) => `${p.metadata.name}@${p.metadata.resourceVersion}`),
+    );
+    expect(direct.items.map((p) => p.metadata.name)).toEqual(["d1", "d3"]);
+    expect(direct.revision).toBeGreaterThanOrEqual(Math.max(...direct.items.map((p) => Number(p.metadata.resourceVersion))));
+  });
+
   it("store - a list while other keys are created, updated and deleted names every live key exactly once", async () => {
     const ns = "ns-race";
     for (const n of ["a", "b", "c"]) await store.create("pods", pod(n, ns));
