@@ -209,9 +209,10 @@ export interface AvailabilityOptions {
 export function checkAvailability(entries: readonly HistoryEntry[], opts: AvailabilityOptions = {}): CheckResult {
   const requests = entriesOf(entries, "request");
   const samples = entriesOf(entries, "sample");
-  const excluded = faultWindows(entries).filter((w) => opts.excludeKinds?.includes(w.kind));
+  const windows = faultWindows(entries);
+  const excluded = windows.filter((w) => opts.excludeKinds?.includes(w.kind));
   let si = -1;
-  let counted = 0, failed = 0, skippedNoEndpoint = 0, skippedFault = 0, failedNoEndpoint = 0;
+  let counted = 0, failed = 0, skippedNoEndpoint = 0, skippedFault = 0, failedNoEndpoint = 0, cut = 0;
   const examples: string[] = [];
   const latencies: number[] = [];
   const sorted = [...requests].sort((a, b) => a.start - b.start);
@@ -222,6 +223,12 @@ export function checkAvailability(entries: readonly HistoryEntry[], opts: Availa
     if (r.ok) latencies.push(r.end - r.start);
     if (excluded.some((w) => r.end >= w.start && r.start <= w.end)) {
       skippedFault++;
+      continue;
+    }
+    // Already connected when a fault began (e.g. to the container just killed): not a new
+    // connection, which is what the invariant is about; reported, not counted.
+    if (!r.ok && windows.some((w) => r.start < w.start && r.end >= w.start)) {
+      cut++;
       continue;
     }
     if (ready < 1) {
@@ -243,7 +250,8 @@ export function checkAvailability(entries: readonly HistoryEntry[], opts: Availa
     name: "availability",
     ok,
     summary: `${failed}/${counted} requests failed while an endpoint was ready` +
-      ` (${skippedNoEndpoint} with none ready, ${failedNoEndpoint} of them failed; ${skippedFault} during excluded faults);` +
+      ` (${skippedNoEndpoint} with none ready, ${failedNoEndpoint} of them failed; ${skippedFault} during excluded faults;` +
+      ` ${cut} failed that were already in flight when a fault began);` +
       ` latency p50 ${p(50)}ms p90 ${p(90)}ms p99 ${p(99)}ms max ${p(100)}ms`,
     evidence: examples,
     figures: { requests: requests.length, counted, failed, p50: p(50), p90: p(90), p99: p(99), max: p(100) },

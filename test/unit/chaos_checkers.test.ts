@@ -142,6 +142,21 @@ describe("chaos checkers", () => {
     expect(checkAvailability(h, { excludeKinds: ["container-pause"], maxFailedRatio: 0.5 }).ok).toBe(true);
   });
 
+  it("availability: a request already in flight when a fault begins is reported, not counted; one starting after it is", () => {
+    const h: HistoryEntry[] = [
+      sample(0, rc(3, 3, 3)),
+      { type: "request", client: "default/web", start: 990, end: 1020, ok: false, detail: "ECONNRESET" },
+      { type: "fault", phase: "start", id: "f1", kind: "container-kill", target: "pod:0", t: 1000 },
+      { type: "fault", phase: "stop", id: "f1", kind: "container-kill", target: "pod:0", t: 1000 },
+      { type: "request", client: "default/web", start: 1010, end: 1030, ok: false, detail: "ECONNREFUSED" },
+      { type: "request", client: "default/web", start: 1040, end: 1050, ok: true, detail: "web-2" },
+    ];
+    const r = checkAvailability(h);
+    expect(r.figures).toMatchObject({ counted: 2, failed: 1 });
+    expect(r.summary).toMatch(/1 failed that were already in flight when a fault began/);
+    expect(r.ok).toBe(false);
+  });
+
   it("seed story: 3 → 4 → 3 in running copies passes; a run that never overshoots fails", () => {
     const story = [3, 3, 2, 3, 4, 4, 3, 3].map((n, i) => sample(i * 1000, rc(3, Math.min(n, 3), Math.min(n, 3), n)));
     const r = checkSeedStory(story, final(), "default/web");
