@@ -161,6 +161,18 @@ function deleteOptions(ctx: HandlerContext, body: unknown): DeleteOptions {
 }
 
 /** Dispatches a request for a resource, collection or subresource. */
+/** Serves `?watch=true` on a collection or a named object (the route decides the selection). */
+async function streamWatch(ctx: HandlerContext): Promise<Reply> {
+  const { query } = ctx;
+  await serveWatch(ctx.api, {
+    resource: ctx.route.resource,
+    opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
+    timeoutSeconds: watchTimeout(ctx),
+    table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
+  }, ctx.req, ctx.res, ctx.watches);
+  return undefined;
+}
+
 export async function handleResource(ctx: HandlerContext): Promise<Reply> {
   const { route, method, api, query } = ctx;
   const { resource, namespace, name } = route;
@@ -173,15 +185,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
     // Collection.
     switch (method) {
       case "GET": {
-        if (watching) {
-          await serveWatch(api, {
-            resource,
-            opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
-            timeoutSeconds: watchTimeout(ctx),
-            table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
-          }, ctx.req, ctx.res, ctx.watches);
-          return undefined;
-        }
+        if (watching) return await streamWatch(ctx);
         const list = await api.list(resource, listOptions(ctx));
         if (ctx.accept.table) return { status: 200, body: asTable(ctx, list.items, list.metadata) };
         return { status: 200, body: list };
@@ -211,15 +215,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
   // A named object.
   switch (method) {
     case "GET": {
-      if (watching) {
-        await serveWatch(api, {
-          resource,
-          opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
-          timeoutSeconds: watchTimeout(ctx),
-          table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
-        }, ctx.req, ctx.res, ctx.watches);
-        return undefined;
-      }
+      if (watching) return await streamWatch(ctx);
       const obj = await api.get(resource, name, namespace);
       if (ctx.accept.table) return { status: 200, body: asTable(ctx, [obj], { resourceVersion: obj.metadata.resourceVersion }) };
       return { status: 200, body: obj };
