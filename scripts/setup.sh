@@ -4,7 +4,7 @@
 #   1. npm dependencies: `npm ci` when node_modules is missing or older than the lockfile;
 #   2. system packages (nats-server, docker.io, busybox-static): installed with apt-get when
 #      running as root, otherwise the missing ones are named and the script exits non-zero;
-#   3. the Docker engine: started (overlay2) when its socket is absent, then waited for;
+#   3. the Docker engine: started (overlay2) when its socket is absent or stale, then waited for;
 #   4. the base image berth/busybox: imported from Debian's static busybox when absent.
 #
 # Every step checks before it acts, so running it twice does nothing the second time.
@@ -56,6 +56,13 @@ DOCKER=/usr/bin/docker
 sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
 sock=${sock#unix://}
 if ! "$DOCKER" info >/dev/null 2>&1; then
+  # A socket left behind by a dockerd that was killed (the machine's processes ended, the
+  # daemon crashed) answers nothing: with no dockerd process alive it is stale, so remove it
+  # (and the pid file) and start the engine, rather than wait for a daemon that is gone.
+  if [ -S "$sock" ] && ! pgrep -x dockerd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "docker socket $sock is stale (no dockerd process); removing it"
+    rm -f "$sock" /var/run/docker.pid
+  fi
   if [ -S "$sock" ]; then
     log "docker socket $sock exists but the engine does not answer yet; waiting"
   elif [ "$(id -u)" = 0 ]; then
