@@ -15,7 +15,8 @@
  * Subjects: none directly — all I/O goes through the injected `ApiClient`.
  */
 import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
+import { ApiError, outcomeUnknown } from "../runtime/api/errors.ts";
+import { generateName } from "../runtime/api/names.ts";
 import type { OwnerReference, Pod, ReplicationController } from "../runtime/api/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
@@ -56,13 +57,17 @@ export function controllerRef(rc: ReplicationController): OwnerReference {
   return { apiVersion: "v1", kind: "ReplicationController", name: rc.metadata.name, uid: rc.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
-/** The pod an RC creates from its template (the API fills in the name from `generateName`). */
-export function podFromTemplate(rc: ReplicationController): unknown {
+/**
+ * The pod an RC creates from its template. Given a name, the pod has it (the RC chooses names so
+ * it can repeat a create safely, see `createPod`); otherwise the API fills one from `generateName`.
+ */
+export function podFromTemplate(rc: ReplicationController, name?: string): unknown {
   const t = rc.spec.template;
   return {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
+      ...(name ? { name } : {}),
       generateName: `${rc.metadata.name}-`,
       namespace: rc.metadata.namespace,
       labels: { ...(t?.metadata?.labels ?? {}) },
@@ -72,6 +77,15 @@ export function podFromTemplate(rc: ReplicationController): unknown {
     spec: structuredClone(t?.spec ?? { containers: [] }),
   };
 }
+
+/** How often a create whose outcome is unknown is repeated (same name), and the back-off step. */
+export const CREATE_ATTEMPTS = 4;
+export const CREATE_RETRY_MS = 500;
+
+type CreateOutcome =
+  | { type: "created"; pod: Pod }
+  | { type: "failed"; error: unknown }
+  | { type: "unknown"; error: unknown; name: string };
 
 const isCasLoss = (err: unknown) => err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound");
 
@@ -98,21 +112,57 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     }
   }
 
+  /**
+   * One pod create that is safe to repeat. The RC names the pod itself (generateName resolved
+   * here, not by the API), so when a create fails without a definite answer — the store timed
+   * out while JetStream elected a new stream leader, and may commit the write a moment later —
+   * it can ask again under the same name: a create is a compare-and-swap on a key that must not
+   * exist, so at most one of the tries lands, and AlreadyExists on a pod this RC controls means
+   * an earlier try did. Kubernetes lowers the expectation on any error and deletes the surplus
+   * once it shows up; Berth does not make the surplus.
+   */
+  async function createPod(rc: ReplicationController): Promise<CreateOutcome> {
+    const pod = podFromTemplate(rc, generateName(`${rc.metadata.name}-`));
+    const name = (pod as Pod).metadata.name;
+    let unknown: unknown = null;
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, CREATE_RETRY_MS * attempt));
+      try {
+        return { type: "created", pod: await deps.client.create("pods", pod, rc.metadata.namespace) };
+      } catch (err) {
+        if (unknown && err instanceof ApiError && err.reason === "AlreadyExists") {
+          const existing = await deps.client.get("pods", name, rc.metadata.namespace).catch(() => undefined);
+          if (existing?.metadata.ownerReferences?.some((r) => r.controller && r.uid === rc.metadata.uid)) return { type: "created", pod: existing };
+          return { type: "failed", error: err };
+        }
+        if (!outcomeUnknown(err)) return unknown ? { type: "unknown", error: unknown, name } : { type: "failed", error: err };
+        unknown = err;
+      }
+    }
+    return { type: "unknown", error: unknown, name };
+  }
+
   async function createPods(rc: ReplicationController, count: number, batches: number[]): Promise<void> {
     deps.expectations.expect(key, count, [], deps.now());
     let issued = 0;
     let firstError: unknown = null;
     for (const size of batches) {
-      const results = await Promise.allSettled(Array.from({ length: size }, () => deps.client.create("pods", podFromTemplate(rc), rc.metadata.namespace)));
+      const results = await Promise.all(Array.from({ length: size }, () => createPod(rc)));
       issued += size;
       for (const r of results) {
-        if (r.status === "fulfilled") {
-          deps.recorder.record(rc, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-        } else {
-          // The create never happened, so its watch event will never come.
+        if (r.type === "created") {
+          deps.recorder.record(rc, "Normal", "SuccessfulCreate", `Created pod: ${r.pod.metadata.name}`);
+        } else if (r.type === "failed") {
+          // A definite refusal: its watch event will never come.
           deps.expectations.creationObserved(key);
-          firstError ??= r.reason;
-          deps.recorder.record(rc, "Warning", "FailedCreate", `Error creating: ${errorText(r.reason)}`);
+          firstError ??= r.error;
+          deps.recorder.record(rc, "Warning", "FailedCreate", `Error creating: ${errorText(r.error)}`);
+        } else {
+          // It may yet appear: the expectation stays until the watch shows the pod or its TTL
+          // passes, so this RC does not create a replacement for a pod that exists.
+          firstError ??= r.error;
+          deps.log("pod create outcome unknown; waiting for the watch before creating again", { rc: key, pod: r.name, error: errorText(r.error) });
+          deps.recorder.record(rc, "Warning", "FailedCreate", `Error creating: ${errorText(r.error)} (pod ${r.name} may still appear)`);
         }
       }
       if (firstError) break;

@@ -25,6 +25,7 @@ import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Api } from "./api/api.ts";
 import type { ApiClient } from "./api/client.ts";
+import { NotSentError } from "./api/errors.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control_plane.ts";
 import { startLeaderElection, type LeaderElection } from "./leader.ts";
@@ -69,7 +70,8 @@ export interface ControlPlaneHost {
   stop(): Promise<void>;
 }
 
-export class FencedError extends Error {
+/** A write refused because this copy does not hold the lease: nothing was sent. */
+export class FencedError extends NotSentError {
   constructor(message: string) {
     super(message);
     this.name = "FencedError";

@@ -17,6 +17,7 @@ import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotF
 import { WatchHub } from "./watch_hub.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
+import { generateName } from "./names.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selector.ts";
@@ -447,16 +448,12 @@ function decodeContinue(token: string): string {
   throw new BadRequestError(`invalid continue token ${JSON.stringify(token.slice(0, 64))}`);
 }
 
-const RANDOM_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
-
 /** Kubernetes' generateName: the prefix plus five random characters. */
 function fillGenerateName(raw: unknown): unknown {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return raw;
   const r = raw as { metadata?: { name?: unknown; generateName?: unknown } };
   if (!r.metadata || typeof r.metadata !== "object" || r.metadata.name || typeof r.metadata.generateName !== "string") return raw;
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  const suffix = Array.from(bytes, (b) => RANDOM_ALPHABET[b % RANDOM_ALPHABET.length]).join("");
-  return { ...r, metadata: { ...r.metadata, name: `${r.metadata.generateName}${suffix}` } };
+  return { ...r, metadata: { ...r.metadata, name: generateName(r.metadata.generateName) } };
 }
 
 function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], now: string): ResourceTypes[R] {

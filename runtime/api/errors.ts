@@ -132,3 +132,27 @@ export function isStatus(v: unknown): v is Status {
   return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "Status" &&
     typeof (v as { code?: unknown }).code === "number";
 }
+
+/**
+ * A write refused on the caller's side before anything was sent (a fenced ex-leader, a closed
+ * client): its outcome is known — nothing happened.
+ */
+export class NotSentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotSentError";
+  }
+}
+
+/**
+ * True when a failed write may nevertheless have happened: the store or the transport gave up
+ * waiting (a JetStream publish times out while its stream elects a new leader, and is committed
+ * a moment later), or the error is not an API answer at all. A controller must not assume such a
+ * write was lost — repeating a create would make a second object. API rejections (invalid,
+ * forbidden, conflict, not found, ...) and `NotSentError` are definite.
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  if (e instanceof NotSentError) return false;
+  if (!(e instanceof ApiError)) return true;
+  return e.reason === "ServiceUnavailable" || e.reason === "Timeout" || e.reason === "InternalError";
+}

@@ -182,27 +182,33 @@ export class KvStore {
 
   /**
    * `list` without a consumer: the stream's subject index names the keys, and each key's last
-   * message is read with a direct get. Slower (one request per key), used only when consumer
+   * message is read from the stream leader (`STREAM.MSG.GET`, not a direct get: direct gets may
+   * be answered by a replica that lags, and a list that missed a just-created pod would make a
+   * controller create it again). Slower (one request per key), used only when consumer
    * creation times out.
    */
   private async listByDirectGet<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
     try {
       const jsm = await jetstreamManager(this.nc);
+      const stream = `KV_${this.bucket}`;
       const prefix = `$KV.${this.bucket}.`;
-      const info = await jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}${objectKeyFilter(resource, namespace)}` });
-      const revision = info.state.last_seq;
-      const keys = Object.keys(info.state.subjects ?? {}).map((subj) => subj.slice(prefix.length));
+      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}${objectKeyFilter(resource, namespace)}` });
+      let revision = info.state.last_seq;
+      const subjects = Object.keys(info.state.subjects ?? {});
       const items: ResourceTypes[R][] = [];
-      for (let i = 0; i < keys.length; i += 64) {
-        const got = await Promise.all(keys.slice(i, i + 64).map((k) => this.kv.get(k)));
-        for (const e of got) {
-          if (!e || e.operation !== "PUT") continue;
-          const d = decodeEntry(e);
-          items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
+      for (let i = 0; i < subjects.length; i += 64) {
+        const got = await Promise.all(subjects.slice(i, i + 64).map((subj) => jsm.streams.getMessage(stream, { last_by_subj: subj })));
+        for (const m of got) {
+          if (!m) continue;
+          if (m.seq > revision) revision = m.seq;
+          const op = m.header?.get("KV-Operation");
+          if (op && op !== "PUT") continue;
+          const env = m.json<Envelope>();
+          items.push(this.remember(withRevision(env.o, m.seq), env.op === "c" ? m.seq : env.c) as ResourceTypes[R]);
         }
       }
       items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-      return { items, revision: Math.max(revision, ...items.map((o) => Number(o.metadata.resourceVersion))) };
+      return { items, revision };
     } catch (e) {
       throw storeError(e);
     }
