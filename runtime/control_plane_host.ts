@@ -105,11 +105,13 @@ export function fencedClient(client: ApiClient, mayAct: () => boolean): ApiClien
 /** The service controller's dataplane here: none (proxies and DNS live on the node hosts). */
 const NO_DATAPLANE: ServiceDataplane = { apply: async () => {}, remove: async () => {} };
 
-/** The service controller (allocation + Endpoints) over its own informers. */
-async function startServiceController(api: ApiClient, opts: { clusterCidr?: string; ingressAddress?: string; log: Log }) {
-  const services = new Informer(api, "services", { log: opts.log });
-  const pods = new Informer(api, "pods", { log: opts.log });
-  await Promise.all([services.start(), pods.start()]);
+/**
+ * The service controller (allocation + Endpoints). It shares the control plane's pod informer,
+ * and the caller starts its services informer beside the control plane's: each informer start
+ * is a list plus a watch, and on a NATS cluster that lost a server each of those may need a
+ * second try (kv_store.ts), so starting them one after another would add up.
+ */
+function startServiceController(api: ApiClient, services: Informer<"services">, pods: Informer<"pods">, opts: { clusterCidr?: string; ingressAddress?: string; log: Log }) {
   const manager: ServicesManager = startServicesManager({
     client: api,
     services,
@@ -123,8 +125,7 @@ async function startServiceController(api: ApiClient, opts: { clusterCidr?: stri
   return {
     async stop() {
       await manager.stop();
-      services.stop();
-      pods.stop();
+      await services.stop();
     },
   };
 }
@@ -168,15 +169,19 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
     renewDeadlineMs: opts.leaseRenewDeadlineMs,
     log: (m, f) => log(m, { component: "leader", ...f }),
     async onStartedLeading(term) {
-      const cp = await startControlPlane({ client, ...opts.controlPlane, log: (m, f) => log(m, { component: "control-plane", term, ...f }) });
-      let svc: { stop(): Promise<void> };
-      try {
-        svc = await startServiceController(client, { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress, log: (m, f) => log(m, { component: "services", term, ...f }) });
-      } catch (e) {
-        await cp.stop();
-        throw e;
+      const svcLog: Log = (m, f) => log(m, { component: "services", term, ...f });
+      const services = new Informer(client, "services", { log: svcLog });
+      const [cp, svcStarted] = await Promise.allSettled([
+        startControlPlane({ client, ...opts.controlPlane, log: (m, f) => log(m, { component: "control-plane", term, ...f }) }),
+        services.start(),
+      ]);
+      if (cp.status === "rejected" || svcStarted.status === "rejected") {
+        await services.stop();
+        if (cp.status === "fulfilled") await cp.value.stop();
+        throw cp.status === "rejected" ? cp.reason : (svcStarted as PromiseRejectedResult).reason;
       }
-      loops = { cp, svc };
+      const svc = startServiceController(client, services, cp.value.informers.pods, { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress, log: svcLog });
+      loops = { cp: cp.value, svc };
       log("control loops started", { id, term });
     },
     async onStoppedLeading(reason) {

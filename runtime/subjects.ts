@@ -163,3 +163,11 @@ export function parseObjectKey(key: string): { resource: string; namespace?: str
 export function objectKeyFilter(resource: Resource, namespace?: string): string {
   return namespace ? `${resource}.${token(namespace, "namespace")}.>` : `${resource}.*.>`;
 }
+
+/**
+ * Core NATS delivers at most once: an event published while the watcher's connection moves to
+ * another server of the cluster is gone. Each event carries its number, and the keep-alive
+ * answer says how many were sent, so a client sees a gap — in the middle, or at the end — and
+ * watches again from the last resourceVersion it saw instead of missing a change for good.
+ */
+export const WATCH_SEQ_HEADER = "Berth-Watch-Seq";

@@ -6,7 +6,10 @@ import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
 import { ApiError, fromStatus, isStatus } from "./errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
-import { subjects, type Verb } from "../subjects.ts";
+import { subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
+
+/** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
+export const WATCH_GAP_GRACE_MS = 1_000;
 
 export interface NatsApiClientOptions {
   /** Request timeout. */
@@ -154,8 +157,24 @@ export class NatsApiClient implements ApiClient {
       throw e;
     }
     let stopped = false;
+    /** Events received, and why the stream is known to have lost some (see WATCH_SEQ_HEADER). */
+    let received = 0;
+    let lost: string | undefined;
+    const interrupt = (why: string) => {
+      lost ??= why;
+      sub.unsubscribe(); // ends the iteration below, which then throws
+    };
     const keepalive = setInterval(() => {
-      this.call(control("keepalive"), { watchId }).catch((e) => {
+      this.call<{ sent?: number }>(control("keepalive"), { watchId }).then((r) => {
+        // Events sent before this answer arrive before it (one publisher, one subscriber); a
+        // short grace covers a reordering, then missing ones count as lost.
+        const sent = r?.sent;
+        if (typeof sent === "number" && sent > received) {
+          setTimeout(() => {
+            if (!stopped && received < sent) interrupt(`the server sent ${sent} events, ${received} arrived`);
+          }, WATCH_GAP_GRACE_MS);
+        }
+      }, (e) => {
         // The server forgot the watch (restart or expiry): end the iteration so the caller
         // relists and watches again, as an informer does after any watch ends. A busy or slow
         // server (429, timeout) is not a lost watch: the next renewal comes well within the TTL.
@@ -176,6 +195,12 @@ export class NatsApiClient implements ApiClient {
       async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent<ResourceTypes[R]>> {
         try {
           for await (const m of sub) {
+            const seq = Number(m.headers?.get(WATCH_SEQ_HEADER) ?? NaN);
+            if (Number.isInteger(seq) && seq !== received + 1) {
+              interrupt(`event ${received + 1} never arrived (next was ${seq})`);
+              break;
+            }
+            received++;
             const ev = m.json<WatchEvent<ResourceTypes[R]>>();
             if (ev.type === "ERROR") {
               const status = ev.object as unknown;
@@ -183,6 +208,7 @@ export class NatsApiClient implements ApiClient {
             }
             yield ev;
           }
+          if (lost) throw new ApiError("ServiceUnavailable", `watch ${watchId} lost events in transit (${lost}); watch again from the last resourceVersion`);
         } finally {
           stop();
         }

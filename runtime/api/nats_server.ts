@@ -21,12 +21,12 @@
  * being lost. Malformed input never reaches the Api: a body that is not JSON, a subject that
  * names no resource or verb, or fields of the wrong type get a 400/404 Status; nothing is stored.
  */
-import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { Api } from "./api.ts";
 import type { Watch } from "./client.ts";
 import { ApiError, BadRequestError, ConflictError, toStatus } from "./errors.ts";
 import type { AnyObject, Resource } from "./types.ts";
-import { parseApiSubject, parseNodeApiSubject, subjects } from "../subjects.ts";
+import { parseApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
@@ -64,7 +64,11 @@ interface OpenWatch {
   watch: Watch;
   expires: number;
   owner: string;
+  /** Events published so far (each carries its number in the WATCH_SEQ_HEADER). */
+  sent: number;
 }
+
+export { WATCH_SEQ_HEADER };
 
 const CONFLICT_RETRIES = 8;
 
@@ -174,15 +178,20 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       w.stop();
       throw new ApiError("AlreadyExists", `watch "${req.watchId}" already exists`);
     }
-    const entry: OpenWatch = { watch: w, expires: Date.now() + ttl, owner };
+    const entry: OpenWatch = { watch: w, expires: Date.now() + ttl, owner, sent: 0 };
+    const send = (payload: unknown) => {
+      const h = headers();
+      h.set(WATCH_SEQ_HEADER, String(++entry.sent));
+      nc.publish(subject, enc.encode(JSON.stringify(payload)), { headers: h });
+    };
     watches.set(key, entry);
     perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
     (async () => {
       try {
-        for await (const ev of w) nc.publish(subject, enc.encode(JSON.stringify(ev)));
+        for await (const ev of w) send(ev);
       } catch (e) {
         try {
-          nc.publish(subject, enc.encode(JSON.stringify({ type: "ERROR", object: toStatus(e) })));
+          send({ type: "ERROR", object: toStatus(e) });
         } catch {
           // The connection is closing: the client's keepalive fails and it watches again.
         }
@@ -207,7 +216,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     if (!w) throw new ApiError("NotFound", `watch "${watchId}" not found`);
     if (verb === "watchKeepalive") {
       w.expires = Date.now() + ttl;
-      return { kind: "WatchRenewed", watchId };
+      return { kind: "WatchRenewed", watchId, sent: w.sent };
     }
     w.watch.stop();
     forget(key, w);

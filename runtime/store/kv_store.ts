@@ -26,6 +26,71 @@ const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
 const META_KEY = "_meta.store";
 const HISTORY = 2;
 
+/**
+ * Consumers (lists and watches) are created as hedged requests: if a create has not answered
+ * within CONSUMER_HEDGE_MS, another is started beside it, up to CONSUMER_CREATE_ATTEMPTS; the
+ * first to answer is used and the others are deleted. On a JetStream cluster that has lost a
+ * server, nats-server 2.9 still places some new R1 consumers on the dead server's share of the
+ * stream's peers (about one in three on a 3-server cluster, for as long as the server stays
+ * dead), and such a create never answers. A healthy create answers in milliseconds, so the
+ * hedge costs nothing normally, and turns a 5 s timeout into a few hundred ms when a server is
+ * gone. (Measured on this machine with nats-server 2.9.10; see docs/multi-machine.md.)
+ */
+export const CONSUMER_HEDGE_MS = 300;
+export const CONSUMER_CREATE_ATTEMPTS = 4;
+/** Each create's own timeout. */
+export const CONSUMER_CREATE_TIMEOUT_MS = 2_000;
+/** The longest a list may take reading its snapshot before it is tried again. */
+export const LIST_READ_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs `attempt` and, while none has succeeded, another every `hedgeMs`, up to `max` at once.
+ * Resolves with the first success; a later success is handed to `discard`. Rejects when every
+ * attempt has failed, or at once on an error that is not a timeout (retrying cannot fix it).
+ */
+export function hedged<T>(attempt: () => Promise<T>, discard: (value: T) => void, hedgeMs = CONSUMER_HEDGE_MS, max = CONSUMER_CREATE_ATTEMPTS): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let started = 0;
+    let failed = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const launch = () => {
+      started++;
+      attempt().then(
+        (value) => {
+          if (done) return discard(value);
+          done = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (e) => {
+          failed++;
+          if (done) return;
+          if (!isTimeout(e) || (failed === started && started >= max)) {
+            done = true;
+            clearTimeout(timer);
+            reject(e);
+          } else if (failed === started) {
+            // Every attempt so far failed: start the next one now rather than at the next tick.
+            clearTimeout(timer);
+            launch();
+          }
+        },
+      );
+      if (started < max) timer = setTimeout(() => !done && launch(), hedgeMs);
+    };
+    launch();
+  });
+}
+
+/** A list read that did not reach its snapshot's revision (retried, see `list`). */
+class ListIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ListIncompleteError";
+  }
+}
+
 interface Envelope {
   op: "c" | "u" | "d";
   o: AnyObject;
@@ -63,7 +128,11 @@ export class KvStore {
   private constructor(
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
+    /** For consumers: short request timeout (CONSUMER_CREATE_TIMEOUT_MS), retried by the callers. */
+    private readonly jsConsumers: JetStreamClient,
     private readonly kv: KV,
+    /** The same bucket through `jsConsumers`, for watches. */
+    private readonly kvWatch: KV,
     readonly bucket: string,
   ) {}
 
@@ -80,7 +149,9 @@ export class KvStore {
       // A bucket made by an earlier Berth with one version per key.
       await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: HISTORY });
     }
-    return new KvStore(nc, js, kv, bucket);
+    const jsConsumers = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
+    const kvWatch = await new Kvm(jsConsumers).open(bucket);
+    return new KvStore(nc, js, jsConsumers, kv, kvWatch, bucket);
   }
 
   /** Stores a new object. Fails with `AlreadyExistsError` if the key holds a live object. */
@@ -131,45 +202,71 @@ export class KvStore {
     const stream = `KV_${this.bucket}`;
     /** The newest message seen per key: a safety net should the server ever deliver one twice. */
     const latest = new Map<string, { seq: number; op: string | undefined; env: Envelope }>();
-    let consumer: Awaited<ReturnType<JetStreamClient["consumers"]["get"]>> | undefined;
-    try {
-      // An ordered consumer delivering the last message of every key under the filter, then
-      // whatever is written after. Every message of the snapshot has a sequence at most the
-      // stream's last one once the consumer exists, so read in sequence order until past it
-      // (or until nothing is pending) — never a fixed count: an ordered consumer may reset
-      // mid-read and restart from a stream sequence, delivering superseded versions too, which
-      // the newest-per-key map absorbs. Two versions are kept per key, so a key updated while
-      // we read still has the version the snapshot named.
-      consumer = await this.js.consumers.get(stream, {
-        filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
-        deliver_policy: DeliverPolicy.LastPerSubject,
-      });
-      const info = await consumer.info(true);
-      // Taken after the consumer exists, so it is also a revision the list is consistent with.
-      const target = await this.lastRevision();
-      revision = target;
-      if (info.num_pending > 0) {
-        const msgs = await consumer.consume();
-        for await (const m of msgs) {
-          const prev = latest.get(m.subject);
-          if (!prev || m.seq > prev.seq) latest.set(m.subject, { seq: m.seq, op: m.headers?.get("KV-Operation"), env: m.json<Envelope>() });
-          if (m.seq > revision) revision = m.seq;
-          if (m.seq >= target || m.info.pending === 0) break;
+    type Consumer = Awaited<ReturnType<JetStreamClient["consumers"]["get"]>>;
+    const drop = (c: Consumer) => void c.delete().catch(() => {});
+    for (let round = 1; ; round++) {
+      let consumer: Consumer | undefined;
+      try {
+        // An ordered consumer delivering the last message of every key under the filter, then
+        // whatever is written after. Every message of the snapshot has a sequence at most the
+        // stream's last one once the consumer exists, so read in sequence order until past it
+        // (or until nothing is pending) — never a fixed count: an ordered consumer may reset
+        // mid-read and restart from a stream sequence, delivering superseded versions too, which
+        // the newest-per-key map absorbs. Two versions are kept per key, so a key updated while
+        // we read still has the version the snapshot named.
+        const made = await hedged(async () => {
+          const c = await this.jsConsumers.consumers.get(stream, {
+            filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
+            deliver_policy: DeliverPolicy.LastPerSubject,
+          });
+          try {
+            return { c, info: await c.info(true) };
+          } catch (e) {
+            drop(c);
+            throw e;
+          }
+        }, ({ c }) => drop(c));
+        consumer = made.c;
+        // Taken after the consumer exists, so it is also a revision the list is consistent with.
+        const target = await this.lastRevision();
+        revision = target;
+        if (made.info.num_pending > 0) {
+          const msgs = await consumer.consume();
+          // The read must reach the target: an iterator that ends early (the client gave up
+          // re-creating the consumer while its server restarted) or stalls would otherwise
+          // make a partial list look complete, or hang its caller.
+          let complete = false;
+          const stall = setTimeout(() => void msgs.close().catch(() => {}), LIST_READ_TIMEOUT_MS);
+          try {
+            for await (const m of msgs) {
+              const prev = latest.get(m.subject);
+              if (!prev || m.seq > prev.seq) latest.set(m.subject, { seq: m.seq, op: m.headers?.get("KV-Operation"), env: m.json<Envelope>() });
+              if (m.seq > revision) revision = m.seq;
+              if (m.seq >= target || m.info.pending === 0) {
+                complete = true;
+                break;
+              }
+            }
+          } finally {
+            clearTimeout(stall);
+          }
+          await msgs.close();
+          if (!complete) throw new ListIncompleteError(`list of ${resource} ended before revision ${target}`);
         }
-        await msgs.close();
+        break;
+      } catch (e) {
+        if (!isTimeout(e) && !(e instanceof ListIncompleteError)) throw storeError(e);
+        // No consumer could be placed where it starts (see CONSUMER_HEDGE_MS), or the read
+        // broke off: one more round, then read the keys one by one, which needs no consumer.
+        latest.clear();
+        if (round >= 2) return await this.listByDirectGet(resource, namespace);
+      } finally {
+        // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
+        // threshold; a busy API lists often.
+        // Not awaited: on a cluster electing a new stream leader the delete can take seconds, and
+        // the server drops an idle ephemeral consumer by itself anyway.
+        if (consumer) drop(consumer);
       }
-    } catch (e) {
-      // Creating a consumer needs the stream's JetStream leadership settled; right after a
-      // server of a cluster dies that can time out for a long while, although reads of single
-      // keys (direct gets, served by any replica) work. Fall back to those.
-      if (!isTimeout(e)) throw storeError(e);
-      return await this.listByDirectGet(resource, namespace);
-    } finally {
-      // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
-      // threshold; a busy API lists often.
-      // Not awaited: on a cluster electing a new stream leader the delete can take seconds, and
-      // the server drops an idle ephemeral consumer by itself anyway.
-      void consumer?.delete().catch(() => {});
     }
     const items: ResourceTypes[R][] = [];
     for (const { seq, op, env } of latest.values()) {
@@ -294,10 +391,14 @@ export class KvStore {
     const replay = from === undefined || from <= 0;
     let iter;
     try {
-      iter = await this.kv.watch({
-        key: objectKeyFilter(resource, opts.namespace),
-        ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
-      });
+      // Hedged: see CONSUMER_HEDGE_MS.
+      iter = await hedged(
+        () => this.kvWatch.watch({
+          key: objectKeyFilter(resource, opts.namespace),
+          ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
+        }),
+        (extra) => extra.stop(),
+      );
     } catch (e) {
       throw storeError(e);
     }
