@@ -92,6 +92,7 @@ const isCasLoss = (err: unknown) => err instanceof ApiError && (err.reason === "
 /** Starts the actor for the RC with key `namespace/name`. */
 export function startReplicationController(key: string, deps: RcDeps): WorkLoop {
   let createError: string | undefined;
+  let stopped = false;
   /** Orphans this RC would adopt, and when it first saw each one orphaned. */
   const orphanSince = new Map<string, number>();
 
@@ -127,6 +128,8 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     let unknown: unknown = null;
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, CREATE_RETRY_MS * attempt));
+      // A stopped actor (its RC deleted, or the control plane lost its lease) retries nothing.
+      if (stopped) return unknown ? { type: "unknown", error: unknown, name } : { type: "failed", error: new Error("the controller stopped") };
       try {
         return { type: "created", pod: await deps.client.create("pods", pod, rc.metadata.namespace) };
       } catch (err) {
@@ -263,5 +266,14 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     return {};
   }
 
-  return startWorkLoop(`rc/${key}`, pass, deps.log);
+  const loop = startWorkLoop(`rc/${key}`, pass, deps.log);
+  return {
+    name: loop.name,
+    actor: loop.actor,
+    wake: () => loop.wake(),
+    stop() {
+      stopped = true;
+      loop.stop();
+    },
+  };
 }

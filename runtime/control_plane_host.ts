@@ -160,7 +160,6 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   let loops: { cp: ControlPlane; svc: { stop(): Promise<void> } } | undefined;
   // Reads `election` at call time: no write can pass before the election exists and leads.
   let elected: LeaderElection | undefined;
-  const client = fencedClient(api, () => elected?.mayAct() ?? false);
   const election = (elected = await startLeaderElection({
     nc: opts.nc,
     id,
@@ -169,6 +168,9 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
     renewDeadlineMs: opts.leaseRenewDeadlineMs,
     log: (m, f) => log(m, { component: "leader", ...f }),
     async onStartedLeading(term) {
+      // One fenced client per term: a write left over from an earlier term of this same copy (a
+      // retry still sleeping when the loops stopped) must not pass because the copy leads again.
+      const client = fencedClient(api, () => (elected?.mayAct() ?? false) && elected?.term === term);
       const svcLog: Log = (m, f) => log(m, { component: "services", term, ...f });
       const services = new Informer(client, "services", { log: svcLog });
       const [cp, svcStarted] = await Promise.allSettled([

@@ -40,6 +40,17 @@ export const CONSUMER_HEDGE_MS = 300;
 export const CONSUMER_CREATE_ATTEMPTS = 4;
 /** Each create's own timeout. */
 export const CONSUMER_CREATE_TIMEOUT_MS = 2_000;
+/**
+ * A watch whose JetStream consumer lived on a server that died delivers nothing, for good: the
+ * client library's heartbeat monitor does not notice (measured with nats.js 3.4 and
+ * nats-server 2.9.10: a watch stayed silent for 40 s while its peers saw every write). So every
+ * store watch asks its consumer for its info every WATCH_PROBE_MS; after WATCH_PROBE_MISSES
+ * unanswered asks the watch ends with an error, and its owner watches again from the last
+ * revision it saw (the API's watch hub ends its subscribers, whose clients resume).
+ */
+export const WATCH_PROBE_MS = 3_000;
+export const WATCH_PROBE_MISSES = 2;
+
 /** The longest a list may take reading its snapshot before it is tried again. */
 export const LIST_READ_TIMEOUT_MS = 20_000;
 
@@ -404,26 +415,51 @@ export class KvStore {
     }
     const source = iter;
     const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);
+    // The liveness probe (see WATCH_PROBE_MS): the watch's consumer must answer an info request.
+    const consumer = (iter as unknown as { _data?: { info(cached?: boolean): Promise<unknown> } })._data;
+    let stalled: ApiError | undefined;
+    let misses = 0;
+    const probe = consumer && setInterval(() => {
+      consumer.info(false).then(() => (misses = 0), (e) => {
+        if (!isTimeout(e) && !/consumer not found/i.test(String(e))) return;
+        if (++misses < WATCH_PROBE_MISSES || stalled) return;
+        stalled = new ApiError("ServiceUnavailable", `store watch of ${resource} stalled: its JetStream consumer does not answer (${String(e)})`);
+        clearInterval(probe);
+        source.stop();
+      });
+    }, WATCH_PROBE_MS);
     return {
-      stop: () => source.stop(),
+      stop: () => {
+        clearInterval(probe);
+        source.stop();
+      },
       async *[Symbol.asyncIterator]() {
-        /** Keys this watch has already shown (so only their first appearance can be an ADDED). */
-        const seen = new Set<string>();
-        for await (const e of source) {
-          // A replay of current state skips tombstones: those objects are already gone.
-          if (replay && !e.isUpdate && e.operation !== "PUT") continue;
-          if (e.operation === "PURGE") continue;
-          const { op, object, createdRevision } = decodeEntry(e);
-          // Created after the starting revision: ADDED, even when the create was folded into a
-          // later update (the KV keeps one version per key).
-          const createdSince = !replay && !seen.has(e.key) && createdRevision !== undefined && createdRevision > (from ?? 0);
-          const type = e.operation === "DEL" || op === "d" ? "DELETED" : replay && !e.isUpdate ? "ADDED" : op === "c" || createdSince ? "ADDED" : "MODIFIED";
-          if (type === "DELETED") seen.delete(e.key);
-          else seen.add(e.key);
-          yield { type, object: remember(object, createdRevision) as ResourceTypes[R], revision: e.revision, createdRevision };
+        try {
+          yield* events();
+          if (stalled) throw stalled;
+        } finally {
+          clearInterval(probe);
         }
       },
     };
+
+    async function* events(): AsyncGenerator<StoreEvent<ResourceTypes[R]>> {
+      /** Keys this watch has already shown (so only their first appearance can be an ADDED). */
+      const seen = new Set<string>();
+      for await (const e of source) {
+        // A replay of current state skips tombstones: those objects are already gone.
+        if (replay && !e.isUpdate && e.operation !== "PUT") continue;
+        if (e.operation === "PURGE") continue;
+        const { op, object, createdRevision } = decodeEntry(e);
+        // Created after the starting revision: ADDED, even when the create was folded into a
+        // later update (the KV keeps one version per key).
+        const createdSince = !replay && !seen.has(e.key) && createdRevision !== undefined && createdRevision > (from ?? 0);
+        const type = e.operation === "DEL" || op === "d" ? "DELETED" : replay && !e.isUpdate ? "ADDED" : op === "c" || createdSince ? "ADDED" : "MODIFIED";
+        if (type === "DELETED") seen.delete(e.key);
+        else seen.add(e.key);
+        yield { type, object: remember(object, createdRevision) as ResourceTypes[R], revision: e.revision, createdRevision };
+      }
+    }
   }
 
   /** The revision that created `obj`, for an object this store returned (else undefined). */

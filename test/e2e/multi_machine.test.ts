@@ -166,6 +166,15 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     expect(spawnSync("ip", ["link", "show", "berth-mm0"]).status).not.toBe(0);
   }, 60_000);
 
+  /** What the RC did and which pods exist: printed when a count is off. */
+  const rcStory = async () => {
+    const events = (await api.list("events", { namespace: "default" }).catch(() => ({ items: [] as never[] }))).items
+      .filter((e: { involvedObject?: { name?: string } }) => e.involvedObject?.name === "web")
+      .map((e: { lastTimestamp?: string; reason?: string; message?: string }) => `${e.lastTimestamp} ${e.reason} ${e.message}`);
+    const pods = (await api.list("pods", { namespace: "default" }).catch(() => ({ items: [] as Pod[] }))).items
+      .map((p) => `${p.metadata.name} uid=${p.metadata.uid} created=${p.metadata.creationTimestamp} deleting=${p.metadata.deletionTimestamp ?? "-"}`);
+    return `RC events:\n${events.join("\n")}\npods:\n${pods.join("\n")}\nADDED uids: ${[...created].join(" ")}`;
+  };
   const livePods = async () => (await api.list("pods", { namespace: "default", labelSelector: "app=web" })).items.filter((p) => !p.metadata.deletionTimestamp);
   const runningPods = async () => (await livePods()).filter((p) => p.status?.phase === "Running");
 
@@ -275,7 +284,7 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     // two missed 5 s heartbeats, then re-creates it (docs/multi-machine.md). Wait for it to catch
     // up; overshoot would show as more, never fewer.
     await waitFor(() => created.size >= 3, "the pod watch to show 3 pods", 60_000, 200);
-    expect(created.size).toBe(3);
+    expect(created.size, created.size === 3 ? "" : await rcStory()).toBe(3);
 
     await waitFor(() => api.updateScale("web", 5, "default"), "scale to 5", 30_000, 250);
     const killedAt = Date.now();
@@ -291,7 +300,7 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     await waitFor(() => created.size >= 5, "the pod watch to show 5 pods", 60_000, 200);
     const settleUntil = Date.now() + 4_000;
     await waitFor(() => Date.now() > settleUntil, "settle", 6_000, 200);
-    expect(created.size).toBe(5);
+    expect(created.size, created.size === 5 ? "" : await rcStory()).toBe(5);
     expect((await waitFor(() => livePods().catch(() => undefined), "a pod list", 30_000, 250)).length).toBe(5);
   }, 180_000);
 });
