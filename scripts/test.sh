@@ -33,9 +33,7 @@ run_vitest() {
   npx vitest run --passWithNoTests --reporter=default --reporter=json --outputFile.json="$report" "$@" || fail=1
 }
 run_vitest "unit and integration" test/unit test/integration test/fuzz "$@"
-# test/e2e/multi_machine.test.ts is run by `npm run test:multi-machine` instead: its NATS-server
-# kill is not yet reliable (see docs/multi-machine.md, "Known problems").
-run_vitest "end to end and chaos, one file at a time" --no-file-parallelism --exclude test/e2e/multi_machine.test.ts test/e2e test/chaos "$@"
+run_vitest "end to end and chaos, one file at a time" --no-file-parallelism test/e2e test/chaos "$@"
 
 summary=$(node -e '
   const fs = require("fs");
