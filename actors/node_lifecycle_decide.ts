@@ -14,6 +14,8 @@
  *     the seed story's): when the node comes back and reports the pod running again, the RC
  *     sees one pod too many and removes the surplus in its ranking order (3 → 4 → 3).
  *
+ * When every node is unhealthy at once (full disruption), no pod is given up (see below).
+ *
  * Kubernetes' defaults are 40 s and 5 min; Berth's, for local clusters, are 5 s and 10 s.
  * Heartbeat times are compared with `now`: every node must keep a reasonably synchronised clock.
  */
@@ -153,6 +155,13 @@ export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCom
     }
   }
 
+  // Full disruption (every node unhealthy at once): the likelier cause is the control plane's
+  // own view — a NATS outage that kept every heartbeat out, a paused control plane — not every
+  // machine failing together, and a replacement could not be scheduled anywhere anyway. Like
+  // Kubernetes' node lifecycle controller, give no pod up while it lasts; pods are still marked
+  // lost (not Ready), which is true either way.
+  const fullDisruption = input.nodes.length > 0 && unhealthy.size === input.nodes.length;
+
   for (const pod of input.pods) {
     const nodeName = pod.spec.nodeName;
     if (!nodeName || pod.metadata.deletionTimestamp) continue;
@@ -160,7 +169,7 @@ export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCom
     if (phase === "Succeeded" || phase === "Failed") continue;
     const health = unhealthy.get(nodeName);
     if (!health) continue;
-    if (now - health.since >= eviction) {
+    if (now - health.since >= eviction && !fullDisruption) {
       if (!isReplaceable(pod)) out.push({ type: "evictPod", pod, node: nodeName });
     } else if (health.status === "Unknown" && !isMarkedLost(pod)) {
       out.push({ type: "markPodLost", pod, node: nodeName });

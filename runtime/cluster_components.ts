@@ -17,7 +17,7 @@ import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "./containers/runtime.ts";
-import { podLogStream, serveNodeServices } from "./node_services.ts";
+import { openPodLogStream, serveNodeServices } from "./node_services.ts";
 import { ApiError } from "./api/errors.ts";
 import type { ApiClient } from "./api/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
@@ -220,8 +220,9 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    const logs: LogProvider = (req) => {
-      const gen = podLogStream(cluster.nc, client, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
+    // Opened before the HTTP handler answers, so a refusal gets its own status, not an empty 200.
+    const logs: LogProvider = async (req) => {
+      const gen = await openPodLogStream(cluster.nc, client, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
       return (async function* () {
         for await (const c of gen) yield c.data;
       })();

@@ -148,6 +148,19 @@ export async function* podLogStream(
   client: ApiClient,
   args: { namespace?: string; pod: string; container?: string; follow?: boolean; tail?: number; signal?: AbortSignal },
 ): AsyncGenerator<{ stream: "stdout" | "stderr"; data: Uint8Array }> {
+  yield* await openPodLogStream(nc, client, args);
+}
+
+/**
+ * `podLogStream`, opened: resolves once the node has accepted the request, so a refusal (no such
+ * container, a node that does not answer, a denied caller) is an error of this call — an HTTP
+ * handler can still answer it with its status — and not of the first read.
+ */
+export async function openPodLogStream(
+  nc: NatsConnection,
+  client: ApiClient,
+  args: { namespace?: string; pod: string; container?: string; follow?: boolean; tail?: number; signal?: AbortSignal },
+): Promise<AsyncGenerator<{ stream: "stdout" | "stderr"; data: Uint8Array }>> {
   const pod = await client.get("pods", args.pod, args.namespace);
   if (!pod.spec.nodeName) throw new ApiError("BadRequest", `pod ${args.pod} is not scheduled to a node yet`);
   const node = pod.spec.nodeName;
@@ -166,18 +179,22 @@ export async function* podLogStream(
     stop();
     throw fromStatus(v);
   }
-  const keepalive = args.follow
-    ? setInterval(() => nc.request(subjects.node(node, "logs", "keepalive"), JSON.stringify({ stream }), { timeout: 5_000 }).catch(() => {}), 10_000)
-    : undefined;
-  try {
-    for await (const m of sub) {
-      const c = m.json<{ stream?: "stdout" | "stderr"; data?: string; end?: boolean; error?: string }>();
-      if (c.end) break;
-      if (c.error) throw new Error(`log stream failed: ${c.error}`);
-      yield { stream: c.stream ?? "stdout", data: Buffer.from(c.data ?? "", "base64") };
+  return chunks();
+
+  async function* chunks(): AsyncGenerator<{ stream: "stdout" | "stderr"; data: Uint8Array }> {
+    const keepalive = args.follow
+      ? setInterval(() => nc.request(subjects.node(node, "logs", "keepalive"), JSON.stringify({ stream }), { timeout: 5_000 }).catch(() => {}), 10_000)
+      : undefined;
+    try {
+      for await (const m of sub) {
+        const c = m.json<{ stream?: "stdout" | "stderr"; data?: string; end?: boolean; error?: string }>();
+        if (c.end) break;
+        if (c.error) throw new Error(`log stream failed: ${c.error}`);
+        yield { stream: c.stream ?? "stdout", data: Buffer.from(c.data ?? "", "base64") };
+      }
+    } finally {
+      if (keepalive) clearInterval(keepalive);
+      stop();
     }
-  } finally {
-    if (keepalive) clearInterval(keepalive);
-    stop();
   }
 }

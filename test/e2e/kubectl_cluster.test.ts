@@ -210,6 +210,20 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     }
   });
 
+  it("kubectl logs of a pod whose node does not answer fails with the reason, not an empty log", () => {
+    const manifest = join(c.home, "ghost.yaml");
+    writeFileSync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ghost\nspec:\n  nodeName: no-such-node\n  containers:\n  - name: c\n    image: berth/busybox:latest\n");
+    ok(["apply", "-f", manifest]);
+    try {
+      const r = c.kubectl(["logs", "ghost"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/ServiceUnavailable|did not answer/);
+    } finally {
+      c.kubectl(["delete", "pod", "ghost", "--grace-period=0", "--force"]);
+    }
+  });
+
   it("kubectl delete -f removes the RC and the Service; the pods and their containers go", async () => {
     const r = c.kubectl(["delete", "-f", file]);
     expect(r.stderr).toBe("");

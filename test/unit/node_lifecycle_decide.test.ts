@@ -45,11 +45,22 @@ describe("node lifecycle decision", () => {
   });
 
   it("evicts the pods of a node not Ready for longer than the eviction timeout", () => {
-    const nodes = [node("a", { ready: "Unknown", transition: T0 }), node("b", { ready: false, heartbeat: T0 + 10_000, transition: T0 })];
-    const pods = [pod("p", { node: "a" }), pod("q", { node: "b" }), pod("gone", { node: "a", deleting: true })];
+    const nodes = [node("a", { ready: "Unknown", transition: T0 }), node("b", { ready: false, heartbeat: T0 + 10_000, transition: T0 }), node("c", { heartbeat: T0 + 10_000 })];
+    const pods = [pod("p", { node: "a" }), pod("q", { node: "b" }), pod("gone", { node: "a", deleting: true }), pod("r", { node: "c" })];
     expect(decideNodeLifecycle({ nodes, pods, now: T0 + 9_999, ...opts }).filter((c) => c.type === "evictPod")).toEqual([]);
     const cmds = decideNodeLifecycle({ nodes, pods, now: T0 + 10_000, ...opts });
     expect(cmds.filter((c) => c.type === "evictPod").map((c) => (c as { pod: Pod }).pod.metadata.name)).toEqual(["p", "q"]);
+  });
+
+  it("full disruption: with every node unhealthy, pods are marked lost but none is given up", () => {
+    const nodes = [node("a", { heartbeat: T0 }), node("b", { ready: "Unknown", transition: T0 })];
+    const pods = [pod("p", { node: "a", ready: true }), pod("q", { node: "b", ready: true })];
+    const cmds = decideNodeLifecycle({ nodes, pods, now: T0 + 60_000, ...opts });
+    expect(cmds.filter((c) => c.type === "evictPod")).toEqual([]);
+    expect(cmds.filter((c) => c.type === "markPodLost").map((c) => (c as { pod: Pod }).pod.metadata.name)).toEqual(["p", "q"]);
+    // One node back: the other's pods are given up as usual.
+    const back = [node("a", { heartbeat: T0 + 60_000 }), nodes[1]];
+    expect(decideNodeLifecycle({ nodes: back, pods, now: T0 + 60_000, ...opts }).filter((c) => c.type === "evictPod").map((c) => (c as { pod: Pod }).pod.metadata.name)).toEqual(["q"]);
   });
 
   it("property: only pods on unhealthy nodes are touched, and never terminated or deleting ones", () => {
