@@ -189,6 +189,9 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     (async () => {
       try {
         for await (const ev of w) send(ev);
+        // Ended without being stopped (the store watch under it broke): say so now, or the
+        // client would only learn it from its next keep-alive, up to 10 s later.
+        if (watches.get(key) === entry) send({ type: "ERROR", object: new ApiError("ServiceUnavailable", "the watch ended on the server; watch again from the last resourceVersion").toStatus() });
       } catch (e) {
         try {
           send({ type: "ERROR", object: toStatus(e) });

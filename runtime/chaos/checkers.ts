@@ -225,9 +225,11 @@ export function checkAvailability(entries: readonly HistoryEntry[], opts: Availa
       skippedFault++;
       continue;
     }
-    // Already connected when a fault began (e.g. to the container just killed): not a new
-    // connection, which is what the invariant is about; reported, not counted.
-    if (!r.ok && windows.some((w) => r.start < w.start && r.end >= w.start)) {
+    // Already connected when a fault began (e.g. to the container just killed) — including
+    // while the injection was still under way (a kill takes a moment to take effect, and a
+    // connection accepted just before the process died is reset): not a new connection to a
+    // failed endpoint, which is what the invariant is about; reported, not counted.
+    if (!r.ok && windows.some((w) => r.start < w.effective && r.end >= w.start)) {
       cut++;
       continue;
     }

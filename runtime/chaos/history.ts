@@ -52,6 +52,8 @@ export interface FaultEvent {
   error?: string;
   /** The fault was not injected because it had no eligible target at that moment. */
   skipped?: string;
+  /** On a start: when the injection had finished (a kill takes a moment to take effect). */
+  effective?: number;
 }
 
 /** Per RC: desired replicas, active pods (not terminating, not lost), ready pods, running copies. */
@@ -135,6 +137,8 @@ export interface FaultWindow {
   target: string;
   resolved?: string;
   start: number;
+  /** When the injection had finished; connections made before it may still have met the fault. */
+  effective: number;
   end: number;
 }
 
@@ -146,7 +150,7 @@ export function faultWindows(entries: readonly HistoryEntry[]): FaultWindow[] {
     const t = "t" in e ? e.t : e.end;
     if (t > last) last = t;
     if (e.type !== "fault" || e.skipped) continue;
-    if (e.phase === "start") out.set(e.id, { id: e.id, kind: e.kind, target: e.target, resolved: e.resolved, start: e.t, end: Number.NaN });
+    if (e.phase === "start") out.set(e.id, { id: e.id, kind: e.kind, target: e.target, resolved: e.resolved, start: e.t, effective: e.effective ?? e.t, end: Number.NaN });
     else {
       const w = out.get(e.id);
       if (w) w.end = e.t;

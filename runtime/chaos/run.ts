@@ -146,7 +146,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       try {
         a = await inject(f, { cluster: cc, pods });
         active.add(a);
-        history.add({ type: "fault", phase: "start", id: f.id, kind: f.kind, target: f.target, resolved: a.resolved, t: injectedAt });
+        history.add({ type: "fault", phase: "start", id: f.id, kind: f.kind, target: f.target, resolved: a.resolved, t: injectedAt, effective: history.now() });
         progress(`  +${((injectedAt - t0) / 1000).toFixed(1)}s ${f.id} ${f.kind} ${a.resolved}${f.durationMs ? ` for ${(f.durationMs / 1000).toFixed(1)} s` : ""}`);
       } catch (e) {
         const why = e instanceof NoTargetError ? { skipped: e.message } : { error: String(e) };

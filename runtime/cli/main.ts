@@ -91,7 +91,7 @@ const commands: Record<string, Command> = {
   },
   delete: {
     summary: "delete objects by type and name, or those in manifests",
-    usage: "berth delete TYPE NAME... | TYPE/NAME | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait]",
+    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait]",
     flags: [
       ...CONN,
       { name: "filename", short: "f", type: "strings", help: "delete the objects in these manifests" },
@@ -100,9 +100,40 @@ const commands: Record<string, Command> = {
       { name: "cascade", type: "string", help: "background (default): owned pods are deleted; orphan: they are kept" },
       { name: "wait", type: "boolean", help: "wait until the objects are gone" },
       { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
+      { name: "all", type: "boolean", help: "delete every object of the TYPE (in the namespace)" },
+      { name: "selector", short: "l", type: "string", help: "delete the objects of the TYPE matching this label selector" },
     ],
     async run(p) {
       const ns = p.flags.namespace as string | undefined;
+      const selector = p.flags.selector as string | undefined;
+      if (p.flags.all || selector !== undefined) {
+        // kubectl delete TYPE --all / -l SELECTOR: the names come from a list.
+        if (p.flags.filename) throw new UsageError("--all and -l select by TYPE; they cannot be combined with -f");
+        const types = resolveTargets(p.positional);
+        if (types.length === 0) throw new UsageError("--all and -l need a TYPE, e.g. berth delete pods --all");
+        if (types.some((t) => t.name)) throw new UsageError("name cannot be provided when a selector or --all is specified");
+        await withClient(p.flags, async (c) => {
+          const targets = [];
+          for (const t of types) {
+            const namespace = RESOURCES[t.resource].namespaced ? ns ?? "default" : undefined;
+            const list = await c.list(t.resource, { namespace, labelSelector: selector });
+            for (const o of list.items) targets.push({ resource: t.resource, name: o.metadata.name, namespace });
+          }
+          if (targets.length === 0) {
+            err(`No resources found${types.some((t) => RESOURCES[t.resource].namespaced) ? ` in ${ns ?? "default"} namespace` : ""}.\n`);
+            return;
+          }
+          await deleteCmd(c, targets, {
+            gracePeriod: p.flags["grace-period"] as number | undefined,
+            now: !!p.flags.now,
+            cascade: p.flags.cascade as string | undefined,
+            wait: !!p.flags.wait,
+            // Listed a moment ago: one already gone (its RC's cascade took it) is not an error.
+            ignoreNotFound: true,
+          }, out);
+        });
+        return;
+      }
       let targets;
       if (p.flags.filename) {
         const docs = readManifestSources(p.flags.filename as string[], stdin);

@@ -37,7 +37,7 @@ const HISTORY = 2;
  * gone. (Measured on this machine with nats-server 2.9.10; see docs/multi-machine.md.)
  */
 export const CONSUMER_HEDGE_MS = 300;
-export const CONSUMER_CREATE_ATTEMPTS = 4;
+export const CONSUMER_CREATE_ATTEMPTS = 6;
 /** Each create's own timeout. */
 export const CONSUMER_CREATE_TIMEOUT_MS = 2_000;
 /**
@@ -401,17 +401,20 @@ export class KvStore {
     }
     const replay = from === undefined || from <= 0;
     let iter;
-    try {
-      // Hedged: see CONSUMER_HEDGE_MS.
-      iter = await hedged(
-        () => this.kvWatch.watch({
-          key: objectKeyFilter(resource, opts.namespace),
-          ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
-        }),
-        (extra) => extra.stop(),
-      );
-    } catch (e) {
-      throw storeError(e);
+    for (let round = 1; ; round++) {
+      try {
+        // Hedged: see CONSUMER_HEDGE_MS.
+        iter = await hedged(
+          () => this.kvWatch.watch({
+            key: objectKeyFilter(resource, opts.namespace),
+            ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
+          }),
+          (extra) => extra.stop(),
+        );
+        break;
+      } catch (e) {
+        if (round >= 2 || !isTimeout(e)) throw storeError(e);
+      }
     }
     const source = iter;
     const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);

@@ -106,6 +106,13 @@ for (const runner of ["node", "deno"] as Runner[]) {
       const deleted = berth(runner, home, ["delete", "pod", "solo"]);
       expect(deleted.stdout).toBe('pod "solo" deleted\n');
       expect(berth(runner, home, ["get", "pod", "solo"]).code).toBe(1);
+      // kubectl's delete by selector and --all.
+      const bySelector = berth(runner, home, ["delete", "pods", "-l", "app=web"]);
+      expect(bySelector.stdout.trim().split("\n").sort()).toEqual(rcPods.map((n) => `pod "${n.replace(/^pod\//, "")}" deleted`).sort());
+      expect(berth(runner, home, ["delete", "rc", "--all"]).stdout).toBe('replicationcontroller "web" deleted\n');
+      const none = berth(runner, home, ["delete", "pods", "-l", "app=nothing"]);
+      expect([none.code, none.stdout, none.stderr]).toEqual([0, "", "No resources found in default namespace.\n"]);
+      expect(berth(runner, home, ["delete", "pods", "web-x", "--all"]).stderr).toMatch(/name cannot be provided/);
 
       const down = berth(runner, home, ["down"]);
       expect(down.code).toBe(0);

@@ -157,6 +157,19 @@ describe("chaos checkers", () => {
     expect(r.ok).toBe(false);
   });
 
+  it("availability: a connection made while the kill was still being carried out counts as in flight; one after it does not", () => {
+    const h: HistoryEntry[] = [
+      sample(0, rc(3, 3, 3)),
+      { type: "fault", phase: "start", id: "f1", kind: "container-kill", target: "pod:0", t: 1000, effective: 1030 },
+      { type: "request", client: "default/web", start: 1010, end: 1040, ok: false, detail: "ECONNRESET" },
+      { type: "fault", phase: "stop", id: "f1", kind: "container-kill", target: "pod:0", t: 1030 },
+      { type: "request", client: "default/web", start: 1035, end: 1045, ok: false, detail: "ECONNRESET" },
+    ];
+    const r = checkAvailability(h);
+    expect(r.figures).toMatchObject({ counted: 1, failed: 1 });
+    expect(r.summary).toMatch(/1 failed that were already in flight when a fault began/);
+  });
+
   it("seed story: 3 → 4 → 3 in running copies passes; a run that never overshoots fails", () => {
     const story = [3, 3, 2, 3, 4, 4, 3, 3].map((n, i) => sample(i * 1000, rc(3, Math.min(n, 3), Math.min(n, 3), n)));
     const r = checkSeedStory(story, final(), "default/web");
