@@ -34,6 +34,7 @@ import {
   RuntimeError,
 } from "./containers/runtime.ts";
 import { PodStatusWriter } from "./containers/status_writer.ts";
+import { Informer } from "../actors/informer_cache.ts";
 
 export interface NodeAgentOptions {
   client: ApiClient;
@@ -102,11 +103,31 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const entries = new Map<string, PodEntry>();
   const actors = new Map<string, PodActor>();
   let stopped = false;
+  // The services a new pod's environment variables come from, kept by a watch (the kubelet's
+  // service lister) instead of a list per pod start — at 5,000 pods that was 5,000 lists. Until
+  // the first list has worked, a pod start lists for itself.
+  const serviceCache = new Informer(client, "services", { log: (m, f) => log(m, { node: name, component: "service-env", ...f }) });
+  let serviceCacheSynced = false;
+  const serviceCacheStarted = (async () => {
+    while (!stopped) {
+      try {
+        await serviceCache.start();
+        serviceCacheSynced = true;
+        return;
+      } catch (e) {
+        log("service list for pod environments failed; retrying", { node: name, error: String(e) });
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
+  })();
   const effects = podEffects(runtime, {
     node: name,
     cluster: opts.clusterId,
     dns: opts.dns,
-    services: async (namespace) => (await client.list("services", { namespace })).items,
+    services: async (namespace) =>
+      serviceCacheSynced
+        ? serviceCache.list().filter((svc) => (svc.metadata.namespace ?? "default") === namespace)
+        : (await client.list("services", { namespace })).items,
   });
 
   const facts = async (): Promise<MachineFacts> => ({
@@ -361,6 +382,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     stopped = true;
     clearInterval(gcTimer);
     watch?.stop();
+    // Not waited for long: a list in flight to an unreachable API would hold the stop up.
+    await Promise.race([Promise.all([serviceCache.stop(), serviceCacheStarted]), new Promise((r) => setTimeout(r, 2_000))]);
     events?.close();
     node.send({ type: "STOP" });
     node.stop();

@@ -1,6 +1,8 @@
 /**
- * A Docker daemon the chaos harness starts for itself, so the "stop the Docker daemon" fault
- * never touches the machine's shared engine (other tests run beside). Everything is its own:
+ * A Docker daemon of one's own, beside the machine's shared engine: the chaos harness's
+ * "stop the Docker daemon" fault, and tests that stop and restart "the engine"
+ * (test/integration/node_dockerd_restart.test.ts), use it so the shared engine that other tests
+ * run on beside them is never touched. Everything is its own:
  * `--data-root`, `--exec-root` (and so its own supervised containerd), `--pidfile`, the socket
  * `unix:///tmp/berth-chaos-<id>.sock`; `--iptables=false` keeps it off the host's firewall, and
  * its default network is a Linux bridge of its own (`bc<id>`, 10.218.x.1/24). NOT

@@ -17,6 +17,8 @@ export class PodStatusWriter {
   private pending?: { status: PodStatus; hostPorts: Record<string, number> };
   private running?: Promise<void>;
   private closed = false;
+  /** The pod as returned by this writer's last successful write (see writeOnce). */
+  private last?: Pod;
 
   constructor(
     private readonly client: ApiClient,
@@ -62,11 +64,20 @@ export class PodStatusWriter {
   private async writeOnce(status: PodStatus, hostPorts: Record<string, number>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let cur: Pod;
-      try {
-        cur = await this.client.get("pods", this.name, this.namespace);
-      } catch (e) {
-        if (e instanceof ApiError && e.reason === "NotFound") return;
-        throw e;
+      // The pod as this writer last wrote it: usually still the stored version (the kubelet is
+      // the only writer of a running pod's status), so the CAS needs no read first. When someone
+      // else changed the pod meanwhile, the CAS fails with a conflict and the pod is read again.
+      const known = attempt === 0 ? this.last : undefined;
+      this.last = undefined;
+      if (known) {
+        cur = known;
+      } else {
+        try {
+          cur = await this.client.get("pods", this.name, this.namespace);
+        } catch (e) {
+          if (e instanceof ApiError && e.reason === "NotFound") return;
+          throw e;
+        }
       }
       if (this.uid && cur.metadata.uid !== this.uid) return; // a new pod with the same name
       const ports = JSON.stringify(hostPorts);
@@ -80,9 +91,16 @@ export class PodStatusWriter {
           this.log("host-ports annotation not written", { pod: `${this.namespace}/${this.name}`, error: String(e) });
         }
       }
-      if (JSON.stringify(cur.status ?? {}) === JSON.stringify(status)) return;
+      if (JSON.stringify(cur.status ?? {}) === JSON.stringify(status)) {
+        if (!known) this.last = cur;
+        else if (attempt === 0) {
+          // Unchanged by the cached view, but the cache may be stale: confirm with a read.
+          continue;
+        }
+        return;
+      }
       try {
-        await this.client.updateStatus("pods", { ...cur, status });
+        this.last = await this.client.updateStatus("pods", { ...cur, status });
         return;
       } catch (e) {
         if (e instanceof ApiError && e.reason === "Conflict" && attempt < CONFLICT_RETRIES) continue;

@@ -28,8 +28,9 @@ const HISTORY = 2;
 
 /**
  * Consumers (lists and watches) are created as hedged requests: if a create has not answered
- * within CONSUMER_HEDGE_MS, another is started beside it, up to CONSUMER_CREATE_ATTEMPTS; the
- * first to answer is used and the others are deleted. On a JetStream cluster that has lost a
+ * within CONSUMER_HEDGE_MS (or four times the recent answer time, when the machine is busy),
+ * another is started beside it, up to CONSUMER_CREATE_ATTEMPTS; the first to answer is used and
+ * the others are deleted. On a JetStream cluster that has lost a
  * server, nats-server 2.9 still places some new R1 consumers on the dead server's share of the
  * stream's peers (about one in three on a 3-server cluster, for as long as the server stays
  * dead), and such a create never answers. A healthy create answers in milliseconds, so the
@@ -225,7 +226,7 @@ export class KvStore {
         // mid-read and restart from a stream sequence, delivering superseded versions too, which
         // the newest-per-key map absorbs. Two versions are kept per key, so a key updated while
         // we read still has the version the snapshot named.
-        const made = await hedged(async () => {
+        const made = await hedged(this.timed(async () => {
           const c = await this.jsConsumers.consumers.get(stream, {
             filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
             deliver_policy: DeliverPolicy.LastPerSubject,
@@ -236,7 +237,7 @@ export class KvStore {
             drop(c);
             throw e;
           }
-        }, ({ c }) => drop(c));
+        }), ({ c }) => drop(c), this.hedgeMs());
         consumer = made.c;
         // Taken after the consumer exists, so it is also a revision the list is consistent with.
         const target = await this.lastRevision();
@@ -405,11 +406,12 @@ export class KvStore {
       try {
         // Hedged: see CONSUMER_HEDGE_MS.
         iter = await hedged(
-          () => this.kvWatch.watch({
+          this.timed(() => this.kvWatch.watch({
             key: objectKeyFilter(resource, opts.namespace),
             ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
-          }),
+          })),
           (extra) => extra.stop(),
+          this.hedgeMs(),
         );
         break;
       } catch (e) {
@@ -463,6 +465,27 @@ export class KvStore {
         yield { type, object: remember(object, createdRevision) as ResourceTypes[R], revision: e.revision, createdRevision };
       }
     }
+  }
+
+  /** Moving average of how long a consumer create takes when it answers (ms). */
+  private createMs = 10;
+
+  /** Wraps a consumer create so that its answer time feeds `createMs`. */
+  private timed<T>(create: () => Promise<T>): () => Promise<T> {
+    return async () => {
+      const t0 = Date.now();
+      const v = await create();
+      this.createMs = 0.8 * this.createMs + 0.2 * (Date.now() - t0);
+      return v;
+    };
+  }
+
+  /**
+   * When to start a hedge: well past what an answering create takes now. On a busy machine
+   * creates slow down for everyone, and a fixed 300 ms would double the load exactly then.
+   */
+  private hedgeMs(): number {
+    return Math.min(2_000, Math.max(CONSUMER_HEDGE_MS, 4 * this.createMs));
   }
 
   /** The revision that created `obj`, for an object this store returned (else undefined). */

@@ -1,6 +1,6 @@
 /**
  * The Docker daemon stopped and restarted under running pods (issue 3, "Bad input and faults"),
- * on a private dockerd (test/integration/dockerd_fixture.ts) so the shared engine is never touched.
+ * on a private dockerd (runtime/chaos/dockerd.ts, the chaos harness's own) so the shared engine is never touched.
  *
  * What Kubernetes does, and what is asserted here: while the runtime is down the node reports
  * Ready=False with a reason and nothing crashes (no unhandled rejection, the pod actors stay the
@@ -18,7 +18,9 @@ import { DockerRuntime } from "../../runtime/containers/docker.ts";
 import { LABELS } from "../../runtime/containers/runtime.ts";
 import { type NodeAgent, startNodeAgent } from "../../runtime/node_agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
-import { PrivateDockerd } from "./dockerd_fixture.ts";
+import Docker from "dockerode";
+import { PrivateDockerd } from "../../runtime/chaos/dockerd.ts";
+import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
 import { containerStatus, getPod, pod, waitGone, waitRunning } from "./pod_fixture.ts";
 
 // Distinct from the shared engine's berth0 (10.213.0.0/16), the services e2e (10.214.x.0/24) and
@@ -43,10 +45,9 @@ let docker0Before: string | undefined;
 beforeAll(async () => {
   process.on("unhandledRejection", onRejection);
   docker0Before = docker0();
-  // Its default bridge (unused by Berth) gets the /24 next to the Berth network's.
-  dockerd = new PrivateDockerd({ bridgeAddress: `10.217.${octet + 1}.1/24` });
-  await dockerd.start();
-  dockerd.importBaseImage();
+  // Its default bridge (unused by Berth) is a 10.218.x.0/24 of its own; the Berth network 10.217.x.0/24.
+  dockerd = await PrivateDockerd.start({ id: `dr${process.pid}` });
+  await dockerd.importImageFrom(new Docker(), INFRA_IMAGE);
   t = await startTestApi();
   rt = new DockerRuntime({ socketPath: dockerd.socketPath, network: NETWORK });
 }, 120_000);
@@ -57,7 +58,7 @@ afterAll(async () => {
     await agent?.stop();
   } finally {
     try {
-      await dockerd?.destroy();
+      await dockerd?.stop();
     } finally {
       await t?.stop();
     }
@@ -92,7 +93,7 @@ describe("node agent when its Docker daemon is stopped and restarted", () => {
     const actorsBefore = new Map(agent.pods);
 
     // ---- the daemon goes away -----------------------------------------------------------
-    await dockerd.stop();
+    await dockerd.down();
     const down = await waitFor(async () => {
       const r = await readyCondition();
       return r?.status === "False" ? r : undefined;
@@ -111,7 +112,7 @@ describe("node agent when its Docker daemon is stopped and restarted", () => {
     expect((await getPod(t.api, "newcomer")).status?.phase ?? "Pending").toBe("Pending");
 
     // ---- the daemon is back, same data root -----------------------------------------------
-    await dockerd.start();
+    await dockerd.up();
     await waitFor(async () => (await readyCondition())?.status === "True", "node Ready again", 20_000);
     const after = await waitFor(async () => {
       const p = await getPod(t.api, "pair");
