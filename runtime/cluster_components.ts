@@ -80,24 +80,48 @@ async function caFor(home: string): Promise<CertKeyPair> {
   return ca;
 }
 
-/** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
-export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider } = {}) {
-  const token = readOrCreate(join(cluster.home, "token"), generateToken).trim();
+/**
+ * Serves the REST API on an Api: bearer token from `<home>/token`, TLS from the CA in
+ * `<home>/pki` (both made on first use), and a `<home>/kubeconfig` for kubectl. Shared by
+ * `berth up` and `berth control-plane --rest-port`.
+ */
+export async function serveRest(opts: {
+  home: string;
+  api: ApiClient;
+  host?: string;
+  port?: number;
+  /** Names and addresses the certificate is valid for, besides loopback. */
+  certHosts?: string[];
+  insecureHttp?: boolean;
+  logs?: LogProvider;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+  warn?: (s: string) => void;
+}) {
+  const token = readOrCreate(join(opts.home, "token"), generateToken).trim();
   let tls: { cert: string; key: string } | false = false;
   let caPem: string | undefined;
   if (!opts.insecureHttp) {
-    const ca = await caFor(cluster.home);
-    const server = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost", "::1"] });
+    const ca = await caFor(opts.home);
+    const hosts = [...new Set(["127.0.0.1", "localhost", "::1", ...(opts.certHosts ?? [])])];
+    const server = await generateServerCert(ca, { hosts });
     tls = { cert: server.certPem, key: server.keyPem };
     caPem = ca.certPem;
   } else {
-    opts.log?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
+    opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: cluster.api, port: opts.port ?? 0, token, tls, logs: opts.logs, log: (m, f) => cluster.log(m, f) });
-  cluster.onStop(() => http.close());
-  const kubeconfig = join(cluster.home, "kubeconfig");
-  await writeKubeconfig(kubeconfig, { server: http.url, caPem, token, clusterName: "berth" });
-  return { url: http.url, token, kubeconfig, http };
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, log: (m, f) => opts.log(m, f) });
+  const kubeconfig = join(opts.home, "kubeconfig");
+  // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
+  const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;
+  await writeKubeconfig(kubeconfig, { server: url, caPem, token, clusterName: "berth" });
+  return { url, token, kubeconfig, http };
+}
+
+/** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
+export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider } = {}) {
+  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, log: (m, f) => cluster.log(m, f), warn: opts.log });
+  cluster.onStop(() => rest.http.close());
+  return rest;
 }
 
 /** Finds a free UDP+TCP port on loopback for the host-side DNS listener. */

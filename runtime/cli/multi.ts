@@ -11,6 +11,11 @@
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
+import { serveRest } from "../cluster_components.ts";
+import { openPodLogStream } from "../node_services.ts";
+import { mkdirSync } from "node:fs";
+import { hostname, networkInterfaces } from "node:os";
+import { resolve } from "node:path";
 import { startNodeHost } from "../node_host.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
@@ -98,7 +103,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
     },
     "control-plane": {
       summary: "run one copy of the API and control loops (the loops only while it holds the leader lease)",
-      usage: "berth control-plane --nats URL[,URL...] [--replicas 3] [--user U --password P] [--lease-ttl S]",
+      usage: "berth control-plane --nats URL[,URL...] [--replicas 3] [--user U --password P] [--lease-ttl S] [--rest-port N [--rest-address A] [--home DIR]]",
       flags: [
         ...NATS_FLAGS,
         { name: "replicas", type: "number", help: "JetStream replicas of the state bucket (3 on a 3-server cluster)", default: 1 },
@@ -107,11 +112,16 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "lease-renew", type: "number", help: "seconds between renewals", default: 1 },
         { name: "node-grace", type: "number", help: "seconds without a node heartbeat before it is NotReady", default: 10 },
         { name: "pod-eviction", type: "number", help: "seconds a node stays NotReady before its pods are replaced", default: 30 },
+        { name: "rest-port", type: "number", help: "also serve the Kubernetes REST API (kubectl) on this port; 0 picks a free one" },
+        { name: "rest-address", type: "string", help: "address the REST API listens on (0.0.0.0 for other machines)", default: "127.0.0.1" },
+        { name: "home", type: "string", help: "where the REST API's token, CA and kubeconfig live (copy token and pki/ to every copy)", default: ".berth-control-plane" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
         HELP,
       ],
       async run(p) {
         const replicas = p.flags.replicas as number;
+        const restPort = p.flags["rest-port"] as number | undefined;
+        if (restPort !== undefined && !(Number.isInteger(restPort) && restPort >= 0 && restPort < 65536)) throw new UsageError("--rest-port must be a port number (0 picks a free one)");
         if (![1, 3, 5].includes(replicas)) throw new UsageError("--replicas must be 1, 3 or 5 (at most the number of NATS servers)");
         const ttl = p.flags["lease-ttl"] as number, renew = p.flags["lease-renew"] as number;
         if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
@@ -131,9 +141,33 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               if (m === "control loops stopped") out(`control-plane ${String(f?.id)} standby (${String(f?.reason)})\n`);
             },
           });
+          let rest: Awaited<ReturnType<typeof serveRest>> | undefined;
+          if (restPort !== undefined) {
+            const home = resolve(p.flags.home as string);
+            mkdirSync(home, { recursive: true, mode: 0o700 });
+            const address = p.flags["rest-address"] as string;
+            const wildcard = address === "0.0.0.0" || address === "::";
+            rest = await serveRest({
+              home,
+              api: host.api,
+              host: address,
+              port: restPort,
+              certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
+              // Container logs come from the node that runs the pod, over NATS.
+              logs: async (req) => {
+                const gen = await openPodLogStream(nc, host.api, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
+                return (async function* () {
+                  for await (const c of gen) yield c.data;
+                })();
+              },
+              log: (m, f) => log(m, f),
+            });
+            out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);
+          }
           out(`control-plane ${host.id} ready (API serving; state bucket replicas ${replicas})\n`);
           const sig = await untilSignal();
           out(`control-plane ${host.id}: ${sig}, stopping\n`);
+          await rest?.http.close();
           await host.stop();
         } finally {
           await nc.drain().catch(() => {});
