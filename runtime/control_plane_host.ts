@@ -102,6 +102,15 @@ export function fencedClient(client: ApiClient, mayAct: () => boolean): ApiClien
   });
 }
 
+/**
+ * Whether loops started for `term` may write now: the lease is held, its deadline has not
+ * passed, and it is still the same term — a copy that lost the lease and won it back must not
+ * let a write left over from its earlier term through.
+ */
+export function mayActInTerm(election: Pick<LeaderElection, "mayAct" | "term">, term: number): boolean {
+  return election.mayAct() && election.term === term;
+}
+
 /** The service controller's dataplane here: none (proxies and DNS live on the node hosts). */
 const NO_DATAPLANE: ServiceDataplane = { apply: async () => {}, remove: async () => {} };
 
@@ -170,7 +179,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
     async onStartedLeading(term) {
       // One fenced client per term: a write left over from an earlier term of this same copy (a
       // retry still sleeping when the loops stopped) must not pass because the copy leads again.
-      const client = fencedClient(api, () => (elected?.mayAct() ?? false) && elected?.term === term);
+      const client = fencedClient(api, () => !!elected && mayActInTerm(elected, term));
       const svcLog: Log = (m, f) => log(m, { component: "services", term, ...f });
       const services = new Informer(client, "services", { log: svcLog });
       const [cp, svcStarted] = await Promise.allSettled([
