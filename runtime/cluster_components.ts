@@ -17,7 +17,7 @@ import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "./containers/runtime.ts";
-import { openPodLogStream, serveNodeServices } from "./node_services.ts";
+import { podLogProvider, serveNodeServices } from "./node_services.ts";
 import { ApiError } from "./api/errors.ts";
 import type { ApiClient } from "./api/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
@@ -244,14 +244,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    // Opened before the HTTP handler answers, so a refusal gets its own status, not an empty 200.
-    const logs: LogProvider = async (req) => {
-      const gen = await openPodLogStream(cluster.nc, client, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
-      return (async function* () {
-        for await (const c of gen) yield c.data;
-      })();
-    };
-    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs });
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client) });
     progress(`REST API at ${rest.url}`);
   }
 

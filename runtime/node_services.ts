@@ -11,6 +11,7 @@
  *
  * Errors reply with a Kubernetes Status, like the API.
  */
+import type { LogProvider } from "./http/server.ts";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
 import type { ApiClient } from "./api/client.ts";
@@ -140,6 +141,19 @@ export async function execInPod(nc: NatsConnection, client: ApiClient, args: { n
   const v = reply.json<unknown>();
   if (isStatus(v)) throw fromStatus(v);
   return v as { exitCode: number; stdout: string; stderr: string };
+}
+
+/**
+ * The REST API's `pods/log` source: each pod's log from the node that runs it, over NATS.
+ * Opened before the HTTP handler answers, so a refusal gets its own status, not an empty 200.
+ */
+export function podLogProvider(nc: NatsConnection, client: ApiClient): LogProvider {
+  return async (req) => {
+    const gen = await openPodLogStream(nc, client, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
+    return (async function* () {
+      for await (const c of gen) yield c.data;
+    })();
+  };
 }
 
 /** Client side: a pod container's log, as chunks; with `follow`, until `signal` aborts. */

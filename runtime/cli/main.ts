@@ -106,6 +106,13 @@ const commands: Record<string, Command> = {
     async run(p) {
       const ns = p.flags.namespace as string | undefined;
       const selector = p.flags.selector as string | undefined;
+      const deleteOptions = {
+        gracePeriod: p.flags["grace-period"] as number | undefined,
+        now: !!p.flags.now,
+        cascade: p.flags.cascade as string | undefined,
+        wait: !!p.flags.wait,
+        ignoreNotFound: !!p.flags["ignore-not-found"],
+      };
       if (p.flags.all || selector !== undefined) {
         // kubectl delete TYPE --all / -l SELECTOR: the names come from a list.
         if (p.flags.filename) throw new UsageError("--all and -l select by TYPE; they cannot be combined with -f");
@@ -123,14 +130,8 @@ const commands: Record<string, Command> = {
             err(`No resources found${types.some((t) => RESOURCES[t.resource].namespaced) ? ` in ${ns ?? "default"} namespace` : ""}.\n`);
             return;
           }
-          await deleteCmd(c, targets, {
-            gracePeriod: p.flags["grace-period"] as number | undefined,
-            now: !!p.flags.now,
-            cascade: p.flags.cascade as string | undefined,
-            wait: !!p.flags.wait,
-            // Listed a moment ago: one already gone (its RC's cascade took it) is not an error.
-            ignoreNotFound: true,
-          }, out);
+          // Listed a moment ago: one already gone (its RC's cascade took it) is not an error.
+          await deleteCmd(c, targets, { ...deleteOptions, ignoreNotFound: true }, out);
         });
         return;
       }
@@ -148,15 +149,7 @@ const commands: Record<string, Command> = {
           return { resource: t.resource, name: t.name, namespace: RESOURCES[t.resource].namespaced ? ns : undefined };
         });
       }
-      await withClient(p.flags, (c) =>
-        deleteCmd(c, targets, {
-          gracePeriod: p.flags["grace-period"] as number | undefined,
-          now: !!p.flags.now,
-          cascade: p.flags.cascade as string | undefined,
-          wait: !!p.flags.wait,
-          ignoreNotFound: !!p.flags["ignore-not-found"],
-        }, out)
-      );
+      await withClient(p.flags, (c) => deleteCmd(c, targets, deleteOptions, out));
     },
   },
   ...extraCommands(CONN, out, err, withClient),

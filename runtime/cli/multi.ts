@@ -12,7 +12,7 @@ import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
 import { serveRest } from "../cluster_components.ts";
-import { openPodLogStream } from "../node_services.ts";
+import { podLogProvider } from "../node_services.ts";
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
@@ -153,13 +153,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               host: address,
               port: restPort,
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
-              // Container logs come from the node that runs the pod, over NATS.
-              logs: async (req) => {
-                const gen = await openPodLogStream(nc, host.api, { namespace: req.namespace, pod: req.pod, container: req.container, follow: req.follow, tail: req.tailLines, signal: req.signal });
-                return (async function* () {
-                  for await (const c of gen) yield c.data;
-                })();
-              },
+              logs: podLogProvider(nc, host.api),
               log: (m, f) => log(m, f),
             });
             out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);

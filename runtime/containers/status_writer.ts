@@ -92,11 +92,10 @@ export class PodStatusWriter {
         }
       }
       if (JSON.stringify(cur.status ?? {}) === JSON.stringify(status)) {
-        if (!known) this.last = cur;
-        else if (attempt === 0) {
-          // Unchanged by the cached view, but the cache may be stale: confirm with a read.
-          continue;
-        }
+        // Unchanged by the remembered pod proves nothing (another writer may have changed the
+        // stored one, e.g. marked it lost): read it and compare again.
+        if (known) continue;
+        this.last = cur;
         return;
       }
       try {

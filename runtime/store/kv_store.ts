@@ -283,7 +283,8 @@ export class KvStore {
     const items: ResourceTypes[R][] = [];
     for (const { seq, op, env } of latest.values()) {
       if (op && op !== "PUT") continue;
-      items.push(this.remember(withRevision(env.o, seq), env.op === "c" ? seq : env.c) as ResourceTypes[R]);
+      const d = fromEnvelope(env, seq);
+      items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
     }
     items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     return { items, revision };
@@ -312,8 +313,8 @@ export class KvStore {
           if (m.seq > revision) revision = m.seq;
           const op = m.header?.get("KV-Operation");
           if (op && op !== "PUT") continue;
-          const env = m.json<Envelope>();
-          items.push(this.remember(withRevision(env.o, m.seq), env.op === "c" ? m.seq : env.c) as ResourceTypes[R]);
+          const d = fromEnvelope(m.json<Envelope>(), m.seq);
+          items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
         }
       }
       items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
@@ -538,8 +539,12 @@ function encode(env: Envelope): string {
 
 function decodeEntry(e: KvEntry): Envelope & { object: AnyObject; createdRevision?: number } {
   const env = e.json() as Envelope;
-  const object = { ...env.o, metadata: { ...env.o.metadata, resourceVersion: String(e.revision) } } as AnyObject;
-  return { ...env, object, createdRevision: env.op === "c" ? e.revision : env.c };
+  return { ...env, ...fromEnvelope(env, e.revision) };
+}
+
+/** The object an envelope stored at revision `seq` holds (resourceVersion = seq), and the revision that created it. */
+function fromEnvelope(env: Envelope, seq: number): { object: AnyObject; createdRevision?: number } {
+  return { object: withRevision(env.o, seq), createdRevision: env.op === "c" ? seq : env.c };
 }
 
 function strip<T extends AnyObject>(obj: T): T {

@@ -23,11 +23,10 @@ import { connectNats, type NatsConnection } from "../../runtime/nats/connection.
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import { ApiError } from "../../runtime/api/errors.ts";
 import type { Pod } from "../../runtime/api/types.ts";
-import { renderNatsClusterConfigs } from "../../runtime/nats/cluster_config.ts";
 import { HOST_ENDPOINTS_ANNOTATION } from "../../actors/service_endpoints.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
-import { createTopology, destroyTopology, inNs, type Topology } from "../helpers/netns.ts";
+import { createTopology, destroyTopology, inNs, natsClusterOn, type Topology } from "../helpers/netns.ts";
 
 const N = 3;
 const NODE = (i: number) => `mm-h${i + 1}`;
@@ -97,18 +96,9 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     removeTestContainers();
     topo = createTopology(N);
     dir = mkdtempSync(join(tmpdir(), "berth-mm-"));
-    const confs = renderNatsClusterConfigs({
-      cluster: "berth-e2e",
-      servers: topo.hosts.map((h, i) => ({ host: h.ip, port: 4222, clusterPort: 6222, name: `nats-${i + 1}` })),
-      storeDir: join(dir, "{name}"),
-    });
-    let i = 0;
-    for (const [name, text] of confs) {
-      const path = join(dir, `${name}.conf`);
-      writeFileSync(path, text);
-      nats.push(spawnIn(topo.hosts[i++].ns, ["nats-server", "-c", path], name));
-    }
-    urls = topo.hosts.map((h) => `nats://${h.ip}:4222`).join(",");
+    const cluster = natsClusterOn(topo, dir, "berth-e2e");
+    for (const srv of cluster.servers) nats.push(spawnIn(srv.ns, srv.argv, srv.name));
+    urls = cluster.urls.join(",");
     nc = await waitFor(() => connectNats({ servers: urls.split(","), name: "berth-mm-test" }).catch(() => undefined), "NATS cluster reachable", 30_000, 250);
 
     for (let c = 0; c < 2; c++) {

@@ -13,16 +13,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, type NatsConnection } from "../../runtime/nats/connection.ts";
-import { renderNatsClusterConfigs } from "../../runtime/nats/cluster_config.ts";
 import { KvStore, WATCH_PROBE_MISSES, WATCH_PROBE_MS } from "../../runtime/store/kv_store.ts";
 import type { Namespace } from "../../runtime/api/types.ts";
 import { waitFor } from "../helpers/nats.ts";
-import { createTopology, inNs, type Topology } from "../helpers/netns.ts";
+import { createTopology, inNs, natsClusterOn, type Topology } from "../helpers/netns.ts";
 
 const N = 3;
 let topo: Topology;
@@ -36,17 +35,9 @@ const ns = (name: string, v: number): Namespace => ({ apiVersion: "v1", kind: "N
 beforeAll(async () => {
   topo = createTopology(N);
   dir = mkdtempSync(join(tmpdir(), "berth-nc-"));
-  const confs = renderNatsClusterConfigs({
-    cluster: "berth-store-e2e",
-    servers: topo.hosts.map((h, i) => ({ host: h.ip, port: 4222, clusterPort: 6222, name: `nats-${i + 1}` })),
-    storeDir: join(dir, "{name}"),
-  });
-  let i = 0;
-  for (const [name, text] of confs) {
-    const path = join(dir, `${name}.conf`);
-    writeFileSync(path, text);
-    const [cmd, args] = inNs(topo.hosts[i++].ns, ["nats-server", "-c", path]);
-    servers.set(name, spawn(cmd, args, { stdio: "ignore" }));
+  for (const srv of natsClusterOn(topo, dir, "berth-store-e2e").servers) {
+    const [cmd, args] = inNs(srv.ns, srv.argv);
+    servers.set(srv.name, spawn(cmd, args, { stdio: "ignore" }));
   }
   // The client stays on nats-1, which is never the one killed: the point is a consumer on a
   // dead server while the client's own connection is fine (a client whose server dies

@@ -18,6 +18,9 @@
  * Everything is removed by `destroy()` (idempotent; also run for leftovers before creating).
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderNatsClusterConfigs } from "../../runtime/nats/cluster_config.ts";
 
 export const SUBNET = "10.250.0";
 export const SWITCH_NS = "berth-sw";
@@ -81,4 +84,23 @@ export function createTopology(n: number): Topology {
 /** The argv prefix that runs a command inside namespace `ns`. */
 export function inNs(ns: string, argv: string[]): [string, string[]] {
   return ["ip", ["netns", "exec", ns, ...argv]];
+}
+
+/**
+ * One nats-server per host of the topology, as a JetStream cluster: writes each server's
+ * configuration (what `berth nats-config` writes, stores under `dir`) and returns what to start
+ * in which namespace, plus the client URLs. The caller spawns them (`inNs`).
+ */
+export function natsClusterOn(topo: Topology, dir: string, cluster: string): { servers: { name: string; ns: string; argv: string[] }[]; urls: string[] } {
+  const confs = renderNatsClusterConfigs({
+    cluster,
+    servers: topo.hosts.map((h, i) => ({ host: h.ip, port: 4222, clusterPort: 6222, name: `nats-${i + 1}` })),
+    storeDir: join(dir, "{name}"),
+  });
+  const servers = [...confs].map(([name, text], i) => {
+    const path = join(dir, `${name}.conf`);
+    writeFileSync(path, text);
+    return { name, ns: topo.hosts[i].ns, argv: ["nats-server", "-c", path] };
+  });
+  return { servers, urls: topo.hosts.map((h) => `nats://${h.ip}:4222`) };
 }
