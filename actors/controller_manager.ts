@@ -13,8 +13,8 @@
  * The manager also indexes the pod cache by controller (plus each namespace's orphans), so an
  * RC's pass reads only the pods it could own. Subjects: none directly.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import type { Pod, ReplicationController } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import type { Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import { type Informer, type InformerEvent, objectKey } from "./informer_cache.ts";

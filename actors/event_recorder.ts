@@ -6,8 +6,8 @@
  * of thousands of creates), further events are dropped and counted — Kubernetes' recorder
  * likewise drops and rate-limits rather than slowing the controllers down.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import type { KubeObject } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import type { KubeObject } from "../model/types.ts";
 import type { Log } from "./work_loop.ts";
 
 export type EventType = "Normal" | "Warning";

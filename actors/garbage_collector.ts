@@ -12,9 +12,9 @@
  * the RC's owner reference from its pods (`Api.delete`, runtime/api/api.ts), so the collector never
  * sees them as dependents. Subjects: none directly.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
-import type { Node, Pod, ReplicationController } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { Node, Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { type Informer, objectKey } from "./informer_cache.ts";
 import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";

@@ -10,9 +10,9 @@
  * throw (a throwing handler is logged and the informer carries on: one bad subscriber must not
  * starve the others). Objects are keyed `namespace/name` (`/name` for cluster-scoped ones).
  */
-import type { ApiClient, Watch } from "../runtime/api/client.ts";
-import { GoneError } from "../runtime/api/errors.ts";
-import type { Resource, ResourceTypes } from "../runtime/api/types.ts";
+import type { ApiClient, Watch } from "../model/client.ts";
+import { GoneError } from "../model/errors.ts";
+import type { Resource, ResourceTypes } from "../model/types.ts";
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED";
 

@@ -12,8 +12,8 @@
  * Subjects: none directly. Defaults (5 s grace, 10 s eviction) suit a local cluster; see
  * docs/controllers.md.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import {

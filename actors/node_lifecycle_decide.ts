@@ -19,7 +19,7 @@
  * Kubernetes' defaults are 40 s and 5 min; Berth's, for local clusters, are 5 s and 10 s.
  * Heartbeat times are compared with `now`: every node must keep a reasonably synchronised clock.
  */
-import type { Condition, Node, Pod } from "../runtime/api/types.ts";
+import type { Condition, Node, Pod } from "../model/types.ts";
 
 /** Berth's default grace period without heartbeats before a node becomes Ready=Unknown. */
 export const DEFAULT_NODE_GRACE_PERIOD_MS = 5_000;

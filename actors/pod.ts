@@ -24,9 +24,9 @@
  * No NATS subjects: status and events go through the ApiClient held by the node agent.
  */
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import type { Pod, PodStatus } from "../runtime/api/types.ts";
-import type { RuntimeEvent, SandboxInfo } from "../runtime/containers/runtime.ts";
-import { LABELS } from "../runtime/containers/runtime.ts";
+import type { Pod, PodStatus } from "../model/types.ts";
+import type { RuntimeEvent, SandboxInfo } from "../model/container_runtime.ts";
+import { LABELS } from "../model/container_runtime.ts";
 import { type BackoffConfig, type ContainerRecord, DEFAULT_BACKOFF, newRecord } from "./pod_backoff.ts";
 import { computePodStatus } from "./pod_status.ts";
 

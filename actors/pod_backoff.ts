@@ -5,8 +5,8 @@
  * restart is immediate, then back-off doubles from 10 s up to 5 min (CrashLoopBackOff), and
  * resets once a container has run for twice the maximum.
  */
-import type { ContainerStateTerminated, RestartPolicy } from "../runtime/api/types.ts";
-import type { ContainerInfo } from "../runtime/containers/runtime.ts";
+import type { ContainerStateTerminated, RestartPolicy } from "../model/types.ts";
+import type { ContainerInfo } from "../model/container_runtime.ts";
 
 export interface BackoffConfig {
   /** First back-off delay (Kubernetes: 10 s). */

@@ -3,7 +3,7 @@
  * containerStatuses (state, lastState, restartCount, ready), podIP/hostIP. Transition times of
  * conditions are carried over from the previous status while a condition keeps its value.
  */
-import type { Condition, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from "../runtime/api/types.ts";
+import type { Condition, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from "../model/types.ts";
 import type { ContainerRecord } from "./pod_backoff.ts";
 import { shouldRestart } from "./pod_backoff.ts";
 

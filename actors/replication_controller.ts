@@ -14,10 +14,10 @@
  *
  * Subjects: none directly — all I/O goes through the injected `ApiClient`.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError, outcomeUnknown } from "../runtime/api/errors.ts";
-import { generateName } from "../runtime/api/names.ts";
-import type { OwnerReference, Pod, ReplicationController } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError, outcomeUnknown } from "../model/errors.ts";
+import { generateName } from "../model/names.ts";
+import type { OwnerReference, Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
 import { type Informer, objectKey } from "./informer_cache.ts";

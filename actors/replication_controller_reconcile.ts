@@ -15,7 +15,7 @@
  * A converged RC yields no commands at all. Time comes in as `now`; nothing here reads a clock.
  */
 import { isReplaceable } from "./node_lifecycle_decide.ts";
-import type { Condition, Pod, ReplicationController, ReplicationControllerStatus } from "../runtime/api/types.ts";
+import type { Condition, Pod, ReplicationController, ReplicationControllerStatus } from "../model/types.ts";
 import { type Expectation, expectationsSatisfied, DEFAULT_EXPECTATIONS_TTL_MS } from "./expectations.ts";
 
 /** Kubernetes' `BurstReplicas`: the most creates or deletes one reconcile issues. */

@@ -14,9 +14,9 @@
  * assumed pods count against their node and are not scheduled again, so a lagging watch never
  * causes a second bind or an overcommitted node.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
-import type { Condition, Node, Pod } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { Condition, Node, Pod } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { type Informer, objectKey } from "./informer_cache.ts";
 import { nodeIsReady, scheduleBatch } from "./scheduler_decide.ts";

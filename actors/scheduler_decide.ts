@@ -17,7 +17,7 @@
  * No clock, randomness or I/O here: `scheduleBatch` is what the scheduler actor calls, and what
  * the property tests drive with random clusters.
  */
-import type { Node, Pod } from "../runtime/api/types.ts";
+import type { Node, Pod } from "../model/types.ts";
 
 /** Where one pod goes: a node name, or the reason no node fits. */
 export type ScheduleResult = { node: string } | { unschedulable: string };

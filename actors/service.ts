@@ -14,9 +14,9 @@
  *
  * Subjects: none directly — all API traffic goes through the injected `ApiClient`.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
-import type { Endpoints, Pod, Service } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { Endpoints, Pod, Service } from "../model/types.ts";
 import { computeEndpoints, sameEndpoints } from "./service_endpoints.ts";
 import type { ClusterIpAllocator, NodePortAllocator } from "./service_ip_allocator.ts";
 import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";

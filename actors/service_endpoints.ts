@@ -20,7 +20,7 @@ import type {
   Pod,
   Service,
   ServicePort,
-} from "../runtime/api/types.ts";
+} from "../model/types.ts";
 
 /** Pod annotation written by the node agent: `{"<containerPort>/<proto>": hostPort}`. */
 export const POD_HOST_PORTS_ANNOTATION = "berth.dev/host-ports";

@@ -12,9 +12,9 @@
  *
  * Every actor is a work loop with its own error observer (work_loop.ts). Subjects: none.
  */
-import type { ApiClient } from "../runtime/api/client.ts";
-import { ApiError } from "../runtime/api/errors.ts";
-import type { Pod, Service } from "../runtime/api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { Pod, Service } from "../model/types.ts";
 import { type Informer, objectKey } from "./informer_cache.ts";
 import { type ServiceActor, type ServiceDataplane, startServiceActor, usesNodePorts } from "./service.ts";
 import { selectorMatches } from "./service_endpoints.ts";

@@ -15,10 +15,10 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Api } from "./api/api.ts";
-import type { ApiClient } from "./api/client.ts";
-import { ApiError } from "./api/errors.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
 import { parseManifests, validateManifests } from "./api/manifest.ts";
-import type { AnyObject, Resource, ResourceTypes } from "./api/types.ts";
+import type { AnyObject, Resource, ResourceTypes } from "../model/types.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { connectNats, type NatsConnection } from "./nats/connection.ts";
 import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";

@@ -11,7 +11,7 @@
  *
  * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
  */
-import type { ApiClient } from "./api/client.ts";
+import type { ApiClient } from "../model/client.ts";
 import { createEventRecorder, type EventRecorder } from "../actors/event_recorder.ts";
 import { Informer } from "../actors/informer_cache.ts";
 import { startScheduler, type Scheduler } from "../actors/scheduler.ts";

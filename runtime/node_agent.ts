@@ -18,9 +18,9 @@ import { podMachine, type PodEvent } from "../actors/pod.ts";
 import type { BackoffConfig } from "../actors/pod_backoff.ts";
 import { nodeMachine } from "../actors/node.ts";
 import { type MachineFacts, nodeObject, nodeStatus } from "../actors/node_status.ts";
-import type { ApiClient } from "./api/client.ts";
-import { ApiError } from "./api/errors.ts";
-import type { Node, Pod } from "./api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { Node, Pod } from "../model/types.ts";
 import { clusterScoped } from "./containers/cluster_scope.ts";
 import { EventRecorder, type Logger } from "./containers/events.ts";
 import { podEffects } from "./containers/pod_effects.ts";
@@ -32,7 +32,7 @@ import {
   LABELS,
   type LogChunk,
   RuntimeError,
-} from "./containers/runtime.ts";
+} from "../model/container_runtime.ts";
 import { PodStatusWriter } from "./containers/status_writer.ts";
 import { Informer } from "../actors/informer_cache.ts";
 

@@ -15,11 +15,11 @@
  * Stopping leaves the containers running; a new `berth node` with the same name re-adopts them.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { ApiClient } from "./api/client.ts";
+import type { ApiClient } from "../model/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
-import type { Endpoints, Service } from "./api/types.ts";
+import type { Endpoints, Service } from "../model/types.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
-import type { ContainerRuntime } from "./containers/runtime.ts";
+import type { ContainerRuntime } from "../model/container_runtime.ts";
 import { startDnsServer, type DnsServer } from "./dns/server.ts";
 import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner } from "./net/cluster_ip.ts";

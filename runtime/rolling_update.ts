@@ -15,9 +15,9 @@
  * Ownership (controller `ownerReferences`) keeps the two RCs apart even though the new
  * selector is a superset of the old one, so kubectl's relabelling of old pods is not needed.
  */
-import type { ApiClient } from "./api/client.ts";
-import { ApiError } from "./api/errors.ts";
-import type { ReplicationController, Scale } from "./api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import type { ReplicationController, Scale } from "../model/types.ts";
 
 export const NEXT_CONTROLLER_ANNOTATION = "berth.dev/next-controller-id";
 export const DESIRED_REPLICAS_ANNOTATION = "berth.dev/desired-replicas";

@@ -8,8 +8,8 @@
  * node-published `hostIP:hostPort` from the Endpoints' `berth.dev/host-endpoints` annotation.
  */
 import os from "node:os";
-import type { ApiClient } from "./api/client.ts";
-import type { Endpoints, Service } from "./api/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import type { Endpoints, Service } from "../model/types.ts";
 import { Informer } from "../actors/informer_cache.ts";
 import type { ServiceDataplane } from "../actors/service.ts";
 import { usesNodePorts } from "../actors/service.ts";

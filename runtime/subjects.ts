@@ -13,7 +13,7 @@
  * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
  * meaning, so builders throw instead of producing one.
  */
-import type { Resource } from "./api/types.ts";
+import type { Resource } from "../model/types.ts";
 
 export const PREFIX = "berth";
 export const API_VERSION = "v1";

@@ -20,7 +20,7 @@ step "deno.json in step with package.json"
 node scripts/sync-deno.mjs --check || fail=1
 
 step "deno check (every source file)"
-mapfile -t files < <(git ls-files --cached --others --exclude-standard 'mod.ts' 'actors/*.ts' 'runtime/*.ts' 'runtime/**/*.ts' 'test/*.ts' 'test/**/*.ts' 'bench/*.ts' | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+mapfile -t files < <(git ls-files --cached --others --exclude-standard 'mod.ts' 'model/*.ts' 'actors/*.ts' 'runtime/*.ts' 'runtime/**/*.ts' 'test/*.ts' 'test/**/*.ts' 'bench/*.ts' | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 npx deno check --quiet "${files[@]}" || fail=1
 
 reports=()

@@ -12,17 +12,17 @@
  *   - RC deletion with propagationPolicy Orphan first releases the RC's pods;
  *   - list and watch filter by label and field selectors; list pages with limit/continue.
  */
-import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
-import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "./errors.ts";
+import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
+import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { WatchHub } from "./watch_hub.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
-import { generateName } from "./names.ts";
+import { generateName } from "../../model/names.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
-import { RESOURCES } from "./types.ts";
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
+import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
+import { RESOURCES } from "../../model/types.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 
 export interface ApiOptions {

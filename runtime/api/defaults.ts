@@ -6,8 +6,8 @@
  * the Api's job; `defaultNamespace` helps with the last. Every function returns a new object
  * and leaves its input untouched. As in Go, a numeric probe setting of 0 means "use the default".
  */
-import { BadRequestError } from "./errors.ts";
-import { RESOURCES } from "./types.ts";
+import { BadRequestError } from "../../model/errors.ts";
+import { RESOURCES } from "../../model/types.ts";
 import type {
   Container,
   Endpoints,
@@ -21,7 +21,7 @@ import type {
   Resource,
   ResourceTypes,
   Service,
-} from "./types.ts";
+} from "../../model/types.ts";
 
 /** Pod and probe defaults, exported so other parts (the kubelet, `describe`) show the same numbers. */
 export const POD_DEFAULTS = {

@@ -11,9 +11,9 @@
  */
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
-import { ApiError, BadRequestError } from "./errors.ts";
-import { RESOURCES } from "./types.ts";
-import type { AnyObject, Resource, StatusCause } from "./types.ts";
+import { ApiError, BadRequestError } from "../../model/errors.ts";
+import { RESOURCES } from "../../model/types.ts";
+import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
 
 /** One object of a manifest, with its origin. */

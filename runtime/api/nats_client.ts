@@ -3,9 +3,9 @@
  * use. Behaves exactly like the in-process `Api` (errors arrive as the same `ApiError`s).
  */
 import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
-import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "./client.ts";
-import { ApiError, fromStatus, isStatus } from "./errors.ts";
-import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
+import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
+import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
+import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
 import { subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */

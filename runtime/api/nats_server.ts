@@ -23,9 +23,9 @@
  */
 import { headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { Api } from "./api.ts";
-import type { Watch } from "./client.ts";
-import { ApiError, BadRequestError, ConflictError, toStatus } from "./errors.ts";
-import type { AnyObject, Resource } from "./types.ts";
+import type { Watch } from "../../model/client.ts";
+import { ApiError, BadRequestError, ConflictError, toStatus } from "../../model/errors.ts";
+import type { AnyObject, Resource } from "../../model/types.ts";
 import { parseApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";

@@ -13,7 +13,7 @@
  * `unknownFields` walks an object against these schemas, for `fieldValidation=Strict|Warn`.
  */
 import { createHash } from "node:crypto";
-import { RESOURCES, type Resource } from "./types.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 
 type Schema = Record<string, unknown>;
 

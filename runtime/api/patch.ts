@@ -17,7 +17,7 @@
  *
  * The input target is never modified; the result is a fresh value.
  */
-import { ApiError, BadRequestError } from "./errors.ts";
+import { ApiError, BadRequestError } from "../../model/errors.ts";
 
 export type PatchKind = "merge" | "json" | "strategic";
 

@@ -16,7 +16,7 @@ import type {
   ReplicationController,
   Resource,
   Service,
-} from "./types.ts";
+} from "../../model/types.ts";
 
 export interface TableColumn {
   name: string;

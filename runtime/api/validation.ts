@@ -14,9 +14,9 @@
  * Kubernetes' JSON decoding does. Nothing here has side effects.
  */
 import type { z } from "zod";
-import { ApiError, BadRequestError, InvalidError } from "./errors.ts";
-import { RESOURCES } from "./types.ts";
-import type { Resource, ResourceTypes, StatusCause } from "./types.ts";
+import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
+import { RESOURCES } from "../../model/types.ts";
+import type { Resource, ResourceTypes, StatusCause } from "../../model/types.ts";
 import { crossFieldProblems } from "./validation_rules.ts";
 import { SCHEMAS } from "./validation_schemas.ts";
 import { CAUSE, formatPath, render } from "./validation_util.ts";

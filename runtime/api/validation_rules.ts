@@ -6,9 +6,9 @@
  * These read the raw input defensively (any field may have the wrong type; the schema pass
  * reports that) so that they run, and report, even when the schema pass found type errors.
  */
-import { parseQuantity, isQuantity } from "./quantity.ts";
-import { mapMatches } from "./selector.ts";
-import type { Resource, StatusCause } from "./types.ts";
+import { parseQuantity, isQuantity } from "../../model/quantity.ts";
+import { mapMatches } from "../../model/selector.ts";
+import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 
 type Obj = Record<string, unknown>;

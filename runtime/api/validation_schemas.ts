@@ -6,9 +6,9 @@
  * Kubernetes cause reason. Rules that relate several fields live in validation_rules.ts.
  */
 import { z } from "zod";
-import { isQuantity, parseQuantity } from "./quantity.ts";
-import { labelKeyProblem, labelValueProblem } from "./selector.ts";
-import type { Resource } from "./types.ts";
+import { isQuantity, parseQuantity } from "../../model/quantity.ts";
+import { labelKeyProblem, labelValueProblem } from "../../model/selector.ts";
+import type { Resource } from "../../model/types.ts";
 import {
   CAUSE,
   DNS1123_LABEL_MESSAGE,

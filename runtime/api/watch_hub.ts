@@ -9,7 +9,7 @@
  * one synchronous step, between two deliveries. A revision older than the window cannot be
  * served here; the caller falls back to a direct store watch (or Gone, if compacted).
  */
-import type { AnyObject, Resource } from "./types.ts";
+import type { AnyObject, Resource } from "../../model/types.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 
 export interface HubSubscription {

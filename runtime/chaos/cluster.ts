@@ -26,7 +26,7 @@ import { startNodeAgent, type NodeAgent } from "../node_agent.ts";
 import { startServiceProxy, type ServiceProxy } from "../service_proxy.ts";
 import { DEFAULT_NETWORK, DockerRuntime, INFRA_IMAGE, type BridgeNetwork } from "../containers/docker.ts";
 import { HollowRuntime } from "../containers/hollow.ts";
-import { type ContainerRuntime, LABELS } from "../containers/runtime.ts";
+import { type ContainerRuntime, LABELS } from "../../model/container_runtime.ts";
 import { FaultProxy } from "./fault_proxy.ts";
 import { NatsControl } from "./nats_control.ts";
 import { PrivateDockerd } from "./dockerd.ts";

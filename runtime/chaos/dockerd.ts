@@ -13,7 +13,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import Docker from "dockerode";
-import { LABELS } from "../containers/runtime.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 
 export class PrivateDockerdError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -4,9 +4,9 @@
  * Faults on containers act behind Berth's back (straight on the engine), as an operator or a
  * crash would; nothing here goes through the API.
  */
-import type { Pod } from "../api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import { HollowRuntime } from "../containers/hollow.ts";
-import { LABELS } from "../containers/runtime.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import type { ChaosCluster, ChaosNode } from "./cluster.ts";
 import type { FaultMode } from "./fault_proxy.ts";
 import type { FaultKind, ScheduledFault } from "./schedule.ts";

@@ -4,8 +4,8 @@
  * a gap in the timeline, not an error) and straight to the nodes' container runtimes (running
  * copies are counted from the engines, whatever the API believes).
  */
-import type { Pod, ReplicationController } from "../api/types.ts";
-import { LABELS } from "../containers/runtime.ts";
+import type { Pod, ReplicationController } from "../../model/types.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import type { FinalState } from "./checkers.ts";
 import type { ChaosCluster } from "./cluster.ts";
 import type { History, RcSample, Sample } from "./history.ts";

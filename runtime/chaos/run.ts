@@ -7,7 +7,7 @@
  *
  * The cluster is always stopped, and every fault healed, even when a step fails.
  */
-import type { Pod } from "../api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import {
   checkAvailability,
   checkConvergence,

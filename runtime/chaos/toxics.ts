@@ -9,8 +9,8 @@
  * is told that no pod IP is local, so it dials those host ports. Only the service path is
  * affected: probes and the node agents still reach the pods directly.
  */
-import type { ApiClient, Watch } from "../api/client.ts";
-import type { AnyObject, Pod } from "../api/types.ts";
+import type { ApiClient, Watch } from "../../model/client.ts";
+import type { AnyObject, Pod } from "../../model/types.ts";
 import { FaultProxy, type FaultMode } from "./fault_proxy.ts";
 
 export const POD_HOST_PORTS_ANNOTATION = "berth.dev/host-ports";

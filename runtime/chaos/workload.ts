@@ -5,10 +5,10 @@
  * lands in the history with its start, end and outcome.
  */
 import http from "node:http";
-import type { ApiClient } from "../api/client.ts";
-import { ApiError } from "../api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
 import { NatsApiClient } from "../api/nats_client.ts";
-import type { AnyObject } from "../api/types.ts";
+import type { AnyObject } from "../../model/types.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { loopbackAddressFor } from "../net/cluster_ip.ts";
 import type { ChaosCluster } from "./cluster.ts";

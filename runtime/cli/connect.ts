@@ -5,9 +5,9 @@
 import { resolve } from "node:path";
 import { readClusterInfo, type ClusterInfo } from "../cluster.ts";
 import { NatsApiClient } from "../api/nats_client.ts";
-import type { ApiClient } from "../api/client.ts";
+import type { ApiClient } from "../../model/client.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
-import { RESOURCES, type Resource } from "../api/types.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 import { UsageError } from "./args.ts";
 
 export function homeDir(flag?: unknown): string {

@@ -3,7 +3,7 @@
  * its conditions, and the events about it.
  */
 import { age } from "../api/table.ts";
-import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, Service, Endpoints } from "../api/types.ts";
+import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, Service, Endpoints } from "../../model/types.ts";
 
 type Line = [string, string | number | undefined];
 

@@ -3,7 +3,7 @@
  * rolling-update, chaos).
  */
 import { readFileSync } from "node:fs";
-import type { ApiClient } from "../api/client.ts";
+import type { ApiClient } from "../../model/client.ts";
 import { parseManifests } from "../api/manifest.ts";
 import { execInPod, podLogStream } from "../node_services.ts";
 import { rollingUpdate } from "../rolling_update.ts";

@@ -4,9 +4,9 @@
  * prints a stack trace for a user mistake.
  */
 import { readFileSync } from "node:fs";
-import { ApiError } from "../api/errors.ts";
+import { ApiError } from "../../model/errors.ts";
 import { ManifestError } from "../api/manifest.ts";
-import { RESOURCES } from "../api/types.ts";
+import { RESOURCES } from "../../model/types.ts";
 import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
@@ -157,7 +157,7 @@ const commands: Record<string, Command> = {
   ...multiCommands(CONN, out, err),
 };
 
-async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../api/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../../model/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
   const conn = await connectCli(flags);
   try {
     return await fn(conn.client, conn);

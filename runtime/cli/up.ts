@@ -14,8 +14,8 @@ import { startClusterComponents } from "../cluster_components.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
-import type { ApiClient } from "../api/client.ts";
-import { ApiError } from "../api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
   { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },

@@ -5,11 +5,11 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
-import type { ApiClient } from "../api/client.ts";
-import { ApiError } from "../api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
 import { parseManifests, validateManifests, type ManifestDoc } from "../api/manifest.ts";
 import { formatTable, toTable } from "../api/table.ts";
-import { RESOURCES, type AnyObject, type Resource } from "../api/types.ts";
+import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
 import { applyOne } from "../cluster.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";

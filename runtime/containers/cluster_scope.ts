@@ -23,7 +23,7 @@ import {
   type SandboxInfo,
   type SandboxSpec,
   type VolumeInfo,
-} from "./runtime.ts";
+} from "../../model/container_runtime.ts";
 
 /** Whether an object with these labels belongs to `cluster` (undefined: the id-less cluster). */
 export function inCluster(labels: Record<string, string>, cluster: string | undefined): boolean {

@@ -34,7 +34,7 @@ import {
   type SandboxInfo,
   type SandboxSpec,
   type VolumeInfo,
-} from "./runtime.ts";
+} from "../../model/container_runtime.ts";
 import { AsyncQueue, FrameDecoder, NdjsonDecoder } from "./streams.ts";
 
 /** The image of every infra container. */

@@ -5,8 +5,8 @@
  * kubelet's event correlator does. Writes are serialized and best-effort: a failure to record an
  * event is logged, never thrown into the actor that reported it.
  */
-import type { ApiClient } from "../api/client.ts";
-import type { Event, Pod } from "../api/types.ts";
+import type { ApiClient } from "../../model/client.ts";
+import type { Event, Pod } from "../../model/types.ts";
 
 export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
 

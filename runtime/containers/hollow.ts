@@ -30,7 +30,7 @@ import {
   type SandboxInfo,
   type SandboxSpec,
   type VolumeInfo,
-} from "./runtime.ts";
+} from "../../model/container_runtime.ts";
 import { AsyncQueue } from "./streams.ts";
 
 export const HOLLOW_ANNOTATIONS = {

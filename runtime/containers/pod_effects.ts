@@ -5,7 +5,7 @@
  * so a step interrupted by an agent restart or an engine outage is simply run again.
  */
 import { fromPromise } from "xstate";
-import type { Pod, Service } from "../api/types.ts";
+import type { Pod, Service } from "../../model/types.ts";
 import type {
   PodEvent,
   SandboxStepInput,
@@ -25,7 +25,7 @@ import {
   ImageNotPresentError,
   LABELS,
   podLabels,
-} from "./runtime.ts";
+} from "../../model/container_runtime.ts";
 import { proberLogic } from "./probes.ts";
 
 export interface PodEffectsOptions {

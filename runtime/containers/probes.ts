@@ -9,10 +9,10 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import { fromCallback } from "xstate";
-import type { Pod } from "../api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import type { PodMachineEvent, ProbeTargets } from "../../actors/pod.ts";
 import { applyOutcome, NEW_COUNTER, type ProbeCounter, type ResolvedProbe, resolveProbe } from "../../actors/pod_probes.ts";
-import type { ContainerRuntime, PodRef } from "./runtime.ts";
+import type { ContainerRuntime, PodRef } from "../../model/container_runtime.ts";
 
 export interface ProbeOutcome {
   ok: boolean;

@@ -4,9 +4,9 @@
  * compare-and-swap by re-reading. The host ports of the sandbox go into the annotation
  * `berth.dev/host-ports` (JSON `{"<containerPort>/TCP": hostPort}`) by a merge patch.
  */
-import type { ApiClient } from "../api/client.ts";
-import { ApiError } from "../api/errors.ts";
-import type { Pod, PodStatus } from "../api/types.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { Pod, PodStatus } from "../../model/types.ts";
 import type { Logger } from "./events.ts";
 
 export const HOST_PORTS_ANNOTATION = "berth.dev/host-ports";

@@ -4,7 +4,7 @@
  * newline-delimited JSON of the events endpoint. Both arrive split at arbitrary chunk
  * boundaries, so both decoders keep a remainder between chunks.
  */
-import type { LogChunk } from "./runtime.ts";
+import type { LogChunk } from "../../model/container_runtime.ts";
 
 /** Decodes Docker's multiplexed stream framing, chunk by chunk. */
 export class FrameDecoder {

@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { parse as parseYaml } from "yaml";
-import { ApiError, BadRequestError } from "../api/errors.ts";
-import type { PatchType } from "../api/client.ts";
+import { ApiError, BadRequestError } from "../../model/errors.ts";
+import type { PatchType } from "../../model/client.ts";
 
 /** Default request body limit: the 3 MiB kube-apiserver allows. */
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;

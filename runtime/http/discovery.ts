@@ -3,7 +3,7 @@
  * discovery only — kubectl 1.32 asks for the aggregated form first and falls back when the
  * answer is plain `application/json`.
  */
-import { RESOURCES, type Resource } from "../api/types.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 import { SUBRESOURCES } from "./routes.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */

@@ -3,12 +3,12 @@
  * transports (NATS and this); nothing here validates objects or touches the store.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiClient, DeleteOptions, ListOptions } from "../api/client.ts";
-import { ApiError, BadRequestError, ConflictError } from "../api/errors.ts";
+import type { ApiClient, DeleteOptions, ListOptions } from "../../model/client.ts";
+import { ApiError, BadRequestError, ConflictError } from "../../model/errors.ts";
 import { unknownFields } from "../api/openapi.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
-import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../api/types.ts";
+import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../../model/types.ts";
 import type { AcceptInfo } from "./body.ts";
 import type { Route } from "./routes.ts";
 import { serveWatch, type WatchRegistry } from "./watch.ts";

@@ -7,7 +7,7 @@
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]  namespaced
  *   /api/v1/watch/...                                    the legacy watch prefix
  */
-import { RESOURCES, type Resource } from "../api/types.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 
 export type StaticPath =
   | "version"

@@ -12,8 +12,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { ApiClient } from "../api/client.ts";
-import { ApiError, toStatus } from "../api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError, toStatus } from "../../model/errors.ts";
 import { openApiV2, openApiV3Index, openApiV3CoreV1 } from "../api/openapi.ts";
 import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";

@@ -7,10 +7,10 @@
  * stream ends on `timeoutSeconds`, when the client goes away, or when the server closes.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiClient, Watch, WatchOptions } from "../api/client.ts";
-import { toStatus } from "../api/errors.ts";
+import type { ApiClient, Watch, WatchOptions } from "../../model/client.ts";
+import { toStatus } from "../../model/errors.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
-import type { AnyObject, Resource, WatchEvent } from "../api/types.ts";
+import type { AnyObject, Resource, WatchEvent } from "../../model/types.ts";
 
 export interface WatchRequest {
   resource: Resource;

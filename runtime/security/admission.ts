@@ -14,8 +14,8 @@
  * The Api calls `checkAdmission` after validation and throws `admissionError` when it reports
  * causes (403 Forbidden, as kube-apiserver's admission plugins answer).
  */
-import { ApiError } from "../api/errors.ts";
-import type { Resource, StatusCause } from "../api/types.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { Resource, StatusCause } from "../../model/types.ts";
 
 export interface AdmissionPolicy {
   /** Allow `hostPath` volumes (default in `berth up`: true, as a single-user dev tool). */

@@ -3,9 +3,9 @@
  * `ApiRequest`, or a 400/404 `ApiError`. Everything after this (authorization, the Api) trusts
  * the shape; nothing here touches the store.
  */
-import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../api/client.ts";
-import { ApiError, BadRequestError, NotFoundError } from "../api/errors.ts";
-import { RESOURCES, type Resource } from "../api/types.ts";
+import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../../model/client.ts";
+import { ApiError, BadRequestError, NotFoundError } from "../../model/errors.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
 
 /** One API call as it arrived over NATS, after shape validation. */

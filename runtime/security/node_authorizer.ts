@@ -22,7 +22,7 @@
  * runs `check`, and then writes only if the object is still at the revision it checked, so a
  * pod cannot change hands between the check and the write.
  */
-import type { AnyObject, Resource } from "../api/types.ts";
+import type { AnyObject, Resource } from "../../model/types.ts";
 import type { ApiRequest } from "./api_request.ts";
 
 export type Verdict = { type: "allow" } | { type: "deny"; rule: string; message: string };

@@ -17,8 +17,8 @@
 import { headers, type NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
-import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../api/errors.ts";
-import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../api/types.ts";
+import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
+import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
 import { objectKey, objectKeyFilter, parseObjectKey, STATE_BUCKET } from "../subjects.ts";
 
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */

@@ -20,9 +20,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
 import { connectCli, type Connection } from "../../runtime/cli/connect.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
-import type { Pod, ReplicationController } from "../../runtime/api/types.ts";
-import { LABELS } from "../../runtime/containers/runtime.ts";
+import type { ApiClient } from "../../model/client.ts";
+import type { Pod, ReplicationController } from "../../model/types.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import { collect, startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { dockerCli } from "../helpers/docker.ts";
 import { waitFor } from "../helpers/nats.ts";

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, type NatsConnection } from "../../runtime/nats/connection.ts";
 import { KvStore, WATCH_PROBE_MISSES, WATCH_PROBE_MS } from "../../runtime/store/kv_store.ts";
-import type { Namespace } from "../../runtime/api/types.ts";
+import type { Namespace } from "../../model/types.ts";
 import { waitFor } from "../helpers/nats.ts";
 import { createTopology, inNs, natsClusterOn, type Topology } from "../helpers/netns.ts";
 

@@ -20,7 +20,7 @@ import { startControlPlane, type ControlPlane } from "../../runtime/control_plan
 import { podExec, startNodeAgent, type NodeAgent } from "../../runtime/node_agent.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
 import { parseManifests } from "../../runtime/api/manifest.ts";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { Pod } from "../../model/types.ts";
 
 const { Packet } = dns2;
 const octet = 1 + Math.floor(Math.random() * 250);

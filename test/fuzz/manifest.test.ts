@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { ApiError } from "../../runtime/api/errors.ts";
+import { ApiError } from "../../model/errors.ts";
 import { parseManifests, validateManifests } from "../../runtime/api/manifest.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { snapshot, changed, type Snapshot } from "./snapshot.ts";

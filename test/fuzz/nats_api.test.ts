@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { RESOURCES } from "../../runtime/api/types.ts";
+import { RESOURCES } from "../../model/types.ts";
 import { VERBS } from "../../runtime/subjects.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { changed, snapshot, type Snapshot } from "./snapshot.ts";

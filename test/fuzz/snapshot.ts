@@ -2,8 +2,8 @@
  * Snapshots of the object store for fuzz tests: every object of every resource, keyed by
  * resource/namespace/name, with its full JSON, so "intact afterwards" means byte-for-byte equal.
  */
-import type { ApiClient } from "../../runtime/api/client.ts";
-import { RESOURCES, type Resource } from "../../runtime/api/types.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { RESOURCES, type Resource } from "../../model/types.ts";
 
 export type Snapshot = Map<string, string>;
 

@@ -4,7 +4,7 @@
  * client; `remote` is a `NatsApiClient` going through NATS like a node agent or the CLI would.
  */
 import { Api } from "../../runtime/api/api.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
+import type { ApiClient } from "../../model/client.ts";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_server.ts";
 import type { NatsConnection } from "../../runtime/nats/connection.ts";

@@ -21,7 +21,7 @@ import Docker from "dockerode";
 import { berth, berthUp, tempHome, type RunningUp } from "./cli.ts";
 import { requireDocker } from "./docker.ts";
 import { waitFor } from "./nats.ts";
-import { LABELS } from "../../runtime/containers/runtime.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 
 const LOCK_DIR = join(tmpdir(), "berth-e2e-berth-up.lock");
 

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 import { DockerRuntime, INFRA_IMAGE } from "../../runtime/containers/docker.ts";
-import { LABELS } from "../../runtime/containers/runtime.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 
 /** Debian's client (speaks API 1.41); /usr/local/bin may hold a newer one. */
 export const DOCKER_CLI = "/usr/bin/docker";

@@ -8,9 +8,9 @@ import { isActive } from "../../actors/replication_controller_reconcile.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
-import type { Node, Pod } from "../../runtime/api/types.ts";
-import { ApiError } from "../../runtime/api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import type { Node, Pod } from "../../model/types.ts";
+import { ApiError } from "../../model/errors.ts";
 import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
 
 let t: TestApi;

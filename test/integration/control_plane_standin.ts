@@ -4,7 +4,7 @@
  * deleted — what a kubelet writes, with nothing run. Tests with the real node agent use
  * runtime/node_agent.ts instead.
  */
-import type { ApiClient } from "../../runtime/api/client.ts";
+import type { ApiClient } from "../../model/client.ts";
 
 export function nodeObject(name: string): unknown {
   const now = new Date().toISOString();

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
-import type { Watch } from "../../runtime/api/client.ts";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { Watch } from "../../model/client.ts";
+import type { Pod } from "../../model/types.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
 

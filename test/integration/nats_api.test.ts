@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { serveApiOverNats } from "../../runtime/api/nats_server.ts";
-import { ConflictError, GoneError, InvalidError, NotFoundError } from "../../runtime/api/errors.ts";
-import type { Pod, Status, WatchEvent } from "../../runtime/api/types.ts";
+import { ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
+import type { Pod, Status, WatchEvent } from "../../model/types.ts";
 
 const podManifest = (name: string, labels: Record<string, string> = { app: "web" }) => ({
   apiVersion: "v1",

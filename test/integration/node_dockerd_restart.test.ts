@@ -13,9 +13,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import { DockerRuntime } from "../../runtime/containers/docker.ts";
-import { LABELS } from "../../runtime/containers/runtime.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import { type NodeAgent, startNodeAgent } from "../../runtime/node_agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import Docker from "dockerode";

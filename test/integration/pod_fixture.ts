@@ -2,8 +2,8 @@
  * Shared set-up for the pod/node integration tests on real Docker: a real API (nats-server +
  * store), a node agent with a unique name and a fast back-off, and clean-up by label.
  */
-import type { ApiClient } from "../../runtime/api/client.ts";
-import type { Event, Pod } from "../../runtime/api/types.ts";
+import type { ApiClient } from "../../model/client.ts";
+import type { Event, Pod } from "../../model/types.ts";
 import type { DockerRuntime } from "../../runtime/containers/docker.ts";
 import { type NodeAgent, type NodeAgentOptions, startNodeAgent } from "../../runtime/node_agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";

@@ -2,7 +2,7 @@
  * Probes and restarts on real Docker: liveness (exec, HTTP, TCP), readiness, back-off growth.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import { podExec } from "../../runtime/node_agent.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";

@@ -11,9 +11,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import type { ApiClient, Watch, WatchOptions } from "../../runtime/api/client.ts";
-import { ApiError } from "../../runtime/api/errors.ts";
-import type { AnyObject, Pod, WatchEvent } from "../../runtime/api/types.ts";
+import type { ApiClient, Watch, WatchOptions } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { AnyObject, Pod, WatchEvent } from "../../model/types.ts";
 import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
 
 let t: TestApi;

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { ApiClient } from "../../model/client.ts";
+import type { Pod } from "../../model/types.ts";
 import {
   NEXT_CONTROLLER_ANNOTATION,
   RollingUpdateError,

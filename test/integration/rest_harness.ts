@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
+import type { ApiClient } from "../../model/client.ts";
 import { startHttpApi, type HttpApi, type LogProvider } from "../../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig } from "../../runtime/tls.ts";
 

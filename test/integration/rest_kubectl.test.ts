@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../helpers/api.ts";
 import { startRestHarness, type RestHarness } from "./rest_harness.ts";
-import type { Pod, ReplicationController, Service } from "../../runtime/api/types.ts";
+import type { Pod, ReplicationController, Service } from "../../model/types.ts";
 
 let h: RestHarness;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvStore } from "../../runtime/store/kv_store.ts";
-import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../runtime/api/errors.ts";
-import type { Pod } from "../../runtime/api/types.ts";
+import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
+import type { Pod } from "../../model/types.ts";
 import { startTestNats, type TestNats } from "../helpers/nats.ts";
 
 function pod(name: string, ns = "default", labels: Record<string, string> = {}): Pod {

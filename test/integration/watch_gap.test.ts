@@ -11,8 +11,8 @@ import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { FaultProxy } from "../../runtime/chaos/fault_proxy.ts";
 import { connectNats, type NatsConnection } from "../../runtime/nats/connection.ts";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
-import { ApiError } from "../../runtime/api/errors.ts";
-import type { Pod, WatchEvent } from "../../runtime/api/types.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { Pod, WatchEvent } from "../../model/types.ts";
 import { Informer } from "../../actors/informer_cache.ts";
 
 let t: TestApi;

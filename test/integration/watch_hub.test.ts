@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
-import type { WatchEvent, Pod } from "../../runtime/api/types.ts";
+import type { WatchEvent, Pod } from "../../model/types.ts";
 
 const pod = (name: string, nodeName?: string) => ({
   apiVersion: "v1",

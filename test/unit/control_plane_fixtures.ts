@@ -2,7 +2,7 @@
  * Builders of plain core/v1 objects for the control-plane unit tests (scheduler, replication
  * controller, node lifecycle). Only the fields those decisions read are filled in.
  */
-import type { Node, Pod, ReplicationController } from "../../runtime/api/types.ts";
+import type { Node, Pod, ReplicationController } from "../../model/types.ts";
 
 export const T0 = Date.parse("2024-01-01T00:00:00Z");
 export const iso = (ms: number) => new Date(ms).toISOString();

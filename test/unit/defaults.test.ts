@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults, defaultNamespace } from "../../runtime/api/defaults.ts";
-import { BadRequestError } from "../../runtime/api/errors.ts";
-import type { Event, Namespace, Node, Pod, ReplicationController, Service } from "../../runtime/api/types.ts";
+import { BadRequestError } from "../../model/errors.ts";
+import type { Event, Namespace, Node, Pod, ReplicationController, Service } from "../../model/types.ts";
 
 const podSpec = () => ({
   containers: [

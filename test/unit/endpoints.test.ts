@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { Pod, Service } from "../../runtime/api/types.ts";
+import type { Pod, Service } from "../../model/types.ts";
 import {
   backendsForPort,
   computeEndpoints,

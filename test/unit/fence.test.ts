@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FencedError, fencedClient, mayActInTerm } from "../../runtime/control_plane_host.ts";
-import type { ApiClient } from "../../runtime/api/client.ts";
-import { NotSentError, outcomeUnknown } from "../../runtime/api/errors.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { NotSentError, outcomeUnknown } from "../../model/errors.ts";
 
 /** An election whose state the test sets. */
 function election(leading: boolean, term: number) {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { createActor } from "xstate";
 import { type PodEvent, podMachine } from "../../actors/pod.ts";
-import type { Pod, PodStatus } from "../../runtime/api/types.ts";
+import type { Pod, PodStatus } from "../../model/types.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../runtime/containers/hollow.ts";
 import { podEffects } from "../../runtime/containers/pod_effects.ts";
 

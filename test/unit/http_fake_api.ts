@@ -3,10 +3,10 @@
  * history and compaction (for 410), equality label selectors and metadata.name field selectors.
  * It does no validation beyond what the HTTP tests need. Integration tests use the real `Api`.
  */
-import type { ApiClient, DeleteOptions, ListOptions, Watch, WatchOptions } from "../../runtime/api/client.ts";
-import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../runtime/api/errors.ts";
+import type { ApiClient, DeleteOptions, ListOptions, Watch, WatchOptions } from "../../model/client.ts";
+import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { applyPatch } from "../../runtime/api/patch.ts";
-import { RESOURCES, type AnyObject, type ObjectList, type ReplicationController, type Resource, type Scale, type WatchEvent } from "../../runtime/api/types.ts";
+import { RESOURCES, type AnyObject, type ObjectList, type ReplicationController, type Resource, type Scale, type WatchEvent } from "../../model/types.ts";
 
 type Listener = (ev: WatchEvent, rev: number, resource: Resource) => void;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestError, InvalidError } from "../../runtime/api/errors.ts";
+import { BadRequestError, InvalidError } from "../../model/errors.ts";
 import { ManifestError, parseManifests, validateManifests } from "../../runtime/api/manifest.ts";
 import { MAX_OBJECT_BYTES } from "../../runtime/api/validation.ts";
 

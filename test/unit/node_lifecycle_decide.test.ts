@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decideNodeLifecycle, isMarkedLost, isReplaceable, lostPodStatus, NODE_UNKNOWN_REASON, replaceablePodStatus } from "../../actors/node_lifecycle_decide.ts";
 import { isActive } from "../../actors/replication_controller_reconcile.ts";
-import type { Pod } from "../../runtime/api/types.ts";
+import type { Pod } from "../../model/types.ts";
 import { T0, node, pod } from "./control_plane_fixtures.ts";
 
 const opts = { gracePeriodMs: 5_000, podEvictionTimeoutMs: 10_000 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { applyPatch } from "../../runtime/api/patch.ts";
-import { ApiError } from "../../runtime/api/errors.ts";
+import { ApiError } from "../../model/errors.ts";
 
 function errorOf(fn: () => unknown): ApiError {
   try {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Pod } from "../../runtime/api/types.ts";
-import type { ContainerInfo } from "../../runtime/containers/runtime.ts";
+import type { Pod } from "../../model/types.ts";
+import type { ContainerInfo } from "../../model/container_runtime.ts";
 import { backoffDelay, newRecord, planContainer, shouldRestart } from "../../actors/pod_backoff.ts";
 import { computePodStatus, podPhase } from "../../actors/pod_status.ts";
 import { applyOutcome, NEW_COUNTER, resolveProbe } from "../../actors/pod_probes.ts";

@@ -7,10 +7,10 @@ import { afterEach, describe, expect, test } from "vitest";
 import { createActor } from "xstate";
 import { type PodEvent, podMachine, withNewImages } from "../../actors/pod.ts";
 import { newRecord, planContainer } from "../../actors/pod_backoff.ts";
-import type { Pod, PodStatus } from "../../runtime/api/types.ts";
+import type { Pod, PodStatus } from "../../model/types.ts";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
 import { podEffects } from "../../runtime/containers/pod_effects.ts";
-import type { ContainerInfo } from "../../runtime/containers/runtime.ts";
+import type { ContainerInfo } from "../../model/container_runtime.ts";
 
 const backoff = { baseMs: 60_000, maxMs: 300_000 };
 const running = (image: string): ContainerInfo => ({

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BadRequestError } from "../../runtime/api/errors.ts";
-import { formatBytes, formatCpu, isQuantity, parseBytes, parseCpuMillis, QuantityError } from "../../runtime/api/quantity.ts";
+import { BadRequestError } from "../../model/errors.ts";
+import { formatBytes, formatCpu, isQuantity, parseBytes, parseCpuMillis, QuantityError } from "../../model/quantity.ts";
 
 describe("quantity - cpu", () => {
   const cases: [string | number, number][] = [

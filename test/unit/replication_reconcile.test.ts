@@ -8,7 +8,7 @@ import {
   type Command,
 } from "../../actors/replication_controller_reconcile.ts";
 import { creationObserved, deletionObserved, expect as expectOf, type Expectation } from "../../actors/expectations.ts";
-import type { Pod, ReplicationController } from "../../runtime/api/types.ts";
+import type { Pod, ReplicationController } from "../../model/types.ts";
 import { T0, iso, pod, rc } from "./control_plane_fixtures.ts";
 
 const ofType = <T extends Command["type"]>(cmds: Command[], t: T) => cmds.filter((c): c is Extract<Command, { type: T }> => c.type === t);

@@ -10,7 +10,7 @@ import {
   scheduleBatch,
   type ScheduleResult,
 } from "../../actors/scheduler_decide.ts";
-import type { Node, Pod } from "../../runtime/api/types.ts";
+import type { Node, Pod } from "../../model/types.ts";
 import { node, pod } from "./control_plane_fixtures.ts";
 
 const nodeOf = (r: ScheduleResult) => ("node" in r ? r.node : null);

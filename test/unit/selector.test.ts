@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BadRequestError } from "../../runtime/api/errors.ts";
+import { BadRequestError } from "../../model/errors.ts";
 import {
   formatFieldSelector,
   formatLabelSelector,
@@ -12,7 +12,7 @@ import {
   parseLabelSelector,
   SelectorParseError,
   selectorFromMap,
-} from "../../runtime/api/selector.ts";
+} from "../../model/selector.ts";
 
 const labels = { app: "web", tier: "frontend", "example.com/role": "api" };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Service } from "../../runtime/api/types.ts";
+import type { Service } from "../../model/types.ts";
 import { serviceEnvVars } from "../../actors/service_env.ts";
 
 const svc = (name: string, spec: Service["spec"], namespace = "default"): Service => ({

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { parseManifests, validateManifests } from "../../runtime/api/manifest.ts";
 import { computeEndpoints } from "../../actors/service_endpoints.ts";
-import type { Pod, ReplicationController, Service } from "../../runtime/api/types.ts";
+import type { Pod, ReplicationController, Service } from "../../model/types.ts";
 
 describe("the seed example (examples/myapp.yaml)", () => {
   it("is valid and its service selects the backend pods by their named port", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../runtime/api/table.ts";
-import type { Endpoints, Event, Node, Pod, ReplicationController, Service } from "../../runtime/api/types.ts";
+import type { Endpoints, Event, Node, Pod, ReplicationController, Service } from "../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, BadRequestError, InvalidError } from "../../runtime/api/errors.ts";
-import type { Resource, StatusCause } from "../../runtime/api/types.ts";
+import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
+import type { Resource, StatusCause } from "../../model/types.ts";
 import {
   checkSize,
   isDns1123Label,

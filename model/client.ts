@@ -6,7 +6,7 @@
  *   - `NatsApiClient` (runtime/api/nats_client.ts) — the same calls as NATS request/reply on
  *     `berth.api.v1.<resource>.<verb>`, answered by `serveApiOverNats` around an `Api`.
  *
- * Errors are `ApiError`s (runtime/api/errors.ts) in both.
+ * Errors are `ApiError`s (model/errors.ts) in both.
  */
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
 
