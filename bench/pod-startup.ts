@@ -19,7 +19,7 @@ import { DockerRuntime } from "../runtime/containers/docker.ts";
 import { LABELS } from "../model/container_runtime.ts";
 import { startNatsServer } from "../runtime/nats/server.ts";
 import { connectNats } from "../runtime/nats/connection.ts";
-import { startNodeAgent } from "../runtime/node_agent.ts";
+import { startNodeAgent } from "../runtime/kubelet/agent.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
 
 function flag(name: string, dflt: number): number {

@@ -13,7 +13,7 @@ import { KvStore } from "../runtime/store/kv_store.ts";
 import { startNatsServer } from "../runtime/nats/server.ts";
 import { connectNats } from "../runtime/nats/connection.ts";
 import { startControlPlane } from "../runtime/control_plane.ts";
-import { startNodeAgent, type NodeAgent } from "../runtime/node_agent.ts";
+import { startNodeAgent, type NodeAgent } from "../runtime/kubelet/agent.ts";
 import { HollowRuntime } from "../runtime/containers/hollow.ts";
 
 function arg(name: string, dflt: number): number {

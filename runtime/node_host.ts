@@ -23,8 +23,8 @@ import type { ContainerRuntime } from "../model/container_runtime.ts";
 import { startDnsServer, type DnsServer } from "./dns/server.ts";
 import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner } from "./net/cluster_ip.ts";
-import { startNodeAgent, type NodeAgent } from "./node_agent.ts";
-import { serveNodeServices } from "./node_services.ts";
+import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
+import { serveNodeServices } from "./kubelet/node_services.ts";
 import { LocalDataplane } from "./service_proxy.ts";
 import { Informer, objectKey } from "../actors/informer_cache.ts";
 

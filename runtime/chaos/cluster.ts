@@ -22,7 +22,7 @@ import { Cluster } from "../cluster.ts";
 import { NatsApiClient } from "../api/nats_client.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { startControlPlane, type ControlPlane } from "../control_plane.ts";
-import { startNodeAgent, type NodeAgent } from "../node_agent.ts";
+import { startNodeAgent, type NodeAgent } from "../kubelet/agent.ts";
 import { startServiceProxy, type ServiceProxy } from "../service_proxy.ts";
 import { DEFAULT_NETWORK, DockerRuntime, INFRA_IMAGE, type BridgeNetwork } from "../containers/docker.ts";
 import { HollowRuntime } from "../containers/hollow.ts";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { ApiClient } from "../../model/client.ts";
 import { parseManifests } from "../api/manifest.ts";
-import { execInPod, podLogStream } from "../node_services.ts";
+import { execInPod, podLogStream } from "../kubelet/node_services.ts";
 import { rollingUpdate } from "../rolling_update.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";

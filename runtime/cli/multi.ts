@@ -12,7 +12,7 @@ import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
 import { serveRest } from "../cluster_components.ts";
-import { podLogProvider } from "../node_services.ts";
+import { podLogProvider } from "../kubelet/node_services.ts";
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";

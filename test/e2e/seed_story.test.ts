@@ -19,7 +19,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { Cluster } from "../../runtime/cluster.ts";
 import { startClusterComponents, type Components } from "../../runtime/cluster_components.ts";
-import { startNodeAgent, type NodeAgent } from "../../runtime/node_agent.ts";
+import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { LABELS } from "../../model/container_runtime.ts";
 import type { Node, Pod } from "../../model/types.ts";
 import type { ApiClient } from "../../model/client.ts";

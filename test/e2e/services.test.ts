@@ -17,7 +17,7 @@ import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { cleanupNode, requireDocker, uniqueNodeName } from "../helpers/docker.ts";
 import { DockerRuntime } from "../../runtime/containers/docker.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import { podExec, startNodeAgent, type NodeAgent } from "../../runtime/node_agent.ts";
+import { podExec, startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
 import { parseManifests } from "../../runtime/api/manifest.ts";
 import type { Pod } from "../../model/types.ts";

@@ -8,7 +8,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
 import { LABELS } from "../../model/container_runtime.ts";
-import { type NodeAgent, startNodeAgent } from "../../runtime/node_agent.ts";
+import { type NodeAgent, startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import { cleanupNode, requireDocker, uniqueNodeName } from "../helpers/docker.ts";
 import { getPod, pod, waitGone, waitRunning } from "./pod_fixture.ts";

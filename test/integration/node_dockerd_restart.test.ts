@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Pod } from "../../model/types.ts";
 import { DockerRuntime } from "../../runtime/containers/docker.ts";
 import { LABELS } from "../../model/container_runtime.ts";
-import { type NodeAgent, startNodeAgent } from "../../runtime/node_agent.ts";
+import { type NodeAgent, startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import Docker from "dockerode";
 import { PrivateDockerd } from "../../runtime/chaos/dockerd.ts";

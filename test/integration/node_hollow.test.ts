@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
-import { startNodeAgent } from "../../runtime/node_agent.ts";
+import { startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 
 let t: TestApi;

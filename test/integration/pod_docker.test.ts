@@ -2,8 +2,8 @@
  * Pods on a real Docker engine, driven by a real node agent against a real API.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { HOST_PORTS_ANNOTATION } from "../../runtime/containers/status_writer.ts";
-import { podExec } from "../../runtime/node_agent.ts";
+import { HOST_PORTS_ANNOTATION } from "../../runtime/kubelet/status_writer.ts";
+import { podExec } from "../../runtime/kubelet/agent.ts";
 import { removeVolumes } from "../helpers/docker.ts";
 import type { TestApi } from "../helpers/api.ts";
 import {

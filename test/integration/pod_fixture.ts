@@ -5,7 +5,7 @@
 import type { ApiClient } from "../../model/client.ts";
 import type { Event, Pod } from "../../model/types.ts";
 import type { DockerRuntime } from "../../runtime/containers/docker.ts";
-import { type NodeAgent, type NodeAgentOptions, startNodeAgent } from "../../runtime/node_agent.ts";
+import { type NodeAgent, type NodeAgentOptions, startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import { cleanupNode, requireDocker, uniqueNodeName } from "../helpers/docker.ts";
 

@@ -10,7 +10,7 @@ import { Api } from "../../runtime/api/api.ts";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_server.ts";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
-import { startNodeAgent, type NodeAgent } from "../../runtime/node_agent.ts";
+import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { makeNatsAuth } from "../../runtime/nats/auth.ts";
 import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
 import { subjects } from "../../runtime/subjects.ts";

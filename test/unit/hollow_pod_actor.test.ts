@@ -6,7 +6,7 @@ import { createActor } from "xstate";
 import { type PodEvent, podMachine } from "../../actors/pod.ts";
 import type { Pod, PodStatus } from "../../model/types.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../runtime/containers/hollow.ts";
-import { podEffects } from "../../runtime/containers/pod_effects.ts";
+import { podEffects } from "../../runtime/kubelet/pod_effects.ts";
 
 const stops: (() => void)[] = [];
 afterEach(() => {

@@ -4,8 +4,8 @@ import type { Pod } from "../../model/types.ts";
 import type { ContainerInfo } from "../../model/container_runtime.ts";
 import { backoffDelay, newRecord, planContainer, shouldRestart } from "../../actors/pod_backoff.ts";
 import { computePodStatus, podPhase } from "../../actors/pod_status.ts";
-import { applyOutcome, NEW_COUNTER, resolveProbe } from "../../actors/pod_probes.ts";
-import { containerEnv, containerSpec, expand, parseQuantity, volumePlans } from "../../actors/pod_spec.ts";
+import { applyOutcome, NEW_COUNTER, resolveProbe } from "../../runtime/kubelet/probe_decide.ts";
+import { containerEnv, containerSpec, expand, parseQuantity, volumePlans } from "../../runtime/kubelet/pod_spec.ts";
 import { FrameDecoder, NdjsonDecoder } from "../../runtime/containers/streams.ts";
 
 const cfg = { baseMs: 10_000, maxMs: 300_000 };

@@ -9,7 +9,7 @@ import { type PodEvent, podMachine, withNewImages } from "../../actors/pod.ts";
 import { newRecord, planContainer } from "../../actors/pod_backoff.ts";
 import type { Pod, PodStatus } from "../../model/types.ts";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
-import { podEffects } from "../../runtime/containers/pod_effects.ts";
+import { podEffects } from "../../runtime/kubelet/pod_effects.ts";
 import type { ContainerInfo } from "../../model/container_runtime.ts";
 
 const backoff = { baseMs: 60_000, maxMs: 300_000 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Service } from "../../model/types.ts";
-import { serviceEnvVars } from "../../actors/service_env.ts";
+import { serviceEnvVars } from "../../runtime/kubelet/service_env.ts";
 
 const svc = (name: string, spec: Service["spec"], namespace = "default"): Service => ({
   apiVersion: "v1",

@@ -11,15 +11,15 @@
  *
  * Errors reply with a Kubernetes Status, like the API.
  */
-import type { LogProvider } from "./http/server.ts";
+import type { LogProvider } from "../http/server.ts";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
-import type { ApiClient } from "../model/client.ts";
-import { ApiError, BadRequestError, fromStatus, isStatus, toStatus } from "../model/errors.ts";
-import type { Pod } from "../model/types.ts";
-import type { ContainerRuntime } from "../model/container_runtime.ts";
-import { podExec, podLogs } from "./node_agent.ts";
-import { subjects } from "./subjects.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError, BadRequestError, fromStatus, isStatus, toStatus } from "../../model/errors.ts";
+import type { Pod } from "../../model/types.ts";
+import type { ContainerRuntime } from "../../model/container_runtime.ts";
+import { podExec, podLogs } from "./agent.ts";
+import { subjects } from "../subjects.ts";
 
 const enc = new TextEncoder();
 

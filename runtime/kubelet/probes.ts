@@ -11,7 +11,7 @@ import * as net from "node:net";
 import { fromCallback } from "xstate";
 import type { Pod } from "../../model/types.ts";
 import type { PodMachineEvent, ProbeTargets } from "../../actors/pod.ts";
-import { applyOutcome, NEW_COUNTER, type ProbeCounter, type ResolvedProbe, resolveProbe } from "../../actors/pod_probes.ts";
+import { applyOutcome, NEW_COUNTER, type ProbeCounter, type ResolvedProbe, resolveProbe } from "./probe_decide.ts";
 import type { ContainerRuntime, PodRef } from "../../model/container_runtime.ts";
 
 export interface ProbeOutcome {

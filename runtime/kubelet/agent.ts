@@ -14,16 +14,16 @@
  */
 import * as os from "node:os";
 import { createActor, fromPromise, type Actor } from "xstate";
-import { podMachine, type PodEvent } from "../actors/pod.ts";
-import type { BackoffConfig } from "../actors/pod_backoff.ts";
-import { nodeMachine } from "../actors/node.ts";
-import { type MachineFacts, nodeObject, nodeStatus } from "../actors/node_status.ts";
-import type { ApiClient } from "../model/client.ts";
-import { ApiError } from "../model/errors.ts";
-import type { Node, Pod } from "../model/types.ts";
-import { clusterScoped } from "./containers/cluster_scope.ts";
-import { EventRecorder, type Logger } from "./containers/events.ts";
-import { podEffects } from "./containers/pod_effects.ts";
+import { podMachine, type PodEvent } from "../../actors/pod.ts";
+import type { BackoffConfig } from "../../actors/pod_backoff.ts";
+import { nodeMachine } from "../../actors/node.ts";
+import { type MachineFacts, nodeObject, nodeStatus } from "../../actors/node_status.ts";
+import type { ApiClient } from "../../model/client.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { Node, Pod } from "../../model/types.ts";
+import { clusterScoped } from "../containers/cluster_scope.ts";
+import { EventRecorder, type Logger } from "./events.ts";
+import { podEffects } from "./pod_effects.ts";
 import {
   type Closeable,
   type ContainerRuntime,
@@ -32,9 +32,9 @@ import {
   LABELS,
   type LogChunk,
   RuntimeError,
-} from "../model/container_runtime.ts";
-import { PodStatusWriter } from "./containers/status_writer.ts";
-import { Informer } from "../actors/informer_cache.ts";
+} from "../../model/container_runtime.ts";
+import { PodStatusWriter } from "./status_writer.ts";
+import { Informer } from "../../actors/informer_cache.ts";
 
 export interface NodeAgentOptions {
   client: ApiClient;

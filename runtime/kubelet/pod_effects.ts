@@ -16,8 +16,8 @@ import type {
 } from "../../actors/pod.ts";
 import { SandboxGoneError } from "../../actors/pod.ts";
 import { backoffDelay, type ContainerRecord, planContainer, terminatedFrom } from "../../actors/pod_backoff.ts";
-import { containerSpec, podRef, sandboxSpec, volumePlans } from "../../actors/pod_spec.ts";
-import { serviceEnvVars } from "../../actors/service_env.ts";
+import { containerSpec, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
+import { serviceEnvVars } from "./service_env.ts";
 import {
   ContainerNotFoundError,
   type ContainerRuntime,

@@ -4,7 +4,7 @@
  * and the Docker-link style `NAME_PORT`, `NAME_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR]`.
  * Pure: the pod actor calls `serviceEnvVars` with the services of the pod's namespace.
  */
-import type { EnvVar, Service } from "../model/types.ts";
+import type { EnvVar, Service } from "../../model/types.ts";
 
 /** `backend-service` → `BACKEND_SERVICE`. */
 export function envName(name: string): string {

@@ -2,7 +2,7 @@
  * Pure probe logic: Kubernetes defaults for probe fields, resolving a named port, and the
  * success/failure thresholds that turn single probe outcomes into a result change.
  */
-import type { Container, Probe } from "../model/types.ts";
+import type { Container, Probe } from "../../model/types.ts";
 
 /** A probe with every Kubernetes default filled in. */
 export interface ResolvedProbe {

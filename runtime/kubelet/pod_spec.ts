@@ -3,7 +3,7 @@
  * hostname, DNS), one container spec per container (command, env, mounts, limits) and the
  * volumes to create. No I/O; unit-tested.
  */
-import type { Container, EnvVar, Pod } from "../model/types.ts";
+import type { Container, EnvVar, Pod } from "../../model/types.ts";
 import {
   type ContainerSpec,
   type DnsConfig,
@@ -13,7 +13,7 @@ import {
   type PortSpec,
   type SandboxSpec,
   volumeName,
-} from "../model/container_runtime.ts";
+} from "../../model/container_runtime.ts";
 
 /** Thrown for a quantity Kubernetes would not accept. */
 export class QuantityError extends Error {
