@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { entriesOf, faultWindows } from "../../runtime/chaos/history.ts";
 import { loadScenario } from "../../runtime/chaos/scenario.ts";
-import { results, run, scenario } from "./scenario_fixture.ts";
+import { results, run, scenario } from "../helpers/scenario_fixture.ts";
 
 const workload = { manifests: ["workloads/web.yaml"], clients: [{ service: "default/web", port: 80, interval: "20ms", timeout: "1s" }] };
 const base = { "faults-healed": {}, convergence: { bound: "45s" }, "no-orphans": {}, "no-duplicate-pods": {} };

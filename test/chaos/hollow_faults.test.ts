@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { entriesOf, faultWindows } from "../../runtime/chaos/history.ts";
-import { rc, results, run, scenario } from "./scenario_fixture.ts";
+import { rc, results, run, scenario } from "../helpers/scenario_fixture.ts";
 
 const cluster = { nodes: 3, runtime: "hollow", nodeGracePeriod: "2s", podEvictionTimeout: "2s" };
 const allCheckers = { "faults-healed": {}, convergence: { bound: "30s" }, "no-lost-writes": {}, "no-orphans": {}, "no-duplicate-pods": {} };

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { connect as tlsConnect } from "node:tls";
-import { startRestHarness, type RestHarness } from "../integration/rest_harness.ts";
-import { changed, snapshot, type Snapshot } from "./snapshot.ts";
+import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { changed, snapshot, type Snapshot } from "../helpers/fuzz_snapshot.ts";
 
 interface RawRequest {
   method: string;

@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { ApiError } from "../../model/errors.ts";
 import { parseManifests, validateManifests } from "../../runtime/api/manifest.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
-import { snapshot, changed, type Snapshot } from "./snapshot.ts";
+import { snapshot, changed, type Snapshot } from "../helpers/fuzz_snapshot.ts";
 
 const seeds = [
   `apiVersion: v1

@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RESOURCES } from "../../model/types.ts";
 import { VERBS } from "../../runtime/subjects.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
-import { changed, snapshot, type Snapshot } from "./snapshot.ts";
+import { changed, snapshot, type Snapshot } from "../helpers/fuzz_snapshot.ts";
 
 const BOGUS_RESOURCES = ["toString", "constructor", "__proto__", "hasOwnProperty", "x"];
 const RESOURCE_TOKENS = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.keys(RESOURCES), "scale", "watches") }, { weight: 1, arbitrary: fc.constantFrom(...BOGUS_RESOURCES) });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "./rest_harness.ts";
+import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 import type { ApiClient } from "../../model/client.ts";
 
 let h: RestHarness;

@@ -11,7 +11,7 @@ import { startControlPlane, type ControlPlane } from "../../runtime/control_plan
 import type { ApiClient } from "../../model/client.ts";
 import type { Node, Pod } from "../../model/types.ts";
 import { ApiError } from "../../model/errors.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
+import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "../helpers/control_plane_standin.ts";
 
 let t: TestApi;
 let cp: ControlPlane;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
 import { LABELS } from "../../model/container_runtime.ts";
-import { getPod, pod, podEnv, startTestApi, waitFor, type PodEnv } from "./pod_fixture.ts";
+import { getPod, pod, podEnv, startTestApi, waitFor, type PodEnv } from "../helpers/pod_fixture.ts";
 import type { TestApi } from "../helpers/api.ts";
 
 describe("container hardening on Docker", () => {

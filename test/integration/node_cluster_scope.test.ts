@@ -11,7 +11,7 @@ import { LABELS } from "../../model/container_runtime.ts";
 import { type NodeAgent, startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import { cleanupNode, requireDocker, uniqueNodeName } from "../helpers/docker.ts";
-import { getPod, pod, waitGone, waitRunning } from "./pod_fixture.ts";
+import { getPod, pod, waitGone, waitRunning } from "../helpers/pod_fixture.ts";
 
 const docker = new Docker();
 const NODE = uniqueNodeName("cl");

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { uniqueNodeName } from "../helpers/docker.ts";
-import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";
+import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const docker = new Docker();
 let t: TestApi;

@@ -21,7 +21,7 @@ import { startTestApi, type TestApi, waitFor } from "../helpers/api.ts";
 import Docker from "dockerode";
 import { PrivateDockerd } from "../../runtime/chaos/dockerd.ts";
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
-import { containerStatus, getPod, pod, waitGone, waitRunning } from "./pod_fixture.ts";
+import { containerStatus, getPod, pod, waitGone, waitRunning } from "../helpers/pod_fixture.ts";
 
 // Distinct from the shared engine's berth0 (10.213.0.0/16), the services e2e (10.214.x.0/24) and
 // the chaos harness (10.216.x.0/24): the bridge this daemon creates lives in the host's routing table.

@@ -18,7 +18,7 @@ import {
   waitFor,
   waitGone,
   waitRunning,
-} from "./pod_fixture.ts";
+} from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
 let t: TestApi;

@@ -7,7 +7,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
 import { dockerCli } from "../helpers/docker.ts";
-import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";
+import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 import type { TestApi } from "../helpers/api.ts";
 
 // A tag of the base image that only this run uses (no registry: a local tag of the same image).

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import type { Pod } from "../../model/types.ts";
 import { podExec } from "../../runtime/kubelet/agent.ts";
 import type { TestApi } from "../helpers/api.ts";
-import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";
+import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
 const fast = { periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 1 };

@@ -10,7 +10,7 @@ import type { Service } from "../../model/types.ts";
 import { LABELS } from "../../model/container_runtime.ts";
 import { podExec, podLogs } from "../../runtime/kubelet/agent.ts";
 import type { TestApi } from "../helpers/api.ts";
-import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "./pod_fixture.ts";
+import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 let t: TestApi;
 let env: PodEnv;

@@ -14,7 +14,7 @@ import { startControlPlane, type ControlPlane } from "../../runtime/control_plan
 import type { ApiClient, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { AnyObject, Pod, WatchEvent } from "../../model/types.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
+import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "../helpers/control_plane_standin.ts";
 
 let t: TestApi;
 let cp: ControlPlane;

@@ -14,7 +14,7 @@ import {
   scaleRc,
   type RollingUpdateProgress,
 } from "../../runtime/rolling_update.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "./control_plane_standin.ts";
+import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "../helpers/control_plane_standin.ts";
 
 let t: TestApi;
 let cp: ControlPlane;

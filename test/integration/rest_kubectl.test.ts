@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "./rest_harness.ts";
+import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 import type { Pod, ReplicationController, Service } from "../../model/types.ts";
 
 let h: RestHarness;

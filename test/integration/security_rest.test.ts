@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "node:https";
-import { startRestHarness, type RestHarness } from "./rest_harness.ts";
+import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 
 interface Reply {
   status: number;

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
+import type { Endpoints, Event, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
+
+const NOW = Date.parse("2025-01-01T12:00:00Z");
+const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
+
+function pod(name: string, extra: Partial<Pod> = {}): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", creationTimestamp: created(300) },
+    spec: { containers: [{ name: "a", image: "busybox" }, { name: "b", image: "busybox" }] },
+    ...extra,
+  };
+}
+
+describe("tables", () => {
+  it("table - pods show READY, STATUS, RESTARTS and AGE, wide adds IP and NODE", () => {
+    const running = pod("web-1", {
+      spec: { nodeName: "node-1", containers: [{ name: "a", image: "busybox" }, { name: "b", image: "busybox" }] },
+      status: {
+        phase: "Running",
+        podIP: "10.0.0.5",
+        containerStatuses: [
+          { name: "a", ready: true, restartCount: 2, image: "busybox", state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: created(60) } } },
+          { name: "b", ready: false, restartCount: 1, image: "busybox", state: { waiting: { reason: "CrashLoopBackOff" } } },
+        ],
+      },
+    });
+    const pending = pod("web-2");
+    const table = toTable("pods", [running, pending], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node"]);
+    expect(table.rows[0].cells).toEqual(["web-1", "1/2", "CrashLoopBackOff", "3 (60s ago)", "5m", "10.0.0.5", "node-1"]);
+    expect(table.rows[1].cells).toEqual(["web-2", "0/2", "Pending", "0", "5m", "<none>", "<none>"]);
+    expect(formatTable(table)).toBe(
+      "NAME    READY   STATUS             RESTARTS      AGE\n" +
+        "web-1   1/2     CrashLoopBackOff   3 (60s ago)   5m\n" +
+        "web-2   0/2     Pending            0             5m\n",
+    );
+    expect(formatTable(table, { wide: true }).split("\n")[0]).toBe("NAME    READY   STATUS             RESTARTS      AGE   IP         NODE");
+  });
+
+  it("table - a pod being deleted shows Terminating", () => {
+    const p = pod("x", { status: { phase: "Running" } });
+    p.metadata.deletionTimestamp = created(1);
+    expect(toTable("pods", [p], { now: NOW }).rows[0].cells[2]).toBe("Terminating");
+  });
+
+  it("table - replication controllers, services, endpoints, nodes, events and namespaces", () => {
+    const rc: ReplicationController = {
+      apiVersion: "v1", kind: "ReplicationController", metadata: { name: "web", creationTimestamp: created(7200) },
+      spec: { replicas: 3, selector: { app: "web" } }, status: { replicas: 2, readyReplicas: 1 },
+    };
+    expect(toTable("replicationcontrollers", [rc], { now: NOW, wide: false }).rows[0].cells).toEqual(["web", 3, 2, 1, "120m"]);
+
+    const svc: Service = {
+      apiVersion: "v1", kind: "Service", metadata: { name: "web", creationTimestamp: created(10) },
+      spec: { type: "NodePort", clusterIP: "10.96.0.20", ports: [{ port: 80, nodePort: 30080 }, { port: 53, protocol: "UDP" }] },
+    };
+    expect(toTable("services", [svc], { now: NOW, wide: false }).rows[0].cells).toEqual(["web", "NodePort", "10.96.0.20", "<none>", "80:30080/TCP,53/UDP", "10s"]);
+
+    const ep: Endpoints = {
+      apiVersion: "v1", kind: "Endpoints", metadata: { name: "web", creationTimestamp: created(10) },
+      subsets: [{ addresses: ["1", "2", "3", "4"].map((i) => ({ ip: `10.0.0.${i}` })), ports: [{ port: 80 }] }],
+    };
+    expect(toTable("endpoints", [ep], { now: NOW }).rows[0].cells[1]).toBe("10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...");
+
+    const node: Node = {
+      apiVersion: "v1", kind: "Node", metadata: { name: "n1", creationTimestamp: created(3 * 86400), labels: { "node-role.kubernetes.io/control-plane": "" } },
+      spec: { unschedulable: true },
+      status: { conditions: [{ type: "Ready", status: "True" }], nodeInfo: { kubeletVersion: "v1.32.0-berth" } },
+    };
+    expect(toTable("nodes", [node], { now: NOW, wide: false }).rows[0].cells).toEqual(["n1", "Ready,SchedulingDisabled", "control-plane", "3d", "v1.32.0-berth"]);
+
+    const ev: Event = {
+      apiVersion: "v1", kind: "Event", metadata: { name: "web.1", namespace: "default", creationTimestamp: created(30) },
+      involvedObject: { kind: "Pod", name: "web-1" }, reason: "Started", message: "Started container", type: "Normal", lastTimestamp: created(20),
+    };
+    const evTable = toTable("events", [ev], { now: NOW, wide: false });
+    expect(evTable.columns.map((c) => c.name)).toEqual(["Last Seen", "Type", "Reason", "Object", "Message"]);
+    expect(evTable.rows[0].cells).toEqual(["20s", "Normal", "Started", "pod/web-1", "Started container"]);
+
+    expect(toTable("namespaces", [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "default", creationTimestamp: created(5) } }], { now: NOW }).rows[0].cells)
+      .toEqual(["default", "Active", "5s"]);
+  });
+
+  it("table - the wire Table carries partial metadata per row by default", () => {
+    const t = toMetaTable(toTable("pods", [pod("a")], { now: NOW }), { resourceVersion: "7" });
+    expect(t).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: "7" } });
+    expect(t.rows[0].object).toEqual({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: pod("a").metadata });
+    expect(t.columnDefinitions[0]).toMatchObject({ name: "Name", format: "name", priority: 0 });
+  });
+
+  it("table - formats a namespace column and no headers on request", () => {
+    const out = formatTable(toTable("pods", [pod("a")], { now: NOW }), { showNamespace: true, noHeaders: true });
+    expect(out).toBe("default   a   0/2   Pending   0   5m\n");
+  });
+
+  it("table - human durations match kubectl's", () => {
+    const cases: [number, string][] = [
+      [-5000, "<invalid>"], [-500, "0s"], [0, "0s"], [119_000, "119s"], [120_000, "2m"], [150_000, "2m30s"],
+      [600_000, "10m"], [179 * 60_000, "179m"], [3 * 3600_000, "3h"], [3.5 * 3600_000, "3h30m"], [30 * 3600_000, "30h"],
+      [50 * 3600_000, "2d2h"], [72 * 3600_000, "3d"], [30 * 86400_000, "30d"], [800 * 86400_000, "2y70d"], [3000 * 86400_000, "8y"],
+    ];
+    for (const [ms, want] of cases) expect(humanDuration(ms), String(ms)).toBe(want);
+  });
+});

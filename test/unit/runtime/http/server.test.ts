@@ -1,0 +1,334 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHttpApi, type HttpApi } from "../../../../runtime/http/server.ts";
+import { generateCa, generateServerCert, generateToken } from "../../../../runtime/tls.ts";
+import { FakeApi } from "../../../helpers/http_fake_api.ts";
+import { call, stream, type ClientOptions } from "../../../helpers/http_client.ts";
+
+const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+function pod(name: string, labels: Record<string, string> = {}, containers = [{ name: "main", image: "berth/busybox:latest" }]) {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name, labels }, spec: { containers } };
+}
+
+let api: FakeApi;
+let server: HttpApi;
+let c: ClientOptions;
+
+beforeAll(async () => {
+  const ca = await generateCa();
+  const cert = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost"] });
+  api = new FakeApi();
+  const token = generateToken();
+  server = await startHttpApi({
+    api,
+    token,
+    tls: { cert: cert.certPem, key: cert.keyPem },
+    maxBodyBytes: 64 * 1024,
+    logs: async function* (req) {
+      yield `log of ${req.namespace}/${req.pod}/${req.container} follow=${req.follow}\n`;
+      yield "line 2\n";
+    },
+  });
+  c = { baseUrl: server.url, ca: ca.certPem, token };
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("http api - transport and auth", () => {
+  it("http api - serves HTTPS verified by the generated CA, on loopback", () => {
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("http api - health endpoints answer without a token", async () => {
+    for (const p of ["/healthz", "/livez", "/readyz"]) {
+      const r = await call(c, "GET", p, { token: null });
+      expect(r.status, p).toBe(200);
+      expect(r.text).toBe("ok");
+    }
+  });
+
+  it("http api - everything else needs the bearer token: 401 Status otherwise", async () => {
+    for (const token of [null, "wrong", `${c.token}x`]) {
+      const r = await call(c, "GET", "/api/v1/pods", { token });
+      expect(r.status).toBe(401);
+      expect(r.json()).toMatchObject({ kind: "Status", status: "Failure", reason: "Unauthorized", code: 401 });
+    }
+    expect((await call(c, "GET", "/version", { token: null })).status).toBe(401);
+  });
+});
+
+describe("http api - discovery", () => {
+  it("http api - /version, /api and /apis", async () => {
+    expect((await call(c, "GET", "/version")).json()).toMatchObject({ major: "1", minor: "32" });
+    expect((await call(c, "GET", "/api")).json()).toMatchObject({ kind: "APIVersions", versions: ["v1"] });
+    expect((await call(c, "GET", "/apis")).json()).toEqual({ kind: "APIGroupList", apiVersion: "v1", groups: [] });
+  });
+
+  it("http api - /api/v1 lists every resource with verbs, kinds, short names and subresources", async () => {
+    const list = (await call(c, "GET", "/api/v1")).json();
+    const byName = Object.fromEntries(list.resources.map((r: { name: string }) => [r.name, r]));
+    const short = Object.fromEntries(list.resources.filter((r: { shortNames?: string[] }) => r.shortNames).map((r: { name: string; shortNames: string[] }) => [r.name, r.shortNames[0]]));
+    expect(short).toEqual({ pods: "po", replicationcontrollers: "rc", services: "svc", endpoints: "ep", nodes: "no", events: "ev", namespaces: "ns" });
+    expect(byName.pods).toMatchObject({ singularName: "pod", namespaced: true, kind: "Pod" });
+    expect(byName.pods.verbs).toEqual(expect.arrayContaining(["create", "get", "list", "watch", "patch", "update", "delete"]));
+    expect(byName.nodes.namespaced).toBe(false);
+    expect(byName["replicationcontrollers/scale"]).toMatchObject({ group: "autoscaling", version: "v1", kind: "Scale" });
+    for (const s of ["pods/status", "pods/log", "pods/binding", "replicationcontrollers/status"]) expect(byName[s], s).toBeDefined();
+  });
+
+  it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {
+    const index = (await call(c, "GET", "/openapi/v3")).json();
+    const url = index.paths["api/v1"].serverRelativeURL as string;
+    expect(url).toMatch(/^\/openapi\/v3\/api\/v1\?hash=/);
+    const doc = (await call(c, "GET", url)).json();
+    const patchOp = doc.paths["/api/v1/namespaces/{namespace}/pods/{name}"].patch;
+    expect(patchOp["x-kubernetes-group-version-kind"]).toEqual({ group: "", version: "v1", kind: "Pod" });
+    expect(patchOp.parameters.map((p: { name: string }) => p.name)).toContain("fieldValidation");
+    expect(Object.keys(patchOp.requestBody.content)).toContain("application/strategic-merge-patch+json");
+    const containers = doc.components.schemas["io.k8s.api.core.v1.PodSpec"].properties.containers;
+    expect(containers).toMatchObject({ "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge" });
+  });
+});
+
+describe("http api - objects", () => {
+  it("http api - create, get, list with a label selector, update, delete, then 404", async () => {
+    const created = await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("crud-a", { app: "crud" }) });
+    expect(created.status).toBe(201);
+    expect(created.json().metadata).toMatchObject({ name: "crud-a", namespace: "default" });
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("crud-b", { app: "other" }) });
+
+    const got = await call(c, "GET", "/api/v1/namespaces/default/pods/crud-a");
+    expect(got.status).toBe(200);
+    expect(got.json().spec.containers[0].image).toBe("berth/busybox:latest");
+
+    const list = (await call(c, "GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dcrud")).json();
+    expect(list.kind).toBe("PodList");
+    expect(list.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(["crud-a"]);
+    expect(api.calls.some((x) => x.method === "list" && (x.args[1] as { labelSelector?: string }).labelSelector === "app=crud")).toBe(true);
+
+    const across = (await call(c, "GET", "/api/v1/pods?limit=10&continue=abc&fieldSelector=metadata.name%3Dcrud-b")).json();
+    expect(across.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(["crud-b"]);
+    expect(api.calls.filter((x) => x.method === "list").at(-1)?.args[1]).toEqual({ limit: 10, continue: "abc", fieldSelector: "metadata.name=crud-b" });
+
+    const current = got.json();
+    const updated = await call(c, "PUT", "/api/v1/namespaces/default/pods/crud-a", { body: { ...current, metadata: { ...current.metadata, labels: { app: "crud", v: "2" } } } });
+    expect(updated.status).toBe(200);
+    const stale = await call(c, "PUT", "/api/v1/namespaces/default/pods/crud-a", { body: current });
+    expect(stale.status).toBe(409);
+    expect(stale.json()).toMatchObject({ kind: "Status", reason: "Conflict", code: 409 });
+
+    const del = await call(c, "DELETE", "/api/v1/namespaces/default/pods/crud-a?gracePeriodSeconds=0&propagationPolicy=Background");
+    expect(del.status).toBe(200);
+    expect(api.calls.filter((x) => x.method === "delete").at(-1)?.args).toEqual(["pods", "crud-a", "default", { gracePeriodSeconds: 0, propagationPolicy: "Background" }]);
+    const gone = await call(c, "GET", "/api/v1/namespaces/default/pods/crud-a");
+    expect(gone.status).toBe(404);
+    expect(gone.json()).toMatchObject({ kind: "Status", reason: "NotFound", code: 404 });
+  });
+
+  it("http api - DELETE takes DeleteOptions from the body", async () => {
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("del-body") });
+    const r = await call(c, "DELETE", "/api/v1/namespaces/default/pods/del-body", { body: { kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 5, propagationPolicy: "Orphan" } });
+    expect(r.status, r.text).toBe(200);
+    expect(api.calls.filter((x) => x.method === "delete").at(-1)?.args[3]).toEqual({ gracePeriodSeconds: 5, propagationPolicy: "Orphan" });
+  });
+
+  it("http api - validation failures come back as 422 with causes", async () => {
+    const r = await call(c, "POST", "/api/v1/namespaces/default/pods", { body: { apiVersion: "v1", kind: "Pod", metadata: {}, spec: { containers: [] } } });
+    expect(r.status).toBe(422);
+    expect(r.json().details.causes[0]).toMatchObject({ field: "metadata.name" });
+  });
+
+  it("http api - a body whose namespace or name disagrees with the URL is 400", async () => {
+    const r = await call(c, "POST", "/api/v1/namespaces/default/pods", { body: { ...pod("x"), metadata: { name: "x", namespace: "other" } } });
+    expect(r.status).toBe(400);
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("named") });
+    const r2 = await call(c, "PUT", "/api/v1/namespaces/default/pods/named", { body: pod("not-named") });
+    expect(r2.status).toBe(400);
+  });
+
+  it("http api - cluster-scoped nodes at /api/v1/nodes", async () => {
+    const r = await call(c, "POST", "/api/v1/nodes", { body: { apiVersion: "v1", kind: "Node", metadata: { name: "node-1" }, spec: {} } });
+    expect(r.status).toBe(201);
+    expect((await call(c, "GET", "/api/v1/nodes/node-1")).json().metadata.name).toBe("node-1");
+    expect((await call(c, "GET", "/api/v1/namespaces/default/nodes")).status).toBe(404);
+  });
+});
+
+describe("http api - patch", () => {
+  it("http api - merge, JSON and strategic merge patches reach the API with their type", async () => {
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("patch-me", {}, [{ name: "a", image: "x" }, { name: "b", image: "y" }]) });
+    const merge = await call(c, "PATCH", "/api/v1/namespaces/default/pods/patch-me", { body: { metadata: { labels: { m: "1" } } }, contentType: "application/merge-patch+json" });
+    expect(merge.status).toBe(200);
+    expect(merge.json().metadata.labels).toEqual({ m: "1" });
+    const jp = await call(c, "PATCH", "/api/v1/namespaces/default/pods/patch-me", { body: [{ op: "add", path: "/metadata/labels/j", value: "2" }], contentType: "application/json-patch+json" });
+    expect(jp.json().metadata.labels).toEqual({ m: "1", j: "2" });
+    const smp = await call(c, "PATCH", "/api/v1/namespaces/default/pods/patch-me", { body: { spec: { containers: [{ name: "b", image: "z" }] } }, contentType: "application/strategic-merge-patch+json" });
+    expect(smp.json().spec.containers).toEqual([{ name: "a", image: "x" }, { name: "b", image: "z" }]);
+  });
+
+  it("http api - a failed JSON patch test is 422; server-side apply is 415", async () => {
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("patch-fail") });
+    const r = await call(c, "PATCH", "/api/v1/namespaces/default/pods/patch-fail", { body: [{ op: "test", path: "/metadata/name", value: "nope" }], contentType: "application/json-patch+json" });
+    expect(r.status).toBe(422);
+    const apply = await call(c, "PATCH", "/api/v1/namespaces/default/pods/patch-fail", { raw: "metadata: {}", contentType: "application/apply-patch+yaml" });
+    expect(apply.status).toBe(415);
+    expect(apply.json().message).toContain("server-side apply");
+  });
+});
+
+describe("http api - subresources", () => {
+  it("http api - replicationcontrollers/scale GET, PUT and merge PATCH as autoscaling/v1 Scale", async () => {
+    await call(c, "POST", "/api/v1/namespaces/default/replicationcontrollers", { body: { apiVersion: "v1", kind: "ReplicationController", metadata: { name: "web" }, spec: { replicas: 1, selector: { app: "web" } } } });
+    const s = (await call(c, "GET", "/api/v1/namespaces/default/replicationcontrollers/web/scale")).json();
+    expect(s).toMatchObject({ apiVersion: "autoscaling/v1", kind: "Scale", spec: { replicas: 1 } });
+    const patched = await call(c, "PATCH", "/api/v1/namespaces/default/replicationcontrollers/web/scale", { body: { spec: { replicas: 4 } }, contentType: "application/merge-patch+json" });
+    expect(patched.json().spec.replicas).toBe(4);
+    const put = await call(c, "PUT", "/api/v1/namespaces/default/replicationcontrollers/web/scale", { body: { ...s, spec: { replicas: 2 } } });
+    expect(put.json().spec.replicas).toBe(2);
+    const bad = await call(c, "PATCH", "/api/v1/namespaces/default/replicationcontrollers/web/scale", { body: { spec: { replicas: -1 } }, contentType: "application/merge-patch+json" });
+    expect(bad.status).toBe(422);
+  });
+
+  it("http api - pods/status PUT replaces status only; pods/binding assigns a node once", async () => {
+    const p = (await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("sub-pod") })).json();
+    const st = await call(c, "PUT", "/api/v1/namespaces/default/pods/sub-pod/status", { body: { ...p, status: { phase: "Running" } } });
+    expect(st.json().status.phase).toBe("Running");
+    expect(api.calls.at(-1)?.method).toBe("updateStatus");
+    const bind = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod/binding", { body: { apiVersion: "v1", kind: "Binding", metadata: { name: "sub-pod" }, target: { kind: "Node", name: "node-1" } } });
+    expect(bind.status).toBe(201);
+    expect((await call(c, "GET", "/api/v1/namespaces/default/pods/sub-pod")).json().spec.nodeName).toBe("node-1");
+    const again = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod/binding", { body: { target: { kind: "Node", name: "node-2" } } });
+    expect(again.status).toBe(409);
+  });
+
+  it("http api - pods/log streams from the log provider, and asks for a container when there are several", async () => {
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("log-pod") });
+    const r = await call(c, "GET", "/api/v1/namespaces/default/pods/log-pod/log?follow=true");
+    expect(r.status).toBe(200);
+    expect(r.text).toBe("log of default/log-pod/main follow=true\nline 2\n");
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("log-two", {}, [{ name: "a", image: "x" }, { name: "b", image: "x" }]) });
+    const two = await call(c, "GET", "/api/v1/namespaces/default/pods/log-two/log");
+    expect(two.status).toBe(400);
+    expect(two.json().message).toContain("choose one of: [a b]");
+  });
+});
+
+describe("http api - tables", () => {
+  it("http api - answers a Table when kubectl asks for one", async () => {
+    await call(c, "POST", "/api/v1/namespaces/tables/pods", { body: pod("t1") });
+    const r = (await call(c, "GET", "/api/v1/namespaces/tables/pods", { accept: TABLE })).json();
+    expect(r.kind).toBe("Table");
+    expect(r.apiVersion).toBe("meta.k8s.io/v1");
+    expect(r.columnDefinitions.map((x: { name: string }) => x.name)).toEqual(["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node"]);
+    expect(r.rows[0].cells.slice(0, 4)).toEqual(["t1", "0/1", "Pending", "0"]);
+    expect(r.rows[0].object.kind).toBe("PartialObjectMetadata");
+    const one = (await call(c, "GET", "/api/v1/namespaces/tables/pods/t1?includeObject=Object", { accept: TABLE })).json();
+    expect(one.rows[0].object.kind).toBe("Pod");
+  });
+});
+
+describe("http api - watch", () => {
+  it("http api - streams ADDED, MODIFIED and DELETED events as newline-delimited JSON", async () => {
+    const rv = (await call(c, "GET", "/api/v1/namespaces/watch1/pods")).json().metadata.resourceVersion;
+    const got = stream(c, `/api/v1/namespaces/watch1/pods?watch=true&resourceVersion=${rv}`, (evs) => evs.length >= 3, {
+      onOpen: async () => {
+        await call(c, "POST", "/api/v1/namespaces/watch1/pods", { body: pod("w") });
+        await call(c, "PATCH", "/api/v1/namespaces/watch1/pods/w", { body: { metadata: { labels: { x: "y" } } }, contentType: "application/merge-patch+json" });
+        await call(c, "DELETE", "/api/v1/namespaces/watch1/pods/w");
+      },
+    });
+    const { events, status } = await got;
+    expect(status).toBe(200);
+    expect(events.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:w", "MODIFIED:w", "DELETED:w"]);
+  });
+
+  it("http api - a compacted resourceVersion gives an ERROR event carrying a 410 Status", async () => {
+    await call(c, "POST", "/api/v1/namespaces/watch2/pods", { body: pod("old") });
+    api.compact();
+    const { events, ended } = await stream(c, "/api/v1/namespaces/watch2/pods?watch=1&resourceVersion=1", () => false);
+    expect(ended).toBe(true);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "ERROR", object: { kind: "Status", code: 410, reason: "Gone" } });
+  });
+
+  it("http api - a watch ends after timeoutSeconds", async () => {
+    const started = Date.now();
+    const { ended } = await stream(c, "/api/v1/namespaces/watch3/pods?watch=true&timeoutSeconds=1", () => false, { timeoutMs: 5000 });
+    expect(ended).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it("http api - a watch with a Table Accept sends one-row tables", async () => {
+    await call(c, "POST", "/api/v1/namespaces/watch4/pods", { body: pod("tw") });
+    const { events } = await stream(c, "/api/v1/namespaces/watch4/pods?watch=true", (evs) => evs.length >= 1, { accept: TABLE });
+    expect(events[0].type).toBe("ADDED");
+    expect(events[0].object.kind).toBe("Table");
+    expect(events[0].object.rows[0].cells[0]).toBe("tw");
+  });
+});
+
+describe("http api - bad input", () => {
+  it("http api - garbage JSON is 400, wrong content type 415, a huge body 413, and the server stays up", async () => {
+    const garbage = await call(c, "POST", "/api/v1/namespaces/default/pods", { raw: "{not json", contentType: "application/json" });
+    expect(garbage.status).toBe(400);
+    expect(garbage.json().kind).toBe("Status");
+    const notObject = await call(c, "POST", "/api/v1/namespaces/default/pods", { raw: "[1,2]", contentType: "application/json" });
+    expect(notObject.status).toBe(400);
+    const wrongType = await call(c, "POST", "/api/v1/namespaces/default/pods", { raw: "a=b", contentType: "application/x-www-form-urlencoded" });
+    expect(wrongType.status).toBe(415);
+    const patchType = await call(c, "PATCH", "/api/v1/namespaces/default/pods/x", { raw: "{}", contentType: "application/json" });
+    expect(patchType.status).toBe(415);
+    const huge = await call(c, "POST", "/api/v1/namespaces/default/pods", { raw: Buffer.alloc(200 * 1024, 0x20), contentType: "application/json" });
+    expect(huge.status).toBe(413);
+    expect((await call(c, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("http api - fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers, Ignore lets them by", async () => {
+    const body = { ...pod("fv"), spec: { containers: [{ name: "c", image: "x", bogus: 1 }], alsoBogus: true } };
+    const strict = await call(c, "POST", "/api/v1/namespaces/default/pods?fieldValidation=Strict", { body });
+    expect(strict.status).toBe(400);
+    expect(strict.json().message).toBe('strict decoding error: unknown field "spec.containers[0].bogus", unknown field "spec.alsoBogus"');
+    const warn = await call(c, "POST", "/api/v1/namespaces/default/pods", { body });
+    expect(warn.status).toBe(201);
+    expect(warn.headers.warning).toContain('299 - "unknown field \\"spec.alsoBogus\\""');
+    const ignore = await call(c, "PUT", "/api/v1/namespaces/default/pods/fv?fieldValidation=Ignore", { body: warn.json() });
+    expect(ignore.status).toBe(200);
+    expect(ignore.headers.warning).toBeUndefined();
+    const patch = await call(c, "PATCH", "/api/v1/namespaces/default/pods/fv?fieldValidation=Strict", { body: { spec: { nope: 1, "$setElementOrder/containers": [] } }, contentType: "application/strategic-merge-patch+json" });
+    expect(patch.status).toBe(400);
+    expect(patch.json().message).toContain('"spec.nope"');
+  });
+
+  it("http api - a chunked body over the limit is 413 too", async () => {
+    const { request } = await import("node:https");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(new URL("/api/v1/namespaces/default/pods", c.baseUrl), {
+        method: "POST",
+        ca: c.ca,
+        headers: { authorization: `Bearer ${c.token}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 10; i++) req.write(Buffer.alloc(16 * 1024, 0x20));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect((await call(c, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
+    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/exec", "/apis/apps/v1"]) {
+      const r = await call(c, "GET", p);
+      expect(r.status, p).toBe(404);
+      expect(r.json().kind).toBe("Status");
+    }
+    expect((await call(c, "PUT", "/api/v1/namespaces/default/pods")).status).toBe(405);
+    expect((await call(c, "POST", "/version")).status).toBe(405);
+    expect((await call(c, "POST", "/api/v1/namespaces/default/pods?dryRun=All", { body: pod("dry") })).status).toBe(400);
+  });
+});
