@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `npm test` and CI run it:
 #   1. type-check with tsc (Node) and deno check (Deno) on every source file;
-#   2. deno.json in step with package.json;
+#   2. the layering rules (.dependency-cruiser.cjs) and deno.json in step with package.json;
 #   3. vitest, in two passes: unit and integration tests two files at a time, then the
 #      end-to-end and chaos tests one file at a time — they run whole clusters on the shared
 #      Docker engine and measure timings (failover, probes), which a second cluster beside
@@ -16,12 +16,14 @@ step() { printf '\n== %s\n' "$*"; }
 step "tsc --noEmit"
 npx tsc --noEmit || fail=1
 
+step "layering: model imports nothing of ours, actors only the model and xstate, no import cycle"
+npx depcruise model actors runtime mod.ts --config .dependency-cruiser.cjs || fail=1
+
 step "deno.json in step with package.json"
 node scripts/sync-deno.mjs --check || fail=1
 
 step "deno check (every source file)"
-mapfile -t files < <(git ls-files --cached --others --exclude-standard 'mod.ts' 'model/*.ts' 'actors/*.ts' 'runtime/*.ts' 'runtime/**/*.ts' 'test/*.ts' 'test/**/*.ts' 'bench/*.ts' | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done)
-npx deno check --quiet "${files[@]}" || fail=1
+bash scripts/deno-check.sh || fail=1
 
 reports=()
 run_vitest() {
