@@ -17,10 +17,13 @@ import type { ApiClient } from "../model/client.ts";
 import type { Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
-import { type Informer, type InformerEvent, objectKey } from "./informer_cache.ts";
+import { type Informer, type InformerEvent } from "./informer_cache.ts";
 import { startReplicationController } from "./replication_controller.ts";
-import { rcSelector, selectorMatches } from "./replication_controller_reconcile.ts";
-import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import { rcSelector } from "./replication_controller_reconcile.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import { objectKey } from "../model/names.ts";
+import { mapMatches } from "../model/selector.ts";
 
 export interface ControllerManagerDeps {
   client: ApiClient;
@@ -124,7 +127,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
   function rcsMatching(ns: string, labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];
     for (const rc of deps.rcs.list()) {
-      if ((rc.metadata.namespace ?? "default") === ns && selectorMatches(rcSelector(rc), labels)) out.push(objectKey(rc));
+      if ((rc.metadata.namespace ?? "default") === ns && mapMatches(rcSelector(rc), labels)) out.push(objectKey(rc));
     }
     return out;
   }

@@ -16,8 +16,10 @@ import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import type { Node, Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
-import { type Informer, objectKey } from "./informer_cache.ts";
-import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Informer } from "./informer_cache.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import { objectKey } from "../model/names.ts";
 
 export type Garbage =
   | { type: "ownerGone"; pod: Pod; owner: { name: string; uid: string } }

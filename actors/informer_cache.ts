@@ -13,6 +13,9 @@
 import type { ApiClient, Watch } from "../model/client.ts";
 import { GoneError } from "../model/errors.ts";
 import type { Resource, ResourceTypes } from "../model/types.ts";
+import { objectKey } from "../model/names.ts";
+
+export { objectKey };
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -33,11 +36,6 @@ export interface InformerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Delay before relisting after a failed list or watch. */
   retryDelayMs?: number;
-}
-
-/** `namespace/name` of an object. */
-export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
-  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
 }
 
 /** A list+watch cache of one resource. */

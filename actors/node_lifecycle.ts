@@ -24,7 +24,8 @@ import {
   lostPodStatus,
   replaceablePodStatus,
 } from "./node_lifecycle_decide.ts";
-import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
 export interface NodeLifecycleDeps {
   client: ApiClient;

@@ -20,9 +20,11 @@ import { generateName } from "../model/names.ts";
 import type { OwnerReference, Pod, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
-import { type Informer, objectKey } from "./informer_cache.ts";
+import type { Informer } from "./informer_cache.ts";
 import { type Command, reconcile } from "./replication_controller_reconcile.ts";
-import { type Log, type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import { objectKey } from "../model/names.ts";
 
 /**
  * How long a matching orphan must stay an orphan before the RC adopts it. An API deleting the

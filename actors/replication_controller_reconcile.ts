@@ -17,6 +17,8 @@
 import { isReplaceable } from "./node_lifecycle_decide.ts";
 import type { Condition, Pod, ReplicationController, ReplicationControllerStatus } from "../model/types.ts";
 import { type Expectation, expectationsSatisfied, DEFAULT_EXPECTATIONS_TTL_MS } from "./expectations.ts";
+import { isPodReady, podReadySince } from "../model/pod.ts";
+import { mapMatches } from "../model/selector.ts";
 
 /** Kubernetes' `BurstReplicas`: the most creates or deletes one reconcile issues. */
 export const BURST_REPLICAS = 500;
@@ -41,22 +43,9 @@ export interface ReconcileInput {
   burst?: number;
 }
 
-/** `namespace/name` of an object. */
-export function keyOf(obj: { metadata: { name: string; namespace?: string } }): string {
-  return `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
-}
-
 /** The RC's effective selector: `spec.selector`, else the template's labels. */
 export function rcSelector(rc: ReplicationController): Record<string, string> {
   return rc.spec.selector ?? rc.spec.template?.metadata?.labels ?? {};
-}
-
-/** Equality-selector match; an empty selector matches nothing (as for RCs in Kubernetes). */
-export function selectorMatches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
-  const keys = Object.keys(selector);
-  if (keys.length === 0) return false;
-  const l = labels ?? {};
-  return keys.every((k) => l[k] === selector[k]);
 }
 
 /**
@@ -67,20 +56,6 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
 export function isActive(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return phase !== "Succeeded" && phase !== "Failed" && !pod.metadata.deletionTimestamp && !isReplaceable(pod);
-}
-
-function readyCondition(pod: Pod): Condition | undefined {
-  return pod.status?.conditions?.find((c) => c.type === "Ready");
-}
-
-/** True when the pod's Ready condition is True. */
-export function isReady(pod: Pod): boolean {
-  return readyCondition(pod)?.status === "True";
-}
-
-function readySince(pod: Pod): number {
-  const t = readyCondition(pod)?.lastTransitionTime;
-  return t ? Date.parse(t) : 0;
 }
 
 function restarts(pod: Pod): number {
@@ -102,12 +77,12 @@ export function comparePodsForDeletion(a: Pod, b: Pod): number {
   const ap = PHASE_RANK[a.status?.phase ?? "Pending"] ?? 0;
   const bp = PHASE_RANK[b.status?.phase ?? "Pending"] ?? 0;
   if (ap !== bp) return ap - bp;
-  const ar = isReady(a) ? 1 : 0;
-  const br = isReady(b) ? 1 : 0;
+  const ar = isPodReady(a) ? 1 : 0;
+  const br = isPodReady(b) ? 1 : 0;
   if (ar !== br) return ar - br;
   if (ar && br) {
-    const at = readySince(a);
-    const bt = readySince(b);
+    const at = podReadySince(a);
+    const bt = podReadySince(b);
     if (at !== bt) return bt - at; // later transition = ready for less time = first
   }
   const rs = restarts(b) - restarts(a);
@@ -142,7 +117,7 @@ export function claimPods(rc: ReplicationController, pods: readonly Pod[]): { ow
   for (const pod of pods) {
     if ((pod.metadata.namespace ?? "default") !== ns) continue;
     const ref = pod.metadata.ownerReferences?.find((o) => o.controller);
-    const matches = selectorMatches(selector, pod.metadata.labels);
+    const matches = mapMatches(selector, pod.metadata.labels);
     if (ref) {
       if (ref.uid !== rc.metadata.uid) continue;
       if (matches) owned.push(pod);
@@ -167,9 +142,9 @@ export function computeStatus(input: ReconcileInput, active: Pod[]): Replication
   for (const p of active) {
     const l = p.metadata.labels ?? {};
     if (tKeys.every((k) => l[k] === templateLabels[k])) fullyLabeled++;
-    if (isReady(p)) {
+    if (isPodReady(p)) {
       ready++;
-      if (minReadyMs === 0 || now - readySince(p) >= minReadyMs) available++;
+      if (minReadyMs === 0 || now - podReadySince(p) >= minReadyMs) available++;
     }
   }
   const status: ReplicationControllerStatus = {

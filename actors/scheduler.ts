@@ -18,9 +18,11 @@ import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import type { Condition, Node, Pod } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
-import { type Informer, objectKey } from "./informer_cache.ts";
+import type { Informer } from "./informer_cache.ts";
 import { nodeIsReady, scheduleBatch } from "./scheduler_decide.ts";
-import { type Log, type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import { objectKey } from "../model/names.ts";
 
 export interface SchedulerDeps {
   client: ApiClient;

@@ -18,6 +18,7 @@
  * the property tests drive with random clusters.
  */
 import type { Node, Pod } from "../model/types.ts";
+import { requestedHostPorts } from "../model/pod.ts";
 
 /** Where one pod goes: a node name, or the reason no node fits. */
 export type ScheduleResult = { node: string } | { unschedulable: string };
@@ -60,15 +61,6 @@ export function podRequests(pod: Pod): { cpu: number; memory: number } {
     memory += bytes(r.memory ?? l.memory);
   }
   return { cpu, memory };
-}
-
-/** The host ports a pod asks for, as `protocol/port` strings. */
-export function podHostPorts(pod: Pod): string[] {
-  const out: string[] = [];
-  for (const c of pod.spec.containers ?? []) {
-    for (const p of c.ports ?? []) if (p.hostPort) out.push(`${p.protocol ?? "TCP"}/${p.hostPort}`);
-  }
-  return out;
 }
 
 /** True when the node's Ready condition is True. */
@@ -148,7 +140,7 @@ function place(st: NodeState, pod: Pod): void {
   st.cpuUsed += r.cpu;
   st.memUsed += r.memory;
   st.pods += 1;
-  for (const hp of podHostPorts(pod)) st.hostPorts.add(hp);
+  for (const hp of requestedHostPorts(pod)) st.hostPorts.add(hp);
   const key = spreadKey(pod);
   st.spread.set(key, (st.spread.get(key) ?? 0) + 1);
 }
@@ -162,7 +154,7 @@ function fraction(used: number, alloc: number): number {
 /** Chooses a node for one pod against the current node states (not mutated). */
 export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResult {
   const req = podRequests(pod);
-  const ports = podHostPorts(pod);
+  const ports = requestedHostPorts(pod);
   const selector = pod.spec.nodeSelector ?? {};
   const selectorKeys = Object.keys(selector);
   const key = spreadKey(pod);

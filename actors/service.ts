@@ -19,7 +19,8 @@ import { ApiError } from "../model/errors.ts";
 import type { Endpoints, Pod, Service } from "../model/types.ts";
 import { computeEndpoints, sameEndpoints } from "./service_endpoints.ts";
 import type { ClusterIpAllocator, NodePortAllocator } from "./service_ip_allocator.ts";
-import { type Log, type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Log } from "../model/log.ts";
+import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
 /** What the service actor drives on this machine: proxies, ClusterIP addresses, DNS records. */
 export interface ServiceDataplane {

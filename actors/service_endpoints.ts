@@ -21,9 +21,8 @@ import type {
   Service,
   ServicePort,
 } from "../model/types.ts";
-
-/** Pod annotation written by the node agent: `{"<containerPort>/<proto>": hostPort}`. */
-export const POD_HOST_PORTS_ANNOTATION = "berth.dev/host-ports";
+import { isPodReady, publishedHostPorts } from "../model/pod.ts";
+import { mapMatches } from "../model/selector.ts";
 /** Endpoints annotation written by the service actor: per pod IP, its host IP and host ports. */
 export const HOST_ENDPOINTS_ANNOTATION = "berth.dev/host-endpoints";
 
@@ -31,18 +30,6 @@ export const HOST_ENDPOINTS_ANNOTATION = "berth.dev/host-endpoints";
 export interface HostEndpoint {
   hostIP?: string;
   hostPorts: Record<string, number>;
-}
-
-/** True when every key=value of the (equality-only) selector is among the labels. */
-export function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  for (const [k, v] of Object.entries(selector)) if (labels?.[k] !== v) return false;
-  return true;
-}
-
-/** A pod counts as ready when its `Ready` condition is True. */
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
 /**
@@ -60,24 +47,6 @@ export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined
     }
   }
   return undefined;
-}
-
-/** Parses the pod's `berth.dev/host-ports` annotation; a malformed one counts as absent. */
-export function podHostPorts(pod: Pod): Record<string, number> {
-  const raw = pod.metadata.annotations?.[POD_HOST_PORTS_ANNOTATION];
-  if (!raw) return {};
-  try {
-    const parsed = JSON.parse(raw) as unknown;
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(parsed)) {
-      if (typeof v === "number" && Number.isInteger(v) && v > 0 && v < 65536) out[k] = v;
-    }
-    return out;
-  } catch {
-    // Written by the node agent; a broken value only costs the host-port fallback.
-    return {};
-  }
 }
 
 function addressOf(pod: Pod): EndpointAddress {
@@ -110,7 +79,7 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
 
   for (const pod of pods) {
     if ((pod.metadata.namespace ?? "default") !== ns) continue;
-    if (!selectorMatches(service.spec.selector, pod.metadata.labels)) continue;
+    if (!mapMatches(service.spec.selector, pod.metadata.labels)) continue;
     if (!pod.status?.podIP || pod.metadata.deletionTimestamp) continue;
     if (pod.status.phase === "Succeeded" || pod.status.phase === "Failed") continue;
     const ports: EndpointPort[] = [];
@@ -126,7 +95,7 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
     if (!g) groups.set(key, (g = { ports, ready: [], notReady: [] }));
     (isPodReady(pod) ? g.ready : g.notReady).push(addressOf(pod));
 
-    const published = podHostPorts(pod);
+    const published = publishedHostPorts(pod);
     const hostPorts: Record<string, number> = {};
     for (const p of ports) {
       const k = `${p.port}/${p.protocol ?? "TCP"}`;

@@ -15,11 +15,12 @@
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import type { Pod, Service } from "../model/types.ts";
-import { type Informer, objectKey } from "./informer_cache.ts";
+import type { Informer } from "./informer_cache.ts";
 import { type ServiceActor, type ServiceDataplane, startServiceActor, usesNodePorts } from "./service.ts";
-import { selectorMatches } from "./service_endpoints.ts";
 import type { ClusterIpAllocator, NodePortAllocator } from "./service_ip_allocator.ts";
-import type { Log } from "./work_loop.ts";
+import type { Log } from "../model/log.ts";
+import { objectKey } from "../model/names.ts";
+import { mapMatches } from "../model/selector.ts";
 
 export interface ServicesManagerDeps {
   client: ApiClient;
@@ -107,7 +108,7 @@ export function startServicesManager(deps: ServicesManagerDeps): ServicesManager
     const ns = ev.object.metadata.namespace ?? "default";
     for (const svc of services.list()) {
       if ((svc.metadata.namespace ?? "default") !== ns) continue;
-      if (selectorMatches(svc.spec.selector, ev.object.metadata.labels) || selectorMatches(svc.spec.selector, ev.old?.metadata.labels)) {
+      if (mapMatches(svc.spec.selector, ev.object.metadata.labels) || mapMatches(svc.spec.selector, ev.old?.metadata.labels)) {
         actors.get(objectKey(svc))?.wake();
       }
     }

@@ -18,6 +18,7 @@
  * whoever starts the loop (real I/O) or by a unit test (fakes). No subjects are used directly.
  */
 import { assign, createActor, fromPromise, setup } from "xstate";
+import type { Log } from "../model/log.ts";
 
 /** What a pass reports back: optionally, "run me again after this long even if nobody wakes me". */
 export interface WorkResult {
@@ -124,7 +125,7 @@ export interface WorkLoop {
   readonly actor: ReturnType<typeof createWorkLoopActor>;
 }
 
-export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
 
 function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log) {
   const machine = workLoopMachine.provide({

@@ -273,7 +273,13 @@ export function selectorFromMap(map: Record<string, string> | undefined): LabelS
 
 /** True when every pair of a non-empty `map` is among `labels`; an empty map matches nothing. */
 export function mapMatches(map: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  return matchesLabels(selectorFromMap(map), labels);
+  // The equality-only selectors of RCs and Services, matched on every pod event: no allocation.
+  let any = false;
+  for (const k in map) {
+    any = true;
+    if (labels?.[k] !== map[k]) return false;
+  }
+  return any;
 }
 
 /**

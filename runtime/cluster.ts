@@ -26,7 +26,9 @@ import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
 import type { AdmissionPolicy } from "./security/admission.ts";
 import { KvStore } from "./store/kv_store.ts";
 
-export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from "../model/log.ts";
+/** The log sink a cluster takes (kept under its first name for the programmatic API). */
+export type Logger = Log;
 
 export interface ClusterOptions {
   /** State directory (JetStream data, cluster.json, kubeconfig). Absent: a temp dir removed on stop. */

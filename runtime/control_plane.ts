@@ -18,7 +18,7 @@ import { startScheduler, type Scheduler } from "../actors/scheduler.ts";
 import { startControllerManager, type ControllerManager } from "../actors/controller_manager.ts";
 import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
-import type { Log } from "../actors/work_loop.ts";
+import type { Log } from "../model/log.ts";
 
 export interface ControlPlaneOptions {
   client: ApiClient;

@@ -35,7 +35,7 @@ import type { ServiceDataplane } from "../actors/service.ts";
 import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
 
-type Log = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from "../model/log.ts";
 
 export interface ControlPlaneHostOptions {
   nc: NatsConnection;

@@ -28,7 +28,7 @@ import { serveNodeServices } from "./kubelet/node_services.ts";
 import { LocalDataplane } from "./service_proxy.ts";
 import { Informer, objectKey } from "../actors/informer_cache.ts";
 
-type Log = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from "../model/log.ts";
 
 export interface NodeHostOptions {
   nc: NatsConnection;

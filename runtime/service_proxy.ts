@@ -21,7 +21,7 @@ import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
 
-type Log = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from "../model/log.ts";
 
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
 const DEFAULT_AFFINITY_SECONDS = 10800;

@@ -148,19 +148,19 @@ export function isToken(t: string): boolean {
  * subdomains, e.g. event names `pod.17a3f`); namespaces never do, so the first two tokens are
  * unambiguous and the rest is the name.
  */
-export function objectKey(resource: Resource, namespace: string | undefined, name: string): string {
+export function storeKey(resource: Resource, namespace: string | undefined, name: string): string {
   if (!NAME_IN_KEY.test(name)) throw new Error(`invalid object name for a key: ${JSON.stringify(name)}`);
   return `${token(resource, "resource")}.${namespace ? token(namespace, "namespace") : "_"}.${name}`;
 }
 
-/** Splits a key made by `objectKey`. */
-export function parseObjectKey(key: string): { resource: string; namespace?: string; name: string } {
+/** Splits a key made by `storeKey`. */
+export function parseStoreKey(key: string): { resource: string; namespace?: string; name: string } {
   const [resource, ns, ...rest] = key.split(".");
   return { resource, namespace: ns === "_" ? undefined : ns, name: rest.join(".") };
 }
 
 /** KV key filter for a resource, optionally one namespace. */
-export function objectKeyFilter(resource: Resource, namespace?: string): string {
+export function storeKeyFilter(resource: Resource, namespace?: string): string {
   return namespace ? `${resource}.${token(namespace, "namespace")}.>` : `${resource}.*.>`;
 }
 

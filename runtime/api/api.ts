@@ -18,12 +18,14 @@ import { WatchHub } from "./watch_hub.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
+import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
 import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
+import { objectKey } from "../../model/names.ts";
 
 export interface ApiOptions {
   /** Clock, for tests. */
@@ -36,7 +38,6 @@ export interface ApiOptions {
   admission?: Partial<AdmissionPolicy>;
 }
 
-const CONFLICT_RETRIES = 8;
 
 export class Api implements ApiClient {
   private readonly now: () => Date;
@@ -101,11 +102,11 @@ export class Api implements ApiClient {
     let cont: string | undefined;
     if (opts.continue) {
       const after = decodeContinue(opts.continue);
-      selected = selected.filter((o) => keyOf(o) > after);
+      selected = selected.filter((o) => objectKey(o) > after);
     }
     if (opts.limit && opts.limit > 0 && selected.length > opts.limit) {
       selected = selected.slice(0, opts.limit);
-      cont = encodeContinue(keyOf(selected[selected.length - 1]));
+      cont = encodeContinue(objectKey(selected[selected.length - 1]));
     }
     return {
       apiVersion: "v1",
@@ -164,30 +165,26 @@ export class Api implements ApiClient {
     checkResource(resource);
     checkSize(patch);
     const type = opts.type ?? "merge";
-    for (let attempt = 0; ; attempt++) {
+    let pinned = false;
+    return retryOnConflict(async () => {
       const current = await this.store.get(resource, nsFor(resource, opts.namespace), name);
       const patched = applyPatch(structuredClone(current), patch, type) as ResourceTypes[R];
       if (!patched || typeof patched !== "object") throw new BadRequestError("the patch does not produce an object");
       // A patch that names a resourceVersion is a precondition; otherwise we patch the latest.
-      const pinned = (patched as AnyObject).metadata?.resourceVersion !== current.metadata.resourceVersion;
+      pinned = (patched as AnyObject).metadata?.resourceVersion !== current.metadata.resourceVersion;
       const target = pinned ? patched : { ...patched, metadata: { ...(patched as AnyObject).metadata, resourceVersion: current.metadata.resourceVersion } };
-      try {
-        return opts.subresource === "status" ? await this.updateStatus(resource, target) : await this.update(resource, target);
-      } catch (e) {
-        if (e instanceof ApiError && e.reason === "Conflict" && !pinned && attempt < CONFLICT_RETRIES) continue;
-        throw e;
-      }
-    }
+      return opts.subresource === "status" ? await this.updateStatus(resource, target) : await this.update(resource, target);
+    }, { retryIf: () => !pinned });
   }
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
     checkResource(resource);
     const ns = nsFor(resource, namespace);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.store.get(resource, ns, name);
       checkPreconditions(resource, current, opts);
       const rev = Number(current.metadata.resourceVersion);
-      try {
+      {
         if (resource === "pods") {
           const graceful = this.gracefulPodDelete(current as Pod, opts);
           if (graceful) return (await this.store.update("pods", graceful, rev)) as ResourceTypes[R];
@@ -204,11 +201,8 @@ export class Api implements ApiClient {
           return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion));
         }
         return await this.store.delete(resource, ns, name, rev);
-      } catch (e) {
-        if (e instanceof ApiError && e.reason === "Conflict" && !opts.preconditions?.resourceVersion && attempt < CONFLICT_RETRIES) continue;
-        throw e;
       }
-    }
+    }, { retryIf: () => !opts.preconditions?.resourceVersion });
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
@@ -254,13 +248,13 @@ export class Api implements ApiClient {
         for (const o of initial) {
           if (stopped) return;
           if (!match(o)) continue;
-          inside.add(keyOf(o));
+          inside.add(objectKey(o));
           yield { type: "ADDED", object: o as ResourceTypes[R] };
         }
         for await (const e of events) {
           if (ns && e.object.metadata.namespace !== ns) continue;
           const object = e.object as ResourceTypes[R];
-          const key = keyOf(object);
+          const key = objectKey(object);
           const matches = match(object);
           if (e.type === "DELETED") {
             if (matches || inside.has(key)) yield { type: "DELETED", object };
@@ -428,10 +422,6 @@ function matcher(resource: Resource, opts: ListOptions): (o: AnyObject) => boole
   const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
   const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, resource) : undefined;
   return (o) => (!labels || matchesLabels(labels, o.metadata.labels)) && (!fields || matchesFields(fields, o));
-}
-
-function keyOf(o: AnyObject): string {
-  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 }
 
 function encodeContinue(key: string): string {

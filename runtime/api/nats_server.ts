@@ -25,6 +25,7 @@ import { headers, type Msg, type NatsConnection, type Subscription } from "@nats
 import type { Api } from "./api.ts";
 import type { Watch } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, toStatus } from "../../model/errors.ts";
+import { retryOnConflict } from "../../model/conflict.ts";
 import type { AnyObject, Resource } from "../../model/types.ts";
 import { parseApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
@@ -70,7 +71,6 @@ interface OpenWatch {
 
 export { WATCH_SEQ_HEADER };
 
-const CONFLICT_RETRIES = 8;
 
 /** Serves `api` on `nc` until `stop()`. */
 export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServerOptions = {}): NatsApiServer {
@@ -150,18 +150,15 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       forbid(d.check(result), req);
       return result;
     }
-    for (let attempt = 0; ; attempt++) {
+    // The object may change after the check: a lost CAS decides again on the new version.
+    let callerPinned = false;
+    return retryOnConflict(async () => {
       const current = await api.get(d.resource, d.name, d.namespace);
       forbid(d.check(current), req);
-      const { pinned, callerPinned } = pin(req, current);
-      try {
-        return await execute(pinned, node);
-      } catch (e) {
-        // The object changed after the check: decide again on the new version.
-        if (e instanceof ApiError && e.reason === "Conflict" && !callerPinned && attempt < CONFLICT_RETRIES) continue;
-        throw e;
-      }
-    }
+      const p = pin(req, current);
+      callerPinned = p.callerPinned;
+      return await execute(p.pinned, node);
+    }, { retryIf: () => !callerPinned });
   };
 
   const startWatch = async (req: Extract<ApiRequest, { verb: "watch" }>, owner: string) => {

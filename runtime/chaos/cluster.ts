@@ -32,7 +32,8 @@ import { NatsControl } from "./nats_control.ts";
 import { PrivateDockerd } from "./dockerd.ts";
 import { EndpointToxics } from "./toxics.ts";
 
-export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+import type { Log } from "../../model/log.ts";
+export type { Log };
 
 export interface ChaosClusterOptions {
   nodes: number;

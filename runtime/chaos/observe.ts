@@ -9,12 +9,9 @@ import { LABELS } from "../../model/container_runtime.ts";
 import type { FinalState } from "./checkers.ts";
 import type { ChaosCluster } from "./cluster.ts";
 import type { History, RcSample, Sample } from "./history.ts";
+import { isPodReady } from "../../model/pod.ts";
 
 const key = (ns: string | undefined, name: string) => `${ns ?? "default"}/${name}`;
-
-function isReady(p: Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
 
 function isActive(p: Pod): boolean {
   const phase = p.status?.phase;
@@ -119,7 +116,7 @@ export class Observer {
       out[k] = {
         desired: rc.spec.replicas ?? 1,
         active: active.length,
-        ready: active.filter(isReady).length,
+        ready: active.filter(isPodReady).length,
         running: complete ? runningUids.size : undefined,
       };
     }
@@ -173,7 +170,7 @@ export class Observer {
       }
     }
     const unready = pods
-      .filter((p) => this.owner.has(p.metadata.uid!) && !isReady(p))
+      .filter((p) => this.owner.has(p.metadata.uid!) && !isPodReady(p))
       .map((p) => {
         const cs = p.status?.containerStatuses?.[0];
         const state = cs?.state ? Object.entries(cs.state).map(([k, v]) => `${k}${(v as { reason?: string })?.reason ? ` (${(v as { reason?: string }).reason})` : ""}`).join(",") : "no status";

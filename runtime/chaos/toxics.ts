@@ -12,8 +12,7 @@
 import type { ApiClient, Watch } from "../../model/client.ts";
 import type { AnyObject, Pod } from "../../model/types.ts";
 import { FaultProxy, type FaultMode } from "./fault_proxy.ts";
-
-export const POD_HOST_PORTS_ANNOTATION = "berth.dev/host-ports";
+import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 
 export class EndpointToxics {
   /** `hostIP:hostPort` → its fault proxy. */
@@ -39,7 +38,7 @@ export class EndpointToxics {
   /** The pod as the service proxy should see it: host ports replaced by fault proxies. */
   async rewrite<T extends AnyObject>(o: T): Promise<T> {
     const pod = o as unknown as Pod;
-    const raw = pod.metadata?.annotations?.[POD_HOST_PORTS_ANNOTATION];
+    const raw = pod.metadata?.annotations?.[HOST_PORTS_ANNOTATION];
     const hostIP = pod.status?.hostIP ?? "127.0.0.1";
     if (!raw || this.closed || !/^127\./.test(hostIP)) return o;
     let ports: Record<string, number>;
@@ -50,7 +49,7 @@ export class EndpointToxics {
     }
     const out: Record<string, number> = {};
     for (const [k, port] of Object.entries(ports)) out[k] = (await this.proxyFor(pod.metadata.uid ?? pod.metadata.name, hostIP, port)).port;
-    return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [POD_HOST_PORTS_ANNOTATION]: JSON.stringify(out) } } } as T;
+    return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [HOST_PORTS_ANNOTATION]: JSON.stringify(out) } } } as T;
   }
 
   /** An `ApiClient` whose pod reads (get, list, watch) are rewritten; everything else passes through. */

@@ -7,11 +7,9 @@
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { Pod, PodStatus } from "../../model/types.ts";
-import type { Logger } from "./events.ts";
-
-export const HOST_PORTS_ANNOTATION = "berth.dev/host-ports";
-
-const CONFLICT_RETRIES = 8;
+import type { Log } from "../../model/log.ts";
+import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
+import { CONFLICT_RETRIES, isConflict } from "../../model/conflict.ts";
 
 export class PodStatusWriter {
   private pending?: { status: PodStatus; hostPorts: Record<string, number> };
@@ -25,7 +23,7 @@ export class PodStatusWriter {
     private readonly namespace: string,
     private readonly name: string,
     private readonly uid: string | undefined,
-    private readonly log: Logger = () => {},
+    private readonly log: Log = () => {},
   ) {}
 
   /** Queues the newest status; returns the promise of the write loop. */
@@ -102,7 +100,7 @@ export class PodStatusWriter {
         this.last = await this.client.updateStatus("pods", { ...cur, status });
         return;
       } catch (e) {
-        if (e instanceof ApiError && e.reason === "Conflict" && attempt < CONFLICT_RETRIES) continue;
+        if (isConflict(e) && attempt < CONFLICT_RETRIES) continue;
         if (e instanceof ApiError && e.reason === "NotFound") return;
         throw e;
       }

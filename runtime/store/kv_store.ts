@@ -19,7 +19,8 @@ import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type Jet
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
-import { objectKey, objectKeyFilter, parseObjectKey, STATE_BUCKET } from "../subjects.ts";
+import { storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET } from "../subjects.ts";
+import { objectKey } from "../../model/names.ts";
 
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
@@ -189,7 +190,7 @@ export class KvStore {
   async tryGet<R extends Resource>(resource: R, namespace: string | undefined, name: string): Promise<ResourceTypes[R] | null> {
     let key: string;
     try {
-      key = objectKey(resource, namespace, name);
+      key = storeKey(resource, namespace, name);
     } catch {
       return null; // a name no object can have: there is no such object
     }
@@ -228,7 +229,7 @@ export class KvStore {
         // we read still has the version the snapshot named.
         const made = await hedged(this.timed(async () => {
           const c = await this.jsConsumers.consumers.get(stream, {
-            filter_subjects: `$KV.${this.bucket}.${objectKeyFilter(resource, namespace)}`,
+            filter_subjects: `$KV.${this.bucket}.${storeKeyFilter(resource, namespace)}`,
             deliver_policy: DeliverPolicy.LastPerSubject,
           });
           try {
@@ -286,7 +287,7 @@ export class KvStore {
       const d = fromEnvelope(env, seq);
       items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
     }
-    items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
     return { items, revision };
   }
 
@@ -302,7 +303,7 @@ export class KvStore {
       const jsm = await jetstreamManager(this.nc);
       const stream = `KV_${this.bucket}`;
       const prefix = `$KV.${this.bucket}.`;
-      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}${objectKeyFilter(resource, namespace)}` });
+      const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}${storeKeyFilter(resource, namespace)}` });
       let revision = info.state.last_seq;
       const subjects = Object.keys(info.state.subjects ?? {});
       const items: ResourceTypes[R][] = [];
@@ -317,7 +318,7 @@ export class KvStore {
           items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
         }
       }
-      items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+      items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
       return { items, revision };
     } catch (e) {
       throw storeError(e);
@@ -365,7 +366,7 @@ export class KvStore {
   ): Promise<ResourceTypes[R]> {
     let key: string;
     try {
-      key = objectKey(resource, namespace, name);
+      key = storeKey(resource, namespace, name);
     } catch {
       throw new NotFoundError(resource, name); // a name no object can have
     }
@@ -408,7 +409,7 @@ export class KvStore {
         // Hedged: see CONSUMER_HEDGE_MS.
         iter = await hedged(
           this.timed(() => this.kvWatch.watch({
-            key: objectKeyFilter(resource, opts.namespace),
+            key: storeKeyFilter(resource, opts.namespace),
             ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
           })),
           (extra) => extra.stop(),
@@ -529,7 +530,7 @@ export class KvStore {
   }
 
   private key(resource: Resource, obj: AnyObject): string {
-    return objectKey(resource, obj.metadata.namespace, obj.metadata.name);
+    return storeKey(resource, obj.metadata.namespace, obj.metadata.name);
   }
 }
 
@@ -557,10 +558,6 @@ function withRevision<T extends AnyObject>(obj: T, rev: number): T {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
 }
 
-function keyOf(o: AnyObject): string {
-  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
-}
-
 function isTimeout(e: unknown): boolean {
   const name = (e as { name?: string } | undefined)?.name ?? "";
   const message = (e as { message?: string } | undefined)?.message ?? "";
@@ -578,4 +575,4 @@ function storeError(e: unknown): Error {
   return new ApiError("ServiceUnavailable", `object store unavailable: ${message}`, undefined, { cause: e });
 }
 
-export { parseObjectKey };
+export { parseStoreKey };

@@ -2,7 +2,7 @@
  * Pods on a real Docker engine, driven by a real node agent against a real API.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { HOST_PORTS_ANNOTATION } from "../../runtime/kubelet/status_writer.ts";
+import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 import { podExec } from "../../runtime/kubelet/agent.ts";
 import { removeVolumes } from "../helpers/docker.ts";
 import type { TestApi } from "../helpers/api.ts";

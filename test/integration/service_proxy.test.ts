@@ -11,7 +11,7 @@ import dns2 from "dns2";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import type { Pod, Service } from "../../model/types.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
-import { POD_HOST_PORTS_ANNOTATION } from "../../actors/service_endpoints.ts";
+import { HOST_PORTS_ANNOTATION as POD_HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 
 const { Packet } = dns2;
 

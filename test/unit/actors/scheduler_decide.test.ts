@@ -1,10 +1,10 @@
+import { requestedHostPorts } from "../../../model/pod.ts";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   bytes,
   cpuMillis,
   nodeIsReady,
-  podHostPorts,
   podRequests,
   schedule,
   scheduleBatch,
@@ -151,9 +151,9 @@ describe("scheduler decision", () => {
           expect(all.reduce((s, p) => s + podRequests(p).cpu, 0)).toBeLessThanOrEqual(cpuMillis(n.status!.allocatable!.cpu));
           expect(all.reduce((s, p) => s + podRequests(p).memory, 0)).toBeLessThanOrEqual(bytes(n.status!.allocatable!.memory));
           expect(all.length).toBeLessThanOrEqual(Number(n.status!.allocatable!.pods));
-          const newPorts = newPods.flatMap(podHostPorts);
+          const newPorts = newPods.flatMap(requestedHostPorts);
           expect(new Set(newPorts).size).toBe(newPorts.length);
-          const boundPorts = new Set(bound.filter((b) => b.spec.nodeName === name).flatMap(podHostPorts));
+          const boundPorts = new Set(bound.filter((b) => b.spec.nodeName === name).flatMap(requestedHostPorts));
           for (const p of newPorts) expect(boundPorts.has(p)).toBe(false);
         }
       }),

@@ -1,3 +1,4 @@
+import { HOST_PORTS_ANNOTATION } from "../../../model/pod.ts";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Pod, Service } from "../../../model/types.ts";
@@ -6,7 +7,6 @@ import {
   computeEndpoints,
   HOST_ENDPOINTS_ANNOTATION,
   hostEndpointsOf,
-  POD_HOST_PORTS_ANNOTATION,
   readyAddresses,
 } from "../../../actors/service_endpoints.ts";
 
@@ -41,7 +41,7 @@ function pod(name: string, o: PodOpts = {}): Pod {
       uid: `uid-${name}`,
       labels: o.labels ?? { app: "web" },
       ...(o.terminating ? { deletionTimestamp: "2024-01-01T00:00:00Z" } : {}),
-      ...(o.hostPorts ? { annotations: { [POD_HOST_PORTS_ANNOTATION]: JSON.stringify(o.hostPorts) } } : {}),
+      ...(o.hostPorts ? { annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify(o.hostPorts) } } : {}),
     },
     spec: { nodeName: "node-1", containers: [{ name: "c", image: "berth/busybox", ports: o.ports }] },
     status: {

@@ -2,7 +2,7 @@
  * Pure construction of the Node object a node agent registers and of its heartbeat status.
  * Machine facts (cores, memory, kernel) come in as data so the functions stay testable.
  */
-import type { Condition, Node, NodeStatus } from "../model/types.ts";
+import type { Condition, Node, NodeStatus } from "../../model/types.ts";
 
 export interface MachineFacts {
   cpus: number;

@@ -1,0 +1,82 @@
+/**
+ * Registration and heartbeat: the logic the node machine (actors/node.ts) is provided with.
+ * The machine decides *when* (register, retry, heartbeat every interval, readiness changes);
+ * this module does *what*: create or relabel the Node object, ask the container runtime
+ * whether it answers, and write `status` (conditions, addresses, capacity, node info — built
+ * purely in node_status.ts) with a compare-and-swap retried on conflict.
+ */
+import * as os from "node:os";
+import type { ApiClient } from "../../model/client.ts";
+import { retryOnConflict } from "../../model/conflict.ts";
+import type { ContainerRuntime } from "../../model/container_runtime.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { HeartbeatResult } from "../../actors/node.ts";
+import { type MachineFacts, nodeObject, nodeStatus } from "./node_status.ts";
+
+export interface NodeHeartbeatOptions {
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  name: string;
+  /** What the Node reports as InternalIP. */
+  advertiseAddress: string;
+  labels?: Record<string, string>;
+}
+
+const ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
+
+/** What this machine offers, as the Node reports it. */
+export async function machineFacts(runtime: ContainerRuntime): Promise<MachineFacts> {
+  return {
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    maxPods: 110,
+    kernelVersion: os.release(),
+    operatingSystem: os.platform(),
+    architecture: ARCH[os.arch()] ?? os.arch(),
+    osImage: `${os.type()} ${os.release()}`,
+    runtimeVersion: await runtime.version().catch(() => `${runtime.kind}://unknown`),
+  };
+}
+
+/** The node machine's injected logic, bound to one node. */
+export function nodeHeartbeat(opts: NodeHeartbeatOptions) {
+  const { client, runtime, name, advertiseAddress } = opts;
+
+  /** Writes the Node's status with the given readiness (read, build, CAS; retried on conflict). */
+  async function writeStatus(ready: HeartbeatResult): Promise<void> {
+    const facts = await machineFacts(runtime);
+    await retryOnConflict(async () => {
+      const cur = await client.get("nodes", name);
+      await client.updateStatus("nodes", { ...cur, status: nodeStatus(advertiseAddress, name, facts, ready, cur.status, new Date().toISOString()) });
+    });
+  }
+
+  /** Creates the Node, or adds this agent's labels to the one already there (a restart). */
+  async function register(): Promise<void> {
+    const obj = nodeObject(name, advertiseAddress, opts.labels ?? {}, await machineFacts(runtime));
+    try {
+      await client.create("nodes", obj);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+      await retryOnConflict(async () => {
+        const cur = await client.get("nodes", name);
+        await client.update("nodes", { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, ...obj.metadata.labels } } });
+      });
+    }
+  }
+
+  /** One heartbeat: Ready when the container runtime answers, NotReady with the reason if not. */
+  async function heartbeat(): Promise<HeartbeatResult> {
+    let ready: HeartbeatResult;
+    try {
+      await runtime.ping();
+      ready = { ready: true };
+    } catch (e) {
+      ready = { ready: false, reason: "ContainerRuntimeUnreachable", message: `container runtime ${runtime.kind} is down: ${(e as Error).message}` };
+    }
+    await writeStatus(ready);
+    return ready;
+  }
+
+  return { register, heartbeat, writeStatus };
+}

@@ -1,0 +1,203 @@
+/**
+ * The pod supervisor: one root pod actor per pod bound to this node, kept in a Map (never
+ * children of one parent: xstate copies a parent's children map on every spawn).
+ *
+ *   ensure(pod) ──new──▶ actor started (it re-adopts labelled containers: Restore before Run)
+ *        │ known        ──▶ POD_UPDATED to its actor
+ *        │ finished     ──▶ left alone (its containers stay for logs) until deleted
+ *   deleted(pod) ──▶ DELETE to its actor (or an actor started just to clean up)
+ *   actor completes ──▶ status flushed, the API object deleted (grace 0) unless already gone
+ *   actor fails     ──▶ logged, an Event, and a fresh actor after 1 s: a pod never dies silently
+ *
+ * Each actor gets a status writer (coalescing, CAS) and the node's event recorder.
+ */
+import { type Actor, createActor } from "xstate";
+import type { ApiClient } from "../../model/client.ts";
+import type { RuntimeEvent } from "../../model/container_runtime.ts";
+import { ApiError } from "../../model/errors.ts";
+import type { Log } from "../../model/log.ts";
+import { podRefString } from "../../model/names.ts";
+import type { Pod } from "../../model/types.ts";
+import type { EventRecorder } from "../../actors/event_recorder.ts";
+import { type PodEvent, podMachine } from "../../actors/pod.ts";
+import type { BackoffConfig } from "../../actors/pod_backoff.ts";
+import type { podEffects } from "./pod_effects.ts";
+import { PodStatusWriter } from "./status_writer.ts";
+import { withTimeout } from "../async.ts";
+
+export type PodActor = Actor<typeof podMachine>;
+
+interface PodEntry {
+  actor: PodActor;
+  writer: PodStatusWriter;
+  pod: Pod;
+  /** The API object is gone already: no final delete needed. */
+  objectGone: boolean;
+}
+
+export interface PodSupervisorOptions {
+  client: ApiClient;
+  node: string;
+  /** The node's address, reported as the pod's hostIP. */
+  hostIP: string;
+  effects: ReturnType<typeof podEffects>;
+  recorder: EventRecorder;
+  backoff?: BackoffConfig;
+  resyncMs?: number;
+  log: Log;
+  /** Delay before a failed pod actor is replaced (default 1 s). */
+  restartDelayMs?: number;
+}
+
+/** The supervisor's key for a pod: its uid (a re-created pod of the same name is another pod). */
+export function podKey(pod: Pod): string {
+  return pod.metadata.uid ?? podRefString(pod);
+}
+
+export class PodSupervisor {
+  private readonly entries = new Map<string, PodEntry>();
+  /** The live actors by pod key (for inspection and tests). */
+  readonly actors = new Map<string, PodActor>();
+  /** Finished pods (Succeeded/Failed) left alone until deleted: their containers are wanted. */
+  private readonly finished = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly opts: PodSupervisorOptions) {}
+
+  /** True while some pod (running or finished) wants objects labelled with this pod uid. */
+  wants(uid: string): boolean {
+    return this.entries.has(uid) || this.finished.has(uid);
+  }
+
+  /** Starts an actor for the pod, or tells the running one about the new version. */
+  ensure(pod: Pod, deleting = false): void {
+    if (this.stopped) return;
+    const key = podKey(pod);
+    const cur = this.entries.get(key);
+    if (cur) {
+      cur.pod = pod;
+      cur.actor.send({ type: "POD_UPDATED", pod });
+      return;
+    }
+    // A finished pod is left as it is (its containers stay for logs) until it is deleted.
+    const phase = pod.status?.phase;
+    if (!deleting && !pod.metadata.deletionTimestamp && (phase === "Succeeded" || phase === "Failed")) {
+      this.finished.add(key);
+      return;
+    }
+    this.start(key, pod, deleting);
+  }
+
+  /** The pod's API object is gone: its actor stops the containers and completes. */
+  deleted(pod: Pod): void {
+    const key = podKey(pod);
+    this.finished.delete(key);
+    const cur = this.entries.get(key);
+    if (cur) {
+      cur.objectGone = true;
+      cur.actor.send({ type: "DELETE" });
+    } else {
+      this.ensure(pod, true);
+    }
+  }
+
+  /** Hands a runtime event to the pod it belongs to. */
+  deliver(uid: string, event: RuntimeEvent): void {
+    this.entries.get(uid)?.actor.send({ type: "RUNTIME_EVENT", event });
+  }
+
+  /** Asks every pod actor to converge now (e.g. the container runtime came back). */
+  resyncAll(): void {
+    for (const e of this.entries.values()) e.actor.send({ type: "RESYNC" });
+  }
+
+  /**
+   * Stops every pod's containers (their API objects stay) and resolves when every actor has
+   * completed or `timeoutMs` passed. For `shutdown({ removePods: true })`.
+   */
+  async removeAll(timeoutMs: number): Promise<void> {
+    const pending = [...this.entries.values()].map((e) =>
+      new Promise<void>((resolve) => {
+        e.objectGone = true; // the objects stay in the API; only the containers go
+        e.actor.subscribe({ complete: () => resolve(), error: () => resolve() });
+        e.actor.send({ type: "DELETE" });
+      })
+    );
+    await withTimeout(Promise.all(pending), timeoutMs);
+  }
+
+  /** Stops every actor (containers keep running), flushing their last statuses. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const e of this.entries.values()) {
+      e.actor.stop();
+      await e.writer.flush();
+      e.writer.close();
+    }
+    this.entries.clear();
+    this.actors.clear();
+  }
+
+  private start(key: string, pod: Pod, deleting: boolean): void {
+    const { client, node, recorder, effects, log } = this.opts;
+    const ns = pod.metadata.namespace ?? "default";
+    const writer = new PodStatusWriter(client, ns, pod.metadata.name, pod.metadata.uid, log);
+    const entry: PodEntry = { actor: undefined as unknown as PodActor, writer, pod, objectGone: deleting };
+    const machine = podMachine.provide({
+      actors: effects.actors,
+      actions: {
+        reportStatus: (_, p) => void writer.write(p.status, p.hostPorts),
+        recordEvents: (_, p: { events: PodEvent[] }) => {
+          for (const ev of p.events) recorder.record(entry.pod, ev.type, ev.reason, ev.message);
+        },
+      },
+    });
+    const actor = createActor(machine, {
+      input: { pod, node, hostIP: this.opts.hostIP, backoff: this.opts.backoff, resyncMs: this.opts.resyncMs, deleting },
+    });
+    entry.actor = actor;
+    this.entries.set(key, entry);
+    this.actors.set(key, actor);
+    actor.subscribe({
+      complete: () => void this.gone(key, entry),
+      error: (e) => this.failed(key, entry, e),
+    });
+    actor.start();
+  }
+
+  /** A pod actor must never die silently: log, record, and let a fresh actor take over. */
+  private failed(key: string, entry: PodEntry, e: unknown): void {
+    const { log, recorder } = this.opts;
+    log("pod actor failed", { pod: podRefString(entry.pod), error: String(e) });
+    recorder.record(entry.pod, "Warning", "Failed", `pod actor failed: ${String(e)}`);
+    if (this.entries.get(key) === entry) {
+      this.entries.delete(key);
+      this.actors.delete(key);
+    }
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      if (!this.stopped && !this.entries.has(key)) this.ensure(entry.pod, entry.objectGone);
+    }, this.opts.restartDelayMs ?? 1000);
+    t.unref?.();
+  }
+
+  /** The actor completed (containers stopped): flush its status, then delete the API object. */
+  private async gone(key: string, entry: PodEntry): Promise<void> {
+    if (this.entries.get(key) === entry) {
+      this.entries.delete(key);
+      this.actors.delete(key);
+    }
+    await entry.writer.flush();
+    entry.writer.close();
+    if (this.stopped || entry.objectGone) return;
+    const { name, namespace, uid } = entry.pod.metadata;
+    try {
+      await this.opts.client.delete("pods", name, namespace, { gracePeriodSeconds: 0, preconditions: uid ? { uid } : undefined });
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.reason === "NotFound" || e.reason === "Conflict"))) {
+        this.opts.log("pod not deleted after termination", { pod: podRefString(entry.pod), error: String(e) });
+      }
+    }
+  }
+}
+
