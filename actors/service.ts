@@ -7,10 +7,11 @@
  *         written back with a CAS update; a lost CAS releases what was allocated and retries
  *     ──▶ status.loadBalancer.ingress for LoadBalancer services
  *     ──▶ computeEndpoints (pure, service_endpoints.ts) ──▶ create/update Endpoints (CAS) if changed
- *     ──▶ dataplane.apply: proxies on ClusterIP:port (and nodeAddress:nodePort), DNS records
  *
  * Level-based: a wake-up (a pod or the service changed) only says "look again". The actor never
- * trusts what woke it. The dataplane is injected, so the machine itself imports no socket code.
+ * trusts what woke it. It runs in the control plane only (the one writer of allocations and
+ * Endpoints); every node's proxies and DNS follow the Services and Endpoints it writes
+ * (runtime/service_proxy.ts).
  *
  * Subjects: none directly — all API traffic goes through the injected `ApiClient`.
  */
@@ -18,17 +19,9 @@ import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import type { Endpoints, Pod, Service } from "../model/types.ts";
 import { computeEndpoints, sameEndpoints } from "./service_endpoints.ts";
-import type { ClusterIpAllocator, NodePortAllocator } from "./service_ip_allocator.ts";
+import { allocateFor, type ClusterIpAllocator, type NodePortAllocator, releaseAllocation } from "./service_ip_allocator.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
-
-/** What the service actor drives on this machine: proxies, ClusterIP addresses, DNS records. */
-export interface ServiceDataplane {
-  /** Makes the data path match the service and its endpoints (idempotent). */
-  apply(service: Service, endpoints: Endpoints): Promise<void>;
-  /** Tears down everything for `namespace/name` (idempotent). */
-  remove(namespace: string, name: string): Promise<void>;
-}
 
 export interface ServiceDeps {
   client: ApiClient;
@@ -38,7 +31,6 @@ export interface ServiceDeps {
   podsIn(namespace: string): Pod[];
   clusterIps: ClusterIpAllocator;
   nodePorts: NodePortAllocator;
-  dataplane: ServiceDataplane;
   /** The address written to `status.loadBalancer.ingress` of LoadBalancer services. */
   ingressAddress: string;
   log: Log;
@@ -78,31 +70,16 @@ export function startServiceActor(namespace: string, name: string, deps: Service
   const key = `${namespace}/${name}`;
   let written: Endpoints | undefined;
 
-  /** Fills clusterIP / nodePorts; returns the service as stored afterwards. */
+  /** Fills clusterIP / nodePorts (decided by `allocateFor`); returns the service as stored afterwards. */
   async function ensureAllocations(svc: Service): Promise<Service> {
-    const wantIp = needsClusterIp(svc);
-    const missingPorts = usesNodePorts(svc) ? (svc.spec.ports ?? []).filter((p) => !p.nodePort) : [];
-    if (!wantIp && missingPorts.length === 0) return svc;
-    const next: Service = structuredClone(svc);
-    const allocatedIp = wantIp ? deps.clusterIps.allocate() : undefined;
-    const allocatedPorts: number[] = [];
+    const a = allocateFor(svc, deps.clusterIps, deps.nodePorts);
+    if (!a) return svc;
     try {
-      if (allocatedIp) {
-        next.spec.clusterIP = allocatedIp;
-        next.spec.clusterIPs = [allocatedIp];
-      }
-      for (const p of next.spec.ports ?? []) {
-        if (usesNodePorts(next) && !p.nodePort) {
-          p.nodePort = deps.nodePorts.allocate();
-          allocatedPorts.push(p.nodePort);
-        }
-      }
-      const stored = await deps.client.update("services", next);
-      deps.log("service allocated", { service: key, clusterIP: stored.spec.clusterIP, nodePorts: allocatedPorts });
+      const stored = await deps.client.update("services", a.next);
+      deps.log("service allocated", { service: key, clusterIP: stored.spec.clusterIP, nodePorts: a.nodePorts });
       return stored;
     } catch (e) {
-      if (allocatedIp) deps.clusterIps.release(allocatedIp);
-      for (const p of allocatedPorts) deps.nodePorts.release(p);
+      releaseAllocation(a, deps.clusterIps, deps.nodePorts);
       if (isConflict(e)) throw new ServiceRequeueError(`service ${key} changed while allocating`, { cause: e });
       throw e;
     }
@@ -157,7 +134,6 @@ export function startServiceActor(namespace: string, name: string, deps: Service
     await ensureIngress(svc);
     const desired = computeEndpoints(svc, deps.podsIn(namespace));
     await writeEndpoints(svc, desired);
-    await deps.dataplane.apply(svc, desired);
   }
 
   const loop = startWorkLoop(`service/${key}`, pass, deps.log);

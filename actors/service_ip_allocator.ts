@@ -160,3 +160,57 @@ export class NodePortAllocator {
     this.used.delete(port);
   }
 }
+
+/** What a service was given by {@link allocateFor}: the service to store, and what to hand back if that fails. */
+export interface Allocation<S> {
+  /** The service with `spec.clusterIP(s)` and missing node ports filled in. */
+  next: S;
+  /** The ClusterIP taken for it, if one was. */
+  clusterIP?: string;
+  /** The node ports taken for it. */
+  nodePorts: number[];
+}
+
+type AllocatableService = {
+  spec: { clusterIP?: string; clusterIPs?: string[]; type?: string; ports?: { nodePort?: number }[] };
+};
+
+/**
+ * The allocation decision for one service, pure except for the allocators' own bookkeeping:
+ * a ClusterIP when `spec.clusterIP` is empty ("None" is headless and gets none), and a node
+ * port for every port without one when the type listens on node ports (NodePort,
+ * LoadBalancer). Undefined when nothing is missing. On an `AllocationError` whatever was taken
+ * is released before the error is thrown, so a failed decision holds nothing.
+ */
+export function allocateFor<S extends AllocatableService>(svc: S, clusterIps: ClusterIpAllocator, nodePorts: NodePortAllocator): Allocation<S> | undefined {
+  const wantIp = !svc.spec.clusterIP;
+  const nodePortTypes = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
+  const missing = nodePortTypes ? (svc.spec.ports ?? []).filter((p) => !p.nodePort).length : 0;
+  if (!wantIp && missing === 0) return undefined;
+  const next = structuredClone(svc);
+  const taken: Allocation<S> = { next, nodePorts: [] };
+  try {
+    if (wantIp) {
+      taken.clusterIP = clusterIps.allocate();
+      next.spec.clusterIP = taken.clusterIP;
+      next.spec.clusterIPs = [taken.clusterIP];
+    }
+    if (nodePortTypes) {
+      for (const p of next.spec.ports ?? []) {
+        if (p.nodePort) continue;
+        p.nodePort = nodePorts.allocate();
+        taken.nodePorts.push(p.nodePort);
+      }
+    }
+    return taken;
+  } catch (e) {
+    releaseAllocation(taken, clusterIps, nodePorts);
+    throw e;
+  }
+}
+
+/** Hands back what {@link allocateFor} took (the store write failed). */
+export function releaseAllocation(a: Pick<Allocation<unknown>, "clusterIP" | "nodePorts">, clusterIps: ClusterIpAllocator, nodePorts: NodePortAllocator): void {
+  if (a.clusterIP) clusterIps.release(a.clusterIP);
+  for (const p of a.nodePorts) nodePorts.release(p);
+}

@@ -5,8 +5,8 @@
  *   services informer synced ──▶ rebuild the ClusterIP / NodePort allocators from stored services
  *                            ──▶ start one actor per service
  *   service ADDED/MODIFIED ──▶ start or wake its actor
- *   service DELETED        ──▶ stop its actor, release its ClusterIP and node ports, tear down its
- *                              dataplane, delete its Endpoints
+ *   service DELETED        ──▶ stop its actor, release its ClusterIP and node ports, delete its
+ *                              Endpoints
  *   pod change             ──▶ wake the actors of that namespace whose selector matches the pod
  *                              (before or after the change)
  *
@@ -16,7 +16,7 @@ import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import type { Pod, Service } from "../model/types.ts";
 import type { Informer } from "./informer_cache.ts";
-import { type ServiceActor, type ServiceDataplane, startServiceActor, usesNodePorts } from "./service.ts";
+import { type ServiceActor, startServiceActor, usesNodePorts } from "./service.ts";
 import type { ClusterIpAllocator, NodePortAllocator } from "./service_ip_allocator.ts";
 import type { Log } from "../model/log.ts";
 import { objectKey } from "../model/names.ts";
@@ -28,7 +28,6 @@ export interface ServicesManagerDeps {
   pods: Informer<"pods">;
   clusterIps: ClusterIpAllocator;
   nodePorts: NodePortAllocator;
-  dataplane: ServiceDataplane;
   ingressAddress: string;
   log: Log;
 }
@@ -36,7 +35,7 @@ export interface ServicesManagerDeps {
 export interface ServicesManager {
   /** The running actors by `namespace/name`. */
   readonly actors: ReadonlyMap<string, ServiceActor>;
-  /** Stops every actor (leaves Endpoints, allocations and the dataplane as they are). */
+  /** Stops every actor (leaves Endpoints and allocations as they are). */
   stop(): Promise<void>;
 }
 
@@ -65,7 +64,6 @@ export function startServicesManager(deps: ServicesManagerDeps): ServicesManager
         podsIn: podsByNs,
         clusterIps: deps.clusterIps,
         nodePorts: deps.nodePorts,
-        dataplane: deps.dataplane,
         ingressAddress: deps.ingressAddress,
         log,
       }),
@@ -79,11 +77,6 @@ export function startServicesManager(deps: ServicesManagerDeps): ServicesManager
     actors.delete(key);
     if (svc.spec.clusterIP && svc.spec.clusterIP !== "None") deps.clusterIps.release(svc.spec.clusterIP);
     for (const p of svc.spec.ports ?? []) if (p.nodePort) deps.nodePorts.release(p.nodePort);
-    try {
-      await deps.dataplane.remove(ns, svc.metadata.name);
-    } catch (e) {
-      log("service dataplane teardown failed", { service: key, error: String(e) });
-    }
     if (svc.spec.selector && Object.keys(svc.spec.selector).length > 0) {
       await deps.client.delete("endpoints", svc.metadata.name, ns).catch((e: unknown) => {
         // Already gone is the goal; anything else is worth a log line but not a retry loop.

@@ -19,6 +19,7 @@ import { startControllerManager, type ControllerManager } from "../actors/contro
 import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
 import type { Log } from "../model/log.ts";
+import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
 
 export interface ControlPlaneOptions {
   client: ApiClient;
@@ -33,6 +34,11 @@ export interface ControlPlaneOptions {
   log?: Log;
   /** Clock, for tests. */
   now?: () => number;
+  /**
+   * The service controller (ClusterIP/NodePort allocation, Endpoints), with its ranges. Default
+   * on; `false` leaves Services unallocated (tests of other loops).
+   */
+  services?: ServiceControllerOptions | false;
 }
 
 export interface ControlPlane {
@@ -40,11 +46,14 @@ export interface ControlPlane {
     pods: Informer<"pods">;
     nodes: Informer<"nodes">;
     replicationcontrollers: Informer<"replicationcontrollers">;
+    services?: Informer<"services">;
   };
   scheduler: Scheduler;
   controllers: ControllerManager;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
+  /** Absent when started with `services: false`. */
+  serviceController?: ServiceController;
   recorder: EventRecorder;
   stop(): Promise<void>;
 }
@@ -58,7 +67,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     pods: new Informer(client, "pods", { log }),
     nodes: new Informer(client, "nodes", { log }),
     replicationcontrollers: new Informer(client, "replicationcontrollers", { log }),
+    ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
   };
+  // All at once: on a NATS cluster that lost a server each start may need a second try.
   await Promise.all(Object.values(informers).map((i) => i.start()));
   const recorder = createEventRecorder(client, "berth-controller-manager", log);
   const schedulerRecorder = createEventRecorder(client, "berth-scheduler", log);
@@ -99,6 +110,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     recorder,
     log,
   });
+  const serviceController = opts.services === false
+    ? undefined
+    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log });
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -111,6 +125,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllers,
     nodeLifecycle,
     garbageCollector,
+    serviceController,
     recorder,
     stop() {
       stopping ??= (async () => {
@@ -118,6 +133,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         controllers.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
+        await serviceController?.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));
         await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
       })();

@@ -6,8 +6,8 @@
  *     ├── KvStore ─ Api ─ serveApiOverNats (queue group "berth-api": every copy answers, each
  *     │                   request is answered once)      [+ REST, optional]
  *     └── leader election (runtime/leader.ts)
- *           leading  ─▶ startControlPlane (scheduler, RC controllers, node lifecycle, GC)
- *                       + the service controller (ClusterIP/NodePort allocation, Endpoints)
+ *           leading  ─▶ startControlPlane (scheduler, RC controllers, node lifecycle, GC,
+ *                       the service controller: ClusterIP/NodePort allocation, Endpoints)
  *           standby  ─▶ nothing but the API
  *
  * The API is stateless over the store (every write is CAS), so all copies serve it at once. The
@@ -30,10 +30,6 @@ import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control_plane.ts";
 import { startLeaderElection, type LeaderElection } from "./leader.ts";
 import { KvStore } from "./store/kv_store.ts";
-import { Informer } from "../actors/informer_cache.ts";
-import type { ServiceDataplane } from "../actors/service.ts";
-import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
-import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
 
 import type { Log } from "../model/log.ts";
 
@@ -111,34 +107,6 @@ export function mayActInTerm(election: Pick<LeaderElection, "mayAct" | "term">, 
   return election.mayAct() && election.term === term;
 }
 
-/** The service controller's dataplane here: none (proxies and DNS live on the node hosts). */
-const NO_DATAPLANE: ServiceDataplane = { apply: async () => {}, remove: async () => {} };
-
-/**
- * The service controller (allocation + Endpoints). It shares the control plane's pod informer,
- * and the caller starts its services informer beside the control plane's: each informer start
- * is a list plus a watch, and on a NATS cluster that lost a server each of those may need a
- * second try (kv_store.ts), so starting them one after another would add up.
- */
-function startServiceController(api: ApiClient, services: Informer<"services">, pods: Informer<"pods">, opts: { clusterCidr?: string; ingressAddress?: string; log: Log }) {
-  const manager: ServicesManager = startServicesManager({
-    client: api,
-    services,
-    pods,
-    clusterIps: new ClusterIpAllocator(opts.clusterCidr ?? DEFAULT_SERVICE_CIDR),
-    nodePorts: new NodePortAllocator(),
-    dataplane: NO_DATAPLANE,
-    ingressAddress: opts.ingressAddress ?? "127.0.0.1",
-    log: opts.log,
-  });
-  return {
-    async stop() {
-      await manager.stop();
-      await services.stop();
-    },
-  };
-}
-
 /**
  * Opens the state bucket, retrying while JetStream is not ready yet: a cluster whose servers
  * started a moment ago has no meta leader for a few seconds, and an R3 bucket cannot be created
@@ -166,7 +134,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log);
   const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
 
-  let loops: { cp: ControlPlane; svc: { stop(): Promise<void> } } | undefined;
+  let loops: ControlPlane | undefined;
   // Reads `election` at call time: no write can pass before the election exists and leads.
   let elected: LeaderElection | undefined;
   const election = (elected = await startLeaderElection({
@@ -180,26 +148,19 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
       // One fenced client per term: a write left over from an earlier term of this same copy (a
       // retry still sleeping when the loops stopped) must not pass because the copy leads again.
       const client = fencedClient(api, () => !!elected && mayActInTerm(elected, term));
-      const svcLog: Log = (m, f) => log(m, { component: "services", term, ...f });
-      const services = new Informer(client, "services", { log: svcLog });
-      const [cp, svcStarted] = await Promise.allSettled([
-        startControlPlane({ client, ...opts.controlPlane, log: (m, f) => log(m, { component: "control-plane", term, ...f }) }),
-        services.start(),
-      ]);
-      if (cp.status === "rejected" || svcStarted.status === "rejected") {
-        await services.stop();
-        if (cp.status === "fulfilled") await cp.value.stop();
-        throw cp.status === "rejected" ? cp.reason : (svcStarted as PromiseRejectedResult).reason;
-      }
-      const svc = startServiceController(client, services, cp.value.informers.pods, { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress, log: svcLog });
-      loops = { cp: cp.value, svc };
+      loops = await startControlPlane({
+        client,
+        ...opts.controlPlane,
+        services: { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress },
+        log: (m, f) => log(m, { component: "control-plane", term, ...f }),
+      });
       log("control loops started", { id, term });
     },
     async onStoppedLeading(reason) {
       const l = loops;
       loops = undefined;
       if (!l) return;
-      await Promise.all([l.cp.stop(), l.svc.stop()]);
+      await l.stop();
       log("control loops stopped", { id, reason });
     },
   }));
@@ -212,7 +173,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
     election,
     natsApi,
     get controlPlane() {
-      return loops?.cp;
+      return loops;
     },
     get leading() {
       return election.leading;

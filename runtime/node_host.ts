@@ -5,9 +5,9 @@
  *     │  NatsApiClient scoped to this node (berth.node.<name>.api.v1.…)
  *     ├── node agent (kubelet) on the local Docker engine; pod ports published on the
  *     │   advertise address, so proxies on other hosts reach them as hostIP:hostPort
- *     ├── service dataplane: cluster DNS + ClusterIP addresses + one TCP proxy per service
- *     │   port, following Services and Endpoints (read only: the control plane allocates
- *     │   ClusterIPs and writes Endpoints — runtime/control_plane_host.ts)
+ *     ├── service proxy: cluster DNS + ClusterIP addresses + one TCP proxy per service port,
+ *     │   following Services and Endpoints (runtime/service_proxy.ts, as in `berth up`; read
+ *     │   only: the control plane allocates ClusterIPs and writes Endpoints)
  *     └── node services: logs and exec on berth.node.<name>.{logs,exec}
  *
  * A proxy dials a pod's own IP when it is on a network of this host (the local berth bridge),
@@ -17,16 +17,12 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ApiClient } from "../model/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
-import type { Endpoints, Service } from "../model/types.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
-import { startDnsServer, type DnsServer } from "./dns/server.ts";
-import { DnsZone } from "./dns/zone.ts";
-import { ClusterIpAssigner } from "./net/cluster_ip.ts";
+import type { DnsServer } from "./dns/server.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { serveNodeServices } from "./kubelet/node_services.ts";
-import { LocalDataplane } from "./service_proxy.ts";
-import { Informer, objectKey } from "../actors/informer_cache.ts";
+import { type LocalDataplane, startServiceProxy } from "./service_proxy.ts";
 
 import type { Log } from "../model/log.ts";
 
@@ -63,51 +59,6 @@ export interface NodeHost {
   stop(): Promise<void>;
 }
 
-/** Keeps a `LocalDataplane` in step with the Services and Endpoints the API holds. */
-async function followServices(client: ApiClient, dataplane: LocalDataplane, log: Log): Promise<{ stop(): Promise<void> }> {
-  const services = new Informer(client, "services", { log });
-  const endpoints = new Informer(client, "endpoints", { log });
-  await Promise.all([services.start(), endpoints.start()]);
-  const retries = new Map<string, ReturnType<typeof setTimeout>>();
-  let stopped = false;
-
-  const sync = (key: string) => {
-    if (stopped) return;
-    const t = retries.get(key);
-    if (t) clearTimeout(t);
-    retries.delete(key);
-    const svc: Service | undefined = services.get(key);
-    const [ns, name] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
-    const done = svc
-      ? dataplane.apply(svc, endpoints.get(key) ?? emptyEndpoints(svc))
-      : dataplane.remove(ns || "default", name);
-    done.catch((e: unknown) => {
-      // A listener that cannot bind yet (address being assigned, port briefly busy): try again.
-      log("service dataplane update failed; retrying", { service: key, error: String(e) });
-      if (!stopped) retries.set(key, setTimeout(() => sync(key), 1_000));
-    });
-  };
-
-  const unsubs = [
-    services.subscribe((ev) => sync(objectKey(ev.object))),
-    endpoints.subscribe((ev) => sync(objectKey(ev.object))),
-  ];
-  for (const s of services.list()) sync(objectKey(s));
-  return {
-    async stop() {
-      stopped = true;
-      for (const u of unsubs) u();
-      for (const t of retries.values()) clearTimeout(t);
-      await Promise.all([services.stop(), endpoints.stop()]);
-      await dataplane.removeAll();
-    },
-  };
-}
-
-function emptyEndpoints(svc: Service): Endpoints {
-  return { apiVersion: "v1", kind: "Endpoints", metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace }, subsets: [] } as Endpoints;
-}
-
 /** Starts the node agent, the service dataplane and the node services of one host. */
 export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
   const { nc, name } = opts;
@@ -141,23 +92,10 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
     }
     const podDns = opts.podDns !== false && gateway !== undefined;
 
-    const zone = new DnsZone("cluster.local");
-    const assigner = new ClusterIpAssigner({ assign: opts.assignClusterIps, log });
-    const dataplane = new LocalDataplane({ zone, assigner, nodeAddress: advertise, log });
     const dnsAddresses = [...(opts.dnsAddresses ?? [{ host: "127.0.0.1", port: 0 }])];
     if (podDns) dnsAddresses.push({ host: gateway!, port: 53 });
-    const dns = await startDnsServer({
-      addresses: dnsAddresses,
-      domain: zone.domain,
-      lookup: (n, t) => zone.lookup(n, t),
-      onError: (e, kind) => {
-        if (kind === "lookup" || kind === "socket") log("dns error", { kind, error: e.message });
-      },
-    });
-    cleanups.push(() => dns.close());
-    cleanups.push(() => assigner.releaseAll());
-    const follower = await followServices(client, dataplane, (m, f) => log(m, { component: "service-proxy", ...f }));
-    cleanups.push(() => follower.stop());
+    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, log });
+    cleanups.push(() => proxy.stop());
 
     const agent = await startNodeAgent({
       client,
@@ -172,15 +110,15 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
     cleanups.push(() => agent.stop());
     const services = serveNodeServices(nc, { nodeName: name, runtime, client });
     cleanups.push(() => services.stop());
-    log("node host started", { advertise, dns: dns.addresses.map((a) => `${a.host}:${a.port}`).join(","), clusterIpMode: assigner.mode });
+    log("node host started", { advertise, dns: proxy.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(","), clusterIpMode: proxy.clusterIpMode });
 
     let stopping: Promise<void> | undefined;
     return {
       name,
       client,
       agent,
-      dataplane,
-      dns,
+      dataplane: proxy.dataplane,
+      dns: proxy.dns,
       stop() {
         stopping ??= stopAll();
         return stopping;

@@ -1,7 +1,13 @@
 /**
- * The service proxy of one machine — what `berth up` starts for services: the cluster DNS
- * server, ClusterIP addresses, one TCP proxy per service port, and the services manager whose
- * actors drive them through the `LocalDataplane` below.
+ * The service proxy of one machine (kube-proxy and the node's cluster DNS): the DNS server,
+ * ClusterIP addresses and one TCP proxy per service port, kept in step with the Services and
+ * Endpoints the API holds through two informers — the same code in `berth up` and `berth node`.
+ * It only reads: ClusterIPs, node ports and Endpoints are written by the service controller in
+ * the control plane (runtime/service_controller.ts).
+ *
+ *   Services informer ─┐
+ *                      ├─▶ sync(namespace/name) ─▶ ServiceDataplane.apply / remove (retried on failure)
+ *   Endpoints informer ┘                             └─ LocalDataplane: ClusterIP on lo, TcpProxy per port, DNS zone
  *
  * Where a proxy sends a connection (DESIGN.md, Addresses): to the pod's IP and container port
  * when that IP is on a network attached to this machine (the berth bridge), otherwise to the
@@ -9,13 +15,12 @@
  */
 import os from "node:os";
 import type { ApiClient } from "../model/client.ts";
+import { objectKey } from "../model/names.ts";
 import type { Endpoints, Service } from "../model/types.ts";
 import { Informer } from "../actors/informer_cache.ts";
-import type { ServiceDataplane } from "../actors/service.ts";
 import { usesNodePorts } from "../actors/service.ts";
 import { type Backend, backendsForPort, readyAddresses } from "../actors/service_endpoints.ts";
-import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, ipToInt, NodePortAllocator, parseCidr } from "../actors/service_ip_allocator.ts";
-import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
+import { ipToInt, parseCidr } from "../actors/service_ip_allocator.ts";
 import { type DnsServer, startDnsServer } from "./dns/server.ts";
 import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
@@ -54,6 +59,19 @@ export function dialTarget(b: Backend, isLocal: (ip: string) => boolean): { host
   if (isLocal(b.ip)) return { host: b.ip, port: b.port, key };
   if (b.hostIP && b.hostPort) return { host: b.hostIP, port: b.hostPort, key };
   return undefined;
+}
+
+/**
+ * What a machine's service data path does with one service: proxies (or kernel rules), ClusterIP
+ * addresses, DNS records. Fed only by `followServices` below.
+ */
+export interface ServiceDataplane {
+  /** Makes the data path match the service and its endpoints (idempotent). */
+  apply(service: Service, endpoints: Endpoints): Promise<void>;
+  /** Tears down everything for `namespace/name` (idempotent). */
+  remove(namespace: string, name: string): Promise<void>;
+  /** Tears down every service (shutdown). */
+  removeAll(): Promise<void>;
 }
 
 interface Served {
@@ -182,20 +200,62 @@ export class LocalDataplane implements ServiceDataplane {
   }
 }
 
+/** Keeps a dataplane in step with the Services and Endpoints the API holds. */
+export async function followServices(client: ApiClient, dataplane: ServiceDataplane, log: Log, retryMs = 1_000): Promise<{ stop(): Promise<void> }> {
+  const services = new Informer(client, "services", { log });
+  const endpoints = new Informer(client, "endpoints", { log });
+  await Promise.all([services.start(), endpoints.start()]);
+  const retries = new Map<string, ReturnType<typeof setTimeout>>();
+  let stopped = false;
+
+  const sync = (key: string) => {
+    if (stopped) return;
+    const t = retries.get(key);
+    if (t) clearTimeout(t);
+    retries.delete(key);
+    const svc: Service | undefined = services.get(key);
+    const slash = key.indexOf("/");
+    const done = svc
+      ? dataplane.apply(svc, endpoints.get(key) ?? emptyEndpoints(svc))
+      : dataplane.remove(key.slice(0, slash) || "default", key.slice(slash + 1));
+    done.catch((e: unknown) => {
+      // A listener that cannot bind yet (address being assigned, port briefly busy): try again.
+      log("service dataplane update failed; retrying", { service: key, error: String(e) });
+      if (!stopped) retries.set(key, setTimeout(() => sync(key), retryMs));
+    });
+  };
+
+  const unsubs = [
+    services.subscribe((ev) => sync(objectKey(ev.object))),
+    endpoints.subscribe((ev) => sync(objectKey(ev.object))),
+  ];
+  for (const s of services.list()) sync(objectKey(s));
+  return {
+    async stop() {
+      stopped = true;
+      for (const u of unsubs) u();
+      for (const t of retries.values()) clearTimeout(t);
+      await Promise.all([services.stop(), endpoints.stop()]);
+      await dataplane.removeAll();
+    },
+  };
+}
+
+function emptyEndpoints(svc: Service): Endpoints {
+  return { apiVersion: "v1", kind: "Endpoints", metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace }, subsets: [] } as Endpoints;
+}
+
 export interface ServiceProxyOptions {
   client: ApiClient;
   /** For logs: the node this proxy runs beside. */
   nodeName?: string;
   /** Where DNS listens: loopback for the host, the berth bridge gateway (port 53) for pods. */
   dnsAddresses: { host: string; port: number }[];
-  /** ClusterIP range (default 10.96.0.0/16). */
-  clusterCidr?: string;
-  /** For NodePort/LoadBalancer listeners and LoadBalancer ingress (default 127.0.0.1). */
+  /** For NodePort/LoadBalancer listeners (default 127.0.0.1). */
   nodeAddress?: string;
   /** Add ClusterIPs to `lo` (default: when root). Otherwise they are served on 127.x stand-ins. */
   assignClusterIps?: boolean;
   domain?: string;
-  nodePortRange?: { min: number; max: number };
   /** Whether a pod IP is directly reachable from here (default: on a local interface's subnet). */
   isLocalAddress?: (ip: string) => boolean;
   log?: Log;
@@ -208,12 +268,11 @@ export interface ServiceProxy {
   clusterIpMode: ClusterIpMode;
   zone: DnsZone;
   dataplane: LocalDataplane;
-  manager: ServicesManager;
   dns: DnsServer;
   stop(): Promise<void>;
 }
 
-/** Starts DNS, the informers, the services manager and (through it) the proxies. */
+/** Starts DNS, the ClusterIP assigner, the dataplane and the Services/Endpoints informers feeding it. */
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { component: "service-proxy", ...(opts.nodeName ? { node: opts.nodeName } : {}), ...f });
   const zone = new DnsZone(opts.domain ?? "cluster.local");
@@ -242,28 +301,14 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     cleanups.push(() => dns.close());
     cleanups.push(() => assigner.releaseAll());
     cleanups.push(() => dataplane.removeAll());
-    const services = new Informer(opts.client, "services", { log });
-    const pods = new Informer(opts.client, "pods", { log });
-    cleanups.push(() => services.stop(), () => pods.stop());
-    await Promise.all([services.start(), pods.start()]);
-    const manager = startServicesManager({
-      client: opts.client,
-      services,
-      pods,
-      clusterIps: new ClusterIpAllocator(opts.clusterCidr ?? DEFAULT_SERVICE_CIDR),
-      nodePorts: new NodePortAllocator(opts.nodePortRange?.min, opts.nodePortRange?.max),
-      dataplane,
-      ingressAddress: nodeAddress,
-      log,
-    });
-    cleanups.push(() => manager.stop());
+    const follower = await followServices(opts.client, dataplane, log);
+    cleanups.push(() => follower.stop());
     return {
       dnsPort: dns.addresses[0]?.port ?? 0,
       dnsAddresses: dns.addresses,
       clusterIpMode: assigner.mode,
       zone,
       dataplane,
-      manager,
       dns,
       stop: stopAll,
     };

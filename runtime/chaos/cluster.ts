@@ -169,8 +169,11 @@ export class ChaosCluster {
   private async init(): Promise<void> {
     const o = this.opts;
     const log = o.log ?? (() => {});
+    // A ClusterIP range of this run's own, served on 127.x stand-ins: no root, no collisions.
+    const clusterCidr = `10.${97 + Math.floor(Math.random() * 2)}.${1 + Math.floor(Math.random() * 250)}.0/24`;
     this.controlPlane = await startControlPlane({
       client: this.api,
+      services: { clusterCidr },
       nodeGracePeriodMs: o.nodeGracePeriodMs ?? 3000,
       podEvictionTimeoutMs: o.podEvictionTimeoutMs ?? 4000,
       log: (m, f) => log(m, { component: "control-plane", ...f }),
@@ -191,8 +194,6 @@ export class ChaosCluster {
       shared = { runtime, docker };
     }
     if (o.services ?? o.runtime === "docker") {
-      // A ClusterIP range of this run's own, served on 127.x stand-ins: no root, no collisions.
-      const octet = 1 + Math.floor(Math.random() * 250);
       if (o.endpointToxics) {
         this.toxics = new EndpointToxics();
         this.stops.push(() => this.toxics!.stop());
@@ -202,7 +203,6 @@ export class ChaosCluster {
         // With toxics, every backend is dialed at its (proxied) host port, never its pod IP.
         ...(this.toxics ? { isLocalAddress: () => false } : {}),
         dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
-        clusterCidr: `10.${97 + Math.floor(Math.random() * 2)}.${octet}.0/24`,
         assignClusterIps: false,
         nodeName: `chaos-${this.id}`,
         log: (m, f) => log(m, f),

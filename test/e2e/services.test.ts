@@ -73,11 +73,10 @@ describe("services on Docker: the seed example", () => {
     proxy = await startServiceProxy({
       client: t.api,
       dnsAddresses: [{ host: "127.0.0.1", port: 0 }, { host: NETWORK.gateway, port: 53 }],
-      clusterCidr: CLUSTER_CIDR,
       assignClusterIps: true,
       nodeName: node,
     });
-    cp = await startControlPlane({ client: t.api, log: (m, f) => process.env.DEBUG_E2E && console.log("cp", m, JSON.stringify(f)) });
+    cp = await startControlPlane({ client: t.api, services: { clusterCidr: CLUSTER_CIDR }, log: (m, f) => process.env.DEBUG_E2E && console.log("cp", m, JSON.stringify(f)) });
     agent = await startNodeAgent({
       client: t.api,
       runtime: rt,

@@ -11,6 +11,7 @@ import dns2 from "dns2";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import type { Pod, Service } from "../../model/types.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
+import { startServiceController, type ServiceController } from "../../runtime/service_controller.ts";
 import { HOST_PORTS_ANNOTATION as POD_HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 
 const { Packet } = dns2;
@@ -78,21 +79,25 @@ async function readyPod(t: TestApi, name: string, ip: string, labels: Record<str
 describe("service proxy over a real API", () => {
   let t: TestApi;
   let proxy: ServiceProxy;
+  // As in a cluster: the control plane's service controller allocates and writes Endpoints,
+  // the proxy follows them.
+  let controller: ServiceController;
   const logs: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApi();
     for (const [i, n] of ["a", "b", "c"].entries()) await podServer(`127.10.0.${i + 1}`, 8080, `pod-${n}`);
+    controller = await startServiceController(t.api, { clusterCidr: "10.150.0.0/16" });
     proxy = await startServiceProxy({
       client: t.api,
       dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
       assignClusterIps: false,
-      clusterCidr: "10.150.0.0/16",
       log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
     });
   });
   afterAll(async () => {
     await proxy?.stop();
+    await controller?.stop();
     for (const s of servers) s.close();
     await t?.stop();
   });
@@ -230,8 +235,9 @@ describe("service proxy over a real API", () => {
   });
 
   it("rebuilds allocations from stored services after a restart: no ClusterIP is handed out twice", async () => {
-    await proxy.stop();
-    proxy = await startServiceProxy({ client: t.api, dnsAddresses: [{ host: "127.0.0.1", port: 0 }], assignClusterIps: false, clusterCidr: "10.150.0.0/16" });
+    await Promise.all([proxy.stop(), controller.stop()]);
+    controller = await startServiceController(t.api, { clusterCidr: "10.150.0.0/16" });
+    proxy = await startServiceProxy({ client: t.api, dnsAddresses: [{ host: "127.0.0.1", port: 0 }], assignClusterIps: false });
     await t.api.create("services", {
       apiVersion: "v1",
       kind: "Service",

@@ -1,0 +1,57 @@
+/**
+ * The service controller: ClusterIP and NodePort allocation, LoadBalancer ingress and Endpoints
+ * — one service actor per Service (actors/services_manager.ts, actors/service.ts). It runs in
+ * the control plane only, in `berth up` and in `berth control-plane` alike: one writer, so two
+ * allocators can never hand the same ClusterIP to two services. Every node's proxies and DNS
+ * read what it writes (runtime/service_proxy.ts).
+ */
+import type { ApiClient } from "../model/client.ts";
+import type { Log } from "../model/log.ts";
+import { Informer } from "../actors/informer_cache.ts";
+import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
+import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
+
+export interface ServiceControllerOptions {
+  /** ClusterIP range (default 10.96.0.0/16). */
+  clusterCidr?: string;
+  /** Node port range (default 30000–32767). */
+  nodePortRange?: { min: number; max: number };
+  /** Written to `status.loadBalancer.ingress` of LoadBalancer services (default 127.0.0.1). */
+  ingressAddress?: string;
+}
+
+export interface ServiceController {
+  readonly manager: ServicesManager;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the controller over synced informers. Informers not given are made (and started and
+ * stopped) here; given ones are the caller's to stop.
+ */
+export async function startServiceController(
+  client: ApiClient,
+  opts: ServiceControllerOptions & { services?: Informer<"services">; pods?: Informer<"pods">; log?: Log } = {},
+): Promise<ServiceController> {
+  const log = opts.log ?? (() => {});
+  const services = opts.services ?? new Informer(client, "services", { log });
+  const pods = opts.pods ?? new Informer(client, "pods", { log });
+  const own = [...(opts.services ? [] : [services]), ...(opts.pods ? [] : [pods])];
+  await Promise.all(own.map((i) => i.start()));
+  const manager = startServicesManager({
+    client,
+    services,
+    pods,
+    clusterIps: new ClusterIpAllocator(opts.clusterCidr ?? DEFAULT_SERVICE_CIDR),
+    nodePorts: new NodePortAllocator(opts.nodePortRange?.min, opts.nodePortRange?.max),
+    ingressAddress: opts.ingressAddress ?? "127.0.0.1",
+    log,
+  });
+  return {
+    manager,
+    async stop() {
+      await manager.stop();
+      await Promise.all(own.map((i) => i.stop()));
+    },
+  };
+}
