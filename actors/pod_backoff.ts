@@ -172,3 +172,66 @@ export function planContainer(
     action: { type: "start", removeId: rec.id },
   };
 }
+
+/** How one start attempt of a container went (what the kubelet's effects observed). */
+export type AttemptOutcome =
+  | { type: "imageMissing"; message: string }
+  | { type: "startFailed"; id: string; exitCode: number; message: string }
+  | { type: "started"; id: string };
+
+/** What the next record depends on besides the outcome. */
+export interface AttemptContext {
+  image: string;
+  sandboxId: string;
+  /** Epoch ms, and the same instant as an ISO string for the container state. */
+  now: number;
+  backoff: BackoffConfig;
+  /** With a readiness probe a started container is not ready until the probe says so. */
+  hasReadinessProbe: boolean;
+}
+
+/**
+ * The record after one start attempt, pure: a missing image waits (`ErrImageNeverPull`) with
+ * back-off counted as a crash; a container that could not start is terminated
+ * (`ContainerCannotRun`) so the restart policy and back-off decide what follows; a started one
+ * runs, ready at once unless it has a readiness probe.
+ */
+export function recordAfterAttempt(rec: ContainerRecord, outcome: AttemptOutcome, ctx: AttemptContext): ContainerRecord {
+  const at = new Date(ctx.now).toISOString();
+  switch (outcome.type) {
+    case "imageMissing": {
+      const crashes = rec.crashes + 1;
+      return {
+        ...rec,
+        id: undefined,
+        image: ctx.image,
+        crashes,
+        backoffUntil: ctx.now + Math.max(backoffDelay(crashes, ctx.backoff), ctx.backoff.baseMs),
+        state: { kind: "waiting", reason: "ErrImageNeverPull", message: outcome.message },
+        ready: false,
+      };
+    }
+    case "startFailed":
+      return {
+        ...rec,
+        id: outcome.id,
+        image: ctx.image,
+        sandboxId: ctx.sandboxId,
+        backoffUntil: undefined,
+        ready: false,
+        started: true,
+        state: { kind: "terminated", terminated: { exitCode: outcome.exitCode, reason: "ContainerCannotRun", message: outcome.message, startedAt: at, finishedAt: at, containerID: outcome.id } },
+      };
+    case "started":
+      return {
+        ...rec,
+        id: outcome.id,
+        image: ctx.image,
+        sandboxId: ctx.sandboxId,
+        backoffUntil: undefined,
+        started: true,
+        ready: !ctx.hasReadinessProbe,
+        state: { kind: "running", startedAt: at },
+      };
+  }
+}

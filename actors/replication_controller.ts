@@ -25,14 +25,9 @@ import { type Command, reconcile } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 import { objectKey } from "../model/names.ts";
+import { adoptionWait, requeueAfter } from "./replication_controller_decide.ts";
 
-/**
- * How long a matching orphan must stay an orphan before the RC adopts it. An API deleting the
- * RC with `propagationPolicy: Orphan` strips the owner references first and deletes the RC
- * after; adopting at once would take the pods straight back (Kubernetes avoids this by marking
- * the RC deleted first, see docs/controllers.md).
- */
-export const ADOPT_DELAY_MS = 2_000;
+export { ADOPT_DELAY_MS } from "./replication_controller_decide.ts";
 
 export interface RcDeps {
   client: ApiClient;
@@ -96,7 +91,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
   let createError: string | undefined;
   let stopped = false;
   /** Orphans this RC would adopt, and when it first saw each one orphaned. */
-  const orphanSince = new Map<string, number>();
+  let orphanSince = new Map<string, number>();
 
   async function setOwner(pod: Pod, refs: OwnerReference[]): Promise<void> {
     const metadata: Pod["metadata"] = { ...pod.metadata, ownerReferences: refs };
@@ -232,40 +227,31 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
       expectationsTtlMs: deps.expectationsTtlMs,
       createError,
     });
-    let requeue = false;
-    let adoptLater = 0;
-    const seenOrphans = new Set<string>();
-    for (const cmd of commands) {
-      if (cmd.type !== "adopt") continue;
-      const k = objectKey(cmd.pod);
-      seenOrphans.add(k);
-      const since = orphanSince.get(k) ?? now;
-      orphanSince.set(k, since);
-      if (now - since < ADOPT_DELAY_MS) adoptLater = Math.max(adoptLater, ADOPT_DELAY_MS - (now - since));
-    }
+    let casLost = false;
+    const adoption = adoptionWait(commands.flatMap((c) => (c.type === "adopt" ? [objectKey(c.pod)] : [])), orphanSince, now);
+    orphanSince = adoption.orphanSince;
     for (const cmd of commands) {
       // While an adoption waits, the counts include pods not yet ours: change nothing but status.
-      if (adoptLater > 0 && cmd.type !== "updateStatus" && cmd.type !== "release") continue;
+      if (adoption.waitMs > 0 && cmd.type !== "updateStatus" && cmd.type !== "release") continue;
       try {
         await execute(rc, cmd);
       } catch (err) {
         // Losing a CAS means someone else changed the object: look again with fresh data.
-        if (isCasLoss(err)) requeue = true;
+        if (isCasLoss(err)) casLost = true;
         else throw err;
       }
     }
-    for (const k of orphanSince.keys()) if (!seenOrphans.has(k)) orphanSince.delete(k);
     if (!commands.some((c) => c.type === "createPods")) createError = undefined;
-    if (requeue) return { requeueAfterMs: 50 };
-    if (adoptLater > 0) return { requeueAfterMs: adoptLater + 10 };
-    if (!deps.expectations.satisfied(key, deps.now(), deps.expectationsTtlMs)) {
-      // Re-check after the TTL in case an expected event never arrives.
-      return { requeueAfterMs: (deps.expectationsTtlMs ?? 60_000) + 100 };
-    }
-    const minReady = (rc.spec.minReadySeconds ?? 0) * 1000;
-    const st = rc.status;
-    if (minReady > 0 && st && (st.readyReplicas ?? 0) > (st.availableReplicas ?? 0)) return { requeueAfterMs: Math.min(minReady, 1000) };
-    return {};
+    return {
+      requeueAfterMs: requeueAfter({
+        casLost,
+        adoptWaitMs: adoption.waitMs,
+        expectationsSatisfied: deps.expectations.satisfied(key, deps.now(), deps.expectationsTtlMs),
+        expectationsTtlMs: deps.expectationsTtlMs,
+        minReadySeconds: rc.spec.minReadySeconds,
+        status: rc.status,
+      }),
+    };
   }
 
   const loop = startWorkLoop(`rc/${key}`, pass, deps.log);

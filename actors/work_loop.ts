@@ -146,11 +146,14 @@ export function startWorkLoop(name: string, work: (pass: number) => Promise<Work
     error: (err) => log("control loop actor failed", { loop: name, error: errorText(err) }),
   });
   actor.start();
+  // A wake-up after stop is a hint nobody needs (an informer event racing the stop): drop it
+  // instead of sending to a finished actor, which xstate warns about on the console.
+  const live = () => actor.getSnapshot().status === "active";
   return {
     name,
     actor,
-    wake: () => actor.send({ type: "WAKE" }),
-    stop: () => actor.send({ type: "STOP" }),
+    wake: () => live() && actor.send({ type: "WAKE" }),
+    stop: () => live() && actor.send({ type: "STOP" }),
   };
 }
 

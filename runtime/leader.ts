@@ -25,7 +25,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { STATE_BUCKET } from "./subjects.ts";
+import { leaseKey, STATE_BUCKET } from "./subjects.ts";
 
 /** The value stored under the lease key. */
 export interface LeaseRecord {
@@ -170,7 +170,7 @@ export async function startLeaderElection(opts: LeaderElectionOptions): Promise<
   if (!(renewMs < renewDeadlineMs && renewDeadlineMs < ttlMs)) {
     throw new LeaderElectionError(`need renewMs < renewDeadlineMs < ttlMs, got ${renewMs} / ${renewDeadlineMs} / ${ttlMs}`);
   }
-  const key = `_lease.${opts.name ?? "control-plane"}`;
+  const key = leaseKey(opts.name ?? "control-plane");
   const kv: KV = await new Kvm(jetstream(opts.nc)).open(opts.bucket ?? STATE_BUCKET);
 
   const self: LeaderSelf = { id: opts.id, leading: false, validUntil: 0 };

@@ -159,6 +159,22 @@ export function parseStoreKey(key: string): { resource: string; namespace?: stri
   return { resource, namespace: ns === "_" ? undefined : ns, name: rest.join(".") };
 }
 
+/** The store's own record (format version) in the state bucket: not an object key. */
+export const STORE_META_KEY = "_meta.store";
+
+/** KV key of a leader lease (`_lease.<name>`), beside the objects in the state bucket. */
+export function leaseKey(name: string): string {
+  return `_lease.${token(name, "lease name")}`;
+}
+
+/**
+ * The JetStream subject a KV key is stored under (`$KV.<bucket>.<key>`); with no key, the
+ * bucket's prefix (for stream subject filters).
+ */
+export function kvSubject(bucket: string, key = ""): string {
+  return `$KV.${bucket}.${key}`;
+}
+
 /** KV key filter for a resource, optionally one namespace. */
 export function storeKeyFilter(resource: Resource, namespace?: string): string {
   return namespace ? `${resource}.${token(namespace, "namespace")}.>` : `${resource}.*.>`;

@@ -15,7 +15,7 @@ import type {
   TerminateInput,
 } from "../../actors/pod.ts";
 import { SandboxGoneError } from "../../actors/pod.ts";
-import { backoffDelay, type ContainerRecord, planContainer, terminatedFrom } from "../../actors/pod_backoff.ts";
+import { type ContainerRecord, planContainer, recordAfterAttempt, terminatedFrom } from "../../actors/pod_backoff.ts";
 import { containerSpec, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
 import { serviceEnvVars } from "./service_env.ts";
 import {
@@ -152,22 +152,14 @@ async function startAttempt(
   serviceEnv: () => Promise<Record<string, string>>,
 ): Promise<ContainerRecord> {
   const c = input.pod.spec.containers.find((x) => x.name === name)!;
+  const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe });
   if (!(await rt.hasImage(c.image))) {
     const err = new ImageNotPresentError(c.image);
-    const crashes = rec.crashes + 1;
     if (!(rec.state.kind === "waiting" && rec.state.reason === "ErrImageNeverPull")) {
       events.push({ type: "Warning", reason: "ErrImageNeverPull", message: err.message });
       events.push({ type: "Warning", reason: "Failed", message: "Error: ErrImageNeverPull" });
     }
-    return {
-      ...rec,
-      id: undefined,
-      image: c.image,
-      crashes,
-      backoffUntil: Date.now() + Math.max(backoffDelay(crashes, input.backoff), input.backoff.baseMs),
-      state: { kind: "waiting", reason: "ErrImageNeverPull", message: err.message },
-      ready: false,
-    };
+    return recordAfterAttempt(rec, { type: "imageMissing", message: err.message }, ctx());
   }
   events.push({ type: "Normal", reason: "Pulled", message: `Container image "${c.image}" already present on machine` });
   const spec = containerSpec(input.pod, c, {
@@ -185,29 +177,10 @@ async function startAttempt(
   } catch (e) {
     if (!(e instanceof ContainerStartError)) throw e;
     events.push({ type: "Warning", reason: "Failed", message: `Error: failed to start container "${c.name}": ${e.message}` });
-    const now = new Date().toISOString();
-    return {
-      ...rec,
-      id,
-      image: c.image,
-      sandboxId: input.sandbox.id,
-      backoffUntil: undefined,
-      ready: false,
-      started: true,
-      state: { kind: "terminated", terminated: { exitCode: e.exitCode, reason: "ContainerCannotRun", message: e.message, startedAt: now, finishedAt: now, containerID: id } },
-    };
+    return recordAfterAttempt(rec, { type: "startFailed", id, exitCode: e.exitCode, message: e.message }, ctx());
   }
   events.push({ type: "Normal", reason: "Started", message: `Started container ${c.name}` });
-  return {
-    ...rec,
-    id,
-    image: c.image,
-    sandboxId: input.sandbox.id,
-    backoffUntil: undefined,
-    started: true,
-    ready: !c.readinessProbe,
-    state: { kind: "running", startedAt: new Date().toISOString() },
-  };
+  return recordAfterAttempt(rec, { type: "started", id }, ctx());
 }
 
 /** Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes. */

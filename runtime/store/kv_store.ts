@@ -19,12 +19,11 @@ import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type Jet
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
-import { storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET } from "../subjects.ts";
+import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY } from "../subjects.ts";
 import { objectKey } from "../../model/names.ts";
 
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
-const META_KEY = "_meta.store";
 const HISTORY = 2;
 
 /**
@@ -229,7 +228,7 @@ export class KvStore {
         // we read still has the version the snapshot named.
         const made = await hedged(this.timed(async () => {
           const c = await this.jsConsumers.consumers.get(stream, {
-            filter_subjects: `$KV.${this.bucket}.${storeKeyFilter(resource, namespace)}`,
+            filter_subjects: kvSubject(this.bucket, storeKeyFilter(resource, namespace)),
             deliver_policy: DeliverPolicy.LastPerSubject,
           });
           try {
@@ -302,7 +301,7 @@ export class KvStore {
     try {
       const jsm = await jetstreamManager(this.nc);
       const stream = `KV_${this.bucket}`;
-      const prefix = `$KV.${this.bucket}.`;
+      const prefix = kvSubject(this.bucket);
       const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}${storeKeyFilter(resource, namespace)}` });
       let revision = info.state.last_seq;
       const subjects = Object.keys(info.state.subjects ?? {});
@@ -380,7 +379,7 @@ export class KvStore {
     h.set("KV-Operation", "DEL");
     h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
     try {
-      const ack = await this.js.publish(`$KV.${this.bucket}.${key}`, encode({ op: "d", o: strip(object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
+      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: strip(object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new ConflictError(resource, name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { AllocationError, ClusterIpAllocator, ipToInt, NodePortAllocator } from "../../../actors/service_ip_allocator.ts";
+import { allocateFor, AllocationError, ClusterIpAllocator, ipToInt, NodePortAllocator, releaseAllocation } from "../../../actors/service_ip_allocator.ts";
 
 describe("ClusterIpAllocator", () => {
   it("hands out addresses of the default range, skipping network, .1 and broadcast", () => {
@@ -84,6 +84,60 @@ describe("NodePortAllocator", () => {
             a.release(31000 + op);
           }
         }
+      }),
+    );
+  });
+});
+
+describe("allocateFor (the service controller's allocation decision)", () => {
+  const svc = (spec: Record<string, unknown>) => ({ spec: { ports: [{ port: 80 }], ...spec } as { clusterIP?: string; clusterIPs?: string[]; type?: string; ports?: { port?: number; nodePort?: number }[] } });
+
+  it("gives a ClusterIP to a service without one, nothing to a headless or already allocated one", () => {
+    const ips = new ClusterIpAllocator("10.96.0.0/29");
+    const ports = new NodePortAllocator(30000, 30001);
+    const a = allocateFor(svc({}), ips, ports)!;
+    expect(a.clusterIP).toBe("10.96.0.2");
+    expect(a.next.spec.clusterIP).toBe("10.96.0.2");
+    expect(a.next.spec.clusterIPs).toEqual(["10.96.0.2"]);
+    expect(a.nodePorts).toEqual([]);
+    expect(allocateFor(svc({ clusterIP: "None" }), ips, ports)).toBeUndefined();
+    expect(allocateFor(svc({ clusterIP: "10.96.0.2" }), ips, ports)).toBeUndefined();
+  });
+
+  it("gives node ports to NodePort and LoadBalancer ports that lack one, keeping those set", () => {
+    const ips = new ClusterIpAllocator("10.96.0.0/29");
+    const ports = new NodePortAllocator(30000, 30010);
+    const a = allocateFor(svc({ clusterIP: "10.96.0.3", type: "NodePort", ports: [{ port: 80, nodePort: 30005 }, { port: 81 }] }), ips, ports)!;
+    expect(a.clusterIP).toBeUndefined();
+    expect(a.nodePorts).toEqual([30000]);
+    expect(a.next.spec.ports!.map((p) => p.nodePort)).toEqual([30005, 30000]);
+    expect(allocateFor(svc({ clusterIP: "10.96.0.3", type: "ClusterIP" }), ips, ports)).toBeUndefined();
+  });
+
+  it("holds nothing when the ranges run out half way, and does not touch the input", () => {
+    const ips = new ClusterIpAllocator("10.96.0.0/29");
+    const ports = new NodePortAllocator(30000, 30000);
+    const input = svc({ type: "LoadBalancer", ports: [{ port: 80 }, { port: 81 }] });
+    const before = JSON.stringify(input);
+    expect(() => allocateFor(input, ips, ports)).toThrow(AllocationError);
+    expect(JSON.stringify(input)).toBe(before);
+    expect(ips.isUsed("10.96.0.2")).toBe(false);
+    expect(ports.isUsed(30000)).toBe(false);
+  });
+
+  it("property: what was allocated and then released can all be allocated again", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ type: fc.constantFrom("ClusterIP", "NodePort", "LoadBalancer"), ports: fc.integer({ min: 1, max: 3 }) }), { maxLength: 6 }), (specs) => {
+        const ips = new ClusterIpAllocator("10.96.0.0/28");
+        const ports = new NodePortAllocator(30000, 30020);
+        const taken = specs.map((s) => allocateFor(svc({ type: s.type, ports: Array.from({ length: s.ports }, (_, i) => ({ port: 80 + i })) }), ips, ports)!);
+        const allIps = taken.map((t) => t.clusterIP);
+        expect(new Set(allIps).size).toBe(allIps.length);
+        const allPorts = taken.flatMap((t) => t.nodePorts);
+        expect(new Set(allPorts).size).toBe(allPorts.length);
+        for (const t of taken) releaseAllocation(t, ips, ports);
+        for (const ip of allIps) expect(ips.isUsed(ip!)).toBe(false);
+        for (const p of allPorts) expect(ports.isUsed(p)).toBe(false);
       }),
     );
   });

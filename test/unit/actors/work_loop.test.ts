@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../../helpers/nats.ts";
+import { startWorkLoop } from "../../../actors/work_loop.ts";
+
+/** A pass the test releases by hand, recording when passes start. */
+function gatedWork() {
+  const started: number[] = [];
+  let release: (() => void)[] = [];
+  let result: { requeueAfterMs?: number } | Error = {};
+  const work = async (pass: number) => {
+    started.push(pass);
+    await new Promise<void>((r) => release.push(r));
+    if (result instanceof Error) throw result;
+    return result;
+  };
+  return {
+    work,
+    started,
+    releaseAll: () => {
+      const r = release;
+      release = [];
+      for (const f of r) f();
+    },
+    setResult: (r: { requeueAfterMs?: number } | Error) => (result = r),
+    running: () => release.length,
+  };
+}
+
+describe("work loop", () => {
+  it("runs its first pass at once and never two passes at the same time", async () => {
+    const g = gatedWork();
+    const loop = startWorkLoop("t", g.work);
+    await waitFor(() => g.started.length === 1, "first pass");
+    loop.wake();
+    loop.wake();
+    expect(g.running()).toBe(1);
+    g.releaseAll();
+    // Wakes during a pass coalesce into exactly one more pass.
+    await waitFor(() => g.started.length === 2, "second pass");
+    expect(g.running()).toBe(1);
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    expect(g.started).toEqual([0, 1]);
+    loop.stop();
+  });
+
+  it("runs again after requeueAfterMs without a wake-up, and sleeps until then", async () => {
+    const g = gatedWork();
+    g.setResult({ requeueAfterMs: 30 });
+    const loop = startWorkLoop("t", g.work);
+    await waitFor(() => g.started.length === 1, "first pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "sleeping" || g.started.length === 2, "sleeping");
+    g.setResult({});
+    await waitFor(() => g.started.length === 2, "requeued pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    loop.stop();
+  });
+
+  it("backs off after a failed pass, reports the error, and recovers", async () => {
+    const g = gatedWork();
+    const errors: string[] = [];
+    g.setResult(new Error("boom"));
+    const loop = startWorkLoop("t", g.work, (msg, f) => errors.push(`${msg} ${String(f?.error)}`));
+    await waitFor(() => g.started.length === 1, "first pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "backoff", "backoff");
+    expect(loop.actor.getSnapshot().context.failures).toBe(1);
+    expect(errors.join()).toContain("boom");
+    g.setResult({});
+    await waitFor(() => g.started.length === 2, "retried pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    expect(loop.actor.getSnapshot().context.failures).toBe(0);
+    loop.stop();
+  });
+
+  it("stops for good: no pass after STOP, even when woken", async () => {
+    const g = gatedWork();
+    const loop = startWorkLoop("t", g.work);
+    await waitFor(() => g.started.length === 1, "first pass");
+    loop.stop();
+    g.releaseAll();
+    loop.wake();
+    expect(loop.actor.getSnapshot().status).toBe("done");
+    expect(g.started).toEqual([0]);
+  });
+});
