@@ -212,26 +212,15 @@ export function recordAfterAttempt(rec: ContainerRecord, outcome: AttemptOutcome
       };
     }
     case "startFailed":
-      return {
-        ...rec,
-        id: outcome.id,
-        image: ctx.image,
-        sandboxId: ctx.sandboxId,
-        backoffUntil: undefined,
-        ready: false,
-        started: true,
-        state: { kind: "terminated", terminated: { exitCode: outcome.exitCode, reason: "ContainerCannotRun", message: outcome.message, startedAt: at, finishedAt: at, containerID: outcome.id } },
-      };
-    case "started":
-      return {
-        ...rec,
-        id: outcome.id,
-        image: ctx.image,
-        sandboxId: ctx.sandboxId,
-        backoffUntil: undefined,
-        started: true,
-        ready: !ctx.hasReadinessProbe,
-        state: { kind: "running", startedAt: at },
-      };
+    case "started": {
+      const ran = { ...rec, id: outcome.id, image: ctx.image, sandboxId: ctx.sandboxId, backoffUntil: undefined, started: true };
+      return outcome.type === "started"
+        ? { ...ran, ready: !ctx.hasReadinessProbe, state: { kind: "running", startedAt: at } }
+        : {
+          ...ran,
+          ready: false,
+          state: { kind: "terminated", terminated: { exitCode: outcome.exitCode, reason: "ContainerCannotRun", message: outcome.message, startedAt: at, finishedAt: at, containerID: outcome.id } },
+        };
+    }
   }
 }

@@ -25,6 +25,7 @@ import { serveNodeServices } from "./kubelet/node_services.ts";
 import { type LocalDataplane, startServiceProxy } from "./service_proxy.ts";
 
 import type { Log } from "../model/log.ts";
+import { Cleanups } from "./async.ts";
 
 export interface NodeHostOptions {
   nc: NatsConnection;
@@ -65,16 +66,8 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
   const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { node: name, ...f });
   const advertise = opts.advertiseAddress ?? "127.0.0.1";
   const client: ApiClient = opts.nodeScopedApi === false ? new NatsApiClient(nc) : new NatsApiClient(nc, { node: name });
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const stopAll = async () => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        log("node host shutdown step failed", { error: String(e) });
-      }
-    }
-  };
+  const cleanups = new Cleanups((e) => log("node host shutdown step failed", { error: String(e) }));
+  const stopAll = () => cleanups.run();
 
   try {
     let runtime = opts.runtime;

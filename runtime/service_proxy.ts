@@ -27,6 +27,7 @@ import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
 
 import type { Log } from "../model/log.ts";
+import { Cleanups } from "./async.ts";
 
 /** Kubernetes' default ClientIP affinity timeout (3 hours). */
 const DEFAULT_AFFINITY_SECONDS = 10800;
@@ -279,16 +280,8 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const assigner = new ClusterIpAssigner({ assign: opts.assignClusterIps, log });
   const nodeAddress = opts.nodeAddress ?? "127.0.0.1";
   const dataplane = new LocalDataplane({ zone, assigner, nodeAddress, isLocal: opts.isLocalAddress, log });
-  const cleanups: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        log("service proxy shutdown step failed", { error: String(e) });
-      }
-    }
-  };
+  const cleanups = new Cleanups((e) => log("service proxy shutdown step failed", { error: String(e) }));
+  const stopAll = () => cleanups.run();
   try {
     const dns = await startDnsServer({
       addresses: opts.dnsAddresses,

@@ -4,15 +4,15 @@
  * proxies to delay, reset, blackhole or bandwidth).
  *
  * How the proxies get into the path without changing the service proxy: the harness's service
- * proxy reads pods through `wrap(api)`, which rewrites each pod's published host ports
- * (`berth.dev/host-ports`) to the ports of fault proxies in front of them, and the service proxy
- * is told that no pod IP is local, so it dials those host ports. Only the service path is
- * affected: probes and the node agents still reach the pods directly.
+ * proxy reads Endpoints through `wrap(api)`, which rewrites each address's published host ports
+ * (`berth.dev/host-endpoints`) to the ports of fault proxies in front of them, and the service
+ * proxy is told that no pod IP is local, so it dials those host ports. Only the service path is
+ * affected: probes, the node agents and the control plane still see the pods as they are.
  */
 import type { ApiClient, Watch } from "../../model/client.ts";
-import type { AnyObject, Pod } from "../../model/types.ts";
+import type { AnyObject, Endpoints } from "../../model/types.ts";
+import { HOST_ENDPOINTS_ANNOTATION, type HostEndpoint, hostEndpointsOf } from "../../actors/service_endpoints.ts";
 import { FaultProxy, type FaultMode } from "./fault_proxy.ts";
-import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 
 export class EndpointToxics {
   /** `hostIP:hostPort` → its fault proxy. */
@@ -35,24 +35,31 @@ export class EndpointToxics {
     return p;
   }
 
-  /** The pod as the service proxy should see it: host ports replaced by fault proxies. */
+  /** The Endpoints as the service proxy should see them: host ports replaced by fault proxies. */
   async rewrite<T extends AnyObject>(o: T): Promise<T> {
-    const pod = o as unknown as Pod;
-    const raw = pod.metadata?.annotations?.[HOST_PORTS_ANNOTATION];
-    const hostIP = pod.status?.hostIP ?? "127.0.0.1";
-    if (!raw || this.closed || !/^127\./.test(hostIP)) return o;
-    let ports: Record<string, number>;
-    try {
-      ports = JSON.parse(raw);
-    } catch {
-      return o;
+    const ep = o as unknown as Endpoints;
+    const hosts = hostEndpointsOf(ep);
+    if (this.closed || Object.keys(hosts).length === 0) return o;
+    // The pod behind each address, so a fault on one pod reaches all of its proxies.
+    const podOf = new Map<string, string>();
+    for (const s of ep.subsets ?? []) {
+      for (const a of [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]) podOf.set(a.ip, a.targetRef?.uid ?? a.targetRef?.name ?? a.ip);
     }
-    const out: Record<string, number> = {};
-    for (const [k, port] of Object.entries(ports)) out[k] = (await this.proxyFor(pod.metadata.uid ?? pod.metadata.name, hostIP, port)).port;
-    return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [HOST_PORTS_ANNOTATION]: JSON.stringify(out) } } } as T;
+    const out: Record<string, HostEndpoint> = {};
+    for (const [ip, h] of Object.entries(hosts)) {
+      const hostIP = h.hostIP ?? "127.0.0.1";
+      if (!/^127\./.test(hostIP)) {
+        out[ip] = h;
+        continue;
+      }
+      const ports: Record<string, number> = {};
+      for (const [k, port] of Object.entries(h.hostPorts)) ports[k] = (await this.proxyFor(podOf.get(ip) ?? ip, hostIP, port)).port;
+      out[ip] = { ...h, hostPorts: ports };
+    }
+    return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(out) } } } as T;
   }
 
-  /** An `ApiClient` whose pod reads (get, list, watch) are rewritten; everything else passes through. */
+  /** An `ApiClient` whose Endpoints reads (get, list, watch) are rewritten; everything else passes through. */
   wrap(api: ApiClient): ApiClient {
     const self = this;
     return new Proxy(api, {
@@ -62,19 +69,19 @@ export class EndpointToxics {
         if (prop === "get") {
           return async (resource: string, ...rest: unknown[]) => {
             const o = await (orig as (...a: unknown[]) => Promise<AnyObject>).call(target, resource, ...rest);
-            return resource === "pods" ? self.rewrite(o) : o;
+            return resource === "endpoints" ? self.rewrite(o) : o;
           };
         }
         if (prop === "list") {
           return async (resource: string, ...rest: unknown[]) => {
             const l = await (orig as (...a: unknown[]) => Promise<{ items: AnyObject[] }>).call(target, resource, ...rest);
-            return resource === "pods" ? { ...l, items: await Promise.all(l.items.map((i) => self.rewrite(i))) } : l;
+            return resource === "endpoints" ? { ...l, items: await Promise.all(l.items.map((i) => self.rewrite(i))) } : l;
           };
         }
         if (prop === "watch") {
           return async (resource: string, ...rest: unknown[]) => {
             const w = await (orig as (...a: unknown[]) => Promise<Watch>).call(target, resource, ...rest);
-            if (resource !== "pods") return w;
+            if (resource !== "endpoints") return w;
             return {
               stop: () => w.stop(),
               async *[Symbol.asyncIterator]() {
