@@ -343,4 +343,60 @@ describe("NATS identities and the node authorizer", () => {
     expect(await kv.get(key)).toBeNull();
     expect(serverLog.some((l) => l.includes("$KV.berth-state.pods.default.reflected"))).toBe(true);
   });
+
+  it("node API - NodeRestriction: a node may not set node-role or node-restriction labels, nor change its taints", async () => {
+    await api.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "node-b", labels: { "node-role.kubernetes.io/worker": "" } } }).catch(() => {});
+    const nodeB = new NatsApiClient(ncB, { node: "node-b", timeoutMs: 5_000 });
+    const attempts: [string, () => Promise<unknown>][] = [
+      ["merge patch node-role", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-role.kubernetes.io/control-plane": "" } } })],
+      ["merge patch node-restriction", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-restriction.kubernetes.io/trusted": "yes" } } })],
+      ["remove an admin's label", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-role.kubernetes.io/worker": null } } })],
+      ["json patch of labels", () => nodeB.patch("nodes", "node-b", [{ op: "add", path: "/metadata/labels/node-role.kubernetes.io~1x", value: "" }], { type: "json" })],
+      ["update with a new label", async () => {
+        const cur = await nodeB.get("nodes", "node-b");
+        return nodeB.update("nodes", { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, "example.k8s.io/x": "1" } } });
+      }],
+      ["taints", () => nodeB.patch("nodes", "node-b", { spec: { taints: [{ key: "x", effect: "NoSchedule" }] } })],
+    ];
+    for (const [what, attempt] of attempts) {
+      const e = await failure(attempt());
+      expect(e.code, what).toBe(403);
+      expect(e.message, what).toMatch(/rule node\.(labels|taints)/);
+    }
+    expect((await failure(nodeB.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "node-b", labels: { "node-role.kubernetes.io/master": "" } } }))).message).toMatch(/node-role\.kubernetes\.io\/master/);
+    // The kubelet's own labels, and anyone's outside kubernetes.io/k8s.io, are its to set.
+    const ok = await nodeB.patch("nodes", "node-b", { metadata: { labels: { "kubernetes.io/hostname": "node-b", "node.kubernetes.io/pool": "a", "example.com/disk": "ssd" } } });
+    expect(ok.metadata.labels?.["example.com/disk"]).toBe("ssd");
+    expect((await api.get("nodes", "node-b")).metadata.labels).toEqual({ "node-role.kubernetes.io/worker": "", "kubernetes.io/hostname": "node-b", "node.kubernetes.io/pool": "a", "example.com/disk": "ssd" });
+  });
+
+  it("node API - events only from itself, about its own Node or its own pods", async () => {
+    const pa2 = await api.create("pods", pod("pa2"));
+    await api.update("pods", { ...pa2, spec: { ...pa2.spec, nodeName: "node-a" } });
+    const pb2 = await api.create("pods", pod("pb2"));
+    await api.update("pods", { ...pb2, spec: { ...pb2.spec, nodeName: "node-b" } });
+    const ev = (name: string, involvedObject: Record<string, unknown>, source: Record<string, unknown> = { component: "kubelet", host: "node-a" }) => ({
+      apiVersion: "v1", kind: "Event", metadata: { name, namespace: "default" }, involvedObject, reason: "Test", message: "m", type: "Normal", source,
+    });
+    const refused: [string, unknown][] = [
+      ["about node B's pod", ev("e1", { kind: "Pod", name: "pb2", namespace: "default" })],
+      ["about node B", ev("e2", { kind: "Node", name: "node-b" })],
+      ["about a service", ev("e3", { kind: "Service", name: "kubernetes", namespace: "default" })],
+      ["without a source", ev("e4", { kind: "Pod", name: "pa2", namespace: "default" }, {})],
+      ["from node B", ev("e5", { kind: "Pod", name: "pa2", namespace: "default" }, { host: "node-b" })],
+      ["about another pod of that name", ev("e6", { kind: "Pod", name: "pa2", namespace: "default", uid: "not-its-uid" })],
+    ];
+    for (const [what, e] of refused) {
+      const err = await failure(nodeA.create("events", e));
+      expect(err.code, what).toBe(403);
+      expect(err.message, what).toMatch(/rule events/);
+    }
+    const own = await nodeA.create("events", ev("e7", { kind: "Pod", name: "pa2", namespace: "default", uid: (await api.get("pods", "pa2")).metadata.uid }));
+    await nodeA.create("events", ev("e8", { kind: "Node", name: "node-a" }));
+    // An event it reported cannot be pointed at something else afterwards.
+    expect((await failure(nodeA.update("events", { ...own, involvedObject: { kind: "Pod", name: "pb2", namespace: "default" } }))).code).toBe(403);
+    expect((await failure(nodeA.patch("events", "e7", { involvedObject: { name: "pb2" } }))).code).toBe(403);
+    await nodeA.update("events", { ...own, count: 2 });
+    expect((await api.list("events", { namespace: "default" })).items.map((e) => e.metadata.name).filter((n) => /^e\d$/.test(n)).sort()).toEqual(["e7", "e8"]);
+  });
 });
