@@ -99,7 +99,6 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
       (async () => {
         const body = parse(m.data);
         const streamId = streamIdOf(body);
-        if (active.has(streamId)) throw new ApiError("AlreadyExists", `log stream "${streamId}" is already in use`);
         const stream = subjects.nodeLogStream(nodeName, streamId);
         const follow = body.follow === true;
         const tail = typeof body.tail === "number" ? body.tail : undefined;
