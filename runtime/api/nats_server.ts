@@ -303,6 +303,11 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       log("api: subscription error", { error: String(err) });
       return;
     }
+    // A request whose answer could not be sent is not carried out either (see respond).
+    if (m.reply && !mayReplyTo(m.subject, m.reply)) {
+      log("api: request not answered: its reply subject is not the requester's inbox", { subject: m.subject, reply: m.reply });
+      return;
+    }
     const identity = parseNodeApiSubject(m.subject)?.node ?? "";
     limiter.submit(
       identity,

@@ -36,9 +36,14 @@ function streamIdOf(body: Record<string, unknown>): string {
   return v;
 }
 
+/** A request whose reply subject is not an inbox is neither answered nor carried out. */
+function unanswerable(m: Msg): boolean {
+  return !m.reply || !isInboxSubject(m.reply);
+}
+
 /** Answers a request once, and only to an inbox (see isInboxSubject). */
 function reply(m: Msg, body: unknown): void {
-  if (!m.reply || !isInboxSubject(m.reply)) return;
+  if (unanswerable(m)) return;
   try {
     m.respond(enc.encode(JSON.stringify(body)));
   } catch {
@@ -82,6 +87,7 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
 
   subs.push(nc.subscribe(subjects.node(nodeName, "exec"), {
     callback: (_e, m) => {
+      if (unanswerable(m)) return;
       (async () => {
         const body = parse(m.data);
         const cmd = body.command;
@@ -96,6 +102,7 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
 
   subs.push(nc.subscribe(subjects.node(nodeName, "logs"), {
     callback: (_e, m) => {
+      if (unanswerable(m)) return;
       (async () => {
         const body = parse(m.data);
         const streamId = streamIdOf(body);

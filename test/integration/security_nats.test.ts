@@ -338,9 +338,13 @@ describe("NATS identities and the node authorizer", () => {
   it("API server - answers only to inboxes: a request naming a KV subject as its reply writes nothing", async () => {
     const key = "pods.default.reflected";
     ext.publish(subjects.api("namespaces", "list"), "{}", { reply: `$KV.berth-state.${key}` });
-    await waitFor(() => serverLog.filter((l) => l.includes("request not answered")).length >= 1, "the API server to refuse the reflected reply");
+    // Nor is such a request carried out: it could not be answered.
+    ext.publish(subjects.api("pods", "create"), JSON.stringify({ object: pod("reflected-create") }), { reply: "$KV.berth-state.pods.default.reflected2" });
+    await waitFor(() => serverLog.filter((l) => l.includes("request not answered")).length >= 2, "the API server to refuse both reflected replies");
     const kv = await new Kvm(jetstream(cp)).open("berth-state");
     expect(await kv.get(key)).toBeNull();
+    expect(await kv.get("pods.default.reflected2")).toBeNull();
+    await expect(api.get("pods", "reflected-create")).rejects.toMatchObject({ code: 404 });
     expect(serverLog.some((l) => l.includes("$KV.berth-state.pods.default.reflected"))).toBe(true);
   });
 
