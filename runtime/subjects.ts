@@ -7,7 +7,13 @@
  *   berth.node.<node>.>                   node-scoped traffic; a node's NATS identity is confined here
  *   berth.node.<node>.api.v1.<resource>.<verb>   the API as a node may use it (runtime/security)
  *   berth.node.<node>.watch.<watchId>     events of a watch a node opened
- *   _INBOX_<node>.>                       a node's reply inbox (no other identity may read it)
+ *   berth.node.<node>.exec | .logs | .logs.keepalive   the node's services (runtime/kubelet/node_services.ts)
+ *   berth.node.<node>.logstream.<streamId>              log chunks a node streams to a requester
+ *   berth.client.<identity>.api.v1.<resource>.watch     a watch opened by NATS identity <identity>
+ *   berth.client.<identity>.api.v1.watches.<verb>       its keep-alive / stop
+ *   berth.client.<identity>.watch.<watchId>             its events (only <identity> may read them)
+ *   _INBOX_<identity>.>                   the reply inbox of a NATS identity (no other may read it);
+ *                                         a node's identity is `berth-node-<node>`
  *   berth.events.<resource>.<ns>.<name>   (reserved) fan-out of object changes
  *
  * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
@@ -104,14 +110,109 @@ export const subjects = {
     return `${PREFIX}.watch.>`;
   },
   /**
-   * The reply-inbox prefix of node `nodeName` (`_INBOX_<node>`): its connection's replies arrive
-   * under `_INBOX_<node>.>`, which only its identity may subscribe to, so node A cannot read the
-   * answers meant for node B.
+   * The reply-inbox prefix of NATS identity `user` (`_INBOX_<user>`): its connection's replies
+   * arrive under `_INBOX_<user>.>`, which only that identity may subscribe to, so no client can
+   * read the answers (KV reads, objects, exec output) meant for another.
+   */
+  inboxPrefix(user: string): string {
+    return `_INBOX_${token(user, "NATS user name")}`;
+  },
+  /** Every reply subject under `inboxPrefix(user)` (for its permissions). */
+  inboxOf(user: string): string {
+    return `${subjects.inboxPrefix(user)}.>`;
+  },
+  /**
+   * The reply-inbox prefix of node `nodeName`: `inboxPrefix` of its identity `berth-node-<node>`
+   * (runtime/nats/auth.ts nodeUser), so a node named like another identity cannot share its inbox.
    */
   nodeInboxPrefix(nodeName: string): string {
-    return `_INBOX_${token(nodeName, "node name")}`;
+    return subjects.inboxPrefix(`berth-node-${token(nodeName, "node name")}`);
+  },
+  /** The shared default inbox of nats.js clients without a prefix of their own (no auth). */
+  defaultInboxAll(): string {
+    return "_INBOX.>";
+  },
+  /** Where node `nodeName` publishes the chunks of log stream `streamId` (the requester subscribes first). */
+  nodeLogStream(nodeName: string, streamId: string): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.logstream.${token(streamId, "log stream id")}`;
+  },
+  /** Every log stream of every node (for the permissions of those who may read logs). */
+  nodeLogStreamAll(): string {
+    return `${PREFIX}.node.*.logstream.*`;
+  },
+  /** A node service (`exec`, `logs`, `logs.keepalive`) on every node (for requesters' permissions). */
+  nodeServiceAll(service: "exec" | "logs" | "logs.keepalive"): string {
+    return `${PREFIX}.node.*.${service}`;
+  },
+  /**
+   * The API as NATS identity `identity` uses it for watches: `berth.client.<identity>.api.v1.<resource>.watch`
+   * and `…watches.<keepalive|stop>`. Only that identity may publish here, so the API server takes
+   * the watch's owner from this token: no client can renew or stop another's watch.
+   */
+  clientApi(identity: string, resource: Resource | "watches", verb: "watch" | "stop" | "keepalive"): string {
+    return `${PREFIX}.client.${token(identity, "identity")}.api.${API_VERSION}.${token(resource, "resource")}.${token(verb, "verb")}`;
+  },
+  /** Wildcard matching every identity's client-scoped API requests (the API server's subscription). */
+  clientApiAll(): string {
+    return `${PREFIX}.client.*.api.${API_VERSION}.>`;
+  },
+  /** The client-scoped API requests of one identity (for its permissions). */
+  clientApiOf(identity: string): string {
+    return `${PREFIX}.client.${token(identity, "identity")}.api.${API_VERSION}.>`;
+  },
+  /** Every client-scoped watch keep-alive/stop (each API copy hears them all). */
+  clientWatchControlAll(): string {
+    return `${PREFIX}.client.*.api.${API_VERSION}.watches.*`;
+  },
+  /** Where the events of watch `watchId` of identity `identity` are delivered. */
+  clientWatch(identity: string, watchId: string): string {
+    return `${PREFIX}.client.${token(identity, "identity")}.watch.${token(watchId, "watch id")}`;
+  },
+  /** Every watch subject of one identity (for its permissions). */
+  clientWatchOf(identity: string): string {
+    return `${PREFIX}.client.${token(identity, "identity")}.watch.>`;
+  },
+  /** Every client-scoped watch subject (the API server publishes there). */
+  clientWatchAll(): string {
+    return `${PREFIX}.client.*.watch.>`;
+  },
+  /** Every unscoped watch request `berth.api.v1.<resource>.watch` (denied to identities, which use the client face). */
+  apiWatchAll(): string {
+    return `${PREFIX}.api.${API_VERSION}.*.watch`;
+  },
+  /** The JetStream API, acks and flow control (the store's owner only). */
+  jetstreamAll(): string {
+    return "$JS.>";
+  },
+  /** The state bucket's subjects (KV puts and reads). */
+  stateBucketAll(): string {
+    return `$KV.${STATE_BUCKET}.>`;
   },
 } as const;
+
+/**
+ * True when `subject` is a reply inbox (`_INBOX.…` or `_INBOX_<identity>.…`). Servers answer only
+ * to such subjects: a responder may publish to whatever reply subject a request names, so a
+ * request naming `$JS.API.STREAM.DELETE.…` or `$KV.…` as its reply would otherwise make the API
+ * server (which may publish there) act for the requester.
+ */
+export function isInboxSubject(subject: string): boolean {
+  return /^_INBOX(_[A-Za-z0-9_-]+)?\.[^\s*>]+$/.test(subject) && !subject.split(".").includes("");
+}
+
+/** The owner of a reply inbox `_INBOX_<identity>.…`, or undefined for the shared `_INBOX.…`. */
+export function inboxOwner(subject: string): string | undefined {
+  const m = /^_INBOX_([A-Za-z0-9_-]+)\./.exec(subject);
+  return m ? m[1] : undefined;
+}
+
+/** Parses a client-scoped API subject into identity, resource and verb, or null if it is not one. */
+export function parseClientApiSubject(subject: string): { identity: string; resource: string; verb: string } | null {
+  const parts = subject.split(".");
+  if (parts.length !== 7 || parts[0] !== PREFIX || parts[1] !== "client" || parts[3] !== "api" || parts[4] !== API_VERSION) return null;
+  if (!TOKEN.test(parts[2])) return null;
+  return { identity: parts[2], resource: parts[5], verb: parts[6] };
+}
 
 /** Parses a node-scoped API subject into node, resource and verb, or null if it is not one. */
 export function parseNodeApiSubject(subject: string): { node: string; resource: string; verb: string } | null {

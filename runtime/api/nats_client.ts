@@ -6,7 +6,7 @@ import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
-import { subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
+import { isToken, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
 export const WATCH_GAP_GRACE_MS = 1_000;
@@ -23,11 +23,19 @@ export interface NatsApiClientOptions {
    */
   node?: string;
   /**
-   * Reply inbox prefix. Default for a node: `_INBOX_<node>`, the only inbox its identity may
-   * read. When the connection was opened with the same `inboxPrefix` the shared reply
-   * subscription is used; otherwise each request gets its own reply subscription.
+   * Reply inbox prefix. Default for a node: `_INBOX_berth-node-<node>`, the only inbox its
+   * identity may read. When the connection was opened with the same `inboxPrefix` the shared
+   * reply subscription is used; otherwise each request gets its own reply subscription.
    */
   inboxPrefix?: string;
+  /**
+   * The NATS identity (user name) this client's watches belong to: they are opened on
+   * `berth.client.<identity>.api.v1.<resource>.watch` and stream to
+   * `berth.client.<identity>.watch.<id>`, which only that identity may read, renew or stop.
+   * Default: the connection's user. Without one (a server without identities) watches use the
+   * unscoped `berth.api.v1.<resource>.watch` and `berth.watch.<id>`. Ignored with `node`.
+   */
+  identity?: string;
 }
 
 const LIST_PAGE = 500;
@@ -37,12 +45,15 @@ export class NatsApiClient implements ApiClient {
   private readonly keepaliveMs: number;
   private readonly node?: string;
   private readonly inboxPrefix?: string;
+  private readonly identity?: string;
   /** True when requests need their own reply subject (the connection's inbox is not ours). */
   private readonly ownInbox: boolean;
   constructor(readonly nc: NatsConnection, opts: NatsApiClientOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.keepaliveMs = opts.keepaliveMs ?? 10_000;
     this.node = opts.node;
+    const user = (nc as { options?: { user?: string } }).options?.user;
+    this.identity = opts.node ? undefined : opts.identity ?? (user !== undefined && isToken(user) ? user : undefined);
     this.inboxPrefix = opts.inboxPrefix ?? (opts.node ? subjects.nodeInboxPrefix(opts.node) : undefined);
     const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? "_INBOX";
     this.ownInbox = this.inboxPrefix !== undefined && this.inboxPrefix !== connPrefix;
@@ -148,10 +159,12 @@ export class NatsApiClient implements ApiClient {
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
     const watchId = nuid.next();
     // Subscribe before asking, so no event published after the server's reply can be missed.
-    const sub = this.nc.subscribe(this.node ? subjects.nodeWatch(this.node, watchId) : subjects.watch(watchId));
-    const control = (verb: "keepalive" | "stop") => (this.node ? subjects.nodeWatchControl(this.node, verb) : subjects.watchControl(verb));
+    const { node, identity } = this;
+    const sub = this.nc.subscribe(node ? subjects.nodeWatch(node, watchId) : identity ? subjects.clientWatch(identity, watchId) : subjects.watch(watchId));
+    const control = (verb: "keepalive" | "stop") =>
+      node ? subjects.nodeWatchControl(node, verb) : identity ? subjects.clientApi(identity, "watches", verb) : subjects.watchControl(verb);
     try {
-      await this.call(this.subject(resource, "watch"), { ...opts, watchId });
+      await this.call(identity ? subjects.clientApi(identity, resource, "watch") : this.subject(resource, "watch"), { ...opts, watchId });
     } catch (e) {
       sub.unsubscribe();
       throw e;

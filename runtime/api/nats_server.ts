@@ -8,11 +8,21 @@
  *                                               the subject, which only that node may publish to.
  *
  * Requests carry a JSON body and are answered with the resulting object or a Kubernetes
- * `Status`. Watches stream: the client subscribes to `berth.watch.<watchId>` (nodes:
- * `berth.node.<node>.watch.<watchId>`), then asks `…<resource>.watch` with that id; the server
- * publishes `{type, object}` events there until the client sends `…watches.stop`, or stops
- * sending `…watches.keepalive` (every 10 s; a watch unrenewed for 30 s is dropped). A node can
- * renew or stop only its own watches.
+ * `Status`. Watches stream: the client subscribes to its watch subject, then asks
+ * `…<resource>.watch` with that id; the server publishes `{type, object}` events there until the
+ * client sends `…watches.stop`, or stops sending `…watches.keepalive` (every 10 s; a watch
+ * unrenewed for 30 s is dropped). Watches belong to an owner, named by the subject the request
+ * came on (which NATS permissions let only that owner publish to), and ids are looked up among
+ * the owner's own, so nobody can read, renew or stop another's watch:
+ *
+ *   node <node>          berth.node.<node>.api.v1.…          → berth.node.<node>.watch.<id>
+ *   identity <user>      berth.client.<user>.api.v1.…        → berth.client.<user>.watch.<id>
+ *                        (this face serves watches only)
+ *   anyone (no auth)     berth.api.v1.<resource>.watch        → berth.watch.<id>
+ *
+ * Replies go only to inbox subjects, and on a node's or identity's face only to its own inbox
+ * (or the shared `_INBOX.`): a request naming `$JS.…`, `$KV.…` or another client's inbox as its
+ * reply is not answered, since the server may publish there and would act for the requester.
  *
  * Limits: a bounded number of requests run at once and wait in a bounded queue (runtime/security/
  * limiter.ts; beyond it, 429 TooManyRequests); each request is answered within
@@ -27,7 +37,7 @@ import type { Watch } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, toStatus } from "../../model/errors.ts";
 import { retryOnConflict } from "../../model/conflict.ts";
 import type { AnyObject, Resource } from "../../model/types.ts";
-import { parseApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
+import { inboxOwner, isInboxSubject, parseApiSubject, parseClientApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
@@ -48,23 +58,58 @@ export interface NatsApiServerOptions extends LimiterOptions {
   requestTimeoutMs?: number;
   /** Also serve the node-scoped subjects `berth.node.*.api.v1.>` (default true). */
   serveNodes?: boolean;
+  /** Also serve the identity-scoped watch subjects `berth.client.*.api.v1.>` (default true). */
+  serveClients?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface NatsApiServer {
   /** Number of open watches. */
   readonly watchCount: number;
-  /** Open watches of one node (or, without a name, of the unrestricted API). */
+  /** Open watches of one node (or, without a name, of the unscoped API). */
   watchCountOf(node?: string): number;
+  /** Open watches of one NATS identity (opened on `berth.client.<identity>.…`). */
+  clientWatchCountOf(identity: string): number;
   /** Request queue counters (run, refused, expired, peaks). */
   readonly stats: Limiter["stats"];
   stop(): Promise<void>;
 }
 
+/** Who a watch belongs to: the face its request arrived on. */
+type Owner = { type: "any" } | { type: "node"; node: string } | { type: "client"; identity: string };
+const ANYONE: Owner = { type: "any" };
+
+function ownerKey(o: Owner): string {
+  return o.type === "any" ? "" : o.type === "node" ? `node:${o.node}` : `client:${o.identity}`;
+}
+
+/** The face a request subject belongs to, with its resource and verb; null for no API subject. */
+function faceOf(subject: string): { owner: Owner; resource: string; verb: string } | null {
+  const n = parseNodeApiSubject(subject);
+  if (n) return { owner: { type: "node", node: n.node }, resource: n.resource, verb: n.verb };
+  const c = parseClientApiSubject(subject);
+  if (c) return { owner: { type: "client", identity: c.identity }, resource: c.resource, verb: c.verb };
+  const a = parseApiSubject(subject);
+  return a ? { owner: ANYONE, resource: a.resource, verb: a.verb } : null;
+}
+
+/**
+ * May a request on `subject` be answered at `reply`? Only an inbox; on a node's or an identity's
+ * face only its own inbox or the shared `_INBOX.` (nobody's, once every identity has its own).
+ */
+export function mayReplyTo(subject: string, reply: string): boolean {
+  if (!isInboxSubject(reply)) return false;
+  if (inboxOwner(reply) === undefined) return true;
+  const face = faceOf(subject)?.owner ?? ANYONE;
+  if (face.type === "node") return reply.startsWith(`${subjects.nodeInboxPrefix(face.node)}.`);
+  if (face.type === "client") return reply.startsWith(`${subjects.inboxPrefix(face.identity)}.`);
+  return true;
+}
+
 interface OpenWatch {
   watch: Watch;
   expires: number;
-  owner: string;
+  owner: Owner;
   /** Events published so far (each carries its number in the WATCH_SEQ_HEADER). */
   sent: number;
 }
@@ -80,13 +125,17 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const log = opts.log ?? (() => {});
   const limiter = new Limiter(opts);
-  /** Keyed by `<owner>/<watchId>`; owner "" is the unrestricted API, otherwise a node name. */
+  /** Keyed by `<ownerKey>/<watchId>`: an id is looked up among its owner's watches only. */
   const watches = new Map<string, OpenWatch>();
   const perOwner = new Map<string, number>();
   const enc = new TextEncoder();
 
   const respond = (m: Msg, body: unknown) => {
     if (!m.reply) return;
+    if (!mayReplyTo(m.subject, m.reply)) {
+      log("api: request not answered: its reply subject is not the requester's inbox", { subject: m.subject, reply: m.reply });
+      return;
+    }
     let data = enc.encode(JSON.stringify(body));
     const max = nc.info?.max_payload;
     if (max && data.length > max) {
@@ -104,7 +153,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     }
   };
 
-  const execute = async (req: ApiRequest, owner: string): Promise<unknown> => {
+  const execute = async (req: ApiRequest, owner: Owner): Promise<unknown> => {
     switch (req.verb) {
       case "create":
         return await api.create(req.resource, req.object, req.namespace);
@@ -143,10 +192,10 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     const d = authorizeNodeRequest(node, req);
     if (d.type === "deny" || d.type === "allow") {
       forbid(d, req);
-      return await execute(req, node);
+      return await execute(req, { type: "node", node });
     }
     if (d.type === "checkResult") {
-      const result = (await execute(req, node)) as AnyObject;
+      const result = (await execute(req, { type: "node", node })) as AnyObject;
       forbid(d.check(result), req);
       return result;
     }
@@ -157,19 +206,24 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       forbid(d.check(current), req);
       const p = pin(req, current);
       callerPinned = p.callerPinned;
-      return await execute(p.pinned, node);
+      return await execute(p.pinned, { type: "node", node });
     }, { retryIf: () => !callerPinned });
   };
 
-  const startWatch = async (req: Extract<ApiRequest, { verb: "watch" }>, owner: string) => {
-    const key = `${owner}/${req.watchId}`;
+  const startWatch = async (req: Extract<ApiRequest, { verb: "watch" }>, owner: Owner) => {
+    const ok = ownerKey(owner);
+    const key = `${ok}/${req.watchId}`;
     if (watches.has(key)) throw new ApiError("AlreadyExists", `watch "${req.watchId}" already exists`);
     if (watches.size >= maxWatches) throw new ApiError("TooManyRequests", `too many open watches (${maxWatches})`);
-    if (owner && (perOwner.get(owner) ?? 0) >= maxWatchesPerNode) {
-      throw new ApiError("TooManyRequests", `node "${owner}" has too many open watches (${maxWatchesPerNode})`);
+    if (owner.type === "node" && (perOwner.get(ok) ?? 0) >= maxWatchesPerNode) {
+      throw new ApiError("TooManyRequests", `node "${owner.node}" has too many open watches (${maxWatchesPerNode})`);
     }
     const w = await api.watch(req.resource, req.opts);
-    const subject = owner ? subjects.nodeWatch(owner, req.watchId) : subjects.watch(req.watchId);
+    const subject = owner.type === "node"
+      ? subjects.nodeWatch(owner.node, req.watchId)
+      : owner.type === "client"
+      ? subjects.clientWatch(owner.identity, req.watchId)
+      : subjects.watch(req.watchId);
     // Re-check after the await: another request may have taken the id or the last place meanwhile.
     if (watches.has(key)) {
       w.stop();
@@ -182,7 +236,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       nc.publish(subject, enc.encode(JSON.stringify(payload)), { headers: h });
     };
     watches.set(key, entry);
-    perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
+    perOwner.set(ok, (perOwner.get(ok) ?? 0) + 1);
     (async () => {
       try {
         for await (const ev of w) send(ev);
@@ -205,13 +259,14 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const forget = (key: string, entry: OpenWatch) => {
     if (watches.get(key) !== entry) return;
     watches.delete(key);
-    const n = (perOwner.get(entry.owner) ?? 1) - 1;
-    if (n <= 0) perOwner.delete(entry.owner);
-    else perOwner.set(entry.owner, n);
+    const ok = ownerKey(entry.owner);
+    const n = (perOwner.get(ok) ?? 1) - 1;
+    if (n <= 0) perOwner.delete(ok);
+    else perOwner.set(ok, n);
   };
 
-  const watchControl = (verb: "watchKeepalive" | "watchStop", watchId: string, owner: string) => {
-    const key = `${owner}/${watchId}`;
+  const watchControl = (verb: "watchKeepalive" | "watchStop", watchId: string, owner: Owner) => {
+    const key = `${ownerKey(owner)}/${watchId}`;
     const w = watches.get(key);
     if (!w) throw new ApiError("NotFound", `watch "${watchId}" not found`);
     if (verb === "watchKeepalive") {
@@ -224,17 +279,30 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   };
 
   const handle = async (m: Msg): Promise<unknown> => {
-    const scoped = parseNodeApiSubject(m.subject);
-    const plain = scoped ? null : parseApiSubject(m.subject);
-    const parsed = scoped ?? plain;
-    if (!parsed) throw new ApiError("NotFound", `unknown API subject ${m.subject}`);
-    const req = parseApiRequest(parsed.resource, parsed.verb, parseBody(m.data));
-    return scoped ? await executeForNode(scoped.node, req) : await execute(req, "");
+    const face = faceOf(m.subject);
+    if (!face) throw new ApiError("NotFound", `unknown API subject ${m.subject}`);
+    const req = parseApiRequest(face.resource, face.verb, parseBody(m.data));
+    switch (face.owner.type) {
+      case "node":
+        return await executeForNode(face.owner.node, req);
+      case "client":
+        if (req.verb !== "watch" && req.verb !== "watchKeepalive" && req.verb !== "watchStop") {
+          throw new BadRequestError(`${m.subject}: the identity-scoped subjects serve watches only; send ${req.verb} to berth.api.v1.<resource>.<verb>`);
+        }
+        return await execute(req, face.owner);
+      case "any":
+        return await execute(req, ANYONE);
+    }
   };
 
   const onMessage = (err: Error | null, m: Msg) => {
     if (err) {
       log("api: subscription error", { error: String(err) });
+      return;
+    }
+    // A request whose answer could not be sent is not carried out either (see respond).
+    if (m.reply && !mayReplyTo(m.subject, m.reply)) {
+      log("api: request not answered: its reply subject is not the requester's inbox", { subject: m.subject, reply: m.reply });
       return;
     }
     const identity = parseNodeApiSubject(m.subject)?.node ?? "";
@@ -272,10 +340,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   // the queue group picks. Every copy hears them (no queue); the holder answers at once, the
   // others answer NotFound after a pause — so with the holder gone the client still learns its
   // watch is lost, and with it alive its immediate answer is the one the client takes.
-  const isWatchControl = (subject: string) => {
-    const parsed = parseNodeApiSubject(subject) ?? parseApiSubject(subject);
-    return parsed?.resource === "watches";
-  };
+  const isWatchControl = (subject: string) => faceOf(subject)?.resource === "watches";
   const onQueued = (err: Error | null, m: Msg) => {
     if (!err && isWatchControl(m.subject)) return; // answered by onWatchControl
     onMessage(err, m);
@@ -284,12 +349,11 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     if (err) return;
     let key: string;
     try {
-      const scoped = parseNodeApiSubject(m.subject);
-      const parsed = scoped ?? parseApiSubject(m.subject);
-      if (!parsed) return;
-      const req = parseApiRequest(parsed.resource, parsed.verb, parseBody(m.data));
+      const face = faceOf(m.subject);
+      if (!face) return;
+      const req = parseApiRequest(face.resource, face.verb, parseBody(m.data));
       if (req.verb !== "watchKeepalive" && req.verb !== "watchStop") return;
-      key = `${scoped?.node ?? ""}/${req.watchId}`;
+      key = `${ownerKey(face.owner)}/${req.watchId}`;
     } catch (e) {
       respond(m, toStatus(e));
       return;
@@ -305,6 +369,10 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   if (opts.serveNodes !== false) {
     subs.push(nc.subscribe(subjects.nodeApiAll(), { queue, callback: onQueued }));
     subs.push(nc.subscribe(subjects.nodeWatchControlAll(), { callback: onWatchControl }));
+  }
+  if (opts.serveClients !== false) {
+    subs.push(nc.subscribe(subjects.clientApiAll(), { queue, callback: onQueued }));
+    subs.push(nc.subscribe(subjects.clientWatchControlAll(), { callback: onWatchControl }));
   }
 
   const reaper = setInterval(() => {
@@ -322,7 +390,10 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       return watches.size;
     },
     watchCountOf(node?: string) {
-      return perOwner.get(node ?? "") ?? 0;
+      return perOwner.get(ownerKey(node ? { type: "node", node } : ANYONE)) ?? 0;
+    },
+    clientWatchCountOf(identity: string) {
+      return perOwner.get(ownerKey({ type: "client", identity })) ?? 0;
     },
     stats: limiter.stats,
     async stop() {

@@ -2,26 +2,54 @@
  * What a node agent answers besides the API: container logs and exec for the pods it runs, on
  * its own node-scoped subjects (the kubelet's `/containerLogs` and `/exec`, over NATS):
  *
- *   berth.node.<node>.logs   {namespace, pod, container?, follow?, tail?, stream: <subject>}
+ *   berth.node.<node>.logs   {namespace, pod, container?, follow?, tail?, streamId}
  *                            → reply {ok:true} then chunks {stream, data(base64)} published to
- *                              `stream`, ended by {end:true} (or {error}); while following, the
- *                              requester renews with berth.node.<node>.logs.keepalive {stream}.
+ *                              berth.node.<node>.logstream.<streamId> (the requester subscribed
+ *                              first), ended by {end:true} (or {error}); while following, the
+ *                              requester renews with berth.node.<node>.logs.keepalive {streamId}.
  *   berth.node.<node>.exec   {namespace, pod, container?, command: string[], timeoutMs?}
  *                            → reply {exitCode, stdout, stderr}
  *
- * Errors reply with a Kubernetes Status, like the API.
+ * Errors reply with a Kubernetes Status, like the API. A node publishes only under its own
+ * subjects and answers each request once: it never publishes into a requester's inbox beyond
+ * that one reply (its identity has no `_INBOX.>` right), so it cannot forge answers to the
+ * requester's other pending requests. Replies go only to inbox subjects (isInboxSubject).
  */
 import type { LogProvider } from "../http/server.ts";
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, fromStatus, isStatus, toStatus } from "../../model/errors.ts";
 import type { Pod } from "../../model/types.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
 import { podExec, podLogs } from "./agent.ts";
-import { subjects } from "../subjects.ts";
+import { isInboxSubject, isToken, subjects } from "../subjects.ts";
 
 const enc = new TextEncoder();
+
+/** A log stream id: one subject token, long enough to be unguessable (a nuid is 22 characters). */
+function streamIdOf(body: Record<string, unknown>): string {
+  const v = body.streamId;
+  if (typeof v !== "string" || v.length < 16 || v.length > 64 || !isToken(v)) {
+    throw new BadRequestError(`field "streamId" must be 16-64 characters of [A-Za-z0-9_-] (the log stream goes to berth.node.<node>.logstream.<streamId>)`);
+  }
+  return v;
+}
+
+/** A request whose reply subject is not an inbox is neither answered nor carried out. */
+function unanswerable(m: Msg): boolean {
+  return !m.reply || !isInboxSubject(m.reply);
+}
+
+/** Answers a request once, and only to an inbox (see isInboxSubject). */
+function reply(m: Msg, body: unknown): void {
+  if (unanswerable(m)) return;
+  try {
+    m.respond(enc.encode(JSON.stringify(body)));
+  } catch {
+    // The connection is closing; the requester times out and says so.
+  }
+}
 
 function field(body: Record<string, unknown>, name: string, needed: boolean): string | undefined {
   const v = body[name];
@@ -37,7 +65,10 @@ function field(body: Record<string, unknown>, name: string, needed: boolean): st
 export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; runtime: ContainerRuntime; client: ApiClient }): { stop(): void } {
   const { nodeName, runtime, client } = opts;
   const subs: Subscription[] = [];
+  /** Followed streams by id, renewed by keep-alives. */
   const follows = new Map<string, { expires: number; close(): void }>();
+  /** Every stream being sent, followed or not (an id names one stream at a time). */
+  const active = new Set<string>();
 
   const podFor = async (body: Record<string, unknown>): Promise<Pod> => {
     const pod = await client.get("pods", field(body, "pod", true)!, field(body, "namespace", false) ?? "default");
@@ -56,6 +87,7 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
 
   subs.push(nc.subscribe(subjects.node(nodeName, "exec"), {
     callback: (_e, m) => {
+      if (unanswerable(m)) return;
       (async () => {
         const body = parse(m.data);
         const cmd = body.command;
@@ -64,21 +96,31 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
         }
         const timeoutMs = typeof body.timeoutMs === "number" ? body.timeoutMs : 60_000;
         return await podExec(runtime, await podFor(body), field(body, "container", false), cmd as string[], timeoutMs);
-      })().then((r) => m.respond(enc.encode(JSON.stringify(r))), (e) => m.respond(enc.encode(JSON.stringify(statusOf(e)))));
+      })().then((r) => reply(m, r), (e) => reply(m, statusOf(e)));
     },
   }));
 
   subs.push(nc.subscribe(subjects.node(nodeName, "logs"), {
     callback: (_e, m) => {
+      if (unanswerable(m)) return;
       (async () => {
         const body = parse(m.data);
-        const stream = field(body, "stream", true)!;
-        if (!/^_INBOX[\w.-]*$|^berth\.node\.[\w-]+\.logstream\.[\w-]+$/.test(stream)) throw new BadRequestError(`field "stream" must be an inbox subject`);
+        const streamId = streamIdOf(body);
+        const stream = subjects.nodeLogStream(nodeName, streamId);
         const follow = body.follow === true;
         const tail = typeof body.tail === "number" ? body.tail : undefined;
-        const chunks = await podLogs(runtime, await podFor(body), field(body, "container", false), follow, tail);
-        m.respond(enc.encode(JSON.stringify({ ok: true })));
-        if (follow) follows.set(stream, { expires: Date.now() + 30_000, close: () => chunks.close() });
+        const pod = await podFor(body);
+        if (active.has(streamId)) throw new ApiError("AlreadyExists", `log stream "${streamId}" is already in use`);
+        active.add(streamId);
+        let chunks: Awaited<ReturnType<typeof podLogs>>;
+        try {
+          chunks = await podLogs(runtime, pod, field(body, "container", false), follow, tail);
+        } catch (e) {
+          active.delete(streamId);
+          throw e;
+        }
+        reply(m, { ok: true });
+        if (follow) follows.set(streamId, { expires: Date.now() + 30_000, close: () => chunks.close() });
         try {
           for await (const c of chunks) {
             nc.publish(stream, enc.encode(JSON.stringify({ stream: c.stream, data: Buffer.from(c.data).toString("base64") })));
@@ -87,21 +129,21 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
         } catch (e) {
           nc.publish(stream, enc.encode(JSON.stringify({ error: String(e) })));
         } finally {
-          follows.delete(stream);
+          follows.delete(streamId);
+          active.delete(streamId);
         }
-      })().catch((e) => m.respond(enc.encode(JSON.stringify(statusOf(e)))));
+      })().catch((e) => reply(m, statusOf(e)));
     },
   }));
 
   subs.push(nc.subscribe(subjects.node(nodeName, "logs", "keepalive"), {
     callback: (_e, m) => {
       try {
-        const stream = field(parse(m.data), "stream", true)!;
-        const f = follows.get(stream);
+        const f = follows.get(streamIdOf(parse(m.data)));
         if (f) f.expires = Date.now() + 30_000;
-        m.respond(enc.encode(JSON.stringify({ ok: !!f })));
+        reply(m, { ok: !!f });
       } catch (e) {
-        m.respond(enc.encode(JSON.stringify(statusOf(e))));
+        reply(m, statusOf(e));
       }
     },
   }));
@@ -178,12 +220,13 @@ export async function openPodLogStream(
   const pod = await client.get("pods", args.pod, args.namespace);
   if (!pod.spec.nodeName) throw new ApiError("BadRequest", `pod ${args.pod} is not scheduled to a node yet`);
   const node = pod.spec.nodeName;
-  const stream = `_INBOX.logs.${nuid.next()}`;
-  const sub = nc.subscribe(stream);
+  const streamId = nuid.next();
+  // Subscribe before asking, so no chunk the node sends after its reply can be missed.
+  const sub = nc.subscribe(subjects.nodeLogStream(node, streamId));
   const stop = () => sub.unsubscribe();
   args.signal?.addEventListener("abort", stop, { once: true });
   const reply = await nc.request(subjects.node(node, "logs"), JSON.stringify({
-    namespace: pod.metadata.namespace, pod: args.pod, container: args.container, follow: !!args.follow, tail: args.tail, stream,
+    namespace: pod.metadata.namespace, pod: args.pod, container: args.container, follow: !!args.follow, tail: args.tail, streamId,
   }), { timeout: 15_000 }).catch((e) => {
     stop();
     throw new ApiError("ServiceUnavailable", `node ${node} did not answer: ${(e as Error).message}`);
@@ -197,7 +240,7 @@ export async function openPodLogStream(
 
   async function* chunks(): AsyncGenerator<{ stream: "stdout" | "stderr"; data: Uint8Array }> {
     const keepalive = args.follow
-      ? setInterval(() => nc.request(subjects.node(node, "logs", "keepalive"), JSON.stringify({ stream }), { timeout: 5_000 }).catch(() => {}), 10_000)
+      ? setInterval(() => nc.request(subjects.node(node, "logs", "keepalive"), JSON.stringify({ streamId }), { timeout: 5_000 }).catch(() => {}), 10_000)
       : undefined;
     try {
       for await (const m of sub) {

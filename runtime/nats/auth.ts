@@ -3,12 +3,17 @@
  * permissions (see docs/security.md for the table and the reasoning).
  *
  *   control plane / API server  JetStream ($JS.>), the state bucket ($KV.berth-state.>), serves
- *                               berth.api.v1.> and berth.node.*.api.v1.>, publishes watch events
- *   node <N>                    publishes only berth.node.<N>.> (its API subjects, its services),
- *                               reads only berth.node.<N>.> (minus its API requests) and its own
- *                               reply inbox _INBOX_<N>.>; no $JS, no $KV, no berth.api.v1.>
- *   cli                         the API (berth.api.v1.>), exec/logs requests to nodes, replies
- *   external                    the API (berth.api.v1.>) and replies only
+ *                               berth.api.v1.>, berth.node.*.api.v1.> and berth.client.*.api.v1.>,
+ *                               publishes watch events, asks nodes for logs/exec (REST)
+ *   node <N>                    publishes only berth.node.<N>.> (its API subjects, its services,
+ *                               its log streams) plus single replies; reads only berth.node.<N>.>
+ *                               (minus its API requests) and its own inbox _INBOX_berth-node-<N>.>;
+ *                               no $JS, no $KV, no berth.api.v1.>, no other inbox
+ *   cli                         the API, exec/logs requests to nodes and their log streams
+ *   external                    the API only
+ *
+ * Every identity reads only its own reply inbox `_INBOX_<user>.>` (connectNats sets that prefix
+ * from the user name) and only its own watches `berth.client.<user>.watch.>`.
  *
  * Passwords are random (256 bits) and kept in plain text in a 0600 file, because clients need
  * the plain text to connect and the server configuration sits in the same private directory
@@ -17,7 +22,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { STATE_BUCKET, subjects, token } from "../subjects.ts";
+import { subjects, token } from "../subjects.ts";
 
 /** Credentials of one NATS identity, as `connectNats({ user, pass })` takes them. */
 export interface Creds {
@@ -96,10 +101,9 @@ export function makeNatsAuth(opts: { nodeNames: string[]; dir?: string }): NatsA
   };
   const creds = (user: string): Creds => ({ user, pass: pass(user) });
 
-  const core = controlPlanePermissions();
   const permissions: Record<string, NatsPermissions> = {
-    [USERS.controlPlane]: core,
-    [USERS.api]: core,
+    [USERS.controlPlane]: controlPlanePermissions(USERS.controlPlane),
+    [USERS.api]: controlPlanePermissions(USERS.api),
     [USERS.cli]: cliPermissions(),
     [USERS.external]: externalPermissions(),
   };
@@ -125,43 +129,43 @@ export function makeNatsAuth(opts: { nodeNames: string[]; dir?: string }): NatsA
   };
 }
 
-/** The control plane and API server: the store, both API faces, watch fan-out, replies. */
-export function controlPlanePermissions(): NatsPermissions {
+/**
+ * The control plane and API server (identity `user`): the store, every API face, watch fan-out,
+ * and the REST API's pods/log and exec, which node agents serve (like the kubelet's). Replies
+ * go out through `allow_responses` only: no `_INBOX.>` publish right, so it cannot be steered
+ * into another client's pending request except by answering a request that named it.
+ */
+export function controlPlanePermissions(user: string = USERS.controlPlane): NatsPermissions {
   return {
     publish: {
       allow: [
-        "$JS.>", // JetStream API, acks and flow-control replies of KV watches
-        `$KV.${STATE_BUCKET}.>`,
-        subjects.watchAll(),
+        subjects.jetstreamAll(), // JetStream API, acks and flow-control replies of KV watches
+        subjects.stateBucketAll(),
+        subjects.watchAll(), // unscoped watches (clusters without identities)
         subjects.nodeWatchAll(),
-        "_INBOX.>",
-        // The REST API's pods/log (and exec) are served by the node agents, like the kubelet's.
-        "berth.node.*.exec",
-        "berth.node.*.logs",
-        "berth.node.*.logs.keepalive",
+        subjects.clientWatchAll(),
+        subjects.nodeServiceAll("exec"),
+        subjects.nodeServiceAll("logs"),
+        subjects.nodeServiceAll("logs.keepalive"),
       ],
     },
     subscribe: {
-      allow: [subjects.apiAll(), subjects.nodeApiAll(), "_INBOX.>"],
+      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll()],
     },
-    // Replies to nodes go to their private inboxes (_INBOX_<node>.…), which only a reply may reach.
     allowResponses: true,
   };
 }
 
-/** Node `name`: its own subjects and its own inbox, nothing else. */
+/**
+ * Node `name`: its own subjects and its own inbox, nothing else. Logs stream on its own
+ * `berth.node.<name>.logstream.<id>`; exec and every other answer is a single reply
+ * (`allow_responses`), so it cannot publish to anyone's inbox except to answer a request it got.
+ */
 export function nodePermissions(name: string): NatsPermissions {
   return {
-    publish: {
-      allow: [
-        subjects.nodeAll(name),
-        // Log chunks stream to the requester's inbox (runtime/node_services.ts); publishing
-        // there reveals nothing: inbox subjects are unguessable and this identity cannot read them.
-        "_INBOX.>",
-      ],
-    },
+    publish: { allow: [subjects.nodeAll(name)] },
     subscribe: {
-      allow: [subjects.nodeAll(name), `${subjects.nodeInboxPrefix(name)}.>`],
+      allow: [subjects.nodeAll(name), subjects.inboxOf(nodeUser(name))],
       // Its own API requests are for the API server only.
       deny: [subjects.nodeApiOf(name)],
     },
@@ -169,22 +173,32 @@ export function nodePermissions(name: string): NatsPermissions {
   };
 }
 
-/** The berth CLI: the API, plus exec/logs requests to the node agents. */
-export function cliPermissions(): NatsPermissions {
+/**
+ * What every unrestricted client identity shares: the API, but watches only through its own
+ * client-scoped subjects (the unscoped `berth.api.v1.*.watch` and `berth.api.v1.watches.*` are
+ * denied), and reads only its own inbox and its own watches.
+ */
+function clientPermissions(user: string, extra: { publish?: string[]; subscribe?: string[] } = {}): NatsPermissions {
   return {
     publish: {
-      allow: [subjects.apiAll(), "berth.node.*.exec", "berth.node.*.logs", "berth.node.*.logs.keepalive"],
+      allow: [subjects.apiAll(), subjects.clientApiOf(user), ...(extra.publish ?? [])],
+      deny: [subjects.apiWatchAll(), subjects.watchControlAll()],
     },
-    subscribe: { allow: ["_INBOX.>", subjects.watchAll()] },
+    subscribe: { allow: [subjects.inboxOf(user), subjects.clientWatchOf(user), ...(extra.subscribe ?? [])] },
   };
+}
+
+/** The berth CLI: the API, plus exec/logs requests to the node agents and their log streams. */
+export function cliPermissions(): NatsPermissions {
+  return clientPermissions(USERS.cli, {
+    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive")],
+    subscribe: [subjects.nodeLogStreamAll()],
+  });
 }
 
 /** Any other NATS client: the API subjects only. */
 export function externalPermissions(): NatsPermissions {
-  return {
-    publish: { allow: [subjects.apiAll()] },
-    subscribe: { allow: ["_INBOX.>", subjects.watchAll()] },
-  };
+  return clientPermissions(USERS.external);
 }
 
 function authorizationBlock(all: Creds[], permissions: Record<string, NatsPermissions>): string {

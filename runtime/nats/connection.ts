@@ -3,6 +3,7 @@
  * so a Deno build could swap it for `@nats-io/transport-deno` in one place.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { isToken, subjects } from "../subjects.ts";
 
 export type { NatsConnection };
 
@@ -12,7 +13,10 @@ export interface ConnectOptions {
   user?: string;
   pass?: string;
   token?: string;
-  /** Prefix of reply subjects; a node uses its own (`_INBOX_<node>`) so no other node can read its replies. */
+  /**
+   * Prefix of reply subjects. Default with a `user`: `_INBOX_<user>`, the only inbox a Berth
+   * identity may read (runtime/nats/auth.ts), so no other client can read its replies.
+   */
   inboxPrefix?: string;
   /** Default: reconnect forever (watches survive a server restart). */
   maxReconnectAttempts?: number;
@@ -21,13 +25,14 @@ export interface ConnectOptions {
 
 /** Connects with unlimited reconnects by default, so watches survive a server restart. */
 export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
+  const inboxPrefix = opts.inboxPrefix ?? (opts.user !== undefined && isToken(opts.user) ? subjects.inboxPrefix(opts.user) : undefined);
   return await connect({
     servers: opts.servers,
     name: opts.name,
     user: opts.user,
     pass: opts.pass,
     token: opts.token,
-    ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
+    ...(inboxPrefix ? { inboxPrefix } : {}),
     maxReconnectAttempts: opts.maxReconnectAttempts ?? -1,
     reconnectTimeWait: 250,
     timeout: opts.timeoutMs ?? 5_000,

@@ -10,11 +10,19 @@
  *   pods.read   list/watch pods only with the field selector `spec.nodeName=<self>`;
  *               get a pod only if it is bound to self
  *   node.self   create/update/updateStatus/patch the Node named <self>; never delete a Node
+ *   node.labels ... but never set, change or remove node-restriction.kubernetes.io/ labels, nor
+ *               kubernetes.io/ or k8s.io/ labels other than the kubelet's own (hostname, os,
+ *               arch, zone/region, instance type, [*.]kubelet.kubernetes.io/, [*.]node.kubernetes.io/)
+ *               — so not node-role.kubernetes.io/ either (Kubernetes' NodeRestriction)
+ *   node.taints ... nor change its taints once registered (NodeRestriction again)
  *   pod.status  updateStatus, or patch with subresource status, of a pod bound to self
  *   pod.annotations  a merge/strategic patch touching only metadata.annotations of a pod bound to self
  *   pod.delete  delete a pod bound to self that already has a deletionTimestamp (the node
  *               finishes a graceful deletion someone else started)
- *   events      create events; update/patch events this node reported (source.host = self)
+ *   events      create events reported by self (source.host = self, reportingInstance absent
+ *               or self) about its own Node or a pod bound to it; update/patch events it
+ *               reported, never changing who reported them or what they are about
+ *               (stricter than Kubernetes, whose NodeRestriction leaves events alone)
  *   everything else (creating pods, replication controllers, services, scale, other nodes'
  *   objects, ...) is denied.
  *
@@ -83,6 +91,166 @@ function reporter(o: unknown): string[] {
   return out;
 }
 
+/** The labels a kubelet may set on its own Node (k8s.io/kubelet/pkg/apis IsKubeletLabel). */
+const KUBELET_LABELS = new Set([
+  "kubernetes.io/hostname",
+  "kubernetes.io/os",
+  "kubernetes.io/arch",
+  "beta.kubernetes.io/os",
+  "beta.kubernetes.io/arch",
+  "beta.kubernetes.io/instance-type",
+  "node.kubernetes.io/instance-type",
+  "topology.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region",
+]);
+
+const inDomain = (prefix: string, domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
+
+/** True when a node may not set, change or remove label `key` on its own Node (NodeRestriction). */
+export function isNodeRestrictedLabel(key: string): boolean {
+  const slash = key.indexOf("/");
+  if (slash < 0) return false;
+  const prefix = key.slice(0, slash);
+  if (inDomain(prefix, "node-restriction.kubernetes.io")) return true;
+  if (!inDomain(prefix, "kubernetes.io") && !inDomain(prefix, "k8s.io")) return false;
+  return !(KUBELET_LABELS.has(key) || inDomain(prefix, "kubelet.kubernetes.io") || inDomain(prefix, "node.kubernetes.io"));
+}
+
+type Labels = Record<string, unknown>;
+
+function labelsOf(o: unknown): Labels {
+  const l = (o as { metadata?: { labels?: unknown } } | null)?.metadata?.labels;
+  return l && typeof l === "object" && !Array.isArray(l) ? (l as Labels) : {};
+}
+
+/** Keys added, removed or changed between two label maps. */
+function modifiedLabels(next: Labels, prev: Labels): string[] {
+  const keys = new Set([...Object.keys(next), ...Object.keys(prev)]);
+  return [...keys].filter((k) => !(Object.hasOwn(next, k) && Object.hasOwn(prev, k) && next[k] === prev[k])).sort();
+}
+
+/** The labels after a merge/strategic patch (`null` removes a key; `labels: null` removes all). */
+function patchedLabels(current: Labels, patch: unknown): Labels {
+  const m = (patch as { metadata?: { labels?: unknown } }).metadata;
+  if (m === null) return {};
+  if (!m || typeof m !== "object" || !("labels" in m)) return current;
+  if (m.labels === null || typeof m.labels !== "object" || Array.isArray(m.labels)) return {};
+  const out: Labels = { ...current };
+  for (const [k, v] of Object.entries(m.labels as Labels)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+function labelVerdict(node: string, changed: string[]): Verdict {
+  const bad = changed.filter(isNodeRestrictedLabel);
+  return bad.length === 0
+    ? ALLOW
+    : deny(node, "node.labels", `set, change or remove the labels ${bad.join(", ")} on its Node: node-restriction.kubernetes.io/ labels, and kubernetes.io/ or k8s.io/ labels other than the kubelet's own (such as node-role.kubernetes.io/), are for administrators`);
+}
+
+function taintsOf(o: unknown): unknown {
+  return (o as { spec?: { taints?: unknown } } | null)?.spec?.taints ?? [];
+}
+
+/** Does a merge/strategic patch name `spec.taints` (or replace `spec`)? */
+function patchTouchesTaints(patch: unknown): boolean {
+  const p = patch as { spec?: unknown };
+  return p.spec === null || (!!p.spec && typeof p.spec === "object" && "taints" in p.spec);
+}
+
+/** Does a merge/strategic patch name `metadata.labels` (or replace `metadata`)? */
+function patchTouchesLabels(patch: unknown): boolean {
+  const p = patch as { metadata?: unknown };
+  return p.metadata === null || (!!p.metadata && typeof p.metadata === "object" && "labels" in p.metadata);
+}
+
+/** The JSON pointers a JSON patch writes (`path`, and `from` of a move). */
+function jsonPatchTargets(patch: unknown): string[][] {
+  if (!Array.isArray(patch)) return [[]];
+  const out: string[][] = [];
+  for (const op of patch) {
+    const o = op as { op?: unknown; path?: unknown; from?: unknown };
+    for (const ptr of [o.path, o.op === "move" ? o.from : undefined]) {
+      if (ptr === undefined) continue;
+      out.push(typeof ptr === "string" ? ptr.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~")) : []);
+    }
+  }
+  return out;
+}
+
+/** True when a pointer writes `path` itself, something inside it, or one of its parents. */
+function overlaps(ptr: string[], path: string[]): boolean {
+  const n = Math.min(ptr.length, path.length);
+  for (let i = 0; i < n; i++) if (ptr[i] !== path[i]) return false;
+  return true;
+}
+
+function jsonStable(v: unknown): string {
+  return JSON.stringify(v ?? null);
+}
+
+/** The verdict on node `node`'s write of its own Node, given the stored one. */
+function nodeWriteVerdict(node: string, current: AnyObject, nextLabels: Labels, nextTaints: unknown | undefined): Verdict {
+  const labels = labelVerdict(node, modifiedLabels(nextLabels, labelsOf(current)));
+  if (labels.type === "deny") return labels;
+  if (nextTaints !== undefined && jsonStable(nextTaints) !== jsonStable(taintsOf(current))) {
+    return deny(node, "node.taints", "change the taints of its Node (taints keep workloads away from a node; only administrators change them)");
+  }
+  return ALLOW;
+}
+
+interface Involved {
+  kind?: unknown;
+  name?: unknown;
+  namespace?: unknown;
+  uid?: unknown;
+}
+
+function involvedOf(o: unknown): Involved | undefined {
+  const i = (o as { involvedObject?: unknown } | null)?.involvedObject;
+  return i && typeof i === "object" && !Array.isArray(i) ? (i as Involved) : undefined;
+}
+
+function sameInvolved(a: Involved | undefined, b: Involved | undefined): boolean {
+  return jsonStable([a?.kind, a?.name, a?.namespace ?? null, a?.uid ?? null]) === jsonStable([b?.kind, b?.name, b?.namespace ?? null, b?.uid ?? null]);
+}
+
+/** May node `node` create event `ev` (in namespace `ns`)? Needs the involved pod for pod events. */
+function eventCreateDecision(node: string, ev: unknown, ns: string): NodeDecision {
+  const host = (ev as { source?: { host?: unknown } } | null)?.source?.host;
+  if (host !== node) {
+    return deny(node, "events", `create an event whose source.host is ${host === undefined ? "missing" : JSON.stringify(host)} (it must be "${node}")`);
+  }
+  if (!reporter(ev).every((h) => h === node)) return deny(node, "events", "create events reported by another node (reportingInstance)");
+  const io = involvedOf(ev);
+  if (io?.kind === "Node") {
+    return io.name === node ? ALLOW : deny(node, "events", `create an event about Node ${JSON.stringify(io.name)} (only about its own Node or pods bound to it)`);
+  }
+  if (io?.kind !== "Pod" || typeof io.name !== "string") {
+    return deny(node, "events", `create an event about ${io ? `a ${String(io.kind)}` : "nothing"} (involvedObject must be its own Node or a pod bound to it)`);
+  }
+  const podNs = typeof io.namespace === "string" && io.namespace ? io.namespace : ns;
+  if (podNs !== ns) return deny(node, "events", `create an event in namespace "${ns}" about a pod in namespace "${podNs}"`);
+  const podName = io.name;
+  return {
+    type: "needObject",
+    resource: "pods",
+    name: podName,
+    namespace: podNs,
+    check: (pod) => {
+      if (boundTo(pod) !== node) return deny(node, "events", `create an event about pod "${podName}", which is not bound to it`);
+      if (typeof io.uid === "string" && io.uid && io.uid !== pod.metadata.uid) {
+        return deny(node, "events", `create an event about pod "${podName}" with uid ${io.uid}, which is not the pod of that name now`);
+      }
+      return ALLOW;
+    },
+  };
+}
+
 /** Decides whether node `node` may make `req`. */
 export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecision {
   switch (req.verb) {
@@ -112,19 +280,22 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
       return deny(node, "read", `${req.verb} ${req.resource}`);
     case "create":
       if (req.resource === "nodes") {
-        return meta(req.object).name === node ? ALLOW : deny(node, "node.self", `create a Node other than its own`);
+        if (meta(req.object).name !== node) return deny(node, "node.self", `create a Node other than its own`);
+        return labelVerdict(node, Object.keys(labelsOf(req.object)).sort());
       }
       if (req.resource === "events") {
-        return reporter(req.object).every((h) => h === node)
-          ? ALLOW
-          : deny(node, "events", "create events reported by another node (source.host / reportingInstance)");
+        return eventCreateDecision(node, req.object, req.namespace ?? meta(req.object).namespace ?? "default");
       }
       return deny(node, "create", `create ${req.resource}`);
     case "update":
     case "updateStatus": {
       const { name, namespace } = meta(req.object);
       if (req.resource === "nodes") {
-        return name === node ? ALLOW : deny(node, "node.self", `${req.verb} Node "${name ?? ""}"`);
+        if (name !== node) return deny(node, "node.self", `${req.verb} Node "${name ?? ""}"`);
+        // A status update keeps metadata and spec (runtime/api/api.ts): nothing to check.
+        if (req.verb === "updateStatus") return ALLOW;
+        const next = req.object;
+        return { type: "needObject", resource: "nodes", name: node, check: (current) => nodeWriteVerdict(node, current, labelsOf(next), taintsOf(next)) };
       }
       if (req.resource === "pods" && req.verb === "updateStatus" && name) {
         return {
@@ -137,19 +308,42 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
       }
       if (req.resource === "events" && req.verb === "update" && name) {
         if (!reporter(req.object).every((h) => h === node)) return deny(node, "events", "rewrite an event as reported by another node");
+        const next = involvedOf(req.object);
         return {
           type: "needObject",
           resource: "events",
           name,
           namespace,
-          check: (ev) => (reporter(ev).includes(node) ? ALLOW : deny(node, "events", `update event "${name}", which it did not report`)),
+          check: (ev) => {
+            if (!reporter(ev).includes(node)) return deny(node, "events", `update event "${name}", which it did not report`);
+            if (!sameInvolved(involvedOf(ev), next)) return deny(node, "events", `change what event "${name}" is about (involvedObject)`);
+            return ALLOW;
+          },
         };
       }
       return deny(node, req.verb === "update" ? "update" : "status", `${req.verb} ${req.resource}`);
     }
     case "patch": {
       if (req.resource === "nodes") {
-        return req.name === node ? ALLOW : deny(node, "node.self", `patch Node "${req.name}"`);
+        if (req.name !== node) return deny(node, "node.self", `patch Node "${req.name}"`);
+        if (req.subresource === "status") return ALLOW; // status only (runtime/api/api.ts)
+        if (req.patchType === "json") {
+          const targets = jsonPatchTargets(req.patch);
+          if (targets.some((t) => overlaps(t, ["metadata", "labels"]))) {
+            return deny(node, "node.labels", "change its Node's labels with a JSON patch (use a merge patch, so the labels it changes can be checked)");
+          }
+          if (targets.some((t) => overlaps(t, ["spec", "taints"]))) return deny(node, "node.taints", "change the taints of its Node");
+          return ALLOW;
+        }
+        const patch = req.patch;
+        if (!patch || typeof patch !== "object" || Array.isArray(patch) || (!patchTouchesLabels(patch) && !patchTouchesTaints(patch))) return ALLOW;
+        return {
+          type: "needObject",
+          resource: "nodes",
+          name: node,
+          check: (current) =>
+            nodeWriteVerdict(node, current, patchedLabels(labelsOf(current), patch), patchTouchesTaints(patch) ? ((patch as { spec?: { taints?: unknown } }).spec?.taints ?? []) : undefined),
+        };
       }
       if (req.patchType === "json" && (req.resource === "pods" || req.resource === "events")) {
         return deny(node, "patch.type", "use JSON patches (merge or strategic merge patches only, so the write can be pinned)");
@@ -172,6 +366,7 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
         if (p && typeof p === "object" && ("source" in p || "reportingInstance" in p || "reportingComponent" in p)) {
           return deny(node, "events", "change who reported an event");
         }
+        if (p && typeof p === "object" && "involvedObject" in p) return deny(node, "events", "change what an event is about (involvedObject)");
         return {
           type: "needObject",
           resource: "events",

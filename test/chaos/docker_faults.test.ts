@@ -26,6 +26,11 @@ describe("chaos on Docker", () => {
     }));
     const c = results(r);
     expect(r.report.ok, JSON.stringify(r.report.results.filter((x) => !x.ok))).toBe(true);
+    // Both kills really happened: a fault skipped for lack of a target would pass every checker.
+    const kills = entriesOf(r.history.entries, "fault").filter((f) => f.kind === "container-kill" && f.phase === "start");
+    expect(kills.map((k) => ({ skipped: k.skipped, error: k.error })), JSON.stringify(kills)).toEqual([{ skipped: undefined, error: undefined }, { skipped: undefined, error: undefined }]);
+    expect(kills.every((k) => typeof k.resolved === "string" && k.resolved.length > 0), JSON.stringify(kills)).toBe(true);
+    expect(faultWindows(r.history.entries).filter((w) => w.kind === "container-kill")).toHaveLength(2);
     expect(c.availability.figures!.counted).toBeGreaterThan(100);
   }, 180_000);
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Api } from "../../runtime/api/api.ts";
@@ -18,6 +18,7 @@ import type { Pod, WatchEvent } from "../../model/types.ts";
 import { makeNatsAuth, type Creds, type NatsAuth } from "../../runtime/nats/auth.ts";
 import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
 import { KvStore } from "../../runtime/store/kv_store.ts";
+import { subjects } from "../../runtime/subjects.ts";
 import { waitFor } from "../helpers/nats.ts";
 
 const pod = (name: string) => ({
@@ -31,6 +32,19 @@ const pod = (name: string) => ({
 function isPermissionViolation(e: unknown): boolean {
   const x = e as { name?: string; cause?: { name?: string } } | null;
   return x?.name === "PermissionViolationError" || x?.cause?.name === "PermissionViolationError";
+}
+
+/** Subscribes and resolves with the error the subscription ends in (a refusal), or null. */
+async function subscribeError(nc: NatsConnection, subject: string): Promise<Error | null> {
+  const sub = nc.subscribe(subject);
+  // nats-server answers a refused SUB with -ERR before the PONG of this flush, and nats.js closes
+  // the subscription as it reads it: still open after the flush means accepted.
+  await nc.flush();
+  if (!sub.isClosed()) {
+    sub.unsubscribe();
+    return null;
+  }
+  return (await sub.closed) ?? null;
 }
 
 /** Resolves with the error a request ends in (or fails the test if it succeeds). */
@@ -56,8 +70,10 @@ describe("NATS identities and the node authorizer", () => {
   let apiServer: NatsApiServer;
   let nodeA: NatsApiClient;
   let external: NatsApiClient;
-  const conn = (c: Creds, inboxPrefix?: string) =>
-    connect({ servers: server.url, user: c.user, pass: c.pass, inboxPrefix, maxReconnectAttempts: 0 });
+  const serverLog: string[] = [];
+  /** Connects as identity `c`, with its private inbox prefix as connectNats does. */
+  const conn = (c: Creds) =>
+    connect({ servers: server.url, user: c.user, pass: c.pass, inboxPrefix: subjects.inboxPrefix(c.user), maxReconnectAttempts: 0 });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "berth-sec-"));
@@ -66,9 +82,9 @@ describe("NATS identities and the node authorizer", () => {
     cp = await conn(auth.controlPlane);
     store = await KvStore.open(cp);
     api = await Api.open(store);
-    apiServer = serveApiOverNats(cp, api, { maxWatchesPerNode: 3 });
-    ncA = await conn(auth.node("node-a"), "_INBOX_node-a");
-    ncB = await conn(auth.node("node-b"), "_INBOX_node-b");
+    apiServer = serveApiOverNats(cp, api, { maxWatchesPerNode: 3, log: (msg, fields) => serverLog.push(`${msg} ${JSON.stringify(fields ?? {})}`) });
+    ncA = await conn(auth.node("node-a"));
+    ncB = await conn(auth.node("node-b"));
     ext = await conn(auth.external);
     nodeA = new NatsApiClient(ncA, { node: "node-a", timeoutMs: 5_000 });
     external = new NatsApiClient(ext, { timeoutMs: 5_000 });
@@ -100,7 +116,7 @@ describe("NATS identities and the node authorizer", () => {
     const e = await failure(ncA.request("berth.node.node-b.api.v1.pods.get", JSON.stringify({ name: "pb" }), { timeout: 3_000 }));
     expect(isPermissionViolation(e)).toBe(true);
     // The same through the client: node A pretending to be node B is a 403.
-    const asB = new NatsApiClient(ncA, { node: "node-b", inboxPrefix: "_INBOX_node-a", timeoutMs: 3_000 });
+    const asB = new NatsApiClient(ncA, { node: "node-b", inboxPrefix: subjects.nodeInboxPrefix("node-a"), timeoutMs: 3_000 });
     const e2 = await failure(asB.updateStatus("pods", { ...(await api.get("pods", "pb")), status: { phase: "Failed" } }));
     expect(e2).toBeInstanceOf(ApiError);
     expect(e2.code).toBe(403);
@@ -126,17 +142,8 @@ describe("NATS identities and the node authorizer", () => {
   });
 
   it("node identity - cannot read another node's replies, subjects or the shared inbox", async () => {
-    for (const subject of ["_INBOX_node-a.>", "berth.node.node-a.>", "_INBOX.>", "berth.watch.>", "berth.api.v1.>", "berth.node.node-b.api.v1.>"]) {
-      const sub = ncB.subscribe(subject);
-      const err = await (async () => {
-        try {
-          for await (const _ of sub) return null;
-        } catch (e) {
-          return e as Error;
-        }
-        return sub.closed.then((e) => e ?? null);
-      })();
-      expect(isPermissionViolation(err), subject).toBe(true);
+    for (const subject of [`${subjects.nodeInboxPrefix("node-a")}.>`, "berth.node.node-a.>", "_INBOX.>", "berth.watch.>", "berth.api.v1.>", "berth.node.node-b.api.v1.>"]) {
+      expect(isPermissionViolation(await subscribeError(ncB, subject)), subject).toBe(true);
     }
   });
 
@@ -248,5 +255,152 @@ describe("NATS identities and the node authorizer", () => {
     } finally {
       await cli.close();
     }
+  });
+
+  it("node identity - may answer a request once but never publish into a requester's inbox (no forged replies)", async () => {
+    // The control plane asks node A for a log, as the REST log proxy does: node A sees its inbox.
+    const asked = new Promise<Msg>((resolve) => {
+      const sub = ncA.subscribe(subjects.node("node-a", "logs"), { callback: (_e, m) => (sub.unsubscribe(), resolve(m)) });
+    });
+    await ncA.flush();
+    const pending = cp.request(subjects.node("node-a", "logs"), "{}", { timeout: 5_000 });
+    const m = await asked;
+    expect(m.reply).toMatch(/^_INBOX_berth-control-plane\./);
+    // A second "reply" to a sibling token of the same inbox (another request in flight on the
+    // control plane's connection, e.g. a store read), the shared inbox, or the CLI's inbox: refused.
+    for (const target of [m.reply!.replace(/[^.]+$/, "forged"), "_INBOX.x.y", `${subjects.inboxPrefix("berth-cli")}.x.y`]) {
+      expect(isPermissionViolation(await failure(ncA.request(target, "{}", { timeout: 3_000 }))), target).toBe(true);
+    }
+    // Its one answer to the request it was sent still arrives (allow_responses).
+    m.respond(JSON.stringify({ ok: true }));
+    expect((await pending).json()).toEqual({ ok: true });
+  });
+
+  it("external and CLI identities - read only their own inbox and their own watches", async () => {
+    const cli = await conn(auth.cli);
+    try {
+      for (const [nc, own, other] of [[ext, "berth-external", "berth-cli"], [cli, "berth-cli", "berth-external"]] as const) {
+        for (const subject of ["_INBOX.>", "berth.watch.>", ">", subjects.inboxOf(other), subjects.clientWatchOf(other), subjects.inboxOf("berth-control-plane"), `${subjects.nodeInboxPrefix("node-a")}.>`]) {
+          expect(isPermissionViolation(await subscribeError(nc, subject)), `${own} subscribing to ${subject}`).toBe(true);
+        }
+        // Requests still work: their replies come back on the identity's own inbox.
+        const c = new NatsApiClient(nc, { timeoutMs: 5_000 });
+        expect((await c.get("pods", "pu")).metadata.name).toBe("pu");
+      }
+      // Log streams are for those who may ask nodes for logs: the CLI, not external clients.
+      expect(await subscribeError(cli, "berth.node.node-a.logstream.x")).toBeNull();
+      expect(isPermissionViolation(await subscribeError(ext, "berth.node.node-a.logstream.x"))).toBe(true);
+    } finally {
+      await cli.close();
+    }
+  });
+
+  it("watches - one identity cannot read, renew or stop another's watch, even knowing its id", async () => {
+    const cli = await conn(auth.cli);
+    try {
+      const watchId = "external-watch-0001";
+      const events = ext.subscribe(subjects.clientWatch("berth-external", watchId));
+      const started = (await ext.request(subjects.clientApi("berth-external", "pods", "watch"), JSON.stringify({ watchId }), { timeout: 5_000 })).json<{ subject?: string }>();
+      expect(started.subject).toBe(subjects.clientWatch("berth-external", watchId));
+      expect(apiServer.clientWatchCountOf("berth-external")).toBe(1);
+      // Through the other identity's subjects, or the unscoped ones: refused by nats-server.
+      for (const subject of [subjects.clientApi("berth-external", "watches", "stop"), subjects.clientApi("berth-external", "watches", "keepalive"), subjects.watchControl("stop"), subjects.watchControl("keepalive")]) {
+        expect(isPermissionViolation(await failure(cli.request(subject, JSON.stringify({ watchId }), { timeout: 3_000 }))), subject).toBe(true);
+      }
+      expect(isPermissionViolation(await subscribeError(cli, subjects.clientWatch("berth-external", watchId)))).toBe(true);
+      // Through its own: the id is looked up among its own watches only.
+      for (const verb of ["stop", "keepalive"] as const) {
+        const r = (await cli.request(subjects.clientApi("berth-cli", "watches", verb), JSON.stringify({ watchId }), { timeout: 3_000 })).json<{ code?: number }>();
+        expect(r.code, verb).toBe(404);
+      }
+      // An unscoped watch is refused to identities (its events would go where anyone could read).
+      expect(isPermissionViolation(await failure(cli.request(subjects.api("pods", "watch"), JSON.stringify({ watchId: "cli-unscoped-1" }), { timeout: 3_000 })))).toBe(true);
+      // The owner's watch is untouched: still open, still delivering, renewable and stoppable by it.
+      expect(apiServer.clientWatchCountOf("berth-external")).toBe(1);
+      await api.create("pods", pod("after-attempts"));
+      for await (const m of events) {
+        if (m.json<WatchEvent<Pod>>().object.metadata.name === "after-attempts") break;
+      }
+      const renewed = (await ext.request(subjects.clientApi("berth-external", "watches", "keepalive"), JSON.stringify({ watchId }), { timeout: 3_000 })).json<{ kind?: string }>();
+      expect(renewed.kind).toBe("WatchRenewed");
+      await ext.request(subjects.clientApi("berth-external", "watches", "stop"), JSON.stringify({ watchId }), { timeout: 3_000 });
+      expect(apiServer.clientWatchCountOf("berth-external")).toBe(0);
+      // NatsApiClient picks the identity's subjects by itself.
+      const w = await external.watch("pods");
+      expect(apiServer.clientWatchCountOf("berth-external")).toBe(1);
+      w.stop();
+      await waitFor(() => apiServer.clientWatchCountOf("berth-external") === 0, "the client's watch to be stopped");
+    } finally {
+      await cli.close();
+    }
+  });
+
+  it("API server - answers only to inboxes: a request naming a KV subject as its reply writes nothing", async () => {
+    const key = "pods.default.reflected";
+    ext.publish(subjects.api("namespaces", "list"), "{}", { reply: `$KV.berth-state.${key}` });
+    // Nor is such a request carried out: it could not be answered.
+    ext.publish(subjects.api("pods", "create"), JSON.stringify({ object: pod("reflected-create") }), { reply: "$KV.berth-state.pods.default.reflected2" });
+    await waitFor(() => serverLog.filter((l) => l.includes("request not answered")).length >= 2, "the API server to refuse both reflected replies");
+    const kv = await new Kvm(jetstream(cp)).open("berth-state");
+    expect(await kv.get(key)).toBeNull();
+    expect(await kv.get("pods.default.reflected2")).toBeNull();
+    await expect(api.get("pods", "reflected-create")).rejects.toMatchObject({ code: 404 });
+    expect(serverLog.some((l) => l.includes("$KV.berth-state.pods.default.reflected"))).toBe(true);
+  });
+
+  it("node API - NodeRestriction: a node may not set node-role or node-restriction labels, nor change its taints", async () => {
+    await api.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "node-b", labels: { "node-role.kubernetes.io/worker": "" } } }).catch(() => {});
+    const nodeB = new NatsApiClient(ncB, { node: "node-b", timeoutMs: 5_000 });
+    const attempts: [string, () => Promise<unknown>][] = [
+      ["merge patch node-role", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-role.kubernetes.io/control-plane": "" } } })],
+      ["merge patch node-restriction", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-restriction.kubernetes.io/trusted": "yes" } } })],
+      ["remove an admin's label", () => nodeB.patch("nodes", "node-b", { metadata: { labels: { "node-role.kubernetes.io/worker": null } } })],
+      ["json patch of labels", () => nodeB.patch("nodes", "node-b", [{ op: "add", path: "/metadata/labels/node-role.kubernetes.io~1x", value: "" }], { type: "json" })],
+      ["update with a new label", async () => {
+        const cur = await nodeB.get("nodes", "node-b");
+        return nodeB.update("nodes", { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, "example.k8s.io/x": "1" } } });
+      }],
+      ["taints", () => nodeB.patch("nodes", "node-b", { spec: { taints: [{ key: "x", effect: "NoSchedule" }] } })],
+    ];
+    for (const [what, attempt] of attempts) {
+      const e = await failure(attempt());
+      expect(e.code, what).toBe(403);
+      expect(e.message, what).toMatch(/rule node\.(labels|taints)/);
+    }
+    expect((await failure(nodeB.create("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "node-b", labels: { "node-role.kubernetes.io/master": "" } } }))).message).toMatch(/node-role\.kubernetes\.io\/master/);
+    // The kubelet's own labels, and anyone's outside kubernetes.io/k8s.io, are its to set.
+    const ok = await nodeB.patch("nodes", "node-b", { metadata: { labels: { "kubernetes.io/hostname": "node-b", "node.kubernetes.io/pool": "a", "example.com/disk": "ssd" } } });
+    expect(ok.metadata.labels?.["example.com/disk"]).toBe("ssd");
+    expect((await api.get("nodes", "node-b")).metadata.labels).toEqual({ "node-role.kubernetes.io/worker": "", "kubernetes.io/hostname": "node-b", "node.kubernetes.io/pool": "a", "example.com/disk": "ssd" });
+  });
+
+  it("node API - events only from itself, about its own Node or its own pods", async () => {
+    const pa2 = await api.create("pods", pod("pa2"));
+    await api.update("pods", { ...pa2, spec: { ...pa2.spec, nodeName: "node-a" } });
+    const pb2 = await api.create("pods", pod("pb2"));
+    await api.update("pods", { ...pb2, spec: { ...pb2.spec, nodeName: "node-b" } });
+    const ev = (name: string, involvedObject: Record<string, unknown>, source: Record<string, unknown> = { component: "kubelet", host: "node-a" }) => ({
+      apiVersion: "v1", kind: "Event", metadata: { name, namespace: "default" }, involvedObject, reason: "Test", message: "m", type: "Normal", source,
+    });
+    const refused: [string, unknown][] = [
+      ["about node B's pod", ev("e1", { kind: "Pod", name: "pb2", namespace: "default" })],
+      ["about node B", ev("e2", { kind: "Node", name: "node-b" })],
+      ["about a service", ev("e3", { kind: "Service", name: "kubernetes", namespace: "default" })],
+      ["without a source", ev("e4", { kind: "Pod", name: "pa2", namespace: "default" }, {})],
+      ["from node B", ev("e5", { kind: "Pod", name: "pa2", namespace: "default" }, { host: "node-b" })],
+      ["about another pod of that name", ev("e6", { kind: "Pod", name: "pa2", namespace: "default", uid: "not-its-uid" })],
+    ];
+    for (const [what, e] of refused) {
+      const err = await failure(nodeA.create("events", e));
+      expect(err.code, what).toBe(403);
+      expect(err.message, what).toMatch(/rule events/);
+    }
+    const own = await nodeA.create("events", ev("e7", { kind: "Pod", name: "pa2", namespace: "default", uid: (await api.get("pods", "pa2")).metadata.uid }));
+    await nodeA.create("events", ev("e8", { kind: "Node", name: "node-a" }));
+    // An event it reported cannot be pointed at something else afterwards.
+    expect((await failure(nodeA.update("events", { ...own, involvedObject: { kind: "Pod", name: "pb2", namespace: "default" } }))).code).toBe(403);
+    expect((await failure(nodeA.patch("events", "e7", { involvedObject: { name: "pb2" } }))).code).toBe(403);
+    await nodeA.update("events", { ...own, count: 2 });
+    expect((await api.list("events", { namespace: "default" })).items.map((e) => e.metadata.name).filter((n) => /^e\d$/.test(n)).sort()).toEqual(["e7", "e8"]);
   });
 });
