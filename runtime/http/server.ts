@@ -19,10 +19,12 @@ import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
-import { parseRoute, type Route } from "./routes.ts";
+import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type HealthCheck } from "./health.ts";
+import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry } from "./watch.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
+export type { HealthCheck } from "./health.ts";
 
 export interface HttpApiOptions {
   api: ApiClient;
@@ -47,6 +49,14 @@ export interface HttpApiOptions {
   version?: string;
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Checks behind `/healthz`, `/livez`, `/readyz` besides `ping`. Default: `store`, a read of the
+   * `default` namespace through `api` (any answer from the store, even 404, counts as healthy).
+   * Callers add readiness-only checks such as informer sync or leadership.
+   */
+  healthChecks?: HealthCheck[];
+  /** Time one health check may take before it counts as failed; default 2 s. */
+  healthTimeoutMs?: number;
 }
 
 export interface HttpApi {
@@ -56,8 +66,6 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-const HEALTH = new Set(["healthz", "livez", "readyz"]);
-
 /** Starts the REST API and resolves once it listens. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? "127.0.0.1";
@@ -66,6 +74,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
   let address = `${host}:0`;
+  const healthChecks: HealthCheck[] = [PING, ...(opts.healthChecks ?? [storeCheck(opts.api)])];
+  const health = new HealthRunner(opts.healthTimeoutMs);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch((e) => {
@@ -76,19 +86,18 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
-    let url: URL;
+    // Routed on the path exactly as sent (see routes.ts `pathSegments`): never through `new URL`,
+    // which resolves `..` and `%2e%2e` and so turns `pods/%2e%2e` into the namespace itself.
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const route = parseRoute(q < 0 ? target : target.slice(0, q));
+    const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     try {
-      url = new URL(req.url ?? "/", "http://berth.invalid");
-    } catch {
-      return sendStatus(res, new ApiError("BadRequest", "malformed request URL"));
-    }
-    const route = parseRoute(url.pathname);
-    try {
-      if (!(route.type === "static" && HEALTH.has(route.path)) && !authorized(req, opts.token)) {
-        throw new ApiError("Unauthorized", "Unauthorized");
-      }
+      if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
+      if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
+      if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
       const warnings: string[] = [];
-      const reply = await dispatch(req, res, method, route, url, warnings);
+      const reply = await dispatch(req, res, method, route, query, warnings);
       if (reply) {
         const headers: Record<string, string | string[]> = { ...reply.headers };
         // RFC 7234 warn-code 299, as kube-apiserver sends them; kubectl prints "Warning: ...".
@@ -102,18 +111,25 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     }
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, url: URL, warnings: string[]): Promise<Reply> {
+  async function serveHealth(res: ServerResponse, method: string, endpoint: HealthEndpoint, check: string | undefined, query: URLSearchParams): Promise<void> {
+    if (method !== "GET" && method !== "HEAD") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /${endpoint}`);
+    const checks = checksFor(endpoint, healthChecks);
+    const selected = check === undefined ? checks : checks.filter((c) => c.name === check);
+    if (selected.length === 0) throw new ApiError("NotFound", "the server could not find the requested resource");
+    const results = await health.run(selected);
+    for (const r of results) if (!r.ok) log("health check failed", { endpoint, check: r.name, reason: r.reason });
+    const { status, text } = check === undefined ? renderHealth(endpoint, results, query.has("verbose")) : renderSingleCheck(results[0]);
+    res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache, private" });
+    res.end(method === "HEAD" ? undefined : text);
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
+    if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
     if (route.type === "static") {
       if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /${route.path}`);
       switch (route.path) {
-        case "healthz":
-        case "livez":
-        case "readyz":
-          res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" });
-          res.end("ok");
-          return undefined;
         case "version":
           return { status: 200, body: versionInfo(opts.version ?? "0.1.0") };
         case "api":
@@ -148,7 +164,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       api: opts.api,
       method,
       route,
-      query: url.searchParams,
+      query,
       accept,
       body: readBody,
       patchType: () => patchTypeOf(req.headers["content-type"]),
@@ -196,6 +212,24 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * The default `store` health check: one read through the API. Any answer from the store —
+ * including 404 for a missing `default` namespace — means it works; 5xx, 429 and timeouts fail.
+ */
+function storeCheck(api: ApiClient): HealthCheck {
+  return {
+    name: "store",
+    async check() {
+      try {
+        await api.get("namespaces", "default");
+      } catch (e) {
+        if (e instanceof ApiError && e.code < 500 && e.code !== 429) return;
+        throw e;
+      }
+    },
   };
 }
 
