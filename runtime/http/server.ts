@@ -11,7 +11,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, toStatus } from "../../model/errors.ts";
 import { openApiV2, openApiV3Index, openApiV3CoreV1 } from "../api/openapi.ts";
@@ -25,6 +25,11 @@ import { WatchRegistry } from "./watch.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
+
+/** Default connection caps; see `HttpApiOptions.maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 
 export interface HttpApiOptions {
   api: ApiClient;
@@ -57,6 +62,18 @@ export interface HttpApiOptions {
   healthChecks?: HealthCheck[];
   /** Time one health check may take before it counts as failed; default 2 s. */
   healthTimeoutMs?: number;
+  /**
+   * Open connections in total (default 4,096) and from one client address (default 512). Beyond
+   * them a new connection is closed at once, before TLS: file descriptors are shared with NATS
+   * and DNS, and one client must not take them all.
+   */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /**
+   * Time a client has to finish the TLS handshake, and then to send a request's headers
+   * (default 30 s each, as before). Enforced to within about a second.
+   */
+  headersTimeoutMs?: number;
 }
 
 export interface HttpApi {
@@ -64,6 +81,8 @@ export interface HttpApi {
   port: number;
   /** Stops accepting connections, ends open watches and log streams, and waits for the server. */
   close(): Promise<void>;
+  /** Connections open now (for tests and diagnostics). */
+  connections(): number;
 }
 
 /** Starts the REST API and resolves once it listens. */
@@ -178,16 +197,32 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     });
   }
 
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default), so a
+  // 30 s limit held for up to 60 s; a TLS client that never finished its handshake was held for
+  // tls's own handshakeTimeout (120 s). Both are now bounded by headersTimeout, give or take 1 s.
+  const timeouts = { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))) };
   const server: Server = opts.tls
-    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: headersTimeout, ...timeouts }, handler)
+    : createHttpServer(timeouts, handler);
   // Slow or stuck clients must not pin sockets forever; watches are long but keep writing.
-  server.headersTimeout = 30_000;
+  server.headersTimeout = headersTimeout;
   server.requestTimeout = 0;
   server.keepAliveTimeout = 30_000;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    // As Node's default: one error response if nothing was sent yet, then the socket is
+    // destroyed, not ended — an ended socket waits for the peer, who may never close it.
+    if (socket.writable && !(socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+      const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout"
+        : err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+  const connections = limitConnections(server, {
+    total: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    perAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -205,6 +240,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   return {
     url,
     port,
+    connections: () => connections.open(),
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();
@@ -213,6 +249,33 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Caps open connections in total and per client address. A connection over a cap is destroyed
+ * as it arrives (before any TLS work); counts drop when sockets close.
+ */
+function limitConnections(server: Server, caps: { total: number; perAddress: number }): { open(): number } {
+  const perAddress = new Map<string, number>();
+  let open = 0;
+  // Runs before the TLS layer wraps the socket (it listens on the same event).
+  server.prependListener("connection", (socket: Socket) => {
+    const addr = socket.remoteAddress ?? "";
+    const n = perAddress.get(addr) ?? 0;
+    if (open >= caps.total || n >= caps.perAddress) {
+      socket.destroy();
+      return;
+    }
+    open++;
+    perAddress.set(addr, n + 1);
+    socket.once("close", () => {
+      open--;
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+  });
+  return { open: () => open };
 }
 
 /**
