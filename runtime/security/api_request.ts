@@ -162,8 +162,8 @@ function required(body: Record<string, unknown>, field: string): unknown {
 
 function listOpts(body: Record<string, unknown>): ListOptions {
   const limit = body.limit;
-  if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0)) {
-    throw new BadRequestError(`field "limit" must be a non-negative integer`);
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 0)) {
+    throw new BadRequestError(`field "limit" must be a non-negative integer no larger than ${Number.MAX_SAFE_INTEGER}`);
   }
   return {
     namespace: str(body, "namespace"),

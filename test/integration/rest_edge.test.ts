@@ -90,6 +90,41 @@ describe("rest edge - paths", () => {
   });
 });
 
+describe("rest edge - query integers", () => {
+  it("rest edge - limit must be a non-negative safe integer in decimal digits (400 otherwise, as kube-apiserver)", async () => {
+    for (const v of ["1e308", "1e3", "-1", "0x10", "1.5", "9007199254740993", "99999999999999999999", " 1", "NaN", "Infinity"]) {
+      const r = await raw("GET", `/api/v1/namespaces/victim/pods?limit=${encodeURIComponent(v)}`);
+      expect(r.status, v).toBe(400);
+      expect(r.json().message, v).toMatch(/^limit must be a non-negative integer/);
+    }
+    const ok = await raw("GET", "/api/v1/namespaces/victim/pods?limit=1");
+    expect(ok.status).toBe(200);
+    expect(ok.json().items).toHaveLength(1);
+  });
+});
+
+describe("rest edge - object kind from the URL, as kube-apiserver", () => {
+  it("rest edge - a pod body without kind/apiVersion is typed by the URL; a different kind or version is a 400", async () => {
+    const spec = { containers: [{ name: "c", image: "busybox" }] };
+    const created = await raw("POST", "/api/v1/namespaces/victim/pods", { body: { metadata: { name: "nokind" }, spec } });
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ apiVersion: "v1", kind: "Pod" });
+    const stored = await api.get("pods", "nokind", "victim");
+    expect(stored).toMatchObject({ apiVersion: "v1", kind: "Pod" });
+
+    const wrongKind = await raw("POST", "/api/v1/namespaces/victim/pods", { body: { apiVersion: "v1", kind: "Service", metadata: { name: "k1" }, spec } });
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.json().message).toBe('Service in version "v1" cannot be handled as a Pod: the kind in the body does not match the URL');
+    const wrongVersion = await raw("POST", "/api/v1/namespaces/victim/pods", { body: { apiVersion: "apps/v1", kind: "Pod", metadata: { name: "k2" }, spec } });
+    expect(wrongVersion.status).toBe(400);
+    expect(wrongVersion.json().message).toBe("the API version in the data (apps/v1) does not match the expected API version (v1)");
+    const notString = await raw("POST", "/api/v1/namespaces/victim/pods", { body: { kind: 7, metadata: { name: "k3" }, spec } });
+    expect(notString.status).toBe(400);
+    await expect(api.get("pods", "k1", "victim")).rejects.toMatchObject({ code: 404 });
+    await expect(api.get("pods", "k2", "victim")).rejects.toMatchObject({ code: 404 });
+  });
+});
+
 describe("rest edge - health reflects the store", () => {
   it("rest edge - healthy: plain `ok`, ?verbose lists each check", async () => {
     for (const ep of ["healthz", "livez", "readyz"]) {
