@@ -40,15 +40,24 @@ function track<S extends Socket>(socket: S): Tracked<S> {
   const t: Tracked<S> = { socket, closed: false };
   sockets.push(socket);
   socket.on("error", () => {});
-  socket.on("close", () => {
+  // Read (and drop) whatever comes: a paused socket never sees the server's FIN.
+  socket.on("data", () => {});
+  // The server's FIN ("end") is when it closed; "close" may follow later.
+  const closed = () => {
+    if (t.closed) return;
     t.closed = true;
     t.closedAt = Date.now();
-  });
+  };
+  socket.on("end", closed);
+  socket.on("close", closed);
   return t;
 }
 
-/** A TLS connection from `from` that finishes its handshake, then sends headers a line at a time and never ends them. */
-async function slowHeaders(port: number, from: string): Promise<Tracked<TLSSocket>> {
+/**
+ * A TLS connection from `from` that finishes its handshake and starts a request, then either
+ * sends a header line every 100 ms (`trickle`) or nothing more; it never ends the headers.
+ */
+async function slowHeaders(port: number, from: string, trickle: boolean): Promise<Tracked<TLSSocket>> {
   // TLS over a TCP socket bound to `from`: each source address is a different client.
   const tcp = tcpConnect({ host: "127.0.0.1", port, localAddress: from });
   sockets.push(tcp);
@@ -58,10 +67,12 @@ async function slowHeaders(port: number, from: string): Promise<Tracked<TLSSocke
     t.socket.once("close", () => reject(new Error("closed before the handshake")));
   });
   t.socket.write("GET /api/v1/pods HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-  const trickle = setInterval(() => {
-    if (!t.closed) t.socket.write(`X-Slow-${Date.now()}: 1\r\n`);
-  }, 100);
-  t.socket.once("close", () => clearInterval(trickle));
+  if (trickle) {
+    const timer = setInterval(() => {
+      if (!t.closed) t.socket.write(`X-Slow-${Date.now()}: 1\r\n`);
+    }, 100);
+    t.socket.once("close", () => clearInterval(timer));
+  }
   return t;
 }
 
@@ -83,11 +94,11 @@ function silent(port: number, from: string): Tracked<Socket> {
 }
 
 describe("http connections", () => {
-  it("http connections - slow-header and silent clients are closed by the header timeout; an ordinary GET is served meanwhile", async () => {
+  it("http connections - trickling, stalled and silent clients are closed by the header timeout; an ordinary GET is served meanwhile", async () => {
     const s = await serve({ headersTimeoutMs: 500 });
     const start = Date.now();
-    const slow = await Promise.all(Array.from({ length: 10 }, (_, i) => slowHeaders(s.port, `127.0.0.${10 + i}`)));
-    const mute = Array.from({ length: 10 }, (_, i) => silent(s.port, `127.0.0.${30 + i}`));
+    const slow = await Promise.all(Array.from({ length: 20 }, (_, i) => slowHeaders(s.port, `127.0.0.${10 + i}`, i % 2 === 0)));
+    const mute = Array.from({ length: 10 }, (_, i) => silent(s.port, `127.0.0.${40 + i}`));
     expect(await get(s)).toBe(200);
     await waitFor(() => [...slow, ...mute].every((t) => t.closed), "every slow client to be closed", 5_000);
     const longest = Math.max(...[...slow, ...mute].map((t) => t.closedAt! - start));
