@@ -107,7 +107,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const method = req.method ?? "GET";
     // Routed on the path exactly as sent (see routes.ts `pathSegments`): never through `new URL`,
     // which resolves `..` and `%2e%2e` and so turns `pods/%2e%2e` into the namespace itself.
-    const target = req.url ?? "/";
+    // An absolute-form target (`GET https://host/api/v1/pods`, RFC 9112 §3.2.2) names its path after the authority.
+    const target = (req.url ?? "/").replace(/^https?:\/\/[^/?]*/i, "") || "/";
     const q = target.indexOf("?");
     const route = parseRoute(q < 0 ? target : target.slice(0, q));
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));

@@ -83,6 +83,13 @@ describe("rest edge - paths", () => {
     expect((await api.get("services", "web", "victim")).metadata.name).toBe("web");
   });
 
+  it("rest edge - an absolute-form target is routed on its path, which is not normalised either", async () => {
+    const u = new URL(http.url);
+    expect((await raw("GET", `https://${u.host}/api/v1/namespaces/victim/pods/web`)).status).toBe(200);
+    expect((await raw("DELETE", `https://${u.host}/api/v1/namespaces/victim/pods/%2e%2e`)).status).toBe(400);
+    expect((await api.get("namespaces", "victim")).metadata.deletionTimestamp).toBeUndefined();
+  });
+
   it("rest edge - without a token a dot-segment path is still refused, and never reaches a handler", async () => {
     const r = await raw("DELETE", "/api/v1/namespaces/victim/pods/%2e%2e", { token: null });
     expect(r.status).toBe(400);
