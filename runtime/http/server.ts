@@ -55,9 +55,10 @@ export interface HttpApiOptions {
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
   log?: (msg: string, fields: Record<string, unknown>) => void;
   /**
-   * Checks behind `/healthz`, `/livez`, `/readyz` besides `ping`. Default: `store`, a read of the
-   * `default` namespace through `api` (any answer from the store, even 404, counts as healthy).
-   * Callers add readiness-only checks such as informer sync or leadership.
+   * Checks behind `/healthz`, `/livez`, `/readyz`, after the two every server runs: `ping`, and
+   * `store`, a read of the `default` namespace through `api` (any answer from the store, even
+   * 404, counts as healthy). Callers add readiness-only checks such as informer sync or
+   * leadership (`readinessOnly: true` keeps them out of `/livez`).
    */
   healthChecks?: HealthCheck[];
   /** Time one health check may take before it counts as failed; default 2 s. */
@@ -93,7 +94,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
   let address = `${host}:0`;
-  const healthChecks: HealthCheck[] = [PING, ...(opts.healthChecks ?? [storeCheck(opts.api)])];
+  const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
   const health = new HealthRunner(opts.healthTimeoutMs);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {

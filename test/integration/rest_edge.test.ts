@@ -50,7 +50,15 @@ beforeAll(async () => {
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
   caPem = ca.certPem;
   token = generateToken();
-  http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, healthTimeoutMs: 1_000, log: () => {} });
+  http = await startHttpApi({
+    api,
+    token,
+    tls: { cert: cert.certPem, key: cert.keyPem },
+    healthTimeoutMs: 1_000,
+    // A readiness-only check, as a caller adds for informers or leadership: in /readyz, not /livez.
+    healthChecks: [{ name: "informer-sync", readinessOnly: true, check: () => {} }],
+    log: () => {},
+  });
   await api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "victim" } });
   await api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "victim" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
   await api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name: "web", namespace: "victim" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } });
@@ -140,7 +148,8 @@ describe("rest edge - health reflects the store", () => {
       expect(plain.body).toBe("ok");
       const verbose = await raw("GET", `/${ep}?verbose`, { token: null });
       expect(verbose.status, ep).toBe(200);
-      expect(verbose.body).toBe(`[+]ping ok\n[+]store ok\n${ep} check passed\n`);
+      const extra = ep === "livez" ? "" : "[+]informer-sync ok\n";
+      expect(verbose.body).toBe(`[+]ping ok\n[+]store ok\n${extra}${ep} check passed\n`);
     }
     expect((await raw("GET", "/readyz/store", { token: null })).body).toBe("ok");
     expect((await raw("GET", "/readyz/nosuch", { token: null })).status).toBe(404);
@@ -152,7 +161,7 @@ describe("rest edge - health reflects the store", () => {
       const x = await raw("GET", "/readyz?verbose", { token: null });
       return x.status === 500 ? x : undefined;
     }, "readyz to fail", 15_000);
-    expect(r.body).toBe("[+]ping ok\n[-]store failed: reason withheld\nreadyz check failed\n");
+    expect(r.body).toBe("[+]ping ok\n[-]store failed: reason withheld\n[+]informer-sync ok\nreadyz check failed\n");
     const plain = await raw("GET", "/healthz", { token: null });
     expect(plain.status).toBe(500);
     expect(plain.body).toContain("[-]store failed: reason withheld");
