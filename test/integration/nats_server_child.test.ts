@@ -61,7 +61,7 @@ function notPrivate(dir: string): string[] {
 afterAll(() => {
   for (const pid of started) {
     try {
-      process.kill(pid, "SIGKILL"); // only if a test failed and left it behind
+      process.kill(pid, "SIGKILL"); // only if a test failed before killing it
     } catch {
       // gone, as it should be
     }
@@ -78,6 +78,7 @@ describe("nats-server child", () => {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    started.push(child.pid!);
     let out = "";
     child.stdout!.on("data", (d) => (out += String(d)));
     child.stderr!.on("data", (d) => (out += String(d)));
