@@ -15,6 +15,7 @@ import { ApiError, BadRequestError } from "../../model/errors.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
+import { checkJsonNesting, checkValueNesting, checkYamlNesting, type NestingTooDeepError } from "../security/nesting.ts";
 
 /** One object of a manifest, with its origin. */
 export interface ManifestDoc {
@@ -96,9 +97,14 @@ interface RawDoc {
 }
 
 /** JSON text (one value) when it parses as such; undefined to fall back to YAML. */
-function tryJson(text: string): RawDoc[] | undefined {
+function tryJson(text: string, source: string): RawDoc[] | undefined {
   const t = text.trimStart();
   if (!t.startsWith("{") && !t.startsWith("[")) return undefined;
+  try {
+    checkJsonNesting(text, source);
+  } catch (e) {
+    throw new ManifestError((e as Error).message, { source, line: (e as NestingTooDeepError).at?.line }, { cause: e });
+  }
   try {
     const value = JSON.parse(text) as unknown;
     return [{ value, index: 1, line: lineCol(text, text.length - t.length).line }];
@@ -108,6 +114,12 @@ function tryJson(text: string): RawDoc[] | undefined {
 }
 
 function yamlDocs(text: string, source: string): RawDoc[] {
+  // Before the parser: a 20,000-deep document once exhausted the process's memory inside it.
+  try {
+    checkYamlNesting(text, source);
+  } catch (e) {
+    throw new ManifestError((e as Error).message, { source, line: (e as NestingTooDeepError).at?.line }, { cause: e });
+  }
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter }) as unknown;
   const docs = (Array.isArray(parsed) ? parsed : [parsed]) as Document.Parsed[];
@@ -129,6 +141,8 @@ function yamlDocs(text: string, source: string): RawDoc[] {
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: YAML_OPTIONS.maxAliasCount });
+      // Aliases can nest a deep anchor inside another: measure what they built.
+      checkValueNesting(value, "the document");
     } catch (e) {
       throw new ManifestError(`${describeLocation({ source, index, line })}: ${(e as Error).message}`, { source, index, line }, { cause: e });
     }
@@ -175,7 +189,7 @@ function isList(obj: Record<string, unknown>): boolean {
  * a missing `kind` or `apiVersion`, a kind Berth does not serve.
  */
 export function parseManifests(text: string, source = "<stdin>"): ManifestDoc[] {
-  const raw = tryJson(text) ?? yamlDocs(text, source);
+  const raw = tryJson(text, source) ?? yamlDocs(text, source);
   const out: ManifestDoc[] = [];
   for (const d of raw) {
     if (d.value === null || d.value === undefined) continue; // an empty document

@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import type { PatchType } from "../../model/client.ts";
+import { checkJsonNesting, checkValueNesting, checkYamlNesting } from "../security/nesting.ts";
 
 /** Default request body limit: the 3 MiB kube-apiserver allows. */
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -89,15 +90,24 @@ function tooLarge(maxBytes: number): ApiError {
   return new ApiError("RequestEntityTooLarge", `the request body is larger than ${maxBytes} bytes`);
 }
 
-/** Parses a body as JSON or YAML; garbage is a 400 that says where it broke. */
+/**
+ * Parses a body as JSON or YAML; garbage is a 400 that says where it broke. Nesting deeper than
+ * `MAX_NESTING_DEPTH` is refused by a scan before the parser runs (security/nesting.ts), and for
+ * YAML once more after it, since aliases can repeat a deep anchor.
+ */
 export function parseBody(raw: Buffer, format: "json" | "yaml"): unknown {
   const text = raw.toString("utf8");
   if (text.trim() === "") throw new BadRequestError("the request body is empty");
+  if (format === "json") checkJsonNesting(text, "the request body");
+  else checkYamlNesting(text, "the request body");
+  let value: unknown;
   try {
-    return format === "json" ? JSON.parse(text) : parseYaml(text);
+    value = format === "json" ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
     throw new BadRequestError(`the request body is not valid ${format.toUpperCase()}: ${(e as Error).message}`);
   }
+  if (format === "yaml") checkValueNesting(value, "the request body");
+  return value;
 }
 
 export interface AcceptInfo {

@@ -59,11 +59,17 @@ function methodNotAllowed(method: string, what: string): ApiError {
   return new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} ${what}`);
 }
 
+/**
+ * A non-negative integer query parameter, in decimal digits as Kubernetes parses them
+ * (strconv.ParseInt base 10): `1e308`, `0x10`, `1.0` and anything past 2^53-1 are a 400.
+ */
 const intParam = (q: URLSearchParams, key: string): number | undefined => {
   const v = q.get(key);
   if (v === null || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BadRequestError(`${key} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new BadRequestError(`${key} must be a non-negative integer no larger than ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(v.slice(0, 64))}`);
+  }
   return n;
 };
 
@@ -117,6 +123,28 @@ function checkFields(ctx: HandlerContext, kind: string, body: unknown): void {
   ctx.warnings.push(...unknown.map((f) => `unknown field "${f}"`));
 }
 
+/**
+ * `kind` and `apiVersion` of a body, as kube-apiserver's create/update handlers decode it: an
+ * absent one is taken from the URL (the decoder's default GVK — a pod POSTed without `kind` is a
+ * Pod), a different one is a 400. kubectl and the client libraries always send both; a bare
+ * `{metadata, spec}` from curl or a UI is accepted by Kubernetes, and so here.
+ */
+function checkTypeMeta(obj: Record<string, unknown>, kind: string, apiVersion: string): void {
+  for (const f of ["kind", "apiVersion"] as const) {
+    if (obj[f] !== undefined && typeof obj[f] !== "string") {
+      throw new BadRequestError(`the object provided is unrecognized (must be of type ${kind}): "${f}" must be a string`);
+    }
+  }
+  const givenVersion = (obj.apiVersion as string | undefined) || apiVersion;
+  const givenKind = (obj.kind as string | undefined) || kind;
+  if (givenVersion !== apiVersion) {
+    throw new BadRequestError(`the API version in the data (${givenVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  if (givenKind !== kind) {
+    throw new BadRequestError(`${givenKind} in version ${JSON.stringify(givenVersion.split("/").pop())} cannot be handled as a ${kind}: the kind in the body does not match the URL`);
+  }
+}
+
 /** The body as an object with its metadata; namespace from the URL filled in or checked. */
 async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> & { metadata: Record<string, unknown> }> {
   const body = await ctx.body();
@@ -124,7 +152,9 @@ async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> 
     throw new BadRequestError("the request body must be a JSON object");
   }
   const obj = body as Record<string, unknown>;
-  checkFields(ctx, ctx.route.subresource === "scale" ? "Scale" : ctx.route.subresource === "binding" ? "Binding" : RESOURCES[ctx.route.resource].kind, obj);
+  const kind = ctx.route.subresource === "scale" ? "Scale" : ctx.route.subresource === "binding" ? "Binding" : RESOURCES[ctx.route.resource].kind;
+  checkTypeMeta(obj, kind, ctx.route.subresource === "scale" ? "autoscaling/v1" : "v1");
+  checkFields(ctx, kind, obj);
   const meta = (typeof obj.metadata === "object" && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>;
   const ns = ctx.route.namespace;
   if (ns !== undefined) {

@@ -1,7 +1,8 @@
 /**
  * Kubernetes URL paths → what they address. Pure: no I/O, no ApiClient.
  *
- *   /version /healthz /livez /readyz /api /api/v1 /apis /openapi/v2 /openapi/v3[/api/v1]
+ *   /healthz /livez /readyz [/{check}]                  health, without a token
+ *   /version /api /api/v1 /apis /openapi/v2 /openapi/v3[/api/v1]
  *   /api/v1/{resource}                                   cluster-scoped, or all namespaces
  *   /api/v1/{resource}/{name}[/{sub}]                    cluster-scoped (nodes, namespaces)
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]  namespaced
@@ -9,11 +10,10 @@
  */
 import { RESOURCES, type Resource } from "../../model/types.ts";
 
+export type HealthEndpoint = "healthz" | "livez" | "readyz";
+
 export type StaticPath =
   | "version"
-  | "healthz"
-  | "livez"
-  | "readyz"
   | "api"
   | "api/v1"
   | "apis"
@@ -23,6 +23,8 @@ export type StaticPath =
 
 export type Route =
   | { type: "static"; path: StaticPath }
+  /** `/healthz`, `/livez`, `/readyz`, or one named check below them. */
+  | { type: "health"; endpoint: HealthEndpoint; check?: string }
   | {
       type: "resource";
       resource: Resource;
@@ -33,7 +35,9 @@ export type Route =
       /** Reached through the deprecated `/api/v1/watch/` prefix. */
       watchPrefix: boolean;
     }
-  | { type: "notFound" };
+  | { type: "notFound" }
+  /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
+  | { type: "badPath"; message: string };
 
 export type Subresource = "status" | "log" | "binding" | "scale";
 
@@ -52,16 +56,43 @@ function isResource(s: string | undefined): s is Resource {
   return s !== undefined && Object.hasOwn(RESOURCES, s);
 }
 
-/** Parses a URL path (without the query string). Percent-escapes are decoded per segment. */
-export function parseRoute(pathname: string): Route {
-  let segs: string[];
-  try {
-    segs = pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-  } catch {
-    return { type: "notFound" };
+/**
+ * Splits a raw request path (as sent, without the query string) into decoded segments, or says
+ * why it cannot be one. The path is never normalised: `new URL` would resolve `..` and `%2e%2e`
+ * as dot segments, so `DELETE .../namespaces/victim/pods/%2e%2e` would address the namespace.
+ * Each segment is percent-decoded exactly once, then refused if empty, `.` or `..`.
+ */
+export function pathSegments(rawPath: string): string[] | { message: string } {
+  if (!rawPath.startsWith("/")) return { message: `the request path must start with "/"` };
+  if (rawPath === "/") return [];
+  const raw = rawPath.slice(1).split("/");
+  const segs: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw[i]);
+    } catch {
+      return { message: `path segment ${i + 1} has a malformed percent-escape` };
+    }
+    if (seg === "" || seg === "." || seg === "..") {
+      return { message: `path segment ${i + 1} is ${seg === "" ? "empty" : JSON.stringify(seg)}; paths are not normalised` };
+    }
+    segs.push(seg);
   }
+  return segs;
+}
+
+/** Parses a raw URL path (without the query string); see `pathSegments` for what is refused. */
+export function parseRoute(rawPath: string): Route {
+  const parts = pathSegments(rawPath);
+  if (!Array.isArray(parts)) return { type: "badPath", message: parts.message };
+  const segs = parts;
   const joined = segs.join("/");
-  if (segs.length >= 1 && HEALTH.has(segs[0])) return { type: "static", path: segs[0] as StaticPath };
+  if (segs.length >= 1 && HEALTH.has(segs[0])) {
+    // `/readyz/store` runs one check, as kube-apiserver serves `/readyz/etcd`.
+    if (segs.length > 2) return { type: "notFound" };
+    return { type: "health", endpoint: segs[0] as HealthEndpoint, ...(segs[1] !== undefined ? { check: segs[1] } : {}) };
+  }
   switch (joined) {
     case "version":
     case "api":

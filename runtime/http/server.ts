@@ -11,7 +11,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, toStatus } from "../../model/errors.ts";
 import { openApiV2, openApiV3Index, openApiV3CoreV1 } from "../api/openapi.ts";
@@ -19,10 +19,17 @@ import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
-import { parseRoute, type Route } from "./routes.ts";
+import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type HealthCheck } from "./health.ts";
+import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry } from "./watch.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
+export type { HealthCheck } from "./health.ts";
+
+/** Default connection caps; see `HttpApiOptions.maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 
 export interface HttpApiOptions {
   api: ApiClient;
@@ -47,6 +54,27 @@ export interface HttpApiOptions {
   version?: string;
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /**
+   * Checks behind `/healthz`, `/livez`, `/readyz`, after the two every server runs: `ping`, and
+   * `store`, a read of the `default` namespace through `api` (any answer from the store, even
+   * 404, counts as healthy). Callers add readiness-only checks such as informer sync or
+   * leadership (`readinessOnly: true` keeps them out of `/livez`).
+   */
+  healthChecks?: HealthCheck[];
+  /** Time one health check may take before it counts as failed; default 2 s. */
+  healthTimeoutMs?: number;
+  /**
+   * Open connections in total (default 4,096) and from one client address (default 512). Beyond
+   * them a new connection is closed at once, before TLS: file descriptors are shared with NATS
+   * and DNS, and one client must not take them all.
+   */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /**
+   * Time a client has to finish the TLS handshake, and then to send a request's headers
+   * (default 30 s each, as before). Enforced to within about a second.
+   */
+  headersTimeoutMs?: number;
 }
 
 export interface HttpApi {
@@ -54,9 +82,9 @@ export interface HttpApi {
   port: number;
   /** Stops accepting connections, ends open watches and log streams, and waits for the server. */
   close(): Promise<void>;
+  /** Connections open now (for tests and diagnostics). */
+  connections(): number;
 }
-
-const HEALTH = new Set(["healthz", "livez", "readyz"]);
 
 /** Starts the REST API and resolves once it listens. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
@@ -66,6 +94,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
   let address = `${host}:0`;
+  const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
+  const health = new HealthRunner(opts.healthTimeoutMs);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch((e) => {
@@ -76,19 +106,19 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
-    let url: URL;
+    // Routed on the path exactly as sent (see routes.ts `pathSegments`): never through `new URL`,
+    // which resolves `..` and `%2e%2e` and so turns `pods/%2e%2e` into the namespace itself.
+    // An absolute-form target (`GET https://host/api/v1/pods`, RFC 9112 §3.2.2) names its path after the authority.
+    const target = (req.url ?? "/").replace(/^https?:\/\/[^/?]*/i, "") || "/";
+    const q = target.indexOf("?");
+    const route = parseRoute(q < 0 ? target : target.slice(0, q));
+    const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     try {
-      url = new URL(req.url ?? "/", "http://berth.invalid");
-    } catch {
-      return sendStatus(res, new ApiError("BadRequest", "malformed request URL"));
-    }
-    const route = parseRoute(url.pathname);
-    try {
-      if (!(route.type === "static" && HEALTH.has(route.path)) && !authorized(req, opts.token)) {
-        throw new ApiError("Unauthorized", "Unauthorized");
-      }
+      if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
+      if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
+      if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
       const warnings: string[] = [];
-      const reply = await dispatch(req, res, method, route, url, warnings);
+      const reply = await dispatch(req, res, method, route, query, warnings);
       if (reply) {
         const headers: Record<string, string | string[]> = { ...reply.headers };
         // RFC 7234 warn-code 299, as kube-apiserver sends them; kubectl prints "Warning: ...".
@@ -102,18 +132,25 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     }
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, url: URL, warnings: string[]): Promise<Reply> {
+  async function serveHealth(res: ServerResponse, method: string, endpoint: HealthEndpoint, check: string | undefined, query: URLSearchParams): Promise<void> {
+    if (method !== "GET" && method !== "HEAD") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /${endpoint}`);
+    const checks = checksFor(endpoint, healthChecks);
+    const selected = check === undefined ? checks : checks.filter((c) => c.name === check);
+    if (selected.length === 0) throw new ApiError("NotFound", "the server could not find the requested resource");
+    const results = await health.run(selected);
+    for (const r of results) if (!r.ok) log("health check failed", { endpoint, check: r.name, reason: r.reason });
+    const { status, text } = check === undefined ? renderHealth(endpoint, results, query.has("verbose")) : renderSingleCheck(results[0]);
+    res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache, private" });
+    res.end(method === "HEAD" ? undefined : text);
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
+    if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
     if (route.type === "static") {
       if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /${route.path}`);
       switch (route.path) {
-        case "healthz":
-        case "livez":
-        case "readyz":
-          res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" });
-          res.end("ok");
-          return undefined;
         case "version":
           return { status: 200, body: versionInfo(opts.version ?? "0.1.0") };
         case "api":
@@ -148,7 +185,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       api: opts.api,
       method,
       route,
-      query: url.searchParams,
+      query,
       accept,
       body: readBody,
       patchType: () => patchTypeOf(req.headers["content-type"]),
@@ -162,16 +199,32 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     });
   }
 
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default), so a
+  // 30 s limit held for up to 60 s; a TLS client that never finished its handshake was held for
+  // tls's own handshakeTimeout (120 s). Both are now bounded by headersTimeout, give or take 1 s.
+  const timeouts = { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))) };
   const server: Server = opts.tls
-    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: headersTimeout, ...timeouts }, handler)
+    : createHttpServer(timeouts, handler);
   // Slow or stuck clients must not pin sockets forever; watches are long but keep writing.
-  server.headersTimeout = 30_000;
+  server.headersTimeout = headersTimeout;
   server.requestTimeout = 0;
   server.keepAliveTimeout = 30_000;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    // As Node's default: one error response if nothing was sent yet, then the socket is
+    // destroyed, not ended — an ended socket waits for the peer, who may never close it.
+    if (socket.writable && !(socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+      const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout"
+        : err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+  const connections = limitConnections(server, {
+    total: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    perAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -189,6 +242,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   return {
     url,
     port,
+    connections: () => connections.open(),
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();
@@ -196,6 +250,51 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * Caps open connections in total and per client address. A connection over a cap is destroyed
+ * as it arrives (before any TLS work); counts drop when sockets close.
+ */
+function limitConnections(server: Server, caps: { total: number; perAddress: number }): { open(): number } {
+  const perAddress = new Map<string, number>();
+  let open = 0;
+  // Runs before the TLS layer wraps the socket (it listens on the same event).
+  server.prependListener("connection", (socket: Socket) => {
+    const addr = socket.remoteAddress ?? "";
+    const n = perAddress.get(addr) ?? 0;
+    if (open >= caps.total || n >= caps.perAddress) {
+      socket.destroy();
+      return;
+    }
+    open++;
+    perAddress.set(addr, n + 1);
+    socket.once("close", () => {
+      open--;
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+  });
+  return { open: () => open };
+}
+
+/**
+ * The default `store` health check: one read through the API. Any answer from the store —
+ * including 404 for a missing `default` namespace — means it works; 5xx, 429 and timeouts fail.
+ */
+function storeCheck(api: ApiClient): HealthCheck {
+  return {
+    name: "store",
+    async check() {
+      try {
+        await api.get("namespaces", "default");
+      } catch (e) {
+        if (e instanceof ApiError && e.code < 500 && e.code !== 429) return;
+        throw e;
+      }
+    },
   };
 }
 

@@ -4,9 +4,15 @@
  *
  * The port is chosen by nats-server itself (`port: -1`) and read back from its ports file, so
  * there is no race between picking a port and binding it.
+ *
+ * The child never outlives this process: on Linux it is started through util-linux
+ * `setpriv --pdeathsig KILL`, so the kernel kills it when this process dies however it dies
+ * (SIGKILL, OOM, a crash) — an `exit` handler runs only on an orderly exit. It runs with umask
+ * 077: the JetStream store holds every object, Secrets included, so its files are 0600 and its
+ * directories 0700, like the credentials beside them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -82,10 +88,12 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   chmodSync(confPath, 0o600);
 
   const logPath = join(dir, "nats-server.log");
-  const child = spawn(opts.binary ?? "nats-server", ["-c", confPath, "-l", logPath], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  // If this process dies without stopping the server, take the child down with it.
+  // Files an earlier server (or an older Berth, which left them 0640) created in this directory.
+  makePrivate(dir);
+  const [command, args] = childCommand(opts.binary ?? "nats-server", ["-c", confPath, "-l", logPath]);
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // An orderly exit without stop() (process.exit in a CLI) also takes the child down; other
+  // deaths are covered by the parent-death signal where setpriv exists.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   let stderr = "";
@@ -147,6 +155,49 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       return stopped;
     },
   };
+}
+
+/**
+ * The command that runs nats-server: `setpriv --pdeathsig KILL -- sh -c 'umask 077 && exec …'`.
+ * Both steps `exec`, so the child's pid is nats-server's own (signals, reload and the stale-server
+ * search in cluster.ts see nats-server). The death signal is tied to the thread that spawned the
+ * child: Node spawns on its main thread, which lives as long as the process. Without setpriv
+ * (not Linux, or util-linux older than 2.33) only the umask wrapper is used.
+ */
+export function childCommand(binary: string, args: string[]): [string, string[]] {
+  const umasked = ["-c", 'umask 077 && exec "$0" "$@"', binary, ...args];
+  return hasPdeathsig() ? ["setpriv", ["--pdeathsig", "KILL", "--", "sh", ...umasked]] : ["sh", umasked];
+}
+
+let pdeathsig: boolean | undefined;
+/** Whether `setpriv --pdeathsig` works here (checked once by running it). */
+export function hasPdeathsig(): boolean {
+  if (pdeathsig === undefined) {
+    if (process.platform !== "linux") return (pdeathsig = false);
+    const r = spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"], { stdio: "ignore", timeout: 5_000 });
+    pdeathsig = r.status === 0;
+  }
+  return pdeathsig;
+}
+
+/** Makes everything under `dir` private to this user: files 0600, directories 0700. */
+function makePrivate(dir: string): void {
+  const walk = (p: string) => {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return; // removed meanwhile
+    }
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) {
+      if ((st.mode & 0o777) !== 0o700) chmodSync(p, 0o700);
+      for (const e of readdirSync(p)) walk(join(p, e));
+    } else if ((st.mode & 0o777) !== 0o600) {
+      chmodSync(p, 0o600);
+    }
+  };
+  walk(dir);
 }
 
 function readTail(path: string): string {

@@ -7,6 +7,7 @@ import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../../
 import { ApiError, BadRequestError, NotFoundError } from "../../model/errors.ts";
 import { RESOURCES, type Resource } from "../../model/types.ts";
 import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
+import { checkJsonNesting } from "./nesting.ts";
 
 /** One API call as it arrived over NATS, after shape validation. */
 export type ApiRequest =
@@ -23,12 +24,17 @@ export type ApiRequest =
 
 const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
 
-/** Decodes a request body: empty means `{}`; anything but a JSON object is a 400. */
+/**
+ * Decodes a request body: empty means `{}`; anything but a JSON object is a 400, and so is
+ * nesting deeper than `MAX_NESTING_DEPTH` (found by a scan before the parser runs).
+ */
 export function parseBody(data: Uint8Array): Record<string, unknown> {
   if (data.length === 0) return {};
+  const text = new TextDecoder().decode(data);
+  checkJsonNesting(text, "request body");
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder().decode(data));
+    v = JSON.parse(text);
   } catch (e) {
     throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
   }
@@ -162,8 +168,8 @@ function required(body: Record<string, unknown>, field: string): unknown {
 
 function listOpts(body: Record<string, unknown>): ListOptions {
   const limit = body.limit;
-  if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0)) {
-    throw new BadRequestError(`field "limit" must be a non-negative integer`);
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 0)) {
+    throw new BadRequestError(`field "limit" must be a non-negative integer no larger than ${Number.MAX_SAFE_INTEGER}`);
   }
   return {
     namespace: str(body, "namespace"),

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { connect as tlsConnect } from "node:tls";
 import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 import { changed, snapshot, type Snapshot } from "../helpers/fuzz_snapshot.ts";
+import { deepJson, deepYaml } from "../helpers/deep_inputs.ts";
 
 interface RawRequest {
   method: string;
@@ -203,5 +204,32 @@ describe("fuzz: REST API", () => {
     expect(changed(before, after, (k) => k.includes("/guarded/") || k === "namespaces//guarded")).toEqual([]);
     const ok = await send(h, { method: "GET", path: "/healthz", headers: [], body: new Uint8Array() });
     expect(ok.code).toBe(200);
+  });
+
+  it("fuzz http - deeply nested JSON and YAML bodies on every writing verb are a 400 naming the nesting, and the server stays up", async () => {
+    const auth: [string, string] = ["Authorization", `Bearer ${h.token}`];
+    const reqs: RawRequest[] = [];
+    const targets: [string, string][] = [
+      ["POST", "/api/v1/namespaces/fuzz/pods"],
+      ["PUT", "/api/v1/namespaces/fuzz/pods/deep"],
+      ["PUT", "/api/v1/namespaces/fuzz/replicationcontrollers/deep/scale"],
+      ["POST", "/api/v1/namespaces/fuzz/pods/deep/binding"],
+      ["DELETE", "/api/v1/namespaces/fuzz/pods/deep"],
+    ];
+    for (const [method, path] of targets) {
+      for (const d of deepJson()) reqs.push({ method, path, headers: [auth, ["Content-Type", "application/json"]], body: new TextEncoder().encode(d.text) });
+      for (const d of deepYaml()) reqs.push({ method, path, headers: [auth, ["Content-Type", "application/yaml"]], body: new TextEncoder().encode(d.text) });
+    }
+    for (const type of ["application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json"]) {
+      for (const d of deepJson()) reqs.push({ method: "PATCH", path: "/api/v1/namespaces/fuzz/pods/deep", headers: [auth, ["Content-Type", type]], body: new TextEncoder().encode(d.text) });
+    }
+    const results = await runAll(h, reqs, 4);
+    const wrong = results.filter((r) => !(r.code === 400 && /nests deeper than 100 levels/.test(r.text)));
+    expect(wrong.map((r) => `${r.code} ${r.req.method} ${r.req.path} ${new TextDecoder().decode(r.req.body).slice(0, 40)} → ${r.text.slice(-200)}`)).toEqual([]);
+    expect(results.length).toBe(reqs.length);
+    const ok = await send(h, { method: "GET", path: "/readyz", headers: [], body: new Uint8Array() });
+    expect(ok.code).toBe(200);
+    const after = await snapshot(h.test.api);
+    expect(changed(before, after, (k) => k.includes("/guarded/") || k === "namespaces//guarded")).toEqual([]);
   });
 });

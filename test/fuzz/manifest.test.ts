@@ -12,6 +12,7 @@ import { ApiError } from "../../model/errors.ts";
 import { parseManifests, validateManifests } from "../../runtime/api/manifest.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { snapshot, changed, type Snapshot } from "../helpers/fuzz_snapshot.ts";
+import { deepJson, deepYaml } from "../helpers/deep_inputs.ts";
 
 const seeds = [
   `apiVersion: v1
@@ -167,6 +168,25 @@ describe("fuzz: manifests", () => {
     );
     console.log("fuzz manifests", JSON.stringify({ ...tally, slowest: Math.round(tally.slowest) }));
     expect(tally.accepted).toBeGreaterThan(0);
+  });
+
+  it("fuzz manifests - deeply nested JSON and YAML, alone or after a valid document, are a 400 naming the file and the nesting", () => {
+    const valid = "apiVersion: v1\nkind: Namespace\nmetadata: {name: fine}\n---\n";
+    const wrong: string[] = [];
+    for (const d of [...deepJson(), ...deepYaml()]) {
+      for (const input of [d.text, d.text.startsWith("{") || d.text.startsWith("[") ? null : valid + d.text]) {
+        if (input === null) continue;
+        const t0 = performance.now();
+        try {
+          parseManifests(input, "deep.yaml");
+          wrong.push(`${d.name}: accepted`);
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.code !== 400 || !/^deep\.yaml.* nests deeper than 100 levels/.test(e.message)) wrong.push(`${d.name}: ${String(e).slice(0, 200)}`);
+        }
+        if (performance.now() - t0 > 500) wrong.push(`${d.name}: took ${Math.round(performance.now() - t0)} ms`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   it("fuzz manifests - what validates is created or refused by a real Api with a 4xx, and guarded objects stay intact", async () => {

@@ -11,6 +11,7 @@ import { RESOURCES } from "../../model/types.ts";
 import { VERBS } from "../../runtime/subjects.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { changed, snapshot, type Snapshot } from "../helpers/fuzz_snapshot.ts";
+import { deepJson } from "../helpers/deep_inputs.ts";
 
 const BOGUS_RESOURCES = ["toString", "constructor", "__proto__", "hasOwnProperty", "x"];
 const RESOURCE_TOKENS = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.keys(RESOURCES), "scale", "watches") }, { weight: 1, arbitrary: fc.constantFrom(...BOGUS_RESOURCES) });
@@ -203,6 +204,31 @@ describe("fuzz: NATS API", () => {
     // Only objects that existed before and are guarded (namespace "guarded", node "node-z").
     const lost = changed(guarded, after, (k) => k.includes("/guarded/") || k.endsWith("/node-z") || k === "namespaces//guarded");
     expect(lost).toEqual([]);
+  });
+
+  it("fuzz nats - deeply nested bodies, bare or as object/patch/opts, on both faces are a 400 naming the nesting", async () => {
+    const wrong: string[] = [];
+    const enc = (s: string) => new TextEncoder().encode(s);
+    for (const d of deepJson()) {
+      const bodies: [string, Uint8Array][] = [
+        ["pods.create", enc(d.text)],
+        ["pods.create", enc(`{"namespace":"fuzz","object":${d.text}}`)],
+        ["pods.update", enc(`{"object":${d.text}}`)],
+        ["pods.patch", enc(`{"name":"deep","namespace":"fuzz","patchType":"merge","patch":${d.text}}`)],
+        ["pods.list", enc(`{"namespace":"fuzz","labelSelector":${d.text}}`)],
+        ["scale.update", enc(`{"name":"deep","replicas":${d.text}}`)],
+        ["watches.keepalive", enc(`{"watchId":${d.text}}`)],
+      ];
+      for (const [rv, data] of bodies) {
+        for (const subject of [`berth.api.v1.${rv}`, `berth.node.node-a.api.v1.${rv}`]) {
+          const m = await nc.request(subject, data, { timeout: 10_000 });
+          const reply = m.json<{ code?: number; message?: string }>();
+          if (reply.code !== 400 || !/nests deeper than 100 levels/.test(reply.message ?? "")) wrong.push(`${subject} ${d.name}: ${reply.code} ${reply.message}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect((await t.remote.get("namespaces", "default")).metadata.name).toBe("default");
   });
 
   it("fuzz nats - afterwards the server answers and every guarded object is intact", async () => {
