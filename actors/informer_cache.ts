@@ -51,6 +51,8 @@ export class Informer<R extends Resource> {
   #loop: Promise<void> | null = null;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #wakeRetry: (() => void) | null = null;
+  /** When the watch broke and no relist has worked since (ms since the epoch), else null. */
+  #brokenSince: number | null = null;
 
   constructor(client: ApiClient, resource: R, opts: InformerOptions = {}) {
     this.#client = client;
@@ -61,6 +63,14 @@ export class Informer<R extends Resource> {
   /** True once the first list has been loaded. */
   get synced(): boolean {
     return this.#synced;
+  }
+
+  /**
+   * How long the cache has been out of touch with the API (its watch broke and every relist
+   * since failed), in ms at `now`; 0 while it is current. Health checks read this.
+   */
+  staleFor(now = Date.now()): number {
+    return this.#brokenSince === null ? 0 : now - this.#brokenSince;
   }
 
   /** Every cached object. */
@@ -174,12 +184,14 @@ export class Informer<R extends Resource> {
         if (this.#stopped) break;
         this.#log(err instanceof GoneError ? "watch revision gone; relisting" : "watch failed; relisting", { error: String(err) });
       }
+      this.#brokenSince ??= Date.now();
       // Relist until it works (errors here are transient: API restarting, NATS reconnecting).
       while (!this.#stopped) {
         await this.#sleep(this.#opts.retryDelayMs ?? 200);
         if (this.#stopped) break;
         try {
           rv = await this.#relist();
+          this.#brokenSince = null;
           break;
         } catch (err) {
           this.#log("relist failed; retrying", { error: String(err) });

@@ -11,7 +11,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 import { startHttpApi, type LogProvider } from "./http/server.ts";
-import { startControlPlane, type ControlPlane } from "./control_plane.ts";
+import type { HealthCheck } from "./http/health.ts";
+import { informerSyncCheck, startControlPlane, type ControlPlane } from "./control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
@@ -94,6 +95,8 @@ export async function serveRest(opts: {
   certHosts?: string[];
   insecureHttp?: boolean;
   logs?: LogProvider;
+  /** Readiness checks beside `ping` and `store` (e.g. the control loops' informers). */
+  healthChecks?: HealthCheck[];
   log: (msg: string, fields?: Record<string, unknown>) => void;
   warn?: (s: string) => void;
 }) {
@@ -109,7 +112,7 @@ export async function serveRest(opts: {
   } else {
     opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, log: (m, f) => opts.log(m, f) });
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => opts.log(m, f) });
   const kubeconfig = join(opts.home, "kubeconfig");
   // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
   const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;
@@ -118,8 +121,8 @@ export async function serveRest(opts: {
 }
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
-export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider } = {}) {
-  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, log: (m, f) => cluster.log(m, f), warn: opts.log });
+export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; healthChecks?: HealthCheck[] } = {}) {
+  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => cluster.log(m, f), warn: opts.log });
   cluster.onStop(() => rest.http.close());
   return rest;
 }
@@ -244,7 +247,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client) });
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
     progress(`REST API at ${rest.url}`);
   }
 

@@ -58,6 +58,31 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
+/** How long an informer may be out of touch with the API before readiness says so. */
+const STALE_AFTER_MS = 10_000;
+
+/**
+ * The readiness check of control loops (`/readyz` lists it as `informer-sync`): every informer
+ * has loaded its first list and none has been out of touch with the API for more than 10 s.
+ * `get` answers the loops running now (none on a standby copy: then it passes).
+ */
+export function informerSyncCheck(get: () => ControlPlane | undefined) {
+  return {
+    name: "informer-sync",
+    readinessOnly: true,
+    check(): void {
+      const cp = get();
+      if (!cp) return;
+      for (const i of Object.values(cp.informers)) {
+        if (!i) continue;
+        if (!i.synced) throw new Error(`the ${i.resource} informer has not synced`);
+        const stale = i.staleFor();
+        if (stale > STALE_AFTER_MS) throw new Error(`the ${i.resource} informer has been out of touch for ${Math.round(stale / 1000)} s`);
+      }
+    },
+  };
+}
+
 /** Starts the informers (waiting for their first list) and then every control loop. */
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const { client } = opts;

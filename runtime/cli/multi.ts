@@ -11,6 +11,7 @@
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
+import { informerSyncCheck } from "../control_plane.ts";
 import { serveRest } from "../cluster_components.ts";
 import { podLogProvider } from "../kubelet/node_services.ts";
 import { mkdirSync } from "node:fs";
@@ -154,6 +155,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               port: restPort,
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
               logs: podLogProvider(nc, host.api),
+              healthChecks: [informerSyncCheck(() => host.controlPlane)],
               log: (m, f) => log(m, f),
             });
             out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);

@@ -15,6 +15,7 @@
  * that one reply (its identity has no `_INBOX.>` right), so it cannot forge answers to the
  * requester's other pending requests. Replies go only to inbox subjects (isInboxSubject).
  */
+import { checkJsonNesting } from "../security/nesting.ts";
 import type { LogProvider } from "../http/server.ts";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
@@ -76,8 +77,11 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
     return pod;
   };
   const parse = (data: Uint8Array): Record<string, unknown> => {
+    const text = new TextDecoder().decode(data);
+    // Refused before the parser runs: a deeply nested body must not cost the node its stack.
+    checkJsonNesting(text, "the request body");
     try {
-      const v = JSON.parse(new TextDecoder().decode(data));
+      const v = JSON.parse(text);
       if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
     } catch {
       // reported below
