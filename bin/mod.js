@@ -1,8 +1,35 @@
 // The package entry for Node: registers tsx's loader, then re-exports the TypeScript sources.
 // (Deno and TypeScript tooling use mod.ts directly through the "deno"/"types" conditions.)
+// An ES module cannot re-export a dynamic import's names wholesale, so every runtime export of
+// mod.ts is named here; test/unit/package_entry.test.ts fails when the two lists differ.
 import { register } from "tsx/esm/api";
 
 register();
 const mod = await import("../mod.ts");
-export const { Cluster, Api, NatsApiClient, KvStore, startNatsServer, parseManifests } = mod;
+export const {
+  AlreadyExistsError,
+  Api,
+  ApiError,
+  BadRequestError,
+  Cluster,
+  ConflictError,
+  GoneError,
+  InvalidError,
+  KvStore,
+  NatsApiClient,
+  NotFoundError,
+  NotSentError,
+  applyOne,
+  chaos,
+  fromStatus,
+  isApiError,
+  isStatus,
+  outcomeUnknown,
+  parseManifests,
+  readClusterInfo,
+  startClusterComponents,
+  startNatsServer,
+  startRestApi,
+  toStatus,
+} = mod;
 export default mod;
