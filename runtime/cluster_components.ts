@@ -146,6 +146,16 @@ async function freePort(): Promise<number> {
  * only its own labels), the node services (logs/exec), and the REST API.
  */
 export async function startClusterComponents(cluster: Cluster, opts: ComponentOptions): Promise<Components> {
+  const names = opts.nodeNames ?? Array.from({ length: opts.nodes }, (_, i) => `node-${i + 1}`);
+  // Each node agent connects under its own NATS identity, made when the cluster's nats-server
+  // started: say so plainly instead of failing later with an authorization error.
+  const unknown = cluster.auth ? names.filter((n) => !cluster.auth!.nodeNames.includes(n)) : [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `startClusterComponents: node(s) ${unknown.join(", ")} have no NATS identity in this cluster; ` +
+        `start it with Cluster.start({ nodeNames: ${JSON.stringify(names)} }) (the identities are made when its nats-server starts)`,
+    );
+  }
   const progress = opts.progress ?? (() => {});
   const log = cluster.log;
   const client = cluster.api;
@@ -197,7 +207,6 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     progress(`cluster DNS at ${dnsAddress}${gateway ? ` (pods: ${gateway}:53)` : ""}; service proxies in ${services.clusterIpMode} mode`);
   }
 
-  const names = opts.nodeNames ?? Array.from({ length: opts.nodes }, (_, i) => `node-${i + 1}`);
   const agents: NodeAgent[] = [];
   // Containers carry this cluster's id, so two clusters on one Docker engine with the same
   // node names never touch each other's containers. Kept in the home: a restart re-adopts.

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Cluster, startClusterComponents } from "../../mod.ts";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 
@@ -43,4 +44,16 @@ describe("programmatic cluster - exit after stop", () => {
     // At once, give or take process teardown on a loaded machine; the leak held it 30 s.
     expect(exitedAt - stoppedAt).toBeLessThan(5_000);
   }, 90_000);
+
+  it("startClusterComponents on a cluster started without the node's identity says how to start it, and starts nothing", async () => {
+    const cluster = await Cluster.start();
+    try {
+      await expect(startClusterComponents(cluster, { nodes: 1, runtime: "hollow", rest: false, services: false })).rejects.toThrow(
+        /node\(s\) node-1 have no NATS identity in this cluster; start it with Cluster.start\(\{ nodeNames: \["node-1"\] \}\)/,
+      );
+      expect((await cluster.api.list("nodes")).items).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
+  });
 });
