@@ -34,6 +34,14 @@ export interface ApiOptions {
   watchWindow?: number;
   /** Pod admission policy (hostPath allowed by default; privileged settings are always refused). */
   admission?: Partial<AdmissionPolicy>;
+  /** Store lists running at once (each is a JetStream consumer); more wait their turn. Default 16. */
+  maxConcurrentLists?: number;
+  /**
+   * Watches served by their own store watch (a resourceVersion older than the hub's window)
+   * open at once. Beyond it such a watch gets 410 Gone, as kube-apiserver answers a revision
+   * its watch cache no longer holds, and the client relists and is served by the hub. Default 64.
+   */
+  maxStoreWatches?: number;
 }
 
 const CONFLICT_RETRIES = 8;
@@ -42,10 +50,49 @@ export class Api implements ApiClient {
   private readonly now: () => Date;
   private readonly hub: WatchHub;
   private readonly admission: AdmissionPolicy;
+  private readonly lists: Semaphore;
+  private readonly maxStoreWatches: number;
+  private storeWatches = 0;
+  /** In-flight initial lists of watches, shared by watches of the same selection (see listForWatch). */
+  private readonly watchLists = new Map<string, Promise<{ items: AnyObject[]; revision: number }>>();
+  /** Counters for tests and metrics. */
+  readonly stats = { storeLists: 0, sharedWatchLists: 0 };
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.now = opts.now ?? (() => new Date());
     this.admission = { ...DEFAULT_POLICY, ...opts.admission };
     this.hub = new WatchHub(store, opts.watchWindow);
+    this.lists = new Semaphore(opts.maxConcurrentLists ?? 16);
+    this.maxStoreWatches = opts.maxStoreWatches ?? 64;
+  }
+
+  /** A store list, at most `maxConcurrentLists` at once. */
+  private async storeList<R extends Resource>(resource: R, namespace: string | undefined): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    const release = await this.lists.acquire();
+    try {
+      this.stats.storeLists++;
+      return await this.store.list(resource, namespace);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The initial state of a watch without a resourceVersion. Watches of the same resource and
+   * namespace arriving together share one list — a snapshot consistent at its revision, followed
+   * by the hub's events after it, is a correct start for each of them (it may be a little older
+   * than the request, never inconsistent). Plain lists are not shared: a list must show every
+   * write that finished before it was asked.
+   */
+  private listForWatch(resource: Resource, namespace: string | undefined): Promise<{ items: AnyObject[]; revision: number }> {
+    const key = `${resource}/${namespace ?? ""}`;
+    const inFlight = this.watchLists.get(key);
+    if (inFlight) {
+      this.stats.sharedWatchLists++;
+      return inFlight;
+    }
+    const p = this.storeList(resource, namespace).finally(() => this.watchLists.delete(key));
+    this.watchLists.set(key, p);
+    return p;
   }
 
   /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
@@ -96,7 +143,7 @@ export class Api implements ApiClient {
   async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
     checkResource(resource);
     const match = matcher(resource, opts);
-    const { items, revision } = await this.store.list(resource, namespaced(resource) ? opts.namespace : undefined);
+    const { items, revision } = await this.storeList(resource, namespaced(resource) ? opts.namespace : undefined);
     let selected = items.filter(match);
     let cont: string | undefined;
     if (opts.continue) {
@@ -225,7 +272,7 @@ export class Api implements ApiClient {
       start = from;
     } else {
       // Current state first (as ADDED), then every change after the list's revision.
-      const listed = await this.store.list(resource, ns);
+      const listed = await this.listForWatch(resource, ns);
       initial = listed.items;
       start = listed.revision;
     }
@@ -237,9 +284,38 @@ export class Api implements ApiClient {
       events = sub.events;
       stopSource = () => sub.stop();
     } else {
-      const sw = await this.store.watch(resource, { namespace: ns, fromRevision: start });
-      events = sw;
-      stopSource = () => sw.stop();
+      // Each such watch is a JetStream consumer of its own: bounded, so that old revisions
+      // cannot be used to put thousands of consumers on the store.
+      if (this.storeWatches >= this.maxStoreWatches) {
+        throw new GoneError(`too old resource version: ${start} (older than the watch cache window, and ${this.maxStoreWatches} direct store watches are open); list again`);
+      }
+      this.storeWatches++;
+      let sw: Awaited<ReturnType<KvStore["watch"]>>;
+      try {
+        sw = await this.store.watch(resource, { namespace: ns, fromRevision: start });
+      } catch (e) {
+        this.storeWatches--;
+        throw e;
+      }
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          this.storeWatches--;
+        }
+      };
+      // The place is given back when the watch is stopped or its stream ends by itself.
+      events = (async function* () {
+        try {
+          yield* sw;
+        } finally {
+          release();
+        }
+      })();
+      stopSource = () => {
+        sw.stop();
+        release();
+      };
     }
     let stopped = false;
     return {
@@ -381,6 +457,26 @@ export class Api implements ApiClient {
     if (!(await this.store.tryGet("namespaces", undefined, ns))) {
       throw new ApiError("NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
     }
+  }
+}
+
+/** A counting semaphore: `acquire` resolves with a release function once a place is free. */
+class Semaphore {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly places: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.held >= this.places) await new Promise<void>((r) => this.waiting.push(r));
+    else this.held++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      // The place passes straight to the next waiter; `held` is unchanged.
+      if (next) next();
+      else this.held--;
+    };
   }
 }
 

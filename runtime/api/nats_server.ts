@@ -30,6 +30,7 @@ import { parseApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
+import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 
 /** How long a copy that does not hold a watch waits before saying so (see onWatchControl). */
 const NOT_MINE_DELAY_MS = 750;
@@ -47,6 +48,12 @@ export interface NatsApiServerOptions extends LimiterOptions {
   requestTimeoutMs?: number;
   /** Also serve the node-scoped subjects `berth.node.*.api.v1.>` (default true). */
   serveNodes?: boolean;
+  /**
+   * Per-identity token buckets (runtime/security/rate_limit.ts). Identities: `node:<name>` for
+   * the node-scoped subjects, `nats` for the unrestricted API. Watch keep-alives and stops are
+   * never throttled.
+   */
+  rateLimit?: RateLimitOptions;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -57,6 +64,8 @@ export interface NatsApiServer {
   watchCountOf(node?: string): number;
   /** Request queue counters (run, refused, expired, peaks). */
   readonly stats: Limiter["stats"];
+  /** Rate limit counters (allowed, refused). */
+  readonly rateStats: RateLimiter["stats"];
   stop(): Promise<void>;
 }
 
@@ -80,6 +89,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const log = opts.log ?? (() => {});
   const limiter = new Limiter(opts);
+  const rate = new RateLimiter(opts.rateLimit);
   /** Keyed by `<owner>/<watchId>`; owner "" is the unrestricted API, otherwise a node name. */
   const watches = new Map<string, OpenWatch>();
   const perOwner = new Map<string, number>();
@@ -241,6 +251,12 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       return;
     }
     const identity = parseNodeApiSubject(m.subject)?.node ?? "";
+    // Keep-alives and stops keep existing watches alive: throttling them would turn a busy
+    // client's watches into relists, which cost more than the keep-alives.
+    if (!isWatchControl(m.subject)) {
+      const refused = rate.take(identity ? `node:${identity}` : "nats");
+      if (refused) return respond(m, rateLimitedError(refused).toStatus());
+    }
     limiter.submit(
       identity,
       async () => {
@@ -328,6 +344,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       return perOwner.get(node ?? "") ?? 0;
     },
     stats: limiter.stats,
+    rateStats: rate.stats,
     async stop() {
       clearInterval(reaper);
       for (const s of subs) s.unsubscribe();

@@ -20,7 +20,8 @@ import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept,
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
 import { parseRoute, type Route } from "./routes.ts";
-import { WatchRegistry } from "./watch.ts";
+import { WatchRegistry, type WatchCaps } from "./watch.ts";
+import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 
@@ -43,6 +44,13 @@ export interface HttpApiOptions {
    * kube-apiserver spreads reconnects; clients resume from their last resourceVersion.
    */
   watchTimeoutSeconds?: number;
+  /**
+   * Per-identity token buckets (runtime/security/rate_limit.ts). The REST identity is the
+   * bearer token's user; Berth has one REST user today (`admin`, the kubeconfig token).
+   */
+  rateLimit?: RateLimitOptions;
+  /** Caps on open watches: all together (default 2,000) and per identity (default 1,000); beyond them, 429. */
+  watchCaps?: Partial<WatchCaps>;
   /** Reported in /version. */
   version?: string;
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
@@ -57,11 +65,14 @@ export interface HttpApi {
 }
 
 const HEALTH = new Set(["healthz", "livez", "readyz"]);
+/** Who a REST request is, for rate limits and watch caps: the one bearer token's user. */
+const REST_IDENTITY = "admin";
 
 /** Starts the REST API and resolves once it listens. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? "127.0.0.1";
-  const watches = new WatchRegistry();
+  const watches = new WatchRegistry(opts.watchCaps);
+  const rate = new RateLimiter(opts.rateLimit);
   const closing = new AbortController();
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
@@ -86,6 +97,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     try {
       if (!(route.type === "static" && HEALTH.has(route.path)) && !authorized(req, opts.token)) {
         throw new ApiError("Unauthorized", "Unauthorized");
+      }
+      if (route.type === "resource") {
+        const refused = rate.take(REST_IDENTITY);
+        if (refused) throw rateLimitedError(refused);
       }
       const warnings: string[] = [];
       const reply = await dispatch(req, res, method, route, url, warnings);
@@ -155,6 +170,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       req,
       res,
       watches,
+      identity: REST_IDENTITY,
       logs: opts.logs,
       closing: closing.signal,
       warnings,
@@ -228,6 +244,7 @@ function sendStatus(res: ServerResponse, e: unknown): void {
   const status = toStatus(e);
   const headers: Record<string, string> = {};
   if (status.code === 401) headers["WWW-Authenticate"] = 'Bearer realm="berth"';
+  if (status.details?.retryAfterSeconds !== undefined) headers["Retry-After"] = String(status.details.retryAfterSeconds);
   if (status.code === 413 || status.code === 400) headers["Connection"] = "close";
   sendJson(res, status.code, status, headers);
 }

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient, Watch, WatchOptions } from "../../model/client.ts";
-import { toStatus } from "../../model/errors.ts";
+import { ApiError, toStatus } from "../../model/errors.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
 import type { AnyObject, Resource, WatchEvent } from "../../model/types.ts";
 
@@ -16,16 +16,53 @@ export interface WatchRequest {
   resource: Resource;
   opts: WatchOptions;
   timeoutSeconds?: number;
+  /** Who asks, for the per-identity watch cap. */
+  identity?: string;
   /** Send each object as a one-row meta.k8s.io Table (kubectl get -w). */
   table?: { includeObject: "None" | "Metadata" | "Object" };
 }
 
-/** Registry of open watch streams, so `close()` can end them promptly. */
+/** Caps on open REST watches; a watch beyond either is refused with 429 before it starts. */
+export interface WatchCaps {
+  /** All identities together. */
+  total: number;
+  /** One identity. */
+  perIdentity: number;
+}
+
+export const DEFAULT_WATCH_CAPS: WatchCaps = { total: 2_000, perIdentity: 1_000 };
+
+/**
+ * Registry of open watch streams, so `close()` can end them promptly, and the place their caps
+ * are enforced (as the NATS API caps its watches): each open watch holds one place until it ends.
+ */
 export class WatchRegistry {
   private readonly open = new Set<() => void>();
-  add(stop: () => void): () => void {
+  private readonly perIdentity = new Map<string, number>();
+  readonly caps: WatchCaps;
+  constructor(caps: Partial<WatchCaps> = {}) {
+    this.caps = { ...DEFAULT_WATCH_CAPS, ...caps };
+  }
+  /** Takes a place for `identity` (429 `TooManyRequests` when none is left); returns its release. */
+  add(stop: () => void, identity = ""): () => void {
+    const held = this.perIdentity.get(identity) ?? 0;
+    if (this.open.size >= this.caps.total) {
+      throw new ApiError("TooManyRequests", `too many open watches (${this.caps.total}); retry later`, { retryAfterSeconds: 1 });
+    }
+    if (held >= this.caps.perIdentity) {
+      throw new ApiError("TooManyRequests", `too many open watches for ${identity || "this client"} (${this.caps.perIdentity}); retry later`, { retryAfterSeconds: 1 });
+    }
     this.open.add(stop);
-    return () => this.open.delete(stop);
+    this.perIdentity.set(identity, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open.delete(stop);
+      const n = (this.perIdentity.get(identity) ?? 1) - 1;
+      if (n <= 0) this.perIdentity.delete(identity);
+      else this.perIdentity.set(identity, n);
+    };
   }
   stopAll(): void {
     for (const stop of [...this.open]) stop();
@@ -35,7 +72,10 @@ export class WatchRegistry {
   }
 }
 
-/** Serves one watch request until it ends; never throws (errors go on the stream). */
+/**
+ * Serves one watch request until it ends. Throws (before anything is written) only a 429 when
+ * the watch caps are reached; every later error goes on the stream.
+ */
 export async function serveWatch(
   api: ApiClient,
   w: WatchRequest,
@@ -54,7 +94,7 @@ export async function serveWatch(
     unregister();
     if (!res.writableEnded) res.end();
   };
-  const unregister = registry.add(finish);
+  const unregister = registry.add(() => finish(), w.identity);
   req.on("close", finish);
   res.on("close", finish);
 
