@@ -15,13 +15,15 @@
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { WatchHub } from "./watch_hub.ts";
+import { QuotaAdmission } from "./quota_admission.ts";
+import { formatUsage, hardOf } from "../../model/quota.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 
@@ -63,7 +65,15 @@ export class Api implements ApiClient {
     this.hub = new WatchHub(store, opts.watchWindow);
     this.lists = new Semaphore(opts.maxConcurrentLists ?? 16);
     this.maxStoreWatches = opts.maxStoreWatches ?? 64;
+    this.quotas = new QuotaAdmission({
+      store,
+      list: (resource, ns) => this.storeList(resource, ns),
+      watchQuotas: (from) => this.watch("resourcequotas", { resourceVersion: String(from) }),
+    });
   }
+
+  /** ResourceQuota admission: checks and charges quotas before an object is stored. */
+  private readonly quotas: QuotaAdmission;
 
   /** A store list, at most `maxConcurrentLists` at once. */
   private async storeList<R extends Resource>(resource: R, namespace: string | undefined): Promise<{ items: ResourceTypes[R][]; revision: number }> {
@@ -132,7 +142,25 @@ export class Api implements ApiClient {
     delete metadata.deletionGracePeriodSeconds;
     let out = applyDefaults(resource, { ...obj, metadata } as ResourceTypes[R]);
     out = initialStatus(resource, out, now);
-    return await this.store.create(resource, out);
+    if (resource === "resourcequotas" && ns) out = (await this.quotaWithUsage(out as ResourceQuota, ns)) as ResourceTypes[R];
+    const charge = ns ? await this.quotas.admit(resource, ns, out) : undefined;
+    let created: ResourceTypes[R];
+    try {
+      created = await this.store.create(resource, out);
+    } catch (e) {
+      charge?.refund();
+      throw e;
+    }
+    if (resource === "resourcequotas" && ns) this.quotas.noteQuota(ns, created.metadata.name, created as ResourceQuota);
+    return created;
+  }
+
+  /** A new quota's status: `hard` from its spec, `used` counted now, so it is enforced from the start. */
+  private async quotaWithUsage(q: ResourceQuota, ns: string): Promise<ResourceQuota> {
+    const hard = hardOf(q);
+    const names = Object.keys(hard);
+    const used = await this.quotas.countNow(ns, names);
+    return { ...q, status: { hard: formatUsage(hard, names), used: formatUsage(used, names) } };
   }
 
   async get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
@@ -228,6 +256,12 @@ export class Api implements ApiClient {
   }
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
+    const deleted = await this.deleteObject(resource, name, namespace, opts);
+    if (resource === "resourcequotas") this.quotas.noteQuota(deleted.metadata.namespace ?? "default", name, null);
+    return deleted;
+  }
+
+  private async deleteObject<R extends Resource>(resource: R, name: string, namespace: string | undefined, opts: DeleteOptions): Promise<ResourceTypes[R]> {
     checkResource(resource);
     const ns = nsFor(resource, namespace);
     for (let attempt = 0; ; attempt++) {
@@ -359,6 +393,7 @@ export class Api implements ApiClient {
 
   /** Releases the shared watch channels. */
   close(): void {
+    this.quotas.close();
     this.hub.close();
   }
 
