@@ -21,7 +21,7 @@ import type { OwnerReference, Pod, ReplicationController } from "../model/types.
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
 import { type Informer, objectKey } from "./informer_cache.ts";
-import { type Command, reconcile } from "./replication_controller_reconcile.ts";
+import { type Command, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
 import { type Log, type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 
 /**
@@ -241,6 +241,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
       orphanSince.set(k, since);
       if (now - since < ADOPT_DELAY_MS) adoptLater = Math.max(adoptLater, ADOPT_DELAY_MS - (now - since));
     }
+    let createFailure: unknown;
     for (const cmd of commands) {
       // While an adoption waits, the counts include pods not yet ours: change nothing but status.
       if (adoptLater > 0 && cmd.type !== "updateStatus" && cmd.type !== "release") continue;
@@ -249,8 +250,24 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
       } catch (err) {
         // Losing a CAS means someone else changed the object: look again with fresh data.
         if (isCasLoss(err)) requeue = true;
-        else throw err;
+        else if (cmd.type === "createPods") {
+          // The status planned before the creates does not know they failed: report it below.
+          createFailure = err;
+          break;
+        } else throw err;
       }
+    }
+    if (createFailure) {
+      // As Kubernetes does after manageReplicas fails: write the status with the ReplicaFailure
+      // condition now, then back off (the work loop's error path) before trying again.
+      const active = claimPods(rc, deps.podsFor(rc)).owned.filter(isActive);
+      const status = computeStatus({ rc, pods: [], now: deps.now(), createError }, active);
+      if (statusChanged(rc.status, status)) {
+        await execute(rc, { type: "updateStatus", status }).catch((err) => {
+          if (!isCasLoss(err)) throw err;
+        });
+      }
+      throw createFailure;
     }
     for (const k of orphanSince.keys()) if (!seenOrphans.has(k)) orphanSince.delete(k);
     if (!commands.some((c) => c.type === "createPods")) createError = undefined;

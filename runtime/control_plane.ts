@@ -7,7 +7,9 @@
  *        ├── scheduler            binds pending pods to nodes          (actors/scheduler.ts)
  *        ├── controller manager   one RC actor per RC                  (actors/controller_manager.ts)
  *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
- *        └── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
+ *        └── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
  *
  * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
  */
@@ -18,6 +20,8 @@ import { startScheduler, type Scheduler } from "../actors/scheduler.ts";
 import { startControllerManager, type ControllerManager } from "../actors/controller_manager.ts";
 import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
+import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
+import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import type { Log } from "../actors/work_loop.ts";
 
 export interface ControlPlaneOptions {
@@ -28,6 +32,10 @@ export interface ControlPlaneOptions {
   podEvictionTimeoutMs?: number;
   /** How long a controller waits for its creates/deletes to show before acting anyway. Default 60 s. */
   expectationsTtlMs?: number;
+  /** Time to live of an Event (Kubernetes' `--event-ttl`). Default 1 h. */
+  eventTtlMs?: number;
+  /** Full recount period of the quota controller. Default 10 s. */
+  quotaResyncMs?: number;
   /** Record a `Scheduled` event per bound pod. Default true. */
   scheduledEvents?: boolean;
   log?: Log;
@@ -45,6 +53,8 @@ export interface ControlPlane {
   controllers: ControllerManager;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
+  quotaController: QuotaController;
+  eventSweeper: EventSweeper;
   recorder: EventRecorder;
   stop(): Promise<void>;
 }
@@ -99,6 +109,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     recorder,
     log,
   });
+  const quotaController = startQuotaController({
+    client,
+    pods: informers.pods,
+    rcs: informers.replicationcontrollers,
+    log,
+    resyncMs: opts.quotaResyncMs,
+  });
+  const eventSweeper = startEventSweeper({ client, log, now, ttlMs: opts.eventTtlMs });
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -111,6 +129,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllers,
     nodeLifecycle,
     garbageCollector,
+    quotaController,
+    eventSweeper,
     recorder,
     stop() {
       stopping ??= (async () => {
@@ -118,6 +138,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         controllers.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
+        quotaController.stop();
+        eventSweeper.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));
         await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
       })();
