@@ -28,7 +28,7 @@ export interface QuotaControllerDeps {
   pods?: Informer<"pods">;
   rcs?: Informer<"replicationcontrollers">;
   log?: Log;
-  /** Full recount period. Default 10 s. */
+  /** Full recount period. Default 30 s (deletions of pods and RCs wake it at once). */
   resyncMs?: number;
   /** Wake-ups closer together than this are coalesced into one pass. Default 500 ms. */
   minPassIntervalMs?: number;
@@ -48,7 +48,7 @@ export function freesQuota(type: string, pod: Pod, old?: Pod): boolean {
 
 export function startQuotaController(deps: QuotaControllerDeps): QuotaController {
   const log = deps.log ?? (() => {});
-  const resyncMs = deps.resyncMs ?? 10_000;
+  const resyncMs = deps.resyncMs ?? 30_000;
   const minGap = deps.minPassIntervalMs ?? 500;
 
   async function pass(): Promise<{ requeueAfterMs?: number }> {

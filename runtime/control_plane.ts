@@ -34,7 +34,7 @@ export interface ControlPlaneOptions {
   expectationsTtlMs?: number;
   /** Time to live of an Event (Kubernetes' `--event-ttl`). Default 1 h. */
   eventTtlMs?: number;
-  /** Full recount period of the quota controller. Default 10 s. */
+  /** Full recount period of the quota controller. Default 30 s. */
   quotaResyncMs?: number;
   /** Record a `Scheduled` event per bound pod. Default true. */
   scheduledEvents?: boolean;
