@@ -100,7 +100,8 @@ export class Api implements ApiClient {
       this.stats.sharedWatchLists++;
       return inFlight;
     }
-    const p = this.storeList(resource, namespace).finally(() => this.watchLists.delete(key));
+    // The hub's channel first: the list's revision must be one it can serve from.
+    const p = this.hub.prepare(resource).then(() => this.storeList(resource, namespace)).finally(() => this.watchLists.delete(key));
     this.watchLists.set(key, p);
     return p;
   }

@@ -101,13 +101,27 @@ export async function serveWatch(
   res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
 
+  // Writes made in one turn of the event loop (a watch's initial state arrives all at once) go
+  // out as one chunk rather than one small write each.
+  let corked = false;
   const write = (ev: WatchEvent | { type: "ERROR"; object: unknown }) => {
     if (ended) return;
-    const out =
+    const line =
       w.table && ev.type !== "ERROR" && ev.type !== "BOOKMARK"
-        ? { type: ev.type, object: tableFor(w.resource, ev.object as AnyObject, w.table.includeObject) }
-        : ev;
-    res.write(JSON.stringify(out) + "\n");
+        ? JSON.stringify({ type: ev.type, object: tableFor(w.resource, ev.object as AnyObject, w.table.includeObject) }) + "\n"
+        : eventLine(ev);
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(line);
+    // A client that does not read is dropped (it relists when it comes back), rather than
+    // buffered without bound: kube-apiserver closes such watchers too.
+    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
   };
 
   try {
@@ -119,9 +133,14 @@ export async function serveWatch(
     if (w.timeoutSeconds !== undefined && w.timeoutSeconds > 0) {
       timer = setTimeout(finish, w.timeoutSeconds * 1000);
     }
+    let burst = 0;
     for await (const ev of watch) {
       if (ended) break;
       write(ev);
+      // A watch's initial state (or a burst of changes) is a run of events that are all ready at
+      // once; a thousand watches starting together would hold the event loop for seconds. Every
+      // few events, let other requests in.
+      if (++burst % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     }
   } catch (e) {
     // The watch cannot go on (typically 410 Gone): tell the client in-band, as Kubernetes does.
@@ -129,6 +148,28 @@ export async function serveWatch(
   } finally {
     finish();
   }
+}
+
+/** Events a watch writes before it lets other work run (see serveWatch). */
+const YIELD_EVERY = 32;
+
+/** A watcher whose unsent output exceeds this is closed. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The wire line of an event, serialized once per object and type: the objects of a shared list
+ * and of the watch hub are the same instances for every watcher, so a thousand watches of the
+ * same pods cost one JSON encoding each, not a thousand.
+ */
+const lines = new WeakMap<object, Map<string, string>>();
+function eventLine(ev: WatchEvent | { type: "ERROR"; object: unknown }): string {
+  const obj = ev.object;
+  if (typeof obj !== "object" || obj === null) return JSON.stringify(ev) + "\n";
+  let byType = lines.get(obj);
+  if (!byType) lines.set(obj, (byType = new Map()));
+  let line = byType.get(ev.type);
+  if (line === undefined) byType.set(ev.type, (line = JSON.stringify(ev) + "\n"));
+  return line;
 }
 
 function tableFor(resource: Resource, obj: AnyObject, includeObject: "None" | "Metadata" | "Object") {

@@ -177,4 +177,30 @@ describe("API load limits", () => {
       small.close();
     }
   });
+
+  it("watch sharing - watches starting on a fresh API while objects are written all attach to the hub (no store watch of their own)", async () => {
+    const fresh = await Api.open(store);
+    const watches = vi.spyOn(store, "watch");
+    // A write lands right after every list: the revision the watches start from is then older
+    // than "now" when the hub's channel opens.
+    const realList = store.list.bind(store);
+    let n = 0;
+    const lists = vi.spyOn(store, "list").mockImplementation(async (...a: Parameters<KvStore["list"]>) => {
+      const r = await realList(...a);
+      await api.create("pods", pod(`fresh-${n++}`));
+      return r;
+    });
+    try {
+      const ws = await Promise.all(Array.from({ length: 30 }, () => fresh.watch("pods", { namespace: "default" })));
+      for (const w of ws) w.stop();
+      // One store watch: the hub's channel. Before, a channel opened after the shared list
+      // could not serve its revision, and every watch of that list fell back to a JetStream
+      // consumer of its own.
+      expect(watches.mock.calls.filter(([r]) => r === "pods").length).toBe(1);
+    } finally {
+      lists.mockRestore();
+      watches.mockRestore();
+      fresh.close();
+    }
+  });
 });
