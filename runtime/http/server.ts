@@ -49,7 +49,11 @@ export interface HttpApiOptions {
    * bearer token's user; Berth has one REST user today (`admin`, the kubeconfig token).
    */
   rateLimit?: RateLimitOptions;
-  /** Caps on open watches: all together (default 2,000) and per identity (default 1,000); beyond them, 429. */
+  /**
+   * Caps on open watches: all together (default 2,000) and per identity (default 1,000), beyond
+   * which a watch is refused with 429; and the unsent output after which a watcher that does not
+   * read is closed (default 16 MiB).
+   */
   watchCaps?: Partial<WatchCaps>;
   /** Reported in /version. */
   version?: string;

@@ -28,9 +28,11 @@ export interface WatchCaps {
   total: number;
   /** One identity. */
   perIdentity: number;
+  /** A watcher whose unsent output exceeds this many bytes is closed (it does not read). */
+  maxBufferedBytes: number;
 }
 
-export const DEFAULT_WATCH_CAPS: WatchCaps = { total: 2_000, perIdentity: 1_000 };
+export const DEFAULT_WATCH_CAPS: WatchCaps = { total: 2_000, perIdentity: 1_000, maxBufferedBytes: 16 * 1024 * 1024 };
 
 /**
  * Registry of open watch streams, so `close()` can end them promptly, and the place their caps
@@ -121,7 +123,7 @@ export async function serveWatch(
     res.write(line);
     // A client that does not read is dropped (it relists when it comes back), rather than
     // buffered without bound: kube-apiserver closes such watchers too.
-    if (res.writableLength > MAX_BUFFERED_BYTES) finish();
+    if (res.writableLength > registry.caps.maxBufferedBytes) finish();
   };
 
   try {
@@ -152,9 +154,6 @@ export async function serveWatch(
 
 /** Events a watch writes before it lets other work run (see serveWatch). */
 const YIELD_EVERY = 32;
-
-/** A watcher whose unsent output exceeds this is closed. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /**
  * The wire line of an event, serialized once per object and type: the objects of a shared list

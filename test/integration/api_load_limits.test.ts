@@ -203,4 +203,34 @@ describe("API load limits", () => {
       fresh.close();
     }
   });
+
+  it("watch caps - a watcher that does not read is closed once its unsent output passes the cap, and its place is freed", async () => {
+    const h2 = await startHttpApi({ api, token: TOKEN, tls: false, watchCaps: { perIdentity: 1, maxBufferedBytes: 256 * 1024 } });
+    try {
+      await api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "slow" } });
+      // About 12 MB of initial state: more than loopback's socket buffers hold.
+      const big = "x".repeat(200_000);
+      for (let i = 0; i < 60; i++) await api.create("pods", { ...pod(`big-${i}`), metadata: { name: `big-${i}`, annotations: { big } } }, "slow");
+      const stalled = await new Promise<{ close(): void }>((resolve, reject) => {
+        const req = request(new URL("/api/v1/namespaces/slow/pods?watch=1", h2.url), { headers: { authorization: `Bearer ${TOKEN}` } });
+        req.on("response", (res) => {
+          res.pause(); // never read
+          resolve({ close: () => req.destroy() });
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      // The one place is taken until the server drops the stalled watcher.
+      const next = await waitFor(async () => {
+        const w = await openWatch(h2.url, "/api/v1/namespaces/slow/pods?watch=1&resourceVersion=1");
+        if (w.status === 200) return w;
+        w.close();
+        return null;
+      }, "the stalled watcher to be dropped", 15_000);
+      next.close();
+      stalled.close();
+    } finally {
+      await h2.close();
+    }
+  });
 });
