@@ -51,7 +51,16 @@ class Channel {
   /** Registers a subscriber from `from`, or returns false if `from` is older than the window. */
   attach(s: Subscriber): boolean {
     if (this.ended || s.from < this.windowStart) return false;
-    for (const ev of this.buffer) if (ev.revision > s.from) s.push(ev);
+    // The buffer is in revision order: start at the first event after `from` (a thousand
+    // subscribers starting at the newest revision must not each walk a 10,000-event window).
+    let lo = 0;
+    let hi = this.buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.buffer[mid].revision > s.from) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let i = lo; i < this.buffer.length; i++) s.push(this.buffer[i]);
     this.subscribers.add(s);
     return true;
   }
