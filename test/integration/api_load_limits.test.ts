@@ -9,6 +9,7 @@ import { request, type ClientRequest, type IncomingMessage } from "node:http";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Api } from "../../runtime/api/api.ts";
 import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_server.ts";
+import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import { startHttpApi, type HttpApi } from "../../runtime/http/server.ts";
 import { KvStore } from "../../runtime/store/kv_store.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
@@ -232,5 +233,17 @@ describe("API load limits", () => {
     } finally {
       await h2.close();
     }
+  });
+
+  it("rate limit - the NATS client waits out a 429's Retry-After and tries again, as client-go does", async () => {
+    // Node n2's bucket: burst 5, 2/s (see beforeAll). Twelve reads need a few waits.
+    const patient = new NatsApiClient(client, { node: "n2" });
+    const started = Date.now();
+    for (let i = 0; i < 12; i++) expect((await patient.get("namespaces", "default")).metadata.name).toBe("default");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    // With retries off, the refusal reaches the caller.
+    const impatient = new NatsApiClient(client, { node: "n2", rateLimitRetries: 0 });
+    const errors = await Promise.all(Array.from({ length: 12 }, () => impatient.get("namespaces", "default").then(() => null, (e) => e)));
+    expect(errors.some((e) => e?.code === 429 && e.details?.retryAfterSeconds >= 1)).toBe(true);
   });
 });
