@@ -21,7 +21,7 @@ import type { OwnerReference, Pod, ReplicationController } from "../model/types.
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
-import { type Command, reconcile } from "./replication_controller_reconcile.ts";
+import { type Command, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 import { objectKey } from "../model/names.ts";
@@ -230,6 +230,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     let casLost = false;
     const adoption = adoptionWait(commands.flatMap((c) => (c.type === "adopt" ? [objectKey(c.pod)] : [])), orphanSince, now);
     orphanSince = adoption.orphanSince;
+    let createFailure: unknown;
     for (const cmd of commands) {
       // While an adoption waits, the counts include pods not yet ours: change nothing but status.
       if (adoption.waitMs > 0 && cmd.type !== "updateStatus" && cmd.type !== "release") continue;
@@ -238,8 +239,24 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
       } catch (err) {
         // Losing a CAS means someone else changed the object: look again with fresh data.
         if (isCasLoss(err)) casLost = true;
-        else throw err;
+        else if (cmd.type === "createPods") {
+          // The status planned before the creates does not know they failed: report it below.
+          createFailure = err;
+          break;
+        } else throw err;
       }
+    }
+    if (createFailure) {
+      // As Kubernetes does after manageReplicas fails: write the status with the ReplicaFailure
+      // condition now, then back off (the work loop's error path) before trying again.
+      const active = claimPods(rc, deps.podsFor(rc)).owned.filter(isActive);
+      const status = computeStatus({ rc, pods: [], now: deps.now(), createError }, active);
+      if (statusChanged(rc.status, status)) {
+        await execute(rc, { type: "updateStatus", status }).catch((err) => {
+          if (!isCasLoss(err)) throw err;
+        });
+      }
+      throw createFailure;
     }
     if (!commands.some((c) => c.type === "createPods")) createError = undefined;
     return {

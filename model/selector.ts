@@ -357,6 +357,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
     "source",
     "type",
   ],
+  resourcequotas: [...COMMON_FIELDS],
 };
 
 const ALL_FIELDS = new Set(Object.values(FIELD_LABELS).flat());

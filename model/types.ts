@@ -20,6 +20,7 @@ export const RESOURCES = {
   endpoints: { kind: "Endpoints", singular: "endpoints", namespaced: true, shortNames: ["ep"] },
   nodes: { kind: "Node", singular: "node", namespaced: false, shortNames: ["no"] },
   events: { kind: "Event", singular: "event", namespaced: true, shortNames: ["ev"] },
+  resourcequotas: { kind: "ResourceQuota", singular: "resourcequota", namespaced: true, shortNames: ["quota"] },
 } as const;
 
 export type Resource = keyof typeof RESOURCES;
@@ -393,7 +394,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -404,6 +405,7 @@ export interface ResourceTypes {
   endpoints: Endpoints;
   nodes: Node;
   events: Event;
+  resourcequotas: ResourceQuota;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,4 +443,25 @@ export interface Status {
   reason?: string;
   code: number;
   details?: { name?: string; kind?: string; group?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ResourceQuota (core/v1): what one namespace may hold. Quantities as Kubernetes writes them.
+
+export interface ResourceQuotaSpec {
+  /** Limits by resource name: `pods`, `services`, `count/<resource>`, `requests.cpu`, `limits.memory`, ... */
+  hard?: Record<string, string>;
+}
+
+export interface ResourceQuotaStatus {
+  /** The enforced limits (copied from spec.hard by the quota controller). */
+  hard?: Record<string, string>;
+  /** Current observed usage, in the same names. */
+  used?: Record<string, string>;
+}
+
+export interface ResourceQuota extends KubeObject {
+  kind: "ResourceQuota";
+  spec?: ResourceQuotaSpec;
+  status?: ResourceQuotaStatus;
 }

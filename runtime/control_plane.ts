@@ -7,7 +7,9 @@
  *        ├── scheduler            binds pending pods to nodes          (actors/scheduler.ts)
  *        ├── controller manager   one RC actor per RC                  (actors/controller_manager.ts)
  *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
- *        └── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
+ *        └── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
  *
  * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
  */
@@ -20,6 +22,8 @@ import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
 import type { Log } from "../model/log.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
+import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
+import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 
 export interface ControlPlaneOptions {
   client: ApiClient;
@@ -29,6 +33,10 @@ export interface ControlPlaneOptions {
   podEvictionTimeoutMs?: number;
   /** How long a controller waits for its creates/deletes to show before acting anyway. Default 60 s. */
   expectationsTtlMs?: number;
+  /** Time to live of an Event (Kubernetes' `--event-ttl`). Default 1 h. */
+  eventTtlMs?: number;
+  /** Full recount period of the quota controller. Default 30 s. */
+  quotaResyncMs?: number;
   /** Record a `Scheduled` event per bound pod. Default true. */
   scheduledEvents?: boolean;
   log?: Log;
@@ -54,6 +62,8 @@ export interface ControlPlane {
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
   serviceController?: ServiceController;
+  quotaController: QuotaController;
+  eventSweeper: EventSweeper;
   recorder: EventRecorder;
   stop(): Promise<void>;
 }
@@ -138,6 +148,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const serviceController = opts.services === false
     ? undefined
     : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log });
+  const quotaController = startQuotaController({
+    client,
+    pods: informers.pods,
+    rcs: informers.replicationcontrollers,
+    log,
+    resyncMs: opts.quotaResyncMs,
+  });
+  const eventSweeper = startEventSweeper({ client, log, now, ttlMs: opts.eventTtlMs });
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -151,6 +169,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodeLifecycle,
     garbageCollector,
     serviceController,
+    quotaController,
+    eventSweeper,
     recorder,
     stop() {
       stopping ??= (async () => {
@@ -159,6 +179,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();
+        quotaController.stop();
+        eventSweeper.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));
         await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
       })();

@@ -15,6 +15,8 @@
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { WatchHub } from "./watch_hub.ts";
+import { QuotaAdmission } from "./quota_admission.ts";
+import { formatUsage, hardOf } from "../../model/quota.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
@@ -22,7 +24,7 @@ import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
@@ -36,6 +38,14 @@ export interface ApiOptions {
   watchWindow?: number;
   /** Pod admission policy (hostPath allowed by default; privileged settings are always refused). */
   admission?: Partial<AdmissionPolicy>;
+  /** Store lists running at once (each is a JetStream consumer); more wait their turn. Default 16. */
+  maxConcurrentLists?: number;
+  /**
+   * Watches served by their own store watch (a resourceVersion older than the hub's window)
+   * open at once. Beyond it such a watch gets 410 Gone, as kube-apiserver answers a revision
+   * its watch cache no longer holds, and the client relists and is served by the hub. Default 64.
+   */
+  maxStoreWatches?: number;
 }
 
 
@@ -43,10 +53,58 @@ export class Api implements ApiClient {
   private readonly now: () => Date;
   private readonly hub: WatchHub;
   private readonly admission: AdmissionPolicy;
+  private readonly lists: Semaphore;
+  private readonly maxStoreWatches: number;
+  private storeWatches = 0;
+  /** In-flight initial lists of watches, shared by watches of the same selection (see listForWatch). */
+  private readonly watchLists = new Map<string, Promise<{ items: AnyObject[]; revision: number }>>();
+  /** Counters for tests and metrics. */
+  readonly stats = { storeLists: 0, sharedWatchLists: 0 };
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.now = opts.now ?? (() => new Date());
     this.admission = { ...DEFAULT_POLICY, ...opts.admission };
     this.hub = new WatchHub(store, opts.watchWindow);
+    this.lists = new Semaphore(opts.maxConcurrentLists ?? 16);
+    this.maxStoreWatches = opts.maxStoreWatches ?? 64;
+    this.quotas = new QuotaAdmission({
+      store,
+      list: (resource, ns) => this.storeList(resource, ns),
+      watchQuotas: (from) => this.watch("resourcequotas", { resourceVersion: String(from) }),
+    });
+  }
+
+  /** ResourceQuota admission: checks and charges quotas before an object is stored. */
+  private readonly quotas: QuotaAdmission;
+
+  /** A store list, at most `maxConcurrentLists` at once. */
+  private async storeList<R extends Resource>(resource: R, namespace: string | undefined): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    const release = await this.lists.acquire();
+    try {
+      this.stats.storeLists++;
+      return await this.store.list(resource, namespace);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The initial state of a watch without a resourceVersion. Watches of the same resource and
+   * namespace arriving together share one list — a snapshot consistent at its revision, followed
+   * by the hub's events after it, is a correct start for each of them (it may be a little older
+   * than the request, never inconsistent). Plain lists are not shared: a list must show every
+   * write that finished before it was asked.
+   */
+  private listForWatch(resource: Resource, namespace: string | undefined): Promise<{ items: AnyObject[]; revision: number }> {
+    const key = `${resource}/${namespace ?? ""}`;
+    const inFlight = this.watchLists.get(key);
+    if (inFlight) {
+      this.stats.sharedWatchLists++;
+      return inFlight;
+    }
+    // The hub's channel first: the list's revision must be one it can serve from.
+    const p = this.hub.prepare(resource).then(() => this.storeList(resource, namespace)).finally(() => this.watchLists.delete(key));
+    this.watchLists.set(key, p);
+    return p;
   }
 
   /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
@@ -86,7 +144,25 @@ export class Api implements ApiClient {
     delete metadata.deletionGracePeriodSeconds;
     let out = applyDefaults(resource, { ...obj, metadata } as ResourceTypes[R]);
     out = initialStatus(resource, out, now);
-    return await this.store.create(resource, out);
+    if (resource === "resourcequotas" && ns) out = (await this.quotaWithUsage(out as ResourceQuota, ns)) as ResourceTypes[R];
+    const charge = ns ? await this.quotas.admit(resource, ns, out) : undefined;
+    let created: ResourceTypes[R];
+    try {
+      created = await this.store.create(resource, out);
+    } catch (e) {
+      charge?.refund();
+      throw e;
+    }
+    if (resource === "resourcequotas" && ns) this.quotas.noteQuota(ns, created.metadata.name, created as ResourceQuota);
+    return created;
+  }
+
+  /** A new quota's status: `hard` from its spec, `used` counted now, so it is enforced from the start. */
+  private async quotaWithUsage(q: ResourceQuota, ns: string): Promise<ResourceQuota> {
+    const hard = hardOf(q);
+    const names = Object.keys(hard);
+    const used = await this.quotas.countNow(ns, names);
+    return { ...q, status: { hard: formatUsage(hard, names), used: formatUsage(used, names) } };
   }
 
   async get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
@@ -97,7 +173,7 @@ export class Api implements ApiClient {
   async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
     checkResource(resource);
     const match = matcher(resource, opts);
-    const { items, revision } = await this.store.list(resource, namespaced(resource) ? opts.namespace : undefined);
+    const { items, revision } = await this.storeList(resource, namespaced(resource) ? opts.namespace : undefined);
     let selected = items.filter(match);
     let cont: string | undefined;
     if (opts.continue) {
@@ -178,6 +254,12 @@ export class Api implements ApiClient {
   }
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
+    const deleted = await this.deleteObject(resource, name, namespace, opts);
+    if (resource === "resourcequotas") this.quotas.noteQuota(deleted.metadata.namespace ?? "default", name, null);
+    return deleted;
+  }
+
+  private async deleteObject<R extends Resource>(resource: R, name: string, namespace: string | undefined, opts: DeleteOptions): Promise<ResourceTypes[R]> {
     checkResource(resource);
     const ns = nsFor(resource, namespace);
     return retryOnConflict(async () => {
@@ -219,7 +301,7 @@ export class Api implements ApiClient {
       start = from;
     } else {
       // Current state first (as ADDED), then every change after the list's revision.
-      const listed = await this.store.list(resource, ns);
+      const listed = await this.listForWatch(resource, ns);
       initial = listed.items;
       start = listed.revision;
     }
@@ -231,9 +313,38 @@ export class Api implements ApiClient {
       events = sub.events;
       stopSource = () => sub.stop();
     } else {
-      const sw = await this.store.watch(resource, { namespace: ns, fromRevision: start });
-      events = sw;
-      stopSource = () => sw.stop();
+      // Each such watch is a JetStream consumer of its own: bounded, so that old revisions
+      // cannot be used to put thousands of consumers on the store.
+      if (this.storeWatches >= this.maxStoreWatches) {
+        throw new GoneError(`too old resource version: ${start} (older than the watch cache window, and ${this.maxStoreWatches} direct store watches are open); list again`);
+      }
+      this.storeWatches++;
+      let sw: Awaited<ReturnType<KvStore["watch"]>>;
+      try {
+        sw = await this.store.watch(resource, { namespace: ns, fromRevision: start });
+      } catch (e) {
+        this.storeWatches--;
+        throw e;
+      }
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          this.storeWatches--;
+        }
+      };
+      // The place is given back when the watch is stopped or its stream ends by itself.
+      events = (async function* () {
+        try {
+          yield* sw;
+        } finally {
+          release();
+        }
+      })();
+      stopSource = () => {
+        sw.stop();
+        release();
+      };
     }
     let stopped = false;
     return {
@@ -277,6 +388,7 @@ export class Api implements ApiClient {
 
   /** Releases the shared watch channels. */
   close(): void {
+    this.quotas.close();
     this.hub.close();
   }
 
@@ -375,6 +487,26 @@ export class Api implements ApiClient {
     if (!(await this.store.tryGet("namespaces", undefined, ns))) {
       throw new ApiError("NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
     }
+  }
+}
+
+/** A counting semaphore: `acquire` resolves with a release function once a place is free. */
+class Semaphore {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly places: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.held >= this.places) await new Promise<void>((r) => this.waiting.push(r));
+    else this.held++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      // The place passes straight to the next waiter; `held` is unchanged.
+      if (next) next();
+      else this.held--;
+    };
   }
 }
 

@@ -36,7 +36,17 @@ export interface NatsApiClientOptions {
    * unscoped `berth.api.v1.<resource>.watch` and `berth.watch.<id>`. Ignored with `node`.
    */
   identity?: string;
+  /**
+   * How many times a request refused by the server's rate limit (429 with
+   * `details.retryAfterSeconds`) is sent again after waiting that long, as client-go does with
+   * `Retry-After`. A 429 means the request was not run, so any verb may be retried. Default 3;
+   * 0 reports the first 429.
+   */
+  rateLimitRetries?: number;
 }
+
+/** The longest wait for one rate-limit retry, whatever the server says. */
+const MAX_RETRY_AFTER_MS = 10_000;
 
 const LIST_PAGE = 500;
 
@@ -46,6 +56,7 @@ export class NatsApiClient implements ApiClient {
   private readonly node?: string;
   private readonly inboxPrefix?: string;
   private readonly identity?: string;
+  private readonly rateLimitRetries: number;
   /** True when requests need their own reply subject (the connection's inbox is not ours). */
   private readonly ownInbox: boolean;
   constructor(readonly nc: NatsConnection, opts: NatsApiClientOptions = {}) {
@@ -54,6 +65,7 @@ export class NatsApiClient implements ApiClient {
     this.node = opts.node;
     const user = (nc as { options?: { user?: string } }).options?.user;
     this.identity = opts.node ? undefined : opts.identity ?? (user !== undefined && isToken(user) ? user : undefined);
+    this.rateLimitRetries = opts.rateLimitRetries ?? 3;
     this.inboxPrefix = opts.inboxPrefix ?? (opts.node ? subjects.nodeInboxPrefix(opts.node) : undefined);
     const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? "_INBOX";
     this.ownInbox = this.inboxPrefix !== undefined && this.inboxPrefix !== connPrefix;
@@ -64,6 +76,18 @@ export class NatsApiClient implements ApiClient {
   }
 
   private async call<T>(subject: string, body: unknown): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.callOnce<T>(subject, body);
+      } catch (e) {
+        const wait = (e as ApiError).details?.retryAfterSeconds;
+        if (!(e instanceof ApiError && e.code === 429 && wait !== undefined) || attempt >= this.rateLimitRetries) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_AFTER_MS, wait * 1000)));
+      }
+    }
+  }
+
+  private async callOnce<T>(subject: string, body: unknown): Promise<T> {
     let reply: Msg;
     try {
       reply = await this.nc.request(

@@ -41,6 +41,7 @@ import { inboxOwner, isInboxSubject, parseApiSubject, parseClientApiSubject, par
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
+import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 
 /** How long a copy that does not hold a watch waits before saying so (see onWatchControl). */
 const NOT_MINE_DELAY_MS = 750;
@@ -60,6 +61,12 @@ export interface NatsApiServerOptions extends LimiterOptions {
   serveNodes?: boolean;
   /** Also serve the identity-scoped watch subjects `berth.client.*.api.v1.>` (default true). */
   serveClients?: boolean;
+  /**
+   * Per-identity token buckets (runtime/security/rate_limit.ts). Identities: `node:<name>` for
+   * the node-scoped subjects, `nats` for the unrestricted API. Watch keep-alives and stops are
+   * never throttled.
+   */
+  rateLimit?: RateLimitOptions;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -72,6 +79,8 @@ export interface NatsApiServer {
   clientWatchCountOf(identity: string): number;
   /** Request queue counters (run, refused, expired, peaks). */
   readonly stats: Limiter["stats"];
+  /** Rate limit counters (allowed, refused). */
+  readonly rateStats: RateLimiter["stats"];
   stop(): Promise<void>;
 }
 
@@ -126,6 +135,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const log = opts.log ?? (() => {});
   const limiter = new Limiter(opts);
   /** Keyed by `<ownerKey>/<watchId>`: an id is looked up among its owner's watches only. */
+  const rate = new RateLimiter(opts.rateLimit);
   const watches = new Map<string, OpenWatch>();
   const perOwner = new Map<string, number>();
   const enc = new TextEncoder();
@@ -306,6 +316,12 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       return;
     }
     const identity = parseNodeApiSubject(m.subject)?.node ?? "";
+    // Keep-alives and stops keep existing watches alive: throttling them would turn a busy
+    // client's watches into relists, which cost more than the keep-alives.
+    if (!isWatchControl(m.subject)) {
+      const refused = rate.take(identity ? `node:${identity}` : "nats");
+      if (refused) return respond(m, rateLimitedError(refused).toStatus());
+    }
     limiter.submit(
       identity,
       async () => {
@@ -396,6 +412,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       return perOwner.get(ownerKey({ type: "client", identity })) ?? 0;
     },
     stats: limiter.stats,
+    rateStats: rate.stats,
     async stop() {
       clearInterval(reaper);
       for (const s of subs) s.unsubscribe();

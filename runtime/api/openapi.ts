@@ -222,6 +222,9 @@ const SCHEMAS: Record<string, Schema> = {
     "v1",
     ["metadata", "involvedObject"],
   ),
+  [`${CORE}ResourceQuotaSpec`]: obj({ hard: map(intOrString), scopes: arr(str) }),
+  [`${CORE}ResourceQuotaStatus`]: obj({ hard: map(intOrString), used: map(intOrString) }),
+  [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
 };
 
 for (const info of Object.values(RESOURCES)) {

@@ -15,6 +15,7 @@ import type {
   Pod,
   ReplicationController,
   Resource,
+  ResourceQuota,
   Service,
 } from "../../model/types.ts";
 
@@ -126,7 +127,20 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Status", "string", 0, "The status of the namespace"), cell: (n: Namespace) => n.status?.phase ?? "Active" },
     ageColumn<Namespace>(),
   ],
+  resourcequotas: [
+    nameColumn<ResourceQuota>(),
+    ageColumn<ResourceQuota>(),
+    { column: col("Request", "string", 0, "Request represents a minimum amount of cpu/memory that a container may consume."), cell: (q: ResourceQuota) => quotaCell(q, (n) => !n.startsWith("limits.")) },
+    { column: col("Limit", "string", 0, "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."), cell: (q: ResourceQuota) => quotaCell(q, (n) => n.startsWith("limits.")) },
+  ],
 } as unknown as { [R in Resource]: ColumnSpec<never>[] };
+
+/** kubectl's quota cell: `pods: 3/1000, services: 0/100` (used/hard, names sorted). */
+function quotaCell(q: ResourceQuota, pick: (name: string) => boolean): string {
+  const hard = q.status?.hard ?? q.spec?.hard ?? {};
+  const used = q.status?.used ?? {};
+  return Object.keys(hard).filter(pick).sort().map((n) => `${n}: ${used[n] ?? "0"}/${hard[n]}`).join(", ");
+}
 
 /** Builds the table of `objects` (all of kind `resource`) with kubectl's columns. */
 export function toTable(resource: Resource, objects: readonly AnyObject[], opts: TableOptions = {}): ObjectTable {

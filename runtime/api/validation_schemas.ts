@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { isQuantity, parseQuantity } from "../../model/quantity.ts";
+import { isQuotaName, parseQuotaQuantity } from "../../model/quota.ts";
 import { labelKeyProblem, labelValueProblem } from "../../model/selector.ts";
 import type { Resource } from "../../model/types.ts";
 import {
@@ -484,6 +485,31 @@ const event = z.looseObject({
   reportingInstance: z.string().optional(),
 });
 
+/** Quota limits: names Berth enforces (model/quota.ts), each a non-negative quantity. */
+const quotaHard = quantityMap.superRefine((m, ctx) => {
+  for (const [k, v] of Object.entries(m)) {
+    if (!isQuotaName(k)) {
+      problem(ctx, CAUSE.notSupported, `unsupported quota resource name "${k}": supported are pods, services, replicationcontrollers, resourcequotas, count/<resource>, requests.cpu, requests.memory, limits.cpu, limits.memory, cpu, memory`, k);
+      continue;
+    }
+    try {
+      if (isQuantity(v)) parseQuotaQuantity(k, v);
+    } catch (e) {
+      problem(ctx, CAUSE.invalid, `the quantity of "${k}" is out of range: ${(e as Error).message}`, v);
+    }
+  }
+});
+
+const resourceQuota = z.looseObject({
+  ...typeMeta("ResourceQuota"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    hard: quotaHard.optional(),
+    scopes: z.array(z.string()).max(0, { message: "quota scopes are not supported by Berth" }).optional(),
+  }).optional(),
+  status: z.looseObject({ hard: quantityMap.optional(), used: quantityMap.optional() }).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -493,4 +519,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   nodes: node,
   namespaces: namespace,
   events: event,
+  resourcequotas: resourceQuota,
 };

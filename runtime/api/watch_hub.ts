@@ -51,7 +51,16 @@ class Channel {
   /** Registers a subscriber from `from`, or returns false if `from` is older than the window. */
   attach(s: Subscriber): boolean {
     if (this.ended || s.from < this.windowStart) return false;
-    for (const ev of this.buffer) if (ev.revision > s.from) s.push(ev);
+    // The buffer is in revision order: start at the first event after `from` (a thousand
+    // subscribers starting at the newest revision must not each walk a 10,000-event window).
+    let lo = 0;
+    let hi = this.buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.buffer[mid].revision > s.from) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let i = lo; i < this.buffer.length; i++) s.push(this.buffer[i]);
     this.subscribers.add(s);
     return true;
   }
@@ -73,7 +82,7 @@ export class WatchHub {
   /** Subscribes to `resource` changes after `from`; null when the hub cannot serve that revision. */
   async subscribe(resource: Resource, from: number): Promise<HubSubscription | null> {
     if (this.closed) return null;
-    const ch = await this.channel(resource);
+    const ch = await this.channel(resource, from);
     const queue: (StoreEvent | null)[] = [];
     let wake: (() => void) | undefined;
     let done = false;
@@ -117,10 +126,20 @@ export class WatchHub {
     };
   }
 
-  private channel(resource: Resource): Promise<Channel> {
+  /**
+   * Opens the resource's shared channel if it is not open yet. A caller that lists and then
+   * subscribes from the list's revision calls this first: a channel opened after the list would
+   * start after that revision and could not serve it.
+   */
+  async prepare(resource: Resource): Promise<void> {
+    if (!this.closed) await this.channel(resource);
+  }
+
+  /** The resource's channel; a new one starts at `from` when given (so its first subscriber is served), else at the newest revision. */
+  private channel(resource: Resource, from?: number): Promise<Channel> {
     let ch = this.channels.get(resource);
     if (!ch) {
-      const opened: Promise<Channel> = this.open(resource, () => {
+      const opened: Promise<Channel> = this.open(resource, from, () => {
         // An ended channel is forgotten, so the next subscriber opens a fresh one.
         if (this.channels.get(resource) === opened) this.channels.delete(resource);
       });
@@ -134,8 +153,9 @@ export class WatchHub {
     return ch;
   }
 
-  private async open(resource: Resource, onEnd: () => void): Promise<Channel> {
-    const start = await this.store.lastRevision();
+  private async open(resource: Resource, from: number | undefined, onEnd: () => void): Promise<Channel> {
+    const last = await this.store.lastRevision();
+    const start = from !== undefined && from > 0 && from < last ? from : last;
     const w = await this.store.watch(resource, { fromRevision: start });
     const ch = new Channel(this.window, start);
     this.stops.push(() => w.stop());

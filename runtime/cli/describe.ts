@@ -3,7 +3,7 @@
  * its conditions, and the events about it.
  */
 import { age } from "../api/table.ts";
-import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, Service, Endpoints } from "../../model/types.ts";
+import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, ResourceQuota, Service, Endpoints } from "../../model/types.ts";
 
 type Line = [string, string | number | undefined];
 
@@ -130,6 +130,19 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Runtime", n.status?.nodeInfo?.containerRuntimeVersion],
       ]);
       body += conditions(n.status?.conditions);
+      break;
+    }
+    case "resourcequotas": {
+      // kubectl's layout: one row per resource name, used against hard.
+      const q = obj as ResourceQuota;
+      const hard = q.status?.hard ?? q.spec?.hard ?? {};
+      const used = q.status?.used ?? {};
+      const rows = Object.keys(hard).sort().map((n) => [n, used[n] ?? "0", hard[n]]);
+      const head = ["Resource", "Used", "Hard"];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
+      const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("");
+      body = block([["Name", m.name], ["Namespace", m.namespace]]);
+      body += [fmt(head), fmt(head.map((h) => "-".repeat(h.length))), ...rows.map(fmt)].join("\n") + "\n";
       break;
     }
     default:

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Cluster, readClusterInfo } from "../cluster.ts";
 import { startClusterComponents } from "../cluster_components.ts";
+import { DEFAULT_QUOTA_HARD, DEFAULT_QUOTA_NAME, ensureDefaultQuota } from "../default_quota.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
@@ -27,6 +28,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "example", type: "boolean", help: "apply the example app from examples/ once ready" },
   { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
+  { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -91,6 +93,10 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
 
   try {
     say(`berth: NATS at ${cluster.natsUrl}\n`);
+    if (!flags["no-default-quota"]) {
+      const q = await ensureDefaultQuota(cluster.api);
+      if (q === "created") say(`berth: created ResourceQuota default/${DEFAULT_QUOTA_NAME} (pods ${DEFAULT_QUOTA_HARD.pods}); change it with kubectl edit quota ${DEFAULT_QUOTA_NAME}\n`);
+    }
     const components = await startClusterComponents(cluster, {
       nodes,
       nodeNames,

@@ -47,6 +47,8 @@ export interface HandlerContext {
   req: IncomingMessage;
   res: ServerResponse;
   watches: WatchRegistry;
+  /** Who asks (rate limits and watch caps are per identity). */
+  identity?: string;
   logs?: LogProvider;
   closing: AbortSignal;
   /** Upper bound on a watch's life; clients reconnect from their last resourceVersion. */
@@ -199,6 +201,7 @@ async function streamWatch(ctx: HandlerContext): Promise<Reply> {
     opts: { ...listOptions(ctx), resourceVersion: query.get("resourceVersion") ?? undefined },
     timeoutSeconds: watchTimeout(ctx),
     table: ctx.accept.table ? { includeObject: includeObjectOf(query) } : undefined,
+    identity: ctx.identity,
   }, ctx.req, ctx.res, ctx.watches);
   return undefined;
 }

@@ -48,6 +48,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   services: ["status"],
   nodes: ["status"],
   namespaces: ["status"],
+  resourcequotas: ["status"],
 };
 
 const HEALTH = new Set(["healthz", "livez", "readyz"]);

@@ -21,7 +21,8 @@ import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./disco
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
 import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type HealthCheck } from "./health.ts";
 import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
-import { WatchRegistry } from "./watch.ts";
+import { WatchRegistry, type WatchCaps } from "./watch.ts";
+import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
@@ -50,6 +51,17 @@ export interface HttpApiOptions {
    * kube-apiserver spreads reconnects; clients resume from their last resourceVersion.
    */
   watchTimeoutSeconds?: number;
+  /**
+   * Per-identity token buckets (runtime/security/rate_limit.ts). The REST identity is the
+   * bearer token's user; Berth has one REST user today (`admin`, the kubeconfig token).
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Caps on open watches: all together (default 2,000) and per identity (default 1,000), beyond
+   * which a watch is refused with 429; and the unsent output after which a watcher that does not
+   * read is closed (default 16 MiB).
+   */
+  watchCaps?: Partial<WatchCaps>;
   /** Reported in /version. */
   version?: string;
   /** Structured log sink for unexpected failures (500s, broken streams). Default: console.error. */
@@ -86,10 +98,14 @@ export interface HttpApi {
   connections(): number;
 }
 
+/** Who a REST request is, for rate limits and watch caps: the one bearer token's user. */
+const REST_IDENTITY = "admin";
+
 /** Starts the REST API and resolves once it listens. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? "127.0.0.1";
-  const watches = new WatchRegistry();
+  const watches = new WatchRegistry(opts.watchCaps);
+  const rate = new RateLimiter(opts.rateLimit);
   const closing = new AbortController();
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
@@ -117,6 +133,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+      if (route.type === "resource") {
+        const refused = rate.take(REST_IDENTITY);
+        if (refused) throw rateLimitedError(refused);
+      }
       const warnings: string[] = [];
       const reply = await dispatch(req, res, method, route, query, warnings);
       if (reply) {
@@ -192,6 +212,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       req,
       res,
       watches,
+      identity: REST_IDENTITY,
       logs: opts.logs,
       closing: closing.signal,
       warnings,
@@ -327,6 +348,7 @@ function sendStatus(res: ServerResponse, e: unknown): void {
   const status = toStatus(e);
   const headers: Record<string, string> = {};
   if (status.code === 401) headers["WWW-Authenticate"] = 'Bearer realm="berth"';
+  if (status.details?.retryAfterSeconds !== undefined) headers["Retry-After"] = String(status.details.retryAfterSeconds);
   if (status.code === 413 || status.code === 400) headers["Connection"] = "close";
   sendJson(res, status.code, status, headers);
 }

@@ -523,9 +523,74 @@ export class KvStore {
   async compact(olderThanMs = 0): Promise<number> {
     const revision = await this.lastRevision();
     await this.kv.put(META_KEY, JSON.stringify({ compactedRevision: revision, at: new Date().toISOString() }));
-    // purgeDeletes is on the KV implementation but missing from its published type.
-    await (this.kv as KV & { purgeDeletes(olderMillis?: number): Promise<unknown> }).purgeDeletes(olderThanMs);
+    this.lastPurged = await this.purgeTombstones(olderThanMs);
     return revision;
+  }
+
+  /** How many tombstones the last `compact` purged (for logs and tests). */
+  lastPurged = 0;
+
+  /**
+   * Purges the keys whose last message is a delete marker older than `olderThanMs`, with at
+   * most `concurrency` purge requests in flight. Not the KV client's `purgeDeletes`: that one
+   * reads every kept version of every key and then sends one purge per tombstone all at once —
+   * with tens of thousands of tombstones, a flood that kept nats-server busy for minutes and
+   * made ordinary requests time out. This reads one message per key (headers only) and paces
+   * the purges.
+   */
+  async purgeTombstones(olderThanMs = 0, concurrency = 16): Promise<number> {
+    const stream = `KV_${this.bucket}`;
+    const cutoffNs = BigInt(Date.now() - olderThanMs) * 1_000_000n;
+    const doomed: { subject: string; seq: number }[] = [];
+    try {
+      const target = await this.lastRevision();
+      if (target === 0) return 0;
+      const c = await this.jsConsumers.consumers.get(stream, {
+        filter_subjects: `$KV.${this.bucket}.>`,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+        headers_only: true,
+      });
+      try {
+        const info = await c.info(true);
+        if (info.num_pending > 0) {
+          const msgs = await c.consume();
+          const stall = setTimeout(() => void msgs.close().catch(() => {}), LIST_READ_TIMEOUT_MS);
+          try {
+            for await (const m of msgs) {
+              const op = m.headers?.get("KV-Operation");
+              if ((op === "DEL" || op === "PURGE") && BigInt(m.info.timestampNanos) < cutoffNs) doomed.push({ subject: m.subject, seq: m.seq });
+              if (m.seq >= target || m.info.pending === 0) break;
+            }
+          } finally {
+            clearTimeout(stall);
+            await msgs.close().catch(() => {});
+          }
+        }
+      } finally {
+        void c.delete().catch(() => {});
+      }
+      const jsm = await jetstreamManager(this.nc);
+      let next = 0;
+      let purged = 0;
+      const worker = async () => {
+        while (next < doomed.length) {
+          const { subject, seq } = doomed[next++];
+          // Everything of the key up to and including the marker goes; a version written after
+          // we read the marker (the name used again) has a higher sequence and stays.
+          if (await this.purgeKey(jsm, stream, subject, seq)) purged++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, doomed.length) }, worker));
+      return purged;
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /** Purges one key's messages up to `seq`; true when something was purged. (A method of its own so tests can watch the pacing.) */
+  private async purgeKey(jsm: Awaited<ReturnType<typeof jetstreamManager>>, stream: string, subject: string, seq: number): Promise<boolean> {
+    const r = await jsm.streams.purge(stream, { filter: subject, seq: seq + 1 });
+    return r.purged > 0;
   }
 
   private key(resource: Resource, obj: AnyObject): string {
