@@ -24,7 +24,7 @@ import { connectNats, type NatsConnection } from "./nats/connection.ts";
 import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
 import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
 import type { AdmissionPolicy } from "./security/admission.ts";
-import { KvStore } from "./store/kv_store.ts";
+import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 
 import type { Log } from "../model/log.ts";
 /** The log sink a cluster takes (kept under its first name for the programmatic API). */
@@ -131,17 +131,7 @@ export class Cluster {
       await nc.drain().catch(() => {});
     });
     if (server) cluster.cleanups.push(() => server!.stop());
-    const every = opts.compactionIntervalMs ?? 5 * 60_000;
-    if (every > 0) {
-      const timer = setInterval(() => {
-        store.compact(every).then(
-          (rev) => log("store compacted", { revision: rev }),
-          // A failed compaction only delays reclaiming space; the next round tries again.
-          (e) => log("store compaction failed", { error: String(e) }),
-        );
-      }, every);
-      cluster.onStop(() => clearInterval(timer));
-    }
+    cluster.onStop(compactPeriodically(store, opts.compactionIntervalMs ?? 5 * 60_000, log));
     return cluster;
   }
 

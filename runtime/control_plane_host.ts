@@ -29,7 +29,7 @@ import { NotSentError } from "../model/errors.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control_plane.ts";
 import { startLeaderElection, type LeaderElection } from "./leader.ts";
-import { KvStore } from "./store/kv_store.ts";
+import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 
 import type { Log } from "../model/log.ts";
 
@@ -50,6 +50,8 @@ export interface ControlPlaneHostOptions {
   clusterCidr?: string;
   /** Written to `status.loadBalancer.ingress` of LoadBalancer services. Default 127.0.0.1. */
   ingressAddress?: string;
+  /** How often the leading copy purges old tombstones from the store (0: never). Default 5 minutes. */
+  compactionIntervalMs?: number;
   log?: Log;
 }
 
@@ -135,6 +137,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
 
   let loops: ControlPlane | undefined;
+  let stopCompaction = () => {};
   // Reads `election` at call time: no write can pass before the election exists and leads.
   let elected: LeaderElection | undefined;
   const election = (elected = await startLeaderElection({
@@ -154,11 +157,14 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
         services: { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress },
         log: (m, f) => log(m, { component: "control-plane", term, ...f }),
       });
+      // The store is shared by every copy: only the leader compacts it.
+      stopCompaction = compactPeriodically(store, opts.compactionIntervalMs ?? 5 * 60_000, (m, f) => log(m, { component: "store", ...f }));
       log("control loops started", { id, term });
     },
     async onStoppedLeading(reason) {
       const l = loops;
       loops = undefined;
+      stopCompaction();
       if (!l) return;
       await l.stop();
       log("control loops stopped", { id, reason });

@@ -640,3 +640,20 @@ function storeError(e: unknown): Error {
 }
 
 export { parseStoreKey };
+
+/**
+ * Purges tombstones older than `everyMs` every `everyMs` (Kubernetes compacts etcd every 5
+ * minutes); returns the function that stops it. One process per store should run it: the
+ * single-process cluster, or the leading control-plane copy.
+ */
+export function compactPeriodically(store: KvStore, everyMs: number, log: (msg: string, fields?: Record<string, unknown>) => void): () => void {
+  if (everyMs <= 0) return () => {};
+  const timer = setInterval(() => {
+    store.compact(everyMs).then(
+      (rev) => log("store compacted", { revision: rev }),
+      // A failed compaction only delays reclaiming space; the next round tries again.
+      (e) => log("store compaction failed", { error: String(e) }),
+    );
+  }, everyMs);
+  return () => clearInterval(timer);
+}
