@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(dir, "hosts"), hosts.join("\n") + "\n");
   writeFileSync(join(dir, "queries"), queries.join("\n") + "\n");
-  const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t) });
+  const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version });
   try {
     const dmPort = await freeUdpTcpPort();
     dnsmasq = spawn(

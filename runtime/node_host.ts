@@ -150,6 +150,7 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
       addresses: dnsAddresses,
       domain: zone.domain,
       lookup: (n, t) => zone.lookup(n, t),
+      version: () => zone.version,
       onError: (e, kind) => {
         if (kind === "lookup" || kind === "socket") log("dns error", { kind, error: e.message });
       },
