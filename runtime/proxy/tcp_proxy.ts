@@ -6,14 +6,15 @@
  *   accept (paused) ──▶ dial candidate 1 ──fail/timeout──▶ dial candidate 2 ... ──▶ give up: reset
  *                            │ connected
  *                            ▼
- *                   pipe both ways (backpressure by pipe), half-close passed through,
- *                   an error or full close on either side destroys both
+ *                   copy both ways with backpressure, half-close passed through,
+ *                   an error or full close on either side destroys both   (forward.ts)
  *
  * `setEndpoints` only changes where new connections go: connections already forwarded to a
  * removed endpoint finish on their own.
  */
 import net from "node:net";
 import { Balancer, type ProxyTarget } from "./balancer.ts";
+import { Forward, type ForwardHost } from "./forward.ts";
 
 export type { ProxyTarget } from "./balancer.ts";
 
@@ -50,17 +51,19 @@ export interface ProxyStats {
   perEndpoint: Record<string, number>;
 }
 
-export class TcpProxy {
+export class TcpProxy implements ForwardHost {
   readonly name: string;
   readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {} };
   private readonly balancer: Balancer;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
-  private readonly dialTimeouts: readonly number[];
+  /** @internal Per-attempt dial timeouts (read by forward.ts). */
+  readonly dialTimeouts: readonly number[];
   private readonly log: NonNullable<TcpProxyOptions["log"]>;
   private bound: { host: string; port: number }[] = [];
   private sweepTimer?: NodeJS.Timeout;
-  private stopped = false;
+  /** @internal True once `stop` was called (read by forward.ts). */
+  stopped = false;
 
   constructor(private readonly opts: TcpProxyOptions) {
     this.name = opts.name ?? "proxy";
@@ -125,10 +128,35 @@ export class TcpProxy {
     await Promise.all(closing);
   }
 
-  private track(s: net.Socket): void {
+  /** @internal Counts a socket as open, so `stop` can close it. */
+  track(s: net.Socket): void {
     this.sockets.add(s);
     s.once("close", () => this.sockets.delete(s));
   }
+
+  /** @internal A dial failed: forget the client's pin to that endpoint. */
+  dialFailed(clientIp: string, target: ProxyTarget, err: Error, attempt: number): void {
+    this.stats.dialFailures++;
+    this.balancer.failed(clientIp, target);
+    this.log("dial failed", { proxy: this.name, endpoint: target.key, error: err.message, attempt });
+  }
+
+  /** @internal A connection reached `target`. */
+  forwarded(clientIp: string, target: ProxyTarget): void {
+    this.balancer.succeeded(clientIp, target, Date.now());
+    this.stats.forwarded++;
+    this.stats.perEndpoint[target.key] = (this.stats.perEndpoint[target.key] ?? 0) + 1;
+  }
+
+  /** @internal No endpoint could be reached after `tried` attempts. */
+  rejected(clientIp: string, tried: number): void {
+    this.stats.rejected++;
+    this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried });
+  }
+
+  private readonly onClientClose = (): void => {
+    this.stats.active--;
+  };
 
   private accept(client: net.Socket): void {
     if (this.stopped) {
@@ -138,75 +166,9 @@ export class TcpProxy {
     this.stats.accepted++;
     this.stats.active++;
     this.track(client);
-    client.once("close", () => this.stats.active--);
+    client.once("close", this.onClientClose);
     const clientIp = client.remoteAddress ?? "";
-    const candidates = this.balancer.candidates(clientIp, Date.now());
     // As kube-proxy: a fixed number of tries, cycling over the candidates, each with a longer timeout.
-    const attempts = this.dialTimeouts.length;
-    let clientGone = false;
-    const onEarlyClose = () => {
-      clientGone = true;
-    };
-    client.once("close", onEarlyClose);
-    // A client error before forwarding begins is only a reason to stop dialing.
-    const onEarlyError = () => client.destroy();
-    client.on("error", onEarlyError);
-
-    const attempt = (i: number) => {
-      if (clientGone) return;
-      if (i >= attempts || candidates.length === 0) {
-        this.stats.rejected++;
-        this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried: i });
-        client.resetAndDestroy();
-        return;
-      }
-      const target = candidates[i % candidates.length];
-      const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-      const timer = setTimeout(() => upstream.destroy(new Error("dial timeout")), this.dialTimeouts[i]);
-      const onAbort = () => upstream.destroy();
-      client.once("close", onAbort);
-      const onDialError = (e: Error) => {
-        clearTimeout(timer);
-        client.off("close", onAbort);
-        upstream.destroy();
-        this.stats.dialFailures++;
-        this.balancer.failed(clientIp, target);
-        this.log("dial failed", { proxy: this.name, endpoint: target.key, error: e.message, attempt: i + 1 });
-        attempt(i + 1);
-      };
-      upstream.once("error", onDialError);
-      upstream.once("connect", () => {
-        clearTimeout(timer);
-        client.off("close", onAbort);
-        upstream.off("error", onDialError);
-        client.off("close", onEarlyClose);
-        client.off("error", onEarlyError);
-        if (clientGone || this.stopped) {
-          upstream.destroy();
-          return;
-        }
-        this.balancer.succeeded(clientIp, target, Date.now());
-        this.stats.forwarded++;
-        this.stats.perEndpoint[target.key] = (this.stats.perEndpoint[target.key] ?? 0) + 1;
-        this.splice(client, upstream);
-      });
-    };
-    attempt(0);
-  }
-
-  /** Copies bytes both ways with backpressure; `end` on one side half-closes the other. */
-  private splice(client: net.Socket, upstream: net.Socket): void {
-    this.track(upstream);
-    const destroyBoth = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", destroyBoth);
-    upstream.on("error", destroyBoth);
-    // A full close of one side (both directions done, or reset) ends the pair.
-    client.once("close", () => upstream.destroy());
-    upstream.once("close", () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    new Forward(this, client, clientIp, this.balancer.candidates(clientIp, Date.now()));
   }
 }
