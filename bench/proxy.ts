@@ -2,7 +2,7 @@
  * Service proxy benchmark: Berth's TcpProxy vs a direct connection vs HAProxy (Debian, TCP
  * mode), all in front of the same loopback upstream, in one run.
  *
- *   npx tsx bench/proxy.ts [--duration 10] [--connections 32]
+ *   npx tsx bench/proxy.ts [--duration 10] [--connections 32] [--workers 1]
  *
  * Upstreams (native, so the upstream is not the Node process being measured):
  *   - short requests: an HAProxy instance answering every HTTP request itself (`http-request
@@ -30,6 +30,8 @@ const arg = (name: string, dflt: number) => {
 };
 const DURATION = arg("duration", 10);
 const CONNECTIONS = arg("connections", 32);
+/** Berth's worker processes (TcpProxyOptions.workers): 1 = two event loops in all. */
+const WORKERS = arg("workers", 1);
 
 function ensureTools(): void {
   const missing = ["haproxy", "wrk"].filter((t) => {
@@ -156,17 +158,21 @@ async function main(): Promise<void> {
     children.push(spawn("busybox", ["httpd", "-f", "-p", `127.0.0.1:${bulkPort}`, "-h", www], { stdio: "ignore" }));
     await Promise.all([upPort, haPort, bulkPort, haBulkPort].map(waitListening));
 
-    const berth = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench" });
+    const berth = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench", workers: WORKERS });
     berth.setEndpoints([{ host: "127.0.0.1", port: upPort }]);
     const [bAddr] = await berth.start();
-    const berthBulk = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench-bulk" });
+    const berthBulk = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench-bulk", workers: WORKERS });
     berthBulk.setEndpoints([{ host: "127.0.0.1", port: bulkPort }]);
     const [bbAddr] = await berthBulk.start();
     proxies.push(berth, berthBulk);
+    // Berth's CPU: this process plus its proxy workers (once they have loaded).
+    const berthPids = (berth as { workerPids?: number[] }).workerPids ?? [];
+    const berthCpu: CpuClock = () => berthPids.reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
+    await new Promise((r) => setTimeout(r, 2000)); // workers load their code before the warm-up
 
     const peers = [
       ["direct", upPort, bulkPort, noCpu],
-      ["berth", bAddr.port, bbAddr.port, selfCpu],
+      ["berth", bAddr.port, bbAddr.port, berthCpu],
       ["haproxy", haPort, haBulkPort, pidCpu(peer.pid!)],
     ] as const;
     const rows: string[] = [];
@@ -192,7 +198,7 @@ async function main(): Promise<void> {
       );
       for (const [k, v] of Object.entries(r)) if (v.errors) console.error(`${name} ${k}: ${v.errors}`);
     }
-    console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS}`);
+    console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}`);
     console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ${execFileSync("haproxy", ["-v"], { encoding: "utf8" }).split("\n")[0]}, wrk ${CONNECTIONS} connections, 10 KiB responses`);
     console.log(rows.join("\n"));
   } finally {

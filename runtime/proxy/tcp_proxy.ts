@@ -15,6 +15,7 @@
 import net from "node:net";
 import { Balancer, type ProxyTarget } from "./balancer.ts";
 import { Forward, type ForwardHost } from "./forward.ts";
+import { type StatsDelta, WorkerPool } from "./worker_pool.ts";
 
 export type { ProxyTarget } from "./balancer.ts";
 
@@ -29,6 +30,13 @@ export interface TcpProxyOptions {
   /** ClientIP session affinity with this idle timeout; absent or 0 disables it. */
   affinityTimeoutSeconds?: number;
   dialTimeoutsMs?: readonly number[];
+  /**
+   * Worker processes that accept on the same listeners and forward too (worker_pool.ts): more
+   * event loops for connection churn. 0 (the default) serves on this thread only, as does a proxy
+   * with ClientIP affinity, and any proxy where workers cannot run (Deno). With workers, endpoint
+   * updates reach them within an IPC message and their counters join `stats` within 200 ms.
+   */
+  workers?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -64,6 +72,9 @@ export class TcpProxy implements ForwardHost {
   private sweepTimer?: NodeJS.Timeout;
   /** @internal True once `stop` was called (read by forward.ts). */
   stopped = false;
+  private pool?: WorkerPool;
+  private poolId = 0;
+  private readonly workerActive = new Map<number, number>();
 
   constructor(private readonly opts: TcpProxyOptions) {
     this.name = opts.name ?? "proxy";
@@ -101,17 +112,66 @@ export class TcpProxy implements ForwardHost {
     }
     this.sweepTimer = setInterval(() => this.balancer.sweep(Date.now()), 60_000);
     this.sweepTimer.unref();
+    this.attachWorkers();
     return this.bound;
   }
 
   /** Replaces the endpoints new connections go to. `key` defaults to `host:port`. */
   setEndpoints(targets: (Omit<ProxyTarget, "key"> & { key?: string })[]): void {
     this.balancer.setTargets(targets.map((t) => ({ host: t.host, port: t.port, key: t.key ?? `${t.host}:${t.port}` })));
+    this.pool?.update(this.poolId, [...this.balancer.list()]);
   }
 
-  /** Changes ClientIP affinity (0 disables). */
+  /** Changes ClientIP affinity (0 disables). Affinity keeps the connections on this thread. */
   setAffinity(timeoutSeconds: number): void {
     this.balancer.setAffinity(timeoutSeconds * 1000);
+    this.opts.affinityTimeoutSeconds = timeoutSeconds;
+    if (timeoutSeconds > 0) this.detachWorkers();
+    else if (this.servers.length > 0 && !this.stopped) this.attachWorkers();
+  }
+
+  /** Serves an already listening server (a worker process's copy of a listener). @internal */
+  adopt(server: net.Server): void {
+    const s = server as net.Server & { allowHalfOpen: boolean; pauseOnConnect: boolean; noDelay: boolean };
+    // Set before the first connection: the handle was handed over in this same tick.
+    s.allowHalfOpen = true;
+    s.pauseOnConnect = true;
+    s.noDelay = true;
+    server.on("connection", (c: net.Socket) => this.accept(c));
+    server.on("error", (e) => this.log("proxy listener error", { proxy: this.name, error: e.message }));
+    this.servers.push(server);
+  }
+
+  /** Process ids of the workers serving this proxy (empty when it serves on this thread only). */
+  get workerPids(): number[] {
+    return this.pool?.pids ?? [];
+  }
+
+  private attachWorkers(): void {
+    const n = this.opts.workers ?? 0;
+    if (n <= 0 || this.pool || (this.opts.affinityTimeoutSeconds ?? 0) > 0) return;
+    this.pool = WorkerPool.shared(n, this.log);
+    if (!this.pool) return;
+    this.poolId = WorkerPool.newId();
+    this.pool.attach(this.poolId, this, this.servers, { name: this.name, dialTimeoutsMs: this.dialTimeouts, targets: [...this.balancer.list()] });
+  }
+
+  private detachWorkers(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    return pool ? pool.detach(this.poolId) : Promise.resolve();
+  }
+
+  /** @internal Counters reported by a worker process. */
+  workerStats(worker: number, d: StatsDelta): void {
+    const st = this.stats;
+    st.accepted += d.accepted;
+    st.forwarded += d.forwarded;
+    st.dialFailures += d.dialFailures;
+    st.rejected += d.rejected;
+    for (const [k, v] of Object.entries(d.perEndpoint)) st.perEndpoint[k] = (st.perEndpoint[k] ?? 0) + v;
+    st.active += d.active - (this.workerActive.get(worker) ?? 0);
+    this.workerActive.set(worker, d.active);
   }
 
   get endpoints(): readonly ProxyTarget[] {
@@ -123,6 +183,7 @@ export class TcpProxy implements ForwardHost {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closing = this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())));
+    closing.push(this.detachWorkers());
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await Promise.all(closing);
