@@ -49,6 +49,12 @@ export interface ForwardHost {
   rejected(clientIp: string, tried: number): void;
 }
 
+/**
+ * Node's `onread` (reads into a caller's buffer). Deno's node:net compat layer is not known to
+ * honour it, so there the upstream is read through data events like the client side.
+ */
+const USE_ONREAD = !("Deno" in globalThis);
+
 const kForward = Symbol("berth.forward");
 type Tagged = net.Socket & { [kForward]?: Forward };
 const fwd = (s: net.Socket): Forward => (s as Tagged)[kForward]!;
@@ -84,13 +90,13 @@ export class Forward {
       return;
     }
     const target = this.candidates[i % this.candidates.length];
-    this.buf ??= takeBuffer();
+    if (USE_ONREAD) this.buf ??= takeBuffer();
     const up = net.connect({
       host: target.host,
       port: target.port,
       allowHalfOpen: true,
       noDelay: true,
-      onread: { buffer: this.buf, callback: onUpstreamRead },
+      ...(USE_ONREAD ? { onread: { buffer: this.buf!, callback: onUpstreamRead } } : {}),
     });
     (up as Tagged)[kForward] = this;
     this.upstream = up;
@@ -149,6 +155,7 @@ function onConnect(this: net.Socket): void {
   f.host.track(this);
   f.host.forwarded(f.clientIp, f.candidates[f.attempt % f.candidates.length]);
   const c = f.client;
+  if (!USE_ONREAD) this.on("data", onUpstreamData);
   this.on("end", onUpstreamEnd);
   this.on("drain", onUpstreamDrain);
   c.on("data", onClientData);
@@ -166,6 +173,14 @@ function onUpstreamRead(this: net.Socket, n: number, b: Buffer): boolean {
   // The client socket still holds (part of) the buffer: read nothing more into it until drain.
   f.upstreamPaused = true;
   return false;
+}
+
+/** Upstream → client where `onread` is not used: plain data events, paused on backpressure. */
+function onUpstreamData(this: net.Socket, d: Buffer): void {
+  const f = fwd(this);
+  if (f.client.write(d)) return;
+  f.upstreamPaused = true;
+  this.pause();
 }
 
 function onClientDrain(this: net.Socket): void {

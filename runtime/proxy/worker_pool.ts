@@ -80,8 +80,9 @@ export class WorkerPool {
   private readonly closeWaiters = new Map<number, Set<() => void>>();
 
   /**
-   * The process-wide pool with (at least) `size` workers, started on first use; undefined where
-   * workers cannot run (Deno, or forking failed — logged once), so the caller serves on one loop.
+   * The process-wide pool, started on first use with `size` workers (the first caller's size
+   * holds until the pool stops with its last proxy); undefined where workers cannot run (Deno, or
+   * forking failed — logged), so the caller serves on one loop.
    */
   static shared(size: number, log: Log): WorkerPool | undefined {
     if (size <= 0 || "Deno" in globalThis) return undefined;
