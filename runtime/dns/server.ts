@@ -24,7 +24,8 @@
  * so it gets REFUSED at once and the client's resolver moves on.
  */
 import dgram from "node:dgram";
-import type net from "node:net";
+import dns from "node:dns";
+import net from "node:net";
 import dns2 from "dns2";
 import { AnswerCache } from "./answer_cache.ts";
 import type { DnsAnswer, QueryType } from "./zone.ts";
@@ -111,6 +112,13 @@ export function encodeForUdp(reply: DnsPacket, maxBytes: number): Buffer {
   if (opt) truncated.additionals = [opt];
   const buf = truncated.toBuffer();
   return buf.length > maxBytes ? buf.subarray(0, maxBytes) : buf;
+}
+
+/** A `lookup` for dgram that takes an IP literal as it is, synchronously; names go to dns.lookup. */
+function ipLiteral(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const v = net.isIP(address);
+  if (v !== 0) callback(null, address, v);
+  else dns.lookup(address, family as number, callback as never);
 }
 
 function bindUdp(sock: dgram.Socket, host: string, port: number): Promise<number> {
@@ -281,7 +289,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       let ok = false;
       // With port 0, the UDP port the kernel picks may be taken on TCP: try a few.
       for (let attempt = 0; attempt < (addr.port === 0 ? 8 : 1) && !ok; attempt++) {
-        const udp = dgram.createSocket({ type: addr.host.includes(":") ? "udp6" : "udp4" });
+        // Replies go to the address a datagram came from, always an IP literal: skip dgram's
+        // asynchronous dns.lookup per send (a tick and a closure per reply).
+        const udp = dgram.createSocket({ type: addr.host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
         const tcp = new TCPServer();
         const conns = new Set<net.Socket>();
         tcp.on("connection", (s: net.Socket) => {
