@@ -2,15 +2,20 @@
  * Cluster DNS benchmark: Berth's dns2-based server vs dnsmasq (Debian) serving the same names,
  * measured with dnsperf in one run, on 127.0.0.1.
  *
- *   npx tsx bench/dns.ts [--duration 10] [--services 100]
+ *   npx tsx bench/dns.ts [--duration 10] [--services 100] [--rounds 3]
  *
  * Both serve `svc-N.default.svc.cluster.local` A records (N < services). The query file mixes
  * every name. dnsperf runs as a child process, so Berth's server (in this process) is free to
  * answer. Installs dnsperf / dnsmasq-base (the binary only: no system daemon on port 53) with
  * apt-get only when missing.
+ *
+ * The two servers are measured in alternation (Berth, dnsmasq, dnsmasq, Berth, ...) for
+ * `--rounds` rounds and the median of each is reported, so a neighbour's load burst on a shared
+ * machine does not land on one server only. Also reported: each server's CPU time per query
+ * (Berth: this process's `process.cpuUsage`, dnsperf being a child; dnsmasq: /proc/<pid>/stat).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
@@ -26,6 +31,7 @@ const arg = (name: string, dflt: number) => {
 };
 const DURATION = arg("duration", 10);
 const SERVICES = arg("services", 100);
+const ROUNDS = arg("rounds", 3);
 
 function ensureTools(): void {
   const want: Record<string, string> = { dnsperf: "dnsperf", dnsmasq: "dnsmasq-base" };
@@ -50,7 +56,30 @@ async function freeUdpTcpPort(): Promise<number> {
   return port;
 }
 
-async function dnsperf(port: number, queryFile: string): Promise<{ qps: number; lost: string; avgMs: number }> {
+interface PerfResult {
+  qps: number;
+  lost: string;
+  avgMs: number;
+  /** CPU µs the server spent per query. */
+  cpuUs: number;
+}
+
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const pidCpu = (pid: number) => () => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, clock ticks → µs
+};
+
+async function dnsperf(port: number, queryFile: string, cpu: () => number): Promise<PerfResult> {
+  const cpu0 = cpu();
+  const r = await dnsperfRun(port, queryFile);
+  return { ...r, cpuUs: (cpu() - cpu0) / (r.qps * DURATION) };
+}
+
+async function dnsperfRun(port: number, queryFile: string): Promise<Omit<PerfResult, "cpuUs">> {
   const { stdout } = await execFileP("dnsperf", ["-s", "127.0.0.1", "-p", String(port), "-d", queryFile, "-l", String(DURATION), "-c", "4", "-Q", "200000", "-q", "200"], { encoding: "utf8" });
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
   const lost = /Queries lost:\s+(.*)/.exec(stdout)?.[1]?.trim() ?? "?";
@@ -73,7 +102,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(dir, "hosts"), hosts.join("\n") + "\n");
   writeFileSync(join(dir, "queries"), queries.join("\n") + "\n");
-  const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t) });
+  const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version });
   try {
     const dmPort = await freeUdpTcpPort();
     dnsmasq = spawn(
@@ -82,14 +111,29 @@ async function main(): Promise<void> {
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     await new Promise((r) => setTimeout(r, 500)); // dnsperf below fails loudly if it is not up
-    const b = await dnsperf(berth.addresses[0].port, join(dir, "queries"));
-    const d = await dnsperf(dmPort, join(dir, "queries"));
-    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES}`);
+    const bs: PerfResult[] = [];
+    const ds: PerfResult[] = [];
+    const dmCpu = pidCpu(dnsmasq.pid!);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate who goes first, so a load burst is shared out.
+      if (round % 2 === 0) {
+        bs.push(await dnsperf(berth.addresses[0].port, join(dir, "queries"), selfCpu));
+        ds.push(await dnsperf(dmPort, join(dir, "queries"), dmCpu));
+      } else {
+        ds.push(await dnsperf(dmPort, join(dir, "queries"), dmCpu));
+        bs.push(await dnsperf(berth.addresses[0].port, join(dir, "queries"), selfCpu));
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const row = (name: string, rs: PerfResult[]) =>
+      `| ${name} | ${median(rs.map((r) => r.qps)).toFixed(0)} | ${rs.map((r) => r.qps.toFixed(0)).join(", ")} | ${median(rs.map((r) => r.avgMs)).toFixed(2)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(1)} µs | ${rs.map((r) => r.lost).join("; ")} |`;
+    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS}`);
     console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, dnsperf -c 4 -q 200, dnsmasq ${execFileSync("dnsmasq", ["--version"], { encoding: "utf8" }).split("\n")[0].replace(/^Dnsmasq version (\S+).*$/, "$1")}`);
-    console.log("| server | queries/s | avg latency | lost |");
-    console.log("| --- | --- | --- | --- |");
-    console.log(`| berth (dns2 3.1.1) | ${b.qps.toFixed(0)} | ${b.avgMs.toFixed(2)} ms | ${b.lost} |`);
-    console.log(`| dnsmasq | ${d.qps.toFixed(0)} | ${d.avgMs.toFixed(2)} ms | ${d.lost} |`);
+    console.log("| server | queries/s (median) | each round | avg latency | CPU/query | lost |");
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    console.log(row("berth", bs));
+    console.log(row("dnsmasq", ds));
+    console.log(`# berth / dnsmasq per round: ${bs.map((b, i) => (b.qps / ds[i].qps).toFixed(2)).join(", ")}`);
   } finally {
     dnsmasq?.kill("SIGTERM");
     await berth.close();

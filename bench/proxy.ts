@@ -2,17 +2,22 @@
  * Service proxy benchmark: Berth's TcpProxy vs a direct connection vs HAProxy (Debian, TCP
  * mode), all in front of the same loopback upstream, in one run.
  *
- *   npx tsx bench/proxy.ts [--duration 10] [--connections 32]
+ *   npx tsx bench/proxy.ts [--duration 10] [--connections 32] [--workers 1]
  *
  * Upstreams (native, so the upstream is not the Node process being measured):
  *   - short requests: an HAProxy instance answering every HTTP request itself (`http-request
  *     return`, a 10 KiB body), measured with wrk, keep-alive and one-connection-per-request;
  *   - bulk transfer: busybox httpd serving a 256 MiB file, measured with wrk (Transfer/sec).
  * Every address is on 127.0.0.1. Installs haproxy/wrk with apt-get only when missing.
+ *
+ * Besides req/s it reports the proxy's CPU time per request (Berth: this process's
+ * `process.cpuUsage`, the proxy being the only thing it runs during a measurement; HAProxy: its
+ * /proc/<pid>/stat). On a shared machine req/s moves with the neighbours' load; CPU per request
+ * moves much less, so it is the fairer comparison of the two proxies' efficiency.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, ftruncateSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync, ftruncateSync, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
@@ -25,6 +30,8 @@ const arg = (name: string, dflt: number) => {
 };
 const DURATION = arg("duration", 10);
 const CONNECTIONS = arg("connections", 32);
+/** Berth's worker processes (TcpProxyOptions.workers): 1 = two event loops in all. */
+const WORKERS = arg("workers", 1);
 
 function ensureTools(): void {
   const missing = ["haproxy", "wrk"].filter((t) => {
@@ -64,6 +71,10 @@ async function waitListening(port: number): Promise<void> {
 
 interface WrkResult {
   rps: number;
+  /** CPU microseconds the proxy spent per request (NaN when not measured). */
+  cpuUsPerReq: number;
+  /** CPU microseconds the proxy spent during the whole measurement. */
+  cpuUs: number;
   p99ms: number;
   mbps: number;
   errors: string;
@@ -85,16 +96,33 @@ function parseSize(s: string): number {
 
 const execFileP = promisify(execFile);
 
+/** CPU time (µs) of a process: this one, another by pid (/proc), or nothing measured. */
+type CpuClock = () => number;
+const selfCpu: CpuClock = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const pidCpu = (pid: number): CpuClock => () => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // Fields 14 and 15 (utime, stime) in clock ticks; after the ") " split they are at 11 and 12.
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+};
+const noCpu: CpuClock = () => NaN;
+
 /** Runs wrk without blocking this process's event loop (the Berth proxy under test lives here). */
-async function wrk(url: string, opts: { connections: number; close?: boolean; threads?: number }): Promise<WrkResult> {
+async function wrk(url: string, opts: { connections: number; close?: boolean; threads?: number; cpu?: CpuClock }): Promise<WrkResult> {
   const a = ["-t", String(opts.threads ?? 2), "-c", String(opts.connections), "-d", `${DURATION}s`, "--latency"];
   if (opts.close) a.push("-H", "Connection: close");
+  const cpu = opts.cpu ?? noCpu;
+  const cpu0 = cpu();
   const { stdout: out } = await execFileP("wrk", [...a, url], { encoding: "utf8" });
+  const cpuUs = cpu() - cpu0;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const p99 = parseLatency(/99%\s+(\S+)/.exec(out)?.[1] ?? "");
   const mbps = parseSize(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? "");
   const errors = /Socket errors:[^\n]*|Non-2xx[^\n]*/g.exec(out)?.[0] ?? "";
-  return { rps, p99ms: p99, mbps, errors };
+  return { rps, cpuUsPerReq: cpuUs / requests, cpuUs, p99ms: p99, mbps, errors };
 }
 
 function startHaproxy(cfg: string, dir: string, name: string): ChildProcess {
@@ -119,7 +147,8 @@ async function main(): Promise<void> {
     // The short-request upstream: HAProxy answering by itself (one thread, like the proxy under test).
     children.push(startHaproxy(`${global}  mode http\nfrontend up\n  bind 127.0.0.1:${upPort}\n  http-request return status 200 content-type text/plain string "${body}"\n`, dir, "upstream"));
     // The peer: HAProxy as a plain TCP proxy, one thread.
-    children.push(startHaproxy(`${global}  mode tcp\nfrontend fe\n  bind 127.0.0.1:${haPort}\n  default_backend be\nbackend be\n  server up 127.0.0.1:${upPort}\nfrontend fe2\n  bind 127.0.0.1:${haBulkPort}\n  default_backend be2\nbackend be2\n  server bulk 127.0.0.1:${bulkPort}\n`, dir, "peer"));
+    const peer = startHaproxy(`${global}  mode tcp\nfrontend fe\n  bind 127.0.0.1:${haPort}\n  default_backend be\nbackend be\n  server up 127.0.0.1:${upPort}\nfrontend fe2\n  bind 127.0.0.1:${haBulkPort}\n  default_backend be2\nbackend be2\n  server bulk 127.0.0.1:${bulkPort}\n`, dir, "peer");
+    children.push(peer);
     // The bulk upstream: busybox httpd serving a sparse 256 MiB file.
     const www = join(dir, "www");
     execFileSync("mkdir", ["-p", www]);
@@ -129,42 +158,47 @@ async function main(): Promise<void> {
     children.push(spawn("busybox", ["httpd", "-f", "-p", `127.0.0.1:${bulkPort}`, "-h", www], { stdio: "ignore" }));
     await Promise.all([upPort, haPort, bulkPort, haBulkPort].map(waitListening));
 
-    const berth = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench" });
+    const berth = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench", workers: WORKERS });
     berth.setEndpoints([{ host: "127.0.0.1", port: upPort }]);
     const [bAddr] = await berth.start();
-    const berthBulk = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench-bulk" });
+    const berthBulk = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "bench-bulk", workers: WORKERS });
     berthBulk.setEndpoints([{ host: "127.0.0.1", port: bulkPort }]);
     const [bbAddr] = await berthBulk.start();
     proxies.push(berth, berthBulk);
+    // Berth's CPU: this process plus its proxy workers (once they have loaded).
+    const berthPids = (berth as { workerPids?: number[] }).workerPids ?? [];
+    const berthCpu: CpuClock = () => berthPids.reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
+    await new Promise((r) => setTimeout(r, 2000)); // workers load their code before the warm-up
 
     const peers = [
-      ["direct", upPort, bulkPort],
-      ["berth", bAddr.port, bbAddr.port],
-      ["haproxy", haPort, haBulkPort],
+      ["direct", upPort, bulkPort, noCpu],
+      ["berth", bAddr.port, bbAddr.port, berthCpu],
+      ["haproxy", haPort, haBulkPort, pidCpu(peer.pid!)],
     ] as const;
     const rows: string[] = [];
     const results: Record<string, Record<string, WrkResult>> = {};
-    for (const [name, port, bport] of peers) {
+    for (const [name, port, bport, cpu] of peers) {
       // Warm-up, so JIT and connection setup are not measured.
       await execFileP("wrk", ["-t", "1", "-c", "8", "-d", "1s", `http://127.0.0.1:${port}/`]);
       results[name] = {
-        keepalive: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS }),
-        close: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, close: true }),
-        bulk: await wrk(`http://127.0.0.1:${bport}/big`, { connections: 2, threads: 2 }),
+        keepalive: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, cpu }),
+        close: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, close: true, cpu }),
+        bulk: await wrk(`http://127.0.0.1:${bport}/big`, { connections: 2, threads: 2, cpu }),
       };
     }
     const pct = (v: number, base: number) => `${Math.round((100 * v) / base)}%`;
-    rows.push("| path | keep-alive req/s | p99 | new conn per request req/s | p99 | bulk MB/s |");
-    rows.push("| --- | --- | --- | --- | --- | --- |");
+    const us = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} µs` : "—");
+    rows.push("| path | keep-alive req/s | p99 | CPU/req | new conn per request req/s | p99 | CPU/req | bulk MB/s | CPU/MB |");
+    rows.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const [name] of peers) {
       const r = results[name];
       const d = results.direct;
       rows.push(
-        `| ${name} | ${r.keepalive.rps.toFixed(0)} (${pct(r.keepalive.rps, d.keepalive.rps)}) | ${r.keepalive.p99ms.toFixed(2)} ms | ${r.close.rps.toFixed(0)} (${pct(r.close.rps, d.close.rps)}) | ${r.close.p99ms.toFixed(2)} ms | ${r.bulk.mbps.toFixed(0)} (${pct(r.bulk.mbps, d.bulk.mbps)}) |`,
+        `| ${name} | ${r.keepalive.rps.toFixed(0)} (${pct(r.keepalive.rps, d.keepalive.rps)}) | ${r.keepalive.p99ms.toFixed(2)} ms | ${us(r.keepalive.cpuUsPerReq)} | ${r.close.rps.toFixed(0)} (${pct(r.close.rps, d.close.rps)}) | ${r.close.p99ms.toFixed(2)} ms | ${us(r.close.cpuUsPerReq)} | ${r.bulk.mbps.toFixed(0)} (${pct(r.bulk.mbps, d.bulk.mbps)}) | ${us(r.bulk.cpuUs / (r.bulk.mbps * DURATION))} |`,
       );
       for (const [k, v] of Object.entries(r)) if (v.errors) console.error(`${name} ${k}: ${v.errors}`);
     }
-    console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS}`);
+    console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}`);
     console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ${execFileSync("haproxy", ["-v"], { encoding: "utf8" }).split("\n")[0]}, wrk ${CONNECTIONS} connections, 10 KiB responses`);
     console.log(rows.join("\n"));
   } finally {

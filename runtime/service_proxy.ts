@@ -287,6 +287,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       addresses: opts.dnsAddresses,
       domain: zone.domain,
       lookup: (name, type) => zone.lookup(name, type),
+      version: () => zone.version,
       onError: (e, kind) => {
         if (kind === "lookup" || kind === "socket") log("dns error", { kind, error: e.message });
       },

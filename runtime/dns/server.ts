@@ -1,6 +1,16 @@
 /**
- * The cluster DNS server: dns2 3.1.1 on UDP and TCP, one pair of sockets per listen address
- * (loopback for the host, the berth bridge gateway for pods).
+ * The cluster DNS server: UDP (node:dgram, with a cache of encoded replies in front of dns2) and
+ * TCP (dns2 3.1.1), one pair of sockets per listen address (loopback for the host, the berth
+ * bridge gateway for pods).
+ *
+ *   UDP datagram ──▶ answer cache hit (same bytes after the id, zone version unchanged)
+ *        │              └─▶ cached reply with this query's id ──▶ send
+ *        └ miss ──▶ dns2 parse ──▶ validate ──▶ lookup ──▶ dns2 encode, fit to the UDP size
+ *                   (EDNS or 512, else TC=1) ──▶ send, and store in the cache when cacheable
+ *   TCP stream ───▶ dns2's pipelined reader ──▶ validate ──▶ lookup ──▶ dns2 encode ──▶ send
+ *
+ * The cache is on only when the caller says when answers change (`version`, the zone's counter):
+ * with a bare `lookup` nothing is cached.
  *
  * Edge validation (REFERENCE.md, dns2 notes): a packet dns2 cannot parse, or that parsed with
  * record errors, carries other than one question, has the response bit set or is not a standard
@@ -13,10 +23,14 @@
  * else is outside the cluster: there is no upstream (the network rule allows no other address),
  * so it gets REFUSED at once and the client's resolver moves on.
  */
+import dgram from "node:dgram";
+import dns from "node:dns";
+import net from "node:net";
 import dns2 from "dns2";
+import { AnswerCache } from "./answer_cache.ts";
 import type { DnsAnswer, QueryType } from "./zone.ts";
 
-const { Packet, UDPServer, TCPServer } = dns2;
+const { Packet, TCPServer } = dns2;
 type DnsPacket = InstanceType<typeof Packet>;
 
 /** Where to listen. Port 0 picks a free port (the same one for UDP and TCP). */
@@ -29,6 +43,11 @@ export interface DnsServerOptions {
   addresses: DnsListenAddress[];
   /** Answers for a fully qualified name in the cluster domain, or "NXDOMAIN". May throw. */
   lookup: (name: string, type: QueryType) => DnsAnswer[] | "NXDOMAIN";
+  /**
+   * A counter that changes whenever `lookup` may answer differently (`DnsZone.version`). Given,
+   * UDP replies are cached by query bytes until it changes; absent, nothing is cached.
+   */
+  version?: () => number;
   domain?: string;
   /** Namespace for single-label names. */
   defaultNamespace?: string;
@@ -36,11 +55,20 @@ export interface DnsServerOptions {
   onError?: (err: Error, kind: "malformed" | "dropped" | "lookup" | "socket") => void;
 }
 
+/** Counters; `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
+export interface DnsServerStats {
+  received: number;
+  answered: number;
+  dropped: number;
+  servfail: number;
+  /** UDP replies served from the answer cache (included in `answered`). */
+  cacheHits: number;
+}
+
 export interface DnsServer {
   /** The bound addresses, with the actual ports. */
   addresses: DnsListenAddress[];
-  /** `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
-  stats: { received: number; answered: number; dropped: number; servfail: number };
+  stats: DnsServerStats;
   close(): Promise<void>;
 }
 
@@ -54,7 +82,46 @@ export class DnsListenError extends Error {
 
 const TYPE_NAME: Record<number, string> = Packet.TYPE_NAME;
 
-function bindUdp(sock: InstanceType<typeof UDPServer>, host: string, port: number): Promise<number> {
+/** RFC 1035 §4.2.1: UDP replies without EDNS are capped at 512 bytes. */
+const UDP_LIMIT = 512;
+/** The UDP payload we accept at most, whatever a client offers (a loopback/bridge MTU is larger, but
+ * replies this big are not ours to send: a few A records per name). */
+const UDP_MAX = 4096;
+
+/** The UDP size a request allows: its EDNS OPT payload size (at least 512), else 512 (RFC 6891 §6.2.3). */
+function udpPayloadSize(request: DnsPacket): number {
+  const opt = request.additionals.find((r) => r && r.type === Packet.TYPE.EDNS) as { class?: number } | undefined;
+  if (!opt) return UDP_LIMIT;
+  return Math.min(Math.max(opt.class ?? 0, UDP_LIMIT), UDP_MAX);
+}
+
+/**
+ * Encodes a reply for UDP within `maxBytes`: if it does not fit, the header with TC=1 and the
+ * question only, so the client retries over TCP (RFC 1035 §4.2.1, RFC 2181 §9). As dns2's UDP
+ * server does; kept here because the encoded bytes are what the answer cache stores.
+ */
+export function encodeForUdp(reply: DnsPacket, maxBytes: number): Buffer {
+  const full = reply.toBuffer();
+  if (full.length <= maxBytes) return full;
+  const truncated = new Packet();
+  truncated.header = new Packet.Header(reply.header);
+  truncated.header.tc = 1;
+  truncated.questions = reply.questions.slice();
+  const opt = reply.additionals.find((r) => r && r.type === Packet.TYPE.EDNS);
+  // Keep the OPT record: an EDNS client expects one in every reply (RFC 6891 §7).
+  if (opt) truncated.additionals = [opt];
+  const buf = truncated.toBuffer();
+  return buf.length > maxBytes ? buf.subarray(0, maxBytes) : buf;
+}
+
+/** A `lookup` for dgram that takes an IP literal as it is, synchronously; names go to dns.lookup. */
+function ipLiteral(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  const v = net.isIP(address);
+  if (v !== 0) callback(null, address, v);
+  else dns.lookup(address, family as number, callback as never);
+}
+
+function bindUdp(sock: dgram.Socket, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onErr = (e: Error) => reject(e);
     sock.once("error", onErr);
@@ -80,10 +147,12 @@ function listenTcp(srv: InstanceType<typeof TCPServer>, host: string, port: numb
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const domain = (opts.domain ?? "cluster.local").toLowerCase().replace(/\.$/, "");
   const defaultNs = opts.defaultNamespace ?? "default";
-  const stats = { received: 0, answered: 0, dropped: 0, servfail: 0 };
+  const stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, servfail: 0, cacheHits: 0 };
   const onError = opts.onError ?? (() => {});
   const closers: (() => Promise<void>)[] = [];
   const bound: DnsListenAddress[] = [];
+  const version = opts.version;
+  const cache = version ? new AnswerCache(version) : undefined;
 
   /** Maps a query name to an in-zone name; `strict` when an unknown result means "not ours". */
   const qualify = (raw: string): { fqdn: string; strict: boolean } | null => {
@@ -111,16 +180,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           target: a.target,
         };
 
-  /** Builds the reply to one validated request. Never throws: a failure becomes SERVFAIL. */
-  const answer = (request: DnsPacket): DnsPacket => {
+  /**
+   * Builds the reply to one validated request. Never throws: a failure becomes SERVFAIL, which
+   * is not `cacheable`.
+   */
+  const answer = (request: DnsPacket): { reply: DnsPacket; cacheable: boolean } => {
     const q = request.questions[0];
     try {
       const qtype = TYPE_NAME[q.type] ?? String(q.type);
       const target = qualify(q.name);
-      if (!target) return Packet.createErrorResponseFromRequest(request, Packet.RCODE.REFUSED);
+      if (!target) return { reply: Packet.createErrorResponseFromRequest(request, Packet.RCODE.REFUSED), cacheable: true };
       const result = opts.lookup(target.fqdn, qtype);
       if (result === "NXDOMAIN") {
-        return Packet.createErrorResponseFromRequest(request, target.strict ? Packet.RCODE.NXDOMAIN : Packet.RCODE.REFUSED);
+        return { reply: Packet.createErrorResponseFromRequest(request, target.strict ? Packet.RCODE.NXDOMAIN : Packet.RCODE.REFUSED), cacheable: true };
       }
       const res = Packet.createErrorResponseFromRequest(request, Packet.RCODE.NOERROR);
       res.header.aa = 1;
@@ -131,16 +203,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         const extra = opts.lookup(a.target, "A");
         if (extra !== "NXDOMAIN") for (const x of extra) res.additionals.unshift(toResource(x) as never);
       }
-      return res;
+      return { reply: res, cacheable: true };
     } catch (e) {
       stats.servfail++;
       onError(e instanceof Error ? e : new Error(String(e)), "lookup");
-      return Packet.createErrorResponseFromRequest(request, Packet.RCODE.SERVFAIL);
+      return { reply: Packet.createErrorResponseFromRequest(request, Packet.RCODE.SERVFAIL), cacheable: false };
     }
   };
 
-  const handle = (request: DnsPacket, send: (r: DnsPacket) => Promise<Buffer>) => {
-    stats.received++;
+  /** The reply to a parsed request, or undefined when it is dropped (counted and reported). */
+  const respond = (request: DnsPacket): { reply: DnsPacket; cacheable: boolean } | undefined => {
     if (
       request.errors.length > 0 ||
       request.questions.length !== 1 ||
@@ -149,24 +221,66 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     ) {
       stats.dropped++;
       onError(new Error("dropped a query that is not a single standard question"), "dropped");
-      return;
+      return undefined;
     }
-    let reply: DnsPacket;
     try {
-      reply = answer(request);
+      return answer(request);
     } catch (e) {
       // Only reachable if building the error reply itself fails; nothing sane to send.
       stats.dropped++;
       onError(e instanceof Error ? e : new Error(String(e)), "lookup");
-      return;
+      return undefined;
     }
+  };
+
+  const handleTcp = (request: DnsPacket, send: (r: DnsPacket) => Promise<Buffer>) => {
+    stats.received++;
+    const r = respond(request);
+    if (!r) return;
     stats.answered++;
-    send(reply).catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e)), "socket"));
+    send(r.reply).catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e)), "socket"));
   };
   const onRequestError = (e: Error) => {
     stats.received++;
     stats.dropped++;
     onError(e, "malformed");
+  };
+
+  /** One UDP datagram: the cache first, else the full path. Never throws. */
+  const handleUdp = (sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => {
+    stats.received++;
+    const key = cache ? AnswerCache.keyOf(msg) : undefined;
+    if (key !== undefined) {
+      const hit = cache!.reply(key, msg);
+      if (hit) {
+        stats.answered++;
+        stats.cacheHits++;
+        // Without a callback a send error is emitted as the socket's "error" (reported below).
+        sock.send(hit, rinfo.port, rinfo.address);
+        return;
+      }
+    }
+    const versionAtLookup = version?.() ?? 0;
+    let request: DnsPacket;
+    try {
+      request = Packet.parse(msg);
+    } catch (e) {
+      onRequestError(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    const r = respond(request);
+    if (!r) return;
+    let buf: Buffer;
+    try {
+      buf = encodeForUdp(r.reply, udpPayloadSize(request));
+    } catch (e) {
+      stats.dropped++;
+      onError(e instanceof Error ? e : new Error(String(e)), "lookup");
+      return;
+    }
+    stats.answered++;
+    sock.send(buf, rinfo.port, rinfo.address);
+    if (key !== undefined && r.cacheable) cache!.store(key, buf, versionAtLookup);
   };
 
   try {
@@ -175,16 +289,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       let ok = false;
       // With port 0, the UDP port the kernel picks may be taken on TCP: try a few.
       for (let attempt = 0; attempt < (addr.port === 0 ? 8 : 1) && !ok; attempt++) {
-        const udp = new UDPServer({ type: addr.host.includes(":") ? "udp6" : "udp4" });
+        // Replies go to the address a datagram came from, always an IP literal: skip dgram's
+        // asynchronous dns.lookup per send (a tick and a closure per reply).
+        const udp = dgram.createSocket({ type: addr.host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
         const tcp = new TCPServer();
-        const conns = new Set<import("node:net").Socket>();
-        tcp.on("connection", (s: import("node:net").Socket) => {
+        const conns = new Set<net.Socket>();
+        tcp.on("connection", (s: net.Socket) => {
           conns.add(s);
           s.on("close", () => conns.delete(s));
         });
-        udp.on("request", handle as never);
-        tcp.on("request", handle as never);
-        udp.on("requestError", onRequestError);
+        udp.on("message", (msg, rinfo) => handleUdp(udp, msg, rinfo));
+        tcp.on("request", handleTcp as never);
         tcp.on("requestError", onRequestError);
         try {
           const port = await bindUdp(udp, addr.host, addr.port);

@@ -37,22 +37,37 @@ export class DnsZone {
   readonly domain: string;
   private readonly services = new Map<string, ServiceDnsRecord>();
   private readonly namespaces = new Map<string, number>();
+  private changes = 0;
 
   constructor(domain = "cluster.local", readonly ttl = DEFAULT_TTL) {
     this.domain = domain.toLowerCase().replace(/\.$/, "");
   }
 
+  /**
+   * A counter that moves whenever an answer may change (a record added, changed or removed), so
+   * the DNS server knows when its cache of encoded replies is stale. Setting an identical record
+   * does not move it: the service actors re-apply unchanged services often.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
   /** Adds or replaces the record of one service. */
   set(rec: ServiceDnsRecord): void {
     const key = `${rec.name}.${rec.namespace}`.toLowerCase();
-    if (!this.services.has(key)) this.namespaces.set(rec.namespace, (this.namespaces.get(rec.namespace) ?? 0) + 1);
-    this.services.set(key, { ...rec, readyIPs: [...rec.readyIPs], ports: [...rec.ports] });
+    const prev = this.services.get(key);
+    const next = { ...rec, readyIPs: [...rec.readyIPs], ports: rec.ports.map((p) => ({ ...p })) };
+    if (prev && sameRecord(prev, next)) return;
+    if (!prev) this.namespaces.set(rec.namespace, (this.namespaces.get(rec.namespace) ?? 0) + 1);
+    this.services.set(key, next);
+    this.changes++;
   }
 
   /** Removes one service (idempotent). */
   delete(namespace: string, name: string): void {
     const key = `${name}.${namespace}`.toLowerCase();
     if (!this.services.delete(key)) return;
+    this.changes++;
     const n = (this.namespaces.get(namespace) ?? 1) - 1;
     if (n <= 0) this.namespaces.delete(namespace);
     else this.namespaces.set(namespace, n);
@@ -95,4 +110,16 @@ export class DnsZone {
     }
     return "NXDOMAIN";
   }
+}
+
+function sameRecord(a: ServiceDnsRecord, b: ServiceDnsRecord): boolean {
+  return (
+    a.namespace === b.namespace &&
+    a.name === b.name &&
+    a.clusterIP === b.clusterIP &&
+    a.readyIPs.length === b.readyIPs.length &&
+    a.readyIPs.every((ip, i) => ip === b.readyIPs[i]) &&
+    a.ports.length === b.ports.length &&
+    a.ports.every((p, i) => p.name === b.ports[i].name && p.protocol === b.ports[i].protocol && p.port === b.ports[i].port)
+  );
 }

@@ -6,14 +6,16 @@
  *   accept (paused) ──▶ dial candidate 1 ──fail/timeout──▶ dial candidate 2 ... ──▶ give up: reset
  *                            │ connected
  *                            ▼
- *                   pipe both ways (backpressure by pipe), half-close passed through,
- *                   an error or full close on either side destroys both
+ *                   copy both ways with backpressure, half-close passed through,
+ *                   an error or full close on either side destroys both   (forward.ts)
  *
  * `setEndpoints` only changes where new connections go: connections already forwarded to a
  * removed endpoint finish on their own.
  */
 import net from "node:net";
 import { Balancer, type ProxyTarget } from "./balancer.ts";
+import { Forward, type ForwardHost } from "./forward.ts";
+import { type StatsDelta, WorkerPool } from "./worker_pool.ts";
 
 export type { ProxyTarget } from "./balancer.ts";
 
@@ -28,6 +30,13 @@ export interface TcpProxyOptions {
   /** ClientIP session affinity with this idle timeout; absent or 0 disables it. */
   affinityTimeoutSeconds?: number;
   dialTimeoutsMs?: readonly number[];
+  /**
+   * Worker processes that accept on the same listeners and forward too (worker_pool.ts): more
+   * event loops for connection churn. 0 (the default) serves on this thread only, as does a proxy
+   * with ClientIP affinity, and any proxy where workers cannot run (Deno). With workers, endpoint
+   * updates reach them within an IPC message and their counters join `stats` within 200 ms.
+   */
+  workers?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -50,17 +59,22 @@ export interface ProxyStats {
   perEndpoint: Record<string, number>;
 }
 
-export class TcpProxy {
+export class TcpProxy implements ForwardHost {
   readonly name: string;
   readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {} };
   private readonly balancer: Balancer;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
-  private readonly dialTimeouts: readonly number[];
+  /** @internal Per-attempt dial timeouts (read by forward.ts). */
+  readonly dialTimeouts: readonly number[];
   private readonly log: NonNullable<TcpProxyOptions["log"]>;
   private bound: { host: string; port: number }[] = [];
   private sweepTimer?: NodeJS.Timeout;
-  private stopped = false;
+  /** @internal True once `stop` was called (read by forward.ts). */
+  stopped = false;
+  private pool?: WorkerPool;
+  private poolId = 0;
+  private readonly workerActive = new Map<number, number>();
 
   constructor(private readonly opts: TcpProxyOptions) {
     this.name = opts.name ?? "proxy";
@@ -98,17 +112,66 @@ export class TcpProxy {
     }
     this.sweepTimer = setInterval(() => this.balancer.sweep(Date.now()), 60_000);
     this.sweepTimer.unref();
+    this.attachWorkers();
     return this.bound;
   }
 
   /** Replaces the endpoints new connections go to. `key` defaults to `host:port`. */
   setEndpoints(targets: (Omit<ProxyTarget, "key"> & { key?: string })[]): void {
     this.balancer.setTargets(targets.map((t) => ({ host: t.host, port: t.port, key: t.key ?? `${t.host}:${t.port}` })));
+    this.pool?.update(this.poolId, [...this.balancer.list()]);
   }
 
-  /** Changes ClientIP affinity (0 disables). */
+  /** Changes ClientIP affinity (0 disables). Affinity keeps the connections on this thread. */
   setAffinity(timeoutSeconds: number): void {
     this.balancer.setAffinity(timeoutSeconds * 1000);
+    this.opts.affinityTimeoutSeconds = timeoutSeconds;
+    if (timeoutSeconds > 0) this.detachWorkers();
+    else if (this.servers.length > 0 && !this.stopped) this.attachWorkers();
+  }
+
+  /** Serves an already listening server (a worker process's copy of a listener). @internal */
+  adopt(server: net.Server): void {
+    const s = server as net.Server & { allowHalfOpen: boolean; pauseOnConnect: boolean; noDelay: boolean };
+    // Set before the first connection: the handle was handed over in this same tick.
+    s.allowHalfOpen = true;
+    s.pauseOnConnect = true;
+    s.noDelay = true;
+    server.on("connection", (c: net.Socket) => this.accept(c));
+    server.on("error", (e) => this.log("proxy listener error", { proxy: this.name, error: e.message }));
+    this.servers.push(server);
+  }
+
+  /** Process ids of the workers serving this proxy (empty when it serves on this thread only). */
+  get workerPids(): number[] {
+    return this.pool?.pids ?? [];
+  }
+
+  private attachWorkers(): void {
+    const n = this.opts.workers ?? 0;
+    if (n <= 0 || this.pool || (this.opts.affinityTimeoutSeconds ?? 0) > 0) return;
+    this.pool = WorkerPool.shared(n, this.log);
+    if (!this.pool) return;
+    this.poolId = WorkerPool.newId();
+    this.pool.attach(this.poolId, this, this.servers, { name: this.name, dialTimeoutsMs: this.dialTimeouts, targets: [...this.balancer.list()] });
+  }
+
+  private detachWorkers(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    return pool ? pool.detach(this.poolId) : Promise.resolve();
+  }
+
+  /** @internal Counters reported by a worker process. */
+  workerStats(worker: number, d: StatsDelta): void {
+    const st = this.stats;
+    st.accepted += d.accepted;
+    st.forwarded += d.forwarded;
+    st.dialFailures += d.dialFailures;
+    st.rejected += d.rejected;
+    for (const [k, v] of Object.entries(d.perEndpoint)) st.perEndpoint[k] = (st.perEndpoint[k] ?? 0) + v;
+    st.active += d.active - (this.workerActive.get(worker) ?? 0);
+    this.workerActive.set(worker, d.active);
   }
 
   get endpoints(): readonly ProxyTarget[] {
@@ -120,15 +183,41 @@ export class TcpProxy {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closing = this.servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())));
+    closing.push(this.detachWorkers());
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await Promise.all(closing);
   }
 
-  private track(s: net.Socket): void {
+  /** @internal Counts a socket as open, so `stop` can close it. */
+  track(s: net.Socket): void {
     this.sockets.add(s);
     s.once("close", () => this.sockets.delete(s));
   }
+
+  /** @internal A dial failed: forget the client's pin to that endpoint. */
+  dialFailed(clientIp: string, target: ProxyTarget, err: Error, attempt: number): void {
+    this.stats.dialFailures++;
+    this.balancer.failed(clientIp, target);
+    this.log("dial failed", { proxy: this.name, endpoint: target.key, error: err.message, attempt });
+  }
+
+  /** @internal A connection reached `target`. */
+  forwarded(clientIp: string, target: ProxyTarget): void {
+    this.balancer.succeeded(clientIp, target, Date.now());
+    this.stats.forwarded++;
+    this.stats.perEndpoint[target.key] = (this.stats.perEndpoint[target.key] ?? 0) + 1;
+  }
+
+  /** @internal No endpoint could be reached after `tried` attempts. */
+  rejected(clientIp: string, tried: number): void {
+    this.stats.rejected++;
+    this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried });
+  }
+
+  private readonly onClientClose = (): void => {
+    this.stats.active--;
+  };
 
   private accept(client: net.Socket): void {
     if (this.stopped) {
@@ -138,75 +227,9 @@ export class TcpProxy {
     this.stats.accepted++;
     this.stats.active++;
     this.track(client);
-    client.once("close", () => this.stats.active--);
+    client.once("close", this.onClientClose);
     const clientIp = client.remoteAddress ?? "";
-    const candidates = this.balancer.candidates(clientIp, Date.now());
     // As kube-proxy: a fixed number of tries, cycling over the candidates, each with a longer timeout.
-    const attempts = this.dialTimeouts.length;
-    let clientGone = false;
-    const onEarlyClose = () => {
-      clientGone = true;
-    };
-    client.once("close", onEarlyClose);
-    // A client error before forwarding begins is only a reason to stop dialing.
-    const onEarlyError = () => client.destroy();
-    client.on("error", onEarlyError);
-
-    const attempt = (i: number) => {
-      if (clientGone) return;
-      if (i >= attempts || candidates.length === 0) {
-        this.stats.rejected++;
-        this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried: i });
-        client.resetAndDestroy();
-        return;
-      }
-      const target = candidates[i % candidates.length];
-      const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
-      const timer = setTimeout(() => upstream.destroy(new Error("dial timeout")), this.dialTimeouts[i]);
-      const onAbort = () => upstream.destroy();
-      client.once("close", onAbort);
-      const onDialError = (e: Error) => {
-        clearTimeout(timer);
-        client.off("close", onAbort);
-        upstream.destroy();
-        this.stats.dialFailures++;
-        this.balancer.failed(clientIp, target);
-        this.log("dial failed", { proxy: this.name, endpoint: target.key, error: e.message, attempt: i + 1 });
-        attempt(i + 1);
-      };
-      upstream.once("error", onDialError);
-      upstream.once("connect", () => {
-        clearTimeout(timer);
-        client.off("close", onAbort);
-        upstream.off("error", onDialError);
-        client.off("close", onEarlyClose);
-        client.off("error", onEarlyError);
-        if (clientGone || this.stopped) {
-          upstream.destroy();
-          return;
-        }
-        this.balancer.succeeded(clientIp, target, Date.now());
-        this.stats.forwarded++;
-        this.stats.perEndpoint[target.key] = (this.stats.perEndpoint[target.key] ?? 0) + 1;
-        this.splice(client, upstream);
-      });
-    };
-    attempt(0);
-  }
-
-  /** Copies bytes both ways with backpressure; `end` on one side half-closes the other. */
-  private splice(client: net.Socket, upstream: net.Socket): void {
-    this.track(upstream);
-    const destroyBoth = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", destroyBoth);
-    upstream.on("error", destroyBoth);
-    // A full close of one side (both directions done, or reset) ends the pair.
-    client.once("close", () => upstream.destroy());
-    upstream.once("close", () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    new Forward(this, client, clientIp, this.balancer.candidates(clientIp, Date.now()));
   }
 }

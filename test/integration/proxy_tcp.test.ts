@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import net from "node:net";
 import crypto from "node:crypto";
 import { TcpProxy } from "../../runtime/proxy/tcp_proxy.ts";
+import { waitFor } from "../helpers/nats.ts";
 
 /** A loopback TCP server that answers every connection with its name, then closes. */
 async function nameServer(name: string): Promise<{ port: number; server: net.Server; close(): Promise<void> }> {
@@ -204,5 +205,64 @@ describe("TCP proxy on loopback", () => {
     expect(back.digest("hex")).toBe(digest);
     // Backpressure: the proxy never queued more than a few MiB toward the slow reader.
     expect(maxBuffered).toBeLessThan(8 * 1024 * 1024);
+  });
+  it("keeps the bytes of concurrent connections apart, also when read buffers are reused", async () => {
+    // Each connection names a seed; the upstream answers 1 MiB derived from it, then closes.
+    const pattern = (seed: number) => {
+      const b = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < b.length; i += 4) b.writeUInt32LE((seed * 2654435761 + i) >>> 0, i);
+      return b;
+    };
+    const upstream = net.createServer((s) => s.once("data", (d) => s.end(pattern(Number(d.toString())))));
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => upstream.close(() => r())));
+    const { proxy, port } = await proxyTo([(upstream.address() as net.AddressInfo).port]);
+    const fetchSeed = (seed: number) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const c = net.connect(port, "127.0.0.1", () => c.write(String(seed)));
+        const parts: Buffer[] = [];
+        c.on("data", (d: Buffer) => parts.push(d));
+        c.on("end", () => resolve(Buffer.concat(parts)));
+        c.on("error", reject);
+      });
+    // Two rounds of 40 at once: the second round runs on buffers the first one gave back.
+    for (const round of [0, 1]) {
+      const seeds = Array.from({ length: 40 }, (_, i) => round * 100 + i + 1);
+      const got = await Promise.all(seeds.map(fetchSeed));
+      for (const [i, seed] of seeds.entries()) expect(got[i].equals(pattern(seed)), `seed ${seed}`).toBe(true);
+    }
+    await waitFor(() => proxy.stats.active === 0, "every proxied connection to be closed");
+    expect((proxy as unknown as { sockets: Set<net.Socket> }).sockets.size).toBe(0);
+    expect(proxy.stats.forwarded).toBe(80);
+  });
+
+  it("stop closes connections that are open and ones still dialing, and the counters settle", async () => {
+    // An upstream that accepts and never answers: forwarded connections stay open.
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((s) => {
+      held.add(s);
+      s.on("close", () => held.delete(s));
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of held) s.destroy();
+          silent.close(() => r());
+        }),
+    );
+    const proxy = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "test" });
+    proxy.setEndpoints([{ host: "127.0.0.1", port: (silent.address() as net.AddressInfo).port }]);
+    const [addr] = await proxy.start();
+    const clients = Array.from({ length: 10 }, () => {
+      const c = net.connect(addr.port, "127.0.0.1");
+      c.on("error", () => {});
+      return { c, closed: new Promise((r) => c.once("close", r)) };
+    });
+    await waitFor(() => proxy.stats.forwarded === 10, "ten forwarded connections");
+    await proxy.stop();
+    await Promise.all(clients.map((x) => x.closed));
+    await waitFor(() => proxy.stats.active === 0, "the active count to settle at 0");
+    await waitFor(() => held.size === 0, "the upstream side of every pair to be closed");
   });
 });
