@@ -78,6 +78,8 @@ export function podFromTemplate(rc: ReplicationController, name?: string): unkno
 /** How often a create whose outcome is unknown is repeated (same name), and the back-off step. */
 export const CREATE_ATTEMPTS = 4;
 export const CREATE_RETRY_MS = 500;
+/** How many fresh names a create tries when the chosen one is already taken. */
+export const NAME_COLLISION_TRIES = 3;
 
 type CreateOutcome =
   | { type: "created"; pod: Pod }
@@ -120,9 +122,10 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
    * once it shows up; Berth does not make the surplus.
    */
   async function createPod(rc: ReplicationController): Promise<CreateOutcome> {
-    const pod = podFromTemplate(rc, generateName(`${rc.metadata.name}-`));
-    const name = (pod as Pod).metadata.name;
+    let pod = podFromTemplate(rc, generateName(`${rc.metadata.name}-`));
+    let name = (pod as Pod).metadata.name;
     let unknown: unknown = null;
+    let collisions = 0;
     for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, CREATE_RETRY_MS * attempt));
       // A stopped actor (its RC deleted, or the control plane lost its lease) retries nothing.
@@ -131,9 +134,25 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
         return { type: "created", pod: await deps.client.create("pods", pod, rc.metadata.namespace) };
       } catch (err) {
         if (unknown && err instanceof ApiError && err.reason === "AlreadyExists") {
-          const existing = await deps.client.get("pods", name, rc.metadata.namespace).catch(() => undefined);
-          if (existing?.metadata.ownerReferences?.some((r) => r.controller && r.uid === rc.metadata.uid)) return { type: "created", pod: existing };
+          let existing: Pod | undefined;
+          try {
+            existing = await deps.client.get("pods", name, rc.metadata.namespace);
+          } catch (readErr) {
+            // Gone again (deleted meanwhile): no pod of ours under that name now. Unreadable:
+            // an earlier try may still be the pod there, so the outcome stays unknown.
+            if (readErr instanceof ApiError && readErr.reason === "NotFound") return { type: "failed", error: err };
+            return { type: "unknown", error: unknown, name };
+          }
+          if (existing.metadata.ownerReferences?.some((r) => r.controller && r.uid === rc.metadata.uid)) return { type: "created", pod: existing };
           return { type: "failed", error: err };
+        }
+        if (!unknown && err instanceof ApiError && err.reason === "AlreadyExists" && ++collisions < NAME_COLLISION_TRIES) {
+          // A fresh name already taken by another pod (five random characters do collide among
+          // thousands of pods): pick another at once, as the API server's generateName retry does.
+          pod = podFromTemplate(rc, generateName(`${rc.metadata.name}-`));
+          name = (pod as Pod).metadata.name;
+          attempt--;
+          continue;
         }
         if (!outcomeUnknown(err)) return unknown ? { type: "unknown", error: unknown, name } : { type: "failed", error: err };
         unknown = err;

@@ -23,8 +23,11 @@ const alive = new Set(["node-a", "node-b"]);
 const added = new Map<string, string[]>(); // app label → names of every pod ever ADDED
 let stopWatch = () => {};
 
-/** How the next pod creates of an app fail: "after" = stored, then 503; "before" = 503, nothing stored. */
-const plan = new Map<string, ("after" | "before")[]>();
+/**
+ * How the next pod creates of an app fail: "after" = stored, then 503; "before" = 503, nothing
+ * stored; "taken" = another pod already has the chosen name (a generateName collision).
+ */
+const plan = new Map<string, ("after" | "before" | "taken")[]>();
 const unavailable = () => new ApiError("ServiceUnavailable", "object store unavailable: TimeoutError: timeout");
 
 const WATCH_LAG_MS = 1_000;
@@ -75,6 +78,9 @@ function flakyCreates(api: ApiClient): ApiClient {
         const app = obj?.metadata?.labels?.app;
         const step = resource === "pods" && app ? plan.get(app)?.shift() : undefined;
         if (step === "before") throw unavailable();
+        if (step === "taken") {
+          await target.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: obj.metadata.name, labels: { app: "foreign" } }, spec: { containers: [{ name: "c", image: "berth/busybox" }] } }, ns);
+        }
         const created = await target.create(resource as "pods", obj, ns);
         if (step === "after") throw unavailable();
         return created;
@@ -133,5 +139,16 @@ describe("replication controller - a create whose outcome is unknown", () => {
     expect(plan.get("lost")).toEqual([]);
     expect(added.get("lost")).toHaveLength(2);
     expect(await podsOf("lost")).toHaveLength(2);
+  });
+
+  it("a name already taken by another pod is not a failure: another name is chosen at once", async () => {
+    plan.set("collide", ["taken", "taken"]);
+    await t.api.create("replicationcontrollers", rcObject("collide", 2));
+    await waitFor(async () => (await podsOf("collide")).length === 2, "2 pods");
+    expect(plan.get("collide")).toEqual([]);
+    expect(await podsOf("foreign")).toHaveLength(2); // the pods that held the names are untouched
+    const events = (await t.api.list("events", { namespace: "default" })).items.filter((e) => e.involvedObject.name === "collide");
+    expect(events.filter((e) => e.reason === "FailedCreate")).toEqual([]);
+    expect(events.filter((e) => e.reason === "SuccessfulCreate")).toHaveLength(2);
   });
 });
