@@ -25,6 +25,8 @@ import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
 import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
 import type { AdmissionPolicy } from "./security/admission.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
+import { LAST_APPLIED_ANNOTATION, lastAppliedOf, lastAppliedOn, sameObject, threeWayMerge } from "./api/apply.ts";
+import { retryOnConflict } from "../model/conflict.ts";
 
 import type { Log } from "../model/log.ts";
 /** The log sink a cluster takes (kept under its first name for the programmatic API). */
@@ -267,13 +269,18 @@ function toDoc(o: unknown, source: string, index: number) {
   return parsed[0];
 }
 
-const SERVER_FIELDS = ["uid", "resourceVersion", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"] as const;
-
-/** kubectl-apply-like create-or-update of one object. */
+/**
+ * kubectl-apply-like create-or-update of one object: client-side apply, a three-way merge of the
+ * last applied configuration (the `kubectl.kubernetes.io/last-applied-configuration` annotation),
+ * the manifest and the stored object (runtime/api/apply.ts). Fields the server set (a Service's
+ * ClusterIP and node ports, defaults) survive; a manifest that changes nothing is `unchanged`
+ * and writes nothing; `kubectl apply` and `berth apply` read each other's annotation.
+ */
 export async function applyOne(api: ApiClient, resource: Resource, object: Record<string, unknown>): Promise<Applied> {
   const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
   const name = meta.name!;
   const namespace = meta.namespace;
+  const desired = object as Record<string, never>;
   let current: AnyObject | undefined;
   try {
     current = await api.get(resource, name, namespace);
@@ -281,28 +288,17 @@ export async function applyOne(api: ApiClient, resource: Resource, object: Recor
     if (!(e instanceof ApiError && e.code === 404)) throw e;
   }
   if (!current) {
-    const created = await api.create(resource, object, namespace);
+    const annotations = { ...(object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations, [LAST_APPLIED_ANNOTATION]: lastAppliedOf(desired) };
+    const created = await api.create(resource, { ...object, metadata: { ...(object.metadata as object), annotations } }, namespace);
     return { resource, name, namespace: created.metadata.namespace, action: "created", object: created };
   }
-  for (let attempt = 0; ; attempt++) {
-    const desiredMeta = { ...(object.metadata as Record<string, unknown>) };
-    for (const f of SERVER_FIELDS) delete desiredMeta[f];
-    const merged = {
-      ...current,
-      ...object,
-      metadata: { ...current.metadata, ...desiredMeta, resourceVersion: current.metadata.resourceVersion },
-    } as AnyObject & { status?: unknown };
-    if ("status" in current) merged.status = (current as { status?: unknown }).status;
-    try {
-      const updated = await api.update(resource, merged);
-      const action = updated.metadata.resourceVersion === current.metadata.resourceVersion ? "unchanged" : "configured";
-      return { resource, name, namespace: updated.metadata.namespace, action, object: updated };
-    } catch (e) {
-      if (e instanceof ApiError && e.reason === "Conflict" && attempt < 5) {
-        current = await api.get(resource, name, namespace);
-        continue;
-      }
-      throw e;
-    }
-  }
+  return retryOnConflict(async (attempt) => {
+    if (attempt > 0) current = await api.get(resource, name, namespace);
+    const cur = current as unknown as Record<string, never>;
+    const next = threeWayMerge(lastAppliedOn(cur), desired, cur);
+    if (sameObject(next, cur)) return { resource, name, namespace: current!.metadata.namespace, action: "unchanged" as const, object: current! };
+    if ("status" in cur) (next as Record<string, unknown>).status = cur.status;
+    const updated = await api.update(resource, next as unknown as AnyObject);
+    return { resource, name, namespace: updated.metadata.namespace, action: "configured" as const, object: updated };
+  }, { retries: 5 });
 }

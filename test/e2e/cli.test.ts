@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { lockBerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { berth, berthUp, natsServersFor, tempHome, type RunningUp, type Runner } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/nats.ts";
 
 const MANIFEST = `apiVersion: v1
 kind: ReplicationController
@@ -138,10 +139,10 @@ describe("berth up killed with SIGKILL", () => {
     expect(berth("node", home, ["apply", "-f", file]).code).toBe(0);
     up.proc.kill("SIGKILL");
     await up.stop();
-    // The orphaned nats-server is still there, holding the store...
-    expect(natsServersFor(home).length).toBe(1);
+    // Its nats-server dies with it (started with the parent-death signal), leaving no orphan...
+    await waitFor(() => natsServersFor(home).length === 0, "the killed up's nats-server to go");
     up = await berthUp("node", home, ["--nodes", "0"]);
-    // ...and the new `up` replaced it: one server, every object intact.
+    // ...and the new `up` finds the store on disk: one server, every object intact.
     expect(natsServersFor(home).length).toBe(1);
     expect(berth("node", home, ["get", "pods", "-l", "app=solo", "-o", "name"]).stdout).toBe("pod/solo\n");
     expect(JSON.parse(berth("node", home, ["get", "rc", "web", "-o", "json"]).stdout).spec.replicas).toBe(2);
