@@ -21,6 +21,7 @@ import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./disco
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
 import { parseRoute, type Route } from "./routes.ts";
 import { WatchRegistry } from "./watch.ts";
+import { createDashboard } from "../ui/dashboard.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 
@@ -66,6 +67,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
   let address = `${host}:0`;
+  // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
+  const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch((e) => {
@@ -82,6 +85,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     } catch {
       return sendStatus(res, new ApiError("BadRequest", "malformed request URL"));
     }
+    if (url.pathname === "/ui" || url.pathname.startsWith("/ui/")) return ui.handle(req, res, url);
     const route = parseRoute(url.pathname);
     try {
       if (!(route.type === "static" && HEALTH.has(route.path)) && !authorized(req, opts.token)) {

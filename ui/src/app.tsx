@@ -1,0 +1,521 @@
+/**
+ * The picture: services across the top with lines to their ready pods, nodes as boxes holding
+ * their pods, and a side panel with the controllers, the selected object and the event stream.
+ * Pure rendering of the store; actions go through api.ts after a confirmation dialog.
+ */
+import { memo } from "preact/compat";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { ControllerView, EventView, NodeView, PodView, ServiceView } from "../../runtime/ui/view.ts";
+import { act, signOut, tailLogs, type Action } from "./api.ts";
+import { podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
+
+/** What is highlighted: the pods a selector (or one label) picks. */
+export interface Focus {
+  title: string;
+  selector: Record<string, string>;
+}
+
+type Selected = { kind: "pod"; key: string } | { kind: "node"; name: string } | null;
+
+interface Confirm {
+  title: string;
+  text: string;
+  confirmLabel: string;
+  danger?: boolean;
+  replicas?: number;
+  action: (replicas?: number) => Action;
+}
+
+/** Above this many pods, pods are drawn as small tiles without text. */
+export const COMPACT_ABOVE = 300;
+/** Lines from services to pods are drawn for all services up to this many endpoints in total. */
+const MAX_LINES = 400;
+
+const picks = (sel: Record<string, string>, labels: Record<string, string>) => {
+  const keys = Object.keys(sel);
+  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
+};
+
+export function App({ store, conn }: { store: ClusterStore; conn: "connecting" | "live" | "reconnecting" | "signed-out" }) {
+  const [focus, setFocus] = useState<Focus | null>(null);
+  const [selected, setSelected] = useState<Selected>(null);
+  const [confirm, setConfirm] = useState<Confirm | null>(null);
+  const [logs, setLogs] = useState<{ namespace: string; pod: string; container: string } | null>(null);
+  const [toast, setToast] = useState<{ text: string; error: boolean } | null>(null);
+  const [lineService, setLineService] = useState<string | null>(null);
+
+  const groups = useMemo(() => podsByNode(store), [store.version]);
+  const compact = store.pods.size > COMPACT_ABOVE;
+  const matched = useMemo(() => {
+    if (!focus) return null;
+    const s = new Set<string>();
+    for (const [k, p] of store.pods) if (picks(focus.selector, p.labels)) s.add(k);
+    return s;
+  }, [focus, store.version]);
+
+  const nodes = [...store.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const ghostNodes = [...groups.keys()].filter((n) => n !== "" && !store.nodes.has(n)).sort();
+  const unscheduled = groups.get("") ?? [];
+  const services = [...store.services.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const controllers = [...store.controllers.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+
+  const pods = [...store.pods.values()];
+  const running = pods.filter((p) => p.phase === "Running").length;
+  const ready = pods.filter((p) => p.ready).length;
+  const nodesReady = nodes.filter((n) => n.ready === "True").length;
+
+  const ask = (c: Confirm) => setConfirm(c);
+  const run = async (a: Action) => {
+    try {
+      setToast({ text: await act(a), error: false });
+    } catch (e) {
+      setToast({ text: (e as Error).message, error: true });
+    }
+  };
+  const selectPod = (key: string) => setSelected({ kind: "pod", key });
+  const focusLabel = (k: string, v: string) => setFocus({ title: `${k}=${v}`, selector: { [k]: v } });
+
+  return (
+    <div class={`shell${compact ? " compact" : ""}`}>
+      <header class="top">
+        <h1><span class="logo" aria-hidden="true" />Berth</h1>
+        <p class="summary" aria-label="cluster summary">
+          <span><b>{nodesReady}</b>/{nodes.length} nodes Ready</span>
+          <span><b data-testid="pod-count">{store.pods.size}</b> pods ({running} Running, {ready} ready)</span>
+          <span>{services.length} services</span>
+        </p>
+        {focus && (
+          <p class="focus" role="status">
+            Highlighting <code>{focus.title}</code>
+            <button type="button" class="link" onClick={() => setFocus(null)}>clear</button>
+          </p>
+        )}
+        <span class={`conn conn-${conn}`} role="status">{conn === "live" ? "Live" : conn === "connecting" ? "Connecting…" : conn === "reconnecting" ? "Reconnecting…" : "Signed out"}</span>
+        {conn === "signed-out" ? <a class="button" href="/ui/">Sign in</a> : <button type="button" class="button quiet" onClick={() => void signOut()}>Sign out</button>}
+      </header>
+
+      <main class="stage-wrap">
+        <Stage store={store} services={services} lineService={lineService}>
+          <section class="services" aria-label="services">
+            {services.length === 0 && <p class="empty">No services.</p>}
+            {services.map((s) => (
+              <ServiceCard key={`${s.namespace}/${s.name}`} svc={s} store={store} active={lineService === `${s.namespace}/${s.name}`}
+                onFocus={() => {
+                  setLineService(`${s.namespace}/${s.name}`);
+                  setFocus({ title: `service ${s.name}: ${fmtSel(s.selector)}`, selector: s.selector });
+                }} />
+            ))}
+          </section>
+          <section class="nodes" aria-label="nodes">
+            {nodes.map((n) => (
+              <NodeBox key={n.name} name={n.name} node={n} pods={groups.get(n.name) ?? []} matched={matched} compact={compact}
+                selectedPod={selected?.kind === "pod" ? selected.key : undefined}
+                onSelectPod={selectPod} onSelectNode={() => setSelected({ kind: "node", name: n.name })} />
+            ))}
+            {ghostNodes.map((name) => (
+              <NodeBox key={name} name={name} pods={groups.get(name) ?? []} matched={matched} compact={compact}
+                selectedPod={selected?.kind === "pod" ? selected.key : undefined} onSelectPod={selectPod} />
+            ))}
+            {unscheduled.length > 0 && (
+              <NodeBox key="" name="" pods={unscheduled} matched={matched} compact={compact}
+                selectedPod={selected?.kind === "pod" ? selected.key : undefined} onSelectPod={selectPod} />
+            )}
+            {nodes.length === 0 && <p class="empty">{store.synced ? "No nodes have registered." : "Loading…"}</p>}
+          </section>
+        </Stage>
+      </main>
+
+      <aside class="side">
+        <section aria-labelledby="h-controllers">
+          <h2 id="h-controllers">Controllers</h2>
+          {controllers.length === 0 && <p class="empty">No replication controllers.</p>}
+          {controllers.map((rc) => (
+            <ControllerCard key={`${rc.namespace}/${rc.name}`} rc={rc}
+              onFocus={() => setFocus({ title: `rc ${rc.name}: ${fmtSel(rc.selector)}`, selector: rc.selector })}
+              onScale={() => ask({
+                title: `Scale ${rc.name}`,
+                text: `Set the desired replicas of replication controller ${rc.name} (now ${rc.desired}).`,
+                confirmLabel: "Scale",
+                replicas: rc.desired,
+                action: (r) => ({ action: "scale", namespace: rc.namespace, name: rc.name, replicas: r ?? rc.desired }),
+              })} />
+          ))}
+        </section>
+        <Details store={store} selected={selected} onFocusLabel={focusLabel} onClose={() => setSelected(null)}
+          onDeletePod={(p) => ask({ title: `Delete pod ${p.name}?`, text: `Pod ${p.name} on ${p.node ?? "no node"} is deleted gracefully; a controller that owns it makes a replacement.`, confirmLabel: "Delete pod", danger: true, action: () => ({ action: "deletePod", namespace: p.namespace, name: p.name }) })}
+          onCordon={(n) => ask({
+            title: `${n.unschedulable ? "Uncordon" : "Cordon"} node ${n.name}?`,
+            text: n.unschedulable ? `New pods may be scheduled on ${n.name} again.` : `No new pods are scheduled on ${n.name}; its pods keep running.`,
+            confirmLabel: n.unschedulable ? "Uncordon" : "Cordon",
+            action: () => ({ action: n.unschedulable ? "uncordon" : "cordon", name: n.name }),
+          })}
+          onLogs={(p, c) => setLogs({ namespace: p.namespace, pod: p.name, container: c })} />
+        <Events events={store.events} />
+      </aside>
+
+      {confirm && <ConfirmDialog c={confirm} onDone={() => setConfirm(null)} run={run} />}
+      {logs && <LogPanel {...logs} onClose={() => setLogs(null)} />}
+      {toast && <Toast {...toast} onDone={() => setToast(null)} />}
+      <Tooltip store={store} />
+    </div>
+  );
+}
+
+const fmtSel = (sel: Record<string, string>) => Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",") || "(none)";
+
+function Stage({ store, services, lineService, children }: { store: ClusterStore; services: ServiceView[]; lineService: string | null; children: preact.ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [lines, setLines] = useState<{ d: string; key: string; ready: boolean }[]>([]);
+  const [size, setSize] = useState({ w: 0, h: 0 });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const ro = new ResizeObserver(() => setTick((t) => t + 1));
+    if (ref.current) ro.observe(ref.current);
+    return () => ro.disconnect();
+  }, []);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const id = requestAnimationFrame(() => {
+      const base = el.getBoundingClientRect();
+      const total = services.reduce((n, s) => n + (store.endpoints.get(`${s.namespace}/${s.name}`)?.ready.length ?? 0), 0);
+      const out: { d: string; key: string; ready: boolean }[] = [];
+      for (const s of services) {
+        const k = `${s.namespace}/${s.name}`;
+        if (total > MAX_LINES && lineService !== k) continue;
+        const card = el.querySelector(`[data-svc="${cssEsc(k)}"]`);
+        const ep = store.endpoints.get(k);
+        if (!card || !ep) continue;
+        const c = card.getBoundingClientRect();
+        const x1 = c.left + c.width / 2 - base.left + el.scrollLeft;
+        const y1 = c.bottom - base.top + el.scrollTop;
+        for (const name of ep.ready) {
+          const pod = el.querySelector(`[data-pod="${cssEsc(`${s.namespace}/${name}`)}"]`);
+          if (!pod) continue;
+          const r = pod.getBoundingClientRect();
+          const x2 = r.left + r.width / 2 - base.left + el.scrollLeft;
+          const y2 = r.top - base.top + el.scrollTop;
+          const my = (y1 + y2) / 2;
+          out.push({ key: `${k}>${name}`, ready: true, d: `M${x1.toFixed(1)},${y1.toFixed(1)} C${x1.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${y2.toFixed(1)}` });
+        }
+      }
+      setLines(out);
+      setSize({ w: el.scrollWidth, h: el.scrollHeight });
+    });
+    return () => cancelAnimationFrame(id);
+  }, [store.version, tick, lineService, services]);
+  return (
+    <div class="stage" ref={ref}>
+      <svg class="lines" width={size.w} height={size.h} aria-hidden="true">
+        {lines.map((l) => <path key={l.key} d={l.d} class="line" />)}
+      </svg>
+      {children}
+    </div>
+  );
+}
+
+const cssEsc = (s: string) => s.replace(/["\\]/g, "\\$&");
+
+function ServiceCard({ svc, store, active, onFocus }: { svc: ServiceView; store: ClusterStore; active: boolean; onFocus: () => void }) {
+  const ep = store.endpoints.get(`${svc.namespace}/${svc.name}`);
+  const ready = ep?.ready.length ?? 0;
+  const notReady = ep?.notReady.length ?? 0;
+  return (
+    <button type="button" class={`svc${active ? " active" : ""}`} data-svc={`${svc.namespace}/${svc.name}`} onClick={onFocus}
+      aria-label={`service ${svc.name}, ${svc.type} ${svc.clusterIP ?? ""}, ${ready} ready endpoints; highlight its pods`}>
+      <span class="svc-name">{svc.name}</span>
+      <span class="badge">{svc.type}</span>
+      <span class="svc-ip">{svc.clusterIP === "None" ? "headless" : svc.clusterIP ?? "pending IP"}</span>
+      <span class="svc-ports">{svc.ports.map((p) => `${p.port}${p.targetPort !== undefined && p.targetPort !== p.port ? `→${p.targetPort}` : ""}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol}`).join(", ")}</span>
+      <span class="svc-ep">{ready} ready{notReady ? `, ${notReady} not ready` : ""} · {fmtSel(svc.selector)}</span>
+    </button>
+  );
+}
+
+interface NodeBoxProps {
+  name: string;
+  node?: NodeView;
+  pods: DrawnPod[];
+  matched: Set<string> | null;
+  compact: boolean;
+  selectedPod?: string;
+  onSelectPod: (key: string) => void;
+  onSelectNode?: () => void;
+}
+
+const NodeBox = memo(function NodeBox({ name, node, pods, matched, compact, selectedPod, onSelectPod, onSelectNode }: NodeBoxProps) {
+  const status = !name ? "unscheduled" : !node ? "missing" : node.ready === "True" ? "ready" : "notready";
+  const label = !name ? "Unscheduled" : name;
+  const live = pods.filter((p) => !p.leaving).length;
+  return (
+    <section class={`node node-${status}${node?.unschedulable ? " cordoned" : ""}`} data-node={name} aria-label={`node ${label}`}>
+      <header class="node-head">
+        {onSelectNode ? <button type="button" class="node-name link" onClick={onSelectNode}>{label}</button> : <span class="node-name">{label}</span>}
+        <span class={`badge st-${status}`}>{status === "ready" ? "Ready" : status === "notready" ? (node?.ready === "Unknown" ? "NotReady (Unknown)" : "NotReady") : status === "missing" ? "gone" : "Pending"}</span>
+        {node?.unschedulable && <span class="badge st-cordoned">Cordoned</span>}
+        <span class="count">{live} pods</span>
+      </header>
+      <div class="pods">
+        {pods.map((d) => {
+          const k = podKey(d.pod);
+          return <PodChip key={k} d={d} compact={compact} dim={matched !== null && !matched.has(k)} hit={matched !== null && matched.has(k)} selected={selectedPod === k} onSelect={onSelectPod} />;
+        })}
+      </div>
+    </section>
+  );
+});
+
+const PodChip = memo(function PodChip({ d, compact, dim, hit, selected, onSelect }: { d: DrawnPod; compact: boolean; dim: boolean; hit: boolean; selected: boolean; onSelect: (k: string) => void }) {
+  const p = d.pod;
+  const k = podKey(p);
+  const cls = [
+    "pod",
+    `ph-${p.phase.toLowerCase()}`,
+    p.ready ? "ready" : "unready",
+    p.terminating ? "terminating" : "",
+    d.leaving ? "leaving" : "",
+    d.entering ? "entering" : "",
+    dim ? "dim" : "",
+    hit ? "hit" : "",
+    selected ? "selected" : "",
+  ].filter(Boolean).join(" ");
+  const state = d.leaving ? "gone" : p.terminating ? "terminating" : `${p.phase}${p.ready ? ", ready" : ", not ready"}`;
+  return (
+    <button type="button" class={cls} data-pod={k} data-phase={p.phase} aria-label={`pod ${p.name}: ${state}${p.restarts ? `, ${p.restarts} restarts` : ""}`}
+      onClick={() => onSelect(k)} tabIndex={d.leaving ? -1 : 0}>
+      {!compact && (
+        <>
+          <span class="pod-name">{p.name}</span>
+          <span class="pod-meta">
+            {p.containers.map((c) => <span key={c.name} class={`ctr ${c.ready ? "ctr-ready" : "ctr-unready"}`} title={c.name} />)}
+            {p.restarts > 0 && <span class="restarts">↻{p.restarts}</span>}
+          </span>
+        </>
+      )}
+    </button>
+  );
+});
+
+function ControllerCard({ rc, onFocus, onScale }: { rc: ControllerView; onFocus: () => void; onScale: () => void }) {
+  const max = Math.max(rc.desired, rc.current, 1);
+  return (
+    <article class="rc" data-rc={rc.name}>
+      <header>
+        <button type="button" class="link rc-name" onClick={onFocus} aria-label={`replication controller ${rc.name}; highlight its pods`}>{rc.name}</button>
+        <span class="badge">RC</span>
+        <button type="button" class="button small" onClick={onScale}>Scale…</button>
+      </header>
+      <dl class="rc-counts">
+        <div><dt>desired</dt><dd data-testid="rc-desired">{rc.desired}</dd></div>
+        <div><dt>current</dt><dd>{rc.current}</dd></div>
+        <div><dt>ready</dt><dd>{rc.ready}</dd></div>
+      </dl>
+      <div class="bar" role="img" aria-label={`${rc.ready} of ${rc.desired} ready`}>
+        <span class="bar-ready" style={{ width: `${(100 * rc.ready) / max}%` }} />
+        <span class="bar-current" style={{ width: `${(100 * Math.max(0, rc.current - rc.ready)) / max}%` }} />
+      </div>
+      <p class="sel">{fmtSel(rc.selector)}</p>
+    </article>
+  );
+}
+
+function Labels({ labels, onFocusLabel }: { labels: Record<string, string>; onFocusLabel: (k: string, v: string) => void }) {
+  const entries = Object.entries(labels);
+  if (!entries.length) return <p class="empty">no labels</p>;
+  return (
+    <ul class="labels">
+      {entries.map(([k, v]) => (
+        <li key={k}><button type="button" class="label" onClick={() => onFocusLabel(k, v)} aria-label={`highlight pods labelled ${k}=${v}`}>{k}={v}</button></li>
+      ))}
+    </ul>
+  );
+}
+
+function Details({ store, selected, onFocusLabel, onClose, onDeletePod, onCordon, onLogs }: {
+  store: ClusterStore;
+  selected: Selected;
+  onFocusLabel: (k: string, v: string) => void;
+  onClose: () => void;
+  onDeletePod: (p: PodView) => void;
+  onCordon: (n: NodeView) => void;
+  onLogs: (p: PodView, container: string) => void;
+}) {
+  if (!selected) {
+    return (
+      <section class="details" aria-labelledby="h-details">
+        <h2 id="h-details">Details</h2>
+        <p class="empty">Select a pod or a node. Select a label, a service or a controller to highlight the pods it picks.</p>
+      </section>
+    );
+  }
+  if (selected.kind === "node") {
+    const n = store.nodes.get(selected.name);
+    if (!n) return <section class="details"><h2>Details</h2><p class="empty">Node {selected.name} is gone.</p></section>;
+    return (
+      <section class="details" aria-labelledby="h-details">
+        <h2 id="h-details">Node {n.name} <button type="button" class="link close" onClick={onClose} aria-label="close details">×</button></h2>
+        <p>Ready: <b>{n.ready}</b>{n.unschedulable ? " · cordoned" : ""}{n.address ? ` · ${n.address}` : ""}</p>
+        <Labels labels={n.labels} onFocusLabel={onFocusLabel} />
+        <button type="button" class="button" onClick={() => onCordon(n)}>{n.unschedulable ? "Uncordon…" : "Cordon…"}</button>
+      </section>
+    );
+  }
+  const p = store.pods.get(selected.key);
+  if (!p) return <section class="details"><h2>Details</h2><p class="empty">Pod {selected.key} is gone.</p></section>;
+  return (
+    <section class="details" aria-labelledby="h-details">
+      <h2 id="h-details">Pod {p.name} <button type="button" class="link close" onClick={onClose} aria-label="close details">×</button></h2>
+      <p>
+        <b>{p.phase}</b>{p.ready ? ", ready" : ", not ready"}{p.terminating ? ", terminating" : ""} · node <b>{p.node ?? "(unscheduled)"}</b>
+        {p.ip ? ` · ${p.ip}` : ""}{p.owner ? ` · ${p.owner}` : ""}
+      </p>
+      <table class="ctrs">
+        <thead><tr><th scope="col">container</th><th scope="col">state</th><th scope="col">restarts</th><th scope="col"><span class="sr">logs</span></th></tr></thead>
+        <tbody>
+          {p.containers.map((c) => (
+            <tr key={c.name}>
+              <td title={c.image}>{c.name}</td>
+              <td>{c.state}{c.ready ? " (ready)" : ""}</td>
+              <td>{c.restarts}</td>
+              <td><button type="button" class="button small" onClick={() => onLogs(p, c.name)} aria-label={`logs of ${c.name}`}>Logs</button></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Labels labels={p.labels} onFocusLabel={onFocusLabel} />
+      <button type="button" class="button danger" onClick={() => onDeletePod(p)} disabled={p.terminating}>Delete pod…</button>
+    </section>
+  );
+}
+
+function Events({ events }: { events: EventView[] }) {
+  const list = events.slice(-60).reverse();
+  return (
+    <section class="events" aria-labelledby="h-events">
+      <h2 id="h-events">Events</h2>
+      {list.length === 0 && <p class="empty">No events yet.</p>}
+      <ol>
+        {list.map((e) => (
+          <li key={`${e.namespace}/${e.name}`} class={e.type === "Warning" ? "warn" : ""}>
+            <time>{fmtTime(e.time)}</time> <b>{e.reason}</b> <span class="obj">{e.object}</span>{e.count > 1 ? ` ×${e.count}` : ""}
+            <span class="msg">{e.message}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+const fmtTime = (t: string) => {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour12: false });
+};
+
+function ConfirmDialog({ c, onDone, run }: { c: Confirm; onDone: () => void; run: (a: Action) => Promise<void> }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [replicas, setReplicas] = useState(c.replicas ?? 0);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  const valid = c.replicas === undefined || (Number.isInteger(replicas) && replicas >= 0 && replicas <= 10000);
+  return (
+    <dialog ref={ref} class="dialog" onClose={onDone} aria-labelledby="dlg-title">
+      <form method="dialog" onSubmit={async (e) => {
+        e.preventDefault();
+        if (!valid) return;
+        setBusy(true);
+        await run(c.action(replicas));
+        ref.current?.close();
+      }}>
+        <h2 id="dlg-title">{c.title}</h2>
+        <p>{c.text}</p>
+        {c.replicas !== undefined && (
+          <p>
+            <label for="dlg-replicas">Replicas</label>{" "}
+            <input id="dlg-replicas" type="number" min={0} max={10000} value={replicas} onInput={(e) => setReplicas(Number((e.target as HTMLInputElement).value))} />
+          </p>
+        )}
+        <div class="dialog-buttons">
+          <button type="button" class="button quiet" onClick={() => ref.current?.close()}>Cancel</button>
+          <button type="submit" class={`button${c.danger ? " danger" : ""}`} disabled={busy || !valid}>{c.confirmLabel}</button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+function LogPanel({ namespace, pod, container, onClose }: { namespace: string; pod: string; container: string; onClose: () => void }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const pre = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setText("");
+    setError(null);
+    tailLogs(namespace, pod, container, (s) => setText((t) => (t + s).split("\n").slice(-500).join("\n")), ctrl.signal).catch((e) => {
+      if (!ctrl.signal.aborted) setError((e as Error).message);
+    });
+    return () => ctrl.abort();
+  }, [namespace, pod, container]);
+  useEffect(() => {
+    if (pre.current) pre.current.scrollTop = pre.current.scrollHeight;
+  }, [text]);
+  return (
+    <section class="logpanel" aria-label={`log of ${pod}/${container}`}>
+      <header>
+        <h2>Log · {pod} / {container}</h2>
+        <button type="button" class="button quiet small" onClick={onClose}>Close</button>
+      </header>
+      {error && <p class="login-error" role="alert">{error}</p>}
+      <pre ref={pre} tabIndex={0} data-testid="log-text">{text}</pre>
+    </section>
+  );
+}
+
+function Toast({ text, error, onDone }: { text: string; error: boolean; onDone: () => void }) {
+  useEffect(() => {
+    const t = setTimeout(onDone, 5000);
+    return () => clearTimeout(t);
+  }, [text]);
+  return <p class={`toast${error ? " toast-error" : ""}`} role={error ? "alert" : "status"}>{text}</p>;
+}
+
+/** One tooltip for every pod, placed on hover or keyboard focus: phase, node, IP, containers, labels. */
+function Tooltip({ store }: { store: ClusterStore }) {
+  const [tip, setTip] = useState<{ key: string; x: number; y: number } | null>(null);
+  useEffect(() => {
+    const show = (e: Event) => {
+      const el = (e.target as Element | null)?.closest?.("[data-pod]");
+      if (!el) return;
+      const r = el.getBoundingClientRect();
+      setTip({ key: el.getAttribute("data-pod")!, x: r.left, y: r.bottom + 6 });
+    };
+    const hide = (e: Event) => {
+      if ((e.target as Element | null)?.closest?.("[data-pod]")) setTip(null);
+    };
+    document.addEventListener("mouseover", show);
+    document.addEventListener("focusin", show);
+    document.addEventListener("mouseout", hide);
+    document.addEventListener("focusout", hide);
+    return () => {
+      document.removeEventListener("mouseover", show);
+      document.removeEventListener("focusin", show);
+      document.removeEventListener("mouseout", hide);
+      document.removeEventListener("focusout", hide);
+    };
+  }, []);
+  if (!tip) return null;
+  const p = store.pods.get(tip.key);
+  if (!p) return null;
+  const x = Math.min(tip.x, window.innerWidth - 300);
+  const below = tip.y + 180 < window.innerHeight;
+  return (
+    <div class="tooltip" role="tooltip" style={below ? { left: `${x}px`, top: `${tip.y}px` } : { left: `${x}px`, bottom: `${window.innerHeight - tip.y + 30}px` }}>
+      <b>{p.name}</b>
+      <div>{p.phase}{p.ready ? ", ready" : ", not ready"}{p.terminating ? ", terminating" : ""} · {p.node ?? "unscheduled"}{p.ip ? ` · ${p.ip}` : ""}</div>
+      <div>{p.containers.map((c) => `${c.name} (${c.state}${c.restarts ? `, ↻${c.restarts}` : ""})`).join(", ")}</div>
+      <ul class="labels">{Object.entries(p.labels).map(([k, v]) => <li key={k}><span class="label">{k}={v}</span></li>)}</ul>
+    </div>
+  );
+}
