@@ -4,7 +4,7 @@
  * Pure rendering of the store; actions go through api.ts after a confirmation dialog.
  */
 import { memo } from "preact/compat";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ControllerView, EventView, NodeView, PodView, ServiceView } from "../../runtime/ui/view.ts";
 import { act, signOut, tailLogs, type Action } from "./api.ts";
 import { podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
@@ -72,7 +72,9 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
       setToast({ text: (e as Error).message, error: true });
     }
   };
-  const selectPod = (key: string) => setSelected({ kind: "pod", key });
+  // Stable callbacks: the memoized node boxes and pods re-render only when their data changes.
+  const selectPod = useCallback((key: string) => setSelected({ kind: "pod", key }), []);
+  const selectNode = useCallback((name: string) => setSelected({ kind: "node", name }), []);
   const focusLabel = (k: string, v: string) => setFocus({ title: `${k}=${v}`, selector: { [k]: v } });
 
   return (
@@ -110,7 +112,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
             {nodes.map((n) => (
               <NodeBox key={n.name} name={n.name} node={n} pods={groups.get(n.name) ?? []} matched={matched} compact={compact}
                 selectedPod={selected?.kind === "pod" ? selected.key : undefined}
-                onSelectPod={selectPod} onSelectNode={() => setSelected({ kind: "node", name: n.name })} />
+                onSelectPod={selectPod} onSelectNode={selectNode} />
             ))}
             {ghostNodes.map((name) => (
               <NodeBox key={name} name={name} pods={groups.get(name) ?? []} matched={matched} compact={compact}
@@ -240,7 +242,18 @@ interface NodeBoxProps {
   compact: boolean;
   selectedPod?: string;
   onSelectPod: (key: string) => void;
-  onSelectNode?: () => void;
+  onSelectNode?: (name: string) => void;
+}
+
+/** Node boxes compare their pods by identity: the store replaces a pod's view only when it changed. */
+function sameBox(a: NodeBoxProps, b: NodeBoxProps): boolean {
+  if (a.name !== b.name || a.node !== b.node || a.matched !== b.matched || a.compact !== b.compact || a.selectedPod !== b.selectedPod) return false;
+  if (a.onSelectPod !== b.onSelectPod || a.onSelectNode !== b.onSelectNode || a.pods.length !== b.pods.length) return false;
+  for (let i = 0; i < a.pods.length; i++) {
+    const x = a.pods[i], y = b.pods[i];
+    if (x.pod !== y.pod || x.leaving !== y.leaving || x.entering !== y.entering) return false;
+  }
+  return true;
 }
 
 const NodeBox = memo(function NodeBox({ name, node, pods, matched, compact, selectedPod, onSelectPod, onSelectNode }: NodeBoxProps) {
@@ -250,7 +263,7 @@ const NodeBox = memo(function NodeBox({ name, node, pods, matched, compact, sele
   return (
     <section class={`node node-${status}${node?.unschedulable ? " cordoned" : ""}`} data-node={name} aria-label={`node ${label}`}>
       <header class="node-head">
-        {onSelectNode ? <button type="button" class="node-name link" onClick={onSelectNode}>{label}</button> : <span class="node-name">{label}</span>}
+        {onSelectNode ? <button type="button" class="node-name link" onClick={() => onSelectNode(name)}>{label}</button> : <span class="node-name">{label}</span>}
         <span class={`badge st-${status}`}>{status === "ready" ? "Ready" : status === "notready" ? (node?.ready === "Unknown" ? "NotReady (Unknown)" : "NotReady") : status === "missing" ? "gone" : "Pending"}</span>
         {node?.unschedulable && <span class="badge st-cordoned">Cordoned</span>}
         <span class="count">{live} pods</span>
@@ -258,15 +271,15 @@ const NodeBox = memo(function NodeBox({ name, node, pods, matched, compact, sele
       <div class="pods">
         {pods.map((d) => {
           const k = podKey(d.pod);
-          return <PodChip key={k} d={d} compact={compact} dim={matched !== null && !matched.has(k)} hit={matched !== null && matched.has(k)} selected={selectedPod === k} onSelect={onSelectPod} />;
+          return <PodChip key={k} pod={d.pod} leaving={d.leaving} entering={d.entering} compact={compact} dim={matched !== null && !matched.has(k)} hit={matched !== null && matched.has(k)} selected={selectedPod === k} onSelect={onSelectPod} />;
         })}
       </div>
     </section>
   );
-});
+}, sameBox);
 
-const PodChip = memo(function PodChip({ d, compact, dim, hit, selected, onSelect }: { d: DrawnPod; compact: boolean; dim: boolean; hit: boolean; selected: boolean; onSelect: (k: string) => void }) {
-  const p = d.pod;
+const PodChip = memo(function PodChip({ pod: p, leaving, entering, compact, dim, hit, selected, onSelect }: { pod: PodView; leaving: boolean; entering: boolean; compact: boolean; dim: boolean; hit: boolean; selected: boolean; onSelect: (k: string) => void }) {
+  const d = { leaving, entering };
   const k = podKey(p);
   const cls = [
     "pod",
