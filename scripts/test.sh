@@ -16,6 +16,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "tsc --noEmit"
 npx tsc --noEmit || fail=1
 
+step "tsc -p ui (the live page's browser code, with the DOM library)"
+npx tsc -p ui || fail=1
+
 step "deno.json in step with package.json"
 node scripts/sync-deno.mjs --check || fail=1
 

@@ -145,7 +145,7 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     await page.getByRole("button", { name: "logs of client" }).click();
     await waitFor(async () => /backend-/.test((await page.getByTestId("log-text").textContent()) ?? ""), "the frontend's log with backend names", 30_000, 200);
     await page.screenshot({ path: join(IMAGES, "dashboard-logs.png") });
-    await page.getByRole("button", { name: "Close" }).click();
+    await page.getByRole("button", { name: "Close", exact: true }).click();
   });
 
   it("is keyboard reachable: Tab reaches a pod and Enter opens it", async () => {

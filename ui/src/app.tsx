@@ -168,7 +168,6 @@ const fmtSel = (sel: Record<string, string>) => Object.entries(sel).map(([k, v])
 function Stage({ store, services, lineService, children }: { store: ClusterStore; services: ServiceView[]; lineService: string | null; children: preact.ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
   const [lines, setLines] = useState<{ d: string; key: string; ready: boolean }[]>([]);
-  const [size, setSize] = useState({ w: 0, h: 0 });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const ro = new ResizeObserver(() => setTick((t) => t + 1));
@@ -189,26 +188,26 @@ function Stage({ store, services, lineService, children }: { store: ClusterStore
         const ep = store.endpoints.get(k);
         if (!card || !ep) continue;
         const c = card.getBoundingClientRect();
-        const x1 = c.left + c.width / 2 - base.left + el.scrollLeft;
         const y1 = c.bottom - base.top + el.scrollTop;
         for (const name of ep.ready) {
           const pod = el.querySelector(`[data-pod="${cssEsc(`${s.namespace}/${name}`)}"]`);
           if (!pod) continue;
           const r = pod.getBoundingClientRect();
           const x2 = r.left + r.width / 2 - base.left + el.scrollLeft;
+          // From the service's edge straight above the pod where it can, as in the classic picture.
+          const x1 = Math.min(Math.max(x2, c.left - base.left + el.scrollLeft + 14), c.right - base.left + el.scrollLeft - 14);
           const y2 = r.top - base.top + el.scrollTop;
           const my = (y1 + y2) / 2;
           out.push({ key: `${k}>${name}`, ready: true, d: `M${x1.toFixed(1)},${y1.toFixed(1)} C${x1.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${my.toFixed(1)} ${x2.toFixed(1)},${y2.toFixed(1)}` });
         }
       }
       setLines(out);
-      setSize({ w: el.scrollWidth, h: el.scrollHeight });
     });
     return () => cancelAnimationFrame(id);
   }, [store.version, tick, lineService, services]);
   return (
     <div class="stage" ref={ref}>
-      <svg class="lines" width={size.w} height={size.h} aria-hidden="true">
+      <svg class="lines" aria-hidden="true">
         {lines.map((l) => <path key={l.key} d={l.d} class="line" />)}
       </svg>
       {children}
@@ -266,7 +265,7 @@ const NodeBox = memo(function NodeBox({ name, node, pods, matched, compact, sele
         {onSelectNode ? <button type="button" class="node-name link" onClick={() => onSelectNode(name)}>{label}</button> : <span class="node-name">{label}</span>}
         <span class={`badge st-${status}`}>{status === "ready" ? "Ready" : status === "notready" ? (node?.ready === "Unknown" ? "NotReady (Unknown)" : "NotReady") : status === "missing" ? "gone" : "Pending"}</span>
         {node?.unschedulable && <span class="badge st-cordoned">Cordoned</span>}
-        <span class="count">{live} pods</span>
+        <span class="count">{live} {live === 1 ? "pod" : "pods"}</span>
       </header>
       <div class="pods">
         {pods.map((d) => {

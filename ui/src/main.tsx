@@ -11,6 +11,8 @@ type Conn = "connecting" | "live" | "reconnecting" | "signed-out";
 
 const store = new ClusterStore();
 const root = document.getElementById("app")!;
+// The shell's "Connecting…" placeholder is not Preact's: clear it, or render would keep it.
+root.textContent = "";
 let conn: Conn = "connecting";
 let scheduled = false;
 let drawnOnce = false;
