@@ -23,6 +23,17 @@ const SECONDS = arg("seconds", 20);
 const RATE = arg("rate", 100);
 const RCS = Math.max(1, Math.round(PODS / 100));
 
+/** A busy machine can time a store list out (503); the benchmark tries again rather than stop. */
+async function retry<T>(fn: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= tries) throw e;
+    }
+  }
+}
+
 const t0 = performance.now();
 const c = await startHollowUiCluster({ nodes: NODES, heartbeatIntervalMs: 5000 });
 const api = c.cluster.api;
@@ -41,17 +52,15 @@ await Promise.all(
     }, "default"),
   ),
 );
-for (;;) {
-  const pods = (await api.list("pods")).items;
-  const running = pods.filter((p) => p.status?.phase === "Running").length;
-  if (running >= PODS) break;
-  await new Promise((r) => setTimeout(r, 2000));
+// Count from the control plane's own pod cache (a watch), not by listing 5,000 pods repeatedly.
+while (c.components.controlPlane.informers.pods.list().filter((p) => p.status?.phase === "Running").length < PODS) {
+  await new Promise((r) => setTimeout(r, 1000));
 }
 const clusterMs = performance.now() - t0;
 const listMs: string[] = [];
 for (const kind of ["nodes", "pods", "services", "endpoints", "replicationcontrollers", "events"] as const) {
   const t = performance.now();
-  const n = (await api.list(kind)).items.length;
+  const n = (await retry(() => api.list(kind))).items.length;
   listMs.push(`${kind} ${n} in ${(performance.now() - t).toFixed(0)} ms`);
 }
 
@@ -70,7 +79,7 @@ try {
   await page.waitForFunction((n: number) => {
     const g = globalThis as G;
     return g.document.querySelectorAll("[data-pod]").length >= n && g.performance.getEntriesByName("berth:drawn").length > 0;
-  }, PODS, { timeout: 120_000, polling: 100 });
+  }, PODS, { timeout: 300_000, polling: 100 });
   const load = await page.evaluate(() => {
     const g = globalThis as G;
     return {
@@ -98,15 +107,25 @@ try {
         .observe({ type: "long-animation-frame", buffered: false });
     } catch {}
   })()`);
-  const names = (await api.list("pods")).items.map((p) => p.metadata.name);
+  const names = c.components.controlPlane.informers.pods.list().map((p) => p.metadata.name);
   const perTick = Math.max(1, Math.round(RATE / 10));
   let changed = 0;
+  let inFlight = 0;
   const tStart = performance.now();
   let tick = 0;
+  // Patches are launched on the clock, not one batch after another: a slow API must not lower
+  // the rate the page sees (at most 200 in flight; the rate printed is what completed).
   while (performance.now() - tStart < SECONDS * 1000) {
-    const batch = Array.from({ length: perTick }, (_, i) => names[(tick * perTick + i) % names.length]);
-    await Promise.all(batch.map((n) => api.patch("pods", n, { metadata: { labels: { tick: String(tick) } } }, { namespace: "default", type: "merge" }).catch(() => {})));
-    changed += batch.length;
+    if (inFlight < 200) {
+      for (let i = 0; i < perTick; i++) {
+        const n = names[(tick * perTick + i) % names.length];
+        inFlight++;
+        void api.patch("pods", n, { metadata: { labels: { tick: String(tick) } } }, { namespace: "default", type: "merge" }).then(
+          () => (changed++, inFlight--),
+          () => inFlight--,
+        );
+      }
+    }
     tick++;
     const next = tStart + tick * 100;
     await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));

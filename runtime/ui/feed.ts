@@ -51,10 +51,15 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
     return { items, rv: list.metadata.resourceVersion };
   };
 
+  // Events are the one kind that grows with history (five or so per pod started): the picture
+  // is sent without them, and they follow as a relist once listed, so a big cluster's pods are
+  // drawn without waiting for its event history.
   const revisions = {} as Record<ViewKind, string>;
-  const snapshot = {} as { [K in ViewKind]: ViewTypes[K][] };
+  const snapshot = { events: [] } as unknown as { [K in ViewKind]: ViewTypes[K][] };
+  const eventsListed = listKind("events");
+  eventsListed.catch(() => {}); // awaited below; a rejection before then is not unhandled
   await Promise.all(
-    VIEW_KINDS.map(async (kind) => {
+    VIEW_KINDS.filter((k) => k !== "events").map(async (kind) => {
       const { items, rv } = await listKind(kind);
       (snapshot as Record<ViewKind, unknown[]>)[kind] = items;
       revisions[kind] = rv;
@@ -64,10 +69,22 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
   opts.send({ type: "snapshot", items: snapshot });
 
   const watchKind = async (kind: ViewKind) => {
+    let listed = true;
+    if (kind === "events") {
+      try {
+        const { items, rv } = await eventsListed;
+        revisions.events = rv;
+        if (!signal.aborted) opts.send({ type: "relist", kind, items });
+      } catch (e) {
+        opts.log?.("ui feed: list failed; retrying", { kind, error: String(e) });
+        listed = false;
+      }
+    }
     let rv = revisions[kind];
     while (!signal.aborted) {
       let w: Watch | undefined;
       try {
+        if (!listed) throw new Error("not listed yet");
         w = await api.watch(kind, { resourceVersion: rv });
         watches.add(w);
         if (signal.aborted) w.stop();
@@ -93,6 +110,7 @@ export async function runFeed(opts: FeedOptions): Promise<void> {
       try {
         const { items, rv: fresh } = await listKind(kind);
         rv = fresh;
+        listed = true;
         for (const k of [...pending.keys()]) if (k.startsWith(`${kind}\0`)) pending.delete(k);
         if (!signal.aborted) opts.send({ type: "relist", kind, items });
       } catch (e) {

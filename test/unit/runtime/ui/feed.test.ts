@@ -70,6 +70,19 @@ describe("ui feed", () => {
     await done;
   });
 
+  it("sends the pods before the event history, which follows as a relist", async () => {
+    const ev = { apiVersion: "v1", kind: "Event", metadata: { name: "e1", namespace: "default" }, involvedObject: { kind: "Pod", name: "a" }, reason: "Started" } as AnyObject;
+    const { api, watches } = fakeApi({ pods: [pod("a")], events: [ev] });
+    const sent: FeedMessage[] = [];
+    const stop = new AbortController();
+    const done = runFeed({ api, send: (m) => sent.push(m), canSend: () => true, signal: stop.signal, flushMs: 50 });
+    await waitFor(() => watches.length === 6, "six watches");
+    expect(sent[0]).toMatchObject({ type: "snapshot", items: { events: [] } });
+    expect(sent[1]).toMatchObject({ type: "relist", kind: "events", items: [{ name: "e1", reason: "Started", object: "Pod/a" }] });
+    stop.abort();
+    await done;
+  });
+
   it("holds changes while the transport is backed up, still coalescing", async () => {
     const { api, watches } = fakeApi({ pods: [pod("a")] });
     const sent: FeedMessage[] = [];
@@ -99,7 +112,7 @@ describe("ui feed", () => {
     await waitFor(() => watches.length === 6, "six watches");
     objects.pods = [pod("c", "Running")];
     watches.find((w) => w.resource === "pods")!.push(new GoneError());
-    const relist = await waitFor(() => sent.find((m) => m.type === "relist"), "a relist message");
+    const relist = await waitFor(() => sent.find((m) => m.type === "relist" && m.kind === "pods"), "a relist of pods");
     if (relist.type !== "relist") throw new Error();
     expect(relist.kind).toBe("pods");
     expect(relist.items.map((p) => (p as { name: string }).name)).toEqual(["c"]);
