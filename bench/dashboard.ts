@@ -8,7 +8,7 @@
  *   2. frame time while 100 pods change per second (label patches through the API, 10 every
  *      100 ms): requestAnimationFrame intervals and Chromium's long-animation-frame entries.
  *
- *   npx tsx bench/dashboard.ts [--nodes 50] [--pods 5000] [--seconds 20] [--rate 100]
+ *   npx tsx bench/dashboard.ts [--nodes 50] [--pods 5000] [--seconds 20] [--rate 100] [--screenshot FILE]
  */
 import { startHollowUiCluster } from "../test/helpers/ui_cluster.ts";
 import { launchChromium } from "../test/helpers/browser.ts";
@@ -22,6 +22,10 @@ const PODS = arg("pods", 5000);
 const SECONDS = arg("seconds", 20);
 const RATE = arg("rate", 100);
 const RCS = Math.max(1, Math.round(PODS / 100));
+const SHOT = (() => {
+  const i = process.argv.indexOf("--screenshot");
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 
 /** A busy machine can time a store list out (503); the benchmark tries again rather than stop. */
 async function retry<T>(fn: () => Promise<T>, tries = 5): Promise<T> {
@@ -88,6 +92,8 @@ try {
       pods: g.document.querySelectorAll("[data-pod]").length as number,
     };
   });
+
+  if (SHOT) await page.screenshot({ path: SHOT });
 
   // Frame timing in the page while pods change. A string, not a function: tsx would wrap the
   // function's inner names in a helper that does not exist in the page.
