@@ -98,7 +98,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
 
       <main class="stage-wrap">
         <Stage store={store} services={services} lineService={lineService}>
-          <section class="services" aria-label="services">
+          <section class={`services${services.length ? "" : " none"}`} aria-label="services">
             {services.length === 0 && <p class="empty">No services.</p>}
             {services.map((s) => (
               <ServiceCard key={`${s.namespace}/${s.name}`} svc={s} store={store} active={lineService === `${s.namespace}/${s.name}`}
