@@ -2,7 +2,8 @@
 # Idempotent set-up shared by `npm start` and `npm test`.
 #
 #   1. npm dependencies: `npm ci` when node_modules is missing or older than the lockfile;
-#   2. system packages (nats-server, docker.io, busybox-static): installed with apt-get when
+#   2. system packages (nats-server, docker.io, busybox-static, chromium for the live page's
+#      browser tests): installed with apt-get when
 #      running as root, otherwise the missing ones are named and the script exits non-zero;
 #   3. the Docker engine: started (overlay2) when its socket is absent or stale, then waited for;
 #   4. the base image berth/busybox: imported from Debian's static busybox when absent.
@@ -35,6 +36,9 @@ if [ "${BERTH_SETUP_SKIP_DOCKER:-}" != 1 ]; then
   if ! grep -qx httpd <<<"$applets" || ! grep -q 'not a dynamic' <<<"$linkage"; then need+=(busybox-static); fi
 fi
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# Debian's Chromium, driven headless by playwright-core in the live page's tests (no browser
+# is ever downloaded).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing Debian packages: ${need[*]}"

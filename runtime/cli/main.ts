@@ -14,6 +14,7 @@ import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
 import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
+import { dashboardCommands } from "./dashboard.ts";
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
@@ -155,6 +156,7 @@ const commands: Record<string, Command> = {
   ...extraCommands(CONN, out, err, withClient),
   ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),
+  ...dashboardCommands(CONN, out, err),
 };
 
 async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../../model/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {

@@ -23,6 +23,7 @@ import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type He
 import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry, type WatchCaps } from "./watch.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
+import { createDashboard } from "../ui/dashboard.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
@@ -112,6 +113,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   let address = `${host}:0`;
   const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
   const health = new HealthRunner(opts.healthTimeoutMs);
+  // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
+  const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch((e) => {
@@ -131,6 +134,9 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     try {
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
+      // The live page: recognised on the raw path (a dot segment was refused just above).
+      const path = q < 0 ? target : target.slice(0, q);
+      if (path === "/ui" || path.startsWith("/ui/")) return await ui.handle(req, res, new URL(target, "http://berth.invalid"));
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
       if (route.type === "resource") {

@@ -1,0 +1,219 @@
+/**
+ * The live page in a real browser: `berth up --nodes 2 --example` on Docker, Debian's Chromium
+ * driven by playwright-core. The page shows the nodes and pods of examples/myapp.yaml, a scale
+ * from the page makes pods appear, a pod deleted with kubectl disappears and its replacement
+ * appears, a login without the token is refused — and every request the page makes stays on
+ * the cluster's own loopback address. Screenshots land in docs/images/ (the README shows them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { berth, ROOT } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/nats.ts";
+import { startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
+import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
+
+const IMAGES = join(ROOT, "docs/images");
+
+describe.sequential("the live page (berth up on Docker, Chromium)", () => {
+  let c: BerthUpCluster;
+  let b: TestBrowser;
+  let ctx: BrowserContext;
+  let page: Page;
+  let apiUrl = "";
+  const offsite: string[] = [];
+
+  const backendPods = () => page.locator('[data-pod^="default/backend-"]:not(.leaving)');
+  const podNames = async () => (await backendPods().evaluateAll((els) => els.map((e) => e.getAttribute("data-pod")!))).sort();
+
+  beforeAll(async () => {
+    c = await startBerthUpCluster("dashboard", ["--nodes", "2", "--example"]);
+    apiUrl = (JSON.parse(readFileSync(join(c.home, "cluster.json"), "utf8")) as { apiUrl: string }).apiUrl;
+    b = await launchChromium();
+    ctx = await b.context({ width: 1280, height: 800 });
+    // The page must work offline: anything not addressed to the cluster's API is recorded and fails the last test.
+    await ctx.route("**/*", (route) => {
+      const u = route.request().url();
+      if (u.startsWith(`${apiUrl}/`) || u.startsWith("data:")) return route.continue();
+      offsite.push(u);
+      return route.abort();
+    });
+    page = await ctx.newPage();
+  }, 720_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await stopBerthUpCluster(c);
+  }, 180_000);
+
+  it("a login without the token is refused", async () => {
+    const other = await b.context();
+    try {
+      const p = await other.newPage();
+      const first = await p.goto(`${apiUrl}/ui/`);
+      expect(first!.status()).toBe(401);
+      await p.fill("#token", "not-the-token");
+      await p.click("button[type=submit]");
+      await p.getByText("That token was refused.").waitFor();
+      expect(await other.cookies()).toEqual([]);
+      const feed = await other.request.get(`${apiUrl}/ui/api/feed`);
+      expect(feed.status()).toBe(401);
+      // An action without a session is refused too, whatever it carries.
+      const act = await other.request.post(`${apiUrl}/ui/api/actions`, { data: { action: "deletePod", name: "frontend" }, headers: { "X-Berth-CSRF": "x" } });
+      expect(act.status()).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("berth dashboard prints a one-time link that signs in and shows the nodes and pods of myapp", async () => {
+    const r = berth("node", c.home, ["dashboard"]);
+    expect(r.code, r.stderr).toBe(0);
+    const link = r.stdout.trim();
+    expect(link).toMatch(new RegExp(`^${apiUrl.replace(/[.]/g, "\\.")}/ui/login\\?code=[A-Za-z0-9_-]{20,}$`));
+
+    const res = await page.goto(link);
+    expect(page.url()).toBe(`${apiUrl}/ui/`);
+    expect(res!.headers()["content-security-policy"]).toContain("script-src 'self'");
+    const cookie = (await ctx.cookies()).find((k) => k.name === "berth_ui")!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: true, path: "/ui" });
+
+    await page.locator('[data-node="node-1"] .badge', { hasText: "Ready" }).waitFor();
+    await page.locator('[data-node="node-2"] .badge', { hasText: "Ready" }).waitFor();
+    await page.locator('[data-pod="default/frontend"][data-phase="Running"]').waitFor({ timeout: 60_000 });
+    await waitFor(async () => (await backendPods().count()) === 3, "three backend pods on the page", 60_000, 200);
+    await page.locator('[data-svc="default/backend-service"]', { hasText: "3 ready" }).waitFor({ timeout: 60_000 });
+    await expect(page.locator('[data-svc="default/backend-service"] .svc-ip').textContent()).resolves.toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await page.locator('[data-rc="backend"] [data-testid="rc-desired"]', { hasText: "3" }).waitFor();
+    // The pods sit inside the boxes of the nodes they run on.
+    const nodesOfPods = await page.locator("[data-pod]").evaluateAll((els) => els.map((e) => e.closest("[data-node]")!.getAttribute("data-node")));
+    expect(new Set(nodesOfPods)).toEqual(new Set(["node-1", "node-2"]));
+    // The service's lines reach its three ready pods.
+    await waitFor(async () => (await page.locator("svg.lines path").count()) === 3, "three service lines", 10_000, 100);
+    await page.locator('[data-pod="default/frontend"]').hover();
+    await page.getByRole("tooltip").getByText("tier=frontend").waitFor();
+    await page.screenshot({ path: join(IMAGES, "dashboard.png") });
+
+    // The link was spent: a second use is refused.
+    const other = await b.context();
+    try {
+      const again = await (await other.newPage()).goto(link);
+      expect(again!.status()).toBe(401);
+      expect(await again!.text()).toContain("expired or was already used");
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("selecting a label highlights the pods its selector picks", async () => {
+    await page.locator('[data-svc="default/backend-service"]').click();
+    await waitFor(async () => (await page.locator("[data-pod].hit").count()) === 3, "three highlighted backends", 5_000, 50);
+    expect(await page.locator('[data-pod="default/frontend"]').getAttribute("class")).toContain("dim");
+    await page.getByRole("button", { name: "clear" }).click();
+    await waitFor(async () => (await page.locator("[data-pod].dim").count()) === 0, "highlight cleared", 5_000, 50);
+  });
+
+  it("a scale from the page makes new pods appear on it", async () => {
+    await page.locator('[data-rc="backend"]').getByRole("button", { name: "Scale…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Replicas").fill("5");
+    await page.screenshot({ path: join(IMAGES, "dashboard-scale.png") });
+    await dialog.getByRole("button", { name: "Scale" }).click();
+    await page.locator('[data-rc="backend"] [data-testid="rc-desired"]', { hasText: "5" }).waitFor();
+    await waitFor(async () => (await page.locator('[data-pod^="default/backend-"][data-phase="Running"]:not(.leaving)').count()) === 5, "five running backends on the page", 90_000, 200);
+    const listed = berth("node", c.home, ["get", "pods", "-l", "tier=backend", "-o", "name"]).stdout.trim().split("\n");
+    expect(listed).toHaveLength(5);
+  });
+
+  it("a pod deleted with kubectl disappears and its replacement appears", async () => {
+    const before = await podNames();
+    const victim = before[0].split("/")[1];
+    const del = c.kubectl(["delete", "pod", victim, "--wait=false"]);
+    expect(del.code, del.stderr).toBe(0);
+    await waitFor(async () => (await page.locator(`[data-pod="default/${victim}"]`).count()) === 0, `${victim} gone from the page`, 60_000, 100);
+    await waitFor(async () => {
+      const now = await podNames();
+      return now.length === 5 && !now.includes(`default/${victim}`) && now.some((n) => !before.includes(n));
+    }, "a replacement on the page", 60_000, 200);
+    const events = page.locator(".events li", { hasText: victim });
+    await events.first().waitFor();
+  });
+
+  it("the log tail of a container shows its output", async () => {
+    await page.locator('[data-pod="default/frontend"]').click();
+    await page.getByRole("button", { name: "logs of client" }).click();
+    await waitFor(async () => /backend-/.test((await page.getByTestId("log-text").textContent()) ?? ""), "the frontend's log with backend names", 30_000, 200);
+    await page.screenshot({ path: join(IMAGES, "dashboard-logs.png") });
+    await page.getByRole("button", { name: "Close", exact: true }).click();
+  });
+
+  it("is keyboard reachable: Tab reaches a pod and Enter opens it", async () => {
+    await page.locator("body").click({ position: { x: 5, y: 790 } });
+    let onPod = false;
+    for (let i = 0; i < 40 && !onPod; i++) {
+      await page.keyboard.press("Tab");
+      onPod = await page.evaluate(() => !!(globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute("data-pod"));
+    }
+    expect(onPod).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.locator("#h-details", { hasText: "Pod " }).waitFor();
+  });
+
+  it("cordon from the page marks the node, uncordon clears it", async () => {
+    await page.locator('[data-node="node-2"] .node-name').click();
+    await page.getByRole("button", { name: "Cordon…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cordon" }).click();
+    await page.locator('[data-node="node-2"] .badge', { hasText: "Cordoned" }).waitFor();
+    expect(c.kubectl(["get", "node", "node-2", "-o", "jsonpath={.spec.unschedulable}"]).stdout).toBe("true");
+    await page.getByRole("button", { name: "Uncordon…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Uncordon" }).click();
+    await waitFor(async () => (await page.locator('[data-node="node-2"] .badge', { hasText: "Cordoned" }).count()) === 0, "node-2 uncordoned", 10_000, 100);
+  });
+
+  it("text passes WCAG AA contrast, at 1280×800 and in a narrow window", async () => {
+    for (const size of [{ width: 1280, height: 800 }, { width: 420, height: 900 }]) {
+      await page.setViewportSize(size);
+      const failures = (await page.evaluate(CONTRAST_CHECK)) as string[];
+      expect(failures).toEqual([]);
+      const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+      expect(overflow).toBeLessThanOrEqual(0);
+    }
+    await page.screenshot({ path: join(IMAGES, "dashboard-narrow.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("the page fetched nothing but the cluster's own API", () => {
+    expect(offsite).toEqual([]);
+  });
+});
+
+/**
+ * Every visible text node's colour against its effective background (the first opaque
+ * background among its ancestors), by the WCAG 2 relative-luminance formula: 4.5:1 for normal
+ * text, 3:1 for large (24px, or 18.66px bold). Returns the failures. A string: it runs in the
+ * page, and this file is type-checked without the DOM library.
+ */
+const CONTRAST_CHECK = `(() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null; const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a >= 0.99) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const el = n.parentElement;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || st.display === "none" || el.closest("[aria-hidden=true]")) continue;
+    let op = 1; for (let e = el; e; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
+    if (op < 0.99) continue; // dimmed on purpose (highlighting, leaving pods): not body text
+    const r = el.getBoundingClientRect(); if (!r.width || !r.height) continue;
+    const fg = parse(st.color), bg = bgOf(el);
+    const L1 = lum(fg), L2 = lum(bg);
+    const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(n.textContent.trim().slice(0, 30) + " " + ratio.toFixed(2) + " < " + need + " (" + st.color + " on " + JSON.stringify(bg) + ")");
+  }
+  return out;
+})()`;

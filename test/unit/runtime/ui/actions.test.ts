@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { BadRequestError } from "../../../../model/errors.ts";
+import { parseAction } from "../../../../runtime/ui/actions.ts";
+
+describe("ui actions", () => {
+  it("accepts the four actions, defaulting the namespace", () => {
+    expect(parseAction({ action: "scale", name: "backend", replicas: 5 })).toEqual({ action: "scale", namespace: "default", name: "backend", replicas: 5 });
+    expect(parseAction({ action: "deletePod", namespace: "team-a", name: "web-x1" })).toEqual({ action: "deletePod", namespace: "team-a", name: "web-x1" });
+    expect(parseAction({ action: "cordon", name: "node-1" })).toEqual({ action: "cordon", name: "node-1" });
+    expect(parseAction({ action: "uncordon", name: "node-1" })).toEqual({ action: "uncordon", name: "node-1" });
+  });
+
+  it.each([
+    [null],
+    [[]],
+    [{ action: "exec", name: "x" }],
+    [{ action: "scale", name: "backend", replicas: -1 }],
+    [{ action: "scale", name: "backend", replicas: 1.5 }],
+    [{ action: "scale", name: "backend", replicas: "3" }],
+    [{ action: "scale", name: "backend", replicas: 10_001 }],
+    [{ action: "deletePod", name: "../etc" }],
+    [{ action: "deletePod", name: "Web" }],
+    [{ action: "deletePod", namespace: "a/b", name: "web" }],
+    [{ action: "cordon" }],
+  ])("refuses %j with a 400", (body) => {
+    expect(() => parseAction(body)).toThrow(BadRequestError);
+  });
+});
