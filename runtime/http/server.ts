@@ -133,10 +133,14 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const route = parseRoute(q < 0 ? target : target.slice(0, q));
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     try {
-      if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
-      // The live page: recognised on the raw path (a dot segment was refused just above).
+      // The live page, recognised on the raw path; a dot segment there is refused as anywhere
+      // (`new URL` below would resolve it, and a page path must never leave /ui).
       const path = q < 0 ? target : target.slice(0, q);
-      if (path === "/ui" || path.startsWith("/ui/")) return await ui.handle(req, res, new URL(target, "http://berth.invalid"));
+      if (path === "/ui" || path.startsWith("/ui/")) {
+        if (path.split("/").some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) throw new ApiError("BadRequest", "invalid request path: a dot segment");
+        return await ui.handle(req, res, new URL(target, "http://berth.invalid"));
+      }
+      if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
       if (route.type === "resource") {

@@ -77,6 +77,21 @@ describe.sequential("live page over HTTP", () => {
     await c?.stop();
   }, 60_000);
 
+  it("a dot segment under /ui is refused, never resolved out of the page's paths", async () => {
+    // Sent as is: a URL string would be normalised by the client before it left.
+    const u = new URL(c.apiUrl);
+    const raw = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ hostname: u.hostname, port: u.port, path, method: "GET", ca }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    for (const p of ["/ui/%2e%2e/api/v1/namespaces", "/ui/../api/v1/namespaces", "/ui/./login"]) expect(await raw(p), p).toBe(400);
+  });
+
   it("login codes need the bearer token", async () => {
     expect((await call("POST", "/ui/login-codes")).status).toBe(401);
     expect((await call("POST", "/ui/login-codes", { headers: { Authorization: "Bearer wrong" } })).status).toBe(401);
