@@ -3,10 +3,12 @@
  * driven by playwright-core. The page shows the nodes and pods of examples/myapp.yaml, a scale
  * from the page makes pods appear, a pod deleted with kubectl disappears and its replacement
  * appears, a login without the token is refused — and every request the page makes stays on
- * the cluster's own loopback address. Screenshots land in docs/images/ (the README shows them).
+ * the cluster's own loopback address. With BERTH_SCREENSHOTS=1 the screenshots land in docs/images/
+ * (the README shows them).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { berth, ROOT } from "../helpers/cli.ts";
@@ -14,7 +16,9 @@ import { waitFor } from "../helpers/nats.ts";
 import { startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
 
-const IMAGES = join(ROOT, "docs/images");
+// The README's screenshots are refreshed with BERTH_SCREENSHOTS=1; otherwise they go to a temp
+// folder, so a test run never dirties the work tree.
+const IMAGES = process.env.BERTH_SCREENSHOTS === "1" ? join(ROOT, "docs/images") : mkdtempSync(join(tmpdir(), "berth-shots-"));
 
 describe.sequential("the live page (berth up on Docker, Chromium)", () => {
   let c: BerthUpCluster;

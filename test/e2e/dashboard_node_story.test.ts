@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
 import { ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
@@ -52,7 +53,7 @@ spec:
     const lost = await podsOn("node-1").evaluateAll((els) => els.map((e) => e.getAttribute("data-pod")!));
     await c.components.agents[0].stop();
     await page.locator('[data-node="node-1"] .badge', { hasText: "NotReady" }).waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: join(ROOT, "docs/images/dashboard-node-notready.png") });
+    await page.screenshot({ path: process.env.BERTH_SCREENSHOTS === "1" ? join(ROOT, "docs/images/dashboard-node-notready.png") : join(tmpdir(), `berth-node-notready-${process.pid}.png`) });
     await waitFor(async () => (await podsOn("node-2").count()) === 6, "all six pods on node-2", 60_000, 200);
     const nowOn2 = await podsOn("node-2").evaluateAll((els) => els.map((e) => e.getAttribute("data-pod")!));
     for (const p of lost) expect(nowOn2).not.toContain(p);
