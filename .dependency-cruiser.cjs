@@ -5,7 +5,7 @@
  *             quantities, the container runtime contract — imports nothing of ours, no packages;
  *   actors/   xstate machines and pure decisions — import only model/ and xstate;
  *   runtime/  the I/O, grouped by part — may import actors/ and model/, never bin/, bench/ or test/;
- *   and no file-level import cycle anywhere.
+ *   and no file-level import cycle anywhere (the live page's browser code in ui/src included).
  *
  * See docs/architecture.md.
  */

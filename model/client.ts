@@ -64,3 +64,22 @@ export interface ApiClient {
   getScale(name: string, namespace?: string): Promise<Scale>;
   updateScale(name: string, replicas: number, namespace?: string): Promise<Scale>;
 }
+
+/** What a `kubectl logs` asks of the node that runs the pod (REST `pods/log`, the live page). */
+export interface LogRequest {
+  namespace: string;
+  pod: string;
+  container: string;
+  follow: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  previous?: boolean;
+  /** Aborted when the HTTP client goes away or the server closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * Supplies a container's log as a byte stream. Provided by whoever knows where pods run (the
+ * cluster); the HTTP layer has already checked that the pod and container exist.
+ */
+export type LogProvider = (req: LogRequest) => Promise<AsyncIterable<Uint8Array | string>> | AsyncIterable<Uint8Array | string>;

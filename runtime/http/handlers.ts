@@ -16,23 +16,8 @@ import { serveWatch, type WatchRegistry } from "./watch.ts";
 /** What a handler answers: a JSON body with a status code, or nothing when it streamed itself. */
 export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | undefined;
 
-export interface LogRequest {
-  namespace: string;
-  pod: string;
-  container: string;
-  follow: boolean;
-  tailLines?: number;
-  timestamps?: boolean;
-  previous?: boolean;
-  /** Aborted when the HTTP client goes away or the server closes. */
-  signal: AbortSignal;
-}
-
-/**
- * Supplies a container's log as a byte stream. Provided by whoever knows where pods run (the
- * cluster); the HTTP layer has already checked that the pod and container exist.
- */
-export type LogProvider = (req: LogRequest) => Promise<AsyncIterable<Uint8Array | string>> | AsyncIterable<Uint8Array | string>;
+export type { LogProvider, LogRequest } from "../../model/client.ts";
+import type { LogProvider } from "../../model/client.ts";
 
 export interface HandlerContext {
   api: ApiClient;

@@ -16,7 +16,7 @@
  * requester's other pending requests. Replies go only to inbox subjects (isInboxSubject).
  */
 import { checkJsonNesting } from "../security/nesting.ts";
-import type { LogProvider } from "../http/server.ts";
+import type { LogProvider } from "../../model/client.ts";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
 import type { ApiClient } from "../../model/client.ts";

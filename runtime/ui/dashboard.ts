@@ -21,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, toStatus } from "../../model/errors.ts";
 import { tokenMatches } from "../tls.ts";
-import type { LogProvider } from "../http/handlers.ts";
+import type { LogProvider } from "../../model/client.ts";
 import { runFeed } from "./feed.ts";
 import { appPage, loginPage, SECURITY_HEADERS } from "./pages.ts";
 import { clearedCookie, csrfMatches, sessionCookie, sessionIdFrom, SessionStore, type Session } from "./sessions.ts";

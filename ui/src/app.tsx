@@ -8,23 +8,15 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { ControllerView, NodeView, PodView, ServiceView } from "../../runtime/ui/view.ts";
 import { act, signOut, type Action } from "./api.ts";
 import { ConfirmDialog, Details, Events, LogPanel, Toast, Tooltip } from "./panels.tsx";
+import type { Confirm, Selected } from "./selection.ts";
+
+export type { Confirm, Selected };
 import { podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
 
 /** What is highlighted: the pods a selector (or one label) picks. */
 export interface Focus {
   title: string;
   selector: Record<string, string>;
-}
-
-export type Selected = { kind: "pod"; key: string } | { kind: "node"; name: string } | null;
-
-export interface Confirm {
-  title: string;
-  text: string;
-  confirmLabel: string;
-  danger?: boolean;
-  replicas?: number;
-  action: (replicas?: number) => Action;
 }
 
 /** Above this many pods, pods are drawn as small tiles without text. */

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EventView, NodeView, PodView } from "../../runtime/ui/view.ts";
 import { tailLogs, type Action } from "./api.ts";
-import type { Confirm, Selected } from "./app.tsx";
+import type { Confirm, Selected } from "./selection.ts";
 import type { ClusterStore } from "./store.ts";
 
 export function Labels({ labels, onFocusLabel }: { labels: Record<string, string>; onFocusLabel: (k: string, v: string) => void }) {
