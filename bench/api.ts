@@ -18,14 +18,10 @@ import { connectNats } from "../runtime/nats/connection.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
 import { startHttpApi } from "../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken } from "../runtime/tls.ts";
+import { numArg } from "./args.ts";
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const clients = flag("clients", 50);
-const iterations = flag("iterations", 40);
+const clients = numArg("clients", 50);
+const iterations = numArg("iterations", 40);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -23,21 +23,15 @@ import { startRestApi } from "../runtime/cluster_components.ts";
 import { tempHome } from "../test/helpers/cli.ts";
 import { startHollowUiCluster } from "../test/helpers/ui_cluster.ts";
 import { launchChromium } from "../test/helpers/browser.ts";
+import { numArg, strArg } from "./args.ts";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const NODES = arg("nodes", 50);
-const PODS = arg("pods", 5000);
-const SECONDS = arg("seconds", 20);
-const RATE = arg("rate", 100);
+const NODES = numArg("nodes", 50);
+const PODS = numArg("pods", 5000);
+const SECONDS = numArg("seconds", 20);
+const RATE = numArg("rate", 100);
 const RCS = Math.max(1, Math.round(PODS / 100));
-const AGENTS = arg("agents", 1) !== 0;
-const SHOT = (() => {
-  const i = process.argv.indexOf("--screenshot");
-  return i >= 0 ? process.argv[i + 1] : undefined;
-})();
+const AGENTS = numArg("agents", 1) !== 0;
+const SHOT = strArg("screenshot");
 
 /** A busy machine can time a store list out (503); the benchmark tries again rather than stop. */
 async function retry<T>(fn: () => Promise<T>, tries = 5): Promise<T> {

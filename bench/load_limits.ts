@@ -26,15 +26,12 @@ import { startNodeAgent, type NodeAgent } from "../runtime/kubelet/agent.ts";
 import { HollowRuntime } from "../runtime/containers/hollow.ts";
 import { startHttpApi } from "../runtime/http/server.ts";
 import { ensureDefaultQuota } from "../runtime/default_quota.ts";
+import { strArg } from "./args.ts";
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
-const NODES = Number(arg("nodes", "10"));
-const WATCHES = Number(arg("watches", "2000"));
-const SECONDS = Number(arg("seconds", "10"));
-const PARTS = new Set(arg("part", "quota,watches,rate").split(","));
+const NODES = Number(strArg("nodes", "10"));
+const WATCHES = Number(strArg("watches", "2000"));
+const SECONDS = Number(strArg("seconds", "10"));
+const PARTS = new Set(strArg("part", "quota,watches,rate").split(","));
 const TOKEN = "bench-token-0123456789abcdef";
 
 const nats = await startNatsServer();

@@ -21,14 +21,11 @@ import { startNatsServer } from "../runtime/nats/server.ts";
 import { connectNats } from "../runtime/nats/connection.ts";
 import { startNodeAgent } from "../runtime/kubelet/agent.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
+import { numArg } from "./args.ts";
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const PODS = flag("pods", 60);
-const CONCURRENCY = flag("concurrency", 1);
-const FLOOR_RUNS = flag("floor-runs", 20);
+const PODS = numArg("pods", 60);
+const CONCURRENCY = numArg("concurrency", 1);
+const FLOOR_RUNS = numArg("floor-runs", 20);
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

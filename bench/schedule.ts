@@ -15,17 +15,13 @@ import { connectNats } from "../runtime/nats/connection.ts";
 import { startControlPlane } from "../runtime/control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../runtime/kubelet/agent.ts";
 import { HollowRuntime } from "../runtime/containers/hollow.ts";
+import { numArg } from "./args.ts";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const NODES = arg("nodes", 100);
-const PODS = arg("pods", 5000);
-const RCS = arg("rcs", 50);
+const NODES = numArg("nodes", 100);
+const PODS = numArg("pods", 5000);
+const RCS = numArg("rcs", 50);
 /** `--agents 0`: nodes are plain Node objects (no node agents), measuring the control plane alone to "bound". */
-const AGENTS = arg("agents", 1) !== 0;
+const AGENTS = numArg("agents", 1) !== 0;
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);

@@ -20,17 +20,13 @@ import { connectNats } from "../runtime/nats/connection.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, startHttpApi } from "../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken } from "../runtime/tls.ts";
+import { numArg } from "./args.ts";
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const connections = flag("connections", 3000);
-const addresses = flag("addresses", 1);
-const headersTimeoutMs = flag("headers-timeout-ms", DEFAULT_HEADERS_TIMEOUT_MS);
-const perAddress = flag("per-address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
-const total = flag("total", DEFAULT_MAX_CONNECTIONS);
+const connections = numArg("connections", 3000);
+const addresses = numArg("addresses", 1);
+const headersTimeoutMs = numArg("headers-timeout-ms", DEFAULT_HEADERS_TIMEOUT_MS);
+const perAddress = numArg("per-address", DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+const total = numArg("total", DEFAULT_MAX_CONNECTIONS);
 
 interface Conn {
   opened: number;

@@ -33,7 +33,6 @@ import { podEffects } from "./pod_effects.ts";
 import { type PodActor, PodSupervisor } from "./pod_supervisor.ts";
 import { RuntimeEventPump } from "./runtime_events.ts";
 
-export { findPodContainer, PodContainerNotFoundError, podExec, podLogs } from "./pod_containers.ts";
 
 export interface NodeAgentOptions {
   client: ApiClient;

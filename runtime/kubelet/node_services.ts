@@ -23,7 +23,7 @@ import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, fromStatus, isStatus, toStatus } from "../../model/errors.ts";
 import type { Pod } from "../../model/types.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
-import { podExec, podLogs } from "./agent.ts";
+import { podExec, podLogs } from "./pod_containers.ts";
 import { isInboxSubject, isToken, subjects } from "../subjects.ts";
 
 const enc = new TextEncoder();

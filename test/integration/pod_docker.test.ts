@@ -3,7 +3,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
-import { podExec } from "../../runtime/kubelet/agent.ts";
+import { podExec } from "../../runtime/kubelet/pod_containers.ts";
 import { removeVolumes } from "../helpers/docker.ts";
 import type { TestApi } from "../helpers/api.ts";
 import {

@@ -3,7 +3,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { Pod } from "../../model/types.ts";
-import { podExec } from "../../runtime/kubelet/agent.ts";
+import { podExec } from "../../runtime/kubelet/pod_containers.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 

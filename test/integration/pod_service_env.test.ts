@@ -8,7 +8,7 @@ import Docker from "dockerode";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { Service } from "../../model/types.ts";
 import { LABELS } from "../../model/container_runtime.ts";
-import { podExec, podLogs } from "../../runtime/kubelet/agent.ts";
+import { podExec, podLogs } from "../../runtime/kubelet/pod_containers.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
