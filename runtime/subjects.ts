@@ -229,6 +229,9 @@ export function parseApiSubject(subject: string): { resource: string; verb: stri
   return { resource: parts[3], verb: parts[4] };
 }
 
+/** The reply inbox prefix nats.js uses when a connection names none. */
+export const DEFAULT_INBOX_PREFIX = "_INBOX";
+
 /** The JetStream KV bucket holding every object. */
 export const STATE_BUCKET = "berth-state";
 

@@ -6,7 +6,7 @@ import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
-import { isToken, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
+import { DEFAULT_INBOX_PREFIX, isToken, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
 export const WATCH_GAP_GRACE_MS = 1_000;
@@ -67,7 +67,7 @@ export class NatsApiClient implements ApiClient {
     this.identity = opts.node ? undefined : opts.identity ?? (user !== undefined && isToken(user) ? user : undefined);
     this.rateLimitRetries = opts.rateLimitRetries ?? 3;
     this.inboxPrefix = opts.inboxPrefix ?? (opts.node ? subjects.nodeInboxPrefix(opts.node) : undefined);
-    const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? "_INBOX";
+    const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? DEFAULT_INBOX_PREFIX;
     this.ownInbox = this.inboxPrefix !== undefined && this.inboxPrefix !== connPrefix;
   }
 

@@ -546,7 +546,7 @@ export class KvStore {
       const target = await this.lastRevision();
       if (target === 0) return 0;
       const c = await this.jsConsumers.consumers.get(stream, {
-        filter_subjects: `$KV.${this.bucket}.>`,
+        filter_subjects: kvSubject(this.bucket, ">"),
         deliver_policy: DeliverPolicy.LastPerSubject,
         headers_only: true,
       });
