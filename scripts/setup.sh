@@ -3,7 +3,8 @@
 #
 #   1. npm dependencies: `npm ci` when node_modules is missing or older than the lockfile;
 #   2. system packages (nats-server, docker.io, busybox-static, chromium for the live page's
-#      browser tests): installed with apt-get when
+#      browser tests, docker-registry + apache2-utils, prometheus, nftables, conntrack): installed
+#      with apt-get when
 #      running as root, otherwise the missing ones are named and the script exits non-zero;
 #   3. the Docker engine: started (overlay2) when its socket is absent or stale, then waited for;
 #   4. the base image berth/busybox: imported from Debian's static busybox when absent.
@@ -39,6 +40,13 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # Debian's Chromium, driven headless by playwright-core in the live page's tests (no browser
 # is ever downloaded).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# A real registry (distribution 2.8) and htpasswd for its auth, for image pulls; Prometheus
+# (and promtool) for the metrics tests; nftables and conntrack for the kernel proxy mode.
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing Debian packages: ${need[*]}"
