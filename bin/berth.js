@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Node 20 cannot run TypeScript by itself: register tsx's loader, then run the CLI sources
-// (Deno runs runtime/cli/main.ts directly).
-import { register } from "tsx/esm/api";
+// The `berth` command under Node: the compiled CLI from dist/, or — in a checkout whose dist/ is
+// missing or older than the sources — the TypeScript sources through tsx (bin/dist.js).
+// Deno runs runtime/cli/main.ts directly.
+import { distIsFresh, useSources } from "./dist.js";
 
-register();
 process.env.BERTH_CLI_ENTRY = "1";
-await import("../runtime/cli/main.ts");
+if (distIsFresh()) {
+  await import("../dist/runtime/cli/main.js");
+} else {
+  await useSources();
+  await import("../runtime/cli/main.ts");
+}

@@ -1,11 +1,17 @@
-// The package entry for Node: registers tsx's loader, then re-exports the TypeScript sources.
-// (Deno and TypeScript tooling use mod.ts directly through the "deno"/"types" conditions.)
+// The package entry for Node: the compiled dist/mod.js, or — in a checkout whose dist/ is missing
+// or older than the sources — mod.ts through tsx's loader (bin/dist.js). Deno uses mod.ts directly
+// through the "deno" condition; TypeScript reads dist/mod.d.ts.
 // An ES module cannot re-export a dynamic import's names wholesale, so every runtime export of
 // mod.ts is named here; test/unit/package_entry.test.ts fails when the two lists differ.
-import { register } from "tsx/esm/api";
+import { distIsFresh, useSources } from "./dist.js";
 
-register();
-const mod = await import("../mod.ts");
+let mod;
+if (distIsFresh()) {
+  mod = await import("../dist/mod.js");
+} else {
+  await useSources();
+  mod = await import("../mod.ts");
+}
 export const {
   AlreadyExistsError,
   Api,

@@ -15,20 +15,23 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Api } from "./api/api.ts";
+import { readClusterInfo, type ClusterInfo } from "./cluster_info.ts";
+import { applyOne, type Applied } from "./api/apply_one.ts";
+
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import { parseManifests, validateManifests } from "./api/manifest.ts";
-import type { AnyObject, Resource, ResourceTypes } from "../model/types.ts";
+import type { Resource, ResourceTypes } from "../model/types.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
 import { connectNats, type NatsConnection } from "./nats/connection.ts";
 import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
 import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
 import type { AdmissionPolicy } from "./security/admission.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
-import { LAST_APPLIED_ANNOTATION, lastAppliedOf, lastAppliedOn, sameObject, threeWayMerge } from "./api/apply.ts";
-import { retryOnConflict } from "../model/conflict.ts";
 
 import type { Log } from "../model/log.ts";
+
+export { readClusterInfo, applyOne, type ClusterInfo, type Applied };
 /** The log sink a cluster takes (kept under its first name for the programmatic API). */
 export type Logger = Log;
 
@@ -55,30 +58,6 @@ export interface ClusterOptions {
   log?: Logger;
 }
 
-/** What `cluster.json` holds, for the CLI and for other tools. */
-export interface ClusterInfo {
-  natsUrl: string;
-  apiUrl?: string;
-  dnsAddress?: string;
-  token?: string;
-  /** Credentials of the CLI's NATS identity, when the cluster's NATS requires them. */
-  natsUser?: string;
-  natsPassword?: string;
-  kubeconfig?: string;
-  pid: number;
-  home: string;
-  nodes: string[];
-  startedAt: string;
-}
-
-/** One result of `Cluster.apply`. */
-export interface Applied {
-  resource: Resource;
-  name: string;
-  namespace?: string;
-  action: "created" | "configured" | "unchanged";
-  object: AnyObject;
-}
 
 export class Cluster {
   private stopping?: Promise<void>;
@@ -215,17 +194,6 @@ export class Cluster {
   }
 }
 
-/** Reads `cluster.json` of a running cluster, or null. */
-export function readClusterInfo(home: string): ClusterInfo | null {
-  const p = join(home, "cluster.json");
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, "utf8")) as ClusterInfo;
-  } catch {
-    return null;
-  }
-}
-
 /** Stops nats-server processes started with `confPath` (left behind by a killed `berth up`). */
 async function stopStaleNatsServers(confPath: string, log: Logger): Promise<void> {
   let pids: number[] = [];
@@ -269,36 +237,3 @@ function toDoc(o: unknown, source: string, index: number) {
   return parsed[0];
 }
 
-/**
- * kubectl-apply-like create-or-update of one object: client-side apply, a three-way merge of the
- * last applied configuration (the `kubectl.kubernetes.io/last-applied-configuration` annotation),
- * the manifest and the stored object (runtime/api/apply.ts). Fields the server set (a Service's
- * ClusterIP and node ports, defaults) survive; a manifest that changes nothing is `unchanged`
- * and writes nothing; `kubectl apply` and `berth apply` read each other's annotation.
- */
-export async function applyOne(api: ApiClient, resource: Resource, object: Record<string, unknown>): Promise<Applied> {
-  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
-  const name = meta.name!;
-  const namespace = meta.namespace;
-  const desired = object as Record<string, never>;
-  let current: AnyObject | undefined;
-  try {
-    current = await api.get(resource, name, namespace);
-  } catch (e) {
-    if (!(e instanceof ApiError && e.code === 404)) throw e;
-  }
-  if (!current) {
-    const annotations = { ...(object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations, [LAST_APPLIED_ANNOTATION]: lastAppliedOf(desired) };
-    const created = await api.create(resource, { ...object, metadata: { ...(object.metadata as object), annotations } }, namespace);
-    return { resource, name, namespace: created.metadata.namespace, action: "created", object: created };
-  }
-  return retryOnConflict(async (attempt) => {
-    if (attempt > 0) current = await api.get(resource, name, namespace);
-    const cur = current as unknown as Record<string, never>;
-    const next = threeWayMerge(lastAppliedOn(cur), desired, cur);
-    if (sameObject(next, cur)) return { resource, name, namespace: current!.metadata.namespace, action: "unchanged" as const, object: current! };
-    if ("status" in cur) (next as Record<string, unknown>).status = cur.status;
-    const updated = await api.update(resource, next as unknown as AnyObject);
-    return { resource, name, namespace: updated.metadata.namespace, action: "configured" as const, object: updated };
-  }, { retries: 5 });
-}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by `npm start` and `npm test`.
 #
-#   1. npm dependencies: `npm ci` when node_modules is missing or older than the lockfile;
+#   1. npm dependencies: `npm ci` when node_modules is missing or older than the lockfile, then
+#      the compiled distribution in dist/ when a source is newer than it (scripts/build.mjs);
 #   2. system packages (nats-server, docker.io, busybox-static, chromium for the live page's
 #      browser tests, docker-registry + apache2-utils, prometheus, nftables, conntrack): installed
 #      with apt-get when
@@ -25,6 +26,11 @@ if [ ! -d node_modules ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_s
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$lock_sum" > "$stamp"
 fi
+
+# ---- 1b. the compiled distribution -------------------------------------------------------------
+# dist/ (JavaScript + .d.ts) is what bin/berth.js and the package entry run; rebuilt only when a
+# source is newer than the last build (scripts/build.mjs).
+node scripts/build.mjs
 
 # ---- 2. system packages --------------------------------------------------------------------
 need=()

@@ -3,7 +3,7 @@
 #   1. type-check with tsc (Node) and deno check (Deno) on every source file;
 #   2. the layering rules (.dependency-cruiser.cjs) and deno.json in step with package.json;
 #   3. vitest, in two passes: unit and integration tests two files at a time, then the
-#      end-to-end and chaos tests one file at a time — they run whole clusters on the shared
+#      end-to-end, package (npm pack + install + the docs' snippets) and chaos tests one file at a time — they run whole clusters on the shared
 #      Docker engine and measure timings (failover, probes), which a second cluster beside
 #      them on two cores would distort.
 # It ends with one line "berth tests: N passed, N failed, N skipped".
@@ -38,7 +38,7 @@ run_vitest() {
   npx vitest run --passWithNoTests --reporter=default --reporter=json --outputFile.json="$report" "$@" || fail=1
 }
 run_vitest "unit and integration" test/unit test/integration test/fuzz "$@"
-run_vitest "end to end and chaos, one file at a time" --no-file-parallelism test/e2e test/chaos "$@"
+run_vitest "end to end, package and chaos, one file at a time" --no-file-parallelism test/e2e test/package test/chaos "$@"
 
 summary=$(node -e '
   const fs = require("fs");

@@ -15,6 +15,9 @@ import { ApiError, BadRequestError } from "../../model/errors.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
+import { ManifestError } from "./manifest_error.ts";
+
+export { ManifestError };
 import { checkJsonNesting, checkValueNesting, checkYamlNesting, type NestingTooDeepError } from "../security/nesting.ts";
 
 /** One object of a manifest, with its origin. */
@@ -29,28 +32,6 @@ export interface ManifestDoc {
   line: number;
   /** For an object inside a `List`: its position in `items`, from 0. */
   item?: number;
-}
-
-/** A manifest that cannot be used; the message starts with where (file, document, line). */
-export class ManifestError extends BadRequestError {
-  readonly source: string;
-  readonly index?: number;
-  readonly line?: number;
-  /** For `validateManifests`: the error of each rejected object, in file order. */
-  readonly errors: ApiError[];
-  constructor(
-    message: string,
-    where: { source: string; index?: number; line?: number },
-    opts: { causes?: StatusCause[]; errors?: ApiError[]; cause?: unknown } = {},
-  ) {
-    super(message, opts.causes);
-    this.name = "ManifestError";
-    this.source = where.source;
-    this.index = where.index;
-    this.line = where.line;
-    this.errors = opts.errors ?? [];
-    if (opts.cause !== undefined) (this as { cause?: unknown }).cause = opts.cause;
-  }
 }
 
 const SERVED_KINDS = Object.values(RESOURCES).map((r) => r.kind).join(", ");

@@ -9,11 +9,10 @@
  */
 import { join } from "node:path";
 import { type FlagSpec, UsageError, type Command } from "./args.ts";
-import { listScenarios, loadScenario, resolveScenario } from "../chaos/scenario.ts";
-import { ChaosAbortedError, runScenario } from "../chaos/run.ts";
-import { summaryText } from "../chaos/report.ts";
-import { parseDuration } from "../chaos/schedule.ts";
-import { rowOf, summaryTable, type TableRow } from "../chaos/table.ts";
+// The harness (scenario schema, the cluster a run starts) is imported when `chaos` runs, so the
+// other commands do not load it.
+import type * as ChaosRun from "../chaos/run.ts";
+import type { TableRow } from "../chaos/table.ts";
 
 type Out = (s: string) => void;
 
@@ -51,6 +50,12 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
       async run(p) {
         const [sub, ...names] = p.positional;
         const dir = (p.flags.dir as string | undefined) ?? "chaos";
+        const [{ listScenarios, loadScenario, resolveScenario }, { summaryText }, { parseDuration }, { rowOf, summaryTable }] = await Promise.all([
+          import("../chaos/scenario.ts"),
+          import("../chaos/report.ts"),
+          import("../chaos/schedule.ts"),
+          import("../chaos/table.ts"),
+        ]);
         if (sub === "list") {
           const list = listScenarios(dir);
           if (!list.length) {
@@ -74,6 +79,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
         };
         process.once("SIGINT", onSigint);
         const rows: TableRow[] = [];
+        const { ChaosAbortedError, runScenario }: typeof ChaosRun = await import("../chaos/run.ts");
         try {
           for (const path of paths) {
             const scenario = loadScenario(path);

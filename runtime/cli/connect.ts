@@ -3,7 +3,7 @@
  * (written by `berth up`), default home `./.berth`.
  */
 import { resolve } from "node:path";
-import { readClusterInfo, type ClusterInfo } from "../cluster.ts";
+import { readClusterInfo, type ClusterInfo } from "../cluster_info.ts";
 import { NatsApiClient } from "../api/nats_client.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";

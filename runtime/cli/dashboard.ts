@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { createRequire } from "node:module";
 import { UsageError, type Command, type FlagSpec } from "./args.ts";
 import { homeDir } from "./connect.ts";
 
@@ -27,6 +27,8 @@ export interface ApiAccess {
 
 /** Reads the current context's server, CA and token from kubeconfig YAML. */
 export function accessFromKubeconfig(text: string): ApiAccess {
+  // yaml is loaded here, not at start-up: the other commands never need it.
+  const { parse } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   const doc = parse(text) as {
     "current-context"?: string;
     contexts?: { name: string; context: { cluster: string; user: string } }[];

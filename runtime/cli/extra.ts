@@ -4,9 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { ApiClient } from "../../model/client.ts";
-import { parseManifests } from "../api/manifest.ts";
-import { execInPod, podLogStream } from "../kubelet/node_services.ts";
-import { rollingUpdate } from "../rolling_update.ts";
+import type * as NodeServices from "../kubelet/node_services.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { resolveResource, type Connection } from "./connect.ts";
@@ -30,6 +28,7 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
         const ctrl = new AbortController();
         process.once("SIGINT", () => ctrl.abort());
         await withClient(p.flags, async (c, conn) => {
+          const { podLogStream }: typeof NodeServices = await import("../kubelet/node_services.ts");
           for await (const chunk of podLogStream(conn.nc, c, {
             namespace: p.flags.namespace as string | undefined,
             pod,
@@ -55,6 +54,7 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
         const pod = podName(p.positional);
         if (!p.rest.length) throw new UsageError("give the command after --, e.g. berth exec web -- ls /");
         return await withClient(p.flags, async (c, conn) => {
+          const { execInPod }: typeof NodeServices = await import("../kubelet/node_services.ts");
           const r = await execInPod(conn.nc, c, {
             namespace: p.flags.namespace as string | undefined,
             pod,
@@ -84,12 +84,14 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
         if (!oldName) throw new UsageError("give the name of the replication controller to update");
         let newRc: unknown;
         if (typeof p.flags.filename === "string") {
+          const { parseManifests } = await import("../api/manifest.ts");
           const docs = parseManifests(readFileSync(p.flags.filename, "utf8"), p.flags.filename);
           if (docs.length !== 1 || docs[0].resource !== "replicationcontrollers") throw new UsageError(`${p.flags.filename} must hold exactly one ReplicationController`);
           newRc = docs[0].object;
         }
         if (!newRc && !p.flags.image && !p.flags.rollback) throw new UsageError("give -f NEW_RC.yaml, --image IMAGE or --rollback");
         await withClient(p.flags, async (c) => {
+          const { rollingUpdate } = await import("../rolling_update.ts");
           const r = await rollingUpdate(c, {
             oldName,
             namespace: p.flags.namespace as string | undefined,

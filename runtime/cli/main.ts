@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ApiError } from "../../model/errors.ts";
-import { ManifestError } from "../api/manifest.ts";
+import { ManifestError } from "../api/manifest_error.ts";
 import { RESOURCES } from "../../model/types.ts";
 import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
@@ -48,7 +48,7 @@ const commands: Record<string, Command> = {
     usage: "berth apply -f FILE|DIR|- [-f ...]",
     flags: [...CONN, { name: "filename", short: "f", type: "strings", help: "file, directory or - for stdin" }],
     async run(p) {
-      const docs = readManifestSources((p.flags.filename as string[]) ?? [], stdin);
+      const docs = await readManifestSources((p.flags.filename as string[]) ?? [], stdin);
       await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out));
     },
   },
@@ -138,7 +138,7 @@ const commands: Record<string, Command> = {
       }
       let targets;
       if (p.flags.filename) {
-        const docs = readManifestSources(p.flags.filename as string[], stdin);
+        const docs = await readManifestSources(p.flags.filename as string[], stdin);
         targets = docs.map((d) => {
           const meta = (d.object.metadata ?? {}) as { name?: string; namespace?: string };
           if (!meta.name) throw new UsageError(`${d.source}: document ${d.index + 1} has no metadata.name`);

@@ -10,14 +10,9 @@
  */
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
-import { startControlPlaneHost } from "../control_plane_host.ts";
-import { informerSyncCheck } from "../control_plane.ts";
-import { serveRest } from "../cluster_components.ts";
-import { podLogProvider } from "../kubelet/node_services.ts";
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
-import { startNodeHost } from "../node_host.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
 type Out = (s: string) => void;
@@ -84,6 +79,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const nc = await connect(p.flags, `berth-node-${name}`);
         const log = jsonLog(err, !!p.flags.quiet);
         try {
+          const { startNodeHost } = await import("../node_host.ts");
           const host = await startNodeHost({
             nc,
             name,
@@ -129,6 +125,12 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
         try {
+          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }] = await Promise.all([
+            import("../control_plane_host.ts"),
+            import("../control_plane.ts"),
+            import("../cluster_components.ts"),
+            import("../kubelet/node_services.ts"),
+          ]);
           const host = await startControlPlaneHost({
             nc,
             replicas,
@@ -142,7 +144,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               if (m === "control loops stopped") out(`control-plane ${String(f?.id)} standby (${String(f?.reason)})\n`);
             },
           });
-          let rest: Awaited<ReturnType<typeof serveRest>> | undefined;
+          let rest: Awaited<ReturnType<typeof import("../cluster_components.ts").serveRest>> | undefined;
           if (restPort !== undefined) {
             const home = resolve(p.flags.home as string);
             mkdirSync(home, { recursive: true, mode: 0o700 });

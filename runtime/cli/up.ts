@@ -9,9 +9,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cluster, readClusterInfo } from "../cluster.ts";
-import { startClusterComponents } from "../cluster_components.ts";
-import { DEFAULT_QUOTA_HARD, DEFAULT_QUOTA_NAME, ensureDefaultQuota } from "../default_quota.ts";
+// The cluster machinery is imported when `up` runs, so that `berth get` does not load it.
+import { readClusterInfo } from "../cluster_info.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
@@ -56,6 +55,11 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   const runtime = flags.runtime as string;
   if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a non-negative integer, got ${nodes}`);
   if (runtime !== "docker" && runtime !== "hollow") throw new UsageError(`--runtime must be docker or hollow, got ${JSON.stringify(runtime)}`);
+  const [{ Cluster }, { startClusterComponents }, { DEFAULT_QUOTA_HARD, DEFAULT_QUOTA_NAME, ensureDefaultQuota }] = await Promise.all([
+    import("../cluster.ts"),
+    import("../cluster_components.ts"),
+    import("../default_quota.ts"),
+  ]);
   const existing = readClusterInfo(home);
   if (existing && existing.pid !== process.pid && alive(existing.pid)) {
     err(`berth up: a cluster is already running for ${home} (pid ${existing.pid}); stop it with \`berth down --home ${home}\`\n`);

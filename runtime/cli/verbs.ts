@@ -4,13 +4,13 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { stringify as toYaml } from "yaml";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
-import { parseManifests, validateManifests, type ManifestDoc } from "../api/manifest.ts";
+// YAML parsing and the validation schemas load only for the commands that read manifests.
+import type { ManifestDoc } from "../api/manifest.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
-import { applyOne } from "../cluster.ts";
+import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";
 import { describeObject } from "./describe.ts";
@@ -18,8 +18,9 @@ import { describeObject } from "./describe.ts";
 export type Out = (s: string) => void;
 
 /** Reads manifests from files, directories (their .yaml/.yml/.json files, sorted) or `-` (stdin). */
-export function readManifestSources(paths: string[], stdin: () => string): ManifestDoc[] {
+export async function readManifestSources(paths: string[], stdin: () => string): Promise<ManifestDoc[]> {
   if (!paths.length) throw new UsageError("must specify -f FILE, -f DIR or -f -");
+  const { parseManifests } = await import("../api/manifest.ts");
   const docs: ManifestDoc[] = [];
   for (const p of paths) {
     if (p === "-") {
@@ -42,6 +43,7 @@ export function readManifestSources(paths: string[], stdin: () => string): Manif
 
 export async function applyCmd(client: ApiClient, docs: ManifestDoc[], namespace: string | undefined, out: Out): Promise<void> {
   // Reject the whole input before touching anything, as kubectl's client-side validation does.
+  const { validateManifests } = await import("../api/manifest.ts");
   validateManifests(docs);
   for (const d of docs) {
     const obj = { ...d.object };
@@ -108,7 +110,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     if (output === "json") {
       out(JSON.stringify(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }, null, 2) + "\n");
     } else if (output === "yaml") {
-      out(toYaml(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }));
+      out((await import("yaml")).stringify(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }));
     } else if (output === "name") {
       for (const it of group.items) out(`${RESOURCES[group.resource].singular}/${it.metadata.name}\n`);
     } else if (group.items.length === 0) {
@@ -135,7 +137,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
   signal?.addEventListener("abort", () => w.stop(), { once: true });
   for await (const ev of w) {
     if (output === "json") out(JSON.stringify(ev.object) + "\n");
-    else if (output === "yaml") out("---\n" + toYaml(ev.object));
+    else if (output === "yaml") out("---\n" + (await import("yaml")).stringify(ev.object));
     else if (output === "name") out(`${RESOURCES[resource].singular}/${ev.object.metadata.name}\n`);
     else {
       const table = tableFor(resource, [ev.object], o.showLabels);

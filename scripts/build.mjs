@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Builds the compiled distribution in dist/: JavaScript, .d.ts and source maps from the
+// TypeScript sources (tsconfig.build.json rewrites the `.ts` import specifiers to `.js`), the
+// proxy worker's plain-JS entry, and the assets the code reads beside itself (the live page's
+// bundle in ui/dist, examples/). Does nothing when dist/ is already newer than every source;
+// `--force` rebuilds anyway. The build goes to a temporary directory and replaces dist/ only when
+// it is complete, so an interrupted build never leaves a half-written dist/ that looks fresh.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DIST, ROOT, STAMP, distIsFresh } from "../bin/dist.js";
+
+const force = process.argv.includes("--force");
+if (!force && distIsFresh()) {
+  process.stderr.write("berth build: dist/ is up to date\n");
+  process.exit(0);
+}
+// A source changed while tsc runs is newer than this and makes the build stale again.
+const started = Date.now();
+const tmp = join(ROOT, "dist.tmp");
+rmSync(tmp, { recursive: true, force: true });
+process.stderr.write("berth build: compiling TypeScript into dist/\n");
+try {
+  execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json"), "--outDir", tmp], { stdio: "inherit", cwd: ROOT });
+} catch {
+  rmSync(tmp, { recursive: true, force: true });
+  process.stderr.write("berth build: tsc failed (see above); dist/ left as it was\n");
+  process.exit(1);
+}
+// The proxy worker process is forked from a plain JS entry beside worker_pool.js.
+writeFileSync(join(tmp, "runtime/proxy/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build).\nimport { runWorker } from "./worker_main.js";\n\nrunWorker();\n');
+for (const dir of ["ui/dist", "examples"]) {
+  if (!existsSync(join(ROOT, dir))) continue;
+  mkdirSync(join(tmp, dir, ".."), { recursive: true });
+  cpSync(join(ROOT, dir), join(tmp, dir), { recursive: true });
+}
+writeFileSync(join(tmp, ".build-stamp.json"), JSON.stringify({ builtAt: started }) + "\n");
+rmSync(DIST, { recursive: true, force: true });
+renameSync(tmp, DIST);
+process.stderr.write(`berth build: done in ${((Date.now() - started) / 1000).toFixed(1)} s (${STAMP.slice(ROOT.length + 1)})\n`);

@@ -1,0 +1,85 @@
+/**
+ * The package as people install it: `npm pack`, the tarball installed into an empty project, and
+ * then, with only what the tarball and its dependencies bring (no tsx, no sources on a loader):
+ *   - every documented import works under plain Node, and the `berth` binary starts;
+ *   - every snippet of the README and docs that imports "berth" type-checks against the package's
+ *     .d.ts and runs (unless marked typecheck-only, with the reason, in the doc).
+ * Documented API and package can no longer drift apart.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { transformSync } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docSnippets } from "../helpers/doc_snippets.ts";
+import { ROOT } from "../helpers/cli.ts";
+
+const snippets = docSnippets(ROOT);
+let project: string;
+
+function sh(cmd: string, args: string[], cwd: string, timeout = 240_000): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: "utf8", timeout, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BERTH_HOME: join(cwd, ".berth") } });
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${x.stdout ?? ""}\n${x.stderr ?? x.message}`);
+  }
+}
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), "berth-package-"));
+  // prepack builds dist/ when a source is newer than it.
+  const packed = JSON.parse(sh("npm", ["pack", "--json", "--pack-destination", project], ROOT)) as { filename: string }[];
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "berth-user", version: "1.0.0", private: true, type: "module" }, null, 2));
+  // Dependencies come from the npm cache when it has them (the registry otherwise).
+  sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", join(project, packed[0].filename)], project);
+}, 300_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe("the npm package", () => {
+  it("installs without tsx and carries the compiled code, its types and the sources for Deno", () => {
+    const pkg = join(project, "node_modules/berth");
+    for (const f of ["dist/mod.js", "dist/mod.d.ts", "dist/runtime/cli/main.js", "dist/ui/dist/app.js", "bin/berth.js", "mod.ts"]) expect(existsSync(join(pkg, f)), f).toBe(true);
+    expect(existsSync(join(project, "node_modules/tsx"))).toBe(false);
+    expect(readdirSync(pkg)).not.toContain("test");
+  });
+
+  it("the berth binary runs from the compiled code", () => {
+    const help = sh(process.execPath, [join(project, "node_modules/.bin/berth"), "--help"], project);
+    expect(help).toMatch(/^berth — /);
+    expect(sh(process.execPath, [join(project, "node_modules/.bin/berth"), "version"], project)).toMatch(/^berth \d+\.\d+\.\d+/);
+  });
+
+  it("every documented name imports under plain Node", () => {
+    const names = ["Cluster", "startClusterComponents", "chaos", "applyOne", "parseManifests", "NatsApiClient", "readClusterInfo", "ApiError"];
+    const out = sh(process.execPath, ["--input-type=module", "-e", `import * as b from "berth"; console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => b[n] === undefined)))`], project);
+    expect(JSON.parse(out)).toEqual([]);
+  });
+
+  it("finds the snippets of the README and docs", () => {
+    expect(snippets.map((s) => s.where)).toEqual(expect.arrayContaining([expect.stringMatching(/^README\.md:/), expect.stringMatching(/^docs\/chaos\.md:/)]));
+  });
+
+  it("every snippet type-checks against the package's declarations", () => {
+    snippets.forEach((s, i) => writeFileSync(join(project, `snippet-${i}.ts`), `// ${s.where}\n${s.code}\nexport {};\n`));
+    writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")] },
+      include: ["snippet-*.ts"],
+    }));
+    sh(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", project], project);
+  });
+
+  // Snippets marked typecheck-only (with their reason) are checked above and not run here.
+  for (const s of snippets.filter((x) => x.run)) {
+    it(`runs ${s.where}`, () => {
+      const js = transformSync(s.code, { loader: "ts", format: "esm" }).code;
+      const file = join(project, `run-${s.where.replace(/[^a-z0-9]+/gi, "-")}.mjs`);
+      writeFileSync(file, js);
+      sh(process.execPath, [file], project, 120_000);
+    }, 150_000);
+  }
+});
