@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the compiled distribution in dist/: JavaScript, .d.ts and source maps from the
-// TypeScript sources (tsconfig.build.json rewrites the `.ts` import specifiers to `.js`), the
-// proxy worker's plain-JS entry, and the assets the code reads beside itself (the live page's
+// TypeScript sources (tsconfig.build.json rewrites the `.ts` import specifiers to `.js`), the CLI
+// bundled by esbuild into dist/cli/, the proxy worker's plain-JS entry, and the assets the code reads beside itself (the live page's
 // bundle in ui/dist, examples/). Does nothing when dist/ is already newer than every source;
 // `--force` rebuilds anyway. The build goes to a temporary directory and replaces dist/ only when
 // it is complete, so an interrupted build never leaves a half-written dist/ that looks fresh.
@@ -27,8 +27,24 @@ try {
   process.stderr.write("berth build: tsc failed (see above); dist/ left as it was\n");
   process.exit(1);
 }
-// The proxy worker process is forked from a plain JS entry beside worker_pool.js.
+// The CLI as one bundle (split where commands load lazily): Node resolves and compiles one file
+// instead of a hundred at every `berth get`. Packages stay external (node_modules).
+const { build } = await import("esbuild");
+await build({
+  entryPoints: [join(tmp, "runtime/cli/main.js")],
+  outdir: join(tmp, "cli"),
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  logLevel: "error",
+});
+// The proxy worker process is forked from a plain JS entry beside worker_pool.js — in the module
+// tree and in the CLI bundle, where worker_pool.js's code now lives.
 writeFileSync(join(tmp, "runtime/proxy/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build).\nimport { runWorker } from "./worker_main.js";\n\nrunWorker();\n');
+writeFileSync(join(tmp, "cli/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build, CLI bundle).\nimport { runWorker } from "../runtime/proxy/worker_main.js";\n\nrunWorker();\n');
 for (const dir of ["ui/dist", "examples"]) {
   if (!existsSync(join(ROOT, dir))) continue;
   mkdirSync(join(tmp, dir, ".."), { recursive: true });
