@@ -16,6 +16,7 @@ import { RESOURCES } from "../../model/types.ts";
 import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
 import { ManifestError } from "./manifest_error.ts";
+import { checkFieldValidation, type FieldValidation } from "./field_validation.ts";
 
 export { ManifestError };
 import { checkJsonNesting, checkValueNesting, checkYamlNesting, type NestingTooDeepError } from "../security/nesting.ts";
@@ -195,13 +196,18 @@ export function parseManifests(text: string, source = "<stdin>"): ManifestDoc[] 
  * location; `errors` holds the underlying errors and `details.causes` their causes, with the
  * location prefixed to each field.
  */
-export function validateManifests(docs: ManifestDoc[]): AnyObject[] {
+export function validateManifests(
+  docs: ManifestDoc[],
+  opts: { fieldValidation?: FieldValidation; warn?: (message: string) => void } = {},
+): AnyObject[] {
   const failures: { at: string; error: ApiError }[] = [];
   const out: AnyObject[] = [];
   for (const d of docs) {
     const at = describeLocation(d);
     try {
       checkSize(d.object);
+      // Fields the schema does not declare: refused (Strict), reported (Warn) or let through.
+      for (const w of checkFieldValidation(RESOURCES[d.resource].kind, d.object, opts.fieldValidation ?? "Ignore")) opts.warn?.(`${at}: ${w}`);
       out.push(validate(d.resource, d.object));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;

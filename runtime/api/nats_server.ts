@@ -36,7 +36,8 @@ import type { Api } from "./api.ts";
 import type { Watch } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, toStatus } from "../../model/errors.ts";
 import { retryOnConflict } from "../../model/conflict.ts";
-import type { AnyObject, Resource } from "../../model/types.ts";
+import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
+import { checkFieldValidation } from "./field_validation.ts";
 import { inboxOwner, isInboxSubject, parseApiSubject, parseClientApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
@@ -166,12 +167,14 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const execute = async (req: ApiRequest, owner: Owner): Promise<unknown> => {
     switch (req.verb) {
       case "create":
+        checkFieldValidation(RESOURCES[req.resource].kind, req.object, req.fieldValidation ?? "Ignore");
         return await api.create(req.resource, req.object, req.namespace);
       case "get":
         return await api.get(req.resource, req.name, req.namespace);
       case "list":
         return await api.list(req.resource, req.opts);
       case "update":
+        checkFieldValidation(RESOURCES[req.resource].kind, req.object, req.fieldValidation ?? "Ignore");
         return await api.update(req.resource, req.object);
       case "updateStatus":
         return await api.updateStatus(req.resource, req.object);

@@ -9,7 +9,7 @@ import { ManifestError } from "../api/manifest_error.ts";
 import { RESOURCES } from "../../model/types.ts";
 import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
-import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources } from "./verbs.ts";
+import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources, validateMode } from "./verbs.ts";
 import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
 import { chaosCommands } from "./chaos.ts";
@@ -45,11 +45,16 @@ const commands: Record<string, Command> = {
   },
   apply: {
     summary: "create or update objects from YAML/JSON manifests",
-    usage: "berth apply -f FILE|DIR|- [-f ...]",
-    flags: [...CONN, { name: "filename", short: "f", type: "strings", help: "file, directory or - for stdin" }],
+    usage: "berth apply -f FILE|DIR|- [-f ...] [--validate=strict|warn|ignore]",
+    flags: [
+      ...CONN,
+      { name: "filename", short: "f", type: "strings", help: "file, directory or - for stdin" },
+      { name: "validate", type: "string", help: "fields the schema does not know: strict (default) refuses them, warn prints them, ignore lets them through" },
+    ],
     async run(p) {
+      const fieldValidation = validateMode(p.flags.validate);
       const docs = await readManifestSources((p.flags.filename as string[]) ?? [], stdin);
-      await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out));
+      await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out, { fieldValidation, warn: err }));
     },
   },
   get: {

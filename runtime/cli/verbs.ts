@@ -8,6 +8,7 @@ import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 // YAML parsing and the validation schemas load only for the commands that read manifests.
 import type { ManifestDoc } from "../api/manifest.ts";
+import type { FieldValidation } from "../api/field_validation.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
 import { applyOne } from "../api/apply_one.ts";
@@ -41,10 +42,26 @@ export async function readManifestSources(paths: string[], stdin: () => string):
   return docs;
 }
 
-export async function applyCmd(client: ApiClient, docs: ManifestDoc[], namespace: string | undefined, out: Out): Promise<void> {
-  // Reject the whole input before touching anything, as kubectl's client-side validation does.
+/** kubectl's `--validate` values: strict (default, also `true`), warn, ignore (also `false`). */
+export function validateMode(flag: unknown): FieldValidation {
+  const v = flag === undefined ? "strict" : String(flag).toLowerCase();
+  if (v === "strict" || v === "true") return "Strict";
+  if (v === "warn") return "Warn";
+  if (v === "ignore" || v === "false") return "Ignore";
+  throw new UsageError(`--validate must be strict, warn or ignore (or true/false), got ${JSON.stringify(String(flag))}`);
+}
+
+export async function applyCmd(
+  client: ApiClient,
+  docs: ManifestDoc[],
+  namespace: string | undefined,
+  out: Out,
+  opts: { fieldValidation?: FieldValidation; warn?: Out } = {},
+): Promise<void> {
+  // Reject the whole input before touching anything, as kubectl's client-side validation does;
+  // fields the schema does not declare are refused by default (kubectl's --validate=strict).
   const { validateManifests } = await import("../api/manifest.ts");
-  validateManifests(docs);
+  validateManifests(docs, { fieldValidation: opts.fieldValidation ?? "Strict", warn: (m) => opts.warn?.(`Warning: ${m}\n`) });
   for (const d of docs) {
     const obj = { ...d.object };
     if (namespace && RESOURCES[d.resource].namespaced) {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient, DeleteOptions, ListOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError } from "../../model/errors.ts";
-import { unknownFields } from "../api/openapi.ts";
+import { checkFieldValidation, parseFieldValidation } from "../api/field_validation.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
 import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../../model/types.ts";
@@ -97,17 +97,7 @@ function asTable(ctx: HandlerContext, objects: AnyObject[], meta: { resourceVers
  * reported in `Warning` headers (Warn, the default) or let through (Ignore).
  */
 function checkFields(ctx: HandlerContext, kind: string, body: unknown): void {
-  const mode = ctx.query.get("fieldValidation") ?? "Warn";
-  if (mode === "Ignore") return;
-  if (mode !== "Strict" && mode !== "Warn") {
-    throw new BadRequestError(`fieldValidation must be one of Ignore, Warn or Strict, got ${JSON.stringify(mode)}`);
-  }
-  const unknown = unknownFields(kind, body);
-  if (!unknown.length) return;
-  if (mode === "Strict") {
-    throw new BadRequestError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
-  }
-  ctx.warnings.push(...unknown.map((f) => `unknown field "${f}"`));
+  ctx.warnings.push(...checkFieldValidation(kind, body, parseFieldValidation(ctx.query.get("fieldValidation"), "Warn")));
 }
 
 /**

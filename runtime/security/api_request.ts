@@ -8,13 +8,14 @@ import { ApiError, BadRequestError, NotFoundError } from "../../model/errors.ts"
 import { RESOURCES, type Resource } from "../../model/types.ts";
 import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
 import { checkJsonNesting } from "./nesting.ts";
+import { parseFieldValidation, type FieldValidation } from "../api/field_validation.ts";
 
 /** One API call as it arrived over NATS, after shape validation. */
 export type ApiRequest =
-  | { verb: "create"; resource: Resource; object: unknown; namespace?: string }
+  | { verb: "create"; resource: Resource; object: unknown; namespace?: string; fieldValidation?: FieldValidation }
   | { verb: "get"; resource: Resource; name: string; namespace?: string }
   | { verb: "list"; resource: Resource; opts: ListOptions }
-  | { verb: "update" | "updateStatus"; resource: Resource; object: unknown }
+  | { verb: "update" | "updateStatus"; resource: Resource; object: unknown; fieldValidation?: FieldValidation }
   | { verb: "patch"; resource: Resource; name: string; namespace?: string; patch: unknown; patchType: PatchType; subresource?: "status" }
   | { verb: "delete"; resource: Resource; name: string; namespace?: string; opts: DeleteOptions }
   | { verb: "watch"; resource: Resource; opts: WatchOptions; watchId: string }
@@ -89,13 +90,13 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
   const r = resource as Resource;
   switch (verb as (typeof VERBS)[number]) {
     case "create":
-      return { verb: "create", resource: r, object: required(body, "object"), namespace: str(body, "namespace") };
+      return { verb: "create", resource: r, object: required(body, "object"), namespace: str(body, "namespace"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore") };
     case "get":
       return { verb: "get", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace") };
     case "list":
       return { verb: "list", resource: r, opts: listOpts(body) };
     case "update":
-      return { verb: "update", resource: r, object: required(body, "object") };
+      return { verb: "update", resource: r, object: required(body, "object"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore") };
     case "updateStatus":
       return { verb: "updateStatus", resource: r, object: required(body, "object") };
     case "patch": {

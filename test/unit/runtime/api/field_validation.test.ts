@@ -1,0 +1,73 @@
+/**
+ * Field validation (runtime/api/field_validation.ts) answers alike on every face: the function,
+ * `berth apply`'s manifest check, and the NATS request decoder; the manifests Berth ships pass it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkFieldValidation, parseFieldValidation } from "../../../../runtime/api/field_validation.ts";
+import { parseManifests, validateManifests } from "../../../../runtime/api/manifest.ts";
+import { ManifestError } from "../../../../runtime/api/manifest_error.ts";
+import { parseApiRequest } from "../../../../runtime/security/api_request.ts";
+import { validateMode } from "../../../../runtime/cli/verbs.ts";
+import { BadRequestError } from "../../../../model/errors.ts";
+
+const ROOT = new URL("../../../..", import.meta.url).pathname;
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: berth/busybox
+    securityContext: {runAsUser: 1000}
+`;
+
+describe("field validation", () => {
+  it("Strict refuses an undeclared field with kube-apiserver's message naming its path", () => {
+    const obj = parseManifests(POD)[0].object;
+    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow(BadRequestError);
+    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow('strict decoding error: unknown field "spec.containers[0].securityContext"');
+    expect(checkFieldValidation("Pod", obj, "Warn")).toEqual(['unknown field "spec.containers[0].securityContext"']);
+    expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
+  });
+
+  it("an unknown mode is a 400 naming the choices", () => {
+    expect(() => parseFieldValidation("strict", "Warn")).toThrow(/must be one of Ignore, Warn or Strict, got "strict"/);
+    expect(parseFieldValidation(undefined, "Warn")).toBe("Warn");
+  });
+
+  it("berth apply's manifest check refuses it by default with the file and line, and warns under warn", () => {
+    const docs = parseManifests(POD, "pod.yaml");
+    let e: unknown;
+    try {
+      validateManifests(docs, { fieldValidation: "Strict" });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(ManifestError);
+    expect((e as Error).message).toBe('pod.yaml: document 1 (line 1): strict decoding error: unknown field "spec.containers[0].securityContext"');
+    const warnings: string[] = [];
+    expect(validateManifests(docs, { fieldValidation: "Warn", warn: (m) => warnings.push(m) })).toHaveLength(1);
+    expect(warnings).toEqual(['pod.yaml: document 1 (line 1): unknown field "spec.containers[0].securityContext"']);
+    expect(validateMode(undefined)).toBe("Strict");
+    expect(validateMode("false")).toBe("Ignore");
+    expect(() => validateMode("maybe")).toThrow(/--validate must be strict, warn or ignore/);
+  });
+
+  it("the NATS API decodes fieldValidation on create and update, and refuses a bad one", () => {
+    const body = { object: { kind: "Pod" }, fieldValidation: "Strict" };
+    expect(parseApiRequest("pods", "create", body)).toMatchObject({ fieldValidation: "Strict" });
+    expect(parseApiRequest("pods", "update", { object: {} })).toMatchObject({ fieldValidation: "Ignore" });
+    expect(() => parseApiRequest("pods", "create", { ...body, fieldValidation: "Loud" })).toThrow(/fieldValidation must be one of/);
+  });
+
+  it("every manifest Berth ships (examples/, chaos/) passes strict validation", () => {
+    const files = [
+      ...readdirSync(join(ROOT, "examples")).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, "examples", f)),
+      ...readdirSync(join(ROOT, "chaos/workloads")).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, "chaos/workloads", f)),
+    ];
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) validateManifests(parseManifests(readFileSync(f, "utf8"), f), { fieldValidation: "Strict" });
+  });
+});
