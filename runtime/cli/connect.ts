@@ -9,6 +9,7 @@ import type { ApiClient } from "../../model/client.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { RESOURCES, type Resource } from "../../model/types.ts";
 import { UsageError } from "./args.ts";
+import { didYouMean } from "./suggest.ts";
 
 export function homeDir(flag?: unknown): string {
   return resolve(typeof flag === "string" && flag ? flag : process.env.BERTH_HOME || ".berth");
@@ -67,10 +68,13 @@ for (const [plural, r] of Object.entries(RESOURCES)) {
 export function resolveResource(name: string): Resource {
   const r = ALIASES[name.toLowerCase()];
   if (!r) {
-    throw new UsageError(`the server doesn't have a resource type "${name}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
+    throw new UsageError(`the server doesn't have a resource type "${name}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})${didYouMean(name, Object.keys(ALIASES))}`);
   }
   return r;
 }
+
+/** kubectl's `all` category, of the kinds Berth serves, in kubectl's order. */
+export const ALL_CATEGORY: Resource[] = ["pods", "replicationcontrollers", "services", "deployments", "replicasets"].filter((r): r is Resource => r in RESOURCES);
 
 /** Splits `berth get` targets: `pods`, `pods NAME...`, `pod/NAME`, `pods,svc`. */
 export function resolveTargets(positional: string[]): { resource: Resource; name?: string }[] {
@@ -82,7 +86,7 @@ export function resolveTargets(positional: string[]): { resource: Resource; name
       return { resource: resolveResource(t), name: n };
     });
   }
-  const types = positional[0].split(",").map(resolveResource);
+  const types = positional[0].split(",").flatMap((t) => (t.toLowerCase() === "all" ? ALL_CATEGORY : [resolveResource(t)]));
   const names = positional.slice(1);
   if (names.length && types.length > 1) throw new UsageError("names can only be given with a single resource type");
   if (!names.length) return types.map((resource) => ({ resource }));

@@ -8,6 +8,7 @@ import { ApiError } from "../../model/errors.ts";
 import { ManifestError } from "../api/manifest_error.ts";
 import { RESOURCES } from "../../model/types.ts";
 import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
+import { didYouMean } from "./suggest.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources, validateMode } from "./verbs.ts";
 import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
@@ -59,16 +60,17 @@ const commands: Record<string, Command> = {
   },
   get: {
     summary: "list objects as a table, or print them as yaml/json",
-    usage: "berth get TYPE[,TYPE] [NAME...] | TYPE/NAME [-o yaml|json|wide|name] [-l SELECTOR] [-A] [-w]",
+    usage: "berth get TYPE[,TYPE] [NAME...] | TYPE/NAME | all [-o yaml|json|wide|name|jsonpath=T|custom-columns=S] [-l SELECTOR] [--sort-by PATH] [-A] [-w]",
     flags: [
       ...CONN,
-      { name: "output", short: "o", type: "string", help: "yaml, json, wide or name" },
+      { name: "output", short: "o", type: "string", help: "yaml, json, wide, name, jsonpath=TEMPLATE or custom-columns=NAME:PATH,..." },
       { name: "selector", short: "l", type: "string", help: "label selector, e.g. app=web,tier!=db" },
       { name: "field-selector", type: "string", help: "field selector, e.g. spec.nodeName=node-1" },
       { name: "all-namespaces", short: "A", type: "boolean", help: "list across all namespaces" },
       { name: "watch", short: "w", type: "boolean", help: "after listing, print changes as they happen" },
       { name: "no-headers", type: "boolean", help: "omit the table header" },
       { name: "show-labels", type: "boolean", help: "add a LABELS column" },
+      { name: "sort-by", type: "string", help: "sort lists by a JSONPath, e.g. .metadata.creationTimestamp" },
     ],
     async run(p) {
       const ctrl = new AbortController();
@@ -83,6 +85,7 @@ const commands: Record<string, Command> = {
           watch: !!p.flags.watch,
           noHeaders: !!p.flags["no-headers"],
           showLabels: !!p.flags["show-labels"],
+          sortBy: p.flags["sort-by"] as string | undefined,
         }, out, ctrl.signal)
       );
     },
@@ -199,8 +202,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands[name];
   if (!cmd) {
-    err(`berth: unknown command "${name}"\n\n${help()}`);
-    return 2;
+    const hint = didYouMean(name, Object.keys(commands));
+    err(`berth: unknown command "${name}"${hint || `\n\n${help()}`}\n`);
+    return 1;
   }
   try {
     const parsed = parseArgs(rest, cmd.flags);
@@ -212,8 +216,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof code === "number" ? code : 0;
   } catch (e) {
     if (e instanceof UsageError) {
+      // Exit code 1 for every error, as kubectl.
       err(`berth ${name}: ${e.message}\nUsage: ${cmd.usage}\n`);
-      return 2;
+      return 1;
     }
     if (e instanceof ManifestError) {
       err(`berth ${name}: error: ${e.message}\n`);

@@ -14,6 +14,7 @@ import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
 import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";
+import { compileTemplate, formatValue, selectPath } from "./jsonpath.ts";
 import { describeObject } from "./describe.ts";
 
 export type Out = (s: string) => void;
@@ -90,6 +91,39 @@ export interface GetOptions {
   watch?: boolean;
   noHeaders?: boolean;
   showLabels?: boolean;
+  /** A JSONPath (`.metadata.name` or `{.metadata.name}`) to sort each list by. */
+  sortBy?: string;
+}
+
+/** `--sort-by`: numbers by value, everything else by its text; objects without the field first. */
+export function sortByPath<T>(items: T[], path: string): T[] {
+  const key = (o: T) => selectPath(path, o)[0];
+  return [...items].sort((a, b) => {
+    const x = key(a), y = key(b);
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? -1 : 1;
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return formatValue(x) < formatValue(y) ? -1 : formatValue(x) > formatValue(y) ? 1 : 0;
+  });
+}
+
+/** `-o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName`: a table in kubectl's layout. */
+export function customColumns(spec: string): (items: unknown[], noHeaders: boolean) => string {
+  const cols = spec.split(",").map((c) => {
+    const i = c.indexOf(":");
+    if (i <= 0 || i === c.length - 1) throw new UsageError(`custom-columns format is NAME:JSONPATH[,NAME:JSONPATH...], got ${JSON.stringify(c)}`);
+    const path = c.slice(i + 1);
+    selectPath(path, {}); // a malformed path is refused before anything is listed
+    return { name: c.slice(0, i), path };
+  });
+  return (items, noHeaders) => {
+    const rows = items.map((it) => cols.map((c) => {
+      const v = selectPath(c.path, it);
+      return v.length ? v.map(formatValue).join(",") : "<none>";
+    }));
+    const all = noHeaders ? rows : [cols.map((c) => c.name), ...rows];
+    const widths = cols.map((_, j) => Math.max(...all.map((r) => r[j].length)));
+    return all.map((r) => r.map((cell, j) => (j === r.length - 1 ? cell : cell.padEnd(widths[j] + 3))).join("")).join("\n") + (all.length ? "\n" : "");
+  };
 }
 
 /** The kubectl table for `objects`, with a LABELS column when asked (`--show-labels`). */
@@ -109,7 +143,13 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
   const targets = resolveTargets(positional);
   const ns = (r: Resource) => (RESOURCES[r].namespaced ? (o.allNamespaces ? undefined : o.namespace ?? "default") : undefined);
   const output = o.output ?? "";
-  if (!["", "wide", "yaml", "json", "name"].includes(output)) throw new UsageError(`unsupported output format "${output}" (yaml, json, wide, name)`);
+  const template = output.startsWith("jsonpath=") ? compileTemplate(output.slice("jsonpath=".length)) : undefined;
+  const columns = output.startsWith("custom-columns=") ? customColumns(output.slice("custom-columns=".length)) : undefined;
+  if (!template && !columns && !["", "wide", "yaml", "json", "name"].includes(output)) {
+    throw new UsageError(`unsupported output format "${output}" (yaml, json, wide, name, jsonpath=TEMPLATE, custom-columns=SPEC)`);
+  }
+  // Several types (`pods,svc`, `all`): names carry their type, as kubectl prints them.
+  const prefixNames = targets.length > 1 && new Set(targets.map((t) => t.resource)).size > 1;
   const objects: { resource: Resource; items: AnyObject[]; rv: string }[] = [];
   for (const t of targets) {
     if (t.name) {
@@ -122,8 +162,23 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
       objects.push({ resource: t.resource, items: list.items, rv: list.metadata.resourceVersion });
     }
   }
+  if (o.sortBy) for (const g of objects) g.items = sortByPath(g.items, o.sortBy);
+  if (template || columns) {
+    // One document for all the groups, as kubectl does: the object itself for one name, else a List.
+    const all = objects.flatMap((g) => g.items);
+    const single = targets.length === 1 && !!targets[0].name;
+    if (template) out(template(single ? all[0] : { apiVersion: "v1", kind: "List", items: all, metadata: { resourceVersion: "" } }));
+    else out(columns!(all, !!o.noHeaders));
+    if (o.watch) throw new UsageError("--watch prints tables, yaml, json or names; not jsonpath or custom-columns");
+    return;
+  }
   const single = targets.length === 1 && !!targets[0].name;
-  for (const [i, group] of objects.entries()) {
+  // Several types: empty ones print nothing, and "No resources found" only when all are empty.
+  const tableGroups = objects.length > 1 && !["json", "yaml", "name"].includes(output) ? objects.filter((g) => g.items.length > 0) : objects;
+  const shown = tableGroups.length ? tableGroups : objects.slice(0, 1).map((g) => ({ ...g, resource: objects.some((x) => RESOURCES[x.resource].namespaced) ? objects.find((x) => RESOURCES[x.resource].namespaced)!.resource : g.resource }));
+  let printed = 0;
+  for (const group of shown) {
+    const i = printed++;
     if (output === "json") {
       out(JSON.stringify(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }, null, 2) + "\n");
     } else if (output === "yaml") {
@@ -138,6 +193,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     } else {
       if (i > 0) out("\n");
       const table = tableFor(group.resource, group.items, o.showLabels);
+      if (prefixNames) for (const r of table.rows) r.cells[0] = `${RESOURCES[group.resource].singular}/${String(r.cells[0])}`;
       out(formatTable(table, { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders }));
     }
   }

@@ -185,11 +185,15 @@ describe("berth down --purge", () => {
 describe("berth CLI usage errors", () => {
   const home = tempHome();
   it("cli - unknown commands, flags and resource types get a clear message and a non-zero exit", () => {
+    // Exit code 1 for every error, as kubectl; a near miss gets kubectl's suggestion.
     const r1 = berth("node", home, ["frobnicate"]);
-    expect(r1.code).toBe(2);
+    expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/unknown command "frobnicate"/);
+    const typo = berth("node", home, ["gte", "pods"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown command "gte"\n\nDid you mean this\?\n\tget/);
     const r2 = berth("node", home, ["get", "pods", "--bogus"]);
-    expect(r2.code).toBe(2);
+    expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/unknown flag --bogus/);
     const r3 = berth("node", home, ["get", "pods"]);
     expect(r3.code).toBe(1);

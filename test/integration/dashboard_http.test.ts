@@ -182,7 +182,7 @@ spec:
 
   it("berth dashboard without a cluster says how to start one", async () => {
     const r = await berthAsync(join(c.home, "nowhere"), ["dashboard"]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no kubeconfig at .*berth up/);
   });
 });
