@@ -161,6 +161,18 @@ const commands: Record<string, Command> = {
       await withClient(p.flags, (c) => deleteCmd(c, targets, deleteOptions, out));
     },
   },
+  completion: {
+    summary: "print a shell completion script (bash or zsh)",
+    usage: "berth completion bash|zsh   (e.g. source <(berth completion bash))",
+    flags: [CONN[3]],
+    async run(p) {
+      const shell = p.positional[0];
+      if (shell !== "bash" && shell !== "zsh") throw new UsageError(`name a shell: bash or zsh${shell ? `, got ${JSON.stringify(shell)}` : ""}`);
+      const { completionScript } = await import("./completion.ts");
+      const types = [...new Set(Object.entries(RESOURCES).flatMap(([plural, r]) => [plural, r.singular, ...r.shortNames])), "all"].sort();
+      out(completionScript(shell, commands, types));
+    },
+  },
   ...extraCommands(CONN, out, err, withClient),
   ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),

@@ -51,3 +51,20 @@ describe("berth get output", () => {
     expect(suggest("xyzzy", ["get", "delete"])).toEqual([]);
   });
 });
+
+describe("berth completion", () => {
+  it("bash: the script bash itself accepts completes commands, flags and types", async () => {
+    const { completionScript } = await import("../../../../runtime/cli/completion.ts");
+    const { execFileSync } = await import("node:child_process");
+    const script = completionScript("bash", {
+      get: { summary: "", usage: "", flags: [{ name: "output", short: "o", type: "string", help: "" }], run: async () => {} },
+      delete: { summary: "", usage: "", flags: [], run: async () => {} },
+    }, ["pods", "services"]);
+    const complete = (words: string[]) =>
+      execFileSync("bash", ["-c", `${script}\nCOMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(" ")}); COMP_CWORD=${words.length - 1}; _berth; echo "\${COMPREPLY[*]}"`], { encoding: "utf8" }).trim();
+    expect(complete(["berth", "ge"])).toBe("get");
+    expect(complete(["berth", "get", "po"])).toBe("pods");
+    expect(complete(["berth", "get", "--ou"])).toBe("--output");
+    expect(() => completionScript("fish", {}, [])).toThrow(/bash or zsh/);
+  });
+});
