@@ -3,6 +3,7 @@
  * its conditions, and the events about it.
  */
 import { age } from "../api/table.ts";
+import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
 import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, ResourceQuota, Service, Endpoints } from "../../model/types.ts";
 
 type Line = [string, string | number | undefined];
@@ -37,7 +38,39 @@ function events(evs: Event[], now: number): string {
   return "Events:\n" + fmt(head) + "\n" + fmt(head.map((h) => "-".repeat(h.length))) + "\n" + rows.map(fmt).join("\n") + "\n";
 }
 
-export function describeObject(resource: Resource, obj: AnyObject, evs: Event[], now = Date.now()): string {
+/** What `describe` shows beside an object: a Service's Endpoints, the pods bound to a Node. */
+export interface Related {
+  endpoints?: Endpoints | null;
+  pods?: Pod[];
+}
+
+const pct = (used: number, total: number) => (total > 0 ? ` (${Math.round((used / total) * 100)}%)` : "");
+
+/** kubectl's "Non-terminated Pods" and "Allocated resources" sections of `describe node`. */
+function nodeAllocation(n: Node, pods: Pod[], now: number): string {
+  const live = pods.filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+  const sum = (p: Pod, kind: "requests" | "limits", r: "cpu" | "memory") =>
+    p.spec.containers.reduce((a, c) => {
+      const v = c.resources?.[kind]?.[r];
+      return a + (v === undefined ? 0 : r === "cpu" ? parseCpuMillis(v) : parseBytes(v));
+    }, 0);
+  const allocCpu = n.status?.allocatable?.cpu !== undefined ? parseCpuMillis(n.status.allocatable.cpu) : 0;
+  const allocMem = n.status?.allocatable?.memory !== undefined ? parseBytes(n.status.allocatable.memory) : 0;
+  const cell = (v: number, r: "cpu" | "memory") => `${r === "cpu" ? formatCpu(v) : formatBytes(v)}${pct(v, r === "cpu" ? allocCpu : allocMem)}`;
+  const head = ["Namespace", "Name", "CPU Requests", "CPU Limits", "Memory Requests", "Memory Limits", "Age"];
+  const rows = live.map((p) => [p.metadata.namespace ?? "default", p.metadata.name, cell(sum(p, "requests", "cpu"), "cpu"), cell(sum(p, "limits", "cpu"), "cpu"), cell(sum(p, "requests", "memory"), "memory"), cell(sum(p, "limits", "memory"), "memory"), age(p.metadata.creationTimestamp, now)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
+  const fmt = (r: string[]) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("");
+  let out = `Non-terminated Pods:          (${live.length} in total)\n` + fmt(head) + "\n" + fmt(head.map((h) => "-".repeat(h.length))) + "\n" + rows.map((r) => fmt(r) + "\n").join("");
+  const total = (kind: "requests" | "limits", r: "cpu" | "memory") => live.reduce((a, p) => a + sum(p, kind, r), 0);
+  out += "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n";
+  const ar = [["Resource", "Requests", "Limits"], ["--------", "--------", "------"], ["cpu", cell(total("requests", "cpu"), "cpu"), cell(total("limits", "cpu"), "cpu")], ["memory", cell(total("requests", "memory"), "memory"), cell(total("limits", "memory"), "memory")]];
+  const aw = [0, 1].map((i) => Math.max(...ar.map((r) => r[i].length)) + 2);
+  out += ar.map((r) => `  ${r[0].padEnd(aw[0])}${r[1].padEnd(aw[1])}${r[2]}`).join("\n") + "\n";
+  return out;
+}
+
+export function describeObject(resource: Resource, obj: AnyObject, evs: Event[], now = Date.now(), related: Related = {}): string {
   const m = obj.metadata;
   const common: Line[] = [
     ["Name", m.name],
@@ -107,6 +140,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["IP", s.spec.clusterIP],
         ["LoadBalancer Ingress", s.status?.loadBalancer?.ingress?.map((i) => i.ip ?? i.hostname).join(", ")],
         ["Port(s)", s.spec.ports?.map((p) => `${p.name ? p.name + " " : ""}${p.port}/${p.protocol ?? "TCP"} -> ${p.targetPort ?? p.port}${p.nodePort ? ` (NodePort ${p.nodePort})` : ""}`).join(", ")],
+        ["Endpoints", related.endpoints === undefined ? undefined : endpointsText(s, related.endpoints)],
         ["Session Affinity", s.spec.sessionAffinity ?? "None"],
       ]);
       break;
@@ -130,6 +164,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Runtime", n.status?.nodeInfo?.containerRuntimeVersion],
       ]);
       body += conditions(n.status?.conditions);
+      if (related.pods) body += nodeAllocation(n, related.pods, now);
       break;
     }
     case "resourcequotas": {
@@ -149,6 +184,13 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       body = block(common);
   }
   return body + events(evs, now);
+}
+
+/** `10.213.0.5:80,10.213.0.6:80` — the ready addresses with each port, as kubectl prints them. */
+function endpointsText(s: Service, e: Endpoints | null): string {
+  const addrs = (e?.subsets ?? []).flatMap((ss) => (ss.addresses ?? []).flatMap((a) => (ss.ports?.length ? ss.ports.map((p) => `${a.ip}:${p.port}`) : [a.ip])));
+  if (!addrs.length) return "<none>";
+  return addrs.length > 3 ? `${addrs.slice(0, 3).join(",")} + ${addrs.length - 3} more...` : addrs.join(",");
 }
 
 function probeText(p: NonNullable<Pod["spec"]["containers"][number]["livenessProbe"]>): string {

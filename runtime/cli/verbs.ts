@@ -15,7 +15,7 @@ import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";
 import { compileTemplate, formatValue, selectPath } from "./jsonpath.ts";
-import { describeObject } from "./describe.ts";
+import { describeObject, type Related } from "./describe.ts";
 
 export type Out = (s: string) => void;
 
@@ -234,7 +234,11 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
         .list("events", { namespace: obj.metadata.namespace ?? "default", fieldSelector: `involvedObject.name=${obj.metadata.name}` })
         .then((l) => l.items.filter((e) => e.involvedObject.kind === RESOURCES[t.resource].kind))
         .catch(() => []);
-      out(describeObject(t.resource, obj, events));
+      // A Service with its Endpoints, a Node with the pods bound to it, as kubectl describes them.
+      const related: Related = {};
+      if (t.resource === "services") related.endpoints = await client.get("endpoints", obj.metadata.name, obj.metadata.namespace).catch(() => null);
+      if (t.resource === "nodes") related.pods = (await client.list("pods", { fieldSelector: `spec.nodeName=${obj.metadata.name}` }).catch(() => ({ items: [] }))).items;
+      out(describeObject(t.resource, obj, events, Date.now(), related));
     }
   }
 }
