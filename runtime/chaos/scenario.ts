@@ -174,7 +174,7 @@ export function loadScenario(path: string): Scenario {
 }
 
 /** The scenario files in a directory (default `chaos/` under the working directory). */
-export function listScenarios(dir = "chaos"): { name: string; path: string; description?: string; error?: string }[] {
+export function listScenarios(dir = "chaos"): { name: string; path: string; description?: string; runtime?: string; error?: string }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -183,7 +183,7 @@ export function listScenarios(dir = "chaos"): { name: string; path: string; desc
       const path = join(dir, f);
       try {
         const s = loadScenario(path);
-        return { name: s.name, path, description: s.description };
+        return { name: s.name, path, description: s.description, runtime: s.cluster.runtime };
       } catch (e) {
         return { name: basename(f).replace(/\.ya?ml$/, ""), path, error: (e as Error).message };
       }

@@ -62,8 +62,10 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
             out(`No scenarios in ${dir}/.\n`);
             return;
           }
-          const w = Math.max(...list.map((s) => s.name.length)) + 2;
-          for (const s of list) out(`${s.name.padEnd(w)}${s.error ? `INVALID: ${s.error}` : s.description ?? ""}\n`);
+          // Which runtime each needs: "docker" scenarios need a running Docker engine (npm run setup).
+          const rows = [["NAME", "NEEDS", "DESCRIPTION"], ...list.map((s) => [s.name, s.error ? "-" : s.runtime === "docker" ? "Docker" : "nothing", s.error ? `INVALID: ${s.error}` : s.description ?? ""])];
+          const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)) + 3);
+          for (const r of rows) out(`${r[0].padEnd(w[0])}${r[1].padEnd(w[1])}${r[2]}\n`);
           return;
         }
         if (sub !== "run") throw new UsageError(`expected \`chaos run SCENARIO\` or \`chaos list\`, got ${sub ? JSON.stringify(sub) : "nothing"}`);
