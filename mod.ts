@@ -15,6 +15,7 @@ export { NatsApiClient } from "./runtime/api/nats_client.ts";
 export { KvStore } from "./runtime/store/kv_store.ts";
 export { startNatsServer } from "./runtime/nats/server.ts";
 export { parseManifests } from "./runtime/api/manifest.ts";
+export { waitFor, waitForSet, waitForPodReady, waitForPodsReady, waitForReplicationController, WaitTimeoutError, type WaitOptions } from "./runtime/wait.ts";
 export * from "./model/errors.ts";
 export type * from "./model/types.ts";
 export type { ApiClient, ListOptions, WatchOptions, Watch, DeleteOptions } from "./model/client.ts";

@@ -37,5 +37,11 @@ export const {
   startNatsServer,
   startRestApi,
   toStatus,
+  waitFor,
+  waitForPodReady,
+  waitForPodsReady,
+  waitForReplicationController,
+  waitForSet,
+  WaitTimeoutError,
 } = mod;
 export default mod;
