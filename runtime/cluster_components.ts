@@ -15,7 +15,7 @@ import type { HealthCheck } from "./http/health.ts";
 import { informerSyncCheck, startControlPlane, type ControlPlane } from "./control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
-import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
+import { DockerRuntime, type BridgeNetwork } from "./containers/docker.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
 import { podLogProvider, serveNodeServices } from "./kubelet/node_services.ts";
@@ -44,6 +44,13 @@ export interface ComponentOptions {
   /** Restart back-off base (default 10 s, as Kubernetes). */
   backoffBaseMs?: number;
   progress?: (s: string) => void;
+  /**
+   * The Docker bridge of this cluster's pods (default berth0, 10.213.0.0/16); its gateway is where
+   * pods' DNS listens. Clusters side by side each need their own (runtime/local_clusters.ts).
+   */
+  network?: BridgeNetwork;
+  /** The ClusterIP range (default 10.96.0.0/16); side by side, each cluster its own. */
+  serviceCidr?: string;
 }
 
 export interface Components {
@@ -164,6 +171,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     client,
     nodeGracePeriodMs: opts.nodeGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    ...(opts.serviceCidr ? { services: { clusterCidr: opts.serviceCidr } } : {}),
     log: (m, f) => log(m, { component: "control-plane", ...f }),
   });
   cluster.onStop(() => controlPlane.stop());
@@ -173,14 +181,14 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
   let gateway: string | undefined;
   if (opts.nodes > 0) {
     if (opts.runtime === "docker") {
-      const docker = new DockerRuntime();
+      const docker = new DockerRuntime({ network: opts.network });
       try {
         await docker.ping();
       } catch (e) {
         throw new Error(`the Docker engine is not reachable (${(e as Error).message}); run \`npm run setup\` (as root it starts dockerd) or use --runtime hollow`);
       }
       await docker.ensureNetwork();
-      gateway = DEFAULT_NETWORK.gateway;
+      gateway = docker.network.gateway;
       runtime = docker;
     } else {
       runtime = new HollowRuntime();

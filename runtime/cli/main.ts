@@ -11,7 +11,7 @@ import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./a
 import { didYouMean } from "./suggest.ts";
 import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources, validateMode } from "./verbs.ts";
-import { downCmd, upCmd, UP_FLAGS } from "./up.ts";
+import { downCmd, listCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
 import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
@@ -34,9 +34,15 @@ function stdin(): string {
 const commands: Record<string, Command> = {
   up: {
     summary: "run a local cluster in the foreground until interrupted",
-    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example]",
+    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example] [--pod-cidr CIDR] [--service-cidr CIDR]",
     flags: UP_FLAGS,
     run: (p) => upCmd(p.flags, out, err),
+  },
+  list: {
+    summary: "list the clusters running on this machine, with their homes and address ranges",
+    usage: "berth list",
+    flags: [CONN[3]],
+    run: async () => listCmd(out),
   },
   down: {
     summary: "stop the cluster running for a home",

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 // The cluster machinery is imported when `up` runs, so that `berth get` does not load it.
 import { readClusterInfo } from "../cluster_info.ts";
+import { claimSlot, listLocalClusters, planFromCidrs, registerCluster, unregisterCluster, type NetworkPlan } from "../local_clusters.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
@@ -28,6 +29,8 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
+  { name: "pod-cidr", type: "string", help: "the pods' Docker bridge subnet (default: the home's network slot, 10.213.0.0/16 for the first cluster; see berth list)" },
+  { name: "service-cidr", type: "string", help: "the ClusterIP range (default: the home's network slot, 10.96.0.0/16 for the first cluster)" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -73,8 +76,18 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     if (process.env.BERTH_DEBUG) err(`${new Date().toISOString()} ${msg}${fields ? " " + JSON.stringify(fields) : ""}\n`);
   };
 
-  say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime)\n`);
+  // Its own bridge, pod subnet, DNS address and ClusterIP range, so clusters run side by side.
+  let plan: NetworkPlan;
+  try {
+    plan = planFromCidrs(claimSlot(home), flags["pod-cidr"] as string | undefined, flags["service-cidr"] as string | undefined);
+  } catch (e) {
+    unregisterCluster(home);
+    throw new UsageError((e as Error).message);
+  }
+  say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime; ` +
+    `${runtime === "docker" ? `pods on ${plan.network.name} ${plan.network.subnet}, ` : ""}ClusterIPs ${plan.serviceCidr})\n`);
   const nodeNames = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
+  process.once("exit", () => unregisterCluster(home));
   const cluster = await Cluster.start({
     home,
     natsUrl: flags.nats as string | undefined,
@@ -108,6 +121,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       apiPort: flags["api-port"] as number,
       insecureHttp: !!flags["insecure-http"],
       progress: (s) => say(`berth: ${s}\n`),
+      network: plan.network,
+      serviceCidr: plan.serviceCidr,
     });
     const info = cluster.writeInfo({
       apiUrl: components.apiUrl,
@@ -116,6 +131,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       kubeconfig: components.kubeconfig,
       nodes: components.nodeNames,
     });
+    registerCluster(home, plan, runtime, { natsUrl: info.natsUrl, apiUrl: info.apiUrl });
     await components.waitReady();
     out(`berth: cluster ready — ${nodes} node${nodes === 1 ? "" : "s"} Ready; NATS ${info.natsUrl}` +
       `${info.apiUrl ? `; API ${info.apiUrl}` : ""}${info.dnsAddress ? `; DNS ${info.dnsAddress}` : ""}\n`);
@@ -138,6 +154,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     throw e;
   }
   await done;
+  unregisterCluster(home);
   say("berth: stopped\n");
   return 0;
 }
@@ -193,4 +210,17 @@ async function purge(client: ApiClient, out: Out, timeoutMs = 120_000): Promise<
 
 function ignoreNotFound(e: unknown): void {
   if (!(e instanceof ApiError && e.code === 404)) throw e;
+}
+
+/** `berth list`: the clusters running on this machine, their homes and address ranges. */
+export function listCmd(out: Out): number {
+  const clusters = listLocalClusters();
+  if (!clusters.length) {
+    out("No Berth clusters are running on this machine.\n");
+    return 0;
+  }
+  const rows = [["HOME", "PID", "RUNTIME", "NETWORK", "POD CIDR", "SERVICE CIDR", "API"], ...clusters.map((c) => [c.home, String(c.pid), c.runtime, c.network, c.podCidr, c.serviceCidr, c.apiUrl ?? "<none>"])];
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 3);
+  for (const r of rows) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join("") + "\n");
+  return 0;
 }

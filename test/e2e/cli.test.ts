@@ -162,7 +162,7 @@ describe("berth down --purge", () => {
   });
 
   it("cli - down --purge deletes the workload first, so no container of the cluster is left running", async () => {
-    // One cluster with Docker nodes per machine at a time: they share the berth0 gateway's DNS port.
+    // Clusters side by side take their own network slots, but two on two cores distort timings.
     unlock = await lockBerthUpCluster("cli.test.ts down --purge");
     up = await berthUp("node", home, ["--nodes", "1"]);
     const file = join(home, "app.yaml");
