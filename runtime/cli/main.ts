@@ -106,14 +106,14 @@ const commands: Record<string, Command> = {
   },
   delete: {
     summary: "delete objects by type and name, or those in manifests",
-    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait]",
+    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false]",
     flags: [
       ...CONN,
       { name: "filename", short: "f", type: "strings", help: "delete the objects in these manifests" },
       { name: "grace-period", type: "number", help: "seconds to let a pod terminate (0 or --now: immediately)" },
       { name: "now", type: "boolean", help: "same as --grace-period=0... for pods: skip the graceful period" },
       { name: "cascade", type: "string", help: "background (default): owned pods are deleted; orphan: they are kept" },
-      { name: "wait", type: "boolean", help: "wait until the objects are gone" },
+      { name: "wait", type: "boolean", help: "wait until the objects are gone (default true; --wait=false returns at once)", default: true },
       { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
       { name: "all", type: "boolean", help: "delete every object of the TYPE (in the namespace)" },
       { name: "selector", short: "l", type: "string", help: "delete the objects of the TYPE matching this label selector" },
@@ -125,7 +125,7 @@ const commands: Record<string, Command> = {
         gracePeriod: p.flags["grace-period"] as number | undefined,
         now: !!p.flags.now,
         cascade: p.flags.cascade as string | undefined,
-        wait: !!p.flags.wait,
+        wait: p.flags.wait !== false,
         ignoreNotFound: !!p.flags["ignore-not-found"],
       };
       if (p.flags.all || selector !== undefined) {

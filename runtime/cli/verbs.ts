@@ -15,6 +15,7 @@ import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";
 import { compileTemplate, formatValue, selectPath } from "./jsonpath.ts";
+import { waitForSet } from "../wait.ts";
 import { describeObject, type Related } from "./describe.ts";
 
 export type Out = (s: string) => void;
@@ -251,9 +252,11 @@ export async function deleteCmd(
 ): Promise<void> {
   const propagationPolicy = o.cascade === "orphan" ? "Orphan" : o.cascade === "foreground" ? "Foreground" : o.cascade === undefined || o.cascade === "background" || o.cascade === "true" ? "Background" : undefined;
   if (!propagationPolicy) throw new UsageError(`--cascade must be background, foreground or orphan, got ${JSON.stringify(o.cascade)}`);
+  const deleted: { resource: Resource; name: string; namespace?: string; uid?: string }[] = [];
   for (const t of targets) {
+    let obj;
     try {
-      await client.delete(t.resource, t.name, t.namespace, {
+      obj = await client.delete(t.resource, t.name, t.namespace, {
         gracePeriodSeconds: o.now ? 0 : o.gracePeriod !== undefined && o.gracePeriod >= 0 ? o.gracePeriod : undefined,
         propagationPolicy,
       });
@@ -262,20 +265,19 @@ export async function deleteCmd(
       throw e;
     }
     out(`${RESOURCES[t.resource].singular} "${t.name}" deleted\n`);
-    if (o.wait) await waitGone(client, t.resource, t.name, t.namespace);
+    deleted.push({ ...t, uid: obj?.metadata?.uid });
   }
+  // As kubectl: wait (by default) until every deleted object is gone — a pod once its containers
+  // have stopped — all at once, following watches; --wait=false returns at once.
+  if (o.wait !== false) await Promise.all(deleted.map((d) => waitGone(client, d.resource, d.name, d.namespace, d.uid)));
 }
 
-async function waitGone(client: ApiClient, resource: Resource, name: string, namespace?: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await client.get(resource, name, namespace);
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 404) return;
-      throw e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${resource}/${name} to be deleted`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+async function waitGone(client: ApiClient, resource: Resource, name: string, namespace: string | undefined, uid: string | undefined, timeoutMs = 120_000): Promise<void> {
+  // Gone, or replaced by a new object of the same name (another uid).
+  await waitForSet(client, resource, (xs) => !xs.some((x) => uid === undefined || x.metadata.uid === uid), {
+    name,
+    namespace,
+    timeoutMs,
+    describe: `${RESOURCES[resource].singular} "${name}" to be deleted`,
+  });
 }
