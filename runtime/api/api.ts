@@ -24,8 +24,9 @@ import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
-import { RESOURCES } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf } from "../../model/types.ts";
+import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
 
@@ -185,7 +186,7 @@ export class Api implements ApiClient {
       cont = encodeContinue(objectKey(selected[selected.length - 1]));
     }
     return {
-      apiVersion: "v1",
+      apiVersion: apiVersionOf(resource),
       kind: `${RESOURCES[resource].kind}List`,
       metadata: { resourceVersion: String(revision), ...(cont ? { continue: cont } : {}) },
       items: selected,
@@ -392,19 +393,19 @@ export class Api implements ApiClient {
     this.hub.close();
   }
 
-  async getScale(name: string, namespace?: string): Promise<Scale> {
-    const rc = await this.get("replicationcontrollers", name, namespace);
-    return toScale(rc);
+  async getScale(name: string, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
+    checkScalable(resource);
+    return toScale(await this.get(resource, name, namespace));
   }
 
-  async updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {
+  async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
+    checkScalable(resource);
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new InvalidError("Scale", name, [
         { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` },
       ]);
     }
-    const rc = await this.patch("replicationcontrollers", name, { spec: { replicas } }, { namespace, type: "merge" });
-    return toScale(rc);
+    return toScale(await this.patch(resource, name, { spec: { replicas } }, { namespace, type: "merge" }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -583,7 +584,10 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
     case "pods":
       return { ...obj, status: { phase: "Pending", conditions: [] } } as ResourceTypes[R];
     case "replicationcontrollers":
+    case "replicasets":
       return { ...obj, status: { replicas: 0 } } as ResourceTypes[R];
+    case "deployments":
+      return { ...obj, status: {} } as ResourceTypes[R];
     case "services":
       return { ...obj, status: { loadBalancer: {} } } as ResourceTypes[R];
     case "namespaces":
@@ -632,8 +636,16 @@ function checkPreconditions(resource: Resource, current: AnyObject, opts: Delete
   }
 }
 
-function toScale(rc: ReplicationController): Scale {
-  const selector = Object.entries(rc.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
+function checkScalable(resource: string): void {
+  if (resource !== "replicationcontrollers" && resource !== "deployments" && resource !== "replicasets") {
+    throw new ApiError("NotFound", `the server could not find the requested resource "${resource}/scale" (scalable: replicationcontrollers, deployments, replicasets)`);
+  }
+}
+
+function toScale(rc: ResourceTypes[ScalableResource]): Scale {
+  const selector = rc.kind === "ReplicationController"
+    ? Object.entries((rc as ReplicationController).spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")
+    : formatLabelSelector(selectorFromSpec((rc as ReplicaSet).spec.selector));
   return {
     apiVersion: "autoscaling/v1",
     kind: "Scale",
