@@ -13,7 +13,7 @@
  * `unknownFields` walks an object against these schemas, for `fieldValidation=Strict|Warn`.
  */
 import { createHash } from "node:crypto";
-import { RESOURCES, type Resource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -227,7 +227,9 @@ const SCHEMAS: Record<string, Schema> = {
   [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
 };
 
-for (const info of Object.values(RESOURCES)) {
+for (const [resource, info] of Object.entries(RESOURCES)) {
+  // Only core/v1 kinds are described here; named groups are served without a schema.
+  if (apiVersionOf(resource as Resource) !== "v1") continue;
   SCHEMAS[`${CORE}${info.kind}List`] = obj(
     { apiVersion: str, kind: str, metadata: ref(`${META}ListMeta`), items: arr(ref(`${CORE}${info.kind}`)) },
     ["items"],
@@ -268,6 +270,7 @@ function op(action: string, kind: string, id: string, extra: Schema, group = "",
 function buildPaths(): Record<string, Schema> {
   const paths: Record<string, Schema> = {};
   for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
+    if (apiVersionOf(resource) !== "v1") continue;
     const K = info.kind;
     const schema = ref(`${CORE}${K}`);
     const list = ref(`${CORE}${K}List`);
