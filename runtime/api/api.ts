@@ -273,15 +273,29 @@ export class Api implements ApiClient {
           if (graceful) return (await this.store.update("pods", graceful, rev)) as ResourceTypes[R];
         }
         if (resource === "namespaces") await this.deleteNamespaceContents(name);
-        if (resource === "replicationcontrollers" && opts.propagationPolicy === "Orphan") {
-          // As Kubernetes' orphan finalizer does: mark the RC as being deleted first, so its
-          // controller stops adopting and creating, then release its pods, then delete it.
+        const owner = OWNERS.has(resource);
+        if (owner && opts.propagationPolicy === "Orphan") {
+          // As Kubernetes' orphan finalizer does: mark the owner as being deleted first, so its
+          // controller stops adopting and creating, then release its dependents, then delete it.
           const marked = await this.store.update(resource, {
             ...current,
             metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
           }, rev);
-          await this.orphanPods(current as ReplicationController);
+          await this.orphanDependents(current);
           return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion));
+        }
+        if (owner && opts.propagationPolicy === "Foreground") {
+          // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
+          // has deleted its dependents (actors/garbage_collector.ts), then goes.
+          if (current.metadata.finalizers?.includes("foregroundDeletion")) return current;
+          return await this.store.update(resource, {
+            ...current,
+            metadata: {
+              ...current.metadata,
+              deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString(),
+              finalizers: [...(current.metadata.finalizers ?? []), "foregroundDeletion"],
+            },
+          }, rev);
         }
         return await this.store.delete(resource, ns, name, rev);
       }
@@ -453,16 +467,22 @@ export class Api implements ApiClient {
     return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: requested } };
   }
 
-  private async orphanPods(rc: ReplicationController): Promise<void> {
-    const pods = await this.store.list("pods", rc.metadata.namespace);
-    for (const pod of pods.items) {
+  /** Strips `owner`'s reference from its dependents (pods, and the ReplicaSets of a Deployment). */
+  private async orphanDependents(owner: AnyObject): Promise<void> {
+    await this.orphanOf("pods", owner);
+    await this.orphanOf("replicasets", owner);
+  }
+
+  private async orphanOf(dependents: "pods" | "replicasets", rc: AnyObject): Promise<void> {
+    const pods = await this.store.list(dependents, rc.metadata.namespace);
+    for (const pod of pods.items as AnyObject[]) {
       const refs = pod.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === rc.metadata.uid)) continue;
       const rest = refs.filter((r) => r.uid !== rc.metadata.uid);
       const metadata = { ...pod.metadata };
       if (rest.length) metadata.ownerReferences = rest;
       else delete metadata.ownerReferences;
-      await this.store.update("pods", { ...pod, metadata }, Number(pod.metadata.resourceVersion)).catch((e) => {
+      await this.store.update(dependents, { ...pod, metadata } as ResourceTypes[typeof dependents], Number(pod.metadata.resourceVersion)).catch((e) => {
         // A pod deleted meanwhile needs no releasing.
         if (!(e instanceof NotFoundError)) throw e;
       });
@@ -529,6 +549,9 @@ function canonical(v: unknown): unknown {
   }
   return v;
 }
+
+/** Resources whose objects own others through controller ownerReferences (deletion propagates). */
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments"]);
 
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {
