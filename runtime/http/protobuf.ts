@@ -8,8 +8,11 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
+ * `kubectl create deployment` also sends its Deployment this way: objects are decoded by the
+ * schemas in protobuf_objects.ts.
  */
 import { ApiError, BadRequestError } from "../../model/errors.ts";
+import { deployment, replicaSet, type FieldSpec, type Schema } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -139,6 +142,60 @@ export function decodeEviction(raw: Uint8Array): Record<string, unknown> {
   return { apiVersion: "policy/v1", kind: "Eviction", metadata, ...(deleteOptions ? { deleteOptions } : {}) };
 }
 
+function scalar(f: Field, type: Exclude<FieldSpec["type"], Schema>, what: string): unknown {
+  switch (type) {
+    case "string":
+      return text(f.bytes) ?? "";
+    case "int":
+      return f.varint === undefined ? 0 : Number(BigInt.asIntN(64, f.varint));
+    case "bool":
+      return f.varint !== undefined && f.varint !== 0n;
+    case "quantity":
+      return text(fields(f.bytes ?? new Uint8Array(), what).find((q) => q.no === 1)?.bytes) ?? "0";
+    case "intOrString": {
+      const parts = fields(f.bytes ?? new Uint8Array(), what);
+      const isString = parts.some((p) => p.no === 1 && p.varint === 1n);
+      if (isString) return text(parts.find((p) => p.no === 3)?.bytes) ?? "";
+      const v = parts.find((p) => p.no === 2)?.varint;
+      return v === undefined ? 0 : Number(BigInt.asIntN(64, v));
+    }
+    case "time": {
+      const parts = fields(f.bytes ?? new Uint8Array(), what);
+      const secs = Number(BigInt.asIntN(64, parts.find((p) => p.no === 1)?.varint ?? 0n));
+      return secs === 0 ? undefined : new Date(secs * 1000).toISOString().replace(".000Z", "Z");
+    }
+  }
+}
+
+const isZero = (v: unknown) => v === undefined || v === "" || v === 0 || v === false;
+
+/** Decodes one message by its schema into the JSON form (see protobuf_objects.ts). */
+export function decodeMessage(buf: Uint8Array, schema: Schema, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields(buf, what)) {
+    const spec = schema[f.no];
+    if (!spec) continue;
+    const at = `${what}.${spec.name}`;
+    if (spec.map) {
+      const entry = fields(f.bytes ?? new Uint8Array(), at);
+      const key = text(entry.find((e) => e.no === 1)?.bytes) ?? "";
+      const valueField = entry.find((e) => e.no === 2) ?? { no: 2, bytes: new Uint8Array() };
+      const map = (out[spec.name] ??= {}) as Record<string, unknown>;
+      map[key] = scalar(valueField, spec.map, at);
+      continue;
+    }
+    const value = typeof spec.type === "object" ? decodeMessage(f.bytes ?? new Uint8Array(), spec.type, at) : scalar(f, spec.type, at);
+    if (spec.inline) {
+      Object.assign(out, value as Record<string, unknown>);
+    } else if (spec.repeated) {
+      ((out[spec.name] ??= []) as unknown[]).push(value);
+    } else if (spec.pointer || !isZero(value)) {
+      out[spec.name] = value;
+    }
+  }
+  return out;
+}
+
 /** Decodes a protobuf request body of the kinds above into its JSON form, or a 415 naming the kind. */
 export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
   const { kind, raw } = unwrapEnvelope(body);
@@ -147,6 +204,10 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", ...decodeDeleteOptions(raw) };
     case "Eviction":
       return decodeEviction(raw);
+    case "Deployment":
+      return { apiVersion: "apps/v1", kind: "Deployment", ...decodeMessage(raw, deployment, "Deployment") };
+    case "ReplicaSet":
+      return { apiVersion: "apps/v1", kind: "ReplicaSet", ...decodeMessage(raw, replicaSet, "ReplicaSet") };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
@@ -155,7 +216,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (everything but DeleteOptions and Eviction). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions and Eviction, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment and ReplicaSet, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

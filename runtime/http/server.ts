@@ -206,9 +206,10 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
           return { status: 200, body: openApiV2() };
       }
     }
-    // kubectl's typed clients (drain) send DeleteOptions and Eviction bodies as protobuf.
+    // kubectl's typed clients (drain, create deployment) send their bodies as protobuf; the few
+    // kinds they send are decoded (protobuf.ts), any other is a 415 that names its kind.
     const protobuf = mediaType(req.headers["content-type"]) === PROTOBUF_MEDIA_TYPE &&
-      (method === "DELETE" || (method === "POST" && route.subresource === "eviction"));
+      (method === "DELETE" || method === "POST" || method === "PUT");
     let bodyPromise: Promise<unknown> | undefined;
     const readBody = () => {
       bodyPromise ??= (async () => {
