@@ -11,6 +11,7 @@ import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
 import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "../helpers/control_plane_standin.ts";
 import type { Pod } from "../../model/types.ts";
+import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 
 let h: RestHarness;
 let cp: ControlPlane;
@@ -75,6 +76,24 @@ describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", 
     expect((await ok(["get", "rs", "-l", "app=web", "--no-headers"])).trim().split("\n")).toHaveLength(4);
   }, 120_000);
 
+  it("the NATS API and the berth CLI serve deployments and replica sets (get, describe, scale)", async () => {
+    const remote = h.test.remote;
+    const d = await remote.get("deployments", "web", "default");
+    expect(d.apiVersion).toBe("apps/v1");
+    expect((await remote.list("replicasets", { namespace: "default", labelSelector: "app=web" })).items.length).toBeGreaterThan(0);
+    expect(await remote.getScale("web", "default", "deployments")).toMatchObject({ kind: "Scale", spec: { replicas: 4 }, status: { selector: "app=web" } });
+    let out = "";
+    await getCmd(remote, ["deploy,rs"], {}, (x) => (out += x));
+    expect(out).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
+    expect(out).toMatch(/NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\n/);
+    out = "";
+    await describeCmd(remote, ["deploy", "web"], {}, (x) => (out += x));
+    expect(out).toMatch(/StrategyType:\s+RollingUpdate/);
+    expect(out).toMatch(/RollingUpdateStrategy:\s+25% max unavailable, 25% max surge/);
+    await remote.updateScale("web", 2, "default", "deployments");
+    await waitFor(async () => (await ready("app=web")).length === 2, "2 ready after scaling over NATS");
+  }, 60_000);
+
   it("kubectl rollout status of an RC says there is no status viewer, as on Kubernetes", async () => {
     await h.test.api.create("replicationcontrollers", rcObject("backend", 1));
     const r = await h.kubectl(["rollout", "status", "rc/backend"]);
@@ -92,7 +111,7 @@ describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", 
     expect((await h.test.api.get("nodes", "node-2")).spec.unschedulable).toBe(true);
     await waitFor(async () => {
       const pods = (await ready("app=web")).concat(await ready("app=backend"));
-      return pods.length === 5 && pods.every((p) => p.spec.nodeName === "node-1");
+      return pods.length === 3 && pods.every((p) => p.spec.nodeName === "node-1");
     }, "all controller pods ready on node-1", 30_000);
     await ok(["uncordon", "node-2"]);
     expect((await h.test.api.get("nodes", "node-2")).spec.unschedulable ?? false).toBe(false);
