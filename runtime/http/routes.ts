@@ -29,6 +29,8 @@ export type Route =
   | { type: "health"; endpoint: HealthEndpoint; check?: string }
   /** `/apis/{group}` (an APIGroup) or `/apis/{group}/{version}` (its APIResourceList). */
   | { type: "group"; group: string; version?: string }
+  /** `/openapi/v3/apis/{group}/{version}`. */
+  | { type: "openapiGroup"; groupVersion: string }
   | {
       type: "resource";
       resource: Resource;
@@ -110,6 +112,7 @@ export function parseRoute(rawPath: string): Route {
     case "openapi/v3/api/v1":
       return { type: "static", path: joined };
   }
+  if (segs.length === 5 && segs[0] === "openapi" && segs[1] === "v3" && segs[2] === "apis") return { type: "openapiGroup", groupVersion: `${segs[3]}/${segs[4]}` };
   let groupVersion = "v1";
   if (segs[0] === "apis" && segs[1] !== undefined) {
     if (segs.length <= 3) return { type: "group", group: segs[1], ...(segs[2] !== undefined ? { version: segs[2] } : {}) };

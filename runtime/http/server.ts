@@ -14,7 +14,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, toStatus } from "../../model/errors.ts";
-import { openApiV2, openApiV3Index, openApiV3CoreV1 } from "../api/openapi.ts";
+import { openApiV2, openApiV3Index, openApiV3CoreV1, openApiV3Group } from "../api/openapi.ts";
 import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
@@ -177,6 +177,12 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
+    if (route.type === "openapiGroup") {
+      if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /openapi/v3/apis/${route.groupVersion}`);
+      const body = openApiV3Group(route.groupVersion);
+      if (!body) throw new ApiError("NotFound", "the server could not find the requested resource");
+      return { status: 200, body, headers: { "Cache-Control": "no-cache, private" } };
+    }
     if (route.type === "group") {
       if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /apis/${route.group}`);
       const body = route.version === undefined ? apiGroup(route.group) : apiResourceList(`${route.group}/${route.version}`);

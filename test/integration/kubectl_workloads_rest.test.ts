@@ -76,6 +76,27 @@ describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", 
     expect((await ok(["get", "rs", "-l", "app=web", "--no-headers"])).trim().split("\n")).toHaveLength(4);
   }, 120_000);
 
+  it("kubectl apply of a Deployment manifest validates against /openapi/v3/apis/apps/v1, creates, then configures", async () => {
+    const y = (replicas: number, extra = "") => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: applied}
+spec:
+  replicas: ${replicas}${extra}
+  selector: {matchLabels: {app: applied}}
+  template:
+    metadata: {labels: {app: applied}}
+    spec:
+      containers: [{name: c, image: "berth/busybox:latest"}]
+`;
+    expect(await ok(["apply", "-f", "-"], y(1))).toContain("deployment.apps/applied created");
+    expect(await ok(["apply", "-f", "-"], y(2))).toContain("deployment.apps/applied configured");
+    await waitFor(async () => (await ready("app=applied")).length === 2, "2 applied pods ready");
+    const bad = await h.kubectl(["apply", "-f", "-"], { stdin: y(2, "\n  replicaz: 3") });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown field "spec.replicaz"/);
+    await ok(["delete", "deployment", "applied"]);
+  }, 60_000);
+
   it("the NATS API and the berth CLI serve deployments and replica sets (get, describe, scale)", async () => {
     const remote = h.test.remote;
     const d = await remote.get("deployments", "web", "default");
