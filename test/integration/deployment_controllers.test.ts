@@ -118,6 +118,20 @@ describe("deployments", () => {
   }, 90_000);
 });
 
+describe("deployment progress", () => {
+  it("deployment - no progress within progressDeadlineSeconds: Progressing=False ProgressDeadlineExceeded", async () => {
+    const stuck = deploymentObject("stuck", 1) as { spec: Record<string, unknown> & { template: { spec: Record<string, unknown> } } };
+    stuck.spec.progressDeadlineSeconds = 1;
+    stuck.spec.template.spec.nodeSelector = { disk: "none-has-this" };
+    await api.create("deployments", stuck);
+    await waitFor(async () => {
+      const c = (await api.get("deployments", "stuck", "default")).status?.conditions?.find((x) => x.type === "Progressing");
+      return c?.status === "False" && c.reason === "ProgressDeadlineExceeded";
+    }, "ProgressDeadlineExceeded", 15_000);
+    await api.delete("deployments", "stuck", "default");
+  }, 30_000);
+});
+
 describe("garbage collection", () => {
   async function settled(name: string): Promise<{ d: Deployment; rs: ReplicaSet }> {
     await api.create("deployments", deploymentObject(name, 2));
