@@ -188,7 +188,7 @@ describe("deployment decide - rolling update", () => {
           expect(w.d.status?.conditions?.find((c) => c.type === "Progressing")?.reason).toBe("NewReplicaSetAvailable");
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
@@ -249,7 +249,7 @@ describe("deployment decide - recreate and deadlines", () => {
         w.settle();
         expect(w.d.status?.updatedReplicas).toBe(replicas);
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
