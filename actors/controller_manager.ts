@@ -14,21 +14,21 @@
  * RC's pass reads only the pods it could own. Subjects: none directly.
  */
 import type { ApiClient } from "../model/client.ts";
-import type { Pod, ReplicationController } from "../model/types.ts";
+import type { Pod } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import { type Informer, type InformerEvent } from "./informer_cache.ts";
-import { startReplicationController } from "./replication_controller.ts";
-import { rcSelector } from "./replication_controller_reconcile.ts";
+import { type ReplicaOwnerInformer, replicaOwners, startReplicationController } from "./replication_controller.ts";
+import { ownerMatches, type ReplicaOwner } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 import { objectKey } from "../model/names.ts";
-import { mapMatches } from "../model/selector.ts";
 
 export interface ControllerManagerDeps {
   client: ApiClient;
   pods: Informer<"pods">;
-  rcs: Informer<"replicationcontrollers">;
+  /** RCs, or (a second manager) ReplicaSets: the same actor runs both. */
+  rcs: Informer<"replicationcontrollers"> | Informer<"replicasets">;
   recorder: EventRecorder;
   log?: Log;
   now?: () => number;
@@ -67,6 +67,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
   const orphansByNs = new Map<string, Map<string, Pod>>();
   const indexedUnder = new Map<string, Map<string, Pod>>();
   const rcKeyByUid = new Map<string, string>();
+  const owners: ReplicaOwnerInformer = replicaOwners(deps.rcs);
 
   function bucket(index: Map<string, Map<string, Pod>>, k: string): Map<string, Pod> {
     let m = index.get(k);
@@ -87,7 +88,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     indexedUnder.set(key, m);
   }
   for (const p of deps.pods.list()) indexPod(p);
-  function podsFor(rc: ReplicationController): Pod[] {
+  function podsFor(rc: ReplicaOwner): Pod[] {
     const own = rc.metadata.uid ? byOwner.get(rc.metadata.uid) : undefined;
     const orphans = orphansByNs.get(rc.metadata.namespace ?? "default");
     return [...(own?.values() ?? []), ...(orphans?.values() ?? [])];
@@ -95,7 +96,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
 
   const rcDeps = {
     client: deps.client,
-    rcs: deps.rcs,
+    rcs: owners,
     podsFor,
     expectations,
     recorder: deps.recorder,
@@ -105,8 +106,8 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
   };
 
   async function pass(): Promise<void> {
-    const wanted = new Map<string, ReplicationController>();
-    for (const rc of deps.rcs.list()) wanted.set(objectKey(rc), rc);
+    const wanted = new Map<string, ReplicaOwner>();
+    for (const rc of owners.list()) wanted.set(objectKey(rc), rc);
     const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
     for (const key of stop) {
       controllers.get(key)?.stop();
@@ -122,12 +123,12 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     }
   }
 
-  const loop = startWorkLoop("controller-manager", pass, log);
+  const loop = startWorkLoop(owners.resource === "replicasets" ? "replicaset-manager" : "controller-manager", pass, log);
 
   function rcsMatching(ns: string, labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];
-    for (const rc of deps.rcs.list()) {
-      if ((rc.metadata.namespace ?? "default") === ns && mapMatches(rcSelector(rc), labels)) out.push(objectKey(rc));
+    for (const rc of owners.list()) {
+      if ((rc.metadata.namespace ?? "default") === ns && ownerMatches(rc, labels)) out.push(objectKey(rc));
     }
     return out;
   }
@@ -139,9 +140,11 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     if (ev.type === "DELETED") unindexPod(key);
     else indexPod(pod);
 
-    const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+    // Only owners of this manager's kind: an RS and an RC may share a name.
+    const kind = owners.resource === "replicasets" ? "ReplicaSet" : "ReplicationController";
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === kind);
     const ownerKey = owner ? rcKeyByUid.get(owner.uid) ?? `${ns}/${owner.name}` : undefined;
-    const oldOwner = ev.old?.metadata.ownerReferences?.find((o) => o.controller);
+    const oldOwner = ev.old?.metadata.ownerReferences?.find((o) => o.controller && o.kind === kind);
     const oldOwnerKey = oldOwner ? rcKeyByUid.get(oldOwner.uid) ?? `${ns}/${oldOwner.name}` : undefined;
     if (ownerKey) {
       if (ev.type === "ADDED") expectations.creationObserved(ownerKey);
@@ -151,7 +154,8 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     const wake = new Set<string>();
     if (ownerKey) wake.add(ownerKey);
     if (oldOwnerKey) wake.add(oldOwnerKey);
-    if (!owner || (ev.old && JSON.stringify(ev.old.metadata.labels) !== JSON.stringify(pod.metadata.labels))) {
+    const anyController = pod.metadata.ownerReferences?.some((o) => o.controller);
+    if (!anyController || (ev.old && JSON.stringify(ev.old.metadata.labels) !== JSON.stringify(pod.metadata.labels))) {
       for (const k of rcsMatching(ns, pod.metadata.labels)) wake.add(k);
       if (ev.old) for (const k of rcsMatching(ns, ev.old.metadata.labels)) wake.add(k);
     }
@@ -160,7 +164,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
 
   const unsubscribe = [
     deps.pods.subscribe(onPod),
-    deps.rcs.subscribe((ev) => {
+    owners.subscribe((ev) => {
       loop.wake();
       controllers.get(objectKey(ev.object))?.wake();
     }),

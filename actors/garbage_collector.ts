@@ -1,42 +1,98 @@
 /**
- * The garbage collector actor: deletes what lost its owner.
+ * The garbage collector actor: deletes what lost its owner, and finishes foreground deletions.
  *
- *   RC or node deleted / every resyncMs ──WAKE──▶ work loop (work_loop.ts)
+ *   owner or node deleted / owner marked for deletion / every resyncMs ──WAKE──▶ work loop
  *   one pass: findGarbage (pure) ──▶ for each candidate, a live GET confirms the owner (or node)
- *   is really gone — the cache may lag behind a just-created RC — then:
- *       pod whose controller RC no longer exists   → delete (background cascade)
- *       pod bound to a node that no longer exists  → delete at once (grace 0): no node will
- *                                                    ever finish a graceful deletion
+ *   is really gone — the cache may lag behind a just-created owner — then:
+ *       dependent whose controller owner no longer exists  → delete (background cascade)
+ *       pod bound to a node that no longer exists          → delete at once (grace 0): no node
+ *                                                            will ever finish a graceful deletion
+ *       owner with the `foregroundDeletion` finalizer      → delete its dependents (foreground,
+ *                                                            so a ReplicaSet waits for its pods);
+ *                                                            once none is left, drop the finalizer
+ *                                                            and delete the owner
  *
- * Orphaning (`propagationPolicy: Orphan`) is done by the API before it deletes the RC: it strips
- * the RC's owner reference from its pods (`Api.delete`, runtime/api/api.ts), so the collector never
- * sees them as dependents. Subjects: none directly.
+ * Owners and dependents: Deployment → ReplicaSet → Pod, and ReplicationController → Pod, linked
+ * by the controller `ownerReferences`. Orphaning (`propagationPolicy: Orphan`) is done by the API
+ * before it deletes the owner: it strips the owner's reference from its dependents
+ * (`Api.delete`, runtime/api/api.ts), so the collector never sees them as dependents.
+ * `Foreground` is started by the API too: it only marks the owner (deletionTimestamp and the
+ * `foregroundDeletion` finalizer); this collector does the rest. Subjects: none directly.
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { Node, Pod, ReplicationController } from "../model/types.ts";
+import type { Deployment, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 import { objectKey } from "../model/names.ts";
 
-export type Garbage =
-  | { type: "ownerGone"; pod: Pod; owner: { name: string; uid: string } }
-  | { type: "nodeGone"; pod: Pod; node: string };
+/** The finalizer that holds an owner until its dependents are gone (Kubernetes' name). */
+export const FOREGROUND_FINALIZER = "foregroundDeletion";
+/** The finalizer of an owner whose dependents are being orphaned (Kubernetes' name). */
+export const ORPHAN_FINALIZER = "orphan";
 
-/** Pods whose controller RC or whose node is absent from the given (cached) objects. */
-export function findGarbage(pods: readonly Pod[], rcs: readonly ReplicationController[], nodes: readonly Node[]): Garbage[] {
-  const rcUids = new Set(rcs.map((r) => r.metadata.uid));
-  const nodeNames = new Set(nodes.map((n) => n.metadata.name));
+type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments";
+type DependentResource = "pods" | "replicasets";
+type Owner = ReplicationController | ReplicaSet | Deployment;
+type Dependent = Pod | ReplicaSet;
+
+/** Which owner kinds the collector follows, and where they are stored. */
+export const OWNER_RESOURCE: Record<string, OwnerResource> = {
+  ReplicationController: "replicationcontrollers",
+  ReplicaSet: "replicasets",
+  Deployment: "deployments",
+};
+
+export type Garbage =
+  | { type: "ownerGone"; resource: DependentResource; object: Dependent; owner: { kind: string; name: string; uid: string } }
+  | { type: "nodeGone"; pod: Pod; node: string }
+  | { type: "foreground"; resource: OwnerResource; owner: Owner; dependents: { resource: DependentResource; object: Dependent }[] };
+
+export interface GarbageView {
+  pods: readonly Pod[];
+  nodes: readonly Node[];
+  rcs: readonly ReplicationController[];
+  replicaSets?: readonly ReplicaSet[];
+  deployments?: readonly Deployment[];
+}
+
+const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r.controller && Object.hasOwn(OWNER_RESOURCE, r.kind));
+
+/**
+ * Dependents whose controller owner is absent from the given (cached) objects, pods bound to
+ * missing nodes, and owners waiting on a foreground deletion with what still depends on them.
+ */
+export function findGarbage(view: GarbageView): Garbage[] {
+  const owners = new Map<string, Owner>();
+  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
+  const nodeNames = new Set(view.nodes.map((n) => n.metadata.name));
   const out: Garbage[] = [];
-  for (const pod of pods) {
-    const owner = pod.metadata.ownerReferences?.find((o) => o.controller && o.kind === "ReplicationController");
-    if (owner && !rcUids.has(owner.uid)) {
-      if (!pod.metadata.deletionTimestamp) out.push({ type: "ownerGone", pod, owner: { name: owner.name, uid: owner.uid } });
-    } else if (pod.spec.nodeName && !nodeNames.has(pod.spec.nodeName)) {
-      out.push({ type: "nodeGone", pod, node: pod.spec.nodeName });
+  const dependentsOf = new Map<string, { resource: DependentResource; object: Dependent }[]>();
+  const dependents: { resource: DependentResource; object: Dependent }[] = [
+    ...view.pods.map((object) => ({ resource: "pods" as const, object })),
+    ...(view.replicaSets ?? []).map((object) => ({ resource: "replicasets" as const, object })),
+  ];
+  for (const d of dependents) {
+    const ref = controllerOf(d.object);
+    if (ref && !owners.has(ref.uid)) {
+      if (!d.object.metadata.deletionTimestamp) out.push({ type: "ownerGone", resource: d.resource, object: d.object, owner: { kind: ref.kind, name: ref.name, uid: ref.uid } });
+      continue;
     }
+    if (ref) {
+      let list = dependentsOf.get(ref.uid);
+      if (!list) dependentsOf.set(ref.uid, (list = []));
+      list.push(d);
+    }
+    if (d.resource === "pods") {
+      const pod = d.object as Pod;
+      if (pod.spec.nodeName && !nodeNames.has(pod.spec.nodeName)) out.push({ type: "nodeGone", pod, node: pod.spec.nodeName });
+    }
+  }
+  for (const owner of owners.values()) {
+    if (!owner.metadata.deletionTimestamp || !owner.metadata.finalizers?.includes(FOREGROUND_FINALIZER)) continue;
+    out.push({ type: "foreground", resource: OWNER_RESOURCE[owner.kind], owner, dependents: dependentsOf.get(owner.metadata.uid!) ?? [] });
   }
   return out;
 }
@@ -46,6 +102,8 @@ export interface GarbageCollectorDeps {
   pods: Informer<"pods">;
   rcs: Informer<"replicationcontrollers">;
   nodes: Informer<"nodes">;
+  replicaSets?: Informer<"replicasets">;
+  deployments?: Informer<"deployments">;
   recorder: EventRecorder;
   log?: Log;
   resyncMs?: number;
@@ -62,10 +120,10 @@ const notFound = (err: unknown) => err instanceof ApiError && err.reason === "No
 export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollector {
   const log = deps.log ?? (() => {});
 
-  async function ownerExists(ns: string | undefined, owner: { name: string; uid: string }): Promise<boolean> {
+  async function ownerExists(ns: string | undefined, owner: { kind: string; name: string; uid: string }): Promise<boolean> {
     try {
-      const rc = await deps.client.get("replicationcontrollers", owner.name, ns);
-      return rc.metadata.uid === owner.uid;
+      const o = await deps.client.get(OWNER_RESOURCE[owner.kind], owner.name, ns);
+      return o.metadata.uid === owner.uid;
     } catch (err) {
       if (notFound(err)) return false;
       throw err;
@@ -82,30 +140,62 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     }
   }
 
+  /** One step of a foreground deletion: dependents first, the owner once none is left. */
+  async function foreground(g: Extract<Garbage, { type: "foreground" }>): Promise<boolean> {
+    const { owner } = g;
+    const ns = owner.metadata.namespace;
+    for (const d of g.dependents) {
+      if (d.object.metadata.deletionTimestamp) continue;
+      await deps.client.delete(d.resource, d.object.metadata.name, ns, { propagationPolicy: "Foreground", preconditions: { uid: d.object.metadata.uid } });
+      log("foreground deletion: deleted dependent", { owner: objectKey(owner), dependent: objectKey(d.object) });
+    }
+    if (g.dependents.length > 0) return true;
+    const fresh = await deps.client.get(g.resource, owner.metadata.name, ns);
+    if (fresh.metadata.uid !== owner.metadata.uid) return false;
+    const finalizers = (fresh.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND_FINALIZER);
+    const metadata = { ...fresh.metadata, finalizers };
+    if (!finalizers.length) delete (metadata as { finalizers?: string[] }).finalizers;
+    const updated = await deps.client.update(g.resource, { ...fresh, metadata } as Owner);
+    if (!finalizers.length) await deps.client.delete(g.resource, owner.metadata.name, ns, { preconditions: { uid: owner.metadata.uid, resourceVersion: updated.metadata.resourceVersion } });
+    log("foreground deletion finished", { owner: objectKey(owner) });
+    return false;
+  }
+
   async function pass(): Promise<{ requeueAfterMs: number }> {
-    const garbage = findGarbage(deps.pods.list(), deps.rcs.list(), deps.nodes.list());
+    const garbage = findGarbage({
+      pods: deps.pods.list(),
+      rcs: deps.rcs.list(),
+      nodes: deps.nodes.list(),
+      replicaSets: deps.replicaSets?.list(),
+      deployments: deps.deployments?.list(),
+    });
     let requeue = false;
     for (const g of garbage) {
-      const pod = g.pod;
       try {
         if (g.type === "ownerGone") {
-          if (await ownerExists(pod.metadata.namespace, g.owner)) continue;
-          // The resourceVersion precondition matters: an API orphaning the pods (propagationPolicy
-          // Orphan) strips the owner reference just before deleting the owner, and our cached
-          // copy may predate that. A changed pod fails the precondition and is looked at again.
-          await deps.client.delete("pods", pod.metadata.name, pod.metadata.namespace, {
-            preconditions: { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+          const o = g.object;
+          if (await ownerExists(o.metadata.namespace, g.owner)) continue;
+          // The resourceVersion precondition matters: an API orphaning the dependents
+          // (propagationPolicy Orphan) strips the owner reference just before deleting the owner,
+          // and our cached copy may predate that. A changed object fails the precondition and is
+          // looked at again.
+          await deps.client.delete(g.resource, o.metadata.name, o.metadata.namespace, {
+            preconditions: { uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion },
           });
-          log("deleted pod whose owner is gone", { pod: objectKey(pod), owner: g.owner.name });
-        } else {
+          log("deleted object whose owner is gone", { resource: g.resource, object: objectKey(o), owner: `${g.owner.kind}/${g.owner.name}` });
+        } else if (g.type === "nodeGone") {
+          const pod = g.pod;
           if (await nodeExists(g.node)) continue;
           await deps.client.delete("pods", pod.metadata.name, pod.metadata.namespace, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
           log("deleted pod of a node that no longer exists", { pod: objectKey(pod), node: g.node });
           deps.recorder.record(pod, "Normal", "PodGCOrphaned", `Deleted pod bound to missing node ${g.node}`);
+        } else if (await foreground(g)) {
+          // Dependents are still going: look again soon (their deletions also wake us).
+          requeue = true;
         }
       } catch (err) {
-        // Gone, or changed since our copy: nothing to collect now; a changed pod that still has a
-        // missing owner is collected on the next pass.
+        // Gone, or changed since our copy: nothing to collect now; a changed object that still
+        // has a missing owner is collected on the next pass.
         if (!(err instanceof ApiError && (err.reason === "NotFound" || err.reason === "Conflict"))) throw err;
         if (err.reason === "Conflict") requeue = true;
       }
@@ -114,13 +204,16 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
   }
 
   const loop = startWorkLoop("garbage-collector", pass, log);
+  const onOwner = (ev: { type: string; object: { metadata: { deletionTimestamp?: string } } }) => {
+    if (ev.type === "DELETED" || ev.object.metadata.deletionTimestamp) loop.wake();
+  };
   const unsubscribe = [
-    deps.rcs.subscribe((ev) => {
-      if (ev.type === "DELETED") loop.wake();
-    }),
+    deps.rcs.subscribe(onOwner),
     deps.nodes.subscribe((ev) => {
       if (ev.type === "DELETED") loop.wake();
     }),
+    ...(deps.replicaSets ? [deps.replicaSets.subscribe(onOwner)] : []),
+    ...(deps.deployments ? [deps.deployments.subscribe(onOwner)] : []),
   ];
   return {
     loop,

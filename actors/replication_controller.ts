@@ -17,11 +17,11 @@
 import type { ApiClient } from "../model/client.ts";
 import { ApiError, outcomeUnknown } from "../model/errors.ts";
 import { generateName } from "../model/names.ts";
-import type { OwnerReference, Pod, ReplicationController } from "../model/types.ts";
+import type { OwnerReference, Pod } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
-import { type Command, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
+import { type Command, type ReplicaOwner, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 import { objectKey } from "../model/names.ts";
@@ -29,11 +29,27 @@ import { adoptionWait, requeueAfter } from "./replication_controller_decide.ts";
 
 export { ADOPT_DELAY_MS } from "./replication_controller_decide.ts";
 
+/** The resources whose objects this actor runs: RCs (core/v1) and ReplicaSets (apps/v1). */
+export type ReplicaResource = "replicationcontrollers" | "replicasets";
+
+/** The informer of either kind, read through the fields the actor uses. */
+export interface ReplicaOwnerInformer {
+  readonly resource: ReplicaResource;
+  list(): ReplicaOwner[];
+  get(key: string): ReplicaOwner | undefined;
+  subscribe(handler: (ev: { type: "ADDED" | "MODIFIED" | "DELETED"; object: ReplicaOwner; old?: ReplicaOwner }) => void): () => void;
+}
+
+/** An RC or ReplicaSet informer as a `ReplicaOwnerInformer`. */
+export function replicaOwners(i: Informer<"replicationcontrollers"> | Informer<"replicasets">): ReplicaOwnerInformer {
+  return i as unknown as ReplicaOwnerInformer;
+}
+
 export interface RcDeps {
   client: ApiClient;
-  rcs: Informer<"replicationcontrollers">;
+  rcs: ReplicaOwnerInformer;
   /** The pods this RC could own: those it controls and its namespace's orphans (shared informer). */
-  podsFor(rc: ReplicationController): Pod[];
+  podsFor(rc: ReplicaOwner): Pod[];
   expectations: ExpectationsStore;
   recorder: EventRecorder;
   log: Log;
@@ -49,16 +65,16 @@ export class RequeueError extends Error {
   }
 }
 
-/** The controller owner reference an RC puts on its pods. */
-export function controllerRef(rc: ReplicationController): OwnerReference {
-  return { apiVersion: "v1", kind: "ReplicationController", name: rc.metadata.name, uid: rc.metadata.uid!, controller: true, blockOwnerDeletion: true };
+/** The controller owner reference an RC (or ReplicaSet) puts on its pods. */
+export function controllerRef(rc: ReplicaOwner): OwnerReference {
+  return { apiVersion: rc.apiVersion, kind: rc.kind, name: rc.metadata.name, uid: rc.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
 /**
  * The pod an RC creates from its template. Given a name, the pod has it (the RC chooses names so
  * it can repeat a create safely, see `createPod`); otherwise the API fills one from `generateName`.
  */
-export function podFromTemplate(rc: ReplicationController, name?: string): unknown {
+export function podFromTemplate(rc: ReplicaOwner, name?: string): unknown {
   const t = rc.spec.template;
   return {
     apiVersion: "v1",
@@ -102,9 +118,9 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
   }
 
   /** Kubernetes re-reads the controller before adopting, so a controller being deleted never adopts. */
-  async function canAdopt(rc: ReplicationController): Promise<boolean> {
+  async function canAdopt(rc: ReplicaOwner): Promise<boolean> {
     try {
-      const fresh = await deps.client.get("replicationcontrollers", rc.metadata.name, rc.metadata.namespace);
+      const fresh = await deps.client.get(deps.rcs.resource, rc.metadata.name, rc.metadata.namespace);
       return fresh.metadata.uid === rc.metadata.uid && !fresh.metadata.deletionTimestamp;
     } catch (err) {
       if (err instanceof ApiError && err.reason === "NotFound") return false;
@@ -121,7 +137,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
    * an earlier try did. Kubernetes lowers the expectation on any error and deletes the surplus
    * once it shows up; Berth does not make the surplus.
    */
-  async function createPod(rc: ReplicationController): Promise<CreateOutcome> {
+  async function createPod(rc: ReplicaOwner): Promise<CreateOutcome> {
     let pod = podFromTemplate(rc, generateName(`${rc.metadata.name}-`));
     let name = (pod as Pod).metadata.name;
     let unknown: unknown = null;
@@ -161,7 +177,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     return { type: "unknown", error: unknown, name };
   }
 
-  async function createPods(rc: ReplicationController, count: number, batches: number[]): Promise<void> {
+  async function createPods(rc: ReplicaOwner, count: number, batches: number[]): Promise<void> {
     deps.expectations.expect(key, count, [], deps.now());
     let issued = 0;
     let firstError: unknown = null;
@@ -192,7 +208,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     if (firstError) throw new RequeueError(`creating pods for ${key} failed`, { cause: firstError });
   }
 
-  async function deletePods(rc: ReplicationController, pods: Pod[]): Promise<void> {
+  async function deletePods(rc: ReplicaOwner, pods: Pod[]): Promise<void> {
     deps.expectations.expect(key, 0, pods.map(objectKey), deps.now());
     let firstError: unknown = null;
     await Promise.all(pods.map(async (pod) => {
@@ -209,7 +225,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     if (firstError) throw new RequeueError(`deleting pods for ${key} failed`, { cause: firstError });
   }
 
-  async function execute(rc: ReplicationController, cmd: Command): Promise<void> {
+  async function execute(rc: ReplicaOwner, cmd: Command): Promise<void> {
     switch (cmd.type) {
       case "adopt":
         if (!(await canAdopt(rc))) return;
@@ -225,7 +241,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
         await deletePods(rc, cmd.pods);
         return;
       case "updateStatus":
-        await deps.client.updateStatus("replicationcontrollers", { ...rc, status: cmd.status });
+        await deps.client.updateStatus(deps.rcs.resource, { ...rc, status: cmd.status });
         return;
       default: {
         const never: never = cmd;
@@ -290,7 +306,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     };
   }
 
-  const loop = startWorkLoop(`rc/${key}`, pass, deps.log);
+  const loop = startWorkLoop(`${deps.rcs.resource === "replicasets" ? "rs" : "rc"}/${key}`, pass, deps.log);
   return {
     name: loop.name,
     actor: loop.actor,

@@ -13,12 +13,18 @@
  *      `ReplicaFailure` condition while creates fail).
  *
  * A converged RC yields no commands at all. Time comes in as `now`; nothing here reads a clock.
+ *
+ * The same function serves apps/v1 ReplicaSets (`ReplicaOwner`): they differ only in their
+ * selector, which is set-based (`matchLabels` + `matchExpressions`, see `ownerMatches`).
  */
 import { isReplaceable } from "./node_lifecycle_decide.ts";
-import type { Condition, Pod, ReplicationController, ReplicationControllerStatus } from "../model/types.ts";
+import type { Condition, Pod, ReplicaSet, ReplicationController, ReplicationControllerStatus } from "../model/types.ts";
 import { type Expectation, expectationsSatisfied, DEFAULT_EXPECTATIONS_TTL_MS } from "./expectations.ts";
 import { isPodReady, podReadySince } from "../model/pod.ts";
-import { mapMatches } from "../model/selector.ts";
+import { mapMatches, matchesLabels, selectorFromSpec, type LabelSelector } from "../model/selector.ts";
+
+/** What the replica reconcile manages: an RC or a ReplicaSet (same spec and status shape but the selector). */
+export type ReplicaOwner = ReplicationController | ReplicaSet;
 
 /** Kubernetes' `BurstReplicas`: the most creates or deletes one reconcile issues. */
 export const BURST_REPLICAS = 500;
@@ -32,7 +38,7 @@ export type Command =
   | { type: "updateStatus"; status: ReplicationControllerStatus };
 
 export interface ReconcileInput {
-  rc: ReplicationController;
+  rc: ReplicaOwner;
   /** Pods the controller can see (any namespace; others are ignored). */
   pods: readonly Pod[];
   expectations?: Expectation;
@@ -46,6 +52,18 @@ export interface ReconcileInput {
 /** The RC's effective selector: `spec.selector`, else the template's labels. */
 export function rcSelector(rc: ReplicationController): Record<string, string> {
   return rc.spec.selector ?? rc.spec.template?.metadata?.labels ?? {};
+}
+
+/** Parsed ReplicaSet selectors, by the selector object (specs are replaced, never mutated, in the cache). */
+const parsedSelectors = new WeakMap<object, LabelSelector>();
+
+/** True when `labels` match the owner's selector: equality map for an RC, set-based for a ReplicaSet. */
+export function ownerMatches(owner: ReplicaOwner, labels: Record<string, string> | undefined): boolean {
+  if (owner.kind !== "ReplicaSet") return mapMatches(rcSelector(owner as ReplicationController), labels);
+  const spec = (owner as ReplicaSet).spec.selector;
+  let sel = parsedSelectors.get(spec);
+  if (!sel) parsedSelectors.set(spec, (sel = selectorFromSpec(spec)));
+  return matchesLabels(sel, labels);
 }
 
 /**
@@ -108,8 +126,7 @@ export function slowStartBatches(count: number, initial = 1): number[] {
 }
 
 /** The pods an RC controls after claiming, and the ownership changes claiming needs. */
-export function claimPods(rc: ReplicationController, pods: readonly Pod[]): { owned: Pod[]; adopt: Pod[]; release: Pod[] } {
-  const selector = rcSelector(rc);
+export function claimPods(rc: ReplicaOwner, pods: readonly Pod[]): { owned: Pod[]; adopt: Pod[]; release: Pod[] } {
   const ns = rc.metadata.namespace ?? "default";
   const owned: Pod[] = [];
   const adopt: Pod[] = [];
@@ -117,7 +134,7 @@ export function claimPods(rc: ReplicationController, pods: readonly Pod[]): { ow
   for (const pod of pods) {
     if ((pod.metadata.namespace ?? "default") !== ns) continue;
     const ref = pod.metadata.ownerReferences?.find((o) => o.controller);
-    const matches = mapMatches(selector, pod.metadata.labels);
+    const matches = ownerMatches(rc, pod.metadata.labels);
     if (ref) {
       if (ref.uid !== rc.metadata.uid) continue;
       if (matches) owned.push(pod);

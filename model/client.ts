@@ -8,7 +8,7 @@
  *
  * Errors are `ApiError`s (model/errors.ts) in both.
  */
-import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "./types.ts";
+import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "./types.ts";
 
 export interface ListOptions {
   /** Absent: all namespaces (for namespaced resources). */
@@ -61,8 +61,9 @@ export interface ApiClient {
   /** Returns the object as deleted (or, for a graceful pod deletion, as marked). */
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts?: DeleteOptions): Promise<ResourceTypes[R]>;
   watch<R extends Resource>(resource: R, opts?: WatchOptions): Promise<Watch<ResourceTypes[R]>>;
-  getScale(name: string, namespace?: string): Promise<Scale>;
-  updateScale(name: string, replicas: number, namespace?: string): Promise<Scale>;
+  /** The Scale of an RC (the default), Deployment or ReplicaSet. */
+  getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale>;
+  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale>;
 }
 
 /** What a `kubectl logs` asks of the node that runs the pod (REST `pods/log`, the live page). */

@@ -18,7 +18,7 @@
  * Everything here is pure.
  */
 import { BadRequestError } from "./errors.ts";
-import type { Resource } from "./types.ts";
+import type { LabelSelectorSpec, Resource } from "./types.ts";
 
 /** The canonical operators; `==` parses to `=`. */
 export type Operator = "=" | "!=" | "in" | "notin" | "exists" | "!";
@@ -271,6 +271,25 @@ export function selectorFromMap(map: Record<string, string> | undefined): LabelS
   return { requirements: keys.map((key) => ({ key, operator: "=", values: [map![key]] })), matchNothing: false };
 }
 
+const SPEC_OPERATORS: Record<string, Operator> = { In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" };
+
+/**
+ * The selector of an apps/v1 `LabelSelector` (`matchLabels` + `matchExpressions`), as
+ * `metav1.LabelSelectorAsSelector` builds it. An absent selector selects nothing; an empty one
+ * selects everything (validation refuses empty selectors on ReplicaSets and Deployments).
+ */
+export function selectorFromSpec(spec: LabelSelectorSpec | undefined): LabelSelector {
+  if (!spec) return NOTHING;
+  const requirements: Requirement[] = [];
+  for (const key of Object.keys(spec.matchLabels ?? {}).sort()) requirements.push({ key, operator: "=", values: [spec.matchLabels![key]] });
+  for (const e of spec.matchExpressions ?? []) {
+    const operator = SPEC_OPERATORS[e.operator];
+    if (!operator) return NOTHING;
+    requirements.push({ key: e.key, operator, values: [...new Set(e.values ?? [])].sort() });
+  }
+  return { requirements, matchNothing: false };
+}
+
 /** True when every pair of a non-empty `map` is among `labels`; an empty map matches nothing. */
 export function mapMatches(map: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   // The equality-only selectors of RCs and Services, matched on every pod event: no allocation.
@@ -339,6 +358,8 @@ const COMMON_FIELDS = ["metadata.name", "metadata.namespace"];
 export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   pods: [...COMMON_FIELDS, "spec.nodeName", "spec.restartPolicy", "status.phase", "status.podIP"],
   replicationcontrollers: [...COMMON_FIELDS, "status.replicas"],
+  replicasets: [...COMMON_FIELDS, "status.replicas"],
+  deployments: [...COMMON_FIELDS],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],
   endpoints: [...COMMON_FIELDS],
   nodes: [...COMMON_FIELDS, "spec.unschedulable"],

@@ -21,7 +21,16 @@ export const RESOURCES = {
   nodes: { kind: "Node", singular: "node", namespaced: false, shortNames: ["no"] },
   events: { kind: "Event", singular: "event", namespaced: true, shortNames: ["ev"] },
   resourcequotas: { kind: "ResourceQuota", singular: "resourcequota", namespaced: true, shortNames: ["quota"] },
+  // Resources of a named API group carry `group` and `version`; the rest are core/v1 (`/api/v1`).
+  deployments: { kind: "Deployment", singular: "deployment", namespaced: true, shortNames: ["deploy"], group: "apps", version: "v1" },
+  replicasets: { kind: "ReplicaSet", singular: "replicaset", namespaced: true, shortNames: ["rs"], group: "apps", version: "v1" },
 } as const;
+
+/** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
+export function apiVersionOf(resource: Resource): string {
+  const info: { kind: string; group?: string; version?: string } = RESOURCES[resource];
+  return info.group ? `${info.group}/${info.version ?? "v1"}` : "v1";
+}
 
 export type Resource = keyof typeof RESOURCES;
 export type Kind = (typeof RESOURCES)[Resource]["kind"];
@@ -55,7 +64,8 @@ export interface ObjectMeta {
 }
 
 export interface TypeMeta {
-  apiVersion: "v1";
+  /** `v1` for core objects, `<group>/<version>` (e.g. `apps/v1`) for the others. */
+  apiVersion: string;
   kind: Kind;
 }
 
@@ -253,7 +263,11 @@ export interface ReplicationController extends KubeObject {
   status?: ReplicationControllerStatus;
 }
 
-/** autoscaling/v1 Scale, served by `replicationcontrollers/{name}/scale`. */
+/** The resources with a `/scale` subresource. */
+export type ScalableResource = "replicationcontrollers" | "deployments" | "replicasets";
+export const SCALABLE: readonly ScalableResource[] = ["replicationcontrollers", "deployments", "replicasets"];
+
+/** autoscaling/v1 Scale, served by `{replicationcontrollers,deployments,replicasets}/{name}/scale`. */
 export interface Scale {
   apiVersion: "autoscaling/v1";
   kind: "Scale";
@@ -394,7 +408,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -406,13 +420,15 @@ export interface ResourceTypes {
   nodes: Node;
   events: Event;
   resourcequotas: ResourceQuota;
+  deployments: Deployment;
+  replicasets: ReplicaSet;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lists, watch events, Status
 
 export interface ObjectList<T extends AnyObject = AnyObject> {
-  apiVersion: "v1";
+  apiVersion: string;
   kind: string; // e.g. "PodList"
   metadata: { resourceVersion: string; continue?: string };
   items: T[];
@@ -464,4 +480,60 @@ export interface ResourceQuota extends KubeObject {
   kind: "ResourceQuota";
   spec?: ResourceQuotaSpec;
   status?: ResourceQuotaStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// apps/v1 ReplicaSet and Deployment
+
+/** A set-based label selector (`metav1.LabelSelector`): every matchLabels pair and every expression must hold. */
+export interface LabelSelectorSpec {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+export interface ReplicaSetSpec {
+  replicas?: number;
+  minReadySeconds?: number;
+  selector: LabelSelectorSpec;
+  template?: PodTemplateSpec;
+}
+
+export interface ReplicaSet extends KubeObject {
+  kind: "ReplicaSet";
+  spec: ReplicaSetSpec;
+  status?: ReplicationControllerStatus;
+}
+
+export interface DeploymentStrategy {
+  type?: "RollingUpdate" | "Recreate";
+  /** Absolute numbers or percentages of `replicas` ("25%"). */
+  rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+}
+
+export interface DeploymentSpec {
+  replicas?: number;
+  selector: LabelSelectorSpec;
+  template: PodTemplateSpec;
+  strategy?: DeploymentStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+  progressDeadlineSeconds?: number;
+}
+
+export interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+  conditions?: Condition[];
+  collisionCount?: number;
+}
+
+export interface Deployment extends KubeObject {
+  kind: "Deployment";
+  spec: DeploymentSpec;
+  status?: DeploymentStatus;
 }

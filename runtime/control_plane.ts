@@ -20,6 +20,7 @@ import { startScheduler, type Scheduler } from "../actors/scheduler.ts";
 import { startControllerManager, type ControllerManager } from "../actors/controller_manager.ts";
 import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
+import { startDeploymentController, type DeploymentController } from "../actors/deployment_controller.ts";
 import type { Log } from "../model/log.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
@@ -54,10 +55,15 @@ export interface ControlPlane {
     pods: Informer<"pods">;
     nodes: Informer<"nodes">;
     replicationcontrollers: Informer<"replicationcontrollers">;
+    replicasets: Informer<"replicasets">;
+    deployments: Informer<"deployments">;
     services?: Informer<"services">;
   };
   scheduler: Scheduler;
   controllers: ControllerManager;
+  /** The ReplicaSet actors (the RC actor, run on apps/v1 ReplicaSets) and the Deployment controller. */
+  replicaSets: ControllerManager;
+  deployments: DeploymentController;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
@@ -102,6 +108,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     pods: new Informer(client, "pods", { log }),
     nodes: new Informer(client, "nodes", { log }),
     replicationcontrollers: new Informer(client, "replicationcontrollers", { log }),
+    replicasets: new Informer(client, "replicasets", { log }),
+    deployments: new Informer(client, "deployments", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
   };
   // All at once: on a NATS cluster that lost a server each start may need a second try.
@@ -127,6 +135,16 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     now,
     expectationsTtlMs: opts.expectationsTtlMs,
   });
+  const replicaSets = startControllerManager({
+    client,
+    pods: informers.pods,
+    rcs: informers.replicasets,
+    recorder,
+    log,
+    now,
+    expectationsTtlMs: opts.expectationsTtlMs,
+  });
+  const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, recorder, log, now });
   const nodeLifecycle = startNodeLifecycle({
     client,
     pods: informers.pods,
@@ -142,6 +160,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     pods: informers.pods,
     rcs: informers.replicationcontrollers,
     nodes: informers.nodes,
+    replicaSets: informers.replicasets,
+    deployments: informers.deployments,
     recorder,
     log,
   });
@@ -166,6 +186,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     informers,
     scheduler,
     controllers,
+    replicaSets,
+    deployments,
     nodeLifecycle,
     garbageCollector,
     serviceController,
@@ -176,6 +198,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       stopping ??= (async () => {
         scheduler.stop();
         controllers.stop();
+        replicaSets.stop();
+        deployments.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();

@@ -3,6 +3,7 @@
  *
  *   old RC (N) ──annotate next-controller-id──▶ new RC (0, desired-replicas=N)
  *   repeat: new +1 ─▶ wait until new has that many available pods ─▶ old −1 ─▶ wait
+ *   (one pod replaced at a time: at most one surge pod, never fewer than N available)
  *   until old = 0 and new = N; delete old; with `image` (no new manifest) the new RC is then
  *   renamed to the old name (delete it orphaning its pods, recreate under the old name, which
  *   adopts them), as kubectl does.
@@ -125,14 +126,18 @@ function rcForImage(old: ReplicationController, image: string): unknown {
   };
 }
 
-/** Moves replicas from `from` to `to` one at a time, `to` first, until `to` has `desired`. */
+/**
+ * Moves replicas from `from` to `to` one pod at a time: `to` grows by one (while the two together
+ * hold no more than `desired`, so one surge pod at most), waits for it to be available, then
+ * `from` shrinks by one; until `to` has `desired` and `from` none.
+ */
 async function shift(client: ApiClient, ns: string, fromName: string, toName: string, desired: number, opts: RollingUpdateOptions, report: (p: RollingUpdateProgress) => void): Promise<void> {
   for (;;) {
     const from = await client.get("replicationcontrollers", fromName, ns);
     const to = await client.get("replicationcontrollers", toName, ns);
     const fromN = from.spec.replicas ?? 0;
     const toN = to.spec.replicas ?? 0;
-    if (toN < desired) {
+    if (toN < desired && (toN + fromN <= desired || fromN === 0)) {
       await scaleRc(client, toName, toN + 1, ns);
       report({ step: "scale-up", oldName: fromName, newName: toName, oldReplicas: fromN, newReplicas: toN + 1, desired });
       await waitForRc(client, toName, ns, toN + 1, opts);

@@ -24,8 +24,9 @@ import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
-import { RESOURCES } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf } from "../../model/types.ts";
+import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
 
@@ -185,7 +186,7 @@ export class Api implements ApiClient {
       cont = encodeContinue(objectKey(selected[selected.length - 1]));
     }
     return {
-      apiVersion: "v1",
+      apiVersion: apiVersionOf(resource),
       kind: `${RESOURCES[resource].kind}List`,
       metadata: { resourceVersion: String(revision), ...(cont ? { continue: cont } : {}) },
       items: selected,
@@ -272,15 +273,29 @@ export class Api implements ApiClient {
           if (graceful) return (await this.store.update("pods", graceful, rev)) as ResourceTypes[R];
         }
         if (resource === "namespaces") await this.deleteNamespaceContents(name);
-        if (resource === "replicationcontrollers" && opts.propagationPolicy === "Orphan") {
-          // As Kubernetes' orphan finalizer does: mark the RC as being deleted first, so its
-          // controller stops adopting and creating, then release its pods, then delete it.
+        const owner = OWNERS.has(resource);
+        if (owner && opts.propagationPolicy === "Orphan") {
+          // As Kubernetes' orphan finalizer does: mark the owner as being deleted first, so its
+          // controller stops adopting and creating, then release its dependents, then delete it.
           const marked = await this.store.update(resource, {
             ...current,
             metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
           }, rev);
-          await this.orphanPods(current as ReplicationController);
+          await this.orphanDependents(current);
           return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion));
+        }
+        if (owner && opts.propagationPolicy === "Foreground") {
+          // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
+          // has deleted its dependents (actors/garbage_collector.ts), then goes.
+          if (current.metadata.finalizers?.includes("foregroundDeletion")) return current;
+          return await this.store.update(resource, {
+            ...current,
+            metadata: {
+              ...current.metadata,
+              deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString(),
+              finalizers: [...(current.metadata.finalizers ?? []), "foregroundDeletion"],
+            },
+          }, rev);
         }
         return await this.store.delete(resource, ns, name, rev);
       }
@@ -392,19 +407,19 @@ export class Api implements ApiClient {
     this.hub.close();
   }
 
-  async getScale(name: string, namespace?: string): Promise<Scale> {
-    const rc = await this.get("replicationcontrollers", name, namespace);
-    return toScale(rc);
+  async getScale(name: string, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
+    checkScalable(resource);
+    return toScale(await this.get(resource, name, namespace));
   }
 
-  async updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {
+  async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
+    checkScalable(resource);
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new InvalidError("Scale", name, [
         { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` },
       ]);
     }
-    const rc = await this.patch("replicationcontrollers", name, { spec: { replicas } }, { namespace, type: "merge" });
-    return toScale(rc);
+    return toScale(await this.patch(resource, name, { spec: { replicas } }, { namespace, type: "merge" }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -452,16 +467,22 @@ export class Api implements ApiClient {
     return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: requested } };
   }
 
-  private async orphanPods(rc: ReplicationController): Promise<void> {
-    const pods = await this.store.list("pods", rc.metadata.namespace);
-    for (const pod of pods.items) {
+  /** Strips `owner`'s reference from its dependents (pods, and the ReplicaSets of a Deployment). */
+  private async orphanDependents(owner: AnyObject): Promise<void> {
+    await this.orphanOf("pods", owner);
+    await this.orphanOf("replicasets", owner);
+  }
+
+  private async orphanOf(dependents: "pods" | "replicasets", rc: AnyObject): Promise<void> {
+    const pods = await this.store.list(dependents, rc.metadata.namespace);
+    for (const pod of pods.items as AnyObject[]) {
       const refs = pod.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === rc.metadata.uid)) continue;
       const rest = refs.filter((r) => r.uid !== rc.metadata.uid);
       const metadata = { ...pod.metadata };
       if (rest.length) metadata.ownerReferences = rest;
       else delete metadata.ownerReferences;
-      await this.store.update("pods", { ...pod, metadata }, Number(pod.metadata.resourceVersion)).catch((e) => {
+      await this.store.update(dependents, { ...pod, metadata } as ResourceTypes[typeof dependents], Number(pod.metadata.resourceVersion)).catch((e) => {
         // A pod deleted meanwhile needs no releasing.
         if (!(e instanceof NotFoundError)) throw e;
       });
@@ -529,6 +550,9 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
+/** Resources whose objects own others through controller ownerReferences (deletion propagates). */
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments"]);
+
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {
     throw new ApiError("NotFound", `the server could not find the requested resource "${resource}" (Berth serves: ${Object.keys(RESOURCES).join(", ")})`);
@@ -583,7 +607,10 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
     case "pods":
       return { ...obj, status: { phase: "Pending", conditions: [] } } as ResourceTypes[R];
     case "replicationcontrollers":
+    case "replicasets":
       return { ...obj, status: { replicas: 0 } } as ResourceTypes[R];
+    case "deployments":
+      return { ...obj, status: {} } as ResourceTypes[R];
     case "services":
       return { ...obj, status: { loadBalancer: {} } } as ResourceTypes[R];
     case "namespaces":
@@ -632,8 +659,16 @@ function checkPreconditions(resource: Resource, current: AnyObject, opts: Delete
   }
 }
 
-function toScale(rc: ReplicationController): Scale {
-  const selector = Object.entries(rc.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
+function checkScalable(resource: string): void {
+  if (resource !== "replicationcontrollers" && resource !== "deployments" && resource !== "replicasets") {
+    throw new ApiError("NotFound", `the server could not find the requested resource "${resource}/scale" (scalable: replicationcontrollers, deployments, replicasets)`);
+  }
+}
+
+function toScale(rc: ResourceTypes[ScalableResource]): Scale {
+  const selector = rc.kind === "ReplicationController"
+    ? Object.entries((rc as ReplicationController).spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",")
+    : formatLabelSelector(selectorFromSpec((rc as ReplicaSet).spec.selector));
   return {
     apiVersion: "autoscaling/v1",
     kind: "Scale",

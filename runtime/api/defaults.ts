@@ -10,6 +10,7 @@ import { BadRequestError } from "../../model/errors.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type {
   Container,
+  Deployment,
   Endpoints,
   Event,
   Namespace,
@@ -17,6 +18,7 @@ import type {
   Pod,
   PodSpec,
   Probe,
+  ReplicaSet,
   ReplicationController,
   Resource,
   ResourceTypes,
@@ -105,6 +107,30 @@ function rcDefaults(rc: ReplicationController): void {
   if (rc.spec.template?.spec) podSpecDefaults(rc.spec.template.spec);
 }
 
+/** apps/v1 defaults (pkg/apis/apps/v1/defaults.go): replicas 1, RollingUpdate 25%/25%, history 10, deadline 600 s. */
+function replicaSetDefaults(rs: ReplicaSet): void {
+  dflt(rs.spec, "replicas", 1);
+  const labels = rs.spec.template?.metadata?.labels;
+  if (labels && (!rs.metadata.labels || Object.keys(rs.metadata.labels).length === 0)) rs.metadata.labels = { ...labels };
+  if (rs.spec.template?.spec) podSpecDefaults(rs.spec.template.spec);
+}
+
+function deploymentDefaults(d: Deployment): void {
+  dflt(d.spec, "replicas", 1);
+  const strategy = (d.spec.strategy ??= {});
+  dflt(strategy, "type", "RollingUpdate");
+  if (strategy.type === "RollingUpdate") {
+    const ru = (strategy.rollingUpdate ??= {});
+    dflt(ru, "maxUnavailable", "25%");
+    dflt(ru, "maxSurge", "25%");
+  }
+  dflt(d.spec, "revisionHistoryLimit", 10);
+  dflt(d.spec, "progressDeadlineSeconds", 600);
+  const labels = d.spec.template?.metadata?.labels;
+  if (labels && (!d.metadata.labels || Object.keys(d.metadata.labels).length === 0)) d.metadata.labels = { ...labels };
+  if (d.spec.template?.spec) podSpecDefaults(d.spec.template.spec);
+}
+
 function serviceDefaults(svc: Service): void {
   dflt(svc.spec, "type", "ClusterIP");
   dflt(svc.spec, "sessionAffinity", "None");
@@ -154,6 +180,12 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "replicationcontrollers":
       rcDefaults(out as ReplicationController);
+      break;
+    case "replicasets":
+      replicaSetDefaults(out as ReplicaSet);
+      break;
+    case "deployments":
+      deploymentDefaults(out as Deployment);
       break;
     case "services":
       serviceDefaults(out as Service);

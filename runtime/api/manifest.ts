@@ -12,7 +12,7 @@
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { RESOURCES } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
 import { ManifestError } from "./manifest_error.ts";
@@ -154,7 +154,7 @@ function toDoc(value: unknown, where: { source: string; index: number; line: num
   const kind = obj.kind as string;
   const resource = resourceForKind(kind);
   if (!resource) fail(`unknown kind "${kind}" (Berth serves: ${SERVED_KINDS})`);
-  if (obj.apiVersion !== "v1") fail(`kind "${kind}" is served as apiVersion "v1", not "${String(obj.apiVersion)}"`);
+  if (obj.apiVersion !== apiVersionOf(resource!)) fail(`kind "${kind}" is served as apiVersion "${apiVersionOf(resource!)}", not "${String(obj.apiVersion)}"`);
   return { resource: resource!, object: obj, ...where };
 }
 

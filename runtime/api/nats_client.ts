@@ -5,7 +5,7 @@
 import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
-import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { DEFAULT_INBOX_PREFIX, isToken, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
@@ -173,11 +173,11 @@ export class NatsApiClient implements ApiClient {
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
     return this.call(this.subject(resource, "delete"), { name, namespace, ...opts });
   }
-  getScale(name: string, namespace?: string): Promise<Scale> {
-    return this.call(this.subject("scale", "get"), { name, namespace });
+  getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale> {
+    return this.call(this.subject("scale", "get"), { name, namespace, ...(resource ? { resource } : {}) });
   }
-  updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {
-    return this.call(this.subject("scale", "update"), { name, namespace, replicas });
+  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale> {
+    return this.call(this.subject("scale", "update"), { name, namespace, replicas, ...(resource ? { resource } : {}) });
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {

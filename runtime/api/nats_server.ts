@@ -183,9 +183,9 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       case "delete":
         return await api.delete(req.resource, req.name, req.namespace, req.opts);
       case "getScale":
-        return await api.getScale(req.name, req.namespace);
+        return await api.getScale(req.name, req.namespace, req.resource);
       case "updateScale":
-        return await api.updateScale(req.name, req.replicas, req.namespace);
+        return await api.updateScale(req.name, req.replicas, req.namespace, req.resource);
       case "watch":
         return await startWatch(req, owner);
       case "watchKeepalive":

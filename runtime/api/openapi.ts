@@ -1,5 +1,6 @@
 /**
- * OpenAPI documents for the core/v1 API Berth serves, hand-written from types.ts.
+ * OpenAPI documents for the API Berth serves (core/v1 and the named groups such as apps/v1),
+ * hand-written from types.ts.
  *
  * kubectl (1.32) reads `/openapi/v3` and then `/openapi/v3/api/v1` for two things:
  *   - whether the server validates fields itself: the PATCH operation of the object's kind
@@ -13,12 +14,21 @@
  * `unknownFields` walks an object against these schemas, for `fieldValidation=Strict|Warn`.
  */
 import { createHash } from "node:crypto";
-import { RESOURCES, type Resource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 
 type Schema = Record<string, unknown>;
 
 const CORE = "io.k8s.api.core.v1.";
 const META = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+const APPS = "io.k8s.api.apps.v1.";
+
+/** The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`. */
+function prefixOf(resource: Resource): string {
+  const gv = apiVersionOf(resource);
+  if (gv === "v1") return CORE;
+  const [group, version] = gv.split("/");
+  return `io.k8s.api.${group}.${version}.`;
+}
 
 const str: Schema = { type: "string" };
 const int: Schema = { type: "integer", format: "int32" };
@@ -227,11 +237,42 @@ const SCHEMAS: Record<string, Schema> = {
   [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
 };
 
-for (const info of Object.values(RESOURCES)) {
-  SCHEMAS[`${CORE}${info.kind}List`] = obj(
-    { apiVersion: str, kind: str, metadata: ref(`${META}ListMeta`), items: arr(ref(`${CORE}${info.kind}`)) },
+// apps/v1
+const replicaSetStatus = obj({
+  replicas: int, fullyLabeledReplicas: int, readyReplicas: int, availableReplicas: int, observedGeneration: int64,
+  conditions: arr(ref(`${APPS}ReplicaSetCondition`), { key: "type", strategy: "merge" }),
+});
+Object.assign(SCHEMAS, {
+  [`${META}LabelSelector`]: obj({
+    matchLabels: map(str),
+    matchExpressions: arr(ref(`${META}LabelSelectorRequirement`)),
+  }, undefined, { "x-kubernetes-map-type": "atomic" }),
+  [`${META}LabelSelectorRequirement`]: obj({ key: str, operator: str, values: arr(str) }, ["key", "operator"]),
+  [`${APPS}ReplicaSetCondition`]: condition,
+  [`${APPS}DeploymentCondition`]: condition,
+  [`${APPS}ReplicaSetSpec`]: obj({ replicas: int, minReadySeconds: int, selector: ref(`${META}LabelSelector`), template: ref(`${CORE}PodTemplateSpec`) }, ["selector"]),
+  [`${APPS}ReplicaSetStatus`]: replicaSetStatus,
+  [`${APPS}ReplicaSet`]: typed("ReplicaSet", { spec: ref(`${APPS}ReplicaSetSpec`), status: ref(`${APPS}ReplicaSetStatus`) }, "apps"),
+  [`${APPS}RollingUpdateDeployment`]: obj({ maxUnavailable: intOrString, maxSurge: intOrString }),
+  [`${APPS}DeploymentStrategy`]: obj({ type: str, rollingUpdate: ref(`${APPS}RollingUpdateDeployment`) }),
+  [`${APPS}DeploymentSpec`]: obj({
+    replicas: int, selector: ref(`${META}LabelSelector`), template: ref(`${CORE}PodTemplateSpec`),
+    strategy: ref(`${APPS}DeploymentStrategy`), minReadySeconds: int, revisionHistoryLimit: int, paused: bool, progressDeadlineSeconds: int,
+  }, ["selector", "template"]),
+  [`${APPS}DeploymentStatus`]: obj({
+    observedGeneration: int64, replicas: int, updatedReplicas: int, readyReplicas: int, availableReplicas: int, unavailableReplicas: int,
+    conditions: arr(ref(`${APPS}DeploymentCondition`), { key: "type", strategy: "merge" }), collisionCount: int,
+  }),
+  [`${APPS}Deployment`]: typed("Deployment", { spec: ref(`${APPS}DeploymentSpec`), status: ref(`${APPS}DeploymentStatus`) }, "apps"),
+});
+
+for (const [resource, info] of Object.entries(RESOURCES)) {
+  const P = prefixOf(resource as Resource);
+  const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
+  SCHEMAS[`${P}${info.kind}List`] = obj(
+    { apiVersion: str, kind: str, metadata: ref(`${META}ListMeta`), items: arr(ref(`${P}${info.kind}`)) },
     ["items"],
-    gvk(`${info.kind}List`),
+    gvk(`${info.kind}List`, group, version),
   );
 }
 
@@ -255,7 +296,7 @@ const patchBody = {
   ),
 };
 
-function op(action: string, kind: string, id: string, extra: Schema, group = "", version = "v1"): Schema {
+function opOf(action: string, kind: string, id: string, extra: Schema, group = "", version = "v1"): Schema {
   return {
     operationId: id,
     tags: ["core_v1"],
@@ -265,14 +306,20 @@ function op(action: string, kind: string, id: string, extra: Schema, group = "",
   };
 }
 
-function buildPaths(): Record<string, Schema> {
+function buildPaths(groupVersion = "v1"): Record<string, Schema> {
   const paths: Record<string, Schema> = {};
+  const [group, version] = groupVersion.includes("/") ? groupVersion.split("/") : ["", groupVersion];
+  const root = groupVersion === "v1" ? "/api/v1" : `/apis/${groupVersion}`;
+  // Operation ids as Kubernetes names them: createCoreV1NamespacedPod, createAppsV1NamespacedDeployment.
+  const opGroup = `${group ? group[0].toUpperCase() + group.slice(1) : "Core"}${version[0].toUpperCase()}${version.slice(1)}`;
+  const op = (action: string, kind: string, id: string, extra: Schema, g = group, v = version) => opOf(action, kind, id.replace("CoreV1", opGroup), extra, g, v);
   for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
+    if (apiVersionOf(resource) !== groupVersion) continue;
     const K = info.kind;
-    const schema = ref(`${CORE}${K}`);
-    const list = ref(`${CORE}${K}List`);
+    const schema = ref(`${prefixOf(resource)}${K}`);
+    const list = ref(`${prefixOf(resource)}${K}List`);
     const nsParam = info.namespaced ? [param("namespace", "path")] : [];
-    const base = info.namespaced ? `/api/v1/namespaces/{namespace}/${resource}` : `/api/v1/${resource}`;
+    const base = info.namespaced ? `${root}/namespaces/{namespace}/${resource}` : `${root}/${resource}`;
     const idPart = `${info.namespaced ? "Namespaced" : ""}${K}`;
     paths[base] = {
       parameters: nsParam,
@@ -281,7 +328,7 @@ function buildPaths(): Record<string, Schema> {
       delete: op("deletecollection", K, `deleteCoreV1Collection${idPart}`, { parameters: LIST_PARAMS, responses: ok(ref(`${META}Status`)) }),
     };
     if (info.namespaced) {
-      paths[`/api/v1/${resource}`] = { get: op("list", K, `listCoreV1${K}ForAllNamespaces`, { parameters: LIST_PARAMS, responses: ok(list) }) };
+      paths[`${root}/${resource}`] = { get: op("list", K, `listCoreV1${K}ForAllNamespaces`, { parameters: LIST_PARAMS, responses: ok(list) }) };
     }
     const itemParams = [param("name", "path"), ...nsParam];
     paths[`${base}/{name}`] = {
@@ -295,7 +342,7 @@ function buildPaths(): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),
@@ -304,6 +351,7 @@ function buildPaths(): Record<string, Schema> {
       };
     }
   }
+  if (groupVersion !== "v1") return paths;
   const podBase = "/api/v1/namespaces/{namespace}/pods/{name}";
   const itemParams = [param("name", "path"), param("namespace", "path")];
   paths[`${podBase}/log`] = {
@@ -349,10 +397,29 @@ export function openApiV3CoreV1(): Schema {
   return coreV1;
 }
 
+const groupDocs = new Map<string, Schema>();
+
+/** `/openapi/v3/apis/{group}/{version}`: paths of that group/version (components shared with core), or undefined. */
+export function openApiV3Group(groupVersion: string): Schema | undefined {
+  if (!(Object.keys(RESOURCES) as Resource[]).some((r) => apiVersionOf(r) === groupVersion && groupVersion !== "v1")) return undefined;
+  let doc = groupDocs.get(groupVersion);
+  if (!doc) {
+    const core = openApiV3CoreV1();
+    doc = { ...core, paths: buildPaths(groupVersion) };
+    groupDocs.set(groupVersion, doc);
+  }
+  return doc;
+}
+
+const hashOf = (doc: Schema) => createHash("sha512").update(JSON.stringify(doc)).digest("hex").slice(0, 64).toUpperCase();
+
 /** `/openapi/v3`: the index kubectl starts from; the hash lets it cache the document. */
 export function openApiV3Index(): Schema {
-  coreV1Hash ??= createHash("sha512").update(JSON.stringify(openApiV3CoreV1())).digest("hex").slice(0, 64).toUpperCase();
-  return { paths: { "api/v1": { serverRelativeURL: `/openapi/v3/api/v1?hash=${coreV1Hash}` } } };
+  coreV1Hash ??= hashOf(openApiV3CoreV1());
+  const paths: Record<string, Schema> = { "api/v1": { serverRelativeURL: `/openapi/v3/api/v1?hash=${coreV1Hash}` } };
+  const gvs = new Set((Object.keys(RESOURCES) as Resource[]).map(apiVersionOf).filter((gv) => gv !== "v1"));
+  for (const gv of gvs) paths[`apis/${gv}`] = { serverRelativeURL: `/openapi/v3/apis/${gv}?hash=${hashOf(openApiV3Group(gv)!)}` };
+  return { paths };
 }
 
 /** `/openapi/v2` as JSON: the same schemas as Swagger 2.0 `definitions`. */
@@ -364,7 +431,8 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  return Object.hasOwn(SCHEMAS, `${CORE}${kind}`) ? `${CORE}${kind}` : undefined;
+  for (const p of [CORE, APPS]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  return undefined;
 }
 
 /**

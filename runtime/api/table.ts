@@ -8,11 +8,13 @@
  */
 import type {
   AnyObject,
+  Deployment,
   Endpoints,
   Event,
   Namespace,
   Node,
   Pod,
+  ReplicaSet,
   ReplicationController,
   Resource,
   ResourceQuota,
@@ -65,7 +67,38 @@ const nameColumn = <T extends AnyObject>(): ColumnSpec<T> => ({ column: col("Nam
 
 const NONE = "<none>";
 
+const specSelector = (s: ReplicaSet["spec"]["selector"] | undefined) => {
+  const parts = Object.entries(s?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of s?.matchExpressions ?? []) {
+    parts.push(e.operator === "Exists" ? e.key : e.operator === "DoesNotExist" ? `!${e.key}` : `${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(",")})`);
+  }
+  return parts.join(",") || NONE;
+};
+const templateContainers = (t: ReplicaSet["spec"]["template"]) => (t?.spec.containers ?? []).map((c) => c.name).join(",") || NONE;
+const templateImages = (t: ReplicaSet["spec"]["template"]) => (t?.spec.containers ?? []).map((c) => c.image).join(",") || NONE;
+
 const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
+  // kubectl's printers: deploy NAME READY UP-TO-DATE AVAILABLE AGE; rs NAME DESIRED CURRENT READY AGE.
+  deployments: [
+    nameColumn<Deployment>(),
+    { column: col("Ready", "string", 0, "Number of the pod with ready state"), cell: (d: Deployment) => `${d.status?.readyReplicas ?? 0}/${d.spec.replicas ?? 1}` },
+    { column: col("Up-to-date", "string", 0, "Total number of non-terminated pods targeted by this deployment that have the desired template spec."), cell: (d: Deployment) => d.status?.updatedReplicas ?? 0 },
+    { column: col("Available", "string", 0, "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."), cell: (d: Deployment) => d.status?.availableReplicas ?? 0 },
+    ageColumn<Deployment>(),
+    { column: col("Containers", "string", 1), cell: (d: Deployment) => templateContainers(d.spec.template) },
+    { column: col("Images", "string", 1), cell: (d: Deployment) => templateImages(d.spec.template) },
+    { column: col("Selector", "string", 1), cell: (d: Deployment) => specSelector(d.spec.selector) },
+  ],
+  replicasets: [
+    nameColumn<ReplicaSet>(),
+    { column: col("Desired", "integer", 0, "Number of desired pods."), cell: (rs: ReplicaSet) => rs.spec.replicas ?? 1 },
+    { column: col("Current", "integer", 0, "Number of actually running pods."), cell: (rs: ReplicaSet) => rs.status?.replicas ?? 0 },
+    { column: col("Ready", "integer", 0, "Number of ready pods."), cell: (rs: ReplicaSet) => rs.status?.readyReplicas ?? 0 },
+    ageColumn<ReplicaSet>(),
+    { column: col("Containers", "string", 1), cell: (rs: ReplicaSet) => templateContainers(rs.spec.template) },
+    { column: col("Images", "string", 1), cell: (rs: ReplicaSet) => templateImages(rs.spec.template) },
+    { column: col("Selector", "string", 1), cell: (rs: ReplicaSet) => specSelector(rs.spec.selector) },
+  ],
   pods: [
     nameColumn<Pod>(),
     { column: col("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."), cell: (p: Pod) => podReady(p) },

@@ -15,7 +15,7 @@
  */
 import type { z } from "zod";
 import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
-import { RESOURCES } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import type { Resource, ResourceTypes, StatusCause } from "../../model/types.ts";
 import { crossFieldProblems } from "./validation_rules.ts";
 import { SCHEMAS } from "./validation_schemas.ts";
@@ -127,5 +127,5 @@ export function validate<R extends Resource>(resource: R, raw: unknown): Resourc
     throw new InvalidError(info.kind, name, causes);
   }
   const out = parsed.data as Record<string, unknown>;
-  return { apiVersion: "v1", kind: info.kind, ...out } as unknown as ResourceTypes[R];
+  return { apiVersion: apiVersionOf(resource), kind: info.kind, ...out } as unknown as ResourceTypes[R];
 }

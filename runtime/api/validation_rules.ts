@@ -7,7 +7,8 @@
  * reports that) so that they run, and report, even when the schema pass found type errors.
  */
 import { parseQuantity, isQuantity } from "../../model/quantity.ts";
-import { mapMatches } from "../../model/selector.ts";
+import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
+import type { LabelSelectorSpec } from "../../model/types.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 
@@ -40,6 +41,10 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "replicationcontrollers":
       rcRules(c, obj(raw.spec));
+      break;
+    case "replicasets":
+    case "deployments":
+      appsRules(c, resource, obj(raw.spec));
       break;
     case "services":
       serviceRules(c, obj(raw.spec));
@@ -157,6 +162,39 @@ function rcRules(c: Causes, spec: Obj | undefined): void {
     c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
   }
   if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+}
+
+/** ReplicaSet and Deployment: a non-empty selector that matches the template, a rolling update that can move. */
+function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj | undefined): void {
+  if (!spec) return;
+  const template = obj(spec.template);
+  const templateLabels = strMap(obj(template?.metadata)?.labels);
+  const sel = obj(spec.selector);
+  if (sel) {
+    const empty = Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && arr(sel.matchExpressions).length === 0;
+    if (empty) c.add(CAUSE.invalid, "spec.selector", sel, "empty selector is invalid for deployment");
+    else if (template && !matchesLabels(selectorFromSpec(sel as LabelSelectorSpec), templateLabels)) {
+      c.add(CAUSE.invalid, "spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`");
+    }
+  }
+  const policy = obj(template?.spec)?.restartPolicy;
+  if (typeof policy === "string" && policy !== "Always") {
+    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
+  }
+  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+  if (resource !== "deployments") return;
+  const ru = obj(obj(spec.strategy)?.rollingUpdate);
+  if (ru && str(obj(spec.strategy)?.type) === "Recreate") {
+    c.add(CAUSE.forbidden, "spec.strategy.rollingUpdate", undefined, "may not be specified when strategy `type` is 'Recreate'");
+  }
+  const zero = (v: unknown) => v === 0 || v === "0%";
+  if (ru && zero(ru.maxSurge) && zero(ru.maxUnavailable)) {
+    c.add(CAUSE.invalid, "spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "may not be 0 when `maxSurge` is 0");
+  }
+  const pct = (v: unknown) => (typeof v === "string" && /^[0-9]+%$/.test(v) ? Number(v.slice(0, -1)) : 0);
+  if (ru && pct(ru.maxUnavailable) > 100) {
+    c.add(CAUSE.invalid, "spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "must not be greater than 100%");
+  }
 }
 
 function serviceRules(c: Causes, spec: Obj | undefined): void {

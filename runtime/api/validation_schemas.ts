@@ -355,6 +355,82 @@ const replicationController = z.looseObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// apps/v1 ReplicaSet, Deployment
+
+const appsTypeMeta = (kind: string) => ({ apiVersion: z.literal("apps/v1").optional(), kind: z.literal(kind).optional() });
+
+const labelSelectorSpec = z.looseObject({
+  matchLabels: labelMap.optional(),
+  matchExpressions: z.array(z.looseObject({
+    key: z.string().min(1),
+    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+    values: z.array(z.string()).optional(),
+  })).optional(),
+});
+
+const replicaStatus = z.looseObject({
+  replicas: nonNegInt.optional(),
+  fullyLabeledReplicas: nonNegInt.optional(),
+  readyReplicas: nonNegInt.optional(),
+  availableReplicas: nonNegInt.optional(),
+  observedGeneration: nonNegInt.optional(),
+  conditions: z.array(condition).optional(),
+});
+
+const podTemplate = z.looseObject({ metadata: objectMeta(dnsSubdomain).optional(), spec: podSpec });
+
+const replicaSet = z.looseObject({
+  ...appsTypeMeta("ReplicaSet"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    replicas: nonNegInt.optional(),
+    minReadySeconds: nonNegInt.optional(),
+    selector: labelSelectorSpec,
+    template: podTemplate.optional(),
+  }),
+  status: replicaStatus.optional(),
+});
+
+/** An int-or-string of a rolling update: a non-negative integer or a percentage ("25%"). */
+const intOrPercent = z
+  .custom<number | string>((v) => typeof v === "number" || typeof v === "string", {
+    params: { reason: CAUSE.invalid, detail: "must be an integer or a percentage" },
+  })
+  .superRefine((v, ctx) => {
+    if (typeof v === "number" ? !Number.isInteger(v) || v < 0 : !/^[0-9]+%$/.test(v)) {
+      problem(ctx, CAUSE.invalid, typeof v === "number" ? "must be greater than or equal to 0" : "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')");
+    }
+  });
+
+const deployment = z.looseObject({
+  ...appsTypeMeta("Deployment"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    replicas: nonNegInt.optional(),
+    selector: labelSelectorSpec,
+    template: podTemplate,
+    strategy: z.looseObject({
+      type: z.enum(["RollingUpdate", "Recreate"]).optional(),
+      rollingUpdate: z.looseObject({ maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() }).optional(),
+    }).optional(),
+    minReadySeconds: nonNegInt.optional(),
+    revisionHistoryLimit: nonNegInt.optional(),
+    paused: z.boolean().optional(),
+    progressDeadlineSeconds: nonNegInt.optional(),
+  }),
+  status: z.looseObject({
+    observedGeneration: nonNegInt.optional(),
+    replicas: nonNegInt.optional(),
+    updatedReplicas: nonNegInt.optional(),
+    readyReplicas: nonNegInt.optional(),
+    availableReplicas: nonNegInt.optional(),
+    unavailableReplicas: nonNegInt.optional(),
+    conditions: z.array(condition).optional(),
+    collisionCount: nonNegInt.optional(),
+  }).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Service, Endpoints
 
 const servicePort = z.looseObject({
@@ -520,4 +596,6 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   namespaces: namespace,
   events: event,
   resourcequotas: resourceQuota,
+  replicasets: replicaSet,
+  deployments: deployment,
 };

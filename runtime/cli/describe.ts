@@ -4,7 +4,8 @@
  */
 import { age } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Event, Node, Pod, ReplicationController, Resource, ResourceQuota, Service, Endpoints } from "../../model/types.ts";
+import type { AnyObject, Condition, Deployment, Event, Node, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints } from "../../model/types.ts";
+import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
 
@@ -129,6 +130,35 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Images", t.map((c) => c.image).join(", ")],
       ]);
       body += conditions(rc.status?.conditions);
+      break;
+    }
+    case "replicasets": {
+      const rs = obj as ReplicaSet;
+      body = block([
+        ...common,
+        ["Selector", formatLabelSelector(selectorFromSpec(rs.spec.selector))],
+        ["Controlled By", rs.metadata.ownerReferences?.find((o) => o.controller) ? `${rs.metadata.ownerReferences.find((o) => o.controller)!.kind}/${rs.metadata.ownerReferences.find((o) => o.controller)!.name}` : "<none>"],
+        ["Replicas", `${rs.status?.replicas ?? 0} current / ${rs.spec.replicas ?? 0} desired`],
+        ["Pods Status", `${rs.status?.readyReplicas ?? 0} Ready / ${rs.status?.availableReplicas ?? 0} Available`],
+        ["Images", (rs.spec.template?.spec.containers ?? []).map((c) => c.image).join(", ")],
+      ]);
+      body += conditions(rs.status?.conditions);
+      break;
+    }
+    case "deployments": {
+      const d = obj as Deployment;
+      const s = d.status ?? {};
+      const ru = d.spec.strategy?.rollingUpdate;
+      body = block([
+        ...common,
+        ["Selector", formatLabelSelector(selectorFromSpec(d.spec.selector))],
+        ["Replicas", `${d.spec.replicas ?? 1} desired | ${s.updatedReplicas ?? 0} updated | ${s.replicas ?? 0} total | ${s.availableReplicas ?? 0} available | ${s.unavailableReplicas ?? 0} unavailable`],
+        ["StrategyType", d.spec.strategy?.type ?? "RollingUpdate"],
+        ["MinReadySeconds", String(d.spec.minReadySeconds ?? 0)],
+        ...(ru ? [["RollingUpdateStrategy", `${ru.maxUnavailable ?? "25%"} max unavailable, ${ru.maxSurge ?? "25%"} max surge`] as Line] : []),
+        ["Images", d.spec.template.spec.containers.map((c) => c.image).join(", ")],
+      ]);
+      body += conditions(s.conditions);
       break;
     }
     case "services": {

@@ -8,6 +8,7 @@ import type * as NodeServices from "../kubelet/node_services.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { resolveResource, type Connection } from "./connect.ts";
+import { RESOURCES } from "../../model/types.ts";
 
 type Out = (s: string) => void;
 type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient, conn: Connection) => Promise<T>) => Promise<T>;
@@ -135,20 +136,23 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
       },
     },
     scale: {
-      summary: "set the number of replicas of a replication controller",
-      usage: "berth scale rc NAME --replicas N | berth scale rc/NAME --replicas N",
+      summary: "set the number of replicas of a replication controller, deployment or replica set",
+      usage: "berth scale (rc|deploy|rs) NAME --replicas N | berth scale TYPE/NAME --replicas N",
       flags: [...conn, { name: "replicas", type: "number", help: "the new desired number of replicas" }],
       async run(p) {
         const [first, second] = p.positional;
         let type = first, name = second;
         if (first?.includes("/")) [type, name] = first.split("/", 2);
         if (!type || !name) throw new UsageError("expected TYPE NAME or TYPE/NAME");
-        if (resolveResource(type) !== "replicationcontrollers") throw new UsageError(`cannot scale ${type}: only replicationcontrollers (rc) can be scaled`);
+        const resource = resolveResource(type);
+        if (resource !== "replicationcontrollers" && resource !== "deployments" && resource !== "replicasets") {
+          throw new UsageError(`cannot scale ${type}: only replicationcontrollers (rc), deployments (deploy) and replicasets (rs) can be scaled`);
+        }
         const replicas = p.flags.replicas;
         if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw new UsageError("--replicas must be a non-negative integer");
         await withClient(p.flags, async (c) => {
-          await c.updateScale(name, replicas, p.flags.namespace as string | undefined);
-          out(`replicationcontroller/${name} scaled\n`);
+          await c.updateScale(name, replicas, p.flags.namespace as string | undefined, resource);
+          out(`${RESOURCES[resource].singular}/${name} scaled\n`);
         });
       },
     },

@@ -3,7 +3,7 @@
  * discovery only — kubectl 1.32 asks for the aggregated form first and falls back when the
  * answer is plain `application/json`.
  */
-import { RESOURCES, type Resource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 import { SUBRESOURCES } from "./routes.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */
@@ -33,19 +33,41 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   };
 }
 
-/** `/apis`: Berth serves only the core group. */
+/** Every named group/version Berth serves (from `RESOURCES`), e.g. `apps/v1`. */
+export function groupVersions(): string[] {
+  const out = new Set<string>();
+  for (const r of Object.keys(RESOURCES) as Resource[]) if (apiVersionOf(r) !== "v1") out.add(apiVersionOf(r));
+  return [...out].sort();
+}
+
+/** `/apis/{group}`: one APIGroup, or undefined when Berth does not serve it. */
+export function apiGroup(group: string): Record<string, unknown> | undefined {
+  const versions = groupVersions().filter((gv) => gv.split("/")[0] === group).map((gv) => ({ groupVersion: gv, version: gv.split("/")[1] }));
+  if (!versions.length) return undefined;
+  return { kind: "APIGroup", apiVersion: "v1", name: group, versions, preferredVersion: versions[0] };
+}
+
+/** `/apis`: the named groups of `RESOURCES`. */
 export function apiGroupList(): Record<string, unknown> {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: [] };
+  const groups = [...new Set(groupVersions().map((gv) => gv.split("/")[0]))].map((g) => {
+    const { kind: _k, apiVersion: _v, ...rest } = apiGroup(g)!;
+    return rest;
+  });
+  return { kind: "APIGroupList", apiVersion: "v1", groups };
 }
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /** Resources listed in `kubectl get all`. */
-const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services"]);
+const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "deployments", "replicasets"]);
 
-/** `/api/v1`: every resource and subresource with kind, verbs and short names. */
-export function apiResourceList(): Record<string, unknown> {
+/**
+ * `/api/v1` (the default) or `/apis/{group}/{version}`: every resource and subresource of that
+ * group/version with kind, verbs and short names; undefined for a group/version not served.
+ */
+export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | undefined {
   const resources: Record<string, unknown>[] = [];
   for (const [name, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
+    if (apiVersionOf(name) !== groupVersion) continue;
     resources.push({
       name,
       singularName: info.singular,
@@ -70,8 +92,13 @@ export function apiResourceList(): Record<string, unknown> {
         case "scale":
           resources.push({ ...base, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
           break;
+        case "eviction":
+          // kubectl drain looks for exactly this entry (group and version set) before evicting.
+          resources.push({ ...base, group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] });
+          break;
       }
     }
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: "v1", resources };
+  if (!resources.length) return undefined;
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
 }

@@ -8,7 +8,8 @@ import { ApiError, BadRequestError, ConflictError } from "../../model/errors.ts"
 import { checkFieldValidation, parseFieldValidation } from "../api/field_validation.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
-import { RESOURCES, type AnyObject, type ObjectList, type Pod, type Resource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type AnyObject, type ObjectList, type Pod, type Resource, type ScalableResource } from "../../model/types.ts";
+import { evict } from "./eviction.ts";
 import type { AcceptInfo } from "./body.ts";
 import type { Route } from "./routes.ts";
 import { serveWatch, type WatchRegistry } from "./watch.ts";
@@ -130,7 +131,7 @@ async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> 
   }
   const obj = body as Record<string, unknown>;
   const kind = ctx.route.subresource === "scale" ? "Scale" : ctx.route.subresource === "binding" ? "Binding" : RESOURCES[ctx.route.resource].kind;
-  checkTypeMeta(obj, kind, ctx.route.subresource === "scale" ? "autoscaling/v1" : "v1");
+  checkTypeMeta(obj, kind, ctx.route.subresource === "scale" ? "autoscaling/v1" : apiVersionOf(ctx.route.resource));
   checkFields(ctx, kind, obj);
   const meta = (typeof obj.metadata === "object" && obj.metadata !== null ? obj.metadata : {}) as Record<string, unknown>;
   const ns = ctx.route.namespace;
@@ -149,7 +150,7 @@ async function objectBody(ctx: HandlerContext): Promise<Record<string, unknown> 
   return { ...obj, metadata: meta };
 }
 
-function deleteOptions(ctx: HandlerContext, body: unknown): DeleteOptions {
+export function deleteOptions(ctx: Pick<HandlerContext, "query">, body: unknown): DeleteOptions {
   const opts: DeleteOptions = {};
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const grace = intParam(ctx.query, "gracePeriodSeconds") ?? (typeof b.gracePeriodSeconds === "number" ? b.gracePeriodSeconds : undefined);
@@ -164,6 +165,7 @@ function deleteOptions(ctx: HandlerContext, body: unknown): DeleteOptions {
     opts.propagationPolicy = policy;
   }
   if (typeof b.preconditions === "object" && b.preconditions !== null) opts.preconditions = b.preconditions as DeleteOptions["preconditions"];
+  if (Array.isArray(b.dryRun) && b.dryRun.length) throw new BadRequestError("dryRun is not supported by Berth");
   return opts;
 }
 
@@ -268,23 +270,28 @@ async function handleSubresource(ctx: HandlerContext): Promise<Reply> {
         }
       }
       throw methodNotAllowed(method, what);
-    case "scale":
+    case "scale": {
+      const scalable = resource as ScalableResource;
       switch (method) {
         case "GET":
-          return { status: 200, body: await api.getScale(name, namespace) };
+          return { status: 200, body: await api.getScale(name, namespace, scalable) };
         case "PUT": {
           const body = (await objectBody(ctx)) as { spec?: { replicas?: unknown } };
-          return { status: 200, body: await api.updateScale(name, replicasOf(body), namespace) };
+          return { status: 200, body: await api.updateScale(name, replicasOf(body), namespace, scalable) };
         }
         case "PATCH": {
           const type = ctx.patchType();
           const patch = await ctx.body();
-          const current = await api.getScale(name, namespace);
+          const current = await api.getScale(name, namespace, scalable);
           const patched = applyPatch(current, patch, type) as { spec?: { replicas?: unknown } };
-          return { status: 200, body: await api.updateScale(name, replicasOf(patched), namespace) };
+          return { status: 200, body: await api.updateScale(name, replicasOf(patched), namespace, scalable) };
         }
       }
       throw methodNotAllowed(method, what);
+    }
+    case "eviction":
+      if (method !== "POST") throw methodNotAllowed(method, what);
+      return { status: 201, body: await evict(api, name, namespace, await ctx.body(), (b) => deleteOptions(ctx, b)) };
     case "binding":
       if (method !== "POST") throw methodNotAllowed(method, what);
       return bind(ctx, name);

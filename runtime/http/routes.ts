@@ -7,8 +7,10 @@
  *   /api/v1/{resource}/{name}[/{sub}]                    cluster-scoped (nodes, namespaces)
  *   /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]  namespaced
  *   /api/v1/watch/...                                    the legacy watch prefix
+ *   /apis/{group}[/{version}]                            discovery of a named group
+ *   /apis/{group}/{version}/...                          as /api/v1/..., for that group's resources
  */
-import { RESOURCES, type Resource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 
 export type HealthEndpoint = "healthz" | "livez" | "readyz";
 
@@ -25,6 +27,10 @@ export type Route =
   | { type: "static"; path: StaticPath }
   /** `/healthz`, `/livez`, `/readyz`, or one named check below them. */
   | { type: "health"; endpoint: HealthEndpoint; check?: string }
+  /** `/apis/{group}` (an APIGroup) or `/apis/{group}/{version}` (its APIResourceList). */
+  | { type: "group"; group: string; version?: string }
+  /** `/openapi/v3/apis/{group}/{version}`. */
+  | { type: "openapiGroup"; groupVersion: string }
   | {
       type: "resource";
       resource: Resource;
@@ -39,12 +45,14 @@ export type Route =
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
 
-export type Subresource = "status" | "log" | "binding" | "scale";
+export type Subresource = "status" | "log" | "binding" | "scale" | "eviction";
 
 /** The subresources served for each resource. */
 export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
-  pods: ["status", "log", "binding"],
+  pods: ["status", "log", "binding", "eviction"],
   replicationcontrollers: ["status", "scale"],
+  deployments: ["status", "scale"],
+  replicasets: ["status", "scale"],
   services: ["status"],
   nodes: ["status"],
   namespaces: ["status"],
@@ -104,18 +112,29 @@ export function parseRoute(rawPath: string): Route {
     case "openapi/v3/api/v1":
       return { type: "static", path: joined };
   }
-  if (segs[0] !== "api" || segs[1] !== "v1") return { type: "notFound" };
-  let rest = segs.slice(2);
+  if (segs.length === 5 && segs[0] === "openapi" && segs[1] === "v3" && segs[2] === "apis") return { type: "openapiGroup", groupVersion: `${segs[3]}/${segs[4]}` };
+  let groupVersion = "v1";
+  if (segs[0] === "apis" && segs[1] !== undefined) {
+    if (segs.length <= 3) return { type: "group", group: segs[1], ...(segs[2] !== undefined ? { version: segs[2] } : {}) };
+    groupVersion = `${segs[1]}/${segs[2]}`;
+  } else if (segs[0] !== "api" || segs[1] !== "v1") return { type: "notFound" };
+  const inGroup = (r: string | undefined): r is Resource => isResource(r) && apiVersionOf(r) === groupVersion;
+  let rest = segs.slice(segs[0] === "apis" ? 3 : 2);
   let watchPrefix = false;
   if (rest[0] === "watch") {
     watchPrefix = true;
     rest = rest.slice(1);
   }
   const [a, b, c, d, e, ...more] = rest;
-  if (!isResource(a)) return { type: "notFound" };
+  // /apis/{g}/{v}/namespaces/{ns}/{resource}...: `namespaces` itself is a core resource.
+  if (a === "namespaces" && groupVersion !== "v1" && b !== undefined && inGroup(c) && RESOURCES[c].namespaced) {
+    if (more.length) return { type: "notFound" };
+    return withSub({ type: "resource", resource: c, namespace: b, name: d, watchPrefix }, e);
+  }
+  if (!inGroup(a)) return { type: "notFound" };
 
   // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]
-  if (a === "namespaces" && b !== undefined && isResource(c) && RESOURCES[c].namespaced) {
+  if (a === "namespaces" && b !== undefined && inGroup(c) && RESOURCES[c].namespaced) {
     if (more.length) return { type: "notFound" };
     return withSub({ type: "resource", resource: c, namespace: b, name: d, watchPrefix }, e);
   }

@@ -14,10 +14,11 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, toStatus } from "../../model/errors.ts";
-import { openApiV2, openApiV3Index, openApiV3CoreV1 } from "../api/openapi.ts";
+import { openApiV2, openApiV3Index, openApiV3CoreV1, openApiV3Group } from "../api/openapi.ts";
 import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
-import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from "./protobuf.ts";
 import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
 import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type HealthCheck } from "./health.ts";
 import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
@@ -176,6 +177,18 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
+    if (route.type === "openapiGroup") {
+      if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /openapi/v3/apis/${route.groupVersion}`);
+      const body = openApiV3Group(route.groupVersion);
+      if (!body) throw new ApiError("NotFound", "the server could not find the requested resource");
+      return { status: 200, body, headers: { "Cache-Control": "no-cache, private" } };
+    }
+    if (route.type === "group") {
+      if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /apis/${route.group}`);
+      const body = route.version === undefined ? apiGroup(route.group) : apiResourceList(`${route.group}/${route.version}`);
+      if (!body) throw new ApiError("NotFound", "the server could not find the requested resource");
+      return { status: 200, body };
+    }
     if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
     if (route.type === "static") {
@@ -199,9 +212,14 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
           return { status: 200, body: openApiV2() };
       }
     }
+    // kubectl's typed clients (drain, create deployment) send their bodies as protobuf; the few
+    // kinds they send are decoded (protobuf.ts), any other is a 415 that names its kind.
+    const protobuf = mediaType(req.headers["content-type"]) === PROTOBUF_MEDIA_TYPE &&
+      (method === "DELETE" || method === "POST" || method === "PUT");
     let bodyPromise: Promise<unknown> | undefined;
     const readBody = () => {
       bodyPromise ??= (async () => {
+        if (protobuf) return decodeProtobufBody(await readRaw(req, maxBody));
         const format = method === "PATCH" ? "json" : checkObjectContentType(req.headers["content-type"]);
         if (method === "PATCH") patchTypeOf(req.headers["content-type"]);
         return parseBody(await readRaw(req, maxBody), format);
@@ -209,7 +227,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       return bodyPromise;
     };
     // Content type first, so a wrong one is a 415 even before the body is read.
-    if (method === "POST" || method === "PUT") checkObjectContentType(req.headers["content-type"]);
+    if ((method === "POST" || method === "PUT") && !protobuf) checkObjectContentType(req.headers["content-type"]);
     if (method === "PATCH") patchTypeOf(req.headers["content-type"]);
     return handleResource({
       api: opts.api,

@@ -5,7 +5,7 @@
  */
 import type { DeleteOptions, ListOptions, PatchType, WatchOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, NotFoundError } from "../../model/errors.ts";
-import { RESOURCES, type Resource } from "../../model/types.ts";
+import { RESOURCES, SCALABLE, type Resource, type ScalableResource } from "../../model/types.ts";
 import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
 import { checkJsonNesting } from "./nesting.ts";
 import { parseFieldValidation, type FieldValidation } from "../api/field_validation.ts";
@@ -19,8 +19,8 @@ export type ApiRequest =
   | { verb: "patch"; resource: Resource; name: string; namespace?: string; patch: unknown; patchType: PatchType; subresource?: "status" }
   | { verb: "delete"; resource: Resource; name: string; namespace?: string; opts: DeleteOptions }
   | { verb: "watch"; resource: Resource; opts: WatchOptions; watchId: string }
-  | { verb: "getScale"; name: string; namespace?: string }
-  | { verb: "updateScale"; name: string; namespace?: string; replicas: number }
+  | { verb: "getScale"; name: string; namespace?: string; resource?: ScalableResource }
+  | { verb: "updateScale"; name: string; namespace?: string; replicas: number; resource?: ScalableResource }
   | { verb: "watchKeepalive" | "watchStop"; watchId: string };
 
 const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -58,7 +58,7 @@ export function parseApiRequest(resource: string, verb: string, body: Record<str
     throw new NotFoundError("namespaces", ns);
   }
   if ("name" in req && !isObjectKeyName(req.name)) {
-    throw new NotFoundError("resource" in req ? req.resource : "replicationcontrollers", req.name);
+    throw new NotFoundError(("resource" in req ? req.resource : undefined) ?? "replicationcontrollers", req.name);
   }
   return req;
 }
@@ -73,11 +73,16 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
   if (resource === "scale") {
     const name = str(body, "name", true)!;
     const namespace = str(body, "namespace");
-    if (verb === "get") return { verb: "getScale", name, namespace };
+    const of = str(body, "resource");
+    if (of !== undefined && !(SCALABLE as readonly string[]).includes(of)) {
+      throw new BadRequestError(`field "resource" of a scale request must be one of ${SCALABLE.join(", ")}, got ${JSON.stringify(of)}`);
+    }
+    const resource = of as ScalableResource | undefined;
+    if (verb === "get") return { verb: "getScale", name, namespace, resource };
     if (verb === "update") {
       const replicas = body.replicas;
       if (typeof replicas !== "number") throw new BadRequestError(`field "replicas" must be a number, got ${typeof replicas}`);
-      return { verb: "updateScale", name, namespace, replicas };
+      return { verb: "updateScale", name, namespace, replicas, resource };
     }
     throw new ApiError("NotFound", `unknown verb "${verb}" for scale (get, update)`);
   }

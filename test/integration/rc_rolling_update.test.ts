@@ -56,8 +56,10 @@ describe("rolling update", () => {
     clearInterval(watcher);
 
     expect(result).toEqual({ name: "roll", replicas: 3 });
-    expect(steps.filter((s) => s.step === "scale-up").map((s) => s.newReplicas)).toEqual([1, 2, 3]);
-    expect(steps.filter((s) => s.step === "scale-down").map((s) => s.oldReplicas)).toEqual([2, 1, 0]);
+    // One pod at a time: each new pod, once available, replaces one old pod.
+    expect(steps.filter((s) => s.step === "scale-up" || s.step === "scale-down").map((s) => `${s.step} ${s.newReplicas}/${s.oldReplicas}`)).toEqual([
+      "scale-up 1/3", "scale-down 1/2", "scale-up 2/2", "scale-down 2/1", "scale-up 3/1", "scale-down 3/0",
+    ]);
     expect(minReady).toBeGreaterThanOrEqual(3);
     await waitFor(async () => {
       const imgs = await readyImages("app=roll");

@@ -424,7 +424,8 @@ describe("validation - sizes and kinds", () => {
     expect(resourceForKind("Pod")).toBe("pods");
     expect(resourceForKind("ReplicationController")).toBe("replicationcontrollers");
     expect(resourceForKind("Endpoints")).toBe("endpoints");
-    expect(resourceForKind("Deployment")).toBeUndefined();
+    expect(resourceForKind("Deployment")).toBe("deployments");
+    expect(resourceForKind("StatefulSet")).toBeUndefined();
     expect(kindOf("services")).toBe("Service");
   });
 });

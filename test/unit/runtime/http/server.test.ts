@@ -63,7 +63,14 @@ describe("http api - discovery", () => {
   it("http api - /version, /api and /apis", async () => {
     expect((await call(c, "GET", "/version")).json()).toMatchObject({ major: "1", minor: "32" });
     expect((await call(c, "GET", "/api")).json()).toMatchObject({ kind: "APIVersions", versions: ["v1"] });
-    expect((await call(c, "GET", "/apis")).json()).toEqual({ kind: "APIGroupList", apiVersion: "v1", groups: [] });
+    const apps = { groupVersion: "apps/v1", version: "v1" };
+    expect((await call(c, "GET", "/apis")).json()).toEqual({ kind: "APIGroupList", apiVersion: "v1", groups: [{ name: "apps", versions: [apps], preferredVersion: apps }] });
+    const appsV1 = (await call(c, "GET", "/apis/apps/v1")).json() as { groupVersion: string; resources: { name: string; kind: string }[] };
+    expect(appsV1.groupVersion).toBe("apps/v1");
+    expect(appsV1.resources.map((r) => r.name)).toEqual(["deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"]);
+    const core = (await call(c, "GET", "/api/v1")).json() as { resources: { name: string; group?: string; version?: string; kind: string }[] };
+    expect(core.resources.find((r) => r.name === "pods/eviction")).toMatchObject({ group: "policy", version: "v1", kind: "Eviction" });
+    expect(core.resources.some((r) => r.name === "deployments")).toBe(false);
   });
 
   it("http api - /api/v1 lists every resource with verbs, kinds, short names and subresources", async () => {
@@ -322,7 +329,7 @@ describe("http api - bad input", () => {
   });
 
   it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
-    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/exec", "/apis/apps/v1"]) {
+    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/exec", "/apis/batch/v1", "/api/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/pods"]) {
       const r = await call(c, "GET", p);
       expect(r.status, p).toBe(404);
       expect(r.json().kind).toBe("Status");

@@ -1,0 +1,153 @@
+/**
+ * The deployment controller: one work loop (work_loop.ts) per Deployment, kept in a Map by a
+ * small manager, each pass
+ *
+ *   read the Deployment + its namespace's ReplicaSets from the shared informers
+ *     ──decideDeployment (pure, deployment_decide.ts)──▶ DeploymentCommand[]
+ *     ──execute (exhaustive switch below)──▶ ReplicaSet creates/patches/deletes, status, events
+ *
+ * Woken by changes to the Deployment and to any ReplicaSet it controls (their status carries the
+ * pods' readiness); the progress deadline brings a pass without a wake-up. The ReplicaSets do the
+ * pods (the ReplicaSet manager, controller_manager.ts). Subjects: none directly.
+ */
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import { objectKey } from "../model/names.ts";
+import type { Log } from "../model/log.ts";
+import type { Deployment, ReplicaSet } from "../model/types.ts";
+import { diffControllers } from "./controller_manager.ts";
+import { type DeploymentCommand, decideDeployment, deploymentStatus, REVISION_ANNOTATION, requeueAfterMs, splitReplicaSets, ownedReplicaSets } from "./deployment_decide.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+import type { Informer } from "./informer_cache.ts";
+import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+
+export interface DeploymentControllerDeps {
+  client: ApiClient;
+  deployments: Informer<"deployments">;
+  replicaSets: Informer<"replicasets">;
+  recorder: EventRecorder;
+  log?: Log;
+  now?: () => number;
+}
+
+export interface DeploymentController {
+  loop: WorkLoop;
+  readonly controllers: ReadonlyMap<string, WorkLoop>;
+  stop(): void;
+}
+
+const lostRace = (err: unknown) => err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound" || err.reason === "AlreadyExists");
+
+/** Starts the manager and one actor per Deployment; the informers must already be started. */
+export function startDeploymentController(deps: DeploymentControllerDeps): DeploymentController {
+  const log = deps.log ?? (() => {});
+  const now = deps.now ?? Date.now;
+  const controllers = new Map<string, WorkLoop>();
+  const keyByUid = new Map<string, string>();
+
+  function replicaSetsOf(ns: string): ReplicaSet[] {
+    return deps.replicaSets.list().filter((rs) => (rs.metadata.namespace ?? "default") === ns);
+  }
+
+  async function execute(d: Deployment, cmd: DeploymentCommand): Promise<void> {
+    const ns = d.metadata.namespace;
+    switch (cmd.type) {
+      case "createReplicaSet":
+        await deps.client.create("replicasets", cmd.rs, ns);
+        deps.recorder.record(d, "Normal", "ScalingReplicaSet", `Scaled up replica set ${cmd.rs.metadata.name} to ${cmd.rs.spec.replicas ?? 0}`);
+        return;
+      case "scaleReplicaSet": {
+        const from = cmd.rs.spec.replicas ?? 1;
+        await deps.client.patch("replicasets", cmd.rs.metadata.name, { spec: { replicas: cmd.replicas } }, { namespace: ns, type: "merge" });
+        deps.recorder.record(d, "Normal", "ScalingReplicaSet", `Scaled ${cmd.replicas > from ? "up" : "down"} replica set ${cmd.rs.metadata.name} from ${from} to ${cmd.replicas}`);
+        return;
+      }
+      case "setReplicaSetRevision":
+        await deps.client.patch("replicasets", cmd.rs.metadata.name, { metadata: { annotations: { [REVISION_ANNOTATION]: cmd.revision } } }, { namespace: ns, type: "merge" });
+        return;
+      case "setDeploymentRevision":
+        await deps.client.patch("deployments", d.metadata.name, { metadata: { annotations: { [REVISION_ANNOTATION]: cmd.revision } } }, { namespace: ns, type: "merge" });
+        return;
+      case "deleteReplicaSet":
+        await deps.client.delete("replicasets", cmd.rs.metadata.name, ns, { preconditions: { uid: cmd.rs.metadata.uid } });
+        return;
+      case "updateStatus": {
+        // Fresh read: the revision patch above changed the resourceVersion our cached copy has.
+        const fresh = await deps.client.get("deployments", d.metadata.name, ns);
+        if (fresh.metadata.uid !== d.metadata.uid) return;
+        const prev = fresh.status?.conditions?.find((c) => c.type === "Progressing");
+        const next = cmd.status.conditions?.find((c) => c.type === "Progressing");
+        if (next?.reason === "ProgressDeadlineExceeded" && prev?.reason !== "ProgressDeadlineExceeded") {
+          deps.recorder.record(d, "Warning", "ProgressDeadlineExceeded", next.message ?? "progress deadline exceeded");
+        }
+        await deps.client.updateStatus("deployments", { ...fresh, status: cmd.status });
+        return;
+      }
+      default: {
+        const never: never = cmd;
+        throw new Error(`unknown command ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  function startActor(key: string): WorkLoop {
+    return startWorkLoop(`deploy/${key}`, async () => {
+      const d = deps.deployments.get(key);
+      if (!d) return {};
+      const t = now();
+      const rses = replicaSetsOf(d.metadata.namespace ?? "default");
+      const commands = decideDeployment({ deployment: d, replicaSets: rses, now: t });
+      let raced = false;
+      for (const cmd of commands) {
+        try {
+          await execute(d, cmd);
+        } catch (err) {
+          // Someone else changed the object (or our view lags): look again with fresh data.
+          if (!lostRace(err)) throw err;
+          raced = true;
+        }
+      }
+      if (raced) return { requeueAfterMs: 100 };
+      const owned = ownedReplicaSets(d, rses);
+      const status = deploymentStatus(d, splitReplicaSets(d, owned).newRS, owned, t);
+      return { requeueAfterMs: requeueAfterMs(d, status, t) };
+    }, log);
+  }
+
+  const loop = startWorkLoop("deployment-manager", async () => {
+    const wanted = new Map(deps.deployments.list().map((d) => [objectKey(d), d] as const));
+    const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
+    for (const key of stop) {
+      controllers.get(key)?.stop();
+      controllers.delete(key);
+    }
+    keyByUid.clear();
+    for (const [key, d] of wanted) if (d.metadata.uid) keyByUid.set(d.metadata.uid, key);
+    for (const key of start) controllers.set(key, startActor(key));
+  }, log);
+
+  const unsubscribe = [
+    deps.deployments.subscribe((ev) => {
+      loop.wake();
+      controllers.get(objectKey(ev.object))?.wake();
+    }),
+    deps.replicaSets.subscribe((ev) => {
+      for (const rs of [ev.object, ev.old]) {
+        const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
+        const key = owner ? keyByUid.get(owner.uid) : undefined;
+        if (key) controllers.get(key)?.wake();
+      }
+    }),
+  ];
+
+  return {
+    loop,
+    controllers,
+    stop() {
+      for (const u of unsubscribe) u();
+      loop.stop();
+      for (const c of controllers.values()) c.stop();
+      controllers.clear();
+    },
+  };
+}

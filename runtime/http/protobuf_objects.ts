@@ -1,0 +1,76 @@
+/**
+ * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment`).
+ * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
+ * every non-pointer field, zero or not; zero values are dropped here so the result reads like
+ * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
+ */
+type Scalar = "string" | "int" | "bool" | "intOrString" | "quantity" | "time";
+export interface FieldSpec {
+  name: string;
+  type: Scalar | Schema;
+  repeated?: boolean;
+  /** A Go pointer: present means set, even when zero (`replicas: 0`). */
+  pointer?: boolean;
+  /** map<string, string|Quantity>, encoded as repeated entries {1: key, 2: value}. */
+  map?: "string" | "quantity";
+  /** Embedded without a JSON field of its own (Volume.volumeSource, Probe.handler). */
+  inline?: boolean;
+}
+export type Schema = { [fieldNo: number]: FieldSpec };
+
+const S = (name: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({ name, type: "string", ...extra });
+const I = (name: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({ name, type: "int", ...extra });
+const B = (name: string): FieldSpec => ({ name, type: "bool" });
+const M = (name: string, type: Schema, extra: Partial<FieldSpec> = {}): FieldSpec => ({ name, type, ...extra });
+
+const ownerReference: Schema = { 1: S("kind"), 3: S("name"), 4: S("uid"), 5: S("apiVersion"), 6: { name: "controller", type: "bool", pointer: true }, 7: { name: "blockOwnerDeletion", type: "bool", pointer: true } };
+export const objectMeta: Schema = {
+  1: S("name"), 2: S("generateName"), 3: S("namespace"), 5: S("uid"), 6: S("resourceVersion"), 7: I("generation"),
+  8: { name: "creationTimestamp", type: "time" }, 11: { name: "labels", type: "string", map: "string" },
+  12: { name: "annotations", type: "string", map: "string" }, 13: M("ownerReferences", ownerReference, { repeated: true }),
+  14: S("finalizers", { repeated: true }),
+};
+const labelSelector: Schema = {
+  1: { name: "matchLabels", type: "string", map: "string" },
+  2: M("matchExpressions", { 1: S("key"), 2: S("operator"), 3: S("values", { repeated: true }) }, { repeated: true }),
+};
+const httpGet: Schema = { 1: S("path"), 2: { name: "port", type: "intOrString" }, 3: S("host"), 4: S("scheme"), 5: M("httpHeaders", { 1: S("name"), 2: S("value") }, { repeated: true }) };
+const probe: Schema = {
+  1: M("handler", { 1: M("exec", { 1: S("command", { repeated: true }) }), 2: M("httpGet", httpGet), 3: M("tcpSocket", { 1: { name: "port", type: "intOrString" }, 2: S("host") }) }, { inline: true }),
+  2: I("initialDelaySeconds"), 3: I("timeoutSeconds"), 4: I("periodSeconds"), 5: I("successThreshold"), 6: I("failureThreshold"),
+};
+const container: Schema = {
+  1: S("name"), 2: S("image"), 3: S("command", { repeated: true }), 4: S("args", { repeated: true }), 5: S("workingDir"),
+  6: M("ports", { 1: S("name"), 2: I("hostPort"), 3: I("containerPort"), 4: S("protocol"), 5: S("hostIP") }, { repeated: true }),
+  7: M("env", { 1: S("name"), 2: S("value"), 3: M("valueFrom", { 1: M("fieldRef", { 1: S("apiVersion"), 2: S("fieldPath") }) }) }, { repeated: true }),
+  8: M("resources", { 1: { name: "limits", type: "string", map: "quantity" }, 2: { name: "requests", type: "string", map: "quantity" } }),
+  9: M("volumeMounts", { 1: S("name"), 2: B("readOnly"), 3: S("mountPath"), 4: S("subPath") }, { repeated: true }),
+  10: M("livenessProbe", probe), 11: M("readinessProbe", probe), 14: S("imagePullPolicy"),
+};
+const volume: Schema = {
+  1: S("name"),
+  2: M("volumeSource", {
+    1: M("hostPath", { 1: S("path"), 2: { name: "type", type: "string", pointer: true } }),
+    2: M("emptyDir", { 1: S("medium"), 2: { name: "sizeLimit", type: "quantity" } }),
+    10: M("persistentVolumeClaim", { 1: S("claimName"), 2: B("readOnly") }),
+  }, { inline: true }),
+};
+const podSpec: Schema = {
+  1: M("volumes", volume, { repeated: true }), 2: M("containers", container, { repeated: true }), 3: S("restartPolicy"),
+  4: I("terminationGracePeriodSeconds", { pointer: true }), 6: S("dnsPolicy"), 7: { name: "nodeSelector", type: "string", map: "string" },
+  10: S("nodeName"), 16: S("hostname"), 17: S("subdomain"),
+};
+const podTemplate: Schema = { 1: M("metadata", objectMeta), 2: M("spec", podSpec) };
+export const deployment: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: I("replicas", { pointer: true }), 2: M("selector", labelSelector), 3: M("template", podTemplate),
+    4: M("strategy", { 1: S("type"), 2: M("rollingUpdate", { 1: { name: "maxUnavailable", type: "intOrString" }, 2: { name: "maxSurge", type: "intOrString" } }) }),
+    5: I("minReadySeconds"), 6: I("revisionHistoryLimit", { pointer: true }), 7: B("paused"), 9: I("progressDeadlineSeconds", { pointer: true }),
+  }),
+};
+export const replicaSet: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", { 1: I("replicas", { pointer: true }), 2: M("selector", labelSelector), 3: M("template", podTemplate), 4: I("minReadySeconds") }),
+};

@@ -1,0 +1,152 @@
+/**
+ * kubectl 1.32 (the one on PATH) driving apps/v1 Deployments and node drain against a whole
+ * cluster on real Docker (`berth up --nodes 2`): `kubectl create deployment`, `get deploy,rs`,
+ * `scale deploy`, `set image` → `rollout status` → `rollout history` → `rollout undo`, with the
+ * number of Ready pods sampled all along and never below `replicas - maxUnavailable`; then
+ * `kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --force` (its evictions and
+ * deletes carry protobuf bodies) with an RC's pods coming up on node-1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Docker from "dockerode";
+import { waitFor } from "../helpers/nats.ts";
+import { startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
+
+const V2 = { repo: "berth/busybox", tag: "e2e-rollout-v2" };
+
+interface PodJson {
+  metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  spec: { nodeName?: string; containers: { image: string }[] };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+describe.sequential("kubectl workloads on a cluster on Docker (berth up --nodes 2)", () => {
+  let c: BerthUpCluster;
+
+  const ok = (args: string[], timeoutMs?: number): string => {
+    const r = c.kubectl(args, { timeoutMs });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const pods = (selector: string): PodJson[] => (JSON.parse(ok(["get", "pods", "-l", selector, "-o", "json"])) as { items: PodJson[] }).items;
+  const isReady = (p: PodJson) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True");
+
+  /** Runs `kubectl rollout status` to completion while counting Ready pods; returns the smallest count seen. */
+  async function rolloutSampled(selector: string): Promise<{ minReady: number; samples: number; out: string }> {
+    const child = c.spawnKubectl(["rollout", "status", "deployment/web", "--timeout=120s"]);
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+    let exited: number | null | undefined;
+    child.on("exit", (code) => (exited = code));
+    let minReady = Infinity;
+    let samples = 0;
+    while (exited === undefined) {
+      minReady = Math.min(minReady, pods(selector).filter(isReady).length);
+      samples++;
+      await new Promise((r) => setImmediate(r));
+    }
+    if (exited !== 0) throw new Error(`kubectl rollout status exited ${exited}: ${out}`);
+    return { minReady, samples, out };
+  }
+
+  beforeAll(async () => {
+    c = await startBerthUpCluster("kubectl-workloads", ["--nodes", "2"]);
+    // A second tag of the local image, so `set image` has something real to roll out.
+    await new Docker().getImage("berth/busybox:latest").tag(V2);
+  }, 720_000);
+
+  afterAll(async () => {
+    await stopBerthUpCluster(c);
+    await new Docker().getImage(`${V2.repo}:${V2.tag}`).remove().catch(() => {});
+  }, 180_000);
+
+  it("kubectl create deployment, get deploy,rs with Kubernetes' columns, and scale deploy", async () => {
+    ok(["create", "deployment", "web", "--image=berth/busybox:latest", "--replicas=3", "--", "httpd", "-f", "-p", "8080"]);
+    await waitFor(async () => pods("app=web").filter(isReady).length === 3, "3 ready web pods", 60_000);
+    await waitFor(async () => /^web\s+3\/3\s+3\s+3\s+/m.test(ok(["get", "deploy"])), "deploy web 3/3", 30_000);
+    const out = ok(["get", "deploy,rs"]);
+    expect(out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/m);
+    expect(out).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\n/m);
+    expect(out).toMatch(/^replicaset\.apps\/web-[a-z0-9]+\s+3\s+3\s+3\s+/m);
+    ok(["scale", "deploy", "web", "--replicas=4"]);
+    await waitFor(async () => pods("app=web").filter(isReady).length === 4, "4 ready web pods", 60_000);
+  }, 120_000);
+
+  it("kubectl set image → rollout status → rollout history → rollout undo, Ready pods never below replicas - maxUnavailable", async () => {
+    // 4 replicas, the defaults 25%/25%: maxUnavailable 1, maxSurge 1.
+    ok(["set", "image", "deployment/web", `busybox=${V2.repo}:${V2.tag}`]);
+    const roll = await rolloutSampled("app=web");
+    expect(roll.out).toContain('deployment "web" successfully rolled out');
+    expect(roll.samples).toBeGreaterThan(1);
+    expect(roll.minReady).toBeGreaterThanOrEqual(4 - 1);
+    expect(pods("app=web").filter(isReady).map((p) => p.spec.containers[0].image)).toEqual(Array(4).fill(`${V2.repo}:${V2.tag}`));
+
+    const history = ok(["rollout", "history", "deployment/web"]);
+    expect(history).toMatch(/^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/m);
+    expect(ok(["get", "deploy", "web", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"])).toBe("2");
+
+    expect(ok(["rollout", "undo", "deployment/web"])).toContain("deployment.apps/web rolled back");
+    const undo = await rolloutSampled("app=web");
+    expect(undo.minReady).toBeGreaterThanOrEqual(4 - 1);
+    await waitFor(async () => {
+      const ready = pods("app=web").filter(isReady);
+      return ready.length === 4 && ready.every((p) => p.spec.containers[0].image === "berth/busybox:latest");
+    }, "4 ready pods of the old image", 60_000);
+    expect(ok(["get", "deploy", "web", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"])).toBe("3");
+  }, 300_000);
+
+  it("kubectl rollout pause, resume and restart", async () => {
+    ok(["rollout", "pause", "deployment/web"]);
+    ok(["set", "image", "deployment/web", `busybox=${V2.repo}:${V2.tag}`]);
+    expect(ok(["get", "rs", "-l", "app=web", "--no-headers"]).trim().split("\n")).toHaveLength(2);
+    ok(["rollout", "resume", "deployment/web"]);
+    expect((await rolloutSampled("app=web")).minReady).toBeGreaterThanOrEqual(3);
+    ok(["rollout", "restart", "deployment/web"]);
+    expect((await rolloutSampled("app=web")).minReady).toBeGreaterThanOrEqual(3);
+    expect(ok(["get", "rs", "-l", "app=web", "--no-headers"]).trim().split("\n")).toHaveLength(3);
+  }, 300_000);
+
+  it("kubectl drain node-2 evicts its pods (protobuf bodies), cordons it, and the RC's pods come up on node-1", async () => {
+    ok(["delete", "deployment", "web", "--ignore-not-found"]);
+    const rc = `apiVersion: v1
+kind: ReplicationController
+metadata: {name: drained}
+spec:
+  replicas: 4
+  selector: {app: drained}
+  template:
+    metadata: {labels: {app: drained}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      volumes: [{name: scratch, emptyDir: {}}]
+      containers:
+      - {name: c, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sleep, "3600"], volumeMounts: [{name: scratch, mountPath: /scratch}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bare, labels: {app: bare}}
+spec:
+  nodeName: node-2
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sleep, "3600"]}
+`;
+    const created = c.kubectl(["create", "-f", "-"], { stdin: rc });
+    expect(created.code, created.stderr).toBe(0);
+    await waitFor(async () => pods("app=drained").filter(isReady).length === 4 && pods("app=bare").filter(isReady).length === 1, "4 rc pods and the bare pod ready", 60_000);
+
+    const r = c.kubectl(["drain", "node-2", "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=90s"], { timeoutMs: 120_000 });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain("node/node-2 drained");
+    expect(r.stderr).not.toMatch(/UnsupportedMediaType|415/);
+    expect(ok(["get", "node", "node-2", "-o", "jsonpath={.spec.unschedulable}"])).toBe("true");
+    expect(ok(["get", "nodes", "node-2", "--no-headers"])).toMatch(/SchedulingDisabled/);
+    await waitFor(async () => {
+      const ready = pods("app=drained").filter(isReady);
+      return ready.length === 4 && ready.every((p) => p.spec.nodeName === "node-1");
+    }, "4 ready rc pods, all on node-1", 90_000);
+    expect(pods("app=bare")).toEqual([]);
+    ok(["uncordon", "node-2"]);
+    expect(ok(["get", "node", "node-2", "-o", "jsonpath={.spec.unschedulable}"])).toBe("");
+  }, 240_000);
+});
