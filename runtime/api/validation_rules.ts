@@ -10,6 +10,7 @@ import { parseQuantity, isQuantity } from "../../model/quantity.ts";
 import { mapMatches } from "../../model/selector.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
+import { configMapProblems, secretProblems } from "./validation_config.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -46,6 +47,12 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "events":
       eventRules(c, raw);
+      break;
+    case "configmaps":
+      c.list.push(...configMapProblems(raw));
+      break;
+    case "secrets":
+      c.list.push(...secretProblems(raw));
       break;
     default:
       break;

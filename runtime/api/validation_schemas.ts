@@ -17,6 +17,7 @@ import {
   ianaSvcNameProblem,
   isIPv4,
 } from "./validation_util.ts";
+import { configMapSchema, secretSchema } from "./validation_config.ts";
 
 type Ctx = z.RefinementCtx;
 
@@ -520,4 +521,6 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   namespaces: namespace,
   events: event,
   resourcequotas: resourceQuota,
+  configmaps: configMapSchema.extend({ ...typeMeta("ConfigMap"), metadata: objectMeta(dnsSubdomain) }),
+  secrets: secretSchema.extend({ ...typeMeta("Secret"), metadata: objectMeta(dnsSubdomain) }),
 };
