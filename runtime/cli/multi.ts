@@ -11,6 +11,7 @@
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
 import { startControlPlaneHost } from "../control_plane_host.ts";
+import { encryptionTransformer, loadOrCreateEncryptionConfig } from "../security/encryption.ts";
 import { informerSyncCheck } from "../control_plane.ts";
 import { serveRest } from "../cluster_components.ts";
 import { podLogProvider } from "../kubelet/node_services.ts";
@@ -129,9 +130,13 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
         try {
+          const keysHome = resolve(p.flags.home as string);
+          mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const host = await startControlPlaneHost({
             nc,
             replicas,
+            // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
+            encryption: encryptionTransformer(loadOrCreateEncryptionConfig(keysHome)),
             id: p.flags.id as string | undefined,
             leaseTtlMs: ttl * 1000,
             leaseRenewMs: renew * 1000,
