@@ -32,11 +32,15 @@ function containerState(r: ContainerRecord): ContainerState {
 
 export function containerStatuses(pod: Pod, records: ContainerRecord[], containers = pod.spec.containers): ContainerStatus[] {
   // App containers wait for the init containers: "PodInitializing", as the kubelet reports.
-  const initializing = containers === pod.spec.containers && initStep(pod, records).type !== "done";
+  const isInit = containers !== pod.spec.containers;
+  const initializing = !isInit && initStep(pod, records).type !== "done";
   return containers.map((c) => {
     const r = records.find((x) => x.name === c.name);
-    if (!r || (initializing && !r.started && !r.id)) {
-      return { name: c.name, state: { waiting: { reason: initializing ? "PodInitializing" : "ContainerCreating" } }, ready: false, restartCount: 0, image: c.image, started: false };
+    // The kubelet's default waiting reason: PodInitializing for init containers (and for app
+    // containers while the init containers run), ContainerCreating otherwise.
+    const fresh = !r || (!r.started && !r.id && r.state.kind === "waiting" && r.state.reason === "ContainerCreating");
+    if (!r || (initializing && !r.started && !r.id) || (isInit && fresh)) {
+      return { name: c.name, state: { waiting: { reason: initializing || isInit ? "PodInitializing" : "ContainerCreating" } }, ready: false, restartCount: 0, image: c.image, started: false };
     }
     return {
       name: c.name,
