@@ -410,6 +410,8 @@ export class KvStore {
     resource: R,
     opts: { namespace?: string; fromRevision?: number } = {},
   ): Promise<StoreWatch<ResourceTypes[R]>> {
+    // Read before anything: `events` below is hoisted and must not see this binding uninitialized.
+    const transformer = this.transformer;
     const from = opts.fromRevision;
     if (from !== undefined && from > 0) {
       const compacted = await this.compactedRevision();
@@ -463,7 +465,6 @@ export class KvStore {
       },
     };
 
-    const transformer = this.transformer;
     async function* events(): AsyncGenerator<StoreEvent<ResourceTypes[R]>> {
       /** Keys this watch has already shown (so only their first appearance can be an ADDED). */
       const seen = new Set<string>();

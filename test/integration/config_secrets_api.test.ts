@@ -55,12 +55,17 @@ describe("ConfigMaps and Secrets in the API", () => {
     const before = await t.api.get("secrets", "before", "default");
     await t.api.update("secrets", { ...before, metadata: { ...before.metadata, annotations: { rotated: "1" } } });
     expect(await raw("default", "before")).toContain("k8s:enc:aesgcm:v1:key1:");
-    // A watch sees decrypted objects.
+    // A watch sees decrypted objects, listed and changed later (through the store's watch).
     const w = await t.api.watch("secrets", { namespace: "default" });
     const it = w[Symbol.asyncIterator]();
     const first = await it.next();
-    w.stop();
     expect((first.value as { object: { data?: Record<string, string> } }).object.data).toBeDefined();
+    await it.next();
+    const db = await t.api.get("secrets", "db", "default");
+    await t.api.update("secrets", { ...db, metadata: { ...db.metadata, labels: { seen: "yes" } } });
+    const changed = await it.next();
+    w.stop();
+    expect(changed.value).toMatchObject({ type: "MODIFIED", object: { metadata: { name: "db", labels: { seen: "yes" } }, data: { password: Buffer.from("hunter2").toString("base64") } } });
   });
 
   it("secrets - a rotated configuration (new key first, old key kept) reads old values and writes with the new key", async () => {
