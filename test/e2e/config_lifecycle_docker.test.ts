@@ -182,6 +182,34 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     expect(apps).toEqual([]);
   }, 60_000);
 
+  it("init containers - a failing one is restarted with back-off: Init:Error, then Init:CrashLoopBackOff", async () => {
+    await env.api.create("pods", pod("init-loop", env.node, {
+      initContainers: [{ name: "flaky", image: IMAGE, command: ["sh", "-c", "exit 1"] }],
+      containers: [{ name: "app", image: IMAGE, command: ["sleep", "3600"] }],
+    }));
+    const seen = new Set<string>();
+    const p = await waitFor(async () => {
+      const x = await getPod(env.api, "init-loop");
+      seen.add(podStatus(x));
+      return seen.has("Init:CrashLoopBackOff") && (x.status?.initContainerStatuses?.[0].restartCount ?? 0) >= 2 ? x : undefined;
+    }, "Init:CrashLoopBackOff with restarts", 30_000, 50);
+    expect(seen.has("Init:Error") || seen.has("Init:0/1")).toBe(true);
+    expect(p.status?.phase).toBe("Pending");
+    expect(containerStatus(p, "app")?.state.waiting?.reason).toBe("PodInitializing");
+    await env.api.delete("pods", "init-loop", "default", { gracePeriodSeconds: 1 });
+  }, 60_000);
+
+  it("hooks - a failing postStart hook is a FailedPostStartHook event and the container is restarted", async () => {
+    await env.api.create("pods", pod("poststart-fail", env.node, {
+      containers: [{ name: "app", image: IMAGE, command: ["sleep", "3600"], lifecycle: { postStart: { exec: { command: ["sh", "-c", "exit 2"] } } } }],
+    }));
+    await waitFor(async () => (containerStatus(await getPod(env.api, "poststart-fail"), "app")?.restartCount ?? 0) >= 1, "restarted after the failed hook", 30_000);
+    const events = await env.api.list("events", { namespace: "default" });
+    const ev = events.items.find((e) => e.involvedObject.name === "poststart-fail" && e.reason === "FailedPostStartHook");
+    expect(ev?.message).toContain("exited with 2");
+    await env.api.delete("pods", "poststart-fail", "default", { gracePeriodSeconds: 1 });
+  }, 60_000);
+
   it("hooks - a preStop hook delays termination: the container stays up until the hook has finished", async () => {
     await env.api.create("pods", pod("hook-pod", env.node, {
       terminationGracePeriodSeconds: 20,
