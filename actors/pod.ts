@@ -29,6 +29,7 @@ import type { RuntimeEvent, SandboxInfo } from "../model/container_runtime.ts";
 import { LABELS } from "../model/container_runtime.ts";
 import { type BackoffConfig, type ContainerRecord, DEFAULT_BACKOFF, newRecord } from "./pod_backoff.ts";
 import { computePodStatus } from "./pod_status.ts";
+import { containerNames, initStep } from "./pod_init.ts";
 
 /** An Event the pod actor wants recorded against its pod. */
 export interface PodEvent {
@@ -144,6 +145,7 @@ export function nextWakeDelay(records: ContainerRecord[], now: number): number |
 
 /** Every container finished for good (restart policy says no more restarts). */
 export function allFinished(pod: Pod, records: ContainerRecord[], now: number): boolean {
+  if (initStep(pod, records).type === "failed") return true; // restartPolicy Never: the pod has failed
   return pod.spec.containers.every((c) => {
     const r = records.find((x) => x.name === c.name);
     return r !== undefined && r.state.kind === "terminated" && (r.backoffUntil === undefined || r.backoffUntil <= now) &&
@@ -220,7 +222,7 @@ export const podMachine = setup({
     backoff: input.backoff ?? DEFAULT_BACKOFF,
     resyncMs: input.resyncMs ?? 10_000,
     retryMs: input.retryMs ?? 1_000,
-    records: input.pod.spec.containers.map((c) => newRecord(c.name)),
+    records: containerNames(input.pod).map(newRecord),
     startTime: input.pod.status?.startTime,
     deleting: !!input.deleting || !!input.pod.metadata.deletionTimestamp,
     graceSeconds: graceOf(input.pod),

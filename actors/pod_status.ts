@@ -6,6 +6,7 @@
 import type { Condition, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from "../model/types.ts";
 import type { ContainerRecord } from "./pod_backoff.ts";
 import { shouldRestart } from "./pod_backoff.ts";
+import { initStep } from "./pod_init.ts";
 
 export interface PodStatusInput {
   pod: Pod;
@@ -29,10 +30,18 @@ function containerState(r: ContainerRecord): ContainerState {
   }
 }
 
-export function containerStatuses(pod: Pod, records: ContainerRecord[]): ContainerStatus[] {
-  return pod.spec.containers.map((c) => {
+export function containerStatuses(pod: Pod, records: ContainerRecord[], containers = pod.spec.containers): ContainerStatus[] {
+  // App containers wait for the init containers: "PodInitializing", as the kubelet reports.
+  const isInit = containers !== pod.spec.containers;
+  const initializing = !isInit && initStep(pod, records).type !== "done";
+  return containers.map((c) => {
     const r = records.find((x) => x.name === c.name);
-    if (!r) return { name: c.name, state: { waiting: { reason: "ContainerCreating" } }, ready: false, restartCount: 0, image: c.image, started: false };
+    // The kubelet's default waiting reason: PodInitializing for init containers (and for app
+    // containers while the init containers run), ContainerCreating otherwise.
+    const fresh = !r || (!r.started && !r.id && r.state.kind === "waiting" && r.state.reason === "ContainerCreating");
+    if (!r || (initializing && !r.started && !r.id) || (isInit && fresh)) {
+      return { name: c.name, state: { waiting: { reason: initializing || isInit ? "PodInitializing" : "ContainerCreating" } }, ready: false, restartCount: 0, image: c.image, started: false };
+    }
     return {
       name: c.name,
       state: containerState(r),
@@ -50,6 +59,9 @@ export function containerStatuses(pod: Pod, records: ContainerRecord[]): Contain
 /** Kubernetes' phase rules, for the containers' current states and the restart policy. */
 export function podPhase(pod: Pod, records: ContainerRecord[]): PodPhase {
   const policy = pod.spec.restartPolicy ?? "Always";
+  const init = initStep(pod, records);
+  if (init.type === "failed") return "Failed";
+  if (init.type === "run") return "Pending";
   const byName = pod.spec.containers.map((c) => records.find((r) => r.name === c.name));
   if (byName.some((r) => !r)) return "Pending";
   const rs = byName as ContainerRecord[];
@@ -79,8 +91,9 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   const phase = podPhase(pod, records);
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
   const notReadyReason = phase === "Succeeded" || phase === "Failed" ? "PodCompleted" : "ContainersNotReady";
+  const initialized = initStep(pod, records).type === "done";
   const conditions: Condition[] = [
-    condition("Initialized", true, now, previous?.conditions),
+    condition("Initialized", initialized, now, previous?.conditions, "ContainersNotInitialized"),
     condition("Ready", allReady && !input.terminating, now, previous?.conditions, notReadyReason),
     condition("ContainersReady", allReady, now, previous?.conditions, notReadyReason),
     condition("PodScheduled", true, now, previous?.conditions),
@@ -92,6 +105,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
     ...(input.podIP ? { podIP: input.podIP, podIPs: [{ ip: input.podIP }] } : {}),
     ...(input.startTime ? { startTime: input.startTime } : {}),
     containerStatuses: statuses,
+    ...(pod.spec.initContainers?.length ? { initContainerStatuses: containerStatuses(pod, records, pod.spec.initContainers) } : {}),
   };
   return status;
 }

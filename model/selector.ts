@@ -362,6 +362,8 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   deployments: [...COMMON_FIELDS],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],
   endpoints: [...COMMON_FIELDS],
+  configmaps: [...COMMON_FIELDS],
+  secrets: [...COMMON_FIELDS, "type"],
   nodes: [...COMMON_FIELDS, "spec.unschedulable"],
   namespaces: [...COMMON_FIELDS, "status.phase"],
   events: [

@@ -24,6 +24,8 @@ export const RESOURCES = {
   // Resources of a named API group carry `group` and `version`; the rest are core/v1 (`/api/v1`).
   deployments: { kind: "Deployment", singular: "deployment", namespaced: true, shortNames: ["deploy"], group: "apps", version: "v1" },
   replicasets: { kind: "ReplicaSet", singular: "replicaset", namespaced: true, shortNames: ["rs"], group: "apps", version: "v1" },
+  configmaps: { kind: "ConfigMap", singular: "configmap", namespaced: true, shortNames: ["cm"] },
+  secrets: { kind: "Secret", singular: "secret", namespaced: true, shortNames: [] },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -79,7 +81,53 @@ export interface KubeObject extends TypeMeta {
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
+  valueFrom?: EnvVarSource;
+}
+
+/** Where an env var's value comes from (exactly one of these). */
+export interface EnvVarSource {
+  fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
+}
+
+/** A field of the pod (downward API): `metadata.name`, `metadata.labels['k']`, `status.podIP`, ... */
+export interface ObjectFieldSelector {
+  fieldPath: string;
+  apiVersion?: string;
+}
+
+/** A container's resource (downward API): `limits.cpu`, `requests.memory`, ... scaled by `divisor`. */
+export interface ResourceFieldSelector {
+  containerName?: string;
+  resource: string;
+  divisor?: string;
+}
+
+/** One key of a ConfigMap or Secret. */
+export interface KeySelector {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
+/** Every key of a ConfigMap or Secret as env vars (`envFrom`). */
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
+
+/** A lifecycle hook's action. */
+export interface LifecycleHandler {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+}
+
+export interface Lifecycle {
+  postStart?: LifecycleHandler;
+  preStop?: LifecycleHandler;
 }
 
 export interface ContainerPort {
@@ -137,12 +185,14 @@ export interface Container {
   args?: string[];
   workingDir?: string;
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: ContainerPort[];
   resources?: ResourceRequirements;
   volumeMounts?: VolumeMount[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  lifecycle?: Lifecycle;
 }
 
 export interface Volume {
@@ -151,11 +201,52 @@ export interface Volume {
   hostPath?: { path: string; type?: string };
   /** A named persistent volume: Berth maps the claim name to a named Docker volume that outlives the pod. */
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  /** A ConfigMap's keys as files, updated in place when it changes. */
+  configMap?: ConfigMapVolumeSource;
+  /** A Secret's keys as files (on tmpfs), updated in place when it changes. */
+  secret?: SecretVolumeSource;
+  /** Pod fields (labels, annotations, name, ...) as files, updated in place. */
+  downwardAPI?: DownwardAPIVolumeSource;
+}
+
+/** One key projected to a path (relative, no `..`), with an optional file mode. */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+
+export interface ConfigMapVolumeSource {
+  name: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+export interface SecretVolumeSource {
+  secretName: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
+  mode?: number;
+}
+
+export interface DownwardAPIVolumeSource {
+  items?: DownwardAPIVolumeFile[];
+  defaultMode?: number;
 }
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 
 export interface PodSpec {
+  /** Run one at a time, in order, each to completion, before `containers` start. */
+  initContainers?: Container[];
   containers: Container[];
   volumes?: Volume[];
   restartPolicy?: RestartPolicy;
@@ -165,6 +256,9 @@ export interface PodSpec {
   hostname?: string;
   subdomain?: string;
   dnsPolicy?: "ClusterFirst" | "Default" | "None";
+  serviceAccountName?: string;
+  /** Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) used to pull the images. */
+  imagePullSecrets?: { name: string }[];
 }
 
 export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
@@ -224,6 +318,7 @@ export interface PodStatus {
   podIPs?: { ip: string }[];
   startTime?: string;
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
 }
 
 export interface Pod extends KubeObject {
@@ -408,7 +503,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -422,6 +517,8 @@ export interface ResourceTypes {
   resourcequotas: ResourceQuota;
   deployments: Deployment;
   replicasets: ReplicaSet;
+  configmaps: ConfigMap;
+  secrets: Secret;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,4 +633,28 @@ export interface Deployment extends KubeObject {
   kind: "Deployment";
   spec: DeploymentSpec;
   status?: DeploymentStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConfigMap and Secret (core/v1)
+
+export interface ConfigMap extends KubeObject {
+  kind: "ConfigMap";
+  /** UTF-8 values by key (`[-._a-zA-Z0-9]+`). */
+  data?: Record<string, string>;
+  /** Base64 values by key; keys may not repeat those of `data`. */
+  binaryData?: Record<string, string>;
+  /** Once true, `data`/`binaryData` may not change and `immutable` may not be unset. */
+  immutable?: boolean;
+}
+
+export interface Secret extends KubeObject {
+  kind: "Secret";
+  /** Base64 values by key. */
+  data?: Record<string, string>;
+  /** Write-only plain values, merged into `data` (base64) on write and never stored. */
+  stringData?: Record<string, string>;
+  /** `Opaque` by default; `kubernetes.io/dockerconfigjson` needs the key `.dockerconfigjson`, ... */
+  type?: string;
+  immutable?: boolean;
 }

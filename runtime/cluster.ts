@@ -14,6 +14,7 @@
  */
 import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { encryptionTransformer, loadOrCreateEncryptionConfig } from "./security/encryption.ts";
 import { Api } from "./api/api.ts";
 import { readClusterInfo, type ClusterInfo } from "./cluster_info.ts";
 import { applyOne, type Applied } from "./api/apply_one.ts";
@@ -103,6 +104,8 @@ export class Cluster {
       throw e;
     }
     const store = await KvStore.open(nc);
+    // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent).
+    store.useTransformer(encryptionTransformer(loadOrCreateEncryptionConfig(home)));
     const api = await Api.open(store, { admission: opts.admission });
     const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });

@@ -27,6 +27,7 @@ import { Api } from "./api/api.ts";
 import type { ApiClient } from "../model/client.ts";
 import { NotSentError } from "../model/errors.ts";
 import { serveApiOverNats, type NatsApiServer } from "./api/nats_server.ts";
+import type { ValueTransformer } from "./security/encryption.ts";
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control_plane.ts";
 import { startLeaderElection, type LeaderElection } from "./leader.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
@@ -52,6 +53,8 @@ export interface ControlPlaneHostOptions {
   ingressAddress?: string;
   /** How often the leading copy purges old tombstones from the store (0: never). Default 5 minutes. */
   compactionIntervalMs?: number;
+  /** Encryption at rest of Secrets (runtime/security/encryption.ts); every copy needs the same keys. */
+  encryption?: ValueTransformer;
   log?: Log;
 }
 
@@ -114,11 +117,12 @@ export function mayActInTerm(election: Pick<LeaderElection, "mayAct" | "term">, 
  * started a moment ago has no meta leader for a few seconds, and an R3 bucket cannot be created
  * until three servers are up. Errors that retrying cannot fix surface at the deadline.
  */
-async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number, log: Log): Promise<{ store: KvStore; api: Api }> {
+async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number, log: Log, encryption?: ValueTransformer): Promise<{ store: KvStore; api: Api }> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
       const store = await KvStore.open(nc, { replicas });
+      if (encryption) store.useTransformer(encryption);
       // Api.open reads and may write (the initial namespaces): part of the same readiness.
       return { store, api: await Api.open(store) };
     } catch (e) {
@@ -133,7 +137,7 @@ async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number
 export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Promise<ControlPlaneHost> {
   const log: Log = opts.log ?? (() => {});
   const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log);
+  const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log, opts.encryption);
   const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
 
   let loops: ControlPlane | undefined;

@@ -23,8 +23,9 @@ import { generateName } from "../../model/names.ts";
 import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate } from "./validation.ts";
+import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import type { KvStore, StoreEvent } from "../store/kv_store.ts";
@@ -198,6 +199,7 @@ export class Api implements ApiClient {
     this.admit(resource, obj);
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
+    if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
     return await this.write(resource, current, next);
   }
 

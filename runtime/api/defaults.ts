@@ -8,6 +8,8 @@
  */
 import { BadRequestError } from "../../model/errors.ts";
 import { RESOURCES } from "../../model/types.ts";
+import type { Secret } from "../../model/types.ts";
+import { secretWriteForm } from "./validation_config.ts";
 import type {
   Container,
   Deployment,
@@ -202,6 +204,8 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
     case "events":
       eventDefaults(out as Event);
       break;
+    case "secrets":
+      return secretWriteForm(out as Secret) as ResourceTypes[R];
   }
   return out as ResourceTypes[R];
 }

@@ -207,6 +207,11 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       forbid(d, req);
       return await execute(req, { type: "node", node });
     }
+    if (d.type === "needNodePods") {
+      const pods = await api.list("pods", { fieldSelector: `spec.nodeName=${node}` });
+      forbid(d.check(pods.items), req);
+      return await execute(req, { type: "node", node });
+    }
     if (d.type === "checkResult") {
       const result = (await execute(req, { type: "node", node })) as AnyObject;
       forbid(d.check(result), req);

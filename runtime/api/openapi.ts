@@ -97,7 +97,22 @@ const SCHEMAS: Record<string, Schema> = {
   ),
 
   // Pod
-  [`${CORE}EnvVar`]: obj({ name: str, value: str, valueFrom: obj({ fieldRef: obj({ fieldPath: str, apiVersion: str }, ["fieldPath"]) }) }, ["name"]),
+  [`${CORE}EnvVar`]: obj({
+    name: str,
+    value: str,
+    valueFrom: obj({
+      fieldRef: obj({ fieldPath: str, apiVersion: str }, ["fieldPath"]),
+      resourceFieldRef: obj({ resource: str, containerName: str, divisor: intOrString }, ["resource"]),
+      configMapKeyRef: obj({ name: str, key: str, optional: bool }, ["key"]),
+      secretKeyRef: obj({ name: str, key: str, optional: bool }, ["key"]),
+    }),
+  }, ["name"]),
+  [`${CORE}EnvFromSource`]: obj({ prefix: str, configMapRef: obj({ name: str, optional: bool }), secretRef: obj({ name: str, optional: bool }) }),
+  [`${CORE}LifecycleHandler`]: obj({
+    exec: obj({ command: arr(str) }),
+    httpGet: obj({ path: str, port: intOrString, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str }, ["name", "value"])) }, ["port"]),
+  }),
+  [`${CORE}KeyToPath`]: obj({ key: str, path: str, mode: int }, ["key", "path"]),
   [`${CORE}ContainerPort`]: obj({ name: str, containerPort: int, hostPort: int, hostIP: str, protocol: str }, ["containerPort"]),
   [`${CORE}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool, subPath: str }, ["name", "mountPath"]),
   [`${CORE}Probe`]: obj({
@@ -117,6 +132,8 @@ const SCHEMAS: Record<string, Schema> = {
       volumeMounts: arr(ref(`${CORE}VolumeMount`), { key: "mountPath", strategy: "merge" }),
       livenessProbe: ref(`${CORE}Probe`), readinessProbe: ref(`${CORE}Probe`),
       imagePullPolicy: str,
+      envFrom: arr(ref(`${CORE}EnvFromSource`)),
+      lifecycle: obj({ postStart: ref(`${CORE}LifecycleHandler`), preStop: ref(`${CORE}LifecycleHandler`) }),
     },
     ["name"],
   ),
@@ -126,12 +143,21 @@ const SCHEMAS: Record<string, Schema> = {
       emptyDir: obj({ medium: str, sizeLimit: intOrString }),
       hostPath: obj({ path: str, type: str }, ["path"]),
       persistentVolumeClaim: obj({ claimName: str, readOnly: bool }, ["claimName"]),
+      configMap: obj({ name: str, items: arr(ref(`${CORE}KeyToPath`)), defaultMode: int, optional: bool }),
+      secret: obj({ secretName: str, items: arr(ref(`${CORE}KeyToPath`)), defaultMode: int, optional: bool }),
+      downwardAPI: obj({
+        items: arr(obj({ path: str, fieldRef: obj({ fieldPath: str, apiVersion: str }, ["fieldPath"]), resourceFieldRef: obj({ resource: str, containerName: str, divisor: intOrString }, ["resource"]), mode: int }, ["path"])),
+        defaultMode: int,
+      }),
     },
     ["name"],
   ),
   [`${CORE}PodSpec`]: obj(
     {
+      initContainers: arr(ref(`${CORE}Container`), { key: "name", strategy: "merge" }),
       containers: arr(ref(`${CORE}Container`), { key: "name", strategy: "merge" }),
+      serviceAccountName: str,
+      imagePullSecrets: arr(obj({ name: str }), { key: "name", strategy: "merge" }),
       volumes: arr(ref(`${CORE}Volume`), { key: "name", strategy: "merge,retainKeys" }),
       restartPolicy: str, terminationGracePeriodSeconds: int64, nodeName: str, nodeSelector: map(str),
       hostname: str, subdomain: str, dnsPolicy: str,
@@ -158,6 +184,7 @@ const SCHEMAS: Record<string, Schema> = {
     podIPs: arr(obj({ ip: str }), { key: "ip", strategy: "merge" }),
     startTime: time,
     containerStatuses: arr(ref(`${CORE}ContainerStatus`)),
+    initContainerStatuses: arr(ref(`${CORE}ContainerStatus`)),
   }),
   [`${CORE}Pod`]: typed("Pod", { spec: ref(`${CORE}PodSpec`), status: ref(`${CORE}PodStatus`) }),
   [`${CORE}PodTemplateSpec`]: obj({ metadata: ref(`${META}ObjectMeta`), spec: ref(`${CORE}PodSpec`) }),
@@ -234,6 +261,8 @@ const SCHEMAS: Record<string, Schema> = {
   ),
   [`${CORE}ResourceQuotaSpec`]: obj({ hard: map(intOrString), scopes: arr(str) }),
   [`${CORE}ResourceQuotaStatus`]: obj({ hard: map(intOrString), used: map(intOrString) }),
+  [`${CORE}ConfigMap`]: typed("ConfigMap", { data: map(str), binaryData: map(str), immutable: bool }),
+  [`${CORE}Secret`]: typed("Secret", { data: map(str), stringData: map(str), type: str, immutable: bool }),
   [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
 };
 

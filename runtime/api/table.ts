@@ -9,6 +9,7 @@
 import type {
   AnyObject,
   Deployment,
+  ConfigMap,
   Endpoints,
   Event,
   Namespace,
@@ -18,6 +19,7 @@ import type {
   ReplicationController,
   Resource,
   ResourceQuota,
+  Secret,
   Service,
 } from "../../model/types.ts";
 
@@ -166,6 +168,17 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Request", "string", 0, "Request represents a minimum amount of cpu/memory that a container may consume."), cell: (q: ResourceQuota) => quotaCell(q, (n) => !n.startsWith("limits.")) },
     { column: col("Limit", "string", 0, "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."), cell: (q: ResourceQuota) => quotaCell(q, (n) => n.startsWith("limits.")) },
   ],
+  configmaps: [
+    nameColumn<ConfigMap>(),
+    { column: col("Data", "integer", 0, "Number of data items."), cell: (c: ConfigMap) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length },
+    ageColumn<ConfigMap>(),
+  ],
+  secrets: [
+    nameColumn<Secret>(),
+    { column: col("Type", "string", 0, "The type of the secret."), cell: (s: Secret) => s.type || "Opaque" },
+    { column: col("Data", "integer", 0, "Number of data items."), cell: (s: Secret) => Object.keys(s.data ?? {}).length },
+    ageColumn<Secret>(),
+  ],
 } as unknown as { [R in Resource]: ColumnSpec<never>[] };
 
 /** kubectl's quota cell: `pods: 3/1000, services: 0/100` (used/hard, names sorted). */
@@ -286,7 +299,26 @@ function podReady(p: Pod): string {
 export function podStatus(p: Pod): string {
   let reason: string = p.status?.reason || p.status?.phase || "Pending";
   let hasRunning = false;
-  const statuses = p.status?.containerStatuses ?? [];
+  // Init containers first, as kubectl prints them: the first one not finished with 0 decides.
+  const inits = p.status?.initContainerStatuses ?? [];
+  const total = p.spec.initContainers?.length ?? inits.length;
+  let initializing = false;
+  for (let i = 0; i < inits.length; i++) {
+    const s = inits[i].state;
+    if (s.terminated && s.terminated.exitCode === 0) continue;
+    if (s.terminated) {
+      reason = s.terminated.reason
+        ? `Init:${s.terminated.reason}`
+        : s.terminated.signal ? `Init:Signal:${s.terminated.signal}` : `Init:ExitCode:${s.terminated.exitCode}`;
+    } else if (s.waiting?.reason && s.waiting.reason !== "PodInitializing") {
+      reason = `Init:${s.waiting.reason}`;
+    } else {
+      reason = `Init:${i}/${total}`;
+    }
+    initializing = true;
+    break;
+  }
+  const statuses = initializing ? [] : p.status?.containerStatuses ?? [];
   for (let i = statuses.length - 1; i >= 0; i--) {
     const s = statuses[i].state;
     if (s.waiting?.reason) reason = s.waiting.reason;
@@ -305,7 +337,9 @@ export function podStatus(p: Pod): string {
 function podRestarts(p: Pod, now: number): string {
   let restarts = 0;
   let last: number | undefined;
-  for (const c of p.status?.containerStatuses ?? []) {
+  // While initializing, kubectl counts the init containers' restarts; afterwards the app's.
+  const initializing = podStatus(p).startsWith("Init:");
+  for (const c of (initializing ? p.status?.initContainerStatuses : p.status?.containerStatuses) ?? []) {
     restarts += c.restartCount;
     const finished = c.lastState?.terminated?.finishedAt;
     if (finished) {

@@ -11,6 +11,7 @@ import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selecto
 import type { LabelSelectorSpec } from "../../model/types.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
+import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -52,16 +53,22 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
     case "events":
       eventRules(c, raw);
       break;
+    case "configmaps":
+      c.list.push(...configMapProblems(raw));
+      break;
+    case "secrets":
+      c.list.push(...secretProblems(raw));
+      break;
     default:
       break;
   }
   return c.list;
 }
 
-const VOLUME_SOURCES = ["emptyDir", "hostPath", "persistentVolumeClaim"];
+const VOLUME_SOURCES = ["emptyDir", "hostPath", "persistentVolumeClaim", "configMap", "secret", "downwardAPI"];
 /** Kubernetes volume sources Berth does not implement: named so that the error says so instead of "no volume type". */
 const UNSUPPORTED_SOURCES = [
-  "configMap", "secret", "downwardAPI", "projected", "nfs", "iscsi", "gcePersistentDisk", "awsElasticBlockStore",
+  "projected", "nfs", "iscsi", "gcePersistentDisk", "awsElasticBlockStore",
   "azureDisk", "azureFile", "cephfs", "rbd", "cinder", "csi", "ephemeral", "fc", "flexVolume", "flocker",
   "gitRepo", "glusterfs", "photonPersistentDisk", "portworxVolume", "quobyte", "scaleIO", "storageos", "vsphereVolume",
 ];
@@ -90,12 +97,17 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
     }
   });
 
+  arr(spec.volumes).forEach((v, i) => projectedVolumeRules(c, obj(v), `${at}.volumes[${i}]`));
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
-  arr(spec.containers).forEach((x, i) => {
+  const all = [
+    ...arr(spec.initContainers).map((x, i) => [x, `${at}.initContainers[${i}]`] as const),
+    ...arr(spec.containers).map((x, i) => [x, `${at}.containers[${i}]`] as const),
+  ];
+  all.forEach(([x, path]) => {
     const ctr = obj(x);
     if (!ctr) return;
-    const path = `${at}.containers[${i}]`;
+    envRules(c, ctr, path);
     const name = str(ctr.name);
     if (name) {
       if (containerNames.has(name)) c.add(CAUSE.duplicate, `${path}.name`, name);
@@ -142,6 +154,69 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
       }
     }
   });
+}
+
+/** `items[].path` of ConfigMap/Secret/downward API volumes: relative, no `..`; item keys valid. */
+function projectedVolumeRules(c: Causes, vol: Obj | undefined, path: string): void {
+  if (!vol) return;
+  for (const src of ["configMap", "secret", "downwardAPI"]) {
+    const items = arr(obj(vol[src])?.items);
+    const seen = new Set<string>();
+    items.forEach((it, j) => {
+      const item = obj(it);
+      const p = str(item?.path);
+      const at = `${path}.${src}.items[${j}]`;
+      if (p !== undefined) {
+        if (p.startsWith("/")) c.add(CAUSE.invalid, `${at}.path`, p, "must be a relative path");
+        else if (p.split("/").includes("..")) c.add(CAUSE.invalid, `${at}.path`, p, "must not contain '..'");
+        else if (p.startsWith("..")) c.add(CAUSE.invalid, `${at}.path`, p, "must not start with '..'");
+        if (seen.has(p)) c.add(CAUSE.duplicate, `${at}.path`, p);
+        seen.add(p);
+      }
+      const key = str(item?.key);
+      if (key !== undefined && src !== "downwardAPI") {
+        const bad = configKeyProblem(key);
+        if (bad) c.add(CAUSE.invalid, `${at}.key`, key, bad);
+      }
+      if (src === "downwardAPI" && item) {
+        const n = ["fieldRef", "resourceFieldRef"].filter((k) => item[k] !== undefined).length;
+        if (n !== 1) c.add(CAUSE.invalid, at, undefined, "must specify exactly one of fieldRef and resourceFieldRef");
+      }
+    });
+  }
+}
+
+const ENV_FIELD_PATHS = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.podIP", "status.podIPs", "status.hostIP", "status.hostIPs"];
+
+/** `valueFrom` names exactly one source; field paths are ones Kubernetes supports. */
+function envRules(c: Causes, ctr: Obj, path: string): void {
+  arr(ctr.env).forEach((e, i) => {
+    const vf = obj(obj(e)?.valueFrom);
+    if (!vf) return;
+    const at = `${path}.env[${i}].valueFrom`;
+    const n = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef"].filter((k) => vf[k] !== undefined).length;
+    if (n !== 1) c.add(CAUSE.invalid, at, "", "may not have more than one field specified at a time");
+    const fp = str(obj(vf.fieldRef)?.fieldPath);
+    if (fp !== undefined && !ENV_FIELD_PATHS.includes(fp) && !/^metadata\.(labels|annotations)\['.+'\]$/.test(fp)) {
+      c.add(CAUSE.notSupported, `${at}.fieldRef.fieldPath`, fp, `supported values: ${[...ENV_FIELD_PATHS, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"].map((x) => JSON.stringify(x)).join(", ")}`);
+    }
+    const res = str(obj(vf.resourceFieldRef)?.resource);
+    const RES = ["limits.cpu", "limits.memory", "limits.ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage"];
+    if (res !== undefined && !RES.includes(res)) c.add(CAUSE.notSupported, `${at}.resourceFieldRef.resource`, res, `supported values: ${RES.map((x) => JSON.stringify(x)).join(", ")}`);
+  });
+  arr(ctr.envFrom).forEach((f, i) => {
+    const from = obj(f);
+    if (!from) return;
+    const n = ["configMapRef", "secretRef"].filter((k) => from[k] !== undefined).length;
+    if (n !== 1) c.add(CAUSE.invalid, `${path}.envFrom[${i}]`, "", "must specify one of: `configMapRef` or `secretRef`");
+  });
+  for (const hook of ["postStart", "preStop"]) {
+    const h = obj(obj(ctr.lifecycle)?.[hook]);
+    if (!h) continue;
+    const n = ["exec", "httpGet"].filter((k) => h[k] !== undefined).length;
+    if (n === 0) c.add(CAUSE.required, `${path}.lifecycle.${hook}`, undefined, "must specify a handler type");
+    else if (n > 1) c.add(CAUSE.forbidden, `${path}.lifecycle.${hook}.httpGet`, undefined, "may not specify more than 1 handler type");
+  }
 }
 
 function rcRules(c: Causes, spec: Obj | undefined): void {

@@ -17,6 +17,7 @@ import {
   ianaSvcNameProblem,
   isIPv4,
 } from "./validation_util.ts";
+import { configMapSchema, secretSchema } from "./validation_config.ts";
 
 type Ctx = z.RefinementCtx;
 
@@ -181,6 +182,8 @@ const condition = z.looseObject({
 // ---------------------------------------------------------------------------------------------
 // Pod
 
+const keySelector = z.looseObject({ name: z.string().min(1), key: z.string().min(1), optional: z.boolean().optional() });
+
 const envVar = z.looseObject({
   name: z.string().superRefine((v, ctx) => {
     if (v === "") problem(ctx, CAUSE.required, "");
@@ -189,7 +192,18 @@ const envVar = z.looseObject({
     }
   }),
   value: z.string().optional(),
-  valueFrom: z.looseObject({ fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional() }).optional(),
+  valueFrom: z.looseObject({
+    fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional(),
+    resourceFieldRef: z.looseObject({ resource: z.string().min(1), containerName: z.string().optional(), divisor: quantity.optional() }).optional(),
+    configMapKeyRef: keySelector.optional(),
+    secretKeyRef: keySelector.optional(),
+  }).optional(),
+});
+
+const envFromSource = z.looseObject({
+  prefix: z.string().optional(),
+  configMapRef: z.looseObject({ name: z.string().min(1), optional: z.boolean().optional() }).optional(),
+  secretRef: z.looseObject({ name: z.string().min(1), optional: z.boolean().optional() }).optional(),
 });
 
 const containerPort = z.looseObject({
@@ -232,6 +246,20 @@ const volumeMount = z.looseObject({
     .optional(),
 });
 
+const lifecycleHandler = z.looseObject({
+  exec: z.looseObject({ command: z.array(z.string()).min(1) }).optional(),
+  httpGet: z.looseObject({
+    path: z.string().optional(),
+    port: portRef,
+    host: z.string().optional(),
+    scheme: z.enum(["HTTP", "HTTPS"]).optional(),
+    httpHeaders: z.array(z.looseObject({ name: z.string().min(1), value: z.string() })).optional(),
+  }).optional(),
+});
+
+const fileMode = z.number().int().min(0).max(0o777);
+const keyToPath = z.looseObject({ key: z.string().min(1), path: z.string().min(1), mode: fileMode.optional() });
+
 const container = z.looseObject({
   name: dnsLabel.superRefine((v, ctx) => {
     if (v === "") problem(ctx, CAUSE.required, "");
@@ -247,6 +275,8 @@ const container = z.looseObject({
   livenessProbe: probe.optional(),
   readinessProbe: probe.optional(),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
+  envFrom: z.array(envFromSource).optional(),
+  lifecycle: z.looseObject({ postStart: lifecycleHandler.optional(), preStop: lifecycleHandler.optional() }).optional(),
 });
 
 const volume = z.looseObject({
@@ -261,13 +291,27 @@ const volume = z.looseObject({
     })
     .optional(),
   persistentVolumeClaim: z.looseObject({ claimName: dnsSubdomain.pipe(z.string().min(1)), readOnly: z.boolean().optional() }).optional(),
+  configMap: z.looseObject({ name: z.string().min(1), items: z.array(keyToPath).optional(), defaultMode: fileMode.optional(), optional: z.boolean().optional() }).optional(),
+  secret: z.looseObject({ secretName: z.string().min(1), items: z.array(keyToPath).optional(), defaultMode: fileMode.optional(), optional: z.boolean().optional() }).optional(),
+  downwardAPI: z.looseObject({
+    items: z.array(z.looseObject({
+      path: z.string().min(1),
+      fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional(),
+      resourceFieldRef: z.looseObject({ resource: z.string().min(1), containerName: z.string().optional(), divisor: quantity.optional() }).optional(),
+      mode: fileMode.optional(),
+    })).optional(),
+    defaultMode: fileMode.optional(),
+  }).optional(),
 });
 
 /** Berth node names are RFC 1123 labels, so a pod bound elsewhere is caught at the edge. */
 const nodeName = dnsLabel;
 
 export const podSpec = z.looseObject({
+  initContainers: z.array(container).optional(),
   containers: z.array(container).min(1),
+  serviceAccountName: z.string().optional(),
+  imagePullSecrets: z.array(z.looseObject({ name: z.string() })).optional(),
   volumes: z.array(volume).optional(),
   restartPolicy: z.enum(["Always", "OnFailure", "Never"]).optional(),
   terminationGracePeriodSeconds: nonNegInt.optional(),
@@ -598,4 +642,6 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   resourcequotas: resourceQuota,
   replicasets: replicaSet,
   deployments: deployment,
+  configmaps: configMapSchema.extend({ ...typeMeta("ConfigMap"), metadata: objectMeta(dnsSubdomain) }),
+  secrets: secretSchema.extend({ ...typeMeta("Secret"), metadata: objectMeta(dnsSubdomain) }),
 };

@@ -125,15 +125,20 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
         try {
-          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }] = await Promise.all([
+          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }] = await Promise.all([
             import("../control_plane_host.ts"),
             import("../control_plane.ts"),
             import("../cluster_components.ts"),
             import("../kubelet/node_services.ts"),
+            import("../security/encryption.ts"),
           ]);
+          const keysHome = resolve(p.flags.home as string);
+          mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const host = await startControlPlaneHost({
             nc,
             replicas,
+            // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
+            encryption: encryptionTransformer(loadOrCreateEncryptionConfig(keysHome)),
             id: p.flags.id as string | undefined,
             leaseTtlMs: ttl * 1000,
             leaseRenewMs: renew * 1000,

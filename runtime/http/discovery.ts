@@ -74,7 +74,8 @@ export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | 
       namespaced: info.namespaced,
       kind: info.kind,
       verbs: name === "namespaces" ? FULL_VERBS.filter((v) => v !== "deletecollection") : FULL_VERBS,
-      shortNames: [...info.shortNames],
+      // Kubernetes leaves shortNames out for a resource that has none (secrets).
+      ...(info.shortNames.length ? { shortNames: [...info.shortNames] } : {}),
       ...(IN_ALL.has(name) ? { categories: ["all"] } : {}),
     });
     for (const sub of SUBRESOURCES[name] ?? []) {

@@ -32,6 +32,7 @@ import { nodeHeartbeat } from "./node_heartbeat.ts";
 import { podEffects } from "./pod_effects.ts";
 import { type PodActor, PodSupervisor } from "./pod_supervisor.ts";
 import { RuntimeEventPump } from "./runtime_events.ts";
+import { projectedVolumes, startVolumeRefresh } from "./volume_refresh.ts";
 
 
 export interface NodeAgentOptions {
@@ -57,6 +58,13 @@ export interface NodeAgentOptions {
   resyncMs?: number;
   /** Orphan garbage collection period (default 30 s). */
   gcIntervalMs?: number;
+  /**
+   * Where ConfigMap/Secret/downward API volumes live on this machine (bind-mounted into
+   * containers). Default `<tmpdir>/berth-kubelet/<cluster id>/<node>/pods`.
+   */
+  podsDir?: string;
+  /** How often projected volumes are refreshed from their objects (default 2 s). */
+  configRefreshMs?: number;
   log?: Log;
 }
 
@@ -87,10 +95,12 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   // The services pods' environment variables come from (the kubelet's service lister).
   const services = new Informer(client, "services", { log: scoped("service-env") });
   const servicesStarted = startWithRetry(services, () => stopped, scoped("service-env"));
+  const projected = projectedVolumes(client, name, opts);
   const effects = podEffects(runtime, {
     node: name,
     cluster: opts.clusterId,
     dns: opts.dns,
+    config: projected.config,
     services: async (namespace) =>
       services.synced
         ? services.list().filter((svc) => (svc.metadata.namespace ?? "default") === namespace)
@@ -136,13 +146,19 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   node.start();
   await startWithRetry(podInformer, () => stopped, scoped("pods"));
   await gc.collect();
+  await projected.volumes.collect((uid) => pods.wants(uid));
   runtimeEvents.start();
-  const gcTimer = setInterval(() => void gc.collect(), opts.gcIntervalMs ?? 30_000);
+  const gcTimer = setInterval(() => {
+    void gc.collect();
+    void projected.volumes.collect((uid) => pods.wants(uid));
+  }, opts.gcIntervalMs ?? 30_000);
+  const refreshTimer = startVolumeRefresh(projected.volumes, () => podInformer.list(), (uid) => pods.wants(uid), opts.configRefreshMs ?? 2_000, scoped("volumes"));
 
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
     clearInterval(gcTimer);
+    refreshTimer.stop();
     // Bounded: a list in flight to an unreachable API must not hold the stop up.
     await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted]), 2_000);
     const eventsStopped = runtimeEvents.stop();

@@ -5,7 +5,7 @@
  * so a step interrupted by an agent restart or an engine outage is simply run again.
  */
 import { fromPromise } from "xstate";
-import type { Pod, Service } from "../../model/types.ts";
+import type { Container, Pod, RestartPolicy, Service } from "../../model/types.ts";
 import type {
   PodEvent,
   SandboxStepInput,
@@ -15,7 +15,11 @@ import type {
   TerminateInput,
 } from "../../actors/pod.ts";
 import { SandboxGoneError } from "../../actors/pod.ts";
-import { type ContainerRecord, planContainer, recordAfterAttempt, terminatedFrom } from "../../actors/pod_backoff.ts";
+import { type ContainerRecord, newRecord, planContainer, recordAfterAttempt, terminatedFrom } from "../../actors/pod_backoff.ts";
+import { initRestartPolicy } from "../../actors/pod_init.ts";
+import { configRetryMs, recordAfterConfigError } from "../../actors/pod_container_config.ts";
+import { allContainers } from "../../model/pod_references.ts";
+import { type ContainerConfig, hookFailedEvent, runHook } from "./container_config.ts";
 import { containerSpec, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
 import { serviceEnvVars } from "./service_env.ts";
 import {
@@ -39,6 +43,11 @@ export interface PodEffectsOptions {
    * (retried), as the kubelet refuses to start a container whose service env it cannot compute.
    */
   services?: (namespace: string) => Promise<Service[]>;
+  /**
+   * ConfigMap/Secret/downward API volumes and env, lifecycle hooks' helpers (container_config.ts).
+   * Absent: such references are ignored (the hollow runtime's scale tests).
+   */
+  config?: ContainerConfig;
 }
 
 const byRestartCount = (a: { labels: Record<string, string> }, b: { labels: Record<string, string> }) =>
@@ -67,7 +76,7 @@ export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOption
     for (const c of infras) await rt.removeContainer(c.id);
     for (const c of apps) await rt.removeContainer(c.id);
     for (const v of volumePlans(pod, node, opts.cluster)) {
-      if (v.kind !== "hostPath") await rt.createVolume(v.source, v.labels);
+      if (v.kind === "emptyDir" || v.kind === "persistent") await rt.createVolume(v.source, v.labels);
     }
     const created = await rt.createSandbox(sandboxSpec(pod, node, input.hostIP, opts.dns));
     sandboxId = created.id;
@@ -99,9 +108,8 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
   let fetched: Promise<Record<string, string>> | undefined;
   const serviceEnv = (): Promise<Record<string, string>> =>
     input.serviceEnv ? Promise.resolve(input.serviceEnv) : (fetched ??= lookUpServiceEnv(opts, pod));
-  const records = await Promise.all(
-    pod.spec.containers.map(async (c) => {
-      const rec0 = input.records.find((r) => r.name === c.name)!;
+  const syncOne = async (c: Container, policy: RestartPolicy | undefined): Promise<ContainerRecord> => {
+      const rec0 = input.records.find((r) => r.name === c.name) ?? newRecord(c.name);
       const observed = rec0.id
         ? await rt.inspectContainer(rec0.id).catch((e) => {
           if (e instanceof ContainerNotFoundError) return "missing" as const;
@@ -109,7 +117,7 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         })
         : undefined;
       const now = Date.now();
-      const { record, action } = planContainer(rec0, observed, { policy: pod.spec.restartPolicy, sandboxId: sandbox.id, now, backoff: input.backoff, image: c.image });
+      const { record, action } = planContainer(rec0, observed, { policy, sandboxId: sandbox.id, now, backoff: input.backoff, image: c.image });
       if (action.type === "wait") {
         if (record.state.kind === "waiting" && record.state.reason === "CrashLoopBackOff" && rec0.backoffUntil !== record.backoffUntil) {
           events.push({ type: "Warning", reason: "BackOff", message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})` });
@@ -130,8 +138,19 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
       }
       if (action.removeId) await rt.removeContainer(action.removeId);
       return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events, serviceEnv);
-    }),
-  );
+  };
+  // Init containers one at a time, in order, each to exit 0; then the app containers together.
+  const initRecords: ContainerRecord[] = [];
+  let initialized = true;
+  for (const c of input.pod.spec.initContainers ?? []) {
+    const rec = initialized ? await syncOne(c, initRestartPolicy(pod)) : input.records.find((r) => r.name === c.name) ?? newRecord(c.name);
+    initRecords.push(rec);
+    if (!(rec.state.kind === "terminated" && rec.state.terminated.exitCode === 0)) initialized = false;
+  }
+  const appRecords = initialized
+    ? await Promise.all(pod.spec.containers.map((c) => syncOne(c, pod.spec.restartPolicy)))
+    : pod.spec.containers.map((c) => input.records.find((r) => r.name === c.name) ?? newRecord(c.name));
+  const records = [...initRecords, ...appRecords];
   return { records, events, ...(fetched ? { serviceEnv: await fetched } : {}) };
 }
 
@@ -151,7 +170,7 @@ async function startAttempt(
   events: PodEvent[],
   serviceEnv: () => Promise<Record<string, string>>,
 ): Promise<ContainerRecord> {
-  const c = input.pod.spec.containers.find((x) => x.name === name)!;
+  const c = allContainers(input.pod).find((x) => x.name === name)!;
   const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe });
   if (!(await rt.hasImage(c.image))) {
     const err = new ImageNotPresentError(c.image);
@@ -162,13 +181,26 @@ async function startAttempt(
     return recordAfterAttempt(rec, { type: "imageMissing", message: err.message }, ctx());
   }
   events.push({ type: "Normal", reason: "Pulled", message: `Container image "${c.image}" already present on machine` });
+  const fields = { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node };
+  let env: Record<string, string> | undefined;
+  if (opts.config) {
+    const prep = await opts.config.prepare(input.pod, c, fields, await serviceEnv());
+    if (prep.type === "error") {
+      events.push(prep.event);
+      return recordAfterConfigError(rec, prep.reason, prep.message, Date.now(), configRetryMs(input.backoff.baseMs));
+    }
+    env = prep.env;
+  }
+  const config = opts.config;
   const spec = containerSpec(input.pod, c, {
     node: opts.node,
     cluster: opts.cluster,
     sandboxId: input.sandbox.id,
     restartCount: rec.restartCount,
-    fields: { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node },
+    fields,
     serviceEnv: await serviceEnv(),
+    env,
+    projectedDir: config ? (v) => config.volumeDir(input.pod, v) : undefined,
   });
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });
@@ -180,19 +212,42 @@ async function startAttempt(
     return recordAfterAttempt(rec, { type: "startFailed", id, exitCode: e.exitCode, message: e.message }, ctx());
   }
   events.push({ type: "Normal", reason: "Started", message: `Started container ${c.name}` });
+  if (c.lifecycle?.postStart) {
+    // As the kubelet: the hook runs before the container counts as started; a failure kills it.
+    const grace = input.pod.spec.terminationGracePeriodSeconds ?? 30;
+    const failed = await runHook(rt, id, c, c.lifecycle.postStart, input.sandbox.ip, Math.max(grace, 1) * 1000);
+    if (failed) {
+      events.push(hookFailedEvent("postStart", input.pod, c, c.lifecycle.postStart, failed));
+      events.push({ type: "Normal", reason: "Killing", message: `Container ${c.name} failed post-start hook, will be restarted` });
+      await rt.stopContainer(id, grace);
+    }
+  }
   return recordAfterAttempt(rec, { type: "started", id }, ctx());
 }
 
 /** Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes. */
-export async function terminatePod(rt: ContainerRuntime, input: TerminateInput): Promise<PodEvent[]> {
+export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions): Promise<PodEvent[]> {
   const ref = podRef(input.pod, input.node);
   const events: PodEvent[] = [];
   const all = await rt.listContainers({ [LABELS.node]: input.node, [LABELS.podUid]: ref.uid });
   const apps = all.filter((c) => c.labels[LABELS.role] !== "infra");
+  const deadline = Date.now() + input.graceSeconds * 1000;
+  const infra = all.find((c) => c.labels[LABELS.role] === "infra" && c.state === "running");
+  let podIP: Promise<string> | undefined;
   await Promise.all(apps.map(async (c) => {
     if (c.state === "running") {
+      // preStop first, within the grace period; then SIGTERM with what is left (at least 2 s,
+      // as the kubelet), then SIGKILL at the deadline.
+      const spec = allContainers(input.pod).find((x) => x.name === c.labels[LABELS.container]);
+      const preStop = spec?.lifecycle?.preStop;
+      if (spec && preStop && input.graceSeconds > 0) {
+        podIP ??= infra ? rt.inspectSandbox(infra.id).then((s) => s.ip, () => "") : Promise.resolve("");
+        const failed = await runHook(rt, c.id, spec, preStop, await podIP, input.graceSeconds * 1000);
+        if (failed) events.push(hookFailedEvent("preStop", input.pod, spec, preStop, failed));
+      }
       events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
-      await rt.stopContainer(c.id, input.graceSeconds);
+      const left = input.graceSeconds > 0 ? Math.max(2, Math.ceil((deadline - Date.now()) / 1000)) : 0;
+      await rt.stopContainer(c.id, left);
     }
     await rt.removeContainer(c.id);
   }));
@@ -202,6 +257,7 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput):
   }
   const vols = await rt.listVolumes({ ...podLabels(ref), [LABELS.volumeKind]: "emptyDir" });
   for (const v of vols) await rt.removeVolume(v.name);
+  await opts?.config?.cleanup(ref.uid);
   return events;
 }
 
@@ -227,7 +283,7 @@ export function podEffects(rt: ContainerRuntime, opts: PodEffectsOptions) {
           return input.ids;
         })())
       ),
-      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => track(terminatePod(rt, input))),
+      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => track(terminatePod(rt, input, opts))),
       prober: proberLogic(rt, opts.node),
     },
     async settle(): Promise<void> {

@@ -140,7 +140,8 @@ export function expand(s: string, vars: Record<string, string>): string {
 /** A pod volume resolved to a Docker volume or host path. */
 export interface VolumePlan {
   name: string;
-  kind: "emptyDir" | "persistent" | "hostPath";
+  /** `projected`: a ConfigMap, Secret or downward API directory on the node (volumes_projected.ts). */
+  kind: "emptyDir" | "persistent" | "hostPath" | "projected";
   /** Docker volume name, or the host path. */
   source: string;
   labels: Record<string, string>;
@@ -150,7 +151,7 @@ export interface VolumePlan {
  * `cluster`: the cluster id, if any. Persistent volumes are named per cluster then, so two
  * clusters sharing an engine never share a claim's data.
  */
-export function volumePlans(pod: Pod, node: string, cluster?: string): VolumePlan[] {
+export function volumePlans(pod: Pod, node: string, cluster?: string, projectedDir?: (volume: string) => string | undefined): VolumePlan[] {
   const ref = podRef(pod, node, cluster);
   const out: VolumePlan[] = [];
   for (const v of pod.spec.volumes ?? []) {
@@ -172,6 +173,8 @@ export function volumePlans(pod: Pod, node: string, cluster?: string): VolumePla
       });
     } else if (v.hostPath) {
       out.push({ name: v.name, kind: "hostPath", source: v.hostPath.path, labels: {} });
+    } else if ((v.configMap || v.secret || v.downwardAPI) && projectedDir?.(v.name)) {
+      out.push({ name: v.name, kind: "projected", source: projectedDir(v.name)!, labels: {} });
     }
   }
   return out;
@@ -182,9 +185,10 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
   for (const vm of c.volumeMounts ?? []) {
     const plan = plans.find((p) => p.name === vm.name);
     if (!plan) continue; // validation rejects unknown volume names; nothing to mount here
-    const type = plan.kind === "hostPath" ? "bind" : "volume";
-    const source = plan.kind === "hostPath" && vm.subPath ? `${plan.source}/${vm.subPath}` : plan.source;
-    out.push({ type, source, target: vm.mountPath, readOnly: vm.readOnly });
+    const bind = plan.kind === "hostPath" || plan.kind === "projected";
+    const source = bind && vm.subPath ? `${plan.source}/${vm.subPath}` : plan.source;
+    // Projected volumes are read-only in the container, as Kubernetes mounts them.
+    out.push({ type: bind ? "bind" : "volume", source, target: vm.mountPath, readOnly: plan.kind === "projected" ? true : vm.readOnly });
   }
   return out;
 }
@@ -192,9 +196,20 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
 export function containerSpec(
   pod: Pod,
   c: Container,
-  opts: { node: string; cluster?: string; sandboxId: string; restartCount: number; fields: FieldValues; serviceEnv?: Record<string, string> },
+  opts: {
+    node: string;
+    cluster?: string;
+    sandboxId: string;
+    restartCount: number;
+    fields: FieldValues;
+    serviceEnv?: Record<string, string>;
+    /** The environment resolved already (env.ts: ConfigMap/Secret references, downward API). */
+    env?: Record<string, string>;
+    /** Host directories of projected volumes (ConfigMap, Secret, downward API). */
+    projectedDir?: (volume: string) => string | undefined;
+  },
 ): ContainerSpec {
-  const env = containerEnv(pod, c.env, opts.fields, opts.serviceEnv);
+  const env = opts.env ?? containerEnv(pod, c.env, opts.fields, opts.serviceEnv);
   const limits = c.resources?.limits ?? {};
   return {
     pod: podRef(pod, opts.node),
@@ -205,7 +220,7 @@ export function containerSpec(
     args: c.args?.map((s) => expand(s, env)),
     env,
     workingDir: c.workingDir,
-    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster)),
+    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir)),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
     memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,
     restartCount: opts.restartCount,

@@ -9,6 +9,9 @@
  *   read        get/list/watch namespaces, services, endpoints, nodes, events
  *   pods.read   list/watch pods only with the field selector `spec.nodeName=<self>`;
  *               get a pod only if it is bound to self
+ *   config.read get a Secret or ConfigMap (or list/watch one, by `metadata.name=<name>` in its
+ *               namespace) only if a pod bound to self references it — in a volume, an env
+ *               var, envFrom or imagePullSecrets (Kubernetes' graph-based Node authorizer)
  *   node.self   create/update/updateStatus/patch the Node named <self>; never delete a Node
  *   node.labels ... but never set, change or remove node-restriction.kubernetes.io/ labels, nor
  *               kubernetes.io/ or k8s.io/ labels other than the kubelet's own (hostname, os,
@@ -30,7 +33,8 @@
  * runs `check`, and then writes only if the object is still at the revision it checked, so a
  * pod cannot change hands between the check and the write.
  */
-import type { AnyObject, Resource } from "../../model/types.ts";
+import type { AnyObject, Pod, Resource } from "../../model/types.ts";
+import { podReferences } from "../../model/pod_references.ts";
 import type { ApiRequest } from "./api_request.ts";
 
 export type Verdict = { type: "allow" } | { type: "deny"; rule: string; message: string };
@@ -41,7 +45,9 @@ export type NodeDecision =
   /** Fetch `resource/name`, then `check` it; write pinned to the revision that was checked. */
   | { type: "needObject"; resource: Resource; name: string; namespace?: string; check: (current: AnyObject) => Verdict }
   /** Run the read, then `check` what it returns before replying. */
-  | { type: "checkResult"; check: (result: AnyObject) => Verdict };
+  | { type: "checkResult"; check: (result: AnyObject) => Verdict }
+  /** List the pods bound to the node, then `check` them (the request runs only if allowed). */
+  | { type: "needNodePods"; check: (pods: Pod[]) => Verdict };
 
 const ALLOW: Verdict = { type: "allow" };
 const READABLE = new Set<Resource>(["namespaces", "services", "endpoints", "nodes", "events"]);
@@ -251,6 +257,27 @@ function eventCreateDecision(node: string, ev: unknown, ns: string): NodeDecisio
   };
 }
 
+/** The one name a field selector pins (`metadata.name=<name>`), if any. */
+function selectedName(selector: string | undefined): string | undefined {
+  for (const req of (selector ?? "").split(",")) {
+    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(req);
+    if (m && m[1]) return m[1];
+  }
+  return undefined;
+}
+
+/** A node may read a Secret/ConfigMap only while a pod bound to it references it. */
+function configRead(node: string, resource: "configmaps" | "secrets", namespace: string, name: string): NodeDecision {
+  const kind = resource === "secrets" ? "secret" : "configmap";
+  return {
+    type: "needNodePods",
+    check: (pods) =>
+      pods.some((p) => (p.metadata.namespace ?? "default") === namespace && boundTo(p) === node && podReferences(p)[resource].has(name))
+        ? ALLOW
+        : deny(node, "config.read", `read ${kind} "${namespace}/${name}": no pod bound to it references it`),
+  };
+}
+
 /** Decides whether node `node` may make `req`. */
 export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecision {
   switch (req.verb) {
@@ -262,6 +289,7 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
       return deny(node, "scale", "read or change the scale of replication controllers");
     case "get":
       if (READABLE.has(req.resource)) return ALLOW;
+      if (req.resource === "configmaps" || req.resource === "secrets") return configRead(node, req.resource, req.namespace ?? "default", req.name);
       if (req.resource === "pods") {
         return {
           type: "checkResult",
@@ -272,6 +300,11 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
     case "list":
     case "watch":
       if (READABLE.has(req.resource)) return ALLOW;
+      if (req.resource === "configmaps" || req.resource === "secrets") {
+        const name = selectedName(req.opts.fieldSelector);
+        if (!name || !req.opts.namespace) return deny(node, "config.read", `${req.verb} ${req.resource} other than one by name (fieldSelector metadata.name=<name> in a namespace)`);
+        return configRead(node, req.resource, req.opts.namespace, name);
+      }
       if (req.resource === "pods") {
         return selectsOwnPods(req.opts.fieldSelector, node)
           ? ALLOW

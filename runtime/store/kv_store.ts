@@ -21,6 +21,7 @@ import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError }
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
 import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY } from "../subjects.ts";
 import { objectKey } from "../../model/names.ts";
+import type { ValueTransformer } from "../security/encryption.ts";
 
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
@@ -105,7 +106,8 @@ class ListIncompleteError extends Error {
 
 interface Envelope {
   op: "c" | "u" | "d";
-  o: AnyObject;
+  /** The object, or its encrypted form (a string; see runtime/security/encryption.ts). */
+  o: AnyObject | string;
   /** The revision that created the object (on updates and deletes; a create is its own). */
   c?: number;
 }
@@ -136,6 +138,18 @@ export interface StoreWatch<T extends AnyObject = AnyObject> extends AsyncIterab
 export class KvStore {
   /** Creation revisions of the objects this store handed out (see `createdRevisionOf`). */
   private readonly created = new WeakMap<object, number>();
+  /** Encryption at rest (Secrets); absent: every value is stored as plain JSON. */
+  private transformer?: ValueTransformer;
+
+  /** Applies `t` to every value written from now on and to every value read (see encryption.ts). */
+  useTransformer(t: ValueTransformer): void {
+    this.transformer = t;
+  }
+
+  private seal(resource: Resource, obj: AnyObject): AnyObject | string {
+    const o = strip(obj);
+    return this.transformer ? this.transformer.seal(resource, o) : o;
+  }
 
   private constructor(
     readonly nc: NatsConnection,
@@ -170,7 +184,7 @@ export class KvStore {
   async create<R extends Resource>(resource: R, obj: ResourceTypes[R]): Promise<ResourceTypes[R]> {
     const key = this.key(resource, obj);
     try {
-      const rev = await this.kv.create(key, encode({ op: "c", o: strip(obj) }));
+      const rev = await this.kv.create(key, encode({ op: "c", o: this.seal(resource, obj) }));
       return this.remember(withRevision(obj, rev), rev);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new AlreadyExistsError(resource, obj.metadata.name);
@@ -200,7 +214,7 @@ export class KvStore {
       throw storeError(e);
     }
     if (!entry || entry.operation !== "PUT") return null;
-    const d = decodeEntry(entry);
+    const d = decodeEntry(entry, this.transformer);
     return this.remember(d.object, d.createdRevision) as ResourceTypes[R];
   }
 
@@ -283,7 +297,7 @@ export class KvStore {
     const items: ResourceTypes[R][] = [];
     for (const { seq, op, env } of latest.values()) {
       if (op && op !== "PUT") continue;
-      const d = fromEnvelope(env, seq);
+      const d = fromEnvelope(env, seq, this.transformer);
       items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
     }
     items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
@@ -313,7 +327,7 @@ export class KvStore {
           if (m.seq > revision) revision = m.seq;
           const op = m.header?.get("KV-Operation");
           if (op && op !== "PUT") continue;
-          const d = fromEnvelope(m.json<Envelope>(), m.seq);
+          const d = fromEnvelope(m.json<Envelope>(), m.seq, this.transformer);
           items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
         }
       }
@@ -338,10 +352,10 @@ export class KvStore {
       });
       if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, obj.metadata.name);
       rev = entry.revision;
-      created ??= decodeEntry(entry).createdRevision;
+      created ??= decodeEntry(entry, this.transformer).createdRevision;
     }
     try {
-      const newRev = await this.kv.update(key, encode({ op: "u", o: strip(obj), ...(created ? { c: created } : {}) }), rev);
+      const newRev = await this.kv.update(key, encode({ op: "u", o: this.seal(resource, obj), ...(created ? { c: created } : {}) }), rev);
       return this.remember(withRevision(obj, newRev), created);
     } catch (e) {
       if (isWrongLastSequence(e)) {
@@ -374,12 +388,12 @@ export class KvStore {
     });
     if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
     if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
-    const { object, createdRevision } = decodeEntry(entry);
+    const { object, createdRevision } = decodeEntry(entry, this.transformer);
     const h = headers();
     h.set("KV-Operation", "DEL");
     h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
     try {
-      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: strip(object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
+      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
@@ -396,6 +410,8 @@ export class KvStore {
     resource: R,
     opts: { namespace?: string; fromRevision?: number } = {},
   ): Promise<StoreWatch<ResourceTypes[R]>> {
+    // Read before anything: `events` below is hoisted and must not see this binding uninitialized.
+    const transformer = this.transformer;
     const from = opts.fromRevision;
     if (from !== undefined && from > 0) {
       const compacted = await this.compactedRevision();
@@ -456,7 +472,7 @@ export class KvStore {
         // A replay of current state skips tombstones: those objects are already gone.
         if (replay && !e.isUpdate && e.operation !== "PUT") continue;
         if (e.operation === "PURGE") continue;
-        const { op, object, createdRevision } = decodeEntry(e);
+        const { op, object, createdRevision } = decodeEntry(e, transformer);
         // Created after the starting revision: ADDED, even when the create was folded into a
         // later update (the KV keeps one version per key).
         const createdSince = !replay && !seen.has(e.key) && createdRevision !== undefined && createdRevision > (from ?? 0);
@@ -602,14 +618,19 @@ function encode(env: Envelope): string {
   return JSON.stringify(env);
 }
 
-function decodeEntry(e: KvEntry): Envelope & { object: AnyObject; createdRevision?: number } {
+function decodeEntry(e: KvEntry, t?: ValueTransformer): Envelope & { object: AnyObject; createdRevision?: number } {
   const env = e.json() as Envelope;
-  return { ...env, ...fromEnvelope(env, e.revision) };
+  return { ...env, ...fromEnvelope(env, e.revision, t) };
 }
 
 /** The object an envelope stored at revision `seq` holds (resourceVersion = seq), and the revision that created it. */
-function fromEnvelope(env: Envelope, seq: number): { object: AnyObject; createdRevision?: number } {
-  return { object: withRevision(env.o, seq), createdRevision: env.op === "c" ? seq : env.c };
+function fromEnvelope(env: Envelope, seq: number, t?: ValueTransformer): { object: AnyObject; createdRevision?: number } {
+  const o = typeof env.o === "string" ? (t ? t.open(env.o) : unreadable(env.o)) : env.o;
+  return { object: withRevision(o, seq), createdRevision: env.op === "c" ? seq : env.c };
+}
+
+function unreadable(_o: string): never {
+  throw new ApiError("InternalError", "a stored value is encrypted and this API server has no encryption configuration to read it");
 }
 
 function strip<T extends AnyObject>(obj: T): T {

@@ -238,14 +238,14 @@ describe("validation - pod spec", () => {
       volumes: [
         { name: "none" },
         { name: "two", emptyDir: {}, hostPath: { path: "/tmp" } },
-        { name: "cm", configMap: { name: "x" } },
+        { name: "cm", nfs: { server: "x", path: "/" } },
         { name: "rel", hostPath: { path: "tmp" } },
         { name: "pvc", persistentVolumeClaim: { claimName: "data" } },
       ],
     }));
     expectCause(c, "spec.volumes[0]", "FieldValueRequired", /must specify a volume type/);
     expectCause(c, "spec.volumes[1].hostPath", "FieldValueForbidden", /more than 1 volume type/);
-    expectCause(c, "spec.volumes[2]", "FieldValueNotSupported", /"configMap": Berth supports/);
+    expectCause(c, "spec.volumes[2]", "FieldValueNotSupported", /"nfs": Berth supports/);
     expectCause(c, "spec.volumes[3].hostPath.path", "FieldValueInvalid", /absolute path/);
     expect(c.filter((x) => x.field?.startsWith("spec.volumes[4]"))).toEqual([]);
   });

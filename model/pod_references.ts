@@ -1,0 +1,37 @@
+/**
+ * The ConfigMaps and Secrets a pod references: in volumes, in env (`configMapKeyRef`,
+ * `secretKeyRef`), in `envFrom`, and (Secrets) in `imagePullSecrets` — of its app and init
+ * containers. Used by the Node authorizer (a node may read only these) and by the kubelet.
+ */
+import type { Container, Pod } from "./types.ts";
+
+export interface PodReferences {
+  configmaps: Set<string>;
+  secrets: Set<string>;
+}
+
+/** Every container of the pod: init containers first, then app containers. */
+export function allContainers(pod: Pod): Container[] {
+  return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+}
+
+export function podReferences(pod: Pod): PodReferences {
+  const configmaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.configMap?.name) configmaps.add(v.configMap.name);
+    if (v.secret?.secretName) secrets.add(v.secret.secretName);
+  }
+  for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) secrets.add(s.name);
+  for (const c of allContainers(pod)) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef?.name) configmaps.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const f of c.envFrom ?? []) {
+      if (f.configMapRef?.name) configmaps.add(f.configMapRef.name);
+      if (f.secretRef?.name) secrets.add(f.secretRef.name);
+    }
+  }
+  return { configmaps, secrets };
+}

@@ -1,0 +1,205 @@
+/**
+ * ConfigMap, Secret and downward API volumes: directories on the node, written with the
+ * atomic `..data` swap (atomic_writer.ts) and bind-mounted read-only into the containers, so an
+ * edit of the object (or of the pod's labels/annotations) reaches running containers in place.
+ *
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~configmap/<volume>/
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~secret/<volume>/      a tmpfs mount of its own
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~downward-api/<volume>/
+ *
+ * as the kubelet lays them out. Secret volumes live on tmpfs (a `mount -t tmpfs` on the node,
+ * as the kubelet does; Docker's own `--tmpfs` cannot be written from the host, so it cannot be
+ * updated in place). When the node agent may not mount (not root), it falls back to a plain
+ * directory and says so once in the log. `cleanup` unmounts and removes a pod's directory;
+ * `collect` does it for every pod directory no pod wants (nothing is leaked when pods go).
+ *
+ * `volumeFiles` — which files a volume holds — is pure and unit-tested.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Log } from "../../model/log.ts";
+import type { KeyToPath, Pod, Volume } from "../../model/types.ts";
+import { type ProjectedFile, writeAtomic } from "./atomic_writer.ts";
+import { type ConfigObjects, type DownwardFields, fetchConfigObjects, fieldValue, type ConfigLookup, resourceValue } from "./env.ts";
+
+const run = promisify(execFile);
+
+export type ProjectedKind = "configmap" | "secret" | "downward-api";
+
+/** Which projected kind a volume is, if any. */
+export function projectedKind(v: Volume): ProjectedKind | undefined {
+  if (v.configMap) return "configmap";
+  if (v.secret) return "secret";
+  if (v.downwardAPI) return "downward-api";
+  return undefined;
+}
+
+/** The host directory of a projected volume. */
+export function projectedDir(podsDir: string, podUid: string, kind: ProjectedKind, volume: string): string {
+  return join(podsDir, podUid, "volumes", `kubernetes.io~${kind}`, volume);
+}
+
+export type FilesResult = { type: "ok"; files: ProjectedFile[] } | { type: "error"; message: string };
+
+const DEFAULT_MODE = 0o644;
+
+function keyed(values: Record<string, Uint8Array>, items: KeyToPath[] | undefined, defaultMode: number, what: string, optional: boolean): FilesResult {
+  if (!items || items.length === 0) {
+    return { type: "ok", files: Object.keys(values).sort().map((k) => ({ path: k, content: values[k], mode: defaultMode })) };
+  }
+  const files: ProjectedFile[] = [];
+  for (const it of items) {
+    const v = values[it.key];
+    if (v === undefined) {
+      if (optional) continue;
+      return { type: "error", message: `${what} references non-existent config key: ${it.key}` };
+    }
+    files.push({ path: it.path, content: v, mode: it.mode ?? defaultMode });
+  }
+  return { type: "ok", files };
+}
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const b64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+
+/** The files of one projected volume of `pod`, or why it cannot be set up (FailedMount). */
+export function volumeFiles(pod: Pod, v: Volume, objs: ConfigObjects, fields: DownwardFields): FilesResult {
+  if (v.configMap) {
+    const src = v.configMap;
+    const cm = objs.configmaps.get(src.name) ?? null;
+    const mode = src.defaultMode ?? DEFAULT_MODE;
+    if (!cm) return src.optional ? { type: "ok", files: [] } : { type: "error", message: `configmap "${src.name}" not found` };
+    const values: Record<string, Uint8Array> = {};
+    for (const [k, s] of Object.entries(cm.data ?? {})) values[k] = utf8(s);
+    for (const [k, s] of Object.entries(cm.binaryData ?? {})) values[k] = b64(s);
+    return keyed(values, src.items, mode, "configmap", !!src.optional);
+  }
+  if (v.secret) {
+    const src = v.secret;
+    const s = objs.secrets.get(src.secretName) ?? null;
+    const mode = src.defaultMode ?? DEFAULT_MODE;
+    if (!s) return src.optional ? { type: "ok", files: [] } : { type: "error", message: `secret "${src.secretName}" not found` };
+    const values: Record<string, Uint8Array> = {};
+    for (const [k, d] of Object.entries(s.data ?? {})) values[k] = b64(d);
+    return keyed(values, src.items, mode, "secret", !!src.optional);
+  }
+  if (v.downwardAPI) {
+    const mode = v.downwardAPI.defaultMode ?? DEFAULT_MODE;
+    const files: ProjectedFile[] = [];
+    for (const it of v.downwardAPI.items ?? []) {
+      let value: string | undefined;
+      if (it.fieldRef) value = fieldValue(pod, it.fieldRef.fieldPath, fields);
+      else if (it.resourceFieldRef) {
+        const c = pod.spec.containers.find((x) => x.name === it.resourceFieldRef!.containerName) ?? pod.spec.containers[0];
+        value = resourceValue(pod, c, it.resourceFieldRef, fields);
+      }
+      if (value === undefined) return { type: "error", message: `downwardAPI item ${it.path}: unsupported field` };
+      files.push({ path: it.path, content: utf8(value), mode: it.mode ?? mode });
+    }
+    return { type: "ok", files };
+  }
+  return { type: "ok", files: [] };
+}
+
+export interface ProjectedVolumesOptions {
+  /** Where pod directories live on the node (the kubelet's `/var/lib/kubelet/pods`). */
+  podsDir: string;
+  lookup: ConfigLookup;
+  /** Put Secret volumes on tmpfs (default: when running as root). */
+  tmpfs?: boolean;
+  log?: Log;
+}
+
+/** The node's projected volumes: writes, refreshes and removes them. */
+export class ProjectedVolumes {
+  private readonly tmpfs: boolean;
+  private warned = false;
+  /** Pods cleaned up: a refresh racing the cleanup must not make their directories again. */
+  private readonly closed = new Set<string>();
+
+  constructor(private readonly opts: ProjectedVolumesOptions) {
+    this.tmpfs = opts.tmpfs ?? (typeof process.getuid === "function" && process.getuid() === 0);
+  }
+
+  /** Where Secret volumes live: `tmpfs` or `disk` (see the file comment). */
+  get secretMedium(): "tmpfs" | "disk" {
+    return this.tmpfs && !this.warned ? "tmpfs" : "disk";
+  }
+
+  dir(pod: Pod, v: Volume): string | undefined {
+    const kind = projectedKind(v);
+    return kind ? projectedDir(this.opts.podsDir, pod.metadata.uid ?? pod.metadata.name, kind, v.name) : undefined;
+  }
+
+  /**
+   * Writes (or refreshes) every projected volume of the pod. Resolves undefined when all are in
+   * place, or the FailedMount message of the first that is not (e.g. `configmap "x" not found`).
+   * `objs`: the pod's ConfigMaps and Secrets if already fetched.
+   */
+  async ensure(pod: Pod, fields: DownwardFields, objs?: ConfigObjects): Promise<string | undefined> {
+    const vols = (pod.spec.volumes ?? []).filter((v) => projectedKind(v));
+    if (vols.length === 0 || this.closed.has(pod.metadata.uid ?? pod.metadata.name)) return undefined;
+    const o = objs ?? (await fetchConfigObjects(pod, this.opts.lookup));
+    for (const v of vols) {
+      const r = volumeFiles(pod, v, o, fields);
+      if (r.type === "error") return `MountVolume.SetUp failed for volume "${v.name}" : ${r.message}`;
+      const dir = this.dir(pod, v)!;
+      if (v.secret) await this.mountTmpfs(dir);
+      await writeAtomic(dir, r.files);
+    }
+    return undefined;
+  }
+
+  private async mountTmpfs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    if (!this.tmpfs || this.warned) return;
+    if ((await mountsUnder(dir)).includes(dir)) return;
+    try {
+      await run("mount", ["-t", "tmpfs", "-o", "mode=0755,size=64m", "tmpfs", dir]);
+    } catch (e) {
+      this.warned = true;
+      this.opts.log?.("secret volumes are written to disk: mounting tmpfs failed", { error: String(e) });
+    }
+  }
+
+  /** Unmounts and removes everything of one pod. Safe when nothing was ever made. */
+  async cleanup(podUid: string): Promise<void> {
+    this.closed.add(podUid);
+    const base = join(this.opts.podsDir, podUid);
+    for (const m of (await mountsUnder(base)).sort().reverse()) {
+      await run("umount", ["-l", m]).catch((e) => this.opts.log?.("umount failed", { path: m, error: String(e) }));
+    }
+    await rm(base, { recursive: true, force: true });
+  }
+
+  /** Removes the directories of pods no one wants (after an agent restart, a lost cleanup). */
+  async collect(wants: (uid: string) => boolean): Promise<void> {
+    let uids: string[];
+    try {
+      uids = await readdir(this.opts.podsDir);
+    } catch {
+      return;
+    }
+    for (const uid of uids) if (!wants(uid)) await this.cleanup(uid);
+  }
+}
+
+/** Mount points at or under `path` (from /proc/self/mountinfo; empty where there is none). */
+async function mountsUnder(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile("/proc/self/mountinfo", "utf8");
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const mp = line.split(" ")[4];
+    if (!mp) continue;
+    const p = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (p === path || p.startsWith(path + "/")) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+/**
+ * Encryption at rest of Secrets in the KV store, configured as Kubernetes' EncryptionConfiguration:
+ *
+ *   apiVersion: apiserver.config.k8s.io/v1
+ *   kind: EncryptionConfiguration
+ *   resources:
+ *     - resources: [secrets]
+ *       providers:
+ *         - aesgcm:
+ *             keys:
+ *               - name: key1
+ *                 secret: <base64 of 32 random bytes>
+ *         - identity: {}
+ *
+ * The first provider encrypts every write; every provider (every aesgcm key, and `identity` for
+ * plaintext) is tried on reads, so rotating a key is: put the new key first, restart, rewrite
+ * every Secret, then drop the old key (docs/config-and-secrets.md). A value is stored as the
+ * string `k8s:enc:aesgcm:v1:<keyname>:` followed by base64(nonce ‖ ciphertext ‖ tag) of the
+ * object's JSON (AES-256-GCM, a fresh 12-byte nonce per write; the key name is authenticated
+ * as additional data). Objects
+ * written before encryption was turned on (plain JSON) are still read.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import type { AnyObject, Resource } from "../../model/types.ts";
+
+/** What the store applies to every value it writes and reads. */
+export interface ValueTransformer {
+  /** The stored form of `obj` of `resource`: the object itself, or an encrypted string. */
+  seal(resource: Resource, obj: AnyObject): AnyObject | string;
+  /** The object a stored value holds (decrypting when it is an encrypted string). */
+  open(stored: AnyObject | string): AnyObject;
+}
+
+/** The file in the cluster home holding the configuration. */
+export const ENCRYPTION_CONFIG_FILE = "encryption-config.yaml";
+
+const PREFIX = "k8s:enc:aesgcm:v1:";
+
+/** Thrown when a stored value cannot be decrypted with any configured key. */
+export class DecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DecryptionError";
+  }
+}
+
+interface AesKey {
+  name: string;
+  key: Buffer;
+}
+
+type Provider = { type: "aesgcm"; keys: AesKey[] } | { type: "identity" };
+
+/** The parsed configuration: the providers that apply to each resource, in order. */
+export interface EncryptionConfig {
+  resources: { resources: string[]; providers: Provider[] }[];
+}
+
+/** Parses an EncryptionConfiguration (YAML or JSON). Throws naming the bad field. */
+export function parseEncryptionConfig(text: string): EncryptionConfig {
+  const doc = parse(text) as { kind?: unknown; resources?: unknown };
+  if (!doc || typeof doc !== "object" || doc.kind !== "EncryptionConfiguration") {
+    throw new Error("encryption configuration: kind must be EncryptionConfiguration");
+  }
+  if (!Array.isArray(doc.resources)) throw new Error("encryption configuration: resources must be a list");
+  return {
+    resources: doc.resources.map((r: { resources?: unknown; providers?: unknown }, i: number) => {
+      if (!Array.isArray(r.resources) || !Array.isArray(r.providers)) throw new Error(`encryption configuration: resources[${i}] needs resources and providers lists`);
+      return {
+        resources: r.resources.map(String),
+        providers: r.providers.map((p: Record<string, unknown>, j: number): Provider => {
+          if (p.identity !== undefined) return { type: "identity" };
+          const aes = p.aesgcm as { keys?: { name?: unknown; secret?: unknown }[] } | undefined;
+          if (!aes || !Array.isArray(aes.keys) || aes.keys.length === 0) {
+            throw new Error(`encryption configuration: resources[${i}].providers[${j}]: only aesgcm (with keys) and identity are supported`);
+          }
+          return {
+            type: "aesgcm",
+            keys: aes.keys.map((k, n) => {
+              const key = Buffer.from(String(k.secret ?? ""), "base64");
+              if (typeof k.name !== "string" || !k.name || k.name.includes(":")) throw new Error(`encryption configuration: resources[${i}].providers[${j}].aesgcm.keys[${n}].name is required (no ':')`);
+              if (key.length !== 32 && key.length !== 16 && key.length !== 24) throw new Error(`encryption configuration: key "${k.name}" must be 16, 24 or 32 bytes (base64), got ${key.length}`);
+              return { name: k.name, key };
+            }),
+          };
+        }),
+      };
+    }),
+  };
+}
+
+/** A new configuration text with one fresh AES-256 key for Secrets. */
+export function newEncryptionConfigText(keyName = "key1"): string {
+  return stringify({
+    apiVersion: "apiserver.config.k8s.io/v1",
+    kind: "EncryptionConfiguration",
+    resources: [{ resources: ["secrets"], providers: [{ aesgcm: { keys: [{ name: keyName, secret: randomBytes(32).toString("base64") }] } }, { identity: {} }] }],
+  });
+}
+
+/**
+ * Reads `<home>/encryption-config.yaml`, creating it (mode 0600, one fresh key) when absent.
+ * What `berth up` and `berth control-plane` use.
+ */
+export function loadOrCreateEncryptionConfig(home: string): EncryptionConfig {
+  const path = join(home, ENCRYPTION_CONFIG_FILE);
+  if (!existsSync(path)) writeFileSync(path, newEncryptionConfigText(), { mode: 0o600, flag: "wx" });
+  return parseEncryptionConfig(readFileSync(path, "utf8"));
+}
+
+function aad(keyName: string): Buffer {
+  return Buffer.from(`berth/${keyName}`);
+}
+
+/** The transformer for a configuration. Resources it does not name are stored as they are. */
+export function encryptionTransformer(config: EncryptionConfig): ValueTransformer {
+  const providersFor = (resource: Resource): Provider[] =>
+    config.resources.find((r) => r.resources.includes(resource) || r.resources.includes("*.*") || r.resources.includes("*."))?.providers ?? [];
+  return {
+    seal(resource, obj) {
+      const first = providersFor(resource)[0];
+      if (!first || first.type === "identity") return obj;
+      const k = first.keys[0];
+      const nonce = randomBytes(12);
+      const c = createCipheriv(`aes-${k.key.length * 8}-gcm` as "aes-256-gcm", k.key, nonce);
+      c.setAAD(aad(k.name));
+      const body = Buffer.concat([c.update(JSON.stringify(obj), "utf8"), c.final()]);
+      return `${PREFIX}${k.name}:${Buffer.concat([nonce, body, c.getAuthTag()]).toString("base64")}`;
+    },
+    open(stored) {
+      const resource = "stored value";
+      if (typeof stored !== "string") return stored; // written in plaintext (identity, or before encryption)
+      if (!stored.startsWith(PREFIX)) throw new DecryptionError(`${resource}: unknown transformer prefix`);
+      const rest = stored.slice(PREFIX.length);
+      const colon = rest.indexOf(":");
+      const name = rest.slice(0, colon);
+      const key = config.resources.flatMap((r) => r.providers).flatMap((p) => (p.type === "aesgcm" ? p.keys : [])).find((k) => k.name === name);
+      if (!key) throw new DecryptionError(`${resource}: no key named "${name}" in the encryption configuration`);
+      const raw = Buffer.from(rest.slice(colon + 1), "base64");
+      if (raw.length < 28) throw new DecryptionError(`${resource}: stored value is too short`);
+      try {
+        const d = createDecipheriv(`aes-${key.key.length * 8}-gcm` as "aes-256-gcm", key.key, raw.subarray(0, 12));
+        d.setAAD(aad(name));
+        d.setAuthTag(raw.subarray(raw.length - 16));
+        const text = Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString("utf8");
+        return JSON.parse(text) as AnyObject;
+      } catch (e) {
+        throw new DecryptionError(`${resource}: decryption with key "${name}" failed: ${(e as Error).message}`);
+      }
+    },
+  };
+}
