@@ -14,6 +14,7 @@ import { startControlPlaneHost } from "../control_plane_host.ts";
 import { informerSyncCheck } from "../control_plane.ts";
 import { serveRest } from "../cluster_components.ts";
 import { podLogProvider } from "../kubelet/node_services.ts";
+import { nodeStreamProvider } from "../stream/open.ts";
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
@@ -155,6 +156,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               port: restPort,
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
               logs: podLogProvider(nc, host.api),
+              streams: nodeStreamProvider(nc, host.api),
               healthChecks: [informerSyncCheck(() => host.controlPlane)],
               log: (m, f) => log(m, f),
             });

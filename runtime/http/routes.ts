@@ -39,11 +39,11 @@ export type Route =
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
 
-export type Subresource = "status" | "log" | "binding" | "scale";
+export type Subresource = "status" | "log" | "binding" | "scale" | "exec" | "attach" | "portforward";
 
 /** The subresources served for each resource. */
 export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
-  pods: ["status", "log", "binding"],
+  pods: ["status", "log", "binding", "exec", "attach", "portforward"],
   replicationcontrollers: ["status", "scale"],
   services: ["status"],
   nodes: ["status"],
