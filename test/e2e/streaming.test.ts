@@ -15,6 +15,7 @@ import { PassThrough } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import Docker from "dockerode";
 import { waitFor } from "../helpers/nats.ts";
+import { berth } from "../helpers/cli.ts";
 import { collect, containersOf, startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
 import { LABELS } from "../../model/container_runtime.ts";
@@ -155,6 +156,31 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     expect(status.status).toBe("Failure");
     expect(status.reason).toBe("NonZeroExitCode");
     expect(status.details?.causes?.[0]).toEqual({ reason: "ExitCode", message: "4" });
+  });
+
+  it("berth exec [-i], cp both ways and port-forward do the same over NATS", async () => {
+    const b = (args: string[], input?: string) => berth("node", c.home, args, input);
+    const r = b(["exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 5"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([5, "out\n", "err\n"]);
+    expect(b(["exec", "-i", "box", "--", "wc", "-c"], "12345").stdout.trim()).toBe("5");
+    const data = randomBytes(200 * 1024);
+    const src = join(c.home, "berth.bin");
+    const back = join(c.home, "berth.back");
+    writeFileSync(src, data);
+    expect(b(["cp", src, "box:/tmp/berth.bin"]).code).toBe(0);
+    expect(b(["cp", "box:/tmp/berth.bin", back]).code).toBe(0);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    const missing = b(["cp", "box:/tmp/absent", back]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("/tmp/absent");
+    const pf = c.spawnBerth(["port-forward", "box", "0:8080"]);
+    const out = collect(pf);
+    try {
+      const local = Number((await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out.text()), "berth port-forward to listen", 20_000))[1]);
+      expect(await (await fetch(`http://127.0.0.1:${local}/index.html`, { headers: { connection: "close" } })).text()).toBe("hello-from-box\n");
+    } finally {
+      pf.kill("SIGINT");
+    }
   });
 
   it("a kubectl that goes away mid-exec leaves no process in the container and no stream subscription", async () => {
