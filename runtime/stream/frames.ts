@@ -132,7 +132,7 @@ function clamp16(n: number): number {
 }
 
 /** Default window: bytes one direction may have in flight, unacknowledged. */
-export const DEFAULT_WINDOW = 256 * 1024;
+export const DEFAULT_WINDOW = 1024 * 1024;
 
 /**
  * The sender's side of flow control: how many bytes may still go out. `take` before sending,
