@@ -195,32 +195,36 @@ function channelPortForward(ws: WebSocket, pod: Pod, base: StreamRequest, ports:
   };
   ws.on("close", closeAll);
   ws.on("error", closeAll);
-  void Promise.all(ports.map((port) => provider.open(pod, { ...base, port }).then((s) => s, (e: unknown) => e as Error))).then((opened) => {
-    opened.forEach((s, i) => {
-      if (s instanceof Error || !("send" in s)) {
-        void send(2 * i + 1, Buffer.from(toStatus(s).message)).then(closeAll);
-        return;
-      }
+  // One session per port, opened after the upgrade; a refusal goes on that port's error channel.
+  const opened = ports.map((port, i) =>
+    provider.open(pod, { ...base, port }).then((s) => {
       sessions.push(s);
-      if (closed) return s.end("the client went away");
+      if (closed) {
+        s.end("the client went away");
+        return undefined;
+      }
       s.handlers = {
         onData: (_ch, data) => send(2 * i, data),
         onStatus: (st) => void send(2 * i + 1, Buffer.from(String(st.message ?? "port-forward failed"))),
         onClose: () => closeAll(),
         onEnd: () => closeAll(),
       };
-    });
-    let sending = 0;
-    ws.on("message", (raw: Buffer, isBinary: boolean) => {
-      const b = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as unknown as ArrayBuffer);
-      if (!isBinary || b.length === 0 || b[0] % 2 !== 0) return;
-      const s = sessions[b[0] / 2];
-      if (!s) return;
-      sending++;
-      if (sending === 1) ws.pause();
-      s.send(0, b.subarray(1)).then(() => {
-        if (--sending === 0) ws.resume();
-      }, () => {});
+      return s;
+    }, (e: unknown) => {
+      void send(2 * i + 1, Buffer.from(toStatus(e).message)).then(closeAll);
+      return undefined;
+    }));
+  // The client may write before its session is open: messages wait for it, in order.
+  let sending = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  ws.on("message", (raw: Buffer, isBinary: boolean) => {
+    const b = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as unknown as ArrayBuffer);
+    if (!isBinary || b.length === 0 || b[0] % 2 !== 0 || b[0] / 2 >= ports.length) return;
+    const idx = b[0] / 2;
+    sending++;
+    if (sending === 1) ws.pause();
+    chain = chain.then(() => opened[idx]).then((s) => (s ? s.send(0, b.subarray(1)) : undefined)).catch(() => {}).then(() => {
+      if (--sending === 0) ws.resume();
     });
   });
 }

@@ -7,6 +7,8 @@
  * does the same against containers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PassThrough } from "node:stream";
+import * as k8s from "@kubernetes/client-node";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
@@ -142,5 +144,19 @@ describe("kubectl exec/port-forward against the REST API (node side played local
     } finally {
       pf.kill("SIGINT");
     }
+  });
+
+  it("client-node PortForward (WebSocket v4 channels: port prefix, data and error channels) reaches the port", async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(h.kubeconfig);
+    const output = new PassThrough();
+    const input = new PassThrough();
+    let got = "";
+    output.on("data", (d) => (got += d));
+    const ws = (await new k8s.PortForward(kc).portForward("default", "box", [webPort], output, null, input)) as { close(): void };
+    input.write("GET /pf HTTP/1.0\r\n\r\n");
+    await waitFor(() => got.includes("hello /pf"), "the HTTP answer through client-node's port-forward");
+    ws.close();
+    await waitFor(() => nodeSessions.size === 0, "the node-side session to end");
   });
 });
