@@ -7,6 +7,7 @@
  * runs its own nats-server with monitoring and gives it to `berth up --nats`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -92,6 +93,14 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
   it("kubectl exec -i passes stdin through, to its end", () => {
     const text = "line one\nline two\n".repeat(5000);
     expect(ok(["exec", "-i", "box", "--", "sh", "-c", "wc -l; echo done"], text)).toBe("10000\ndone\n");
+  });
+
+  it("kubectl exec -it gives the command a terminal of the client's size (TTY and resize channel)", () => {
+    // script(1) gives kubectl a terminal of 123 columns and 45 rows.
+    const cmd = `stty cols 123 rows 45; kubectl --kubeconfig ${join(c.home, "kubeconfig")} exec -it box -- sh -c 'tty; stty size'`;
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, HOME: join(c.home, "kubectl-home") } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r?\n45 123\r?\n/);
   });
 
   it("exec into a missing pod is a 404 naming it; a missing container a 400 naming both", () => {
