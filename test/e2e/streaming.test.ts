@@ -96,8 +96,10 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
   });
 
   it("kubectl exec -it gives the command a terminal of the client's size (TTY and resize channel)", () => {
-    // script(1) gives kubectl a terminal of 123 columns and 45 rows.
-    const cmd = `stty cols 123 rows 45; kubectl --kubeconfig ${join(c.home, "kubeconfig")} exec -it box -- sh -c 'tty; stty size'`;
+    // script(1) gives kubectl a terminal of 123 columns and 45 rows. Docker's API 1.41 sizes an
+    // exec's terminal only after it started, so the command waits (up to 5 s) for the size to land.
+    const wait = `i=0; while [ "$(stty size)" != "45 123" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done`;
+    const cmd = `stty cols 123 rows 45; kubectl --kubeconfig ${join(c.home, "kubeconfig")} exec -it box -- sh -c '${wait}; tty; stty size'`;
     const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, HOME: join(c.home, "kubectl-home") } });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r?\n45 123\r?\n/);
