@@ -145,6 +145,31 @@ export interface LogChunk {
   data: Uint8Array;
 }
 
+/**
+ * A process attached to a container's stdio: `exec` of a new process, or `attach` to the main
+ * one (kubectl exec / attach). Output arrives through `onOutput` (with a TTY, all of it as
+ * stdout); `pause`/`resume` hold it back while the reader is slow.
+ */
+export interface ExecStream {
+  onOutput(fn: (c: LogChunk) => void): void;
+  pause(): void;
+  resume(): void;
+  /** Writes to stdin; resolves once the engine took the bytes. */
+  write(data: Uint8Array): Promise<void>;
+  /** Ends stdin (the process reads EOF). */
+  closeStdin(): void;
+  resize(width: number, height: number): Promise<void>;
+  /** Resolves with the exit code once the process ended and all its output was delivered. */
+  readonly exited: Promise<number>;
+  /** Stops it: an exec'd process is killed, an attach is detached. Idempotent. */
+  kill(): Promise<void>;
+}
+
+export interface ExecStreamOptions {
+  stdin: boolean;
+  tty: boolean;
+}
+
 /** A stream of chunks that can be closed early. */
 export interface Closeable<T> extends AsyncIterable<T> {
   close(): void;
@@ -199,6 +224,10 @@ export interface ContainerRuntime {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
 
   exec(id: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Optional: an interactive exec (kubectl exec); runtimes without it refuse streaming exec. */
+  execStream?(id: string, cmd: string[], opts: ExecStreamOptions): Promise<ExecStream>;
+  /** Optional: attaches to the container's main process (kubectl attach). */
+  attach?(id: string, opts: ExecStreamOptions): Promise<ExecStream>;
   logs(id: string, opts?: { follow?: boolean; tail?: number }): Promise<Closeable<LogChunk>>;
   /** Container events for everything carrying the given labels, until closed or the engine goes away. */
   events(labels: Record<string, string>): Promise<Closeable<RuntimeEvent>>;

@@ -19,6 +19,7 @@ import { DockerRuntime, type BridgeNetwork } from "./containers/docker.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
 import { podLogProvider, serveNodeServices } from "./kubelet/node_services.ts";
+import { nodeStreamProvider, type StreamProvider } from "./stream/open.ts";
 import { ApiError } from "../model/errors.ts";
 import type { ApiClient } from "../model/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
@@ -102,6 +103,8 @@ export async function serveRest(opts: {
   certHosts?: string[];
   insecureHttp?: boolean;
   logs?: LogProvider;
+  /** exec, attach and portforward sessions with the nodes (runtime/stream/open.ts). */
+  streams?: StreamProvider;
   /** Readiness checks beside `ping` and `store` (e.g. the control loops' informers). */
   healthChecks?: HealthCheck[];
   log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -119,7 +122,7 @@ export async function serveRest(opts: {
   } else {
     opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => opts.log(m, f) });
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, log: (m, f) => opts.log(m, f) });
   const kubeconfig = join(opts.home, "kubeconfig");
   // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
   const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;
@@ -128,8 +131,8 @@ export async function serveRest(opts: {
 }
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
-export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; healthChecks?: HealthCheck[] } = {}) {
-  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => cluster.log(m, f), warn: opts.log });
+export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; streams?: StreamProvider; healthChecks?: HealthCheck[] } = {}) {
+  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, log: (m, f) => cluster.log(m, f), warn: opts.log });
   cluster.onStop(() => rest.http.close());
   return rest;
 }
@@ -264,7 +267,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client), streams: nodeStreamProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
     progress(`REST API at ${rest.url}`);
   }
 

@@ -9,6 +9,8 @@
  *   berth.node.<node>.watch.<watchId>     events of a watch a node opened
  *   berth.node.<node>.exec | .logs | .logs.keepalive   the node's services (runtime/kubelet/node_services.ts)
  *   berth.node.<node>.logstream.<streamId>              log chunks a node streams to a requester
+ *   berth.node.<node>.stream                            open an exec/attach/port-forward session
+ *   berth.node.<node>.streamio.<sessionId>.up|down      its frames (runtime/stream/session.ts)
  *   berth.client.<identity>.api.v1.<resource>.watch     a watch opened by NATS identity <identity>
  *   berth.client.<identity>.api.v1.watches.<verb>       its keep-alive / stop
  *   berth.client.<identity>.watch.<watchId>             its events (only <identity> may read them)
@@ -140,8 +142,16 @@ export const subjects = {
   nodeLogStreamAll(): string {
     return `${PREFIX}.node.*.logstream.*`;
   },
-  /** A node service (`exec`, `logs`, `logs.keepalive`) on every node (for requesters' permissions). */
-  nodeServiceAll(service: "exec" | "logs" | "logs.keepalive"): string {
+  /** Where the frames of stream session `sessionId` go: `up` to the node, `down` from it. */
+  nodeStreamIo(nodeName: string, sessionId: string, dir: "up" | "down"): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.streamio.${token(sessionId, "stream session id")}.${dir}`;
+  },
+  /** One direction of every stream session of every node (for requesters' permissions). */
+  nodeStreamIoAll(dir: "up" | "down"): string {
+    return `${PREFIX}.node.*.streamio.*.${dir}`;
+  },
+  /** A node service (`exec`, `logs`, `logs.keepalive`, `stream`) on every node (for requesters' permissions). */
+  nodeServiceAll(service: "exec" | "logs" | "logs.keepalive" | "stream"): string {
     return `${PREFIX}.node.*.${service}`;
   },
   /**

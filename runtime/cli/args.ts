@@ -59,6 +59,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): Parsed {
       const n = a.slice(1, 2);
       spec = byShort.get(n);
       if (!spec) throw new UsageError(`unknown flag -${n}`);
+      // Bundled boolean flags, as `-it`: every letter a boolean flag of its own.
+      const bundle = [...a.slice(1)].map((ch) => byShort.get(ch));
+      if (a.length > 2 && bundle.every((b) => b?.type === "boolean")) {
+        for (const b of bundle) flags[b!.name] = true;
+        continue;
+      }
       if (a.length > 2) inline = a.slice(2).replace(/^=/, "");
     } else {
       positional.push(a);

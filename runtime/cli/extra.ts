@@ -1,6 +1,6 @@
 /**
- * The verbs that build on nodes and controllers: events, scale (and, as they land, logs, exec,
- * rolling-update, chaos).
+ * The verbs that build on nodes and controllers: events, scale, logs, rolling-update (exec and the
+ * other streaming verbs are in stream_verbs.ts).
  */
 import { readFileSync } from "node:fs";
 import type { ApiClient } from "../../model/client.ts";
@@ -40,32 +40,6 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
           })) {
             (chunk.stream === "stderr" ? process.stderr : process.stdout).write(chunk.data);
           }
-        });
-      },
-    },
-    exec: {
-      summary: "run a command in a pod's container and print its output",
-      usage: "berth exec POD [-c CONTAINER] -- COMMAND [ARGS...]",
-      flags: [
-        ...conn,
-        { name: "container", short: "c", type: "string", help: "container name (default: the first)" },
-        { name: "timeout", type: "number", help: "seconds before the command is abandoned", default: 60 },
-      ],
-      async run(p) {
-        const pod = podName(p.positional);
-        if (!p.rest.length) throw new UsageError("give the command after --, e.g. berth exec web -- ls /");
-        return await withClient(p.flags, async (c, conn) => {
-          const { execInPod }: typeof NodeServices = await import("../kubelet/node_services.ts");
-          const r = await execInPod(conn.nc, c, {
-            namespace: p.flags.namespace as string | undefined,
-            pod,
-            container: p.flags.container as string | undefined,
-            command: p.rest,
-            timeoutMs: (p.flags.timeout as number) * 1000,
-          });
-          process.stdout.write(r.stdout);
-          process.stderr.write(r.stderr);
-          return r.exitCode;
         });
       },
     },

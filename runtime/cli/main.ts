@@ -13,6 +13,7 @@ import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
 import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources, validateMode } from "./verbs.ts";
 import { downCmd, listCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
+import { streamCommands } from "./stream_verbs.ts";
 import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
 import { dashboardCommands } from "./dashboard.ts";
@@ -180,6 +181,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...extraCommands(CONN, out, err, withClient),
+  ...streamCommands(CONN, out, err, withClient),
   ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),
   ...dashboardCommands(CONN, out, err),

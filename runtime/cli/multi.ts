@@ -125,12 +125,13 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
         try {
-          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }] = await Promise.all([
+          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }] = await Promise.all([
             import("../control_plane_host.ts"),
             import("../control_plane.ts"),
             import("../cluster_components.ts"),
             import("../kubelet/node_services.ts"),
             import("../security/encryption.ts"),
+            import("../stream/open.ts"),
           ]);
           const keysHome = resolve(p.flags.home as string);
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
@@ -162,6 +163,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               port: restPort,
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
               logs: podLogProvider(nc, host.api),
+              streams: nodeStreamProvider(nc, host.api),
               healthChecks: [informerSyncCheck(() => host.controlPlane)],
               log: (m, f) => log(m, f),
             });

@@ -13,6 +13,7 @@
  * the filtered lists and from creates made through this view.
  */
 import {
+  type ExecStreamOptions,
   type Closeable,
   type ContainerRuntime,
   type ContainerSpec,
@@ -96,6 +97,14 @@ export class ClusterScopedRuntime implements ContainerRuntime {
   }
   exec(id: string, cmd: string[], opts?: { timeoutMs?: number }) {
     return this.inner.exec(id, cmd, opts);
+  }
+  get execStream() {
+    const inner = this.inner;
+    return inner.execStream ? (id: string, cmd: string[], opts: ExecStreamOptions) => inner.execStream!(id, cmd, opts) : undefined;
+  }
+  get attach() {
+    const inner = this.inner;
+    return inner.attach ? (id: string, opts: ExecStreamOptions) => inner.attach!(id, opts) : undefined;
   }
   logs(id: string, opts?: { follow?: boolean; tail?: number }) {
     return this.inner.logs(id, opts);

@@ -23,6 +23,8 @@ import {
   ContainerNotFoundError,
   ContainerStartError,
   type ExecResult,
+  type ExecStream,
+  type ExecStreamOptions,
   ImageNotPresentError,
   LABELS,
   type LogChunk,
@@ -36,6 +38,7 @@ import {
   type VolumeInfo,
 } from "../../model/container_runtime.ts";
 import { AsyncQueue, FrameDecoder, NdjsonDecoder } from "./streams.ts";
+import { dockerAttach, dockerExecStream } from "./docker_exec.ts";
 
 /** The image of every infra container. */
 export const INFRA_IMAGE = "berth/busybox:latest";
@@ -371,6 +374,14 @@ export class DockerRuntime implements ContainerRuntime {
       stdout: out.map((b) => td.decode(b)).join(""),
       stderr: err.map((b) => td.decode(b)).join(""),
     };
+  }
+
+  execStream(id: string, cmd: string[], opts: ExecStreamOptions): Promise<ExecStream> {
+    return this.call("exec", () => dockerExecStream(this.docker, id, cmd, opts));
+  }
+
+  attach(id: string, opts: ExecStreamOptions): Promise<ExecStream> {
+    return this.call("attach", () => dockerAttach(this.docker, id, opts));
   }
 
   async logs(id: string, opts: { follow?: boolean; tail?: number } = {}): Promise<Closeable<LogChunk>> {

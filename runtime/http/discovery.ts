@@ -90,6 +90,12 @@ export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | 
         case "binding":
           resources.push({ ...base, kind: "Binding", verbs: ["create"] });
           break;
+        case "exec":
+        case "attach":
+        case "portforward":
+          // Served on upgrade (streaming.ts); kinds as kube-apiserver names them.
+          resources.push({ ...base, kind: { exec: "PodExecOptions", attach: "PodAttachOptions", portforward: "PodPortForwardOptions" }[sub], verbs: ["create", "get"] });
+          break;
         case "scale":
           resources.push({ ...base, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
           break;

@@ -298,6 +298,11 @@ async function handleSubresource(ctx: HandlerContext): Promise<Reply> {
     case "log":
       if (method !== "GET") throw methodNotAllowed(method, what);
       return serveLog(ctx, name);
+    case "exec":
+    case "attach":
+    case "portforward":
+      // Served on HTTP upgrade (streaming.ts); a plain request gets kube-apiserver's answer.
+      throw new BadRequestError(`Upgrade request required: ${what} is served over WebSocket`);
   }
   throw new ApiError("NotFound", `the server could not find the requested resource`);
 }

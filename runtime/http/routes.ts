@@ -45,11 +45,11 @@ export type Route =
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
 
-export type Subresource = "status" | "log" | "binding" | "scale" | "eviction";
+export type Subresource = "status" | "log" | "binding" | "scale" | "eviction" | "exec" | "attach" | "portforward";
 
 /** The subresources served for each resource. */
 export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
-  pods: ["status", "log", "binding", "eviction"],
+  pods: ["status", "log", "binding", "eviction", "exec", "attach", "portforward"],
   replicationcontrollers: ["status", "scale"],
   deployments: ["status", "scale"],
   replicasets: ["status", "scale"],

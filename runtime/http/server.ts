@@ -25,6 +25,8 @@ import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry, type WatchCaps } from "./watch.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 import { createDashboard } from "../ui/dashboard.ts";
+import type { StreamProvider } from "../stream/open.ts";
+import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
@@ -46,6 +48,8 @@ export interface HttpApiOptions {
   tls: { cert: string; key: string } | false;
   /** Streams container logs for `pods/{name}/log`; without it that endpoint answers 503. */
   logs?: LogProvider;
+  /** Opens exec/attach/portforward sessions with the nodes; without it those answer 503. */
+  streams?: StreamProvider;
   /** Request body limit in bytes; default 3 MiB, as kube-apiserver. */
   maxBodyBytes?: number;
   /**
@@ -256,6 +260,32 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const server: Server = opts.tls
     ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: headersTimeout, ...timeouts }, handler)
     : createHttpServer(timeouts, handler);
+  // exec, attach and portforward arrive as upgrades (WebSocket, SPDY): streaming.ts.
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgrade(req, socket, head).catch((e) => {
+      if (!(e instanceof ApiError)) log("stream upgrade failed", { url: req.url, error: e instanceof Error ? e.stack : String(e) });
+      answerOnSocket(socket, e);
+    });
+  });
+  /** Upgraded sockets leave the HTTP server's bookkeeping; close() ends them from here. */
+  const upgraded = new Set<Socket>();
+  async function upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    const target = (req.url ?? "/").replace(/^https?:\/\/[^/?]*/i, "") || "/";
+    const q = target.indexOf("?");
+    const route = parseRoute(q < 0 ? target : target.slice(0, q));
+    if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
+    if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+    const sub = route.type === "resource" ? route.subresource : undefined;
+    if (route.type !== "resource" || route.resource !== "pods" || !route.namespace || (sub !== "exec" && sub !== "attach" && sub !== "portforward")) {
+      throw new ApiError("NotFound", "the server could not find the requested resource (upgrades are served for pods/exec, pods/attach and pods/portforward)");
+    }
+    const refused = rate.take(REST_IDENTITY);
+    if (refused) throw rateLimitedError(refused);
+    await serveStreamUpgrade({ req, socket, head, namespace: route.namespace, pod: route.name!, sub, query: new URLSearchParams(q < 0 ? "" : target.slice(q + 1)), provider: opts.streams, log });
+  }
   // Slow or stuck clients must not pin sockets forever; watches are long but keep writing.
   server.headersTimeout = headersTimeout;
   server.requestTimeout = 0;
@@ -298,6 +328,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
         watches.stopAll();
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of upgraded) s.destroy();
       }),
   };
 }

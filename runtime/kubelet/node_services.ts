@@ -25,6 +25,7 @@ import type { Pod } from "../../model/types.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
 import { podExec, podLogs } from "./pod_containers.ts";
 import { isInboxSubject, isToken, subjects } from "../subjects.ts";
+import { serveNodeStreams } from "./stream_service.ts";
 
 const enc = new TextEncoder();
 
@@ -66,6 +67,8 @@ function field(body: Record<string, unknown>, name: string, needed: boolean): st
 export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; runtime: ContainerRuntime; client: ApiClient }): { stop(): void } {
   const { nodeName, runtime, client } = opts;
   const subs: Subscription[] = [];
+  // exec/attach/port-forward sessions (stream_service.ts) share the node's lifetime.
+  const streams = serveNodeStreams(nc, { nodeName, runtime, client });
   /** Followed streams by id, renewed by keep-alives. */
   const follows = new Map<string, { expires: number; close(): void }>();
   /** Every stream being sent, followed or not (an id names one stream at a time). */
@@ -163,6 +166,7 @@ export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; 
 
   return {
     stop() {
+      streams.stop();
       clearInterval(reaper);
       for (const s of subs) s.unsubscribe();
       for (const f of follows.values()) f.close();

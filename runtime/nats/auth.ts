@@ -147,10 +147,12 @@ export function controlPlanePermissions(user: string = USERS.controlPlane): Nats
         subjects.nodeServiceAll("exec"),
         subjects.nodeServiceAll("logs"),
         subjects.nodeServiceAll("logs.keepalive"),
+        subjects.nodeServiceAll("stream"),
+        subjects.nodeStreamIoAll("up"),
       ],
     },
     subscribe: {
-      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll()],
+      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down")],
     },
     allowResponses: true,
   };
@@ -191,8 +193,8 @@ function clientPermissions(user: string, extra: { publish?: string[]; subscribe?
 /** The berth CLI: the API, plus exec/logs requests to the node agents and their log streams. */
 export function cliPermissions(): NatsPermissions {
   return clientPermissions(USERS.cli, {
-    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive")],
-    subscribe: [subjects.nodeLogStreamAll()],
+    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive"), subjects.nodeServiceAll("stream"), subjects.nodeStreamIoAll("up")],
+    subscribe: [subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down")],
   });
 }
 

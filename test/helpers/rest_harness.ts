@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startTestApi, type TestApi } from "./api.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { startHttpApi, type HttpApi, type LogProvider } from "../../runtime/http/server.ts";
+import type { StreamProvider } from "../../runtime/stream/open.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig } from "../../runtime/tls.ts";
 
 export interface RestHarness {
@@ -27,7 +28,7 @@ export interface RestHarness {
 }
 
 export async function startRestHarness(
-  opts: { logs?: LogProvider; watchTimeoutSeconds?: number; wrapApi?: (api: ApiClient) => ApiClient } = {},
+  opts: { logs?: LogProvider; streams?: StreamProvider; watchTimeoutSeconds?: number; wrapApi?: (api: ApiClient) => ApiClient } = {},
 ): Promise<RestHarness> {
   const test = await startTestApi();
   const ca = await generateCa();
@@ -38,6 +39,7 @@ export async function startRestHarness(
     token,
     tls: { cert: cert.certPem, key: cert.keyPem },
     logs: opts.logs,
+    streams: opts.streams,
     watchTimeoutSeconds: opts.watchTimeoutSeconds,
   });
   const dir = await mkdtemp(join(tmpdir(), "berth-rest-"));

@@ -329,11 +329,15 @@ describe("http api - bad input", () => {
   });
 
   it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
-    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/exec", "/apis/batch/v1", "/api/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/pods"]) {
+    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v1", "/api/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/pods"]) {
       const r = await call(c, "GET", p);
       expect(r.status, p).toBe(404);
       expect(r.json().kind).toBe("Status");
     }
+    // The streaming subresources exist, but only on an upgrade (runtime/http/streaming.ts).
+    const exec = await call(c, "GET", "/api/v1/namespaces/default/pods/x/exec?command=ls");
+    expect(exec.status).toBe(400);
+    expect(exec.json().message).toContain("Upgrade request required");
     expect((await call(c, "PUT", "/api/v1/namespaces/default/pods")).status).toBe(405);
     expect((await call(c, "POST", "/version")).status).toBe(405);
     expect((await call(c, "POST", "/api/v1/namespaces/default/pods?dryRun=All", { body: pod("dry") })).status).toBe(400);

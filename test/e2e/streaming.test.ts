@@ -1,0 +1,205 @@
+/**
+ * kubectl 1.32's interactive verbs against `berth up` on real Docker: exec with and without -i
+ * (exit codes carried through), cp both ways (exec + tar), port-forward with HTTP through it
+ * (busybox httpd in the pod), a refused port-forward that errors instead of hanging, the same
+ * exec from @kubernetes/client-node, and teardown: a killed kubectl leaves no `docker exec`
+ * process in the container and no stream subscription on the cluster's NATS server (this test
+ * runs its own nats-server with monitoring and gives it to `berth up --nats`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import * as k8s from "@kubernetes/client-node";
+import Docker from "dockerode";
+import { waitFor } from "../helpers/nats.ts";
+import { berth } from "../helpers/cli.ts";
+import { collect, containersOf, startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
+import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
+import { LABELS } from "../../model/container_runtime.ts";
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: box}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: berth/busybox:latest
+    imagePullPolicy: Never
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-box > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+`;
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", () => {
+  let c: BerthUpCluster;
+  let nats: NatsServerHandle;
+  let monitor = 0;
+  const docker = new Docker();
+
+  const ok = (args: string[], stdin?: string): string => {
+    const r = c.kubectl(args, { stdin });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** Subscriptions on stream-session subjects, over every connection of the cluster's NATS server. */
+  const streamSubs = async (): Promise<string[]> => {
+    const r = (await (await fetch(`http://127.0.0.1:${monitor}/connz?subs=1&limit=1000`)).json()) as { connections: { subscriptions_list?: string[] }[] };
+    return r.connections.flatMap((x) => x.subscriptions_list ?? []).filter((s) => s.includes(".streamio."));
+  };
+  const boxContainer = async () => (await containersOf(c, docker)).find((x) => x.Labels[LABELS.podName] === "box" && x.Labels[LABELS.role] === "app" && x.State === "running")!;
+  const processes = async (): Promise<string[]> => {
+    const top = await docker.getContainer((await boxContainer()).Id).top();
+    return ((top.Processes ?? []) as string[][]).map((p: string[]) => p[p.length - 1]);
+  };
+
+  beforeAll(async () => {
+    monitor = await freePort();
+    nats = await startNatsServer({ extraConfig: `http: "127.0.0.1:${monitor}"` });
+    c = await startBerthUpCluster("streaming", ["--nodes", "1", "--nats", nats.url]);
+    writeFileSync(join(c.home, "box.yaml"), POD);
+    ok(["apply", "-f", join(c.home, "box.yaml")]);
+    await waitFor(() => / 1\/1 +Running/.test(ok(["get", "pod", "box", "--no-headers"])), "pod box Running and Ready", 60_000, 250);
+  }, 300_000);
+
+  afterAll(async () => {
+    if (c) await stopBerthUpCluster(c);
+    await nats?.stop();
+  }, 180_000);
+
+  it("kubectl exec prints stdout and stderr and exits with the command's exit code", () => {
+    const r = c.kubectl(["exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    expect(r.stdout).toBe("out\n");
+    expect(r.stderr).toContain("err\n");
+    expect(r.stderr).toContain("command terminated with exit code 3");
+    expect(r.code).toBe(3);
+    expect(ok(["exec", "box", "--", "cat", "/www/index.html"])).toBe("hello-from-box\n");
+  });
+
+  it("kubectl exec -i passes stdin through, to its end", () => {
+    const text = "line one\nline two\n".repeat(5000);
+    expect(ok(["exec", "-i", "box", "--", "sh", "-c", "wc -l; echo done"], text)).toBe("10000\ndone\n");
+  });
+
+  it("kubectl exec -it gives the command a terminal of the client's size (TTY and resize channel)", () => {
+    // script(1) gives kubectl a terminal of 123 columns and 45 rows. Docker's API 1.41 sizes an
+    // exec's terminal only after it started, so the command waits (up to 5 s) for the size to land.
+    const wait = `i=0; while [ "$(stty size)" != "45 123" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done`;
+    const cmd = `stty cols 123 rows 45; kubectl --kubeconfig ${join(c.home, "kubeconfig")} exec -it box -- sh -c '${wait}; tty; stty size'`;
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, HOME: join(c.home, "kubectl-home") } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r?\n45 123\r?\n/);
+  });
+
+  it("exec into a missing pod is a 404 naming it; a missing container a 400 naming both", () => {
+    const a = c.kubectl(["exec", "ghost", "--", "true"]);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain(`Error from server (NotFound): pods "ghost" not found`);
+    const b = c.kubectl(["exec", "box", "-c", "nope", "--", "true"]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("container nope is not valid for pod box");
+  });
+
+  it("kubectl cp copies a file into the pod and back, byte for byte", () => {
+    const data = randomBytes(256 * 1024);
+    const src = join(c.home, "payload.bin");
+    const back = join(c.home, "payload.back");
+    writeFileSync(src, data);
+    ok(["cp", src, "box:/tmp/payload.bin"]);
+    expect(ok(["exec", "box", "--", "sh", "-c", "wc -c < /tmp/payload.bin"]).trim()).toBe(String(data.length));
+    ok(["cp", "box:/tmp/payload.bin", back]);
+    expect(readFileSync(back).equals(data)).toBe(true);
+  });
+
+  it("kubectl port-forward carries HTTP to the pod's httpd", async () => {
+    const pf = c.spawnKubectl(["port-forward", "pod/box", "0:8080"]);
+    const out = collect(pf);
+    try {
+      const local = Number((await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out.text()), "kubectl port-forward to listen", 20_000))[1]);
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`http://127.0.0.1:${local}/index.html`, { headers: { connection: "close" } });
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe("hello-from-box\n");
+      }
+    } finally {
+      pf.kill("SIGINT");
+    }
+    await waitFor(async () => (await streamSubs()).length === 0, "every stream subscription gone after port-forward", 15_000, 100);
+  });
+
+  it("port-forward to a closed port fails with kubectl's connection-refused error, not a hang", async () => {
+    const pf = c.spawnKubectl(["port-forward", "pod/box", "0:8081"]);
+    const out = collect(pf);
+    try {
+      const local = Number((await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out.text()), "kubectl port-forward to listen", 20_000))[1]);
+      await expect(fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(10_000) })).rejects.toThrow();
+      await waitFor(() => /error forwarding port 8081 to pod box.*connection refused/.test(out.text()), "kubectl to report the refusal", 10_000, 100);
+    } finally {
+      pf.kill("SIGINT");
+    }
+  });
+
+  it("@kubernetes/client-node Exec streams output and reports the exit code in its Status", async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(join(c.home, "kubeconfig"));
+    const exec = new k8s.Exec(kc);
+    const stdout = new PassThrough();
+    let text = "";
+    stdout.on("data", (d) => (text += d));
+    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+      exec.exec("default", "box", "main", ["sh", "-c", "echo from-client-node; exit 4"], stdout, null, null, false, (s) => resolve(s)).catch(reject);
+    });
+    expect(text).toBe("from-client-node\n");
+    expect(status.status).toBe("Failure");
+    expect(status.reason).toBe("NonZeroExitCode");
+    expect(status.details?.causes?.[0]).toEqual({ reason: "ExitCode", message: "4" });
+  });
+
+  it("berth exec [-i], cp both ways and port-forward do the same over NATS", async () => {
+    const b = (args: string[], input?: string) => berth("node", c.home, args, input);
+    const r = b(["exec", "box", "--", "sh", "-c", "echo out; echo err >&2; exit 5"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([5, "out\n", "err\n"]);
+    expect(b(["exec", "-i", "box", "--", "wc", "-c"], "12345").stdout.trim()).toBe("5");
+    const data = randomBytes(200 * 1024);
+    const src = join(c.home, "berth.bin");
+    const back = join(c.home, "berth.back");
+    writeFileSync(src, data);
+    expect(b(["cp", src, "box:/tmp/berth.bin"]).code).toBe(0);
+    expect(b(["cp", "box:/tmp/berth.bin", back]).code).toBe(0);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    const missing = b(["cp", "box:/tmp/absent", back]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("/tmp/absent");
+    const pf = c.spawnBerth(["port-forward", "box", "0:8080"]);
+    const out = collect(pf);
+    try {
+      const local = Number((await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out.text()), "berth port-forward to listen", 20_000))[1]);
+      expect(await (await fetch(`http://127.0.0.1:${local}/index.html`, { headers: { connection: "close" } })).text()).toBe("hello-from-box\n");
+    } finally {
+      pf.kill("SIGINT");
+    }
+  });
+
+  it("a kubectl that goes away mid-exec leaves no process in the container and no stream subscription", async () => {
+    const ex = c.spawnKubectl(["exec", "box", "--", "sleep", "1234"]);
+    await waitFor(async () => (await processes()).some((p) => p.includes("sleep 1234")), "the exec'd sleep to run", 20_000, 100);
+    expect((await streamSubs()).length).toBeGreaterThan(0);
+    ex.kill("SIGKILL");
+    await waitFor(async () => !(await processes()).some((p) => p.includes("sleep 1234")), "the exec'd sleep to be killed", 20_000, 100);
+    await waitFor(async () => (await streamSubs()).length === 0, "every stream subscription gone", 20_000, 100);
+  });
+});
