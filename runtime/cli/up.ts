@@ -15,6 +15,7 @@ import { DEFAULT_QUOTA_HARD, DEFAULT_QUOTA_NAME, ensureDefaultQuota } from "../d
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
+import { parseProxyMode, type ProxyMode } from "../service_proxy.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 
@@ -29,6 +30,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
+  { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -56,6 +58,12 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   const runtime = flags.runtime as string;
   if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a non-negative integer, got ${nodes}`);
   if (runtime !== "docker" && runtime !== "hollow") throw new UsageError(`--runtime must be docker or hollow, got ${JSON.stringify(runtime)}`);
+  let proxyMode: ProxyMode;
+  try {
+    proxyMode = parseProxyMode(flags["proxy-mode"]);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const existing = readClusterInfo(home);
   if (existing && existing.pid !== process.pid && alive(existing.pid)) {
     err(`berth up: a cluster is already running for ${home} (pid ${existing.pid}); stop it with \`berth down --home ${home}\`\n`);
@@ -103,6 +111,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       runtime,
       apiPort: flags["api-port"] as number,
       insecureHttp: !!flags["insecure-http"],
+      proxyMode,
       progress: (s) => say(`berth: ${s}\n`),
     });
     const info = cluster.writeInfo({
