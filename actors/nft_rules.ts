@@ -8,13 +8,17 @@
  *
  *   nat-prerouting (dstnat) ─┐                    ┌─ map service-ips   clusterIP . proto . port : goto svc-…
  *   nat-output     (-100)   ─┴─ jump services ────┤
- *                                                 └─ fib daddr type local → map service-nodeports  proto . port : goto svc-…
+ *                                                 └─ fib daddr type local, not 127/8 → map service-nodeports  proto . port : goto svc-…
  *   svc-<ns>/<name>/<proto>/<port>:  mark for masquerade;  [ip saddr @aff-… goto ep-…]  numgen random mod N vmap { i : goto ep-… }
  *   ep-<…>__<ip>/<port>:             [update @aff-… { ip saddr }]  dnat to ip:port
  *   nat-postrouting (srcnat): marked packets are masqueraded (hairpin, host → pod, pod → pod on
  *                             one bridge without br_netfilter, remote endpoints by host port)
  *   filter-input/forward/output (-110): new connections to a service port with no ready
  *                             endpoint → reject (TCP reset: "connection refused" at once)
+ *
+ * Node ports answer on every local address except loopback: a packet DNAT'ed from 127.0.0.1 to
+ * a pod would need `route_localnet`, a host-wide setting Berth does not change (kube-proxy's
+ * nftables mode makes the same choice).
  *
  * Every service packet is masqueraded (kube-proxy's --masquerade-all): the client's address is
  * not kept, but replies always come back through this machine's conntrack, whatever the bridge
@@ -85,7 +89,7 @@ function fixedChains(): Map<string, string[]> {
   const m = new Map<string, string[]>();
   m.set("services", [
     "ip daddr . meta l4proto . th dport vmap @service-ips",
-    "fib daddr type local meta l4proto . th dport vmap @service-nodeports",
+    "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports",
   ]);
   m.set("mark-for-masquerade", [`meta mark set meta mark | ${hex(MASQUERADE_MARK)}`]);
   m.set("masquerading", [
@@ -95,7 +99,7 @@ function fixedChains(): Map<string, string[]> {
   ]);
   m.set("reject-chain", ["meta l4proto tcp reject with tcp reset", "reject"]);
   m.set("service-endpoints-check", ["ip daddr . meta l4proto . th dport vmap @no-endpoint-services"]);
-  m.set("nodeport-endpoints-check", ["fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports"]);
+  m.set("nodeport-endpoints-check", ["fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports"]);
   m.set("nat-prerouting", ["jump services"]);
   m.set("nat-output", ["jump services"]);
   m.set("nat-postrouting", ["jump masquerading"]);
