@@ -8,11 +8,13 @@
  *
  *   nat-prerouting (dstnat) ─┐                    ┌─ map service-ips   clusterIP . proto . port : goto svc-…
  *   nat-output     (-100)   ─┴─ jump services ────┤
- *                                                 └─ fib daddr type local, not 127/8 → map service-nodeports  proto . port : goto svc-…
- *   svc-<ns>/<name>/<proto>/<port>:  mark for masquerade;  [ip saddr @aff-… goto ep-…]  numgen random mod N vmap { i : goto ep-… }
- *   ep-<…>__<ip>/<port>:             [update @aff-… { ip saddr }]  dnat to ip:port
- *   nat-postrouting (srcnat): marked packets are masqueraded (hairpin, host → pod, pod → pod on
- *                             one bridge without br_netfilter, remote endpoints by host port)
+ *                                                 └─ fib daddr type local, not 127/8 → map service-nodeports  proto . port : goto ext-…
+ *   ext-<ns>/<name>/<proto>/<port>:  mark for masquerade; goto svc-…           (node port traffic)
+ *   svc-<ns>/<name>/<proto>/<port>:  mark for masquerade if from this host (or always, see below);
+ *                                    [ip saddr @aff-… goto ep-…]  numgen random mod N vmap { i : goto ep-… }
+ *   ep-<…>__<ip>/<port>:             mark if hairpin (saddr = endpoint) or the endpoint is remote;
+ *                                    [update @aff-… { ip saddr }]  dnat to ip:port
+ *   nat-postrouting (srcnat): marked packets are masqueraded
  *   filter-input/forward/output (-110): new connections to a service port with no ready
  *                             endpoint → reject (TCP reset: "connection refused" at once)
  *
@@ -20,9 +22,15 @@
  * a pod would need `route_localnet`, a host-wide setting Berth does not change (kube-proxy's
  * nftables mode makes the same choice).
  *
- * Every service packet is masqueraded (kube-proxy's --masquerade-all): the client's address is
- * not kept, but replies always come back through this machine's conntrack, whatever the bridge
- * or the endpoint's location. ClientIP affinity is decided on the original source before it.
+ * Masquerade, as kube-proxy does it: traffic from this host, to a node port, back to its own
+ * source (hairpin) or to an endpoint on another machine (dialled at its host port) is
+ * masqueraded, so replies return through this machine's conntrack. Pod → ClusterIP traffic to a
+ * local endpoint keeps the client's address: the reply crosses the bridge, which br_netfilter
+ * (`bridge-nf-call-iptables`) hands to conntrack to undo the DNAT. Without br_netfilter the
+ * caller sets `masqueradeAll` (kube-proxy's --masquerade-all). Not masquerading matters for more
+ * than the source address: a masqueraded flow takes a port of the node's one address toward
+ * the endpoint, and at thousands of new connections a second those 64 K ports, held 120 s in
+ * conntrack's TIME_WAIT, run out. ClientIP affinity is decided on the original source.
  *
  * Incremental syncs: the base chains and the verdict maps are flushed and refilled every sync
  * (cheap); a service or endpoint chain is rewritten only when its rules changed, and deleted when
@@ -34,6 +42,8 @@
 export interface NftEndpoint {
   ip: string;
   port: number;
+  /** Reached off this machine (a host port elsewhere): its replies need masquerade. */
+  remote?: boolean;
 }
 
 /** One service port as the nftables mode sees it. */
@@ -148,7 +158,7 @@ export function affinitySetName(p: NftServicePort, e: NftEndpoint): string {
  * The desired table for these service ports. Ports that fail `invalidPort` are left out (the
  * caller logs them); so are later duplicates of a ClusterIP/port or node port already taken.
  */
-export function desiredRuleset(ports: NftServicePort[], table = DEFAULT_TABLE): { ruleset: NftRuleset; skipped: string[] } {
+export function desiredRuleset(ports: NftServicePort[], table = DEFAULT_TABLE, opts: { masqueradeAll?: boolean } = {}): { ruleset: NftRuleset; skipped: string[] } {
   const chains = fixedChains();
   const sets = new Map<string, number>();
   const maps = new Map<string, string[]>(Object.keys(MAPS).map((k) => [k, []]));
@@ -178,10 +188,10 @@ export function desiredRuleset(ports: NftServicePort[], table = DEFAULT_TABLE): 
     }
     const svc = serviceChainName(p);
     // Marked first: affinity hits `goto` an endpoint straight away and must be masqueraded too.
-    const rules: string[] = ["jump mark-for-masquerade"];
+    const rules: string[] = [opts.masqueradeAll ? "jump mark-for-masquerade" : "fib saddr type local jump mark-for-masquerade"];
     for (const e of eps) {
       const ep = endpointChainName(p, e);
-      const epRules: string[] = [];
+      const epRules: string[] = [e.remote && !opts.masqueradeAll ? "jump mark-for-masquerade" : `ip saddr ${e.ip} jump mark-for-masquerade`];
       if (p.affinitySeconds > 0) {
         const set = affinitySetName(p, e);
         sets.set(set, p.affinitySeconds);
@@ -194,7 +204,11 @@ export function desiredRuleset(ports: NftServicePort[], table = DEFAULT_TABLE): 
     rules.push(`numgen random mod ${eps.length} vmap { ${eps.map((e, i) => `${i} : goto ${endpointChainName(p, e)}`).join(", ")} }`);
     chains.set(svc, rules);
     maps.get("service-ips")!.push(`${ipKey} : goto ${svc}`);
-    if (nodeKey) maps.get("service-nodeports")!.push(`${nodeKey} : goto ${svc}`);
+    if (nodeKey) {
+      const ext = `ext-${svc.slice(4)}`;
+      chains.set(ext, ["jump mark-for-masquerade", `goto ${svc}`]);
+      maps.get("service-nodeports")!.push(`${nodeKey} : goto ${ext}`);
+    }
   }
   return { ruleset: { table, chains, sets, maps }, skipped };
 }

@@ -2,13 +2,15 @@
  * The nftables column of bench/proxy.ts: a private pair of network namespaces, so the kernel
  * rules never touch this machine's own ruleset.
  *
- *   netns berth-bench-<id>-node (veth0 10.245.0.1)  ── veth ──  netns berth-bench-<id>-pod (eth0 10.245.0.2)
- *     wrk runs here; Berth's NftDataplane writes           the upstreams run here (the same HAProxy
- *     `table ip berth` here; ClusterIPs 10.96.0.10/11       "answer by itself" and busybox httpd as
- *     DNAT'ed to the pod's ports                             the loopback columns)
+ *   netns …-client (10.246.0.2) ── veth ── netns …-node ── veth ── netns …-pod (eth0 10.245.0.2)
+ *     wrk runs here, as a pod       (10.246.0.1, 10.245.0.1)      the upstreams run here (the same
+ *     would, routed through the     Berth's NftDataplane writes    HAProxy "answer by itself" and
+ *     node                          `table ip berth` here;         busybox httpd as the loopback
+ *                                   ClusterIPs 10.96.0.10/11       columns)
+ *                                   DNAT'ed to the pod's ports
  *
- * "direct (netns)" is wrk → 10.245.0.2 over the same veth, so nftables/direct(netns) is the cost
- * of the rules alone.
+ * "direct (netns)" is wrk → 10.245.0.2 along the same path (routed by the node, no service rule
+ * hit), so nftables/direct(netns) is the cost of the rules alone.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -20,7 +22,7 @@ import { DnsZone } from "../runtime/dns/zone.ts";
 const POD_IP = "10.245.0.2";
 
 export interface NftBench {
-  /** Prefix that runs a command in the client ("node") namespace. */
+  /** Prefix that runs a command in the client namespace. */
   exec: string[];
   direct: { url: string; bulkUrl: string };
   nftables: { url: string; bulkUrl: string };
@@ -43,13 +45,14 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
   const id = randomBytes(3).toString("hex");
   const node = `berth-bench-${id}-node`;
   const pod = `berth-bench-${id}-pod`;
+  const cli = `berth-bench-${id}-client`;
   const children: ChildProcess[] = [];
   let dp: NftDataplane | undefined;
   const stop = async () => {
     await dp?.removeAll().catch(() => {});
     for (const c of children) c.kill("SIGKILL");
     await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
-    for (const ns of [pod, node]) {
+    for (const ns of [cli, pod, node]) {
       try {
         ip("netns", "del", ns);
       } catch {
@@ -60,6 +63,15 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
   try {
     ip("netns", "add", node);
     ip("netns", "add", pod);
+    ip("netns", "add", cli);
+    ip("-n", cli, "link", "set", "lo", "up");
+    ip("-n", node, "link", "add", "veth1", "type", "veth", "peer", "name", "eth0", "netns", cli);
+    ip("-n", node, "addr", "add", "10.246.0.1/24", "dev", "veth1");
+    ip("-n", node, "link", "set", "veth1", "up");
+    ip("-n", cli, "addr", "add", "10.246.0.2/24", "dev", "eth0");
+    ip("-n", cli, "link", "set", "eth0", "up");
+    ip("-n", cli, "route", "add", "default", "via", "10.246.0.1");
+    execFileSync("ip", ["netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
     ip("-n", node, "link", "set", "lo", "up");
     ip("-n", pod, "link", "set", "lo", "up");
     ip("-n", node, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", pod);
@@ -72,6 +84,7 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
     children.push(spawn(inPod[0], [...inPod.slice(1), "haproxy", "-db", "-f", haproxyCfgPath], { stdio: ["ignore", "ignore", "inherit"] }));
     children.push(spawn(inPod[0], [...inPod.slice(1), "busybox", "httpd", "-f", "-p", "0.0.0.0:8081", "-h", www], { stdio: "ignore" }));
     const exec = ["ip", "netns", "exec", node];
+    const clientExec = ["ip", "netns", "exec", cli];
     await waitListening(exec, POD_IP, 8080);
     await waitListening(exec, POD_IP, 8081);
     dp = new NftDataplane({
@@ -86,7 +99,7 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
     await dp.apply(...svc("bench", "10.96.0.10", 8080));
     await dp.apply(...svc("bench-bulk", "10.96.0.11", 8081));
     return {
-      exec,
+      exec: clientExec,
       direct: { url: `http://${POD_IP}:8080/`, bulkUrl: `http://${POD_IP}:8081/big` },
       nftables: { url: "http://10.96.0.10/", bulkUrl: "http://10.96.0.11/big" },
       stop,

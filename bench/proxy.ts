@@ -10,9 +10,10 @@
  *   - bulk transfer: busybox httpd serving a 256 MiB file, measured with wrk (Transfer/sec).
  * Every address is on 127.0.0.1. Installs haproxy/wrk with apt-get only when missing.
  *
- * As root it adds the nftables proxy mode (bench/nft_netns.ts): wrk in a private network
- * namespace → a ClusterIP DNAT'ed by Berth's rules → the same upstreams in a second namespace
- * over a veth, beside "direct (netns)" (wrk → the upstream's address over the same veth).
+ * As root it adds the nftables proxy mode (bench/nft_netns.ts): wrk in a private "client"
+ * network namespace → a "node" namespace whose Berth rules DNAT the ClusterIP → the same
+ * upstreams in a "pod" namespace, beside "direct (netns)" (wrk → the pod's address along the
+ * same veths, routed by the node without hitting a service rule).
  * `--nftables 0` leaves these rows out.
  *
  * Besides req/s it reports the proxy's CPU time per request (Berth: this process's
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
     console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}`);
     console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ${execFileSync("haproxy", ["-v"], { encoding: "utf8" }).split("\n")[0]}, wrk ${CONNECTIONS} connections, 10 KiB responses`);
     console.log(rows.join("\n"));
-    if (nft) console.log("# (netns) rows: percentages are of direct (netns), the same veth without the rules");
+    if (nft) console.log("# (netns) rows: percentages are of direct (netns), the same path without the rules");
   } finally {
     await nft?.stop();
     for (const p of proxies) await p.stop();

@@ -13,6 +13,7 @@
  * kernel DNATs them in the output hook. DNS is the same zone as in userspace mode.
  */
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import type { Endpoints, Service } from "../../model/types.ts";
 import type { Log } from "../../model/log.ts";
@@ -59,6 +60,12 @@ export interface NftDataplaneOptions {
   /** Which endpoints are dialled at their pod IP vs their host port (as LocalDataplane). */
   dialTarget: (b: Backend) => { host: string; port: number } | undefined;
   table?: string;
+  /**
+   * Masquerade pod → service traffic too (kube-proxy's --masquerade-all). Default: only when
+   * br_netfilter is off (`/proc/sys/net/bridge/bridge-nf-call-iptables` is not 1), since then a
+   * reply crossing the bridge would miss conntrack. See actors/nft_rules.ts.
+   */
+  masqueradeAll?: boolean;
   /** Applies one script (default: `nft -f -`). Injected to run inside a network namespace. */
   runNft?: (script: string) => Promise<void>;
   /** Runs `conntrack` with these arguments (default: the conntrack tool). */
@@ -87,7 +94,7 @@ export function nftPortsOf(svc: Service, ep: Endpoints, dial: NftDataplaneOption
     affinitySeconds: affinity,
     endpoints: backendsForPort(ep, p).flatMap((b) => {
       const t = dial(b);
-      return t ? [{ ip: t.host, port: t.port }] : [];
+      return t ? [{ ip: t.host, port: t.port, ...(t.host !== b.ip ? { remote: true } : {}) }] : [];
     }),
   }));
 }
@@ -107,8 +114,11 @@ export class NftDataplane {
   /** Syncs applied (for tests and logs). */
   syncs = 0;
 
+  private readonly masqueradeAll: boolean;
+
   constructor(private readonly opts: NftDataplaneOptions) {
     this.table = opts.table ?? DEFAULT_TABLE;
+    this.masqueradeAll = opts.masqueradeAll ?? !bridgeNetfilterOn();
     this.runNft = opts.runNft ?? ((s) => runNftScript(s));
     this.conntrack = opts.conntrack ?? ((a) => runConntrack(a));
   }
@@ -199,7 +209,7 @@ export class NftDataplane {
   private async syncNow(): Promise<void> {
     if (this.closed) return;
     const ports = [...this.entries.values()].flatMap((e) => e.ports);
-    const { ruleset, skipped } = desiredRuleset(ports, this.table);
+    const { ruleset, skipped } = desiredRuleset(ports, this.table, { masqueradeAll: this.masqueradeAll });
     const skippedText = skipped.join("; ");
     if (skippedText && skippedText !== this.lastSkipped) this.opts.log("service ports left out of the nftables rules", { reasons: skipped });
     this.lastSkipped = skippedText;
@@ -225,4 +235,13 @@ export class NftDataplane {
 /** Deletes Berth's table if present (used by `berth down` checks and tests). */
 export async function deleteNftTable(table = DEFAULT_TABLE, runNft: (s: string) => Promise<void> = (s) => runNftScript(s)): Promise<void> {
   await runNft(deleteTableScript(table));
+}
+
+/** True when bridged IPv4 traffic passes through netfilter (br_netfilter loaded and on). */
+export function bridgeNetfilterOn(): boolean {
+  try {
+    return readFileSync("/proc/sys/net/bridge/bridge-nf-call-iptables", "utf8").trim() === "1";
+  } catch {
+    return false;
+  }
 }

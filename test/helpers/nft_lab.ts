@@ -41,7 +41,9 @@ const one = () => new Promise((resolve) => {
 });
 (async () => {
   const replies = [], errors = [];
-  for (let i = 0; i < Number(count); i++) { const r = await one(); if (r.reply) replies.push(r.reply); else errors.push(r.error); }
+  // count "for<ms>": as many connections as fit in that time.
+  const until = count.startsWith("for") ? Date.now() + Number(count.slice(3)) : Infinity;
+  for (let i = 0; until !== Infinity ? Date.now() < until : i < Number(count); i++) { const r = await one(); if (r.reply) replies.push(r.reply); else errors.push(r.error); }
   if (hold !== "1") console.log(JSON.stringify({ replies, errors }));
 })();
 `;
@@ -109,20 +111,21 @@ export class NftLab {
     return { ns, ip };
   }
 
-  /** Starts the name-answering TCP server in `ns` on `port`; resolves once it listens. */
-  serve(ns: string, port: number, name: string): Promise<void> {
+  /** Starts the name-answering TCP server in `ns` on `port`; resolves once it listens, with a stop. */
+  serve(ns: string, port: number, name: string): Promise<() => Promise<void>> {
     const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", SERVER, String(port), name], { stdio: ["ignore", "pipe", "inherit"] });
     this.children.push(child);
     return new Promise((resolve, reject) => {
       child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-        if (d.includes("listening")) resolve();
+        if (d.includes("listening")) resolve(() => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGKILL")))));
       });
       child.on("exit", (code) => reject(new Error(`server ${name} in ${ns} exited (${code})`)));
     });
   }
 
-  /** `count` sequential connections from inside `ns`. */
-  async connect(ns: string, host: string, port: number, count = 1): Promise<ClientResult> {
+  /** `count` sequential connections from inside `ns` (or as many as fit in `{ forMs }`). */
+  async connect(ns: string, host: string, port: number, count: number | { forMs: number } = 1): Promise<ClientResult> {
+    if (typeof count === "object") count = `for${count.forMs}` as unknown as number;
     const out = await sh("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, host, String(port), String(count), "0"]);
     return JSON.parse(out) as ClientResult;
   }

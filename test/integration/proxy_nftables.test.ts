@@ -16,6 +16,8 @@ const lab = new NftLab();
 let dp: NftDataplane;
 let ep1: { ns: string; ip: string };
 let ep2: { ns: string; ip: string };
+let ep3: { ns: string; ip: string };
+const stopServer = new Map<string, () => Promise<void>>();
 let client: { ns: string; ip: string };
 const logs: string[] = [];
 
@@ -51,7 +53,8 @@ beforeAll(async () => {
   ep1 = await lab.addPod("ep1");
   ep2 = await lab.addPod("ep2");
   client = await lab.addPod("client");
-  await Promise.all([lab.serve(ep1.ns, 8080, "ep1"), lab.serve(ep2.ns, 8080, "ep2")]);
+  ep3 = await lab.addPod("ep3");
+  for (const [e, name] of [[ep1, "ep1"], [ep2, "ep2"], [ep3, "ep3"]] as const) stopServer.set(e.ns, await lab.serve(e.ns, 8080, name));
   // A stale table, as a crash would leave it: start() must replace it.
   await runNftScript("add table ip berth\nadd chain ip berth stale-from-a-crash\n", ["ip", "netns", "exec", lab.node]);
   dp = new NftDataplane({
@@ -140,6 +143,28 @@ describe("nftables proxy mode in a network namespace", () => {
     const r = await lab.connect(lab.node, "10.96.0.14", 80, 10);
     expect(r.replies).toEqual(Array(10).fill("ep1"));
   });
+
+  it("availability: no new connection fails while endpoints are taken out, killed and brought back (one always ready)", async () => {
+    const svc = service("avail", "10.96.0.15");
+    await dp.apply(svc, endpoints("avail", [ep1.ip, ep2.ip, ep3.ip]));
+    // A client in a pod namespace makes new connections back to back while the endpoints change.
+    const started = Date.now();
+    const loop = lab.connect(client.ns, "10.96.0.15", 80, { forMs: 6000 });
+    // Kubernetes' order: out of the Endpoints first, then the process dies; later it returns.
+    for (const [gone, stays] of [[ep2, [ep1, ep3]], [ep1, [ep2, ep3]], [ep3, [ep1, ep2]]] as const) {
+      await dp.apply(svc, endpoints("avail", stays.map((e) => e.ip)));
+      await stopServer.get(gone.ns)!();
+      const name = gone.ns.slice(gone.ns.lastIndexOf("-") + 1);
+      stopServer.set(gone.ns, await lab.serve(gone.ns, 8080, name));
+      await dp.apply(svc, endpoints("avail", [ep1.ip, ep2.ip, ep3.ip]));
+    }
+    const changesTook = Date.now() - started;
+    const r = await loop;
+    expect(changesTook, "the changes ended before the client loop did").toBeLessThan(5500);
+    expect(r.errors).toEqual([]);
+    expect(new Set(r.replies)).toEqual(new Set(["ep1", "ep2", "ep3"]));
+    console.log(`availability loop: ${r.replies.length} new connections, 0 failed, while 3 endpoints were removed, killed and restarted (${changesTook} ms)`);
+  }, 60_000);
 
   it("removes a deleted service's chains in the same kind of transaction", async () => {
     await dp.remove("default", "drain");

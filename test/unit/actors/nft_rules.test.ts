@@ -131,13 +131,20 @@ describe("nftables rules (pure generator)", () => {
     await expect(syncScript(ruleset)).toMatchFileSnapshot("./__golden__/nft_full.nft");
   });
 
-  it("balances with numgen over exactly the ready endpoints and masquerades", () => {
+  it("balances with numgen over exactly the ready endpoints; masquerades host traffic and hairpin only", () => {
     const { ruleset } = desiredRuleset([web]);
     expect(ruleset.chains.get("svc-default/web/tcp/80")).toEqual([
-      "jump mark-for-masquerade",
+      "fib saddr type local jump mark-for-masquerade",
       "numgen random mod 2 vmap { 0 : goto ep-default/web/tcp/80__172.18.0.2/8080, 1 : goto ep-default/web/tcp/80__172.18.0.3/8080 }",
     ]);
-    expect(ruleset.chains.get("ep-default/web/tcp/80__172.18.0.3/8080")).toEqual(["meta l4proto tcp dnat to 172.18.0.3:8080"]);
+    expect(ruleset.chains.get("ep-default/web/tcp/80__172.18.0.3/8080")).toEqual([
+      "ip saddr 172.18.0.3 jump mark-for-masquerade",
+      "meta l4proto tcp dnat to 172.18.0.3:8080",
+    ]);
+    // Without br_netfilter every service packet is masqueraded; a remote endpoint always is.
+    expect(desiredRuleset([web], "berth", { masqueradeAll: true }).ruleset.chains.get("svc-default/web/tcp/80")![0]).toBe("jump mark-for-masquerade");
+    const remote = desiredRuleset([{ ...web, endpoints: [{ ip: "192.168.1.5", port: 32001, remote: true }] }]).ruleset;
+    expect(remote.chains.get("ep-default/web/tcp/80__192.168.1.5/32001")![0]).toBe("jump mark-for-masquerade");
     expect(ruleset.maps.get("service-ips")).toEqual(["10.96.0.10 . tcp . 80 : goto svc-default/web/tcp/80"]);
   });
 
@@ -145,11 +152,13 @@ describe("nftables rules (pure generator)", () => {
     const { ruleset } = desiredRuleset([sticky]);
     const set = "aff-shop/cart/tcp/8000__172.18.0.4/9000/60";
     expect(ruleset.sets.get(set)).toBe(60);
-    expect(ruleset.chains.get("svc-shop/cart/tcp/8000")![0]).toBe("jump mark-for-masquerade"); // affinity hits are masqueraded too
+    expect(ruleset.chains.get("svc-shop/cart/tcp/8000")![0]).toBe("fib saddr type local jump mark-for-masquerade"); // before affinity hits jump away
     expect(ruleset.chains.get("svc-shop/cart/tcp/8000")![1]).toBe(`ip saddr @${set} goto ep-shop/cart/tcp/8000__172.18.0.4/9000`);
-    expect(ruleset.chains.get("ep-shop/cart/tcp/8000__172.18.0.4/9000")![0]).toBe(`update @${set} { ip saddr }`);
+    expect(ruleset.chains.get("ep-shop/cart/tcp/8000__172.18.0.4/9000")![1]).toBe(`update @${set} { ip saddr }`);
     expect(syncScript(ruleset)).toContain(`add set ip berth ${set} { type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; }`);
-    expect(ruleset.maps.get("service-nodeports")).toEqual(["tcp . 30080 : goto svc-shop/cart/tcp/8000"]);
+    // Node port traffic is always masqueraded (an external client's reply must come back here).
+    expect(ruleset.maps.get("service-nodeports")).toEqual(["tcp . 30080 : goto ext-shop/cart/tcp/8000"]);
+    expect(ruleset.chains.get("ext-shop/cart/tcp/8000")).toEqual(["jump mark-for-masquerade", "goto svc-shop/cart/tcp/8000"]);
   });
 
   it("a service without ready endpoints is rejected, on its ClusterIP and its node port", () => {
