@@ -10,6 +10,12 @@
  *   - bulk transfer: busybox httpd serving a 256 MiB file, measured with wrk (Transfer/sec).
  * Every address is on 127.0.0.1. Installs haproxy/wrk with apt-get only when missing.
  *
+ * As root it adds the nftables proxy mode (bench/nft_netns.ts): wrk in a private "client"
+ * network namespace → a "node" namespace whose Berth rules DNAT the ClusterIP → the same
+ * upstreams in a "pod" namespace, beside "direct (netns)" (wrk → the pod's address along the
+ * same veths, routed by the node without hitting a service rule).
+ * `--nftables 0` leaves these rows out.
+ *
  * Besides req/s it reports the proxy's CPU time per request (Berth: this process's
  * `process.cpuUsage`, the proxy being the only thing it runs during a measurement; HAProxy: its
  * /proc/<pid>/stat). On a shared machine req/s moves with the neighbours' load; CPU per request
@@ -22,6 +28,7 @@ import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { TcpProxy } from "../runtime/proxy/tcp_proxy.ts";
+import { startNftBench, type NftBench } from "./nft_netns.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -32,6 +39,7 @@ const DURATION = arg("duration", 10);
 const CONNECTIONS = arg("connections", 32);
 /** Berth's worker processes (TcpProxyOptions.workers): 1 = two event loops in all. */
 const WORKERS = arg("workers", 1);
+const NFTABLES = arg("nftables", process.getuid?.() === 0 ? 1 : 0) === 1;
 
 function ensureTools(): void {
   const missing = ["haproxy", "wrk"].filter((t) => {
@@ -66,6 +74,21 @@ async function waitListening(port: number): Promise<void> {
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until `host:port` accepts a connection from inside a namespace (`exec` prefix). */
+async function waitListeningIn(exec: string[], host: string, port: number): Promise<void> {
+  const probe = `require("node:net").connect(${port}, "${host}").on("connect", () => process.exit(0)).on("error", () => process.exit(1))`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await execFileP(exec[0], [...exec.slice(1), process.execPath, "-e", probe]);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} in ${exec.join(" ")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
@@ -110,12 +133,13 @@ const pidCpu = (pid: number): CpuClock => () => {
 const noCpu: CpuClock = () => NaN;
 
 /** Runs wrk without blocking this process's event loop (the Berth proxy under test lives here). */
-async function wrk(url: string, opts: { connections: number; close?: boolean; threads?: number; cpu?: CpuClock }): Promise<WrkResult> {
+async function wrk(url: string, opts: { connections: number; close?: boolean; threads?: number; cpu?: CpuClock; exec?: string[] }): Promise<WrkResult> {
   const a = ["-t", String(opts.threads ?? 2), "-c", String(opts.connections), "-d", `${DURATION}s`, "--latency"];
   if (opts.close) a.push("-H", "Connection: close");
   const cpu = opts.cpu ?? noCpu;
   const cpu0 = cpu();
-  const { stdout: out } = await execFileP("wrk", [...a, url], { encoding: "utf8" });
+  const argv = [...(opts.exec ?? []), "wrk", ...a, url];
+  const { stdout: out } = await execFileP(argv[0], argv.slice(1), { encoding: "utf8" });
   const cpuUs = cpu() - cpu0;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
@@ -137,6 +161,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), "berth-bench-proxy-"));
   const children: ChildProcess[] = [];
   const proxies: TcpProxy[] = [];
+  let nft: NftBench | undefined;
   try {
     const body = "x".repeat(10 * 1024);
     const upPort = await freePort();
@@ -170,20 +195,30 @@ async function main(): Promise<void> {
     const berthCpu: CpuClock = () => berthPids.reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
     await new Promise((r) => setTimeout(r, 2000)); // workers load their code before the warm-up
 
-    const peers = [
-      ["direct", upPort, bulkPort, noCpu],
-      ["berth", bAddr.port, bbAddr.port, berthCpu],
-      ["haproxy", haPort, haBulkPort, pidCpu(peer.pid!)],
-    ] as const;
+    const local = (port: number) => `http://127.0.0.1:${port}/`;
+    const peers: [string, string, string, CpuClock, string[]?][] = [
+      ["direct", local(upPort), `${local(bulkPort)}big`, noCpu],
+      ["berth", local(bAddr.port), `${local(bbAddr.port)}big`, berthCpu],
+      ["haproxy", local(haPort), `${local(haBulkPort)}big`, pidCpu(peer.pid!)],
+    ];
+    if (NFTABLES) {
+      const cfg = join(dir, "pod-upstream.cfg");
+      writeFileSync(cfg, `${global}  mode http\nfrontend up\n  bind 0.0.0.0:8080\n  http-request return status 200 content-type text/plain string "${body}"\n`);
+      nft = await startNftBench(cfg, www, waitListeningIn);
+      peers.push(["direct (netns)", nft.direct.url, nft.direct.bulkUrl, noCpu, nft.exec]);
+      // The kernel does the work (softirq), so there is no proxy process to measure CPU of.
+      peers.push(["berth nftables (netns)", nft.nftables.url, nft.nftables.bulkUrl, noCpu, nft.exec]);
+    }
     const rows: string[] = [];
     const results: Record<string, Record<string, WrkResult>> = {};
-    for (const [name, port, bport, cpu] of peers) {
+    for (const [name, url, bulkUrl, cpu, exec] of peers) {
       // Warm-up, so JIT and connection setup are not measured.
-      await execFileP("wrk", ["-t", "1", "-c", "8", "-d", "1s", `http://127.0.0.1:${port}/`]);
+      const warm = [...(exec ?? []), "wrk", "-t", "1", "-c", "8", "-d", "1s", url];
+      await execFileP(warm[0], warm.slice(1));
       results[name] = {
-        keepalive: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, cpu }),
-        close: await wrk(`http://127.0.0.1:${port}/`, { connections: CONNECTIONS, close: true, cpu }),
-        bulk: await wrk(`http://127.0.0.1:${bport}/big`, { connections: 2, threads: 2, cpu }),
+        keepalive: await wrk(url, { connections: CONNECTIONS, cpu, exec }),
+        close: await wrk(url, { connections: CONNECTIONS, close: true, cpu, exec }),
+        bulk: await wrk(bulkUrl, { connections: 2, threads: 2, cpu, exec }),
       };
     }
     const pct = (v: number, base: number) => `${Math.round((100 * v) / base)}%`;
@@ -192,7 +227,7 @@ async function main(): Promise<void> {
     rows.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const [name] of peers) {
       const r = results[name];
-      const d = results.direct;
+      const d = name.endsWith("(netns)") ? results["direct (netns)"] : results.direct;
       rows.push(
         `| ${name} | ${r.keepalive.rps.toFixed(0)} (${pct(r.keepalive.rps, d.keepalive.rps)}) | ${r.keepalive.p99ms.toFixed(2)} ms | ${us(r.keepalive.cpuUsPerReq)} | ${r.close.rps.toFixed(0)} (${pct(r.close.rps, d.close.rps)}) | ${r.close.p99ms.toFixed(2)} ms | ${us(r.close.cpuUsPerReq)} | ${r.bulk.mbps.toFixed(0)} (${pct(r.bulk.mbps, d.bulk.mbps)}) | ${us(r.bulk.cpuUs / (r.bulk.mbps * DURATION))} |`,
       );
@@ -201,7 +236,9 @@ async function main(): Promise<void> {
     console.log(`# npx tsx bench/proxy.ts --duration ${DURATION} --connections ${CONNECTIONS} --workers ${WORKERS}`);
     console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ${execFileSync("haproxy", ["-v"], { encoding: "utf8" }).split("\n")[0]}, wrk ${CONNECTIONS} connections, 10 KiB responses`);
     console.log(rows.join("\n"));
+    if (nft) console.log("# (netns) rows: percentages are of direct (netns), the same path without the rules");
   } finally {
+    await nft?.stop();
     for (const p of proxies) await p.stop();
     for (const c of children) c.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { startHttpApi, type LogProvider } from "./http/server.ts";
 import type { HealthCheck } from "./http/health.ts";
 import { informerSyncCheck, startControlPlane, type ControlPlane } from "./control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
-import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
+import { startServiceProxy, type ProxyMode, type ServiceProxy } from "./service_proxy.ts";
 import { DockerRuntime, type BridgeNetwork } from "./containers/docker.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
@@ -36,6 +36,8 @@ export interface ComponentOptions {
   rest?: boolean;
   /** Skip cluster DNS and service proxies. */
   services?: boolean;
+  /** Service data path (default userspace; see docs/services.md). */
+  proxyMode?: ProxyMode;
   /** Node names; default node-1 … node-N. */
   nodeNames?: string[];
   /** Node lifecycle timings (defaults suit a local cluster: 5 s grace, 10 s eviction). */
@@ -205,7 +207,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
     if (gateway) addrs.push({ host: gateway, port: 53 });
     try {
-      services = await startServiceProxy({ client, dnsAddresses: addrs, log: (m, f) => log(m, f) });
+      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, log: (m, f) => log(m, f) });
     } catch (e) {
       throw new Error(
         `${(e as Error).message} — is another Berth cluster with Docker nodes running on this machine? ` +
@@ -215,7 +217,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     }
     cluster.onStop(() => services!.stop());
     dnsAddress = `127.0.0.1:${services.dnsPort}`;
-    progress(`cluster DNS at ${dnsAddress}${gateway ? ` (pods: ${gateway}:53)` : ""}; service proxies in ${services.clusterIpMode} mode`);
+    progress(`cluster DNS at ${dnsAddress}${gateway ? ` (pods: ${gateway}:53)` : ""}; service proxies in ${services.proxyMode} mode, ClusterIPs ${services.clusterIpMode}`);
   }
 
   const agents: NodeAgent[] = [];

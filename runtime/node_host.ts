@@ -22,7 +22,7 @@ import type { ContainerRuntime } from "../model/container_runtime.ts";
 import type { DnsServer } from "./dns/server.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { serveNodeServices } from "./kubelet/node_services.ts";
-import { type LocalDataplane, startServiceProxy } from "./service_proxy.ts";
+import { type ProxyMode, type ServiceProxy, startServiceProxy } from "./service_proxy.ts";
 
 import type { Log } from "../model/log.ts";
 import { Cleanups } from "./async.ts";
@@ -46,6 +46,8 @@ export interface NodeHostOptions {
   /** Add ClusterIPs to `lo` (default: when root). */
   assignClusterIps?: boolean;
   heartbeatIntervalMs?: number;
+  /** Service data path (default userspace). */
+  proxyMode?: ProxyMode;
   labels?: Record<string, string>;
   log?: Log;
 }
@@ -54,7 +56,7 @@ export interface NodeHost {
   readonly name: string;
   readonly client: ApiClient;
   readonly agent: NodeAgent;
-  readonly dataplane: LocalDataplane;
+  readonly dataplane: ServiceProxy["dataplane"];
   readonly dns: DnsServer;
   /** Stops the agent (containers keep running), the proxies, DNS and node services. Idempotent. */
   stop(): Promise<void>;
@@ -87,7 +89,7 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
 
     const dnsAddresses = [...(opts.dnsAddresses ?? [{ host: "127.0.0.1", port: 0 }])];
     if (podDns) dnsAddresses.push({ host: gateway!, port: 53 });
-    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, log });
+    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, proxyMode: opts.proxyMode, log });
     cleanups.push(() => proxy.stop());
 
     const agent = await startNodeAgent({

@@ -25,6 +25,7 @@ import { type DnsServer, startDnsServer } from "./dns/server.ts";
 import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
+import { NftDataplane } from "./proxy/nft_dataplane.ts";
 
 import type { Log } from "../model/log.ts";
 import { Cleanups } from "./async.ts";
@@ -259,7 +260,24 @@ export interface ServiceProxyOptions {
   domain?: string;
   /** Whether a pod IP is directly reachable from here (default: on a local interface's subnet). */
   isLocalAddress?: (ip: string) => boolean;
+  /**
+   * "userspace" (default): a TCP proxy per service port. "nftables": kernel DNAT rules in
+   * Berth's own table (runtime/proxy/nft_dataplane.ts; needs root). See docs/services.md.
+   */
+  proxyMode?: ProxyMode;
+  /** nftables mode: the table's name (default "berth"). */
+  nftTable?: string;
   log?: Log;
+}
+
+export type ProxyMode = "userspace" | "nftables";
+export const PROXY_MODES: readonly ProxyMode[] = ["userspace", "nftables"];
+
+/** Checks a `--proxy-mode` value. */
+export function parseProxyMode(v: unknown): ProxyMode {
+  if (v === undefined) return "userspace";
+  if (typeof v === "string" && (PROXY_MODES as readonly string[]).includes(v)) return v as ProxyMode;
+  throw new Error(`--proxy-mode must be ${PROXY_MODES.join(" or ")}, got ${JSON.stringify(v)}`);
 }
 
 export interface ServiceProxy {
@@ -267,8 +285,9 @@ export interface ServiceProxy {
   dnsPort: number;
   dnsAddresses: { host: string; port: number }[];
   clusterIpMode: ClusterIpMode;
+  proxyMode: ProxyMode;
   zone: DnsZone;
-  dataplane: LocalDataplane;
+  dataplane: LocalDataplane | NftDataplane;
   dns: DnsServer;
   stop(): Promise<void>;
 }
@@ -277,9 +296,15 @@ export interface ServiceProxy {
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { component: "service-proxy", ...(opts.nodeName ? { node: opts.nodeName } : {}), ...f });
   const zone = new DnsZone(opts.domain ?? "cluster.local");
-  const assigner = new ClusterIpAssigner({ assign: opts.assignClusterIps, log });
+  const proxyMode = opts.proxyMode ?? "userspace";
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (proxyMode === "nftables" && !isRoot) throw new Error("--proxy-mode nftables needs root (it writes nftables rules and adds ClusterIPs to lo)");
+  const assigner = new ClusterIpAssigner({ assign: proxyMode === "nftables" ? true : opts.assignClusterIps, log });
   const nodeAddress = opts.nodeAddress ?? "127.0.0.1";
-  const dataplane = new LocalDataplane({ zone, assigner, nodeAddress, isLocal: opts.isLocalAddress, log });
+  const isLocal = opts.isLocalAddress ?? isOnLocalNetwork;
+  const dataplane = proxyMode === "nftables"
+    ? new NftDataplane({ zone, assigner, table: opts.nftTable, dialTarget: (b) => dialTarget(b, isLocal), log })
+    : new LocalDataplane({ zone, assigner, nodeAddress, isLocal, log });
   const cleanups = new Cleanups((e) => log("service proxy shutdown step failed", { error: String(e) }));
   const stopAll = () => cleanups.run();
   try {
@@ -295,12 +320,15 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     cleanups.push(() => dns.close());
     cleanups.push(() => assigner.releaseAll());
     cleanups.push(() => dataplane.removeAll());
+    // nftables: a stale table from a crash is replaced before the first service is synced.
+    if (dataplane instanceof NftDataplane) await dataplane.start();
     const follower = await followServices(opts.client, dataplane, log);
     cleanups.push(() => follower.stop());
     return {
       dnsPort: dns.addresses[0]?.port ?? 0,
       dnsAddresses: dns.addresses,
       clusterIpMode: assigner.mode,
+      proxyMode,
       zone,
       dataplane,
       dns,

@@ -13,6 +13,7 @@ import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
+import type { ProxyMode } from "../service_proxy.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
 type Out = (s: string) => void;
@@ -70,12 +71,19 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "dns-port", type: "number", help: "port of the host-side DNS listener on 127.0.0.1 (0: any free port)", default: 0 },
         { name: "pod-dns", type: "boolean", help: "serve DNS to pods on the berth bridge gateway :53 (--pod-dns=false to turn off)", default: true },
         { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
+        { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
         HELP,
       ],
       async run(p) {
         const name = (p.flags.name as string | undefined) ?? (await import("node:os")).hostname().split(".")[0];
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`node name ${JSON.stringify(name)} must be a DNS label (lower-case letters, digits, -)`);
+        let proxyMode: ProxyMode;
+        try {
+          proxyMode = (await import("../service_proxy.ts")).parseProxyMode(p.flags["proxy-mode"]);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
         const nc = await connect(p.flags, `berth-node-${name}`);
         const log = jsonLog(err, !!p.flags.quiet);
         try {
@@ -86,6 +94,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             advertiseAddress: p.flags["advertise-address"] as string,
             dnsAddresses: [{ host: "127.0.0.1", port: p.flags["dns-port"] as number }],
             podDns: p.flags["pod-dns"] as boolean,
+            proxyMode,
             heartbeatIntervalMs: (p.flags.heartbeat as number) * 1000,
             log,
           });

@@ -15,6 +15,7 @@ import { claimSlot, listLocalClusters, planFromCidrs, registerCluster, unregiste
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
+import type { ProxyMode } from "../service_proxy.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 
@@ -31,6 +32,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
   { name: "pod-cidr", type: "string", help: "the pods' Docker bridge subnet (default: the home's network slot, 10.213.0.0/16 for the first cluster; see berth list)" },
   { name: "service-cidr", type: "string", help: "the ClusterIP range (default: the home's network slot, 10.96.0.0/16 for the first cluster)" },
+  { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -63,6 +65,12 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     import("../cluster_components.ts"),
     import("../default_quota.ts"),
   ]);
+  let proxyMode: ProxyMode;
+  try {
+    proxyMode = (await import("../service_proxy.ts")).parseProxyMode(flags["proxy-mode"]);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const existing = readClusterInfo(home);
   if (existing && existing.pid !== process.pid && alive(existing.pid)) {
     err(`berth up: a cluster is already running for ${home} (pid ${existing.pid}); stop it with \`berth down --home ${home}\`\n`);
@@ -120,6 +128,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       runtime,
       apiPort: flags["api-port"] as number,
       insecureHttp: !!flags["insecure-http"],
+      proxyMode,
       progress: (s) => say(`berth: ${s}\n`),
       network: plan.network,
       serviceCidr: plan.serviceCidr,
