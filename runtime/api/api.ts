@@ -255,6 +255,9 @@ export class Api implements ApiClient {
     const ns = namespaced(resource) ? opts.namespace : undefined;
     const from = parseRevision(opts.resourceVersion);
     const resumed = from !== undefined && from > 0;
+    // A node agent's watch of its pods is served from the node index and routed by node name
+    // (see WatchHub): a pod's node is set once and never changes.
+    const nodeName = resource === "pods" && opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, resource).requirements.find((r) => r.field === "spec.nodeName" && r.operator === "=")?.value : undefined;
     let initial: AnyObject[] = [];
     let start: number;
     if (resumed) {
@@ -268,10 +271,10 @@ export class Api implements ApiClient {
       if (opts.resourceVersion === "0") await this.cache.ready();
       else await this.cache.sync();
       start = this.cache.revision;
-      initial = this.cache.page({ resource, namespace: ns, revision: start }).items;
+      initial = this.cache.page({ resource, namespace: ns, revision: start, nodeName }).items;
     }
     // The shared hub serves most watches; a revision older than its window gets a store watch.
-    const sub = this.cache.hub.subscribe(resource, start);
+    const sub = this.cache.hub.subscribe(resource, start, nodeName);
     let events: AsyncIterable<StoreEvent>;
     let stopSource: () => void;
     if (sub) {
