@@ -114,6 +114,18 @@ export interface StoreOptions {
   bucket?: string;
   /** JetStream replicas for the bucket: 1 on one server, 3 on a 3-server cluster. */
   replicas?: number;
+  /**
+   * The bucket's size limit in bytes (etcd's quota): a write beyond it fails with `StoreFullError`
+   * and nothing stored is damaged. Default: no limit. Applied to an existing bucket too.
+   */
+  maxBytes?: number;
+}
+
+/** The bucket is at its size limit (`StoreOptions.maxBytes`): like etcd's "database space exceeded". */
+export class StoreFullError extends ApiError {
+  constructor(cause?: unknown) {
+    super("InternalError", "the object store is full: the state bucket has reached its size limit (maximum bytes exceeded); delete objects, compact, or raise the limit", undefined, { cause });
+  }
 }
 
 /** One change seen by a store watch. `revision` is the object's new resourceVersion. */
@@ -180,12 +192,13 @@ export class KvStore {
     const js = jetstream(nc);
     // Two versions per key: a list reading a snapshot while a key is updated still finds the
     // version the snapshot named (see list); watches and gets only ever use the newest.
-    const kv = await new Kvm(js).create(bucket, { history: HISTORY, replicas: opts.replicas ?? 1 });
+    const kv = await new Kvm(js).create(bucket, { history: HISTORY, replicas: opts.replicas ?? 1, ...(opts.maxBytes ? { max_bytes: opts.maxBytes } : {}) });
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(`KV_${bucket}`);
-    if ((info.config.max_msgs_per_subject ?? 0) < HISTORY) {
-      // A bucket made by an earlier Berth with one version per key.
-      await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: HISTORY });
+    const maxBytes = opts.maxBytes ?? info.config.max_bytes;
+    if ((info.config.max_msgs_per_subject ?? 0) < HISTORY || maxBytes !== info.config.max_bytes) {
+      // A bucket made by an earlier Berth with one version per key, or with another size limit.
+      await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: Math.max(HISTORY, info.config.max_msgs_per_subject ?? 0), max_bytes: maxBytes });
     }
     const jsConsumers = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const kvWatch = await new Kvm(jsConsumers).open(bucket);
@@ -748,9 +761,10 @@ function isWrongLastSequence(e: unknown): boolean {
   return e instanceof JetStreamApiError && WRONG_LAST_SEQUENCE.has(e.code);
 }
 
-/** Store failures that are not API outcomes become a retryable 503. */
+/** Store failures that are not API outcomes become a retryable 503 (a full bucket: StoreFullError). */
 function storeError(e: unknown): Error {
   if (e instanceof ApiError) return e;
+  if (/maximum bytes exceeded|insufficient resources/i.test(e instanceof Error ? e.message : String(e))) return new StoreFullError(e);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError("ServiceUnavailable", `object store unavailable: ${message}`, undefined, { cause: e });
 }
