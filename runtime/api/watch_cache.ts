@@ -230,9 +230,14 @@ export class WatchCache {
     if (!st) return { items, more: false };
     const limit = q.limit && q.limit > 0 ? q.limit : Infinity;
     const prefix = q.namespace !== undefined ? `${q.namespace}/` : "";
+    // The indexes are supersets (every retained version's values): each candidate is checked
+    // as of the revision read.
     const take = (key: string): boolean => {
       const o = st.at(key, q.revision);
-      return !!o && (!q.match || q.match(o));
+      if (!o || (q.match && !q.match(o))) return false;
+      if (q.nodeName !== undefined && !INDEXES.nodeName(o).includes(q.nodeName)) return false;
+      if (q.ownerUid !== undefined && !INDEXES.owner(o).includes(q.ownerUid)) return false;
+      return true;
     };
     let candidates: Iterable<string>;
     const indexed = q.nodeName !== undefined ? st.indexes.get("nodeName")!.get(q.nodeName) : q.ownerUid !== undefined ? st.indexes.get("owner")!.get(q.ownerUid) : undefined;
