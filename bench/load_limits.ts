@@ -218,7 +218,7 @@ if (PARTS.has("watches")) {
   await new Promise((r) => child.on("exit", r));
   const after = await ordinary(3000);
   console.log(`\n[watches] ${WATCHES} concurrent REST ?watch=1 (no resourceVersion) over 200 pods from another process; one client doing GET pod / POST service, 20 a second:`);
-  console.log(`  watch answers: ${JSON.stringify(statuses)} (all answered, initial state read, in ${ms(openMs)}); store lists run: ${api.stats.storeLists}, watch lists shared: ${api.stats.sharedWatchLists}`);
+  console.log(`  watch answers: ${JSON.stringify(statuses)} (all answered, initial state read, in ${ms(openMs)}); store lists run: ${api.stats.storeLists}, watch cache loads: ${api.cache.stats.loads}`);
   console.log(`  ordinary requests before: n=${before.n} p50 ${ms(before.p50)} p99 ${ms(before.p99)} errors ${before.errors}`);
   console.log(`  ordinary requests while the watches open and for 8 s after n=${d.n} p50 ${ms(d.p50)} p99 ${ms(d.p99)} max ${ms(d.max)} errors ${d.errors} ${JSON.stringify(d.codes)}`);
   console.log(`  ordinary requests after:  n=${after.n} p50 ${ms(after.p50)} p99 ${ms(after.p99)} errors ${after.errors}`);

@@ -19,6 +19,13 @@ export interface ListOptions {
   fieldSelector?: string;
   limit?: number;
   continue?: string;
+  /**
+   * Lists: absent or "" is a consistent read (every write finished before the list is in it);
+   * "0" any recent state; a revision N: state at least as new as N (or exactly N with
+   * `resourceVersionMatch: "Exact"`). Watches: see WatchOptions.
+   */
+  resourceVersion?: string;
+  resourceVersionMatch?: "NotOlderThan" | "Exact";
 }
 
 export interface WatchOptions extends ListOptions {

@@ -14,6 +14,7 @@ export type StatusReason =
   | "AlreadyExists"
   | "Conflict"
   | "Gone"
+  | "Expired"
   | "Invalid"
   | "RequestEntityTooLarge"
   | "UnsupportedMediaType"
@@ -32,6 +33,7 @@ const CODES: Record<StatusReason, number> = {
   AlreadyExists: 409,
   Conflict: 409,
   Gone: 410,
+  Expired: 410,
   RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
@@ -93,6 +95,21 @@ export class GoneError extends ApiError {
   }
 }
 
+/**
+ * A list's continue token names a snapshot the watch cache no longer holds (410, reason
+ * Expired, as kube-apiserver answers). `continueToken` resumes the list after the same key at
+ * the newest revision: the rest of the list, no longer consistent with its first pages.
+ */
+export class ExpiredError extends ApiError {
+  constructor(message: string, readonly continueToken?: string) {
+    super("Expired", message);
+  }
+  override toStatus(): Status {
+    const s = super.toStatus();
+    return this.continueToken ? { ...s, metadata: { continue: this.continueToken } } : s;
+  }
+}
+
 /** The object failed validation; `causes` name every offending field. */
 export class InvalidError extends ApiError {
   readonly causes: StatusCause[];
@@ -123,6 +140,7 @@ export function toStatus(e: unknown): Status {
 /** A Status received over the wire, as the matching error class (the reason decides). */
 export function fromStatus(s: Status): ApiError {
   const reason = (s.reason && s.reason in CODES ? s.reason : "InternalError") as StatusReason;
+  if (reason === "Expired") return new ExpiredError(s.message, s.metadata?.continue);
   const err = new ApiError(reason, s.message, s.details);
   return err;
 }

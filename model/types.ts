@@ -550,7 +550,8 @@ export interface StatusCause {
 export interface Status {
   apiVersion: "v1";
   kind: "Status";
-  metadata: Record<string, never>;
+  /** `continue`: on a 410 Expired list, a token that resumes the list inconsistently (as kube-apiserver gives). */
+  metadata: { continue?: string };
   status: "Success" | "Failure";
   message: string;
   reason?: string;

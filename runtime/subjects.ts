@@ -276,6 +276,9 @@ export function parseStoreKey(key: string): { resource: string; namespace?: stri
 /** The store's own record (format version) in the state bucket: not an object key. */
 export const STORE_META_KEY = "_meta.store";
 
+/** A marker the watch cache writes to learn that it has seen every write before it (see watch_cache.ts). */
+export const STORE_PROGRESS_KEY = "_meta.progress";
+
 /** KV key of a leader lease (`_lease.<name>`), beside the objects in the state bucket. */
 export function leaseKey(name: string): string {
   return `_lease.${token(name, "lease name")}`;

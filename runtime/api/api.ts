@@ -10,11 +10,13 @@
  *   - a stale `metadata.resourceVersion` is a 409 Conflict (compare-and-swap in the store);
  *   - pod deletion is graceful: `deletionTimestamp` is set and the node agent finishes the job;
  *   - RC deletion with propagationPolicy Orphan first releases the RC's pods;
- *   - list and watch filter by label and field selectors; list pages with limit/continue.
+ *   - list and watch are served from the watch cache (watch_cache.ts, cache_list.ts): selectors,
+ *     resourceVersion semantics and limit/continue paging over a stable snapshot.
  */
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
-import { WatchHub } from "./watch_hub.ts";
+import { WatchCache } from "./watch_cache.ts";
+import { listFromCache } from "./cache_list.ts";
 import { QuotaAdmission } from "./quota_admission.ts";
 import { formatUsage, hardOf } from "../../model/quota.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
@@ -36,12 +38,10 @@ export interface ApiOptions {
   now?: () => Date;
   /** Namespaces created when the Api starts (idempotent). */
   initialNamespaces?: string[];
-  /** Events kept for watches resuming from a recent revision (the watch cache window). */
+  /** Changes the watch cache keeps, for paged snapshots and watches resuming from a recent revision. */
   watchWindow?: number;
   /** Pod admission policy (hostPath allowed by default; privileged settings are always refused). */
   admission?: Partial<AdmissionPolicy>;
-  /** Store lists running at once (each is a JetStream consumer); more wait their turn. Default 16. */
-  maxConcurrentLists?: number;
   /**
    * Watches served by their own store watch (a resourceVersion older than the hub's window)
    * open at once. Beyond it such a watch gets 410 Gone, as kube-apiserver answers a revision
@@ -53,24 +53,21 @@ export interface ApiOptions {
 
 export class Api implements ApiClient {
   private readonly now: () => Date;
-  private readonly hub: WatchHub;
+  /** Every object in memory, fed by one store watch: lists and watches are served from it. */
+  readonly cache: WatchCache;
   private readonly admission: AdmissionPolicy;
-  private readonly lists: Semaphore;
   private readonly maxStoreWatches: number;
   private storeWatches = 0;
-  /** In-flight initial lists of watches, shared by watches of the same selection (see listForWatch). */
-  private readonly watchLists = new Map<string, Promise<{ items: AnyObject[]; revision: number }>>();
-  /** Counters for tests and metrics. */
-  readonly stats = { storeLists: 0, sharedWatchLists: 0 };
+  /** Counters for tests and metrics: store lists (JetStream consumers) made for lists — none since the watch cache. */
+  readonly stats = { storeLists: 0 };
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.now = opts.now ?? (() => new Date());
     this.admission = { ...DEFAULT_POLICY, ...opts.admission };
-    this.hub = new WatchHub(store, opts.watchWindow);
-    this.lists = new Semaphore(opts.maxConcurrentLists ?? 16);
+    this.cache = new WatchCache(store, { window: opts.watchWindow });
     this.maxStoreWatches = opts.maxStoreWatches ?? 64;
     this.quotas = new QuotaAdmission({
       store,
-      list: (resource, ns) => this.storeList(resource, ns),
+      list: (resource, ns) => this.consistentList(resource, ns),
       watchQuotas: (from) => this.watch("resourcequotas", { resourceVersion: String(from) }),
     });
   }
@@ -78,35 +75,11 @@ export class Api implements ApiClient {
   /** ResourceQuota admission: checks and charges quotas before an object is stored. */
   private readonly quotas: QuotaAdmission;
 
-  /** A store list, at most `maxConcurrentLists` at once. */
-  private async storeList<R extends Resource>(resource: R, namespace: string | undefined): Promise<{ items: ResourceTypes[R][]; revision: number }> {
-    const release = await this.lists.acquire();
-    try {
-      this.stats.storeLists++;
-      return await this.store.list(resource, namespace);
-    } finally {
-      release();
-    }
-  }
-
-  /**
-   * The initial state of a watch without a resourceVersion. Watches of the same resource and
-   * namespace arriving together share one list — a snapshot consistent at its revision, followed
-   * by the hub's events after it, is a correct start for each of them (it may be a little older
-   * than the request, never inconsistent). Plain lists are not shared: a list must show every
-   * write that finished before it was asked.
-   */
-  private listForWatch(resource: Resource, namespace: string | undefined): Promise<{ items: AnyObject[]; revision: number }> {
-    const key = `${resource}/${namespace ?? ""}`;
-    const inFlight = this.watchLists.get(key);
-    if (inFlight) {
-      this.stats.sharedWatchLists++;
-      return inFlight;
-    }
-    // The hub's channel first: the list's revision must be one it can serve from.
-    const p = this.hub.prepare(resource).then(() => this.storeList(resource, namespace)).finally(() => this.watchLists.delete(key));
-    this.watchLists.set(key, p);
-    return p;
+  /** Every object of a resource (one namespace or all), consistent with the store now. */
+  private async consistentList<R extends Resource>(resource: R, namespace: string | undefined, ownerUid?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    const revision = await this.cache.sync();
+    const { items } = this.cache.page({ resource, namespace, ownerUid, revision });
+    return { items: items as ResourceTypes[R][], revision };
   }
 
   /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
@@ -174,23 +147,12 @@ export class Api implements ApiClient {
 
   async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
     checkResource(resource);
-    const match = matcher(resource, opts);
-    const { items, revision } = await this.storeList(resource, namespaced(resource) ? opts.namespace : undefined);
-    let selected = items.filter(match);
-    let cont: string | undefined;
-    if (opts.continue) {
-      const after = decodeContinue(opts.continue);
-      selected = selected.filter((o) => objectKey(o) > after);
-    }
-    if (opts.limit && opts.limit > 0 && selected.length > opts.limit) {
-      selected = selected.slice(0, opts.limit);
-      cont = encodeContinue(objectKey(selected[selected.length - 1]));
-    }
+    const got = await listFromCache(this.cache, resource, namespaced(resource) ? opts.namespace : undefined, opts);
     return {
       apiVersion: apiVersionOf(resource),
       kind: `${RESOURCES[resource].kind}List`,
-      metadata: { resourceVersion: String(revision), ...(cont ? { continue: cont } : {}) },
-      items: selected,
+      metadata: { resourceVersion: String(got.revision), ...(got.continue ? { continue: got.continue } : {}) },
+      items: got.items as ResourceTypes[R][],
     };
   }
 
@@ -310,6 +272,9 @@ export class Api implements ApiClient {
     const ns = namespaced(resource) ? opts.namespace : undefined;
     const from = parseRevision(opts.resourceVersion);
     const resumed = from !== undefined && from > 0;
+    // A node agent's watch of its pods is served from the node index and routed by node name
+    // (see WatchHub): a pod's node is set once and never changes.
+    const nodeName = resource === "pods" && opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, resource).requirements.find((r) => r.field === "spec.nodeName" && r.operator === "=")?.value : undefined;
     let initial: AnyObject[] = [];
     let start: number;
     if (resumed) {
@@ -317,13 +282,16 @@ export class Api implements ApiClient {
       if (from < compacted) throw new GoneError(`too old resource version: ${from} (${compacted})`);
       start = from;
     } else {
-      // Current state first (as ADDED), then every change after the list's revision.
-      const listed = await this.listForWatch(resource, ns);
-      initial = listed.items;
-      start = listed.revision;
+      // Current state first (as ADDED), then every change after it: read from the cache and
+      // subscribed in one synchronous step, so nothing falls between the two. Without a
+      // resourceVersion the cache first catches up with the store (a consistent start).
+      if (opts.resourceVersion === "0") await this.cache.ready();
+      else await this.cache.sync();
+      start = this.cache.revision;
+      initial = this.cache.page({ resource, namespace: ns, revision: start, nodeName }).items;
     }
     // The shared hub serves most watches; a revision older than its window gets a store watch.
-    const sub = await this.hub.subscribe(resource, start);
+    const sub = this.cache.hub.subscribe(resource, start, nodeName);
     let events: AsyncIterable<StoreEvent>;
     let stopSource: () => void;
     if (sub) {
@@ -406,7 +374,7 @@ export class Api implements ApiClient {
   /** Releases the shared watch channels. */
   close(): void {
     this.quotas.close();
-    this.hub.close();
+    this.cache.close();
   }
 
   async getScale(name: string, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
@@ -476,7 +444,8 @@ export class Api implements ApiClient {
   }
 
   private async orphanOf(dependents: "pods" | "replicasets", rc: AnyObject): Promise<void> {
-    const pods = await this.store.list(dependents, rc.metadata.namespace);
+    // From the watch cache's owner index, at the store's current revision.
+    const pods = await this.consistentList(dependents, rc.metadata.namespace, rc.metadata.uid);
     for (const pod of pods.items as AnyObject[]) {
       const refs = pod.metadata.ownerReferences ?? [];
       if (!refs.some((r) => r.uid === rc.metadata.uid)) continue;
@@ -497,7 +466,7 @@ export class Api implements ApiClient {
     }
     for (const resource of Object.keys(RESOURCES) as Resource[]) {
       if (!namespaced(resource)) continue;
-      const { items } = await this.store.list(resource, ns);
+      const { items } = await this.consistentList(resource, ns);
       for (const o of items) {
         await this.delete(resource, o.metadata.name, ns, { gracePeriodSeconds: 0 }).catch((e) => {
           if (!(e instanceof NotFoundError)) throw e;
@@ -510,26 +479,6 @@ export class Api implements ApiClient {
     if (!(await this.store.tryGet("namespaces", undefined, ns))) {
       throw new ApiError("NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
     }
-  }
-}
-
-/** A counting semaphore: `acquire` resolves with a release function once a place is free. */
-class Semaphore {
-  private held = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly places: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.held >= this.places) await new Promise<void>((r) => this.waiting.push(r));
-    else this.held++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      // The place passes straight to the next waiter; `held` is unchanged.
-      if (next) next();
-      else this.held--;
-    };
   }
 }
 
@@ -580,20 +529,6 @@ function matcher(resource: Resource, opts: ListOptions): (o: AnyObject) => boole
   const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
   const fields = opts.fieldSelector ? parseFieldSelector(opts.fieldSelector, resource) : undefined;
   return (o) => (!labels || matchesLabels(labels, o.metadata.labels)) && (!fields || matchesFields(fields, o));
-}
-
-function encodeContinue(key: string): string {
-  return btoa(JSON.stringify({ after: key }));
-}
-
-function decodeContinue(token: string): string {
-  try {
-    const v = JSON.parse(atob(token)) as { after?: unknown };
-    if (typeof v.after === "string") return v.after;
-  } catch {
-    // fall through to the error below
-  }
-  throw new BadRequestError(`invalid continue token ${JSON.stringify(token.slice(0, 64))}`);
 }
 
 /** Kubernetes' generateName: the prefix plus five random characters. */

@@ -43,6 +43,7 @@ import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_req
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
+import { flowControlFor, type FlowControlOptions } from "../security/flow_control.ts";
 
 /** How long a copy that does not hold a watch waits before saying so (see onWatchControl). */
 const NOT_MINE_DELAY_MS = 750;
@@ -68,6 +69,8 @@ export interface NatsApiServerOptions extends LimiterOptions {
    * never throttled.
    */
   rateLimit?: RateLimitOptions;
+  /** Priority levels and fair queuing (runtime/security/flow_control.ts), shared with the REST edge of the same Api. */
+  flowControl?: FlowControlOptions;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -135,6 +138,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const log = opts.log ?? (() => {});
   const limiter = new Limiter(opts);
+  const flow = flowControlFor(api, opts.flowControl);
   /** Keyed by `<ownerKey>/<watchId>`: an id is looked up among its owner's watches only. */
   const rate = new RateLimiter(opts.rateLimit);
   const watches = new Map<string, OpenWatch>();
@@ -326,10 +330,18 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     const identity = parseNodeApiSubject(m.subject)?.node ?? "";
     // Keep-alives and stops keep existing watches alive: throttling them would turn a busy
     // client's watches into relists, which cost more than the keep-alives.
-    if (!isWatchControl(m.subject)) {
-      const refused = rate.take(identity ? `node:${identity}` : "nats");
-      if (refused) return respond(m, rateLimitedError(refused).toStatus());
-    }
+    if (isWatchControl(m.subject)) return submit(m, identity, () => {});
+    const refused = rate.take(identity ? `node:${identity}` : "nats");
+    if (refused) return respond(m, rateLimitedError(refused).toStatus());
+    // A seat at the request's priority level first (node agents have their own level, and a
+    // flooding client queues behind itself), then the server's overall bound.
+    flow.acquire({ identity: identity ? `node:${identity}` : "nats", resource: faceOf(m.subject)?.resource }).then(
+      (release) => submit(m, identity, release),
+      (e) => respond(m, toStatus(e)),
+    );
+  };
+
+  const submit = (m: Msg, identity: string, release: () => void) => {
     limiter.submit(
       identity,
       async () => {
@@ -347,9 +359,11 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
         } finally {
           answered = true;
           clearTimeout(timer);
+          release();
         }
       },
       (why) => {
+        release();
         const message = why === "identityFull"
           ? `too many requests in progress for ${identity ? `node "${identity}"` : "this client"}; retry later`
           : why === "queueFull"

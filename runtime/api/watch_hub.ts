@@ -1,6 +1,7 @@
 /**
- * One store watch per resource, shared by every API watch of that resource — kube-apiserver's
- * watch cache in miniature. Without it, N node agents each watching "pods on my node" would
+ * The watch side of the watch cache (watch_cache.ts): one store watch of the whole bucket feeds
+ * the cache, and the cache hands each resource's events to the hub, which fans them out to every
+ * API watch of that resource. Without it, N node agents each watching "pods on my node" would
  * be N JetStream consumers each receiving every pod change; with it there is one consumer and
  * an in-process fan-out.
  *
@@ -9,8 +10,7 @@
  * one synchronous step, between two deliveries. A revision older than the window cannot be
  * served here; the caller falls back to a direct store watch (or Gone, if compacted).
  */
-import type { AnyObject, Resource } from "../../model/types.ts";
-import type { KvStore, StoreEvent } from "../store/kv_store.ts";
+import type { StoreEvent } from "../store/kv_store.ts";
 
 export interface HubSubscription {
   /** Events after the start revision, in order; ends when the hub's channel ends or `stop()`. */
@@ -20,6 +20,12 @@ export interface HubSubscription {
 
 interface Subscriber {
   from: number;
+  /**
+   * Only events of objects whose `spec.nodeName` is this (a node agent's pods). A pod's node is
+   * set once and never changes, so such a watcher misses nothing it would show; and each event
+   * then costs one lookup instead of a visit to every node's watcher.
+   */
+  nodeName?: string;
   push(ev: StoreEvent): void;
   end(): void;
 }
@@ -30,6 +36,7 @@ const MAX_QUEUE = 100_000;
 
 class Channel {
   readonly subscribers = new Set<Subscriber>();
+  private readonly byNode = new Map<string, Set<Subscriber>>();
   private buffer: StoreEvent[] = [];
   /** Every event with a revision above this is in the buffer. */
   private windowStart: number;
@@ -46,6 +53,25 @@ class Channel {
       this.windowStart = dropped[dropped.length - 1].revision;
     }
     for (const s of this.subscribers) if (ev.revision > s.from) s.push(ev);
+    const node = nodeOf(ev);
+    const routed = node ? this.byNode.get(node) : undefined;
+    if (routed) for (const s of routed) if (ev.revision > s.from) s.push(ev);
+  }
+
+  remove(s: Subscriber): void {
+    if (s.nodeName === undefined) {
+      this.subscribers.delete(s);
+      return;
+    }
+    const set = this.byNode.get(s.nodeName);
+    set?.delete(s);
+    if (set && set.size === 0) this.byNode.delete(s.nodeName);
+  }
+
+  get size(): number {
+    let n = this.subscribers.size;
+    for (const set of this.byNode.values()) n += set.size;
+    return n;
   }
 
   /** Registers a subscriber from `from`, or returns false if `from` is older than the window. */
@@ -60,34 +86,57 @@ class Channel {
       if (this.buffer[mid].revision > s.from) hi = mid;
       else lo = mid + 1;
     }
-    for (let i = lo; i < this.buffer.length; i++) s.push(this.buffer[i]);
-    this.subscribers.add(s);
+    for (let i = lo; i < this.buffer.length; i++) if (s.nodeName === undefined || nodeOf(this.buffer[i]) === s.nodeName) s.push(this.buffer[i]);
+    if (s.nodeName === undefined) this.subscribers.add(s);
+    else {
+      let set = this.byNode.get(s.nodeName);
+      if (!set) this.byNode.set(s.nodeName, (set = new Set()));
+      set.add(s);
+    }
     return true;
   }
 
   end(): void {
     this.ended = true;
-    for (const s of this.subscribers) s.end();
+    for (const s of [...this.subscribers, ...[...this.byNode.values()].flatMap((set) => [...set])]) s.end();
     this.subscribers.clear();
+    this.byNode.clear();
   }
 }
 
 export class WatchHub {
-  private readonly channels = new Map<Resource, Promise<Channel>>();
-  private readonly stops: (() => void)[] = [];
+  private readonly channels = new Map<string, Channel>();
+  /** Every event after this revision has been delivered to the channels. */
+  private base = 0;
   private closed = false;
 
-  constructor(private readonly store: KvStore, private readonly window = DEFAULT_WINDOW) {}
+  constructor(private readonly window = DEFAULT_WINDOW) {}
+
+  /**
+   * Starts over at `revision` (the cache loaded or reloaded its state): every subscriber ends
+   * (its client relists or resumes), and new channels start there.
+   */
+  reset(revision: number): void {
+    for (const ch of this.channels.values()) ch.end();
+    this.channels.clear();
+    this.base = revision;
+  }
+
+  /** One change of `resource`, in revision order. */
+  deliver(resource: string, ev: StoreEvent): void {
+    this.channel(resource).deliver(ev);
+  }
 
   /** Subscribes to `resource` changes after `from`; null when the hub cannot serve that revision. */
-  async subscribe(resource: Resource, from: number): Promise<HubSubscription | null> {
+  subscribe(resource: string, from: number, nodeName?: string): HubSubscription | null {
     if (this.closed) return null;
-    const ch = await this.channel(resource, from);
+    const ch = this.channel(resource);
     const queue: (StoreEvent | null)[] = [];
     let wake: (() => void) | undefined;
     let done = false;
     const sub: Subscriber = {
       from,
+      nodeName,
       push(ev) {
         if (done) return;
         if (queue.length >= MAX_QUEUE) {
@@ -101,7 +150,7 @@ export class WatchHub {
         if (done) return;
         done = true;
         queue.push(null);
-        ch.subscribers.delete(sub);
+        ch.remove(sub);
         wake?.();
       },
     };
@@ -126,55 +175,34 @@ export class WatchHub {
     };
   }
 
-  /**
-   * Opens the resource's shared channel if it is not open yet. A caller that lists and then
-   * subscribes from the list's revision calls this first: a channel opened after the list would
-   * start after that revision and could not serve it.
-   */
-  async prepare(resource: Resource): Promise<void> {
-    if (!this.closed) await this.channel(resource);
+  /** Open watches per resource (for figures). */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [r, ch] of this.channels) out[r] = ch.size;
+    return out;
   }
 
-  /** The resource's channel; a new one starts at `from` when given (so its first subscriber is served), else at the newest revision. */
-  private channel(resource: Resource, from?: number): Promise<Channel> {
+  /**
+   * The resource's channel. A new one starts at `base`: every event of the resource after it
+   * has gone through `deliver`, which would have made the channel already.
+   */
+  private channel(resource: string): Channel {
     let ch = this.channels.get(resource);
     if (!ch) {
-      const opened: Promise<Channel> = this.open(resource, from, () => {
-        // An ended channel is forgotten, so the next subscriber opens a fresh one.
-        if (this.channels.get(resource) === opened) this.channels.delete(resource);
-      });
-      ch = opened;
+      ch = new Channel(this.window, this.base);
       this.channels.set(resource, ch);
-      // A channel that fails to open is forgotten too.
-      ch.catch(() => {
-        if (this.channels.get(resource) === opened) this.channels.delete(resource);
-      });
     }
-    return ch;
-  }
-
-  private async open(resource: Resource, from: number | undefined, onEnd: () => void): Promise<Channel> {
-    const last = await this.store.lastRevision();
-    const start = from !== undefined && from > 0 && from < last ? from : last;
-    const w = await this.store.watch(resource, { fromRevision: start });
-    const ch = new Channel(this.window, start);
-    this.stops.push(() => w.stop());
-    (async () => {
-      try {
-        for await (const ev of w) ch.deliver(ev as StoreEvent<AnyObject>);
-      } catch {
-        // The store watch broke (connection lost for good): subscribers end and relist.
-      } finally {
-        ch.end();
-        onEnd();
-      }
-    })();
     return ch;
   }
 
   close(): void {
     this.closed = true;
-    for (const s of this.stops.splice(0)) s();
+    for (const ch of this.channels.values()) ch.end();
     this.channels.clear();
   }
+}
+
+function nodeOf(ev: StoreEvent): string | undefined {
+  const n = (ev.object as { spec?: { nodeName?: unknown } }).spec?.nodeName;
+  return typeof n === "string" && n ? n : undefined;
 }

@@ -75,6 +75,10 @@ function listOptions(ctx: HandlerContext): ListOptions {
   if (limit) opts.limit = limit;
   const cont = q.get("continue");
   if (cont) opts.continue = cont;
+  const rv = q.get("resourceVersion");
+  if (rv !== null) opts.resourceVersion = rv;
+  const rvm = q.get("resourceVersionMatch");
+  if (rvm) opts.resourceVersionMatch = rvm as ListOptions["resourceVersionMatch"];
   return opts;
 }
 

@@ -24,6 +24,7 @@ import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type He
 import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry, type WatchCaps } from "./watch.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
+import { flowControlFor, type FlowControlOptions } from "../security/flow_control.ts";
 import { createDashboard } from "../ui/dashboard.ts";
 import type { StreamProvider } from "../stream/open.ts";
 import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
@@ -62,6 +63,8 @@ export interface HttpApiOptions {
    * bearer token's user; Berth has one REST user today (`admin`, the kubeconfig token).
    */
   rateLimit?: RateLimitOptions;
+  /** Priority levels and fair queuing (runtime/security/flow_control.ts), shared with the NATS edge of the same Api. */
+  flowControl?: FlowControlOptions;
   /**
    * Caps on open watches: all together (default 2,000) and per identity (default 1,000), beyond
    * which a watch is refused with 429; and the unsent output after which a watcher that does not
@@ -112,6 +115,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? "127.0.0.1";
   const watches = new WatchRegistry(opts.watchCaps);
   const rate = new RateLimiter(opts.rateLimit);
+  const flow = flowControlFor(opts.api, opts.flowControl);
   const closing = new AbortController();
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((msg, fields) => console.error(JSON.stringify({ level: "error", component: "http-api", msg, ...fields })));
@@ -148,12 +152,22 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+      let release = () => {};
       if (route.type === "resource") {
         const refused = rate.take(REST_IDENTITY);
         if (refused) throw rateLimitedError(refused);
+        // A seat at the request's priority level (flow_control.ts). A watch holds it only to be
+        // admitted: its stream runs for minutes and costs a seat nothing.
+        release = await flow.acquire({ identity: `rest:${REST_IDENTITY}`, resource: route.resource });
+        if (route.watchPrefix || ["true", "1"].includes(query.get("watch") ?? "")) release();
       }
       const warnings: string[] = [];
-      const reply = await dispatch(req, res, method, route, query, warnings);
+      let reply: Reply;
+      try {
+        reply = await dispatch(req, res, method, route, query, warnings);
+      } finally {
+        release();
+      }
       if (reply) {
         const headers: Record<string, string | string[]> = { ...reply.headers };
         // RFC 7234 warn-code 299, as kube-apiserver sends them; kubectl prints "Warning: ...".

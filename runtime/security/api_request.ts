@@ -183,5 +183,7 @@ function listOpts(body: Record<string, unknown>): ListOptions {
     fieldSelector: str(body, "fieldSelector"),
     limit: limit as number | undefined,
     continue: str(body, "continue"),
+    resourceVersion: str(body, "resourceVersion"),
+    resourceVersionMatch: str(body, "resourceVersionMatch") as ListOptions["resourceVersionMatch"],
   };
 }

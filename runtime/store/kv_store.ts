@@ -19,7 +19,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type Jet
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
 import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
-import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY } from "../subjects.ts";
+import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY, STORE_PROGRESS_KEY } from "../subjects.ts";
 import { objectKey } from "../../model/names.ts";
 import type { ValueTransformer } from "../security/encryption.ts";
 
@@ -116,6 +116,18 @@ export interface StoreOptions {
   bucket?: string;
   /** JetStream replicas for the bucket: 1 on one server, 3 on a 3-server cluster. */
   replicas?: number;
+  /**
+   * The bucket's size limit in bytes (etcd's quota): a write beyond it fails with `StoreFullError`
+   * and nothing stored is damaged. Default: no limit. Applied to an existing bucket too.
+   */
+  maxBytes?: number;
+}
+
+/** The bucket is at its size limit (`StoreOptions.maxBytes`): like etcd's "database space exceeded". */
+export class StoreFullError extends ApiError {
+  constructor(cause?: unknown) {
+    super("InternalError", "the object store is full: the state bucket has reached its size limit (maximum bytes exceeded); delete objects, compact, or raise the limit", undefined, { cause });
+  }
 }
 
 /** One change seen by a store watch. `revision` is the object's new resourceVersion. */
@@ -129,6 +141,32 @@ export interface StoreEvent<T extends AnyObject = AnyObject> {
    * this tells the API it is still an ADDED for that watcher.
    */
   createdRevision?: number;
+}
+
+/** One entry of the whole bucket (see `listAll`). */
+export interface BucketEntry {
+  key: string;
+  resource: string;
+  object: AnyObject;
+  revision: number;
+  createdRevision?: number;
+}
+
+/**
+ * One change to the bucket (see `watchBucket`). Without `resource` it is a write to a key that
+ * is not an object (a lease, the store's record): only its revision matters.
+ */
+export interface BucketEvent {
+  key: string;
+  revision: number;
+  resource?: string;
+  type?: StoreEvent["type"];
+  object?: AnyObject;
+  createdRevision?: number;
+}
+
+export interface BucketWatch extends AsyncIterable<BucketEvent> {
+  stop(): void;
 }
 
 export interface StoreWatch<T extends AnyObject = AnyObject> extends AsyncIterable<StoreEvent<T>> {
@@ -168,12 +206,13 @@ export class KvStore {
     const js = jetstream(nc);
     // Two versions per key: a list reading a snapshot while a key is updated still finds the
     // version the snapshot named (see list); watches and gets only ever use the newest.
-    const kv = await new Kvm(js).create(bucket, { history: HISTORY, replicas: opts.replicas ?? 1 });
+    const kv = await new Kvm(js).create(bucket, { history: HISTORY, replicas: opts.replicas ?? 1, ...(opts.maxBytes ? { max_bytes: opts.maxBytes } : {}) });
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(`KV_${bucket}`);
-    if ((info.config.max_msgs_per_subject ?? 0) < HISTORY) {
-      // A bucket made by an earlier Berth with one version per key.
-      await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: HISTORY });
+    const maxBytes = opts.maxBytes ?? info.config.max_bytes;
+    if ((info.config.max_msgs_per_subject ?? 0) < HISTORY || maxBytes !== info.config.max_bytes) {
+      // A bucket made by an earlier Berth with one version per key, or with another size limit.
+      await jsm.streams.update(`KV_${bucket}`, { ...info.config, max_msgs_per_subject: Math.max(HISTORY, info.config.max_msgs_per_subject ?? 0), max_bytes: maxBytes });
     }
     const jsConsumers = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const kvWatch = await new Kvm(jsConsumers).open(bucket);
@@ -224,6 +263,42 @@ export class KvStore {
    * already listed, with the same or a newer resourceVersion).
    */
   async list<R extends Resource>(resource: R, namespace?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
+    const read = await this.readLatest(storeKeyFilter(resource, namespace));
+    if (!read) return await this.listByDirectGet(resource, namespace);
+    const items: ResourceTypes[R][] = [];
+    for (const { seq, op, env } of read.latest.values()) {
+      if (op && op !== "PUT") continue;
+      const d = fromEnvelope(env, seq, this.transformer);
+      items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
+    }
+    items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+    return { items, revision: read.revision };
+  }
+
+  /**
+   * Every live object of every resource, and the revision the snapshot is consistent with: the
+   * watch cache's initial load (one consumer over the whole bucket, read once at start).
+   */
+  async listAll(): Promise<{ entries: BucketEntry[]; revision: number }> {
+    const read = await this.readLatest(">");
+    if (!read) throw new ApiError("ServiceUnavailable", "object store unavailable: the bucket could not be read (consumer creation timed out twice)");
+    const prefix = kvSubject(this.bucket);
+    const entries: BucketEntry[] = [];
+    for (const [subject, { seq, op, env }] of read.latest) {
+      if (op && op !== "PUT") continue;
+      const key = subject.slice(prefix.length);
+      if (key.startsWith("_")) continue; // the store's own records and leases, not objects
+      const d = fromEnvelope(env, seq, this.transformer);
+      entries.push({ key, resource: parseStoreKey(key).resource, object: this.remember(d.object, d.createdRevision), revision: seq, createdRevision: d.createdRevision });
+    }
+    return { entries, revision: read.revision };
+  }
+
+  /**
+   * The newest message of every key under `filter` and the revision that snapshot is
+   * consistent with; null when no consumer could be made or read twice (the caller falls back).
+   */
+  private async readLatest(filter: string): Promise<{ latest: Map<string, { seq: number; op: string | undefined; env: Envelope }>; revision: number } | null> {
     let revision = 0;
     const stream = `KV_${this.bucket}`;
     /** The newest message seen per key: a safety net should the server ever deliver one twice. */
@@ -242,7 +317,7 @@ export class KvStore {
         // we read still has the version the snapshot named.
         const made = await hedged(this.timed(async () => {
           const c = await this.jsConsumers.consumers.get(stream, {
-            filter_subjects: kvSubject(this.bucket, storeKeyFilter(resource, namespace)),
+            filter_subjects: kvSubject(this.bucket, filter),
             deliver_policy: DeliverPolicy.LastPerSubject,
           });
           try {
@@ -277,7 +352,7 @@ export class KvStore {
             clearTimeout(stall);
           }
           await msgs.close();
-          if (!complete) throw new ListIncompleteError(`list of ${resource} ended before revision ${target}`);
+          if (!complete) throw new ListIncompleteError(`list of ${filter} ended before revision ${target}`);
         }
         break;
       } catch (e) {
@@ -285,7 +360,7 @@ export class KvStore {
         // No consumer could be placed where it starts (see CONSUMER_HEDGE_MS), or the read
         // broke off: one more round, then read the keys one by one, which needs no consumer.
         latest.clear();
-        if (round >= 2) return await this.listByDirectGet(resource, namespace);
+        if (round >= 2) return null;
       } finally {
         // Ephemeral consumers otherwise linger on the server for their 5-minute inactivity
         // threshold; a busy API lists often.
@@ -294,14 +369,7 @@ export class KvStore {
         if (consumer) drop(consumer);
       }
     }
-    const items: ResourceTypes[R][] = [];
-    for (const { seq, op, env } of latest.values()) {
-      if (op && op !== "PUT") continue;
-      const d = fromEnvelope(env, seq, this.transformer);
-      items.push(this.remember(d.object, d.createdRevision) as ResourceTypes[R]);
-    }
-    items.sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
-    return { items, revision };
+    return { latest, revision };
   }
 
   /**
@@ -418,49 +486,16 @@ export class KvStore {
       if (from < compacted) throw new GoneError(`too old resource version: ${from} (${compacted})`);
     }
     const replay = from === undefined || from <= 0;
-    let iter;
-    for (let round = 1; ; round++) {
-      try {
-        // Hedged: see CONSUMER_HEDGE_MS.
-        iter = await hedged(
-          this.timed(() => this.kvWatch.watch({
-            key: storeKeyFilter(resource, opts.namespace),
-            ...(replay ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
-          })),
-          (extra) => extra.stop(),
-          this.hedgeMs(),
-        );
-        break;
-      } catch (e) {
-        if (round >= 2 || !isTimeout(e)) throw storeError(e);
-      }
-    }
-    const source = iter;
+    const { source, stop, finish } = await this.openWatch(storeKeyFilter(resource, opts.namespace), replay ? undefined : from, resource);
     const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);
-    // The liveness probe (see WATCH_PROBE_MS): the watch's consumer must answer an info request.
-    const consumer = (iter as unknown as { _data?: { info(cached?: boolean): Promise<unknown> } })._data;
-    let stalled: ApiError | undefined;
-    let misses = 0;
-    const probe = consumer && setInterval(() => {
-      consumer.info(false).then(() => (misses = 0), (e) => {
-        if (!isTimeout(e) && !/consumer not found/i.test(String(e))) return;
-        if (++misses < WATCH_PROBE_MISSES || stalled) return;
-        stalled = new ApiError("ServiceUnavailable", `store watch of ${resource} stalled: its JetStream consumer does not answer (${String(e)})`);
-        clearInterval(probe);
-        source.stop();
-      });
-    }, WATCH_PROBE_MS);
     return {
-      stop: () => {
-        clearInterval(probe);
-        source.stop();
-      },
+      stop,
       async *[Symbol.asyncIterator]() {
         try {
           yield* events();
-          if (stalled) throw stalled;
+          finish();
         } finally {
-          clearInterval(probe);
+          stop();
         }
       },
     };
@@ -482,6 +517,90 @@ export class KvStore {
         yield { type, object: remember(object, createdRevision) as ResourceTypes[R], revision: e.revision, createdRevision };
       }
     }
+  }
+
+  /**
+   * Every change to the bucket after `fromRevision` (exclusive), objects decoded: the watch
+   * cache's one feed. Writes to keys that are not objects (leases, the store's record) come as
+   * bare revisions, so the cache's revision follows the bucket's.
+   */
+  async watchBucket(fromRevision: number): Promise<BucketWatch> {
+    const { source, stop, finish } = await this.openWatch(">", fromRevision, "the bucket");
+    const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);
+    // Read at each event (not captured here): Secrets are decrypted with the store's transformer.
+    const transformer = () => this.transformer;
+    async function* events(): AsyncGenerator<BucketEvent> {
+      for await (const e of source) {
+        if (e.key.startsWith("_") || e.operation === "PURGE") {
+          yield { key: e.key, revision: e.revision };
+          continue;
+        }
+        const { op, object, createdRevision } = decodeEntry(e, transformer());
+        // A create folded into a later update (two versions kept per key, a lagging reader) comes
+        // as MODIFIED of an unknown key: the cache, which knows its keys, makes it an ADDED.
+        const type = e.operation === "DEL" || op === "d" ? "DELETED" : op === "c" ? "ADDED" : "MODIFIED";
+        yield { key: e.key, resource: parseStoreKey(e.key).resource, type, object: remember(object, createdRevision), revision: e.revision, createdRevision };
+      }
+    }
+    return {
+      stop,
+      async *[Symbol.asyncIterator]() {
+        try {
+          yield* events();
+          finish();
+        } finally {
+          stop();
+        }
+      },
+    };
+  }
+
+  /**
+   * A KV watch of `keyFilter` (every current value first when `from` is undefined, else the
+   * changes after it), hedged (see CONSUMER_HEDGE_MS) and probed (see WATCH_PROBE_MS).
+   * `finish()`, called when the source ends, throws the stall error if the probe ended it.
+   */
+  private async openWatch(keyFilter: string, from: number | undefined, what: string) {
+    let iter;
+    for (let round = 1; ; round++) {
+      try {
+        iter = await hedged(
+          this.timed(() => this.kvWatch.watch({
+            key: keyFilter,
+            ...(from === undefined ? { ignoreDeletes: false } : { resumeFromRevision: from + 1 }),
+          })),
+          (extra) => extra.stop(),
+          this.hedgeMs(),
+        );
+        break;
+      } catch (e) {
+        if (round >= 2 || !isTimeout(e)) throw storeError(e);
+      }
+    }
+    const source = iter;
+    // The liveness probe (see WATCH_PROBE_MS): the watch's consumer must answer an info request.
+    const consumer = (iter as unknown as { _data?: { info(cached?: boolean): Promise<unknown> } })._data;
+    let stalled: ApiError | undefined;
+    let misses = 0;
+    const probe = consumer && setInterval(() => {
+      consumer.info(false).then(() => (misses = 0), (e) => {
+        if (!isTimeout(e) && !/consumer not found/i.test(String(e))) return;
+        if (++misses < WATCH_PROBE_MISSES || stalled) return;
+        stalled = new ApiError("ServiceUnavailable", `store watch of ${what} stalled: its JetStream consumer does not answer (${String(e)})`);
+        clearInterval(probe);
+        source.stop();
+      });
+    }, WATCH_PROBE_MS);
+    return {
+      source,
+      stop: () => {
+        clearInterval(probe);
+        source.stop();
+      },
+      finish: () => {
+        if (stalled) throw stalled;
+      },
+    };
   }
 
   /** Moving average of how long a consumer create takes when it answers (ms). */
@@ -520,6 +639,18 @@ export class KvStore {
     try {
       const st = await this.kv.status();
       return st.streamInfo.state.last_seq;
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+
+  /**
+   * Writes the progress marker and returns its revision: a watch of the bucket that has seen it
+   * has seen every write before it (the watch cache's consistent reads, see watch_cache.ts).
+   */
+  async markProgress(): Promise<number> {
+    try {
+      return await this.kv.put(STORE_PROGRESS_KEY, "{}");
     } catch (e) {
       throw storeError(e);
     }
@@ -653,9 +784,10 @@ function isWrongLastSequence(e: unknown): boolean {
   return e instanceof JetStreamApiError && WRONG_LAST_SEQUENCE.has(e.code);
 }
 
-/** Store failures that are not API outcomes become a retryable 503. */
+/** Store failures that are not API outcomes become a retryable 503 (a full bucket: StoreFullError). */
 function storeError(e: unknown): Error {
   if (e instanceof ApiError) return e;
+  if (/maximum bytes exceeded|insufficient resources/i.test(e instanceof Error ? e.message : String(e))) return new StoreFullError(e);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError("ServiceUnavailable", `object store unavailable: ${message}`, undefined, { cause: e });
 }

@@ -139,68 +139,48 @@ describe("API load limits", () => {
     for (const w of open) w.close();
   });
 
-  it("watch sharing - watches arriving together share one store list instead of one consumer each", async () => {
+  it("watch sharing - watches arriving together are served from the watch cache: no store list, no store watch of their own", async () => {
     await api.create("pods", pod("shared-0"));
     const lists = vi.spyOn(store, "list");
+    const watches = vi.spyOn(store, "watch");
     try {
-      const watches = await Promise.all(Array.from({ length: 40 }, () => api.watch("pods", { namespace: "default" })));
+      const ws = await Promise.all(Array.from({ length: 40 }, () => api.watch("pods", { namespace: "default" })));
       // Each watch still gets the current state as ADDED events.
-      const firsts = await Promise.all(watches.map(async (w) => {
+      const firsts = await Promise.all(ws.map(async (w) => {
         const it = w[Symbol.asyncIterator]();
         const first = await it.next();
         return first.value?.type;
       }));
       expect(firsts.every((t) => t === "ADDED")).toBe(true);
-      for (const w of watches) w.stop();
-      expect(lists.mock.calls.length).toBeLessThanOrEqual(2);
+      for (const w of ws) w.stop();
+      expect(lists.mock.calls.length).toBe(0);
+      expect(watches.mock.calls.length).toBe(0);
     } finally {
       lists.mockRestore();
-    }
-  });
-
-  it("watch caps - watches from revisions older than the hub's window (one store consumer each) are capped; beyond it 410 Gone, and a place comes back when one stops", async () => {
-    const small = await Api.open(store, { watchWindow: 2, maxStoreWatches: 1 });
-    try {
-      const first = await small.create("pods", pod("window-0"));
-      // Open the hub's channel, then move its window past the first pod's revision.
-      const hubWatch = await small.watch("pods", { resourceVersion: first.metadata.resourceVersion });
-      for (let i = 1; i <= 4; i++) await small.create("pods", pod(`window-${i}`));
-      // Once a hub subscriber has seen the last create, the hub's window has moved past it.
-      for await (const ev of hubWatch) if (ev.object.metadata.name === "window-4") break;
-      hubWatch.stop();
-      const old = first.metadata.resourceVersion;
-      const direct = await small.watch("pods", { resourceVersion: old });
-      await expect(small.watch("pods", { resourceVersion: old })).rejects.toMatchObject({ code: 410 });
-      direct.stop();
-      const again = await small.watch("pods", { resourceVersion: old });
-      again.stop();
-    } finally {
-      small.close();
+      watches.mockRestore();
     }
   });
 
   it("watch sharing - watches starting on a fresh API while objects are written all attach to the hub (no store watch of their own)", async () => {
-    const fresh = await Api.open(store);
     const watches = vi.spyOn(store, "watch");
-    // A write lands right after every list: the revision the watches start from is then older
-    // than "now" when the hub's channel opens.
-    const realList = store.list.bind(store);
+    const bucketWatches = vi.spyOn(store, "watchBucket");
+    const fresh = await Api.open(store);
     let n = 0;
-    const lists = vi.spyOn(store, "list").mockImplementation(async (...a: Parameters<KvStore["list"]>) => {
-      const r = await realList(...a);
-      await api.create("pods", pod(`fresh-${n++}`));
-      return r;
-    });
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await api.create("pods", pod(`fresh-${n++}`));
+    })();
     try {
       const ws = await Promise.all(Array.from({ length: 30 }, () => fresh.watch("pods", { namespace: "default" })));
       for (const w of ws) w.stop();
-      // One store watch: the hub's channel. Before, a channel opened after the shared list
-      // could not serve its revision, and every watch of that list fell back to a JetStream
-      // consumer of its own.
-      expect(watches.mock.calls.filter(([r]) => r === "pods").length).toBe(1);
+      // One store watch of the whole bucket feeds the fresh API's cache; the watches need none.
+      expect(watches.mock.calls.length).toBe(0);
+      expect(bucketWatches.mock.calls.length).toBe(1);
     } finally {
-      lists.mockRestore();
+      writing = false;
+      await writer;
       watches.mockRestore();
+      bucketWatches.mockRestore();
       fresh.close();
     }
   });
