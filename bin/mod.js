@@ -19,6 +19,7 @@ export const {
   BadRequestError,
   Cluster,
   ConflictError,
+  ExpiredError,
   GoneError,
   InvalidError,
   KvStore,
