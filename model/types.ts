@@ -155,6 +155,8 @@ export interface PodSpec {
   hostname?: string;
   subdomain?: string;
   dnsPolicy?: "ClusterFirst" | "Default" | "None";
+  /** Secrets (same namespace) of type `kubernetes.io/dockerconfigjson` or `dockercfg` used to pull the images. */
+  imagePullSecrets?: { name: string }[];
 }
 
 export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";

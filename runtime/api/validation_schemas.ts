@@ -276,6 +276,7 @@ export const podSpec = z.looseObject({
   hostname: dnsLabel.optional(),
   subdomain: dnsLabel.optional(),
   dnsPolicy: z.enum(["ClusterFirst", "Default", "None"]).optional(),
+  imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
 });
 
 const containerState = z.looseObject({

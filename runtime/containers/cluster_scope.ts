@@ -17,6 +17,8 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerSummary,
+  type ImageInfo,
+  type RegistryAuth,
   LABELS,
   type NetworkProbe,
   type RuntimeEvent,
@@ -66,6 +68,12 @@ export class ClusterScopedRuntime implements ContainerRuntime {
   }
   hasImage(image: string): Promise<boolean> {
     return this.inner.hasImage(image);
+  }
+  inspectImage(image: string): Promise<ImageInfo | undefined> {
+    return this.inner.inspectImage(image);
+  }
+  pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    return this.inner.pullImage(image, auth);
   }
   createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
     return this.inner.createSandbox({ ...spec, pod: { ...spec.pod, cluster: this.clusterId } });

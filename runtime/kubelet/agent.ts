@@ -29,6 +29,7 @@ import { sleep, withTimeout } from "../async.ts";
 import { clusterScoped } from "../containers/cluster_scope.ts";
 import { ContainerGc } from "./container_gc.ts";
 import { nodeHeartbeat } from "./node_heartbeat.ts";
+import type { ImageCredentialProvider } from "./image_puller.ts";
 import { podEffects } from "./pod_effects.ts";
 import { type PodActor, PodSupervisor } from "./pod_supervisor.ts";
 import { RuntimeEventPump } from "./runtime_events.ts";
@@ -57,6 +58,8 @@ export interface NodeAgentOptions {
   resyncMs?: number;
   /** Orphan garbage collection period (default 30 s). */
   gcIntervalMs?: number;
+  /** Registry credentials for a pod's image pulls (image_credentials.ts). Default: none (anonymous). */
+  imageCredentials?: ImageCredentialProvider;
   log?: Log;
 }
 
@@ -91,6 +94,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     node: name,
     cluster: opts.clusterId,
     dns: opts.dns,
+    imageCredentials: opts.imageCredentials,
     services: async (namespace) =>
       services.synced
         ? services.list().filter((svc) => (svc.metadata.namespace ?? "default") === namespace)
