@@ -197,7 +197,9 @@ export class DockerRuntime implements ContainerRuntime {
       const d = (e ?? {}) as DockerError;
       const msg = d.json?.message ?? d.message ?? String(e);
       if ((d.code && CONNECTION_CODES.has(d.code)) || /socket hang up|connect E/.test(msg)) return translateError(e, `pull ${ref}`);
-      return new ImagePullError(image, msg, pullFailureKind(msg), { cause: e });
+      // dockerode prefixes "(HTTP code 404) unexpected - "; the daemon's own words are what users know.
+      const daemon = `Error response from daemon: ${String(msg).replace(/^\(HTTP code \d+\) [^-]*- /, "").trim()}`;
+      return new ImagePullError(image, daemon, pullFailureKind(daemon), { cause: e });
     };
     let stream: NodeJS.ReadableStream;
     try {
