@@ -173,11 +173,9 @@ export function keyMatchesImage(key: string, image: string): boolean {
   const stripped = key.replace(/^[a-z]+:\/\//i, "");
   const slash = stripped.indexOf("/");
   let keyHost = slash >= 0 ? stripped.slice(0, slash) : stripped;
-  let keyPath = slash >= 0 ? stripped.slice(slash + 1).replace(/\/+$/, "") : "";
-  if (keyHost === "index.docker.io" || keyHost === "registry-1.docker.io") {
-    keyHost = DOCKER_HUB;
-    if (/^v[12]$/.test(keyPath)) keyPath = "";
-  }
+  // Docker (and the kubelet) take a `/v1/` or `/v2/` path as the host itself.
+  const keyPath = slash >= 0 ? stripped.slice(slash + 1).replace(/^v[12](\/|$)/, "").replace(/\/+$/, "") : "";
+  if (keyHost === "index.docker.io" || keyHost === "registry-1.docker.io") keyHost = DOCKER_HUB;
   const [kh, kp] = splitHostPort(keyHost);
   const [ih, ip] = splitHostPort(r.registry);
   if (kp !== ip || !hostMatches(kh, ih)) return false;

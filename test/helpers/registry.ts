@@ -56,7 +56,9 @@ export async function pushImage(source: string, target: string, auth?: { usernam
   const tag = target.slice(colon + 1);
   await docker.getImage(source).tag({ repo, tag });
   const serveraddress = target.split("/")[0];
-  const stream = await docker.getImage(target).push({ authconfig: auth ? { ...auth, serveraddress } : undefined } as never);
+  // The engine wants an X-Registry-Auth header even for an open registry.
+  const authconfig = auth ? { ...auth, serveraddress } : { serveraddress };
+  const stream = (await docker.getImage(target).push({ authconfig } as never)) as unknown as NodeJS.ReadableStream;
   await follow(docker, stream);
 }
 

@@ -78,7 +78,9 @@ describe("registry credentials from secrets", () => {
 describe("credential matching (the kubelet's keyring)", () => {
   it("matches host and port exactly, with or without scheme and path", () => {
     expect(keyMatchesImage("127.0.0.1:5000", "127.0.0.1:5000/app:v1")).toBe(true);
-    expect(keyMatchesImage("http://127.0.0.1:5000/v2/", "127.0.0.1:5000/v2/app:v1")).toBe(true);
+    expect(keyMatchesImage("http://127.0.0.1:5000/v2/", "127.0.0.1:5000/app:v1")).toBe(true);
+    expect(keyMatchesImage("https://127.0.0.1:5000/v1/team", "127.0.0.1:5000/team/app:v1")).toBe(true);
+    expect(keyMatchesImage("https://127.0.0.1:5000/v1/team", "127.0.0.1:5000/other/app:v1")).toBe(false);
     expect(keyMatchesImage("http://127.0.0.1:5000", "127.0.0.1:5000/app")).toBe(true);
     expect(keyMatchesImage("127.0.0.1:5001", "127.0.0.1:5000/app")).toBe(false);
     expect(keyMatchesImage("127.0.0.1", "127.0.0.1:5000/app")).toBe(false);
