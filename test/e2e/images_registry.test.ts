@@ -59,8 +59,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.cleanup();
+  // Every local image from these registries (tagged or left untagged by a re-push).
   for (const r of [open, locked]) {
-    for (const ref of [`${r?.address}/app:v1`, `${r?.address}/app:v2`, `${r?.address}/private:v1`]) await removeImage(ref).catch(() => {});
+    if (!r) continue;
+    const imgs = await env.rt.docker.listImages({ filters: { reference: [`${r.address}/*`] } });
+    // By reference, never by ID: a pushed berth/busybox shares its ID with berth/busybox:latest.
+    const refs = imgs.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((ref) => ref.startsWith(`${r.address}/`));
+    for (const ref of refs) await removeImage(ref).catch(() => {});
   }
   for (const ref of localRefs) await removeImage(ref).catch(() => {});
   await Promise.all([open?.close(), locked?.close()]);
