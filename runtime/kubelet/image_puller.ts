@@ -9,11 +9,11 @@
  *                 └─ one pull per (image, credentials) in flight; later askers wait on it
  *                    ──▶ Pulling / Pulled (duration, size) or Failed (the registry's message)
  *
- * Images the node ships with (`preloaded`, by default the infra image `berth/busybox:latest`)
- * are never pulled: they come from no registry (they were imported by `npm run setup`), so
- * `Always`, the default for `:latest`, is treated as `IfNotPresent` for them. That is Berth's
- * one departure from the kubelet here; Kubernetes' own answer (kind, minikube) is to tell users
- * to set `imagePullPolicy: IfNotPresent` on loaded images.
+ * Repositories the node ships with (`preloaded`, by default `berth/busybox`, the base and infra
+ * image, any tag) are never pulled: they come from no registry (`npm run setup` imports them),
+ * so `Always` — the default for `:latest` — is treated as `IfNotPresent` for them. That is
+ * Berth's one departure from the kubelet here; Kubernetes' own answer for loaded images (kind,
+ * minikube) is to tell users to set `imagePullPolicy: IfNotPresent`.
  */
 import { type ContainerRuntime, ImagePullError, RuntimeUnavailableError } from "../../model/container_runtime.ts";
 import {
@@ -45,7 +45,7 @@ export type ImageOutcome =
 
 export interface ImagePullerOptions {
   credentials?: ImageCredentialProvider;
-  /** Images never pulled (see the file comment). Default: the infra image. */
+  /** Repositories never pulled, any tag (see the file comment). Default: the infra image's. */
   preloaded?: string[];
   /** Milliseconds clock, for the durations in the Pulled event. */
   now?: () => number;
@@ -88,6 +88,12 @@ export function imageIdOf(runtimeKind: string, image: string, info: { id: string
   return digest ? `docker-pullable://${digest}` : `docker://${info.id}`;
 }
 
+/** `registry/repository`, without tag or digest. */
+function repoOf(image: string): string {
+  const r = parseImageRef(image);
+  return `${r.registry}/${r.repository}`;
+}
+
 export class ImagePuller {
   private readonly inflight = new Map<string, Promise<PullResult>>();
   private readonly preloaded: Set<string>;
@@ -96,7 +102,7 @@ export class ImagePuller {
 
   constructor(private readonly rt: ContainerRuntime, opts: ImagePullerOptions = {}) {
     this.credentials = opts.credentials ?? noCredentials;
-    this.preloaded = new Set((opts.preloaded ?? [INFRA_IMAGE]).map(withDefaultTag));
+    this.preloaded = new Set((opts.preloaded ?? [INFRA_IMAGE]).map(repoOf));
     this.now = opts.now ?? Date.now;
   }
 
@@ -112,7 +118,7 @@ export class ImagePuller {
   async ensure(pod: Pod, c: Container): Promise<ImageOutcome> {
     const image = c.image;
     let policy: PullPolicy = c.imagePullPolicy ?? defaultPullPolicy(image);
-    if (policy === "Always" && this.preloaded.has(withDefaultTag(image))) policy = "IfNotPresent";
+    if (policy === "Always" && this.preloaded.has(repoOf(image))) policy = "IfNotPresent";
     const present = policy === "Always" ? false : (await this.rt.inspectImage(image)) !== undefined;
     const decision = shouldPull(policy, present);
     if (decision === "neverPull") {

@@ -58,6 +58,11 @@ describe("image puller", () => {
     expect((await puller.ensure(pod("c"), ctr("berth/busybox", "Always"))).type).toBe("ready");
     expect((await puller.ensure(pod("c"), ctr("berth/busybox"))).type).toBe("ready");
     expect(rt.pulls.length).toBe(2);
+    // Any tag of the preloaded repository; but only that repository.
+    const local = new HollowRuntime({ images: ["berth/busybox:v2"] });
+    expect((await new ImagePuller(local).ensure(pod("d"), ctr("berth/busybox:v2", "Always"))).type).toBe("ready");
+    expect((await new ImagePuller(local).ensure(pod("d"), ctr("berth/other:latest"))).type).toBe("ready");
+    expect(local.pulls).toEqual(["berth/other:latest"]);
   });
 
   it("a failed pull gives the registry's message in Failed events and ErrImagePull", async () => {
