@@ -7,8 +7,9 @@
  *   berth.dev/hollow-exit-code    its exit code then (default 0)
  *   berth.dev/hollow-start-error  starting fails with this message (exit code 128)
  *   berth.dev/hollow-probe-fail   "true": exec returns 1 and network probes fail
- * Images: all present, unless `images` is given (then only those); a pull succeeds (and makes
- * the image present) unless `pullable` is given and does not list it (then `ImagePullError`).
+ * Images: all present, unless `images` is given (then only those). A pull makes the image
+ * present when the fake registry has it: every image without `images`; with `images`, only
+ * those in `pullable` (none when absent). Otherwise `ImagePullError` (manifest unknown).
  * Pod IPs come from 10.254.0.0/16; host ports count up from 40000. Neither is reachable.
  */
 import {
@@ -73,7 +74,7 @@ export class HollowRuntime implements ContainerRuntime {
 
   constructor(opts: { images?: string[]; pullable?: string[] } = {}) {
     this.images = opts.images ? new Set(opts.images.map(normalize)) : undefined;
-    this.pullable = opts.pullable ? new Set(opts.pullable.map(normalize)) : undefined;
+    this.pullable = opts.pullable ? new Set(opts.pullable.map(normalize)) : opts.images ? new Set() : undefined;
   }
 
   private check(): void {

@@ -48,7 +48,7 @@ describe("image puller", () => {
   });
 
   it("Always pulls every time; Never fails without pulling; the node's preloaded image is never pulled", async () => {
-    const rt = new HollowRuntime({ images: ["berth/busybox:latest", "r:5000/a:v1"] });
+    const rt = new HollowRuntime({ images: ["berth/busybox:latest", "r:5000/a:v1"], pullable: ["r:5000/a:v1"] });
     const puller = new ImagePuller(rt);
     expect((await puller.ensure(pod("a"), ctr("r:5000/a:v1", "Always"))).type).toBe("ready");
     expect((await puller.ensure(pod("a"), ctr("r:5000/a:v1", "Always"))).type).toBe("ready");
@@ -59,7 +59,7 @@ describe("image puller", () => {
     expect((await puller.ensure(pod("c"), ctr("berth/busybox"))).type).toBe("ready");
     expect(rt.pulls.length).toBe(2);
     // Any tag of the preloaded repository; but only that repository.
-    const local = new HollowRuntime({ images: ["berth/busybox:v2"] });
+    const local = new HollowRuntime({ images: ["berth/busybox:v2"], pullable: ["berth/other:latest"] });
     expect((await new ImagePuller(local).ensure(pod("d"), ctr("berth/busybox:v2", "Always"))).type).toBe("ready");
     expect((await new ImagePuller(local).ensure(pod("d"), ctr("berth/other:latest"))).type).toBe("ready");
     expect(local.pulls).toEqual(["berth/other:latest"]);
@@ -91,7 +91,7 @@ describe("image puller", () => {
     };
     const logged: string[] = [];
     const credentials = secretCredentials(async (_ns, name) => secrets[name], (m) => logged.push(m));
-    const rt = new Refusing({ images: [] });
+    const rt = new Refusing({ images: [], pullable: ["r:5000/team/app:v1"] });
     const bad = await new ImagePuller(rt, { credentials }).ensure(pod("a", { imagePullSecrets: [{ name: "wrong" }, { name: "missing" }] }), ctr("r:5000/team/app:v1"));
     expect(bad.type).toBe("failed");
     expect(bad.events[1].message).toBe('Failed to pull image "r:5000/team/app:v1": Error response from daemon: unauthorized: authentication required (the registry refused the credentials for r:5000 (user "u"))');
