@@ -126,6 +126,10 @@ export async function startRegistry(opts: RegistryOptions): Promise<LocalRegistr
     });
   });
   const address = `127.0.0.1:${port}`;
+  // However this process ends, the registry does not outlive it.
+  const onExit = () => child.kill("SIGKILL");
+  process.once("exit", onExit);
+  void exit.then(() => process.off("exit", onExit));
   const stop = async () => {
     if (exited) return;
     child.kill("SIGTERM");
@@ -162,4 +166,31 @@ export function registryHowTo(address: string): string[] {
     `  docker push ${address}/myapp:v1`,
     `  then use image: ${address}/myapp:v1 in a pod`,
   ];
+}
+
+/**
+ * The registry of a cluster home (`berth up --registry`): data in `<home>/registry/`, on the
+ * port given, else the one it used last time (so pushed image names keep working across
+ * restarts) when still free, else a free one. The port is remembered in `<home>/registry/port`.
+ */
+export async function startHomeRegistry(home: string, port = 0): Promise<LocalRegistry> {
+  const dir = join(home, "registry");
+  mkdirSync(dir, { recursive: true });
+  const portFile = join(dir, "port");
+  let chosen = port;
+  if (!chosen && existsSync(portFile)) {
+    const last = Number(readFileSync(portFile, "utf8").trim());
+    if (Number.isInteger(last) && last > 0 && last < 65536 && (await isFree(last))) chosen = last;
+  }
+  const reg = await startRegistry({ dir, port: chosen });
+  writeFileSync(portFile, `${reg.port}\n`);
+  return reg;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
 }

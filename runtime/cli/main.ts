@@ -33,7 +33,7 @@ function stdin(): string {
 const commands: Record<string, Command> = {
   up: {
     summary: "run a local cluster in the foreground until interrupted",
-    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example]",
+    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example] [--registry]",
     flags: UP_FLAGS,
     run: (p) => upCmd(p.flags, out, err),
   },

@@ -15,6 +15,7 @@ import { DEFAULT_QUOTA_HARD, DEFAULT_QUOTA_NAME, ensureDefaultQuota } from "../d
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
+import { registryHowTo, startHomeRegistry } from "../registry.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 
@@ -29,6 +30,8 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
+  { name: "registry", type: "boolean", help: "also run a local image registry on 127.0.0.1 with its data in the home (docker push to it)" },
+  { name: "registry-port", type: "number", help: "port of the --registry registry (default: the last one used, else a free one)", default: 0 },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -70,6 +73,9 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   };
 
   say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime)\n`);
+  // Started first and stopped last: pods may pull from it from their first moment.
+  const registry = flags.registry ? await startHomeRegistry(home, flags["registry-port"] as number) : undefined;
+  if (registry) for (const line of registryHowTo(registry.address)) say(`berth: ${line}\n`);
   const nodeNames = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
   const cluster = await Cluster.start({
     home,
@@ -78,6 +84,9 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     listen: flags.listen as string | undefined,
     admission: flags["no-host-path"] ? { allowHostPath: false } : undefined,
     log,
+  }).catch(async (e) => {
+    await registry?.stop();
+    throw e;
   });
   let stopping = false;
   const done = new Promise<void>((resolve) => {
@@ -85,7 +94,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       if (stopping) return;
       stopping = true;
       say(`\nberth: ${sig} received, stopping the cluster\n`);
-      cluster.stop().then(resolve, resolve);
+      cluster.stop().then(() => registry?.stop()).then(resolve, resolve);
     };
     process.once("SIGINT", () => onSignal("SIGINT"));
     process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -130,6 +139,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     if (!stopping) {
       stopping = true;
       await cluster.stop();
+      await registry?.stop();
     }
     throw e;
   }
