@@ -25,7 +25,7 @@ import {
   LABELS,
   podLabels,
 } from "../../model/container_runtime.ts";
-import { type ImageCredentialProvider, ImagePuller } from "./image_puller.ts";
+import { type ImageCredentialProvider, imageIdOf, ImagePuller } from "./image_puller.ts";
 import { proberLogic } from "./probes.ts";
 
 export interface PodEffectsOptions {
@@ -126,7 +126,9 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
       }
       if (action.type === "none") {
         const ready = c.readinessProbe ? record.ready : record.state.kind === "running";
-        return { ...record, ready };
+        // An adopted attempt (agent restart) has no imageID yet: the engine knows its image.
+        const imageID = record.imageID ?? (observed && observed !== "missing" && observed.imageId ? await imageIdFor(rt, observed.image, observed.imageId) : undefined);
+        return { ...record, ready, ...(imageID ? { imageID } : {}) };
       }
       if (action.type === "replace") {
         events.push({ type: "Normal", reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` });
@@ -141,6 +143,11 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
     }),
   );
   return { records, events, ...(fetched ? { serviceEnv: await fetched } : {}) };
+}
+
+async function imageIdFor(rt: ContainerRuntime, image: string, id: string): Promise<string | undefined> {
+  const info = await rt.inspectImage(id);
+  return info ? imageIdOf(rt.kind, image, info) : undefined;
 }
 
 async function lookUpServiceEnv(opts: PodEffectsOptions, pod: Pod): Promise<Record<string, string>> {

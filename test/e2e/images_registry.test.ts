@@ -92,6 +92,21 @@ describe("images from registries on Docker", () => {
     expect(again.some((e) => e.reason === "Pulling")).toBe(false);
   });
 
+  test("a restarted node agent re-adopts the running container and still reports its digest", async () => {
+    const before = containerStatus(await getPod(env.api, "pulled"), "c")!;
+    await env.agent.stop();
+    env.agent = await env.startAgent();
+    // The new pod actor's record (what its status is computed from) learns the imageID from the engine.
+    const uid = (await getPod(env.api, "pulled")).metadata.uid!;
+    const after = await waitFor(() => {
+      const rec = env.agent.pods.get(uid)?.getSnapshot().context.records.find((r) => r.name === "c");
+      return rec?.id && rec.state.kind === "running" ? rec : undefined;
+    }, "re-adopted and running");
+    expect(`docker://${after.id}`).toBe(before.containerID);
+    expect(after.imageID).toBe(before.imageID);
+    expect(after.restartCount).toBe(0);
+  });
+
   test("credentials from a dockerconfigjson pull secret open an htpasswd registry; a wrong password is a clear Failed event", async () => {
     const image = `${locked.address}/private:v1`;
     await env.api.create("pods", pod("wrongpw", env.node, { imagePullSecrets: [{ name: "bad" }], containers: [{ name: "c", image, command: ["sleep", "3600"] }] }));
