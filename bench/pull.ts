@@ -17,7 +17,7 @@ import Docker from "dockerode";
 import { startRegistry } from "../runtime/registry.ts";
 import { startTestApi } from "../test/helpers/api.ts";
 import { eventsFor, pod, podEnv, waitFor, waitGone } from "../test/helpers/pod_fixture.ts";
-import { pushImage, removeImage } from "../test/helpers/registry.ts";
+import { pushImage } from "../test/helpers/registry.ts";
 import { numArg } from "./args.ts";
 
 const rounds = numArg("rounds", 5);
@@ -34,12 +34,21 @@ await c.start();
 await c.wait();
 await c.commit({ repo: local.split(":")[0], tag: local.split(":")[1] });
 await c.remove({ force: true });
+// The image's ID is unique to this run (a random layer): safe to remove by ID.
+const blobId = (await docker.getImage(local).inspect()).Id;
 await pushImage(local, image);
-await removeImage(local);
-await removeImage(image);
+
+/** Removes the image and its own layer, so the next pull downloads it; checks it is gone. */
+async function purge(): Promise<void> {
+  await docker.getImage(blobId).remove({ force: true }).catch((e) => {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+  });
+  if (await env.rt.inspectImage(blobId)) throw new Error(`image ${blobId} still present after removal`);
+}
 
 const t = await startTestApi();
 const env = await podEnv(t);
+await purge();
 const berthMs: number[] = [];
 const statedMs: number[] = [];
 const dockerMs: number[] = [];
@@ -53,19 +62,22 @@ try {
     berthMs.push(performance.now() - t0);
     const m = /in ([\d.]+)(ms|s) \(/.exec(ev.message ?? "");
     if (m) statedMs.push(Number(m[1]) * (m[2] === "s" ? 1000 : 1));
+    const uid = (await env.api.get("pods", name, "default")).metadata.uid!;
     await env.api.delete("pods", name, "default", { gracePeriodSeconds: 0 });
     await waitGone(env.api, name, 60_000);
-    await removeImage(image);
+    // The container must be gone too, or the image outlives its removal.
+    await waitFor(async () => (await env.rt.listContainers({ "berth.pod.uid": uid })).length === 0, "pod containers removed", 60_000);
+    await purge();
 
     const t1 = performance.now();
     execFileSync("/usr/bin/docker", ["pull", "-q", image], { stdio: "ignore" });
     dockerMs.push(performance.now() - t1);
-    await removeImage(image);
+    await purge();
   }
 } finally {
   await env.cleanup();
   await t.stop();
-  await removeImage(image);
+  await purge().catch(() => {});
   await reg.stop();
   rmSync(dir, { recursive: true, force: true });
 }
