@@ -139,7 +139,7 @@ function graceOf(pod: Pod, override?: number): number {
 
 /** Earliest back-off expiry among waiting containers, as a delay from now. */
 export function nextWakeDelay(records: ContainerRecord[], now: number): number | undefined {
-  const until = records.map((r) => r.backoffUntil).filter((u): u is number => u !== undefined && u > now);
+  const until = records.flatMap((r) => [r.backoffUntil, r.recheckAt]).filter((u): u is number => u !== undefined && u > now);
   return until.length ? Math.max(0, Math.min(...until) - now) : undefined;
 }
 

@@ -39,6 +39,15 @@ export interface ContainerRecord {
   started: boolean;
   /** The image of the current (or last tried) attempt; differs from the spec after an image update. */
   image?: string;
+  /** The image the attempt runs as the runtime names it (`docker-pullable://repo@sha256:...`). */
+  imageID?: string;
+  /** Consecutive failed pulls, for the image back-off (reset by a successful start). */
+  pullFailures?: number;
+  /**
+   * Epoch ms at which the actor looks again although the back-off runs on: an `ErrImagePull`
+   * turns into `ImagePullBackOff` then, as the kubelet's next sync shows it.
+   */
+  recheckAt?: number;
 }
 
 export function newRecord(name: string): ContainerRecord {
@@ -49,6 +58,11 @@ export function newRecord(name: string): ContainerRecord {
 export function backoffDelay(crashes: number, cfg: BackoffConfig): number {
   if (crashes <= 1) return 0;
   return Math.min(cfg.baseMs * 2 ** (crashes - 2), cfg.maxMs);
+}
+
+/** The kubelet's image back-off after `failures` failed pulls: 10 s doubling to 5 min (with the defaults). */
+export function pullBackoffDelay(failures: number, cfg: BackoffConfig): number {
+  return Math.min(cfg.baseMs * 2 ** Math.max(0, failures - 1), cfg.maxMs);
 }
 
 export function shouldRestart(policy: RestartPolicy | undefined, exitCode: number): boolean {
@@ -116,7 +130,14 @@ export function planContainer(
   }
   // Never created (or creation failed before an id existed): start unless backing off.
   if (!rec.id || observed === undefined) {
-    if (rec.backoffUntil !== undefined && ctx.now < rec.backoffUntil) return { record: rec, action: { type: "wait", until: rec.backoffUntil } };
+    const until = rec.backoffUntil;
+    if (until !== undefined && ctx.now < until) {
+      // A failed pull is shown as ErrImagePull once, then as ImagePullBackOff until the retry.
+      if (rec.state.kind === "waiting" && rec.state.reason === "ErrImagePull") {
+        rec = { ...rec, recheckAt: undefined, state: { kind: "waiting", reason: "ImagePullBackOff", message: `Back-off pulling image "${rec.image ?? ctx.image ?? ""}"` } };
+      }
+      return { record: rec, action: { type: "wait", until } };
+    }
     return { record: rec, action: { type: "start" } };
   }
   // Joined to an old sandbox: the pod's network is gone; restart at once, no back-off.
@@ -176,6 +197,8 @@ export function planContainer(
 /** How one start attempt of a container went (what the kubelet's effects observed). */
 export type AttemptOutcome =
   | { type: "imageMissing"; message: string }
+  /** The pull failed; `message` is the registry's answer. */
+  | { type: "pullFailed"; message: string }
   | { type: "startFailed"; id: string; exitCode: number; message: string }
   | { type: "started"; id: string };
 
@@ -188,11 +211,14 @@ export interface AttemptContext {
   backoff: BackoffConfig;
   /** With a readiness probe a started container is not ready until the probe says so. */
   hasReadinessProbe: boolean;
+  /** The runtime's name for the image the attempt ran (status `imageID`). */
+  imageID?: string;
 }
 
 /**
  * The record after one start attempt, pure: a missing image waits (`ErrImageNeverPull`) with
- * back-off counted as a crash; a container that could not start is terminated
+ * back-off counted as a crash; a failed pull waits (`ErrImagePull`, then `ImagePullBackOff`) with
+ * the image back-off (its own count, reset by a start); a container that could not start is terminated
  * (`ContainerCannotRun`) so the restart policy and back-off decide what follows; a started one
  * runs, ready at once unless it has a readiness probe.
  */
@@ -211,9 +237,33 @@ export function recordAfterAttempt(rec: ContainerRecord, outcome: AttemptOutcome
         ready: false,
       };
     }
+    case "pullFailed": {
+      const pullFailures = (rec.pullFailures ?? 0) + 1;
+      const delay = pullBackoffDelay(pullFailures, ctx.backoff);
+      return {
+        ...rec,
+        id: undefined,
+        image: ctx.image,
+        pullFailures,
+        backoffUntil: ctx.now + delay,
+        recheckAt: ctx.now + Math.min(1000, delay / 2),
+        state: { kind: "waiting", reason: "ErrImagePull", message: outcome.message },
+        ready: false,
+      };
+    }
     case "startFailed":
     case "started": {
-      const ran = { ...rec, id: outcome.id, image: ctx.image, sandboxId: ctx.sandboxId, backoffUntil: undefined, started: true };
+      const ran = {
+        ...rec,
+        id: outcome.id,
+        image: ctx.image,
+        ...(ctx.imageID ? { imageID: ctx.imageID } : {}),
+        sandboxId: ctx.sandboxId,
+        backoffUntil: undefined,
+        recheckAt: undefined,
+        pullFailures: 0,
+        started: true,
+      };
       return outcome.type === "started"
         ? { ...ran, ready: !ctx.hasReadinessProbe, state: { kind: "running", startedAt: at } }
         : {

@@ -50,6 +50,7 @@ export function containerStatuses(pod: Pod, records: ContainerRecord[], containe
       restartCount: r.restartCount,
       // The image the container runs, which lags the spec while an image update is applied.
       image: r.image ?? c.image,
+      imageID: r.imageID ?? "",
       ...(r.id ? { containerID: `${r.id.length === 64 ? "docker" : "hollow"}://${r.id}` } : {}),
       started: r.state.kind === "running",
     };

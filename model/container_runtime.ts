@@ -54,6 +54,10 @@ export interface PodRef {
 export interface PortSpec {
   containerPort: number;
   protocol: "TCP" | "UDP";
+  /** Publish on this host port (Kubernetes `hostPort`); absent: an ephemeral one. */
+  hostPort?: number;
+  /** Publish on this host address instead of the sandbox's `hostIP` (Kubernetes `hostIP`). */
+  hostIP?: string;
 }
 
 export interface DnsConfig {
@@ -100,8 +104,10 @@ export interface ContainerSpec {
   env?: Record<string, string>;
   workingDir?: string;
   mounts?: MountSpec[];
-  /** CPU limit in cores (0.5 = half a core). */
+  /** CPU limit in cores (0.5 = half a core): a CFS quota per 100 ms period, as the kubelet sets. */
   cpus?: number;
+  /** Relative CPU weight (the kubelet's shares from `requests.cpu`: milli-CPU × 1024 / 1000, at least 2). */
+  cpuShares?: number;
   /** Memory limit in bytes. */
   memoryBytes?: number;
   restartCount: number;
@@ -132,6 +138,24 @@ export interface ContainerSummary {
   id: string;
   labels: Record<string, string>;
   state: ContainerStateName;
+}
+
+/** Credentials for one pull, as Docker's `X-Registry-Auth` takes them. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  /** The registry host (with port), e.g. `127.0.0.1:5000`. */
+  serveraddress: string;
+}
+
+/** A local image as the engine knows it. */
+export interface ImageInfo {
+  /** The engine's image ID (`sha256:...`). */
+  id: string;
+  /** `repo@sha256:...` digests the image was pulled by (empty for an image only built or imported). */
+  repoDigests: string[];
+  /** Size in bytes. */
+  size: number;
 }
 
 export interface ExecResult {
@@ -204,6 +228,14 @@ export interface ContainerRuntime {
   /** The engine version, e.g. `docker://20.10.24`. */
   version(): Promise<string>;
   hasImage(image: string): Promise<boolean>;
+  /** The local image, or undefined when absent. */
+  inspectImage(image: string): Promise<ImageInfo | undefined>;
+  /**
+   * Pulls the image from its registry (a reference without tag or digest means `:latest`).
+   * Throws `ImagePullError` when the registry refuses (unknown image, bad credentials) or cannot
+   * be reached; `RuntimeUnavailableError` when the engine itself does not answer.
+   */
+  pullImage(image: string, auth?: RegistryAuth): Promise<void>;
 
   /** Creates and starts the infra container. Throws `ImageNotPresentError` if the base image is absent. */
   createSandbox(spec: SandboxSpec): Promise<SandboxInfo>;
@@ -258,7 +290,7 @@ export class RuntimeUnavailableError extends RuntimeError {
   }
 }
 
-/** The image is not present locally and Berth never pulls. Terminal until the image is imported. */
+/** The image is not present locally and the pull policy is `Never`. Terminal until the image is imported. */
 export class ImageNotPresentError extends RuntimeError {
   readonly image: string;
   constructor(image: string, options?: { cause?: unknown }) {
@@ -266,6 +298,29 @@ export class ImageNotPresentError extends RuntimeError {
     this.name = "ImageNotPresentError";
     this.image = image;
   }
+}
+
+/** Why a pull failed, as far as the registry's answer tells. */
+export type PullFailure = "notFound" | "unauthorized" | "unreachable" | "other";
+
+/** The registry would not give the image. Recoverable: the kubelet retries with back-off. */
+export class ImagePullError extends RuntimeError {
+  readonly image: string;
+  readonly kind: PullFailure;
+  constructor(image: string, message: string, kind: PullFailure, options?: { cause?: unknown }) {
+    super(message, true, options);
+    this.name = "ImagePullError";
+    this.image = image;
+    this.kind = kind;
+  }
+}
+
+/** How a registry's error message reads: unknown image, refused credentials, or unreachable. */
+export function pullFailureKind(message: string): PullFailure {
+  if (/unauthorized|authentication required|no basic auth credentials|denied|401/i.test(message)) return "unauthorized";
+  if (/manifest unknown|not found|does not exist|name unknown|404/i.test(message)) return "notFound";
+  if (/connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|EOF/i.test(message)) return "unreachable";
+  return "other";
 }
 
 /** The engine refused to start the container (e.g. its command does not exist). Terminal for this attempt. */

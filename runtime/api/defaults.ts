@@ -10,6 +10,7 @@ import { BadRequestError } from "../../model/errors.ts";
 import { RESOURCES } from "../../model/types.ts";
 import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
+import { defaultPullPolicy } from "../../model/image.ts";
 import type {
   Container,
   Deployment,
@@ -32,7 +33,6 @@ export const POD_DEFAULTS = {
   restartPolicy: "Always",
   terminationGracePeriodSeconds: 30,
   dnsPolicy: "ClusterFirst",
-  imagePullPolicy: "IfNotPresent",
 } as const;
 
 export const PROBE_DEFAULTS = {
@@ -70,7 +70,8 @@ function probeDefaults(p: Probe): void {
 }
 
 function containerDefaults(c: Container): void {
-  dflt(c, "imagePullPolicy", POD_DEFAULTS.imagePullPolicy);
+  // `:latest` or no tag → Always, otherwise IfNotPresent (model/image.ts).
+  if (typeof c.image === "string") dflt(c, "imagePullPolicy", defaultPullPolicy(c.image));
   for (const port of c.ports ?? []) dflt(port, "protocol", "TCP");
   if (c.livenessProbe) probeDefaults(c.livenessProbe);
   if (c.readinessProbe) probeDefaults(c.readinessProbe);

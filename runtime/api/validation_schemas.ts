@@ -311,7 +311,6 @@ export const podSpec = z.looseObject({
   initContainers: z.array(container).optional(),
   containers: z.array(container).min(1),
   serviceAccountName: z.string().optional(),
-  imagePullSecrets: z.array(z.looseObject({ name: z.string() })).optional(),
   volumes: z.array(volume).optional(),
   restartPolicy: z.enum(["Always", "OnFailure", "Never"]).optional(),
   terminationGracePeriodSeconds: nonNegInt.optional(),
@@ -320,6 +319,7 @@ export const podSpec = z.looseObject({
   hostname: dnsLabel.optional(),
   subdomain: dnsLabel.optional(),
   dnsPolicy: z.enum(["ClusterFirst", "Default", "None"]).optional(),
+  imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
 });
 
 const containerState = z.looseObject({

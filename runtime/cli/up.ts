@@ -16,6 +16,7 @@ import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
 import type { ProxyMode } from "../service_proxy.ts";
+import type * as Registry from "../registry.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
 
@@ -33,6 +34,8 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "pod-cidr", type: "string", help: "the pods' Docker bridge subnet (default: the home's network slot, 10.213.0.0/16 for the first cluster; see berth list)" },
   { name: "service-cidr", type: "string", help: "the ClusterIP range (default: the home's network slot, 10.96.0.0/16 for the first cluster)" },
   { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
+  { name: "registry", type: "boolean", help: "also run a local image registry on 127.0.0.1 with its data in the home (docker push to it)" },
+  { name: "registry-port", type: "number", help: "port of the --registry registry (default: the last one used, else a free one)", default: 0 },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
@@ -94,6 +97,10 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   }
   say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime; ` +
     `${runtime === "docker" ? `pods on ${plan.network.name} ${plan.network.subnet}, ` : ""}ClusterIPs ${plan.serviceCidr})\n`);
+  // Started first and stopped last: pods may pull from it from their first moment.
+  const { registryHowTo, startHomeRegistry }: typeof Registry = await import("../registry.ts");
+  const registry = flags.registry ? await startHomeRegistry(home, flags["registry-port"] as number) : undefined;
+  if (registry) for (const line of registryHowTo(registry.address)) say(`berth: ${line}\n`);
   const nodeNames = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
   process.once("exit", () => unregisterCluster(home));
   const cluster = await Cluster.start({
@@ -103,6 +110,9 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     listen: flags.listen as string | undefined,
     admission: flags["no-host-path"] ? { allowHostPath: false } : undefined,
     log,
+  }).catch(async (e) => {
+    await registry?.stop();
+    throw e;
   });
   let stopping = false;
   const done = new Promise<void>((resolve) => {
@@ -110,7 +120,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       if (stopping) return;
       stopping = true;
       say(`\nberth: ${sig} received, stopping the cluster\n`);
-      cluster.stop().then(resolve, resolve);
+      cluster.stop().then(() => registry?.stop()).then(resolve, resolve);
     };
     process.once("SIGINT", () => onSignal("SIGINT"));
     process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -159,6 +169,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     if (!stopping) {
       stopping = true;
       await cluster.stop();
+      await registry?.stop();
     }
     throw e;
   }

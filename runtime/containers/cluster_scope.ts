@@ -18,6 +18,8 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerSummary,
+  type ImageInfo,
+  type RegistryAuth,
   LABELS,
   type NetworkProbe,
   type RuntimeEvent,
@@ -67,6 +69,12 @@ export class ClusterScopedRuntime implements ContainerRuntime {
   }
   hasImage(image: string): Promise<boolean> {
     return this.inner.hasImage(image);
+  }
+  inspectImage(image: string): Promise<ImageInfo | undefined> {
+    return this.inner.inspectImage(image);
+  }
+  pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    return this.inner.pullImage(image, auth);
   }
   createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
     return this.inner.createSandbox({ ...spec, pod: { ...spec.pod, cluster: this.clusterId } });

@@ -6,10 +6,12 @@
  *     labelled `berth.network=true`, created when absent and shared by every node agent on the
  *     engine; its gateway is where the cluster DNS can listen;
  *   - per pod, an infra container (`berth/busybox` running an idle shell loop that exits on
- *     SIGTERM) on that network, owning the published ports (`<hostIP>::<port>`, ephemeral);
+ *     SIGTERM) on that network, owning the published ports (`<hostIP>:<hostPort>:<port>` for a
+ *     declared `hostPort`, `<hostIP>::<port>` — ephemeral — otherwise);
  *   - app containers with `NetworkMode: container:<infra>` so the pod shares one localhost.
  *
- * Never pulls: an absent image is an `ImageNotPresentError`. Connection failures become
+ * Pulls only when asked (`pullImage`, the kubelet's image puller decides); creating a container
+ * from an absent image is an `ImageNotPresentError`. Connection failures become
  * `RuntimeUnavailableError` so callers can retry once the engine is back.
  */
 import Docker from "dockerode";
@@ -25,7 +27,11 @@ import {
   type ExecResult,
   type ExecStream,
   type ExecStreamOptions,
+  type ImageInfo,
   ImageNotPresentError,
+  ImagePullError,
+  pullFailureKind,
+  type RegistryAuth,
   LABELS,
   type LogChunk,
   podLabels,
@@ -37,6 +43,7 @@ import {
   type SandboxSpec,
   type VolumeInfo,
 } from "../../model/container_runtime.ts";
+import { withDefaultTag } from "../../model/image.ts";
 import { AsyncQueue, FrameDecoder, NdjsonDecoder } from "./streams.ts";
 import { dockerAttach, dockerExecStream } from "./docker_exec.ts";
 
@@ -107,6 +114,35 @@ function containerName(spec: { pod: { name: string; namespace: string; uid: stri
   return `berth_${container}_${spec.pod.name}_${spec.pod.namespace}_${spec.pod.uid.slice(0, 8)}_${rand}`;
 }
 
+/** The CFS period the kubelet uses (100 ms), in microseconds. */
+export const CPU_PERIOD_US = 100_000;
+
+/**
+ * A container's limits as Docker's HostConfig, the way the kubelet sets them on Docker: a CPU
+ * limit becomes a CFS quota per 100 ms period (at least 1 ms), requests become `CpuShares`,
+ * and a memory limit is `Memory` with `MemorySwap` equal to it (no swap beyond the limit), never
+ * below the engine's 6 MiB minimum.
+ */
+export function resourceConfig(spec: Pick<ContainerSpec, "cpus" | "cpuShares" | "memoryBytes">): {
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpuShares?: number;
+  Memory?: number;
+  MemorySwap?: number;
+} {
+  const out: ReturnType<typeof resourceConfig> = {};
+  if (spec.cpus) {
+    out.CpuPeriod = CPU_PERIOD_US;
+    out.CpuQuota = Math.max(1000, Math.round(spec.cpus * CPU_PERIOD_US));
+  }
+  if (spec.cpuShares) out.CpuShares = spec.cpuShares;
+  if (spec.memoryBytes) {
+    out.Memory = Math.max(spec.memoryBytes, 6 * 1024 * 1024);
+    out.MemorySwap = out.Memory;
+  }
+  return out;
+}
+
 /** The Docker implementation of `ContainerRuntime`. */
 export class DockerRuntime implements ContainerRuntime {
   readonly kind = "docker";
@@ -146,6 +182,43 @@ export class DockerRuntime implements ContainerRuntime {
       if ((e as DockerError).statusCode === 404) return false;
       throw translateError(e, `image inspect ${image}`);
     }
+  }
+
+  async inspectImage(image: string): Promise<ImageInfo | undefined> {
+    try {
+      const i = await this.docker.getImage(image).inspect();
+      return { id: i.Id, repoDigests: i.RepoDigests ?? [], size: i.Size };
+    } catch (e) {
+      if ((e as DockerError).statusCode === 404) return undefined;
+      throw translateError(e, `image inspect ${image}`);
+    }
+  }
+
+  async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    const ref = withDefaultTag(image);
+    const failed = (e: unknown): Error => {
+      const d = (e ?? {}) as DockerError;
+      const msg = d.json?.message ?? d.message ?? String(e);
+      if ((d.code && CONNECTION_CODES.has(d.code)) || /socket hang up|connect E/.test(msg)) return translateError(e, `pull ${ref}`);
+      // dockerode prefixes "(HTTP code 404) unexpected - "; the daemon's own words are what users know.
+      const daemon = `Error response from daemon: ${String(msg).replace(/^\(HTTP code \d+\) [^-]*- /, "").trim()}`;
+      return new ImagePullError(image, daemon, pullFailureKind(daemon), { cause: e });
+    };
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(ref, auth ? { authconfig: auth } : {});
+    } catch (e) {
+      throw failed(e);
+    }
+    // The engine answers 200 and reports a failure inside the progress stream.
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: unknown, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+        if (err) return reject(failed(err));
+        const bad = output?.find((o) => o.error || o.errorDetail);
+        if (bad) return reject(failed({ message: bad.errorDetail?.message ?? bad.error }));
+        resolve();
+      });
+    });
   }
 
   /** Creates the bridge network when absent (idempotent, safe against concurrent agents). */
@@ -188,7 +261,7 @@ export class DockerRuntime implements ContainerRuntime {
     for (const p of spec.ports) {
       const k = `${p.containerPort}/${p.protocol.toLowerCase()}`;
       exposed[k] = {};
-      bindings[k] = [{ HostIp: hostIP, HostPort: "" }];
+      bindings[k] = [{ HostIp: p.hostIP ?? hostIP, HostPort: p.hostPort ? String(p.hostPort) : "" }];
     }
     const c = await this.call("sandbox create", () =>
       this.docker.createContainer({
@@ -257,8 +330,7 @@ export class DockerRuntime implements ContainerRuntime {
           NetworkMode: `container:${spec.sandboxId}`,
           Binds: binds.length ? binds : undefined,
           Mounts: mounts.length ? mounts : undefined,
-          NanoCpus: spec.cpus ? Math.round(spec.cpus * 1e9) : undefined,
-          Memory: spec.memoryBytes ? Math.max(spec.memoryBytes, 6 * 1024 * 1024) : undefined,
+          ...resourceConfig(spec),
           ...CONTAINER_HARDENING,
         },
       })

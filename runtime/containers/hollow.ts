@@ -7,7 +7,9 @@
  *   berth.dev/hollow-exit-code    its exit code then (default 0)
  *   berth.dev/hollow-start-error  starting fails with this message (exit code 128)
  *   berth.dev/hollow-probe-fail   "true": exec returns 1 and network probes fail
- * Images: all present, unless `images` is given (then only those).
+ * Images: all present, unless `images` is given (then only those). A pull makes the image
+ * present when the fake registry has it: every image without `images`; with `images`, only
+ * those in `pullable` (none when absent). Otherwise `ImagePullError` (manifest unknown).
  * Pod IPs come from 10.254.0.0/16; host ports count up from 40000. Neither is reachable.
  */
 import {
@@ -19,8 +21,11 @@ import {
   ContainerStartError,
   type ContainerSummary,
   type ExecResult,
+  type ImageInfo,
   ImageNotPresentError,
+  ImagePullError,
   LABELS,
+  type RegistryAuth,
   type LogChunk,
   type NetworkProbe,
   podLabels,
@@ -63,9 +68,13 @@ export class HollowRuntime implements ContainerRuntime {
   private nextIp = 2;
   private nextPort = 40000;
   private readonly images?: Set<string>;
+  private readonly pullable?: Set<string>;
+  /** Every pull asked for, in order (for tests of the puller's deduplication). */
+  readonly pulls: string[] = [];
 
-  constructor(opts: { images?: string[] } = {}) {
+  constructor(opts: { images?: string[]; pullable?: string[] } = {}) {
     this.images = opts.images ? new Set(opts.images.map(normalize)) : undefined;
+    this.pullable = opts.pullable ? new Set(opts.pullable.map(normalize)) : opts.images ? new Set() : undefined;
   }
 
   private check(): void {
@@ -104,6 +113,19 @@ export class HollowRuntime implements ContainerRuntime {
   async hasImage(image: string): Promise<boolean> {
     this.check();
     return !this.images || this.images.has(normalize(image));
+  }
+
+  async inspectImage(image: string): Promise<ImageInfo | undefined> {
+    if (!(await this.hasImage(image))) return undefined;
+    return { id: `sha256:${hollowDigest(normalize(image))}`, repoDigests: [], size: 0 };
+  }
+  async pullImage(image: string, _auth?: RegistryAuth): Promise<void> {
+    this.check();
+    this.pulls.push(normalize(image));
+    if (this.pullable && !this.pullable.has(normalize(image))) {
+      throw new ImagePullError(image, `manifest for ${normalize(image)} not found: manifest unknown`, "notFound");
+    }
+    this.images?.add(normalize(image));
   }
 
   async createSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
@@ -261,6 +283,13 @@ export class HollowRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (c) this.exit(c, code);
   }
+}
+
+/** A stable 64-hex stand-in for an image ID. */
+function hollowDigest(s: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, "0").repeat(8);
 }
 
 function normalize(image: string): string {

@@ -29,6 +29,8 @@ import { sleep, withTimeout } from "../async.ts";
 import { clusterScoped } from "../containers/cluster_scope.ts";
 import { ContainerGc } from "./container_gc.ts";
 import { nodeHeartbeat } from "./node_heartbeat.ts";
+import type { ImageCredentialProvider } from "./image_puller.ts";
+import { apiSecretLookup, secretCredentials } from "./image_credentials.ts";
 import { podEffects } from "./pod_effects.ts";
 import { type PodActor, PodSupervisor } from "./pod_supervisor.ts";
 import { RuntimeEventPump } from "./runtime_events.ts";
@@ -65,6 +67,8 @@ export interface NodeAgentOptions {
   podsDir?: string;
   /** How often projected volumes are refreshed from their objects (default 2 s). */
   configRefreshMs?: number;
+  /** Registry credentials for a pod's image pulls. Default: the pod's imagePullSecrets, read from the API (image_credentials.ts). */
+  imageCredentials?: ImageCredentialProvider;
   log?: Log;
 }
 
@@ -101,6 +105,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     cluster: opts.clusterId,
     dns: opts.dns,
     config: projected.config,
+    // The pod's imagePullSecrets, read through the node's API client (the node authorizer lets a
+    // node read the Secrets its pods reference).
+    imageCredentials: opts.imageCredentials ?? secretCredentials(apiSecretLookup(client), scoped("image-pull")),
     services: async (namespace) =>
       services.synced
         ? services.list().filter((svc) => (svc.metadata.namespace ?? "default") === namespace)

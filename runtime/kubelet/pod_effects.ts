@@ -26,10 +26,10 @@ import {
   ContainerNotFoundError,
   type ContainerRuntime,
   ContainerStartError,
-  ImageNotPresentError,
   LABELS,
   podLabels,
 } from "../../model/container_runtime.ts";
+import { type ImageCredentialProvider, imageIdOf, ImagePuller } from "./image_puller.ts";
 import { proberLogic } from "./probes.ts";
 
 export interface PodEffectsOptions {
@@ -48,6 +48,10 @@ export interface PodEffectsOptions {
    * Absent: such references are ignored (the hollow runtime's scale tests).
    */
   config?: ContainerConfig;
+  /** The node's image puller (one per node: it deduplicates pulls). `podEffects` makes one when absent. */
+  images?: ImagePuller;
+  /** Registry credentials for a pod's pulls (used when `podEffects` makes the puller). Default: none. */
+  imageCredentials?: ImageCredentialProvider;
 }
 
 const byRestartCount = (a: { labels: Record<string, string> }, b: { labels: Record<string, string> }) =>
@@ -122,11 +126,17 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         if (record.state.kind === "waiting" && record.state.reason === "CrashLoopBackOff" && rec0.backoffUntil !== record.backoffUntil) {
           events.push({ type: "Warning", reason: "BackOff", message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace ?? "default"}(${pod.metadata.uid ?? ""})` });
         }
+        if (record.state.kind === "waiting" && record.state.reason === "ImagePullBackOff" && !(rec0.state.kind === "waiting" && rec0.state.reason === "ImagePullBackOff")) {
+          events.push({ type: "Normal", reason: "BackOff", message: `Back-off pulling image "${c.image}"` });
+          events.push({ type: "Warning", reason: "Failed", message: "Error: ImagePullBackOff" });
+        }
         return record;
       }
       if (action.type === "none") {
         const ready = c.readinessProbe ? record.ready : record.state.kind === "running";
-        return { ...record, ready };
+        // An adopted attempt (agent restart) has no imageID yet: the engine knows its image.
+        const imageID = record.imageID ?? (observed && observed !== "missing" && observed.imageId ? await imageIdFor(rt, observed.image, observed.imageId) : undefined);
+        return { ...record, ready, ...(imageID ? { imageID } : {}) };
       }
       if (action.type === "replace") {
         events.push({ type: "Normal", reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` });
@@ -154,6 +164,11 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
   return { records, events, ...(fetched ? { serviceEnv: await fetched } : {}) };
 }
 
+async function imageIdFor(rt: ContainerRuntime, image: string, id: string): Promise<string | undefined> {
+  const info = await rt.inspectImage(id);
+  return info ? imageIdOf(rt.kind, image, info) : undefined;
+}
+
 async function lookUpServiceEnv(opts: PodEffectsOptions, pod: Pod): Promise<Record<string, string>> {
   if (!opts.services) return {};
   const namespace = pod.metadata.namespace ?? "default";
@@ -171,16 +186,15 @@ async function startAttempt(
   serviceEnv: () => Promise<Record<string, string>>,
 ): Promise<ContainerRecord> {
   const c = allContainers(input.pod).find((x) => x.name === name)!;
-  const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe });
-  if (!(await rt.hasImage(c.image))) {
-    const err = new ImageNotPresentError(c.image);
-    if (!(rec.state.kind === "waiting" && rec.state.reason === "ErrImageNeverPull")) {
-      events.push({ type: "Warning", reason: "ErrImageNeverPull", message: err.message });
-      events.push({ type: "Warning", reason: "Failed", message: "Error: ErrImageNeverPull" });
-    }
-    return recordAfterAttempt(rec, { type: "imageMissing", message: err.message }, ctx());
-  }
-  events.push({ type: "Normal", reason: "Pulled", message: `Container image "${c.image}" already present on machine` });
+  let imageID: string | undefined;
+  const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe, imageID });
+  const image = await (opts.images ?? new ImagePuller(rt)).ensure(input.pod, c);
+  // ErrImageNeverPull is said once; pull attempts are each recorded (the recorder counts repeats).
+  const repeat = image.type === "neverPull" && rec.state.kind === "waiting" && rec.state.reason === "ErrImageNeverPull";
+  if (!repeat) events.push(...image.events);
+  if (image.type === "neverPull") return recordAfterAttempt(rec, { type: "imageMissing", message: image.message }, ctx());
+  if (image.type === "failed") return recordAfterAttempt(rec, { type: "pullFailed", message: image.message }, ctx());
+  imageID = image.imageID || undefined;
   const fields = { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node };
   let env: Record<string, string> | undefined;
   if (opts.config) {
@@ -266,7 +280,8 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, 
  * once every step in flight has finished, so a stopping agent leaves no half-made work behind
  * (a stopped actor ignores its step's result, but the step itself runs to its end).
  */
-export function podEffects(rt: ContainerRuntime, opts: PodEffectsOptions) {
+export function podEffects(rt: ContainerRuntime, options: PodEffectsOptions) {
+  const opts: PodEffectsOptions = { ...options, images: options.images ?? new ImagePuller(rt, { credentials: options.imageCredentials }) };
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
     inflight.add(p);

@@ -60,7 +60,11 @@ export function podRef(pod: Pod, node: string, cluster?: string): PodRef {
   };
 }
 
-/** Every declared container port, deduplicated, for publishing on the sandbox. */
+/**
+ * Every declared container port, deduplicated, for publishing on the sandbox: on its `hostPort`
+ * (and `hostIP`) when declared, as the kubelet's hostport manager does; otherwise on an
+ * ephemeral port of the node's address.
+ */
 export function podPorts(pod: Pod): PortSpec[] {
   const seen = new Set<string>();
   const out: PortSpec[] = [];
@@ -70,7 +74,12 @@ export function podPorts(pod: Pod): PortSpec[] {
       const k = `${p.containerPort}/${protocol}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      out.push({ containerPort: p.containerPort, protocol });
+      out.push({
+        containerPort: p.containerPort,
+        protocol,
+        ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+        ...(p.hostPort && p.hostIP ? { hostIP: p.hostIP } : {}),
+      });
     }
   }
   return out;
@@ -193,6 +202,18 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
   return out;
 }
 
+/**
+ * The kubelet's CPU shares: `requests.cpu` (an absent request defaults to the limit) in
+ * milli-CPU × 1024 / 1000, at least 2. Undefined when the container names neither, leaving the
+ * engine's default weight.
+ */
+export function cpuShares(c: Container): number | undefined {
+  const q = c.resources?.requests?.cpu ?? c.resources?.limits?.cpu;
+  if (q === undefined) return undefined;
+  const milli = Math.round(parseQuantity(q) * 1000);
+  return Math.max(2, Math.floor((milli * 1024) / 1000));
+}
+
 export function containerSpec(
   pod: Pod,
   c: Container,
@@ -222,6 +243,7 @@ export function containerSpec(
     workingDir: c.workingDir,
     mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir)),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
+    cpuShares: cpuShares(c),
     memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,
     restartCount: opts.restartCount,
   };

@@ -115,7 +115,7 @@ describe("pods on Docker", () => {
   });
 
   test("an image absent locally gives ErrImageNeverPull and a Warning event, never a pull", async () => {
-    await env.api.create("pods", pod("noimage", env.node, { containers: [{ name: "c", image: "berth/does-not-exist:1.0" }] }));
+    await env.api.create("pods", pod("noimage", env.node, { containers: [{ name: "c", image: "berth/does-not-exist:1.0", imagePullPolicy: "Never" }] }));
     const p = await waitFor(async () => {
       const p = await getPod(env.api, "noimage");
       return containerStatus(p, "c")?.state.waiting?.reason === "ErrImageNeverPull" ? p : undefined;

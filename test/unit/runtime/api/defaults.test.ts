@@ -16,13 +16,26 @@ const podSpec = () => ({
 });
 
 describe("defaults - pods", () => {
+  it("defaults imagePullPolicy from the image as Kubernetes: :latest or no tag → Always, else IfNotPresent; a given one is kept", () => {
+    const spec = { containers: [
+      { name: "a", image: "app" },
+      { name: "b", image: "127.0.0.1:5000/app:latest" },
+      { name: "c", image: "127.0.0.1:5000/app:v1" },
+      { name: "d", image: "app@sha256:0123" },
+      { name: "e", image: "app", imagePullPolicy: "Never" as const },
+    ] };
+    const pod = applyDefaults("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec } as Pod);
+    expect(pod.spec.containers.map((c) => c.imagePullPolicy)).toEqual(["Always", "Always", "IfNotPresent", "IfNotPresent", "Never"]);
+  });
+
   it("fills restartPolicy, grace period, dnsPolicy, pull policy, port protocol and probe settings", () => {
     const pod = applyDefaults("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: podSpec() } as Pod);
     expect(pod.spec.restartPolicy).toBe("Always");
     expect(pod.spec.terminationGracePeriodSeconds).toBe(30);
     expect(pod.spec.dnsPolicy).toBe("ClusterFirst");
     const c = pod.spec.containers[0];
-    expect(c.imagePullPolicy).toBe("IfNotPresent");
+    // berth/busybox names no tag: Always, as Kubernetes defaults it.
+    expect(c.imagePullPolicy).toBe("Always");
     expect(c.ports![0].protocol).toBe("TCP");
     expect(c.livenessProbe).toEqual({
       httpGet: { port: 80, path: "/", scheme: "HTTP" },
