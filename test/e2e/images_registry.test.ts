@@ -4,13 +4,13 @@
  * secrets, a wrong password, a missing tag, `Always` re-pulling a re-pushed tag, hostPort reached
  * from the host, limits in `docker inspect`, and an OOMKilled container restarted.
  *
- * One API, one node agent and two registries for the whole file. The agent's credentials come
- * from `secretCredentials` over a map of Secrets held here (the Secret resource is not part of
- * this change; the lookup is the one function the agent is wired with).
+ * One API, one node agent and two registries for the whole file. The pull secrets are real
+ * Secret objects (type kubernetes.io/dockerconfigjson) in the API, read by the agent as it does
+ * by default (the pod's imagePullSecrets, through its API client).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Pod } from "../../model/types.ts";
-import { secretCredentials, type PullSecret } from "../../runtime/kubelet/image_credentials.ts";
+import type { PullSecret } from "../../runtime/kubelet/image_credentials.ts";
 import { freePort } from "../../runtime/registry.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
@@ -21,7 +21,6 @@ let t: TestApi;
 let env: PodEnv;
 let open: TestRegistry;
 let locked: TestRegistry;
-const secrets: Record<string, PullSecret> = {};
 const localRefs: string[] = [];
 
 const dockerconfigjson = (host: string, username: string, password: string): PullSecret => ({
@@ -50,9 +49,13 @@ async function inspectOf(p: Pod, container = "c") {
 beforeAll(async () => {
   t = await startTestApi();
   [open, locked] = await Promise.all([startTestRegistry(), startTestRegistry(AUTH)]);
-  secrets.good = dockerconfigjson(locked.address, AUTH.username, AUTH.password);
-  secrets.bad = dockerconfigjson(`http://${locked.address}/v2/`, AUTH.username, "wrong-password");
-  env = await podEnv(t, { imageCredentials: secretCredentials(async (_ns, name) => secrets[name]) });
+  for (const [name, secret] of Object.entries({
+    good: dockerconfigjson(locked.address, AUTH.username, AUTH.password),
+    bad: dockerconfigjson(`http://${locked.address}/v2/`, AUTH.username, "wrong-password"),
+  })) {
+    await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "default" }, ...secret });
+  }
+  env = await podEnv(t);
   await publish("berth/busybox:latest", `${open.address}/app:v1`);
   await publish("berth/busybox:latest", `${locked.address}/private:v1`, AUTH);
 }, 60_000);
