@@ -22,10 +22,13 @@ import { startReplicationController } from "./replication_controller.ts";
 import { rcSelector } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 import { mapMatches } from "../model/selector.ts";
 
 export interface ControllerManagerDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   rcs: Informer<"replicationcontrollers">;
@@ -102,6 +105,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     log,
     now,
     expectationsTtlMs: deps.expectationsTtlMs,
+    observe: deps.observe,
   };
 
   async function pass(): Promise<void> {
@@ -122,7 +126,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     }
   }
 
-  const loop = startWorkLoop("controller-manager", pass, log);
+  const loop = startWorkLoop("controller-manager", pass, log, deps.observe);
 
   function rcsMatching(ns: string, labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];

@@ -19,6 +19,7 @@ import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 
 export type Garbage =
@@ -42,6 +43,8 @@ export function findGarbage(pods: readonly Pod[], rcs: readonly ReplicationContr
 }
 
 export interface GarbageCollectorDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   rcs: Informer<"replicationcontrollers">;
@@ -113,7 +116,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     return { requeueAfterMs: requeue ? 200 : deps.resyncMs ?? 10_000 };
   }
 
-  const loop = startWorkLoop("garbage-collector", pass, log);
+  const loop = startWorkLoop("garbage-collector", pass, log, deps.observe);
   const unsubscribe = [
     deps.rcs.subscribe((ev) => {
       if (ev.type === "DELETED") loop.wake();

@@ -24,12 +24,15 @@ import type { Informer } from "./informer_cache.ts";
 import { type Command, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 import { adoptionWait, requeueAfter } from "./replication_controller_decide.ts";
 
 export { ADOPT_DELAY_MS } from "./replication_controller_decide.ts";
 
 export interface RcDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   rcs: Informer<"replicationcontrollers">;
   /** The pods this RC could own: those it controls and its namespace's orphans (shared informer). */
@@ -290,7 +293,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     };
   }
 
-  const loop = startWorkLoop(`rc/${key}`, pass, deps.log);
+  const loop = startWorkLoop(`rc/${key}`, pass, deps.log, deps.observe);
   return {
     name: loop.name,
     actor: loop.actor,

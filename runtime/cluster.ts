@@ -27,6 +27,9 @@ import type { AdmissionPolicy } from "./security/admission.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 import { LAST_APPLIED_ANNOTATION, lastAppliedOf, lastAppliedOn, sameObject, threeWayMerge } from "./api/apply.ts";
 import { retryOnConflict } from "../model/conflict.ts";
+import { Observability, type ObservabilityOptions } from "./observability.ts";
+import { instrumentStore } from "./metrics/store.ts";
+import { listActors, watchActors, type ActorFilter, type ActorRecord } from "./inspect/actor_client.ts";
 
 import type { Log } from "../model/log.ts";
 /** The log sink a cluster takes (kept under its first name for the programmatic API). */
@@ -52,6 +55,8 @@ export interface ClusterOptions {
    * and relists. 0 disables compaction. Default 5 minutes.
    */
   compactionIntervalMs?: number;
+  /** Metrics and actor inspection (both on by default; see docs/observability.md). */
+  observability?: ObservabilityOptions;
   log?: Logger;
 }
 
@@ -65,6 +70,8 @@ export interface ClusterInfo {
   natsUser?: string;
   natsPassword?: string;
   kubeconfig?: string;
+  /** The process's metrics listener and each component's scrape path on it (`berth up`). */
+  metrics?: { url: string; paths: Record<string, string> };
   pid: number;
   home: string;
   nodes: string[];
@@ -95,6 +102,8 @@ export class Cluster {
     private readonly ownHome: boolean,
     /** The NATS identities of the private nats-server (absent with an external `natsUrl`). */
     readonly auth?: NatsAuth,
+    /** This process's metrics registries and actor publishers. */
+    readonly observability: Observability = new Observability(),
   ) {}
 
   /** Starts NATS (unless given), the store and the API. */
@@ -124,12 +133,16 @@ export class Cluster {
       throw e;
     }
     const store = await KvStore.open(nc);
+    const observability = new Observability(opts.observability);
+    const apiMetrics = observability.registry("api");
+    if (apiMetrics) instrumentStore(store, apiMetrics);
     const api = await Api.open(store, { admission: opts.admission });
-    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth);
+    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth, observability);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
     cluster.cleanups.push(() => api.close());
     cluster.cleanups.push(async () => {
+      observability.close();
       await nc.drain().catch(() => {});
     });
     if (server) cluster.cleanups.push(() => server!.stop());
@@ -181,6 +194,16 @@ export class Cluster {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Every live actor of the cluster (pods, nodes, work loops, …), from every process, over NATS. */
+  actors(filter: ActorFilter = {}): Promise<ActorRecord[]> {
+    return listActors(this.nc, filter);
+  }
+
+  /** Calls `onRecord` with each actor transition matching `filter` (coalesced per tick) until stopped. */
+  watchActors(filter: ActorFilter, onRecord: (r: ActorRecord) => void): { stop(): void } {
+    return watchActors(this.nc, filter, onRecord);
   }
 
   /** Writes `cluster.json` under home. */

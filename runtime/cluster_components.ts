@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 import { startHttpApi, type LogProvider } from "./http/server.ts";
 import type { HealthCheck } from "./http/health.ts";
+import type { ComponentMetrics } from "./metrics/registry.ts";
 import { informerSyncCheck, startControlPlane, type ControlPlane } from "./control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { startServiceProxy, type ServiceProxy } from "./service_proxy.ts";
@@ -97,6 +98,8 @@ export async function serveRest(opts: {
   logs?: LogProvider;
   /** Readiness checks beside `ping` and `store` (e.g. the control loops' informers). */
   healthChecks?: HealthCheck[];
+  /** The API server's registry, served on `/metrics`. */
+  metrics?: ComponentMetrics;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   warn?: (s: string) => void;
 }) {
@@ -112,7 +115,7 @@ export async function serveRest(opts: {
   } else {
     opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => opts.log(m, f) });
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, healthChecks: opts.healthChecks, metrics: opts.metrics, log: (m, f) => opts.log(m, f) });
   const kubeconfig = join(opts.home, "kubeconfig");
   // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
   const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;
@@ -122,7 +125,7 @@ export async function serveRest(opts: {
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
 export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; healthChecks?: HealthCheck[] } = {}) {
-  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, healthChecks: opts.healthChecks, log: (m, f) => cluster.log(m, f), warn: opts.log });
+  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, healthChecks: opts.healthChecks, metrics: cluster.observability.registry("api"), log: (m, f) => cluster.log(m, f), warn: opts.log });
   cluster.onStop(() => rest.http.close());
   return rest;
 }
@@ -162,6 +165,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   const controlPlane = await startControlPlane({
     client,
+    observe: cluster.observability.observe("control-plane", { nc: cluster.nc, scope: "control-plane" }),
     nodeGracePeriodMs: opts.nodeGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
     log: (m, f) => log(m, { component: "control-plane", ...f }),
@@ -242,6 +246,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       dns: gateway && services ? { servers: [gateway], search: [] } : undefined,
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs, maxMs: opts.backoffBaseMs * 30 } : undefined,
       log: (m, f) => log(m, { node: name, ...f }),
+      observe: cluster.observability.observe(name, { nc: agentNc, scope: name }),
     });
     agents.push(agent);
     const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient });

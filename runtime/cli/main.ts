@@ -15,6 +15,7 @@ import { extraCommands } from "./extra.ts";
 import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
 import { dashboardCommands } from "./dashboard.ts";
+import { observeCommands } from "./observe.ts";
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
@@ -157,6 +158,7 @@ const commands: Record<string, Command> = {
   ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),
   ...dashboardCommands(CONN, out, err),
+  ...observeCommands(CONN, out, err),
 };
 
 async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../../model/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {

@@ -17,6 +17,7 @@ import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
+import { OBSERVE_FLAGS, startUpObservability, startUpPrometheus } from "./up_observe.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
   { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },
@@ -30,6 +31,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
+  ...OBSERVE_FLAGS,
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
 
@@ -105,13 +107,16 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       insecureHttp: !!flags["insecure-http"],
       progress: (s) => say(`berth: ${s}\n`),
     });
+    const observed = await startUpObservability(cluster, flags, (s) => say(`berth: ${s}\n`));
     const info = cluster.writeInfo({
+      ...observed,
       apiUrl: components.apiUrl,
       token: components.token,
       dnsAddress: components.dnsAddress,
       kubeconfig: components.kubeconfig,
       nodes: components.nodeNames,
     });
+    await startUpPrometheus(cluster, info, flags, (s) => say(`berth: ${s}\n`));
     await components.waitReady();
     out(`berth: cluster ready — ${nodes} node${nodes === 1 ? "" : "s"} Ready; NATS ${info.natsUrl}` +
       `${info.apiUrl ? `; API ${info.apiUrl}` : ""}${info.dnsAddress ? `; DNS ${info.dnsAddress}` : ""}\n`);

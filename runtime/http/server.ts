@@ -24,6 +24,8 @@ import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry, type WatchCaps } from "./watch.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 import { createDashboard } from "../ui/dashboard.ts";
+import { requestMetrics } from "../metrics/apiserver.ts";
+import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
@@ -88,6 +90,8 @@ export interface HttpApiOptions {
    * (default 30 s each, as before). Enforced to within about a second.
    */
   headersTimeoutMs?: number;
+  /** The API server's metrics, served on `/metrics` (behind the bearer token) and fed by every request. */
+  metrics?: ComponentMetrics;
 }
 
 export interface HttpApi {
@@ -113,6 +117,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   let address = `${host}:0`;
   const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
   const health = new HealthRunner(opts.healthTimeoutMs);
+  const reqMetrics = opts.metrics ? requestMetrics(opts.metrics) : undefined;
   // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
   const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 
@@ -132,6 +137,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const q = target.indexOf("?");
     const route = parseRoute(q < 0 ? target : target.slice(0, q));
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
+    const measured = reqMetrics?.begin(method, route, q < 0 ? target : target.slice(0, q), query);
+    if (measured) res.once("close", () => measured(res.statusCode));
     try {
       // The live page, recognised on the raw path; a dot segment there is refused as anywhere
       // (`new URL` below would resolve it, and a page path must never leave /ui).
@@ -143,9 +150,13 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+      if (opts.metrics && route.type === "notFound" && (q < 0 ? target : target.slice(0, q)) === "/metrics") return await serveMetrics(res, method, opts.metrics);
       if (route.type === "resource") {
         const refused = rate.take(REST_IDENTITY);
-        if (refused) throw rateLimitedError(refused);
+        if (refused) {
+          reqMetrics?.rejected("rate-limit");
+          throw rateLimitedError(refused);
+        }
       }
       const warnings: string[] = [];
       const reply = await dispatch(req, res, method, route, query, warnings);
@@ -330,6 +341,13 @@ function storeCheck(api: ApiClient): HealthCheck {
 }
 
 /** 406: NotAcceptable is not among the reasons errors.ts knows, so the Status is built here. */
+async function serveMetrics(res: ServerResponse, method: string, metrics: ComponentMetrics): Promise<void> {
+  if (method !== "GET" && method !== "HEAD") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /metrics`);
+  const text = await metrics.text();
+  res.writeHead(200, { "Content-Type": metrics.contentType, "Cache-Control": "no-cache, private" });
+  res.end(method === "HEAD" ? undefined : text);
+}
+
 function notAcceptable(message: string): Reply {
   return {
     status: 406,
