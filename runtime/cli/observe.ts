@@ -24,6 +24,7 @@ export const ACTOR_HEADER = ["SCOPE", "KIND", "ID", "STATE", "STATUS", "TRANSITI
 
 export function observeCommands(conn: FlagSpec[], out: Out, _err: Out): Record<string, Command> {
   return {
+    ...topCommand(conn, out),
     actors: {
       summary: "list the cluster's live actors, or stream their transitions (-w)",
       usage: "berth actors [-w] [--kind pod|node|workloop|lease] [--node NODE | --scope SCOPE]",
@@ -67,6 +68,97 @@ export function observeCommands(conn: FlagSpec[], out: Out, _err: Out): Record<s
         if (interval !== undefined && !(interval > 0)) throw new UsageError(`--interval must be a positive number of seconds, got ${interval}`);
         out(scrapeConfig(info, { intervalSeconds: interval }));
         return Promise.resolve(0);
+      },
+    },
+  };
+}
+
+/** GET on the cluster's REST API with the token and CA of its home (for `berth top`). */
+export async function restGet(home: string, path: string): Promise<unknown> {
+  const info = readClusterInfo(home);
+  if (!info?.apiUrl || !info.token) throw new NotRunningError(home);
+  const { request } = await import(info.apiUrl.startsWith("https:") ? "node:https" : "node:http");
+  const { readFileSync, existsSync } = await import("node:fs");
+  const caPath = `${home}/pki/ca.crt`;
+  const ca = existsSync(caPath) ? readFileSync(caPath, "utf8") : undefined;
+  return await new Promise((resolve, reject) => {
+    const req = request(new URL(path, info.apiUrl), { headers: { Authorization: `Bearer ${info.token}`, Accept: "application/json" }, ...(ca ? { ca } : {}) }, (res: import("node:http").IncomingMessage) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return reject(new Error(`GET ${path}: HTTP ${res.statusCode}, not JSON`));
+        }
+        if ((res.statusCode ?? 500) >= 400) return reject(new Error(`GET ${path}: ${(parsed as { message?: string }).message ?? res.statusCode}`));
+        resolve(parsed);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** `12345678n` → `12m`, `2048Ki` → `2Mi`, as kubectl top prints them. */
+export function cpuMilli(q: string): string {
+  const n = Number(q.replace(/n$/, ""));
+  return `${Math.round(n / 1e6)}m`;
+}
+export function memMi(q: string): string {
+  const n = Number(q.replace(/Ki$/, ""));
+  return `${Math.round(n / 1024)}Mi`;
+}
+
+type Usage = { cpu: string; memory: string };
+
+export function topCommand(conn: FlagSpec[], out: Out): Record<string, Command> {
+  return {
+    top: {
+      summary: "show CPU and memory use of nodes or pods (as kubectl top)",
+      usage: "berth top nodes | pods [-A] [--containers] [-l SELECTOR]",
+      flags: [
+        ...conn,
+        { name: "all-namespaces", short: "A", type: "boolean", help: "pods of every namespace" },
+        { name: "containers", type: "boolean", help: "one line per container" },
+        { name: "selector", short: "l", type: "string", help: "label selector for pods" },
+      ],
+      async run(p) {
+        const what = p.positional[0];
+        const home = homeDir(p.flags.home);
+        const base = "/apis/metrics.k8s.io/v1beta1";
+        if (what === "nodes" || what === "node" || what === "no") {
+          const list = (await restGet(home, `${base}/nodes`)) as { items: { metadata: { name: string }; usage: Usage }[] };
+          if (!list.items.length) return void out("error: metrics not available yet (node agents report every 10 s)\n");
+          out(table([["NAME", "CPU(cores)", "MEMORY(bytes)"], ...list.items.map((n) => [n.metadata.name, cpuMilli(n.usage.cpu), memMi(n.usage.memory)])]));
+          return;
+        }
+        if (what === "pods" || what === "pod" || what === "po") {
+          const all = !!p.flags["all-namespaces"];
+          const ns = (p.flags.namespace as string | undefined) ?? "default";
+          const sel = p.flags.selector ? `?labelSelector=${encodeURIComponent(p.flags.selector as string)}` : "";
+          const list = (await restGet(home, `${all ? `${base}/pods` : `${base}/namespaces/${encodeURIComponent(ns)}/pods`}${sel}`)) as {
+            items: { metadata: { name: string; namespace: string }; containers: { name: string; usage: Usage }[] }[];
+          };
+          if (!list.items.length) return void out(`No resources found${all ? "" : ` in ${ns} namespace`}.\n`);
+          const head = [...(all ? ["NAMESPACE"] : []), "POD", ...(p.flags.containers ? ["NAME"] : []), "CPU(cores)", "MEMORY(bytes)"];
+          const rows: string[][] = [];
+          for (const pm of list.items) {
+            const pre = all ? [pm.metadata.namespace] : [];
+            if (p.flags.containers) {
+              for (const c of pm.containers) rows.push([...pre, pm.metadata.name, c.name, cpuMilli(c.usage.cpu), memMi(c.usage.memory)]);
+            } else {
+              const cpu = pm.containers.reduce((s, c) => s + Number(c.usage.cpu.replace(/n$/, "")), 0);
+              const mem = pm.containers.reduce((s, c) => s + Number(c.usage.memory.replace(/Ki$/, "")), 0);
+              rows.push([...pre, pm.metadata.name, cpuMilli(`${cpu}n`), memMi(`${mem}Ki`)]);
+            }
+          }
+          out(table([head, ...rows]));
+          return;
+        }
+        throw new UsageError(`berth top needs "nodes" or "pods", got ${JSON.stringify(what ?? "")}`);
       },
     },
   };

@@ -5,6 +5,7 @@
  */
 import { RESOURCES, type Resource } from "../../model/types.ts";
 import { SUBRESOURCES } from "./routes.ts";
+import { metricsApiGroup } from "./metrics_api.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */
 export const KUBE_MINOR = "32";
@@ -33,9 +34,9 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   };
 }
 
-/** `/apis`: Berth serves only the core group. */
+/** `/apis`: the named groups (the core group is `/api`). */
 export function apiGroupList(): Record<string, unknown> {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: [] };
+  return { kind: "APIGroupList", apiVersion: "v1", groups: [metricsApiGroup()] };
 }
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -9,6 +9,7 @@
  *   /api/v1/watch/...                                    the legacy watch prefix
  */
 import { RESOURCES, type Resource } from "../../model/types.ts";
+import { parseMetricsApiRoute, type MetricsApiRoute } from "./metrics_api.ts";
 
 export type HealthEndpoint = "healthz" | "livez" | "readyz";
 
@@ -35,6 +36,8 @@ export type Route =
       /** Reached through the deprecated `/api/v1/watch/` prefix. */
       watchPrefix: boolean;
     }
+  /** `/apis/metrics.k8s.io/…` (runtime/http/metrics_api.ts). */
+  | MetricsApiRoute
   | { type: "notFound" }
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
@@ -104,6 +107,8 @@ export function parseRoute(rawPath: string): Route {
     case "openapi/v3/api/v1":
       return { type: "static", path: joined };
   }
+  const metricsApi = parseMetricsApiRoute(segs);
+  if (metricsApi) return metricsApi;
   if (segs[0] !== "api" || segs[1] !== "v1") return { type: "notFound" };
   let rest = segs.slice(2);
   let watchPrefix = false;

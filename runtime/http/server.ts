@@ -25,6 +25,8 @@ import { WatchRegistry, type WatchCaps } from "./watch.ts";
 import { RateLimiter, rateLimitedError, type RateLimitOptions } from "../security/rate_limit.ts";
 import { createDashboard } from "../ui/dashboard.ts";
 import { requestMetrics } from "../metrics/apiserver.ts";
+import type { UsageSource } from "../metrics/usage_store.ts";
+import { serveMetricsApi } from "./metrics_api.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
@@ -92,6 +94,8 @@ export interface HttpApiOptions {
   headersTimeoutMs?: number;
   /** The API server's metrics, served on `/metrics` (behind the bearer token) and fed by every request. */
   metrics?: ComponentMetrics;
+  /** Node and pod usage for `metrics.k8s.io` (kubectl top); without it that group lists nothing. */
+  usage?: UsageSource;
 }
 
 export interface HttpApi {
@@ -187,6 +191,11 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
+    if (route.type === "metricsApi") {
+      if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
+      const labels = query.get("labelSelector") && route.doc === "pods" ? await podLabelsOf(opts.api, route.namespace) : undefined;
+      return { status: 200, body: serveMetricsApi(route, opts.usage?.reports() ?? [], query, labels) };
+    }
     if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
     if (route.type === "static") {
@@ -341,6 +350,13 @@ function storeCheck(api: ApiClient): HealthCheck {
 }
 
 /** 406: NotAcceptable is not among the reasons errors.ts knows, so the Status is built here. */
+/** Pod labels by namespace/name, for a label selector on pod metrics. */
+async function podLabelsOf(api: ApiClient, namespace: string | undefined) {
+  const pods = await api.list("pods", namespace ? { namespace } : {});
+  const m = new Map(pods.items.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.metadata.labels ?? {}]));
+  return (ns: string, name: string) => m.get(`${ns}/${name}`);
+}
+
 async function serveMetrics(res: ServerResponse, method: string, metrics: ComponentMetrics): Promise<void> {
   if (method !== "GET" && method !== "HEAD") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /metrics`);
   const text = await metrics.text();

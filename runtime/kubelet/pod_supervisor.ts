@@ -164,7 +164,7 @@ export class PodSupervisor {
     });
     this.metrics.seen(key);
     const actor = createActor(machine, {
-      ...inspectOption(this.opts.observe, "pod", key),
+      ...inspectOption(this.opts.observe, "pod", `${ns}/${pod.metadata.name}`),
       input: { pod, node, hostIP: this.opts.hostIP, backoff: this.opts.backoff, resyncMs: this.opts.resyncMs, deleting },
     });
     entry.actor = actor;
