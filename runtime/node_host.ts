@@ -25,6 +25,8 @@ import { serveNodeServices } from "./kubelet/node_services.ts";
 import { type LocalDataplane, startServiceProxy } from "./service_proxy.ts";
 
 import type { Log } from "../model/log.ts";
+import type { Observe } from "../model/observe.ts";
+import { dockerReading, startUsageReporter } from "./kubelet/usage_reporter.ts";
 import { Cleanups } from "./async.ts";
 
 export interface NodeHostOptions {
@@ -47,6 +49,10 @@ export interface NodeHostOptions {
   assignClusterIps?: boolean;
   heartbeatIntervalMs?: number;
   labels?: Record<string, string>;
+  /** Metrics (kubelet_*) and actor inspection of this node's actors. */
+  observe?: Observe;
+  /** How often usage is sampled for kubectl top (default 10 s). */
+  usageIntervalMs?: number;
   log?: Log;
 }
 
@@ -99,8 +105,12 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
       labels: opts.labels,
       dns: podDns ? { servers: [gateway!], search: [] } : undefined,
       log,
+      observe: opts.observe,
     });
     cleanups.push(() => agent.stop());
+    const docker = runtime instanceof DockerRuntime ? runtime : undefined;
+    const usage = startUsageReporter({ nc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
+    cleanups.push(() => usage.stop());
     const services = serveNodeServices(nc, { nodeName: name, runtime, client });
     cleanups.push(() => services.stop());
     log("node host started", { advertise, dns: proxy.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(","), clusterIpMode: proxy.clusterIpMode });

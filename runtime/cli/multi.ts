@@ -10,7 +10,10 @@
  */
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
-import { startControlPlaneHost } from "../control_plane_host.ts";
+import { leaderElectionCheck, startControlPlaneHost } from "../control_plane_host.ts";
+import { Observability } from "../observability.ts";
+import { UsageStore } from "../metrics/usage_store.ts";
+import { parseListenAddress, startMetricsServer } from "../metrics/http_server.ts";
 import { informerSyncCheck } from "../control_plane.ts";
 import { serveRest } from "../cluster_components.ts";
 import { podLogProvider } from "../kubelet/node_services.ts";
@@ -21,6 +24,21 @@ import { startNodeHost } from "../node_host.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
 type Out = (s: string) => void;
+
+const METRICS_FLAG: FlagSpec = { name: "metrics-address", type: "string", help: "HOST:PORT of this process's metrics listener (/metrics)", default: "127.0.0.1:0" };
+
+/** Starts the process's metrics listener on `--metrics-address`; says where. */
+async function serveProcessMetrics(obs: Observability, flags: Record<string, unknown>, out: (s: string) => void, who: string) {
+  let addr;
+  try {
+    addr = parseListenAddress(String(flags["metrics-address"]));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const server = await startMetricsServer({ ...addr, components: obs.components });
+  out(`${who}: metrics at ${server.url}/metrics/{${Object.keys(server.paths()).join(",")}}\n`);
+  return server;
+}
 
 const HELP: FlagSpec = { name: "help", short: "h", type: "boolean", help: "show help for this command" };
 const NATS_FLAGS: FlagSpec[] = [
@@ -76,6 +94,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "pod-dns", type: "boolean", help: "serve DNS to pods on the berth bridge gateway :53 (--pod-dns=false to turn off)", default: true },
         { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        METRICS_FLAG,
         HELP,
       ],
       async run(p) {
@@ -83,8 +102,10 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`node name ${JSON.stringify(name)} must be a DNS label (lower-case letters, digits, -)`);
         const nc = await connect(p.flags, `berth-node-${name}`);
         const log = jsonLog(err, !!p.flags.quiet);
+        const obs = new Observability();
         try {
           const host = await startNodeHost({
+            observe: obs.observe(name, { nc, scope: name }),
             nc,
             name,
             advertiseAddress: p.flags["advertise-address"] as string,
@@ -94,9 +115,12 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             log,
           });
           out(`node ${name} ready (advertise ${p.flags["advertise-address"]}, DNS ${host.dns.addresses.map((a) => `${a.host}:${a.port}`).join(" ")})\n`);
+          const metrics = await serveProcessMetrics(obs, p.flags, out, `node ${name}`);
           const sig = await untilSignal();
           out(`node ${name}: ${sig}, stopping (containers keep running)\n`);
           await host.stop();
+          obs.close();
+          await metrics.close();
         } finally {
           await nc.drain().catch(() => {});
         }
@@ -117,6 +141,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "rest-address", type: "string", help: "address the REST API listens on (0.0.0.0 for other machines)", default: "127.0.0.1" },
         { name: "home", type: "string", help: "where the REST API's token, CA and kubeconfig live (copy token and pki/ to every copy)", default: ".berth-control-plane" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        METRICS_FLAG,
         HELP,
       ],
       async run(p) {
@@ -128,9 +153,12 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
+        const obs = new Observability();
+        const usage = new UsageStore(nc, { log });
         try {
           const host = await startControlPlaneHost({
             nc,
+            observability: obs,
             replicas,
             id: p.flags.id as string | undefined,
             leaseTtlMs: ttl * 1000,
@@ -155,16 +183,22 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               port: restPort,
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
               logs: podLogProvider(nc, host.api),
-              healthChecks: [informerSyncCheck(() => host.controlPlane)],
+              healthChecks: [informerSyncCheck(() => host.controlPlane), leaderElectionCheck(host.election)],
+              metrics: obs.registry("api"),
+              usage,
               log: (m, f) => log(m, f),
             });
             out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);
           }
           out(`control-plane ${host.id} ready (API serving; state bucket replicas ${replicas})\n`);
+          const metrics = await serveProcessMetrics(obs, p.flags, out, `control-plane ${host.id}`);
           const sig = await untilSignal();
           out(`control-plane ${host.id}: ${sig}, stopping\n`);
           await rest?.http.close();
           await host.stop();
+          usage.stop();
+          obs.close();
+          await metrics.close();
         } finally {
           await nc.drain().catch(() => {});
         }
