@@ -16,6 +16,7 @@ export const {
   GoneError,
   InvalidError,
   KvStore,
+  Observability,
   NatsApiClient,
   NotFoundError,
   NotSentError,
@@ -24,6 +25,7 @@ export const {
   fromStatus,
   isApiError,
   isStatus,
+  listActors,
   outcomeUnknown,
   parseManifests,
   readClusterInfo,
@@ -31,5 +33,6 @@ export const {
   startNatsServer,
   startRestApi,
   toStatus,
+  watchActors,
 } = mod;
 export default mod;
