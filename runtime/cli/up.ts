@@ -17,7 +17,7 @@ import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
-import { OBSERVE_FLAGS, startUpObservability, startUpPrometheus } from "./up_observe.ts";
+import { OBSERVE_FLAGS, startUpObservability, startUpPrometheus, upLog } from "./up_observe.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
   { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },
@@ -67,9 +67,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   const say = (s: string) => {
     if (!quiet) out(s);
   };
-  const log = (msg: string, fields?: Record<string, unknown>) => {
-    if (process.env.BERTH_DEBUG) err(`${new Date().toISOString()} ${msg}${fields ? " " + JSON.stringify(fields) : ""}\n`);
-  };
+  // Structured component logs under <home>/logs/ (`berth logs --component NAME`).
+  const { log, close: closeLogs } = upLog(home, flags, err);
 
   say(`berth: starting a cluster in ${home} (${nodes} node${nodes === 1 ? "" : "s"}, ${runtime} runtime)\n`);
   const nodeNames = Array.from({ length: nodes }, (_, i) => `node-${i + 1}`);
@@ -139,6 +138,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
     throw e;
   }
   await done;
+  closeLogs();
   say("berth: stopped\n");
   return 0;
 }
