@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
+import { Resolver } from "node:dns/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth } from "../helpers/cli.ts";
@@ -75,7 +76,7 @@ describe("observability on a berth up cluster", () => {
   }, 180_000);
 
   it("metrics - every component's endpoint passes promtool; the API's /metrics wants the token", async () => {
-    expect(Object.keys(info.metrics.paths).sort()).toEqual(["api", "control-plane", "node-1", "node-2"]);
+    expect(Object.keys(info.metrics.paths).sort()).toEqual(["api", "control-plane", "node-1", "node-2", "proxy"]);
     for (const [component, path] of Object.entries(info.metrics.paths)) {
       const text = await (await fetch(`${info.metrics.url}${path}`)).text();
       promtool(text, component);
@@ -103,12 +104,18 @@ describe("observability on a berth up cluster", () => {
     await waitFor(async () => {
       const up = await query("up");
       const ok = new Set(up.filter((s) => s.value[1] === "1").map((s) => s.metric.component));
-      return ["api", "control-plane", "node-1", "node-2"].every((x) => ok.has(x));
+      return ["api", "control-plane", "node-1", "node-2", "proxy"].every((x) => ok.has(x));
     }, "Prometheus to scrape every component", 60_000, 500);
     const series = async (q: string) => new Set((await query(q)).map((s) => s.metric.component));
     expect(await series("apiserver_request_total")).toEqual(new Set(["api"]));
     expect(await series("workqueue_adds_total")).toEqual(new Set(["control-plane"]));
     expect(await series("kubelet_runtime_operations_total")).toEqual(new Set(["node-1", "node-2"]));
+    // The cluster DNS answers on the host; one lookup makes its series exist.
+    const dns = JSON.parse(readFileSync(join(c.home, "cluster.json"), "utf8")).dnsAddress as string;
+    const resolver = new Resolver();
+    resolver.setServers([dns]);
+    await resolver.resolve4("kubernetes.default.svc.cluster.local").catch(() => []); // an answer or NXDOMAIN: both are counted
+    await waitFor(async () => (await series("coredns_dns_requests_total")).has("proxy"), "DNS series from the proxy component", 30_000, 500);
   });
 
   it("kubectl top - nodes and pods (--containers) print figures from Docker stats; berth top too", async () => {
