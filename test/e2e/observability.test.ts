@@ -148,6 +148,21 @@ describe("observability on a berth up cluster", () => {
     }, "a running transition of the new pod", 60_000, 200);
   });
 
+  it("logs - JSON lines per component under <home>/logs; berth logs --component reads them, nothing stray on the console", () => {
+    const cp = berth("node", c.home, ["logs", "--component", "control-plane"]);
+    expect(cp.code, cp.stderr).toBe(0);
+    const first = JSON.parse(cp.stdout.split("\n")[0]) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(expect.arrayContaining(["time", "level", "component", "message", "fields"]));
+    expect(cp.stdout).toMatch(/"message":"control plane started"/);
+    const node = berth("node", c.home, ["logs", "--component", "node-1", "--tail", "5"]);
+    expect(node.code, node.stderr).toBe(0);
+    expect(node.stdout.trim().split("\n").every((l) => (JSON.parse(l) as { node?: string }).node === "node-1")).toBe(true);
+    const missing = berth("node", c.home, ["logs", "--component", "nope"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no log for component "nope".*control-plane/);
+    expect(c.up.output()).not.toMatch(/Warning|MaxListeners/);
+  });
+
   it("health - /readyz?verbose lists store and informer checks; /livez skips readiness-only ones", async () => {
     const ready = await api("/readyz?verbose");
     expect(ready.status).toBe(200);
