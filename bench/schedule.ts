@@ -3,11 +3,11 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
  * every actor publishes its transitions on NATS; `--observe 0` turns both off, to measure
- * what seeing inside costs (docs/benchmarks.md).
+ * what seeing inside costs (docs/benchmarks.md); 2 is metrics only, 3 actor inspection only.
  *
  * Everything runs in this one process (nats-server is a child): the API, the control plane and
  * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
@@ -28,7 +28,9 @@ const PODS = numArg("pods", 5000);
 const RCS = numArg("rcs", 50);
 /** `--agents 0`: nodes are plain Node objects (no node agents), measuring the control plane alone to "bound". */
 const AGENTS = numArg("agents", 1) !== 0;
-const OBSERVE = numArg("observe", 1) !== 0;
+/** 0: nothing; 1: metrics and actor inspection (as berth up); 2: metrics only; 3: actor inspection only. */
+const OBSERVE_MODE = numArg("observe", 1);
+const OBSERVE = OBSERVE_MODE !== 0;
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
@@ -37,8 +39,9 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 const nats = await startNatsServer();
 const nc = await connectNats({ servers: nats.url, name: "bench-schedule" });
 const store = await KvStore.open(nc);
-const obs = new Observability({ metrics: OBSERVE, actors: OBSERVE });
-if (OBSERVE) instrumentStore(store, obs.registry("api")!);
+const obs = new Observability({ metrics: OBSERVE_MODE === 1 || OBSERVE_MODE === 2, actors: OBSERVE_MODE === 1 || OBSERVE_MODE === 3 });
+const apiRegistry = obs.registry("api");
+if (apiRegistry) instrumentStore(store, apiRegistry);
 const api = await Api.open(store);
 
 const tNodes = performance.now();
@@ -104,7 +107,7 @@ const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
 
-console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"} --observe ${OBSERVE ? 1 : 0}`);
+console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"} --observe ${OBSERVE_MODE}`);
 console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
 console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
 console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
@@ -117,7 +120,7 @@ console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES}
 
 if (OBSERVE) {
   const series = (await Promise.all(obs.components.map((c) => c.text()))).join("").split("\n").filter((l) => l && !l.startsWith("#")).length;
-  console.log(`observability: ${obs.components.length} registries, ${series} series; actors published on NATS`);
+  console.log(`observability: ${obs.components.length} registries, ${series} series${OBSERVE_MODE !== 2 ? "; actors published on NATS" : ""}`);
 }
 await cp.stop();
 await Promise.all(agents.map((a) => a.stop()));
