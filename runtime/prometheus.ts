@@ -88,14 +88,21 @@ export async function startPrometheus(info: Pick<ClusterInfo, "apiUrl" | "metric
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // An orderly exit without stop() (process.exit in the CLI) takes Prometheus down too.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.removeListener("exit", killOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    if (child.exitCode !== null) {
+      process.removeListener("exit", killOnExit);
+      throw new Error(`prometheus exited with code ${child.exitCode}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    }
     try {
       const r = await fetch(`${url}/-/ready`);
       if (r.ok) break;
