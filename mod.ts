@@ -20,3 +20,7 @@ export * from "./model/errors.ts";
 export type * from "./model/types.ts";
 export type { ApiClient, ListOptions, WatchOptions, Watch, DeleteOptions } from "./model/client.ts";
 export * as chaos from "./runtime/chaos/index.ts";
+export { listActors, watchActors, type ActorFilter, type ActorRecord } from "./runtime/inspect/actor_client.ts";
+export { Observability, type ObservabilityOptions } from "./runtime/observability.ts";
+export type { Metrics, Counter, Gauge, Histogram, Labels } from "./model/metrics.ts";
+export type { UsageReport, PodUsage, ContainerUsage } from "./model/usage.ts";

@@ -22,9 +22,12 @@ import { type ReplicaOwnerInformer, replicaOwners, startReplicationController } 
 import { ownerMatches, type ReplicaOwner } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 
 export interface ControllerManagerDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   /** RCs, or (a second manager) ReplicaSets: the same actor runs both. */
@@ -103,6 +106,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     log,
     now,
     expectationsTtlMs: deps.expectationsTtlMs,
+    observe: deps.observe,
   };
 
   async function pass(): Promise<void> {
@@ -123,7 +127,7 @@ export function startControllerManager(deps: ControllerManagerDeps): ControllerM
     }
   }
 
-  const loop = startWorkLoop(owners.resource === "replicasets" ? "replicaset-manager" : "controller-manager", pass, log);
+  const loop = startWorkLoop(owners.resource === "replicasets" ? "replicaset-manager" : "controller-manager", pass, log, deps.observe);
 
   function rcsMatching(ns: string, labels: Record<string, string> | undefined): string[] {
     const out: string[] = [];

@@ -17,6 +17,7 @@ import { ApiError } from "../model/errors.ts";
 import type { Event } from "../model/types.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 
 /** Kubernetes' default `--event-ttl`. */
 export const DEFAULT_EVENT_TTL_MS = 60 * 60 * 1000;
@@ -39,6 +40,8 @@ export function expiredEvents(events: readonly Event[], now: number, ttlMs: numb
 }
 
 export interface EventSweeperDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   log?: Log;
   now?: () => number;
@@ -90,7 +93,7 @@ export function startEventSweeper(deps: EventSweeperDeps): EventSweeper {
     return { requeueAfterMs: intervalMs };
   }
 
-  const loop = startWorkLoop("event-ttl", pass, log);
+  const loop = startWorkLoop("event-ttl", pass, log, deps.observe);
   return {
     loop,
     get deleted() {

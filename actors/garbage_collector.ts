@@ -26,6 +26,7 @@ import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 
 /** The finalizer that holds an owner until its dependents are gone (Kubernetes' name). */
@@ -98,6 +99,8 @@ export function findGarbage(view: GarbageView): Garbage[] {
 }
 
 export interface GarbageCollectorDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   rcs: Informer<"replicationcontrollers">;
@@ -203,7 +206,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     return { requeueAfterMs: requeue ? 200 : deps.resyncMs ?? 10_000 };
   }
 
-  const loop = startWorkLoop("garbage-collector", pass, log);
+  const loop = startWorkLoop("garbage-collector", pass, log, deps.observe);
   const onOwner = (ev: { type: string; object: { metadata: { deletionTimestamp?: string } } }) => {
     if (ev.type === "DELETED" || ev.object.metadata.deletionTimestamp) loop.wake();
   };

@@ -26,8 +26,11 @@ import {
 } from "./node_lifecycle_decide.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 
 export interface NodeLifecycleDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   nodes: Informer<"nodes">;
@@ -100,6 +103,6 @@ export function startNodeLifecycle(deps: NodeLifecycleDeps): NodeLifecycle {
     return { requeueAfterMs: interval };
   }
 
-  const loop = startWorkLoop("node-lifecycle", pass, log);
+  const loop = startWorkLoop("node-lifecycle", pass, log, deps.observe);
   return { loop, stop: () => loop.stop() };
 }

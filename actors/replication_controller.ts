@@ -24,6 +24,7 @@ import type { Informer } from "./informer_cache.ts";
 import { type Command, type ReplicaOwner, claimPods, computeStatus, isActive, reconcile, statusChanged } from "./replication_controller_reconcile.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 import { objectKey } from "../model/names.ts";
 import { adoptionWait, requeueAfter } from "./replication_controller_decide.ts";
 
@@ -46,6 +47,8 @@ export function replicaOwners(i: Informer<"replicationcontrollers"> | Informer<"
 }
 
 export interface RcDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   rcs: ReplicaOwnerInformer;
   /** The pods this RC could own: those it controls and its namespace's orphans (shared informer). */
@@ -306,7 +309,7 @@ export function startReplicationController(key: string, deps: RcDeps): WorkLoop 
     };
   }
 
-  const loop = startWorkLoop(`${deps.rcs.resource === "replicasets" ? "rs" : "rc"}/${key}`, pass, deps.log);
+  const loop = startWorkLoop(`${deps.rcs.resource === "replicasets" ? "rs" : "rc"}/${key}`, pass, deps.log, deps.observe);
   return {
     name: loop.name,
     actor: loop.actor,

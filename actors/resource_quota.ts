@@ -22,8 +22,11 @@ import type { AnyObject, Pod, Resource, ResourceQuota } from "../model/types.ts"
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 
 export interface QuotaControllerDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   /** Pod and RC changes wake the controller (deletions and finished pods give quota back). */
   pods?: Informer<"pods">;
@@ -87,7 +90,7 @@ export function startQuotaController(deps: QuotaControllerDeps): QuotaController
     return { requeueAfterMs: conflicts ? 100 : resyncMs };
   }
 
-  const loop = startWorkLoop("resource-quota", pass, log);
+  const loop = startWorkLoop("resource-quota", pass, log, deps.observe);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const wake = () => {
     timer ??= setTimeout(() => {

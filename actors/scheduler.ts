@@ -22,9 +22,13 @@ import type { Informer } from "./informer_cache.ts";
 import { nodeIsReady, scheduleBatch } from "./scheduler_decide.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
+import { schedulerMetrics } from "./scheduler_metrics.ts";
 import { objectKey } from "../model/names.ts";
 
 export interface SchedulerDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   pods: Informer<"pods">;
   nodes: Informer<"nodes">;
@@ -80,6 +84,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   const now = deps.now ?? Date.now;
   const assumed = new Map<string, { node: string; at: number; pod: Pod }>();
   const stats: SchedulerStats = { bound: 0, conflicts: 0, unschedulable: 0, passes: 0 };
+  const sm = schedulerMetrics(deps.observe?.metrics);
 
   async function bind(pod: Pod, node: string): Promise<void> {
     const key = objectKey(pod);
@@ -140,7 +145,9 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       if (p.spec.nodeName) bound.push(p);
       else if (isPending(p) && !assumed.has(objectKey(p))) pending.push(p);
     }
+    sm.pending(pending.length);
     if (pending.length === 0) return {};
+    const started = performance.now();
     for (const a of assumed.values()) bound.push(a.pod);
     pending.sort((a, b) => {
       const ta = a.metadata.creationTimestamp ?? "";
@@ -157,7 +164,9 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
           unschedulable++;
           await markUnschedulable(pod, result.unschedulable);
         }
+        sm.attempt("node" in result ? "scheduled" : "unschedulable", started);
       } catch (err) {
+        sm.attempt("error", started);
         failed = err;
         log("scheduling a pod failed", { pod: objectKey(pod), error: errorText(err) });
       }
@@ -166,7 +175,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     return unschedulable > 0 ? { requeueAfterMs: UNSCHEDULABLE_RETRY_MS } : {};
   }
 
-  const loop = startWorkLoop("scheduler", pass, log);
+  const loop = startWorkLoop("scheduler", pass, log, deps.observe);
   const unsubscribe = [
     deps.pods.subscribe((ev) => {
       if (isPending(ev.object) || (ev.type === "DELETED" && ev.object.spec.nodeName)) loop.wake();

@@ -22,8 +22,11 @@ import { computeEndpoints, sameEndpoints } from "./service_endpoints.ts";
 import { allocateFor, type ClusterIpAllocator, type NodePortAllocator, releaseAllocation } from "./service_ip_allocator.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { Observe } from "../model/observe.ts";
 
 export interface ServiceDeps {
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   client: ApiClient;
   /** The current Service from the shared informer, or undefined once deleted. */
   getService(): Service | undefined;
@@ -136,6 +139,6 @@ export function startServiceActor(namespace: string, name: string, deps: Service
     await writeEndpoints(svc, desired);
   }
 
-  const loop = startWorkLoop(`service/${key}`, pass, deps.log);
+  const loop = startWorkLoop(`service/${key}`, pass, deps.log, deps.observe);
   return { key, loop, wake: () => loop.wake(), stop: () => loop.stop() };
 }

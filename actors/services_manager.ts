@@ -23,6 +23,8 @@ import { objectKey } from "../model/names.ts";
 import { mapMatches } from "../model/selector.ts";
 
 export interface ServicesManagerDeps {
+  /** Metrics and actor inspection, passed to each service actor. */
+  observe?: import("../model/observe.ts").Observe;
   client: ApiClient;
   services: Informer<"services">;
   pods: Informer<"pods">;
@@ -66,6 +68,7 @@ export function startServicesManager(deps: ServicesManagerDeps): ServicesManager
         nodePorts: deps.nodePorts,
         ingressAddress: deps.ingressAddress,
         log,
+        observe: deps.observe,
       }),
     );
   };

@@ -19,6 +19,8 @@
  */
 import { assign, createActor, fromPromise, setup } from "xstate";
 import type { Log } from "../model/log.ts";
+import { inspectOption, type Observe } from "../model/observe.ts";
+import { loopMetrics } from "./work_loop_metrics.ts";
 
 /** What a pass reports back: optionally, "run me again after this long even if nobody wakes me". */
 export interface WorkResult {
@@ -127,19 +129,24 @@ export interface WorkLoop {
 
 
 
-function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log) {
+function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log, obs?: Observe, onError: () => void = () => {}) {
   const machine = workLoopMachine.provide({
     actors: { work: fromPromise<WorkResult, { pass: number }>(async ({ input }) => (await work(input.pass)) ?? {}) },
     actions: {
-      reportError: (_, params) => log("control loop pass failed; retrying", { loop: name, failures: params.failures, error: errorText(params.error) }),
+      reportError: (_, params) => {
+        onError();
+        log("control loop pass failed; retrying", { loop: name, failures: params.failures, error: errorText(params.error) });
+      },
     },
   });
-  return createActor(machine, { id: name });
+  return createActor(machine, { id: name, ...inspectOption(obs, "workloop", name) });
 }
 
 /** Starts a work loop as a root actor with an error observer; its first pass runs at once. */
-export function startWorkLoop(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log = () => {}): WorkLoop {
-  const actor = createWorkLoopActor(name, work, log);
+export function startWorkLoop(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log = () => {}, obs?: Observe): WorkLoop {
+  // workqueue_* figures (Kubernetes' names), measured around the pass and the wake-ups.
+  const m = loopMetrics(obs?.metrics, name);
+  const actor = createWorkLoopActor(name, m.measure(work), log, obs, m.retried);
   actor.subscribe({
     // The machine handles its pass's errors itself; this catches a broken machine, which must not
     // become an uncaught exception that takes the whole control plane down.
@@ -152,8 +159,16 @@ export function startWorkLoop(name: string, work: (pass: number) => Promise<Work
   return {
     name,
     actor,
-    wake: () => live() && actor.send({ type: "WAKE" }),
-    stop: () => live() && actor.send({ type: "STOP" }),
+    wake: () => {
+      if (!live()) return;
+      m.added(actor.getSnapshot().value);
+      actor.send({ type: "WAKE" });
+    },
+    stop: () => {
+      if (!live()) return;
+      m.stopped();
+      actor.send({ type: "STOP" });
+    },
   };
 }
 

@@ -3,7 +3,11 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3]
+ *
+ * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
+ * every actor publishes its transitions on NATS; `--observe 0` turns both off, to measure
+ * what seeing inside costs (docs/benchmarks.md); 2 is metrics only, 3 actor inspection only.
  *
  * Everything runs in this one process (nats-server is a child): the API, the control plane and
  * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
@@ -16,12 +20,17 @@ import { startControlPlane } from "../runtime/control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../runtime/kubelet/agent.ts";
 import { HollowRuntime } from "../runtime/containers/hollow.ts";
 import { numArg } from "./args.ts";
+import { Observability } from "../runtime/observability.ts";
+import { instrumentStore } from "../runtime/metrics/store.ts";
 
 const NODES = numArg("nodes", 100);
 const PODS = numArg("pods", 5000);
 const RCS = numArg("rcs", 50);
 /** `--agents 0`: nodes are plain Node objects (no node agents), measuring the control plane alone to "bound". */
 const AGENTS = numArg("agents", 1) !== 0;
+/** 0: nothing; 1: metrics and actor inspection (as berth up); 2: metrics only; 3: actor inspection only. */
+const OBSERVE_MODE = numArg("observe", 1);
+const OBSERVE = OBSERVE_MODE !== 0;
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
@@ -30,6 +39,9 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 const nats = await startNatsServer();
 const nc = await connectNats({ servers: nats.url, name: "bench-schedule" });
 const store = await KvStore.open(nc);
+const obs = new Observability({ metrics: OBSERVE_MODE === 1 || OBSERVE_MODE === 2, actors: OBSERVE_MODE === 1 || OBSERVE_MODE === 3 });
+const apiRegistry = obs.registry("api");
+if (apiRegistry) instrumentStore(store, apiRegistry);
 const api = await Api.open(store);
 
 const tNodes = performance.now();
@@ -37,7 +49,7 @@ const agents: NodeAgent[] = [];
 for (let i = 0; i < NODES; i++) {
   const name = `hollow-${String(i).padStart(3, "0")}`;
   if (AGENTS) {
-    agents.push(await startNodeAgent({ client: api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 5000, resyncMs: 60_000 }));
+    agents.push(await startNodeAgent({ client: api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 5000, resyncMs: 60_000, observe: obs.observe(name, { nc, scope: name }) }));
   } else {
     const now = new Date().toISOString();
     await api.create("nodes", {
@@ -46,7 +58,7 @@ for (let i = 0; i < NODES; i++) {
     });
   }
 }
-const cp = await startControlPlane({ client: api, nodeGracePeriodMs: 60_000, podEvictionTimeoutMs: 120_000, scheduledEvents: false });
+const cp = await startControlPlane({ client: api, nodeGracePeriodMs: 60_000, podEvictionTimeoutMs: 120_000, scheduledEvents: false, observe: obs.observe("control-plane", { nc, scope: "control-plane" }) });
 const readyNodes = async () => (await api.list("nodes")).items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
 while ((await readyNodes()) < NODES) await new Promise((r) => setTimeout(r, 100));
 const nodesMs = performance.now() - tNodes;
@@ -95,7 +107,7 @@ const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
 
-console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}`);
+console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"} --observe ${OBSERVE_MODE}`);
 console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
 console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
 console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
@@ -106,8 +118,13 @@ console.log(`pods per node: min ${Math.min(...counts)}, max ${Math.max(...counts
 console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
 console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);
 
+if (OBSERVE) {
+  const series = (await Promise.all(obs.components.map((c) => c.text()))).join("").split("\n").filter((l) => l && !l.startsWith("#")).length;
+  console.log(`observability: ${obs.components.length} registries, ${series} series${OBSERVE_MODE !== 2 ? "; actors published on NATS" : ""}`);
+}
 await cp.stop();
 await Promise.all(agents.map((a) => a.stop()));
+obs.close();
 await nc.close();
 await nats.stop();
 process.exit(0);

@@ -23,6 +23,7 @@ export const {
   GoneError,
   InvalidError,
   KvStore,
+  Observability,
   NatsApiClient,
   NotFoundError,
   NotSentError,
@@ -31,6 +32,7 @@ export const {
   fromStatus,
   isApiError,
   isStatus,
+  listActors,
   outcomeUnknown,
   parseManifests,
   readClusterInfo,
@@ -44,5 +46,6 @@ export const {
   waitForReplicationController,
   waitForSet,
   WaitTimeoutError,
+  watchActors,
 } = mod;
 export default mod;

@@ -29,6 +29,9 @@ import { startNatsServer, type NatsServerHandle } from "./nats/server.ts";
 import { makeNatsAuth, type NatsAuth } from "./nats/auth.ts";
 import type { AdmissionPolicy } from "./security/admission.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
+import { Observability, type ObservabilityOptions } from "./observability.ts";
+import { instrumentStore } from "./metrics/store.ts";
+import { listActors, watchActors, type ActorFilter, type ActorRecord } from "./inspect/actor_client.ts";
 
 import type { Log } from "../model/log.ts";
 
@@ -56,6 +59,8 @@ export interface ClusterOptions {
    * and relists. 0 disables compaction. Default 5 minutes.
    */
   compactionIntervalMs?: number;
+  /** Metrics and actor inspection (both on by default; see docs/observability.md). */
+  observability?: ObservabilityOptions;
   log?: Logger;
 }
 
@@ -75,6 +80,8 @@ export class Cluster {
     private readonly ownHome: boolean,
     /** The NATS identities of the private nats-server (absent with an external `natsUrl`). */
     readonly auth?: NatsAuth,
+    /** This process's metrics registries and actor publishers. */
+    readonly observability: Observability = new Observability(),
   ) {}
 
   /** Starts NATS (unless given), the store and the API. */
@@ -106,12 +113,16 @@ export class Cluster {
     const store = await KvStore.open(nc);
     // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent).
     store.useTransformer(encryptionTransformer(loadOrCreateEncryptionConfig(home)));
+    const observability = new Observability(opts.observability);
+    const apiMetrics = observability.registry("api");
+    if (apiMetrics) instrumentStore(store, apiMetrics);
     const api = await Api.open(store, { admission: opts.admission });
-    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth);
+    const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth, observability);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
     cluster.cleanups.push(() => api.close());
     cluster.cleanups.push(async () => {
+      observability.close();
       await nc.drain().catch(() => {});
     });
     if (server) cluster.cleanups.push(() => server!.stop());
@@ -163,6 +174,16 @@ export class Cluster {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Every live actor of the cluster (pods, nodes, work loops, …), from every process, over NATS. */
+  actors(filter: ActorFilter = {}): Promise<ActorRecord[]> {
+    return listActors(this.nc, filter);
+  }
+
+  /** Calls `onRecord` with each actor transition matching `filter` (coalesced per tick) until stopped. */
+  watchActors(filter: ActorFilter, onRecord: (r: ActorRecord) => void): { stop(): void } {
+    return watchActors(this.nc, filter, onRecord);
   }
 
   /** Writes `cluster.json` under home. */

@@ -12,6 +12,9 @@ import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 import { startHttpApi, type LogProvider } from "./http/server.ts";
 import type { HealthCheck } from "./http/health.ts";
+import type { ComponentMetrics } from "./metrics/registry.ts";
+import { UsageStore, type UsageSource } from "./metrics/usage_store.ts";
+import { dockerReading, startUsageReporter } from "./kubelet/usage_reporter.ts";
 import { informerSyncCheck, startControlPlane, type ControlPlane } from "./control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { startServiceProxy, type ProxyMode, type ServiceProxy } from "./service_proxy.ts";
@@ -54,6 +57,8 @@ export interface ComponentOptions {
   network?: BridgeNetwork;
   /** The ClusterIP range (default 10.96.0.0/16); side by side, each cluster its own. */
   serviceCidr?: string;
+  /** How often node agents sample usage for kubectl top (default 10 s). */
+  usageIntervalMs?: number;
 }
 
 export interface Components {
@@ -109,6 +114,10 @@ export async function serveRest(opts: {
   streams?: StreamProvider;
   /** Readiness checks beside `ping` and `store` (e.g. the control loops' informers). */
   healthChecks?: HealthCheck[];
+  /** The API server's registry, served on `/metrics`. */
+  metrics?: ComponentMetrics;
+  /** Node and pod usage for metrics.k8s.io. */
+  usage?: UsageSource;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   warn?: (s: string) => void;
 }) {
@@ -124,7 +133,7 @@ export async function serveRest(opts: {
   } else {
     opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, log: (m, f) => opts.log(m, f) });
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: opts.metrics, usage: opts.usage, log: (m, f) => opts.log(m, f) });
   const kubeconfig = join(opts.home, "kubeconfig");
   // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
   const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;
@@ -134,7 +143,11 @@ export async function serveRest(opts: {
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
 export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; streams?: StreamProvider; healthChecks?: HealthCheck[] } = {}) {
-  const rest = await serveRest({ home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, log: (m, f) => cluster.log(m, f), warn: opts.log });
+  // Node usage reports (kubectl top), heard on NATS.
+  const usage = new UsageStore(cluster.nc, { log: cluster.log });
+  cluster.onStop(() => usage.stop());
+  const rest = await serveRest({
+    usage, home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: cluster.observability.registry("api"), log: (m, f) => cluster.log(m, f), warn: opts.log });
   cluster.onStop(() => rest.http.close());
   return rest;
 }
@@ -174,6 +187,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   const controlPlane = await startControlPlane({
     client,
+    observe: cluster.observability.observe("control-plane", { nc: cluster.nc, scope: "control-plane" }),
     nodeGracePeriodMs: opts.nodeGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
     ...(opts.serviceCidr ? { services: { clusterCidr: opts.serviceCidr } } : {}),
@@ -207,7 +221,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
     if (gateway) addrs.push({ host: gateway, port: 53 });
     try {
-      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, log: (m, f) => log(m, f) });
+      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, metrics: cluster.observability.registry("proxy"), log: (m, f) => log(m, { component: "proxy", ...f }) });
     } catch (e) {
       throw new Error(
         `${(e as Error).message} — is another Berth cluster with Docker nodes running on this machine? ` +
@@ -255,12 +269,16 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       dns: gateway && services ? { servers: [gateway], search: [] } : undefined,
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs, maxMs: opts.backoffBaseMs * 30 } : undefined,
       log: (m, f) => log(m, { node: name, ...f }),
+      observe: cluster.observability.observe(name, { nc: agentNc, scope: name }),
     });
     agents.push(agent);
     const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient });
+    const docker = runtime instanceof DockerRuntime ? runtime : undefined;
+    const usage = startUsageReporter({ nc: agentNc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
     // Agents stop before the control plane and API (onStop runs last-registered first), and
     // leave their containers running so a restart with the same home re-adopts them.
     cluster.onStop(async () => {
+      usage.stop();
       svc.stop();
       await agent.stop();
     });

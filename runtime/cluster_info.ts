@@ -16,6 +16,8 @@ export interface ClusterInfo {
   natsUser?: string;
   natsPassword?: string;
   kubeconfig?: string;
+  /** The process's metrics listener and each component's scrape path on it (`berth up`). */
+  metrics?: { url: string; paths: Record<string, string> };
   pid: number;
   home: string;
   nodes: string[];

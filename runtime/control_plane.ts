@@ -22,6 +22,7 @@ import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
 import { startDeploymentController, type DeploymentController } from "../actors/deployment_controller.ts";
 import type { Log } from "../model/log.ts";
+import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   /** Record a `Scheduled` event per bound pod. Default true. */
   scheduledEvents?: boolean;
   log?: Log;
+  /** Metrics and actor inspection for every loop (none by default). */
+  observe?: Observe;
   /** Clock, for tests. */
   now?: () => number;
   /**
@@ -123,6 +126,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodes: informers.nodes,
     recorder: schedulerRecorder,
     log,
+    observe: opts.observe,
     now,
     scheduledEvents: opts.scheduledEvents ?? true,
   });
@@ -132,6 +136,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     rcs: informers.replicationcontrollers,
     recorder,
     log,
+    observe: opts.observe,
     now,
     expectationsTtlMs: opts.expectationsTtlMs,
   });
@@ -151,6 +156,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodes: informers.nodes,
     recorder,
     log,
+    observe: opts.observe,
     now,
     gracePeriodMs: opts.nodeGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
@@ -164,18 +170,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     deployments: informers.deployments,
     recorder,
     log,
+    observe: opts.observe,
   });
   const serviceController = opts.services === false
     ? undefined
-    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log });
+    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log, observe: opts.observe });
   const quotaController = startQuotaController({
     client,
     pods: informers.pods,
     rcs: informers.replicationcontrollers,
     log,
+    observe: opts.observe,
     resyncMs: opts.quotaResyncMs,
   });
-  const eventSweeper = startEventSweeper({ client, log, now, ttlMs: opts.eventTtlMs });
+  const eventSweeper = startEventSweeper({ client, log, now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,

@@ -33,6 +33,8 @@ import { startLeaderElection, type LeaderElection } from "./leader.ts";
 import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 
 import type { Log } from "../model/log.ts";
+import type { Observability } from "./observability.ts";
+import { instrumentStore } from "./metrics/store.ts";
 
 export interface ControlPlaneHostOptions {
   nc: NatsConnection;
@@ -55,6 +57,8 @@ export interface ControlPlaneHostOptions {
   compactionIntervalMs?: number;
   /** Encryption at rest of Secrets (runtime/security/encryption.ts); every copy needs the same keys. */
   encryption?: ValueTransformer;
+  /** Metrics (registries `api` and `control-plane`) and actor inspection (scope `control-plane`). */
+  observability?: Observability;
   log?: Log;
 }
 
@@ -69,6 +73,21 @@ export interface ControlPlaneHost {
   readonly leading: boolean;
   /** Stops the loops, hands the lease over, stops serving the API. Leaves `nc` open. Idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * The `leader-election` readiness check (kube-controller-manager has one by that name): a standby
+ * copy passes; a copy that thinks it leads fails once its renew deadline has passed without a
+ * renewal — it is stuck, and its loops are fenced.
+ */
+export function leaderElectionCheck(election: Pick<LeaderElection, "leading" | "mayAct" | "term">) {
+  return {
+    name: "leader-election",
+    readinessOnly: true,
+    check(): void {
+      if (election.leading && !election.mayAct()) throw new Error(`leading term ${election.term} but the lease was not renewed before its deadline`);
+    },
+  };
 }
 
 /** A write refused because this copy does not hold the lease: nothing was sent. */
@@ -138,6 +157,9 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const log: Log = opts.log ?? (() => {});
   const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log, opts.encryption);
+  const apiMetrics = opts.observability?.registry("api");
+  if (apiMetrics) instrumentStore(store, apiMetrics);
+  const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });
   const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
 
   let loops: ControlPlane | undefined;
@@ -159,6 +181,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
         client,
         ...opts.controlPlane,
         services: { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress },
+        observe,
         log: (m, f) => log(m, { component: "control-plane", term, ...f }),
       });
       // The store is shared by every copy: only the leader compacts it.

@@ -25,6 +25,8 @@ import { serveNodeServices } from "./kubelet/node_services.ts";
 import { type ProxyMode, type ServiceProxy, startServiceProxy } from "./service_proxy.ts";
 
 import type { Log } from "../model/log.ts";
+import type { Observe } from "../model/observe.ts";
+import { dockerReading, startUsageReporter } from "./kubelet/usage_reporter.ts";
 import { Cleanups } from "./async.ts";
 
 export interface NodeHostOptions {
@@ -49,6 +51,10 @@ export interface NodeHostOptions {
   /** Service data path (default userspace). */
   proxyMode?: ProxyMode;
   labels?: Record<string, string>;
+  /** Metrics (kubelet_*) and actor inspection of this node's actors. */
+  observe?: Observe;
+  /** How often usage is sampled for kubectl top (default 10 s). */
+  usageIntervalMs?: number;
   log?: Log;
 }
 
@@ -89,7 +95,7 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
 
     const dnsAddresses = [...(opts.dnsAddresses ?? [{ host: "127.0.0.1", port: 0 }])];
     if (podDns) dnsAddresses.push({ host: gateway!, port: 53 });
-    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, proxyMode: opts.proxyMode, log });
+    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, proxyMode: opts.proxyMode, metrics: opts.observe?.metrics, log });
     cleanups.push(() => proxy.stop());
 
     const agent = await startNodeAgent({
@@ -101,8 +107,12 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
       labels: opts.labels,
       dns: podDns ? { servers: [gateway!], search: [] } : undefined,
       log,
+      observe: opts.observe,
     });
     cleanups.push(() => agent.stop());
+    const docker = runtime instanceof DockerRuntime ? runtime : undefined;
+    const usage = startUsageReporter({ nc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
+    cleanups.push(() => usage.stop());
     const services = serveNodeServices(nc, { nodeName: name, runtime, client });
     cleanups.push(() => services.stop());
     log("node host started", { advertise, dns: proxy.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(","), clusterIpMode: proxy.clusterIpMode });

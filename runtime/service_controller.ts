@@ -9,6 +9,7 @@ import type { ApiClient } from "../model/client.ts";
 import type { Log } from "../model/log.ts";
 import { Informer } from "../actors/informer_cache.ts";
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
+import type { Observe } from "../model/observe.ts";
 import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
 
 export interface ServiceControllerOptions {
@@ -31,7 +32,7 @@ export interface ServiceController {
  */
 export async function startServiceController(
   client: ApiClient,
-  opts: ServiceControllerOptions & { services?: Informer<"services">; pods?: Informer<"pods">; log?: Log } = {},
+  opts: ServiceControllerOptions & { services?: Informer<"services">; pods?: Informer<"pods">; log?: Log; observe?: Observe } = {},
 ): Promise<ServiceController> {
   const log = opts.log ?? (() => {});
   const services = opts.services ?? new Informer(client, "services", { log });
@@ -46,6 +47,7 @@ export async function startServiceController(
     nodePorts: new NodePortAllocator(opts.nodePortRange?.min, opts.nodePortRange?.max),
     ingressAddress: opts.ingressAddress ?? "127.0.0.1",
     log,
+    observe: opts.observe,
   });
   return {
     manager,

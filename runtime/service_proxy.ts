@@ -249,6 +249,8 @@ function emptyEndpoints(svc: Service): Endpoints {
 
 export interface ServiceProxyOptions {
   client: ApiClient;
+  /** DNS request metrics (coredns_*); none by default. */
+  metrics?: import("../model/metrics.ts").Metrics;
   /** For logs: the node this proxy runs beside. */
   nodeName?: string;
   /** Where DNS listens: loopback for the host, the berth bridge gateway (port 53) for pods. */
@@ -313,6 +315,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       domain: zone.domain,
       lookup: (name, type) => zone.lookup(name, type),
       version: () => zone.version,
+      metrics: opts.metrics,
       onError: (e, kind) => {
         if (kind === "lookup" || kind === "socket") log("dns error", { kind, error: e.message });
       },

@@ -17,6 +17,10 @@
  *   _INBOX_<identity>.>                   the reply inbox of a NATS identity (no other may read it);
  *                                         a node's identity is `berth-node-<node>`
  *   berth.events.<resource>.<ns>.<name>   (reserved) fan-out of object changes
+ *   berth.actors.<kind>.<scope>.<id…>     an actor's transitions (coalesced); <scope> is the node
+ *                                         name or `control-plane`, <id…> its id's path segments
+ *   berth.inspect.actors                  request: every live actor (each process answers for its own)
+ *   berth.node.<node>.usage               the node's resource usage (kubectl top), to the control plane
  *
  * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
  * meaning, so builders throw instead of producing one.
@@ -190,6 +194,34 @@ export const subjects = {
   apiWatchAll(): string {
     return `${PREFIX}.api.${API_VERSION}.*.watch`;
   },
+  /**
+   * Where actor `id` of `kind` in `scope` publishes its transitions: `berth.actors.pod.node-1.default.web-1`.
+   * The id's `/`-separated parts become tokens, each escaped (`actorIdToken`) so a dot in a name
+   * cannot add a token.
+   */
+  actor(kind: string, scope: string, id: string): string {
+    return `${PREFIX}.actors.${token(kind, "actor kind")}.${token(scope, "actor scope")}.${id.split("/").map(actorIdToken).join(".")}`;
+  },
+  /** Filter over actor subjects; absent parts match anything. */
+  actorFilter(filter: { kind?: string; scope?: string } = {}): string {
+    return `${PREFIX}.actors.${filter.kind ? token(filter.kind, "actor kind") : "*"}.${filter.scope ? token(filter.scope, "actor scope") : "*"}.>`;
+  },
+  /** Every actor subject one scope may publish under (a node's own; for its permissions). */
+  actorScopeAll(scope: string): string {
+    return `${PREFIX}.actors.*.${token(scope, "actor scope")}.>`;
+  },
+  /** The request for a snapshot of every live actor; every process with actors answers for its own. */
+  actorSnapshot(): string {
+    return `${PREFIX}.inspect.actors`;
+  },
+  /** Node `nodeName`'s resource usage reports (kubectl top). */
+  nodeUsage(nodeName: string): string {
+    return `${PREFIX}.node.${token(nodeName, "node name")}.usage`;
+  },
+  /** Every node's usage reports (the control plane's subscription). */
+  nodeUsageAll(): string {
+    return `${PREFIX}.node.*.usage`;
+  },
   /** The JetStream API, acks and flow control (the store's owner only). */
   jetstreamAll(): string {
     return "$JS.>";
@@ -199,6 +231,12 @@ export const subjects = {
     return `$KV.${STATE_BUCKET}.>`;
   },
 } as const;
+
+/** One part of an actor id as a subject token: `[A-Za-z0-9-]` kept, anything else `_xx` (hex). */
+export function actorIdToken(part: string): string {
+  if (part === "") return "_";
+  return part.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
 
 /**
  * True when `subject` is a reply inbox (`_INBOX.…` or `_INBOX_<identity>.…`). Servers answer only

@@ -23,6 +23,8 @@ import { NatsApiClient } from "../api/nats_client.ts";
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { startControlPlane, type ControlPlane } from "../control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../kubelet/agent.ts";
+import { ActorPublisher } from "../inspect/actor_publisher.ts";
+import { noMetrics } from "../../model/metrics.ts";
 import { startServiceProxy, type ServiceProxy } from "../service_proxy.ts";
 import { DEFAULT_NETWORK, DockerRuntime, INFRA_IMAGE, type BridgeNetwork } from "../containers/docker.ts";
 import { HollowRuntime } from "../containers/hollow.ts";
@@ -37,6 +39,8 @@ export type { Log };
 
 export interface ChaosClusterOptions {
   nodes: number;
+  /** Publish every actor's transitions on NATS (the harness can record them into its history). */
+  observeActors?: boolean;
   runtime: "docker" | "hollow";
   /** How many nodes (the last ones) run on a Docker daemon the harness starts itself. */
   privateDockerNodes?: number;
@@ -62,6 +66,8 @@ export class ChaosClusterError extends Error {
 export class ChaosNode {
   agent?: NodeAgent;
   nc?: NatsConnection;
+  /** Publishes this node's actors while its agent runs (with `observeActors`). */
+  private publisher?: ActorPublisher;
   private starting?: Promise<void>;
 
   constructor(
@@ -99,6 +105,7 @@ export class ChaosNode {
         backoff: { baseMs: 500, maxMs: 5_000 },
         dns: this.dns,
         log: (m, f) => log(m, { node: this.logical, ...f }),
+        ...(this.opts.observeActors ? { observe: { metrics: noMetrics, actors: this.publisher = new ActorPublisher(this.nc, this.name) } } : {}),
       });
     })().finally(() => {
       this.starting = undefined;
@@ -111,6 +118,8 @@ export class ChaosNode {
     await this.starting?.catch(() => {});
     const a = this.agent;
     const nc = this.nc;
+    this.publisher?.close();
+    this.publisher = undefined;
     this.agent = undefined;
     this.nc = undefined;
     await a?.stop();
@@ -177,6 +186,7 @@ export class ChaosCluster {
       nodeGracePeriodMs: o.nodeGracePeriodMs ?? 3000,
       podEvictionTimeoutMs: o.podEvictionTimeoutMs ?? 4000,
       log: (m, f) => log(m, { component: "control-plane", ...f }),
+      ...(o.observeActors ? { observe: this.cluster.observability.observe("control-plane", { nc: this.cluster.nc, scope: "control-plane" }) } : {}),
     });
     this.stops.push(() => this.controlPlane!.stop());
 

@@ -84,7 +84,19 @@ export interface Mark {
   label: string;
 }
 
-export type HistoryEntry = RequestOp | WriteOp | FaultEvent | Sample | Mark;
+/** An actor's state as published on NATS (recorded with `recordActors`; coalesced per tick). */
+export interface ActorTransition {
+  type: "actor";
+  t: number;
+  kind: string;
+  scope: string;
+  id: string;
+  state: string;
+  status: string;
+  transitions: number;
+}
+
+export type HistoryEntry = RequestOp | WriteOp | FaultEvent | Sample | Mark | ActorTransition;
 
 export interface HistoryJson {
   t0: number;

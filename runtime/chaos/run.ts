@@ -21,6 +21,7 @@ import {
 } from "./checkers.ts";
 import { ChaosCluster, type Log } from "./cluster.ts";
 import { History } from "./history.ts";
+import { stateText, watchActors } from "../inspect/actor_client.ts";
 import { inject, NoTargetError, type ActiveFault } from "./nemesis.ts";
 import { Observer } from "./observe.ts";
 import { buildReport, type ChaosReport, writeReport } from "./report.ts";
@@ -39,6 +40,8 @@ export interface RunOptions {
   progress?: (line: string) => void;
   /** Aborts the run: faults are healed and the cluster stopped, then the run rejects. */
   signal?: AbortSignal;
+  /** Record every actor's transitions (from NATS, coalesced per tick) into the history as `actor` entries. */
+  recordActors?: boolean;
 }
 
 export interface RunResult {
@@ -112,7 +115,11 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     heartbeatIntervalMs: s.cluster.heartbeatIntervalMs,
     endpointToxics: s.choices.some((c) => c.kind === "endpoint-toxic" && c.weight > 0) || !!s.script?.some((f) => f.kind === "endpoint-toxic"),
     log: opts.log,
+    observeActors: opts.recordActors,
   });
+  const actorWatch = opts.recordActors
+    ? watchActors(cc.cluster.nc, {}, (r) => history.add({ type: "actor", t: history.now(), kind: r.kind, scope: r.scope, id: r.id, state: stateText(r.state), status: r.status, transitions: r.transitions }))
+    : undefined;
   const observer = new Observer(cc, history);
   const workload = new Workload(cc, history);
   const active = new Set<ActiveFault>();
@@ -181,6 +188,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     const files = opts.reportDir ? writeReport(opts.reportDir, history, report).files : undefined;
     return { report, history, files };
   } finally {
+    actorWatch?.stop();
     await workload.stop().catch(() => {});
     await observer.stop().catch(() => {});
     for (const a of active) await a.heal().catch(() => {});

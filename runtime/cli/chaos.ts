@@ -46,6 +46,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
         { name: "dir", type: "string", help: "directory of scenario files (default chaos/)" },
         { name: "all", type: "boolean", help: "run every scenario in the directory" },
         { name: "verbose", short: "v", type: "boolean", help: "print the cluster's logs to stderr" },
+        { name: "record-actors", type: "boolean", help: "record every actor's transitions (from NATS) into history.json" },
       ],
       async run(p) {
         const [sub, ...names] = p.positional;
@@ -93,6 +94,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
                   durationMs,
                   reportDir,
                   signal: ac.signal,
+                  recordActors: !!p.flags["record-actors"],
                   progress: (l) => out(l + "\n"),
                   log: p.flags.verbose ? (m, f) => err(`${m}${f ? " " + JSON.stringify(f) : ""}\n`) : undefined,
                 });

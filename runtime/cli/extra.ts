@@ -7,8 +7,10 @@ import type { ApiClient } from "../../model/client.ts";
 import type * as NodeServices from "../kubelet/node_services.ts";
 import { formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
-import { resolveResource, type Connection } from "./connect.ts";
+import { homeDir, resolveResource, type Connection } from "./connect.ts";
 import { RESOURCES } from "../../model/types.ts";
+import { join } from "node:path";
+import { readComponentLog } from "../log/rotating_file.ts";
 
 type Out = (s: string) => void;
 type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient, conn: Connection) => Promise<T>) => Promise<T>;
@@ -17,14 +19,16 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
   return {
     logs: {
       summary: "print a container's log (-f to follow)",
-      usage: "berth logs POD [-c CONTAINER] [-f] [--tail N]",
+      usage: "berth logs POD [-c CONTAINER] [-f] [--tail N] | berth logs --component api|control-plane|node-1|... [--tail N]",
       flags: [
         ...conn,
         { name: "container", short: "c", type: "string", help: "container name (default: the pod's only or first container)" },
         { name: "follow", short: "f", type: "boolean", help: "keep streaming new output" },
         { name: "tail", type: "number", help: "only the last N lines" },
+        { name: "component", type: "string", help: "a component's own log from <home>/logs/ (berth up), e.g. control-plane or node-1" },
       ],
       async run(p) {
+        if (p.flags.component !== undefined) return componentLogs(p.flags, out);
         const pod = podName(p.positional);
         const ctrl = new AbortController();
         process.once("SIGINT", () => ctrl.abort());
@@ -131,6 +135,16 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
       },
     },
   };
+}
+
+/** `berth logs --component NAME`: the component's file under the home's logs/, rotated files first. */
+function componentLogs(flags: Record<string, unknown>, out: Out): void {
+  const dir = join(homeDir(flags.home), "logs");
+  try {
+    out(readComponentLog(dir, String(flags.component), flags.tail as number | undefined));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function podName(positional: string[]): string {

@@ -17,6 +17,7 @@ import { streamCommands } from "./stream_verbs.ts";
 import { chaosCommands } from "./chaos.ts";
 import { multiCommands } from "./multi.ts";
 import { dashboardCommands } from "./dashboard.ts";
+import { observeCommands } from "./observe.ts";
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
@@ -185,6 +186,7 @@ const commands: Record<string, Command> = {
   ...chaosCommands(CONN, out, err),
   ...multiCommands(CONN, out, err),
   ...dashboardCommands(CONN, out, err),
+  ...observeCommands(CONN, out, err),
 };
 
 async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../../model/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {

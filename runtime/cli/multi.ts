@@ -10,6 +10,8 @@
  */
 import { connectNats, type NatsConnection } from "../nats/connection.ts";
 import { parseServerList, writeNatsClusterConfigs } from "../nats/cluster_config.ts";
+// The observability machinery (prom-client) loads when a node or control plane starts.
+import type { Observability } from "../observability.ts";
 import { mkdirSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
@@ -17,6 +19,22 @@ import type { ProxyMode } from "../service_proxy.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 
 type Out = (s: string) => void;
+
+const METRICS_FLAG: FlagSpec = { name: "metrics-address", type: "string", help: "HOST:PORT of this process's metrics listener (/metrics)", default: "127.0.0.1:0" };
+
+/** Starts the process's metrics listener on `--metrics-address`; says where. */
+async function serveProcessMetrics(obs: Observability, flags: Record<string, unknown>, out: (s: string) => void, who: string) {
+  const { parseListenAddress, startMetricsServer } = await import("../metrics/http_server.ts");
+  let addr;
+  try {
+    addr = parseListenAddress(String(flags["metrics-address"]));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const server = await startMetricsServer({ ...addr, components: obs.components });
+  out(`${who}: metrics at ${server.url}/metrics/{${Object.keys(server.paths()).join(",")}}\n`);
+  return server;
+}
 
 const HELP: FlagSpec = { name: "help", short: "h", type: "boolean", help: "show help for this command" };
 const NATS_FLAGS: FlagSpec[] = [
@@ -73,6 +91,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
         { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        METRICS_FLAG,
         HELP,
       ],
       async run(p) {
@@ -86,9 +105,11 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         }
         const nc = await connect(p.flags, `berth-node-${name}`);
         const log = jsonLog(err, !!p.flags.quiet);
+        const obs = new (await import("../observability.ts")).Observability();
         try {
           const { startNodeHost } = await import("../node_host.ts");
           const host = await startNodeHost({
+            observe: obs.observe(name, { nc, scope: name }),
             nc,
             name,
             advertiseAddress: p.flags["advertise-address"] as string,
@@ -99,9 +120,12 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             log,
           });
           out(`node ${name} ready (advertise ${p.flags["advertise-address"]}, DNS ${host.dns.addresses.map((a) => `${a.host}:${a.port}`).join(" ")})\n`);
+          const metrics = await serveProcessMetrics(obs, p.flags, out, `node ${name}`);
           const sig = await untilSignal();
           out(`node ${name}: ${sig}, stopping (containers keep running)\n`);
           await host.stop();
+          obs.close();
+          await metrics.close();
         } finally {
           await nc.drain().catch(() => {});
         }
@@ -122,6 +146,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "rest-address", type: "string", help: "address the REST API listens on (0.0.0.0 for other machines)", default: "127.0.0.1" },
         { name: "home", type: "string", help: "where the REST API's token, CA and kubeconfig live (copy token and pki/ to every copy)", default: ".berth-control-plane" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
+        METRICS_FLAG,
         HELP,
       ],
       async run(p) {
@@ -133,8 +158,10 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
         const nc = await connect(p.flags, "berth-control-plane");
         const log = jsonLog(err, !!p.flags.quiet);
+        const obs = new (await import("../observability.ts")).Observability();
+        const usage = new (await import("../metrics/usage_store.ts")).UsageStore(nc, { log });
         try {
-          const [{ startControlPlaneHost }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }] = await Promise.all([
+          const [{ startControlPlaneHost, leaderElectionCheck }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }] = await Promise.all([
             import("../control_plane_host.ts"),
             import("../control_plane.ts"),
             import("../cluster_components.ts"),
@@ -146,6 +173,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const host = await startControlPlaneHost({
             nc,
+            observability: obs,
             replicas,
             // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
             encryption: encryptionTransformer(loadOrCreateEncryptionConfig(keysHome)),
@@ -173,16 +201,22 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
               logs: podLogProvider(nc, host.api),
               streams: nodeStreamProvider(nc, host.api),
-              healthChecks: [informerSyncCheck(() => host.controlPlane)],
+              healthChecks: [informerSyncCheck(() => host.controlPlane), leaderElectionCheck(host.election)],
+              metrics: obs.registry("api"),
+              usage,
               log: (m, f) => log(m, f),
             });
             out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);
           }
           out(`control-plane ${host.id} ready (API serving; state bucket replicas ${replicas})\n`);
+          const metrics = await serveProcessMetrics(obs, p.flags, out, `control-plane ${host.id}`);
           const sig = await untilSignal();
           out(`control-plane ${host.id}: ${sig}, stopping\n`);
           await rest?.http.close();
           await host.stop();
+          usage.stop();
+          obs.close();
+          await metrics.close();
         } finally {
           await nc.drain().catch(() => {});
         }

@@ -19,6 +19,7 @@ import type { ProxyMode } from "../service_proxy.ts";
 import type * as Registry from "../registry.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
+import { OBSERVE_FLAGS, startUpObservability, startUpPrometheus, upLog } from "./up_observe.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
   { name: "home", type: "string", help: "state directory (default $BERTH_HOME or ./.berth)" },
@@ -37,6 +38,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "registry", type: "boolean", help: "also run a local image registry on 127.0.0.1 with its data in the home (docker push to it)" },
   { name: "registry-port", type: "number", help: "port of the --registry registry (default: the last one used, else a free one)", default: 0 },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
+  ...OBSERVE_FLAGS,
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
 ];
 
@@ -83,9 +85,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   const say = (s: string) => {
     if (!quiet) out(s);
   };
-  const log = (msg: string, fields?: Record<string, unknown>) => {
-    if (process.env.BERTH_DEBUG) err(`${new Date().toISOString()} ${msg}${fields ? " " + JSON.stringify(fields) : ""}\n`);
-  };
+  // Structured component logs under <home>/logs/ (`berth logs --component NAME`).
+  const { log, close: closeLogs } = upLog(home, flags, err);
 
   // Its own bridge, pod subnet, DNS address and ClusterIP range, so clusters run side by side.
   let plan: NetworkPlan;
@@ -143,7 +144,9 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       network: plan.network,
       serviceCidr: plan.serviceCidr,
     });
+    const observed = await startUpObservability(cluster, flags, (s) => say(`berth: ${s}\n`));
     const info = cluster.writeInfo({
+      ...observed,
       apiUrl: components.apiUrl,
       token: components.token,
       dnsAddress: components.dnsAddress,
@@ -151,6 +154,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       nodes: components.nodeNames,
     });
     registerCluster(home, plan, runtime, { natsUrl: info.natsUrl, apiUrl: info.apiUrl });
+    await startUpPrometheus(cluster, info, flags, (s) => say(`berth: ${s}\n`));
     await components.waitReady();
     out(`berth: cluster ready — ${nodes} node${nodes === 1 ? "" : "s"} Ready; NATS ${info.natsUrl}` +
       `${info.apiUrl ? `; API ${info.apiUrl}` : ""}${info.dnsAddress ? `; DNS ${info.dnsAddress}` : ""}\n`);
@@ -175,6 +179,7 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
   }
   await done;
   unregisterCluster(home);
+  closeLogs();
   say("berth: stopped\n");
   return 0;
 }

@@ -23,6 +23,8 @@
  * else is outside the cluster: there is no upstream (the network rule allows no other address),
  * so it gets REFUSED at once and the client's resolver moves on.
  */
+import type { Metrics } from "../../model/metrics.ts";
+import { dnsMetrics } from "./dns_metrics.ts";
 import dgram from "node:dgram";
 import dns from "node:dns";
 import net from "node:net";
@@ -53,6 +55,8 @@ export interface DnsServerOptions {
   defaultNamespace?: string;
   /** Called for dropped packets and lookup failures (counted, never thrown). */
   onError?: (err: Error, kind: "malformed" | "dropped" | "lookup" | "socket") => void;
+  /** CoreDNS-named request metrics (runtime/dns/dns_metrics.ts); none by default. */
+  metrics?: Metrics;
 }
 
 /** Counters; `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
@@ -233,10 +237,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
   };
 
+  const measured = dnsMetrics(opts.metrics);
   const handleTcp = (request: DnsPacket, send: (r: DnsPacket) => Promise<Buffer>) => {
     stats.received++;
+    const start = measured ? performance.now() : 0;
     const r = respond(request);
     if (!r) return;
+    measured?.answered(request.questions[0]?.type, r.reply.header.rcode, start);
     stats.answered++;
     send(r.reply).catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e)), "socket"));
   };
@@ -255,12 +262,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       if (hit) {
         stats.answered++;
         stats.cacheHits++;
+        measured?.cacheHit();
         // Without a callback a send error is emitted as the socket's "error" (reported below).
         sock.send(hit, rinfo.port, rinfo.address);
         return;
       }
     }
     const versionAtLookup = version?.() ?? 0;
+    const start = measured ? performance.now() : 0;
     let request: DnsPacket;
     try {
       request = Packet.parse(msg);
@@ -279,6 +288,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return;
     }
     stats.answered++;
+    measured?.answered(request.questions[0]?.type, r.reply.header.rcode, start);
     sock.send(buf, rinfo.port, rinfo.address);
     if (key !== undefined && r.cacheable) cache!.store(key, buf, versionAtLookup);
   };

@@ -5,6 +5,7 @@
  */
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 import { SUBRESOURCES } from "./routes.ts";
+import { metricsApiGroup } from "./metrics_api.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */
 export const KUBE_MINOR = "32";
@@ -53,7 +54,8 @@ export function apiGroupList(): Record<string, unknown> {
     const { kind: _k, apiVersion: _v, ...rest } = apiGroup(g)!;
     return rest;
   });
-  return { kind: "APIGroupList", apiVersion: "v1", groups };
+  // metrics.k8s.io (kubectl top) is served apart from RESOURCES (metrics_api.ts).
+  return { kind: "APIGroupList", apiVersion: "v1", groups: [...groups, metricsApiGroup()] };
 }
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -11,6 +11,7 @@
  *   /apis/{group}/{version}/...                          as /api/v1/..., for that group's resources
  */
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
+import { parseMetricsApiRoute, type MetricsApiRoute } from "./metrics_api.ts";
 
 export type HealthEndpoint = "healthz" | "livez" | "readyz";
 
@@ -41,6 +42,8 @@ export type Route =
       /** Reached through the deprecated `/api/v1/watch/` prefix. */
       watchPrefix: boolean;
     }
+  /** `/apis/metrics.k8s.io/…` (runtime/http/metrics_api.ts). */
+  | MetricsApiRoute
   | { type: "notFound" }
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
@@ -112,6 +115,8 @@ export function parseRoute(rawPath: string): Route {
     case "openapi/v3/api/v1":
       return { type: "static", path: joined };
   }
+  const metricsApi = parseMetricsApiRoute(segs);
+  if (metricsApi) return metricsApi;
   if (segs.length === 5 && segs[0] === "openapi" && segs[1] === "v3" && segs[2] === "apis") return { type: "openapiGroup", groupVersion: `${segs[3]}/${segs[4]}` };
   let groupVersion = "v1";
   if (segs[0] === "apis" && segs[1] !== undefined) {

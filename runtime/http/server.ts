@@ -28,6 +28,10 @@ import { flowControlFor, type FlowControlOptions } from "../security/flow_contro
 import { createDashboard } from "../ui/dashboard.ts";
 import type { StreamProvider } from "../stream/open.ts";
 import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
+import { requestMetrics } from "../metrics/apiserver.ts";
+import type { UsageSource } from "../metrics/usage_store.ts";
+import { serveMetricsApi } from "./metrics_api.ts";
+import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
 export type { HealthCheck } from "./health.ts";
@@ -96,6 +100,10 @@ export interface HttpApiOptions {
    * (default 30 s each, as before). Enforced to within about a second.
    */
   headersTimeoutMs?: number;
+  /** The API server's metrics, served on `/metrics` (behind the bearer token) and fed by every request. */
+  metrics?: ComponentMetrics;
+  /** Node and pod usage for `metrics.k8s.io` (kubectl top); without it that group lists nothing. */
+  usage?: UsageSource;
 }
 
 export interface HttpApi {
@@ -122,6 +130,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   let address = `${host}:0`;
   const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
   const health = new HealthRunner(opts.healthTimeoutMs);
+  const reqMetrics = opts.metrics ? requestMetrics(opts.metrics) : undefined;
   // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
   const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 
@@ -141,6 +150,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const q = target.indexOf("?");
     const route = parseRoute(q < 0 ? target : target.slice(0, q));
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
+    const measured = reqMetrics?.begin(method, route, q < 0 ? target : target.slice(0, q), query);
+    if (measured) res.once("close", () => measured(res.statusCode));
     try {
       // The live page, recognised on the raw path; a dot segment there is refused as anywhere
       // (`new URL` below would resolve it, and a page path must never leave /ui).
@@ -152,10 +163,14 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
       if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+      if (opts.metrics && route.type === "notFound" && (q < 0 ? target : target.slice(0, q)) === "/metrics") return await serveMetrics(res, method, opts.metrics);
       let release = () => {};
       if (route.type === "resource") {
         const refused = rate.take(REST_IDENTITY);
-        if (refused) throw rateLimitedError(refused);
+        if (refused) {
+          reqMetrics?.rejected("rate-limit");
+          throw rateLimitedError(refused);
+        }
         // A seat at the request's priority level (flow_control.ts). A watch holds it only to be
         // admitted: its stream runs for minutes and costs a seat nothing.
         release = await flow.acquire({ identity: `rest:${REST_IDENTITY}`, resource: route.resource });
@@ -206,6 +221,11 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       const body = route.version === undefined ? apiGroup(route.group) : apiResourceList(`${route.group}/${route.version}`);
       if (!body) throw new ApiError("NotFound", "the server could not find the requested resource");
       return { status: 200, body };
+    }
+    if (route.type === "metricsApi") {
+      if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
+      const labels = query.get("labelSelector") && route.doc === "pods" ? await podLabelsOf(opts.api, route.namespace) : undefined;
+      return { status: 200, body: serveMetricsApi(route, opts.usage?.reports() ?? [], query, labels) };
     }
     if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
@@ -393,6 +413,20 @@ function storeCheck(api: ApiClient): HealthCheck {
 }
 
 /** 406: NotAcceptable is not among the reasons errors.ts knows, so the Status is built here. */
+/** Pod labels by namespace/name, for a label selector on pod metrics. */
+async function podLabelsOf(api: ApiClient, namespace: string | undefined) {
+  const pods = await api.list("pods", namespace ? { namespace } : {});
+  const m = new Map(pods.items.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.metadata.labels ?? {}]));
+  return (ns: string, name: string) => m.get(`${ns}/${name}`);
+}
+
+async function serveMetrics(res: ServerResponse, method: string, metrics: ComponentMetrics): Promise<void> {
+  if (method !== "GET" && method !== "HEAD") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /metrics`);
+  const text = await metrics.text();
+  res.writeHead(200, { "Content-Type": metrics.contentType, "Cache-Control": "no-cache, private" });
+  res.end(method === "HEAD" ? undefined : text);
+}
+
 function notAcceptable(message: string): Reply {
   return {
     status: 406,

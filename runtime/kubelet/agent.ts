@@ -16,6 +16,8 @@
  * no cluster id) are ever touched, so several agents — of one cluster or of several — can share
  * one Docker engine. Logs and exec for the CLI and the API: pod_containers.ts, node_services.ts.
  */
+import { inspectOption, type Observe } from "../../model/observe.ts";
+import { instrumentRuntime } from "./kubelet_metrics.ts";
 import { type Actor, createActor, fromPromise } from "xstate";
 import type { ApiClient } from "../../model/client.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
@@ -70,6 +72,8 @@ export interface NodeAgentOptions {
   /** Registry credentials for a pod's image pulls. Default: the pod's imagePullSecrets, read from the API (image_credentials.ts). */
   imageCredentials?: ImageCredentialProvider;
   log?: Log;
+  /** Metrics (kubelet_*) and actor inspection of the node and pod actors (none by default). */
+  observe?: Observe;
 }
 
 export interface NodeAgent {
@@ -90,7 +94,7 @@ export interface NodeAgent {
 export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent> {
   const { client, name } = opts;
   // Everything below goes through the cluster's view of the engine, never the raw runtime.
-  const runtime = clusterScoped(opts.runtime, opts.clusterId);
+  const runtime = clusterScoped(instrumentRuntime(opts.runtime, opts.observe?.metrics), opts.clusterId);
   const log = opts.log ?? (() => {});
   const advertise = opts.advertiseAddress ?? "127.0.0.1";
   const scoped = (component: string): Log => (m, f) => log(m, { node: name, component, ...f });
@@ -115,7 +119,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   });
   // Serialized and correlated, as the kubelet's recorder: repeats bump a count.
   const recorder = createEventRecorder(client, "kubelet", log, { host: name, concurrency: 1, maxQueued: 10_000, correlate: true });
-  const pods = new PodSupervisor({ client, node: name, hostIP: advertise, effects, recorder, backoff: opts.backoff, resyncMs: opts.resyncMs, log });
+  const pods = new PodSupervisor({ client, node: name, hostIP: advertise, effects, recorder, backoff: opts.backoff, resyncMs: opts.resyncMs, log, observe: opts.observe });
   const gc = new ContainerGc(runtime, name, (uid) => pods.wants(uid), log);
   const runtimeEvents = new RuntimeEventPump(runtime, name, (uid, ev) => pods.deliver(uid, ev));
   const heartbeat = nodeHeartbeat({ client, runtime, name, advertiseAddress: advertise, labels: opts.labels });
@@ -135,7 +139,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         },
       },
     }),
-    { input: { name, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 } },
+    { input: { name, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 }, ...inspectOption(opts.observe, "node", name) },
   );
   node.subscribe({ error: (e) => log("node actor failed", { node: name, error: String(e) }) });
 

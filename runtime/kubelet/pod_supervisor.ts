@@ -24,6 +24,8 @@ import type { BackoffConfig } from "../../actors/pod_backoff.ts";
 import type { podEffects } from "./pod_effects.ts";
 import { PodStatusWriter } from "./status_writer.ts";
 import { withTimeout } from "../async.ts";
+import { inspectOption, type Observe } from "../../model/observe.ts";
+import { podMetrics } from "./kubelet_metrics.ts";
 
 export type PodActor = Actor<typeof podMachine>;
 
@@ -45,6 +47,8 @@ export interface PodSupervisorOptions {
   backoff?: BackoffConfig;
   resyncMs?: number;
   log: Log;
+  /** Metrics and actor inspection (none by default). */
+  observe?: Observe;
   /** Delay before a failed pod actor is replaced (default 1 s). */
   restartDelayMs?: number;
 }
@@ -62,7 +66,10 @@ export class PodSupervisor {
   private readonly finished = new Set<string>();
   private stopped = false;
 
-  constructor(private readonly opts: PodSupervisorOptions) {}
+  private readonly metrics: ReturnType<typeof podMetrics>;
+  constructor(private readonly opts: PodSupervisorOptions) {
+    this.metrics = podMetrics(opts.observe?.metrics);
+  }
 
   /** True while some pod (running or finished) wants objects labelled with this pod uid. */
   wants(uid: string): boolean {
@@ -146,13 +153,18 @@ export class PodSupervisor {
     const machine = podMachine.provide({
       actors: effects.actors,
       actions: {
-        reportStatus: (_, p) => void writer.write(p.status, p.hostPorts),
+        reportStatus: (_, p) => {
+          this.metrics.phase(key, p.status.phase);
+          void writer.write(p.status, p.hostPorts);
+        },
         recordEvents: (_, p: { events: PodEvent[] }) => {
           for (const ev of p.events) recorder.record(entry.pod, ev.type, ev.reason, ev.message);
         },
       },
     });
+    this.metrics.seen(key);
     const actor = createActor(machine, {
+      ...inspectOption(this.opts.observe, "pod", `${ns}/${pod.metadata.name}`),
       input: { pod, node, hostIP: this.opts.hostIP, backoff: this.opts.backoff, resyncMs: this.opts.resyncMs, deleting },
     });
     entry.actor = actor;
@@ -183,6 +195,7 @@ export class PodSupervisor {
 
   /** The actor completed (containers stopped): flush its status, then delete the API object. */
   private async gone(key: string, entry: PodEntry): Promise<void> {
+    this.metrics.gone(key);
     if (this.entries.get(key) === entry) {
       this.entries.delete(key);
       this.actors.delete(key);

@@ -149,10 +149,12 @@ export function controlPlanePermissions(user: string = USERS.controlPlane): Nats
         subjects.nodeServiceAll("logs.keepalive"),
         subjects.nodeServiceAll("stream"),
         subjects.nodeStreamIoAll("up"),
+        subjects.actorFilter(),
+        subjects.actorSnapshot(),
       ],
     },
     subscribe: {
-      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down")],
+      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down"), subjects.actorSnapshot(), subjects.nodeUsageAll(), subjects.actorFilter()],
     },
     allowResponses: true,
   };
@@ -165,9 +167,10 @@ export function controlPlanePermissions(user: string = USERS.controlPlane): Nats
  */
 export function nodePermissions(name: string): NatsPermissions {
   return {
-    publish: { allow: [subjects.nodeAll(name)] },
+    // Its actors' transitions only under its own scope (berth.actors.*.<name>.>).
+    publish: { allow: [subjects.nodeAll(name), subjects.actorScopeAll(name)] },
     subscribe: {
-      allow: [subjects.nodeAll(name), subjects.inboxOf(nodeUser(name))],
+      allow: [subjects.nodeAll(name), subjects.inboxOf(nodeUser(name)), subjects.actorSnapshot()],
       // Its own API requests are for the API server only.
       deny: [subjects.nodeApiOf(name)],
     },
@@ -193,8 +196,8 @@ function clientPermissions(user: string, extra: { publish?: string[]; subscribe?
 /** The berth CLI: the API, plus exec/logs requests to the node agents and their log streams. */
 export function cliPermissions(): NatsPermissions {
   return clientPermissions(USERS.cli, {
-    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive"), subjects.nodeServiceAll("stream"), subjects.nodeStreamIoAll("up")],
-    subscribe: [subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down")],
+    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive"), subjects.nodeServiceAll("stream"), subjects.nodeStreamIoAll("up"), subjects.actorSnapshot()],
+    subscribe: [subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down"), subjects.actorFilter()],
   });
 }
 

@@ -110,22 +110,30 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
   let url: string | undefined;
-  while (!url) {
-    const ready = await Promise.race([sleep(25).then(() => true), spawnError]);
-    if (!ready) break;
-    const file = existsSync(portsDir) ? readdirSync(portsDir).find((f) => f.endsWith(".ports")) : undefined;
-    if (file) {
-      try {
-        const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats?: string[] };
-        url = ports.nats?.[0];
-      } catch {
-        // The file is being written; read it again on the next turn.
+  // A start that fails must not leave its exit hook behind: callers retry (the chaos harness
+  // restarts NATS on a port that may still be held), and every failed attempt used to add one
+  // more `exit` listener to the process, until Node warned (MaxListenersExceededWarning).
+  try {
+    while (!url) {
+      const ready = await Promise.race([sleep(25).then(() => true), spawnError]);
+      if (!ready) break;
+      const file = existsSync(portsDir) ? readdirSync(portsDir).find((f) => f.endsWith(".ports")) : undefined;
+      if (file) {
+        try {
+          const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as { nats?: string[] };
+          url = ports.nats?.[0];
+        } catch {
+          // The file is being written; read it again on the next turn.
+        }
+      }
+      if (!url && Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new NatsServerError(`nats-server did not report its port within ${opts.startTimeoutMs ?? 15_000} ms: ${readTail(logPath)}`);
       }
     }
-    if (!url && Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new NatsServerError(`nats-server did not report its port within ${opts.startTimeoutMs ?? 15_000} ms: ${readTail(logPath)}`);
-    }
+  } catch (e) {
+    process.removeListener("exit", killOnExit);
+    throw e;
   }
   const port = Number(new URL(url!).port);
   let stopped: Promise<void> | undefined;

@@ -1,0 +1,51 @@
+/**
+ * The metrics sink every component takes: counters, histograms and gauges by name, with
+ * labels. Actors and work loops call it at their measurement points; the runtime implements it
+ * with prom-client, one registry per component (runtime/metrics/registry.ts). Where no sink is
+ * given, `noMetrics` drops everything, so unit tests need nothing.
+ *
+ * Names follow Kubernetes where a metric exists there (`apiserver_request_total`,
+ * `workqueue_depth`, `kubelet_running_pods`, ...); Berth's own carry a `berth_` prefix. Durations
+ * are in seconds, as Prometheus expects.
+ */
+export type Labels = Readonly<Record<string, string | number>>;
+
+export interface Counter {
+  inc(labels?: Labels, value?: number): void;
+}
+
+export interface Gauge {
+  set(labels: Labels | undefined, value: number): void;
+  inc(labels?: Labels, value?: number): void;
+  dec(labels?: Labels, value?: number): void;
+}
+
+export interface Histogram {
+  /** Records one observation, in the metric's unit (seconds for durations). */
+  observe(labels: Labels | undefined, value: number): void;
+}
+
+export interface Metrics {
+  /**
+   * The named metric, created on first use and shared afterwards. Asking again for a name with
+   * other label names is a programming error and throws.
+   */
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  /** `collect`, when given, runs at each scrape to bring the gauge up to date. */
+  gauge(name: string, help: string, labelNames?: readonly string[], collect?: (g: Gauge) => void): Gauge;
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): Histogram;
+}
+
+const NOOP = { inc() {}, dec() {}, set() {}, observe() {} };
+
+/** A sink that drops everything (the default where no metrics are given). */
+export const noMetrics: Metrics = {
+  counter: () => NOOP,
+  gauge: () => NOOP,
+  histogram: () => NOOP,
+};
+
+/** Seconds since `start` (a `performance.now()`-style millisecond clock reading). */
+export function secondsSince(start: number, now: number): number {
+  return Math.max(0, (now - start) / 1000);
+}

@@ -1,0 +1,66 @@
+/**
+ * Reading actors from NATS: a snapshot of every live actor (`berth.inspect.actors`, answered by
+ * every process that runs actors) and a stream of transitions (`berth.actors.>`), with a filter.
+ * What `berth actors [-w]`, `cluster.actors()` and `cluster.watchActors()` use.
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { subjects } from "../subjects.ts";
+import type { ActorRecord } from "./actor_publisher.ts";
+
+export type { ActorRecord } from "./actor_publisher.ts";
+
+export interface ActorFilter {
+  /** `pod`, `node`, `workloop`, `lease`. */
+  kind?: string;
+  /** A node name, or `control-plane`. */
+  scope?: string;
+}
+
+const dec = new TextDecoder();
+
+function matches(r: ActorRecord, f: ActorFilter): boolean {
+  return (!f.kind || r.kind === f.kind) && (!f.scope || r.scope === f.scope);
+}
+
+/**
+ * Every live actor matching `filter`, sorted by scope, kind and id. Scatter-gather: the answers
+ * of all processes are collected until none has come for `stallMs` (or `maxWaitMs` passed).
+ */
+export async function listActors(nc: NatsConnection, filter: ActorFilter = {}, opts: { maxWaitMs?: number; stallMs?: number } = {}): Promise<ActorRecord[]> {
+  const out: ActorRecord[] = [];
+  const replies = await nc.requestMany(subjects.actorSnapshot(), new Uint8Array(), { maxWait: opts.maxWaitMs ?? 2_000, strategy: "stall", stall: opts.stallMs ?? 300 });
+  for await (const m of replies) {
+    if (m.data.length === 0) continue;
+    try {
+      const body = JSON.parse(dec.decode(m.data)) as { actors?: ActorRecord[] };
+      for (const r of body.actors ?? []) if (matches(r, filter)) out.push(r);
+    } catch {
+      // A malformed answer is one process's problem; the others still count.
+    }
+  }
+  return out.sort((a, b) => a.scope.localeCompare(b.scope) || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+}
+
+/** Streams transitions of actors matching `filter` until the returned stop is called. */
+export function watchActors(nc: NatsConnection, filter: ActorFilter, onRecord: (r: ActorRecord) => void): { stop(): void } {
+  const sub = nc.subscribe(subjects.actorFilter(filter), {
+    callback: (err, m) => {
+      if (err) return;
+      try {
+        onRecord(JSON.parse(dec.decode(m.data)) as ActorRecord);
+      } catch {
+        // Not an actor record: ignore it rather than end the stream.
+      }
+    },
+  });
+  return { stop: () => sub.unsubscribe() };
+}
+
+/** A state value as one short string: `running`, `running.ready`. */
+export function stateText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object") {
+    return Object.entries(v as Record<string, unknown>).map(([k, sub]) => `${k}.${stateText(sub)}`).join(",");
+  }
+  return String(v);
+}

@@ -1,0 +1,90 @@
+/**
+ * The node agent's figures, named as the kubelet's:
+ *
+ *   kubelet_running_pods                                   pods whose last reported phase is Running
+ *   kubelet_pod_start_duration_seconds                     from the agent first seeing a pod to it Running
+ *   kubelet_runtime_operations_total{operation_type}       container runtime calls
+ *   kubelet_runtime_operations_duration_seconds{operation_type}
+ *   kubelet_runtime_operations_errors_total{operation_type}
+ *   kubelet_image_pull_duration_seconds / kubelet_image_pulls_total{result}   (runtimes that pull)
+ *
+ * Runtime calls are measured by wrapping the runtime (`instrumentRuntime`), so neither the Docker
+ * nor the hollow runtime knows about metrics.
+ */
+import type { ContainerRuntime } from "../../model/container_runtime.ts";
+import { noMetrics, type Metrics } from "../../model/metrics.ts";
+
+/** Long-lived streams: their call returns at once; timing them would say nothing. */
+const NOT_TIMED = new Set(["close", "events", "logs"]);
+
+/** The runtime with every call counted and timed (the same object when metrics are off). */
+export function instrumentRuntime(runtime: ContainerRuntime, metrics: Metrics = noMetrics): ContainerRuntime {
+  if (metrics === noMetrics) return runtime;
+  const total = metrics.counter("kubelet_runtime_operations_total", "Cumulative number of runtime operations by operation type.", ["operation_type"]);
+  const errors = metrics.counter("kubelet_runtime_operations_errors_total", "Cumulative number of runtime operation errors by operation type.", ["operation_type"]);
+  const duration = metrics.histogram("kubelet_runtime_operations_duration_seconds", "Duration in seconds of runtime operations. Broken down by operation type.", ["operation_type"]);
+  const pulls = metrics.counter("kubelet_image_pulls_total", "Image pulls by result (the runtime's pullImage calls).", ["result"]);
+  const pullDuration = metrics.histogram("kubelet_image_pull_duration_seconds", "Duration in seconds to pull an image.", []);
+  return new Proxy(runtime, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function" || typeof prop !== "string" || NOT_TIMED.has(prop)) return typeof v === "function" ? v.bind(target) : v;
+      const op = prop.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      return (...args: unknown[]) => {
+        const start = performance.now();
+        const labels = { operation_type: op };
+        total.inc(labels);
+        const done = (ok: boolean) => {
+          const s = (performance.now() - start) / 1000;
+          duration.observe(labels, s);
+          if (!ok) errors.inc(labels);
+          if (op === "pull_image") {
+            pulls.inc({ result: ok ? "success" : "failure" });
+            pullDuration.observe(undefined, s);
+          }
+        };
+        try {
+          const r = v.apply(target, args);
+          if (r && typeof (r as Promise<unknown>).then === "function") {
+            return (r as Promise<unknown>).then((x) => (done(true), x), (e) => (done(false), Promise.reject(e)));
+          }
+          done(true);
+          return r;
+        } catch (e) {
+          done(false);
+          throw e;
+        }
+      };
+    },
+  });
+}
+
+/** Running pods and pod start times, fed by the pod supervisor's status reports. */
+export function podMetrics(metrics: Metrics = noMetrics) {
+  const running = new Set<string>();
+  metrics.gauge("kubelet_running_pods", "Number of pods that have a running pod sandbox", [], (g) => g.set(undefined, running.size));
+  const start = metrics.histogram("kubelet_pod_start_duration_seconds", "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run", [], [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 300, 600]);
+  const seen = new Map<string, number>();
+  return {
+    /** A pod's actor started. */
+    seen(key: string): void {
+      if (!seen.has(key)) seen.set(key, performance.now());
+    },
+    /** A status report of the pod's actor. */
+    phase(key: string, phase: string | undefined): void {
+      if (phase === "Running") {
+        if (!running.has(key)) {
+          running.add(key);
+          const t = seen.get(key);
+          if (t !== undefined && t !== Infinity) start.observe(undefined, (performance.now() - t) / 1000);
+          seen.set(key, Infinity); // measured once: a container restart is no pod start
+        }
+      } else running.delete(key);
+    },
+    /** The pod's actor is gone. */
+    gone(key: string): void {
+      running.delete(key);
+      seen.delete(key);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The API server's request metrics, named as kube-apiserver's:
+ *
+ *   apiserver_request_total{verb,resource,code}          counter
+ *   apiserver_request_duration_seconds{verb,resource}   histogram (watches excluded, as there)
+ *   apiserver_current_inflight_requests{request_kind}   gauge (readOnly / mutating)
+ *   apiserver_registered_watchers{resource}              gauge
+ *   apiserver_flowcontrol_rejected_requests_total{reason}  counter (rate limit, connection caps)
+ *
+ * `verb` is Kubernetes' upper-case request verb: GET, LIST, WATCH, POST, PUT, PATCH, DELETE.
+ */
+import type { Metrics } from "../../model/metrics.ts";
+import type { Route } from "../http/routes.ts";
+
+/** Kubernetes' verb for a request (LIST and WATCH are GETs of a collection). */
+export function requestVerb(method: string, route: Route, query: URLSearchParams): string {
+  if (route.type === "resource" && method === "GET") {
+    if (route.watchPrefix || query.get("watch") === "true" || query.get("watch") === "1") return "WATCH";
+    if (route.name === undefined) return "LIST";
+  }
+  return method;
+}
+
+/** The `resource` label: the resource (with subresource), or the path for non-resource requests. */
+export function requestResource(route: Route, path: string): string {
+  if (route.type === "resource") return route.subresource ? `${route.resource}/${route.subresource}` : route.resource;
+  if (route.type === "static") return "";
+  // Unknown paths are not echoed into label values (unbounded cardinality).
+  return route.type === "health" ? "" : path === "/metrics" ? "" : "unknown";
+}
+
+export interface RequestMetrics {
+  /** Call at the start of a request; the returned function at its end, with the status code. */
+  begin(method: string, route: Route, path: string, query: URLSearchParams): (code: number) => void;
+  /** A request refused before it was served (rate limit, connection cap). */
+  rejected(reason: string): void;
+}
+
+export function requestMetrics(m: Metrics): RequestMetrics {
+  const total = m.counter("apiserver_request_total", "Counter of apiserver requests broken out for each verb, resource and HTTP response code.", ["verb", "resource", "code"]);
+  const duration = m.histogram("apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb and resource (watches excluded).", ["verb", "resource"]);
+  const inflight = m.gauge("apiserver_current_inflight_requests", "Maximal number of currently used inflight request limit of this apiserver per request kind.", ["request_kind"]);
+  const rejected = m.counter("apiserver_flowcontrol_rejected_requests_total", "Number of requests rejected by flow control (rate limit, connection caps).", ["reason"]);
+  const watchers = m.gauge("apiserver_registered_watchers", "Number of currently registered watchers for a given resource.", ["resource"]);
+  for (const kind of ["readOnly", "mutating"]) inflight.set({ request_kind: kind }, 0);
+  return {
+    begin(method, route, path, query) {
+      const start = performance.now();
+      const verb = requestVerb(method, route, query);
+      const resource = requestResource(route, path);
+      const kind = method === "GET" || method === "HEAD" ? "readOnly" : "mutating";
+      inflight.inc({ request_kind: kind });
+      // A REST watch is registered for as long as its request is open.
+      if (verb === "WATCH") watchers.inc({ resource });
+      let done = false;
+      return (code) => {
+        if (done) return;
+        done = true;
+        inflight.dec({ request_kind: kind });
+        if (verb === "WATCH") watchers.dec({ resource });
+        total.inc({ verb, resource, code: String(code) });
+        if (verb !== "WATCH") duration.observe({ verb, resource }, (performance.now() - start) / 1000);
+      };
+    },
+    rejected: (reason) => rejected.inc({ reason }),
+  };
+}

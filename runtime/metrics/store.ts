@@ -1,0 +1,32 @@
+/**
+ * `berth_store_request_duration_seconds{op}` and `berth_store_requests_total{op,result}`: every
+ * call the API makes to the JetStream KV store, timed by wrapping the store's methods on the
+ * instance (the store itself knows nothing of metrics), as etcd's client metrics in kube-apiserver.
+ */
+import type { Metrics } from "../../model/metrics.ts";
+
+const OPS = ["create", "get", "tryGet", "list", "update", "delete"] as const;
+
+export function instrumentStore<S extends object>(store: S, metrics: Metrics): S {
+  const duration = metrics.histogram("berth_store_request_duration_seconds", "Latency of requests to the JetStream KV store, by operation.", ["op"]);
+  const total = metrics.counter("berth_store_requests_total", "Requests to the JetStream KV store, by operation and result.", ["op", "result"]);
+  const s = store as unknown as Record<string, unknown>;
+  for (const op of OPS) {
+    const fn = s[op];
+    if (typeof fn !== "function") continue;
+    s[op] = async (...args: unknown[]) => {
+      const start = performance.now();
+      let result = "ok";
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (e) {
+        result = (e as { name?: string }).name === "NotFoundError" || (e as { code?: number }).code === 404 ? "not_found" : "error";
+        throw e;
+      } finally {
+        duration.observe({ op }, (performance.now() - start) / 1000);
+        total.inc({ op, result });
+      }
+    };
+  }
+  return store;
+}
