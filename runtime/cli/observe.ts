@@ -2,7 +2,7 @@
  * Commands for seeing inside a cluster: `berth actors [-w]`, `berth prometheus-config`,
  * `berth top` (nodes | pods [--containers]).
  */
-import { readClusterInfo } from "../cluster.ts";
+import { readClusterInfo } from "../cluster_info.ts";
 import { listActors, stateText, watchActors, type ActorRecord } from "../inspect/actor_client.ts";
 import { scrapeConfig } from "../prometheus.ts";
 import { UsageError, type Command, type FlagSpec } from "./args.ts";
