@@ -204,10 +204,17 @@ export interface FormatOptions {
   /** Prepend a NAMESPACE column (`--all-namespaces`). */
   showNamespace?: boolean;
   noHeaders?: boolean;
+  /** At least these column widths (the rows of `-w` line up under the table printed first). */
+  minWidths?: number[];
 }
 
-/** Renders a table as kubectl prints it: upper-case headers, columns padded to width + 3. */
-export function formatTable(table: ObjectTable, opts: FormatOptions = {}): string {
+/** The width of each printed column of `table` (header included unless `noHeaders`). */
+export function columnWidths(table: ObjectTable, opts: FormatOptions = {}): number[] {
+  const lines = tableLines(table, opts);
+  return lines.length ? lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length), opts.minWidths?.[i] ?? 0)) : [];
+}
+
+function tableLines(table: ObjectTable, opts: FormatOptions): string[][] {
   const keep = table.columns.map((c, i) => [c, i] as const).filter(([c]) => opts.wide || c.priority === 0);
   const header = keep.map(([c]) => c.name.toUpperCase());
   const lines: string[][] = table.rows.map((r) => keep.map(([, i]) => String(r.cells[i] ?? "")));
@@ -216,8 +223,14 @@ export function formatTable(table: ObjectTable, opts: FormatOptions = {}): strin
     table.rows.forEach((r, i) => lines[i].unshift(r.object.metadata.namespace ?? ""));
   }
   if (!opts.noHeaders) lines.unshift(header);
+  return lines;
+}
+
+/** Renders a table as kubectl prints it: upper-case headers, columns padded to width + 3. */
+export function formatTable(table: ObjectTable, opts: FormatOptions = {}): string {
+  const lines = tableLines(table, opts);
   if (lines.length === 0) return "";
-  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const widths = columnWidths(table, opts);
   return lines
     .map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join("").trimEnd())
     .join("\n") + "\n";

@@ -9,7 +9,7 @@ import { ApiError } from "../../model/errors.ts";
 // YAML parsing and the validation schemas load only for the commands that read manifests.
 import type { ManifestDoc } from "../api/manifest.ts";
 import type { FieldValidation } from "../api/field_validation.ts";
-import { formatTable, toTable } from "../api/table.ts";
+import { columnWidths, formatTable, toTable } from "../api/table.ts";
 import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
 import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
@@ -174,6 +174,8 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     return;
   }
   const single = targets.length === 1 && !!targets[0].name;
+  /** Column widths printed so far, for `-w` rows. */
+  let watchWidths: number[] | undefined;
   // Several types: empty ones print nothing, and "No resources found" only when all are empty.
   const tableGroups = objects.length > 1 && !["json", "yaml", "name"].includes(output) ? objects.filter((g) => g.items.length > 0) : objects;
   const shown = tableGroups.length ? tableGroups : objects.slice(0, 1).map((g) => ({ ...g, resource: objects.some((x) => RESOURCES[x.resource].namespaced) ? objects.find((x) => RESOURCES[x.resource].namespaced)!.resource : g.resource }));
@@ -195,7 +197,9 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
       if (i > 0) out("\n");
       const table = tableFor(group.resource, group.items, o.showLabels);
       if (prefixNames) for (const r of table.rows) r.cells[0] = `${RESOURCES[group.resource].singular}/${String(r.cells[0])}`;
-      out(formatTable(table, { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders }));
+      const fmt = { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders };
+      out(formatTable(table, fmt));
+      watchWidths = columnWidths(table, { ...fmt, noHeaders: false });
     }
   }
   if (!o.watch) return;
@@ -214,8 +218,11 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     else if (output === "yaml") out("---\n" + (await import("yaml")).stringify(ev.object));
     else if (output === "name") out(`${RESOURCES[resource].singular}/${ev.object.metadata.name}\n`);
     else {
+      // Rows line up under the table printed first (or under a header printed with the first row).
       const table = tableFor(resource, [ev.object], o.showLabels);
-      out(formatTable(table, { wide: output === "wide", noHeaders: true, showNamespace: o.allNamespaces && RESOURCES[resource].namespaced }));
+      const fmt = { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[resource].namespaced, minWidths: watchWidths };
+      out(formatTable(table, { ...fmt, noHeaders: watchWidths !== undefined || !!o.noHeaders }));
+      watchWidths = columnWidths(table, { ...fmt, noHeaders: false });
     }
   }
 }

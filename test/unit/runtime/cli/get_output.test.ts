@@ -68,3 +68,26 @@ describe("berth completion", () => {
     expect(() => completionScript("fish", {}, [])).toThrow(/bash or zsh/);
   });
 });
+
+describe("berth get -w", () => {
+  it("rows that arrive later line up under the table printed first", async () => {
+    // Narrower than the header: formatted alone, its READY would start at column 4, not under READY.
+    const events = [{ type: "MODIFIED", object: { ...pod("b", "node-1", "2026-01-03T00:00:00Z"), status: { phase: "Pending" } } }];
+    const watching = {
+      async list() {
+        return { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "7" }, items: [pods[0]] };
+      },
+      async watch() {
+        return { stop() {}, async *[Symbol.asyncIterator]() { yield* events; } };
+      },
+    } as unknown as ApiClient;
+    let s = "";
+    await getCmd(watching, ["pods"], { watch: true }, (x) => void (s += x));
+    const lines = s.trimEnd().split("\n");
+    expect(lines).toHaveLength(3);
+    // READY starts in the same column on every line.
+    const col = (l: string, word: string) => l.indexOf(word);
+    expect(col(lines[1], "0/1")).toBe(col(lines[0], "READY"));
+    expect(col(lines[2], "0/1")).toBe(col(lines[0], "READY"));
+  });
+});
