@@ -11,9 +11,13 @@ import type { Log } from "../../model/log.ts";
 import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 import { CONFLICT_RETRIES, isConflict } from "../../model/conflict.ts";
 
-/** First wait before a status refused by a busy API server is written again; doubles up to the max. */
+/**
+ * First wait before a status refused by a busy API server is written again; doubles up to the
+ * max. The max is long on purpose: thousands of pods retrying every few seconds keep an
+ * overloaded API server overloaded.
+ */
 export const STATUS_RETRY_BASE_MS = 200;
-export const STATUS_RETRY_MAX_MS = 5_000;
+export const STATUS_RETRY_MAX_MS = 30_000;
 
 /** Errors after which writing the same status again can succeed: the server was busy or not reached. */
 function retryable(e: unknown): boolean {
