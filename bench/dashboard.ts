@@ -23,6 +23,7 @@ import { startRestApi } from "../runtime/cluster_components.ts";
 import { tempHome } from "../test/helpers/cli.ts";
 import { startHollowUiCluster } from "../test/helpers/ui_cluster.ts";
 import { launchChromium } from "../test/helpers/browser.ts";
+import { VIEW_KINDS } from "../runtime/ui/view.ts";
 import { numArg, strArg } from "./args.ts";
 
 const NODES = numArg("nodes", 50);
@@ -32,6 +33,8 @@ const RATE = numArg("rate", 100);
 const RCS = Math.max(1, Math.round(PODS / 100));
 const AGENTS = numArg("agents", 1) !== 0;
 const SHOT = strArg("screenshot");
+/** `--verbose 1`: while the hollow cluster starts, print its most frequent log messages. */
+const VERBOSE = numArg("verbose", 0) !== 0;
 
 /** A busy machine can time a store list out (503); the benchmark tries again rather than stop. */
 async function retry<T>(fn: () => Promise<T>, tries = 5): Promise<T> {
@@ -55,7 +58,19 @@ interface Bench {
 
 /** The full hollow cluster: node agents on the in-memory runtime, the control plane, RCs. */
 async function hollowCluster(): Promise<Bench> {
-  const c = await startHollowUiCluster({ nodes: NODES, heartbeatIntervalMs: 5000 });
+  // The cluster's log, counted by message (and a sample of each), printed with the progress lines.
+  const logged = new Map<string, { n: number; sample: string }>();
+  const log = (msg: string, fields?: Record<string, unknown>) => {
+    const e = logged.get(msg);
+    if (e) e.n++;
+    else logged.set(msg, { n: 1, sample: JSON.stringify(fields).slice(0, 300) });
+  };
+  // Heartbeats every 5 s need a node grace period well above 5 s: with the default (5 s, made
+  // for 1 s heartbeats) a busy machine marked nodes NotReady again and again while 5,000 pods
+  // started, and the status writes that followed overloaded the API — the cluster never came
+  // up. 40 s is Kubernetes' default grace period.
+  const c = await startHollowUiCluster({ nodes: NODES, heartbeatIntervalMs: 5000, nodeGracePeriodMs: 40_000, log });
+  console.error(`  … ${NODES} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const api = c.cluster.api;
   const perRc = Math.ceil(PODS / RCS);
   await Promise.all(
@@ -74,7 +89,20 @@ async function hollowCluster(): Promise<Bench> {
   );
   // Count from the control plane's own pod cache (a watch), not by listing 5,000 pods repeatedly.
   const pods = c.components.controlPlane.informers.pods;
-  while (pods.list().filter((p) => p.status?.phase === "Running").length < PODS) await new Promise((r) => setTimeout(r, 1000));
+  const tPods = performance.now();
+  let lastReport = 0;
+  for (;;) {
+    const list = pods.list();
+    const running = list.filter((p) => p.status?.phase === "Running").length;
+    if (running >= PODS) break;
+    const s = (performance.now() - tPods) / 1000;
+    if (s - lastReport >= 10) {
+      lastReport = s;
+      console.error(`  … ${s.toFixed(0)} s: ${list.length} pods, ${list.filter((p) => p.spec.nodeName).length} bound, ${running} Running`);
+      if (VERBOSE) for (const [m, e] of [...logged].sort((a, b) => b[1].n - a[1].n).slice(0, 8)) console.error(`      log ×${e.n} ${m} ${e.sample}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   return { api, apiUrl: c.apiUrl, token: c.token, podNames: () => pods.list().map((p) => p.metadata.name), stop: () => c.stop() };
 }
 
@@ -127,7 +155,7 @@ const c = AGENTS ? await hollowCluster() : await objectsOnly();
 const api = c.api;
 const clusterMs = performance.now() - t0;
 const listMs: string[] = [];
-for (const kind of ["nodes", "pods", "services", "endpoints", "replicationcontrollers", "events"] as const) {
+for (const kind of VIEW_KINDS) {
   const t = performance.now();
   const n = (await retry(() => api.list(kind))).items.length;
   listMs.push(`${kind} ${n} in ${(performance.now() - t).toFixed(0)} ms`);

@@ -4,8 +4,12 @@
  */
 import { BadRequestError } from "../../model/errors.ts";
 
+/** What the page can scale: an RC (the default), a Deployment or a ReplicaSet. */
+export type ScaleResource = "replicationcontrollers" | "deployments" | "replicasets";
+const SCALE_RESOURCES: readonly ScaleResource[] = ["replicationcontrollers", "deployments", "replicasets"];
+
 export type UiAction =
-  | { action: "scale"; namespace: string; name: string; replicas: number }
+  | { action: "scale"; resource: ScaleResource; namespace: string; name: string; replicas: number }
   | { action: "deletePod"; namespace: string; name: string }
   | { action: "cordon" | "uncordon"; name: string };
 
@@ -25,7 +29,9 @@ export function parseAction(body: unknown): UiAction {
       if (typeof r !== "number" || !Number.isInteger(r) || r < 0 || r > MAX_REPLICAS) {
         throw new BadRequestError(`replicas must be a whole number from 0 to ${MAX_REPLICAS}`);
       }
-      return { action: "scale", namespace: ns(b.namespace), name, replicas: r };
+      const resource = b.resource ?? "replicationcontrollers";
+      if (!SCALE_RESOURCES.includes(resource as ScaleResource)) throw new BadRequestError(`resource must be one of ${SCALE_RESOURCES.join(", ")}`);
+      return { action: "scale", resource: resource as ScaleResource, namespace: ns(b.namespace), name, replicas: r };
     }
     case "deletePod":
       return { action: "deletePod", namespace: ns(b.namespace), name };

@@ -8,7 +8,7 @@
  *   POST /ui/login-codes       (bearer token, as the REST API) a one-time code for `berth dashboard`
  *   GET  /ui/assets/*          the bundle, its stylesheet and icon (public: they hold no data)
  *   GET  /ui/api/feed          (session) Server-Sent Events: snapshot, then coalesced changes
- *   POST /ui/api/actions       (session + CSRF) scale an RC, delete a pod, cordon/uncordon a node
+ *   POST /ui/api/actions       (session + CSRF) scale an RC/Deployment/RS, delete a pod, cordon/uncordon a node
  *   GET  /ui/api/logs          (session) a container's log tail, followed, as text
  *
  * A session stands for the cluster token's holder (sessions.ts), and every action goes through
@@ -210,12 +210,14 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   return { handle };
 }
 
+const SINGULAR = { replicationcontrollers: "replicationcontroller", deployments: "deployment", replicasets: "replicaset" } as const;
+
 /** Performs one page action through the API, as the token's holder. */
 export async function perform(api: ApiClient, a: UiAction): Promise<{ ok: true; message: string }> {
   switch (a.action) {
     case "scale":
-      await api.updateScale(a.name, a.replicas, a.namespace);
-      return { ok: true, message: `replicationcontroller/${a.name} scaled to ${a.replicas}` };
+      await api.updateScale(a.name, a.replicas, a.namespace, a.resource);
+      return { ok: true, message: `${SINGULAR[a.resource]}/${a.name} scaled to ${a.replicas}` };
     case "deletePod":
       await api.delete("pods", a.name, a.namespace);
       return { ok: true, message: `pod/${a.name} deleted` };

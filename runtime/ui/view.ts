@@ -5,11 +5,11 @@
  *
  * Pure: model types in, plain data out; no I/O.
  */
-import { mapMatches } from "../../model/selector.ts";
-import type { Endpoints, Event, Node, Pod, ReplicationController, Service } from "../../model/types.ts";
+import { mapMatches, matchesLabels, selectorFromMap, selectorFromSpec, type LabelSelector } from "../../model/selector.ts";
+import type { Deployment, Endpoints, Event, LabelSelectorSpec, Node, Pod, ReplicaSet, ReplicationController, Service } from "../../model/types.ts";
 
 /** The kinds the page draws, by their resource name. */
-export const VIEW_KINDS = ["nodes", "pods", "services", "endpoints", "replicationcontrollers", "events"] as const;
+export const VIEW_KINDS = ["nodes", "pods", "services", "endpoints", "replicationcontrollers", "deployments", "replicasets", "events"] as const;
 export type ViewKind = (typeof VIEW_KINDS)[number];
 
 export interface NodeView {
@@ -73,14 +73,29 @@ export interface EndpointsView {
   notReady: string[];
 }
 
+/** The controllers the page draws: each keeps a count of pods picked by its selector. */
+export type ControllerKind = "ReplicationController" | "ReplicaSet" | "Deployment";
+
+/** The resource each controller kind is scaled through. */
+export const CONTROLLER_RESOURCE = {
+  ReplicationController: "replicationcontrollers",
+  ReplicaSet: "replicasets",
+  Deployment: "deployments",
+} as const satisfies Record<ControllerKind, string>;
+
 export interface ControllerView {
-  kind: string;
+  kind: ControllerKind;
   namespace: string;
   name: string;
   desired: number;
   current: number;
   ready: number;
+  /** An RC's selector map, or an apps/v1 selector's matchLabels. */
   selector: Record<string, string>;
+  /** An apps/v1 selector's matchExpressions, when it has any. */
+  expressions?: NonNullable<LabelSelectorSpec["matchExpressions"]>;
+  /** A ReplicaSet's controlling Deployment, by name. */
+  owner?: string;
 }
 
 export interface EventView {
@@ -101,6 +116,8 @@ export interface ViewTypes {
   services: ServiceView;
   endpoints: EndpointsView;
   replicationcontrollers: ControllerView;
+  deployments: ControllerView;
+  replicasets: ControllerView;
   events: EventView;
 }
 
@@ -179,17 +196,35 @@ export function endpointsView(e: Endpoints): EndpointsView {
   };
 }
 
-export function controllerView(rc: ReplicationController): ControllerView {
-  return {
-    kind: "ReplicationController",
-    namespace: rc.metadata.namespace ?? "default",
-    name: rc.metadata.name,
-    desired: rc.spec?.replicas ?? 1,
-    current: rc.status?.replicas ?? 0,
-    ready: rc.status?.readyReplicas ?? 0,
-    selector: rc.spec?.selector ?? rc.spec?.template?.metadata?.labels ?? {},
+/** An RC, ReplicaSet or Deployment slimmed to desired / current / ready and its selector. */
+export function controllerView(c: ReplicationController | ReplicaSet | Deployment, kind: ControllerKind = "ReplicationController"): ControllerView {
+  const base = {
+    kind,
+    namespace: c.metadata.namespace ?? "default",
+    name: c.metadata.name,
+    desired: c.spec?.replicas ?? 1,
+    current: c.status?.replicas ?? 0,
+    ready: c.status?.readyReplicas ?? 0,
   };
+  if (kind === "ReplicationController") {
+    const rc = c as ReplicationController;
+    return { ...base, selector: rc.spec?.selector ?? rc.spec?.template?.metadata?.labels ?? {} };
+  }
+  const spec = (c as ReplicaSet | Deployment).spec?.selector;
+  const view: ControllerView = { ...base, selector: spec?.matchLabels ?? {} };
+  if (spec?.matchExpressions?.length) view.expressions = spec.matchExpressions;
+  const owner = c.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
+  if (kind === "ReplicaSet" && owner) view.owner = owner.name;
+  return view;
 }
+
+/** The parsed selector of a drawn controller: equality-only for an RC, apps/v1 for the others. */
+export function controllerSelector(c: ControllerView): LabelSelector {
+  return c.kind === "ReplicationController" ? selectorFromMap(c.selector) : selectorFromSpec({ matchLabels: c.selector, matchExpressions: c.expressions });
+}
+
+/** Does a controller's selector pick these labels? */
+export const controllerPicks = (c: ControllerView, labels: Record<string, string>): boolean => matchesLabels(controllerSelector(c), labels);
 
 export function eventView(e: Event): EventView {
   return {
@@ -216,7 +251,11 @@ export function toView(kind: ViewKind, obj: unknown): ViewTypes[ViewKind] {
     case "endpoints":
       return endpointsView(obj as Endpoints);
     case "replicationcontrollers":
-      return controllerView(obj as ReplicationController);
+      return controllerView(obj as ReplicationController, "ReplicationController");
+    case "deployments":
+      return controllerView(obj as Deployment, "Deployment");
+    case "replicasets":
+      return controllerView(obj as ReplicaSet, "ReplicaSet");
     case "events":
       return eventView(obj as Event);
   }

@@ -1,7 +1,7 @@
 /**
  * The live page in a real browser: `berth up --nodes 2 --example` on Docker, Debian's Chromium
  * driven by playwright-core. The page shows the nodes and pods of examples/myapp.yaml, a scale
- * from the page makes pods appear, a pod deleted with kubectl disappears and its replacement
+ * from the page makes pods appear (an RC's, and a kubectl-made Deployment's), a pod deleted with kubectl disappears and its replacement
  * appears, a login without the token is refused — and every request the page makes stays on
  * the cluster's own loopback address. With BERTH_SCREENSHOTS=1 the screenshots land in docs/images/
  * (the README shows them).
@@ -128,6 +128,35 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     await waitFor(async () => (await page.locator('[data-pod^="default/backend-"][data-phase="Running"]:not(.leaving)').count()) === 5, "five running backends on the page", 90_000, 200);
     const listed = berth("node", c.home, ["get", "pods", "-l", "tier=backend", "-o", "name"]).stdout.trim().split("\n");
     expect(listed).toHaveLength(5);
+  });
+
+  it("a Deployment made with kubectl shows desired / current / ready, its ReplicaSet beneath; a scale from the page changes its pods", async () => {
+    const made = c.kubectl(["create", "deployment", "web", "--image=berth/busybox:latest", "--replicas=1", "--", "sleep", "3600"]);
+    expect(made.code, made.stderr).toBe(0);
+    const card = page.locator('[data-controller="Deployment/default/web"]');
+    await card.getByTestId("rc-ready").filter({ hasText: "1" }).waitFor({ timeout: 90_000 });
+    expect(await card.getByTestId("rc-desired").textContent()).toBe("1");
+    expect(await card.getByTestId("rc-current").textContent()).toBe("1");
+    // Its ReplicaSet is listed under it, and is scaled through the Deployment (no button of its own).
+    const group = page.getByRole("group", { name: "deployment web and its replica sets" });
+    const rs = group.locator('[data-controller^="ReplicaSet/default/web-"]');
+    await rs.waitFor();
+    expect(await rs.getByRole("button", { name: "Scale…" }).count()).toBe(0);
+    // Its apps/v1 selector (matchLabels app=web) highlights its pod and no other.
+    await card.locator(".rc-name").click();
+    await waitFor(async () => (await page.locator("[data-pod].hit").count()) === 1 && (await page.locator('[data-pod^="default/web-"].hit').count()) === 1, "the deployment's pod highlighted", 5_000, 50);
+    await page.getByRole("button", { name: "clear" }).click();
+
+    await card.getByRole("button", { name: "Scale…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Replicas").fill("3");
+    await dialog.getByRole("button", { name: "Scale" }).click();
+    await card.getByTestId("rc-desired").filter({ hasText: "3" }).waitFor();
+    await waitFor(async () => (await page.locator('[data-pod^="default/web-"][data-phase="Running"]:not(.leaving)').count()) === 3, "three running web pods on the page", 90_000, 200);
+    await card.getByTestId("rc-ready").filter({ hasText: "3" }).waitFor({ timeout: 60_000 });
+    expect(c.kubectl(["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]).stdout).toBe("3");
+    expect(c.kubectl(["get", "pods", "-l", "app=web", "-o", "name"]).stdout.trim().split("\n")).toHaveLength(3);
+    await page.screenshot({ path: join(IMAGES, "dashboard-deployment.png") });
   });
 
   it("a pod deleted with kubectl disappears and its replacement appears", async () => {

@@ -18,10 +18,10 @@ export interface HollowUiCluster {
   stop(): Promise<void>;
 }
 
-export async function startHollowUiCluster(opts: { nodes?: number; nodeNames?: string[]; heartbeatIntervalMs?: number } = {}): Promise<HollowUiCluster> {
+export async function startHollowUiCluster(opts: { nodes?: number; nodeNames?: string[]; heartbeatIntervalMs?: number; nodeGracePeriodMs?: number; log?: (msg: string, fields?: Record<string, unknown>) => void } = {}): Promise<HollowUiCluster> {
   const home = tempHome("berth-ui-");
   const nodeNames = opts.nodeNames ?? Array.from({ length: opts.nodes ?? 2 }, (_, i) => `node-${i + 1}`);
-  const cluster = await Cluster.start({ home, nodeNames });
+  const cluster = await Cluster.start({ home, nodeNames, log: opts.log });
   let components: Components;
   try {
     components = await startClusterComponents(cluster, {
@@ -30,6 +30,7 @@ export async function startHollowUiCluster(opts: { nodes?: number; nodeNames?: s
       runtime: "hollow",
       services: false,
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      nodeGracePeriodMs: opts.nodeGracePeriodMs,
     });
     await components.waitReady();
   } catch (e) {

@@ -148,6 +148,16 @@ spec:
     const ok = await call("POST", "/ui/api/actions", { headers: { ...json, "X-Berth-CSRF": csrf, Origin: c.apiUrl }, body });
     expect(ok.status, ok.body).toBe(200);
     expect((await c.cluster.api.get("replicationcontrollers", "web", "default")).spec.replicas).toBe(3);
+    // A Deployment of the same name is scaled through its own resource; the RC is untouched.
+    await c.cluster.api.create("deployments", {
+      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" },
+      spec: { replicas: 1, selector: { matchLabels: { app: "web-d" } }, template: { metadata: { labels: { app: "web-d" } }, spec: { containers: [{ name: "c", image: "berth/busybox:latest" }] } } },
+    }, "default");
+    const dep = await call("POST", "/ui/api/actions", { headers: { ...json, "X-Berth-CSRF": csrf }, body: JSON.stringify({ action: "scale", resource: "deployments", namespace: "default", name: "web", replicas: 2 }) });
+    expect(dep.status, dep.body).toBe(200);
+    expect(JSON.parse(dep.body).message).toBe("deployment/web scaled to 2");
+    expect((await c.cluster.api.get("deployments", "web", "default")).spec.replicas).toBe(2);
+    expect((await c.cluster.api.get("replicationcontrollers", "web", "default")).spec.replicas).toBe(3);
     const bad = await call("POST", "/ui/api/actions", { headers: { ...json, "X-Berth-CSRF": csrf }, body: JSON.stringify({ action: "deletePod", name: "no-such-pod" }) });
     expect(bad.status).toBe(404);
   });
@@ -161,7 +171,7 @@ spec:
     const msg = JSON.parse(r.body.slice(r.body.indexOf("data: ") + 6, r.body.indexOf("\n\n")));
     expect(msg.type).toBe("snapshot");
     expect(msg.items.nodes.map((n: { name: string }) => n.name).sort()).toEqual(["node-1", "node-2"]);
-    expect(Object.keys(msg.items).sort()).toEqual(["endpoints", "events", "nodes", "pods", "replicationcontrollers", "services"]);
+    expect(Object.keys(msg.items).sort()).toEqual(["deployments", "endpoints", "events", "nodes", "pods", "replicasets", "replicationcontrollers", "services"]);
   });
 
   it("signing out ends the session", async () => {

@@ -1,6 +1,6 @@
 /** The page's calls to its server: actions (with the CSRF token) and the log tail. */
 export type Action =
-  | { action: "scale"; namespace: string; name: string; replicas: number }
+  | { action: "scale"; resource: "replicationcontrollers" | "deployments" | "replicasets"; namespace: string; name: string; replicas: number }
   | { action: "deletePod"; namespace: string; name: string }
   | { action: "cordon" | "uncordon"; name: string };
 

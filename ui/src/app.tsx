@@ -5,18 +5,19 @@
  */
 import { memo } from "preact/compat";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { ControllerView, NodeView, PodView, ServiceView } from "../../runtime/ui/view.ts";
+import { matchesLabels, selectorFromMap, type LabelSelector } from "../../model/selector.ts";
+import { CONTROLLER_RESOURCE, controllerSelector, type ControllerView, type NodeView, type PodView, type ServiceView } from "../../runtime/ui/view.ts";
 import { act, signOut, type Action } from "./api.ts";
 import { ConfirmDialog, Details, Events, LogPanel, Toast, Tooltip } from "./panels.tsx";
 import type { Confirm, Selected } from "./selection.ts";
 
 export type { Confirm, Selected };
-import { podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
+import { controllerGroups, podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
 
 /** What is highlighted: the pods a selector (or one label) picks. */
 export interface Focus {
   title: string;
-  selector: Record<string, string>;
+  selector: LabelSelector;
 }
 
 /** Above this many pods, pods are drawn as small tiles without text. */
@@ -24,10 +25,9 @@ export const COMPACT_ABOVE = 300;
 /** Lines from services to pods are drawn for all services up to this many endpoints in total. */
 const MAX_LINES = 400;
 
-const picks = (sel: Record<string, string>, labels: Record<string, string>) => {
-  const keys = Object.keys(sel);
-  return keys.length > 0 && keys.every((k) => labels[k] === sel[k]);
-};
+/** Short names of the controller kinds, for their badges. */
+const KIND_BADGE = { ReplicationController: "RC", ReplicaSet: "RS", Deployment: "Deploy" } as const;
+const KIND_WORDS = { ReplicationController: "replication controller", ReplicaSet: "replica set", Deployment: "deployment" } as const;
 
 export function App({ store, conn }: { store: ClusterStore; conn: "connecting" | "live" | "reconnecting" | "signed-out" }) {
   const [focus, setFocus] = useState<Focus | null>(null);
@@ -42,7 +42,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   const matched = useMemo(() => {
     if (!focus) return null;
     const s = new Set<string>();
-    for (const [k, p] of store.pods) if (picks(focus.selector, p.labels)) s.add(k);
+    for (const [k, p] of store.pods) if (matchesLabels(focus.selector, p.labels)) s.add(k);
     return s;
   }, [focus, store.version]);
 
@@ -50,7 +50,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   const ghostNodes = [...groups.keys()].filter((n) => n !== "" && !store.nodes.has(n)).sort();
   const unscheduled = groups.get("") ?? [];
   const services = [...store.services.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-  const controllers = [...store.controllers.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const controllers = useMemo(() => controllerGroups(store), [store.version]);
 
   const pods = [...store.pods.values()];
   const running = pods.filter((p) => p.phase === "Running").length;
@@ -68,7 +68,19 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   // Stable callbacks: the memoized node boxes and pods re-render only when their data changes.
   const selectPod = useCallback((key: string) => setSelected({ kind: "pod", key }), []);
   const selectNode = useCallback((name: string) => setSelected({ kind: "node", name }), []);
-  const focusLabel = (k: string, v: string) => setFocus({ title: `${k}=${v}`, selector: { [k]: v } });
+  const focusLabel = (k: string, v: string) => setFocus({ title: `${k}=${v}`, selector: selectorFromMap({ [k]: v }) });
+  const controllerCard = (c: ControllerView, child: boolean) => (
+    <ControllerCard key={`${c.kind}/${c.namespace}/${c.name}`} rc={c} child={child}
+      onFocus={() => setFocus({ title: `${KIND_BADGE[c.kind].toLowerCase()} ${c.name}: ${fmtCtrlSel(c)}`, selector: controllerSelector(c) })}
+      // A ReplicaSet its Deployment controls is scaled by the Deployment (it would undo the change).
+      onScale={child ? undefined : () => ask({
+        title: `Scale ${c.name}`,
+        text: `Set the desired replicas of ${KIND_WORDS[c.kind]} ${c.name} (now ${c.desired}).`,
+        confirmLabel: "Scale",
+        replicas: c.desired,
+        action: (r) => ({ action: "scale", resource: CONTROLLER_RESOURCE[c.kind], namespace: c.namespace, name: c.name, replicas: r ?? c.desired }),
+      })} />
+  );
 
   return (
     <div class={`shell${compact ? " compact" : ""}`}>
@@ -97,7 +109,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
               <ServiceCard key={`${s.namespace}/${s.name}`} svc={s} store={store} active={lineService === `${s.namespace}/${s.name}`}
                 onFocus={() => {
                   setLineService(`${s.namespace}/${s.name}`);
-                  setFocus({ title: `service ${s.name}: ${fmtSel(s.selector)}`, selector: s.selector });
+                  setFocus({ title: `service ${s.name}: ${fmtSel(s.selector)}`, selector: selectorFromMap(s.selector) });
                 }} />
             ))}
           </section>
@@ -123,17 +135,12 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
       <aside class="side">
         <section aria-labelledby="h-controllers">
           <h2 id="h-controllers">Controllers</h2>
-          {controllers.length === 0 && <p class="empty">No replication controllers.</p>}
-          {controllers.map((rc) => (
-            <ControllerCard key={`${rc.namespace}/${rc.name}`} rc={rc}
-              onFocus={() => setFocus({ title: `rc ${rc.name}: ${fmtSel(rc.selector)}`, selector: rc.selector })}
-              onScale={() => ask({
-                title: `Scale ${rc.name}`,
-                text: `Set the desired replicas of replication controller ${rc.name} (now ${rc.desired}).`,
-                confirmLabel: "Scale",
-                replicas: rc.desired,
-                action: (r) => ({ action: "scale", namespace: rc.namespace, name: rc.name, replicas: r ?? rc.desired }),
-              })} />
+          {controllers.length === 0 && <p class="empty">No controllers.</p>}
+          {controllers.map((g) => g.children.length === 0 ? controllerCard(g.top, false) : (
+            <div key={`group/${g.top.namespace}/${g.top.name}`} class="rc-group" role="group" aria-label={`deployment ${g.top.name} and its replica sets`}>
+              {controllerCard(g.top, false)}
+              {g.children.map((c) => controllerCard(c, true))}
+            </div>
           ))}
         </section>
         <Details store={store} selected={selected} onFocusLabel={focusLabel} onClose={() => setSelected(null)}
@@ -157,6 +164,11 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
 }
 
 const fmtSel = (sel: Record<string, string>) => Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",") || "(none)";
+const fmtCtrlSel = (c: ControllerView) =>
+  [
+    ...Object.entries(c.selector).map(([k, v]) => `${k}=${v}`),
+    ...(c.expressions ?? []).map((e) => (e.operator === "Exists" ? e.key : e.operator === "DoesNotExist" ? `!${e.key}` : `${e.key} ${e.operator === "In" ? "in" : "notin"} (${(e.values ?? []).join(",")})`)),
+  ].join(",") || "(none)";
 
 function Stage({ store, services, lineService, children }: { store: ClusterStore; services: ServiceView[]; lineService: string | null; children: preact.ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -301,26 +313,26 @@ const PodChip = memo(function PodChip({ pod: p, leaving, entering, compact, dim,
   );
 });
 
-function ControllerCard({ rc, onFocus, onScale }: { rc: ControllerView; onFocus: () => void; onScale: () => void }) {
+function ControllerCard({ rc, child, onFocus, onScale }: { rc: ControllerView; child: boolean; onFocus: () => void; onScale?: () => void }) {
   const max = Math.max(rc.desired, rc.current, 1);
+  const rcAttr = rc.kind === "ReplicationController" ? { "data-rc": rc.name } : {};
   return (
-    <article class="rc" data-rc={rc.name}>
+    <article class={`rc${child ? " rc-child" : ""}`} {...rcAttr} data-controller={`${rc.kind}/${rc.namespace}/${rc.name}`}>
       <header>
-        <button type="button" class="link rc-name" onClick={onFocus} aria-label={`replication controller ${rc.name}; highlight its pods`}>{rc.name}</button>
-        <span class="badge">RC</span>
-        <button type="button" class="button small" onClick={onScale}>Scale…</button>
+        <button type="button" class="link rc-name" onClick={onFocus} aria-label={`${KIND_WORDS[rc.kind]} ${rc.name}; highlight its pods`}>{rc.name}</button>
+        <span class="badge" title={rc.kind}>{KIND_BADGE[rc.kind]}</span>
+        {onScale && <button type="button" class="button small" onClick={onScale}>Scale…</button>}
       </header>
       <dl class="rc-counts">
         <div><dt>desired</dt><dd data-testid="rc-desired">{rc.desired}</dd></div>
-        <div><dt>current</dt><dd>{rc.current}</dd></div>
-        <div><dt>ready</dt><dd>{rc.ready}</dd></div>
+        <div><dt>current</dt><dd data-testid="rc-current">{rc.current}</dd></div>
+        <div><dt>ready</dt><dd data-testid="rc-ready">{rc.ready}</dd></div>
       </dl>
       <div class="bar" role="img" aria-label={`${rc.ready} of ${rc.desired} ready`}>
         <span class="bar-ready" style={{ width: `${(100 * rc.ready) / max}%` }} />
         <span class="bar-current" style={{ width: `${(100 * Math.max(0, rc.current - rc.ready)) / max}%` }} />
       </div>
-      <p class="sel">{fmtSel(rc.selector)}</p>
+      <p class="sel">{fmtCtrlSel(rc)}</p>
     </article>
   );
 }
-

@@ -14,7 +14,10 @@ export class ClusterStore {
   pods = new Map<string, PodView>();
   services = new Map<string, ServiceView>();
   endpoints = new Map<string, EndpointsView>();
+  /** Replication controllers; Deployments and ReplicaSets have maps of their own, so an RC and an RS of one name do not collide. */
   controllers = new Map<string, ControllerView>();
+  deployments = new Map<string, ControllerView>();
+  replicasets = new Map<string, ControllerView>();
   /** Oldest first, at most EVENTS_KEPT. */
   events: EventView[] = [];
   leaving = new Map<string, { pod: PodView; until: number }>();
@@ -33,6 +36,8 @@ export class ClusterStore {
       this.services = byKey(msg.items.services, nsKey);
       this.endpoints = byKey(msg.items.endpoints, nsKey);
       this.controllers = byKey(msg.items.replicationcontrollers, nsKey);
+      this.deployments = byKey(msg.items.deployments ?? [], nsKey);
+      this.replicasets = byKey(msg.items.replicasets ?? [], nsKey);
       this.events = msg.items.events.slice(-EVENTS_KEPT);
       this.leaving.clear();
       this.entering.clear();
@@ -47,6 +52,8 @@ export class ClusterStore {
         case "services": this.services = byKey(items as ServiceView[], nsKey); break;
         case "endpoints": this.endpoints = byKey(items as EndpointsView[], nsKey); break;
         case "replicationcontrollers": this.controllers = byKey(items as ControllerView[], nsKey); break;
+        case "deployments": this.deployments = byKey(items as ControllerView[], nsKey); break;
+        case "replicasets": this.replicasets = byKey(items as ControllerView[], nsKey); break;
         case "events": this.events = (items as EventView[]).slice(-EVENTS_KEPT); break;
       }
       return;
@@ -98,6 +105,8 @@ export class ClusterStore {
       case "services": return this.services;
       case "endpoints": return this.endpoints;
       case "replicationcontrollers": return this.controllers;
+      case "deployments": return this.deployments;
+      case "replicasets": return this.replicasets;
       case "events": return new Map();
     }
   }
@@ -108,6 +117,35 @@ export const nsKey = podKey;
 
 function byKey<T>(items: T[], key: (t: T) => string): Map<string, T> {
   return new Map(items.map((i) => [key(i), i]));
+}
+
+/** A Deployment with the ReplicaSets it controls (newest-named first is not promised: by name). */
+export interface ControllerGroup {
+  top: ControllerView;
+  children: ControllerView[];
+}
+
+/**
+ * The Controllers panel's rows: Deployments with their ReplicaSets beneath, then ReplicaSets
+ * without a (drawn) Deployment, then replication controllers; each group sorted by name.
+ */
+export function controllerGroups(s: ClusterStore): ControllerGroup[] {
+  const byName = (a: ControllerView, b: ControllerView) => (a.namespace + "/" + a.name < b.namespace + "/" + b.name ? -1 : 1);
+  const children = new Map<string, ControllerView[]>();
+  const loose: ControllerView[] = [];
+  for (const rs of s.replicasets.values()) {
+    const parent = rs.owner ? `${rs.namespace}/${rs.owner}` : undefined;
+    if (parent && s.deployments.has(parent)) {
+      let g = children.get(parent);
+      if (!g) children.set(parent, (g = []));
+      g.push(rs);
+    } else loose.push(rs);
+  }
+  const out: ControllerGroup[] = [];
+  for (const d of [...s.deployments.values()].sort(byName)) out.push({ top: d, children: (children.get(nsKey(d)) ?? []).sort(byName) });
+  for (const rs of loose.sort(byName)) out.push({ top: rs, children: [] });
+  for (const rc of [...s.controllers.values()].sort(byName)) out.push({ top: rc, children: [] });
+  return out;
 }
 
 /** A drawn pod: the live ones and, for a moment, the ones that just went. */

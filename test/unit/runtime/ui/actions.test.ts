@@ -4,7 +4,8 @@ import { parseAction } from "../../../../runtime/ui/actions.ts";
 
 describe("ui actions", () => {
   it("accepts the four actions, defaulting the namespace", () => {
-    expect(parseAction({ action: "scale", name: "backend", replicas: 5 })).toEqual({ action: "scale", namespace: "default", name: "backend", replicas: 5 });
+    expect(parseAction({ action: "scale", name: "backend", replicas: 5 })).toEqual({ action: "scale", resource: "replicationcontrollers", namespace: "default", name: "backend", replicas: 5 });
+    expect(parseAction({ action: "scale", resource: "deployments", name: "web", replicas: 2 })).toEqual({ action: "scale", resource: "deployments", namespace: "default", name: "web", replicas: 2 });
     expect(parseAction({ action: "deletePod", namespace: "team-a", name: "web-x1" })).toEqual({ action: "deletePod", namespace: "team-a", name: "web-x1" });
     expect(parseAction({ action: "cordon", name: "node-1" })).toEqual({ action: "cordon", name: "node-1" });
     expect(parseAction({ action: "uncordon", name: "node-1" })).toEqual({ action: "uncordon", name: "node-1" });
@@ -18,6 +19,8 @@ describe("ui actions", () => {
     [{ action: "scale", name: "backend", replicas: 1.5 }],
     [{ action: "scale", name: "backend", replicas: "3" }],
     [{ action: "scale", name: "backend", replicas: 10_001 }],
+    [{ action: "scale", resource: "pods", name: "backend", replicas: 1 }],
+    [{ action: "scale", resource: "Deployments", name: "backend", replicas: 1 }],
     [{ action: "deletePod", name: "../etc" }],
     [{ action: "deletePod", name: "Web" }],
     [{ action: "deletePod", namespace: "a/b", name: "web" }],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Endpoints, Node, Pod } from "../../../../model/types.ts";
-import { endpointsView, nodeView, podView, selectorPicks } from "../../../../runtime/ui/view.ts";
+import type { Deployment, Endpoints, Node, Pod, ReplicaSet, ReplicationController } from "../../../../model/types.ts";
+import { controllerPicks, controllerView, endpointsView, nodeView, podView, selectorPicks, toView } from "../../../../runtime/ui/view.ts";
 
 describe("ui views", () => {
   it("a pod is slimmed to phase, readiness, restarts, containers, labels and owner", () => {
@@ -48,5 +48,43 @@ describe("ui views", () => {
     expect(selectorPicks({}, { app: "web" })).toBe(false);
     expect(selectorPicks({ app: "web" }, { app: "web", tier: "x" })).toBe(true);
     expect(selectorPicks({ app: "web", tier: "y" }, { app: "web", tier: "x" })).toBe(false);
+  });
+
+  it("a Deployment shows desired / current / ready and its apps/v1 selector, expressions included", () => {
+    const d: Deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "shop" },
+      spec: { replicas: 4, selector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "In", values: ["front", "edge"] }] }, template: { spec: { containers: [] } } },
+      status: { replicas: 3, readyReplicas: 2, updatedReplicas: 3 },
+    };
+    const v = toView("deployments", d);
+    expect(v).toEqual({
+      kind: "Deployment", namespace: "shop", name: "web", desired: 4, current: 3, ready: 2,
+      selector: { app: "web" }, expressions: [{ key: "tier", operator: "In", values: ["front", "edge"] }],
+    });
+    const c = controllerView(d, "Deployment");
+    expect(controllerPicks(c, { app: "web", tier: "edge" })).toBe(true);
+    expect(controllerPicks(c, { app: "web", tier: "back" })).toBe(false);
+    expect(controllerPicks(c, { app: "web" })).toBe(false);
+  });
+
+  it("a ReplicaSet names its controlling Deployment; an RC keeps its equality selector", () => {
+    const rs: ReplicaSet = {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "web-5d8f7", namespace: "default", ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "u", controller: true }] },
+      spec: { replicas: 2, selector: { matchLabels: { app: "web", "pod-template-hash": "5d8f7" } } },
+      status: { replicas: 2, readyReplicas: 2 },
+    };
+    expect(toView("replicasets", rs)).toEqual({
+      kind: "ReplicaSet", namespace: "default", name: "web-5d8f7", desired: 2, current: 2, ready: 2, owner: "web",
+      selector: { app: "web", "pod-template-hash": "5d8f7" },
+    });
+    const rc: ReplicationController = { apiVersion: "v1", kind: "ReplicationController", metadata: { name: "web" }, spec: { replicas: 1, selector: {} } };
+    const v = toView("replicationcontrollers", rc);
+    expect(v).toMatchObject({ kind: "ReplicationController", selector: {} });
+    // An empty RC selector picks nothing; an apps/v1 selector with no requirements would pick all.
+    expect(controllerPicks(v as never, { app: "web" })).toBe(false);
   });
 });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import type { ApiClient } from "../../../../model/client.ts";
+import { ApiError } from "../../../../model/errors.ts";
+import type { Pod, PodStatus } from "../../../../model/types.ts";
+import { PodStatusWriter } from "../../../../runtime/kubelet/status_writer.ts";
+
+const stored: Pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default", uid: "u" }, spec: { containers: [] }, status: { phase: "Pending" } };
+
+/** A client whose status writes fail with `errors` in turn, then succeed. */
+function client(errors: ApiError[]) {
+  const writes: PodStatus[] = [];
+  let pod = stored;
+  const api = {
+    async get() {
+      return pod;
+    },
+    async updateStatus(_r: string, p: Pod) {
+      writes.push(p.status!);
+      const e = errors.shift();
+      if (e) throw e;
+      pod = p;
+      return p;
+    },
+  } as unknown as ApiClient;
+  return { api, writes, current: () => pod };
+}
+
+describe("pod status writer", () => {
+  it("writes a status refused by a busy API server again (429, timeout, 503) until it is stored", async () => {
+    const c = client([
+      new ApiError("TooManyRequests", "the API server is overloaded; retry later"),
+      new ApiError("Timeout", "no answer"),
+      new ApiError("ServiceUnavailable", "store unavailable"),
+    ]);
+    const w = new PodStatusWriter(c.api, "default", "p", "u");
+    await w.write({ phase: "Running" }, {});
+    await w.flush();
+    expect(c.writes).toHaveLength(4);
+    expect(c.current().status).toEqual({ phase: "Running" });
+  });
+
+  it("does not retry a definite refusal, and close() ends a pending retry", async () => {
+    const c = client([new ApiError("Invalid", "bad status")]);
+    const w = new PodStatusWriter(c.api, "default", "p", "u");
+    await w.write({ phase: "Running" }, {});
+    expect(c.writes).toHaveLength(1);
+    expect(c.current().status).toEqual({ phase: "Pending" });
+
+    const busy = client(Array.from({ length: 100 }, () => new ApiError("TooManyRequests", "busy")));
+    const w2 = new PodStatusWriter(busy.api, "default", "p", "u");
+    const done = w2.write({ phase: "Running" }, {});
+    w2.close();
+    await done;
+    expect(busy.writes.length).toBeLessThanOrEqual(2);
+  });
+});
