@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { ApiClient } from "../../model/client.ts";
 import type * as NodeServices from "../kubelet/node_services.ts";
-import { formatTable, toTable } from "../api/table.ts";
+import { columnWidths, formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { homeDir, resolveResource, type Connection } from "./connect.ts";
 import { RESOURCES } from "../../model/types.ts";
@@ -87,11 +87,12 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
     },
     events: {
       summary: "list events, oldest first",
-      usage: "berth events [-A] [--for TYPE/NAME]",
+      usage: "berth events [-A] [--for TYPE/NAME] [-w]",
       flags: [
         ...conn,
         { name: "all-namespaces", short: "A", type: "boolean", help: "events of every namespace" },
         { name: "for", type: "string", help: "only events about this object, e.g. pod/web-1" },
+        { name: "watch", short: "w", type: "boolean", help: "after listing, print new events as they happen (Ctrl-C to stop)" },
       ],
       async run(p) {
         await withClient(p.flags, async (c) => {
@@ -105,11 +106,35 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
           }
           const list = await c.list("events", { namespace: all ? undefined : (p.flags.namespace as string | undefined) ?? "default", fieldSelector });
           const items = [...list.items].sort((a, b) => String(a.lastTimestamp ?? a.metadata.creationTimestamp).localeCompare(String(b.lastTimestamp ?? b.metadata.creationTimestamp)));
+          const fmt = { showNamespace: all };
+          let widths: number[] | undefined;
           if (!items.length) {
-            out("No events found.\n");
-            return;
+            if (!p.flags.watch) {
+              out("No events found.\n");
+              return;
+            }
+          } else {
+            const table = toTable("events", items, { wide: true });
+            out(formatTable(table, fmt));
+            widths = columnWidths(table, fmt);
           }
-          out(formatTable(toTable("events", items, { wide: true }), { showNamespace: all }));
+          if (!p.flags.watch) return;
+          // New and updated events, each row under the columns printed so far (a header first
+          // when nothing was listed), until Ctrl-C.
+          const namespace = all ? undefined : (p.flags.namespace as string | undefined) ?? "default";
+          const w = await c.watch("events", { namespace, fieldSelector, resourceVersion: list.metadata.resourceVersion });
+          const stop = () => w.stop();
+          process.once("SIGINT", stop);
+          try {
+            for await (const ev of w) {
+              if (ev.type !== "ADDED" && ev.type !== "MODIFIED") continue;
+              const table = toTable("events", [ev.object], { wide: true });
+              out(formatTable(table, { ...fmt, noHeaders: widths !== undefined, minWidths: widths }));
+              widths = columnWidths(table, { ...fmt, minWidths: widths });
+            }
+          } finally {
+            process.removeListener("SIGINT", stop);
+          }
         });
       },
     },
