@@ -34,6 +34,8 @@ export interface Metrics {
   /** `collect`, when given, runs at each scrape to bring the gauge up to date. */
   gauge(name: string, help: string, labelNames?: readonly string[], collect?: (g: Gauge) => void): Gauge;
   histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): Histogram;
+  /** Runs `fn` at each scrape before anything is read (to bring counters up to cumulative figures). */
+  beforeScrape?(fn: () => void): void;
 }
 
 const NOOP = { inc() {}, dec() {}, set() {}, observe() {} };

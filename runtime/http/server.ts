@@ -28,7 +28,7 @@ import { flowControlFor, type FlowControlOptions } from "../security/flow_contro
 import { createDashboard } from "../ui/dashboard.ts";
 import type { StreamProvider } from "../stream/open.ts";
 import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
-import { requestMetrics } from "../metrics/apiserver.ts";
+import { flowControlMetrics, requestMetrics } from "../metrics/apiserver.ts";
 import type { UsageSource } from "../metrics/usage_store.ts";
 import { serveMetricsApi } from "./metrics_api.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
@@ -131,6 +131,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const healthChecks: HealthCheck[] = [PING, storeCheck(opts.api), ...(opts.healthChecks ?? [])];
   const health = new HealthRunner(opts.healthTimeoutMs);
   const reqMetrics = opts.metrics ? requestMetrics(opts.metrics) : undefined;
+  if (opts.metrics) flowControlMetrics(opts.metrics, () => flow.figures());
   // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
   const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 

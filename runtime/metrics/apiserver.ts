@@ -65,3 +65,53 @@ export function requestMetrics(m: Metrics): RequestMetrics {
     rejected: (reason) => rejected.inc({ reason }),
   };
 }
+
+/** What flow control (runtime/security/flow_control.ts) reports per priority level. */
+export interface FlowLevelFigures {
+  seats: number;
+  inFlight: number;
+  queued: number;
+  dispatched: number;
+  rejected: number;
+  timedOut: number;
+}
+
+/**
+ * Flow control's figures under API Priority and Fairness' names, read at each scrape:
+ *
+ *   apiserver_flowcontrol_nominal_limit_seats{priority_level}           gauge
+ *   apiserver_flowcontrol_current_executing_requests{priority_level}    gauge
+ *   apiserver_flowcontrol_current_inqueue_requests{priority_level}      gauge
+ *   apiserver_flowcontrol_dispatched_requests_total{priority_level}     counter
+ *   apiserver_flowcontrol_rejected_requests_total{reason="queue-full"|"time-out"}  counter
+ */
+export function flowControlMetrics(m: Metrics, figures: () => Record<string, FlowLevelFigures>): void {
+  const dispatched = m.counter("apiserver_flowcontrol_dispatched_requests_total", "Number of requests executed by API Priority and Fairness subsystem.", ["priority_level"]);
+  const rejected = m.counter("apiserver_flowcontrol_rejected_requests_total", "Number of requests rejected by flow control (rate limit, connection caps).", ["reason"]);
+  // The counters follow the cumulative figures: each scrape adds what grew since the last.
+  const last = new Map<string, number>();
+  const grow = (key: string, now: number, add: (n: number) => void) => {
+    const d = now - (last.get(key) ?? 0);
+    if (d > 0) add(d);
+    last.set(key, now);
+  };
+  m.gauge("apiserver_flowcontrol_nominal_limit_seats", "Nominal number of execution seats configured for each priority level.", ["priority_level"], (g) => {
+    for (const [level, f] of Object.entries(figures())) g.set({ priority_level: level }, f.seats);
+  });
+  m.gauge("apiserver_flowcontrol_current_executing_requests", "Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage.", ["priority_level"], (g) => {
+    for (const [level, f] of Object.entries(figures())) g.set({ priority_level: level }, f.inFlight);
+  });
+  m.beforeScrape?.(() => {
+    let queueFull = 0, timedOut = 0;
+    for (const [level, f] of Object.entries(figures())) {
+      grow(`dispatched/${level}`, f.dispatched, (n) => dispatched.inc({ priority_level: level }, n));
+      queueFull += f.rejected;
+      timedOut += f.timedOut;
+    }
+    grow("queue-full", queueFull, (n) => rejected.inc({ reason: "queue-full" }, n));
+    grow("time-out", timedOut, (n) => rejected.inc({ reason: "time-out" }, n));
+  });
+  m.gauge("apiserver_flowcontrol_current_inqueue_requests", "Number of requests currently pending in queues.", ["priority_level"], (g) => {
+    for (const [level, f] of Object.entries(figures())) g.set({ priority_level: level }, f.queued);
+  });
+}

@@ -57,8 +57,15 @@ export class ComponentMetrics implements Metrics {
     };
   }
 
+  private readonly scrapeHooks: (() => void)[] = [];
+
+  beforeScrape(fn: () => void): void {
+    this.scrapeHooks.push(fn);
+  }
+
   /** The exposition text (Prometheus text format 0.0.4). */
   text(): Promise<string> {
+    for (const fn of this.scrapeHooks) fn();
     return this.registry.metrics();
   }
 
