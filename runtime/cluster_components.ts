@@ -57,6 +57,8 @@ export interface ComponentOptions {
   network?: BridgeNetwork;
   /** The ClusterIP range (default 10.96.0.0/16); side by side, each cluster its own. */
   serviceCidr?: string;
+  /** nftables proxy mode: the table's name (default "berth"); side by side, each cluster its own. */
+  nftTable?: string;
   /** How often node agents sample usage for kubectl top (default 10 s). */
   usageIntervalMs?: number;
 }
@@ -221,7 +223,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
     if (gateway) addrs.push({ host: gateway, port: 53 });
     try {
-      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, metrics: cluster.observability.registry("proxy"), log: (m, f) => log(m, { component: "proxy", ...f }) });
+      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, nftTable: opts.nftTable, metrics: cluster.observability.registry("proxy"), log: (m, f) => log(m, { component: "proxy", ...f }) });
     } catch (e) {
       throw new Error(
         `${(e as Error).message} — is another Berth cluster with Docker nodes running on this machine? ` +

@@ -143,6 +143,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       progress: (s) => say(`berth: ${s}\n`),
       network: plan.network,
       serviceCidr: plan.serviceCidr,
+      // nftables mode: one table per slot, so clusters side by side never touch each other's rules.
+      nftTable: plan.slot === 0 ? "berth" : `berth${plan.slot}`,
     });
     const observed = await startUpObservability(cluster, flags, (s) => say(`berth: ${s}\n`));
     const info = cluster.writeInfo({
