@@ -134,7 +134,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
           if (params.ready) {
             runtimeEvents.start();
             pods.resyncAll();
-            void gc.collect();
+            // Not before the pods bound here are known: a collection then would take every
+            // container of this node for an orphan (the first heartbeat can beat the pod list).
+            if (restored) void gc.collect();
           }
         },
       },
@@ -154,8 +156,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   });
 
   // ---- restore, then run ----
+  /** Set once the pod informer has listed this node's pods (and their actors exist). */
+  let restored = false;
   node.start();
   await startWithRetry(podInformer, () => stopped, scoped("pods"));
+  restored = true;
   await gc.collect();
   await projected.volumes.collect((uid) => pods.wants(uid));
   runtimeEvents.start();
