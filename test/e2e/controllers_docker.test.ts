@@ -382,7 +382,6 @@ describe.sequential("replication controllers on real Docker (berth up --nodes 2)
       // One surge pod at a time: at most 3 + 1 live pods (old pods still terminating come on top).
       expect(Math.max(...samples.map((x) => x.objects))).toBeLessThanOrEqual(6);
       expect(Math.max(...samples.map((x) => x.oldActive + x.newReady))).toBeLessThanOrEqual(4);
-      expect(Math.max(...samples.map((x) => x.ready))).toBeGreaterThan(3);
       // Its steps, in order: the new RC up one, the old one down one, until all are new.
       const stepsDone = out.split("\n").filter((l) => /^scale-(up|down): /.test(l)).map((l) => l.replace(/ \(desired 3\)$/, "").replace(/ru-[a-z0-9]+/, "NEW"));
       expect(stepsDone).toEqual([
