@@ -4,7 +4,9 @@
  * (the bridge's gateway) and ClusterIP range —
  *
  *   slot 0   berth0   pods 10.213.0.0/16   DNS 10.213.0.1:53   ClusterIPs 10.96.0.0/16  (the default)
- *   slot k   berthk   pods 10.(213+k).0.0/16                   ClusterIPs 10.(96+k).0.0/16   (k = 1…15)
+ *   slot k   berthk   pods 10.(220+k).0.0/16                   ClusterIPs 10.(96+k).0.0/16   (k = 1…15)
+ *
+ * (10.214–10.218 are taken by the tests' and the chaos harness's own networks.)
  *
  * A registry directory (`$BERTH_CLUSTERS_DIR`, default `<tmpdir>/berth-clusters`) holds one file
  * per running cluster: its home, pid, slot and addresses. A cluster keeps the slot its home had
@@ -46,7 +48,7 @@ export function registryDir(): string {
 /** The network plan of a slot. */
 export function planForSlot(slot: number): NetworkPlan {
   if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) throw new Error(`slot must be 0…${MAX_SLOT}, got ${slot}`);
-  const b = 213 + slot;
+  const b = slot === 0 ? 213 : 220 + slot;
   return {
     slot,
     network: { name: `berth${slot}`, subnet: `10.${b}.0.0/16`, gateway: `10.${b}.0.1` },

@@ -236,7 +236,18 @@ export class DockerRuntime implements ContainerRuntime {
       const nets = await this.docker.listNetworks({ filters: { name: [net.name] } });
       return nets.some((n) => n.Name === net.name);
     };
-    if (await this.call("network list", exists)) return;
+    const found = await this.call("network list", async () => (await this.docker.listNetworks({ filters: { name: [net.name] } })).find((n) => n.Name === net.name));
+    if (found) {
+      // The same name with another subnet (left by an older Berth, or made by hand): replace it
+      // when nothing uses it; otherwise say so rather than hand pods addresses nobody expects.
+      const subnets = (found.IPAM?.Config ?? []).map((c) => c.Subnet);
+      if (subnets.includes(net.subnet)) return;
+      const info = await this.call(`network inspect ${net.name}`, () => this.docker.getNetwork(found.Id).inspect());
+      if (Object.keys(info.Containers ?? {}).length > 0) {
+        throw new RuntimeError(`Docker network ${net.name} exists with subnet ${subnets.join(",") || "(none)"}, not ${net.subnet}, and containers use it; remove them and the network (docker network rm ${net.name})`, false);
+      }
+      await this.call(`network rm ${net.name}`, () => this.docker.getNetwork(found.Id).remove());
+    }
     try {
       await this.docker.createNetwork({
         Name: net.name,

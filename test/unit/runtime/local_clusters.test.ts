@@ -19,7 +19,7 @@ afterEach(() => {
 describe("local cluster slots", () => {
   it("slot 0 is the default network and range; each slot its own bridge, subnet, gateway and ClusterIPs", () => {
     expect(planForSlot(0)).toEqual({ slot: 0, network: { name: "berth0", subnet: "10.213.0.0/16", gateway: "10.213.0.1" }, serviceCidr: "10.96.0.0/16" });
-    expect(planForSlot(2)).toEqual({ slot: 2, network: { name: "berth2", subnet: "10.215.0.0/16", gateway: "10.215.0.1" }, serviceCidr: "10.98.0.0/16" });
+    expect(planForSlot(2)).toEqual({ slot: 2, network: { name: "berth2", subnet: "10.222.0.0/16", gateway: "10.222.0.1" }, serviceCidr: "10.98.0.0/16" });
     expect(() => planForSlot(16)).toThrow(/0…15/);
   });
 
