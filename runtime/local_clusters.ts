@@ -78,12 +78,22 @@ function entryPath(home: string): string {
   return join(registryDir(), `${createHash("sha256").update(resolve(home)).digest("hex").slice(0, 16)}.json`);
 }
 
-function alive(pid: number): boolean {
+/**
+ * True while `pid` runs (`berth up`, `berth down` and the cluster registry ask). A zombie (exited,
+ * not yet reaped by its parent) counts as gone.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    // EPERM: it runs, as another user.
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): trust the signal check
   }
 }
 
@@ -100,7 +110,7 @@ export function listLocalClusters(): LocalCluster[] {
   for (const f of files) {
     try {
       const c = JSON.parse(readFileSync(join(dir, f), "utf8")) as LocalCluster;
-      if (alive(c.pid)) out.push(c);
+      if (processAlive(c.pid)) out.push(c);
       else rmSync(join(dir, f), { force: true });
     } catch {
       // a half-written or foreign file: not a cluster

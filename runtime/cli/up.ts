@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 // The cluster machinery is imported when `up` runs, so that `berth get` does not load it.
 import { readClusterInfo } from "../cluster_info.ts";
-import { claimSlot, listLocalClusters, planFromCidrs, registerCluster, unregisterCluster, type NetworkPlan } from "../local_clusters.ts";
+import { claimSlot, listLocalClusters, planFromCidrs, processAlive as alive, registerCluster, unregisterCluster, type NetworkPlan } from "../local_clusters.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { homeDir } from "./connect.ts";
@@ -43,21 +43,6 @@ export const UP_FLAGS: FlagSpec[] = [
 ];
 
 type Out = (s: string) => void;
-
-/** True while `pid` runs. A zombie (exited, not yet reaped by its parent) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no /proc (not Linux): trust the signal check
-  }
-}
 
 export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out): Promise<number> {
   const home = homeDir(flags.home);

@@ -490,14 +490,7 @@ export class KvStore {
     const remember = (o: AnyObject, c: number | undefined) => this.remember(o, c);
     return {
       stop,
-      async *[Symbol.asyncIterator]() {
-        try {
-          yield* events();
-          finish();
-        } finally {
-          stop();
-        }
-      },
+      [Symbol.asyncIterator]: () => drained(events(), stop, finish),
     };
 
     async function* events(): AsyncGenerator<StoreEvent<ResourceTypes[R]>> {
@@ -544,14 +537,7 @@ export class KvStore {
     }
     return {
       stop,
-      async *[Symbol.asyncIterator]() {
-        try {
-          yield* events();
-          finish();
-        } finally {
-          stop();
-        }
-      },
+      [Symbol.asyncIterator]: () => drained(events(), stop, finish),
     };
   }
 
@@ -809,4 +795,14 @@ export function compactPeriodically(store: KvStore, everyMs: number, log: (msg: 
     );
   }, everyMs);
   return () => clearInterval(timer);
+}
+
+/** Iterates a store watch's decoded events; `finish` when the source ends, `stop` always. */
+async function* drained<T>(events: AsyncGenerator<T>, stop: () => void, finish: () => void): AsyncGenerator<T> {
+  try {
+    yield* events;
+    finish();
+  } finally {
+    stop();
+  }
 }
