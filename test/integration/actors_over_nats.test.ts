@@ -85,7 +85,8 @@ describe("actors over NATS", () => {
 
   it("permissions - a node publishes actors under its own scope only; under another's nats-server drops them", async () => {
     const seen: string[] = [];
-    const sub = cp.subscribe(subjects.actorFilter(), { callback: (_e, m) => void seen.push(m.subject) });
+    // Only this test's subjects: the previous test's actors may still publish their last state.
+    const sub = cp.subscribe(subjects.actorFilter(), { callback: (_e, m) => void (/\.default\.(forged|own)$/.test(m.subject) && seen.push(m.subject)) });
     await cp.flush();
     nodeA.publish(subjects.actor("pod", "node-b", "default/forged"), new Uint8Array());
     nodeA.publish(subjects.actor("pod", "control-plane", "default/forged"), new Uint8Array());
