@@ -331,7 +331,11 @@ export class KvStore {
         // Taken after the consumer exists, so it is also a revision the list is consistent with.
         const target = await this.lastRevision();
         revision = target;
-        if (made.info.num_pending > 0) {
+        // A consumer made on an empty filter reports nothing pending, but a write may land
+        // between its creation and `target`: the list's revision covers that write (the watch
+        // that follows starts after it), so ask again now instead of skipping the read.
+        const pending = made.info.num_pending > 0 ? made.info.num_pending : target > 0 ? (await consumer.info(false)).num_pending : 0;
+        if (pending > 0) {
           const msgs = await consumer.consume();
           // The read must reach the target: an iterator that ends early (the client gave up
           // re-creating the consumer while its server restarted) or stalls would otherwise
