@@ -8,11 +8,12 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
- * `kubectl create deployment` also sends its Deployment this way: objects are decoded by the
- * schemas in protobuf_objects.ts.
+ * `kubectl create deployment|namespace|configmap|secret|service` also send their objects this
+ * way: objects are decoded by the schemas in protobuf_objects.ts.
  */
+import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { deployment, replicaSet, type FieldSpec, type Schema } from "./protobuf_objects.ts";
+import { configMap, deployment, namespace, replicaSet, secret, service, type FieldSpec, type Schema } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -146,6 +147,8 @@ function scalar(f: Field, type: Exclude<FieldSpec["type"], Schema>, what: string
   switch (type) {
     case "string":
       return text(f.bytes) ?? "";
+    case "bytes":
+      return Buffer.from(f.bytes ?? new Uint8Array()).toString("base64");
     case "int":
       return f.varint === undefined ? 0 : Number(BigInt.asIntN(64, f.varint));
     case "bool":
@@ -208,15 +211,23 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "apps/v1", kind: "Deployment", ...decodeMessage(raw, deployment, "Deployment") };
     case "ReplicaSet":
       return { apiVersion: "apps/v1", kind: "ReplicaSet", ...decodeMessage(raw, replicaSet, "ReplicaSet") };
+    case "Namespace":
+      return { apiVersion: "v1", kind: "Namespace", ...decodeMessage(raw, namespace, "Namespace") };
+    case "ConfigMap":
+      return { apiVersion: "v1", kind: "ConfigMap", ...decodeMessage(raw, configMap, "ConfigMap") };
+    case "Secret":
+      return { apiVersion: "v1", kind: "Secret", ...decodeMessage(raw, secret, "Secret") };
+    case "Service":
+      return { apiVersion: "v1", kind: "Service", ...decodeMessage(raw, service, "Service") };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
 }
 
-/** A protobuf body of a kind Berth does not decode (everything but DeleteOptions and Eviction). */
+/** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment and ReplicaSet, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Namespace, Service, ConfigMap and Secret, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

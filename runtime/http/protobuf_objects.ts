@@ -1,19 +1,19 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
  */
-type Scalar = "string" | "int" | "bool" | "intOrString" | "quantity" | "time";
+type Scalar = "string" | "int" | "bool" | "intOrString" | "quantity" | "time" | "bytes";
 export interface FieldSpec {
   name: string;
   type: Scalar | Schema;
   repeated?: boolean;
   /** A Go pointer: present means set, even when zero (`replicas: 0`). */
   pointer?: boolean;
-  /** map<string, string|Quantity>, encoded as repeated entries {1: key, 2: value}. */
-  map?: "string" | "quantity";
+  /** map<string, string|Quantity|bytes>, encoded as repeated entries {1: key, 2: value}; bytes are base64 in JSON. */
+  map?: "string" | "quantity" | "bytes";
   /** Embedded without a JSON field of its own (Volume.volumeSource, Probe.handler). */
   inline?: boolean;
 }
@@ -73,4 +73,25 @@ export const deployment: Schema = {
 export const replicaSet: Schema = {
   1: M("metadata", objectMeta),
   2: M("spec", { 1: I("replicas", { pointer: true }), 2: M("selector", labelSelector), 3: M("template", podTemplate), 4: I("minReadySeconds") }),
+};
+
+export const namespace: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 1: S("finalizers", { repeated: true }) }) };
+export const configMap: Schema = {
+  1: M("metadata", objectMeta), 2: { name: "data", type: "string", map: "string" }, 3: { name: "binaryData", type: "string", map: "bytes" },
+  4: { name: "immutable", type: "bool", pointer: true },
+};
+export const secret: Schema = {
+  1: M("metadata", objectMeta), 2: { name: "data", type: "string", map: "bytes" }, 3: S("type"), 4: { name: "stringData", type: "string", map: "string" },
+  5: { name: "immutable", type: "bool", pointer: true },
+};
+const servicePort: Schema = { 1: S("name"), 2: S("protocol"), 3: I("port"), 4: { name: "targetPort", type: "intOrString" }, 5: I("nodePort"), 6: S("appProtocol") };
+export const service: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("ports", servicePort, { repeated: true }), 2: { name: "selector", type: "string", map: "string" }, 3: S("clusterIP"), 4: S("type"),
+    5: S("externalIPs", { repeated: true }), 7: S("sessionAffinity"), 8: S("loadBalancerIP"), 10: S("externalName"), 11: S("externalTrafficPolicy"),
+    13: B("publishNotReadyAddresses"), 14: M("sessionAffinityConfig", { 1: M("clientIP", { 1: I("timeoutSeconds", { pointer: true }) }) }),
+    17: { name: "ipFamilyPolicy", type: "string", pointer: true }, 18: S("clusterIPs", { repeated: true }), 19: S("ipFamilies", { repeated: true }),
+    22: { name: "internalTrafficPolicy", type: "string", pointer: true },
+  }),
 };

@@ -24,18 +24,32 @@ afterAll(async () => {
 
 describe("kubectl - ConfigMaps and Secrets", () => {
   it("kubectl - create configmap / secret and get them with Kubernetes' columns", async () => {
-    // `kubectl create configmap|secret` posts protobuf, which Berth does not decode (415):
-    // generated client-side and applied as YAML instead.
-    const gen = async (args: string[]) => await ok(["apply", "-f", "-"], await ok([...args, "--dry-run=client", "-o", "yaml"]));
-    await gen(["create", "configmap", "app", "--from-literal=a=1", "--from-literal=b=2"]);
-    await gen(["create", "secret", "generic", "db", "--from-literal=password=hunter2"]);
-    await gen(["create", "secret", "docker-registry", "reg", "--docker-server=127.0.0.1:5000", "--docker-username=u", "--docker-password=p"]);
+    // `kubectl create configmap|secret` post their objects as protobuf (decoded by the server).
+    await ok(["create", "configmap", "app", "--from-literal=a=1", "--from-literal=b=2"]);
+    await ok(["create", "secret", "generic", "db", "--from-literal=password=hunter2"]);
+    await ok(["create", "secret", "docker-registry", "reg", "--docker-server=127.0.0.1:5000", "--docker-username=u", "--docker-password=p"]);
     expect(await ok(["get", "cm", "app"])).toMatch(/^NAME\s+DATA\s+AGE\napp\s+2\s+\d+s\n$/);
     const secrets = await ok(["get", "secrets"]);
     expect(secrets).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\n/);
     expect(secrets).toMatch(/\ndb\s+Opaque\s+1\s+/);
     expect(secrets).toMatch(/\nreg\s+kubernetes\.io\/dockerconfigjson\s+1\s+/);
     expect(await ok(["get", "secret", "db", "-o", "jsonpath={.data.password}"])).toBe(Buffer.from("hunter2").toString("base64"));
+    const cfg = await ok(["get", "secret", "reg", "-o", "jsonpath={.data.\\.dockerconfigjson}"]);
+    expect(JSON.parse(Buffer.from(cfg, "base64").toString())).toMatchObject({ auths: { "127.0.0.1:5000": { username: "u", password: "p" } } });
+  });
+
+  it("kubectl - create namespace and create service post protobuf and are stored as their JSON", async () => {
+    await ok(["create", "namespace", "shop"]);
+    expect(await ok(["get", "ns", "shop", "-o", "jsonpath={.status.phase}"])).toBe("Active");
+    await ok(["create", "service", "clusterip", "web", "--tcp=80:8080", "-n", "shop"]);
+    const svc = JSON.parse(await ok(["get", "svc", "web", "-n", "shop", "-o", "json"]));
+    expect(svc.spec).toMatchObject({ type: "ClusterIP", selector: { app: "web" }, ports: [{ name: "80-8080", port: 80, protocol: "TCP", targetPort: 8080 }] });
+    // Empty fields Go's marshaller wrote (clusterIP "") are dropped, as JSON's omitempty would.
+    expect(svc.spec).not.toHaveProperty("clusterIP");
+    await ok(["create", "service", "nodeport", "np", "--tcp=81:8081", "--node-port=30081", "-n", "shop"]);
+    expect(await ok(["get", "svc", "np", "-n", "shop", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort}"])).toBe("NodePort 30081");
+    await ok(["create", "configmap", "bin", "--from-literal=k=v", "-n", "shop"]);
+    expect(await ok(["get", "cm", "bin", "-n", "shop", "-o", "jsonpath={.data.k}"])).toBe("v");
   });
 
   it("kubectl - an invalid key is refused with the field named", async () => {

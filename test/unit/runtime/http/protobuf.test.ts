@@ -69,8 +69,22 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
     expect(() => decodeProtobufBody(Uint8Array.from([1, 2, 3, 4]))).toThrow(/magic/);
     const truncated = envelope("meta.k8s.io/v1", "DeleteOptions", bytes(4, "Background")).slice(0, -6);
     expect(() => decodeProtobufBody(truncated)).toThrow(BadRequestError);
-    const secret = () => decodeProtobufBody(envelope("v1", "Secret", []));
-    expect(secret).toThrow(UnsupportedProtobufKind);
-    expect(secret).toThrow(/not Secret; send application\/json/);
+    const pvc = () => decodeProtobufBody(envelope("v1", "PersistentVolumeClaim", []));
+    expect(pvc).toThrow(UnsupportedProtobufKind);
+    expect(pvc).toThrow(/not PersistentVolumeClaim; send application\/json/);
+  });
+
+  it("protobuf bodies - a Secret's data map holds bytes, base64 in its JSON; immutable is kept when false", () => {
+    const entry = (no: number, k: string, v: number[] | string) => bytes(no, [...bytes(1, k), ...bytes(2, v)]);
+    const raw = [...bytes(1, bytes(1, "db")), ...entry(2, "bin", [0, 255, 10]), ...bytes(3, "Opaque"), ...entry(4, "note", "hi"), ...num(5, 0)];
+    expect(decodeProtobufBody(envelope("v1", "Secret", raw))).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "db" },
+      data: { bin: Buffer.from([0, 255, 10]).toString("base64") },
+      type: "Opaque",
+      stringData: { note: "hi" },
+      immutable: false,
+    });
   });
 });
