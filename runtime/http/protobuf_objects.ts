@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service|quota`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -94,4 +94,8 @@ export const service: Schema = {
     17: { name: "ipFamilyPolicy", type: "string", pointer: true }, 18: S("clusterIPs", { repeated: true }), 19: S("ipFamilies", { repeated: true }),
     22: { name: "internalTrafficPolicy", type: "string", pointer: true },
   }),
+};
+export const resourceQuota: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", { 1: { name: "hard", type: "string", map: "quantity" }, 2: S("scopes", { repeated: true }) }),
 };

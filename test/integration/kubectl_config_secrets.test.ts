@@ -38,7 +38,7 @@ describe("kubectl - ConfigMaps and Secrets", () => {
     expect(JSON.parse(Buffer.from(cfg, "base64").toString())).toMatchObject({ auths: { "127.0.0.1:5000": { username: "u", password: "p" } } });
   });
 
-  it("kubectl - create namespace and create service post protobuf and are stored as their JSON", async () => {
+  it("kubectl - create namespace, service and quota post protobuf and are stored as their JSON", async () => {
     await ok(["create", "namespace", "shop"]);
     expect(await ok(["get", "ns", "shop", "-o", "jsonpath={.status.phase}"])).toBe("Active");
     await ok(["create", "service", "clusterip", "web", "--tcp=80:8080", "-n", "shop"]);
@@ -50,6 +50,8 @@ describe("kubectl - ConfigMaps and Secrets", () => {
     expect(await ok(["get", "svc", "np", "-n", "shop", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort}"])).toBe("NodePort 30081");
     await ok(["create", "configmap", "bin", "--from-literal=k=v", "-n", "shop"]);
     expect(await ok(["get", "cm", "bin", "-n", "shop", "-o", "jsonpath={.data.k}"])).toBe("v");
+    await ok(["create", "quota", "q", "--hard=pods=10,requests.memory=1Gi", "-n", "shop"]);
+    expect(JSON.parse(await ok(["get", "quota", "q", "-n", "shop", "-o", "jsonpath={.spec.hard}"]))).toEqual({ pods: "10", "requests.memory": "1Gi" });
   });
 
   it("kubectl - an invalid key is refused with the field named", async () => {
