@@ -57,7 +57,7 @@ async function main() {
       const c: Conn = { opened: Date.now() };
       conns.push(c);
       const tcp = tcpConnect({ host: "127.0.0.1", port: http.port, localAddress: `127.0.0.${10 + (i % addresses)}` });
-      const tls = tlsConnect({ socket: tcp, ca: ca.certPem, servername: "127.0.0.1" });
+      const tls = tlsConnect({ socket: tcp, ca: ca.certPem, host: "127.0.0.1" });
       let trickle: ReturnType<typeof setInterval> | undefined;
       const done = () => {
         if (c.closed) return;

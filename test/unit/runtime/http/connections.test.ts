@@ -61,7 +61,7 @@ async function slowHeaders(port: number, from: string, trickle: boolean): Promis
   // TLS over a TCP socket bound to `from`: each source address is a different client.
   const tcp = tcpConnect({ host: "127.0.0.1", port, localAddress: from });
   sockets.push(tcp);
-  const t = track(tlsConnect({ socket: tcp, ca: ca.certPem, servername: "127.0.0.1" }));
+  const t = track(tlsConnect({ socket: tcp, ca: ca.certPem, host: "127.0.0.1" }));
   await new Promise<void>((resolve, reject) => {
     t.socket.once("secureConnect", resolve);
     t.socket.once("close", () => reject(new Error("closed before the handshake")));
