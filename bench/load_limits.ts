@@ -6,11 +6,16 @@
  *            pods, how many `exceeded quota` events, and how long `pods.list {limit:1}` over the
  *            NATS API takes afterwards (and after scaling to 0 and compaction);
  *   watches  2,000 concurrent REST `?watch=1` calls while one client does ordinary GETs and
- *            creates: their p50/p99 and errors, during and after;
+ *            creates: their p50/p99 and errors, during and after. The watches come from
+ *            --watch-sources loopback addresses (127.0.0.2, .3, …; default 8, so no address
+ *            passes the server's 512 connections per address) and go to a server of their own
+ *            over the same Api whose watch caps and rate-limit burst admit all of them (Berth has
+ *            one REST identity, so 2,000 clients would otherwise be one identity's 1,000-watch
+ *            cap): this measures what open watches cost, not the admission policy;
  *   rate     one client creating pods as fast as it can over REST (and over NATS): accepted/s,
  *            429s and their Retry-After.
  *
- *   npx tsx bench/load_limits.ts [--nodes 10] [--watches 2000] [--seconds 10] [--part quota,watches,rate]
+ *   npx tsx bench/load_limits.ts [--nodes 10] [--watches 2000] [--watch-sources 8] [--seconds 10] [--part quota,watches,rate]
  */
 import { Agent, request } from "node:http";
 import { spawn } from "node:child_process";
@@ -32,6 +37,7 @@ const NODES = Number(strArg("nodes", "10"));
 const WATCHES = Number(strArg("watches", "2000"));
 const SECONDS = Number(strArg("seconds", "10"));
 const PARTS = new Set(strArg("part", "quota,watches,rate").split(","));
+const WATCH_SOURCES = Number(strArg("watch-sources", "8"));
 const TOKEN = "bench-token-0123456789abcdef";
 
 const nats = await startNatsServer();
@@ -75,10 +81,11 @@ const WATCHER = `
 import { request, Agent } from "node:http";
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 const n = Number(process.env.N);
+const sources = Number(process.env.SOURCES);
 const counts = {};
 const reqs = [];
-await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-  const req = request(process.env.URL, { agent, headers: { authorization: "Bearer " + process.env.TOKEN } });
+await Promise.all(Array.from({ length: n }, (_, i) => new Promise((resolve) => {
+  const req = request(process.env.URL, { agent, localAddress: "127.0.0." + (2 + (i % sources)), headers: { authorization: "Bearer " + process.env.TOKEN } });
   reqs.push(req);
   req.on("response", (res) => {
     counts[res.statusCode] = (counts[res.statusCode] ?? 0) + 1;
@@ -106,7 +113,7 @@ process.stdin.on("data", () => { for (const r of reqs) r.destroy(); process.exit
 
 const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "berth/busybox" }] } });
 
-console.log(`command: npx tsx bench/load_limits.ts --nodes ${NODES} --watches ${WATCHES} --seconds ${SECONDS} --part ${[...PARTS].join(",")}`);
+console.log(`command: npx tsx bench/load_limits.ts --nodes ${NODES} --watches ${WATCHES} --watch-sources ${WATCH_SOURCES} --seconds ${SECONDS} --part ${[...PARTS].join(",")}`);
 console.log(`machine: ${cpus().length} cpus, node ${process.version}; nats-server ${nats.url} (loopback)`);
 
 // -------------------------------------------------------------------------------------------
@@ -169,6 +176,13 @@ if (PARTS.has("quota")) {
 // -------------------------------------------------------------------------------------------
 if (PARTS.has("watches")) {
   for (let i = 0; i < 200; i++) await api.create("pods", pod(`w-${i}`), "default");
+  const watchHttp = await startHttpApi({
+    api,
+    token: TOKEN,
+    tls: false,
+    watchCaps: { total: WATCHES, perIdentity: WATCHES },
+    rateLimit: { default: { ratePerSecond: 100, burst: WATCHES + 500 } },
+  });
   const ordinary = async (durationMs: number) => {
     const lat: number[] = [];
     let errors = 0;
@@ -198,7 +212,7 @@ if (PARTS.has("watches")) {
     return parts;
   })();
   const child = spawn(process.execPath, ["--input-type=module", "-e", WATCHER], {
-    env: { ...process.env, URL: `${http.url}/api/v1/namespaces/default/pods?watch=1`, TOKEN, N: String(WATCHES) },
+    env: { ...process.env, URL: `${watchHttp.url}/api/v1/namespaces/default/pods?watch=1`, TOKEN, N: String(WATCHES), SOURCES: String(WATCH_SOURCES) },
     stdio: ["pipe", "pipe", "inherit"],
   });
   let childOut = "";
@@ -217,7 +231,8 @@ if (PARTS.has("watches")) {
   child.stdin!.end("close\n");
   await new Promise((r) => child.on("exit", r));
   const after = await ordinary(3000);
-  console.log(`\n[watches] ${WATCHES} concurrent REST ?watch=1 (no resourceVersion) over 200 pods from another process; one client doing GET pod / POST service, 20 a second:`);
+  await watchHttp.close();
+  console.log(`\n[watches] ${WATCHES} concurrent REST ?watch=1 (no resourceVersion) over 200 pods from another process and ${WATCH_SOURCES} loopback addresses; one client doing GET pod / POST service, 20 a second:`);
   console.log(`  watch answers: ${JSON.stringify(statuses)} (all answered, initial state read, in ${ms(openMs)}); store lists run: ${api.stats.storeLists}, watch cache loads: ${api.cache.stats.loads}`);
   console.log(`  ordinary requests before: n=${before.n} p50 ${ms(before.p50)} p99 ${ms(before.p99)} errors ${before.errors}`);
   console.log(`  ordinary requests while the watches open and for 8 s after n=${d.n} p50 ${ms(d.p50)} p99 ${ms(d.p99)} max ${ms(d.max)} errors ${d.errors} ${JSON.stringify(d.codes)}`);

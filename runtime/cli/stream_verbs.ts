@@ -16,8 +16,8 @@ type Out = (s: string) => void;
 type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient, conn: Connection) => Promise<T>) => Promise<T>;
 
 /** The exit code a finished session's Status stands for (kubectl's rule). */
-export function exitCodeOf(status: Record<string, unknown> | undefined): { code: number; message?: string } {
-  if (!status) return { code: 1, message: "the stream ended without a status" };
+export function exitCodeOf(status: Record<string, unknown> | undefined, why?: string): { code: number; message?: string } {
+  if (!status) return { code: 1, message: `the stream ended without a status${why ? ` (${why})` : ""}` };
   if (status.status === "Success") return { code: 0 };
   const causes = (status.details as { causes?: { reason?: string; message?: string }[] } | undefined)?.causes ?? [];
   const exit = causes.find((c) => c.reason === "ExitCode");
@@ -51,15 +51,16 @@ async function interactive(session: StreamSession, opts: { stdin: boolean; tty: 
     });
     stdin.on("end", () => session.close(0));
   }
+  let why: string;
   try {
-    await session.done;
+    why = await session.done;
   } finally {
     if (raw) stdin.setRawMode(false);
     process.stdout.off("resize", resize);
     stdin.pause();
     stdin.destroy();
   }
-  const r = exitCodeOf(status);
+  const r = exitCodeOf(status, why);
   if (r.message) err(`berth: ${r.message}\n`);
   return r.code;
 }
@@ -134,8 +135,7 @@ export function streamCommands(connFlags: FlagSpec[], out: Out, err: Out, withCl
               s.send(0, new Uint8Array(d as Buffer)).then(() => file.resume(), () => {});
             });
             file.on("end", () => s.close(0));
-            await s.done;
-            const r = exitCodeOf(status);
+            const r = exitCodeOf(status, await s.done);
             if (r.code !== 0) throw new Error(`copying to ${to.pod}:${to.path} failed: ${r.message ?? `exit code ${r.code}`}`);
             return 0;
           }
@@ -147,9 +147,9 @@ export function streamCommands(connFlags: FlagSpec[], out: Out, err: Out, withCl
             onData: (ch, d) => (ch === 2 ? void (stderr += Buffer.from(d).toString()) : new Promise<void>((r) => file.write(d, () => r()))),
             onStatus: (st) => (status = st),
           };
-          await s.done;
+          const why = await s.done;
           await new Promise<void>((r) => file.end(() => r()));
-          const r = exitCodeOf(status);
+          const r = exitCodeOf(status, why);
           if (r.code !== 0) throw new Error(`copying ${from!.pod}:${from!.path} failed: ${stderr.trim() || r.message || `exit code ${r.code}`}`);
           return 0;
         });

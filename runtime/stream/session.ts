@@ -42,7 +42,15 @@ export class StreamSession {
   private readonly timer: ReturnType<typeof setInterval>;
   private ended = false;
   private sendChain: Promise<void> = Promise.resolve();
-  handlers: SessionHandlers = {};
+  private current: SessionHandlers = {};
+  /**
+   * Frames for the handlers that arrived before any were set (null once they are). A session
+   * receives from the moment it exists, but its owner sets handlers later — the requester after
+   * the open request's reply, which a quick command's output, status and END can overtake.
+   * Bounded: the peer sends at most the window of data unacknowledged, and data is acknowledged
+   * only once handed over.
+   */
+  private early: Frame[] | null = [];
   /** Resolves with the reason once the session has ended. */
   readonly done: Promise<string>;
   private resolveDone!: (r: string) => void;
@@ -58,6 +66,18 @@ export class StreamSession {
       if (Date.now() - this.lastHeard > deadMs) return this.finish(`no word from the other side for ${deadMs} ms`, false, true);
       this.publish({ type: "ping" });
     }, pingMs);
+  }
+
+  get handlers(): SessionHandlers {
+    return this.current;
+  }
+
+  /** Sets the handlers; frames that arrived before them are handed over first, in order. */
+  set handlers(h: SessionHandlers) {
+    this.current = h;
+    const early = this.early;
+    this.early = null;
+    for (const f of early ?? []) this.dispatch(f);
   }
 
   get isEnded(): boolean {
@@ -134,7 +154,17 @@ export class StreamSession {
     } catch (e) {
       return this.finish(`protocol error: ${(e as Error).message}`, false, true);
     }
-    const h = this.handlers;
+    // Credit for our own sends and liveness need no handlers; the rest waits for them.
+    if (this.early && f.type !== "ack" && f.type !== "ping") {
+      this.early.push(f);
+      return;
+    }
+    this.dispatch(f);
+  }
+
+  private dispatch(f: Frame): void {
+    if (this.ended) return;
+    const h = this.current;
     try {
       switch (f.type) {
         case "data": {
@@ -177,7 +207,7 @@ export class StreamSession {
     this.sub.unsubscribe();
     for (const w of this.waiters.splice(0)) w();
     try {
-      this.handlers.onEnd?.(reason, byPeer);
+      this.current.onEnd?.(reason, byPeer);
     } finally {
       this.resolveDone(reason);
     }

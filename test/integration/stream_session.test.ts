@@ -35,6 +35,29 @@ async function pair(window: number, opts: { pingMs?: number; deadMs?: number } =
 const subs = (nc: NatsConnection) => (nc as unknown as { protocol: { subscriptions: { size(): number } } }).protocol.subscriptions.size();
 
 describe("stream sessions over NATS", () => {
+  it("frames that arrive before the receiver sets its handlers are kept and handed over in order (a quick exec's output and status)", async () => {
+    const { a, b } = await pair(64 * 1024);
+    // The node side of a quick command: output, its status and END, all before the requester
+    // has its handlers (it is still awaiting the open request's reply).
+    await a.send(1, new TextEncoder().encode("hello\n"));
+    await a.status({ metadata: {}, status: "Success" });
+    a.end("the process exited", true);
+    await waitFor(async () => {
+      await other.flush();
+      return a.isEnded;
+    }, "the sender to end", 5_000);
+    await n.nc.flush();
+    await other.flush();
+    const seen: string[] = [];
+    b.handlers = {
+      onData: (ch, d) => void seen.push(`data ${ch} ${new TextDecoder().decode(d).trim()}`),
+      onStatus: (st) => void seen.push(`status ${String(st.status)}`),
+      onEnd: (reason) => void seen.push(`end ${reason}`),
+    };
+    expect(await b.done).toBe("the process exited");
+    expect(seen).toEqual(["data 1 hello", "status Success", "end the process exited"]);
+  });
+
   it("a fast producer and a slow consumer: in order, complete, never more than the window in flight", async () => {
     const window = 32 * 1024;
     const { a, b } = await pair(window);

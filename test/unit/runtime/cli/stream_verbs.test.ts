@@ -21,5 +21,6 @@ describe("berth exec flags and exit codes", () => {
     expect(exitCodeOf(exitStatus(["false"], 42))).toEqual({ code: 42 });
     expect(exitCodeOf({ status: "Failure", message: "node gone" })).toEqual({ code: 1, message: "node gone" });
     expect(exitCodeOf(undefined).code).toBe(1);
+    expect(exitCodeOf(undefined, "no word from the other side for 20000 ms").message).toBe("the stream ended without a status (no word from the other side for 20000 ms)");
   });
 });
