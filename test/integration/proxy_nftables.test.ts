@@ -11,6 +11,7 @@ import { NftDataplane, runConntrack, runNftScript } from "../../runtime/proxy/nf
 import { ClusterIpAssigner } from "../../runtime/net/cluster_ip.ts";
 import { DnsZone } from "../../runtime/dns/zone.ts";
 import { NftLab } from "../helpers/nft_lab.ts";
+import { ensureHairpin } from "../../runtime/net/hairpin.ts";
 
 const lab = new NftLab();
 let dp: NftDataplane;
@@ -63,6 +64,7 @@ beforeAll(async () => {
     dialTarget: (b) => ({ host: b.ip, port: b.port }),
     runNft: (s) => runNftScript(s, ["ip", "netns", "exec", lab.node]),
     conntrack: (a) => runConntrack(a, ["ip", "netns", "exec", lab.node]),
+    hairpin: () => ensureHairpin(lab.gateway, (args) => lab.ipIn(lab.node, ...args)),
     log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
   });
   await dp.start();
@@ -91,7 +93,8 @@ describe("nftables proxy mode in a network namespace", () => {
     const fromPod = await lab.connect(client.ns, "10.96.0.10", 80, 30);
     expect(fromPod.errors).toEqual([]);
     expect(new Set(fromPod.replies)).toEqual(new Set(["ep1", "ep2"]));
-    // Hairpin: an endpoint reaching its own service (and so, sometimes, itself).
+    // Hairpin: an endpoint reaching its own service (and so, sometimes, itself). The lab's bridge
+    // ports start without hairpin mode; the dataplane's sync turned it on.
     const hairpin = await lab.connect(ep1.ns, "10.96.0.10", 80, 20);
     expect(hairpin.errors).toEqual([]);
     expect(new Set(hairpin.replies)).toEqual(new Set(["ep1", "ep2"]));
