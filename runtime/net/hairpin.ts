@@ -45,13 +45,15 @@ export async function ensureHairpin(gateway: string, runIp: RunIp = defaultRunIp
   if (!bridge) return [];
   const ports = JSON.parse(await runIp(["-j", "-d", "link", "show", "master", bridge])) as IpLink[];
   const off = ports.filter((p) => p.linkinfo?.info_slave_kind === "bridge" && p.linkinfo.info_slave_data?.hairpin === false).map((p) => p.ifname);
+  const changed: string[] = [];
   for (const port of off) {
     try {
       await runIp(["link", "set", "dev", port, "type", "bridge_slave", "hairpin", "on"]);
+      changed.push(port);
     } catch (e) {
       // The port went away meanwhile (its pod stopped): nothing to do for it.
       if (!/Cannot find device|does not exist/.test(String((e as { stderr?: string }).stderr ?? (e as Error).message))) throw e;
     }
   }
-  return off;
+  return changed;
 }
