@@ -10,7 +10,8 @@
  *                                   DNAT'ed to the pod's ports
  *
  * "direct (netns)" is wrk → 10.245.0.2 along the same path (routed by the node, no service rule
- * hit), so nftables/direct(netns) is the cost of the rules alone.
+ * hit), so nftables/direct(netns) is the cost of the rules alone. The Service's endpoint is the
+ * pod's second address, 10.245.0.3 (see SVC_POD_IP for why).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -20,6 +21,18 @@ import { ClusterIpAssigner } from "../runtime/net/cluster_ip.ts";
 import { DnsZone } from "../runtime/dns/zone.ts";
 
 const POD_IP = "10.245.0.2";
+/**
+ * The address the Service's endpoints name: a second address of the same pod interface, so the
+ * "direct (netns)" row and the nftables row never share a pod-side TCP 4-tuple. Why this matters
+ * (found for issue 20): with `Connection: close` the pod closes first and keeps ~28 K TIME_WAIT
+ * sockets (client:port → pod:8080) for 60 s. The client's TCP timestamps carry an offset hashed
+ * from (source, destination) — toward the ClusterIP it differs from the offset toward the pod IP —
+ * so a SYN DNAT'ed onto a 4-tuple the direct run left in TIME_WAIT carries an unrelated timestamp,
+ * the pod rejects it under PAWS (`nstat`: TcpExtPAWSTimewait) and the client waits out a 1 s SYN
+ * retransmit (TcpExtTCPSynRetrans). The nftables row then measured the previous row's leftovers:
+ * 0.19–0.41× direct. `sharedPodAddress` puts the old setup back to show it.
+ */
+const SVC_POD_IP = "10.245.0.3";
 
 export interface NftBench {
   /** Prefix that runs a command in the client namespace. */
@@ -33,15 +46,16 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "inherit"], timeout: 10_000 });
 }
 
-function svc(name: string, clusterIP: string, target: number): [Service, Endpoints] {
+function svc(name: string, clusterIP: string, target: number, podIp: string): [Service, Endpoints] {
   return [
     { apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec: { clusterIP, ports: [{ port: 80, targetPort: target, protocol: "TCP" }] } } as Service,
-    { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace: "default" }, subsets: [{ addresses: [{ ip: POD_IP }], ports: [{ port: target, protocol: "TCP" }] }] } as Endpoints,
+    { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace: "default" }, subsets: [{ addresses: [{ ip: podIp }], ports: [{ port: target, protocol: "TCP" }] }] } as Endpoints,
   ];
 }
 
 /** Sets up the namespaces, upstreams and rules; `haproxyCfg(port)` is the upstream's config. */
-export async function startNftBench(haproxyCfgPath: string, www: string, waitListening: (exec: string[], host: string, port: number) => Promise<void>): Promise<NftBench> {
+export async function startNftBench(haproxyCfgPath: string, www: string, waitListening: (exec: string[], host: string, port: number) => Promise<void>, opts: { sharedPodAddress?: boolean } = {}): Promise<NftBench> {
+  const endpointIp = opts.sharedPodAddress ? POD_IP : SVC_POD_IP;
   const id = randomBytes(3).toString("hex");
   const node = `berth-bench-${id}-node`;
   const pod = `berth-bench-${id}-pod`;
@@ -78,6 +92,7 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
     ip("-n", node, "addr", "add", "10.245.0.1/24", "dev", "veth0");
     ip("-n", node, "link", "set", "veth0", "up");
     ip("-n", pod, "addr", "add", `${POD_IP}/24`, "dev", "eth0");
+    if (endpointIp !== POD_IP) ip("-n", pod, "addr", "add", `${endpointIp}/24`, "dev", "eth0");
     ip("-n", pod, "link", "set", "eth0", "up");
     ip("-n", pod, "route", "add", "default", "via", "10.245.0.1");
     const inPod = ["ip", "netns", "exec", pod];
@@ -96,8 +111,8 @@ export async function startNftBench(haproxyCfgPath: string, www: string, waitLis
       log: () => {},
     });
     await dp.start();
-    await dp.apply(...svc("bench", "10.96.0.10", 8080));
-    await dp.apply(...svc("bench-bulk", "10.96.0.11", 8081));
+    await dp.apply(...svc("bench", "10.96.0.10", 8080, endpointIp));
+    await dp.apply(...svc("bench-bulk", "10.96.0.11", 8081, endpointIp));
     return {
       exec: clientExec,
       direct: { url: `http://${POD_IP}:8080/`, bulkUrl: `http://${POD_IP}:8081/big` },

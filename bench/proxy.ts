@@ -14,7 +14,9 @@
  * network namespace → a "node" namespace whose Berth rules DNAT the ClusterIP → the same
  * upstreams in a "pod" namespace, beside "direct (netns)" (wrk → the pod's address along the
  * same veths, routed by the node without hitting a service rule).
- * `--nftables 0` leaves these rows out.
+ * `--nftables 0` leaves these rows out. The Service's endpoint is a second address of the pod, so
+ * the two rows never share a TCP 4-tuple in the pod's TIME_WAIT (`--nft-shared-pod-address 1`
+ * shares it, as the first version did, and shows the PAWS rejections that cost 0.2–0.4×).
  *
  * Besides req/s it reports the proxy's CPU time per request (Berth: this process's
  * `process.cpuUsage`, the proxy being the only thing it runs during a measurement; HAProxy: its
@@ -40,6 +42,8 @@ const CONNECTIONS = arg("connections", 32);
 /** Berth's worker processes (TcpProxyOptions.workers): 1 = two event loops in all. */
 const WORKERS = arg("workers", 1);
 const NFTABLES = arg("nftables", process.getuid?.() === 0 ? 1 : 0) === 1;
+/** `--nft-shared-pod-address 1`: the Service's endpoint is the direct row's address (the old setup; see bench/nft_netns.ts). */
+const NFT_SHARED = arg("nft-shared-pod-address", 0) === 1;
 
 function ensureTools(): void {
   const missing = ["haproxy", "wrk"].filter((t) => {
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
     if (NFTABLES) {
       const cfg = join(dir, "pod-upstream.cfg");
       writeFileSync(cfg, `${global}  mode http\nfrontend up\n  bind 0.0.0.0:8080\n  http-request return status 200 content-type text/plain string "${body}"\n`);
-      nft = await startNftBench(cfg, www, waitListeningIn);
+      nft = await startNftBench(cfg, www, waitListeningIn, { sharedPodAddress: NFT_SHARED });
       peers.push(["direct (netns)", nft.direct.url, nft.direct.bulkUrl, noCpu, nft.exec]);
       // The kernel does the work (softirq), so there is no proxy process to measure CPU of.
       peers.push(["berth nftables (netns)", nft.nftables.url, nft.nftables.bulkUrl, noCpu, nft.exec]);

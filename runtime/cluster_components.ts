@@ -223,7 +223,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     const addrs = [{ host: "127.0.0.1", port: hostDnsPort }];
     if (gateway) addrs.push({ host: gateway, port: 53 });
     try {
-      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, nftTable: opts.nftTable, metrics: cluster.observability.registry("proxy"), log: (m, f) => log(m, { component: "proxy", ...f }) });
+      services = await startServiceProxy({ client, dnsAddresses: addrs, proxyMode: opts.proxyMode, nftTable: opts.nftTable, ...(gateway ? { hairpinGateways: [gateway] } : {}), metrics: cluster.observability.registry("proxy"), log: (m, f) => log(m, { component: "proxy", ...f }) });
     } catch (e) {
       throw new Error(
         `${(e as Error).message} — is another Berth cluster with Docker nodes running on this machine? ` +

@@ -95,7 +95,7 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
 
     const dnsAddresses = [...(opts.dnsAddresses ?? [{ host: "127.0.0.1", port: 0 }])];
     if (podDns) dnsAddresses.push({ host: gateway!, port: 53 });
-    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, proxyMode: opts.proxyMode, metrics: opts.observe?.metrics, log });
+    const proxy = await startServiceProxy({ client, dnsAddresses, nodeAddress: advertise, assignClusterIps: opts.assignClusterIps, proxyMode: opts.proxyMode, ...(gateway ? { hairpinGateways: [gateway] } : {}), metrics: opts.observe?.metrics, log });
     cleanups.push(() => proxy.stop());
 
     const agent = await startNodeAgent({

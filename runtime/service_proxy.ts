@@ -26,6 +26,7 @@ import { DnsZone } from "./dns/zone.ts";
 import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
 import { NftDataplane } from "./proxy/nft_dataplane.ts";
+import { ensureHairpin } from "./net/hairpin.ts";
 
 import type { Log } from "../model/log.ts";
 import { Cleanups } from "./async.ts";
@@ -269,11 +270,19 @@ export interface ServiceProxyOptions {
   proxyMode?: ProxyMode;
   /** nftables mode: the table's name (default "berth"). */
   nftTable?: string;
+  /** nftables mode: pod bridges (by gateway address) whose ports get hairpin mode (runtime/net/hairpin.ts). */
+  hairpinGateways?: string[];
   log?: Log;
 }
 
 export type ProxyMode = "userspace" | "nftables";
 export const PROXY_MODES: readonly ProxyMode[] = ["userspace", "nftables"];
+
+/** Hairpin mode on the ports of these gateways' bridges (undefined when there are none). */
+function hairpinOf(gateways: string[] | undefined): (() => Promise<string[]>) | undefined {
+  if (!gateways?.length) return undefined;
+  return async () => (await Promise.all(gateways.map((g) => ensureHairpin(g)))).flat();
+}
 
 /** Checks a `--proxy-mode` value. */
 export function parseProxyMode(v: unknown): ProxyMode {
@@ -305,7 +314,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const nodeAddress = opts.nodeAddress ?? "127.0.0.1";
   const isLocal = opts.isLocalAddress ?? isOnLocalNetwork;
   const dataplane = proxyMode === "nftables"
-    ? new NftDataplane({ zone, assigner, table: opts.nftTable, dialTarget: (b) => dialTarget(b, isLocal), log })
+    ? new NftDataplane({ zone, assigner, table: opts.nftTable, dialTarget: (b) => dialTarget(b, isLocal), hairpin: hairpinOf(opts.hairpinGateways), log })
     : new LocalDataplane({ zone, assigner, nodeAddress, isLocal, log });
   const cleanups = new Cleanups((e) => log("service proxy shutdown step failed", { error: String(e) }));
   const stopAll = () => cleanups.run();

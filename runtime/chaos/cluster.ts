@@ -52,6 +52,12 @@ export interface ChaosClusterOptions {
   services?: boolean;
   /** Put a fault proxy in front of every pod on the service path (for endpoint-toxic faults). */
   endpointToxics?: boolean;
+  /**
+   * The service data path: "userspace" (default; TCP proxies, ClusterIPs on 127.x stand-ins) or
+   * "nftables" (kernel DNAT in a table of this run's own, `berth-chaos-<id>`; root; the run's
+   * ClusterIPs are added to `lo` and removed at the end). See nftablesProblem for what it needs.
+   */
+  proxyMode?: "userspace" | "nftables";
   log?: Log;
 }
 
@@ -175,8 +181,15 @@ export class ChaosCluster {
     return n;
   }
 
+  /** The nftables table of this run (its own, so runs and `berth up` clusters never share rules). */
+  get nftTable(): string {
+    return `berth-chaos-${this.id}`;
+  }
+
   private async init(): Promise<void> {
     const o = this.opts;
+    const nftProblem = nftablesProblem(o);
+    if (nftProblem) throw new ChaosClusterError(nftProblem);
     const log = o.log ?? (() => {});
     // A ClusterIP range of this run's own, served on 127.x stand-ins: no root, no collisions.
     const clusterCidr = `10.${97 + Math.floor(Math.random() * 2)}.${1 + Math.floor(Math.random() * 250)}.0/24`;
@@ -208,8 +221,10 @@ export class ChaosCluster {
         this.toxics = new EndpointToxics();
         this.stops.push(() => this.toxics!.stop());
       }
+      const nft = o.proxyMode === "nftables";
       this.services = await startServiceProxy({
         client: this.toxics ? this.toxics.wrap(this.api) : this.api,
+        ...(nft ? { proxyMode: "nftables" as const, nftTable: this.nftTable, ...(shared ? { hairpinGateways: [shared.runtime.network.gateway] } : {}) } : {}),
         // With toxics, every backend is dialed at its (proxied) host port, never its pod IP.
         ...(this.toxics ? { isLocalAddress: () => false } : {}),
         dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
@@ -289,6 +304,16 @@ export class ChaosCluster {
     })();
     return this.stopping;
   }
+}
+
+/** Why these options cannot run in nftables proxy mode (undefined: they can, or it is not asked for). */
+export function nftablesProblem(o: ChaosClusterOptions): string | undefined {
+  if (o.proxyMode !== "nftables") return undefined;
+  if (!(o.services ?? o.runtime === "docker")) return "proxyMode nftables needs the service proxy (a Docker cluster, or services: true)";
+  // The toxics' fault proxies listen on 127.0.0.1; the kernel does not DNAT to loopback.
+  if (o.endpointToxics) return "endpoint-toxic faults need the userspace proxy (their fault proxies are on loopback, which nftables DNAT cannot reach): use proxyMode userspace";
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "proxyMode nftables needs root (it writes nftables rules and adds ClusterIPs to lo)";
+  return undefined;
 }
 
 /** Removes every container and volume labelled with this node, on its runtime. */

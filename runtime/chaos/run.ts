@@ -42,6 +42,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Record every actor's transitions (from NATS, coalesced per tick) into the history as `actor` entries. */
   recordActors?: boolean;
+  /** Overrides the scenario's `cluster.proxyMode` (userspace TCP proxies or nftables rules). */
+  proxyMode?: "userspace" | "nftables";
 }
 
 export interface RunResult {
@@ -113,6 +115,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     nodeGracePeriodMs: s.cluster.nodeGracePeriodMs,
     podEvictionTimeoutMs: s.cluster.podEvictionTimeoutMs,
     heartbeatIntervalMs: s.cluster.heartbeatIntervalMs,
+    proxyMode: opts.proxyMode ?? s.cluster.proxyMode,
     endpointToxics: s.choices.some((c) => c.kind === "endpoint-toxic" && c.weight > 0) || !!s.script?.some((f) => f.kind === "endpoint-toxic"),
     log: opts.log,
     observeActors: opts.recordActors,

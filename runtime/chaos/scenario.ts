@@ -40,7 +40,9 @@ const schema = z.object({
     nodeGracePeriod: duration.default(3000),
     podEvictionTimeout: duration.default(4000),
     heartbeatInterval: duration.default(1000),
-  }).strict().default({ nodes: 2, runtime: "docker", privateDockerNodes: 0, nodeGracePeriod: 3000, podEvictionTimeout: 4000, heartbeatInterval: 1000 }),
+    /** The service data path the availability checker goes through (docs/services.md). */
+    proxyMode: z.enum(["userspace", "nftables"]).default("userspace"),
+  }).strict().default({ nodes: 2, runtime: "docker", privateDockerNodes: 0, nodeGracePeriod: 3000, podEvictionTimeout: 4000, heartbeatInterval: 1000, proxyMode: "userspace" }),
   workload: z.object({
     manifests: z.array(z.string()).default([]),
     objects: z.array(z.record(z.string(), z.unknown())).default([]),
@@ -90,7 +92,7 @@ export interface Scenario {
   name: string;
   description?: string;
   source?: string;
-  cluster: { nodes: number; runtime: "docker" | "hollow"; privateDockerNodes: number; nodeGracePeriodMs: number; podEvictionTimeoutMs: number; heartbeatIntervalMs: number };
+  cluster: { nodes: number; runtime: "docker" | "hollow"; privateDockerNodes: number; nodeGracePeriodMs: number; podEvictionTimeoutMs: number; heartbeatIntervalMs: number; proxyMode: "userspace" | "nftables" };
   objects: unknown[];
   clients: ClientSpec[];
   writer?: WriterSpec;
@@ -141,6 +143,7 @@ export function scenarioFromObject(doc: unknown, baseDir = process.cwd(), source
       nodeGracePeriodMs: s.cluster.nodeGracePeriod,
       podEvictionTimeoutMs: s.cluster.podEvictionTimeout,
       heartbeatIntervalMs: s.cluster.heartbeatInterval,
+      proxyMode: s.cluster.proxyMode,
     },
     objects,
     clients: s.workload.clients.map((c) => ({ service: c.service, port: c.port, intervalMs: c.interval, timeoutMs: c.timeout, path: c.path })),

@@ -36,7 +36,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
   return {
     chaos: {
       summary: "run chaos scenarios (faults in, invariants checked, a report out)",
-      usage: "berth chaos list [--dir DIR] | berth chaos run SCENARIO... [--seed N | --seeds 1,2,3] [--duration D] [--report DIR] [--all]",
+      usage: "berth chaos list [--dir DIR] | berth chaos run SCENARIO... [--seed N | --seeds 1,2,3] [--duration D] [--proxy-mode nftables] [--report DIR] [--all]",
       flags: [
         ...(help ? [help] : []),
         { name: "seed", type: "number", help: "seed of the fault schedule (same seed → same schedule); default: a random one, printed" },
@@ -47,6 +47,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
         { name: "all", type: "boolean", help: "run every scenario in the directory" },
         { name: "verbose", short: "v", type: "boolean", help: "print the cluster's logs to stderr" },
         { name: "record-actors", type: "boolean", help: "record every actor's transitions (from NATS) into history.json" },
+        { name: "proxy-mode", type: "string", help: "service data path for the run: userspace or nftables (root; overrides the scenario's cluster.proxyMode)" },
       ],
       async run(p) {
         const [sub, ...names] = p.positional;
@@ -74,6 +75,8 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
         if (!paths.length) throw new UsageError("name a scenario (see `berth chaos list`) or pass --all");
         const seeds = seedsOf(p.flags);
         const durationMs = typeof p.flags.duration === "string" ? parseDuration(p.flags.duration) : undefined;
+        const proxyMode = p.flags["proxy-mode"];
+        if (proxyMode !== undefined && proxyMode !== "userspace" && proxyMode !== "nftables") throw new UsageError(`--proxy-mode must be userspace or nftables, got ${JSON.stringify(proxyMode)}`);
         const reportRoot = (p.flags.report as string | undefined) ?? "chaos-reports";
         const ac = new AbortController();
         const onSigint = () => {
@@ -92,6 +95,7 @@ export function chaosCommands(conn: FlagSpec[], out: Out, err: Out): { chaos: Co
                 const r = await runScenario(scenario, {
                   seed,
                   durationMs,
+                  ...(proxyMode ? { proxyMode } : {}),
                   reportDir,
                   signal: ac.signal,
                   recordActors: !!p.flags["record-actors"],

@@ -70,6 +70,13 @@ export interface NftDataplaneOptions {
   runNft?: (script: string) => Promise<void>;
   /** Runs `conntrack` with these arguments (default: the conntrack tool). */
   conntrack?: (args: string[]) => Promise<void>;
+  /**
+   * Puts the pod bridge's ports in hairpin mode (runtime/net/hairpin.ts), run before each sync's
+   * rules go in: a pod's own Service may DNAT it back to itself only once its port allows it.
+   * Every endpoint in the rules was a running pod (with its port) before it became ready, so
+   * doing it before the sync that adds it is enough.
+   */
+  hairpin?: () => Promise<string[]>;
   log: Log;
 }
 
@@ -208,6 +215,12 @@ export class NftDataplane {
 
   private async syncNow(): Promise<void> {
     if (this.closed) return;
+    if (this.opts.hairpin) {
+      await this.opts.hairpin().then(
+        (ports) => ports.length && this.opts.log("hairpin mode set on bridge ports", { ports }),
+        (e: unknown) => this.opts.log("setting hairpin mode on bridge ports failed", { error: String(e) }),
+      );
+    }
     const ports = [...this.entries.values()].flatMap((e) => e.ports);
     const { ruleset, skipped } = desiredRuleset(ports, this.table, { masqueradeAll: this.masqueradeAll });
     const skippedText = skipped.join("; ");

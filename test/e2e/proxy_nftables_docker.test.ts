@@ -49,6 +49,26 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: { name: solo, labels: { app: solo } }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: httpd
+      image: berth/busybox:latest
+      imagePullPolicy: Never
+      command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"]
+      ports: [{ name: http, containerPort: 80 }]
+      readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: solo }
+spec:
+  selector: { app: solo }
+  ports: [{ port: 80, targetPort: http }]
+---
+apiVersion: v1
+kind: Pod
 metadata: { name: client }
 spec:
   terminationGracePeriodSeconds: 1
@@ -94,6 +114,10 @@ describe("berth up --proxy-mode nftables on Docker", () => {
     clusterIP = JSON.parse(c.kubectl(["get", "service", "web", "-o", "json"]).stdout).spec.clusterIP;
     nodePort = JSON.parse(c.kubectl(["get", "service", "web-np", "-o", "json"]).stdout).spec.ports[0].nodePort;
     await waitFor(() => c!.kubectl(["get", "pod", "client", "-o", "jsonpath={.status.phase}"]).stdout === "Running", "the client pod to run", 60_000, 250);
+    await waitFor(() => {
+      const ep = c!.kubectl(["get", "endpoints", "solo", "-o", "json"]);
+      return ep.code === 0 && (JSON.parse(ep.stdout).subsets ?? []).some((s: { addresses?: unknown[] }) => s.addresses?.length);
+    }, "the solo pod to be its service's endpoint", 60_000, 250);
   }, 240_000);
 
   afterAll(async () => {
@@ -128,6 +152,17 @@ describe("berth up --proxy-mode nftables on Docker", () => {
     const np = berth("node", home, ["exec", "client", "--", "timeout", "5", "wget", "-qO-", `http://${DEFAULT_NETWORK.gateway}:${nodePort}/`]);
     expect(np.code, np.stderr).toBe(0);
     expect(backends).toContain(np.stdout.trim());
+  });
+
+  // Hairpin: the only endpoint of "solo" is the pod asking. Its packet is DNAT'ed back to the
+  // bridge port it came from (br_netfilter), which the bridge allows only in hairpin mode.
+  it("from inside a pod: the pod reaches itself through its own Service (hairpin)", () => {
+    const soloIP = JSON.parse(c!.kubectl(["get", "service", "solo", "-o", "json"]).stdout).spec.clusterIP;
+    for (const target of [soloIP, "solo"]) {
+      const r = berth("node", c!.home, ["exec", "solo", "--", "timeout", "5", "wget", "-qO-", `http://${target}/`]);
+      expect(r.code, `${target}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.trim()).toBe("solo");
+    }
   });
 
   it("berth down leaves no berth table and no ClusterIP on lo", async () => {

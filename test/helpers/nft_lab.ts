@@ -101,10 +101,8 @@ export class NftLab {
     const ip = `10.244.0.${n + 1}`;
     await this.addNs(ns);
     await this.ipIn(this.node, "link", "add", `v${n}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
+    // Hairpin mode is left off: NftDataplane's `hairpin` option (runtime/net/hairpin.ts) sets it.
     await this.ipIn(this.node, "link", "set", `v${n}`, "master", "br0", "up");
-    // Hairpin on the bridge port (kubelet's hairpin-veth): with br_netfilter, a pod's packet
-    // DNAT'ed back to the same pod must leave through the port it came in on.
-    await this.ipIn(this.node, "link", "set", `v${n}`, "type", "bridge_slave", "hairpin", "on");
     await this.ipIn(ns, "addr", "add", `${ip}/24`, "dev", "eth0");
     await this.ipIn(ns, "link", "set", "eth0", "up");
     await this.ipIn(ns, "route", "add", "default", "via", this.gateway);

@@ -11,6 +11,7 @@ import { NftDataplane, runConntrack, runNftScript } from "../../runtime/proxy/nf
 import { ClusterIpAssigner } from "../../runtime/net/cluster_ip.ts";
 import { DnsZone } from "../../runtime/dns/zone.ts";
 import { NftLab } from "../helpers/nft_lab.ts";
+import { ensureHairpin } from "../../runtime/net/hairpin.ts";
 
 const lab = new NftLab();
 let dp: NftDataplane;
@@ -63,6 +64,7 @@ beforeAll(async () => {
     dialTarget: (b) => ({ host: b.ip, port: b.port }),
     runNft: (s) => runNftScript(s, ["ip", "netns", "exec", lab.node]),
     conntrack: (a) => runConntrack(a, ["ip", "netns", "exec", lab.node]),
+    hairpin: () => ensureHairpin(lab.gateway, (args) => lab.ipIn(lab.node, ...args)),
     log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
   });
   await dp.start();
@@ -91,7 +93,8 @@ describe("nftables proxy mode in a network namespace", () => {
     const fromPod = await lab.connect(client.ns, "10.96.0.10", 80, 30);
     expect(fromPod.errors).toEqual([]);
     expect(new Set(fromPod.replies)).toEqual(new Set(["ep1", "ep2"]));
-    // Hairpin: an endpoint reaching its own service (and so, sometimes, itself).
+    // Hairpin: an endpoint reaching its own service (and so, sometimes, itself). The lab's bridge
+    // ports start without hairpin mode; the dataplane's sync turned it on.
     const hairpin = await lab.connect(ep1.ns, "10.96.0.10", 80, 20);
     expect(hairpin.errors).toEqual([]);
     expect(new Set(hairpin.replies)).toEqual(new Set(["ep1", "ep2"]));
@@ -173,6 +176,53 @@ describe("nftables proxy mode in a network namespace", () => {
     const r = await lab.connect(lab.node, "10.96.0.14", 80, 1);
     expect(r.replies).toEqual([]);
   });
+
+  // Two clusters side by side on one host (`berth up` slots 0 and 1): tables berth and berth1
+  // hook the same chains, each with its own services; neither's rules hide the other's, and one
+  // shutting down leaves the other working.
+  it("two clusters side by side: tables berth and berth1 each serve their own ClusterIPs; one going leaves the other", async () => {
+    const other = new NftDataplane({
+      zone: new DnsZone("cluster.local"),
+      assigner: new ClusterIpAssigner({ assign: true, runIp: async (args) => void (await lab.ipIn(lab.node, ...args)) }),
+      dialTarget: (b) => ({ host: b.ip, port: b.port }),
+      table: "berth1",
+      runNft: (s) => runNftScript(s, ["ip", "netns", "exec", lab.node]),
+      conntrack: (a) => runConntrack(a, ["ip", "netns", "exec", lab.node]),
+      hairpin: () => ensureHairpin(lab.gateway, (args) => lab.ipIn(lab.node, ...args)),
+      log: (m, f) => logs.push(`berth1: ${m} ${JSON.stringify(f)}`),
+    });
+    try {
+      await other.start();
+      await dp.apply(service("mine", "10.96.0.20"), endpoints("mine", [ep1.ip]));
+      // The same namespace/name in the other cluster, another ClusterIP, another endpoint; and a
+      // service with no endpoint there (its REJECT must not touch the first cluster's traffic).
+      await other.apply(service("mine", "10.97.0.20"), endpoints("mine", [ep2.ip]));
+      await other.apply(service("empty", "10.97.0.21"), endpoints("empty", []));
+      const tables = await lab.exec(lab.node, "nft", "list", "tables");
+      expect(tables).toMatch(/table ip berth\n/);
+      expect(tables).toMatch(/table ip berth1\n/);
+      for (const from of [client.ns, lab.node]) {
+        const a = await lab.connect(from, "10.96.0.20", 80, 10);
+        const b = await lab.connect(from, "10.97.0.20", 80, 10);
+        expect(a.errors, from).toEqual([]);
+        expect(new Set(a.replies), from).toEqual(new Set(["ep1"]));
+        expect(b.errors, from).toEqual([]);
+        expect(new Set(b.replies), from).toEqual(new Set(["ep2"]));
+      }
+      // Both in the same host port space: ep1 reached through cluster 0 from its own pod (hairpin).
+      expect(new Set((await lab.connect(ep1.ns, "10.96.0.20", 80, 5)).replies)).toEqual(new Set(["ep1"]));
+      expect((await lab.connect(client.ns, "10.97.0.21", 80, 1)).errors[0]).toMatch(/^ECONNREFUSED/);
+      await other.removeAll();
+      expect(await lab.exec(lab.node, "nft", "list", "tables")).not.toMatch(/berth1/);
+      const after = await lab.connect(client.ns, "10.96.0.20", 80, 10);
+      expect(after.errors).toEqual([]);
+      expect(after.replies.length).toBe(10);
+      expect((await lab.connect(client.ns, "10.97.0.20", 80, 1)).replies).toEqual([]);
+    } finally {
+      await other.removeAll().catch(() => {});
+      await dp.remove("default", "mine");
+    }
+  }, 60_000);
 
   it("removeAll deletes Berth's table and its ClusterIP addresses", async () => {
     await dp.removeAll();
