@@ -68,6 +68,7 @@ let firstBoundMs = 0;
 let allBoundMs = 0;
 let allRunningMs = 0;
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 await Promise.all(Array.from({ length: RCS }, (_, i) => api.create("replicationcontrollers", {
   apiVersion: "v1",
   kind: "ReplicationController",
@@ -103,6 +104,7 @@ await new Promise<void>((resolve) => {
 });
 
 clearInterval(sampler);
+const cpu = process.cpuUsage(cpu0);
 const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
@@ -114,6 +116,7 @@ console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
 console.log(`first pod bound after ${firstBoundMs.toFixed(0)} ms`);
 console.log(`all ${PODS} pods bound after ${(allBoundMs / 1000).toFixed(2)} s  -> ${(PODS / (allBoundMs / 1000)).toFixed(0)} pods/s (create + schedule + bind)`);
 if (AGENTS) console.log(`all ${PODS} pods Running after ${(allRunningMs / 1000).toFixed(2)} s  -> ${(PODS / (allRunningMs / 1000)).toFixed(0)} pods/s (end to end, hollow runtime)`);
+console.log(`CPU of this process from the RC creates to all Running: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}; nats-server not included)`);
 console.log(`pods per node: min ${Math.min(...counts)}, max ${Math.max(...counts)}`);
 console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
 console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);

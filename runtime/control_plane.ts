@@ -106,6 +106,9 @@ export function informerSyncCheck(get: () => ControlPlane | undefined) {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const { client } = opts;
   const log: Log = opts.log ?? (() => {});
+  // Each part's lines carry its name (`berth logs --component scheduler|controller-manager|node-lifecycle`).
+  const schedulerLog: Log = (m, f) => log(m, { component: "scheduler", ...f });
+  const controllerLog = (controller: string): Log => (m, f) => log(m, { component: "controller-manager", controller, ...f });
   const now = opts.now ?? Date.now;
   const informers = {
     pods: new Informer(client, "pods", { log }),
@@ -117,15 +120,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   };
   // All at once: on a NATS cluster that lost a server each start may need a second try.
   await Promise.all(Object.values(informers).map((i) => i.start()));
-  const recorder = createEventRecorder(client, "berth-controller-manager", log);
-  const schedulerRecorder = createEventRecorder(client, "berth-scheduler", log);
+  const recorder = createEventRecorder(client, "berth-controller-manager", controllerLog("events"));
+  const schedulerRecorder = createEventRecorder(client, "berth-scheduler", schedulerLog);
 
   const scheduler = startScheduler({
     client,
     pods: informers.pods,
     nodes: informers.nodes,
     recorder: schedulerRecorder,
-    log,
+    log: schedulerLog,
     observe: opts.observe,
     now,
     scheduledEvents: opts.scheduledEvents ?? true,
@@ -135,7 +138,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     pods: informers.pods,
     rcs: informers.replicationcontrollers,
     recorder,
-    log,
+    log: controllerLog("replicationcontroller"),
     observe: opts.observe,
     now,
     expectationsTtlMs: opts.expectationsTtlMs,
@@ -145,17 +148,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     pods: informers.pods,
     rcs: informers.replicasets,
     recorder,
-    log,
+    log: controllerLog("replicaset"),
     now,
     expectationsTtlMs: opts.expectationsTtlMs,
   });
-  const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, recorder, log, now });
+  const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, recorder, log: controllerLog("deployment"), now });
   const nodeLifecycle = startNodeLifecycle({
     client,
     pods: informers.pods,
     nodes: informers.nodes,
     recorder,
-    log,
+    log: controllerLog("node-lifecycle"),
     observe: opts.observe,
     now,
     gracePeriodMs: opts.nodeGracePeriodMs,
@@ -169,21 +172,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicaSets: informers.replicasets,
     deployments: informers.deployments,
     recorder,
-    log,
+    log: controllerLog("garbage-collector"),
     observe: opts.observe,
   });
   const serviceController = opts.services === false
     ? undefined
-    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log, observe: opts.observe });
+    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log: controllerLog("service"), observe: opts.observe });
   const quotaController = startQuotaController({
     client,
     pods: informers.pods,
     rcs: informers.replicationcontrollers,
-    log,
+    log: controllerLog("resource-quota"),
     observe: opts.observe,
     resyncMs: opts.quotaResyncMs,
   });
-  const eventSweeper = startEventSweeper({ client, log, now, ttlMs: opts.eventTtlMs, observe: opts.observe });
+  const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
+  schedulerLog("scheduler started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,

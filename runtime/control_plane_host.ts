@@ -173,6 +173,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
     renewMs: opts.leaseRenewMs,
     renewDeadlineMs: opts.leaseRenewDeadlineMs,
     log: (m, f) => log(m, { component: "leader", ...f }),
+    observe,
     async onStartedLeading(term) {
       // One fenced client per term: a write left over from an earlier term of this same copy (a
       // retry still sleeping when the loops stopped) must not pass because the copy leads again.

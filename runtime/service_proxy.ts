@@ -27,6 +27,7 @@ import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
 import { NftDataplane } from "./proxy/nft_dataplane.ts";
 import { ensureHairpin } from "./net/hairpin.ts";
+import { type ProxiedPort, proxyMetrics } from "./metrics/proxy.ts";
 
 import type { Log } from "../model/log.ts";
 import { Cleanups } from "./async.ts";
@@ -105,6 +106,11 @@ export class LocalDataplane implements ServiceDataplane {
   /** The proxies of one service (for stats and tests). */
   proxiesOf(namespace: string, name: string): TcpProxy[] {
     return this.served.get(`${namespace}/${name}`)?.proxies.map((p) => p.proxy) ?? [];
+  }
+
+  /** Every proxied service port with its counters (metrics, read at each scrape). */
+  *servicePorts(): Iterable<ProxiedPort> {
+    for (const [service, s] of this.served) for (const p of s.proxies) yield { service, port: p.port.port, stats: p.proxy.stats };
   }
 
   /** Runs `fn` after any earlier operation on the same service. */
@@ -204,7 +210,7 @@ export class LocalDataplane implements ServiceDataplane {
 }
 
 /** Keeps a dataplane in step with the Services and Endpoints the API holds. */
-export async function followServices(client: ApiClient, dataplane: ServiceDataplane, log: Log, retryMs = 1_000): Promise<{ stop(): Promise<void> }> {
+export async function followServices(client: ApiClient, dataplane: ServiceDataplane, log: Log, retryMs = 1_000, synced?: (seconds: number) => void): Promise<{ stop(): Promise<void> }> {
   const services = new Informer(client, "services", { log });
   const endpoints = new Informer(client, "endpoints", { log });
   await Promise.all([services.start(), endpoints.start()]);
@@ -218,10 +224,11 @@ export async function followServices(client: ApiClient, dataplane: ServiceDatapl
     retries.delete(key);
     const svc: Service | undefined = services.get(key);
     const slash = key.indexOf("/");
+    const t0 = performance.now();
     const done = svc
       ? dataplane.apply(svc, endpoints.get(key) ?? emptyEndpoints(svc))
       : dataplane.remove(key.slice(0, slash) || "default", key.slice(slash + 1));
-    done.catch((e: unknown) => {
+    done.then(() => synced?.((performance.now() - t0) / 1000), (e: unknown) => {
       // A listener that cannot bind yet (address being assigned, port briefly busy): try again.
       log("service dataplane update failed; retrying", { service: key, error: String(e) });
       if (!stopped) retries.set(key, setTimeout(() => sync(key), retryMs));
@@ -250,7 +257,7 @@ function emptyEndpoints(svc: Service): Endpoints {
 
 export interface ServiceProxyOptions {
   client: ApiClient;
-  /** DNS request metrics (coredns_*); none by default. */
+  /** DNS request metrics (coredns_*) and the proxy's (kubeproxy_*, berth_proxy_*); none by default. */
   metrics?: import("../model/metrics.ts").Metrics;
   /** For logs: the node this proxy runs beside. */
   nodeName?: string;
@@ -334,7 +341,8 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     cleanups.push(() => dataplane.removeAll());
     // nftables: a stale table from a crash is replaced before the first service is synced.
     if (dataplane instanceof NftDataplane) await dataplane.start();
-    const follower = await followServices(opts.client, dataplane, log);
+    const pm = opts.metrics ? proxyMetrics(opts.metrics, () => (dataplane instanceof LocalDataplane ? dataplane.servicePorts() : [])) : undefined;
+    const follower = await followServices(opts.client, dataplane, log, undefined, pm?.synced);
     cleanups.push(() => follower.stop());
     return {
       dnsPort: dns.addresses[0]?.port ?? 0,

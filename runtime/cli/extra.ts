@@ -19,13 +19,13 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
   return {
     logs: {
       summary: "print a container's log (-f to follow)",
-      usage: "berth logs POD [-c CONTAINER] [-f] [--tail N] | berth logs --component api|control-plane|node-1|... [--tail N]",
+      usage: "berth logs POD [-c CONTAINER] [-f] [--tail N] | berth logs --component api|control-plane|scheduler|controller-manager|node-1|... [--tail N]",
       flags: [
         ...conn,
         { name: "container", short: "c", type: "string", help: "container name (default: the pod's only or first container)" },
         { name: "follow", short: "f", type: "boolean", help: "keep streaming new output" },
         { name: "tail", type: "number", help: "only the last N lines" },
-        { name: "component", type: "string", help: "a component's own log from <home>/logs/ (berth up), e.g. control-plane or node-1" },
+        { name: "component", type: "string", help: "a component's own log from <home>/logs/ (berth up), e.g. control-plane, scheduler, controller-manager or node-1" },
       ],
       async run(p) {
         if (p.flags.component !== undefined) return componentLogs(p.flags, out);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Log } from "../../model/log.ts";
 import type { Cluster, ClusterInfo } from "../cluster.ts";
 import { formatLine, makeLogger, parseLogFormat, parseLogLevel } from "../log/logger.ts";
-import { RotatingLogs } from "../log/rotating_file.ts";
+import { logFileFor, RotatingLogs } from "../log/rotating_file.ts";
 import { parseListenAddress, startMetricsServer } from "../metrics/http_server.ts";
 import { startPrometheus } from "../prometheus.ts";
 import type { FlagSpec } from "./args.ts";
@@ -23,8 +23,8 @@ export const OBSERVE_FLAGS: FlagSpec[] = [
 
 /**
  * The cluster's log: one file per component under `<home>/logs/` (`node-1.log` for a node's
- * lines, else the line's `component`, else `api.log`), rotated by size; read them with
- * `berth logs --component NAME`. With BERTH_DEBUG set, lines are also printed to stderr as text.
+ * lines, `control-plane.log` for the scheduler's and controllers', else the line's `component`,
+ * else `api.log`), rotated by size; read them with `berth logs --component NAME`. With BERTH_DEBUG set, lines are also printed to stderr as text.
  */
 export function upLog(home: string, flags: Record<string, unknown>, err: (s: string) => void): { log: Log; close(): void } {
   let format, level;
@@ -40,8 +40,7 @@ export function upLog(home: string, flags: Record<string, unknown>, err: (s: str
     format,
     level,
     write: (text, line) => {
-      const file = line.node ?? (line.component && /^[A-Za-z0-9_-]+$/.test(line.component) ? line.component : "api");
-      files.write(file, text);
+      files.write(logFileFor(line), text);
       if (debug) err(`${formatLine(line, "text")}\n`);
     },
   });

@@ -25,36 +25,48 @@ export function instrumentRuntime(runtime: ContainerRuntime, metrics: Metrics = 
   const duration = metrics.histogram("kubelet_runtime_operations_duration_seconds", "Duration in seconds of runtime operations. Broken down by operation type.", ["operation_type"]);
   const pulls = metrics.counter("kubelet_image_pulls_total", "Image pulls by result (the runtime's pullImage calls).", ["result"]);
   const pullDuration = metrics.histogram("kubelet_image_pull_duration_seconds", "Duration in seconds to pull an image.", []);
+  // One wrapper per method, made on first use (a property read must not build a closure).
+  const wrapped = new Map<string, unknown>();
+  const wrap = (target: ContainerRuntime, prop: string, v: (...a: unknown[]) => unknown): unknown => {
+    if (NOT_TIMED.has(prop)) return v.bind(target);
+    const op = prop.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const labels = { operation_type: op };
+    const pull = op === "pull_image";
+    const ok = { result: "success" };
+    const failed = { result: "failure" };
+    const done = (start: number, success: boolean) => {
+      const s = (performance.now() - start) / 1000;
+      duration.observe(labels, s);
+      if (!success) errors.inc(labels);
+      if (pull) {
+        pulls.inc(success ? ok : failed);
+        pullDuration.observe(undefined, s);
+      }
+    };
+    return (...args: unknown[]) => {
+      const start = performance.now();
+      total.inc(labels);
+      try {
+        const r = v.apply(target, args);
+        if (r && typeof (r as Promise<unknown>).then === "function") {
+          return (r as Promise<unknown>).then((x) => (done(start, true), x), (e) => (done(start, false), Promise.reject(e)));
+        }
+        done(start, true);
+        return r;
+      } catch (e) {
+        done(start, false);
+        throw e;
+      }
+    };
+  };
   return new Proxy(runtime, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== "function" || typeof prop !== "string" || NOT_TIMED.has(prop)) return typeof v === "function" ? v.bind(target) : v;
-      const op = prop.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      return (...args: unknown[]) => {
-        const start = performance.now();
-        const labels = { operation_type: op };
-        total.inc(labels);
-        const done = (ok: boolean) => {
-          const s = (performance.now() - start) / 1000;
-          duration.observe(labels, s);
-          if (!ok) errors.inc(labels);
-          if (op === "pull_image") {
-            pulls.inc({ result: ok ? "success" : "failure" });
-            pullDuration.observe(undefined, s);
-          }
-        };
-        try {
-          const r = v.apply(target, args);
-          if (r && typeof (r as Promise<unknown>).then === "function") {
-            return (r as Promise<unknown>).then((x) => (done(true), x), (e) => (done(false), Promise.reject(e)));
-          }
-          done(true);
-          return r;
-        } catch (e) {
-          done(false);
-          throw e;
-        }
-      };
+      if (typeof v !== "function") return v;
+      if (typeof prop !== "string") return v.bind(target);
+      let w = wrapped.get(prop);
+      if (!w) wrapped.set(prop, (w = wrap(target, prop, v as (...a: unknown[]) => unknown)));
+      return w;
     },
   });
 }

@@ -16,6 +16,21 @@ export function logFileName(component: string): string {
   return `${component}.log`;
 }
 
+/**
+ * The parts of the control-plane process; their lines go to `control-plane.log` (as
+ * kube-scheduler and kube-controller-manager would share one process here) and are read back by
+ * their own name with `berth logs --component scheduler`.
+ */
+export const CONTROL_PLANE_PARTS: ReadonlySet<string> = new Set(["control-plane", "scheduler", "controller-manager", "leader", "store"]);
+
+/** The file (component name) a line goes to: its node's, its process's, else `api`. */
+export function logFileFor(line: { node?: string; component?: string }): string {
+  if (line.node) return line.node;
+  const c = line.component;
+  if (c && CONTROL_PLANE_PARTS.has(c)) return "control-plane";
+  return c && /^[A-Za-z0-9_-]+$/.test(c) ? c : "api";
+}
+
 export class RotatingLogs {
   private readonly files = new Map<string, { fd: number; size: number }>();
 
@@ -68,6 +83,28 @@ export function loggedComponents(dir: string): string[] {
 /** A component's log, oldest rotated file first, as one text; `tail` keeps the last N lines. */
 export function readComponentLog(dir: string, component: string, tail?: number): string {
   const name = logFileName(component);
+  let text = readRotated(dir, name);
+  if (text === undefined) {
+    // No file of its own: a component living in another's process (the scheduler and the
+    // controllers in control-plane.log) — its lines from every file, by their component field.
+    const lines: string[] = [];
+    for (const c of loggedComponents(dir)) {
+      for (const line of (readRotated(dir, `${c}.log`) ?? "").split("\n")) if (line && lineComponents(line).includes(component)) lines.push(line);
+    }
+    if (lines.length === 0) {
+      const known = loggedComponents(dir);
+      throw new Error(`no log for component ${JSON.stringify(component)} in ${dir}${known.length ? ` (there are: ${known.join(", ")})` : ""}`);
+    }
+    text = `${lines.join("\n")}\n`;
+  }
+  if (tail === undefined) return text;
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines.slice(-tail).join("\n") + (lines.length ? "\n" : "");
+}
+
+/** A file and its rotated copies, oldest first; undefined when there is none. */
+function readRotated(dir: string, name: string): string | undefined {
   const keep = 20;
   const parts: string[] = [];
   for (let i = keep; i >= 1; i--) {
@@ -75,14 +112,28 @@ export function readComponentLog(dir: string, component: string, tail?: number):
     if (existsSync(p)) parts.push(readFileSync(p, "utf8"));
   }
   const cur = join(dir, name);
-  if (!existsSync(cur) && parts.length === 0) {
-    const known = loggedComponents(dir);
-    throw new Error(`no log for component ${JSON.stringify(component)} in ${dir}${known.length ? ` (there are: ${known.join(", ")})` : ""}`);
-  }
+  if (!existsSync(cur) && parts.length === 0) return undefined;
   if (existsSync(cur)) parts.push(readFileSync(cur, "utf8"));
-  const text = parts.join("");
-  if (tail === undefined) return text;
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  return lines.slice(-tail).join("\n") + (lines.length ? "\n" : "");
+  return parts.join("");
+}
+
+/**
+ * The names a written line answers to: its `component` and, for the controller manager's loops,
+ * its `controller` field. JSON lines and text lines (`TIME LEVEL COMPONENT … controller=NAME`).
+ */
+export function lineComponents(line: string): string[] {
+  if (line.startsWith("{")) {
+    try {
+      const o = JSON.parse(line) as { component?: unknown; fields?: { controller?: unknown } };
+      return [o.component, o.fields?.controller].filter((v): v is string => typeof v === "string");
+    } catch {
+      return [];
+    }
+  }
+  const out: string[] = [];
+  const third = line.split(" ").filter((w) => w !== "")[2];
+  if (third && third !== "-") out.push(third);
+  const m = / controller=([^\s"]+)/.exec(line);
+  if (m) out.push(m[1]);
+  return out;
 }

@@ -3,13 +3,14 @@
  * default registry, so several components in one process (`berth up`, tests) never collide
  * over a metric name. Each registry may carry constant labels (`{ node: "node-1" }`).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics, type Metric as PromMetric } from "prom-client";
 import type { Counter as CounterI, Gauge as GaugeI, Histogram as HistogramI, Labels, Metrics } from "../../model/metrics.ts";
+import { FastCounter, FastHistogram } from "./fast.ts";
 
 /** Buckets for request and operation durations, in seconds (kube-apiserver's, trimmed). */
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-type Metric = Counter<string> | Gauge<string> | Histogram<string>;
+type Metric = FastCounter | Gauge<string> | FastHistogram;
 
 /** One component's metrics: what it serves on `/metrics`. */
 export class ComponentMetrics implements Metrics {
@@ -34,9 +35,10 @@ export class ComponentMetrics implements Metrics {
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): CounterI {
-    const c = this.get(name, "counter", labelNames, () => new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] })) as Counter<string>;
+    // Counters and histograms are Berth's own (fast.ts: no hashing per update), in the same registry.
+    const c = this.get(name, "counter", labelNames, () => this.register(new FastCounter(name, help, labelNames))) as FastCounter;
     return {
-      inc: (labels?: Labels, value = 1) => (labels ? c.inc(labels, value) : c.inc(value)),
+      inc: (labels?: Labels, value = 1) => c.inc(labels, value),
     };
   }
 
@@ -51,10 +53,15 @@ export class ComponentMetrics implements Metrics {
   }
 
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = DURATION_BUCKETS): HistogramI {
-    const h = this.get(name, "histogram", labelNames, () => new Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [this.registry] })) as Histogram<string>;
+    const h = this.get(name, "histogram", labelNames, () => this.register(new FastHistogram(name, help, labelNames, buckets))) as FastHistogram;
     return {
-      observe: (labels, value) => (labels ? h.observe(labels, value) : h.observe(value)),
+      observe: (labels, value) => h.observe(labels, value),
     };
+  }
+
+  private register<M extends FastCounter | FastHistogram>(m: M): M {
+    this.registry.registerMetric(m as unknown as PromMetric);
+    return m;
   }
 
   private readonly scrapeHooks: (() => void)[] = [];

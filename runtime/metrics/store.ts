@@ -14,17 +14,20 @@ export function instrumentStore<S extends object>(store: S, metrics: Metrics): S
   for (const op of OPS) {
     const fn = s[op];
     if (typeof fn !== "function") continue;
+    // Label objects made once per op (no allocation per call).
+    const opLabels = { op };
+    const results = { ok: { op, result: "ok" }, not_found: { op, result: "not_found" }, error: { op, result: "error" } };
     s[op] = async (...args: unknown[]) => {
       const start = performance.now();
-      let result = "ok";
+      let result: keyof typeof results = "ok";
       try {
         return await (fn as (...a: unknown[]) => Promise<unknown>).apply(store, args);
       } catch (e) {
         result = (e as { name?: string }).name === "NotFoundError" || (e as { code?: number }).code === 404 ? "not_found" : "error";
         throw e;
       } finally {
-        duration.observe({ op }, (performance.now() - start) / 1000);
-        total.inc({ op, result });
+        duration.observe(opLabels, (performance.now() - start) / 1000);
+        total.inc(results[result]);
       }
     };
   }

@@ -57,11 +57,14 @@ export interface ProxyStats {
   rejected: number;
   /** Connections forwarded per endpoint key. */
   perEndpoint: Record<string, number>;
+  /** Bytes read from and written to clients, counted as each connection closes. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export class TcpProxy implements ForwardHost {
   readonly name: string;
-  readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {} };
+  readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {}, bytesIn: 0, bytesOut: 0 };
   private readonly balancer: Balancer;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
@@ -169,6 +172,8 @@ export class TcpProxy implements ForwardHost {
     st.forwarded += d.forwarded;
     st.dialFailures += d.dialFailures;
     st.rejected += d.rejected;
+    st.bytesIn += d.bytesIn ?? 0;
+    st.bytesOut += d.bytesOut ?? 0;
     for (const [k, v] of Object.entries(d.perEndpoint)) st.perEndpoint[k] = (st.perEndpoint[k] ?? 0) + v;
     st.active += d.active - (this.workerActive.get(worker) ?? 0);
     this.workerActive.set(worker, d.active);
@@ -215,9 +220,12 @@ export class TcpProxy implements ForwardHost {
     this.log("no endpoint reachable", { proxy: this.name, client: clientIp, tried });
   }
 
-  private readonly onClientClose = (): void => {
-    this.stats.active--;
-  };
+  private readonly onClientClose = ((stats: ProxyStats) =>
+    function (this: net.Socket): void {
+      stats.active--;
+      stats.bytesIn += this.bytesRead;
+      stats.bytesOut += this.bytesWritten;
+    })(this.stats);
 
   private accept(client: net.Socket): void {
     if (this.stopped) {

@@ -29,8 +29,10 @@ function delta(s: Served): StatsDelta | undefined {
     rejected: now.rejected - s.sent.rejected,
     perEndpoint: per,
     active: now.active,
+    bytesIn: now.bytesIn - s.sent.bytesIn,
+    bytesOut: now.bytesOut - s.sent.bytesOut,
   };
-  s.sent = { accepted: now.accepted, forwarded: now.forwarded, dialFailures: now.dialFailures, rejected: now.rejected, perEndpoint: { ...now.perEndpoint } };
+  s.sent = { accepted: now.accepted, forwarded: now.forwarded, dialFailures: now.dialFailures, rejected: now.rejected, perEndpoint: { ...now.perEndpoint }, bytesIn: now.bytesIn, bytesOut: now.bytesOut };
   return d;
 }
 
@@ -44,7 +46,7 @@ export function runWorker(): void {
   const report = (id: number, s: Served) => {
     const d = delta(s);
     if (!d) return;
-    const changed = d.accepted || d.forwarded || d.dialFailures || d.rejected || d.active !== lastActive.get(id);
+    const changed = d.accepted || d.forwarded || d.dialFailures || d.rejected || d.bytesIn || d.bytesOut || d.active !== lastActive.get(id);
     if (!changed) return;
     lastActive.set(id, d.active);
     send({ t: "stats", id, d });
@@ -59,7 +61,7 @@ export function runWorker(): void {
         let s = served.get(m.id);
         if (!s) {
           const proxy = new TcpProxy({ listen: [], name: m.name, dialTimeoutsMs: m.dialTimeoutsMs });
-          s = { proxy, sent: { accepted: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {} } };
+          s = { proxy, sent: { accepted: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {}, bytesIn: 0, bytesOut: 0 } };
           served.set(m.id, s);
         }
         s.proxy.setEndpoints(m.targets);

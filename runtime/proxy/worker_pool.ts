@@ -45,6 +45,8 @@ export interface StatsDelta {
   rejected: number;
   perEndpoint: Record<string, number>;
   active: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** Messages from a worker. */

@@ -157,6 +157,13 @@ describe("observability on a berth up cluster", () => {
     const node = berth("node", c.home, ["logs", "--component", "node-1", "--tail", "5"]);
     expect(node.code, node.stderr).toBe(0);
     expect(node.stdout.trim().split("\n").every((l) => (JSON.parse(l) as { node?: string }).node === "node-1")).toBe(true);
+    // The scheduler and the controllers live in control-plane.log; their own names find their lines.
+    for (const part of ["scheduler", "controller-manager"]) {
+      const r = berth("node", c.home, ["logs", "--component", part]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split("\n").every((l) => (JSON.parse(l) as { component?: string }).component === part)).toBe(true);
+      expect(r.stdout).toMatch(/"message":"(scheduler|controller) started"/);
+    }
     const missing = berth("node", c.home, ["logs", "--component", "nope"]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no log for component "nope".*control-plane/);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import type { Watch } from "../../model/client.ts";
 import type { Pod } from "../../model/types.ts";
+import { listActors } from "../../runtime/inspect/actor_client.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
 
@@ -80,6 +81,12 @@ describe("control-plane copies behind a leader lease", () => {
     copies.push(startCopy(nats.url, "cp-b"));
     await waitFor(() => /ready/.test(copies[1].out()), "cp-b ready", 30_000);
     expect(leads(copies[1])).toBe(false);
+    // The lease is an actor like the others: each copy's, over NATS, in its state.
+    const leases = await waitFor(async () => {
+      const l = await listActors(nats.nc, { kind: "lease", scope: "control-plane" });
+      return l.length === 2 ? l : undefined;
+    }, "both copies' lease actors", 10_000);
+    expect(Object.fromEntries(leases.map((r) => [r.id, Object.keys(r.state as object)[0]]))).toEqual({ "control-plane/cp-a": "leading", "control-plane/cp-b": "standby" });
 
     // Count every pod ever created, from before the RC exists, through watches that resume
     // from the last revision when the API copy serving them dies.

@@ -13,6 +13,8 @@ import type { Pod, Service } from "../../model/types.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
 import { startServiceController, type ServiceController } from "../../runtime/service_controller.ts";
 import { HOST_PORTS_ANNOTATION as POD_HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
+import { execFileSync } from "node:child_process";
+import { ComponentMetrics } from "../../runtime/metrics/registry.ts";
 
 const { Packet } = dns2;
 
@@ -83,6 +85,7 @@ describe("service proxy over a real API", () => {
   // the proxy follows them.
   let controller: ServiceController;
   const logs: string[] = [];
+  const metrics = new ComponentMetrics("proxy");
 
   beforeAll(async () => {
     t = await startTestApi();
@@ -92,6 +95,7 @@ describe("service proxy over a real API", () => {
       client: t.api,
       dnsAddresses: [{ host: "127.0.0.1", port: 0 }],
       assignClusterIps: false,
+      metrics,
       log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
     });
   });
@@ -138,6 +142,17 @@ describe("service proxy over a real API", () => {
       seen.set(who, (seen.get(who) ?? 0) + 1);
     }
     expect([...seen.keys()].sort()).toEqual(["pod-a", "pod-b", "pod-c"]);
+
+    // The traffic in the proxy's metrics: connections and bytes per service port, and the syncs.
+    const text = await metrics.text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    expect(value(/^berth_proxy_connections_total\{service="default\/web",port="80"\} (\d+)$/m)).toBeGreaterThanOrEqual(9);
+    expect(value(/^berth_proxy_bytes_total\{service="default\/web",port="80",direction="out"\} (\d+)$/m)).toBeGreaterThanOrEqual(9 * "pod-a".length);
+    // Every connection closes on the proxy's side too (just after the client saw its end).
+    await waitFor(async () => /^berth_proxy_active_connections\{service="default\/web",port="80"\} 0$/m.test(await metrics.text()), "no active connection");
+    expect(value(/^kubeproxy_sync_proxy_rules_duration_seconds_count (\d+)$/m)).toBeGreaterThan(0);
+    expect(text).toMatch(/^kubeproxy_sync_proxy_rules_last_timestamp_seconds \d/m);
+    execFileSync("promtool", ["check", "metrics"], { input: text });
   });
 
   it("stops sending new connections to a pod that turns unready", async () => {

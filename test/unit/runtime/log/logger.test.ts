@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatLine, makeLogger, parseLogFormat, parseLogLevel, toLine } from "../../../../runtime/log/logger.ts";
-import { loggedComponents, readComponentLog, RotatingLogs } from "../../../../runtime/log/rotating_file.ts";
+import { upLog } from "../../../../runtime/cli/up_observe.ts";
+import { lineComponents, loggedComponents, readComponentLog, RotatingLogs } from "../../../../runtime/log/rotating_file.ts";
 
 const at = () => new Date("2026-12-02T04:00:00.000Z");
 const dirs: string[] = [];
@@ -49,5 +50,32 @@ describe("logs", () => {
     expect(loggedComponents(dir)).toEqual(["api", "node-1"]);
     expect(() => readComponentLog(dir, "scheduler")).toThrow(/no log for component "scheduler".*there are: api, node-1/);
     expect(() => files.write("../etc", "x")).toThrow(/invalid component name/);
+  });
+
+  it("components of the control-plane process - lines in control-plane.log, read back by --component scheduler|controller-manager|node-lifecycle", () => {
+    for (const format of ["json", "text"]) {
+      const home = mkdtempSync(join(tmpdir(), "berth-logs-"));
+      dirs.push(home);
+      const { log, close } = upLog(home, { "log-format": format }, () => {});
+      const cp = (m: string, f?: Record<string, unknown>) => log(m, { component: "control-plane", ...f });
+      cp("control plane started");
+      cp("scheduler started", { component: "scheduler" });
+      cp("controller started", { component: "controller-manager", controller: "node-lifecycle" });
+      cp("controller started", { component: "controller-manager", controller: "replicationcontroller" });
+      log("pod started", { node: "node-1", pod: "default/a" });
+      log("listening", { component: "proxy" });
+      close();
+      const dir = join(home, "logs");
+      expect(loggedComponents(dir)).toEqual(["control-plane", "node-1", "proxy"]);
+      expect(readComponentLog(dir, "control-plane").trim().split("\n")).toHaveLength(4);
+      const sched = readComponentLog(dir, "scheduler").trim().split("\n");
+      expect(sched).toHaveLength(1);
+      expect(sched[0]).toMatch(/scheduler started/);
+      expect(lineComponents(sched[0])).toEqual(["scheduler"]);
+      expect(readComponentLog(dir, "controller-manager").trim().split("\n")).toHaveLength(2);
+      expect(readComponentLog(dir, "node-lifecycle")).toMatch(/^[^\n]*controller started[^\n]*node-lifecycle[^\n]*\n$/);
+      expect(readComponentLog(dir, "controller-manager", 1)).toMatch(/replicationcontroller/);
+      expect(() => readComponentLog(dir, "kubelet")).toThrow(/no log for component "kubelet".*there are: control-plane, node-1, proxy/);
+    }
   });
 });
