@@ -16,6 +16,7 @@
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { WatchCache } from "./watch_cache.ts";
+import { jsonEqual } from "../../model/json_equal.ts";
 import { listFromCache } from "./cache_list.ts";
 import { QuotaAdmission } from "./quota_admission.ts";
 import { formatUsage, hardOf } from "../../model/quota.ts";
@@ -519,9 +520,10 @@ const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
 
 /** Equal apart from resourceVersion (key order matters little: both come from the same code paths). */
 function sameObject(a: AnyObject, b: AnyObject): boolean {
-  const norm = (o: AnyObject) => JSON.stringify(canonical({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } }));
-  return norm(a) === norm(b);
+  // As comparing canonical JSON, without encoding both objects on every write.
+  return jsonEqual({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: { ...b.metadata, resourceVersion: undefined } });
 }
+
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
