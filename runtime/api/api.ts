@@ -518,24 +518,9 @@ export class Api implements ApiClient {
 /** How long creates in a namespace this API deleted check the store (kube-apiserver: 30 s). */
 const NAMESPACE_LIVE_LOOKUP_MS = 30_000;
 
-/** Equal apart from resourceVersion (key order matters little: both come from the same code paths). */
+/** Equal apart from resourceVersion, as JSON with sorted keys (compared without encoding both objects on every write). */
 function sameObject(a: AnyObject, b: AnyObject): boolean {
-  // As comparing canonical JSON, without encoding both objects on every write.
   return jsonEqual({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: { ...b.metadata, resourceVersion: undefined } });
-}
-
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = canonical(x);
-    }
-    return out;
-  }
-  return v;
 }
 
 /** Resources whose objects own others through controller ownerReferences (deletion propagates). */
@@ -612,7 +597,7 @@ function checkPodUpdate(current: Pod, next: Pod): void {
   if (current.spec.nodeName && next.spec.nodeName !== current.spec.nodeName) {
     causes.push({ reason: "FieldValueInvalid", field: "spec.nodeName", message: `Forbidden: pod is already bound to node "${current.spec.nodeName}"` });
   }
-  if (JSON.stringify(canonical(norm(current))) !== JSON.stringify(canonical(norm(next)))) {
+  if (!jsonEqual(norm(current), norm(next))) {
     causes.push({
       reason: "FieldValueForbidden",
       field: "spec",
