@@ -3,7 +3,7 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
  * every actor publishes its transitions on NATS; `--observe 0` turns both off, to measure
@@ -31,6 +31,8 @@ const AGENTS = numArg("agents", 1) !== 0;
 /** 0: nothing; 1: metrics and actor inspection (as berth up); 2: metrics only; 3: actor inspection only. */
 const OBSERVE_MODE = numArg("observe", 1);
 const OBSERVE = OBSERVE_MODE !== 0;
+/** `--timeline 1`: print pods created, bound and Running (and the process's CPU) every second. */
+const TIMELINE = numArg("timeline", 0) !== 0;
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
@@ -101,6 +103,18 @@ await new Promise<void>((resolve) => {
     return false;
   };
   const timer = setInterval(() => { if (check()) clearInterval(timer); }, 20);
+  if (TIMELINE) {
+    // Per second: pods that exist, are bound and are Running (the control plane's cache), and CPU used.
+    let cpu = process.cpuUsage();
+    const line = setInterval(() => {
+      let n = 0, b = 0, r = 0;
+      for (const p of cp.informers.pods.list()) { n++; if (p.spec.nodeName) b++; if (p.status?.phase === "Running") r++; }
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      console.log(`t=${((performance.now() - t0) / 1000).toFixed(1)}s pods ${n} bound ${b} running ${r} cpu ${((used.user + used.system) / 1e4).toFixed(0)}%`);
+      if (r >= PODS || (!AGENTS && b >= PODS)) clearInterval(line);
+    }, 1000);
+  }
 });
 
 clearInterval(sampler);

@@ -46,9 +46,23 @@ export const PROBE_DEFAULTS = {
 /** The `sessionAffinity: ClientIP` timeout, in seconds (3 hours). */
 export const CLIENT_IP_AFFINITY_TIMEOUT_SECONDS = 10800;
 
-/** A deep copy of a JSON value. */
+/**
+ * A deep copy of a JSON value: plain objects and arrays copied by hand (several times faster
+ * than structuredClone, which every create and update paid for), anything else by
+ * structuredClone. Own keys are defined, never assigned, so a "__proto__" key stays a key.
+ */
 function clone<T>(v: T): T {
-  return structuredClone(v);
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map(clone) as T;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = clone((v as Record<string, unknown>)[k]);
+    if (k === "__proto__") Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  }
+  return out as T;
 }
 
 /** Sets `o[k] = v` when `o[k]` is absent (or, with `zeroIsUnset`, 0, as Go's zero value is). */

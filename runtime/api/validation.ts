@@ -54,10 +54,29 @@ export function kindOf<R extends Resource>(resource: R): (typeof RESOURCES)[R]["
 
 /** A copy of a JSON value without `null` object properties (arrays keep their elements). */
 function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
+  // Most objects carry no null at all: they are taken as they are (zod's parse copies them).
+  return hasNullField(v) ? dropNullsCopy(v) : v;
+}
+
+/** True when some object inside `v` has a field whose value is null (what dropNulls removes). */
+function hasNullField(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasNullField(x)) return true;
+    return false;
+  }
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === null || hasNullField(x)) return true;
+  }
+  return false;
+}
+
+function dropNullsCopy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNullsCopy);
   if (typeof v !== "object" || v === null) return v;
   // fromEntries defines own properties, so a "__proto__" key from JSON.parse stays a plain key.
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNullsCopy(x)]));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -223,6 +223,16 @@ export class WatchCache {
     });
   }
 
+  /**
+   * The newest cached version of one object (`key` as objectKey), or null: absent, deleted, or
+   * not seen yet. No waiting, so it may lag the store: callers use it only where a stale answer
+   * is harmless (a compare-and-swap refuses it, or a miss falls back to the store).
+   */
+  newest(resource: string, key: string): AnyObject | null {
+    const vs = this.resources.get(resource)?.versions.get(key);
+    return vs ? vs[vs.length - 1].obj : null;
+  }
+
   /** Reads a page of one resource as of `q.revision` (≥ windowStart; the caller checks). */
   page(q: CacheQuery): CachePage {
     const st = this.resources.get(q.resource);

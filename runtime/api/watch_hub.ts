@@ -37,7 +37,9 @@ const MAX_QUEUE = 100_000;
 class Channel {
   readonly subscribers = new Set<Subscriber>();
   private readonly byNode = new Map<string, Set<Subscriber>>();
+  /** The window's events are `buffer[head..]` (dropping one from the front must not move 10,000). */
   private buffer: StoreEvent[] = [];
+  private head = 0;
   /** Every event with a revision above this is in the buffer. */
   private windowStart: number;
   ended = false;
@@ -48,9 +50,16 @@ class Channel {
 
   deliver(ev: StoreEvent): void {
     this.buffer.push(ev);
-    if (this.buffer.length > this.window) {
-      const dropped = this.buffer.splice(0, this.buffer.length - this.window);
-      this.windowStart = dropped[dropped.length - 1].revision;
+    if (this.buffer.length - this.head > this.window) {
+      const end = this.buffer.length - this.window;
+      this.windowStart = this.buffer[end - 1].revision;
+      this.buffer.fill(undefined as unknown as StoreEvent, this.head, end);
+      this.head = end;
+      // Compacted once the dropped part outgrows the window: amortized O(1) per event.
+      if (this.head > Math.max(1024, this.window)) {
+        this.buffer = this.buffer.slice(this.head);
+        this.head = 0;
+      }
     }
     for (const s of this.subscribers) if (ev.revision > s.from) s.push(ev);
     const node = nodeOf(ev);
@@ -79,7 +88,7 @@ class Channel {
     if (this.ended || s.from < this.windowStart) return false;
     // The buffer is in revision order: start at the first event after `from` (a thousand
     // subscribers starting at the newest revision must not each walk a 10,000-event window).
-    let lo = 0;
+    let lo = this.head;
     let hi = this.buffer.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;

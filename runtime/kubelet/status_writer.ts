@@ -37,6 +37,11 @@ export class PodStatusWriter {
     private readonly name: string,
     private readonly uid: string | undefined,
     private readonly log: Log = () => {},
+    /**
+     * The pod as the node last saw it (its informer's copy): the first write's compare-and-swap
+     * starts from it instead of reading the pod first. Stale, it costs a conflict and a read.
+     */
+    private readonly seen?: () => Pod | undefined,
   ) {}
 
   /** Queues the newest status; returns the promise of the write loop. */
@@ -100,7 +105,7 @@ export class PodStatusWriter {
       // The pod as this writer last wrote it: usually still the stored version (the kubelet is
       // the only writer of a running pod's status), so the CAS needs no read first. When someone
       // else changed the pod meanwhile, the CAS fails with a conflict and the pod is read again.
-      const known = attempt === 0 ? this.last : undefined;
+      const known = attempt === 0 ? this.last ?? this.seen?.() : undefined;
       this.last = undefined;
       if (known) {
         cur = known;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../helpers/nats.ts";
 import { startWorkLoop } from "../../../actors/work_loop.ts";
+import { noMetrics } from "../../../model/metrics.ts";
+import type { InspectedEvent } from "../../../model/observe.ts";
 
 /** A pass the test releases by hand, recording when passes start. */
 function gatedWork() {
@@ -27,6 +29,28 @@ function gatedWork() {
 }
 
 describe("work loop", () => {
+  it("does not send the machine wake-ups while another pass is owed already (thousands of informer events, one pass)", async () => {
+    const g = gatedWork();
+    const wakes: InspectedEvent[] = [];
+    const obs = { metrics: noMetrics, actors: { inspector: () => (ev: InspectedEvent) => { if (ev.type === "@xstate.event" && ev.event?.type === "WAKE") wakes.push(ev); } } };
+    const loop = startWorkLoop("t", g.work, () => {}, obs);
+    await waitFor(() => g.started.length === 1, "first pass");
+    for (let i = 0; i < 1000; i++) loop.wake();
+    // The first marks the loop dirty; the other 999 carry nothing new.
+    expect(wakes).toHaveLength(1);
+    g.releaseAll();
+    await waitFor(() => g.started.length === 2, "second pass");
+    // A wake during the new pass is owed again: it reaches the machine.
+    loop.wake();
+    expect(wakes).toHaveLength(2);
+    g.releaseAll();
+    await waitFor(() => g.started.length === 3, "third pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    expect(g.started).toEqual([0, 1, 2]);
+    loop.stop();
+  });
+
   it("runs its first pass at once and never two passes at the same time", async () => {
     const g = gatedWork();
     const loop = startWorkLoop("t", g.work);

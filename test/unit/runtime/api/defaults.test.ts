@@ -16,6 +16,20 @@ const podSpec = () => ({
 });
 
 describe("defaults - pods", () => {
+  it("works on a deep copy: the input (even frozen, as the watch cache's objects) is untouched and shares nothing, a \"__proto__\" label stays a label", () => {
+    const labels = JSON.parse('{"__proto__": "x", "app": "web"}');
+    const input = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", labels }, spec: podSpec() } as Pod;
+    const before = JSON.stringify(input);
+    Object.freeze(input.spec.containers[0]);
+    const pod = applyDefaults("pods", input);
+    expect(JSON.stringify(input)).toBe(before);
+    expect(pod.spec.containers[0]).not.toBe(input.spec.containers[0]);
+    expect(pod.spec.containers[0].ports![0]).not.toBe(input.spec.containers[0].ports![0]);
+    expect(pod.spec.containers[0].ports![0].protocol).toBe("TCP");
+    expect(Object.keys(pod.metadata.labels!)).toEqual(["__proto__", "app"]);
+    expect(Object.getPrototypeOf(pod.metadata.labels)).toBe(Object.prototype);
+  });
+
   it("defaults imagePullPolicy from the image as Kubernetes: :latest or no tag → Always, else IfNotPresent; a given one is kept", () => {
     const spec = { containers: [
       { name: "a", image: "app" },

@@ -10,8 +10,10 @@ const stored: Pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", name
 function client(errors: ApiError[]) {
   const writes: PodStatus[] = [];
   let pod = stored;
+  let gets = 0;
   const api = {
     async get() {
+      gets++;
       return pod;
     },
     async updateStatus(_r: string, p: Pod) {
@@ -22,7 +24,7 @@ function client(errors: ApiError[]) {
       return p;
     },
   } as unknown as ApiClient;
-  return { api, writes, current: () => pod };
+  return { api, writes, current: () => pod, set: (p: Pod) => (pod = p), gets: () => gets };
 }
 
 describe("pod status writer", () => {
@@ -52,5 +54,31 @@ describe("pod status writer", () => {
     w2.close();
     await done;
     expect(busy.writes.length).toBeLessThanOrEqual(2);
+  });
+
+  it("starts the first compare-and-swap from the pod the node has seen (no read); a stale one costs a conflict and a read", async () => {
+    const c = client([]);
+    const w = new PodStatusWriter(c.api, "default", "p", "u", () => {}, () => stored);
+    await w.write({ phase: "Running" }, {});
+    expect(c.gets()).toBe(0);
+    expect(c.current().status).toEqual({ phase: "Running" });
+
+    // The node's copy is older than the stored pod: the API refuses the CAS, the writer reads and writes again.
+    const rv = (p: Pod, v: string): Pod => ({ ...p, metadata: { ...p.metadata, resourceVersion: v } });
+    const seen = rv(stored, "1");
+    const d = client([]);
+    d.set(rv(stored, "2"));
+    const api = {
+      ...d.api,
+      get: d.api.get,
+      async updateStatus(r: string, p: Pod) {
+        if (p.metadata.resourceVersion !== d.current().metadata.resourceVersion) throw new ApiError("Conflict", "the object has been modified");
+        return { ...(await d.api.updateStatus(r as "pods", p)), metadata: { ...p.metadata, resourceVersion: "3" } };
+      },
+    } as unknown as ApiClient;
+    const w2 = new PodStatusWriter(api, "default", "p", "u", () => {}, () => seen);
+    await w2.write({ phase: "Running" }, {});
+    expect(d.gets()).toBe(1);
+    expect(d.current().status).toEqual({ phase: "Running" });
   });
 });
