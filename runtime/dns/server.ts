@@ -30,6 +30,7 @@ import dns from "node:dns";
 import net from "node:net";
 import dns2 from "dns2";
 import { AnswerCache } from "./answer_cache.ts";
+import { bindRawUdp, closeRaw, rawUdpAvailable, receive, sendRaw, udpError, type UdpHandle } from "./raw_udp.ts";
 import type { DnsAnswer, QueryType } from "./zone.ts";
 
 const { Packet, TCPServer } = dns2;
@@ -117,6 +118,9 @@ export function encodeForUdp(reply: DnsPacket, maxBytes: number): Buffer {
   const buf = truncated.toBuffer();
   return buf.length > maxBytes ? buf.subarray(0, maxBytes) : buf;
 }
+
+/** Sends one reply datagram to `port`/`address`. */
+type UdpSender = (buf: Buffer, port: number, address: string) => void;
 
 /** A `lookup` for dgram that takes an IP literal as it is, synchronously; names go to dns.lookup. */
 function ipLiteral(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
@@ -254,7 +258,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   };
 
   /** One UDP datagram: the cache first, else the full path. Never throws. */
-  const handleUdp = (sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => {
+  const handleUdp = (sock: UdpSender, msg: Buffer, rinfo: { port: number; address: string }) => {
     stats.received++;
     const key = cache ? AnswerCache.keyOf(msg) : undefined;
     if (key !== undefined) {
@@ -263,8 +267,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         stats.answered++;
         stats.cacheHits++;
         measured?.cacheHit();
-        // Without a callback a send error is emitted as the socket's "error" (reported below).
-        sock.send(hit, rinfo.port, rinfo.address);
+        sock(hit, rinfo.port, rinfo.address);
         return;
       }
     }
@@ -289,8 +292,45 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
     stats.answered++;
     measured?.answered(request.questions[0]?.type, r.reply.header.rcode, start);
-    sock.send(buf, rinfo.port, rinfo.address);
+    sock(buf, rinfo.port, rinfo.address);
     if (key !== undefined && r.cacheable) cache!.store(key, buf, versionAtLookup);
+  };
+
+  /**
+   * One UDP socket: a raw libuv handle where the binding is there (raw_udp.ts), node:dgram
+   * otherwise. Rejects when the address cannot be bound.
+   */
+  const openUdp = async (host: string, port: number): Promise<{ port: number; close(): Promise<void>; handle?: UdpHandle; send: UdpSender }> => {
+    if (rawUdpAvailable) {
+      const { handle, port: actual } = bindRawUdp(host, port);
+      const send: UdpSender = (buf, p, a) => {
+        const err = sendRaw(handle, buf, p, a);
+        if (err < 0) onError(udpError(err, "send"), "socket");
+      };
+      receive(handle, (nread, _h, buf, rinfo) => {
+        if (nread < 0 || !buf) onError(udpError(nread, "recvmsg"), "socket");
+        else handleUdp(send, buf, rinfo);
+      });
+      return { port: actual, handle, send, close: () => closeRaw(handle) };
+    }
+    // Replies go to the address a datagram came from, always an IP literal: skip dgram's
+    // asynchronous dns.lookup per send (a tick and a closure per reply).
+    const sock = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
+    // Without a callback a send error is emitted as the socket's "error" (reported below).
+    const send: UdpSender = (buf, p, a) => sock.send(buf, p, a);
+    sock.on("message", (msg, rinfo) => handleUdp(send, msg, rinfo));
+    try {
+      const actual = await bindUdp(sock, host, port);
+      sock.on("error", (e: Error) => onError(e, "socket"));
+      return { port: actual, send, close: () => new Promise<void>((r) => sock.close(() => r())) };
+    } catch (e) {
+      try {
+        sock.close();
+      } catch {
+        // Not bound: nothing to close.
+      }
+      throw e;
+    }
   };
 
   try {
@@ -301,24 +341,24 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       for (let attempt = 0; attempt < (addr.port === 0 ? 8 : 1) && !ok; attempt++) {
         // Replies go to the address a datagram came from, always an IP literal: skip dgram's
         // asynchronous dns.lookup per send (a tick and a closure per reply).
-        const udp = dgram.createSocket({ type: addr.host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
         const tcp = new TCPServer();
         const conns = new Set<net.Socket>();
         tcp.on("connection", (s: net.Socket) => {
           conns.add(s);
           s.on("close", () => conns.delete(s));
         });
-        udp.on("message", (msg, rinfo) => handleUdp(udp, msg, rinfo));
         tcp.on("request", handleTcp as never);
         tcp.on("requestError", onRequestError);
+        let udp: { port: number; close(): Promise<void> } | undefined;
         try {
-          const port = await bindUdp(udp, addr.host, addr.port);
+          udp = await openUdp(addr.host, addr.port);
+          const port = udp.port;
           await listenTcp(tcp, addr.host, port);
-          udp.on("error", (e: Error) => onError(e, "socket"));
           tcp.on("error", (e: Error) => onError(e, "socket"));
           bound.push({ host: addr.host, port });
+          const u = udp;
           closers.push(
-            () => new Promise<void>((r) => udp.close(() => r())),
+            () => u.close(),
             () =>
               new Promise<void>((r) => {
                 tcp.close(() => r());
@@ -329,11 +369,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           ok = true;
         } catch (e) {
           lastErr = e;
-          try {
-            udp.close();
-          } catch {
-            // Not bound yet: nothing to close.
-          }
+          await udp?.close();
           tcp.close();
         }
       }
