@@ -30,6 +30,7 @@ import dns from "node:dns";
 import net from "node:net";
 import dns2 from "dns2";
 import { AnswerCache } from "./answer_cache.ts";
+import { DnsWorkers } from "./dns_workers.ts";
 import { bindRawUdp, closeRaw, rawUdpAvailable, receive, sendRaw, udpError, type UdpHandle } from "./raw_udp.ts";
 import type { DnsAnswer, QueryType } from "./zone.ts";
 
@@ -58,6 +59,12 @@ export interface DnsServerOptions {
   onError?: (err: Error, kind: "malformed" | "dropped" | "lookup" | "socket") => void;
   /** CoreDNS-named request metrics (runtime/dns/dns_metrics.ts); none by default. */
   metrics?: Metrics;
+  /**
+   * Worker processes that read the same UDP sockets and answer cached questions (dns_workers.ts):
+   * more event loops for query floods. 0 (the default) answers on this thread only; ignored
+   * without `version` (no cache) or where raw handles are missing (Deno).
+   */
+  workers?: number;
 }
 
 /** Counters; `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
@@ -73,6 +80,8 @@ export interface DnsServerStats {
 export interface DnsServer {
   /** The bound addresses, with the actual ports. */
   addresses: DnsListenAddress[];
+  /** Process ids of the worker processes (empty without workers). */
+  workerPids: number[];
   stats: DnsServerStats;
   close(): Promise<void>;
 }
@@ -161,6 +170,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const bound: DnsListenAddress[] = [];
   const version = opts.version;
   const cache = version ? new AnswerCache(version) : undefined;
+  let workers: DnsWorkers | undefined;
+  /** Each bound UDP socket's raw handle and sender, by address index (for the workers). */
+  const udps: { handle?: UdpHandle; send: UdpSender }[] = [];
 
   /** Maps a query name to an in-zone name; `strict` when an unknown result means "not ours". */
   const qualify = (raw: string): { fqdn: string; strict: boolean } | null => {
@@ -293,7 +305,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     stats.answered++;
     measured?.answered(request.questions[0]?.type, r.reply.header.rcode, start);
     sock(buf, rinfo.port, rinfo.address);
-    if (key !== undefined && r.cacheable) cache!.store(key, buf, versionAtLookup);
+    if (key !== undefined && r.cacheable) {
+      cache!.store(key, buf, versionAtLookup);
+      workers?.entry(key, buf, versionAtLookup);
+    }
   };
 
   /**
@@ -349,13 +364,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         });
         tcp.on("request", handleTcp as never);
         tcp.on("requestError", onRequestError);
-        let udp: { port: number; close(): Promise<void> } | undefined;
+        let udp: Awaited<ReturnType<typeof openUdp>> | undefined;
         try {
           udp = await openUdp(addr.host, addr.port);
           const port = udp.port;
           await listenTcp(tcp, addr.host, port);
           tcp.on("error", (e: Error) => onError(e, "socket"));
           bound.push({ host: addr.host, port });
+          udps.push(udp);
           const u = udp;
           closers.push(
             () => u.close(),
@@ -380,10 +396,35 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     throw e;
   }
 
+  const nWorkers = opts.workers ?? 0;
+  if (nWorkers > 0 && version && cache && udps.every((u) => u.handle !== undefined)) {
+    workers = new DnsWorkers(
+      nWorkers,
+      udps.map((u) => u.handle),
+      {
+        miss: (i, msg, port, address) => handleUdp(udps[i].send, msg, { port, address }),
+        hits: (n) => {
+          stats.received += n;
+          stats.answered += n;
+          stats.cacheHits += n;
+          for (let i = 0; i < n && measured; i++) measured.cacheHit();
+        },
+        version,
+        log: (e) => onError(e, "socket"),
+      },
+    );
+  }
+
   return {
     addresses: bound,
     stats,
+    get workerPids() {
+      return workers?.pids ?? [];
+    },
     async close() {
+      const w = workers;
+      workers = undefined;
+      await w?.close();
       await Promise.all(closers.splice(0).map((c) => c()));
     },
   };
