@@ -75,6 +75,8 @@ export interface DnsServerStats {
   servfail: number;
   /** UDP replies served from the answer cache (included in `answered`). */
   cacheHits: number;
+  /** Of those, the ones worker processes sent (reported every 200 ms). */
+  workerHits: number;
 }
 
 export interface DnsServer {
@@ -164,7 +166,7 @@ function listenTcp(srv: InstanceType<typeof TCPServer>, host: string, port: numb
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const domain = (opts.domain ?? "cluster.local").toLowerCase().replace(/\.$/, "");
   const defaultNs = opts.defaultNamespace ?? "default";
-  const stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, servfail: 0, cacheHits: 0 };
+  const stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, servfail: 0, cacheHits: 0, workerHits: 0 };
   const onError = opts.onError ?? (() => {});
   const closers: (() => Promise<void>)[] = [];
   const bound: DnsListenAddress[] = [];
@@ -402,11 +404,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       nWorkers,
       udps.map((u) => u.handle),
       {
-        miss: (i, msg, port, address) => handleUdp(udps[i].send, msg, { port, address }),
+        miss: (i, msg, port, address) => {
+          handleUdp(udps[i].send, msg, { port, address });
+          // Answered from this process's cache (stored before that worker was ready, or by an
+          // earlier miss): the workers get the reply too, so the next such query stays there.
+          const key = AnswerCache.keyOf(msg);
+          const reply = key === undefined ? undefined : cache.peek(key);
+          if (reply) workers?.entry(key!, reply, version());
+        },
         hits: (n) => {
           stats.received += n;
           stats.answered += n;
           stats.cacheHits += n;
+          stats.workerHits += n;
           for (let i = 0; i < n && measured; i++) measured.cacheHit();
         },
         version,
