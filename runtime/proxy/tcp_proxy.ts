@@ -11,6 +11,11 @@
  *
  * `setEndpoints` only changes where new connections go: connections already forwarded to a
  * removed endpoint finish on their own.
+ *
+ * Two implementations of a connection, one contract: raw_forward.ts drives libuv's TCP handles
+ * directly (accepted connections never become `net.Socket`s; the fast path, used whenever the
+ * bindings exist and every endpoint is an IP literal), forward.ts uses sockets (Deno, or
+ * endpoints given by name).
  */
 import net from "node:net";
 import { Balancer, type ProxyTarget } from "./balancer.ts";
