@@ -45,6 +45,9 @@ await build({
 // tree and in the CLI bundle, where worker_pool.js's code now lives.
 writeFileSync(join(tmp, "runtime/proxy/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build).\nimport { runWorker } from "./worker_main.js";\n\nrunWorker();\n');
 writeFileSync(join(tmp, "cli/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build, CLI bundle).\nimport { runWorker } from "../runtime/proxy/worker_main.js";\n\nrunWorker();\n');
+// Likewise the DNS worker (runtime/dns/dns_workers.ts).
+writeFileSync(join(tmp, "runtime/dns/dns_worker_entry.mjs"), '// Entry of a DNS worker process (compiled build).\nimport { runDnsWorker } from "./dns_worker_main.js";\n\nrunDnsWorker();\n');
+writeFileSync(join(tmp, "cli/dns_worker_entry.mjs"), '// Entry of a DNS worker process (compiled build, CLI bundle).\nimport { runDnsWorker } from "../runtime/dns/dns_worker_main.js";\n\nrunDnsWorker();\n');
 for (const dir of ["ui/dist", "examples"]) {
   if (!existsSync(join(ROOT, dir))) continue;
   mkdirSync(join(tmp, dir, ".."), { recursive: true });

@@ -77,6 +77,12 @@ export class AnswerCache {
     this.entries.set(key, Buffer.from(reply));
   }
 
+  /** The stored reply for `key` as built (its id is the first asker's), if current; no copy. */
+  peek(key: string): Buffer | undefined {
+    if (this.version() !== this.seenVersion) return undefined;
+    return this.entries.get(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -30,6 +30,8 @@ import dns from "node:dns";
 import net from "node:net";
 import dns2 from "dns2";
 import { AnswerCache } from "./answer_cache.ts";
+import { DnsWorkers } from "./dns_workers.ts";
+import { bindRawUdp, closeRaw, rawUdpAvailable, receive, sendRaw, udpError, type UdpHandle } from "./raw_udp.ts";
 import type { DnsAnswer, QueryType } from "./zone.ts";
 
 const { Packet, TCPServer } = dns2;
@@ -57,6 +59,12 @@ export interface DnsServerOptions {
   onError?: (err: Error, kind: "malformed" | "dropped" | "lookup" | "socket") => void;
   /** CoreDNS-named request metrics (runtime/dns/dns_metrics.ts); none by default. */
   metrics?: Metrics;
+  /**
+   * Worker processes that read the same UDP sockets and answer cached questions (dns_workers.ts):
+   * more event loops for query floods. 0 (the default) answers on this thread only; ignored
+   * without `version` (no cache) or where raw handles are missing (Deno).
+   */
+  workers?: number;
 }
 
 /** Counters; `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
@@ -67,11 +75,15 @@ export interface DnsServerStats {
   servfail: number;
   /** UDP replies served from the answer cache (included in `answered`). */
   cacheHits: number;
+  /** Of those, the ones worker processes sent (reported every 200 ms). */
+  workerHits: number;
 }
 
 export interface DnsServer {
   /** The bound addresses, with the actual ports. */
   addresses: DnsListenAddress[];
+  /** Process ids of the worker processes (empty without workers). */
+  workerPids: number[];
   stats: DnsServerStats;
   close(): Promise<void>;
 }
@@ -118,6 +130,9 @@ export function encodeForUdp(reply: DnsPacket, maxBytes: number): Buffer {
   return buf.length > maxBytes ? buf.subarray(0, maxBytes) : buf;
 }
 
+/** Sends one reply datagram to `port`/`address`. */
+type UdpSender = (buf: Buffer, port: number, address: string) => void;
+
 /** A `lookup` for dgram that takes an IP literal as it is, synchronously; names go to dns.lookup. */
 function ipLiteral(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
   const v = net.isIP(address);
@@ -151,12 +166,15 @@ function listenTcp(srv: InstanceType<typeof TCPServer>, host: string, port: numb
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const domain = (opts.domain ?? "cluster.local").toLowerCase().replace(/\.$/, "");
   const defaultNs = opts.defaultNamespace ?? "default";
-  const stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, servfail: 0, cacheHits: 0 };
+  const stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, servfail: 0, cacheHits: 0, workerHits: 0 };
   const onError = opts.onError ?? (() => {});
   const closers: (() => Promise<void>)[] = [];
   const bound: DnsListenAddress[] = [];
   const version = opts.version;
   const cache = version ? new AnswerCache(version) : undefined;
+  let workers: DnsWorkers | undefined;
+  /** Each bound UDP socket's raw handle and sender, by address index (for the workers). */
+  const udps: { handle?: UdpHandle; send: UdpSender }[] = [];
 
   /** Maps a query name to an in-zone name; `strict` when an unknown result means "not ours". */
   const qualify = (raw: string): { fqdn: string; strict: boolean } | null => {
@@ -254,7 +272,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   };
 
   /** One UDP datagram: the cache first, else the full path. Never throws. */
-  const handleUdp = (sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => {
+  const handleUdp = (sock: UdpSender, msg: Buffer, rinfo: { port: number; address: string }) => {
     stats.received++;
     const key = cache ? AnswerCache.keyOf(msg) : undefined;
     if (key !== undefined) {
@@ -263,8 +281,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         stats.answered++;
         stats.cacheHits++;
         measured?.cacheHit();
-        // Without a callback a send error is emitted as the socket's "error" (reported below).
-        sock.send(hit, rinfo.port, rinfo.address);
+        sock(hit, rinfo.port, rinfo.address);
         return;
       }
     }
@@ -289,8 +306,48 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
     stats.answered++;
     measured?.answered(request.questions[0]?.type, r.reply.header.rcode, start);
-    sock.send(buf, rinfo.port, rinfo.address);
-    if (key !== undefined && r.cacheable) cache!.store(key, buf, versionAtLookup);
+    sock(buf, rinfo.port, rinfo.address);
+    if (key !== undefined && r.cacheable) {
+      cache!.store(key, buf, versionAtLookup);
+      workers?.entry(key, buf, versionAtLookup);
+    }
+  };
+
+  /**
+   * One UDP socket: a raw libuv handle where the binding is there (raw_udp.ts), node:dgram
+   * otherwise. Rejects when the address cannot be bound.
+   */
+  const openUdp = async (host: string, port: number): Promise<{ port: number; close(): Promise<void>; handle?: UdpHandle; send: UdpSender }> => {
+    if (rawUdpAvailable) {
+      const { handle, port: actual } = bindRawUdp(host, port);
+      const send: UdpSender = (buf, p, a) => {
+        const err = sendRaw(handle, buf, p, a);
+        if (err < 0) onError(udpError(err, "send"), "socket");
+      };
+      receive(handle, (nread, _h, buf, rinfo) => {
+        if (nread < 0 || !buf) onError(udpError(nread, "recvmsg"), "socket");
+        else handleUdp(send, buf, rinfo);
+      });
+      return { port: actual, handle, send, close: () => closeRaw(handle) };
+    }
+    // Replies go to the address a datagram came from, always an IP literal: skip dgram's
+    // asynchronous dns.lookup per send (a tick and a closure per reply).
+    const sock = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
+    // Without a callback a send error is emitted as the socket's "error" (reported below).
+    const send: UdpSender = (buf, p, a) => sock.send(buf, p, a);
+    sock.on("message", (msg, rinfo) => handleUdp(send, msg, rinfo));
+    try {
+      const actual = await bindUdp(sock, host, port);
+      sock.on("error", (e: Error) => onError(e, "socket"));
+      return { port: actual, send, close: () => new Promise<void>((r) => sock.close(() => r())) };
+    } catch (e) {
+      try {
+        sock.close();
+      } catch {
+        // Not bound: nothing to close.
+      }
+      throw e;
+    }
   };
 
   try {
@@ -301,24 +358,25 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       for (let attempt = 0; attempt < (addr.port === 0 ? 8 : 1) && !ok; attempt++) {
         // Replies go to the address a datagram came from, always an IP literal: skip dgram's
         // asynchronous dns.lookup per send (a tick and a closure per reply).
-        const udp = dgram.createSocket({ type: addr.host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
         const tcp = new TCPServer();
         const conns = new Set<net.Socket>();
         tcp.on("connection", (s: net.Socket) => {
           conns.add(s);
           s.on("close", () => conns.delete(s));
         });
-        udp.on("message", (msg, rinfo) => handleUdp(udp, msg, rinfo));
         tcp.on("request", handleTcp as never);
         tcp.on("requestError", onRequestError);
+        let udp: Awaited<ReturnType<typeof openUdp>> | undefined;
         try {
-          const port = await bindUdp(udp, addr.host, addr.port);
+          udp = await openUdp(addr.host, addr.port);
+          const port = udp.port;
           await listenTcp(tcp, addr.host, port);
-          udp.on("error", (e: Error) => onError(e, "socket"));
           tcp.on("error", (e: Error) => onError(e, "socket"));
           bound.push({ host: addr.host, port });
+          udps.push(udp);
+          const u = udp;
           closers.push(
-            () => new Promise<void>((r) => udp.close(() => r())),
+            () => u.close(),
             () =>
               new Promise<void>((r) => {
                 tcp.close(() => r());
@@ -329,11 +387,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           ok = true;
         } catch (e) {
           lastErr = e;
-          try {
-            udp.close();
-          } catch {
-            // Not bound yet: nothing to close.
-          }
+          await udp?.close();
           tcp.close();
         }
       }
@@ -344,10 +398,43 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     throw e;
   }
 
+  const nWorkers = opts.workers ?? 0;
+  if (nWorkers > 0 && version && cache && udps.every((u) => u.handle !== undefined)) {
+    workers = new DnsWorkers(
+      nWorkers,
+      udps.map((u) => u.handle),
+      {
+        miss: (i, msg, port, address) => {
+          handleUdp(udps[i].send, msg, { port, address });
+          // Answered from this process's cache (stored before that worker was ready, or by an
+          // earlier miss): the workers get the reply too, so the next such query stays there.
+          const key = AnswerCache.keyOf(msg);
+          const reply = key === undefined ? undefined : cache.peek(key);
+          if (reply) workers?.entry(key!, reply, version());
+        },
+        hits: (n) => {
+          stats.received += n;
+          stats.answered += n;
+          stats.cacheHits += n;
+          stats.workerHits += n;
+          for (let i = 0; i < n && measured; i++) measured.cacheHit();
+        },
+        version,
+        log: (e) => onError(e, "socket"),
+      },
+    );
+  }
+
   return {
     addresses: bound,
     stats,
+    get workerPids() {
+      return workers?.pids ?? [];
+    },
     async close() {
+      const w = workers;
+      workers = undefined;
+      await w?.close();
       await Promise.all(closers.splice(0).map((c) => c()));
     },
   };

@@ -11,10 +11,16 @@
  *
  * `setEndpoints` only changes where new connections go: connections already forwarded to a
  * removed endpoint finish on their own.
+ *
+ * Two implementations of a connection, one contract: raw_forward.ts drives libuv's TCP handles
+ * directly (accepted connections never become `net.Socket`s; the fast path, used whenever the
+ * bindings exist and every endpoint is an IP literal), forward.ts uses sockets (Deno, or
+ * endpoints given by name).
  */
 import net from "node:net";
 import { Balancer, type ProxyTarget } from "./balancer.ts";
 import { Forward, type ForwardHost } from "./forward.ts";
+import { RawForward, rawAvailable, type RawForwardHost } from "./raw_forward.ts";
 import { type StatsDelta, WorkerPool } from "./worker_pool.ts";
 
 export type { ProxyTarget } from "./balancer.ts";
@@ -62,12 +68,19 @@ export interface ProxyStats {
   bytesOut: number;
 }
 
-export class TcpProxy implements ForwardHost {
+/** A listening socket's libuv handle, whose accept callback the fast path takes over. */
+type ListenHandle = { onconnection: (err: number, client: unknown) => void };
+
+export class TcpProxy implements ForwardHost, RawForwardHost {
   readonly name: string;
   readonly stats: ProxyStats = { accepted: 0, active: 0, forwarded: 0, dialFailures: 0, rejected: 0, perEndpoint: {}, bytesIn: 0, bytesOut: 0 };
   private readonly balancer: Balancer;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
+  /** Connections on the handle path (raw_forward.ts). */
+  private readonly raws = new Set<RawForward>();
+  /** Every endpoint host is an IP literal, so the handle path can dial it without a lookup. */
+  private rawOk = true;
   /** @internal Per-attempt dial timeouts (read by forward.ts). */
   readonly dialTimeouts: readonly number[];
   private readonly log: NonNullable<TcpProxyOptions["log"]>;
@@ -106,6 +119,7 @@ export class TcpProxy implements ForwardHost {
           throw new ProxyListenError(`${this.name}: cannot listen on ${l.host}:${l.port}: ${(e as Error).message}`, { cause: e });
         });
         server.on("error", (e) => this.log("proxy listener error", { proxy: this.name, error: e.message }));
+        this.takeAccepts(server);
         this.servers.push(server);
         this.bound.push({ host: l.host, port: (server.address() as net.AddressInfo).port });
       }
@@ -122,6 +136,7 @@ export class TcpProxy implements ForwardHost {
   /** Replaces the endpoints new connections go to. `key` defaults to `host:port`. */
   setEndpoints(targets: (Omit<ProxyTarget, "key"> & { key?: string })[]): void {
     this.balancer.setTargets(targets.map((t) => ({ host: t.host, port: t.port, key: t.key ?? `${t.host}:${t.port}` })));
+    this.rawOk = targets.every((t) => net.isIP(t.host) !== 0);
     this.pool?.update(this.poolId, [...this.balancer.list()]);
   }
 
@@ -142,6 +157,7 @@ export class TcpProxy implements ForwardHost {
     s.noDelay = true;
     server.on("connection", (c: net.Socket) => this.accept(c));
     server.on("error", (e) => this.log("proxy listener error", { proxy: this.name, error: e.message }));
+    this.takeAccepts(server);
     this.servers.push(server);
   }
 
@@ -191,6 +207,7 @@ export class TcpProxy implements ForwardHost {
     closing.push(this.detachWorkers());
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    for (const f of [...this.raws]) f.destroy();
     await Promise.all(closing);
   }
 
@@ -198,6 +215,52 @@ export class TcpProxy implements ForwardHost {
   track(s: net.Socket): void {
     this.sockets.add(s);
     s.once("close", () => this.sockets.delete(s));
+  }
+
+  /** @internal A connection on the handle path started. */
+  hold(f: RawForward): void {
+    this.raws.add(f);
+  }
+
+  /** @internal A connection on the handle path closed. */
+  release(f: RawForward): void {
+    if (this.raws.delete(f)) this.stats.active--;
+  }
+
+  /**
+   * The fast path: accepted connections arrive as bare handles (no `net.Socket`) and are served by
+   * raw_forward.ts; a proxy whose endpoints are not all IP literals wraps them in a socket for
+   * forward.ts instead. Without the bindings the server's own accept path stays.
+   */
+  private takeAccepts(server: net.Server): void {
+    const h = (server as unknown as { _handle?: ListenHandle })._handle;
+    if (!rawAvailable || !h || typeof h.onconnection !== "function") return;
+    h.onconnection = (err, handle) => {
+      if (err) {
+        this.log("proxy accept failed", { proxy: this.name, errno: err });
+        return;
+      }
+      if (!this.rawOk) {
+        const socket = new net.Socket({ handle: handle as never, allowHalfOpen: true, pauseOnCreate: true, readable: true, writable: true } as net.SocketConstructorOpts);
+        socket.setNoDelay(true);
+        this.accept(socket);
+        return;
+      }
+      const c = handle as { close(): void; getpeername(out: { address?: string }): number };
+      if (this.stopped) {
+        c.close();
+        return;
+      }
+      this.stats.accepted++;
+      this.stats.active++;
+      let clientIp = "";
+      if ((this.opts.affinityTimeoutSeconds ?? 0) > 0) {
+        const out: { address?: string } = {};
+        c.getpeername(out);
+        clientIp = out.address ?? "";
+      }
+      new RawForward(this, c, clientIp, this.balancer.candidates(clientIp, Date.now()));
+    };
   }
 
   /** @internal A dial failed: forget the client's pin to that endpoint. */

@@ -86,6 +86,18 @@ describe("TCP proxy on loopback", () => {
     expect(proxy.stats.dialFailures).toBe(4);
   });
 
+  it("serves an endpoint given by name (not an IP literal) on the socket path, half-close and all", async () => {
+    const server = await nameServer("named");
+    cleanups.push(server.close);
+    const proxy = new TcpProxy({ listen: [{ host: "127.0.0.1", port: 0 }], name: "named" });
+    proxy.setEndpoints([{ host: "localhost", port: server.port }]);
+    const [addr] = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    for (let i = 0; i < 3; i++) expect(await fetchOnce(addr.port)).toBe("named");
+    expect(proxy.stats.forwarded).toBe(3);
+    await waitFor(() => proxy.stats.active === 0, "the connections counted out");
+  });
+
   it("pins a client to one endpoint with ClientIP affinity", async () => {
     const servers = await Promise.all(["a", "b", "c"].map(nameServer));
     for (const s of servers) cleanups.push(s.close);

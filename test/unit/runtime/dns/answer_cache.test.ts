@@ -37,6 +37,17 @@ describe("AnswerCache", () => {
     expect(c.reply(key, q)).toBeUndefined();
   });
 
+  it("peek gives the stored reply only while the version it was stored under holds", () => {
+    let v = 1;
+    const c = new AnswerCache(() => v);
+    const key = AnswerCache.keyOf(query(1, "web"))!;
+    expect(c.peek(key)).toBeUndefined();
+    c.store(key, Buffer.from([0, 1, 2]), 1);
+    expect([...c.peek(key)!]).toEqual([0, 1, 2]);
+    v = 2;
+    expect(c.peek(key)).toBeUndefined();
+  });
+
   it("stays bounded and leaves out queries too short or too long to be real", () => {
     const c = new AnswerCache(() => 0, 3);
     for (let i = 0; i < 10; i++) c.store(`k${i}`, Buffer.from([0, 0]), 0);
