@@ -2,9 +2,11 @@
 // in dist/ (`npm run build`) when it is at least as new as the TypeScript sources, otherwise the
 // sources themselves through tsx's loader (a development checkout that has not been rebuilt —
 // slower to start, never stale). Plain JavaScript, no dependencies: it runs before anything else.
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
@@ -32,11 +34,18 @@ export function newestSource(root = ROOT) {
   return newest;
 }
 
-/** The build time recorded in dist/, or null when there is no complete build. */
+/**
+ * What a complete dist/ holds, as the build of this checkout makes it; a dist/ built by an older
+ * build (before dist/cli/main.cjs, layout 1) counts as missing, so it is rebuilt, never half used.
+ */
+export const LAYOUT = 2;
+
+/** The build time recorded in dist/, or null when there is no complete build of this LAYOUT. */
 export function builtAt() {
   if (!existsSync(STAMP)) return null;
   try {
-    return JSON.parse(readFileSync(STAMP, "utf8")).builtAt ?? null;
+    const stamp = JSON.parse(readFileSync(STAMP, "utf8"));
+    return (stamp.layout ?? 1) === LAYOUT ? stamp.builtAt ?? null : null;
   } catch {
     return null;
   }
@@ -65,4 +74,42 @@ export async function useSources() {
     process.exit(1);
   }
   api.register();
+}
+
+/** The commands bin/berth.js runs from the one-file CommonJS bundle (dist/cli/main.cjs). */
+export const FAST_COMMANDS = new Set(["get", "describe"]);
+export const CJS_BUNDLE = join(DIST, "cli", "main.cjs");
+
+/**
+ * Runs the CLI's one-file CommonJS bundle with V8's code cache kept beside it (`main.cjs.cache`):
+ * Node 20 compiles every ES module from scratch at each start and has no compile cache, but a
+ * script compiled through `vm.Script` can reuse the machine code of an earlier run. The cache is
+ * written at exit when there is none or V8 refused it (another Node version); a write that fails
+ * (a read-only install) only costs the next run its compile time. The bundle has no dynamic
+ * `import()` (scripts/cjs_bundle.mjs turns them into `require`), so the script needs no dynamic
+ * import callback.
+ */
+export function runCjsBundle(file = CJS_BUNDLE) {
+  const cacheFile = `${file}.cache`;
+  const source = readFileSync(file, "utf8");
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: file, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once("exit", () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // read-only or gone: the next run compiles again
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
 }
