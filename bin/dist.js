@@ -2,7 +2,7 @@
 // in dist/ (`npm run build`) when it is at least as new as the TypeScript sources, otherwise the
 // sources themselves through tsx's loader (a development checkout that has not been rebuilt —
 // slower to start, never stale). Plain JavaScript, no dependencies: it runs before anything else.
-import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,8 +84,10 @@ export const CJS_BUNDLE = join(DIST, "cli", "main.cjs");
  * Runs the CLI's one-file CommonJS bundle with V8's code cache kept beside it (`main.cjs.cache`):
  * Node 20 compiles every ES module from scratch at each start and has no compile cache, but a
  * script compiled through `vm.Script` can reuse the machine code of an earlier run. The cache is
- * written at exit when there is none or V8 refused it (another Node version); a write that fails
- * (a read-only install) only costs the next run its compile time. The bundle has no dynamic
+ * written at exit when there is none or V8 refused it (another Node version), and once more after
+ * the first command that succeeds when the build only seeded it (`main.cjs.cache-seed`: the seed
+ * holds start-up and argument parsing, not the code that connects, lists and prints). A write
+ * that fails (a read-only install) only costs the next run its compile time. The bundle has no dynamic
  * `import()` (scripts/cjs_bundle.mjs turns them into `require`), so the script needs no dynamic
  * import callback.
  */
@@ -99,12 +101,19 @@ export function runCjsBundle(file = CJS_BUNDLE) {
     cachedData = undefined;
   }
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
-    process.once("exit", () => {
+  const seed = `${cacheFile}-seed`;
+  const seeding = process.env.BERTH_CLI_CACHE_SEED === "1";
+  const seeded = !seeding && cachedData !== undefined && existsSync(seed);
+  if (cachedData === undefined || script.cachedDataRejected || seeding || seeded) {
+    process.once("exit", (code) => {
+      // Only a command that did its work has run the code worth keeping.
+      if (seeded && (code !== 0 || process.argv.includes("--help") || process.argv.includes("-h"))) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
+        if (seeding) writeFileSync(seed, "");
+        else if (seeded) rmSync(seed, { force: true });
       } catch {
         // read-only or gone: the next run compiles again
       }

@@ -59,7 +59,7 @@ for (const dir of ["ui/dist", "examples"]) {
 writeFileSync(join(tmp, ".build-stamp.json"), JSON.stringify({ builtAt: started, layout: LAYOUT }) + "\n");
 rmSync(DIST, { recursive: true, force: true });
 renameSync(tmp, DIST);
-// Seed the bundle's code cache (compiled code of start-up and argument parsing); the first
-// command that finds none or a refused one writes it again.
-execFileSync(process.execPath, [join(ROOT, "bin/berth.js"), "get", "--help"], { stdio: "ignore", cwd: ROOT });
+// Seed the bundle's code cache (compiled code of start-up and argument parsing); the first `get`
+// or `describe` that succeeds writes it again with the code it ran (bin/dist.js runCjsBundle).
+execFileSync(process.execPath, [join(ROOT, "bin/berth.js"), "get", "--help"], { stdio: "ignore", cwd: ROOT, env: { ...process.env, BERTH_CLI_CACHE_SEED: "1" } });
 process.stderr.write(`berth build: done in ${((Date.now() - started) / 1000).toFixed(1)} s (${STAMP.slice(ROOT.length + 1)})\n`);

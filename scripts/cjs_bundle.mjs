@@ -14,6 +14,30 @@ import { join } from "node:path";
 const LAZY_BUILTINS = ["child_process", "crypto", "dgram", "dns", "http", "http2", "https", "os", "readline", "tls", "worker_threads", "zlib"];
 const LAZY = new RegExp(`^(node:)?(${LAZY_BUILTINS.join("|")})$`);
 
+/**
+ * Packages bundled but loaded on first use for the same reason: the NATS client loads its NKey
+ * signer (and tweetnacl's tables) when it loads, and only NKey or JWT authentication uses it.
+ */
+const LAZY_PACKAGES = ["@nats-io/nkeys"];
+const LAZY_PACKAGE = new RegExp(`^(${LAZY_PACKAGES.map((p) => p.replace(/[/.]/g, "\\$&")).join("|")})$`);
+
+/** A module whose exports are getters that require `specifier` on first use. */
+function lazyModule(specifier, names, esModule) {
+  return `let m;\nconst load = () => (m ??= require(${JSON.stringify(specifier)}));\n${esModule ? 'Object.defineProperty(exports, "__esModule", { value: true });\n' : ""}for (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });\n`;
+}
+
+/** Each import of a LAZY_PACKAGES package gets an object whose getters require it on first use. */
+const lazyPackages = {
+  name: "lazy-packages",
+  setup(build) {
+    build.onResolve({ filter: LAZY_PACKAGE }, (a) => (a.namespace === "lazy-package" ? undefined : { path: a.path, namespace: "lazy-package", pluginData: { resolveDir: a.resolveDir } }));
+    build.onLoad({ filter: /.*/, namespace: "lazy-package" }, (a) => {
+      const real = createRequire(join(a.pluginData.resolveDir, "x.js"))(a.path);
+      return { loader: "js", resolveDir: a.pluginData.resolveDir, contents: lazyModule(a.path, Object.keys(real).filter((k) => k !== "default"), real.__esModule === true) };
+    });
+  },
+};
+
 /** Each import of a LAZY_BUILTINS module gets an object whose getters require it on first use. */
 const lazyBuiltins = {
   name: "lazy-builtins",
@@ -21,10 +45,7 @@ const lazyBuiltins = {
     build.onResolve({ filter: LAZY }, (a) => (a.namespace === "lazy-builtin" ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ""), namespace: "lazy-builtin" }));
     build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (a) => {
       const names = Object.keys(createRequire(import.meta.url)(`node:${a.path}`)).filter((k) => k !== "default");
-      return {
-        loader: "js",
-        contents: `let m;\nconst load = () => (m ??= require("node:${a.path}"));\nfor (const k of ${JSON.stringify(names)}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });\n`,
-      };
+      return { loader: "js", contents: lazyModule(`node:${a.path}`, names, false) };
     });
   },
 };
@@ -50,7 +71,7 @@ export function cjsBundleOptions(root, entry, outfile) {
     external: deps.filter((d) => !d.startsWith("@nats-io/")),
     define: { "import.meta.url": "__berthImportMetaUrl", "import.meta.main": "false" },
     banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [lazyBuiltins],
+    plugins: [lazyBuiltins, lazyPackages],
     logLevel: "error",
   };
 }
