@@ -121,4 +121,5 @@ export function runCjsBundle(file = CJS_BUNDLE) {
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
 }
