@@ -33,6 +33,11 @@ try {
   const rc = `apiVersion: v1\nkind: ReplicationController\nmetadata: {name: bench}\nspec:\n  replicas: ${pods}\n  selector: {app: bench}\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {containers: [{name: c, image: berth/busybox}]}\n`;
   const applied = spawnSync(process.execPath, [join(ROOT, "bin/berth.js"), "apply", "-f", "-"], { input: rc, env: { ...process.env, BERTH_HOME: home }, encoding: "utf8" });
   if (applied.status !== 0) throw new Error(applied.stderr);
+  // Every run must list all the pods: wait until the replication controller has created them.
+  const listed = () => spawnSync(process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods", "-o", "name"], { env: { ...process.env, BERTH_HOME: home }, encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith("pod/bench-")).length;
+  for (const deadline = Date.now() + 60_000; listed() !== pods; ) {
+    if (Date.now() > deadline) throw new Error(`the replication controller did not create ${pods} pods within 60 s`);
+  }
 
   const commands: Record<string, [string, string[], NodeJS.ProcessEnv]> = {
     "berth get pods": [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home }],
