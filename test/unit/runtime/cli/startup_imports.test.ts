@@ -4,7 +4,7 @@
  * Commands that need more (up, chaos, node, exec, top, …) import it when they run. A static
  * import of one of these packages from the CLI's entry made every `berth get` 2–3× slower.
  */
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { builtinModules, createRequire } from "node:module";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
@@ -56,7 +56,7 @@ describe("CLI start-up", () => {
   it("the one-file CommonJS bundle that `get` and `describe` run requires none of them when it loads", async () => {
     // As scripts/build.mjs bundles it, with JetStream and KV left outside too so that loading
     // them shows up here. Only its start-up runs: without BERTH_CLI_ENTRY no command runs.
-    const opts = cjsBundleOptions(ROOT, `${ROOT}runtime/cli/read_main.ts`, "/tmp/berth-startup-check/main.cjs");
+    const opts = cjsBundleOptions(ROOT, `${ROOT}runtime/cli/read_main.ts`, "/tmp/berth-startup-check/main.cjs") as BuildOptions & { external: string[] };
     const r = await build({ ...opts, external: [...opts.external, "@nats-io/jetstream", "@nats-io/kv"], write: false, metafile: true });
     const text = r.outputFiles![0].text;
     // A dynamic import() fails in a script restored from V8's code cache (bin/dist.js); the
