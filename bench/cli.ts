@@ -3,19 +3,25 @@
  * cluster, run alternately so both see the same machine load. Also `berth get pods` run from the
  * TypeScript sources through tsx (BERTH_FROM_SOURCES=1: what every run cost before dist/).
  *
- *   npx tsx bench/cli.ts [--runs 20] [--pods 20]
+ *   npx tsx bench/cli.ts [--runs 20] [--pods 20] [--peer DIR] [--no-sources]
  *
  * Starts its own `berth up --runtime hollow` in a temporary home (no Docker), with --pods pods
  * from one replication controller, and prints median and p90 per command and the ratios.
+ * Also measured in the same run: `node -e 0` (Node's own start-up, the floor of any Node CLI);
+ * with `--peer DIR`, another built checkout's `bin/berth.js get pods` against the same cluster;
+ * and, when the environment sets NODE_EXTRA_CA_CERTS, the Node rows again without it (Node 20
+ * reads and parses that file at every start, before any script runs).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { numArg } from "./args.ts";
+import { numArg, strArg } from "./args.ts";
 import { berthUp, ROOT, tempHome } from "../test/helpers/cli.ts";
 
 const runs = numArg("runs", 20);
 const pods = numArg("pods", 20);
+const peer = strArg("peer");
+const sources = !process.argv.includes("--no-sources");
 
 const build = spawnSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { stdio: "inherit" });
 if (build.status !== 0) throw new Error("npm run build failed");
@@ -27,12 +33,25 @@ try {
   const rc = `apiVersion: v1\nkind: ReplicationController\nmetadata: {name: bench}\nspec:\n  replicas: ${pods}\n  selector: {app: bench}\n  template:\n    metadata: {labels: {app: bench}}\n    spec: {containers: [{name: c, image: berth/busybox}]}\n`;
   const applied = spawnSync(process.execPath, [join(ROOT, "bin/berth.js"), "apply", "-f", "-"], { input: rc, env: { ...process.env, BERTH_HOME: home }, encoding: "utf8" });
   if (applied.status !== 0) throw new Error(applied.stderr);
+  // Every run must list all the pods: wait until the replication controller has created them.
+  const listed = () => spawnSync(process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods", "-o", "name"], { env: { ...process.env, BERTH_HOME: home }, encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith("pod/bench-")).length;
+  for (const deadline = Date.now() + 60_000; listed() !== pods; ) {
+    if (Date.now() > deadline) throw new Error(`the replication controller did not create ${pods} pods within 60 s`);
+  }
 
   const commands: Record<string, [string, string[], NodeJS.ProcessEnv]> = {
     "berth get pods": [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home }],
     "kubectl get pods": ["kubectl", ["--kubeconfig", info.kubeconfig, "get", "pods"], process.env],
-    "berth get pods (sources, tsx)": [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home, BERTH_FROM_SOURCES: "1" }],
+    "node -e 0": [process.execPath, ["-e", "0"], process.env],
   };
+  if (peer) commands["peer: berth get pods"] = [process.execPath, [join(peer, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home }];
+  if (sources) commands["berth get pods (sources, tsx)"] = [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home, BERTH_FROM_SOURCES: "1" }];
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    const { NODE_EXTRA_CA_CERTS: _, ...bare } = process.env;
+    commands["berth get pods (no CA env)"] = [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...bare, BERTH_HOME: home }];
+    if (peer) commands["peer: berth get pods (no CA env)"] = [process.execPath, [join(peer, "bin/berth.js"), "get", "pods"], { ...bare, BERTH_HOME: home }];
+    commands["node -e 0 (no CA env)"] = [process.execPath, ["-e", "0"], bare];
+  }
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
   for (let i = 0; i < runs + 2; i++) {
     for (const [name, [cmd, args, env]] of Object.entries(commands)) {
@@ -40,16 +59,16 @@ try {
       const r = spawnSync(cmd, args, { env, encoding: "utf8" });
       const ms = performance.now() - t;
       if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
-      if (r.stdout.split("\n").filter((l) => l.startsWith("bench-")).length !== pods) throw new Error(`${name} did not list ${pods} pods:\n${r.stdout}`);
+      if (!name.startsWith("node -e") && r.stdout.split("\n").filter((l) => l.startsWith("bench-")).length !== pods) throw new Error(`${name} did not list ${pods} pods:\n${r.stdout}`);
       if (i >= 2) times[name].push(ms); // the first two runs warm the file cache
     }
   }
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
   const kube = q(times["kubectl get pods"], 0.5);
   console.log(`${runs} runs each, ${pods} pods, alternating; wall time in ms`);
-  console.log(`${"command".padEnd(32)}${"p50".padStart(8)}${"p90".padStart(8)}  vs kubectl (p50)`);
+  console.log(`${"command".padEnd(36)}${"p50".padStart(8)}${"p90".padStart(8)}  vs kubectl (p50)`);
   for (const [name, xs] of Object.entries(times)) {
-    console.log(`${name.padEnd(32)}${q(xs, 0.5).toFixed(0).padStart(8)}${q(xs, 0.9).toFixed(0).padStart(8)}  ${(q(xs, 0.5) / kube).toFixed(2)}×`);
+    console.log(`${name.padEnd(36)}${q(xs, 0.5).toFixed(0).padStart(8)}${q(xs, 0.9).toFixed(0).padStart(8)}  ${(q(xs, 0.5) / kube).toFixed(2)}×`);
   }
 } finally {
   await up.stop();

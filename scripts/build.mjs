@@ -8,7 +8,8 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DIST, ROOT, STAMP, distIsFresh } from "../bin/dist.js";
+import { DIST, LAYOUT, ROOT, STAMP, distIsFresh } from "../bin/dist.js";
+import { cjsBundleOptions } from "./cjs_bundle.mjs";
 
 const force = process.argv.includes("--force");
 if (!force && distIsFresh()) {
@@ -41,6 +42,11 @@ await build({
   packages: "external",
   logLevel: "error",
 });
+// `get` and `describe` alone (runtime/cli/read_main.ts) as one CommonJS file, the NATS client
+// inside it: bin/berth.js runs them from it, Node reads one small file, and V8 reuses its compiled
+// code from the cache beside it (bin/dist.js runCjsBundle) — Node 20 compiles ES modules anew at
+// every start.
+await build(cjsBundleOptions(ROOT, join(tmp, "runtime/cli/read_main.js"), join(tmp, "cli/main.cjs")));
 // The proxy worker process is forked from a plain JS entry beside worker_pool.js — in the module
 // tree and in the CLI bundle, where worker_pool.js's code now lives.
 writeFileSync(join(tmp, "runtime/proxy/worker_entry.mjs"), '// Entry of a proxy worker process (compiled build).\nimport { runWorker } from "./worker_main.js";\n\nrunWorker();\n');
@@ -53,7 +59,10 @@ for (const dir of ["ui/dist", "examples"]) {
   mkdirSync(join(tmp, dir, ".."), { recursive: true });
   cpSync(join(ROOT, dir), join(tmp, dir), { recursive: true });
 }
-writeFileSync(join(tmp, ".build-stamp.json"), JSON.stringify({ builtAt: started }) + "\n");
+writeFileSync(join(tmp, ".build-stamp.json"), JSON.stringify({ builtAt: started, layout: LAYOUT }) + "\n");
 rmSync(DIST, { recursive: true, force: true });
 renameSync(tmp, DIST);
+// Seed the bundle's code cache (compiled code of start-up and argument parsing); the first `get`
+// or `describe` that succeeds writes it again with the code it ran (bin/dist.js runCjsBundle).
+execFileSync(process.execPath, [join(ROOT, "bin/berth.js"), "get", "--help"], { stdio: "ignore", cwd: ROOT, env: { ...process.env, BERTH_CLI_CACHE_SEED: "1" } });
 process.stderr.write(`berth build: done in ${((Date.now() - started) / 1000).toFixed(1)} s (${STAMP.slice(ROOT.length + 1)})\n`);

@@ -4,13 +4,13 @@
  * prints a stack trace for a user mistake.
  */
 import { readFileSync } from "node:fs";
-import { ApiError } from "../../model/errors.ts";
-import { ManifestError } from "../api/manifest_error.ts";
 import { RESOURCES } from "../../model/types.ts";
-import { parseArgs, UsageError, usageOf, type FlagSpec, type Command } from "./args.ts";
+import { UsageError, type Command } from "./args.ts";
 import { didYouMean } from "./suggest.ts";
-import { connectCli, NotRunningError, resolveTargets } from "./connect.ts";
-import { applyCmd, deleteCmd, describeCmd, getCmd, readManifestSources, validateMode } from "./verbs.ts";
+import { resolveTargets } from "./connect.ts";
+import { applyCmd, deleteCmd, readManifestSources, validateMode } from "./verbs.ts";
+import { CONN, readCommands, withClient } from "./read_commands.ts";
+import { runAsProcess, runCommand } from "./run_command.ts";
 import { downCmd, listCmd, upCmd, UP_FLAGS } from "./up.ts";
 import { extraCommands } from "./extra.ts";
 import { streamCommands } from "./stream_verbs.ts";
@@ -21,13 +21,6 @@ import { observeCommands } from "./observe.ts";
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
-
-const CONN: FlagSpec[] = [
-  { name: "home", type: "string", help: "cluster home holding cluster.json (default $BERTH_HOME or ./.berth)" },
-  { name: "nats", type: "string", help: "NATS URL of the cluster (overrides cluster.json)" },
-  { name: "namespace", short: "n", type: "string", help: "namespace (default \"default\")" },
-  { name: "help", short: "h", type: "boolean", help: "show help for this command" },
-];
 
 function stdin(): string {
   return readFileSync(0, "utf8");
@@ -66,46 +59,7 @@ const commands: Record<string, Command> = {
       await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out, { fieldValidation, warn: err }));
     },
   },
-  get: {
-    summary: "list objects as a table, or print them as yaml/json",
-    usage: "berth get TYPE[,TYPE] [NAME...] | TYPE/NAME | all [-o yaml|json|wide|name|jsonpath=T|custom-columns=S] [-l SELECTOR] [--sort-by PATH] [-A] [-w]",
-    flags: [
-      ...CONN,
-      { name: "output", short: "o", type: "string", help: "yaml, json, wide, name, jsonpath=TEMPLATE or custom-columns=NAME:PATH,..." },
-      { name: "selector", short: "l", type: "string", help: "label selector, e.g. app=web,tier!=db" },
-      { name: "field-selector", type: "string", help: "field selector, e.g. spec.nodeName=node-1" },
-      { name: "all-namespaces", short: "A", type: "boolean", help: "list across all namespaces" },
-      { name: "watch", short: "w", type: "boolean", help: "after listing, print changes as they happen" },
-      { name: "no-headers", type: "boolean", help: "omit the table header" },
-      { name: "show-labels", type: "boolean", help: "add a LABELS column" },
-      { name: "sort-by", type: "string", help: "sort lists by a JSONPath, e.g. .metadata.creationTimestamp" },
-    ],
-    async run(p) {
-      const ctrl = new AbortController();
-      process.once("SIGINT", () => ctrl.abort());
-      await withClient(p.flags, (c) =>
-        getCmd(c, p.positional, {
-          namespace: p.flags.namespace as string | undefined,
-          allNamespaces: !!p.flags["all-namespaces"],
-          selector: p.flags.selector as string | undefined,
-          fieldSelector: p.flags["field-selector"] as string | undefined,
-          output: p.flags.output as string | undefined,
-          watch: !!p.flags.watch,
-          noHeaders: !!p.flags["no-headers"],
-          showLabels: !!p.flags["show-labels"],
-          sortBy: p.flags["sort-by"] as string | undefined,
-        }, out, ctrl.signal)
-      );
-    },
-  },
-  describe: {
-    summary: "show an object in detail, with its events",
-    usage: "berth describe TYPE [NAME] | TYPE/NAME [-l SELECTOR]",
-    flags: [...CONN, { name: "selector", short: "l", type: "string", help: "label selector" }],
-    async run(p) {
-      await withClient(p.flags, (c) => describeCmd(c, p.positional, { namespace: p.flags.namespace as string | undefined, selector: p.flags.selector as string | undefined }, out));
-    },
-  },
+  ...readCommands(out),
   delete: {
     summary: "delete objects by type and name, or those in manifests",
     usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false]",
@@ -189,15 +143,6 @@ const commands: Record<string, Command> = {
   ...observeCommands(CONN, out, err),
 };
 
-async function withClient<T>(flags: Record<string, unknown>, fn: (c: import("../../model/client.ts").ApiClient, conn: Awaited<ReturnType<typeof connectCli>>) => Promise<T>): Promise<T> {
-  const conn = await connectCli(flags);
-  try {
-    return await fn(conn.client, conn);
-  } finally {
-    await conn.close();
-  }
-}
-
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((c) => c.length)) + 2;
   return `berth — a Kubernetes-style container orchestrator (xstate actors over NATS, real Docker underneath)
@@ -228,54 +173,9 @@ export async function main(argv: string[]): Promise<number> {
     err(`berth: unknown command "${name}"${hint || `\n\n${help()}`}\n`);
     return 1;
   }
-  try {
-    const parsed = parseArgs(rest, cmd.flags);
-    if (parsed.flags.help) {
-      out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n\nFlags:\n${usageOf(cmd.flags)}\n`);
-      return 0;
-    }
-    const code = await cmd.run(parsed);
-    return typeof code === "number" ? code : 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      // Exit code 1 for every error, as kubectl.
-      err(`berth ${name}: ${e.message}\nUsage: ${cmd.usage}\n`);
-      return 1;
-    }
-    if (e instanceof ManifestError) {
-      err(`berth ${name}: error: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof ApiError) {
-      err(`Error from server (${e.reason}): ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof NotRunningError) {
-      err(`berth ${name}: ${e.message}\n`);
-      return 1;
-    }
-    err(`berth ${name}: error: ${(e as Error).message ?? String(e)}\n`);
-    if (process.env.BERTH_DEBUG) err(`${(e as Error).stack}\n`);
-    return 1;
-  }
+  return await runCommand(name, cmd, rest, out, err);
 }
 
 // Run when executed directly (bin/berth.js imports this module; Deno runs it as the entry).
 const isEntry = (import.meta as { main?: boolean }).main === true || process.env.BERTH_CLI_ENTRY === "1";
-if (isEntry) {
-  // `berth logs -f | head`: the reader went away; that is the end of the command, not an error.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-  });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      // Every command, long-running ones included, has finished its work when main returns;
-      // exit now rather than wait on a lingering socket or timer.
-      process.exit(code);
-    },
-    (e) => {
-      err(`berth: ${String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (isEntry) runAsProcess(main, err);

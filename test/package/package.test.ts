@@ -52,6 +52,10 @@ describe("the npm package", () => {
     const help = sh(process.execPath, [join(project, "node_modules/.bin/berth"), "--help"], project);
     expect(help).toMatch(/^berth — /);
     expect(sh(process.execPath, [join(project, "node_modules/.bin/berth"), "version"], project)).toMatch(/^berth \d+\.\d+\.\d+/);
+    // `get` and `describe` run from their one-file CommonJS bundle (bin/dist.js runCjsBundle).
+    expect(existsSync(join(project, "node_modules/berth/dist/cli/main.cjs"))).toBe(true);
+    expect(sh(process.execPath, [join(project, "node_modules/.bin/berth"), "get", "--help"], project)).toMatch(/^list objects as a table/);
+    expect(() => sh(process.execPath, [join(project, "node_modules/.bin/berth"), "get", "pods"], project)).toThrow(/no Berth cluster is running for home/);
   });
 
   it("every documented name imports under plain Node", () => {

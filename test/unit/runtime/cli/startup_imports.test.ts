@@ -4,16 +4,21 @@
  * Commands that need more (up, chaos, node, exec, top, …) import it when they run. A static
  * import of one of these packages from the CLI's entry made every `berth get` 2–3× slower.
  */
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
+import { builtinModules, createRequire } from "node:module";
+import vm from "node:vm";
 import { describe, expect, it } from "vitest";
+import { cjsBundleOptions } from "../../../../scripts/cjs_bundle.mjs";
 
 const ROOT = new URL("../../../..", import.meta.url).pathname;
 const HEAVY = ["dockerode", "xstate", "zod", "yaml", "prom-client", "dns2", "@peculiar/x509", "@nats-io/jetstream", "ws"];
 
 describe("CLI start-up", () => {
-  it("the entry's static imports reach none of the heavy packages", async () => {
+  // main.ts: the whole CLI; read_main.ts: `get` and `describe` alone (bin/berth.js runs them from
+  // its CommonJS bundle).
+  it.each(["main.ts", "read_main.ts"])("the static imports of runtime/cli/%s reach none of the heavy packages", async (file) => {
     const r = await build({
-      entryPoints: [`${ROOT}runtime/cli/main.ts`],
+      entryPoints: [`${ROOT}runtime/cli/${file}`],
       bundle: true,
       write: false,
       metafile: true,
@@ -25,7 +30,7 @@ describe("CLI start-up", () => {
       loader: { ".node": "empty" },
     });
     const inputs = r.metafile!.inputs;
-    const entry = Object.keys(inputs).find((k) => k.endsWith("runtime/cli/main.ts"))!;
+    const entry = Object.keys(inputs).find((k) => k.endsWith(`runtime/cli/${file}`))!;
     const seen = new Map<string, string | null>([[entry, null]]);
     const queue = [entry];
     while (queue.length) {
@@ -46,5 +51,38 @@ describe("CLI start-up", () => {
     const heavy = [...seen.keys()].filter((k) => HEAVY.some((h) => k.includes(`node_modules/${h}/`)));
     const firstOfEach = HEAVY.map((h) => heavy.find((k) => k.includes(`node_modules/${h}/`))).filter((x): x is string => !!x);
     expect(firstOfEach.map(chainTo)).toEqual([]);
+  }, 60_000);
+
+  it("the one-file CommonJS bundle that `get` and `describe` run requires none of them when it loads", async () => {
+    // As scripts/build.mjs bundles it, with JetStream and KV left outside too so that loading
+    // them shows up here. Only its start-up runs: without BERTH_CLI_ENTRY no command runs.
+    const opts = cjsBundleOptions(ROOT, `${ROOT}runtime/cli/read_main.ts`, "/tmp/berth-startup-check/main.cjs") as BuildOptions & { external: string[] };
+    const r = await build({ ...opts, external: [...opts.external, "@nats-io/jetstream", "@nats-io/kv"], write: false, metafile: true });
+    const text = r.outputFiles![0].text;
+    // A dynamic import() fails in a script restored from V8's code cache (bin/dist.js); the
+    // bundle has none, and none of the cluster's machinery.
+    expect(text).not.toMatch(/\bimport\(/);
+    const ours = Object.keys(r.metafile!.inputs).filter((k) => !k.includes("node_modules") && !k.startsWith("lazy-builtin:"));
+    expect(ours).toContain("runtime/cli/verbs.ts");
+    expect(ours.filter((k) => /runtime\/(cli\/(up|chaos|multi|dashboard|observe|extra|stream_verbs)|kubelet|controllers|http)\b/.test(k))).toEqual([]);
+    const file = `${ROOT}dist/cli/main.cjs`;
+    const realRequire = createRequire(file);
+    const required: string[] = [];
+    const recording = (id: string) => {
+      required.push(id);
+      return realRequire(id);
+    };
+    const entry = process.env.BERTH_CLI_ENTRY;
+    delete process.env.BERTH_CLI_ENTRY;
+    try {
+      const module = { exports: {} as Record<string, unknown> };
+      vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) { ${text}\n})`, { filename: file })(module.exports, recording, module, file, `${ROOT}dist/cli`);
+      expect(typeof module.exports.main).toBe("function");
+    } finally {
+      if (entry !== undefined) process.env.BERTH_CLI_ENTRY = entry;
+    }
+    const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((id) => !builtin.has(id))).toEqual([]);
   }, 60_000);
 });
