@@ -107,6 +107,9 @@ export class RawForward {
   upBuf?: Buffer;
   /** Writes still held by libuv (pending because the kernel buffer was full). */
   pendingWrites = 0;
+  /** Bytes read from the client (passed upstream) and written to it (passed down), for metrics. */
+  bytesIn = 0;
+  bytesOut = 0;
   private timer?: NodeJS.Timeout;
   private attempt = 0;
   private spliced = false;
@@ -196,6 +199,8 @@ export class RawForward {
 
   /** `n` bytes arrived from `src` into `buf`: pass them to `dst`. */
   pass(src: Handle, dst: Handle, buf: Buffer, n: number): void {
+    if (src === this.client) this.bytesIn += n;
+    else this.bytesOut += n;
     const req = spareWrite ?? new B!.WriteWrap();
     spareWrite = undefined;
     const err = dst.writeBuffer(req, buf.subarray(0, n));

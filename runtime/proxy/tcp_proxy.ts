@@ -224,7 +224,10 @@ export class TcpProxy implements ForwardHost, RawForwardHost {
 
   /** @internal A connection on the handle path closed. */
   release(f: RawForward): void {
-    if (this.raws.delete(f)) this.stats.active--;
+    if (!this.raws.delete(f)) return;
+    this.stats.active--;
+    this.stats.bytesIn += f.bytesIn;
+    this.stats.bytesOut += f.bytesOut;
   }
 
   /**
