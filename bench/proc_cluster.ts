@@ -85,7 +85,11 @@ export async function startProcCluster(opts: { nodes: number; procs: number; hea
   const client = new NatsApiClient(nc, { timeoutMs: 60_000, rateLimitRetries: 100 });
   const grace = Math.max(40, opts.heartbeatS * 4);
   const cpHome = join(home, "cp");
-  const cp = berth("control-plane", ["control-plane", "--nats", nats.url, "--home", cpHome, "--node-grace", String(grace), "--pod-eviction", "300", ...(opts.rest ? ["--rest-port", "0"] : []), "-q"]);
+  const cp = berth("control-plane", ["control-plane", "--nats", nats.url, "--home", cpHome, "--node-grace", String(grace), "--pod-eviction", "300",
+    // Kubernetes' lease duration (15 s) and retry period (2 s): with the default 5 s a busy
+    // control plane lost its lease again and again (27 terms in 200 s at 30,000 pods), and each
+    // new term starts the control loops over.
+    "--lease-ttl", "15", "--lease-renew", "2", ...(opts.rest ? ["--rest-port", "0"] : []), "-q"]);
   const stop = async () => {
     for (const p of [...procs].reverse()) {
       if (p.proc.exitCode !== null) continue;
