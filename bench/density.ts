@@ -21,7 +21,7 @@
 import { join } from "node:path";
 import type { Pod } from "../model/types.ts";
 import { numArg } from "./args.ts";
-import { memory, readyNodes, ROOT, startProcCluster, until } from "./proc_cluster.ts";
+import { cpuSeconds, memory, readyNodes, ROOT, startProcCluster, until } from "./proc_cluster.ts";
 
 const NODES = numArg("nodes", 1000);
 const PROCS = numArg("procs", 4);
@@ -36,7 +36,8 @@ const s = (ms: number) => (ms / 1000).toFixed(1);
 const t0 = performance.now();
 console.error(`density: ${NODES} nodes in ${PROCS} processes, ${PODS} pods; dist ${distIsFresh() ? "compiled" : "sources via tsx (run npm run build for compiled figures)"}`);
 // Without agents nobody heartbeats: a grace period that outlasts the run keeps the Node objects Ready.
-const cluster = await startProcCluster({ nodes: NODES, procs: PROCS, heartbeatS: PROCS > 0 ? HEARTBEAT_S : 3600 });
+// With the REST API too: its listener publishes the flow-control figures read at the end.
+const cluster = await startProcCluster({ nodes: NODES, procs: PROCS, heartbeatS: PROCS > 0 ? HEARTBEAT_S : 3600, rest: true });
 const { client, procs, nats } = cluster;
 let finished = false;
 try {
@@ -123,17 +124,30 @@ try {
   const tDone = performance.now();
   if (tDone - prev.t > 5_000) window(tDone);
   finished = goal() >= PODS;
-  const rows = procs.map((p) => ({ p: p.label, ...memory(p.proc.pid) }));
-  rows.push({ p: "nats-server", ...memory(nats.pid) });
+  // The API's flow control at the end (its metrics listener): which level queued, refused or
+  // dropped requests — what held the run back, if it was the API.
+  let flowLines: string[] = [];
+  const metricsUrl = /metrics at (http:\/\/[^/\s]+)\/metrics/.exec(cluster.cp.out())?.[1];
+  if (metricsUrl) {
+    try {
+      const text = await (await fetch(`${metricsUrl}/metrics/api`)).text();
+      flowLines = text.split("\n").filter((l) => /^apiserver_flowcontrol_(current_inqueue_requests|current_executing_requests|rejected_requests_total|dispatched_requests_total)\{/.test(l));
+    } catch (e) {
+      flowLines = [`(metrics not read: ${(e as Error).message})`];
+    }
+  }
+  const rows = procs.map((p) => ({ p: p.label, ...memory(p.proc.pid), cpu: cpuSeconds(p.proc.pid) }));
+  rows.push({ p: "nats-server", ...memory(nats.pid), cpu: cpuSeconds(nats.pid) });
   console.log(`\ndensity ${new Date().toISOString()}: ${NODES} hollow nodes in ${PROCS} processes, ${PODS} pods; ${distIsFresh() ? "compiled" : "sources (tsx)"}`);
   console.log(`  nodes Ready in ${s(tNodes - t0)} s (from start)`);
   console.log(finished
     ? `  all ${PODS} pods ${PROCS > 0 ? "Running" : "bound"} in ${s(tDone - tPods)} s (${(PODS / ((tDone - tPods) / 1000)).toFixed(0)} pods/s; best window of ≥ 5 s ${peakRate.toFixed(0)}/s)`
     : `  NOT FINISHED after ${s(tDone - tPods)} s: ${phase.size} pods, ${bound.size} bound, ${running()} Running`);
-  console.log(`  process           peak RSS MB   RSS at end MB`);
-  for (const r of rows) console.log(`  ${r.p.padEnd(18)}${r.peak.toFixed(0).padStart(11)}${r.now.toFixed(0).padStart(16)}`);
+  console.log(`  process           peak RSS MB   RSS at end MB   CPU s (whole run)`);
+  for (const r of rows) console.log(`  ${r.p.padEnd(18)}${r.peak.toFixed(0).padStart(11)}${r.now.toFixed(0).padStart(16)}${r.cpu.toFixed(0).padStart(20)}`);
   const nodesPeak = rows.filter((r) => r.p.startsWith("nodes-")).reduce((a, r) => a + r.peak, 0);
   if (nodesPeak) console.log(`  node processes together: ${nodesPeak.toFixed(0)} MB peak (${(nodesPeak / NODES).toFixed(2)} MB per hollow node)`);
+  if (flowLines.length) console.log(`  API flow control at the end:\n${flowLines.map((l) => `    ${l}`).join("\n")}`);
   if (!finished) {
     const tail = procs.map((p) => `--- ${p.label} (exit ${p.proc.exitCode ?? "running"})\n${p.out().split("\n").slice(-8).join("\n")}`).join("\n");
     console.log(`  last output of each process:\n${tail}`);
