@@ -177,7 +177,9 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResul
     if (
       best === null ||
       spread < bestSpread ||
-      (spread === bestSpread && (load < bestLoad || (load === bestLoad && st.name < best.name)))
+      // Equal load (pods without requests weigh nothing): the node with fewer pods, as
+      // Kubernetes' scoring counts such pods at its non-zero defaults; then the name.
+      (spread === bestSpread && (load < bestLoad || (load === bestLoad && (st.pods < best.pods || (st.pods === best.pods && st.name < best.name)))))
     ) {
       best = st;
       bestSpread = spread;

@@ -8,7 +8,12 @@
  *   2. frame time while 100 pods change per second (label patches through the API, 10 every
  *      100 ms): requestAnimationFrame intervals and Chromium's long-animation-frame entries.
  *
- *   npx tsx bench/dashboard.ts [--nodes 50] [--pods 5000] [--seconds 20] [--rate 100] [--screenshot FILE] [--agents 0]
+ *   npx tsx bench/dashboard.ts [--nodes 50] [--pods 5000] [--seconds 20] [--rate 100] [--screenshot FILE] [--agents 0] [--procs N]
+ *
+ * `--procs N` (N > 0): the hollow nodes run in N separate `berth node --runtime hollow --count`
+ * processes against a `berth control-plane --rest-port 0` (bench/proc_cluster.ts), as separate
+ * machines would, and the page is served by that control plane. Without it the whole hollow
+ * cluster (API, control plane and every agent) shares this one process.
  *
  * `--agents 0`: no node agents and no control plane — the nodes and the pods (bound, Running,
  * Ready) are written straight into the store, as bench/schedule.ts does for the control plane
@@ -25,6 +30,7 @@ import { startHollowUiCluster } from "../test/helpers/ui_cluster.ts";
 import { launchChromium } from "../test/helpers/browser.ts";
 import { VIEW_KINDS } from "../runtime/ui/view.ts";
 import { numArg, strArg } from "./args.ts";
+import { startProcCluster, until, readyNodes } from "./proc_cluster.ts";
 
 const NODES = numArg("nodes", 50);
 const PODS = numArg("pods", 5000);
@@ -32,6 +38,7 @@ const SECONDS = numArg("seconds", 20);
 const RATE = numArg("rate", 100);
 const RCS = Math.max(1, Math.round(PODS / 100));
 const AGENTS = numArg("agents", 1) !== 0;
+const PROCS = numArg("procs", 0);
 const SHOT = strArg("screenshot");
 /** `--verbose 1`: while the hollow cluster starts, print its most frequent log messages. */
 const VERBOSE = numArg("verbose", 0) !== 0;
@@ -106,6 +113,52 @@ async function hollowCluster(): Promise<Bench> {
   return { api, apiUrl: c.apiUrl, token: c.token, podNames: () => pods.list().map((p) => p.metadata.name), stop: () => c.stop() };
 }
 
+/** Hollow nodes in `PROCS` processes, the API and control plane in another (bench/proc_cluster.ts). */
+async function processCluster(): Promise<Bench> {
+  const pc = await startProcCluster({ nodes: NODES, procs: PROCS, heartbeatS: 5, rest: true });
+  pc.startNodes();
+  const api = pc.client;
+  await until(async () => (await readyNodes(api)) >= NODES, "every node Ready", 300_000);
+  console.error(`  … ${NODES} hollow nodes in ${PROCS} processes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const perRc = Math.ceil(PODS / RCS);
+  for (let i = 0; i < RCS; i++) {
+    await api.create("replicationcontrollers", {
+      apiVersion: "v1", kind: "ReplicationController", metadata: { name: `bench-${i}` },
+      spec: {
+        replicas: Math.min(perRc, PODS - i * perRc),
+        selector: { app: `bench-${i}` },
+        template: { metadata: { labels: { app: `bench-${i}` } }, spec: { containers: [{ name: "c", image: "berth/busybox:latest" }] } },
+      },
+    }, "default");
+  }
+  // Count from one watch, not by listing 5,000 pods repeatedly.
+  const phase = new Map<string, string>();
+  const list = await api.list("pods", { namespace: "default" });
+  for (const p of list.items) phase.set(p.metadata.name, p.status?.phase ?? "");
+  const w = await api.watch("pods", { namespace: "default", resourceVersion: list.metadata.resourceVersion });
+  void (async () => {
+    for await (const ev of w) {
+      if (ev.type === "DELETED") phase.delete(ev.object.metadata.name);
+      else if (ev.type === "ADDED" || ev.type === "MODIFIED") phase.set(ev.object.metadata.name, (ev.object as { status?: { phase?: string } }).status?.phase ?? "");
+    }
+  })().catch(() => {});
+  const tPods = performance.now();
+  let lastReport = 0;
+  for (;;) {
+    const running = [...phase.values()].filter((v) => v === "Running").length;
+    if (running >= PODS) break;
+    const sec = (performance.now() - tPods) / 1000;
+    if (sec - lastReport >= 10) {
+      lastReport = sec;
+      console.error(`  … ${sec.toFixed(0)} s: ${phase.size} pods, ${running} Running`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.error(`  ${PODS} pods Running ${((performance.now() - tPods) / 1000).toFixed(1)} s after the RCs`);
+  w.stop();
+  return { api, apiUrl: pc.restUrl!, token: pc.token!, podNames: () => [...phase.keys()], stop: () => pc.stop() };
+}
+
 /** Objects only: Ready nodes and bound, Running, Ready pods written into the store. */
 async function objectsOnly(): Promise<Bench> {
   const home = tempHome("berth-ui-bench-");
@@ -151,7 +204,7 @@ async function objectsOnly(): Promise<Bench> {
   };
 }
 
-const c = AGENTS ? await hollowCluster() : await objectsOnly();
+const c = !AGENTS ? await objectsOnly() : PROCS > 0 ? await processCluster() : await hollowCluster();
 const api = c.api;
 const clusterMs = performance.now() - t0;
 const listMs: string[] = [];
@@ -240,15 +293,15 @@ try {
     return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
   };
   const f = frames.frames;
-  console.log(`berth live page benchmark — ${NODES} ${AGENTS ? "hollow nodes (node agents, in-memory runtime)" : "nodes and pods written to the store (--agents 0)"}, ${PODS} pods; Chromium headless at 1280×800`);
+  console.log(`berth live page benchmark — ${NODES} ${AGENTS ? `hollow nodes (node agents, in-memory runtime${PROCS > 0 ? `, in ${PROCS} processes; API and control plane in another` : ", all in this process"})` : "nodes and pods written to the store (--agents 0)"}, ${PODS} pods; Chromium headless at 1280×800`);
   console.log(`  cluster up with every pod Running:      ${(clusterMs / 1000).toFixed(1)} s`);
-  console.log(`  server lists (in-process API): ${listMs.join(", ")}`);
+  console.log(`  server lists (${PROCS > 0 && AGENTS ? "over NATS" : "in-process API"}): ${listMs.join(", ")}`);
   console.log(`  load → snapshot received:               ${load.snapshotMs.toFixed(0)} ms`);
   console.log(`  load → ${load.pods} pods drawn:              ${load.drawnMs.toFixed(0)} ms`);
   console.log(`  while ${(changed / elapsed).toFixed(0)} pods change per second for ${elapsed.toFixed(0)} s (${f.length} frames):`);
   console.log(`    frame interval p50 ${pct(f, 0.5).toFixed(1)} ms, p95 ${pct(f, 0.95).toFixed(1)} ms, p99 ${pct(f, 0.99).toFixed(1)} ms, max ${Math.max(...f).toFixed(1)} ms; frames over 50 ms: ${f.filter((x) => x > 50).length}`);
   console.log(`    long animation frames (>50 ms): ${frames.loaf.length}${frames.loaf.length ? `, p50 ${pct(frames.loaf, 0.5).toFixed(0)} ms, max ${Math.max(...frames.loaf).toFixed(0)} ms` : ""}`);
-  console.log(`  command: npx tsx bench/dashboard.ts --nodes ${NODES} --pods ${PODS} --seconds ${SECONDS} --rate ${RATE}${AGENTS ? "" : " --agents 0"}`);
+  console.log(`  command: npx tsx bench/dashboard.ts --nodes ${NODES} --pods ${PODS} --seconds ${SECONDS} --rate ${RATE}${AGENTS ? (PROCS > 0 ? ` --procs ${PROCS}` : "") : " --agents 0"}`);
 } finally {
   await b.close();
   await c.stop();

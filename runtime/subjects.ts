@@ -342,3 +342,8 @@ export function storeKeyFilter(resource: Resource, namespace?: string): string {
  * watches again from the last resourceVersion it saw instead of missing a change for good.
  */
 export const WATCH_SEQ_HEADER = "Berth-Watch-Seq";
+/**
+ * Header of an API request: how long (ms) its requester waits for the answer. The server does
+ * not start a request that has waited in its queues longer than that (nobody would read it).
+ */
+export const REQUEST_TIMEOUT_HEADER = "Berth-Timeout-Ms";

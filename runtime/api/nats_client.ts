@@ -2,11 +2,11 @@
  * `ApiClient` over NATS request/reply: what node agents, the CLI and any remote part of Berth
  * use. Behaves exactly like the in-process `Api` (errors arrive as the same `ApiError`s).
  */
-import { createInbox, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
+import { createInbox, headers, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
-import { DEFAULT_INBOX_PREFIX, isToken, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
+import { DEFAULT_INBOX_PREFIX, isToken, REQUEST_TIMEOUT_HEADER, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
 export const WATCH_GAP_GRACE_MS = 1_000;
@@ -40,7 +40,8 @@ export interface NatsApiClientOptions {
    * How many times a request refused by the server's rate limit (429 with
    * `details.retryAfterSeconds`) is sent again after waiting that long, as client-go does with
    * `Retry-After`. A 429 means the request was not run, so any verb may be retried. Default 3;
-   * 0 reports the first 429.
+   * 0 reports the first 429. Each further retry waits twice as long, with random jitter, so
+   * many clients refused at once do not come back at once.
    */
   rateLimitRetries?: number;
 }
@@ -49,6 +50,16 @@ export interface NatsApiClientOptions {
 const MAX_RETRY_AFTER_MS = 10_000;
 
 const LIST_PAGE = 500;
+
+/**
+ * The wait before retry `attempt` (0-based) of a request refused with Retry-After `seconds`:
+ * at least what the server asked, doubled per attempt, plus up to half again at random;
+ * never above MAX_RETRY_AFTER_MS.
+ */
+export function retryDelayMs(seconds: number, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_RETRY_AFTER_MS, seconds * 1000 * 2 ** attempt);
+  return Math.min(MAX_RETRY_AFTER_MS, base * (1 + random() / 2));
+}
 
 export class NatsApiClient implements ApiClient {
   private readonly timeoutMs: number;
@@ -82,18 +93,21 @@ export class NatsApiClient implements ApiClient {
       } catch (e) {
         const wait = (e as ApiError).details?.retryAfterSeconds;
         if (!(e instanceof ApiError && e.code === 429 && wait !== undefined) || attempt >= this.rateLimitRetries) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_AFTER_MS, wait * 1000)));
+        await new Promise((r) => setTimeout(r, retryDelayMs(wait, attempt)));
       }
     }
   }
 
   private async callOnce<T>(subject: string, body: unknown): Promise<T> {
     let reply: Msg;
+    // The server drops the request from its queues once we would no longer read the answer.
+    const h = headers();
+    h.set(REQUEST_TIMEOUT_HEADER, String(this.timeoutMs));
     try {
       reply = await this.nc.request(
         subject,
         JSON.stringify(body),
-        this.ownInbox ? { timeout: this.timeoutMs, noMux: true, reply: createInbox(this.inboxPrefix) } : { timeout: this.timeoutMs },
+        this.ownInbox ? { timeout: this.timeoutMs, headers: h, noMux: true, reply: createInbox(this.inboxPrefix) } : { timeout: this.timeoutMs, headers: h },
       );
     } catch (e) {
       const name = (e as Error).name;

@@ -38,7 +38,7 @@ import { ApiError, BadRequestError, ConflictError, toStatus } from "../../model/
 import { retryOnConflict } from "../../model/conflict.ts";
 import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
 import { checkFieldValidation } from "./field_validation.ts";
-import { inboxOwner, isInboxSubject, parseApiSubject, parseClientApiSubject, parseNodeApiSubject, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
+import { inboxOwner, isInboxSubject, parseApiSubject, parseClientApiSubject, parseNodeApiSubject, REQUEST_TIMEOUT_HEADER, subjects, WATCH_SEQ_HEADER } from "../subjects.ts";
 import { parseApiRequest, parseBody, type ApiRequest } from "../security/api_request.ts";
 import { authorizeNodeRequest, type Verdict } from "../security/node_authorizer.ts";
 import { Limiter, type LimiterOptions } from "../security/limiter.ts";
@@ -335,7 +335,11 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     if (refused) return respond(m, rateLimitedError(refused).toStatus());
     // A seat at the request's priority level first (node agents have their own level, and a
     // flooding client queues behind itself), then the server's overall bound.
-    flow.acquire({ identity: identity ? `node:${identity}` : "nats", resource: faceOf(m.subject)?.resource }).then(
+    // A requester that says how long it waits is not answered after that: its request leaves the
+    // queue in time for the answer to reach it (execution needs time too), or not at all.
+    const waits = requesterWaitMs(m);
+    const maxWaitMs = waits === undefined ? undefined : waits - Math.min(2_000, waits / 4);
+    flow.acquire({ identity: identity ? `node:${identity}` : "nats", resource: faceOf(m.subject)?.resource, maxWaitMs }).then(
       (release) => submit(m, identity, release),
       (e) => respond(m, toStatus(e)),
     );
@@ -369,7 +373,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
           : why === "queueFull"
           ? "the API server is overloaded; retry later"
           : "the request waited too long in the API server's queue; retry";
-        respond(m, new ApiError(why === "waitedTooLong" ? "Timeout" : "TooManyRequests", message).toStatus());
+        respond(m, new ApiError(why === "waitedTooLong" ? "Timeout" : "TooManyRequests", message, why === "waitedTooLong" ? undefined : { retryAfterSeconds: 1 }).toStatus());
       },
     );
   };
@@ -443,6 +447,14 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
       perOwner.clear();
     },
   };
+}
+
+/** How long the requester waits for the answer (its REQUEST_TIMEOUT_HEADER), if it said. */
+function requesterWaitMs(m: Msg): number | undefined {
+  const v = m.headers?.get(REQUEST_TIMEOUT_HEADER);
+  if (!v) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /**

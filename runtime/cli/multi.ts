@@ -77,11 +77,39 @@ function jsonLog(err: Out, quiet: boolean) {
   };
 }
 
+/** `berth node --runtime hollow [--count N]`: N hollow node agents in this process. */
+async function runHollowNodes(flags: Record<string, unknown>, prefix: string, out: Out, err: Out): Promise<void> {
+  const count = flags.count as number;
+  const { hollowNodeNames, startHollowNodes } = await import("../hollow_nodes.ts");
+  let names: string[];
+  try {
+    names = count === 1 && flags.name !== undefined ? [prefix] : hollowNodeNames(prefix, count);
+  } catch (e) {
+    throw new UsageError(`--count/--name: ${(e as Error).message}`);
+  }
+  if (names.length > 1 && ((flags.user as string | undefined) ?? process.env.BERTH_NATS_USER) !== undefined) {
+    throw new UsageError("--count > 1 shares one NATS connection between the nodes, and a node identity covers one node: connect without --user (a NATS server without client identities), or run one process per node");
+  }
+  const nc = await connect(flags, `berth-hollow-${prefix}`);
+  const log = jsonLog(err, !!flags.quiet);
+  try {
+    const t0 = Date.now();
+    const nodes = await startHollowNodes({ nc, names, heartbeatIntervalMs: (flags.heartbeat as number) * 1000, log });
+    const span = names.length > 1 ? `${names[0]} … ${names.at(-1)}` : names[0];
+    out(`${names.length} hollow node${names.length === 1 ? "" : "s"} ready (${span}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const sig = await untilSignal();
+    out(`hollow nodes ${span}: ${sig}, stopping\n`);
+    await nodes.stop();
+  } finally {
+    await nc.drain().catch(() => {});
+  }
+}
+
 export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<string, Command> {
   return {
     node: {
-      summary: "run the node agent, service proxy + DNS and node services of this Docker host",
-      usage: "berth node --nats URL[,URL...] --name NAME [--advertise-address IP] [--user U --password P]",
+      summary: "run the node agent, service proxy + DNS and node services of this Docker host (or N hollow nodes)",
+      usage: "berth node --nats URL[,URL...] --name NAME [--advertise-address IP] [--user U --password P]\n       berth node --nats URL --runtime hollow --count N --name PREFIX   (N hollow nodes PREFIX-0…, for scale tests)",
       flags: [
         ...NATS_FLAGS,
         { name: "name", type: "string", help: "node name (default: this host's name)" },
@@ -89,6 +117,8 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "dns-port", type: "number", help: "port of the host-side DNS listener on 127.0.0.1 (0: any free port)", default: 0 },
         { name: "pod-dns", type: "boolean", help: "serve DNS to pods on the berth bridge gateway :53 (--pod-dns=false to turn off)", default: true },
         { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
+        { name: "runtime", type: "string", help: "docker, or hollow: in-memory containers that only pretend to run (scale tests; no service proxy or DNS)", default: "docker" },
+        { name: "count", type: "number", help: "with --runtime hollow: run this many nodes in this process, named NAME-0, NAME-1, … (one NATS connection: connect without a node identity)", default: 1 },
         { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
         METRICS_FLAG,
@@ -97,6 +127,9 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
       async run(p) {
         const name = (p.flags.name as string | undefined) ?? (await import("node:os")).hostname().split(".")[0];
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`node name ${JSON.stringify(name)} must be a DNS label (lower-case letters, digits, -)`);
+        if (p.flags.runtime !== "docker" && p.flags.runtime !== "hollow") throw new UsageError(`--runtime must be docker or hollow (got ${JSON.stringify(p.flags.runtime)})`);
+        if (p.flags.runtime === "hollow") return await runHollowNodes(p.flags, name, out, err);
+        if (p.flags.count !== 1) throw new UsageError("--count needs --runtime hollow (one process runs one Docker node)");
         let proxyMode: ProxyMode;
         try {
           proxyMode = (await import("../service_proxy.ts")).parseProxyMode(p.flags["proxy-mode"]);

@@ -35,7 +35,7 @@ export class Limiter {
   readonly stats = { run: 0, refused: 0, expired: 0, peakQueued: 0, peakInFlight: 0 };
 
   constructor(opts: LimiterOptions = {}) {
-    this.maxInFlight = opts.maxInFlight ?? 64;
+    this.maxInFlight = opts.maxInFlight ?? 256; // no fewer than flow control's seats, which come first
     this.maxQueued = opts.maxQueued ?? 1024;
     this.maxPerIdentity = opts.maxPerIdentity ?? 512;
     this.maxWaitMs = opts.maxWaitMs ?? 10_000;

@@ -24,6 +24,15 @@ describe("scheduler decision", () => {
     expect(bytes("512")).toBe(512);
   });
 
+  it("spreads pods without requests of many controllers over all nodes by pod count, not onto the first nodes by name", () => {
+    // 10 RCs of 10 pods on 100 nodes: spreading per RC alone put every RC on the same first 10
+    // nodes (pods without requests add no load, and the name broke the tie).
+    const nodes = Array.from({ length: 100 }, (_, i) => node(`n-${String(i).padStart(3, "0")}`));
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p-${i}`, { owner: `rc-${Math.floor(i / 10)}` }));
+    const placed = scheduleBatch(pods, nodes, []).map((r) => nodeOf(r.result));
+    expect(new Set(placed).size).toBe(100);
+  });
+
   it("places pods only on Ready, schedulable, untainted nodes", () => {
     const nodes = [
       node("a", { ready: false }),

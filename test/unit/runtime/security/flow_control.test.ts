@@ -1,10 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { classify, FlowControl } from "../../../../runtime/security/flow_control.ts";
 
 describe("flow control", () => {
-  it("flow control - node agents are system, requests naming a resource are workload, the rest catch-all", () => {
-    expect(classify({ identity: "node:n1", resource: "nodes" })).toBe("system");
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("flow control - node heartbeats (Node, Lease) are node-high, other node requests system, requests naming a resource workload, the rest catch-all", () => {
+    expect(classify({ identity: "node:n1", resource: "nodes" })).toBe("node-high");
+    expect(classify({ identity: "node:n1", resource: "leases" })).toBe("node-high");
     expect(classify({ identity: "node:n1", resource: "pods" })).toBe("system");
+    expect(classify({ identity: "node:n1", resource: "events" })).toBe("system");
+    expect(classify({ identity: "rest:admin", resource: "nodes" })).toBe("workload");
     expect(classify({ identity: "rest:admin", resource: "pods" })).toBe("workload");
     expect(classify({ identity: "nats" })).toBe("catch-all");
   });
@@ -45,5 +52,33 @@ describe("flow control", () => {
     expect(fc.figures().workload).toMatchObject({ rejected: 1, queued: 3, flows: 2 });
     held();
     await Promise.all([...q, other]);
+  });
+
+  it("flow control - a node's heartbeat does not wait behind its own pod status writes", async () => {
+    const fc = new FlowControl({ seats: 2 });
+    const held = await fc.acquire({ identity: "node:n1", resource: "pods" });
+    const backlog = Array.from({ length: 10 }, () => fc.acquire({ identity: "node:n1", resource: "pods" }));
+    expect(fc.figures().system.queued).toBe(10);
+    const heartbeat = await fc.acquire({ identity: "node:n1", resource: "nodes" });
+    expect(fc.figures()["node-high"]).toMatchObject({ inFlight: 1, queued: 0 });
+    heartbeat();
+    held();
+    for (const p of backlog) (await p)();
+  });
+
+  it("flow control - a request is not run after its requester stopped waiting, and its place goes to a live one", async () => {
+    vi.useFakeTimers();
+    const fc = new FlowControl({ seats: 1, levels: { workload: { shares: 1, maxQueuedPerFlow: 1 }, system: { shares: 0 }, "node-high": { shares: 0 }, "catch-all": { shares: 0 } } });
+    const held = await fc.acquire({ identity: "a", resource: "pods" });
+    const abandoned = fc.acquire({ identity: "a", resource: "pods", maxWaitMs: 100 }).then(() => "ran", (e) => e);
+    vi.setSystemTime(Date.now() + 101);
+    // The flow's queue is full, but of a request nobody waits for: it is dropped (429, not run).
+    const live = fc.acquire({ identity: "a", resource: "pods", maxWaitMs: 10_000 });
+    const refused = await abandoned;
+    expect(refused.code).toBe(429);
+    expect(fc.figures().workload).toMatchObject({ queued: 1, rejected: 0, timedOut: 1 });
+    held();
+    (await live)();
+    expect(fc.figures().workload).toMatchObject({ inFlight: 0, queued: 0, dispatched: 2 });
   });
 });
