@@ -65,6 +65,11 @@ export interface DnsServerOptions {
    * without `version` (no cache) or where raw handles are missing (Deno).
    */
   workers?: number;
+  /**
+   * The UDP path: "auto" (default) uses a raw libuv handle where Node has the binding and
+   * node:dgram elsewhere (Deno); "dgram" always uses node:dgram (tests run both).
+   */
+  udp?: "auto" | "dgram";
 }
 
 /** Counters; `received` counts every datagram/message seen, parsed or not; `answered` the replies sent. */
@@ -318,7 +323,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
    * otherwise. Rejects when the address cannot be bound.
    */
   const openUdp = async (host: string, port: number): Promise<{ port: number; close(): Promise<void>; handle?: UdpHandle; send: UdpSender }> => {
-    if (rawUdpAvailable) {
+    if (rawUdpAvailable && opts.udp !== "dgram") {
       const { handle, port: actual } = bindRawUdp(host, port);
       const send: UdpSender = (buf, p, a) => {
         const err = sendRaw(handle, buf, p, a);

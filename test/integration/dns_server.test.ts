@@ -59,7 +59,8 @@ function tcpQuery(port: number, name: string, type: keyof typeof Packet.TYPE = "
 
 const addresses = (p: DnsPacket) => p.answers.filter((a) => a.type === Packet.TYPE.A).map((a) => a.address).sort();
 
-describe("cluster DNS server (dns2 on loopback)", () => {
+// Both UDP paths: the raw libuv handle Node runs by default, and node:dgram (Deno's path).
+describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback), UDP path %s", (udp) => {
   const zone = new DnsZone();
   let server: DnsServer;
   let port: number;
@@ -71,6 +72,7 @@ describe("cluster DNS server (dns2 on loopback)", () => {
     zone.set({ namespace: "default", name: "empty-headless", readyIPs: [], ports: [] });
     server = await startDnsServer({
       addresses: [{ host: "127.0.0.1", port: 0 }],
+      udp,
       lookup: (name, type) => {
         if (throwOn && name.startsWith(throwOn)) throw new Error("boom");
         return zone.lookup(name, type);
