@@ -135,7 +135,9 @@ export function streamCommands(connFlags: FlagSpec[], out: Out, err: Out, withCl
               s.send(0, new Uint8Array(d as Buffer)).then(() => file.resume(), () => {});
             });
             file.on("end", () => s.close(0));
-            const r = exitCodeOf(status, await s.done);
+            // (Awaited first: the arguments are read left to right, and `status` arrives meanwhile.)
+            const why = await s.done;
+            const r = exitCodeOf(status, why);
             if (r.code !== 0) throw new Error(`copying to ${to.pod}:${to.path} failed: ${r.message ?? `exit code ${r.code}`}`);
             return 0;
           }

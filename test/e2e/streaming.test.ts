@@ -178,7 +178,8 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     const src = join(c.home, "berth.bin");
     const back = join(c.home, "berth.back");
     writeFileSync(src, data);
-    expect(b(["cp", src, "box:/tmp/berth.bin"]).code).toBe(0);
+    const up = b(["cp", src, "box:/tmp/berth.bin"]);
+    expect(up.code, up.stderr).toBe(0);
     expect(b(["cp", "box:/tmp/berth.bin", back]).code).toBe(0);
     expect(readFileSync(back).equals(data)).toBe(true);
     const missing = b(["cp", "box:/tmp/absent", back]);
