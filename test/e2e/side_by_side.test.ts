@@ -23,6 +23,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // `berth up` leaves its pods' containers running when it stops (as a kubelet does, for the
+  // next start to adopt): delete the workloads and wait for their containers first.
+  for (const h of homes) {
+    const down = berth("node", h, ["down", "--purge"]);
+    if (down.code !== 0) console.error(`berth down --purge --home ${h}: ${down.stderr}`);
+  }
   for (const u of ups) await u.stop();
   unlock?.();
   for (const h of homes) rmSync(h, { recursive: true, force: true });
