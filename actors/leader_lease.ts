@@ -164,6 +164,11 @@ export const leaderLeaseMachine = setup({
     /** Stops the control loops. */
     stopLoops: (_, _params: { reason: string }) => {},
     notLeading: assign({ leading: false, validUntil: 0 }),
+    /** Takes in what a read of the lease found and decides (standby and leading read alike). */
+    observeRead: assign(({ context }, read: LeaseRead) => {
+      const obs = observe(context.obs, read.record, read.revision, read.at);
+      return { obs, exists: read.exists, decision: decideLease(obs, read.at, self(context)) };
+    }),
     releaseOnStop: assign({ release: true }),
   },
   delays: {
@@ -203,13 +208,7 @@ export const leaderLeaseMachine = setup({
         reading: {
           invoke: {
             src: "readLease",
-            onDone: {
-              target: "deciding",
-              actions: assign(({ context, event }) => {
-                const obs = observe(context.obs, event.output.record, event.output.revision, event.output.at);
-                return { obs, exists: event.output.exists, decision: decideLease(obs, event.output.at, self(context)) };
-              }),
-            },
+            onDone: { target: "deciding", actions: { type: "observeRead", params: ({ event }) => event.output } },
             onError: { target: "waiting", actions: { type: "log", params: ({ context, event }) => ({ msg: "leader: lease read failed", fields: { id: context.id, error: String(event.error) } }) } },
           },
         },
@@ -262,13 +261,7 @@ export const leaderLeaseMachine = setup({
         reading: {
           invoke: {
             src: "readLease",
-            onDone: {
-              target: "deciding",
-              actions: assign(({ context, event }) => {
-                const obs = observe(context.obs, event.output.record, event.output.revision, event.output.at);
-                return { obs, exists: event.output.exists, decision: decideLease(obs, event.output.at, self(context)) };
-              }),
-            },
+            onDone: { target: "deciding", actions: { type: "observeRead", params: ({ event }) => event.output } },
             onError: { target: "waiting", actions: { type: "log", params: ({ context, event }) => ({ msg: "leader: lease read failed", fields: { id: context.id, error: String(event.error) } }) } },
           },
         },
