@@ -11,6 +11,23 @@ import { startTestNats, type TestNats } from "../helpers/nats.ts";
 
 const ns = (name: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }) as const;
 
+/**
+ * Creates the `default` namespace just after the next list has made its consumer (a list asks
+ * for the last revision then); returns whether that has happened.
+ */
+function raceDefaultIntoNextList(store: KvStore): () => boolean {
+  const real = store.lastRevision.bind(store);
+  let raced = false;
+  store.lastRevision = async () => {
+    if (!raced) {
+      raced = true;
+      await store.create("namespaces", ns("default"));
+    }
+    return real();
+  };
+  return () => raced;
+}
+
 describe("store list racing a write", () => {
   let nats: TestNats;
   beforeAll(async () => {
@@ -22,18 +39,9 @@ describe("store list racing a write", () => {
 
   it("store - listAll of an empty bucket holds a write made after its consumer exists", async () => {
     const store = await KvStore.open(nats.nc, { bucket: "list-race-empty" });
-    const real = store.lastRevision.bind(store);
-    let raced = false;
-    // The write lands just after the consumer is made (listAll asks for the last revision then).
-    store.lastRevision = async () => {
-      if (!raced) {
-        raced = true;
-        await store.create("namespaces", ns("default"));
-      }
-      return real();
-    };
+    const raced = raceDefaultIntoNextList(store);
     const { entries, revision } = await store.listAll();
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     expect(entries.map((e) => e.object.metadata.name)).toEqual(["default"]);
     const created = await store.get("namespaces", undefined, "default");
     expect(revision).toBeGreaterThanOrEqual(Number(created.metadata.resourceVersion));
@@ -42,15 +50,7 @@ describe("store list racing a write", () => {
   it("store - listAll of a non-empty bucket holds a write made after its consumer exists", async () => {
     const store = await KvStore.open(nats.nc, { bucket: "list-race-full" });
     await store.create("namespaces", ns("kube-system"));
-    const real = store.lastRevision.bind(store);
-    let raced = false;
-    store.lastRevision = async () => {
-      if (!raced) {
-        raced = true;
-        await store.create("namespaces", ns("default"));
-      }
-      return real();
-    };
+    raceDefaultIntoNextList(store);
     const { entries } = await store.listAll();
     expect(entries.map((e) => e.object.metadata.name).sort()).toEqual(["default", "kube-system"]);
   });
