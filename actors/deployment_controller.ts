@@ -62,8 +62,16 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
         deps.recorder.record(d, "Normal", "ScalingReplicaSet", `Scaled ${cmd.replicas > from ? "up" : "down"} replica set ${cmd.rs.metadata.name} from ${from} to ${cmd.replicas}`);
         return;
       }
-      case "setReplicaSetRevision":
-        await deps.client.patch("replicasets", cmd.rs.metadata.name, { metadata: { annotations: { [REVISION_ANNOTATION]: cmd.revision } } }, { namespace: ns, type: "merge" });
+      case "syncReplicaSet":
+        await deps.client.patch(
+          "replicasets",
+          cmd.rs.metadata.name,
+          {
+            ...(cmd.annotations ? { metadata: { annotations: cmd.annotations } } : {}),
+            ...(cmd.minReadySeconds !== undefined ? { spec: { minReadySeconds: cmd.minReadySeconds } } : {}),
+          },
+          { namespace: ns, type: "merge" },
+        );
         return;
       case "setDeploymentRevision":
         await deps.client.patch("deployments", d.metadata.name, { metadata: { annotations: { [REVISION_ANNOTATION]: cmd.revision } } }, { namespace: ns, type: "merge" });

@@ -4,8 +4,8 @@
  * old ones down, revisions, history clean-up, and the status kubectl's rollout viewer reads.
  *
  *   deployment + the ReplicaSets it controls + now
- *     ──decideDeployment──▶ DeploymentCommand[] (create RS | scale RS | set RS revision |
- *                           set deployment revision | delete RS | update status)
+ *     ──decideDeployment──▶ DeploymentCommand[] (create RS | scale RS | sync RS annotations and
+ *                           minReadySeconds | set deployment revision | delete RS | update status)
  *
  * One step per call, as Kubernetes' sync: a pass that creates or scales up the new ReplicaSet
  * does not also scale down old ones; the next pass (woken by the ReplicaSets' status) does.
@@ -23,7 +23,12 @@ const SKIP_COPY = new Set([REVISION_ANNOTATION, "kubectl.kubernetes.io/last-appl
 export type DeploymentCommand =
   | { type: "createReplicaSet"; rs: ReplicaSet }
   | { type: "scaleReplicaSet"; rs: ReplicaSet; replicas: number }
-  | { type: "setReplicaSetRevision"; rs: ReplicaSet; revision: string }
+  /**
+   * Brings the new ReplicaSet in step with its deployment, as Kubernetes' getNewReplicaSet: the
+   * deployment's annotations (a `kubernetes.io/change-cause` shown by `kubectl rollout history`),
+   * a rollback's next revision, and `minReadySeconds`. Only what differs is set.
+   */
+  | { type: "syncReplicaSet"; rs: ReplicaSet; annotations?: Record<string, string>; minReadySeconds?: number }
   | { type: "setDeploymentRevision"; revision: string }
   | { type: "deleteReplicaSet"; rs: ReplicaSet }
   | { type: "updateStatus"; status: DeploymentStatus };
@@ -112,14 +117,19 @@ const specReplicas = (rs: ReplicaSet) => rs.spec.replicas ?? 1;
 const available = (rs: ReplicaSet) => Math.min(rs.status?.availableReplicas ?? 0, specReplicas(rs));
 const sum = (xs: readonly ReplicaSet[], f: (rs: ReplicaSet) => number) => xs.reduce((n, rs) => n + f(rs), 0);
 
+/** The deployment's annotations its ReplicaSets carry (Kubernetes' copyDeploymentAnnotationsToReplicaSet). */
+function copiedAnnotations(d: Deployment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (!SKIP_COPY.has(k)) out[k] = v;
+  return out;
+}
+
 /** The ReplicaSet a deployment creates for its current template, with the given revision and size. */
 export function newReplicaSetFor(d: Deployment, revision: number, replicas: number): ReplicaSet {
   const hash = templateHash(d.spec.template, d.status?.collisionCount ?? 0);
   const t = d.spec.template;
   const labels = { ...(t.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash };
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (!SKIP_COPY.has(k)) annotations[k] = v;
-  annotations[REVISION_ANNOTATION] = String(revision);
+  const annotations: Record<string, string> = { ...copiedAnnotations(d), [REVISION_ANNOTATION]: String(revision) };
   const owner: OwnerReference = { apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name, uid: d.metadata.uid!, controller: true, blockOwnerDeletion: true };
   return {
     apiVersion: "apps/v1",
@@ -295,9 +305,20 @@ export function decideDeployment(input: DeploymentInput): DeploymentCommand[] {
 
   // A rollback makes an old ReplicaSet new again: it takes the next revision.
   let revision = revisionOf(newRS);
+  const annotations: Record<string, string> = {};
   if (revision <= maxOld) {
     revision = maxOld + 1;
-    cmds.push({ type: "setReplicaSetRevision", rs: newRS, revision: String(revision) });
+    annotations[REVISION_ANNOTATION] = String(revision);
+  }
+  for (const [k, v] of Object.entries(copiedAnnotations(d))) if (newRS.metadata.annotations?.[k] !== v) annotations[k] = v;
+  const minReady = (d.spec.minReadySeconds ?? 0) !== (newRS.spec.minReadySeconds ?? 0) ? d.spec.minReadySeconds ?? 0 : undefined;
+  if (Object.keys(annotations).length || minReady !== undefined) {
+    cmds.push({
+      type: "syncReplicaSet",
+      rs: newRS,
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+      ...(minReady !== undefined ? { minReadySeconds: minReady } : {}),
+    });
   }
   if (d.metadata.annotations?.[REVISION_ANNOTATION] !== String(revision)) cmds.push({ type: "setDeploymentRevision", revision: String(revision) });
 

@@ -118,6 +118,44 @@ describe("deployments", () => {
   }, 90_000);
 });
 
+describe("deployment minReadySeconds", () => {
+  it("deployment - with minReadySeconds an old pod goes only once a new pod has been Ready that long, and available lags ready", async () => {
+    const d = deploymentObject("slow", 2) as { spec: Record<string, unknown> };
+    d.spec.minReadySeconds = 2;
+    await api.create("deployments", d);
+    let laggedAvailable = false;
+    const newReadyAt = new Map<string, number>();
+    let oldGoneAt = Infinity;
+    let oldNames: string[] = [];
+    const sampler = every(20, async () => {
+      const dep = await api.get("deployments", "slow", "default");
+      if ((dep.status?.readyReplicas ?? 0) > (dep.status?.availableReplicas ?? 0)) laggedAvailable = true;
+      const live = await livePods("app=slow");
+      for (const p of live) {
+        const ready = p.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
+        if (p.spec.containers[0].image === "berth/busybox:v2" && ready?.lastTransitionTime) newReadyAt.set(p.metadata.name, Date.parse(ready.lastTransitionTime));
+      }
+      if (oldNames.length && oldGoneAt === Infinity && oldNames.some((n) => !live.some((p) => p.metadata.name === n))) oldGoneAt = Date.now();
+    });
+    try {
+      await waitFor(async () => (await api.get("deployments", "slow", "default")).status?.availableReplicas === 2, "deployment slow available 2", 20_000);
+      expect(laggedAvailable).toBe(true);
+      oldNames = (await livePods("app=slow")).map((p) => p.metadata.name);
+      expect(oldNames).toHaveLength(2);
+      await api.patch("deployments", "slow", { spec: { template: { spec: { containers: [{ name: "c", image: "berth/busybox:v2" }] } } } }, { namespace: "default", type: "strategic" });
+      await waitFor(() => oldGoneAt < Infinity, "the first old pod to go", 20_000);
+      // maxUnavailable 0: the first old pod may go only once a new pod has been Ready 2 s.
+      expect(newReadyAt.size).toBeGreaterThan(0);
+      expect(oldGoneAt - Math.min(...newReadyAt.values())).toBeGreaterThanOrEqual(2_000);
+      const rs = (await api.list("replicasets", { namespace: "default", labelSelector: "app=slow" })).items as ReplicaSet[];
+      expect(rs.map((x) => x.spec.minReadySeconds)).toEqual([2, 2]);
+    } finally {
+      clearInterval(sampler);
+    }
+    await api.delete("deployments", "slow", "default");
+  }, 60_000);
+});
+
 describe("deployment progress", () => {
   it("deployment - no progress within progressDeadlineSeconds: Progressing=False ProgressDeadlineExceeded", async () => {
     const stuck = deploymentObject("stuck", 1) as { spec: Record<string, unknown> & { template: { spec: Record<string, unknown> } } };

@@ -60,6 +60,9 @@ describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", 
     expect(await ok(["rollout", "status", "deployment/web", "--timeout=60s"])).toContain('deployment "web" successfully rolled out');
     expect((await ready("app=web")).map((p) => p.spec.containers[0].image)).toEqual(Array(4).fill("berth/busybox:v2"));
     expect(await ok(["rollout", "history", "deployment/web"])).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    // The change cause people record with `kubectl annotate` reaches the current revision's ReplicaSet.
+    await ok(["annotate", "deployment/web", "kubernetes.io/change-cause=image v2"]);
+    await waitFor(async () => /\n2\s+image v2\n/.test(await ok(["rollout", "history", "deployment/web"])), "the change cause in the history");
     expect(await ok(["rollout", "undo", "deployment/web", "--to-revision=1"])).toContain("rolled back");
     await ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
     await waitFor(async () => (await ready("app=web")).every((p) => p.spec.containers[0].image === "berth/busybox:latest"), "back on latest");

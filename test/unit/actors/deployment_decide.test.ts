@@ -61,9 +61,10 @@ class World {
         case "scaleReplicaSet":
           this.find(c.rs).rs.spec.replicas = c.replicas;
           break;
-        case "setReplicaSetRevision": {
+        case "syncReplicaSet": {
           const s = this.find(c.rs);
-          s.rs.metadata.annotations = { ...s.rs.metadata.annotations, [REVISION_ANNOTATION]: c.revision };
+          if (c.annotations) s.rs.metadata.annotations = { ...s.rs.metadata.annotations, ...c.annotations };
+          if (c.minReadySeconds !== undefined) s.rs.spec.minReadySeconds = c.minReadySeconds;
           break;
         }
         case "setDeploymentRevision":
@@ -215,6 +216,22 @@ describe("deployment decide - rolling update", () => {
       w.settle();
     }
     expect(w.rses.map((s) => revisionOf(s.rs)).sort()).toEqual([3, 4, 5]);
+  });
+
+  it("deployment decide - the new ReplicaSet follows the deployment's annotations (change-cause) and minReadySeconds, not its revision", () => {
+    const w = new World(deployment(2, "v1"));
+    w.settle();
+    w.d = { ...w.d, metadata: { ...w.d.metadata, annotations: { ...w.d.metadata.annotations, "kubernetes.io/change-cause": "to v1" } }, spec: { ...w.d.spec, minReadySeconds: 5 } };
+    w.settle();
+    w.d = { ...w.d, metadata: { ...w.d.metadata, annotations: { ...w.d.metadata.annotations, "kubernetes.io/change-cause": "to v2" } }, spec: { ...w.d.spec, template: deployment(2, "v2").spec.template } };
+    w.settle();
+    const [v1, v2] = w.rses.map((s) => s.rs);
+    expect(v1.metadata.annotations).toEqual({ [REVISION_ANNOTATION]: "1", "kubernetes.io/change-cause": "to v1" });
+    expect(v1.spec.minReadySeconds).toBe(5);
+    expect(v2.metadata.annotations).toEqual({ [REVISION_ANNOTATION]: "2", "kubernetes.io/change-cause": "to v2" });
+    expect(v2.spec.minReadySeconds).toBe(5);
+    // Settled: nothing more to sync.
+    expect(decideDeployment({ deployment: w.d, replicaSets: w.view(), now: w.clock }).filter((c) => c.type === "syncReplicaSet")).toEqual([]);
   });
 
   it("deployment decide - a paused deployment rolls nothing out, and resuming does", () => {
