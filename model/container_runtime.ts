@@ -103,6 +103,10 @@ export interface ContainerSpec {
   args?: string[];
   env?: Record<string, string>;
   workingDir?: string;
+  /** Kubernetes `stdin`, `stdinOnce` and `tty`: an attachable stdin and a terminal. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
   mounts?: MountSpec[];
   /** CPU limit in cores (0.5 = half a core): a CFS quota per 100 ms period, as the kubelet sets. */
   cpus?: number;

@@ -193,6 +193,12 @@ export interface Container {
   readinessProbe?: Probe;
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
   lifecycle?: Lifecycle;
+  /** Keep the container's stdin open for `kubectl attach` / `kubectl run -i` (Docker's OpenStdin). */
+  stdin?: boolean;
+  /** With `stdin`: close stdin once the first attached client detaches (Docker's StdinOnce). */
+  stdinOnce?: boolean;
+  /** Give the container a terminal (`kubectl run -t`). */
+  tty?: boolean;
 }
 
 export interface Volume {

@@ -134,6 +134,7 @@ const SCHEMAS: Record<string, Schema> = {
       imagePullPolicy: str,
       envFrom: arr(ref(`${CORE}EnvFromSource`)),
       lifecycle: obj({ postStart: ref(`${CORE}LifecycleHandler`), preStop: ref(`${CORE}LifecycleHandler`) }),
+      stdin: bool, stdinOnce: bool, tty: bool,
     },
     ["name"],
   ),

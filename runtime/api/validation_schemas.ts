@@ -277,6 +277,9 @@ const container = z.looseObject({
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
   envFrom: z.array(envFromSource).optional(),
   lifecycle: z.looseObject({ postStart: lifecycleHandler.optional(), preStop: lifecycleHandler.optional() }).optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  tty: z.boolean().optional(),
 });
 
 const volume = z.looseObject({

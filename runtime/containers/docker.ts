@@ -331,6 +331,12 @@ export class DockerRuntime implements ContainerRuntime {
         Cmd: spec.args ?? (spec.command ? [] : undefined),
         Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
         WorkingDir: spec.workingDir,
+        // stdin/tty as the kubelet asks of its runtime: stdin kept open for `kubectl attach`
+        // (and closed after the first client with stdinOnce), a terminal for `-t`.
+        OpenStdin: !!spec.stdin,
+        StdinOnce: !!spec.stdin && !!spec.stdinOnce,
+        AttachStdin: !!spec.stdin,
+        Tty: !!spec.tty,
         Labels: {
           ...podLabels(spec.pod),
           [LABELS.role]: "app",

@@ -47,6 +47,7 @@ const container: Schema = {
   8: M("resources", { 1: { name: "limits", type: "string", map: "quantity" }, 2: { name: "requests", type: "string", map: "quantity" } }),
   9: M("volumeMounts", { 1: S("name"), 2: B("readOnly"), 3: S("mountPath"), 4: S("subPath") }, { repeated: true }),
   10: M("livenessProbe", probe), 11: M("readinessProbe", probe), 14: S("imagePullPolicy"),
+  16: B("stdin"), 17: B("stdinOnce"), 18: B("tty"),
 };
 const volume: Schema = {
   1: S("name"),

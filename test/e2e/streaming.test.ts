@@ -105,6 +105,23 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r?\n45 123\r?\n/);
   });
 
+  it("kubectl run -i --rm attaches to the container's stdin (stdin, stdinOnce) and removes the pod after", async () => {
+    const r = c.kubectl(["run", "once", "--image=berth/busybox:latest", "--image-pull-policy=Never", "--restart=Never", "-i", "--rm", "--", "sh", "-c", "read x; echo got-$x"], { stdin: "hello\n", timeoutMs: 90_000 });
+    expect(r.stderr).not.toMatch(/unknown field/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("got-hello\n");
+    await waitFor(() => c.kubectl(["get", "pod", "once"]).code === 1, "kubectl run --rm to delete the pod", 30_000, 250);
+  });
+
+  it("kubectl run -it gives the attached shell a terminal", () => {
+    // script(1) gives kubectl a terminal; the typed line reaches the shell, its answer comes back,
+    // and `exit 0` ends the pod (stdinOnce closes stdin when kubectl detaches).
+    const cmd = `kubectl --kubeconfig ${join(c.home, "kubeconfig")} run tty1 --image=berth/busybox:latest --image-pull-policy=Never --restart=Never -it --rm -- sh -c 'read x; tty; echo typed-$x'`;
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { input: "abc\n", encoding: "utf8", timeout: 90_000, env: { ...process.env, HOME: join(c.home, "kubectl-home") } });
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r?\ntyped-abc/);
+    expect(r.status, r.stdout).toBe(0);
+  });
+
   it("exec into a missing pod is a 404 naming it; a missing container a 400 naming both", () => {
     const a = c.kubectl(["exec", "ghost", "--", "true"]);
     expect(a.code).toBe(1);
