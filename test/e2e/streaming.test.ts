@@ -212,6 +212,24 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     }
   });
 
+  it("a process killed in the container mid-exec ends kubectl with its exit code, and no stream subscription stays", async () => {
+    const ex = c.spawnKubectl(["exec", "box", "--", "sh", "-c", "exec sleep 4321"]);
+    const exited = new Promise<number | null>((r) => ex.on("exit", (code) => r(code)));
+    const out = collect(ex);
+    const top = async () => {
+      const t = await docker.getContainer((await boxContainer()).Id).top();
+      return ((t.Processes ?? []) as string[][]).filter((p) => p[p.length - 1].includes("sleep 4321"));
+    };
+    const [proc] = await waitFor(async () => ((await top()).length ? await top() : undefined), "the exec'd sleep to run", 20_000, 100);
+    expect((await streamSubs()).length).toBeGreaterThan(0);
+    // The pod's end goes away: the process dies of SIGKILL (docker top's second column is its host pid).
+    process.kill(Number(proc[1]), "SIGKILL");
+    expect(await exited, out.text()).toBe(137);
+    expect(out.text()).toContain("command terminated with exit code 137");
+    await waitFor(async () => (await streamSubs()).length === 0, "every stream subscription gone", 20_000, 100);
+    expect(await top()).toEqual([]);
+  });
+
   it("a kubectl that goes away mid-exec leaves no process in the container and no stream subscription", async () => {
     const ex = c.spawnKubectl(["exec", "box", "--", "sleep", "1234"]);
     await waitFor(async () => (await processes()).some((p) => p.includes("sleep 1234")), "the exec'd sleep to run", 20_000, 100);

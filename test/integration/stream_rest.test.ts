@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
 import { nuid } from "@nats-io/nats-core";
+import WebSocket from "ws";
 import { waitFor } from "../helpers/api.ts";
 import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 import type { ExecStream, LogChunk } from "../../model/container_runtime.ts";
@@ -139,6 +140,46 @@ describe("kubectl exec/port-forward against the REST API (node side played local
         expect(await res.text()).toBe(`hello ${path}`);
       }
       await waitFor(() => nodeSessions.size === 0, "the node-side sessions to end");
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; kubectl said: ${out}`);
+    } finally {
+      pf.kill("SIGINT");
+    }
+  });
+
+  it("exec over WebSocket v4.channel.k8s.io (no v5 offered): stdout and stderr channels, the exit code in the channel-3 Status", async () => {
+    const q = ["sh", "-c", "echo out; echo err >&2; exit 6"].map((c) => `command=${encodeURIComponent(c)}`).join("&");
+    const url = `${h.http.url.replace(/^http/, "ws")}/api/v1/namespaces/default/pods/box/exec?${q}&stdout=true&stderr=true`;
+    const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: h.caPem, headers: { authorization: `Bearer ${h.token}` } });
+    const got: Record<number, string> = {};
+    const closed = new Promise<void>((resolve, reject) => {
+      ws.on("message", (d: Buffer) => (got[d[0]] = (got[d[0]] ?? "") + d.subarray(1).toString()));
+      ws.on("close", () => resolve());
+      ws.on("error", reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    expect(ws.protocol).toBe("v4.channel.k8s.io");
+    await closed;
+    expect([got[1], got[2]]).toEqual(["out\n", "err\n"]);
+    expect(JSON.parse(got[3])).toMatchObject({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "6" }] } });
+  });
+
+  it("kubectl port-forward over its SPDY fallback (a plain SPDY/3.1 upgrade) carries HTTP too", async () => {
+    const pf = spawn("kubectl", ["--kubeconfig", h.kubeconfig, "port-forward", "pod/box", `0:${webPort}`], {
+      env: { ...process.env, HOME: h.dir, KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    pf.stdout!.on("data", (d) => (out += d));
+    pf.stderr!.on("data", (d) => (out += d));
+    try {
+      const local = Number((await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out), "kubectl to listen", 15_000))[1]);
+      const res = await fetch(`http://127.0.0.1:${local}/spdy`, { headers: { connection: "close" } });
+      expect(await res.text()).toBe("hello /spdy");
+      await waitFor(() => nodeSessions.size === 0, "the node-side session to end");
     } catch (e) {
       throw new Error(`${(e as Error).message}; kubectl said: ${out}`);
     } finally {
