@@ -156,6 +156,34 @@ describe("deployment minReadySeconds", () => {
   }, 60_000);
 });
 
+describe("deployment Recreate", () => {
+  it("deployment - Recreate: every old pod is gone before a new one exists", async () => {
+    const d = deploymentObject("again", 3) as { spec: Record<string, unknown> };
+    d.spec.strategy = { type: "Recreate" };
+    await api.create("deployments", d);
+    await waitFor(async () => (await readyPods("app=again")).length === 3, "3 ready again pods");
+    let mixed = false;
+    let samples = 0;
+    const sampler = every(20, async () => {
+      const images = new Set((await api.list("pods", { namespace: "default", labelSelector: "app=again" })).items.map((p: Pod) => p.spec.containers[0].image));
+      samples++;
+      if (images.size > 1) mixed = true;
+    });
+    try {
+      await api.patch("deployments", "again", { spec: { template: { spec: { containers: [{ name: "c", image: "berth/busybox:v2" }] } } } }, { namespace: "default", type: "strategic" });
+      await waitFor(async () => {
+        const ready = await readyPods("app=again");
+        return ready.length === 3 && ready.every((p) => p.spec.containers[0].image === "berth/busybox:v2");
+      }, "3 ready v2 pods", 30_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(samples).toBeGreaterThan(5);
+    expect(mixed).toBe(false);
+    await api.delete("deployments", "again", "default");
+  }, 60_000);
+});
+
 describe("deployment progress", () => {
   it("deployment - no progress within progressDeadlineSeconds: Progressing=False ProgressDeadlineExceeded", async () => {
     const stuck = deploymentObject("stuck", 1) as { spec: Record<string, unknown> & { template: { spec: Record<string, unknown> } } };

@@ -118,6 +118,26 @@ spec:
     await waitFor(async () => (await ready("app=web")).length === 2, "2 ready after scaling over NATS");
   }, 60_000);
 
+  it("kubectl rollout status of a deployment past its progressDeadlineSeconds fails with kubectl's message", async () => {
+    await ok(["create", "-f", "-"], `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 1
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck}}
+    spec:
+      nodeSelector: {disk: none-has-this}
+      containers: [{name: c, image: "berth/busybox:latest"}]
+`);
+    const r = await h.kubectl(["rollout", "status", "deployment/stuck", "--timeout=30s"], { timeoutMs: 45_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('deployment "stuck" exceeded its progress deadline');
+    await ok(["delete", "deployment", "stuck"]);
+  }, 60_000);
+
   it("kubectl rollout status of an RC says there is no status viewer, as on Kubernetes", async () => {
     await h.test.api.create("replicationcontrollers", rcObject("backend", 1));
     const r = await h.kubectl(["rollout", "status", "rc/backend"]);
