@@ -264,6 +264,12 @@ export interface ContainerRuntime {
   execStream?(id: string, cmd: string[], opts: ExecStreamOptions): Promise<ExecStream>;
   /** Optional: attaches to the container's main process (kubectl attach). */
   attach?(id: string, opts: ExecStreamOptions): Promise<ExecStream>;
+  /**
+   * Optional: kills the processes `execStream` started in these containers that still run. A node
+   * agent calls it as it starts: the sessions of an agent that died went with it, and nothing
+   * else would stop a `kubectl exec ... -- sleep 1000` it left behind. Returns how many.
+   */
+  reapStreamExecs?(containerIds: string[]): Promise<number>;
   logs(id: string, opts?: { follow?: boolean; tail?: number }): Promise<Closeable<LogChunk>>;
   /** Container events for everything carrying the given labels, until closed or the engine goes away. */
   events(labels: Record<string, string>): Promise<Closeable<RuntimeEvent>>;

@@ -274,7 +274,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
       observe: cluster.observability.observe(name, { nc: agentNc, scope: name }),
     });
     agents.push(agent);
-    const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient });
+    const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient, log: (m, f) => log(m, { node: name, ...f }) });
     const docker = runtime instanceof DockerRuntime ? runtime : undefined;
     const usage = startUsageReporter({ nc: agentNc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
     // Agents stop before the control plane and API (onStop runs last-registered first), and

@@ -113,7 +113,8 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
     const docker = runtime instanceof DockerRuntime ? runtime : undefined;
     const usage = startUsageReporter({ nc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
     cleanups.push(() => usage.stop());
-    const services = serveNodeServices(nc, { nodeName: name, runtime, client });
+    // The agent's runtime: scoped to this cluster's containers (cluster_scope.ts), as in `berth up`.
+    const services = serveNodeServices(nc, { nodeName: name, runtime: agent.runtime, client, log });
     cleanups.push(() => services.stop());
     log("node host started", { advertise, dns: proxy.dnsAddresses.map((a) => `${a.host}:${a.port}`).join(","), clusterIpMode: proxy.clusterIpMode });
 

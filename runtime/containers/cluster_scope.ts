@@ -110,6 +110,10 @@ export class ClusterScopedRuntime implements ContainerRuntime {
     const inner = this.inner;
     return inner.execStream ? (id: string, cmd: string[], opts: ExecStreamOptions) => inner.execStream!(id, cmd, opts) : undefined;
   }
+  get reapStreamExecs() {
+    const inner = this.inner;
+    return inner.reapStreamExecs ? (ids: string[]) => inner.reapStreamExecs!(ids) : undefined;
+  }
   get attach() {
     const inner = this.inner;
     return inner.attach ? (id: string, opts: ExecStreamOptions) => inner.attach!(id, opts) : undefined;

@@ -45,7 +45,7 @@ import {
 } from "../../model/container_runtime.ts";
 import { withDefaultTag } from "../../model/image.ts";
 import { AsyncQueue, FrameDecoder, NdjsonDecoder } from "./streams.ts";
-import { dockerAttach, dockerExecStream } from "./docker_exec.ts";
+import { dockerAttach, dockerExecStream, reapStreamExecs } from "./docker_exec.ts";
 
 /** The image of every infra container. */
 export const INFRA_IMAGE = "berth/busybox:latest";
@@ -467,6 +467,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   execStream(id: string, cmd: string[], opts: ExecStreamOptions): Promise<ExecStream> {
     return this.call("exec", () => dockerExecStream(this.docker, id, cmd, opts));
+  }
+
+  reapStreamExecs(containerIds: string[]): Promise<number> {
+    return this.call("reap stream execs", () => reapStreamExecs(this.docker, containerIds));
   }
 
   attach(id: string, opts: ExecStreamOptions): Promise<ExecStream> {

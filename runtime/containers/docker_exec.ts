@@ -6,6 +6,11 @@
  * stop it either (a `sleep 1000` would outlive the session). `kill()` therefore sends SIGKILL to
  * the process by its host pid (exec inspect's `Pid`), and when that is not possible (the engine
  * is on another machine) runs `kill -KILL <pid in the container>` inside the container.
+ *
+ * A streaming exec carries `BERTH_STREAM_EXEC=1` in its environment. When a node agent dies, its
+ * sessions die with it but Docker keeps their processes; the next agent finds them among its
+ * containers' running execs by that mark (`/proc/<pid>/environ`, so only on the engine's own
+ * machine) and kills them (`reapStreamExecs`). Probes and hooks (`exec`) carry no mark.
  */
 import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
@@ -13,10 +18,13 @@ import type Docker from "dockerode";
 import { type ExecStream, type ExecStreamOptions, type LogChunk, RuntimeError } from "../../model/container_runtime.ts";
 import { FrameDecoder } from "./streams.ts";
 
+/** The environment variable that marks a process as a streaming exec's. */
+export const STREAM_EXEC_MARK = "BERTH_STREAM_EXEC";
+
 /** Starts `cmd` in container `id` with its stdio attached. */
 export async function dockerExecStream(docker: Docker, id: string, cmd: string[], opts: ExecStreamOptions): Promise<ExecStream> {
   const container = docker.getContainer(id);
-  const ex = await container.exec({ Cmd: cmd, AttachStdin: opts.stdin, AttachStdout: true, AttachStderr: true, Tty: opts.tty }).catch((e) => {
+  const ex = await container.exec({ Cmd: cmd, Env: [`${STREAM_EXEC_MARK}=1`], AttachStdin: opts.stdin, AttachStdout: true, AttachStderr: true, Tty: opts.tty }).catch((e) => {
     throw new RuntimeError(`exec create failed: ${(e as Error).message}`, false, { cause: e });
   });
   const stream = (await ex.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty }).catch((e) => {
@@ -116,4 +124,33 @@ async function killExecProcess(docker: Docker, containerId: string, hostPid: num
   if (!nsPid) return;
   const ex = await docker.getContainer(containerId).exec({ Cmd: ["kill", "-KILL", nsPid], AttachStdout: false, AttachStderr: false });
   await ex.start({ Detach: true });
+}
+
+/** Whether host process `pid` carries the streaming-exec mark (false when /proc cannot tell). */
+function isStreamExec(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`${STREAM_EXEC_MARK}=1`);
+  } catch {
+    return false;
+  }
+}
+
+/** Kills the marked streaming execs still running in these containers; returns how many. */
+export async function reapStreamExecs(docker: Docker, containerIds: string[]): Promise<number> {
+  let n = 0;
+  for (const id of containerIds) {
+    let execIds: string[];
+    try {
+      execIds = ((await docker.getContainer(id).inspect()) as { ExecIDs?: string[] | null }).ExecIDs ?? [];
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const execId of execIds) {
+      const info = await docker.getExec(execId).inspect().catch(() => undefined);
+      if (!info?.Running || !info.Pid || !isStreamExec(info.Pid)) continue;
+      await killExecProcess(docker, id, info.Pid);
+      n++;
+    }
+  }
+  return n;
 }

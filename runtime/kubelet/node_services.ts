@@ -21,6 +21,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, fromStatus, isStatus, toStatus } from "../../model/errors.ts";
+import type { Log } from "../../model/log.ts";
 import type { Pod } from "../../model/types.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
 import { podExec, podLogs } from "./pod_containers.ts";
@@ -64,11 +65,11 @@ function field(body: Record<string, unknown>, name: string, needed: boolean): st
 }
 
 /** Serves logs and exec for `nodeName`'s pods until `stop()`. */
-export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; runtime: ContainerRuntime; client: ApiClient }): { stop(): void } {
+export function serveNodeServices(nc: NatsConnection, opts: { nodeName: string; runtime: ContainerRuntime; client: ApiClient; log?: Log }): { stop(): void } {
   const { nodeName, runtime, client } = opts;
   const subs: Subscription[] = [];
   // exec/attach/port-forward sessions (stream_service.ts) share the node's lifetime.
-  const streams = serveNodeStreams(nc, { nodeName, runtime, client });
+  const streams = serveNodeStreams(nc, { nodeName, runtime, client, log: opts.log });
   /** Followed streams by id, renewed by keep-alives. */
   const follows = new Map<string, { expires: number; close(): void }>();
   /** Every stream being sent, followed or not (an id names one stream at a time). */

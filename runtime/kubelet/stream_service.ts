@@ -10,12 +10,14 @@
  *
  * Whichever end goes away, the other is torn down: the requester's END (or its silence) kills
  * the exec'd process and closes the TCP connection; the process's exit or the connection's close
- * ends the session. Every session unsubscribes when it ends.
+ * ends the session. Every session unsubscribes when it ends. A node agent that dies takes its
+ * sessions with it but not their processes: the next one kills them before it serves a session
+ * (`reapStreamExecs`).
  */
 import { connect, type Socket } from "node:net";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import type { ApiClient } from "../../model/client.ts";
-import type { ContainerRuntime, ExecStream } from "../../model/container_runtime.ts";
+import { type ContainerRuntime, type ExecStream, LABELS } from "../../model/container_runtime.ts";
 import { ApiError, BadRequestError, toStatus } from "../../model/errors.ts";
 import type { Pod } from "../../model/types.ts";
 import { checkJsonNesting } from "../security/nesting.ts";
@@ -28,13 +30,20 @@ import { findPodContainer } from "./pod_containers.ts";
 const enc = new TextEncoder();
 
 /** Serves stream sessions for `nodeName`'s pods until `stop()` (which ends every open session). */
-export function serveNodeStreams(nc: NatsConnection, opts: { nodeName: string; runtime: ContainerRuntime; client: ApiClient; window?: number }): {
+export function serveNodeStreams(nc: NatsConnection, opts: {
+  nodeName: string;
+  runtime: ContainerRuntime;
+  client: ApiClient;
+  window?: number;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}): {
   stop(): void;
   /** Sessions open now (for tests and diagnostics). */
   open(): number;
 } {
   const { nodeName, runtime, client } = opts;
   const sessions = new Set<StreamSession>();
+  const reaped = reapLeftovers(runtime, nodeName, opts.log);
   const sub: Subscription = nc.subscribe(subjects.node(nodeName, "stream"), {
     callback: (_e, m) => {
       if (!m.reply || !isInboxSubject(m.reply)) return;
@@ -58,6 +67,7 @@ export function serveNodeStreams(nc: NatsConnection, opts: { nodeName: string; r
 
   async function start(data: Uint8Array): Promise<StreamSession> {
     const req = parseOpen(data);
+    await reaped;
     const pod = await client.get("pods", req.pod, req.namespace);
     if (pod.spec.nodeName !== nodeName) throw new ApiError("BadRequest", `pod ${pod.metadata.name} is not running on node ${nodeName}`);
     const session = () =>
@@ -88,6 +98,19 @@ export function serveNodeStreams(nc: NatsConnection, opts: { nodeName: string; r
     },
     open: () => sessions.size,
   };
+}
+
+/** Kills the streaming execs a previous agent of this node left running in its containers. */
+async function reapLeftovers(runtime: ContainerRuntime, nodeName: string, log?: (msg: string, fields: Record<string, unknown>) => void): Promise<void> {
+  if (!runtime.reapStreamExecs) return;
+  try {
+    const running = (await runtime.listContainers({ [LABELS.node]: nodeName })).filter((c) => c.state === "running").map((c) => c.id);
+    const n = await runtime.reapStreamExecs(running);
+    if (n) log?.("killed streaming execs left by a previous agent", { node: nodeName, count: n });
+  } catch (e) {
+    // Absorbed: sessions are still served; what was left keeps running, as before this agent.
+    log?.("could not look for streaming execs left by a previous agent", { node: nodeName, error: (e as Error).message });
+  }
 }
 
 /** Wires an exec/attach process to its session, both ways, and ends each with the other. */

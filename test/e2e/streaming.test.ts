@@ -9,14 +9,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import Docker from "dockerode";
 import { waitFor } from "../helpers/nats.ts";
-import { berth } from "../helpers/cli.ts";
+import { berth, berthUp } from "../helpers/cli.ts";
 import { collect, containersOf, startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
 import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
 import { LABELS } from "../../model/container_runtime.ts";
@@ -238,4 +238,23 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     await waitFor(async () => !(await processes()).some((p) => p.includes("sleep 1234")), "the exec'd sleep to be killed", 20_000, 100);
     await waitFor(async () => (await streamSubs()).length === 0, "every stream subscription gone", 20_000, 100);
   });
+
+  it("a node agent that dies mid-exec: the next one kills the process it left in the container", async () => {
+    const ex = c.spawnKubectl(["exec", "box", "--", "sh", "-c", "exec sleep 5678"]);
+    const exited = new Promise<number | null>((r) => ex.on("exit", (code) => r(code)));
+    await waitFor(async () => (await processes()).some((p) => p.includes("sleep 5678")), "the exec'd sleep to run", 20_000, 100);
+    // The whole `berth up` (API, control plane, node agent) dies at once; Docker keeps the exec.
+    const old = c.up.proc;
+    const gone = new Promise<void>((r) => old.once("exit", () => r()));
+    old.kill("SIGKILL");
+    await gone;
+    expect(await exited).not.toBe(0);
+    expect((await processes()).some((p) => p.includes("sleep 5678"))).toBe(true);
+    // This test's NATS server outlives it: the dead agent's sessions unsubscribed with its connection.
+    await waitFor(async () => (await streamSubs()).length === 0, "no stream subscription of the dead cluster", 20_000, 100);
+    c.up = await berthUp("node", c.home, ["--nodes", "1", "--nats", nats.url], 120_000);
+    await waitFor(async () => !(await processes()).some((p) => p.includes("sleep 5678")), "the left-behind sleep to be killed by the new agent", 30_000, 250);
+    const logs = readdirSync(join(c.home, "logs")).map((f) => readFileSync(join(c.home, "logs", f), "utf8")).join("\n") + c.up.output();
+    expect(logs).toContain("killed streaming execs left by a previous agent");
+  }, 240_000);
 });
