@@ -212,6 +212,25 @@ describe.sequential("kubectl exec, cp and port-forward on Docker (berth up)", ()
     }
   });
 
+  it("berth attach -i writes to the main process's stdin (stdin, stdinOnce) and prints its output", async () => {
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: echoer}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: berth/busybox:latest, imagePullPolicy: Never, stdin: true, stdinOnce: true, command: [sh, -c, "while read l; do echo echo-$l; done; echo bye"]}
+`;
+    ok(["apply", "-f", "-"], pod);
+    await waitFor(() => / Running /.test(ok(["get", "pod", "echoer", "--no-headers"])), "pod echoer Running", 60_000, 250);
+    // The output comes only in answer to the input, so nothing is printed before the attach.
+    const r = berth("node", c.home, ["attach", "-i", "echoer"], "abc\n");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("echo-abc\nbye\n");
+    ok(["delete", "pod", "echoer", "--wait=false"]);
+  });
+
   it("a process killed in the container mid-exec ends kubectl with its exit code, and no stream subscription stays", async () => {
     const ex = c.spawnKubectl(["exec", "box", "--", "sh", "-c", "exec sleep 4321"]);
     const exited = new Promise<number | null>((r) => ex.on("exit", (code) => r(code)));
