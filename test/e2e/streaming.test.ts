@@ -2,9 +2,11 @@
  * kubectl 1.32's interactive verbs against `berth up` on real Docker: exec with and without -i
  * (exit codes carried through), cp both ways (exec + tar), port-forward with HTTP through it
  * (busybox httpd in the pod), a refused port-forward that errors instead of hanging, the same
- * exec from @kubernetes/client-node, and teardown: a killed kubectl leaves no `docker exec`
- * process in the container and no stream subscription on the cluster's NATS server (this test
- * runs its own nats-server with monitoring and gives it to `berth up --nats`).
+ * exec from @kubernetes/client-node, `kubectl run -i/-it --rm` and `berth attach -i` (containers'
+ * stdin, stdinOnce, tty), and teardown from both ends: a killed kubectl, a killed process and a
+ * killed node agent leave no `docker exec` process in the container and no stream subscription
+ * on the cluster's NATS server (this test runs its own nats-server with monitoring and gives it
+ * to `berth up --nats`, so it outlives a `berth up` killed and started again).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
