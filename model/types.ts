@@ -34,6 +34,16 @@ export function apiVersionOf(resource: Resource): string {
   return info.group ? `${info.group}/${info.version ?? "v1"}` : "v1";
 }
 
+/**
+ * How kubectl names a resource's objects in `type/name` output (`-o name`, "created", "scaled",
+ * "deleted", the prefix of a listing of several kinds): the singular, qualified by the API group
+ * for a named group — `pod`, but `deployment.apps`.
+ */
+export function qualifiedSingular(resource: Resource): string {
+  const info: { singular: string; group?: string } = RESOURCES[resource];
+  return info.group ? `${info.singular}.${info.group}` : info.singular;
+}
+
 export type Resource = keyof typeof RESOURCES;
 export type Kind = (typeof RESOURCES)[Resource]["kind"];
 

@@ -8,7 +8,7 @@ import type * as NodeServices from "../kubelet/node_services.ts";
 import { columnWidths, formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { homeDir, resolveResource, type Connection } from "./connect.ts";
-import { RESOURCES } from "../../model/types.ts";
+import { RESOURCES, qualifiedSingular } from "../../model/types.ts";
 import { join } from "node:path";
 import { readComponentLog } from "../log/rotating_file.ts";
 
@@ -155,7 +155,7 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
         if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw new UsageError("--replicas must be a non-negative integer");
         await withClient(p.flags, async (c) => {
           await c.updateScale(name, replicas, p.flags.namespace as string | undefined, resource);
-          out(`${RESOURCES[resource].singular}/${name} scaled\n`);
+          out(`${qualifiedSingular(resource)}/${name} scaled\n`);
         });
       },
     },

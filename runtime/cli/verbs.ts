@@ -10,7 +10,7 @@ import { ApiError } from "../../model/errors.ts";
 import type { ManifestDoc } from "../api/manifest.ts";
 import type { FieldValidation } from "../api/field_validation.ts";
 import { columnWidths, formatTable, toTable } from "../api/table.ts";
-import { RESOURCES, type AnyObject, type Resource } from "../../model/types.ts";
+import { RESOURCES, qualifiedSingular, type AnyObject, type Resource } from "../../model/types.ts";
 import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
 import { resolveTargets } from "./connect.ts";
@@ -75,7 +75,7 @@ export async function applyCmd(
     }
     try {
       const r = await applyOne(client, d.resource, obj);
-      out(`${RESOURCES[d.resource].singular}/${r.name} ${r.action}\n`);
+      out(`${qualifiedSingular(d.resource)}/${r.name} ${r.action}\n`);
     } catch (e) {
       if (e instanceof ApiError) throw new ApiError(e.reason, `${d.source} (document ${d.index + 1}): ${e.message}`, e.details);
       throw e;
@@ -187,7 +187,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     } else if (output === "yaml") {
       out((await import("yaml")).stringify(single ? group.items[0] : { apiVersion: "v1", kind: "List", items: group.items }));
     } else if (output === "name") {
-      for (const it of group.items) out(`${RESOURCES[group.resource].singular}/${it.metadata.name}\n`);
+      for (const it of group.items) out(`${qualifiedSingular(group.resource)}/${it.metadata.name}\n`);
     } else if (group.items.length === 0) {
       if (!o.watch) {
         const where = RESOURCES[group.resource].namespaced && !o.allNamespaces ? ` in ${o.namespace ?? "default"} namespace` : "";
@@ -196,7 +196,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
     } else {
       if (i > 0) out("\n");
       const table = tableFor(group.resource, group.items, o.showLabels);
-      if (prefixNames) for (const r of table.rows) r.cells[0] = `${RESOURCES[group.resource].singular}/${String(r.cells[0])}`;
+      if (prefixNames) for (const r of table.rows) r.cells[0] = `${qualifiedSingular(group.resource)}/${String(r.cells[0])}`;
       const fmt = { wide: output === "wide", showNamespace: o.allNamespaces && RESOURCES[group.resource].namespaced, noHeaders: o.noHeaders };
       out(formatTable(table, fmt));
       watchWidths = columnWidths(table, { ...fmt, noHeaders: false });
@@ -216,7 +216,7 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
   for await (const ev of w) {
     if (output === "json") out(JSON.stringify(ev.object) + "\n");
     else if (output === "yaml") out("---\n" + (await import("yaml")).stringify(ev.object));
-    else if (output === "name") out(`${RESOURCES[resource].singular}/${ev.object.metadata.name}\n`);
+    else if (output === "name") out(`${qualifiedSingular(resource)}/${ev.object.metadata.name}\n`);
     else {
       // Rows line up under the table printed first (or under a header printed with the first row).
       const table = tableFor(resource, [ev.object], o.showLabels);
@@ -271,7 +271,7 @@ export async function deleteCmd(
       if (o.ignoreNotFound && e instanceof ApiError && e.code === 404) continue;
       throw e;
     }
-    out(`${RESOURCES[t.resource].singular} "${t.name}" deleted\n`);
+    out(`${qualifiedSingular(t.resource)} "${t.name}" deleted\n`);
     deleted.push({ ...t, uid: obj?.metadata?.uid });
   }
   // As kubectl: wait (by default) until every deleted object is gone — a pod once its containers
@@ -285,6 +285,6 @@ async function waitGone(client: ApiClient, resource: Resource, name: string, nam
     name,
     namespace,
     timeoutMs,
-    describe: `${RESOURCES[resource].singular} "${name}" to be deleted`,
+    describe: `${qualifiedSingular(resource)} "${name}" to be deleted`,
   });
 }

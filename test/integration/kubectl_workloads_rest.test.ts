@@ -110,6 +110,9 @@ spec:
     await getCmd(remote, ["deploy,rs"], {}, (x) => (out += x));
     expect(out).toMatch(/NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
     expect(out).toMatch(/NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\n/);
+    // As kubectl, a listing of several kinds names a named group's objects with the group.
+    expect(out).toMatch(/^deployment\.apps\/web\s/m);
+    expect(out).toMatch(/^replicaset\.apps\/web-[a-z0-9]+\s/m);
     out = "";
     await describeCmd(remote, ["deploy", "web"], {}, (x) => (out += x));
     expect(out).toMatch(/StrategyType:\s+RollingUpdate/);
