@@ -186,6 +186,10 @@ export class LiteConnection {
   readonly options: { user?: string; inboxPrefix: string };
   private info: ServerInfo = {};
   private buf: Buffer = Buffer.alloc(0);
+  /** While a payload is incomplete: its chunks so far, their size, and the size needed. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private need = 0;
   private nextSid = 1;
   private readonly subs = new Map<number, LiteSubscription>();
   private readonly pending = new Map<string, Pending>();
@@ -242,7 +246,17 @@ export class LiteConnection {
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (this.need > 0) {
+      // A message's payload is still arriving: keep the chunks, join them once it is all here.
+      this.chunks.push(d);
+      this.chunkBytes += d.length;
+      if (this.chunkBytes < this.need) return;
+      this.buf = Buffer.concat(this.chunks, this.chunkBytes);
+      this.chunks = [];
+      this.chunkBytes = this.need = 0;
+    } else {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    }
     let at = 0;
     for (;;) {
       const eol = this.buf.indexOf(CRLF, at);
@@ -253,7 +267,11 @@ export class LiteConnection {
         const withHeaders = parts[0] === "HMSG";
         const total = Number(parts[parts.length - 1]);
         const start = eol + 2;
-        if (this.buf.length < start + total + 2) break; // the payload is still on its way
+        if (this.buf.length < start + total + 2) {
+          // The payload is still on its way: wait for all of it before parsing again.
+          this.need = start + total + 2 - at;
+          break;
+        }
         const hlen = withHeaders ? Number(parts[parts.length - 2]) : 0;
         const reply = parts.length === (withHeaders ? 6 : 5) ? parts[3] : "";
         const h = withHeaders ? Headers.decode(this.buf.toString("utf8", start, start + hlen)) : undefined;
@@ -267,6 +285,11 @@ export class LiteConnection {
       this.control(line);
     }
     this.buf = at >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+    if (this.need > 0) {
+      this.chunks = [this.buf];
+      this.chunkBytes = this.buf.length;
+      this.buf = Buffer.alloc(0);
+    }
   }
 
   private control(line: string): void {
