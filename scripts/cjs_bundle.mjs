@@ -9,9 +9,10 @@ import { join } from "node:path";
 /**
  * Node modules that Node itself has not loaded when a script starts, and that a `get` needs late
  * or never: the bundle requires them on first use of one of their exports rather than when it
- * loads (`node:child_process` alone took 5–15 ms of every `berth get`, for `berth dashboard`).
+ * loads (`node:child_process` alone took 5–15 ms of every `berth get`, for `berth dashboard`;
+ * `node:net` 5–8 ms, which the NATS client needs only for a server given by host name).
  */
-const LAZY_BUILTINS = ["child_process", "crypto", "dgram", "dns", "http", "http2", "https", "os", "readline", "tls", "worker_threads", "zlib"];
+const LAZY_BUILTINS = ["child_process", "crypto", "dgram", "dns", "http", "http2", "https", "net", "os", "readline", "tls", "worker_threads", "zlib"];
 const LAZY = new RegExp(`^(node:)?(${LAZY_BUILTINS.join("|")})$`);
 
 /**
@@ -37,6 +38,24 @@ const lazyPackages = {
     });
   },
 };
+
+/**
+ * The NATS client packages the read verbs import (through runtime/nats/connection.ts and
+ * runtime/api/nats_client.ts) resolve to runtime/nats/lite.ts instead: a small client with the
+ * same names for what one request/reply command uses, so the bundle holds no copy of the full
+ * client (310 KB) to read and restore at every `berth get`. The other commands keep the full one.
+ */
+const NATS_PACKAGES = /^@nats-io\/(nats-core|transport-node)$/;
+function liteNats(entry) {
+  const lite = entry.replace(/runtime\/cli\/read_main\.(ts|js)$/, "runtime/nats/lite.$1");
+  if (lite === entry) throw new Error(`cjs bundle: cannot place runtime/nats/lite beside ${entry}`);
+  return {
+    name: "lite-nats",
+    setup(build) {
+      build.onResolve({ filter: NATS_PACKAGES }, () => ({ path: lite }));
+    },
+  };
+}
 
 /** Each import of a LAZY_BUILTINS module gets an object whose getters require it on first use. */
 const lazyBuiltins = {
@@ -71,7 +90,7 @@ export function cjsBundleOptions(root, entry, outfile) {
     external: deps.filter((d) => !d.startsWith("@nats-io/")),
     define: { "import.meta.url": "__berthImportMetaUrl", "import.meta.main": "false" },
     banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [lazyBuiltins, lazyPackages],
+    plugins: [liteNats(entry), lazyBuiltins, lazyPackages],
     logLevel: "error",
   };
 }

@@ -5,7 +5,11 @@
  * import of one of these packages from the CLI's entry made every `berth get` 2–3× slower.
  */
 import { build, type BuildOptions } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import { cjsBundleOptions } from "../../../../scripts/cjs_bundle.mjs";
@@ -65,6 +69,10 @@ describe("CLI start-up", () => {
     const ours = Object.keys(r.metafile!.inputs).filter((k) => !k.includes("node_modules") && !k.startsWith("lazy-builtin:"));
     expect(ours).toContain("runtime/cli/verbs.ts");
     expect(ours.filter((k) => /runtime\/(cli\/(up|chaos|multi|dashboard|observe|extra|stream_verbs)|kubelet|controllers|http)\b/.test(k))).toEqual([]);
+    // The NATS client inside is the small one (runtime/nats/lite.ts): none of the full client's
+    // 310 KB is read and restored at every `get`.
+    expect(ours).toContain("runtime/nats/lite.ts");
+    expect(Object.keys(r.metafile!.inputs).filter((k) => k.includes("node_modules/@nats-io/"))).toEqual([]);
     const file = `${ROOT}dist/cli/main.cjs`;
     const realRequire = createRequire(file);
     const required: string[] = [];
@@ -84,5 +92,30 @@ describe("CLI start-up", () => {
     const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     expect(required.length).toBeGreaterThan(0);
     expect(required.filter((id) => !builtin.has(id))).toEqual([]);
+  }, 60_000);
+
+  it("the berth binary (bin/berth.cjs) runs `get` from the bundle without Node's ES module loader, and falls back to the sources when dist/ is stale", () => {
+    const { distIsFresh } = createRequire(import.meta.url)("../../../../bin/fast.cjs") as { distIsFresh(): boolean };
+    expect(distIsFresh(), "dist/ is missing or older than the sources: run `npm run build` first").toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "berth-startup-"));
+    try {
+      // Preloaded: at exit, says whether Node loaded the part of its ES module loader that runs ES
+      // modules (vm.Script alone loads the rest).
+      const recorder = join(dir, "esm.cjs");
+      writeFileSync(recorder, 'process.on("exit", () => require("node:fs").writeSync(2, "ESM " + process.moduleLoadList.filter((m) => m.includes("esm/module_job")).length + "\\n"));\n');
+      const run = (env: Record<string, string>) =>
+        spawnSync(process.execPath, ["-r", recorder, `${ROOT}bin/berth.cjs`, "get", "pods", "--nats", "nats://127.0.0.1:1"], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+      const fast = run({});
+      expect(fast.status).toBe(1);
+      expect(fast.stderr).toContain("cannot reach the cluster's NATS at nats://127.0.0.1:1: connection refused");
+      expect(fast.stderr).toContain("ESM 0");
+      // From the sources (as when dist/ is stale): the ES module CLI through tsx, same answer.
+      const slow = run({ BERTH_FROM_SOURCES: "1" });
+      expect(slow.status).toBe(1);
+      expect(slow.stderr).toContain("cannot reach the cluster's NATS at nats://127.0.0.1:1: connection refused");
+      expect(slow.stderr).toMatch(/ESM [1-9]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
