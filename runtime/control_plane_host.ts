@@ -160,7 +160,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const apiMetrics = opts.observability?.registry("api");
   if (apiMetrics) instrumentStore(store, apiMetrics);
   const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });
-  const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
+  const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }), metrics: apiMetrics });
 
   let loops: ControlPlane | undefined;
   let stopCompaction = () => {};
