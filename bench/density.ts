@@ -118,7 +118,11 @@ try {
       lastCounts = counts;
       lastCountsAt = now;
       const total = rates.reduce((a, [, r]) => a + r, 0);
-      return `\n      requests/s answered over NATS: ${total.toFixed(0)} — ${rates.slice(0, 10).map(([k, r]) => `${k}: ${r.toFixed(0)}`).join(", ")}`;
+      // The API process's event loop (prom-client's figures since it started): a loop that
+      // stalls holds every seat's request with it.
+      const lag = (q: string) => Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1000;
+      return `\n      requests/s answered over NATS: ${total.toFixed(0)} — ${rates.slice(0, 10).map(([k, r]) => `${k}: ${r.toFixed(0)}`).join(", ")}` +
+        `\n      API event loop lag p50 / p99 / max: ${lag("p50").toFixed(0)} / ${lag("p99").toFixed(0)} / ${lag("max").toFixed(0)} ms`;
     } catch (e) {
       return ` (request rates not read: ${(e as Error).message})`;
     }

@@ -202,6 +202,11 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const ttl = p.flags["lease-ttl"] as number, renew = p.flags["lease-renew"] as number;
         if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
         const nc = await connect(p.flags, "berth-control-plane");
+        // The API's requests on a connection of their own (see ControlPlaneHostOptions.requestsNc).
+        const requestsNc = await connect(p.flags, "berth-control-plane-api").catch(async (e) => {
+          await nc.close().catch(() => {});
+          throw e;
+        });
         const log = jsonLog(err, !!p.flags.quiet);
         const obs = new (await import("../observability.ts")).Observability();
         const usage = new (await import("../metrics/usage_store.ts")).UsageStore(nc, { log });
@@ -218,6 +223,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const host = await startControlPlaneHost({
             nc,
+            requestsNc,
             observability: obs,
             replicas,
             // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
@@ -263,6 +269,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           obs.close();
           await metrics.close();
         } finally {
+          await requestsNc.drain().catch(() => {});
           await nc.drain().catch(() => {});
         }
       },
