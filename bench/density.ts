@@ -134,7 +134,8 @@ try {
   const deadline = tPods + TIMEOUT_S * 1000;
   const window = (now: number) => {
     const n = goal();
-    peakRate = Math.max(peakRate, ((n - prev.n) * 1000) / (now - prev.t));
+    // Only windows of at least 5 s count (the first progress line comes after about a second).
+    if (now - prev.t >= 5_000) peakRate = Math.max(peakRate, ((n - prev.n) * 1000) / (now - prev.t));
     prev = { t: now, n };
   };
   while (goal() < PODS && performance.now() < deadline) {
