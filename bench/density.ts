@@ -99,13 +99,43 @@ try {
   }
   console.error(`  ${rcs} RCs created in ${s(performance.now() - tPods)} s`);
   const goal = () => (PROCS > 0 ? running() : bound.size);
+  // Requests the API answered over NATS, by kind, from its metrics (berth_nats_api_requests_total):
+  // each progress line prints the busiest kinds' rates since the previous line — what fills a level.
+  const metricsBase = /metrics at (http:\/\/[^/\s]+)\/metrics/.exec(cluster.cp.out())?.[1];
+  let lastCounts = new Map<string, number>();
+  let lastCountsAt = performance.now();
+  const requestRates = async (): Promise<string> => {
+    if (!metricsBase) return "";
+    try {
+      const text = await (await fetch(`${metricsBase}/metrics/api`)).text();
+      const now = performance.now();
+      const counts = new Map<string, number>();
+      for (const m of text.matchAll(/^berth_nats_api_requests_total\{face="([^"]*)",resource="([^"]*)",verb="([^"]*)",code="([^"]*)"\} (\S+)$/gm)) {
+        counts.set(`${m[1]} ${m[2]}.${m[3]} ${m[4]}`, Number(m[5]));
+      }
+      const dt = (now - lastCountsAt) / 1000;
+      const rates = [...counts].map(([k, v]) => [k, (v - (lastCounts.get(k) ?? 0)) / dt] as const).filter(([, r]) => r >= 0.5).sort((a, b) => b[1] - a[1]);
+      lastCounts = counts;
+      lastCountsAt = now;
+      const total = rates.reduce((a, [, r]) => a + r, 0);
+      // The API process's event loop (prom-client's figures since it started): a loop that
+      // stalls holds every seat's request with it.
+      const lag = (q: string) => Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1000;
+      return `\n      requests/s answered over NATS: ${total.toFixed(0)} — ${rates.slice(0, 10).map(([k, r]) => `${k}: ${r.toFixed(0)}`).join(", ")}` +
+        `\n      API event loop lag p50 / p99 / max: ${lag("p50").toFixed(0)} / ${lag("p99").toFixed(0)} / ${lag("max").toFixed(0)} ms`;
+    } catch (e) {
+      return ` (request rates not read: ${(e as Error).message})`;
+    }
+  };
+  await requestRates();
   let lastLine = 0;
   let peakRate = 0;
   let prev = { t: performance.now(), n: 0 };
   const deadline = tPods + TIMEOUT_S * 1000;
   const window = (now: number) => {
     const n = goal();
-    peakRate = Math.max(peakRate, ((n - prev.n) * 1000) / (now - prev.t));
+    // Only windows of at least 5 s count (the first progress line comes after about a second).
+    if (now - prev.t >= 5_000) peakRate = Math.max(peakRate, ((n - prev.n) * 1000) / (now - prev.t));
     prev = { t: now, n };
   };
   while (goal() < PODS && performance.now() < deadline) {
@@ -117,7 +147,7 @@ try {
       const rate = ((prev.n - before.n) * 1000) / (now - before.t);
       lastLine = now;
       const mem = procs.map((p) => `${p.label} ${memory(p.proc.pid).now.toFixed(0)}`).join(", ");
-      console.error(`  … ${s(now - tPods)} s: ${phase.size} pods, ${bound.size} bound, ${running()} Running (${rate.toFixed(0)}/s); RSS MB: ${mem}`);
+      console.error(`  … ${s(now - tPods)} s: ${phase.size} pods, ${bound.size} bound, ${running()} Running (${rate.toFixed(0)}/s); RSS MB: ${mem}${await requestRates()}`);
     }
   }
   w.stop();

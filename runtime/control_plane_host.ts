@@ -37,7 +37,15 @@ import type { Observability } from "./observability.ts";
 import { instrumentStore } from "./metrics/store.ts";
 
 export interface ControlPlaneHostOptions {
+  /** The store's connection: KV reads and writes, the watch cache's feed, the leader lease. */
   nc: NatsConnection;
+  /**
+   * The connection the API's requests arrive on and are answered on (default `nc`). Its own
+   * socket keeps the store's replies and the lease's renewals from queuing behind a flood of
+   * requests: on one connection, a density run's thousand node requests a second delayed every
+   * store round trip by seconds (seats held, the lease lost), and the API served fewer.
+   */
+  requestsNc?: NatsConnection;
   /** JetStream replicas of the state bucket: 3 on a 3-server NATS cluster. Default 1. */
   replicas?: number;
   /** How long to keep retrying to open the state bucket while JetStream starts. Default 120 s. */
@@ -160,7 +168,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const apiMetrics = opts.observability?.registry("api");
   if (apiMetrics) instrumentStore(store, apiMetrics);
   const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });
-  const natsApi = serveApiOverNats(opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }) });
+  const natsApi = serveApiOverNats(opts.requestsNc ?? opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }), metrics: apiMetrics });
 
   let loops: ControlPlane | undefined;
   let stopCompaction = () => {};

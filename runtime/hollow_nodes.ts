@@ -17,6 +17,7 @@
  */
 import type { NatsConnection } from "@nats-io/nats-core";
 import { NatsApiClient } from "./api/nats_client.ts";
+import { KUBELET_THROTTLE, type ThrottleConfig } from "./api/client_throttle.ts";
 import { HollowRuntime } from "./containers/hollow.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
 import { serveNodeServices } from "./kubelet/node_services.ts";
@@ -32,6 +33,8 @@ export interface HollowNodesOptions {
   /** Agents started at once while starting up (default 25): each registers and lists its pods. */
   startConcurrency?: number;
   labels?: Record<string, string>;
+  /** Each agent's own request rate (default the kubelet's 50/s, burst 100). */
+  throttle?: ThrottleConfig;
   log?: Log;
 }
 
@@ -63,7 +66,7 @@ export async function startHollowNodes(opts: HollowNodesOptions): Promise<Hollow
   const startOne = async (name: string) => {
     const nodeLog: Log = (m, f) => log(m, { node: name, ...f });
     // The process's shared inbox: the server answers a node face on it (it is nobody's own).
-    const client = new NatsApiClient(opts.nc, { node: name, inboxPrefix: DEFAULT_INBOX_PREFIX });
+    const client = new NatsApiClient(opts.nc, { node: name, inboxPrefix: DEFAULT_INBOX_PREFIX, throttle: opts.throttle ?? KUBELET_THROTTLE });
     const agent = await startNodeAgent({
       client,
       runtime: new HollowRuntime(),

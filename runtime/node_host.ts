@@ -17,6 +17,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ApiClient } from "../model/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
+import { KUBELET_THROTTLE, type ThrottleConfig } from "./api/client_throttle.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
 import type { DnsServer } from "./dns/server.ts";
@@ -48,6 +49,8 @@ export interface NodeHostOptions {
   /** Add ClusterIPs to `lo` (default: when root). */
   assignClusterIps?: boolean;
   heartbeatIntervalMs?: number;
+  /** The node's own request rate to the API (default the kubelet's 50/s, burst 100; heartbeats are exempt). */
+  throttle?: ThrottleConfig;
   /** Service data path (default userspace). */
   proxyMode?: ProxyMode;
   labels?: Record<string, string>;
@@ -73,7 +76,8 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
   const { nc, name } = opts;
   const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { node: name, ...f });
   const advertise = opts.advertiseAddress ?? "127.0.0.1";
-  const client: ApiClient = opts.nodeScopedApi === false ? new NatsApiClient(nc) : new NatsApiClient(nc, { node: name });
+  const throttle = opts.throttle ?? KUBELET_THROTTLE;
+  const client: ApiClient = opts.nodeScopedApi === false ? new NatsApiClient(nc, { throttle }) : new NatsApiClient(nc, { node: name, throttle });
   const cleanups = new Cleanups((e) => log("node host shutdown step failed", { error: String(e) }));
   const stopAll = () => cleanups.run();
 

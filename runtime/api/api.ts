@@ -196,6 +196,24 @@ export class Api implements ApiClient {
   }
 
   /**
+   * The watch cache's copy of one object, for a decision that may be made on it without a store
+   * read: exactly at `resourceVersion` when given (a write pinned to that version is a
+   * compare-and-swap at it, so deciding on the cached copy equals deciding on the store's), or
+   * else the newest copy carrying `uid` (for checks of what never changes for one uid, such as a
+   * pod's binding). Undefined when the cache has no such copy: the caller reads the store.
+   */
+  cachedCopy<R extends Resource>(resource: R, name: string, namespace: string | undefined, want: { resourceVersion?: string; uid?: string }): ResourceTypes[R] | undefined {
+    const ns = namespaced(resource) ? namespace ?? "default" : undefined;
+    if (want.resourceVersion !== undefined) {
+      const expected = parseRevision(want.resourceVersion);
+      return expected === undefined ? undefined : this.cachedAt(resource, ns, name, expected);
+    }
+    if (want.uid === undefined) return undefined;
+    const cached = this.cache.newest(resource, `${ns ?? ""}/${name}`);
+    return cached && cached.metadata.uid === want.uid ? (cached as ResourceTypes[R]) : undefined;
+  }
+
+  /**
    * The watch cache's copy of an object when it is exactly the version a write names (as
    * kube-apiserver's GuaranteedUpdate starts from its cached object): the write is a
    * compare-and-swap at that revision, so a cache behind the store costs a conflict, never a

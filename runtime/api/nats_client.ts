@@ -6,6 +6,7 @@ import { createInbox, headers, nuid, type NatsConnection, type Msg } from "@nats
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
 import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import { ClientThrottle, type ThrottleConfig } from "./client_throttle.ts";
 import { DEFAULT_INBOX_PREFIX, isToken, REQUEST_TIMEOUT_HEADER, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
 /** How long after a keep-alive answer events it counted may still arrive before they count as lost. */
@@ -44,7 +45,18 @@ export interface NatsApiClientOptions {
    * many clients refused at once do not come back at once.
    */
   rateLimitRetries?: number;
+  /**
+   * This client's own request rate (runtime/api/client_throttle.ts), as client-go's QPS/burst:
+   * requests beyond it wait here instead of queuing in the server, and a 429 pauses every
+   * throttled request of this client for its Retry-After. Heartbeats (Node, Lease) and watch
+   * keep-alives are never throttled, as the kubelet's heartbeat client is not. Default: none;
+   * node agents use the kubelet's 50/s, burst 100.
+   */
+  throttle?: ThrottleConfig;
 }
+
+/** Requests the throttle never holds: a node's heartbeat and the renewal of its watches. */
+const UNTHROTTLED = new Set<string>(["nodes", "leases", "watches"]);
 
 /** The longest wait for one rate-limit retry, whatever the server says. */
 const MAX_RETRY_AFTER_MS = 10_000;
@@ -68,6 +80,8 @@ export class NatsApiClient implements ApiClient {
   private readonly inboxPrefix?: string;
   private readonly identity?: string;
   private readonly rateLimitRetries: number;
+  /** This client's request rate (see NatsApiClientOptions.throttle). */
+  readonly throttle: ClientThrottle;
   /** True when requests need their own reply subject (the connection's inbox is not ours). */
   private readonly ownInbox: boolean;
   constructor(readonly nc: NatsConnection, opts: NatsApiClientOptions = {}) {
@@ -77,6 +91,7 @@ export class NatsApiClient implements ApiClient {
     const user = (nc as { options?: { user?: string } }).options?.user;
     this.identity = opts.node ? undefined : opts.identity ?? (user !== undefined && isToken(user) ? user : undefined);
     this.rateLimitRetries = opts.rateLimitRetries ?? 3;
+    this.throttle = new ClientThrottle(opts.throttle ?? { qps: 0, burst: 0 });
     this.inboxPrefix = opts.inboxPrefix ?? (opts.node ? subjects.nodeInboxPrefix(opts.node) : undefined);
     const connPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix ?? DEFAULT_INBOX_PREFIX;
     this.ownInbox = this.inboxPrefix !== undefined && this.inboxPrefix !== connPrefix;
@@ -86,14 +101,21 @@ export class NatsApiClient implements ApiClient {
     return this.node ? subjects.nodeApi(this.node, resource, verb) : subjects.api(resource, verb);
   }
 
-  private async call<T>(subject: string, body: unknown): Promise<T> {
+  private async call<T>(subject: string, body: unknown, resource?: string): Promise<T> {
+    const throttled = this.throttle.enabled && !(resource !== undefined && UNTHROTTLED.has(resource));
     for (let attempt = 0; ; attempt++) {
+      if (throttled) await this.throttle.wait();
       try {
         return await this.callOnce<T>(subject, body);
       } catch (e) {
         const wait = (e as ApiError).details?.retryAfterSeconds;
-        if (!(e instanceof ApiError && e.code === 429 && wait !== undefined) || attempt >= this.rateLimitRetries) throw e;
-        await new Promise((r) => setTimeout(r, retryDelayMs(wait, attempt)));
+        if (!(e instanceof ApiError && e.code === 429 && wait !== undefined)) throw e;
+        const ms = retryDelayMs(wait, attempt);
+        // The whole client pauses, not only this request: what it would send next would be
+        // refused as well (and a refused request is work for the server too).
+        if (throttled) this.throttle.backOff(ms);
+        if (attempt >= this.rateLimitRetries) throw e;
+        if (!throttled) await new Promise((r) => setTimeout(r, ms));
       }
     }
   }
@@ -128,14 +150,14 @@ export class NatsApiClient implements ApiClient {
   }
 
   create<R extends Resource>(resource: R, object: unknown, namespace?: string): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "create"), { object, namespace });
+    return this.call(this.subject(resource, "create"), { object, namespace }, resource);
   }
   get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "get"), { name, namespace });
+    return this.call(this.subject(resource, "get"), { name, namespace }, resource);
   }
   async list<R extends Resource>(resource: R, opts: ListOptions = {}): Promise<ObjectList<ResourceTypes[R]>> {
     try {
-      return await this.call(this.subject(resource, "list"), opts);
+      return await this.call(this.subject(resource, "list"), opts, resource);
     } catch (e) {
       // Too big for one NATS message: fetch it in pages. The first page's resourceVersion is
       // reported, so a watch from it replays anything that changed while paging.
@@ -147,7 +169,7 @@ export class NatsApiClient implements ApiClient {
       for (;;) {
         let page: ObjectList<ResourceTypes[R]>;
         try {
-          page = await this.call(this.subject(resource, "list"), { ...opts, limit: size, continue: cont });
+          page = await this.call(this.subject(resource, "list"), { ...opts, limit: size, continue: cont }, resource);
         } catch (err) {
           // Still too big: smaller pages (objects are at most 1.5 MiB, max_payload is larger).
           if (err instanceof ApiError && err.reason === "RequestEntityTooLarge" && size > 1) {
@@ -165,10 +187,10 @@ export class NatsApiClient implements ApiClient {
     }
   }
   update<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "update"), { object });
+    return this.call(this.subject(resource, "update"), { object }, resource);
   }
   updateStatus<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "updateStatus"), { object });
+    return this.call(this.subject(resource, "updateStatus"), { object }, resource);
   }
   patch<R extends Resource>(
     resource: R,
@@ -182,10 +204,10 @@ export class NatsApiClient implements ApiClient {
       namespace: opts.namespace,
       patchType: opts.type,
       subresource: opts.subresource,
-    });
+    }, resource);
   }
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "delete"), { name, namespace, ...opts });
+    return this.call(this.subject(resource, "delete"), { name, namespace, ...opts }, resource);
   }
   getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale> {
     return this.call(this.subject("scale", "get"), { name, namespace, ...(resource ? { resource } : {}) });
@@ -202,7 +224,7 @@ export class NatsApiClient implements ApiClient {
     const control = (verb: "keepalive" | "stop") =>
       node ? subjects.nodeWatchControl(node, verb) : identity ? subjects.clientApi(identity, "watches", verb) : subjects.watchControl(verb);
     try {
-      await this.call(identity ? subjects.clientApi(identity, resource, "watch") : this.subject(resource, "watch"), { ...opts, watchId });
+      await this.call(identity ? subjects.clientApi(identity, resource, "watch") : this.subject(resource, "watch"), { ...opts, watchId }, resource);
     } catch (e) {
       sub.unsubscribe();
       throw e;
@@ -216,7 +238,7 @@ export class NatsApiClient implements ApiClient {
       sub.unsubscribe(); // ends the iteration below, which then throws
     };
     const keepalive = setInterval(() => {
-      this.call<{ sent?: number }>(control("keepalive"), { watchId }).then((r) => {
+      this.call<{ sent?: number }>(control("keepalive"), { watchId }, "watches").then((r) => {
         // Events sent before this answer arrive before it (one publisher, one subscriber); a
         // short grace covers a reordering, then missing ones count as lost.
         const sent = r?.sent;
@@ -237,7 +259,7 @@ export class NatsApiClient implements ApiClient {
       stopped = true;
       clearInterval(keepalive);
       sub.unsubscribe();
-      this.call(control("stop"), { watchId }).catch(() => {
+      this.call(control("stop"), { watchId }, "watches").catch(() => {
         // Already gone on the server side; nothing to release.
       });
     };

@@ -77,6 +77,15 @@ function jsonLog(err: Out, quiet: boolean) {
   };
 }
 
+/** The node agent's own request rate from `--kube-api-qps` and `--kube-api-burst`. */
+function throttleFlags(flags: Record<string, unknown>): { qps: number; burst: number } {
+  const qps = flags["kube-api-qps"] as number;
+  const burst = flags["kube-api-burst"] as number;
+  if (!Number.isFinite(qps) || qps < 0) throw new UsageError(`--kube-api-qps must be a number ≥ 0 (got ${qps})`);
+  if (!Number.isInteger(burst) || burst < 1) throw new UsageError(`--kube-api-burst must be a whole number ≥ 1 (got ${burst})`);
+  return { qps, burst };
+}
+
 /** `berth node --runtime hollow [--count N]`: N hollow node agents in this process. */
 async function runHollowNodes(flags: Record<string, unknown>, prefix: string, out: Out, err: Out): Promise<void> {
   const count = flags.count as number;
@@ -94,7 +103,7 @@ async function runHollowNodes(flags: Record<string, unknown>, prefix: string, ou
   const log = jsonLog(err, !!flags.quiet);
   try {
     const t0 = Date.now();
-    const nodes = await startHollowNodes({ nc, names, heartbeatIntervalMs: (flags.heartbeat as number) * 1000, log });
+    const nodes = await startHollowNodes({ nc, names, heartbeatIntervalMs: (flags.heartbeat as number) * 1000, throttle: throttleFlags(flags), log });
     const span = names.length > 1 ? `${names[0]} … ${names.at(-1)}` : names[0];
     out(`${names.length} hollow node${names.length === 1 ? "" : "s"} ready (${span}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const sig = await untilSignal();
@@ -117,6 +126,8 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "dns-port", type: "number", help: "port of the host-side DNS listener on 127.0.0.1 (0: any free port)", default: 0 },
         { name: "pod-dns", type: "boolean", help: "serve DNS to pods on the berth bridge gateway :53 (--pod-dns=false to turn off)", default: true },
         { name: "heartbeat", type: "number", help: "seconds between node status reports", default: 1 },
+        { name: "kube-api-qps", type: "number", help: "this node agent's sustained requests per second to the API (heartbeats are not counted; 0: no limit), as the kubelet's kubeAPIQPS", default: 50 },
+        { name: "kube-api-burst", type: "number", help: "requests the node agent may send at once before --kube-api-qps applies, as the kubelet's kubeAPIBurst", default: 100 },
         { name: "runtime", type: "string", help: "docker, or hollow: in-memory containers that only pretend to run (scale tests; no service proxy or DNS)", default: "docker" },
         { name: "count", type: "number", help: "with --runtime hollow: run this many nodes in this process, named NAME-0, NAME-1, … (one NATS connection: connect without a node identity)", default: 1 },
         { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
@@ -150,6 +161,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             podDns: p.flags["pod-dns"] as boolean,
             proxyMode,
             heartbeatIntervalMs: (p.flags.heartbeat as number) * 1000,
+            throttle: throttleFlags(p.flags),
             log,
           });
           out(`node ${name} ready (advertise ${p.flags["advertise-address"]}, DNS ${host.dns.addresses.map((a) => `${a.host}:${a.port}`).join(" ")})\n`);
@@ -190,6 +202,11 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const ttl = p.flags["lease-ttl"] as number, renew = p.flags["lease-renew"] as number;
         if (!(renew > 0 && renew * 2 < ttl)) throw new UsageError("--lease-renew must be positive and under half of --lease-ttl");
         const nc = await connect(p.flags, "berth-control-plane");
+        // The API's requests on a connection of their own (see ControlPlaneHostOptions.requestsNc).
+        const requestsNc = await connect(p.flags, "berth-control-plane-api").catch(async (e) => {
+          await nc.close().catch(() => {});
+          throw e;
+        });
         const log = jsonLog(err, !!p.flags.quiet);
         const obs = new (await import("../observability.ts")).Observability();
         const usage = new (await import("../metrics/usage_store.ts")).UsageStore(nc, { log });
@@ -206,6 +223,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const host = await startControlPlaneHost({
             nc,
+            requestsNc,
             observability: obs,
             replicas,
             // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
@@ -251,6 +269,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           obs.close();
           await metrics.close();
         } finally {
+          await requestsNc.drain().catch(() => {});
           await nc.drain().catch(() => {});
         }
       },

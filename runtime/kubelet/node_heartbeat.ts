@@ -11,6 +11,7 @@ import { retryOnConflict } from "../../model/conflict.ts";
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { HeartbeatResult } from "../../actors/node.ts";
+import type { Node } from "../../model/types.ts";
 import { type MachineFacts, nodeObject, nodeStatus } from "./node_status.ts";
 
 export interface NodeHeartbeatOptions {
@@ -42,12 +43,21 @@ export async function machineFacts(runtime: ContainerRuntime): Promise<MachineFa
 export function nodeHeartbeat(opts: NodeHeartbeatOptions) {
   const { client, runtime, name, advertiseAddress } = opts;
 
-  /** Writes the Node's status with the given readiness (read, build, CAS; retried on conflict). */
+  /**
+   * The Node as this agent's last status write returned it. The agent is the only writer of its
+   * Node's status, so the next heartbeat's compare-and-swap starts from it without a read (half
+   * the requests of a heartbeat); when someone else changed the Node meanwhile (labels, taints,
+   * the lifecycle controller's conditions), the CAS fails and the Node is read.
+   */
+  let last: Node | undefined;
+
+  /** Writes the Node's status with the given readiness (build, CAS; read and retried on conflict). */
   async function writeStatus(ready: HeartbeatResult): Promise<void> {
     const facts = await machineFacts(runtime);
     await retryOnConflict(async () => {
-      const cur = await client.get("nodes", name);
-      await client.updateStatus("nodes", { ...cur, status: nodeStatus(advertiseAddress, name, facts, ready, cur.status, new Date().toISOString()) });
+      const cur = last ?? await client.get("nodes", name);
+      last = undefined;
+      last = await client.updateStatus("nodes", { ...cur, status: nodeStatus(advertiseAddress, name, facts, ready, cur.status, new Date().toISOString()) });
     });
   }
 

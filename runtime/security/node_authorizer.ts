@@ -43,7 +43,18 @@ export type Verdict = { type: "allow" } | { type: "deny"; rule: string; message:
 export type NodeDecision =
   | Verdict
   /** Fetch `resource/name`, then `check` it; write pinned to the revision that was checked. */
-  | { type: "needObject"; resource: Resource; name: string; namespace?: string; check: (current: AnyObject) => Verdict }
+  | {
+    type: "needObject";
+    resource: Resource;
+    name: string;
+    namespace?: string;
+    check: (current: AnyObject) => Verdict;
+    /**
+     * Set when the check reads only what never changes for one uid (a pod's binding): then any
+     * copy of the object with this uid that the check allows is as good as the stored one.
+     */
+    uid?: string;
+  }
   /** Run the read, then `check` what it returns before replying. */
   | { type: "checkResult"; check: (result: AnyObject) => Verdict }
   /** List the pods bound to the node, then `check` them (the request runs only if allowed). */
@@ -247,6 +258,8 @@ function eventCreateDecision(node: string, ev: unknown, ns: string): NodeDecisio
     resource: "pods",
     name: podName,
     namespace: podNs,
+    // spec.nodeName is set once (the bind) and never changes for a uid.
+    ...(typeof io.uid === "string" && io.uid ? { uid: io.uid } : {}),
     check: (pod) => {
       if (boundTo(pod) !== node) return deny(node, "events", `create an event about pod "${podName}", which is not bound to it`);
       if (typeof io.uid === "string" && io.uid && io.uid !== pod.metadata.uid) {
