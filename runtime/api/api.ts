@@ -161,18 +161,18 @@ export class Api implements ApiClient {
   }
 
   async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
-    const { obj, current } = await this.readForWrite(resource, raw);
+    const { obj, current, fromCache } = await this.readForWrite(resource, raw);
     this.admit(resource, obj);
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
-    return await this.write(resource, current, next);
+    return await this.write(resource, current, next, fromCache);
   }
 
   async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
-    const { obj, current } = await this.readForWrite(resource, raw);
+    const { obj, current, fromCache } = await this.readForWrite(resource, raw);
     const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
-    return await this.write(resource, current, next);
+    return await this.write(resource, current, next, fromCache);
   }
 
   /** Refuses pods (and RC templates) that ask for more than the admission policy allows. */
@@ -182,17 +182,18 @@ export class Api implements ApiClient {
   }
 
   /** Validates an incoming object and reads the stored one, enforcing its resourceVersion if given. */
-  private async readForWrite<R extends Resource>(resource: R, raw: unknown): Promise<{ obj: ResourceTypes[R]; current: ResourceTypes[R] }> {
+  private async readForWrite<R extends Resource>(resource: R, raw: unknown): Promise<{ obj: ResourceTypes[R]; current: ResourceTypes[R]; fromCache: boolean }> {
     checkResource(resource);
     checkSize(raw);
     const obj = validate(resource, raw);
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, undefined) : undefined;
     const expected = parseRevision(obj.metadata.resourceVersion);
-    const current = this.cachedAt(resource, ns, obj.metadata.name, expected) ?? await this.store.get(resource, ns, obj.metadata.name);
+    const cached = this.cachedAt(resource, ns, obj.metadata.name, expected);
+    const current = cached ?? await this.store.get(resource, ns, obj.metadata.name);
     if (expected !== undefined && String(expected) !== current.metadata.resourceVersion) {
       throw new ConflictError(resource, obj.metadata.name);
     }
-    return { obj, current };
+    return { obj, current, fromCache: cached !== undefined };
   }
 
   /**
@@ -228,10 +229,19 @@ export class Api implements ApiClient {
     return cached as ResourceTypes[R];
   }
 
-  /** Compare-and-swap against what was read; a no-op writes nothing and keeps the resourceVersion, as in Kubernetes. */
-  private async write<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R]): Promise<ResourceTypes[R]> {
-    // (A copy: `current` may be the watch cache's shared, frozen object.)
-    if (sameObject(current, next)) return Object.isFrozen(current) ? structuredClone(current) : current;
+  /**
+   * Compare-and-swap against what was read; a no-op writes nothing and keeps the resourceVersion,
+   * as in Kubernetes. A no-op decided on the watch cache's copy is confirmed against the store
+   * first (as GuaranteedUpdate re-reads when its cached state was not current): a cache behind the
+   * store must answer Conflict, not "unchanged" at a version the store has moved past.
+   */
+  private async write<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R], fromCache = false): Promise<ResourceTypes[R]> {
+    if (sameObject(current, next)) {
+      if (!fromCache) return Object.isFrozen(current) ? structuredClone(current) : current;
+      const stored = await this.store.get(resource, current.metadata.namespace, current.metadata.name);
+      if (stored.metadata.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(resource, current.metadata.name);
+      return stored;
+    }
     return await this.store.update(resource, next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
   }
 
