@@ -17,7 +17,7 @@ function table(rows: string[][]): string {
 
 /** One actor as a table row: SCOPE KIND ID STATE STATUS TRANSITIONS LAST-EVENT. */
 export function actorRow(r: ActorRecord): string[] {
-  return [r.scope, r.kind, r.id, stateText(r.state), r.status, String(r.transitions), r.event ?? ""];
+  return [r.scope, r.kind, r.id, stateText(r.state), r.status, String(r.transitions), r.event ?? "-"];
 }
 
 export const ACTOR_HEADER = ["SCOPE", "KIND", "ID", "STATE", "STATUS", "TRANSITIONS", "LAST EVENT"];
