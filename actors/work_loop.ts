@@ -19,7 +19,7 @@
  */
 import { assign, createActor, fromPromise, setup } from "xstate";
 import type { Log } from "../model/log.ts";
-import { inspectOption, type Observe } from "../model/observe.ts";
+import { observeActor, type Observe } from "../model/observe.ts";
 import { loopMetrics } from "./work_loop_metrics.ts";
 
 /** What a pass reports back: optionally, "run me again after this long even if nobody wakes me". */
@@ -139,7 +139,7 @@ function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkR
       },
     },
   });
-  return createActor(machine, { id: name, ...inspectOption(obs, "workloop", name) });
+  return observeActor(obs, "workloop", name, createActor(machine, { id: name }));
 }
 
 /** Starts a work loop as a root actor with an error observer; its first pass runs at once. */

@@ -18,7 +18,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { createActor, fromPromise, toPromise } from "xstate";
 import { leaderLeaseMachine, type LeaseRead, type LeaseRecord, type LeaseWrite, type LeaseWritten } from "../actors/leader_lease.ts";
-import { inspectOption, type Observe } from "../model/observe.ts";
+import { observeActor, type Observe } from "../model/observe.ts";
 import { leaseKey, STATE_BUCKET } from "./subjects.ts";
 
 export { decideLease, observe, type LeaderSelf, type LeaseDecision, type LeaseObservation, type LeaseRecord } from "../actors/leader_lease.ts";
@@ -152,10 +152,9 @@ export async function startLeaderElection(opts: LeaderElectionOptions): Promise<
       stopLoops: (_, { reason }) => void transition(() => opts.onStoppedLeading(reason), "stop"),
     },
   });
-  const actor = createActor(machine, {
+  const actor = observeActor(opts.observe, "lease", `${name}/${opts.id}`, createActor(machine, {
     input: { id: opts.id, ttlMs, renewMs, renewDeadlineMs },
-    ...inspectOption(opts.observe, "lease", `${name}/${opts.id}`),
-  });
+  }));
   actor.subscribe({ error: (e) => log("leader: lease actor failed", { id: opts.id, error: String(e) }) });
   actor.start();
   const ctx = () => actor.getSnapshot().context;

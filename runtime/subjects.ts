@@ -20,6 +20,7 @@
  *   berth.actors.<kind>.<scope>.<id…>     an actor's transitions (coalesced); <scope> is the node
  *                                         name or `control-plane`, <id…> its id's path segments
  *   berth.inspect.actors                  request: every live actor (each process answers for its own)
+ *   berth.inspect.watchers                a watcher's interest (kind, scope, lease): actors publish only while watched
  *   berth.node.<node>.usage               the node's resource usage (kubectl top), to the control plane
  *
  * Tokens are validated: a name with a `.`, `*`, `>` or whitespace would change a subject's
@@ -213,6 +214,13 @@ export const subjects = {
   /** The request for a snapshot of every live actor; every process with actors answers for its own. */
   actorSnapshot(): string {
     return `${PREFIX}.inspect.actors`;
+  },
+  /**
+   * A watcher's interest in actor transitions, re-announced while it watches: publishers publish
+   * only for actors someone watches (runtime/inspect/actor_publisher.ts).
+   */
+  actorInterest(): string {
+    return `${PREFIX}.inspect.watchers`;
   },
   /** Node `nodeName`'s resource usage reports (kubectl top). */
   nodeUsage(nodeName: string): string {

@@ -17,7 +17,7 @@ function table(rows: string[][]): string {
 
 /** One actor as a table row: SCOPE KIND ID STATE STATUS TRANSITIONS LAST-EVENT. */
 export function actorRow(r: ActorRecord): string[] {
-  return [r.scope, r.kind, r.id, stateText(r.state), r.status, String(r.transitions), r.event ?? ""];
+  return [r.scope, r.kind, r.id, stateText(r.state), r.status, String(r.transitions), r.event ?? "-"];
 }
 
 export const ACTOR_HEADER = ["SCOPE", "KIND", "ID", "STATE", "STATUS", "TRANSITIONS", "LAST EVENT"];
@@ -40,17 +40,30 @@ export function observeCommands(conn: FlagSpec[], out: Out, _err: Out): Record<s
         for (const [k, v] of Object.entries(filter)) if (v !== undefined && !/^[A-Za-z0-9_-]+$/.test(v)) throw new UsageError(`--${k} must be a name, got ${JSON.stringify(v)}`);
         const c = await connectCli(p.flags);
         try {
-          const actors = await listActors(c.nc, filter);
-          if (actors.length) out(table([ACTOR_HEADER, ...actors.map(actorRow)]));
-          else out("No actors found.\n");
-          if (!p.flags.watch) return;
-          await new Promise<void>((resolve) => {
-            const w = watchActors(c.nc, filter, (r) => out(`${new Date(r.at).toISOString().slice(11, 23)}  ${actorRow(r).join("  ")}\n`));
-            process.once("SIGINT", () => {
-              w.stop();
-              resolve();
-            });
-          });
+          // With -w the watch starts first (publishers start on its interest), so nothing falls
+          // between the table and the stream; a state the table already shows is not repeated.
+          const row = (r: ActorRecord) => out(`${new Date(r.at).toISOString().slice(11, 23)}  ${actorRow(r).join("  ")}\n`);
+          let pending: ActorRecord[] | undefined = [];
+          const shown = new Map<string, number>();
+          const key = (r: ActorRecord) => `${r.kind}\u0000${r.scope}\u0000${r.id}`;
+          const w = p.flags.watch
+            ? watchActors(c.nc, filter, (r) => {
+              if (pending) pending.push(r);
+              else row(r);
+            })
+            : undefined;
+          try {
+            const actors = await listActors(c.nc, filter);
+            if (actors.length) out(table([ACTOR_HEADER, ...actors.map(actorRow)]));
+            else out("No actors found.\n");
+            if (!w) return;
+            for (const r of actors) shown.set(key(r), r.transitions);
+            for (const r of pending) if ((shown.get(key(r)) ?? -1) < r.transitions) row(r);
+            pending = undefined;
+            await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+          } finally {
+            w?.stop();
+          }
         } finally {
           await c.close();
         }

@@ -17,6 +17,7 @@ export interface ActorFilter {
 }
 
 const dec = new TextDecoder();
+const enc = new TextEncoder();
 
 function matches(r: ActorRecord, f: ActorFilter): boolean {
   return (!f.kind || r.kind === f.kind) && (!f.scope || r.scope === f.scope);
@@ -41,8 +42,18 @@ export async function listActors(nc: NatsConnection, filter: ActorFilter = {}, o
   return out.sort((a, b) => a.scope.localeCompare(b.scope) || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 
-/** Streams transitions of actors matching `filter` until the returned stop is called. */
-export function watchActors(nc: NatsConnection, filter: ActorFilter, onRecord: (r: ActorRecord) => void): { stop(): void } {
+/** How often a watcher announces its interest, and how long each announcement holds. */
+export const WATCH_ANNOUNCE_MS = 1_000;
+export const WATCH_TTL_MS = 5_000;
+
+/**
+ * Streams transitions of actors matching `filter` until the returned stop is called. Actors are
+ * published only while watched: the watch announces its interest on `berth.inspect.watchers` at
+ * once and every `announceMs` (a lease of `ttlMs`), so publishers start within a tick, a
+ * publisher that starts later joins within `announceMs`, and publishing ends within `ttlMs` of
+ * the last watcher stopping (or dying). Each matching actor's current state comes first.
+ */
+export function watchActors(nc: NatsConnection, filter: ActorFilter, onRecord: (r: ActorRecord) => void, opts: { announceMs?: number; ttlMs?: number } = {}): { stop(): void } {
   const sub = nc.subscribe(subjects.actorFilter(filter), {
     callback: (err, m) => {
       if (err) return;
@@ -53,7 +64,25 @@ export function watchActors(nc: NatsConnection, filter: ActorFilter, onRecord: (
       }
     },
   });
-  return { stop: () => sub.unsubscribe() };
+  const ttlMs = opts.ttlMs ?? WATCH_TTL_MS;
+  const interest = enc.encode(JSON.stringify({ id: crypto.randomUUID(), ...(filter.kind ? { kind: filter.kind } : {}), ...(filter.scope ? { scope: filter.scope } : {}), ttlMs }));
+  const announce = () => {
+    try {
+      nc.publish(subjects.actorInterest(), interest);
+    } catch {
+      // The connection is closing: the watch ends with it.
+    }
+  };
+  // After the subscription on the same connection, so no published state can precede it.
+  announce();
+  const timer = setInterval(announce, opts.announceMs ?? WATCH_ANNOUNCE_MS);
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sub.unsubscribe();
+    },
+  };
 }
 
 /** A state value as one short string: `running`, `running.ready`. */

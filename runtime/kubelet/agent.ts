@@ -16,7 +16,7 @@
  * no cluster id) are ever touched, so several agents — of one cluster or of several — can share
  * one Docker engine. Logs and exec for the CLI and the API: pod_containers.ts, node_services.ts.
  */
-import { inspectOption, type Observe } from "../../model/observe.ts";
+import { observeActor, type Observe } from "../../model/observe.ts";
 import { instrumentRuntime } from "./kubelet_metrics.ts";
 import { type Actor, createActor, fromPromise } from "xstate";
 import type { ApiClient } from "../../model/client.ts";
@@ -141,8 +141,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         },
       },
     }),
-    { input: { name, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 }, ...inspectOption(opts.observe, "node", name) },
+    { input: { name, heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000 } },
   );
+  observeActor(opts.observe, "node", name, node);
   node.subscribe({ error: (e) => log("node actor failed", { node: name, error: String(e) }) });
 
   // The pods bound here, through the shared informer. Keys are namespace/name; a pod re-created

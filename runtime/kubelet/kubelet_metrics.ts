@@ -25,8 +25,6 @@ export function instrumentRuntime(runtime: ContainerRuntime, metrics: Metrics = 
   const duration = metrics.histogram("kubelet_runtime_operations_duration_seconds", "Duration in seconds of runtime operations. Broken down by operation type.", ["operation_type"]);
   const pulls = metrics.counter("kubelet_image_pulls_total", "Image pulls by result (the runtime's pullImage calls).", ["result"]);
   const pullDuration = metrics.histogram("kubelet_image_pull_duration_seconds", "Duration in seconds to pull an image.", []);
-  // One wrapper per method, made on first use (a property read must not build a closure).
-  const wrapped = new Map<string, unknown>();
   const wrap = (target: ContainerRuntime, prop: string, v: (...a: unknown[]) => unknown): unknown => {
     if (NOT_TIMED.has(prop)) return v.bind(target);
     const op = prop.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -59,16 +57,21 @@ export function instrumentRuntime(runtime: ContainerRuntime, metrics: Metrics = 
       }
     };
   };
-  return new Proxy(runtime, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== "function") return v;
-      if (typeof prop !== "string") return v.bind(target);
-      let w = wrapped.get(prop);
-      if (!w) wrapped.set(prop, (w = wrap(target, prop, v as (...a: unknown[]) => unknown)));
-      return w;
-    },
-  });
+  // The runtime's methods (own and inherited), each wrapped once, on an object whose prototype is
+  // the runtime: everything else (fields, getters) is read from the runtime itself. A plain
+  // object, not a Proxy: a method read is an ordinary property read on the kubelet's hot path.
+  const out = Object.create(runtime) as ContainerRuntime;
+  const done = new Set<string>(["constructor"]);
+  for (let o: object | null = runtime; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const prop of Object.getOwnPropertyNames(o)) {
+      if (done.has(prop)) continue;
+      done.add(prop);
+      const d = Object.getOwnPropertyDescriptor(o, prop);
+      if (typeof d?.value !== "function") continue;
+      Object.defineProperty(out, prop, { value: wrap(runtime, prop, d.value as (...a: unknown[]) => unknown), writable: true, configurable: true });
+    }
+  }
+  return out;
 }
 
 /** Running pods and pod start times, fed by the pod supervisor's status reports. */

@@ -24,7 +24,7 @@ import type { BackoffConfig } from "../../actors/pod_backoff.ts";
 import type { podEffects } from "./pod_effects.ts";
 import { PodStatusWriter } from "./status_writer.ts";
 import { withTimeout } from "../async.ts";
-import { inspectOption, type Observe } from "../../model/observe.ts";
+import { observeActor, type Observe } from "../../model/observe.ts";
 import { podMetrics } from "./kubelet_metrics.ts";
 
 export type PodActor = Actor<typeof podMachine>;
@@ -177,10 +177,9 @@ export class PodSupervisor {
     const writer = new PodStatusWriter(client, ns, pod.metadata.name, pod.metadata.uid, log, () => entry.pod);
     entry.writer = writer;
     this.metrics.seen(key);
-    const actor = createActor(this.machine, {
-      ...inspectOption(this.opts.observe, "pod", `${ns}/${pod.metadata.name}`),
+    const actor = observeActor(this.opts.observe, "pod", `${ns}/${pod.metadata.name}`, createActor(this.machine, {
       input: { pod, node, hostIP: this.opts.hostIP, backoff: this.opts.backoff, resyncMs: this.opts.resyncMs, deleting },
-    });
+    }));
     entry.actor = actor;
     this.byActor.set(actor, entry);
     this.entries.set(key, entry);

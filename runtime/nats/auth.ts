@@ -151,10 +151,11 @@ export function controlPlanePermissions(user: string = USERS.controlPlane): Nats
         subjects.nodeStreamIoAll("up"),
         subjects.actorFilter(),
         subjects.actorSnapshot(),
+        subjects.actorInterest(),
       ],
     },
     subscribe: {
-      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down"), subjects.actorSnapshot(), subjects.nodeUsageAll(), subjects.actorFilter()],
+      allow: [subjects.apiAll(), subjects.nodeApiAll(), subjects.clientApiAll(), subjects.inboxOf(user), subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down"), subjects.actorSnapshot(), subjects.actorInterest(), subjects.nodeUsageAll(), subjects.actorFilter()],
     },
     allowResponses: true,
   };
@@ -170,7 +171,7 @@ export function nodePermissions(name: string): NatsPermissions {
     // Its actors' transitions only under its own scope (berth.actors.*.<name>.>).
     publish: { allow: [subjects.nodeAll(name), subjects.actorScopeAll(name)] },
     subscribe: {
-      allow: [subjects.nodeAll(name), subjects.inboxOf(nodeUser(name)), subjects.actorSnapshot()],
+      allow: [subjects.nodeAll(name), subjects.inboxOf(nodeUser(name)), subjects.actorSnapshot(), subjects.actorInterest()],
       // Its own API requests are for the API server only.
       deny: [subjects.nodeApiOf(name)],
     },
@@ -196,7 +197,7 @@ function clientPermissions(user: string, extra: { publish?: string[]; subscribe?
 /** The berth CLI: the API, plus exec/logs requests to the node agents and their log streams. */
 export function cliPermissions(): NatsPermissions {
   return clientPermissions(USERS.cli, {
-    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive"), subjects.nodeServiceAll("stream"), subjects.nodeStreamIoAll("up"), subjects.actorSnapshot()],
+    publish: [subjects.nodeServiceAll("exec"), subjects.nodeServiceAll("logs"), subjects.nodeServiceAll("logs.keepalive"), subjects.nodeServiceAll("stream"), subjects.nodeStreamIoAll("up"), subjects.actorSnapshot(), subjects.actorInterest()],
     subscribe: [subjects.nodeLogStreamAll(), subjects.nodeStreamIoAll("down"), subjects.actorFilter()],
   });
 }

@@ -83,6 +83,109 @@ describe("actors over NATS", () => {
     nodePub.close();
   });
 
+  /** Messages on `subject` seen by `nc`; `settle` returns once everything `from` published before it has arrived. */
+  function tap(nc: NatsConnection, subject: string, from: NatsConnection, scope: string) {
+    const got: ActorRecord[] = [];
+    let marks = 0;
+    const sub = nc.subscribe(subject, {
+      callback: (_e, m) => {
+        const r = JSON.parse(new TextDecoder().decode(m.data)) as ActorRecord;
+        if (r.id.startsWith("mark-")) marks++;
+        else got.push(r);
+      },
+    });
+    return {
+      got,
+      // Messages from one connection arrive in order: once the mark is here, so is all before it.
+      async settle(): Promise<void> {
+        await nc.flush();
+        const want = marks + 1;
+        from.publish(subjects.actor("workloop", scope, `mark-${want}`), new TextEncoder().encode(JSON.stringify({ id: `mark-${want}` })));
+        await waitFor(() => marks >= want, "the mark");
+      },
+      stop: () => sub.unsubscribe(),
+    };
+  }
+
+  it("unwatched - nothing is published while nobody watches, yet a snapshot reads every actor's state and transitions", async () => {
+    const pub = new ActorPublisher(cp, "control-plane", { tickMs: 20 });
+    const t = tap(cli, subjects.actorFilter({ scope: "control-plane" }), cp, "control-plane");
+    let passes = 0;
+    const loop = startWorkLoop("quiet", async () => void passes++, () => {}, { metrics: noMetricsLike, actors: pub });
+    for (let i = 0; i < 50; i++) {
+      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+      loop.wake();
+    }
+    await waitFor(() => loop.actor.getSnapshot().value === "idle" && passes === 51, "every pass done");
+    pub.flush();
+    await t.settle();
+    expect(t.got).toEqual([]);
+    expect(pub.published).toBe(0);
+    const [r] = await listActors(cli, { kind: "workloop", scope: "control-plane" }, { stallMs: 200 });
+    expect(r).toMatchObject({ id: "quiet", state: "idle", status: "active" });
+    // Every pass is two transitions (idle → working → idle), all counted though none was published.
+    expect(r.transitions).toBeGreaterThanOrEqual(passes * 2);
+    loop.stop();
+    await waitFor(() => loop.actor.getSnapshot().status !== "active", "stopped");
+    // An actor that ended while nobody watched is forgotten, not kept for a watcher to come.
+    expect(pub.snapshot()).toEqual([]);
+    t.stop();
+    pub.close();
+  });
+
+  it("watched - a watcher turns publishing on within a tick (current state first, then transitions with their events); it stops when the lease runs out", async () => {
+    const pub = new ActorPublisher(cp, "control-plane", { tickMs: 20 });
+    const t = tap(cli, subjects.actorFilter({ scope: "control-plane" }), cp, "control-plane");
+    const loop = startWorkLoop("seen", async () => {}, () => {}, { metrics: noMetricsLike, actors: pub });
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "first pass");
+    for (let i = 0; i < 5; i++) {
+      loop.wake();
+      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    }
+    const before = pub.snapshot()[0].transitions;
+    const seen: ActorRecord[] = [];
+    const w = watchActors(cli, { kind: "workloop", scope: "control-plane" }, (r) => seen.push(r), { announceMs: 50, ttlMs: 300 });
+    // The current state, though the actor has not moved since the watch began.
+    const first = await waitFor(() => seen.find((r) => r.id === "seen"), "the current state");
+    expect(first).toMatchObject({ state: "idle", transitions: before });
+    loop.wake();
+    const next = await waitFor(() => seen.find((r) => r.id === "seen" && r.transitions > before && r.state === "idle"), "a transition");
+    expect(next.event).toMatch(/^xstate\.done\.actor/);
+    expect(pub.watching("workloop")).toBe(true);
+    w.stop();
+    await waitFor(() => !pub.watching(), "the lease runs out", 5_000);
+    await t.settle();
+    const published = t.got.length;
+    for (let i = 0; i < 5; i++) {
+      loop.wake();
+      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    }
+    pub.flush();
+    await t.settle();
+    expect(t.got.length).toBe(published);
+    loop.stop();
+    t.stop();
+    pub.close();
+  });
+
+  it("interest - a node hears it under its own identity; another scope's interest or a malformed one leaves it quiet", async () => {
+    const nodePub = new ActorPublisher(nodeA, "node-a", { tickMs: 20 });
+    const loop = startWorkLoop("default/web-2", async () => {}, () => {}, { metrics: noMetricsLike, actors: nodePub });
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    cli.publish(subjects.actorInterest(), new TextEncoder().encode("not json"));
+    cli.publish(subjects.actorInterest(), new TextEncoder().encode(JSON.stringify({ id: "x", scope: "a.b", ttlMs: 1000 })));
+    const other = watchActors(cli, { scope: "node-b" }, () => {});
+    const seen: ActorRecord[] = [];
+    const own = watchActors(cli, { scope: "node-a" }, (r) => seen.push(r));
+    await waitFor(() => seen.find((r) => r.id === "default/web-2"), "node-a's actor, published by the node");
+    // The node's subscription got every announcement above in order: only its own scope's counts.
+    expect(nodePub.watchers).toBe(1);
+    other.stop();
+    own.stop();
+    loop.stop();
+    nodePub.close();
+  });
+
   it("permissions - a node publishes actors under its own scope only; under another's nats-server drops them", async () => {
     const seen: string[] = [];
     // Only this test's subjects: the previous test's actors may still publish their last state.

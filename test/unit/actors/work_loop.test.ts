@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { waitFor } from "../../helpers/nats.ts";
 import { startWorkLoop } from "../../../actors/work_loop.ts";
 import { noMetrics } from "../../../model/metrics.ts";
-import type { InspectedEvent } from "../../../model/observe.ts";
+import type { InspectedEvent, ObservedActor } from "../../../model/observe.ts";
 
 /** A pass the test releases by hand, recording when passes start. */
 function gatedWork() {
@@ -32,7 +32,7 @@ describe("work loop", () => {
   it("does not send the machine wake-ups while another pass is owed already (thousands of informer events, one pass)", async () => {
     const g = gatedWork();
     const wakes: InspectedEvent[] = [];
-    const obs = { metrics: noMetrics, actors: { inspector: () => (ev: InspectedEvent) => { if (ev.type === "@xstate.event" && ev.event?.type === "WAKE") wakes.push(ev); } } };
+    const obs = { metrics: noMetrics, actors: { observe: (_k: string, _id: string, a: ObservedActor) => void a.system.inspect((ev) => { if (ev.type === "@xstate.event" && ev.event?.type === "WAKE") wakes.push(ev); }) } };
     const loop = startWorkLoop("t", g.work, () => {}, obs);
     await waitFor(() => g.started.length === 1, "first pass");
     for (let i = 0; i < 1000; i++) loop.wake();
