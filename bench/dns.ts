@@ -2,7 +2,7 @@
  * Cluster DNS benchmark: Berth's dns2-based server vs dnsmasq (Debian) serving the same names,
  * measured with dnsperf in one run, on 127.0.0.1.
  *
- *   npx tsx bench/dns.ts [--duration 10] [--services 100] [--rounds 3] [--workers 1]
+ *   npx tsx bench/dns.ts [--duration 10] [--services 100] [--rounds 3] [--workers 1] [--peer DIR]
  *
  * Both serve `svc-N.default.svc.cluster.local` A records (N < services). The query file mixes
  * every name. dnsperf runs as a child process, so Berth's server (in this process) is free to
@@ -13,6 +13,13 @@
  * `--rounds` rounds and the median of each is reported, so a neighbour's load burst on a shared
  * machine does not land on one server only. Also reported: each server's CPU time per query
  * (Berth: this process's `process.cpuUsage`, dnsperf being a child; dnsmasq: /proc/<pid>/stat).
+ *
+ * Like with like: dnsmasq answers on one thread (it has no setting for more); Berth's default
+ * here is this process plus `--workers` processes reading the same socket, so `--workers 0` is
+ * the one-loop comparison. Both answer from a cache (dnsmasq `--cache-size=10000` plus its hosts
+ * table; Berth's answer cache, 10,000 entries). `--peer DIR` adds another checkout's server (e.g.
+ * main in a `git worktree`), same options, in the same rotation. Each row also gives dnsperf's
+ * own CPU (% of one core) and how busy the whole machine was, so a saturated run shows it.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +41,7 @@ const SERVICES = arg("services", 100);
 const ROUNDS = arg("rounds", 3);
 /** Berth's DNS worker processes (DnsServerOptions.workers): 1 = two event loops in all. */
 const WORKERS = arg("workers", 1);
+const PEER_DIR = ((i) => (i >= 0 ? args[i + 1] : undefined))(args.indexOf("--peer"));
 
 function ensureTools(): void {
   const want: Record<string, string> = { dnsperf: "dnsperf", dnsmasq: "dnsmasq-base" };
@@ -64,6 +72,17 @@ interface PerfResult {
   avgMs: number;
   /** CPU µs the server spent per query. */
   cpuUs: number;
+  /** dnsperf's CPU over the run's wall time, % of one core. */
+  genCpuPct: number;
+  /** The whole machine's busy share over the run, 0–100 %. */
+  hostBusyPct: number;
+}
+
+/** Busy and total jiffies of all CPUs (/proc/stat's first line). */
+function hostJiffies(): { busy: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
 }
 
 const selfCpu = () => {
@@ -77,16 +96,24 @@ const pidCpu = (pid: number) => () => {
 
 async function dnsperf(port: number, queryFile: string, cpu: () => number): Promise<PerfResult> {
   const cpu0 = cpu();
+  const h0 = hostJiffies();
   const r = await dnsperfRun(port, queryFile);
-  return { ...r, cpuUs: (cpu() - cpu0) / (r.qps * DURATION) };
+  const h1 = hostJiffies();
+  return { ...r, cpuUs: (cpu() - cpu0) / (r.qps * DURATION), hostBusyPct: (100 * (h1.busy - h0.busy)) / (h1.total - h0.total) };
 }
 
-async function dnsperfRun(port: number, queryFile: string): Promise<Omit<PerfResult, "cpuUs">> {
-  const { stdout } = await execFileP("dnsperf", ["-s", "127.0.0.1", "-p", String(port), "-d", queryFile, "-l", String(DURATION), "-c", "4", "-Q", "200000", "-q", "200"], { encoding: "utf8" });
+async function dnsperfRun(port: number, queryFile: string): Promise<Omit<PerfResult, "cpuUs" | "hostBusyPct">> {
+  // dnsperf under a shell that prints its own /proc stat after waiting for it: cutime + cstime are dnsperf's CPU.
+  const script = 'dnsperf "$@"; s=$?; echo "GENSTAT $(cat /proc/$$/stat)"; exit $s';
+  const t0 = performance.now();
+  const { stdout } = await execFileP("sh", ["-c", script, "sh", "-s", "127.0.0.1", "-p", String(port), "-d", queryFile, "-l", String(DURATION), "-c", "4", "-Q", "200000", "-q", "200"], { encoding: "utf8" });
+  const st = (/GENSTAT .*?\) (.*)/.exec(stdout)?.[1] ?? "").split(" ");
+  // Over the run's wall time (dnsperf waits for the last answers after its DURATION).
+  const genCpuPct = ((Number(st[13]) + Number(st[14])) * 10) / ((performance.now() - t0) / 100);
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
   const lost = /Queries lost:\s+(.*)/.exec(stdout)?.[1]?.trim() ?? "?";
   const avgMs = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN) * 1000;
-  return { qps, lost, avgMs };
+  return { qps, lost, avgMs, genCpuPct };
 }
 
 async function main(): Promise<void> {
@@ -105,10 +132,18 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, "hosts"), hosts.join("\n") + "\n");
   writeFileSync(join(dir, "queries"), queries.join("\n") + "\n");
   const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, workers: WORKERS });
+  // Another checkout's server, same options (its workers are its own processes).
+  let peer: Awaited<ReturnType<typeof startDnsServer>> | undefined;
+  let peerName = "";
+  if (PEER_DIR) {
+    const mod = (await import(join(PEER_DIR, "runtime/dns/server.ts"))) as { startDnsServer: typeof startDnsServer };
+    peerName = `berth ${execFileSync("git", ["-C", PEER_DIR, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()}`;
+    peer = await mod.startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, workers: WORKERS });
+  }
   // Berth's CPU: this process plus its DNS workers (once loaded; they report ready within ~2 s).
+  // Only the server being measured has traffic, so this process's CPU is that server's.
   await new Promise((r) => setTimeout(r, 2500));
-  const workerPids = (berth as { workerPids?: number[] }).workerPids ?? [];
-  const berthCpu = () => workerPids.reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
+  const cpuOf = (s: { workerPids?: number[] }) => () => (s.workerPids ?? []).reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
   try {
     const dmPort = await freeUdpTcpPort();
     dnsmasq = spawn(
@@ -117,32 +152,33 @@ async function main(): Promise<void> {
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     await new Promise((r) => setTimeout(r, 500)); // dnsperf below fails loudly if it is not up
-    const bs: PerfResult[] = [];
-    const ds: PerfResult[] = [];
-    const dmCpu = pidCpu(dnsmasq.pid!);
+    const servers: [string, number, () => number][] = [["berth", berth.addresses[0].port, cpuOf(berth)]];
+    if (peer) servers.push([peerName, peer.addresses[0].port, cpuOf(peer)]);
+    servers.push(["dnsmasq", dmPort, pidCpu(dnsmasq.pid!)]);
+    const results = new Map<string, PerfResult[]>(servers.map(([n]) => [n, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate who goes first, so a load burst is shared out.
-      if (round % 2 === 0) {
-        bs.push(await dnsperf(berth.addresses[0].port, join(dir, "queries"), berthCpu));
-        ds.push(await dnsperf(dmPort, join(dir, "queries"), dmCpu));
-      } else {
-        ds.push(await dnsperf(dmPort, join(dir, "queries"), dmCpu));
-        bs.push(await dnsperf(berth.addresses[0].port, join(dir, "queries"), berthCpu));
+      // Rotate who goes first, so a load burst is shared out.
+      for (let i = 0; i < servers.length; i++) {
+        const [name, port, cpu] = servers[(i + round) % servers.length];
+        results.get(name)!.push(await dnsperf(port, join(dir, "queries"), cpu));
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const row = (name: string, rs: PerfResult[]) =>
-      `| ${name} | ${median(rs.map((r) => r.qps)).toFixed(0)} | ${rs.map((r) => r.qps.toFixed(0)).join(", ")} | ${median(rs.map((r) => r.avgMs)).toFixed(2)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(1)} µs | ${rs.map((r) => r.lost).join("; ")} |`;
-    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS} --workers ${WORKERS}`);
-    console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, dnsperf -c 4 -q 200, dnsmasq ${execFileSync("dnsmasq", ["--version"], { encoding: "utf8" }).split("\n")[0].replace(/^Dnsmasq version (\S+).*$/, "$1")}`);
-    console.log("| server | queries/s (median) | each round | avg latency | CPU/query | lost |");
-    console.log("| --- | --- | --- | --- | --- | --- |");
-    console.log(row("berth", bs));
-    console.log(row("dnsmasq", ds));
-    console.log(`# berth / dnsmasq per round: ${bs.map((b, i) => (b.qps / ds[i].qps).toFixed(2)).join(", ")}`);
+      `| ${name} | ${median(rs.map((r) => r.qps)).toFixed(0)} | ${rs.map((r) => r.qps.toFixed(0)).join(", ")} | ${median(rs.map((r) => r.avgMs)).toFixed(2)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(1)} µs | ${rs.map((r) => `${r.genCpuPct.toFixed(0)}%/${r.hostBusyPct.toFixed(0)}%`).join(", ")} | ${rs.map((r) => r.lost).join("; ")} |`;
+    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS} --workers ${WORKERS}${PEER_DIR ? ` --peer ${PEER_DIR}` : ""}`);
+    console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, dnsperf -c 4 -q 200, dnsmasq ${execFileSync("dnsmasq", ["--version"], { encoding: "utf8" }).split("\n")[0].replace(/^Dnsmasq version (\S+).*$/, "$1")} (one thread); berth: ${1 + WORKERS} event loop(s)`);
+    console.log("| server | queries/s (median) | each round | avg latency | CPU/query | dnsperf CPU / host busy, each round | lost |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const [name] of servers) console.log(row(name, results.get(name)!));
+    const ds = results.get("dnsmasq")!;
+    for (const [name] of servers.filter(([n]) => n !== "dnsmasq")) {
+      console.log(`# ${name} / dnsmasq per round: ${results.get(name)!.map((b, i) => (b.qps / ds[i].qps).toFixed(2)).join(", ")}`);
+    }
   } finally {
     dnsmasq?.kill("SIGTERM");
     await berth.close();
+    await peer?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -41,10 +41,13 @@ export class AnswerCache {
   }
 
   /**
-   * The reply for `query` (same key), with the query's id written in, as a fresh buffer the caller
-   * may hand to the socket; undefined on a miss.
+   * The reply for `query` (same key), with the query's id written in; undefined on a miss. A
+   * fresh buffer the caller may hand to any socket, or with `inPlace` the stored buffer itself,
+   * its id overwritten: for a send that copies it out at once (a synchronous raw send). A send
+   * that keeps it instead (queued) must be followed by `held`, so the next hit does not write
+   * into bytes still waiting to go out.
    */
-  reply(key: string, query: Buffer): Buffer | undefined {
+  reply(key: string, query: Buffer, inPlace = false): Buffer | undefined {
     const v = this.version();
     if (v !== this.seenVersion) {
       this.entries.clear();
@@ -56,6 +59,11 @@ export class AnswerCache {
       return undefined;
     }
     this.hits++;
+    if (inPlace) {
+      cached[0] = query[0];
+      cached[1] = query[1];
+      return cached;
+    }
     const out = Buffer.allocUnsafe(cached.length);
     cached.copy(out);
     out[0] = query[0];
@@ -75,6 +83,11 @@ export class AnswerCache {
     }
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, Buffer.from(reply));
+  }
+
+  /** `buf`, given out by `reply(…, true)`, is still held by a queued send: store a copy instead. */
+  held(key: string, buf: Buffer): void {
+    if (this.entries.get(key) === buf) this.entries.set(key, Buffer.from(buf));
   }
 
   /** The stored reply for `key` as built (its id is the first asker's), if current; no copy. */

@@ -3,7 +3,7 @@
  * from the replies the owner cached, and hands every other datagram to the owner.
  */
 import { AnswerCache } from "./answer_cache.ts";
-import { closeRaw, receive, sendRaw, type RawRinfo, type UdpHandle } from "./raw_udp.ts";
+import { closeRaw, receive, SEND_PENDING, sendRaw, type RawRinfo, type UdpHandle } from "./raw_udp.ts";
 import type { FromDnsWorker, ToDnsWorker } from "./dns_workers.ts";
 
 const MAX_ENTRIES = 10_000;
@@ -27,11 +27,11 @@ export function runDnsWorker(): void {
     const key = AnswerCache.keyOf(buf);
     const cached = key === undefined ? undefined : cache.get(key);
     if (cached) {
-      const out = Buffer.allocUnsafe(cached.length);
-      cached.copy(out);
-      out[0] = buf[0];
-      out[1] = buf[1];
-      sendRaw(h, out, rinfo.port, rinfo.address);
+      // The stored reply with this query's id written in, sent as it is: a synchronous send copies
+      // it into the kernel; one that stays queued keeps it, and the cache moves on to a copy.
+      cached[0] = buf[0];
+      cached[1] = buf[1];
+      if (sendRaw(h, cached, rinfo.port, rinfo.address) === SEND_PENDING) cache.set(key!, Buffer.from(cached));
       hits++;
       return;
     }

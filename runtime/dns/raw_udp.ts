@@ -80,23 +80,35 @@ export function receive(h: UdpHandle, onDatagram: OnDatagram): void {
 }
 
 let spare: UdpHandle;
+/** The one-buffer list of the next send, reused while sends complete synchronously. */
+let spareList: Buffer[] | undefined;
 
-/** Sends one datagram; returns 0 or a negative libuv error. */
+/** `sendRaw` returned this: the datagram is queued and libuv still holds `buf` until it is sent. */
+export const SEND_PENDING = 1;
+
+/**
+ * Sends one datagram; returns 0 when the kernel took it (so `buf` may be reused at once),
+ * `SEND_PENDING` when libuv holds `buf` until it is sent, or a negative libuv error.
+ */
 export function sendRaw(h: UdpHandle, buf: Buffer, port: number, address: string): number {
   const req = spare ?? new B!.SendWrap();
   spare = undefined;
-  const list = [buf];
+  const list = spareList ?? [buf];
+  spareList = undefined;
+  list[0] = buf;
   const r = h.v6 ? h.send6(req, list, 1, port, address, false) : h.send(req, list, 1, port, address, false);
   // r ≥ 1: sent synchronously (length + 1), the request is free again. 0: pending, libuv holds it.
   if (r >= 1) {
     spare = req;
+    spareList = list;
     return 0;
   }
   if (r === 0) {
     req.list = list;
-    return 0;
+    return SEND_PENDING;
   }
   spare = req;
+  spareList = list;
   return r;
 }
 

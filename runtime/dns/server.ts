@@ -135,8 +135,11 @@ export function encodeForUdp(reply: DnsPacket, maxBytes: number): Buffer {
   return buf.length > maxBytes ? buf.subarray(0, maxBytes) : buf;
 }
 
-/** Sends one reply datagram to `port`/`address`. */
-type UdpSender = (buf: Buffer, port: number, address: string) => void;
+/**
+ * Sends one reply datagram to `port`/`address`; returns true when the bytes were copied out at
+ * once (`buf` may be reused). `inPlace`: this sender can say so (the raw path; dgram cannot).
+ */
+type UdpSender = ((buf: Buffer, port: number, address: string) => boolean) & { inPlace?: boolean };
 
 /** A `lookup` for dgram that takes an IP literal as it is, synchronously; names go to dns.lookup. */
 function ipLiteral(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
@@ -281,12 +284,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     stats.received++;
     const key = cache ? AnswerCache.keyOf(msg) : undefined;
     if (key !== undefined) {
-      const hit = cache!.reply(key, msg);
+      const hit = cache!.reply(key, msg, sock.inPlace === true);
       if (hit) {
         stats.answered++;
         stats.cacheHits++;
         measured?.cacheHit();
-        sock(hit, rinfo.port, rinfo.address);
+        if (!sock(hit, rinfo.port, rinfo.address) && sock.inPlace) cache!.held(key, hit);
         return;
       }
     }
@@ -328,7 +331,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       const send: UdpSender = (buf, p, a) => {
         const err = sendRaw(handle, buf, p, a);
         if (err < 0) onError(udpError(err, "send"), "socket");
+        return err === 0;
       };
+      send.inPlace = true;
       receive(handle, (nread, _h, buf, rinfo) => {
         if (nread < 0 || !buf) onError(udpError(nread, "recvmsg"), "socket");
         else handleUdp(send, buf, rinfo);
@@ -339,7 +344,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     // asynchronous dns.lookup per send (a tick and a closure per reply).
     const sock = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4", lookup: ipLiteral });
     // Without a callback a send error is emitted as the socket's "error" (reported below).
-    const send: UdpSender = (buf, p, a) => sock.send(buf, p, a);
+    const send: UdpSender = (buf, p, a) => {
+      sock.send(buf, p, a);
+      return false;
+    };
     sock.on("message", (msg, rinfo) => handleUdp(send, msg, rinfo));
     try {
       const actual = await bindUdp(sock, host, port);

@@ -105,6 +105,13 @@ export class RawForward {
   /** Read buffers: upstream → client, client → upstream (from the pools, while spliced). */
   downBuf?: Buffer;
   upBuf?: Buffer;
+  /**
+   * The last write's view of each read buffer (`buf[0, n)`), reused while reads keep the same
+   * length — request/response traffic and full-buffer bulk reads do — so a chunk allocates no
+   * Buffer object.
+   */
+  private downView?: Buffer;
+  private upView?: Buffer;
   /** Writes still held by libuv (pending because the kernel buffer was full). */
   pendingWrites = 0;
   /** Bytes read from the client (passed upstream) and written to it (passed down), for metrics. */
@@ -113,6 +120,8 @@ export class RawForward {
   private timer?: NodeJS.Timeout;
   private attempt = 0;
   private spliced = false;
+  /** The current upstream handle's reads were started with its dial. */
+  private upReading = false;
   /** Both handles closed (or being closed). */
   closed = false;
   /** EOF read from the client / from the upstream. */
@@ -146,6 +155,9 @@ export class RawForward {
       this.host.rejected(ip, i);
       this.closed = true;
       this.host.release(this);
+      // The failed dials' handles are closed: their read buffer is free again.
+      if (this.downBuf && downPool.length < POOL_MAX) downPool.push(this.downBuf);
+      this.downBuf = undefined;
       // RST, as `resetAndDestroy`: the client learns at once that nothing answers.
       if (this.client.reset() !== 0) this.client.close();
       return;
@@ -163,6 +175,13 @@ export class RawForward {
       this.dialFailed(up, uvError(err, "connect"));
       return;
     }
+    // Ask for reads now: libuv then registers the socket once for both "connected" and
+    // "readable" (one epoll_ctl instead of three), and delivers no read before the connect
+    // callback. Where it refuses (not yet readable), `connected` starts reading instead.
+    this.downBuf ??= downPool.pop() ?? Buffer.allocUnsafeSlow(DOWN_BYTES);
+    up.onread = onUpstreamRead;
+    up.useUserBuffer(this.downBuf);
+    this.upReading = up.readStart() === 0;
     this.timer = setTimeout(onDialTimeout, this.host.dialTimeouts[i], this, up);
   }
 
@@ -187,11 +206,8 @@ export class RawForward {
     this.spliced = true;
     this.host.forwarded(this.clientIp, this.candidates[this.attempt % this.candidates.length]);
     up.setNoDelay(true);
-    this.downBuf = downPool.pop() ?? Buffer.allocUnsafeSlow(DOWN_BYTES);
     this.upBuf = upPool.pop() ?? Buffer.allocUnsafeSlow(UP_BYTES);
-    up.onread = onUpstreamRead;
-    up.useUserBuffer(this.downBuf);
-    up.readStart();
+    if (!this.upReading) up.readStart();
     this.client.onread = onClientRead;
     this.client.useUserBuffer(this.upBuf);
     this.client.readStart();
@@ -199,11 +215,17 @@ export class RawForward {
 
   /** `n` bytes arrived from `src` into `buf`: pass them to `dst`. */
   pass(src: Handle, dst: Handle, buf: Buffer, n: number): void {
-    if (src === this.client) this.bytesIn += n;
-    else this.bytesOut += n;
+    let view: Buffer;
+    if (src === this.client) {
+      this.bytesIn += n;
+      view = this.upView !== undefined && this.upView.length === n ? this.upView : (this.upView = buf.subarray(0, n));
+    } else {
+      this.bytesOut += n;
+      view = this.downView !== undefined && this.downView.length === n ? this.downView : (this.downView = buf.subarray(0, n));
+    }
     const req = spareWrite ?? new B!.WriteWrap();
     spareWrite = undefined;
-    const err = dst.writeBuffer(req, buf.subarray(0, n));
+    const err = dst.writeBuffer(req, view);
     if (err !== 0) {
       spareWrite = req;
       this.destroy();
@@ -226,6 +248,14 @@ export class RawForward {
   eof(fromClient: boolean): void {
     if (fromClient) this.clientEof = true;
     else this.upstreamEof = true;
+    // Both peers sent FIN and every byte read was handed to the kernel (no write held by libuv):
+    // closing both sockets now ends both directions as shutdown-then-close would — close()
+    // still sends what the kernel buffers, then FIN, and nothing is left unread to turn it into
+    // a reset — without a shutdown request, its poll registration and its callback.
+    if (this.clientEof && this.upstreamEof && this.pendingWrites === 0) {
+      this.destroy();
+      return;
+    }
     const dst = fromClient ? this.upstream : this.client;
     const req = new B!.ShutdownWrap();
     req.oncomplete = onShutdown;

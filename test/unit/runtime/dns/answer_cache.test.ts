@@ -24,6 +24,26 @@ describe("AnswerCache", () => {
     expect(c.hits).toBe(2);
   });
 
+  it("in place, hands out the stored buffer with the id written in; after `held` it moves on to a copy and leaves the held bytes alone", () => {
+    const c = new AnswerCache(() => 0);
+    const q1 = query(0x0102, "web");
+    const key = AnswerCache.keyOf(q1)!;
+    c.store(key, Buffer.from([0, 0, 0x81, 0x80, 9]), 0);
+    const first = c.reply(key, q1, true)!;
+    expect([...first]).toEqual([0x01, 0x02, 0x81, 0x80, 9]);
+    const q2 = query(0x0304, "web");
+    // Sent synchronously (not held): the same buffer serves the next hit.
+    expect(c.reply(key, q2, true)).toBe(first);
+    expect([...first.subarray(0, 2)]).toEqual([0x03, 0x04]);
+    // A queued send keeps `first`: the next hit must not write into it.
+    c.held(key, first);
+    const q3 = query(0x0506, "web");
+    const third = c.reply(key, q3, true)!;
+    expect(third).not.toBe(first);
+    expect([...third]).toEqual([0x05, 0x06, 0x81, 0x80, 9]);
+    expect([...first]).toEqual([0x03, 0x04, 0x81, 0x80, 9]);
+  });
+
   it("empties when the version moves, and refuses a reply computed against an older version", () => {
     let v = 1;
     const c = new AnswerCache(() => v);
