@@ -131,8 +131,11 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     }, "CreateContainerConfigError", 30_000);
     expect(containerStatus(waiting, "app")?.state.waiting?.message).toBe('secret "late" not found');
     expect(podStatus(waiting)).toBe("CreateContainerConfigError");
-    const events = await env.api.list("events", { namespace: "default" });
-    expect(events.items.some((e) => e.involvedObject.name === "wait-pod" && e.reason === "Failed" && e.message === 'Error: secret "late" not found')).toBe(true);
+    // The event is written apart from the status: wait for it rather than expect it already there.
+    await waitFor(async () => {
+      const events = await env.api.list("events", { namespace: "default" });
+      return events.items.some((e) => e.involvedObject.name === "wait-pod" && e.reason === "Failed" && e.message === 'Error: secret "late" not found');
+    }, "the Failed event naming the Secret", 20_000);
     // A Secret without the key: the message names the key.
     await env.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "late", namespace: "default" }, stringData: { other: "x" } });
     await waitFor(async () => containerStatus(await getPod(env.api, "wait-pod"), "app")?.state.waiting?.message === "couldn't find key token in Secret default/late", "missing key message", 20_000);
