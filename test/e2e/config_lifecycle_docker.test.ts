@@ -11,6 +11,8 @@
  *   - init containers run in order, one at a time (each appends to a shared emptyDir file),
  *     before the app container; a failing init container with restartPolicy Never fails the pod;
  *   - a preStop hook delays termination: the app container stays up until the hook finished;
+ *     a failing httpGet preStop hook is a FailedPreStopHook event and termination goes on; a
+ *     container ignoring SIGTERM is killed at the grace period's deadline;
  *   - no container and no volume directory is left when the pods go.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -245,6 +247,46 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     expect(readFileSync(join(hookDir, "term"), "utf8").trim()).toBe("after");
     expect(termSeenAfterMs).toBeGreaterThanOrEqual(2_000);
     await waitFor(async () => !(await env.api.get("pods", "hook-pod", "default").catch(() => undefined)), "hook-pod gone", 30_000);
+  }, 60_000);
+
+  it("hooks - a failing httpGet preStop hook is a FailedPreStopHook event and termination carries on; SIGTERM ignored means SIGKILL at the deadline", async () => {
+    await env.api.create("pods", pod("hook-kill", env.node, {
+      terminationGracePeriodSeconds: 3,
+      containers: [
+        {
+          name: "web",
+          image: IMAGE,
+          command: ["httpd", "-f", "-p", "8081", "-h", "/var/www"],
+          ports: [{ name: "http", containerPort: 8081 }],
+          // To the pod's IP on the named port; the path does not exist: a 404.
+          lifecycle: { preStop: { httpGet: { path: "/missing", port: "http" } } },
+        },
+        // PID 1 with SIGTERM ignored: only the SIGKILL at the deadline stops it.
+        { name: "stubborn", image: IMAGE, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] },
+      ],
+    }));
+    await waitFor(async () => {
+      const p = await getPod(env.api, "hook-kill");
+      return running(p, "web") && running(p, "stubborn");
+    }, "hook-kill running", 30_000);
+    const uid = (await getPod(env.api, "hook-kill")).metadata.uid!;
+    const containers = () => docker.listContainers({ all: true, filters: { label: [`${LABELS.podUid}=${uid}`, `${LABELS.role}=app`] } });
+    expect((await containers()).length).toBe(2);
+    const deletedAt = Date.now();
+    await env.api.delete("pods", "hook-kill", "default");
+    expect(podStatus(await getPod(env.api, "hook-kill"))).toBe("Terminating");
+    await waitFor(async () => (await containers()).length === 0, "both containers stopped and removed", 30_000, 100);
+    const tookMs = Date.now() - deletedAt;
+    // Not before the grace period's end (less a second of slack for the agent's clock), and not long after it.
+    expect(tookMs).toBeGreaterThanOrEqual(2_000);
+    expect(tookMs).toBeLessThan(15_000);
+    const ev = await waitFor(async () => {
+      const events = await env.api.list("events", { namespace: "default" });
+      return events.items.find((e) => e.involvedObject.name === "hook-kill" && e.reason === "FailedPreStopHook");
+    }, "FailedPreStopHook event", 20_000);
+    expect(ev.type).toBe("Warning");
+    expect(ev.message).toMatch(/^HTTP lifecycle hook \(\/missing\) for Container "web" in Pod "hook-kill_default\(.+\)" failed - error: .*failed with status 404$/);
+    await waitFor(async () => !(await env.api.get("pods", "hook-kill", "default").catch(() => undefined)), "hook-kill gone", 30_000);
   }, 60_000);
 
   it("cleanup - deleting the pods leaves no container and no volume directory", async () => {
