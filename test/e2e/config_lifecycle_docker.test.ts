@@ -12,7 +12,8 @@
  *     before the app container; a failing init container with restartPolicy Never fails the pod;
  *   - a preStop hook delays termination: the app container stays up until the hook finished;
  *     a failing httpGet preStop hook is a FailedPreStopHook event and termination goes on; a
- *     container ignoring SIGTERM is killed at the grace period's deadline;
+ *     container ignoring SIGTERM is killed at the grace period's deadline; a liveness kill runs
+ *     the preStop hook too;
  *   - no container and no volume directory is left when the pods go.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -287,6 +288,35 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     expect(ev.type).toBe("Warning");
     expect(ev.message).toMatch(/^HTTP lifecycle hook \(\/missing\) for Container "web" in Pod "hook-kill_default\(.+\)" failed - error: .*failed with status 404$/);
     await waitFor(async () => !(await env.api.get("pods", "hook-kill", "default").catch(() => undefined)), "hook-kill gone", 30_000);
+  }, 60_000);
+
+  it("hooks - a container killed by its failed liveness probe runs its preStop hook first, as the kubelet does", async () => {
+    await env.api.create("pods", pod("live-hook", env.node, {
+      terminationGracePeriodSeconds: 5,
+      containers: [{
+        name: "app",
+        image: IMAGE,
+        command: ["sh", "-c", "trap 'echo term >> /work/liveness-log; exit 0' TERM; while true; do sleep 0.1; done"],
+        // Fails once the marker exists, so the first kill comes only when the test asks for it.
+        livenessProbe: { exec: { command: ["sh", "-c", "test ! -f /work/liveness-fail"] }, periodSeconds: 1, failureThreshold: 1 },
+        lifecycle: { preStop: { exec: { command: ["sh", "-c", "rm -f /work/liveness-fail; echo prestop >> /work/liveness-log"] } } },
+        volumeMounts: [{ name: "work", mountPath: "/work" }],
+      }],
+      volumes: [{ name: "work", hostPath: { path: hookDir } }],
+    }));
+    await waitFor(async () => running(await getPod(env.api, "live-hook"), "app"), "live-hook running", 30_000);
+    const { writeFileSync, readFileSync } = await import("node:fs");
+    writeFileSync(join(hookDir, "liveness-fail"), "");
+    const p = await waitFor(async () => {
+      const x = await getPod(env.api, "live-hook");
+      return (containerStatus(x, "app")?.restartCount ?? 0) >= 1 ? x : undefined;
+    }, "restarted after the liveness failure", 30_000);
+    // The hook ran before SIGTERM reached the container.
+    expect(readFileSync(join(hookDir, "liveness-log"), "utf8").trim().split("\n").slice(0, 2)).toEqual(["prestop", "term"]);
+    const events = await env.api.list("events", { namespace: "default" });
+    expect(events.items.some((e) => e.involvedObject.name === "live-hook" && e.reason === "Killing" && /failed liveness probe/.test(e.message ?? ""))).toBe(true);
+    expect(p.status?.phase).toBe("Running");
+    await env.api.delete("pods", "live-hook", "default", { gracePeriodSeconds: 1 });
   }, 60_000);
 
   it("cleanup - deleting the pods leaves no container and no volume directory", async () => {
