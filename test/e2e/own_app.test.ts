@@ -41,6 +41,7 @@ afterAll(async () => {
 describe("run your own app", () => {
   test("docker build → docker push to berth up's registry → a pod pulls it → reached through a Service; down stops the registry", async () => {
     expect(registry, c!.up.output()).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(c!.up.output()).toContain(`docker tag IMAGE ${registry}/myapp:v1`);
     expect(c!.up.output()).toContain(`docker push ${registry}/myapp:v1`);
 
     writeFileSync(join(appDir, "index.html"), "hello from my own app\n");

@@ -166,12 +166,23 @@ resources:
     expect((e3 as InvalidError).causes[0]).toMatchObject({ field: "type", message: expect.stringContaining("field is immutable") });
   });
 
-  it("node authorizer over NATS - a node reads only the Secrets its pods reference", async () => {
+  it("node authorizer over NATS - a node reads only the Secrets and ConfigMaps its pods reference", async () => {
     const node = new NatsApiClient(t.nc, { node: "n1" });
     await expect(node.get("secrets", "db", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403 && /no pod bound to it references it/.test(e.message));
     await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "user" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i", env: [{ name: "P", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }] }] } });
     expect((await node.get("secrets", "db", "default")).metadata.name).toBe("db");
     await expect(node.get("secrets", "reg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
     await expect(node.list("secrets", { namespace: "default" })).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
+    // ConfigMaps under the same rule: refused until a pod bound to the node mounts it, never written.
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-cfg" }, data: { k: "v" } });
+    await expect(node.get("configmaps", "app-cfg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403 && /no pod bound to it references it/.test(e.message));
+    await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "cfg-user" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }], volumes: [{ name: "v", configMap: { name: "app-cfg" } }] } });
+    expect((await node.get("configmaps", "app-cfg", "default")).data).toEqual({ k: "v" });
+    const cm = await t.api.get("configmaps", "app-cfg", "default");
+    await expect(node.update("configmaps", { ...cm, data: { k: "w" } })).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
+    // A pod of another node referencing it gives this node nothing.
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "other-cfg" }, data: { k: "v" } });
+    await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "elsewhere" }, spec: { nodeName: "n2", containers: [{ name: "c", image: "i", envFrom: [{ configMapRef: { name: "other-cfg" } }] }] } });
+    await expect(node.get("configmaps", "other-cfg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
   });
 });
