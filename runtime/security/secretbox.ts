@@ -11,8 +11,9 @@
  *     Poly1305 one-time key = keystream[0..32]; ciphertext = message XOR keystream[32..]
  *     tag       = Poly1305(one-time key, ciphertext)
  *
- * Secrets are at most 1 MiB (the API's limit), so Poly1305 on BigInt is fast enough here (a few
- * tens of milliseconds for the largest value).
+ * Secrets are at most 1 MiB (the API's limit), so Poly1305 on BigInt is fast enough here: sealing
+ * the largest value took 71–128 ms on the 2-core machine (2026-12-02, load ~3.5); a Secret of a
+ * few KiB takes well under a millisecond. aesgcm (native) stays the faster default.
  */
 
 export const SECRETBOX_KEY_BYTES = 32;
