@@ -12,8 +12,9 @@
  *     tag       = Poly1305(one-time key, ciphertext)
  *
  * Secrets are at most 1 MiB (the API's limit), so Poly1305 on BigInt is fast enough here: sealing
- * the largest value took 71–128 ms on the 2-core machine (2026-12-02, load ~3.5); a Secret of a
- * few KiB takes well under a millisecond. aesgcm (native) stays the faster default.
+ * the largest value took 71–128 ms on the 2-core machine (2026-12-02, load ~3.5); a Secret of
+ * 4 KiB, under 1 ms once warm (the first calls, 2–19 ms, include JIT warm-up). aesgcm (native)
+ * stays the faster default.
  */
 
 export const SECRETBOX_KEY_BYTES = 32;
