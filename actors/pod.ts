@@ -100,6 +100,10 @@ export interface SyncStepInput {
 }
 export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[]; serviceEnv?: Record<string, string> }
 export interface TerminateInput { pod: Pod; node: string; graceSeconds: number }
+
+/** Containers to stop while the pod lives on (a failed liveness probe): each attempt's id and container name. */
+export interface KillInput { pod: Pod; podIP?: string; kills: { id: string; name?: string }[]; graceSeconds: number }
+export interface KillOutput { ids: string[]; events: PodEvent[] }
 /** What the prober is told after every sync: the attempts to probe now. */
 export interface ProbeTargets { type: "TARGETS"; podIP: string; pod: Pod; running: { name: string; id: string }[] }
 
@@ -164,8 +168,8 @@ export const podMachine = setup({
   actors: {
     ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(notProvided("ensureSandbox")),
     syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(notProvided("syncContainers")),
-    /** Stops the given attempts; resolves with the ids handled. */
-    killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(notProvided("killContainer")),
+    /** Stops the given attempts (each with its preStop hook); resolves with the ids handled. */
+    killContainer: fromPromise<KillOutput, KillInput>(notProvided("killContainer")),
     terminatePod: fromPromise<PodEvent[], TerminateInput>(notProvided("terminatePod")),
     prober: fromCallback<ProbeTargets, { pod: Pod }>(() => () => {}),
   },
@@ -392,8 +396,19 @@ export const podMachine = setup({
         killing: {
           invoke: {
             src: "killContainer",
-            input: ({ context }) => ({ ids: context.killQueue, graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30 }),
-            onDone: { target: "containers", actions: assign({ killQueue: ({ context, event }) => context.killQueue.filter((id) => !event.output.includes(id)) }) },
+            input: ({ context }) => ({
+              pod: context.pod,
+              podIP: context.sandbox?.ip,
+              kills: context.killQueue.map((id) => ({ id, name: context.records.find((r) => r.id === id)?.name })),
+              graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30,
+            }),
+            onDone: {
+              target: "containers",
+              actions: [
+                assign({ killQueue: ({ context, event }) => context.killQueue.filter((id) => !event.output.ids.includes(id)) }),
+                { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
+              ],
+            },
             onError: "containersRetry",
           },
         },

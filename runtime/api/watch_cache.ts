@@ -25,7 +25,7 @@
 import type { AnyObject } from "../../model/types.ts";
 import { objectKey } from "../../model/names.ts";
 import { ApiError } from "../../model/errors.ts";
-import type { BucketEvent, BucketWatch, KvStore } from "../store/kv_store.ts";
+import { type BucketEvent, type BucketWatch, type KvStore, unreadableReason } from "../store/kv_store.ts";
 import { WatchHub } from "./watch_hub.ts";
 
 interface Version {
@@ -244,7 +244,12 @@ export class WatchCache {
     // as of the revision read.
     const take = (key: string): boolean => {
       const o = st.at(key, q.revision);
-      if (!o || (q.match && !q.match(o))) return false;
+      if (!o) return false;
+      // A value this server cannot decrypt fails the list, as in kube-apiserver, before any
+      // selector could hide it: an answer without it would look complete.
+      const unreadable = unreadableReason(o);
+      if (unreadable !== undefined) throw new ApiError("InternalError", `${q.resource} "${key.replace(/^\//, "")}" cannot be read: ${unreadable}`);
+      if (q.match && !q.match(o)) return false;
       if (q.nodeName !== undefined && !INDEXES.nodeName(o).includes(q.nodeName)) return false;
       if (q.ownerUid !== undefined && !INDEXES.owner(o).includes(q.ownerUid)) return false;
       return true;
@@ -350,11 +355,22 @@ export class WatchCache {
       const key = objectKey(object);
       const st = this.state(ev.resource);
       const type = ev.type === "MODIFIED" && !st.at(key, this.revision) ? "ADDED" : ev.type;
+      const before = st.at(key, this.revision);
       st.apply(key, ev.revision, type === "DELETED" ? null : object);
       this.history.push({ rev: ev.revision, resource: ev.resource, key });
       this.stats.events++;
       this.revision = ev.revision;
-      this.hub.deliver(ev.resource, { type, object, revision: ev.revision, createdRevision: ev.createdRevision });
+      const unreadable = unreadableReason(ev.object);
+      if (unreadable === undefined) {
+        this.hub.deliver(ev.resource, { type, object, revision: ev.revision, createdRevision: ev.createdRevision });
+      } else {
+        // A stand-in is no object to hand a watcher: a change is not shown (watchers keep the
+        // version they have), a deletion is, with the last readable version.
+        this.opts.log?.("watch cache: a stored value cannot be decrypted; lists of its resource fail until it is readable", { resource: ev.resource, key, error: unreadable });
+        if (type === "DELETED" && before && unreadableReason(before) === undefined) {
+          this.hub.deliver(ev.resource, { type, object: withRv(before, ev.revision), revision: ev.revision, createdRevision: ev.createdRevision });
+        }
+      }
       this.trim();
     } else {
       this.revision = ev.revision;
@@ -398,6 +414,10 @@ export class WatchCache {
 }
 
 /** Cached objects are shared by every reader: frozen, so that no reader can change another's. */
+function withRv(o: AnyObject, rev: number): AnyObject {
+  return freeze({ ...o, metadata: { ...o.metadata, resourceVersion: String(rev) } });
+}
+
 function freeze<T>(o: T): T {
   if (o && typeof o === "object" && !Object.isFrozen(o)) {
     Object.freeze(o);

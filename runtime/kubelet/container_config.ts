@@ -6,8 +6,9 @@
  *             stays ContainerCreating) → env built (missing: CreateContainerConfigError)
  *   postStart run after the container started; a failure is FailedPostStartHook and the
  *             container is killed (restarted per policy), as the kubelet does
- *   preStop   run before SIGTERM when the pod terminates, within the grace period;
- *             a failure is FailedPreStopHook and termination carries on
+ *   preStop   run before SIGTERM whenever a running container is stopped — the pod deleted,
+ *             a failed liveness probe, a changed container — within the grace period;
+ *             a failure is FailedPreStopHook and stopping carries on
  */
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
 import type { Container, LifecycleHandler, Pod, Secret } from "../../model/types.ts";

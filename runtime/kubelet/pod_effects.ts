@@ -7,6 +7,8 @@
 import { fromPromise } from "xstate";
 import type { Container, Pod, RestartPolicy, Service } from "../../model/types.ts";
 import type {
+  KillInput,
+  KillOutput,
   PodEvent,
   SandboxStepInput,
   SandboxStepOutput,
@@ -140,7 +142,9 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
       }
       if (action.type === "replace") {
         events.push({ type: "Normal", reason: "Killing", message: `Container ${c.name} definition changed, will be restarted` });
-        await rt.stopContainer(action.id, pod.spec.terminationGracePeriodSeconds ?? 30);
+        // The hook of the container being replaced (the running one's spec is the old one, but
+        // the kubelet, too, runs the hook of the spec it has now).
+        await stopGracefully(rt, pod, c, action.id, pod.spec.terminationGracePeriodSeconds ?? 30, () => Promise.resolve(input.sandbox.ip), events);
         const stopped = await rt.inspectContainer(action.id).catch(() => undefined);
         await rt.removeContainer(action.id);
         const lastTerminated = stopped ? terminatedFrom(stopped) : { exitCode: 137, reason: "Error", message: "container definition changed" };
@@ -239,29 +243,37 @@ async function startAttempt(
   return recordAfterAttempt(rec, { type: "started", id }, ctx());
 }
 
+/**
+ * Stops one running container as the kubelet's killContainer does: its `preStop` hook first,
+ * within the grace period (a failure is a FailedPreStopHook event, and stopping goes on), then
+ * SIGTERM with what is left of the period (at least 2 s), then SIGKILL at the deadline. For a
+ * pod's deletion, a failed liveness probe and a changed container alike.
+ */
+async function stopGracefully(rt: ContainerRuntime, pod: Pod, spec: Container | undefined, id: string, graceSeconds: number, podIP: () => Promise<string>, events: PodEvent[]): Promise<void> {
+  const deadline = Date.now() + graceSeconds * 1000;
+  const preStop = spec?.lifecycle?.preStop;
+  if (spec && preStop && graceSeconds > 0) {
+    const failed = await runHook(rt, id, spec, preStop, await podIP(), graceSeconds * 1000);
+    if (failed) events.push(hookFailedEvent("preStop", pod, spec, preStop, failed));
+  }
+  const left = graceSeconds > 0 ? Math.max(2, Math.ceil((deadline - Date.now()) / 1000)) : 0;
+  await rt.stopContainer(id, left);
+}
+
 /** Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes. */
 export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions): Promise<PodEvent[]> {
   const ref = podRef(input.pod, input.node);
   const events: PodEvent[] = [];
   const all = await rt.listContainers({ [LABELS.node]: input.node, [LABELS.podUid]: ref.uid });
   const apps = all.filter((c) => c.labels[LABELS.role] !== "infra");
-  const deadline = Date.now() + input.graceSeconds * 1000;
   const infra = all.find((c) => c.labels[LABELS.role] === "infra" && c.state === "running");
-  let podIP: Promise<string> | undefined;
+  let ip: Promise<string> | undefined;
+  const podIP = () => (ip ??= infra ? rt.inspectSandbox(infra.id).then((s) => s.ip, () => "") : Promise.resolve(""));
   await Promise.all(apps.map(async (c) => {
     if (c.state === "running") {
-      // preStop first, within the grace period; then SIGTERM with what is left (at least 2 s,
-      // as the kubelet), then SIGKILL at the deadline.
       const spec = allContainers(input.pod).find((x) => x.name === c.labels[LABELS.container]);
-      const preStop = spec?.lifecycle?.preStop;
-      if (spec && preStop && input.graceSeconds > 0) {
-        podIP ??= infra ? rt.inspectSandbox(infra.id).then((s) => s.ip, () => "") : Promise.resolve("");
-        const failed = await runHook(rt, c.id, spec, preStop, await podIP, input.graceSeconds * 1000);
-        if (failed) events.push(hookFailedEvent("preStop", input.pod, spec, preStop, failed));
-      }
       events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
-      const left = input.graceSeconds > 0 ? Math.max(2, Math.ceil((deadline - Date.now()) / 1000)) : 0;
-      await rt.stopContainer(c.id, left);
+      await stopGracefully(rt, input.pod, spec, c.id, input.graceSeconds, podIP, events);
     }
     await rt.removeContainer(c.id);
   }));
@@ -292,10 +304,14 @@ export function podEffects(rt: ContainerRuntime, options: PodEffectsOptions) {
     actors: {
       ensureSandbox: fromPromise<SandboxStepOutput, SandboxStepInput>(({ input }) => track(ensureSandbox(rt, opts, input))),
       syncContainers: fromPromise<SyncStepOutput, SyncStepInput>(({ input }) => track(syncContainers(rt, opts, input))),
-      killContainer: fromPromise<string[], { ids: string[]; graceSeconds: number }>(({ input }) =>
+      killContainer: fromPromise<KillOutput, KillInput>(({ input }) =>
         track((async () => {
-          await Promise.all(input.ids.map((id) => rt.stopContainer(id, input.graceSeconds)));
-          return input.ids;
+          const events: PodEvent[] = [];
+          const podIP = () => Promise.resolve(input.podIP ?? "");
+          await Promise.all(input.kills.map(({ id, name }) =>
+            stopGracefully(rt, input.pod, allContainers(input.pod).find((x) => x.name === name), id, input.graceSeconds, podIP, events)
+          ));
+          return { ids: input.kills.map((k) => k.id), events };
         })())
       ),
       terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => track(terminatePod(rt, input, opts))),

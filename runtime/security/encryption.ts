@@ -10,21 +10,31 @@
  *             keys:
  *               - name: key1
  *                 secret: <base64 of 32 random bytes>
+ *         - secretbox:                       (or this instead, or both)
+ *             keys:
+ *               - name: key2
+ *                 secret: <base64 of 32 random bytes>
  *         - identity: {}
  *
- * The first provider encrypts every write; every provider (every aesgcm key, and `identity` for
- * plaintext) is tried on reads, so rotating a key is: put the new key first, restart, rewrite
- * every Secret, then drop the old key (docs/config-and-secrets.md). A value is stored as the
- * string `k8s:enc:aesgcm:v1:<keyname>:` followed by base64(nonce ‖ ciphertext ‖ tag) of the
- * object's JSON (AES-256-GCM, a fresh 12-byte nonce per write; the key name is authenticated
- * as additional data). Objects
- * written before encryption was turned on (plain JSON) are still read.
+ * The first provider encrypts every write with its first key; every provider's keys (and
+ * `identity` for plaintext) are tried on reads, so rotating a key — or moving from aesgcm to
+ * secretbox — is: put the new provider or key first, restart, rewrite every Secret, then drop the
+ * old one (docs/config-and-secrets.md). A value is stored as a string naming how it was sealed:
+ *
+ *   k8s:enc:aesgcm:v1:<keyname>:    base64(nonce(12) ‖ ciphertext ‖ tag)   AES-GCM; the key name
+ *                                                                          is additional data
+ *   k8s:enc:secretbox:v1:<keyname>: base64(nonce(24) ‖ tag ‖ ciphertext)   XSalsa20-Poly1305
+ *
+ * of the object's JSON, with a fresh random nonce per write (Kubernetes' layouts, in base64
+ * because the KV holds JSON). Objects written before encryption was turned on (plain JSON) are
+ * still read.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import type { AnyObject, Resource } from "../../model/types.ts";
+import { SECRETBOX_NONCE_BYTES, SECRETBOX_TAG_BYTES, secretboxOpen, secretboxSeal } from "./secretbox.ts";
 
 /** What the store applies to every value it writes and reads. */
 export interface ValueTransformer {
@@ -37,7 +47,8 @@ export interface ValueTransformer {
 /** The file in the cluster home holding the configuration. */
 export const ENCRYPTION_CONFIG_FILE = "encryption-config.yaml";
 
-const PREFIX = "k8s:enc:aesgcm:v1:";
+/** The stored prefix of each encrypting provider. */
+const PREFIXES = { aesgcm: "k8s:enc:aesgcm:v1:", secretbox: "k8s:enc:secretbox:v1:" } as const;
 
 /** Thrown when a stored value cannot be decrypted with any configured key. */
 export class DecryptionError extends Error {
@@ -47,12 +58,12 @@ export class DecryptionError extends Error {
   }
 }
 
-interface AesKey {
+interface NamedKey {
   name: string;
   key: Buffer;
 }
 
-type Provider = { type: "aesgcm"; keys: AesKey[] } | { type: "identity" };
+type Provider = { type: "aesgcm" | "secretbox"; keys: NamedKey[] } | { type: "identity" };
 
 /** The parsed configuration: the providers that apply to each resource, in order. */
 export interface EncryptionConfig {
@@ -73,16 +84,18 @@ export function parseEncryptionConfig(text: string): EncryptionConfig {
         resources: r.resources.map(String),
         providers: r.providers.map((p: Record<string, unknown>, j: number): Provider => {
           if (p.identity !== undefined) return { type: "identity" };
-          const aes = p.aesgcm as { keys?: { name?: unknown; secret?: unknown }[] } | undefined;
-          if (!aes || !Array.isArray(aes.keys) || aes.keys.length === 0) {
-            throw new Error(`encryption configuration: resources[${i}].providers[${j}]: only aesgcm (with keys) and identity are supported`);
-          }
+          const type = p.aesgcm !== undefined ? "aesgcm" : p.secretbox !== undefined ? "secretbox" : undefined;
+          const where = `resources[${i}].providers[${j}]`;
+          const conf = (type ? p[type] : undefined) as { keys?: { name?: unknown; secret?: unknown }[] } | undefined;
+          if (!type) throw new Error(`encryption configuration: ${where}: only aesgcm, secretbox and identity are supported`);
+          if (!conf || !Array.isArray(conf.keys) || conf.keys.length === 0) throw new Error(`encryption configuration: ${where}.${type}.keys must list at least one key`);
           return {
-            type: "aesgcm",
-            keys: aes.keys.map((k, n) => {
+            type,
+            keys: conf.keys.map((k, n) => {
               const key = Buffer.from(String(k.secret ?? ""), "base64");
-              if (typeof k.name !== "string" || !k.name || k.name.includes(":")) throw new Error(`encryption configuration: resources[${i}].providers[${j}].aesgcm.keys[${n}].name is required (no ':')`);
-              if (key.length !== 32 && key.length !== 16 && key.length !== 24) throw new Error(`encryption configuration: key "${k.name}" must be 16, 24 or 32 bytes (base64), got ${key.length}`);
+              if (typeof k.name !== "string" || !k.name || k.name.includes(":")) throw new Error(`encryption configuration: ${where}.${type}.keys[${n}].name is required (no ':')`);
+              const sizes = type === "aesgcm" ? [16, 24, 32] : [32];
+              if (!sizes.includes(key.length)) throw new Error(`encryption configuration: ${type} key "${k.name}" must be ${sizes.join(", ")} bytes (base64), got ${key.length}`);
               return { name: k.name, key };
             }),
           };
@@ -124,22 +137,34 @@ export function encryptionTransformer(config: EncryptionConfig): ValueTransforme
       const first = providersFor(resource)[0];
       if (!first || first.type === "identity") return obj;
       const k = first.keys[0];
+      const text = Buffer.from(JSON.stringify(obj), "utf8");
+      if (first.type === "secretbox") {
+        const nonce = randomBytes(SECRETBOX_NONCE_BYTES);
+        return `${PREFIXES.secretbox}${k.name}:${Buffer.concat([nonce, secretboxSeal(k.key, nonce, text)]).toString("base64")}`;
+      }
       const nonce = randomBytes(12);
       const c = createCipheriv(`aes-${k.key.length * 8}-gcm` as "aes-256-gcm", k.key, nonce);
       c.setAAD(aad(k.name));
-      const body = Buffer.concat([c.update(JSON.stringify(obj), "utf8"), c.final()]);
-      return `${PREFIX}${k.name}:${Buffer.concat([nonce, body, c.getAuthTag()]).toString("base64")}`;
+      const body = Buffer.concat([c.update(text), c.final()]);
+      return `${PREFIXES.aesgcm}${k.name}:${Buffer.concat([nonce, body, c.getAuthTag()]).toString("base64")}`;
     },
     open(stored) {
       const resource = "stored value";
       if (typeof stored !== "string") return stored; // written in plaintext (identity, or before encryption)
-      if (!stored.startsWith(PREFIX)) throw new DecryptionError(`${resource}: unknown transformer prefix`);
-      const rest = stored.slice(PREFIX.length);
+      const type = stored.startsWith(PREFIXES.aesgcm) ? "aesgcm" : stored.startsWith(PREFIXES.secretbox) ? "secretbox" : undefined;
+      if (!type) throw new DecryptionError(`${resource}: unknown transformer prefix`);
+      const rest = stored.slice(PREFIXES[type].length);
       const colon = rest.indexOf(":");
       const name = rest.slice(0, colon);
-      const key = config.resources.flatMap((r) => r.providers).flatMap((p) => (p.type === "aesgcm" ? p.keys : [])).find((k) => k.name === name);
-      if (!key) throw new DecryptionError(`${resource}: no key named "${name}" in the encryption configuration`);
+      const key = config.resources.flatMap((r) => r.providers).flatMap((p) => (p.type === type ? p.keys : [])).find((k) => k.name === name);
+      if (!key) throw new DecryptionError(`${resource}: no key named "${name}" among the ${type} keys of the encryption configuration`);
       const raw = Buffer.from(rest.slice(colon + 1), "base64");
+      if (type === "secretbox") {
+        if (raw.length < SECRETBOX_NONCE_BYTES + SECRETBOX_TAG_BYTES) throw new DecryptionError(`${resource}: stored value is too short`);
+        const plain = secretboxOpen(key.key, raw.subarray(0, SECRETBOX_NONCE_BYTES), raw.subarray(SECRETBOX_NONCE_BYTES));
+        if (!plain) throw new DecryptionError(`${resource}: decryption with secretbox key "${name}" failed: the value does not authenticate`);
+        return JSON.parse(Buffer.from(plain).toString("utf8")) as AnyObject;
+      }
       if (raw.length < 28) throw new DecryptionError(`${resource}: stored value is too short`);
       try {
         const d = createDecipheriv(`aes-${key.key.length * 8}-gcm` as "aes-256-gcm", key.key, raw.subarray(0, 12));

@@ -288,8 +288,8 @@ export class KvStore {
       if (op && op !== "PUT") continue;
       const key = subject.slice(prefix.length);
       if (key.startsWith("_")) continue; // the store's own records and leases, not objects
-      const d = fromEnvelope(env, seq, this.transformer);
-      entries.push({ key, resource: parseStoreKey(key).resource, object: this.remember(d.object, d.createdRevision), revision: seq, createdRevision: d.createdRevision });
+      const d = decodeForCache(key, env, seq, this.transformer);
+      entries.push({ key, resource: parseStoreKey(key).resource, object: d.unreadable ? d.object : this.remember(d.object, d.createdRevision), revision: seq, createdRevision: d.createdRevision });
     }
     return { entries, revision: read.revision };
   }
@@ -532,11 +532,13 @@ export class KvStore {
           yield { key: e.key, revision: e.revision };
           continue;
         }
-        const { op, object, createdRevision } = decodeEntry(e, transformer());
+        const env = e.json() as Envelope;
+        const { object, createdRevision, unreadable } = decodeForCache(e.key, env, e.revision, transformer());
+        const op = env.op;
         // A create folded into a later update (two versions kept per key, a lagging reader) comes
         // as MODIFIED of an unknown key: the cache, which knows its keys, makes it an ADDED.
         const type = e.operation === "DEL" || op === "d" ? "DELETED" : op === "c" ? "ADDED" : "MODIFIED";
-        yield { key: e.key, resource: parseStoreKey(e.key).resource, type, object: remember(object, createdRevision), revision: e.revision, createdRevision };
+        yield { key: e.key, resource: parseStoreKey(e.key).resource, type, object: unreadable ? object : remember(object, createdRevision), revision: e.revision, createdRevision };
       }
     }
     return {
@@ -748,6 +750,37 @@ function decodeEntry(e: KvEntry, t?: ValueTransformer): Envelope & { object: Any
 function fromEnvelope(env: Envelope, seq: number, t?: ValueTransformer): { object: AnyObject; createdRevision?: number } {
   const o = typeof env.o === "string" ? (t ? t.open(env.o) : unreadable(env.o)) : env.o;
   return { object: withRevision(o, seq), createdRevision: env.op === "c" ? seq : env.c };
+}
+
+/** The stand-ins made by decodeForCache, and why each could not be read. */
+const standIns = new WeakMap<AnyObject, string>();
+
+/**
+ * Why a watch cache object is only a stand-in for a stored value this server cannot decrypt (a
+ * Secret sealed with a key its encryption configuration lacks), or undefined for a real object.
+ */
+export function unreadableReason(o: AnyObject): string | undefined {
+  return standIns.get(o);
+}
+
+/**
+ * What the watch cache's feed (the initial list and the bucket watch) makes of an entry: the
+ * object, or — when its encrypted value cannot be opened here — a stand-in carrying only the
+ * key's name and namespace (see unreadableReason). One unreadable Secret must
+ * not stop the one feed every resource is served from; the cache refuses lists that would
+ * include it, as kube-apiserver fails a list of a resource holding an undecryptable object,
+ * while every other resource is served as usual.
+ */
+function decodeForCache(key: string, env: Envelope, seq: number, t?: ValueTransformer): { object: AnyObject; createdRevision?: number; unreadable?: true } {
+  try {
+    return fromEnvelope(env, seq, t);
+  } catch (e) {
+    if (typeof env.o !== "string") throw e;
+    const { namespace, name } = parseStoreKey(key);
+    const object = { apiVersion: "v1", kind: "Unreadable", metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: String(seq) } } as unknown as AnyObject;
+    standIns.set(object, (e as Error).message);
+    return { object, createdRevision: env.op === "c" ? seq : env.c, unreadable: true };
+  }
 }
 
 function unreadable(_o: string): never {

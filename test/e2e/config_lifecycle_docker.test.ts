@@ -11,6 +11,9 @@
  *   - init containers run in order, one at a time (each appends to a shared emptyDir file),
  *     before the app container; a failing init container with restartPolicy Never fails the pod;
  *   - a preStop hook delays termination: the app container stays up until the hook finished;
+ *     a failing httpGet preStop hook is a FailedPreStopHook event and termination goes on; a
+ *     container ignoring SIGTERM is killed at the grace period's deadline; a liveness kill runs
+ *     the preStop hook too;
  *   - no container and no volume directory is left when the pods go.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,8 +134,11 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     }, "CreateContainerConfigError", 30_000);
     expect(containerStatus(waiting, "app")?.state.waiting?.message).toBe('secret "late" not found');
     expect(podStatus(waiting)).toBe("CreateContainerConfigError");
-    const events = await env.api.list("events", { namespace: "default" });
-    expect(events.items.some((e) => e.involvedObject.name === "wait-pod" && e.reason === "Failed" && e.message === 'Error: secret "late" not found')).toBe(true);
+    // The event is written apart from the status: wait for it rather than expect it already there.
+    await waitFor(async () => {
+      const events = await env.api.list("events", { namespace: "default" });
+      return events.items.some((e) => e.involvedObject.name === "wait-pod" && e.reason === "Failed" && e.message === 'Error: secret "late" not found');
+    }, "the Failed event naming the Secret", 20_000);
     // A Secret without the key: the message names the key.
     await env.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "late", namespace: "default" }, stringData: { other: "x" } });
     await waitFor(async () => containerStatus(await getPod(env.api, "wait-pod"), "app")?.state.waiting?.message === "couldn't find key token in Secret default/late", "missing key message", 20_000);
@@ -242,6 +248,75 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     expect(readFileSync(join(hookDir, "term"), "utf8").trim()).toBe("after");
     expect(termSeenAfterMs).toBeGreaterThanOrEqual(2_000);
     await waitFor(async () => !(await env.api.get("pods", "hook-pod", "default").catch(() => undefined)), "hook-pod gone", 30_000);
+  }, 60_000);
+
+  it("hooks - a failing httpGet preStop hook is a FailedPreStopHook event and termination carries on; SIGTERM ignored means SIGKILL at the deadline", async () => {
+    await env.api.create("pods", pod("hook-kill", env.node, {
+      terminationGracePeriodSeconds: 3,
+      containers: [
+        {
+          name: "web",
+          image: IMAGE,
+          command: ["httpd", "-f", "-p", "8081", "-h", "/var/www"],
+          ports: [{ name: "http", containerPort: 8081 }],
+          // To the pod's IP on the named port; the path does not exist: a 404.
+          lifecycle: { preStop: { httpGet: { path: "/missing", port: "http" } } },
+        },
+        // PID 1 with SIGTERM ignored: only the SIGKILL at the deadline stops it.
+        { name: "stubborn", image: IMAGE, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] },
+      ],
+    }));
+    await waitFor(async () => {
+      const p = await getPod(env.api, "hook-kill");
+      return running(p, "web") && running(p, "stubborn");
+    }, "hook-kill running", 30_000);
+    const uid = (await getPod(env.api, "hook-kill")).metadata.uid!;
+    const containers = () => docker.listContainers({ all: true, filters: { label: [`${LABELS.podUid}=${uid}`, `${LABELS.role}=app`] } });
+    expect((await containers()).length).toBe(2);
+    const deletedAt = Date.now();
+    await env.api.delete("pods", "hook-kill", "default");
+    expect(podStatus(await getPod(env.api, "hook-kill"))).toBe("Terminating");
+    await waitFor(async () => (await containers()).length === 0, "both containers stopped and removed", 30_000, 100);
+    const tookMs = Date.now() - deletedAt;
+    // Not before the grace period's end (less a second of slack for the agent's clock), and not long after it.
+    expect(tookMs).toBeGreaterThanOrEqual(2_000);
+    expect(tookMs).toBeLessThan(15_000);
+    const ev = await waitFor(async () => {
+      const events = await env.api.list("events", { namespace: "default" });
+      return events.items.find((e) => e.involvedObject.name === "hook-kill" && e.reason === "FailedPreStopHook");
+    }, "FailedPreStopHook event", 20_000);
+    expect(ev.type).toBe("Warning");
+    expect(ev.message).toMatch(/^HTTP lifecycle hook \(\/missing\) for Container "web" in Pod "hook-kill_default\(.+\)" failed - error: .*failed with status 404$/);
+    await waitFor(async () => !(await env.api.get("pods", "hook-kill", "default").catch(() => undefined)), "hook-kill gone", 30_000);
+  }, 60_000);
+
+  it("hooks - a container killed by its failed liveness probe runs its preStop hook first, as the kubelet does", async () => {
+    await env.api.create("pods", pod("live-hook", env.node, {
+      terminationGracePeriodSeconds: 5,
+      containers: [{
+        name: "app",
+        image: IMAGE,
+        command: ["sh", "-c", "trap 'echo term >> /work/liveness-log; exit 0' TERM; while true; do sleep 0.1; done"],
+        // Fails once the marker exists, so the first kill comes only when the test asks for it.
+        livenessProbe: { exec: { command: ["sh", "-c", "test ! -f /work/liveness-fail"] }, periodSeconds: 1, failureThreshold: 1 },
+        lifecycle: { preStop: { exec: { command: ["sh", "-c", "rm -f /work/liveness-fail; echo prestop >> /work/liveness-log"] } } },
+        volumeMounts: [{ name: "work", mountPath: "/work" }],
+      }],
+      volumes: [{ name: "work", hostPath: { path: hookDir } }],
+    }));
+    await waitFor(async () => running(await getPod(env.api, "live-hook"), "app"), "live-hook running", 30_000);
+    const { writeFileSync, readFileSync } = await import("node:fs");
+    writeFileSync(join(hookDir, "liveness-fail"), "");
+    const p = await waitFor(async () => {
+      const x = await getPod(env.api, "live-hook");
+      return (containerStatus(x, "app")?.restartCount ?? 0) >= 1 ? x : undefined;
+    }, "restarted after the liveness failure", 30_000);
+    // The hook ran before SIGTERM reached the container.
+    expect(readFileSync(join(hookDir, "liveness-log"), "utf8").trim().split("\n").slice(0, 2)).toEqual(["prestop", "term"]);
+    const events = await env.api.list("events", { namespace: "default" });
+    expect(events.items.some((e) => e.involvedObject.name === "live-hook" && e.reason === "Killing" && /failed liveness probe/.test(e.message ?? ""))).toBe(true);
+    expect(p.status?.phase).toBe("Running");
+    await env.api.delete("pods", "live-hook", "default", { gracePeriodSeconds: 1 });
   }, 60_000);
 
   it("cleanup - deleting the pods leaves no container and no volume directory", async () => {

@@ -1,7 +1,8 @@
 /**
  * Running a user's own image on real Docker: pulls from a real registry (Debian's
  * docker-registry on 127.0.0.1, one open and one htpasswd-protected), credentials from pull
- * secrets, a wrong password, a missing tag, `Always` re-pulling a re-pushed tag, hostPort reached
+ * secrets (dockerconfigjson and the older dockercfg), a refused anonymous pull, a wrong password,
+ * a missing tag, `Always` re-pulling a re-pushed tag, hostPort (with and without hostIP) reached
  * from the host, limits in `docker inspect`, and an OOMKilled container restarted.
  *
  * One API, one node agent and two registries for the whole file. The pull secrets are real
@@ -52,6 +53,11 @@ beforeAll(async () => {
   for (const [name, secret] of Object.entries({
     good: dockerconfigjson(locked.address, AUTH.username, AUTH.password),
     bad: dockerconfigjson(`http://${locked.address}/v2/`, AUTH.username, "wrong-password"),
+    // The older format: the auths map itself, with `auth` = base64(user:password).
+    legacy: {
+      type: "kubernetes.io/dockercfg",
+      data: { ".dockercfg": btoa(JSON.stringify({ [locked.address]: { auth: btoa(`${AUTH.username}:${AUTH.password}`), email: "" } })) },
+    },
   })) {
     await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "default" }, ...secret });
   }
@@ -125,6 +131,24 @@ describe("images from registries on Docker", () => {
     expect(containerStatus(p, "c")?.imageID).toContain(`${locked.address}/private@sha256:`);
   });
 
+  test("credentials from an old-format dockercfg pull secret open the htpasswd registry too; without a secret the pull is refused", async () => {
+    const image = `${locked.address}/private:v1`;
+    // Always: pulled again even though an earlier test left it on the machine.
+    const spec = (secrets: string[]) => ({
+      ...(secrets.length ? { imagePullSecrets: secrets.map((name) => ({ name })) } : {}),
+      containers: [{ name: "c", image, imagePullPolicy: "Always" as const, command: ["sleep", "3600"] }],
+    });
+    await env.api.create("pods", pod("anonymous", env.node, spec([])));
+    const refused = await waitFor(async () => (await eventsFor(env.api, "anonymous")).find((e) => e.message?.startsWith("Failed to pull")), "Failed event");
+    expect(refused.message).toContain("the registry refused an anonymous pull: give the pod imagePullSecrets");
+    await waitWaiting("anonymous", "ImagePullBackOff");
+
+    await env.api.create("pods", pod("legacy", env.node, spec(["legacy"])));
+    const p = await waitRunning(env.api, "legacy");
+    expect(containerStatus(p, "c")?.imageID).toContain(`${locked.address}/private@sha256:`);
+    expect((await eventsFor(env.api, "legacy")).find((e) => e.reason === "Pulled")?.message).toMatch(/^Successfully pulled image /);
+  });
+
   test("a tag that does not exist: ErrImagePull with the registry's message, then ImagePullBackOff, and no container", async () => {
     const image = `${open.address}/app:no-such-tag`;
     await env.api.create("pods", pod("notag", env.node, { containers: [{ name: "c", image }] }));
@@ -177,6 +201,28 @@ describe("hostPort and limits on Docker", () => {
       }
     }, `GET 127.0.0.1:${hostPort}`);
     expect(body).toContain("berth busybox base image");
+  });
+
+  test("hostPort with hostIP is published on that address only, and answers from the host there", async () => {
+    const hostPort = await freePort();
+    await env.api.create("pods", pod("hpip", env.node, {
+      containers: [{ name: "c", image: "berth/busybox", command: ["httpd", "-f", "-p", "8080", "-h", "/var/www"], ports: [{ containerPort: 8080, hostPort, hostIP: "127.0.0.2" }] }],
+    }));
+    const p = await waitRunning(env.api, "hpip");
+    const body = await waitFor(async () => {
+      try {
+        const r = await fetch(`http://127.0.0.2:${hostPort}/`);
+        return r.ok ? await r.text() : undefined;
+      } catch {
+        return undefined;
+      }
+    }, `GET 127.0.0.2:${hostPort}`);
+    expect(body).toContain("berth busybox base image");
+    await expect(fetch(`http://127.0.0.1:${hostPort}/`)).rejects.toThrow();
+    // The binding is on the sandbox (infra) container, which owns the pod's ports.
+    const infra = (await env.rt.listContainers({ "berth.pod.uid": p.metadata.uid! })).find((c) => c.labels["berth.role"] === "infra")!;
+    const i = await env.rt.docker.getContainer(infra.id).inspect();
+    expect(i.HostConfig.PortBindings["8080/tcp"]).toEqual([{ HostIp: "127.0.0.2", HostPort: String(hostPort) }]);
   });
 
   test("memory and CPU limits and CPU requests reach Docker as the kubelet sets them", async () => {

@@ -86,6 +86,59 @@ describe("ConfigMaps and Secrets in the API", () => {
     t.store.useTransformer(encryptionTransformer(rotated));
   });
 
+  it("secrets - secretbox (XSalsa20-Poly1305) as Kubernetes' provider: moving from aesgcm reads old values and writes with secretbox", async () => {
+    const aes = parseEncryptionConfig(readFileSync(join(home, "encryption-config.yaml"), "utf8"));
+    const boxKey = Buffer.alloc(32, 9).toString("base64");
+    const config = parseEncryptionConfig(`
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers:
+      - secretbox:
+          keys: [{ name: box1, secret: ${boxKey} }]
+      - aesgcm:
+          keys: [{ name: key2, secret: ${Buffer.alloc(32, 7).toString("base64")} }]
+      - identity: {}
+`);
+    t.store.useTransformer(encryptionTransformer(config));
+    // Written with aesgcm key2 by the rotation case, still read.
+    expect((await t.api.get("secrets", "db", "default")).data?.password).toBe(Buffer.from("new").toString("base64"));
+    await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "boxed" }, stringData: { token: "under-the-lid" } });
+    const stored = await raw("default", "boxed");
+    expect(stored).toContain('"o":"k8s:enc:secretbox:v1:box1:');
+    expect(stored).not.toContain("under-the-lid");
+    expect(stored).not.toContain(Buffer.from("under-the-lid").toString("base64"));
+    expect((await t.api.get("secrets", "boxed", "default")).data?.token).toBe(Buffer.from("under-the-lid").toString("base64"));
+    // A flipped byte in the sealed value is refused, never returned as garbage; and one
+    // unreadable Secret takes down neither the API's one store feed nor other resources.
+    await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "tampered" }, stringData: { x: "y" } });
+    const kv = await new Kvm(jetstream(t.nc)).open(STATE_BUCKET);
+    const good = await raw("default", "tampered");
+    const entry = JSON.parse(good) as { o: string };
+    const body = Buffer.from(entry.o.slice("k8s:enc:secretbox:v1:box1:".length), "base64");
+    body[body.length - 1] ^= 1;
+    await kv.put(storeKey("secrets", "default", "tampered"), JSON.stringify({ ...entry, o: `k8s:enc:secretbox:v1:box1:${body.toString("base64")}` }));
+    await expect(t.api.get("secrets", "tampered", "default")).rejects.toThrow(/secretbox key "box1" failed: the value does not authenticate/);
+    await expect(t.api.list("secrets", { namespace: "default" })).rejects.toThrow(/secrets "default\/tampered" cannot be read: .*does not authenticate/);
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "still-served" }, data: { a: "1" } });
+    expect((await t.api.list("configmaps", { namespace: "default" })).items.map((c) => c.metadata.name)).toContain("still-served");
+    await t.api.delete("configmaps", "still-served", "default");
+    // Readable again (the right value back in place): listed again.
+    await kv.put(storeKey("secrets", "default", "tampered"), good);
+    expect((await t.api.list("secrets", { namespace: "default" })).items.map((x) => x.metadata.name)).toContain("tampered");
+    await t.api.delete("secrets", "tampered", "default");
+    // Back to the aesgcm-only configuration: the secretbox value names a key it lacks.
+    t.store.useTransformer(encryptionTransformer(aes));
+    await expect(t.api.get("secrets", "boxed", "default")).rejects.toThrow(/no key named "box1" among the secretbox keys/);
+    t.store.useTransformer(encryptionTransformer(config));
+    await t.api.delete("secrets", "boxed", "default");
+    expect(() => parseEncryptionConfig(`kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ secretbox: { keys: [{ name: k, secret: ${Buffer.alloc(16).toString("base64")} }] } }] }]`))
+      .toThrow(/secretbox key "k" must be 32 bytes \(base64\), got 16/);
+    expect(() => parseEncryptionConfig(`kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ kms: {} }] }]`))
+      .toThrow(/only aesgcm, secretbox and identity are supported/);
+  });
+
   it("validation - an invalid key is 422 naming data[bad key]; types demand their keys; 1 MiB at most", async () => {
     const e = await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "bad" }, data: { "bad key": "x" } }).catch((x) => x);
     expect(e).toBeInstanceOf(InvalidError);
@@ -113,12 +166,23 @@ describe("ConfigMaps and Secrets in the API", () => {
     expect((e3 as InvalidError).causes[0]).toMatchObject({ field: "type", message: expect.stringContaining("field is immutable") });
   });
 
-  it("node authorizer over NATS - a node reads only the Secrets its pods reference", async () => {
+  it("node authorizer over NATS - a node reads only the Secrets and ConfigMaps its pods reference", async () => {
     const node = new NatsApiClient(t.nc, { node: "n1" });
     await expect(node.get("secrets", "db", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403 && /no pod bound to it references it/.test(e.message));
     await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "user" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i", env: [{ name: "P", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }] }] } });
     expect((await node.get("secrets", "db", "default")).metadata.name).toBe("db");
     await expect(node.get("secrets", "reg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
     await expect(node.list("secrets", { namespace: "default" })).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
+    // ConfigMaps under the same rule: refused until a pod bound to the node mounts it, never written.
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "app-cfg" }, data: { k: "v" } });
+    await expect(node.get("configmaps", "app-cfg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403 && /no pod bound to it references it/.test(e.message));
+    await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "cfg-user" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }], volumes: [{ name: "v", configMap: { name: "app-cfg" } }] } });
+    expect((await node.get("configmaps", "app-cfg", "default")).data).toEqual({ k: "v" });
+    const cm = await t.api.get("configmaps", "app-cfg", "default");
+    await expect(node.update("configmaps", { ...cm, data: { k: "w" } })).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
+    // A pod of another node referencing it gives this node nothing.
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "other-cfg" }, data: { k: "v" } });
+    await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "elsewhere" }, spec: { nodeName: "n2", containers: [{ name: "c", image: "i", envFrom: [{ configMapRef: { name: "other-cfg" } }] }] } });
+    await expect(node.get("configmaps", "other-cfg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
   });
 });
