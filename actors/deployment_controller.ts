@@ -7,14 +7,16 @@
  *     ──execute (exhaustive switch below)──▶ ReplicaSet creates/patches/deletes, status, events
  *
  * Woken by changes to the Deployment and to any ReplicaSet it controls (their status carries the
- * pods' readiness); the progress deadline brings a pass without a wake-up. The ReplicaSets do the
+ * pods' readiness), and for a Recreate deployment by its old pods going away (a ReplicaSet's
+ * status stops counting a pod once its deletion starts, but Recreate waits until it is gone);
+ * the progress deadline brings a pass without a wake-up. The ReplicaSets do the
  * pods (the ReplicaSet manager, controller_manager.ts). Subjects: none directly.
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import { objectKey } from "../model/names.ts";
 import type { Log } from "../model/log.ts";
-import type { Deployment, ReplicaSet } from "../model/types.ts";
+import type { Deployment, Pod, ReplicaSet } from "../model/types.ts";
 import { diffControllers } from "./controller_manager.ts";
 import { type DeploymentCommand, decideDeployment, deploymentStatus, REVISION_ANNOTATION, requeueAfterMs, splitReplicaSets, ownedReplicaSets } from "./deployment_decide.ts";
 import type { EventRecorder } from "./event_recorder.ts";
@@ -25,6 +27,8 @@ export interface DeploymentControllerDeps {
   client: ApiClient;
   deployments: Informer<"deployments">;
   replicaSets: Informer<"replicasets">;
+  /** Pods, for Recreate's wait for the old ones to be gone. Without it, only ReplicaSet status counts. */
+  pods?: Informer<"pods">;
   recorder: EventRecorder;
   log?: Log;
   now?: () => number;
@@ -47,6 +51,14 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
 
   function replicaSetsOf(ns: string): ReplicaSet[] {
     return deps.replicaSets.list().filter((rs) => (rs.metadata.namespace ?? "default") === ns);
+  }
+
+  /** Pods controlled by the deployment's ReplicaSets (only Recreate asks). */
+  function podsOf(d: Deployment, rses: readonly ReplicaSet[]): Pod[] {
+    if (!deps.pods) return [];
+    const uids = new Set(ownedReplicaSets(d, rses).map((rs) => rs.metadata.uid));
+    const ns = d.metadata.namespace ?? "default";
+    return deps.pods.list().filter((p) => (p.metadata.namespace ?? "default") === ns && p.metadata.ownerReferences?.some((o) => o.controller && uids.has(o.uid)));
   }
 
   async function execute(d: Deployment, cmd: DeploymentCommand): Promise<void> {
@@ -104,7 +116,7 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
       if (!d) return {};
       const t = now();
       const rses = replicaSetsOf(d.metadata.namespace ?? "default");
-      const commands = decideDeployment({ deployment: d, replicaSets: rses, now: t });
+      const commands = decideDeployment({ deployment: d, replicaSets: rses, pods: d.spec.strategy?.type === "Recreate" ? podsOf(d, rses) : undefined, now: t });
       let raced = false;
       for (const cmd of commands) {
         try {
@@ -146,6 +158,19 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
         if (key) controllers.get(key)?.wake();
       }
     }),
+    // A pod gone or finished may be what a Recreate rollout waits for.
+    ...(deps.pods
+      ? [deps.pods.subscribe((ev) => {
+          const p = ev.object;
+          if (ev.type !== "DELETED" && p.status?.phase !== "Failed" && p.status?.phase !== "Succeeded") return;
+          const rsOwner = p.metadata.ownerReferences?.find((o) => o.controller && o.kind === "ReplicaSet");
+          if (!rsOwner) return;
+          const rs = deps.replicaSets.get(`${p.metadata.namespace ?? ""}/${rsOwner.name}`);
+          const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
+          const key = owner ? keyByUid.get(owner.uid) : undefined;
+          if (key && deps.deployments.get(key)?.spec.strategy?.type === "Recreate") controllers.get(key)?.wake();
+        })]
+      : []),
   ];
 
   return {

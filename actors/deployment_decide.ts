@@ -13,7 +13,7 @@
  * Availability is read from ReplicaSet status, capped by each one's `spec.replicas` so a status
  * that has not yet caught up with a scale-down never lets the controller take more pods away.
  */
-import type { Condition, Deployment, DeploymentStatus, OwnerReference, PodTemplateSpec, ReplicaSet } from "../model/types.ts";
+import type { Condition, Deployment, DeploymentStatus, OwnerReference, Pod, PodTemplateSpec, ReplicaSet } from "../model/types.ts";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const POD_TEMPLATE_HASH = "pod-template-hash";
@@ -37,6 +37,12 @@ export interface DeploymentInput {
   deployment: Deployment;
   /** ReplicaSets of the deployment's namespace; those it does not control are ignored. */
   replicaSets: readonly ReplicaSet[];
+  /**
+   * Pods controlled by the deployment's ReplicaSets (others are ignored). Recreate waits until no
+   * pod of an old ReplicaSet is running, terminating ones included, as Kubernetes' oldPodsRunning:
+   * a ReplicaSet's status stops counting a pod as soon as its deletion starts.
+   */
+  pods?: readonly Pod[];
   now: number;
 }
 
@@ -273,6 +279,15 @@ function statusDiffers(a: DeploymentStatus | undefined, b: DeploymentStatus): bo
   return canonical(a ?? {}) !== canonical(b);
 }
 
+/** Whether a pod of one of `olds` still runs: not Failed or Succeeded, terminating or not. */
+export function oldPodsRunning(olds: readonly ReplicaSet[], pods: readonly Pod[]): boolean {
+  const uids = new Set(olds.map((rs) => rs.metadata.uid));
+  return pods.some((p) => {
+    const owner = p.metadata.ownerReferences?.find((o) => o.controller);
+    return owner !== undefined && uids.has(owner.uid) && p.status?.phase !== "Failed" && p.status?.phase !== "Succeeded";
+  });
+}
+
 /** Decides what a deployment needs now. Pure: same input, same commands. */
 export function decideDeployment(input: DeploymentInput): DeploymentCommand[] {
   const { deployment: d, now } = input;
@@ -328,8 +343,8 @@ export function decideDeployment(input: DeploymentInput): DeploymentCommand[] {
       for (const rs of oldScaled) cmds.push({ type: "scaleReplicaSet", rs, replicas: 0 });
       return finish();
     }
-    // Every old pod must be gone before the new ones start.
-    if (sum(olds, (rs) => rs.status?.replicas ?? 0) > 0) return finish();
+    // Every old pod must be gone (or finished) before the new ones start.
+    if (sum(olds, (rs) => rs.status?.replicas ?? 0) > 0 || oldPodsRunning(olds, input.pods ?? [])) return finish();
     if (specReplicas(newRS) !== replicas) cmds.push({ type: "scaleReplicaSet", rs: newRS, replicas });
   } else {
     const current = specReplicas(newRS);

@@ -152,7 +152,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     now,
     expectationsTtlMs: opts.expectationsTtlMs,
   });
-  const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, recorder, log: controllerLog("deployment"), now });
+  const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, pods: informers.pods, recorder, log: controllerLog("deployment"), now });
   const nodeLifecycle = startNodeLifecycle({
     client,
     pods: informers.pods,

@@ -162,23 +162,35 @@ describe("deployment Recreate", () => {
     d.spec.strategy = { type: "Recreate" };
     await api.create("deployments", d);
     await waitFor(async () => (await readyPods("app=again")).length === 3, "3 ready again pods");
+    // Every change of the pods is seen (a watch from the list's version), so no mixed moment can
+    // fall between two samples however fast the rollout is.
+    const start = await api.list("pods", { namespace: "default", labelSelector: "app=again" });
+    const live = new Map(start.items.map((p: Pod) => [p.metadata.name, p.spec.containers[0].image]));
+    const w = await api.watch("pods", { namespace: "default", labelSelector: "app=again", resourceVersion: start.metadata.resourceVersion });
     let mixed = false;
-    let samples = 0;
-    const sampler = every(20, async () => {
-      const images = new Set((await api.list("pods", { namespace: "default", labelSelector: "app=again" })).items.map((p: Pod) => p.spec.containers[0].image));
-      samples++;
-      if (images.size > 1) mixed = true;
-    });
+    let events = 0;
+    const watching = (async () => {
+      for await (const ev of w) {
+        const p = ev.object as Pod;
+        if (ev.type === "DELETED") live.delete(p.metadata.name);
+        else live.set(p.metadata.name, p.spec.containers[0].image);
+        events++;
+        if (new Set(live.values()).size > 1) mixed = true;
+      }
+    })();
     try {
       await api.patch("deployments", "again", { spec: { template: { spec: { containers: [{ name: "c", image: "berth/busybox:v2" }] } } } }, { namespace: "default", type: "strategic" });
       await waitFor(async () => {
         const ready = await readyPods("app=again");
         return ready.length === 3 && ready.every((p) => p.spec.containers[0].image === "berth/busybox:v2");
       }, "3 ready v2 pods", 30_000);
+      // The watch has seen the three old pods go and the three new ones come.
+      await waitFor(() => [...live.values()].filter((i) => i === "berth/busybox:v2").length === 3 && live.size === 3, "the watch caught up");
     } finally {
-      clearInterval(sampler);
+      w.stop();
+      await watching;
     }
-    expect(samples).toBeGreaterThan(5);
+    expect(events).toBeGreaterThanOrEqual(6);
     expect(mixed).toBe(false);
     await api.delete("deployments", "again", "default");
   }, 60_000);

@@ -10,7 +10,7 @@ import {
   templateHash,
   type DeploymentCommand,
 } from "../../../actors/deployment_decide.ts";
-import type { Deployment, ReplicaSet } from "../../../model/types.ts";
+import type { Deployment, Pod, ReplicaSet } from "../../../model/types.ts";
 
 function deployment(replicas: number, image: string, strategy: Deployment["spec"]["strategy"] = {}): Deployment {
   return {
@@ -268,6 +268,43 @@ describe("deployment decide - recreate and deadlines", () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("deployment decide - Recreate waits for old pods that are still terminating, which ReplicaSet status no longer counts", () => {
+    const d = deployment(2, "v2", { type: "Recreate", rollingUpdate: undefined });
+    const rsOf = (image: string, uid: string, revision: string): ReplicaSet => {
+      const t = deployment(2, image).spec.template;
+      const hash = templateHash(t);
+      return {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: {
+          name: `web-${hash}`,
+          namespace: "default",
+          uid,
+          labels: { app: "web", [POD_TEMPLATE_HASH]: hash },
+          annotations: { [REVISION_ANNOTATION]: revision },
+          ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d-uid", controller: true }],
+        },
+        spec: { replicas: 0, selector: { matchLabels: { app: "web", [POD_TEMPLATE_HASH]: hash } }, template: { ...t, metadata: { labels: { ...t.metadata?.labels, [POD_TEMPLATE_HASH]: hash } } } },
+        status: { replicas: 0 },
+      };
+    };
+    const old = rsOf("v1", "rs-old", "1");
+    const fresh = rsOf("v2", "rs-new", "2");
+    const terminating: Pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "web-old-1", namespace: "default", deletionTimestamp: "2026-12-01T00:00:00Z", ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: old.metadata.name, uid: "rs-old", controller: true }] },
+      spec: { containers: [{ name: "c", image: "v1" }] },
+      status: { phase: "Running" },
+    };
+    const dd = { ...d, metadata: { ...d.metadata, annotations: { [REVISION_ANNOTATION]: "2" } } };
+    const grows = (pods: Pod[]) => decideDeployment({ deployment: dd, replicaSets: [old, fresh], pods, now: 0 }).some((c) => c.type === "scaleReplicaSet" && c.rs.metadata.uid === "rs-new" && c.replicas === 2);
+    expect(grows([terminating])).toBe(false);
+    // A finished old pod does not hold the rollout; none at all lets it go on.
+    expect(grows([{ ...terminating, status: { phase: "Succeeded" } }])).toBe(true);
+    expect(grows([])).toBe(true);
   });
 
   it("deployment decide - no progress within progressDeadlineSeconds sets Progressing=False ProgressDeadlineExceeded", () => {
