@@ -9,6 +9,7 @@
  *   connecting ──connected──▶ open ──end() / destroy() / EOF / error──▶ closed (onClose once)
  *        └──── refused / error ───────────────────────────────────────▶ closed (onClose(err))
  */
+import { type Handle, type TcpBindings, loadTcpBindings } from "../net/tcp_bindings.ts";
 import { connect as netConnect } from "node:net";
 
 /** A connection: bytes in through `onData`, and one `onClose` (with the error, if any) at the end. */
@@ -28,50 +29,10 @@ export interface WireEvents {
   onClose(error?: Error): void;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Handle = any;
-
-interface Bindings {
-  TCP: new (type: number) => Handle;
-  TCPConnectWrap: new () => Handle;
-  WriteWrap: new () => Handle;
-  ShutdownWrap: new () => Handle;
-  SOCKET: number;
-  state: Int32Array;
-  kReadBytesOrError: number;
-  kLastWriteWasAsync: number;
-  UV_EOF: number;
-  errname(code: number): string;
-}
-
-let bindings: Bindings | null | undefined;
+type Bindings = TcpBindings;
 
 function loadBindings(): Bindings | null {
-  if (bindings !== undefined) return bindings;
-  bindings = null;
-  if ("Deno" in globalThis) return null;
-  try {
-    const bind = (process as unknown as { binding(n: string): any }).binding;
-    const tcp = bind("tcp_wrap");
-    const stream = bind("stream_wrap");
-    const uv = bind("uv");
-    if (typeof tcp.TCP !== "function" || typeof tcp.TCP.prototype.useUserBuffer !== "function" || !stream.streamBaseState) return null;
-    bindings = {
-      TCP: tcp.TCP,
-      TCPConnectWrap: tcp.TCPConnectWrap,
-      WriteWrap: stream.WriteWrap,
-      ShutdownWrap: stream.ShutdownWrap,
-      SOCKET: tcp.constants.SOCKET,
-      state: stream.streamBaseState,
-      kReadBytesOrError: stream.kReadBytesOrError,
-      kLastWriteWasAsync: stream.kLastWriteWasAsync,
-      UV_EOF: uv.UV_EOF,
-      errname: (code) => uv.errname(code),
-    };
-  } catch {
-    bindings = null;
-  }
-  return bindings;
+  return loadTcpBindings() ?? null;
 }
 
 /** An error worded as `net` words it (`connect ECONNREFUSED 127.0.0.1:4222`), with its `code`. */

@@ -22,47 +22,9 @@
  * Node without them) `rawAvailable` is false and TcpProxy keeps to forward.ts.
  */
 import type { ProxyTarget } from "./balancer.ts";
+import { type Handle, loadTcpBindings } from "../net/tcp_bindings.ts";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Handle = any;
-
-interface Bindings {
-  TCP: new (type: number) => Handle;
-  TCPConnectWrap: new () => Handle;
-  WriteWrap: new () => Handle;
-  ShutdownWrap: new () => Handle;
-  SOCKET: number;
-  state: Int32Array;
-  kReadBytesOrError: number;
-  kLastWriteWasAsync: number;
-  UV_EOF: number;
-}
-
-function load(): Bindings | undefined {
-  if ("Deno" in globalThis) return undefined;
-  try {
-    const bind = (process as unknown as { binding(n: string): any }).binding;
-    const tcp = bind("tcp_wrap");
-    const stream = bind("stream_wrap");
-    const uv = bind("uv");
-    if (typeof tcp.TCP !== "function" || typeof tcp.TCP.prototype.useUserBuffer !== "function" || !stream.streamBaseState) return undefined;
-    return {
-      TCP: tcp.TCP,
-      TCPConnectWrap: tcp.TCPConnectWrap,
-      WriteWrap: stream.WriteWrap,
-      ShutdownWrap: stream.ShutdownWrap,
-      SOCKET: tcp.constants.SOCKET,
-      state: stream.streamBaseState,
-      kReadBytesOrError: stream.kReadBytesOrError,
-      kLastWriteWasAsync: stream.kLastWriteWasAsync,
-      UV_EOF: uv.UV_EOF,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const B = load();
+const B = loadTcpBindings();
 
 /** True where the handle path can run (Node with the bindings). */
 export const rawAvailable = B !== undefined;
