@@ -14,7 +14,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { berth, ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
 import { startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
-import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
 
 // The README's screenshots are refreshed with BERTH_SCREENSHOTS=1; otherwise they go to a temp
 // folder, so a test run never dirties the work tree.
@@ -55,7 +55,7 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     const other = await b.context();
     try {
       const p = await other.newPage();
-      const first = await p.goto(`${apiUrl}/ui/`);
+      const first = await gotoPage(p, `${apiUrl}/ui/`);
       expect(first!.status()).toBe(401);
       await p.fill("#token", "not-the-token");
       await p.click("button[type=submit]");
@@ -72,12 +72,15 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
   });
 
   it("berth dashboard prints a one-time link that signs in and shows the nodes and pods of myapp", async () => {
-    const r = berth("node", c.home, ["dashboard"]);
-    expect(r.code, r.stderr).toBe(0);
-    const link = r.stdout.trim();
-    expect(link).toMatch(new RegExp(`^${apiUrl.replace(/[.]/g, "\\.")}/ui/login\\?code=[A-Za-z0-9_-]{20,}$`));
-
-    const res = await page.goto(link);
+    let link = "";
+    const mint = () => {
+      const r = berth("node", c.home, ["dashboard"]);
+      expect(r.code, r.stderr).toBe(0);
+      link = r.stdout.trim();
+      expect(link).toMatch(new RegExp(`^${apiUrl.replace(/[.]/g, "\\.")}/ui/login\\?code=[A-Za-z0-9_-]{20,}$`));
+      return link;
+    };
+    const res = await gotoPage(page, mint);
     expect(page.url()).toBe(`${apiUrl}/ui/`);
     expect(res!.headers()["content-security-policy"]).toContain("script-src 'self'");
     const cookie = (await ctx.cookies()).find((k) => k.name === "berth_ui")!;
@@ -102,7 +105,7 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     // The link was spent: a second use is refused.
     const other = await b.context();
     try {
-      const again = await (await other.newPage()).goto(link);
+      const again = await gotoPage(await other.newPage(), link);
       expect(again!.status()).toBe(401);
       expect(await again!.text()).toContain("expired or was already used");
     } finally {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
 import { berth, ROOT } from "../helpers/cli.ts";
-import { launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
 
 let nats: TestNats;
 let dir: string;
@@ -42,13 +42,16 @@ afterAll(async () => {
 
 describe("berth dashboard on a control-plane copy", () => {
   it("prints a link from the copy's home that signs in and shows the page", async () => {
-    const r = berth("node", join(dir, "cp"), ["dashboard"]);
-    expect(r.code, r.stderr).toBe(0);
-    const link = r.stdout.trim();
     const api = /REST API at (https:\/\/127\.0\.0\.1:\d+)/.exec(out)![1];
-    expect(link.startsWith(`${api}/ui/login?code=`)).toBe(true);
+    const mint = () => {
+      const r = berth("node", join(dir, "cp"), ["dashboard"]);
+      expect(r.code, r.stderr).toBe(0);
+      const link = r.stdout.trim();
+      expect(link.startsWith(`${api}/ui/login?code=`)).toBe(true);
+      return link;
+    };
     const page = await (await b.context()).newPage();
-    await page.goto(link);
+    await gotoPage(page, mint);
     expect(page.url()).toBe(`${api}/ui/`);
     await page.locator(".conn", { hasText: "Live" }).waitFor({ timeout: 30_000 });
     await page.getByText("No nodes have registered.").waitFor();

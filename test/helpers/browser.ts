@@ -6,7 +6,7 @@
  * passed in args), and certificate errors accepted only for the test cluster's own loopback server.
  */
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.BERTH_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -42,4 +42,21 @@ export async function launchChromium(): Promise<TestBrowser> {
       await browser.close().catch(() => {});
     },
   };
+}
+
+/**
+ * `page.goto` that survives Chromium's `net::ERR_NETWORK_CHANGED`. Chromium aborts navigations in
+ * flight when an address appears on any host interface, and every container the shared Docker
+ * engine starts adds a veth with an IPv6 link-local address — an event of this machine, not a
+ * fault of the page under test. Only that error is retried; `url` may be a function so a
+ * one-time login link is minted afresh for each attempt (the aborted one may have been spent).
+ */
+export async function gotoPage(page: Page, url: string | (() => string), attempts = 5): ReturnType<Page["goto"]> {
+  for (let i = 1; ; i++) {
+    try {
+      return await page.goto(typeof url === "function" ? url() : url);
+    } catch (e) {
+      if (i >= attempts || !String((e as Error).message).includes("net::ERR_NETWORK_CHANGED")) throw e;
+    }
+  }
 }
