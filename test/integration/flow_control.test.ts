@@ -21,6 +21,7 @@ const NODES = 4;
 const HEARTBEAT_MS = 250;
 /** As the node lifecycle controller's grace period, scaled to the heartbeat (Kubernetes: 40 s for 10 s). */
 const GRACE_MS = 4 * HEARTBEAT_MS * 2.5;
+const FLOW_SEATS = 64;
 
 describe("flow control", () => {
   let nats: TestNats;
@@ -34,8 +35,12 @@ describe("flow control", () => {
     api = await Api.open(await KvStore.open(nats.nc));
     // Rate limits out of the way: this is about concurrency and fairness, not request budgets.
     const rateLimit = { default: { ratePerSecond: 1e6, burst: 1e6 }, node: { ratePerSecond: 1e6, burst: 1e6 } };
-    natsApi = serveApiOverNats(nats.nc, api, { rateLimit });
-    http = await startHttpApi({ api, token: TOKEN, tls: false, rateLimit });
+    // Seats pinned below the flood's 160 concurrent requests (the workload level gets 40/110 of
+    // them: 23), so the flood must queue on any machine. With the default 256 (93 workload
+    // seats) a slow client side never filled the level, and "the flood was held back" was luck.
+    const flowControl = { seats: FLOW_SEATS };
+    natsApi = serveApiOverNats(nats.nc, api, { rateLimit, flowControl });
+    http = await startHttpApi({ api, token: TOKEN, tls: false, rateLimit, flowControl });
     for (let i = 0; i < NODES; i++) {
       agents.push(await startNodeAgent({ client: new NatsApiClient(nats.nc, { node: `flood-node-${i}` }), runtime: new HollowRuntime(), name: `flood-node-${i}`, heartbeatIntervalMs: HEARTBEAT_MS, resyncMs: 1_000 }));
     }
@@ -101,6 +106,7 @@ describe("flow control", () => {
     expect(notReady).toEqual([]);
     expect(worstLag).toBeLessThan(GRACE_MS);
     // The flood really was held back by its level, and the nodes' level was not.
+    expect(figures.workload.seats).toBeLessThan(96 + 64);
     expect(figures.workload.peakQueued).toBeGreaterThan(0);
     expect(figures.system.rejected).toBe(0);
   }, 60_000);
