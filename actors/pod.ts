@@ -67,6 +67,14 @@ export interface PodContext {
   killQueue: string[];
   /** A container died while a step was in flight: sync again before resting. */
   dirty: boolean;
+  /**
+   * The prober's newest readiness verdict per attempt id. A sync step works on the records as
+   * they were when it began; a verdict that arrived meanwhile is newer than the step's copy and
+   * is laid over its output (see `withVerdicts`) — otherwise a resync in flight when a server
+   * froze put `ready: true` back, and the pod stayed in its Service's endpoints until the
+   * prober's next resend.
+   */
+  verdicts: Record<string, boolean>;
   lastError?: string;
   status?: PodStatus;
   /**
@@ -106,6 +114,21 @@ export interface KillInput { pod: Pod; podIP?: string; kills: { id: string; name
 export interface KillOutput { ids: string[]; events: PodEvent[] }
 /** What the prober is told after every sync: the attempts to probe now. */
 export interface ProbeTargets { type: "TARGETS"; podIP: string; pod: Pod; running: { name: string; id: string }[] }
+
+/**
+ * The records a sync step returned, with the prober's newest readiness verdicts laid over them:
+ * for an attempt that is still running under the same id, the verdict wins over the copy the
+ * step started from. Verdicts of attempts no longer among the records are dropped.
+ */
+export function withVerdicts(records: ContainerRecord[], verdicts: Record<string, boolean>): { records: ContainerRecord[]; verdicts: Record<string, boolean> } {
+  const kept: Record<string, boolean> = {};
+  const out = records.map((r) => {
+    if (!r.id || !(r.id in verdicts)) return r;
+    kept[r.id] = verdicts[r.id];
+    return r.state.kind === "running" && r.ready !== verdicts[r.id] ? { ...r, ready: verdicts[r.id] } : r;
+  });
+  return { records: out, verdicts: kept };
+}
 
 /** Thrown by `syncContainers` when the sandbox is no longer running: the actor recreates it. */
 export class SandboxGoneError extends Error {
@@ -233,6 +256,7 @@ export const podMachine = setup({
     status: input.pod.status,
     dirty: false,
     killQueue: [],
+    verdicts: {},
   }),
   initial: "start",
   on: {
@@ -285,11 +309,13 @@ export const podMachine = setup({
           {
             guard: ({ event }) => event.probe === "readiness",
           actions: [
-            assign({
-              records: ({ context, event }) =>
-                context.records.map((r) =>
-                  r.id === (event as { containerId: string }).containerId ? { ...r, ready: (event as { result: string }).result === "success" } : r
-                ),
+            assign(({ context, event }) => {
+              const e = event as Extract<PodMachineEvent, { type: "PROBE_RESULT" }>;
+              const ready = e.result === "success";
+              return {
+                records: context.records.map((r) => (r.id === e.containerId ? { ...r, ready } : r)),
+                verdicts: { ...context.verdicts, [e.containerId]: ready },
+              };
             }),
             {
               type: "recordEvents",
@@ -316,7 +342,7 @@ export const podMachine = setup({
               {
                 target: "containers",
                 actions: [
-                  assign(({ event }) => ({ sandbox: event.output.sandbox, records: event.output.records, lastError: undefined })),
+                  assign(({ context, event }) => ({ sandbox: event.output.sandbox, ...withVerdicts(event.output.records, context.verdicts), lastError: undefined })),
                   { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
                 ],
               },
@@ -348,7 +374,7 @@ export const podMachine = setup({
             onDone: {
               target: "decide",
               actions: [
-                assign(({ context, event }) => ({ records: event.output.records, lastError: undefined, serviceEnv: context.serviceEnv ?? event.output.serviceEnv })),
+                assign(({ context, event }) => ({ ...withVerdicts(event.output.records, context.verdicts), lastError: undefined, serviceEnv: context.serviceEnv ?? event.output.serviceEnv })),
                 { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
                 "refreshStatus",
                 { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
