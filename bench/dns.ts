@@ -2,7 +2,7 @@
  * Cluster DNS benchmark: Berth's dns2-based server vs dnsmasq (Debian) serving the same names,
  * measured with dnsperf in one run, on 127.0.0.1.
  *
- *   npx tsx bench/dns.ts [--duration 10] [--services 100] [--rounds 3] [--workers 1] [--peer DIR]
+ *   npx tsx bench/dns.ts [--duration 10] [--services 100] [--rounds 3] [--workers 0,1] [--peer DIR]
  *
  * Both serve `svc-N.default.svc.cluster.local` A records (N < services). The query file mixes
  * every name. dnsperf runs as a child process, so Berth's server (in this process) is free to
@@ -14,11 +14,14 @@
  * machine does not land on one server only. Also reported: each server's CPU time per query
  * (Berth: this process's `process.cpuUsage`, dnsperf being a child; dnsmasq: /proc/<pid>/stat).
  *
- * Like with like: dnsmasq answers on one thread (it has no setting for more); Berth's default
- * here is this process plus `--workers` processes reading the same socket, so `--workers 0` is
- * the one-loop comparison. Both answer from a cache (dnsmasq `--cache-size=10000` plus its hosts
+ * Like with like: dnsmasq answers on one thread (it has no setting for more). `--workers` is a
+ * list of Berth configurations, each measured as its own server in the same rotation: this
+ * process plus N worker processes reading the same socket (N + 1 event loops). The default
+ * `0,1` prints the one-loop row (one loop against dnsmasq's one thread, the like-for-like pair)
+ * beside the two-loop row (the issue's "more than one event loop"; it takes more of the machine
+ * than dnsmasq can), so neither is reported without the other. Both answer from a cache (dnsmasq `--cache-size=10000` plus its hosts
  * table; Berth's answer cache, 10,000 entries). `--peer DIR` adds another checkout's server (e.g.
- * main in a `git worktree`), same options, in the same rotation. Each row also gives dnsperf's
+ * main in a `git worktree`), with the last `--workers` value, in the same rotation. Each row also gives dnsperf's
  * own CPU (% of one core) and how busy the whole machine was, so a saturated run shows it.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -39,8 +42,12 @@ const arg = (name: string, dflt: number) => {
 const DURATION = arg("duration", 10);
 const SERVICES = arg("services", 100);
 const ROUNDS = arg("rounds", 3);
-/** Berth's DNS worker processes (DnsServerOptions.workers): 1 = two event loops in all. */
-const WORKERS = arg("workers", 1);
+/** Berth's DNS worker process counts (DnsServerOptions.workers), one server each: 1 = two event loops. */
+const WORKERS_LIST = ((i) => (i >= 0 ? args[i + 1] : "0,1"))(args.indexOf("--workers"))
+  .split(",")
+  .map((w) => Number(w));
+if (WORKERS_LIST.some((w) => !Number.isInteger(w) || w < 0)) throw new Error("--workers takes a comma-separated list of worker counts, e.g. 0,1");
+const WORKERS = WORKERS_LIST[WORKERS_LIST.length - 1];
 const PEER_DIR = ((i) => (i >= 0 ? args[i + 1] : undefined))(args.indexOf("--peer"));
 
 function ensureTools(): void {
@@ -131,17 +138,22 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(dir, "hosts"), hosts.join("\n") + "\n");
   writeFileSync(join(dir, "queries"), queries.join("\n") + "\n");
-  const berth = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, workers: WORKERS });
+  const loops = (w: number) => `${w + 1} loop${w ? "s" : ""}`;
+  const berths: [string, Awaited<ReturnType<typeof startDnsServer>>][] = [];
+  for (const w of WORKERS_LIST) {
+    berths.push([`berth, ${loops(w)}`, await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, workers: w })]);
+  }
   // Another checkout's server, same options (its workers are its own processes).
   let peer: Awaited<ReturnType<typeof startDnsServer>> | undefined;
   let peerName = "";
   if (PEER_DIR) {
     const mod = (await import(join(PEER_DIR, "runtime/dns/server.ts"))) as { startDnsServer: typeof startDnsServer };
-    peerName = `berth ${execFileSync("git", ["-C", PEER_DIR, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()}`;
+    peerName = `berth ${execFileSync("git", ["-C", PEER_DIR, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()}, ${loops(WORKERS)}`;
     peer = await mod.startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, workers: WORKERS });
   }
   // Berth's CPU: this process plus its DNS workers (once loaded; they report ready within ~2 s).
-  // Only the server being measured has traffic, so this process's CPU is that server's.
+  // Only the server being measured has traffic, so this process's CPU is that server's (the
+  // idle servers' worker processes are not counted: they only wait).
   await new Promise((r) => setTimeout(r, 2500));
   const cpuOf = (s: { workerPids?: number[] }) => () => (s.workerPids ?? []).reduce((sum, pid) => sum + pidCpu(pid)(), selfCpu());
   try {
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     await new Promise((r) => setTimeout(r, 500)); // dnsperf below fails loudly if it is not up
-    const servers: [string, number, () => number][] = [["berth", berth.addresses[0].port, cpuOf(berth)]];
+    const servers: [string, number, () => number][] = berths.map(([name, s]) => [name, s.addresses[0].port, cpuOf(s)]);
     if (peer) servers.push([peerName, peer.addresses[0].port, cpuOf(peer)]);
     servers.push(["dnsmasq", dmPort, pidCpu(dnsmasq.pid!)]);
     const results = new Map<string, PerfResult[]>(servers.map(([n]) => [n, []]));
@@ -166,8 +178,8 @@ async function main(): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const row = (name: string, rs: PerfResult[]) =>
       `| ${name} | ${median(rs.map((r) => r.qps)).toFixed(0)} | ${rs.map((r) => r.qps.toFixed(0)).join(", ")} | ${median(rs.map((r) => r.avgMs)).toFixed(2)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(1)} µs | ${rs.map((r) => `${r.genCpuPct.toFixed(0)}%/${r.hostBusyPct.toFixed(0)}%`).join(", ")} | ${rs.map((r) => r.lost).join("; ")} |`;
-    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS} --workers ${WORKERS}${PEER_DIR ? ` --peer ${PEER_DIR}` : ""}`);
-    console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, dnsperf -c 4 -q 200, dnsmasq ${execFileSync("dnsmasq", ["--version"], { encoding: "utf8" }).split("\n")[0].replace(/^Dnsmasq version (\S+).*$/, "$1")} (one thread); berth: ${1 + WORKERS} event loop(s)`);
+    console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS} --workers ${WORKERS_LIST.join(",")}${PEER_DIR ? ` --peer ${PEER_DIR}` : ""}`);
+    console.log(`# ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, dnsperf -c 4 -q 200, dnsmasq ${execFileSync("dnsmasq", ["--version"], { encoding: "utf8" }).split("\n")[0].replace(/^Dnsmasq version (\S+).*$/, "$1")} (one thread); berth: N + 1 event loops for --workers N, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     console.log("| server | queries/s (median) | each round | avg latency | CPU/query | dnsperf CPU / host busy, each round | lost |");
     console.log("| --- | --- | --- | --- | --- | --- | --- |");
     for (const [name] of servers) console.log(row(name, results.get(name)!));
@@ -177,7 +189,7 @@ async function main(): Promise<void> {
     }
   } finally {
     dnsmasq?.kill("SIGTERM");
-    await berth.close();
+    for (const [, b] of berths) await b.close();
     await peer?.close();
     rmSync(dir, { recursive: true, force: true });
   }
