@@ -7,10 +7,11 @@
 //   are two string statements followed by comments, which do nothing). They start Node on this
 //   same file, as `#!/usr/bin/env node` would, with one difference: for `berth get` and `berth
 //   describe` they remove NODE_EXTRA_CA_CERTS from the environment first. Node 20 reads and parses
-//   that file at every start, before any script runs (about 40 ms of CPU for Debian's 220 KB CA
-//   bundle), and nothing inside the process can avoid it. `get` and `describe` make no TLS
-//   connection (plain NATS to the cluster; their small NATS client refuses a server that asks for
-//   TLS), so the certificates are never used by them. Every other command keeps the variable, and
+//   that file at every start, before any script runs (about 60 ms of CPU for Debian's 220 KB CA
+//   bundle, half of it for Node's own root certificates, which it then loads too), and nothing
+//   inside the process can avoid it. `get` and `describe` make no TLS connection (plain NATS to
+//   the cluster; their small NATS client refuses a server that asks for TLS), so the certificates
+//   are never used by them. Every other command keeps the variable, and
 //   so do `get`/`describe` given `--nats` (a NATS server of the user's choosing). The shell costs
 //   about what `/usr/bin/env` did. `node bin/berth.cjs …` skips the launcher (and keeps the
 //   variable). Node resolves the symlinks npm puts on the PATH to this file's real place.
