@@ -1,18 +1,22 @@
 /**
  * CLI start-up: wall time of `berth get pods` against kubectl's `kubectl get pods` on the same
- * cluster, run alternately so both see the same machine load. `berth` is the command package.json's
- * "bin" names (what `npm install` / `npm link` put on the PATH), run with node as npm's shim does;
- * `node bin/berth.js` (the checkout's documented way) is measured beside it. Also `berth get pods`
- * run from the TypeScript sources through tsx (BERTH_FROM_SOURCES=1: what every run cost before dist/).
+ * cluster, run alternately so both see the same machine load. `berth` is the file package.json's
+ * "bin" names, executed directly as a shell runs the command npm puts on the PATH (a symlink to
+ * it): its `#!` line decides how Node starts — our launcher (bin/berth.cjs, `#!/bin/sh`), or a
+ * peer's `#!/usr/bin/env node`. Measured beside it: `node bin/berth.cjs` (the same program without
+ * the launcher, as npm's shim runs it on Windows), `node bin/berth.js` (the checkout's documented
+ * way), and `berth get pods` from the TypeScript sources through tsx (BERTH_FROM_SOURCES=1: what
+ * every run cost before dist/).
  *
  *   npx tsx bench/cli.ts [--runs 20] [--pods 20] [--peer DIR] [--no-sources]
  *
  * Starts its own `berth up --runtime hollow` in a temporary home (no Docker), with --pods pods
  * from one replication controller, and prints median and p90 per command and the ratios.
  * Also measured in the same run: `node -e 0` (Node's own start-up, the floor of any Node CLI);
- * with `--peer DIR`, another built checkout's `berth get pods` (its own package.json "bin") against the same cluster;
- * and, when the environment sets NODE_EXTRA_CA_CERTS, the Node rows again without it (Node 20
- * reads and parses that file at every start, before any script runs).
+ * with `--peer DIR`, another built checkout's `berth get pods` (its own package.json "bin", run
+ * the same way) against the same cluster; and, when the environment sets NODE_EXTRA_CA_CERTS,
+ * rows again without it (Node 20 reads and parses that file at every start, before any script
+ * runs; bin/berth.cjs's launcher drops it for `get` and `describe`).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -43,18 +47,22 @@ try {
 
   const binOf = (dir: string) => join(dir, (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: { berth: string } }).bin.berth);
   const bin = binOf(ROOT);
+  // "berth" and the peer's are the "bin" file executed directly, as the shell runs the command on
+  // the PATH (its `#!` line starts Node).
+  const withHome = { ...process.env, BERTH_HOME: home };
   const commands: Record<string, [string, string[], NodeJS.ProcessEnv]> = {
-    "berth get pods": [process.execPath, [bin, "get", "pods"], { ...process.env, BERTH_HOME: home }],
-    "node bin/berth.js get pods": [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home }],
+    "berth get pods": [bin, ["get", "pods"], withHome],
+    "node bin/berth.cjs get pods": [process.execPath, [bin, "get", "pods"], withHome],
+    "node bin/berth.js get pods": [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], withHome],
     "kubectl get pods": ["kubectl", ["--kubeconfig", info.kubeconfig, "get", "pods"], process.env],
     "node -e 0": [process.execPath, ["-e", "0"], process.env],
   };
-  if (peer) commands["peer: berth get pods"] = [process.execPath, [binOf(peer), "get", "pods"], { ...process.env, BERTH_HOME: home }];
-  if (sources) commands["berth get pods (sources, tsx)"] = [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...process.env, BERTH_HOME: home, BERTH_FROM_SOURCES: "1" }];
+  if (peer) commands["peer: berth get pods"] = [binOf(peer), ["get", "pods"], withHome];
+  if (sources) commands["berth get pods (sources, tsx)"] = [process.execPath, [join(ROOT, "bin/berth.js"), "get", "pods"], { ...withHome, BERTH_FROM_SOURCES: "1" }];
   if (process.env.NODE_EXTRA_CA_CERTS) {
     const { NODE_EXTRA_CA_CERTS: _, ...bare } = process.env;
-    commands["berth get pods (no CA env)"] = [process.execPath, [bin, "get", "pods"], { ...bare, BERTH_HOME: home }];
-    if (peer) commands["peer: berth get pods (no CA env)"] = [process.execPath, [binOf(peer), "get", "pods"], { ...bare, BERTH_HOME: home }];
+    commands["berth get pods (no CA env)"] = [bin, ["get", "pods"], { ...bare, BERTH_HOME: home }];
+    if (peer) commands["peer: berth get pods (no CA env)"] = [binOf(peer), ["get", "pods"], { ...bare, BERTH_HOME: home }];
     commands["node -e 0 (no CA env)"] = [process.execPath, ["-e", "0"], bare];
   }
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
