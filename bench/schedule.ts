@@ -3,11 +3,13 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1] [--json 1]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
- * every actor publishes its transitions on NATS; `--observe 0` turns both off, to measure
- * what seeing inside costs (docs/benchmarks.md); 2 is metrics only, 3 actor inspection only.
+ * every actor is observable over NATS (published while someone watches, as in `berth up`, where
+ * no one does until `berth actors -w`); `--observe 0` turns both off, to measure
+ * what seeing inside costs (docs/benchmarks.md; bench/observe_overhead.ts runs many paired rounds);
+ * 2 is metrics only, 3 actor inspection only.
  *
  * Everything runs in this one process (nats-server is a child): the API, the control plane and
  * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
