@@ -3,11 +3,13 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1] [--json 1]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
- * every actor publishes its transitions on NATS; `--observe 0` turns both off, to measure
- * what seeing inside costs (docs/benchmarks.md); 2 is metrics only, 3 actor inspection only.
+ * every actor is observable over NATS (published while someone watches, as in `berth up`, where
+ * no one does until `berth actors -w`); `--observe 0` turns both off, to measure
+ * what seeing inside costs (docs/benchmarks.md; bench/observe_overhead.ts runs many paired rounds);
+ * 2 is metrics only, 3 actor inspection only.
  *
  * Everything runs in this one process (nats-server is a child): the API, the control plane and
  * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
@@ -22,6 +24,8 @@ import { HollowRuntime } from "../runtime/containers/hollow.ts";
 import { numArg } from "./args.ts";
 import { Observability } from "../runtime/observability.ts";
 import { instrumentStore } from "../runtime/metrics/store.ts";
+import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 
 const NODES = numArg("nodes", 100);
 const PODS = numArg("pods", 5000);
@@ -33,6 +37,19 @@ const OBSERVE_MODE = numArg("observe", 1);
 const OBSERVE = OBSERVE_MODE !== 0;
 /** `--timeline 1`: print pods created, bound and Running (and the process's CPU) every second. */
 const TIMELINE = numArg("timeline", 0) !== 0;
+/** `--json 1`: also print one `result {…}` line with the figures (bench/observe_overhead.ts reads it). */
+const JSON_OUT = numArg("json", 0) !== 0;
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
 
 let peakRss = 0;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
@@ -71,6 +88,9 @@ let allBoundMs = 0;
 let allRunningMs = 0;
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
+const natsCpu0 = procCpuSeconds(nats.pid);
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 await Promise.all(Array.from({ length: RCS }, (_, i) => api.create("replicationcontrollers", {
   apiVersion: "v1",
   kind: "ReplicationController",
@@ -83,26 +103,33 @@ await Promise.all(Array.from({ length: RCS }, (_, i) => api.create("replicationc
 }, "default")));
 const createMs = performance.now() - t0;
 
-// Count from the control plane's own pod cache (a watch), not by listing 5,000 pods repeatedly.
+// Count from the control plane's own pod cache (a watch), not by listing 5,000 pods repeatedly,
+// and stamp each figure in the informer's change handler: a timer polling the cache would read
+// the time only when the event loop next runs timers, and on this shared machine a busy loop can
+// leave timers waiting for seconds (the "event loop delay" printed below), which would then be
+// counted as time to Running.
+const boundKeys = new Set<string>();
+const runningKeys = new Set<string>();
 await new Promise<void>((resolve) => {
-  const check = () => {
-    let bound = 0;
-    let running = 0;
-    for (const p of cp.informers.pods.list()) {
-      if (p.spec.nodeName) bound++;
-      if (p.status?.phase === "Running") running++;
-    }
-    const now = performance.now() - t0;
-    if (bound > 0 && !firstBoundMs) firstBoundMs = now;
-    if (bound >= PODS && !allBoundMs) allBoundMs = now;
-    if (running >= PODS || (!AGENTS && bound >= PODS)) {
-      allRunningMs = now;
-      resolve();
-      return true;
-    }
-    return false;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    allRunningMs = performance.now() - t0;
+    unsubscribe();
+    resolve();
   };
-  const timer = setInterval(() => { if (check()) clearInterval(timer); }, 20);
+  const see = (key: string, p: { spec: { nodeName?: string }; status?: { phase?: string } } | undefined) => {
+    const now = performance.now() - t0;
+    if (p?.spec.nodeName) boundKeys.add(key); else boundKeys.delete(key);
+    if (p?.status?.phase === "Running") runningKeys.add(key); else runningKeys.delete(key);
+    if (boundKeys.size > 0 && !firstBoundMs) firstBoundMs = now;
+    if (boundKeys.size >= PODS && !allBoundMs) allBoundMs = now;
+    if (runningKeys.size >= PODS || (!AGENTS && boundKeys.size >= PODS)) finish();
+  };
+  const keyOf = (p: { metadata: { namespace?: string; name?: string } }) => `${p.metadata.namespace}/${p.metadata.name}`;
+  const unsubscribe = cp.informers.pods.subscribe((ev) => see(keyOf(ev.object), ev.type === "DELETED" ? undefined : ev.object));
+  for (const p of cp.informers.pods.list()) see(keyOf(p), p);
   if (TIMELINE) {
     // Per second: pods that exist, are bound and are Running (the control plane's cache), and CPU used.
     let cpu = process.cpuUsage();
@@ -112,13 +139,15 @@ await new Promise<void>((resolve) => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
       console.log(`t=${((performance.now() - t0) / 1000).toFixed(1)}s pods ${n} bound ${b} running ${r} cpu ${((used.user + used.system) / 1e4).toFixed(0)}%`);
-      if (r >= PODS || (!AGENTS && b >= PODS)) clearInterval(line);
+      if (done) clearInterval(line);
     }, 1000);
   }
 });
 
 clearInterval(sampler);
 const cpu = process.cpuUsage(cpu0);
+const natsCpu = procCpuSeconds(nats.pid) - natsCpu0;
+loopDelay.disable();
 const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
@@ -131,6 +160,8 @@ console.log(`first pod bound after ${firstBoundMs.toFixed(0)} ms`);
 console.log(`all ${PODS} pods bound after ${(allBoundMs / 1000).toFixed(2)} s  -> ${(PODS / (allBoundMs / 1000)).toFixed(0)} pods/s (create + schedule + bind)`);
 if (AGENTS) console.log(`all ${PODS} pods Running after ${(allRunningMs / 1000).toFixed(2)} s  -> ${(PODS / (allRunningMs / 1000)).toFixed(0)} pods/s (end to end, hollow runtime)`);
 console.log(`CPU of this process from the RC creates to all Running: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}; nats-server not included)`);
+console.log(`CPU of nats-server over the same window: ${natsCpu.toFixed(2)} s`);
+console.log(`event loop delay over the window: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 console.log(`pods per node: min ${Math.min(...counts)}, max ${Math.max(...counts)}`);
 console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
 console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);
@@ -138,6 +169,9 @@ console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES}
 if (OBSERVE) {
   const series = (await Promise.all(obs.components.map((c) => c.text()))).join("").split("\n").filter((l) => l && !l.startsWith("#")).length;
   console.log(`observability: ${obs.components.length} registries, ${series} series${OBSERVE_MODE !== 2 ? "; actors published on NATS" : ""}`);
+}
+if (JSON_OUT) {
+  console.log(`result ${JSON.stringify({ observe: OBSERVE_MODE, nodes: NODES, pods: PODS, boundMs: Math.round(allBoundMs), runningMs: Math.round(allRunningMs), cpuS: (cpu.user + cpu.system) / 1e6, natsCpuS: natsCpu, loopP99Ms: loopDelay.percentile(99) / 1e6 })}`);
 }
 await cp.stop();
 await Promise.all(agents.map((a) => a.stop()));

@@ -85,6 +85,17 @@ describe("component metrics", () => {
     expect(text).toMatch(/^berth_store_request_duration_seconds_count\{op="get"\} 2$/m);
   });
 
+  it("store - a method that throws before its promise still answers a rejected promise, counted as an error", async () => {
+    const m = new ComponentMetrics("api");
+    const store = instrumentStore({ update(): Promise<number> { throw new Error("bad call"); } }, m);
+    const p = store.update();
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).rejects.toThrow("bad call");
+    const text = await m.text();
+    expect(text).toMatch(/^berth_store_requests_total\{op="update",result="error"\} 1$/m);
+    expect(text).toMatch(/^berth_store_request_duration_seconds_count\{op="update"\} 1$/m);
+  });
+
   it("work loops - adds, depth while a pass runs, retries; rc/<key> loops share one bounded label", async () => {
     expect(loopKind("rc/default/web")).toBe("replicationcontroller");
     expect(loopKind("scheduler")).toBe("scheduler");
