@@ -25,7 +25,7 @@ import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
-import { checkSize, validate } from "./validation.ts";
+import { checkSize, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
 import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
@@ -170,7 +170,8 @@ export class Api implements ApiClient {
   }
 
   async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
-    const { obj, current, fromCache } = await this.readForWrite(resource, raw);
+    // The spec comes from the stored object, so the body's is not validated (validateStatus).
+    const { obj, current, fromCache } = await this.readForWrite(resource, raw, validateStatus);
     const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
     return await this.write(resource, current, next, fromCache);
   }
@@ -182,10 +183,10 @@ export class Api implements ApiClient {
   }
 
   /** Validates an incoming object and reads the stored one, enforcing its resourceVersion if given. */
-  private async readForWrite<R extends Resource>(resource: R, raw: unknown): Promise<{ obj: ResourceTypes[R]; current: ResourceTypes[R]; fromCache: boolean }> {
+  private async readForWrite<R extends Resource>(resource: R, raw: unknown, check: typeof validate = validate): Promise<{ obj: ResourceTypes[R]; current: ResourceTypes[R]; fromCache: boolean }> {
     checkResource(resource);
     checkSize(raw);
-    const obj = validate(resource, raw);
+    const obj = check(resource, raw);
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, undefined) : undefined;
     const expected = parseRevision(obj.metadata.resourceVersion);
     const cached = this.cachedAt(resource, ns, obj.metadata.name, expected);

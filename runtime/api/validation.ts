@@ -17,7 +17,7 @@ import type { z } from "zod";
 import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import type { Resource, ResourceTypes, StatusCause } from "../../model/types.ts";
-import { crossFieldProblems } from "./validation_rules.ts";
+import { crossFieldProblems, metadataProblems } from "./validation_rules.ts";
 import { SCHEMAS } from "./validation_schemas.ts";
 import { CAUSE, formatPath, render } from "./validation_util.ts";
 
@@ -132,14 +132,41 @@ function typeName(v: unknown): string {
  * be absent only when `metadata.generateName` is given; the caller then fills it in.
  */
 export function validate<R extends Resource>(resource: R, raw: unknown): ResourceTypes[R] {
+  return check(resource, raw, SCHEMAS[resource], crossFieldProblems);
+}
+
+/**
+ * Validates the body of a status write (`PUT …/status`): everything but `spec`, which the write
+ * takes from the stored object whatever the body says. Kubernetes' status strategies do the same
+ * (`PrepareForUpdate` copies the old spec into the new object, then `ValidatePodStatusUpdate`
+ * checks metadata and status only), so a body whose spec is stale or even invalid is no error.
+ * Returns the body typed, `spec` as it came (unchecked: the caller must not use it).
+ * The spec is most of a pod's schema: this is about a third of `validate`'s cost, paid by every
+ * kubelet status write and node heartbeat.
+ */
+export function validateStatus<R extends Resource>(resource: R, raw: unknown): ResourceTypes[R] {
+  const schema = STATUS_SCHEMAS[resource];
+  // A resource without a spec (ConfigMap, Event, …) has nothing to leave out.
+  return schema ? check(resource, raw, schema, metadataProblems) : validate(resource, raw);
+}
+
+/** Each resource's schema without `spec`, for the ones that have a spec. */
+const STATUS_SCHEMAS: Partial<Record<Resource, z.ZodType>> = Object.fromEntries(
+  Object.entries(SCHEMAS).flatMap(([r, s]) => {
+    const shape = (s as Partial<z.ZodObject>).shape;
+    return shape && "spec" in shape ? [[r, (s as z.ZodObject).omit({ spec: true })]] : [];
+  }),
+);
+
+function check<R extends Resource>(resource: R, raw: unknown, schema: z.ZodType, rules: (r: Resource, raw: Record<string, unknown>) => StatusCause[]): ResourceTypes[R] {
   const info = RESOURCES[resource];
   if (!info) throw new BadRequestError(`unknown resource "${String(resource)}"`);
   if (!isPlainObject(raw)) {
     throw new BadRequestError(`the body of a ${info.kind} must be a JSON object, got ${typeName(raw)}`);
   }
   const input = dropNulls(raw) as Record<string, unknown>;
-  const parsed = SCHEMAS[resource].safeParse(input, { reportInput: true });
-  const causes = [...(parsed.success ? [] : zodCauses(parsed.error.issues)), ...crossFieldProblems(resource, input)];
+  const parsed = schema.safeParse(input, { reportInput: true });
+  const causes = [...(parsed.success ? [] : zodCauses(parsed.error.issues)), ...rules(resource, input)];
   if (causes.length > 0) {
     const meta = isPlainObject(input.metadata) ? input.metadata : {};
     const name = typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? meta.generateName : "";

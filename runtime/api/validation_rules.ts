@@ -34,8 +34,7 @@ class Causes {
 /** Every cross-field problem of `raw` as `resource`. */
 export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] {
   const c = new Causes();
-  const meta = obj(raw.metadata);
-  if (meta && !str(meta.name) && !str(meta.generateName)) c.add(CAUSE.required, "metadata.name", undefined, "name or generateName is required");
+  nameRule(c, raw);
   switch (resource) {
     case "pods":
       podSpecRules(c, obj(raw.spec), "spec");
@@ -63,6 +62,18 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
   }
   return c.list;
+}
+
+/** The rules of the metadata alone (a status write checks these, not the spec's). */
+export function metadataProblems(_resource: Resource, raw: Obj): StatusCause[] {
+  const c = new Causes();
+  nameRule(c, raw);
+  return c.list;
+}
+
+function nameRule(c: Causes, raw: Obj): void {
+  const meta = obj(raw.metadata);
+  if (meta && !str(meta.name) && !str(meta.generateName)) c.add(CAUSE.required, "metadata.name", undefined, "name or generateName is required");
 }
 
 const VOLUME_SOURCES = ["emptyDir", "hostPath", "persistentVolumeClaim", "configMap", "secret", "downwardAPI"];

@@ -62,6 +62,12 @@ export class HollowRuntime implements ContainerRuntime {
   readonly kind = "hollow";
   available = true;
   private readonly containers = new Map<string, HollowContainer>();
+  /**
+   * Container ids by pod uid label, in creation order. The kubelet lists a pod's containers at
+   * every sync; a scan of all of the node's containers made that quadratic in pods per node
+   * (2 % of a 100-node, 5,000-pod bench run). Labels never change after creation.
+   */
+  private readonly byPod = new Map<string, Set<string>>();
   private readonly volumes = new Map<string, VolumeInfo>();
   private readonly subscribers = new Set<{ labels: Record<string, string>; q: AsyncQueue<RuntimeEvent> }>();
   private nextId = 1;
@@ -137,7 +143,7 @@ export class HollowRuntime implements ContainerRuntime {
     const labels = { ...podLabels(spec.pod), [LABELS.role]: "infra", [LABELS.container]: "POD" };
     const sandbox: SandboxInfo = { id, running: true, ip: `10.254.${(n >> 8) & 255}.${n & 255}`, hostPorts, labels };
     const now = new Date().toISOString();
-    this.containers.set(id, {
+    this.add({
       info: { id, labels, image: "berth/busybox:latest", state: "running", running: true, exitCode: 0, oomKilled: false, startedAt: now },
       annotations: spec.pod.annotations ?? {},
       sandbox,
@@ -164,7 +170,7 @@ export class HollowRuntime implements ContainerRuntime {
       [LABELS.container]: spec.name,
       [LABELS.restartCount]: String(spec.restartCount),
     };
-    this.containers.set(id, {
+    this.add({
       info: { id, labels, image: spec.image, state: "created", running: false, exitCode: 0, oomKilled: false, sandboxId: spec.sandboxId },
       annotations: spec.pod.annotations ?? {},
       logs: [],
@@ -216,6 +222,10 @@ export class HollowRuntime implements ContainerRuntime {
     if (!c) return;
     this.exit(c, 137);
     this.containers.delete(id);
+    const uid = c.info.labels[LABELS.podUid];
+    const ids = uid === undefined ? undefined : this.byPod.get(uid);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byPod.delete(uid!);
     this.emit("destroy", c);
   }
 
@@ -225,9 +235,20 @@ export class HollowRuntime implements ContainerRuntime {
 
   async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
     this.check();
-    return [...this.containers.values()]
-      .filter((c) => matches(c.info.labels, labels))
-      .map((c) => ({ id: c.info.id, labels: c.info.labels, state: c.info.state }));
+    const uid = labels[LABELS.podUid];
+    const candidates = uid === undefined ? this.containers.values() : [...(this.byPod.get(uid) ?? [])].map((id) => this.containers.get(id)!);
+    const out: ContainerSummary[] = [];
+    for (const c of candidates) if (matches(c.info.labels, labels)) out.push({ id: c.info.id, labels: c.info.labels, state: c.info.state });
+    return out;
+  }
+
+  private add(c: HollowContainer): void {
+    this.containers.set(c.info.id, c);
+    const uid = c.info.labels[LABELS.podUid];
+    if (uid === undefined) return;
+    let ids = this.byPod.get(uid);
+    if (!ids) this.byPod.set(uid, (ids = new Set()));
+    ids.add(c.info.id);
   }
 
   async exec(id: string, cmd: string[]): Promise<ExecResult> {

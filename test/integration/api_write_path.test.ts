@@ -125,4 +125,22 @@ describe("API write path", () => {
       newest.mockRestore();
     }
   });
+
+  it("a status write takes the spec from the stored pod: the body's spec is neither checked nor kept, its status is", async () => {
+    const p = await t.api.create("pods", pod("status-only"));
+    // A spec no create would pass (no containers, a bad restart policy) rides along in the body.
+    const broken = { ...p, spec: { containers: [], restartPolicy: "Sometimes" }, status: { phase: "Running" } };
+    const written = await t.api.updateStatus("pods", broken);
+    expect(written.status?.phase).toBe("Running");
+    const stored = await t.store.get("pods", "default", "status-only");
+    expect(stored.spec).toEqual(p.spec);
+    expect(stored.status?.phase).toBe("Running");
+    // The status and metadata are still checked.
+    const bad = await t.api.updateStatus("pods", { ...stored, status: { phase: "Sleeping" } }).catch((e) => e);
+    expect(bad).toBeInstanceOf(ApiError);
+    expect((bad as ApiError).reason).toBe("Invalid");
+    expect(JSON.stringify((bad as { causes?: unknown }).causes)).toContain("status.phase");
+    const unnamed = await t.api.updateStatus("pods", { ...stored, metadata: { ...stored.metadata, name: "" } }).catch((e) => e);
+    expect((unnamed as ApiError).reason).toBe("Invalid");
+  });
 });

@@ -1,4 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import * as os from "node:os";
+
+// Counts the machine-info reads (os.cpus parses /proc/cpuinfo); everything else is the real module.
+vi.mock("node:os", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:os")>();
+  return { ...real, cpus: vi.fn(real.cpus) };
+});
 import { nodeHeartbeat } from "../../../../runtime/kubelet/node_heartbeat.ts";
 import { ConflictError } from "../../../../model/errors.ts";
 import type { ApiClient } from "../../../../model/client.ts";
@@ -54,5 +61,17 @@ describe("node heartbeat", () => {
     await hb.heartbeat();
     expect(f.calls).toEqual({ get: 2, updateStatus: 3 });
     expect(f.stored.metadata.labels).toEqual({ x: "y" });
+  });
+
+  it("node heartbeat - the host's facts are read from the OS once, not at every heartbeat; the runtime's version every time", async () => {
+    const f = fakeNodeClient();
+    let versions = 0;
+    const counted = { ...runtime, version: async () => `hollow://${++versions}` } as unknown as ContainerRuntime;
+    const hb = nodeHeartbeat({ client: f.client, runtime: counted, name: "n1", advertiseAddress: "127.0.0.1" });
+    const before = vi.mocked(os.cpus).mock.calls.length;
+    for (let i = 0; i < 4; i++) await hb.heartbeat();
+    expect(vi.mocked(os.cpus).mock.calls.length - before).toBeLessThanOrEqual(1);
+    expect(f.stored.status?.capacity?.cpu).toBe(String(os.cpus().length));
+    expect(f.stored.status?.nodeInfo?.containerRuntimeVersion).toBe("hollow://4");
   });
 });
