@@ -127,6 +127,7 @@ async function main() {
 
   agent.destroy();
   await http.close();
+  api.close();
   await nc.close();
   await nats.stop();
   if (failures) process.exitCode = 1;

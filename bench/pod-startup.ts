@@ -109,6 +109,7 @@ async function main() {
   for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${node}`] } })) {
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   }
+  api.close();
   await nc.close();
   await nats.stop();
 }
