@@ -5,7 +5,9 @@
  * per launch (playwright gives every launch its own temporary --user-data-dir and refuses one
  * passed in args), and certificate errors accepted only for the test cluster's own loopback server.
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.BERTH_CHROMIUM ?? "/usr/bin/chromium";
@@ -17,11 +19,24 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Launches Chromium; fails loudly (it does not skip) when the package is missing. */
-export async function launchChromium(): Promise<TestBrowser> {
+/**
+ * Launches Chromium; fails loudly (it does not skip) when the package is missing. With `netns`,
+ * Chromium runs inside that network namespace (through a small `ip netns exec` wrapper, as
+ * playwright takes one executable path): its loopback, interfaces and netlink events are that
+ * namespace's, so a test can change its network without touching the host's.
+ */
+export async function launchChromium(opts: { netns?: string } = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (scripts/setup.sh does, as root)`);
+  let wrapperDir: string | undefined;
+  let executablePath = CHROMIUM;
+  if (opts.netns) {
+    wrapperDir = mkdtempSync(join(tmpdir(), "berth-chromium-"));
+    executablePath = join(wrapperDir, "chromium");
+    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec '${opts.netns}' '${CHROMIUM}' "$@"\n`);
+    chmodSync(executablePath, 0o755);
+  }
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: [
       "--headless",
@@ -40,23 +55,53 @@ export async function launchChromium(): Promise<TestBrowser> {
       browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: o.width ?? 1280, height: o.height ?? 800 }, reducedMotion: "no-preference" }),
     async close() {
       await browser.close().catch(() => {});
+      if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
     },
   };
 }
 
 /**
- * `page.goto` that survives Chromium's `net::ERR_NETWORK_CHANGED`. Chromium aborts navigations in
- * flight when an address appears on any host interface, and every container the shared Docker
- * engine starts adds a veth with an IPv6 link-local address — an event of this machine, not a
- * fault of the page under test. Only that error is retried; `url` may be a function so a
- * one-time login link is minted afresh for each attempt (the aborted one may have been spent).
+ * `page.goto` that survives Chromium's `net::ERR_NETWORK_CHANGED`. Chromium aborts connections
+ * still being set up (TCP, TLS) when an address appears on any interface of its network
+ * namespace, and every container the shared Docker engine starts adds a veth with an IPv6
+ * link-local address — an event of this machine, not a fault of the page under test.
+ *
+ * Only that error is retried. Playwright reports it in two ways: as `net::ERR_NETWORK_CHANGED`,
+ * or — when Chromium commits its error page before playwright has seen the failed request — as a
+ * navigation "interrupted by another navigation to chrome-error://chromewebdata/". The error
+ * page names the code, so it is read from there; any other code is rethrown with the code added.
+ * `url` may be a function so a one-time login link is minted afresh for each attempt (the
+ * aborted one may have been spent).
  */
 export async function gotoPage(page: Page, url: string | (() => string), attempts = 5): ReturnType<Page["goto"]> {
   for (let i = 1; ; i++) {
     try {
       return await page.goto(typeof url === "function" ? url() : url);
     } catch (e) {
-      if (i >= attempts || !String((e as Error).message).includes("net::ERR_NETWORK_CHANGED")) throw e;
+      const code = await chromiumErrorCode(page);
+      const message = String((e as Error).message);
+      const networkChanged = code === "ERR_NETWORK_CHANGED" || message.includes("net::ERR_NETWORK_CHANGED");
+      if (i >= attempts || !networkChanged) {
+        if (code && !message.includes(code)) (e as Error).message += ` (Chromium's error page: ${code})`;
+        throw e;
+      }
     }
   }
+}
+
+/**
+ * The `net::` error code Chromium's error page shows after a failed navigation, or undefined when
+ * the page did not land on the error page within 3 s. The error page commits a moment after the
+ * failure, and its content cannot be read while it does, so this polls.
+ */
+export async function chromiumErrorCode(page: Page): Promise<string | undefined> {
+  const until = Date.now() + 3_000;
+  while (Date.now() < until && !page.isClosed()) {
+    const code = await page
+      .evaluate<string>(`location.href.startsWith("chrome-error:") ? (document.querySelector(".error-code")?.textContent ?? "").trim() : ""`)
+      .catch(() => "");
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
 }

@@ -1,0 +1,162 @@
+/**
+ * The browser tests' `gotoPage` against the event that made them flaky in CI: an address
+ * appearing on an interface while Chromium is still setting up a connection (every container the
+ * shared Docker engine starts adds a veth). Here it is made to happen on demand, in a network
+ * namespace of the test's own: Chromium and a small HTTPS server both run inside it, the server
+ * holds the first connection before its TLS handshake, and the test adds a veth pair with an
+ * address while it is held. Plain `page.goto` fails with ERR_NETWORK_CHANGED; `gotoPage` retries
+ * and loads the page.
+ */
+import { spawn, execFileSync, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateCa, generateServerCert } from "../../runtime/tls.ts";
+import { chromiumErrorCode, gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
+
+const NS = `berth-bnc-${process.pid}`;
+const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+
+/** TLS on :8443; a TCP front on :8080 holds the first connection of each round until "go\n". */
+const SERVER = `
+const net = require("node:net"), https = require("node:https");
+https.createServer({ key: process.env.KEY, cert: process.env.CERT }, (q, s) => s.end("<html><body>hi</body></html>")).listen(8443, "127.0.0.1");
+let holding = null, hold = false, conns = 0;
+require("node:readline").createInterface({ input: process.stdin }).on("line", (l) => {
+  if (l === "arm") { hold = true; console.log("armed"); }
+  if (l === "go" && holding) { holding(); holding = null; }
+});
+net.createServer((c) => {
+  c.on("error", () => {});
+  conns++;
+  const pass = () => { const u = net.connect(8443, "127.0.0.1"); u.on("error", () => {}); c.pipe(u).pipe(c); };
+  if (hold) { hold = false; c.pause(); holding = () => { c.resume(); pass(); }; console.log("held " + conns); }
+  else { pass(); console.log("passed " + conns); }
+}).listen(8080, "127.0.0.1", () => console.log("up"));
+`;
+
+describe("gotoPage across a network change (Chromium in a private network namespace)", () => {
+  let server: ChildProcessByStdio<Writable, Readable, null>;
+  let b: TestBrowser;
+  const lines: string[] = [];
+  let waiters: Array<() => void> = [];
+  let veths = 0;
+
+  const nextLine = (prefix: string, timeoutMs = 20_000) =>
+    new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`the server never printed "${prefix}…"; it printed: ${lines.join(" | ")}`)), timeoutMs);
+      const check = () => {
+        const i = lines.findIndex((l) => l.startsWith(prefix));
+        if (i < 0) return false;
+        clearTimeout(t);
+        resolve(lines.splice(i, 1)[0]);
+        return true;
+      };
+      if (!check()) waiters.push(() => void check());
+    });
+
+  /** A veth pair, both ends up, with an IPv4 address: the kernel announces new addresses. */
+  const changeNetwork = () => {
+    const n = veths++;
+    ip("-n", NS, "link", "add", `bnc${n}a`, "type", "veth", "peer", "name", `bnc${n}b`);
+    ip("-n", NS, "link", "set", `bnc${n}a`, "up");
+    ip("-n", NS, "link", "set", `bnc${n}b`, "up");
+    ip("-n", NS, "addr", "add", `10.251.${n}.1/24`, "dev", `bnc${n}a`);
+  };
+
+  /** Holds the next connection, changes the network while it is held, then lets it go on. */
+  const changeDuringNextConnect = async () => {
+    server.stdin.write("arm\n");
+    await nextLine("armed");
+    // Wrapped: an async function returning a promise would wait for it.
+    const done = (async () => {
+      await nextLine("held");
+      changeNetwork();
+      server.stdin.write("go\n");
+    })();
+    return { done };
+  };
+
+  beforeAll(async () => {
+    try {
+      ip("netns", "del", NS);
+    } catch {}
+    ip("netns", "add", NS);
+    ip("-n", NS, "link", "set", "lo", "up");
+    const ca = await generateCa();
+    const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
+    server = spawn("ip", ["netns", "exec", NS, process.execPath, "-e", SERVER], {
+      env: { ...process.env, KEY: cert.keyPem, CERT: cert.certPem },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    createInterface({ input: server.stdout }).on("line", (l) => {
+      lines.push(l);
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    });
+    await nextLine("up");
+    b = await launchChromium({ netns: NS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await b?.close();
+    server?.kill();
+    try {
+      ip("netns", "del", NS);
+    } catch {}
+  });
+
+  it("plain page.goto fails with ERR_NETWORK_CHANGED, and the error page names the code", async () => {
+    const ctx = await b.context();
+    try {
+      const page = await ctx.newPage();
+      const changed = await changeDuringNextConnect();
+      const err = await page.goto("https://127.0.0.1:8080/").then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await changed.done;
+      expect(err, "the navigation should have been aborted by the network change").toBeInstanceOf(Error);
+      expect(String(err!.message)).toMatch(/ERR_NETWORK_CHANGED|chrome-error:\/\/chromewebdata/);
+      expect(await chromiumErrorCode(page)).toBe("ERR_NETWORK_CHANGED");
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
+  it("gotoPage retries the aborted navigation and loads the page", async () => {
+    const ctx = await b.context();
+    try {
+      const page = await ctx.newPage();
+      let minted = 0;
+      const changed = await changeDuringNextConnect();
+      const res = await gotoPage(page, () => (minted++, "https://127.0.0.1:8080/"));
+      await changed.done;
+      expect(res!.status()).toBe(200);
+      expect(await page.textContent("body")).toBe("hi");
+      // At least one retry; a second one when the veth's IPv6 link-local address (added a moment
+      // later, as on Docker's veths) aborts the retry as well.
+      expect(minted, "the url function is called once per attempt").toBeGreaterThanOrEqual(2);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
+  it("any other failure is not retried, and says what Chromium showed", async () => {
+    const ctx = await b.context();
+    try {
+      const page = await ctx.newPage();
+      let minted = 0;
+      // Nothing listens on :8081 inside the namespace.
+      const err = await gotoPage(page, () => (minted++, "https://127.0.0.1:8081/")).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(String(err?.message)).toContain("ERR_CONNECTION_REFUSED");
+      expect(minted).toBe(1);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+});
