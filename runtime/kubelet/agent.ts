@@ -175,6 +175,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     if (stopped) return;
     stopped = true;
     clearInterval(gcTimer);
+    // Before the pod actors stop: a collection in flight must not judge this node's containers
+    // by an empty set of pods (they stay running for the next agent to re-adopt).
+    const gcStopped = gc.stop();
     refreshTimer.stop();
     // Bounded: a list in flight to an unreachable API must not hold the stop up.
     await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted]), 2_000);
@@ -184,6 +187,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     await pods.stop();
     await withTimeout(effects.settle(), 30_000);
     await withTimeout(eventsStopped, 2_000);
+    await withTimeout(gcStopped, 2_000);
     await recorder.flush();
   }
 

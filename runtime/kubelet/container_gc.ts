@@ -29,9 +29,12 @@ export function findOrphans(containers: readonly ContainerSummary[], volumes: re
 /**
  * The executor: one collection at a time (a call while one runs returns at once). Failures are
  * absorbed: the runtime may be down, and the next period (or its return) collects again.
+ * `stop()` ends it: a collection in flight removes nothing more, since what it listed is then
+ * judged against an agent that is letting go of its pods (the next agent re-adopts them).
  */
 export class ContainerGc {
-  private running = false;
+  private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -40,23 +43,36 @@ export class ContainerGc {
     private readonly log: Log,
   ) {}
 
-  async collect(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  collect(): Promise<void> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** No collection starts after this; resolves when the one in flight (if any) has ended. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.running ?? Promise.resolve();
+  }
+
+  private async pass(): Promise<void> {
     try {
       const containers = await this.runtime.listContainers({ [LABELS.node]: this.node });
       const volumes = await this.runtime.listVolumes({ [LABELS.node]: this.node, [LABELS.volumeKind]: "emptyDir" });
+      if (this.stopped) return;
       const orphans = findOrphans(containers, volumes, this.wanted);
       for (const c of orphans.containers) {
+        if (this.stopped) return;
         this.log("removing orphaned container", { node: this.node, id: c.id.slice(0, 12), pod: c.labels[LABELS.podName] });
         await this.runtime.removeContainer(c.id);
       }
       // A volume still held by a container being removed goes on the next pass.
-      for (const v of orphans.volumes) await this.runtime.removeVolume(v.name).catch(() => {});
+      for (const v of orphans.volumes) {
+        if (this.stopped) return;
+        await this.runtime.removeVolume(v.name).catch(() => {});
+      }
     } catch (e) {
       if (!(e instanceof RuntimeError)) this.log("garbage collection failed", { node: this.node, error: String(e) });
-    } finally {
-      this.running = false;
     }
   }
 }

@@ -96,9 +96,13 @@ export class PodSupervisor {
     });
   }
 
-  /** True while some pod (running or finished) wants objects labelled with this pod uid. */
+  /**
+   * True while some pod (running or finished) wants objects labelled with this pod uid. Once
+   * stopped, the supervisor no longer knows its pods (their containers keep running for the next
+   * agent to re-adopt), so every uid is wanted: a late collection must not take them for orphans.
+   */
   wants(uid: string): boolean {
-    return this.entries.has(uid) || this.finished.has(uid);
+    return this.stopped || this.entries.has(uid) || this.finished.has(uid);
   }
 
   /** Starts an actor for the pod, or tells the running one about the new version. */

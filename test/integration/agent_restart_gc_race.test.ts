@@ -66,3 +66,54 @@ describe("node agent restart", () => {
     }
   });
 });
+
+/** The runtime, with garbage collection's container lists (node label only) held, once armed, until `release()`. */
+function heldCollections(runtime: HollowRuntime): { runtime: HollowRuntime; arm(): Promise<void>; release(): void } {
+  let armed = false;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  const wrapped = new Proxy(runtime, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== "listContainers" || typeof v !== "function") return typeof v === "function" ? v.bind(target) : v;
+      return async (labels: Record<string, string> = {}, ...rest: unknown[]) => {
+        const result = await (v as (...a: unknown[]) => Promise<unknown>).call(target, labels, ...rest);
+        // Collection lists by node only (a pod's own steps add its uid, usage reports the role).
+        if (armed && Object.keys(labels).every((k) => k === LABELS.node || k === LABELS.cluster)) {
+          entered();
+          await gate;
+        }
+        return result;
+      };
+    },
+  });
+  return { runtime: wrapped, arm: () => ((armed = true), inside), release };
+}
+
+describe("node agent stop", () => {
+  it("a garbage collection in flight when the agent stops removes nothing", async () => {
+    const hollow = new HollowRuntime();
+    const held = heldCollections(hollow);
+    const node = "stop-race-node";
+    const agent = await startNodeAgent({ client: t.api, runtime: held.runtime, name: node, heartbeatIntervalMs: 1000, gcIntervalMs: 50 });
+    await t.api.create("pods", pod("stays", node, { containers: [{ name: "c", image: "berth/busybox" }] }));
+    await waitRunning(t.api, "stays");
+    const before = (await hollow.listContainers({ [LABELS.node]: node })).map((c) => c.id).sort();
+    expect(before).toHaveLength(2);
+    // A periodic collection has listed the containers (all wanted then) and is held there while
+    // the agent stops: it must not go on to judge them by the stopped agent's (empty) pod set.
+    await held.arm();
+    const stopping = agent.stop();
+    await waitFor(() => agent.pods.size === 0, "the stopping agent's pod actors stopped", 10_000, 10);
+    held.release();
+    // The hollow runtime answers within microtasks: one turn of the event loop lets the released
+    // collection run to its end (removals included) whether or not stop() waits for it.
+    await new Promise((r) => setImmediate(r));
+    await stopping;
+    const after = (await hollow.listContainers({ [LABELS.node]: node })).map((c) => c.id).sort();
+    expect(after).toEqual(before);
+    await t.api.delete("pods", "stays", "default");
+  });
+});
