@@ -47,6 +47,12 @@ export interface DeleteOptions {
   /** Background (default for RCs: owned pods are deleted by the garbage collector) or Orphan. */
   propagationPolicy?: "Background" | "Foreground" | "Orphan";
   preconditions?: { uid?: string; resourceVersion?: string };
+  /**
+   * Kubernetes' unsafe deletion of a corrupt object: when the stored value cannot be read (an
+   * encrypted Secret no configured key opens), delete it without reading it — finalizers,
+   * owners and preconditions are not consulted. Ignored for an object that can be read.
+   */
+  ignoreStoreReadErrorWithClusterBreakingPotential?: boolean;
 }
 
 export type PatchType = "merge" | "json" | "strategic";

@@ -31,7 +31,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
-import type { KvStore, StoreEvent } from "../store/kv_store.ts";
+import { type KvStore, type StoreEvent, UnreadableObjectError } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
 
 export interface ApiOptions {
@@ -277,7 +277,21 @@ export class Api implements ApiClient {
     checkResource(resource);
     const ns = nsFor(resource, namespace);
     return retryOnConflict(async () => {
-      const current = await this.store.get(resource, ns, name);
+      let current: ResourceTypes[R];
+      try {
+        current = await this.store.get(resource, ns, name);
+      } catch (e) {
+        if (!(e instanceof UnreadableObjectError)) throw e;
+        // As kube-apiserver: a corrupt object is deleted only when the caller says so, unread.
+        if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) return await this.store.deleteUnreadable(resource, ns, name);
+        throw new ApiError(
+          "InternalError",
+          `${e.message}; to delete it without reading it (its finalizers and owners are not consulted), ` +
+            "set ignoreStoreReadErrorWithClusterBreakingPotential (berth delete --ignore-store-read-error-with-cluster-breaking-potential, " +
+            "or ?ignoreStoreReadErrorWithClusterBreakingPotential=true on the DELETE)",
+          e.details,
+        );
+      }
       checkPreconditions(resource, current, opts);
       const rev = Number(current.metadata.resourceVersion);
       {

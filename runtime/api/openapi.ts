@@ -91,7 +91,7 @@ const SCHEMAS: Record<string, Schema> = {
   ),
   [`${META}Preconditions`]: obj({ uid: str, resourceVersion: str }),
   [`${META}DeleteOptions`]: obj(
-    { apiVersion: str, kind: str, gracePeriodSeconds: int64, propagationPolicy: str, orphanDependents: bool, preconditions: ref(`${META}Preconditions`), dryRun: arr(str) },
+    { apiVersion: str, kind: str, gracePeriodSeconds: int64, propagationPolicy: str, orphanDependents: bool, preconditions: ref(`${META}Preconditions`), dryRun: arr(str), ignoreStoreReadErrorWithClusterBreakingPotential: bool },
     undefined,
     gvk("DeleteOptions"),
   ),
@@ -367,7 +367,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
       put: op("put", K, `replaceCoreV1${idPart}`, { parameters: WRITE_PARAMS, requestBody: { required: true, content: json(schema) }, responses: ok(schema) }),
       patch: op("patch", K, `patchCoreV1${idPart}`, { parameters: [...WRITE_PARAMS, param("force", "query", bool)], requestBody: patchBody, responses: ok(schema) }),
       delete: op("delete", K, `deleteCoreV1${idPart}`, {
-        parameters: [param("gracePeriodSeconds", "query", int), param("propagationPolicy", "query"), param("dryRun", "query")],
+        parameters: [param("gracePeriodSeconds", "query", int), param("propagationPolicy", "query"), param("dryRun", "query"), param("ignoreStoreReadErrorWithClusterBreakingPotential", "query", bool)],
         requestBody: { content: json(ref(`${META}DeleteOptions`)) },
         responses: ok(schema),
       }),

@@ -71,6 +71,7 @@ const commands: Record<string, Command> = {
       { name: "cascade", type: "string", help: "background (default): owned pods are deleted; orphan: they are kept" },
       { name: "wait", type: "boolean", help: "wait until the objects are gone (default true; --wait=false returns at once)", default: true },
       { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
+      { name: "ignore-store-read-error-with-cluster-breaking-potential", type: "boolean", help: "delete an object the API server cannot read (a Secret sealed with a lost key) without reading it: its finalizers and owners are not consulted" },
       { name: "all", type: "boolean", help: "delete every object of the TYPE (in the namespace)" },
       { name: "selector", short: "l", type: "string", help: "delete the objects of the TYPE matching this label selector" },
     ],
@@ -83,6 +84,7 @@ const commands: Record<string, Command> = {
         cascade: p.flags.cascade as string | undefined,
         wait: p.flags.wait !== false,
         ignoreNotFound: !!p.flags["ignore-not-found"],
+        unsafe: !!p.flags["ignore-store-read-error-with-cluster-breaking-potential"],
       };
       if (p.flags.all || selector !== undefined) {
         // kubectl delete TYPE --all / -l SELECTOR: the names come from a list.

@@ -254,7 +254,7 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
 export async function deleteCmd(
   client: ApiClient,
   targets: { resource: Resource; name: string; namespace?: string }[],
-  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; ignoreNotFound?: boolean },
+  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; ignoreNotFound?: boolean; unsafe?: boolean },
   out: Out,
 ): Promise<void> {
   const propagationPolicy = o.cascade === "orphan" ? "Orphan" : o.cascade === "foreground" ? "Foreground" : o.cascade === undefined || o.cascade === "background" || o.cascade === "true" ? "Background" : undefined;
@@ -266,6 +266,7 @@ export async function deleteCmd(
       obj = await client.delete(t.resource, t.name, t.namespace, {
         gracePeriodSeconds: o.now ? 0 : o.gracePeriod !== undefined && o.gracePeriod >= 0 ? o.gracePeriod : undefined,
         propagationPolicy,
+        ...(o.unsafe ? { ignoreStoreReadErrorWithClusterBreakingPotential: true } : {}),
       });
     } catch (e) {
       if (o.ignoreNotFound && e instanceof ApiError && e.code === 404) continue;

@@ -170,6 +170,11 @@ export function deleteOptions(ctx: Pick<HandlerContext, "query">, body: unknown)
   }
   if (typeof b.preconditions === "object" && b.preconditions !== null) opts.preconditions = b.preconditions as DeleteOptions["preconditions"];
   if (Array.isArray(b.dryRun) && b.dryRun.length) throw new BadRequestError("dryRun is not supported by Berth");
+  const unsafe = ctx.query.get("ignoreStoreReadErrorWithClusterBreakingPotential") ?? (typeof b.ignoreStoreReadErrorWithClusterBreakingPotential === "boolean" ? String(b.ignoreStoreReadErrorWithClusterBreakingPotential) : undefined);
+  if (unsafe !== undefined) {
+    if (unsafe !== "true" && unsafe !== "false") throw new BadRequestError(`ignoreStoreReadErrorWithClusterBreakingPotential must be true or false, got ${JSON.stringify(unsafe)}`);
+    if (unsafe === "true") opts.ignoreStoreReadErrorWithClusterBreakingPotential = true;
+  }
   return opts;
 }
 

@@ -122,6 +122,9 @@ export function decodeDeleteOptions(raw: Uint8Array): Record<string, unknown> {
       case 5:
         dryRun.push(text(f.bytes) ?? "");
         break;
+      case 6:
+        if (f.varint !== undefined) out.ignoreStoreReadErrorWithClusterBreakingPotential = f.varint !== 0n;
+        break;
     }
   }
   if (dryRun.length) out.dryRun = dryRun;

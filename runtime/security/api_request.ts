@@ -136,6 +136,10 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
       }
       const p = pre as Record<string, unknown> | undefined;
       const preconditions = p ? { uid: str(p, "uid"), resourceVersion: str(p, "resourceVersion") } : undefined;
+      const unsafe = body.ignoreStoreReadErrorWithClusterBreakingPotential;
+      if (unsafe !== undefined && typeof unsafe !== "boolean") {
+        throw new BadRequestError(`field "ignoreStoreReadErrorWithClusterBreakingPotential" must be a boolean`);
+      }
       return {
         verb: "delete",
         resource: r,
@@ -145,6 +149,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
           gracePeriodSeconds: grace as number | undefined,
           propagationPolicy: policy as DeleteOptions["propagationPolicy"],
           preconditions,
+          ...(unsafe ? { ignoreStoreReadErrorWithClusterBreakingPotential: true } : {}),
         },
       };
     }

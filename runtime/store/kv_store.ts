@@ -18,7 +18,7 @@ import { headers, type NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
-import type { AnyObject, Resource, ResourceTypes, WatchEventType } from "../../model/types.ts";
+import { type AnyObject, apiVersionOf, RESOURCES, type Resource, type ResourceTypes, type WatchEventType } from "../../model/types.ts";
 import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY, STORE_PROGRESS_KEY } from "../subjects.ts";
 import { objectKey } from "../../model/names.ts";
 import type { ValueTransformer } from "../security/encryption.ts";
@@ -474,6 +474,45 @@ export class KvStore {
   }
 
   /**
+   * Deletes an object whose stored value cannot be read (UnreadableObjectError), without reading
+   * it: Kubernetes' unsafe deletion of a corrupt object. Nothing about the object is known, so its
+   * finalizers and owners are not consulted; the tombstone carries only its kind, name and
+   * namespace (what a watcher is shown as DELETED). Still a compare-and-swap on the entry's
+   * revision. An object that can be read is refused here (Conflict): it goes the normal way.
+   */
+  async deleteUnreadable<R extends Resource>(resource: R, namespace: string | undefined, name: string): Promise<ResourceTypes[R]> {
+    let key: string;
+    try {
+      key = storeKey(resource, namespace, name);
+    } catch {
+      throw new NotFoundError(resource, name);
+    }
+    const entry = await this.kv.get(key).catch((e) => {
+      throw storeError(e);
+    });
+    if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
+    try {
+      decodeEntry(entry, this.transformer);
+      throw new ApiError("Conflict", `${resource} "${name}" can be read: it is deleted the normal way, not as a corrupt object`, { name, kind: resource });
+    } catch (e) {
+      if (!(e instanceof UnreadableObjectError)) throw e;
+    }
+    const env = entry.json() as Envelope;
+    const stub = { apiVersion: apiVersionOf(resource), kind: RESOURCES[resource].kind, metadata: { name, ...(namespace ? { namespace } : {}) } } as unknown as AnyObject;
+    const created = env.op === "c" ? entry.revision : env.c;
+    const h = headers();
+    h.set("KV-Operation", "DEL");
+    h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
+    try {
+      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: stub, ...(created ? { c: created } : {}) }), { headers: h });
+      return withRevision(stub as ResourceTypes[R], ack.seq);
+    } catch (e) {
+      if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
+      throw storeError(e);
+    }
+  }
+
+  /**
    * Changes after `fromRevision` (exclusive). Without it, every live object is delivered first
    * as ADDED, then changes. Resuming from a revision older than the last compaction fails
    * with `GoneError`.
@@ -743,7 +782,30 @@ function encode(env: Envelope): string {
 
 function decodeEntry(e: KvEntry, t?: ValueTransformer): Envelope & { object: AnyObject; createdRevision?: number } {
   const env = e.json() as Envelope;
-  return { ...env, ...fromEnvelope(env, e.revision, t) };
+  try {
+    return { ...env, ...fromEnvelope(env, e.revision, t) };
+  } catch (err) {
+    if (typeof env.o !== "string") throw err;
+    throw new UnreadableObjectError(e.key, (err as Error).message);
+  }
+}
+
+/**
+ * A stored value this API server cannot read: it is encrypted and no configured key opens it
+ * (a lost or removed key, a damaged value). Kubernetes calls such an object corrupt; as there, it
+ * can be deleted only with `ignoreStoreReadErrorWithClusterBreakingPotential` (KvStore.deleteUnreadable).
+ */
+export class UnreadableObjectError extends ApiError {
+  readonly resource: Resource;
+  readonly namespace?: string;
+  readonly objectName: string;
+  constructor(key: string, readonly why: string) {
+    const { resource, namespace, name } = parseStoreKey(key);
+    super("InternalError", `${resource} "${namespace ? `${namespace}/` : ""}${name}" cannot be read: ${why}`, { name, kind: resource });
+    this.resource = resource as Resource;
+    this.namespace = namespace;
+    this.objectName = name;
+  }
 }
 
 /** The object an envelope stored at revision `seq` holds (resourceVersion = seq), and the revision that created it. */

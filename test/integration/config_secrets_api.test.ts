@@ -12,6 +12,7 @@ import { Kvm } from "@nats-io/kv";
 import { jetstream } from "@nats-io/jetstream";
 import { ApiError, InvalidError } from "../../model/errors.ts";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
+import { deleteCmd } from "../../runtime/cli/verbs.ts";
 import { encryptionTransformer, loadOrCreateEncryptionConfig, parseEncryptionConfig } from "../../runtime/security/encryption.ts";
 import { storeKey, STATE_BUCKET } from "../../runtime/subjects.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
@@ -124,6 +125,10 @@ resources:
     await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "still-served" }, data: { a: "1" } });
     expect((await t.api.list("configmaps", { namespace: "default" })).items.map((c) => c.metadata.name)).toContain("still-served");
     await t.api.delete("configmaps", "still-served", "default");
+    // Deleting it is refused with the way out named, and loses nothing.
+    const damaged = await raw("default", "tampered");
+    await expect(t.api.delete("secrets", "tampered", "default")).rejects.toThrow(/cannot be read: .*does not authenticate; to delete it without reading it .*ignoreStoreReadErrorWithClusterBreakingPotential/);
+    expect(await raw("default", "tampered")).toBe(damaged);
     // Readable again (the right value back in place): listed again.
     await kv.put(storeKey("secrets", "default", "tampered"), good);
     expect((await t.api.list("secrets", { namespace: "default" })).items.map((x) => x.metadata.name)).toContain("tampered");
@@ -184,5 +189,53 @@ resources:
     await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "other-cfg" }, data: { k: "v" } });
     await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "elsewhere" }, spec: { nodeName: "n2", containers: [{ name: "c", image: "i", envFrom: [{ configMapRef: { name: "other-cfg" } }] }] } });
     await expect(node.get("configmaps", "other-cfg", "default")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 403);
+  });
+
+  it("secrets - one sealed with a lost key: lists fail, a delete names the way out, the unsafe delete removes it unread", async () => {
+    const keyed = (name: string, fill: number) =>
+      encryptionTransformer(parseEncryptionConfig(`kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ aesgcm: { keys: [{ name: ${name}, secret: ${Buffer.alloc(32, fill).toString("base64")} }] } }, { identity: {} }] }]`));
+    const ns = "lost-key";
+    await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    t.store.useTransformer(keyed("old", 1));
+    await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "sealed", namespace: ns, finalizers: ["example.com/keep"] }, stringData: { a: "1" } }, ns);
+    await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "readable", namespace: ns }, stringData: { b: "2" } }, ns);
+    const w = await t.api.watch("secrets", { namespace: ns });
+    const events = w[Symbol.asyncIterator]();
+    // The key is lost: the configuration now has only a new one (and the value comes past the
+    // watch cache again, as at a restart, by writing the same bytes).
+    t.store.useTransformer(keyed("new", 2));
+    const kv = await new Kvm(jetstream(t.nc)).open(STATE_BUCKET);
+    await kv.put(storeKey("secrets", ns, "sealed"), await raw(ns, "sealed"));
+    await expect(t.api.list("secrets", { namespace: ns })).rejects.toThrow(/secrets "lost-key\/sealed" cannot be read: .*no key named "old"/);
+
+    // An ordinary delete (in-process and over NATS) is refused, names the option, and loses nothing.
+    const sealed = await raw(ns, "sealed");
+    for (const client of [t.api, t.remote]) {
+      const e = await client.delete("secrets", "sealed", ns).catch((x) => x);
+      expect(e).toBeInstanceOf(ApiError);
+      expect((e as ApiError).code).toBe(500);
+      expect((e as ApiError).message).toMatch(/no key named "old".*; to delete it without reading it .*ignoreStoreReadErrorWithClusterBreakingPotential/);
+    }
+    expect(await raw(ns, "sealed")).toBe(sealed);
+
+    // A malformed option over NATS is refused as such.
+    await expect(t.remote.delete("secrets", "sealed", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: "yes" as unknown as boolean })).rejects.toThrow(/must be a boolean/);
+    // The unsafe delete (berth delete --ignore-store-read-error-with-cluster-breaking-potential,
+    // over NATS, waiting until it is gone): done unread, finalizer or not.
+    let out = "";
+    await deleteCmd(t.remote, [{ resource: "secrets", name: "sealed", namespace: ns }], { unsafe: true }, (x) => void (out += x));
+    expect(out).toBe('secret "sealed" deleted\n');
+    expect((await kv.get(storeKey("secrets", ns, "sealed")))?.operation).toBe("DEL");
+    let ev = (await events.next()).value;
+    while (ev.type !== "DELETED") ev = (await events.next()).value;
+    expect(ev.object.metadata).toMatchObject({ name: "sealed", namespace: ns });
+    w.stop();
+
+    // Lists work again; the option on a readable object is an ordinary delete.
+    t.store.useTransformer(keyed("old", 1));
+    expect((await t.api.list("secrets", { namespace: ns })).items.map((x) => x.metadata.name)).toEqual(["readable"]);
+    const normal = await t.api.delete("secrets", "readable", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: true });
+    expect(normal.data).toEqual({ b: Buffer.from("2").toString("base64") });
+    await expect(t.api.delete("secrets", "sealed", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: true })).rejects.toThrow(/not found/);
   });
 });

@@ -39,6 +39,8 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
     });
     // A negative int64 takes ten bytes on the wire.
     expect(decodeProtobufBody(envelope("meta.k8s.io/v1", "DeleteOptions", num(1, -1)))).toMatchObject({ gracePeriodSeconds: -1 });
+    // Field 6: ignoreStoreReadErrorWithClusterBreakingPotential (the unsafe deletion of a corrupt object).
+    expect(decodeProtobufBody(envelope("meta.k8s.io/v1", "DeleteOptions", num(6, 1)))).toMatchObject({ ignoreStoreReadErrorWithClusterBreakingPotential: true });
   });
 
   it("protobuf bodies - Eviction: the pod's name and namespace and its delete options", () => {

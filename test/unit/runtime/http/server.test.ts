@@ -144,6 +144,23 @@ describe("http api - objects", () => {
     expect(api.calls.filter((x) => x.method === "delete").at(-1)?.args[3]).toEqual({ gracePeriodSeconds: 5, propagationPolicy: "Orphan" });
   });
 
+  it("http api - DELETE takes ignoreStoreReadErrorWithClusterBreakingPotential from the query or the body, and refuses a non-boolean", async () => {
+    const lastOpts = () => api.calls.filter((x) => x.method === "delete").at(-1)?.args[3];
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("unsafe-q") });
+    const q = await call(c, "DELETE", "/api/v1/namespaces/default/pods/unsafe-q?ignoreStoreReadErrorWithClusterBreakingPotential=true");
+    expect(q.status, q.text).toBe(200);
+    expect(lastOpts()).toEqual({ ignoreStoreReadErrorWithClusterBreakingPotential: true });
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("unsafe-b") });
+    const b = await call(c, "DELETE", "/api/v1/namespaces/default/pods/unsafe-b", { body: { kind: "DeleteOptions", apiVersion: "v1", ignoreStoreReadErrorWithClusterBreakingPotential: true } });
+    expect(b.status, b.text).toBe(200);
+    expect(lastOpts()).toEqual({ ignoreStoreReadErrorWithClusterBreakingPotential: true });
+    const calls = api.calls.length;
+    const bad = await call(c, "DELETE", "/api/v1/namespaces/default/pods/unsafe-b?ignoreStoreReadErrorWithClusterBreakingPotential=yes");
+    expect(bad.status).toBe(400);
+    expect(bad.json().message).toContain("ignoreStoreReadErrorWithClusterBreakingPotential must be true or false");
+    expect(api.calls.length).toBe(calls);
+  });
+
   it("http api - validation failures come back as 422 with causes", async () => {
     const r = await call(c, "POST", "/api/v1/namespaces/default/pods", { body: { apiVersion: "v1", kind: "Pod", metadata: {}, spec: { containers: [] } } });
     expect(r.status).toBe(422);
