@@ -184,10 +184,13 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const eventsStopped = runtimeEvents.stop();
     node.send({ type: "STOP" });
     node.stop();
+    // A heartbeat already under way is not written: the node has stopped answering now.
+    const heartbeatStopped = withTimeout(heartbeat.stop(), 2_000);
     await pods.stop();
     await withTimeout(effects.settle(), 30_000);
     await withTimeout(eventsStopped, 2_000);
     await withTimeout(gcStopped, 2_000);
+    await heartbeatStopped;
     await recorder.flush();
   }
 

@@ -61,15 +61,29 @@ export function nodeHeartbeat(opts: NodeHeartbeatOptions) {
    * the lifecycle controller's conditions), the CAS fails and the Node is read.
    */
   let last: Node | undefined;
+  /** Set by stop(): nothing is written any more (a stopped agent has stopped answering). */
+  let stopped = false;
+  /** Registrations, heartbeats and status writes under way, for stop() to wait for. */
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    void p.then(() => inflight.delete(p), () => inflight.delete(p));
+    return p;
+  };
 
   /** Writes the Node's status with the given readiness (build, CAS; read and retried on conflict). */
-  async function writeStatus(ready: HeartbeatResult): Promise<void> {
-    const facts = await machineFacts(runtime);
-    await retryOnConflict(async () => {
-      const cur = last ?? await client.get("nodes", name);
-      last = undefined;
-      last = await client.updateStatus("nodes", { ...cur, status: nodeStatus(advertiseAddress, name, facts, ready, cur.status, new Date().toISOString()) });
-    });
+  function writeStatus(ready: HeartbeatResult): Promise<void> {
+    return track((async () => {
+      const facts = await machineFacts(runtime);
+      await retryOnConflict(async () => {
+        // A heartbeat that began before stop() ends here: its status would be stamped later.
+        if (stopped) return;
+        const cur = last ?? await client.get("nodes", name);
+        if (stopped) return;
+        last = undefined;
+        last = await client.updateStatus("nodes", { ...cur, status: nodeStatus(advertiseAddress, name, facts, ready, cur.status, new Date().toISOString()) });
+      });
+    })());
   }
 
   /** Creates the Node, or adds this agent's labels to the one already there (a restart). */
@@ -99,5 +113,14 @@ export function nodeHeartbeat(opts: NodeHeartbeatOptions) {
     return ready;
   }
 
-  return { register, heartbeat, writeStatus };
+  /**
+   * Ends status writing: none starts after this, and it resolves once those under way have
+   * settled — so no heartbeat stamped after the agent stopped can reach the API.
+   */
+  async function stop(): Promise<void> {
+    stopped = true;
+    await Promise.allSettled([...inflight]);
+  }
+
+  return { register, heartbeat, writeStatus, stop };
 }

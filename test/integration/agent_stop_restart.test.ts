@@ -1,8 +1,12 @@
 /**
- * A restarted node agent must not collect its own pods' containers before it knows its pods.
- * The node actor's first heartbeat marks the node Ready and runs a garbage collection; when that
- * heartbeat beat the pod list (a busy API), every container of the node looked orphaned and was
- * removed, and the pods came back with new containers instead of being re-adopted.
+ * A node agent's stop and restart, where races lose pods or lie about the node:
+ * - a restarted agent must not collect its own pods' containers before it knows its pods (the
+ *   node actor's first heartbeat marks the node Ready and runs a garbage collection; when that
+ *   heartbeat beat the pod list, every container looked orphaned and was removed);
+ * - a collection in flight when the agent stops must not judge the containers by the stopped
+ *   agent's empty pod set (they stay for the next agent to re-adopt);
+ * - a heartbeat under way when the agent stops must not reach the API afterwards (stamped later,
+ *   it made a stopped node look alive past the moment it stopped).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
@@ -115,5 +119,71 @@ describe("node agent stop", () => {
     const after = (await hollow.listContainers({ [LABELS.node]: node })).map((c) => c.id).sort();
     expect(after).toEqual(before);
     await t.api.delete("pods", "stays", "default");
+  });
+});
+
+describe("node agent stop, heartbeats", () => {
+  it("a heartbeat under way when the agent stops is never written: no status write starts after stop()", async () => {
+    const hollow = new HollowRuntime();
+    let hold = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let released = false;
+    let versionAfterRelease = false;
+    const runtime = new Proxy(hollow, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== "function") return v;
+        if (prop === "ping") {
+          return async () => {
+            if (hold) {
+              hold = false;
+              entered();
+              await gate;
+            }
+            return target.ping();
+          };
+        }
+        if (prop === "version") {
+          return async () => {
+            const out = await target.version();
+            if (released) versionAfterRelease = true;
+            return out;
+          };
+        }
+        return v.bind(target);
+      },
+    });
+    let stopCalled = false;
+    const lateWrites: string[] = [];
+    const client = new Proxy(t.api, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== "updateStatus" || typeof v !== "function") return typeof v === "function" ? v.bind(target) : v;
+        return (resource: string, obj: { status?: { conditions?: { lastHeartbeatTime?: string }[] } }) => {
+          if (resource === "nodes" && stopCalled) lateWrites.push(obj.status?.conditions?.[0]?.lastHeartbeatTime ?? "?");
+          return (v as (...a: unknown[]) => unknown).call(target, resource, obj);
+        };
+      },
+    });
+    const node = "stop-heartbeat-node";
+    const agent = await startNodeAgent({ client, runtime, name: node, heartbeatIntervalMs: 50, gcIntervalMs: 60_000 });
+    await waitFor(async () => (await t.api.get("nodes", node)).status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"), "the node Ready", 10_000, 20);
+    // The next heartbeat is held in its runtime ping while the agent stops.
+    hold = true;
+    await inside;
+    stopCalled = true;
+    const stopping = agent.stop();
+    await waitFor(() => agent.node.getSnapshot().status !== "active", "the node actor stopped", 10_000, 5);
+    released = true;
+    release();
+    await stopping;
+    // The held heartbeat has gone on past the runtime (its version is asked just before the
+    // write); the hollow runtime answers in microtasks, so one turn later a write would have begun.
+    await waitFor(() => versionAfterRelease, "the held heartbeat past the runtime", 10_000, 5);
+    await new Promise((r) => setImmediate(r));
+    expect(lateWrites).toEqual([]);
   });
 });
