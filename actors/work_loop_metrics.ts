@@ -8,7 +8,7 @@
  *   workqueue_retries_total{name}               failed passes, retried with back-off
  *   workqueue_work_duration_seconds{name}       time of one pass
  */
-import { noMetrics, type Metrics } from "../model/metrics.ts";
+import { boundCounter, boundHistogram, noMetrics, type Metrics } from "../model/metrics.ts";
 
 /** The bounded `name` label of a loop. */
 export function loopKind(name: string): string {
@@ -21,10 +21,11 @@ export function loopKind(name: string): string {
 export function loopMetrics(metrics: Metrics = noMetrics, loopName: string) {
   const name = loopKind(loopName);
   const labels = { name };
-  const adds = metrics.counter("workqueue_adds_total", "Total number of adds handled by workqueue", ["name"]);
+  // This loop's series found once (no label lookup per wake-up or pass).
+  const adds = boundCounter(metrics.counter("workqueue_adds_total", "Total number of adds handled by workqueue", ["name"]), labels);
   const depth = metrics.gauge("workqueue_depth", "Current depth of workqueue", ["name"]);
-  const retries = metrics.counter("workqueue_retries_total", "Total number of retries handled by workqueue", ["name"]);
-  const duration = metrics.histogram("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.", ["name"]);
+  const retries = boundCounter(metrics.counter("workqueue_retries_total", "Total number of retries handled by workqueue", ["name"]), labels);
+  const duration = boundHistogram(metrics.histogram("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.", ["name"]), labels);
   let pending = false;
   const clear = () => {
     if (pending) {
@@ -40,26 +41,28 @@ export function loopMetrics(metrics: Metrics = noMetrics, loopName: string) {
       return (a) => {
         clear();
         const start = performance.now();
-        const done = () => duration.observe(labels, (performance.now() - start) / 1000);
         let p: Promise<R>;
         try {
           p = work(a);
         } catch (e) {
-          done();
+          duration.observe((performance.now() - start) / 1000);
           return Promise.reject(e);
         }
-        return p.then((v) => (done(), v), (e) => (done(), Promise.reject(e)));
+        return p.then(
+          (v) => (duration.observe((performance.now() - start) / 1000), v),
+          (e) => (duration.observe((performance.now() - start) / 1000), Promise.reject(e)),
+        );
       };
     },
     /** A wake-up, given the loop's state when it came: while working or backing off it waits. */
     added(state: unknown): void {
-      adds.inc(labels);
+      adds.inc();
       if ((state === "working" || state === "backoff") && !pending) {
         pending = true;
         depth.inc(labels);
       }
     },
-    retried: () => retries.inc(labels),
+    retried: () => retries.inc(),
     stopped: clear,
   };
 }

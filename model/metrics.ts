@@ -12,6 +12,16 @@ export type Labels = Readonly<Record<string, string | number>>;
 
 export interface Counter {
   inc(labels?: Labels, value?: number): void;
+  /**
+   * The series of `labels`, found once: its `inc` adds without looking the series up again (for
+   * hot paths that count with the same labels on every call, as prom-client's `labels(...)`).
+   */
+  labels?(labels?: Labels): BoundCounter;
+}
+
+/** One series of a counter. */
+export interface BoundCounter {
+  inc(value?: number): void;
 }
 
 export interface Gauge {
@@ -23,6 +33,13 @@ export interface Gauge {
 export interface Histogram {
   /** Records one observation, in the metric's unit (seconds for durations). */
   observe(labels: Labels | undefined, value: number): void;
+  /** The series of `labels`, found once (see `Counter.labels`). */
+  labels?(labels?: Labels): BoundHistogram;
+}
+
+/** One series of a histogram. */
+export interface BoundHistogram {
+  observe(value: number): void;
 }
 
 export interface Metrics {
@@ -38,7 +55,7 @@ export interface Metrics {
   beforeScrape?(fn: () => void): void;
 }
 
-const NOOP = { inc() {}, dec() {}, set() {}, observe() {} };
+const NOOP: Required<Counter> & Gauge & Required<Histogram> & BoundCounter & BoundHistogram = { inc() {}, dec() {}, set() {}, observe() {}, labels: () => NOOP };
 
 /** A sink that drops everything (the default where no metrics are given). */
 export const noMetrics: Metrics = {
@@ -46,6 +63,16 @@ export const noMetrics: Metrics = {
   gauge: () => NOOP,
   histogram: () => NOOP,
 };
+
+/** The series of `labels` of `c`, bound once where the sink can (`Counter.labels`), else each `inc` passes the labels. */
+export function boundCounter(c: Counter, labels?: Labels): BoundCounter {
+  return c.labels ? c.labels(labels) : { inc: (value?: number) => c.inc(labels, value) };
+}
+
+/** The series of `labels` of `h`, bound once where the sink can (`Histogram.labels`). */
+export function boundHistogram(h: Histogram, labels?: Labels): BoundHistogram {
+  return h.labels ? h.labels(labels) : { observe: (value: number) => h.observe(labels, value) };
+}
 
 /** Seconds since `start` (a `performance.now()`-style millisecond clock reading). */
 export function secondsSince(start: number, now: number): number {

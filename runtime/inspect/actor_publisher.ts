@@ -74,18 +74,41 @@ export function parseInterest(data: Uint8Array): ActorInterest | undefined {
   return { id: o.id, kind: o.kind as string | undefined, scope: o.scope as string | undefined, ttlMs: Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, o.ttlMs)) };
 }
 
-interface Tracked {
-  kind: string;
-  id: string;
-  actor: ObservedActor;
-  transitions: number;
+/**
+ * One followed actor, and its snapshot observer: the one object made per actor when nobody
+ * watches (no closures; its `next` only counts).
+ */
+class Tracked {
+  transitions = 0;
+  /** The event that led to the current state (known only while watched). */
   event?: string;
   /** Someone watches this actor: inspection is attached and changes are published. */
-  watched: boolean;
+  watched = false;
   inspection?: { unsubscribe(): void };
-  dirty: boolean;
+  dirty = false;
   /** Reached a final, stopped or error status. */
-  ended: boolean;
+  ended = false;
+
+  constructor(readonly kind: string, readonly id: string, readonly key: string, readonly actor: ObservedActor, private readonly owner: ActorPublisher) {}
+
+  next(): void {
+    this.transitions++;
+    if (this.watched) this.owner.changed(this);
+  }
+
+  // The owner's own error observer reports the error; here it only ends the record.
+  error(): void {
+    this.end();
+  }
+
+  complete(): void {
+    this.end();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.owner.ended(this);
+  }
 }
 
 export class ActorPublisher implements ActorObserver {
@@ -143,23 +166,21 @@ export class ActorPublisher implements ActorObserver {
   observe(kind: string, id: string, actor: ObservedActor): void {
     if (this.closed) return;
     const key = `${kind}\u0000${id}`;
-    const t: Tracked = { kind, id, actor, transitions: 0, watched: false, dirty: false, ended: false };
+    const t = new Tracked(kind, id, key, actor, this);
     this.live.set(key, t);
-    const end = () => {
-      t.ended = true;
-      if (t.watched) this.touch(t);
-      else this.forget(key, t);
-    };
-    actor.subscribe({
-      next: () => {
-        t.transitions++;
-        if (t.watched) this.touch(t);
-      },
-      // The owner's own error observer reports the error; here it only ends the record.
-      error: end,
-      complete: end,
-    });
-    if (this.watching(kind)) this.watch(t);
+    actor.subscribe(t);
+    if (this.leases.size > 0 && this.watching(kind)) this.watch(t);
+  }
+
+  /** A watched actor changed (its Tracked's observer). */
+  changed(t: Tracked): void {
+    this.touch(t);
+  }
+
+  /** An actor reached a final, stopped or error status (its Tracked's observer). */
+  ended(t: Tracked): void {
+    if (t.watched) this.touch(t);
+    else this.forget(t.key, t);
   }
 
   /** A watcher announced (or renewed) its interest. */

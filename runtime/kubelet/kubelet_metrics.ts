@@ -12,7 +12,7 @@
  * nor the hollow runtime knows about metrics.
  */
 import type { ContainerRuntime } from "../../model/container_runtime.ts";
-import { noMetrics, type Metrics } from "../../model/metrics.ts";
+import { boundCounter, boundHistogram, noMetrics, type Metrics } from "../../model/metrics.ts";
 
 /** Long-lived streams: their call returns at once; timing them would say nothing. */
 const NOT_TIMED = new Set(["close", "events", "logs"]);
@@ -29,32 +29,40 @@ export function instrumentRuntime(runtime: ContainerRuntime, metrics: Metrics = 
     if (NOT_TIMED.has(prop)) return v.bind(target);
     const op = prop.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     const labels = { operation_type: op };
+    // The op's series found once, here: a call counts and times without looking them up.
+    const calls = boundCounter(total, labels);
+    const failures = boundCounter(errors, labels);
+    const time = boundHistogram(duration, labels);
     const pull = op === "pull_image";
-    const ok = { result: "success" };
-    const failed = { result: "failure" };
+    const pullOk = pull ? boundCounter(pulls, { result: "success" }) : undefined;
+    const pullFailed = pull ? boundCounter(pulls, { result: "failure" }) : undefined;
+    const pullTime = pull ? boundHistogram(pullDuration) : undefined;
     const done = (start: number, success: boolean) => {
       const s = (performance.now() - start) / 1000;
-      duration.observe(labels, s);
-      if (!success) errors.inc(labels);
+      time.observe(s);
+      if (!success) failures.inc();
       if (pull) {
-        pulls.inc(success ? ok : failed);
-        pullDuration.observe(undefined, s);
+        (success ? pullOk! : pullFailed!).inc();
+        pullTime!.observe(s);
       }
     };
     return (...args: unknown[]) => {
       const start = performance.now();
-      total.inc(labels);
+      calls.inc();
+      let r: unknown;
       try {
-        const r = v.apply(target, args);
-        if (r && typeof (r as Promise<unknown>).then === "function") {
-          return (r as Promise<unknown>).then((x) => (done(start, true), x), (e) => (done(start, false), Promise.reject(e)));
-        }
-        done(start, true);
-        return r;
+        r = v.apply(target, args);
       } catch (e) {
         done(start, false);
         throw e;
       }
+      if (r && typeof (r as Promise<unknown>).then === "function") {
+        // One `then` for the call's settling (the runtime's methods are async): its handlers
+        // close over the start time only.
+        return (r as Promise<unknown>).then((x) => (done(start, true), x), (e) => (done(start, false), Promise.reject(e)));
+      }
+      done(start, true);
+      return r;
     };
   };
   // The runtime's methods (own and inherited), each wrapped once, on an object whose prototype is

@@ -50,10 +50,15 @@ function splay(data: MetricData): MetricData {
   return { ...data, values: data.values.map(({ sharedLabels, labels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })) };
 }
 
+interface CounterCell {
+  labels: Record<string, string | number>;
+  value: number;
+}
+
 export class FastCounter {
   readonly type = "counter";
   readonly aggregator = "sum";
-  private readonly cells = new Map<string, { labels: Record<string, string | number>; value: number }>();
+  private readonly cells = new Map<string, CounterCell>();
 
   constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {
     if (labelNames.length === 0) this.cells.set("", { labels: {}, value: 0 });
@@ -61,10 +66,29 @@ export class FastCounter {
 
   inc(labels: Labels | undefined, value = 1): void {
     if (value < 0 || !Number.isFinite(value)) throw new Error(`counter ${this.name} can only go up by a finite amount, got ${value}`);
+    this.cell(labels).value += value;
+  }
+
+  /**
+   * The series of `labels`, its label set checked now and its cell found on the first `inc` and
+   * kept (as prom-client, a series exists, and is printed, only once counted).
+   */
+  labels(labels?: Labels): { inc(value?: number): void } {
+    checkLabels(this.name, this.labelNames, labels);
+    let c: CounterCell | undefined;
+    return {
+      inc: (value = 1) => {
+        if (value === 1) (c ??= this.cell(labels)).value++;
+        else this.inc(labels, value);
+      },
+    };
+  }
+
+  private cell(labels: Labels | undefined): CounterCell {
     const key = keyOf(this.labelNames, labels);
     let c = this.cells.get(key);
     if (!c) this.cells.set(key, (c = { labels: checkLabels(this.name, this.labelNames, labels), value: 0 }));
-    c.value += value;
+    return c;
   }
 
   getForPromString(): MetricData {
@@ -86,6 +110,8 @@ interface HistogramCell {
   buckets: number[];
   sum: number;
   count: number;
+  /** Dropped by a `reset`: a bound series finds its new cell. */
+  dropped?: boolean;
 }
 
 export class FastHistogram {
@@ -101,9 +127,33 @@ export class FastHistogram {
 
   observe(labels: Labels | undefined, value: number): void {
     finite(this.name, value);
+    this.add(this.cell(labels), value);
+  }
+
+  /**
+   * The series of `labels`, its label set checked now and its cell found on the first `observe`
+   * and kept until a `reset` drops it (as prom-client, a series is printed only once observed).
+   */
+  labels(labels?: Labels): { observe(value: number): void } {
+    checkLabels(this.name, this.labelNames, labels);
+    let c: HistogramCell | undefined;
+    return {
+      observe: (value: number) => {
+        finite(this.name, value);
+        if (!c || c.dropped) c = this.cell(labels);
+        this.add(c, value);
+      },
+    };
+  }
+
+  private cell(labels: Labels | undefined): HistogramCell {
     const key = keyOf(this.labelNames, labels);
     let c = this.cells.get(key);
     if (!c) this.cells.set(key, (c = this.newCell(checkLabels(this.name, this.labelNames, labels))));
+    return c;
+  }
+
+  private add(c: HistogramCell, value: number): void {
     const b = this.bounds;
     let i = 0;
     while (i < b.length && value > b[i]) i++;
@@ -135,6 +185,7 @@ export class FastHistogram {
   }
 
   reset(): void {
+    for (const c of this.cells.values()) c.dropped = true;
     this.cells.clear();
     if (this.labelNames.length === 0) this.cells.set("", this.newCell({}));
   }

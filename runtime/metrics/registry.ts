@@ -39,6 +39,7 @@ export class ComponentMetrics implements Metrics {
     const c = this.get(name, "counter", labelNames, () => this.register(new FastCounter(name, help, labelNames))) as FastCounter;
     return {
       inc: (labels?: Labels, value = 1) => c.inc(labels, value),
+      labels: (labels?: Labels) => c.labels(labels),
     };
   }
 
@@ -56,6 +57,7 @@ export class ComponentMetrics implements Metrics {
     const h = this.get(name, "histogram", labelNames, () => this.register(new FastHistogram(name, help, labelNames, buckets))) as FastHistogram;
     return {
       observe: (labels, value) => h.observe(labels, value),
+      labels: (labels?: Labels) => h.labels(labels),
     };
   }
 

@@ -34,4 +34,35 @@ describe("fast counters and histograms", () => {
     expect(() => oc.inc({ op: "get", verb: "x" } as never)).toThrow(/label "verb" is not included/);
     expect(() => oh.observe({ op: "get" }, NaN)).toThrow(/not a valid number/);
   });
+
+  it("a bound series (labels(...)) prints what prom-client's labels(...) child prints, and only once used", async () => {
+    const ref = new Registry();
+    const rc = new Counter({ name: "t_ops_total", help: "ops", labelNames: ["op", "result"], registers: [ref] });
+    const rh = new Histogram({ name: "t_duration_seconds", help: "d", labelNames: ["op"], buckets: [0.1, 1], registers: [ref] });
+    const ours = new ComponentMetrics("t");
+    const oc = ours.counter("t_ops_total", "ops", ["op", "result"]);
+    const oh = ours.histogram("t_duration_seconds", "d", ["op"], [0.1, 1]);
+    const [getOk, getErr, listOk] = [oc.labels!({ op: "get", result: "ok" }), oc.labels!({ op: "get", result: "error" }), oc.labels!({ op: "list", result: "ok" })];
+    const [hGet, hList] = [oh.labels!({ op: "get" }), oh.labels!({ op: "list" })];
+    void getErr;
+    void hList;
+    rc.labels({ op: "get", result: "error" });
+    rh.labels({ op: "list" });
+    for (const v of [0.05, 0.5, 3]) {
+      getOk.inc();
+      rc.labels({ op: "get", result: "ok" }).inc();
+      hGet.observe(v);
+      rh.labels({ op: "get" }).observe(v);
+    }
+    listOk.inc(2);
+    rc.labels({ op: "list", result: "ok" }).inc(2);
+    // The same series by labels and bound: one series.
+    oc.inc({ op: "get", result: "ok" });
+    rc.inc({ op: "get", result: "ok" });
+    oh.observe({ op: "get" }, 0.2);
+    rh.observe({ op: "get" }, 0.2);
+    expect(await ours.text()).toBe(await ref.metrics());
+    expect(() => oc.labels!({ op: "get", verb: "x" } as never)).toThrow(/label "verb" is not included/);
+    expect(() => hGet.observe(NaN)).toThrow(/not a valid number/);
+  });
 });
