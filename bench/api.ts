@@ -25,15 +25,12 @@ import { KvStore } from "../runtime/store/kv_store.ts";
 import { startHttpApi } from "../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken } from "../runtime/tls.ts";
 import { numArg, strArg } from "./args.ts";
+import { percentile } from "./stats.ts";
 
 const clients = numArg("clients", 50);
 const iterations = numArg("iterations", 40);
 const rateLimit = strArg("rate-limit", "off");
 if (rateLimit !== "off" && rateLimit !== "default") throw new Error(`--rate-limit must be off or default, not ${JSON.stringify(rateLimit)}`);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function main() {
   const nats = await startNatsServer();

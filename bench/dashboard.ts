@@ -31,6 +31,7 @@ import { launchChromium } from "../test/helpers/browser.ts";
 import { VIEW_KINDS } from "../runtime/ui/view.ts";
 import { numArg, strArg } from "./args.ts";
 import { startProcCluster, until, readyNodes } from "./proc_cluster.ts";
+import { percentile } from "./stats.ts";
 
 const NODES = numArg("nodes", 50);
 const PODS = numArg("pods", 5000);
@@ -288,10 +289,7 @@ try {
     g.__stop = true;
     return { frames: g.__frames.slice(1) as number[], loaf: g.__loaf as number[] };
   });
-  const pct = (xs: number[], q: number) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
-  };
+  const pct = (xs: number[], q: number) => percentile(xs, q * 100);
   const f = frames.frames;
   console.log(`berth live page benchmark — ${NODES} ${AGENTS ? `hollow nodes (node agents, in-memory runtime${PROCS > 0 ? `, in ${PROCS} processes; API and control plane in another` : ", all in this process"})` : "nodes and pods written to the store (--agents 0)"}, ${PODS} pods; Chromium headless at 1280×800`);
   console.log(`  cluster up with every pod Running:      ${(clusterMs / 1000).toFixed(1)} s`);

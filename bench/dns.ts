@@ -32,6 +32,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { startDnsServer } from "../runtime/dns/server.ts";
 import { DnsZone } from "../runtime/dns/zone.ts";
+import { median } from "./stats.ts";
 
 const execFileP = promisify(execFile);
 const args = process.argv.slice(2);
@@ -175,7 +176,6 @@ async function main(): Promise<void> {
         results.get(name)!.push(await dnsperf(port, join(dir, "queries"), cpu));
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const row = (name: string, rs: PerfResult[]) =>
       `| ${name} | ${median(rs.map((r) => r.qps)).toFixed(0)} | ${rs.map((r) => r.qps.toFixed(0)).join(", ")} | ${median(rs.map((r) => r.avgMs)).toFixed(2)} ms | ${median(rs.map((r) => r.cpuUs)).toFixed(1)} µs | ${rs.map((r) => `${r.genCpuPct.toFixed(0)}%/${r.hostBusyPct.toFixed(0)}%`).join(", ")} | ${rs.map((r) => r.lost).join("; ")} |`;
     console.log(`# npx tsx bench/dns.ts --duration ${DURATION} --services ${SERVICES} --rounds ${ROUNDS} --workers ${WORKERS_LIST.join(",")}${PEER_DIR ? ` --peer ${PEER_DIR}` : ""}`);

@@ -32,6 +32,7 @@ import { HollowRuntime } from "../runtime/containers/hollow.ts";
 import { startHttpApi } from "../runtime/http/server.ts";
 import { ensureDefaultQuota } from "../runtime/default_quota.ts";
 import { strArg } from "./args.ts";
+import { percentile } from "./stats.ts";
 
 const NODES = Number(strArg("nodes", "10"));
 const WATCHES = Number(strArg("watches", "2000"));
@@ -50,11 +51,7 @@ const remote = new NatsApiClient(remoteNc);
 const http = await startHttpApi({ api, token: TOKEN, tls: false });
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 32 });
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const pct = percentile;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 

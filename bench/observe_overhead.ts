@@ -22,6 +22,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { numArg, strArg } from "./args.ts";
+import { mean, median, percentile } from "./stats.ts";
 
 const ROUNDS = numArg("rounds", 12);
 const NODES = numArg("nodes", 50);
@@ -69,13 +70,6 @@ function rng(seed: number): () => number {
   };
 }
 
-const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))];
 
 /** Percentile bootstrap 95 % interval of `stat` over rounds resampled with replacement. */
 function bootstrap(values: number[], stat: (a: number[]) => number, n = 10_000): [number, number] {
@@ -86,8 +80,7 @@ function bootstrap(values: number[], stat: (a: number[]) => number, n = 10_000):
     for (let j = 0; j < values.length; j++) sample[j] = values[Math.floor(r() * values.length)];
     stats.push(stat(sample));
   }
-  stats.sort((x, y) => x - y);
-  return [quantile(stats, 0.025), quantile(stats, 0.975)];
+  return [percentile(stats, 2.5), percentile(stats, 97.5)];
 }
 
 const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)} %`;

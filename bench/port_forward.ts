@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { numArg } from "./args.ts";
+import { median } from "./stats.ts";
 
 const MIB = numArg("mib", 64);
 const ROUNDS = numArg("rounds", 3);
@@ -68,7 +69,6 @@ async function forwarded(cmd: string, args: string[]): Promise<{ port: number; s
   return { port, stop: () => void pf.proc.kill("SIGINT") };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const up = start(process.execPath, [join(ROOT, "bin/berth.js"), "up", "--home", home, "--nodes", "1"]);

@@ -19,6 +19,7 @@ import { startTestApi } from "../test/helpers/api.ts";
 import { eventsFor, pod, podEnv, waitFor, waitGone } from "../test/helpers/pod_fixture.ts";
 import { pushImage } from "../test/helpers/registry.ts";
 import { numArg } from "./args.ts";
+import { median } from "./stats.ts";
 
 const rounds = numArg("rounds", 5);
 const mb = numArg("mb", 20);
@@ -52,7 +53,6 @@ await purge();
 const berthMs: number[] = [];
 const statedMs: number[] = [];
 const dockerMs: number[] = [];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   for (let i = 0; i < rounds; i++) {
     const name = `pull-${i}`;
