@@ -23,7 +23,7 @@ import { formatUsage, hardOf } from "../../model/quota.ts";
 import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } from "../security/admission.ts";
 import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
-import { retryOnConflict } from "../../model/conflict.ts";
+import { isConflict, retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
@@ -276,6 +276,20 @@ export class Api implements ApiClient {
   private async deleteObject<R extends Resource>(resource: R, name: string, namespace: string | undefined, opts: DeleteOptions): Promise<ResourceTypes[R]> {
     checkResource(resource);
     const ns = nsFor(resource, namespace);
+    // As kube-apiserver's Delete (its cachedExistingObject): the first try starts from the watch
+    // cache's newest copy, with no store read. Every write it makes is a compare-and-swap at that
+    // copy's revision, so a copy behind the store ends in a Conflict, and then the store is read
+    // and the decision made again on what it holds (also for preconditions, which a stale copy
+    // could fail wrongly). Namespaces are read from the store: their deletion starts by deleting
+    // their contents, which a stale copy must not trigger.
+    const cached = resource === "namespaces" ? undefined : this.cachedNewest(resource, ns, name);
+    if (cached) {
+      try {
+        return await this.deleteCurrent(resource, ns, name, cached, opts);
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
     return retryOnConflict(async () => {
       let current: ResourceTypes[R];
       try {
@@ -292,44 +306,53 @@ export class Api implements ApiClient {
           e.details,
         );
       }
-      checkPreconditions(resource, current, opts);
-      const rev = Number(current.metadata.resourceVersion);
-      {
-        if (resource === "pods") {
-          const graceful = this.gracefulPodDelete(current as Pod, opts);
-          if (graceful) return (await this.store.update("pods", graceful, rev)) as ResourceTypes[R];
-        }
-        if (resource === "namespaces") {
-          this.namespacesDeleted.set(name, this.now().getTime());
-          await this.deleteNamespaceContents(name);
-        }
-        const owner = OWNERS.has(resource);
-        if (owner && opts.propagationPolicy === "Orphan") {
-          // As Kubernetes' orphan finalizer does: mark the owner as being deleted first, so its
-          // controller stops adopting and creating, then release its dependents, then delete it.
-          const marked = await this.store.update(resource, {
-            ...current,
-            metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
-          }, rev);
-          await this.orphanDependents(current);
-          return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion));
-        }
-        if (owner && opts.propagationPolicy === "Foreground") {
-          // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
-          // has deleted its dependents (actors/garbage_collector.ts), then goes.
-          if (current.metadata.finalizers?.includes("foregroundDeletion")) return current;
-          return await this.store.update(resource, {
-            ...current,
-            metadata: {
-              ...current.metadata,
-              deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString(),
-              finalizers: [...(current.metadata.finalizers ?? []), "foregroundDeletion"],
-            },
-          }, rev);
-        }
-        return await this.store.delete(resource, ns, name, rev);
-      }
+      return await this.deleteCurrent(resource, ns, name, current, opts);
     }, { retryIf: () => !opts.preconditions?.resourceVersion });
+  }
+
+  /** The watch cache's newest copy of an object, when the store handed it out (it knows its creation revision). */
+  private cachedNewest<R extends Resource>(resource: R, ns: string | undefined, name: string): ResourceTypes[R] | undefined {
+    const cached = this.cache.newest(resource, `${ns ?? ""}/${name}`);
+    return cached && this.store.createdRevisionOf(cached) !== undefined ? (cached as ResourceTypes[R]) : undefined;
+  }
+
+  /** One deletion decided on `current`: every write is a compare-and-swap at its revision. */
+  private async deleteCurrent<R extends Resource>(resource: R, ns: string | undefined, name: string, current: ResourceTypes[R], opts: DeleteOptions): Promise<ResourceTypes[R]> {
+    checkPreconditions(resource, current, opts);
+    const rev = Number(current.metadata.resourceVersion);
+    if (resource === "pods") {
+      const graceful = this.gracefulPodDelete(current as Pod, opts);
+      if (graceful) return (await this.store.update("pods", graceful, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+    }
+    if (resource === "namespaces") {
+      this.namespacesDeleted.set(name, this.now().getTime());
+      await this.deleteNamespaceContents(name);
+    }
+    const owner = OWNERS.has(resource);
+    if (owner && opts.propagationPolicy === "Orphan") {
+      // As Kubernetes' orphan finalizer does: mark the owner as being deleted first, so its
+      // controller stops adopting and creating, then release its dependents, then delete it.
+      const marked = await this.store.update(resource, {
+        ...current,
+        metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
+      }, rev, this.store.createdRevisionOf(current));
+      await this.orphanDependents(current);
+      return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked);
+    }
+    if (owner && opts.propagationPolicy === "Foreground") {
+      // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
+      // has deleted its dependents (actors/garbage_collector.ts), then goes.
+      if (current.metadata.finalizers?.includes("foregroundDeletion")) return current;
+      return await this.store.update(resource, {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString(),
+          finalizers: [...(current.metadata.finalizers ?? []), "foregroundDeletion"],
+        },
+      }, rev, this.store.createdRevisionOf(current));
+    }
+    return await this.store.delete(resource, ns, name, rev, current);
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {

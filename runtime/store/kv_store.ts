@@ -441,13 +441,17 @@ export class KvStore {
 
   /**
    * Deletes an object, leaving a tombstone that carries its last state. With
-   * `expectedRevision` the delete is compare-and-swap.
+   * `expectedRevision` the delete is compare-and-swap. `current`, the object at exactly
+   * `expectedRevision` as this store handed it out (a get, a write, or the bucket feed), saves
+   * the read of the entry: the tombstone is written from it, still only if the key is at that
+   * revision (else Conflict, as when the read finds another revision).
    */
   async delete<R extends Resource>(
     resource: R,
     namespace: string | undefined,
     name: string,
     expectedRevision?: number,
+    current?: AnyObject,
   ): Promise<ResourceTypes[R]> {
     let key: string;
     try {
@@ -455,15 +459,26 @@ export class KvStore {
     } catch {
       throw new NotFoundError(resource, name); // a name no object can have
     }
-    const entry = await this.kv.get(key).catch((e) => {
-      throw storeError(e);
-    });
-    if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
-    if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
-    const { object, createdRevision } = decodeEntry(entry, this.transformer);
+    let object: AnyObject;
+    let createdRevision: number | undefined;
+    let revision: number;
+    const knownCreated = current && expectedRevision !== undefined && current.metadata.resourceVersion === String(expectedRevision) ? this.created.get(current) : undefined;
+    if (current && knownCreated !== undefined) {
+      object = current;
+      createdRevision = knownCreated;
+      revision = expectedRevision!;
+    } else {
+      const entry = await this.kv.get(key).catch((e) => {
+        throw storeError(e);
+      });
+      if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
+      if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
+      ({ object, createdRevision } = decodeEntry(entry, this.transformer));
+      revision = entry.revision;
+    }
     const h = headers();
     h.set("KV-Operation", "DEL");
-    h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
+    h.set("Nats-Expected-Last-Subject-Sequence", String(revision));
     try {
       const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);

@@ -2,7 +2,8 @@
  * The API's write path at scale (issue 16, throughput): an update naming the resourceVersion
  * the watch cache holds starts from the cached object (no store read), and stays a
  * compare-and-swap, so a cache behind the store costs a conflict, never a lost write; namespace
- * admission reads the cache, except for a namespace this API has just deleted.
+ * admission reads the cache, except for a namespace this API has just deleted; a delete starts
+ * from the cached copy too, and decides again on the store's copy when that one is behind.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
@@ -38,6 +39,16 @@ describe("API write path", () => {
     }
   }
   const cached = (resource: string, key: string) => t.impl.cache.newest(resource, key);
+  /** Entries read from the bucket (every store read, also the ones inside a write) while `fn` runs. */
+  async function entryReads(fn: () => Promise<unknown>): Promise<number> {
+    const get = vi.spyOn((t.store as unknown as { kv: { get: (k: string) => Promise<unknown> } }).kv, "get");
+    try {
+      await fn();
+      return get.mock.calls.length;
+    } finally {
+      get.mockRestore();
+    }
+  }
 
   it("a bind and a status write naming the cached resourceVersion read nothing from the store; creates check the namespace in the cache", async () => {
     await waitFor(() => cached("namespaces", "/default"), "the cache has the default namespace");
@@ -104,6 +115,64 @@ describe("API write path", () => {
     expect(Object.isFrozen(same)).toBe(false);
     same.metadata.labels = { changed: "yes" };
     expect(cached("pods", "default/c")?.metadata.labels).toBeUndefined();
+  });
+
+  it("a delete starts from the cached copy: no store read, one compare-and-swap write, the tombstone carries the object", async () => {
+    const p = await t.api.create("pods", { ...pod("del-cached"), metadata: { name: "del-cached", labels: { keep: "me" } } });
+    await waitFor(() => cached("pods", "default/del-cached")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
+    const w = await t.api.watch("pods", { namespace: "default", resourceVersion: p.metadata.resourceVersion });
+    let deleted!: Pod;
+    expect(await entryReads(async () => (deleted = await t.api.delete("pods", "del-cached", "default", { gracePeriodSeconds: 0 })))).toBe(0);
+    expect(deleted.metadata.uid).toBe(p.metadata.uid);
+    expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(Number(p.metadata.resourceVersion));
+    expect(await t.store.tryGet("pods", "default", "del-cached")).toBeNull();
+    try {
+      for await (const ev of w) {
+        if (ev.object.metadata.name !== "del-cached") continue;
+        expect(ev.type).toBe("DELETED");
+        expect(ev.object.metadata.labels).toEqual({ keep: "me" });
+        expect(ev.object.metadata.resourceVersion).toBe(deleted.metadata.resourceVersion);
+        break;
+      }
+    } finally {
+      w.stop();
+    }
+    // A delete of what the cache does not hold still reads the store: NotFound.
+    const gone = await t.api.delete("pods", "never-was", "default").catch((e) => e);
+    expect((gone as ApiError).reason).toBe("NotFound");
+  });
+
+  it("a delete against a cache behind the store decides again on the store's copy: preconditions and the tombstone see the newest version", async () => {
+    const p = await t.api.create("pods", pod("del-stale"));
+    await waitFor(() => cached("pods", "default/del-stale")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
+    const stale = cached("pods", "default/del-stale")!;
+    const other = await t.api.updateStatus("pods", { ...p, status: { phase: "Running", message: "written by another client" } });
+    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/del-stale" ? stale : null));
+    try {
+      // Pinned to the store's newest version, which the stale copy does not carry: not a Conflict.
+      const deleted = await t.api.delete("pods", "del-stale", "default", { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid, resourceVersion: other.metadata.resourceVersion } });
+      expect(deleted.status).toEqual({ phase: "Running", message: "written by another client" });
+    } finally {
+      newest.mockRestore();
+    }
+    expect(await t.store.tryGet("pods", "default", "del-stale")).toBeNull();
+
+    // Deleted and made again under the same name: the stale copy has the old uid.
+    const first = await t.api.create("pods", pod("del-again"));
+    await waitFor(() => cached("pods", "default/del-again")?.metadata.uid === first.metadata.uid, "the cache has the first pod");
+    const old = cached("pods", "default/del-again")!;
+    await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0 });
+    const second = await t.api.create("pods", pod("del-again"));
+    const newest2 = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/del-again" ? old : null));
+    try {
+      const wrong = await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0, preconditions: { uid: first.metadata.uid } }).catch((e) => e);
+      expect((wrong as ApiError).reason).toBe("Conflict");
+      expect((wrong as ApiError).message).toContain(second.metadata.uid!);
+      const right = await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0, preconditions: { uid: second.metadata.uid } });
+      expect(right.metadata.uid).toBe(second.metadata.uid);
+    } finally {
+      newest2.mockRestore();
+    }
   });
 
   it("namespace admission: a namespace this API deleted is read from the store even while the cache still shows it; one not cached yet is found in the store", async () => {
