@@ -17,7 +17,9 @@
  *   npx tsx bench/api.ts [--clients 50] [--iterations 40] [--rate-limit off|default]
  */
 import { Agent, request } from "node:https";
-import { cpus } from "node:os";
+import { fork } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { Api } from "../runtime/api/api.ts";
 import { startNatsServer } from "../runtime/nats/server.ts";
 import { connectNats } from "../runtime/nats/connection.ts";
@@ -31,26 +33,38 @@ const clients = numArg("clients", 50);
 const iterations = numArg("iterations", 40);
 const rateLimit = strArg("rate-limit", "off");
 if (rateLimit !== "off" && rateLimit !== "default") throw new Error(`--rate-limit must be off or default, not ${JSON.stringify(rateLimit)}`);
+const clientsIn = strArg("clients-in", "process,same").split(",");
+for (const where of clientsIn) if (where !== "process" && where !== "same") throw new Error(`--clients-in takes process and/or same, not ${JSON.stringify(where)}`);
 
-async function main() {
-  const nats = await startNatsServer();
-  const nc = await connectNats({ servers: nats.url, name: "berth-bench-api" });
-  const store = await KvStore.open(nc);
-  const api = await Api.open(store);
-  const ca = await generateCa();
-  const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
-  const token = generateToken();
-  const http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {}, ...(rateLimit === "off" ? { rateLimit: { enabled: false } } : {}) });
-  const agent = new Agent({ keepAlive: true, maxSockets: clients, ca: ca.certPem });
+/** What the REST clients need to reach the server, and which names to use. */
+interface ClientJob {
+  url: string;
+  token: string;
+  ca: string;
+  clients: number;
+  iterations: number;
+  prefix: string;
+}
 
+/** What they measured: served latencies (ms), refused (429) latencies, failures, seconds. */
+interface ClientResult {
+  latencies: number[];
+  refused: number[];
+  failures: number;
+  elapsed: number;
+}
+
+/** The REST workload: `clients` keep-alive HTTPS clients, each creating and deleting a pod `iterations` times. */
+async function restWorkload(job: ClientJob): Promise<ClientResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: job.clients, ca: job.ca });
   const call = (method: string, path: string, body?: unknown) =>
     new Promise<number>((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(new URL(path, http.url), {
+      const req = request(new URL(path, job.url), {
         method,
         agent,
         headers: {
-          authorization: `Bearer ${token}`,
+          authorization: `Bearer ${job.token}`,
           ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
         },
       });
@@ -63,16 +77,62 @@ async function main() {
     });
 
   const latencies: number[] = [];
-  const refusedLatencies: number[] = [];
+  const refused: number[] = [];
   let failures = 0;
   const timed = async (method: string, path: string, body: unknown, ok: number[]) => {
     const t0 = performance.now();
     const status = await call(method, path, body);
-    if (status === 429) refusedLatencies.push(performance.now() - t0);
+    if (status === 429) refused.push(performance.now() - t0);
     else latencies.push(performance.now() - t0);
     if (!ok.includes(status) && status !== 429) failures++;
     return status;
   };
+
+  // Warm-up: TLS handshakes and JIT, not measured.
+  await Promise.all(Array.from({ length: job.clients }, (_, c) => call("GET", `/api/v1/namespaces/default/pods?limit=1&c=${c}`)));
+
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: job.clients }, async (_, c) => {
+      for (let i = 0; i < job.iterations; i++) {
+        const name = `${job.prefix}-${c}-${i}`;
+        const created = await timed("POST", "/api/v1/namespaces/default/pods", {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name, labels: { app: "bench" } },
+          spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] },
+        }, [201]);
+        if (created === 429) continue; // refused: nothing to delete
+        await timed("DELETE", `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`, undefined, [200]);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { latencies, refused, failures, elapsed };
+}
+
+/** The same workload in a child process of this program (`--role clients`), over IPC. */
+function restWorkloadInChild(job: ClientJob): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ["--role", "clients"], { execArgv: process.execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let result: ClientResult | undefined;
+    child.on("message", (m) => (result = m as ClientResult));
+    child.on("error", reject);
+    child.on("exit", (code) => (result && code === 0 ? resolve(result) : reject(new Error(`the client process exited with ${code} before reporting`))));
+    child.send(job);
+  });
+}
+
+async function main() {
+  const nats = await startNatsServer();
+  const nc = await connectNats({ servers: nats.url, name: "berth-bench-api" });
+  const store = await KvStore.open(nc);
+  const api = await Api.open(store);
+  const ca = await generateCa();
+  const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
+  const token = generateToken();
+  const http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {}, ...(rateLimit === "off" ? { rateLimit: { enabled: false } } : {}) });
 
   // Peer: the same workload straight into the Api.
   const direct: number[] = [];
@@ -93,36 +153,22 @@ async function main() {
   const directElapsed = (performance.now() - directStart) / 1000;
   direct.sort((a, b) => a - b);
 
-  // Warm-up: TLS handshakes and JIT, not measured.
-  await Promise.all(Array.from({ length: clients }, (_, c) => call("GET", `/api/v1/namespaces/default/pods?limit=1&c=${c}`)));
-
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = 0; i < iterations; i++) {
-        const name = `bench-${c}-${i}`;
-        const created = await timed("POST", "/api/v1/namespaces/default/pods", {
-          apiVersion: "v1",
-          kind: "Pod",
-          metadata: { name, labels: { app: "bench" } },
-          spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] },
-        }, [201]);
-        if (created === 429) continue; // refused: nothing to delete
-        await timed("DELETE", `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`, undefined, [200]);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --rate-limit ${rateLimit}`);
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
+  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --rate-limit ${rateLimit} --clients-in ${clientsIn.join(",")}`);
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`peer (in-process Api, no HTTP): ${direct.length} calls in ${directElapsed.toFixed(2)} s = ${(direct.length / directElapsed).toFixed(0)} calls/s; p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
-  console.log(`REST over HTTPS: ${latencies.length} mutating calls served (${failures} failed), ${refusedLatencies.length} refused with 429, in ${elapsed.toFixed(2)} s = ${(latencies.length / elapsed).toFixed(0)} served calls/s`);
-  console.log(`served latency p50 ${fmt(percentile(latencies, 50))}  p90 ${fmt(percentile(latencies, 90))}  p99 ${fmt(percentile(latencies, 99))}  max ${fmt(latencies[latencies.length - 1])}`);
 
-  agent.destroy();
+  let failures = 0;
+  for (const where of clientsIn) {
+    const job: ClientJob = { url: http.url, token, ca: ca.certPem, clients, iterations, prefix: `bench-${where}` };
+    const r = where === "process" ? await restWorkloadInChild(job) : await restWorkload(job);
+    failures += r.failures;
+    const lat = [...r.latencies].sort((a, b) => a - b);
+    const label = where === "process" ? "clients in their own process" : "clients on the server's event loop";
+    console.log(`REST over HTTPS, ${label}: ${lat.length} mutating calls served (${r.failures} failed), ${r.refused.length} refused with 429, in ${r.elapsed.toFixed(2)} s = ${(lat.length / r.elapsed).toFixed(0)} served calls/s`);
+    console.log(`  served latency p50 ${fmt(percentile(lat, 50))}  p90 ${fmt(percentile(lat, 90))}  p99 ${fmt(percentile(lat, 99))}  max ${fmt(lat[lat.length - 1])}`);
+  }
+
   await http.close();
   api.close();
   await nc.close();
@@ -130,7 +176,19 @@ async function main() {
   if (failures) process.exitCode = 1;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (strArg("role") === "clients") {
+  process.once("message", (job) => {
+    restWorkload(job as ClientJob).then(
+      (r) => process.send!(r, undefined, {}, () => process.disconnect()),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  });
+} else {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
