@@ -31,6 +31,7 @@ import { percentile } from "./stats.ts";
 
 const clients = numArg("clients", 50);
 const iterations = numArg("iterations", 40);
+const warmup = numArg("warmup", 10);
 const rateLimit = strArg("rate-limit", "off");
 if (rateLimit !== "off" && rateLimit !== "default") throw new Error(`--rate-limit must be off or default, not ${JSON.stringify(rateLimit)}`);
 const clientsIn = strArg("clients-in", "process,same").split(",");
@@ -43,6 +44,7 @@ interface ClientJob {
   ca: string;
   clients: number;
   iterations: number;
+  warmup: number;
   prefix: string;
 }
 
@@ -88,25 +90,32 @@ async function restWorkload(job: ClientJob): Promise<ClientResult> {
     return status;
   };
 
-  // Warm-up: TLS handshakes and JIT, not measured.
+  const run = (iterations: number, prefix: string, measure: boolean) =>
+    Promise.all(
+      Array.from({ length: job.clients }, async (_, c) => {
+        const send = measure ? timed : (method: string, path: string, body: unknown) => call(method, path, body);
+        for (let i = 0; i < iterations; i++) {
+          const name = `${prefix}-${c}-${i}`;
+          const created = await send("POST", "/api/v1/namespaces/default/pods", {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name, labels: { app: "bench" } },
+            spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] },
+          }, [201]);
+          if (created === 429) continue; // refused: nothing to delete
+          await send("DELETE", `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`, undefined, [200]);
+        }
+      }),
+    );
+
+  // Warm-up, not measured: TLS handshakes, then `warmup` creates and deletes per client, so
+  // the client's and the server's HTTP paths are compiled by the JIT before the measured
+  // calls (without it the first REST row of a run paid for that and the second did not).
   await Promise.all(Array.from({ length: job.clients }, (_, c) => call("GET", `/api/v1/namespaces/default/pods?limit=1&c=${c}`)));
+  await run(job.warmup, `${job.prefix}-warm`, false);
 
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: job.clients }, async (_, c) => {
-      for (let i = 0; i < job.iterations; i++) {
-        const name = `${job.prefix}-${c}-${i}`;
-        const created = await timed("POST", "/api/v1/namespaces/default/pods", {
-          apiVersion: "v1",
-          kind: "Pod",
-          metadata: { name, labels: { app: "bench" } },
-          spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] },
-        }, [201]);
-        if (created === 429) continue; // refused: nothing to delete
-        await timed("DELETE", `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`, undefined, [200]);
-      }
-    }),
-  );
+  await run(job.iterations, job.prefix, true);
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   return { latencies, refused, failures, elapsed };
@@ -134,33 +143,36 @@ async function main() {
   const token = generateToken();
   const http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {}, ...(rateLimit === "off" ? { rateLimit: { enabled: false } } : {}) });
 
-  // Peer: the same workload straight into the Api.
+  // Peer: the same workload straight into the Api (warmed up the same way, not measured).
   const direct: number[] = [];
+  const inProcess = (n: number, prefix: string, into?: number[]) =>
+    Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let i = 0; i < n; i++) {
+          const name = `${prefix}-${c}-${i}`;
+          let t0 = performance.now();
+          await api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "bench" } }, spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] } }, "default");
+          into?.push(performance.now() - t0);
+          t0 = performance.now();
+          await api.delete("pods", name, "default", { gracePeriodSeconds: 0 });
+          into?.push(performance.now() - t0);
+        }
+      }),
+    );
+  await inProcess(warmup, "direct-warm");
   const directStart = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = 0; i < iterations; i++) {
-        const name = `direct-${c}-${i}`;
-        let t0 = performance.now();
-        await api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "bench" } }, spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] } }, "default");
-        direct.push(performance.now() - t0);
-        t0 = performance.now();
-        await api.delete("pods", name, "default", { gracePeriodSeconds: 0 });
-        direct.push(performance.now() - t0);
-      }
-    }),
-  );
+  await inProcess(iterations, "direct", direct);
   const directElapsed = (performance.now() - directStart) / 1000;
   direct.sort((a, b) => a - b);
 
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --rate-limit ${rateLimit} --clients-in ${clientsIn.join(",")}`);
+  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --warmup ${warmup} --rate-limit ${rateLimit} --clients-in ${clientsIn.join(",")}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`peer (in-process Api, no HTTP): ${direct.length} calls in ${directElapsed.toFixed(2)} s = ${(direct.length / directElapsed).toFixed(0)} calls/s; p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
 
   let failures = 0;
   for (const where of clientsIn) {
-    const job: ClientJob = { url: http.url, token, ca: ca.certPem, clients, iterations, prefix: `bench-${where}` };
+    const job: ClientJob = { url: http.url, token, ca: ca.certPem, clients, iterations, warmup, prefix: `bench-${where}` };
     const r = where === "process" ? await restWorkloadInChild(job) : await restWorkload(job);
     failures += r.failures;
     const lat = [...r.latencies].sort((a, b) => a - b);
