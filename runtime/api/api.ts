@@ -553,9 +553,24 @@ export class Api implements ApiClient {
     if (ns === "default" || ns === "kube-system") {
       throw new ApiError("Forbidden", `namespace "${ns}" may not be deleted`);
     }
+    // Every list first, then the deletes: content this server cannot read stops the deletion
+    // before anything is deleted, naming that object and the way out (its unsafe delete).
+    const contents: [Resource, AnyObject[]][] = [];
     for (const resource of Object.keys(RESOURCES) as Resource[]) {
       if (!namespaced(resource)) continue;
-      const { items } = await this.consistentList(resource, ns);
+      try {
+        contents.push([resource, (await this.consistentList(resource, ns)).items]);
+      } catch (e) {
+        if (!(e instanceof UnreadableObjectError)) throw e;
+        throw new ApiError(
+          "InternalError",
+          `namespace "${ns}" was not deleted: ${e.message}; delete that object without reading it ` +
+            `(berth delete ${RESOURCES[e.resource].kind.toLowerCase()} ${e.objectName} -n ${ns} --ignore-store-read-error-with-cluster-breaking-potential), then the namespace again`,
+          e.details,
+        );
+      }
+    }
+    for (const [resource, items] of contents) {
       for (const o of items) {
         await this.delete(resource, o.metadata.name, ns, { gracePeriodSeconds: 0 }).catch((e) => {
           if (!(e instanceof NotFoundError)) throw e;

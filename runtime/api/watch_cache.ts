@@ -22,10 +22,11 @@
  * the keys whose retained versions carry them (a superset, each candidate is checked at the
  * list's revision).
  */
-import type { AnyObject } from "../../model/types.ts";
+import type { AnyObject, Resource } from "../../model/types.ts";
 import { objectKey } from "../../model/names.ts";
 import { ApiError } from "../../model/errors.ts";
-import { type BucketEvent, type BucketWatch, type KvStore, unreadableReason } from "../store/kv_store.ts";
+import { type BucketEvent, type BucketWatch, type KvStore, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
+import { storeKey } from "../subjects.ts";
 import { WatchHub } from "./watch_hub.ts";
 
 interface Version {
@@ -248,7 +249,7 @@ export class WatchCache {
       // A value this server cannot decrypt fails the list, as in kube-apiserver, before any
       // selector could hide it: an answer without it would look complete.
       const unreadable = unreadableReason(o);
-      if (unreadable !== undefined) throw new ApiError("InternalError", `${q.resource} "${key.replace(/^\//, "")}" cannot be read: ${unreadable}`);
+      if (unreadable !== undefined) throw new UnreadableObjectError(storeKey(q.resource as Resource, o.metadata.namespace, o.metadata.name), unreadable);
       if (q.match && !q.match(o)) return false;
       if (q.nodeName !== undefined && !INDEXES.nodeName(o).includes(q.nodeName)) return false;
       if (q.ownerUid !== undefined && !INDEXES.owner(o).includes(q.ownerUid)) return false;

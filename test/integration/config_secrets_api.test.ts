@@ -199,6 +199,7 @@ resources:
     t.store.useTransformer(keyed("old", 1));
     await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "sealed", namespace: ns, finalizers: ["example.com/keep"] }, stringData: { a: "1" } }, ns);
     await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "readable", namespace: ns }, stringData: { b: "2" } }, ns);
+    await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kept", namespace: ns }, data: { c: "3" } }, ns);
     const w = await t.api.watch("secrets", { namespace: ns });
     const events = w[Symbol.asyncIterator]();
     // The key is lost: the configuration now has only a new one (and the value comes past the
@@ -217,6 +218,19 @@ resources:
       expect((e as ApiError).message).toMatch(/no key named "old".*; to delete it without reading it .*ignoreStoreReadErrorWithClusterBreakingPotential/);
     }
     expect(await raw(ns, "sealed")).toBe(sealed);
+
+    // Deleting the namespace stops at the Secret it cannot read, names it and the way out.
+    const nsErr = await t.api.delete("namespaces", ns).catch((x) => x);
+    expect(nsErr).toBeInstanceOf(ApiError);
+    expect((nsErr as ApiError).code).toBe(500);
+    expect((nsErr as ApiError).message).toMatch(
+      /^namespace "lost-key" was not deleted: secrets "lost-key\/sealed" cannot be read: .*no key named "old".*berth delete secret sealed -n lost-key --ignore-store-read-error-with-cluster-breaking-potential\), then the namespace again$/,
+    );
+    expect((nsErr as ApiError).details).toMatchObject({ name: "sealed", kind: "secrets" });
+    expect(await raw(ns, "sealed")).toBe(sealed);
+    // Stopped before deleting anything: the namespace's other content is all there.
+    expect((await t.api.get("configmaps", "kept", ns)).data).toEqual({ c: "3" });
+    expect((await t.api.get("namespaces", ns)).metadata.name).toBe(ns);
 
     // A malformed option over NATS is refused as such.
     await expect(t.remote.delete("secrets", "sealed", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: "yes" as unknown as boolean })).rejects.toThrow(/must be a boolean/);
@@ -237,5 +251,8 @@ resources:
     const normal = await t.api.delete("secrets", "readable", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: true });
     expect(normal.data).toEqual({ b: Buffer.from("2").toString("base64") });
     await expect(t.api.delete("secrets", "sealed", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: true })).rejects.toThrow(/not found/);
+    // Nothing unreadable left: the namespace goes.
+    await t.api.delete("namespaces", ns);
+    await expect(t.api.get("namespaces", ns)).rejects.toThrow(/not found/);
   });
 });
