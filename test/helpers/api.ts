@@ -10,6 +10,7 @@ import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_ser
 import type { NatsConnection } from "../../runtime/nats/connection.ts";
 import { KvStore } from "../../runtime/store/kv_store.ts";
 import { startTestNats } from "./nats.ts";
+import { vi } from "vitest";
 
 export { waitFor } from "./nats.ts";
 
@@ -46,4 +47,28 @@ export async function startTestApi(): Promise<TestApi> {
       await nats.stop();
     },
   };
+}
+
+/** Store reads (`get` and `tryGet`) made while `fn` runs. */
+export async function storeReads(store: KvStore, fn: () => Promise<unknown>): Promise<number> {
+  const get = vi.spyOn(store, "get");
+  const tryGet = vi.spyOn(store, "tryGet");
+  try {
+    await fn();
+    return get.mock.calls.length + tryGet.mock.calls.length;
+  } finally {
+    get.mockRestore();
+    tryGet.mockRestore();
+  }
+}
+
+/** Entries read from the bucket while `fn` runs: every store read, also the ones inside a write. */
+export async function entryReads(store: KvStore, fn: () => Promise<unknown>): Promise<number> {
+  const get = vi.spyOn((store as unknown as { kv: { get: (k: string) => Promise<unknown> } }).kv, "get");
+  try {
+    await fn();
+    return get.mock.calls.length;
+  } finally {
+    get.mockRestore();
+  }
 }

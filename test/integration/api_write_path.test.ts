@@ -6,7 +6,7 @@
  * from the cached copy too, and decides again on the store's copy when that one is behind.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { entryReads, startTestApi, storeReads, waitFor, type TestApi } from "../helpers/api.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { AnyObject, Pod } from "../../model/types.ts";
 
@@ -26,41 +26,19 @@ describe("API write path", () => {
     await t?.stop();
   });
 
-  /** Store reads made while `fn` runs. */
-  async function storeReads(fn: () => Promise<unknown>): Promise<number> {
-    const get = vi.spyOn(t.store, "get");
-    const tryGet = vi.spyOn(t.store, "tryGet");
-    try {
-      await fn();
-      return get.mock.calls.length + tryGet.mock.calls.length;
-    } finally {
-      get.mockRestore();
-      tryGet.mockRestore();
-    }
-  }
   const cached = (resource: string, key: string) => t.impl.cache.newest(resource, key);
-  /** Entries read from the bucket (every store read, also the ones inside a write) while `fn` runs. */
-  async function entryReads(fn: () => Promise<unknown>): Promise<number> {
-    const get = vi.spyOn((t.store as unknown as { kv: { get: (k: string) => Promise<unknown> } }).kv, "get");
-    try {
-      await fn();
-      return get.mock.calls.length;
-    } finally {
-      get.mockRestore();
-    }
-  }
 
   it("a bind and a status write naming the cached resourceVersion read nothing from the store; creates check the namespace in the cache", async () => {
     await waitFor(() => cached("namespaces", "/default"), "the cache has the default namespace");
     let p!: Pod;
-    expect(await storeReads(async () => (p = await t.api.create("pods", pod("a"))))).toBe(0);
+    expect(await storeReads(t.store, async () => (p = await t.api.create("pods", pod("a"))))).toBe(0);
     await waitFor(() => cached("pods", "default/a")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
     let bound!: Pod;
-    expect(await storeReads(async () => (bound = await t.api.update("pods", { ...p, spec: { ...p.spec, nodeName: "n1" } })))).toBe(0);
+    expect(await storeReads(t.store, async () => (bound = await t.api.update("pods", { ...p, spec: { ...p.spec, nodeName: "n1" } })))).toBe(0);
     expect(bound.spec.nodeName).toBe("n1");
     await waitFor(() => cached("pods", "default/a")?.metadata.resourceVersion === bound.metadata.resourceVersion, "the cache has the bind");
     let running!: Pod;
-    expect(await storeReads(async () => (running = await t.api.updateStatus("pods", { ...bound, status: { phase: "Running" } })))).toBe(0);
+    expect(await storeReads(t.store, async () => (running = await t.api.updateStatus("pods", { ...bound, status: { phase: "Running" } })))).toBe(0);
     const stored = await t.store.get("pods", "default", "a");
     expect(stored.status?.phase).toBe("Running");
     expect(stored.spec.nodeName).toBe("n1");
@@ -122,7 +100,7 @@ describe("API write path", () => {
     await waitFor(() => cached("pods", "default/del-cached")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
     const w = await t.api.watch("pods", { namespace: "default", resourceVersion: p.metadata.resourceVersion });
     let deleted!: Pod;
-    expect(await entryReads(async () => (deleted = await t.api.delete("pods", "del-cached", "default", { gracePeriodSeconds: 0 })))).toBe(0);
+    expect(await entryReads(t.store, async () => (deleted = await t.api.delete("pods", "del-cached", "default", { gracePeriodSeconds: 0 })))).toBe(0);
     expect(deleted.metadata.uid).toBe(p.metadata.uid);
     expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(Number(p.metadata.resourceVersion));
     expect(await t.store.tryGet("pods", "default", "del-cached")).toBeNull();

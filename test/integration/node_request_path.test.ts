@@ -6,8 +6,8 @@
  * QPS/burst) holds its pod writes but never its heartbeat, and a 429 pauses the whole agent.
  * Real nats-server, real Api on JetStream.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, storeReads, waitFor, type TestApi } from "../helpers/api.ts";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import { serveApiOverNats } from "../../runtime/api/nats_server.ts";
 import { ApiError } from "../../model/errors.ts";
@@ -33,17 +33,6 @@ describe("node request path", () => {
     await t?.stop();
   });
 
-  async function storeReads(fn: () => Promise<unknown>): Promise<number> {
-    const get = vi.spyOn(t.store, "get");
-    const tryGet = vi.spyOn(t.store, "tryGet");
-    try {
-      await fn();
-      return get.mock.calls.length + tryGet.mock.calls.length;
-    } finally {
-      get.mockRestore();
-      tryGet.mockRestore();
-    }
-  }
   const cachedRv = (name: string) => t.impl.cache.newest("pods", `default/${name}`)?.metadata.resourceVersion;
 
   it("node request path - a status write at the cached version and an event about the pod read nothing from the store", async () => {
@@ -51,7 +40,7 @@ describe("node request path", () => {
     await waitFor(() => cachedRv("np-1") === p.metadata.resourceVersion, "the cache has the pod");
     const node = new NatsApiClient(t.nc, { node: "np-a" });
     let written!: Pod;
-    expect(await storeReads(async () => (written = await node.updateStatus("pods", { ...p, status: { phase: "Running" } })))).toBe(0);
+    expect(await storeReads(t.store, async () => (written = await node.updateStatus("pods", { ...p, status: { phase: "Running" } })))).toBe(0);
     expect((await t.store.get("pods", "default", "np-1")).status?.phase).toBe("Running");
     expect(written.metadata.resourceVersion).not.toBe(p.metadata.resourceVersion);
     const ev = {
@@ -59,7 +48,7 @@ describe("node request path", () => {
       involvedObject: { apiVersion: "v1", kind: "Pod", name: "np-1", namespace: "default", uid: p.metadata.uid },
       reason: "Started", message: "started", type: "Normal", source: { component: "kubelet", host: "np-a" },
     };
-    expect(await storeReads(() => node.create("events", ev, "default"))).toBe(0);
+    expect(await storeReads(t.store, () => node.create("events", ev, "default"))).toBe(0);
   });
 
   it("node request path - the cached copy never lets a node write another node's pod, nor a pod's event for another uid", async () => {
