@@ -285,7 +285,7 @@ export class Api implements ApiClient {
     const cached = resource === "namespaces" ? undefined : this.cachedNewest(resource, ns, name);
     if (cached) {
       try {
-        return await this.deleteCurrent(resource, ns, name, cached, opts);
+        return await this.deleteCurrent(resource, ns, name, cached, opts, true);
       } catch (e) {
         if (!isConflict(e)) throw e;
       }
@@ -316,8 +316,12 @@ export class Api implements ApiClient {
     return cached && this.store.createdRevisionOf(cached) !== undefined ? (cached as ResourceTypes[R]) : undefined;
   }
 
-  /** One deletion decided on `current`: every write is a compare-and-swap at its revision. */
-  private async deleteCurrent<R extends Resource>(resource: R, ns: string | undefined, name: string, current: ResourceTypes[R], opts: DeleteOptions): Promise<ResourceTypes[R]> {
+  /**
+   * One deletion decided on `current`: every write is a compare-and-swap at its revision. A
+   * decision to write nothing, made on the watch cache's copy (`fromCache`), is a Conflict
+   * instead, so that it is made again on the store's copy (as `write` confirms a no-op).
+   */
+  private async deleteCurrent<R extends Resource>(resource: R, ns: string | undefined, name: string, current: ResourceTypes[R], opts: DeleteOptions, fromCache = false): Promise<ResourceTypes[R]> {
     checkPreconditions(resource, current, opts);
     const rev = Number(current.metadata.resourceVersion);
     if (resource === "pods") {
@@ -342,7 +346,10 @@ export class Api implements ApiClient {
     if (owner && opts.propagationPolicy === "Foreground") {
       // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
       // has deleted its dependents (actors/garbage_collector.ts), then goes.
-      if (current.metadata.finalizers?.includes("foregroundDeletion")) return current;
+      if (current.metadata.finalizers?.includes("foregroundDeletion")) {
+        if (fromCache) throw new ConflictError(resource, name);
+        return current;
+      }
       return await this.store.update(resource, {
         ...current,
         metadata: {

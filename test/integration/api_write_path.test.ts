@@ -153,6 +153,30 @@ describe("API write path", () => {
     }
   });
 
+  it("a foreground delete that would change nothing on a stale cached copy is decided again on the store's copy", async () => {
+    const rc = await t.api.create("replicationcontrollers", {
+      apiVersion: "v1",
+      kind: "ReplicationController",
+      metadata: { name: "fg" },
+      spec: { replicas: 0, selector: { app: "fg" }, template: { metadata: { labels: { app: "fg" } }, spec: { containers: [{ name: "c", image: "berth/busybox" }] } } },
+    });
+    const marked = await t.api.delete("replicationcontrollers", "fg", "default", { propagationPolicy: "Foreground" });
+    expect(marked.metadata.finalizers).toContain("foregroundDeletion");
+    await waitFor(() => cached("replicationcontrollers", "default/fg")?.metadata.resourceVersion === marked.metadata.resourceVersion, "the cache has the marked RC");
+    const stale = cached("replicationcontrollers", "default/fg")!;
+    // Someone else takes the finalizer off in the store (the cache not told yet).
+    const unmarked = await t.store.update("replicationcontrollers", { ...marked, metadata: { ...marked.metadata, finalizers: [] } }, Number(marked.metadata.resourceVersion));
+    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/fg" ? stale : null));
+    try {
+      const again = await t.api.delete("replicationcontrollers", "fg", "default", { propagationPolicy: "Foreground" });
+      expect(Number(again.metadata.resourceVersion)).toBeGreaterThan(Number(unmarked.metadata.resourceVersion));
+    } finally {
+      newest.mockRestore();
+    }
+    expect((await t.store.get("replicationcontrollers", "default", "fg")).metadata.finalizers).toEqual(["foregroundDeletion"]);
+    expect(rc.metadata.uid).toBe(marked.metadata.uid);
+  });
+
   it("namespace admission: a namespace this API deleted is read from the store even while the cache still shows it; one not cached yet is found in the store", async () => {
     await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "doomed" } });
     await waitFor(() => cached("namespaces", "/doomed"), "the cache has the namespace");
