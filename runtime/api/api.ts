@@ -31,7 +31,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
-import { type KvStore, type StoreEvent, UnreadableObjectError } from "../store/kv_store.ts";
+import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
 
 export interface ApiOptions {
@@ -310,10 +310,15 @@ export class Api implements ApiClient {
     }, { retryIf: () => !opts.preconditions?.resourceVersion });
   }
 
-  /** The watch cache's newest copy of an object, when the store handed it out (it knows its creation revision). */
+  /**
+   * The watch cache's newest copy of an object, when the store handed it out (it knows its
+   * creation revision). Never the stand-in for a value this server cannot read: deleting from
+   * that would be the unsafe deletion, which only the caller may ask for.
+   */
   private cachedNewest<R extends Resource>(resource: R, ns: string | undefined, name: string): ResourceTypes[R] | undefined {
     const cached = this.cache.newest(resource, `${ns ?? ""}/${name}`);
-    return cached && this.store.createdRevisionOf(cached) !== undefined ? (cached as ResourceTypes[R]) : undefined;
+    if (!cached || unreadableReason(cached) !== undefined || this.store.createdRevisionOf(cached) === undefined) return undefined;
+    return cached as ResourceTypes[R];
   }
 
   /**
