@@ -287,7 +287,10 @@ export class Api implements ApiClient {
       try {
         return await this.deleteCurrent(resource, ns, name, cached, opts, true);
       } catch (e) {
-        if (!isConflict(e)) throw e;
+        // Any answer the stale copy may have caused is asked again of the store: a Conflict, a
+        // NotFound, or a newer value this server cannot read (then the store path's message,
+        // and the caller's unsafe-deletion option, apply).
+        if (!isConflict(e) && !(e instanceof NotFoundError) && !(e instanceof UnreadableObjectError)) throw e;
       }
     }
     return retryOnConflict(async () => {
@@ -565,13 +568,14 @@ export class Api implements ApiClient {
     if (ns === "default" || ns === "kube-system") {
       throw new ApiError("Forbidden", `namespace "${ns}" may not be deleted`);
     }
-    // Every list first, then the deletes: content this server cannot read stops the deletion
-    // before anything is deleted, naming that object and the way out (its unsafe delete).
-    const contents: [Resource, AnyObject[]][] = [];
-    for (const resource of Object.keys(RESOURCES) as Resource[]) {
-      if (!namespaced(resource)) continue;
+    // A first pass only reads: content this server cannot read stops the deletion before
+    // anything is deleted, naming that object and the way out (its unsafe delete). Then each kind
+    // is listed again just before its deletes, so what the earlier deletes made meanwhile (the
+    // controllers' Events, Endpoints) goes too.
+    const kinds = (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r));
+    for (const resource of kinds) {
       try {
-        contents.push([resource, (await this.consistentList(resource, ns)).items]);
+        await this.consistentList(resource, ns);
       } catch (e) {
         if (!(e instanceof UnreadableObjectError)) throw e;
         throw new ApiError(
@@ -582,7 +586,8 @@ export class Api implements ApiClient {
         );
       }
     }
-    for (const [resource, items] of contents) {
+    for (const resource of kinds) {
+      const { items } = await this.consistentList(resource, ns);
       for (const o of items) {
         await this.delete(resource, o.metadata.name, ns, { gracePeriodSeconds: 0 }).catch((e) => {
           if (!(e instanceof NotFoundError)) throw e;

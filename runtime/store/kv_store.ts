@@ -483,7 +483,12 @@ export class KvStore {
       const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);
     } catch (e) {
-      if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
+      if (isWrongLastSequence(e)) {
+        // Gone meanwhile is NotFound, as Kubernetes answers a delete that lost to another delete
+        // (a client takes it as done); changed meanwhile is a Conflict.
+        if (!(await this.tryGet(resource, namespace, name))) throw new NotFoundError(resource, name);
+        throw new ConflictError(resource, name);
+      }
       throw storeError(e);
     }
   }

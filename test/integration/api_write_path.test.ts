@@ -177,6 +177,44 @@ describe("API write path", () => {
     expect(rc.metadata.uid).toBe(marked.metadata.uid);
   });
 
+  it("a delete that lost to another delete is NotFound, not Conflict, also when the store writes the tombstone from a copy it was given", async () => {
+    const p = await t.api.create("pods", pod("lost-race"));
+    const read = await t.store.get("pods", "default", "lost-race");
+    await t.store.delete("pods", "default", "lost-race", Number(read.metadata.resourceVersion));
+    const err = await t.store.delete("pods", "default", "lost-race", Number(read.metadata.resourceVersion), read).catch((e) => e);
+    expect((err as ApiError).reason).toBe("NotFound");
+    expect(p.metadata.uid).toBe(read.metadata.uid);
+  });
+
+  it("namespace deletion deletes what its own deletes made meanwhile (each kind listed just before its deletes)", async () => {
+    await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "busy" } });
+    await t.api.create("pods", pod("worker", "busy"));
+    const del = t.impl.delete.bind(t.impl);
+    // As a controller or kubelet would: an Event about the pod, written while the pod goes.
+    const spy = vi.spyOn(t.impl, "delete").mockImplementation(async (resource, name, ns, opts) => {
+      const out = await del(resource, name, ns, opts);
+      if (resource === "pods") {
+        await t.api.create("events", {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name: `${name}.killing`, namespace: ns },
+          involvedObject: { kind: "Pod", name, namespace: ns },
+          reason: "Killing",
+          message: "Stopping container c",
+          type: "Normal",
+        }, ns);
+      }
+      return out;
+    });
+    try {
+      await t.api.delete("namespaces", "busy");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await t.store.tryGet("events", "busy", "worker.killing")).toBeNull();
+    expect(await t.store.tryGet("pods", "busy", "worker")).toBeNull();
+  });
+
   it("namespace admission: a namespace this API deleted is read from the store even while the cache still shows it; one not cached yet is found in the store", async () => {
     await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "doomed" } });
     await waitFor(() => cached("namespaces", "/doomed"), "the cache has the namespace");
