@@ -224,10 +224,8 @@ export class Api implements ApiClient {
    */
   private cachedAt<R extends Resource>(resource: R, ns: string | undefined, name: string, expected: number | undefined): ResourceTypes[R] | undefined {
     if (expected === undefined) return undefined;
-    const cached = this.cache.newest(resource, `${ns ?? ""}/${name}`);
-    // The creation revision rides along in every write: only an object the store handed out knows it.
-    if (!cached || cached.metadata.resourceVersion !== String(expected) || this.store.createdRevisionOf(cached) === undefined) return undefined;
-    return cached as ResourceTypes[R];
+    const cached = this.cachedNewest(resource, ns, name);
+    return cached?.metadata.resourceVersion === String(expected) ? cached : undefined;
   }
 
   /**
@@ -315,8 +313,9 @@ export class Api implements ApiClient {
 
   /**
    * The watch cache's newest copy of an object, when the store handed it out (it knows its
-   * creation revision). Never the stand-in for a value this server cannot read: deleting from
-   * that would be the unsafe deletion, which only the caller may ask for.
+   * creation revision, which rides along in every write). Never the stand-in for a value this
+   * server cannot read: deleting from that would be the unsafe deletion, which only the caller
+   * may ask for.
    */
   private cachedNewest<R extends Resource>(resource: R, ns: string | undefined, name: string): ResourceTypes[R] | undefined {
     const cached = this.cache.newest(resource, `${ns ?? ""}/${name}`);

@@ -430,11 +430,7 @@ export class KvStore {
       const newRev = await this.kv.update(key, encode({ op: "u", o: this.seal(resource, obj), ...(created ? { c: created } : {}) }), rev);
       return this.remember(withRevision(obj, newRev), created);
     } catch (e) {
-      if (isWrongLastSequence(e)) {
-        const current = await this.tryGet(resource, obj.metadata.namespace, obj.metadata.name);
-        if (!current) throw new NotFoundError(resource, obj.metadata.name);
-        throw new ConflictError(resource, obj.metadata.name);
-      }
+      if (isWrongLastSequence(e)) return await this.lostSwap(resource, obj.metadata.namespace, obj.metadata.name);
       throw storeError(e);
     }
   }
@@ -483,14 +479,19 @@ export class KvStore {
       const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
       return withRevision(object as ResourceTypes[R], ack.seq);
     } catch (e) {
-      if (isWrongLastSequence(e)) {
-        // Gone meanwhile is NotFound, as Kubernetes answers a delete that lost to another delete
-        // (a client takes it as done); changed meanwhile is a Conflict.
-        if (!(await this.tryGet(resource, namespace, name))) throw new NotFoundError(resource, name);
-        throw new ConflictError(resource, name);
-      }
+      if (isWrongLastSequence(e)) return await this.lostSwap(resource, namespace, name);
       throw storeError(e);
     }
+  }
+
+  /**
+   * The answer to a write whose compare-and-swap lost: NotFound when the object is gone meanwhile
+   * (as Kubernetes answers; a client takes a delete that lost to another delete as done),
+   * Conflict when it changed.
+   */
+  private async lostSwap(resource: Resource, namespace: string | undefined, name: string): Promise<never> {
+    if (!(await this.tryGet(resource, namespace, name))) throw new NotFoundError(resource, name);
+    throw new ConflictError(resource, name);
   }
 
   /**

@@ -27,6 +27,15 @@ describe("API write path", () => {
   });
 
   const cached = (resource: string, key: string) => t.impl.cache.newest(resource, key);
+  /** Runs `fn` while the watch cache shows `stale` for `key` and nothing for any other key, as while its feed lags. */
+  async function whileCacheShows(key: string, stale: AnyObject, fn: () => Promise<void>): Promise<void> {
+    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((_r: string, k: string): AnyObject | null => (k === key ? stale : null));
+    try {
+      await fn();
+    } finally {
+      newest.mockRestore();
+    }
+  }
 
   it("a bind and a status write naming the cached resourceVersion read nothing from the store; creates check the namespace in the cache", async () => {
     await waitFor(() => cached("namespaces", "/default"), "the cache has the default namespace");
@@ -53,14 +62,11 @@ describe("API write path", () => {
     const stale = cached("pods", "default/b")!;
     const other = await t.api.updateStatus("pods", { ...p, status: { phase: "Running", message: "written by another client" } });
     // The cache answers with the old version, as while its watch lags.
-    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/b" ? stale : null));
-    try {
+    await whileCacheShows("default/b", stale, async () => {
       const err = await t.api.updateStatus("pods", { ...p, status: { phase: "Failed" } }).catch((e) => e);
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).reason).toBe("Conflict");
-    } finally {
-      newest.mockRestore();
-    }
+    });
     const stored = await t.store.get("pods", "default", "b");
     expect(stored.status).toEqual({ phase: "Running", message: "written by another client" });
     expect(stored.metadata.resourceVersion).toBe(other.metadata.resourceVersion);
@@ -71,17 +77,14 @@ describe("API write path", () => {
     await waitFor(() => cached("pods", "default/d")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
     const stale = cached("pods", "default/d")!;
     const other = await t.api.updateStatus("pods", { ...p, status: { phase: "Running", message: "written by another client" } });
-    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/d" ? stale : null));
-    try {
+    await whileCacheShows("default/d", stale, async () => {
       // The same object as the (stale) cached copy: on the cache alone this looks like a no-op.
       const err = await t.api.updateStatus("pods", { ...p }).catch((e) => e);
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).reason).toBe("Conflict");
       const err2 = await t.api.update("pods", { ...p }).catch((e) => e);
       expect((err2 as ApiError).reason).toBe("Conflict");
-    } finally {
-      newest.mockRestore();
-    }
+    });
     expect((await t.store.get("pods", "default", "d")).metadata.resourceVersion).toBe(other.metadata.resourceVersion);
   });
 
@@ -125,14 +128,11 @@ describe("API write path", () => {
     await waitFor(() => cached("pods", "default/del-stale")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
     const stale = cached("pods", "default/del-stale")!;
     const other = await t.api.updateStatus("pods", { ...p, status: { phase: "Running", message: "written by another client" } });
-    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/del-stale" ? stale : null));
-    try {
+    await whileCacheShows("default/del-stale", stale, async () => {
       // Pinned to the store's newest version, which the stale copy does not carry: not a Conflict.
       const deleted = await t.api.delete("pods", "del-stale", "default", { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid, resourceVersion: other.metadata.resourceVersion } });
       expect(deleted.status).toEqual({ phase: "Running", message: "written by another client" });
-    } finally {
-      newest.mockRestore();
-    }
+    });
     expect(await t.store.tryGet("pods", "default", "del-stale")).toBeNull();
 
     // Deleted and made again under the same name: the stale copy has the old uid.
@@ -141,16 +141,13 @@ describe("API write path", () => {
     const old = cached("pods", "default/del-again")!;
     await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0 });
     const second = await t.api.create("pods", pod("del-again"));
-    const newest2 = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/del-again" ? old : null));
-    try {
+    await whileCacheShows("default/del-again", old, async () => {
       const wrong = await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0, preconditions: { uid: first.metadata.uid } }).catch((e) => e);
       expect((wrong as ApiError).reason).toBe("Conflict");
       expect((wrong as ApiError).message).toContain(second.metadata.uid!);
       const right = await t.api.delete("pods", "del-again", "default", { gracePeriodSeconds: 0, preconditions: { uid: second.metadata.uid } });
       expect(right.metadata.uid).toBe(second.metadata.uid);
-    } finally {
-      newest2.mockRestore();
-    }
+    });
   });
 
   it("a foreground delete that would change nothing on a stale cached copy is decided again on the store's copy", async () => {
@@ -166,13 +163,10 @@ describe("API write path", () => {
     const stale = cached("replicationcontrollers", "default/fg")!;
     // Someone else takes the finalizer off in the store (the cache not told yet).
     const unmarked = await t.store.update("replicationcontrollers", { ...marked, metadata: { ...marked.metadata, finalizers: [] } }, Number(marked.metadata.resourceVersion));
-    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "default/fg" ? stale : null));
-    try {
+    await whileCacheShows("default/fg", stale, async () => {
       const again = await t.api.delete("replicationcontrollers", "fg", "default", { propagationPolicy: "Foreground" });
       expect(Number(again.metadata.resourceVersion)).toBeGreaterThan(Number(unmarked.metadata.resourceVersion));
-    } finally {
-      newest.mockRestore();
-    }
+    });
     expect((await t.store.get("replicationcontrollers", "default", "fg")).metadata.finalizers).toEqual(["foregroundDeletion"]);
     expect(rc.metadata.uid).toBe(marked.metadata.uid);
   });
@@ -220,8 +214,7 @@ describe("API write path", () => {
     await waitFor(() => cached("namespaces", "/doomed"), "the cache has the namespace");
     const stale = cached("namespaces", "/doomed")!;
     await t.api.delete("namespaces", "doomed");
-    const newest = vi.spyOn(t.impl.cache, "newest").mockImplementation((r: string, k: string): AnyObject | null => (k === "/doomed" ? stale : null));
-    try {
+    await whileCacheShows("/doomed", stale, async () => {
       const err = await t.api.create("pods", pod("x", "doomed")).catch((e) => e);
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).reason).toBe("NotFound");
@@ -230,9 +223,7 @@ describe("API write path", () => {
       await t.store.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fresh" } });
       const created = await t.api.create("pods", pod("y", "fresh"));
       expect(created.metadata.namespace).toBe("fresh");
-    } finally {
-      newest.mockRestore();
-    }
+    });
   });
 
   it("a status write takes the spec from the stored pod: the body's spec is neither checked nor kept, its status is", async () => {
