@@ -272,9 +272,17 @@ export function deleteTableScript(table = DEFAULT_TABLE): string {
 }
 
 /**
- * `conntrack -D` argument lists for flows to endpoints a service port no longer has (compared by
- * ClusterIP/port and node port): new packets of such a flow would otherwise keep going to the
- * removed endpoint, since NAT is decided once per connection.
+ * `conntrack -D` argument lists for UDP flows to endpoints a service port no longer has (compared
+ * by ClusterIP/port and node port). NAT is decided once per flow, and a UDP "flow" is just a
+ * source and destination pair that lives as long as packets keep coming: a client sending from the
+ * same port would keep reaching the removed endpoint for as long as it talks.
+ *
+ * TCP (and SCTP) flows are left alone, as kube-proxy leaves them: a new connection is NAT'ed by
+ * the rules as they are now, so it never reaches a removed endpoint, while a connection already
+ * established keeps its endpoint. That is what lets a terminating pod, out of the Endpoints
+ * but still running out its grace period, finish the requests and streams it has. Deleting such
+ * a flow would not move it elsewhere: its next packet, taken up mid-stream by conntrack, would be
+ * NAT'ed to another endpoint that knows nothing of the connection and answers with a reset.
  */
 export function staleFlows(before: NftServicePort[], after: NftServicePort[]): string[][] {
   const key = (p: NftServicePort) => `${p.protocol} ${p.clusterIP} ${p.port} ${p.nodePort ?? ""}`;
@@ -283,6 +291,7 @@ export function staleFlows(before: NftServicePort[], after: NftServicePort[]): s
   const out: string[][] = [];
   const seen = new Set<string>();
   for (const p of before) {
+    if (p.protocol !== "udp") continue;
     const keep = now.get(key(p)) ?? new Set<string>();
     for (const e of p.endpoints) {
       if (keep.has(`${e.ip}:${e.port}`)) continue;

@@ -4,8 +4,9 @@
  * (`table ip berth`) in step, so ClusterIP and NodePort traffic is DNAT'ed by the kernel. The
  * rules come from the pure generator in actors/nft_rules.ts; each sync is ONE `nft -f -`
  * transaction (atomic: the kernel has the old rules or the new ones, never a mix), coalesced
- * across the updates that arrive while a sync runs. After a sync, conntrack entries of flows to
- * endpoints that were removed are deleted (`conntrack -D`), so no packet goes to a dead pod.
+ * across the updates that arrive while a sync runs. After a sync, conntrack entries of UDP flows
+ * to endpoints that were removed are deleted (`conntrack -D`), so no datagram goes on to a dead
+ * pod; TCP connections keep their endpoint, as with kube-proxy (see `staleFlows`).
  *
  * Only Berth's table is touched: it is deleted at start (a crash leaves nothing a restart does
  * not clean) and at `removeAll` (shutdown, `berth down`). ClusterIPs are still added to `lo`

@@ -4,7 +4,7 @@
  * by the run's own table (`berth-chaos-<id>`) instead of going through a userspace proxy (which
  * retries a refused connect on another endpoint; the kernel cannot). A node agent is killed long
  * enough for its node to go NotReady: its pods turn not Ready and leave the endpoints while their
- * containers still run (rules rewritten, conntrack flows to them deleted), are replaced on the
+ * containers still run (rules rewritten; the client's new connections go elsewhere), are replaced on the
  * other node, and the old copies are removed when the agent is back. No request may fail while an
  * endpoint is ready. Needs Docker and root: fails loudly without them.
  */

@@ -10,12 +10,48 @@ import { promisify } from "node:util";
 
 const execFileP = promisify(execFile);
 
-/** Server: answers each connection with `name\n` and keeps it open until the client closes. */
+/**
+ * Server: answers each connection with `name\n`, then each line it receives with `name:line\n`,
+ * and keeps the connection open until the client closes.
+ */
 const SERVER = `
 const net = require("node:net");
 const [port, name] = process.argv.slice(1);
-const s = net.createServer((c) => { c.on("error", () => {}); c.write(name + "\\n"); });
+const s = net.createServer((c) => {
+  c.on("error", () => {});
+  c.write(name + "\\n");
+  let buf = "";
+  c.on("data", (d) => { buf += d; let i; while ((i = buf.indexOf("\\n")) >= 0) { c.write(name + ":" + buf.slice(0, i) + "\\n"); buf = buf.slice(i + 1); } });
+});
 s.listen(Number(port), "0.0.0.0", () => console.log("listening"));
+`;
+
+/** UDP server: answers each datagram with its name. */
+const UDP_SERVER = `
+const dgram = require("node:dgram");
+const [port, name] = process.argv.slice(1);
+const s = dgram.createSocket("udp4");
+s.on("message", (m, r) => s.send(name, r.port, r.address));
+s.bind(Number(port), "0.0.0.0", () => console.log("listening"));
+`;
+
+/**
+ * UDP client: one socket on one port for its whole life (so every datagram is one conntrack
+ * flow); each stdin line sends a datagram to host:port and prints the answer, or "timeout".
+ */
+const UDP_CLIENT = `
+const dgram = require("node:dgram");
+const [host, port] = process.argv.slice(1);
+const s = dgram.createSocket("udp4");
+let waiting = null;
+s.on("message", (m) => { if (waiting) { clearTimeout(waiting); waiting = null; console.log(String(m)); } });
+s.bind(0, () => {
+  console.log("ready");
+  process.stdin.setEncoding("utf8").on("data", () => {
+    s.send("?", Number(port), host);
+    waiting = setTimeout(() => { waiting = null; console.log("timeout"); }, 2000);
+  });
+});
 `;
 
 /**
@@ -33,7 +69,20 @@ const one = () => new Promise((resolve) => {
   c.on("data", (d) => {
     buf += d;
     if (buf.includes("\\n")) {
-      if (hold === "1") { console.log(JSON.stringify({ replies: [buf.trim()], errors: [] })); c.setTimeout(0); return; }
+      if (hold === "1") {
+        if (!c.held) {
+          c.held = true;
+          console.log(JSON.stringify({ replies: [buf.trim()], errors: [] }));
+          c.setTimeout(0);
+          // Held: each stdin line goes to the server, each line back is printed as "DATA <line>".
+          process.stdin.setEncoding("utf8").on("data", (l) => c.write(l));
+          c.on("close", () => console.log("CLOSED"));
+        } else {
+          for (const l of buf.split("\\n").slice(0, -1)) console.log("DATA " + l);
+        }
+        buf = buf.slice(buf.lastIndexOf("\\n") + 1);
+        return;
+      }
       c.destroy(); resolve({ reply: buf.trim() });
     }
   });
@@ -128,18 +177,79 @@ export class NftLab {
     return JSON.parse(out) as ClientResult;
   }
 
-  /** One connection from `ns` held open; resolves with the reply and a `close()`. */
-  hold(ns: string, host: string, port: number): Promise<{ reply: string; close(): void }> {
-    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, host, String(port), "1", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+  /**
+   * One connection from `ns` held open; resolves with the server's first reply, `ask(line)` (sends
+   * a line on the same connection and resolves with the answer, or rejects if the connection
+   * closed or nothing came within 3 s) and `close()`.
+   */
+  hold(ns: string, host: string, port: number): Promise<{ reply: string; ask(line: string): Promise<string>; close(): void }> {
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, host, String(port), "1", "1"], { stdio: ["pipe", "pipe", "inherit"] });
     this.children.push(child);
+    const lines = this.lines(child);
     return new Promise((resolve, reject) => {
-      child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-        const r = JSON.parse(d) as ClientResult;
-        if (r.replies[0]) resolve({ reply: r.replies[0], close: () => child.kill() });
-        else reject(new Error(`held connection failed: ${d}`));
-      });
       child.on("exit", (code) => reject(new Error(`held client exited (${code})`)));
+      lines.next().then((first) => {
+        const r = JSON.parse(first) as ClientResult;
+        if (!r.replies[0]) return reject(new Error(`held connection failed: ${first}`));
+        const ask = async (line: string): Promise<string> => {
+          child.stdin!.write(line + "\n");
+          const got = await lines.next(3000);
+          if (!got.startsWith("DATA ")) throw new Error(`held connection: ${got} instead of an answer to ${JSON.stringify(line)}`);
+          return got.slice(5);
+        };
+        resolve({ reply: r.replies[0], ask, close: () => child.kill() });
+      }, reject);
     });
+  }
+
+  /** Starts a UDP server in `ns` on `port` answering every datagram with `name`; resolves once bound, with a stop. */
+  serveUdp(ns: string, port: number, name: string): Promise<() => Promise<void>> {
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", UDP_SERVER, String(port), name], { stdio: ["ignore", "pipe", "inherit"] });
+    this.children.push(child);
+    return this.lines(child).next().then(() => () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGKILL")))));
+  }
+
+  /** A UDP client in `ns` on one source port; `ask()` sends a datagram to host:port and resolves with the answer or "timeout". */
+  async udpClient(ns: string, host: string, port: number): Promise<{ ask(): Promise<string>; close(): void }> {
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", UDP_CLIENT, host, String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+    this.children.push(child);
+    const lines = this.lines(child);
+    await lines.next();
+    return {
+      ask: () => (child.stdin!.write("?\n"), lines.next(5000)),
+      close: () => child.kill(),
+    };
+  }
+
+  /** The child's stdout as lines; `next(ms)` rejects if no line comes in time or the child exits first. */
+  private lines(child: ChildProcess): { next(ms?: number): Promise<string> } {
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    let buf = "";
+    let ended = false;
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) (queue.push(buf.slice(0, i)), (buf = buf.slice(i + 1)));
+      wake?.();
+    });
+    child.on("exit", () => ((ended = true), wake?.()));
+    return {
+      next: async (ms = 20_000) => {
+        const deadline = Date.now() + ms;
+        while (queue.length === 0) {
+          if (ended) throw new Error("the child exited before printing a line");
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(`no line within ${ms} ms`);
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, left);
+            wake = () => (clearTimeout(t), r());
+          });
+          wake = undefined;
+        }
+        return queue.shift()!;
+      },
+    };
   }
 
   async destroy(): Promise<void> {

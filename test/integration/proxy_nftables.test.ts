@@ -22,7 +22,7 @@ const stopServer = new Map<string, () => Promise<void>>();
 let client: { ns: string; ip: string };
 const logs: string[] = [];
 
-function service(name: string, clusterIP: string, opts: { nodePort?: number; affinity?: boolean } = {}): Service {
+function service(name: string, clusterIP: string, opts: { nodePort?: number; affinity?: boolean; protocol?: "TCP" | "UDP" } = {}): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -30,18 +30,18 @@ function service(name: string, clusterIP: string, opts: { nodePort?: number; aff
     spec: {
       clusterIP,
       type: opts.nodePort ? "NodePort" : "ClusterIP",
-      ports: [{ port: 80, targetPort: 8080, protocol: "TCP", ...(opts.nodePort ? { nodePort: opts.nodePort } : {}) }],
+      ports: [{ port: 80, targetPort: 8080, protocol: opts.protocol ?? "TCP", ...(opts.nodePort ? { nodePort: opts.nodePort } : {}) }],
       ...(opts.affinity ? { sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 30 } } } : {}),
     },
   } as Service;
 }
 
-function endpoints(name: string, ips: string[]): Endpoints {
+function endpoints(name: string, ips: string[], protocol: "TCP" | "UDP" = "TCP"): Endpoints {
   return {
     apiVersion: "v1",
     kind: "Endpoints",
     metadata: { name, namespace: "default" },
-    subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ port: 8080, protocol: "TCP" }] }] : [],
+    subsets: ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [{ port: 8080, protocol }] }] : [],
   } as Endpoints;
 }
 
@@ -134,17 +134,38 @@ describe("nftables proxy mode in a network namespace", () => {
     expect(JSON.stringify(set)).toContain(client.ip);
   });
 
-  it("removing an endpoint: its conntrack entries are flushed and new connections avoid it", async () => {
+  it("removing an endpoint: an established TCP connection to it keeps working (it drains), new connections avoid it", async () => {
     await dp.apply(service("drain", "10.96.0.14"), endpoints("drain", [ep2.ip]));
     const held = await lab.hold(lab.node, "10.96.0.14", 80);
     expect(held.reply).toBe("ep2");
     const flows = () => lab.exec(lab.node, "conntrack", "-L", "-p", "tcp", "--orig-dst", "10.96.0.14").catch((e: Error) => e.message);
     expect(await flows()).toContain(`src=${ep2.ip}`);
+    // ep2 leaves the Endpoints (as a terminating pod does) but still runs. Before, its flow was
+    // deleted here, and the connection's next packet was NAT'ed to ep1, which reset it.
     await dp.apply(service("drain", "10.96.0.14"), endpoints("drain", [ep1.ip]));
-    expect(await flows()).not.toContain(`src=${ep2.ip}`);
-    held.close();
+    expect(await held.ask("still there?")).toBe("ep2:still there?");
     const r = await lab.connect(lab.node, "10.96.0.14", 80, 10);
     expect(r.replies).toEqual(Array(10).fill("ep1"));
+    expect(await held.ask("and now?")).toBe("ep2:and now?");
+    held.close();
+  });
+
+  it("removing an endpoint of a UDP service: its conntrack flows are flushed, so a client on the same port moves to a ready endpoint", async () => {
+    const stops = [await lab.serveUdp(ep1.ns, 8080, "ep1"), await lab.serveUdp(ep2.ns, 8080, "ep2")];
+    try {
+      await dp.apply(service("udp", "10.96.0.16", { protocol: "UDP" }), endpoints("udp", [ep2.ip], "UDP"));
+      const c = await lab.udpClient(lab.node, "10.96.0.16", 80);
+      expect(await c.ask()).toBe("ep2");
+      const flows = () => lab.exec(lab.node, "conntrack", "-L", "-p", "udp", "--orig-dst", "10.96.0.16").catch((e: Error) => e.message);
+      expect(await flows()).toContain(`src=${ep2.ip}`);
+      await dp.apply(service("udp", "10.96.0.16", { protocol: "UDP" }), endpoints("udp", [ep1.ip], "UDP"));
+      expect(await flows()).not.toContain(`src=${ep2.ip}`);
+      // Without the flush, this datagram (same source port, same flow) would still go to ep2.
+      expect(await c.ask()).toBe("ep1");
+      c.close();
+    } finally {
+      for (const stop of stops) await stop();
+    }
   });
 
   it("availability: no new connection fails while endpoints are taken out, killed and brought back (one always ready)", async () => {

@@ -222,14 +222,22 @@ describe("nftables rules (pure generator)", () => {
     }
   });
 
-  it("stale flows: removed endpoints of a port, on the ClusterIP and the node port", () => {
-    const after = [{ ...sticky, endpoints: [] }, web];
-    expect(staleFlows([sticky, web], after)).toEqual([
-      ["-D", "-p", "tcp", "--orig-dst", "10.96.0.11", "--orig-port-dst", "8000", "--reply-src", "172.18.0.4", "--reply-port-src", "9000"],
-      ["-D", "-p", "tcp", "--orig-port-dst", "30080", "--reply-src", "172.18.0.4", "--reply-port-src", "9000"],
+  it("stale flows: removed endpoints of a UDP port, on the ClusterIP and the node port", () => {
+    const dns: NftServicePort = { ...sticky, name: "dns", protocol: "udp" };
+    const udpWeb: NftServicePort = { ...web, protocol: "udp" };
+    const after = [{ ...dns, endpoints: [] }, udpWeb];
+    expect(staleFlows([dns, udpWeb], after)).toEqual([
+      ["-D", "-p", "udp", "--orig-dst", "10.96.0.11", "--orig-port-dst", "8000", "--reply-src", "172.18.0.4", "--reply-port-src", "9000"],
+      ["-D", "-p", "udp", "--orig-port-dst", "30080", "--reply-src", "172.18.0.4", "--reply-port-src", "9000"],
     ]);
-    expect(staleFlows([web], [web])).toEqual([]);
+    expect(staleFlows([udpWeb], [udpWeb])).toEqual([]);
     // A deleted service: all its flows go.
-    expect(staleFlows([web], [])).toHaveLength(2);
+    expect(staleFlows([udpWeb], [])).toHaveLength(2);
+  });
+
+  it("stale flows: TCP and SCTP connections keep their endpoint (a terminating pod drains them), as kube-proxy leaves them", () => {
+    const sctp: NftServicePort = { ...web, name: "assoc", protocol: "sctp" };
+    expect(staleFlows([sticky, web, sctp], [{ ...sticky, endpoints: [] }])).toEqual([]);
+    expect(staleFlows([web], [{ ...web, endpoints: web.endpoints.slice(1) }])).toEqual([]);
   });
 });
