@@ -94,6 +94,20 @@ describe("client throttle", () => {
     expect(now).toBeGreaterThanOrEqual(5_000);
   });
 
+  it("client throttle - a request that finds its token leaves without counting as waited, even when the clock moves meanwhile", async () => {
+    let now = 0;
+    const slept: number[] = [];
+    // Every reading of the clock is a millisecond later, as on a busy event loop.
+    const th = new ClientThrottle({ qps: 20, burst: 1 }, () => now++, (ms) => (slept.push(ms), (now += ms), Promise.resolve()));
+    await th.wait();
+    expect(slept).toEqual([]);
+    expect(th.figures).toEqual({ waited: 0, waitedMs: 0, backOffs: 0 });
+    await th.wait(); // the burst is spent: this one sleeps for its token
+    expect(slept).toHaveLength(1);
+    expect(th.figures.waited).toBe(1);
+    expect(th.figures.waitedMs).toBeGreaterThanOrEqual(slept[0]);
+  });
+
   it("client throttle - qps 0 is no limit", async () => {
     const t = fakeTime();
     const th = new ClientThrottle({ qps: 0, burst: 0 }, t.clock, t.sleep);
