@@ -44,8 +44,9 @@ const lazyPackages = {
  * runtime/api/nats_client.ts) resolve to runtime/nats/lite.ts instead: a small client with the
  * same names for what one request/reply command uses, so the bundle holds no copy of the full
  * client (310 KB) to read and restore at every `berth get`. The other commands keep the full one.
+ * So does connection.ts's transport module (its `connect` is lite's `connect` there).
  */
-const NATS_PACKAGES = /^@nats-io\/(nats-core|transport-node)$/;
+const NATS_PACKAGES = /^(@nats-io\/(nats-core|transport-node)|\.\/coalescing_transport\.(ts|js))$/;
 function liteNats(entry) {
   const lite = entry.replace(/runtime\/cli\/read_main\.(ts|js)$/, "runtime/nats/lite.$1");
   if (lite === entry) throw new Error(`cjs bundle: cannot place runtime/nats/lite beside ${entry}`);

@@ -1,11 +1,11 @@
 /**
  * The NATS connection's transport sends what the client writes in one turn of the event loop in
- * one socket write (runtime/nats/connection.ts, CoalescingTransport): fifty publishes made by
+ * one socket write (runtime/nats/coalescing_transport.ts): fifty publishes made by
  * fifty separate timer callbacks of one turn leave together, in order, and arrive.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "node:net";
-import { CoalescingTransport } from "../../runtime/nats/connection.ts";
+import { CoalescingTransport } from "../../runtime/nats/coalescing_transport.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
 
 let t: TestNats;
@@ -26,7 +26,7 @@ describe("NATS write coalescing", () => {
     const transport = transportOf(t.nc);
     expect(transport).toBeInstanceOf(CoalescingTransport);
     const got: string[] = [];
-    const sub = t.nc.subscribe("coalesce.test", { callback: (_e, m) => got.push(m.string()) });
+    const sub = t.nc.subscribe("coalesce.test", { callback: (_e, m) => void got.push(m.string()) });
     await t.nc.flush();
 
     // Count the socket's writes (a corked socket hands its buffered chunks to _writev at once).
@@ -59,7 +59,7 @@ describe("NATS write coalescing", () => {
   });
 
   it("a request answered in the same process still completes (the corked write is sent at the end of the turn)", async () => {
-    const sub = t.nc.subscribe("coalesce.echo", { callback: (_e, m) => m.respond(`echo ${m.string()}`) });
+    const sub = t.nc.subscribe("coalesce.echo", { callback: (_e, m) => void m.respond(`echo ${m.string()}`) });
     await t.nc.flush();
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => t.nc.request("coalesce.echo", String(i), { timeout: 5_000 })));
     expect(replies.map((r) => r.string())).toEqual(Array.from({ length: 20 }, (_, i) => `echo ${i}`));

@@ -1,0 +1,40 @@
+/**
+ * The Node transport of the NATS client, with what the client sends in one turn of the event loop
+ * leaving in one socket write; and `connect`, transport-node's own with this transport.
+ *
+ * The client flushes its outbound buffer at the end of each task (a microtask), so a busy process
+ * (a watch cache applying a batch of changes, node agents answering them) made one `write` per
+ * callback: about four commands per write in the 5,000-pod scheduling run, and on loopback every
+ * write also runs nats-server's receive path and wakes it. Here the socket is corked at a turn's
+ * first write and uncorked once the turn's I/O callbacks are done (`setImmediate`), so they leave
+ * in one `writev`; a write waits at most until the end of that turn. Figures in
+ * docs/benchmarks.md ("NATS writes coalesced per event-loop turn").
+ *
+ * The read verbs' one-file bundle maps this module to runtime/nats/lite.ts, as it maps the NATS
+ * packages (scripts/cjs_bundle.mjs).
+ */
+import { NatsConnectionImpl, setTransportFactory, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { NodeTransport, nodeResolveHost } from "@nats-io/transport-node/lib/node_transport.js";
+
+export class CoalescingTransport extends NodeTransport {
+  private corked = false;
+
+  override send(frame: Uint8Array): void {
+    const socket = this.socket;
+    if (socket && !this.corked && !this.isClosed) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    super.send(frame);
+  }
+}
+
+/** transport-node's `connect` (which sets its transport for every connection it makes), with CoalescingTransport. */
+export function connect(opts: ConnectionOptions): Promise<NatsConnection> {
+  setTransportFactory({ factory: () => new CoalescingTransport(), dnsResolveFn: nodeResolveHost });
+  return NatsConnectionImpl.connect(opts);
+}
