@@ -10,6 +10,11 @@
  * in one `writev`; a write waits at most until the end of that turn. Figures in
  * docs/benchmarks.md ("NATS writes coalesced per event-loop turn").
  *
+ * The client makes every transport, reconnections' included, from one factory set for the whole
+ * process, which `connect` here sets. Berth connects only through connectNats (connection.ts);
+ * anything calling transport-node's own `connect` in the same process would put back the plain
+ * transport for the connections made after it, which would work as before, uncoalesced.
+ *
  * The read verbs' one-file bundle maps this module to runtime/nats/lite.ts, as it maps the NATS
  * packages (scripts/cjs_bundle.mjs).
  */
