@@ -18,7 +18,7 @@
  * The read verbs' one-file bundle maps this module to runtime/nats/lite.ts, as it maps the NATS
  * packages (scripts/cjs_bundle.mjs).
  */
-import { NatsConnectionImpl, setTransportFactory, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { errors, hasWsProtocol, NatsConnectionImpl, setTransportFactory, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { NodeTransport, nodeResolveHost } from "@nats-io/transport-node/lib/node_transport.js";
 
 export class CoalescingTransport extends NodeTransport {
@@ -36,10 +36,25 @@ export class CoalescingTransport extends NodeTransport {
     }
     super.send(frame);
   }
+
+  /**
+   * The client's `close()` destroys the socket without flushing it, so what this turn wrote would
+   * be dropped with the cork: it is sent first, as it was when every task wrote at once.
+   */
+  override close(err?: Error): Promise<void> {
+    if (this.corked) {
+      this.corked = false;
+      this.socket?.uncork();
+    }
+    return super.close(err);
+  }
 }
 
 /** transport-node's `connect` (which sets its transport for every connection it makes), with CoalescingTransport. */
 export function connect(opts: ConnectionOptions): Promise<NatsConnection> {
+  if (hasWsProtocol(opts)) {
+    return Promise.reject(errors.InvalidArgumentError.format("servers", "node client doesn't support websockets, use the 'wsconnect' function instead"));
+  }
   setTransportFactory({ factory: () => new CoalescingTransport(), dnsResolveFn: nodeResolveHost });
   return NatsConnectionImpl.connect(opts);
 }

@@ -233,7 +233,8 @@ export class NftLab {
       while ((i = buf.indexOf("\n")) >= 0) (queue.push(buf.slice(0, i)), (buf = buf.slice(i + 1)));
       wake?.();
     });
-    child.on("exit", () => ((ended = true), wake?.()));
+    // "close", not "exit": the last output may still be on its way when the process has exited.
+    child.on("close", () => ((ended = true), wake?.()));
     return {
       next: async (ms = 20_000) => {
         const deadline = Date.now() + ms;

@@ -193,7 +193,8 @@ describe("API write path", () => {
       t.store.useTransformer(keyed("old", 1));
       expect(await t.store.tryGet("secrets", "default", "rekeyed")).toBeNull();
     } finally {
-      t.store.useTransformer(keyed("old", 1));
+      // Back to plain storage for the tests after this one.
+      t.store.useTransformer(encryptionTransformer(parseEncryptionConfig("kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ identity: {} }] }]")));
     }
   });
 

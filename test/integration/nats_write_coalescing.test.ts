@@ -1,11 +1,13 @@
 /**
  * The NATS connection's transport sends what the client writes in one turn of the event loop in
  * one socket write (runtime/nats/coalescing_transport.ts): fifty publishes made by
- * fifty separate timer callbacks of one turn leave together, in order, and arrive.
+ * fifty separate timer callbacks of one turn leave together, in order, and arrive; closing the
+ * connection does not drop what the closing turn wrote.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket } from "node:net";
 import { CoalescingTransport } from "../../runtime/nats/coalescing_transport.ts";
+import { connectNats } from "../../runtime/nats/connection.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
 
 let t: TestNats;
@@ -56,6 +58,19 @@ describe("NATS write coalescing", () => {
     }
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
     expect(writes, "socket writes for fifty publishes made in one turn").toBeLessThanOrEqual(3);
+  });
+
+  it("what was published in the turn that closes the connection is still sent (close does not drop the corked writes)", async () => {
+    const got: string[] = [];
+    const sub = t.nc.subscribe("coalesce.last", { callback: (_e, m) => void got.push(m.string()) });
+    await t.nc.flush();
+    const other = await connectNats({ servers: t.url, name: "closing" });
+    other.publish("coalesce.last", "before close");
+    await Promise.resolve();
+    await other.close();
+    await waitFor(() => got.length === 1, "the message published just before close");
+    expect(got).toEqual(["before close"]);
+    sub.unsubscribe();
   });
 
   it("a request answered in the same process still completes (the corked write is sent at the end of the turn)", async () => {
