@@ -168,6 +168,20 @@ describe("nftables proxy mode in a network namespace", () => {
     }
   });
 
+  it("a UDP client that sent while the service had no endpoint reaches the first endpoint that appears, from the same port", async () => {
+    const stop = await lab.serveUdp(ep1.ns, 8080, "ep1");
+    try {
+      await dp.apply(service("udp0", "10.96.0.17", { protocol: "UDP" }), endpoints("udp0", [], "UDP"));
+      const c = await lab.udpClient(lab.node, "10.96.0.17", 80);
+      expect(await c.ask()).toBe("timeout");
+      await dp.apply(service("udp0", "10.96.0.17", { protocol: "UDP" }), endpoints("udp0", [ep1.ip], "UDP"));
+      expect(await c.ask()).toBe("ep1");
+      c.close();
+    } finally {
+      await stop();
+    }
+  });
+
   it("availability: no new connection fails while endpoints are taken out, killed and brought back (one always ready)", async () => {
     const svc = service("avail", "10.96.0.15");
     await dp.apply(svc, endpoints("avail", [ep1.ip, ep2.ip, ep3.ip]));
