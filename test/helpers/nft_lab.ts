@@ -160,14 +160,7 @@ export class NftLab {
 
   /** Starts the name-answering TCP server in `ns` on `port`; resolves once it listens, with a stop. */
   serve(ns: string, port: number, name: string): Promise<() => Promise<void>> {
-    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", SERVER, String(port), name], { stdio: ["ignore", "pipe", "inherit"] });
-    this.children.push(child);
-    return new Promise((resolve, reject) => {
-      child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-        if (d.includes("listening")) resolve(() => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGKILL")))));
-      });
-      child.on("exit", (code) => reject(new Error(`server ${name} in ${ns} exited (${code})`)));
-    });
+    return this.startServer(SERVER, ns, port, name);
   }
 
   /** `count` sequential connections from inside `ns` (or as many as fit in `{ forMs }`). */
@@ -204,9 +197,17 @@ export class NftLab {
 
   /** Starts a UDP server in `ns` on `port` answering every datagram with `name`; resolves once bound, with a stop. */
   serveUdp(ns: string, port: number, name: string): Promise<() => Promise<void>> {
-    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", UDP_SERVER, String(port), name], { stdio: ["ignore", "pipe", "inherit"] });
+    return this.startServer(UDP_SERVER, ns, port, name);
+  }
+
+  /** Runs a server script in `ns`; resolves once it prints that it listens, with a stop (SIGKILL). */
+  private async startServer(script: string, ns: string, port: number, name: string): Promise<() => Promise<void>> {
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", script, String(port), name], { stdio: ["ignore", "pipe", "inherit"] });
     this.children.push(child);
-    return this.lines(child).next().then(() => () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGKILL")))));
+    await this.lines(child).next().catch((e: Error) => {
+      throw new Error(`server ${name} in ${ns} did not start (exit ${child.exitCode}): ${e.message}`);
+    });
+    return () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => (child.once("exit", () => r()), child.kill("SIGKILL"))));
   }
 
   /** A UDP client in `ns` on one source port; `ask()` sends a datagram to host:port and resolves with the answer or "timeout". */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { entryReads, startTestApi, storeReads, waitFor, type TestApi } from "../helpers/api.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { AnyObject, Pod } from "../../model/types.ts";
-import { encryptionTransformer, parseEncryptionConfig } from "../../runtime/security/encryption.ts";
+import { aesgcmTransformer, plainTransformer } from "../helpers/encryption.ts";
 
 const pod = (name: string, ns = "default") => ({
   apiVersion: "v1",
@@ -173,9 +173,7 @@ describe("API write path", () => {
   });
 
   it("a delete starting from a readable cached copy of what the store now holds unreadable ends as a store-path delete: refused naming the way out, or done unread when asked", async () => {
-    const keyed = (name: string, fill: number) =>
-      encryptionTransformer(parseEncryptionConfig(`kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ aesgcm: { keys: [{ name: ${name}, secret: ${Buffer.alloc(32, fill).toString("base64")} }] } }, { identity: {} }] }]`));
-    t.store.useTransformer(keyed("old", 1));
+    t.store.useTransformer(aesgcmTransformer("old", 1));
     try {
       const s = await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "rekeyed" }, stringData: { a: "1" } }, "default");
       await waitFor(() => cached("secrets", "default/rekeyed")?.metadata.resourceVersion === s.metadata.resourceVersion, "the cache has the secret");
@@ -183,18 +181,18 @@ describe("API write path", () => {
       // A newer version, then the key is lost: the store's value can no longer be read, while
       // this cache (its feed lagging) still shows the readable older copy.
       await t.api.update("secrets", { ...s, stringData: { a: "2" } });
-      t.store.useTransformer(keyed("new", 2));
+      t.store.useTransformer(aesgcmTransformer("new", 2));
       await whileCacheShows("default/rekeyed", stale, async () => {
         const refused = await t.api.delete("secrets", "rekeyed", "default").catch((e) => e);
         expect((refused as ApiError).code).toBe(500);
         expect((refused as ApiError).message).toMatch(/no key named "old".*ignoreStoreReadErrorWithClusterBreakingPotential/);
         await t.api.delete("secrets", "rekeyed", "default", { ignoreStoreReadErrorWithClusterBreakingPotential: true });
       });
-      t.store.useTransformer(keyed("old", 1));
+      t.store.useTransformer(aesgcmTransformer("old", 1));
       expect(await t.store.tryGet("secrets", "default", "rekeyed")).toBeNull();
     } finally {
       // Back to plain storage for the tests after this one.
-      t.store.useTransformer(encryptionTransformer(parseEncryptionConfig("kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ identity: {} }] }]")));
+      t.store.useTransformer(plainTransformer());
     }
   });
 

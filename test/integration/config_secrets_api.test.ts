@@ -16,6 +16,7 @@ import { deleteCmd } from "../../runtime/cli/verbs.ts";
 import { encryptionTransformer, loadOrCreateEncryptionConfig, parseEncryptionConfig } from "../../runtime/security/encryption.ts";
 import { storeKey, STATE_BUCKET } from "../../runtime/subjects.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { aesgcmTransformer } from "../helpers/encryption.ts";
 
 describe("ConfigMaps and Secrets in the API", () => {
   let t: TestApi;
@@ -192,11 +193,9 @@ resources:
   });
 
   it("secrets - one sealed with a lost key: lists fail, a delete names the way out, the unsafe delete removes it unread", async () => {
-    const keyed = (name: string, fill: number) =>
-      encryptionTransformer(parseEncryptionConfig(`kind: EncryptionConfiguration\nresources: [{ resources: [secrets], providers: [{ aesgcm: { keys: [{ name: ${name}, secret: ${Buffer.alloc(32, fill).toString("base64")} }] } }, { identity: {} }] }]`));
     const ns = "lost-key";
     await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    t.store.useTransformer(keyed("old", 1));
+    t.store.useTransformer(aesgcmTransformer("old", 1));
     await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "sealed", namespace: ns, finalizers: ["example.com/keep"] }, stringData: { a: "1" } }, ns);
     await t.api.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name: "readable", namespace: ns }, stringData: { b: "2" } }, ns);
     await t.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kept", namespace: ns }, data: { c: "3" } }, ns);
@@ -204,7 +203,7 @@ resources:
     const events = w[Symbol.asyncIterator]();
     // The key is lost: the configuration now has only a new one (and the value comes past the
     // watch cache again, as at a restart, by writing the same bytes).
-    t.store.useTransformer(keyed("new", 2));
+    t.store.useTransformer(aesgcmTransformer("new", 2));
     const kv = await new Kvm(jetstream(t.nc)).open(STATE_BUCKET);
     await kv.put(storeKey("secrets", ns, "sealed"), await raw(ns, "sealed"));
     await expect(t.api.list("secrets", { namespace: ns })).rejects.toThrow(/secrets "lost-key\/sealed" cannot be read: .*no key named "old"/);
@@ -246,7 +245,7 @@ resources:
     w.stop();
 
     // Lists work again; the option on a readable object is an ordinary delete.
-    t.store.useTransformer(keyed("old", 1));
+    t.store.useTransformer(aesgcmTransformer("old", 1));
     expect((await t.api.list("secrets", { namespace: ns })).items.map((x) => x.metadata.name)).toEqual(["readable"]);
     const normal = await t.api.delete("secrets", "readable", ns, { ignoreStoreReadErrorWithClusterBreakingPotential: true });
     expect(normal.data).toEqual({ b: Buffer.from("2").toString("base64") });
