@@ -14,7 +14,7 @@
  *
  * The store validates nothing and applies no defaults; that is the Api's job (runtime/api/api.ts).
  */
-import { headers, type NatsConnection } from "@nats-io/nats-core";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, NotFoundError } from "../../model/errors.ts";
@@ -22,10 +22,19 @@ import { type AnyObject, apiVersionOf, RESOURCES, type Resource, type ResourceTy
 import { kvSubject, storeKey, storeKeyFilter, parseStoreKey, STATE_BUCKET, STORE_META_KEY as META_KEY, STORE_PROGRESS_KEY } from "../subjects.ts";
 import { objectKey } from "../../model/names.ts";
 import type { ValueTransformer } from "../security/encryption.ts";
+import { JsPublisher } from "./js_publisher.ts";
 
 /** JetStream's "wrong last sequence" codes: a CAS write lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
 const HISTORY = 2;
+
+/** The headers of a compare-and-swap write: the key's last message must be `seq` (0: none yet); `DEL` writes a tombstone. */
+function expectSequence(seq: number, op?: "DEL"): MsgHdrs {
+  const h = headers();
+  if (op) h.set("KV-Operation", op);
+  h.set("Nats-Expected-Last-Subject-Sequence", String(seq));
+  return h;
+}
 
 /**
  * Consumers (lists and watches) are created as hedged requests: if a create has not answered
@@ -191,14 +200,35 @@ export class KvStore {
 
   private constructor(
     readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
     /** For consumers: short request timeout (CONSUMER_CREATE_TIMEOUT_MS), retried by the callers. */
     private readonly jsConsumers: JetStreamClient,
     private readonly kv: KV,
     /** The same bucket through `jsConsumers`, for watches. */
     private readonly kvWatch: KV,
     readonly bucket: string,
-  ) {}
+  ) {
+    this.pub = new JsPublisher(nc);
+  }
+
+  /** Every write goes through it: one reply subscription, not a request per write. */
+  private readonly pub: JsPublisher;
+
+  /**
+   * Writes `data` to `key` if the key's last message is `expected` (0: none). A create (0) that
+   * finds a tombstone is made again against the tombstone's revision, as the KV client's
+   * `create` does: a deleted key can be created anew.
+   */
+  private async put(key: string, data: string, expected: number, create = false): Promise<number> {
+    const subject = kvSubject(this.bucket, key);
+    try {
+      return await this.pub.publish(subject, data, expectSequence(expected));
+    } catch (e) {
+      if (!create || !isWrongLastSequence(e)) throw e;
+      const last = await this.kv.get(key);
+      if (!last || last.operation === "PUT") throw e;
+      return await this.pub.publish(subject, data, expectSequence(last.revision));
+    }
+  }
 
   /** Opens (creating if needed) the state bucket on a JetStream-enabled connection. */
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
@@ -216,14 +246,14 @@ export class KvStore {
     }
     const jsConsumers = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const kvWatch = await new Kvm(jsConsumers).open(bucket);
-    return new KvStore(nc, js, jsConsumers, kv, kvWatch, bucket);
+    return new KvStore(nc, jsConsumers, kv, kvWatch, bucket);
   }
 
   /** Stores a new object. Fails with `AlreadyExistsError` if the key holds a live object. */
   async create<R extends Resource>(resource: R, obj: ResourceTypes[R]): Promise<ResourceTypes[R]> {
     const key = this.key(resource, obj);
     try {
-      const rev = await this.kv.create(key, encode({ op: "c", o: this.seal(resource, obj) }));
+      const rev = await this.put(key, encode({ op: "c", o: this.seal(resource, obj) }), 0, true);
       return this.remember(withRevision(obj, rev), rev);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new AlreadyExistsError(resource, obj.metadata.name);
@@ -427,7 +457,7 @@ export class KvStore {
       created ??= decodeEntry(entry, this.transformer).createdRevision;
     }
     try {
-      const newRev = await this.kv.update(key, encode({ op: "u", o: this.seal(resource, obj), ...(created ? { c: created } : {}) }), rev);
+      const newRev = await this.put(key, encode({ op: "u", o: this.seal(resource, obj), ...(created ? { c: created } : {}) }), rev);
       return this.remember(withRevision(obj, newRev), created);
     } catch (e) {
       if (isWrongLastSequence(e)) return await this.lostSwap(resource, obj.metadata.namespace, obj.metadata.name);
@@ -472,12 +502,9 @@ export class KvStore {
       ({ object, createdRevision } = decodeEntry(entry, this.transformer));
       revision = entry.revision;
     }
-    const h = headers();
-    h.set("KV-Operation", "DEL");
-    h.set("Nats-Expected-Last-Subject-Sequence", String(revision));
     try {
-      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), { headers: h });
-      return withRevision(object as ResourceTypes[R], ack.seq);
+      const seq = await this.pub.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), expectSequence(revision, "DEL"));
+      return withRevision(object as ResourceTypes[R], seq);
     } catch (e) {
       if (isWrongLastSequence(e)) return await this.lostSwap(resource, namespace, name);
       throw storeError(e);
@@ -521,12 +548,9 @@ export class KvStore {
     const env = entry.json() as Envelope;
     const stub = { apiVersion: apiVersionOf(resource), kind: RESOURCES[resource].kind, metadata: { name, ...(namespace ? { namespace } : {}) } } as unknown as AnyObject;
     const created = env.op === "c" ? entry.revision : env.c;
-    const h = headers();
-    h.set("KV-Operation", "DEL");
-    h.set("Nats-Expected-Last-Subject-Sequence", String(entry.revision));
     try {
-      const ack = await this.js.publish(kvSubject(this.bucket, key), encode({ op: "d", o: stub, ...(created ? { c: created } : {}) }), { headers: h });
-      return withRevision(stub as ResourceTypes[R], ack.seq);
+      const seq = await this.pub.publish(kvSubject(this.bucket, key), encode({ op: "d", o: stub, ...(created ? { c: created } : {}) }), expectSequence(entry.revision, "DEL"));
+      return withRevision(stub as ResourceTypes[R], seq);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new ConflictError(resource, name);
       throw storeError(e);
