@@ -4,10 +4,26 @@
  */
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
+/**
+ * Random bytes drawn a kilobyte at a time: one `getRandomValues` per name cost more than the rest
+ * of a pod create's name handling (its argument checks and the call into the crypto library).
+ */
+const pool = new Uint8Array(1024);
+let poolAt = pool.length;
+
+function randomByte(): number {
+  if (poolAt === pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++];
+}
+
 /** `prefix` + five random characters. */
 export function generateName(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  return prefix + Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join("");
+  let s = prefix;
+  for (let i = 0; i < 5; i++) s += ALPHABET[randomByte() % ALPHABET.length];
+  return s;
 }
 
 /**
