@@ -12,10 +12,13 @@
  * The outcomes are the ones `js.publish` gives: the sequence from the ack; `JetStreamApiError`
  * for an error the stream answers (wrong last sequence, bucket full, ...); nats-core's
  * `TimeoutError` after `timeoutMs` without an answer; "jetstream is not enabled" when no stream
- * listens on the subject (a no-responders status); `ClosedConnectionError` once the connection
- * is closed. There are no retries, as `js.publish` makes none by default.
+ * listens on the subject (a no-responders status); the server's `PermissionViolationError` when
+ * it refuses the publish (reported on the connection's status, matched to the oldest write in
+ * flight to that subject); `DrainingConnectionError` while the connection drains (nothing is
+ * sent); `ClosedConnectionError` once it is closed. There are no retries, as `js.publish` makes
+ * none by default.
  */
-import { ClosedConnectionError, createInbox, type MsgHdrs, type Msg, type NatsConnection, NoRespondersError, type Subscription, TimeoutError } from "@nats-io/nats-core";
+import { ClosedConnectionError, createInbox, DrainingConnectionError, type MsgHdrs, type Msg, type NatsConnection, NoRespondersError, PermissionViolationError, type Subscription, TimeoutError } from "@nats-io/nats-core";
 import { JetStreamApiError, JetStreamError } from "@nats-io/jetstream";
 
 interface Pending {
@@ -44,6 +47,28 @@ export class JsPublisher {
     // The connection's inbox prefix, as nc.request uses: NATS permissions may allow only that.
     const inboxPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
     this.prefix = createInbox(inboxPrefix);
+    void this.watchRefusals();
+  }
+
+  /**
+   * A publish the server refuses (permissions) is told only on the connection's status, with
+   * the subject: the oldest write in flight to it is the one refused (the server answers a
+   * connection's messages in order). Without this it would wait out the timeout.
+   */
+  private async watchRefusals(): Promise<void> {
+    try {
+      for await (const s of this.nc.status()) {
+        if (s.type !== "error" || !(s.error instanceof PermissionViolationError) || s.error.operation !== "publish") continue;
+        for (const [token, p] of this.pending) {
+          if (p.subject !== s.error.subject) continue;
+          this.pending.delete(token);
+          p.reject(s.error);
+          break;
+        }
+      }
+    } catch {
+      // The status feed ends with the connection; writes in flight then fail as closed.
+    }
   }
 
   /** Writes in flight (for tests). */
@@ -54,11 +79,15 @@ export class JsPublisher {
   /** Publishes `data` to `subject` and resolves with the stream sequence it was stored at. */
   publish(subject: string, data: Uint8Array | string, h?: MsgHdrs): Promise<number> {
     if (this.nc.isClosed()) return Promise.reject(new ClosedConnectionError());
-    const sub = this.subscription();
+    // Draining: the reply subscription may already be gone at the server, so a write sent now
+    // could be stored with its ack lost. Refused unsent, as nc.request refuses.
+    if (this.nc.isDraining()) return Promise.reject(new DrainingConnectionError());
     const token = (this.next++).toString(36);
     return new Promise<number>((resolve, reject) => {
-      this.pending.set(token, { resolve, reject, subject, deadline: performance.now() + this.timeoutMs });
+      let sub: Subscription;
       try {
+        sub = this.subscription();
+        this.pending.set(token, { resolve, reject, subject, deadline: performance.now() + this.timeoutMs });
         this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers: h });
       } catch (e) {
         this.pending.delete(token);
@@ -92,7 +121,10 @@ export class JsPublisher {
     });
     this.sub = sub;
     void sub.closed.then(() => {
-      if (this.sub === sub) this.sub = undefined;
+      // A replaced subscription's end says nothing of the writes waiting on its successor
+      // (close() and the error callback fail their own).
+      if (this.sub !== sub) return;
+      this.sub = undefined;
       this.failAll(new ClosedConnectionError());
     });
     return sub;

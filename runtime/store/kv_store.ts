@@ -219,6 +219,8 @@ export class KvStore {
    * `create` does: a deleted key can be created anew.
    */
   private async put(key: string, data: string, expected: number, create = false): Promise<number> {
+    // 0 would make an update a create of a missing key (the KV client's update refuses it too).
+    if (!create && expected <= 0) throw new Error(`an update needs the revision it replaces, not ${expected}`);
     const subject = kvSubject(this.bucket, key);
     try {
       return await this.pub.publish(subject, data, expectSequence(expected));

@@ -8,7 +8,13 @@ import { headers } from "@nats-io/nats-core";
 import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import { JsPublisher } from "../../runtime/store/js_publisher.ts";
 import { connectNats } from "../../runtime/nats/connection.ts";
+import { startNatsServer } from "../../runtime/nats/server.ts";
 import { startTestNats, type TestNats } from "../helpers/nats.ts";
+
+async function waitForCount(count: () => number, n: number): Promise<void> {
+  for (let i = 0; i < 200 && count() < n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(count()).toBe(n);
+}
 
 function expecting(seq: number) {
   const h = headers();
@@ -34,6 +40,12 @@ describe("JsPublisher", () => {
     const seqs = await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publish(`pubtest.many.${i}`, `v${i}`)));
     expect(new Set(seqs).size).toBe(200);
     expect(Math.min(...seqs)).toBeGreaterThan(first);
+    // Each write got its own ack: the sequence it was told holds its message.
+    const jsm = await jetstreamManager(nats.nc);
+    for (const i of [0, 1, 57, 120, 199]) {
+      const m = await jsm.streams.getMessage("PUBTEST", { seq: seqs[i] });
+      expect(m?.subject).toBe(`pubtest.many.${i}`);
+    }
     expect(pub.inFlight).toBe(0);
     // One reply subscription for all of a publisher's writes.
     const subscriptions = () => (nats.nc as unknown as { protocol: { subscriptions: { size(): number } } }).protocol.subscriptions.size();
@@ -68,13 +80,24 @@ describe("JsPublisher", () => {
     const replies: string[] = [];
     const sub = nats.nc.subscribe("silent.x", { callback: (_e, m) => void (m.reply && replies.push(m.reply)) });
     await nats.nc.flush();
-    const pub = new JsPublisher(nats.nc, 200);
+    const pub = new JsPublisher(nats.nc, 300);
+    const t0 = performance.now();
     await expect(pub.publish("silent.x", "v")).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
     expect(pub.inFlight).toBe(0);
     expect(replies).toHaveLength(1);
-    // The late ack finds nothing waiting; the publisher keeps working.
+    // A second write waits; the first one's late ack must not settle it.
+    let settled = false;
+    const second = pub.publish("silent.x", "w").finally(() => (settled = true));
+    const outcome = second.catch((e: unknown) => e);
+    await waitForCount(() => replies.length, 2);
     nats.nc.publish(replies[0], JSON.stringify({ stream: "PUBTEST", seq: 1 }));
     await nats.nc.flush();
+    await nats.nc.flush();
+    expect(settled).toBe(false);
+    expect(pub.inFlight).toBe(1);
+    expect(await outcome).toMatchObject({ name: "TimeoutError" });
+    // The publisher keeps working.
     expect(await pub.publish("pubtest.after-timeout", "v")).toBeGreaterThan(0);
     sub.unsubscribe();
     pub.close();
@@ -90,6 +113,37 @@ describe("JsPublisher", () => {
     sub.unsubscribe();
     sub2.unsubscribe();
     pub.close();
+  });
+
+  it("while the connection drains, a write is refused unsent (DrainingConnectionError), not stored with its ack lost", async () => {
+    const nc = await connectNats({ servers: nats.url, name: "js-publisher-drain" });
+    const pub = new JsPublisher(nc);
+    await pub.publish("pubtest.drain.before", "v"); // the reply subscription exists
+    const jsm = await jetstreamManager(nats.nc);
+    const before = (await jsm.streams.info("PUBTEST")).state.messages;
+    const draining = nc.drain();
+    await expect(pub.publish("pubtest.drain.during", "v")).rejects.toMatchObject({ name: "DrainingConnectionError" });
+    await draining;
+    expect((await jsm.streams.info("PUBTEST")).state.messages).toBe(before);
+  });
+
+  it("a publish the server refuses (permissions) fails at once with its PermissionViolationError, not after the timeout", async () => {
+    const server = await startNatsServer({
+      authorization: `authorization { users = [ { user: "w", password: "w", permissions: { publish: { deny: ["denied.>"] } } } ] }`,
+    }).catch((e) => {
+      throw new Error(`nats-server with users: ${String(e)}`);
+    });
+    try {
+      const nc = await connectNats({ servers: server.url, user: "w", pass: "w", name: "js-publisher-denied" });
+      const pub = new JsPublisher(nc, 10_000);
+      const t0 = performance.now();
+      await expect(pub.publish("denied.x", "v")).rejects.toMatchObject({ name: "PermissionViolationError" });
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(pub.inFlight).toBe(0);
+      await nc.close();
+    } finally {
+      await server.stop();
+    }
   });
 
   it("writes in flight when the connection closes fail with ClosedConnectionError, and so do later ones", async () => {
