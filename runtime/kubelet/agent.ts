@@ -117,8 +117,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         ? services.list().filter((svc) => (svc.metadata.namespace ?? "default") === namespace)
         : (await client.list("services", { namespace })).items,
   });
-  // Serialized and correlated, as the kubelet's recorder: repeats bump a count.
-  const recorder = createEventRecorder(client, "kubelet", log, { host: name, concurrency: 1, maxQueued: 10_000, correlate: true });
+  // Serialized, as the kubelet's recorder (every recorder correlates: repeats bump a count).
+  const recorder = createEventRecorder(client, "kubelet", log, { host: name, concurrency: 1, maxQueued: 10_000 });
   const pods = new PodSupervisor({ client, node: name, hostIP: advertise, effects, recorder, backoff: opts.backoff, resyncMs: opts.resyncMs, log, observe: opts.observe });
   const gc = new ContainerGc(runtime, name, (uid) => pods.wants(uid), log);
   const runtimeEvents = new RuntimeEventPump(runtime, name, (uid, ev) => pods.deliver(uid, ev));
