@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { WatchCache } from "../../../../runtime/api/watch_cache.ts";
+import { ResourceState, WatchCache } from "../../../../runtime/api/watch_cache.ts";
 import type { BucketEvent, KvStore } from "../../../../runtime/store/kv_store.ts";
 import type { AnyObject } from "../../../../model/types.ts";
 
@@ -92,6 +92,37 @@ describe("watch cache snapshots", () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it("watch cache - a resource's keys read in order between any adds and forgets (merged lazily) are exactly its live keys", () => {
+    const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    fc.assert(
+      fc.property(
+        // add a key (a new version), forget it (deleted, then trimmed away), or read the keys
+        fc.array(fc.tuple(fc.constantFrom("add", "forget", "read"), fc.constantFrom("a", "b", "B", "ab", "b/c", "é", "a0", "")), { minLength: 1, maxLength: 80 }),
+        (ops) => {
+          const st = new ResourceState();
+          const live = new Set<string>();
+          let rev = 0;
+          for (const [op, key] of ops) {
+            if (op === "add") {
+              st.apply(key, ++rev, pod(key || "x", rev));
+              live.add(key);
+            } else if (op === "forget" && live.has(key)) {
+              st.apply(key, ++rev, null);
+              st.trim(key, rev);
+              live.delete(key);
+            } else if (op === "read") {
+              expect(st.sortedKeys()).toEqual([...live].sort(byCodeUnit));
+            }
+          }
+          expect(st.sortedKeys()).toEqual([...live].sort(byCodeUnit));
+          // Read again with nothing changed: the same keys.
+          expect(st.sortedKeys()).toEqual([...live].sort(byCodeUnit));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });
