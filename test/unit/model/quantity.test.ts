@@ -73,3 +73,13 @@ describe("quantity - invalid input", () => {
     });
   }
 });
+
+describe("quantity - isQuantity on what is no quantity (a request without a limit asks it of undefined)", () => {
+  it("answers false for undefined, null, objects and non-finite numbers, true for numbers and valid strings, and the errors still say why", () => {
+    for (const v of [undefined, null, {}, [], NaN, Infinity, true]) expect(isQuantity(v)).toBe(false);
+    for (const v of [0, 1.5, "100m", "1Gi", "1e3", "-2"]) expect(isQuantity(v)).toBe(true);
+    expect(() => parseBytes(Infinity)).toThrow(/"Infinity": must be a finite number/);
+    expect(() => parseBytes(undefined as unknown as string)).toThrow(/"undefined": must be a string/);
+    expect(() => parseBytes("1e99")).toThrow(/exponent too large/);
+  });
+});
