@@ -3,8 +3,9 @@
  *
  *   pod/node informer change ──WAKE──▶ work loop (see work_loop.ts for the states)
  *   one pass: pending pods (oldest first) ──scheduleBatch (pure)──▶ per pod:
- *       { node }          → bind: `update pods` with the cached resourceVersion (CAS), so two
- *                           schedulers never double-bind: the loser gets 409 and moves on;
+ *       { node }          → bind: a Binding (`ApiClient.bind`, kube-scheduler's pods/binding),
+ *                           which the API refuses for a pod already bound, so two schedulers
+ *                           never double-bind: the loser gets 409 and moves on;
  *       { unschedulable } → `PodScheduled=False, reason Unschedulable` via updateStatus, plus a
  *                           `FailedScheduling` event; retried when nodes change.
  *
@@ -90,7 +91,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     const key = objectKey(pod);
     assumed.set(key, { node, at: now(), pod: { ...pod, spec: { ...pod.spec, nodeName: node } } });
     try {
-      await deps.client.update("pods", { ...pod, spec: { ...pod.spec, nodeName: node } });
+      await deps.client.bind(pod.metadata.name, pod.metadata.namespace, node, { uid: pod.metadata.uid });
       stats.bound++;
       if (deps.scheduledEvents) {
         deps.recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`);

@@ -8,7 +8,7 @@
  *
  * Errors are `ApiError`s (model/errors.ts) in both.
  */
-import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "./types.ts";
+import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "./types.ts";
 
 export interface ListOptions {
   /** Absent: all namespaces (for namespaced resources). */
@@ -77,6 +77,12 @@ export interface ApiClient {
   /** The Scale of an RC (the default), Deployment or ReplicaSet. */
   getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale>;
   updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale>;
+  /**
+   * Binds a pod to a node, as a `Binding` (`pods/{name}/binding`, kube-scheduler's call): sets
+   * `spec.nodeName` and the PodScheduled condition. Only the binding is checked, not the whole
+   * pod. Conflict when the pod is bound already, is being deleted, or is not the `uid` given.
+   */
+  bind(name: string, namespace: string | undefined, node: string, opts?: { uid?: string }): Promise<Pod>;
 }
 
 /** What a `kubectl logs` asks of the node that runs the pod (REST `pods/log`, the live page). */

@@ -106,7 +106,7 @@ export class FencedError extends NotSentError {
   }
 }
 
-const WRITES = new Set(["create", "update", "updateStatus", "patch", "delete", "updateScale"]);
+const WRITES = new Set(["create", "update", "updateStatus", "patch", "delete", "updateScale", "bind"]);
 
 /**
  * The client the control loops use: every write first checks `mayAct()` (the leader lease held

@@ -41,6 +41,7 @@ export const VERBS = [
   "patch",
   "delete",
   "watch",
+  "bind",
 ] as const;
 export type Verb = (typeof VERBS)[number];
 

@@ -25,7 +25,7 @@ import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { isConflict, retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
-import { checkSize, validate, validateStatus } from "./validation.ts";
+import { checkSize, isDns1123Subdomain, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
 import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
@@ -483,6 +483,48 @@ export class Api implements ApiClient {
   async getScale(name: string, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
     checkScalable(resource);
     return toScale(await this.get(resource, name, namespace));
+  }
+
+  /**
+   * Binds a pod to a node, as kube-apiserver's `pods/binding` does (BindingREST): only the
+   * binding is checked, not the whole pod, and the write sets `spec.nodeName` and the
+   * PodScheduled condition, as a compare-and-swap. Conflict when the pod is bound already, is
+   * being deleted, or is not `opts.uid`. The first try decides on the watch cache's newest copy;
+   * any conflict decided on it is decided again on the store's, and a lost swap is retried there.
+   */
+  async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
+    if (typeof node !== "string" || node === "" || !isDns1123Subdomain(node)) {
+      throw new InvalidError("Binding", name, [{ reason: node ? "FieldValueInvalid" : "FieldValueRequired", message: node ? `Invalid value: ${JSON.stringify(node)}: a node name must be a DNS subdomain` : "Required value", field: "target.name" }]);
+    }
+    const ns = namespace ?? "default";
+    let fromStore = false;
+    let refused = false;
+    const refuse = (e: ConflictError) => {
+      refused = true;
+      return e;
+    };
+    return await retryOnConflict(async (n) => {
+      const cached = n === 0 ? this.cachedNewest("pods", ns, name) : undefined;
+      fromStore = cached === undefined;
+      refused = false;
+      const current = cached ?? await this.store.get("pods", ns, name);
+      if (opts.uid !== undefined && current.metadata.uid !== opts.uid) {
+        throw refuse(new ConflictError("pods", name, `Precondition failed: UID in precondition: ${opts.uid}, UID in object meta: ${current.metadata.uid ?? ""}`));
+      }
+      if (current.metadata.deletionTimestamp) throw refuse(new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host"));
+      if (current.spec.nodeName) throw refuse(new ConflictError("pods/binding", name, `pod ${name} is already assigned to node "${current.spec.nodeName}"`));
+      const conditions = current.status?.conditions ?? [];
+      const prior = conditions.find((c) => c.type === "PodScheduled");
+      const since = prior?.status === "True" && prior.lastTransitionTime ? prior.lastTransitionTime : this.now().toISOString();
+      const next: Pod = {
+        ...current,
+        spec: { ...current.spec, nodeName: node },
+        status: { ...current.status, conditions: [...conditions.filter((c) => c.type !== "PodScheduled"), { type: "PodScheduled", status: "True", lastTransitionTime: since }] },
+      };
+      return await this.store.update("pods", next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
+      // A refusal decided on the cache's copy is decided again on the store's; on the store's it
+      // stands, and only a lost swap is tried again.
+    }, { retryIf: () => !fromStore || !refused });
   }
 
   async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {

@@ -5,7 +5,7 @@
 import { createInbox, headers, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
-import type { AnyObject, ObjectList, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { ClientThrottle, type ThrottleConfig } from "./client_throttle.ts";
 import { DEFAULT_INBOX_PREFIX, isToken, REQUEST_TIMEOUT_HEADER, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
@@ -214,6 +214,9 @@ export class NatsApiClient implements ApiClient {
   }
   updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale> {
     return this.call(this.subject("scale", "update"), { name, namespace, replicas, ...(resource ? { resource } : {}) });
+  }
+  bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
+    return this.call(this.subject("pods", "bind"), { name, namespace, node, ...(opts.uid ? { uid: opts.uid } : {}) }, "pods");
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {

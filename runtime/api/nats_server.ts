@@ -203,6 +203,8 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
         return await api.getScale(req.name, req.namespace, req.resource);
       case "updateScale":
         return await api.updateScale(req.name, req.replicas, req.namespace, req.resource);
+      case "bind":
+        return await api.bind(req.name, req.namespace, req.node, { uid: req.uid });
       case "watch":
         return await startWatch(req, owner);
       case "watchKeepalive":

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient, DeleteOptions, ListOptions } from "../../model/client.ts";
-import { ApiError, BadRequestError, ConflictError } from "../../model/errors.ts";
+import { ApiError, BadRequestError } from "../../model/errors.ts";
 import { checkFieldValidation, parseFieldValidation } from "../api/field_validation.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
@@ -338,10 +338,8 @@ async function bind(ctx: HandlerContext, name: string): Promise<Reply> {
       causes: [{ reason: "FieldValueRequired", message: "Required value", field: "target.name" }],
     });
   }
-  const pod = (await ctx.api.get("pods", name, ctx.route.namespace)) as Pod;
-  if (pod.spec.nodeName) throw new ConflictError("pods/binding", name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-  if (pod.metadata.deletionTimestamp) throw new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host");
-  await ctx.api.update("pods", { ...pod, spec: { ...pod.spec, nodeName: node } });
+  const uid = (body as { metadata?: { uid?: unknown } } | null)?.metadata?.uid;
+  await ctx.api.bind(name, ctx.route.namespace, node, typeof uid === "string" && uid ? { uid } : {});
   return { status: 201, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 } };
 }
 

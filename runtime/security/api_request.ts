@@ -21,6 +21,7 @@ export type ApiRequest =
   | { verb: "watch"; resource: Resource; opts: WatchOptions; watchId: string }
   | { verb: "getScale"; name: string; namespace?: string; resource?: ScalableResource }
   | { verb: "updateScale"; name: string; namespace?: string; replicas: number; resource?: ScalableResource }
+  | { verb: "bind"; resource: "pods"; name: string; namespace?: string; node: string; uid?: string }
   | { verb: "watchKeepalive" | "watchStop"; watchId: string };
 
 const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -158,6 +159,10 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
       if (!WATCH_ID.test(watchId)) throw new BadRequestError(`field "watchId" must be 6-64 characters of [A-Za-z0-9_-]`);
       return { verb: "watch", resource: r, watchId, opts: { ...listOpts(body), resourceVersion: str(body, "resourceVersion") } };
     }
+    case "bind":
+      // A Binding names its pod; only pods are bound (Kubernetes' pods/binding subresource).
+      if (r !== "pods") throw new ApiError("NotFound", `unknown verb "bind" for ${r} (only pods are bound to nodes)`);
+      return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") };
   }
 }
 

@@ -300,6 +300,8 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
     case "getScale":
     case "updateScale":
       return deny(node, "scale", "read or change the scale of replication controllers");
+    case "bind":
+      return deny(node, "bind", "bind pods to nodes (the scheduler's call)");
     case "get":
       if (READABLE.has(req.resource)) return ALLOW;
       if (req.resource === "configmaps" || req.resource === "secrets") return configRead(node, req.resource, req.namespace ?? "default", req.name);

@@ -6,7 +6,7 @@
 import type { ApiClient, DeleteOptions, ListOptions, Watch, WatchOptions } from "../../model/client.ts";
 import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { applyPatch } from "../../runtime/api/patch.ts";
-import { RESOURCES, type AnyObject, type ObjectList, type ReplicationController, type Resource, type Scale, type WatchEvent } from "../../model/types.ts";
+import { RESOURCES, type AnyObject, type ObjectList, type Pod, type ReplicationController, type Resource, type Scale, type WatchEvent } from "../../model/types.ts";
 
 type Listener = (ev: WatchEvent, rev: number, resource: Resource) => void;
 
@@ -169,6 +169,14 @@ export class FakeApi implements ApiClient {
       spec: { replicas: rc.spec.replicas ?? 1 },
       status: { replicas: rc.status?.replicas ?? 0 },
     };
+  }
+
+  async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
+    this.calls.push({ method: "bind", args: [name, namespace, node, opts] });
+    const pod = (await this.get("pods", name, namespace)) as Pod;
+    if (opts.uid !== undefined && pod.metadata.uid !== opts.uid) throw new ConflictError("pods", name);
+    if (pod.spec.nodeName || pod.metadata.deletionTimestamp) throw new ConflictError("pods/binding", name);
+    return (await this.write("pods", { ...pod, spec: { ...pod.spec, nodeName: node } }, "status")) as Pod;
   }
 
   async updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {

@@ -268,4 +268,65 @@ describe("API write path", () => {
     const unnamed = await t.api.updateStatus("pods", { ...stored, metadata: { ...stored.metadata, name: "" } }).catch((e) => e);
     expect((unnamed as ApiError).reason).toBe("Invalid");
   });
+
+  it("a bind (pods/binding) sets the node and PodScheduled=True in one write from the cache, and is refused for a pod bound, being deleted or of another uid", async () => {
+    const p = await t.api.create("pods", pod("bind-a"));
+    // The scheduler said Unschedulable before a node came.
+    const waiting = await t.api.updateStatus("pods", { ...p, status: { conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/0 nodes are available" }] } });
+    await waitFor(() => cached("pods", "default/bind-a")?.metadata.resourceVersion === waiting.metadata.resourceVersion, "the cache has the pod");
+    let bound!: Pod;
+    expect(await storeReads(t.store, async () => (bound = await t.api.bind("bind-a", "default", "n1", { uid: p.metadata.uid })))).toBe(0);
+    expect(bound.spec.nodeName).toBe("n1");
+    expect(bound.status?.conditions).toEqual([{ type: "PodScheduled", status: "True", lastTransitionTime: expect.any(String) }]);
+    const stored = await t.store.get("pods", "default", "bind-a");
+    expect(stored.spec.nodeName).toBe("n1");
+    expect(stored.metadata.resourceVersion).toBe(bound.metadata.resourceVersion);
+    // Bound already: refused, whatever node is asked (from the cache's copy or the store's).
+    const again = await t.api.bind("bind-a", "default", "n2").catch((e) => e);
+    expect(again).toMatchObject({ reason: "Conflict", message: expect.stringContaining('already assigned to node "n1"') });
+    // Another uid (the pod deleted and created again under the name): refused.
+    const q = await t.api.create("pods", pod("bind-b"));
+    const wrongUid = await t.api.bind("bind-b", "default", "n1", { uid: "not-this-pod" }).catch((e) => e);
+    expect(wrongUid).toMatchObject({ reason: "Conflict", message: expect.stringContaining("Precondition failed: UID") });
+    // Being deleted (gracefully: it runs out its grace period on its node): refused, as being deleted.
+    await t.api.bind("bind-b", "default", "n1", { uid: q.metadata.uid });
+    await t.api.delete("pods", "bind-b", "default");
+    expect((await t.store.get("pods", "default", "bind-b")).metadata.deletionTimestamp).toBeDefined();
+    const deleting = await t.api.bind("bind-b", "default", "n2").catch((e) => e);
+    expect(deleting).toMatchObject({ reason: "Conflict", message: expect.stringContaining("being deleted") });
+    expect((await t.store.get("pods", "default", "bind-b")).spec.nodeName).toBe("n1");
+    // A target that is no node name is Invalid, naming target.name.
+    const bad = await t.api.bind("bind-b", "default", "Not A Node").catch((e) => e);
+    expect(bad).toMatchObject({ reason: "Invalid" });
+    expect(JSON.stringify((bad as ApiError).details)).toContain("target.name");
+  });
+
+  it("a bind decided on a cache behind the store is decided again on the store's copy", async () => {
+    const p = await t.api.create("pods", pod("bind-c"));
+    await waitFor(() => cached("pods", "default/bind-c")?.metadata.resourceVersion === p.metadata.resourceVersion, "the cache has the pod");
+    const stale = cached("pods", "default/bind-c")!;
+    // Bound meanwhile by another scheduler; the cache still shows it unbound: the swap is lost, and the store's copy says why.
+    await t.api.bind("bind-c", "default", "n1");
+    await whileCacheShows("default/bind-c", stale, async () => {
+      const err = await t.api.bind("bind-c", "default", "n2").catch((e) => e);
+      expect(err).toMatchObject({ reason: "Conflict", message: expect.stringContaining('already assigned to node "n1"') });
+    });
+    // The cache shows it bound when the store holds it unbound (deleted and created again): the store's copy wins.
+    const boundCopy = cached("pods", "default/bind-c")!;
+    await t.api.delete("pods", "bind-c", "default", { gracePeriodSeconds: 0 });
+    await waitFor(async () => !(await t.store.tryGet("pods", "default", "bind-c")), "the pod gone");
+    const fresh = await t.api.create("pods", pod("bind-c"));
+    await whileCacheShows("default/bind-c", boundCopy, async () => {
+      const ok = await t.api.bind("bind-c", "default", "n2", { uid: fresh.metadata.uid });
+      expect(ok.spec.nodeName).toBe("n2");
+    });
+  });
+
+  it("over NATS a client binds, and a node may not (the scheduler's call)", async () => {
+    const p = await t.api.create("pods", pod("bind-d"));
+    const bound = await t.remote.bind("bind-d", "default", "n1", { uid: p.metadata.uid });
+    expect(bound.spec.nodeName).toBe("n1");
+    const { authorizeNodeRequest } = await import("../../runtime/security/node_authorizer.ts");
+    expect(authorizeNodeRequest("n1", { verb: "bind", resource: "pods", name: "x", node: "n1" })).toMatchObject({ type: "deny" });
+  });
 });
