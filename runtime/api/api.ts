@@ -25,7 +25,7 @@ import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { isConflict, retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace } from "./defaults.ts";
-import { checkSize, isDns1123Subdomain, validate, validateStatus } from "./validation.ts";
+import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
 import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
@@ -493,8 +493,9 @@ export class Api implements ApiClient {
    * any conflict decided on it is decided again on the store's, and a lost swap is retried there.
    */
   async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
-    if (typeof node !== "string" || node === "" || !isDns1123Subdomain(node)) {
-      throw new InvalidError("Binding", name, [{ reason: node ? "FieldValueInvalid" : "FieldValueRequired", message: node ? `Invalid value: ${JSON.stringify(node)}: a node name must be a DNS subdomain` : "Required value", field: "target.name" }]);
+    // A DNS label, as the pod schema's spec.nodeName: a bound pod must stay valid for updates.
+    if (typeof node !== "string" || node === "" || !isDns1123Label(node)) {
+      throw new InvalidError("Binding", name, [{ reason: node ? "FieldValueInvalid" : "FieldValueRequired", message: node ? `Invalid value: ${JSON.stringify(node)}: a node name must be a DNS label (RFC 1123)` : "Required value", field: "target.name" }]);
     }
     const ns = namespace ?? "default";
     let fromStore = false;
@@ -508,7 +509,8 @@ export class Api implements ApiClient {
       fromStore = cached === undefined;
       refused = false;
       const current = cached ?? await this.store.get("pods", ns, name);
-      if (opts.uid !== undefined && current.metadata.uid !== opts.uid) {
+      // An empty uid is no precondition, as in Kubernetes.
+      if (opts.uid && current.metadata.uid !== opts.uid) {
         throw refuse(new ConflictError("pods", name, `Precondition failed: UID in precondition: ${opts.uid}, UID in object meta: ${current.metadata.uid ?? ""}`));
       }
       if (current.metadata.deletionTimestamp) throw refuse(new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host"));

@@ -338,8 +338,21 @@ async function bind(ctx: HandlerContext, name: string): Promise<Reply> {
       causes: [{ reason: "FieldValueRequired", message: "Required value", field: "target.name" }],
     });
   }
-  const uid = (body as { metadata?: { uid?: unknown } } | null)?.metadata?.uid;
-  await ctx.api.bind(name, ctx.route.namespace, node, typeof uid === "string" && uid ? { uid } : {});
+  const kind = body?.target?.kind;
+  if (kind !== undefined && kind !== "" && kind !== "Node") {
+    throw new ApiError("Invalid", `Binding "${name}" is invalid: target.kind: Unsupported value: ${JSON.stringify(kind)}: supported values: "Node"`, {
+      name,
+      kind: "Binding",
+      causes: [{ reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(kind)}: supported values: "Node"`, field: "target.kind" }],
+    });
+  }
+  const meta = (body as { metadata?: { name?: unknown; uid?: unknown } } | null)?.metadata;
+  if (meta?.name !== undefined && meta.name !== "" && meta.name !== name) {
+    throw new BadRequestError(`the name of the Binding (${JSON.stringify(meta.name)}) does not match the name of the pod in the path (${JSON.stringify(name)})`);
+  }
+  const uid = meta?.uid;
+  if (uid !== undefined && typeof uid !== "string") throw new BadRequestError("metadata.uid of a Binding must be a string");
+  await ctx.api.bind(name, ctx.route.namespace, node, uid ? { uid } : {});
   return { status: 201, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 } };
 }
 

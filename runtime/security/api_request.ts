@@ -162,7 +162,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
     case "bind":
       // A Binding names its pod; only pods are bound (Kubernetes' pods/binding subresource).
       if (r !== "pods") throw new ApiError("NotFound", `unknown verb "bind" for ${r} (only pods are bound to nodes)`);
-      return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") };
+      return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") || undefined };
   }
 }
 

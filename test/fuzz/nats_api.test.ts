@@ -76,6 +76,8 @@ const structured = fc.record(
     preconditions: fc.oneof(fc.record({ uid: fc.string(), resourceVersion: fc.string() }), weird),
     replicas: fc.oneof(fc.integer({ min: -1, max: 3 }), weird),
     resourceVersion: fc.oneof(fc.constantFrom("0", "1", "-1", "abc", "99999999999999999999"), weird),
+    node: fc.oneof(fc.constantFrom("node-a", "node-b", "", "Bad Node", "a.b"), weird),
+    uid: fc.oneof(fc.constantFrom("", "no-such-uid"), weird),
   },
   { requiredKeys: [] },
 );
@@ -94,6 +96,7 @@ const sane = (resource: string) =>
       fieldSelector: fc.constantFrom("spec.nodeName=node-a", "spec.nodeName=node-b", undefined),
       gracePeriodSeconds: fc.constantFrom(0, 1),
       replicas: fc.constantFrom(0, 1),
+      node: fc.constantFrom("node-a", "node-b"),
     },
     { requiredKeys: ["object", "name"] },
   );

@@ -176,7 +176,10 @@ export class FakeApi implements ApiClient {
     const pod = (await this.get("pods", name, namespace)) as Pod;
     if (opts.uid !== undefined && pod.metadata.uid !== opts.uid) throw new ConflictError("pods", name);
     if (pod.spec.nodeName || pod.metadata.deletionTimestamp) throw new ConflictError("pods/binding", name);
-    return (await this.write("pods", { ...pod, spec: { ...pod.spec, nodeName: node } }, "status")) as Pod;
+    await this.write("pods", { ...pod, spec: { ...pod.spec, nodeName: node } }, "status");
+    const bound = (await this.get("pods", name, namespace)) as Pod;
+    const conditions = [...(bound.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled"), { type: "PodScheduled", status: "True" as const }];
+    return (await this.write("pods", { ...bound, status: { ...bound.status, conditions } }, "spec")) as Pod;
   }
 
   async updateScale(name: string, replicas: number, namespace?: string): Promise<Scale> {

@@ -228,6 +228,20 @@ describe("http api - subresources", () => {
     expect((await call(c, "GET", "/api/v1/namespaces/default/pods/sub-pod")).json().spec.nodeName).toBe("node-1");
     const again = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod/binding", { body: { target: { kind: "Node", name: "node-2" } } });
     expect(again.status).toBe(409);
+    // The Binding is checked as Kubernetes checks it: its name is the path's, its target a Node.
+    await call(c, "POST", "/api/v1/namespaces/default/pods", { body: pod("sub-pod-2") });
+    const otherName = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod-2/binding", { body: { metadata: { name: "sub-pod" }, target: { name: "node-1" } } });
+    expect(otherName.status).toBe(400);
+    expect(otherName.json().message).toMatch(/does not match the name of the pod in the path/);
+    const notNode = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod-2/binding", { body: { target: { kind: "Pod", name: "node-1" } } });
+    expect(notNode.status).toBe(422);
+    expect(notNode.json().message).toMatch(/target\.kind: Unsupported value: "Pod"/);
+    const badUid = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod-2/binding", { body: { metadata: { uid: 5 }, target: { name: "node-1" } } });
+    expect(badUid.status).toBe(400);
+    expect((await call(c, "GET", "/api/v1/namespaces/default/pods/sub-pod-2")).json().spec.nodeName).toBeUndefined();
+    // The uid a Binding names is a precondition.
+    const wrongUid = await call(c, "POST", "/api/v1/namespaces/default/pods/sub-pod-2/binding", { body: { metadata: { name: "sub-pod-2", uid: "not-it" }, target: { kind: "Node", name: "node-1" } } });
+    expect(wrongUid.status).toBe(409);
   });
 
   it("http api - pods/log streams from the log provider, and asks for a container when there are several", async () => {

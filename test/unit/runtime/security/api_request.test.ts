@@ -10,3 +10,17 @@ describe("api request - list options", () => {
     expect(parseApiRequest("pods", "list", { limit: Number.MAX_SAFE_INTEGER })).toMatchObject({ opts: { limit: Number.MAX_SAFE_INTEGER } });
   });
 });
+
+describe("api request - bind", () => {
+  it("api request - bind is a pods verb taking name, node and an optional uid; bad input is a clear 400 or 404", () => {
+    expect(parseApiRequest("pods", "bind", { name: "web-1", namespace: "ns", node: "n1", uid: "u-1" })).toEqual({ verb: "bind", resource: "pods", name: "web-1", namespace: "ns", node: "n1", uid: "u-1" });
+    // An empty uid is no precondition.
+    expect(parseApiRequest("pods", "bind", { name: "web-1", node: "n1", uid: "" })).toMatchObject({ uid: undefined });
+    expect(() => parseApiRequest("services", "bind", { name: "s", node: "n1" })).toThrow(/unknown verb "bind" for services \(only pods are bound to nodes\)/);
+    expect(() => parseApiRequest("pods", "bind", { name: "web-1" })).toThrow(/field "node" is required/);
+    expect(() => parseApiRequest("pods", "bind", { name: "web-1", node: 7 })).toThrow(/field "node" must be a string/);
+    expect(() => parseApiRequest("pods", "bind", { name: "web-1", node: "n1", uid: 3 })).toThrow(/field "uid" must be a string/);
+    expect(() => parseApiRequest("pods", "bind", { node: "n1" })).toThrow(/field "name" is required/);
+    expect(() => parseApiRequest("pods", "bind", { name: "a b", node: "n1" })).toThrow(/not found/);
+  });
+});
