@@ -171,6 +171,12 @@ export function createEventRecorder(client: ApiClient, component: string, log: L
     return !allowed;
   };
 
+  /** Counts `ev` on the Event the store holds under its name (read first: someone else wrote it). */
+  const countOnStored = async (ev: Event): Promise<Event> => {
+    const current = await client.get("events", ev.metadata.name, ev.metadata.namespace);
+    return await client.update("events", { ...current, count: Math.max(ev.count ?? 1, (current.count ?? 0) + 1), lastTimestamp: ev.lastTimestamp, message: ev.message });
+  };
+
   /** The write of one observation: create it, or bump the count of the Event already written. */
   const write = async (obs: Observation, ev: Event, previous: Promise<void>): Promise<void> => {
     await previous;
@@ -183,10 +189,9 @@ export function createEventRecorder(client: ApiClient, component: string, log: L
         return;
       } catch (e) {
         if (!(e instanceof ApiError) || (e.reason !== "Conflict" && e.reason !== "NotFound")) throw e;
+        // Someone else changed it (a second recorder of the same name): count from theirs.
         if (e.reason === "Conflict") {
-          // Someone else changed it (a second recorder of the same name): count from theirs.
-          const current = await client.get("events", base.metadata.name, ns);
-          obs.written = await client.update("events", { ...current, count: Math.max(ev.count ?? 1, (current.count ?? 0) + 1), lastTimestamp: ev.lastTimestamp, message: ev.message });
+          obs.written = await countOnStored(ev);
           return;
         }
         // Gone (expired or deleted): written afresh below, under its name.
@@ -196,9 +201,8 @@ export function createEventRecorder(client: ApiClient, component: string, log: L
       obs.written = await client.create("events", { ...ev, metadata: { name: ev.metadata.name, namespace: ns } }, ns);
     } catch (e) {
       if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
-      // Written before by an earlier try whose answer was lost: bump that one.
-      const current = await client.get("events", ev.metadata.name, ns);
-      obs.written = await client.update("events", { ...current, count: Math.max(ev.count ?? 1, (current.count ?? 0) + 1), lastTimestamp: ev.lastTimestamp, message: ev.message });
+      // Written before by an earlier try whose answer was lost: count on that one.
+      obs.written = await countOnStored(ev);
     }
   };
 

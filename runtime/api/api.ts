@@ -498,35 +498,29 @@ export class Api implements ApiClient {
       throw new InvalidError("Binding", name, [{ reason: node ? "FieldValueInvalid" : "FieldValueRequired", message: node ? `Invalid value: ${JSON.stringify(node)}: a node name must be a DNS label (RFC 1123)` : "Required value", field: "target.name" }]);
     }
     const ns = namespace ?? "default";
-    let fromStore = false;
-    let refused = false;
-    const refuse = (e: ConflictError) => {
-      refused = true;
-      return e;
+    // Refusals first (the first one found), then the write: a compare-and-swap at `current`.
+    const bindTo = (current: Pod, refusal: ConflictError | undefined) => {
+      if (refusal) throw refusal;
+      return this.store.update("pods", bound(current, node, this.now()), Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
     };
-    return await retryOnConflict(async (n) => {
-      const cached = n === 0 ? this.cachedNewest("pods", ns, name) : undefined;
-      fromStore = cached === undefined;
-      refused = false;
-      const current = cached ?? await this.store.get("pods", ns, name);
-      // An empty uid is no precondition, as in Kubernetes.
-      if (opts.uid && current.metadata.uid !== opts.uid) {
-        throw refuse(new ConflictError("pods", name, `Precondition failed: UID in precondition: ${opts.uid}, UID in object meta: ${current.metadata.uid ?? ""}`));
+    // As a delete: the first try decides on the watch cache's copy, and any Conflict or NotFound
+    // it leads to is decided again on the store's copy. There a refusal stands; only a lost swap
+    // is tried again.
+    const cached = this.cachedNewest("pods", ns, name);
+    if (cached) {
+      try {
+        return await bindTo(cached, bindRefusal(cached, name, opts.uid));
+      } catch (e) {
+        if (!isConflict(e) && !(e instanceof NotFoundError)) throw e;
       }
-      if (current.metadata.deletionTimestamp) throw refuse(new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host"));
-      if (current.spec.nodeName) throw refuse(new ConflictError("pods/binding", name, `pod ${name} is already assigned to node "${current.spec.nodeName}"`));
-      const conditions = current.status?.conditions ?? [];
-      const prior = conditions.find((c) => c.type === "PodScheduled");
-      const since = prior?.status === "True" && prior.lastTransitionTime ? prior.lastTransitionTime : this.now().toISOString();
-      const next: Pod = {
-        ...current,
-        spec: { ...current.spec, nodeName: node },
-        status: { ...current.status, conditions: [...conditions.filter((c) => c.type !== "PodScheduled"), { type: "PodScheduled", status: "True", lastTransitionTime: since }] },
-      };
-      return await this.store.update("pods", next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
-      // A refusal decided on the cache's copy is decided again on the store's; on the store's it
-      // stands, and only a lost swap is tried again.
-    }, { retryIf: () => !fromStore || !refused });
+    }
+    let refused = false;
+    return await retryOnConflict(async () => {
+      const current = await this.store.get("pods", ns, name);
+      const refusal = bindRefusal(current, name, opts.uid);
+      refused = refusal !== undefined;
+      return await bindTo(current, refusal);
+    }, { retryIf: () => !refused });
   }
 
   async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
@@ -781,5 +775,26 @@ function toScale(rc: ResourceTypes[ScalableResource]): Scale {
     },
     spec: { replicas: rc.spec.replicas ?? 0 },
     status: { replicas: rc.status?.replicas ?? 0, ...(selector ? { selector } : {}) },
+  };
+}
+
+/** Why a pod may not be bound (kube-apiserver's BindingREST checks, in its order), or undefined. */
+function bindRefusal(pod: Pod, name: string, uid: string | undefined): ConflictError | undefined {
+  // An empty uid is no precondition, as in Kubernetes.
+  if (uid && pod.metadata.uid !== uid) return new ConflictError("pods", name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid ?? ""}`);
+  if (pod.metadata.deletionTimestamp) return new ConflictError("pods/binding", name, "pod is being deleted, cannot be assigned to a host");
+  if (pod.spec.nodeName) return new ConflictError("pods/binding", name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+  return undefined;
+}
+
+/** The pod bound to `node`: `spec.nodeName` set and PodScheduled=True (its transition time kept if it was True). */
+function bound(pod: Pod, node: string, now: Date): Pod {
+  const conditions = pod.status?.conditions ?? [];
+  const prior = conditions.find((c) => c.type === "PodScheduled");
+  const since = prior?.status === "True" && prior.lastTransitionTime ? prior.lastTransitionTime : now.toISOString();
+  return {
+    ...pod,
+    spec: { ...pod.spec, nodeName: node },
+    status: { ...pod.status, conditions: [...conditions.filter((c) => c.type !== "PodScheduled"), { type: "PodScheduled", status: "True", lastTransitionTime: since }] },
   };
 }
