@@ -96,6 +96,24 @@ describe("pod actor on the hollow runtime", () => {
     expect(h.events.some((e) => e.reason === "Unhealthy" && e.message.startsWith("Liveness"))).toBe(true);
   });
 
+  test("a prober actor runs only for a pod with a probe, and stops with the pod", async () => {
+    const plain = run(hpod("plain", {}));
+    await plain.until(() => plain.last()?.phase === "Running", "plain Running");
+    expect(plain.actor.getSnapshot().children.prober).toBeUndefined();
+
+    const p = hpod("probed", {});
+    p.spec.containers[0].readinessProbe = { httpGet: { port: 80 }, periodSeconds: 0.05 as number };
+    const probed = run(p);
+    await probed.until(() => probed.last()?.conditions?.find((c) => c.type === "Ready")?.status === "True", "probed Ready (its prober's verdict)");
+    const prober = probed.actor.getSnapshot().children.prober;
+    expect(prober?.getSnapshot().status).toBe("active");
+    probed.actor.send({ type: "DELETE" });
+    await probed.until(() => probed.actor.getSnapshot().status === "done", "probed terminated");
+    expect(prober?.getSnapshot().status).toBe("stopped");
+    expect(plain.errors).toEqual([]);
+    expect(probed.errors).toEqual([]);
+  });
+
   test("DELETE stops the pod, removes its containers and ends the actor", async () => {
     const h = run(hpod("bye", {}));
     await h.until(() => h.last()?.phase === "Running", "Running");
