@@ -3,7 +3,7 @@
  * children of one parent: xstate copies a parent's children map on every spawn).
  *
  *   ensure(pod) ──new──▶ actor started (it re-adopts labelled containers: Restore before Run)
- *        │ known        ──▶ POD_UPDATED to its actor
+ *        │ known        ──▶ POD_UPDATED to its actor (not for a change of status alone)
  *        │ finished     ──▶ left alone (its containers stay for logs) until deleted
  *   deleted(pod) ──▶ DELETE to its actor (or an actor started just to clean up)
  *   actor completes ──▶ status flushed, the API object deleted (grace 0) unless already gone
@@ -16,6 +16,7 @@ import type { ApiClient } from "../../model/client.ts";
 import type { RuntimeEvent } from "../../model/container_runtime.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { Log } from "../../model/log.ts";
+import { jsonEqual } from "../../model/json_equal.ts";
 import { podRefString } from "../../model/names.ts";
 import type { Pod } from "../../model/types.ts";
 import type { EventRecorder } from "../../actors/event_recorder.ts";
@@ -57,6 +58,17 @@ export interface PodSupervisorOptions {
 /** The supervisor's key for a pod: its uid (a re-created pod of the same name is another pod). */
 export function podKey(pod: Pod): string {
   return pod.metadata.uid ?? podRefString(pod);
+}
+
+/**
+ * True when two versions of a pod differ at most in status and resourceVersion: spec, labels,
+ * annotations, owners and deletion are the same.
+ */
+export function sameButStatus(a: Pod, b: Pod): boolean {
+  if (a === b) return true;
+  const { resourceVersion: _ra, ...ma } = a.metadata;
+  const { resourceVersion: _rb, ...mb } = b.metadata;
+  return jsonEqual(a.spec, b.spec) && jsonEqual(ma, mb);
 }
 
 export class PodSupervisor {
@@ -111,8 +123,11 @@ export class PodSupervisor {
     const key = podKey(pod);
     const cur = this.entries.get(key);
     if (cur) {
+      // As the kubelet's pod config (podsDifferSemantically): a change of status alone, such as
+      // the echo of this node's own status write, is nothing for the pod's actor to act on.
+      const changed = !sameButStatus(cur.pod, pod);
       cur.pod = pod;
-      cur.actor.send({ type: "POD_UPDATED", pod });
+      if (changed) cur.actor.send({ type: "POD_UPDATED", pod });
       return;
     }
     // A finished pod is left as it is (its containers stay for logs) until it is deleted.

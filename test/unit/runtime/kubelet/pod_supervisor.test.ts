@@ -1,0 +1,94 @@
+/**
+ * The pod supervisor on the hollow runtime, with an in-memory stand-in for the API (the status
+ * writer's reads and writes, the event recorder's creates).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { ApiClient } from "../../../../model/client.ts";
+import type { Pod } from "../../../../model/types.ts";
+import { createEventRecorder } from "../../../../actors/event_recorder.ts";
+import { HollowRuntime } from "../../../../runtime/containers/hollow.ts";
+import { podEffects } from "../../../../runtime/kubelet/pod_effects.ts";
+import { PodSupervisor, sameButStatus } from "../../../../runtime/kubelet/pod_supervisor.ts";
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+function pod(rv: number, extra: { labels?: Record<string, string>; image?: string; phase?: string } = {}): Pod {
+  return {
+    apiVersion: "v1", kind: "Pod",
+    metadata: { name: "p", namespace: "default", uid: "uid-p", resourceVersion: String(rv), labels: extra.labels ?? { app: "a" } },
+    spec: { nodeName: "h1", containers: [{ name: "c", image: extra.image ?? "berth/busybox" }] },
+    status: { phase: (extra.phase ?? "Pending") as "Pending" },
+  };
+}
+
+function supervisor() {
+  let stored = pod(1);
+  // Just enough of the API for the status writer (get, updateStatus) and the recorder (create).
+  const client = {
+    get: async () => stored,
+    updateStatus: async (_r: string, p: Pod) => (stored = { ...p, metadata: { ...p.metadata, resourceVersion: String(Number(stored.metadata.resourceVersion) + 1) } }),
+    create: async (_r: string, o: unknown) => o,
+  } as unknown as ApiClient;
+  const log = () => {};
+  const sup = new PodSupervisor({
+    client, node: "h1", hostIP: "127.0.0.1", log,
+    effects: podEffects(new HollowRuntime(), { node: "h1" }),
+    recorder: createEventRecorder(client, "kubelet", log, { host: "h1" }),
+  });
+  stops.push(() => sup.stop());
+  return sup;
+}
+
+async function until(f: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("pod supervisor", () => {
+  it("tells a pod's actor of changes to its spec or metadata, not of a change of status alone", async () => {
+    const sup = supervisor();
+    sup.ensure(pod(1));
+    const actor = sup.actors.get("uid-p")!;
+    await until(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
+    const seen = () => actor.getSnapshot().context.pod;
+
+    // The echo of a status write: nothing for the actor (before: a POD_UPDATED, one macrostep a pod).
+    sup.ensure(pod(5, { phase: "Running" }));
+    expect(seen().metadata.resourceVersion).toBe("1");
+
+    // A label change reaches it (its containers' config may read labels).
+    sup.ensure(pod(6, { phase: "Running", labels: { app: "a", tier: "web" } }));
+    expect(seen().metadata.resourceVersion).toBe("6");
+    expect(seen().metadata.labels).toEqual({ app: "a", tier: "web" });
+
+    // So does a new image, which the actor applies by recreating the container.
+    sup.ensure(pod(7, { phase: "Running", labels: { app: "a", tier: "web" }, image: "berth/busybox:2" }));
+    expect(seen().spec.containers[0].image).toBe("berth/busybox:2");
+  });
+
+  it("sameButStatus: property — equal exactly when the pods differ at most in status and resourceVersion", () => {
+    const arb = fc.record({
+      rv: fc.integer({ min: 1, max: 9 }),
+      phase: fc.constantFrom("Pending", "Running"),
+      tier: fc.option(fc.constantFrom("web", "db"), { nil: undefined }),
+      image: fc.constantFrom("berth/busybox", "berth/busybox:2"),
+      deleting: fc.boolean(),
+    });
+    const make = (x: { rv: number; phase: string; tier?: string; image: string; deleting: boolean }) => {
+      const p = pod(x.rv, { phase: x.phase, image: x.image, labels: x.tier ? { app: "a", tier: x.tier } : { app: "a" } });
+      if (x.deleting) p.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+      return p;
+    };
+    fc.assert(fc.property(arb, arb, (a, b) => {
+      const same = a.tier === b.tier && a.image === b.image && a.deleting === b.deleting;
+      expect(sameButStatus(make(a), make(b))).toBe(same);
+    }));
+  });
+});
