@@ -14,10 +14,14 @@
  *   any ──STOP──▶ stopped (final)
  *
  * WAKE events carry no payload on purpose: the pass reads the world (informer caches) afresh,
- * so a wake-up is only ever a hint. The pass is the `work` actor, provided with `.provide()` by
- * whoever starts the loop (real I/O) or by a unit test (fakes). No subjects are used directly.
+ * so a wake-up is only ever a hint. Passes are run by the `worker`, one child actor for the
+ * loop's whole life: `working` sends it RUN and it answers PASS_DONE or PASS_FAILED. (An actor
+ * invoked per pass cost an actor's creation, start and completion every pass: about half of the
+ * loop's own CPU, with a controller passing thousands of times a minute under load.) The work
+ * itself is `work`, provided with `.provide()` by whoever starts the loop (real I/O) or by a unit
+ * test (fakes). No subjects are used directly.
  */
-import { assign, createActor, fromPromise, setup } from "xstate";
+import { assign, createActor, fromCallback, sendTo, setup } from "xstate";
 import type { Log } from "../model/log.ts";
 import { observeActor, type Observe } from "../model/observe.ts";
 import { loopMetrics } from "./work_loop_metrics.ts";
@@ -35,7 +39,43 @@ export interface WorkLoopContext {
   requeueAfterMs: number;
 }
 
-export type WorkLoopEvent = { type: "WAKE" } | { type: "STOP" };
+export type WorkLoopEvent =
+  | { type: "WAKE" }
+  | { type: "STOP" }
+  | { type: "PASS_DONE"; output: WorkResult }
+  | { type: "PASS_FAILED"; error: unknown };
+
+/** What the machine tells its worker: run pass number `pass`. */
+export interface RunPass {
+  type: "RUN";
+  pass: number;
+}
+
+/** A pass: resolves with what it reports, rejects when it failed. */
+export type Work = (pass: number) => Promise<WorkResult | void>;
+
+/**
+ * The worker: runs each pass it is told to and reports the outcome to the loop. A pass still
+ * running when the loop stops finishes in the background; its outcome is dropped.
+ */
+export function passWorker(work: Work) {
+  return fromCallback<RunPass, void, WorkLoopEvent>(({ sendBack, receive }) => {
+    let stopped = false;
+    receive(({ pass }) => {
+      let p: Promise<WorkResult | void>;
+      try {
+        p = work(pass);
+      } catch (error) {
+        p = Promise.reject(error);
+      }
+      p.then(
+        (output) => { if (!stopped) sendBack({ type: "PASS_DONE", output: output ?? {} }); },
+        (error) => { if (!stopped) sendBack({ type: "PASS_FAILED", error }); },
+      );
+    });
+    return () => { stopped = true; };
+  });
+}
 
 const MAX_BACKOFF_MS = 10_000;
 
@@ -46,7 +86,7 @@ export const workLoopMachine = setup({
     events: {} as WorkLoopEvent,
   },
   actors: {
-    work: fromPromise<WorkResult, { pass: number }>(async () => ({})),
+    worker: passWorker(async () => ({})),
   },
   actions: {
     /** Called with the error of a failed pass (the loop retries with back-off). */
@@ -63,6 +103,7 @@ export const workLoopMachine = setup({
 }).createMachine({
   id: "workLoop",
   context: { dirty: false, failures: 0, passes: 0, lastError: null, requeueAfterMs: 0 },
+  invoke: { id: "worker", src: "worker" },
   initial: "working",
   on: { STOP: ".stopped" },
   states: {
@@ -74,21 +115,19 @@ export const workLoopMachine = setup({
       after: { requeue: "working" },
     },
     working: {
-      entry: assign({ dirty: false }),
-      on: { WAKE: { actions: assign({ dirty: true }) } },
-      invoke: {
-        src: "work",
-        input: ({ context }) => ({ pass: context.passes }),
-        onDone: {
+      entry: [assign({ dirty: false }), sendTo("worker", ({ context }): RunPass => ({ type: "RUN", pass: context.passes }))],
+      on: {
+        WAKE: { actions: assign({ dirty: true }) },
+        PASS_DONE: {
           target: "decide",
           actions: assign({
             failures: 0,
             passes: ({ context }) => context.passes + 1,
             lastError: null,
-            requeueAfterMs: ({ event }) => Math.max(0, event.output?.requeueAfterMs ?? 0),
+            requeueAfterMs: ({ event }) => Math.max(0, event.output.requeueAfterMs ?? 0),
           }),
         },
-        onError: {
+        PASS_FAILED: {
           target: "backoff",
           actions: [
             assign({
@@ -129,9 +168,9 @@ export interface WorkLoop {
 
 
 
-function createWorkLoopActor(name: string, work: (pass: number) => Promise<WorkResult | void>, log: Log, obs?: Observe, onError: () => void = () => {}) {
+function createWorkLoopActor(name: string, work: Work, log: Log, obs?: Observe, onError: () => void = () => {}) {
   const machine = workLoopMachine.provide({
-    actors: { work: fromPromise<WorkResult, { pass: number }>(async ({ input }) => (await work(input.pass)) ?? {}) },
+    actors: { worker: passWorker(work) },
     actions: {
       reportError: (_, params) => {
         onError();

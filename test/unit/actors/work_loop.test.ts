@@ -51,6 +51,40 @@ describe("work loop", () => {
     loop.stop();
   });
 
+  it("creates no actor per pass: one worker runs every pass of the loop's life", async () => {
+    const g = gatedWork();
+    const created: string[] = [];
+    const obs = { metrics: noMetrics, actors: { observe: (_k: string, _id: string, a: ObservedActor) => void a.system.inspect((ev) => { if (ev.type === "@xstate.actor") created.push(ev.actorRef.id); }) } };
+    const loop = startWorkLoop("t", g.work, () => {}, obs);
+    for (let pass = 1; pass <= 5; pass++) {
+      await waitFor(() => g.running() === 1, `pass ${pass} running`);
+      loop.wake();
+      g.releaseAll();
+      await waitFor(() => g.started.length === pass + 1, `pass ${pass + 1} started`);
+    }
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    expect(g.started).toEqual([0, 1, 2, 3, 4, 5]);
+    // Before, each pass was an actor of its own: six here, each created, started and completed.
+    expect(created).toEqual([]);
+    expect(Object.keys(loop.actor.getSnapshot().children)).toEqual(["worker"]);
+    loop.stop();
+  });
+
+  it("a pass that throws before its first await is a failed pass, retried with back-off", async () => {
+    let calls = 0;
+    const errors: string[] = [];
+    const loop = startWorkLoop("t", (() => {
+      calls++;
+      if (calls === 1) throw new Error("synchronous failure");
+      return Promise.resolve({});
+    }) as unknown as () => Promise<void>, (msg, fields) => errors.push(`${msg} ${String(fields?.error)}`));
+    await waitFor(() => calls === 2 && loop.actor.getSnapshot().value === "idle", "retried and idle");
+    expect(loop.actor.getSnapshot().context.failures).toBe(0);
+    expect(errors[0]).toContain("synchronous failure");
+    loop.stop();
+  });
+
   it("runs its first pass at once and never two passes at the same time", async () => {
     const g = gatedWork();
     const loop = startWorkLoop("t", g.work);
