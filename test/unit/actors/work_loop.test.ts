@@ -54,7 +54,7 @@ describe("work loop", () => {
   it("creates no actor per pass: one worker runs every pass of the loop's life", async () => {
     const g = gatedWork();
     const created: string[] = [];
-    const obs = { metrics: noMetrics, actors: { observe: (_k: string, _id: string, a: ObservedActor) => void a.system.inspect((ev) => { if (ev.type === "@xstate.actor") created.push(ev.actorRef.id); }) } };
+    const obs = { metrics: noMetrics, actors: { observe: (_k: string, _id: string, a: ObservedActor) => void a.system.inspect((ev) => { if (ev.type === "@xstate.actor") created.push((ev.actorRef as { id: string }).id); }) } };
     const loop = startWorkLoop("t", g.work, () => {}, obs);
     for (let pass = 1; pass <= 5; pass++) {
       await waitFor(() => g.running() === 1, `pass ${pass} running`);
