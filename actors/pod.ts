@@ -180,6 +180,15 @@ export function allFinished(pod: Pod, records: ContainerRecord[], now: number): 
   });
 }
 
+/**
+ * Whether the machine can act on a runtime event at all: every RUNTIME_EVENT handler below
+ * (`active`'s, `infraDied`, `appDied`) ignores a "start". The supervisor drops those unsent
+ * (two a pod, each a macrostep of the pod's actor otherwise).
+ */
+export function podActsOn(event: RuntimeEvent): boolean {
+  return event.type !== "start";
+}
+
 /** True when some container has a liveness or readiness probe (what the prober runs). */
 export function hasProbes(pod: Pod): boolean {
   return pod.spec.containers.some((c) => c.livenessProbe !== undefined || c.readinessProbe !== undefined);

@@ -20,7 +20,7 @@ import { jsonEqual } from "../../model/json_equal.ts";
 import { podRefString } from "../../model/names.ts";
 import type { Pod } from "../../model/types.ts";
 import type { EventRecorder } from "../../actors/event_recorder.ts";
-import { type PodEvent, podMachine } from "../../actors/pod.ts";
+import { type PodEvent, podActsOn, podMachine } from "../../actors/pod.ts";
 import type { BackoffConfig } from "../../actors/pod_backoff.ts";
 import type { podEffects } from "./pod_effects.ts";
 import { PodStatusWriter } from "./status_writer.ts";
@@ -154,6 +154,7 @@ export class PodSupervisor {
 
   /** Hands a runtime event to the pod it belongs to. */
   deliver(uid: string, event: RuntimeEvent): void {
+    if (!podActsOn(event)) return;
     this.entries.get(uid)?.actor.send({ type: "RUNTIME_EVENT", event });
   }
 

@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { createActor } from "xstate";
-import { type PodEvent, podMachine } from "../../../actors/pod.ts";
+import { type PodEvent, podActsOn, podMachine } from "../../../actors/pod.ts";
 import type { Pod, PodStatus } from "../../../model/types.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../../runtime/containers/hollow.ts";
 import { podEffects } from "../../../runtime/kubelet/pod_effects.ts";
@@ -94,6 +94,17 @@ describe("pod actor on the hollow runtime", () => {
     await h.until(() => (h.last()?.containerStatuses?.[0].restartCount ?? 0) >= 1, "liveness restart");
     expect(h.statuses.every((s) => s.conditions?.find((c) => c.type === "Ready")?.status !== "True")).toBe(true);
     expect(h.events.some((e) => e.reason === "Unhealthy" && e.message.startsWith("Liveness"))).toBe(true);
+  });
+
+  test("a container's start event changes nothing in any state (what podActsOn lets the supervisor drop)", async () => {
+    const h = run(hpod("started", {}));
+    await h.until(() => h.actor.getSnapshot().matches({ active: "running" }), "running");
+    const before = h.actor.getSnapshot();
+    const ids = [before.context.sandbox!.id, ...before.context.records.map((r) => r.id!)];
+    for (const id of ids) h.actor.send({ type: "RUNTIME_EVENT", event: { type: "start", id, labels: {} } });
+    expect(h.actor.getSnapshot()).toBe(before);
+    expect(podActsOn({ type: "start", id: ids[0], labels: {} })).toBe(false);
+    for (const type of ["die", "destroy", "oom"] as const) expect(podActsOn({ type, id: ids[0], labels: {} })).toBe(true);
   });
 
   test("a prober actor runs only for a pod with a probe, and stops with the pod", async () => {

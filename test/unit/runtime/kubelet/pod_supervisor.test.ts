@@ -73,6 +73,22 @@ describe("pod supervisor", () => {
     expect(seen().spec.containers[0].image).toBe("berth/busybox:2");
   });
 
+  it("drops runtime events the pod machine never acts on (a container's start) before they reach the actor", async () => {
+    const sup = supervisor();
+    sup.ensure(pod(1));
+    const actor = sup.actors.get("uid-p")!;
+    await until(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
+    const received: string[] = [];
+    actor.system.inspect((ev) => { if (ev.type === "@xstate.event" && ev.actorRef === actor) received.push(ev.event.type); });
+    const sandbox = actor.getSnapshot().context.sandbox!.id;
+    sup.deliver("uid-p", { type: "start", id: sandbox, labels: {} });
+    expect(received).toEqual([]);
+    // A death still arrives (the pod's actor then checks its containers again).
+    sup.deliver("uid-p", { type: "die", id: "not-ours", labels: {} });
+    expect(received).toEqual(["RUNTIME_EVENT"]);
+    await until(() => actor.getSnapshot().matches({ active: "running" }), "running again");
+  });
+
   it("sameButStatus: property — equal exactly when the pods differ at most in status and resourceVersion", () => {
     const arb = fc.record({
       rv: fc.integer({ min: 1, max: 9 }),
