@@ -18,8 +18,8 @@
  * loop's whole life: `working` sends it RUN and it answers PASS_DONE or PASS_FAILED. (An actor
  * invoked per pass cost an actor's creation, start and completion every pass: about half of the
  * loop's own CPU, with a controller passing thousands of times a minute under load.) The work
- * itself is `work`, provided with `.provide()` by whoever starts the loop (real I/O) or by a unit
- * test (fakes). No subjects are used directly.
+ * itself is a function given to `passWorker(work)`, provided as `worker` with `.provide()` by
+ * whoever starts the loop (real I/O) or by a unit test (fakes). No subjects are used directly.
  */
 import { assign, createActor, fromCallback, sendTo, setup } from "xstate";
 import type { Log } from "../model/log.ts";
@@ -42,8 +42,8 @@ export interface WorkLoopContext {
 export type WorkLoopEvent =
   | { type: "WAKE" }
   | { type: "STOP" }
-  | { type: "PASS_DONE"; output: WorkResult }
-  | { type: "PASS_FAILED"; error: unknown };
+  | { type: "PASS_DONE"; pass: number; output: WorkResult }
+  | { type: "PASS_FAILED"; pass: number; error: unknown };
 
 /** What the machine tells its worker: run pass number `pass`. */
 export interface RunPass {
@@ -64,13 +64,14 @@ export function passWorker(work: Work) {
     receive(({ pass }) => {
       let p: Promise<WorkResult | void>;
       try {
-        p = work(pass);
+        // Whatever the work returns (a value or a thenable) is its outcome; a throw is a failure.
+        p = Promise.resolve(work(pass));
       } catch (error) {
         p = Promise.reject(error);
       }
       p.then(
-        (output) => { if (!stopped) sendBack({ type: "PASS_DONE", output: output ?? {} }); },
-        (error) => { if (!stopped) sendBack({ type: "PASS_FAILED", error }); },
+        (output) => { if (!stopped) sendBack({ type: "PASS_DONE", pass, output: output ?? {} }); },
+        (error) => { if (!stopped) sendBack({ type: "PASS_FAILED", pass, error }); },
       );
     });
     return () => { stopped = true; };
@@ -79,7 +80,7 @@ export function passWorker(work: Work) {
 
 const MAX_BACKOFF_MS = 10_000;
 
-/** The machine; `work` and `reportError` are meant to be provided. */
+/** The machine; `worker` (a `passWorker`) and `reportError` are meant to be provided. */
 export const workLoopMachine = setup({
   types: {
     context: {} as WorkLoopContext,
@@ -98,6 +99,8 @@ export const workLoopMachine = setup({
   },
   guards: {
     dirty: ({ context }) => context.dirty,
+    /** The outcome is of the pass now running (not a stray event sent by someone else). */
+    thisPass: ({ context, event }) => (event as { pass?: number }).pass === context.passes,
     requeue: ({ context }) => context.requeueAfterMs > 0,
   },
 }).createMachine({
@@ -119,6 +122,7 @@ export const workLoopMachine = setup({
       on: {
         WAKE: { actions: assign({ dirty: true }) },
         PASS_DONE: {
+          guard: "thisPass",
           target: "decide",
           actions: assign({
             failures: 0,
@@ -128,6 +132,7 @@ export const workLoopMachine = setup({
           }),
         },
         PASS_FAILED: {
+          guard: "thisPass",
           target: "backoff",
           actions: [
             assign({

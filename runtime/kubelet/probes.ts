@@ -1,5 +1,5 @@
 /**
- * Probe execution (I/O) and the prober actor logic the pod actor invokes.
+ * Probe execution (I/O) and the prober actor logic the pod actor spawns (for a pod with probes).
  *
  * exec runs in the container through the runtime; httpGet and tcpSocket go to the pod IP on the
  * berth bridge (or `host` when the probe names one). A runtime with its own `probe` (hollow)
@@ -80,7 +80,7 @@ export function tcpConnect(host: string, port: number, timeoutMs: number): Promi
 }
 
 /**
- * The prober the pod actor invokes: keeps one timer loop per (container attempt, probe kind),
+ * The prober the pod actor spawns: keeps one timer loop per (container attempt, probe kind),
  * started when a TARGETS message names a newly running attempt and stopped when it disappears.
  * It reports only result changes (threshold crossings); after a liveness failure it stops
  * probing that attempt, which is about to be killed.

@@ -85,6 +85,33 @@ describe("work loop", () => {
     loop.stop();
   });
 
+  it("a pass that returns a plain value (not a promise) is a pass done", async () => {
+    let calls = 0;
+    const loop = startWorkLoop("t", (() => { calls++; return undefined; }) as unknown as () => Promise<void>);
+    await waitFor(() => calls === 1 && loop.actor.getSnapshot().value === "idle", "first pass done");
+    loop.wake();
+    await waitFor(() => calls === 2 && loop.actor.getSnapshot().value === "idle", "second pass done");
+    expect(loop.actor.getSnapshot().status).toBe("active");
+    loop.stop();
+  });
+
+  it("ignores an outcome that is not of the pass running: no second pass at once", async () => {
+    const g = gatedWork();
+    const loop = startWorkLoop("t", g.work);
+    await waitFor(() => g.running() === 1, "first pass running");
+    loop.actor.send({ type: "PASS_DONE", pass: 7, output: {} });
+    loop.actor.send({ type: "PASS_FAILED", pass: 7, error: new Error("stray") });
+    expect(loop.actor.getSnapshot().value).toBe("working");
+    loop.wake();
+    expect(g.started).toEqual([0]);
+    g.releaseAll();
+    await waitFor(() => g.started.length === 2, "the owed pass");
+    g.releaseAll();
+    await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
+    expect(loop.actor.getSnapshot().context.failures).toBe(0);
+    loop.stop();
+  });
+
   it("runs its first pass at once and never two passes at the same time", async () => {
     const g = gatedWork();
     const loop = startWorkLoop("t", g.work);
