@@ -489,8 +489,9 @@ export class Api implements ApiClient {
    * Binds a pod to a node, as kube-apiserver's `pods/binding` does (BindingREST): only the
    * binding is checked, not the whole pod, and the write sets `spec.nodeName` and the
    * PodScheduled condition, as a compare-and-swap. Conflict when the pod is bound already, is
-   * being deleted, or is not `opts.uid`. The first try decides on the watch cache's newest copy;
-   * any conflict decided on it is decided again on the store's, and a lost swap is retried there.
+   * being deleted, or is not `opts.uid`. As a delete, the first try decides on the watch cache's
+   * newest copy; any Conflict or NotFound it leads to is decided again on the store's copy, where
+   * a refusal stands and only a lost swap is tried again.
    */
   async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
     // A DNS label, as the pod schema's spec.nodeName: a bound pod must stay valid for updates.
@@ -503,9 +504,6 @@ export class Api implements ApiClient {
       if (refusal) throw refusal;
       return this.store.update("pods", bound(current, node, this.now()), Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
     };
-    // As a delete: the first try decides on the watch cache's copy, and any Conflict or NotFound
-    // it leads to is decided again on the store's copy. There a refusal stands; only a lost swap
-    // is tried again.
     const cached = this.cachedNewest("pods", ns, name);
     if (cached) {
       try {

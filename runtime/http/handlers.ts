@@ -327,7 +327,7 @@ function replicasOf(scale: { spec?: { replicas?: unknown } }): number {
   return r;
 }
 
-/** `pods/{name}/binding`: assigns the pod to a node with a compare-and-swap update. */
+/** `pods/{name}/binding`: assigns the pod to a node through `ApiClient.bind` (which checks the binding). */
 async function bind(ctx: HandlerContext, name: string): Promise<Reply> {
   const body = (await ctx.body()) as { target?: { name?: unknown; kind?: unknown } } | null;
   const node = body?.target?.name;

@@ -232,6 +232,11 @@ export class KvStore {
     }
   }
 
+  /** Writes the tombstone of `key` (its last object `o`, kept for watchers) if the key's last message is `expected`. */
+  private tombstone(key: string, o: AnyObject | string, created: number | undefined, expected: number): Promise<number> {
+    return this.pub.publish(kvSubject(this.bucket, key), encode({ op: "d", o, ...(created ? { c: created } : {}) }), expectSequence(expected, "DEL"));
+  }
+
   /** Opens (creating if needed) the state bucket on a JetStream-enabled connection. */
   static async open(nc: NatsConnection, opts: StoreOptions = {}): Promise<KvStore> {
     const bucket = opts.bucket ?? STATE_BUCKET;
@@ -505,7 +510,7 @@ export class KvStore {
       revision = entry.revision;
     }
     try {
-      const seq = await this.pub.publish(kvSubject(this.bucket, key), encode({ op: "d", o: this.seal(resource, object), ...(createdRevision ? { c: createdRevision } : {}) }), expectSequence(revision, "DEL"));
+      const seq = await this.tombstone(key, this.seal(resource, object), createdRevision, revision);
       return withRevision(object as ResourceTypes[R], seq);
     } catch (e) {
       if (isWrongLastSequence(e)) return await this.lostSwap(resource, namespace, name);
@@ -551,7 +556,7 @@ export class KvStore {
     const stub = { apiVersion: apiVersionOf(resource), kind: RESOURCES[resource].kind, metadata: { name, ...(namespace ? { namespace } : {}) } } as unknown as AnyObject;
     const created = env.op === "c" ? entry.revision : env.c;
     try {
-      const seq = await this.pub.publish(kvSubject(this.bucket, key), encode({ op: "d", o: stub, ...(created ? { c: created } : {}) }), expectSequence(entry.revision, "DEL"));
+      const seq = await this.tombstone(key, stub, created, entry.revision);
       return withRevision(stub as ResourceTypes[R], seq);
     } catch (e) {
       if (isWrongLastSequence(e)) throw new ConflictError(resource, name);

@@ -10,6 +10,7 @@ import { createEventRecorder } from "../../../../actors/event_recorder.ts";
 import { HollowRuntime } from "../../../../runtime/containers/hollow.ts";
 import { podEffects } from "../../../../runtime/kubelet/pod_effects.ts";
 import { PodSupervisor, sameButStatus } from "../../../../runtime/kubelet/pod_supervisor.ts";
+import { waitFor } from "../../../helpers/nats.ts";
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -43,20 +44,12 @@ function supervisor() {
   return sup;
 }
 
-async function until(f: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("pod supervisor", () => {
   it("tells a pod's actor of changes to its spec or metadata, not of a change of status alone", async () => {
     const sup = supervisor();
     sup.ensure(pod(1));
     const actor = sup.actors.get("uid-p")!;
-    await until(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
+    await waitFor(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
     const seen = () => actor.getSnapshot().context.pod;
 
     // The echo of a status write: nothing for the actor (before: a POD_UPDATED, one macrostep a pod).
@@ -77,7 +70,7 @@ describe("pod supervisor", () => {
     const sup = supervisor();
     sup.ensure(pod(1));
     const actor = sup.actors.get("uid-p")!;
-    await until(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
+    await waitFor(() => actor.getSnapshot().matches({ active: "running" }), "the pod running");
     const received: string[] = [];
     actor.system.inspect((ev) => { if (ev.type === "@xstate.event" && ev.actorRef === actor) received.push(ev.event.type); });
     const sandbox = actor.getSnapshot().context.sandbox!.id;
@@ -86,7 +79,7 @@ describe("pod supervisor", () => {
     // A death still arrives (the pod's actor then checks its containers again).
     sup.deliver("uid-p", { type: "die", id: "not-ours", labels: {} });
     expect(received).toEqual(["RUNTIME_EVENT"]);
-    await until(() => actor.getSnapshot().matches({ active: "running" }), "running again");
+    await waitFor(() => actor.getSnapshot().matches({ active: "running" }), "running again");
   });
 
   it("sameButStatus: property — equal exactly when the pods differ at most in status and resourceVersion", () => {
