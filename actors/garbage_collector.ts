@@ -158,9 +158,10 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     const finalizers = (fresh.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND_FINALIZER);
     const metadata = { ...fresh.metadata, finalizers };
     if (!finalizers.length) delete (metadata as { finalizers?: string[] }).finalizers;
-    const updated = await deps.client.update(g.resource, { ...fresh, metadata } as Owner);
-    if (!finalizers.length) await deps.client.delete(g.resource, owner.metadata.name, ns, { preconditions: { uid: owner.metadata.uid, resourceVersion: updated.metadata.resourceVersion } });
-    log("foreground deletion finished", { owner: objectKey(owner) });
+    // Taking the last finalizer off an object being deleted deletes it (the API does, as
+    // Kubernetes'); with others left, it stays until their controllers are done.
+    await deps.client.update(g.resource, { ...fresh, metadata } as Owner);
+    log(finalizers.length ? "foreground deletion finished; other finalizers remain" : "foreground deletion finished", { owner: objectKey(owner), ...(finalizers.length ? { finalizers } : {}) });
     return false;
   }
 

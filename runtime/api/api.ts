@@ -28,7 +28,7 @@ import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, Namespace, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
@@ -166,7 +166,43 @@ export class Api implements ApiClient {
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
+    checkFinalizersUpdate(RESOURCES[resource].kind, current, next);
+    if (finalizedBy(resource, current, next)) return await this.deleteFinalized(resource, current, next);
     return await this.write(resource, current, next, fromCache);
+  }
+
+  /**
+   * An update that took the last finalizer off an object being deleted deletes it, in the same
+   * compare-and-swap (as kube-apiserver's store does, `ShouldDeleteDuringUpdate`): the DELETED
+   * event carries the update. The last object to go from a namespace being deleted takes the
+   * namespace with it.
+   */
+  private async deleteFinalized<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R]): Promise<ResourceTypes[R]> {
+    const ns = current.metadata.namespace;
+    if (resource === "namespaces" && await this.namespaceHasContent(current.metadata.name)) return await this.write(resource, current, next);
+    const deleted = await this.store.delete(resource, ns, current.metadata.name, Number(current.metadata.resourceVersion), current, next);
+    if (resource === "namespaces") this.namespacesDeleted.set(current.metadata.name, this.now().getTime());
+    else if (ns) await this.finishNamespace(ns);
+    return deleted;
+  }
+
+  /** Deletes namespace `ns` when it is being deleted and nothing is left in it. */
+  private async finishNamespace(ns: string): Promise<void> {
+    const current = await this.store.tryGet("namespaces", undefined, ns);
+    if (!current?.metadata.deletionTimestamp || current.metadata.finalizers?.length) return;
+    if (await this.namespaceHasContent(ns)) return;
+    await this.store.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current).catch((e) => {
+      // Deleted or changed meanwhile: whoever changed it decides.
+      if (!(e instanceof NotFoundError) && !isConflict(e)) throw e;
+    });
+  }
+
+  /** Whether anything is stored in namespace `ns` (read at the store's current revision). */
+  private async namespaceHasContent(ns: string): Promise<boolean> {
+    for (const resource of (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r))) {
+      if ((await this.consistentList(resource, ns)).items.length > 0) return true;
+    }
+    return false;
   }
 
   async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
@@ -330,7 +366,7 @@ export class Api implements ApiClient {
    */
   private async deleteCurrent<R extends Resource>(resource: R, ns: string | undefined, name: string, current: ResourceTypes[R], opts: DeleteOptions, fromCache = false): Promise<ResourceTypes[R]> {
     checkPreconditions(resource, current, opts);
-    const rev = Number(current.metadata.resourceVersion);
+    let rev = Number(current.metadata.resourceVersion);
     if (resource === "pods") {
       const graceful = this.gracefulPodDelete(current as Pod, opts);
       if (graceful) return (await this.store.update("pods", graceful, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
@@ -338,6 +374,18 @@ export class Api implements ApiClient {
     if (resource === "namespaces") {
       this.namespacesDeleted.set(name, this.now().getTime());
       await this.deleteNamespaceContents(name);
+      if (await this.namespaceHasContent(name)) {
+        // Objects with finalizers are still there: the namespace stays, Terminating and refusing
+        // new content, until the last of them goes (deleteFinalized). What was created before the
+        // mark is deleted after it, so only objects waiting on their finalizers are left.
+        if (!current.metadata.deletionTimestamp) {
+          const terminating = { ...markedForDeletion(current, this.now()), status: { ...(current as Namespace).status, phase: "Terminating" } } as Namespace;
+          current = (await this.store.update("namespaces", terminating, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+          rev = Number(current.metadata.resourceVersion);
+          await this.deleteNamespaceContents(name);
+        }
+        if (await this.namespaceHasContent(name)) return current;
+      }
     }
     const owner = OWNERS.has(resource);
     if (owner && opts.propagationPolicy === "Orphan") {
@@ -348,6 +396,9 @@ export class Api implements ApiClient {
         metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
       }, rev, this.store.createdRevisionOf(current));
       await this.orphanDependents(current);
+      if (marked.metadata.finalizers?.length) {
+        return await this.store.update(resource, markedForDeletion(marked, this.now()), Number(marked.metadata.resourceVersion), this.store.createdRevisionOf(marked));
+      }
       return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked);
     }
     if (owner && opts.propagationPolicy === "Foreground") {
@@ -365,6 +416,15 @@ export class Api implements ApiClient {
           finalizers: [...(current.metadata.finalizers ?? []), "foregroundDeletion"],
         },
       }, rev, this.store.createdRevisionOf(current));
+    }
+    if (current.metadata.finalizers?.length) {
+      // Kubernetes' finalizers: the object is only marked (deletionTimestamp, a zero grace
+      // period) and stays until an update takes the last finalizer off (update, deleteFinalized).
+      if (current.metadata.deletionTimestamp && current.metadata.deletionGracePeriodSeconds === 0) {
+        if (fromCache) throw new ConflictError(resource, name);
+        return current;
+      }
+      return await this.store.update(resource, markedForDeletion(current, this.now()), rev, this.store.createdRevisionOf(current));
     }
     return await this.store.delete(resource, ns, name, rev, current);
   }
@@ -642,8 +702,16 @@ export class Api implements ApiClient {
     if (deletedAt !== undefined && this.now().getTime() - deletedAt > NAMESPACE_LIVE_LOOKUP_MS) this.namespacesDeleted.delete(ns);
     const cached = this.namespacesDeleted.has(ns) ? null : this.cache.newest("namespaces", `/${ns}`);
     if (cached && !cached.metadata.deletionTimestamp) return;
-    if (!(await this.store.tryGet("namespaces", undefined, ns))) {
+    const stored = await this.store.tryGet("namespaces", undefined, ns);
+    if (!stored) {
       throw new ApiError("NotFound", `namespaces "${ns}" not found`, { name: ns, kind: "namespaces" });
+    }
+    if (stored.metadata.deletionTimestamp) {
+      throw new ApiError("Forbidden", `unable to create new content in namespace ${ns} because it is being terminated`, {
+        name: ns,
+        kind: "namespaces",
+        causes: [{ reason: "NamespaceTerminating", message: `namespace ${ns} is being terminated`, field: "metadata.namespace" }],
+      });
     }
   }
 }
@@ -738,6 +806,37 @@ function checkPodUpdate(current: Pod, next: Pod): void {
     });
   }
   if (causes.length) throw new InvalidError("Pod", current.metadata.name, causes);
+}
+
+/** `obj` marked as being deleted now: a deletionTimestamp (kept if earlier) and a zero grace period. */
+function markedForDeletion<T extends AnyObject>(obj: T, now: Date): T {
+  const at = obj.metadata.deletionTimestamp && Date.parse(obj.metadata.deletionTimestamp) <= now.getTime() ? obj.metadata.deletionTimestamp : now.toISOString();
+  return { ...obj, metadata: { ...obj.metadata, deletionTimestamp: at, deletionGracePeriodSeconds: 0 } };
+}
+
+/**
+ * Whether an update ends an object's deletion: it was being deleted with finalizers and the update
+ * takes the last one off. A pod goes only once its node is done with it (a zero grace period, as
+ * the kubelet's last delete leaves it), or when it never ran or has finished.
+ */
+function finalizedBy(resource: Resource, current: AnyObject, next: AnyObject): boolean {
+  if (!current.metadata.finalizers?.length || next.metadata.finalizers?.length || !next.metadata.deletionTimestamp) return false;
+  if (resource !== "pods") return true;
+  const pod = next as Pod;
+  return pod.metadata.deletionGracePeriodSeconds === 0 || !pod.spec.nodeName || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+}
+
+/** As Kubernetes' ValidateObjectMetaUpdate: no finalizer may be added to an object being deleted. */
+function checkFinalizersUpdate(kind: string, current: AnyObject, next: AnyObject): void {
+  if (!current.metadata.deletionTimestamp) return;
+  const had = new Set(current.metadata.finalizers ?? []);
+  const added = (next.metadata.finalizers ?? []).filter((f) => !had.has(f));
+  if (added.length === 0) return;
+  throw new InvalidError(kind, current.metadata.name, [{
+    reason: "FieldValueForbidden",
+    field: "metadata.finalizers",
+    message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+  }]);
 }
 
 function checkPreconditions(resource: Resource, current: AnyObject, opts: DeleteOptions): void {

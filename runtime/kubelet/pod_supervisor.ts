@@ -77,6 +77,12 @@ export class PodSupervisor {
   readonly actors = new Map<string, PodActor>();
   /** Finished pods (Succeeded/Failed) left alone until deleted: their containers are wanted. */
   private readonly finished = new Set<string>();
+  /**
+   * Pods whose containers this node stopped and whose API object it then deleted, still there
+   * waiting on finalizers: done here, as the kubelet's pod workers keep a terminated pod's uid,
+   * so a later version of the object does not start them again.
+   */
+  private readonly terminated = new Set<string>();
   private stopped = false;
 
   private readonly metrics: ReturnType<typeof podMetrics>;
@@ -130,6 +136,7 @@ export class PodSupervisor {
       if (changed) cur.actor.send({ type: "POD_UPDATED", pod });
       return;
     }
+    if (this.terminated.has(key)) return;
     // A finished pod is left as it is (its containers stay for logs) until it is deleted.
     const phase = pod.status?.phase;
     if (!deleting && !pod.metadata.deletionTimestamp && (phase === "Succeeded" || phase === "Failed")) {
@@ -143,6 +150,7 @@ export class PodSupervisor {
   deleted(pod: Pod): void {
     const key = podKey(pod);
     this.finished.delete(key);
+    if (this.terminated.delete(key)) return;
     const cur = this.entries.get(key);
     if (cur) {
       cur.objectGone = true;
@@ -233,6 +241,9 @@ export class PodSupervisor {
     if (this.entries.get(key) === entry) {
       this.entries.delete(key);
       this.actors.delete(key);
+      // Done here from now on, whatever version of the object comes next (the echo of the last
+      // status, the mark of its finalizers); deleted() forgets it once it goes.
+      if (!entry.objectGone && !this.stopped) this.terminated.add(key);
     }
     await entry.writer.flush();
     entry.writer.close();
@@ -241,6 +252,9 @@ export class PodSupervisor {
     try {
       await this.opts.client.delete("pods", name, namespace, { gracePeriodSeconds: 0, preconditions: uid ? { uid } : undefined });
     } catch (e) {
+      // Not deleted by us: gone already, another pod under that name, or no answer (a later
+      // version of the object starts the pod's actor again, which asks again).
+      this.terminated.delete(key);
       if (!(e instanceof ApiError && (e.reason === "NotFound" || e.reason === "Conflict"))) {
         this.opts.log("pod not deleted after termination", { pod: podRefString(entry.pod), error: String(e) });
       }

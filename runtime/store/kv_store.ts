@@ -477,7 +477,9 @@ export class KvStore {
    * `expectedRevision` the delete is compare-and-swap. `current`, the object at exactly
    * `expectedRevision` as this store handed it out (a get, a write, or the bucket feed), saves
    * the read of the entry: the tombstone is written from it, still only if the key is at that
-   * revision (else Conflict, as when the read finds another revision).
+   * revision (else Conflict, as when the read finds another revision). `last`, with `current`,
+   * is the state the tombstone keeps instead of `current`'s: an update that removed an object's
+   * last finalizer deletes it in the same compare-and-swap, carrying the update.
    */
   async delete<R extends Resource>(
     resource: R,
@@ -485,6 +487,7 @@ export class KvStore {
     name: string,
     expectedRevision?: number,
     current?: AnyObject,
+    last?: AnyObject,
   ): Promise<ResourceTypes[R]> {
     let key: string;
     try {
@@ -497,7 +500,7 @@ export class KvStore {
     let revision: number;
     const knownCreated = current && expectedRevision !== undefined && current.metadata.resourceVersion === String(expectedRevision) ? this.created.get(current) : undefined;
     if (current && knownCreated !== undefined) {
-      object = current;
+      object = last ?? current;
       createdRevision = knownCreated;
       revision = expectedRevision!;
     } else {
@@ -507,6 +510,7 @@ export class KvStore {
       if (!entry || entry.operation !== "PUT") throw new NotFoundError(resource, name);
       if (expectedRevision !== undefined && entry.revision !== expectedRevision) throw new ConflictError(resource, name);
       ({ object, createdRevision } = decodeEntry(entry, this.transformer));
+      if (last && expectedRevision !== undefined) object = last;
       revision = entry.revision;
     }
     try {

@@ -41,6 +41,44 @@ describe("node agent on the hollow runtime", () => {
     }
   });
 
+  test("a pod with a finalizer: the agent stops its containers and makes its last delete once; the pod goes when the finalizer is taken off", async () => {
+    const rt = new HollowRuntime();
+    const agent = await startNodeAgent({ client: t.api, runtime: rt, name: "hollow-fin", heartbeatIntervalMs: 500, resyncMs: 200 });
+    const deletes: number[] = [];
+    const del = t.api.delete.bind(t.api);
+    const client = t.api as { delete: typeof t.api.delete };
+    client.delete = (async (resource: string, name: string, ...rest: unknown[]) => {
+      if (resource === "pods" && name === "fin") deletes.push((rest[1] as { gracePeriodSeconds?: number } | undefined)?.gracePeriodSeconds ?? -1);
+      return await (del as (...a: unknown[]) => Promise<unknown>)(resource, name, ...rest);
+    }) as typeof t.api.delete;
+    try {
+      const created = await t.api.create("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "fin", namespace: "default", finalizers: ["example.com/keep"] }, spec: { nodeName: "hollow-fin", terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "berth/busybox" }] } });
+      await waitFor(async () => (await t.api.get("pods", "fin", "default")).status?.phase === "Running", "Running");
+      await t.api.delete("pods", "fin", "default");
+      // The agent stops the containers, then deletes with a zero grace period: the pod stays, marked.
+      const done = await waitFor(async () => {
+        const p = await t.api.get("pods", "fin", "default");
+        return p.metadata.deletionGracePeriodSeconds === 0 && rt.size === 0 ? p : undefined;
+      }, "containers stopped and the pod marked with a zero grace period", 15_000);
+      expect(done.metadata.finalizers).toEqual(["example.com/keep"]);
+      // Two heartbeats later (several pod resyncs) it has asked once, and left the pod as it was.
+      const beat = async () => (await readyOf("hollow-fin"))?.lastHeartbeatTime;
+      const first = await beat();
+      await waitFor(async () => (await beat()) !== first, "a heartbeat");
+      const second = await beat();
+      await waitFor(async () => (await beat()) !== second, "another heartbeat");
+      expect(deletes.filter((g) => g === 0)).toEqual([0]);
+      expect((await t.api.get("pods", "fin", "default")).metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+      // Taken off: gone, and the agent forgets it.
+      await t.api.update("pods", { ...done, metadata: { ...done.metadata, finalizers: [] } });
+      await waitFor(async () => !(await t.api.list("pods", { namespace: "default" })).items.some((p) => p.metadata.uid === created.metadata.uid), "gone");
+      await waitFor(() => agent.pods.size === 0, "the agent has no pod");
+    } finally {
+      client.delete = del;
+      await agent.stop();
+    }
+  });
+
   test("goes NotReady with a reason while the runtime is unreachable, then recovers and pods converge", async () => {
     const rt = new HollowRuntime();
     const agent = await startNodeAgent({ client: t.api, runtime: rt, name: "hollow-flaky", heartbeatIntervalMs: 200, resyncMs: 200 });
