@@ -102,7 +102,9 @@ export function waitForReplicationController(client: ApiClient, name: string, o:
   );
 }
 
-function summary(objs: { metadata: { name: string }; status?: unknown }[]): string {
+function summary(objs: { metadata: { name: string; deletionTimestamp?: string; finalizers?: string[] }; status?: unknown }[]): string {
   if (!objs.length) return "nothing";
-  return objs.slice(0, 5).map((x) => `${x.metadata.name} ${JSON.stringify(x.status ?? {})}`).join("; ") + (objs.length > 5 ? ` (+${objs.length - 5} more)` : "");
+  const held = (x: (typeof objs)[number]) =>
+    x.metadata.deletionTimestamp && x.metadata.finalizers?.length ? ` (being deleted since ${x.metadata.deletionTimestamp}, held by its finalizers: ${x.metadata.finalizers.join(", ")})` : "";
+  return objs.slice(0, 5).map((x) => `${x.metadata.name} ${JSON.stringify(x.status ?? {})}${held(x)}`).join("; ") + (objs.length > 5 ? ` (+${objs.length - 5} more)` : "");
 }

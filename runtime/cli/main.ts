@@ -62,7 +62,7 @@ const commands: Record<string, Command> = {
   ...readCommands(out),
   delete: {
     summary: "delete objects by type and name, or those in manifests",
-    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false]",
+    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false] [--timeout SECONDS]",
     flags: [
       ...CONN,
       { name: "filename", short: "f", type: "strings", help: "delete the objects in these manifests" },
@@ -70,6 +70,7 @@ const commands: Record<string, Command> = {
       { name: "now", type: "boolean", help: "same as --grace-period=0... for pods: skip the graceful period" },
       { name: "cascade", type: "string", help: "background (default): owned pods are deleted; orphan: they are kept" },
       { name: "wait", type: "boolean", help: "wait until the objects are gone (default true; --wait=false returns at once)", default: true },
+      { name: "timeout", type: "number", help: "seconds to wait for the objects to be gone (default 120); an object held by finalizers stays until they are taken off" },
       { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
       { name: "ignore-store-read-error-with-cluster-breaking-potential", type: "boolean", help: "delete an object the API server cannot read (a Secret sealed with a lost key) without reading it: its finalizers and owners are not consulted" },
       { name: "all", type: "boolean", help: "delete every object of the TYPE (in the namespace)" },
@@ -83,6 +84,7 @@ const commands: Record<string, Command> = {
         now: !!p.flags.now,
         cascade: p.flags.cascade as string | undefined,
         wait: p.flags.wait !== false,
+        timeoutSeconds: p.flags.timeout as number | undefined,
         ignoreNotFound: !!p.flags["ignore-not-found"],
         unsafe: !!p.flags["ignore-store-read-error-with-cluster-breaking-potential"],
       };

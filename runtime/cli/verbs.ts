@@ -254,9 +254,10 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
 export async function deleteCmd(
   client: ApiClient,
   targets: { resource: Resource; name: string; namespace?: string }[],
-  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; ignoreNotFound?: boolean; unsafe?: boolean },
+  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; timeoutSeconds?: number; ignoreNotFound?: boolean; unsafe?: boolean },
   out: Out,
 ): Promise<void> {
+  if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds above 0, got ${o.timeoutSeconds}`);
   const propagationPolicy = o.cascade === "orphan" ? "Orphan" : o.cascade === "foreground" ? "Foreground" : o.cascade === undefined || o.cascade === "background" || o.cascade === "true" ? "Background" : undefined;
   if (!propagationPolicy) throw new UsageError(`--cascade must be background, foreground or orphan, got ${JSON.stringify(o.cascade)}`);
   const deleted: { resource: Resource; name: string; namespace?: string; uid?: string }[] = [];
@@ -277,7 +278,7 @@ export async function deleteCmd(
   }
   // As kubectl: wait (by default) until every deleted object is gone — a pod once its containers
   // have stopped — all at once, following watches; --wait=false returns at once.
-  if (o.wait !== false) await Promise.all(deleted.map((d) => waitGone(client, d.resource, d.name, d.namespace, d.uid)));
+  if (o.wait !== false) await Promise.all(deleted.map((d) => waitGone(client, d.resource, d.name, d.namespace, d.uid, (o.timeoutSeconds ?? 120) * 1000)));
 }
 
 async function waitGone(client: ApiClient, resource: Resource, name: string, namespace: string | undefined, uid: string | undefined, timeoutMs = 120_000): Promise<void> {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { AnyObject, ConfigMap, Pod, WatchEvent } from "../../model/types.ts";
+import { deleteCmd } from "../../runtime/cli/verbs.ts";
 
 const configMap = (name: string, ns: string, finalizers?: string[]) => ({
   apiVersion: "v1",
@@ -170,6 +171,25 @@ describe("finalizers", () => {
     await t.api.update("configmaps", { ...kept, metadata: { ...kept.metadata, finalizers: [] } } as ConfigMap);
     expect((await apiError(t.api.get("configmaps", "kept", ns))).code).toBe(404);
     expect((await apiError(t.api.get("namespaces", ns))).code).toBe(404);
+  });
+
+  it("berth delete waits for the object to go, and names the finalizers holding it when its --timeout ends", async () => {
+    await t.api.create("configmaps", configMap("held", "default", ["example.com/keep"]));
+    let out = "";
+    const e = await deleteCmd(t.remote, [{ resource: "configmaps", name: "held", namespace: "default" }], { timeoutSeconds: 0.5 }, (x) => void (out += x)).then(() => undefined, (x: unknown) => x);
+    expect(out).toBe('configmap "held" deleted\n');
+    expect(String(e)).toMatch(/timed out after 500 ms waiting for configmap "held" to be deleted; last seen: held \{\} \(being deleted since \S+, held by its finalizers: example\.com\/keep\)/);
+    await expect(deleteCmd(t.remote, [{ resource: "configmaps", name: "held", namespace: "default" }], { timeoutSeconds: 0 }, () => {})).rejects.toThrow("--timeout must be a number of seconds above 0, got 0");
+
+    // Released while berth delete waits: it returns.
+    let said!: () => void;
+    const deleteAnswered = new Promise<void>((r) => (said = r));
+    const waiting = deleteCmd(t.remote, [{ resource: "configmaps", name: "held", namespace: "default" }], { timeoutSeconds: 30 }, () => said());
+    await deleteAnswered;
+    const held = await t.api.get("configmaps", "held", "default");
+    await t.api.update("configmaps", { ...held, metadata: { ...held.metadata, finalizers: [] } });
+    await waiting;
+    expect((await apiError(t.api.get("configmaps", "held", "default"))).code).toBe(404);
   });
 
   it("bad finalizer input is refused and changes nothing", async () => {
