@@ -88,7 +88,9 @@ export function findGarbage(view: GarbageView): Garbage[] {
     }
     if (d.resource === "pods") {
       const pod = d.object as Pod;
-      if (pod.spec.nodeName && !nodeNames.has(pod.spec.nodeName)) out.push({ type: "nodeGone", pod, node: pod.spec.nodeName });
+      // A pod already deleted with a zero grace period and held by its finalizers is not asked again.
+      const held = pod.metadata.deletionTimestamp && pod.metadata.deletionGracePeriodSeconds === 0 && pod.metadata.finalizers?.length;
+      if (pod.spec.nodeName && !nodeNames.has(pod.spec.nodeName) && !held) out.push({ type: "nodeGone", pod, node: pod.spec.nodeName });
     }
   }
   for (const owner of owners.values()) {
@@ -152,7 +154,9 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       await deps.client.delete(d.resource, d.object.metadata.name, ns, { propagationPolicy: "Foreground", preconditions: { uid: d.object.metadata.uid } });
       log("foreground deletion: deleted dependent", { owner: objectKey(owner), dependent: objectKey(d.object) });
     }
-    if (g.dependents.length > 0) return true;
+    // Dependents still going: look again soon, unless all that is left waits on finalizers of
+    // their own (then the resync looks, not a loop every 200 ms for as long as they hold).
+    if (g.dependents.length > 0) return g.dependents.some((d) => !(d.object.metadata.deletionTimestamp && d.object.metadata.finalizers?.some((f) => f !== FOREGROUND_FINALIZER)));
     const fresh = await deps.client.get(g.resource, owner.metadata.name, ns);
     if (fresh.metadata.uid !== owner.metadata.uid) return false;
     const finalizers = (fresh.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND_FINALIZER);

@@ -182,19 +182,38 @@ export class Api implements ApiClient {
     if (resource === "namespaces" && await this.namespaceHasContent(current.metadata.name)) return await this.write(resource, current, next);
     const deleted = await this.store.delete(resource, ns, current.metadata.name, Number(current.metadata.resourceVersion), current, next);
     if (resource === "namespaces") this.namespacesDeleted.set(current.metadata.name, this.now().getTime());
-    else if (ns) await this.finishNamespace(ns);
+    else if (resource === "resourcequotas" && ns) this.quotas.noteQuota(ns, current.metadata.name, null);
+    if (resource !== "namespaces" && ns) await this.finishNamespace(ns);
     return deleted;
   }
 
-  /** Deletes namespace `ns` when it is being deleted and nothing is left in it. */
+  /** Namespaces whose deletion this API is working on now (their content's deletions leave them be). */
+  private readonly namespacesFinishing = new Set<string>();
+
+  /**
+   * After an object left namespace `ns`: when `ns` is being deleted, deletes what else is in it
+   * (content created around its mark), and the namespace itself once nothing is left and no
+   * finalizer of its own holds it — as Kubernetes' namespace controller keeps deleting a
+   * Terminating namespace's content until it is empty. A failure leaves it Terminating; the next
+   * deletion in it, or of it, finishes it.
+   */
   private async finishNamespace(ns: string): Promise<void> {
-    const current = await this.store.tryGet("namespaces", undefined, ns);
-    if (!current?.metadata.deletionTimestamp || current.metadata.finalizers?.length) return;
-    if (await this.namespaceHasContent(ns)) return;
-    await this.store.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current).catch((e) => {
-      // Deleted or changed meanwhile: whoever changed it decides.
-      if (!(e instanceof NotFoundError) && !isConflict(e)) throw e;
-    });
+    if (this.namespacesFinishing.has(ns)) return;
+    const cached = this.cache.newest("namespaces", `/${ns}`);
+    if (cached && !cached.metadata.deletionTimestamp) return;
+    this.namespacesFinishing.add(ns);
+    try {
+      const current = await this.store.tryGet("namespaces", undefined, ns);
+      if (!current?.metadata.deletionTimestamp) return;
+      await this.deleteNamespaceContents(ns);
+      if (current.metadata.finalizers?.length || await this.namespaceHasContent(ns)) return;
+      await this.store.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current);
+      this.namespacesDeleted.set(ns, this.now().getTime());
+    } catch {
+      // Changed, gone, unreadable content, or the store away: it stays Terminating (see above).
+    } finally {
+      this.namespacesFinishing.delete(ns);
+    }
   }
 
   /** Whether anything is stored in namespace `ns` (read at the store's current revision). */
@@ -303,8 +322,19 @@ export class Api implements ApiClient {
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
     const deleted = await this.deleteObject(resource, name, namespace, opts);
-    if (resource === "resourcequotas") this.quotas.noteQuota(deleted.metadata.namespace ?? "default", name, null);
+    // Only an object really removed: one only marked (graceful, or held by finalizers) stays.
+    if (this.removed.has(deleted)) {
+      if (resource === "resourcequotas") this.quotas.noteQuota(deleted.metadata.namespace ?? "default", name, null);
+      if (resource !== "namespaces" && deleted.metadata.namespace) await this.finishNamespace(deleted.metadata.namespace);
+    }
     return deleted;
+  }
+
+  /** What deletes answered with an object the store removed (not one only marked). */
+  private readonly removed = new WeakSet<object>();
+  private gone<T extends AnyObject>(obj: T): T {
+    this.removed.add(obj);
+    return obj;
   }
 
   private async deleteObject<R extends Resource>(resource: R, name: string, namespace: string | undefined, opts: DeleteOptions): Promise<ResourceTypes[R]> {
@@ -334,7 +364,7 @@ export class Api implements ApiClient {
       } catch (e) {
         if (!(e instanceof UnreadableObjectError)) throw e;
         // As kube-apiserver: a corrupt object is deleted only when the caller says so, unread.
-        if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) return await this.store.deleteUnreadable(resource, ns, name);
+        if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) return this.gone(await this.store.deleteUnreadable(resource, ns, name));
         throw new ApiError(
           "InternalError",
           `${e.message}; to delete it without reading it (its finalizers and owners are not consulted), ` +
@@ -373,18 +403,22 @@ export class Api implements ApiClient {
     }
     if (resource === "namespaces") {
       this.namespacesDeleted.set(name, this.now().getTime());
-      await this.deleteNamespaceContents(name);
-      if (await this.namespaceHasContent(name)) {
-        // Objects with finalizers are still there: the namespace stays, Terminating and refusing
-        // new content, until the last of them goes (deleteFinalized). What was created before the
-        // mark is deleted after it, so only objects waiting on their finalizers are left.
-        if (!current.metadata.deletionTimestamp) {
-          const terminating = { ...markedForDeletion(current, this.now()), status: { ...(current as Namespace).status, phase: "Terminating" } } as Namespace;
-          current = (await this.store.update("namespaces", terminating, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
-          rev = Number(current.metadata.resourceVersion);
-          await this.deleteNamespaceContents(name);
+      this.namespacesFinishing.add(name);
+      try {
+        await this.deleteNamespaceContents(name);
+        if (await this.namespaceHasContent(name)) {
+          // Objects with finalizers are still there: the namespace stays, Terminating and refusing
+          // new content, until the last of them goes (finishNamespace). What was created before
+          // the mark is deleted after it, so only objects waiting on their finalizers are left.
+          if (!current.metadata.deletionTimestamp) {
+            current = (await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+            rev = Number(current.metadata.resourceVersion);
+            await this.deleteNamespaceContents(name);
+          }
+          if (await this.namespaceHasContent(name)) return current;
         }
-        if (await this.namespaceHasContent(name)) return current;
+      } finally {
+        this.namespacesFinishing.delete(name);
       }
     }
     const owner = OWNERS.has(resource);
@@ -397,9 +431,9 @@ export class Api implements ApiClient {
       }, rev, this.store.createdRevisionOf(current));
       await this.orphanDependents(current);
       if (marked.metadata.finalizers?.length) {
-        return await this.store.update(resource, markedForDeletion(marked, this.now()), Number(marked.metadata.resourceVersion), this.store.createdRevisionOf(marked));
+        return await this.store.update(resource, markedForDeletion(resource, marked, this.now()), Number(marked.metadata.resourceVersion), this.store.createdRevisionOf(marked));
       }
-      return await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked);
+      return this.gone(await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked));
     }
     if (owner && opts.propagationPolicy === "Foreground") {
       // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
@@ -424,9 +458,9 @@ export class Api implements ApiClient {
         if (fromCache) throw new ConflictError(resource, name);
         return current;
       }
-      return await this.store.update(resource, markedForDeletion(current, this.now()), rev, this.store.createdRevisionOf(current));
+      return await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current));
     }
-    return await this.store.delete(resource, ns, name, rev, current);
+    return this.gone(await this.store.delete(resource, ns, name, rev, current));
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
@@ -808,10 +842,14 @@ function checkPodUpdate(current: Pod, next: Pod): void {
   if (causes.length) throw new InvalidError("Pod", current.metadata.name, causes);
 }
 
-/** `obj` marked as being deleted now: a deletionTimestamp (kept if earlier) and a zero grace period. */
-function markedForDeletion<T extends AnyObject>(obj: T, now: Date): T {
+/**
+ * `obj` marked as being deleted now: a deletionTimestamp (kept if earlier) and a zero grace
+ * period; a namespace also `status.phase: Terminating`.
+ */
+function markedForDeletion<T extends AnyObject>(resource: Resource, obj: T, now: Date): T {
   const at = obj.metadata.deletionTimestamp && Date.parse(obj.metadata.deletionTimestamp) <= now.getTime() ? obj.metadata.deletionTimestamp : now.toISOString();
-  return { ...obj, metadata: { ...obj.metadata, deletionTimestamp: at, deletionGracePeriodSeconds: 0 } };
+  const marked = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: at, deletionGracePeriodSeconds: 0 } };
+  return resource === "namespaces" ? { ...marked, status: { ...(obj as unknown as Namespace).status, phase: "Terminating" } } : marked;
 }
 
 /**

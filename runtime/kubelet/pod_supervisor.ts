@@ -248,16 +248,29 @@ export class PodSupervisor {
     await entry.writer.flush();
     entry.writer.close();
     if (this.stopped || entry.objectGone) return;
-    const { name, namespace, uid } = entry.pod.metadata;
+    await this.deleteTerminated(key, entry.pod, 0);
+  }
+
+  /**
+   * The kubelet's last delete of a pod whose containers it stopped (grace period 0), asked again
+   * with a growing delay (1 s … 30 s) while it fails for any other reason than the pod being gone
+   * or replaced, as the kubelet's status manager keeps asking; deleted() ends it.
+   */
+  private async deleteTerminated(key: string, pod: Pod, attempt: number): Promise<void> {
+    if (this.stopped || (attempt > 0 && !this.terminated.has(key))) return;
+    const { name, namespace, uid } = pod.metadata;
     try {
       await this.opts.client.delete("pods", name, namespace, { gracePeriodSeconds: 0, preconditions: uid ? { uid } : undefined });
     } catch (e) {
-      // Not deleted by us: gone already, another pod under that name, or no answer (a later
-      // version of the object starts the pod's actor again, which asks again).
-      this.terminated.delete(key);
-      if (!(e instanceof ApiError && (e.reason === "NotFound" || e.reason === "Conflict"))) {
-        this.opts.log("pod not deleted after termination", { pod: podRefString(entry.pod), error: String(e) });
+      if (e instanceof ApiError && (e.reason === "NotFound" || e.reason === "Conflict")) {
+        // Gone already, or another pod under that name: nothing left to do here.
+        this.terminated.delete(key);
+        return;
       }
+      const delayMs = Math.min(30_000, 1000 * 2 ** attempt);
+      this.opts.log("pod not deleted after termination; asking again", { pod: podRefString(pod), error: String(e), inMs: delayMs });
+      const t = setTimeout(() => void this.deleteTerminated(key, pod, attempt + 1), delayMs);
+      t.unref?.();
     }
   }
 }

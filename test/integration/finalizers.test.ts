@@ -192,6 +192,42 @@ describe("finalizers", () => {
     expect((await apiError(t.api.get("configmaps", "held", "default"))).code).toBe(404);
   });
 
+  it("content that slipped in around the namespace's mark goes too, whichever way the last held object leaves", async () => {
+    for (const way of ["finalizer taken off", "deleted with the store"] as const) {
+      const ns = way === "finalizer taken off" ? "fin-leak-a" : "fin-leak-b";
+      await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+      await t.api.create("configmaps", configMap("kept", ns, ["example.com/keep"]), ns);
+      await t.api.delete("namespaces", ns);
+      // As a create that passed admission before the mark, or one on another API replica whose
+      // cache had not seen it: stored after the namespace's content was deleted.
+      const leakedCm = await t.store.create("configmaps", { ...configMap("leaked", ns), metadata: { name: "leaked", namespace: ns, uid: "leaked-uid", creationTimestamp: new Date().toISOString() } } as ConfigMap);
+      expect(leakedCm.metadata.name).toBe("leaked");
+      const kept = await t.api.get("configmaps", "kept", ns);
+      if (way === "finalizer taken off") {
+        await t.api.update("configmaps", { ...kept, metadata: { ...kept.metadata, finalizers: [] } } as ConfigMap);
+      } else {
+        // The held object goes without an update through this API (straight from the store, as
+        // by another replica), then the leaked one is deleted as usual.
+        await t.store.delete("configmaps", ns, "kept");
+        await t.api.delete("configmaps", "leaked", ns);
+      }
+      expect((await apiError(t.api.get("configmaps", "leaked", ns))).code).toBe(404);
+      expect((await apiError(t.api.get("namespaces", ns))).code).toBe(404);
+    }
+  });
+
+  it("a ResourceQuota held by a finalizer is still enforced, however often it is deleted", async () => {
+    const ns = "fin-quota";
+    await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await t.api.create("resourcequotas", { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "q", namespace: ns, finalizers: ["example.com/keep"] }, spec: { hard: { "count/configmaps": "1" } } }, ns);
+    await t.api.delete("resourcequotas", "q", ns);
+    await t.api.delete("resourcequotas", "q", ns);
+    await t.api.create("configmaps", configMap("one", ns), ns);
+    const refused = await apiError(t.api.create("configmaps", configMap("two", ns), ns));
+    expect(refused.code).toBe(403);
+    expect(refused.message).toContain("exceeded quota");
+  });
+
   it("bad finalizer input is refused and changes nothing", async () => {
     const c = await t.api.create("configmaps", configMap("typed", "default", ["example.com/a"]));
     const e = await apiError(t.remote.update("configmaps", { ...c, metadata: { ...c.metadata, finalizers: "example.com/a" } } as unknown as Pod));

@@ -57,4 +57,12 @@ describe("garbage collector - findGarbage", () => {
     const g = findGarbage({ pods: [pod("stranded", undefined, "n9"), terminating], nodes: [node], rcs: [] });
     expect(g.map((x) => x.type)).toEqual(["nodeGone"]);
   });
+
+  it("garbage collector - a pod of a gone node already deleted (grace 0) and held by its finalizers is not asked again", () => {
+    const base = pod("held", undefined, "n9");
+    const held = { ...base, metadata: { ...base.metadata, deletionTimestamp: "2026-12-01T00:00:00Z", deletionGracePeriodSeconds: 0, finalizers: ["example.com/keep"] } };
+    const graceful = { ...base, metadata: { ...base.metadata, name: "graceful", uid: "p-graceful", deletionTimestamp: "2026-12-01T00:00:00Z", deletionGracePeriodSeconds: 30, finalizers: ["example.com/keep"] } };
+    const g = findGarbage({ pods: [held, graceful], nodes: [node], rcs: [] });
+    expect(g.map((x) => x.type === "nodeGone" && x.pod.metadata.name)).toEqual(["graceful"]);
+  });
 });

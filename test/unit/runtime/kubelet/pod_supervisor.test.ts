@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { ApiClient } from "../../../../model/client.ts";
 import type { Pod } from "../../../../model/types.ts";
+import { ApiError } from "../../../../model/errors.ts";
 import { createEventRecorder } from "../../../../actors/event_recorder.ts";
 import { HollowRuntime } from "../../../../runtime/containers/hollow.ts";
 import { podEffects } from "../../../../runtime/kubelet/pod_effects.ts";
@@ -26,13 +27,14 @@ function pod(rv: number, extra: { labels?: Record<string, string>; image?: strin
   };
 }
 
-function supervisor() {
+function supervisor(del: (name: string, opts: unknown) => Promise<unknown> = async () => pod(9)) {
   let stored = pod(1);
-  // Just enough of the API for the status writer (get, updateStatus) and the recorder (create).
+  // Just enough of the API for the status writer (get, updateStatus), the recorder (create) and the last delete.
   const client = {
     get: async () => stored,
     updateStatus: async (_r: string, p: Pod) => (stored = { ...p, metadata: { ...p.metadata, resourceVersion: String(Number(stored.metadata.resourceVersion) + 1) } }),
     create: async (_r: string, o: unknown) => o,
+    delete: async (_r: string, name: string, _ns: string, opts: unknown) => await del(name, opts),
   } as unknown as ApiClient;
   const log = () => {};
   const sup = new PodSupervisor({
@@ -64,6 +66,30 @@ describe("pod supervisor", () => {
     // So does a new image, which the actor applies by recreating the container.
     sup.ensure(pod(7, { phase: "Running", labels: { app: "a", tier: "web" }, image: "berth/busybox:2" }));
     expect(seen().spec.containers[0].image).toBe("berth/busybox:2");
+  });
+
+  it("a terminated pod is not started again by later versions of its object, and its last delete is asked again until it is answered", async () => {
+    const asked: unknown[] = [];
+    let failures = 1;
+    const sup = supervisor(async (_name, opts) => {
+      asked.push(opts);
+      if (failures-- > 0) throw new ApiError("ServiceUnavailable", "the API server is busy");
+      return pod(9);
+    });
+    sup.ensure(pod(1));
+    await waitFor(() => sup.actors.get("uid-p")?.getSnapshot().matches({ active: "running" }), "the pod running");
+    const deleting = { ...pod(2, { phase: "Running" }), metadata: { ...pod(2).metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 0 } };
+    sup.ensure(deleting);
+    // Refused once (503), asked again after a second.
+    await waitFor(() => asked.length === 2, "the last delete asked twice", 10_000);
+    expect(asked).toEqual([{ gracePeriodSeconds: 0, preconditions: { uid: "uid-p" } }, { gracePeriodSeconds: 0, preconditions: { uid: "uid-p" } }]);
+    // Held by a finalizer, the object comes again (the mark, a status echo): no actor starts.
+    sup.ensure({ ...deleting, metadata: { ...deleting.metadata, resourceVersion: "10", finalizers: ["example.com/keep"] } });
+    expect(sup.actors.size).toBe(0);
+    // Gone at last: forgotten (a deletion of it starts nothing either).
+    sup.deleted(deleting);
+    expect(sup.actors.size).toBe(0);
+    expect(sup.wants("uid-p")).toBe(false);
   });
 
   it("drops runtime events the pod machine never acts on (a container's start) before they reach the actor", async () => {
