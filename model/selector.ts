@@ -364,6 +364,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   endpoints: [...COMMON_FIELDS],
   configmaps: [...COMMON_FIELDS],
   secrets: [...COMMON_FIELDS, "type"],
+  serviceaccounts: [...COMMON_FIELDS],
   nodes: [...COMMON_FIELDS, "spec.unschedulable"],
   namespaces: [...COMMON_FIELDS, "status.phase"],
   events: [

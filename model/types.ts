@@ -26,6 +26,7 @@ export const RESOURCES = {
   replicasets: { kind: "ReplicaSet", singular: "replicaset", namespaced: true, shortNames: ["rs"], group: "apps", version: "v1" },
   configmaps: { kind: "ConfigMap", singular: "configmap", namespaced: true, shortNames: ["cm"] },
   secrets: { kind: "Secret", singular: "secret", namespaced: true, shortNames: [] },
+  serviceaccounts: { kind: "ServiceAccount", singular: "serviceaccount", namespaced: true, shortNames: ["sa"] },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -519,7 +520,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -535,6 +536,7 @@ export interface ResourceTypes {
   replicasets: ReplicaSet;
   configmaps: ConfigMap;
   secrets: Secret;
+  serviceaccounts: ServiceAccount;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +665,18 @@ export interface ConfigMap extends KubeObject {
   binaryData?: Record<string, string>;
   /** Once true, `data`/`binaryData` may not change and `immutable` may not be unset. */
   immutable?: boolean;
+}
+
+/**
+ * An identity for processes in pods (core/v1). Berth stores and serves them (every namespace has
+ * `default`, made by the control plane's service account controller) but issues no tokens: a
+ * pod's `serviceAccountName` is kept as given, and nothing is mounted for it.
+ */
+export interface ServiceAccount extends KubeObject {
+  kind: "ServiceAccount";
+  secrets?: ObjectReference[];
+  imagePullSecrets?: { name?: string }[];
+  automountServiceAccountToken?: boolean;
 }
 
 export interface Secret extends KubeObject {

@@ -9,7 +9,8 @@
  *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
  *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
  *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
- *        └── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
+ *        ├── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
+ *        └── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
  *
  * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
  */
@@ -26,6 +27,7 @@ import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
+import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
 
 export interface ControlPlaneOptions {
   client: ApiClient;
@@ -61,6 +63,8 @@ export interface ControlPlane {
     replicasets: Informer<"replicasets">;
     deployments: Informer<"deployments">;
     services?: Informer<"services">;
+    namespaces: Informer<"namespaces">;
+    serviceaccounts: Informer<"serviceaccounts">;
   };
   scheduler: Scheduler;
   controllers: ControllerManager;
@@ -73,6 +77,7 @@ export interface ControlPlane {
   serviceController?: ServiceController;
   quotaController: QuotaController;
   eventSweeper: EventSweeper;
+  serviceAccounts: ServiceAccountController;
   recorder: EventRecorder;
   stop(): Promise<void>;
 }
@@ -117,6 +122,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicasets: new Informer(client, "replicasets", { log }),
     deployments: new Informer(client, "deployments", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
+    namespaces: new Informer(client, "namespaces", { log }),
+    serviceaccounts: new Informer(client, "serviceaccounts", { log }),
   };
   // All at once: on a NATS cluster that lost a server each start may need a second try.
   await Promise.all(Object.values(informers).map((i) => i.start()));
@@ -187,8 +194,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     resyncMs: opts.quotaResyncMs,
   });
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
+  const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -206,6 +214,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     serviceController,
     quotaController,
     eventSweeper,
+    serviceAccounts,
     recorder,
     stop() {
       stopping ??= (async () => {
@@ -218,6 +227,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         await serviceController?.stop();
         quotaController.stop();
         eventSweeper.stop();
+        serviceAccounts.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));
         await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
       })();

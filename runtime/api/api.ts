@@ -402,21 +402,19 @@ export class Api implements ApiClient {
       if (graceful) return (await this.store.update("pods", graceful, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
     }
     if (resource === "namespaces") {
+      // As Kubernetes: the namespace is marked Terminating first, so that nothing new is made in
+      // it (admission refuses, the service account controller leaves it be) while its content
+      // goes; objects with finalizers may keep it so until the last of them goes (finishNamespace).
       this.namespacesDeleted.set(name, this.now().getTime());
       this.namespacesFinishing.add(name);
       try {
-        await this.deleteNamespaceContents(name);
-        if (await this.namespaceHasContent(name)) {
-          // Objects with finalizers are still there: the namespace stays, Terminating and refusing
-          // new content, until the last of them goes (finishNamespace). What was created before
-          // the mark is deleted after it, so only objects waiting on their finalizers are left.
-          if (!current.metadata.deletionTimestamp) {
-            current = (await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
-            rev = Number(current.metadata.resourceVersion);
-            await this.deleteNamespaceContents(name);
-          }
-          if (await this.namespaceHasContent(name)) return current;
+        if (!current.metadata.deletionTimestamp) {
+          await this.checkNamespaceReadable(name);
+          current = (await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+          rev = Number(current.metadata.resourceVersion);
         }
+        await this.deleteNamespaceContents(name);
+        if (await this.namespaceHasContent(name)) return current;
       } finally {
         this.namespacesFinishing.delete(name);
       }
@@ -693,14 +691,15 @@ export class Api implements ApiClient {
     }
   }
 
-  private async deleteNamespaceContents(ns: string): Promise<void> {
+  /**
+   * Refuses to delete a namespace that may not go, or whose content this server cannot read:
+   * that stops the deletion before anything is marked or deleted, naming the object and the way
+   * out (its unsafe delete).
+   */
+  private async checkNamespaceReadable(ns: string): Promise<void> {
     if (ns === "default" || ns === "kube-system") {
       throw new ApiError("Forbidden", `namespace "${ns}" may not be deleted`);
     }
-    // A first pass only reads: content this server cannot read stops the deletion before
-    // anything is deleted, naming that object and the way out (its unsafe delete). Then each kind
-    // is listed again just before its deletes, so what the earlier deletes made meanwhile (the
-    // controllers' Events, Endpoints) goes too.
     const kinds = (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r));
     for (const resource of kinds) {
       try {
@@ -715,6 +714,16 @@ export class Api implements ApiClient {
         );
       }
     }
+  }
+
+  /**
+   * Deletes everything in namespace `ns` (grace period 0); objects held by finalizers are only
+   * marked. Each kind is listed just before its deletes, so what the earlier deletes made
+   * meanwhile (the controllers' Events, Endpoints) goes too.
+   */
+  private async deleteNamespaceContents(ns: string): Promise<void> {
+    await this.checkNamespaceReadable(ns);
+    const kinds = (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r));
     for (const resource of kinds) {
       const { items } = await this.consistentList(resource, ns);
       for (const o of items) {

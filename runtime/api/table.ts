@@ -20,6 +20,7 @@ import type {
   Resource,
   ResourceQuota,
   Secret,
+  ServiceAccount,
   Service,
 } from "../../model/types.ts";
 
@@ -178,6 +179,11 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Type", "string", 0, "The type of the secret."), cell: (s: Secret) => s.type || "Opaque" },
     { column: col("Data", "integer", 0, "Number of data items."), cell: (s: Secret) => Object.keys(s.data ?? {}).length },
     ageColumn<Secret>(),
+  ],
+  serviceaccounts: [
+    nameColumn<ServiceAccount>(),
+    { column: col("Secrets", "string", 0, "Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount."), cell: (a: ServiceAccount) => (a.secrets ?? []).length },
+    ageColumn<ServiceAccount>(),
   ],
 } as unknown as { [R in Resource]: ColumnSpec<never>[] };
 

@@ -633,6 +633,23 @@ const resourceQuota = z.looseObject({
   status: z.looseObject({ hard: quantityMap.optional(), used: quantityMap.optional() }).optional(),
 });
 
+/** core/v1 ServiceAccount: stored and served (Berth issues no tokens, see model/types.ts). */
+const serviceAccount = z.looseObject({
+  ...typeMeta("ServiceAccount"),
+  metadata: objectMeta(dnsSubdomain),
+  secrets: z.array(z.looseObject({
+    kind: z.string().optional(),
+    namespace: z.string().optional(),
+    name: z.string().optional(),
+    uid: z.string().optional(),
+    apiVersion: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    fieldPath: z.string().optional(),
+  })).optional(),
+  imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
+  automountServiceAccountToken: z.boolean().optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -647,4 +664,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   deployments: deployment,
   configmaps: configMapSchema.extend({ ...typeMeta("ConfigMap"), metadata: objectMeta(dnsSubdomain) }),
   secrets: secretSchema.extend({ ...typeMeta("Secret"), metadata: objectMeta(dnsSubdomain) }),
+  serviceaccounts: serviceAccount,
 };

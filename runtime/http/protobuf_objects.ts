@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service|quota`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service|quota|serviceaccount`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -80,6 +80,11 @@ export const namespace: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 
 export const configMap: Schema = {
   1: M("metadata", objectMeta), 2: { name: "data", type: "string", map: "string" }, 3: { name: "binaryData", type: "string", map: "bytes" },
   4: { name: "immutable", type: "bool", pointer: true },
+};
+const objectReference: Schema = { 1: S("kind"), 2: S("namespace"), 3: S("name"), 4: S("uid"), 5: S("apiVersion"), 6: S("resourceVersion"), 7: S("fieldPath") };
+export const serviceAccount: Schema = {
+  1: M("metadata", objectMeta), 2: M("secrets", objectReference, { repeated: true }), 3: M("imagePullSecrets", { 1: S("name") }, { repeated: true }),
+  4: { name: "automountServiceAccountToken", type: "bool", pointer: true },
 };
 export const secret: Schema = {
   1: M("metadata", objectMeta), 2: { name: "data", type: "string", map: "bytes" }, 3: S("type"), 4: { name: "stringData", type: "string", map: "string" },

@@ -205,10 +205,11 @@ describe("API write path", () => {
     expect(p.metadata.uid).toBe(read.metadata.uid);
   });
 
-  it("namespace deletion deletes what its own deletes made meanwhile (each kind listed just before its deletes)", async () => {
+  it("namespace deletion marks the namespace Terminating first: what a controller tries to make in it meanwhile is refused, and nothing is left", async () => {
     await t.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "busy" } });
     await t.api.create("pods", pod("worker", "busy"));
     const del = t.impl.delete.bind(t.impl);
+    const refused: unknown[] = [];
     // As a controller or kubelet would: an Event about the pod, written while the pod goes.
     const spy = vi.spyOn(t.impl, "delete").mockImplementation(async (resource, name, ns, opts) => {
       const out = await del(resource, name, ns, opts);
@@ -221,17 +222,24 @@ describe("API write path", () => {
           reason: "Killing",
           message: "Stopping container c",
           type: "Normal",
-        }, ns);
+        }, ns).catch((e) => refused.push(e));
       }
       return out;
     });
+    let gone;
     try {
-      await t.api.delete("namespaces", "busy");
+      gone = await t.api.delete("namespaces", "busy");
     } finally {
       spy.mockRestore();
     }
+    expect(gone.metadata.deletionTimestamp).toBeDefined();
+    expect((gone as { status?: { phase?: string } }).status?.phase).toBe("Terminating");
+    expect(refused).toHaveLength(1);
+    expect((refused[0] as ApiError).code).toBe(403);
+    expect((refused[0] as ApiError).message).toBe("unable to create new content in namespace busy because it is being terminated");
     expect(await t.store.tryGet("events", "busy", "worker.killing")).toBeNull();
     expect(await t.store.tryGet("pods", "busy", "worker")).toBeNull();
+    expect(await t.store.tryGet("namespaces", undefined, "busy")).toBeNull();
   });
 
   it("namespace admission: a namespace this API deleted is read from the store even while the cache still shows it; one not cached yet is found in the store", async () => {

@@ -89,4 +89,21 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
       immutable: false,
     });
   });
+
+  it("protobuf bodies - the ServiceAccount of kubectl create serviceaccount: secrets, imagePullSecrets, automount kept when false", () => {
+    const raw = [
+      ...bytes(1, [...bytes(1, "builder"), ...bytes(3, "ci")]),
+      ...bytes(2, [...bytes(1, "Secret"), ...bytes(3, "builder-token")]),
+      ...bytes(3, bytes(1, "registry")),
+      ...num(4, 0),
+    ];
+    expect(decodeProtobufBody(envelope("v1", "ServiceAccount", raw))).toEqual({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "builder", namespace: "ci" },
+      secrets: [{ kind: "Secret", name: "builder-token" }],
+      imagePullSecrets: [{ name: "registry" }],
+      automountServiceAccountToken: false,
+    });
+  });
 });

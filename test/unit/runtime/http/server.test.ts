@@ -80,7 +80,7 @@ describe("http api - discovery", () => {
     const list = (await call(c, "GET", "/api/v1")).json();
     const byName = Object.fromEntries(list.resources.map((r: { name: string }) => [r.name, r]));
     const short = Object.fromEntries(list.resources.filter((r: { shortNames?: string[] }) => r.shortNames).map((r: { name: string; shortNames: string[] }) => [r.name, r.shortNames[0]]));
-    expect(short).toEqual({ pods: "po", replicationcontrollers: "rc", services: "svc", endpoints: "ep", nodes: "no", events: "ev", namespaces: "ns", resourcequotas: "quota", configmaps: "cm" });
+    expect(short).toEqual({ pods: "po", replicationcontrollers: "rc", services: "svc", endpoints: "ep", nodes: "no", events: "ev", namespaces: "ns", resourcequotas: "quota", configmaps: "cm", serviceaccounts: "sa" });
     expect(byName.pods).toMatchObject({ singularName: "pod", namespaced: true, kind: "Pod" });
     expect(byName.pods.verbs).toEqual(expect.arrayContaining(["create", "get", "list", "watch", "patch", "update", "delete"]));
     expect(byName.nodes.namespaced).toBe(false);

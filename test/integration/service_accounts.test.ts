@@ -1,0 +1,98 @@
+/**
+ * ServiceAccounts: stored and served like Kubernetes' (kubectl create serviceaccount posts
+ * protobuf; `kubectl get sa` prints NAME SECRETS AGE; an app's manifest with a ServiceAccount
+ * applies), and the control plane's service account controller keeps a `default` one in every
+ * namespace that is not being deleted. Berth issues no tokens.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { waitFor } from "../helpers/api.ts";
+import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
+import { ApiError } from "../../model/errors.ts";
+
+let h: RestHarness;
+let cp: ControlPlane;
+
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const r = await h.kubectl(args, { stdin });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  h = await startRestHarness();
+  cp = await startControlPlane({ client: h.test.api, services: false, scheduledEvents: false });
+});
+afterAll(async () => {
+  await cp?.stop();
+  await h?.stop();
+});
+
+const defaultUid = async (ns: string) => (await h.test.api.get("serviceaccounts", "default", ns).catch(() => undefined))?.metadata.uid;
+
+describe("service accounts", () => {
+  it("every namespace gets a default ServiceAccount, made again when deleted, and none once the namespace is being deleted", async () => {
+    await waitFor(() => defaultUid("default"), "default/default");
+    await h.test.api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+    const first = await waitFor(() => defaultUid("team"), "team/default");
+    await h.test.api.delete("serviceaccounts", "default", "team");
+    const second = await waitFor(async () => {
+      const uid = await defaultUid("team");
+      return uid && uid !== first ? uid : undefined;
+    }, "team/default made again");
+    expect(second).not.toBe(first);
+
+    // A namespace held Terminating by an object's finalizer: its default account goes with its
+    // content and is not made again.
+    await h.test.api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "held", namespace: "team", finalizers: ["example.com/keep"] } }, "team");
+    const terminating = await h.test.api.delete("namespaces", "team");
+    expect((terminating as { status?: { phase?: string } }).status?.phase).toBe("Terminating");
+    await waitFor(() => cp.informers.namespaces.list().find((n) => n.metadata.name === "team")?.metadata.deletionTimestamp, "the controller sees the namespace Terminating");
+    const passes = () => cp.serviceAccounts.loop.actor.getSnapshot().context.passes;
+    const before = passes();
+    cp.serviceAccounts.loop.wake();
+    await waitFor(() => passes() > before, "a pass after the mark");
+    expect(await defaultUid("team")).toBeUndefined();
+    const held = await h.test.api.get("configmaps", "held", "team");
+    await h.test.api.update("configmaps", { ...held, metadata: { ...held.metadata, finalizers: [] } });
+    await expect(h.test.api.get("namespaces", "team")).rejects.toSatisfy((e: unknown) => e instanceof ApiError && e.code === 404);
+  });
+
+  it("kubectl - create serviceaccount (protobuf), get sa with Kubernetes' columns, apply an app that names one, delete", async () => {
+    await ok(["create", "serviceaccount", "builder"]);
+    const table = await ok(["get", "sa"]);
+    expect(table).toMatch(/^NAME\s+SECRETS\s+AGE\n/);
+    expect(table).toMatch(/\nbuilder\s+0\s+\d+s\n/);
+    expect(table).toMatch(/\ndefault\s+0\s+/);
+
+    const app = `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web}
+imagePullSecrets: [{name: registry}]
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: berth/busybox:latest}]
+`;
+    expect(await ok(["apply", "-f", "-"], app)).toBe("serviceaccount/web created\ndeployment.apps/web created\n");
+    expect(await ok(["get", "serviceaccount", "web", "-o", "jsonpath={.imagePullSecrets[0].name} {.automountServiceAccountToken}"])).toBe("registry false");
+    expect(await ok(["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.serviceAccountName}"])).toBe("web");
+
+    const bad = await h.kubectl(["apply", "-f", "-"], { stdin: "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: worse}\nimagePullSecrets: [{name: Not_A_Name}]\n" });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("imagePullSecrets[0].name");
+
+    await ok(["delete", "sa", "builder", "web"]);
+    expect(await ok(["get", "sa", "-o", "name"])).toBe("serviceaccount/default\n");
+  });
+});
