@@ -6,7 +6,7 @@
  *   namespaces informer (a namespace added) ──────────────┐
  *   serviceaccounts informer (a `default` deleted) ───────┴─▶ wake ─▶ work loop (work_loop.ts)
  *   one pass: missingDefaults (pure) ─▶ create each; AlreadyExists, and a namespace gone or being
- *             deleted meanwhile (NotFound, Forbidden), are no failure
+ *             deleted meanwhile, are no failure; any other refusal fails the pass (back-off)
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
@@ -25,6 +25,11 @@ export function missingDefaults(namespaces: readonly Namespace[], accounts: read
     .filter((n) => !n.metadata.deletionTimestamp && n.status?.phase !== "Terminating" && !have.has(n.metadata.name))
     .map((n) => n.metadata.name)
     .sort();
+}
+
+/** The refusal of a create in a namespace being deleted (namespace lifecycle admission). */
+function namespaceTerminating(e: ApiError): boolean {
+  return e.reason === "Forbidden" && /because it is being terminated/.test(e.message);
 }
 
 export interface ServiceAccountControllerDeps {
@@ -50,23 +55,24 @@ export function startServiceAccountController(deps: ServiceAccountControllerDeps
   let created = 0;
 
   async function pass(): Promise<{ requeueAfterMs: number }> {
-    let retry = false;
+    let failed: unknown;
     for (const ns of missingDefaults(deps.namespaces.list(), deps.serviceAccounts.list())) {
       try {
         await deps.client.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace: ns } }, ns);
         created++;
         log("created the default service account", { namespace: ns });
       } catch (e) {
-        // Made meanwhile, or its namespace gone or going: nothing to do.
-        if (e instanceof ApiError && (e.reason === "AlreadyExists" || e.reason === "NotFound" || e.reason === "Forbidden")) continue;
-        log("default service account not created", { namespace: ns, error: String(e) });
-        retry = true;
+        // Made meanwhile, or its namespace gone or being deleted: nothing to do.
+        if (e instanceof ApiError && (e.reason === "AlreadyExists" || e.reason === "NotFound" || namespaceTerminating(e))) continue;
+        // Anything else (a quota, the store away) is logged by the loop and retried with back-off.
+        failed ??= new Error(`the default service account of namespace ${ns} was not created: ${String(e)}`);
       }
     }
-    return { requeueAfterMs: retry ? 1_000 : deps.resyncMs ?? 300_000 };
+    if (failed) throw failed;
+    return { requeueAfterMs: deps.resyncMs ?? 300_000 };
   }
 
-  const loop = startWorkLoop("serviceaccount-controller", pass, log, deps.observe);
+  const loop = startWorkLoop("serviceaccount", pass, log, deps.observe);
   const unsubscribe = [
     deps.namespaces.subscribe((ev) => {
       if (ev.type === "ADDED") loop.wake();

@@ -205,8 +205,9 @@ export class Api implements ApiClient {
     try {
       const current = await this.store.tryGet("namespaces", undefined, ns);
       if (!current?.metadata.deletionTimestamp) return;
-      await this.deleteNamespaceContents(ns);
-      if (current.metadata.finalizers?.length || await this.namespaceHasContent(ns)) return;
+      await this.checkNamespaceReadable(ns);
+      if (await this.emptyNamespace(ns)) return;
+      if (current.metadata.finalizers?.length) return;
       await this.store.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current);
       this.namespacesDeleted.set(ns, this.now().getTime());
     } catch {
@@ -218,10 +219,35 @@ export class Api implements ApiClient {
 
   /** Whether anything is stored in namespace `ns` (read at the store's current revision). */
   private async namespaceHasContent(ns: string): Promise<boolean> {
+    return (await this.namespaceContent(ns)).total > 0;
+  }
+
+  /** What namespace `ns` holds: objects in all, and those not held by finalizers while being deleted. */
+  private async namespaceContent(ns: string): Promise<{ total: number; unheld: number }> {
+    let total = 0;
+    let unheld = 0;
     for (const resource of (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r))) {
-      if ((await this.consistentList(resource, ns)).items.length > 0) return true;
+      for (const o of (await this.consistentList(resource, ns)).items as AnyObject[]) {
+        total++;
+        if (!(o.metadata.deletionTimestamp && o.metadata.finalizers?.length)) unheld++;
+      }
     }
-    return false;
+    return { total, unheld };
+  }
+
+  /**
+   * Deletes namespace `ns`'s content (checked readable by the caller), a few rounds while
+   * anything not held by finalizers is left (a create admitted just before the mark, written
+   * after its kind was listed). Returns whether something is left: then the namespace waits.
+   */
+  private async emptyNamespace(ns: string): Promise<boolean> {
+    for (let round = 0; round < 3; round++) {
+      await this.deleteNamespaceContents(ns);
+      const left = await this.namespaceContent(ns);
+      if (left.total === 0) return false;
+      if (left.unheld === 0) return true;
+    }
+    return true;
   }
 
   async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
@@ -408,13 +434,12 @@ export class Api implements ApiClient {
       this.namespacesDeleted.set(name, this.now().getTime());
       this.namespacesFinishing.add(name);
       try {
+        await this.checkNamespaceReadable(name);
         if (!current.metadata.deletionTimestamp) {
-          await this.checkNamespaceReadable(name);
           current = (await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
           rev = Number(current.metadata.resourceVersion);
         }
-        await this.deleteNamespaceContents(name);
-        if (await this.namespaceHasContent(name)) return current;
+        if (await this.emptyNamespace(name)) return current;
       } finally {
         this.namespacesFinishing.delete(name);
       }
@@ -717,12 +742,11 @@ export class Api implements ApiClient {
   }
 
   /**
-   * Deletes everything in namespace `ns` (grace period 0); objects held by finalizers are only
-   * marked. Each kind is listed just before its deletes, so what the earlier deletes made
+   * Deletes everything in namespace `ns` (grace period 0; its content checked readable by the
+   * caller); objects held by finalizers are only marked. Each kind is listed just before its deletes, so what the earlier deletes made
    * meanwhile (the controllers' Events, Endpoints) goes too.
    */
   private async deleteNamespaceContents(ns: string): Promise<void> {
-    await this.checkNamespaceReadable(ns);
     const kinds = (Object.keys(RESOURCES) as Resource[]).filter((r) => namespaced(r));
     for (const resource of kinds) {
       const { items } = await this.consistentList(resource, ns);

@@ -32,9 +32,14 @@ function mergeKey(path: readonly string[]): string | undefined {
     case "containers":
     case "initContainers":
     case "volumes":
-    case "imagePullSecrets":
     case "env":
       return "name";
+    case "imagePullSecrets":
+      // A pod spec's merge by name; a ServiceAccount's (top level) is replaced whole.
+      return parent === undefined ? undefined : "name";
+    case "secrets":
+      // A ServiceAccount's object references merge by name.
+      return parent === undefined ? "name" : undefined;
     case "volumeMounts":
       return "mountPath";
     case "ports":

@@ -264,7 +264,7 @@ const SCHEMAS: Record<string, Schema> = {
   [`${CORE}ResourceQuotaStatus`]: obj({ hard: map(intOrString), used: map(intOrString) }),
   [`${CORE}ConfigMap`]: typed("ConfigMap", { data: map(str), binaryData: map(str), immutable: bool }),
   [`${CORE}Secret`]: typed("Secret", { data: map(str), stringData: map(str), type: str, immutable: bool }),
-  [`${CORE}ServiceAccount`]: typed("ServiceAccount", { secrets: arr(ref(`${CORE}ObjectReference`)), imagePullSecrets: arr(obj({ name: str })), automountServiceAccountToken: bool }),
+  [`${CORE}ServiceAccount`]: typed("ServiceAccount", { secrets: arr(ref(`${CORE}ObjectReference`), { key: "name", strategy: "merge" }), imagePullSecrets: arr(obj({ name: str })), automountServiceAccountToken: bool }),
   [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
 };
 

@@ -220,8 +220,13 @@ export function listMergeKey(field: string, parentField: string | undefined): st
     case "ephemeralContainers":
     case "volumes":
     case "env":
-    case "imagePullSecrets":
       return "name";
+    case "imagePullSecrets":
+      // A pod spec's merge by name; a ServiceAccount's (top level) is atomic.
+      return parentField === undefined ? undefined : "name";
+    case "secrets":
+      // A ServiceAccount's object references merge by name.
+      return parentField === undefined ? "name" : undefined;
     case "ports":
       // Container ports merge by containerPort; a Service's spec.ports by port.
       return parentField === "containers" || parentField === "initContainers" || parentField === "ephemeralContainers"

@@ -646,7 +646,8 @@ const serviceAccount = z.looseObject({
     resourceVersion: z.string().optional(),
     fieldPath: z.string().optional(),
   })).optional(),
-  imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
+  // As Kubernetes' ValidateServiceAccount, which checks only metadata: names are not checked.
+  imagePullSecrets: z.array(z.looseObject({ name: z.string().optional() })).optional(),
   automountServiceAccountToken: z.boolean().optional(),
 });
 

@@ -63,6 +63,15 @@ describe("client-side apply (three-way merge)", () => {
     ]);
   });
 
+  it("a ServiceAccount's imagePullSecrets are replaced whole (an atomic list, unlike a pod's): the manifest's list is what is kept", () => {
+    const sa = (pulls: string[]): O => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "web" }, imagePullSecrets: pulls.map((name) => ({ name })) });
+    const m1 = sa(["x", "y"]);
+    const cur = structuredClone(threeWayMerge(undefined, m1, m1)) as O;
+    cur.imagePullSecrets.push({ name: "z" }); // added by someone else
+    const next = threeWayMerge(lastAppliedOn(cur), sa(["x"]), cur) as O;
+    expect(next.imagePullSecrets).toEqual([{ name: "x" }]);
+  });
+
   it("without a last-applied annotation (created by create, not apply) nothing is removed", () => {
     const cur = stored(svcManifest({ labels: { extra: "1" } }));
     const next = threeWayMerge(undefined, svcManifest(), cur) as O;

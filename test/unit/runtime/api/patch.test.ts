@@ -227,6 +227,16 @@ describe("strategic merge patch", () => {
     expect(out.metadata.finalizers).toEqual(["b"]);
   });
 
+  it("strategic merge - a ServiceAccount's imagePullSecrets are replaced whole, its secrets merge by name; a pod's imagePullSecrets merge by name", () => {
+    const sa = { metadata: { name: "web" }, secrets: [{ name: "a" }, { name: "b" }], imagePullSecrets: [{ name: "x" }, { name: "y" }] };
+    const out = applyPatch(sa, { secrets: [{ name: "c" }], imagePullSecrets: [{ name: "x" }] }, "strategic") as typeof sa;
+    expect(out.imagePullSecrets).toEqual([{ name: "x" }]);
+    expect(out.secrets.map((r) => r.name).sort()).toEqual(["a", "b", "c"]);
+    const p = { metadata: { name: "p" }, spec: { imagePullSecrets: [{ name: "x" }], containers: [] } };
+    const merged = applyPatch(p, { spec: { imagePullSecrets: [{ name: "y" }] } }, "strategic") as typeof p;
+    expect(merged.spec.imagePullSecrets).toEqual([{ name: "x" }, { name: "y" }]);
+  });
+
   it("strategic merge - what kubectl apply sends for an edited RC", () => {
     const rc = {
       metadata: { name: "web", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } },
