@@ -3,7 +3,7 @@
  * idle ─WAKE▶ working ─done▶ idle, errors ▶ backoff ▶ working, STOP ▶ stopped) whose pass is
  *
  *   read the Service and its namespace's pods from the shared informers
- *     ──▶ ensure spec.clusterIP (allocate unless "None") and node ports (NodePort/LoadBalancer),
+ *     ──▶ ensure spec.clusterIP (allocate unless "None" or ExternalName) and node ports (NodePort/LoadBalancer),
  *         written back with a CAS update; a lost CAS releases what was allocated and retries
  *     ──▶ status.loadBalancer.ingress for LoadBalancer services
  *     ──▶ computeEndpoints (pure, service_endpoints.ts) ──▶ create/update Endpoints (CAS) if changed
@@ -55,6 +55,12 @@ export function needsClusterIp(svc: Service): boolean {
   return !svc.spec.clusterIP;
 }
 
+/** The name an ExternalName service is an alias of, as the DNS zone keeps it; undefined for other types. */
+export function externalNameOf(svc: Service): string | undefined {
+  if (svc.spec.type !== "ExternalName" || !svc.spec.externalName) return undefined;
+  return svc.spec.externalName.toLowerCase().replace(/\.$/, "");
+}
+
 /** True for types that listen on node ports. */
 export function usesNodePorts(svc: Service): boolean {
   return svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
@@ -102,6 +108,7 @@ export function startServiceActor(namespace: string, name: string, deps: Service
 
   async function writeEndpoints(svc: Service, desired: Endpoints): Promise<void> {
     if (!svc.spec.selector || Object.keys(svc.spec.selector).length === 0) return; // Endpoints are the user's.
+    if (svc.spec.type === "ExternalName") return; // An alias: as Kubernetes' endpoints controller, none.
     if (!written) {
       try {
         written = await deps.client.get("endpoints", name, namespace);

@@ -183,6 +183,8 @@ type AllocatableService = {
  * is released before the error is thrown, so a failed decision holds nothing.
  */
 export function allocateFor<S extends AllocatableService>(svc: S, clusterIps: ClusterIpAllocator, nodePorts: NodePortAllocator): Allocation<S> | undefined {
+  // An ExternalName service is only a DNS alias: no address, no node ports.
+  if (svc.spec.type === "ExternalName") return undefined;
   const wantIp = !svc.spec.clusterIP;
   const nodePortTypes = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
   const missing = nodePortTypes ? (svc.spec.ports ?? []).filter((p) => !p.nodePort).length : 0;

@@ -400,7 +400,7 @@ export interface ServicePort {
   nodePort?: number;
 }
 
-export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
+export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
 
 export interface ServiceSpec {
   ports?: ServicePort[];
@@ -413,6 +413,11 @@ export interface ServiceSpec {
   sessionAffinity?: "None" | "ClientIP";
   sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
   externalIPs?: string[];
+  /**
+   * For `type: ExternalName`: the DNS name the service's name is an alias of (a CNAME from the
+   * cluster DNS); such a service has no ClusterIP, proxy or Endpoints.
+   */
+  externalName?: string;
 }
 
 export interface ServiceStatus {

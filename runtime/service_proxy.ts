@@ -18,7 +18,7 @@ import type { ApiClient } from "../model/client.ts";
 import { objectKey } from "../model/names.ts";
 import type { Endpoints, Service } from "../model/types.ts";
 import { Informer } from "../actors/informer_cache.ts";
-import { usesNodePorts } from "../actors/service.ts";
+import { externalNameOf, usesNodePorts } from "../actors/service.ts";
 import { type Backend, backendsForPort, readyAddresses } from "../actors/service_endpoints.ts";
 import { ipToInt, parseCidr } from "../actors/service_ip_allocator.ts";
 import { type DnsServer, startDnsServer } from "./dns/server.ts";
@@ -157,6 +157,13 @@ export class LocalDataplane implements ServiceDataplane {
 
   private async applyNow(key: string, ns: string, svc: Service, ep: Endpoints): Promise<void> {
     if (this.closed) return; // Shutting down: a late pass must not reopen listeners.
+    const externalName = externalNameOf(svc);
+    if (externalName !== undefined) {
+      // A DNS alias: nothing to listen on (it may have been another type before).
+      await this.teardown(key);
+      this.opts.zone.set({ namespace: ns, name: svc.metadata.name, readyIPs: [], ports: [], externalName });
+      return;
+    }
     const clusterIP = svc.spec.clusterIP;
     const headless = clusterIP === "None";
     if (!clusterIP) return; // Not allocated yet: the actor's next pass brings it.

@@ -218,7 +218,7 @@ const SCHEMAS: Record<string, Schema> = {
     ports: arr(ref(`${CORE}ServicePort`), { key: "port", strategy: "merge" }),
     selector: map(str), clusterIP: str, clusterIPs: arr(str), type: str, sessionAffinity: str,
     sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: int }) }),
-    externalIPs: arr(str),
+    externalIPs: arr(str), externalName: str,
   }),
   [`${CORE}ServiceStatus`]: obj({ loadBalancer: obj({ ingress: arr(obj({ ip: str, hostname: str })) }) }),
   [`${CORE}Service`]: typed("Service", { spec: ref(`${CORE}ServiceSpec`), status: ref(`${CORE}ServiceStatus`) }),

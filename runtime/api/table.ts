@@ -375,6 +375,8 @@ function selectorString(sel: Record<string, string> | undefined): string {
 }
 
 function serviceExternalIP(s: Service): string {
+  // kubectl prints an ExternalName service's alias here.
+  if (s.spec.type === "ExternalName") return s.spec.externalName || NONE;
   const external = s.spec.externalIPs ?? [];
   if (s.spec.type === "LoadBalancer") {
     const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || "").filter(Boolean);

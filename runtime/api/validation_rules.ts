@@ -10,7 +10,7 @@ import { parseQuantity, isQuantity } from "../../model/quantity.ts";
 import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
 import type { LabelSelectorSpec } from "../../model/types.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
-import { CAUSE, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 
 type Obj = Record<string, unknown>;
@@ -287,7 +287,14 @@ function serviceRules(c: Causes, spec: Obj | undefined): void {
   if (!spec) return;
   const ports = arr(spec.ports).map(obj);
   const type = str(spec.type) ?? "ClusterIP";
-  if (ports.length === 0 && spec.clusterIP !== "None") c.add(CAUSE.required, "spec.ports", undefined);
+  if (type === "ExternalName") {
+    // As Kubernetes: a DNS alias, so a name and no address of its own.
+    const name = str(spec.externalName);
+    if (!name) c.add(CAUSE.required, "spec.externalName", undefined);
+    else if (!isDns1123Subdomain(name.replace(/\.$/, ""))) c.add(CAUSE.invalid, "spec.externalName", name, DNS1123_SUBDOMAIN_MESSAGE);
+    if (typeof spec.clusterIP === "string" && spec.clusterIP !== "") c.add(CAUSE.forbidden, "spec.clusterIP", undefined, "may not be set for ExternalName services");
+    if (arr(spec.clusterIPs).length > 0) c.add(CAUSE.forbidden, "spec.clusterIPs", undefined, "may not be set for ExternalName services");
+  } else if (ports.length === 0 && spec.clusterIP !== "None") c.add(CAUSE.required, "spec.ports", undefined);
   const names = new Set<string>();
   const portProto = new Set<string>();
   const nodePorts = new Set<number>();
@@ -305,12 +312,12 @@ function serviceRules(c: Causes, spec: Obj | undefined): void {
       portProto.add(key);
     }
     if (typeof p.nodePort === "number") {
-      if (type === "ClusterIP") c.add(CAUSE.forbidden, `spec.ports[${i}].nodePort`, undefined, "may not be used when `type` is 'ClusterIP'");
+      if (type === "ClusterIP" || type === "ExternalName") c.add(CAUSE.forbidden, `spec.ports[${i}].nodePort`, undefined, `may not be used when \`type\` is '${type}'`);
       if (nodePorts.has(p.nodePort)) c.add(CAUSE.duplicate, `spec.ports[${i}].nodePort`, p.nodePort);
       nodePorts.add(p.nodePort);
     }
   });
-  if (spec.clusterIP === "None" && type !== "ClusterIP") {
+  if (spec.clusterIP === "None" && type !== "ClusterIP" && type !== "ExternalName") {
     c.add(CAUSE.invalid, "spec.clusterIP", "None", `may not be set to 'None' for ${type} services`);
   }
   if (spec.sessionAffinityConfig !== undefined && spec.sessionAffinity !== "ClientIP") {

@@ -500,7 +500,8 @@ const service = z.looseObject({
     selector: labelMap.optional(),
     clusterIP: clusterIP.optional(),
     clusterIPs: z.array(clusterIP).max(1).optional(),
-    type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+    type: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]).optional(),
+    externalName: z.string().optional(),
     sessionAffinity: z.enum(["None", "ClientIP"]).optional(),
     sessionAffinityConfig: z
       .looseObject({ clientIP: z.looseObject({ timeoutSeconds: z.number().int().min(1).max(86400).optional() }).optional() })

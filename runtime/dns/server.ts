@@ -199,6 +199,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const toResource = (a: DnsAnswer) =>
     a.type === "A"
       ? { name: a.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: a.ttl, address: a.address }
+      : a.type === "CNAME"
+      ? { name: a.name, type: Packet.TYPE.CNAME, class: Packet.CLASS.IN, ttl: a.ttl, domain: a.target }
       : {
           name: a.name,
           type: Packet.TYPE.SRV,
@@ -229,9 +231,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       // Answer under the name that was asked, so a short-name query gets a matching owner name.
       for (const a of result) res.answers.push(toResource({ ...a, name: a.name === target.fqdn ? q.name : a.name }) as never);
       for (const a of result) {
-        if (a.type !== "SRV") continue;
-        const extra = opts.lookup(a.target, "A");
-        if (extra !== "NXDOMAIN") for (const x of extra) res.additionals.unshift(toResource(x) as never);
+        if (a.type === "SRV") {
+          const extra = opts.lookup(a.target, "A");
+          if (extra !== "NXDOMAIN") for (const x of extra) res.additionals.unshift(toResource(x) as never);
+        } else if (a.type === "CNAME" && a.target.endsWith(`.${domain}`) && qtype !== "CNAME") {
+          // An alias of a name in the cluster: its records follow in the answer, as CoreDNS
+          // gives them. One outside is answered with the CNAME alone (Berth forwards nothing).
+          const chased = opts.lookup(a.target, qtype);
+          if (chased !== "NXDOMAIN") for (const x of chased) if (x.type !== "CNAME") res.answers.push(toResource(x) as never);
+        }
       }
       return { reply: res, cacheable: true };
     } catch (e) {

@@ -3,7 +3,8 @@
  * by the DNS server (runtime/dns/server.ts). No I/O.
  *
  * Names served, for a service `name` in namespace `ns` under the cluster domain `D`:
- *   name.ns.svc.D                  A → the ClusterIP; headless → one A per ready pod, NXDOMAIN if none
+ *   name.ns.svc.D                  A → the ClusterIP; headless → one A per ready pod, NXDOMAIN if none;
+ *                                  ExternalName → a CNAME to spec.externalName, whatever the type asked
  *   _port._proto.name.ns.svc.D     SRV for each named port → name.ns.svc.D:port
  *   ns.svc.D, svc.D, D             exist (empty answers), so resolvers walking the search list get
  *                                  NODATA rather than a wrong NXDOMAIN for an existing parent
@@ -12,7 +13,8 @@
 /** One answer record. `ttl` in seconds. */
 export type DnsAnswer =
   | { type: "A"; name: string; ttl: number; address: string }
-  | { type: "SRV"; name: string; ttl: number; priority: number; weight: number; port: number; target: string };
+  | { type: "SRV"; name: string; ttl: number; priority: number; weight: number; port: number; target: string }
+  | { type: "CNAME"; name: string; ttl: number; target: string };
 
 /** The query types the zone understands; anything else gets NODATA for an existing name. */
 export type QueryType = "A" | "AAAA" | "SRV" | "ANY" | string;
@@ -27,6 +29,8 @@ export interface ServiceDnsRecord {
   readyIPs: string[];
   /** Ports, for SRV: only named ones get a record. */
   ports: { name?: string; protocol?: string; port: number }[];
+  /** For an ExternalName service: the name it is an alias of (no trailing dot, lower case). */
+  externalName?: string;
 }
 
 /** Default answer TTL, as CoreDNS's kubernetes plugin. */
@@ -91,6 +95,8 @@ export class DnsZone {
     if (labels.length === 2) {
       const svc = this.services.get(`${labels[0]}.${labels[1]}`);
       if (!svc) return "NXDOMAIN";
+      // An alias answers every type with its CNAME (RFC 1034 3.6.2), as CoreDNS does.
+      if (svc.externalName) return [{ type: "CNAME", name, ttl: this.ttl, target: svc.externalName }];
       if (svc.clusterIP === undefined && svc.readyIPs.length === 0) return "NXDOMAIN";
       if (type !== "A" && type !== "ANY") return [];
       const ips = svc.clusterIP !== undefined ? [svc.clusterIP] : svc.readyIPs;
@@ -98,7 +104,7 @@ export class DnsZone {
     }
     if (labels.length === 4 && labels[0].startsWith("_") && labels[1].startsWith("_")) {
       const svc = this.services.get(`${labels[2]}.${labels[3]}`);
-      if (!svc) return "NXDOMAIN";
+      if (!svc || svc.externalName) return "NXDOMAIN";
       const portName = labels[0].slice(1);
       const proto = labels[1].slice(1);
       const port = svc.ports.find((p) => p.name?.toLowerCase() === portName && (p.protocol ?? "TCP").toLowerCase() === proto);
@@ -117,6 +123,7 @@ function sameRecord(a: ServiceDnsRecord, b: ServiceDnsRecord): boolean {
     a.namespace === b.namespace &&
     a.name === b.name &&
     a.clusterIP === b.clusterIP &&
+    a.externalName === b.externalName &&
     a.readyIPs.length === b.readyIPs.length &&
     a.readyIPs.every((ip, i) => ip === b.readyIPs[i]) &&
     a.ports.length === b.ports.length &&

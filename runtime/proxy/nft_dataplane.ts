@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import type { Endpoints, Service } from "../../model/types.ts";
 import type { Log } from "../../model/log.ts";
-import { usesNodePorts } from "../../actors/service.ts";
+import { externalNameOf, usesNodePorts } from "../../actors/service.ts";
 import { backendsForPort, readyAddresses, type Backend } from "../../actors/service_endpoints.ts";
 import { DEFAULT_TABLE, deleteTableScript, desiredRuleset, staleFlows, syncScript, type NftRuleset, type NftServicePort } from "../../actors/nft_rules.ts";
 import type { DnsZone } from "../dns/zone.ts";
@@ -140,6 +140,15 @@ export class NftDataplane {
     if (this.closed) return Promise.resolve();
     const ns = svc.metadata.namespace ?? "default";
     const key = `${ns}/${svc.metadata.name}`;
+    const externalName = externalNameOf(svc);
+    if (externalName !== undefined) {
+      // A DNS alias: no rules, no address (it may have been another type before).
+      return this.withAddress(key, undefined, async () => {
+        this.entries.delete(key);
+        this.opts.zone.set({ namespace: ns, name: svc.metadata.name, readyIPs: [], ports: [], externalName });
+        await this.requestSync();
+      });
+    }
     const clusterIP = svc.spec.clusterIP;
     if (!clusterIP) return Promise.resolve(); // Not allocated yet.
     const headless = clusterIP === "None";

@@ -70,6 +70,8 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
     zone.set({ namespace: "default", name: "backend-service", clusterIP: "10.96.0.10", readyIPs: [], ports: [{ name: "http", port: 80, protocol: "TCP" }] });
     zone.set({ namespace: "prod", name: "db", readyIPs: ["172.30.0.5", "172.30.0.4"], ports: [{ name: "pg", port: 5432 }] });
     zone.set({ namespace: "default", name: "empty-headless", readyIPs: [], ports: [] });
+    zone.set({ namespace: "default", name: "legacy", readyIPs: [], ports: [], externalName: "db.example.com" });
+    zone.set({ namespace: "default", name: "alias", readyIPs: [], ports: [], externalName: "backend-service.default.svc.cluster.local" });
     server = await startDnsServer({
       addresses: [{ host: "127.0.0.1", port: 0 }],
       udp,
@@ -90,6 +92,19 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
       expect(addresses(r), n).toEqual(["10.96.0.10"]);
       expect(r.answers[0].name).toBe(n);
     }
+  });
+
+  it("answers an ExternalName service with its CNAME; an alias of a cluster name brings that name's address too", async () => {
+    const r = await udpQuery(port, "legacy.default.svc.cluster.local");
+    expect(r.header.rcode).toBe(0);
+    expect(r.answers).toHaveLength(1);
+    expect(r.answers[0]).toMatchObject({ name: "legacy.default.svc.cluster.local", type: Packet.TYPE.CNAME, domain: "db.example.com" });
+    const a = await udpQuery(port, "alias");
+    expect(a.answers.map((x) => x.type)).toEqual([Packet.TYPE.CNAME, Packet.TYPE.A]);
+    expect(a.answers[0]).toMatchObject({ name: "alias", domain: "backend-service.default.svc.cluster.local" });
+    expect(addresses(a)).toEqual(["10.96.0.10"]);
+    // Asked for the CNAME itself: only it.
+    expect((await udpQuery(port, "alias.default.svc.cluster.local", "CNAME")).answers.map((x) => x.type)).toEqual([Packet.TYPE.CNAME]);
   });
 
   it("answers the same over TCP", async () => {

@@ -48,6 +48,9 @@ describe("kubectl - ConfigMaps and Secrets", () => {
     expect(svc.spec).not.toHaveProperty("clusterIP");
     await ok(["create", "service", "nodeport", "np", "--tcp=81:8081", "--node-port=30081", "-n", "shop"]);
     expect(await ok(["get", "svc", "np", "-n", "shop", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort}"])).toBe("NodePort 30081");
+    // An ExternalName service: a DNS alias, no address of its own (kubectl's columns show the alias).
+    await ok(["create", "service", "externalname", "legacy", "--external-name", "db.example.com", "-n", "shop"]);
+    expect(await ok(["get", "svc", "legacy", "-n", "shop"])).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\nlegacy\s+ExternalName\s+<none>\s+db\.example\.com\s+<none>\s+\d+s\n$/);
     await ok(["create", "configmap", "bin", "--from-literal=k=v", "-n", "shop"]);
     expect(await ok(["get", "cm", "bin", "-n", "shop", "-o", "jsonpath={.data.k}"])).toBe("v");
     await ok(["create", "quota", "q", "--hard=pods=10,requests.memory=1Gi", "-n", "shop"]);

@@ -49,6 +49,8 @@ async function table(): Promise<{ nftables: Record<string, { name?: string; fami
   return JSON.parse(await lab.exec(lab.node, "nft", "-j", "list", "table", "ip", "berth"));
 }
 
+const zone = new DnsZone("cluster.local");
+
 beforeAll(async () => {
   await lab.create();
   ep1 = await lab.addPod("ep1");
@@ -59,7 +61,7 @@ beforeAll(async () => {
   // A stale table, as a crash would leave it: start() must replace it.
   await runNftScript("add table ip berth\nadd chain ip berth stale-from-a-crash\n", ["ip", "netns", "exec", lab.node]);
   dp = new NftDataplane({
-    zone: new DnsZone("cluster.local"),
+    zone,
     assigner: new ClusterIpAssigner({ assign: true, runIp: async (args) => void (await lab.ipIn(lab.node, ...args)) }),
     dialTarget: (b) => ({ host: b.ip, port: b.port }),
     runNft: (s) => runNftScript(s, ["ip", "netns", "exec", lab.node]),
@@ -98,6 +100,16 @@ describe("nftables proxy mode in a network namespace", () => {
     const hairpin = await lab.connect(ep1.ns, "10.96.0.10", 80, 20);
     expect(hairpin.errors).toEqual([]);
     expect(new Set(hairpin.replies)).toEqual(new Set(["ep1", "ep2"]));
+  });
+
+  it("a service made ExternalName loses its rules and is a CNAME in the zone", async () => {
+    await dp.apply(service("turns", "10.96.0.18"), endpoints("turns", [ep1.ip]));
+    expect((await lab.connect(client.ns, "10.96.0.18", 80, 3)).replies).toEqual(["ep1", "ep1", "ep1"]);
+    const alias = { ...service("turns", "10.96.0.18"), spec: { type: "ExternalName", externalName: "db.example.com" } } as Service;
+    await dp.apply(alias, endpoints("turns", []));
+    const chains = (await table()).nftables.flatMap((o) => ("chain" in o ? [(o as { chain: { name: string } }).chain.name] : []));
+    expect(chains.filter((c) => c.includes("default/turns"))).toEqual([]);
+    expect(zone.lookup("turns.default.svc.cluster.local", "A")).toEqual([{ type: "CNAME", name: "turns.default.svc.cluster.local", ttl: 5, target: "db.example.com" }]);
   });
 
   it("NodePort: reached on the node's address from a pod and from the node itself", async () => {

@@ -240,6 +240,46 @@ describe("service proxy over a real API", () => {
     expect(proxy.dataplane.proxiesOf("default", "web-headless")).toEqual([]);
   });
 
+  it("an ExternalName service is a CNAME in DNS (an alias of a cluster name brings its address): no ClusterIP, Endpoints or proxy", async () => {
+    const cname = (name: string) => new Promise<{ rcode: number; types: number[]; domain?: string; ips: string[] }>((resolve, reject) => {
+      const sock = dgram.createSocket("udp4");
+      const to = setTimeout(() => { sock.close(); reject(new Error(`no DNS answer for ${name}`)); }, 2000);
+      sock.on("message", (m) => {
+        clearTimeout(to);
+        sock.close();
+        const p = Packet.parse(m);
+        resolve({ rcode: p.header.rcode, types: p.answers.map((a) => a.type), domain: p.answers.find((a) => a.type === Packet.TYPE.CNAME)?.domain, ips: p.answers.map((a) => a.address!).filter(Boolean) });
+      });
+      const q = new Packet();
+      q.questions.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN } as never);
+      sock.send(q.toBuffer(), proxy.dnsPort, "127.0.0.1");
+    });
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "legacy-db", namespace: "default" },
+      spec: { type: "ExternalName", externalName: "db.example.com.", selector: { app: "web" }, ports: [{ port: 5432 }] },
+    });
+    const r = await waitFor(async () => {
+      const a = await cname("legacy-db.default.svc.cluster.local");
+      return a.domain ? a : undefined;
+    }, "a CNAME for legacy-db");
+    expect(r).toEqual({ rcode: 0, types: [Packet.TYPE.CNAME], domain: "db.example.com", ips: [] });
+    // An alias of a name in the cluster brings that name's address along.
+    await t.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name: "alias", namespace: "default" }, spec: { type: "ExternalName", externalName: "web.default.svc.cluster.local" } });
+    const webIp = (await t.api.get("services", "web", "default")).spec.clusterIP!.replace(/^10\./, "127.");
+    const alias = await waitFor(async () => {
+      const a = await cname("alias.default.svc.cluster.local");
+      return a.ips.length ? a : undefined;
+    }, "the alias chased");
+    expect(alias).toMatchObject({ types: [Packet.TYPE.CNAME, Packet.TYPE.A], domain: "web.default.svc.cluster.local", ips: [webIp] });
+    // The service controller passed it by: no address, no Endpoints; the proxy has nothing for it.
+    const stored = await t.api.get("services", "legacy-db", "default");
+    expect(stored.spec.clusterIP).toBeUndefined();
+    expect(await t.api.get("endpoints", "legacy-db", "default").then(() => "found", () => "none")).toBe("none");
+    expect(proxy.dataplane.proxiesOf("default", "legacy-db")).toEqual([]);
+  });
+
   it("deleting a service removes its Endpoints, DNS name and listener, and frees its ClusterIP", async () => {
     const svc = await t.api.get("services", "web", "default");
     const ip = svc.spec.clusterIP!.replace(/^10\./, "127.");

@@ -102,6 +102,8 @@ describe("allocateFor (the service controller's allocation decision)", () => {
     expect(a.nodePorts).toEqual([]);
     expect(allocateFor(svc({ clusterIP: "None" }), ips, ports)).toBeUndefined();
     expect(allocateFor(svc({ clusterIP: "10.96.0.2" }), ips, ports)).toBeUndefined();
+    // An ExternalName service is a DNS alias: no address.
+    expect(allocateFor(svc({ type: "ExternalName" }), ips, ports)).toBeUndefined();
   });
 
   it("gives node ports to NodePort and LoadBalancer ports that lack one, keeping those set", () => {

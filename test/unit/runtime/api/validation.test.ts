@@ -55,6 +55,7 @@ describe("validation - accepted objects", () => {
     expect(causesOf("replicationcontrollers", rc())).toEqual([]);
     expect(causesOf("services", service())).toEqual([]);
     expect(causesOf("services", service({ clusterIP: "None", ports: [] }))).toEqual([]);
+    expect(causesOf("services", { apiVersion: "v1", kind: "Service", metadata: { name: "legacy" }, spec: { type: "ExternalName", externalName: "db.example.com." } })).toEqual([]);
     expect(causesOf("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "team-a" } })).toEqual([]);
     expect(causesOf("nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "node-1" }, spec: { taints: [{ key: "k", effect: "NoSchedule" }] } })).toEqual([]);
     expect(causesOf("endpoints", {
@@ -140,6 +141,15 @@ describe("validation - names", () => {
     expectCause(causesOf("replicationcontrollers", { ...rc(), metadata: { name: "-web" } }), "metadata.name", "FieldValueInvalid");
     expectCause(causesOf("events", { metadata: { name: "e_1" }, involvedObject: {} }), "metadata.name", "FieldValueInvalid");
   });
+  it("an ExternalName service needs a DNS name and may have no address or node port of its own", () => {
+    const ext = (spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "legacy" }, spec: { type: "ExternalName", ...spec } });
+    expectCause(causesOf("services", ext({})), "spec.externalName", "FieldValueRequired");
+    expectCause(causesOf("services", ext({ externalName: "Not_A.Name" })), "spec.externalName", "FieldValueInvalid", /RFC 1123 subdomain/);
+    expectCause(causesOf("services", ext({ externalName: "db.example.com", clusterIP: "10.96.0.9" })), "spec.clusterIP", "FieldValueForbidden", /may not be set for ExternalName services/);
+    expectCause(causesOf("services", ext({ externalName: "db.example.com", clusterIP: "None" })), "spec.clusterIP", "FieldValueForbidden");
+    expectCause(causesOf("services", ext({ externalName: "db.example.com", ports: [{ port: 80, nodePort: 30080 }] })), "spec.ports[0].nodePort", "FieldValueForbidden", /'ExternalName'/);
+  });
+
   it("services, namespaces and nodes take DNS-1123 labels (no dots, ≤ 63)", () => {
     expectCause(causesOf("services", service({}, "web.v1")), "metadata.name", "FieldValueInvalid", /RFC 1123 label/);
     expectCause(causesOf("services", service({}, "a".repeat(64))), "metadata.name", "FieldValueTooLong", /63/);
@@ -343,7 +353,7 @@ describe("validation - services", () => {
     expect(causesOf("services", service({ ports: [{ name: "t", port: 53 }, { name: "u", port: 53, protocol: "UDP" }] }))).toEqual([]);
   });
   it("checks type, clusterIP, nodePort range and where nodePort may appear", () => {
-    expectCause(causesOf("services", service({ type: "ExternalName" })), "spec.type", "FieldValueNotSupported", /"ClusterIP", "NodePort", "LoadBalancer"/);
+    expectCause(causesOf("services", service({ type: "Ingress" })), "spec.type", "FieldValueNotSupported", /"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"/);
     expectCause(causesOf("services", service({ clusterIP: "10.0.0" })), "spec.clusterIP", "FieldValueInvalid", /IPv4/);
     expectCause(causesOf("services", service({ clusterIP: "10.0.0.256" })), "spec.clusterIP", "FieldValueInvalid");
     expect(causesOf("services", service({ clusterIP: "10.96.0.10" }))).toEqual([]);

@@ -27,4 +27,17 @@ describe("DnsZone", () => {
     expect(z.lookup("_pg._udp.db.ns.svc.example.internal", "SRV")).toBe("NXDOMAIN");
     expect(z.lookup("db.ns.svc.cluster.local", "A")).toBe("NXDOMAIN");
   });
+
+  it("answers an ExternalName service with a CNAME whatever the type, and no SRV", () => {
+    const z = new DnsZone();
+    z.set({ namespace: "ns", name: "legacy", readyIPs: [], ports: [{ name: "pg", port: 5432 }], externalName: "db.example.com" });
+    for (const t of ["A", "AAAA", "CNAME", "ANY", "TXT"]) {
+      expect(z.lookup("legacy.ns.svc.cluster.local", t), t).toEqual([{ type: "CNAME", name: "legacy.ns.svc.cluster.local", ttl: 5, target: "db.example.com" }]);
+    }
+    expect(z.lookup("_pg._tcp.legacy.ns.svc.cluster.local", "SRV")).toBe("NXDOMAIN");
+    // A changed alias is a change (the server's cache of replies must drop the old one).
+    const v = z.version;
+    z.set({ namespace: "ns", name: "legacy", readyIPs: [], ports: [{ name: "pg", port: 5432 }], externalName: "db2.example.com" });
+    expect(z.version).toBeGreaterThan(v);
+  });
 });
