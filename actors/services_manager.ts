@@ -96,6 +96,15 @@ export function startServicesManager(deps: ServicesManagerDeps): ServicesManager
       void remove(ev.object);
       return;
     }
+    // What a changed service no longer holds (made ExternalName, or ClusterIP from NodePort) is
+    // free again; the rest is marked as used.
+    const old = ev.old;
+    if (old) {
+      const ip = old.spec.clusterIP;
+      if (ip && ip !== "None" && ip !== ev.object.spec.clusterIP) deps.clusterIps.release(ip);
+      const kept = new Set((ev.object.spec.ports ?? []).map((p) => p.nodePort).filter(Boolean));
+      for (const p of old.spec.ports ?? []) if (p.nodePort && !kept.has(p.nodePort)) deps.nodePorts.release(p.nodePort);
+    }
     markAllocations(ev.object, deps.clusterIps, deps.nodePorts);
     start(ev.object);
   });

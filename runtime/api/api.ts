@@ -28,7 +28,7 @@ import { applyDefaults, defaultNamespace } from "./defaults.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, Namespace, ObjectList, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
@@ -161,6 +161,7 @@ export class Api implements ApiClient {
   }
 
   async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+    if (resource === "services") raw = this.dropTypeDependentFields(raw);
     const { obj, current, fromCache } = await this.readForWrite(resource, raw);
     this.admit(resource, obj);
     const next = this.mergeUpdate(resource, current, obj);
@@ -169,6 +170,38 @@ export class Api implements ApiClient {
     checkFinalizersUpdate(RESOURCES[resource].kind, current, next);
     if (finalizedBy(resource, current, next)) return await this.deleteFinalized(resource, current, next);
     return await this.write(resource, current, next, fromCache);
+  }
+
+  /**
+   * As Kubernetes' service strategy (`dropTypeDependentFields`): a Service whose new type does
+   * not use what the server allocated for the old one loses it when the update left it as it
+   * was — the ClusterIP of a service made ExternalName, the node ports of one made ClusterIP or
+   * ExternalName — so that `kubectl apply` of the changed type passes. A value the update did
+   * change is kept, and validation judges it. Read from the watch cache's newest copy (the
+   * update itself is still a compare-and-swap on the stored one).
+   */
+  private dropTypeDependentFields(raw: unknown): unknown {
+    const r = raw as { metadata?: { name?: unknown; namespace?: unknown }; spec?: Record<string, unknown> } | null;
+    if (!r || typeof r !== "object" || !r.spec || typeof r.spec !== "object" || typeof r.metadata?.name !== "string") return raw;
+    const ns = typeof r.metadata.namespace === "string" ? r.metadata.namespace : "default";
+    const current = this.cache.newest("services", `${ns}/${r.metadata.name}`) as Service | null;
+    if (!current) return raw;
+    const spec = { ...r.spec };
+    const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
+    if (type === "ExternalName") {
+      if (spec.clusterIP === current.spec.clusterIP) delete spec.clusterIP;
+      if (jsonEqual(spec.clusterIPs, current.spec.clusterIPs)) delete spec.clusterIPs;
+    }
+    if ((type === "ClusterIP" || type === "ExternalName") && Array.isArray(spec.ports)) {
+      const old = new Set((current.spec.ports ?? []).map((p) => p.nodePort).filter(Boolean));
+      spec.ports = spec.ports.map((p: unknown) => {
+        const port = p as { nodePort?: unknown } | null;
+        if (!port || typeof port !== "object" || !old.has(port.nodePort as number)) return p;
+        const { nodePort: _dropped, ...rest } = port;
+        return rest;
+      });
+    }
+    return { ...r, spec };
   }
 
   /**

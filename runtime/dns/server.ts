@@ -234,11 +234,21 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
         if (a.type === "SRV") {
           const extra = opts.lookup(a.target, "A");
           if (extra !== "NXDOMAIN") for (const x of extra) res.additionals.unshift(toResource(x) as never);
-        } else if (a.type === "CNAME" && a.target.endsWith(`.${domain}`) && qtype !== "CNAME") {
-          // An alias of a name in the cluster: its records follow in the answer, as CoreDNS
-          // gives them. One outside is answered with the CNAME alone (Berth forwards nothing).
-          const chased = opts.lookup(a.target, qtype);
-          if (chased !== "NXDOMAIN") for (const x of chased) if (x.type !== "CNAME") res.answers.push(toResource(x) as never);
+        } else if (a.type === "CNAME" && qtype !== "CNAME") {
+          // An alias of a name in the cluster: the chain's records follow in the answer, as
+          // CoreDNS gives them (at most 8 steps, never a name twice). One outside is answered
+          // with the CNAME alone (Berth forwards nothing).
+          const seen = new Set([target.fqdn]);
+          let next = a.target;
+          for (let step = 0; step < 8 && next.endsWith(`.${domain}`) && !seen.has(next); step++) {
+            seen.add(next);
+            const chased = opts.lookup(next, qtype);
+            if (chased === "NXDOMAIN") break;
+            for (const x of chased) res.answers.push(toResource(x) as never);
+            const alias = chased.find((x) => x.type === "CNAME");
+            if (!alias || alias.type !== "CNAME") break;
+            next = alias.target;
+          }
         }
       }
       return { reply: res, cacheable: true };

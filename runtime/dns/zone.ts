@@ -96,7 +96,7 @@ export class DnsZone {
       const svc = this.services.get(`${labels[0]}.${labels[1]}`);
       if (!svc) return "NXDOMAIN";
       // An alias answers every type with its CNAME (RFC 1034 3.6.2), as CoreDNS does.
-      if (svc.externalName) return [{ type: "CNAME", name, ttl: this.ttl, target: svc.externalName }];
+      if (svc.externalName) return svc.externalName === name ? [] : [{ type: "CNAME", name, ttl: this.ttl, target: svc.externalName }];
       if (svc.clusterIP === undefined && svc.readyIPs.length === 0) return "NXDOMAIN";
       if (type !== "A" && type !== "ANY") return [];
       const ips = svc.clusterIP !== undefined ? [svc.clusterIP] : svc.readyIPs;

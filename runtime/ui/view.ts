@@ -61,6 +61,8 @@ export interface ServiceView {
   name: string;
   type: string;
   clusterIP?: string;
+  /** The alias of an ExternalName service. */
+  externalName?: string;
   ports: ServicePortView[];
   selector: Record<string, string>;
 }
@@ -180,6 +182,7 @@ export function serviceView(s: Service): ServiceView {
     name: s.metadata.name,
     type: s.spec?.type ?? "ClusterIP",
     clusterIP: s.spec?.clusterIP,
+    ...(s.spec?.type === "ExternalName" && s.spec.externalName ? { externalName: s.spec.externalName } : {}),
     ports: (s.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol ?? "TCP", nodePort: p.nodePort })),
     selector: s.spec?.selector ?? {},
   };

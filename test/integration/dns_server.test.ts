@@ -72,6 +72,10 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
     zone.set({ namespace: "default", name: "empty-headless", readyIPs: [], ports: [] });
     zone.set({ namespace: "default", name: "legacy", readyIPs: [], ports: [], externalName: "db.example.com" });
     zone.set({ namespace: "default", name: "alias", readyIPs: [], ports: [], externalName: "backend-service.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "alias2", readyIPs: [], ports: [], externalName: "alias.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "self", readyIPs: [], ports: [], externalName: "self.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "loop-a", readyIPs: [], ports: [], externalName: "loop-b.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "loop-b", readyIPs: [], ports: [], externalName: "loop-a.default.svc.cluster.local" });
     server = await startDnsServer({
       addresses: [{ host: "127.0.0.1", port: 0 }],
       udp,
@@ -103,6 +107,16 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
     expect(a.answers.map((x) => x.type)).toEqual([Packet.TYPE.CNAME, Packet.TYPE.A]);
     expect(a.answers[0]).toMatchObject({ name: "alias", domain: "backend-service.default.svc.cluster.local" });
     expect(addresses(a)).toEqual(["10.96.0.10"]);
+    // A chain of aliases is followed to the address; an alias of itself is no record; a loop
+    // gives each name once and stops.
+    const chain = await udpQuery(port, "alias2.default.svc.cluster.local");
+    expect(chain.answers.map((x) => x.type)).toEqual([Packet.TYPE.CNAME, Packet.TYPE.CNAME, Packet.TYPE.A]);
+    expect(addresses(chain)).toEqual(["10.96.0.10"]);
+    const self = await udpQuery(port, "self.default.svc.cluster.local");
+    expect([self.header.rcode, self.answers.length]).toEqual([0, 0]);
+    const loop = await udpQuery(port, "loop-a.default.svc.cluster.local");
+    expect(loop.header.rcode).toBe(0);
+    expect(loop.answers.map((x) => (x as { domain?: string }).domain)).toEqual(["loop-b.default.svc.cluster.local", "loop-a.default.svc.cluster.local"]);
     // Asked for the CNAME itself: only it.
     expect((await udpQuery(port, "alias.default.svc.cluster.local", "CNAME")).answers.map((x) => x.type)).toEqual([Packet.TYPE.CNAME]);
   });

@@ -274,10 +274,33 @@ describe("service proxy over a real API", () => {
     }, "the alias chased");
     expect(alias).toMatchObject({ types: [Packet.TYPE.CNAME, Packet.TYPE.A], domain: "web.default.svc.cluster.local", ips: [webIp] });
     // The service controller passed it by: no address, no Endpoints; the proxy has nothing for it.
+    // (A service made after it, with a selector, has its Endpoints once the controller has looked
+    // at both.)
+    await t.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name: "after-legacy", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ port: 80 }] } });
+    await waitFor(() => t.api.get("endpoints", "after-legacy", "default").then(() => true, () => false), "the controller's later pass");
+    await t.api.delete("services", "after-legacy", "default");
     const stored = await t.api.get("services", "legacy-db", "default");
     expect(stored.spec.clusterIP).toBeUndefined();
     expect(await t.api.get("endpoints", "legacy-db", "default").then(() => "found", () => "none")).toBe("none");
     expect(proxy.dataplane.proxiesOf("default", "legacy-db")).toEqual([]);
+  });
+
+  it("a NodePort service made ExternalName as kubectl apply sends it (its old ClusterIP and node port left in): both dropped, its listener gone, a CNAME in DNS", async () => {
+    await t.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name: "turns", namespace: "default" }, spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } });
+    const allocated = await waitFor(async () => {
+      const s = await t.api.get("services", "turns", "default");
+      return s.spec.clusterIP && s.spec.ports?.[0].nodePort ? s : undefined;
+    }, "an address and a node port");
+    await waitFor(() => proxy.dataplane.proxiesOf("default", "turns").length > 0, "the proxy listening");
+    const changed = await t.api.update("services", { ...allocated, spec: { ...allocated.spec, type: "ExternalName", externalName: "db.example.com" } });
+    expect(changed.spec.clusterIP).toBeUndefined();
+    expect(changed.spec.clusterIPs).toBeUndefined();
+    expect(changed.spec.ports?.[0].nodePort).toBeUndefined();
+    await waitFor(() => proxy.dataplane.proxiesOf("default", "turns").length === 0, "the listener gone");
+    // A changed address is the user's: judged by validation.
+    const refused = await t.api.update("services", { ...changed, spec: { ...changed.spec, clusterIP: "10.150.9.9" } }).catch((e) => e);
+    expect(String(refused)).toMatch(/spec\.clusterIP: .*may not be set for ExternalName services/);
+    await t.api.delete("services", "turns", "default");
   });
 
   it("deleting a service removes its Endpoints, DNS name and listener, and frees its ClusterIP", async () => {
@@ -305,5 +328,32 @@ describe("service proxy over a real API", () => {
     // The surviving services are served again by the new proxy.
     const lb = await t.api.get("services", "web-lb", "default");
     expect(["pod-a", "pod-c"]).toContain(await waitFor(() => fetchOnce("127.0.0.1", lb.spec.ports![0].nodePort!), "node port after restart"));
+  });
+});
+
+describe("service controller - what a service changed to another type no longer uses is free again", () => {
+  it("a ClusterIP and a node port given up by a service made ExternalName go to the next service", async () => {
+    const t = await startTestApi();
+    // One address (10.151.0.2) and one node port: the second service gets them only if freed.
+    const controller = await startServiceController(t.api, { clusterCidr: "10.151.0.0/30", nodePortRange: { min: 30500, max: 30500 } });
+    try {
+      const svc = (name: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec: { type: "NodePort", ports: [{ port: 80 }] } });
+      await t.api.create("services", svc("first"));
+      const first = await waitFor(async () => {
+        const s = await t.api.get("services", "first", "default");
+        return s.spec.clusterIP && s.spec.ports?.[0].nodePort ? s : undefined;
+      }, "the first service allocated");
+      expect([first.spec.clusterIP, first.spec.ports?.[0].nodePort]).toEqual(["10.151.0.2", 30500]);
+      await t.api.update("services", { ...first, spec: { ...first.spec, type: "ExternalName", externalName: "db.example.com" } });
+      await t.api.create("services", svc("second"));
+      const second = await waitFor(async () => {
+        const s = await t.api.get("services", "second", "default");
+        return s.spec.clusterIP && s.spec.ports?.[0].nodePort ? s : undefined;
+      }, "the second service allocated what the first gave up", 10_000);
+      expect([second.spec.clusterIP, second.spec.ports?.[0].nodePort]).toEqual(["10.151.0.2", 30500]);
+    } finally {
+      await controller.stop();
+      await t.stop();
+    }
   });
 });

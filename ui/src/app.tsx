@@ -231,7 +231,7 @@ function ServiceCard({ svc, store, active, onFocus }: { svc: ServiceView; store:
       aria-label={`service ${svc.name}, ${svc.type} ${svc.clusterIP ?? ""}, ${ready} ready endpoints; highlight its pods`}>
       <span class="svc-name">{svc.name}</span>
       <span class="badge">{svc.type}</span>
-      <span class="svc-ip">{svc.clusterIP === "None" ? "headless" : svc.clusterIP ?? "pending IP"}</span>
+      <span class="svc-ip">{svc.externalName ? `alias of ${svc.externalName}` : svc.clusterIP === "None" ? "headless" : svc.clusterIP ?? "pending IP"}</span>
       <span class="svc-ports">{svc.ports.map((p) => `${p.port}${p.targetPort !== undefined && p.targetPort !== p.port ? `→${p.targetPort}` : ""}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol}`).join(", ")}</span>
       <span class="svc-ep">{ready} ready{notReady ? `, ${notReady} not ready` : ""} · {fmtSel(svc.selector)}</span>
     </button>
