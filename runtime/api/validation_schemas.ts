@@ -586,18 +586,21 @@ const namespace = z.looseObject({
   status: z.looseObject({ phase: z.enum(["Active", "Terminating"]).optional() }).optional(),
 });
 
+/** core/v1 ObjectReference: an Event's involved object, a ServiceAccount's secrets. */
+const objectReference = z.looseObject({
+  kind: z.string().optional(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  uid: z.string().optional(),
+  apiVersion: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  fieldPath: z.string().optional(),
+});
+
 const event = z.looseObject({
   ...typeMeta("Event"),
   metadata: objectMeta(dnsSubdomain),
-  involvedObject: z.looseObject({
-    kind: z.string().optional(),
-    namespace: z.string().optional(),
-    name: z.string().optional(),
-    uid: z.string().optional(),
-    apiVersion: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    fieldPath: z.string().optional(),
-  }),
+  involvedObject: objectReference,
   reason: z.string().optional(),
   message: z.string().optional(),
   source: z.looseObject({ component: z.string().optional(), host: z.string().optional() }).optional(),
@@ -638,15 +641,7 @@ const resourceQuota = z.looseObject({
 const serviceAccount = z.looseObject({
   ...typeMeta("ServiceAccount"),
   metadata: objectMeta(dnsSubdomain),
-  secrets: z.array(z.looseObject({
-    kind: z.string().optional(),
-    namespace: z.string().optional(),
-    name: z.string().optional(),
-    uid: z.string().optional(),
-    apiVersion: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    fieldPath: z.string().optional(),
-  })).optional(),
+  secrets: z.array(objectReference).optional(),
   // As Kubernetes' ValidateServiceAccount, which checks only metadata: names are not checked.
   imagePullSecrets: z.array(z.looseObject({ name: z.string().optional() })).optional(),
   automountServiceAccountToken: z.boolean().optional(),

@@ -22,6 +22,8 @@ export interface RestHarness {
   dir: string;
   /** Runs kubectl with the generated kubeconfig; resolves with its exit code and output. */
   kubectl(args: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Runs kubectl and resolves with its stdout; rejects naming the command and its stderr when it exits non-zero. */
+  kubectlOk(args: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<string>;
   /** Starts a long-running kubectl (e.g. `get -w`); the caller kills it. */
   spawnKubectl(args: string[]): ChildProcess;
   stop(): Promise<void>;
@@ -56,7 +58,7 @@ export async function startRestHarness(
     return child;
   };
 
-  return {
+  const harness: RestHarness = {
     test,
     http,
     caPem: ca.certPem,
@@ -64,6 +66,11 @@ export async function startRestHarness(
     kubeconfig,
     dir,
     spawnKubectl,
+    async kubectlOk(args, o = {}) {
+      const r = await harness.kubectl(args, o);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
     kubectl(args, o = {}) {
       return new Promise((resolve, reject) => {
         const child = spawnKubectl(args);
@@ -90,4 +97,5 @@ export async function startRestHarness(
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }

@@ -9,11 +9,7 @@ import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
 
 let h: RestHarness;
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await h.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin });
 
 beforeAll(async () => {
   h = await startRestHarness();

@@ -18,11 +18,7 @@ let cp: ControlPlane;
 let timers: ReturnType<typeof setInterval>[] = [];
 const alive = new Set(["node-1", "node-2"]);
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await h.kubectl(args, { stdin, timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
 const ready = async (selector: string) =>
   (await h.test.api.list("pods", { namespace: "default", labelSelector: selector })).items.filter(
     (p: Pod) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),

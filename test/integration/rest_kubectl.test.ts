@@ -46,11 +46,7 @@ spec:
     targetPort: 8080
 `;
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await h.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin });
 
 function pod(name: string, labels: Record<string, string>) {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", labels }, spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] } };

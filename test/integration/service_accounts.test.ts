@@ -13,11 +13,7 @@ import { ApiError } from "../../model/errors.ts";
 let h: RestHarness;
 let cp: ControlPlane;
 
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await h.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin });
 
 beforeAll(async () => {
   h = await startRestHarness();

@@ -18,7 +18,8 @@ import { ComponentMetrics } from "../../runtime/metrics/registry.ts";
 
 const { Packet } = dns2;
 
-function resolveA(port: number, name: string): Promise<{ rcode: number; ips: string[] }> {
+/** One A query: the rcode, the answers' types, the addresses, and the CNAME's target if any. */
+function resolveA(port: number, name: string): Promise<{ rcode: number; types: number[]; domain?: string; ips: string[] }> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket("udp4");
     const t = setTimeout(() => {
@@ -29,7 +30,7 @@ function resolveA(port: number, name: string): Promise<{ rcode: number; ips: str
       clearTimeout(t);
       sock.close();
       const p = Packet.parse(m);
-      resolve({ rcode: p.header.rcode, ips: p.answers.map((a) => a.address!).filter(Boolean) });
+      resolve({ rcode: p.header.rcode, types: p.answers.map((a) => a.type), domain: p.answers.find((a) => a.type === Packet.TYPE.CNAME)?.domain, ips: p.answers.map((a) => a.address!).filter(Boolean) });
     });
     const q = new Packet();
     q.questions.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN } as never);
@@ -241,19 +242,6 @@ describe("service proxy over a real API", () => {
   });
 
   it("an ExternalName service is a CNAME in DNS (an alias of a cluster name brings its address): no ClusterIP, Endpoints or proxy", async () => {
-    const cname = (name: string) => new Promise<{ rcode: number; types: number[]; domain?: string; ips: string[] }>((resolve, reject) => {
-      const sock = dgram.createSocket("udp4");
-      const to = setTimeout(() => { sock.close(); reject(new Error(`no DNS answer for ${name}`)); }, 2000);
-      sock.on("message", (m) => {
-        clearTimeout(to);
-        sock.close();
-        const p = Packet.parse(m);
-        resolve({ rcode: p.header.rcode, types: p.answers.map((a) => a.type), domain: p.answers.find((a) => a.type === Packet.TYPE.CNAME)?.domain, ips: p.answers.map((a) => a.address!).filter(Boolean) });
-      });
-      const q = new Packet();
-      q.questions.push({ name, type: Packet.TYPE.A, class: Packet.CLASS.IN } as never);
-      sock.send(q.toBuffer(), proxy.dnsPort, "127.0.0.1");
-    });
     await t.api.create("services", {
       apiVersion: "v1",
       kind: "Service",
@@ -261,7 +249,7 @@ describe("service proxy over a real API", () => {
       spec: { type: "ExternalName", externalName: "db.example.com.", selector: { app: "web" }, ports: [{ port: 5432 }] },
     });
     const r = await waitFor(async () => {
-      const a = await cname("legacy-db.default.svc.cluster.local");
+      const a = await resolveA(proxy.dnsPort, "legacy-db.default.svc.cluster.local");
       return a.domain ? a : undefined;
     }, "a CNAME for legacy-db");
     expect(r).toEqual({ rcode: 0, types: [Packet.TYPE.CNAME], domain: "db.example.com", ips: [] });
@@ -269,7 +257,7 @@ describe("service proxy over a real API", () => {
     await t.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name: "alias", namespace: "default" }, spec: { type: "ExternalName", externalName: "web.default.svc.cluster.local" } });
     const webIp = (await t.api.get("services", "web", "default")).spec.clusterIP!.replace(/^10\./, "127.");
     const alias = await waitFor(async () => {
-      const a = await cname("alias.default.svc.cluster.local");
+      const a = await resolveA(proxy.dnsPort, "alias.default.svc.cluster.local");
       return a.ips.length ? a : undefined;
     }, "the alias chased");
     expect(alias).toMatchObject({ types: [Packet.TYPE.CNAME, Packet.TYPE.A], domain: "web.default.svc.cluster.local", ips: [webIp] });
