@@ -12,7 +12,7 @@
  *                                                            once none is left, drop the finalizer
  *                                                            and delete the owner
  *
- * Owners and dependents: Deployment → ReplicaSet → Pod, and ReplicationController → Pod, linked
+ * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod and Job → Pod, linked
  * by the controller `ownerReferences`. Orphaning (`propagationPolicy: Orphan`) is done by the API
  * before it deletes the owner: it strips the owner's reference from its dependents
  * (`Api.delete`, runtime/api/api.ts), so the collector never sees them as dependents.
@@ -21,7 +21,7 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { Deployment, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
+import type { Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
@@ -34,9 +34,9 @@ export const FOREGROUND_FINALIZER = "foregroundDeletion";
 /** The finalizer of an owner whose dependents are being orphaned (Kubernetes' name). */
 export const ORPHAN_FINALIZER = "orphan";
 
-type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments";
+type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs";
 type DependentResource = "pods" | "replicasets";
-type Owner = ReplicationController | ReplicaSet | Deployment;
+type Owner = ReplicationController | ReplicaSet | Deployment | Job;
 type Dependent = Pod | ReplicaSet;
 
 /** Which owner kinds the collector follows, and where they are stored. */
@@ -44,6 +44,7 @@ export const OWNER_RESOURCE: Record<string, OwnerResource> = {
   ReplicationController: "replicationcontrollers",
   ReplicaSet: "replicasets",
   Deployment: "deployments",
+  Job: "jobs",
 };
 
 export type Garbage =
@@ -57,6 +58,7 @@ export interface GarbageView {
   rcs: readonly ReplicationController[];
   replicaSets?: readonly ReplicaSet[];
   deployments?: readonly Deployment[];
+  jobs?: readonly Job[];
 }
 
 const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r.controller && Object.hasOwn(OWNER_RESOURCE, r.kind));
@@ -67,7 +69,7 @@ const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r
  */
 export function findGarbage(view: GarbageView): Garbage[] {
   const owners = new Map<string, Owner>();
-  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
+  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
   const nodeNames = new Set(view.nodes.map((n) => n.metadata.name));
   const out: Garbage[] = [];
   const dependentsOf = new Map<string, { resource: DependentResource; object: Dependent }[]>();
@@ -109,6 +111,7 @@ export interface GarbageCollectorDeps {
   nodes: Informer<"nodes">;
   replicaSets?: Informer<"replicasets">;
   deployments?: Informer<"deployments">;
+  jobs?: Informer<"jobs">;
   recorder: EventRecorder;
   log?: Log;
   resyncMs?: number;
@@ -176,6 +179,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       nodes: deps.nodes.list(),
       replicaSets: deps.replicaSets?.list(),
       deployments: deps.deployments?.list(),
+      jobs: deps.jobs?.list(),
     });
     let requeue = false;
     for (const g of garbage) {
@@ -222,6 +226,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     }),
     ...(deps.replicaSets ? [deps.replicaSets.subscribe(onOwner)] : []),
     ...(deps.deployments ? [deps.deployments.subscribe(onOwner)] : []),
+    ...(deps.jobs ? [deps.jobs.subscribe(onOwner)] : []),
   ];
   return {
     loop,

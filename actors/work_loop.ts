@@ -26,6 +26,16 @@ import type { Log } from "../model/log.ts";
 import { observeActor, type Observe } from "../model/observe.ts";
 import { loopMetrics } from "./work_loop_metrics.ts";
 
+/**
+ * The delay a requeue waits: `ms` at least 0, and at most what a timer can wait (2³¹ − 1 ms, about
+ * 24.8 days). Node runs a longer timeout after 1 ms, so a requeue 30 days away (a Job's TTL) was
+ * a pass every millisecond; a pass that far off is run then, and asks again for the rest.
+ */
+export function requeueDelay(ms: number | undefined): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms ?? 0));
+}
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a pass reports back: optionally, "run me again after this long even if nobody wakes me". */
 export interface WorkResult {
   requeueAfterMs?: number;
@@ -128,7 +138,7 @@ export const workLoopMachine = setup({
             failures: 0,
             passes: ({ context }) => context.passes + 1,
             lastError: null,
-            requeueAfterMs: ({ event }) => Math.max(0, event.output.requeueAfterMs ?? 0),
+            requeueAfterMs: ({ event }) => requeueDelay(event.output.requeueAfterMs),
           }),
         },
         PASS_FAILED: {

@@ -33,8 +33,11 @@ type ComputeName = (typeof COMPUTE)[number];
 export function countedResource(name: string): Resource | undefined {
   if (Object.hasOwn(BARE_COUNTS, name)) return BARE_COUNTS[name];
   if (name.startsWith("count/")) {
-    const r = name.slice("count/".length);
-    if (Object.hasOwn(RESOURCES, r) && RESOURCES[r as Resource].namespaced) return r as Resource;
+    // `count/pods`, and for a named API group Kubernetes' `count/jobs.batch` (or the bare `count/jobs`).
+    const [r, group, ...rest] = name.slice("count/".length).split(".");
+    if (rest.length > 0 || !Object.hasOwn(RESOURCES, r)) return undefined;
+    const info: { namespaced: boolean; group?: string } = RESOURCES[r as Resource];
+    if (info.namespaced && (group === undefined || group === info.group)) return r as Resource;
   }
   return undefined;
 }

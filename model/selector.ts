@@ -360,6 +360,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   replicationcontrollers: [...COMMON_FIELDS, "status.replicas"],
   replicasets: [...COMMON_FIELDS, "status.replicas"],
   deployments: [...COMMON_FIELDS],
+  jobs: [...COMMON_FIELDS, "status.successful"],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],
   endpoints: [...COMMON_FIELDS],
   configmaps: [...COMMON_FIELDS],
@@ -444,6 +445,8 @@ export function parseFieldSelector(s: string, resource?: Resource): FieldSelecto
 /** The value of a selectable field of an object, as a string ("" when absent), as Kubernetes does. */
 export function fieldValue(obj: unknown, field: string): string {
   if (field === "source") return fieldValue(obj, "source.component");
+  // A Job's `status.successful` is its succeeded count ("0" when none), as Kubernetes names it.
+  if (field === "status.successful") return String((obj as { status?: { succeeded?: number } } | null)?.status?.succeeded ?? 0);
   let cur: unknown = obj;
   for (const part of field.split(".")) {
     if (typeof cur !== "object" || cur === null) return "";

@@ -27,6 +27,7 @@ export const RESOURCES = {
   configmaps: { kind: "ConfigMap", singular: "configmap", namespaced: true, shortNames: ["cm"] },
   secrets: { kind: "Secret", singular: "secret", namespaced: true, shortNames: [] },
   serviceaccounts: { kind: "ServiceAccount", singular: "serviceaccount", namespaced: true, shortNames: ["sa"] },
+  jobs: { kind: "Job", singular: "job", namespaced: true, shortNames: [], group: "batch", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -525,7 +526,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -542,6 +543,7 @@ export interface ResourceTypes {
   configmaps: ConfigMap;
   secrets: Secret;
   serviceaccounts: ServiceAccount;
+  jobs: Job;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,4 +695,59 @@ export interface Secret extends KubeObject {
   /** `Opaque` by default; `kubernetes.io/dockerconfigjson` needs the key `.dockerconfigjson`, ... */
   type?: string;
   immutable?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// batch/v1 Job: pods run to completion
+
+export interface JobSpec {
+  /** Pods running at once, at most. Default 1; 0 pauses the job. */
+  parallelism?: number;
+  /**
+   * Pods that must succeed. Default 1 when neither this nor `parallelism` is given; left unset
+   * (with `parallelism` given) the job is a work queue: done once one pod has succeeded and none
+   * is running.
+   */
+  completions?: number;
+  /** Pod failures (and, for `restartPolicy: OnFailure`, container restarts) tolerated. Default 6. */
+  backoffLimit?: number;
+  /** Seconds from `status.startTime` after which the job fails (DeadlineExceeded). */
+  activeDeadlineSeconds?: number;
+  /** Seconds after the job finished at which it is deleted, with its pods. Unset: never. */
+  ttlSecondsAfterFinished?: number;
+  /** True: no pods run (running ones are deleted) and the deadline clock stops. */
+  suspend?: boolean;
+  /** Only `NonIndexed` (the default) is served. */
+  completionMode?: "NonIndexed";
+  /** True: `selector` is the user's; otherwise the API generates it from the job's uid. */
+  manualSelector?: boolean;
+  selector?: LabelSelectorSpec;
+  template: PodTemplateSpec;
+}
+
+export interface JobStatus {
+  /** `Complete`, `Failed` or `Suspended`. */
+  conditions?: Condition[];
+  /** When the job's controller first saw it (reset when a suspended job resumes). */
+  startTime?: string;
+  /** When the job completed (only for `Complete`). */
+  completionTime?: string;
+  /** Pods not finished and not being deleted. */
+  active?: number;
+  /** Active pods that are Ready. */
+  ready?: number;
+  succeeded?: number;
+  failed?: number;
+  /**
+   * Pods that finished and are being counted: their uids go here first, then their
+   * `batch.kubernetes.io/job-tracking` finalizer comes off, then they move into `succeeded` or
+   * `failed` (so a pod is counted once, whatever happens between the steps).
+   */
+  uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
+}
+
+export interface Job extends KubeObject {
+  kind: "Job";
+  spec: JobSpec;
+  status?: JobStatus;
 }

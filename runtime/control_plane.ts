@@ -22,6 +22,7 @@ import { startControllerManager, type ControllerManager } from "../actors/contro
 import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle.ts";
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
 import { startDeploymentController, type DeploymentController } from "../actors/deployment_controller.ts";
+import { startJobController, type JobController } from "../actors/job_controller.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
@@ -53,6 +54,8 @@ export interface ControlPlaneOptions {
    * on; `false` leaves Services unallocated (tests of other loops).
    */
   services?: ServiceControllerOptions | false;
+  /** The wait before a Job's pod replaces a failed one (tests shorten it). Default 10 s doubling, at most 10 min. */
+  jobBackoff?: { baseMs: number; maxMs: number };
 }
 
 export interface ControlPlane {
@@ -62,6 +65,7 @@ export interface ControlPlane {
     replicationcontrollers: Informer<"replicationcontrollers">;
     replicasets: Informer<"replicasets">;
     deployments: Informer<"deployments">;
+    jobs: Informer<"jobs">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -71,6 +75,7 @@ export interface ControlPlane {
   /** The ReplicaSet actors (the RC actor, run on apps/v1 ReplicaSets) and the Deployment controller. */
   replicaSets: ControllerManager;
   deployments: DeploymentController;
+  jobs: JobController;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
@@ -121,6 +126,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicationcontrollers: new Informer(client, "replicationcontrollers", { log }),
     replicasets: new Informer(client, "replicasets", { log }),
     deployments: new Informer(client, "deployments", { log }),
+    jobs: new Informer(client, "jobs", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -160,6 +166,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     expectationsTtlMs: opts.expectationsTtlMs,
   });
   const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, pods: informers.pods, recorder, log: controllerLog("deployment"), now });
+  const jobs = startJobController({ client, jobs: informers.jobs, pods: informers.pods, recorder, log: controllerLog("job"), now, backoff: opts.jobBackoff, expectationsTtlMs: opts.expectationsTtlMs });
   const nodeLifecycle = startNodeLifecycle({
     client,
     pods: informers.pods,
@@ -178,6 +185,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodes: informers.nodes,
     replicaSets: informers.replicasets,
     deployments: informers.deployments,
+    jobs: informers.jobs,
     recorder,
     log: controllerLog("garbage-collector"),
     observe: opts.observe,
@@ -196,7 +204,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -209,6 +217,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllers,
     replicaSets,
     deployments,
+    jobs,
     nodeLifecycle,
     garbageCollector,
     serviceController,
@@ -222,6 +231,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         controllers.stop();
         replicaSets.stop();
         deployments.stop();
+        jobs.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();

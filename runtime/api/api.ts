@@ -24,11 +24,12 @@ import { admissionError, checkAdmission, DEFAULT_POLICY, type AdmissionPolicy } 
 import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { isConflict, retryOnConflict } from "../../model/conflict.ts";
-import { applyDefaults, defaultNamespace } from "./defaults.ts";
+import { applyDefaults, defaultNamespace, generateJobSelector } from "./defaults.ts";
+import { jobSelectorProblems, jobUpdateProblems } from "./validation_rules.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, Job, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
@@ -121,7 +122,14 @@ export class Api implements ApiClient {
     delete metadata.resourceVersion;
     delete metadata.deletionTimestamp;
     delete metadata.deletionGracePeriodSeconds;
-    let out = applyDefaults(resource, { ...obj, metadata } as ResourceTypes[R]);
+    let out = { ...obj, metadata } as ResourceTypes[R];
+    if (resource === "jobs") {
+      // The generated labels carry the job's name: validated again, so a name too long for a label is refused here, not by every pod create.
+      out = validate("jobs", generateJobSelector(out as Job)) as ResourceTypes[R];
+      const problems = jobSelectorProblems(applyDefaults("jobs", out as Job));
+      if (problems.length) throw new InvalidError("Job", metadata.name, problems);
+    }
+    out = applyDefaults(resource, out);
     out = initialStatus(resource, out, now);
     if (resource === "resourcequotas" && ns) out = (await this.quotaWithUsage(out as ResourceQuota, ns)) as ResourceTypes[R];
     const charge = ns ? await this.quotas.admit(resource, ns, out) : undefined;
@@ -166,6 +174,10 @@ export class Api implements ApiClient {
     this.admit(resource, obj);
     const next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
+    if (resource === "jobs") {
+      const problems = jobUpdateProblems(current as Job, next as Job);
+      if (problems.length) throw new InvalidError("Job", current.metadata.name, problems);
+    }
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
     checkFinalizersUpdate(RESOURCES[resource].kind, current, next);
     if (finalizedBy(resource, current, next)) return await this.deleteFinalized(resource, current, next);
@@ -825,7 +837,7 @@ function sameObject(a: AnyObject, b: AnyObject): boolean {
 }
 
 /** Resources whose objects own others through controller ownerReferences (deletion propagates). */
-const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments"]);
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs"]);
 
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {

@@ -11,10 +11,12 @@ import { RESOURCES } from "../../model/types.ts";
 import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
+import { JOB_LABELS } from "../../model/job.ts";
 import type {
   Container,
   Deployment,
   Endpoints,
+  Job,
   Event,
   Namespace,
   Node,
@@ -148,6 +150,43 @@ function deploymentDefaults(d: Deployment): void {
   if (d.spec.template?.spec) podSpecDefaults(d.spec.template.spec);
 }
 
+/** batch/v1 defaults (pkg/apis/batch/v1/defaults.go): one pod to one success, 6 retries. */
+function jobDefaults(job: Job): void {
+  if (job.spec.completions === undefined && job.spec.parallelism === undefined) job.spec.completions = 1;
+  dflt(job.spec, "parallelism", 1);
+  dflt(job.spec, "backoffLimit", 6);
+  dflt(job.spec, "completionMode", "NonIndexed");
+  dflt(job.spec, "suspend", false);
+  const labels = job.spec.template?.metadata?.labels;
+  if (labels && (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0)) job.metadata.labels = { ...labels };
+  if (job.spec.template?.spec) podSpecDefaults(job.spec.template.spec);
+}
+
+/**
+ * A new Job's generated selector (Kubernetes' job strategy, PrepareForCreate): unless
+ * `manualSelector`, the template gets the job's name and uid as labels (each only if the user did
+ * not set it; a conflicting value is then refused by `jobSelectorProblems`) and the selector
+ * selects the uid. Runs before the defaults.
+ */
+export function generateJobSelector(job: Job): Job {
+  const uid = job.metadata.uid;
+  if (job.spec.manualSelector === true || !uid) return job;
+  // Kubernetes defaults a job's labels from its template when it is decoded, before the
+  // selector is generated: a job whose template had labels keeps those alone; one whose template
+  // had none takes the generated ones (defaulted again as it is read back).
+  const own = job.metadata.labels && Object.keys(job.metadata.labels).length > 0 ? job.metadata.labels : job.spec.template.metadata?.labels;
+  if (own && Object.keys(own).length > 0) job = { ...job, metadata: { ...job.metadata, labels: { ...own } } };
+  const template = { ...job.spec.template, metadata: { ...job.spec.template.metadata, labels: { ...job.spec.template.metadata?.labels } } };
+  const labels = template.metadata.labels;
+  labels[JOB_LABELS.legacyJobName] ??= job.metadata.name;
+  labels[JOB_LABELS.jobName] ??= job.metadata.name;
+  labels[JOB_LABELS.legacyControllerUid] ??= uid;
+  labels[JOB_LABELS.controllerUid] ??= uid;
+  const selector = { ...job.spec.selector, matchLabels: { ...job.spec.selector?.matchLabels } };
+  selector.matchLabels[JOB_LABELS.controllerUid] ??= uid;
+  return { ...job, spec: { ...job.spec, template, selector } };
+}
+
 function serviceDefaults(svc: Service): void {
   dflt(svc.spec, "type", "ClusterIP");
   dflt(svc.spec, "sessionAffinity", "None");
@@ -203,6 +242,9 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "deployments":
       deploymentDefaults(out as Deployment);
+      break;
+    case "jobs":
+      jobDefaults(out as Job);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -21,6 +21,7 @@ type Schema = Record<string, unknown>;
 const CORE = "io.k8s.api.core.v1.";
 const META = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 const APPS = "io.k8s.api.apps.v1.";
+const BATCH = "io.k8s.api.batch.v1.";
 
 /** The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`. */
 function prefixOf(resource: Resource): string {
@@ -297,6 +298,24 @@ Object.assign(SCHEMAS, {
   [`${APPS}Deployment`]: typed("Deployment", { spec: ref(`${APPS}DeploymentSpec`), status: ref(`${APPS}DeploymentStatus`) }, "apps"),
 });
 
+// batch/v1: the fields types.ts serves (no pod failure or success policies, no indexed jobs).
+Object.assign(SCHEMAS, {
+  [`${BATCH}JobCondition`]: obj({ type: str, status: str, lastProbeTime: time, lastTransitionTime: time, reason: str, message: str }, ["type", "status"]),
+  [`${BATCH}JobSpec`]: obj({
+    parallelism: int, completions: int, activeDeadlineSeconds: int64, backoffLimit: int,
+    selector: ref(`${META}LabelSelector`), manualSelector: bool, template: ref(`${CORE}PodTemplateSpec`),
+    ttlSecondsAfterFinished: int, completionMode: str, suspend: bool,
+  }, ["template"]),
+  [`${BATCH}JobStatus`]: obj({
+    // Kubernetes merges a job's conditions by type in a strategic merge patch, yet lists them as atomic.
+    conditions: { ...arr(ref(`${BATCH}JobCondition`)), "x-kubernetes-patch-merge-key": "type", "x-kubernetes-patch-strategy": "merge" },
+    startTime: time, completionTime: time, active: int, ready: int, succeeded: int, failed: int,
+    uncountedTerminatedPods: ref(`${BATCH}UncountedTerminatedPods`),
+  }),
+  [`${BATCH}UncountedTerminatedPods`]: obj({ succeeded: arr(str), failed: arr(str) }),
+  [`${BATCH}Job`]: typed("Job", { spec: ref(`${BATCH}JobSpec`), status: ref(`${BATCH}JobStatus`) }, "batch"),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -373,7 +392,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "jobs"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),
@@ -462,7 +481,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import type {
   ConfigMap,
   Endpoints,
   Event,
+  Job,
   Namespace,
   Node,
   Pod,
@@ -179,6 +180,17 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Type", "string", 0, "The type of the secret."), cell: (s: Secret) => s.type || "Opaque" },
     { column: col("Data", "integer", 0, "Number of data items."), cell: (s: Secret) => Object.keys(s.data ?? {}).length },
     ageColumn<Secret>(),
+  ],
+  // kube-apiserver's job printer: NAME STATUS COMPLETIONS DURATION AGE; wide CONTAINERS IMAGES SELECTOR.
+  jobs: [
+    nameColumn<Job>(),
+    { column: col("Status", "string", 0, "Status of the job."), cell: (j: Job) => jobStatus(j) },
+    { column: col("Completions", "string", 0, "The number of pods which reached phase Succeeded."), cell: (j: Job) => jobCompletions(j) },
+    { column: col("Duration", "string", 0, "Time required to complete the job."), cell: (j: Job, now: number) => jobDuration(j, now) },
+    ageColumn<Job>(),
+    { column: col("Containers", "string", 1, "Names of each container in the template."), cell: (j: Job) => templateContainers(j.spec.template) },
+    { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (j: Job) => templateImages(j.spec.template) },
+    { column: col("Selector", "string", 1, "A label query over pods that should match the pod count."), cell: (j: Job) => specSelector(j.spec.selector) },
   ],
   serviceaccounts: [
     nameColumn<ServiceAccount>(),
@@ -402,6 +414,43 @@ function endpointsString(e: Endpoints): string {
   }
   if (!all.length) return NONE;
   return all.length > 3 ? `${all.slice(0, 3).join(",")} + ${all.length - 3} more...` : all.join(",");
+}
+
+/**
+ * A job's STATUS as the printer words it: Complete or Failed once finished (the condition of
+ * that type, when it is True), then Terminating while being deleted, Suspended, FailureTarget
+ * (failed, its pods still being cleaned up), and Running otherwise.
+ */
+export function jobStatus(j: Job): string {
+  const holds = (type: string) => j.status?.conditions?.find((c) => c.type === type)?.status === "True";
+  if (holds("Complete")) return "Complete";
+  if (holds("Failed")) return "Failed";
+  if (j.metadata.deletionTimestamp) return "Terminating";
+  if (holds("Suspended")) return "Suspended";
+  if (holds("FailureTarget")) return "FailureTarget";
+  return "Running";
+}
+
+/**
+ * COMPLETIONS: succeeded out of `spec.completions`; a work queue (completions unset) needs one
+ * success, and names its parallelism when that is above 1 (`0/1 of 3`).
+ */
+export function jobCompletions(j: Job): string {
+  const succeeded = j.status?.succeeded ?? 0;
+  if (typeof j.spec.completions === "number") return `${succeeded}/${j.spec.completions}`;
+  const parallelism = j.spec.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/**
+ * DURATION: empty until the job has started, the time since it started while it runs, and from
+ * start to completion once complete (a failed job has no completion time: it keeps counting).
+ */
+export function jobDuration(j: Job, now: number): string {
+  const start = j.status?.startTime ? Date.parse(j.status.startTime) : NaN;
+  if (Number.isNaN(start)) return "";
+  const done = j.status?.completionTime ? Date.parse(j.status.completionTime) : NaN;
+  return humanDuration((Number.isNaN(done) ? now : done) - start);
 }
 
 function nodeStatus(n: Node): string {

@@ -8,7 +8,9 @@
  */
 import { parseQuantity, isQuantity } from "../../model/quantity.ts";
 import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
-import type { LabelSelectorSpec } from "../../model/types.ts";
+import type { Job, LabelSelectorSpec } from "../../model/types.ts";
+import { JOB_LABELS } from "../../model/job.ts";
+import { jsonEqual } from "../../model/json_equal.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
@@ -48,6 +50,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "services":
       serviceRules(c, obj(raw.spec));
+      break;
+    case "jobs":
+      jobRules(c, obj(raw.spec));
       break;
     case "events":
       eventRules(c, raw);
@@ -254,15 +259,8 @@ function rcRules(c: Causes, spec: Obj | undefined): void {
 function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj | undefined): void {
   if (!spec) return;
   const template = obj(spec.template);
-  const templateLabels = strMap(obj(template?.metadata)?.labels);
   const sel = obj(spec.selector);
-  if (sel) {
-    const empty = Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && arr(sel.matchExpressions).length === 0;
-    if (empty) c.add(CAUSE.invalid, "spec.selector", sel, "empty selector is invalid for deployment");
-    else if (template && !matchesLabels(selectorFromSpec(sel as LabelSelectorSpec), templateLabels)) {
-      c.add(CAUSE.invalid, "spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`");
-    }
-  }
+  if (sel) selectorMatchesTemplate(c, sel, template);
   const policy = obj(template?.spec)?.restartPolicy;
   if (typeof policy === "string" && policy !== "Always") {
     c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
@@ -280,6 +278,45 @@ function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj
   const pct = (v: unknown) => (typeof v === "string" && /^[0-9]+%$/.test(v) ? Number(v.slice(0, -1)) : 0);
   if (ru && pct(ru.maxUnavailable) > 100) {
     c.add(CAUSE.invalid, "spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "must not be greater than 100%");
+  }
+}
+
+/**
+ * Job: pods that finish (restartPolicy OnFailure or Never), and with `manualSelector` a non-empty
+ * selector of the user's that matches the template (otherwise the API generates the selector on
+ * create, and `jobSelectorProblems` checks what it made).
+ */
+function jobRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  const template = obj(spec.template);
+  const policy = obj(template?.spec)?.restartPolicy;
+  if (policy === undefined) c.add(CAUSE.required, "spec.template.spec.restartPolicy", undefined, 'valid values: "OnFailure", "Never"');
+  else if (policy !== "OnFailure" && policy !== "Never") c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "OnFailure", "Never"');
+  // Parts of Kubernetes' Job that Berth does not run: refused, not stored and ignored.
+  for (const field of ["podFailurePolicy", "successPolicy", "backoffLimitPerIndex", "maxFailedIndexes"]) {
+    if (spec[field] !== undefined && spec[field] !== null) c.add(CAUSE.forbidden, `spec.${field}`, undefined, "not supported by Berth");
+  }
+  if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== "TerminatingOrFailed") {
+    c.add(CAUSE.notSupported, "spec.podReplacementPolicy", spec.podReplacementPolicy, 'supported values: "TerminatingOrFailed"');
+  }
+  if (spec.managedBy !== undefined && spec.managedBy !== "kubernetes.io/job-controller") {
+    c.add(CAUSE.notSupported, "spec.managedBy", spec.managedBy, 'supported values: "kubernetes.io/job-controller" (Berth runs every job itself)');
+  }
+  if (spec.manualSelector === true) {
+    const sel = obj(spec.selector);
+    if (!sel) c.add(CAUSE.required, "spec.selector", undefined);
+    else selectorMatchesTemplate(c, sel, template);
+  }
+  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+}
+
+/** A non-empty selector matching the template's labels (ReplicaSet, Deployment, Job). */
+function selectorMatchesTemplate(c: Causes, sel: Obj, template: Obj | undefined): void {
+  const templateLabels = strMap(obj(template?.metadata)?.labels);
+  const empty = Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && arr(sel.matchExpressions).length === 0;
+  if (empty) c.add(CAUSE.invalid, "spec.selector", sel, "empty selector is invalid for deployment");
+  else if (template && !matchesLabels(selectorFromSpec(sel as LabelSelectorSpec), templateLabels)) {
+    c.add(CAUSE.invalid, "spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`");
   }
 }
 
@@ -334,4 +371,48 @@ function eventRules(c: Causes, raw: Obj): void {
   const ns = str(obj(raw.metadata)?.namespace);
   const ins = str(involved?.namespace);
   if (ns && ins && ns !== ins) c.add(CAUSE.invalid, "involvedObject.namespace", ins, "does not match event.namespace");
+}
+
+/**
+ * A new Job after its selector was generated (Kubernetes' validateGeneratedSelector): unless
+ * `manualSelector`, the template carries the job's uid and name under both label names and the
+ * selector selects the uid; and in every case the selector matches the template.
+ */
+export function jobSelectorProblems(job: Job): StatusCause[] {
+  const c = new Causes();
+  const labels = job.spec.template.metadata?.labels ?? {};
+  if (job.spec.manualSelector !== true) {
+    const want: [string, string][] = [
+      [JOB_LABELS.legacyControllerUid, job.metadata.uid ?? ""],
+      [JOB_LABELS.legacyJobName, job.metadata.name],
+      [JOB_LABELS.controllerUid, job.metadata.uid ?? ""],
+      [JOB_LABELS.jobName, job.metadata.name],
+    ];
+    for (const [key, value] of want) {
+      const field = `spec.template.metadata.labels[${key}]`;
+      if (labels[key] !== value) c.add(labels[key] === undefined ? CAUSE.required : CAUSE.invalid, field, labels[key], `must be '${value}'`);
+    }
+    const sel = selectorFromSpec(job.spec.selector ?? {});
+    if (!matchesLabels(sel, { [JOB_LABELS.controllerUid]: job.metadata.uid ?? "" })) {
+      c.add(CAUSE.invalid, "spec.selector", job.spec.selector, "`selector` not auto-generated");
+    }
+  }
+  if (job.spec.selector && !matchesLabels(selectorFromSpec(job.spec.selector), labels)) {
+    c.add(CAUSE.invalid, "spec.template.metadata.labels", labels, "`selector` does not match template `labels`");
+  }
+  return c.list;
+}
+
+/**
+ * What a Job update may not change (Kubernetes' ValidateJobSpecUpdate): its selector, pod
+ * template, completions and completion mode. (Kubernetes lets a suspended job that never ran
+ * change its template's labels, annotations and scheduling fields; Berth does not.)
+ */
+export function jobUpdateProblems(current: Job, next: Job): StatusCause[] {
+  const c = new Causes();
+  const same = (a: unknown, b: unknown) => jsonEqual(a ?? null, b ?? null);
+  for (const k of ["selector", "template", "completions", "completionMode"] as const) {
+    if (!same(current.spec[k], next.spec[k])) c.add(CAUSE.invalid, `spec.${k}`, next.spec[k] ?? null, "field is immutable");
+  }
+  return c.list;
 }

@@ -647,6 +647,41 @@ const serviceAccount = z.looseObject({
   automountServiceAccountToken: z.boolean().optional(),
 });
 
+// ---------------------------------------------------------------------------------------------
+// batch/v1 Job
+
+/** A non-negative Kubernetes int32. */
+const int32 = nonNegInt.max(2 ** 31 - 1);
+
+const job = z.looseObject({
+  apiVersion: z.literal("batch/v1").optional(),
+  kind: z.literal("Job").optional(),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    parallelism: int32.optional(),
+    completions: int32.optional(),
+    backoffLimit: int32.optional(),
+    activeDeadlineSeconds: nonNegInt.optional(),
+    ttlSecondsAfterFinished: int32.optional(),
+    suspend: z.boolean().optional(),
+    // Indexed jobs (a completion index per pod) are not served.
+    completionMode: z.enum(["NonIndexed"]).optional(),
+    manualSelector: z.boolean().optional(),
+    selector: labelSelectorSpec.optional(),
+    template: podTemplate,
+  }),
+  status: z.looseObject({
+    conditions: z.array(condition).optional(),
+    startTime: z.string().optional(),
+    completionTime: z.string().optional(),
+    active: nonNegInt.optional(),
+    ready: nonNegInt.optional(),
+    succeeded: nonNegInt.optional(),
+    failed: nonNegInt.optional(),
+    uncountedTerminatedPods: z.looseObject({ succeeded: z.array(z.string()).optional(), failed: z.array(z.string()).optional() }).optional(),
+  }).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -662,4 +697,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   configmaps: configMapSchema.extend({ ...typeMeta("ConfigMap"), metadata: objectMeta(dnsSubdomain) }),
   secrets: secretSchema.extend({ ...typeMeta("Secret"), metadata: objectMeta(dnsSubdomain) }),
   serviceaccounts: serviceAccount,
+  jobs: job,
 };

@@ -2,9 +2,9 @@
  * `berth describe`: the human-readable view kubectl users expect — the key fields of an object,
  * its conditions, and the events about it.
  */
-import { age } from "../api/table.ts";
+import { age, humanDuration } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Deployment, Event, Node, Pod, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -18,8 +18,9 @@ function block(lines: Line[]): string {
     .join("\n") + "\n";
 }
 
+/** Labels or annotations one per line, sorted by key as kubectl prints them. */
 function kv(m: Record<string, string> | undefined): string {
-  const e = Object.entries(m ?? {});
+  const e = Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return e.length ? e.map(([k, v]) => `${k}=${v}`).join("\n") : "<none>";
 }
 
@@ -114,9 +115,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ]);
       }
       body += conditions(p.status?.conditions);
-      if (p.spec.volumes?.length) {
-        body += "Volumes:\n" + p.spec.volumes.map((v) => `  ${v.name}: ${v.emptyDir ? "EmptyDir" : v.hostPath ? `HostPath ${v.hostPath.path}` : v.persistentVolumeClaim ? `PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}` : "?"}`).join("\n") + "\n";
-      }
+      if (p.spec.volumes?.length) body += "Volumes:\n" + volumesText(p.spec.volumes, "  ") + "\n";
       break;
     }
     case "replicationcontrollers": {
@@ -159,6 +158,34 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Images", d.spec.template.spec.containers.map((c) => c.image).join(", ")],
       ]);
       body += conditions(s.conditions);
+      break;
+    }
+    case "jobs": {
+      // kubectl's job describer: the spec's knobs as set (the API defaults most of them), the run's
+      // times, the pod counts, then the pod template.
+      const j = obj as Job;
+      const st = j.status ?? {};
+      const owner = m.ownerReferences?.find((r) => r.controller);
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["Selector", formatLabelSelector(selectorFromSpec(j.spec.selector))],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+        ["Controlled By", owner ? `${owner.kind}/${owner.name}` : undefined],
+        ["Parallelism", j.spec.parallelism],
+        ["Completions", j.spec.completions ?? "<unset>"],
+        ["Completion Mode", j.spec.completionMode],
+        ["Suspend", j.spec.suspend === undefined ? undefined : String(j.spec.suspend)],
+        ["Backoff Limit", j.spec.backoffLimit],
+        ["TTL Seconds After Finished", j.spec.ttlSecondsAfterFinished],
+        ["Start Time", rfc1123z(st.startTime)],
+        ["Completed At", rfc1123z(st.completionTime)],
+        ["Duration", st.startTime && st.completionTime ? humanDuration(Date.parse(st.completionTime) - Date.parse(st.startTime)) : undefined],
+        ["Active Deadline Seconds", j.spec.activeDeadlineSeconds === undefined ? undefined : `${j.spec.activeDeadlineSeconds}s`],
+        ["Pods Statuses", `${st.active ?? 0} Active${st.ready === undefined ? "" : ` (${st.ready} Ready)`} / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`],
+      ]);
+      body += podTemplateText(j.spec.template);
       break;
     }
     case "services": {
@@ -215,6 +242,53 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       body = block(common);
   }
   return body + events(evs, now);
+}
+
+/** A timestamp as kubectl's describe prints times (Go's RFC1123Z), in UTC: `Tue, 01 Dec 2026 10:00:00 +0000`. */
+function rfc1123z(ts: string | undefined): string | undefined {
+  const t = ts === undefined ? NaN : Date.parse(ts);
+  return Number.isNaN(t) ? undefined : new Date(t).toUTCString().replace("GMT", "+0000");
+}
+
+/** One line per volume, `name: what backs it`, each after `indent`. */
+function volumesText(volumes: Volume[], indent: string): string {
+  return volumes.map((v) => {
+    const what = v.emptyDir ? "EmptyDir"
+      : v.hostPath ? `HostPath ${v.hostPath.path}`
+      : v.persistentVolumeClaim ? `PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}`
+      : v.configMap ? `ConfigMap ${v.configMap.name}`
+      : v.secret ? `Secret ${v.secret.secretName}`
+      : v.downwardAPI ? "DownwardAPI"
+      : "?";
+    return `${indent}${v.name}: ${what}`;
+  }).join("\n");
+}
+
+/** kubectl's "Pod Template" section (a controller's template): labels, containers, volumes, node selector. */
+function podTemplateText(t: PodTemplateSpec | undefined): string {
+  if (!t) return "Pod Template:\n  <unset>\n";
+  const meta = t.metadata ?? {};
+  // Lines only when set: block() pads every key to the longest one given.
+  const head: Line[] = [["  Labels", kv(meta.labels)]];
+  if (Object.keys(meta.annotations ?? {}).length) head.push(["  Annotations", kv(meta.annotations)]);
+  if (t.spec.serviceAccountName) head.push(["  Service Account", t.spec.serviceAccountName]);
+  let out = "Pod Template:\n" + block(head);
+  const containers = (title: string, cs: Container[]) =>
+    `  ${title}:\n` + cs.map((c) => `   ${c.name}:\n` + block([
+      ["    Image", c.image],
+      ["    Port", c.ports?.length ? c.ports.map((pt) => `${pt.containerPort}/${pt.protocol ?? "TCP"}`).join(", ") : "<none>"],
+      ["    Command", c.command?.join(" ")],
+      ["    Args", c.args?.join(" ")],
+      ["    Environment", c.env?.length ? c.env.map((e) => `${e.name}=${e.value ?? ""}`).join(", ") : "<none>"],
+      ["    Mounts", c.volumeMounts?.length ? c.volumeMounts.map((vm) => `${vm.mountPath} from ${vm.name}${vm.readOnly ? " (ro)" : ""}`).join(", ") : "<none>"],
+    ])).join("");
+  if (t.spec.initContainers?.length) out += containers("Init Containers", t.spec.initContainers);
+  out += containers("Containers", t.spec.containers ?? []);
+  out += block([
+    ["  Volumes", t.spec.volumes?.length ? volumesText(t.spec.volumes, "") : "<none>"],
+    ["  Node-Selectors", kv(t.spec.nodeSelector)],
+  ]);
+  return out;
 }
 
 /** `10.213.0.5:80,10.213.0.6:80` — the ready addresses with each port, as kubectl prints them. */

@@ -60,7 +60,7 @@ export function apiGroupList(): Record<string, unknown> {
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /** Resources listed in `kubectl get all`. */
-const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "deployments", "replicasets"]);
+const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "deployments", "replicasets", "jobs"]);
 
 /**
  * `/api/v1` (the default) or `/apis/{group}/{version}`: every resource and subresource of that

@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|namespace|configmap|secret|service|quota|serviceaccount`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|namespace|configmap|secret|service|quota|serviceaccount`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -74,6 +74,20 @@ export const deployment: Schema = {
 export const replicaSet: Schema = {
   1: M("metadata", objectMeta),
   2: M("spec", { 1: I("replicas", { pointer: true }), 2: M("selector", labelSelector), 3: M("template", podTemplate), 4: I("minReadySeconds") }),
+};
+/**
+ * batch/v1 Job (`kubectl create job`): the spec fields Berth serves. Every optional JobSpec field
+ * is a Go pointer, so an explicit zero (`parallelism: 0`, `suspend: false`) is kept. The status is
+ * not read: a create ignores it, as Kubernetes does.
+ */
+export const job: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: I("parallelism", { pointer: true }), 2: I("completions", { pointer: true }), 3: I("activeDeadlineSeconds", { pointer: true }),
+    4: M("selector", labelSelector), 5: { name: "manualSelector", type: "bool", pointer: true }, 6: M("template", podTemplate),
+    7: I("backoffLimit", { pointer: true }), 8: I("ttlSecondsAfterFinished", { pointer: true }),
+    9: { name: "completionMode", type: "string", pointer: true }, 10: { name: "suspend", type: "bool", pointer: true },
+  }),
 };
 
 export const namespace: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 1: S("finalizers", { repeated: true }) }) };

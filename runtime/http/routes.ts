@@ -56,6 +56,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   replicationcontrollers: ["status", "scale"],
   deployments: ["status", "scale"],
   replicasets: ["status", "scale"],
+  jobs: ["status"],
   services: ["status"],
   nodes: ["status"],
   namespaces: ["status"],

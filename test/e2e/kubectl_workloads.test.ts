@@ -4,7 +4,8 @@
  * `scale deploy`, `set image` → `rollout status` → `rollout history` → `rollout undo`, with the
  * number of Ready pods sampled all along and never below `replicas - maxUnavailable`; then
  * `kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --force` (its evictions and
- * deletes carry protobuf bodies) with an RC's pods coming up on node-1.
+ * deletes carry protobuf bodies) with an RC's pods coming up on node-1; and batch/v1 Jobs
+ * (`kubectl create job`, `wait --for=condition=complete|failed`, `logs job/`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
@@ -149,5 +150,37 @@ spec:
     expect(pods("app=bare")).toEqual([]);
     ok(["uncordon", "node-2"]);
     expect(ok(["get", "node", "node-2", "-o", "jsonpath={.spec.unschedulable}"])).toBe("");
+  }, 240_000);
+
+  it("kubectl create job runs a container to completion on Docker: wait --for=condition=complete, logs job/, get jobs; a failing job fails", async () => {
+    ok(["create", "job", "hello", "--image=berth/busybox:latest", "--", "sh", "-c", "echo hello from a job"]);
+    ok(["wait", "--for=condition=complete", "job/hello", "--timeout=90s"], 120_000);
+    expect(ok(["logs", "job/hello"])).toContain("hello from a job");
+    expect(ok(["get", "jobs", "hello", "--no-headers"])).toMatch(/^hello\s+Complete\s+1\/1\s+/);
+    expect(pods("job-name=hello").map((p) => p.status?.phase)).toEqual(["Succeeded"]);
+
+    const failing = `apiVersion: batch/v1
+kind: Job
+metadata: {name: failing}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: c, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sh, -c, "exit 3"]}
+`;
+    const applied = c.kubectl(["apply", "-f", "-"], { stdin: failing });
+    expect(applied.code, applied.stderr).toBe(0);
+    ok(["wait", "--for=condition=failed", "job/failing", "--timeout=90s"], 120_000);
+    expect(ok(["get", "job", "failing", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}"])).toBe("BackoffLimitExceeded");
+    const [pod] = pods("job-name=failing");
+    expect(pod.status?.phase).toBe("Failed");
+    expect(ok(["get", "pod", pod.metadata.name, "-o", "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}"])).toBe("3");
+    // Applying the same manifest again changes nothing and is no error (the selector the API generated stays).
+    const again = c.kubectl(["apply", "-f", "-"], { stdin: failing });
+    expect(again.code, again.stderr).toBe(0);
+    ok(["delete", "job", "hello", "failing"]);
+    await waitFor(async () => pods("job-name in (hello,failing)").length === 0, "the jobs' pods deleted", 60_000);
   }, 240_000);
 });

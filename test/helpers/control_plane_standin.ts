@@ -5,6 +5,7 @@
  * runtime/node_agent.ts instead.
  */
 import type { ApiClient } from "../../model/client.ts";
+import type { Pod } from "../../model/types.ts";
 
 export function nodeObject(name: string): unknown {
   const now = new Date().toISOString();
@@ -21,16 +22,44 @@ export function nodeObject(name: string): unknown {
   };
 }
 
+export interface StandInOptions {
+  /**
+   * For pods that run to completion (a Job's): the exit code their containers end with, or
+   * undefined for a pod that runs until deleted. Such a pod is reported Running for one round,
+   * then Succeeded (0) or Failed, and stays so.
+   */
+  exitCode?: (pod: Pod) => number | undefined;
+}
+
 /**
  * What a kubelet does every period, at the API level, for the nodes still "alive": refresh the
  * Ready heartbeat, report its pods Running and Ready, and finish graceful deletions.
  */
-export async function kubeletStandIn(api: ApiClient, alive: Set<string>): Promise<void> {
+export async function kubeletStandIn(api: ApiClient, alive: Set<string>, opts: StandInOptions = {}): Promise<void> {
   const pods = (await api.list("pods")).items.filter((p) => p.spec.nodeName && alive.has(p.spec.nodeName));
   await Promise.all(pods.map(async (p) => {
     try {
+      const exitCode = opts.exitCode?.(p);
       if (p.metadata.deletionTimestamp) {
         await api.delete("pods", p.metadata.name, p.metadata.namespace, { gracePeriodSeconds: 0 });
+      } else if (exitCode !== undefined && (p.status?.phase === "Succeeded" || p.status?.phase === "Failed")) {
+        // Finished: a kubelet never starts a finished pod again.
+      } else if (exitCode !== undefined && p.status?.phase === "Running") {
+        // Ran once as Running (the controllers saw it active); now its containers exit.
+        const now = new Date().toISOString();
+        const reason = exitCode === 0 ? "Completed" : "Error";
+        await api.updateStatus("pods", {
+          ...p,
+          status: {
+            ...p.status,
+            phase: exitCode === 0 ? "Succeeded" : "Failed",
+            conditions: [{ type: "Ready", status: "False", reason: "PodCompleted", lastTransitionTime: now }],
+            containerStatuses: p.spec.containers.map((c) => ({
+              name: c.name, image: c.image, ready: false, restartCount: 0,
+              state: { terminated: { exitCode, reason, startedAt: p.status?.startTime ?? now, finishedAt: now } },
+            })),
+          },
+        });
       } else if (p.status?.phase !== "Running" || p.status?.reason === "NodeLost") {
         const now = new Date().toISOString();
         await api.updateStatus("pods", {

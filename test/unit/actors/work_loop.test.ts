@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../helpers/nats.ts";
-import { startWorkLoop } from "../../../actors/work_loop.ts";
+import { requeueDelay, startWorkLoop } from "../../../actors/work_loop.ts";
 import { noMetrics } from "../../../model/metrics.ts";
 import type { InspectedEvent, ObservedActor } from "../../../model/observe.ts";
 
@@ -29,6 +29,24 @@ function gatedWork() {
 }
 
 describe("work loop", () => {
+  it("waits out a requeue longer than a timer can hold at the longest a timer holds, not 1 ms", async () => {
+    expect(requeueDelay(30 * 24 * 3600 * 1000)).toBe(2 ** 31 - 1);
+    expect(requeueDelay(-5)).toBe(0);
+    expect(requeueDelay(undefined)).toBe(0);
+    let farPasses = 0;
+    const far = startWorkLoop("far", async () => {
+      farPasses++;
+      return { requeueAfterMs: 30 * 24 * 3600 * 1000 }; // a Job's TTL of 30 days
+    }, () => {});
+    // A second loop as the clock: ten passes 20 ms apart.
+    let ticks = 0;
+    const clock = startWorkLoop("clock", async () => ({ requeueAfterMs: ++ticks < 10 ? 20 : 0 }), () => {});
+    await waitFor(() => ticks >= 10, "ten ticks of the clock loop");
+    expect(farPasses).toBe(1);
+    far.stop();
+    clock.stop();
+  });
+
   it("does not send the machine wake-ups while another pass is owed already (thousands of informer events, one pass)", async () => {
     const g = gatedWork();
     const wakes: InspectedEvent[] = [];

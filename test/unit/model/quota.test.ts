@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   addUsage,
+  countedResource,
   exceededBy,
   exceededMessage,
   formatUsage,
@@ -97,5 +98,19 @@ describe("quota arithmetic", () => {
       expect(parseUsage(formatUsage(u, names))).toEqual(u);
     }));
     expect(totalUsage([], ["pods"])).toEqual({ pods: 0 });
+  });
+});
+
+describe("object count names", () => {
+  it("take a named group's resources as Kubernetes writes them (count/jobs.batch), or bare", () => {
+    expect(countedResource("count/jobs.batch")).toBe("jobs");
+    expect(countedResource("count/deployments.apps")).toBe("deployments");
+    expect(countedResource("count/jobs")).toBe("jobs");
+    expect(countedResource("count/pods")).toBe("pods");
+    expect(countedResource("count/jobs.apps")).toBeUndefined();
+    expect(countedResource("count/pods.batch")).toBeUndefined();
+    expect(countedResource("count/nodes")).toBeUndefined();
+    expect(countedResource("count/jobs.batch.x")).toBeUndefined();
+    expect(isQuotaName("count/jobs.batch")).toBe(true);
   });
 });

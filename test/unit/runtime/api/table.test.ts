@@ -1,9 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { Endpoints, Event, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
+import type { Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
+
+function job(name: string, spec: Partial<Job["spec"]> = {}, status: Job["status"] = {}): Job {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default", creationTimestamp: created(600) },
+    spec: {
+      selector: { matchLabels: { "batch.kubernetes.io/controller-uid": "u-1" } },
+      template: { metadata: { labels: { "job-name": name } }, spec: { restartPolicy: "Never", containers: [{ name, image: "berth/busybox:latest" }] } },
+      ...spec,
+    },
+    status,
+  };
+}
+const cond = (type: string, status: "True" | "False" = "True") => ({ type, status });
 
 function pod(name: string, extra: Partial<Pod> = {}): Pod {
   return {
@@ -83,6 +98,57 @@ describe("tables", () => {
 
     expect(toTable("namespaces", [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "default", creationTimestamp: created(5) } }], { now: NOW }).rows[0].cells)
       .toEqual(["default", "Active", "5s"]);
+  });
+
+  it("table - jobs show STATUS, COMPLETIONS, DURATION and AGE, wide adds CONTAINERS, IMAGES and SELECTOR", () => {
+    const done = job("pi", { completions: 1, parallelism: 1 }, { succeeded: 1, startTime: created(300), completionTime: created(283), conditions: [cond("Complete")] });
+    const table = toTable("jobs", [done], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Status", "Completions", "Duration", "Age", "Containers", "Images", "Selector"]);
+    expect(table.columns.map((c) => c.priority)).toEqual([0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(table.rows[0].cells).toEqual(["pi", "Complete", "1/1", "17s", "10m", "pi", "berth/busybox:latest", "batch.kubernetes.io/controller-uid=u-1"]);
+    expect(formatTable(table)).toBe("NAME   STATUS     COMPLETIONS   DURATION   AGE\npi     Complete   1/1           17s        10m\n");
+  });
+
+  it("table - a job's COMPLETIONS: succeeded of completions, and a work queue needs one (of its parallelism above 1)", () => {
+    const completions = (spec: Partial<Job["spec"]>, succeeded?: number) => toTable("jobs", [job("j", spec, succeeded === undefined ? {} : { succeeded })], { now: NOW }).rows[0].cells[2];
+    expect(completions({ completions: 5, parallelism: 2 }, 3)).toBe("3/5");
+    expect(completions({ completions: 0 })).toBe("0/0");
+    expect(completions({ parallelism: 3 }, 1)).toBe("1/1 of 3");
+    expect(completions({ parallelism: 1 })).toBe("0/1");
+    expect(completions({ parallelism: 0 })).toBe("0/1");
+    expect(completions({})).toBe("0/1");
+  });
+
+  it("table - a job's DURATION: empty before it starts, time since start while running, start to completion once complete", () => {
+    const duration = (status: Job["status"]) => toTable("jobs", [job("j", {}, status)], { now: NOW }).rows[0].cells[3];
+    expect(duration({})).toBe("");
+    expect(duration({ startTime: created(45) })).toBe("45s");
+    expect(duration({ startTime: created(4 * 3600) })).toBe("4h");
+    expect(duration({ startTime: created(3600), completionTime: created(3600 - 150) })).toBe("2m30s");
+    // A failed job has no completion time: its duration keeps counting, as kubectl prints it.
+    expect(duration({ startTime: created(100), conditions: [cond("Failed")] })).toBe("100s");
+    // A start time after the clock (skew between machines) is 0s, a little, or <invalid>, a lot.
+    expect(duration({ startTime: new Date(NOW + 500).toISOString() })).toBe("0s");
+    expect(duration({ startTime: new Date(NOW + 5000).toISOString() })).toBe("<invalid>");
+  });
+
+  it("table - a job's STATUS: Complete, Failed, Terminating, Suspended, FailureTarget, else Running; only True conditions count", () => {
+    const status = (conditions: NonNullable<Job["status"]>["conditions"], deleting = false) => {
+      const j = job("j", {}, { conditions });
+      if (deleting) j.metadata.deletionTimestamp = created(1);
+      return toTable("jobs", [j], { now: NOW }).rows[0].cells[1];
+    };
+    expect(status(undefined)).toBe("Running");
+    expect(status([cond("Complete")])).toBe("Complete");
+    expect(status([cond("Failed")])).toBe("Failed");
+    expect(status([cond("Suspended")])).toBe("Suspended");
+    expect(status([cond("Suspended", "False")])).toBe("Running");
+    expect(status([cond("Complete", "False"), cond("Failed")])).toBe("Failed");
+    expect(status([cond("FailureTarget")])).toBe("FailureTarget");
+    // Finished beats being deleted; being deleted beats suspended.
+    expect(status([cond("Complete")], true)).toBe("Complete");
+    expect(status([cond("Suspended")], true)).toBe("Terminating");
+    expect(status(undefined, true)).toBe("Terminating");
   });
 
   it("table - the wire Table carries partial metadata per row by default", () => {

@@ -26,6 +26,10 @@ const envelope = (apiVersion: string, kind: string, raw: number[]) =>
 const CREATE_DEPLOYMENT =
   "azhzAAoVCgdhcHBzL3YxEgpEZXBsb3ltZW50EtMBCh8KA3dlYhIAGgAiACoAMgA4AEIAWgoKA2FwcBIDd2ViEqEBCAMSDAoKCgNhcHASA3dlYhqGAQocCgASABoAIgAqADIAOABCAFoKCgNhcHASA3dlYhJmEkgKB2J1c3lib3gSFGJlcnRoL2J1c3lib3g6bGF0ZXN0GgVodHRwZBoCLWYaAi1wGgQ4MDgwKgBCAGoAcgCAAQCIAQCQAQCiAQAaADIAQgBKAFIAWABgAGgAggEAigEAmgEAwgEAIgIKACgAOAAaDAgAEAAYACAAKAA4ABoAIgA=";
 
+/** What kubectl 1.32 sent for `kubectl create job pi --image=berth/busybox:latest -- sh -c 'echo hello'` (captured). */
+const CREATE_JOB =
+  "azhzAAoPCghiYXRjaC92MRIDSm9iEpsBChIKAnBpEgAaACIAKgAyADgAQgASezJ5ChAKABIAGgAiACoAMgA4AEIAEmUSQgoCcGkSFGJlcnRoL2J1c3lib3g6bGF0ZXN0GgJzaBoCLWMaCmVjaG8gaGVsbG8qAEIAagByAIABAIgBAJABAKIBABoFTmV2ZXIyAEIASgBSAFgAYABoAIIBAIoBAJoBAMIBABoIIAAoADAAOgAaACIA";
+
 describe("protobuf bodies - what kubectl's typed clients send", () => {
   it("protobuf bodies - DeleteOptions: grace period, preconditions, propagation policy, dry run", () => {
     const raw = [...num(1, 0), ...bytes(2, [...bytes(1, "u-1"), ...bytes(2, "42")]), ...bytes(4, "Foreground"), ...bytes(5, "All")];
@@ -63,6 +67,51 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
         selector: { matchLabels: { app: "web" } },
         template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "busybox", image: "berth/busybox:latest", command: ["httpd", "-f", "-p", "8080"], resources: {} }] } },
         strategy: {},
+      },
+    });
+  });
+
+  it("protobuf bodies - the Job of kubectl create job reads like its JSON: one container named after the job, restartPolicy Never", () => {
+    expect(decodeProtobufBody(Buffer.from(CREATE_JOB, "base64"))).toEqual({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "pi" },
+      spec: {
+        template: { metadata: {}, spec: { containers: [{ name: "pi", image: "berth/busybox:latest", command: ["sh", "-c", "echo hello"], resources: {} }], restartPolicy: "Never" } },
+      },
+    });
+  });
+
+  it("protobuf bodies - a Job's spec pointers keep explicit zeros; its status is not read", () => {
+    const selector = bytes(1, [...bytes(1, "job-name"), ...bytes(2, "batch")]);
+    const spec = [
+      ...num(1, 0), // parallelism 0: a paused job
+      ...num(2, 4), // completions
+      ...num(3, 600), // activeDeadlineSeconds
+      ...bytes(4, selector),
+      ...num(5, 1), // manualSelector
+      ...bytes(6, [...bytes(1, bytes(11, [...bytes(1, "job-name"), ...bytes(2, "batch")])), ...bytes(2, [...bytes(2, [...bytes(1, "w"), ...bytes(2, "img")]), ...bytes(3, "OnFailure")])]),
+      ...num(7, 0), // backoffLimit 0: the first failure fails the job
+      ...num(8, 30), // ttlSecondsAfterFinished
+      ...bytes(9, "NonIndexed"),
+      ...num(10, 0), // suspend false
+    ];
+    const status = [...num(4, 2), ...num(5, 1)];
+    expect(decodeProtobufBody(envelope("batch/v1", "Job", [...bytes(1, bytes(1, "batch")), ...bytes(2, spec), ...bytes(3, status)]))).toEqual({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "batch" },
+      spec: {
+        parallelism: 0,
+        completions: 4,
+        activeDeadlineSeconds: 600,
+        selector: { matchLabels: { "job-name": "batch" } },
+        manualSelector: true,
+        template: { metadata: { labels: { "job-name": "batch" } }, spec: { containers: [{ name: "w", image: "img" }], restartPolicy: "OnFailure" } },
+        backoffLimit: 0,
+        ttlSecondsAfterFinished: 30,
+        completionMode: "NonIndexed",
+        suspend: false,
       },
     });
   });

@@ -88,6 +88,35 @@ describe("http api - discovery", () => {
     for (const s of ["pods/status", "pods/log", "pods/binding", "replicationcontrollers/status"]) expect(byName[s], s).toBeDefined();
   });
 
+  it("http api - batch/v1 serves jobs and jobs/status, in the all category with pods, RCs, services, deployments and replicasets, and its OpenAPI", async () => {
+    const batch = { groupVersion: "batch/v1", version: "v1" };
+    expect((await call(c, "GET", "/apis")).json().groups).toContainEqual({ name: "batch", versions: [batch], preferredVersion: batch });
+    const batchV1 = (await call(c, "GET", "/apis/batch/v1")).json() as { groupVersion: string; resources: { name: string; kind: string; categories?: string[]; verbs: string[] }[] };
+    expect(batchV1.groupVersion).toBe("batch/v1");
+    expect(batchV1.resources.map((r) => [r.name, r.kind])).toEqual([["jobs", "Job"], ["jobs/status", "Job"]]);
+    expect(batchV1.resources[0]).toMatchObject({ singularName: "job", namespaced: true, categories: ["all"] });
+    expect(batchV1.resources[0]).not.toHaveProperty("shortNames");
+    const inAll: string[] = [];
+    for (const gv of ["/api/v1", "/apis/apps/v1", "/apis/batch/v1"]) {
+      for (const r of (await call(c, "GET", gv)).json().resources) if (r.categories?.includes("all")) inAll.push(r.name);
+    }
+    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "deployments", "replicasets", "jobs"]);
+
+    const url = (await call(c, "GET", "/openapi/v3")).json().paths["apis/batch/v1"].serverRelativeURL as string;
+    expect(url).toMatch(/^\/openapi\/v3\/apis\/batch\/v1\?hash=/);
+    const doc = (await call(c, "GET", url)).json();
+    const item = doc.paths["/apis/batch/v1/namespaces/{namespace}/jobs/{name}"];
+    expect(item.patch).toMatchObject({ operationId: "patchBatchV1NamespacedJob", "x-kubernetes-group-version-kind": { group: "batch", version: "v1", kind: "Job" } });
+    expect(doc.paths["/apis/batch/v1/namespaces/{namespace}/jobs"].post.operationId).toBe("createBatchV1NamespacedJob");
+    expect(doc.paths["/apis/batch/v1/jobs"].get.operationId).toBe("listBatchV1JobForAllNamespaces");
+    expect(doc.paths["/apis/batch/v1/namespaces/{namespace}/jobs/{name}/status"].put.operationId).toBe("replaceBatchV1NamespacedJobStatus");
+    const schemas = doc.components.schemas;
+    expect(schemas["io.k8s.api.batch.v1.Job"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "Job", version: "v1" }]);
+    expect(schemas["io.k8s.api.batch.v1.JobSpec"].properties.template).toEqual({ $ref: "#/components/schemas/io.k8s.api.core.v1.PodTemplateSpec" });
+    expect(schemas["io.k8s.api.batch.v1.JobStatus"].properties.conditions).toMatchObject({ "x-kubernetes-list-type": "atomic", "x-kubernetes-patch-merge-key": "type" });
+    expect(schemas["io.k8s.api.batch.v1.JobList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "JobList", version: "v1" }]);
+  });
+
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {
     const index = (await call(c, "GET", "/openapi/v3")).json();
     const url = index.paths["api/v1"].serverRelativeURL as string;
@@ -363,7 +392,7 @@ describe("http api - bad input", () => {
   });
 
   it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
-    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v1", "/api/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/pods"]) {
+    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v2", "/apis/autoscaling/v2", "/api/v1/namespaces/default/deployments", "/apis/batch/v1/namespaces/default/pods", "/apis/apps/v1/namespaces/default/pods"]) {
       const r = await call(c, "GET", p);
       expect(r.status, p).toBe(404);
       expect(r.json().kind).toBe("Status");
