@@ -12,7 +12,7 @@
  *                                                            once none is left, drop the finalizer
  *                                                            and delete the owner
  *
- * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod and Job → Pod, linked
+ * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod and CronJob → Job → Pod, linked
  * by the controller `ownerReferences`. Orphaning (`propagationPolicy: Orphan`) is done by the API
  * before it deletes the owner: it strips the owner's reference from its dependents
  * (`Api.delete`, runtime/api/api.ts), so the collector never sees them as dependents.
@@ -21,7 +21,7 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
+import type { CronJob, Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
@@ -34,10 +34,10 @@ export const FOREGROUND_FINALIZER = "foregroundDeletion";
 /** The finalizer of an owner whose dependents are being orphaned (Kubernetes' name). */
 export const ORPHAN_FINALIZER = "orphan";
 
-type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs";
-type DependentResource = "pods" | "replicasets";
-type Owner = ReplicationController | ReplicaSet | Deployment | Job;
-type Dependent = Pod | ReplicaSet;
+type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs" | "cronjobs";
+type DependentResource = "pods" | "replicasets" | "jobs";
+type Owner = ReplicationController | ReplicaSet | Deployment | Job | CronJob;
+type Dependent = Pod | ReplicaSet | Job;
 
 /** Which owner kinds the collector follows, and where they are stored. */
 export const OWNER_RESOURCE: Record<string, OwnerResource> = {
@@ -45,6 +45,7 @@ export const OWNER_RESOURCE: Record<string, OwnerResource> = {
   ReplicaSet: "replicasets",
   Deployment: "deployments",
   Job: "jobs",
+  CronJob: "cronjobs",
 };
 
 export type Garbage =
@@ -59,6 +60,7 @@ export interface GarbageView {
   replicaSets?: readonly ReplicaSet[];
   deployments?: readonly Deployment[];
   jobs?: readonly Job[];
+  cronJobs?: readonly CronJob[];
 }
 
 const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r.controller && Object.hasOwn(OWNER_RESOURCE, r.kind));
@@ -69,13 +71,14 @@ const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r
  */
 export function findGarbage(view: GarbageView): Garbage[] {
   const owners = new Map<string, Owner>();
-  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
+  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? []), ...(view.cronJobs ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
   const nodeNames = new Set(view.nodes.map((n) => n.metadata.name));
   const out: Garbage[] = [];
   const dependentsOf = new Map<string, { resource: DependentResource; object: Dependent }[]>();
   const dependents: { resource: DependentResource; object: Dependent }[] = [
     ...view.pods.map((object) => ({ resource: "pods" as const, object })),
     ...(view.replicaSets ?? []).map((object) => ({ resource: "replicasets" as const, object })),
+    ...(view.jobs ?? []).map((object) => ({ resource: "jobs" as const, object })),
   ];
   for (const d of dependents) {
     const ref = controllerOf(d.object);
@@ -112,6 +115,7 @@ export interface GarbageCollectorDeps {
   replicaSets?: Informer<"replicasets">;
   deployments?: Informer<"deployments">;
   jobs?: Informer<"jobs">;
+  cronJobs?: Informer<"cronjobs">;
   recorder: EventRecorder;
   log?: Log;
   resyncMs?: number;
@@ -180,6 +184,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       replicaSets: deps.replicaSets?.list(),
       deployments: deps.deployments?.list(),
       jobs: deps.jobs?.list(),
+      cronJobs: deps.cronJobs?.list(),
     });
     let requeue = false;
     for (const g of garbage) {
@@ -227,6 +232,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     ...(deps.replicaSets ? [deps.replicaSets.subscribe(onOwner)] : []),
     ...(deps.deployments ? [deps.deployments.subscribe(onOwner)] : []),
     ...(deps.jobs ? [deps.jobs.subscribe(onOwner)] : []),
+    ...(deps.cronJobs ? [deps.cronJobs.subscribe(onOwner)] : []),
   ];
   return {
     loop,

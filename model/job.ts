@@ -19,3 +19,13 @@ export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
 export function finishedCondition(job: Job): Condition | undefined {
   return job.status?.conditions?.find((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
 }
+
+/** A CronJob's parsed schedule: the times it fires, in order (runtime/cron.ts parses one). */
+export interface Schedule {
+  /** The first time it fires strictly after `after`, or undefined when it never does again. */
+  next(after: Date): Date | undefined;
+  /** The last time it fired strictly before `before`, or undefined when it never did (or cannot tell: `@every`). */
+  previous(before: Date): Date | undefined;
+  /** The last time it fires after `after` and at or before `upTo`, or undefined when there is none. */
+  mostRecent(after: Date, upTo: Date): Date | undefined;
+}

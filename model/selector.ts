@@ -361,6 +361,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   replicasets: [...COMMON_FIELDS, "status.replicas"],
   deployments: [...COMMON_FIELDS],
   jobs: [...COMMON_FIELDS, "status.successful"],
+  cronjobs: [...COMMON_FIELDS],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],
   endpoints: [...COMMON_FIELDS],
   configmaps: [...COMMON_FIELDS],

@@ -28,6 +28,7 @@ export const RESOURCES = {
   secrets: { kind: "Secret", singular: "secret", namespaced: true, shortNames: [] },
   serviceaccounts: { kind: "ServiceAccount", singular: "serviceaccount", namespaced: true, shortNames: ["sa"] },
   jobs: { kind: "Job", singular: "job", namespaced: true, shortNames: [], group: "batch", version: "v1" },
+  cronjobs: { kind: "CronJob", singular: "cronjob", namespaced: true, shortNames: ["cj"], group: "batch", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -526,7 +527,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -544,6 +545,7 @@ export interface ResourceTypes {
   secrets: Secret;
   serviceaccounts: ServiceAccount;
   jobs: Job;
+  cronjobs: CronJob;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -750,4 +752,39 @@ export interface Job extends KubeObject {
   kind: "Job";
   spec: JobSpec;
   status?: JobStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// batch/v1 CronJob: Jobs on a schedule
+
+export interface CronJobSpec {
+  /** Five cron fields (minute hour day-of-month month day-of-week) or a macro (`@hourly`, `@daily`, ...). */
+  schedule: string;
+  /** The IANA time zone the schedule is read in (default: the control plane's, as Kubernetes'). */
+  timeZone?: string;
+  /** A run not started within this many seconds of its time is skipped. */
+  startingDeadlineSeconds?: number;
+  /** What to do when a run is due while an earlier one is still active. Default `Allow`. */
+  concurrencyPolicy?: "Allow" | "Forbid" | "Replace";
+  /** True: no new runs (active ones go on). */
+  suspend?: boolean;
+  jobTemplate: { metadata?: Partial<ObjectMeta>; spec: JobSpec };
+  /** Finished Jobs kept, by outcome. Defaults 3 and 1. */
+  successfulJobsHistoryLimit?: number;
+  failedJobsHistoryLimit?: number;
+}
+
+export interface CronJobStatus {
+  /** The Jobs it started that have not finished. */
+  active?: ObjectReference[];
+  /** When the latest run was due (not when it started). */
+  lastScheduleTime?: string;
+  /** When the latest run that succeeded finished. */
+  lastSuccessfulTime?: string;
+}
+
+export interface CronJob extends KubeObject {
+  kind: "CronJob";
+  spec: CronJobSpec;
+  status?: CronJobStatus;
 }

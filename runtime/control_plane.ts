@@ -23,6 +23,8 @@ import { startNodeLifecycle, type NodeLifecycle } from "../actors/node_lifecycle
 import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_collector.ts";
 import { startDeploymentController, type DeploymentController } from "../actors/deployment_controller.ts";
 import { startJobController, type JobController } from "../actors/job_controller.ts";
+import { startCronJobController, type CronJobController } from "../actors/cronjob_controller.ts";
+import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
@@ -56,6 +58,8 @@ export interface ControlPlaneOptions {
   services?: ServiceControllerOptions | false;
   /** The wait before a Job's pod replaces a failed one (tests shorten it). Default 10 s doubling, at most 10 min. */
   jobBackoff?: { baseMs: number; maxMs: number };
+  /** The CronJob controller's clock, in ms (tests run schedules on a clock of their own). Default `now`. */
+  cronJobNow?: () => number;
 }
 
 export interface ControlPlane {
@@ -66,6 +70,7 @@ export interface ControlPlane {
     replicasets: Informer<"replicasets">;
     deployments: Informer<"deployments">;
     jobs: Informer<"jobs">;
+    cronjobs: Informer<"cronjobs">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -76,6 +81,7 @@ export interface ControlPlane {
   replicaSets: ControllerManager;
   deployments: DeploymentController;
   jobs: JobController;
+  cronJobs: CronJobController;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
@@ -127,6 +133,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicasets: new Informer(client, "replicasets", { log }),
     deployments: new Informer(client, "deployments", { log }),
     jobs: new Informer(client, "jobs", { log }),
+    cronjobs: new Informer(client, "cronjobs", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -167,6 +174,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, pods: informers.pods, recorder, log: controllerLog("deployment"), now });
   const jobs = startJobController({ client, jobs: informers.jobs, pods: informers.pods, recorder, log: controllerLog("job"), now, backoff: opts.jobBackoff, expectationsTtlMs: opts.expectationsTtlMs });
+  const cronJobs = startCronJobController({ client, cronJobs: informers.cronjobs, jobs: informers.jobs, recorder, parseSchedule, log: controllerLog("cronjob"), now: opts.cronJobNow ?? now });
   const nodeLifecycle = startNodeLifecycle({
     client,
     pods: informers.pods,
@@ -186,6 +194,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicaSets: informers.replicasets,
     deployments: informers.deployments,
     jobs: informers.jobs,
+    cronJobs: informers.cronjobs,
     recorder,
     log: controllerLog("garbage-collector"),
     observe: opts.observe,
@@ -204,7 +213,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -218,6 +227,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     replicaSets,
     deployments,
     jobs,
+    cronJobs,
     nodeLifecycle,
     garbageCollector,
     serviceController,
@@ -232,6 +242,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         replicaSets.stop();
         deployments.stop();
         jobs.stop();
+        cronJobs.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();

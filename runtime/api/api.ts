@@ -738,13 +738,14 @@ export class Api implements ApiClient {
     return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: requested } };
   }
 
-  /** Strips `owner`'s reference from its dependents (pods, and the ReplicaSets of a Deployment). */
+  /** Strips `owner`'s reference from its dependents (pods, the ReplicaSets of a Deployment, the Jobs of a CronJob). */
   private async orphanDependents(owner: AnyObject): Promise<void> {
     await this.orphanOf("pods", owner);
     await this.orphanOf("replicasets", owner);
+    await this.orphanOf("jobs", owner);
   }
 
-  private async orphanOf(dependents: "pods" | "replicasets", rc: AnyObject): Promise<void> {
+  private async orphanOf(dependents: "pods" | "replicasets" | "jobs", rc: AnyObject): Promise<void> {
     // From the watch cache's owner index, at the store's current revision.
     const pods = await this.consistentList(dependents, rc.metadata.namespace, rc.metadata.uid);
     for (const pod of pods.items as AnyObject[]) {
@@ -837,7 +838,7 @@ function sameObject(a: AnyObject, b: AnyObject): boolean {
 }
 
 /** Resources whose objects own others through controller ownerReferences (deletion propagates). */
-const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs"]);
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs", "cronjobs"]);
 
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {

@@ -14,6 +14,7 @@ import { defaultPullPolicy } from "../../model/image.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import type {
   Container,
+  CronJob,
   Deployment,
   Endpoints,
   Job,
@@ -162,6 +163,16 @@ function jobDefaults(job: Job): void {
   if (job.spec.template?.spec) podSpecDefaults(job.spec.template.spec);
 }
 
+/** batch/v1 CronJob defaults: Allow, not suspended, 3 successful and 1 failed job kept; the pod template's defaults. */
+function cronJobDefaults(cj: CronJob): void {
+  dflt(cj.spec, "concurrencyPolicy", "Allow");
+  dflt(cj.spec, "suspend", false);
+  dflt(cj.spec, "successfulJobsHistoryLimit", 3);
+  dflt(cj.spec, "failedJobsHistoryLimit", 1);
+  const podSpec = cj.spec.jobTemplate?.spec?.template?.spec;
+  if (podSpec) podSpecDefaults(podSpec);
+}
+
 /**
  * A new Job's generated selector (Kubernetes' job strategy, PrepareForCreate): unless
  * `manualSelector`, the template gets the job's name and uid as labels (each only if the user did
@@ -245,6 +256,9 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "jobs":
       jobDefaults(out as Job);
+      break;
+    case "cronjobs":
+      cronJobDefaults(out as CronJob);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -314,6 +314,14 @@ Object.assign(SCHEMAS, {
   }),
   [`${BATCH}UncountedTerminatedPods`]: obj({ succeeded: arr(str), failed: arr(str) }),
   [`${BATCH}Job`]: typed("Job", { spec: ref(`${BATCH}JobSpec`), status: ref(`${BATCH}JobStatus`) }, "batch"),
+  // CronJob: a schedule and the template of the Jobs it makes.
+  [`${BATCH}JobTemplateSpec`]: obj({ metadata: ref(`${META}ObjectMeta`), spec: ref(`${BATCH}JobSpec`) }),
+  [`${BATCH}CronJobSpec`]: obj({
+    schedule: str, timeZone: str, startingDeadlineSeconds: int64, concurrencyPolicy: str, suspend: bool,
+    jobTemplate: ref(`${BATCH}JobTemplateSpec`), successfulJobsHistoryLimit: int, failedJobsHistoryLimit: int,
+  }, ["schedule", "jobTemplate"]),
+  [`${BATCH}CronJobStatus`]: obj({ active: arr(ref(`${CORE}ObjectReference`)), lastScheduleTime: time, lastSuccessfulTime: time }),
+  [`${BATCH}CronJob`]: typed("CronJob", { spec: ref(`${BATCH}CronJobSpec`), status: ref(`${BATCH}CronJobStatus`) }, "batch"),
 });
 
 for (const [resource, info] of Object.entries(RESOURCES)) {
@@ -392,7 +400,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "jobs"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "jobs", "cronjobs"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),

@@ -10,6 +10,7 @@ import type {
   AnyObject,
   Deployment,
   ConfigMap,
+  CronJob,
   Endpoints,
   Event,
   Job,
@@ -192,12 +193,29 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (j: Job) => templateImages(j.spec.template) },
     { column: col("Selector", "string", 1, "A label query over pods that should match the pod count."), cell: (j: Job) => specSelector(j.spec.selector) },
   ],
+  // kube-apiserver's cronjob printer: NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE; wide
+  // CONTAINERS IMAGES SELECTOR, of the job template.
+  cronjobs: [
+    nameColumn<CronJob>(),
+    { column: col("Schedule", "string", 0, "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."), cell: (c: CronJob) => c.spec.schedule },
+    { column: col("Timezone", "string", 0, "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process."), cell: (c: CronJob) => c.spec.timeZone ?? NONE },
+    { column: col("Suspend", "boolean", 0, "This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false."), cell: (c: CronJob) => boolCell(c.spec.suspend) },
+    { column: col("Active", "integer", 0, "A list of pointers to currently running jobs."), cell: (c: CronJob) => c.status?.active?.length ?? 0 },
+    { column: col("Last Schedule", "string", 0, "Information when was the last time the job was successfully scheduled."), cell: (c: CronJob, now: number) => (c.status?.lastScheduleTime ? age(c.status.lastScheduleTime, now) : NONE) },
+    ageColumn<CronJob>(),
+    { column: col("Containers", "string", 1, "Names of each container in the template."), cell: (c: CronJob) => templateContainers(c.spec.jobTemplate?.spec?.template) },
+    { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (c: CronJob) => templateImages(c.spec.jobTemplate?.spec?.template) },
+    { column: col("Selector", "string", 1, "A label query over pods that should match the pod count."), cell: (c: CronJob) => specSelector(c.spec.jobTemplate?.spec?.selector) },
+  ],
   serviceaccounts: [
     nameColumn<ServiceAccount>(),
     { column: col("Secrets", "string", 0, "Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount."), cell: (a: ServiceAccount) => (a.secrets ?? []).length },
     ageColumn<ServiceAccount>(),
   ],
 } as unknown as { [R in Resource]: ColumnSpec<never>[] };
+
+/** An optional boolean as the printers word it: `True`, `False`, or `<unset>`. */
+const boolCell = (b: boolean | undefined) => (b === undefined ? "<unset>" : b ? "True" : "False");
 
 /** kubectl's quota cell: `pods: 3/1000, services: 0/100` (used/hard, names sorted). */
 function quotaCell(q: ResourceQuota, pick: (name: string) => boolean): string {

@@ -11,6 +11,7 @@ import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selecto
 import type { Job, LabelSelectorSpec } from "../../model/types.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import { jsonEqual } from "../../model/json_equal.ts";
+import { scheduleProblem, validTimeZone } from "../cron.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
@@ -53,6 +54,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "jobs":
       jobRules(c, obj(raw.spec));
+      break;
+    case "cronjobs":
+      cronJobRules(c, raw);
       break;
     case "events":
       eventRules(c, raw);
@@ -286,37 +290,64 @@ function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj
  * selector of the user's that matches the template (otherwise the API generates the selector on
  * create, and `jobSelectorProblems` checks what it made).
  */
-function jobRules(c: Causes, spec: Obj | undefined): void {
+function jobRules(c: Causes, spec: Obj | undefined, at = "spec"): void {
   if (!spec) return;
   const template = obj(spec.template);
   const policy = obj(template?.spec)?.restartPolicy;
-  if (policy === undefined) c.add(CAUSE.required, "spec.template.spec.restartPolicy", undefined, 'valid values: "OnFailure", "Never"');
-  else if (policy !== "OnFailure" && policy !== "Never") c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "OnFailure", "Never"');
+  if (policy === undefined) c.add(CAUSE.required, `${at}.template.spec.restartPolicy`, undefined, 'valid values: "OnFailure", "Never"');
+  else if (policy !== "OnFailure" && policy !== "Never") c.add(CAUSE.notSupported, `${at}.template.spec.restartPolicy`, policy, 'supported values: "OnFailure", "Never"');
   // Parts of Kubernetes' Job that Berth does not run: refused, not stored and ignored.
   for (const field of ["podFailurePolicy", "successPolicy", "backoffLimitPerIndex", "maxFailedIndexes"]) {
-    if (spec[field] !== undefined && spec[field] !== null) c.add(CAUSE.forbidden, `spec.${field}`, undefined, "not supported by Berth");
+    if (spec[field] !== undefined && spec[field] !== null) c.add(CAUSE.forbidden, `${at}.${field}`, undefined, "not supported by Berth");
   }
   if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== "TerminatingOrFailed") {
-    c.add(CAUSE.notSupported, "spec.podReplacementPolicy", spec.podReplacementPolicy, 'supported values: "TerminatingOrFailed"');
+    c.add(CAUSE.notSupported, `${at}.podReplacementPolicy`, spec.podReplacementPolicy, 'supported values: "TerminatingOrFailed"');
   }
   if (spec.managedBy !== undefined && spec.managedBy !== "kubernetes.io/job-controller") {
-    c.add(CAUSE.notSupported, "spec.managedBy", spec.managedBy, 'supported values: "kubernetes.io/job-controller" (Berth runs every job itself)');
+    c.add(CAUSE.notSupported, `${at}.managedBy`, spec.managedBy, 'supported values: "kubernetes.io/job-controller" (Berth runs every job itself)');
   }
   if (spec.manualSelector === true) {
     const sel = obj(spec.selector);
-    if (!sel) c.add(CAUSE.required, "spec.selector", undefined);
-    else selectorMatchesTemplate(c, sel, template);
+    if (!sel) c.add(CAUSE.required, `${at}.selector`, undefined);
+    else selectorMatchesTemplate(c, sel, template, at);
   }
-  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+  if (template) podSpecRules(c, obj(template.spec), `${at}.template.spec`);
+}
+
+/**
+ * CronJob: a schedule and time zone that parse (runtime/cron.ts), a name that leaves room for
+ * the 11 characters of its jobs' suffix (52 at most, as Kubernetes), and a job template that
+ * would make valid jobs.
+ */
+function cronJobRules(c: Causes, raw: Obj): void {
+  const name = str(obj(raw.metadata)?.name);
+  if (name && name.length > 52) c.add(CAUSE.invalid, "metadata.name", name, "must be no more than 52 characters");
+  const spec = obj(raw.spec);
+  if (!spec) return;
+  const schedule = str(spec.schedule);
+  const tz = str(spec.timeZone);
+  const tzKnown = tz === undefined || validTimeZone(tz);
+  if (!tzKnown) c.add(CAUSE.invalid, "spec.timeZone", tz, `unknown time zone ${tz}`);
+  if (schedule === "") c.add(CAUSE.required, "spec.schedule", undefined);
+  else if (schedule !== undefined) {
+    const problem = scheduleProblem(schedule, tzKnown ? tz : undefined);
+    if (problem) c.add(CAUSE.invalid, "spec.schedule", schedule, problem);
+  }
+  const template = obj(spec.jobTemplate);
+  const jobSpec = obj(template?.spec);
+  // Each Job gets a selector of its own when it is made (Kubernetes' ValidateJobTemplateSpec).
+  if (jobSpec?.selector !== undefined && jobSpec.selector !== null) c.add(CAUSE.invalid, "spec.jobTemplate.spec.selector", jobSpec.selector, "`selector` will be auto-generated");
+  if (jobSpec?.manualSelector === true) c.add(CAUSE.notSupported, "spec.jobTemplate.spec.manualSelector", true, 'supported values: "nil", "false"');
+  if (template) jobRules(c, jobSpec, "spec.jobTemplate.spec");
 }
 
 /** A non-empty selector matching the template's labels (ReplicaSet, Deployment, Job). */
-function selectorMatchesTemplate(c: Causes, sel: Obj, template: Obj | undefined): void {
+function selectorMatchesTemplate(c: Causes, sel: Obj, template: Obj | undefined, at = "spec"): void {
   const templateLabels = strMap(obj(template?.metadata)?.labels);
   const empty = Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && arr(sel.matchExpressions).length === 0;
-  if (empty) c.add(CAUSE.invalid, "spec.selector", sel, "empty selector is invalid for deployment");
+  if (empty) c.add(CAUSE.invalid, `${at}.selector`, sel, "empty selector is invalid for deployment");
   else if (template && !matchesLabels(selectorFromSpec(sel as LabelSelectorSpec), templateLabels)) {
-    c.add(CAUSE.invalid, "spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`");
+    c.add(CAUSE.invalid, `${at}.template.metadata.labels`, templateLabels, "`selector` does not match template `labels`");
   }
 }
 

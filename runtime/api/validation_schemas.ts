@@ -653,23 +653,25 @@ const serviceAccount = z.looseObject({
 /** A non-negative Kubernetes int32. */
 const int32 = nonNegInt.max(2 ** 31 - 1);
 
+const jobSpec = z.looseObject({
+  parallelism: int32.optional(),
+  completions: int32.optional(),
+  backoffLimit: int32.optional(),
+  activeDeadlineSeconds: nonNegInt.optional(),
+  ttlSecondsAfterFinished: int32.optional(),
+  suspend: z.boolean().optional(),
+  // Indexed jobs (a completion index per pod) are not served.
+  completionMode: z.enum(["NonIndexed"]).optional(),
+  manualSelector: z.boolean().optional(),
+  selector: labelSelectorSpec.optional(),
+  template: podTemplate,
+});
+
 const job = z.looseObject({
   apiVersion: z.literal("batch/v1").optional(),
   kind: z.literal("Job").optional(),
   metadata: objectMeta(dnsSubdomain),
-  spec: z.looseObject({
-    parallelism: int32.optional(),
-    completions: int32.optional(),
-    backoffLimit: int32.optional(),
-    activeDeadlineSeconds: nonNegInt.optional(),
-    ttlSecondsAfterFinished: int32.optional(),
-    suspend: z.boolean().optional(),
-    // Indexed jobs (a completion index per pod) are not served.
-    completionMode: z.enum(["NonIndexed"]).optional(),
-    manualSelector: z.boolean().optional(),
-    selector: labelSelectorSpec.optional(),
-    template: podTemplate,
-  }),
+  spec: jobSpec,
   status: z.looseObject({
     conditions: z.array(condition).optional(),
     startTime: z.string().optional(),
@@ -679,6 +681,28 @@ const job = z.looseObject({
     succeeded: nonNegInt.optional(),
     failed: nonNegInt.optional(),
     uncountedTerminatedPods: z.looseObject({ succeeded: z.array(z.string()).optional(), failed: z.array(z.string()).optional() }).optional(),
+  }).optional(),
+});
+
+/** batch/v1 CronJob: the schedule and time zone are checked by the rules (runtime/cron.ts). */
+const cronJob = z.looseObject({
+  apiVersion: z.literal("batch/v1").optional(),
+  kind: z.literal("CronJob").optional(),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    schedule: z.string(),
+    timeZone: z.string().optional(),
+    startingDeadlineSeconds: nonNegInt.optional(),
+    concurrencyPolicy: z.enum(["Allow", "Forbid", "Replace"]).optional(),
+    suspend: z.boolean().optional(),
+    jobTemplate: z.looseObject({ metadata: objectMeta(dnsSubdomain).partial().optional(), spec: jobSpec }),
+    successfulJobsHistoryLimit: int32.optional(),
+    failedJobsHistoryLimit: int32.optional(),
+  }),
+  status: z.looseObject({
+    active: z.array(objectReference).optional(),
+    lastScheduleTime: z.string().optional(),
+    lastSuccessfulTime: z.string().optional(),
   }).optional(),
 });
 
@@ -698,4 +722,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   secrets: secretSchema.extend({ ...typeMeta("Secret"), metadata: objectMeta(dnsSubdomain) }),
   serviceaccounts: serviceAccount,
   jobs: job,
+  cronjobs: cronJob,
 };

@@ -74,7 +74,7 @@ export function resolveResource(name: string): Resource {
 }
 
 /** kubectl's `all` category, of the kinds Berth serves, in kubectl's order. */
-export const ALL_CATEGORY: Resource[] = ["pods", "replicationcontrollers", "services", "deployments", "replicasets", "jobs"].filter((r): r is Resource => r in RESOURCES);
+export const ALL_CATEGORY: Resource[] = ["pods", "replicationcontrollers", "services", "deployments", "replicasets", "cronjobs", "jobs"].filter((r): r is Resource => r in RESOURCES);
 
 /** Splits `berth get` targets: `pods`, `pods NAME...`, `pod/NAME`, `pods,svc`. */
 export function resolveTargets(positional: string[]): { resource: Resource; name?: string }[] {

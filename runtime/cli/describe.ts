@@ -4,7 +4,7 @@
  */
 import { age, humanDuration } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -186,6 +186,38 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Pods Statuses", `${st.active ?? 0} Active${st.ready === undefined ? "" : ` (${st.ready} Ready)`} / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`],
       ]);
       body += podTemplateText(j.spec.template);
+      break;
+    }
+    case "cronjobs": {
+      // kubectl's (1.32) cronjob describer: the schedule and its knobs (`<unset>` when not set),
+      // the job template (its selector, parallelism, completions, pod template), then when it
+      // last ran and the jobs it is running.
+      const cj = obj as CronJob;
+      const spec = cj.spec;
+      const jobSpec = spec.jobTemplate?.spec;
+      const orUnset = (v: number | undefined, unit = "") => (v === undefined ? "<unset>" : `${v}${unit}`);
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+        ["Schedule", spec.schedule],
+        ["Concurrency Policy", spec.concurrencyPolicy],
+        ["Suspend", spec.suspend === undefined ? "<unset>" : spec.suspend ? "True" : "False"],
+        ["Successful Job History Limit", orUnset(spec.successfulJobsHistoryLimit)],
+        ["Failed Job History Limit", orUnset(spec.failedJobsHistoryLimit)],
+        ["Starting Deadline Seconds", orUnset(spec.startingDeadlineSeconds, "s")],
+        ["Selector", jobSpec?.selector ? formatLabelSelector(selectorFromSpec(jobSpec.selector)) : "<unset>"],
+        ["Parallelism", orUnset(jobSpec?.parallelism)],
+        ["Completions", orUnset(jobSpec?.completions)],
+        ["Active Deadline Seconds", jobSpec?.activeDeadlineSeconds === undefined ? undefined : `${jobSpec.activeDeadlineSeconds}s`],
+      ]);
+      body += podTemplateText(jobSpec?.template);
+      const active = (cj.status?.active ?? []).map((r) => r.name).filter(Boolean);
+      body += block([
+        ["Last Schedule Time", rfc1123z(cj.status?.lastScheduleTime) ?? "<unset>"],
+        ["Active Jobs", active.length ? active.join(", ") : "<none>"],
+      ]);
       break;
     }
     case "services": {

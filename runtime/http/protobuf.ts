@@ -8,12 +8,12 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
- * `kubectl create deployment|job|namespace|configmap|secret|service|quota|serviceaccount` also send their objects this
+ * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount` also send their objects this
  * way: objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { configMap, deployment, job, namespace, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
+import { configMap, cronJob, deployment, job, namespace, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -216,6 +216,8 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "apps/v1", kind: "ReplicaSet", ...decodeMessage(raw, replicaSet, "ReplicaSet") };
     case "Job":
       return { apiVersion: "batch/v1", kind: "Job", ...decodeMessage(raw, job, "Job") };
+    case "CronJob":
+      return { apiVersion: "batch/v1", kind: "CronJob", ...decodeMessage(raw, cronJob, "CronJob") };
     case "Namespace":
       return { apiVersion: "v1", kind: "Namespace", ...decodeMessage(raw, namespace, "Namespace") };
     case "ConfigMap":
@@ -236,7 +238,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, Namespace, Service, ConfigMap, Secret, ResourceQuota and ServiceAccount, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota and ServiceAccount, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

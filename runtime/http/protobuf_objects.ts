@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|namespace|configmap|secret|service|quota|serviceaccount`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -80,13 +80,26 @@ export const replicaSet: Schema = {
  * is a Go pointer, so an explicit zero (`parallelism: 0`, `suspend: false`) is kept. The status is
  * not read: a create ignores it, as Kubernetes does.
  */
-export const job: Schema = {
+const jobSpec: Schema = {
+  1: I("parallelism", { pointer: true }), 2: I("completions", { pointer: true }), 3: I("activeDeadlineSeconds", { pointer: true }),
+  4: M("selector", labelSelector), 5: { name: "manualSelector", type: "bool", pointer: true }, 6: M("template", podTemplate),
+  7: I("backoffLimit", { pointer: true }), 8: I("ttlSecondsAfterFinished", { pointer: true }),
+  9: { name: "completionMode", type: "string", pointer: true }, 10: { name: "suspend", type: "bool", pointer: true },
+};
+export const job: Schema = { 1: M("metadata", objectMeta), 2: M("spec", jobSpec) };
+/**
+ * batch/v1 CronJob (`kubectl create cronjob`): the schedule and its knobs, and the JobTemplateSpec
+ * (metadata, JobSpec) of the jobs it makes. `timeZone`, `startingDeadlineSeconds`, `suspend` and
+ * the history limits are Go pointers (an explicit 0 or false is kept); `schedule` and
+ * `concurrencyPolicy` are plain strings, dropped when empty. The status is not read.
+ */
+export const cronJob: Schema = {
   1: M("metadata", objectMeta),
   2: M("spec", {
-    1: I("parallelism", { pointer: true }), 2: I("completions", { pointer: true }), 3: I("activeDeadlineSeconds", { pointer: true }),
-    4: M("selector", labelSelector), 5: { name: "manualSelector", type: "bool", pointer: true }, 6: M("template", podTemplate),
-    7: I("backoffLimit", { pointer: true }), 8: I("ttlSecondsAfterFinished", { pointer: true }),
-    9: { name: "completionMode", type: "string", pointer: true }, 10: { name: "suspend", type: "bool", pointer: true },
+    1: S("schedule"), 2: I("startingDeadlineSeconds", { pointer: true }), 3: S("concurrencyPolicy"),
+    4: { name: "suspend", type: "bool", pointer: true }, 5: M("jobTemplate", { 1: M("metadata", objectMeta), 2: M("spec", jobSpec) }),
+    6: I("successfulJobsHistoryLimit", { pointer: true }), 7: I("failedJobsHistoryLimit", { pointer: true }),
+    8: { name: "timeZone", type: "string", pointer: true },
   }),
 };
 

@@ -57,6 +57,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   deployments: ["status", "scale"],
   replicasets: ["status", "scale"],
   jobs: ["status"],
+  cronjobs: ["status"],
   services: ["status"],
   nodes: ["status"],
   namespaces: ["status"],

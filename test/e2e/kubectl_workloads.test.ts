@@ -5,7 +5,8 @@
  * number of Ready pods sampled all along and never below `replicas - maxUnavailable`; then
  * `kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --force` (its evictions and
  * deletes carry protobuf bodies) with an RC's pods coming up on node-1; and batch/v1 Jobs
- * (`kubectl create job`, `wait --for=condition=complete|failed`, `logs job/`).
+ * (`kubectl create job`, `wait --for=condition=complete|failed`, `logs job/`) and CronJobs
+ * (`kubectl create cronjob`, `create job --from=cronjob/`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
@@ -183,4 +184,15 @@ spec:
     ok(["delete", "job", "hello", "failing"]);
     await waitFor(async () => pods("job-name in (hello,failing)").length === 0, "the jobs' pods deleted", 60_000);
   }, 240_000);
+
+  it("kubectl create cronjob, then create job --from=cronjob/ runs its template at once on Docker; deleting the cronjob takes that job", async () => {
+    ok(["create", "cronjob", "nightly", "--image=berth/busybox:latest", "--schedule=0 3 * * *", "--", "sh", "-c", "echo nightly run"]);
+    expect(ok(["get", "cronjob", "nightly", "--no-headers"])).toMatch(/^nightly\s+0 3 \* \* \*\s+<none>\s+False\s+0\s+<none>\s+/);
+    ok(["create", "job", "nightly-now", "--from=cronjob/nightly"]);
+    ok(["wait", "--for=condition=complete", "job/nightly-now", "--timeout=90s"], 120_000);
+    expect(ok(["logs", "job/nightly-now"])).toContain("nightly run");
+    expect(ok(["get", "job", "nightly-now", "-o", "jsonpath={.metadata.ownerReferences[0].kind}"])).toBe("CronJob");
+    ok(["delete", "cronjob", "nightly"]);
+    await waitFor(async () => c.kubectl(["get", "job", "nightly-now"]).code !== 0, "the cronjob's job deleted with it", 60_000);
+  }, 180_000);
 });

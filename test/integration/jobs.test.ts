@@ -175,8 +175,8 @@ describe("the job controller", () => {
     w.stop();
     await watching;
     expect(maxActive).toBe(2);
-    const events = (await t.api.list("events", { namespace: "default", fieldSelector: `involvedObject.uid=${job.metadata.uid}` })).items;
-    expect(events.filter((e) => e.reason === "SuccessfulCreate")).toHaveLength(4);
+    // Events are written in the background: wait for all four.
+    await waitFor(async () => (await t.api.list("events", { namespace: "default", fieldSelector: `involvedObject.uid=${job.metadata.uid},reason=SuccessfulCreate` })).items.length === 4, "four SuccessfulCreate events");
     const completed = await waitFor(async () => (await t.api.list("events", { namespace: "default", fieldSelector: `involvedObject.uid=${job.metadata.uid},reason=Completed` })).items[0], "a Completed event");
     // Recorded once: a repeat would be counted on the same Event.
     expect(completed.count).toBe(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
+import type { CronJob, Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
@@ -19,6 +19,22 @@ function job(name: string, spec: Partial<Job["spec"]> = {}, status: Job["status"
   };
 }
 const cond = (type: string, status: "True" | "False" = "True") => ({ type, status });
+
+function cronJob(name: string, spec: Partial<CronJob["spec"]> = {}, status: CronJob["status"] = {}): CronJob {
+  return {
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name, namespace: "default", creationTimestamp: created(3600) },
+    spec: {
+      schedule: "*/1 * * * *",
+      concurrencyPolicy: "Allow",
+      suspend: false,
+      jobTemplate: { metadata: { name }, spec: { template: { spec: { restartPolicy: "OnFailure", containers: [{ name, image: "berth/busybox:latest" }] } } } },
+      ...spec,
+    },
+    status,
+  };
+}
 
 function pod(name: string, extra: Partial<Pod> = {}): Pod {
   return {
@@ -149,6 +165,37 @@ describe("tables", () => {
     expect(status([cond("Complete")], true)).toBe("Complete");
     expect(status([cond("Suspended")], true)).toBe("Terminating");
     expect(status(undefined, true)).toBe("Terminating");
+  });
+
+  it("table - cronjobs show SCHEDULE, TIMEZONE, SUSPEND, ACTIVE, LAST SCHEDULE and AGE, wide the job template's CONTAINERS, IMAGES and SELECTOR", () => {
+    const never = cronJob("hello");
+    const table = toTable("cronjobs", [never], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Schedule", "Timezone", "Suspend", "Active", "Last Schedule", "Age", "Containers", "Images", "Selector"]);
+    expect(table.columns.map((c) => c.type)).toEqual(["string", "string", "string", "boolean", "integer", "string", "string", "string", "string", "string"]);
+    expect(table.columns.map((c) => c.priority)).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    // Never run, no time zone, no selector in the template (the API makes one per job).
+    expect(table.rows[0].cells).toEqual(["hello", "*/1 * * * *", "<none>", "False", 0, "<none>", "60m", "hello", "berth/busybox:latest", "<none>"]);
+    expect(formatTable(table)).toBe(
+      "NAME    SCHEDULE      TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE\n" +
+      "hello   */1 * * * *   <none>     False     0        <none>          60m\n",
+    );
+  });
+
+  it("table - a cronjob's TIMEZONE, SUSPEND, ACTIVE (running jobs) and LAST SCHEDULE (an age)", () => {
+    const ran = cronJob("nightly", {
+      schedule: "@daily", timeZone: "Europe/Oslo", suspend: true,
+      jobTemplate: { spec: { selector: { matchLabels: { app: "n" } }, template: { spec: { restartPolicy: "Never", containers: [{ name: "a", image: "x" }, { name: "b", image: "y" }] } } } },
+    }, {
+      active: [{ kind: "Job", name: "nightly-29000000", namespace: "default" }, { kind: "Job", name: "nightly-29001440", namespace: "default" }],
+      lastScheduleTime: created(45),
+    });
+    expect(toTable("cronjobs", [ran], { now: NOW }).rows[0].cells).toEqual(["nightly", "@daily", "Europe/Oslo", "True", 2, "45s", "60m", "a,b", "x,y", "app=n"]);
+    // Suspend unset (an object not defaulted) prints as the printer's <unset>.
+    expect(toTable("cronjobs", [cronJob("raw", { suspend: undefined })], { now: NOW }).rows[0].cells[3]).toBe("<unset>");
+    expect(formatTable(toTable("cronjobs", [ran], { now: NOW }), { wide: true })).toBe(
+      "NAME      SCHEDULE   TIMEZONE      SUSPEND   ACTIVE   LAST SCHEDULE   AGE   CONTAINERS   IMAGES   SELECTOR\n" +
+      "nightly   @daily     Europe/Oslo   True      2        45s             60m   a,b          x,y      app=n\n",
+    );
   });
 
   it("table - the wire Table carries partial metadata per row by default", () => {

@@ -30,6 +30,10 @@ const CREATE_DEPLOYMENT =
 const CREATE_JOB =
   "azhzAAoPCghiYXRjaC92MRIDSm9iEpsBChIKAnBpEgAaACIAKgAyADgAQgASezJ5ChAKABIAGgAiACoAMgA4AEIAEmUSQgoCcGkSFGJlcnRoL2J1c3lib3g6bGF0ZXN0GgJzaBoCLWMaCmVjaG8gaGVsbG8qAEIAagByAIABAIgBAJABAKIBABoFTmV2ZXIyAEIASgBSAFgAYABoAIIBAIoBAJoBAMIBABoIIAAoADAAOgAaACIA";
 
+// What kubectl 1.32 sent for `kubectl create cronjob hello --image=berth/busybox:latest --schedule="*/1 * * * *" -- sh -c 'date; echo hello'` (captured).
+const CREATE_CRONJOB =
+  "azhzAAoTCghiYXRjaC92MRIHQ3JvbkpvYhLRAQoVCgVoZWxsbxIAGgAiACoAMgA4AEIAErUBCgsqLzEgKiAqICogKhoAKqMBChUKBWhlbGxvEgAaACIAKgAyADgAQgASiQEyhgEKEAoAEgAaACIAKgAyADgAQgASchJLCgVoZWxsbxIUYmVydGgvYnVzeWJveDpsYXRlc3QaAnNoGgItYxoQZGF0ZTsgZWNobyBoZWxsbyoAQgBqAHIAgAEAiAEAkAEAogEAGglPbkZhaWx1cmUyAEIASgBSAFgAYABoAIIBAIoBAJoBAMIBABoAGgAiAA==";
+
 describe("protobuf bodies - what kubectl's typed clients send", () => {
   it("protobuf bodies - DeleteOptions: grace period, preconditions, propagation policy, dry run", () => {
     const raw = [...num(1, 0), ...bytes(2, [...bytes(1, "u-1"), ...bytes(2, "42")]), ...bytes(4, "Foreground"), ...bytes(5, "All")];
@@ -116,6 +120,64 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
     });
   });
 
+  it("protobuf bodies - the CronJob of kubectl create cronjob reads like its JSON: the schedule, a job template named after it, restartPolicy OnFailure", () => {
+    expect(decodeProtobufBody(Buffer.from(CREATE_CRONJOB, "base64"))).toEqual({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "hello" },
+      spec: {
+        schedule: "*/1 * * * *",
+        jobTemplate: {
+          metadata: { name: "hello" },
+          spec: {
+            template: {
+              metadata: {},
+              spec: { containers: [{ name: "hello", image: "berth/busybox:latest", command: ["sh", "-c", "date; echo hello"], resources: {} }], restartPolicy: "OnFailure" },
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it("protobuf bodies - a CronJob's pointer fields keep explicit zeros (suspend false, history limits 0); its status is not read", () => {
+    const template = bytes(6, bytes(2, [...bytes(2, [...bytes(1, "w"), ...bytes(2, "img")]), ...bytes(3, "Never")]));
+    const jobTemplate = [...bytes(1, bytes(11, [...bytes(1, "team"), ...bytes(2, "a")])), ...bytes(2, [...num(2, 1), ...num(3, 60), ...num(7, 2), ...template])];
+    const spec = [
+      ...bytes(1, "@hourly"),
+      ...num(2, 0), // startingDeadlineSeconds 0
+      ...bytes(3, "Forbid"),
+      ...num(4, 0), // suspend false
+      ...bytes(5, jobTemplate),
+      ...num(6, 0), // successfulJobsHistoryLimit 0: keep none
+      ...num(7, 5),
+      ...bytes(8, "Europe/Oslo"),
+    ];
+    const status = [...bytes(1, [...bytes(1, "Job"), ...bytes(3, "nightly-1")]), ...bytes(4, num(1, 1_700_000_000))];
+    expect(decodeProtobufBody(envelope("batch/v1", "CronJob", [...bytes(1, bytes(1, "nightly")), ...bytes(2, spec), ...bytes(3, status)]))).toEqual({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "nightly" },
+      spec: {
+        schedule: "@hourly",
+        startingDeadlineSeconds: 0,
+        concurrencyPolicy: "Forbid",
+        suspend: false,
+        jobTemplate: {
+          metadata: { labels: { team: "a" } },
+          spec: { completions: 1, activeDeadlineSeconds: 60, backoffLimit: 2, template: { spec: { containers: [{ name: "w", image: "img" }], restartPolicy: "Never" } } },
+        },
+        successfulJobsHistoryLimit: 0,
+        failedJobsHistoryLimit: 5,
+        timeZone: "Europe/Oslo",
+      },
+    });
+    // Go writes an unset concurrencyPolicy (a plain string) as "": left out, for the API to default.
+    expect(decodeProtobufBody(envelope("batch/v1", "CronJob", [...bytes(2, [...bytes(1, "* * * * *"), ...bytes(3, "")])]))).toEqual({
+      apiVersion: "batch/v1", kind: "CronJob", spec: { schedule: "* * * * *" },
+    });
+  });
+
   it("protobuf bodies - bad input: no magic, truncation and unknown kinds are clear errors", () => {
     expect(() => decodeProtobufBody(Uint8Array.from([1, 2, 3, 4]))).toThrow(/magic/);
     const truncated = envelope("meta.k8s.io/v1", "DeleteOptions", bytes(4, "Background")).slice(0, -6);
@@ -123,6 +185,7 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
     const pvc = () => decodeProtobufBody(envelope("v1", "PersistentVolumeClaim", []));
     expect(pvc).toThrow(UnsupportedProtobufKind);
     expect(pvc).toThrow(/not PersistentVolumeClaim; send application\/json/);
+    expect(pvc).toThrow(/only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, /);
   });
 
   it("protobuf bodies - a Secret's data map holds bytes, base64 in its JSON; immutable is kept when false", () => {

@@ -88,19 +88,22 @@ describe("http api - discovery", () => {
     for (const s of ["pods/status", "pods/log", "pods/binding", "replicationcontrollers/status"]) expect(byName[s], s).toBeDefined();
   });
 
-  it("http api - batch/v1 serves jobs and jobs/status, in the all category with pods, RCs, services, deployments and replicasets, and its OpenAPI", async () => {
+  it("http api - batch/v1 serves cronjobs, jobs and their status, in the all category with pods, RCs, services, deployments and replicasets, and its OpenAPI", async () => {
     const batch = { groupVersion: "batch/v1", version: "v1" };
     expect((await call(c, "GET", "/apis")).json().groups).toContainEqual({ name: "batch", versions: [batch], preferredVersion: batch });
     const batchV1 = (await call(c, "GET", "/apis/batch/v1")).json() as { groupVersion: string; resources: { name: string; kind: string; categories?: string[]; verbs: string[] }[] };
     expect(batchV1.groupVersion).toBe("batch/v1");
-    expect(batchV1.resources.map((r) => [r.name, r.kind])).toEqual([["jobs", "Job"], ["jobs/status", "Job"]]);
-    expect(batchV1.resources[0]).toMatchObject({ singularName: "job", namespaced: true, categories: ["all"] });
-    expect(batchV1.resources[0]).not.toHaveProperty("shortNames");
+    // By name, as kube-apiserver lists them: `kubectl get all` prints cronjobs before jobs.
+    expect(batchV1.resources.map((r) => [r.name, r.kind])).toEqual([["cronjobs", "CronJob"], ["cronjobs/status", "CronJob"], ["jobs", "Job"], ["jobs/status", "Job"]]);
+    expect(batchV1.resources[0]).toMatchObject({ singularName: "cronjob", namespaced: true, shortNames: ["cj"], categories: ["all"] });
+    expect(batchV1.resources[1]).toMatchObject({ verbs: ["get", "patch", "update"] });
+    expect(batchV1.resources[2]).toMatchObject({ singularName: "job", namespaced: true, categories: ["all"] });
+    expect(batchV1.resources[2]).not.toHaveProperty("shortNames");
     const inAll: string[] = [];
     for (const gv of ["/api/v1", "/apis/apps/v1", "/apis/batch/v1"]) {
       for (const r of (await call(c, "GET", gv)).json().resources) if (r.categories?.includes("all")) inAll.push(r.name);
     }
-    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "deployments", "replicasets", "jobs"]);
+    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "deployments", "replicasets", "cronjobs", "jobs"]);
 
     const url = (await call(c, "GET", "/openapi/v3")).json().paths["apis/batch/v1"].serverRelativeURL as string;
     expect(url).toMatch(/^\/openapi\/v3\/apis\/batch\/v1\?hash=/);
@@ -115,6 +118,23 @@ describe("http api - discovery", () => {
     expect(schemas["io.k8s.api.batch.v1.JobSpec"].properties.template).toEqual({ $ref: "#/components/schemas/io.k8s.api.core.v1.PodTemplateSpec" });
     expect(schemas["io.k8s.api.batch.v1.JobStatus"].properties.conditions).toMatchObject({ "x-kubernetes-list-type": "atomic", "x-kubernetes-patch-merge-key": "type" });
     expect(schemas["io.k8s.api.batch.v1.JobList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "JobList", version: "v1" }]);
+
+    // CronJobs: the operations Kubernetes names, the status subresource, the schemas down to the job template.
+    const cj = doc.paths["/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"];
+    expect(cj.patch).toMatchObject({ operationId: "patchBatchV1NamespacedCronJob", "x-kubernetes-group-version-kind": { group: "batch", version: "v1", kind: "CronJob" } });
+    expect(cj.get.operationId).toBe("readBatchV1NamespacedCronJob");
+    expect(doc.paths["/apis/batch/v1/namespaces/{namespace}/cronjobs"].post.operationId).toBe("createBatchV1NamespacedCronJob");
+    expect(doc.paths["/apis/batch/v1/namespaces/{namespace}/cronjobs"].delete.operationId).toBe("deleteBatchV1CollectionNamespacedCronJob");
+    expect(doc.paths["/apis/batch/v1/cronjobs"].get.operationId).toBe("listBatchV1CronJobForAllNamespaces");
+    expect(doc.paths["/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}/status"].patch.operationId).toBe("patchBatchV1NamespacedCronJobStatus");
+    expect(schemas["io.k8s.api.batch.v1.CronJob"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "CronJob", version: "v1" }]);
+    expect(schemas["io.k8s.api.batch.v1.CronJobSpec"]).toMatchObject({
+      required: ["schedule", "jobTemplate"],
+      properties: { jobTemplate: { $ref: "#/components/schemas/io.k8s.api.batch.v1.JobTemplateSpec" }, timeZone: { type: "string" }, startingDeadlineSeconds: { type: "integer", format: "int64" } },
+    });
+    expect(schemas["io.k8s.api.batch.v1.JobTemplateSpec"].properties.spec).toEqual({ $ref: "#/components/schemas/io.k8s.api.batch.v1.JobSpec" });
+    expect(schemas["io.k8s.api.batch.v1.CronJobStatus"].properties.active).toMatchObject({ "x-kubernetes-list-type": "atomic", items: { $ref: "#/components/schemas/io.k8s.api.core.v1.ObjectReference" } });
+    expect(schemas["io.k8s.api.batch.v1.CronJobList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "CronJobList", version: "v1" }]);
   });
 
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {
