@@ -1,6 +1,6 @@
 /**
- * The CronJob controller: one work loop (work_loop.ts) per CronJob, kept in a Map by a small
- * manager, each pass
+ * The CronJob controller: one work loop per CronJob (owner_loops.ts, which also indexes the Jobs
+ * by their CronJob's uid), each pass
  *
  *   read the CronJob + the Jobs it controls (an index by controller uid, fed by the job informer)
  *   active references the cache does not show: a live read confirms they are gone
@@ -20,11 +20,11 @@ import { finishedCondition, type Schedule } from "../model/job.ts";
 import { objectKey } from "../model/names.ts";
 import type { Log } from "../model/log.ts";
 import type { CronJob, Job } from "../model/types.ts";
-import { diffControllers } from "./controller_manager.ts";
+import { startOwnerLoops } from "./owner_loops.ts";
 import { decideCronJob, jobFromTemplate, jobReference, sameCronJobStatus } from "./cronjob_decide.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
-import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import type { WorkLoop } from "./work_loop.ts";
 
 export interface CronJobControllerDeps {
   client: ApiClient;
@@ -50,26 +50,8 @@ const cronJobOf = (j: Job) => j.metadata.ownerReferences?.find((o) => o.controll
 export function startCronJobController(deps: CronJobControllerDeps): CronJobController {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
-  const controllers = new Map<string, WorkLoop>();
-  const uidOfActor = new Map<string, string>();
-  const keyByUid = new Map<string, string>();
-  /** CronJob uid → its Jobs by key. */
-  const jobsByCronJob = new Map<string, Map<string, Job>>();
   /** Parsed schedules by schedule and time zone. */
   const schedules = new Map<string, Schedule | Error>();
-
-  function index(job: Job | undefined, old: Job | undefined): void {
-    const before = old && cronJobOf(old);
-    const after = job && cronJobOf(job);
-    const key = objectKey((job ?? old)!);
-    if (before && before.uid !== after?.uid) jobsByCronJob.get(before.uid)?.delete(key);
-    if (after) {
-      let m = jobsByCronJob.get(after.uid);
-      if (!m) jobsByCronJob.set(after.uid, (m = new Map()));
-      m.set(key, job!);
-    }
-  }
-  for (const j of deps.jobs.list()) index(j, undefined);
 
   function scheduleOf(cj: CronJob): Schedule | Error {
     const k = `${cj.spec.timeZone ?? ""}\u0000${cj.spec.schedule}`;
@@ -102,11 +84,11 @@ export function startCronJobController(deps: CronJobControllerDeps): CronJobCont
     return gone;
   }
 
-  async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
+  async function pass(key: string, jobsOf: (uid: string) => Job[]): Promise<{ requeueAfterMs?: number }> {
     const cj = deps.cronJobs.get(key);
     if (!cj) return {};
     const ns = cj.metadata.namespace;
-    const jobs = [...(jobsByCronJob.get(cj.metadata.uid!)?.values() ?? [])];
+    const jobs = jobsOf(cj.metadata.uid!);
     const decision = decideCronJob({ cronJob: cj, jobs, gone: await goneRefs(cj, jobs), schedule: scheduleOf(cj), now: now() });
     const status = decision.status;
     const after: (() => void)[] = [];
@@ -147,60 +129,9 @@ export function startCronJobController(deps: CronJobControllerDeps): CronJobCont
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
 
-  function startActor(key: string): WorkLoop {
-    return startWorkLoop(`cronjob/${key}`, async () => {
-      try {
-        return await pass(key);
-      } catch (err) {
-        // Someone else changed the CronJob or a Job (or our view lags): look again with fresh data.
-        if (!lostRace(err)) throw err;
-        return { requeueAfterMs: 100 };
-      }
-    }, log);
-  }
+  // One loop per CronJob, its Jobs indexed by their controller's uid; a CronJob deleted and made
+  // again under its name gets a new loop.
+  const loops = startOwnerLoops<CronJob, Job>({ name: "cronjob", owners: deps.cronJobs, children: deps.jobs, ownerKind: "CronJob", pass, lostRace, log });
 
-  const loop = startWorkLoop("cronjob-manager", async () => {
-    const wanted = new Map(deps.cronJobs.list().map((c) => [objectKey(c), c] as const));
-    const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
-    // A CronJob deleted and made again under its name gets a new actor.
-    for (const [key, c] of wanted) if (controllers.has(key) && uidOfActor.get(key) !== c.metadata.uid) (stop.push(key), start.push(key));
-    for (const key of stop) {
-      controllers.get(key)?.stop();
-      controllers.delete(key);
-      uidOfActor.delete(key);
-    }
-    keyByUid.clear();
-    for (const [key, c] of wanted) if (c.metadata.uid) keyByUid.set(c.metadata.uid, key);
-    for (const uid of [...jobsByCronJob.keys()]) if (!keyByUid.has(uid) && jobsByCronJob.get(uid)!.size === 0) jobsByCronJob.delete(uid);
-    for (const key of start) {
-      controllers.set(key, startActor(key));
-      uidOfActor.set(key, wanted.get(key)!.metadata.uid!);
-    }
-  }, log);
-
-  const unsubscribe = [
-    deps.cronJobs.subscribe((ev) => {
-      loop.wake();
-      controllers.get(objectKey(ev.object))?.wake();
-    }),
-    deps.jobs.subscribe((ev) => {
-      index(ev.type === "DELETED" ? undefined : ev.object, ev.type === "DELETED" ? ev.object : ev.old);
-      for (const j of [ev.object, ev.old]) {
-        const ref = j && cronJobOf(j);
-        const key = ref ? keyByUid.get(ref.uid) : undefined;
-        if (key) controllers.get(key)?.wake();
-      }
-    }),
-  ];
-
-  return {
-    loop,
-    controllers,
-    stop() {
-      for (const u of unsubscribe) u();
-      loop.stop();
-      for (const c of controllers.values()) c.stop();
-      controllers.clear();
-    },
-  };
+  return { loop: loops.loop, controllers: loops.controllers, stop: () => loops.stop() };
 }

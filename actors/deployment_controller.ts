@@ -1,6 +1,6 @@
 /**
- * The deployment controller: one work loop (work_loop.ts) per Deployment, kept in a Map by a
- * small manager, each pass
+ * The deployment controller: one work loop per Deployment (owner_loops.ts; a Deployment
+ * deleted and made again under its name gets a new one), each pass
  *
  *   read the Deployment + its namespace's ReplicaSets from the shared informers
  *     ──decideDeployment (pure, deployment_decide.ts)──▶ DeploymentCommand[]
@@ -14,14 +14,13 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import { objectKey } from "../model/names.ts";
 import type { Log } from "../model/log.ts";
 import type { Deployment, Pod, ReplicaSet } from "../model/types.ts";
-import { diffControllers } from "./controller_manager.ts";
 import { type DeploymentCommand, decideDeployment, deploymentStatus, REVISION_ANNOTATION, requeueAfterMs, splitReplicaSets, ownedReplicaSets } from "./deployment_decide.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
-import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
+import { startOwnerLoops } from "./owner_loops.ts";
+import type { WorkLoop } from "./work_loop.ts";
 
 export interface DeploymentControllerDeps {
   client: ApiClient;
@@ -46,8 +45,6 @@ const lostRace = (err: unknown) => err instanceof ApiError && (err.reason === "C
 export function startDeploymentController(deps: DeploymentControllerDeps): DeploymentController {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
-  const controllers = new Map<string, WorkLoop>();
-  const keyByUid = new Map<string, string>();
 
   function replicaSetsOf(ns: string): ReplicaSet[] {
     return deps.replicaSets.list().filter((rs) => (rs.metadata.namespace ?? "default") === ns);
@@ -110,54 +107,32 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
     }
   }
 
-  function startActor(key: string): WorkLoop {
-    return startWorkLoop(`deploy/${key}`, async () => {
-      const d = deps.deployments.get(key);
-      if (!d) return {};
-      const t = now();
-      const rses = replicaSetsOf(d.metadata.namespace ?? "default");
-      const commands = decideDeployment({ deployment: d, replicaSets: rses, pods: d.spec.strategy?.type === "Recreate" ? podsOf(d, rses) : undefined, now: t });
-      let raced = false;
-      for (const cmd of commands) {
-        try {
-          await execute(d, cmd);
-        } catch (err) {
-          // Someone else changed the object (or our view lags): look again with fresh data.
-          if (!lostRace(err)) throw err;
-          raced = true;
-        }
+  async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
+    const d = deps.deployments.get(key);
+    if (!d) return {};
+    const t = now();
+    const rses = replicaSetsOf(d.metadata.namespace ?? "default");
+    const commands = decideDeployment({ deployment: d, replicaSets: rses, pods: d.spec.strategy?.type === "Recreate" ? podsOf(d, rses) : undefined, now: t });
+    let raced = false;
+    for (const cmd of commands) {
+      try {
+        await execute(d, cmd);
+      } catch (err) {
+        // Someone else changed the object (or our view lags): look again with fresh data.
+        if (!lostRace(err)) throw err;
+        raced = true;
       }
-      if (raced) return { requeueAfterMs: 100 };
-      const owned = ownedReplicaSets(d, rses);
-      const status = deploymentStatus(d, splitReplicaSets(d, owned).newRS, owned, t);
-      return { requeueAfterMs: requeueAfterMs(d, status, t) };
-    }, log);
+    }
+    if (raced) return { requeueAfterMs: 100 };
+    const owned = ownedReplicaSets(d, rses);
+    const status = deploymentStatus(d, splitReplicaSets(d, owned).newRS, owned, t);
+    return { requeueAfterMs: requeueAfterMs(d, status, t) };
   }
 
-  const loop = startWorkLoop("deployment-manager", async () => {
-    const wanted = new Map(deps.deployments.list().map((d) => [objectKey(d), d] as const));
-    const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
-    for (const key of stop) {
-      controllers.get(key)?.stop();
-      controllers.delete(key);
-    }
-    keyByUid.clear();
-    for (const [key, d] of wanted) if (d.metadata.uid) keyByUid.set(d.metadata.uid, key);
-    for (const key of start) controllers.set(key, startActor(key));
-  }, log);
+  // Woken by the Deployment and by the ReplicaSets it controls (their status carries the pods' readiness).
+  const loops = startOwnerLoops<Deployment, ReplicaSet>({ name: "deploy", owners: deps.deployments, children: deps.replicaSets, ownerKind: "Deployment", pass, lostRace, log });
 
   const unsubscribe = [
-    deps.deployments.subscribe((ev) => {
-      loop.wake();
-      controllers.get(objectKey(ev.object))?.wake();
-    }),
-    deps.replicaSets.subscribe((ev) => {
-      for (const rs of [ev.object, ev.old]) {
-        const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
-        const key = owner ? keyByUid.get(owner.uid) : undefined;
-        if (key) controllers.get(key)?.wake();
-      }
-    }),
     // A pod gone or finished may be what a Recreate rollout waits for.
     ...(deps.pods
       ? [deps.pods.subscribe((ev) => {
@@ -167,20 +142,18 @@ export function startDeploymentController(deps: DeploymentControllerDeps): Deplo
           if (!rsOwner) return;
           const rs = deps.replicaSets.get(`${p.metadata.namespace ?? ""}/${rsOwner.name}`);
           const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
-          const key = owner ? keyByUid.get(owner.uid) : undefined;
-          if (key && deps.deployments.get(key)?.spec.strategy?.type === "Recreate") controllers.get(key)?.wake();
+          const key = owner ? loops.keyOf(owner.uid) : undefined;
+          if (key && deps.deployments.get(key)?.spec.strategy?.type === "Recreate") loops.wake(key);
         })]
       : []),
   ];
 
   return {
-    loop,
-    controllers,
+    loop: loops.loop,
+    controllers: loops.controllers,
     stop() {
       for (const u of unsubscribe) u();
-      loop.stop();
-      for (const c of controllers.values()) c.stop();
-      controllers.clear();
+      loops.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The job controller: one work loop (work_loop.ts) per Job, kept in a Map by a small manager,
- * each pass
+ * The job controller: one work loop per Job (owner_loops.ts, which also indexes the pods by
+ * their job's uid), each pass
  *
  *   read the Job + the pods it controls (an index by controller uid, fed by the pod informer)
  *   count finished pods (job_decide.ts, as Kubernetes with the job-tracking finalizer):
@@ -24,11 +24,11 @@ import type { Log } from "../model/log.ts";
 import type { Job, JobStatus, OwnerReference, Pod } from "../model/types.ts";
 import { JOB_TRACKING_FINALIZER } from "../model/job.ts";
 import { jsonEqual } from "../model/json_equal.ts";
-import { diffControllers } from "./controller_manager.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
 import { decideJob, JOB_BACKOFF, normalStatus, planTracking, type PodCommand, settleCounts, withUncounted } from "./job_decide.ts";
+import { startOwnerLoops } from "./owner_loops.ts";
 import { slowStartBatches } from "./replication_controller_reconcile.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
@@ -84,28 +84,10 @@ const jobOf = (p: Pod) => p.metadata.ownerReferences?.find((o) => o.controller &
 export function startJobController(deps: JobControllerDeps): JobController {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
-  const controllers = new Map<string, WorkLoop>();
-  /** The uid each running actor was started for: a job deleted and made again under its name gets a new actor. */
-  const uidOfActor = new Map<string, string>();
-  const keyByUid = new Map<string, string>();
   const expectations = new ExpectationsStore();
-  /** Job uid → its pods by key, from the pod informer. */
-  const podsByJob = new Map<string, Map<string, Pod>>();
   /** Job uid → pods whose tracking finalizer this controller took off (the cache may not show it yet). */
   const releasedByJob = new Map<string, Set<string>>();
-
-  function index(pod: Pod | undefined, old: Pod | undefined): void {
-    const before = old && jobOf(old);
-    const after = pod && jobOf(pod);
-    const key = objectKey((pod ?? old)!);
-    if (before && before.uid !== after?.uid) podsByJob.get(before.uid)?.delete(key);
-    if (after) {
-      let m = podsByJob.get(after.uid);
-      if (!m) podsByJob.set(after.uid, (m = new Map()));
-      m.set(key, pod!);
-    }
-  }
-  for (const p of deps.pods.list()) index(p, undefined);
+  let orphans: WorkLoop | undefined;
 
   /** Takes the tracking finalizer off `pods`; the uids whose finalizer is off (or whose pod is gone). */
   async function release(pods: readonly Pod[], released: Set<string>): Promise<Set<string>> {
@@ -190,20 +172,20 @@ export function startJobController(deps: JobControllerDeps): JobController {
     log("deleted finished job (ttlSecondsAfterFinished)", { job: key });
   }
 
-  async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
+  async function pass(key: string, podsOf: (uid: string) => Pod[]): Promise<{ requeueAfterMs?: number }> {
     let job = deps.jobs.get(key);
     if (!job) return {};
     const uid = job.metadata.uid!;
     if (job.metadata.deletionTimestamp) {
       // Being deleted (a foreground deletion waits for its pods): nothing is counted any more,
       // every pod lets go of its tracking finalizer, as Kubernetes' controller does.
-      await release([...(podsByJob.get(uid)?.values() ?? [])].filter((p) => p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)), new Set());
+      await release(podsOf(uid).filter((p) => p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)), new Set());
       return {};
     }
     const t = now();
     // Our last creates or deletes not seen yet: their watch events wake us.
     if (!expectations.satisfied(key, t, deps.expectationsTtlMs)) return { requeueAfterMs: 5_000 };
-    const pods = [...(podsByJob.get(uid)?.values() ?? [])];
+    const pods = podsOf(uid);
     let released = releasedByJob.get(uid);
     if (!released) releasedByJob.set(uid, (released = new Set()));
     // Forget what the cache now shows released (or gone).
@@ -229,24 +211,33 @@ export function startJobController(deps: JobControllerDeps): JobController {
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
 
-  function startActor(key: string): WorkLoop {
-    return startWorkLoop(`job/${key}`, async () => {
-      try {
-        return await pass(key);
-      } catch (err) {
-        // Someone else changed the job or a pod (or our view lags): look again with fresh data.
-        if (!lostRace(err)) throw err;
-        return { requeueAfterMs: 100 };
-      }
-    }, log);
-  }
+  const loops = startOwnerLoops<Job, Pod>({
+    name: "job",
+    owners: deps.jobs,
+    children: deps.pods,
+    ownerKind: "Job",
+    expectations,
+    pass,
+    lostRace,
+    log,
+    afterSync(keyOf) {
+      for (const uid of [...releasedByJob.keys()]) if (keyOf(uid) === undefined) releasedByJob.delete(uid);
+      orphans?.wake();
+    },
+    onChild(ev, keyOf) {
+      const pod = ev.type === "DELETED" ? undefined : ev.object;
+      if (!pod?.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) return;
+      const ref = jobOf(pod);
+      if (!ref || keyOf(ref.uid) === undefined) orphans?.wake();
+    },
+  });
 
   /** Pods still holding the tracking finalizer whose job is gone, or that no job controls any more (orphaned). */
-  const orphans = startWorkLoop("job-orphan-pods", async () => {
+  orphans = startWorkLoop("job-orphan-pods", async () => {
     for (const p of deps.pods.list()) {
       if (!p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) continue;
       const ref = jobOf(p);
-      if (ref && keyByUid.has(ref.uid)) continue;
+      if (ref && loops.keyOf(ref.uid) !== undefined) continue;
       if (ref) {
         // The job cache may lag behind a job just made: ask the store.
         const live = await deps.client.get("jobs", ref.name, p.metadata.namespace).catch((err) => {
@@ -260,62 +251,12 @@ export function startJobController(deps: JobControllerDeps): JobController {
     }
   }, log);
 
-  const loop = startWorkLoop("job-manager", async () => {
-    const wanted = new Map(deps.jobs.list().map((j) => [objectKey(j), j] as const));
-    const { start, stop } = diffControllers(controllers.keys(), wanted.keys());
-    // A job deleted and made again under its name: a new actor, with no expectations of the old one.
-    for (const [key, j] of wanted) if (controllers.has(key) && uidOfActor.get(key) !== j.metadata.uid) (stop.push(key), start.push(key));
-    for (const key of stop) {
-      controllers.get(key)?.stop();
-      controllers.delete(key);
-      uidOfActor.delete(key);
-      expectations.delete(key);
-    }
-    keyByUid.clear();
-    for (const [key, j] of wanted) if (j.metadata.uid) keyByUid.set(j.metadata.uid, key);
-    for (const uid of [...podsByJob.keys()]) if (!keyByUid.has(uid) && podsByJob.get(uid)!.size === 0) podsByJob.delete(uid);
-    for (const uid of [...releasedByJob.keys()]) if (!keyByUid.has(uid)) releasedByJob.delete(uid);
-    for (const key of start) {
-      controllers.set(key, startActor(key));
-      uidOfActor.set(key, wanted.get(key)!.metadata.uid!);
-    }
-    orphans.wake();
-  }, log);
-
-  const unsubscribe = [
-    deps.jobs.subscribe((ev) => {
-      loop.wake();
-      controllers.get(objectKey(ev.object))?.wake();
-    }),
-    deps.pods.subscribe((ev) => {
-      const pod = ev.type === "DELETED" ? undefined : ev.object;
-      index(pod, ev.type === "DELETED" ? ev.object : ev.old);
-      for (const p of [ev.object, ev.old]) {
-        const ref = p && jobOf(p);
-        const key = ref ? keyByUid.get(ref.uid) : undefined;
-        if (!key) continue;
-        if (p === ev.object) {
-          if (ev.type === "ADDED") expectations.creationObserved(key);
-          if (ev.type === "DELETED" || (ev.object.metadata.deletionTimestamp && !ev.old?.metadata.deletionTimestamp)) expectations.deletionObserved(key, objectKey(ev.object));
-        }
-        controllers.get(key)?.wake();
-      }
-      if (pod?.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) {
-        const ref = jobOf(pod);
-        if (!ref || !keyByUid.has(ref.uid)) orphans.wake();
-      }
-    }),
-  ];
-
   return {
-    loop,
-    controllers,
+    loop: loops.loop,
+    controllers: loops.controllers,
     stop() {
-      for (const u of unsubscribe) u();
-      loop.stop();
-      orphans.stop();
-      for (const c of controllers.values()) c.stop();
-      controllers.clear();
+      loops.stop();
+      orphans?.stop();
     },
   };
 }
