@@ -12,7 +12,7 @@
  *                                                            once none is left, drop the finalizer
  *                                                            and delete the owner
  *
- * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod and CronJob → Job → Pod, linked
+ * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod, DaemonSet → Pod and CronJob → Job → Pod, linked
  * by the controller `ownerReferences`. Orphaning (`propagationPolicy: Orphan`) is done by the API
  * before it deletes the owner: it strips the owner's reference from its dependents
  * (`Api.delete`, runtime/api/api.ts), so the collector never sees them as dependents.
@@ -21,7 +21,7 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { CronJob, Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
+import type { CronJob, DaemonSet, Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
@@ -34,9 +34,9 @@ export const FOREGROUND_FINALIZER = "foregroundDeletion";
 /** The finalizer of an owner whose dependents are being orphaned (Kubernetes' name). */
 export const ORPHAN_FINALIZER = "orphan";
 
-type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs" | "cronjobs";
+type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs" | "cronjobs" | "daemonsets";
 type DependentResource = "pods" | "replicasets" | "jobs";
-type Owner = ReplicationController | ReplicaSet | Deployment | Job | CronJob;
+type Owner = ReplicationController | ReplicaSet | Deployment | Job | CronJob | DaemonSet;
 type Dependent = Pod | ReplicaSet | Job;
 
 /** Which owner kinds the collector follows, and where they are stored. */
@@ -46,6 +46,7 @@ export const OWNER_RESOURCE: Record<string, OwnerResource> = {
   Deployment: "deployments",
   Job: "jobs",
   CronJob: "cronjobs",
+  DaemonSet: "daemonsets",
 };
 
 export type Garbage =
@@ -61,6 +62,7 @@ export interface GarbageView {
   deployments?: readonly Deployment[];
   jobs?: readonly Job[];
   cronJobs?: readonly CronJob[];
+  daemonSets?: readonly DaemonSet[];
 }
 
 const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r.controller && Object.hasOwn(OWNER_RESOURCE, r.kind));
@@ -71,7 +73,7 @@ const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r
  */
 export function findGarbage(view: GarbageView): Garbage[] {
   const owners = new Map<string, Owner>();
-  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? []), ...(view.cronJobs ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
+  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? []), ...(view.cronJobs ?? []), ...(view.daemonSets ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
   const nodeNames = new Set(view.nodes.map((n) => n.metadata.name));
   const out: Garbage[] = [];
   const dependentsOf = new Map<string, { resource: DependentResource; object: Dependent }[]>();
@@ -116,6 +118,7 @@ export interface GarbageCollectorDeps {
   deployments?: Informer<"deployments">;
   jobs?: Informer<"jobs">;
   cronJobs?: Informer<"cronjobs">;
+  daemonSets?: Informer<"daemonsets">;
   recorder: EventRecorder;
   log?: Log;
   resyncMs?: number;
@@ -185,6 +188,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       deployments: deps.deployments?.list(),
       jobs: deps.jobs?.list(),
       cronJobs: deps.cronJobs?.list(),
+      daemonSets: deps.daemonSets?.list(),
     });
     let requeue = false;
     for (const g of garbage) {
@@ -233,6 +237,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     ...(deps.deployments ? [deps.deployments.subscribe(onOwner)] : []),
     ...(deps.jobs ? [deps.jobs.subscribe(onOwner)] : []),
     ...(deps.cronJobs ? [deps.cronJobs.subscribe(onOwner)] : []),
+    ...(deps.daemonSets ? [deps.daemonSets.subscribe(onOwner)] : []),
   ];
   return {
     loop,

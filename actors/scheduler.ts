@@ -20,7 +20,8 @@ import { ApiError } from "../model/errors.ts";
 import type { Condition, Node, Pod } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
-import { nodeIsReady, scheduleBatch } from "./scheduler_decide.ts";
+import { scheduleBatch } from "./scheduler_decide.ts";
+import { effectiveTaints } from "../model/scheduling.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 import type { Observe } from "../model/observe.ts";
@@ -68,7 +69,7 @@ function isPending(pod: Pod): boolean {
 /** The parts of a node that can change a scheduling decision (not its heartbeat). */
 function schedulingSignature(node: Node | undefined): string {
   if (!node) return "";
-  return JSON.stringify([nodeIsReady(node), node.spec?.unschedulable ?? false, node.spec?.taints ?? [], node.status?.allocatable ?? {}, node.metadata.labels ?? {}]);
+  return JSON.stringify([effectiveTaints(node), node.status?.allocatable ?? {}, node.metadata.labels ?? {}]);
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -2,13 +2,16 @@
  * The scheduler's decision, as a pure function: which node a pending pod goes to, or why none.
  *
  * Filtering (a node is feasible only if all hold), as kube-scheduler's default predicates:
- *   - the node's `Ready` condition is `True`, `spec.unschedulable` is not set, and it carries no
- *     `NoSchedule`/`NoExecute` taint (Berth pods have no tolerations);
- *   - the pod's `nodeSelector` matches the node's labels;
+ *   - the pod tolerates every `NoSchedule`/`NoExecute` taint of the node, counting those its
+ *     state implies (model/scheduling.ts): a node not `Ready` or cordoned takes only pods that
+ *     tolerate `node.kubernetes.io/not-ready`, `unreachable` or `unschedulable` (a DaemonSet's);
+ *   - the pod's `nodeSelector` and required node affinity match the node;
  *   - cpu and memory requests fit in allocatable minus the requests of pods already bound there,
  *     and the node's `pods` count is not exhausted;
  *   - no host port the pod asks for is already taken on the node.
- * Scoring (lower is better, compared in order):
+ * Scoring (compared in order):
+ *   0. the weights of the pod's preferred node affinity terms the node matches (higher is
+ *      better), then how many `PreferNoSchedule` taints it does not tolerate (fewer is better);
  *   1. how many pods of the same spread group are already on the node (the controller's uid
  *      from `ownerReferences`, else the pod's label set) — spreads replicas across nodes;
  *   2. least requested: the mean fraction of cpu and memory that would be in use afterwards;
@@ -17,8 +20,12 @@
  * No clock, randomness or I/O here: `scheduleBatch` is what the scheduler actor calls, and what
  * the property tests drive with random clusters.
  */
-import type { Node, Pod } from "../model/types.ts";
+import type { Node, Pod, Taint } from "../model/types.ts";
 import { requestedHostPorts } from "../model/pod.ts";
+import {
+  describeTaint, effectiveTaints, intolerablePreferNoSchedule, nodeAffinityAdmits, preferredAffinityScore, TAINT_NOT_READY, TAINT_UNREACHABLE,
+  TAINT_UNSCHEDULABLE, untoleratedTaint,
+} from "../model/scheduling.ts";
 
 /** Where one pod goes: a node name, or the reason no node fits. */
 export type ScheduleResult = { node: string } | { unschedulable: string };
@@ -86,7 +93,9 @@ export function podHoldsResources(pod: Pod): boolean {
 export interface NodeState {
   name: string;
   labels: Record<string, string>;
-  /** Why the node is not a candidate at all, or null. */
+  /** Its taints, with those its conditions imply. */
+  taints: Taint[];
+  /** Why the node is not a candidate for a pod without tolerations, or null. */
   excluded: string | null;
   cpuAllocatable: number;
   memAllocatable: number;
@@ -98,13 +107,19 @@ export interface NodeState {
   spread: Map<string, number>;
 }
 
-function nodeExclusion(node: Node): string | null {
-  if (!nodeIsReady(node)) return "node(s) were not ready";
-  if (node.spec?.unschedulable) return "node(s) were unschedulable";
-  if (node.spec?.taints?.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")) {
-    return "node(s) had untolerated taint";
-  }
-  return null;
+/** The scheduler's reason for a taint the pod does not tolerate (kube-scheduler's words). */
+function taintReason(t: Taint): string {
+  if (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE) return "node(s) were not ready";
+  if (t.key === TAINT_UNSCHEDULABLE) return "node(s) were unschedulable";
+  return `node(s) had untolerated taint ${describeTaint(t)}`;
+}
+
+/** Why a pod with these tolerations may not go to a node with these taints, or null. */
+function taintExclusion(tolerations: Pod["spec"]["tolerations"], taints: readonly Taint[]): string | null {
+  // The implied taints first, so a node both tainted and not ready reads "not ready".
+  const implied = untoleratedTaint(tolerations, taints.filter((t) => t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE || t.key === TAINT_UNSCHEDULABLE));
+  const t = implied ?? untoleratedTaint(tolerations, taints);
+  return t ? taintReason(t) : null;
 }
 
 /** Builds the per-node accounting from the nodes and the pods already bound to them. */
@@ -112,10 +127,12 @@ export function buildNodeStates(nodes: Node[], boundPods: Pod[]): Map<string, No
   const states = new Map<string, NodeState>();
   for (const node of nodes) {
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
+    const taints = effectiveTaints(node);
     states.set(node.metadata.name, {
       name: node.metadata.name,
       labels: node.metadata.labels ?? {},
-      excluded: nodeExclusion(node),
+      taints,
+      excluded: taintExclusion(undefined, taints),
       cpuAllocatable: alloc.cpu !== undefined ? cpuMillis(alloc.cpu) : Infinity,
       memAllocatable: alloc.memory !== undefined ? bytes(alloc.memory) : Infinity,
       maxPods: alloc.pods !== undefined ? Number(alloc.pods) || 0 : DEFAULT_MAX_PODS,
@@ -157,31 +174,46 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResul
   const ports = requestedHostPorts(pod);
   const selector = pod.spec.nodeSelector ?? {};
   const selectorKeys = Object.keys(selector);
+  const tolerations = pod.spec.tolerations?.length ? pod.spec.tolerations : undefined;
+  const nodeAffinity = pod.spec.affinity?.nodeAffinity;
   const key = spreadKey(pod);
   const reasons = new Map<string, number>();
   const reject = (why: string) => reasons.set(why, (reasons.get(why) ?? 0) + 1);
   let best: NodeState | null = null;
+  let bestPreferred = 0;
+  let bestTaints = 0;
   let bestSpread = 0;
   let bestLoad = 0;
   let total = 0;
   for (const st of states) {
     total++;
-    if (st.excluded) { reject(st.excluded); continue; }
-    if (selectorKeys.some((k) => st.labels[k] !== selector[k])) { reject("node(s) didn't match Pod's node selector"); continue; }
+    const excluded = tolerations ? taintExclusion(tolerations, st.taints) : st.excluded;
+    if (excluded) { reject(excluded); continue; }
+    if (nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? !nodeAffinityAdmits(pod.spec, st.name, st.labels) : selectorKeys.some((k) => st.labels[k] !== selector[k])) {
+      reject("node(s) didn't match Pod's node affinity/selector");
+      continue;
+    }
     if (st.pods + 1 > st.maxPods) { reject("Too many pods"); continue; }
     if (st.cpuUsed + req.cpu > st.cpuAllocatable) { reject("Insufficient cpu"); continue; }
     if (st.memUsed + req.memory > st.memAllocatable) { reject("Insufficient memory"); continue; }
     if (ports.some((p) => st.hostPorts.has(p))) { reject("node(s) didn't have free ports for the requested pod ports"); continue; }
+    const preferred = nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ? preferredAffinityScore(pod.spec, st.name, st.labels) : 0;
+    const softTaints = st.taints.length ? intolerablePreferNoSchedule(tolerations, st.taints) : 0;
     const spread = st.spread.get(key) ?? 0;
     const load = (fraction(st.cpuUsed + req.cpu, st.cpuAllocatable) + fraction(st.memUsed + req.memory, st.memAllocatable)) / 2;
+    if (best !== null && (preferred < bestPreferred || (preferred === bestPreferred && softTaints > bestTaints))) continue;
     if (
       best === null ||
+      preferred > bestPreferred ||
+      softTaints < bestTaints ||
       spread < bestSpread ||
       // Equal load (pods without requests weigh nothing): the node with fewer pods, as
       // Kubernetes' scoring counts such pods at its non-zero defaults; then the name.
       (spread === bestSpread && (load < bestLoad || (load === bestLoad && (st.pods < best.pods || (st.pods === best.pods && st.name < best.name)))))
     ) {
       best = st;
+      bestPreferred = preferred;
+      bestTaints = softTaints;
       bestSpread = spread;
       bestLoad = load;
     }

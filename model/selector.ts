@@ -360,6 +360,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   replicationcontrollers: [...COMMON_FIELDS, "status.replicas"],
   replicasets: [...COMMON_FIELDS, "status.replicas"],
   deployments: [...COMMON_FIELDS],
+  daemonsets: [...COMMON_FIELDS],
   jobs: [...COMMON_FIELDS, "status.successful"],
   cronjobs: [...COMMON_FIELDS],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],

@@ -29,6 +29,7 @@ export const RESOURCES = {
   serviceaccounts: { kind: "ServiceAccount", singular: "serviceaccount", namespaced: true, shortNames: ["sa"] },
   jobs: { kind: "Job", singular: "job", namespaced: true, shortNames: [], group: "batch", version: "v1" },
   cronjobs: { kind: "CronJob", singular: "cronjob", namespaced: true, shortNames: ["cj"], group: "batch", version: "v1" },
+  daemonsets: { kind: "DaemonSet", singular: "daemonset", namespaced: true, shortNames: ["ds"], group: "apps", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -278,6 +279,58 @@ export interface PodSpec {
   serviceAccountName?: string;
   /** Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) used to pull the images. */
   imagePullSecrets?: { name: string }[];
+  /** Taints of nodes this pod may be scheduled onto (and, for `NoExecute`, keep running on). */
+  tolerations?: Toleration[];
+  /** Node affinity (required and preferred); pod (anti-)affinity is not served. */
+  affinity?: Affinity;
+}
+
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+  /** When a `NoExecute` taint was added. */
+  timeAdded?: string;
+}
+
+/**
+ * Tolerates the taints it matches: same key (an empty key with `Exists` matches every key), the
+ * same value under `Equal` (the default operator), any value under `Exists`, and the same effect
+ * (an empty effect matches every effect).
+ */
+export interface Toleration {
+  key?: string;
+  /** `Equal` when unset or "". */
+  operator?: "Exists" | "Equal" | "";
+  value?: string;
+  effect?: TaintEffect | "";
+  /** For `NoExecute`: how long the pod stays bound after the taint appears (unset: for ever). */
+  tolerationSeconds?: number;
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+  values?: string[];
+}
+
+/** Requirements ANDed together: on node labels (`matchExpressions`) and on fields (`matchFields`, only `metadata.name`). */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+export interface NodeAffinity {
+  /** The terms are ORed: a node must match one of them. */
+  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+  /** Each matching term adds its weight (1–100) to a node's score. */
+  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
+}
+
+export interface Affinity {
+  nodeAffinity?: NodeAffinity;
 }
 
 export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
@@ -467,7 +520,7 @@ export interface NodeAddress {
 export interface NodeSpec {
   unschedulable?: boolean;
   podCIDR?: string;
-  taints?: { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
+  taints?: Taint[];
 }
 
 export interface NodeStatus {
@@ -527,7 +580,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -546,6 +599,7 @@ export interface ResourceTypes {
   serviceaccounts: ServiceAccount;
   jobs: Job;
   cronjobs: CronJob;
+  daemonsets: DaemonSet;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,4 +841,46 @@ export interface CronJob extends KubeObject {
   kind: "CronJob";
   spec: CronJobSpec;
   status?: CronJobStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// apps/v1 DaemonSet: one pod on every node that should run it
+
+export interface DaemonSetUpdateStrategy {
+  /** `RollingUpdate` (the default): old pods replaced node by node; `OnDelete`: only when deleted. */
+  type?: "RollingUpdate" | "OnDelete";
+  /** `maxUnavailable`: nodes whose pod may be down during an update (number or % of the desired; default 1). `maxSurge` must be 0. */
+  rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+}
+
+export interface DaemonSetSpec {
+  selector: LabelSelectorSpec;
+  template: PodTemplateSpec;
+  updateStrategy?: DaemonSetUpdateStrategy;
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+}
+
+export interface DaemonSetStatus {
+  /** Nodes that should run the pod and do. */
+  currentNumberScheduled?: number;
+  /** Nodes that run the pod but should not. */
+  numberMisscheduled?: number;
+  /** Nodes that should run the pod. */
+  desiredNumberScheduled?: number;
+  /** Nodes whose pod is Ready. */
+  numberReady?: number;
+  observedGeneration?: number;
+  /** Nodes that run the pod of the current template. */
+  updatedNumberScheduled?: number;
+  /** Nodes whose pod has been Ready for `minReadySeconds`. */
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  conditions?: Condition[];
+}
+
+export interface DaemonSet extends KubeObject {
+  kind: "DaemonSet";
+  spec: DaemonSetSpec;
+  status?: DaemonSetStatus;
 }

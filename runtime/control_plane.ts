@@ -24,6 +24,8 @@ import { startGarbageCollector, type GarbageCollector } from "../actors/garbage_
 import { startDeploymentController, type DeploymentController } from "../actors/deployment_controller.ts";
 import { startJobController, type JobController } from "../actors/job_controller.ts";
 import { startCronJobController, type CronJobController } from "../actors/cronjob_controller.ts";
+import { startDaemonSetController, type DaemonSetController } from "../actors/daemonset_controller.ts";
+import { startTaintEviction, type TaintEviction } from "../actors/taint_eviction.ts";
 import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
@@ -71,6 +73,7 @@ export interface ControlPlane {
     deployments: Informer<"deployments">;
     jobs: Informer<"jobs">;
     cronjobs: Informer<"cronjobs">;
+    daemonsets: Informer<"daemonsets">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -82,6 +85,8 @@ export interface ControlPlane {
   deployments: DeploymentController;
   jobs: JobController;
   cronJobs: CronJobController;
+  daemonSets: DaemonSetController;
+  taintEviction: TaintEviction;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
@@ -134,6 +139,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     deployments: new Informer(client, "deployments", { log }),
     jobs: new Informer(client, "jobs", { log }),
     cronjobs: new Informer(client, "cronjobs", { log }),
+    daemonsets: new Informer(client, "daemonsets", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -174,6 +180,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, pods: informers.pods, recorder, log: controllerLog("deployment"), now });
   const jobs = startJobController({ client, jobs: informers.jobs, pods: informers.pods, recorder, log: controllerLog("job"), now, backoff: opts.jobBackoff, expectationsTtlMs: opts.expectationsTtlMs });
+  const daemonSets = startDaemonSetController({ client, daemonSets: informers.daemonsets, pods: informers.pods, nodes: informers.nodes, recorder, log: controllerLog("daemonset"), now, expectationsTtlMs: opts.expectationsTtlMs });
+  const taintEviction = startTaintEviction({ client, nodes: informers.nodes, pods: informers.pods, recorder, log: controllerLog("taint-eviction"), now });
   const cronJobs = startCronJobController({ client, cronJobs: informers.cronjobs, jobs: informers.jobs, recorder, parseSchedule, log: controllerLog("cronjob"), now: opts.cronJobNow ?? now });
   const nodeLifecycle = startNodeLifecycle({
     client,
@@ -195,6 +203,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     deployments: informers.deployments,
     jobs: informers.jobs,
     cronJobs: informers.cronjobs,
+    daemonSets: informers.daemonsets,
     recorder,
     log: controllerLog("garbage-collector"),
     observe: opts.observe,
@@ -213,7 +222,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -228,6 +237,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     deployments,
     jobs,
     cronJobs,
+    daemonSets,
+    taintEviction,
     nodeLifecycle,
     garbageCollector,
     serviceController,
@@ -243,6 +254,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         deployments.stop();
         jobs.stop();
         cronJobs.stop();
+        daemonSets.stop();
+        taintEviction.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();

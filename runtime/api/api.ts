@@ -25,11 +25,11 @@ import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { isConflict, retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace, generateJobSelector } from "./defaults.ts";
-import { jobSelectorProblems, jobUpdateProblems } from "./validation_rules.ts";
+import { appsSelectorUpdateProblems, jobSelectorProblems, jobUpdateProblems } from "./validation_rules.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, Job, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, DaemonSet, Job, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
@@ -177,6 +177,10 @@ export class Api implements ApiClient {
     if (resource === "jobs") {
       const problems = jobUpdateProblems(current as Job, next as Job);
       if (problems.length) throw new InvalidError("Job", current.metadata.name, problems);
+    }
+    if (resource === "deployments" || resource === "replicasets" || resource === "daemonsets") {
+      const problems = appsSelectorUpdateProblems(current as DaemonSet, next as DaemonSet);
+      if (problems.length) throw new InvalidError(RESOURCES[resource].kind, current.metadata.name, problems);
     }
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
     checkFinalizersUpdate(RESOURCES[resource].kind, current, next);
@@ -838,7 +842,7 @@ function sameObject(a: AnyObject, b: AnyObject): boolean {
 }
 
 /** Resources whose objects own others through controller ownerReferences (deletion propagates). */
-const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs", "cronjobs"]);
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs", "cronjobs", "daemonsets"]);
 
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {

@@ -15,6 +15,7 @@ import { JOB_LABELS } from "../../model/job.ts";
 import type {
   Container,
   CronJob,
+  DaemonSet,
   Deployment,
   Endpoints,
   Job,
@@ -151,6 +152,21 @@ function deploymentDefaults(d: Deployment): void {
   if (d.spec.template?.spec) podSpecDefaults(d.spec.template.spec);
 }
 
+/** apps/v1 DaemonSet defaults: RollingUpdate one node at a time without surge, history 10. */
+function daemonSetDefaults(ds: DaemonSet): void {
+  const strategy = (ds.spec.updateStrategy ??= {});
+  dflt(strategy, "type", "RollingUpdate");
+  if (strategy.type === "RollingUpdate") {
+    const ru = (strategy.rollingUpdate ??= {});
+    dflt(ru, "maxUnavailable", 1);
+    dflt(ru, "maxSurge", 0);
+  }
+  dflt(ds.spec, "revisionHistoryLimit", 10);
+  const labels = ds.spec.template?.metadata?.labels;
+  if (labels && (!ds.metadata.labels || Object.keys(ds.metadata.labels).length === 0)) ds.metadata.labels = { ...labels };
+  if (ds.spec.template?.spec) podSpecDefaults(ds.spec.template.spec);
+}
+
 /** batch/v1 defaults (pkg/apis/batch/v1/defaults.go): one pod to one success, 6 retries. */
 function jobDefaults(job: Job): void {
   if (job.spec.completions === undefined && job.spec.parallelism === undefined) job.spec.completions = 1;
@@ -259,6 +275,9 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "cronjobs":
       cronJobDefaults(out as CronJob);
+      break;
+    case "daemonsets":
+      daemonSetDefaults(out as DaemonSet);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -163,9 +163,28 @@ const SCHEMAS: Record<string, Schema> = {
       volumes: arr(ref(`${CORE}Volume`), { key: "name", strategy: "merge,retainKeys" }),
       restartPolicy: str, terminationGracePeriodSeconds: int64, nodeName: str, nodeSelector: map(str),
       hostname: str, subdomain: str, dnsPolicy: str,
+      tolerations: arr(ref(`${CORE}Toleration`)),
+      affinity: ref(`${CORE}Affinity`),
     },
     ["containers"],
   ),
+  [`${CORE}Toleration`]: obj({ key: str, operator: str, value: str, effect: str, tolerationSeconds: int64 }),
+  // Node affinity as Kubernetes declares it (a selector and its terms are atomic). Pod
+  // (anti-)affinity is declared as a bare object so that strict field validation lets it through
+  // to validation, which refuses it by name ("not supported by Berth") instead of as an unknown field.
+  [`${CORE}Affinity`]: obj({ nodeAffinity: ref(`${CORE}NodeAffinity`), podAffinity: { type: "object" }, podAntiAffinity: { type: "object" } }),
+  [`${CORE}NodeAffinity`]: obj({
+    requiredDuringSchedulingIgnoredDuringExecution: ref(`${CORE}NodeSelector`),
+    preferredDuringSchedulingIgnoredDuringExecution: arr(ref(`${CORE}PreferredSchedulingTerm`)),
+  }),
+  [`${CORE}NodeSelector`]: obj({ nodeSelectorTerms: arr(ref(`${CORE}NodeSelectorTerm`)) }, ["nodeSelectorTerms"], { "x-kubernetes-map-type": "atomic" }),
+  [`${CORE}NodeSelectorTerm`]: obj(
+    { matchExpressions: arr(ref(`${CORE}NodeSelectorRequirement`)), matchFields: arr(ref(`${CORE}NodeSelectorRequirement`)) },
+    undefined,
+    { "x-kubernetes-map-type": "atomic" },
+  ),
+  [`${CORE}NodeSelectorRequirement`]: obj({ key: str, operator: str, values: arr(str) }, ["key", "operator"]),
+  [`${CORE}PreferredSchedulingTerm`]: obj({ weight: int, preference: ref(`${CORE}NodeSelectorTerm`) }, ["weight", "preference"]),
   [`${CORE}ContainerState`]: obj({
     waiting: obj({ reason: str, message: str }),
     running: obj({ startedAt: time }),
@@ -296,6 +315,20 @@ Object.assign(SCHEMAS, {
     conditions: arr(ref(`${APPS}DeploymentCondition`), { key: "type", strategy: "merge" }), collisionCount: int,
   }),
   [`${APPS}Deployment`]: typed("Deployment", { spec: ref(`${APPS}DeploymentSpec`), status: ref(`${APPS}DeploymentStatus`) }, "apps"),
+  // DaemonSet: the fields types.ts serves.
+  [`${APPS}DaemonSetCondition`]: condition,
+  [`${APPS}RollingUpdateDaemonSet`]: obj({ maxUnavailable: intOrString, maxSurge: intOrString }),
+  [`${APPS}DaemonSetUpdateStrategy`]: obj({ type: str, rollingUpdate: ref(`${APPS}RollingUpdateDaemonSet`) }),
+  [`${APPS}DaemonSetSpec`]: obj({
+    selector: ref(`${META}LabelSelector`), template: ref(`${CORE}PodTemplateSpec`), updateStrategy: ref(`${APPS}DaemonSetUpdateStrategy`),
+    minReadySeconds: int, revisionHistoryLimit: int,
+  }, ["selector", "template"]),
+  [`${APPS}DaemonSetStatus`]: obj({
+    currentNumberScheduled: int, numberMisscheduled: int, desiredNumberScheduled: int, numberReady: int, observedGeneration: int64,
+    updatedNumberScheduled: int, numberAvailable: int, numberUnavailable: int,
+    conditions: arr(ref(`${APPS}DaemonSetCondition`), { key: "type", strategy: "merge" }),
+  }, ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"]),
+  [`${APPS}DaemonSet`]: typed("DaemonSet", { spec: ref(`${APPS}DaemonSetSpec`), status: ref(`${APPS}DaemonSetStatus`) }, "apps"),
 });
 
 // batch/v1: the fields types.ts serves (no pod failure or success policies, no indexed jobs).
@@ -400,7 +433,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "jobs", "cronjobs"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "jobs", "cronjobs"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),

@@ -11,6 +11,7 @@ import type {
   Deployment,
   ConfigMap,
   CronJob,
+  DaemonSet,
   Endpoints,
   Event,
   Job,
@@ -103,6 +104,21 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Containers", "string", 1), cell: (rs: ReplicaSet) => templateContainers(rs.spec.template) },
     { column: col("Images", "string", 1), cell: (rs: ReplicaSet) => templateImages(rs.spec.template) },
     { column: col("Selector", "string", 1), cell: (rs: ReplicaSet) => specSelector(rs.spec.selector) },
+  ],
+  // kube-apiserver's daemonset printer: NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE;
+  // wide CONTAINERS IMAGES SELECTOR. The counts are the status' (0 until the controller writes one).
+  daemonsets: [
+    nameColumn<DaemonSet>(),
+    { column: col("Desired", "integer", 0, "The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"), cell: (ds: DaemonSet) => ds.status?.desiredNumberScheduled ?? 0 },
+    { column: col("Current", "integer", 0, "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"), cell: (ds: DaemonSet) => ds.status?.currentNumberScheduled ?? 0 },
+    { column: col("Ready", "integer", 0, "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition."), cell: (ds: DaemonSet) => ds.status?.numberReady ?? 0 },
+    { column: col("Up-to-date", "integer", 0, "The total number of nodes that are running updated daemon pod"), cell: (ds: DaemonSet) => ds.status?.updatedNumberScheduled ?? 0 },
+    { column: col("Available", "integer", 0, "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)"), cell: (ds: DaemonSet) => ds.status?.numberAvailable ?? 0 },
+    { column: col("Node Selector", "string", 0, "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"), cell: (ds: DaemonSet) => formatLabels(ds.spec.template?.spec.nodeSelector) },
+    ageColumn<DaemonSet>(),
+    { column: col("Containers", "string", 1, "Names of each container in the template."), cell: (ds: DaemonSet) => templateContainers(ds.spec.template) },
+    { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (ds: DaemonSet) => templateImages(ds.spec.template) },
+    { column: col("Selector", "string", 1, "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"), cell: (ds: DaemonSet) => specSelector(ds.spec.selector) },
   ],
   pods: [
     nameColumn<Pod>(),
@@ -213,6 +229,12 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     ageColumn<ServiceAccount>(),
   ],
 } as unknown as { [R in Resource]: ColumnSpec<never>[] };
+
+/** apimachinery's `labels.FormatLabels`: `k=v` pairs sorted by key, joined by commas, or `<none>`. */
+export function formatLabels(m: Record<string, string> | undefined): string {
+  const keys = Object.keys(m ?? {}).sort();
+  return keys.length ? keys.map((k) => `${k}=${m![k]}`).join(",") : NONE;
+}
 
 /** An optional boolean as the printers word it: `True`, `False`, or `<unset>`. */
 const boolCell = (b: boolean | undefined) => (b === undefined ? "<unset>" : b ? "True" : "False");

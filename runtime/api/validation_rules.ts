@@ -7,7 +7,7 @@
  * reports that) so that they run, and report, even when the schema pass found type errors.
  */
 import { parseQuantity, isQuantity } from "../../model/quantity.ts";
-import { mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
+import { labelKeyProblem, labelValueProblem, mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
 import type { Job, LabelSelectorSpec } from "../../model/types.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import { jsonEqual } from "../../model/json_equal.ts";
@@ -57,6 +57,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "cronjobs":
       cronJobRules(c, raw);
+      break;
+    case "daemonsets":
+      daemonSetRules(c, obj(raw.spec));
       break;
     case "events":
       eventRules(c, raw);
@@ -118,6 +121,8 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
   });
 
   arr(spec.volumes).forEach((v, i) => projectedVolumeRules(c, obj(v), `${at}.volumes[${i}]`));
+  tolerationRules(c, spec.tolerations, `${at}.tolerations`);
+  affinityRules(c, obj(spec.affinity), `${at}.affinity`);
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
   const all = [
@@ -173,6 +178,95 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
         c.add(CAUSE.invalid, `${path}.resources.requests`, req, `must be less than or equal to ${rname} limit of ${String(lim)}`);
       }
     }
+  });
+}
+
+/** Tolerations as Kubernetes validates them: a key that could be a taint's, an operator its value fits, seconds only for NoExecute. */
+function tolerationRules(c: Causes, tolerations: unknown, at: string): void {
+  arr(tolerations).forEach((x, i) => {
+    const t = obj(x);
+    if (!t) return;
+    const path = `${at}[${i}]`;
+    const key = str(t.key) ?? "";
+    const operator = str(t.operator) || "Equal";
+    if (key !== "") {
+      const bad = labelKeyProblem(key);
+      if (bad) c.add(CAUSE.invalid, `${path}.key`, key, bad);
+    } else if (operator !== "Exists") {
+      c.add(CAUSE.invalid, `${path}.operator`, operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\"");
+    }
+    if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && t.effect !== "NoExecute") {
+      c.add(CAUSE.invalid, `${path}.effect`, t.effect ?? "", "effect must be 'NoExecute' when `tolerationSeconds` is set");
+    }
+    const value = str(t.value) ?? "";
+    if (operator === "Exists" && value !== "") c.add(CAUSE.invalid, `${path}.operator`, value, "value must be empty when `operator` is 'Exists'");
+    if (operator === "Equal") {
+      const bad = labelValueProblem(value);
+      if (bad) c.add(CAUSE.invalid, `${path}.value`, value, bad);
+    }
+  });
+}
+
+/** One requirement of a node selector term: on labels (`matchExpressions`), or on `metadata.name` (`matchFields`). */
+function nodeRequirementRules(c: Causes, r: Obj, path: string, field: boolean): void {
+  const key = str(r.key);
+  const op = str(r.operator);
+  const values = Array.isArray(r.values) ? r.values : [];
+  if (field) {
+    if (key !== undefined && key !== "metadata.name") c.add(CAUSE.invalid, `${path}.key`, key, 'not a valid field selector key (Berth, as Kubernetes, knows "metadata.name")');
+    if (op !== undefined && op !== "In" && op !== "NotIn") c.add(CAUSE.invalid, `${path}.operator`, op, "not a valid selector operator");
+    else if (values.length !== 1) c.add(CAUSE.required, `${path}.values`, undefined, "must be only one value when `operator` is 'In' or 'NotIn' for node field selector");
+    return;
+  }
+  if (key !== undefined) {
+    const bad = labelKeyProblem(key);
+    if (bad) c.add(CAUSE.invalid, `${path}.key`, key, bad);
+  }
+  if (op === "In" || op === "NotIn") {
+    if (values.length === 0) c.add(CAUSE.required, `${path}.values`, undefined, "must be specified when `operator` is 'In' or 'NotIn'");
+  } else if (op === "Exists" || op === "DoesNotExist") {
+    if (values.length > 0) c.add(CAUSE.forbidden, `${path}.values`, undefined, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+  } else if (op === "Gt" || op === "Lt") {
+    if (values.length !== 1) c.add(CAUSE.required, `${path}.values`, undefined, "must be specified single value when `operator` is 'Lt' or 'Gt'");
+    else if (typeof values[0] !== "string" || !/^-?[0-9]+$/.test(values[0])) c.add(CAUSE.invalid, `${path}.values[0]`, values[0], "must be an integer");
+  }
+}
+
+function nodeSelectorTermRules(c: Causes, term: Obj, path: string): void {
+  arr(term.matchExpressions).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchExpressions[${j}]`, false); });
+  arr(term.matchFields).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchFields[${j}]`, true); });
+}
+
+/**
+ * Node affinity as Kubernetes validates it. Berth's scheduler does not place by pod
+ * (anti-)affinity: its required terms are refused (ignoring them would break what they promise),
+ * its preferred terms are kept and not acted on (a preference the scheduler may always miss; many
+ * charts carry a soft anti-affinity).
+ */
+function affinityRules(c: Causes, affinity: Obj | undefined, at: string): void {
+  if (!affinity) return;
+  for (const kind of ["podAffinity", "podAntiAffinity"]) {
+    const required = obj(affinity[kind])?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required !== undefined && required !== null) {
+      c.add(CAUSE.forbidden, `${at}.${kind}.requiredDuringSchedulingIgnoredDuringExecution`, undefined, "not supported by Berth (node affinity is; preferredDuringSchedulingIgnoredDuringExecution is accepted and not acted on)");
+    }
+  }
+  const na = obj(affinity.nodeAffinity);
+  if (!na) return;
+  const required = obj(na.requiredDuringSchedulingIgnoredDuringExecution);
+  if (required) {
+    const terms = arr(required.nodeSelectorTerms);
+    const path = `${at}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+    if (terms.length === 0) c.add(CAUSE.required, path, undefined, "must have at least one node selector term");
+    terms.forEach((t, i) => { if (obj(t)) nodeSelectorTermRules(c, obj(t)!, `${path}[${i}]`); });
+  }
+  arr(na.preferredDuringSchedulingIgnoredDuringExecution).forEach((p, i) => {
+    const pref = obj(p);
+    if (!pref) return;
+    const path = `${at}.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+    const w = pref.weight;
+    if (typeof w === "number" && (w < 1 || w > 100)) c.add(CAUSE.invalid, `${path}.weight`, w, "must be in the range 1-100");
+    if (obj(pref.preference)) nodeSelectorTermRules(c, obj(pref.preference)!, `${path}.preference`);
   });
 }
 
@@ -286,6 +380,31 @@ function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj
 }
 
 /**
+ * DaemonSet: a non-empty selector that matches the template, pods that keep running, and a
+ * rolling update that can move. Surging (`maxSurge` above 0) is not served.
+ */
+function daemonSetRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  const template = obj(spec.template);
+  const sel = obj(spec.selector);
+  if (sel) selectorMatchesTemplate(c, sel, template, "spec", "daemonset");
+  const policy = obj(template?.spec)?.restartPolicy;
+  if (typeof policy === "string" && policy !== "Always") {
+    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
+  }
+  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+  // As Kubernetes, `rollingUpdate` is only read under RollingUpdate (an OnDelete DaemonSet may keep the one it had).
+  const strategy = obj(spec.updateStrategy);
+  const ru = obj(strategy?.rollingUpdate);
+  if (!ru || (str(strategy?.type) ?? "RollingUpdate") !== "RollingUpdate") return;
+  const zero = (v: unknown) => v === undefined || v === 0 || v === "0%";
+  if (!zero(ru.maxSurge)) c.add(CAUSE.forbidden, "spec.updateStrategy.rollingUpdate.maxSurge", ru.maxSurge, "not supported by Berth (old pods are replaced with maxUnavailable)");
+  else if (zero(ru.maxUnavailable) && ru.maxUnavailable !== undefined) c.add(CAUSE.invalid, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "cannot be 0 when maxSurge is 0");
+  const pct = (v: unknown) => (typeof v === "string" && /^[0-9]+%$/.test(v) ? Number(v.slice(0, -1)) : 0);
+  if (pct(ru.maxUnavailable) > 100) c.add(CAUSE.invalid, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "must not be greater than 100%");
+}
+
+/**
  * Job: pods that finish (restartPolicy OnFailure or Never), and with `manualSelector` a non-empty
  * selector of the user's that matches the template (otherwise the API generates the selector on
  * create, and `jobSelectorProblems` checks what it made).
@@ -342,10 +461,10 @@ function cronJobRules(c: Causes, raw: Obj): void {
 }
 
 /** A non-empty selector matching the template's labels (ReplicaSet, Deployment, Job). */
-function selectorMatchesTemplate(c: Causes, sel: Obj, template: Obj | undefined, at = "spec"): void {
+function selectorMatchesTemplate(c: Causes, sel: Obj, template: Obj | undefined, at = "spec", kind = "deployment"): void {
   const templateLabels = strMap(obj(template?.metadata)?.labels);
   const empty = Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && arr(sel.matchExpressions).length === 0;
-  if (empty) c.add(CAUSE.invalid, `${at}.selector`, sel, "empty selector is invalid for deployment");
+  if (empty) c.add(CAUSE.invalid, `${at}.selector`, sel, `empty selector is invalid for ${kind}`);
   else if (template && !matchesLabels(selectorFromSpec(sel as LabelSelectorSpec), templateLabels)) {
     c.add(CAUSE.invalid, `${at}.template.metadata.labels`, templateLabels, "`selector` does not match template `labels`");
   }
@@ -445,5 +564,17 @@ export function jobUpdateProblems(current: Job, next: Job): StatusCause[] {
   for (const k of ["selector", "template", "completions", "completionMode"] as const) {
     if (!same(current.spec[k], next.spec[k])) c.add(CAUSE.invalid, `spec.${k}`, next.spec[k] ?? null, "field is immutable");
   }
+  return c.list;
+}
+
+/** apps/v1 keeps a workload's selector for its life (Deployment, ReplicaSet, DaemonSet): `field is immutable`. */
+export function appsSelectorUpdateProblems(current: { spec: { selector?: LabelSelectorSpec } }, next: { spec: { selector?: LabelSelectorSpec } }): StatusCause[] {
+  const c = new Causes();
+  // Compared as Kubernetes' semantic equality does: an empty list or map is the same as none.
+  const norm = (s: LabelSelectorSpec | undefined) => ({
+    matchLabels: Object.keys(s?.matchLabels ?? {}).length ? s!.matchLabels : null,
+    matchExpressions: s?.matchExpressions?.length ? s.matchExpressions : null,
+  });
+  if (!jsonEqual(norm(current.spec.selector), norm(next.spec.selector))) c.add(CAUSE.invalid, "spec.selector", next.spec.selector ?? null, "field is immutable");
   return c.list;
 }

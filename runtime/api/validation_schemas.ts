@@ -310,6 +310,36 @@ const volume = z.looseObject({
 /** Berth node names are RFC 1123 labels, so a pod bound elsewhere is caught at the edge. */
 const nodeName = dnsLabel;
 
+const taintEffect = z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+
+/** Keys, values and the operator's rules are checked in validation_rules.ts (they relate fields). */
+const toleration = z.looseObject({
+  key: z.string().optional(),
+  // "" means Equal, as Kubernetes reads it.
+  operator: z.enum(["Exists", "Equal", ""]).optional(),
+  value: z.string().optional(),
+  effect: z.union([taintEffect, z.literal("")]).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const nodeSelectorRequirement = z.looseObject({
+  key: z.string(),
+  operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]),
+  values: z.array(z.string()).optional(),
+});
+
+const nodeSelectorTerm = z.looseObject({
+  matchExpressions: z.array(nodeSelectorRequirement).optional(),
+  matchFields: z.array(nodeSelectorRequirement).optional(),
+});
+
+const affinity = z.looseObject({
+  nodeAffinity: z.looseObject({
+    requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm) }).optional(),
+    preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int(), preference: nodeSelectorTerm })).optional(),
+  }).optional(),
+});
+
 export const podSpec = z.looseObject({
   initContainers: z.array(container).optional(),
   containers: z.array(container).min(1),
@@ -323,6 +353,8 @@ export const podSpec = z.looseObject({
   subdomain: dnsLabel.optional(),
   dnsPolicy: z.enum(["ClusterFirst", "Default", "None"]).optional(),
   imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
+  tolerations: z.array(toleration).optional(),
+  affinity: affinity.optional(),
 });
 
 const containerState = z.looseObject({
@@ -561,7 +593,8 @@ const node = z.looseObject({
               const bad = labelValueProblem(v);
               if (bad) problem(ctx, CAUSE.invalid, bad);
             }).optional(),
-            effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+            effect: taintEffect,
+            timeAdded: timestamp.optional(),
           }),
         )
         .optional(),
@@ -706,6 +739,32 @@ const cronJob = z.looseObject({
   }).optional(),
 });
 
+const daemonSet = z.looseObject({
+  ...appsTypeMeta("DaemonSet"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    selector: labelSelectorSpec,
+    template: podTemplate,
+    updateStrategy: z.looseObject({
+      type: z.enum(["RollingUpdate", "OnDelete"]).optional(),
+      rollingUpdate: z.looseObject({ maxUnavailable: intOrPercent.optional(), maxSurge: intOrPercent.optional() }).optional(),
+    }).optional(),
+    minReadySeconds: int32.optional(),
+    revisionHistoryLimit: int32.optional(),
+  }),
+  status: z.looseObject({
+    currentNumberScheduled: int32.optional(),
+    numberMisscheduled: int32.optional(),
+    desiredNumberScheduled: int32.optional(),
+    numberReady: int32.optional(),
+    observedGeneration: nonNegInt.optional(),
+    updatedNumberScheduled: int32.optional(),
+    numberAvailable: int32.optional(),
+    numberUnavailable: int32.optional(),
+    conditions: z.array(condition).optional(),
+  }).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -723,4 +782,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   serviceaccounts: serviceAccount,
   jobs: job,
   cronjobs: cronJob,
+  daemonsets: daemonSet,
 };

@@ -2,9 +2,9 @@
  * `berth describe`: the human-readable view kubectl users expect — the key fields of an object,
  * its conditions, and the events about it.
  */
-import { age, humanDuration } from "../api/table.ts";
+import { age, formatLabels, humanDuration } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -40,7 +40,10 @@ function events(evs: Event[], now: number): string {
   return "Events:\n" + fmt(head) + "\n" + fmt(head.map((h) => "-".repeat(h.length))) + "\n" + rows.map(fmt).join("\n") + "\n";
 }
 
-/** What `describe` shows beside an object: a Service's Endpoints, the pods bound to a Node. */
+/**
+ * What `describe` shows beside an object: a Service's Endpoints, the pods bound to a Node, the
+ * pods a DaemonSet's selector picks (counted when the DaemonSet controls them).
+ */
 export interface Related {
   endpoints?: Endpoints | null;
   pods?: Pod[];
@@ -116,6 +119,10 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       }
       body += conditions(p.status?.conditions);
       if (p.spec.volumes?.length) body += "Volumes:\n" + volumesText(p.spec.volumes, "  ") + "\n";
+      body += block([
+        ["Node-Selectors", kv(p.spec.nodeSelector)],
+        ["Tolerations", tolerationsText(p.spec.tolerations)],
+      ]);
       break;
     }
     case "replicationcontrollers": {
@@ -158,6 +165,31 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Images", d.spec.template.spec.containers.map((c) => c.image).join(", ")],
       ]);
       body += conditions(s.conditions);
+      break;
+    }
+    case "daemonsets": {
+      // kubectl's daemonset describer: the node counts of the status (the five lines kubectl does
+      // not align), the pods it controls by phase, then the pod template.
+      const ds = obj as DaemonSet;
+      const st = ds.status ?? {};
+      // As kubectl: only the pods whose controller is this DaemonSet; Pending counts as Waiting.
+      const controlled = (related.pods ?? []).filter((p) => m.uid !== undefined && p.metadata.ownerReferences?.find((r) => r.controller)?.uid === m.uid);
+      const inPhase = (phase: string) => controlled.filter((p) => p.status?.phase === phase).length;
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["Selector", formatLabelSelector(selectorFromSpec(ds.spec.selector))],
+        ["Node-Selector", formatLabels(ds.spec.template?.spec.nodeSelector)],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+      ]);
+      body += `Desired Number of Nodes Scheduled: ${st.desiredNumberScheduled ?? 0}\n`;
+      body += `Current Number of Nodes Scheduled: ${st.currentNumberScheduled ?? 0}\n`;
+      body += `Number of Nodes Scheduled with Up-to-date Pods: ${st.updatedNumberScheduled ?? 0}\n`;
+      body += `Number of Nodes Scheduled with Available Pods: ${st.numberAvailable ?? 0}\n`;
+      body += `Number of Nodes Misscheduled: ${st.numberMisscheduled ?? 0}\n`;
+      body += block([["Pods Status", `${inPhase("Running")} Running / ${inPhase("Pending")} Waiting / ${inPhase("Succeeded")} Succeeded / ${inPhase("Failed")} Failed`]]);
+      body += podTemplateText(ds.spec.template);
       break;
     }
     case "jobs": {
@@ -247,6 +279,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       const n = obj as Node;
       body = block([
         ...common,
+        ["Taints", taintsText(n.spec.taints)],
         ["Unschedulable", String(!!n.spec.unschedulable)],
         ["Addresses", n.status?.addresses?.map((a) => `${a.type}=${a.address}`).join(", ")],
         ["Capacity", Object.entries(n.status?.capacity ?? {}).map(([k, v]) => `${k}=${v}`).join(", ")],
@@ -319,8 +352,37 @@ function podTemplateText(t: PodTemplateSpec | undefined): string {
   out += block([
     ["  Volumes", t.spec.volumes?.length ? volumesText(t.spec.volumes, "") : "<none>"],
     ["  Node-Selectors", kv(t.spec.nodeSelector)],
+    ["  Tolerations", tolerationsText(t.spec.tolerations)],
   ]);
   return out;
+}
+
+/**
+ * Tolerations one per line as kubectl prints them (`printTolerationsMultilineWithIndent`), sorted
+ * by key: `key=value:Effect`, ` op=Exists` for an Exists without a value (bare `op=Exists` when it
+ * tolerates everything), and ` for Ns` with tolerationSeconds; `<none>` without any.
+ */
+export function tolerationsText(tolerations: readonly Toleration[] | undefined): string {
+  if (!tolerations?.length) return "<none>";
+  const sorted = [...tolerations].sort((a, b) => ((a.key ?? "") < (b.key ?? "") ? -1 : (a.key ?? "") > (b.key ?? "") ? 1 : 0));
+  return sorted.map((t) => {
+    let line = t.key ?? "";
+    if (t.value) line += `=${t.value}`;
+    if (t.effect) line += `:${t.effect}`;
+    if (t.operator === "Exists" && !t.value) line += t.key || t.effect ? " op=Exists" : "op=Exists";
+    if (typeof t.tolerationSeconds === "number") line += ` for ${t.tolerationSeconds}s`;
+    return line;
+  }).join("\n");
+}
+
+/** A node's taints one per line as kubectl prints them, `key=value:Effect` (`key:Effect` without a value), sorted by effect then key. */
+export function taintsText(taints: readonly Taint[] | undefined): string {
+  if (!taints?.length) return "<none>";
+  const order = (t: Taint) => `${t.effect},${t.key}`;
+  return [...taints]
+    .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
+    .map((t) => (t.value ? `${t.key}=${t.value}:${t.effect}` : `${t.key}:${t.effect}`))
+    .join("\n");
 }
 
 /** `10.213.0.5:80,10.213.0.6:80` — the ready addresses with each port, as kubectl prints them. */

@@ -56,6 +56,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   replicationcontrollers: ["status", "scale"],
   deployments: ["status", "scale"],
   replicasets: ["status", "scale"],
+  daemonsets: ["status"],
   jobs: ["status"],
   cronjobs: ["status"],
   services: ["status"],

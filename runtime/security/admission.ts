@@ -78,7 +78,7 @@ export function checkPodSpecAdmission(spec: unknown, policy: AdmissionPolicy, at
 export function checkAdmission(resource: Resource, object: unknown, policy: AdmissionPolicy): StatusCause[] {
   const o = obj(object);
   if (resource === "pods") return checkPodSpecAdmission(o?.spec, policy, "spec");
-  if (resource === "replicationcontrollers" || resource === "replicasets" || resource === "deployments" || resource === "jobs") {
+  if (resource === "replicationcontrollers" || resource === "replicasets" || resource === "deployments" || resource === "jobs" || resource === "daemonsets") {
     return checkPodSpecAdmission(obj(obj(o?.spec)?.template)?.spec, policy, "spec.template.spec");
   }
   if (resource === "cronjobs") {

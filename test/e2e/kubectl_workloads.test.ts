@@ -8,6 +8,7 @@
  * (`kubectl create job`, `wait --for=condition=complete|failed`, `logs job/`) and CronJobs
  * (`kubectl create cronjob`, `create job --from=cronjob/`).
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Docker from "dockerode";
 import { waitFor } from "../helpers/nats.ts";
@@ -195,4 +196,25 @@ spec:
     ok(["delete", "cronjob", "nightly"]);
     await waitFor(async () => c.kubectl(["get", "job", "nightly-now"]).code !== 0, "the cronjob's job deleted with it", 60_000);
   }, 180_000);
+
+  it("kubectl apply of the example DaemonSet puts one pod on each node; rollout status, rollout restart and delete work on Docker", async () => {
+    ok(["apply", "-f", fileURLToPath(new URL("../../examples/node-agent-daemonset.yaml", import.meta.url))]);
+    expect(ok(["rollout", "status", "ds/node-agent", "--timeout=120s"], 150_000)).toContain('daemon set "node-agent" successfully rolled out');
+    expect(ok(["get", "ds", "node-agent", "--no-headers"])).toMatch(/^node-agent\s+2\s+2\s+2\s+2\s+2\s+<none>\s+/);
+    const first = pods("app=node-agent").filter(isReady);
+    expect(first.map((p) => p.spec.nodeName).sort()).toEqual(["node-1", "node-2"]);
+    // The pod knows its node (downward API), and answers on its port.
+    const node = first[0].spec.nodeName;
+    expect(ok(["exec", first[0].metadata.name, "--", "wget", "-qO-", "http://127.0.0.1:9100/"]).trim()).toBe(node);
+
+    ok(["rollout", "restart", "ds/node-agent"]);
+    expect(ok(["rollout", "status", "ds/node-agent", "--timeout=120s"], 150_000)).toContain("successfully rolled out");
+    await waitFor(async () => {
+      const now = pods("app=node-agent");
+      return now.length === 2 && now.every(isReady) && !now.some((p) => first.some((f) => f.metadata.name === p.metadata.name));
+    }, "both pods replaced by the restart", 90_000);
+    ok(["delete", "ds", "node-agent"]);
+    await waitFor(async () => pods("app=node-agent").length === 0, "the daemon's pods deleted with it", 60_000);
+  }, 360_000);
 });
+

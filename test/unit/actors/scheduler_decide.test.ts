@@ -71,7 +71,7 @@ describe("scheduler decision", () => {
     const nodes = [node("a"), node("b", { labels: { disk: "ssd" } })];
     expect(schedule(pod("p", { nodeSelector: { disk: "ssd" } }), nodes, [])).toEqual({ node: "b" });
     expect(schedule(pod("p", { nodeSelector: { disk: "hdd" } }), nodes, [])).toMatchObject({
-      unschedulable: expect.stringContaining("node selector"),
+      unschedulable: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.",
     });
   });
 
@@ -198,5 +198,41 @@ describe("scheduler decision", () => {
         expect(Math.max(...vals) - Math.min(...vals)).toBeLessThanOrEqual(1);
       }),
     );
+  });
+
+  it("places a pod on tainted, cordoned or not-ready nodes only when it tolerates them, and names the taint", () => {
+    const tainted: Node = { ...node("t"), spec: { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] } };
+    expect(schedule(pod("p"), [tainted], [])).toEqual({ unschedulable: "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}." });
+    const tolerant = (tolerations: NonNullable<Pod["spec"]["tolerations"]>) => ({ ...pod("p"), spec: { ...pod("p").spec, tolerations } });
+    expect(schedule(tolerant([{ key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" }]), [tainted], [])).toEqual({ node: "t" });
+    expect(schedule(tolerant([{ key: "dedicated", operator: "Equal", value: "cpu" }]), [tainted], [])).toMatchObject({ unschedulable: expect.stringContaining("untolerated taint") });
+    // Cordoned and not-ready nodes: what a DaemonSet's pods tolerate.
+    const cordoned = node("c", { unschedulable: true });
+    expect(schedule(pod("p"), [cordoned], [])).toMatchObject({ unschedulable: expect.stringContaining("1 node(s) were unschedulable") });
+    expect(schedule(tolerant([{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }]), [cordoned], [])).toEqual({ node: "c" });
+    const notReady = node("n", { ready: false });
+    expect(schedule(tolerant([{ key: "node.kubernetes.io/unschedulable", operator: "Exists" }]), [notReady], [])).toMatchObject({ unschedulable: expect.stringContaining("were not ready") });
+    // A toleration of NoExecute only does not admit a NoSchedule taint.
+    expect(schedule(tolerant([{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" }]), [notReady], [])).toMatchObject({ unschedulable: expect.stringContaining("were not ready") });
+  });
+
+  it("prefers nodes whose PreferNoSchedule taints the pod tolerates", () => {
+    const soft: Node = { ...node("a"), spec: { taints: [{ key: "spot", effect: "PreferNoSchedule" }] } };
+    expect(schedule(pod("p"), [soft, node("b")], [])).toEqual({ node: "b" });
+    expect(schedule(pod("p"), [soft], [])).toEqual({ node: "a" });
+  });
+
+  it("honours required node affinity (labels and metadata.name) and ranks by preferred terms", () => {
+    const nodes = [node("a", { labels: { zone: "x" } }), node("b", { labels: { zone: "y" } }), node("c", { labels: { zone: "y", disk: "ssd" } })];
+    const withAffinity = (affinity: NonNullable<Pod["spec"]["affinity"]>) => ({ ...pod("p"), spec: { ...pod("p").spec, affinity } });
+    const required = (terms: object[]) => withAffinity({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms as never } } });
+    expect(schedule(required([{ matchFields: [{ key: "metadata.name", operator: "In", values: ["b"] }] }]), nodes, [])).toEqual({ node: "b" });
+    expect(schedule(required([{ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["y"] }] }]), nodes, [])).toEqual({ node: "a" });
+    expect(schedule(required([{ matchExpressions: [{ key: "zone", operator: "In", values: ["z"] }] }]), nodes, [])).toEqual({
+      unschedulable: "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+    });
+    // Preferred terms outrank spreading and load: c has a pod already and still wins.
+    const preferred = withAffinity({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: "disk", operator: "Exists" }] } }] } });
+    expect(schedule(preferred, nodes, [pod("x", { node: "c" })])).toEqual({ node: "c" });
   });
 });

@@ -9,11 +9,12 @@ import {
   isQuotaName,
   missingCompute,
   parseUsage,
+  quotaNames,
   quotaStatus,
   totalUsage,
   usageOf,
 } from "../../../model/quota.ts";
-import type { Pod, ResourceQuota } from "../../../model/types.ts";
+import type { DaemonSet, Pod, ResourceQuota } from "../../../model/types.ts";
 
 const pod = (name: string, resources?: { requests?: Record<string, string>; limits?: Record<string, string> }, phase?: string): Pod => ({
   apiVersion: "v1",
@@ -112,5 +113,15 @@ describe("object count names", () => {
     expect(countedResource("count/nodes")).toBeUndefined();
     expect(countedResource("count/jobs.batch.x")).toBeUndefined();
     expect(isQuotaName("count/jobs.batch")).toBe(true);
+  });
+
+  it("take apps/v1 DaemonSets as count/daemonsets.apps (or bare), not under another group", () => {
+    expect(countedResource("count/daemonsets.apps")).toBe("daemonsets");
+    expect(countedResource("count/daemonsets")).toBe("daemonsets");
+    expect(countedResource("count/daemonsets.batch")).toBeUndefined();
+    expect(isQuotaName("count/daemonsets.apps")).toBe(true);
+    expect(quotaNames()).toContain("count/daemonsets");
+    const ds = { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent", namespace: "default" }, spec: {} } as unknown as DaemonSet;
+    expect(usageOf("daemonsets", ds, ["count/daemonsets.apps", "pods", "requests.cpu"])).toEqual({ "count/daemonsets.apps": 1, pods: 0, "requests.cpu": 0 });
   });
 });

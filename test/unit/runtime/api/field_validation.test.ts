@@ -32,6 +32,43 @@ describe("field validation", () => {
     expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
   });
 
+  it("a DaemonSet whose template has tolerations and node affinity passes Strict; pod (anti-)affinity passes too, to be refused by validation; typos inside them do not", () => {
+    const ds = (toleration = "tolerationSeconds: 300", term = "matchExpressions") => parseManifests(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {name: agent}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 0}}
+  minReadySeconds: 0
+  revisionHistoryLimit: 10
+  template:
+    metadata: {labels: {name: agent}}
+    spec:
+      tolerations:
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, ${toleration}}
+      - {key: dedicated, operator: Equal, value: logging, effect: NoSchedule}
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - ${term}: [{key: kubernetes.io/os, operator: In, values: [linux]}]
+            - matchFields: [{key: metadata.name, operator: NotIn, values: [node-9]}]
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 10
+            preference: {matchExpressions: [{key: disktype, operator: Exists}]}
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {name: agent}}
+            topologyKey: kubernetes.io/hostname
+      containers: [{name: agent, image: berth/busybox}]
+status: {currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0}
+`)[0].object;
+    expect(checkFieldValidation("DaemonSet", ds(), "Strict")).toEqual([]);
+    expect(() => checkFieldValidation("DaemonSet", ds("tolerationSecond: 300"), "Strict")).toThrow('unknown field "spec.template.spec.tolerations[0].tolerationSecond"');
+    expect(() => checkFieldValidation("DaemonSet", ds(undefined, "matchExpression"), "Strict"))
+      .toThrow('unknown field "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpression"');
+  });
+
   it("an unknown mode is a 400 naming the choices", () => {
     expect(() => parseFieldValidation("strict", "Warn")).toThrow(/must be one of Ignore, Warn or Strict, got "strict"/);
     expect(parseFieldValidation(undefined, "Warn")).toBe("Warn");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { CronJob, Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
+import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
@@ -33,6 +33,19 @@ function cronJob(name: string, spec: Partial<CronJob["spec"]> = {}, status: Cron
       ...spec,
     },
     status,
+  };
+}
+
+function daemonSet(name: string, template: Partial<DaemonSet["spec"]["template"]["spec"]> = {}, status?: DaemonSet["status"]): DaemonSet {
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name, namespace: "kube-system", creationTimestamp: created(5 * 3600) },
+    spec: {
+      selector: { matchLabels: { name } },
+      template: { metadata: { labels: { name } }, spec: { containers: [{ name, image: "berth/busybox:latest" }], ...template } },
+    },
+    ...(status ? { status } : {}),
   };
 }
 
@@ -196,6 +209,31 @@ describe("tables", () => {
       "NAME      SCHEDULE   TIMEZONE      SUSPEND   ACTIVE   LAST SCHEDULE   AGE   CONTAINERS   IMAGES   SELECTOR\n" +
       "nightly   @daily     Europe/Oslo   True      2        45s             60m   a,b          x,y      app=n\n",
     );
+  });
+
+  it("table - daemonsets show DESIRED, CURRENT, READY, UP-TO-DATE, AVAILABLE, NODE SELECTOR and AGE, wide adds CONTAINERS, IMAGES and SELECTOR", () => {
+    const ds = daemonSet("fluentd", {}, { desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 1, numberAvailable: 2, numberMisscheduled: 0 });
+    const table = toTable("daemonsets", [ds], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Desired", "Current", "Ready", "Up-to-date", "Available", "Node Selector", "Age", "Containers", "Images", "Selector"]);
+    expect(table.columns.map((c) => c.type)).toEqual(["string", "integer", "integer", "integer", "integer", "integer", "string", "string", "string", "string", "string"]);
+    expect(table.columns.map((c) => c.priority)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(table.rows[0].cells).toEqual(["fluentd", 3, 3, 2, 1, 2, "<none>", "5h", "fluentd", "berth/busybox:latest", "name=fluentd"]);
+    expect(formatTable(table)).toBe(
+      "NAME      DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE\n" +
+      "fluentd   3         3         2       1            2           <none>          5h\n",
+    );
+    expect(formatTable(table, { wide: true }).split("\n")[0]).toBe(
+      "NAME      DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE   CONTAINERS   IMAGES                 SELECTOR",
+    );
+  });
+
+  it("table - a daemonset without a status counts 0 everywhere; NODE SELECTOR is the template's, sorted by key as labels.FormatLabels", () => {
+    const ds = daemonSet("agent", { nodeSelector: { "kubernetes.io/os": "linux", disktype: "ssd" }, containers: [{ name: "a", image: "x" }, { name: "b", image: "y" }] });
+    expect(toTable("daemonsets", [ds], { now: NOW }).rows[0].cells).toEqual(["agent", 0, 0, 0, 0, 0, "disktype=ssd,kubernetes.io/os=linux", "5h", "a,b", "x,y", "name=agent"]);
+  });
+
+  it("table - pods' wide columns stay IP and NODE", () => {
+    expect(toTable("pods", [pod("p")], { now: NOW }).columns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(["IP", "Node"]);
   });
 
   it("table - the wire Table carries partial metadata per row by default", () => {

@@ -70,7 +70,11 @@ describe("http api - discovery", () => {
     expect(groups.groups.map((g) => g.name)).toContain("metrics.k8s.io");
     const appsV1 = (await call(c, "GET", "/apis/apps/v1")).json() as { groupVersion: string; resources: { name: string; kind: string }[] };
     expect(appsV1.groupVersion).toBe("apps/v1");
-    expect(appsV1.resources.map((r) => r.name)).toEqual(["deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"]);
+    // By name, as kube-apiserver lists them: `kubectl get all` prints daemonsets before deployments.
+    expect(appsV1.resources.map((r) => r.name)).toEqual(["daemonsets", "daemonsets/status", "deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"]);
+    expect(appsV1.resources[0]).toMatchObject({ kind: "DaemonSet", singularName: "daemonset", namespaced: true, shortNames: ["ds"], categories: ["all"] });
+    expect(appsV1.resources[0]).toMatchObject({ verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] });
+    expect(appsV1.resources[1]).toMatchObject({ kind: "DaemonSet", verbs: ["get", "patch", "update"] });
     const core = (await call(c, "GET", "/api/v1")).json() as { resources: { name: string; group?: string; version?: string; kind: string }[] };
     expect(core.resources.find((r) => r.name === "pods/eviction")).toMatchObject({ group: "policy", version: "v1", kind: "Eviction" });
     expect(core.resources.some((r) => r.name === "deployments")).toBe(false);
@@ -103,7 +107,7 @@ describe("http api - discovery", () => {
     for (const gv of ["/api/v1", "/apis/apps/v1", "/apis/batch/v1"]) {
       for (const r of (await call(c, "GET", gv)).json().resources) if (r.categories?.includes("all")) inAll.push(r.name);
     }
-    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "deployments", "replicasets", "cronjobs", "jobs"]);
+    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "cronjobs", "jobs"]);
 
     const url = (await call(c, "GET", "/openapi/v3")).json().paths["apis/batch/v1"].serverRelativeURL as string;
     expect(url).toMatch(/^\/openapi\/v3\/apis\/batch\/v1\?hash=/);
@@ -135,6 +139,33 @@ describe("http api - discovery", () => {
     expect(schemas["io.k8s.api.batch.v1.JobTemplateSpec"].properties.spec).toEqual({ $ref: "#/components/schemas/io.k8s.api.batch.v1.JobSpec" });
     expect(schemas["io.k8s.api.batch.v1.CronJobStatus"].properties.active).toMatchObject({ "x-kubernetes-list-type": "atomic", items: { $ref: "#/components/schemas/io.k8s.api.core.v1.ObjectReference" } });
     expect(schemas["io.k8s.api.batch.v1.CronJobList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "batch", kind: "CronJobList", version: "v1" }]);
+  });
+
+  it("http api - apps/v1 DaemonSets: the operations Kubernetes names, the status subresource, the schemas down to the update strategy, and pod specs with tolerations and affinity", async () => {
+    const url = (await call(c, "GET", "/openapi/v3")).json().paths["apis/apps/v1"].serverRelativeURL as string;
+    const doc = (await call(c, "GET", url)).json();
+    const item = doc.paths["/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}"];
+    expect(item.patch).toMatchObject({ operationId: "patchAppsV1NamespacedDaemonSet", "x-kubernetes-group-version-kind": { group: "apps", version: "v1", kind: "DaemonSet" } });
+    expect(item.patch.parameters.map((p: { name: string }) => p.name)).toContain("fieldValidation");
+    expect(doc.paths["/apis/apps/v1/namespaces/{namespace}/daemonsets"].post.operationId).toBe("createAppsV1NamespacedDaemonSet");
+    expect(doc.paths["/apis/apps/v1/daemonsets"].get.operationId).toBe("listAppsV1DaemonSetForAllNamespaces");
+    expect(doc.paths["/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}/status"].patch.operationId).toBe("patchAppsV1NamespacedDaemonSetStatus");
+    const schemas = doc.components.schemas;
+    expect(schemas["io.k8s.api.apps.v1.DaemonSet"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "apps", kind: "DaemonSet", version: "v1" }]);
+    expect(schemas["io.k8s.api.apps.v1.DaemonSetList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "apps", kind: "DaemonSetList", version: "v1" }]);
+    expect(schemas["io.k8s.api.apps.v1.DaemonSetSpec"]).toMatchObject({
+      required: ["selector", "template"],
+      properties: { updateStrategy: { $ref: "#/components/schemas/io.k8s.api.apps.v1.DaemonSetUpdateStrategy" }, template: { $ref: "#/components/schemas/io.k8s.api.core.v1.PodTemplateSpec" } },
+    });
+    expect(schemas["io.k8s.api.apps.v1.DaemonSetUpdateStrategy"].properties.rollingUpdate).toEqual({ $ref: "#/components/schemas/io.k8s.api.apps.v1.RollingUpdateDaemonSet" });
+    expect(schemas["io.k8s.api.apps.v1.RollingUpdateDaemonSet"].properties).toEqual({ maxUnavailable: { "x-kubernetes-int-or-string": true }, maxSurge: { "x-kubernetes-int-or-string": true } });
+    expect(Object.keys(schemas["io.k8s.api.apps.v1.DaemonSetStatus"].properties)).toEqual(expect.arrayContaining(["desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable", "numberMisscheduled", "numberUnavailable", "observedGeneration", "conditions"]));
+    // Pod specs everywhere: tolerations (an atomic list) and affinity down to the node selector terms.
+    const podSpec = schemas["io.k8s.api.core.v1.PodSpec"].properties;
+    expect(podSpec.tolerations).toMatchObject({ "x-kubernetes-list-type": "atomic", items: { $ref: "#/components/schemas/io.k8s.api.core.v1.Toleration" } });
+    expect(Object.keys(schemas["io.k8s.api.core.v1.Toleration"].properties)).toEqual(["key", "operator", "value", "effect", "tolerationSeconds"]);
+    expect(Object.keys(schemas["io.k8s.api.core.v1.Affinity"].properties)).toEqual(["nodeAffinity", "podAffinity", "podAntiAffinity"]);
+    expect(schemas["io.k8s.api.core.v1.NodeSelectorTerm"].properties.matchExpressions.items).toEqual({ $ref: "#/components/schemas/io.k8s.api.core.v1.NodeSelectorRequirement" });
   });
 
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {

@@ -1,0 +1,219 @@
+/**
+ * The DaemonSet controller: one work loop per DaemonSet (owner_loops.ts), each pass
+ *
+ *   read the DaemonSet, every node, and the pods it controls (indexed by controller uid)
+ *   decideDaemonSet (pure, daemonset_decide.ts)
+ *       ──▶ pod creates, one per node that should run it and has none (slow start: 1, 2, 4, …)
+ *       ──▶ pod deletes: failed, surplus, misplaced, aimed at a gone node, or replaced by an update
+ *       ──▶ the status write (a compare-and-swap at the version the pass read)
+ *
+ * Creates and deletes raise expectations (expectations.ts), so a pass never acts on a pod view
+ * that does not show its own last writes yet. Woken by changes to the DaemonSet and its pods,
+ * and by any node change that could change where it runs (labels, taints, readiness,
+ * cordoning; not heartbeats). Subjects: none directly.
+ */
+import type { ApiClient } from "../model/client.ts";
+import { ApiError } from "../model/errors.ts";
+import { jsonEqual } from "../model/json_equal.ts";
+import type { Log } from "../model/log.ts";
+import { objectKey } from "../model/names.ts";
+import { effectiveTaints } from "../model/scheduling.ts";
+import type { DaemonSet, DaemonSetStatus, Node, Pod } from "../model/types.ts";
+import { type DaemonCommand, daemonPod, decideDaemonSet, templateHash } from "./daemonset_decide.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+import { ExpectationsStore } from "./expectations.ts";
+import type { Informer } from "./informer_cache.ts";
+import { startOwnerLoops } from "./owner_loops.ts";
+import { slowStartBatches } from "./replication_controller_reconcile.ts";
+import type { WorkLoop } from "./work_loop.ts";
+
+export interface DaemonSetControllerDeps {
+  client: ApiClient;
+  daemonSets: Informer<"daemonsets">;
+  pods: Informer<"pods">;
+  nodes: Informer<"nodes">;
+  recorder: EventRecorder;
+  log?: Log;
+  now?: () => number;
+  /** How long creates and deletes not yet seen hold a DaemonSet's passes back (default 60 s). */
+  expectationsTtlMs?: number;
+}
+
+export interface DaemonSetController {
+  loop: WorkLoop;
+  readonly controllers: ReadonlyMap<string, WorkLoop>;
+  stop(): void;
+}
+
+const lostRace = (err: unknown) => err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound" || err.reason === "AlreadyExists");
+
+/** The parts of a node that decide whether a daemon runs there (not its heartbeat). */
+function placementSignature(node: Node): string {
+  return JSON.stringify([effectiveTaints(node), node.metadata.labels ?? {}]);
+}
+
+const STATUS_FIELDS = ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady", "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable"] as const;
+const sameStatus = (a: DaemonSetStatus | undefined, b: DaemonSetStatus) => STATUS_FIELDS.every((k) => (a?.[k] ?? 0) === (b[k] ?? 0));
+
+const DELETE_REASON: Record<Extract<DaemonCommand, { type: "delete" }>["reason"], string> = {
+  failed: "failed",
+  surplus: "one too many on its node",
+  misplaced: "its node no longer runs this daemon",
+  nodeGone: "its node is gone",
+};
+
+const hasController = (p: Pod) => p.metadata.ownerReferences?.some((o) => o.controller) ?? false;
+
+/** Starts the controller; the informers must already be started. */
+export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonSetController {
+  const log = deps.log ?? (() => {});
+  const now = deps.now ?? Date.now;
+  const expectations = new ExpectationsStore();
+
+  /** Namespace → pods no controller owns (candidates for adoption), from the pod informer. */
+  const orphansByNs = new Map<string, Map<string, Pod>>();
+  function indexOrphan(pod: Pod | undefined, old: Pod | undefined): void {
+    const p = (pod ?? old)!;
+    const ns = p.metadata.namespace ?? "";
+    const key = objectKey(p);
+    if (pod && !hasController(pod)) {
+      let m = orphansByNs.get(ns);
+      if (!m) orphansByNs.set(ns, (m = new Map()));
+      m.set(key, pod);
+    } else {
+      orphansByNs.get(ns)?.delete(key);
+    }
+  }
+  for (const p of deps.pods.list()) indexOrphan(p, undefined);
+
+  async function createPods(ds: DaemonSet, key: string, nodes: string[]): Promise<void> {
+    const ns = ds.metadata.namespace;
+    const hash = templateHash(ds);
+    let sent = 0;
+    for (const size of slowStartBatches(nodes.length)) {
+      const batch = nodes.slice(sent, sent + size);
+      const results = await Promise.allSettled(batch.map((n) => deps.client.create("pods", daemonPod(ds, n, hash), ns)));
+      sent += size;
+      let firstError: unknown;
+      for (const r of results) {
+        if (r.status === "fulfilled") {
+          deps.recorder.record(ds, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+        } else {
+          expectations.creationObserved(key);
+          firstError ??= r.reason;
+          deps.recorder.record(ds, "Warning", "FailedCreate", `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+        }
+      }
+      if (firstError) {
+        for (let i = sent; i < nodes.length; i++) expectations.creationObserved(key);
+        throw firstError;
+      }
+    }
+  }
+
+  async function deletePods(ds: DaemonSet, key: string, pods: readonly Pod[], reason: Extract<DaemonCommand, { type: "delete" }>["reason"] | "update"): Promise<void> {
+    await Promise.all(pods.map(async (p) => {
+      if (reason === "failed") deps.recorder.record(ds, "Warning", "FailedDaemonPod", `Found failed daemon pod ${objectKey(p)} on node ${p.spec.nodeName ?? ""}, will try to kill it`);
+      try {
+        await deps.client.delete("pods", p.metadata.name, p.metadata.namespace, { preconditions: { uid: p.metadata.uid } });
+        deps.recorder.record(ds, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
+        log("deleted daemon pod", { daemonSet: key, pod: p.metadata.name, why: reason === "update" ? "replaced by the new template" : DELETE_REASON[reason] });
+      } catch (err) {
+        expectations.deletionObserved(key, objectKey(p));
+        if (!lostRace(err)) throw err;
+      }
+    }));
+  }
+
+  async function pass(key: string, childrenOf: (uid: string) => Pod[]): Promise<{ requeueAfterMs?: number }> {
+    const ds = deps.daemonSets.get(key);
+    if (!ds || ds.metadata.deletionTimestamp) return {};
+    const t = now();
+    if (!expectations.satisfied(key, t, deps.expectationsTtlMs)) return { requeueAfterMs: 5_000 };
+    const orphans = [...(orphansByNs.get(ds.metadata.namespace ?? "")?.values() ?? [])];
+    const decision = decideDaemonSet({ ds, nodes: deps.nodes.list(), pods: childrenOf(ds.metadata.uid!), orphans, now: t });
+    if (decision.adopt.length) {
+      // Adopt first, and decide again once the pods show as ours (their changes wake us).
+      await adopt(ds, decision.adopt);
+      return {};
+    }
+    // One expectation for every write of the pass (a second `expect` would replace the first).
+    const creates = decision.commands.reduce((n, c) => n + (c.type === "create" ? c.nodes.length : 0), 0);
+    const deletes = decision.commands.flatMap((c) => (c.type === "delete" ? c.pods.map(objectKey) : []));
+    if (creates || deletes.length) expectations.expect(key, creates, deletes, t);
+    let firstError: unknown;
+    for (const cmd of decision.commands) {
+      const run = cmd.type === "create" ? createPods(ds, key, cmd.nodes) : deletePods(ds, key, cmd.pods, cmd.reason);
+      await run.catch((err) => (firstError ??= err));
+    }
+    // The rolling update, only when everything above is already seen (or was refused), and
+    // decided again on the pods as they are now (a pod just created counts as unavailable), as
+    // Kubernetes' syncDaemonSet and rollingUpdate do.
+    if (decision.update.length && expectations.satisfied(key, now(), deps.expectationsTtlMs)) {
+      const fresh = decideDaemonSet({ ds, nodes: deps.nodes.list(), pods: childrenOf(ds.metadata.uid!), now: now() });
+      if (fresh.commands.length === 0 && fresh.update.length) {
+        expectations.expect(key, 0, fresh.update.map(objectKey), now());
+        await deletePods(ds, key, fresh.update, "update").catch((err) => (firstError ??= err));
+      }
+    }
+    if (!sameStatus(ds.status, decision.status)) {
+      await deps.client.updateStatus("daemonsets", { ...ds, status: { ...(ds.status ?? {}), ...decision.status } });
+    }
+    if (firstError) throw firstError;
+    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
+  }
+
+  /** As Kubernetes' ClaimPods: re-read the DaemonSet (one being deleted adopts nothing), then set the controller reference at the pod's version. */
+  async function adopt(ds: DaemonSet, pods: readonly Pod[]): Promise<void> {
+    const fresh = await deps.client.get("daemonsets", ds.metadata.name, ds.metadata.namespace);
+    if (fresh.metadata.uid !== ds.metadata.uid || fresh.metadata.deletionTimestamp) return;
+    const ref = { apiVersion: "apps/v1", kind: "DaemonSet", name: ds.metadata.name, uid: ds.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    for (const p of pods) {
+      await deps.client.update("pods", { ...p, metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] } });
+      log("adopted an orphaned pod", { daemonSet: objectKey(ds), pod: p.metadata.name });
+    }
+  }
+
+  const loops = startOwnerLoops<DaemonSet, Pod>({
+    name: "daemonset",
+    owners: deps.daemonSets,
+    children: deps.pods,
+    ownerKind: "DaemonSet",
+    expectations,
+    pass,
+    lostRace,
+    log,
+    onChild(ev) {
+      indexOrphan(ev.type === "DELETED" ? undefined : ev.object, ev.old ?? ev.object);
+      // An orphan appeared (or lost its controller): the DaemonSets of its namespace may claim it.
+      const p = ev.object;
+      if (ev.type !== "DELETED" && !hasController(p) && (!ev.old || hasController(ev.old) || !jsonEqual(ev.old.metadata.labels ?? {}, p.metadata.labels ?? {}))) {
+        for (const [key, loop] of loops.controllers) if (key.startsWith(`${p.metadata.namespace ?? ""}/`)) loop.wake();
+      }
+    },
+  });
+
+  const signatures = new Map<string, string>();
+  for (const n of deps.nodes.list()) signatures.set(n.metadata.name, placementSignature(n));
+  const unsubscribeNodes = deps.nodes.subscribe((ev) => {
+    const name = ev.object.metadata.name;
+    if (ev.type === "DELETED") {
+      signatures.delete(name);
+      loops.wakeAll();
+      return;
+    }
+    const sig = placementSignature(ev.object);
+    if (signatures.get(name) === sig) return;
+    signatures.set(name, sig);
+    loops.wakeAll();
+  });
+
+  return {
+    loop: loops.loop,
+    controllers: loops.controllers,
+    stop() {
+      unsubscribeNodes();
+      loops.stop();
+    },
+  };
+}
