@@ -28,7 +28,7 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "nats", type: "string", help: "use this NATS server instead of starting a private one" },
   { name: "api-port", type: "number", help: "REST API port (0 = any free port)", default: 0 },
   { name: "insecure-http", type: "boolean", help: "serve the REST API over plain HTTP (not recommended)" },
-  { name: "example", type: "boolean", help: "apply the example app from examples/ once ready" },
+  { name: "example", type: "boolean", help: "apply the example app (the manifests directly in examples/) once ready" },
   { name: "listen", type: "string", help: "address for the private nats-server (default 127.0.0.1; read docs/security.md first)" },
   { name: "no-host-path", type: "boolean", help: "refuse pods with hostPath volumes" },
   { name: "no-default-quota", type: "boolean", help: "do not create the default ResourceQuota in namespace default (pods 1000; see docs/controllers.md)" },

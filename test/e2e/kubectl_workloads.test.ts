@@ -198,7 +198,7 @@ spec:
   }, 180_000);
 
   it("kubectl apply of the example DaemonSet puts one pod on each node; rollout status, rollout restart and delete work on Docker", async () => {
-    ok(["apply", "-f", fileURLToPath(new URL("../../examples/node-agent-daemonset.yaml", import.meta.url))]);
+    ok(["apply", "-f", fileURLToPath(new URL("../../examples/workloads/node-agent-daemonset.yaml", import.meta.url))]);
     expect(ok(["rollout", "status", "ds/node-agent", "--timeout=120s"], 150_000)).toContain('daemon set "node-agent" successfully rolled out');
     expect(ok(["get", "ds", "node-agent", "--no-headers"])).toMatch(/^node-agent\s+2\s+2\s+2\s+2\s+2\s+<none>\s+/);
     const first = pods("app=node-agent").filter(isReady);

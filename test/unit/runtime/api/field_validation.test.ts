@@ -99,9 +99,10 @@ status: {currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberSchedule
     expect(() => parseApiRequest("pods", "create", { ...body, fieldValidation: "Loud" })).toThrow(/fieldValidation must be one of/);
   });
 
-  it("every manifest Berth ships (examples/, chaos/) passes strict validation", () => {
+  it("every manifest Berth ships (examples/, examples/workloads/, chaos/) passes strict validation", () => {
     const files = [
       ...readdirSync(join(ROOT, "examples")).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, "examples", f)),
+      ...readdirSync(join(ROOT, "examples/workloads")).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, "examples/workloads", f)),
       ...readdirSync(join(ROOT, "chaos/workloads")).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(ROOT, "chaos/workloads", f)),
     ];
     expect(files.length).toBeGreaterThan(0);
