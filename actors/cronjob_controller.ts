@@ -17,7 +17,6 @@
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
 import { finishedCondition, type Schedule } from "../model/job.ts";
-import { objectKey } from "../model/names.ts";
 import type { Log } from "../model/log.ts";
 import type { CronJob, Job } from "../model/types.ts";
 import { startOwnerLoops } from "./owner_loops.ts";

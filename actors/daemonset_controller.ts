@@ -23,8 +23,7 @@ import { type DaemonCommand, daemonPod, decideDaemonSet, templateHash } from "./
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
-import { startOwnerLoops } from "./owner_loops.ts";
-import { slowStartBatches } from "./replication_controller_reconcile.ts";
+import { createPodsSlowStart, startOwnerLoops } from "./owner_loops.ts";
 import type { WorkLoop } from "./work_loop.ts";
 
 export interface DaemonSetControllerDeps {
@@ -87,28 +86,8 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
   for (const p of deps.pods.list()) indexOrphan(p, undefined);
 
   async function createPods(ds: DaemonSet, key: string, nodes: string[]): Promise<void> {
-    const ns = ds.metadata.namespace;
     const hash = templateHash(ds);
-    let sent = 0;
-    for (const size of slowStartBatches(nodes.length)) {
-      const batch = nodes.slice(sent, sent + size);
-      const results = await Promise.allSettled(batch.map((n) => deps.client.create("pods", daemonPod(ds, n, hash), ns)));
-      sent += size;
-      let firstError: unknown;
-      for (const r of results) {
-        if (r.status === "fulfilled") {
-          deps.recorder.record(ds, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-        } else {
-          expectations.creationObserved(key);
-          firstError ??= r.reason;
-          deps.recorder.record(ds, "Warning", "FailedCreate", `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-        }
-      }
-      if (firstError) {
-        for (let i = sent; i < nodes.length; i++) expectations.creationObserved(key);
-        throw firstError;
-      }
-    }
+    await createPodsSlowStart(deps, ds, key, expectations, nodes.map((n) => () => daemonPod(ds, n, hash)));
   }
 
   async function deletePods(ds: DaemonSet, key: string, pods: readonly Pod[], reason: Extract<DaemonCommand, { type: "delete" }>["reason"] | "update"): Promise<void> {

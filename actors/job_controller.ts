@@ -28,8 +28,7 @@ import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
 import { decideJob, JOB_BACKOFF, normalStatus, planTracking, type PodCommand, settleCounts, withUncounted } from "./job_decide.ts";
-import { startOwnerLoops } from "./owner_loops.ts";
-import { slowStartBatches } from "./replication_controller_reconcile.ts";
+import { createPodsSlowStart, startOwnerLoops } from "./owner_loops.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
 export interface JobControllerDeps {
@@ -110,29 +109,8 @@ export function startJobController(deps: JobControllerDeps): JobController {
   }
 
   async function createPods(job: Job, key: string, count: number): Promise<void> {
-    const ns = job.metadata.namespace;
     expectations.expect(key, count, [], now());
-    let sent = 0;
-    for (const size of slowStartBatches(count)) {
-      const results = await Promise.allSettled(Array.from({ length: size }, () => deps.client.create("pods", jobPod(job), ns)));
-      sent += size;
-      let firstError: unknown;
-      for (const r of results) {
-        if (r.status === "fulfilled") {
-          deps.recorder.record(job, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
-        } else {
-          // A refusal: its watch event will never come.
-          expectations.creationObserved(key);
-          firstError ??= r.reason;
-          deps.recorder.record(job, "Warning", "FailedCreate", `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-        }
-      }
-      if (firstError) {
-        // As Kubernetes' slow start: stop at the first refusal; the creates never sent are not awaited.
-        for (let i = sent; i < count; i++) expectations.creationObserved(key);
-        throw firstError;
-      }
-    }
+    await createPodsSlowStart(deps, job, key, expectations, Array.from({ length: count }, () => () => jobPod(job)));
   }
 
   async function deletePods(job: Job, key: string, pods: readonly Pod[]): Promise<void> {

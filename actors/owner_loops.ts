@@ -14,7 +14,10 @@
  */
 import type { Log } from "../model/log.ts";
 import { objectKey } from "../model/names.ts";
-import type { KubeObject } from "../model/types.ts";
+import type { ApiClient } from "../model/client.ts";
+import type { KubeObject, Pod } from "../model/types.ts";
+import type { EventRecorder } from "./event_recorder.ts";
+import { slowStartBatches } from "./replication_controller_reconcile.ts";
 import { diffControllers } from "./controller_manager.ts";
 import type { ExpectationsStore } from "./expectations.ts";
 import type { InformerEvent } from "./informer_cache.ts";
@@ -151,4 +154,38 @@ export function startOwnerLoops<O extends KubeObject, C extends KubeObject>(deps
       controllers.clear();
     },
   };
+}
+
+/**
+ * Creates the owner's pods in slow-start batches (1, 2, 4, …), recording `SuccessfulCreate` or
+ * `FailedCreate` on the owner. As Kubernetes' slow start, it stops at the first refusal: a
+ * refused create, and every create never sent, is marked observed in `expectations` under `key`
+ * (their watch events will never come), then the refusal is thrown.
+ */
+export async function createPodsSlowStart(
+  deps: { client: ApiClient; recorder: EventRecorder },
+  owner: KubeObject,
+  key: string,
+  expectations: ExpectationsStore,
+  pods: readonly (() => Pod)[],
+): Promise<void> {
+  let sent = 0;
+  for (const size of slowStartBatches(pods.length)) {
+    const results = await Promise.allSettled(pods.slice(sent, sent + size).map((make) => deps.client.create("pods", make(), owner.metadata.namespace)));
+    sent += size;
+    let firstError: unknown;
+    for (const r of results) {
+      if (r.status === "fulfilled") {
+        deps.recorder.record(owner, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+      } else {
+        expectations.creationObserved(key);
+        firstError ??= r.reason;
+        deps.recorder.record(owner, "Warning", "FailedCreate", `Error creating: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+      }
+    }
+    if (firstError) {
+      for (let i = sent; i < pods.length; i++) expectations.creationObserved(key);
+      throw firstError;
+    }
+  }
 }

@@ -10,7 +10,8 @@ import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_ser
 import type { NatsConnection } from "../../runtime/nats/connection.ts";
 import { KvStore } from "../../runtime/store/kv_store.ts";
 import { startTestNats } from "./nats.ts";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
+import { ApiError } from "../../model/errors.ts";
 
 export { waitFor } from "./nats.ts";
 
@@ -71,4 +72,12 @@ export async function entryReads(store: KvStore, fn: () => Promise<unknown>): Pr
   } finally {
     get.mockRestore();
   }
+}
+
+/** Awaits a call the API must refuse as Invalid (422); returns the error for its message. */
+export async function expectInvalid(p: Promise<unknown>): Promise<ApiError> {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(ApiError);
+  expect((e as ApiError).reason).toBe("Invalid");
+  return e as ApiError;
 }

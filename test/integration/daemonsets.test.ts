@@ -4,7 +4,7 @@
  * tolerations, and the garbage collector, with real node agents on the hollow runtime.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { expectInvalid, startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { HollowRuntime } from "../../runtime/containers/hollow.ts";
@@ -42,12 +42,7 @@ async function readyOn(name: string, nodes: string[]): Promise<boolean> {
 }
 const getDs = (name: string) => t.api.get("daemonsets", name, NS);
 const patchNode = (name: string, patch: unknown) => t.api.patch("nodes", name, patch, { type: "merge" });
-const invalid = async (p: Promise<unknown>): Promise<ApiError> => {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  expect(e).toBeInstanceOf(ApiError);
-  expect((e as ApiError).reason).toBe("Invalid");
-  return e as ApiError;
-};
+const invalid = expectInvalid;
 
 beforeAll(async () => {
   t = await startTestApi();

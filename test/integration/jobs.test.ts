@@ -5,7 +5,7 @@
  * runtime (a pod's annotations script how long its container runs and how it exits).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { expectInvalid, startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../runtime/containers/hollow.ts";
@@ -42,12 +42,7 @@ const getJob = (name: string) => t.api.get("jobs", name, "default");
 const podsOf = async (job: Job): Promise<Pod[]> =>
   (await t.api.list("pods", { namespace: "default", labelSelector: `${JOB_LABELS.controllerUid}=${job.metadata.uid}` })).items;
 const condition = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === "True");
-const invalid = async (p: Promise<unknown>): Promise<ApiError> => {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  expect(e).toBeInstanceOf(ApiError);
-  expect((e as ApiError).reason).toBe("Invalid");
-  return e as ApiError;
-};
+const invalid = expectInvalid;
 
 beforeAll(async () => {
   t = await startTestApi();
