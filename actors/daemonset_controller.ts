@@ -6,6 +6,8 @@
  *       ──▶ pod creates, one per node that should run it and has none (slow start: 1, 2, 4, …)
  *       ──▶ pod deletes: failed, surplus, misplaced, aimed at a gone node, or replaced by an update
  *       ──▶ the status write (a compare-and-swap at the version the pass read)
+ *   and the template's ControllerRevision (controller_history.ts: `kubectl rollout history|undo
+ *   ds`), with the history bounded by `revisionHistoryLimit`
  *
  * Creates and deletes raise expectations (expectations.ts), so a pass never acts on a pod view
  * that does not show its own last writes yet. Woken by changes to the DaemonSet and its pods,
@@ -14,16 +16,16 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import { jsonEqual } from "../model/json_equal.ts";
 import type { Log } from "../model/log.ts";
 import { objectKey } from "../model/names.ts";
 import { effectiveTaints } from "../model/scheduling.ts";
 import type { DaemonSet, DaemonSetStatus, Node, Pod } from "../model/types.ts";
-import { type DaemonCommand, daemonPod, decideDaemonSet, templateHash } from "./daemonset_decide.ts";
+import { controllerHistory } from "./controller_history.ts";
+import { type DaemonCommand, daemonPod, decideDaemonSet, REVISION_LABEL, templateHash } from "./daemonset_decide.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
-import { createPodsSlowStart, startOwnerLoops } from "./owner_loops.ts";
+import { createPodsSlowStart, OrphanIndex, startOwnerLoops } from "./owner_loops.ts";
 import type { WorkLoop } from "./work_loop.ts";
 
 export interface DaemonSetControllerDeps {
@@ -31,6 +33,8 @@ export interface DaemonSetControllerDeps {
   daemonSets: Informer<"daemonsets">;
   pods: Informer<"pods">;
   nodes: Informer<"nodes">;
+  /** The revisions of the DaemonSets' templates (none kept without it). */
+  revisions?: Informer<"controllerrevisions">;
   recorder: EventRecorder;
   log?: Log;
   now?: () => number;
@@ -61,29 +65,30 @@ const DELETE_REASON: Record<Extract<DaemonCommand, { type: "delete" }>["reason"]
   nodeGone: "its node is gone",
 };
 
-const hasController = (p: Pod) => p.metadata.ownerReferences?.some((o) => o.controller) ?? false;
-
 /** Starts the controller; the informers must already be started. */
 export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonSetController {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
   const expectations = new ExpectationsStore();
 
-  /** Namespace → pods no controller owns (candidates for adoption), from the pod informer. */
-  const orphansByNs = new Map<string, Map<string, Pod>>();
-  function indexOrphan(pod: Pod | undefined, old: Pod | undefined): void {
-    const p = (pod ?? old)!;
-    const ns = p.metadata.namespace ?? "";
-    const key = objectKey(p);
-    if (pod && !hasController(pod)) {
-      let m = orphansByNs.get(ns);
-      if (!m) orphansByNs.set(ns, (m = new Map()));
-      m.set(key, pod);
-    } else {
-      orphansByNs.get(ns)?.delete(key);
-    }
+  const orphans = new OrphanIndex(deps.pods.list());
+  const history = deps.revisions && controllerHistory({ client: deps.client, revisions: deps.revisions, log }, "daemonsets");
+
+  /**
+   * The template's revision `<name>-<hash>`, made the newest (a rollback renumbers an old one), and
+   * old ones beyond the limit that no pod is at deleted. A name taken by another revision is only
+   * logged: the pods' revision label is the hash, and the DaemonSet works without its history.
+   */
+  async function syncHistory(ds: DaemonSet, pods: readonly Pod[]): Promise<boolean> {
+    if (!history) return false;
+    if (await history.adopt(ds)) return true;
+    const revisions = history.revisionsOf(ds);
+    const name = `${ds.metadata.name}-${templateHash(ds)}`;
+    if ((await history.sync(ds, name, revisions)) === "collision") log("revision name taken by another revision; history not kept for this template", { daemonSet: objectKey(ds), revision: name });
+    const live = [name, ...pods.map((p) => `${ds.metadata.name}-${p.metadata.labels?.[REVISION_LABEL] ?? ""}`)];
+    await history.prune(ds, revisions, live);
+    return false;
   }
-  for (const p of deps.pods.list()) indexOrphan(p, undefined);
 
   async function createPods(ds: DaemonSet, key: string, nodes: string[]): Promise<void> {
     const hash = templateHash(ds);
@@ -107,13 +112,15 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
   async function pass(key: string, childrenOf: (uid: string) => Pod[]): Promise<{ requeueAfterMs?: number }> {
     const ds = deps.daemonSets.get(key);
     if (!ds || ds.metadata.deletionTimestamp) return {};
+    // Revisions adopted first; go on once they show as ours (their changes wake us).
+    if (await syncHistory(ds, childrenOf(ds.metadata.uid!))) return {};
     const t = now();
     if (!expectations.satisfied(key, t, deps.expectationsTtlMs)) return { requeueAfterMs: 5_000 };
-    const orphans = [...(orphansByNs.get(ds.metadata.namespace ?? "")?.values() ?? [])];
-    const decision = decideDaemonSet({ ds, nodes: deps.nodes.list(), pods: childrenOf(ds.metadata.uid!), orphans, now: t });
+    const decision = decideDaemonSet({ ds, nodes: deps.nodes.list(), pods: childrenOf(ds.metadata.uid!), orphans: orphans.inNamespace(ds.metadata.namespace ?? ""), now: t });
     if (decision.adopt.length) {
       // Adopt first, and decide again once the pods show as ours (their changes wake us).
-      await adopt(ds, decision.adopt);
+      await orphans.adopt(deps.client, ds, decision.adopt, { apiVersion: "apps/v1", kind: "DaemonSet" }, "daemonsets");
+      for (const p of decision.adopt) log("adopted an orphaned pod", { daemonSet: key, pod: p.metadata.name });
       return {};
     }
     // One expectation for every write of the pass (a second `expect` would replace the first).
@@ -142,17 +149,6 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
   }
 
-  /** As Kubernetes' ClaimPods: re-read the DaemonSet (one being deleted adopts nothing), then set the controller reference at the pod's version. */
-  async function adopt(ds: DaemonSet, pods: readonly Pod[]): Promise<void> {
-    const fresh = await deps.client.get("daemonsets", ds.metadata.name, ds.metadata.namespace);
-    if (fresh.metadata.uid !== ds.metadata.uid || fresh.metadata.deletionTimestamp) return;
-    const ref = { apiVersion: "apps/v1", kind: "DaemonSet", name: ds.metadata.name, uid: ds.metadata.uid!, controller: true, blockOwnerDeletion: true };
-    for (const p of pods) {
-      await deps.client.update("pods", { ...p, metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] } });
-      log("adopted an orphaned pod", { daemonSet: objectKey(ds), pod: p.metadata.name });
-    }
-  }
-
   const loops = startOwnerLoops<DaemonSet, Pod>({
     name: "daemonset",
     owners: deps.daemonSets,
@@ -163,12 +159,8 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
     lostRace,
     log,
     onChild(ev) {
-      indexOrphan(ev.type === "DELETED" ? undefined : ev.object, ev.old ?? ev.object);
       // An orphan appeared (or lost its controller): the DaemonSets of its namespace may claim it.
-      const p = ev.object;
-      if (ev.type !== "DELETED" && !hasController(p) && (!ev.old || hasController(ev.old) || !jsonEqual(ev.old.metadata.labels ?? {}, p.metadata.labels ?? {}))) {
-        for (const [key, loop] of loops.controllers) if (key.startsWith(`${p.metadata.namespace ?? ""}/`)) loop.wake();
-      }
+      if (orphans.onChange(ev)) loops.wakeNamespace(ev.object.metadata.namespace ?? "");
     },
   });
 
@@ -187,10 +179,18 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
     loops.wakeAll();
   });
 
+  // A revision of a DaemonSet changed or went: its DaemonSet looks again (history, a rollback).
+  const unsubscribeRevisions = deps.revisions?.subscribe((ev) => {
+    const ref = ev.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === "DaemonSet");
+    const key = ref && loops.keyOf(ref.uid);
+    if (key) loops.wake(key);
+  });
+
   return {
     loop: loops.loop,
     controllers: loops.controllers,
     stop() {
+      unsubscribeRevisions?.();
       unsubscribeNodes();
       loops.stop();
     },

@@ -24,7 +24,7 @@ import {
   effectiveTaints, nodeAffinityAdmits, TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NOT_READY, TAINT_PID_PRESSURE,
   TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, untoleratedTaint,
 } from "../model/scheduling.ts";
-import type { DaemonSet, DaemonSetStatus, Node, Pod, PodSpec, Toleration } from "../model/types.ts";
+import type { DaemonSet, DaemonSetStatus, Node, Pod, PodSpec, PodTemplateSpec, Toleration } from "../model/types.ts";
 import { scaledValue } from "./deployment_decide.ts";
 import { matchesLabels, selectorFromSpec, type LabelSelector } from "../model/selector.ts";
 
@@ -90,7 +90,7 @@ function stableJson(v: unknown): string {
 }
 
 /** The template's revision: FNV-1a of its canonical JSON, in the alphabet Kubernetes' hashes use. */
-export function templateHash(ds: DaemonSet): string {
+export function templateHash(ds: { spec: { template: PodTemplateSpec } }): string {
   let h = 0x811c9dc5;
   const s = stableJson(ds.spec.template);
   for (let i = 0; i < s.length; i++) {

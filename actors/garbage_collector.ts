@@ -12,8 +12,11 @@
  *                                                            once none is left, drop the finalizer
  *                                                            and delete the owner
  *
- * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod, DaemonSet → Pod and CronJob → Job → Pod, linked
- * by the controller `ownerReferences`. Orphaning (`propagationPolicy: Orphan`) is done by the API
+ * Owners and dependents: Deployment → ReplicaSet → Pod, ReplicationController → Pod, DaemonSet → Pod,
+ * StatefulSet → Pod and ControllerRevision, and CronJob → Job → Pod, linked by the controller
+ * `ownerReferences`. A
+ * PersistentVolumeClaim may carry plain (not controller) references to a StatefulSet and to a
+ * Pod (the set's retention policy): it is deleted once every one of them is gone. Orphaning (`propagationPolicy: Orphan`) is done by the API
  * before it deletes the owner: it strips the owner's reference from its dependents
  * (`Api.delete`, runtime/api/api.ts), so the collector never sees them as dependents.
  * `Foreground` is started by the API too: it only marks the owner (deletionTimestamp and the
@@ -21,7 +24,7 @@
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { CronJob, DaemonSet, Deployment, Job, Node, Pod, ReplicaSet, ReplicationController } from "../model/types.ts";
+import type { ControllerRevision, CronJob, DaemonSet, Deployment, Job, Node, PersistentVolumeClaim, Pod, ReplicaSet, ReplicationController, StatefulSet } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import type { Log } from "../model/log.ts";
@@ -34,10 +37,10 @@ export const FOREGROUND_FINALIZER = "foregroundDeletion";
 /** The finalizer of an owner whose dependents are being orphaned (Kubernetes' name). */
 export const ORPHAN_FINALIZER = "orphan";
 
-type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs" | "cronjobs" | "daemonsets";
-type DependentResource = "pods" | "replicasets" | "jobs";
-type Owner = ReplicationController | ReplicaSet | Deployment | Job | CronJob | DaemonSet;
-type Dependent = Pod | ReplicaSet | Job;
+type OwnerResource = "replicationcontrollers" | "replicasets" | "deployments" | "jobs" | "cronjobs" | "daemonsets" | "statefulsets";
+type DependentResource = "pods" | "replicasets" | "jobs" | "controllerrevisions";
+type Owner = ReplicationController | ReplicaSet | Deployment | Job | CronJob | DaemonSet | StatefulSet;
+type Dependent = Pod | ReplicaSet | Job | ControllerRevision;
 
 /** Which owner kinds the collector follows, and where they are stored. */
 export const OWNER_RESOURCE: Record<string, OwnerResource> = {
@@ -47,11 +50,16 @@ export const OWNER_RESOURCE: Record<string, OwnerResource> = {
   Job: "jobs",
   CronJob: "cronjobs",
   DaemonSet: "daemonsets",
+  StatefulSet: "statefulsets",
 };
+
+/** The owners a claim may name (plain references, from a StatefulSet's retention policy). */
+const CLAIM_OWNER_RESOURCE: Record<string, "statefulsets" | "pods"> = { StatefulSet: "statefulsets", Pod: "pods" };
 
 export type Garbage =
   | { type: "ownerGone"; resource: DependentResource; object: Dependent; owner: { kind: string; name: string; uid: string } }
   | { type: "nodeGone"; pod: Pod; node: string }
+  | { type: "claimOwnersGone"; claim: PersistentVolumeClaim; owners: { kind: string; name: string; uid: string }[] }
   | { type: "foreground"; resource: OwnerResource; owner: Owner; dependents: { resource: DependentResource; object: Dependent }[] };
 
 export interface GarbageView {
@@ -63,6 +71,9 @@ export interface GarbageView {
   jobs?: readonly Job[];
   cronJobs?: readonly CronJob[];
   daemonSets?: readonly DaemonSet[];
+  statefulSets?: readonly StatefulSet[];
+  claims?: readonly PersistentVolumeClaim[];
+  revisions?: readonly ControllerRevision[];
 }
 
 const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r.controller && Object.hasOwn(OWNER_RESOURCE, r.kind));
@@ -73,7 +84,7 @@ const controllerOf = (o: Dependent) => o.metadata.ownerReferences?.find((r) => r
  */
 export function findGarbage(view: GarbageView): Garbage[] {
   const owners = new Map<string, Owner>();
-  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? []), ...(view.cronJobs ?? []), ...(view.daemonSets ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
+  for (const o of [...view.rcs, ...(view.replicaSets ?? []), ...(view.deployments ?? []), ...(view.jobs ?? []), ...(view.cronJobs ?? []), ...(view.daemonSets ?? []), ...(view.statefulSets ?? [])]) if (o.metadata.uid) owners.set(o.metadata.uid, o);
   const nodeNames = new Set(view.nodes.map((n) => n.metadata.name));
   const out: Garbage[] = [];
   const dependentsOf = new Map<string, { resource: DependentResource; object: Dependent }[]>();
@@ -81,6 +92,7 @@ export function findGarbage(view: GarbageView): Garbage[] {
     ...view.pods.map((object) => ({ resource: "pods" as const, object })),
     ...(view.replicaSets ?? []).map((object) => ({ resource: "replicasets" as const, object })),
     ...(view.jobs ?? []).map((object) => ({ resource: "jobs" as const, object })),
+    ...(view.revisions ?? []).map((object) => ({ resource: "controllerrevisions" as const, object })),
   ];
   for (const d of dependents) {
     const ref = controllerOf(d.object);
@@ -99,6 +111,14 @@ export function findGarbage(view: GarbageView): Garbage[] {
       const held = pod.metadata.deletionTimestamp && pod.metadata.deletionGracePeriodSeconds === 0 && pod.metadata.finalizers?.length;
       if (pod.spec.nodeName && !nodeNames.has(pod.spec.nodeName) && !held) out.push({ type: "nodeGone", pod, node: pod.spec.nodeName });
     }
+  }
+  // Claims whose every owner (of the kinds a claim may name) is gone.
+  const podUids = view.claims?.length ? new Set(view.pods.map((p) => p.metadata.uid)) : undefined;
+  for (const claim of view.claims ?? []) {
+    const refs = claim.metadata.ownerReferences ?? [];
+    if (refs.length === 0 || claim.metadata.deletionTimestamp) continue;
+    if (!refs.every((r) => (r.kind === "Pod" ? !podUids!.has(r.uid) : r.kind === "StatefulSet" && !owners.has(r.uid)))) continue;
+    out.push({ type: "claimOwnersGone", claim, owners: refs.map((r) => ({ kind: r.kind, name: r.name, uid: r.uid })) });
   }
   for (const owner of owners.values()) {
     if (!owner.metadata.deletionTimestamp || !owner.metadata.finalizers?.includes(FOREGROUND_FINALIZER)) continue;
@@ -119,6 +139,9 @@ export interface GarbageCollectorDeps {
   jobs?: Informer<"jobs">;
   cronJobs?: Informer<"cronjobs">;
   daemonSets?: Informer<"daemonsets">;
+  statefulSets?: Informer<"statefulsets">;
+  claims?: Informer<"persistentvolumeclaims">;
+  revisions?: Informer<"controllerrevisions">;
   recorder: EventRecorder;
   log?: Log;
   resyncMs?: number;
@@ -137,7 +160,7 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
 
   async function ownerExists(ns: string | undefined, owner: { kind: string; name: string; uid: string }): Promise<boolean> {
     try {
-      const o = await deps.client.get(OWNER_RESOURCE[owner.kind], owner.name, ns);
+      const o = await deps.client.get(OWNER_RESOURCE[owner.kind] ?? CLAIM_OWNER_RESOURCE[owner.kind], owner.name, ns);
       return o.metadata.uid === owner.uid;
     } catch (err) {
       if (notFound(err)) return false;
@@ -189,6 +212,9 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       jobs: deps.jobs?.list(),
       cronJobs: deps.cronJobs?.list(),
       daemonSets: deps.daemonSets?.list(),
+      statefulSets: deps.statefulSets?.list(),
+      claims: deps.claims?.list(),
+      revisions: deps.revisions?.list(),
     });
     let requeue = false;
     for (const g of garbage) {
@@ -204,6 +230,15 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
             preconditions: { uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion },
           });
           log("deleted object whose owner is gone", { resource: g.resource, object: objectKey(o), owner: `${g.owner.kind}/${g.owner.name}` });
+        } else if (g.type === "claimOwnersGone") {
+          const c = g.claim;
+          let alive = false;
+          for (const o of g.owners) if ((alive = await ownerExists(c.metadata.namespace, o))) break;
+          if (alive) continue;
+          await deps.client.delete("persistentvolumeclaims", c.metadata.name, c.metadata.namespace, {
+            preconditions: { uid: c.metadata.uid, resourceVersion: c.metadata.resourceVersion },
+          });
+          log("deleted claim whose owners are gone", { claim: objectKey(c), owners: g.owners.map((o) => `${o.kind}/${o.name}`).join(", ") });
         } else if (g.type === "nodeGone") {
           const pod = g.pod;
           if (await nodeExists(g.node)) continue;
@@ -238,6 +273,8 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
     ...(deps.jobs ? [deps.jobs.subscribe(onOwner)] : []),
     ...(deps.cronJobs ? [deps.cronJobs.subscribe(onOwner)] : []),
     ...(deps.daemonSets ? [deps.daemonSets.subscribe(onOwner)] : []),
+    ...(deps.statefulSets ? [deps.statefulSets.subscribe(onOwner)] : []),
+    ...(deps.claims ? watchClaimOwners(deps.claims, deps.pods, () => loop.wake()) : []),
   ];
   return {
     loop,
@@ -246,4 +283,31 @@ export function startGarbageCollector(deps: GarbageCollectorDeps): GarbageCollec
       loop.stop();
     },
   };
+}
+
+/**
+ * Wakes the collector when a pod that owns a claim is deleted (a StatefulSet's `whenScaled:
+ * Delete`), and when a claim gains owner references; other pod deletions do not wake it.
+ */
+function watchClaimOwners(claims: Informer<"persistentvolumeclaims">, pods: Informer<"pods">, wake: () => void): (() => void)[] {
+  const owningPods = new Map<string, number>();
+  const count = (c: PersistentVolumeClaim | undefined, d: number) => {
+    for (const r of c?.metadata.ownerReferences ?? []) {
+      if (r.kind !== "Pod") continue;
+      const n = (owningPods.get(r.uid) ?? 0) + d;
+      if (n > 0) owningPods.set(r.uid, n);
+      else owningPods.delete(r.uid);
+    }
+  };
+  for (const c of claims.list()) count(c, 1);
+  return [
+    claims.subscribe((ev) => {
+      count(ev.type === "DELETED" ? ev.object : ev.old, -1);
+      if (ev.type !== "DELETED") count(ev.object, 1);
+      if (ev.type !== "DELETED" && ev.object.metadata.ownerReferences?.length) wake();
+    }),
+    pods.subscribe((ev) => {
+      if (ev.type === "DELETED" && owningPods.has(ev.object.metadata.uid ?? "")) wake();
+    }),
+  ];
 }

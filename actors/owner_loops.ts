@@ -15,7 +15,8 @@
 import type { Log } from "../model/log.ts";
 import { objectKey } from "../model/names.ts";
 import type { ApiClient } from "../model/client.ts";
-import type { KubeObject, Pod } from "../model/types.ts";
+import { jsonEqual } from "../model/json_equal.ts";
+import type { KubeObject, Pod, Resource } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { slowStartBatches } from "./replication_controller_reconcile.ts";
 import { diffControllers } from "./controller_manager.ts";
@@ -62,6 +63,8 @@ export interface OwnerLoops<C> {
   controllerOf(child: C): { uid: string; name: string } | undefined;
   wake(key: string): void;
   wakeAll(): void;
+  /** Wakes the loops of every owner in `namespace`. */
+  wakeNamespace(namespace: string): void;
   stop(): void;
 }
 
@@ -147,6 +150,7 @@ export function startOwnerLoops<O extends KubeObject, C extends KubeObject>(deps
     controllerOf: (c) => controllerOf(c),
     wake: (key) => controllers.get(key)?.wake(),
     wakeAll: () => { for (const c of controllers.values()) c.wake(); },
+    wakeNamespace: (ns) => { for (const [key, c] of controllers) if (key.startsWith(`${ns}/`)) c.wake(); },
     stop() {
       for (const u of unsubscribe) u();
       loop.stop();
@@ -186,6 +190,57 @@ export async function createPodsSlowStart(
     if (firstError) {
       for (let i = sent; i < pods.length; i++) expectations.creationObserved(key);
       throw firstError;
+    }
+  }
+}
+
+const hasController = (p: Pod) => p.metadata.ownerReferences?.some((o) => o.controller) ?? false;
+
+/**
+ * The pods no controller owns, by namespace, kept from the pod informer's events: what a
+ * controller may adopt (Kubernetes' ClaimPods), and the adoption itself.
+ */
+export class OrphanIndex {
+  readonly #byNs = new Map<string, Map<string, Pod>>();
+
+  constructor(pods: readonly Pod[]) {
+    for (const p of pods) this.#index(p, undefined);
+  }
+
+  #index(pod: Pod | undefined, old: Pod | undefined): void {
+    const p = (pod ?? old)!;
+    const ns = p.metadata.namespace ?? "";
+    const key = objectKey(p);
+    if (pod && !hasController(pod)) {
+      let m = this.#byNs.get(ns);
+      if (!m) this.#byNs.set(ns, (m = new Map()));
+      m.set(key, pod);
+    } else {
+      this.#byNs.get(ns)?.delete(key);
+    }
+  }
+
+  inNamespace(ns: string): Pod[] {
+    return [...(this.#byNs.get(ns)?.values() ?? [])];
+  }
+
+  /** Indexes a pod change; true when an orphan appeared, lost its controller or changed labels (its namespace's owners should look). */
+  onChange(ev: InformerEvent<Pod>): boolean {
+    this.#index(ev.type === "DELETED" ? undefined : ev.object, ev.old ?? ev.object);
+    const p = ev.object;
+    return ev.type !== "DELETED" && !hasController(p) && (!ev.old || hasController(ev.old) || !jsonEqual(ev.old.metadata.labels ?? {}, p.metadata.labels ?? {}));
+  }
+
+  /**
+   * As Kubernetes' ClaimPods: re-read the owner (one being deleted, or made again under its name,
+   * adopts nothing), then set the controller reference at each pod's version.
+   */
+  async adopt(client: ApiClient, owner: KubeObject, pods: readonly Pod[], type: { apiVersion: string; kind: string }, resource: Resource): Promise<void> {
+    const fresh = await client.get(resource, owner.metadata.name, owner.metadata.namespace);
+    if (fresh.metadata.uid !== owner.metadata.uid || fresh.metadata.deletionTimestamp) return;
+    const ref = { ...type, name: owner.metadata.name, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    for (const p of pods) {
+      await client.update("pods", { ...p, metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] } });
     }
   }
 }

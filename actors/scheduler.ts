@@ -2,8 +2,14 @@
  * The scheduler actor: binds pending pods (no `spec.nodeName`) to nodes.
  *
  *   pod/node informer change ──WAKE──▶ work loop (see work_loop.ts for the states)
+ *   claim made, deleted, placed or marked deleted ──WAKE──▶ (only while a pending pod names a claim)
  *   one pass: pending pods (oldest first) ──scheduleBatch (pure)──▶ per pod:
- *       { node }          → bind: a Binding (`ApiClient.bind`, kube-scheduler's pods/binding),
+ *       { node, claims? } → first, for each claim no node was chosen for yet (kube-scheduler's
+ *                           VolumeBinding PreBind), the annotation volume.kubernetes.io/
+ *                           selected-node=<node> written at the version read (compare-and-swap):
+ *                           a lost write leaves the pod unbound, to be scheduled again on the
+ *                           claim's new state; two pods of one claim in a pass share its write;
+ *                           then bind: a Binding (`ApiClient.bind`, kube-scheduler's pods/binding),
  *                           which the API refuses for a pod already bound, so two schedulers
  *                           never double-bind: the loser gets 409 and moves on;
  *       { unschedulable } → `PodScheduled=False, reason Unschedulable` via updateStatus, plus a
@@ -13,14 +19,17 @@
  *
  * A bind is "assumed" until the watch shows the pod bound (kube-scheduler's assume cache):
  * assumed pods count against their node and are not scheduled again, so a lagging watch never
- * causes a second bind or an overcommitted node.
+ * causes a second bind or an overcommitted node. A claim's written annotation is assumed the
+ * same way until the claim informer shows that version, so the claim's next pod follows it.
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { Condition, Node, Pod } from "../model/types.ts";
+import { type Condition, type Node, type PersistentVolumeClaim, type Pod, SELECTED_NODE_ANNOTATION } from "../model/types.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
 import { scheduleBatch } from "./scheduler_decide.ts";
+import { claimEventMatters } from "./scheduler_claims.ts";
+import { podClaimNames } from "./volume_claims_decide.ts";
 import { effectiveTaints } from "../model/scheduling.ts";
 import type { Log } from "../model/log.ts";
 import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
@@ -34,6 +43,8 @@ export interface SchedulerDeps {
   client: ApiClient;
   pods: Informer<"pods">;
   nodes: Informer<"nodes">;
+  /** PersistentVolumeClaims (absent: claims are not looked at, as before they were served). */
+  claims?: Informer<"persistentvolumeclaims">;
   recorder: EventRecorder;
   log?: Log;
   now?: () => number;
@@ -60,6 +71,13 @@ export interface Scheduler {
 const ASSUME_TTL_MS = 30_000;
 /** Even with no change in sight, unschedulable pods are retried this often. */
 const UNSCHEDULABLE_RETRY_MS = 5_000;
+/** A pod whose claim write was lost is tried again this soon, if no claim event wakes the loop first. */
+const CLAIM_RETRY_MS = 1_000;
+
+/** A resourceVersion as a number, to order two copies of one object (NaN when it is none). */
+function version(o: { metadata: { resourceVersion?: string } }): number {
+  return Number(o.metadata.resourceVersion);
+}
 
 function isPending(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -85,12 +103,70 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
   const assumed = new Map<string, { node: string; at: number; pod: Pod }>();
+  /** Claims annotated by this scheduler, until the claim informer shows that version. */
+  const assumedClaims = new Map<string, { at: number; claim: PersistentVolumeClaim }>();
+  const claimLookup = deps.claims
+    ? (key: string): PersistentVolumeClaim | undefined => assumedClaims.get(key)?.claim ?? deps.claims!.get(key)
+    : undefined;
   const stats: SchedulerStats = { bound: 0, conflicts: 0, unschedulable: 0, passes: 0 };
+  /** Pending pods that name a claim, as of the last pass: while there are none, claim events need no pass. */
+  let pendingWithClaims = 0;
   const sm = schedulerMetrics(deps.observe?.metrics);
 
-  async function bind(pod: Pod, node: string): Promise<void> {
+  /**
+   * Writes `node` on a claim no node was chosen for, at the version the pass read. True when
+   * written; false when the claim changed or went meanwhile (the pod is then scheduled again).
+   */
+  async function placeClaim(claim: PersistentVolumeClaim, node: string, pod: Pod): Promise<boolean> {
+    const key = objectKey(claim);
+    try {
+      const written = await deps.client.update("persistentvolumeclaims", {
+        ...claim,
+        metadata: { ...claim.metadata, annotations: { ...claim.metadata.annotations, [SELECTED_NODE_ANNOTATION]: node } },
+      });
+      assumedClaims.set(key, { at: now(), claim: written });
+      log("placed a claim with its first pod", { claim: key, node, pod: objectKey(pod) });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound" || err.reason === "Invalid")) {
+        stats.conflicts++;
+        log("claim placement lost; the pod is scheduled again", { claim: key, node, pod: objectKey(pod), reason: err.reason, error: err.message });
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Binds `pod` to `node`, after writing `node` on each claim in `claims` (`writes`: this pass's
+   * claim writes by claim key, shared by the pods of one claim). Returns false when a claim
+   * write was lost and the pod was left unbound.
+   */
+  async function bind(pod: Pod, node: string, claims: PersistentVolumeClaim[] | undefined, writes: Map<string, { node: string; done: Promise<boolean> }>): Promise<boolean> {
     const key = objectKey(pod);
     assumed.set(key, { node, at: now(), pod: { ...pod, spec: { ...pod.spec, nodeName: node } } });
+    if (claims?.length) {
+      // Registered before the first await, so a later pod of the same claim in this pass waits
+      // for this write instead of racing it (and binds only if it worked).
+      const pending = claims.map((c) => {
+        const k = objectKey(c);
+        let w = writes.get(k);
+        if (!w) writes.set(k, (w = { node, done: placeClaim(c, node, pod) }));
+        // (The pure decision places every pod of a claim in a pass on one node; never bind on another.)
+        return w.node === node ? w.done : Promise.resolve(false);
+      });
+      let placed: boolean[];
+      try {
+        placed = await Promise.all(pending);
+      } catch (err) {
+        assumed.delete(key);
+        throw err;
+      }
+      if (!placed.every(Boolean)) {
+        assumed.delete(key);
+        return false;
+      }
+    }
     try {
       await deps.client.bind(pod.metadata.name, pod.metadata.namespace, node, { uid: pod.metadata.uid });
       stats.bound++;
@@ -104,10 +180,11 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       if (err instanceof ApiError && (err.reason === "Conflict" || err.reason === "NotFound" || err.reason === "Invalid")) {
         stats.conflicts++;
         log("bind lost", { pod: key, node, reason: err.reason, error: err.message });
-        return;
+        return true;
       }
       throw err;
     }
+    return true;
   }
 
   async function markUnschedulable(pod: Pod, message: string): Promise<void> {
@@ -141,6 +218,11 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       const cached = deps.pods.get(key);
       if (!cached || cached.spec.nodeName || t - a.at > ASSUME_TTL_MS) assumed.delete(key);
     }
+    for (const [key, a] of assumedClaims) {
+      const cached = deps.claims?.get(key);
+      // The informer shows this version or a newer one (or another claim under the name).
+      if (!cached || cached.metadata.uid !== a.claim.metadata.uid || !(version(cached) < version(a.claim)) || t - a.at > ASSUME_TTL_MS) assumedClaims.delete(key);
+    }
     const pending: Pod[] = [];
     const bound: Pod[] = [];
     for (const p of pods) {
@@ -148,7 +230,9 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       else if (isPending(p) && !assumed.has(objectKey(p))) pending.push(p);
     }
     sm.pending(pending.length);
+    pendingWithClaims = 0;
     if (pending.length === 0) return {};
+    if (deps.claims) for (const p of pending) if (podClaimNames(p).length > 0) pendingWithClaims++;
     const started = performance.now();
     for (const a of assumed.values()) bound.push(a.pod);
     pending.sort((a, b) => {
@@ -156,13 +240,16 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       const tb = b.metadata.creationTimestamp ?? "";
       return ta < tb ? -1 : ta > tb ? 1 : a.metadata.name < b.metadata.name ? -1 : 1;
     });
-    const results = scheduleBatch(pending, deps.nodes.list(), bound);
+    const results = scheduleBatch(pending, deps.nodes.list(), bound, claimLookup);
     let failed: unknown = null;
     let unschedulable = 0;
+    let lostClaims = 0;
+    const claimWrites = new Map<string, { node: string; done: Promise<boolean> }>();
     await mapLimit(results, deps.bindConcurrency ?? 32, async ({ pod, result }) => {
       try {
-        if ("node" in result) await bind(pod, result.node);
-        else {
+        if ("node" in result) {
+          if (!(await bind(pod, result.node, result.claims, claimWrites))) lostClaims++;
+        } else {
           unschedulable++;
           await markUnschedulable(pod, result.unschedulable);
         }
@@ -174,6 +261,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       }
     });
     if (failed) throw failed;
+    if (lostClaims > 0) return { requeueAfterMs: CLAIM_RETRY_MS };
     return unschedulable > 0 ? { requeueAfterMs: UNSCHEDULABLE_RETRY_MS } : {};
   }
 
@@ -185,6 +273,12 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     deps.nodes.subscribe((ev) => {
       if (ev.type !== "MODIFIED" || schedulingSignature(ev.old) !== schedulingSignature(ev.object)) loop.wake();
     }),
+    // A claim made, placed, marked deleted or gone may make a waiting pod schedulable (or not);
+    // its status, capacity or finalizers never do. A pod made since the last pass woke the loop
+    // itself, so the count of the last pass is enough to know whether any pod waits on claims.
+    ...(deps.claims ? [deps.claims.subscribe((ev) => {
+      if (pendingWithClaims > 0 && claimEventMatters(ev)) loop.wake();
+    })] : []),
   ];
   return {
     loop,

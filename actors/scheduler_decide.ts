@@ -8,7 +8,9 @@
  *   - the pod's `nodeSelector` and required node affinity match the node;
  *   - cpu and memory requests fit in allocatable minus the requests of pods already bound there,
  *     and the node's `pods` count is not exhausted;
- *   - no host port the pod asks for is already taken on the node.
+ *   - no host port the pod asks for is already taken on the node;
+ *   - its PersistentVolumeClaims allow the node (scheduler_claims.ts: they exist and are not
+ *     being deleted, a ReadWriteOncePod claim is not in use, a placed claim's volume is there).
  * Scoring (compared in order):
  *   0. the weights of the pod's preferred node affinity terms the node matches (higher is
  *      better), then how many `PreferNoSchedule` taints it does not tolerate (fewer is better);
@@ -20,15 +22,20 @@
  * No clock, randomness or I/O here: `scheduleBatch` is what the scheduler actor calls, and what
  * the property tests drive with random clusters.
  */
-import type { Node, Pod, Taint } from "../model/types.ts";
+import type { Node, PersistentVolumeClaim, Pod, Taint } from "../model/types.ts";
 import { requestedHostPorts } from "../model/pod.ts";
 import {
   describeTaint, effectiveTaints, intolerablePreferNoSchedule, nodeAffinityAdmits, preferredAffinityScore, TAINT_NOT_READY, TAINT_UNREACHABLE,
   TAINT_UNSCHEDULABLE, untoleratedTaint,
 } from "../model/scheduling.ts";
+import { ClaimBatch, type ClaimConstraint, type ClaimLookup, REASON_READ_WRITE_ONCE_POD, REASON_VOLUME_NODE_CONFLICT } from "./scheduler_claims.ts";
+import { podClaimNames } from "./volume_claims_decide.ts";
 
-/** Where one pod goes: a node name, or the reason no node fits. */
-export type ScheduleResult = { node: string } | { unschedulable: string };
+/**
+ * Where one pod goes: a node name, or the reason no node fits. `claims`: the pod's claims that
+ * no node was chosen for before; the scheduler writes the node on each before it binds the pod.
+ */
+export type ScheduleResult = { node: string; claims?: PersistentVolumeClaim[] } | { unschedulable: string };
 
 /** Default `pods` capacity of a node that reports none (the kubelet's default max-pods). */
 export const DEFAULT_MAX_PODS = 110;
@@ -168,8 +175,8 @@ function fraction(used: number, alloc: number): number {
   return used / alloc;
 }
 
-/** Chooses a node for one pod against the current node states (not mutated). */
-export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResult {
+/** Chooses a node for one pod against the current node states (not mutated), and its claims' constraints if it has any. */
+export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: ClaimConstraint): ScheduleResult {
   const req = podRequests(pod);
   const ports = requestedHostPorts(pod);
   const selector = pod.spec.nodeSelector ?? {};
@@ -197,6 +204,10 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResul
     if (st.cpuUsed + req.cpu > st.cpuAllocatable) { reject("Insufficient cpu"); continue; }
     if (st.memUsed + req.memory > st.memAllocatable) { reject("Insufficient memory"); continue; }
     if (ports.some((p) => st.hostPorts.has(p))) { reject("node(s) didn't have free ports for the requested pod ports"); continue; }
+    if (claims) {
+      if (claims.readWriteOncePod) { reject(REASON_READ_WRITE_ONCE_POD); continue; }
+      if (claims.conflict || (claims.node !== undefined && claims.node !== st.name)) { reject(REASON_VOLUME_NODE_CONFLICT); continue; }
+    }
     const preferred = nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ? preferredAffinityScore(pod.spec, st.name, st.labels) : 0;
     const softTaints = st.taints.length ? intolerablePreferNoSchedule(tolerations, st.taints) : 0;
     const spread = st.spread.get(key) ?? 0;
@@ -225,24 +236,38 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>): ScheduleResul
 }
 
 /** Schedules a single pod. */
-export function schedule(pod: Pod, nodes: Node[], boundPods: Pod[]): ScheduleResult {
-  return chooseNode(pod, buildNodeStates(nodes, boundPods).values());
+export function schedule(pod: Pod, nodes: Node[], boundPods: Pod[], claims?: ClaimLookup): ScheduleResult {
+  return scheduleBatch([pod], nodes, boundPods, claims)[0].result;
 }
 
 /**
  * Schedules many pending pods at once, in the given order, each choice accounted for before the
- * next (so a batch never overcommits a node). Returns one result per pod, in order.
+ * next (so a batch never overcommits a node, and two pods of one unplaced claim go to one node).
+ * Returns one result per pod, in order. Without `claims`, PersistentVolumeClaims are not looked at.
  */
-export function scheduleBatch(pods: Pod[], nodes: Node[], boundPods: Pod[]): { pod: Pod; result: ScheduleResult }[] {
+export function scheduleBatch(pods: Pod[], nodes: Node[], boundPods: Pod[], claims?: ClaimLookup): { pod: Pod; result: ScheduleResult }[] {
   const states = buildNodeStates(nodes, boundPods);
-  return scheduleOnto(pods, states);
+  return scheduleOnto(pods, states, claims ? new ClaimBatch(claims, boundPods) : undefined);
 }
 
 /** `scheduleBatch` over prepared node states, which it mutates as pods are placed. */
-export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>): { pod: Pod; result: ScheduleResult }[] {
+export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims?: ClaimBatch): { pod: Pod; result: ScheduleResult }[] {
   const out: { pod: Pod; result: ScheduleResult }[] = [];
   for (const pod of pods) {
-    const result = chooseNode(pod, states.values());
+    const names = claims ? podClaimNames(pod) : undefined;
+    let result: ScheduleResult;
+    if (!names?.length) result = chooseNode(pod, states.values());
+    else {
+      const c = claims!.filter(pod, names);
+      if ("unschedulable" in c) result = { unschedulable: `0/${states.size} nodes are available: ${c.unschedulable}.` };
+      else {
+        result = chooseNode(pod, states.values(), c);
+        if ("node" in result) {
+          const toPlace = claims!.reserve(c, result.node);
+          if (toPlace.length) result = { node: result.node, claims: toPlace };
+        }
+      }
+    }
     if ("node" in result) place(states.get(result.node)!, pod);
     out.push({ pod, result });
   }

@@ -49,9 +49,24 @@ export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined
   return undefined;
 }
 
-function addressOf(pod: Pod): EndpointAddress {
+/**
+ * The `hostname` an address of `pod` carries in the Endpoints of `service`, as Kubernetes'
+ * endpoints controller sets it (`ShouldSetHostname`): the pod's `spec.hostname`, when the pod
+ * has one and its `spec.subdomain` names this service in the pod's own namespace. The cluster
+ * DNS then answers `<hostname>.<service>.<ns>.svc.<domain>` with that pod's IP.
+ */
+export function endpointHostname(pod: Pod, service: Service): string | undefined {
+  const hostname = pod.spec.hostname;
+  if (!hostname || pod.spec.subdomain !== service.metadata.name) return undefined;
+  if ((pod.metadata.namespace ?? "default") !== (service.metadata.namespace ?? "default")) return undefined;
+  return hostname;
+}
+
+function addressOf(pod: Pod, service: Service): EndpointAddress {
+  const hostname = endpointHostname(pod, service);
   return {
     ip: pod.status!.podIP!,
+    ...(hostname ? { hostname } : {}),
     ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     targetRef: {
       kind: "Pod",
@@ -67,13 +82,16 @@ const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.i
 /**
  * The Endpoints object of `service` given the pods of its namespace. Only pods that match the
  * selector, have an IP and are not terminating are listed; ready ones under `addresses`, the rest
- * under `notReadyAddresses`. Pods are grouped into subsets by their resolved port set (a named
- * targetPort may resolve differently per pod); a pod that resolves none of the ports is left out.
+ * under `notReadyAddresses`, each with its `hostname` when `endpointHostname` gives one. Pods are
+ * grouped into subsets by their resolved port set (a named targetPort may resolve differently per
+ * pod); a pod that resolves none of the ports is left out, except that a headless service without
+ * ports lists its pods in one subset with no ports (as Kubernetes does: they are its DNS answers).
  * The output is deterministic (sorted), so equal inputs give equal JSON.
  */
 export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
   const ns = service.metadata.namespace ?? "default";
   const servicePorts = service.spec.ports ?? [];
+  const portlessHeadless = service.spec.clusterIP === "None" && servicePorts.length === 0;
   const groups = new Map<string, { ports: EndpointPort[]; ready: EndpointAddress[]; notReady: EndpointAddress[] }>();
   const hostEndpoints: Record<string, HostEndpoint> = {};
 
@@ -88,12 +106,12 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
       if (port === undefined) continue;
       ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? "TCP" });
     }
-    if (ports.length === 0) continue;
+    if (ports.length === 0 && !portlessHeadless) continue;
     ports.sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "") || a.port - b.port);
     const key = JSON.stringify(ports);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ports, ready: [], notReady: [] }));
-    (isPodReady(pod) ? g.ready : g.notReady).push(addressOf(pod));
+    (isPodReady(pod) || service.spec.publishNotReadyAddresses ? g.ready : g.notReady).push(addressOf(pod, service));
 
     const published = publishedHostPorts(pod);
     const hostPorts: Record<string, number> = {};
@@ -111,7 +129,7 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
     .map(([, g]) => ({
       ...(g.ready.length ? { addresses: g.ready.sort(byIp) } : {}),
       ...(g.notReady.length ? { notReadyAddresses: g.notReady.sort(byIp) } : {}),
-      ports: g.ports,
+      ...(g.ports.length ? { ports: g.ports } : {}),
     }));
 
   const sortedHost = Object.fromEntries(Object.entries(hostEndpoints).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -175,13 +193,6 @@ export function backendsForPort(ep: Endpoints, sp: ServicePort): Backend[] {
     }
   }
   return out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.port - b.port));
-}
-
-/** The ready pod IPs of an Endpoints object (headless DNS answers), sorted and unique. */
-export function readyAddresses(ep: Endpoints): string[] {
-  const set = new Set<string>();
-  for (const s of ep.subsets ?? []) for (const a of s.addresses ?? []) set.add(a.ip);
-  return [...set].sort();
 }
 
 /** True when two Endpoints carry the same subsets and host annotation (what the actor writes). */

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const queries: string[] = [];
   for (let i = 0; i < SERVICES; i++) {
     const ip = `10.96.${Math.floor(i / 250)}.${(i % 250) + 2}`;
-    zone.set({ namespace: "default", name: `svc-${i}`, clusterIP: ip, readyIPs: [], ports: [] });
+    zone.set({ namespace: "default", name: `svc-${i}`, clusterIP: ip, ports: [] });
     hosts.push(`${ip} svc-${i}.default.svc.cluster.local`);
     queries.push(`svc-${i}.default.svc.cluster.local A`);
   }

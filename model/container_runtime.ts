@@ -30,6 +30,10 @@ export const LABELS = {
   restartCount: "berth.restart-count",
   /** On volumes: `emptyDir` (dies with the pod) or `persistent` (outlives it). */
   volumeKind: "berth.volume.kind",
+  /** On a persistent volume: the name of the PersistentVolumeClaim it backs (with `podNamespace` for its namespace). */
+  claim: "berth.claim",
+  /** On a persistent volume: the uid of the PersistentVolumeClaim it backs. */
+  claimUid: "berth.claim.uid",
   /** On the shared bridge network. */
   network: "berth.network",
   /**
@@ -69,7 +73,14 @@ export interface DnsConfig {
 /** What the sandbox (infra container) needs: the pod's ports are published on it. */
 export interface SandboxSpec {
   pod: PodRef;
+  /** The pod's hostname (at most 63 characters), shared by its containers. */
   hostname?: string;
+  /**
+   * The pod's DNS domain (`<subdomain>.<ns>.svc.<clusterDomain>`, from `spec.subdomain`): the pod
+   * resolves its FQDN `<hostname>.<domainname>` to its own IP without the cluster DNS, as the
+   * kubelet's /etc/hosts gives it (`hostname -f`).
+   */
+  domainname?: string;
   ports: PortSpec[];
   /** Address the ports are published on (the node's advertise address). Default 127.0.0.1. */
   hostIP?: string;
@@ -367,15 +378,19 @@ export function portKey(port: number, protocol: string = "TCP"): string {
   return `${port}/${protocol.toUpperCase()}`;
 }
 
+/** Name of the Docker volume backing a pod's `emptyDir` volume: per pod (uid), removed with it. */
+export function volumeName(kind: "emptyDir", pod: PodRef, volume: string): string {
+  return `berth-ed-${pod.uid.slice(0, 12)}-${volume}`;
+}
+
 /**
- * Name of the Docker volume backing a pod volume. emptyDir volumes are per pod (uid); a
- * persistentVolumeClaim maps to a stable name per (cluster,) namespace and claim so it outlives
- * the pod — and, with a cluster id, is never shared with another cluster on the same engine.
+ * Name of the Docker volume backing a PersistentVolumeClaim: `berth-` and the claim's
+ * `spec.volumeName` (`pvc-<uid>`). Named by the claim's uid, not by namespace and name: those
+ * joined with `-` are ambiguous (namespace `a`, claim `b-c` against namespace `a-b`, claim `c`),
+ * and a claim deleted and made again under its name must never find the old one's data (a
+ * volume its node did not remove — the node was away — would otherwise come back to life).
+ * Unique across clusters sharing an engine, since uids are.
  */
-export function volumeName(kind: "emptyDir" | "persistent", pod: PodRef, volume: string): string {
-  return kind === "emptyDir"
-    ? `berth-ed-${pod.uid.slice(0, 12)}-${volume}`
-    : pod.cluster
-    ? `berth-pv-${pod.cluster}-${pod.namespace}-${volume}`
-    : `berth-pv-${pod.namespace}-${volume}`;
+export function claimVolumeName(claimUid: string): string {
+  return `berth-pvc-${claimUid}`;
 }

@@ -7,14 +7,19 @@
  * object counts as integers — and written back in Kubernetes' notation ("500m", "1Gi", "10").
  *
  * Names Berth enforces (the core/v1 names for the kinds it serves):
- *   pods, services, replicationcontrollers, resourcequotas      (object counts)
+ *   pods, services, replicationcontrollers, resourcequotas,
+ *   persistentvolumeclaims                                        (object counts)
  *   count/<resource> for every namespaced resource                (object counts)
  *   requests.cpu, requests.memory, cpu, memory                    (sum of pod requests)
  *   limits.cpu, limits.memory                                     (sum of pod limits)
- * A pod counts while it is not Succeeded or Failed, as in Kubernetes.
+ *   requests.storage                                              (sum of claims' storage requests)
+ *   <class>.storageclass.storage.k8s.io/requests.storage,
+ *   <class>.storageclass.storage.k8s.io/persistentvolumeclaims    (the same, for one storage class)
+ * A pod counts while it is not Succeeded or Failed, as in Kubernetes; a claim counts while it
+ * exists, its storage request rounded up to whole bytes (Kubernetes' PVC evaluator).
  */
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis, parseQuantity } from "./quantity.ts";
-import { RESOURCES, type AnyObject, type Pod, type Resource, type ResourceQuota } from "./types.ts";
+import { RESOURCES, type AnyObject, type PersistentVolumeClaim, type Pod, type Resource, type ResourceQuota } from "./types.ts";
 
 /** Usage or limits by quota resource name, in canonical units. */
 export type Usage = Record<string, number>;
@@ -24,10 +29,21 @@ const BARE_COUNTS: Record<string, Resource> = {
   services: "services",
   replicationcontrollers: "replicationcontrollers",
   resourcequotas: "resourcequotas",
+  persistentvolumeclaims: "persistentvolumeclaims",
 };
 
 const COMPUTE = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "cpu", "memory"] as const;
 type ComputeName = (typeof COMPUTE)[number];
+
+/** Storage quota names: all claims' storage requests, or one storage class's requests or claim count. */
+const STORAGE_CLASS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims)$/;
+
+/** What a storage quota name charges: `{ class }` limits it to one storage class; `claims` counts claims instead of bytes. */
+function storageName(name: string): { class?: string; claims: boolean } | undefined {
+  if (name === "requests.storage") return { claims: false };
+  const m = STORAGE_CLASS_NAME.exec(name);
+  return m ? { class: m[1], claims: m[5] === "persistentvolumeclaims" } : undefined;
+}
 
 /** The resource whose objects a count name counts ("count/pods" → pods), or undefined for compute names. */
 export function countedResource(name: string): Resource | undefined {
@@ -44,13 +60,13 @@ export function countedResource(name: string): Resource | undefined {
 
 /** True for a name Berth's quota can enforce. */
 export function isQuotaName(name: string): boolean {
-  return countedResource(name) !== undefined || (COMPUTE as readonly string[]).includes(name);
+  return countedResource(name) !== undefined || (COMPUTE as readonly string[]).includes(name) || storageName(name) !== undefined;
 }
 
 /** Every name Berth's quota can enforce (for error messages). */
 export function quotaNames(): string[] {
   const counts = Object.entries(RESOURCES).filter(([, i]) => i.namespaced).map(([r]) => `count/${r}`);
-  return [...Object.keys(BARE_COUNTS), ...counts, ...COMPUTE];
+  return [...Object.keys(BARE_COUNTS), ...counts, ...COMPUTE, "requests.storage"];
 }
 
 /** The resources whose objects the names in `hard` are about (pods for compute names). */
@@ -60,6 +76,7 @@ export function resourcesFor(names: Iterable<string>): Resource[] {
     const r = countedResource(n);
     if (r) out.add(r);
     else if ((COMPUTE as readonly string[]).includes(n)) out.add("pods");
+    else if (storageName(n)) out.add("persistentvolumeclaims");
   }
   return [...out];
 }
@@ -72,17 +89,21 @@ function isMemory(name: string): boolean {
   return name === "memory" || name.endsWith(".memory");
 }
 
+function isStorage(name: string): boolean {
+  return storageName(name)?.claims === false;
+}
+
 /** One quantity in a name's canonical unit (throws `QuantityError` on a malformed one). */
 export function parseQuotaQuantity(name: string, q: string | number): number {
   if (isCpu(name)) return parseCpuMillis(q);
-  if (isMemory(name)) return parseBytes(q);
+  if (isMemory(name) || isStorage(name)) return parseBytes(q);
   return Math.ceil(parseQuantity(q));
 }
 
 /** A canonical amount in Kubernetes' notation for `name`. */
 export function formatQuotaQuantity(name: string, n: number): string {
   if (isCpu(name)) return formatCpu(n);
-  if (isMemory(name)) return formatBytes(n);
+  if (isMemory(name) || isStorage(name)) return formatBytes(n);
   return String(n);
 }
 
@@ -135,9 +156,25 @@ export function usageOf(resource: Resource, obj: AnyObject, names: Iterable<stri
       out[n] = counted === resource && !terminalPod ? 1 : 0;
     } else if ((COMPUTE as readonly string[]).includes(n)) {
       out[n] = resource === "pods" && !terminalPod ? podCompute(obj as Pod, n as ComputeName) : 0;
+    } else {
+      const storage = storageName(n);
+      if (storage) out[n] = resource === "persistentvolumeclaims" ? claimStorage(obj as PersistentVolumeClaim, storage) : 0;
     }
   }
   return out;
+}
+
+/** A claim's cost under a storage name: 1 claim or its storage request in bytes, when of the name's class (if it names one). */
+function claimStorage(pvc: PersistentVolumeClaim, name: { class?: string; claims: boolean }): number {
+  if (name.class !== undefined && pvc.spec.storageClassName !== name.class) return 0;
+  if (name.claims) return 1;
+  const request = pvc.spec.resources?.requests?.storage;
+  if (request === undefined) return 0;
+  try {
+    return parseBytes(request);
+  } catch {
+    return 0; // validated on the way in; a stored value that no longer parses costs nothing
+  }
 }
 
 /** The usage of many objects: the sum of `usageOf` over them. */

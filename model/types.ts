@@ -30,6 +30,9 @@ export const RESOURCES = {
   jobs: { kind: "Job", singular: "job", namespaced: true, shortNames: [], group: "batch", version: "v1" },
   cronjobs: { kind: "CronJob", singular: "cronjob", namespaced: true, shortNames: ["cj"], group: "batch", version: "v1" },
   daemonsets: { kind: "DaemonSet", singular: "daemonset", namespaced: true, shortNames: ["ds"], group: "apps", version: "v1" },
+  persistentvolumeclaims: { kind: "PersistentVolumeClaim", singular: "persistentvolumeclaim", namespaced: true, shortNames: ["pvc"] },
+  statefulsets: { kind: "StatefulSet", singular: "statefulset", namespaced: true, shortNames: ["sts"], group: "apps", version: "v1" },
+  controllerrevisions: { kind: "ControllerRevision", singular: "controllerrevision", namespaced: true, shortNames: [], group: "apps", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -431,10 +434,10 @@ export interface ReplicationController extends KubeObject {
 }
 
 /** The resources with a `/scale` subresource. */
-export type ScalableResource = "replicationcontrollers" | "deployments" | "replicasets";
-export const SCALABLE: readonly ScalableResource[] = ["replicationcontrollers", "deployments", "replicasets"];
+export type ScalableResource = "replicationcontrollers" | "deployments" | "replicasets" | "statefulsets";
+export const SCALABLE: readonly ScalableResource[] = ["replicationcontrollers", "deployments", "replicasets", "statefulsets"];
 
-/** autoscaling/v1 Scale, served by `{replicationcontrollers,deployments,replicasets}/{name}/scale`. */
+/** autoscaling/v1 Scale, served by `{replicationcontrollers,deployments,replicasets,statefulsets}/{name}/scale`. */
 export interface Scale {
   apiVersion: "autoscaling/v1";
   kind: "Scale";
@@ -468,6 +471,12 @@ export interface ServiceSpec {
   sessionAffinity?: "None" | "ClientIP";
   sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
   externalIPs?: string[];
+  /**
+   * Every selected pod with an address counts as ready in the Endpoints (and so in DNS and the
+   * proxy), Ready or not: what a StatefulSet's governing service sets so peers find each other
+   * before they are Ready.
+   */
+  publishNotReadyAddresses?: boolean;
   /**
    * For `type: ExternalName`: the DNS name the service's name is an alias of (a CNAME from the
    * cluster DNS); such a service has no ClusterIP, proxy or Endpoints.
@@ -580,7 +589,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -600,6 +609,9 @@ export interface ResourceTypes {
   jobs: Job;
   cronjobs: CronJob;
   daemonsets: DaemonSet;
+  persistentvolumeclaims: PersistentVolumeClaim;
+  statefulsets: StatefulSet;
+  controllerrevisions: ControllerRevision;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -884,3 +896,121 @@ export interface DaemonSet extends KubeObject {
   spec: DaemonSetSpec;
   status?: DaemonSetStatus;
 }
+
+// ---------------------------------------------------------------------------------------------
+// core/v1 PersistentVolumeClaim: storage a pod asks for by name
+//
+// Berth provisions every claim as a local volume on one node (as k3s' local-path provisioner
+// does, with `volumeBindingMode: WaitForFirstConsumer`): a claim stays Pending until the
+// scheduler places the first pod that uses it, which records the node in the claim's
+// `volume.kubernetes.io/selected-node` annotation; the claim is then Bound to that node, and
+// every later pod using it is placed there. PersistentVolume objects are not served.
+
+export type PersistentVolumeAccessMode = "ReadWriteOnce" | "ReadOnlyMany" | "ReadWriteMany" | "ReadWriteOncePod";
+
+export interface PersistentVolumeClaimSpec {
+  accessModes?: PersistentVolumeAccessMode[];
+  /** `requests.storage` (required) and optional `limits.storage`. */
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  /** Defaulted to `local`, the one class Berth provisions. */
+  storageClassName?: string;
+  /** Only `Filesystem` (the default). */
+  volumeMode?: "Filesystem" | "Block";
+  /** Set when the claim is bound: `pvc-<uid>`, as dynamic provisioning names a volume. */
+  volumeName?: string;
+}
+
+export interface PersistentVolumeClaimStatus {
+  phase?: "Pending" | "Bound" | "Lost";
+  accessModes?: PersistentVolumeAccessMode[];
+  capacity?: Record<string, string>;
+  conditions?: Condition[];
+}
+
+export interface PersistentVolumeClaim extends KubeObject {
+  kind: "PersistentVolumeClaim";
+  spec: PersistentVolumeClaimSpec;
+  status?: PersistentVolumeClaimStatus;
+}
+
+/** Annotation the scheduler writes on a claim when it places the claim's first pod (kube-scheduler's VolumeBinding plugin). */
+export const SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node";
+/** Finalizer that keeps a claim while a pod uses it (kube-controller-manager's pvc-protection controller). */
+export const PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection";
+/** Finalizer that keeps a bound claim until its node has removed the volume (the provisioner's reclaim, policy Delete). */
+export const LOCAL_VOLUME_FINALIZER = "berth.dev/local-volume";
+/** The one storage class Berth provisions: a claim naming none gets it, a claim naming another is refused. */
+export const LOCAL_STORAGE_CLASS = "local";
+
+// ---------------------------------------------------------------------------------------------
+// apps/v1 StatefulSet: pods with stable names, ordinals, network identity and storage
+
+export interface StatefulSetUpdateStrategy {
+  /** `RollingUpdate` (the default): pods replaced from the highest ordinal down; `OnDelete`: only when deleted. */
+  type?: "RollingUpdate" | "OnDelete";
+  /** `partition`: ordinals below it keep the current revision (default 0). */
+  rollingUpdate?: { partition?: number; maxUnavailable?: number | string };
+}
+
+export interface StatefulSetPersistentVolumeClaimRetentionPolicy {
+  /** What happens to the set's claims when the set is deleted (default Retain). */
+  whenDeleted?: "Retain" | "Delete";
+  /** What happens to a claim when its pod's ordinal is scaled away (default Retain). */
+  whenScaled?: "Retain" | "Delete";
+}
+
+export interface StatefulSetSpec {
+  replicas?: number;
+  selector: LabelSelectorSpec;
+  template: PodTemplateSpec;
+  /** The governing (usually headless) service: pods get `<pod>.<serviceName>.<ns>.svc` names. */
+  serviceName?: string;
+  /** Claims made for every pod, named `<template name>-<set name>-<ordinal>`. */
+  volumeClaimTemplates?: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PersistentVolumeClaimSpec }[];
+  /** `OrderedReady` (the default): one pod at a time, in order; `Parallel`: all at once. */
+  podManagementPolicy?: "OrderedReady" | "Parallel";
+  updateStrategy?: StatefulSetUpdateStrategy;
+  revisionHistoryLimit?: number;
+  minReadySeconds?: number;
+  persistentVolumeClaimRetentionPolicy?: StatefulSetPersistentVolumeClaimRetentionPolicy;
+  /** `ordinals.start`: the first ordinal (default 0). */
+  ordinals?: { start?: number };
+}
+
+export interface StatefulSetStatus {
+  observedGeneration?: number;
+  /** Pods the set owns. */
+  replicas?: number;
+  readyReplicas?: number;
+  /** Pods at `currentRevision`. */
+  currentReplicas?: number;
+  /** Pods at `updateRevision`. */
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  currentRevision?: string;
+  updateRevision?: string;
+  collisionCount?: number;
+  conditions?: Condition[];
+}
+
+export interface StatefulSet extends KubeObject {
+  kind: "StatefulSet";
+  spec: StatefulSetSpec;
+  status?: StatefulSetStatus;
+}
+
+/**
+ * apps/v1 ControllerRevision: one revision of a StatefulSet's pod template, as the StatefulSet
+ * controller keeps them (`kubectl rollout history|undo sts` read and apply them). `data` is the
+ * strategic merge patch that puts the template back: `{"spec":{"template":{…,"$patch":"replace"}}}`.
+ */
+export interface ControllerRevision extends KubeObject {
+  kind: "ControllerRevision";
+  data?: unknown;
+  revision: number;
+}
+
+/** Labels the StatefulSet controller puts on its pods. */
+export const STATEFULSET_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+export const POD_INDEX_LABEL = "apps.kubernetes.io/pod-index";
+export const CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash";

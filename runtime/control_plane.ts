@@ -10,7 +10,9 @@
  *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
  *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
  *        ├── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
- *        └── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
+ *        ├── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
+ *        ├── local provisioner    claims placed by the scheduler → Bound (actors/local_provisioner.ts)
+ *        └── pvc protection       a claim in use stays until its pods are gone (actors/pvc_protection.ts)
  *
  * Every loop is a root xstate actor with an error observer. Stopping is idempotent.
  */
@@ -25,6 +27,7 @@ import { startDeploymentController, type DeploymentController } from "../actors/
 import { startJobController, type JobController } from "../actors/job_controller.ts";
 import { startCronJobController, type CronJobController } from "../actors/cronjob_controller.ts";
 import { startDaemonSetController, type DaemonSetController } from "../actors/daemonset_controller.ts";
+import { startStatefulSetController, type StatefulSetController } from "../actors/statefulset_controller.ts";
 import { startTaintEviction, type TaintEviction } from "../actors/taint_eviction.ts";
 import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
@@ -33,6 +36,8 @@ import { type ServiceController, type ServiceControllerOptions, startServiceCont
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
+import { startLocalProvisioner, type LocalProvisioner } from "../actors/local_provisioner.ts";
+import { startPvcProtection, type PvcProtection } from "../actors/pvc_protection.ts";
 
 export interface ControlPlaneOptions {
   client: ApiClient;
@@ -74,6 +79,9 @@ export interface ControlPlane {
     jobs: Informer<"jobs">;
     cronjobs: Informer<"cronjobs">;
     daemonsets: Informer<"daemonsets">;
+    statefulsets: Informer<"statefulsets">;
+    persistentvolumeclaims: Informer<"persistentvolumeclaims">;
+    controllerrevisions: Informer<"controllerrevisions">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -86,6 +94,7 @@ export interface ControlPlane {
   jobs: JobController;
   cronJobs: CronJobController;
   daemonSets: DaemonSetController;
+  statefulSets: StatefulSetController;
   taintEviction: TaintEviction;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
@@ -94,6 +103,9 @@ export interface ControlPlane {
   quotaController: QuotaController;
   eventSweeper: EventSweeper;
   serviceAccounts: ServiceAccountController;
+  /** PersistentVolumeClaims: placed claims provisioned and Bound; deleted ones released by their node. */
+  localProvisioner: LocalProvisioner;
+  pvcProtection: PvcProtection;
   recorder: EventRecorder;
   stop(): Promise<void>;
 }
@@ -140,6 +152,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     jobs: new Informer(client, "jobs", { log }),
     cronjobs: new Informer(client, "cronjobs", { log }),
     daemonsets: new Informer(client, "daemonsets", { log }),
+    statefulsets: new Informer(client, "statefulsets", { log }),
+    persistentvolumeclaims: new Informer(client, "persistentvolumeclaims", { log }),
+    controllerrevisions: new Informer(client, "controllerrevisions", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -153,6 +168,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     client,
     pods: informers.pods,
     nodes: informers.nodes,
+    claims: informers.persistentvolumeclaims,
     recorder: schedulerRecorder,
     log: schedulerLog,
     observe: opts.observe,
@@ -180,7 +196,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const deployments = startDeploymentController({ client, deployments: informers.deployments, replicaSets: informers.replicasets, pods: informers.pods, recorder, log: controllerLog("deployment"), now });
   const jobs = startJobController({ client, jobs: informers.jobs, pods: informers.pods, recorder, log: controllerLog("job"), now, backoff: opts.jobBackoff, expectationsTtlMs: opts.expectationsTtlMs });
-  const daemonSets = startDaemonSetController({ client, daemonSets: informers.daemonsets, pods: informers.pods, nodes: informers.nodes, recorder, log: controllerLog("daemonset"), now, expectationsTtlMs: opts.expectationsTtlMs });
+  const daemonSets = startDaemonSetController({ client, daemonSets: informers.daemonsets, pods: informers.pods, nodes: informers.nodes, revisions: informers.controllerrevisions, recorder, log: controllerLog("daemonset"), now, expectationsTtlMs: opts.expectationsTtlMs });
+  const statefulSets = startStatefulSetController({ client, statefulSets: informers.statefulsets, pods: informers.pods, claims: informers.persistentvolumeclaims, revisions: informers.controllerrevisions, recorder, log: controllerLog("statefulset"), now });
   const taintEviction = startTaintEviction({ client, nodes: informers.nodes, pods: informers.pods, recorder, log: controllerLog("taint-eviction"), now });
   const cronJobs = startCronJobController({ client, cronJobs: informers.cronjobs, jobs: informers.jobs, recorder, parseSchedule, log: controllerLog("cronjob"), now: opts.cronJobNow ?? now });
   const nodeLifecycle = startNodeLifecycle({
@@ -204,6 +221,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     jobs: informers.jobs,
     cronJobs: informers.cronjobs,
     daemonSets: informers.daemonsets,
+    statefulSets: informers.statefulsets,
+    claims: informers.persistentvolumeclaims,
+    revisions: informers.controllerrevisions,
     recorder,
     log: controllerLog("garbage-collector"),
     observe: opts.observe,
@@ -221,8 +241,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
+  // Events about claims come from the PV controller's name, as in Kubernetes.
+  const volumeRecorder = createEventRecorder(client, "persistentvolume-controller", controllerLog("events"));
+  const localProvisioner = startLocalProvisioner({ client, claims: informers.persistentvolumeclaims, nodes: informers.nodes, recorder: volumeRecorder, log: controllerLog("persistentvolume-binder"), observe: opts.observe });
+  const pvcProtection = startPvcProtection({ client, claims: informers.persistentvolumeclaims, pods: informers.pods, log: controllerLog("pvc-protection"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -238,6 +262,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     jobs,
     cronJobs,
     daemonSets,
+    statefulSets,
     taintEviction,
     nodeLifecycle,
     garbageCollector,
@@ -245,6 +270,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     quotaController,
     eventSweeper,
     serviceAccounts,
+    localProvisioner,
+    pvcProtection,
     recorder,
     stop() {
       stopping ??= (async () => {
@@ -255,6 +282,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         jobs.stop();
         cronJobs.stop();
         daemonSets.stop();
+        statefulSets.stop();
         taintEviction.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
@@ -262,8 +290,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         quotaController.stop();
         eventSweeper.stop();
         serviceAccounts.stop();
+        localProvisioner.stop();
+        pvcProtection.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));
-        await Promise.all([recorder.flush(), schedulerRecorder.flush()]);
+        await Promise.all([recorder.flush(), schedulerRecorder.flush(), volumeRecorder.flush()]);
       })();
       return stopping;
     },

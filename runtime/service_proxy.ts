@@ -19,10 +19,10 @@ import { objectKey } from "../model/names.ts";
 import type { Endpoints, Service } from "../model/types.ts";
 import { Informer } from "../actors/informer_cache.ts";
 import { externalNameOf, usesNodePorts } from "../actors/service.ts";
-import { type Backend, backendsForPort, readyAddresses } from "../actors/service_endpoints.ts";
+import { type Backend, backendsForPort } from "../actors/service_endpoints.ts";
 import { ipToInt, parseCidr } from "../actors/service_ip_allocator.ts";
 import { type DnsServer, startDnsServer } from "./dns/server.ts";
-import { DnsZone } from "./dns/zone.ts";
+import { DnsZone, dnsEndpointsOf } from "./dns/zone.ts";
 import { ClusterIpAssigner, type ClusterIpMode } from "./net/cluster_ip.ts";
 import { TcpProxy } from "./proxy/tcp_proxy.ts";
 import { NftDataplane } from "./proxy/nft_dataplane.ts";
@@ -161,7 +161,7 @@ export class LocalDataplane implements ServiceDataplane {
     if (externalName !== undefined) {
       // A DNS alias: nothing to listen on (it may have been another type before).
       await this.teardown(key);
-      this.opts.zone.set({ namespace: ns, name: svc.metadata.name, readyIPs: [], ports: [], externalName });
+      this.opts.zone.set({ namespace: ns, name: svc.metadata.name, ports: [], externalName });
       return;
     }
     const clusterIP = svc.spec.clusterIP;
@@ -210,7 +210,7 @@ export class LocalDataplane implements ServiceDataplane {
       namespace: ns,
       name: svc.metadata.name,
       clusterIP: headless ? undefined : this.opts.assigner.addressFor(clusterIP),
-      readyIPs: headless ? readyAddresses(ep) : [],
+      ...(headless ? { endpoints: dnsEndpointsOf(ep) } : {}),
       ports: ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })),
     });
   }

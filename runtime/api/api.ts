@@ -25,12 +25,13 @@ import { applyPatch } from "./patch.ts";
 import { generateName } from "../../model/names.ts";
 import { isConflict, retryOnConflict } from "../../model/conflict.ts";
 import { applyDefaults, defaultNamespace, generateJobSelector } from "./defaults.ts";
-import { appsSelectorUpdateProblems, jobSelectorProblems, jobUpdateProblems } from "./validation_rules.ts";
+import { appsSelectorUpdateProblems, jobSelectorProblems, jobUpdateProblems, pvcCreateProblems, pvcUpdateProblems, statefulSetUpdateProblems } from "./validation_rules.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, DaemonSet, Job, Namespace, ObjectList, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
-import { RESOURCES, apiVersionOf } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
+import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
+import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
@@ -129,6 +130,11 @@ export class Api implements ApiClient {
       const problems = jobSelectorProblems(applyDefaults("jobs", out as Job));
       if (problems.length) throw new InvalidError("Job", metadata.name, problems);
     }
+    if (resource === "persistentvolumeclaims") {
+      const problems = pvcCreateProblems(out as PersistentVolumeClaim);
+      if (problems.length) throw new InvalidError("PersistentVolumeClaim", metadata.name, problems);
+      out = withPvcProtection(out as PersistentVolumeClaim) as ResourceTypes[R];
+    }
     out = applyDefaults(resource, out);
     out = initialStatus(resource, out, now);
     if (resource === "resourcequotas" && ns) out = (await this.quotaWithUsage(out as ResourceQuota, ns)) as ResourceTypes[R];
@@ -182,10 +188,31 @@ export class Api implements ApiClient {
       const problems = appsSelectorUpdateProblems(current as DaemonSet, next as DaemonSet);
       if (problems.length) throw new InvalidError(RESOURCES[resource].kind, current.metadata.name, problems);
     }
+    if (resource === "statefulsets") {
+      // The selector is kept for life under the same rule, as kube-apiserver words it.
+      const problems = statefulSetUpdateProblems(current as StatefulSet, next as StatefulSet);
+      if (problems.length) throw new InvalidError("StatefulSet", current.metadata.name, problems);
+    }
+    if (resource === "controllerrevisions" && !jsonEqual((current as ControllerRevision).data ?? null, (next as ControllerRevision).data ?? null)) {
+      // A revision is a record of one template: only its number may change (apps validation).
+      throw new InvalidError("ControllerRevision", current.metadata.name, [{ reason: CAUSE.invalid, field: "data", message: render(CAUSE.invalid, (next as ControllerRevision).data, "field is immutable") }]);
+    }
+    if (resource === "persistentvolumeclaims") {
+      const problems = pvcUpdateProblems(current as PersistentVolumeClaim, next as PersistentVolumeClaim);
+      if (problems.length) throw new InvalidError("PersistentVolumeClaim", current.metadata.name, problems);
+    }
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
     checkFinalizersUpdate(RESOURCES[resource].kind, current, next);
     if (finalizedBy(resource, current, next)) return await this.deleteFinalized(resource, current, next);
-    return await this.write(resource, current, next, fromCache);
+    // A claim whose storage request grows is charged the growth, as Kubernetes' quota admission does.
+    const ns = current.metadata.namespace;
+    const charge = resource === "persistentvolumeclaims" && ns ? await this.quotas.admit(resource, ns, next, current) : undefined;
+    try {
+      return await this.write(resource, current, next, fromCache);
+    } catch (e) {
+      charge?.refund();
+      throw e;
+    }
   }
 
   /**
@@ -742,14 +769,16 @@ export class Api implements ApiClient {
     return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: requested } };
   }
 
-  /** Strips `owner`'s reference from its dependents (pods, the ReplicaSets of a Deployment, the Jobs of a CronJob). */
+  /** Strips `owner`'s reference from its dependents (pods, the ReplicaSets of a Deployment, the Jobs of a CronJob, the claims of a StatefulSet, the revisions of a StatefulSet or DaemonSet). */
   private async orphanDependents(owner: AnyObject): Promise<void> {
     await this.orphanOf("pods", owner);
     await this.orphanOf("replicasets", owner);
     await this.orphanOf("jobs", owner);
+    if (owner.kind === "StatefulSet") await this.orphanOf("persistentvolumeclaims", owner);
+    if (owner.kind === "StatefulSet" || owner.kind === "DaemonSet") await this.orphanOf("controllerrevisions", owner);
   }
 
-  private async orphanOf(dependents: "pods" | "replicasets" | "jobs", rc: AnyObject): Promise<void> {
+  private async orphanOf(dependents: "pods" | "replicasets" | "jobs" | "persistentvolumeclaims" | "controllerrevisions", rc: AnyObject): Promise<void> {
     // From the watch cache's owner index, at the store's current revision.
     const pods = await this.consistentList(dependents, rc.metadata.namespace, rc.metadata.uid);
     for (const pod of pods.items as AnyObject[]) {
@@ -842,7 +871,7 @@ function sameObject(a: AnyObject, b: AnyObject): boolean {
 }
 
 /** Resources whose objects own others through controller ownerReferences (deletion propagates). */
-const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs", "cronjobs", "daemonsets"]);
+const OWNERS = new Set<Resource>(["replicationcontrollers", "replicasets", "deployments", "jobs", "cronjobs", "daemonsets", "statefulsets"]);
 
 function checkResource(resource: string): asserts resource is Resource {
   if (!Object.hasOwn(RESOURCES, resource)) {
@@ -886,6 +915,11 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
     case "replicationcontrollers":
     case "replicasets":
       return { ...obj, status: { replicas: 0 } } as ResourceTypes[R];
+    case "statefulsets":
+      // What kube-apiserver stores for a new set (its status' two fields that are never omitted).
+      return { ...obj, status: { replicas: 0, availableReplicas: 0 } } as ResourceTypes[R];
+    case "persistentvolumeclaims":
+      return { ...obj, status: { phase: "Pending" } } as ResourceTypes[R];
     case "deployments":
       return { ...obj, status: {} } as ResourceTypes[R];
     case "services":
@@ -972,9 +1006,19 @@ function checkPreconditions(resource: Resource, current: AnyObject, opts: Delete
 }
 
 function checkScalable(resource: string): void {
-  if (resource !== "replicationcontrollers" && resource !== "deployments" && resource !== "replicasets") {
-    throw new ApiError("NotFound", `the server could not find the requested resource "${resource}/scale" (scalable: replicationcontrollers, deployments, replicasets)`);
+  if (!(SCALABLE as readonly string[]).includes(resource)) {
+    throw new ApiError("NotFound", `the server could not find the requested resource "${resource}/scale" (scalable: ${SCALABLE.join(", ")})`);
   }
+}
+
+/**
+ * A new claim with the `kubernetes.io/pvc-protection` finalizer, as the StorageObjectInUseProtection
+ * admission plugin adds it: a claim a pod uses stays until the pod is gone.
+ */
+function withPvcProtection(pvc: PersistentVolumeClaim): PersistentVolumeClaim {
+  const finalizers = pvc.metadata.finalizers ?? [];
+  if (finalizers.includes(PVC_PROTECTION_FINALIZER)) return pvc;
+  return { ...pvc, metadata: { ...pvc.metadata, finalizers: [...finalizers, PVC_PROTECTION_FINALIZER] } };
 }
 
 function toScale(rc: ResourceTypes[ScalableResource]): Scale {

@@ -7,7 +7,7 @@
  * and leaves its input untouched. As in Go, a numeric probe setting of 0 means "use the default".
  */
 import { BadRequestError } from "../../model/errors.ts";
-import { RESOURCES } from "../../model/types.ts";
+import { LOCAL_STORAGE_CLASS, RESOURCES } from "../../model/types.ts";
 import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
@@ -22,6 +22,8 @@ import type {
   Event,
   Namespace,
   Node,
+  PersistentVolumeClaim,
+  PersistentVolumeClaimSpec,
   Pod,
   PodSpec,
   Probe,
@@ -30,6 +32,7 @@ import type {
   Resource,
   ResourceTypes,
   Service,
+  StatefulSet,
 } from "../../model/types.ts";
 
 /** Pod and probe defaults, exported so other parts (the kubelet, `describe`) show the same numbers. */
@@ -167,6 +170,43 @@ function daemonSetDefaults(ds: DaemonSet): void {
   if (ds.spec.template?.spec) podSpecDefaults(ds.spec.template.spec);
 }
 
+/**
+ * apps/v1 StatefulSet defaults (pkg/apis/apps/v1/defaults.go): one replica, OrderedReady, a
+ * RollingUpdate from partition 0 (a `rollingUpdate` is made only when the type was not given, as
+ * Kubernetes does), history 10, claims retained, and each claim template's volume mode. A claim
+ * template's storage class is left unset: the claims get theirs when the controller creates them.
+ */
+function statefulSetDefaults(sts: StatefulSet): void {
+  dflt(sts.spec, "replicas", 1);
+  // An empty string is Go's zero value: unset.
+  if (!sts.spec.podManagementPolicy) sts.spec.podManagementPolicy = "OrderedReady";
+  const strategy = (sts.spec.updateStrategy ??= {});
+  if (!strategy.type) {
+    strategy.type = "RollingUpdate";
+    strategy.rollingUpdate ??= {};
+  }
+  if (strategy.type === "RollingUpdate" && strategy.rollingUpdate) dflt(strategy.rollingUpdate, "partition", 0);
+  dflt(sts.spec, "revisionHistoryLimit", 10);
+  const retention = (sts.spec.persistentVolumeClaimRetentionPolicy ??= {});
+  dflt(retention, "whenDeleted", "Retain");
+  dflt(retention, "whenScaled", "Retain");
+  for (const t of sts.spec.volumeClaimTemplates ?? []) if (t.spec) dflt(t.spec, "volumeMode", "Filesystem");
+  const labels = sts.spec.template?.metadata?.labels;
+  if (labels && (!sts.metadata.labels || Object.keys(sts.metadata.labels).length === 0)) sts.metadata.labels = { ...labels };
+  if (sts.spec.template?.spec) podSpecDefaults(sts.spec.template.spec);
+}
+
+/**
+ * core/v1 PersistentVolumeClaim defaults: a Filesystem volume (defaults.go), and the class Berth
+ * provisions where none is named (as the DefaultStorageClass admission plugin fills in a
+ * cluster's default class). The `kubernetes.io/pvc-protection` finalizer and the Pending phase
+ * are set by the Api at create only.
+ */
+function pvcSpecDefaults(spec: PersistentVolumeClaimSpec): void {
+  dflt(spec, "storageClassName", LOCAL_STORAGE_CLASS);
+  dflt(spec, "volumeMode", "Filesystem");
+}
+
 /** batch/v1 defaults (pkg/apis/batch/v1/defaults.go): one pod to one success, 6 retries. */
 function jobDefaults(job: Job): void {
   if (job.spec.completions === undefined && job.spec.parallelism === undefined) job.spec.completions = 1;
@@ -278,6 +318,12 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "daemonsets":
       daemonSetDefaults(out as DaemonSet);
+      break;
+    case "statefulsets":
+      statefulSetDefaults(out as StatefulSet);
+      break;
+    case "persistentvolumeclaims":
+      pvcSpecDefaults((out as PersistentVolumeClaim).spec);
       break;
     case "services":
       serviceDefaults(out as Service);

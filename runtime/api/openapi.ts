@@ -238,7 +238,7 @@ const SCHEMAS: Record<string, Schema> = {
     ports: arr(ref(`${CORE}ServicePort`), { key: "port", strategy: "merge" }),
     selector: map(str), clusterIP: str, clusterIPs: arr(str), type: str, sessionAffinity: str,
     sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: int }) }),
-    externalIPs: arr(str), externalName: str,
+    externalIPs: arr(str), externalName: str, publishNotReadyAddresses: bool,
   }),
   [`${CORE}ServiceStatus`]: obj({ loadBalancer: obj({ ingress: arr(obj({ ip: str, hostname: str })) }) }),
   [`${CORE}Service`]: typed("Service", { spec: ref(`${CORE}ServiceSpec`), status: ref(`${CORE}ServiceStatus`) }),
@@ -286,6 +286,24 @@ const SCHEMAS: Record<string, Schema> = {
   [`${CORE}Secret`]: typed("Secret", { data: map(str), stringData: map(str), type: str, immutable: bool }),
   [`${CORE}ServiceAccount`]: typed("ServiceAccount", { secrets: arr(ref(`${CORE}ObjectReference`), { key: "name", strategy: "merge" }), imagePullSecrets: arr(obj({ name: str })), automountServiceAccountToken: bool }),
   [`${CORE}ResourceQuota`]: typed("ResourceQuota", { spec: ref(`${CORE}ResourceQuotaSpec`), status: ref(`${CORE}ResourceQuotaStatus`) }),
+
+  // PersistentVolumeClaim: the fields Kubernetes has. `selector`, `dataSource`, `dataSourceRef`
+  // and `volumeAttributesClassName` are declared so that strict field validation lets them through
+  // to validation, which refuses them by name ("not supported by Berth") instead of as unknown fields.
+  [`${CORE}VolumeResourceRequirements`]: obj({ requests: map(intOrString), limits: map(intOrString) }),
+  [`${CORE}TypedLocalObjectReference`]: obj({ apiGroup: str, kind: str, name: str }, ["kind", "name"], { "x-kubernetes-map-type": "atomic" }),
+  [`${CORE}TypedObjectReference`]: obj({ apiGroup: str, kind: str, name: str, namespace: str }, ["kind", "name"]),
+  [`${CORE}PersistentVolumeClaimSpec`]: obj({
+    accessModes: arr(str), selector: ref(`${META}LabelSelector`), resources: ref(`${CORE}VolumeResourceRequirements`),
+    volumeName: str, storageClassName: str, volumeMode: str,
+    dataSource: ref(`${CORE}TypedLocalObjectReference`), dataSourceRef: ref(`${CORE}TypedObjectReference`), volumeAttributesClassName: str,
+  }),
+  [`${CORE}PersistentVolumeClaimCondition`]: condition,
+  [`${CORE}PersistentVolumeClaimStatus`]: obj({
+    phase: str, accessModes: arr(str), capacity: map(intOrString),
+    conditions: arr(ref(`${CORE}PersistentVolumeClaimCondition`), { key: "type", strategy: "merge" }),
+  }),
+  [`${CORE}PersistentVolumeClaim`]: typed("PersistentVolumeClaim", { spec: ref(`${CORE}PersistentVolumeClaimSpec`), status: ref(`${CORE}PersistentVolumeClaimStatus`) }),
 };
 
 // apps/v1
@@ -329,6 +347,27 @@ Object.assign(SCHEMAS, {
     conditions: arr(ref(`${APPS}DaemonSetCondition`), { key: "type", strategy: "merge" }),
   }, ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"]),
   [`${APPS}DaemonSet`]: typed("DaemonSet", { spec: ref(`${APPS}DaemonSetSpec`), status: ref(`${APPS}DaemonSetStatus`) }, "apps"),
+  // StatefulSet: the fields Kubernetes 1.32 has; its claim templates are claims, a list replaced
+  // whole by a strategic merge patch (atomic, as Kubernetes declares it).
+  [`${APPS}StatefulSetCondition`]: condition,
+  [`${APPS}RollingUpdateStatefulSetStrategy`]: obj({ partition: int, maxUnavailable: intOrString }),
+  [`${APPS}StatefulSetUpdateStrategy`]: obj({ type: str, rollingUpdate: ref(`${APPS}RollingUpdateStatefulSetStrategy`) }),
+  [`${APPS}StatefulSetPersistentVolumeClaimRetentionPolicy`]: obj({ whenDeleted: str, whenScaled: str }),
+  [`${APPS}StatefulSetOrdinals`]: obj({ start: int }),
+  [`${APPS}StatefulSetSpec`]: obj({
+    replicas: int, selector: ref(`${META}LabelSelector`), template: ref(`${CORE}PodTemplateSpec`),
+    volumeClaimTemplates: arr(ref(`${CORE}PersistentVolumeClaim`)), serviceName: str, podManagementPolicy: str,
+    updateStrategy: ref(`${APPS}StatefulSetUpdateStrategy`), revisionHistoryLimit: int, minReadySeconds: int,
+    persistentVolumeClaimRetentionPolicy: ref(`${APPS}StatefulSetPersistentVolumeClaimRetentionPolicy`), ordinals: ref(`${APPS}StatefulSetOrdinals`),
+  }, ["selector", "template"]),
+  [`${APPS}StatefulSetStatus`]: obj({
+    observedGeneration: int64, replicas: int, readyReplicas: int, currentReplicas: int, updatedReplicas: int,
+    currentRevision: str, updateRevision: str, collisionCount: int, availableReplicas: int,
+    conditions: arr(ref(`${APPS}StatefulSetCondition`), { key: "type", strategy: "merge" }),
+  }, ["replicas"]),
+  [`${APPS}StatefulSet`]: typed("StatefulSet", { spec: ref(`${APPS}StatefulSetSpec`), status: ref(`${APPS}StatefulSetStatus`) }, "apps"),
+  // ControllerRevision: `data` is any object (a RawExtension in Kubernetes).
+  [`${APPS}ControllerRevision`]: typed("ControllerRevision", { data: { type: "object" }, revision: int64 }, "apps", "v1", ["revision"]),
 });
 
 // batch/v1: the fields types.ts serves (no pod failure or success policies, no indexed jobs).
@@ -433,7 +472,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "jobs", "cronjobs"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "persistentvolumeclaims"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),

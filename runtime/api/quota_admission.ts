@@ -55,6 +55,8 @@ const CAS_ATTEMPTS = 16;
 interface Waiter {
   resource: Resource;
   obj: AnyObject;
+  /** An update: `obj` replaces this, and only what it costs beyond it is charged. */
+  previous?: AnyObject;
   /** A refund: never refused, subtracts `amounts` (per quota name) instead of adding. */
   refund?: Map<string, Usage>;
   /** Per quota, what this request was charged (for its refund). */
@@ -89,13 +91,14 @@ export class QuotaAdmission {
   /**
    * Checks `obj` (about to be created in `namespace`) against every quota there and charges them.
    * Throws a 403 when a quota would be exceeded, or when a compute quota cannot be charged because
-   * the pod states no request/limit for it.
+   * the pod states no request/limit for it. With `previous`, `obj` is an update of it (as
+   * Kubernetes charges a claim whose storage request grows) and only the increase is charged.
    */
-  async admit(resource: Resource, namespace: string, obj: AnyObject): Promise<Charge> {
+  async admit(resource: Resource, namespace: string, obj: AnyObject, previous?: AnyObject): Promise<Charge> {
     await this.start();
     const quotas = this.byNs.get(namespace);
     if (!quotas || ![...quotas.values()].some((about) => about.has(resource))) return NO_CHARGE;
-    const w = await this.enqueue(namespace, { resource, obj, charged: new Map() });
+    const w = await this.enqueue(namespace, { resource, obj, ...(previous ? { previous } : {}), charged: new Map() });
     if (w.charged.size === 0) return NO_CHARGE;
     let refunded = false;
     return {
@@ -194,7 +197,12 @@ export class QuotaAdmission {
               continue;
             }
           }
-          const delta = usageOf(w.resource, w.obj, names);
+          let delta = usageOf(w.resource, w.obj, names);
+          if (w.previous) {
+            // An update (a claim's storage request grown) is charged what it adds, never refunded what it drops.
+            const before = usageOf(w.resource, w.previous, names);
+            delta = Object.fromEntries(names.map((n) => [n, Math.max(0, (delta[n] ?? 0) - (before[n] ?? 0))]));
+          }
           if (!Object.values(delta).some((v) => v > 0)) continue;
           const over = exceededBy(hard, next, delta);
           if (over.length) {

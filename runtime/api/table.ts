@@ -17,6 +17,8 @@ import type {
   Job,
   Namespace,
   Node,
+  PersistentVolumeAccessMode,
+  PersistentVolumeClaim,
   Pod,
   ReplicaSet,
   ReplicationController,
@@ -25,6 +27,8 @@ import type {
   Secret,
   ServiceAccount,
   Service,
+  StatefulSet,
+  ControllerRevision,
 } from "../../model/types.ts";
 
 export interface TableColumn {
@@ -83,6 +87,14 @@ const specSelector = (s: ReplicaSet["spec"]["selector"] | undefined) => {
 const templateContainers = (t: ReplicaSet["spec"]["template"]) => (t?.spec.containers ?? []).map((c) => c.name).join(",") || NONE;
 const templateImages = (t: ReplicaSet["spec"]["template"]) => (t?.spec.containers ?? []).map((c) => c.image).join(",") || NONE;
 
+/** `statefulset.apps/web`: an object's controller as kubectl prints it; `<none>` without one. */
+function controllerName(o: AnyObject): string {
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+  if (!ref) return NONE;
+  const group = ref.apiVersion.includes("/") ? ref.apiVersion.split("/")[0] : "";
+  return `${ref.kind.toLowerCase()}${group ? `.${group}` : ""}/${ref.name}`;
+}
+
 const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
   // kubectl's printers: deploy NAME READY UP-TO-DATE AVAILABLE AGE; rs NAME DESIRED CURRENT READY AGE.
   deployments: [
@@ -119,6 +131,36 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Containers", "string", 1, "Names of each container in the template."), cell: (ds: DaemonSet) => templateContainers(ds.spec.template) },
     { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (ds: DaemonSet) => templateImages(ds.spec.template) },
     { column: col("Selector", "string", 1, "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"), cell: (ds: DaemonSet) => specSelector(ds.spec.selector) },
+  ],
+  // kube-apiserver's statefulset printer: NAME READY AGE ("ready/desired"); wide CONTAINERS IMAGES.
+  statefulsets: [
+    nameColumn<StatefulSet>(),
+    { column: col("Ready", "string", 0, "Number of the pod with ready state"), cell: (s: StatefulSet) => `${s.status?.readyReplicas ?? 0}/${s.spec.replicas ?? 1}` },
+    ageColumn<StatefulSet>(),
+    { column: col("Containers", "string", 1, "Names of each container in the template."), cell: (s: StatefulSet) => templateContainers(s.spec.template) },
+    { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (s: StatefulSet) => templateImages(s.spec.template) },
+  ],
+  // kube-apiserver's (1.32) claim printer: NAME STATUS VOLUME CAPACITY ACCESS MODES STORAGECLASS
+  // VOLUMEATTRIBUTESCLASS AGE; wide VOLUMEMODE. Capacity and access modes are the bound volume's
+  // (the status'), empty until the claim names its volume; a claim being deleted is Terminating.
+  persistentvolumeclaims: [
+    nameColumn<PersistentVolumeClaim>(),
+    { column: col("Status", "string", 0, "phase represents the current phase of PersistentVolumeClaim."), cell: (c: PersistentVolumeClaim) => (c.metadata.deletionTimestamp ? "Terminating" : c.status?.phase ?? "") },
+    { column: col("Volume", "string", 0, "volumeName is the binding reference to the PersistentVolume backing this claim."), cell: (c: PersistentVolumeClaim) => c.spec.volumeName ?? "" },
+    { column: col("Capacity", "string", 0, "capacity represents the actual resources of the underlying volume."), cell: (c: PersistentVolumeClaim) => (c.spec.volumeName ? c.status?.capacity?.storage ?? "0" : "") },
+    { column: col("Access Modes", "string", 0, "accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1"), cell: (c: PersistentVolumeClaim) => (c.spec.volumeName ? accessModesText(c.status?.accessModes) : "") },
+    { column: col("StorageClass", "string", 0, "StorageClass of the pvc"), cell: (c: PersistentVolumeClaim) => claimClass(c) },
+    { column: col("VolumeAttributesClass", "string", 0, "VolumeAttributesClass of the pvc"), cell: () => "<unset>" },
+    ageColumn<PersistentVolumeClaim>(),
+    { column: col("VolumeMode", "string", 1, "volumeMode defines what type of volume is required by the claim. Value of Filesystem is implied when not included in claim spec."), cell: (c: PersistentVolumeClaim) => c.spec.volumeMode ?? "<unset>" },
+  ],
+  // kube-apiserver's controllerrevision printer: NAME CONTROLLER REVISION AGE, the controller as
+  // `<kind>.<group>/<name>` in lower case.
+  controllerrevisions: [
+    nameColumn<ControllerRevision>(),
+    { column: col("Controller", "string", 0, "Controller of the object"), cell: (r: ControllerRevision) => controllerName(r) },
+    { column: col("Revision", "string", 0, "Revision indicates the revision of the state represented by Data."), cell: (r: ControllerRevision) => r.revision },
+    ageColumn<ControllerRevision>(),
   ],
   pods: [
     nameColumn<Pod>(),
@@ -234,6 +276,17 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
 export function formatLabels(m: Record<string, string> | undefined): string {
   const keys = Object.keys(m ?? {}).sort();
   return keys.length ? keys.map((k) => `${k}=${m![k]}`).join(",") : NONE;
+}
+
+/** Access modes as kubectl abbreviates them (`GetAccessModesAsString`): RWO, ROX, RWX, RWOP, in that order, each once. */
+export function accessModesText(modes: readonly PersistentVolumeAccessMode[] | undefined): string {
+  const short: [PersistentVolumeAccessMode, string][] = [["ReadWriteOnce", "RWO"], ["ReadOnlyMany", "ROX"], ["ReadWriteMany", "RWX"], ["ReadWriteOncePod", "RWOP"]];
+  return short.filter(([m]) => modes?.includes(m)).map(([, s]) => s).join(",");
+}
+
+/** A claim's storage class as Kubernetes reads it (`GetPersistentVolumeClaimClass`): the beta annotation first, then the spec's; "" without either. */
+export function claimClass(c: { metadata?: { annotations?: Record<string, string> }; spec: { storageClassName?: string } }): string {
+  return c.metadata?.annotations?.["volume.beta.kubernetes.io/storage-class"] ?? c.spec.storageClassName ?? "";
 }
 
 /** An optional boolean as the printers word it: `True`, `False`, or `<unset>`. */

@@ -6,14 +6,14 @@
  * These read the raw input defensively (any field may have the wrong type; the schema pass
  * reports that) so that they run, and report, even when the schema pass found type errors.
  */
-import { parseQuantity, isQuantity } from "../../model/quantity.ts";
+import { parseBytes, parseQuantity, isQuantity } from "../../model/quantity.ts";
 import { labelKeyProblem, labelValueProblem, mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
-import type { Job, LabelSelectorSpec } from "../../model/types.ts";
+import { LOCAL_STORAGE_CLASS, type Job, type LabelSelectorSpec, type PersistentVolumeClaim, SELECTED_NODE_ANNOTATION, type StatefulSet } from "../../model/types.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import { jsonEqual } from "../../model/json_equal.ts";
 import { scheduleProblem, validTimeZone } from "../cron.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 
 type Obj = Record<string, unknown>;
@@ -61,6 +61,12 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
     case "daemonsets":
       daemonSetRules(c, obj(raw.spec));
       break;
+    case "statefulsets":
+      statefulSetRules(c, obj(raw.spec));
+      break;
+    case "persistentvolumeclaims":
+      pvcSpecRules(c, obj(raw.spec), "spec");
+      break;
     case "events":
       eventRules(c, raw);
       break;
@@ -97,7 +103,11 @@ const UNSUPPORTED_SOURCES = [
 ];
 const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket"];
 
-function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
+/**
+ * A pod spec's rules. `claimTemplates` names the volumes a StatefulSet's controller adds to its
+ * pods (one per volume claim template): the template's mounts may name them.
+ */
+function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplates: ReadonlySet<string> = new Set()): void {
   if (!spec) return;
   const volumes = new Set<string>();
   arr(spec.volumes).forEach((v, i) => {
@@ -150,7 +160,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
       const mount = obj(m);
       if (!mount) return;
       const mname = str(mount.name);
-      if (mname && !volumes.has(mname)) c.add(CAUSE.notFound, `${path}.volumeMounts[${j}].name`, mname);
+      if (mname && !volumes.has(mname) && !claimTemplates.has(mname)) c.add(CAUSE.notFound, `${path}.volumeMounts[${j}].name`, mname);
       const mpath = str(mount.mountPath);
       if (mpath) {
         if (mountPaths.has(mpath)) c.add(CAUSE.invalid, `${path}.volumeMounts[${j}].mountPath`, mpath, "must be unique");
@@ -404,6 +414,120 @@ function daemonSetRules(c: Causes, spec: Obj | undefined): void {
   if (pct(ru.maxUnavailable) > 100) c.add(CAUSE.invalid, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "must not be greater than 100%");
 }
 
+/** The storage classes Berth provisions: `local` only (see model/types.ts). */
+const STORAGE_CLASSES = [LOCAL_STORAGE_CLASS];
+/** Sorted, as Kubernetes lists them in its refusal. */
+const KNOWN_ACCESS_MODES = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+
+/** Parts of a claim's spec Kubernetes has and Berth does not serve, with why. */
+const PVC_NOT_SERVED: Record<string, string> = {
+  selector: "it serves no PersistentVolumes to select",
+  dataSource: "it provisions empty volumes only",
+  dataSourceRef: "it provisions empty volumes only",
+  volumeAttributesClassName: "it serves no VolumeAttributesClasses",
+};
+
+const VOLUME_NAME_REFUSED = "not supported by Berth (it serves no PersistentVolumes to bind to in advance: a claim is bound to the volume provisioned for it)";
+
+/**
+ * A claim's spec (a PersistentVolumeClaim's, or a StatefulSet's claim template's) as Kubernetes
+ * validates it (ValidatePersistentVolumeClaimSpec), and what Berth provisions: a Filesystem volume
+ * of storage class `local`, so any other class is refused rather than left Pending forever.
+ * `volumeName` is checked at create (`pvcCreateProblems`): the system sets it when it binds.
+ */
+function pvcSpecRules(c: Causes, spec: Obj | undefined, at: string): void {
+  if (!spec) return;
+  const modes = arr(spec.accessModes);
+  if (modes.length === 0) c.add(CAUSE.required, `${at}.accessModes`, undefined, "at least 1 access mode is required");
+  for (const m of modes) {
+    if (typeof m === "string" && !KNOWN_ACCESS_MODES.includes(m)) {
+      c.add(CAUSE.notSupported, `${at}.accessModes`, m, `supported values: ${KNOWN_ACCESS_MODES.map((x) => `"${x}"`).join(", ")}`);
+    }
+  }
+  if (modes.includes("ReadWriteOncePod") && modes.some((m) => m !== "ReadWriteOncePod" && KNOWN_ACCESS_MODES.includes(m as string))) {
+    c.add(CAUSE.forbidden, `${at}.accessModes`, undefined, "may not use ReadWriteOncePod with other access modes");
+  }
+  // Kubernetes names the storage request `resources[storage]`.
+  const storage = obj(obj(spec.resources)?.requests)?.storage;
+  if (storage === undefined) c.add(CAUSE.required, `${at}.resources[storage]`, undefined);
+  else if (isQuantity(storage) && parseQuantity(storage as string) <= 0) c.add(CAUSE.invalid, `${at}.resources[storage]`, String(storage), "must be greater than zero");
+  const cls = spec.storageClassName;
+  if (typeof cls === "string" && !STORAGE_CLASSES.includes(cls)) {
+    c.add(CAUSE.notSupported, `${at}.storageClassName`, cls, `supported values: ${STORAGE_CLASSES.map((x) => `"${x}"`).join(", ")}`);
+  }
+  if (spec.volumeMode === "Block") c.add(CAUSE.notSupported, `${at}.volumeMode`, "Block", 'supported values: "Filesystem" (Berth provisions filesystems only)');
+  for (const [field, why] of Object.entries(PVC_NOT_SERVED)) {
+    const v = spec[field];
+    if (v !== undefined && v !== "") c.add(CAUSE.forbidden, `${at}.${field}`, undefined, `not supported by Berth (${why})`);
+  }
+}
+
+/** What a new claim may not say (checked at create only; updates bind claims by setting it). */
+export function pvcCreateProblems(pvc: PersistentVolumeClaim): StatusCause[] {
+  const c = new Causes();
+  if (pvc.spec.volumeName) c.add(CAUSE.forbidden, "spec.volumeName", undefined, VOLUME_NAME_REFUSED);
+  return c.list;
+}
+
+/**
+ * StatefulSet (Kubernetes' ValidateStatefulSetSpec): a non-empty selector matching the
+ * template, pods that keep running, a governing service whose name can be a pod's subdomain, the
+ * policies it knows, and claim templates with unique names, each a valid claim. The template's
+ * mounts may name a claim template (the controller adds that volume to each pod); a template
+ * volume of the same name is not refused, as in Kubernetes (the claim's volume takes its place).
+ * Surging by `maxUnavailable` (alpha in Kubernetes) is not served.
+ */
+function statefulSetRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  const template = obj(spec.template);
+  const podSpec = obj(template?.spec);
+  const sel = obj(spec.selector);
+  if (sel) selectorMatchesTemplate(c, sel, template, "spec", "statefulset");
+  const policy = podSpec?.restartPolicy;
+  if (typeof policy === "string" && policy !== "Always") {
+    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
+  }
+  if (podSpec?.activeDeadlineSeconds !== undefined) {
+    c.add(CAUSE.forbidden, "spec.template.spec.activeDeadlineSeconds", undefined, "activeDeadlineSeconds in StatefulSet is not Supported");
+  }
+  const serviceName = spec.serviceName;
+  if (typeof serviceName === "string" && serviceName !== "" && !isDns1123Label(serviceName)) {
+    c.add(CAUSE.invalid, "spec.serviceName", serviceName, DNS1123_LABEL_MESSAGE);
+  }
+  // An empty string is unset, as Kubernetes' defaulting reads it.
+  const pmp = spec.podManagementPolicy;
+  if (typeof pmp === "string" && pmp !== "" && pmp !== "OrderedReady" && pmp !== "Parallel") {
+    c.add(CAUSE.invalid, "spec.podManagementPolicy", pmp, "must be 'OrderedReady' or 'Parallel'");
+  }
+  const strategy = obj(spec.updateStrategy);
+  const type = str(strategy?.type) || undefined;
+  const ru = strategy?.rollingUpdate;
+  if (type !== undefined && type !== "RollingUpdate" && type !== "OnDelete") {
+    c.add(CAUSE.invalid, "spec.updateStrategy", strategy, "must be 'RollingUpdate' or 'OnDelete'");
+  } else if (type === "OnDelete" && ru !== undefined) {
+    c.add(CAUSE.invalid, "spec.updateStrategy.rollingUpdate", ru, "only allowed for updateStrategy 'RollingUpdate'");
+  } else if (obj(ru)?.maxUnavailable !== undefined) {
+    c.add(CAUSE.forbidden, "spec.updateStrategy.rollingUpdate.maxUnavailable", undefined, "not supported by Berth (MaxUnavailableStatefulSet is an alpha feature of Kubernetes): pods are updated one at a time");
+  }
+  const claims = new Set<string>();
+  arr(spec.volumeClaimTemplates).forEach((t, i) => {
+    const claim = obj(t);
+    if (!claim) return;
+    const at = `spec.volumeClaimTemplates[${i}]`;
+    const meta = obj(claim.metadata);
+    const name = str(meta?.name);
+    if (meta && !name) c.add(CAUSE.required, `${at}.metadata.name`, undefined);
+    if (name) {
+      if (claims.has(name)) c.add(CAUSE.duplicate, `${at}.metadata.name`, name);
+      claims.add(name);
+    }
+    const claimSpec = obj(claim.spec);
+    pvcSpecRules(c, claimSpec, `${at}.spec`);
+    if (claimSpec?.volumeName) c.add(CAUSE.forbidden, `${at}.spec.volumeName`, undefined, VOLUME_NAME_REFUSED);
+  });
+  if (template) podSpecRules(c, podSpec, "spec.template.spec", claims);
+}
+
 /**
  * Job: pods that finish (restartPolicy OnFailure or Never), and with `manualSelector` a non-empty
  * selector of the user's that matches the template (otherwise the API generates the selector on
@@ -576,5 +700,74 @@ export function appsSelectorUpdateProblems(current: { spec: { selector?: LabelSe
     matchExpressions: s?.matchExpressions?.length ? s.matchExpressions : null,
   });
   if (!jsonEqual(norm(current.spec.selector), norm(next.spec.selector))) c.add(CAUSE.invalid, "spec.selector", next.spec.selector ?? null, "field is immutable");
+  return c.list;
+}
+
+/**
+ * JSON compared as Kubernetes' semantic equality compares Go values: an empty list or map is the
+ * same as none (and an absent field the same as an undefined one).
+ */
+function semanticEqual(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length ? v.map(norm) : undefined;
+    if (typeof v !== "object" || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const n = norm(x);
+      if (n !== undefined) out[k] = n;
+    }
+    return Object.keys(out).length ? out : undefined;
+  };
+  return jsonEqual(norm(a) ?? null, norm(b) ?? null);
+}
+
+/**
+ * What a StatefulSet update may change (Kubernetes 1.32's ValidateStatefulSetUpdate): replicas,
+ * ordinals, the template, the update strategy, the claim retention policy and minReadySeconds.
+ * The selector and the claim templates are kept for life, under the same one message.
+ */
+export function statefulSetUpdateProblems(current: StatefulSet, next: StatefulSet): StatusCause[] {
+  const c = new Causes();
+  const fixed = (s: StatefulSet) => {
+    const { replicas: _r, ordinals: _o, template: _t, updateStrategy: _u, persistentVolumeClaimRetentionPolicy: _p, minReadySeconds: _m, ...rest } = s.spec;
+    return rest;
+  };
+  if (!semanticEqual(fixed(current), fixed(next))) {
+    c.add(CAUSE.forbidden, "spec", undefined, "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden");
+  }
+  return c.list;
+}
+
+/**
+ * What a claim update may change (Kubernetes' ValidatePersistentVolumeClaimUpdate): `volumeName`
+ * once, from empty (the system binds the claim), and a bound claim's storage request, which may
+ * not shrink; nothing else of the spec. Berth's own rule: the `volume.kubernetes.io/selected-node`
+ * annotation may be set on a claim that has none, and never changed or removed after.
+ */
+export function pvcUpdateProblems(current: PersistentVolumeClaim, next: PersistentVolumeClaim): StatusCause[] {
+  const c = new Causes();
+  const before: Record<string, unknown> = { ...current.spec };
+  const after: Record<string, unknown> = { ...next.spec };
+  if (!current.spec.volumeName) before.volumeName = after.volumeName;
+  if (next.status?.phase === "Bound" && next.spec.resources?.requests) {
+    after.resources = { ...next.spec.resources, requests: { ...next.spec.resources.requests, storage: current.spec.resources?.requests?.storage } };
+  }
+  delete before.volumeAttributesClassName;
+  delete after.volumeAttributesClassName;
+  if (!semanticEqual(before, after)) {
+    c.add(CAUSE.forbidden, "spec", undefined, "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims");
+  }
+  const size = (pvc: PersistentVolumeClaim) => {
+    const q = pvc.spec.resources?.requests?.storage;
+    return q !== undefined && isQuantity(q) ? parseBytes(q) : 0;
+  };
+  if (size(next) < size(current)) c.add(CAUSE.forbidden, "spec.resources.requests.storage", undefined, "field can not be less than previous value");
+  // The node a claim was placed on holds its volume (a Docker volume on that machine; Berth has
+  // no PersistentVolume to move): set once, by the scheduler or a user, it never changes, or one
+  // claim would get a second, empty volume elsewhere while the first still holds its data.
+  const placed = current.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
+  if (placed && next.metadata.annotations?.[SELECTED_NODE_ANNOTATION] !== placed) {
+    c.add(CAUSE.forbidden, `metadata.annotations[${SELECTED_NODE_ANNOTATION}]`, undefined, `the claim's volume is on node "${placed}"`);
+  }
   return c.list;
 }

@@ -539,6 +539,7 @@ const service = z.looseObject({
       .looseObject({ clientIP: z.looseObject({ timeoutSeconds: z.number().int().min(1).max(86400).optional() }).optional() })
       .optional(),
     externalIPs: z.array(ipv4).optional(),
+    publishNotReadyAddresses: z.boolean().optional(),
   }),
   status: z
     .looseObject({
@@ -649,7 +650,7 @@ const event = z.looseObject({
 const quotaHard = quantityMap.superRefine((m, ctx) => {
   for (const [k, v] of Object.entries(m)) {
     if (!isQuotaName(k)) {
-      problem(ctx, CAUSE.notSupported, `unsupported quota resource name "${k}": supported are pods, services, replicationcontrollers, resourcequotas, count/<resource>, requests.cpu, requests.memory, limits.cpu, limits.memory, cpu, memory`, k);
+      problem(ctx, CAUSE.notSupported, `unsupported quota resource name "${k}": supported are pods, services, replicationcontrollers, resourcequotas, persistentvolumeclaims, count/<resource>, requests.cpu, requests.memory, limits.cpu, limits.memory, cpu, memory, requests.storage, <class>.storageclass.storage.k8s.io/requests.storage, <class>.storageclass.storage.k8s.io/persistentvolumeclaims`, k);
       continue;
     }
     try {
@@ -765,6 +766,81 @@ const daemonSet = z.looseObject({
   }).optional(),
 });
 
+// ---------------------------------------------------------------------------------------------
+// core/v1 PersistentVolumeClaim, apps/v1 StatefulSet
+//
+// What relates fields (at least one access mode, a storage request above zero, the storage
+// class Berth provisions, what Berth does not serve) is checked in validation_rules.ts.
+
+const accessModes = z.array(z.enum(["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]));
+
+const pvcSpec = z.looseObject({
+  // The modes are checked by the rules, reported at the list as Kubernetes reports them.
+  accessModes: z.array(z.string()).optional(),
+  resources: z.looseObject({ requests: quantityMap.optional(), limits: quantityMap.optional() }).optional(),
+  storageClassName: z.string().optional(),
+  volumeMode: z.enum(["Filesystem", "Block"]).optional(),
+  volumeName: z.string().optional(),
+});
+
+const persistentVolumeClaim = z.looseObject({
+  ...typeMeta("PersistentVolumeClaim"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: pvcSpec,
+  status: z.looseObject({
+    phase: z.enum(["Pending", "Bound", "Lost"]).optional(),
+    accessModes: accessModes.optional(),
+    capacity: quantityMap.optional(),
+    conditions: z.array(condition).optional(),
+  }).optional(),
+});
+
+const statefulSet = z.looseObject({
+  ...appsTypeMeta("StatefulSet"),
+  metadata: objectMeta(dnsLabel),
+  spec: z.looseObject({
+    replicas: int32.optional(),
+    selector: labelSelectorSpec,
+    template: podTemplate,
+    serviceName: z.string().optional(),
+    // A claim template's name is also the name of the pod volume the controller adds, so it is a
+    // DNS label (as a pod's volume names are); its claims are `<name>-<set>-<ordinal>`.
+    volumeClaimTemplates: z.array(z.looseObject({ metadata: objectMeta(dnsLabel), spec: pvcSpec })).optional(),
+    // Values are checked by the rules, in kube-apiserver's words ("must be 'OrderedReady' or 'Parallel'").
+    podManagementPolicy: z.string().optional(),
+    updateStrategy: z.looseObject({
+      type: z.string().optional(),
+      rollingUpdate: z.looseObject({ partition: int32.optional(), maxUnavailable: intOrPercent.optional() }).optional(),
+    }).optional(),
+    revisionHistoryLimit: int32.optional(),
+    minReadySeconds: int32.optional(),
+    persistentVolumeClaimRetentionPolicy: z.looseObject({
+      whenDeleted: z.enum(["Retain", "Delete"]).optional(),
+      whenScaled: z.enum(["Retain", "Delete"]).optional(),
+    }).optional(),
+    ordinals: z.looseObject({ start: int32.optional() }).optional(),
+  }),
+  status: z.looseObject({
+    observedGeneration: nonNegInt.optional(),
+    replicas: int32.optional(),
+    readyReplicas: int32.optional(),
+    currentReplicas: int32.optional(),
+    updatedReplicas: int32.optional(),
+    availableReplicas: int32.optional(),
+    currentRevision: z.string().optional(),
+    updateRevision: z.string().optional(),
+    collisionCount: int32.optional(),
+    conditions: z.array(condition).optional(),
+  }).optional(),
+});
+
+const controllerRevision = z.looseObject({
+  ...appsTypeMeta("ControllerRevision"),
+  metadata: objectMeta(dnsSubdomain),
+  data: z.unknown().optional(),
+  revision: z.number().int().min(0),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -783,4 +859,7 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   jobs: job,
   cronjobs: cronJob,
   daemonsets: daemonSet,
+  persistentvolumeclaims: persistentVolumeClaim,
+  statefulsets: statefulSet,
+  controllerrevisions: controllerRevision,
 };

@@ -2,18 +2,19 @@
  * `berth describe`: the human-readable view kubectl users expect — the key fields of an object,
  * its conditions, and the events about it.
  */
-import { age, formatLabels, humanDuration } from "../api/table.ts";
+import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, PersistentVolumeClaim, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
 
-function block(lines: Line[]): string {
+/** Aligned `Key: value` lines; lines without a value are left out, or with `keepEmpty` printed bare (as kubectl prints a claim's unset Volume). */
+function block(lines: Line[], keepEmpty = false): string {
   const w = Math.max(...lines.map(([k]) => k.length)) + 2;
   // A multi-line value (several labels) continues under its first line, as kubectl aligns it.
   return lines
-    .filter(([, v]) => v !== undefined && v !== "")
+    .filter(([, v]) => v !== undefined && (keepEmpty || v !== ""))
     .map(([k, v]) => `${(k + ":").padEnd(w)}${String(v).split("\n").join("\n" + " ".repeat(w))}`)
     .join("\n") + "\n";
 }
@@ -42,7 +43,8 @@ function events(evs: Event[], now: number): string {
 
 /**
  * What `describe` shows beside an object: a Service's Endpoints, the pods bound to a Node, the
- * pods a DaemonSet's selector picks (counted when the DaemonSet controls them).
+ * pods a DaemonSet's or StatefulSet's selector picks (counted when it controls them), the pods of
+ * a claim's namespace (those that use it are listed).
  */
 export interface Related {
   endpoints?: Endpoints | null;
@@ -192,6 +194,53 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       body += podTemplateText(ds.spec.template);
       break;
     }
+    case "statefulsets": {
+      // kubectl's statefulset describer: the replicas, the update strategy, the pods it controls by
+      // phase, the pod template, then the claim templates.
+      const sts = obj as StatefulSet;
+      const ru = sts.spec.updateStrategy?.rollingUpdate;
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["CreationTimestamp", rfc1123z(m.creationTimestamp)],
+        ["Selector", formatLabelSelector(selectorFromSpec(sts.spec.selector))],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+        ["Replicas", `${sts.spec.replicas ?? 1} desired | ${sts.status?.replicas ?? 0} total`],
+        ["Update Strategy", sts.spec.updateStrategy?.type ?? ""],
+        ...(ru?.partition !== undefined ? [["  Partition", ru.partition] as Line] : []),
+        ["Pods Status", podsByPhase(related.pods ?? [], m.uid)],
+      ], true);
+      body += podTemplateText(sts.spec.template);
+      body += claimTemplatesText(sts.spec.volumeClaimTemplates);
+      break;
+    }
+    case "persistentvolumeclaims": {
+      // kubectl's claim describer: capacity and access modes are the bound volume's (empty until
+      // the claim names its volume); Used By lists the pods whose volumes name the claim.
+      const pvc = obj as PersistentVolumeClaim;
+      const bound = !!pvc.spec.volumeName;
+      const users = (related.pods ?? [])
+        .filter((p) => p.spec.volumes?.some((v) => v.persistentVolumeClaim?.claimName === m.name))
+        .map((p) => p.metadata.name)
+        .sort();
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["StorageClass", claimClass(pvc)],
+        ["Status", m.deletionTimestamp ? `Terminating (lasts ${age(m.deletionTimestamp, now)})` : pvc.status?.phase ?? ""],
+        ["Volume", pvc.spec.volumeName ?? ""],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+        ["Finalizers", `[${(m.finalizers ?? []).join(" ")}]`],
+        ["Capacity", bound ? pvc.status?.capacity?.storage ?? "0" : ""],
+        ["Access Modes", bound ? accessModesText(pvc.status?.accessModes) : ""],
+        ["VolumeMode", pvc.spec.volumeMode],
+        ["Used By", users.length ? users.join("\n") : "<none>"],
+      ], true);
+      body += conditions(pvc.status?.conditions);
+      break;
+    }
     case "jobs": {
       // kubectl's job describer: the spec's knobs as set (the API defaults most of them), the run's
       // times, the pod counts, then the pod template.
@@ -313,6 +362,27 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
 function rfc1123z(ts: string | undefined): string | undefined {
   const t = ts === undefined ? NaN : Date.parse(ts);
   return Number.isNaN(t) ? undefined : new Date(t).toUTCString().replace("GMT", "+0000");
+}
+
+/** kubectl's `Pods Status` of a controller: its pods (the controller reference is `uid`) by phase, Pending as Waiting. */
+function podsByPhase(pods: readonly Pod[], uid: string | undefined): string {
+  const controlled = pods.filter((p) => uid !== undefined && p.metadata.ownerReferences?.find((r) => r.controller)?.uid === uid);
+  const inPhase = (phase: string) => controlled.filter((p) => p.status?.phase === phase).length;
+  return `${inPhase("Running")} Running / ${inPhase("Pending")} Waiting / ${inPhase("Succeeded")} Succeeded / ${inPhase("Failed")} Failed`;
+}
+
+/** kubectl's "Volume Claims" section of a StatefulSet: each claim template's name, class, labels, annotations, requested capacity and access modes. */
+function claimTemplatesText(templates: StatefulSet["spec"]["volumeClaimTemplates"]): string {
+  if (!templates?.length) return block([["Volume Claims", "<none>"]]);
+  return "Volume Claims:\n" + templates.map((t) => block([
+    ["  Name", t.metadata.name],
+    ["  StorageClass", claimClass(t)],
+    ["  Labels", kv(t.metadata.labels)],
+    ["  Annotations", kv(t.metadata.annotations)],
+    ["  Capacity", t.spec.resources?.requests?.storage ?? "<default>"],
+    // Go's %s of a list of strings.
+    ["  Access Modes", `[${(t.spec.accessModes ?? []).join(" ")}]`],
+  ], true)).join("");
 }
 
 /** One line per volume, `name: what backs it`, each after `indent`. */

@@ -8,7 +8,7 @@ import type * as NodeServices from "../kubelet/node_services.ts";
 import { columnWidths, formatTable, toTable } from "../api/table.ts";
 import { UsageError, type FlagSpec, type Command } from "./args.ts";
 import { homeDir, resolveResource, type Connection } from "./connect.ts";
-import { RESOURCES, qualifiedSingular } from "../../model/types.ts";
+import { SCALABLE, qualifiedSingular, type ScalableResource } from "../../model/types.ts";
 import { join } from "node:path";
 import { readComponentLog } from "../log/rotating_file.ts";
 
@@ -139,18 +139,19 @@ export function extraCommands(conn: FlagSpec[], out: Out, _err: Out, withClient:
       },
     },
     scale: {
-      summary: "set the number of replicas of a replication controller, deployment or replica set",
-      usage: "berth scale (rc|deploy|rs) NAME --replicas N | berth scale TYPE/NAME --replicas N",
+      summary: "set the number of replicas of a replication controller, deployment, replica set or stateful set",
+      usage: "berth scale (rc|deploy|rs|sts) NAME --replicas N | berth scale TYPE/NAME --replicas N",
       flags: [...conn, { name: "replicas", type: "number", help: "the new desired number of replicas" }],
       async run(p) {
         const [first, second] = p.positional;
         let type = first, name = second;
         if (first?.includes("/")) [type, name] = first.split("/", 2);
         if (!type || !name) throw new UsageError("expected TYPE NAME or TYPE/NAME");
-        const resource = resolveResource(type);
-        if (resource !== "replicationcontrollers" && resource !== "deployments" && resource !== "replicasets") {
-          throw new UsageError(`cannot scale ${type}: only replicationcontrollers (rc), deployments (deploy) and replicasets (rs) can be scaled`);
+        const resolved = resolveResource(type);
+        if (!(SCALABLE as readonly string[]).includes(resolved)) {
+          throw new UsageError(`cannot scale ${type}: only replicationcontrollers (rc), deployments (deploy), replicasets (rs) and statefulsets (sts) can be scaled`);
         }
+        const resource = resolved as ScalableResource;
         const replicas = p.flags.replicas;
         if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw new UsageError("--replicas must be a non-negative integer");
         await withClient(p.flags, async (c) => {

@@ -10,7 +10,7 @@ import { ApiError } from "../../model/errors.ts";
 import type { ManifestDoc } from "../api/manifest.ts";
 import type { FieldValidation } from "../api/field_validation.ts";
 import { columnWidths, formatTable, toTable } from "../api/table.ts";
-import { RESOURCES, qualifiedSingular, type AnyObject, type DaemonSet, type Resource } from "../../model/types.ts";
+import { RESOURCES, qualifiedSingular, type AnyObject, type DaemonSet, type Resource, type StatefulSet } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
@@ -243,15 +243,17 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
         .list("events", { namespace: obj.metadata.namespace ?? "default", fieldSelector: `involvedObject.name=${obj.metadata.name}` })
         .then((l) => l.items.filter((e) => e.involvedObject.kind === RESOURCES[t.resource].kind))
         .catch(() => []);
-      // A Service with its Endpoints, a Node with the pods bound to it, a DaemonSet with the pods
-      // its selector picks, as kubectl describes them.
+      // A Service with its Endpoints, a Node with the pods bound to it, a DaemonSet or StatefulSet
+      // with the pods its selector picks, a claim with its namespace's pods (those using it are
+      // listed), as kubectl describes them.
       const related: Related = {};
       if (t.resource === "services") related.endpoints = await client.get("endpoints", obj.metadata.name, obj.metadata.namespace).catch(() => null);
       if (t.resource === "nodes") related.pods = (await client.list("pods", { fieldSelector: `spec.nodeName=${obj.metadata.name}` }).catch(() => ({ items: [] }))).items;
-      if (t.resource === "daemonsets") {
-        const labelSelector = formatLabelSelector(selectorFromSpec((obj as DaemonSet).spec.selector));
+      if (t.resource === "daemonsets" || t.resource === "statefulsets") {
+        const labelSelector = formatLabelSelector(selectorFromSpec((obj as DaemonSet | StatefulSet).spec.selector));
         related.pods = (await client.list("pods", { namespace: obj.metadata.namespace, labelSelector }).catch(() => ({ items: [] }))).items;
       }
+      if (t.resource === "persistentvolumeclaims") related.pods = (await client.list("pods", { namespace: obj.metadata.namespace }).catch(() => ({ items: [] }))).items;
       out(describeObject(t.resource, obj, events, Date.now(), related));
     }
   }

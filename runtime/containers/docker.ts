@@ -280,6 +280,10 @@ export class DockerRuntime implements ContainerRuntime {
         Image: this.infraImage,
         Cmd: INFRA_COMMAND,
         Hostname: spec.hostname?.slice(0, 63),
+        // Docker writes `<ip> <hostname>.<domainname> <hostname>` into /etc/hosts, which app
+        // containers joined to this one share (as the kubelet's managed hosts file). It also sets
+        // the UTS NIS domain name, which Kubernetes leaves "(none)"; nothing in DNS reads that.
+        Domainname: spec.domainname,
         Labels: { ...podLabels(spec.pod), [LABELS.role]: "infra", [LABELS.container]: "POD" },
         ExposedPorts: exposed,
         HostConfig: {

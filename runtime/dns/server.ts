@@ -230,8 +230,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       res.header.aa = 1;
       // Answer under the name that was asked, so a short-name query gets a matching owner name.
       for (const a of result) res.answers.push(toResource({ ...a, name: a.name === target.fqdn ? q.name : a.name }) as never);
+      const glued = new Set<string>();
       for (const a of result) {
         if (a.type === "SRV") {
+          // The target's addresses ride along (a headless service's SRV targets are its
+          // endpoints' names); once per target, though two records may share one.
+          if (glued.has(a.target)) continue;
+          glued.add(a.target);
           const extra = opts.lookup(a.target, "A");
           if (extra !== "NXDOMAIN") for (const x of extra) res.additionals.unshift(toResource(x) as never);
         } else if (a.type === "CNAME" && qtype !== "CNAME") {

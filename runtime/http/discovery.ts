@@ -60,7 +60,7 @@ export function apiGroupList(): Record<string, unknown> {
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /** Resources listed in `kubectl get all`. */
-const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "cronjobs", "jobs"]);
+const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "cronjobs", "jobs"]);
 
 /**
  * `/api/v1` (the default) or `/apis/{group}/{version}`: every resource and subresource of that
@@ -70,7 +70,8 @@ export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | 
   const resources: Record<string, unknown>[] = [];
   const entries = Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][];
   // kube-apiserver lists a named group's resources by name (apps/v1: daemonsets, deployments,
-  // replicasets; batch/v1: cronjobs before jobs), the order `kubectl get all` prints them in.
+  // replicasets, statefulsets; batch/v1: cronjobs before jobs), the order `kubectl get all`
+  // prints them in.
   if (groupVersion !== "v1") entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, info] of entries) {
     if (apiVersionOf(name) !== groupVersion) continue;

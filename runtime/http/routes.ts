@@ -57,6 +57,8 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   deployments: ["status", "scale"],
   replicasets: ["status", "scale"],
   daemonsets: ["status"],
+  statefulsets: ["status", "scale"],
+  persistentvolumeclaims: ["status"],
   jobs: ["status"],
   cronjobs: ["status"],
   services: ["status"],

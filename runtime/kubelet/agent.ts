@@ -8,6 +8,8 @@
  *        pod actor ──▶ status_writer.ts, the event recorder
  *   runtime_events.ts: engine events ──▶ the pod they belong to
  *   container_gc.ts: labelled containers and emptyDir volumes no pod wants ──▶ removed
+ *   claim_volumes.ts: claims informer ──▶ claim checks before mounts; reclaim of this node's
+ *        volumes of deleted claims; volumes whose claims are gone ──▶ removed
  *
  * Start-up follows Nomad's "Restore before Run": list the pods bound here and start their
  * actors (which re-adopt running labelled containers: same container IDs, nothing restarted),
@@ -37,6 +39,8 @@ import { podEffects } from "./pod_effects.ts";
 import { type PodActor, PodSupervisor } from "./pod_supervisor.ts";
 import { RuntimeEventPump } from "./runtime_events.ts";
 import { projectedVolumes, startVolumeRefresh } from "./volume_refresh.ts";
+import { nodeClaims } from "./claim_volumes.ts";
+import { podClaimNames } from "../../actors/volume_claims_decide.ts";
 
 
 export interface NodeAgentOptions {
@@ -104,9 +108,20 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   const services = new Informer(client, "services", { log: scoped("service-env") });
   const servicesStarted = startWithRetry(services, () => stopped, scoped("service-env"));
   const projected = projectedVolumes(client, name, opts);
+  // The PersistentVolumeClaims of this node's pods, and the reclaim of its claim volumes.
+  const claims = nodeClaims({
+    client,
+    runtime,
+    node: name,
+    log: scoped("volumes"),
+    // Not before this node's pod that names the claim has removed its containers.
+    inUse: (namespace, claim) => pods.usesClaim(namespace, claim),
+  });
+  const claimsStarted = startWithRetry({ resource: "persistentvolumeclaims", start: () => claims.start() }, () => stopped, scoped("volumes"));
   const effects = podEffects(runtime, {
     node: name,
     cluster: opts.clusterId,
+    claims,
     dns: opts.dns,
     config: projected.config,
     // The pod's imagePullSecrets, read through the node's API client (the node authorizer lets a
@@ -119,7 +134,13 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   });
   // Serialized, as the kubelet's recorder (every recorder correlates: repeats bump a count).
   const recorder = createEventRecorder(client, "kubelet", log, { host: name, concurrency: 1, maxQueued: 10_000 });
-  const pods = new PodSupervisor({ client, node: name, hostIP: advertise, effects, recorder, backoff: opts.backoff, resyncMs: opts.resyncMs, log, observe: opts.observe });
+  const pods = new PodSupervisor({
+    client, node: name, hostIP: advertise, effects, recorder, backoff: opts.backoff, resyncMs: opts.resyncMs, log, observe: opts.observe,
+    // A pod's containers are gone: a deleted claim's volume it held may be removed now.
+    onGone: (pod) => {
+      if (podClaimNames(pod).length > 0) claims.reclaimer.wake();
+    },
+  });
   const gc = new ContainerGc(runtime, name, (uid) => pods.wants(uid), log);
   const runtimeEvents = new RuntimeEventPump(runtime, name, (uid, ev) => pods.deliver(uid, ev));
   const heartbeat = nodeHeartbeat({ client, runtime, name, advertiseAddress: advertise, labels: opts.labels });
@@ -167,6 +188,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   runtimeEvents.start();
   const gcTimer = setInterval(() => {
     void gc.collect();
+    void claims.collect();
     void projected.volumes.collect((uid) => pods.wants(uid));
   }, opts.gcIntervalMs ?? 30_000);
   const refreshTimer = startVolumeRefresh(projected.volumes, () => podInformer.list(), (uid) => pods.wants(uid), opts.configRefreshMs ?? 2_000, scoped("volumes"));
@@ -180,7 +202,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const gcStopped = gc.stop();
     refreshTimer.stop();
     // Bounded: a list in flight to an unreachable API must not hold the stop up.
-    await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted]), 2_000);
+    await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted, claims.stop(), claimsStarted]), 2_000);
     const eventsStopped = runtimeEvents.stop();
     node.send({ type: "STOP" });
     node.stop();

@@ -22,7 +22,9 @@ import { initRestartPolicy } from "../../actors/pod_init.ts";
 import { configRetryMs, recordAfterConfigError } from "../../actors/pod_container_config.ts";
 import { allContainers } from "../../model/pod_references.ts";
 import { type ContainerConfig, hookFailedEvent, runHook } from "./container_config.ts";
-import { containerSpec, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
+import { containerSpec, emptyDirPlans, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
+import type { ClaimMounts, ClaimPrepare } from "./claim_volumes.ts";
+import { podClaimNames } from "../../actors/volume_claims_decide.ts";
 import { serviceEnvVars } from "./service_env.ts";
 import {
   ContainerNotFoundError,
@@ -36,8 +38,14 @@ import { proberLogic } from "./probes.ts";
 
 export interface PodEffectsOptions {
   node: string;
-  /** The cluster id, for the names of persistent volumes (the runtime view adds the labels). */
+  /** The cluster id (the runtime view adds the labels). */
   cluster?: string;
+  /**
+   * The node's PersistentVolumeClaims (claim_volumes.ts): checked before a container of a pod
+   * that names any is made; one not ready is the kubelet's FailedMount, and the container waits
+   * ContainerCreating. Absent: such pods wait, with that said.
+   */
+  claims?: ClaimMounts;
   dns?: { servers: string[]; search: string[] };
   /**
    * The services of a namespace, for the service environment variables of pods (Kubernetes'
@@ -81,9 +89,8 @@ export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOption
     }
     for (const c of infras) await rt.removeContainer(c.id);
     for (const c of apps) await rt.removeContainer(c.id);
-    for (const v of volumePlans(pod, node, opts.cluster)) {
-      if (v.kind === "emptyDir" || v.kind === "persistent") await rt.createVolume(v.source, v.labels);
-    }
+    // Claim volumes are made per container, once their claims are checked (startAttempt).
+    for (const v of emptyDirPlans(pod, node)) await rt.createVolume(v.source, v.labels);
     const created = await rt.createSandbox(sandboxSpec(pod, node, input.hostIP, opts.dns));
     sandboxId = created.id;
     return { sandbox: created, records, events };
@@ -114,6 +121,17 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
   let fetched: Promise<Record<string, string>> | undefined;
   const serviceEnv = (): Promise<Record<string, string>> =>
     input.serviceEnv ? Promise.resolve(input.serviceEnv) : (fetched ??= lookUpServiceEnv(opts, pod));
+  // The pod's claims, checked once per sync (its containers share the answer, and one
+  // FailedMount is said for them all). A pod that has run keeps a claim being deleted.
+  let mounting: Promise<ClaimPrepare> | undefined;
+  const claims = (): Promise<ClaimPrepare> =>
+    (mounting ??= (opts.claims
+      ? opts.claims.prepare(pod, !input.records.some((r) => r.started || r.restartCount > 0))
+      : Promise.resolve<ClaimPrepare>({ type: "error", message: "this node serves no PersistentVolumeClaims" })
+    ).then((r) => {
+      if (r.type === "error") events.push({ type: "Warning", reason: "FailedMount", message: r.message });
+      return r;
+    }));
   const syncOne = async (c: Container, policy: RestartPolicy | undefined): Promise<ContainerRecord> => {
       const rec0 = input.records.find((r) => r.name === c.name) ?? newRecord(c.name);
       const observed = rec0.id
@@ -148,10 +166,10 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         const stopped = await rt.inspectContainer(action.id).catch(() => undefined);
         await rt.removeContainer(action.id);
         const lastTerminated = stopped ? terminatedFrom(stopped) : { exitCode: 137, reason: "Error", message: "container definition changed" };
-        return await startAttempt(rt, opts, input, c.name, { ...record, id: undefined, lastTerminated }, events, serviceEnv);
+        return await startAttempt(rt, opts, input, c.name, { ...record, id: undefined, lastTerminated }, events, serviceEnv, claims);
       }
       if (action.removeId) await rt.removeContainer(action.removeId);
-      return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events, serviceEnv);
+      return await startAttempt(rt, opts, input, c.name, { ...record, id: action.removeId ? undefined : record.id }, events, serviceEnv, claims);
   };
   // Init containers one at a time, in order, each to exit 0; then the app containers together.
   const initRecords: ContainerRecord[] = [];
@@ -188,8 +206,19 @@ async function startAttempt(
   rec: ContainerRecord,
   events: PodEvent[],
   serviceEnv: () => Promise<Record<string, string>>,
+  claims: () => Promise<ClaimPrepare>,
 ): Promise<ContainerRecord> {
   const c = allContainers(input.pod).find((x) => x.name === name)!;
+  // Volumes before the image, as the kubelet mounts them before it pulls.
+  let claimUid: ((claim: string) => string | undefined) | undefined;
+  if (podClaimNames(input.pod).length > 0) {
+    const ready = await claims();
+    if (ready.type === "error") return recordAfterConfigError(rec, "ContainerCreating", ready.message, Date.now(), configRetryMs(input.backoff.baseMs));
+    claimUid = (claim) => ready.uids[claim];
+    for (const v of volumePlans(input.pod, opts.node, opts.cluster, undefined, claimUid)) {
+      if (v.kind === "persistent") await rt.createVolume(v.source, v.labels);
+    }
+  }
   let imageID: string | undefined;
   const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe, imageID });
   const image = await (opts.images ?? new ImagePuller(rt)).ensure(input.pod, c);
@@ -219,6 +248,7 @@ async function startAttempt(
     serviceEnv: await serviceEnv(),
     env,
     projectedDir: config ? (v) => config.volumeDir(input.pod, v) : undefined,
+    claimUid,
   });
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });

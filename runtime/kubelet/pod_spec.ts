@@ -12,6 +12,7 @@ import {
   type PodRef,
   type PortSpec,
   type SandboxSpec,
+  claimVolumeName,
   volumeName,
 } from "../../model/container_runtime.ts";
 
@@ -94,10 +95,23 @@ export function podDns(pod: Pod, dns?: { servers: string[]; search: string[] }):
   return { servers: dns.servers, search, options: ["ndots:5"] };
 }
 
+/**
+ * The pod's hostname and DNS domain, as the kubelet makes them (GeneratePodHostNameAndDomain):
+ * `spec.hostname`, else the pod's name, cut to 63 characters without a trailing `-` or `.`; and
+ * with `spec.subdomain`, the domain `<subdomain>.<ns>.svc.<clusterDomain>`, so that the pod's
+ * FQDN `<hostname>.<domain>` is in its /etc/hosts and `hostname -f` prints it.
+ */
+export function podHostnameAndDomain(pod: Pod, clusterDomain = "cluster.local"): { hostname: string; domainname?: string } {
+  const wanted = pod.spec.hostname || pod.metadata.name;
+  const hostname = wanted.length > 63 ? wanted.slice(0, 63).replace(/[-.]+$/, "") : wanted;
+  if (!pod.spec.subdomain) return { hostname };
+  return { hostname, domainname: `${pod.spec.subdomain}.${pod.metadata.namespace ?? "default"}.svc.${clusterDomain}` };
+}
+
 export function sandboxSpec(pod: Pod, node: string, hostIP: string, dns?: { servers: string[]; search: string[] }): SandboxSpec {
   return {
     pod: podRef(pod, node),
-    hostname: pod.spec.hostname ?? pod.metadata.name,
+    ...podHostnameAndDomain(pod),
     ports: podPorts(pod),
     hostIP,
     dns: podDns(pod, dns),
@@ -156,11 +170,21 @@ export interface VolumePlan {
   labels: Record<string, string>;
 }
 
+/** A pod's claim that `volumePlans` was given no uid for: its volume cannot be named yet. Recoverable. */
+export class UnresolvedClaimError extends Error {
+  constructor(readonly claim: string) {
+    super(`persistentvolumeclaim "${claim}" is not known on this node yet`);
+    this.name = "UnresolvedClaimError";
+  }
+}
+
 /**
- * `cluster`: the cluster id, if any. Persistent volumes are named per cluster then, so two
- * clusters sharing an engine never share a claim's data.
+ * `cluster`: the cluster id, if any (the cluster-scoped runtime stamps it on what is created).
+ * `claimUid`: the uid of each PersistentVolumeClaim the pod names, as the node last saw it
+ * (claim_volumes.ts checks the claim before any container is made); a claim it cannot answer
+ * for throws `UnresolvedClaimError` — never a container without its volume.
  */
-export function volumePlans(pod: Pod, node: string, cluster?: string, projectedDir?: (volume: string) => string | undefined): VolumePlan[] {
+export function volumePlans(pod: Pod, node: string, cluster?: string, projectedDir?: (volume: string) => string | undefined, claimUid?: (claim: string) => string | undefined): VolumePlan[] {
   const ref = podRef(pod, node, cluster);
   const out: VolumePlan[] = [];
   for (const v of pod.spec.volumes ?? []) {
@@ -172,13 +196,16 @@ export function volumePlans(pod: Pod, node: string, cluster?: string, projectedD
         labels: { [LABELS.node]: node, [LABELS.podUid]: ref.uid, [LABELS.podName]: ref.name, [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "emptyDir" },
       });
     } else if (v.persistentVolumeClaim) {
-      // No node label: a persistent volume belongs to the namespace, not to a node or a pod,
-      // so no node's garbage collection ever removes it.
+      // The claim's volume, named by its uid, on the claim's node: that node removes it when the
+      // claim is deleted (claim_volumes.ts), and no pod's garbage collection ever does.
+      const claim = v.persistentVolumeClaim.claimName;
+      const uid = claimUid?.(claim);
+      if (uid === undefined) throw new UnresolvedClaimError(claim);
       out.push({
         name: v.name,
         kind: "persistent",
-        source: volumeName("persistent", ref, v.persistentVolumeClaim.claimName),
-        labels: { [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "persistent", "berth.claim": v.persistentVolumeClaim.claimName },
+        source: claimVolumeName(uid),
+        labels: { [LABELS.node]: node, [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "persistent", [LABELS.claim]: claim, [LABELS.claimUid]: uid },
       });
     } else if (v.hostPath) {
       out.push({ name: v.name, kind: "hostPath", source: v.hostPath.path, labels: {} });
@@ -187,6 +214,11 @@ export function volumePlans(pod: Pod, node: string, cluster?: string, projectedD
     }
   }
   return out;
+}
+
+/** The pod's emptyDir volumes only: what its sandbox step makes (claims are checked, and their volumes made, per container). */
+export function emptyDirPlans(pod: Pod, node: string): VolumePlan[] {
+  return volumePlans({ ...pod, spec: { ...pod.spec, volumes: (pod.spec.volumes ?? []).filter((v) => v.emptyDir) } }, node);
 }
 
 function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
@@ -228,6 +260,8 @@ export function containerSpec(
     env?: Record<string, string>;
     /** Host directories of projected volumes (ConfigMap, Secret, downward API). */
     projectedDir?: (volume: string) => string | undefined;
+    /** The uid of each claim the pod names (see `volumePlans`). */
+    claimUid?: (claim: string) => string | undefined;
   },
 ): ContainerSpec {
   const env = opts.env ?? containerEnv(pod, c.env, opts.fields, opts.serviceEnv);
@@ -244,7 +278,7 @@ export function containerSpec(
     ...(c.stdin ? { stdin: true } : {}),
     ...(c.stdin && c.stdinOnce ? { stdinOnce: true } : {}),
     ...(c.tty ? { tty: true } : {}),
-    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir)),
+    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir, opts.claimUid)),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
     cpuShares: cpuShares(c),
     memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,

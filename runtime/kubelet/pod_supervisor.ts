@@ -6,7 +6,8 @@
  *        │ known        ──▶ POD_UPDATED to its actor (not for a change of status alone)
  *        │ finished     ──▶ left alone (its containers stay for logs) until deleted
  *   deleted(pod) ──▶ DELETE to its actor (or an actor started just to clean up)
- *   actor completes ──▶ status flushed, the API object deleted (grace 0) unless already gone
+ *   actor completes ──▶ onGone (its containers are removed), status flushed, the API object
+ *                       deleted (grace 0) unless already gone
  *   actor fails     ──▶ logged, an Event, and a fresh actor after 1 s: a pod never dies silently
  *
  * Each actor gets a status writer (coalescing, CAS) and the node's event recorder.
@@ -53,6 +54,8 @@ export interface PodSupervisorOptions {
   observe?: Observe;
   /** Delay before a failed pod actor is replaced (default 1 s). */
   restartDelayMs?: number;
+  /** Called once a pod's actor has completed: its containers are stopped and removed. */
+  onGone?: (pod: Pod) => void;
 }
 
 /** The supervisor's key for a pod: its uid (a re-created pod of the same name is another pod). */
@@ -76,7 +79,7 @@ export class PodSupervisor {
   /** The live actors by pod key (for inspection and tests). */
   readonly actors = new Map<string, PodActor>();
   /** Finished pods (Succeeded/Failed) left alone until deleted: their containers are wanted. */
-  private readonly finished = new Set<string>();
+  private readonly finished = new Map<string, Pod>();
   /**
    * Pods whose containers this node stopped and whose API object it then deleted, still there
    * waiting on finalizers: done here, as the kubelet's pod workers keep a terminated pod's uid,
@@ -123,6 +126,19 @@ export class PodSupervisor {
     return this.stopped || this.entries.has(uid) || this.finished.has(uid);
   }
 
+  /**
+   * True while a pod of `namespace` that names claim `claim` has containers here: its actor runs
+   * (or stops and removes them), or it finished and is left alone until deleted. Its containers
+   * may still refer to the claim's volume.
+   */
+  usesClaim(namespace: string, claim: string): boolean {
+    const names = (pod: Pod) =>
+      (pod.metadata.namespace ?? "default") === namespace && (pod.spec.volumes?.some((v) => v.persistentVolumeClaim?.claimName === claim) ?? false);
+    for (const e of this.entries.values()) if (names(e.pod)) return true;
+    for (const pod of this.finished.values()) if (names(pod)) return true;
+    return false;
+  }
+
   /** Starts an actor for the pod, or tells the running one about the new version. */
   ensure(pod: Pod, deleting = false): void {
     if (this.stopped) return;
@@ -140,7 +156,7 @@ export class PodSupervisor {
     // A finished pod is left as it is (its containers stay for logs) until it is deleted.
     const phase = pod.status?.phase;
     if (!deleting && !pod.metadata.deletionTimestamp && (phase === "Succeeded" || phase === "Failed")) {
-      this.finished.add(key);
+      this.finished.set(key, pod);
       return;
     }
     this.start(key, pod, deleting);
@@ -245,6 +261,7 @@ export class PodSupervisor {
       // status, the mark of its finalizers); deleted() forgets it once it goes.
       if (!entry.objectGone && !this.stopped) this.terminated.add(key);
     }
+    this.opts.onGone?.(entry.pod);
     await entry.writer.flush();
     entry.writer.close();
     if (this.stopped || entry.objectGone) return;

@@ -19,9 +19,9 @@ import { promisify } from "node:util";
 import type { Endpoints, Service } from "../../model/types.ts";
 import type { Log } from "../../model/log.ts";
 import { externalNameOf, usesNodePorts } from "../../actors/service.ts";
-import { backendsForPort, readyAddresses, type Backend } from "../../actors/service_endpoints.ts";
+import { backendsForPort, type Backend } from "../../actors/service_endpoints.ts";
 import { DEFAULT_TABLE, deleteTableScript, desiredRuleset, staleFlows, syncScript, type NftRuleset, type NftServicePort } from "../../actors/nft_rules.ts";
-import type { DnsZone } from "../dns/zone.ts";
+import { type DnsZone, dnsEndpointsOf } from "../dns/zone.ts";
 import type { ClusterIpAssigner } from "../net/cluster_ip.ts";
 
 const execFileP = promisify(execFile);
@@ -145,7 +145,7 @@ export class NftDataplane {
       // A DNS alias: no rules, no address (it may have been another type before).
       return this.withAddress(key, undefined, async () => {
         this.entries.delete(key);
-        this.opts.zone.set({ namespace: ns, name: svc.metadata.name, readyIPs: [], ports: [], externalName });
+        this.opts.zone.set({ namespace: ns, name: svc.metadata.name, ports: [], externalName });
         await this.requestSync();
       });
     }
@@ -158,7 +158,7 @@ export class NftDataplane {
         namespace: ns,
         name: svc.metadata.name,
         clusterIP: headless ? undefined : clusterIP,
-        readyIPs: headless ? readyAddresses(ep) : [],
+        ...(headless ? { endpoints: dnsEndpointsOf(ep) } : {}),
         ports: (svc.spec.ports ?? []).map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })),
       });
       await this.requestSync();

@@ -74,11 +74,11 @@ export function checkPodSpecAdmission(spec: unknown, policy: AdmissionPolicy, at
   return causes;
 }
 
-/** Admission causes for an object of `resource` (pods, and the pod templates of RCs, ReplicaSets, Deployments, Jobs and CronJobs). */
+/** Admission causes for an object of `resource` (pods, and the pod templates of RCs, ReplicaSets, Deployments, DaemonSets, StatefulSets, Jobs and CronJobs). */
 export function checkAdmission(resource: Resource, object: unknown, policy: AdmissionPolicy): StatusCause[] {
   const o = obj(object);
   if (resource === "pods") return checkPodSpecAdmission(o?.spec, policy, "spec");
-  if (resource === "replicationcontrollers" || resource === "replicasets" || resource === "deployments" || resource === "jobs" || resource === "daemonsets") {
+  if (resource === "replicationcontrollers" || resource === "replicasets" || resource === "deployments" || resource === "jobs" || resource === "daemonsets" || resource === "statefulsets") {
     return checkPodSpecAdmission(obj(obj(o?.spec)?.template)?.spec, policy, "spec.template.spec");
   }
   if (resource === "cronjobs") {

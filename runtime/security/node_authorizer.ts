@@ -6,7 +6,9 @@
  * which nats-server lets only that node's identity publish to; a name in the body is never
  * trusted. Rules (each denial names its rule, so a 403 says exactly what was refused):
  *
- *   read        get/list/watch namespaces, services, endpoints, nodes, events
+ *   read        get/list/watch namespaces, services, endpoints, nodes, events,
+ *               persistentvolumeclaims (a node watches every claim and keeps to those placed on
+ *               it: Kubernetes lets a node get only its pods' claims, but has no reclaim on nodes)
  *   pods.read   list/watch pods only with the field selector `spec.nodeName=<self>`;
  *               get a pod only if it is bound to self
  *   config.read get a Secret or ConfigMap (or list/watch one, by `metadata.name=<name>` in its
@@ -22,6 +24,9 @@
  *   pod.annotations  a merge/strategic patch touching only metadata.annotations of a pod bound to self
  *   pod.delete  delete a pod bound to self that already has a deletionTimestamp (the node
  *               finishes a graceful deletion someone else started)
+ *   volume.release  update a PersistentVolumeClaim being deleted whose volume is on self
+ *               (volume.kubernetes.io/selected-node) only to take off its finalizer
+ *               berth.dev/local-volume once the node has removed the volume — nothing else
  *   events      create events reported by self (source.host = self, reportingInstance absent
  *               or self) about its own Node or a pod bound to it; update/patch events it
  *               reported, never changing who reported them or what they are about
@@ -33,7 +38,7 @@
  * runs `check`, and then writes only if the object is still at the revision it checked, so a
  * pod cannot change hands between the check and the write.
  */
-import type { AnyObject, Pod, Resource } from "../../model/types.ts";
+import { type AnyObject, LOCAL_VOLUME_FINALIZER, type Pod, type Resource, SELECTED_NODE_ANNOTATION } from "../../model/types.ts";
 import { podReferences } from "../../model/pod_references.ts";
 import type { ApiRequest } from "./api_request.ts";
 
@@ -61,7 +66,7 @@ export type NodeDecision =
   | { type: "needNodePods"; check: (pods: Pod[]) => Verdict };
 
 const ALLOW: Verdict = { type: "allow" };
-const READABLE = new Set<Resource>(["namespaces", "services", "endpoints", "nodes", "events"]);
+const READABLE = new Set<Resource>(["namespaces", "services", "endpoints", "nodes", "events", "persistentvolumeclaims"]);
 
 function deny(node: string, rule: string, message: string): Verdict {
   return { type: "deny", rule, message: `node "${node}" may not ${message} (rule ${rule})` };
@@ -291,6 +296,29 @@ function configRead(node: string, resource: "configmaps" | "secrets", namespace:
   };
 }
 
+/**
+ * May node `node` replace claim `current` with `next`? Only a claim being deleted, placed on the
+ * node, and only to take LOCAL_VOLUME_FINALIZER off it: every other finalizer, label,
+ * annotation, owner and the spec stay as they are.
+ */
+export function volumeReleaseVerdict(node: string, current: AnyObject, next: unknown): Verdict {
+  const name = current.metadata.name;
+  const at = current.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
+  if (at !== node) return deny(node, "volume.release", `update persistentvolumeclaim "${name}", whose volume is not on it`);
+  if (!current.metadata.deletionTimestamp) return deny(node, "volume.release", `update persistentvolumeclaim "${name}", which is not being deleted`);
+  const had = current.metadata.finalizers ?? [];
+  if (!had.includes(LOCAL_VOLUME_FINALIZER)) return deny(node, "volume.release", `update persistentvolumeclaim "${name}", which has no ${LOCAL_VOLUME_FINALIZER} finalizer`);
+  const n = (next ?? {}) as { metadata?: Record<string, unknown>; spec?: unknown };
+  const m = n.metadata ?? {};
+  const same = (a: unknown, b: unknown) => jsonStable(a) === jsonStable(b);
+  const keptFinalizers = had.filter((f) => f !== LOCAL_VOLUME_FINALIZER);
+  if (!same(m.finalizers ?? [], keptFinalizers) || !same(m.labels ?? {}, current.metadata.labels ?? {}) || !same(m.annotations ?? {}, current.metadata.annotations ?? {}) ||
+    !same(m.ownerReferences ?? [], current.metadata.ownerReferences ?? []) || !same(n.spec, (current as { spec?: unknown }).spec)) {
+    return deny(node, "volume.release", `change persistentvolumeclaim "${name}" beyond taking its ${LOCAL_VOLUME_FINALIZER} finalizer off`);
+  }
+  return ALLOW;
+}
+
 /** Decides whether node `node` may make `req`. */
 export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecision {
   switch (req.verb) {
@@ -353,6 +381,10 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
           namespace,
           check: (pod) => (boundTo(pod) === node ? ALLOW : deny(node, "pod.status", `change the status of pod "${name}", which is not bound to it`)),
         };
+      }
+      if (req.resource === "persistentvolumeclaims" && req.verb === "update" && name) {
+        const next = req.object;
+        return { type: "needObject", resource: "persistentvolumeclaims", name, namespace, check: (current) => volumeReleaseVerdict(node, current, next) };
       }
       if (req.resource === "events" && req.verb === "update" && name) {
         if (!reporter(req.object).every((h) => h === node)) return deny(node, "events", "rewrite an event as reported by another node");

@@ -6,7 +6,9 @@
  * `kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data --force` (its evictions and
  * deletes carry protobuf bodies) with an RC's pods coming up on node-1; and batch/v1 Jobs
  * (`kubectl create job`, `wait --for=condition=complete|failed`, `logs job/`) and CronJobs
- * (`kubectl create cronjob`, `create job --from=cronjob/`).
+ * (`kubectl create cronjob`, `create job --from=cronjob/`); the example DaemonSet; and the example
+ * StatefulSet (ordered pods with their own claims and DNS names, data kept across a pod's
+ * re-creation, `rollout history|undo`, claims kept after the set is deleted).
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -216,5 +218,34 @@ spec:
     ok(["delete", "ds", "node-agent"]);
     await waitFor(async () => pods("app=node-agent").length === 0, "the daemon's pods deleted with it", 60_000);
   }, 360_000);
+
+  it("kubectl apply of the example StatefulSet: pods in order with their own claims and DNS names, data kept when a pod is made again, rollout undo, claims kept after", async () => {
+    ok(["apply", "-f", fileURLToPath(new URL("../../examples/workloads/counter-statefulset.yaml", import.meta.url))]);
+    expect(ok(["rollout", "status", "sts/counter", "--timeout=150s"], 180_000)).toContain("partitioned roll out complete: 2 new pods have been updated");
+    expect(ok(["get", "sts", "counter", "--no-headers"])).toMatch(/^counter\s+2\/2\s+/);
+    expect(ok(["get", "pvc", "-l", "app=counter", "--no-headers"]).trim().split("\n").map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual(["data-counter-0 Bound", "data-counter-1 Bound"]);
+    // Each pod by its stable DNS name, from the other one.
+    expect(ok(["exec", "counter-1", "--", "wget", "-qO-", "http://counter-0.counter:8080/"]).trim()).toBe("counter-0 boots=1");
+    expect(ok(["exec", "counter-0", "--", "wget", "-qO-", "http://counter-1.counter.default.svc.cluster.local:8080/"]).trim()).toBe("counter-1 boots=1");
+    // counter-0 deleted comes back under its name, on its claim's node, with its data.
+    const node0 = pods("app=counter").find((p) => p.metadata.name === "counter-0")!.spec.nodeName;
+    ok(["delete", "pod", "counter-0"]);
+    await waitFor(async () => pods("app=counter").some((p) => p.metadata.name === "counter-0" && isReady(p)), "counter-0 made again", 120_000);
+    expect(pods("app=counter").find((p) => p.metadata.name === "counter-0")!.spec.nodeName).toBe(node0);
+    expect(ok(["exec", "counter-1", "--", "wget", "-qO-", "http://counter-0.counter:8080/"]).trim()).toBe("counter-0 boots=2");
+    // A new template, then back: rollout history and undo.
+    ok(["set", "env", "sts/counter", "GREETING=hello"]);
+    expect(ok(["rollout", "status", "sts/counter", "--timeout=150s"], 180_000)).toContain("2 new pods have been updated");
+    expect(ok(["rollout", "history", "sts/counter"])).toMatch(/1\s+<none>[\s\S]*2\s+<none>/);
+    ok(["rollout", "undo", "sts/counter"]);
+    expect(ok(["rollout", "status", "sts/counter", "--timeout=150s"], 180_000)).toContain("2 new pods have been updated");
+    expect(ok(["get", "sts", "counter", "-o", "jsonpath={.spec.template.spec.containers[0].env}"]).trim()).toBe("");
+    // Deleting the set leaves the claims (retention policy Retain, the default).
+    ok(["delete", "sts", "counter"]);
+    await waitFor(async () => pods("app=counter").length === 0, "the set's pods deleted with it", 90_000);
+    expect(ok(["get", "pvc", "-l", "app=counter", "--no-headers"]).trim().split("\n")).toHaveLength(2);
+    ok(["delete", "pvc", "-l", "app=counter", "--timeout=60s"], 90_000);
+    ok(["delete", "svc", "counter"]);
+  }, 600_000);
 });
 

@@ -77,10 +77,10 @@ describe.each([
   const errors: string[] = [];
 
   beforeAll(async () => {
-    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.20", readyIPs: [], ports: [{ name: "http", port: 80, protocol: "TCP" }] });
-    zone.set({ namespace: "prod", name: "db", readyIPs: ["172.30.0.5"], ports: [] });
+    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.20", ports: [{ name: "http", port: 80, protocol: "TCP" }] });
+    zone.set({ namespace: "prod", name: "db", endpoints: [{ ip: "172.30.0.5", ports: [] }], ports: [] });
     // ExternalName aliases: of a service, a chain of two, itself, a loop, and a name outside.
-    const alias = (name: string, externalName: string) => zone.set({ namespace: "default", name, readyIPs: [], ports: [], externalName });
+    const alias = (name: string, externalName: string) => zone.set({ namespace: "default", name, ports: [], externalName });
     alias("alias", "web.default.svc.cluster.local");
     alias("chain", "alias.default.svc.cluster.local");
     alias("self", "self.default.svc.cluster.local");

@@ -69,8 +69,8 @@ describe("cluster DNS answer cache", () => {
   let port: number;
 
   beforeAll(async () => {
-    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", readyIPs: [], ports: [] });
-    zone.set({ namespace: "default", name: "big", readyIPs: manyIps, ports: [] });
+    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", ports: [] });
+    zone.set({ namespace: "default", name: "big", endpoints: manyIps.map((ip) => ({ ip, ports: [] })), ports: [] });
     server = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version });
     port = server.addresses[0].port;
   });
@@ -100,10 +100,10 @@ describe("cluster DNS answer cache", () => {
     const q = encodeQuery("moving.default.svc.cluster.local", Packet.TYPE.A);
     expect((await udp(port, q)).header.rcode).toBe(Packet.RCODE.NXDOMAIN);
     expect((await udp(port, q)).header.rcode).toBe(Packet.RCODE.NXDOMAIN); // from the cache
-    zone.set({ namespace: "default", name: "moving", clusterIP: "10.96.0.30", readyIPs: [], ports: [] });
+    zone.set({ namespace: "default", name: "moving", clusterIP: "10.96.0.30", ports: [] });
     expect(addresses(await udp(port, q))).toEqual(["10.96.0.30"]);
     expect(addresses(await udp(port, q))).toEqual(["10.96.0.30"]);
-    zone.set({ namespace: "default", name: "moving", clusterIP: "10.96.0.31", readyIPs: [], ports: [] });
+    zone.set({ namespace: "default", name: "moving", clusterIP: "10.96.0.31", ports: [] });
     expect(addresses(await udp(port, q))).toEqual(["10.96.0.31"]);
     zone.delete("default", "moving");
     expect((await udp(port, q)).header.rcode).toBe(Packet.RCODE.NXDOMAIN);
@@ -113,7 +113,7 @@ describe("cluster DNS answer cache", () => {
     const q = encodeQuery("web.default.svc.cluster.local", Packet.TYPE.A);
     await udp(port, q);
     const v = zone.version;
-    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", readyIPs: [], ports: [] });
+    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", ports: [] });
     expect(zone.version).toBe(v);
     const hits = server.stats.cacheHits;
     await udp(port, q);
@@ -160,7 +160,7 @@ describe("cluster DNS answer cache", () => {
   it("never caches a SERVFAIL: a lookup that recovers answers again", async () => {
     let fail = true;
     const z2 = new DnsZone();
-    z2.set({ namespace: "default", name: "flaky", clusterIP: "10.96.0.40", readyIPs: [], ports: [] });
+    z2.set({ namespace: "default", name: "flaky", clusterIP: "10.96.0.40", ports: [] });
     const s2 = await startDnsServer({
       addresses: [{ host: "127.0.0.1", port: 0 }],
       lookup: (n, t) => {

@@ -34,7 +34,7 @@ describe("cluster DNS metrics", () => {
   const metrics = new ComponentMetrics("proxy");
   let server: DnsServer;
   beforeAll(async () => {
-    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", readyIPs: [], ports: [{ name: "http", port: 80, protocol: "TCP" }] });
+    zone.set({ namespace: "default", name: "web", clusterIP: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "TCP" }] });
     server = await startDnsServer({ addresses: [{ host: "127.0.0.1", port: 0 }], lookup: (n, t) => zone.lookup(n, t), version: () => zone.version, metrics });
   });
   afterAll(() => server?.close());

@@ -67,15 +67,16 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
   let throwOn: string | undefined;
 
   beforeAll(async () => {
-    zone.set({ namespace: "default", name: "backend-service", clusterIP: "10.96.0.10", readyIPs: [], ports: [{ name: "http", port: 80, protocol: "TCP" }] });
-    zone.set({ namespace: "prod", name: "db", readyIPs: ["172.30.0.5", "172.30.0.4"], ports: [{ name: "pg", port: 5432 }] });
-    zone.set({ namespace: "default", name: "empty-headless", readyIPs: [], ports: [] });
-    zone.set({ namespace: "default", name: "legacy", readyIPs: [], ports: [], externalName: "db.example.com" });
-    zone.set({ namespace: "default", name: "alias", readyIPs: [], ports: [], externalName: "backend-service.default.svc.cluster.local" });
-    zone.set({ namespace: "default", name: "alias2", readyIPs: [], ports: [], externalName: "alias.default.svc.cluster.local" });
-    zone.set({ namespace: "default", name: "self", readyIPs: [], ports: [], externalName: "self.default.svc.cluster.local" });
-    zone.set({ namespace: "default", name: "loop-a", readyIPs: [], ports: [], externalName: "loop-b.default.svc.cluster.local" });
-    zone.set({ namespace: "default", name: "loop-b", readyIPs: [], ports: [], externalName: "loop-a.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "backend-service", clusterIP: "10.96.0.10", ports: [{ name: "http", port: 80, protocol: "TCP" }] });
+    const pg = [{ name: "pg", protocol: "TCP", port: 6432 }];
+    zone.set({ namespace: "prod", name: "db", endpoints: [{ ip: "172.30.0.4", ports: pg }, { ip: "172.30.0.5", hostname: "db-1", ports: pg }], ports: [{ name: "pg", port: 5432 }] });
+    zone.set({ namespace: "default", name: "empty-headless", endpoints: [], ports: [] });
+    zone.set({ namespace: "default", name: "legacy", ports: [], externalName: "db.example.com" });
+    zone.set({ namespace: "default", name: "alias", ports: [], externalName: "backend-service.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "alias2", ports: [], externalName: "alias.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "self", ports: [], externalName: "self.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "loop-a", ports: [], externalName: "loop-b.default.svc.cluster.local" });
+    zone.set({ namespace: "default", name: "loop-b", ports: [], externalName: "loop-a.default.svc.cluster.local" });
     server = await startDnsServer({
       addresses: [{ host: "127.0.0.1", port: 0 }],
       udp,
@@ -138,6 +139,19 @@ describe.each(["auto", "dgram"] as const)("cluster DNS server (dns2 on loopback)
     expect(r.answers[0]).toMatchObject({ port: 80, target: "backend-service.default.svc.cluster.local" });
     expect(addresses({ answers: r.additionals } as DnsPacket)).toEqual(["10.96.0.10"]);
     expect((await udpQuery(port, "_nope._tcp.backend-service.default.svc.cluster.local", "SRV")).header.rcode).toBe(Packet.RCODE.NXDOMAIN);
+  });
+
+  it("answers SRV of a headless service per endpoint, each target's own address as additional", async () => {
+    const r = await udpQuery(port, "_pg._tcp.db.prod.svc.cluster.local", "SRV");
+    expect(r.header.rcode).toBe(0);
+    expect(r.answers.map((a) => [a.target, a.port, a.weight])).toEqual([
+      ["172-30-0-4.db.prod.svc.cluster.local", 6432, 50],
+      ["db-1.db.prod.svc.cluster.local", 6432, 50],
+    ]);
+    const glue = r.additionals.filter((a) => a.type === Packet.TYPE.A).map((a) => [a.name, a.address]).sort();
+    expect(glue).toEqual([["172-30-0-4.db.prod.svc.cluster.local", "172.30.0.4"], ["db-1.db.prod.svc.cluster.local", "172.30.0.5"]]);
+    expect(addresses(await udpQuery(port, "db-1.db.prod.svc.cluster.local"))).toEqual(["172.30.0.5"]);
+    expect((await udpQuery(port, "db-2.db.prod.svc.cluster.local")).header.rcode).toBe(Packet.RCODE.NXDOMAIN);
   });
 
   it("gives NXDOMAIN for unknown cluster names, NODATA for AAAA of a known one, REFUSED outside the cluster", async () => {

@@ -132,7 +132,7 @@ describe("NATS API", () => {
       ["berth.api.v1.pods.create", { object: { ...podManifest("wrongtype"), spec: { containers: [{ name: "c", image: 42 }] } } }, 422, /spec\.containers\[0\]\.image/],
       ["berth.api.v1.pods.get", { name: 7 }, 400, /"name" must be a string/],
       ["berth.api.v1.pods.frobnicate", {}, 404, /unknown verb/],
-      ["berth.api.v1.statefulsets.create", {}, 404, /unknown resource/],
+      ["berth.api.v1.persistentvolumes.create", {}, 404, /unknown resource/],
       ["berth.api.v1.pods.list", { labelSelector: "a in (" }, 400, /./],
       ["berth.api.v1.pods.delete", { name: "x", gracePeriodSeconds: "soon" }, 400, /gracePeriodSeconds/],
       ["berth.api.v1.pods.watch", { watchId: "bad id!" }, 400, /watchId/],

@@ -4,13 +4,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 import { podExec } from "../../runtime/kubelet/pod_containers.ts";
-import { removeVolumes } from "../helpers/docker.ts";
+import { claimVolumeName } from "../../model/container_runtime.ts";
+import { SELECTED_NODE_ANNOTATION } from "../../model/types.ts";
 import type { TestApi } from "../helpers/api.ts";
 import {
   containerStatus,
   eventsFor,
   getPod,
-  isReady,
   pod,
   type PodEnv,
   podEnv,
@@ -75,26 +75,30 @@ describe("pods on Docker", () => {
     expect(out.trim()).toBe("hello-from-writer");
   });
 
-  test("a named volume's data survives deleting and re-creating the pod", async () => {
+  test("a claim's volume keeps its data across deleting and re-creating the pod", async () => {
     const claim = `claim-${Date.now().toString(36)}`;
-    try {
-      const spec = (cmd: string) => ({
-        volumes: [{ name: "store", persistentVolumeClaim: { claimName: claim } }],
-        containers: [{ name: "c", image: BB, command: ["sh", "-c", cmd], volumeMounts: [{ name: "store", mountPath: "/store" }] }],
-      });
-      await env.api.create("pods", pod("keeper", env.node, spec("echo kept > /store/f; sleep 3600")));
-      await waitRunning(env.api, "keeper");
-      await waitFor(async () => (await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"])).stdout.includes("kept"), "file written");
-      await env.api.delete("pods", "keeper", "default");
-      await waitGone(env.api, "keeper");
-      await env.api.create("pods", pod("keeper", env.node, spec("sleep 3600")));
-      await waitRunning(env.api, "keeper");
-      const r = await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"]);
-      expect(r.stdout.trim()).toBe("kept");
-    } finally {
-      await env.cleanup();
-      await removeVolumes([`berth-pv-default-${claim}`]);
-    }
+    // No scheduler here: as in Kubernetes, a pod bound by hand needs its claim placed on its node.
+    const pvc = await env.api.create("persistentvolumeclaims", {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: claim, annotations: { [SELECTED_NODE_ANNOTATION]: env.node } },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    }, "default");
+    const spec = (cmd: string) => ({
+      volumes: [{ name: "store", persistentVolumeClaim: { claimName: claim } }],
+      containers: [{ name: "c", image: BB, command: ["sh", "-c", cmd], volumeMounts: [{ name: "store", mountPath: "/store" }] }],
+    });
+    await env.api.create("pods", pod("keeper", env.node, spec("echo kept > /store/f; sleep 3600")));
+    await waitRunning(env.api, "keeper");
+    await waitFor(async () => (await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"])).stdout.includes("kept"), "file written");
+    // The claim's own volume, on this node (cleanup removes it by that label).
+    expect((await env.rt.listVolumes({ "berth.claim.uid": pvc.metadata.uid! })).map((v) => v.name)).toEqual([claimVolumeName(pvc.metadata.uid!)]);
+    await env.api.delete("pods", "keeper", "default");
+    await waitGone(env.api, "keeper");
+    await env.api.create("pods", pod("keeper", env.node, spec("sleep 3600")));
+    await waitRunning(env.api, "keeper");
+    const r = await podExec(env.rt, await getPod(env.api, "keeper"), "c", ["cat", "/store/f"]);
+    expect(r.stdout.trim()).toBe("kept");
   });
 
   test("deleting a pod stops and removes its containers and emptyDir volumes", async () => {

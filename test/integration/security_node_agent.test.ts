@@ -67,8 +67,9 @@ describe("node agent under its own NATS identity", () => {
     await api.delete("pods", "confined");
     await waitFor(async () => !(await api.get("pods", "confined").catch(() => undefined)), "pod deleted by its node", 15_000);
     expect(logs.filter((l) => /Forbidden|403|Permission/i.test(l))).toEqual([]);
-    // Its own pods, and the services its pods' environment variables come from.
-    expect(apiServer.watchCountOf("node-a")).toBe(2);
+    // Its own pods, the services its pods' environment variables come from, and the
+    // PersistentVolumeClaims (their mounts, and the reclaim of its claims' volumes).
+    expect(apiServer.watchCountOf("node-a")).toBe(3);
   });
 
   it("node services - logs and exec work end to end for the CLI and the REST proxy, with no identity reading another's inbox", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findGarbage, FOREGROUND_FINALIZER } from "../../../actors/garbage_collector.ts";
-import type { Deployment, Node, Pod, ReplicaSet } from "../../../model/types.ts";
+import type { ControllerRevision, Deployment, Node, OwnerReference, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet } from "../../../model/types.ts";
 
 const ref = (kind: string, name: string, uid: string) => [{ apiVersion: kind === "ReplicationController" ? "v1" : "apps/v1", kind, name, uid, controller: true }];
 const pod = (name: string, owner?: [string, string, string], nodeName = "n1"): Pod => ({
@@ -22,6 +22,55 @@ const deploy = (name: string, uid: string, extra: Partial<Deployment["metadata"]
   spec: { selector: { matchLabels: { a: "b" } }, template: { spec: { containers: [] } } },
 });
 const node: Node = { apiVersion: "v1", kind: "Node", metadata: { name: "n1" }, spec: {} };
+
+const sts = (name: string, uid: string): StatefulSet => ({
+  apiVersion: "apps/v1",
+  kind: "StatefulSet",
+  metadata: { name, namespace: "default", uid },
+  spec: { selector: { matchLabels: { a: "b" } }, template: { spec: { containers: [] } } },
+});
+const claim = (name: string, owners: OwnerReference[]): PersistentVolumeClaim => ({
+  apiVersion: "v1",
+  kind: "PersistentVolumeClaim",
+  metadata: { name, namespace: "default", uid: `c-${name}`, ownerReferences: owners },
+  spec: {},
+});
+const plain = (kind: string, name: string, uid: string): OwnerReference => ({ apiVersion: kind === "Pod" || kind === "ConfigMap" ? "v1" : "apps/v1", kind, name, uid });
+
+describe("garbage collector - claims and revisions of StatefulSets", () => {
+  it("collects a claim only when every owner it names (a StatefulSet, a Pod) is gone; an owner of another kind keeps it", () => {
+    const g = findGarbage({
+      pods: [pod("web-0", ["StatefulSet", "web", "s-1"])],
+      nodes: [node],
+      rcs: [],
+      statefulSets: [sts("web", "s-1")],
+      claims: [
+        claim("live-set", [plain("StatefulSet", "web", "s-1")]),
+        claim("gone-set-live-pod", [plain("StatefulSet", "old", "s-x"), plain("Pod", "web-0", "p-web-0")]),
+        claim("gone-pod-and-configmap", [plain("Pod", "web-9", "p-x"), plain("ConfigMap", "cm", "cm-1")]),
+        claim("only-gone-set", [plain("StatefulSet", "old", "s-x")]),
+        claim("gone-pod", [plain("Pod", "web-9", "p-x")]),
+        claim("no-owners", []),
+      ],
+    });
+    expect(g.filter((x) => x.type === "claimOwnersGone").map((x) => (x.type === "claimOwnersGone" ? x.claim.metadata.name : ""))).toEqual(["only-gone-set", "gone-pod"]);
+  });
+
+  it("collects a ControllerRevision whose StatefulSet is gone, and waits for revisions in a foreground deletion", () => {
+    const rev = (name: string, owner: [string, string, string]): ControllerRevision => ({ apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name, namespace: "default", uid: `r-${name}`, ownerReferences: ref(...owner) }, revision: 1 });
+    const g = findGarbage({
+      pods: [],
+      nodes: [node],
+      rcs: [],
+      statefulSets: [{ ...sts("web", "s-1"), metadata: { ...sts("web", "s-1").metadata, deletionTimestamp: "2026-12-01T00:00:00Z", finalizers: [FOREGROUND_FINALIZER] } }],
+      revisions: [rev("web-a", ["StatefulSet", "web", "s-1"]), rev("old-a", ["StatefulSet", "old", "s-x"])],
+    });
+    expect(g.map((x) => (x.type === "ownerGone" ? `gone ${x.object.metadata.name}` : x.type === "foreground" ? `foreground ${x.owner.metadata.name}: ${x.dependents.map((d) => d.object.metadata.name).join()}` : x.type))).toEqual([
+      "gone old-a",
+      "foreground web: web-a",
+    ]);
+  });
+});
 
 describe("garbage collector - findGarbage", () => {
   it("garbage collector - a ReplicaSet whose Deployment is gone, and a pod whose ReplicaSet is gone, are garbage; owned ones are not", () => {

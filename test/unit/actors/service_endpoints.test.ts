@@ -5,9 +5,9 @@ import type { Pod, Service } from "../../../model/types.ts";
 import {
   backendsForPort,
   computeEndpoints,
+  endpointHostname,
   HOST_ENDPOINTS_ANNOTATION,
   hostEndpointsOf,
-  readyAddresses,
 } from "../../../actors/service_endpoints.ts";
 
 function svc(spec: Partial<Service["spec"]> = {}, name = "web"): Service {
@@ -29,6 +29,8 @@ interface PodOpts {
   hostIP?: string;
   namespace?: string;
   phase?: "Running" | "Failed";
+  hostname?: string;
+  subdomain?: string;
 }
 
 function pod(name: string, o: PodOpts = {}): Pod {
@@ -43,7 +45,12 @@ function pod(name: string, o: PodOpts = {}): Pod {
       ...(o.terminating ? { deletionTimestamp: "2024-01-01T00:00:00Z" } : {}),
       ...(o.hostPorts ? { annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify(o.hostPorts) } } : {}),
     },
-    spec: { nodeName: "node-1", containers: [{ name: "c", image: "berth/busybox", ports: o.ports }] },
+    spec: {
+      nodeName: "node-1",
+      containers: [{ name: "c", image: "berth/busybox", ports: o.ports }],
+      ...(o.hostname ? { hostname: o.hostname } : {}),
+      ...(o.subdomain ? { subdomain: o.subdomain } : {}),
+    },
     status: {
       phase: o.phase ?? "Running",
       ...(o.ip === undefined ? {} : { podIP: o.ip }),
@@ -83,7 +90,12 @@ describe("computeEndpoints", () => {
     const ep = computeEndpoints(svc(), [pod("a", { ip: "10.0.0.1", ready: false }), pod("b", { ip: "10.0.0.2" })]);
     expect(ep.subsets?.[0].addresses?.map((a) => a.ip)).toEqual(["10.0.0.2"]);
     expect(ep.subsets?.[0].notReadyAddresses?.map((a) => a.ip)).toEqual(["10.0.0.1"]);
-    expect(readyAddresses(ep)).toEqual(["10.0.0.2"]);
+  });
+
+  it("with publishNotReadyAddresses, lists pods that are not ready under addresses too", () => {
+    const ep = computeEndpoints(svc({ publishNotReadyAddresses: true }), [pod("a", { ip: "10.0.0.1", ready: false }), pod("b", { ip: "10.0.0.2" })]);
+    expect(ep.subsets?.[0].addresses?.map((a) => a.ip)).toEqual(["10.0.0.1", "10.0.0.2"]);
+    expect(ep.subsets?.[0].notReadyAddresses).toBeUndefined();
   });
 
   it("resolves a named targetPort per pod and groups pods by their resolved ports", () => {
@@ -121,6 +133,37 @@ describe("computeEndpoints", () => {
       { ip: "10.0.0.1", port: 80, hostIP: "127.0.0.1", hostPort: 32768, pod: "a" },
       { ip: "10.0.0.2", port: 80, pod: "b" },
     ]);
+  });
+
+  it("gives an address the pod's hostname when the pod's subdomain names the service, ready or not", () => {
+    const ep = computeEndpoints(svc({ clusterIP: "None" }), [
+      pod("web-0", { ip: "10.0.0.1", hostname: "web-0", subdomain: "web" }),
+      pod("web-1", { ip: "10.0.0.2", hostname: "web-1", subdomain: "web", ready: false }),
+      pod("other", { ip: "10.0.0.3", hostname: "other", subdomain: "db" }),
+      pod("nohost", { ip: "10.0.0.4", subdomain: "web" }),
+      pod("nosub", { ip: "10.0.0.5", hostname: "nosub" }),
+    ]);
+    const names = (list: { ip: string; hostname?: string }[] = []) => list.map((a) => [a.ip, a.hostname ?? null]);
+    expect(names(ep.subsets?.[0].addresses)).toEqual([["10.0.0.1", "web-0"], ["10.0.0.3", null], ["10.0.0.4", null], ["10.0.0.5", null]]);
+    expect(names(ep.subsets?.[0].notReadyAddresses)).toEqual([["10.0.0.2", "web-1"]]);
+    // The namespace must match too (Kubernetes' ShouldSetHostname), whatever the caller passes.
+    expect(endpointHostname(pod("x", { hostname: "x", subdomain: "web", namespace: "prod" }), svc())).toBeUndefined();
+    expect(endpointHostname(pod("x", { hostname: "x", subdomain: "web" }), svc())).toBe("x");
+  });
+
+  it("lists the pods of a headless service without ports in one subset with no ports, as Kubernetes does", () => {
+    const pods = [pod("a", { ip: "10.0.0.2", hostname: "a", subdomain: "web" }), pod("b", { ip: "10.0.0.1", ready: false })];
+    const ep = computeEndpoints(svc({ clusterIP: "None", ports: undefined }), pods);
+    expect(ep.subsets).toEqual([
+      {
+        addresses: [{ ip: "10.0.0.2", hostname: "a", nodeName: "node-1", targetRef: { kind: "Pod", name: "a", namespace: "default", uid: "uid-a" } }],
+        notReadyAddresses: [{ ip: "10.0.0.1", nodeName: "node-1", targetRef: { kind: "Pod", name: "b", namespace: "default", uid: "uid-b" } }],
+      },
+    ]);
+    expect(ep.metadata.annotations).toBeUndefined();
+    // With a ClusterIP, or with ports none of which the pod has, a pod without ports is left out.
+    expect(computeEndpoints(svc({ ports: [] }), pods).subsets).toEqual([]);
+    expect(computeEndpoints(svc({ clusterIP: "None", ports: [{ port: 80, targetPort: "missing" }] }), pods).subsets).toEqual([]);
   });
 
   it("an empty or absent selector selects nothing", () => {

@@ -39,10 +39,10 @@ describe("quota arithmetic", () => {
   });
 
   it("quota - names: the core/v1 counts and compute names are enforced, others are refused", () => {
-    for (const n of ["pods", "services", "replicationcontrollers", "resourcequotas", "count/services", "count/events", "requests.cpu", "limits.memory", "cpu", "memory"]) {
+    for (const n of ["pods", "services", "replicationcontrollers", "resourcequotas", "persistentvolumeclaims", "count/services", "count/events", "requests.cpu", "limits.memory", "cpu", "memory", "requests.storage", "local.storageclass.storage.k8s.io/requests.storage"]) {
       expect(isQuotaName(n)).toBe(true);
     }
-    for (const n of ["count/nodes", "count/namespaces", "count/nonsense", "gpu", "requests.storage", "secrets"]) expect(isQuotaName(n)).toBe(false);
+    for (const n of ["count/nodes", "count/namespaces", "count/nonsense", "gpu", "storage", "limits.storage", "local.storageclass.storage.k8s.io/storage", "secrets"]) expect(isQuotaName(n)).toBe(false);
   });
 
   it("quota - the refusal names every exceeded resource in Kubernetes' words", () => {

@@ -69,6 +69,55 @@ status: {currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberSchedule
       .toThrow('unknown field "spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpression"');
   });
 
+  it("a StatefulSet with claim templates (as kubectl get -o yaml prints them) and a claim naming what Berth does not serve pass Strict, to be judged by validation; typos do not", () => {
+    const sts = (claimField = "storageClassName: local") => parseManifests(`apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 2
+  podManagementPolicy: Parallel
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 0}}
+  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Retain}
+  ordinals: {start: 0}
+  minReadySeconds: 5
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: berth/busybox
+        volumeMounts: [{name: www, mountPath: /www}]
+  volumeClaimTemplates:
+  - apiVersion: v1
+    kind: PersistentVolumeClaim
+    metadata: {name: www, labels: {tier: data}}
+    spec:
+      accessModes: [ReadWriteOnce]
+      ${claimField}
+      resources: {requests: {storage: 1Gi}}
+      volumeMode: Filesystem
+    status: {phase: Pending}
+status: {replicas: 0, availableReplicas: 0, currentRevision: web-1, updateRevision: web-1, observedGeneration: 1}
+`)[0].object;
+    expect(checkFieldValidation("StatefulSet", sts(), "Strict")).toEqual([]);
+    expect(() => checkFieldValidation("StatefulSet", sts("storageClass: local"), "Strict")).toThrow('unknown field "spec.volumeClaimTemplates[0].spec.storageClass"');
+    const claim = parseManifests(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  selector: {matchLabels: {disk: ssd}}
+  dataSource: {kind: VolumeSnapshot, apiGroup: snapshot.storage.k8s.io, name: snap}
+  dataSourceRef: {kind: VolumeSnapshot, apiGroup: snapshot.storage.k8s.io, name: snap}
+  volumeAttributesClassName: gold
+  resources: {requests: {storage: 1Gi}, limits: {storage: 2Gi}}
+status: {phase: Pending, conditions: [{type: Resizing, status: "True"}]}
+`)[0].object;
+    expect(checkFieldValidation("PersistentVolumeClaim", claim, "Strict")).toEqual([]);
+  });
+
   it("an unknown mode is a 400 naming the choices", () => {
     expect(() => parseFieldValidation("strict", "Warn")).toThrow(/must be one of Ignore, Warn or Strict, got "strict"/);
     expect(parseFieldValidation(undefined, "Warn")).toBe("Warn");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, Pod, ReplicationController, Service } from "../../../../model/types.ts";
+import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, PersistentVolumeClaim, Pod, ReplicationController, Service, StatefulSet } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
@@ -230,6 +230,47 @@ describe("tables", () => {
   it("table - a daemonset without a status counts 0 everywhere; NODE SELECTOR is the template's, sorted by key as labels.FormatLabels", () => {
     const ds = daemonSet("agent", { nodeSelector: { "kubernetes.io/os": "linux", disktype: "ssd" }, containers: [{ name: "a", image: "x" }, { name: "b", image: "y" }] });
     expect(toTable("daemonsets", [ds], { now: NOW }).rows[0].cells).toEqual(["agent", 0, 0, 0, 0, 0, "disktype=ssd,kubernetes.io/os=linux", "5h", "a,b", "x,y", "name=agent"]);
+  });
+
+  it("table - statefulsets show READY as ready/desired and AGE, wide adds CONTAINERS and IMAGES (no SELECTOR, as kube-apiserver's printer)", () => {
+    const sts: StatefulSet = {
+      apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "web", namespace: "default", creationTimestamp: created(90) },
+      spec: {
+        replicas: 3, selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "nginx", image: "nginx:1" }, { name: "sidecar", image: "busybox" }] } },
+      },
+      status: { replicas: 2, readyReplicas: 1 },
+    };
+    const table = toTable("statefulsets", [sts], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Ready", "Age", "Containers", "Images"]);
+    expect(table.columns.map((c) => c.priority)).toEqual([0, 0, 0, 1, 1]);
+    expect(table.rows[0].cells).toEqual(["web", "1/3", "90s", "nginx,sidecar", "nginx:1,busybox"]);
+    expect(formatTable(table)).toBe("NAME   READY   AGE\nweb    1/3     90s\n");
+    // Without a status (the controller has not written one): 0 ready.
+    expect(toTable("statefulsets", [{ ...sts, status: undefined }], { now: NOW }).rows[0].cells[1]).toBe("0/3");
+  });
+
+  it("table - claims show kube-apiserver's columns: capacity and access modes only once bound, the class, VOLUMEATTRIBUTESCLASS <unset>, wide VOLUMEMODE", () => {
+    const claim = (extra: Partial<PersistentVolumeClaim> = {}, spec: Partial<PersistentVolumeClaim["spec"]> = {}): PersistentVolumeClaim => ({
+      apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data-web-0", namespace: "default", creationTimestamp: created(300) },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "local", volumeMode: "Filesystem", ...spec },
+      status: { phase: "Pending" },
+      ...extra,
+    });
+    const table = toTable("persistentvolumeclaims", [
+      claim(),
+      claim({ status: { phase: "Bound", capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOncePod", "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce"] } }, { volumeName: "pvc-1234" }),
+      claim({ metadata: { name: "going", namespace: "default", creationTimestamp: created(300), deletionTimestamp: created(1) }, status: { phase: "Bound" } }, { volumeName: "pvc-5678", volumeMode: undefined }),
+    ], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Status", "Volume", "Capacity", "Access Modes", "StorageClass", "VolumeAttributesClass", "Age", "VolumeMode"]);
+    expect(table.columns.map((c) => c.priority)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(table.rows.map((r) => r.cells)).toEqual([
+      ["data-web-0", "Pending", "", "", "", "local", "<unset>", "5m", "Filesystem"],
+      ["data-web-0", "Bound", "pvc-1234", "1Gi", "RWO,ROX,RWX,RWOP", "local", "<unset>", "5m", "Filesystem"],
+      // A bound claim without a recorded capacity prints Kubernetes' zero quantity.
+      ["going", "Terminating", "pvc-5678", "0", "", "local", "<unset>", "5m", "<unset>"],
+    ]);
+    expect(formatTable(table).split("\n")[0]).toBe("NAME         STATUS        VOLUME     CAPACITY   ACCESS MODES       STORAGECLASS   VOLUMEATTRIBUTESCLASS   AGE");
   });
 
   it("table - pods' wide columns stay IP and NODE", () => {

@@ -435,7 +435,11 @@ describe("validation - sizes and kinds", () => {
     expect(resourceForKind("ReplicationController")).toBe("replicationcontrollers");
     expect(resourceForKind("Endpoints")).toBe("endpoints");
     expect(resourceForKind("Deployment")).toBe("deployments");
-    expect(resourceForKind("StatefulSet")).toBeUndefined();
+    expect(resourceForKind("StatefulSet")).toBe("statefulsets");
+    expect(resourceForKind("PersistentVolumeClaim")).toBe("persistentvolumeclaims");
+    expect(resourceForKind("PersistentVolume")).toBeUndefined();
+    expect(resourceForKind("ControllerRevision")).toBe("controllerrevisions");
+    expect(resourceForKind("Ingress")).toBeUndefined();
     expect(kindOf("services")).toBe("Service");
   });
 });

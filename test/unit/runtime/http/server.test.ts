@@ -71,10 +71,13 @@ describe("http api - discovery", () => {
     const appsV1 = (await call(c, "GET", "/apis/apps/v1")).json() as { groupVersion: string; resources: { name: string; kind: string }[] };
     expect(appsV1.groupVersion).toBe("apps/v1");
     // By name, as kube-apiserver lists them: `kubectl get all` prints daemonsets before deployments.
-    expect(appsV1.resources.map((r) => r.name)).toEqual(["daemonsets", "daemonsets/status", "deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"]);
-    expect(appsV1.resources[0]).toMatchObject({ kind: "DaemonSet", singularName: "daemonset", namespaced: true, shortNames: ["ds"], categories: ["all"] });
-    expect(appsV1.resources[0]).toMatchObject({ verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] });
-    expect(appsV1.resources[1]).toMatchObject({ kind: "DaemonSet", verbs: ["get", "patch", "update"] });
+    expect(appsV1.resources.map((r) => r.name)).toEqual([
+      "controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/status", "deployments/scale",
+      "replicasets", "replicasets/status", "replicasets/scale", "statefulsets", "statefulsets/status", "statefulsets/scale",
+    ]);
+    expect(appsV1.resources[1]).toMatchObject({ kind: "DaemonSet", singularName: "daemonset", namespaced: true, shortNames: ["ds"], categories: ["all"] });
+    expect(appsV1.resources[1]).toMatchObject({ verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] });
+    expect(appsV1.resources[2]).toMatchObject({ kind: "DaemonSet", verbs: ["get", "patch", "update"] });
     const core = (await call(c, "GET", "/api/v1")).json() as { resources: { name: string; group?: string; version?: string; kind: string }[] };
     expect(core.resources.find((r) => r.name === "pods/eviction")).toMatchObject({ group: "policy", version: "v1", kind: "Eviction" });
     expect(core.resources.some((r) => r.name === "deployments")).toBe(false);
@@ -84,7 +87,7 @@ describe("http api - discovery", () => {
     const list = (await call(c, "GET", "/api/v1")).json();
     const byName = Object.fromEntries(list.resources.map((r: { name: string }) => [r.name, r]));
     const short = Object.fromEntries(list.resources.filter((r: { shortNames?: string[] }) => r.shortNames).map((r: { name: string; shortNames: string[] }) => [r.name, r.shortNames[0]]));
-    expect(short).toEqual({ pods: "po", replicationcontrollers: "rc", services: "svc", endpoints: "ep", nodes: "no", events: "ev", namespaces: "ns", resourcequotas: "quota", configmaps: "cm", serviceaccounts: "sa" });
+    expect(short).toEqual({ pods: "po", replicationcontrollers: "rc", services: "svc", endpoints: "ep", nodes: "no", events: "ev", namespaces: "ns", resourcequotas: "quota", configmaps: "cm", serviceaccounts: "sa", persistentvolumeclaims: "pvc" });
     expect(byName.pods).toMatchObject({ singularName: "pod", namespaced: true, kind: "Pod" });
     expect(byName.pods.verbs).toEqual(expect.arrayContaining(["create", "get", "list", "watch", "patch", "update", "delete"]));
     expect(byName.nodes.namespaced).toBe(false);
@@ -107,7 +110,7 @@ describe("http api - discovery", () => {
     for (const gv of ["/api/v1", "/apis/apps/v1", "/apis/batch/v1"]) {
       for (const r of (await call(c, "GET", gv)).json().resources) if (r.categories?.includes("all")) inAll.push(r.name);
     }
-    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "cronjobs", "jobs"]);
+    expect(inAll).toEqual(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "cronjobs", "jobs"]);
 
     const url = (await call(c, "GET", "/openapi/v3")).json().paths["apis/batch/v1"].serverRelativeURL as string;
     expect(url).toMatch(/^\/openapi\/v3\/apis\/batch\/v1\?hash=/);
@@ -166,6 +169,47 @@ describe("http api - discovery", () => {
     expect(Object.keys(schemas["io.k8s.api.core.v1.Toleration"].properties)).toEqual(["key", "operator", "value", "effect", "tolerationSeconds"]);
     expect(Object.keys(schemas["io.k8s.api.core.v1.Affinity"].properties)).toEqual(["nodeAffinity", "podAffinity", "podAntiAffinity"]);
     expect(schemas["io.k8s.api.core.v1.NodeSelectorTerm"].properties.matchExpressions.items).toEqual({ $ref: "#/components/schemas/io.k8s.api.core.v1.NodeSelectorRequirement" });
+  });
+
+  it("http api - apps/v1 StatefulSets and core/v1 PersistentVolumeClaims: discovery with their subresources and short names, the OpenAPI operations and schemas (v3 and v2)", async () => {
+    const appsV1 = (await call(c, "GET", "/apis/apps/v1")).json() as { resources: { name: string; kind: string; group?: string; version?: string; verbs: string[]; shortNames?: string[]; categories?: string[] }[] };
+    const sts = appsV1.resources.find((r) => r.name === "statefulsets");
+    expect(sts).toMatchObject({ kind: "StatefulSet", singularName: "statefulset", namespaced: true, shortNames: ["sts"], categories: ["all"] });
+    expect(appsV1.resources.find((r) => r.name === "statefulsets/status")).toMatchObject({ kind: "StatefulSet", verbs: ["get", "patch", "update"] });
+    expect(appsV1.resources.find((r) => r.name === "statefulsets/scale")).toMatchObject({ group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
+    const core = (await call(c, "GET", "/api/v1")).json() as { resources: { name: string; kind: string; categories?: string[]; shortNames?: string[] }[] };
+    const pvc = core.resources.find((r) => r.name === "persistentvolumeclaims");
+    expect(pvc).toMatchObject({ kind: "PersistentVolumeClaim", singularName: "persistentvolumeclaim", namespaced: true, shortNames: ["pvc"] });
+    // Not in kubectl's `all` category, as on Kubernetes.
+    expect(pvc).not.toHaveProperty("categories");
+    expect(core.resources.find((r) => r.name === "persistentvolumeclaims/status")).toMatchObject({ kind: "PersistentVolumeClaim", verbs: ["get", "patch", "update"] });
+    // PersistentVolumes are not served; ControllerRevisions are (the controllers' history), outside `all`.
+    expect(core.resources.some((r) => r.name === "persistentvolumes")).toBe(false);
+    expect(appsV1.resources.find((r) => r.name === "controllerrevisions")).toMatchObject({ kind: "ControllerRevision", namespaced: true });
+    expect(appsV1.resources.find((r) => r.name === "controllerrevisions")).not.toHaveProperty("categories");
+
+    const index = (await call(c, "GET", "/openapi/v3")).json().paths;
+    const apps = (await call(c, "GET", index["apis/apps/v1"].serverRelativeURL)).json();
+    expect(apps.paths["/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"].patch).toMatchObject({ operationId: "patchAppsV1NamespacedStatefulSet", "x-kubernetes-group-version-kind": { group: "apps", version: "v1", kind: "StatefulSet" } });
+    expect(apps.paths["/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}/status"].put.operationId).toBe("replaceAppsV1NamespacedStatefulSetStatus");
+    const schemas = apps.components.schemas;
+    expect(schemas["io.k8s.api.apps.v1.StatefulSet"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "apps", kind: "StatefulSet", version: "v1" }]);
+    expect(schemas["io.k8s.api.apps.v1.StatefulSetSpec"].required).toEqual(["selector", "template"]);
+    // Claim templates are claims, and the list is atomic (a strategic merge patch replaces it whole).
+    expect(schemas["io.k8s.api.apps.v1.StatefulSetSpec"].properties.volumeClaimTemplates).toMatchObject({ "x-kubernetes-list-type": "atomic", items: { $ref: "#/components/schemas/io.k8s.api.core.v1.PersistentVolumeClaim" } });
+    expect(schemas["io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy"].properties).toEqual({ partition: { type: "integer", format: "int32" }, maxUnavailable: { "x-kubernetes-int-or-string": true } });
+    // What `kubectl rollout status sts` reads.
+    expect(Object.keys(schemas["io.k8s.api.apps.v1.StatefulSetStatus"].properties)).toEqual(expect.arrayContaining(["observedGeneration", "replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "currentRevision", "updateRevision", "availableReplicas", "collisionCount", "conditions"]));
+    const coreDoc = (await call(c, "GET", index["api/v1"].serverRelativeURL)).json();
+    expect(coreDoc.paths["/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}/status"].patch.operationId).toBe("patchCoreV1NamespacedPersistentVolumeClaimStatus");
+    expect(coreDoc.paths["/api/v1/persistentvolumeclaims"].get.operationId).toBe("listCoreV1PersistentVolumeClaimForAllNamespaces");
+    const claimSpec = coreDoc.components.schemas["io.k8s.api.core.v1.PersistentVolumeClaimSpec"].properties;
+    expect(Object.keys(claimSpec)).toEqual(["accessModes", "selector", "resources", "volumeName", "storageClassName", "volumeMode", "dataSource", "dataSourceRef", "volumeAttributesClassName"]);
+    expect(claimSpec.accessModes).toMatchObject({ "x-kubernetes-list-type": "atomic" });
+    expect(coreDoc.components.schemas["io.k8s.api.core.v1.PersistentVolumeClaimStatus"].properties.conditions).toMatchObject({ "x-kubernetes-patch-merge-key": "type", "x-kubernetes-patch-strategy": "merge" });
+    const v2 = (await call(c, "GET", "/openapi/v2")).json();
+    expect(v2.definitions["io.k8s.api.apps.v1.StatefulSetSpec"].properties.template).toEqual({ $ref: "#/definitions/io.k8s.api.core.v1.PodTemplateSpec" });
+    expect(v2.definitions["io.k8s.api.core.v1.PersistentVolumeClaim"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "", kind: "PersistentVolumeClaim", version: "v1" }]);
   });
 
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {

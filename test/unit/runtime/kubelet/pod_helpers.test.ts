@@ -5,7 +5,7 @@ import type { ContainerInfo } from "../../../../model/container_runtime.ts";
 import { backoffDelay, newRecord, planContainer, shouldRestart } from "../../../../actors/pod_backoff.ts";
 import { computePodStatus, podPhase } from "../../../../actors/pod_status.ts";
 import { applyOutcome, NEW_COUNTER, resolveProbe } from "../../../../runtime/kubelet/probe_decide.ts";
-import { containerEnv, containerSpec, expand, parseQuantity, volumePlans } from "../../../../runtime/kubelet/pod_spec.ts";
+import { containerEnv, containerSpec, emptyDirPlans, expand, parseQuantity, UnresolvedClaimError, volumePlans } from "../../../../runtime/kubelet/pod_spec.ts";
 import { FrameDecoder, NdjsonDecoder } from "../../../../runtime/containers/streams.ts";
 
 const cfg = { baseMs: 10_000, maxMs: 300_000 };
@@ -107,22 +107,27 @@ describe("pod spec translation", () => {
     expect(spec.command).toEqual(["echo", "10.96.0.5"]);
     expect(spec.args).toEqual(["mine", "tcp://10.96.0.5"]);
   });
-  test("volumes: emptyDir per pod, claim per namespace, limits to Docker units", () => {
+  test("volumes: emptyDir per pod, a claim's volume named by its uid on its node, limits to Docker units", () => {
     const p: Pod = { ...pod(), spec: {
       volumes: [{ name: "e", emptyDir: {} }, { name: "v", persistentVolumeClaim: { claimName: "data" } }, { name: "h", hostPath: { path: "/tmp/x" } }],
       containers: [{ name: "c", image: "i", resources: { limits: { cpu: "500m", memory: "64Mi" } }, volumeMounts: [{ name: "e", mountPath: "/e" }, { name: "v", mountPath: "/v" }, { name: "h", mountPath: "/h", readOnly: true }] }],
     } };
-    const plans = volumePlans(p, "n1");
-    expect(plans.map((v) => v.source)).toEqual(["berth-ed-u1-e", "berth-pv-default-data", "/tmp/x"]);
-    expect(plans[1].labels["berth.node"]).toBeUndefined();
-    // With a cluster id, a claim's volume is the cluster's own (two clusters may share an engine).
-    expect(volumePlans(p, "n1", "home-1").map((v) => v.source)).toEqual(["berth-ed-u1-e", "berth-pv-home-1-default-data", "/tmp/x"]);
-    const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "sb", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" } });
+    const uid = (claim: string) => (claim === "data" ? "c-uid-1" : undefined);
+    const plans = volumePlans(p, "n1", undefined, undefined, uid);
+    expect(plans.map((v) => v.source)).toEqual(["berth-ed-u1-e", "berth-pvc-c-uid-1", "/tmp/x"]);
+    // The node that has the volume owns it (it reclaims it when the claim goes); the claim is named.
+    expect(plans[1].labels).toEqual({ "berth.node": "n1", "berth.pod.namespace": "default", "berth.volume.kind": "persistent", "berth.claim": "data", "berth.claim.uid": "c-uid-1" });
+    // Named by the uid, so a cluster id changes nothing: uids are unique across clusters.
+    expect(volumePlans(p, "n1", "home-1", undefined, uid)[1].source).toBe("berth-pvc-c-uid-1");
+    // A claim the node cannot name yet never becomes a container without its volume.
+    expect(() => volumePlans(p, "n1")).toThrow(UnresolvedClaimError);
+    expect(emptyDirPlans(p, "n1").map((v) => v.source)).toEqual(["berth-ed-u1-e"]);
+    const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "sb", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" }, claimUid: uid });
     expect(spec.cpus).toBe(0.5);
     expect(spec.memoryBytes).toBe(64 * 2 ** 20);
     expect(spec.mounts).toEqual([
       { type: "volume", source: "berth-ed-u1-e", target: "/e", readOnly: undefined },
-      { type: "volume", source: "berth-pv-default-data", target: "/v", readOnly: undefined },
+      { type: "volume", source: "berth-pvc-c-uid-1", target: "/v", readOnly: undefined },
       { type: "bind", source: "/tmp/x", target: "/h", readOnly: true },
     ]);
   });

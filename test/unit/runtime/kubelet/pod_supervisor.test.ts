@@ -27,7 +27,7 @@ function pod(rv: number, extra: { labels?: Record<string, string>; image?: strin
   };
 }
 
-function supervisor(del: (name: string, opts: unknown) => Promise<unknown> = async () => pod(9)) {
+function supervisor(del: (name: string, opts: unknown) => Promise<unknown> = async () => pod(9), onGone?: (pod: Pod) => void) {
   let stored = pod(1);
   // Just enough of the API for the status writer (get, updateStatus), the recorder (create) and the last delete.
   const client = {
@@ -41,12 +41,34 @@ function supervisor(del: (name: string, opts: unknown) => Promise<unknown> = asy
     client, node: "h1", hostIP: "127.0.0.1", log,
     effects: podEffects(new HollowRuntime(), { node: "h1" }),
     recorder: createEventRecorder(client, "kubelet", log, { host: "h1" }),
+    onGone,
   });
   stops.push(() => sup.stop());
   return sup;
 }
 
 describe("pod supervisor", () => {
+  it("knows which claims its pods' containers may still refer to, finished pods included, until a deleted pod's containers are gone", async () => {
+    const gone: string[] = [];
+    const sup = supervisor(undefined, (p) => gone.push(p.metadata.name));
+    const withClaim = (p: Pod, claim: string): Pod => ({ ...p, spec: { ...p.spec, volumes: [{ name: "v", persistentVolumeClaim: { claimName: claim } }] } });
+    const finished = withClaim({ ...pod(2, { phase: "Succeeded" }), metadata: { ...pod(2).metadata, name: "done", uid: "uid-done" } }, "batch");
+    sup.ensure(finished);
+    expect(sup.usesClaim("default", "batch")).toBe(true);
+    expect(sup.usesClaim("other", "batch")).toBe(false);
+    // (This node serves no claims, so the pod waits ContainerCreating; its actor is what counts.)
+    sup.ensure(withClaim(pod(1), "data"));
+    expect(sup.actors.get("uid-p")).toBeDefined();
+    expect(sup.usesClaim("default", "data")).toBe(true);
+    // Deleted: its actor removes the containers, and then it is gone.
+    sup.deleted(withClaim(pod(3), "data"));
+    await waitFor(() => gone.includes("p"), "the pod's containers gone");
+    expect(sup.usesClaim("default", "data")).toBe(false);
+    sup.deleted(finished);
+    await waitFor(() => gone.includes("done"), "the finished pod's containers gone");
+    expect(sup.usesClaim("default", "batch")).toBe(false);
+  });
+
   it("tells a pod's actor of changes to its spec or metadata, not of a change of status alone", async () => {
     const sup = supervisor();
     sup.ensure(pod(1));
