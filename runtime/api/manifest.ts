@@ -11,9 +11,9 @@
  */
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
-import { ApiError, BadRequestError } from "../../model/errors.ts";
+import { ApiError } from "../../model/errors.ts";
 import { RESOURCES, apiVersionOf } from "../../model/types.ts";
-import type { AnyObject, Resource, StatusCause } from "../../model/types.ts";
+import type { AnyObject, Resource } from "../../model/types.ts";
 import { checkSize, resourceForKind, validate } from "./validation.ts";
 import { ManifestError } from "./manifest_error.ts";
 import { checkFieldValidation, type FieldValidation } from "./field_validation.ts";

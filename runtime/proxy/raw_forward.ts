@@ -81,7 +81,6 @@ export class RawForward {
   bytesOut = 0;
   private timer?: NodeJS.Timeout;
   private attempt = 0;
-  private spliced = false;
   /** The current upstream handle's reads were started with its dial. */
   private upReading = false;
   /** Both handles closed (or being closed). */
@@ -165,7 +164,6 @@ export class RawForward {
       this.destroy();
       return;
     }
-    this.spliced = true;
     this.host.forwarded(this.clientIp, this.candidates[this.attempt % this.candidates.length]);
     up.setNoDelay(true);
     this.upBuf = upPool.pop() ?? Buffer.allocUnsafeSlow(UP_BYTES);

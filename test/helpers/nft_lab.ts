@@ -90,10 +90,19 @@ const one = () => new Promise((resolve) => {
 });
 (async () => {
   const replies = [], errors = [];
-  // count "for<ms>": as many connections as fit in that time.
+  // count "for<ms>": as many connections as fit in that time; "stdin": until a line comes on
+  // stdin (after printing FIRST once the first connection is done).
+  const untilStopped = count === "stdin";
+  let stopped = false;
+  if (untilStopped) process.stdin.setEncoding("utf8").on("data", () => { stopped = true; });
   const until = count.startsWith("for") ? Date.now() + Number(count.slice(3)) : Infinity;
-  for (let i = 0; until !== Infinity ? Date.now() < until : i < Number(count); i++) { const r = await one(); if (r.reply) replies.push(r.reply); else errors.push(r.error); }
+  const more = (i) => (untilStopped ? !stopped : until !== Infinity ? Date.now() < until : i < Number(count));
+  for (let i = 0; more(i); i++) {
+    const r = await one(); if (r.reply) replies.push(r.reply); else errors.push(r.error);
+    if (untilStopped && i === 0) console.log("FIRST");
+  }
   if (hold !== "1") console.log(JSON.stringify({ replies, errors }));
+  if (untilStopped) process.exit(0);
 })();
 `;
 
@@ -168,6 +177,24 @@ export class NftLab {
     if (typeof count === "object") count = `for${count.forMs}` as unknown as number;
     const out = await sh("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, host, String(port), String(count), "0"]);
     return JSON.parse(out) as ClientResult;
+  }
+
+  /**
+   * Sequential connections from inside `ns`, one after the other, from once the first is done
+   * (when this resolves) until `stop()`, which resolves with all of them.
+   */
+  async connectUntilStopped(ns: string, host: string, port: number): Promise<{ stop(): Promise<ClientResult> }> {
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", CLIENT, host, String(port), "stdin", "0"], { stdio: ["pipe", "pipe", "inherit"] });
+    this.children.push(child);
+    const lines = this.lines(child);
+    const first = await lines.next(10_000);
+    if (first !== "FIRST") throw new Error(`client loop: ${first} before its first connection was done`);
+    return {
+      async stop() {
+        child.stdin!.write("stop\n");
+        return JSON.parse(await lines.next(30_000)) as ClientResult;
+      },
+    };
   }
 
   /**

@@ -9,7 +9,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import dns2 from "dns2";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
-import type { Pod, Service } from "../../model/types.ts";
+import type { Pod } from "../../model/types.ts";
 import { startServiceProxy, type ServiceProxy } from "../../runtime/service_proxy.ts";
 import { startServiceController, type ServiceController } from "../../runtime/service_controller.ts";
 import { HOST_PORTS_ANNOTATION as POD_HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
