@@ -37,6 +37,8 @@ export interface ControllerHistory {
   sync(owner: HistoryOwner, name: string, revisions: readonly ControllerRevision[]): Promise<"ok" | "collision">;
   /** Deletes old revisions beyond the limit that are not in `live`. */
   prune(owner: HistoryOwner, revisions: readonly ControllerRevision[], live: Iterable<string>): Promise<void>;
+  /** Wakes a revision's owner whenever the revision changes or goes (history, a rollback); returns the unsubscribe. */
+  wakeOwners(loops: { keyOf(uid: string): string | undefined; wake(key: string): void }): () => void;
 }
 
 /** What a revision records: the patch that puts the template back (Kubernetes' getPatch). */
@@ -80,6 +82,7 @@ const controlledBy = (r: ControllerRevision, uid: string | undefined) => r.metad
 
 export function controllerHistory(deps: { client: ApiClient; revisions: Informer<"controllerrevisions">; log: Log }, resource: "statefulsets" | "daemonsets"): ControllerHistory {
   const { client, log } = deps;
+  const kind = resource === "statefulsets" ? "StatefulSet" : "DaemonSet";
   return {
     revisionsOf(owner) {
       return deps.revisions.list().filter((r) => r.metadata.namespace === owner.metadata.namespace && controlledBy(r, owner.metadata.uid));
@@ -125,6 +128,14 @@ export function controllerHistory(deps: { client: ApiClient; revisions: Informer
           if (!(err instanceof ApiError && (err.reason === "NotFound" || err.reason === "Conflict"))) throw err;
         });
       }
+    },
+
+    wakeOwners(loops) {
+      return deps.revisions.subscribe((ev) => {
+        const ref = ev.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === kind);
+        const key = ref && loops.keyOf(ref.uid);
+        if (key) loops.wake(key);
+      });
     },
   };
 }

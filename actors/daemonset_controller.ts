@@ -180,11 +180,7 @@ export function startDaemonSetController(deps: DaemonSetControllerDeps): DaemonS
   });
 
   // A revision of a DaemonSet changed or went: its DaemonSet looks again (history, a rollback).
-  const unsubscribeRevisions = deps.revisions?.subscribe((ev) => {
-    const ref = ev.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === "DaemonSet");
-    const key = ref && loops.keyOf(ref.uid);
-    if (key) loops.wake(key);
-  });
+  const unsubscribeRevisions = history?.wakeOwners(loops);
 
   return {
     loop: loops.loop,

@@ -190,11 +190,7 @@ export function startStatefulSetController(deps: StatefulSetControllerDeps): Sta
   // A claim changed (made, deleted, gone): the sets of its namespace may be waiting on it.
   const unsubscribeClaims = deps.claims.subscribe((ev) => loops.wakeNamespace(ev.object.metadata.namespace ?? ""));
   // A revision of a set changed or went: its set looks again (history, a rollback).
-  const unsubscribeRevisions = deps.revisions.subscribe((ev) => {
-    const ref = ev.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === "StatefulSet");
-    const key = ref && loops.keyOf(ref.uid);
-    if (key) loops.wake(key);
-  });
+  const unsubscribeRevisions = history.wakeOwners(loops);
 
   return {
     loop: loops.loop,
