@@ -168,6 +168,8 @@ export interface VolumePlan {
   /** Docker volume name, or the host path. */
   source: string;
   labels: Record<string, string>;
+  /** Mounted read-only by every container, whatever its volumeMount says (`persistentVolumeClaim.readOnly`). */
+  readOnly?: boolean;
 }
 
 /** A pod's claim that `volumePlans` was given no uid for: its volume cannot be named yet. Recoverable. */
@@ -206,6 +208,7 @@ export function volumePlans(pod: Pod, node: string, cluster?: string, projectedD
         kind: "persistent",
         source: claimVolumeName(uid),
         labels: { [LABELS.node]: node, [LABELS.podNamespace]: ref.namespace, [LABELS.volumeKind]: "persistent", [LABELS.claim]: claim, [LABELS.claimUid]: uid },
+        ...(v.persistentVolumeClaim.readOnly ? { readOnly: true } : {}),
       });
     } else if (v.hostPath) {
       out.push({ name: v.name, kind: "hostPath", source: v.hostPath.path, labels: {} });
@@ -228,8 +231,9 @@ function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
     if (!plan) continue; // validation rejects unknown volume names; nothing to mount here
     const bind = plan.kind === "hostPath" || plan.kind === "projected";
     const source = bind && vm.subPath ? `${plan.source}/${vm.subPath}` : plan.source;
-    // Projected volumes are read-only in the container, as Kubernetes mounts them.
-    out.push({ type: bind ? "bind" : "volume", source, target: vm.mountPath, readOnly: plan.kind === "projected" ? true : vm.readOnly });
+    // Projected volumes are read-only in the container, as Kubernetes mounts them; so is a claim
+    // the pod names `readOnly` (it forces the ReadOnly setting of every mount of it).
+    out.push({ type: bind ? "bind" : "volume", source, target: vm.mountPath, readOnly: plan.kind === "projected" || plan.readOnly ? true : vm.readOnly });
   }
   return out;
 }

@@ -131,6 +131,17 @@ describe("pod spec translation", () => {
       { type: "bind", source: "/tmp/x", target: "/h", readOnly: true },
     ]);
   });
+  test("a claim the pod names readOnly is mounted read-only by every container, whatever its volumeMount says", () => {
+    const p: Pod = { ...pod(), spec: {
+      volumes: [{ name: "v", persistentVolumeClaim: { claimName: "data", readOnly: true } }],
+      containers: [{ name: "c", image: "i", volumeMounts: [{ name: "v", mountPath: "/v" }, { name: "v", mountPath: "/w", readOnly: false }] }],
+    } };
+    const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "sb", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" }, claimUid: () => "c-uid-1" });
+    expect(spec.mounts).toEqual([
+      { type: "volume", source: "berth-pvc-c-uid-1", target: "/v", readOnly: true },
+      { type: "volume", source: "berth-pvc-c-uid-1", target: "/w", readOnly: true },
+    ]);
+  });
 });
 
 describe("Docker stream decoding", () => {
