@@ -729,7 +729,8 @@ export class Api implements ApiClient {
   private mergeUpdate<R extends Resource>(resource: R, current: ResourceTypes[R], incoming: ResourceTypes[R]): ResourceTypes[R] {
     const cur = current as AnyObject & { spec?: unknown; status?: unknown };
     const inc = applyDefaults(resource, incoming) as AnyObject & { spec?: unknown; status?: unknown };
-    const specChanged = JSON.stringify(cur.spec ?? null) !== JSON.stringify(inc.spec ?? null);
+    // Key order is no change: a map written in another order (a Go client's PUT of a YAML apply) keeps the generation.
+    const specChanged = !jsonEqual(cur.spec ?? null, inc.spec ?? null);
     const metadata = {
       ...inc.metadata,
       namespace: cur.metadata.namespace,

@@ -107,7 +107,7 @@ describe("NATS API", () => {
       apiVersion: "v1",
       kind: "ReplicationController",
       metadata: { name: "scaled" },
-      spec: { replicas: 2, template: { metadata: { labels: { app: "s" } }, spec: podManifest("x").spec } },
+      spec: { replicas: 2, selector: { app: "s", tier: "t" }, template: { metadata: { labels: { app: "s", tier: "t" } }, spec: podManifest("x").spec } },
     };
     await ask("berth.api.v1.replicationcontrollers.create", { object: rc });
     const scale = await ask("berth.api.v1.scale.get", { name: "scaled" });
@@ -119,6 +119,12 @@ describe("NATS API", () => {
     const after = await t.api.get("replicationcontrollers", "scaled");
     expect(after.spec.replicas).toBe(5);
     expect(after.metadata.generation).toBe(2);
+    // The same spec with its maps' keys in another order (a Go client's encoding of what a YAML
+    // apply wrote) is no spec change: the generation stays.
+    const reordered = { ...after.spec, selector: { tier: "t", app: "s" }, template: { ...after.spec.template, metadata: { labels: { tier: "t", app: "s" } } } };
+    const same = await ask("berth.api.v1.replicationcontrollers.update", { object: { ...after, metadata: { ...after.metadata, labels: { relabeled: "yes" } }, spec: reordered } });
+    expect(same.metadata.labels).toEqual({ relabeled: "yes" });
+    expect(same.metadata.generation).toBe(2);
   });
 
   it("nats api - garbage on API subjects gets a clear Status and stores nothing", async () => {
