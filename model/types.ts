@@ -33,6 +33,7 @@ export const RESOURCES = {
   persistentvolumeclaims: { kind: "PersistentVolumeClaim", singular: "persistentvolumeclaim", namespaced: true, shortNames: ["pvc"] },
   statefulsets: { kind: "StatefulSet", singular: "statefulset", namespaced: true, shortNames: ["sts"], group: "apps", version: "v1" },
   controllerrevisions: { kind: "ControllerRevision", singular: "controllerrevision", namespaced: true, shortNames: [], group: "apps", version: "v1" },
+  poddisruptionbudgets: { kind: "PodDisruptionBudget", singular: "poddisruptionbudget", namespaced: true, shortNames: ["pdb"], group: "policy", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -347,6 +348,8 @@ export interface Condition {
   lastProbeTime?: string;
   lastHeartbeatTime?: string;
   lastUpdateTime?: string;
+  /** metav1.Condition's: the generation of the object the condition was set from (PodDisruptionBudget). */
+  observedGeneration?: number;
 }
 
 export interface ContainerStateWaiting {
@@ -589,7 +592,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -612,6 +615,7 @@ export interface ResourceTypes {
   persistentvolumeclaims: PersistentVolumeClaim;
   statefulsets: StatefulSet;
   controllerrevisions: ControllerRevision;
+  poddisruptionbudgets: PodDisruptionBudget;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,3 +1018,36 @@ export interface ControllerRevision extends KubeObject {
 export const STATEFULSET_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
 export const POD_INDEX_LABEL = "apps.kubernetes.io/pod-index";
 export const CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash";
+
+/**
+ * policy/v1 PodDisruptionBudget: how many of the pods its selector picks must stay healthy (Ready
+ * and not being deleted) while something evicts them (`kubectl drain`, the eviction subresource).
+ * At most one of `minAvailable` and `maxUnavailable`, each a count or a percentage ("50%"); a
+ * percentage, and `maxUnavailable` in any form, count against the pods' controllers' scale.
+ */
+export interface PodDisruptionBudgetSpec {
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+  /** Which pods of the namespace it covers: absent selects none, `{}` every one. */
+  selector?: LabelSelectorSpec;
+  /** Whether a pod that is not Ready may be evicted when the budget has no room: `IfHealthyBudget` (default) or `AlwaysAllow`. */
+  unhealthyPodEvictionPolicy?: "IfHealthyBudget" | "AlwaysAllow";
+}
+
+export interface PodDisruptionBudgetStatus {
+  observedGeneration?: number;
+  /** Pods an eviction was allowed for (pod name → time), not yet seen deleted; the controller drops them once they go, or after 2 minutes. */
+  disruptedPods?: Record<string, string>;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+  expectedPods: number;
+  /** `DisruptionAllowed` (reasons SufficientPods, InsufficientPods, SyncFailed). */
+  conditions?: Condition[];
+}
+
+export interface PodDisruptionBudget extends KubeObject {
+  kind: "PodDisruptionBudget";
+  spec: PodDisruptionBudgetSpec;
+  status?: PodDisruptionBudgetStatus;
+}

@@ -28,6 +28,7 @@ import { startJobController, type JobController } from "../actors/job_controller
 import { startCronJobController, type CronJobController } from "../actors/cronjob_controller.ts";
 import { startDaemonSetController, type DaemonSetController } from "../actors/daemonset_controller.ts";
 import { startStatefulSetController, type StatefulSetController } from "../actors/statefulset_controller.ts";
+import { startDisruptionController, type DisruptionController } from "../actors/disruption_controller.ts";
 import { startTaintEviction, type TaintEviction } from "../actors/taint_eviction.ts";
 import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
@@ -82,6 +83,7 @@ export interface ControlPlane {
     statefulsets: Informer<"statefulsets">;
     persistentvolumeclaims: Informer<"persistentvolumeclaims">;
     controllerrevisions: Informer<"controllerrevisions">;
+    poddisruptionbudgets: Informer<"poddisruptionbudgets">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -95,6 +97,8 @@ export interface ControlPlane {
   cronJobs: CronJobController;
   daemonSets: DaemonSetController;
   statefulSets: StatefulSetController;
+  /** PodDisruptionBudgets' status, which evictions decide on. */
+  disruption: DisruptionController;
   taintEviction: TaintEviction;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
@@ -155,6 +159,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     statefulsets: new Informer(client, "statefulsets", { log }),
     persistentvolumeclaims: new Informer(client, "persistentvolumeclaims", { log }),
     controllerrevisions: new Informer(client, "controllerrevisions", { log }),
+    poddisruptionbudgets: new Informer(client, "poddisruptionbudgets", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -198,6 +203,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const jobs = startJobController({ client, jobs: informers.jobs, pods: informers.pods, recorder, log: controllerLog("job"), now, backoff: opts.jobBackoff, expectationsTtlMs: opts.expectationsTtlMs });
   const daemonSets = startDaemonSetController({ client, daemonSets: informers.daemonsets, pods: informers.pods, nodes: informers.nodes, revisions: informers.controllerrevisions, recorder, log: controllerLog("daemonset"), now, expectationsTtlMs: opts.expectationsTtlMs });
   const statefulSets = startStatefulSetController({ client, statefulSets: informers.statefulsets, pods: informers.pods, claims: informers.persistentvolumeclaims, revisions: informers.controllerrevisions, recorder, log: controllerLog("statefulset"), now });
+  const disruption = startDisruptionController({ client, budgets: informers.poddisruptionbudgets, pods: informers.pods, rcs: informers.replicationcontrollers, replicaSets: informers.replicasets, deployments: informers.deployments, statefulSets: informers.statefulsets, recorder, log: controllerLog("disruption"), observe: opts.observe, now });
   const taintEviction = startTaintEviction({ client, nodes: informers.nodes, pods: informers.pods, recorder, log: controllerLog("taint-eviction"), now });
   const cronJobs = startCronJobController({ client, cronJobs: informers.cronjobs, jobs: informers.jobs, recorder, parseSchedule, log: controllerLog("cronjob"), now: opts.cronJobNow ?? now });
   const nodeLifecycle = startNodeLifecycle({
@@ -263,6 +269,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     cronJobs,
     daemonSets,
     statefulSets,
+    disruption,
     taintEviction,
     nodeLifecycle,
     garbageCollector,
@@ -283,6 +290,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         cronJobs.stop();
         daemonSets.stop();
         statefulSets.stop();
+        disruption.stop();
         taintEviction.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();

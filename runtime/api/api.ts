@@ -921,6 +921,10 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
       return { ...obj, status: { replicas: 0, availableReplicas: 0 } } as ResourceTypes[R];
     case "persistentvolumeclaims":
       return { ...obj, status: { phase: "Pending" } } as ResourceTypes[R];
+    case "poddisruptionbudgets":
+      // kube-apiserver's empty status: the counts are never omitted. No disruption is allowed
+      // until the disruption controller has looked (observedGeneration is still unset).
+      return { ...obj, status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } } as ResourceTypes[R];
     case "deployments":
       return { ...obj, status: {} } as ResourceTypes[R];
     case "services":

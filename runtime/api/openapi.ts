@@ -22,6 +22,7 @@ const CORE = "io.k8s.api.core.v1.";
 const META = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 const APPS = "io.k8s.api.apps.v1.";
 const BATCH = "io.k8s.api.batch.v1.";
+const POLICY = "io.k8s.api.policy.v1.";
 
 /** The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`. */
 function prefixOf(resource: Resource): string {
@@ -396,6 +397,22 @@ Object.assign(SCHEMAS, {
   [`${BATCH}CronJob`]: typed("CronJob", { spec: ref(`${BATCH}CronJobSpec`), status: ref(`${BATCH}CronJobStatus`) }, "batch"),
 });
 
+// policy/v1: PodDisruptionBudget. `selector` is declared without Kubernetes' patch strategy
+// `replace`: kubectl apply then diffs it key by key (a label taken out is sent as null), which
+// Berth's strategic merge (patch.ts, which has no per-field strategies) applies to the same result.
+Object.assign(SCHEMAS, {
+  [`${META}Condition`]: obj(
+    { type: str, status: str, observedGeneration: int64, lastTransitionTime: time, reason: str, message: str },
+    ["type", "status", "lastTransitionTime", "reason", "message"],
+  ),
+  [`${POLICY}PodDisruptionBudgetSpec`]: obj({ minAvailable: intOrString, selector: ref(`${META}LabelSelector`), maxUnavailable: intOrString, unhealthyPodEvictionPolicy: str }),
+  [`${POLICY}PodDisruptionBudgetStatus`]: obj({
+    observedGeneration: int64, disruptedPods: map(time), disruptionsAllowed: int, currentHealthy: int, desiredHealthy: int, expectedPods: int,
+    conditions: arr(ref(`${META}Condition`), { key: "type", strategy: "merge" }),
+  }, ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"]),
+  [`${POLICY}PodDisruptionBudget`]: typed("PodDisruptionBudget", { spec: ref(`${POLICY}PodDisruptionBudgetSpec`), status: ref(`${POLICY}PodDisruptionBudgetStatus`) }, "policy"),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -472,7 +489,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "persistentvolumeclaims"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "persistentvolumeclaims", "poddisruptionbudgets"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),
@@ -561,7 +578,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -29,6 +29,7 @@ import type {
   Service,
   StatefulSet,
   ControllerRevision,
+  PodDisruptionBudget,
 } from "../../model/types.ts";
 
 export interface TableColumn {
@@ -162,6 +163,15 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Revision", "string", 0, "Revision indicates the revision of the state represented by Data."), cell: (r: ControllerRevision) => r.revision },
     ageColumn<ControllerRevision>(),
   ],
+  // kube-apiserver's poddisruptionbudget printer: NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED
+  // DISRUPTIONS AGE, a field that is not set as N/A, the allowed disruptions from the status.
+  poddisruptionbudgets: [
+    nameColumn<PodDisruptionBudget>(),
+    { column: col("Min Available", "string", 0, "The minimum number of pods that must be available, either as an absolute number or a percentage."), cell: (b: PodDisruptionBudget) => intOrStringCell(b.spec.minAvailable) },
+    { column: col("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable, either as an absolute number or a percentage."), cell: (b: PodDisruptionBudget) => intOrStringCell(b.spec.maxUnavailable) },
+    { column: col("Allowed Disruptions", "integer", 0, "Number of pod disruptions that are currently allowed."), cell: (b: PodDisruptionBudget) => b.status?.disruptionsAllowed ?? 0 },
+    ageColumn<PodDisruptionBudget>(),
+  ],
   pods: [
     nameColumn<Pod>(),
     { column: col("Ready", "string", 0, "The aggregate readiness state of this pod for accepting traffic."), cell: (p: Pod) => podReady(p) },
@@ -288,6 +298,9 @@ export function accessModesText(modes: readonly PersistentVolumeAccessMode[] | u
 export function claimClass(c: { metadata?: { annotations?: Record<string, string> }; spec: { storageClassName?: string } }): string {
   return c.metadata?.annotations?.["volume.beta.kubernetes.io/storage-class"] ?? c.spec.storageClassName ?? "";
 }
+
+/** An int-or-string as the printers show it (`2`, `50%`), `N/A` when it is not set. */
+export const intOrStringCell = (v: number | string | undefined): string => (v === undefined ? "N/A" : String(v));
 
 /** An optional boolean as the printers word it: `True`, `False`, or `<unset>`. */
 const boolCell = (b: boolean | undefined) => (b === undefined ? "<unset>" : b ? "True" : "False");

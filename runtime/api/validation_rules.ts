@@ -67,6 +67,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
     case "persistentvolumeclaims":
       pvcSpecRules(c, obj(raw.spec), "spec");
       break;
+    case "poddisruptionbudgets":
+      pdbSpecRules(c, obj(raw.spec));
+      break;
     case "events":
       eventRules(c, raw);
       break;
@@ -467,6 +470,30 @@ export function pvcCreateProblems(pvc: PersistentVolumeClaim): StatusCause[] {
   const c = new Causes();
   if (pvc.spec.volumeName) c.add(CAUSE.forbidden, "spec.volumeName", undefined, VOLUME_NAME_REFUSED);
   return c.list;
+}
+
+/** The unhealthy pod eviction policies Kubernetes knows, sorted as its refusal lists them. */
+const UNHEALTHY_POD_EVICTION_POLICIES = ["AlwaysAllow", "IfHealthyBudget"];
+
+/**
+ * A PodDisruptionBudget's spec (Kubernetes' ValidatePodDisruptionBudgetSpec): at most one of
+ * minAvailable and maxUnavailable, each a count or a percentage of at most 100% (the schema
+ * checks the form), and a known unhealthy pod eviction policy. The selector is checked by the
+ * schema as other label selectors are; absent, the budget selects no pod, `{}` selects every one.
+ */
+function pdbSpecRules(c: Causes, spec: Obj | undefined): void {
+  if (!spec) return;
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
+    c.add(CAUSE.invalid, "spec", spec, "minAvailable and maxUnavailable cannot be both set");
+  }
+  for (const field of ["minAvailable", "maxUnavailable"]) {
+    const v = spec[field];
+    if (typeof v === "string" && /^[0-9]+%$/.test(v) && Number(v.slice(0, -1)) > 100) c.add(CAUSE.invalid, `spec.${field}`, v, "must not be greater than 100%");
+  }
+  const policy = spec.unhealthyPodEvictionPolicy;
+  if (typeof policy === "string" && !UNHEALTHY_POD_EVICTION_POLICIES.includes(policy)) {
+    c.add(CAUSE.notSupported, "spec.unhealthyPodEvictionPolicy", policy, `supported values: ${UNHEALTHY_POD_EVICTION_POLICIES.map((x) => `"${x}"`).join(", ")}`);
+  }
 }
 
 /**

@@ -841,6 +841,72 @@ const controllerRevision = z.looseObject({
   revision: z.number().int().min(0),
 });
 
+// ---------------------------------------------------------------------------------------------
+// policy/v1 PodDisruptionBudget
+//
+// At most one of minAvailable and maxUnavailable, a percentage not above 100% and the eviction
+// policies Kubernetes knows are checked by the rules (ValidatePodDisruptionBudgetSpec's order and
+// words); the spec may change after creation (as since Kubernetes 1.15).
+
+const policyTypeMeta = (kind: string) => ({ apiVersion: z.literal("policy/v1").optional(), kind: z.literal(kind).optional() });
+
+/** A condition reason as metav1's ValidateConditions wants it. */
+const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+/**
+ * metav1.Condition (the newer kinds' conditions, a PodDisruptionBudget's among them), as
+ * ValidateConditions checks it: a qualified-name type, a status of True, False or Unknown, a
+ * reason and a transition time always, a non-negative observedGeneration, each type once.
+ */
+const metaConditions = z
+  .array(z.looseObject({
+    type: z.string().superRefine((v, ctx) => {
+      const bad = labelKeyProblem(v);
+      if (bad) problem(ctx, CAUSE.invalid, bad);
+    }),
+    status: z.enum(["True", "False", "Unknown"]),
+    observedGeneration: z.number().int().min(0).optional(),
+    lastTransitionTime: timestamp,
+    reason: z.string().superRefine((v, ctx) => {
+      if (v === "") problem(ctx, CAUSE.required, "must be set");
+      else if (v.length > 1024) problem(ctx, CAUSE.tooLong, "may not be more than 1024 bytes");
+      else if (!CONDITION_REASON.test(v)) {
+        problem(ctx, CAUSE.invalid, "a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or 'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')");
+      }
+    }),
+    message: z.string().max(32768).optional(),
+  }))
+  .superRefine((cs, ctx) => {
+    const seen = new Set<string>();
+    cs.forEach((c, i) => {
+      if (seen.has(c.type)) ctx.addIssue({ code: "custom", message: "", path: [i, "type"], input: c.type, params: { reason: CAUSE.duplicate, detail: "" } });
+      seen.add(c.type);
+    });
+  });
+
+const podDisruptionBudget = z.looseObject({
+  ...policyTypeMeta("PodDisruptionBudget"),
+  metadata: objectMeta(dnsSubdomain),
+  // A spec is a struct in Kubernetes: absent, it is the empty one (a budget that selects nothing).
+  spec: z.looseObject({
+    minAvailable: intOrPercent.optional(),
+    maxUnavailable: intOrPercent.optional(),
+    selector: labelSelectorSpec.optional(),
+    // Values are checked by the rules, with kube-apiserver's list of supported ones.
+    unhealthyPodEvictionPolicy: z.string().optional(),
+  }).default({}),
+  // Written by the disruption controller and the eviction subresource (ValidatePodDisruptionBudgetStatusUpdate).
+  status: z.looseObject({
+    observedGeneration: nonNegInt.optional(),
+    disruptedPods: z.record(z.string(), timestamp).optional(),
+    disruptionsAllowed: int32.optional(),
+    currentHealthy: int32.optional(),
+    desiredHealthy: int32.optional(),
+    expectedPods: int32.optional(),
+    conditions: metaConditions.optional(),
+  }).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -862,4 +928,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   persistentvolumeclaims: persistentVolumeClaim,
   statefulsets: statefulSet,
   controllerrevisions: controllerRevision,
+  poddisruptionbudgets: podDisruptionBudget,
 };

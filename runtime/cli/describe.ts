@@ -4,7 +4,7 @@
  */
 import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, PersistentVolumeClaim, Pod, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -239,6 +239,28 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Used By", users.length ? users.join("\n") : "<none>"],
       ], true);
       body += conditions(pvc.status?.conditions);
+      break;
+    }
+    case "poddisruptionbudgets": {
+      // kubectl's poddisruptionbudget describer: the one bound it has (minAvailable first, as
+      // kubectl), the selector (`<unset>` without one, `<none>` for the empty one, which selects
+      // every pod), then the status' counts (0 until the disruption controller writes them).
+      const b = obj as PodDisruptionBudget;
+      const st = b.status;
+      const bound: Line[] = b.spec.minAvailable !== undefined ? [["Min available", String(b.spec.minAvailable)]]
+        : b.spec.maxUnavailable !== undefined ? [["Max unavailable", String(b.spec.maxUnavailable)]] : [];
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ...bound,
+        ["Selector", b.spec.selector ? formatLabelSelector(selectorFromSpec(b.spec.selector)) || "<none>" : "<unset>"],
+      ]);
+      body += "Status:\n" + block([
+        ["    Allowed disruptions", st?.disruptionsAllowed ?? 0],
+        ["    Current", st?.currentHealthy ?? 0],
+        ["    Desired", st?.desiredHealthy ?? 0],
+        ["    Total", st?.expectedPods ?? 0],
+      ]);
       break;
     }
     case "jobs": {

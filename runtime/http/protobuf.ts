@@ -8,12 +8,12 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
- * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount` also send their objects this
+ * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget` also send their objects this
  * way: objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { configMap, cronJob, deployment, job, namespace, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
+import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -230,6 +230,8 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "v1", kind: "ResourceQuota", ...decodeMessage(raw, resourceQuota, "ResourceQuota") };
     case "ServiceAccount":
       return { apiVersion: "v1", kind: "ServiceAccount", ...decodeMessage(raw, serviceAccount, "ServiceAccount") };
+    case "PodDisruptionBudget":
+      return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", ...decodeMessage(raw, podDisruptionBudget, "PodDisruptionBudget") };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
@@ -238,7 +240,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota and ServiceAccount, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount and PodDisruptionBudget, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

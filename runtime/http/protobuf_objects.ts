@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -131,4 +131,16 @@ export const service: Schema = {
 export const resourceQuota: Schema = {
   1: M("metadata", objectMeta),
   2: M("spec", { 1: { name: "hard", type: "string", map: "quantity" }, 2: S("scopes", { repeated: true }) }),
+};
+/**
+ * policy/v1 PodDisruptionBudget (`kubectl create poddisruptionbudget`): both bounds and the
+ * eviction policy are Go pointers (an explicit `minAvailable: 0` is kept), the selector a message.
+ * The status is not read: a create ignores it, as Kubernetes does.
+ */
+export const podDisruptionBudget: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: { name: "minAvailable", type: "intOrString", pointer: true }, 2: M("selector", labelSelector),
+    3: { name: "maxUnavailable", type: "intOrString", pointer: true }, 4: { name: "unhealthyPodEvictionPolicy", type: "string", pointer: true },
+  }),
 };

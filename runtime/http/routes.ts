@@ -59,6 +59,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   daemonsets: ["status"],
   statefulsets: ["status", "scale"],
   persistentvolumeclaims: ["status"],
+  poddisruptionbudgets: ["status"],
   jobs: ["status"],
   cronjobs: ["status"],
   services: ["status"],

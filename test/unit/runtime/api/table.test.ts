@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, PersistentVolumeClaim, Pod, ReplicationController, Service, StatefulSet } from "../../../../model/types.ts";
+import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, ReplicationController, Service, StatefulSet } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
@@ -271,6 +271,37 @@ describe("tables", () => {
       ["going", "Terminating", "pvc-5678", "0", "", "local", "<unset>", "5m", "<unset>"],
     ]);
     expect(formatTable(table).split("\n")[0]).toBe("NAME         STATUS        VOLUME     CAPACITY   ACCESS MODES       STORAGECLASS   VOLUMEATTRIBUTESCLASS   AGE");
+  });
+
+  it("table - poddisruptionbudgets show MIN AVAILABLE, MAX UNAVAILABLE (N/A when not set), ALLOWED DISRUPTIONS from the status (0 without one) and AGE", () => {
+    const budget = (spec: PodDisruptionBudget["spec"], status?: PodDisruptionBudget["status"], name = "web"): PodDisruptionBudget => ({
+      apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name, namespace: "default", creationTimestamp: created(45) },
+      spec: { selector: { matchLabels: { app: name } }, ...spec },
+      ...(status ? { status } : {}),
+    });
+    const table = toTable("poddisruptionbudgets", [
+      budget({ minAvailable: 2 }, { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3 }),
+      budget({ maxUnavailable: "50%" }, undefined, "api"),
+      budget({ minAvailable: "0%" }, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }, "zero"),
+      budget({}, undefined, "none"),
+    ], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Min Available", "Max Unavailable", "Allowed Disruptions", "Age"]);
+    expect(table.columns.map((c) => [c.type, c.priority])).toEqual([["string", 0], ["string", 0], ["string", 0], ["integer", 0], ["string", 0]]);
+    expect(table.rows.map((r) => r.cells)).toEqual([
+      ["web", "2", "N/A", 1, "45s"],
+      ["api", "N/A", "50%", 0, "45s"],
+      ["zero", "0%", "N/A", 0, "45s"],
+      ["none", "N/A", "N/A", 0, "45s"],
+    ]);
+    expect(formatTable(table)).toBe(
+      "NAME   MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE\n" +
+      "web    2               N/A               1                     45s\n" +
+      "api    N/A             50%               0                     45s\n" +
+      "zero   0%              N/A               0                     45s\n" +
+      "none   N/A             N/A               0                     45s\n",
+    );
+    // A count of 0 is a bound, not an unset field.
+    expect(toTable("poddisruptionbudgets", [budget({ maxUnavailable: 0 })], { now: NOW }).rows[0].cells[2]).toBe("0");
   });
 
   it("table - pods' wide columns stay IP and NODE", () => {

@@ -34,6 +34,14 @@ const CREATE_JOB =
 const CREATE_CRONJOB =
   "azhzAAoTCghiYXRjaC92MRIHQ3JvbkpvYhLRAQoVCgVoZWxsbxIAGgAiACoAMgA4AEIAErUBCgsqLzEgKiAqICogKhoAKqMBChUKBWhlbGxvEgAaACIAKgAyADgAQgASiQEyhgEKEAoAEgAaACIAKgAyADgAQgASchJLCgVoZWxsbxIUYmVydGgvYnVzeWJveDpsYXRlc3QaAnNoGgItYxoQZGF0ZTsgZWNobyBoZWxsbyoAQgBqAHIAgAEAiAEAkAEAogEAGglPbkZhaWx1cmUyAEIASgBSAFgAYABoAIIBAIoBAJoBAMIBABoAGgAiAA==";
 
+/** What kubectl 1.32 sent for `kubectl create poddisruptionbudget web --selector=app=web --min-available=2` (captured). */
+const CREATE_PDB_MIN =
+  "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSOQoTCgN3ZWISABoAIgAqADIAOABCABIWCgYIABACGgASDAoKCgNhcHASA3dlYhoKCAAYACAAKAAwABoAIgA=";
+
+/** What kubectl 1.32 sent for `kubectl create poddisruptionbudget api --selector=app=api --max-unavailable=50%` (captured). */
+const CREATE_PDB_MAX =
+  "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSPAoTCgNhcGkSABoAIgAqADIAOABCABIZEgwKCgoDYXBwEgNhcGkaCQgBEAAaAzUwJRoKCAAYACAAKAAwABoAIgA=";
+
 describe("protobuf bodies - what kubectl's typed clients send", () => {
   it("protobuf bodies - DeleteOptions: grace period, preconditions, propagation policy, dry run", () => {
     const raw = [...num(1, 0), ...bytes(2, [...bytes(1, "u-1"), ...bytes(2, "42")]), ...bytes(4, "Foreground"), ...bytes(5, "All")];
@@ -175,6 +183,34 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
     // Go writes an unset concurrencyPolicy (a plain string) as "": left out, for the API to default.
     expect(decodeProtobufBody(envelope("batch/v1", "CronJob", [...bytes(2, [...bytes(1, "* * * * *"), ...bytes(3, "")])]))).toEqual({
       apiVersion: "batch/v1", kind: "CronJob", spec: { schedule: "* * * * *" },
+    });
+  });
+
+  it("protobuf bodies - the PodDisruptionBudget of kubectl create poddisruptionbudget reads like its JSON: the one bound given, a count or a percentage, the selector", () => {
+    expect(decodeProtobufBody(Buffer.from(CREATE_PDB_MIN, "base64"))).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "web" },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: "web" } } },
+    });
+    expect(decodeProtobufBody(Buffer.from(CREATE_PDB_MAX, "base64"))).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "api" },
+      spec: { maxUnavailable: "50%", selector: { matchLabels: { app: "api" } } },
+    });
+  });
+
+  it("protobuf bodies - a PodDisruptionBudget's pointers keep explicit zeros (minAvailable 0), the eviction policy and selector expressions are read; its status is not", () => {
+    const intOrString = (v: number | string) => (typeof v === "number" ? [...num(1, 0), ...num(2, v), ...bytes(3, "")] : [...num(1, 1), ...num(2, 0), ...bytes(3, v)]);
+    const selector = bytes(2, [...bytes(1, "tier"), ...bytes(2, "NotIn"), ...bytes(3, "canary")]);
+    const spec = [...bytes(1, intOrString(0)), ...bytes(2, selector), ...bytes(4, "AlwaysAllow")];
+    const status = [...num(1, 3), ...num(3, 1), ...num(4, 2)];
+    expect(decodeProtobufBody(envelope("policy/v1", "PodDisruptionBudget", [...bytes(1, [...bytes(1, "db"), ...bytes(3, "shop")]), ...bytes(2, spec), ...bytes(3, status)]))).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "db", namespace: "shop" },
+      spec: { minAvailable: 0, selector: { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["canary"] }] }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
     });
   });
 

@@ -212,6 +212,53 @@ describe("http api - discovery", () => {
     expect(v2.definitions["io.k8s.api.core.v1.PersistentVolumeClaim"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "", kind: "PersistentVolumeClaim", version: "v1" }]);
   });
 
+  it("http api - policy/v1 PodDisruptionBudgets: /apis/policy and /apis/policy/v1 with the status subresource and short name pdb, outside `all`; pods/eviction stays in core v1; the OpenAPI operations and schemas (v3 and v2)", async () => {
+    const policy = { groupVersion: "policy/v1", version: "v1" };
+    expect((await call(c, "GET", "/apis")).json().groups).toContainEqual({ name: "policy", versions: [policy], preferredVersion: policy });
+    expect((await call(c, "GET", "/apis/policy")).json()).toEqual({ kind: "APIGroup", apiVersion: "v1", name: "policy", versions: [policy], preferredVersion: policy });
+    const policyV1 = (await call(c, "GET", "/apis/policy/v1")).json() as { kind: string; groupVersion: string; resources: { name: string; kind: string; singularName: string; namespaced: boolean; verbs: string[]; shortNames?: string[]; categories?: string[] }[] };
+    expect(policyV1).toMatchObject({ kind: "APIResourceList", groupVersion: "policy/v1" });
+    expect(policyV1.resources.map((r) => r.name)).toEqual(["poddisruptionbudgets", "poddisruptionbudgets/status"]);
+    expect(policyV1.resources[0]).toEqual({
+      name: "poddisruptionbudgets", singularName: "poddisruptionbudget", namespaced: true, kind: "PodDisruptionBudget",
+      verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], shortNames: ["pdb"],
+    });
+    expect(policyV1.resources[1]).toEqual({ name: "poddisruptionbudgets/status", singularName: "", namespaced: true, kind: "PodDisruptionBudget", verbs: ["get", "patch", "update"] });
+    // kubectl drain looks for the Eviction entry in core v1's list, not in policy/v1's.
+    const core = (await call(c, "GET", "/api/v1")).json() as { resources: { name: string; group?: string; version?: string; kind: string }[] };
+    expect(core.resources.find((r) => r.name === "pods/eviction")).toEqual({ name: "pods/eviction", singularName: "", namespaced: true, group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] });
+    expect(core.resources.some((r) => r.name.startsWith("poddisruptionbudgets"))).toBe(false);
+    expect((await call(c, "GET", "/apis/policy/v1beta1")).status).toBe(404);
+
+    const index = (await call(c, "GET", "/openapi/v3")).json().paths;
+    expect(index["apis/policy/v1"].serverRelativeURL).toMatch(/^\/openapi\/v3\/apis\/policy\/v1\?hash=/);
+    const doc = (await call(c, "GET", index["apis/policy/v1"].serverRelativeURL)).json();
+    const item = doc.paths["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}"];
+    expect(item.patch).toMatchObject({ operationId: "patchPolicyV1NamespacedPodDisruptionBudget", "x-kubernetes-group-version-kind": { group: "policy", version: "v1", kind: "PodDisruptionBudget" } });
+    expect(item.patch.parameters.map((p: { name: string }) => p.name)).toContain("fieldValidation");
+    expect(doc.paths["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets"].post.operationId).toBe("createPolicyV1NamespacedPodDisruptionBudget");
+    expect(doc.paths["/apis/policy/v1/poddisruptionbudgets"].get.operationId).toBe("listPolicyV1PodDisruptionBudgetForAllNamespaces");
+    expect(doc.paths["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status"].put.operationId).toBe("replacePolicyV1NamespacedPodDisruptionBudgetStatus");
+    expect(doc.paths["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}/status"].patch.operationId).toBe("patchPolicyV1NamespacedPodDisruptionBudgetStatus");
+    const schemas = doc.components.schemas;
+    expect(schemas["io.k8s.api.policy.v1.PodDisruptionBudget"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "policy", kind: "PodDisruptionBudget", version: "v1" }]);
+    expect(schemas["io.k8s.api.policy.v1.PodDisruptionBudgetList"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "policy", kind: "PodDisruptionBudgetList", version: "v1" }]);
+    // Both bounds are int-or-string, as Deployment's maxSurge.
+    expect(schemas["io.k8s.api.policy.v1.PodDisruptionBudgetSpec"].properties).toEqual({
+      minAvailable: { "x-kubernetes-int-or-string": true },
+      selector: { $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector" },
+      maxUnavailable: { "x-kubernetes-int-or-string": true },
+      unhealthyPodEvictionPolicy: { type: "string" },
+    });
+    const status = schemas["io.k8s.api.policy.v1.PodDisruptionBudgetStatus"];
+    expect(status.required).toEqual(["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"]);
+    expect(status.properties.disruptedPods).toEqual({ type: "object", additionalProperties: { type: "string", format: "date-time" } });
+    expect(status.properties.conditions).toMatchObject({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"], "x-kubernetes-patch-merge-key": "type", items: { $ref: "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Condition" } });
+    expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Condition"].required).toEqual(["type", "status", "lastTransitionTime", "reason", "message"]);
+    const v2 = (await call(c, "GET", "/openapi/v2")).json();
+    expect(v2.definitions["io.k8s.api.policy.v1.PodDisruptionBudgetSpec"].properties.selector).toEqual({ $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector" });
+  });
+
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {
     const index = (await call(c, "GET", "/openapi/v3")).json();
     const url = index.paths["api/v1"].serverRelativeURL as string;
