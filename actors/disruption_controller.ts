@@ -25,6 +25,7 @@ import type { KubeObject, OwnerReference, Pod, PodDisruptionBudget } from "../mo
 import { type ScaleOf, syncBudget } from "./disruption_decide.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import type { Informer } from "./informer_cache.ts";
+import { jsonEqual } from "../model/json_equal.ts";
 import { errorText, type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
 export interface DisruptionControllerDeps {
@@ -72,9 +73,9 @@ export function startDisruptionController(deps: DisruptionControllerDeps): Disru
         if (!rs) return undefined;
         // A Deployment's ReplicaSet counts as its Deployment (one scale for all its sets).
         const owner = rs.metadata.ownerReferences?.find((o) => o.controller);
-        if (owner?.kind !== "Deployment") return { uid: ref.uid, replicas: rs.spec.replicas ?? 1 };
-        const d = withUid(deps.deployments.get(`${ns}/${owner.name}`), owner.uid);
-        return d && { uid: owner.uid, replicas: d.spec.replicas ?? 1 };
+        const d = owner?.kind === "Deployment" ? withUid(deps.deployments.get(`${ns}/${owner.name}`), owner.uid) : undefined;
+        // Its Deployment gone (an orphaned set), the set's own scale counts, as Kubernetes' scale finder.
+        return d ? { uid: owner!.uid, replicas: d.spec.replicas ?? 1 } : { uid: ref.uid, replicas: rs.spec.replicas ?? 1 };
       }
       case "StatefulSet": {
         const set = withUid(deps.statefulSets.get(key), ref.uid);
@@ -175,8 +176,12 @@ export function startDisruptionController(deps: DisruptionControllerDeps): Disru
       if (any) loop.wake();
     }),
     // A controller's scale is the denominator of a percentage and of maxUnavailable.
+    // Only a change of that scale (or of who owns a ReplicaSet) matters, not status writes.
     ...[deps.rcs, deps.replicaSets, deps.deployments, deps.statefulSets].map((inf) =>
-      (inf as Informer<"replicationcontrollers">).subscribe((ev) => markNamespace(ev.object.metadata.namespace ?? "default"))),
+      (inf as Informer<"replicationcontrollers">).subscribe((ev) => {
+        if (ev.type === "MODIFIED" && ev.old && ev.old.spec.replicas === ev.object.spec.replicas && jsonEqual(ev.old.metadata.ownerReferences ?? null, ev.object.metadata.ownerReferences ?? null)) return;
+        markNamespace(ev.object.metadata.namespace ?? "default");
+      })),
   ];
 
   // The budgets listed before this subscribed.

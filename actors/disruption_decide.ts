@@ -33,6 +33,7 @@
  *     generation, or when no disruption is allowed; else the budget's status is written first
  *     with one disruption fewer and the pod in `disruptedPods`, then the pod is deleted.
  */
+import { jsonEqual } from "../model/json_equal.ts";
 import { isPodReady } from "../model/pod.ts";
 import { matchesLabels, selectorFromSpec } from "../model/selector.ts";
 import type { Condition, OwnerReference, Pod, PodDisruptionBudget, PodDisruptionBudgetStatus } from "../model/types.ts";
@@ -122,8 +123,9 @@ function allowedCondition(st: PodDisruptionBudgetStatus, now: string): Condition
   return setCondition(st.conditions, { type: DISRUPTION_ALLOWED, status: allowed ? "True" : "False", reason: allowed ? "SufficientPods" : "InsufficientPods", message: "", observedGeneration: st.observedGeneration }, now);
 }
 
+/** Key order is no difference: the API stores a status in its schema's key order. */
 function sameStatus(a: PodDisruptionBudgetStatus | undefined, b: PodDisruptionBudgetStatus): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b);
+  return jsonEqual(a ?? null, b);
 }
 
 /**
@@ -222,7 +224,7 @@ export type EvictionVerdict =
   /** Write `status` to `budget` (compare-and-swap at the version read), then delete the pod. */
   | { type: "spend"; budget: PodDisruptionBudget; status: PodDisruptionBudgetStatus }
   /** Refuse with this error. */
-  | { type: "refuse"; code: 429 | 403 | 500; message: string; cause?: string };
+  | { type: "refuse"; code: 429 | 403 | 500; message: string; cause?: string; retryAfterSeconds?: number };
 
 export const EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget.";
 
@@ -247,7 +249,8 @@ export function evictionVerdict(pod: Pod, budgets: readonly PodDisruptionBudget[
   }
   // checkAndDecrement
   if ((st.observedGeneration ?? 0) < (pdb.metadata.generation ?? 1)) {
-    return { type: "refuse", code: 429, message: EVICTION_REFUSED, cause: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` };
+    // Retry-After 10, as kube-apiserver: client-go waits and tries again by itself.
+    return { type: "refuse", code: 429, message: EVICTION_REFUSED, cause: `The disruption budget ${pdb.metadata.name} is still being processed by the server.`, retryAfterSeconds: 10 };
   }
   if (st.disruptionsAllowed < 0) return { type: "refuse", code: 403, message: `poddisruptionbudgets.policy "${pdb.metadata.name}" is forbidden: pdb disruptions allowed is negative` };
   if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) {

@@ -5,10 +5,12 @@
  *
  *   read the pod and its namespace's budgets (a consistent read)
  *     ├── not running, going already, no budget, or an unhealthy pod the budget lets go
- *     │     ──▶ graceful delete with the eviction's `deleteOptions` (an unhealthy pod only at the
- *     │         version read: one that became Ready meanwhile is looked at again)
+ *     │     ──▶ graceful delete with the eviction's `deleteOptions` (a Pending or an unhealthy
+ *     │         pod only at the version read: one that got Running or Ready meanwhile is
+ *     │         decided again)
  *     ├── room in the budget ──▶ the budget's status written first (one disruption fewer, the pod
- *     │         in disruptedPods; compare-and-swap: a lost race reads again), then the delete
+ *     │         in disruptedPods; compare-and-swap: a lost race reads again after ~500 ms, 20
+ *     │         tries, then 504), then the delete (never tried twice: it would spend twice)
  *     └── no room ──▶ 429 TooManyRequests, cause DisruptionBudget (kubectl drain retries in 5 s);
  *               two budgets: 500
  *
@@ -18,7 +20,7 @@ import type { ApiClient, DeleteOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import { evictionVerdict } from "../../actors/disruption_decide.ts";
 
-/** Tries of an eviction whose budget write lost a race (kube-apiserver's EvictionsRetry steps). */
+/** Tries of an eviction that lost a race (kube-apiserver's EvictionsRetry steps). */
 const EVICTION_TRIES = 20;
 
 /** Evicts pod `name`: checks the body names it, then deletes it gracefully unless a budget forbids it. */
@@ -42,39 +44,93 @@ export async function evict(
     throw new BadRequestError(`namespace in URL does not match namespace in Eviction object: ${JSON.stringify(namespace)} vs ${JSON.stringify(bodyNs)}`);
   }
   const opts = toDeleteOptions(b.deleteOptions);
-  // A caller's own resourceVersion precondition is not retried past (as kube-apiserver).
-  const tries = opts.preconditions?.resourceVersion ? 1 : EVICTION_TRIES;
-  let target: { namespace: string | undefined; opts: DeleteOptions };
+  const callerPinned = opts.preconditions?.resourceVersion !== undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      target = await admitEviction(api, name, namespace, opts, now);
-      break;
+      const target = await admitEviction(api, name, namespace, opts, now);
+      if (target.spent) {
+        // The budget is spent: the delete is not tried again (a second pass would spend twice).
+        await api.delete("pods", name, target.namespace, target.opts);
+      } else {
+        await deletePinned(api, name, target, callerPinned);
+      }
+      return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
     } catch (err) {
-      // Only the budget's compare-and-swap is tried again (the delete is not: it would spend twice).
-      if (!(err instanceof ApiError && err.reason === "Conflict") || attempt >= tries) throw err;
+      if (!(err instanceof LostRace)) throw err;
+      if (attempt >= EVICTION_TRIES) {
+        throw new ApiError("Timeout", `couldn't update PodDisruptionBudget ${JSON.stringify(err.budget ?? name)} due to conflicts`);
+      }
+      // kube-apiserver's EvictionsRetry: about 500 ms apart, jittered, so evictions of one drain
+      // under one budget do not hammer it.
+      await new Promise((r) => setTimeout(r, RETRY_MS * (0.9 + Math.random() * 0.2)));
     }
   }
-  await api.delete("pods", name, target.namespace, target.opts);
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
+}
+
+/** Pause between tries after a lost race (kube-apiserver's EvictionsRetry duration). */
+const RETRY_MS = 500;
+
+/** The budget's compare-and-swap, or the pinned delete of a pod we pinned ourselves, lost a race: decide again. */
+class LostRace extends Error {
+  constructor(readonly budget?: string) {
+    super("lost a race");
+  }
+}
+
+/**
+ * Deletes a pod let go without spending a budget. A Pending pod and an unhealthy one are deleted
+ * at the version the decision was made on (kube-apiserver's shouldEnforceResourceVersion and its
+ * unhealthy-pod path): one that changed meanwhile (got Running, got Ready) is decided again. A
+ * precondition the caller gave is the caller's: its conflict is answered as it is.
+ */
+async function deletePinned(api: ApiClient, name: string, target: Admitted, callerPinned: boolean): Promise<void> {
+  try {
+    await api.delete("pods", name, target.namespace, target.opts);
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === "Conflict" && target.pinned && !callerPinned) throw new LostRace();
+    throw err;
+  }
+}
+
+interface Admitted {
+  namespace: string | undefined;
+  opts: DeleteOptions;
+  /** The budget was spent for this delete. */
+  spent: boolean;
+  /** We added the pod's resourceVersion to the delete. */
+  pinned: boolean;
 }
 
 /** Decides the eviction and spends the budget when it must: the pod's namespace and the options of its delete. */
-async function admitEviction(api: ApiClient, name: string, namespace: string | undefined, opts: DeleteOptions, now: () => number): Promise<{ namespace: string | undefined; opts: DeleteOptions }> {
+async function admitEviction(api: ApiClient, name: string, namespace: string | undefined, opts: DeleteOptions, now: () => number): Promise<Admitted> {
   const pod = await api.get("pods", name, namespace);
   const ns = pod.metadata.namespace;
   const verdict = evictionVerdict(pod, (await api.list("poddisruptionbudgets", { namespace: ns })).items, now());
+  const pin = (): Admitted => ({
+    namespace: ns,
+    opts: { ...opts, preconditions: { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion, ...opts.preconditions } },
+    spent: false,
+    pinned: true,
+  });
   switch (verdict.type) {
     case "refuse":
-      if (verdict.code === 429) throw new ApiError("TooManyRequests", verdict.message, { causes: [{ reason: "DisruptionBudget", message: verdict.cause ?? "" }] });
+      if (verdict.code === 429) {
+        throw new ApiError("TooManyRequests", verdict.message, { causes: [{ reason: "DisruptionBudget", message: verdict.cause ?? "" }], ...(verdict.retryAfterSeconds ? { retryAfterSeconds: verdict.retryAfterSeconds } : {}) });
+      }
       if (verdict.code === 403) throw new ApiError("Forbidden", verdict.message, { group: "policy", kind: "poddisruptionbudgets" });
       throw new ApiError("InternalError", verdict.message);
     case "spend":
       // Told to the budget first: the disruption controller counts the pod as gone from now on.
-      await api.updateStatus("poddisruptionbudgets", { ...verdict.budget, status: verdict.status });
-      return { namespace: ns, opts };
+      try {
+        await api.updateStatus("poddisruptionbudgets", { ...verdict.budget, status: verdict.status });
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === "Conflict") throw new LostRace(verdict.budget.metadata.name);
+        throw err;
+      }
+      return { namespace: ns, opts, spent: true, pinned: false };
     case "delete":
-      // An unhealthy pod let go without spending the budget must still be unhealthy when deleted.
-      if (verdict.why === "unhealthy-pod") return { namespace: ns, opts: { ...opts, preconditions: { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion, ...opts.preconditions } } };
-      return { namespace: ns, opts };
+      if (verdict.why === "unhealthy-pod") return pin();
+      if (verdict.why === "pod-not-running" && (pod.status?.phase ?? "Pending") === "Pending" && !pod.metadata.deletionTimestamp) return pin();
+      return { namespace: ns, opts, spent: false, pinned: false };
   }
 }

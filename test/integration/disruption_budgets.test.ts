@@ -71,10 +71,9 @@ describe.sequential("PodDisruptionBudgets: the disruption controller and evictio
     const [a, b] = (await pods("app=web")).filter(isReady).map((p) => p.metadata.name);
     const first = await evict(a);
     expect(first.code, first.stderr).toBe(0);
-    const spent = (await budget("web")).status!;
-    // Written by the eviction itself, before the pod's delete: nothing can spend it twice.
-    expect(spent.disruptionsAllowed).toBe(0);
-    expect(Object.keys(spent.disruptedPods ?? {})).toEqual([a]);
+    // Spent by the eviction itself, before the pod's delete (the controller agrees once it sees the
+    // deletion, and then drops the pod from disruptedPods: that entry is not asserted here).
+    expect((await budget("web")).status!.disruptionsAllowed).toBe(0);
     expect((await h.test.api.get("pods", a, "default")).metadata.deletionTimestamp).toBeDefined();
 
     const refused = await evict(b);

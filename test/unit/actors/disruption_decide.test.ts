@@ -4,6 +4,7 @@ import {
 } from "../../../actors/disruption_decide.ts";
 import type { OwnerReference, Pod, PodDisruptionBudget } from "../../../model/types.ts";
 import { iso, T0 } from "../../helpers/control_plane_fixtures.ts";
+import { validateStatus } from "../../../runtime/api/validation.ts";
 
 const NOW = T0 + 60_000;
 
@@ -112,9 +113,10 @@ describe("PodDisruptionBudget status (syncBudget)", () => {
     expect(r.recheckAfterMs).toBe(evictedAt + DISRUPTION_DELETION_TIMEOUT_MS - NOW + 1);
   });
 
-  it("writes nothing when the stored status is already the one computed", () => {
+  it("writes nothing when the stored status is already the one computed (as the API stores it, in its schema's key order)", () => {
     const first = syncBudget(pdb({ minAvailable: 1 }), [pod("a"), pod("b")], rc3, NOW);
-    const again = syncBudget(pdb({ minAvailable: 1 }, { status: first.status }), [pod("a"), pod("b")], rc3, NOW + 5_000);
+    const stored = validateStatus("poddisruptionbudgets", { ...pdb({ minAvailable: 1 }), status: first.status }).status;
+    const again = syncBudget(pdb({ minAvailable: 1 }, { status: stored }), [pod("a"), pod("b")], rc3, NOW + 5_000);
     expect(again.status).toBeUndefined();
     // A new generation is observed even when the numbers stay.
     expect(syncBudget(pdb({ minAvailable: 1 }, { status: first.status, generation: 2 }), [pod("a"), pod("b")], rc3, NOW).status).toMatchObject({ observedGeneration: 2 });
@@ -161,7 +163,7 @@ describe("eviction against budgets (evictionVerdict)", () => {
       type: "refuse", code: 429, message: EVICTION_REFUSED, cause: "The disruption budget web needs 3 healthy pods and has 3 currently",
     });
     expect(evictionVerdict(pod("a"), [pdb({ minAvailable: 1 }, { status: healthy(), generation: 2 })], NOW)).toMatchObject({
-      type: "refuse", code: 429, cause: "The disruption budget web is still being processed by the server.",
+      type: "refuse", code: 429, cause: "The disruption budget web is still being processed by the server.", retryAfterSeconds: 10,
     });
     // A budget the controller has not written at all yet.
     expect(evictionVerdict(pod("a"), [pdb({ minAvailable: 1 })], NOW)).toMatchObject({ type: "refuse", code: 429 });
