@@ -47,6 +47,9 @@ export interface DisruptionController {
   stop(): void;
 }
 
+/** Controller kinds Berth serves that have no scale subresource, as `resource.group`. */
+const NO_SCALE: Record<string, string> = { DaemonSet: "daemonsets.apps", Job: "jobs.batch", CronJob: "cronjobs.batch" };
+
 /** `o` when it is the object with `uid` (a controller deleted and made again under its name is another). */
 function withUid<T extends KubeObject>(o: T | undefined, uid: string): T | undefined {
   return o && o.metadata.uid === uid ? o : undefined;
@@ -81,8 +84,12 @@ export function startDisruptionController(deps: DisruptionControllerDeps): Disru
         const set = withUid(deps.statefulSets.get(key), ref.uid);
         return set && { uid: ref.uid, replicas: set.spec.replicas ?? 1 };
       }
-      default:
+      default: {
+        // Kinds served without a scale subresource: kube's scale finder names them.
+        const noScale = NO_SCALE[ref.kind];
+        if (noScale) throw new Error(`${noScale} does not implement the scale subresource`);
         return undefined;
+      }
     }
   };
 

@@ -44,7 +44,11 @@ export const DISRUPTION_DELETION_TIMEOUT_MS = 2 * 60_000;
 export const MAX_DISRUPTED_PODS = 2000;
 export const DISRUPTION_ALLOWED = "DisruptionAllowed";
 
-/** The scale of a pod's controller: its uid (a ReplicaSet's Deployment's, when it has one) and replicas; undefined when no controller with a scale is found for the reference. */
+/**
+ * The scale of a pod's controller: its uid (a ReplicaSet's Deployment's, when it has one) and
+ * replicas; undefined when no such controller is found; throws when the controller's kind has no
+ * scale (the message says so).
+ */
 export type ScaleOf = (ref: OwnerReference, namespace: string) => { uid: string; replicas: number } | undefined;
 
 /** The pods of `pods` (any namespace) that budget `pdb` covers. */

@@ -107,6 +107,21 @@ describe.sequential("PodDisruptionBudgets: the disruption controller and evictio
     await ok(["delete", "pdb", "web-too"]);
   });
 
+  it("a percentage budget over a Job's pods fails: jobs have no scale (SyncFailed, as kube-controller-manager)", async () => {
+    await h.test.api.create("jobs", {
+      apiVersion: "batch/v1", kind: "Job", metadata: { name: "batch" },
+      spec: { template: { metadata: { labels: { app: "batch" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "berth/busybox:latest" }] } } },
+    }, "default");
+    await waitFor(async () => (await pods("app=batch")).length === 1, "the job's pod");
+    await ok(["create", "pdb", "batch", "--selector=app=batch", "--min-available=50%"]);
+    await waitFor(async () => (await budget("batch")).status?.conditions?.some((c) => c.reason === "SyncFailed") ?? false, "the budget failed");
+    const st = (await budget("batch")).status!;
+    expect(st.disruptionsAllowed).toBe(0);
+    expect(st.conditions!.find((c) => c.type === "DisruptionAllowed")).toMatchObject({ status: "False", message: "jobs.batch does not implement the scale subresource" });
+    await ok(["delete", "pdb", "batch"]);
+    await ok(["delete", "job", "batch"]);
+  });
+
   it("kubectl drain waits on the budget and never takes the ready pods below it", async () => {
     for (const n of alive) kubelet.add(n);
     // Every web pod on node-2: node-1 cordoned while they are made again.

@@ -77,6 +77,15 @@ describe("PodDisruptionBudget status (syncBudget)", () => {
     expect(u.status).toMatchObject({ expectedPods: 3, desiredHealthy: 1, disruptionsAllowed: 2 });
   });
 
+  it("a controller kind without a scale: the finder's error is the condition's message", () => {
+    const noScale: ScaleOf = (ref) => {
+      if (ref.kind === "DaemonSet") throw new Error("daemonsets.apps does not implement the scale subresource");
+      return undefined;
+    };
+    const r = syncBudget(pdb({ maxUnavailable: 1 }), [pod("a", { owner: { kind: "DaemonSet", uid: "ds-uid" } })], noScale, NOW);
+    expect(r.status!.conditions![0]).toMatchObject({ reason: "SyncFailed", message: "daemonsets.apps does not implement the scale subresource" });
+  });
+
   it("pods with no controller are left out of the scale, with an UnmanagedPods warning", () => {
     const r = syncBudget(pdb({ maxUnavailable: 1 }), [pod("a"), pod("bare", { owner: null })], rc3, NOW);
     expect(r.status).toMatchObject({ expectedPods: 3, desiredHealthy: 2, currentHealthy: 2, disruptionsAllowed: 0 });
