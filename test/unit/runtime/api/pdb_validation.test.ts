@@ -6,8 +6,8 @@
  * object counts, strict field validation's schema.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidError } from "../../../../model/errors.ts";
-import type { PodDisruptionBudget, Resource, StatusCause } from "../../../../model/types.ts";
+import { causesOf, expectCause } from "../../../helpers/validation_causes.ts";
+import type { PodDisruptionBudget } from "../../../../model/types.ts";
 import { validate, validateStatus } from "../../../../runtime/api/validation.ts";
 import { applyDefaults } from "../../../../runtime/api/defaults.ts";
 import { countedResource, isQuotaName, quotaNames, resourcesFor, usageOf } from "../../../../model/quota.ts";
@@ -15,21 +15,7 @@ import { FIELD_LABELS, matchesFields, parseFieldSelector } from "../../../../mod
 import { unknownFields } from "../../../../runtime/api/openapi.ts";
 
 /** The causes a check reports, or [] when it accepts the object. */
-function causesOf(resource: Resource, raw: unknown, check: typeof validate = validate): StatusCause[] {
-  try {
-    check(resource, raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof InvalidError)) throw e;
-    expect(e.code).toBe(422);
-    return e.causes;
-  }
-}
 
-function expectCause(causes: StatusCause[], field: string, reason: string, message?: string | RegExp): void {
-  const hit = causes.find((c) => c.field === field && c.reason === reason && (message === undefined || (typeof message === "string" ? c.message === message : message.test(c.message))));
-  expect(hit, `expected ${reason} at ${field}${message ? ` saying ${message}` : ""}, got ${JSON.stringify(causes, null, 1)}`).toBeDefined();
-}
 
 /** A budget; `null` for one without a spec. */
 const pdb = (spec: Record<string, unknown> | null = { minAvailable: 2, selector: { matchLabels: { app: "web" } } }, extra: Record<string, unknown> = {}) => ({

@@ -5,8 +5,8 @@
  * admission of a StatefulSet's pod template.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidError } from "../../../../model/errors.ts";
-import type { PersistentVolumeClaim, Resource, StatefulSet, StatusCause } from "../../../../model/types.ts";
+import { causesOf, expectCause } from "../../../helpers/validation_causes.ts";
+import type { PersistentVolumeClaim, StatefulSet } from "../../../../model/types.ts";
 import { validate } from "../../../../runtime/api/validation.ts";
 import { applyDefaults } from "../../../../runtime/api/defaults.ts";
 import { pvcCreateProblems, pvcUpdateProblems, statefulSetUpdateProblems } from "../../../../runtime/api/validation_rules.ts";
@@ -14,21 +14,7 @@ import { isQuotaName, quotaNames, resourcesFor, totalUsage, usageOf, formatUsage
 import { checkAdmission, DEFAULT_POLICY } from "../../../../runtime/security/admission.ts";
 
 /** The causes `validate` reports, or [] when it accepts the object. */
-function causesOf(resource: Resource, raw: unknown): StatusCause[] {
-  try {
-    validate(resource, raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof InvalidError)) throw e;
-    expect(e.code).toBe(422);
-    return e.causes;
-  }
-}
 
-function expectCause(causes: StatusCause[], field: string, reason: string, message?: string | RegExp): void {
-  const hit = causes.find((c) => c.field === field && c.reason === reason && (message === undefined || (typeof message === "string" ? c.message === message : message.test(c.message))));
-  expect(hit, `expected ${reason} at ${field}${message ? ` saying ${message}` : ""}, got ${JSON.stringify(causes, null, 1)}`).toBeDefined();
-}
 
 const claimSpec = (extra: Record<string, unknown> = {}) => ({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, ...extra });
 const pvc = (spec: Record<string, unknown> = claimSpec(), name = "data") => ({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name }, spec });
