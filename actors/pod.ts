@@ -15,7 +15,8 @@
  *   └──────────────────────────────────────────────────────────────────────────────────────────┘
  *      │ DELETE (deletionTimestamp or object gone); busy states finish their step first
  *      ▼
- *   terminating (SIGTERM → terminationGracePeriodSeconds → SIGKILL; remove containers, emptyDir)
+ *   terminating (SIGTERM → terminationGracePeriodSeconds → SIGKILL; remove containers, emptyDir;
+ *      a shorter grace period meanwhile restarts the stop with it)
  *      ▼
  *   gone (final)
  *
@@ -213,6 +214,24 @@ export const podMachine = setup({
   actions: {
     reportStatus: (_, _params: { status: PodStatus; hostPorts: Record<string, number> }) => {},
     recordEvents: (_, _params: { events: PodEvent[] }) => {},
+    takeUpdate: assign(({ context, event }) => {
+      if (event.type !== "POD_UPDATED") return {};
+      const spec = withNewImages(context.pod.spec, event.pod.spec);
+      return {
+        pod: { ...event.pod, spec },
+        deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
+        // Once deleting, a grace period may only shrink (the kubelet's calculateEffectiveGracePeriod).
+        graceSeconds: !event.pod.metadata.deletionTimestamp ? context.graceSeconds
+          : context.deleting ? Math.min(context.graceSeconds, graceOf(event.pod)) : graceOf(event.pod),
+        // A new image is applied by the next sync; idle states pick `dirty` up at once.
+        dirty: context.dirty || spec !== context.pod.spec,
+      };
+    }),
+    takeDelete: assign(({ context, event }) => {
+      if (event.type !== "DELETE") return {};
+      const grace = graceOf(context.pod, event.graceSeconds);
+      return { deleting: true, graceSeconds: context.deleting ? Math.min(context.graceSeconds, grace) : grace };
+    }),
     refreshStatus: assign(({ context }) => ({
       status: computePodStatus({
         pod: context.pod,
@@ -243,6 +262,9 @@ export const podMachine = setup({
   },
   guards: {
     deleting: ({ context }) => context.deleting,
+    /** A delete again with a shorter grace period (`kubectl delete --grace-period=1` on a pod already terminating). */
+    graceShortened: ({ context, event }) =>
+      event.type === "POD_UPDATED" && !!event.pod.metadata.deletionTimestamp && graceOf(event.pod) < context.graceSeconds,
     allFinished: ({ context }) => allFinished(context.pod, context.records, Date.now()),
     hasKills: ({ context }) => context.killQueue.length > 0,
     dirty: ({ context }) => context.dirty,
@@ -282,19 +304,8 @@ export const podMachine = setup({
   }),
   initial: "start",
   on: {
-    POD_UPDATED: {
-      actions: assign(({ context, event }) => {
-        const spec = withNewImages(context.pod.spec, event.pod.spec);
-        return {
-          pod: { ...event.pod, spec },
-          deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
-          graceSeconds: event.pod.metadata.deletionTimestamp ? graceOf(event.pod) : context.graceSeconds,
-          // A new image is applied by the next sync; idle states pick `dirty` up at once.
-          dirty: context.dirty || spec !== context.pod.spec,
-        };
-      }),
-    },
-    DELETE: { actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+    POD_UPDATED: { actions: "takeUpdate" },
+    DELETE: { actions: "takeDelete" },
   },
   states: {
     // A pod already being deleted never gets a sandbox: it goes straight to cleanup.
@@ -428,7 +439,7 @@ export const podMachine = setup({
         },
         running: {
           on: {
-            DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+            DELETE: { target: "#pod.terminating", actions: "takeDelete" },
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
@@ -437,7 +448,7 @@ export const podMachine = setup({
         },
         restarting: {
           on: {
-            DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) },
+            DELETE: { target: "#pod.terminating", actions: "takeDelete" },
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
@@ -464,18 +475,26 @@ export const podMachine = setup({
           },
         },
         completed: {
-          on: { DELETE: { target: "#pod.terminating", actions: assign(({ context, event }) => ({ deleting: true, graceSeconds: graceOf(context.pod, event.graceSeconds) })) } },
+          on: { DELETE: { target: "#pod.terminating", actions: "takeDelete" } },
           always: { guard: "deleting", target: "#pod.terminating" },
         },
       },
     },
     terminating: {
       entry: ["refreshStatus", { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) }],
-      invoke: {
-        src: "terminatePod",
-        input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds }),
-        onDone: { target: "gone", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output }) } },
-        onError: { target: "terminateRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+      // A shorter grace period while stopping: the stop in flight is cancelled (its effect is
+      // aborted) and started again with the new one, as the kubelet's pod workers do.
+      on: { POD_UPDATED: { guard: "graceShortened", target: ".stopping", actions: "takeUpdate" } },
+      initial: "stopping",
+      states: {
+        stopping: {
+          invoke: {
+            src: "terminatePod",
+            input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds }),
+            onDone: { target: "#pod.gone", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output }) } },
+            onError: { target: "#pod.terminateRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+          },
+        },
       },
     },
     terminateRetry: { after: { retry: "terminating" } },

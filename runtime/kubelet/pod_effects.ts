@@ -290,8 +290,12 @@ async function stopGracefully(rt: ContainerRuntime, pod: Pod, spec: Container | 
   await rt.stopContainer(id, left);
 }
 
-/** Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes. */
-export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions): Promise<PodEvent[]> {
+/**
+ * Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes.
+ * Once `signal` is aborted (the pod's actor started the stop again with a shorter grace period),
+ * it removes nothing more: the stop that replaced it does, and two would race each other.
+ */
+export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions, signal?: AbortSignal): Promise<PodEvent[]> {
   const ref = podRef(input.pod, input.node);
   const events: PodEvent[] = [];
   const all = await rt.listContainers({ [LABELS.node]: input.node, [LABELS.podUid]: ref.uid });
@@ -305,8 +309,9 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, 
       events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
       await stopGracefully(rt, input.pod, spec, c.id, input.graceSeconds, podIP, events);
     }
-    await rt.removeContainer(c.id);
+    if (!signal?.aborted) await rt.removeContainer(c.id);
   }));
+  if (signal?.aborted) return events;
   for (const c of all.filter((c) => c.labels[LABELS.role] === "infra")) {
     await rt.stopContainer(c.id, Math.min(input.graceSeconds, 2));
     await rt.removeContainer(c.id);
@@ -344,7 +349,7 @@ export function podEffects(rt: ContainerRuntime, options: PodEffectsOptions) {
           return { ids: input.kills.map((k) => k.id), events };
         })())
       ),
-      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => track(terminatePod(rt, input, opts))),
+      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input, signal }) => track(terminatePod(rt, input, opts, signal))),
       prober: proberLogic(rt, opts.node),
     },
     async settle(): Promise<void> {

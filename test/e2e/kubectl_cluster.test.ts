@@ -224,6 +224,25 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     }
   });
 
+  it("kubectl delete --grace-period=1 hurries a pod already terminating in its default 30 s (a shell's sleep ignores SIGTERM)", async () => {
+    const manifest = join(c.home, "stubborn.yaml");
+    writeFileSync(manifest, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n  containers:\n  - name: c\n    image: berth/busybox:latest\n    imagePullPolicy: Never\n    command: [sleep, '3600']\n");
+    ok(["apply", "-f", manifest]);
+    ok(["wait", "--for=condition=Ready", "pod/stubborn", "--timeout=60s"]);
+    const running = async () => (await containersOf(c)).filter((x) => x.Labels["berth.pod.name"] === "stubborn" && x.State === "running").length;
+    expect(await running()).toBeGreaterThan(0);
+    ok(["delete", "pod", "stubborn", "--wait=false"]);
+    expect(ok(["get", "pod", "stubborn", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}"])).toBe("30");
+    // The node has begun its 30 s stop; the shorter period must cut it short.
+    await waitFor(() => /Terminating/.test(ok(["get", "pod", "stubborn", "--no-headers"])), "the pod to show Terminating", 20_000, 100);
+    const t0 = Date.now();
+    ok(["delete", "pod", "stubborn", "--grace-period=1"]);
+    const took = Date.now() - t0;
+    expect(c.kubectl(["get", "pod", "stubborn"]).stderr).toMatch(/NotFound|not found/);
+    expect(await running()).toBe(0);
+    expect(took, `the second delete took ${took} ms`).toBeLessThan(15_000);
+  });
+
   it("kubectl delete -f removes the RC and the Service; the pods and their containers go", async () => {
     const r = c.kubectl(["delete", "-f", file]);
     expect(r.stderr).toBe("");
