@@ -41,8 +41,12 @@ const commands: Record<string, Command> = {
   },
   down: {
     summary: "stop the cluster running for a home",
-    usage: "berth down [--home DIR] [--purge]",
-    flags: [CONN[0], CONN[3], { name: "purge", type: "boolean", help: "first delete every replication controller and pod, so no container is left running" }],
+    usage: "berth down [--home DIR] [--purge [--grace-period N]]",
+    flags: [
+      CONN[0], CONN[3],
+      { name: "purge", type: "boolean", help: "first delete every workload (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, ReplicaSets, RCs) and pod, so no container is left running" },
+      { name: "grace-period", type: "number", help: "with --purge: seconds each pod gets to stop, instead of its own terminationGracePeriodSeconds" },
+    ],
     run: (p) => downCmd(p.flags, out, withClient),
   },
   apply: {

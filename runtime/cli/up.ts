@@ -174,13 +174,16 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
 type WithClient = <T>(flags: Record<string, unknown>, fn: (c: ApiClient) => Promise<T>) => Promise<T>;
 
 export async function downCmd(flags: Record<string, unknown>, out: Out, withClient?: WithClient): Promise<number> {
+  const grace = flags["grace-period"] as number | undefined;
+  if (grace !== undefined && !flags.purge) throw new UsageError("--grace-period applies to the pods --purge deletes: add --purge");
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw new UsageError(`--grace-period must be a whole number of seconds, 0 or more, got ${grace}`);
   const home = homeDir(flags.home);
   const info = readClusterInfo(home);
   if (!info || !alive(info.pid)) {
     out(`berth down: no cluster is running for ${home}\n`);
     return 0;
   }
-  if (flags.purge && withClient) await withClient(flags, (c) => purge(c, out));
+  if (flags.purge && withClient) await withClient(flags, (c) => purge(c, out, grace));
   process.kill(info.pid, "SIGTERM");
   const deadline = Date.now() + 60_000;
   while (alive(info.pid)) {
@@ -195,26 +198,47 @@ export async function downCmd(flags: Record<string, unknown>, out: Out, withClie
   return 0;
 }
 
+/** What `down --purge` deletes before the pods, owners first (a CronJob's Jobs, a Deployment's ReplicaSets): each would make its pods again. */
+const PURGED = [
+  ["cronjobs", "cron job"],
+  ["deployments", "deployment"],
+  ["statefulsets", "stateful set"],
+  ["daemonsets", "daemon set"],
+  ["jobs", "job"],
+  ["replicasets", "replica set"],
+  ["replicationcontrollers", "replication controller"],
+] as const;
+
 /**
- * Deletes every replication controller (their pods with them) and every pod, then waits until
- * the pod objects are gone — the node agents stop and remove the containers before they let a
- * pod object go — so `down` leaves no container running.
+ * Deletes every workload controller (their pods with them) and every pod, then waits until the
+ * pod objects are gone — the node agents stop and remove the containers before they let a pod
+ * object go — so `down` leaves no container running. `graceSeconds` (`--grace-period`) replaces
+ * each pod's own termination grace period, as `kubectl delete --grace-period` does; it also
+ * hurries a pod whose deletion began with a longer one.
  */
-async function purge(client: ApiClient, out: Out, timeoutMs = 120_000): Promise<void> {
-  const rcs = await client.list("replicationcontrollers");
-  for (const rc of rcs.items) {
-    await client.delete("replicationcontrollers", rc.metadata.name, rc.metadata.namespace).catch(ignoreNotFound);
+async function purge(client: ApiClient, out: Out, graceSeconds?: number, timeoutMs = 120_000): Promise<void> {
+  const deleted: string[] = [];
+  for (const [resource, noun] of PURGED) {
+    const items = (await client.list(resource)).items;
+    for (const o of items) await client.delete(resource, o.metadata.name, o.metadata.namespace).catch(ignoreNotFound);
+    if (items.length || resource === "replicationcontrollers") deleted.push(`${items.length} ${noun}(s)`);
   }
   const pods = await client.list("pods");
-  for (const p of pods.items) await client.delete("pods", p.metadata.name, p.metadata.namespace).catch(ignoreNotFound);
-  out(`berth down: deleted ${rcs.items.length} replication controller(s) and ${pods.items.length} pod(s); waiting for their containers to stop\n`);
+  const opts = graceSeconds === undefined ? undefined : { gracePeriodSeconds: graceSeconds };
+  for (const p of pods.items) await client.delete("pods", p.metadata.name, p.metadata.namespace, opts).catch(ignoreNotFound);
+  out(`berth down: deleted ${deleted.join(", ")} and ${pods.items.length} pod(s); waiting for their containers to stop\n`);
   const deadline = Date.now() + timeoutMs;
+  let reported = Date.now();
   for (;;) {
-    const left = (await client.list("pods")).items.length;
-    if (left === 0) return;
+    const left = (await client.list("pods")).items;
+    if (left.length === 0) return;
     if (Date.now() > deadline) {
-      out(`berth down: ${left} pod(s) still terminating after ${timeoutMs / 1000} s; stopping anyway\n`);
+      out(`berth down: ${left.length} pod(s) still terminating after ${timeoutMs / 1000} s; stopping anyway\n`);
       return;
+    }
+    if (Date.now() - reported >= 10_000) {
+      reported = Date.now();
+      out(`berth down: ${left.length} pod(s) still terminating (${left.slice(0, 3).map((p) => p.metadata.name).join(", ")}${left.length > 3 ? ", ..." : ""}); --grace-period shortens the wait\n`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -161,22 +161,37 @@ describe("berth down --purge", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it("cli - down --purge deletes the workload first, so no container of the cluster is left running", async () => {
+  it("cli - down --purge deletes the workload first (RCs, Deployments and their ReplicaSets), so no container of the cluster is left running", async () => {
     // Clusters side by side take their own network slots, but two on two cores distort timings.
     unlock = await lockBerthUpCluster("cli.test.ts down --purge");
     up = await berthUp("node", home, ["--nodes", "1"]);
     const file = join(home, "app.yaml");
-    writeFileSync(file, MANIFEST);
+    // A Deployment too: deleting its pods alone, it would make them again.
+    writeFileSync(file, `${MANIFEST}---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: main, image: berth/busybox, command: ["sleep", "3600"]}
+`);
     expect(berth("node", home, ["apply", "-f", file]).code).toBe(0);
     const clusterId = readFileSync(join(home, "cluster-id"), "utf8").trim();
     const containers = () =>
       spawnSync("/usr/bin/docker", ["ps", "-q", "--filter", `label=berth.cluster=${clusterId}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
     const deadline = Date.now() + 60_000;
-    while (containers().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250)); // 3 pods × (sandbox + app)
-    expect(containers().length).toBe(6);
-    const down = berth("node", home, ["down", "--purge"]);
-    expect(down.code).toBe(0);
-    expect(down.stdout).toMatch(/deleted 1 replication controller\(s\) and 3 pod\(s\)/);
+    while (containers().length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250)); // 4 pods × (sandbox + app)
+    expect(containers().length).toBe(8);
+    // Each pod's sleep or httpd ignores SIGTERM: without --grace-period, 30 s each (in parallel).
+    const down = berth("node", home, ["down", "--purge", "--grace-period", "1"]);
+    expect(down.code, down.stderr).toBe(0);
+    // (The ReplicaSet may be gone with its Deployment before it is listed.)
+    expect(down.stdout).toMatch(/deleted 1 deployment\(s\), (1 replica set\(s\), )?1 replication controller\(s\) and 4 pod\(s\)/);
     expect(containers()).toEqual([]);
     expect(up.proc.exitCode ?? (await up.stop())).toBe(0);
   });
@@ -198,6 +213,12 @@ describe("berth CLI usage errors", () => {
     const r3 = berth("node", home, ["get", "pods"]);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/no Berth cluster is running/);
+    const r5 = berth("node", home, ["down", "--grace-period", "1"]);
+    expect(r5.code).toBe(1);
+    expect(r5.stderr).toMatch(/--grace-period applies to the pods --purge deletes: add --purge/);
+    const r6 = berth("node", home, ["down", "--purge", "--grace-period", "1.5"]);
+    expect(r6.code).toBe(1);
+    expect(r6.stderr).toMatch(/--grace-period must be a whole number of seconds, 0 or more, got 1.5/);
     const r4 = berth("node", home, ["get", "--help"]);
     expect(r4.code).toBe(0);
     expect(r4.stdout).toMatch(/--selector/);
