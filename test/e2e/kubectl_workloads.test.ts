@@ -113,6 +113,11 @@ describe.sequential("kubectl workloads on a cluster on Docker (berth up --nodes 
 
   it("kubectl drain node-2 evicts its pods (protobuf bodies), cordons it, and the RC's pods come up on node-1", async () => {
     ok(["delete", "deployment", "web", "--ignore-not-found"]);
+    // Its pods (the default 30 s grace period; busybox's sleep ignores SIGTERM) would hold the
+    // drain below that long: once the garbage collector has taken the ReplicaSets, a shorter
+    // grace period hurries them, whether or not their deletion has begun.
+    await waitFor(async () => ok(["get", "rs", "-l", "app=web", "-o", "name"]).trim() === "", "the Deployment's ReplicaSets gone", 60_000);
+    ok(["delete", "pods", "-l", "app=web", "--grace-period=1", "--ignore-not-found"], 60_000);
     const rc = `apiVersion: v1
 kind: ReplicationController
 metadata: {name: drained}

@@ -173,7 +173,7 @@ export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise
         const items = (JSON.parse(listed.stdout).items ?? []) as { metadata: { name: string; namespace: string } }[];
         for (const o of items) {
           if (type === "services" && o.metadata.name === "kubernetes") continue;
-          berth("node", c.home, ["delete", type, o.metadata.name, "-n", o.metadata.namespace, "--ignore-not-found", "--grace-period", "0"]);
+          berth("node", c.home, ["delete", type, o.metadata.name, "-n", o.metadata.namespace, "--ignore-not-found", "--grace-period", "1"]);
         }
       }
       await waitFor(() => berth("node", c.home, ["get", "pods", "-A", "-o", "name"]).stdout.trim() === "", "every pod object to be gone", 60_000, 250).catch((e) =>
