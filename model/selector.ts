@@ -365,6 +365,7 @@ export const FIELD_LABELS: Record<Resource, readonly string[]> = {
   controllerrevisions: [...COMMON_FIELDS],
   persistentvolumeclaims: [...COMMON_FIELDS],
   poddisruptionbudgets: [...COMMON_FIELDS],
+  horizontalpodautoscalers: [...COMMON_FIELDS],
   jobs: [...COMMON_FIELDS, "status.successful"],
   cronjobs: [...COMMON_FIELDS],
   services: [...COMMON_FIELDS, "spec.clusterIP", "spec.type"],

@@ -34,6 +34,7 @@ export const RESOURCES = {
   statefulsets: { kind: "StatefulSet", singular: "statefulset", namespaced: true, shortNames: ["sts"], group: "apps", version: "v1" },
   controllerrevisions: { kind: "ControllerRevision", singular: "controllerrevision", namespaced: true, shortNames: [], group: "apps", version: "v1" },
   poddisruptionbudgets: { kind: "PodDisruptionBudget", singular: "poddisruptionbudget", namespaced: true, shortNames: ["pdb"], group: "policy", version: "v1" },
+  horizontalpodautoscalers: { kind: "HorizontalPodAutoscaler", singular: "horizontalpodautoscaler", namespaced: true, shortNames: ["hpa"], group: "autoscaling", version: "v2" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -592,7 +593,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -616,6 +617,7 @@ export interface ResourceTypes {
   statefulsets: StatefulSet;
   controllerrevisions: ControllerRevision;
   poddisruptionbudgets: PodDisruptionBudget;
+  horizontalpodautoscalers: HorizontalPodAutoscaler;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1050,4 +1052,100 @@ export interface PodDisruptionBudget extends KubeObject {
   kind: "PodDisruptionBudget";
   spec: PodDisruptionBudgetSpec;
   status?: PodDisruptionBudgetStatus;
+}
+
+/**
+ * autoscaling/v2 HorizontalPodAutoscaler: keeps a scalable workload's replicas (its `/scale`
+ * subresource: Deployment, ReplicaSet, ReplicationController, StatefulSet) between `minReplicas`
+ * and `maxReplicas` so that its pods' resource use meets the targets. Berth has resource
+ * metrics only (metrics.k8s.io, from the node agents' usage reports): metric types `Resource` and
+ * `ContainerResource`; `Pods`, `Object` and `External` need a custom metrics API it has not.
+ */
+export interface CrossVersionObjectReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+}
+
+export interface MetricTarget {
+  type: "Utilization" | "Value" | "AverageValue";
+  /** Percent of the pods' requests (type Utilization). */
+  averageUtilization?: number;
+  /** A quantity per pod (type AverageValue). */
+  averageValue?: string;
+  value?: string;
+}
+
+export interface ResourceMetricSource {
+  /** `cpu` or `memory`. */
+  name: string;
+  target: MetricTarget;
+}
+
+export interface ContainerResourceMetricSource extends ResourceMetricSource {
+  container: string;
+}
+
+export interface MetricSpec {
+  type: "Resource" | "ContainerResource" | "Pods" | "Object" | "External";
+  resource?: ResourceMetricSource;
+  containerResource?: ContainerResourceMetricSource;
+  pods?: unknown;
+  object?: unknown;
+  external?: unknown;
+}
+
+export interface HPAScalingPolicy {
+  type: "Pods" | "Percent";
+  value: number;
+  periodSeconds: number;
+}
+
+export interface HPAScalingRules {
+  stabilizationWindowSeconds?: number;
+  selectPolicy?: "Max" | "Min" | "Disabled";
+  policies?: HPAScalingPolicy[];
+}
+
+export interface HorizontalPodAutoscalerBehavior {
+  scaleUp?: HPAScalingRules;
+  scaleDown?: HPAScalingRules;
+}
+
+export interface HorizontalPodAutoscalerSpec {
+  scaleTargetRef: CrossVersionObjectReference;
+  /** Default 1. */
+  minReplicas?: number;
+  maxReplicas: number;
+  /** Default (when empty): cpu at 80 % of the pods' requests. */
+  metrics?: MetricSpec[];
+  behavior?: HorizontalPodAutoscalerBehavior;
+}
+
+export interface MetricValueStatus {
+  value?: string;
+  averageValue?: string;
+  averageUtilization?: number;
+}
+
+export interface MetricStatus {
+  type: MetricSpec["type"];
+  resource?: { name: string; current: MetricValueStatus };
+  containerResource?: { name: string; container: string; current: MetricValueStatus };
+}
+
+export interface HorizontalPodAutoscalerStatus {
+  observedGeneration?: number;
+  lastScaleTime?: string;
+  currentReplicas?: number;
+  desiredReplicas: number;
+  currentMetrics?: MetricStatus[];
+  /** `AbleToScale`, `ScalingActive`, `ScalingLimited`. */
+  conditions?: Condition[];
+}
+
+export interface HorizontalPodAutoscaler extends KubeObject {
+  kind: "HorizontalPodAutoscaler";
+  spec: HorizontalPodAutoscalerSpec;
+  status?: HorizontalPodAutoscalerStatus;
 }

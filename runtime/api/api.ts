@@ -925,6 +925,10 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
       // kube-apiserver's empty status: the counts are never omitted. No disruption is allowed
       // until the disruption controller has looked (observedGeneration is still unset).
       return { ...obj, status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } } as ResourceTypes[R];
+    case "horizontalpodautoscalers":
+      // kube-apiserver's empty status (PrepareForCreate drops what the create sent): desiredReplicas
+      // is never omitted, currentReplicas is while 0. The autoscaler writes the rest.
+      return { ...obj, status: { desiredReplicas: 0 } } as ResourceTypes[R];
     case "deployments":
       return { ...obj, status: {} } as ResourceTypes[R];
     case "services":

@@ -12,6 +12,7 @@ import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
 import { JOB_LABELS } from "../../model/job.ts";
+import { behaviorWithDefaults, DEFAULT_HPA_METRIC } from "../../model/hpa.ts";
 import type {
   Container,
   CronJob,
@@ -20,6 +21,7 @@ import type {
   Endpoints,
   Job,
   Event,
+  HorizontalPodAutoscaler,
   Namespace,
   Node,
   PersistentVolumeClaim,
@@ -254,6 +256,16 @@ export function generateJobSelector(job: Job): Job {
   return { ...job, spec: { ...job.spec, template, selector } };
 }
 
+/**
+ * autoscaling/v2 defaults (model/hpa.ts): minReplicas 1, cpu at 80 % when no metric is given, and
+ * a given behavior completed in both directions. No behavior given stays none, as on Kubernetes.
+ */
+function hpaDefaults(hpa: HorizontalPodAutoscaler): void {
+  dflt(hpa.spec, "minReplicas", 1);
+  if (!hpa.spec.metrics?.length) hpa.spec.metrics = [clone(DEFAULT_HPA_METRIC)];
+  if (hpa.spec.behavior) hpa.spec.behavior = behaviorWithDefaults(hpa.spec.behavior);
+}
+
 function serviceDefaults(svc: Service): void {
   dflt(svc.spec, "type", "ClusterIP");
   dflt(svc.spec, "sessionAffinity", "None");
@@ -324,6 +336,9 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "persistentvolumeclaims":
       pvcSpecDefaults((out as PersistentVolumeClaim).spec);
+      break;
+    case "horizontalpodautoscalers":
+      hpaDefaults(out as HorizontalPodAutoscaler);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -23,6 +23,7 @@ const META = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 const APPS = "io.k8s.api.apps.v1.";
 const BATCH = "io.k8s.api.batch.v1.";
 const POLICY = "io.k8s.api.policy.v1.";
+const AUTOSCALING = "io.k8s.api.autoscaling.v2.";
 
 /** The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`. */
 function prefixOf(resource: Resource): string {
@@ -413,6 +414,44 @@ Object.assign(SCHEMAS, {
   [`${POLICY}PodDisruptionBudget`]: typed("PodDisruptionBudget", { spec: ref(`${POLICY}PodDisruptionBudgetSpec`), status: ref(`${POLICY}PodDisruptionBudgetStatus`) }, "policy"),
 });
 
+// autoscaling/v2: HorizontalPodAutoscaler. The metric sources Berth has no metrics for (pods,
+// object, external) are declared as bare objects: strict field validation lets them through to
+// validation, which says why they are refused.
+const quantity = intOrString;
+Object.assign(SCHEMAS, {
+  [`${AUTOSCALING}CrossVersionObjectReference`]: obj({ kind: str, name: str, apiVersion: str }, ["kind", "name"], { "x-kubernetes-map-type": "atomic" }),
+  [`${AUTOSCALING}MetricTarget`]: obj({ type: str, value: quantity, averageValue: quantity, averageUtilization: int }, ["type"]),
+  [`${AUTOSCALING}ResourceMetricSource`]: obj({ name: str, target: ref(`${AUTOSCALING}MetricTarget`) }, ["name", "target"]),
+  [`${AUTOSCALING}ContainerResourceMetricSource`]: obj({ name: str, target: ref(`${AUTOSCALING}MetricTarget`), container: str }, ["name", "target", "container"]),
+  [`${AUTOSCALING}MetricSpec`]: obj({
+    type: str, resource: ref(`${AUTOSCALING}ResourceMetricSource`), containerResource: ref(`${AUTOSCALING}ContainerResourceMetricSource`),
+    pods: { type: "object" }, object: { type: "object" }, external: { type: "object" },
+  }, ["type"]),
+  [`${AUTOSCALING}HPAScalingPolicy`]: obj({ type: str, value: int, periodSeconds: int }, ["type", "value", "periodSeconds"]),
+  [`${AUTOSCALING}HPAScalingRules`]: obj({ stabilizationWindowSeconds: int, selectPolicy: str, policies: arr(ref(`${AUTOSCALING}HPAScalingPolicy`)) }),
+  [`${AUTOSCALING}HorizontalPodAutoscalerBehavior`]: obj({ scaleUp: ref(`${AUTOSCALING}HPAScalingRules`), scaleDown: ref(`${AUTOSCALING}HPAScalingRules`) }),
+  [`${AUTOSCALING}HorizontalPodAutoscalerSpec`]: obj({
+    scaleTargetRef: ref(`${AUTOSCALING}CrossVersionObjectReference`), minReplicas: int, maxReplicas: int,
+    metrics: arr(ref(`${AUTOSCALING}MetricSpec`)), behavior: ref(`${AUTOSCALING}HorizontalPodAutoscalerBehavior`),
+  }, ["scaleTargetRef", "maxReplicas"]),
+  [`${AUTOSCALING}MetricValueStatus`]: obj({ value: quantity, averageValue: quantity, averageUtilization: int }),
+  [`${AUTOSCALING}MetricStatus`]: obj({
+    type: str,
+    resource: obj({ name: str, current: ref(`${AUTOSCALING}MetricValueStatus`) }, ["name", "current"]),
+    containerResource: obj({ name: str, current: ref(`${AUTOSCALING}MetricValueStatus`), container: str }, ["name", "current", "container"]),
+    pods: { type: "object" }, object: { type: "object" }, external: { type: "object" },
+  }, ["type"]),
+  [`${AUTOSCALING}HorizontalPodAutoscalerCondition`]: obj({ type: str, status: str, lastTransitionTime: time, reason: str, message: str }, ["type", "status"]),
+  [`${AUTOSCALING}HorizontalPodAutoscalerStatus`]: obj({
+    observedGeneration: int64, lastScaleTime: time, currentReplicas: int, desiredReplicas: int,
+    currentMetrics: arr(ref(`${AUTOSCALING}MetricStatus`)),
+    conditions: arr(ref(`${AUTOSCALING}HorizontalPodAutoscalerCondition`), { key: "type", strategy: "merge" }),
+  }, ["desiredReplicas"]),
+  [`${AUTOSCALING}HorizontalPodAutoscaler`]: typed("HorizontalPodAutoscaler", {
+    spec: ref(`${AUTOSCALING}HorizontalPodAutoscalerSpec`), status: ref(`${AUTOSCALING}HorizontalPodAutoscalerStatus`),
+  }, "autoscaling", "v2"),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -489,7 +528,7 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
         responses: ok(schema),
       }),
     };
-    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "persistentvolumeclaims", "poddisruptionbudgets"].includes(resource)) {
+    if (["pods", "replicationcontrollers", "services", "nodes", "namespaces", "deployments", "replicasets", "daemonsets", "statefulsets", "jobs", "cronjobs", "persistentvolumeclaims", "poddisruptionbudgets", "horizontalpodautoscalers"].includes(resource)) {
       paths[`${base}/{name}/status`] = {
         parameters: itemParams,
         get: op("get", K, `readCoreV1${idPart}Status`, { responses: ok(schema) }),
@@ -578,7 +617,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH, POLICY]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -30,7 +30,9 @@ import type {
   StatefulSet,
   ControllerRevision,
   PodDisruptionBudget,
+  HorizontalPodAutoscaler,
 } from "../../model/types.ts";
+import { hpaTargets } from "./table_hpa.ts";
 
 export interface TableColumn {
   name: string;
@@ -171,6 +173,18 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable, either as an absolute number or a percentage."), cell: (b: PodDisruptionBudget) => intOrStringCell(b.spec.maxUnavailable) },
     { column: col("Allowed Disruptions", "integer", 0, "Number of pod disruptions that are currently allowed."), cell: (b: PodDisruptionBudget) => b.status?.disruptionsAllowed ?? 0 },
     ageColumn<PodDisruptionBudget>(),
+  ],
+  // kube-apiserver's horizontalpodautoscaler printer: NAME REFERENCE TARGETS MINPODS MAXPODS
+  // REPLICAS AGE; REFERENCE is Kind/name, TARGETS each metric's current/target (table_hpa.ts),
+  // REPLICAS the status' currentReplicas (0 until the autoscaler writes one).
+  horizontalpodautoscalers: [
+    nameColumn<HorizontalPodAutoscaler>(),
+    { column: col("Reference", "string", 0, "scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count."), cell: (h: HorizontalPodAutoscaler) => `${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}` },
+    { column: col("Targets", "string", 0, "metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used)."), cell: (h: HorizontalPodAutoscaler) => hpaTargets(h) },
+    { column: col("MinPods", "string", 0, "minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down. It defaults to 1 pod."), cell: (h: HorizontalPodAutoscaler) => (h.spec.minReplicas === undefined ? "<unset>" : String(h.spec.minReplicas)) },
+    { column: col("MaxPods", "string", 0, "maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas."), cell: (h: HorizontalPodAutoscaler) => h.spec.maxReplicas },
+    { column: col("Replicas", "string", 0, "currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler."), cell: (h: HorizontalPodAutoscaler) => h.status?.currentReplicas ?? 0 },
+    ageColumn<HorizontalPodAutoscaler>(),
   ],
   pods: [
     nameColumn<Pod>(),

@@ -15,6 +15,7 @@ import { scheduleProblem, validTimeZone } from "../cron.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
+import { hpaSpecProblems } from "./validation_hpa.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -69,6 +70,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "poddisruptionbudgets":
       pdbSpecRules(c, obj(raw.spec));
+      break;
+    case "horizontalpodautoscalers":
+      c.list.push(...hpaSpecProblems(raw.spec));
       break;
     case "events":
       eventRules(c, raw);

@@ -907,6 +907,69 @@ const podDisruptionBudget = z.looseObject({
   }).optional(),
 });
 
+// ---------------------------------------------------------------------------------------------
+// autoscaling/v2 HorizontalPodAutoscaler
+//
+// Types only: every range, required field and supported value is checked by the rules
+// (validation_hpa.ts), with ValidateHorizontalPodAutoscaler's paths and words, after what a Go
+// client's zero value would be (an absent maxReplicas is 0). The spec may change after creation.
+
+const autoscalingTypeMeta = (kind: string) => ({ apiVersion: z.literal("autoscaling/v2").optional(), kind: z.literal(kind).optional() });
+
+/** Any int32 (the rules check the range that applies). */
+const anyInt32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
+
+const metricTarget = z.looseObject({
+  type: z.string().optional(),
+  value: quantity.optional(),
+  averageValue: quantity.optional(),
+  averageUtilization: anyInt32.optional(),
+});
+
+const resourceMetricSource = z.looseObject({ name: z.string().optional(), target: metricTarget.optional() });
+
+const hpaScalingRules = z.looseObject({
+  stabilizationWindowSeconds: anyInt32.optional(),
+  selectPolicy: z.string().optional(),
+  policies: z.array(z.looseObject({ type: z.string().optional(), value: anyInt32.optional(), periodSeconds: anyInt32.optional() })).optional(),
+});
+
+const metricValueStatus = z.looseObject({ value: quantity.optional(), averageValue: quantity.optional(), averageUtilization: anyInt32.optional() });
+
+const horizontalPodAutoscaler = z.looseObject({
+  ...autoscalingTypeMeta("HorizontalPodAutoscaler"),
+  metadata: objectMeta(dnsSubdomain),
+  // A struct in Kubernetes: absent, it is the empty one, which the rules refuse (no target, maxReplicas 0).
+  spec: z.looseObject({
+    scaleTargetRef: z.looseObject({ kind: z.string().optional(), name: z.string().optional(), apiVersion: z.string().optional() }).optional(),
+    minReplicas: anyInt32.optional(),
+    maxReplicas: anyInt32.optional(),
+    metrics: z.array(z.looseObject({
+      type: z.string().optional(),
+      resource: resourceMetricSource.optional(),
+      containerResource: resourceMetricSource.extend({ container: z.string().optional() }).optional(),
+      pods: z.unknown().optional(),
+      object: z.unknown().optional(),
+      external: z.unknown().optional(),
+    })).optional(),
+    behavior: z.looseObject({ scaleUp: hpaScalingRules.optional(), scaleDown: hpaScalingRules.optional() }).optional(),
+  }).default({}),
+  // Written by the autoscaler through the status subresource (ValidateHorizontalPodAutoscalerStatusUpdate:
+  // the replica counts are never negative).
+  status: z.looseObject({
+    observedGeneration: nonNegInt.optional(),
+    lastScaleTime: timestamp.optional(),
+    currentReplicas: int32.optional(),
+    desiredReplicas: int32.optional(),
+    currentMetrics: z.array(z.looseObject({
+      type: z.string(),
+      resource: z.looseObject({ name: z.string(), current: metricValueStatus }).optional(),
+      containerResource: z.looseObject({ name: z.string(), container: z.string(), current: metricValueStatus }).optional(),
+    })).optional(),
+    conditions: z.array(condition).optional(),
+  }).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -929,4 +992,5 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   statefulsets: statefulSet,
   controllerrevisions: controllerRevision,
   poddisruptionbudgets: podDisruptionBudget,
+  horizontalpodautoscalers: horizontalPodAutoscaler,
 };

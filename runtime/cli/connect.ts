@@ -73,8 +73,8 @@ export function resolveResource(name: string): Resource {
   return r;
 }
 
-/** kubectl's `all` category, of the kinds Berth serves, in kubectl's order: the core group's, then apps/v1's and batch/v1's each by name, as discovery lists them. */
-export const ALL_CATEGORY: Resource[] = ["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "cronjobs", "jobs"].filter((r): r is Resource => r in RESOURCES);
+/** kubectl's `all` category, of the kinds Berth serves, in kubectl's order: the core group's, then apps/v1's, autoscaling/v2's and batch/v1's each by name, as discovery lists them. */
+export const ALL_CATEGORY: Resource[] = ["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "horizontalpodautoscalers", "cronjobs", "jobs"].filter((r): r is Resource => r in RESOURCES);
 
 /** Splits `berth get` targets: `pods`, `pods NAME...`, `pod/NAME`, `pods,svc`. */
 export function resolveTargets(positional: string[]): { resource: Resource; name?: string }[] {

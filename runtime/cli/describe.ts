@@ -3,8 +3,9 @@
  * its conditions, and the events about it.
  */
 import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
+import { hpaMetricLines } from "../api/table_hpa.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -263,6 +264,29 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       ]);
       break;
     }
+    case "horizontalpodautoscalers": {
+      // kubectl's horizontalpodautoscaler (v2) describer: the target, each metric's current and
+      // target value, the bounds, the behavior when one is set, the target's pods as the
+      // autoscaler last saw them, then its conditions with their messages.
+      const hpa = obj as HorizontalPodAutoscaler;
+      const ref = hpa.spec.scaleTargetRef;
+      body = block([
+        ["Name", m.name],
+        ["Namespace", m.namespace],
+        ["Labels", kv(m.labels)],
+        ["Annotations", kv(m.annotations)],
+        ["CreationTimestamp", rfc1123z(m.creationTimestamp)],
+        ["Reference", `${ref.kind}/${ref.name}`],
+        ["Metrics", "( current / target )"],
+        ...hpaMetricLines(hpa).map(([label, value]): Line => [`  ${label}`, value]),
+        ["Min replicas", hpa.spec.minReplicas ?? "<unset>"],
+        ["Max replicas", hpa.spec.maxReplicas],
+      ]);
+      if (hpa.spec.behavior) body += "Behavior:\n" + scalingRulesText("Scale Up", hpa.spec.behavior.scaleUp) + scalingRulesText("Scale Down", hpa.spec.behavior.scaleDown);
+      body += block([[`${ref.kind} pods`, `${hpa.status?.currentReplicas ?? 0} current / ${hpa.status?.desiredReplicas ?? 0} desired`]]);
+      body += hpaConditions(hpa.status?.conditions);
+      break;
+    }
     case "jobs": {
       // kubectl's job describer: the spec's knobs as set (the API defaults most of them), the run's
       // times, the pod counts, then the pod template.
@@ -378,6 +402,31 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       body = block(common);
   }
   return body + events(evs, now);
+}
+
+/** One direction of an HPA's behavior as kubectl prints it (`printDirectionBehavior`). */
+function scalingRulesText(direction: string, rules: HPAScalingRules | undefined): string {
+  if (!rules) return "";
+  let out = `  ${direction}:\n`;
+  if (rules.stabilizationWindowSeconds !== undefined) out += `    Stabilization Window: ${rules.stabilizationWindowSeconds} seconds\n`;
+  const policies = rules.policies ?? [];
+  if (policies.length) {
+    out += `    Select Policy: ${rules.selectPolicy ?? "Max"}\n    Policies:\n`;
+    out += columns(policies.map((p) => [`      - Type: ${p.type}`, `Value: ${p.value}`, `Period: ${p.periodSeconds} seconds`]));
+  }
+  return out;
+}
+
+/** An HPA's conditions with their messages (kubectl's table: Type Status Reason Message). */
+function hpaConditions(cs: Condition[] | undefined): string {
+  if (!cs?.length) return "";
+  return "Conditions:\n" + columns([["  Type", "Status", "Reason", "Message"], ["  ----", "------", "------", "-------"], ...cs.map((c) => [`  ${c.type}`, c.status, c.reason ?? "", c.message ?? ""])]);
+}
+
+/** Rows of cells aligned as kubectl's tab writer aligns them (each column as wide as its widest cell, plus 2). */
+function columns(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)) + 2);
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("") + "\n").join("");
 }
 
 /** A timestamp as kubectl's describe prints times (Go's RFC1123Z), in UTC: `Tue, 01 Dec 2026 10:00:00 +0000`. */

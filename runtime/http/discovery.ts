@@ -4,7 +4,7 @@
  * answer is plain `application/json`.
  */
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
-import { SUBRESOURCES } from "./routes.ts";
+import { OLDER_VERSION_VERBS, OLDER_VERSIONS, SUBRESOURCES } from "./routes.ts";
 import { metricsApiGroup } from "./metrics_api.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */
@@ -34,16 +34,25 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   };
 }
 
-/** Every named group/version Berth serves (from `RESOURCES`), e.g. `apps/v1`. */
+/** Every named group/version Berth serves (from `RESOURCES`), e.g. `apps/v1`, and the older ones of `OLDER_VERSIONS`. */
 export function groupVersions(): string[] {
   const out = new Set<string>();
-  for (const r of Object.keys(RESOURCES) as Resource[]) if (apiVersionOf(r) !== "v1") out.add(apiVersionOf(r));
+  for (const r of Object.keys(RESOURCES) as Resource[]) {
+    if (apiVersionOf(r) !== "v1") out.add(apiVersionOf(r));
+    for (const gv of OLDER_VERSIONS[r] ?? []) out.add(gv);
+  }
   return [...out].sort();
 }
 
-/** `/apis/{group}`: one APIGroup, or undefined when Berth does not serve it. */
+/** True for a group/version that is only an older form of resources stored in a newer one. */
+const isOlder = (gv: string) => (Object.keys(RESOURCES) as Resource[]).every((r) => apiVersionOf(r) !== gv);
+
+/** `/apis/{group}`: one APIGroup (the stored version first and preferred), or undefined when Berth does not serve it. */
 export function apiGroup(group: string): Record<string, unknown> | undefined {
-  const versions = groupVersions().filter((gv) => gv.split("/")[0] === group).map((gv) => ({ groupVersion: gv, version: gv.split("/")[1] }));
+  const versions = groupVersions()
+    .filter((gv) => gv.split("/")[0] === group)
+    .sort((a, b) => Number(isOlder(a)) - Number(isOlder(b)))
+    .map((gv) => ({ groupVersion: gv, version: gv.split("/")[1] }));
   if (!versions.length) return undefined;
   return { kind: "APIGroup", apiVersion: "v1", name: group, versions, preferredVersion: versions[0] };
 }
@@ -60,7 +69,7 @@ export function apiGroupList(): Record<string, unknown> {
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /** Resources listed in `kubectl get all`. */
-const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "cronjobs", "jobs"]);
+const IN_ALL = new Set<Resource>(["pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "horizontalpodautoscalers", "cronjobs", "jobs"]);
 
 /**
  * `/api/v1` (the default) or `/apis/{group}/{version}`: every resource and subresource of that
@@ -74,17 +83,20 @@ export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | 
   // prints them in.
   if (groupVersion !== "v1") entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, info] of entries) {
-    if (apiVersionOf(name) !== groupVersion) continue;
+    const older = (OLDER_VERSIONS[name] ?? []).includes(groupVersion);
+    if (apiVersionOf(name) !== groupVersion && !older) continue;
     resources.push({
       name,
       singularName: info.singular,
       namespaced: info.namespaced,
       kind: info.kind,
-      verbs: name === "namespaces" ? FULL_VERBS.filter((v) => v !== "deletecollection") : FULL_VERBS,
+      // An older version is served for the verbs its clients use (hpa_v1.ts).
+      verbs: older ? [...OLDER_VERSION_VERBS] : name === "namespaces" ? FULL_VERBS.filter((v) => v !== "deletecollection") : FULL_VERBS,
       // Kubernetes leaves shortNames out for a resource that has none (secrets).
       ...(info.shortNames.length ? { shortNames: [...info.shortNames] } : {}),
       ...(IN_ALL.has(name) ? { categories: ["all"] } : {}),
     });
+    if (older) continue;
     for (const sub of SUBRESOURCES[name] ?? []) {
       const base = { name: `${name}/${sub}`, singularName: "", namespaced: info.namespaced };
       switch (sub) {

@@ -63,7 +63,8 @@ const intParam = (q: URLSearchParams, key: string): number | undefined => {
 
 const isTrue = (v: string | null) => v === "true" || v === "1";
 
-function listOptions(ctx: HandlerContext): ListOptions {
+/** The list options of a request: its selectors, paging and resourceVersion, and the URL's namespace and name. */
+export function listOptions(ctx: HandlerContext): ListOptions {
   const q = ctx.query;
   const opts: ListOptions = {};
   if (ctx.route.namespace !== undefined) opts.namespace = ctx.route.namespace;
@@ -93,7 +94,8 @@ function includeObjectOf(q: URLSearchParams): "None" | "Metadata" | "Object" {
   return v === "None" || v === "Object" ? v : "Metadata";
 }
 
-function asTable(ctx: HandlerContext, objects: AnyObject[], meta: { resourceVersion?: string; continue?: string }) {
+/** `objects` as the Table kubectl asks for with `Accept: …;as=Table`. */
+export function asTable(ctx: HandlerContext, objects: AnyObject[], meta: { resourceVersion?: string; continue?: string }) {
   return toMetaTable(toTable(ctx.route.resource, objects), meta, includeObjectOf(ctx.query));
 }
 
@@ -111,7 +113,7 @@ function checkFields(ctx: HandlerContext, kind: string, body: unknown): void {
  * Pod), a different one is a 400. kubectl and the client libraries always send both; a bare
  * `{metadata, spec}` from curl or a UI is accepted by Kubernetes, and so here.
  */
-function checkTypeMeta(obj: Record<string, unknown>, kind: string, apiVersion: string): void {
+export function checkTypeMeta(obj: Record<string, unknown>, kind: string, apiVersion: string): void {
   for (const f of ["kind", "apiVersion"] as const) {
     if (obj[f] !== undefined && typeof obj[f] !== "string") {
       throw new BadRequestError(`the object provided is unrecognized (must be of type ${kind}): "${f}" must be a string`);

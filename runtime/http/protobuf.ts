@@ -8,12 +8,13 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
- * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget` also send their objects this
- * way: objects are decoded by the schemas in protobuf_objects.ts.
+ * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget` and
+ * `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler) also send their objects this way:
+ * objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { configMap, cronJob, deployment, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
+import { configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -204,7 +205,7 @@ export function decodeMessage(buf: Uint8Array, schema: Schema, what: string): Re
 
 /** Decodes a protobuf request body of the kinds above into its JSON form, or a 415 naming the kind. */
 export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
-  const { kind, raw } = unwrapEnvelope(body);
+  const { apiVersion, kind, raw } = unwrapEnvelope(body);
   switch (kind) {
     case "DeleteOptions":
       return { apiVersion: "meta.k8s.io/v1", kind: "DeleteOptions", ...decodeDeleteOptions(raw) };
@@ -232,6 +233,11 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "v1", kind: "ServiceAccount", ...decodeMessage(raw, serviceAccount, "ServiceAccount") };
     case "PodDisruptionBudget":
       return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", ...decodeMessage(raw, podDisruptionBudget, "PodDisruptionBudget") };
+    case "HorizontalPodAutoscaler":
+      // Both versions: kubectl autoscale sends v1; a Go program's AutoscalingV2 client sends v2.
+      return apiVersion === "autoscaling/v1"
+        ? { apiVersion, kind, ...decodeMessage(raw, horizontalPodAutoscalerV1, "HorizontalPodAutoscaler") }
+        : { apiVersion: "autoscaling/v2", kind, ...decodeMessage(raw, horizontalPodAutoscalerV2, "HorizontalPodAutoscaler") };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
@@ -240,7 +246,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount and PodDisruptionBudget, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget and HorizontalPodAutoscaler, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

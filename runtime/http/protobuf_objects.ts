@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf messages decoded by schema into their JSON form, for the objects kubectl's
- * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget`).
+ * typed clients send as `application/vnd.kubernetes.protobuf` (`kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget`, `kubectl autoscale`).
  * Field numbers are those of k8s.io/api's generated.proto. Go's generated marshallers write
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
@@ -142,5 +142,42 @@ export const podDisruptionBudget: Schema = {
   2: M("spec", {
     1: { name: "minAvailable", type: "intOrString", pointer: true }, 2: M("selector", labelSelector),
     3: { name: "maxUnavailable", type: "intOrString", pointer: true }, 4: { name: "unhealthyPodEvictionPolicy", type: "string", pointer: true },
+  }),
+};
+/**
+ * autoscaling/v1 HorizontalPodAutoscaler: what `kubectl autoscale` (1.32) sends, to
+ * `/apis/autoscaling/v1` (hpa_v1.ts converts it). minReplicas and the cpu target are Go pointers.
+ */
+const crossVersionObjectReference: Schema = { 1: S("kind"), 2: S("name"), 3: S("apiVersion") };
+export const horizontalPodAutoscalerV1: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("scaleTargetRef", crossVersionObjectReference), 2: I("minReplicas", { pointer: true }), 3: I("maxReplicas"),
+    4: I("targetCPUUtilizationPercentage", { pointer: true }),
+  }),
+};
+/**
+ * autoscaling/v2 HorizontalPodAutoscaler, for Go clients' AutoscalingV2 typed client. The metric
+ * sources Berth has no metrics for (pods, object, external) are read as present and empty, so
+ * that validation says why they are refused. The status is not read.
+ */
+const metricTarget: Schema = {
+  1: S("type"), 2: { name: "value", type: "quantity", pointer: true }, 3: { name: "averageValue", type: "quantity", pointer: true },
+  4: I("averageUtilization", { pointer: true }),
+};
+const resourceMetricSource: Schema = { 1: S("name"), 2: M("target", metricTarget) };
+const hpaScalingRules: Schema = {
+  3: I("stabilizationWindowSeconds", { pointer: true }), 1: { name: "selectPolicy", type: "string", pointer: true },
+  2: M("policies", { 1: S("type"), 2: I("value"), 3: I("periodSeconds") }, { repeated: true }),
+};
+export const horizontalPodAutoscalerV2: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("scaleTargetRef", crossVersionObjectReference), 2: I("minReplicas", { pointer: true }), 3: I("maxReplicas"),
+    4: M("metrics", {
+      1: S("type"), 2: M("object", {}), 3: M("pods", {}), 4: M("resource", resourceMetricSource), 5: M("external", {}),
+      7: M("containerResource", { ...resourceMetricSource, 3: S("container") }),
+    }, { repeated: true }),
+    5: M("behavior", { 1: M("scaleUp", hpaScalingRules), 2: M("scaleDown", hpaScalingRules) }),
   }),
 };

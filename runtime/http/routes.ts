@@ -9,6 +9,7 @@
  *   /api/v1/watch/...                                    the legacy watch prefix
  *   /apis/{group}[/{version}]                            discovery of a named group
  *   /apis/{group}/{version}/...                          as /api/v1/..., for that group's resources
+ *                                                        (and the older versions in OLDER_VERSIONS)
  */
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 import { parseMetricsApiRoute, type MetricsApiRoute } from "./metrics_api.ts";
@@ -39,6 +40,8 @@ export type Route =
       namespace?: string;
       name?: string;
       subresource?: Subresource;
+      /** The older group/version the request named (OLDER_VERSIONS), when not the one stored. */
+      olderVersion?: string;
       /** Reached through the deprecated `/api/v1/watch/` prefix. */
       watchPrefix: boolean;
     }
@@ -60,6 +63,7 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   statefulsets: ["status", "scale"],
   persistentvolumeclaims: ["status"],
   poddisruptionbudgets: ["status"],
+  horizontalpodautoscalers: ["status"],
   jobs: ["status"],
   cronjobs: ["status"],
   services: ["status"],
@@ -67,6 +71,17 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   namespaces: ["status"],
   resourcequotas: ["status"],
 };
+
+/**
+ * Older versions a resource is also served in, converted at the edge (hpa_v1.ts): `kubectl
+ * autoscale` (1.32) creates its HorizontalPodAutoscaler through autoscaling/v1.
+ */
+export const OLDER_VERSIONS: { [R in Resource]?: readonly string[] } = {
+  horizontalpodautoscalers: ["autoscaling/v1"],
+};
+
+/** The verbs an older version is served for (what its clients use; discovery lists these). */
+export const OLDER_VERSION_VERBS = ["create", "delete", "get", "list"] as const;
 
 const HEALTH = new Set(["healthz", "livez", "readyz"]);
 
@@ -129,7 +144,8 @@ export function parseRoute(rawPath: string): Route {
     if (segs.length <= 3) return { type: "group", group: segs[1], ...(segs[2] !== undefined ? { version: segs[2] } : {}) };
     groupVersion = `${segs[1]}/${segs[2]}`;
   } else if (segs[0] !== "api" || segs[1] !== "v1") return { type: "notFound" };
-  const inGroup = (r: string | undefined): r is Resource => isResource(r) && apiVersionOf(r) === groupVersion;
+  const older = (r: Resource) => apiVersionOf(r) !== groupVersion;
+  const inGroup = (r: string | undefined): r is Resource => isResource(r) && (apiVersionOf(r) === groupVersion || (OLDER_VERSIONS[r] ?? []).includes(groupVersion));
   let rest = segs.slice(segs[0] === "apis" ? 3 : 2);
   let watchPrefix = false;
   if (rest[0] === "watch") {
@@ -140,7 +156,7 @@ export function parseRoute(rawPath: string): Route {
   // /apis/{g}/{v}/namespaces/{ns}/{resource}...: `namespaces` itself is a core resource.
   if (a === "namespaces" && groupVersion !== "v1" && b !== undefined && inGroup(c) && RESOURCES[c].namespaced) {
     if (more.length) return { type: "notFound" };
-    return withSub({ type: "resource", resource: c, namespace: b, name: d, watchPrefix }, e);
+    return withSub({ type: "resource", resource: c, namespace: b, name: d, watchPrefix, ...(older(c) ? { olderVersion: groupVersion } : {}) }, e);
   }
   if (!inGroup(a)) return { type: "notFound" };
 
@@ -152,7 +168,7 @@ export function parseRoute(rawPath: string): Route {
   // /api/v1/{resource}[/{name}[/{sub}]]
   if (d !== undefined) return { type: "notFound" };
   if (b !== undefined && RESOURCES[a].namespaced) return { type: "notFound" };
-  return withSub({ type: "resource", resource: a, name: b, watchPrefix }, c);
+  return withSub({ type: "resource", resource: a, name: b, watchPrefix, ...(older(a) ? { olderVersion: groupVersion } : {}) }, c);
 }
 
 function withSub(route: Extract<Route, { type: "resource" }>, sub: string | undefined): Route {

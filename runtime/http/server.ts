@@ -19,7 +19,8 @@ import { tokenMatches } from "../tls.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from "./protobuf.ts";
-import { handleResource, type LogProvider, type Reply } from "./handlers.ts";
+import { handleResource, type HandlerContext, type LogProvider, type Reply } from "./handlers.ts";
+import { handleAutoscalingV1 } from "./hpa_v1.ts";
 import { checksFor, HealthRunner, PING, renderHealth, renderSingleCheck, type HealthCheck } from "./health.ts";
 import { parseRoute, type HealthEndpoint, type Route } from "./routes.ts";
 import { WatchRegistry, type WatchCaps } from "./watch.ts";
@@ -268,7 +269,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     // Content type first, so a wrong one is a 415 even before the body is read.
     if ((method === "POST" || method === "PUT") && !protobuf) checkObjectContentType(req.headers["content-type"]);
     if (method === "PATCH") patchTypeOf(req.headers["content-type"]);
-    return handleResource({
+    const ctx: HandlerContext = {
       api: opts.api,
       method,
       route,
@@ -284,7 +285,9 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       closing: closing.signal,
       warnings,
       maxWatchSeconds: opts.watchTimeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800),
-    });
+    };
+    // An older version of a resource (routes.ts OLDER_VERSIONS) is converted at the edge.
+    return route.olderVersion ? handleAutoscalingV1(ctx) : handleResource(ctx);
   }
 
   const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;

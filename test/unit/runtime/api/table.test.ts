@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTable, humanDuration, toMetaTable, toTable } from "../../../../runtime/api/table.ts";
-import type { CronJob, DaemonSet, Endpoints, Event, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, ReplicationController, Service, StatefulSet } from "../../../../model/types.ts";
+import type { CronJob, DaemonSet, Endpoints, Event, HorizontalPodAutoscaler, Job, MetricSpec, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, ReplicationController, Service, StatefulSet } from "../../../../model/types.ts";
 
 const NOW = Date.parse("2025-01-01T12:00:00Z");
 const created = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
@@ -302,6 +302,41 @@ describe("tables", () => {
     );
     // A count of 0 is a bound, not an unset field.
     expect(toTable("poddisruptionbudgets", [budget({ maxUnavailable: 0 })], { now: NOW }).rows[0].cells[2]).toBe("0");
+  });
+
+  it("table - horizontalpodautoscalers show REFERENCE (Kind/name), TARGETS as kubectl words them, MINPODS, MAXPODS, REPLICAS (the status' current, 0 without one) and AGE", () => {
+    const cpu: MetricSpec = { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } };
+    const memory: MetricSpec = { type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } } };
+    const hpa = (name: string, spec: Partial<HorizontalPodAutoscaler["spec"]>, status?: HorizontalPodAutoscaler["status"]): HorizontalPodAutoscaler => ({
+      apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name, namespace: "default", creationTimestamp: created(90) },
+      spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 1, maxReplicas: 5, metrics: [cpu], ...spec },
+      ...(status ? { status } : {}),
+    });
+    const table = toTable("horizontalpodautoscalers", [
+      hpa("fresh", {}, { desiredReplicas: 0 }),
+      hpa("busy", { minReplicas: 2 }, { currentReplicas: 3, desiredReplicas: 4, currentMetrics: [{ type: "Resource", resource: { name: "cpu", current: { averageUtilization: 40, averageValue: "20m" } } }] }),
+      hpa("mem", { metrics: [memory], scaleTargetRef: { kind: "StatefulSet", name: "db" } }, { currentReplicas: 1, desiredReplicas: 1, currentMetrics: [{ type: "Resource", resource: { name: "memory", current: { averageValue: "10Mi" } } }] }),
+      hpa("many", { metrics: [cpu, memory, { type: "ContainerResource", containerResource: { name: "cpu", container: "app", target: { type: "Utilization", averageUtilization: 60 } } }] }),
+    ], { now: NOW });
+    expect(table.columns.map((c) => c.name)).toEqual(["Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"]);
+    expect(table.columns.every((c) => c.priority === 0)).toBe(true);
+    expect(table.rows.map((r) => r.cells)).toEqual([
+      ["fresh", "Deployment/web", "cpu: <unknown>/80%", "1", 5, 0, "90s"],
+      ["busy", "Deployment/web", "cpu: 40%/80%", "2", 5, 3, "90s"],
+      ["mem", "StatefulSet/db", "memory: 10Mi/100Mi", "1", 5, 1, "90s"],
+      ["many", "Deployment/web", "cpu: <unknown>/80%, memory: <unknown>/100Mi + 1 more...", "1", 5, 0, "90s"],
+    ]);
+    expect(formatTable(table)).toBe(
+      "NAME    REFERENCE        TARGETS                                                   MINPODS   MAXPODS   REPLICAS   AGE\n" +
+      "fresh   Deployment/web   cpu: <unknown>/80%                                        1         5         0          90s\n" +
+      "busy    Deployment/web   cpu: 40%/80%                                              2         5         3          90s\n" +
+      "mem     StatefulSet/db   memory: 10Mi/100Mi                                        1         5         1          90s\n" +
+      "many    Deployment/web   cpu: <unknown>/80%, memory: <unknown>/100Mi + 1 more...   1         5         0          90s\n",
+    );
+    // A ContainerResource names its resource as a Resource does; no metrics is <none>; an unset minReplicas <unset>.
+    const container = hpa("c", { minReplicas: undefined, metrics: [{ type: "ContainerResource", containerResource: { name: "memory", container: "app", target: { type: "AverageValue", averageValue: "64Mi" } } }] },
+      { desiredReplicas: 1, currentMetrics: [{ type: "ContainerResource", containerResource: { name: "memory", container: "app", current: { averageValue: "70Mi" } } }] });
+    expect(toTable("horizontalpodautoscalers", [container, hpa("none", { metrics: [] })], { now: NOW }).rows.map((r) => r.cells.slice(2, 4))).toEqual([["memory: 70Mi/64Mi", "<unset>"], ["<none>", "1"]]);
   });
 
   it("table - pods' wide columns stay IP and NODE", () => {

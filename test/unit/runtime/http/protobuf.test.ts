@@ -42,6 +42,14 @@ const CREATE_PDB_MIN =
 const CREATE_PDB_MAX =
   "azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSPAoTCgNhcGkSABoAIgAqADIAOABCABIZEgwKCgoDYXBwEgNhcGkaCQgBEAAaAzUwJRoKCAAYACAAKAAwABoAIgA=";
 
+/** What kubectl 1.32 sent for `kubectl autoscale deployment web --min=2 --max=5 --cpu-percent=50` (captured): an autoscaling/v1 HPA. */
+const AUTOSCALE_CPU =
+  "azhzAAopCg5hdXRvc2NhbGluZy92MRIXSG9yaXpvbnRhbFBvZEF1dG9zY2FsZXISPwoTCgN3ZWISABoAIgAqADIAOABCABIiChoKCkRlcGxveW1lbnQSA3dlYhoHYXBwcy92MRACGAUgMhoEGAAgABoAIgA=";
+
+/** What kubectl 1.32 sent for `kubectl autoscale deployment web --name=plain --max=3` (captured): no minimum, no cpu target. */
+const AUTOSCALE_PLAIN =
+  "azhzAAopCg5hdXRvc2NhbGluZy92MRIXSG9yaXpvbnRhbFBvZEF1dG9zY2FsZXISPQoVCgVwbGFpbhIAGgAiACoAMgA4AEIAEh4KGgoKRGVwbG95bWVudBIDd2ViGgdhcHBzL3YxGAMaBBgAIAAaACIA";
+
 describe("protobuf bodies - what kubectl's typed clients send", () => {
   it("protobuf bodies - DeleteOptions: grace period, preconditions, propagation policy, dry run", () => {
     const raw = [...num(1, 0), ...bytes(2, [...bytes(1, "u-1"), ...bytes(2, "42")]), ...bytes(4, "Foreground"), ...bytes(5, "All")];
@@ -211,6 +219,48 @@ describe("protobuf bodies - what kubectl's typed clients send", () => {
       kind: "PodDisruptionBudget",
       metadata: { name: "db", namespace: "shop" },
       spec: { minAvailable: 0, selector: { matchExpressions: [{ key: "tier", operator: "NotIn", values: ["canary"] }] }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+    });
+  });
+
+  it("protobuf bodies - the autoscaling/v1 HorizontalPodAutoscaler of kubectl autoscale reads like its JSON: the target, the bounds given, the cpu target when given", () => {
+    expect(decodeProtobufBody(Buffer.from(AUTOSCALE_CPU, "base64"))).toEqual({
+      apiVersion: "autoscaling/v1",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "web" },
+      spec: { scaleTargetRef: { kind: "Deployment", name: "web", apiVersion: "apps/v1" }, minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 50 },
+    });
+    expect(decodeProtobufBody(Buffer.from(AUTOSCALE_PLAIN, "base64"))).toEqual({
+      apiVersion: "autoscaling/v1",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "plain" },
+      spec: { scaleTargetRef: { kind: "Deployment", name: "web", apiVersion: "apps/v1" }, maxReplicas: 3 },
+    });
+  });
+
+  it("protobuf bodies - an autoscaling/v2 HorizontalPodAutoscaler: metrics with quantity and pointer targets, a behavior with explicit zeros; custom metric sources read as present", () => {
+    const quantity = (q: string) => bytes(1, q);
+    const target = (type: string, extra: number[]) => [...bytes(1, type), ...extra];
+    const cpu = [...bytes(1, "Resource"), ...bytes(4, [...bytes(1, "cpu"), ...bytes(2, target("Utilization", num(4, 60)))])];
+    const mem = [...bytes(1, "ContainerResource"), ...bytes(7, [...bytes(1, "memory"), ...bytes(2, target("AverageValue", bytes(3, quantity("100Mi")))), ...bytes(3, "app")])];
+    const pods = [...bytes(1, "Pods"), ...bytes(3, bytes(1, bytes(1, "qps")))];
+    const rules = [...num(3, 0), ...bytes(1, "Min"), ...bytes(2, [...bytes(1, "Percent"), ...num(2, 10), ...num(3, 60)])];
+    const spec = [...bytes(1, [...bytes(1, "StatefulSet"), ...bytes(2, "db")]), ...num(2, 1), ...num(3, 4), ...bytes(4, cpu), ...bytes(4, mem), ...bytes(4, pods), ...bytes(5, bytes(2, rules))];
+    const status = [...num(3, 2), ...num(4, 3)];
+    expect(decodeProtobufBody(envelope("autoscaling/v2", "HorizontalPodAutoscaler", [...bytes(1, bytes(1, "db")), ...bytes(2, spec), ...bytes(3, status)]))).toEqual({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "db" },
+      spec: {
+        scaleTargetRef: { kind: "StatefulSet", name: "db" },
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: [
+          { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
+          { type: "ContainerResource", containerResource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" }, container: "app" } },
+          { type: "Pods", pods: {} },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: "Min", policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] } },
+      },
     });
   });
 

@@ -36,3 +36,14 @@ describe("routes - raw paths are never normalised", () => {
     expect(parseRoute("/")).toEqual({ type: "notFound" });
   });
 });
+
+describe("routes - older versions", () => {
+  it("routes - autoscaling/v1 reaches the stored autoscaling/v2 horizontalpodautoscalers, marked as the older version; v2 is unmarked; other older paths are not found", () => {
+    expect(parseRoute("/apis/autoscaling/v2/namespaces/d/horizontalpodautoscalers/web")).toEqual({ type: "resource", resource: "horizontalpodautoscalers", namespace: "d", name: "web", watchPrefix: false });
+    expect(parseRoute("/apis/autoscaling/v1/namespaces/d/horizontalpodautoscalers")).toEqual({ type: "resource", resource: "horizontalpodautoscalers", namespace: "d", watchPrefix: false, olderVersion: "autoscaling/v1" });
+    expect(parseRoute("/apis/autoscaling/v1/horizontalpodautoscalers")).toMatchObject({ resource: "horizontalpodautoscalers", olderVersion: "autoscaling/v1" });
+    expect(parseRoute("/apis/autoscaling/v1/namespaces/d/horizontalpodautoscalers/web/status")).toMatchObject({ subresource: "status", olderVersion: "autoscaling/v1" });
+    expect(parseRoute("/apis/autoscaling/v2beta2/namespaces/d/horizontalpodautoscalers")).toEqual({ type: "notFound" });
+    expect(parseRoute("/apis/autoscaling/v1/namespaces/d/deployments")).toEqual({ type: "notFound" });
+  });
+});

@@ -259,6 +259,63 @@ describe("http api - discovery", () => {
     expect(v2.definitions["io.k8s.api.policy.v1.PodDisruptionBudgetSpec"].properties.selector).toEqual({ $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector" });
   });
 
+  it("http api - autoscaling: /apis/autoscaling serves v2 (preferred; hpa with status, in `all`) and v1 (create, get, list, delete; what kubectl autoscale uses); the v2 OpenAPI", async () => {
+    const v2 = { groupVersion: "autoscaling/v2", version: "v2" };
+    const v1 = { groupVersion: "autoscaling/v1", version: "v1" };
+    expect((await call(c, "GET", "/apis")).json().groups).toContainEqual({ name: "autoscaling", versions: [v2, v1], preferredVersion: v2 });
+    expect((await call(c, "GET", "/apis/autoscaling")).json()).toEqual({ kind: "APIGroup", apiVersion: "v1", name: "autoscaling", versions: [v2, v1], preferredVersion: v2 });
+    const list2 = (await call(c, "GET", "/apis/autoscaling/v2")).json() as { groupVersion: string; resources: Record<string, unknown>[] };
+    expect(list2.groupVersion).toBe("autoscaling/v2");
+    expect(list2.resources).toEqual([
+      {
+        name: "horizontalpodautoscalers", singularName: "horizontalpodautoscaler", namespaced: true, kind: "HorizontalPodAutoscaler",
+        verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], shortNames: ["hpa"], categories: ["all"],
+      },
+      { name: "horizontalpodautoscalers/status", singularName: "", namespaced: true, kind: "HorizontalPodAutoscaler", verbs: ["get", "patch", "update"] },
+    ]);
+    const list1 = (await call(c, "GET", "/apis/autoscaling/v1")).json() as { groupVersion: string; resources: Record<string, unknown>[] };
+    expect(list1.resources).toEqual([{
+      name: "horizontalpodautoscalers", singularName: "horizontalpodautoscaler", namespaced: true, kind: "HorizontalPodAutoscaler",
+      verbs: ["create", "delete", "get", "list"], shortNames: ["hpa"], categories: ["all"],
+    }]);
+    // The scale subresources stay autoscaling/v1 Scale.
+    expect((await call(c, "GET", "/apis/apps/v1")).json().resources.find((r: { name: string }) => r.name === "deployments/scale")).toMatchObject({ group: "autoscaling", version: "v1", kind: "Scale" });
+
+    const index = (await call(c, "GET", "/openapi/v3")).json().paths;
+    const doc = (await call(c, "GET", index["apis/autoscaling/v2"].serverRelativeURL)).json();
+    const item = doc.paths["/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}"];
+    expect(item.patch).toMatchObject({ operationId: "patchAutoscalingV2NamespacedHorizontalPodAutoscaler", "x-kubernetes-group-version-kind": { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler" } });
+    expect(item.patch.parameters.map((p: { name: string }) => p.name)).toContain("fieldValidation");
+    expect(doc.paths["/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/{name}/status"].put.operationId).toBe("replaceAutoscalingV2NamespacedHorizontalPodAutoscalerStatus");
+    const schemas = doc.components.schemas;
+    expect(schemas["io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "autoscaling", kind: "HorizontalPodAutoscaler", version: "v2" }]);
+    expect(schemas["io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec"].required).toEqual(["scaleTargetRef", "maxReplicas"]);
+    expect(schemas["io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus"].properties.conditions).toMatchObject({ "x-kubernetes-list-map-keys": ["type"], "x-kubernetes-patch-merge-key": "type" });
+    expect(schemas["io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec"].properties.metrics).toMatchObject({ "x-kubernetes-list-type": "atomic" });
+  });
+
+  it("http api - autoscaling/v1 horizontalpodautoscalers: a create is stored as v2 and answered as v1; updates, patches, watches and status are v2's (405 naming it)", async () => {
+    const v1 = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: { name: "hpa-v1" }, spec: { scaleTargetRef: { kind: "Deployment", name: "web" }, maxReplicas: 3, targetCPUUtilizationPercentage: 40 } };
+    const created = await call(c, "POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", { body: v1 });
+    expect(created.status).toBe(201);
+    const asked = api.calls.filter((x) => x.method === "create").at(-1)!.args;
+    expect(asked[0]).toBe("horizontalpodautoscalers");
+    expect(asked[1]).toMatchObject({ apiVersion: "autoscaling/v2", spec: { maxReplicas: 3, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 40 } } }] } });
+    expect(created.json()).toMatchObject({ apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", spec: { maxReplicas: 3, targetCPUUtilizationPercentage: 40 }, status: { currentReplicas: 0, desiredReplicas: 0 } });
+    expect((await call(c, "GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/hpa-v1")).json()).toMatchObject({ apiVersion: "autoscaling/v1", spec: { targetCPUUtilizationPercentage: 40 } });
+    expect((await call(c, "GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers")).json()).toMatchObject({ apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscalerList", items: [{ metadata: { name: "hpa-v1" } }] });
+    // A v2 body sent to v1 is refused as kube-apiserver refuses a version mismatch.
+    const wrong = await call(c, "POST", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", { body: { ...v1, apiVersion: "autoscaling/v2" } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json().message).toContain("does not match the expected API version (autoscaling/v1)");
+    for (const [method, path] of [["PUT", "hpa-v1"], ["PATCH", "hpa-v1"], ["GET", "hpa-v1/status"], ["GET", "?watch=true"]]) {
+      const r = await call(c, method, `/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers${path.startsWith("?") ? "" : "/"}${path}`, method === "GET" ? {} : { body: v1, contentType: method === "PATCH" ? "application/merge-patch+json" : "application/json" });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.json().message).toMatch(/Berth serves autoscaling\/v1 horizontalpodautoscalers for create, delete, get, list only, .*use autoscaling\/v2/);
+    }
+    expect((await call(c, "DELETE", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/hpa-v1")).status).toBe(200);
+  });
+
   it("http api - the OpenAPI v3 index points at a core/v1 document whose PATCH operations declare GVK and fieldValidation", async () => {
     const index = (await call(c, "GET", "/openapi/v3")).json();
     const url = index.paths["api/v1"].serverRelativeURL as string;
@@ -534,7 +591,7 @@ describe("http api - bad input", () => {
   });
 
   it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
-    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v2", "/apis/autoscaling/v2", "/api/v1/namespaces/default/deployments", "/apis/batch/v1/namespaces/default/pods", "/apis/apps/v1/namespaces/default/pods"]) {
+    for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v2", "/apis/autoscaling/v2beta2", "/api/v1/namespaces/default/deployments", "/apis/batch/v1/namespaces/default/pods", "/apis/apps/v1/namespaces/default/pods"]) {
       const r = await call(c, "GET", p);
       expect(r.status, p).toBe(404);
       expect(r.json().kind).toBe("Status");
