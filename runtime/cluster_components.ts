@@ -59,8 +59,10 @@ export interface ComponentOptions {
   serviceCidr?: string;
   /** nftables proxy mode: the table's name (default "berth"); side by side, each cluster its own. */
   nftTable?: string;
-  /** How often node agents sample usage for kubectl top (default 10 s). */
+  /** How often node agents sample usage for kubectl top and autoscalers (default 10 s). */
   usageIntervalMs?: number;
+  /** How often each HorizontalPodAutoscaler is synced (default 15 s). */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface Components {
@@ -187,8 +189,13 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
   const log = cluster.log;
   const client = cluster.api;
 
+  // What HorizontalPodAutoscalers scale on: the node agents' usage reports, heard on NATS.
+  const usage = new UsageStore(cluster.nc, { log: cluster.log });
+  cluster.onStop(() => usage.stop());
   const controlPlane = await startControlPlane({
     client,
+    usage: () => usage.reports(),
+    hpaSyncPeriodMs: opts.hpaSyncPeriodMs,
     observe: cluster.observability.observe("control-plane", { nc: cluster.nc, scope: "control-plane" }),
     nodeGracePeriodMs: opts.nodeGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
@@ -276,7 +283,8 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
     agents.push(agent);
     const svc = serveNodeServices(agentNc, { nodeName: name, runtime: agent.runtime, client: agentClient, log: (m, f) => log(m, { node: name, ...f }) });
     const docker = runtime instanceof DockerRuntime ? runtime : undefined;
-    const usage = startUsageReporter({ nc: agentNc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
+    const hollow = runtime instanceof HollowRuntime ? runtime : undefined;
+    const usage = startUsageReporter({ nc: agentNc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), scripted: hollow && ((id) => hollow.scriptedUsage(id)), intervalMs: opts.usageIntervalMs, log });
     // Agents stop before the control plane and API (onStop runs last-registered first), and
     // leave their containers running so a restart with the same home re-adopts them.
     cluster.onStop(async () => {

@@ -8,6 +8,7 @@
  *        ├── controller manager   one RC actor per RC                  (actors/controller_manager.ts)
  *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
  *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
+ *        ├── autoscalers          targets' replicas from pod usage      (actors/hpa_controller.ts)
  *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
  *        ├── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
  *        ├── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
@@ -30,6 +31,8 @@ import { startDaemonSetController, type DaemonSetController } from "../actors/da
 import { startStatefulSetController, type StatefulSetController } from "../actors/statefulset_controller.ts";
 import { startDisruptionController, type DisruptionController } from "../actors/disruption_controller.ts";
 import { startTaintEviction, type TaintEviction } from "../actors/taint_eviction.ts";
+import { startHpaController, type HpaController } from "../actors/hpa_controller.ts";
+import type { UsageReport } from "../model/usage.ts";
 import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
@@ -68,6 +71,10 @@ export interface ControlPlaneOptions {
   jobBackoff?: { baseMs: number; maxMs: number };
   /** The CronJob controller's clock, in ms (tests run schedules on a clock of their own). Default `now`. */
   cronJobNow?: () => number;
+  /** The node agents' newest usage reports, which HorizontalPodAutoscalers scale on (a UsageStore's `reports`). None: autoscalers find no metrics. */
+  usage?: () => UsageReport[];
+  /** How often each HorizontalPodAutoscaler is synced. Default 15 s, as Kubernetes. */
+  hpaSyncPeriodMs?: number;
 }
 
 export interface ControlPlane {
@@ -84,6 +91,7 @@ export interface ControlPlane {
     persistentvolumeclaims: Informer<"persistentvolumeclaims">;
     controllerrevisions: Informer<"controllerrevisions">;
     poddisruptionbudgets: Informer<"poddisruptionbudgets">;
+    horizontalpodautoscalers: Informer<"horizontalpodautoscalers">;
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
@@ -99,6 +107,8 @@ export interface ControlPlane {
   statefulSets: StatefulSetController;
   /** PodDisruptionBudgets' status, which evictions decide on. */
   disruption: DisruptionController;
+  /** HorizontalPodAutoscalers: their targets' replicas from their pods' usage. */
+  autoscalers: HpaController;
   taintEviction: TaintEviction;
   nodeLifecycle: NodeLifecycle;
   garbageCollector: GarbageCollector;
@@ -160,6 +170,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     persistentvolumeclaims: new Informer(client, "persistentvolumeclaims", { log }),
     controllerrevisions: new Informer(client, "controllerrevisions", { log }),
     poddisruptionbudgets: new Informer(client, "poddisruptionbudgets", { log }),
+    horizontalpodautoscalers: new Informer(client, "horizontalpodautoscalers", { log }),
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
@@ -204,6 +215,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const daemonSets = startDaemonSetController({ client, daemonSets: informers.daemonsets, pods: informers.pods, nodes: informers.nodes, revisions: informers.controllerrevisions, recorder, log: controllerLog("daemonset"), now, expectationsTtlMs: opts.expectationsTtlMs });
   const statefulSets = startStatefulSetController({ client, statefulSets: informers.statefulsets, pods: informers.pods, claims: informers.persistentvolumeclaims, revisions: informers.controllerrevisions, recorder, log: controllerLog("statefulset"), now });
   const disruption = startDisruptionController({ client, budgets: informers.poddisruptionbudgets, pods: informers.pods, rcs: informers.replicationcontrollers, replicaSets: informers.replicasets, deployments: informers.deployments, statefulSets: informers.statefulsets, recorder, log: controllerLog("disruption"), observe: opts.observe, now });
+  const autoscalers = startHpaController({ client, autoscalers: informers.horizontalpodautoscalers, pods: informers.pods, usage: opts.usage, recorder, syncPeriodMs: opts.hpaSyncPeriodMs, log: controllerLog("horizontal-pod-autoscaler"), observe: opts.observe, now });
   const taintEviction = startTaintEviction({ client, nodes: informers.nodes, pods: informers.pods, recorder, log: controllerLog("taint-eviction"), now });
   const cronJobs = startCronJobController({ client, cronJobs: informers.cronjobs, jobs: informers.jobs, recorder, parseSchedule, log: controllerLog("cronjob"), now: opts.cronJobNow ?? now });
   const nodeLifecycle = startNodeLifecycle({
@@ -270,6 +282,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     daemonSets,
     statefulSets,
     disruption,
+    autoscalers,
     taintEviction,
     nodeLifecycle,
     garbageCollector,
@@ -291,6 +304,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         daemonSets.stop();
         statefulSets.stop();
         disruption.stop();
+        autoscalers.stop();
         taintEviction.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();

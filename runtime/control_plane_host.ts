@@ -35,6 +35,7 @@ import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 import type { Log } from "../model/log.ts";
 import type { Observability } from "./observability.ts";
 import { instrumentStore } from "./metrics/store.ts";
+import { UsageStore } from "./metrics/usage_store.ts";
 
 export interface ControlPlaneHostOptions {
   /** The store's connection: KV reads and writes, the watch cache's feed, the leader lease. */
@@ -170,6 +171,8 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });
   const natsApi = serveApiOverNats(opts.requestsNc ?? opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }), metrics: apiMetrics });
 
+  // What HorizontalPodAutoscalers scale on: the node agents' usage reports, heard on NATS.
+  const usage = new UsageStore(opts.nc, { log: (m, f) => log(m, { component: "control-plane", ...f }) });
   let loops: ControlPlane | undefined;
   let stopCompaction = () => {};
   // Reads `election` at call time: no write can pass before the election exists and leads.
@@ -188,6 +191,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
       const client = fencedClient(api, () => !!elected && mayActInTerm(elected, term));
       loops = await startControlPlane({
         client,
+        usage: () => usage.reports(),
         ...opts.controlPlane,
         services: { clusterCidr: opts.clusterCidr, ingressAddress: opts.ingressAddress },
         observe,
@@ -224,6 +228,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
       stopping ??= (async () => {
         await election.stop();
         await natsApi.stop();
+        usage.stop();
       })();
       return stopping;
     },

@@ -19,6 +19,7 @@ import type { ApiClient } from "../model/client.ts";
 import { NatsApiClient } from "./api/nats_client.ts";
 import { KUBELET_THROTTLE, type ThrottleConfig } from "./api/client_throttle.ts";
 import { DockerRuntime, DEFAULT_NETWORK } from "./containers/docker.ts";
+import { HollowRuntime } from "./containers/hollow.ts";
 import type { ContainerRuntime } from "../model/container_runtime.ts";
 import type { DnsServer } from "./dns/server.ts";
 import { startNodeAgent, type NodeAgent } from "./kubelet/agent.ts";
@@ -115,7 +116,8 @@ export async function startNodeHost(opts: NodeHostOptions): Promise<NodeHost> {
     });
     cleanups.push(() => agent.stop());
     const docker = runtime instanceof DockerRuntime ? runtime : undefined;
-    const usage = startUsageReporter({ nc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), intervalMs: opts.usageIntervalMs, log });
+    const hollow = runtime instanceof HollowRuntime ? runtime : undefined;
+    const usage = startUsageReporter({ nc, node: name, runtime: agent.runtime, read: docker && ((id) => dockerReading(docker, id)), scripted: hollow && ((id) => hollow.scriptedUsage(id)), intervalMs: opts.usageIntervalMs, log });
     cleanups.push(() => usage.stop());
     // The agent's runtime: scoped to this cluster's containers (cluster_scope.ts), as in `berth up`.
     const services = serveNodeServices(nc, { nodeName: name, runtime: agent.runtime, client, log });

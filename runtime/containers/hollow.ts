@@ -7,6 +7,8 @@
  *   berth.dev/hollow-exit-code    its exit code then (default 0)
  *   berth.dev/hollow-start-error  starting fails with this message (exit code 128)
  *   berth.dev/hollow-probe-fail   "true": exec returns 1 and network probes fail
+ *   berth.dev/hollow-cpu          the cpu each app container reports using ("250m"; absent: 1-50m)
+ *   berth.dev/hollow-memory       its memory working set ("64Mi"; absent: 4-64 MiB)
  * Images: all present, unless `images` is given (then only those). A pull makes the image
  * present when the fake registry has it: every image without `images`; with `images`, only
  * those in `pullable` (none when absent). Otherwise `ImagePullError` (manifest unknown).
@@ -37,12 +39,15 @@ import {
   type VolumeInfo,
 } from "../../model/container_runtime.ts";
 import { AsyncQueue } from "./streams.ts";
+import { isQuantity, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
 
 export const HOLLOW_ANNOTATIONS = {
   runFor: "berth.dev/hollow-run-for",
   exitCode: "berth.dev/hollow-exit-code",
   startError: "berth.dev/hollow-start-error",
   probeFail: "berth.dev/hollow-probe-fail",
+  cpu: "berth.dev/hollow-cpu",
+  memory: "berth.dev/hollow-memory",
 } as const;
 
 interface HollowContainer {
@@ -227,6 +232,21 @@ export class HollowRuntime implements ContainerRuntime {
     ids?.delete(id);
     if (ids?.size === 0) this.byPod.delete(uid!);
     this.emit("destroy", c);
+  }
+
+  /**
+   * The usage a container's pod scripts (`berth.dev/hollow-cpu`, `berth.dev/hollow-memory`), for
+   * the node's usage reports; each absent or unreadable figure is left to the reporter's own.
+   */
+  scriptedUsage(id: string): { cpuNanoCores?: number; memoryBytes?: number } {
+    const c = this.containers.get(id);
+    if (!c) return {};
+    const out: { cpuNanoCores?: number; memoryBytes?: number } = {};
+    const cpu = c.annotations[HOLLOW_ANNOTATIONS.cpu];
+    const mem = c.annotations[HOLLOW_ANNOTATIONS.memory];
+    if (cpu !== undefined && isQuantity(cpu)) out.cpuNanoCores = parseCpuMillis(cpu) * 1e6;
+    if (mem !== undefined && isQuantity(mem)) out.memoryBytes = parseBytes(mem);
+    return out;
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo> {

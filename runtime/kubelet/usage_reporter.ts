@@ -56,6 +56,8 @@ export function startUsageReporter(opts: {
   runtime: ContainerRuntime;
   /** Reads a container's counters; absent: synthetic usage (hollow). */
   read?: (id: string) => Promise<ContainerReading>;
+  /** Without `read`: the usage a container is scripted to report (the hollow runtime's annotations), over the steady synthetic figures. */
+  scripted?: (id: string) => { cpuNanoCores?: number; memoryBytes?: number };
   intervalMs?: number;
   log?: Log;
   now?: () => number;
@@ -94,7 +96,7 @@ export function startUsageReporter(opts: {
         cpu = p ? cpuNanoCores(p, sample) : 0;
         mem = workingSetBytes(reading.memoryUsage, reading.inactiveFile);
       } else {
-        ({ cpuNanoCores: cpu, memoryBytes: mem } = syntheticUsage(`${namespace}/${name}/${container}`));
+        ({ cpuNanoCores: cpu, memoryBytes: mem } = { ...syntheticUsage(`${namespace}/${name}/${container}`), ...opts.scripted?.(r.id) });
       }
       const key = `${namespace}/${name}`;
       let pu = pods.get(key);

@@ -252,5 +252,29 @@ spec:
     ok(["delete", "pvc", "-l", "app=counter", "--timeout=60s"], 90_000);
     ok(["delete", "svc", "counter"]);
   }, 600_000);
+
+  it("kubectl set resources, then kubectl autoscale: a Deployment whose pod burns its cpu limit is scaled up to --max from its measured usage; get and describe hpa show it", async () => {
+    // As the README's lines. The pod spins (sh's PID 1 ignores SIGTERM: deleted with 1 s below).
+    ok(["create", "deployment", "burn", "--image=berth/busybox:latest", "--replicas=1", "--", "sh", "-c", "while :; do :; done"]);
+    ok(["set", "resources", "deployment", "burn", "--requests=cpu=50m", "--limits=cpu=100m"]);
+    ok(["autoscale", "deployment", "burn", "--min=1", "--max=3", "--cpu-percent=50"]);
+    try {
+      // ~100m used of 50m requested (200 %) against 50 %: 1 → 3 at the first sync that has a measured sample.
+      await waitFor(async () => ok(["get", "deployment", "burn", "-o", "jsonpath={.spec.replicas}"]) === "3", "the autoscaler to scale burn to 3", 120_000, 500);
+      // (REPLICAS is the count the autoscaler last saw: 1 until its next sync, 15 s on.)
+      const row = ok(["get", "hpa", "burn", "--no-headers"]);
+      expect(row).toMatch(/^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+3\s+[13]\s+/);
+      expect(Number(/cpu: (\d+)%/.exec(row)![1])).toBeGreaterThan(55);
+      const described = ok(["describe", "hpa", "burn"]);
+      expect(described).toMatch(/Deployment pods:\s+[13] current \/ 3 desired/);
+      expect(described).toMatch(/SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
+      expect(described).toMatch(/ScalingLimited\s+True\s+TooManyReplicas/);
+    } finally {
+      ok(["delete", "hpa", "burn", "--ignore-not-found"]);
+      ok(["delete", "deployment", "burn", "--ignore-not-found"]);
+      await waitFor(async () => ok(["get", "rs", "-l", "app=burn", "-o", "name"]).trim() === "", "burn's ReplicaSet gone", 60_000);
+      ok(["delete", "pods", "-l", "app=burn", "--grace-period=1", "--ignore-not-found"], 60_000);
+    }
+  }, 300_000);
 });
 
