@@ -3,10 +3,14 @@
  * the API is called.
  */
 import { BadRequestError } from "../../model/errors.ts";
+import { SCALABLE, type ScalableResource } from "../../model/types.ts";
 
-/** What the page can scale: an RC (the default), a Deployment or a ReplicaSet. */
-export type ScaleResource = "replicationcontrollers" | "deployments" | "replicasets";
-const SCALE_RESOURCES: readonly ScaleResource[] = ["replicationcontrollers", "deployments", "replicasets"];
+/**
+ * What the page can scale: what serves the `/scale` subresource — an RC (the default), a
+ * Deployment, a ReplicaSet or a StatefulSet.
+ */
+export type ScaleResource = ScalableResource;
+const SCALE_RESOURCES: readonly ScaleResource[] = SCALABLE;
 
 export type UiAction =
   | { action: "scale"; resource: ScaleResource; namespace: string; name: string; replicas: number }

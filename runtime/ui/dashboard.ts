@@ -8,7 +8,7 @@
  *   POST /ui/login-codes       (bearer token, as the REST API) a one-time code for `berth dashboard`
  *   GET  /ui/assets/*          the bundle, its stylesheet and icon (public: they hold no data)
  *   GET  /ui/api/feed          (session) Server-Sent Events: snapshot, then coalesced changes
- *   POST /ui/api/actions       (session + CSRF) scale an RC/Deployment/RS, delete a pod, cordon/uncordon a node
+ *   POST /ui/api/actions       (session + CSRF) scale an RC/Deployment/RS/StatefulSet, delete a pod, cordon/uncordon a node
  *   GET  /ui/api/logs          (session) a container's log tail, followed, as text
  *
  * A session stands for the cluster token's holder (sessions.ts), and every action goes through
@@ -20,6 +20,7 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, toStatus } from "../../model/errors.ts";
+import { RESOURCES } from "../../model/types.ts";
 import { tokenMatches } from "../tls.ts";
 import type { LogProvider } from "../../model/client.ts";
 import { runFeed } from "./feed.ts";
@@ -210,14 +211,12 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   return { handle };
 }
 
-const SINGULAR = { replicationcontrollers: "replicationcontroller", deployments: "deployment", replicasets: "replicaset" } as const;
-
 /** Performs one page action through the API, as the token's holder. */
 export async function perform(api: ApiClient, a: UiAction): Promise<{ ok: true; message: string }> {
   switch (a.action) {
     case "scale":
       await api.updateScale(a.name, a.replicas, a.namespace, a.resource);
-      return { ok: true, message: `${SINGULAR[a.resource]}/${a.name} scaled to ${a.replicas}` };
+      return { ok: true, message: `${RESOURCES[a.resource].singular}/${a.name} scaled to ${a.replicas}` };
     case "deletePod":
       await api.delete("pods", a.name, a.namespace);
       return { ok: true, message: `pod/${a.name} deleted` };

@@ -10,9 +10,9 @@
  *   a watch that ends or fails (410 Gone: compacted away) ──▶ relist that kind, send `relist`,
  *        watch again from the new revision
  *
- * Why server-side: the page needs eight kinds; eight REST watches would hold all six of a
- * browser's HTTP/1.1 connections to the API (no room left for actions or a log tail), and each
- * would carry whole objects. One stream of slim, coalesced batches is what keeps a 5,000-pod
+ * Why server-side: the page needs thirteen kinds (VIEW_KINDS); that many REST watches would hold
+ * all six of a browser's HTTP/1.1 connections to the API (no room left for actions or a log
+ * tail), and each would carry whole objects. One stream of slim, coalesced batches is what keeps a 5,000-pod
  * cluster smooth.
  */
 import type { ApiClient, Watch } from "../../model/client.ts";

@@ -6,10 +6,43 @@
  * Pure: model types in, plain data out; no I/O.
  */
 import { mapMatches, matchesLabels, selectorFromMap, selectorFromSpec, type LabelSelector } from "../../model/selector.ts";
-import type { Deployment, Endpoints, Event, LabelSelectorSpec, Node, Pod, ReplicaSet, ReplicationController, Service } from "../../model/types.ts";
+import type {
+  CronJob,
+  DaemonSet,
+  Deployment,
+  Endpoints,
+  Event,
+  Job,
+  LabelSelectorSpec,
+  Node,
+  Pod,
+  PodDisruptionBudget,
+  ReplicaSet,
+  ReplicationController,
+  ScalableResource,
+  Service,
+  StatefulSet,
+} from "../../model/types.ts";
+import { cronJobView, jobView, type CronJobView, type JobView } from "./view_jobs.ts";
+
+export type { CronJobView, JobView };
 
 /** The kinds the page draws, by their resource name. */
-export const VIEW_KINDS = ["nodes", "pods", "services", "endpoints", "replicationcontrollers", "deployments", "replicasets", "events"] as const;
+export const VIEW_KINDS = [
+  "nodes",
+  "pods",
+  "services",
+  "endpoints",
+  "replicationcontrollers",
+  "deployments",
+  "replicasets",
+  "statefulsets",
+  "daemonsets",
+  "jobs",
+  "cronjobs",
+  "poddisruptionbudgets",
+  "events",
+] as const;
 export type ViewKind = (typeof VIEW_KINDS)[number];
 
 export interface NodeView {
@@ -75,15 +108,19 @@ export interface EndpointsView {
   notReady: string[];
 }
 
-/** The controllers the page draws: each keeps a count of pods picked by its selector. */
-export type ControllerKind = "ReplicationController" | "ReplicaSet" | "Deployment";
+/** The controllers the page draws as desired / current / ready: each keeps a count of pods picked by its selector. */
+export type ControllerKind = "ReplicationController" | "ReplicaSet" | "Deployment" | "StatefulSet" | "DaemonSet";
 
-/** The resource each controller kind is scaled through. */
-export const CONTROLLER_RESOURCE = {
+/**
+ * The resource each controller kind is scaled through (its `/scale` subresource). A DaemonSet
+ * has none: it runs one pod on each node that should run it, whatever anyone asks.
+ */
+export const SCALE_RESOURCE: { readonly [K in ControllerKind]?: ScalableResource } = {
   ReplicationController: "replicationcontrollers",
   ReplicaSet: "replicasets",
   Deployment: "deployments",
-} as const satisfies Record<ControllerKind, string>;
+  StatefulSet: "statefulsets",
+};
 
 export interface ControllerView {
   kind: ControllerKind;
@@ -98,6 +135,26 @@ export interface ControllerView {
   expressions?: NonNullable<LabelSelectorSpec["matchExpressions"]>;
   /** A ReplicaSet's controlling Deployment, by name. */
   owner?: string;
+  /** StatefulSets and DaemonSets: pods (a DaemonSet: nodes) at the newest template. */
+  updated?: number;
+}
+
+/** A policy/v1 PodDisruptionBudget: how many of the pods it picks must stay healthy during evictions. */
+export interface BudgetView {
+  kind: "PodDisruptionBudget";
+  namespace: string;
+  name: string;
+  minAvailable?: number | string;
+  maxUnavailable?: number | string;
+  currentHealthy: number;
+  desiredHealthy: number;
+  expectedPods: number;
+  /** 0 until the disruption controller has counted the budget's pods. */
+  disruptionsAllowed: number;
+  /** Absent: picks no pod; `{}`: every pod of its namespace. */
+  selector?: LabelSelectorSpec;
+  /** Why the controller could not count the budget (its DisruptionAllowed condition's SyncFailed message). */
+  problem?: string;
 }
 
 export interface EventView {
@@ -120,6 +177,11 @@ export interface ViewTypes {
   replicationcontrollers: ControllerView;
   deployments: ControllerView;
   replicasets: ControllerView;
+  statefulsets: ControllerView;
+  daemonsets: ControllerView;
+  jobs: JobView;
+  cronjobs: CronJobView;
+  poddisruptionbudgets: BudgetView;
   events: EventView;
 }
 
@@ -199,25 +261,64 @@ export function endpointsView(e: Endpoints): EndpointsView {
   };
 }
 
-/** An RC, ReplicaSet or Deployment slimmed to desired / current / ready and its selector. */
-export function controllerView(c: ReplicationController | ReplicaSet | Deployment, kind: ControllerKind = "ReplicationController"): ControllerView {
-  const base = {
-    kind,
-    namespace: c.metadata.namespace ?? "default",
-    name: c.metadata.name,
-    desired: c.spec?.replicas ?? 1,
-    current: c.status?.replicas ?? 0,
-    ready: c.status?.readyReplicas ?? 0,
-  };
-  if (kind === "ReplicationController") {
-    const rc = c as ReplicationController;
-    return { ...base, selector: rc.spec?.selector ?? rc.spec?.template?.metadata?.labels ?? {} };
+/**
+ * A controller slimmed to desired / current / ready and its selector. A DaemonSet's counts are of
+ * nodes: those that should run its pod, those that do, those whose pod is Ready.
+ */
+export function controllerView(c: ReplicationController | ReplicaSet | Deployment | StatefulSet | DaemonSet, kind: ControllerKind = "ReplicationController"): ControllerView {
+  const base = { kind, namespace: c.metadata.namespace ?? "default", name: c.metadata.name };
+  switch (kind) {
+    case "ReplicationController": {
+      const rc = c as ReplicationController;
+      const counts = { desired: rc.spec?.replicas ?? 1, current: rc.status?.replicas ?? 0, ready: rc.status?.readyReplicas ?? 0 };
+      return { ...base, ...counts, selector: rc.spec?.selector ?? rc.spec?.template?.metadata?.labels ?? {} };
+    }
+    case "DaemonSet": {
+      const ds = c as DaemonSet;
+      const s = ds.status;
+      const counts = { desired: s?.desiredNumberScheduled ?? 0, current: s?.currentNumberScheduled ?? 0, ready: s?.numberReady ?? 0, updated: s?.updatedNumberScheduled ?? 0 };
+      return withSelector({ ...base, ...counts }, ds.spec?.selector);
+    }
+    case "StatefulSet": {
+      const sts = c as StatefulSet;
+      const s = sts.status;
+      const counts = { desired: sts.spec?.replicas ?? 1, current: s?.replicas ?? 0, ready: s?.readyReplicas ?? 0, updated: s?.updatedReplicas ?? 0 };
+      return withSelector({ ...base, ...counts }, sts.spec?.selector);
+    }
+    case "ReplicaSet":
+    case "Deployment": {
+      const d = c as ReplicaSet | Deployment;
+      const view = withSelector({ ...base, desired: d.spec?.replicas ?? 1, current: d.status?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 }, d.spec?.selector);
+      const owner = c.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
+      if (kind === "ReplicaSet" && owner) view.owner = owner.name;
+      return view;
+    }
   }
-  const spec = (c as ReplicaSet | Deployment).spec?.selector;
-  const view: ControllerView = { ...base, selector: spec?.matchLabels ?? {} };
+}
+
+function withSelector(v: Omit<ControllerView, "selector">, spec: LabelSelectorSpec | undefined): ControllerView {
+  const view: ControllerView = { ...v, selector: spec?.matchLabels ?? {} };
   if (spec?.matchExpressions?.length) view.expressions = spec.matchExpressions;
-  const owner = c.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Deployment");
-  if (kind === "ReplicaSet" && owner) view.owner = owner.name;
+  return view;
+}
+
+/** A budget slimmed to its rule, its counts and its selector; a budget not yet counted allows nothing. */
+export function budgetView(b: PodDisruptionBudget): BudgetView {
+  const s = b.status;
+  const view: BudgetView = {
+    kind: "PodDisruptionBudget",
+    namespace: b.metadata.namespace ?? "default",
+    name: b.metadata.name,
+    currentHealthy: s?.currentHealthy ?? 0,
+    desiredHealthy: s?.desiredHealthy ?? 0,
+    expectedPods: s?.expectedPods ?? 0,
+    disruptionsAllowed: s?.disruptionsAllowed ?? 0,
+  };
+  if (b.spec?.minAvailable !== undefined) view.minAvailable = b.spec.minAvailable;
+  if (b.spec?.maxUnavailable !== undefined) view.maxUnavailable = b.spec.maxUnavailable;
+  if (b.spec?.selector) view.selector = b.spec.selector;
+  const failed = s?.conditions?.find((c) => c.type === "DisruptionAllowed" && c.reason === "SyncFailed");
+  if (failed?.message) view.problem = failed.message;
   return view;
 }
 
@@ -259,6 +360,16 @@ export function toView(kind: ViewKind, obj: unknown): ViewTypes[ViewKind] {
       return controllerView(obj as Deployment, "Deployment");
     case "replicasets":
       return controllerView(obj as ReplicaSet, "ReplicaSet");
+    case "statefulsets":
+      return controllerView(obj as StatefulSet, "StatefulSet");
+    case "daemonsets":
+      return controllerView(obj as DaemonSet, "DaemonSet");
+    case "jobs":
+      return jobView(obj as Job);
+    case "cronjobs":
+      return cronJobView(obj as CronJob);
+    case "poddisruptionbudgets":
+      return budgetView(obj as PodDisruptionBudget);
     case "events":
       return eventView(obj as Event);
   }

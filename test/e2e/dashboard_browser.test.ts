@@ -1,8 +1,9 @@
 /**
  * The live page in a real browser: `berth up --nodes 2 --example` on Docker, Debian's Chromium
  * driven by playwright-core. The page shows the nodes and pods of examples/myapp.yaml, a scale
- * from the page makes pods appear (an RC's, and a kubectl-made Deployment's), a pod deleted with kubectl disappears and its replacement
- * appears, a login without the token is refused — and every request the page makes stays on
+ * from the page makes pods appear (an RC's, a kubectl-made Deployment's, a StatefulSet's), a pod deleted with kubectl disappears and its replacement
+ * appears, StatefulSets, DaemonSets, Jobs, CronJobs and disruption budgets get cards of their
+ * own, a login without the token is refused — and every request the page makes stays on
  * the cluster's own loopback address. With BERTH_SCREENSHOTS=1 the screenshots land in docs/images/
  * (the README shows them).
  */
@@ -48,6 +49,9 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
 
   afterAll(async () => {
     await b?.close();
+    // The helper empties Deployments, ReplicaSets, RCs, services and pods only: the controllers
+    // of these kinds would make their pods again. Normally the last cases deleted them already.
+    c?.kubectl(["delete", ...WORKLOAD_OBJECTS, "--ignore-not-found", "--wait=false"]);
     await stopBerthUpCluster(c);
   }, 180_000);
 
@@ -207,6 +211,89 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     await waitFor(async () => (await page.locator('[data-node="node-2"] .badge', { hasText: "Cordoned" }).count()) === 0, "node-2 uncordoned", 10_000, 100);
   });
 
+  it("StatefulSet, DaemonSet, Job, CronJob and PodDisruptionBudget cards show their numbers, selecting one highlights its pods, and a StatefulSet scales from the page", async () => {
+    const applied = c.kubectl(["apply", "-f", "-"], { stdin: WORKLOADS });
+    expect(applied.code, applied.stderr).toBe(0);
+    const card = (id: string) => page.locator(`[data-controller="${id}"]`);
+    // A count's whole text: "2" and not "12" (the counts and "2/2" hold no regex characters).
+    const exactly = (n: number | string) => new RegExp(`^${n}$`);
+
+    // The StatefulSet's two pods come up in order; every count reaches 2.
+    const sts = card("StatefulSet/default/db");
+    await sts.getByTestId("rc-ready").filter({ hasText: exactly(2) }).waitFor({ timeout: 90_000 });
+    expect(await sts.locator(".badge").textContent()).toBe("STS");
+    expect(await sts.getByTestId("rc-desired").textContent()).toBe("2");
+    expect(await sts.getByTestId("rc-current").textContent()).toBe("2");
+    await sts.getByTestId("rc-updated").filter({ hasText: exactly(2) }).waitFor();
+
+    // The DaemonSet counts nodes: one pod on each of the two; it has no Scale button.
+    const ds = card("DaemonSet/default/agent");
+    await ds.getByTestId("rc-ready").filter({ hasText: exactly(2) }).waitFor({ timeout: 60_000 });
+    expect(await ds.locator(".badge").textContent()).toBe("DS");
+    expect(await ds.getByTestId("rc-desired").textContent()).toBe("2");
+    expect(await ds.getByTestId("rc-current").textContent()).toBe("2");
+    expect(await ds.getByRole("button", { name: "Scale…" }).count()).toBe(0);
+
+    // The Job runs its two completions one after the other, then says Complete.
+    const job = card("Job/default/once");
+    await job.getByTestId("job-condition").filter({ hasText: "Complete" }).waitFor({ timeout: 90_000 });
+    expect(await job.locator(".badge").first().textContent()).toBe("Job");
+    expect(await job.getByTestId("job-completions").textContent()).toBe("2/2");
+    expect(await job.getByTestId("job-active").textContent()).toBe("0");
+    expect(await job.getByTestId("job-failed").textContent()).toBe("0");
+    expect(await job.getByRole("button", { name: "Scale…" }).count()).toBe(0);
+
+    // The budget wants both of the StatefulSet's pods: no disruption allowed, shown as a warning.
+    const pdb = card("PodDisruptionBudget/default/db");
+    await pdb.getByTestId("pdb-healthy").filter({ hasText: exactly("2/2") }).waitFor({ timeout: 30_000 });
+    expect(await pdb.locator(".badge").textContent()).toBe("PDB");
+    expect(await pdb.getByTestId("pdb-rule").textContent()).toBe("min available 2");
+    expect(await pdb.getByTestId("pdb-allowed").textContent()).toBe("0");
+    await pdb.getByTestId("pdb-warning").waitFor();
+    // The warning's colours pass AA too (the page-wide check below runs once it has gone).
+    expect(await page.evaluate(CONTRAST_CHECK)).toEqual([]);
+
+    // Selecting a card highlights the pods its selector picks, and no other.
+    for (const [id, prefix] of [["StatefulSet/default/db", "default/db-"], ["DaemonSet/default/agent", "default/agent-"], ["Job/default/once", "default/once-"], ["PodDisruptionBudget/default/db", "default/db-"]]) {
+      await card(id).locator(".rc-name").click();
+      await waitFor(async () => (await page.locator("[data-pod].hit").count()) === 2 && (await page.locator(`[data-pod^="${prefix}"].hit`).count()) === 2, `the pods of ${id} highlighted`, 5_000, 50);
+      await page.getByRole("button", { name: "clear" }).click();
+    }
+
+    // Scale… on the StatefulSet (its /scale subresource): a third pod, and the budget allows one disruption.
+    await sts.getByRole("button", { name: "Scale…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Replicas").fill("3");
+    await dialog.getByRole("button", { name: "Scale" }).click();
+    await sts.getByTestId("rc-desired").filter({ hasText: exactly(3) }).waitFor();
+    await sts.getByTestId("rc-ready").filter({ hasText: exactly(3) }).waitFor({ timeout: 90_000 });
+    expect(c.kubectl(["get", "statefulset", "db", "-o", "jsonpath={.spec.replicas}"]).stdout).toBe("3");
+    await page.locator('[data-pod="default/db-2"][data-phase="Running"]').waitFor();
+    await pdb.getByTestId("pdb-allowed").filter({ hasText: exactly(1) }).waitFor({ timeout: 30_000 });
+    expect(await pdb.getByTestId("pdb-healthy").textContent()).toBe("3/2");
+    expect(await pdb.getByTestId("pdb-warning").count()).toBe(0);
+
+    // The CronJob is suspended (no run at the next whole minute, which would cost the suite up to
+    // 60 s); a run made from it by hand is listed beneath it, active: its container sleeps.
+    const cj = card("CronJob/default/tick");
+    expect(await cj.locator(".badge").first().textContent()).toBe("CronJob");
+    expect(await cj.getByTestId("cj-schedule").textContent()).toBe("* * * * *");
+    await cj.getByTestId("cj-suspended").waitFor();
+    expect(await cj.getByTestId("cj-last").textContent()).toBe("never");
+    const made = c.kubectl(["create", "job", "tick-now", "--from=cronjob/tick"]);
+    expect(made.code, made.stderr).toBe(0);
+    const group = page.getByRole("group", { name: "cron job tick and its jobs" });
+    const run = group.locator('[data-controller="Job/default/tick-now"]');
+    await run.waitFor({ timeout: 30_000 });
+    await run.getByTestId("job-active").filter({ hasText: exactly(1) }).waitFor({ timeout: 60_000 });
+    const resumed = c.kubectl(["patch", "cronjob", "tick", "-p", '{"spec":{"suspend":false}}']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await cj.getByTestId("cj-suspended").waitFor({ state: "detached" });
+    expect(c.kubectl(["patch", "cronjob", "tick", "-p", '{"spec":{"suspend":true}}']).code).toBe(0);
+    await cj.getByTestId("cj-suspended").waitFor();
+    await page.screenshot({ path: join(IMAGES, "dashboard-workloads.png") });
+  }, 300_000);
+
   it("text passes WCAG AA contrast, at 1280×800 and in a narrow window", async () => {
     for (const size of [{ width: 1280, height: 800 }, { width: 420, height: 900 }]) {
       await page.setViewportSize(size);
@@ -219,10 +306,85 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("deleting the StatefulSet, DaemonSet, Job, CronJob and budget with kubectl takes their cards and pods off the page", async () => {
+    const del = c.kubectl(["delete", ...WORKLOAD_OBJECTS, "--wait=false"]);
+    expect(del.code, del.stderr).toBe(0);
+    const cards = page.locator(["StatefulSet", "DaemonSet", "Job", "CronJob", "PodDisruptionBudget"].map((k) => `[data-controller^="${k}/"]`).join(", "));
+    await waitFor(async () => (await cards.count()) === 0, "their cards gone", 30_000, 100);
+    expect(await page.locator("#h-budgets").count()).toBe(0);
+    const pods = page.locator(["db-", "agent-", "once-", "tick-"].map((p) => `[data-pod^="default/${p}"]`).join(", "));
+    await waitFor(async () => (await pods.count()) === 0, "their pods gone from the page", 90_000, 200);
+  }, 120_000);
+
   it("the page fetched nothing but the cluster's own API", () => {
     expect(offsite).toEqual([]);
   });
 });
+
+/** What WORKLOADS makes, as kubectl names it. */
+const WORKLOAD_OBJECTS = ["statefulset/db", "daemonset/agent", "job/once", "cronjob/tick", "poddisruptionbudget/db"];
+
+/** The workloads of the case on StatefulSets, DaemonSets, Jobs, CronJobs and budgets: busybox, stopped within a second. */
+const WORKLOADS = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: db, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sleep, "3600"]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: agent, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sleep, "3600"]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  completions: 2
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: once, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sh, -c, "echo done"]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "* * * * *"
+  suspend: true
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          containers:
+          - {name: tick, image: "berth/busybox:latest", imagePullPolicy: Never, command: [sleep, "3600"]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: db}}
+`;
 
 /**
  * Every visible text node's colour against its effective background (the first opaque

@@ -150,7 +150,7 @@ export async function containersOf(c: Pick<BerthUpCluster, "nodes" | "clusterId"
 }
 
 /**
- * Empties the cluster (every Deployment, ReplicaSet, RC, Service and Pod in every namespace), waits until the pods and
+ * Empties the cluster (every CronJob, Deployment, StatefulSet, DaemonSet, Job, ReplicaSet, RC, Service and Pod in every namespace), waits until the pods and
  * their containers are gone, runs `berth down`, removes leftovers labelled with its nodes and
  * the home, and releases the lock. Never throws before the lock is released. Runs once; resolves
  * with what `berth down` printed and the exit code of `berth up`.
@@ -164,7 +164,7 @@ export async function stopBerthUpCluster(c: BerthUpCluster | undefined): Promise
   try {
     for (const child of c.children) child.kill("SIGKILL");
     if (c.up.proc.exitCode === null) {
-      for (const type of ["deployments", "replicasets", "replicationcontrollers", "services", "pods"]) {
+      for (const type of ["cronjobs", "deployments", "statefulsets", "daemonsets", "jobs", "replicasets", "replicationcontrollers", "services", "pods"]) {
         const listed = berth("node", c.home, ["get", type, "-A", "-o", "json"]);
         if (listed.code !== 0) {
           problems.push(`get ${type}: ${listed.stderr}`);

@@ -171,7 +171,7 @@ spec:
     const msg = JSON.parse(r.body.slice(r.body.indexOf("data: ") + 6, r.body.indexOf("\n\n")));
     expect(msg.type).toBe("snapshot");
     expect(msg.items.nodes.map((n: { name: string }) => n.name).sort()).toEqual(["node-1", "node-2"]);
-    expect(Object.keys(msg.items).sort()).toEqual(["deployments", "endpoints", "events", "nodes", "pods", "replicasets", "replicationcontrollers", "services"]);
+    expect(Object.keys(msg.items).sort()).toEqual(["cronjobs", "daemonsets", "deployments", "endpoints", "events", "jobs", "nodes", "poddisruptionbudgets", "pods", "replicasets", "replicationcontrollers", "services", "statefulsets"]);
   });
 
   it("signing out ends the session", async () => {

@@ -1,6 +1,9 @@
 /** The page's calls to its server: actions (with the CSRF token) and the log tail. */
+import type { ScalableResource } from "../../model/types.ts";
+
+/** What the server's action parser (runtime/ui/actions.ts) accepts. */
 export type Action =
-  | { action: "scale"; resource: "replicationcontrollers" | "deployments" | "replicasets"; namespace: string; name: string; replicas: number }
+  | { action: "scale"; resource: ScalableResource; namespace: string; name: string; replicas: number }
   | { action: "deletePod"; namespace: string; name: string }
   | { action: "cordon" | "uncordon"; name: string };
 

@@ -1,33 +1,25 @@
 /**
  * The picture: services across the top with lines to their ready pods, nodes as boxes holding
- * their pods, and a side panel with the controllers, the selected object and the event stream.
- * Pure rendering of the store; actions go through api.ts after a confirmation dialog.
+ * their pods, and a side panel with the controllers (cards.tsx), the disruption budgets, the
+ * selected object and the event stream. Pure rendering of the store; actions go through api.ts
+ * after a confirmation dialog.
  */
 import { memo } from "preact/compat";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { matchesLabels, selectorFromMap, type LabelSelector } from "../../model/selector.ts";
-import { CONTROLLER_RESOURCE, controllerSelector, type ControllerView, type NodeView, type PodView, type ServiceView } from "../../runtime/ui/view.ts";
+import { SCALE_RESOURCE, type ControllerView, type NodeView, type PodView, type ServiceView } from "../../runtime/ui/view.ts";
 import { act, signOut, type Action } from "./api.ts";
+import { BudgetCard, ControllerCard, CronJobCard, JobCard } from "./cards.tsx";
+import { controllerFocus, fmtMap, focusPicks, KIND_WORDS, labelFocus, serviceFocus, specFocus, type Focus } from "./describe.ts";
 import { ConfirmDialog, Details, Events, LogPanel, Toast, Tooltip } from "./panels.tsx";
 import type { Confirm, Selected } from "./selection.ts";
 
-export type { Confirm, Selected };
-import { controllerGroups, podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
-
-/** What is highlighted: the pods a selector (or one label) picks. */
-export interface Focus {
-  title: string;
-  selector: LabelSelector;
-}
+export type { Confirm, Focus, Selected };
+import { budgetList, controllerGroups, podKey, podsByNode, type ClusterStore, type DrawnPod } from "./store.ts";
 
 /** Above this many pods, pods are drawn as small tiles without text. */
 export const COMPACT_ABOVE = 300;
 /** Lines from services to pods are drawn for all services up to this many endpoints in total. */
 const MAX_LINES = 400;
-
-/** Short names of the controller kinds, for their badges. */
-const KIND_BADGE = { ReplicationController: "RC", ReplicaSet: "RS", Deployment: "Deploy" } as const;
-const KIND_WORDS = { ReplicationController: "replication controller", ReplicaSet: "replica set", Deployment: "deployment" } as const;
 
 export function App({ store, conn }: { store: ClusterStore; conn: "connecting" | "live" | "reconnecting" | "signed-out" }) {
   const [focus, setFocus] = useState<Focus | null>(null);
@@ -42,7 +34,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   const matched = useMemo(() => {
     if (!focus) return null;
     const s = new Set<string>();
-    for (const [k, p] of store.pods) if (matchesLabels(focus.selector, p.labels)) s.add(k);
+    for (const [k, p] of store.pods) if (focusPicks(focus, p)) s.add(k);
     return s;
   }, [focus, store.version]);
 
@@ -51,6 +43,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   const unscheduled = groups.get("") ?? [];
   const services = [...store.services.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const controllers = useMemo(() => controllerGroups(store), [store.version]);
+  const budgets = useMemo(() => budgetList(store), [store.version]);
 
   const pods = [...store.pods.values()];
   const running = pods.filter((p) => p.phase === "Running").length;
@@ -68,19 +61,23 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
   // Stable callbacks: the memoized node boxes and pods re-render only when their data changes.
   const selectPod = useCallback((key: string) => setSelected({ kind: "pod", key }), []);
   const selectNode = useCallback((name: string) => setSelected({ kind: "node", name }), []);
-  const focusLabel = (k: string, v: string) => setFocus({ title: `${k}=${v}`, selector: selectorFromMap({ [k]: v }) });
-  const controllerCard = (c: ControllerView, child: boolean) => (
-    <ControllerCard key={`${c.kind}/${c.namespace}/${c.name}`} rc={c} child={child}
-      onFocus={() => setFocus({ title: `${KIND_BADGE[c.kind].toLowerCase()} ${c.name}: ${fmtCtrlSel(c)}`, selector: controllerSelector(c) })}
-      // A ReplicaSet its Deployment controls is scaled by the Deployment (it would undo the change).
-      onScale={child ? undefined : () => ask({
-        title: `Scale ${c.name}`,
-        text: `Set the desired replicas of ${KIND_WORDS[c.kind]} ${c.name} (now ${c.desired}).`,
-        confirmLabel: "Scale",
-        replicas: c.desired,
-        action: (r) => ({ action: "scale", resource: CONTROLLER_RESOURCE[c.kind], namespace: c.namespace, name: c.name, replicas: r ?? c.desired }),
-      })} />
-  );
+  const focusLabel = (k: string, v: string) => setFocus(labelFocus(k, v));
+  const controllerCard = (c: ControllerView, child: boolean) => {
+    // A ReplicaSet its Deployment controls is scaled by the Deployment (it would undo the
+    // change); a DaemonSet has no scale (one pod a node).
+    const resource = child ? undefined : SCALE_RESOURCE[c.kind];
+    return (
+      <ControllerCard key={`${c.kind}/${c.namespace}/${c.name}`} rc={c} child={child}
+        onFocus={() => setFocus(controllerFocus(c))}
+        onScale={resource && (() => ask({
+          title: `Scale ${c.name}`,
+          text: `Set the desired replicas of ${KIND_WORDS[c.kind]} ${c.name} (now ${c.desired}).`,
+          confirmLabel: "Scale",
+          replicas: c.desired,
+          action: (r) => ({ action: "scale", resource, namespace: c.namespace, name: c.name, replicas: r ?? c.desired }),
+        }))} />
+    );
+  };
 
   return (
     <div class={`shell${compact ? " compact" : ""}`}>
@@ -109,7 +106,7 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
               <ServiceCard key={`${s.namespace}/${s.name}`} svc={s} store={store} active={lineService === `${s.namespace}/${s.name}`}
                 onFocus={() => {
                   setLineService(`${s.namespace}/${s.name}`);
-                  setFocus({ title: `service ${s.name}: ${fmtSel(s.selector)}`, selector: selectorFromMap(s.selector) });
+                  setFocus(serviceFocus(s));
                 }} />
             ))}
           </section>
@@ -136,13 +133,33 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
         <section aria-labelledby="h-controllers">
           <h2 id="h-controllers">Controllers</h2>
           {controllers.length === 0 && <p class="empty">No controllers.</p>}
-          {controllers.map((g) => g.children.length === 0 ? controllerCard(g.top, false) : (
-            <div key={`group/${g.top.namespace}/${g.top.name}`} class="rc-group" role="group" aria-label={`deployment ${g.top.name} and its replica sets`}>
-              {controllerCard(g.top, false)}
-              {g.children.map((c) => controllerCard(c, true))}
-            </div>
-          ))}
+          {controllers.map((g) => {
+            switch (g.type) {
+              case "controller":
+                return g.children.length === 0 ? controllerCard(g.top, false) : (
+                  <div key={`group/${g.top.kind}/${g.top.namespace}/${g.top.name}`} class="rc-group" role="group" aria-label={`deployment ${g.top.name} and its replica sets`}>
+                    {controllerCard(g.top, false)}
+                    {g.children.map((c) => controllerCard(c, true))}
+                  </div>
+                );
+              case "cronjob":
+                return (
+                  <div key={`group/CronJob/${g.top.namespace}/${g.top.name}`} class="rc-group" role="group" aria-label={`cron job ${g.top.name} and its jobs`}>
+                    <CronJobCard cj={g.top} />
+                    {g.children.map((j) => <JobCard key={`Job/${j.namespace}/${j.name}`} job={j} child={true} onFocus={() => setFocus(specFocus(j))} />)}
+                  </div>
+                );
+              case "job":
+                return <JobCard key={`Job/${g.top.namespace}/${g.top.name}`} job={g.top} child={false} onFocus={() => setFocus(specFocus(g.top))} />;
+            }
+          })}
         </section>
+        {budgets.length > 0 && (
+          <section aria-labelledby="h-budgets">
+            <h2 id="h-budgets">Disruption budgets</h2>
+            {budgets.map((b) => <BudgetCard key={`${b.namespace}/${b.name}`} pdb={b} onFocus={() => setFocus(specFocus(b))} />)}
+          </section>
+        )}
         <Details store={store} selected={selected} onFocusLabel={focusLabel} onClose={() => setSelected(null)}
           onDeletePod={(p) => ask({ title: `Delete pod ${p.name}?`, text: `Pod ${p.name} on ${p.node ?? "no node"} is deleted gracefully; a controller that owns it makes a replacement.`, confirmLabel: "Delete pod", danger: true, action: () => ({ action: "deletePod", namespace: p.namespace, name: p.name }) })}
           onCordon={(n) => ask({
@@ -162,13 +179,6 @@ export function App({ store, conn }: { store: ClusterStore; conn: "connecting" |
     </div>
   );
 }
-
-const fmtSel = (sel: Record<string, string>) => Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",") || "(none)";
-const fmtCtrlSel = (c: ControllerView) =>
-  [
-    ...Object.entries(c.selector).map(([k, v]) => `${k}=${v}`),
-    ...(c.expressions ?? []).map((e) => (e.operator === "Exists" ? e.key : e.operator === "DoesNotExist" ? `!${e.key}` : `${e.key} ${e.operator === "In" ? "in" : "notin"} (${(e.values ?? []).join(",")})`)),
-  ].join(",") || "(none)";
 
 function Stage({ store, services, lineService, children }: { store: ClusterStore; services: ServiceView[]; lineService: string | null; children: preact.ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -233,7 +243,7 @@ function ServiceCard({ svc, store, active, onFocus }: { svc: ServiceView; store:
       <span class="badge">{svc.type}</span>
       <span class="svc-ip">{svc.externalName ? `alias of ${svc.externalName}` : svc.clusterIP === "None" ? "headless" : svc.clusterIP ?? "pending IP"}</span>
       <span class="svc-ports">{svc.ports.map((p) => `${p.port}${p.targetPort !== undefined && p.targetPort !== p.port ? `→${p.targetPort}` : ""}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol}`).join(", ")}</span>
-      <span class="svc-ep">{ready} ready{notReady ? `, ${notReady} not ready` : ""} · {fmtSel(svc.selector)}</span>
+      <span class="svc-ep">{ready} ready{notReady ? `, ${notReady} not ready` : ""} · {fmtMap(svc.selector)}</span>
     </button>
   );
 }
@@ -312,27 +322,3 @@ const PodChip = memo(function PodChip({ pod: p, leaving, entering, compact, dim,
     </button>
   );
 });
-
-function ControllerCard({ rc, child, onFocus, onScale }: { rc: ControllerView; child: boolean; onFocus: () => void; onScale?: () => void }) {
-  const max = Math.max(rc.desired, rc.current, 1);
-  const rcAttr = rc.kind === "ReplicationController" ? { "data-rc": rc.name } : {};
-  return (
-    <article class={`rc${child ? " rc-child" : ""}`} {...rcAttr} data-controller={`${rc.kind}/${rc.namespace}/${rc.name}`}>
-      <header>
-        <button type="button" class="link rc-name" onClick={onFocus} aria-label={`${KIND_WORDS[rc.kind]} ${rc.name}; highlight its pods`}>{rc.name}</button>
-        <span class="badge" title={rc.kind}>{KIND_BADGE[rc.kind]}</span>
-        {onScale && <button type="button" class="button small" onClick={onScale}>Scale…</button>}
-      </header>
-      <dl class="rc-counts">
-        <div><dt>desired</dt><dd data-testid="rc-desired">{rc.desired}</dd></div>
-        <div><dt>current</dt><dd data-testid="rc-current">{rc.current}</dd></div>
-        <div><dt>ready</dt><dd data-testid="rc-ready">{rc.ready}</dd></div>
-      </dl>
-      <div class="bar" role="img" aria-label={`${rc.ready} of ${rc.desired} ready`}>
-        <span class="bar-ready" style={{ width: `${(100 * rc.ready) / max}%` }} />
-        <span class="bar-current" style={{ width: `${(100 * Math.max(0, rc.current - rc.ready)) / max}%` }} />
-      </div>
-      <p class="sel">{fmtCtrlSel(rc)}</p>
-    </article>
-  );
-}

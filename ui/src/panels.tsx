@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EventView, NodeView, PodView } from "../../runtime/ui/view.ts";
 import { tailLogs, type Action } from "./api.ts";
+import { fmtClock } from "./describe.ts";
 import type { Confirm, Selected } from "./selection.ts";
 import type { ClusterStore } from "./store.ts";
 
@@ -33,7 +34,7 @@ export function Details({ store, selected, onFocusLabel, onClose, onDeletePod, o
     return (
       <section class="details" aria-labelledby="h-details">
         <h2 id="h-details">Details</h2>
-        <p class="empty">Select a pod or a node. Select a label, a service or a controller to highlight the pods it picks.</p>
+        <p class="empty">Select a pod or a node. Select a label, a service, a controller or a disruption budget to highlight the pods it picks.</p>
       </section>
     );
   }
@@ -86,7 +87,7 @@ export function Events({ events }: { events: EventView[] }) {
       <ol>
         {list.map((e) => (
           <li key={`${e.namespace}/${e.name}`} class={e.type === "Warning" ? "warn" : ""}>
-            <time>{fmtTime(e.time)}</time> <b>{e.reason}</b> <span class="obj">{e.object}</span>{e.count > 1 ? ` ×${e.count}` : ""}
+            <time>{fmtClock(e.time)}</time> <b>{e.reason}</b> <span class="obj">{e.object}</span>{e.count > 1 ? ` ×${e.count}` : ""}
             <span class="msg">{e.message}</span>
           </li>
         ))}
@@ -94,11 +95,6 @@ export function Events({ events }: { events: EventView[] }) {
     </section>
   );
 }
-
-const fmtTime = (t: string) => {
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour12: false });
-};
 
 export function ConfirmDialog({ c, onDone, run }: { c: Confirm; onDone: () => void; run: (a: Action) => Promise<void> }) {
   const ref = useRef<HTMLDialogElement>(null);

@@ -3,7 +3,7 @@
  * go away linger for a moment as "leaving" so the page can fade them out; pods that arrive after
  * the first snapshot are "entering" for a moment so they can grow in.
  */
-import type { ControllerView, EndpointsView, EventView, FeedMessage, NodeView, PodView, ServiceView, ViewKind } from "../../runtime/ui/view.ts";
+import type { BudgetView, ControllerView, CronJobView, EndpointsView, EventView, FeedMessage, JobView, NodeView, PodView, ServiceView, ViewKind } from "../../runtime/ui/view.ts";
 
 export const EVENTS_KEPT = 100;
 export const LEAVE_MS = 700;
@@ -14,10 +14,15 @@ export class ClusterStore {
   pods = new Map<string, PodView>();
   services = new Map<string, ServiceView>();
   endpoints = new Map<string, EndpointsView>();
-  /** Replication controllers; Deployments and ReplicaSets have maps of their own, so an RC and an RS of one name do not collide. */
+  /** Replication controllers; every other kind has a map of its own, so an RC and an RS of one name do not collide. */
   controllers = new Map<string, ControllerView>();
   deployments = new Map<string, ControllerView>();
   replicasets = new Map<string, ControllerView>();
+  statefulsets = new Map<string, ControllerView>();
+  daemonsets = new Map<string, ControllerView>();
+  jobs = new Map<string, JobView>();
+  cronjobs = new Map<string, CronJobView>();
+  budgets = new Map<string, BudgetView>();
   /** Oldest first, at most EVENTS_KEPT. */
   events: EventView[] = [];
   leaving = new Map<string, { pod: PodView; until: number }>();
@@ -38,6 +43,11 @@ export class ClusterStore {
       this.controllers = byKey(msg.items.replicationcontrollers, nsKey);
       this.deployments = byKey(msg.items.deployments ?? [], nsKey);
       this.replicasets = byKey(msg.items.replicasets ?? [], nsKey);
+      this.statefulsets = byKey(msg.items.statefulsets ?? [], nsKey);
+      this.daemonsets = byKey(msg.items.daemonsets ?? [], nsKey);
+      this.jobs = byKey(msg.items.jobs ?? [], nsKey);
+      this.cronjobs = byKey(msg.items.cronjobs ?? [], nsKey);
+      this.budgets = byKey(msg.items.poddisruptionbudgets ?? [], nsKey);
       this.events = msg.items.events.slice(-EVENTS_KEPT);
       this.leaving.clear();
       this.entering.clear();
@@ -54,6 +64,11 @@ export class ClusterStore {
         case "replicationcontrollers": this.controllers = byKey(items as ControllerView[], nsKey); break;
         case "deployments": this.deployments = byKey(items as ControllerView[], nsKey); break;
         case "replicasets": this.replicasets = byKey(items as ControllerView[], nsKey); break;
+        case "statefulsets": this.statefulsets = byKey(items as ControllerView[], nsKey); break;
+        case "daemonsets": this.daemonsets = byKey(items as ControllerView[], nsKey); break;
+        case "jobs": this.jobs = byKey(items as JobView[], nsKey); break;
+        case "cronjobs": this.cronjobs = byKey(items as CronJobView[], nsKey); break;
+        case "poddisruptionbudgets": this.budgets = byKey(items as BudgetView[], nsKey); break;
         case "events": this.events = (items as EventView[]).slice(-EVENTS_KEPT); break;
       }
       return;
@@ -107,6 +122,11 @@ export class ClusterStore {
       case "replicationcontrollers": return this.controllers;
       case "deployments": return this.deployments;
       case "replicasets": return this.replicasets;
+      case "statefulsets": return this.statefulsets;
+      case "daemonsets": return this.daemonsets;
+      case "jobs": return this.jobs;
+      case "cronjobs": return this.cronjobs;
+      case "poddisruptionbudgets": return this.budgets;
       case "events": return new Map();
     }
   }
@@ -119,34 +139,55 @@ function byKey<T>(items: T[], key: (t: T) => string): Map<string, T> {
   return new Map(items.map((i) => [key(i), i]));
 }
 
-/** A Deployment with the ReplicaSets it controls (newest-named first is not promised: by name). */
-export interface ControllerGroup {
-  top: ControllerView;
-  children: ControllerView[];
+/**
+ * One entry of the Controllers panel: a controller with what it controls listed beneath — a
+ * Deployment's ReplicaSets, a CronJob's Jobs — or one alone.
+ */
+export type ControllerGroup =
+  | { type: "controller"; top: ControllerView; children: ControllerView[] }
+  | { type: "cronjob"; top: CronJobView; children: JobView[] }
+  | { type: "job"; top: JobView; children: [] };
+
+const byName = (a: { namespace: string; name: string }, b: { namespace: string; name: string }) => (nsKey(a) < nsKey(b) ? -1 : nsKey(a) > nsKey(b) ? 1 : 0);
+
+/** Groups `items` under the parent (in `parents`, by `namespace/name`) each names; the rest are loose. */
+function underParents<T extends { namespace: string; name: string; owner?: string }>(items: Iterable<T>, parents: Map<string, unknown>): { children: Map<string, T[]>; loose: T[] } {
+  const children = new Map<string, T[]>();
+  const loose: T[] = [];
+  for (const it of items) {
+    const parent = it.owner ? `${it.namespace}/${it.owner}` : undefined;
+    if (parent && parents.has(parent)) {
+      let g = children.get(parent);
+      if (!g) children.set(parent, (g = []));
+      g.push(it);
+    } else loose.push(it);
+  }
+  return { children, loose };
 }
 
 /**
- * The Controllers panel's rows: Deployments with their ReplicaSets beneath, then ReplicaSets
- * without a (drawn) Deployment, then replication controllers; each group sorted by name.
+ * The Controllers panel's rows, each kind sorted by namespace and name: Deployments with their
+ * ReplicaSets beneath, ReplicaSets without a (drawn) Deployment, replication controllers,
+ * StatefulSets, DaemonSets, CronJobs with their Jobs beneath, then Jobs without a (drawn) CronJob.
  */
 export function controllerGroups(s: ClusterStore): ControllerGroup[] {
-  const byName = (a: ControllerView, b: ControllerView) => (a.namespace + "/" + a.name < b.namespace + "/" + b.name ? -1 : 1);
-  const children = new Map<string, ControllerView[]>();
-  const loose: ControllerView[] = [];
-  for (const rs of s.replicasets.values()) {
-    const parent = rs.owner ? `${rs.namespace}/${rs.owner}` : undefined;
-    if (parent && s.deployments.has(parent)) {
-      let g = children.get(parent);
-      if (!g) children.set(parent, (g = []));
-      g.push(rs);
-    } else loose.push(rs);
-  }
-  const out: ControllerGroup[] = [];
-  for (const d of [...s.deployments.values()].sort(byName)) out.push({ top: d, children: (children.get(nsKey(d)) ?? []).sort(byName) });
-  for (const rs of loose.sort(byName)) out.push({ top: rs, children: [] });
-  for (const rc of [...s.controllers.values()].sort(byName)) out.push({ top: rc, children: [] });
-  return out;
+  const sorted = <T extends { namespace: string; name: string }>(it: Iterable<T>) => [...it].sort(byName);
+  const alone = (c: ControllerView): ControllerGroup => ({ type: "controller", top: c, children: [] });
+  const rs = underParents(s.replicasets.values(), s.deployments);
+  const jobs = underParents(s.jobs.values(), s.cronjobs);
+  return [
+    ...sorted(s.deployments.values()).map((d): ControllerGroup => ({ type: "controller", top: d, children: (rs.children.get(nsKey(d)) ?? []).sort(byName) })),
+    ...rs.loose.sort(byName).map(alone),
+    ...sorted(s.controllers.values()).map(alone),
+    ...sorted(s.statefulsets.values()).map(alone),
+    ...sorted(s.daemonsets.values()).map(alone),
+    ...sorted(s.cronjobs.values()).map((c): ControllerGroup => ({ type: "cronjob", top: c, children: (jobs.children.get(nsKey(c)) ?? []).sort(byName) })),
+    ...jobs.loose.sort(byName).map((j): ControllerGroup => ({ type: "job", top: j, children: [] })),
+  ];
 }
+
+/** The disruption budgets, by namespace and name. */
+export const budgetList = (s: ClusterStore): BudgetView[] => [...s.budgets.values()].sort(byName);
 
 /** A drawn pod: the live ones and, for a moment, the ones that just went. */
 export interface DrawnPod {

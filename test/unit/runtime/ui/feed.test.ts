@@ -3,7 +3,7 @@ import type { ApiClient, Watch } from "../../../../model/client.ts";
 import { GoneError } from "../../../../model/errors.ts";
 import type { AnyObject, Pod, WatchEvent } from "../../../../model/types.ts";
 import { runFeed } from "../../../../runtime/ui/feed.ts";
-import type { FeedMessage } from "../../../../runtime/ui/view.ts";
+import { VIEW_KINDS, type FeedMessage } from "../../../../runtime/ui/view.ts";
 import { waitFor } from "../../../helpers/nats.ts";
 
 const pod = (name: string, phase: "Pending" | "Running" = "Pending", rv = "1"): Pod => ({
@@ -53,7 +53,7 @@ describe("ui feed", () => {
     const sent: FeedMessage[] = [];
     const stop = new AbortController();
     const done = runFeed({ api, send: (m) => sent.push(m), canSend: () => true, signal: stop.signal, flushMs: 50 });
-    await waitFor(() => watches.length === 8, "eight watches");
+    await waitFor(() => watches.length === VIEW_KINDS.length, "a watch of every drawn kind");
     expect(sent[0].type).toBe("snapshot");
     if (sent[0].type !== "snapshot") throw new Error();
     expect(sent[0].items.pods.map((p) => p.name)).toEqual(["a", "b"]);
@@ -76,7 +76,7 @@ describe("ui feed", () => {
     const sent: FeedMessage[] = [];
     const stop = new AbortController();
     const done = runFeed({ api, send: (m) => sent.push(m), canSend: () => true, signal: stop.signal, flushMs: 50 });
-    await waitFor(() => watches.length === 8, "eight watches");
+    await waitFor(() => watches.length === VIEW_KINDS.length, "a watch of every drawn kind");
     expect(sent[0]).toMatchObject({ type: "snapshot", items: { events: [] } });
     expect(sent[1]).toMatchObject({ type: "relist", kind: "events", items: [{ name: "e1", reason: "Started", object: "Pod/a" }] });
     stop.abort();
@@ -89,7 +89,7 @@ describe("ui feed", () => {
     let open = false;
     const stop = new AbortController();
     const done = runFeed({ api, send: (m) => sent.push(m), canSend: () => open, signal: stop.signal, flushMs: 20 });
-    await waitFor(() => watches.length === 8, "eight watches");
+    await waitFor(() => watches.length === VIEW_KINDS.length, "a watch of every drawn kind");
     const pw = watches.find((w) => w.resource === "pods")!;
     pw.push({ type: "MODIFIED", object: pod("a", "Pending", "11") });
     await new Promise((r) => setTimeout(r, 100)); // several flush intervals pass with the transport closed
@@ -109,7 +109,7 @@ describe("ui feed", () => {
     const sent: FeedMessage[] = [];
     const stop = new AbortController();
     const done = runFeed({ api, send: (m) => sent.push(m), canSend: () => true, signal: stop.signal, flushMs: 20 });
-    await waitFor(() => watches.length === 8, "eight watches");
+    await waitFor(() => watches.length === VIEW_KINDS.length, "a watch of every drawn kind");
     objects.pods = [pod("c", "Running")];
     watches.find((w) => w.resource === "pods")!.push(new GoneError());
     const relist = await waitFor(() => sent.find((m) => m.type === "relist" && m.kind === "pods"), "a relist of pods");
