@@ -292,10 +292,12 @@ async function stopGracefully(rt: ContainerRuntime, pod: Pod, spec: Container | 
 
 /**
  * Stops every container of the pod (SIGTERM, grace, SIGKILL), removes them and the emptyDir volumes.
- * Once `signal` is aborted (the pod's actor started the stop again with a shorter grace period),
- * it removes nothing more: the stop that replaced it does, and two would race each other.
+ * Once `superseded()` says so (the pod's actor started the stop again with a shorter grace
+ * period), it removes nothing more: the stop that replaced it does, and two would race each other.
+ * (Not the actor's abort signal: that also fires when the node agent stops its actors, and a stop
+ * under way must then still finish — `settle()` waits for it.)
  */
-export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions, signal?: AbortSignal): Promise<PodEvent[]> {
+export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, opts?: PodEffectsOptions, superseded: () => boolean = () => false): Promise<PodEvent[]> {
   const ref = podRef(input.pod, input.node);
   const events: PodEvent[] = [];
   const all = await rt.listContainers({ [LABELS.node]: input.node, [LABELS.podUid]: ref.uid });
@@ -309,13 +311,15 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, 
       events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
       await stopGracefully(rt, input.pod, spec, c.id, input.graceSeconds, podIP, events);
     }
-    if (!signal?.aborted) await rt.removeContainer(c.id);
+    if (!superseded()) await rt.removeContainer(c.id);
   }));
-  if (signal?.aborted) return events;
+  if (superseded()) return events;
   for (const c of all.filter((c) => c.labels[LABELS.role] === "infra")) {
     await rt.stopContainer(c.id, Math.min(input.graceSeconds, 2));
+    if (superseded()) return events;
     await rt.removeContainer(c.id);
   }
+  if (superseded()) return events;
   const vols = await rt.listVolumes({ ...podLabels(ref), [LABELS.volumeKind]: "emptyDir" });
   for (const v of vols) await rt.removeVolume(v.name);
   await opts?.config?.cleanup(ref.uid);
@@ -330,6 +334,9 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, 
 export function podEffects(rt: ContainerRuntime, options: PodEffectsOptions) {
   const opts: PodEffectsOptions = { ...options, images: options.images ?? new ImagePuller(rt, { credentials: options.imageCredentials }) };
   const inflight = new Set<Promise<unknown>>();
+  /** Pod uid → the number of its latest stop (terminatePod) begun, from one counter. */
+  const stopsBegun = new Map<string, number>();
+  let stopSeq = 0;
   const track = <T>(p: Promise<T>): Promise<T> => {
     inflight.add(p);
     p.then(() => inflight.delete(p), () => inflight.delete(p));
@@ -349,7 +356,18 @@ export function podEffects(rt: ContainerRuntime, options: PodEffectsOptions) {
           return { ids: input.kills.map((k) => k.id), events };
         })())
       ),
-      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input, signal }) => track(terminatePod(rt, input, opts, signal))),
+      terminatePod: fromPromise<PodEvent[], TerminateInput>(({ input }) => {
+        // Each stop of a pod gets a number; an older one gives way once a newer one has begun.
+        const uid = input.pod.metadata.uid ?? `${input.pod.metadata.namespace}/${input.pod.metadata.name}`;
+        const mine = ++stopSeq;
+        stopsBegun.set(uid, mine);
+        const done = track(terminatePod(rt, input, opts, () => stopsBegun.get(uid) !== mine));
+        const forget = () => {
+          if (stopsBegun.get(uid) === mine) stopsBegun.delete(uid);
+        };
+        done.then(forget, forget);
+        return done;
+      }),
       prober: proberLogic(rt, opts.node),
     },
     async settle(): Promise<void> {

@@ -94,7 +94,7 @@ describe("pod actor: a shorter grace period while terminating", () => {
   });
 });
 
-describe("terminatePod once aborted", () => {
+describe("terminatePod once superseded", () => {
   test("stops the containers but leaves removing them to the stop that replaced it", async () => {
     const rt = new HollowRuntime();
     const pod = deleting(30);
@@ -102,13 +102,81 @@ describe("terminatePod once aborted", () => {
     const ref = { node: "h1", uid: "uid-slow", name: "slow", namespace: "default" };
     const sandbox = await rt.createSandbox({ pod: ref, ports: [] });
     await rt.startContainer(await rt.createContainer({ pod: ref, name: "c", sandboxId: sandbox.id, image: "berth/busybox", restartCount: 0 }));
-    const aborted = new AbortController();
-    aborted.abort();
-    await terminatePod(rt, { pod, node: "h1", graceSeconds: 30 }, undefined, aborted.signal);
+    await terminatePod(rt, { pod, node: "h1", graceSeconds: 30 }, undefined, () => true);
     const left = await rt.listContainers(labels);
     expect(left.map((c) => [c.labels[LABELS.role], c.state]).sort()).toEqual([["app", "exited"], ["infra", "running"]]);
-    // Not aborted: removed.
+    // Not superseded: removed.
     await terminatePod(rt, { pod, node: "h1", graceSeconds: 1 });
     expect(await rt.listContainers(labels)).toEqual([]);
+  });
+});
+
+/** A hollow runtime whose container stops wait until the test lets them go. */
+class HeldStops extends HollowRuntime {
+  held: (() => void)[] = [];
+  stops: number[] = [];
+  override async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    this.stops.push(graceSeconds);
+    await new Promise<void>((r) => this.held.push(r));
+    return super.stopContainer(id, graceSeconds);
+  }
+  release(): void {
+    for (const r of this.held.splice(0)) r();
+  }
+}
+
+async function runningPod(rt: HollowRuntime): Promise<void> {
+  const ref = { node: "h1", uid: "uid-slow", name: "slow", namespace: "default" };
+  const sandbox = await rt.createSandbox({ pod: ref, ports: [] });
+  await rt.startContainer(await rt.createContainer({ pod: ref, name: "c", sandboxId: sandbox.id, image: "berth/busybox", restartCount: 0 }));
+}
+
+const until = async (f: () => boolean, what: string) => {
+  const end = Date.now() + 5_000;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe("the real stop effect under the pod actor", () => {
+  test("an actor stopped mid-stop (the node agent shutting down) still has its containers removed: settle() waits for it", async () => {
+    const rt = new HeldStops();
+    await runningPod(rt);
+    const effects = podEffects(rt, { node: "h1" });
+    const actor = createActor(podMachine.provide({ actors: effects.actors, actions: { reportStatus: () => {}, recordEvents: () => {} } }), { input: { pod: deleting(30), node: "h1", hostIP: "127.0.0.1" } });
+    actor.start();
+    await until(() => rt.held.length === 1, "the app container's stop");
+    actor.stop();
+    rt.release();
+    await until(() => rt.held.length === 1, "the sandbox's stop");
+    rt.release();
+    await effects.settle();
+    expect(await rt.listContainers({ [LABELS.podUid]: "uid-slow" })).toEqual([]);
+  });
+
+  test("a shorter grace period mid-stop: the container is stopped again with it, and removed once", async () => {
+    const rt = new HeldStops();
+    await runningPod(rt);
+    const effects = podEffects(rt, { node: "h1" });
+    const pod = deleting(30);
+    const actor = createActor(podMachine.provide({ actors: effects.actors, actions: { reportStatus: () => {}, recordEvents: () => {} } }), { input: { pod, node: "h1", hostIP: "127.0.0.1", retryMs: 50 } });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (e) => errors.push(e) });
+    actor.start();
+    stops.push(() => actor.stop());
+    await until(() => rt.held.length === 1, "the first stop");
+    actor.send(update(pod, 1));
+    await until(() => rt.held.length === 2, "the second stop");
+    expect(rt.stops).toEqual([30, 2]); // Docker's stop timeout: at least 2 s, as the kubelet's minimum
+    for (let i = 0; i < 10 && actor.getSnapshot().status !== "done"; i++) {
+      rt.release();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(() => actor.getSnapshot().status === "done", "the actor to finish");
+    await effects.settle();
+    expect(await rt.listContainers({ [LABELS.podUid]: "uid-slow" })).toEqual([]);
+    expect(actor.getSnapshot().context.lastError).toBeUndefined();
+    expect(errors).toEqual([]);
   });
 });
