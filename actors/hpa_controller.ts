@@ -62,11 +62,17 @@ export function scaleResourceOf(ref: { apiVersion?: string; kind: string }): Sca
   return undefined;
 }
 
+/** An error as Kubernetes words it in conditions and events: the API's message, without a class name. */
+function messageOf(e: unknown): string {
+  return e instanceof ApiError ? e.message : errorText(e);
+}
+
 export function startHpaController(deps: HpaControllerDeps): HpaController {
   const log = deps.log ?? (() => {});
   const now = deps.now ?? Date.now;
   const period = deps.syncPeriodMs ?? HPA_SYNC_PERIOD_MS;
-  const memories = new Map<string, HpaMemory>();
+  /** Autoscaler key → its memory, for the object with that uid. */
+  const memories = new Map<string, { uid: string | undefined; memory: HpaMemory }>();
   /** Autoscaler key → when it is next due (ms). */
   const due = new Map<string, number>();
 
@@ -108,7 +114,7 @@ export function startHpaController(deps: HpaControllerDeps): HpaController {
     const scale = resource
       ? await deps.client.getScale(ref.name, ns, resource).catch((e: unknown) => {
         if (e instanceof ApiError && e.reason !== "NotFound" && e.reason !== "Forbidden") throw e;
-        return errorText(e);
+        return messageOf(e);
       })
       : `no matches for kind "${ref.kind}" in group "${ref.apiVersion?.includes("/") ? ref.apiVersion.split("/")[0] : ""}"`;
     if (typeof scale === "string") {
@@ -124,7 +130,7 @@ export function startHpaController(deps: HpaControllerDeps): HpaController {
         currentReplicas: current,
         pods,
         usage: (p) => usage.get(`${ns}/${p.metadata.name}`),
-        memory: memories.get(key),
+        memory: memories.get(key)?.uid === hpa.metadata.uid ? memories.get(key)!.memory : undefined,
         now: t,
       });
       if (d.rescale) {
@@ -133,10 +139,12 @@ export function startHpaController(deps: HpaControllerDeps): HpaController {
           d = rescaled(d, current, t);
           log("autoscaler rescaled its target", { hpa: key, target: `${ref.kind}/${ref.name}`, from: current, to: d.rescale!.replicas, reason: d.rescale!.reason });
         } catch (err) {
-          d = rescaleFailed(d, current, errorText(err), t);
+          d = rescaleFailed(d, hpa, current, messageOf(err), t);
         }
       }
-      memories.set(key, d.memory);
+      // Kept only while this autoscaler is still there: one deleted meanwhile (or made again
+      // under its name, a new uid) must not find an old memory.
+      if (deps.autoscalers.get(key)?.metadata.uid === hpa.metadata.uid) memories.set(key, { uid: hpa.metadata.uid, memory: d.memory });
       ({ status, events } = d);
     }
     for (const e of events) deps.recorder.record(hpa, e.type, e.reason, e.message);

@@ -93,6 +93,8 @@ export interface HpaEvent {
 }
 
 export interface HpaDecision {
+  /** The autoscaler has a behavior: its scale changes count against the policies' rates. */
+  withBehavior: boolean;
   /** Replicas to set on the target, when they change. */
   rescale?: { replicas: number; reason: string };
   status: HorizontalPodAutoscalerStatus;
@@ -111,12 +113,15 @@ type Resource = "cpu" | "memory";
 /** A metric's kind name in messages: "cpu resource utilization (percentage of request)". */
 function metricName(m: MetricSpec): string {
   const src = m.type === "ContainerResource" ? m.containerResource! : m.resource!;
-  const what = m.type === "ContainerResource" ? `${src.name} container resource` : `${src.name} resource`;
+  const what = `${src.name} resource`;
   return src.target.type === "Utilization" ? `${what} utilization (percentage of request)` : what;
 }
 
 /** Requests per pod in milli-units (one container's, or the pod's app containers' sum). */
 function podRequest(pod: Pod, resource: Resource, container: string | undefined): number {
+  if (container !== undefined && !pod.spec.containers.some((c) => c.name === container)) {
+    throw new MetricError("FailedGetContainerResourceMetric", `container ${container} not found in Pod ${pod.metadata.name}`);
+  }
   let total = 0;
   for (const c of pod.spec.containers) {
     if (container !== undefined && c.name !== container) continue;
@@ -136,6 +141,8 @@ function podMetric(sample: PodUsageSample, resource: Resource, container: string
 
 interface Grouped {
   metrics: Map<string, number>;
+  /** Some pod had a sample (then an empty `metrics` means they were all unready). */
+  sampled: boolean;
   ready: number;
   unready: Set<string>;
   missing: Set<string>;
@@ -148,7 +155,7 @@ interface Grouped {
  * and not measured a whole window since they turned Ready, unready.
  */
 function groupPods(pods: Pod[], usage: HpaInput["usage"], resource: Resource, container: string | undefined, now: number, withRequests: boolean): Grouped {
-  const g: Grouped = { metrics: new Map(), ready: 0, unready: new Set(), missing: new Set(), requests: new Map() };
+  const g: Grouped = { metrics: new Map(), sampled: false, ready: 0, unready: new Set(), missing: new Set(), requests: new Map() };
   for (const pod of pods) {
     if (pod.metadata.deletionTimestamp || pod.status?.phase === "Failed") continue;
     if (withRequests) g.requests.set(pod.metadata.name, podRequest(pod, resource, container));
@@ -162,6 +169,7 @@ function groupPods(pods: Pod[], usage: HpaInput["usage"], resource: Resource, co
       g.missing.add(pod.metadata.name);
       continue;
     }
+    g.sampled = true;
     if (resource === "cpu") {
       const ready = pod.status?.conditions?.find((c) => c.type === "Ready");
       const started = pod.status?.startTime ? Date.parse(pod.status.startTime) : undefined;
@@ -188,6 +196,11 @@ interface MetricResult {
   status: MetricStatus;
 }
 
+/** |1 − ratio| ≤ tolerance, with slack for floating point (1.1 is within, as in Kubernetes). */
+function withinTolerance(ratio: number): boolean {
+  return Math.abs(1 - ratio) <= TOLERANCE + 1e-9;
+}
+
 function sum(values: Iterable<number>): number {
   let s = 0;
   for (const v of values) s += v;
@@ -204,7 +217,9 @@ function resourceReplicas(m: MetricSpec, input: HpaInput): MetricResult {
   const g = groupPods(input.pods, input.usage, resource, container, input.now, byUtilization);
   if (input.pods.length === 0) throw new MetricError("FailedGetResourceMetric", "no pods returned by selector while calculating replica count");
   if (g.metrics.size === 0) {
-    throw new MetricError("FailedGetResourceMetric", `unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
+    throw new MetricError("FailedGetResourceMetric", g.sampled
+      ? "did not receive metrics for targeted pods (pods might be unready)"
+      : `unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
   }
   const metrics = new Map(g.metrics);
   /** usage ÷ target, over the pods in `ms`. */
@@ -219,7 +234,8 @@ function resourceReplicas(m: MetricSpec, input: HpaInput): MetricResult {
       return requested === 0 ? 0 : Math.trunc((used * 100) / requested) / src.target.averageUtilization!;
     }
     const target = resource === "cpu" ? parseCpuMillis(src.target.averageValue!) : parseBytes(src.target.averageValue!) * 1000;
-    return sum(ms.values()) / (target * ms.size);
+    // Kubernetes' GetMetricUsageRatio: the average, truncated to a whole milli-unit, over the target.
+    return Math.trunc(sum(ms.values()) / ms.size) / target;
   };
   const usedTotal = sum(metrics.values());
   const rawAverage = Math.trunc(usedTotal / metrics.size);
@@ -237,7 +253,7 @@ function resourceReplicas(m: MetricSpec, input: HpaInput): MetricResult {
   const ratio = ratioOf(metrics);
   const scaleUpWithUnready = g.unready.size > 0 && ratio > 1;
   if (!scaleUpWithUnready && g.missing.size === 0) {
-    if (Math.abs(1 - ratio) <= TOLERANCE) return { replicas: current, status };
+    if (withinTolerance(ratio)) return { replicas: current, status };
     return { replicas: Math.ceil(ratio * g.ready), status };
   }
   // Fill in the pods not counted, against the direction of the move: missing ones at 100 % of
@@ -253,7 +269,7 @@ function resourceReplicas(m: MetricSpec, input: HpaInput): MetricResult {
   }
   if (scaleUpWithUnready) for (const name of g.unready) metrics.set(name, 0);
   const next = ratioOf(metrics);
-  if (Math.abs(1 - next) <= TOLERANCE || (ratio < 1 && next > 1) || (ratio > 1 && next < 1)) return { replicas: current, status };
+  if (withinTolerance(next) || (ratio < 1 && next > 1) || (ratio > 1 && next < 1)) return { replicas: current, status };
   const replicas = Math.ceil(next * metrics.size);
   if ((next < 1 && replicas > current) || (next > 1 && replicas < current)) return { replicas: current, status };
   return { replicas, status };
@@ -328,22 +344,29 @@ export function decideHpa(input: HpaInput): HpaDecision {
   const nowIso = new Date(now).toISOString();
   const min = hpa.spec.minReplicas ?? 1;
   const max = hpa.spec.maxReplicas;
+  // Without a behavior Kubernetes takes its older path (normalizeDesiredReplicas): a 300 s
+  // scale-down window, scale-ups capped at max(2 × current, 4), no memory of past scale changes.
+  const withBehavior = hpa.spec.behavior !== undefined;
   const up = rules(hpa.spec.behavior?.scaleUp, DEFAULT_SCALE_UP);
   const down = rules(hpa.spec.behavior?.scaleDown, DEFAULT_SCALE_DOWN);
-  const longest = Math.max(up.stabilizationWindowSeconds, down.stabilizationWindowSeconds, ...up.policies.map((p) => p.periodSeconds), ...down.policies.map((p) => p.periodSeconds));
-  // A new autoscaler (or a restarted controller) remembers the current size as a recommendation,
-  // so it does not scale down before a whole window has been seen (maybeInitScaleDownStabilizationWindow).
+  const longest = withBehavior
+    ? Math.max(up.stabilizationWindowSeconds, down.stabilizationWindowSeconds, ...up.policies.map((p) => p.periodSeconds), ...down.policies.map((p) => p.periodSeconds))
+    : DOWNSCALE_STABILIZATION_SECONDS;
+  // With a behavior, a new autoscaler (or a restarted controller) remembers the current size as a
+  // recommendation, so it does not scale down before a whole window has been seen
+  // (maybeInitScaleDownStabilizationWindow); the older path starts with none.
   const memory: HpaMemory = input.memory
     ? {
       recommendations: input.memory.recommendations.filter((r) => r.at > now - longest * 1000),
       scaleUps: input.memory.scaleUps.filter((e) => e.at > now - longest * 1000),
       scaleDowns: input.memory.scaleDowns.filter((e) => e.at > now - longest * 1000),
     }
-    : { recommendations: down.stabilizationWindowSeconds > 0 ? [{ at: now, value: current }] : [], scaleUps: [], scaleDowns: [] };
+    : { recommendations: withBehavior && down.stabilizationWindowSeconds > 0 ? [{ at: now, value: current }] : [], scaleUps: [], scaleDowns: [] };
   const conditions = (hpa.status?.conditions ?? []).map((c) => ({ ...c }));
+  setCondition(conditions, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", nowIso);
   const events: HpaEvent[] = [];
   const metricsSpec = hpa.spec.metrics?.length ? hpa.spec.metrics : [DEFAULT_HPA_METRIC];
-  let currentMetrics: MetricStatus[] | undefined = hpa.status?.currentMetrics;
+  let currentMetrics: MetricStatus[] | undefined;
   let desired = current;
   let reason = "";
   let rescale = true;
@@ -380,7 +403,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
         const src = m.type === "ContainerResource" ? m.containerResource : m.resource;
         invalid++;
         statuses.push({ type: m.type });
-        const message = `failed to get ${src?.name ?? m.type} utilization: ${e.message}`;
+        const message = `failed to get ${src?.name ?? m.type} ${src?.target.type === "AverageValue" ? "usage" : "utilization"}: ${e.message}`;
         firstError ??= new MetricError(e.reason, message);
         events.push({ type: "Warning", reason: e.reason, message });
       }
@@ -391,6 +414,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
       setCondition(conditions, "ScalingActive", "False", firstError!.reason, `the HPA was unable to compute the replica count: ${firstError!.message}`, nowIso);
       events.push({ type: "Warning", reason: "FailedComputeMetricsReplicas", message: err });
       return {
+        withBehavior,
         status: { currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? current, ...(hpa.status?.lastScaleTime ? { lastScaleTime: hpa.status.lastScaleTime } : {}), currentMetrics, conditions },
         events,
         memory,
@@ -401,52 +425,74 @@ export function decideHpa(input: HpaInput): HpaDecision {
     if (recommended > current) reason = `${bestName} above target`;
     else if (recommended < current) reason = "All metrics below target";
 
-    // Stabilize: the lowest recommendation of the scale-up window, the highest of the scale-down window.
-    let upRec = recommended;
-    let downRec = recommended;
-    for (const r of memory.recommendations) {
-      if (r.at > now - up.stabilizationWindowSeconds * 1000) upRec = Math.min(upRec, r.value);
-      if (r.at > now - down.stabilizationWindowSeconds * 1000) downRec = Math.max(downRec, r.value);
-    }
-    let stabilized = current;
-    if (stabilized < upRec) stabilized = upRec;
-    if (stabilized > downRec) stabilized = downRec;
-    memory.recommendations.push({ at: now, value: recommended });
-    if (stabilized !== recommended) {
-      setCondition(conditions, "AbleToScale", "True", recommended >= current ? "ScaleUpStabilized" : "ScaleDownStabilized",
-        recommended >= current
-          ? "recent recommendations were lower than current one, applying the lowest recent recommendation"
-          : "recent recommendations were higher than current one, applying the highest recent recommendation", nowIso);
+    if (!withBehavior) {
+      // normalizeDesiredReplicas: the highest recommendation of the last 300 s, then
+      // convertDesiredReplicasWithRules.
+      let stabilized = recommended;
+      for (const r of memory.recommendations) if (r.at > now - DOWNSCALE_STABILIZATION_SECONDS * 1000) stabilized = Math.max(stabilized, r.value);
+      memory.recommendations.push({ at: now, value: recommended });
+      if (stabilized !== recommended) setCondition(conditions, "AbleToScale", "True", "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation", nowIso);
+      else setCondition(conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", nowIso);
+      const upLimit = Math.max(2 * current, 4);
+      const [maxAllowed, upReason, upMessage] = max > upLimit
+        ? [upLimit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"]
+        : [max, "TooManyReplicas", "the desired replica count is more than the maximum replica count"];
+      let limited = stabilized;
+      let limitReason = "DesiredWithinRange";
+      let limitMessage = "the desired count is within the acceptable range";
+      if (stabilized < min) [limited, limitReason, limitMessage] = [min, "TooFewReplicas", "the desired replica count is less than the minimum replica count"];
+      else if (stabilized > maxAllowed) [limited, limitReason, limitMessage] = [maxAllowed, upReason, upMessage];
+      setCondition(conditions, "ScalingLimited", limited === stabilized ? "False" : "True", limitReason, limitMessage, nowIso);
+      desired = limited;
     } else {
-      setCondition(conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", nowIso);
-    }
+      // Stabilize: the lowest recommendation of the scale-up window, the highest of the scale-down window.
+      let upRec = recommended;
+      let downRec = recommended;
+      for (const r of memory.recommendations) {
+        if (r.at > now - up.stabilizationWindowSeconds * 1000) upRec = Math.min(upRec, r.value);
+        if (r.at > now - down.stabilizationWindowSeconds * 1000) downRec = Math.max(downRec, r.value);
+      }
+      let stabilized = current;
+      if (stabilized < upRec) stabilized = upRec;
+      if (stabilized > downRec) stabilized = downRec;
+      memory.recommendations.push({ at: now, value: recommended });
+      if (stabilized !== recommended) {
+        setCondition(conditions, "AbleToScale", "True", recommended >= current ? "ScaleUpStabilized" : "ScaleDownStabilized",
+          recommended >= current
+            ? "recent recommendations were lower than current one, applying the lowest recent recommendation"
+            : "recent recommendations were higher than current one, applying the highest recent recommendation", nowIso);
+      } else {
+        setCondition(conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", nowIso);
+      }
 
-    // Rate limits and bounds.
-    let limited = stabilized;
-    let limitReason = "DesiredWithinRange";
-    let limitMessage = "the desired count is within the acceptable range";
-    if (stabilized > current) {
-      const cap = Math.max(current, scaleUpLimit(current, memory, up, now));
-      const allowed = Math.min(max, cap);
-      const [r, msg] = max > cap
-        ? ["ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"]
-        : ["TooManyReplicas", "the desired replica count is more than the maximum replica count"];
-      if (stabilized > allowed) [limited, limitReason, limitMessage] = [allowed, r, msg];
-    } else if (stabilized < current) {
-      const floor = Math.min(current, scaleDownLimit(current, memory, down, now));
-      const allowed = Math.max(min, floor);
-      const [r, msg] = min < floor
-        ? ["ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate"]
-        : ["TooFewReplicas", "the desired replica count is less than the minimum replica count"];
-      if (stabilized < allowed) [limited, limitReason, limitMessage] = [allowed, r, msg];
+      // Rate limits and bounds.
+      let limited = stabilized;
+      let limitReason = "DesiredWithinRange";
+      let limitMessage = "the desired count is within the acceptable range";
+      if (stabilized > current) {
+        const cap = Math.max(current, scaleUpLimit(current, memory, up, now));
+        const allowed = Math.min(max, cap);
+        const [r, msg] = max > cap
+          ? ["ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"]
+          : ["TooManyReplicas", "the desired replica count is more than the maximum replica count"];
+        if (stabilized > allowed) [limited, limitReason, limitMessage] = [allowed, r, msg];
+      } else if (stabilized < current) {
+        const floor = Math.min(current, scaleDownLimit(current, memory, down, now));
+        const allowed = Math.max(min, floor);
+        const [r, msg] = min < floor
+          ? ["ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate"]
+          : ["TooFewReplicas", "the desired replica count is less than the minimum replica count"];
+        if (stabilized < allowed) [limited, limitReason, limitMessage] = [allowed, r, msg];
+      }
+      setCondition(conditions, "ScalingLimited", limited === stabilized ? "False" : "True", limitReason, limitMessage, nowIso);
+      desired = limited;
     }
-    setCondition(conditions, "ScalingLimited", limited === stabilized ? "False" : "True", limitReason, limitMessage, nowIso);
-    desired = limited;
     rescale = desired !== current;
   }
 
   const lastScaleTime = hpa.status?.lastScaleTime;
   return {
+    withBehavior,
     ...(rescale ? { rescale: { replicas: desired, reason } } : {}),
     status: { currentReplicas: current, desiredReplicas: desired, ...(lastScaleTime ? { lastScaleTime } : {}), ...(currentMetrics ? { currentMetrics } : {}), conditions },
     events,
@@ -461,8 +507,9 @@ export function rescaled(d: HpaDecision, current: number, now: number): HpaDecis
   const conditions = (d.status.conditions ?? []).map((c) => ({ ...c }));
   setCondition(conditions, "AbleToScale", "True", "SucceededRescale", `the HPA controller was able to update the target scale to ${r.replicas}`, nowIso);
   const memory = { ...d.memory, scaleUps: [...d.memory.scaleUps], scaleDowns: [...d.memory.scaleDowns] };
-  if (r.replicas > current) memory.scaleUps.push({ at: now, value: r.replicas - current });
-  else memory.scaleDowns.push({ at: now, value: current - r.replicas });
+  // storeScaleEvent: only an autoscaler with a behavior keeps them.
+  if (d.withBehavior && r.replicas > current) memory.scaleUps.push({ at: now, value: r.replicas - current });
+  else if (d.withBehavior) memory.scaleDowns.push({ at: now, value: current - r.replicas });
   return {
     ...d,
     status: { ...d.status, lastScaleTime: nowIso, conditions },
@@ -471,14 +518,17 @@ export function rescaled(d: HpaDecision, current: number, now: number): HpaDecis
   };
 }
 
-/** The decision when writing the target's scale failed: FailedUpdateScale, FailedRescale; the status keeps the replicas it saw. */
-export function rescaleFailed(d: HpaDecision, current: number, error: string, now: number): HpaDecision {
+/**
+ * The decision when writing the target's scale failed: FailedUpdateScale, FailedRescale; the
+ * status takes the replicas and metrics seen, and keeps the desired count it had (setCurrentReplicasAndMetricsInStatus).
+ */
+export function rescaleFailed(d: HpaDecision, hpa: HorizontalPodAutoscaler, current: number, error: string, now: number): HpaDecision {
   const r = d.rescale!;
   const conditions = (d.status.conditions ?? []).map((c) => ({ ...c }));
   setCondition(conditions, "AbleToScale", "False", "FailedUpdateScale", `the HPA controller was unable to update the target scale: ${error}`, new Date(now).toISOString());
   return {
     ...d,
-    status: { ...d.status, currentReplicas: current, conditions },
+    status: { ...d.status, currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? 0, conditions },
     events: [...d.events, { type: "Warning", reason: "FailedRescale", message: `New size: ${r.replicas}; reason: ${r.reason}; error: ${error}` }],
   };
 }

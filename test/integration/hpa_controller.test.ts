@@ -11,10 +11,11 @@ import type { Condition, HorizontalPodAutoscaler } from "../../model/types.ts";
 import { waitFor } from "../helpers/nats.ts";
 
 let cluster: Cluster;
+let components: Awaited<ReturnType<typeof startClusterComponents>>;
 
 beforeAll(async () => {
   cluster = await Cluster.start({ nodeNames: ["node-1"] });
-  const components = await startClusterComponents(cluster, {
+  components = await startClusterComponents(cluster, {
     nodes: 1, runtime: "hollow", rest: false, services: false, nodeNames: ["node-1"], heartbeatIntervalMs: 200, usageIntervalMs: 300, hpaSyncPeriodMs: 300,
   });
   await components.waitReady();
@@ -82,9 +83,12 @@ spec:
     await waitFor(async () => (await replicas()) === 4, "the autoscaler to scale web down to 4", 30_000, 100);
     expect(await events("SuccessfulRescale")).toContain("New size: 4; reason: All metrics below target");
     await waitFor(async () => (await hpa()).status?.currentReplicas === 4, "the status to show 4", 30_000, 100);
-    // Settled: nothing more to do; the deployment stays at 4 over several syncs.
-    const seen = (await events("SuccessfulRescale")).length;
+    // Settled: nothing more to do; the deployment stays at 4 over several more passes of the loop.
     await waitFor(async () => condition(await hpa(), "AbleToScale")?.reason === "ReadyForNewScale", "the autoscaler to settle", 30_000, 100);
+    const seen = (await events("SuccessfulRescale")).length;
+    const passes = () => components.controlPlane.autoscalers.loop.actor.getSnapshot().context.passes;
+    const from = passes();
+    await waitFor(async () => passes() >= from + 4, "four more passes of the autoscaler loop", 30_000, 50);
     expect(await replicas()).toBe(4);
     expect((await events("SuccessfulRescale")).length).toBe(seen);
   });

@@ -113,10 +113,10 @@ describe("replicas from cpu utilization", () => {
     // a alone: 100 % → ratio 2; with s at 0: 50 % → 1.0 → no change.
     expect(d.rescale).toBeUndefined();
     // Started long ago, it counts: (500 + 2000) / 1000 = 250 % → ceil(5 × 2) = 10, which the
-    // default rate brings to max(2 + 4, 2 × 2) = 6.
+    // rate of an autoscaler without a behavior brings to max(2 × 2, 4) = 4.
     const counted = run(hpa(), 2, [pod("a"), pod("s")], usage({ a: { cpu: 500 }, s: { cpu: 2000 } }));
     expect(counted.status.currentMetrics?.[0].resource?.current.averageUtilization).toBe(250);
-    expect(counted.rescale?.replicas).toBe(6);
+    expect(counted.rescale?.replicas).toBe(4);
   });
 
   test("a pod without a cpu request: the metric fails with kube's message and nothing is scaled", () => {
@@ -157,7 +157,7 @@ describe("other targets", () => {
     const h = hpa({ metrics: [{ type: "ContainerResource", containerResource: { name: "cpu", container: "app", target: { type: "Utilization", averageUtilization: 50 } } }] });
     const pods = ["a", "b"].map((n) => pod(n, { containers: [{ name: "app", cpu: "500m" }, { name: "side", cpu: "100m" }] }));
     const d = run(h, 2, pods, usage({ a: { app: { cpu: 500 }, side: { cpu: 0 } }, b: { app: { cpu: 500 }, side: { cpu: 0 } } }));
-    expect(d.rescale).toEqual({ replicas: 4, reason: "cpu container resource utilization (percentage of request) above target" });
+    expect(d.rescale).toEqual({ replicas: 4, reason: "cpu resource utilization (percentage of request) above target" });
     expect(d.status.currentMetrics?.[0]).toEqual({ type: "ContainerResource", containerResource: { name: "cpu", container: "app", current: { averageUtilization: 100, averageValue: "500m" } } });
   });
 
@@ -173,6 +173,38 @@ describe("other targets", () => {
     expect(d.rescale).toEqual({ replicas: 3, reason: "memory resource above target" });
     const ext = run(hpa({ metrics: [{ type: "External", external: {} }] }), 1, pods, usage({ a: { cpu: 250 } }));
     expect(cond(ext, "ScalingActive")?.message).toMatch(/metric type External needs a custom or external metrics API, which Berth has not/);
+  });
+});
+
+describe("details as Kubernetes has them", () => {
+  test("an AverageValue ratio uses the average truncated to a whole milli-unit: 150m and 151m against 100m → 3, not 4", () => {
+    const h = hpa({ metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "AverageValue", averageValue: "100m" } } }] });
+    expect(run(h, 2, [pod("a"), pod("b")], usage({ a: { cpu: 150 }, b: { cpu: 151 } })).rescale?.replicas).toBe(3);
+  });
+
+  test("every measured pod unready: 'did not receive metrics for targeted pods'; an AverageValue metric fails as 'usage'", () => {
+    const notReady = [pod("a", { ready: false, startedAt: new Date(NOW - 10_000).toISOString(), readySince: new Date(NOW - 5_000).toISOString() })];
+    const d = run(hpa(), 1, notReady, usage({ a: { cpu: 500 } }));
+    expect(cond(d, "ScalingActive")?.message).toBe("the HPA was unable to compute the replica count: failed to get cpu utilization: did not receive metrics for targeted pods (pods might be unready)");
+    const avg = hpa({ metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "AverageValue", averageValue: "100m" } } }] });
+    expect(cond(run(avg, 1, [pod("a")], usage({})), "ScalingActive")?.message).toMatch(/failed to get cpu usage: unable to get metrics/);
+  });
+
+  test("a ContainerResource metric naming a container a pod has not: 'container X not found in Pod Y'", () => {
+    const h = hpa({ metrics: [{ type: "ContainerResource", containerResource: { name: "cpu", container: "app", target: { type: "Utilization", averageUtilization: 50 } } }] });
+    expect(cond(run(h, 1, [pod("a")], usage({ a: { cpu: 100 } })), "ScalingActive")?.message).toMatch(/container app not found in Pod a$/);
+  });
+
+  test("each sync says the scale was read (SucceededGetScale) before anything else decides; the bound paths carry no metrics", () => {
+    const stale = hpa({}, { desiredReplicas: 2, currentMetrics: [{ type: "Resource", resource: { name: "cpu", current: { averageUtilization: 10 } } }], conditions: [{ type: "AbleToScale", status: "False", reason: "FailedGetScale", message: "x" }] });
+    const d = run(stale, 0, [], usage({}));
+    expect(cond(d, "AbleToScale")).toMatchObject({ status: "True", reason: "SucceededGetScale", message: "the HPA controller was able to get the target's current scale" });
+    expect(d.status.currentMetrics).toBeUndefined();
+  });
+
+  test("a ratio of exactly 1.1 is within the tolerance (55 % of a 50 % target over 10 pods stays 10)", () => {
+    const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`));
+    expect(run(hpa(), 10, pods, usage(Object.fromEntries(pods.map((p) => [p.metadata.name, { cpu: 275 }])))).rescale).toBeUndefined();
   });
 });
 
@@ -193,17 +225,22 @@ describe("bounds, stabilization and rate limits", () => {
     expect(run(hpa({ minReplicas: 3 }), 1, podsOf(1), usage({})).rescale).toEqual({ replicas: 3, reason: "Current number of replicas below Spec.MinReplicas" });
   });
 
-  test("scale-up capped by maxReplicas (TooManyReplicas) and by the default rate, max(+4, +100 %) per 15 s (ScaleUpLimit)", () => {
+  test("scale-up capped by maxReplicas (TooManyReplicas) and by the rate: without a behavior max(2 × current, 4); with one, the default policies' max(+4, +100 %) per 15 s (ScaleUpLimit)", () => {
     const capped = run(hpa({ maxReplicas: 5 }), 3, podsOf(3), hot(names(3)));
     expect(capped.rescale?.replicas).toBe(5);
     expect(cond(capped, "ScalingLimited")).toMatchObject({ status: "True", reason: "TooManyReplicas" });
-    const limited = run(hpa({ maxReplicas: 50 }), 2, podsOf(2), usage({ p0: { cpu: 5000 }, p1: { cpu: 5000 } })); // 1000 % → 20
-    expect(limited.rescale?.replicas).toBe(6); // max(2 + 4, 2 × 2)
-    expect(cond(limited, "ScalingLimited")).toMatchObject({ status: "True", reason: "ScaleUpLimit", message: "the desired replica count is increasing faster than the maximum scale rate" });
+    const burning = usage({ p0: { cpu: 5000 }, p1: { cpu: 5000 } }); // 1000 % → 20
+    const legacy = run(hpa({ maxReplicas: 50 }), 2, podsOf(2), burning);
+    expect(legacy.rescale?.replicas).toBe(4); // max(2 × 2, 4)
+    expect(cond(legacy, "ScalingLimited")).toMatchObject({ status: "True", reason: "ScaleUpLimit", message: "the desired replica count is increasing faster than the maximum scale rate" });
+    expect(run(hpa({ maxReplicas: 50 }), 1, podsOf(1), usage({ p0: { cpu: 5000 } })).rescale?.replicas).toBe(4); // 1 → 4, not 5
+    const withBehavior = run(hpa({ maxReplicas: 50, behavior: {} }), 2, podsOf(2), burning);
+    expect(withBehavior.rescale?.replicas).toBe(6); // max(2 + 4, 2 × 2)
+    expect(cond(withBehavior, "ScalingLimited")).toMatchObject({ status: "True", reason: "ScaleUpLimit" });
   });
 
   test("a scale-up made counts against the rate for its period: 2 → 6, then within 15 s at most 6 → max(2 + 4, 4) … = 6, and after the period 6 → 12", () => {
-    const h = hpa({ maxReplicas: 50 });
+    const h = hpa({ maxReplicas: 50, behavior: {} });
     const first = rescaled(run(h, 2, podsOf(2), usage({ p0: { cpu: 5000 }, p1: { cpu: 5000 } })), 2, NOW);
     expect(first.status.lastScaleTime).toBe(new Date(NOW).toISOString());
     expect(first.events).toEqual([{ type: "Normal", reason: "SuccessfulRescale", message: "New size: 6; reason: cpu resource utilization (percentage of request) above target" }]);
@@ -212,10 +249,14 @@ describe("bounds, stabilization and rate limits", () => {
     expect(soon.rescale).toBeUndefined(); // the period began at 2: limit max(6, 4) = 6
     const later = run(h, 6, podsOf(6), hot(names(6)), first.memory, NOW + 16_000);
     expect(later.rescale?.replicas).toBe(12);
+    // Without a behavior no scale change is remembered: 4 → 8 at once (max(2 × 4, 4)).
+    const legacy = rescaled(run(hpa({ maxReplicas: 50 }), 2, podsOf(2), usage({ p0: { cpu: 5000 }, p1: { cpu: 5000 } })), 2, NOW);
+    expect(legacy.memory.scaleUps).toEqual([]);
+    expect(run(hpa({ maxReplicas: 50 }), 4, podsOf(4), hot(names(4)), legacy.memory, NOW + 5_000).rescale?.replicas).toBe(8);
   });
 
-  test("scale-down waits out the 300 s stabilization window from the autoscaler's first sight, then goes", () => {
-    const h = hpa();
+  test("with a behavior, scale-down waits out the 300 s stabilization window from the autoscaler's first sight, then goes", () => {
+    const h = hpa({ behavior: {} });
     const cold = usage(Object.fromEntries(names(6).map((n) => [n, { cpu: 25 }]))); // 5 % → 1
     const first = run(h, 6, podsOf(6), cold);
     expect(first.rescale).toBeUndefined();
@@ -224,6 +265,17 @@ describe("bounds, stabilization and rate limits", () => {
     expect(within.rescale).toBeUndefined();
     const after = run(h, 6, podsOf(6), cold, within.memory, NOW + 301_000);
     expect(after.rescale).toEqual({ replicas: 1, reason: "All metrics below target" });
+  });
+
+  test("without a behavior, the highest recommendation of the last 300 s holds a scale-down (none at first sight)", () => {
+    const cold = usage(Object.fromEntries(names(6).map((n) => [n, { cpu: 25 }])));
+    expect(run(hpa(), 6, podsOf(6), cold).rescale).toEqual({ replicas: 1, reason: "All metrics below target" });
+    const busy = run(hpa(), 6, podsOf(6), usage(Object.fromEntries(names(6).map((n) => [n, { cpu: 250 }])))); // 50 %: stays 6
+    expect(busy.rescale).toBeUndefined();
+    const held = run(hpa(), 6, podsOf(6), cold, busy.memory, NOW + 100_000);
+    expect(held.rescale).toBeUndefined();
+    expect(cond(held, "AbleToScale")).toMatchObject({ reason: "ScaleDownStabilized" });
+    expect(run(hpa(), 6, podsOf(6), cold, held.memory, NOW + 301_000).rescale?.replicas).toBe(1);
   });
 
   test("scale-down policies: Pods 1 per 60 s limits 6 → 5 (ScaleDownLimit); selectPolicy Disabled never scales down", () => {
@@ -240,9 +292,10 @@ describe("bounds, stabilization and rate limits", () => {
 
   test("a failed scale write: FailedUpdateScale and a FailedRescale event; nothing remembered as scaled", () => {
     const d = run(hpa(), 3, podsOf(3), hot(names(3)));
-    const f = rescaleFailed(d, 3, "deployments.apps \"web\" not found", NOW);
+    const f = rescaleFailed(d, hpa(), 3, "deployments.apps \"web\" not found", NOW);
     expect(cond(f, "AbleToScale")).toMatchObject({ status: "False", reason: "FailedUpdateScale", message: "the HPA controller was unable to update the target scale: deployments.apps \"web\" not found" });
-    expect(f.events.at(-1)).toEqual({ type: "Warning", reason: "FailedRescale", message: "New size: 7; reason: cpu resource utilization (percentage of request) above target; error: deployments.apps \"web\" not found" });
+    expect(f.events.at(-1)).toEqual({ type: "Warning", reason: "FailedRescale", message: "New size: 6; reason: cpu resource utilization (percentage of request) above target; error: deployments.apps \"web\" not found" });
+    expect(f.status.desiredReplicas).toBe(0); // the desired count it had (none yet)
     expect(f.memory.scaleUps).toEqual([]);
     expect(f.status.lastScaleTime).toBeUndefined();
   });
