@@ -45,7 +45,7 @@ const commands: Record<string, Command> = {
     flags: [
       CONN[0], CONN[3],
       { name: "purge", type: "boolean", help: "first delete every workload (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, ReplicaSets, RCs) and pod, so no container is left running" },
-      { name: "grace-period", type: "number", help: "with --purge: seconds each pod gets to stop, instead of its own terminationGracePeriodSeconds" },
+      { name: "grace-period", type: "number", help: "with --purge: seconds each pod gets to stop, instead of its own terminationGracePeriodSeconds (0 counts as 1: the containers are still stopped first)" },
     ],
     run: (p) => downCmd(p.flags, out, withClient),
   },

@@ -224,7 +224,9 @@ async function purge(client: ApiClient, out: Out, graceSeconds?: number, timeout
     if (items.length || resource === "replicationcontrollers") deleted.push(`${items.length} ${noun}(s)`);
   }
   const pods = await client.list("pods");
-  const opts = graceSeconds === undefined ? undefined : { gracePeriodSeconds: graceSeconds };
+  // 0 would remove the objects at once, before any node has stopped a container (kubectl too
+  // turns 0 into 1 without --force).
+  const opts = graceSeconds === undefined ? undefined : { gracePeriodSeconds: Math.max(1, graceSeconds) };
   for (const p of pods.items) await client.delete("pods", p.metadata.name, p.metadata.namespace, opts).catch(ignoreNotFound);
   out(`berth down: deleted ${deleted.join(", ")} and ${pods.items.length} pod(s); waiting for their containers to stop\n`);
   const deadline = Date.now() + timeoutMs;

@@ -188,7 +188,8 @@ spec:
     while (containers().length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250)); // 4 pods × (sandbox + app)
     expect(containers().length).toBe(8);
     // Each pod's sleep or httpd ignores SIGTERM: without --grace-period, 30 s each (in parallel).
-    const down = berth("node", home, ["down", "--purge", "--grace-period", "1"]);
+    // 0 counts as 1, as kubectl's without --force: the objects must not go before the containers.
+    const down = berth("node", home, ["down", "--purge", "--grace-period", "0"]);
     expect(down.code, down.stderr).toBe(0);
     // (The ReplicaSet may be gone with its Deployment before it is listed.)
     expect(down.stdout).toMatch(/deleted 1 deployment\(s\), (1 replica set\(s\), )?1 replication controller\(s\) and 4 pod\(s\)/);
