@@ -108,7 +108,18 @@ export interface SyncStepInput {
   serviceEnv?: Record<string, string>;
 }
 export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[]; serviceEnv?: Record<string, string> }
-export interface TerminateInput { pod: Pod; node: string; graceSeconds: number }
+export interface TerminateInput {
+  pod: Pod;
+  node: string;
+  graceSeconds: number;
+  /** Containers whose `Killing` event the actor recorded as the stop began (the stop records the rest's). */
+  announced?: string[];
+}
+
+/** The app containers the actor knows to be running: a stop announces them at once, as the kubelet's `Killing` events. */
+function runningNames(records: ContainerRecord[]): string[] {
+  return records.filter((r) => r.state.kind === "running").map((r) => r.name);
+}
 
 /** Containers to stop while the pod lives on (a failed liveness probe): each attempt's id and container name. */
 export interface KillInput { pod: Pod; podIP?: string; kills: { id: string; name?: string }[]; graceSeconds: number }
@@ -481,7 +492,12 @@ export const podMachine = setup({
       },
     },
     terminating: {
-      entry: ["refreshStatus", { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) }],
+      entry: [
+        "refreshStatus",
+        { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
+        // Recorded as the stop begins, not when it ends (a pod's grace period can be long).
+        { type: "recordEvents", params: ({ context }) => ({ events: runningNames(context.records).map((name) => ({ type: "Normal" as const, reason: "Killing", message: `Stopping container ${name}` })) }) },
+      ],
       // A shorter grace period while stopping: the stop in flight is cancelled (its effect is
       // aborted) and started again with the new one, as the kubelet's pod workers do.
       on: { POD_UPDATED: { guard: "graceShortened", target: ".stopping", actions: "takeUpdate" } },
@@ -490,7 +506,7 @@ export const podMachine = setup({
         stopping: {
           invoke: {
             src: "terminatePod",
-            input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds }),
+            input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds, announced: runningNames(context.records) }),
             onDone: { target: "#pod.gone", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output }) } },
             onError: { target: "#pod.terminateRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
           },

@@ -308,7 +308,8 @@ export async function terminatePod(rt: ContainerRuntime, input: TerminateInput, 
   await Promise.all(apps.map(async (c) => {
     if (c.state === "running") {
       const spec = allContainers(input.pod).find((x) => x.name === c.labels[LABELS.container]);
-      events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${c.labels[LABELS.container]}` });
+      const name = c.labels[LABELS.container];
+      if (!input.announced?.includes(name)) events.push({ type: "Normal", reason: "Killing", message: `Stopping container ${name}` });
       await stopGracefully(rt, input.pod, spec, c.id, input.graceSeconds, podIP, events);
     }
     if (!superseded()) await rt.removeContainer(c.id);

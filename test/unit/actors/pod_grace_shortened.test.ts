@@ -180,3 +180,29 @@ describe("the real stop effect under the pod actor", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("the Killing event", () => {
+  test("is recorded as the stop of a running container begins, not when it ends, and once", async () => {
+    const rt = new HeldStops();
+    const effects = podEffects(rt, { node: "h1" });
+    const events: PodEvent[] = [];
+    const statuses: PodStatus[] = [];
+    const pod: Pod = { ...deleting(30), metadata: { name: "slow", namespace: "default", uid: "uid-slow", resourceVersion: "7" } };
+    const actor = createActor(podMachine.provide({
+      actors: effects.actors,
+      actions: { reportStatus: (_, p) => void statuses.push(p.status), recordEvents: (_, p) => void events.push(...p.events) },
+    }), { input: { pod, node: "h1", hostIP: "127.0.0.1" } });
+    actor.start();
+    stops.push(() => actor.stop());
+    await until(() => statuses.at(-1)?.phase === "Running", "the pod Running");
+    actor.send({ type: "DELETE" });
+    await until(() => rt.held.length === 1, "the app container's stop");
+    expect(events.filter((e) => e.reason === "Killing")).toEqual([{ type: "Normal", reason: "Killing", message: "Stopping container c" }]);
+    for (let i = 0; i < 10 && actor.getSnapshot().status !== "done"; i++) {
+      rt.release();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(() => actor.getSnapshot().status === "done", "the actor to finish");
+    expect(events.filter((e) => e.reason === "Killing")).toHaveLength(1);
+  });
+});
