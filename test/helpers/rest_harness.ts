@@ -24,6 +24,8 @@ export interface RestHarness {
   kubectl(args: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Runs kubectl and resolves with its stdout; rejects naming the command and its stderr when it exits non-zero. */
   kubectlOk(args: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<string>;
+  /** Runs a kubectl that must fail and resolves with its stderr; rejects naming the command and its stdout when it exits 0. */
+  kubectlFails(args: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<string>;
   /** Starts a long-running kubectl (e.g. `get -w`); the caller kills it. */
   spawnKubectl(args: string[]): ChildProcess;
   stop(): Promise<void>;
@@ -70,6 +72,11 @@ export async function startRestHarness(
       const r = await harness.kubectl(args, o);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
       return r.stdout;
+    },
+    async kubectlFails(args, o = {}) {
+      const r = await harness.kubectl(args, o);
+      if (r.code === 0) throw new Error(`kubectl ${args.join(" ")} should have failed; stdout: ${r.stdout}`);
+      return r.stderr;
     },
     kubectl(args, o = {}) {
       return new Promise((resolve, reject) => {

@@ -22,11 +22,7 @@ const editorBefore = process.env.KUBE_EDITOR;
 
 const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
 /** A kubectl run that must fail; resolves with its stderr. */
-const refused = async (args: string[], stdin?: string): Promise<string> => {
-  const r = await h.kubectl(args, { stdin, timeoutMs: 60_000 });
-  expect(r.code, `kubectl ${args.join(" ")} should have failed; stdout: ${r.stdout}`).not.toBe(0);
-  return r.stderr;
-};
+const refused = (args: string[], stdin?: string): Promise<string> => h.kubectlFails(args, { stdin, timeoutMs: 60_000 });
 const get = (name: string, ns = "default"): Promise<HorizontalPodAutoscaler> => h.test.api.get("horizontalpodautoscalers", name, ns);
 
 /** An HPA as a user writes it, for the Deployment `web`. */

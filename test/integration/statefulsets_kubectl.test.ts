@@ -25,11 +25,7 @@ let h: RestHarness;
 
 const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
 /** A kubectl run that must fail; resolves with its stderr. */
-const refused = async (args: string[], stdin?: string): Promise<string> => {
-  const r = await h.kubectl(args, { stdin, timeoutMs: 60_000 });
-  expect(r.code, `kubectl ${args.join(" ")} should have failed; stdout: ${r.stdout}`).not.toBe(0);
-  return r.stderr;
-};
+const refused = (args: string[], stdin?: string): Promise<string> => h.kubectlFails(args, { stdin, timeoutMs: 60_000 });
 
 /** The manifest a user would apply: nginx with its document root on a claim made per pod. */
 const manifest = (opts: { image?: string; storage?: string; replicas?: number; typo?: boolean } = {}) => `apiVersion: v1
