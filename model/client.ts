@@ -53,36 +53,63 @@ export interface DeleteOptions {
    * owners and preconditions are not consulted. Ignored for an object that can be read.
    */
   ignoreStoreReadErrorWithClusterBreakingPotential?: boolean;
+  /**
+   * Kubernetes' `dryRun: ["All"]`: everything a deletion decides is decided (preconditions,
+   * finalizers, a pod's grace period, a namespace's refusal) and the object is answered as the
+   * deletion would leave it, but nothing is written. Not with the unsafe deletion above.
+   */
+  dryRun?: boolean;
+}
+
+/**
+ * Options of a create, update, status update, patch or scale (Kubernetes' CreateOptions,
+ * UpdateOptions and PatchOptions).
+ */
+export interface WriteOptions {
+  /**
+   * Kubernetes' `dryRun=All`: the request is validated, defaulted and admitted (quota included)
+   * as if it were real, and answered with the object as it would be stored; nothing is stored
+   * and nothing is charged. A dry-run create answers without a resourceVersion; an update with
+   * the stored object's.
+   */
+  dryRun?: boolean;
 }
 
 export type PatchType = "merge" | "json" | "strategic";
 
+/** Where a patch goes and how it reads: merge (the default), JSON or strategic. */
+export interface PatchOptions extends WriteOptions {
+  namespace?: string;
+  type?: PatchType;
+  subresource?: "status";
+}
+
 export interface ApiClient {
-  create<R extends Resource>(resource: R, obj: unknown, namespace?: string): Promise<ResourceTypes[R]>;
+  create<R extends Resource>(resource: R, obj: unknown, namespace?: string, opts?: WriteOptions): Promise<ResourceTypes[R]>;
   get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]>;
   list<R extends Resource>(resource: R, opts?: ListOptions): Promise<ObjectList<ResourceTypes[R]>>;
   /** Replaces spec and metadata; status is kept as stored. CAS when metadata.resourceVersion is set. */
-  update<R extends Resource>(resource: R, obj: unknown): Promise<ResourceTypes[R]>;
+  update<R extends Resource>(resource: R, obj: unknown, opts?: WriteOptions): Promise<ResourceTypes[R]>;
   /** Replaces status only; spec and metadata are kept as stored. CAS when resourceVersion is set. */
-  updateStatus<R extends Resource>(resource: R, obj: unknown): Promise<ResourceTypes[R]>;
+  updateStatus<R extends Resource>(resource: R, obj: unknown, opts?: WriteOptions): Promise<ResourceTypes[R]>;
   patch<R extends Resource>(
     resource: R,
     name: string,
     patch: unknown,
-    opts?: { namespace?: string; type?: PatchType; subresource?: "status" },
+    opts?: PatchOptions,
   ): Promise<ResourceTypes[R]>;
   /** Returns the object as deleted (or, for a graceful pod deletion, as marked). */
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts?: DeleteOptions): Promise<ResourceTypes[R]>;
   watch<R extends Resource>(resource: R, opts?: WatchOptions): Promise<Watch<ResourceTypes[R]>>;
   /** The Scale of an RC (the default), Deployment or ReplicaSet. */
   getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale>;
-  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale>;
+  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource, opts?: WriteOptions): Promise<Scale>;
   /**
    * Binds a pod to a node, as a `Binding` (`pods/{name}/binding`, kube-scheduler's call): sets
    * `spec.nodeName` and the PodScheduled condition. Only the binding is checked, not the whole
    * pod. Conflict when the pod is bound already, is being deleted, or is not the `uid` given.
    */
-  bind(name: string, namespace: string | undefined, node: string, opts?: { uid?: string }): Promise<Pod>;
+  bind(name: string, namespace: string | undefined, node: string, opts?: { uid?: string; dryRun?: boolean }): Promise<Pod>;
 }
 
 /** What a `kubectl logs` asks of the node that runs the pod (REST `pods/log`, the live page). */

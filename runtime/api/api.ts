@@ -13,7 +13,7 @@
  *   - list and watch are served from the watch cache (watch_cache.ts, cache_list.ts): selectors,
  *     resourceVersion semantics and limit/continue paging over a stable snapshot.
  */
-import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
+import type { ApiClient, DeleteOptions, ListOptions, PatchOptions, Watch, WatchOptions, WriteOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { WatchCache } from "./watch_cache.ts";
 import { jsonEqual } from "../../model/json_equal.ts";
@@ -35,6 +35,7 @@ import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
+import { DryRunWrites, type StoreWrites } from "./dry_run.ts";
 
 export interface ApiOptions {
   /** Clock, for tests. */
@@ -63,7 +64,13 @@ export class Api implements ApiClient {
   private storeWatches = 0;
   /** Counters for tests and metrics: store lists (JetStream consumers) made for lists — none since the watch cache. */
   readonly stats = { storeLists: 0 };
+  /** Where this API's writes go: the store, or in the dry-run view DryRunWrites, which writes nothing. */
+  private readonly writes: StoreWrites;
+  /** True in the dry-run view only (see `dry`). */
+  private readonly dryRun: boolean = false;
+  private dryView: Api | undefined;
   private constructor(readonly store: KvStore, opts: ApiOptions) {
+    this.writes = store;
     this.now = opts.now ?? (() => new Date());
     this.admission = { ...DEFAULT_POLICY, ...opts.admission };
     this.cache = new WatchCache(store, { window: opts.watchWindow });
@@ -73,6 +80,19 @@ export class Api implements ApiClient {
       list: (resource, ns) => this.consistentList(resource, ns),
       watchQuotas: (from) => this.watch("resourcequotas", { resourceVersion: String(from) }),
     });
+  }
+
+  /**
+   * This API as a dry run (Kubernetes' `dryRun=All`): a view of this same object whose store
+   * writes are DryRunWrites (runtime/api/dry_run.ts), so a request is validated, defaulted and
+   * admitted by the code a real one runs, and answered with what it would store. What a real
+   * write sets off besides the write is skipped where `this.dryRun` says so: quota charges (only
+   * checked), a namespace's emptying, dependents released by an orphaning delete.
+   */
+  private dry(): Api {
+    if (this.dryRun) return this;
+    this.dryView ??= Object.create(this, { writes: { value: new DryRunWrites(this.store) }, dryRun: { value: true } }) as Api;
+    return this.dryView;
   }
 
   /** Namespaces this API deleted lately → when: creates in them check the store, not the cache (Kubernetes' forceLiveLookup). */
@@ -102,7 +122,8 @@ export class Api implements ApiClient {
     return api;
   }
 
-  async create<R extends Resource>(resource: R, raw: unknown, namespace?: string): Promise<ResourceTypes[R]> {
+  async create<R extends Resource>(resource: R, raw: unknown, namespace?: string, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    if (opts.dryRun && !this.dryRun) return await this.dry().create(resource, raw, namespace);
     checkResource(resource);
     checkSize(raw);
     const named = fillGenerateName(raw);
@@ -138,15 +159,15 @@ export class Api implements ApiClient {
     out = applyDefaults(resource, out);
     out = initialStatus(resource, out, now);
     if (resource === "resourcequotas" && ns) out = (await this.quotaWithUsage(out as ResourceQuota, ns)) as ResourceTypes[R];
-    const charge = ns ? await this.quotas.admit(resource, ns, out) : undefined;
+    const charge = ns ? await this.quotas.admit(resource, ns, out, undefined, this.dryRun) : undefined;
     let created: ResourceTypes[R];
     try {
-      created = await this.store.create(resource, out);
+      created = await this.writes.create(resource, out);
     } catch (e) {
       charge?.refund();
       throw e;
     }
-    if (resource === "resourcequotas" && ns) this.quotas.noteQuota(ns, created.metadata.name, created as ResourceQuota);
+    if (resource === "resourcequotas" && ns && !this.dryRun) this.quotas.noteQuota(ns, created.metadata.name, created as ResourceQuota);
     return created;
   }
 
@@ -174,7 +195,8 @@ export class Api implements ApiClient {
     };
   }
 
-  async update<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+  async update<R extends Resource>(resource: R, raw: unknown, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    if (opts.dryRun && !this.dryRun) return await this.dry().update(resource, raw);
     if (resource === "services") raw = this.dropTypeDependentFields(raw);
     const { obj, current, fromCache } = await this.readForWrite(resource, raw);
     this.admit(resource, obj);
@@ -206,7 +228,7 @@ export class Api implements ApiClient {
     if (finalizedBy(resource, current, next)) return await this.deleteFinalized(resource, current, next);
     // A claim whose storage request grows is charged the growth, as Kubernetes' quota admission does.
     const ns = current.metadata.namespace;
-    const charge = resource === "persistentvolumeclaims" && ns ? await this.quotas.admit(resource, ns, next, current) : undefined;
+    const charge = resource === "persistentvolumeclaims" && ns ? await this.quotas.admit(resource, ns, next, current, this.dryRun) : undefined;
     try {
       return await this.write(resource, current, next, fromCache);
     } catch (e) {
@@ -256,7 +278,8 @@ export class Api implements ApiClient {
   private async deleteFinalized<R extends Resource>(resource: R, current: ResourceTypes[R], next: ResourceTypes[R]): Promise<ResourceTypes[R]> {
     const ns = current.metadata.namespace;
     if (resource === "namespaces" && await this.namespaceHasContent(current.metadata.name)) return await this.write(resource, current, next);
-    const deleted = await this.store.delete(resource, ns, current.metadata.name, Number(current.metadata.resourceVersion), current, next);
+    const deleted = await this.writes.delete(resource, ns, current.metadata.name, Number(current.metadata.resourceVersion), current, next);
+    if (this.dryRun) return deleted;
     if (resource === "namespaces") this.namespacesDeleted.set(current.metadata.name, this.now().getTime());
     else if (resource === "resourcequotas" && ns) this.quotas.noteQuota(ns, current.metadata.name, null);
     if (resource !== "namespaces" && ns) await this.finishNamespace(ns);
@@ -284,7 +307,7 @@ export class Api implements ApiClient {
       await this.checkNamespaceReadable(ns);
       if (await this.emptyNamespace(ns)) return;
       if (current.metadata.finalizers?.length) return;
-      await this.store.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current);
+      await this.writes.delete("namespaces", undefined, ns, Number(current.metadata.resourceVersion), current);
       this.namespacesDeleted.set(ns, this.now().getTime());
     } catch {
       // Changed, gone, unreadable content, or the store away: it stays Terminating (see above).
@@ -326,7 +349,8 @@ export class Api implements ApiClient {
     return true;
   }
 
-  async updateStatus<R extends Resource>(resource: R, raw: unknown): Promise<ResourceTypes[R]> {
+  async updateStatus<R extends Resource>(resource: R, raw: unknown, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    if (opts.dryRun && !this.dryRun) return await this.dry().updateStatus(resource, raw);
     // The spec comes from the stored object, so the body's is not validated (validateStatus).
     const { obj, current, fromCache } = await this.readForWrite(resource, raw, validateStatus);
     const next = { ...current, status: (obj as { status?: unknown }).status } as ResourceTypes[R];
@@ -398,15 +422,16 @@ export class Api implements ApiClient {
       if (stored.metadata.resourceVersion !== current.metadata.resourceVersion) throw new ConflictError(resource, current.metadata.name);
       return stored;
     }
-    return await this.store.update(resource, next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
+    return await this.writes.update(resource, next, Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
   }
 
   async patch<R extends Resource>(
     resource: R,
     name: string,
     patch: unknown,
-    opts: { namespace?: string; type?: PatchType; subresource?: "status" } = {},
+    opts: PatchOptions = {},
   ): Promise<ResourceTypes[R]> {
+    if (opts.dryRun && !this.dryRun) return await this.dry().patch(resource, name, patch, opts);
     checkResource(resource);
     checkSize(patch);
     const type = opts.type ?? "merge";
@@ -423,9 +448,13 @@ export class Api implements ApiClient {
   }
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
+    if (opts.dryRun && !this.dryRun) {
+      if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) throw new BadRequestError("ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun");
+      return await this.dry().delete(resource, name, namespace, opts);
+    }
     const deleted = await this.deleteObject(resource, name, namespace, opts);
     // Only an object really removed: one only marked (graceful, or held by finalizers) stays.
-    if (this.removed.has(deleted)) {
+    if (this.removed.has(deleted) && !this.dryRun) {
       if (resource === "resourcequotas") this.quotas.noteQuota(deleted.metadata.namespace ?? "default", name, null);
       if (resource !== "namespaces" && deleted.metadata.namespace) await this.finishNamespace(deleted.metadata.namespace);
     }
@@ -466,7 +495,7 @@ export class Api implements ApiClient {
       } catch (e) {
         if (!(e instanceof UnreadableObjectError)) throw e;
         // As kube-apiserver: a corrupt object is deleted only when the caller says so, unread.
-        if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) return this.gone(await this.store.deleteUnreadable(resource, ns, name));
+        if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) return this.gone(await this.writes.deleteUnreadable(resource, ns, name));
         throw new ApiError(
           "InternalError",
           `${e.message}; to delete it without reading it (its finalizers and owners are not consulted), ` +
@@ -501,7 +530,14 @@ export class Api implements ApiClient {
     let rev = Number(current.metadata.resourceVersion);
     if (resource === "pods") {
       const graceful = this.gracefulPodDelete(current as Pod, opts);
-      if (graceful) return (await this.store.update("pods", graceful, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+      if (graceful) return (await this.writes.update("pods", graceful, rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+    }
+    if (resource === "namespaces" && this.dryRun) {
+      // What the deletion would answer first: refused, or the namespace marked Terminating
+      // (its content is left as it is).
+      await this.checkNamespaceReadable(name);
+      if (current.metadata.deletionTimestamp) return current;
+      return (await this.writes.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
     }
     if (resource === "namespaces") {
       // As Kubernetes: the namespace is marked Terminating first, so that nothing new is made in
@@ -512,7 +548,7 @@ export class Api implements ApiClient {
       try {
         await this.checkNamespaceReadable(name);
         if (!current.metadata.deletionTimestamp) {
-          current = (await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
+          current = (await this.writes.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current))) as ResourceTypes[R];
           rev = Number(current.metadata.resourceVersion);
         }
         if (await this.emptyNamespace(name)) return current;
@@ -524,15 +560,15 @@ export class Api implements ApiClient {
     if (owner && opts.propagationPolicy === "Orphan") {
       // As Kubernetes' orphan finalizer does: mark the owner as being deleted first, so its
       // controller stops adopting and creating, then release its dependents, then delete it.
-      const marked = await this.store.update(resource, {
+      const marked = await this.writes.update(resource, {
         ...current,
         metadata: { ...current.metadata, deletionTimestamp: current.metadata.deletionTimestamp ?? this.now().toISOString() },
       }, rev, this.store.createdRevisionOf(current));
-      await this.orphanDependents(current);
+      if (!this.dryRun) await this.orphanDependents(current);
       if (marked.metadata.finalizers?.length) {
-        return await this.store.update(resource, markedForDeletion(resource, marked, this.now()), Number(marked.metadata.resourceVersion), this.store.createdRevisionOf(marked));
+        return await this.writes.update(resource, markedForDeletion(resource, marked, this.now()), Number(marked.metadata.resourceVersion), this.store.createdRevisionOf(marked));
       }
-      return this.gone(await this.store.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked));
+      return this.gone(await this.writes.delete(resource, ns, name, Number(marked.metadata.resourceVersion), marked));
     }
     if (owner && opts.propagationPolicy === "Foreground") {
       // Kubernetes' foreground deletion: the owner stays, marked, until the garbage collector
@@ -541,7 +577,7 @@ export class Api implements ApiClient {
         if (fromCache) throw new ConflictError(resource, name);
         return current;
       }
-      return await this.store.update(resource, {
+      return await this.writes.update(resource, {
         ...current,
         metadata: {
           ...current.metadata,
@@ -557,9 +593,9 @@ export class Api implements ApiClient {
         if (fromCache) throw new ConflictError(resource, name);
         return current;
       }
-      return await this.store.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current));
+      return await this.writes.update(resource, markedForDeletion(resource, current, this.now()), rev, this.store.createdRevisionOf(current));
     }
-    return this.gone(await this.store.delete(resource, ns, name, rev, current));
+    return this.gone(await this.writes.delete(resource, ns, name, rev, current));
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {
@@ -686,7 +722,8 @@ export class Api implements ApiClient {
    * newest copy; any Conflict or NotFound it leads to is decided again on the store's copy, where
    * a refusal stands and only a lost swap is tried again.
    */
-  async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
+  async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string; dryRun?: boolean } = {}): Promise<Pod> {
+    if (opts.dryRun && !this.dryRun) return await this.dry().bind(name, namespace, node, { uid: opts.uid });
     // A DNS label, as the pod schema's spec.nodeName: a bound pod must stay valid for updates.
     if (typeof node !== "string" || node === "" || !isDns1123Label(node)) {
       throw new InvalidError("Binding", name, [{ reason: node ? "FieldValueInvalid" : "FieldValueRequired", message: node ? `Invalid value: ${JSON.stringify(node)}: a node name must be a DNS label (RFC 1123)` : "Required value", field: "target.name" }]);
@@ -695,7 +732,7 @@ export class Api implements ApiClient {
     // Refusals first (the first one found), then the write: a compare-and-swap at `current`.
     const bindTo = (current: Pod, refusal: ConflictError | undefined) => {
       if (refusal) throw refusal;
-      return this.store.update("pods", bound(current, node, this.now()), Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
+      return this.writes.update("pods", bound(current, node, this.now()), Number(current.metadata.resourceVersion), this.store.createdRevisionOf(current));
     };
     const cached = this.cachedNewest("pods", ns, name);
     if (cached) {
@@ -714,14 +751,14 @@ export class Api implements ApiClient {
     }, { retryIf: () => !refused });
   }
 
-  async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers"): Promise<Scale> {
+  async updateScale(name: string, replicas: number, namespace?: string, resource: ScalableResource = "replicationcontrollers", opts: WriteOptions = {}): Promise<Scale> {
     checkScalable(resource);
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw new InvalidError("Scale", name, [
         { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be a non-negative integer` },
       ]);
     }
-    return toScale(await this.patch(resource, name, { spec: { replicas } }, { namespace, type: "merge" }));
+    return toScale(await this.patch(resource, name, { spec: { replicas } }, { namespace, type: "merge", dryRun: opts.dryRun }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -789,7 +826,7 @@ export class Api implements ApiClient {
       const metadata = { ...pod.metadata };
       if (rest.length) metadata.ownerReferences = rest;
       else delete metadata.ownerReferences;
-      await this.store.update(dependents, { ...pod, metadata } as ResourceTypes[typeof dependents], Number(pod.metadata.resourceVersion)).catch((e) => {
+      await this.writes.update(dependents, { ...pod, metadata } as ResourceTypes[typeof dependents], Number(pod.metadata.resourceVersion)).catch((e) => {
         // A pod deleted meanwhile needs no releasing.
         if (!(e instanceof NotFoundError)) throw e;
       });

@@ -2,7 +2,7 @@
  * `berth apply` / `Cluster.apply` for one object over any ApiClient: get, then create or the
  * three-way merge of runtime/api/apply.ts, retried on a write conflict.
  */
-import type { ApiClient } from "../../model/client.ts";
+import type { ApiClient, WriteOptions } from "../../model/client.ts";
 import { retryOnConflict } from "../../model/conflict.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { AnyObject, Resource } from "../../model/types.ts";
@@ -22,9 +22,10 @@ export interface Applied {
  * last applied configuration (the `kubectl.kubernetes.io/last-applied-configuration` annotation),
  * the manifest and the stored object (runtime/api/apply.ts). Fields the server set (a Service's
  * ClusterIP and node ports, defaults) survive; a manifest that changes nothing is `unchanged`
- * and writes nothing; `kubectl apply` and `berth apply` read each other's annotation.
+ * and writes nothing; `kubectl apply` and `berth apply` read each other's annotation. With
+ * `dryRun`, the create or update is the server's dry run: the answer is what would be stored.
  */
-export async function applyOne(api: ApiClient, resource: Resource, object: Record<string, unknown>): Promise<Applied> {
+export async function applyOne(api: ApiClient, resource: Resource, object: Record<string, unknown>, opts: WriteOptions = {}): Promise<Applied> {
   const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
   const name = meta.name!;
   const namespace = meta.namespace;
@@ -37,7 +38,7 @@ export async function applyOne(api: ApiClient, resource: Resource, object: Recor
   }
   if (!current) {
     const annotations = { ...(object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations, [LAST_APPLIED_ANNOTATION]: lastAppliedOf(desired) };
-    const created = await api.create(resource, { ...object, metadata: { ...(object.metadata as object), annotations } }, namespace);
+    const created = await api.create(resource, { ...object, metadata: { ...(object.metadata as object), annotations } }, namespace, opts);
     return { resource, name, namespace: created.metadata.namespace, action: "created", object: created };
   }
   return retryOnConflict(async (attempt) => {
@@ -46,7 +47,7 @@ export async function applyOne(api: ApiClient, resource: Resource, object: Recor
     const next = threeWayMerge(lastAppliedOn(cur), desired, cur);
     if (sameObject(next, cur)) return { resource, name, namespace: current!.metadata.namespace, action: "unchanged" as const, object: current! };
     if ("status" in cur) (next as Record<string, unknown>).status = cur.status;
-    const updated = await api.update(resource, next as unknown as AnyObject);
+    const updated = await api.update(resource, next as unknown as AnyObject, opts);
     return { resource, name, namespace: updated.metadata.namespace, action: "configured" as const, object: updated };
   }, { retries: 5 });
 }

@@ -3,7 +3,7 @@
  * use. Behaves exactly like the in-process `Api` (errors arrive as the same `ApiError`s).
  */
 import { createInbox, headers, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
-import type { ApiClient, DeleteOptions, ListOptions, PatchType, Watch, WatchOptions } from "../../model/client.ts";
+import type { ApiClient, DeleteOptions, ListOptions, PatchOptions, Watch, WatchOptions, WriteOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
 import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
 import { ClientThrottle, type ThrottleConfig } from "./client_throttle.ts";
@@ -72,6 +72,9 @@ export function retryDelayMs(seconds: number, attempt: number, random: () => num
   const base = Math.min(MAX_RETRY_AFTER_MS, seconds * 1000 * 2 ** attempt);
   return Math.min(MAX_RETRY_AFTER_MS, base * (1 + random() / 2));
 }
+
+/** `dryRun` as the request carries it: only when true. */
+const dry = (opts: { dryRun?: boolean }) => (opts.dryRun ? { dryRun: true } : {});
 
 export class NatsApiClient implements ApiClient {
   private readonly timeoutMs: number;
@@ -149,8 +152,8 @@ export class NatsApiClient implements ApiClient {
     return v as T;
   }
 
-  create<R extends Resource>(resource: R, object: unknown, namespace?: string): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "create"), { object, namespace }, resource);
+  create<R extends Resource>(resource: R, object: unknown, namespace?: string, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    return this.call(this.subject(resource, "create"), { object, namespace, ...dry(opts) }, resource);
   }
   get<R extends Resource>(resource: R, name: string, namespace?: string): Promise<ResourceTypes[R]> {
     return this.call(this.subject(resource, "get"), { name, namespace }, resource);
@@ -186,17 +189,17 @@ export class NatsApiClient implements ApiClient {
       return { ...first!, metadata: { resourceVersion: first!.metadata.resourceVersion }, items };
     }
   }
-  update<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "update"), { object }, resource);
+  update<R extends Resource>(resource: R, object: unknown, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    return this.call(this.subject(resource, "update"), { object, ...dry(opts) }, resource);
   }
-  updateStatus<R extends Resource>(resource: R, object: unknown): Promise<ResourceTypes[R]> {
-    return this.call(this.subject(resource, "updateStatus"), { object }, resource);
+  updateStatus<R extends Resource>(resource: R, object: unknown, opts: WriteOptions = {}): Promise<ResourceTypes[R]> {
+    return this.call(this.subject(resource, "updateStatus"), { object, ...dry(opts) }, resource);
   }
   patch<R extends Resource>(
     resource: R,
     name: string,
     patch: unknown,
-    opts: { namespace?: string; type?: PatchType; subresource?: "status" } = {},
+    opts: PatchOptions = {},
   ): Promise<ResourceTypes[R]> {
     return this.call(this.subject(resource, "patch"), {
       name,
@@ -204,6 +207,7 @@ export class NatsApiClient implements ApiClient {
       namespace: opts.namespace,
       patchType: opts.type,
       subresource: opts.subresource,
+      ...dry(opts),
     }, resource);
   }
   delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
@@ -212,11 +216,11 @@ export class NatsApiClient implements ApiClient {
   getScale(name: string, namespace?: string, resource?: ScalableResource): Promise<Scale> {
     return this.call(this.subject("scale", "get"), { name, namespace, ...(resource ? { resource } : {}) });
   }
-  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource): Promise<Scale> {
-    return this.call(this.subject("scale", "update"), { name, namespace, replicas, ...(resource ? { resource } : {}) });
+  updateScale(name: string, replicas: number, namespace?: string, resource?: ScalableResource, opts: WriteOptions = {}): Promise<Scale> {
+    return this.call(this.subject("scale", "update"), { name, namespace, replicas, ...(resource ? { resource } : {}), ...dry(opts) });
   }
-  bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {
-    return this.call(this.subject("pods", "bind"), { name, namespace, node, ...(opts.uid ? { uid: opts.uid } : {}) }, "pods");
+  bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string; dryRun?: boolean } = {}): Promise<Pod> {
+    return this.call(this.subject("pods", "bind"), { name, namespace, node, ...(opts.uid ? { uid: opts.uid } : {}), ...dry(opts) }, "pods");
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {

@@ -185,26 +185,26 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     switch (req.verb) {
       case "create":
         checkFieldValidation(RESOURCES[req.resource].kind, req.object, req.fieldValidation ?? "Ignore");
-        return await api.create(req.resource, req.object, req.namespace);
+        return await api.create(req.resource, req.object, req.namespace, { dryRun: req.dryRun });
       case "get":
         return await api.get(req.resource, req.name, req.namespace);
       case "list":
         return await api.list(req.resource, req.opts);
       case "update":
         checkFieldValidation(RESOURCES[req.resource].kind, req.object, req.fieldValidation ?? "Ignore");
-        return await api.update(req.resource, req.object);
+        return await api.update(req.resource, req.object, { dryRun: req.dryRun });
       case "updateStatus":
-        return await api.updateStatus(req.resource, req.object);
+        return await api.updateStatus(req.resource, req.object, { dryRun: req.dryRun });
       case "patch":
-        return await api.patch(req.resource, req.name, req.patch, { namespace: req.namespace, type: req.patchType, subresource: req.subresource });
+        return await api.patch(req.resource, req.name, req.patch, { namespace: req.namespace, type: req.patchType, subresource: req.subresource, dryRun: req.dryRun });
       case "delete":
         return await api.delete(req.resource, req.name, req.namespace, req.opts);
       case "getScale":
         return await api.getScale(req.name, req.namespace, req.resource);
       case "updateScale":
-        return await api.updateScale(req.name, req.replicas, req.namespace, req.resource);
+        return await api.updateScale(req.name, req.replicas, req.namespace, req.resource, { dryRun: req.dryRun });
       case "bind":
-        return await api.bind(req.name, req.namespace, req.node, { uid: req.uid });
+        return await api.bind(req.name, req.namespace, req.node, { uid: req.uid, dryRun: req.dryRun });
       case "watch":
         return await startWatch(req, owner);
       case "watchKeepalive":

@@ -61,6 +61,8 @@ interface Waiter {
   refund?: Map<string, Usage>;
   /** Per quota, what this request was charged (for its refund). */
   charged: Map<string, Usage>;
+  /** A dry run: refused as a real request would be, never charged (and not counted against the batch's others). */
+  dryRun?: boolean;
   error?: ApiError;
   done: (e?: ApiError) => void;
 }
@@ -93,12 +95,13 @@ export class QuotaAdmission {
    * Throws a 403 when a quota would be exceeded, or when a compute quota cannot be charged because
    * the pod states no request/limit for it. With `previous`, `obj` is an update of it (as
    * Kubernetes charges a claim whose storage request grows) and only the increase is charged.
+   * A `dryRun` is refused as the request would be, and charges nothing.
    */
-  async admit(resource: Resource, namespace: string, obj: AnyObject, previous?: AnyObject): Promise<Charge> {
+  async admit(resource: Resource, namespace: string, obj: AnyObject, previous?: AnyObject, dryRun = false): Promise<Charge> {
     await this.start();
     const quotas = this.byNs.get(namespace);
     if (!quotas || ![...quotas.values()].some((about) => about.has(resource))) return NO_CHARGE;
-    const w = await this.enqueue(namespace, { resource, obj, ...(previous ? { previous } : {}), charged: new Map() });
+    const w = await this.enqueue(namespace, { resource, obj, ...(previous ? { previous } : {}), ...(dryRun ? { dryRun } : {}), charged: new Map() });
     if (w.charged.size === 0) return NO_CHARGE;
     let refunded = false;
     return {
@@ -210,6 +213,7 @@ export class QuotaAdmission {
             refusedHere.add(w);
             continue;
           }
+          if (w.dryRun) continue;
           next = addUsage(next, delta);
           decisions.set(w, delta);
         }

@@ -8,7 +8,7 @@ import { RESOURCES } from "../../model/types.ts";
 import { UsageError, type Command } from "./args.ts";
 import { didYouMean } from "./suggest.ts";
 import { resolveTargets } from "./connect.ts";
-import { applyCmd, deleteCmd, readManifestSources, validateMode } from "./verbs.ts";
+import { applyCmd, deleteCmd, dryRunMode, readManifestSources, validateMode } from "./verbs.ts";
 import { CONN, readCommands, withClient } from "./read_commands.ts";
 import { runAsProcess, runCommand } from "./run_command.ts";
 import { downCmd, listCmd, upCmd, UP_FLAGS } from "./up.ts";
@@ -51,22 +51,24 @@ const commands: Record<string, Command> = {
   },
   apply: {
     summary: "create or update objects from YAML/JSON manifests",
-    usage: "berth apply -f FILE|DIR|- [-f ...] [--validate=strict|warn|ignore]",
+    usage: "berth apply -f FILE|DIR|- [-f ...] [--validate=strict|warn|ignore] [--dry-run=server]",
     flags: [
       ...CONN,
       { name: "filename", short: "f", type: "strings", help: "file, directory or - for stdin" },
       { name: "validate", type: "string", help: "fields the schema does not know: strict (default) refuses them, warn prints them, ignore lets them through" },
+      { name: "dry-run", type: "string", help: "server: the API server checks, defaults and admits each object and says what it would do; nothing is stored (none, the default, applies)" },
     ],
     async run(p) {
       const fieldValidation = validateMode(p.flags.validate);
+      const dryRun = dryRunMode(p.flags["dry-run"]);
       const docs = await readManifestSources((p.flags.filename as string[]) ?? [], stdin);
-      await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out, { fieldValidation, warn: err }));
+      await withClient(p.flags, (c) => applyCmd(c, docs, p.flags.namespace as string | undefined, out, { fieldValidation, warn: err, dryRun }));
     },
   },
   ...readCommands(out),
   delete: {
     summary: "delete objects by type and name, or those in manifests",
-    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false] [--timeout SECONDS]",
+    usage: "berth delete TYPE NAME... | TYPE/NAME | TYPE (--all | -l SELECTOR) | -f FILE [--grace-period N] [--now] [--cascade=background|orphan] [--wait=false] [--timeout SECONDS] [--dry-run=server]",
     flags: [
       ...CONN,
       { name: "filename", short: "f", type: "strings", help: "delete the objects in these manifests" },
@@ -76,6 +78,7 @@ const commands: Record<string, Command> = {
       { name: "wait", type: "boolean", help: "wait until the objects are gone (default true; --wait=false returns at once)", default: true },
       { name: "timeout", type: "number", help: "seconds to wait for the objects to be gone (default 120); an object held by finalizers stays until they are taken off" },
       { name: "ignore-not-found", type: "boolean", help: "treat \"not found\" as success" },
+      { name: "dry-run", type: "string", help: "server: the API server decides each deletion and says what it would do; nothing is deleted (none, the default, deletes)" },
       { name: "ignore-store-read-error-with-cluster-breaking-potential", type: "boolean", help: "delete an object the API server cannot read (a Secret sealed with a lost key) without reading it: its finalizers and owners are not consulted" },
       { name: "all", type: "boolean", help: "delete every object of the TYPE (in the namespace)" },
       { name: "selector", short: "l", type: "string", help: "delete the objects of the TYPE matching this label selector" },
@@ -91,6 +94,7 @@ const commands: Record<string, Command> = {
         timeoutSeconds: p.flags.timeout as number | undefined,
         ignoreNotFound: !!p.flags["ignore-not-found"],
         unsafe: !!p.flags["ignore-store-read-error-with-cluster-breaking-potential"],
+        dryRun: dryRunMode(p.flags["dry-run"]),
       };
       if (p.flags.all || selector !== undefined) {
         // kubectl delete TYPE --all / -l SELECTOR: the names come from a list.

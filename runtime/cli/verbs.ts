@@ -54,12 +54,26 @@ export function validateMode(flag: unknown): FieldValidation {
   throw new UsageError(`--validate must be strict, warn or ignore (or true/false), got ${JSON.stringify(String(flag))}`);
 }
 
+/**
+ * `--dry-run` of apply and delete, as kubectl's: `none` (the default) writes; `server` sends each
+ * write as the server's dry run (checked and answered, nothing stored); `client` is not served
+ * (Berth has no client-side model of the server's defaults and checks).
+ */
+export function dryRunMode(flag: unknown): boolean {
+  if (flag === undefined || flag === "none" || flag === false) return false;
+  if (flag === "server") return true;
+  if (flag === "client" || flag === true || flag === "") {
+    throw new UsageError(`--dry-run=client is not supported by berth (it has no copy of the server's defaults and checks): use --dry-run=server, which checks everything and stores nothing`);
+  }
+  throw new UsageError(`--dry-run must be none, server or client, got ${JSON.stringify(String(flag))}`);
+}
+
 export async function applyCmd(
   client: ApiClient,
   docs: ManifestDoc[],
   namespace: string | undefined,
   out: Out,
-  opts: { fieldValidation?: FieldValidation; warn?: Out } = {},
+  opts: { fieldValidation?: FieldValidation; warn?: Out; dryRun?: boolean } = {},
 ): Promise<void> {
   // Reject the whole input before touching anything, as kubectl's client-side validation does;
   // fields the schema does not declare are refused by default (kubectl's --validate=strict).
@@ -75,8 +89,8 @@ export async function applyCmd(
       obj.metadata = { ...meta, namespace };
     }
     try {
-      const r = await applyOne(client, d.resource, obj);
-      out(`${qualifiedSingular(d.resource)}/${r.name} ${r.action}\n`);
+      const r = await applyOne(client, d.resource, obj, { dryRun: opts.dryRun });
+      out(`${qualifiedSingular(d.resource)}/${r.name} ${r.action}${opts.dryRun ? " (server dry run)" : ""}\n`);
     } catch (e) {
       if (e instanceof ApiError) throw new ApiError(e.reason, `${d.source} (document ${d.index + 1}): ${e.message}`, e.details);
       throw e;
@@ -262,7 +276,7 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
 export async function deleteCmd(
   client: ApiClient,
   targets: { resource: Resource; name: string; namespace?: string }[],
-  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; timeoutSeconds?: number; ignoreNotFound?: boolean; unsafe?: boolean },
+  o: { gracePeriod?: number; now?: boolean; cascade?: string; wait?: boolean; timeoutSeconds?: number; ignoreNotFound?: boolean; unsafe?: boolean; dryRun?: boolean },
   out: Out,
 ): Promise<void> {
   if (o.timeoutSeconds !== undefined && !(o.timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds above 0, got ${o.timeoutSeconds}`);
@@ -276,14 +290,17 @@ export async function deleteCmd(
         gracePeriodSeconds: o.now ? 0 : o.gracePeriod !== undefined && o.gracePeriod >= 0 ? o.gracePeriod : undefined,
         propagationPolicy,
         ...(o.unsafe ? { ignoreStoreReadErrorWithClusterBreakingPotential: true } : {}),
+        ...(o.dryRun ? { dryRun: true } : {}),
       });
     } catch (e) {
       if (o.ignoreNotFound && e instanceof ApiError && e.code === 404) continue;
       throw e;
     }
-    out(`${qualifiedSingular(t.resource)} "${t.name}" deleted\n`);
+    out(`${qualifiedSingular(t.resource)} "${t.name}" deleted${o.dryRun ? " (server dry run)" : ""}\n`);
     deleted.push({ ...t, uid: obj?.metadata?.uid });
   }
+  // A dry run deleted nothing: there is nothing to wait for.
+  if (o.dryRun) return;
   // As kubectl: wait (by default) until every deleted object is gone — a pod once its containers
   // have stopped — all at once, following watches; --wait=false returns at once.
   if (o.wait !== false) await Promise.all(deleted.map((d) => waitGone(client, d.resource, d.name, d.namespace, d.uid, (o.timeoutSeconds ?? 120) * 1000)));

@@ -14,7 +14,9 @@
  *     └── no room ──▶ 429 TooManyRequests, cause DisruptionBudget (kubectl drain retries in 5 s);
  *               two budgets: 500
  *
- * The answer is a `Status` with code 201, as kube-apiserver sends.
+ * The answer is a `Status` with code 201, as kube-apiserver sends. A dry run (`dryRun: ["All"]` in
+ * the eviction's deleteOptions, or `dryRun=All` on the request) is decided the same way and
+ * writes nothing: `kubectl drain --dry-run=server` is told which pods a budget would keep.
  */
 import type { ApiClient, DeleteOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
@@ -122,7 +124,8 @@ async function admitEviction(api: ApiClient, name: string, namespace: string | u
     case "spend":
       // Told to the budget first: the disruption controller counts the pod as gone from now on.
       try {
-        await api.updateStatus("poddisruptionbudgets", { ...verdict.budget, status: verdict.status });
+        // A dry run checks the budget's compare-and-swap too, and spends nothing (kube-apiserver's checkAndDecrement).
+        await api.updateStatus("poddisruptionbudgets", { ...verdict.budget, status: verdict.status }, { dryRun: opts.dryRun });
       } catch (err) {
         if (err instanceof ApiError && err.reason === "Conflict") throw new LostRace(verdict.budget.metadata.name);
         throw err;

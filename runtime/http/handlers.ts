@@ -83,6 +83,31 @@ export function listOptions(ctx: HandlerContext): ListOptions {
   return opts;
 }
 
+/** Which options a write's query carries (they are named in the error a bad `dryRun` gets). */
+type WriteOptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions" | "DeleteOptions";
+
+/**
+ * `dryRun` of a write: absent is a real write; `All` (what `kubectl --dry-run=server` and
+ * `kubectl diff` send) is a dry run; anything else is refused with kube-apiserver's 422
+ * (ValidateDryRun).
+ */
+export function parseDryRun(values: readonly unknown[], kind: WriteOptionsKind): boolean {
+  if (values.length === 0) return false;
+  if (values.every((v) => v === "All")) return true;
+  const shown = `[${values.map((v) => JSON.stringify(typeof v === "string" ? v.slice(0, 64) : v)).join(", ")}]`;
+  const message = `Unsupported value: ${shown}: supported values: "All"`;
+  throw new ApiError("Invalid", `${kind}.meta.k8s.io "" is invalid: dryRun: ${message}`, {
+    kind,
+    group: "meta.k8s.io",
+    causes: [{ reason: "FieldValueNotSupported", message, field: "dryRun" }],
+  });
+}
+
+/** The query's `dryRun` for a write of `kind`. */
+function dryRunQuery(ctx: Pick<HandlerContext, "query">, kind: WriteOptionsKind): { dryRun?: true } {
+  return parseDryRun(ctx.query.getAll("dryRun"), kind) ? { dryRun: true } : {};
+}
+
 /** The client's `timeoutSeconds`, capped by the server's limit (as kube-apiserver's request timeout). */
 function watchTimeout(ctx: HandlerContext): number {
   const asked = intParam(ctx.query, "timeoutSeconds");
@@ -171,11 +196,20 @@ export function deleteOptions(ctx: Pick<HandlerContext, "query">, body: unknown)
     opts.propagationPolicy = policy;
   }
   if (typeof b.preconditions === "object" && b.preconditions !== null) opts.preconditions = b.preconditions as DeleteOptions["preconditions"];
-  if (Array.isArray(b.dryRun) && b.dryRun.length) throw new BadRequestError("dryRun is not supported by Berth");
+  // As kube-apiserver: the options come from the body when it has them, else from the query.
+  if (b.dryRun !== undefined && !Array.isArray(b.dryRun)) throw new BadRequestError(`dryRun of DeleteOptions must be a list of strings, got ${typeof b.dryRun}`);
+  if (parseDryRun(Array.isArray(b.dryRun) ? b.dryRun : ctx.query.getAll("dryRun"), "DeleteOptions")) opts.dryRun = true;
   const unsafe = ctx.query.get("ignoreStoreReadErrorWithClusterBreakingPotential") ?? (typeof b.ignoreStoreReadErrorWithClusterBreakingPotential === "boolean" ? String(b.ignoreStoreReadErrorWithClusterBreakingPotential) : undefined);
   if (unsafe !== undefined) {
     if (unsafe !== "true" && unsafe !== "false") throw new BadRequestError(`ignoreStoreReadErrorWithClusterBreakingPotential must be true or false, got ${JSON.stringify(unsafe)}`);
     if (unsafe === "true") opts.ignoreStoreReadErrorWithClusterBreakingPotential = true;
+  }
+  if (opts.dryRun && opts.ignoreStoreReadErrorWithClusterBreakingPotential) {
+    throw new ApiError("Invalid", `DeleteOptions.meta.k8s.io "" is invalid: ignoreStoreReadErrorWithClusterBreakingPotential: Invalid value: true: cannot be set together with .dryRun`, {
+      kind: "DeleteOptions",
+      group: "meta.k8s.io",
+      causes: [{ reason: "FieldValueInvalid", message: "Invalid value: true: cannot be set together with .dryRun", field: "ignoreStoreReadErrorWithClusterBreakingPotential" }],
+    });
   }
   return opts;
 }
@@ -197,7 +231,6 @@ async function streamWatch(ctx: HandlerContext): Promise<Reply> {
 export async function handleResource(ctx: HandlerContext): Promise<Reply> {
   const { route, method, api, query } = ctx;
   const { resource, namespace, name } = route;
-  if (query.has("dryRun")) throw new BadRequestError("dryRun is not supported by Berth");
   const watching = route.watchPrefix || isTrue(query.get("watch"));
 
   if (route.subresource) return handleSubresource(ctx);
@@ -214,8 +247,9 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
       case "POST": {
         if (route.watchPrefix) throw methodNotAllowed(method, resource);
         if (RESOURCES[resource].namespaced && namespace === undefined) throw methodNotAllowed(method, resource);
+        const dry = dryRunQuery(ctx, "CreateOptions");
         const obj = await objectBody(ctx);
-        return { status: 201, body: await api.create(resource, obj, namespace) };
+        return { status: 201, body: await api.create(resource, obj, namespace, dry) };
       }
       case "DELETE": {
         if (route.watchPrefix) throw methodNotAllowed(method, resource);
@@ -243,14 +277,16 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
     }
     case "PUT": {
       if (route.watchPrefix) throw methodNotAllowed(method, resource);
-      return { status: 200, body: await api.update(resource, await objectBody(ctx)) };
+      const dry = dryRunQuery(ctx, "UpdateOptions");
+      return { status: 200, body: await api.update(resource, await objectBody(ctx), dry) };
     }
     case "PATCH": {
       if (route.watchPrefix) throw methodNotAllowed(method, resource);
+      const dry = dryRunQuery(ctx, "PatchOptions");
       const type = ctx.patchType();
       const patch = await ctx.body();
       if (type !== "json") checkFields(ctx, RESOURCES[resource].kind, patch);
-      return { status: 200, body: await api.patch(resource, name, patch, { namespace, type }) };
+      return { status: 200, body: await api.patch(resource, name, patch, { namespace, type, ...dry }) };
     }
     case "DELETE": {
       if (route.watchPrefix) throw methodNotAllowed(method, resource);
@@ -272,12 +308,15 @@ async function handleSubresource(ctx: HandlerContext): Promise<Reply> {
       switch (method) {
         case "GET":
           return { status: 200, body: await api.get(resource, name, namespace) };
-        case "PUT":
-          return { status: 200, body: await api.updateStatus(resource, await objectBody(ctx)) };
+        case "PUT": {
+          const dry = dryRunQuery(ctx, "UpdateOptions");
+          return { status: 200, body: await api.updateStatus(resource, await objectBody(ctx), dry) };
+        }
         case "PATCH": {
+          const dry = dryRunQuery(ctx, "PatchOptions");
           const type = ctx.patchType();
           const patch = await ctx.body();
-          return { status: 200, body: await api.patch(resource, name, patch, { namespace, type, subresource: "status" }) };
+          return { status: 200, body: await api.patch(resource, name, patch, { namespace, type, subresource: "status", ...dry }) };
         }
       }
       throw methodNotAllowed(method, what);
@@ -287,15 +326,17 @@ async function handleSubresource(ctx: HandlerContext): Promise<Reply> {
         case "GET":
           return { status: 200, body: await api.getScale(name, namespace, scalable) };
         case "PUT": {
+          const dry = dryRunQuery(ctx, "UpdateOptions");
           const body = (await objectBody(ctx)) as { spec?: { replicas?: unknown } };
-          return { status: 200, body: await api.updateScale(name, replicasOf(body), namespace, scalable) };
+          return { status: 200, body: await api.updateScale(name, replicasOf(body), namespace, scalable, dry) };
         }
         case "PATCH": {
+          const dry = dryRunQuery(ctx, "PatchOptions");
           const type = ctx.patchType();
           const patch = await ctx.body();
           const current = await api.getScale(name, namespace, scalable);
           const patched = applyPatch(current, patch, type) as { spec?: { replicas?: unknown } };
-          return { status: 200, body: await api.updateScale(name, replicasOf(patched), namespace, scalable) };
+          return { status: 200, body: await api.updateScale(name, replicasOf(patched), namespace, scalable, dry) };
         }
       }
       throw methodNotAllowed(method, what);
@@ -354,7 +395,8 @@ async function bind(ctx: HandlerContext, name: string): Promise<Reply> {
   }
   const uid = meta?.uid;
   if (uid !== undefined && typeof uid !== "string") throw new BadRequestError("metadata.uid of a Binding must be a string");
-  await ctx.api.bind(name, ctx.route.namespace, node, uid ? { uid } : {});
+  const dry = dryRunQuery(ctx, "CreateOptions");
+  await ctx.api.bind(name, ctx.route.namespace, node, { ...(uid ? { uid } : {}), ...dry });
   return { status: 201, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 } };
 }
 

@@ -13,7 +13,7 @@
  */
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import type { HorizontalPodAutoscaler, MetricSpec } from "../../model/types.ts";
-import { asTable, checkTypeMeta, deleteOptions, listOptions, type HandlerContext, type Reply } from "./handlers.ts";
+import { asTable, checkTypeMeta, deleteOptions, listOptions, parseDryRun, type HandlerContext, type Reply } from "./handlers.ts";
 import { OLDER_VERSION_VERBS } from "./routes.ts";
 
 type Obj = Record<string, unknown>;
@@ -62,7 +62,6 @@ export async function handleAutoscalingV1(ctx: HandlerContext): Promise<Reply> {
   const { route, method, api, query } = ctx;
   const { namespace, name } = route;
   if (route.resource !== "horizontalpodautoscalers" || route.olderVersion !== "autoscaling/v1") throw new ApiError("NotFound", "the server could not find the requested resource");
-  if (query.has("dryRun")) throw new BadRequestError("dryRun is not supported by Berth");
   const watching = route.watchPrefix || query.get("watch") === "true" || query.get("watch") === "1";
   const verb = route.subresource ? `${method} horizontalpodautoscalers/${route.subresource}` : watching ? "watch" : method;
   const notServed = () =>
@@ -82,7 +81,8 @@ export async function handleAutoscalingV1(ctx: HandlerContext): Promise<Reply> {
       if (meta.namespace !== undefined && meta.namespace !== namespace) {
         throw new BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
       }
-      const created = await api.create("horizontalpodautoscalers", hpaFromV1({ ...body, metadata: { ...meta, namespace } }), namespace);
+      const dryRun = parseDryRun(query.getAll("dryRun"), "CreateOptions");
+      const created = await api.create("horizontalpodautoscalers", hpaFromV1({ ...body, metadata: { ...meta, namespace } }), namespace, { dryRun });
       return { status: 201, body: hpaToV1(created) };
     }
     throw notServed();

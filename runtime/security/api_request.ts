@@ -12,16 +12,16 @@ import { parseFieldValidation, type FieldValidation } from "../api/field_validat
 
 /** One API call as it arrived over NATS, after shape validation. */
 export type ApiRequest =
-  | { verb: "create"; resource: Resource; object: unknown; namespace?: string; fieldValidation?: FieldValidation }
+  | { verb: "create"; resource: Resource; object: unknown; namespace?: string; fieldValidation?: FieldValidation; dryRun?: boolean }
   | { verb: "get"; resource: Resource; name: string; namespace?: string }
   | { verb: "list"; resource: Resource; opts: ListOptions }
-  | { verb: "update" | "updateStatus"; resource: Resource; object: unknown; fieldValidation?: FieldValidation }
-  | { verb: "patch"; resource: Resource; name: string; namespace?: string; patch: unknown; patchType: PatchType; subresource?: "status" }
+  | { verb: "update" | "updateStatus"; resource: Resource; object: unknown; fieldValidation?: FieldValidation; dryRun?: boolean }
+  | { verb: "patch"; resource: Resource; name: string; namespace?: string; patch: unknown; patchType: PatchType; subresource?: "status"; dryRun?: boolean }
   | { verb: "delete"; resource: Resource; name: string; namespace?: string; opts: DeleteOptions }
   | { verb: "watch"; resource: Resource; opts: WatchOptions; watchId: string }
   | { verb: "getScale"; name: string; namespace?: string; resource?: ScalableResource }
-  | { verb: "updateScale"; name: string; namespace?: string; replicas: number; resource?: ScalableResource }
-  | { verb: "bind"; resource: "pods"; name: string; namespace?: string; node: string; uid?: string }
+  | { verb: "updateScale"; name: string; namespace?: string; replicas: number; resource?: ScalableResource; dryRun?: boolean }
+  | { verb: "bind"; resource: "pods"; name: string; namespace?: string; node: string; uid?: string; dryRun?: boolean }
   | { verb: "watchKeepalive" | "watchStop"; watchId: string };
 
 const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -83,7 +83,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
     if (verb === "update") {
       const replicas = body.replicas;
       if (typeof replicas !== "number") throw new BadRequestError(`field "replicas" must be a number, got ${typeof replicas}`);
-      return { verb: "updateScale", name, namespace, replicas, resource };
+      return { verb: "updateScale", name, namespace, replicas, resource, ...dryRunOf(body) };
     }
     throw new ApiError("NotFound", `unknown verb "${verb}" for scale (get, update)`);
   }
@@ -96,15 +96,15 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
   const r = resource as Resource;
   switch (verb as (typeof VERBS)[number]) {
     case "create":
-      return { verb: "create", resource: r, object: required(body, "object"), namespace: str(body, "namespace"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore") };
+      return { verb: "create", resource: r, object: required(body, "object"), namespace: str(body, "namespace"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore"), ...dryRunOf(body) };
     case "get":
       return { verb: "get", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace") };
     case "list":
       return { verb: "list", resource: r, opts: listOpts(body) };
     case "update":
-      return { verb: "update", resource: r, object: required(body, "object"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore") };
+      return { verb: "update", resource: r, object: required(body, "object"), fieldValidation: parseFieldValidation(body.fieldValidation, "Ignore"), ...dryRunOf(body) };
     case "updateStatus":
-      return { verb: "updateStatus", resource: r, object: required(body, "object") };
+      return { verb: "updateStatus", resource: r, object: required(body, "object"), ...dryRunOf(body) };
     case "patch": {
       const type = str(body, "patchType") ?? "merge";
       if (type !== "merge" && type !== "json" && type !== "strategic") {
@@ -120,6 +120,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
         patch: required(body, "patch"),
         patchType: type,
         subresource: sub as "status" | undefined,
+        ...dryRunOf(body),
       };
     }
     case "delete": {
@@ -141,6 +142,8 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
       if (unsafe !== undefined && typeof unsafe !== "boolean") {
         throw new BadRequestError(`field "ignoreStoreReadErrorWithClusterBreakingPotential" must be a boolean`);
       }
+      const dry = dryRunOf(body);
+      if (unsafe && dry.dryRun) throw new BadRequestError("ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun");
       return {
         verb: "delete",
         resource: r,
@@ -151,6 +154,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
           propagationPolicy: policy as DeleteOptions["propagationPolicy"],
           preconditions,
           ...(unsafe ? { ignoreStoreReadErrorWithClusterBreakingPotential: true } : {}),
+          ...dry,
         },
       };
     }
@@ -162,7 +166,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
     case "bind":
       // A Binding names its pod; only pods are bound (Kubernetes' pods/binding subresource).
       if (r !== "pods") throw new ApiError("NotFound", `unknown verb "bind" for ${r} (only pods are bound to nodes)`);
-      return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") || undefined };
+      return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") || undefined, ...dryRunOf(body) };
   }
 }
 
@@ -175,6 +179,14 @@ function str(body: Record<string, unknown>, field: string, needed = false): stri
   if (typeof v !== "string") throw new BadRequestError(`field "${field}" must be a string, got ${typeof v}`);
   if (needed && v === "") throw new BadRequestError(`field "${field}" must not be empty`);
   return v;
+}
+
+/** The optional boolean `dryRun` of a write (Kubernetes' `dryRun=All`), spread into the request only when true. */
+function dryRunOf(body: Record<string, unknown>): { dryRun?: true } {
+  const v = body.dryRun;
+  if (v === undefined || v === null || v === false) return {};
+  if (v !== true) throw new BadRequestError(`field "dryRun" must be a boolean, got ${typeof v === "string" ? JSON.stringify(v.slice(0, 64)) : typeof v}`);
+  return { dryRun: true };
 }
 
 function required(body: Record<string, unknown>, field: string): unknown {

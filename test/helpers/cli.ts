@@ -27,6 +27,31 @@ export function berth(runner: Runner, home: string, args: string[], input?: stri
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs one CLI command to completion without blocking this process: for a CLI talking to an API
+ * served from this same process (startTestApi), which `berth` (spawnSync) would starve.
+ */
+export function berthAsync(runner: Runner, home: string, args: string[], input?: string, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, argv] = command(runner, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, BERTH_HOME: home }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin!.end(input ?? "");
+  });
+}
+
 export interface RunningUp {
   proc: ChildProcess;
   output(): string;

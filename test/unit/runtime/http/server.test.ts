@@ -590,7 +590,7 @@ describe("http api - bad input", () => {
     expect((await call(c, "GET", "/healthz")).status).toBe(200);
   });
 
-  it("http api - unknown paths are 404 Status; wrong methods 405; dryRun is refused", async () => {
+  it("http api - unknown paths are 404 Status; wrong methods 405; a dryRun other than All is kube-apiserver's 422", async () => {
     for (const p of ["/nope", "/api/v2", "/api/v1/widgets", "/api/v1/namespaces/default/pods/x/shell", "/apis/batch/v2", "/apis/autoscaling/v2beta2", "/api/v1/namespaces/default/deployments", "/apis/batch/v1/namespaces/default/pods", "/apis/apps/v1/namespaces/default/pods"]) {
       const r = await call(c, "GET", p);
       expect(r.status, p).toBe(404);
@@ -602,6 +602,10 @@ describe("http api - bad input", () => {
     expect(exec.json().message).toContain("Upgrade request required");
     expect((await call(c, "PUT", "/api/v1/namespaces/default/pods")).status).toBe(405);
     expect((await call(c, "POST", "/version")).status).toBe(405);
-    expect((await call(c, "POST", "/api/v1/namespaces/default/pods?dryRun=All", { body: pod("dry") })).status).toBe(400);
+    const dry = await call(c, "POST", "/api/v1/namespaces/default/pods?dryRun=Some", { body: pod("dry") });
+    expect(dry.status).toBe(422);
+    expect(dry.json()).toMatchObject({ reason: "Invalid", message: 'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: ["Some"]: supported values: "All"', details: { kind: "CreateOptions", group: "meta.k8s.io" } });
+    const body = { kind: "DeleteOptions", apiVersion: "v1", dryRun: "All" };
+    expect((await call(c, "DELETE", "/api/v1/namespaces/default/pods/x", { body })).json().message).toBe("dryRun of DeleteOptions must be a list of strings, got string");
   });
 });

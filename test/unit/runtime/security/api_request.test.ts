@@ -24,3 +24,24 @@ describe("api request - bind", () => {
     expect(() => parseApiRequest("pods", "bind", { name: "a b", node: "n1" })).toThrow(/not found/);
   });
 });
+
+describe("api request - dryRun", () => {
+  it("api request - every write takes dryRun: true (false or absent is a real write); anything else, or with the unsafe deletion, is a clear 400", () => {
+    const pod = { metadata: { name: "p" } };
+    expect(parseApiRequest("pods", "create", { object: pod, dryRun: true })).toMatchObject({ verb: "create", dryRun: true });
+    expect(parseApiRequest("pods", "create", { object: pod, dryRun: false })).not.toHaveProperty("dryRun");
+    expect(parseApiRequest("pods", "create", { object: pod })).not.toHaveProperty("dryRun");
+    expect(parseApiRequest("pods", "update", { object: pod, dryRun: true })).toMatchObject({ verb: "update", dryRun: true });
+    expect(parseApiRequest("pods", "updateStatus", { object: pod, dryRun: true })).toMatchObject({ verb: "updateStatus", dryRun: true });
+    expect(parseApiRequest("pods", "patch", { name: "p", patch: {}, dryRun: true })).toMatchObject({ verb: "patch", dryRun: true });
+    expect(parseApiRequest("pods", "delete", { name: "p", dryRun: true })).toMatchObject({ verb: "delete", opts: { dryRun: true } });
+    expect(parseApiRequest("pods", "bind", { name: "p", node: "n1", dryRun: true })).toMatchObject({ verb: "bind", dryRun: true });
+    expect(parseApiRequest("scale", "update", { name: "rc", replicas: 2, dryRun: true })).toMatchObject({ verb: "updateScale", dryRun: true });
+    for (const dryRun of ["All", ["All"], 1]) {
+      expect(() => parseApiRequest("pods", "create", { object: pod, dryRun }), JSON.stringify(dryRun)).toThrow(/field "dryRun" must be a boolean/);
+    }
+    expect(() => parseApiRequest("pods", "delete", { name: "p", dryRun: true, ignoreStoreReadErrorWithClusterBreakingPotential: true })).toThrow(
+      "ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun",
+    );
+  });
+});
