@@ -4,7 +4,16 @@
  * Every error that leaves the API (over NATS or HTTP) is an `ApiError`; `toStatus` turns it into
  * the wire object and `fromStatus` turns a wire object back into the same class on the client.
  */
-import type { Resource, Status, StatusCause } from "./types.ts";
+import { RESOURCES, type Resource, type Status, type StatusCause } from "./types.ts";
+
+/**
+ * A resource as kube-apiserver names it in errors (its GroupResource): `pods`, but
+ * `deployments.apps`; with the group for the Status details.
+ */
+function groupResource(resource: string): { name: string; group?: string } {
+  const group = Object.hasOwn(RESOURCES, resource) ? (RESOURCES[resource as Resource] as { group?: string }).group : undefined;
+  return group ? { name: `${resource}.${group}`, group } : { name: resource };
+}
 
 export type StatusReason =
   | "BadRequest"
@@ -71,20 +80,23 @@ export class ApiError extends Error {
 
 export class NotFoundError extends ApiError {
   constructor(resource: Resource | string, name: string) {
-    super("NotFound", `${resource} "${name}" not found`, { name, kind: resource });
+    const r = groupResource(resource);
+    super("NotFound", `${r.name} "${name}" not found`, { name, ...(r.group ? { group: r.group } : {}), kind: resource });
   }
 }
 
 export class AlreadyExistsError extends ApiError {
   constructor(resource: Resource | string, name: string) {
-    super("AlreadyExists", `${resource} "${name}" already exists`, { name, kind: resource });
+    const r = groupResource(resource);
+    super("AlreadyExists", `${r.name} "${name}" already exists`, { name, ...(r.group ? { group: r.group } : {}), kind: resource });
   }
 }
 
 /** A compare-and-swap lost: the caller's resourceVersion is stale. Retry after re-reading. */
 export class ConflictError extends ApiError {
   constructor(resource: Resource | string, name: string, detail = "the object has been modified; please apply your changes to the latest version and try again") {
-    super("Conflict", `Operation cannot be fulfilled on ${resource} "${name}": ${detail}`, { name, kind: resource });
+    const r = groupResource(resource);
+    super("Conflict", `Operation cannot be fulfilled on ${r.name} "${name}": ${detail}`, { name, ...(r.group ? { group: r.group } : {}), kind: resource });
   }
 }
 

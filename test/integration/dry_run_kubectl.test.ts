@@ -50,7 +50,7 @@ describe.sequential("kubectl --dry-run=server and kubectl diff (REST, no control
     expect(out.metadata.generation).toBe(1);
     expect(out.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
     expect(await ok(["create", "deployment", "web", "--image=berth/busybox:latest", "--dry-run=server"])).toBe("deployment.apps/web created (server dry run)\n");
-    expect((await h.kubectl(["get", "deployment", "web"])).stderr).toContain('"web" not found');
+    expect((await h.kubectl(["get", "deployment", "web"])).stderr).toContain('Error from server (NotFound): deployments.apps "web" not found');
     expect(await revision()).toBe(before);
   });
 
