@@ -14,11 +14,18 @@
  *     the seed story's): when the node comes back and reports the pod running again, the RC
  *     sees one pod too many and removes the surplus in its ranking order (3 → 4 → 3).
  *
+ * How long a pod is kept is its own, as with Kubernetes' NoExecute taints `node.kubernetes.io/
+ * unreachable` (a node Unknown) and `node.kubernetes.io/not-ready` (a node Ready=False): a pod
+ * with a toleration of that taint is kept for its `tolerationSeconds` (0 or less: not at all), or
+ * for ever when it has none (a DaemonSet's pods); a pod without one is kept `podEvictionTimeoutMs`,
+ * which stands in for the 300 s Kubernetes' DefaultTolerationSeconds admission writes into pods.
+ *
  * When every node is unhealthy at once (full disruption), no pod is given up (see below).
  *
  * Kubernetes' defaults are 40 s and 5 min; Berth's, for local clusters, are 5 s and 10 s.
  * Heartbeat times are compared with `now`: every node must keep a reasonably synchronised clock.
  */
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, tolerates } from "../model/scheduling.ts";
 import type { Condition, Node, Pod } from "../model/types.ts";
 
 /** Berth's default grace period without heartbeats before a node becomes Ready=Unknown. */
@@ -117,6 +124,19 @@ export function lostPodStatus(pod: Pod, node: string, now: number): NonNullable<
   };
 }
 
+/**
+ * How long pod `pod` is kept on a node whose Ready status is `status` before it is given up:
+ * its toleration of the NoExecute taint that status implies (the first that matches, as the
+ * taint manager takes it), else `defaultMs`. Infinity: it tolerates the taint for ever.
+ */
+export function keepOnUnhealthyNodeMs(pod: Pod, status: "Unknown" | "False", defaultMs: number): number {
+  const taint = { key: status === "Unknown" ? TAINT_UNREACHABLE : TAINT_NOT_READY, effect: "NoExecute" as const };
+  const toleration = (pod.spec.tolerations ?? []).find((t) => tolerates(t, taint));
+  if (!toleration) return defaultMs;
+  if (toleration.tolerationSeconds === undefined || toleration.tolerationSeconds === null) return Infinity;
+  return Math.max(0, toleration.tolerationSeconds) * 1000;
+}
+
 /** Decides what the node lifecycle controller does now. */
 export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCommand[] {
   const grace = input.gracePeriodMs ?? DEFAULT_NODE_GRACE_PERIOD_MS;
@@ -169,7 +189,7 @@ export function decideNodeLifecycle(input: NodeLifecycleInput): NodeLifecycleCom
     if (phase === "Succeeded" || phase === "Failed") continue;
     const health = unhealthy.get(nodeName);
     if (!health) continue;
-    if (now - health.since >= eviction && !fullDisruption) {
+    if (now - health.since >= keepOnUnhealthyNodeMs(pod, health.status, eviction) && !fullDisruption) {
       if (!isReplaceable(pod)) out.push({ type: "evictPod", pod, node: nodeName });
     } else if (health.status === "Unknown" && !isMarkedLost(pod)) {
       out.push({ type: "markPodLost", pod, node: nodeName });

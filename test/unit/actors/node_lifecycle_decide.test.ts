@@ -52,6 +52,38 @@ describe("node lifecycle decision", () => {
     expect(cmds.filter((c) => c.type === "evictPod").map((c) => (c as { pod: Pod }).pod.metadata.name)).toEqual(["p", "q"]);
   });
 
+  it("a pod's own toleration of the node's NoExecute taint sets how long it is kept: unreachable (Unknown) and not-ready (False) apart; none for ever; 0 at once; the first matching toleration counts", () => {
+    const nodes = [node("a", { ready: "Unknown", transition: T0 }), node("b", { ready: false, heartbeat: T0 + 60_000, transition: T0 }), node("c", { heartbeat: T0 + 60_000 })];
+    const tolerating = (name: string, on: string, tolerations: NonNullable<Pod["spec"]["tolerations"]>): Pod => {
+      const p = pod(name, { node: on });
+      return { ...p, spec: { ...p.spec, tolerations } };
+    };
+    const pods = [
+      tolerating("fast", "a", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }]),
+      // A toleration of the other taint does not count on an unreachable node.
+      tolerating("wrong-taint", "a", [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }]),
+      tolerating("forever", "a", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }]),
+      tolerating("now", "a", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 0 }]),
+      // A wildcard (no key, Exists) tolerates every taint; the first match counts (30 s, not 1 s).
+      tolerating("everything", "a", [{ operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 }, { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 1 }]),
+      // A NoSchedule toleration of the same key does not tolerate the NoExecute taint.
+      tolerating("noschedule", "a", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoSchedule" }]),
+      tolerating("not-ready", "b", [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 3 }]),
+    ];
+    const evicted = (now: number) => decideNodeLifecycle({ nodes, pods, now, ...opts }).filter((c) => c.type === "evictPod").map((c) => (c as { pod: Pod }).pod.metadata.name).sort();
+    expect(evicted(T0)).toEqual(["now"]);
+    expect(evicted(T0 + 1_999)).toEqual(["now"]);
+    expect(evicted(T0 + 2_000)).toEqual(["fast", "now"]);
+    expect(evicted(T0 + 3_000)).toEqual(["fast", "not-ready", "now"]);
+    // The Berth default (podEvictionTimeoutMs) for the pods with no toleration of the taint.
+    expect(evicted(T0 + 10_000)).toEqual(["fast", "noschedule", "not-ready", "now", "wrong-taint"]);
+    expect(evicted(T0 + 30_000)).toEqual(["everything", "fast", "noschedule", "not-ready", "now", "wrong-taint"]);
+    // The pod that tolerates the taint for ever is only marked lost, never given up.
+    const later = decideNodeLifecycle({ nodes, pods, now: T0 + 3_600_000, ...opts });
+    expect(later.find((c) => c.type === "evictPod" && c.pod.metadata.name === "forever")).toBeUndefined();
+    expect(later.find((c) => c.type === "markPodLost" && c.pod.metadata.name === "forever")).toBeDefined();
+  });
+
   it("full disruption: with every node unhealthy, pods are marked lost but none is given up", () => {
     const nodes = [node("a", { heartbeat: T0 }), node("b", { ready: "Unknown", transition: T0 })];
     const pods = [pod("p", { node: "a", ready: true }), pod("q", { node: "b", ready: true })];
