@@ -33,6 +33,7 @@
  *     generation, or when no disruption is allowed; else the budget's status is written first
  *     with one disruption fewer and the pod in `disruptedPods`, then the pod is deleted.
  */
+import { setCondition } from "../model/conditions.ts";
 import { jsonEqual } from "../model/json_equal.ts";
 import { isPodReady } from "../model/pod.ts";
 import { matchesLabels, selectorFromSpec } from "../model/selector.ts";
@@ -108,17 +109,6 @@ export interface BudgetSync {
   notDeleted: string[];
   /** When to look again (an entry of disruptedPods ends), ms from now. */
   recheckAfterMs?: number;
-}
-
-/** Sets condition `c` in `conditions` (apimeta.SetStatusCondition): lastTransitionTime only moves when the status does. */
-function setCondition(conditions: readonly Condition[] | undefined, c: Condition, now: string): Condition[] {
-  const out = [...(conditions ?? [])];
-  const i = out.findIndex((x) => x.type === c.type);
-  const old = i >= 0 ? out[i] : undefined;
-  const next: Condition = { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime ?? now : now };
-  if (i >= 0) out[i] = next;
-  else out.push(next);
-  return out;
 }
 
 /** The DisruptionAllowed condition for a status (UpdateDisruptionAllowedCondition). */

@@ -18,10 +18,10 @@
  * `AverageValue`. Units: milli (millicores for cpu, thousandths of a byte for memory), as
  * Kubernetes' metrics client gives them, so both resources share the arithmetic.
  */
+import { setCondition } from "../model/conditions.ts";
 import { DEFAULT_HPA_METRIC, DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, DOWNSCALE_STABILIZATION_SECONDS, scalingRulesWithDefaults } from "../model/hpa.ts";
 import { parseBytes, parseCpuMillis } from "../model/quantity.ts";
 import type {
-  Condition,
   HorizontalPodAutoscaler,
   HorizontalPodAutoscalerStatus,
   HPAScalingRules,
@@ -292,13 +292,12 @@ export function formatMilli(milli: number): string {
   return String(v);
 }
 
-/** Sets condition `type`, keeping its transition time while its status holds (Kubernetes' setCondition). */
-function setCondition(conditions: Condition[], type: string, status: Condition["status"], reason: string, message: string, now: string): void {
-  const i = conditions.findIndex((c) => c.type === type);
-  const prev = i >= 0 ? conditions[i] : undefined;
-  const next: Condition = { type, status, lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : now, reason, message };
-  if (i >= 0) conditions[i] = next;
-  else conditions.push(next);
+/**
+ * The generation the status was computed from (HorizontalPodAutoscalerStatus.observedGeneration),
+ * so a reader can tell a status that already reflects a spec change from one that does not yet.
+ */
+function observed(hpa: HorizontalPodAutoscaler): Pick<HorizontalPodAutoscalerStatus, "observedGeneration"> {
+  return hpa.metadata.generation !== undefined ? { observedGeneration: hpa.metadata.generation } : {};
 }
 
 /** Replicas added (or removed) within the last `periodSeconds`. */
@@ -362,8 +361,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
       scaleDowns: input.memory.scaleDowns.filter((e) => e.at > now - longest * 1000),
     }
     : { recommendations: withBehavior && down.stabilizationWindowSeconds > 0 ? [{ at: now, value: current }] : [], scaleUps: [], scaleDowns: [] };
-  const conditions = (hpa.status?.conditions ?? []).map((c) => ({ ...c }));
-  setCondition(conditions, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", nowIso);
+  let conditions = setCondition(hpa.status?.conditions, { type: "AbleToScale", status: "True", reason: "SucceededGetScale", message: "the HPA controller was able to get the target's current scale" }, nowIso);
   const events: HpaEvent[] = [];
   const metricsSpec = hpa.spec.metrics?.length ? hpa.spec.metrics : [DEFAULT_HPA_METRIC];
   let currentMetrics: MetricStatus[] | undefined;
@@ -374,7 +372,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
   if (current === 0 && min !== 0) {
     desired = 0;
     rescale = false;
-    setCondition(conditions, "ScalingActive", "False", "ScalingDisabled", "scaling is disabled since the replica count of the target is zero", nowIso);
+    conditions = setCondition(conditions, { type: "ScalingActive", status: "False", reason: "ScalingDisabled", message: "scaling is disabled since the replica count of the target is zero" }, nowIso);
   } else if (current > max) {
     desired = max;
     reason = "Current number of replicas above Spec.MaxReplicas";
@@ -411,16 +409,16 @@ export function decideHpa(input: HpaInput): HpaDecision {
     currentMetrics = statuses;
     if (invalid >= metricsSpec.length || (invalid > 0 && best < current)) {
       const err = `invalid metrics (${invalid} invalid out of ${metricsSpec.length}), first error is: ${firstError!.message}`;
-      setCondition(conditions, "ScalingActive", "False", firstError!.reason, `the HPA was unable to compute the replica count: ${firstError!.message}`, nowIso);
+      conditions = setCondition(conditions, { type: "ScalingActive", status: "False", reason: firstError!.reason, message: `the HPA was unable to compute the replica count: ${firstError!.message}` }, nowIso);
       events.push({ type: "Warning", reason: "FailedComputeMetricsReplicas", message: err });
       return {
         withBehavior,
-        status: { currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? current, ...(hpa.status?.lastScaleTime ? { lastScaleTime: hpa.status.lastScaleTime } : {}), currentMetrics, conditions },
+        status: { ...observed(hpa), currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? current, ...(hpa.status?.lastScaleTime ? { lastScaleTime: hpa.status.lastScaleTime } : {}), currentMetrics, conditions },
         events,
         memory,
       };
     }
-    setCondition(conditions, "ScalingActive", "True", "ValidMetricFound", `the HPA was able to successfully calculate a replica count from ${bestName}`, nowIso);
+    conditions = setCondition(conditions, { type: "ScalingActive", status: "True", reason: "ValidMetricFound", message: `the HPA was able to successfully calculate a replica count from ${bestName}` }, nowIso);
     const recommended = best;
     if (recommended > current) reason = `${bestName} above target`;
     else if (recommended < current) reason = "All metrics below target";
@@ -431,8 +429,8 @@ export function decideHpa(input: HpaInput): HpaDecision {
       let stabilized = recommended;
       for (const r of memory.recommendations) if (r.at > now - DOWNSCALE_STABILIZATION_SECONDS * 1000) stabilized = Math.max(stabilized, r.value);
       memory.recommendations.push({ at: now, value: recommended });
-      if (stabilized !== recommended) setCondition(conditions, "AbleToScale", "True", "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation", nowIso);
-      else setCondition(conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", nowIso);
+      if (stabilized !== recommended) conditions = setCondition(conditions, { type: "AbleToScale", status: "True", reason: "ScaleDownStabilized", message: "recent recommendations were higher than current one, applying the highest recent recommendation" }, nowIso);
+      else conditions = setCondition(conditions, { type: "AbleToScale", status: "True", reason: "ReadyForNewScale", message: "recommended size matches current size" }, nowIso);
       const upLimit = Math.max(2 * current, 4);
       const [maxAllowed, upReason, upMessage] = max > upLimit
         ? [upLimit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"]
@@ -442,7 +440,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
       let limitMessage = "the desired count is within the acceptable range";
       if (stabilized < min) [limited, limitReason, limitMessage] = [min, "TooFewReplicas", "the desired replica count is less than the minimum replica count"];
       else if (stabilized > maxAllowed) [limited, limitReason, limitMessage] = [maxAllowed, upReason, upMessage];
-      setCondition(conditions, "ScalingLimited", limited === stabilized ? "False" : "True", limitReason, limitMessage, nowIso);
+      conditions = setCondition(conditions, { type: "ScalingLimited", status: limited === stabilized ? "False" : "True", reason: limitReason, message: limitMessage }, nowIso);
       desired = limited;
     } else {
       // Stabilize: the lowest recommendation of the scale-up window, the highest of the scale-down window.
@@ -457,12 +455,12 @@ export function decideHpa(input: HpaInput): HpaDecision {
       if (stabilized > downRec) stabilized = downRec;
       memory.recommendations.push({ at: now, value: recommended });
       if (stabilized !== recommended) {
-        setCondition(conditions, "AbleToScale", "True", recommended >= current ? "ScaleUpStabilized" : "ScaleDownStabilized",
-          recommended >= current
-            ? "recent recommendations were lower than current one, applying the lowest recent recommendation"
-            : "recent recommendations were higher than current one, applying the highest recent recommendation", nowIso);
+        const [why, message] = recommended >= current
+          ? ["ScaleUpStabilized", "recent recommendations were lower than current one, applying the lowest recent recommendation"]
+          : ["ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation"];
+        conditions = setCondition(conditions, { type: "AbleToScale", status: "True", reason: why, message }, nowIso);
       } else {
-        setCondition(conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", nowIso);
+        conditions = setCondition(conditions, { type: "AbleToScale", status: "True", reason: "ReadyForNewScale", message: "recommended size matches current size" }, nowIso);
       }
 
       // Rate limits and bounds.
@@ -484,7 +482,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
           : ["TooFewReplicas", "the desired replica count is less than the minimum replica count"];
         if (stabilized < allowed) [limited, limitReason, limitMessage] = [allowed, r, msg];
       }
-      setCondition(conditions, "ScalingLimited", limited === stabilized ? "False" : "True", limitReason, limitMessage, nowIso);
+      conditions = setCondition(conditions, { type: "ScalingLimited", status: limited === stabilized ? "False" : "True", reason: limitReason, message: limitMessage }, nowIso);
       desired = limited;
     }
     rescale = desired !== current;
@@ -494,7 +492,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
   return {
     withBehavior,
     ...(rescale ? { rescale: { replicas: desired, reason } } : {}),
-    status: { currentReplicas: current, desiredReplicas: desired, ...(lastScaleTime ? { lastScaleTime } : {}), ...(currentMetrics ? { currentMetrics } : {}), conditions },
+    status: { ...observed(hpa), currentReplicas: current, desiredReplicas: desired, ...(lastScaleTime ? { lastScaleTime } : {}), ...(currentMetrics ? { currentMetrics } : {}), conditions },
     events,
     memory,
   };
@@ -504,8 +502,7 @@ export function decideHpa(input: HpaInput): HpaDecision {
 export function rescaled(d: HpaDecision, current: number, now: number): HpaDecision {
   const r = d.rescale!;
   const nowIso = new Date(now).toISOString();
-  const conditions = (d.status.conditions ?? []).map((c) => ({ ...c }));
-  setCondition(conditions, "AbleToScale", "True", "SucceededRescale", `the HPA controller was able to update the target scale to ${r.replicas}`, nowIso);
+  const conditions = setCondition(d.status.conditions, { type: "AbleToScale", status: "True", reason: "SucceededRescale", message: `the HPA controller was able to update the target scale to ${r.replicas}` }, nowIso);
   const memory = { ...d.memory, scaleUps: [...d.memory.scaleUps], scaleDowns: [...d.memory.scaleDowns] };
   // storeScaleEvent: only an autoscaler with a behavior keeps them.
   if (d.withBehavior && r.replicas > current) memory.scaleUps.push({ at: now, value: r.replicas - current });
@@ -524,8 +521,7 @@ export function rescaled(d: HpaDecision, current: number, now: number): HpaDecis
  */
 export function rescaleFailed(d: HpaDecision, hpa: HorizontalPodAutoscaler, current: number, error: string, now: number): HpaDecision {
   const r = d.rescale!;
-  const conditions = (d.status.conditions ?? []).map((c) => ({ ...c }));
-  setCondition(conditions, "AbleToScale", "False", "FailedUpdateScale", `the HPA controller was unable to update the target scale: ${error}`, new Date(now).toISOString());
+  const conditions = setCondition(d.status.conditions, { type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: `the HPA controller was unable to update the target scale: ${error}` }, new Date(now).toISOString());
   return {
     ...d,
     status: { ...d.status, currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? 0, conditions },
@@ -535,10 +531,9 @@ export function rescaleFailed(d: HpaDecision, hpa: HorizontalPodAutoscaler, curr
 
 /** The status of an autoscaler whose target's scale cannot be read (FailedGetScale). */
 export function scaleUnreadable(hpa: HorizontalPodAutoscaler, error: string, now: number): { status: HorizontalPodAutoscalerStatus; events: HpaEvent[] } {
-  const conditions = (hpa.status?.conditions ?? []).map((c) => ({ ...c }));
-  setCondition(conditions, "AbleToScale", "False", "FailedGetScale", `the HPA controller was unable to get the target's current scale: ${error}`, new Date(now).toISOString());
+  const conditions = setCondition(hpa.status?.conditions, { type: "AbleToScale", status: "False", reason: "FailedGetScale", message: `the HPA controller was unable to get the target's current scale: ${error}` }, new Date(now).toISOString());
   return {
-    status: { ...(hpa.status ?? { desiredReplicas: 0 }), desiredReplicas: hpa.status?.desiredReplicas ?? 0, conditions },
+    status: { ...(hpa.status ?? { desiredReplicas: 0 }), ...observed(hpa), desiredReplicas: hpa.status?.desiredReplicas ?? 0, conditions },
     events: [{ type: "Warning", reason: "FailedGetScale", message: error }],
   };
 }

@@ -14,6 +14,7 @@
  * extensions (seconds, years, `L`, `W`, `#`) are refused, as Kubernetes refuses them.
  */
 import { Cron } from "croner";
+import { parseGoDuration } from "../model/duration.ts";
 import type { Schedule } from "../model/job.ts";
 
 const MACROS: Record<string, string> = {
@@ -85,30 +86,13 @@ function normalField(text: string, f: Field, schedule: string): string {
   return parts.includes("*") ? "*" : parts.join(",");
 }
 
-/** A Go duration (`1h30m`, `90s`, `1.5h`) in ms, or NaN. */
-function goDuration(text: string): number {
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  if (!text) return NaN;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (!m) return NaN;
-    total += Number(m[1]) * unit[m[2]];
-    at = re.lastIndex;
-  }
-  return total;
-}
-
 /** The schedule, read in `timeZone` (an IANA name; default the process's). Throws with a message when it is not one. */
 export function parseSchedule(schedule: string, timeZone?: string): Schedule {
   const text = schedule.trim();
   if (/^(CRON_)?TZ=/.test(text)) throw new Error("cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
   if (timeZone !== undefined && !validTimeZone(timeZone)) throw new Error(`unknown time zone ${timeZone}`);
   if (text.startsWith("@every ")) {
-    const ms = goDuration(text.slice("@every ".length).trim());
+    const ms = parseGoDuration(text.slice("@every ".length).trim());
     if (!(ms > 0)) throw new Error(`failed to parse duration ${text}`);
     // robfig: at least a second, whole seconds, counted from the last run (Kubernetes counts from the CronJob's last scheduled time).
     const every = Math.max(1000, Math.floor(ms / 1000) * 1000);

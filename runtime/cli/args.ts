@@ -3,6 +3,10 @@
  * flags are errors (with the command's usage), values are typed. No dependency, so the CLI
  * starts fast and runs the same under Deno.
  */
+import { parseGoDuration } from "../../model/duration.ts";
+
+/** The longest `duration` flag: Node's timers take at most 2^31 − 1 ms (a longer one fires at once). */
+export const MAX_DURATION_FLAG_MS = 596 * 3_600_000;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -15,7 +19,8 @@ export interface FlagSpec {
   /** Long name without dashes. */
   name: string;
   short?: string;
-  type: "string" | "boolean" | "number" | "strings";
+  /** `duration`: a Go duration (`15s`, `500ms`, `1m30s`) from 1ms to 596h, given to the command in milliseconds. */
+  type: "string" | "boolean" | "number" | "strings" | "duration";
   help: string;
   default?: string | number | boolean;
 }
@@ -80,6 +85,12 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): Parsed {
       const n = Number(value);
       if (!Number.isFinite(n)) throw new UsageError(`flag --${spec.name} needs a number, got ${JSON.stringify(value)}`);
       flags[spec.name] = n;
+    } else if (spec.type === "duration") {
+      const ms = parseGoDuration(value);
+      if (!(ms >= 1 && ms <= MAX_DURATION_FLAG_MS)) {
+        throw new UsageError(`flag --${spec.name} needs a duration from 1ms to 596h, such as 15s, 500ms or 1m30s; got ${JSON.stringify(value)}`);
+      }
+      flags[spec.name] = ms;
     } else if (spec.type === "strings") {
       const prev = (flags[spec.name] as string[] | undefined) ?? [];
       flags[spec.name] = [...prev, value];
@@ -93,7 +104,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): Parsed {
 export function usageOf(specs: FlagSpec[]): string {
   return specs
     .map((s) => {
-      const names = `${s.short ? `-${s.short}, ` : "    "}--${s.name}${s.type === "boolean" ? "" : ` ${s.type === "number" ? "N" : "VALUE"}`}`;
+      const names = `${s.short ? `-${s.short}, ` : "    "}--${s.name}${s.type === "boolean" ? "" : ` ${s.type === "number" ? "N" : s.type === "duration" ? "DURATION" : "VALUE"}`}`;
       return `  ${names.padEnd(28)} ${s.help}${s.default !== undefined && s.default !== false ? ` (default ${s.default})` : ""}`;
     })
     .join("\n");

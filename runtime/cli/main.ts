@@ -29,7 +29,7 @@ function stdin(): string {
 const commands: Record<string, Command> = {
   up: {
     summary: "run a local cluster in the foreground until interrupted",
-    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example] [--registry] [--pod-cidr CIDR] [--service-cidr CIDR] [--proxy-mode userspace|nftables]",
+    usage: "berth up [--nodes N] [--runtime docker|hollow] [--home DIR] [--nats URL] [--example] [--registry] [--pod-cidr CIDR] [--service-cidr CIDR] [--proxy-mode userspace|nftables] [--hpa-sync-period DURATION] [--usage-report-interval DURATION]",
     flags: UP_FLAGS,
     run: (p) => upCmd(p.flags, out, err),
   },

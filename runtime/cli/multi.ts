@@ -131,6 +131,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "runtime", type: "string", help: "docker, or hollow: in-memory containers that only pretend to run (scale tests; no service proxy or DNS)", default: "docker" },
         { name: "count", type: "number", help: "with --runtime hollow: run this many nodes in this process, named NAME-0, NAME-1, … (one NATS connection: connect without a node identity)", default: 1 },
         { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
+        { name: "usage-report-interval", type: "duration", help: "how often the node agent measures its pods' cpu and memory for kubectl top and autoscalers, as metrics-server's --metric-resolution (default 10s; Docker nodes)" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
         METRICS_FLAG,
         HELP,
@@ -162,6 +163,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             proxyMode,
             heartbeatIntervalMs: (p.flags.heartbeat as number) * 1000,
             throttle: throttleFlags(p.flags),
+            usageIntervalMs: p.flags["usage-report-interval"] as number | undefined,
             log,
           });
           out(`node ${name} ready (advertise ${p.flags["advertise-address"]}, DNS ${host.dns.addresses.map((a) => `${a.host}:${a.port}`).join(" ")})\n`);
@@ -178,7 +180,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
     },
     "control-plane": {
       summary: "run one copy of the API and control loops (the loops only while it holds the leader lease)",
-      usage: "berth control-plane --nats URL[,URL...] [--replicas 3] [--user U --password P] [--lease-ttl S] [--rest-port N [--rest-address A] [--home DIR]]",
+      usage: "berth control-plane --nats URL[,URL...] [--replicas 3] [--user U --password P] [--lease-ttl S] [--hpa-sync-period DURATION] [--rest-port N [--rest-address A] [--home DIR]]",
       flags: [
         ...NATS_FLAGS,
         { name: "replicas", type: "number", help: "JetStream replicas of the state bucket (3 on a 3-server cluster)", default: 1 },
@@ -187,6 +189,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "lease-renew", type: "number", help: "seconds between renewals", default: 1 },
         { name: "node-grace", type: "number", help: "seconds without a node heartbeat before it is NotReady", default: 10 },
         { name: "pod-eviction", type: "number", help: "seconds a node stays NotReady before its pods are replaced", default: 30 },
+        { name: "hpa-sync-period", type: "duration", help: "how often each HorizontalPodAutoscaler is synced, as kube-controller-manager's --horizontal-pod-autoscaler-sync-period (default 15s)" },
         { name: "rest-port", type: "number", help: "also serve the Kubernetes REST API (kubectl) on this port; 0 picks a free one" },
         { name: "rest-address", type: "string", help: "address the REST API listens on (0.0.0.0 for other machines)", default: "127.0.0.1" },
         { name: "home", type: "string", help: "where the REST API's token, CA and kubeconfig live (copy token and pki/ to every copy)", default: ".berth-control-plane" },
@@ -231,7 +234,11 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             id: p.flags.id as string | undefined,
             leaseTtlMs: ttl * 1000,
             leaseRenewMs: renew * 1000,
-            controlPlane: { nodeGracePeriodMs: (p.flags["node-grace"] as number) * 1000, podEvictionTimeoutMs: (p.flags["pod-eviction"] as number) * 1000 },
+            controlPlane: {
+              nodeGracePeriodMs: (p.flags["node-grace"] as number) * 1000,
+              podEvictionTimeoutMs: (p.flags["pod-eviction"] as number) * 1000,
+              hpaSyncPeriodMs: p.flags["hpa-sync-period"] as number | undefined,
+            },
             log: (m, f) => {
               log(m, f);
               if (m === "control loops started") out(`control-plane ${String(f?.id)} leading (term ${String(f?.term)})\n`);

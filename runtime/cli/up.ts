@@ -37,6 +37,8 @@ export const UP_FLAGS: FlagSpec[] = [
   { name: "proxy-mode", type: "string", help: "service data path: userspace (TCP proxies) or nftables (kernel DNAT, root; docs/services.md)", default: "userspace" },
   { name: "registry", type: "boolean", help: "also run a local image registry on 127.0.0.1 with its data in the home (docker push to it)" },
   { name: "registry-port", type: "number", help: "port of the --registry registry (default: the last one used, else a free one)", default: 0 },
+  { name: "hpa-sync-period", type: "duration", help: "how often each HorizontalPodAutoscaler is synced, as kube-controller-manager's --horizontal-pod-autoscaler-sync-period (default 15s)" },
+  { name: "usage-report-interval", type: "duration", help: "how often node agents measure pods' cpu and memory for kubectl top and autoscalers, as metrics-server's --metric-resolution (default 10s)" },
   { name: "quiet", short: "q", type: "boolean", help: "print only the ready line and errors" },
   ...OBSERVE_FLAGS,
   { name: "help", short: "h", type: "boolean", help: "show help for this command" },
@@ -130,6 +132,8 @@ export async function upCmd(flags: Record<string, unknown>, out: Out, err: Out):
       serviceCidr: plan.serviceCidr,
       // nftables mode: one table per slot, so clusters side by side never touch each other's rules.
       nftTable: plan.slot === 0 ? "berth" : `berth${plan.slot}`,
+      hpaSyncPeriodMs: flags["hpa-sync-period"] as number | undefined,
+      usageIntervalMs: flags["usage-report-interval"] as number | undefined,
     });
     const observed = await startUpObservability(cluster, flags, (s) => say(`berth: ${s}\n`));
     const info = cluster.writeInfo({

@@ -2,8 +2,9 @@
  * The horizontal pod autoscaler controller on a real cluster (own nats-server, the API, the
  * control plane, a hollow node whose pods report the cpu their annotation scripts): it scales a
  * Deployment up to its bound, down when the target is raised, and says why in its status and
- * Events; an autoscaler whose target is missing says so. Sync period and usage reports are
- * shortened (300 ms); the arithmetic itself is test/unit/actors/hpa_decide.test.ts's.
+ * Events, and which generation of its spec the status reflects; an autoscaler whose target is
+ * missing says so. Sync period and usage reports are shortened (300 ms); the arithmetic itself
+ * is test/unit/actors/hpa_decide.test.ts's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster, startClusterComponents } from "../../mod.ts";
@@ -73,6 +74,7 @@ spec:
     expect(condition(h, "ScalingActive")).toMatchObject({ status: "True", reason: "ValidMetricFound" });
     expect(condition(h, "ScalingLimited")).toMatchObject({ status: "True", message: "the desired replica count is more than the maximum replica count" });
     expect(h.status?.lastScaleTime).toBeTruthy();
+    expect(h.status?.observedGeneration).toBe(h.metadata.generation);
     expect(await events("SuccessfulRescale")).toEqual(expect.arrayContaining([
       "New size: 4; reason: cpu resource utilization (percentage of request) above target",
       "New size: 5; reason: cpu resource utilization (percentage of request) above target",
@@ -81,6 +83,11 @@ spec:
     // 80 % against 100 %: ceil(5 × 0.8) = 4, then 4 × 0.8 rounds up to 4 again.
     await cluster.client.patch("horizontalpodautoscalers", "web", { spec: { metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 100 } } }] } }, { namespace: "default", type: "merge" });
     await waitFor(async () => (await replicas()) === 4, "the autoscaler to scale web down to 4", 30_000, 100);
+    // The status says it was computed from the changed spec (a new generation).
+    await waitFor(async () => {
+      const changed = await hpa();
+      return changed.metadata.generation === (h.metadata.generation ?? 0) + 1 && changed.status?.observedGeneration === changed.metadata.generation;
+    }, "the status to observe the new generation", 30_000, 100);
     expect(await events("SuccessfulRescale")).toContain("New size: 4; reason: All metrics below target");
     await waitFor(async () => (await hpa()).status?.currentReplicas === 4, "the status to show 4", 30_000, 100);
     // Settled: nothing more to do; the deployment stays at 4 over several more passes of the loop.

@@ -202,6 +202,24 @@ describe("details as Kubernetes has them", () => {
     expect(d.status.currentMetrics).toBeUndefined();
   });
 
+  test("every status written says which generation of the autoscaler it was computed from (observedGeneration)", () => {
+    const at = (generation: number, status?: HorizontalPodAutoscaler["status"]) => {
+      const h = hpa({}, status);
+      h.metadata.generation = generation;
+      return h;
+    };
+    const pods = ["a", "b", "c"].map((n) => pod(n));
+    const hot = usage({ a: { cpu: 400 }, b: { cpu: 400 }, c: { cpu: 400 } });
+    // Metrics read, a rescale made or refused, metrics failing, the target at 0, the scale unreadable.
+    const d = run(at(3, { observedGeneration: 2, desiredReplicas: 3 }), 3, pods, hot);
+    expect(d.status.observedGeneration).toBe(3);
+    expect(rescaled(d, 3, NOW).status.observedGeneration).toBe(3);
+    expect(rescaleFailed(d, at(3), 3, "conflict", NOW).status.observedGeneration).toBe(3);
+    expect(run(at(4), 3, pods, usage({})).status.observedGeneration).toBe(4);
+    expect(run(at(5), 0, [], usage({})).status.observedGeneration).toBe(5);
+    expect(scaleUnreadable(at(6, { observedGeneration: 5, desiredReplicas: 3 }), "not found", NOW).status.observedGeneration).toBe(6);
+  });
+
   test("a ratio of exactly 1.1 is within the tolerance (55 % of a 50 % target over 10 pods stays 10)", () => {
     const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`));
     expect(run(hpa(), 10, pods, usage(Object.fromEntries(pods.map((p) => [p.metadata.name, { cpu: 275 }])))).rescale).toBeUndefined();
