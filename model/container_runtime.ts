@@ -126,6 +126,27 @@ export interface ContainerSpec {
   /** Memory limit in bytes. */
   memoryBytes?: number;
   restartCount: number;
+  /** Who the container runs as and what it may do (runtime/kubelet/security_context.ts). */
+  security?: ContainerSecurity;
+}
+
+/** A container's securityContext as the engine applies it. */
+export interface ContainerSecurity {
+  /** `uid`, `uid:gid` or `user:gid` (the image's user with another group); absent: the image's. */
+  user?: string;
+  /** Supplementary groups of the container's first process. */
+  groups?: number[];
+  readOnlyRootFilesystem?: boolean;
+  /** Capabilities taken away (`ALL`, `NET_RAW`, ...). */
+  dropCapabilities?: string[];
+  /** Run without the engine's default seccomp profile. */
+  seccompUnconfined?: boolean;
+  /**
+   * Kubernetes' fsGroup: the top directory of each writable named volume (emptyDir, claim) is
+   * given this group, group-writable and setgid before the container starts, so what the
+   * container writes there is the group's.
+   */
+  volumeGroup?: number;
 }
 
 export type ContainerStateName = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -171,6 +192,8 @@ export interface ImageInfo {
   repoDigests: string[];
   /** Size in bytes. */
   size: number;
+  /** The user the image runs as (its `USER`: a name or uid, optionally `:group`); "" for root. */
+  user?: string;
 }
 
 export interface ExecResult {

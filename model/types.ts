@@ -218,6 +218,48 @@ export interface Container {
   stdinOnce?: boolean;
   /** Give the container a terminal (`kubectl run -t`). */
   tty?: boolean;
+  /** Who the container runs as and what it may do (over the pod's `securityContext`). */
+  securityContext?: SecurityContext;
+}
+
+/** A seccomp profile: the engine's default, none, or a file on the node (not served). */
+export interface SeccompProfile {
+  type: "RuntimeDefault" | "Unconfined" | "Localhost";
+  localhostProfile?: string;
+}
+
+/** Kubernetes' container SecurityContext, the fields Berth's nodes honour (see docs/nodes-and-pods.md). */
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  /** Never true on Berth (every container runs with no_new_privs). */
+  allowPrivilegeEscalation?: boolean;
+  /** Never true on Berth. */
+  privileged?: boolean;
+  /** `drop` is honoured; `add` is refused. */
+  capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: SeccompProfile;
+  /** Accepted when empty (Berth's nodes do not label with SELinux). */
+  seLinuxOptions?: Record<string, string>;
+}
+
+/** Kubernetes' PodSecurityContext: defaults for every container, the pod's groups and volumes' group. */
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  /** Groups every container's first process joins. */
+  supplementalGroups?: number[];
+  /** A group every container joins, which owns the pod's emptyDir and claim volumes (group-writable, setgid). */
+  fsGroup?: number;
+  fsGroupChangePolicy?: "Always" | "OnRootMismatch";
+  seccompProfile?: SeccompProfile;
+  /** Accepted when empty. */
+  seLinuxOptions?: Record<string, string>;
+  /** Accepted when empty (Berth sets no sysctls). */
+  sysctls?: { name: string; value: string }[];
 }
 
 export interface Volume {
@@ -288,6 +330,8 @@ export interface PodSpec {
   tolerations?: Toleration[];
   /** Node affinity (required and preferred); pod (anti-)affinity is not served. */
   affinity?: Affinity;
+  /** Who the pod's containers run as (each container's own securityContext overrides it). */
+  securityContext?: PodSecurityContext;
 }
 
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";

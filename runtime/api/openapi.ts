@@ -126,6 +126,19 @@ const SCHEMAS: Record<string, Schema> = {
     terminationGracePeriodSeconds: int64,
   }),
   [`${CORE}ResourceRequirements`]: obj({ requests: map(intOrString), limits: map(intOrString) }),
+  // What Berth's nodes honour of securityContext (admission refuses what they cannot grant).
+  [`${CORE}SeccompProfile`]: obj({ type: str, localhostProfile: str }, ["type"]),
+  [`${CORE}SELinuxOptions`]: obj({ user: str, role: str, type: str, level: str }),
+  [`${CORE}Capabilities`]: obj({ add: arr(str), drop: arr(str) }),
+  [`${CORE}SecurityContext`]: obj({
+    runAsUser: int64, runAsGroup: int64, runAsNonRoot: bool, readOnlyRootFilesystem: bool,
+    allowPrivilegeEscalation: bool, privileged: bool,
+    capabilities: ref(`${CORE}Capabilities`), seccompProfile: ref(`${CORE}SeccompProfile`), seLinuxOptions: ref(`${CORE}SELinuxOptions`),
+  }),
+  [`${CORE}PodSecurityContext`]: obj({
+    runAsUser: int64, runAsGroup: int64, runAsNonRoot: bool, supplementalGroups: arr(int64), fsGroup: int64, fsGroupChangePolicy: str,
+    seccompProfile: ref(`${CORE}SeccompProfile`), seLinuxOptions: ref(`${CORE}SELinuxOptions`), sysctls: arr(obj({ name: str, value: str }, ["name", "value"])),
+  }),
   [`${CORE}Container`]: obj(
     {
       name: str, image: str, command: arr(str), args: arr(str), workingDir: str,
@@ -138,6 +151,7 @@ const SCHEMAS: Record<string, Schema> = {
       envFrom: arr(ref(`${CORE}EnvFromSource`)),
       lifecycle: obj({ postStart: ref(`${CORE}LifecycleHandler`), preStop: ref(`${CORE}LifecycleHandler`) }),
       stdin: bool, stdinOnce: bool, tty: bool,
+      securityContext: ref(`${CORE}SecurityContext`),
     },
     ["name"],
   ),
@@ -167,6 +181,7 @@ const SCHEMAS: Record<string, Schema> = {
       hostname: str, subdomain: str, dnsPolicy: str,
       tolerations: arr(ref(`${CORE}Toleration`)),
       affinity: ref(`${CORE}Affinity`),
+      securityContext: ref(`${CORE}PodSecurityContext`),
     },
     ["containers"],
   ),

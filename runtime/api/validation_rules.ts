@@ -140,6 +140,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
   arr(spec.volumes).forEach((v, i) => projectedVolumeRules(c, obj(v), `${at}.volumes[${i}]`));
   tolerationRules(c, spec.tolerations, `${at}.tolerations`);
   affinityRules(c, obj(spec.affinity), `${at}.affinity`);
+  seccompRules(c, obj(obj(spec.securityContext)?.seccompProfile), `${at}.securityContext.seccompProfile`);
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
   const all = [
@@ -150,6 +151,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
     const ctr = obj(x);
     if (!ctr) return;
     envRules(c, ctr, path);
+    seccompRules(c, obj(obj(ctr.securityContext)?.seccompProfile), `${path}.securityContext.seccompProfile`);
     const name = str(ctr.name);
     if (name) {
       if (containerNames.has(name)) c.add(CAUSE.duplicate, `${path}.name`, name);
@@ -199,6 +201,14 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
 }
 
 /** Tolerations as Kubernetes validates them: a key that could be a taint's, an operator its value fits, seconds only for NoExecute. */
+/** A seccomp profile names a local file exactly when its type is Localhost (kube's ValidateSeccompProfileField). */
+function seccompRules(c: Causes, profile: Obj | undefined, at: string): void {
+  if (!profile) return;
+  const local = profile.localhostProfile;
+  if (profile.type === "Localhost" && (local === undefined || local === "")) c.add(CAUSE.required, `${at}.localhostProfile`, undefined, "must be set when seccomp type is Localhost");
+  if (profile.type !== "Localhost" && local !== undefined) c.add(CAUSE.invalid, `${at}.localhostProfile`, local, "can only be set when seccomp type is Localhost");
+}
+
 function tolerationRules(c: Causes, tolerations: unknown, at: string): void {
   arr(tolerations).forEach((x, i) => {
     const t = obj(x);

@@ -260,6 +260,44 @@ const lifecycleHandler = z.looseObject({
 const fileMode = z.number().int().min(0).max(0o777);
 const keyToPath = z.looseObject({ key: z.string().min(1), path: z.string().min(1), mode: fileMode.optional() });
 
+/** A Linux user or group ID, as kube-apiserver's ValidateNonnegativeField for IDs. */
+const linuxId = z.number().int().superRefine((v, ctx) => {
+  if (v < 0 || v > 2147483647) problem(ctx, CAUSE.invalid, "must be between 0 and 2147483647, inclusive");
+});
+
+/** The relation of `type` and `localhostProfile` is checked in validation_rules.ts. */
+const seccompProfile = z.looseObject({
+  type: z.enum(["RuntimeDefault", "Unconfined", "Localhost"]),
+  localhostProfile: z.string().optional(),
+});
+
+const seLinuxOptions = z.looseObject({ user: z.string().optional(), role: z.string().optional(), type: z.string().optional(), level: z.string().optional() });
+
+/** A container's securityContext: what nodes honour, and what admission refuses (runtime/security/admission.ts). */
+const securityContext = z.looseObject({
+  runAsUser: linuxId.optional(),
+  runAsGroup: linuxId.optional(),
+  runAsNonRoot: z.boolean().optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  allowPrivilegeEscalation: z.boolean().optional(),
+  privileged: z.boolean().optional(),
+  capabilities: z.looseObject({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() }).optional(),
+  seccompProfile: seccompProfile.optional(),
+  seLinuxOptions: seLinuxOptions.optional(),
+});
+
+const podSecurityContext = z.looseObject({
+  runAsUser: linuxId.optional(),
+  runAsGroup: linuxId.optional(),
+  runAsNonRoot: z.boolean().optional(),
+  supplementalGroups: z.array(linuxId).optional(),
+  fsGroup: linuxId.optional(),
+  fsGroupChangePolicy: z.enum(["Always", "OnRootMismatch"]).optional(),
+  seccompProfile: seccompProfile.optional(),
+  seLinuxOptions: seLinuxOptions.optional(),
+  sysctls: z.array(z.looseObject({ name: z.string().min(1), value: z.string() })).optional(),
+});
+
 const container = z.looseObject({
   name: dnsLabel.superRefine((v, ctx) => {
     if (v === "") problem(ctx, CAUSE.required, "");
@@ -280,6 +318,7 @@ const container = z.looseObject({
   stdin: z.boolean().optional(),
   stdinOnce: z.boolean().optional(),
   tty: z.boolean().optional(),
+  securityContext: securityContext.optional(),
 });
 
 const volume = z.looseObject({
@@ -355,6 +394,7 @@ export const podSpec = z.looseObject({
   imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
   tolerations: z.array(toleration).optional(),
   affinity: affinity.optional(),
+  securityContext: podSecurityContext.optional(),
 });
 
 const containerState = z.looseObject({

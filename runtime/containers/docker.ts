@@ -15,10 +15,12 @@
  * `RuntimeUnavailableError` so callers can retry once the engine is back.
  */
 import Docker from "dockerode";
+import tar from "tar-stream";
 import {
   type Closeable,
   type ContainerInfo,
   type ContainerRuntime,
+  type ContainerSecurity,
   type ContainerSpec,
   type ContainerStateName,
   type ContainerSummary,
@@ -143,6 +145,34 @@ export function resourceConfig(spec: Pick<ContainerSpec, "cpus" | "cpuShares" | 
   return out;
 }
 
+/**
+ * A container's securityContext as Docker's HostConfig (the user is the container's `User`):
+ * supplementary groups, a read-only root filesystem, capabilities dropped, and seccomp off when
+ * asked; every container keeps `no-new-privileges` (CONTAINER_HARDENING).
+ */
+export function securityConfig(security: ContainerSecurity | undefined): { GroupAdd?: string[]; ReadonlyRootfs?: boolean; CapDrop?: string[]; SecurityOpt?: string[] } {
+  const out: ReturnType<typeof securityConfig> = {};
+  if (!security) return out;
+  if (security.groups?.length) out.GroupAdd = security.groups.map(String);
+  if (security.readOnlyRootFilesystem) out.ReadonlyRootfs = true;
+  if (security.dropCapabilities?.length) out.CapDrop = [...security.dropCapabilities];
+  if (security.seccompUnconfined) out.SecurityOpt = [...CONTAINER_HARDENING.SecurityOpt, "seccomp=unconfined"];
+  return out;
+}
+
+/** A tar of one entry, the directory `v`: root-owned, group `gid`, mode 2775 (rwxrwsr-x). */
+export function volumeOwnershipTar(gid: number): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name: "v/", type: "directory", mode: 0o2775, uid: 0, gid, mtime: new Date() });
+  pack.finalize();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pack.on("data", (d: unknown) => chunks.push(d as Buffer));
+    pack.on("end", () => resolve(Buffer.concat(chunks)));
+    pack.on("error", reject);
+  });
+}
+
 /** The Docker implementation of `ContainerRuntime`. */
 export class DockerRuntime implements ContainerRuntime {
   readonly kind = "docker";
@@ -187,7 +217,7 @@ export class DockerRuntime implements ContainerRuntime {
   async inspectImage(image: string): Promise<ImageInfo | undefined> {
     try {
       const i = await this.docker.getImage(image).inspect();
-      return { id: i.Id, repoDigests: i.RepoDigests ?? [], size: i.Size };
+      return { id: i.Id, repoDigests: i.RepoDigests ?? [], size: i.Size, user: i.Config?.User ?? "" };
     } catch (e) {
       if ((e as DockerError).statusCode === 404) return undefined;
       throw translateError(e, `image inspect ${image}`);
@@ -341,6 +371,7 @@ export class DockerRuntime implements ContainerRuntime {
         StdinOnce: !!spec.stdin && !!spec.stdinOnce,
         AttachStdin: !!spec.stdin,
         Tty: !!spec.tty,
+        ...(spec.security?.user !== undefined ? { User: spec.security.user } : {}),
         Labels: {
           ...podLabels(spec.pod),
           [LABELS.role]: "app",
@@ -353,10 +384,40 @@ export class DockerRuntime implements ContainerRuntime {
           Mounts: mounts.length ? mounts : undefined,
           ...resourceConfig(spec),
           ...CONTAINER_HARDENING,
+          ...securityConfig(spec.security),
         },
       })
     );
+    const group = spec.security?.volumeGroup;
+    if (group !== undefined) {
+      for (const m of mounts) if (!m.ReadOnly && m.Source) await this.setVolumeGroup(m.Source, group, podLabels(spec.pod));
+    }
     return c.id;
+  }
+
+  /**
+   * fsGroup: volume `name`'s top directory made root's and group `gid`'s, mode 2775, before a
+   * container that mounts it starts. Done through a helper container of the infra image, never
+   * started, that mounts the volume at `/v`: the engine's archive API applies a directory entry's
+   * owner and mode to a directory already there (not to the destination itself, and not on a
+   * read-only root filesystem, so not through the app container), and the helper is removed.
+   */
+  private async setVolumeGroup(name: string, gid: number, labels: Record<string, string>): Promise<void> {
+    const helper = await this.call("volume ownership helper create", () =>
+      this.docker.createContainer({
+        Image: this.infraImage,
+        Cmd: ["true"],
+        // The pod's labels: one left behind by a crash is the pod's garbage, collected with it.
+        Labels: { ...labels, [LABELS.role]: "volume-ownership" },
+        HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: name, Target: "/v" }], ...CONTAINER_HARDENING },
+      })
+    );
+    try {
+      const archive = await volumeOwnershipTar(gid);
+      await this.call("volume ownership", () => helper.putArchive(archive, { path: "/" }));
+    } finally {
+      await helper.remove({ force: true }).catch(() => {});
+    }
   }
 
   async startContainer(id: string): Promise<void> {

@@ -35,6 +35,7 @@ import {
 } from "../../model/container_runtime.ts";
 import { type ImageCredentialProvider, imageIdOf, ImagePuller } from "./image_puller.ts";
 import { proberLogic } from "./probes.ts";
+import { containerSecurity, needsImageUser } from "./security_context.ts";
 
 export interface PodEffectsOptions {
   node: string;
@@ -238,6 +239,13 @@ async function startAttempt(
     }
     env = prep.env;
   }
+  // securityContext: runAsNonRoot is checked against the image's user before the container is made.
+  const imageUser = needsImageUser(input.pod, c) ? (await rt.inspectImage(c.image))?.user : undefined;
+  const security = containerSecurity(input.pod, c, imageUser);
+  if (security.type === "error") {
+    events.push({ type: "Warning", reason: "Failed", message: `Error: ${security.message}` });
+    return recordAfterConfigError(rec, "CreateContainerConfigError", security.message, Date.now(), configRetryMs(input.backoff.baseMs));
+  }
   const config = opts.config;
   const spec = containerSpec(input.pod, c, {
     node: opts.node,
@@ -250,6 +258,7 @@ async function startAttempt(
     projectedDir: config ? (v) => config.volumeDir(input.pod, v) : undefined,
     claimUid,
   });
+  if (Object.keys(security.security).length) spec.security = security.security;
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });
   try {

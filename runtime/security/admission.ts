@@ -5,9 +5,11 @@
  *
  *   - `hostPath` volumes only when `allowHostPath` (a hostPath of `/` or of the Docker socket
  *     is root on the host; `berth up --no-host-path` turns them off);
- *   - never `hostNetwork`, `hostPID`, `hostIPC`, privileged containers or added capabilities:
- *     Berth's container runtime never grants them, so asking for them is refused rather than
- *     silently ignored;
+ *   - never `hostNetwork`, `hostPID`, `hostIPC`, privileged containers, privilege escalation or
+ *     added capabilities: Berth's container runtime never grants them, so asking for them is
+ *     refused rather than silently ignored; nor what its nodes cannot apply: a seccomp profile
+ *     from a node's file (`Localhost`), SELinux labels, sysctls (empty ones are accepted, as
+ *     charts write them);
  *   - no `:` or `,` in a hostPath path or the mount path of a hostPath volume: Docker's bind
  *     syntax (`src:dst:mode`) would read them as separators.
  *
@@ -43,6 +45,14 @@ export function checkPodSpecAdmission(spec: unknown, policy: AdmissionPolicy, at
   for (const k of ["hostNetwork", "hostPID", "hostIPC"] as const) {
     if (s[k] === true) forbid(`${at}.${k}`, `Berth does not run pods in the host's ${k.slice(4)} namespace`);
   }
+  const podSc = obj(s.securityContext);
+  if (arr(podSc?.sysctls).length) forbid(`${at}.securityContext.sysctls`, "Berth does not set sysctls");
+  const unappliable = (sc: Loose | undefined, path: string) => {
+    if (obj(sc?.seccompProfile)?.type === "Localhost") forbid(`${path}.seccompProfile`, "Berth does not load seccomp profiles from a node's files (RuntimeDefault and Unconfined are served)");
+    const se = obj(sc?.seLinuxOptions);
+    if (se && Object.values(se).some((v) => v !== undefined && v !== "")) forbid(`${path}.seLinuxOptions`, "Berth's nodes do not use SELinux labels");
+  };
+  unappliable(podSc, `${at}.securityContext`);
   const hostPathVolumes = new Set<string>();
   arr(s.volumes).forEach((v, i) => {
     const vol = obj(v);
@@ -62,6 +72,7 @@ export function checkPodSpecAdmission(spec: unknown, policy: AdmissionPolicy, at
     const sc = obj(ctr.securityContext);
     if (sc?.privileged === true) forbid(`${path}.securityContext.privileged`, "Berth does not run privileged containers");
     if (sc?.allowPrivilegeEscalation === true) forbid(`${path}.securityContext.allowPrivilegeEscalation`, "privilege escalation is not allowed");
+    unappliable(sc, `${path}.securityContext`);
     const add = arr(obj(sc?.capabilities)?.add);
     if (add.length) forbid(`${path}.securityContext.capabilities.add`, "Berth does not add capabilities");
     arr(ctr.volumeMounts).forEach((m, j) => {

@@ -20,15 +20,15 @@ spec:
   containers:
   - name: c
     image: berth/busybox
-    securityContext: {runAsUser: 1000}
+    startupProbe: {exec: {command: ["true"]}}
 `;
 
 describe("field validation", () => {
   it("Strict refuses an undeclared field with kube-apiserver's message naming its path", () => {
     const obj = parseManifests(POD)[0].object;
     expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow(BadRequestError);
-    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow('strict decoding error: unknown field "spec.containers[0].securityContext"');
-    expect(checkFieldValidation("Pod", obj, "Warn")).toEqual(['unknown field "spec.containers[0].securityContext"']);
+    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow('strict decoding error: unknown field "spec.containers[0].startupProbe"');
+    expect(checkFieldValidation("Pod", obj, "Warn")).toEqual(['unknown field "spec.containers[0].startupProbe"']);
     expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
   });
 
@@ -132,10 +132,10 @@ status: {phase: Pending, conditions: [{type: Resizing, status: "True"}]}
       e = x;
     }
     expect(e).toBeInstanceOf(ManifestError);
-    expect((e as Error).message).toBe('pod.yaml: document 1 (line 1): strict decoding error: unknown field "spec.containers[0].securityContext"');
+    expect((e as Error).message).toBe('pod.yaml: document 1 (line 1): strict decoding error: unknown field "spec.containers[0].startupProbe"');
     const warnings: string[] = [];
     expect(validateManifests(docs, { fieldValidation: "Warn", warn: (m) => warnings.push(m) })).toHaveLength(1);
-    expect(warnings).toEqual(['pod.yaml: document 1 (line 1): unknown field "spec.containers[0].securityContext"']);
+    expect(warnings).toEqual(['pod.yaml: document 1 (line 1): unknown field "spec.containers[0].startupProbe"']);
     expect(validateMode(undefined)).toBe("Strict");
     expect(validateMode("false")).toBe("Ignore");
     expect(() => validateMode("maybe")).toThrow(/--validate must be strict, warn or ignore/);

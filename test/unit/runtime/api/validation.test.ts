@@ -443,3 +443,24 @@ describe("validation - sizes and kinds", () => {
     expect(kindOf("services")).toBe("Service");
   });
 });
+
+describe("validation - securityContext", () => {
+  it("accepts a chart's pod and container securityContext (empty seLinuxOptions and sysctls included)", () => {
+    const sc = { runAsUser: 1001, runAsGroup: 1001, runAsNonRoot: true, privileged: false, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" }, seLinuxOptions: {} };
+    const podSc = { fsGroup: 1001, fsGroupChangePolicy: "Always", supplementalGroups: [], sysctls: [], seLinuxOptions: {} };
+    expect(causesOf("pods", pod({ securityContext: podSc, containers: [container({ securityContext: sc })] }))).toEqual([]);
+  });
+
+  it("ids must be between 0 and 2147483647; a Localhost seccomp profile needs its file, and only it may name one", () => {
+    const causes = causesOf("pods", pod({
+      securityContext: { runAsUser: -1, fsGroup: 2 ** 31, supplementalGroups: [5, -5], seccompProfile: { type: "Localhost" } },
+      containers: [container({ securityContext: { runAsGroup: -2, seccompProfile: { type: "RuntimeDefault", localhostProfile: "x.json" } } })],
+    }));
+    expectCause(causes, "spec.securityContext.runAsUser", "FieldValueInvalid", /Invalid value: -1: must be between 0 and 2147483647, inclusive/);
+    expectCause(causes, "spec.securityContext.fsGroup", "FieldValueInvalid", /must be between 0 and 2147483647, inclusive/);
+    expectCause(causes, "spec.securityContext.supplementalGroups[1]", "FieldValueInvalid", /Invalid value: -5/);
+    expectCause(causes, "spec.containers[0].securityContext.runAsGroup", "FieldValueInvalid", /Invalid value: -2/);
+    expectCause(causes, "spec.securityContext.seccompProfile.localhostProfile", "FieldValueRequired", /must be set when seccomp type is Localhost/);
+    expectCause(causes, "spec.containers[0].securityContext.seccompProfile.localhostProfile", "FieldValueInvalid", /can only be set when seccomp type is Localhost/);
+  });
+});

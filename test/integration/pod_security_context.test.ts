@@ -1,0 +1,77 @@
+/**
+ * securityContext on real Docker: a pod that runs as a user and groups of its own, with a
+ * read-only root filesystem, every capability dropped and an emptyDir its fsGroup may write
+ * (the volume's top directory is the group's, group-writable and setgid); and runAsNonRoot
+ * refusing an image that runs as root, or a runAsUser of 0, with the kubelet's
+ * CreateContainerConfigError and messages.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { podExec } from "../../runtime/kubelet/pod_containers.ts";
+import type { TestApi } from "../helpers/api.ts";
+import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
+
+const BB = "berth/busybox";
+let t: TestApi;
+let env: PodEnv;
+
+beforeAll(async () => {
+  t = await startTestApi();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+beforeEach(async () => {
+  env = await podEnv(t);
+});
+afterEach(async () => {
+  await env?.cleanup();
+});
+
+describe("securityContext on Docker", () => {
+  test("runAsUser, runAsGroup, supplementalGroups and fsGroup set the process's ids; the emptyDir is the fsGroup's to write; the root filesystem is read-only; no capability is left", async () => {
+    await env.api.create("pods", pod("secure", env.node, {
+      securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 },
+      volumes: [{ name: "data", emptyDir: {} }],
+      containers: [{
+        name: "c",
+        image: BB,
+        // Fails at once (and never gets Running) unless uid 1000 may write the volume.
+        command: ["sh", "-c", "touch /data/made-by-app && exec sleep 3600"],
+        volumeMounts: [{ name: "data", mountPath: "/data" }],
+        securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+      }],
+    }));
+    const p = await waitRunning(env.api, "secure");
+    const run = async (cmd: string) => (await podExec(env.rt, p, "c", ["sh", "-c", cmd])).stdout.trim();
+    const id = await run("id");
+    expect(id).toMatch(/^uid=1000 gid=3000 groups=/);
+    expect(id).toMatch(/groups=.*\b2000\b/);
+    expect(id).toMatch(/groups=.*\b4000\b/);
+    expect(await run("stat -c %g:%a /data")).toBe("2000:2775");
+    // setgid: what the app writes there belongs to the fsGroup.
+    expect(await run("stat -c %u:%g /data/made-by-app")).toBe("1000:2000");
+    expect(await run("touch /not-allowed 2>&1; echo exit=$?")).toMatch(/Read-only file system[\s\S]*exit=1/);
+    expect(await run("grep CapEff /proc/1/status")).toMatch(/^CapEff:\s+0+$/);
+    expect(await run("grep NoNewPrivs /proc/1/status")).toMatch(/^NoNewPrivs:\s+1$/);
+  });
+
+  test("runAsNonRoot: an image that runs as root, or runAsUser 0, is a CreateContainerConfigError with the kubelet's message, and no container is made", async () => {
+    await env.api.create("pods", pod("rooty", env.node, {
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"], securityContext: { runAsNonRoot: true } }],
+    }));
+    await env.api.create("pods", pod("zero", env.node, {
+      securityContext: { runAsNonRoot: true },
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"], securityContext: { runAsUser: 0 } }],
+    }));
+    for (const [name, message] of [["rooty", "container has runAsNonRoot and image will run as root"], ["zero", "container's runAsUser breaks non-root policy"]] as const) {
+      const waiting = await waitFor(async () => {
+        const w = containerStatus(await getPod(env.api, name), "c")?.state.waiting;
+        return w?.reason === "CreateContainerConfigError" ? w : undefined;
+      }, `${name} waiting in CreateContainerConfigError`);
+      const uid = (await getPod(env.api, name)).metadata.uid;
+      expect(waiting.message).toBe(`${message} (pod: "${name}_default(${uid})", container: c)`);
+      await waitFor(async () => (await eventsFor(env.api, name)).some((e) => e.reason === "Failed" && e.message === `Error: ${waiting.message}`), `${name}'s Failed event`);
+      expect(containerStatus(await getPod(env.api, name), "c")?.containerID).toBeUndefined();
+    }
+  });
+});
