@@ -76,6 +76,8 @@ export interface PodContext {
    * prober's next resend.
    */
   verdicts: Record<string, boolean>;
+  /** Attempt ids whose startup probe has passed (laid over a step's records as `verdicts` are). */
+  startups: Record<string, true>;
   lastError?: string;
   status?: PodStatus;
   /**
@@ -92,7 +94,7 @@ export type PodMachineEvent =
   /** Converge now (e.g. the runtime came back after an outage). */
   | { type: "RESYNC" }
   | { type: "RUNTIME_EVENT"; event: RuntimeEvent }
-  | { type: "PROBE_RESULT"; container: string; containerId: string; probe: "liveness" | "readiness"; result: "success" | "failure"; message?: string };
+  | { type: "PROBE_RESULT"; container: string; containerId: string; probe: "startup" | "liveness" | "readiness"; result: "success" | "failure"; message?: string };
 
 /** Inputs and outputs of the injected actors. */
 export interface SandboxStepInput { pod: Pod; node: string; hostIP: string; sandbox?: SandboxInfo; records: ContainerRecord[] }
@@ -128,18 +130,30 @@ export interface KillOutput { ids: string[]; events: PodEvent[] }
 export interface ProbeTargets { type: "TARGETS"; podIP: string; pod: Pod; running: { name: string; id: string }[] }
 
 /**
- * The records a sync step returned, with the prober's newest readiness verdicts laid over them:
- * for an attempt that is still running under the same id, the verdict wins over the copy the
- * step started from. Verdicts of attempts no longer among the records are dropped.
+ * The records a sync step returned, with the prober's newest readiness verdicts (and passed
+ * startup probes) laid over them: for an attempt that is still running under the same id, the
+ * verdict wins over the copy the step started from. Verdicts of attempts no longer among the
+ * records are dropped.
  */
-export function withVerdicts(records: ContainerRecord[], verdicts: Record<string, boolean>): { records: ContainerRecord[]; verdicts: Record<string, boolean> } {
+export function withVerdicts(
+  records: ContainerRecord[],
+  verdicts: Record<string, boolean>,
+  startups: Record<string, true> = {},
+): { records: ContainerRecord[]; verdicts: Record<string, boolean>; startups: Record<string, true> } {
   const kept: Record<string, boolean> = {};
+  const started: Record<string, true> = {};
   const out = records.map((r) => {
-    if (!r.id || !(r.id in verdicts)) return r;
+    if (!r.id) return r;
+    let next = r;
+    if (r.id in startups) {
+      started[r.id] = true;
+      if (r.startupPassedId !== r.id) next = { ...next, startupPassedId: r.id };
+    }
+    if (!(r.id in verdicts)) return next;
     kept[r.id] = verdicts[r.id];
-    return r.state.kind === "running" && r.ready !== verdicts[r.id] ? { ...r, ready: verdicts[r.id] } : r;
+    return r.state.kind === "running" && r.ready !== verdicts[r.id] ? { ...next, ready: verdicts[r.id] } : next;
   });
-  return { records: out, verdicts: kept };
+  return { records: out, verdicts: kept, startups: started };
 }
 
 /** Thrown by `syncContainers` when the sandbox is no longer running: the actor recreates it. */
@@ -201,9 +215,9 @@ export function podActsOn(event: RuntimeEvent): boolean {
   return event.type !== "start";
 }
 
-/** True when some container has a liveness or readiness probe (what the prober runs). */
+/** True when some container has a startup, liveness or readiness probe (what the prober runs). */
 export function hasProbes(pod: Pod): boolean {
-  return pod.spec.containers.some((c) => c.livenessProbe !== undefined || c.readinessProbe !== undefined);
+  return pod.spec.containers.some((c) => c.startupProbe !== undefined || c.livenessProbe !== undefined || c.readinessProbe !== undefined);
 }
 
 function needsStart(pod: Pod, r: ContainerRecord): boolean {
@@ -287,7 +301,7 @@ export const podMachine = setup({
       event.type === "RUNTIME_EVENT" && (event.event.type === "die" || event.event.type === "destroy") &&
       event.event.labels[LABELS.role] !== "infra" && context.records.some((r) => r.id === event.event.id),
     livenessFailed: ({ context, event }) =>
-      event.type === "PROBE_RESULT" && event.probe === "liveness" && event.result === "failure" &&
+      event.type === "PROBE_RESULT" && (event.probe === "liveness" || event.probe === "startup") && event.result === "failure" &&
       context.records.some((r) => r.id === event.containerId && r.state.kind === "running"),
   },
   delays: {
@@ -312,6 +326,7 @@ export const podMachine = setup({
     dirty: false,
     killQueue: [],
     verdicts: {},
+    startups: {},
   }),
   initial: "start",
   on: {
@@ -343,14 +358,33 @@ export const podMachine = setup({
                 type: "recordEvents",
                 params: ({ event }) => {
                   const e = event as Extract<PodMachineEvent, { type: "PROBE_RESULT" }>;
+                  const which = e.probe === "startup" ? "Startup" : "Liveness";
                   return {
                     events: [
-                      { type: "Warning" as const, reason: "Unhealthy", message: `Liveness probe failed: ${e.message ?? ""}` },
-                      { type: "Normal" as const, reason: "Killing", message: `Container ${e.container} failed liveness probe, will be restarted` },
+                      { type: "Warning" as const, reason: "Unhealthy", message: `${which} probe failed: ${e.message ?? ""}` },
+                      { type: "Normal" as const, reason: "Killing", message: `Container ${e.container} failed ${which.toLowerCase()} probe, will be restarted` },
                     ],
                   };
                 },
               },
+            ],
+          },
+          {
+            // A passed startup probe: the container counts as started, and (without a readiness
+            // probe, which the prober starts only now) as ready.
+            guard: ({ context, event }) => event.probe === "startup" && event.result === "success" && context.records.some((r) => r.id === event.containerId && r.state.kind === "running"),
+            actions: [
+              assign(({ context, event }) => {
+                const e = event as Extract<PodMachineEvent, { type: "PROBE_RESULT" }>;
+                const readyNow = !context.pod.spec.containers.find((c) => c.name === e.container)?.readinessProbe;
+                return {
+                  records: context.records.map((r) => (r.id === e.containerId ? { ...r, startupPassedId: e.containerId, ...(readyNow ? { ready: true } : {}) } : r)),
+                  startups: { ...context.startups, [e.containerId]: true as const },
+                  verdicts: readyNow ? { ...context.verdicts, [e.containerId]: true } : context.verdicts,
+                };
+              }),
+              "refreshStatus",
+              { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
             ],
           },
           {
@@ -389,7 +423,7 @@ export const podMachine = setup({
               {
                 target: "containers",
                 actions: [
-                  assign(({ context, event }) => ({ sandbox: event.output.sandbox, ...withVerdicts(event.output.records, context.verdicts), lastError: undefined })),
+                  assign(({ context, event }) => ({ sandbox: event.output.sandbox, ...withVerdicts(event.output.records, context.verdicts, context.startups), lastError: undefined })),
                   { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
                 ],
               },
@@ -421,7 +455,7 @@ export const podMachine = setup({
             onDone: {
               target: "decide",
               actions: [
-                assign(({ context, event }) => ({ ...withVerdicts(event.output.records, context.verdicts), lastError: undefined, serviceEnv: context.serviceEnv ?? event.output.serviceEnv })),
+                assign(({ context, event }) => ({ ...withVerdicts(event.output.records, context.verdicts, context.startups), lastError: undefined, serviceEnv: context.serviceEnv ?? event.output.serviceEnv })),
                 { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
                 "refreshStatus",
                 { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },

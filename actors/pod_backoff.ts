@@ -37,6 +37,8 @@ export interface ContainerRecord {
   ready: boolean;
   /** Whether this container has ever been started in this pod. */
   started: boolean;
+  /** The attempt whose startup probe passed (a container with a startupProbe is started once it is its current `id`). */
+  startupPassedId?: string;
   /** The image of the current (or last tried) attempt; differs from the spec after an image update. */
   image?: string;
   /** The image the attempt runs as the runtime names it (`docker-pullable://repo@sha256:...`). */

@@ -52,7 +52,8 @@ export function containerStatuses(pod: Pod, records: ContainerRecord[], containe
       image: r.image ?? c.image,
       imageID: r.imageID ?? "",
       ...(r.id ? { containerID: `${r.id.length === 64 ? "docker" : "hollow"}://${r.id}` } : {}),
-      started: r.state.kind === "running",
+      // As the kubelet: a container with a startup probe counts as started once it has passed.
+      started: r.state.kind === "running" && (c.startupProbe === undefined || r.startupPassedId === r.id),
     };
   });
 }

@@ -210,6 +210,8 @@ export interface Container {
   volumeMounts?: VolumeMount[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  /** Until it succeeds, the liveness and readiness probes wait; failing it restarts the container. */
+  startupProbe?: Probe;
   imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
   lifecycle?: Lifecycle;
   /** Keep the container's stdin open for `kubectl attach` / `kubectl run -i` (Docker's OpenStdin). */

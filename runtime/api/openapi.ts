@@ -146,7 +146,7 @@ const SCHEMAS: Record<string, Schema> = {
       ports: arr(ref(`${CORE}ContainerPort`), { key: "containerPort", strategy: "merge" }),
       resources: ref(`${CORE}ResourceRequirements`),
       volumeMounts: arr(ref(`${CORE}VolumeMount`), { key: "mountPath", strategy: "merge" }),
-      livenessProbe: ref(`${CORE}Probe`), readinessProbe: ref(`${CORE}Probe`),
+      livenessProbe: ref(`${CORE}Probe`), readinessProbe: ref(`${CORE}Probe`), startupProbe: ref(`${CORE}Probe`),
       imagePullPolicy: str,
       envFrom: arr(ref(`${CORE}EnvFromSource`)),
       lifecycle: obj({ postStart: ref(`${CORE}LifecycleHandler`), preStop: ref(`${CORE}LifecycleHandler`) }),

@@ -176,14 +176,18 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
         mountPaths.add(mpath);
       }
     });
-    for (const which of ["livenessProbe", "readinessProbe"]) {
+    for (const which of ["livenessProbe", "readinessProbe", "startupProbe"]) {
       const probe = obj(ctr[which]);
       if (!probe) continue;
+      if (path.includes(".initContainers[")) {
+        c.add(CAUSE.forbidden, `${path}.${which}`, undefined, "may not be set for init containers without restartPolicy=Always");
+        continue;
+      }
       const handlers = PROBE_HANDLERS.filter((h) => probe[h] !== undefined);
       if (handlers.length === 0) c.add(CAUSE.required, `${path}.${which}`, undefined, "must specify a handler type");
       else if (handlers.length > 1) c.add(CAUSE.forbidden, `${path}.${which}.${handlers[1]}`, undefined, "may not specify more than 1 handler type");
       const success = probe.successThreshold;
-      if (which === "livenessProbe" && typeof success === "number" && success > 1) {
+      if (which !== "readinessProbe" && typeof success === "number" && success > 1) {
         c.add(CAUSE.invalid, `${path}.${which}.successThreshold`, success, "must be 1");
       }
     }

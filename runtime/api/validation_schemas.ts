@@ -311,6 +311,7 @@ const container = z.looseObject({
   resources: z.looseObject({ requests: quantityMap.optional(), limits: quantityMap.optional() }).optional(),
   volumeMounts: z.array(volumeMount).optional(),
   livenessProbe: probe.optional(),
+  startupProbe: probe.optional(),
   readinessProbe: probe.optional(),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
   envFrom: z.array(envFromSource).optional(),

@@ -154,7 +154,8 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         return record;
       }
       if (action.type === "none") {
-        const ready = c.readinessProbe ? record.ready : record.state.kind === "running";
+        // Ready comes from the prober for a container with a readiness or a startup probe.
+        const ready = c.readinessProbe || c.startupProbe ? record.ready : record.state.kind === "running";
         // An adopted attempt (agent restart) has no imageID yet: the engine knows its image.
         const imageID = record.imageID ?? (observed && observed !== "missing" && observed.imageId ? await imageIdFor(rt, observed.image, observed.imageId) : undefined);
         return { ...record, ready, ...(imageID ? { imageID } : {}) };
@@ -221,7 +222,7 @@ async function startAttempt(
     }
   }
   let imageID: string | undefined;
-  const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe, imageID });
+  const ctx = () => ({ image: c.image, sandboxId: input.sandbox.id, now: Date.now(), backoff: input.backoff, hasReadinessProbe: !!c.readinessProbe || !!c.startupProbe, imageID });
   const image = await (opts.images ?? new ImagePuller(rt)).ensure(input.pod, c);
   // ErrImageNeverPull is said once; pull attempts are each recorded (the recorder counts repeats).
   const repeat = image.type === "neverPull" && rec.state.kind === "waiting" && rec.state.reason === "ErrImageNeverPull";

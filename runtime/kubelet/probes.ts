@@ -82,8 +82,10 @@ export function tcpConnect(host: string, port: number, timeoutMs: number): Promi
 /**
  * The prober the pod actor spawns: keeps one timer loop per (container attempt, probe kind),
  * started when a TARGETS message names a newly running attempt and stopped when it disappears.
- * It reports only result changes (threshold crossings); after a liveness failure it stops
- * probing that attempt, which is about to be killed.
+ * It reports only result changes (threshold crossings); after a liveness or startup failure it
+ * stops probing that attempt, which is about to be killed. As the kubelet: an attempt of a
+ * container with a startup probe is probed for startup only, until it passes once (then that
+ * loop ends, and the liveness and readiness loops start).
  */
 /** Readiness results are re-sent after this many periods without a change (see startLoop). */
 const READINESS_RESEND_PERIODS = 5;
@@ -91,15 +93,19 @@ const READINESS_RESEND_PERIODS = 5;
 export function proberLogic(runtime: ContainerRuntime, node: string) {
   return fromCallback<ProbeTargets, { pod: Pod }>(({ sendBack, receive }) => {
     const loops = new Map<string, { stop: () => void }>();
-    receive((msg) => {
-      if (msg.type !== "TARGETS") return;
+    /** Attempts whose startup probe has passed. */
+    const startedAttempts = new Set<string>();
+    let last: ProbeTargets | undefined;
+    const targets = (msg: ProbeTargets) => {
+      last = msg;
       const want = new Set<string>();
       for (const t of msg.running) {
         const spec = msg.pod.spec.containers.find((c) => c.name === t.name);
         if (!spec) continue;
-        for (const kind of ["liveness", "readiness"] as const) {
-          const p = kind === "liveness" ? spec.livenessProbe : spec.readinessProbe;
-          if (!p) continue;
+        const starting = spec.startupProbe !== undefined && !startedAttempts.has(t.id);
+        for (const kind of ["startup", "liveness", "readiness"] as const) {
+          const p = kind === "startup" ? spec.startupProbe : kind === "liveness" ? spec.livenessProbe : spec.readinessProbe;
+          if (!p || (kind === "startup") !== starting) continue;
           const key = `${t.id}/${kind}`;
           want.add(key);
           if (loops.has(key)) continue;
@@ -119,11 +125,21 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
           loops.delete(key);
         }
       }
+      const running = new Set(msg.running.map((t) => t.id));
+      for (const id of startedAttempts) if (!running.has(id)) startedAttempts.delete(id);
+    };
+    receive((msg) => {
+      if (msg.type === "TARGETS") targets(msg);
     });
+    /** A startup probe passed: that loop ends and the attempt's liveness and readiness loops start. */
+    const startupPassed = (containerId: string) => {
+      startedAttempts.add(containerId);
+      if (last) targets(last);
+    };
 
     function startLoop(
       probe: ResolvedProbe,
-      kind: "liveness" | "readiness",
+      kind: "startup" | "liveness" | "readiness",
       target: { pod: PodRef; container: string; containerId: string; podIP: string },
       send: (e: PodMachineEvent) => void,
     ): { stop: () => void } {
@@ -144,7 +160,11 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
         if (changed || resend) {
           sinceSent = 0;
           send({ type: "PROBE_RESULT", container: target.container, containerId: target.containerId, probe: kind, result: next.result === "success" ? "success" : "failure", message: outcome.message });
-          if (kind === "liveness" && next.result === "failure") return; // the attempt is about to be killed
+          if ((kind === "liveness" || kind === "startup") && next.result === "failure") return; // the attempt is about to be killed
+          if (kind === "startup" && next.result === "success") {
+            startupPassed(target.containerId);
+            return;
+          }
         }
         timer = setTimeout(tick, probe.periodMs);
       };

@@ -55,6 +55,55 @@ describe("probes on Docker", () => {
     expect(evs.some((e) => e.reason === "Killing" && e.message?.includes("exec-sick"))).toBe(true);
   });
 
+  test("a startup probe holds the liveness probe and readiness back until it passes (started and Ready only then); one that never passes restarts the container, its liveness probe never run", async () => {
+    await env.api.create("pods", pod("slow-start", env.node, {
+      containers: [
+        {
+          name: "slow",
+          image: BB,
+          // Starts in about 2 s; its liveness probe would fail before that.
+          command: ["sh", "-c", "sleep 2; touch /tmp/started; exec sleep 3600"],
+          startupProbe: { exec: { command: ["test", "-f", "/tmp/started"] }, periodSeconds: 1, failureThreshold: 30 },
+          livenessProbe: { exec: { command: ["test", "-f", "/tmp/started"] }, ...fast },
+        },
+        {
+          name: "never",
+          image: BB,
+          command: ["sleep", "3600"],
+          startupProbe: { exec: { command: ["test", "-f", "/nope"] }, periodSeconds: 1, failureThreshold: 2 },
+          livenessProbe: { exec: { command: ["false"] }, ...fast },
+        },
+      ],
+    }));
+    // Running but not started, hence not Ready, while the startup probe has not passed.
+    const early = await waitFor(async () => {
+      const p = await getPod(env.api, "slow-start");
+      return containerStatus(p, "slow")?.state.running ? p : undefined;
+    }, "slow running");
+    // (Its probe cannot pass for 2 s after the start; the status saying running comes at once.)
+    expect(containerStatus(early, "slow")?.started).toBe(false);
+    expect(containerStatus(early, "slow")?.ready).toBe(false);
+    const started = await waitFor(async () => {
+      const p = await getPod(env.api, "slow-start");
+      const s = containerStatus(p, "slow");
+      return s?.started && s.ready ? p : undefined;
+    }, "slow started and ready", 30_000);
+    expect(containerStatus(started, "slow")?.restartCount).toBe(0);
+    const restarted = await waitFor(async () => {
+      const p = await getPod(env.api, "slow-start");
+      return (containerStatus(p, "never")?.restartCount ?? 0) >= 1 ? p : undefined;
+    }, "never restarted by its startup probe", 30_000);
+    expect(containerStatus(restarted, "never")?.started).toBe(false);
+    expect(containerStatus(restarted, "never")?.ready).toBe(false);
+    expect(containerStatus(restarted, "slow")?.restartCount).toBe(0);
+    const evs = await eventsFor(env.api, "slow-start");
+    expect(evs.some((e) => e.reason === "Unhealthy" && e.message?.startsWith("Startup probe failed: "))).toBe(true);
+    expect(evs.some((e) => e.reason === "Killing" && e.message === "Container never failed startup probe, will be restarted")).toBe(true);
+    // Neither liveness probe ran before its startup probe passed: "slow"'s would have failed in
+    // its first 2 s, "never"'s always.
+    expect(evs.filter((e) => e.message?.startsWith("Liveness probe failed"))).toEqual([]);
+  });
+
   test("readiness flips the pod's Ready condition both ways", async () => {
     await env.api.create("pods", pod("gate", env.node, {
       containers: [{

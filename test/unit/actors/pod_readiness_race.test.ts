@@ -24,6 +24,16 @@ describe("readiness verdicts over a sync step's records", () => {
     // A replaced attempt (new id) starts from its own record, not the old attempt's verdict.
     expect(withVerdicts([running("new", false)], { a: true }).records[0].ready).toBe(false);
   });
+
+  test("a passed startup probe is laid over the step's records for the same attempt only, and forgotten with it", () => {
+    const out = withVerdicts([running("a", false), running("b", false)], {}, { a: true, gone: true });
+    expect(out.records.map((r) => r.startupPassedId)).toEqual(["a", undefined]);
+    expect(out.startups).toEqual({ a: true });
+    // A new attempt of the container must pass its own startup probe: the old attempt's pass
+    // (carried on its record) is not the new attempt's.
+    const next = withVerdicts([{ ...running("new", false), startupPassedId: "a" }], {}, { a: true }).records[0];
+    expect(next.startupPassedId === next.id).toBe(false);
+  });
 });
 
 const stops: (() => void)[] = [];

@@ -20,15 +20,15 @@ spec:
   containers:
   - name: c
     image: berth/busybox
-    startupProbe: {exec: {command: ["true"]}}
+    resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]
 `;
 
 describe("field validation", () => {
   it("Strict refuses an undeclared field with kube-apiserver's message naming its path", () => {
     const obj = parseManifests(POD)[0].object;
     expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow(BadRequestError);
-    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow('strict decoding error: unknown field "spec.containers[0].startupProbe"');
-    expect(checkFieldValidation("Pod", obj, "Warn")).toEqual(['unknown field "spec.containers[0].startupProbe"']);
+    expect(() => checkFieldValidation("Pod", obj, "Strict")).toThrow('strict decoding error: unknown field "spec.containers[0].resizePolicy"');
+    expect(checkFieldValidation("Pod", obj, "Warn")).toEqual(['unknown field "spec.containers[0].resizePolicy"']);
     expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
   });
 
@@ -132,10 +132,10 @@ status: {phase: Pending, conditions: [{type: Resizing, status: "True"}]}
       e = x;
     }
     expect(e).toBeInstanceOf(ManifestError);
-    expect((e as Error).message).toBe('pod.yaml: document 1 (line 1): strict decoding error: unknown field "spec.containers[0].startupProbe"');
+    expect((e as Error).message).toBe('pod.yaml: document 1 (line 1): strict decoding error: unknown field "spec.containers[0].resizePolicy"');
     const warnings: string[] = [];
     expect(validateManifests(docs, { fieldValidation: "Warn", warn: (m) => warnings.push(m) })).toHaveLength(1);
-    expect(warnings).toEqual(['pod.yaml: document 1 (line 1): unknown field "spec.containers[0].startupProbe"']);
+    expect(warnings).toEqual(['pod.yaml: document 1 (line 1): unknown field "spec.containers[0].resizePolicy"']);
     expect(validateMode(undefined)).toBe("Strict");
     expect(validateMode("false")).toBe("Ignore");
     expect(() => validateMode("maybe")).toThrow(/--validate must be strict, warn or ignore/);

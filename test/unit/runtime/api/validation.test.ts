@@ -464,3 +464,16 @@ describe("validation - securityContext", () => {
     expectCause(causes, "spec.containers[0].securityContext.seccompProfile.localhostProfile", "FieldValueInvalid", /can only be set when seccomp type is Localhost/);
   });
 });
+
+describe("validation - startupProbe", () => {
+  it("a startup probe needs one handler and a successThreshold of 1, as a liveness probe; init containers may have no probe", () => {
+    expect(causesOf("pods", pod({ containers: [container({ startupProbe: { httpGet: { port: 80, path: "/" }, failureThreshold: 30, periodSeconds: 10 } })] }))).toEqual([]);
+    const causes = causesOf("pods", pod({
+      initContainers: [container({ name: "init", readinessProbe: { exec: { command: ["true"] } } })],
+      containers: [container({ startupProbe: { exec: { command: ["true"] }, successThreshold: 2 } }), container({ name: "b", startupProbe: { periodSeconds: 1 } })],
+    }));
+    expectCause(causes, "spec.containers[0].startupProbe.successThreshold", "FieldValueInvalid", /Invalid value: 2: must be 1/);
+    expectCause(causes, "spec.containers[1].startupProbe", "FieldValueRequired", /must specify a handler type/);
+    expectCause(causes, "spec.initContainers[0].readinessProbe", "FieldValueForbidden", /may not be set for init containers without restartPolicy=Always/);
+  });
+});
