@@ -10,10 +10,13 @@
  *     and the node's `pods` count is not exhausted;
  *   - no host port the pod asks for is already taken on the node;
  *   - its PersistentVolumeClaims allow the node (scheduler_claims.ts: they exist and are not
- *     being deleted, a ReadWriteOncePod claim is not in use, a placed claim's volume is there).
+ *     being deleted, a ReadWriteOncePod claim is not in use, a placed claim's volume is there);
+ *   - inter-pod affinity and anti-affinity, the pod's own and placed pods' required
+ *     anti-affinity (scheduler_affinity.ts).
  * Scoring (compared in order):
- *   0. the weights of the pod's preferred node affinity terms the node matches (higher is
- *      better), then how many `PreferNoSchedule` taints it does not tolerate (fewer is better);
+ *   0. the weights of the pod's preferred node affinity terms the node matches, plus its
+ *      preferred inter-pod terms' (higher is better), then how many `PreferNoSchedule` taints
+ *      it does not tolerate (fewer is better);
  *   1. how many pods of the same spread group are already on the node (the controller's uid
  *      from `ownerReferences`, else the pod's label set) — spreads replicas across nodes;
  *   2. least requested: the mean fraction of cpu and memory that would be in use afterwards;
@@ -30,6 +33,7 @@ import {
 } from "../model/scheduling.ts";
 import { ClaimBatch, type ClaimConstraint, type ClaimLookup, REASON_READ_WRITE_ONCE_POD, REASON_VOLUME_NODE_CONFLICT } from "./scheduler_claims.ts";
 import { podClaimNames } from "./volume_claims_decide.ts";
+import { affinityVerdict, type AffinityVerdict, hasRequiredAntiAffinity } from "./scheduler_affinity.ts";
 
 /**
  * Where one pod goes: a node name, or the reason no node fits. `claims`: the pod's claims that
@@ -112,7 +116,12 @@ export interface NodeState {
   pods: number;
   hostPorts: Set<string>;
   spread: Map<string, number>;
+  /** The pods placed on the node (inter-pod affinity looks at their labels). */
+  placed: Pod[];
 }
+
+/** The pods placed so far that keep others away by a required anti-affinity term, with their nodes. */
+export type AntiAffinityGuards = { pod: Pod; node: NodeState }[];
 
 /** The scheduler's reason for a taint the pod does not tolerate (kube-scheduler's words). */
 function taintReason(t: Taint): string {
@@ -148,6 +157,7 @@ export function buildNodeStates(nodes: Node[], boundPods: Pod[]): Map<string, No
       pods: 0,
       hostPorts: new Set(),
       spread: new Map(),
+      placed: [],
     });
   }
   for (const pod of boundPods) {
@@ -167,6 +177,7 @@ function place(st: NodeState, pod: Pod): void {
   for (const hp of requestedHostPorts(pod)) st.hostPorts.add(hp);
   const key = spreadKey(pod);
   st.spread.set(key, (st.spread.get(key) ?? 0) + 1);
+  st.placed.push(pod);
 }
 
 function fraction(used: number, alloc: number): number {
@@ -176,7 +187,7 @@ function fraction(used: number, alloc: number): number {
 }
 
 /** Chooses a node for one pod against the current node states (not mutated), and its claims' constraints if it has any. */
-export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: ClaimConstraint): ScheduleResult {
+export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: ClaimConstraint, affinity?: AffinityVerdict): ScheduleResult {
   const req = podRequests(pod);
   const ports = requestedHostPorts(pod);
   const selector = pod.spec.nodeSelector ?? {};
@@ -208,7 +219,12 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: Claim
       if (claims.readWriteOncePod) { reject(REASON_READ_WRITE_ONCE_POD); continue; }
       if (claims.conflict || (claims.node !== undefined && claims.node !== st.name)) { reject(REASON_VOLUME_NODE_CONFLICT); continue; }
     }
-    const preferred = nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ? preferredAffinityScore(pod.spec, st.name, st.labels) : 0;
+    const placedBy = affinity ? affinityNode(st) : undefined;
+    if (affinity) {
+      const why = affinity.refuse(placedBy!);
+      if (why) { reject(why); continue; }
+    }
+    const preferred = (nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ? preferredAffinityScore(pod.spec, st.name, st.labels) : 0) + (affinity ? affinity.score(placedBy!) : 0);
     const softTaints = st.taints.length ? intolerablePreferNoSchedule(tolerations, st.taints) : 0;
     const spread = st.spread.get(key) ?? 0;
     const load = (fraction(st.cpuUsed + req.cpu, st.cpuAllocatable) + fraction(st.memUsed + req.memory, st.memAllocatable)) / 2;
@@ -250,25 +266,49 @@ export function scheduleBatch(pods: Pod[], nodes: Node[], boundPods: Pod[], clai
   return scheduleOnto(pods, states, claims ? new ClaimBatch(claims, boundPods) : undefined);
 }
 
+/** A node state as the inter-pod affinity rules read it. */
+function affinityNode(st: NodeState): { name: string; labels: Record<string, string>; pods: Pod[] } {
+  return { name: st.name, labels: st.labels, pods: st.placed };
+}
+
+/** The placed pods with a required anti-affinity term, from the node states. */
+export function antiAffinityGuards(states: Map<string, NodeState>): AntiAffinityGuards {
+  const out: AntiAffinityGuards = [];
+  for (const st of states.values()) for (const p of st.placed) if (hasRequiredAntiAffinity(p)) out.push({ pod: p, node: st });
+  return out;
+}
+
 /** `scheduleBatch` over prepared node states, which it mutates as pods are placed. */
-export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims?: ClaimBatch): { pod: Pod; result: ScheduleResult }[] {
+export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims?: ClaimBatch, guards: AntiAffinityGuards = antiAffinityGuards(states)): { pod: Pod; result: ScheduleResult }[] {
   const out: { pod: Pod; result: ScheduleResult }[] = [];
+  let nodes: ReturnType<typeof affinityNode>[] | undefined;
   for (const pod of pods) {
     const names = claims ? podClaimNames(pod) : undefined;
+    // Inter-pod rules only for a pod with terms of its own, or when a placed pod's required
+    // anti-affinity may name it: most pods pay nothing for them.
+    let affinity: AffinityVerdict | undefined;
+    if (pod.spec.affinity?.podAffinity || pod.spec.affinity?.podAntiAffinity || guards.length) {
+      nodes ??= [...states.values()].map(affinityNode);
+      affinity = affinityVerdict(pod, nodes, guards.map((g) => ({ pod: g.pod, node: affinityNode(g.node) })));
+    }
     let result: ScheduleResult;
-    if (!names?.length) result = chooseNode(pod, states.values());
+    if (!names?.length) result = chooseNode(pod, states.values(), undefined, affinity);
     else {
       const c = claims!.filter(pod, names);
       if ("unschedulable" in c) result = { unschedulable: `0/${states.size} nodes are available: ${c.unschedulable}.` };
       else {
-        result = chooseNode(pod, states.values(), c);
+        result = chooseNode(pod, states.values(), c, affinity);
         if ("node" in result) {
           const toPlace = claims!.reserve(c, result.node);
           if (toPlace.length) result = { node: result.node, claims: toPlace };
         }
       }
     }
-    if ("node" in result) place(states.get(result.node)!, pod);
+    if ("node" in result) {
+      const st = states.get(result.node)!;
+      place(st, pod);
+      if (hasRequiredAntiAffinity(pod)) guards.push({ pod, node: st });
+    }
     out.push({ pod, result });
   }
   return out;

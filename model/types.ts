@@ -330,7 +330,7 @@ export interface PodSpec {
   imagePullSecrets?: { name: string }[];
   /** Taints of nodes this pod may be scheduled onto (and, for `NoExecute`, keep running on). */
   tolerations?: Toleration[];
-  /** Node affinity (required and preferred); pod (anti-)affinity is not served. */
+  /** Node affinity and inter-pod (anti-)affinity, required and preferred. */
   affinity?: Affinity;
   /** Who the pod's containers run as (each container's own securityContext overrides it). */
   securityContext?: PodSecurityContext;
@@ -382,6 +382,24 @@ export interface NodeAffinity {
 
 export interface Affinity {
   nodeAffinity?: NodeAffinity;
+  /** Near pods matching the terms (same value of the node label `topologyKey`). */
+  podAffinity?: PodAffinity;
+  /** Away from pods matching the terms. */
+  podAntiAffinity?: PodAffinity;
+}
+
+/** One inter-pod (anti-)affinity term: pods matching `labelSelector` in `namespaces` (default: the pod's), by the node label `topologyKey`. */
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelectorSpec;
+  namespaces?: string[];
+  /** Only `{}` (every namespace) is served. */
+  namespaceSelector?: LabelSelectorSpec;
+  topologyKey: string;
+}
+
+export interface PodAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; podAffinityTerm: PodAffinityTerm }[];
 }
 
 export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";

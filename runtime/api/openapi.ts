@@ -186,10 +186,18 @@ const SCHEMAS: Record<string, Schema> = {
     ["containers"],
   ),
   [`${CORE}Toleration`]: obj({ key: str, operator: str, value: str, effect: str, tolerationSeconds: int64 }),
-  // Node affinity as Kubernetes declares it (a selector and its terms are atomic). Pod
-  // (anti-)affinity is declared as a bare object so that strict field validation lets it through
-  // to validation, which refuses it by name ("not supported by Berth") instead of as an unknown field.
-  [`${CORE}Affinity`]: obj({ nodeAffinity: ref(`${CORE}NodeAffinity`), podAffinity: { type: "object" }, podAntiAffinity: { type: "object" } }),
+  // Node affinity as Kubernetes declares it (a selector and its terms are atomic), and inter-pod
+  // (anti-)affinity; matchLabelKeys and mismatchLabelKeys are declared so that validation refuses
+  // them by name ("not supported by Berth") rather than as unknown fields.
+  [`${CORE}Affinity`]: obj({ nodeAffinity: ref(`${CORE}NodeAffinity`), podAffinity: ref(`${CORE}PodAffinity`), podAntiAffinity: ref(`${CORE}PodAffinity`) }),
+  [`${CORE}PodAffinityTerm`]: obj({
+    labelSelector: ref(`${META}LabelSelector`), namespaces: arr(str), namespaceSelector: ref(`${META}LabelSelector`), topologyKey: str,
+    matchLabelKeys: arr(str), mismatchLabelKeys: arr(str),
+  }, ["topologyKey"]),
+  [`${CORE}PodAffinity`]: obj({
+    requiredDuringSchedulingIgnoredDuringExecution: arr(ref(`${CORE}PodAffinityTerm`)),
+    preferredDuringSchedulingIgnoredDuringExecution: arr(obj({ weight: int, podAffinityTerm: ref(`${CORE}PodAffinityTerm`) }, ["weight", "podAffinityTerm"])),
+  }),
   [`${CORE}NodeAffinity`]: obj({
     requiredDuringSchedulingIgnoredDuringExecution: ref(`${CORE}NodeSelector`),
     preferredDuringSchedulingIgnoredDuringExecution: arr(ref(`${CORE}PreferredSchedulingTerm`)),

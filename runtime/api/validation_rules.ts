@@ -268,19 +268,35 @@ function nodeSelectorTermRules(c: Causes, term: Obj, path: string): void {
   arr(term.matchFields).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchFields[${j}]`, true); });
 }
 
+/** One inter-pod (anti-)affinity term, as Kubernetes validates it, and what Berth does not serve of it. */
+function podAffinityTermRules(c: Causes, term: Obj | undefined, at: string): void {
+  if (!term) return;
+  if (str(term.topologyKey) === undefined || term.topologyKey === "") c.add(CAUSE.required, `${at}.topologyKey`, undefined, "can not be empty");
+  const ns = obj(term.namespaceSelector);
+  if (ns && (Object.keys(obj(ns.matchLabels) ?? {}).length > 0 || arr(ns.matchExpressions).length > 0)) {
+    c.add(CAUSE.forbidden, `${at}.namespaceSelector`, undefined, "not supported by Berth (namespaces, and namespaceSelector {} for every namespace, are)");
+  }
+  for (const k of ["matchLabelKeys", "mismatchLabelKeys"]) {
+    if (term[k] !== undefined && arr(term[k]).length > 0) c.add(CAUSE.forbidden, `${at}.${k}`, undefined, "not supported by Berth");
+  }
+}
+
 /**
- * Node affinity as Kubernetes validates it. Berth's scheduler does not place by pod
- * (anti-)affinity: its required terms are refused (ignoring them would break what they promise),
- * its preferred terms are kept and not acted on (a preference the scheduler may always miss; many
- * charts carry a soft anti-affinity).
+ * Node affinity and inter-pod (anti-)affinity as Kubernetes validates them (the scheduler acts on
+ * both: actors/scheduler_affinity.ts).
  */
 function affinityRules(c: Causes, affinity: Obj | undefined, at: string): void {
   if (!affinity) return;
   for (const kind of ["podAffinity", "podAntiAffinity"]) {
-    const required = obj(affinity[kind])?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required !== undefined && required !== null) {
-      c.add(CAUSE.forbidden, `${at}.${kind}.requiredDuringSchedulingIgnoredDuringExecution`, undefined, "not supported by Berth (node affinity is; preferredDuringSchedulingIgnoredDuringExecution is accepted and not acted on)");
-    }
+    const pa = obj(affinity[kind]);
+    if (!pa) continue;
+    arr(pa.requiredDuringSchedulingIgnoredDuringExecution).forEach((t, i) => podAffinityTermRules(c, obj(t), `${at}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${i}]`));
+    arr(pa.preferredDuringSchedulingIgnoredDuringExecution).forEach((p, i) => {
+      const pref = obj(p);
+      const path = `${at}.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+      if (typeof pref?.weight === "number" && (pref.weight < 1 || pref.weight > 100)) c.add(CAUSE.invalid, `${path}.weight`, pref.weight, "must be in the range 1-100");
+      podAffinityTermRules(c, obj(pref?.podAffinityTerm), `${path}.podAffinityTerm`);
+    });
   }
   const na = obj(affinity.nodeAffinity);
   if (!na) return;

@@ -373,11 +373,35 @@ const nodeSelectorTerm = z.looseObject({
   matchFields: z.array(nodeSelectorRequirement).optional(),
 });
 
+const labelSelectorSpec = z.looseObject({
+  matchLabels: labelMap.optional(),
+  matchExpressions: z.array(z.looseObject({
+    key: z.string().min(1),
+    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+    values: z.array(z.string()).optional(),
+  })).optional(),
+});
+
+/** An inter-pod (anti-)affinity term; what Berth does not serve of it is refused in validation_rules.ts. */
+const podAffinityTerm = z.looseObject({
+  labelSelector: labelSelectorSpec.optional(),
+  namespaces: z.array(z.string()).optional(),
+  namespaceSelector: labelSelectorSpec.optional(),
+  topologyKey: z.string(),
+});
+
+const podAffinity = z.looseObject({
+  requiredDuringSchedulingIgnoredDuringExecution: z.array(podAffinityTerm).optional(),
+  preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int(), podAffinityTerm })).optional(),
+});
+
 const affinity = z.looseObject({
   nodeAffinity: z.looseObject({
     requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm) }).optional(),
     preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int(), preference: nodeSelectorTerm })).optional(),
   }).optional(),
+  podAffinity: podAffinity.optional(),
+  podAntiAffinity: podAffinity.optional(),
 });
 
 export const podSpec = z.looseObject({
@@ -478,15 +502,6 @@ const replicationController = z.looseObject({
 // apps/v1 ReplicaSet, Deployment
 
 const appsTypeMeta = (kind: string) => ({ apiVersion: z.literal("apps/v1").optional(), kind: z.literal(kind).optional() });
-
-const labelSelectorSpec = z.looseObject({
-  matchLabels: labelMap.optional(),
-  matchExpressions: z.array(z.looseObject({
-    key: z.string().min(1),
-    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-    values: z.array(z.string()).optional(),
-  })).optional(),
-});
 
 const replicaStatus = z.looseObject({
   replicas: nonNegInt.optional(),

@@ -72,8 +72,8 @@ describe("the DaemonSet API", () => {
     expect(mismatch.message).toContain("`selector` does not match template `labels`");
     expect((await invalid(t.api.create("daemonsets", dsObject("bad", {}, { restartPolicy: "Never" }), NS))).message).toContain('spec.template.spec.restartPolicy: Unsupported value: "Never"');
     expect((await invalid(t.api.create("daemonsets", dsObject("bad", { updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }), NS))).message).toContain("spec.updateStrategy.rollingUpdate.maxSurge");
-    const antiAffinity = await invalid(t.api.create("daemonsets", dsObject("bad", {}, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [] } } }), NS));
-    expect(antiAffinity.message).toContain("spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution: Forbidden: not supported by Berth");
+    const antiAffinity = await invalid(t.api.create("daemonsets", dsObject("bad", {}, { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {}, topologyKey: "" }] } } }), NS));
+    expect(antiAffinity.message).toContain("spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: Required value: can not be empty");
     const toleration = await invalid(t.api.create("daemonsets", dsObject("bad", {}, { tolerations: [{ operator: "Equal", value: "x" }, { key: "k", tolerationSeconds: 5, effect: "NoSchedule" }] }), NS));
     expect(toleration.message).toContain("spec.template.spec.tolerations[0].operator");
     expect(toleration.message).toContain("effect must be 'NoExecute' when `tolerationSeconds` is set");

@@ -1,0 +1,68 @@
+/**
+ * Inter-pod anti-affinity through the whole control plane, with real node agents on the hollow
+ * runtime: a Deployment whose replicas must not share a node spreads over the three nodes, and
+ * the replica that fits nowhere stays Pending with kube-scheduler's reason; scaled down, the
+ * survivors still share no node.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
+import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
+import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
+import { HollowRuntime } from "../../runtime/containers/hollow.ts";
+import type { Pod } from "../../model/types.ts";
+
+let t: TestApi;
+let cp: ControlPlane;
+const agents: NodeAgent[] = [];
+const NODES = ["aff-node-a", "aff-node-b", "aff-node-c"];
+
+beforeAll(async () => {
+  t = await startTestApi();
+  for (const name of NODES) agents.push(await startNodeAgent({ client: t.api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 500 }));
+  cp = await startControlPlane({ client: t.remote, scheduledEvents: false, services: false });
+}, 30_000);
+
+afterAll(async () => {
+  await cp?.stop();
+  await Promise.all(agents.map((a) => a.stop()));
+  await t?.stop();
+});
+
+const live = async (): Promise<Pod[]> => (await t.api.list("pods", { namespace: "default", labelSelector: "app=spread" })).items.filter((p) => !p.metadata.deletionTimestamp);
+
+describe("inter-pod anti-affinity on a hollow cluster", () => {
+  it("a Deployment of 4 whose replicas may not share a node: 3 Running on 3 nodes, the 4th Pending as kube-scheduler says; scaled to 3, all Running apart", async () => {
+    await t.api.create("deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "spread" },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: "spread" } },
+        template: {
+          metadata: { labels: { app: "spread" } },
+          spec: {
+            affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "spread" } }, topologyKey: "kubernetes.io/hostname" }] } },
+            containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"] }],
+          },
+        },
+      },
+    }, "default");
+    const settled = await waitFor(async () => {
+      const pods = await live();
+      const running = pods.filter((p) => p.status?.phase === "Running");
+      const pending = pods.filter((p) => p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False"));
+      return pods.length === 4 && running.length === 3 && pending.length === 1 ? { running, pending } : undefined;
+    }, "3 replicas Running and 1 Pending", 20_000);
+    expect(new Set(settled.running.map((p) => p.spec.nodeName))).toEqual(new Set(NODES));
+    const why = settled.pending[0].status?.conditions?.find((c) => c.type === "PodScheduled");
+    expect(why).toMatchObject({ reason: "Unschedulable" });
+    expect(why?.message).toContain("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
+    await t.api.updateScale("spread", 3, "default", "deployments");
+    const after = await waitFor(async () => {
+      const pods = await live();
+      return pods.length === 3 && pods.every((p) => p.status?.phase === "Running") ? pods : undefined;
+    }, "3 replicas Running", 20_000);
+    expect(new Set(after.map((p) => p.spec.nodeName)).size).toBe(3);
+  });
+});
