@@ -49,9 +49,13 @@ function storageName(name: string): { class?: string; claims: boolean } | undefi
 export function countedResource(name: string): Resource | undefined {
   if (Object.hasOwn(BARE_COUNTS, name)) return BARE_COUNTS[name];
   if (name.startsWith("count/")) {
-    // `count/pods`, and for a named API group Kubernetes' `count/jobs.batch` (or the bare `count/jobs`).
-    const [r, group, ...rest] = name.slice("count/".length).split(".");
-    if (rest.length > 0 || !Object.hasOwn(RESOURCES, r)) return undefined;
+    // `count/pods`, and for a named API group Kubernetes' `count/jobs.batch` (or the bare
+    // `count/jobs`); a group may hold dots (`count/roles.rbac.authorization.k8s.io`).
+    const counted = name.slice("count/".length);
+    const dot = counted.indexOf(".");
+    const r = dot < 0 ? counted : counted.slice(0, dot);
+    const group = dot < 0 ? undefined : counted.slice(dot + 1);
+    if (!Object.hasOwn(RESOURCES, r)) return undefined;
     const info: { namespaced: boolean; group?: string } = RESOURCES[r as Resource];
     if (info.namespaced && (group === undefined || group === info.group)) return r as Resource;
   }

@@ -354,8 +354,11 @@ export interface FieldSelector {
 
 const COMMON_FIELDS = ["metadata.name", "metadata.namespace"];
 
-/** The fields each resource can be selected by, as in Kubernetes. */
-export const FIELD_LABELS: Record<Resource, readonly string[]> = {
+/**
+ * The fields each resource can be selected by, as in Kubernetes. A resource not listed (the RBAC
+ * kinds) has only kube-apiserver's defaults, `metadata.name` and `metadata.namespace`.
+ */
+export const FIELD_LABELS: { readonly [R in Resource]?: readonly string[] } = {
   pods: [...COMMON_FIELDS, "spec.nodeName", "spec.restartPolicy", "status.phase", "status.podIP"],
   replicationcontrollers: [...COMMON_FIELDS, "status.replicas"],
   replicasets: [...COMMON_FIELDS, "status.replicas"],
@@ -442,7 +445,7 @@ export function parseFieldSelector(s: string, resource?: Resource): FieldSelecto
     const m = /^\s*([^=!\s]+)\s*(==|=|!=)(.*)$/s.exec(term);
     if (!m) throw new BadRequestError(`invalid field selector "${s}": "${term}" is not field=value, field==value or field!=value`);
     const [, field, op, rawValue] = m;
-    const allowed = resource ? FIELD_LABELS[resource].includes(field) : ALL_FIELDS.has(field);
+    const allowed = resource ? (FIELD_LABELS[resource] ?? COMMON_FIELDS).includes(field) : ALL_FIELDS.has(field);
     if (!allowed) throw new BadRequestError(`field label not supported: ${field}`);
     requirements.push({ field, operator: op === "!=" ? "!=" : "=", value: unescapeFieldValue(s, field, rawValue.trim()) });
   }

@@ -35,6 +35,11 @@ export const RESOURCES = {
   controllerrevisions: { kind: "ControllerRevision", singular: "controllerrevision", namespaced: true, shortNames: [], group: "apps", version: "v1" },
   poddisruptionbudgets: { kind: "PodDisruptionBudget", singular: "poddisruptionbudget", namespaced: true, shortNames: ["pdb"], group: "policy", version: "v1" },
   horizontalpodautoscalers: { kind: "HorizontalPodAutoscaler", singular: "horizontalpodautoscaler", namespaced: true, shortNames: ["hpa"], group: "autoscaling", version: "v2" },
+  // RBAC objects are stored and served, never enforced: Berth has one token, which may do everything.
+  roles: { kind: "Role", singular: "role", namespaced: true, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
+  rolebindings: { kind: "RoleBinding", singular: "rolebinding", namespaced: true, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
+  clusterroles: { kind: "ClusterRole", singular: "clusterrole", namespaced: false, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
+  clusterrolebindings: { kind: "ClusterRoleBinding", singular: "clusterrolebinding", namespaced: false, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -657,7 +662,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -682,6 +687,10 @@ export interface ResourceTypes {
   controllerrevisions: ControllerRevision;
   poddisruptionbudgets: PodDisruptionBudget;
   horizontalpodautoscalers: HorizontalPodAutoscaler;
+  roles: Role;
+  rolebindings: RoleBinding;
+  clusterroles: ClusterRole;
+  clusterrolebindings: ClusterRoleBinding;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1212,4 +1221,68 @@ export interface HorizontalPodAutoscaler extends KubeObject {
   kind: "HorizontalPodAutoscaler";
   spec: HorizontalPodAutoscalerSpec;
   status?: HorizontalPodAutoscalerStatus;
+}
+
+// ---------------------------------------------------------------------------------------------
+// rbac.authorization.k8s.io/v1
+//
+// Stored as Kubernetes stores them, and enforced by nothing: Berth has one bearer token per
+// cluster and no users, and that token may do everything. Charts ship these objects; Berth
+// accepts, validates, lists and describes them so that the charts install.
+
+/** The API group of the RBAC kinds (a roleRef's and a User or Group subject's `apiGroup`). */
+export const RBAC_GROUP = "rbac.authorization.k8s.io";
+
+/** What a rule allows: verbs on resources of API groups (optionally some names), or on non-resource URLs. */
+export interface PolicyRule {
+  verbs: string[];
+  /** `""` is the core group. */
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  /** Only in a ClusterRole, and then without apiGroups and resources. */
+  nonResourceURLs?: string[];
+}
+
+export interface Role extends KubeObject {
+  kind: "Role";
+  rules?: PolicyRule[];
+}
+
+/** ClusterRoles whose rules an aggregating ClusterRole would collect (Berth runs no aggregation controller: kept as given). */
+export interface AggregationRule {
+  clusterRoleSelectors?: LabelSelectorSpec[];
+}
+
+export interface ClusterRole extends KubeObject {
+  kind: "ClusterRole";
+  rules?: PolicyRule[];
+  aggregationRule?: AggregationRule;
+}
+
+/** Who a binding names: a User or Group (apiGroup rbac.authorization.k8s.io) or a ServiceAccount (apiGroup ""). */
+export interface Subject {
+  kind: "User" | "Group" | "ServiceAccount";
+  apiGroup?: string;
+  name: string;
+  namespace?: string;
+}
+
+/** The role a binding grants; it may not change once the binding exists. */
+export interface RoleRef {
+  apiGroup: string;
+  kind: "Role" | "ClusterRole";
+  name: string;
+}
+
+export interface RoleBinding extends KubeObject {
+  kind: "RoleBinding";
+  subjects?: Subject[];
+  roleRef: RoleRef;
+}
+
+export interface ClusterRoleBinding extends KubeObject {
+  kind: "ClusterRoleBinding";
+  subjects?: Subject[];
+  roleRef: RoleRef;
 }

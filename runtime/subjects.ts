@@ -294,9 +294,38 @@ export const STATE_BUCKET = "berth-state";
 
 const NAME_IN_KEY = /^[a-z0-9]([a-z0-9.\-]*[a-z0-9])?$/;
 
-/** True when `name` can be an object's name in a key (so an object of that name may exist). */
-export function isObjectKeyName(name: string): boolean {
-  return NAME_IN_KEY.test(name);
+/**
+ * Names that are not DNS subdomains (RBAC names are any path segment: `system:metrics-server`,
+ * `Admin`) are stored under `=` and their UTF-8 in unpadded base64url: key-safe, reversible, and
+ * never equal to a plain name, which cannot begin with `=`.
+ */
+const ENCODED_NAME = "=";
+
+/** True for a name that must be encoded in a key, and can be: not empty, `.` or `..`, no `/`. */
+function encodableName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." && !name.includes("/");
+}
+
+function nameInKey(name: string): string {
+  if (NAME_IN_KEY.test(name)) return name;
+  if (!encodableName(name)) throw new Error(`invalid object name for a key: ${JSON.stringify(name)}`);
+  let bin = "";
+  for (const b of new TextEncoder().encode(name)) bin += String.fromCharCode(b);
+  return ENCODED_NAME + btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function nameFromKey(token: string): string {
+  if (!token.startsWith(ENCODED_NAME)) return token;
+  const bin = atob(token.slice(ENCODED_NAME.length).replaceAll("-", "+").replaceAll("_", "/"));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/** The resources whose names are any path segment (kube-apiserver's ValidateRBACName); every other name is a DNS subdomain or label. */
+const PATH_SEGMENT_NAMED = new Set(["roles", "rolebindings", "clusterroles", "clusterrolebindings"]);
+
+/** True when `name` can be the name of an object of `resource` (so an object of that name may exist). */
+export function isObjectKeyName(name: string, resource?: string): boolean {
+  return NAME_IN_KEY.test(name) || (resource !== undefined && PATH_SEGMENT_NAMED.has(resource) && encodableName(name));
 }
 
 /** True when `t` is usable as one subject/key token (namespaces, node names). */
@@ -307,17 +336,17 @@ export function isToken(t: string): boolean {
 /**
  * KV key of an object: `<resource>.<namespace or _>.<name>`. Names may contain dots (DNS-1123
  * subdomains, e.g. event names `pod.17a3f`); namespaces never do, so the first two tokens are
- * unambiguous and the rest is the name.
+ * unambiguous and the rest is the name. A name that is not a DNS subdomain (RBAC names) is
+ * encoded (see ENCODED_NAME).
  */
 export function storeKey(resource: Resource, namespace: string | undefined, name: string): string {
-  if (!NAME_IN_KEY.test(name)) throw new Error(`invalid object name for a key: ${JSON.stringify(name)}`);
-  return `${token(resource, "resource")}.${namespace ? token(namespace, "namespace") : "_"}.${name}`;
+  return `${token(resource, "resource")}.${namespace ? token(namespace, "namespace") : "_"}.${nameInKey(name)}`;
 }
 
 /** Splits a key made by `storeKey`. */
 export function parseStoreKey(key: string): { resource: string; namespace?: string; name: string } {
   const [resource, ns, ...rest] = key.split(".");
-  return { resource, namespace: ns === "_" ? undefined : ns, name: rest.join(".") };
+  return { resource, namespace: ns === "_" ? undefined : ns, name: nameFromKey(rest.join(".")) };
 }
 
 /** The store's own record (format version) in the state bucket: not an object key. */

@@ -28,8 +28,9 @@ import { applyDefaults, defaultNamespace, generateJobSelector } from "./defaults
 import { appsSelectorUpdateProblems, jobSelectorProblems, jobUpdateProblems, pvcCreateProblems, pvcUpdateProblems, statefulSetUpdateProblems } from "./validation_rules.ts";
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
+import { roleRefUpdateProblems } from "./validation_rbac.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
@@ -222,6 +223,10 @@ export class Api implements ApiClient {
     if (resource === "persistentvolumeclaims") {
       const problems = pvcUpdateProblems(current as PersistentVolumeClaim, next as PersistentVolumeClaim);
       if (problems.length) throw new InvalidError("PersistentVolumeClaim", current.metadata.name, problems);
+    }
+    if (resource === "rolebindings" || resource === "clusterrolebindings") {
+      const problems = roleRefUpdateProblems(current as RoleBinding, next as RoleBinding);
+      if (problems.length) throw new InvalidError(RESOURCES[resource].kind, current.metadata.name, problems);
     }
     if (resource === "configmaps" || resource === "secrets") checkConfigUpdate(resource === "secrets" ? "Secret" : "ConfigMap", current as ConfigMap, next as ConfigMap);
     checkFinalizersUpdate(RESOURCES[resource].kind, current, next);

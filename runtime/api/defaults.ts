@@ -7,7 +7,7 @@
  * and leaves its input untouched. As in Go, a numeric probe setting of 0 means "use the default".
  */
 import { BadRequestError } from "../../model/errors.ts";
-import { LOCAL_STORAGE_CLASS, RESOURCES } from "../../model/types.ts";
+import { LOCAL_STORAGE_CLASS, RBAC_GROUP, RESOURCES } from "../../model/types.ts";
 import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
@@ -23,6 +23,7 @@ import type {
   Event,
   HorizontalPodAutoscaler,
   Namespace,
+  RoleBinding,
   Node,
   PersistentVolumeClaim,
   PersistentVolumeClaimSpec,
@@ -266,6 +267,15 @@ function hpaDefaults(hpa: HorizontalPodAutoscaler): void {
   if (hpa.spec.behavior) hpa.spec.behavior = behaviorWithDefaults(hpa.spec.behavior);
 }
 
+/**
+ * rbac/v1's defaults (SetDefaults_RoleBinding, SetDefaults_ClusterRoleBinding, SetDefaults_Subject):
+ * a roleRef's empty apiGroup is the rbac group, as is a User's or Group's; a ServiceAccount's stays "".
+ */
+function bindingDefaults(b: RoleBinding): void {
+  if (b.roleRef && !b.roleRef.apiGroup) b.roleRef.apiGroup = RBAC_GROUP;
+  for (const s of b.subjects ?? []) if (!s.apiGroup && (s.kind === "User" || s.kind === "Group")) s.apiGroup = RBAC_GROUP;
+}
+
 function serviceDefaults(svc: Service): void {
   dflt(svc.spec, "type", "ClusterIP");
   dflt(svc.spec, "sessionAffinity", "None");
@@ -339,6 +349,10 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "horizontalpodautoscalers":
       hpaDefaults(out as HorizontalPodAutoscaler);
+      break;
+    case "rolebindings":
+    case "clusterrolebindings":
+      bindingDefaults(out as RoleBinding);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -24,13 +24,17 @@ const APPS = "io.k8s.api.apps.v1.";
 const BATCH = "io.k8s.api.batch.v1.";
 const POLICY = "io.k8s.api.policy.v1.";
 const AUTOSCALING = "io.k8s.api.autoscaling.v2.";
+const RBAC = "io.k8s.api.rbac.v1.";
 
-/** The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`. */
+/**
+ * The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`,
+ * the group as its Go package names it (`rbac` for rbac.authorization.k8s.io).
+ */
 function prefixOf(resource: Resource): string {
   const gv = apiVersionOf(resource);
   if (gv === "v1") return CORE;
   const [group, version] = gv.split("/");
-  return `io.k8s.api.${group}.${version}.`;
+  return `io.k8s.api.${group.split(".")[0]}.${version}.`;
 }
 
 const str: Schema = { type: "string" };
@@ -475,6 +479,18 @@ Object.assign(SCHEMAS, {
   }, "autoscaling", "v2"),
 });
 
+// rbac.authorization.k8s.io/v1: Role, ClusterRole, RoleBinding, ClusterRoleBinding (stored, never enforced).
+Object.assign(SCHEMAS, {
+  [`${RBAC}PolicyRule`]: obj({ verbs: arr(str), apiGroups: arr(str), resources: arr(str), resourceNames: arr(str), nonResourceURLs: arr(str) }, ["verbs"]),
+  [`${RBAC}AggregationRule`]: obj({ clusterRoleSelectors: arr(ref(`${META}LabelSelector`)) }),
+  [`${RBAC}Subject`]: obj({ kind: str, apiGroup: str, name: str, namespace: str }, ["kind", "name"], { "x-kubernetes-map-type": "atomic" }),
+  [`${RBAC}RoleRef`]: obj({ apiGroup: str, kind: str, name: str }, ["apiGroup", "kind", "name"], { "x-kubernetes-map-type": "atomic" }),
+  [`${RBAC}Role`]: typed("Role", { rules: arr(ref(`${RBAC}PolicyRule`)) }, "rbac.authorization.k8s.io"),
+  [`${RBAC}ClusterRole`]: typed("ClusterRole", { rules: arr(ref(`${RBAC}PolicyRule`)), aggregationRule: ref(`${RBAC}AggregationRule`) }, "rbac.authorization.k8s.io"),
+  [`${RBAC}RoleBinding`]: typed("RoleBinding", { subjects: arr(ref(`${RBAC}Subject`)), roleRef: ref(`${RBAC}RoleRef`) }, "rbac.authorization.k8s.io", "v1", ["roleRef"]),
+  [`${RBAC}ClusterRoleBinding`]: typed("ClusterRoleBinding", { subjects: arr(ref(`${RBAC}Subject`)), roleRef: ref(`${RBAC}RoleRef`) }, "rbac.authorization.k8s.io", "v1", ["roleRef"]),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -520,7 +536,8 @@ function buildPaths(groupVersion = "v1"): Record<string, Schema> {
   const [group, version] = groupVersion.includes("/") ? groupVersion.split("/") : ["", groupVersion];
   const root = groupVersion === "v1" ? "/api/v1" : `/apis/${groupVersion}`;
   // Operation ids as Kubernetes names them: createCoreV1NamespacedPod, createAppsV1NamespacedDeployment.
-  const opGroup = `${group ? group[0].toUpperCase() + group.slice(1) : "Core"}${version[0].toUpperCase()}${version.slice(1)}`;
+  const cap = (w: string) => w[0].toUpperCase() + w.slice(1);
+  const opGroup = `${group ? group.replace(/\.k8s\.io$/, "").split(".").map(cap).join("") : "Core"}${cap(version)}`;
   const op = (action: string, kind: string, id: string, extra: Schema, g = group, v = version) => opOf(action, kind, id.replace("CoreV1", opGroup), extra, g, v);
   for (const [resource, info] of Object.entries(RESOURCES) as [Resource, (typeof RESOURCES)[Resource]][]) {
     if (apiVersionOf(resource) !== groupVersion) continue;
@@ -640,7 +657,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -31,6 +31,7 @@ import type {
   ControllerRevision,
   PodDisruptionBudget,
   HorizontalPodAutoscaler,
+  RoleBinding,
 } from "../../model/types.ts";
 import { hpaTargets } from "./table_hpa.ts";
 
@@ -97,6 +98,40 @@ function controllerName(o: AnyObject): string {
   const group = ref.apiVersion.includes("/") ? ref.apiVersion.split("/")[0] : "";
   return `${ref.kind.toLowerCase()}${group ? `.${group}` : ""}/${ref.name}`;
 }
+
+/**
+ * NAME and CREATED AT: what kube-apiserver's default table convertor prints for a kind without a
+ * printer of its own (Role, ClusterRole); the time in RFC 3339, UTC, to the second.
+ */
+const createdAtColumns = <T extends AnyObject>(): ColumnSpec<T>[] => [
+  nameColumn<T>(),
+  {
+    column: col("Created At", "date", 0, "CreationTimestamp is a timestamp representing the server time when this object was created."),
+    cell: (o) => {
+      const t = Date.parse(o.metadata.creationTimestamp ?? "");
+      return Number.isNaN(t) ? "" : new Date(t).toISOString().replace(/\.\d+Z$/, "Z");
+    },
+  },
+];
+
+/**
+ * kube-apiserver's rolebinding and clusterrolebinding printers: NAME ROLE AGE (ROLE `Kind/name`),
+ * wide USERS GROUPS SERVICEACCOUNTS (its SubjectsStrings: a service account as `namespace/name`).
+ */
+const bindingColumns = (what: "roleBinding" | "clusterRoleBinding"): ColumnSpec<RoleBinding>[] => {
+  const names = (b: RoleBinding, kind: string) => (b.subjects ?? []).filter((s) => s.kind === kind).map((s) => (kind === "ServiceAccount" ? `${s.namespace ?? ""}/${s.name}` : s.name)).join(", ");
+  const roleRef = what === "roleBinding"
+    ? "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."
+    : "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.";
+  return [
+    nameColumn<RoleBinding>(),
+    { column: col("Role", "string", 0, roleRef), cell: (b) => `${b.roleRef.kind}/${b.roleRef.name}` },
+    ageColumn<RoleBinding>(),
+    { column: col("Users", "string", 1, `Users in the ${what}`), cell: (b) => names(b, "User") },
+    { column: col("Groups", "string", 1, `Groups in the ${what}`), cell: (b) => names(b, "Group") },
+    { column: col("ServiceAccounts", "string", 1, `ServiceAccounts in the ${what}`), cell: (b) => names(b, "ServiceAccount") },
+  ];
+};
 
 const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
   // kubectl's printers: deploy NAME READY UP-TO-DATE AVAILABLE AGE; rs NAME DESIRED CURRENT READY AGE.
@@ -289,6 +324,10 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     { column: col("Images", "string", 1, "Images referenced by each container in the template."), cell: (c: CronJob) => templateImages(c.spec.jobTemplate?.spec?.template) },
     { column: col("Selector", "string", 1, "A label query over pods that should match the pod count."), cell: (c: CronJob) => specSelector(c.spec.jobTemplate?.spec?.selector) },
   ],
+  roles: createdAtColumns(),
+  clusterroles: createdAtColumns(),
+  rolebindings: bindingColumns("roleBinding"),
+  clusterrolebindings: bindingColumns("clusterRoleBinding"),
   serviceaccounts: [
     nameColumn<ServiceAccount>(),
     { column: col("Secrets", "string", 0, "Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount."), cell: (a: ServiceAccount) => (a.secrets ?? []).length },

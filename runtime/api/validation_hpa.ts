@@ -13,7 +13,7 @@
  */
 import { parseQuantity, isQuantity } from "../../model/quantity.ts";
 import type { StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_LABEL_MESSAGE, isDns1123Label, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, isDns1123Label, pathSegmentProblems, render } from "./validation_util.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -72,12 +72,6 @@ function crossVersionReference(c: Causes, ref: Obj, at: string): void {
     if (v === "") c.add(CAUSE.required, `${at}.${field}`, undefined);
     else for (const why of pathSegmentProblems(v)) c.add(CAUSE.invalid, `${at}.${field}`, v, why);
   }
-}
-
-/** apimachinery's IsValidPathSegmentName: not `.` or `..`, no `/` or `%`. */
-export function pathSegmentProblems(name: string): string[] {
-  if (name === "." || name === "..") return [`may not be '${name}'`];
-  return ["/", "%"].filter((s) => name.includes(s)).map((s) => `may not contain '${s}'`);
 }
 
 function metricSpec(c: Causes, m: Obj | undefined, at: string): void {

@@ -16,6 +16,7 @@ import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, render } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 import { hpaSpecProblems } from "./validation_hpa.ts";
+import { rbacProblems } from "./validation_rbac.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -73,6 +74,12 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "horizontalpodautoscalers":
       c.list.push(...hpaSpecProblems(raw.spec));
+      break;
+    case "roles":
+    case "clusterroles":
+    case "rolebindings":
+    case "clusterrolebindings":
+      c.list.push(...rbacProblems(resource, raw));
       break;
     case "events":
       eventRules(c, raw);

@@ -16,6 +16,7 @@ import {
   DNS1123_SUBDOMAIN_MESSAGE,
   ianaSvcNameProblem,
   isIPv4,
+  pathSegmentProblems,
 } from "./validation_util.ts";
 import { configMapSchema, secretSchema } from "./validation_config.ts";
 
@@ -1026,6 +1027,54 @@ const horizontalPodAutoscaler = z.looseObject({
   }).optional(),
 });
 
+// ---------------------------------------------------------------------------------------------
+// rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding, ClusterRoleBinding
+//
+// Types only: the rules (validation_rbac.ts) check what relates fields, with kube-apiserver's
+// paths and words. Stored, never enforced (Berth has one token, which may do everything).
+
+const rbacTypeMeta = (kind: string) => ({ apiVersion: z.literal("rbac.authorization.k8s.io/v1").optional(), kind: z.literal(kind).optional() });
+
+/**
+ * An RBAC object's name (ValidateRBACName): any path segment, so `system:metrics-server` and
+ * capitals are names (the store encodes them in its keys). Kubernetes sets no length; Berth
+ * keeps a name to 253 characters, as every other name, so that its key stays short.
+ */
+const rbacName = z.string().superRefine((v, ctx) => {
+  if (v === "") return;
+  if (v.length > 253) problem(ctx, CAUSE.tooLong, "may not be more than 253 bytes");
+  for (const why of pathSegmentProblems(v)) problem(ctx, CAUSE.invalid, why);
+});
+
+const policyRule = z.looseObject({
+  verbs: z.array(z.string()).optional(),
+  apiGroups: z.array(z.string()).optional(),
+  resources: z.array(z.string()).optional(),
+  resourceNames: z.array(z.string()).optional(),
+  nonResourceURLs: z.array(z.string()).optional(),
+});
+
+const role = z.looseObject({
+  ...rbacTypeMeta("Role"),
+  metadata: objectMeta(rbacName),
+  rules: z.array(policyRule).optional(),
+});
+
+const clusterRole = z.looseObject({
+  ...rbacTypeMeta("ClusterRole"),
+  metadata: objectMeta(rbacName),
+  rules: z.array(policyRule).optional(),
+  aggregationRule: z.looseObject({ clusterRoleSelectors: z.array(labelSelectorSpec).optional() }).optional(),
+});
+
+const rbacBinding = (kind: string) => z.looseObject({
+  ...rbacTypeMeta(kind),
+  metadata: objectMeta(rbacName),
+  subjects: z.array(z.looseObject({ kind: z.string().optional(), apiGroup: z.string().optional(), name: z.string().optional(), namespace: z.string().optional() })).optional(),
+  // A struct in Kubernetes: absent, it is the empty one, which the rules refuse (no kind, no name).
+  roleRef: z.looseObject({ apiGroup: z.string().optional(), kind: z.string().optional(), name: z.string().optional() }).default({}),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -1049,4 +1098,8 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   controllerrevisions: controllerRevision,
   poddisruptionbudgets: podDisruptionBudget,
   horizontalpodautoscalers: horizontalPodAutoscaler,
+  roles: role,
+  rolebindings: rbacBinding("RoleBinding"),
+  clusterroles: clusterRole,
+  clusterrolebindings: rbacBinding("ClusterRoleBinding"),
 };

@@ -49,6 +49,12 @@ export function isIanaSvcName(s: string): boolean {
   return typeof s === "string" && ianaSvcNameProblem(s) === undefined;
 }
 
+/** apimachinery's IsValidPathSegmentName: not `.` or `..`, no `/` or `%`. */
+export function pathSegmentProblems(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  return ["/", "%"].filter((s) => name.includes(s)).map((s) => `may not contain '${s}'`);
+}
+
 /** True for a dotted-quad IPv4 address without leading zeros. */
 export function isIPv4(s: string): boolean {
   return typeof s === "string" && /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);

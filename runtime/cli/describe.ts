@@ -4,8 +4,9 @@
  */
 import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
 import { hpaMetricLines } from "../api/table_hpa.ts";
+import { describeBinding, describeRole } from "./describe_rbac.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -79,6 +80,9 @@ function nodeAllocation(n: Node, pods: Pod[], now: number): string {
 }
 
 export function describeObject(resource: Resource, obj: AnyObject, evs: Event[], now = Date.now(), related: Related = {}): string {
+  // kubectl's RBAC describers print no events (describe_rbac.ts).
+  if (resource === "roles" || resource === "clusterroles") return describeRole(obj as Role);
+  if (resource === "rolebindings" || resource === "clusterrolebindings") return describeBinding(obj as RoleBinding);
   const m = obj.metadata;
   const common: Line[] = [
     ["Name", m.name],

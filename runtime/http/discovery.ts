@@ -6,6 +6,7 @@
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 import { OLDER_VERSION_VERBS, OLDER_VERSIONS, SUBRESOURCES } from "./routes.ts";
 import { metricsApiGroup } from "./metrics_api.ts";
+import { reviewApiGroups } from "./access_review.ts";
 
 /** The Kubernetes minor version Berth's API mimics (kubectl warns beyond one minor of skew). */
 export const KUBE_MINOR = "32";
@@ -63,8 +64,9 @@ export function apiGroupList(): Record<string, unknown> {
     const { kind: _k, apiVersion: _v, ...rest } = apiGroup(g)!;
     return rest;
   });
-  // metrics.k8s.io (kubectl top) is served apart from RESOURCES (metrics_api.ts).
-  return { kind: "APIGroupList", apiVersion: "v1", groups: [...groups, metricsApiGroup()] };
+  // metrics.k8s.io (kubectl top) and kubectl auth's review groups are served apart from RESOURCES
+  // (metrics_api.ts, access_review.ts).
+  return { kind: "APIGroupList", apiVersion: "v1", groups: [...groups, metricsApiGroup(), ...reviewApiGroups()] };
 }
 
 const FULL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

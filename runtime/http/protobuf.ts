@@ -8,13 +8,16 @@
  * `runtime.Unknown` { 1: TypeMeta { 1: apiVersion, 2: kind }, 2: raw bytes, 3: contentEncoding,
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
- * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget` and
- * `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler) also send their objects this way:
+ * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget|role|clusterrole|rolebinding|clusterrolebinding`,
+ * `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler) and `kubectl auth can-i|whoami` (self reviews) also send their objects this way:
  * objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
-import { configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, secret, service, serviceAccount, type FieldSpec, type Schema } from "./protobuf_objects.ts";
+import {
+  clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, role, roleBinding, secret,
+  selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, service, serviceAccount, type FieldSpec, type Schema,
+} from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
 
@@ -238,6 +241,20 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return apiVersion === "autoscaling/v1"
         ? { apiVersion, kind, ...decodeMessage(raw, horizontalPodAutoscalerV1, "HorizontalPodAutoscaler") }
         : { apiVersion: "autoscaling/v2", kind, ...decodeMessage(raw, horizontalPodAutoscalerV2, "HorizontalPodAutoscaler") };
+    case "Role":
+    case "RoleBinding":
+    case "ClusterRoleBinding":
+    case "ClusterRole": {
+      const schema = kind === "Role" ? role : kind === "ClusterRole" ? clusterRole : roleBinding;
+      return { apiVersion: "rbac.authorization.k8s.io/v1", kind, ...decodeMessage(raw, schema, kind) };
+    }
+    case "SelfSubjectAccessReview":
+      return { apiVersion: "authorization.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectAccessReview, kind) };
+    case "SelfSubjectRulesReview":
+      return { apiVersion: "authorization.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectRulesReview, kind) };
+    case "SelfSubjectReview":
+      // kubectl auth whoami tries v1, then v1beta1 and v1alpha1: the version is kept, so only v1 is answered.
+      return { apiVersion: apiVersion ?? "authentication.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectReview, kind) };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
@@ -246,7 +263,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget and HorizontalPodAutoscaler, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding) and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

@@ -181,3 +181,33 @@ export const horizontalPodAutoscalerV2: Schema = {
     5: M("behavior", { 1: M("scaleUp", hpaScalingRules), 2: M("scaleDown", hpaScalingRules) }),
   }),
 };
+/**
+ * rbac.authorization.k8s.io/v1 (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`).
+ * A rule's repeated strings keep their empty elements: `apiGroups: [""]` is the core group.
+ */
+const policyRule: Schema = {
+  1: S("verbs", { repeated: true }), 2: S("apiGroups", { repeated: true }), 3: S("resources", { repeated: true }),
+  4: S("resourceNames", { repeated: true }), 5: S("nonResourceURLs", { repeated: true }),
+};
+export const role: Schema = { 1: M("metadata", objectMeta), 2: M("rules", policyRule, { repeated: true }) };
+export const clusterRole: Schema = { ...role, 3: M("aggregationRule", { 1: M("clusterRoleSelectors", labelSelector, { repeated: true }) }) };
+/** RoleBinding and ClusterRoleBinding: the same message. */
+export const roleBinding: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("subjects", { 1: S("kind"), 2: S("apiGroup"), 3: S("name"), 4: S("namespace") }, { repeated: true }),
+  3: M("roleRef", { 1: S("apiGroup"), 2: S("kind"), 3: S("name") }),
+};
+/**
+ * kubectl auth's self reviews (access_review.ts): authorization.k8s.io/v1 SelfSubjectAccessReview
+ * (`can-i`) and SelfSubjectRulesReview (`can-i --list`), authentication.k8s.io/v1 SelfSubjectReview
+ * (`whoami`). The status they carry (empty) is not read.
+ */
+export const selfSubjectAccessReview: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("resourceAttributes", { 1: S("namespace"), 2: S("verb"), 3: S("group"), 4: S("version"), 5: S("resource"), 6: S("subresource"), 7: S("name") }),
+    2: M("nonResourceAttributes", { 1: S("path"), 2: S("verb") }),
+  }),
+};
+export const selfSubjectRulesReview: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 1: S("namespace") }) };
+export const selfSubjectReview: Schema = { 1: M("metadata", objectMeta) };

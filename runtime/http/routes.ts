@@ -13,6 +13,7 @@
  */
 import { RESOURCES, apiVersionOf, type Resource } from "../../model/types.ts";
 import { parseMetricsApiRoute, type MetricsApiRoute } from "./metrics_api.ts";
+import { parseReviewRoute, type ReviewRoute } from "./access_review.ts";
 
 export type HealthEndpoint = "healthz" | "livez" | "readyz";
 
@@ -47,6 +48,8 @@ export type Route =
     }
   /** `/apis/metrics.k8s.io/…` (runtime/http/metrics_api.ts). */
   | MetricsApiRoute
+  /** `/apis/authorization.k8s.io/…` and `/apis/authentication.k8s.io/…`: kubectl auth's self reviews (access_review.ts). */
+  | ReviewRoute
   | { type: "notFound" }
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
@@ -136,7 +139,7 @@ export function parseRoute(rawPath: string): Route {
     case "openapi/v3/api/v1":
       return { type: "static", path: joined };
   }
-  const metricsApi = parseMetricsApiRoute(segs);
+  const metricsApi = parseMetricsApiRoute(segs) ?? parseReviewRoute(segs);
   if (metricsApi) return metricsApi;
   if (segs.length === 5 && segs[0] === "openapi" && segs[1] === "v3" && segs[2] === "apis") return { type: "openapiGroup", groupVersion: `${segs[3]}/${segs[4]}` };
   let groupVersion = "v1";

@@ -32,6 +32,7 @@ import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
 import { flowControlMetrics, requestMetrics } from "../metrics/apiserver.ts";
 import type { UsageSource } from "../metrics/usage_store.ts";
 import { serveMetricsApi } from "./metrics_api.ts";
+import { serveReview } from "./access_review.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
@@ -228,6 +229,13 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
       const labels = query.get("labelSelector") && route.doc === "pods" ? await podLabelsOf(opts.api, route.namespace) : undefined;
       return { status: 200, body: serveMetricsApi(route, opts.usage?.reports() ?? [], query, labels) };
+    }
+    if (route.type === "review") {
+      // kubectl auth's self reviews: create-only, nothing stored (access_review.ts).
+      if (method !== "POST") return serveReview(route, method);
+      const raw = await readRaw(req, maxBody);
+      const body = mediaType(req.headers["content-type"]) === PROTOBUF_MEDIA_TYPE ? decodeProtobufBody(raw) : parseBody(raw, checkObjectContentType(req.headers["content-type"]));
+      return serveReview(route, method, body);
     }
     if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);

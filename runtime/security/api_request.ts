@@ -58,7 +58,7 @@ export function parseApiRequest(resource: string, verb: string, body: Record<str
     if (req.verb === "list" || req.verb === "watch") throw new BadRequestError(`invalid namespace ${JSON.stringify(ns.slice(0, 64))}`);
     throw new NotFoundError("namespaces", ns);
   }
-  if ("name" in req && !isObjectKeyName(req.name)) {
+  if ("name" in req && !isObjectKeyName(req.name, "resource" in req ? req.resource : undefined)) {
     throw new NotFoundError(("resource" in req ? req.resource : undefined) ?? "replicationcontrollers", req.name);
   }
   return req;

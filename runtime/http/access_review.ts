@@ -1,0 +1,131 @@
+/**
+ * The self-review APIs kubectl's `auth` commands ask, served as kube-apiserver serves them:
+ * create-only virtual resources, nothing stored, the answer in the status of the object sent.
+ *
+ *   POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews    kubectl auth can-i VERB RESOURCE
+ *   POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews     kubectl auth can-i --list
+ *   POST /apis/authentication.k8s.io/v1/selfsubjectreviews         kubectl auth whoami
+ *   GET  /apis/authorization.k8s.io[/v1], /apis/authentication.k8s.io[/v1]   discovery
+ *
+ * Berth has one bearer token per cluster and no users: whoever holds the token may do
+ * everything, so every access review is allowed and the rules review is one rule granting all
+ * verbs on all resources and on every non-resource URL. The RBAC objects Berth stores grant and
+ * deny nothing. SubjectAccessReview, LocalSubjectAccessReview and TokenReview (asked by other
+ * API servers and webhooks, not by kubectl) are not served. Pure: routes.ts parses, server.ts
+ * reads the body and calls `serveReview`.
+ */
+import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
+
+const AUTHORIZATION = "authorization.k8s.io";
+const AUTHENTICATION = "authentication.k8s.io";
+const VERSION = "v1";
+
+/** Who the cluster token is, as `kubectl auth whoami` shows it. */
+export const TOKEN_USER = { username: "berth:cluster-admin", groups: ["system:masters", "system:authenticated"] } as const;
+
+/** Why every access review is allowed (kubectl prints a reason only for a "no"; other clients may show it). */
+export const ALLOWED_REASON = "Berth has one cluster token, which may do everything";
+
+type ReviewKind = "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SelfSubjectReview";
+
+export type ReviewRoute =
+  | { type: "review"; doc: "group"; group: string }
+  | { type: "review"; doc: "resources"; group: string }
+  | { type: "review"; doc: "create"; kind: ReviewKind };
+
+/** The resources of each group, as kube-apiserver's discovery lists them (only those Berth serves). */
+const RESOURCES: Record<string, { name: string; singularName: string; kind: ReviewKind }[]> = {
+  [AUTHORIZATION]: [
+    { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview" },
+    { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview" },
+  ],
+  [AUTHENTICATION]: [{ name: "selfsubjectreviews", singularName: "selfsubjectreview", kind: "SelfSubjectReview" }],
+};
+
+/** The route of a path under `/apis/authorization.k8s.io` or `/apis/authentication.k8s.io`, `notFound` below them, or null for other paths. */
+export function parseReviewRoute(segs: string[]): ReviewRoute | { type: "notFound" } | null {
+  if (segs[0] !== "apis" || !Object.hasOwn(RESOURCES, segs[1] ?? "")) return null;
+  const group = segs[1];
+  if (segs.length === 2) return { type: "review", doc: "group", group };
+  if (segs[2] !== VERSION) return { type: "notFound" };
+  if (segs.length === 3) return { type: "review", doc: "resources", group };
+  const r = RESOURCES[group].find((x) => x.name === segs[3]);
+  return r && segs.length === 4 ? { type: "review", doc: "create", kind: r.kind } : { type: "notFound" };
+}
+
+/** The groups as `/apis` lists them. */
+export function reviewApiGroups(): Record<string, unknown>[] {
+  return Object.keys(RESOURCES).map((name) => {
+    const v = { groupVersion: `${name}/${VERSION}`, version: VERSION };
+    return { name, versions: [v], preferredVersion: v };
+  });
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+
+/**
+ * Answers one review request: discovery documents for GET, the review with its status for a
+ * POST (201, as kube-apiserver answers a create). `body` is the decoded request body of a POST.
+ */
+export function serveReview(route: ReviewRoute, method: string, body?: unknown): { status: number; body: Obj } {
+  if (route.doc === "group") {
+    if (method !== "GET") throw methodNotAllowed(method);
+    return { status: 200, body: { kind: "APIGroup", apiVersion: "v1", ...reviewApiGroups().find((g) => g.name === route.group) } };
+  }
+  if (route.doc === "resources") {
+    if (method !== "GET") throw methodNotAllowed(method);
+    const resources = RESOURCES[route.group].map((r) => ({ ...r, namespaced: false, verbs: ["create"] }));
+    return { status: 200, body: { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${route.group}/${VERSION}`, resources } };
+  }
+  if (method !== "POST") throw methodNotAllowed(method);
+  const review = obj(body);
+  if (!review) throw new BadRequestError("the request body must be a JSON object");
+  const apiVersion = `${route.kind === "SelfSubjectReview" ? AUTHENTICATION : AUTHORIZATION}/${VERSION}`;
+  checkKind(review, route.kind, apiVersion);
+  // As kube-apiserver answers: the object sent, its metadata as a create leaves an unstored object.
+  const out: Obj = { kind: route.kind, apiVersion, metadata: { ...obj(review.metadata), creationTimestamp: null } };
+  const spec = obj(review.spec) ?? {};
+  switch (route.kind) {
+    case "SelfSubjectAccessReview": {
+      const hasResource = obj(spec.resourceAttributes) !== undefined;
+      const hasNonResource = obj(spec.nonResourceAttributes) !== undefined;
+      // ValidateSelfSubjectAccessReviewSpec: exactly one kind of attributes.
+      if (hasResource && hasNonResource) {
+        throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.nonResourceAttributes", message: `Invalid value: ${JSON.stringify(spec.nonResourceAttributes)}: cannot be specified in combination with resourceAttributes` }]);
+      }
+      if (!hasResource && !hasNonResource) {
+        throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.resourceAttributes", message: `Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified` }]);
+      }
+      return { status: 201, body: { ...out, spec, status: { allowed: true, reason: ALLOWED_REASON } } };
+    }
+    case "SelfSubjectRulesReview":
+      if (typeof spec.namespace !== "string" || spec.namespace === "") throw new BadRequestError("no namespace on request");
+      return {
+        status: 201,
+        body: {
+          ...out,
+          spec,
+          status: {
+            resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
+            nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
+            incomplete: false,
+          },
+        },
+      };
+    case "SelfSubjectReview":
+      return { status: 201, body: { ...out, status: { userInfo: { username: TOKEN_USER.username, groups: [...TOKEN_USER.groups] } } } };
+  }
+}
+
+function methodNotAllowed(method: string): ApiError {
+  return new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
+}
+
+/** The body's kind and apiVersion, when given, must be those of the URL (kube-apiserver's decoder). */
+function checkKind(review: Obj, kind: string, apiVersion: string): void {
+  const givenVersion = typeof review.apiVersion === "string" && review.apiVersion !== "" ? review.apiVersion : apiVersion;
+  const givenKind = typeof review.kind === "string" && review.kind !== "" ? review.kind : kind;
+  if (givenVersion !== apiVersion) throw new BadRequestError(`the API version in the data (${givenVersion}) does not match the expected API version (${apiVersion})`);
+  if (givenKind !== kind) throw new BadRequestError(`${givenKind} in version ${JSON.stringify(VERSION)} cannot be handled as a ${kind}: the kind in the body does not match the URL`);
+}
