@@ -6,15 +6,18 @@
  * "the same node" and a zone label "the same zone".
  *
  * Filtering, for a candidate node:
- *   - each required podAffinity term: some matching pod runs in the node's domain — or, when no
- *     matching pod runs anywhere, the incoming pod matches the term itself (the first of a group
- *     may go anywhere); a node without the label fails;
+ *   - each required podAffinity term: the node has the term's label and some matching pod runs
+ *     in its domain — or, when no pod matching any of the required terms runs anywhere and the
+ *     incoming pod matches all of them itself, any node with every label will do (the first of a
+ *     group);
  *   - each required podAntiAffinity term: no matching pod runs in the node's domain (a node
  *     without the label passes);
  *   - every pod already placed with a required podAntiAffinity term the incoming pod matches
  *     keeps it out of that pod's domain (the rule holds both ways).
- * Scoring: the weights of the preferred terms whose domain holds a matching pod, affinity added
- * and anti-affinity subtracted, added to the node-affinity preference (higher is better).
+ * Scoring: each preferred term's weight times the matching pods in the node's domain, affinity
+ * added and anti-affinity subtracted (as kube-scheduler's processTerm), added to the
+ * node-affinity preference (higher is better). Placed pods' preferred terms toward the incoming
+ * pod are not scored.
  */
 import { matchesLabels, selectorFromSpec, type LabelSelector } from "../model/selector.ts";
 import type { Pod, PodAffinityTerm } from "../model/types.ts";
@@ -34,7 +37,9 @@ interface Term {
 }
 
 function term(t: PodAffinityTerm, ownNamespace: string): Term {
-  const everyNamespace = t.namespaceSelector !== undefined && !t.namespaceSelector.matchLabels && !t.namespaceSelector.matchExpressions?.length;
+  // An empty selector ({} or {matchLabels: {}}) is every namespace; one with labels is refused by validation.
+  const sel = t.namespaceSelector;
+  const everyNamespace = sel !== undefined && Object.keys(sel.matchLabels ?? {}).length === 0 && !sel.matchExpressions?.length;
   const namespaces = everyNamespace ? undefined : new Set(t.namespaces?.length ? t.namespaces : [ownNamespace]);
   return { selector: selectorFromSpec(t.labelSelector), namespaces, topologyKey: t.topologyKey };
 }
@@ -43,13 +48,15 @@ function termMatches(t: Term, pod: Pod): boolean {
   return (t.namespaces === undefined || t.namespaces.has(pod.metadata.namespace ?? "default")) && matchesLabels(t.selector, pod.metadata.labels);
 }
 
-/** The topology domains (values of `t.topologyKey`) where some pod matching `t` runs. */
-function domainsWith(t: Term, nodes: readonly AffinityNode[]): Set<string> {
-  const out = new Set<string>();
+/** How many pods matching `t` run in each topology domain (value of `t.topologyKey`) that has any. */
+function domainsWith(t: Term, nodes: readonly AffinityNode[]): Map<string, number> {
+  const out = new Map<string, number>();
   for (const n of nodes) {
     const domain = n.labels[t.topologyKey];
-    if (domain === undefined || out.has(domain)) continue;
-    if (n.pods.some((p) => termMatches(t, p))) out.add(domain);
+    if (domain === undefined) continue;
+    let count = 0;
+    for (const p of n.pods) if (termMatches(t, p)) count++;
+    if (count) out.set(domain, (out.get(domain) ?? 0) + count);
   }
   return out;
 }
@@ -101,10 +108,11 @@ export function affinityVerdict(pod: Pod, nodes: readonly AffinityNode[], guards
   const a = pod.spec.affinity;
   const required = (a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => {
     const tt = term(t, ns);
-    const domains = domainsWith(tt, nodes);
-    // No matching pod anywhere, and the pod matches its own term: the first of its group.
-    return { term: tt, domains, first: domains.size === 0 && termMatches(tt, pod) };
+    return { term: tt, domains: domainsWith(tt, nodes) };
   });
+  // kube-scheduler's exception: no pod matches any required term anywhere, and the pod matches
+  // all of them itself — the first of a group that keeps together.
+  const firstOfGroup = required.length > 0 && required.every((r) => r.domains.size === 0 && termMatches(r.term, pod));
   const anti = (a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => {
     const tt = term(t, ns);
     return { term: tt, domains: domainsWith(tt, nodes) };
@@ -118,10 +126,10 @@ export function affinityVerdict(pod: Pod, nodes: readonly AffinityNode[], guards
   });
   return {
     refuse(node) {
-      for (const r of required) {
-        if (r.first) continue;
-        const d = node.labels[r.term.topologyKey];
-        if (d === undefined || !r.domains.has(d)) return REASON_AFFINITY;
+      // Every term's label must be on the node, first of a group or not.
+      for (const r of required) if (node.labels[r.term.topologyKey] === undefined) return REASON_AFFINITY;
+      if (!firstOfGroup) {
+        for (const r of required) if (!r.domains.has(node.labels[r.term.topologyKey])) return REASON_AFFINITY;
       }
       for (const r of anti) {
         const d = node.labels[r.term.topologyKey];
@@ -137,7 +145,7 @@ export function affinityVerdict(pod: Pod, nodes: readonly AffinityNode[], guards
       let s = 0;
       for (const p of preferred) {
         const d = node.labels[p.term.topologyKey];
-        if (d !== undefined && p.domains.has(d)) s += p.weight;
+        if (d !== undefined) s += p.weight * (p.domains.get(d) ?? 0);
       }
       return s;
     },

@@ -38,6 +38,16 @@ describe("scheduler - inter-pod affinity", () => {
     expect(second).toBe(first); // then beside the first
   });
 
+  it("a node without the term's label never passes required affinity, first of a group or not; the exception needs no match for any term and the pod matching all of them", () => {
+    const zoned = [node("a", { labels: {} }), node("b", { labels: {} }), node("z", { labels: { zone: "z1" } })];
+    const together = (i: number) => withAffinity(pod(`t-${i}`, { labels: { app: "t" }, owner: "t" }), { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: "t" }, "zone")] } });
+    expect(scheduleBatch([0, 1, 2].map(together), zoned, []).map((r) => nodeOf(r.result))).toEqual(["z", "z", "z"]);
+    // Two terms, one matched somewhere (db on c): no exception, and no node has a web pod.
+    const db = { ...pod("db", { labels: { app: "db" } }), spec: { ...pod("db").spec, nodeName: "c" } };
+    const both = withAffinity(pod("web", { labels: { app: "web" } }), { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: "web" }), term({ app: "db" })] } });
+    expect(nodeOf(scheduleBatch([both], nodes(), [db])[0].result)).toBe("0/3 nodes are available: 3 node(s) didn't match pod affinity rules.");
+  });
+
   it("a placed pod's required anti-affinity keeps matching pods out of its domain, though they have no terms of their own", () => {
     const loner = withAffinity({ ...pod("loner", { labels: { app: "loner" } }), spec: { ...pod("loner").spec, nodeName: "a" } }, { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ noisy: "yes" })] } });
     const noisy = [0, 1, 2].map((i) => pod(`noisy-${i}`, { labels: { noisy: "yes" }, owner: "noisy" }));
@@ -54,6 +64,8 @@ describe("scheduler - inter-pod affinity", () => {
     expect(nodeOf(scheduleBatch([named], nodes(), [elsewhere])[0].result)).toBe("c");
     const every = withAffinity(mine, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: "db" }, "kubernetes.io/hostname", { namespaceSelector: {} })] } });
     expect(nodeOf(scheduleBatch([every], nodes(), [elsewhere])[0].result)).toBe("c");
+    const everyToo = withAffinity(mine, { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: "db" }, "kubernetes.io/hostname", { namespaceSelector: { matchLabels: {} } })] } });
+    expect(nodeOf(scheduleBatch([everyToo], nodes(), [elsewhere])[0].result)).toBe("c");
   });
 
   it("preferred terms score: affinity draws a pod to a matching pod's node over the spread; anti-affinity pushes it away", () => {
@@ -63,6 +75,13 @@ describe("scheduler - inter-pod affinity", () => {
     expect(nodeOf(scheduleBatch([near], nodes(), [db, ...others])[0].result)).toBe("b");
     const away = withAffinity(pod("batch", { labels: { app: "batch" } }), { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term({ app: "db" }, "zone") }] } });
     expect(nodeOf(scheduleBatch([away], [nodes()[1], nodes()[2]], [db])[0].result)).toBe("c");
+  });
+
+  it("a preferred term weighs each matching pod in the domain: anti-affinity avoids the node with more of them", () => {
+    const on = (name: string, n: string, labels: Record<string, string>) => ({ ...pod(name, { labels }), spec: { ...pod(name).spec, nodeName: n } });
+    const placed = [...[0, 1, 2, 3].map((i) => on(`x-a-${i}`, "a", { app: "x" })), on("x-b", "b", { app: "x" }), ...[0, 1, 2, 3].map((i) => on(`other-${i}`, "b", { app: "other" }))];
+    const shy = withAffinity(pod("shy", { labels: { app: "shy" } }), { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term({ app: "x" }) }] } });
+    expect(nodeOf(scheduleBatch([shy], [nodes()[0], nodes()[1]], placed)[0].result)).toBe("b");
   });
 
   it("pods without terms pay nothing when no placed pod has required anti-affinity (the rules are skipped)", () => {
