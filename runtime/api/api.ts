@@ -36,7 +36,7 @@ import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
-import { DryRunWrites, type StoreWrites } from "./dry_run.ts";
+import { DryRunWrites, dryRunUnsafeDeleteError, type StoreWrites } from "./dry_run.ts";
 
 export interface ApiOptions {
   /** Clock, for tests. */
@@ -454,7 +454,7 @@ export class Api implements ApiClient {
 
   async delete<R extends Resource>(resource: R, name: string, namespace?: string, opts: DeleteOptions = {}): Promise<ResourceTypes[R]> {
     if (opts.dryRun && !this.dryRun) {
-      if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) throw new BadRequestError("ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun");
+      if (opts.ignoreStoreReadErrorWithClusterBreakingPotential) throw dryRunUnsafeDeleteError();
       return await this.dry().delete(resource, name, namespace, opts);
     }
     const deleted = await this.deleteObject(resource, name, namespace, opts);

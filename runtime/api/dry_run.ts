@@ -6,12 +6,22 @@
  * check (the key free for a create, the revision for a compare-and-swap) and answers with the
  * object as it would be stored, writing nothing.
  */
-import { AlreadyExistsError, BadRequestError, ConflictError, NotFoundError } from "../../model/errors.ts";
+import { AlreadyExistsError, ApiError, ConflictError, NotFoundError } from "../../model/errors.ts";
 import type { AnyObject, Resource, ResourceTypes } from "../../model/types.ts";
 import type { KvStore } from "../store/kv_store.ts";
 
 /** The store's writes, as the Api makes them. */
 export type StoreWrites = Pick<KvStore, "create" | "update" | "delete" | "deleteUnreadable">;
+
+/** kube-apiserver's 422 for a dry run asking for the unsafe deletion of a corrupt object. */
+export function dryRunUnsafeDeleteError(): ApiError {
+  const message = "Invalid value: true: cannot be set together with .dryRun";
+  return new ApiError("Invalid", `DeleteOptions.meta.k8s.io "" is invalid: ignoreStoreReadErrorWithClusterBreakingPotential: ${message}`, {
+    kind: "DeleteOptions",
+    group: "meta.k8s.io",
+    causes: [{ reason: "FieldValueInvalid", message, field: "ignoreStoreReadErrorWithClusterBreakingPotential" }],
+  });
+}
 
 export class DryRunWrites implements StoreWrites {
   constructor(private readonly store: KvStore) {}
@@ -28,14 +38,19 @@ export class DryRunWrites implements StoreWrites {
     return { ...obj, metadata: { ...obj.metadata, resourceVersion: stored.metadata.resourceVersion } };
   }
 
-  /** NotFound or Conflict as the delete would answer; otherwise the object as the deletion leaves it (`last`, or as it is). */
-  async delete<R extends Resource>(resource: R, namespace: string | undefined, name: string, expectedRevision?: number, _current?: AnyObject, last?: AnyObject): Promise<ResourceTypes[R]> {
+  /**
+   * NotFound or Conflict as the delete would answer; otherwise the object as the deletion leaves
+   * it: `last`, else the `current` the caller decided on (an owner marked by an orphaning delete
+   * in the same dry run), else as stored — at the stored revision.
+   */
+  async delete<R extends Resource>(resource: R, namespace: string | undefined, name: string, expectedRevision?: number, current?: AnyObject, last?: AnyObject): Promise<ResourceTypes[R]> {
     const stored = await this.current(resource, namespace, name, expectedRevision);
-    return (last ? { ...last, metadata: { ...last.metadata, resourceVersion: stored.metadata.resourceVersion } } : stored) as ResourceTypes[R];
+    const out = last ?? current ?? stored;
+    return { ...out, metadata: { ...out.metadata, resourceVersion: stored.metadata.resourceVersion } } as ResourceTypes[R];
   }
 
   deleteUnreadable<R extends Resource>(): Promise<ResourceTypes[R]> {
-    return Promise.reject(new BadRequestError("ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun"));
+    return Promise.reject(dryRunUnsafeDeleteError());
   }
 
   private async current<R extends Resource>(resource: R, namespace: string | undefined, name: string, expectedRevision: number | undefined): Promise<ResourceTypes[R]> {

@@ -160,10 +160,30 @@ export function securityConfig(security: ContainerSecurity | undefined): { Group
   return out;
 }
 
-/** A tar of one entry, the directory `v`: root-owned, group `gid`, mode 2775 (rwxrwsr-x). */
-export function volumeOwnershipTar(gid: number): Promise<Buffer> {
+/**
+ * The mode fsGroup gives a volume's top directory, from the engine's path stat (base64 JSON with
+ * Go's FileMode): its permission and sticky bits, plus group read-write-search and setgid, as
+ * the kubelet's SetVolumeOwnership adds them. 2775 when the stat is missing or unreadable.
+ */
+export function volumeModeWithGroup(statHeader: string | undefined): number {
+  let perm = 0o755;
+  let sticky = 0;
+  try {
+    const mode = Number((JSON.parse(Buffer.from(statHeader ?? "", "base64").toString("utf8")) as { mode?: unknown }).mode);
+    if (Number.isFinite(mode)) {
+      perm = mode & 0o777;
+      sticky = mode & (1 << 20) ? 0o1000 : 0; // Go's os.ModeSticky
+    }
+  } catch {
+    // No stat: the engine's default for a new volume.
+  }
+  return perm | 0o770 | 0o2000 | sticky;
+}
+
+/** A tar of one entry, the directory `v`: root-owned, group `gid`, mode `mode` (default 2775, rwxrwsr-x). */
+export function volumeOwnershipTar(gid: number, mode = 0o2775): Promise<Buffer> {
   const pack = tar.pack();
-  pack.entry({ name: "v/", type: "directory", mode: 0o2775, uid: 0, gid, mtime: new Date() });
+  pack.entry({ name: "v/", type: "directory", mode, uid: 0, gid, mtime: new Date() });
   pack.finalize();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -357,6 +377,11 @@ export class DockerRuntime implements ContainerRuntime {
       if (m.type === "bind") binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
       else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly });
     }
+    // fsGroup first: a failure leaves no created container behind to be made again on every retry.
+    const group = spec.security?.volumeGroup;
+    if (group !== undefined) {
+      for (const m of mounts) if (!m.ReadOnly && m.Source) await this.setVolumeGroup(m.Source, group, podLabels(spec.pod));
+    }
     const c = await this.call("container create", () =>
       this.docker.createContainer({
         name: containerName(spec, spec.name),
@@ -388,21 +413,24 @@ export class DockerRuntime implements ContainerRuntime {
         },
       })
     );
-    const group = spec.security?.volumeGroup;
-    if (group !== undefined) {
-      for (const m of mounts) if (!m.ReadOnly && m.Source) await this.setVolumeGroup(m.Source, group, podLabels(spec.pod));
-    }
     return c.id;
   }
 
+  /** Volumes whose top directory this runtime gave a group (fsGroup), and which. */
+  private readonly volumeGroups = new Map<string, number>();
+
   /**
-   * fsGroup: volume `name`'s top directory made root's and group `gid`'s, mode 2775, before a
-   * container that mounts it starts. Done through a helper container of the infra image, never
-   * started, that mounts the volume at `/v`: the engine's archive API applies a directory entry's
-   * owner and mode to a directory already there (not to the destination itself, and not on a
-   * read-only root filesystem, so not through the app container), and the helper is removed.
+   * fsGroup: volume `name`'s top directory given group `gid`, group read-write-search and setgid
+   * (its other mode bits kept), the first time a container of this runtime mounts it with that
+   * group, as the kubelet's SetVolumeOwnership does when it sets a volume up: a pod's later
+   * containers find it as its earlier ones (an init container's chmod) left it. Done through a
+   * helper container of the infra image, never started, that mounts the volume at `/v`: the
+   * engine's archive API applies a directory entry's owner and mode to a directory already there
+   * (not to the destination itself, and not on a read-only root filesystem, so not through the
+   * app container); the engine's stat gives the mode, not the owner, so the owner becomes root.
    */
   private async setVolumeGroup(name: string, gid: number, labels: Record<string, string>): Promise<void> {
+    if (this.volumeGroups.get(name) === gid) return;
     const helper = await this.call("volume ownership helper create", () =>
       this.docker.createContainer({
         Image: this.infraImage,
@@ -413,8 +441,10 @@ export class DockerRuntime implements ContainerRuntime {
       })
     );
     try {
-      const archive = await volumeOwnershipTar(gid);
+      const stat = await this.call("volume stat", () => helper.infoArchive({ path: "/v" })) as { headers?: Record<string, string> };
+      const archive = await volumeOwnershipTar(gid, volumeModeWithGroup(stat.headers?.["x-docker-container-path-stat"]));
       await this.call("volume ownership", () => helper.putArchive(archive, { path: "/" }));
+      this.volumeGroups.set(name, gid);
     } finally {
       await helper.remove({ force: true }).catch(() => {});
     }
@@ -595,6 +625,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeVolume(name: string): Promise<void> {
+    this.volumeGroups.delete(name);
     try {
       await this.docker.getVolume(name).remove();
     } catch (e) {

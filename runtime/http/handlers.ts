@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiClient, DeleteOptions, ListOptions } from "../../model/client.ts";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import { checkFieldValidation, parseFieldValidation } from "../api/field_validation.ts";
+import { dryRunUnsafeDeleteError } from "../api/dry_run.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
 import { RESOURCES, apiVersionOf, type AnyObject, type ObjectList, type Pod, type Resource, type ScalableResource } from "../../model/types.ts";
@@ -204,13 +205,7 @@ export function deleteOptions(ctx: Pick<HandlerContext, "query">, body: unknown)
     if (unsafe !== "true" && unsafe !== "false") throw new BadRequestError(`ignoreStoreReadErrorWithClusterBreakingPotential must be true or false, got ${JSON.stringify(unsafe)}`);
     if (unsafe === "true") opts.ignoreStoreReadErrorWithClusterBreakingPotential = true;
   }
-  if (opts.dryRun && opts.ignoreStoreReadErrorWithClusterBreakingPotential) {
-    throw new ApiError("Invalid", `DeleteOptions.meta.k8s.io "" is invalid: ignoreStoreReadErrorWithClusterBreakingPotential: Invalid value: true: cannot be set together with .dryRun`, {
-      kind: "DeleteOptions",
-      group: "meta.k8s.io",
-      causes: [{ reason: "FieldValueInvalid", message: "Invalid value: true: cannot be set together with .dryRun", field: "ignoreStoreReadErrorWithClusterBreakingPotential" }],
-    });
-  }
+  if (opts.dryRun && opts.ignoreStoreReadErrorWithClusterBreakingPotential) throw dryRunUnsafeDeleteError();
   return opts;
 }
 

@@ -95,11 +95,15 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
     const loops = new Map<string, { stop: () => void }>();
     /** Attempts whose startup probe has passed. */
     const startedAttempts = new Set<string>();
+    /** When the prober first saw each running attempt: probes' initial delays count from it (the container's start), as the kubelet's. */
+    const firstSeen = new Map<string, number>();
     let last: ProbeTargets | undefined;
     const targets = (msg: ProbeTargets) => {
       last = msg;
       const want = new Set<string>();
+      const now = Date.now();
       for (const t of msg.running) {
+        if (!firstSeen.has(t.id)) firstSeen.set(t.id, now);
         const spec = msg.pod.spec.containers.find((c) => c.name === t.name);
         if (!spec) continue;
         const starting = spec.startupProbe !== undefined && !startedAttempts.has(t.id);
@@ -116,7 +120,9 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
             continue; // validation rejects such probes; an unresolvable one is simply not run
           }
           const ref: PodRef = { node, uid: msg.pod.metadata.uid ?? msg.pod.metadata.name, name: msg.pod.metadata.name, namespace: msg.pod.metadata.namespace ?? "default", annotations: msg.pod.metadata.annotations };
-          loops.set(key, startLoop(resolved, kind, { pod: ref, container: t.name, containerId: t.id, podIP: msg.podIP }, sendBack));
+          // A liveness or readiness probe started once the startup probe passed waits only what is left of its delay.
+          const delayMs = Math.max(0, resolved.initialDelayMs - (now - firstSeen.get(t.id)!));
+          loops.set(key, startLoop(resolved, kind, { pod: ref, container: t.name, containerId: t.id, podIP: msg.podIP }, sendBack, delayMs));
         }
       }
       for (const [key, loop] of loops) {
@@ -127,6 +133,7 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
       }
       const running = new Set(msg.running.map((t) => t.id));
       for (const id of startedAttempts) if (!running.has(id)) startedAttempts.delete(id);
+      for (const id of firstSeen.keys()) if (!running.has(id)) firstSeen.delete(id);
     };
     receive((msg) => {
       if (msg.type === "TARGETS") targets(msg);
@@ -142,6 +149,7 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
       kind: "startup" | "liveness" | "readiness",
       target: { pod: PodRef; container: string; containerId: string; podIP: string },
       send: (e: PodMachineEvent) => void,
+      initialDelayMs: number,
     ): { stop: () => void } {
       let stopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -168,7 +176,7 @@ export function proberLogic(runtime: ContainerRuntime, node: string) {
         }
         timer = setTimeout(tick, probe.periodMs);
       };
-      timer = setTimeout(tick, probe.initialDelayMs);
+      timer = setTimeout(tick, initialDelayMs);
       return {
         stop: () => {
           stopped = true;

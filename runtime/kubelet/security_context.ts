@@ -52,8 +52,9 @@ export function containerSecurity(pod: Pod, c: Container, imageUser: string | un
     if (runAsUser !== undefined) {
       if (runAsUser === 0) return { type: "error", message: `container's runAsUser breaks non-root policy ${who}` };
     } else {
+      // An image's user is a uid, or a name the kubelet cannot check (even "root").
       const user = imageUserPart(imageUser);
-      if (user === "" || user === "root" || (/^\d+$/.test(user) && Number(user) === 0)) {
+      if (user === "" || (/^\d+$/.test(user) && Number(user) === 0)) {
         return { type: "error", message: `container has runAsNonRoot and image will run as root ${who}` };
       }
       if (!/^\d+$/.test(user)) {

@@ -9,6 +9,7 @@ import { RESOURCES, SCALABLE, type Resource, type ScalableResource } from "../..
 import { isObjectKeyName, isToken, VERBS } from "../subjects.ts";
 import { checkJsonNesting } from "./nesting.ts";
 import { parseFieldValidation, type FieldValidation } from "../api/field_validation.ts";
+import { dryRunUnsafeDeleteError } from "../api/dry_run.ts";
 
 /** One API call as it arrived over NATS, after shape validation. */
 export type ApiRequest =
@@ -143,7 +144,7 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
         throw new BadRequestError(`field "ignoreStoreReadErrorWithClusterBreakingPotential" must be a boolean`);
       }
       const dry = dryRunOf(body);
-      if (unsafe && dry.dryRun) throw new BadRequestError("ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun");
+      if (unsafe && dry.dryRun) throw dryRunUnsafeDeleteError();
       return {
         verb: "delete",
         resource: r,

@@ -124,7 +124,9 @@ describe("dry run (dryRun=All) on the Api over a real store", () => {
     expect(mid).toBeGreaterThan(before);
     const ns = await t.api.delete("namespaces", "keep", undefined, { dryRun: true });
     expect(ns.metadata.deletionTimestamp).toBeTruthy();
-    await t.api.delete("replicationcontrollers", "rc", "default", { propagationPolicy: "Orphan", dryRun: true });
+    // Answered as the real orphaning delete answers: the owner marked.
+    const orphaning = await t.api.delete("replicationcontrollers", "rc", "default", { propagationPolicy: "Orphan", dryRun: true });
+    expect(orphaning.metadata.deletionTimestamp).toBeTruthy();
     expect(await revision()).toBe(mid);
     expect((await t.api.get("pods", "bound", "default")).metadata.deletionTimestamp).toBeUndefined();
     expect(await t.api.get("pods", "real", "default")).toBeTruthy();
@@ -132,7 +134,9 @@ describe("dry run (dryRun=All) on the Api over a real store", () => {
     expect(await t.api.get("pods", "inside", "keep")).toBeTruthy();
     expect((await t.api.get("pods", "owned", "default")).metadata.ownerReferences?.[0]?.uid).toBe(rc.metadata.uid);
     expect((await refusal(t.api.delete("namespaces", "default", undefined, { dryRun: true }))).reason).toBe("Forbidden");
-    expect((await refusal(t.api.delete("pods", "bound", "default", { dryRun: true, ignoreStoreReadErrorWithClusterBreakingPotential: true }))).code).toBe(400);
+    const unsafe = await refusal(t.api.delete("pods", "bound", "default", { dryRun: true, ignoreStoreReadErrorWithClusterBreakingPotential: true }));
+    expect(unsafe.code).toBe(422);
+    expect(unsafe.message).toBe('DeleteOptions.meta.k8s.io "" is invalid: ignoreStoreReadErrorWithClusterBreakingPotential: Invalid value: true: cannot be set together with .dryRun');
   });
 
   it("quota: a dry-run create over the quota is refused with its 403, one within it passes, and neither is charged", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { containerSecurity, needsImageUser } from "../../../../runtime/kubelet/security_context.ts";
-import { securityConfig, volumeOwnershipTar } from "../../../../runtime/containers/docker.ts";
+import { securityConfig, volumeModeWithGroup, volumeOwnershipTar } from "../../../../runtime/containers/docker.ts";
 import type { Container, Pod, PodSecurityContext, SecurityContext } from "../../../../model/types.ts";
 
 const pod = (podSc?: PodSecurityContext, sc?: SecurityContext): { pod: Pod; c: Container } => {
@@ -39,10 +39,12 @@ describe("securityContext - what the engine is told", () => {
     expect(containerSecurity(zero.pod, zero.c, undefined)).toEqual({ type: "error", message: `container's runAsUser breaks non-root policy ${who}` });
     const fromImage = pod({}, { runAsNonRoot: true });
     expect(needsImageUser(fromImage.pod, fromImage.c)).toBe(true);
-    for (const user of ["", "root", "0", "0:0", "root:wheel"]) {
+    for (const user of ["", "0", "0:0", "00"]) {
       expect(containerSecurity(fromImage.pod, fromImage.c, user), user).toEqual({ type: "error", message: `container has runAsNonRoot and image will run as root ${who}` });
     }
-    expect(containerSecurity(fromImage.pod, fromImage.c, "nginx")).toEqual({ type: "error", message: `container has runAsNonRoot and image has non-numeric user (nginx), cannot verify user is non-root ${who}` });
+    for (const user of ["nginx", "root", "root:wheel"]) {
+      expect(containerSecurity(fromImage.pod, fromImage.c, user), user).toEqual({ type: "error", message: `container has runAsNonRoot and image has non-numeric user (${user.split(":")[0]}), cannot verify user is non-root ${who}` });
+    }
     expect(containerSecurity(fromImage.pod, fromImage.c, "101:101")).toEqual({ type: "ok", security: {} });
     const given = pod({ runAsNonRoot: true, runAsUser: 7 });
     expect(needsImageUser(given.pod, given.c)).toBe(false);
@@ -72,5 +74,15 @@ describe("securityContext - what the engine is told", () => {
     expect(parseInt(field(108, 8), 8)).toBe(0);
     expect(parseInt(field(116, 8), 8)).toBe(2000);
     expect(field(156, 1)).toBe("5"); // a directory
+  });
+
+  it("fsGroup keeps a volume's permission and sticky bits and adds group rwx and setgid, from the engine's path stat (Go FileMode)", () => {
+    const stat = (mode: number) => Buffer.from(JSON.stringify({ name: "v", size: 4096, mode, mtime: "", linkTarget: "" })).toString("base64");
+    const dir = 2 ** 31; // os.ModeDir
+    expect(volumeModeWithGroup(stat(dir + 0o755)).toString(8)).toBe("2775");
+    expect(volumeModeWithGroup(stat(dir + 0o700)).toString(8)).toBe("2770");
+    expect(volumeModeWithGroup(stat(dir + (1 << 20) + 0o777)).toString(8)).toBe("3777");
+    expect(volumeModeWithGroup(undefined).toString(8)).toBe("2775");
+    expect(volumeModeWithGroup("not base64 json").toString(8)).toBe("2775");
   });
 });

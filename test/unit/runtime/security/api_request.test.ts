@@ -41,7 +41,7 @@ describe("api request - dryRun", () => {
       expect(() => parseApiRequest("pods", "create", { object: pod, dryRun }), JSON.stringify(dryRun)).toThrow(/field "dryRun" must be a boolean/);
     }
     expect(() => parseApiRequest("pods", "delete", { name: "p", dryRun: true, ignoreStoreReadErrorWithClusterBreakingPotential: true })).toThrow(
-      "ignoreStoreReadErrorWithClusterBreakingPotential cannot be set together with dryRun",
+      "ignoreStoreReadErrorWithClusterBreakingPotential: Invalid value: true: cannot be set together with .dryRun",
     );
   });
 });
