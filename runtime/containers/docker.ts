@@ -193,6 +193,9 @@ export function volumeOwnershipTar(gid: number, mode = 0o2775): Promise<Buffer> 
   });
 }
 
+/** A volume mount's options that keep the engine from copying the image's files into an empty volume (the engine reads only NoCopy). */
+const NO_COPY = { NoCopy: true } as Docker.MountSettings["VolumeOptions"];
+
 /** The Docker implementation of `ContainerRuntime`. */
 export class DockerRuntime implements ContainerRuntime {
   readonly kind = "docker";
@@ -375,7 +378,10 @@ export class DockerRuntime implements ContainerRuntime {
       // Binds (not Mounts) for host paths: Docker then creates a missing directory, like
       // Kubernetes' DirectoryOrCreate, instead of failing the container.
       if (m.type === "bind") binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
-      else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly });
+      // With fsGroup, no copy of the image's files (and its directory's owner and mode) into an
+      // empty volume at its first mount: that would undo the group set below. The volume starts
+      // empty, as a Kubernetes emptyDir does (Docker's copy-up is kept otherwise).
+      else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, ...(spec.security?.volumeGroup !== undefined ? { VolumeOptions: NO_COPY } : {}) });
     }
     // fsGroup first: a failure leaves no created container behind to be made again on every retry.
     const group = spec.security?.volumeGroup;
@@ -437,7 +443,7 @@ export class DockerRuntime implements ContainerRuntime {
         Cmd: ["true"],
         // The pod's labels: one left behind by a crash is the pod's garbage, collected with it.
         Labels: { ...labels, [LABELS.role]: "volume-ownership" },
-        HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: name, Target: "/v" }], ...CONTAINER_HARDENING },
+        HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: name, Target: "/v", VolumeOptions: NO_COPY }], ...CONTAINER_HARDENING },
       })
     );
     try {

@@ -55,6 +55,17 @@ describe("securityContext on Docker", () => {
     expect(await run("grep NoNewPrivs /proc/1/status")).toMatch(/^NoNewPrivs:\s+1$/);
   });
 
+  test("fsGroup is applied once, when the volume is first mounted: what an init container does to the volume stands for the app container", async () => {
+    await env.api.create("pods", pod("owned", env.node, {
+      securityContext: { fsGroup: 2000 },
+      volumes: [{ name: "data", emptyDir: {} }],
+      initContainers: [{ name: "prep", image: BB, command: ["sh", "-c", "chown 1000:2000 /data && chmod 770 /data"], volumeMounts: [{ name: "data", mountPath: "/data" }], securityContext: { runAsUser: 0 } }],
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"], volumeMounts: [{ name: "data", mountPath: "/data" }], securityContext: { runAsUser: 1000 } }],
+    }));
+    const p = await waitRunning(env.api, "owned");
+    expect((await podExec(env.rt, p, "c", ["stat", "-c", "%u:%g %a", "/data"])).stdout.trim()).toBe("1000:2000 770");
+  });
+
   test("runAsNonRoot: an image that runs as root, or runAsUser 0, is a CreateContainerConfigError with the kubelet's message, and no container is made", async () => {
     await env.api.create("pods", pod("rooty", env.node, {
       containers: [{ name: "c", image: BB, command: ["sleep", "3600"], securityContext: { runAsNonRoot: true } }],
