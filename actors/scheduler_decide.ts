@@ -12,11 +12,13 @@
  *   - its PersistentVolumeClaims allow the node (scheduler_claims.ts: they exist and are not
  *     being deleted, a ReadWriteOncePod claim is not in use, a placed claim's volume is there);
  *   - inter-pod affinity and anti-affinity, the pod's own and placed pods' required
- *     anti-affinity (scheduler_affinity.ts).
+ *     anti-affinity (scheduler_affinity.ts);
+ *   - the pod's `DoNotSchedule` topology spread constraints (scheduler_spread.ts).
  * Scoring (compared in order):
  *   0. the weights of the pod's preferred node affinity terms the node matches, plus its
  *      preferred inter-pod terms' (higher is better), then how many `PreferNoSchedule` taints
- *      it does not tolerate (fewer is better);
+ *      it does not tolerate (fewer is better), then its `ScheduleAnyway` spread constraints'
+ *      score (lower is better);
  *   1. how many pods of the same spread group are already on the node (the controller's uid
  *      from `ownerReferences`, else the pod's label set) — spreads replicas across nodes;
  *   2. least requested: the mean fraction of cpu and memory that would be in use afterwards;
@@ -34,6 +36,7 @@ import {
 import { ClaimBatch, type ClaimConstraint, type ClaimLookup, REASON_READ_WRITE_ONCE_POD, REASON_VOLUME_NODE_CONFLICT } from "./scheduler_claims.ts";
 import { podClaimNames } from "./volume_claims_decide.ts";
 import { affinityVerdict, type AffinityVerdict, hasRequiredAntiAffinity } from "./scheduler_affinity.ts";
+import { hasSpreadConstraints, SpreadCounts, spreadVerdict, type SpreadVerdict } from "./scheduler_spread.ts";
 
 /**
  * Where one pod goes: a node name, or the reason no node fits. `claims`: the pod's claims that
@@ -187,7 +190,7 @@ function fraction(used: number, alloc: number): number {
 }
 
 /** Chooses a node for one pod against the current node states (not mutated), and its claims' constraints if it has any. */
-export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: ClaimConstraint, affinity?: AffinityVerdict): ScheduleResult {
+export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: ClaimConstraint, affinity?: AffinityVerdict, topology?: SpreadVerdict): ScheduleResult {
   const req = podRequests(pod);
   const ports = requestedHostPorts(pod);
   const selector = pod.spec.nodeSelector ?? {};
@@ -200,6 +203,7 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: Claim
   let best: NodeState | null = null;
   let bestPreferred = 0;
   let bestTaints = 0;
+  let bestTopology = 0;
   let bestSpread = 0;
   let bestLoad = 0;
   let total = 0;
@@ -224,15 +228,21 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: Claim
       const why = affinity.refuse(placedBy!);
       if (why) { reject(why); continue; }
     }
+    if (topology) {
+      const why = topology.refuse(st);
+      if (why) { reject(why); continue; }
+    }
     const preferred = (nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ? preferredAffinityScore(pod.spec, st.name, st.labels) : 0) + (affinity ? affinity.score(placedBy!) : 0);
     const softTaints = st.taints.length ? intolerablePreferNoSchedule(tolerations, st.taints) : 0;
+    const soft = topology ? topology.score(st) : 0;
     const spread = st.spread.get(key) ?? 0;
     const load = (fraction(st.cpuUsed + req.cpu, st.cpuAllocatable) + fraction(st.memUsed + req.memory, st.memAllocatable)) / 2;
-    if (best !== null && (preferred < bestPreferred || (preferred === bestPreferred && softTaints > bestTaints))) continue;
+    if (best !== null && (preferred < bestPreferred || (preferred === bestPreferred && (softTaints > bestTaints || (softTaints === bestTaints && soft > bestTopology))))) continue;
     if (
       best === null ||
       preferred > bestPreferred ||
       softTaints < bestTaints ||
+      soft < bestTopology ||
       spread < bestSpread ||
       // Equal load (pods without requests weigh nothing): the node with fewer pods, as
       // Kubernetes' scoring counts such pods at its non-zero defaults; then the name.
@@ -241,6 +251,7 @@ export function chooseNode(pod: Pod, states: Iterable<NodeState>, claims?: Claim
       best = st;
       bestPreferred = preferred;
       bestTaints = softTaints;
+      bestTopology = soft;
       bestSpread = spread;
       bestLoad = load;
     }
@@ -282,6 +293,8 @@ export function antiAffinityGuards(states: Map<string, NodeState>): AntiAffinity
 export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims?: ClaimBatch, guards: AntiAffinityGuards = antiAffinityGuards(states)): { pod: Pod; result: ScheduleResult }[] {
   const out: { pod: Pod; result: ScheduleResult }[] = [];
   let nodes: ReturnType<typeof affinityNode>[] | undefined;
+  // Matching pods per node for the spread constraints, counted once a pass and kept as pods land.
+  let spreadCounts: SpreadCounts | undefined;
   for (const pod of pods) {
     const names = claims ? podClaimNames(pod) : undefined;
     // Inter-pod rules only for a pod with terms of its own, or when a placed pod's required
@@ -291,13 +304,18 @@ export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims
       nodes ??= [...states.values()].map(affinityNode);
       affinity = affinityVerdict(pod, nodes, guards.map((g) => ({ pod: g.pod, node: affinityNode(g.node) })));
     }
+    let topology: SpreadVerdict | undefined;
+    if (hasSpreadConstraints(pod)) {
+      spreadCounts ??= new SpreadCounts(() => states.values());
+      topology = spreadVerdict(pod, states.values(), spreadCounts);
+    }
     let result: ScheduleResult;
-    if (!names?.length) result = chooseNode(pod, states.values(), undefined, affinity);
+    if (!names?.length) result = chooseNode(pod, states.values(), undefined, affinity, topology);
     else {
       const c = claims!.filter(pod, names);
       if ("unschedulable" in c) result = { unschedulable: `0/${states.size} nodes are available: ${c.unschedulable}.` };
       else {
-        result = chooseNode(pod, states.values(), c, affinity);
+        result = chooseNode(pod, states.values(), c, affinity, topology);
         if ("node" in result) {
           const toPlace = claims!.reserve(c, result.node);
           if (toPlace.length) result = { node: result.node, claims: toPlace };
@@ -307,6 +325,7 @@ export function scheduleOnto(pods: Pod[], states: Map<string, NodeState>, claims
     if ("node" in result) {
       const st = states.get(result.node)!;
       place(st, pod);
+      spreadCounts?.placed(st.name, pod);
       if (hasRequiredAntiAffinity(pod)) guards.push({ pod, node: st });
     }
     out.push({ pod, result });

@@ -3,7 +3,7 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--observe 0|1|2|3] [--timeline 1] [--json 1]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--spread 1] [--observe 0|1|2|3] [--timeline 1] [--json 1]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
  * every actor is observable over NATS (published while someone watches, as in `berth up`, where
@@ -39,6 +39,13 @@ const OBSERVE = OBSERVE_MODE !== 0;
 const TIMELINE = numArg("timeline", 0) !== 0;
 /** `--json 1`: also print one `result {…}` line with the figures (bench/observe_overhead.ts reads it). */
 const JSON_OUT = numArg("json", 0) !== 0;
+/**
+ * `--spread 1`: nodes in 10 zones (`topology.kubernetes.io/zone`), and every pod with the
+ * constraints charts write: even over zones (DoNotSchedule, maxSkew 1) and preferably over nodes
+ * (ScheduleAnyway) — what topology spread constraints cost the scheduler.
+ */
+const SPREAD = numArg("spread", 0) !== 0;
+const zoneOf = (i: number) => ({ "topology.kubernetes.io/zone": `zone-${i % 10}` });
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
 function procCpuSeconds(pid: number): number {
@@ -68,11 +75,11 @@ const agents: NodeAgent[] = [];
 for (let i = 0; i < NODES; i++) {
   const name = `hollow-${String(i).padStart(3, "0")}`;
   if (AGENTS) {
-    agents.push(await startNodeAgent({ client: api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 5000, resyncMs: 60_000, observe: obs.observe(name, { nc, scope: name }) }));
+    agents.push(await startNodeAgent({ client: api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 5000, resyncMs: 60_000, labels: SPREAD ? zoneOf(i) : undefined, observe: obs.observe(name, { nc, scope: name }) }));
   } else {
     const now = new Date().toISOString();
     await api.create("nodes", {
-      apiVersion: "v1", kind: "Node", metadata: { name }, spec: {},
+      apiVersion: "v1", kind: "Node", metadata: { name, labels: SPREAD ? { "kubernetes.io/hostname": name, ...zoneOf(i) } : undefined }, spec: {},
       status: { allocatable: { cpu: "2", memory: "8Gi", pods: "110" }, conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: now, lastTransitionTime: now }] },
     });
   }
@@ -98,7 +105,16 @@ await Promise.all(Array.from({ length: RCS }, (_, i) => api.create("replicationc
   spec: {
     replicas: Math.min(perRc, PODS - i * perRc),
     selector: { app: `bench-${i}` },
-    template: { metadata: { labels: { app: `bench-${i}` } }, spec: { containers: [{ name: "c", image: "berth/busybox:latest" }] } },
+    template: {
+      metadata: { labels: { app: `bench-${i}` } },
+      spec: {
+        containers: [{ name: "c", image: "berth/busybox:latest" }],
+        ...(SPREAD ? { topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" as const, labelSelector: { matchLabels: { app: `bench-${i}` } } },
+          { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" as const, labelSelector: { matchLabels: { app: `bench-${i}` } } },
+        ] } : {}),
+      },
+    },
   },
 }, "default")));
 const createMs = performance.now() - t0;
@@ -152,7 +168,7 @@ const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
 
-console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"} --observe ${OBSERVE_MODE}`);
+console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}${SPREAD ? " --spread 1" : ""} --observe ${OBSERVE_MODE}`);
 console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
 console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
 console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
@@ -163,6 +179,18 @@ console.log(`CPU of this process from the RC creates to all Running: ${((cpu.use
 console.log(`CPU of nats-server over the same window: ${natsCpu.toFixed(2)} s`);
 console.log(`event loop delay over the window: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
 console.log(`pods per node: min ${Math.min(...counts)}, max ${Math.max(...counts)}`);
+if (SPREAD) {
+  // The largest zone skew of any RC (max − min pods over the 10 zones): the constraint says ≤ 1.
+  const zoneByNode = new Map(cp.informers.nodes.list().map((n) => [n.metadata.name, n.metadata.labels?.["topology.kubernetes.io/zone"]]));
+  const perRcZone = new Map<string, Map<string, number>>();
+  for (const p of cp.informers.pods.list()) {
+    const z = zoneByNode.get(p.spec.nodeName!) ?? "?";
+    const m = perRcZone.get(p.metadata.labels!.app) ?? new Map<string, number>();
+    perRcZone.set(p.metadata.labels!.app, m.set(z, (m.get(z) ?? 0) + 1));
+  }
+  const skews = [...perRcZone.values()].map((m) => (m.size < 10 ? Math.max(...m.values()) : Math.max(...m.values()) - Math.min(...m.values())));
+  console.log(`largest zone skew of an RC: ${Math.max(...skews)} (maxSkew 1)`);
+}
 console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
 console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);
 

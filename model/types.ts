@@ -337,6 +337,8 @@ export interface PodSpec {
   tolerations?: Toleration[];
   /** Node affinity and inter-pod (anti-)affinity, required and preferred. */
   affinity?: Affinity;
+  /** How evenly matching pods must (or should) spread over topology domains. */
+  topologySpreadConstraints?: TopologySpreadConstraint[];
   /** Who the pod's containers run as (each container's own securityContext overrides it). */
   securityContext?: PodSecurityContext;
 }
@@ -400,6 +402,26 @@ export interface PodAffinityTerm {
   /** Only `{}` (every namespace) is served. */
   namespaceSelector?: LabelSelectorSpec;
   topologyKey: string;
+}
+
+/**
+ * Spread pods matching `labelSelector` (in the pod's namespace) over the values of the node label
+ * `topologyKey`: placing the pod may not make a domain hold more than `maxSkew` matching pods
+ * above the emptiest one (`DoNotSchedule`), or should not (`ScheduleAnyway`).
+ */
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway";
+  labelSelector?: LabelSelectorSpec;
+  /** With fewer eligible domains than this, the emptiest counts as 0 (DoNotSchedule only). */
+  minDomains?: number;
+  /** Whether the pod's nodeSelector/required node affinity limits the domains counted (default Honor). */
+  nodeAffinityPolicy?: "Honor" | "Ignore";
+  /** Whether nodes with taints the pod does not tolerate are counted (default Ignore). */
+  nodeTaintsPolicy?: "Honor" | "Ignore";
+  /** Pod label keys whose values (the incoming pod's) are added to `labelSelector`. */
+  matchLabelKeys?: string[];
 }
 
 export interface PodAffinity {

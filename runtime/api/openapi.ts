@@ -185,10 +185,16 @@ const SCHEMAS: Record<string, Schema> = {
       hostname: str, subdomain: str, dnsPolicy: str,
       tolerations: arr(ref(`${CORE}Toleration`)),
       affinity: ref(`${CORE}Affinity`),
+      // kube's list-map keys are topologyKey and whenUnsatisfiable; the patch merge key is topologyKey.
+      topologySpreadConstraints: { ...arr(ref(`${CORE}TopologySpreadConstraint`), { key: "topologyKey", strategy: "merge" }), "x-kubernetes-list-map-keys": ["topologyKey", "whenUnsatisfiable"] },
       securityContext: ref(`${CORE}PodSecurityContext`),
     },
     ["containers"],
   ),
+  [`${CORE}TopologySpreadConstraint`]: obj({
+    maxSkew: int, topologyKey: str, whenUnsatisfiable: str, labelSelector: ref(`${META}LabelSelector`), minDomains: int,
+    nodeAffinityPolicy: str, nodeTaintsPolicy: str, matchLabelKeys: arr(str),
+  }, ["maxSkew", "topologyKey", "whenUnsatisfiable"]),
   [`${CORE}Toleration`]: obj({ key: str, operator: str, value: str, effect: str, tolerationSeconds: int64 }),
   // Node affinity as Kubernetes declares it (a selector and its terms are atomic), and inter-pod
   // (anti-)affinity; matchLabelKeys and mismatchLabelKeys are declared so that validation refuses

@@ -245,6 +245,8 @@ export function listMergeKey(field: string, parentField: string | undefined): st
       return "uid";
     case "hostAliases":
       return "ip";
+    case "topologySpreadConstraints":
+      return "topologyKey";
     case "finalizers":
       return "$primitive";
     default:

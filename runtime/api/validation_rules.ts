@@ -147,6 +147,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
   arr(spec.volumes).forEach((v, i) => projectedVolumeRules(c, obj(v), `${at}.volumes[${i}]`));
   tolerationRules(c, spec.tolerations, `${at}.tolerations`);
   affinityRules(c, obj(spec.affinity), `${at}.affinity`);
+  topologySpreadRules(c, arr(spec.topologySpreadConstraints), `${at}.topologySpreadConstraints`);
   seccompRules(c, obj(obj(spec.securityContext)?.seccompProfile), `${at}.securityContext.seccompProfile`);
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
@@ -273,6 +274,43 @@ function nodeRequirementRules(c: Causes, r: Obj, path: string, field: boolean): 
 function nodeSelectorTermRules(c: Causes, term: Obj, path: string): void {
   arr(term.matchExpressions).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchExpressions[${j}]`, false); });
   arr(term.matchFields).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchFields[${j}]`, true); });
+}
+
+/** Topology spread constraints as kube-apiserver validates them (ValidateTopologySpreadConstraints). */
+function topologySpreadRules(c: Causes, constraints: unknown[], at: string): void {
+  constraints.forEach((x, i) => {
+    const t = obj(x);
+    if (!t) return;
+    const path = `${at}[${i}]`;
+    if (typeof t.maxSkew === "number" && t.maxSkew <= 0) c.add(CAUSE.invalid, `${path}.maxSkew`, t.maxSkew, "must be greater than zero");
+    if (str(t.topologyKey) === undefined || t.topologyKey === "") c.add(CAUSE.required, `${path}.topologyKey`, undefined, "can not be empty");
+    const action = str(t.whenUnsatisfiable) ?? "";
+    if (action !== "DoNotSchedule" && action !== "ScheduleAnyway") c.add(CAUSE.notSupported, `${path}.whenUnsatisfiable`, action, 'supported values: "DoNotSchedule", "ScheduleAnyway"');
+    // {topologyKey, whenUnsatisfiable} is one kind of constraint: reported on the first of a repeated pair.
+    if (constraints.slice(i + 1).some((y) => obj(y)?.topologyKey === t.topologyKey && obj(y)?.whenUnsatisfiable === t.whenUnsatisfiable)) {
+      c.add(CAUSE.duplicate, `${path}.{topologyKey, whenUnsatisfiable}`, `{${String(t.topologyKey)}, ${action}}`);
+    }
+    if (t.minDomains !== undefined && t.minDomains !== null) {
+      if (typeof t.minDomains === "number" && t.minDomains <= 0) c.add(CAUSE.invalid, `${path}.minDomains`, t.minDomains, "must be greater than zero");
+      if (action !== "DoNotSchedule") c.add(CAUSE.invalid, `${path}.minDomains`, t.minDomains, `can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ${action}`);
+    }
+    for (const policy of ["nodeAffinityPolicy", "nodeTaintsPolicy"]) {
+      const v = t[policy];
+      if (v !== undefined && v !== null && v !== "Honor" && v !== "Ignore") c.add(CAUSE.notSupported, `${path}.${policy}`, v, 'supported values: "Honor", "Ignore"');
+    }
+    const keys = arr(t.matchLabelKeys);
+    if (keys.length) {
+      const selector = obj(t.labelSelector);
+      if (!selector) c.add(CAUSE.forbidden, `${path}.matchLabelKeys`, undefined, "must not be specified when labelSelector is not set");
+      const taken = new Set([...Object.keys(obj(selector?.matchLabels) ?? {}), ...arr(selector?.matchExpressions).map((e) => str(obj(e)?.key))]);
+      keys.forEach((k, j) => {
+        const key = str(k) ?? "";
+        const bad = labelKeyProblem(key);
+        if (bad) c.add(CAUSE.invalid, `${path}.matchLabelKeys[${j}]`, key, bad);
+        if (taken.has(key)) c.add(CAUSE.invalid, `${path}.matchLabelKeys[${j}]`, key, "exists in both matchLabelKeys and labelSelector");
+      });
+    }
+  });
 }
 
 /** One inter-pod (anti-)affinity term, as Kubernetes validates it, and what Berth does not serve of it. */

@@ -396,6 +396,18 @@ const podAffinity = z.looseObject({
   preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int(), podAffinityTerm })).optional(),
 });
 
+/** A topology spread constraint; kube's cross-field rules are in validation_rules.ts. */
+const topologySpreadConstraint = z.looseObject({
+  maxSkew: z.number().int(),
+  topologyKey: z.string(),
+  whenUnsatisfiable: z.string(),
+  labelSelector: labelSelectorSpec.optional(),
+  minDomains: z.number().int().optional(),
+  nodeAffinityPolicy: z.string().optional(),
+  nodeTaintsPolicy: z.string().optional(),
+  matchLabelKeys: z.array(z.string()).optional(),
+});
+
 const affinity = z.looseObject({
   nodeAffinity: z.looseObject({
     requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm) }).optional(),
@@ -420,6 +432,7 @@ export const podSpec = z.looseObject({
   imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
   tolerations: z.array(toleration).optional(),
   affinity: affinity.optional(),
+  topologySpreadConstraints: z.array(topologySpreadConstraint).optional(),
   securityContext: podSecurityContext.optional(),
 });
 

@@ -1,8 +1,9 @@
 /**
- * Inter-pod anti-affinity through the whole control plane, with real node agents on the hollow
- * runtime: a Deployment whose replicas must not share a node spreads over the three nodes, and
- * the replica that fits nowhere stays Pending with kube-scheduler's reason; scaled down, the
- * survivors still share no node.
+ * Inter-pod anti-affinity and topology spread constraints through the whole control plane, with
+ * real node agents on the hollow runtime (nodes a and b in zone-1, c in zone-2): a Deployment whose
+ * replicas must not share a node spreads over the three nodes, and the replica that fits nowhere
+ * stays Pending with kube-scheduler's reason; scaled down, the survivors still share no node. A
+ * Deployment spread evenly by zone puts half its replicas on zone-2's one node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
@@ -15,10 +16,11 @@ let t: TestApi;
 let cp: ControlPlane;
 const agents: NodeAgent[] = [];
 const NODES = ["aff-node-a", "aff-node-b", "aff-node-c"];
+const ZONES: Record<string, string> = { "aff-node-a": "zone-1", "aff-node-b": "zone-1", "aff-node-c": "zone-2" };
 
 beforeAll(async () => {
   t = await startTestApi();
-  for (const name of NODES) agents.push(await startNodeAgent({ client: t.api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 500 }));
+  for (const name of NODES) agents.push(await startNodeAgent({ client: t.api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 500, labels: { "topology.kubernetes.io/zone": ZONES[name] } }));
   cp = await startControlPlane({ client: t.remote, scheduledEvents: false, services: false });
 }, 30_000);
 
@@ -28,7 +30,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const live = async (): Promise<Pod[]> => (await t.api.list("pods", { namespace: "default", labelSelector: "app=spread" })).items.filter((p) => !p.metadata.deletionTimestamp);
+const live = async (app = "spread"): Promise<Pod[]> => (await t.api.list("pods", { namespace: "default", labelSelector: `app=${app}` })).items.filter((p) => !p.metadata.deletionTimestamp);
 
 describe("inter-pod anti-affinity on a hollow cluster", () => {
   it("a Deployment of 4 whose replicas may not share a node: 3 Running on 3 nodes, the 4th Pending as kube-scheduler says; scaled to 3, all Running apart", async () => {
@@ -64,5 +66,30 @@ describe("inter-pod anti-affinity on a hollow cluster", () => {
       return pods.length === 3 && pods.every((p) => p.status?.phase === "Running") ? pods : undefined;
     }, "3 replicas Running", 20_000);
     expect(new Set(after.map((p) => p.spec.nodeName)).size).toBe(3);
+  });
+
+  it("a Deployment of 4 spread by zone with maxSkew 1: two replicas on zone-2's one node, two in zone-1 (spreading by node alone gives zone-1 three)", async () => {
+    await t.api.create("deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "zonal" },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: "zonal" } },
+        template: {
+          metadata: { labels: { app: "zonal" } },
+          spec: {
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "zonal" } }, matchLabelKeys: ["pod-template-hash"] }],
+            containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"] }],
+          },
+        },
+      },
+    }, "default");
+    const running = await waitFor(async () => {
+      const pods = await live("zonal");
+      return pods.length === 4 && pods.every((p) => p.status?.phase === "Running") ? pods : undefined;
+    }, "4 replicas Running", 20_000);
+    const inZone = (z: string) => running.filter((p) => ZONES[p.spec.nodeName!] === z).length;
+    expect([inZone("zone-1"), inZone("zone-2")]).toEqual([2, 2]);
   });
 });

@@ -32,6 +32,24 @@ describe("field validation", () => {
     expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
   });
 
+  it("a Deployment spreading its pods by zone and host passes Strict; a typo in a constraint does not", () => {
+    const deploy = (field = "whenUnsatisfiable") => parseManifests(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, ${field}: DoNotSchedule, labelSelector: {matchLabels: {app: web}}, minDomains: 2, matchLabelKeys: [pod-template-hash]}
+      - {maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, nodeAffinityPolicy: Honor, nodeTaintsPolicy: Ignore}
+      containers: [{name: web, image: berth/busybox}]
+`)[0].object;
+    expect(checkFieldValidation("Deployment", deploy(), "Strict")).toEqual([]);
+    expect(() => checkFieldValidation("Deployment", deploy("whenUnsatisfable"), "Strict")).toThrow('unknown field "spec.template.spec.topologySpreadConstraints[0].whenUnsatisfable"');
+  });
+
   it("a DaemonSet whose template has tolerations and node affinity passes Strict; pod (anti-)affinity passes too, to be refused by validation; typos inside them do not", () => {
     const ds = (toleration = "tolerationSeconds: 300", term = "matchExpressions") => parseManifests(`apiVersion: apps/v1
 kind: DaemonSet

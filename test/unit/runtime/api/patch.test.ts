@@ -184,6 +184,12 @@ describe("strategic merge patch", () => {
     expect(out.status.conditions).toEqual([{ type: "Ready", status: "True" }, { type: "Initialized", status: "True" }]);
   });
 
+  it("strategic merge - merges topology spread constraints by topologyKey, as the pod spec's patchMergeKey says", () => {
+    const spec = { topologySpreadConstraints: [{ topologyKey: "zone", maxSkew: 1, whenUnsatisfiable: "DoNotSchedule" }, { topologyKey: "host", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway" }] };
+    const out = applyPatch({ spec }, { spec: { topologySpreadConstraints: [{ topologyKey: "zone", maxSkew: 2 }] } }, "strategic");
+    expect(out).toEqual({ spec: { topologySpreadConstraints: [{ topologyKey: "zone", maxSkew: 2, whenUnsatisfiable: "DoNotSchedule" }, spec.topologySpreadConstraints[1]] } });
+  });
+
   it("strategic merge - merges service ports by port and replaces unkeyed lists", () => {
     const svc = { spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 443 }], externalIPs: ["1.1.1.1"] } };
     const out = applyPatch(svc, { spec: { ports: [{ port: 80, targetPort: 9090 }], externalIPs: ["2.2.2.2"] } }, "strategic");

@@ -477,3 +477,37 @@ describe("validation - startupProbe", () => {
     expectCause(causes, "spec.initContainers[0].readinessProbe", "FieldValueForbidden", /may not be set for init containers without restartPolicy=Always/);
   });
 });
+
+describe("validation - topologySpreadConstraints", () => {
+  const spread = (extra: Record<string, unknown> = {}) => ({ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "web" } }, ...extra });
+  it("accepts what charts write: zone and hostname, DoNotSchedule and ScheduleAnyway, minDomains, policies, matchLabelKeys", () => {
+    expect(causesOf("pods", pod({ topologySpreadConstraints: [
+      spread({ minDomains: 2, nodeAffinityPolicy: "Ignore", nodeTaintsPolicy: "Honor", matchLabelKeys: ["pod-template-hash"] }),
+      spread({ topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" }),
+    ] }))).toEqual([]);
+    expect(causesOf("replicationcontrollers", rc({ template: { metadata: { labels: { app: "web" } }, spec: { containers: [container()], topologySpreadConstraints: [spread({ maxSkew: 0 })] } } })).map((c) => c.field))
+      .toEqual(["spec.template.spec.topologySpreadConstraints[0].maxSkew"]);
+  });
+
+  it("refuses as kube-apiserver does, each cause at its field", () => {
+    const causes = causesOf("pods", pod({ topologySpreadConstraints: [
+      spread({ maxSkew: 0, topologyKey: "", whenUnsatisfiable: "Sometimes" }),
+      spread({ minDomains: 0 }),
+      spread({ whenUnsatisfiable: "ScheduleAnyway", minDomains: 2, nodeTaintsPolicy: "Always" }),
+      spread({ topologyKey: "kubernetes.io/hostname", labelSelector: undefined, matchLabelKeys: ["pod-template-hash"] }),
+      spread({ topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", matchLabelKeys: ["app", "bad key!"] }),
+      spread(),
+    ] }));
+    expectCause(causes, "spec.topologySpreadConstraints[0].maxSkew", "FieldValueInvalid", /Invalid value: 0: must be greater than zero/);
+    expectCause(causes, "spec.topologySpreadConstraints[0].topologyKey", "FieldValueRequired", /can not be empty/);
+    expectCause(causes, "spec.topologySpreadConstraints[0].whenUnsatisfiable", "FieldValueNotSupported", /Unsupported value: "Sometimes": supported values: "DoNotSchedule", "ScheduleAnyway"/);
+    expectCause(causes, "spec.topologySpreadConstraints[1].minDomains", "FieldValueInvalid", /must be greater than zero/);
+    expectCause(causes, "spec.topologySpreadConstraints[2].minDomains", "FieldValueInvalid", /can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway/);
+    expectCause(causes, "spec.topologySpreadConstraints[2].nodeTaintsPolicy", "FieldValueNotSupported", /supported values: "Honor", "Ignore"/);
+    expectCause(causes, "spec.topologySpreadConstraints[3].matchLabelKeys", "FieldValueForbidden", /must not be specified when labelSelector is not set/);
+    expectCause(causes, "spec.topologySpreadConstraints[4].matchLabelKeys[0]", "FieldValueInvalid", /exists in both matchLabelKeys and labelSelector/);
+    expectCause(causes, "spec.topologySpreadConstraints[4].matchLabelKeys[1]", "FieldValueInvalid");
+    // {zone, DoNotSchedule} twice: reported on the first of the pair.
+    expectCause(causes, "spec.topologySpreadConstraints[1].{topologyKey, whenUnsatisfiable}", "FieldValueDuplicate", /Duplicate value: "\{zone, DoNotSchedule\}"/);
+  });
+});
