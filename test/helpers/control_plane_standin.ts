@@ -4,8 +4,11 @@
  * deleted — what a kubelet writes, with nothing run. Tests with the real node agent use
  * runtime/node_agent.ts instead.
  */
+import { afterAll, beforeAll } from "vitest";
 import type { ApiClient } from "../../model/client.ts";
 import type { Pod } from "../../model/types.ts";
+import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
+import type { TestApi } from "./api.ts";
 
 export function nodeObject(name: string): unknown {
   const now = new Date().toISOString();
@@ -96,6 +99,33 @@ export function every(ms: number, fn: () => Promise<void>): ReturnType<typeof se
     busy = true;
     void fn().catch(() => {}).finally(() => { busy = false; });
   }, ms);
+}
+
+/** Pods of a job run to completion (exit 0); any other pod runs until deleted. */
+export const jobPodsSucceed: StandInOptions = {
+  exitCode: (p) => (p.metadata.labels?.["batch.kubernetes.io/job-name"] ? 0 : undefined),
+};
+
+/**
+ * For a test file: the control plane (over NATS) with the nodes in `alive` played by the
+ * stand-in. beforeAll (with `hookTimeoutMs`) creates their Node objects, starts the stand-in's
+ * rounds and heartbeats and the control plane; afterAll stops them. `h.test` is read in beforeAll,
+ * so `h` may be what `useRestHarness` returned, called before this (its hooks run first and, for
+ * the after-hooks, last).
+ */
+export function useStandInControlPlane(h: { test: TestApi }, alive: Set<string>, opts: StandInOptions = {}, hookTimeoutMs?: number): void {
+  let timers: ReturnType<typeof setInterval>[] = [];
+  let cp: ControlPlane | undefined;
+  beforeAll(async () => {
+    const api = h.test.api;
+    for (const n of alive) await api.create("nodes", nodeObject(n));
+    timers = [every(100, () => kubeletStandIn(api, alive, opts)), every(250, () => heartbeats(api, alive))];
+    cp = await startControlPlane({ client: h.test.remote, scheduledEvents: false, services: false });
+  }, hookTimeoutMs);
+  afterAll(async () => {
+    for (const t of timers) clearInterval(t);
+    await cp?.stop();
+  });
 }
 
 export function rcObject(name: string, replicas: number, labels: Record<string, string> = { app: name }): unknown {

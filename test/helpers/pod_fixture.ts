@@ -5,6 +5,7 @@
 import type { ApiClient } from "../../model/client.ts";
 import type { Event, Pod } from "../../model/types.ts";
 import type { DockerRuntime } from "../../runtime/containers/docker.ts";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type NodeAgent, type NodeAgentOptions, startNodeAgent } from "../../runtime/kubelet/agent.ts";
 import { startTestApi, type TestApi, waitFor } from "./api.ts";
 import { cleanupNode, requireDocker, uniqueNodeName } from "./docker.ts";
@@ -55,6 +56,55 @@ export async function podEnv(test: TestApi, extra: Partial<NodeAgentOptions> = {
 }
 
 export { startTestApi };
+
+export interface UsePodEnvOptions {
+  /** One node and agent for the whole file (started in beforeAll) instead of a fresh one per test. */
+  shared?: boolean;
+  /** Node agent options on top of the fixture's. */
+  agent?: Partial<NodeAgentOptions>;
+  /** Runs in afterAll once the last env is cleaned up, before the API stops. */
+  afterCleanup?: () => unknown;
+}
+
+/**
+ * Registers the hooks of a pod test file on Docker: the API is started in beforeAll and stopped in
+ * afterAll; a node and its agent (a `podEnv`) are made in beforeEach and cleaned up in afterEach,
+ * or once for the file with `shared`. Returns the env, whose fields are filled in when it is
+ * made, so tests read `env.api`, `env.node`, `env.rt` as before. Hooks the file registers after
+ * this call run after these set-up hooks and, vitest running after-hooks in reverse, before the
+ * clean-up ones.
+ */
+export function usePodEnv(opts: UsePodEnvOptions = {}): PodEnv {
+  const env = {} as PodEnv;
+  let test: TestApi | undefined;
+  let current: PodEnv | undefined;
+  const make = async () => {
+    current = await podEnv(test!, opts.agent);
+    Object.assign(env, current);
+  };
+  const cleanup = async () => {
+    const c = current;
+    current = undefined;
+    await c?.cleanup();
+  };
+  beforeAll(async () => {
+    test = await startTestApi();
+    if (opts.shared) await make();
+  });
+  if (!opts.shared) {
+    beforeEach(make);
+    afterEach(cleanup);
+  }
+  afterAll(async () => {
+    try {
+      await cleanup();
+      await opts.afterCleanup?.();
+    } finally {
+      await test?.stop();
+    }
+  });
+  return env;
+}
 
 /** A pod manifest bound to `node` (the scheduler is not part of these tests). */
 export function pod(name: string, node: string, spec: Partial<Pod["spec"]> & { containers: Pod["spec"]["containers"] }, annotations?: Record<string, string>): Pod {

@@ -1,12 +1,15 @@
 /**
  * The REST API over a real store for integration and e2e tests: `startTestApi()` (private
  * nats-server + KV store + `Api`), a fresh CA and server certificate, the HTTPS server, and a
- * kubeconfig in a temp dir, with helpers to run kubectl against it.
+ * kubeconfig in a temp dir, with helpers to run kubectl against it; `useRestHarness` for a test
+ * file's hooks, `kubectlRunners` for its `ok`/`refused`, and `deploymentYaml` for its manifests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { stringify } from "yaml";
 import { startTestApi, type TestApi } from "./api.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { startHttpApi, type HttpApi, type LogProvider } from "../../runtime/http/server.ts";
@@ -31,9 +34,14 @@ export interface RestHarness {
   stop(): Promise<void>;
 }
 
-export async function startRestHarness(
-  opts: { logs?: LogProvider; streams?: StreamProvider; watchTimeoutSeconds?: number; wrapApi?: (api: ApiClient) => ApiClient } = {},
-): Promise<RestHarness> {
+export interface RestHarnessOptions {
+  logs?: LogProvider;
+  streams?: StreamProvider;
+  watchTimeoutSeconds?: number;
+  wrapApi?: (api: ApiClient) => ApiClient;
+}
+
+export async function startRestHarness(opts: RestHarnessOptions = {}): Promise<RestHarness> {
   const test = await startTestApi();
   const ca = await generateCa();
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost"] });
@@ -105,4 +113,69 @@ export async function startRestHarness(
     },
   };
   return harness;
+}
+
+/**
+ * A harness for a test file: started in beforeAll (with `hookTimeoutMs`), stopped in afterAll.
+ * Returns it, its fields filled in when beforeAll runs. Hooks the file registers after this call
+ * run after its start and, vitest running after-hooks in reverse, before its stop.
+ */
+export function useRestHarness(opts: RestHarnessOptions = {}, hookTimeoutMs?: number): RestHarness {
+  const h = {} as RestHarness;
+  beforeAll(async () => {
+    Object.assign(h, await startRestHarness(opts));
+  }, hookTimeoutMs);
+  afterAll(async () => {
+    await h.stop?.();
+  });
+  return h;
+}
+
+export interface KubectlRunners {
+  /** Runs kubectl with `stdin`; resolves with its stdout, rejects when it exits non-zero. */
+  ok(args: string[], stdin?: string): Promise<string>;
+  /** A kubectl run that must fail; resolves with its stderr. */
+  refused(args: string[], stdin?: string): Promise<string>;
+}
+
+/** `ok` and `refused` on `h`, each run killed after `timeoutMs` (the harness's default if not given). */
+export function kubectlRunners(h: RestHarness, timeoutMs?: number): KubectlRunners {
+  return {
+    ok: (args, stdin) => h.kubectlOk(args, { stdin, timeoutMs }),
+    refused: (args, stdin) => h.kubectlFails(args, { stdin, timeoutMs }),
+  };
+}
+
+export interface DeploymentYamlOptions {
+  replicas?: number;
+  /** berth/busybox:latest unless given. */
+  image?: string;
+  /** The container's name; the Deployment's unless given. */
+  container?: string;
+  /** Labels the Deployment itself app=NAME too, not only its pods. */
+  labelled?: boolean;
+  /** More fields of the Deployment's spec, of its pods' spec, and of the container. */
+  spec?: Record<string, unknown>;
+  podSpec?: Record<string, unknown>;
+  containerSpec?: Record<string, unknown>;
+}
+
+/** A Deployment manifest for kubectl: pods labelled app=NAME, selected by that label, with one container. */
+export function deploymentYaml(name: string, o: DeploymentYamlOptions = {}): string {
+  // A new object each time: the same one twice would be written as a YAML anchor and alias.
+  const labels = () => ({ app: name });
+  return stringify({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, ...(o.labelled ? { labels: labels() } : {}) },
+    spec: {
+      ...(o.replicas === undefined ? {} : { replicas: o.replicas }),
+      ...o.spec,
+      selector: { matchLabels: labels() },
+      template: {
+        metadata: { labels: labels() },
+        spec: { ...o.podSpec, containers: [{ name: o.container ?? name, image: o.image ?? "berth/busybox:latest", ...o.containerSpec }] },
+      },
+    },
+  });
 }

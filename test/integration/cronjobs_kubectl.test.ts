@@ -12,39 +12,19 @@
  * schedule that does not fire during a test, shows the cells of a cronjob that has never run.
  * No Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
-import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject } from "../helpers/control_plane_standin.ts";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
+import { jobPodsSucceed, useStandInControlPlane } from "../helpers/control_plane_standin.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
-import type { CronJob, Job, Pod } from "../../model/types.ts";
+import type { CronJob, Job } from "../../model/types.ts";
 
-let h: RestHarness;
-let cp: ControlPlane;
-let timers: ReturnType<typeof setInterval>[] = [];
-const alive = new Set(["node-1"]);
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+useStandInControlPlane(h, new Set(["node-1"]), jobPodsSucceed, 30_000);
+const { ok } = kubectlRunners(h, 60_000);
 /** The jobs whose controller is the cronjob with this uid. */
 const jobsOf = async (uid: string): Promise<Job[]> =>
   (await h.test.api.list("jobs", { namespace: "default" })).items.filter((j) => j.metadata.ownerReferences?.some((o) => o.controller && o.uid === uid));
-
-beforeAll(async () => {
-  h = await startRestHarness();
-  const api = h.test.api;
-  for (const n of alive) await api.create("nodes", nodeObject(n));
-  // Pods of a job run to completion (exit 0); any other pod runs until deleted.
-  const exitCode = (p: Pod) => (p.metadata.labels?.["batch.kubernetes.io/job-name"] ? 0 : undefined);
-  timers = [every(100, () => kubeletStandIn(api, alive, { exitCode })), every(250, () => heartbeats(api, alive))];
-  cp = await startControlPlane({ client: h.test.remote, scheduledEvents: false, services: false });
-}, 30_000);
-
-afterAll(async () => {
-  for (const t of timers) clearInterval(t);
-  await cp?.stop();
-  await h?.stop();
-});
 
 describe.sequential("kubectl and batch/v1 CronJobs (REST + control plane, no Docker)", () => {
   let uid = "";

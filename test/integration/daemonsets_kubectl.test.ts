@@ -12,15 +12,14 @@
  * tables and describers show is one this test writes itself, through the status subresource, and
  * the one pod the DaemonSet "controls" is made by the test. No Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import { nodeObject } from "../helpers/control_plane_standin.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 import type { DaemonSet, Node, Pod } from "../../model/types.ts";
 
-let h: RestHarness;
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+const { ok } = kubectlRunners(h, 60_000);
 
 /** The manifest a user would apply: a log agent on every Linux node, the control plane's and the tainted ones included. */
 const manifest = (image = "berth/busybox:latest", extraToleration = true) => `apiVersion: apps/v1
@@ -65,17 +64,12 @@ ${extraToleration ? `      - key: dedicated
 `;
 
 beforeAll(async () => {
-  h = await startRestHarness();
   for (const n of ["node-1", "node-2"]) {
     const node = nodeObject(n) as Node;
     node.metadata.labels = { ...node.metadata.labels, "kubernetes.io/os": "linux" };
     await h.test.api.create("nodes", node);
   }
 }, 30_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
 
 describe.sequential("kubectl and apps/v1 DaemonSets, tolerations and taints (REST, no control plane)", () => {
   let uid = "";

@@ -2,23 +2,13 @@
  * Containers run with what the pod asks for and nothing more privileged: no privileged mode,
  * no host network or PID namespace, no-new-privileges, a PID limit and a bounded log.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import Docker from "dockerode";
 import { LABELS } from "../../model/container_runtime.ts";
-import { getPod, pod, podEnv, startTestApi, waitFor, type PodEnv } from "../helpers/pod_fixture.ts";
-import type { TestApi } from "../helpers/api.ts";
+import { getPod, pod, usePodEnv, waitFor } from "../helpers/pod_fixture.ts";
 
 describe("container hardening on Docker", () => {
-  let t: TestApi;
-  let env: PodEnv;
-  beforeAll(async () => {
-    t = await startTestApi();
-    env = await podEnv(t);
-  });
-  afterAll(async () => {
-    await env?.cleanup();
-    await t?.stop();
-  });
+  const env = usePodEnv({ shared: true });
 
   it("docker - every container of a pod is unprivileged, keeps its own namespaces, and has PID and log limits", async () => {
     await env.api.create("pods", pod("hardened", env.node, { containers: [{ name: "main", image: "berth/busybox", command: ["sleep", "3600"] }] }));

@@ -4,42 +4,17 @@
  * compared with the live object) print what they would do and store nothing; a `dryRun` value
  * other than `All` is kube-apiserver's 422. No control plane and no Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { describe, expect, it } from "vitest";
+import { deploymentYaml, kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import type { Deployment } from "../../model/types.ts";
 
-let h: RestHarness;
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+const { ok } = kubectlRunners(h, 60_000);
 const deployment = (): Promise<Deployment> => h.test.api.get("deployments", "web", "default");
 /** The store's revision now (a dry run leaves it where it was). */
 const revision = (): Promise<number> => h.test.impl.cache.sync();
 
-const manifest = (replicas: number, image = "berth/busybox:latest") => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: ${image}
-`;
-
-beforeAll(async () => {
-  h = await startRestHarness();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
+const manifest = (replicas: number, image?: string) => deploymentYaml("web", { replicas, image, labelled: true });
 
 describe.sequential("kubectl --dry-run=server and kubectl diff (REST, no control plane)", () => {
   it("kubectl create --dry-run=server -o json prints the object as kube-apiserver would store it (uid, defaults, no resourceVersion) and stores nothing", async () => {

@@ -6,39 +6,19 @@
  * `get all`, `wait --for=condition=complete`, `logs job/NAME` and `delete` work as on Kubernetes.
  * No Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
-import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject } from "../helpers/control_plane_standin.ts";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
+import { jobPodsSucceed, useStandInControlPlane } from "../helpers/control_plane_standin.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 import type { Job, Pod } from "../../model/types.ts";
 
-let h: RestHarness;
-let cp: ControlPlane;
-let timers: ReturnType<typeof setInterval>[] = [];
-const alive = new Set(["node-1"]);
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
+// Every container "prints" one line naming its pod.
+const h = useRestHarness({ logs: (req) => (async function* () { yield `hello from ${req.pod}/${req.container}\n`; })() }, 30_000);
+useStandInControlPlane(h, new Set(["node-1"]), jobPodsSucceed, 30_000);
+const { ok } = kubectlRunners(h, 60_000);
 const jobPods = async (name: string): Promise<Pod[]> =>
   (await h.test.api.list("pods", { namespace: "default", labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
-
-beforeAll(async () => {
-  // Every container "prints" one line naming its pod.
-  h = await startRestHarness({ logs: (req) => (async function* () { yield `hello from ${req.pod}/${req.container}\n`; })() });
-  const api = h.test.api;
-  for (const n of alive) await api.create("nodes", nodeObject(n));
-  // Pods of a job run to completion (exit 0); any other pod runs until deleted.
-  const exitCode = (p: Pod) => (p.metadata.labels?.["batch.kubernetes.io/job-name"] ? 0 : undefined);
-  timers = [every(100, () => kubeletStandIn(api, alive, { exitCode })), every(250, () => heartbeats(api, alive))];
-  cp = await startControlPlane({ client: h.test.remote, scheduledEvents: false, services: false });
-}, 30_000);
-
-afterAll(async () => {
-  for (const t of timers) clearInterval(t);
-  await cp?.stop();
-  await h?.stop();
-});
 
 describe.sequential("kubectl and batch/v1 Jobs (REST + control plane, no Docker)", () => {
   let uid = "";

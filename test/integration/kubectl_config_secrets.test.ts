@@ -4,19 +4,11 @@
  * manifest with pod spec fields of issue 14 (initContainers, envFrom, lifecycle, configMap /
  * secret / downwardAPI volumes) through OpenAPI validation, and a 422 naming `data[bad key]`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { describe, expect, it } from "vitest";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 
-let h: RestHarness;
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin });
-
-beforeAll(async () => {
-  h = await startRestHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useRestHarness();
+const { ok } = kubectlRunners(h);
 
 describe("kubectl - ConfigMaps and Secrets", () => {
   it("kubectl - create configmap / secret and get them with Kubernetes' columns", async () => {

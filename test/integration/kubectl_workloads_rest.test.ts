@@ -5,38 +5,20 @@
  * `kubectl drain` — whose evictions and deletes carry protobuf bodies. No Docker here; the same
  * verbs on real Docker are in test/e2e/kubectl_workloads.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
-import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
-import { every, heartbeats, kubeletStandIn, nodeObject, rcObject } from "../helpers/control_plane_standin.ts";
+import { deploymentYaml, kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
+import { rcObject, useStandInControlPlane } from "../helpers/control_plane_standin.ts";
 import type { Pod } from "../../model/types.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 
-let h: RestHarness;
-let cp: ControlPlane;
-let timers: ReturnType<typeof setInterval>[] = [];
-const alive = new Set(["node-1", "node-2"]);
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+useStandInControlPlane(h, new Set(["node-1", "node-2"]), {}, 30_000);
+const { ok } = kubectlRunners(h, 60_000);
 const ready = async (selector: string) =>
   (await h.test.api.list("pods", { namespace: "default", labelSelector: selector })).items.filter(
     (p: Pod) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
   );
-
-beforeAll(async () => {
-  h = await startRestHarness();
-  const api = h.test.api;
-  for (const n of alive) await api.create("nodes", nodeObject(n));
-  timers = [every(100, () => kubeletStandIn(api, alive)), every(250, () => heartbeats(api, alive))];
-  cp = await startControlPlane({ client: h.test.remote, scheduledEvents: false, services: false });
-}, 30_000);
-
-afterAll(async () => {
-  for (const t of timers) clearInterval(t);
-  await cp?.stop();
-  await h?.stop();
-});
 
 describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", () => {
   it("kubectl create deployment, get deploy,rs columns, scale deploy", async () => {
@@ -76,21 +58,11 @@ describe.sequential("kubectl workload verbs (REST + control plane, no Docker)", 
   }, 120_000);
 
   it("kubectl apply of a Deployment manifest validates against /openapi/v3/apis/apps/v1, creates, then configures", async () => {
-    const y = (replicas: number, extra = "") => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: applied}
-spec:
-  replicas: ${replicas}${extra}
-  selector: {matchLabels: {app: applied}}
-  template:
-    metadata: {labels: {app: applied}}
-    spec:
-      containers: [{name: c, image: "berth/busybox:latest"}]
-`;
+    const y = (replicas: number, spec?: Record<string, unknown>) => deploymentYaml("applied", { replicas, container: "c", spec });
     expect(await ok(["apply", "-f", "-"], y(1))).toContain("deployment.apps/applied created");
     expect(await ok(["apply", "-f", "-"], y(2))).toContain("deployment.apps/applied configured");
     await waitFor(async () => (await ready("app=applied")).length === 2, "2 applied pods ready");
-    const bad = await h.kubectl(["apply", "-f", "-"], { stdin: y(2, "\n  replicaz: 3") });
+    const bad = await h.kubectl(["apply", "-f", "-"], { stdin: y(2, { replicaz: 3 }) });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/unknown field "spec.replicaz"/);
     await ok(["delete", "deployment", "applied"]);
@@ -118,19 +90,7 @@ spec:
   }, 60_000);
 
   it("kubectl rollout status of a deployment past its progressDeadlineSeconds fails with kubectl's message", async () => {
-    await ok(["create", "-f", "-"], `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: stuck}
-spec:
-  replicas: 1
-  progressDeadlineSeconds: 1
-  selector: {matchLabels: {app: stuck}}
-  template:
-    metadata: {labels: {app: stuck}}
-    spec:
-      nodeSelector: {disk: none-has-this}
-      containers: [{name: c, image: "berth/busybox:latest"}]
-`);
+    await ok(["create", "-f", "-"], deploymentYaml("stuck", { replicas: 1, container: "c", spec: { progressDeadlineSeconds: 1 }, podSpec: { nodeSelector: { disk: "none-has-this" } } }));
     const r = await h.kubectl(["rollout", "status", "deployment/stuck", "--timeout=30s"], { timeoutMs: 45_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('deployment "stuck" exceeded its progress deadline');

@@ -3,28 +3,13 @@
  * restart, removal of orphaned labelled containers, and never touching what is not its own.
  */
 import Docker from "dockerode";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
-import type { TestApi } from "../helpers/api.ts";
 import { uniqueNodeName } from "../helpers/docker.ts";
-import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerStatus, getPod, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const docker = new Docker();
-let t: TestApi;
-let env: PodEnv;
-
-beforeAll(async () => {
-  t = await startTestApi();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-beforeEach(async () => {
-  env = await podEnv(t);
-});
-afterEach(async () => {
-  await env?.cleanup();
-});
+const env = usePodEnv();
 
 async function startedAt(id: string): Promise<string> {
   return (await docker.getContainer(id).inspect()).State.StartedAt;

@@ -1,41 +1,24 @@
 /**
  * Pods on a real Docker engine, driven by a real node agent against a real API.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 import { podExec } from "../../runtime/kubelet/pod_containers.ts";
 import { claimVolumeName } from "../../model/container_runtime.ts";
 import { SELECTED_NODE_ANNOTATION } from "../../model/types.ts";
-import type { TestApi } from "../helpers/api.ts";
 import {
   containerStatus,
   eventsFor,
   getPod,
   pod,
-  type PodEnv,
-  podEnv,
-  startTestApi,
+  usePodEnv,
   waitFor,
   waitGone,
   waitRunning,
 } from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
-let t: TestApi;
-let env: PodEnv;
-
-beforeAll(async () => {
-  t = await startTestApi();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-beforeEach(async () => {
-  env = await podEnv(t);
-});
-afterEach(async () => {
-  await env?.cleanup();
-});
+const env = usePodEnv();
 
 describe("pods on Docker", () => {
   test("two containers in one pod exchange data over localhost, and the port is published on the host", async () => {

@@ -4,49 +4,37 @@
  * changed) and reports the new image; the pod's other container keeps running untouched.
  */
 import Docker from "dockerode";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { INFRA_IMAGE } from "../../runtime/containers/docker.ts";
 import { dockerCli } from "../helpers/docker.ts";
-import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
-import type { TestApi } from "../helpers/api.ts";
+import { containerStatus, eventsFor, getPod, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 // A tag of the base image that only this run uses (no registry: a local tag of the same image).
 const V2 = `berth/busybox:v2-${process.pid}`;
-let t: TestApi;
-let env: PodEnv;
+const env = usePodEnv({ shared: true, afterCleanup: () => dockerCli(["rmi", V2]) });
 
-beforeAll(async () => {
-  t = await startTestApi();
-  env = await podEnv(t);
+beforeAll(() => {
   dockerCli(["tag", INFRA_IMAGE, V2]);
-});
-afterAll(async () => {
-  try {
-    await env?.cleanup();
-    dockerCli(["rmi", V2]);
-  } finally {
-    await t?.stop();
-  }
 });
 
 const IDLE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"];
 
 describe("image update on Docker", () => {
   test("changing one container's image recreates just that container from the new image", async () => {
-    await t.api.create("pods", pod("upgrade", env.node, {
+    await env.api.create("pods", pod("upgrade", env.node, {
       containers: [
         { name: "app", image: "berth/busybox:latest", command: IDLE },
         { name: "side", image: "berth/busybox:latest", command: IDLE },
       ],
     }));
-    const before = await waitRunning(t.api, "upgrade");
-    const cur = await getPod(t.api, "upgrade");
-    await t.api.update("pods", {
+    const before = await waitRunning(env.api, "upgrade");
+    const cur = await getPod(env.api, "upgrade");
+    await env.api.update("pods", {
       ...cur,
       spec: { ...cur.spec, containers: cur.spec.containers.map((c) => (c.name === "app" ? { ...c, image: V2 } : c)) },
     });
     const after = await waitFor(async () => {
-      const p = await getPod(t.api, "upgrade");
+      const p = await getPod(env.api, "upgrade");
       const s = containerStatus(p, "app");
       return s?.image === V2 && s.state.running ? p : undefined;
     }, "app running the new image", 20_000);
@@ -61,7 +49,7 @@ describe("image update on Docker", () => {
     expect(after.status?.phase).toBe("Running");
     const old = await new Docker().listContainers({ all: true, filters: { id: [containerStatus(before, "app")!.containerID!.replace("docker://", "")] } });
     expect(old).toEqual([]);
-    const reasons = (await eventsFor(t.api, "upgrade")).map((e) => `${e.reason}: ${e.message}`);
+    const reasons = (await eventsFor(env.api, "upgrade")).map((e) => `${e.reason}: ${e.message}`);
     expect(reasons).toContain("Killing: Container app definition changed, will be restarted");
   });
 });

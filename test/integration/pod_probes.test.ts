@@ -1,29 +1,14 @@
 /**
  * Probes and restarts on real Docker: liveness (exec, HTTP, TCP), readiness, back-off growth.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Pod } from "../../model/types.ts";
 import { podExec } from "../../runtime/kubelet/pod_containers.ts";
-import type { TestApi } from "../helpers/api.ts";
-import { containerStatus, eventsFor, getPod, isReady, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerStatus, eventsFor, getPod, isReady, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
 const fast = { periodSeconds: 1, failureThreshold: 2, timeoutSeconds: 1 };
-let t: TestApi;
-let env: PodEnv;
-
-beforeAll(async () => {
-  t = await startTestApi();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-beforeEach(async () => {
-  env = await podEnv(t);
-});
-afterEach(async () => {
-  await env?.cleanup();
-});
+const env = usePodEnv();
 
 describe("probes on Docker", () => {
   test("exec, HTTP and TCP liveness probes restart failing containers and leave healthy ones alone", async () => {

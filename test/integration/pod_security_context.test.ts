@@ -5,27 +5,12 @@
  * refusing an image that runs as root, or a runAsUser of 0, with the kubelet's
  * CreateContainerConfigError and messages.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { podExec } from "../../runtime/kubelet/pod_containers.ts";
-import type { TestApi } from "../helpers/api.ts";
-import { containerStatus, eventsFor, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerStatus, eventsFor, getPod, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
-let t: TestApi;
-let env: PodEnv;
-
-beforeAll(async () => {
-  t = await startTestApi();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-beforeEach(async () => {
-  env = await podEnv(t);
-});
-afterEach(async () => {
-  await env?.cleanup();
-});
+const env = usePodEnv();
 
 describe("securityContext on Docker", () => {
   test("runAsUser, runAsGroup, supplementalGroups and fsGroup set the process's ids; the emptyDir is the fsGroup's to write; the root filesystem is read-only; no capability is left", async () => {

@@ -5,34 +5,23 @@
  * clash; `$(VAR)` in command/args sees them; the set stays fixed for the pod's life.
  */
 import Docker from "dockerode";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import type { Service } from "../../model/types.ts";
 import { LABELS } from "../../model/container_runtime.ts";
 import { podExec, podLogs } from "../../runtime/kubelet/pod_containers.ts";
-import type { TestApi } from "../helpers/api.ts";
-import { containerStatus, getPod, pod, type PodEnv, podEnv, startTestApi, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerStatus, getPod, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
-let t: TestApi;
-let env: PodEnv;
+const env = usePodEnv();
 const created: { name: string; namespace: string }[] = [];
 
-beforeAll(async () => {
-  t = await startTestApi();
-});
-afterAll(async () => {
-  await t?.stop();
-});
-beforeEach(async () => {
-  env = await podEnv(t);
-});
+// Registered after usePodEnv, so it runs before the env's clean-up.
 afterEach(async () => {
-  for (const s of created.splice(0)) await t.api.delete("services", s.name, s.namespace).catch(() => {});
-  await env?.cleanup();
+  for (const s of created.splice(0)) await env.api.delete("services", s.name, s.namespace).catch(() => {});
 });
 
 // Service IPs are data only here: nothing connects to them.
 async function service(name: string, spec: Service["spec"], namespace = "default"): Promise<void> {
-  await t.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name, namespace }, spec }, namespace);
+  await env.api.create("services", { apiVersion: "v1", kind: "Service", metadata: { name, namespace }, spec }, namespace);
   created.push({ name, namespace });
 }
 
@@ -41,7 +30,7 @@ function parseEnv(text: string): Record<string, string> {
 }
 
 async function logsOf(name: string): Promise<string> {
-  const p = await getPod(t.api, name);
+  const p = await getPod(env.api, name);
   let out = "";
   for await (const c of await podLogs(env.rt, p, "c")) out += new TextDecoder().decode(c.data);
   return out;
@@ -53,7 +42,7 @@ describe("service environment variables on Docker", () => {
     await service("clash", { clusterIP: "10.97.1.8", selector: { app: "c" }, ports: [{ port: 81 }] });
     await service("headless", { clusterIP: "None", selector: { app: "h" }, ports: [{ port: 82 }] });
     await service("elsewhere", { clusterIP: "10.97.1.9", selector: { app: "e" }, ports: [{ port: 83 }] }, "kube-system");
-    await t.api.create("pods", pod("printer", env.node, {
+    await env.api.create("pods", pod("printer", env.node, {
       restartPolicy: "Never",
       containers: [{
         name: "c",
@@ -62,7 +51,7 @@ describe("service environment variables on Docker", () => {
         env: [{ name: "CLASH_SERVICE_HOST", value: "mine" }, { name: "URL", value: "http://$(BACKEND_SERVICE_SERVICE_HOST):$(BACKEND_SERVICE_SERVICE_PORT)/" }],
       }],
     }));
-    await waitFor(async () => (await getPod(t.api, "printer")).status?.phase === "Succeeded", "printer Succeeded", 20_000);
+    await waitFor(async () => (await getPod(env.api, "printer")).status?.phase === "Succeeded", "printer Succeeded", 20_000);
     const out = await logsOf("printer");
     const vars = parseEnv(out);
     expect(vars).toMatchObject({
@@ -80,14 +69,14 @@ describe("service environment variables on Docker", () => {
 
   test("the variables are fixed when the pod's containers are first created: a later service does not appear on restart", async () => {
     await service("early", { clusterIP: "10.97.2.7", selector: { app: "x" }, ports: [{ port: 8080 }] });
-    await t.api.create("pods", pod("keeper", env.node, { containers: [{ name: "c", image: "berth/busybox", command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"] }] }));
-    const first = await waitRunning(t.api, "keeper");
+    await env.api.create("pods", pod("keeper", env.node, { containers: [{ name: "c", image: "berth/busybox", command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"] }] }));
+    const first = await waitRunning(env.api, "keeper");
     await service("late", { clusterIP: "10.97.2.8", selector: { app: "y" }, ports: [{ port: 8081 }] });
     // The container dies and is restarted by the pod actor: same pod, a new container.
     const [c] = await env.rt.listContainers({ [LABELS.podUid]: first.metadata.uid!, [LABELS.container]: "c" });
     await new Docker().getContainer(c.id).kill();
     const again = await waitFor(async () => {
-      const p = await getPod(t.api, "keeper");
+      const p = await getPod(env.api, "keeper");
       const s = containerStatus(p, "c");
       return s?.state.running && s.restartCount === 1 ? p : undefined;
     }, "keeper restarted", 20_000);
@@ -96,8 +85,8 @@ describe("service environment variables on Docker", () => {
     expect(vars.EARLY_SERVICE_HOST).toBe("10.97.2.7");
     expect(vars.LATE_SERVICE_HOST).toBeUndefined();
     // A pod created now sees both.
-    await t.api.create("pods", pod("newer", env.node, { restartPolicy: "Never", containers: [{ name: "c", image: "berth/busybox", command: ["env"] }] }));
-    await waitFor(async () => (await getPod(t.api, "newer")).status?.phase === "Succeeded", "newer Succeeded", 20_000);
+    await env.api.create("pods", pod("newer", env.node, { restartPolicy: "Never", containers: [{ name: "c", image: "berth/busybox", command: ["env"] }] }));
+    await waitFor(async () => (await getPod(env.api, "newer")).status?.phase === "Succeeded", "newer Succeeded", 20_000);
     const newer = parseEnv(await logsOf("newer"));
     expect(newer).toMatchObject({ EARLY_SERVICE_HOST: "10.97.2.7", LATE_SERVICE_HOST: "10.97.2.8", LATE_SERVICE_PORT: "8081" });
   });

@@ -11,16 +11,13 @@
  * Nothing is enforced: Berth has one token, which may do everything, and says so. No control
  * plane and no Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { describe, expect, it } from "vitest";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "../../model/types.ts";
 
-let h: RestHarness;
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
-/** A kubectl run that must fail; resolves with its stderr. */
-const refused = (args: string[], stdin?: string): Promise<string> => h.kubectlFails(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+const { ok, refused } = kubectlRunners(h, 60_000);
 const RBAC = "rbac.authorization.k8s.io";
 
 /** What a Helm chart of an app that reads its own pods ships: an account, its role and binding, a cluster-wide reader, and the app. */
@@ -98,14 +95,6 @@ spec:
         image: berth/busybox:latest
         command: [sleep, "3600"]
 `;
-
-beforeAll(async () => {
-  h = await startRestHarness();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
 
 describe.sequential("kubectl and rbac.authorization.k8s.io/v1 (REST, nothing enforced)", () => {
   it("kubectl create role and clusterrole store the rules kube-apiserver would: the core group as \"\", resource names, non-resource URLs, an aggregation rule as given", async () => {

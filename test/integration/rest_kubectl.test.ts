@@ -3,14 +3,14 @@
  * validation, client-side apply with strategic merge patches, tables, scale, delete, watch.
  * No control plane runs here, so pods are created directly and stay Pending.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../helpers/api.ts";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import type { Pod, ReplicationController, Service } from "../../model/types.ts";
 
-let h: RestHarness;
+const h = useRestHarness();
 
 const manifest = (replicas: number, envValue: string, port: number) => `
 apiVersion: v1
@@ -46,18 +46,11 @@ spec:
     targetPort: 8080
 `;
 
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin });
+const { ok } = kubectlRunners(h);
 
 function pod(name: string, labels: Record<string, string>) {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", labels }, spec: { containers: [{ name: "main", image: "berth/busybox:latest" }] } };
 }
-
-beforeAll(async () => {
-  h = await startRestHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
 
 describe("kubectl against the REST API", () => {
   it("kubectl - get nodes prints a table with the node", async () => {

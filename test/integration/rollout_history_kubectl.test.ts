@@ -6,7 +6,7 @@
  * controller renumbers that revision as the newest and rolls the pods back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import { waitFor } from "../helpers/api.ts";
 import { startControlPlane, type ControlPlane } from "../../runtime/control_plane.ts";
 import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
@@ -15,11 +15,11 @@ import { updateRevision } from "../../actors/statefulset_decide.ts";
 import { templateHash } from "../../actors/daemonset_decide.ts";
 import type { DaemonSet, StatefulSet } from "../../model/types.ts";
 
-let h: RestHarness;
+const h = useRestHarness({}, 60_000);
+const { ok } = kubectlRunners(h, 60_000);
 let cp: ControlPlane;
 let agent: NodeAgent;
 
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
 const manifest = (image: string, cause: string) => `apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -48,7 +48,6 @@ const rolledOut = (what: string) => waitFor(async () => {
 }, what, 30_000);
 
 beforeAll(async () => {
-  h = await startRestHarness();
   agent = await startNodeAgent({ client: h.test.api, runtime: new HollowRuntime(), name: "hist-node", heartbeatIntervalMs: 500 });
   cp = await startControlPlane({ client: h.test.remote, scheduledEvents: false, services: false });
 }, 60_000);
@@ -56,7 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
   await agent?.stop();
-  await h?.stop();
 });
 
 describe("kubectl rollout history and undo of a StatefulSet", () => {

@@ -5,52 +5,27 @@
  * Berth does not model is still an unknown field. No control plane and no Docker here (the
  * containers' side is test/integration/pod_security_context.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { describe, expect, it } from "vitest";
+import { deploymentYaml, useRestHarness } from "../helpers/rest_harness.ts";
 
-let h: RestHarness;
+const h = useRestHarness({}, 30_000);
 
-const deployment = (containerSc: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app
-spec:
-  selector:
-    matchLabels: {app: app}
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      securityContext:
-        fsGroup: 1001
-        fsGroupChangePolicy: Always
-        supplementalGroups: []
-        sysctls: []
-        seLinuxOptions: {}
-      containers:
-      - name: app
-        image: berth/busybox:latest
-        securityContext:
-${containerSc}
-`;
-
-const CHART_SC = `          runAsUser: 1001
-          runAsGroup: 1001
-          runAsNonRoot: true
-          privileged: false
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities: {drop: [ALL]}
-          seccompProfile: {type: RuntimeDefault}
-          seLinuxOptions: {}`;
-
-beforeAll(async () => {
-  h = await startRestHarness();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.stop();
+const deployment = (containerSc: Record<string, unknown>) => deploymentYaml("app", {
+  podSpec: { securityContext: { fsGroup: 1001, fsGroupChangePolicy: "Always", supplementalGroups: [], sysctls: [], seLinuxOptions: {} } },
+  containerSpec: { securityContext: containerSc },
 });
+
+const CHART_SC = {
+  runAsUser: 1001,
+  runAsGroup: 1001,
+  runAsNonRoot: true,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+  seLinuxOptions: {},
+};
 
 describe.sequential("kubectl and securityContext (REST, no control plane)", () => {
   it("kubectl apply of a chart-style Deployment with pod and container securityContext passes strict validation and is stored as written", async () => {
@@ -64,15 +39,15 @@ describe.sequential("kubectl and securityContext (REST, no control plane)", () =
   });
 
   it("a Localhost seccomp profile is refused by admission, naming the field; an id out of range by validation; nothing is stored", async () => {
-    const localhost = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment("          seccompProfile: {type: Localhost, localhostProfile: my.json}").replaceAll("name: app", "name: local") });
+    const localhost = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment({ seccompProfile: { type: "Localhost", localhostProfile: "my.json" } }).replaceAll("name: app", "name: local") });
     expect(localhost).toContain("spec.template.spec.containers[0].securityContext.seccompProfile: Forbidden: Berth does not load seccomp profiles from a node's files");
-    const negative = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment("          runAsUser: -1").replaceAll("name: app", "name: negative") });
+    const negative = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment({ runAsUser: -1 }).replaceAll("name: app", "name: negative") });
     expect(negative).toContain("spec.template.spec.containers[0].securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive");
     expect((await h.kubectl(["get", "deployments", "local", "negative"])).stderr).toContain('deployments.apps "local" not found');
   });
 
   it("a securityContext field Berth does not model is an unknown field under strict validation (windowsOptions)", async () => {
-    const err = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment("          windowsOptions: {runAsUserName: admin}").replaceAll("name: app", "name: win") });
+    const err = await h.kubectlFails(["apply", "-f", "-"], { stdin: deployment({ windowsOptions: { runAsUserName: "admin" } }).replaceAll("name: app", "name: win") });
     expect(err).toContain('unknown field "spec.template.spec.containers[0].securityContext.windowsOptions"');
   });
 });

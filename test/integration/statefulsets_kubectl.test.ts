@@ -12,8 +12,8 @@
  * provisioner: the statuses the tables, describers and `rollout status` read are ones this test
  * writes itself, through the status subresource, as those controllers would. No Docker here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRestHarness, type RestHarness } from "../helpers/rest_harness.ts";
+import { describe, expect, it } from "vitest";
+import { kubectlRunners, useRestHarness } from "../helpers/rest_harness.ts";
 import { waitFor } from "../helpers/api.ts";
 import { describeCmd, getCmd } from "../../runtime/cli/verbs.ts";
 import { extraCommands } from "../../runtime/cli/extra.ts";
@@ -21,11 +21,8 @@ import { parseArgs } from "../../runtime/cli/args.ts";
 import type { ApiClient } from "../../model/client.ts";
 import type { PersistentVolumeClaim, Pod, ResourceQuota, StatefulSet } from "../../model/types.ts";
 
-let h: RestHarness;
-
-const ok = (args: string[], stdin?: string): Promise<string> => h.kubectlOk(args, { stdin, timeoutMs: 60_000 });
-/** A kubectl run that must fail; resolves with its stderr. */
-const refused = (args: string[], stdin?: string): Promise<string> => h.kubectlFails(args, { stdin, timeoutMs: 60_000 });
+const h = useRestHarness({}, 30_000);
+const { ok, refused } = kubectlRunners(h, 60_000);
 
 /** The manifest a user would apply: nginx with its document root on a claim made per pod. */
 const manifest = (opts: { image?: string; storage?: string; replicas?: number; typo?: boolean } = {}) => `apiVersion: v1
@@ -78,14 +75,6 @@ spec:
 async function writeStatus(status: StatefulSet["status"]): Promise<void> {
   expect(await ok(["patch", "sts", "web", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })])).toBe("statefulset.apps/web patched\n");
 }
-
-beforeAll(async () => {
-  h = await startRestHarness();
-}, 30_000);
-
-afterAll(async () => {
-  await h?.stop();
-});
 
 describe.sequential("kubectl and apps/v1 StatefulSets (REST, no control plane)", () => {
   let uid = "";
