@@ -378,10 +378,10 @@ export class DockerRuntime implements ContainerRuntime {
       // Binds (not Mounts) for host paths: Docker then creates a missing directory, like
       // Kubernetes' DirectoryOrCreate, instead of failing the container.
       if (m.type === "bind") binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
-      // With fsGroup, no copy of the image's files (and its directory's owner and mode) into an
-      // empty volume at its first mount: that would undo the group set below. The volume starts
-      // empty, as a Kubernetes emptyDir does (Docker's copy-up is kept otherwise).
-      else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, ...(spec.security?.volumeGroup !== undefined ? { VolumeOptions: NO_COPY } : {}) });
+      // No copy of the image's files (and its directory's owner and mode) into an empty volume at
+      // its first mount, which the engine does by default: a Kubernetes emptyDir starts empty,
+      // and a copied mode would undo createVolume's (and fsGroup's, below).
+      else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, VolumeOptions: NO_COPY });
     }
     // fsGroup first: a failure leaves no created container behind to be made again on every retry.
     const group = spec.security?.volumeGroup;
@@ -437,20 +437,31 @@ export class DockerRuntime implements ContainerRuntime {
    */
   private async setVolumeGroup(name: string, gid: number, labels: Record<string, string>): Promise<void> {
     if (this.volumeGroups.get(name) === gid) return;
+    await this.withVolumeHelper(name, labels, async (helper) => {
+      const stat = await this.call("volume stat", () => helper.infoArchive({ path: "/v" })) as { headers?: Record<string, string> };
+      const archive = await volumeOwnershipTar(gid, volumeModeWithGroup(stat.headers?.["x-docker-container-path-stat"]));
+      await this.call("volume ownership", () => helper.putArchive(archive, { path: "/" }));
+    });
+    this.volumeGroups.set(name, gid);
+  }
+
+  /**
+   * Runs `fn` with a helper container of the infra image, never started, that mounts volume
+   * `name` at `/v` (see setVolumeGroup for why), and removes it. It carries `labels` (the pod's,
+   * or the volume's): one left behind by a crash is collected as the pod's garbage, or as an
+   * orphan.
+   */
+  private async withVolumeHelper(name: string, labels: Record<string, string>, fn: (helper: Docker.Container) => Promise<void>): Promise<void> {
     const helper = await this.call("volume ownership helper create", () =>
       this.docker.createContainer({
         Image: this.infraImage,
         Cmd: ["true"],
-        // The pod's labels: one left behind by a crash is the pod's garbage, collected with it.
         Labels: { ...labels, [LABELS.role]: "volume-ownership" },
         HostConfig: { NetworkMode: "none", Mounts: [{ Type: "volume", Source: name, Target: "/v", VolumeOptions: NO_COPY }], ...CONTAINER_HARDENING },
       })
     );
     try {
-      const stat = await this.call("volume stat", () => helper.infoArchive({ path: "/v" })) as { headers?: Record<string, string> };
-      const archive = await volumeOwnershipTar(gid, volumeModeWithGroup(stat.headers?.["x-docker-container-path-stat"]));
-      await this.call("volume ownership", () => helper.putArchive(archive, { path: "/" }));
-      this.volumeGroups.set(name, gid);
+      await fn(helper);
     } finally {
       await helper.remove({ force: true }).catch(() => {});
     }
@@ -626,8 +637,29 @@ export class DockerRuntime implements ContainerRuntime {
     return q;
   }
 
+  /**
+   * Makes volume `name` unless it exists. A new volume's top directory is made world-writable
+   * (0777, root's), as the kubelet makes an emptyDir and local provisioners a volume, so that a
+   * container running as any user can write it; the engine's own default is 0755, which only
+   * root can write. A volume that exists is left as it is (a pod's later containers find it as
+   * its earlier ones left it). A volume whose mode could not be set is removed again, to be made
+   * whole on the next try.
+   */
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    const exists = await this.docker.getVolume(name).inspect().then(() => true, (e: DockerError) => {
+      if (e.statusCode === 404) return false;
+      throw translateError(e, `volume inspect ${name}`);
+    });
+    if (exists) return;
     await this.call(`volume create ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels }));
+    const archive = await volumeOwnershipTar(0, 0o777);
+    try {
+      await this.withVolumeHelper(name, labels, (helper) => this.call("volume mode", () => helper.putArchive(archive, { path: "/" })).then(() => {}));
+    } catch (e) {
+      // Made again, mode included, on the next try.
+      await this.docker.getVolume(name).remove().catch(() => {});
+      throw e;
+    }
   }
 
   async removeVolume(name: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * securityContext on real Docker: a pod that runs as a user and groups of its own, with a
  * read-only root filesystem, every capability dropped and an emptyDir its fsGroup may write
- * (the volume's top directory is the group's, group-writable and setgid); and runAsNonRoot
+ * (the volume's top directory is the group's, group-writable and setgid); an emptyDir any user
+ * may write, empty whatever the image has at its path; and runAsNonRoot
  * refusing an image that runs as root, or a runAsUser of 0, with the kubelet's
  * CreateContainerConfigError and messages.
  */
@@ -32,12 +33,31 @@ describe("securityContext on Docker", () => {
     expect(id).toMatch(/^uid=1000 gid=3000 groups=/);
     expect(id).toMatch(/groups=.*\b2000\b/);
     expect(id).toMatch(/groups=.*\b4000\b/);
-    expect(await run("stat -c %g:%a /data")).toBe("2000:2775");
+    // The emptyDir's 0777 with the group's bits and setgid, as the kubelet leaves it.
+    expect(await run("stat -c %g:%a /data")).toBe("2000:2777");
     // setgid: what the app writes there belongs to the fsGroup.
     expect(await run("stat -c %u:%g /data/made-by-app")).toBe("1000:2000");
     expect(await run("touch /not-allowed 2>&1; echo exit=$?")).toMatch(/Read-only file system[\s\S]*exit=1/);
     expect(await run("grep CapEff /proc/1/status")).toMatch(/^CapEff:\s+0+$/);
     expect(await run("grep NoNewPrivs /proc/1/status")).toMatch(/^NoNewPrivs:\s+1$/);
+  });
+
+  test("without fsGroup an emptyDir starts empty and world-writable, as the kubelet makes it: a non-root container writes one mounted where the image has files, and sees none of them", async () => {
+    await env.api.create("pods", pod("scratch", env.node, {
+      volumes: [{ name: "cache", emptyDir: {} }, { name: "usr", emptyDir: {} }],
+      containers: [{
+        name: "c",
+        image: BB,
+        // /cache is not in the image; /usr is, with files (the engine would copy them in).
+        command: ["sh", "-c", "touch /cache/made-by-app /usr/made-by-app && exec sleep 3600"],
+        volumeMounts: [{ name: "cache", mountPath: "/cache" }, { name: "usr", mountPath: "/usr" }],
+        securityContext: { runAsUser: 1000 },
+      }],
+    }));
+    const p = await waitRunning(env.api, "scratch");
+    const run = async (cmd: string) => (await podExec(env.rt, p, "c", ["sh", "-c", cmd])).stdout.trim();
+    expect(await run("stat -c %u:%g:%a /cache /usr")).toBe("0:0:777\n0:0:777");
+    expect(await run("ls -A /usr")).toBe("made-by-app");
   });
 
   test("fsGroup is applied once, when the volume is first mounted: what an init container does to the volume stands for the app container", async () => {
