@@ -40,6 +40,10 @@ export const RESOURCES = {
   rolebindings: { kind: "RoleBinding", singular: "rolebinding", namespaced: true, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
   clusterroles: { kind: "ClusterRole", singular: "clusterrole", namespaced: false, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
   clusterrolebindings: { kind: "ClusterRoleBinding", singular: "clusterrolebinding", namespaced: false, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
+  // Pod priority (admission resolves a pod's class); the scheduler does not preempt.
+  priorityclasses: { kind: "PriorityClass", singular: "priorityclass", namespaced: false, shortNames: ["pc"], group: "scheduling.k8s.io", version: "v1" },
+  // Stored and served for the leader election of operators (client-go); Berth's own lease is a KV record.
+  leases: { kind: "Lease", singular: "lease", namespaced: true, shortNames: [], group: "coordination.k8s.io", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -341,6 +345,12 @@ export interface PodSpec {
   topologySpreadConstraints?: TopologySpreadConstraint[];
   /** Who the pod's containers run as (each container's own securityContext overrides it). */
   securityContext?: PodSecurityContext;
+  /** The PriorityClass whose value becomes `priority` when the pod is created (admission). */
+  priorityClassName?: string;
+  /** Set by admission from the class (0 without one and without a default class); never changes. */
+  priority?: number;
+  /** Set by admission from the class (PreemptLowerPriority by default). Berth never preempts. */
+  preemptionPolicy?: PreemptionPolicy;
 }
 
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
@@ -684,7 +694,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding | PriorityClass | Lease;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -713,6 +723,8 @@ export interface ResourceTypes {
   rolebindings: RoleBinding;
   clusterroles: ClusterRole;
   clusterrolebindings: ClusterRoleBinding;
+  priorityclasses: PriorityClass;
+  leases: Lease;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1307,4 +1319,41 @@ export interface ClusterRoleBinding extends KubeObject {
   kind: "ClusterRoleBinding";
   subjects?: Subject[];
   roleRef: RoleRef;
+}
+
+// ---------------------------------------------------------------------------------------------
+// scheduling.k8s.io/v1 and coordination.k8s.io/v1
+
+/** Whether a pending pod of this priority may evict lower ones (Berth's scheduler never does: it only orders). */
+export type PreemptionPolicy = "PreemptLowerPriority" | "Never";
+
+/** A name for a pod priority. Cluster-scoped; `value` and `preemptionPolicy` never change. */
+export interface PriorityClass extends KubeObject {
+  kind: "PriorityClass";
+  /** Up to 1,000,000,000 for user classes; the two `system-` classes are higher. */
+  value: number;
+  /** The class of pods that name none (at most one is the default). */
+  globalDefault?: boolean;
+  description?: string;
+  preemptionPolicy?: PreemptionPolicy;
+}
+
+/**
+ * A lease as client-go's leader election holds one: who holds it, since when and for how long.
+ * Times are MicroTime (RFC 3339 with six fractional digits, UTC).
+ */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+  /** Coordinated leader election (Kubernetes 1.32 alpha): stored as given, acted on by nothing. */
+  strategy?: string;
+  preferredHolder?: string;
+}
+
+export interface Lease extends KubeObject {
+  kind: "Lease";
+  spec: LeaseSpec;
 }

@@ -29,8 +29,11 @@ import { appsSelectorUpdateProblems, jobSelectorProblems, jobUpdateProblems, pvc
 import { checkSize, isDns1123Label, validate, validateStatus } from "./validation.ts";
 import { checkConfigUpdate } from "./validation_config.ts";
 import { roleRefUpdateProblems } from "./validation_rbac.ts";
+import { priorityClassUpdateProblems } from "./validation_scheduling.ts";
+import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./priority_admission.ts";
+import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
@@ -81,6 +84,7 @@ export class Api implements ApiClient {
       list: (resource, ns) => this.consistentList(resource, ns),
       watchQuotas: (from) => this.watch("resourcequotas", { resourceVersion: String(from) }),
     });
+    this.priorities = new PriorityAdmission({ cache: this.cache, store });
   }
 
   /**
@@ -102,6 +106,9 @@ export class Api implements ApiClient {
   /** ResourceQuota admission: checks and charges quotas before an object is stored. */
   private readonly quotas: QuotaAdmission;
 
+  /** Priority admission: a new pod's priority from its class; one default class. */
+  private readonly priorities: PriorityAdmission;
+
   /** Every object of a resource (one namespace or all), consistent with the store now. */
   private async consistentList<R extends Resource>(resource: R, namespace: string | undefined, ownerUid?: string): Promise<{ items: ResourceTypes[R][]; revision: number }> {
     const revision = await this.cache.sync();
@@ -109,16 +116,24 @@ export class Api implements ApiClient {
     return { items: items as ResourceTypes[R][], revision };
   }
 
-  /** Wraps a store; creates the initial namespaces (`default`, `kube-system`) if absent. */
+  /**
+   * Wraps a store; creates the initial namespaces (`default`, `kube-system`) and the system
+   * PriorityClasses (`system-node-critical`, `system-cluster-critical`, as kube-apiserver's
+   * bootstrap does at every start) if absent.
+   */
   static async open(store: KvStore, opts: ApiOptions = {}): Promise<Api> {
     const api = new Api(store, opts);
+    // Another API replica may have created one between our read and our write.
+    const unlessExists = (e: unknown) => {
+      if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+    };
     for (const ns of opts.initialNamespaces ?? ["default", "kube-system"]) {
       if (!(await store.tryGet("namespaces", undefined, ns))) {
-        await api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }).catch((e) => {
-          // Another API replica may have created it between our read and our write.
-          if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
-        });
+        await api.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }).catch(unlessExists);
       }
+    }
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      if (!(await store.tryGet("priorityclasses", undefined, pc.metadata.name))) await api.create("priorityclasses", structuredClone(pc)).catch(unlessExists);
     }
     return api;
   }
@@ -128,8 +143,12 @@ export class Api implements ApiClient {
     checkResource(resource);
     checkSize(raw);
     const named = fillGenerateName(raw);
-    const obj = validate(resource, named);
+    let obj = validate(resource, named);
     this.admit(resource, obj);
+    // As kube-apiserver's admission names an object whose name is yet to be generated: by its prefix.
+    const shownName = named === raw ? obj.metadata.name : obj.metadata.generateName ?? obj.metadata.name;
+    if (resource === "pods") obj = (await this.priorities.admitPod(obj as Pod, shownName)) as ResourceTypes[R];
+    if (resource === "priorityclasses") await this.priorities.admitClass(applyDefaults("priorityclasses", obj as PriorityClass), "create");
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
     if (ns) await this.requireNamespace(ns);
     const now = this.now().toISOString();
@@ -201,8 +220,16 @@ export class Api implements ApiClient {
     if (resource === "services") raw = this.dropTypeDependentFields(raw);
     const { obj, current, fromCache } = await this.readForWrite(resource, raw);
     this.admit(resource, obj);
-    const next = this.mergeUpdate(resource, current, obj);
-    if (resource === "pods") checkPodUpdate(current as Pod, next as Pod);
+    let next = this.mergeUpdate(resource, current, obj);
+    if (resource === "pods") {
+      next = keepPodPriority(current as Pod, next as Pod) as ResourceTypes[R];
+      checkPodUpdate(current as Pod, next as Pod);
+    }
+    if (resource === "priorityclasses") {
+      const problems = priorityClassUpdateProblems(current as PriorityClass, next as PriorityClass);
+      if (problems.length) throw new InvalidError("PriorityClass", current.metadata.name, problems);
+      await this.priorities.admitClass(next as PriorityClass, "update");
+    }
     if (resource === "jobs") {
       const problems = jobUpdateProblems(current as Job, next as Job);
       if (problems.length) throw new InvalidError("Job", current.metadata.name, problems);
@@ -475,6 +502,8 @@ export class Api implements ApiClient {
 
   private async deleteObject<R extends Resource>(resource: R, name: string, namespace: string | undefined, opts: DeleteOptions): Promise<ResourceTypes[R]> {
     checkResource(resource);
+    const systemClass = resource === "priorityclasses" ? systemClassDeleteError(name) : undefined;
+    if (systemClass) throw systemClass;
     const ns = nsFor(resource, namespace);
     // As kube-apiserver's Delete (its cachedExistingObject): the first try starts from the watch
     // cache's newest copy, with no store read. Every write it makes is a compare-and-swap at that

@@ -13,6 +13,7 @@ import { secretWriteForm } from "./validation_config.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import { behaviorWithDefaults, DEFAULT_HPA_METRIC } from "../../model/hpa.ts";
+import { DEFAULT_PREEMPTION_POLICY } from "../../model/priority.ts";
 import type {
   Container,
   CronJob,
@@ -22,6 +23,7 @@ import type {
   Job,
   Event,
   HorizontalPodAutoscaler,
+  Lease,
   Namespace,
   RoleBinding,
   Node,
@@ -29,6 +31,7 @@ import type {
   PersistentVolumeClaimSpec,
   Pod,
   PodSpec,
+  PriorityClass,
   Probe,
   ReplicaSet,
   ReplicationController,
@@ -267,6 +270,32 @@ function hpaDefaults(hpa: HorizontalPodAutoscaler): void {
   if (hpa.spec.behavior) hpa.spec.behavior = behaviorWithDefaults(hpa.spec.behavior);
 }
 
+/** scheduling/v1's SetDefaults_PriorityClass; `value` is never omitted (0 when not given). */
+function priorityClassDefaults(pc: PriorityClass): void {
+  dflt(pc, "value", 0);
+  dflt(pc, "preemptionPolicy", DEFAULT_PREEMPTION_POLICY);
+}
+
+/**
+ * A time as Kubernetes' MicroTime writes it: UTC, six fractional digits
+ * (`2024-05-01T10:00:00.123456Z`). Read from any RFC 3339 time (validated before); digits beyond
+ * the sixth are cut, as Go's formatting does. Done on the string: a Date keeps only milliseconds.
+ */
+export function microTime(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$/.exec(s);
+  if (!m) return s;
+  const [, seconds, fraction = "", zone] = m;
+  const utc = /^[Zz]$/.test(zone) ? seconds : new Date(`${seconds}${zone}`).toISOString().slice(0, 19);
+  return `${utc}.${fraction.padEnd(6, "0").slice(0, 6)}Z`;
+}
+
+/** A Lease's spec is never omitted; its times are MicroTime. */
+function leaseDefaults(l: Lease): void {
+  l.spec ??= {};
+  if (l.spec.acquireTime !== undefined) l.spec.acquireTime = microTime(l.spec.acquireTime);
+  if (l.spec.renewTime !== undefined) l.spec.renewTime = microTime(l.spec.renewTime);
+}
+
 /**
  * rbac/v1's defaults (SetDefaults_RoleBinding, SetDefaults_ClusterRoleBinding, SetDefaults_Subject):
  * a roleRef's empty apiGroup is the rbac group, as is a User's or Group's; a ServiceAccount's stays "".
@@ -353,6 +382,12 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
     case "rolebindings":
     case "clusterrolebindings":
       bindingDefaults(out as RoleBinding);
+      break;
+    case "priorityclasses":
+      priorityClassDefaults(out as PriorityClass);
+      break;
+    case "leases":
+      leaseDefaults(out as Lease);
       break;
     case "services":
       serviceDefaults(out as Service);

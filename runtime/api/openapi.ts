@@ -25,6 +25,8 @@ const BATCH = "io.k8s.api.batch.v1.";
 const POLICY = "io.k8s.api.policy.v1.";
 const AUTOSCALING = "io.k8s.api.autoscaling.v2.";
 const RBAC = "io.k8s.api.rbac.v1.";
+const SCHEDULING = "io.k8s.api.scheduling.v1.";
+const COORDINATION = "io.k8s.api.coordination.v1.";
 
 /**
  * The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`,
@@ -188,6 +190,7 @@ const SCHEMAS: Record<string, Schema> = {
       // kube's list-map keys are topologyKey and whenUnsatisfiable; the patch merge key is topologyKey.
       topologySpreadConstraints: { ...arr(ref(`${CORE}TopologySpreadConstraint`), { key: "topologyKey", strategy: "merge" }), "x-kubernetes-list-map-keys": ["topologyKey", "whenUnsatisfiable"] },
       securityContext: ref(`${CORE}PodSecurityContext`),
+      priorityClassName: str, priority: int, preemptionPolicy: str,
     },
     ["containers"],
   ),
@@ -497,6 +500,17 @@ Object.assign(SCHEMAS, {
   [`${RBAC}ClusterRoleBinding`]: typed("ClusterRoleBinding", { subjects: arr(ref(`${RBAC}Subject`)), roleRef: ref(`${RBAC}RoleRef`) }, "rbac.authorization.k8s.io", "v1", ["roleRef"]),
 });
 
+// scheduling.k8s.io/v1 PriorityClass and coordination.k8s.io/v1 Lease (its times are MicroTime).
+Object.assign(SCHEMAS, {
+  [`${SCHEDULING}PriorityClass`]: typed("PriorityClass", { value: int, globalDefault: bool, description: str, preemptionPolicy: str }, "scheduling.k8s.io", "v1", ["value"]),
+  [`${META}MicroTime`]: { type: "string", format: "date-time" },
+  [`${COORDINATION}LeaseSpec`]: obj({
+    holderIdentity: str, leaseDurationSeconds: int, acquireTime: ref(`${META}MicroTime`), renewTime: ref(`${META}MicroTime`), leaseTransitions: int,
+    strategy: str, preferredHolder: str,
+  }),
+  [`${COORDINATION}Lease`]: typed("Lease", { spec: ref(`${COORDINATION}LeaseSpec`) }, "coordination.k8s.io"),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -663,7 +677,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC, SCHEDULING, COORDINATION]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -32,6 +32,8 @@ import type {
   PodDisruptionBudget,
   HorizontalPodAutoscaler,
   RoleBinding,
+  PriorityClass,
+  Lease,
 } from "../../model/types.ts";
 import { hpaTargets } from "./table_hpa.ts";
 
@@ -62,7 +64,7 @@ export interface TableOptions {
   now?: number | Date;
 }
 
-type Cell = string | number;
+type Cell = string | number | boolean;
 interface ColumnSpec<T> {
   column: TableColumn;
   cell: (obj: T, now: number) => Cell;
@@ -328,6 +330,22 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
   clusterroles: createdAtColumns(),
   rolebindings: bindingColumns("roleBinding"),
   clusterrolebindings: bindingColumns("clusterRoleBinding"),
+  // kube-apiserver's printers: priorityclasses NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY, leases NAME HOLDER AGE.
+  priorityclasses: [
+    nameColumn<PriorityClass>(),
+    { column: col("Value", "integer", 0, "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."), cell: (c: PriorityClass) => c.value },
+    {
+      column: col("Global-Default", "boolean", 0, "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority."),
+      cell: (c: PriorityClass) => c.globalDefault === true,
+    },
+    ageColumn<PriorityClass>(),
+    { column: col("PreemptionPolicy", "string", 0, "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."), cell: (c: PriorityClass) => c.preemptionPolicy ?? "" },
+  ],
+  leases: [
+    nameColumn<Lease>(),
+    { column: col("Holder", "string", 0, "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field."), cell: (l: Lease) => l.spec?.holderIdentity ?? "" },
+    ageColumn<Lease>(),
+  ],
   serviceaccounts: [
     nameColumn<ServiceAccount>(),
     { column: col("Secrets", "string", 0, "Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount."), cell: (a: ServiceAccount) => (a.secrets ?? []).length },

@@ -17,6 +17,8 @@ import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 import { hpaSpecProblems } from "./validation_hpa.ts";
 import { rbacProblems } from "./validation_rbac.ts";
+import { preemptionPolicyProblems, priorityClassProblems } from "./validation_scheduling.ts";
+import { leaseProblems } from "./validation_lease.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -80,6 +82,12 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
     case "rolebindings":
     case "clusterrolebindings":
       c.list.push(...rbacProblems(resource, raw));
+      break;
+    case "priorityclasses":
+      c.list.push(...priorityClassProblems(raw));
+      break;
+    case "leases":
+      c.list.push(...leaseProblems(raw));
       break;
     case "events":
       eventRules(c, raw);
@@ -149,6 +157,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
   affinityRules(c, obj(spec.affinity), `${at}.affinity`);
   topologySpreadRules(c, arr(spec.topologySpreadConstraints), `${at}.topologySpreadConstraints`);
   seccompRules(c, obj(obj(spec.securityContext)?.seccompProfile), `${at}.securityContext.seccompProfile`);
+  c.list.push(...preemptionPolicyProblems(spec.preemptionPolicy, `${at}.preemptionPolicy`));
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
   const all = [

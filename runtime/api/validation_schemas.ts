@@ -434,6 +434,11 @@ export const podSpec = z.looseObject({
   affinity: affinity.optional(),
   topologySpreadConstraints: z.array(topologySpreadConstraint).optional(),
   securityContext: podSecurityContext.optional(),
+  // Admission resolves the class into priority and preemptionPolicy (priority_admission.ts);
+  // preemptionPolicy's values are checked with kube's words in validation_scheduling.ts.
+  priorityClassName: dnsSubdomain.optional(),
+  priority: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).optional(),
+  preemptionPolicy: z.string().optional(),
 });
 
 const containerState = z.looseObject({
@@ -1088,6 +1093,39 @@ const rbacBinding = (kind: string) => z.looseObject({
   roleRef: z.looseObject({ apiGroup: z.string().optional(), kind: z.string().optional(), name: z.string().optional() }).default({}),
 });
 
+// ---------------------------------------------------------------------------------------------
+// scheduling.k8s.io/v1 PriorityClass, coordination.k8s.io/v1 Lease
+//
+// Types only: the rules (validation_scheduling.ts, validation_lease.ts) say the rest with
+// kube-apiserver's paths and words.
+
+const priorityClass = z.looseObject({
+  apiVersion: z.literal("scheduling.k8s.io/v1").optional(),
+  kind: z.literal("PriorityClass").optional(),
+  metadata: objectMeta(dnsSubdomain),
+  value: anyInt32.optional(),
+  globalDefault: z.boolean().optional(),
+  description: z.string().optional(),
+  preemptionPolicy: z.string().optional(),
+});
+
+const lease = z.looseObject({
+  apiVersion: z.literal("coordination.k8s.io/v1").optional(),
+  kind: z.literal("Lease").optional(),
+  metadata: objectMeta(dnsSubdomain),
+  // A struct in Kubernetes, never omitted: absent, it is the empty one.
+  spec: z.looseObject({
+    holderIdentity: z.string().optional(),
+    leaseDurationSeconds: anyInt32.optional(),
+    // MicroTime: any RFC 3339 time is read; defaults.ts stores it with six fractional digits.
+    acquireTime: timestamp.optional(),
+    renewTime: timestamp.optional(),
+    leaseTransitions: anyInt32.optional(),
+    strategy: z.string().optional(),
+    preferredHolder: z.string().optional(),
+  }).default({}),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -1115,4 +1153,6 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   rolebindings: rbacBinding("RoleBinding"),
   clusterroles: clusterRole,
   clusterrolebindings: rbacBinding("ClusterRoleBinding"),
+  priorityclasses: priorityClass,
+  leases: lease,
 };

@@ -6,7 +6,7 @@ import { accessModesText, age, claimClass, formatLabels, humanDuration } from ".
 import { hpaMetricLines } from "../api/table_hpa.ts";
 import { describeBinding, describeRole } from "./describe_rbac.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Lease, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, PriorityClass, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -83,6 +83,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
   // kubectl's RBAC describers print no events (describe_rbac.ts).
   if (resource === "roles" || resource === "clusterroles") return describeRole(obj as Role);
   if (resource === "rolebindings" || resource === "clusterrolebindings") return describeBinding(obj as RoleBinding);
+  if (resource === "priorityclasses") return describePriorityClass(obj as PriorityClass, evs, now);
   const m = obj.metadata;
   const common: Line[] = [
     ["Name", m.name],
@@ -98,6 +99,9 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       const owner = m.ownerReferences?.find((r) => r.controller);
       body = block([
         ...common,
+        // As kubectl: the priority admission set, and the class only when the pod has one.
+        ["Priority", p.spec.priority],
+        ...(p.spec.priorityClassName ? [["Priority Class Name", p.spec.priorityClassName] as Line] : []),
         ["Node", p.spec.nodeName ? `${p.spec.nodeName}/${p.status?.hostIP ?? ""}` : "<none>"],
         ["Status", m.deletionTimestamp ? `Terminating (since ${m.deletionTimestamp})` : p.status?.phase],
         ["Reason", p.status?.reason],
@@ -402,10 +406,60 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
       body += [fmt(head), fmt(head.map((h) => "-".repeat(h.length))), ...rows.map(fmt)].join("\n") + "\n";
       break;
     }
+    case "leases": {
+      const l = obj as Lease;
+      body = block([
+        ...common,
+        ["Holder Identity", l.spec?.holderIdentity],
+        ["Lease Duration Seconds", l.spec?.leaseDurationSeconds],
+        ["Acquire Time", l.spec?.acquireTime],
+        ["Renew Time", l.spec?.renewTime],
+        ["Lease Transitions", l.spec?.leaseTransitions],
+        ["Strategy", l.spec?.strategy],
+        ["Preferred Holder", l.spec?.preferredHolder],
+      ]);
+      break;
+    }
     default:
       body = block(common);
   }
   return body + events(evs, now);
+}
+
+/** kubectl's PriorityClass describer: its fields, the annotations on one line, then the events. */
+function describePriorityClass(pc: PriorityClass, evs: Event[], now: number): string {
+  const lines: [string, string | number][] = [
+    ["Name", pc.metadata.name],
+    ["Value", pc.value],
+    ["GlobalDefault", String(pc.globalDefault === true)],
+    ["PreemptionPolicy", pc.preemptionPolicy ?? ""],
+    ["Description", pc.description ?? ""],
+    ["Annotations", formatLabels(pc.metadata.annotations)],
+    ...(evs.length ? [] : [["Events", "<none>"] as [string, string]]),
+  ];
+  return tabbed(lines.map(([k, v]) => `${k}:\t${v}`).join("\n")) + "\n" + (evs.length ? events(evs, now) : "");
+}
+
+/**
+ * Go's tabwriter as kubectl's describers set it up (padding 2): the cells before a tab in a run
+ * of lines that all have one are padded to the widest plus two. A value holding a newline (an
+ * annotation's JSON ends in one) ends the run, so the lines after it line up among themselves.
+ */
+function tabbed(text: string): string {
+  const lines = text.split("\n").map((l) => l.split("\t"));
+  let start = 0;
+  while (start < lines.length) {
+    if (lines[start].length < 2) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < lines.length && lines[end].length >= 2) end++;
+    const w = Math.max(...lines.slice(start, end).map((l) => l[0].length)) + 2;
+    for (let i = start; i < end; i++) lines[i] = [lines[i][0].padEnd(w) + lines[i].slice(1).join("\t")];
+    start = end;
+  }
+  return lines.map((l) => l.join("\t")).join("\n");
 }
 
 /** One direction of an HPA's behavior as kubectl prints it (`printDirectionBehavior`). */

@@ -9,13 +9,14 @@
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
  * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget|role|clusterrole|rolebinding|clusterrolebinding`,
- * `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler) and `kubectl auth can-i|whoami` (self reviews) also send their objects this way:
+ * `kubectl create priorityclass`, `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler), `kubectl auth can-i|whoami` (self reviews)
+ * and Go programs whose client is set to protobuf (client-go's leader election: Lease) also send their objects this way:
  * objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import {
-  clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, namespace, podDisruptionBudget, replicaSet, resourceQuota, role, roleBinding, secret,
+  clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, lease, namespace, podDisruptionBudget, priorityClass, replicaSet, resourceQuota, role, roleBinding, secret,
   selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, service, serviceAccount, type FieldSpec, type Schema,
 } from "./protobuf_objects.ts";
 
@@ -174,6 +175,13 @@ function scalar(f: Field, type: Exclude<FieldSpec["type"], Schema>, what: string
       const secs = Number(BigInt.asIntN(64, parts.find((p) => p.no === 1)?.varint ?? 0n));
       return secs === 0 ? undefined : new Date(secs * 1000).toISOString().replace(".000Z", "Z");
     }
+    case "microTime": {
+      // MicroTime { 1: seconds, 2: nanos }, written as Kubernetes does: UTC, six fractional digits.
+      const parts = fields(f.bytes ?? new Uint8Array(), what);
+      const secs = Number(BigInt.asIntN(64, parts.find((p) => p.no === 1)?.varint ?? 0n));
+      const nanos = Number(BigInt.asIntN(32, parts.find((p) => p.no === 2)?.varint ?? 0n));
+      return `${new Date(secs * 1000).toISOString().slice(0, 19)}.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z`;
+    }
   }
 }
 
@@ -248,6 +256,10 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       const schema = kind === "Role" ? role : kind === "ClusterRole" ? clusterRole : roleBinding;
       return { apiVersion: "rbac.authorization.k8s.io/v1", kind, ...decodeMessage(raw, schema, kind) };
     }
+    case "PriorityClass":
+      return { apiVersion: "scheduling.k8s.io/v1", kind, ...decodeMessage(raw, priorityClass, kind) };
+    case "Lease":
+      return { apiVersion: "coordination.k8s.io/v1", kind, ...decodeMessage(raw, lease, kind) };
     case "SelfSubjectAccessReview":
       return { apiVersion: "authorization.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectAccessReview, kind) };
     case "SelfSubjectRulesReview":
@@ -263,7 +275,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding) and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding), PriorityClass, Lease and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

@@ -5,7 +5,7 @@
  * every non-pointer field, zero or not; zero values are dropped here so the result reads like
  * the JSON kubectl would have sent (`omitempty`). Fields not in a schema are skipped.
  */
-type Scalar = "string" | "int" | "bool" | "intOrString" | "quantity" | "time" | "bytes";
+type Scalar = "string" | "int" | "bool" | "intOrString" | "quantity" | "time" | "microTime" | "bytes";
 export interface FieldSpec {
   name: string;
   type: Scalar | Schema;
@@ -61,6 +61,7 @@ const podSpec: Schema = {
   1: M("volumes", volume, { repeated: true }), 2: M("containers", container, { repeated: true }), 3: S("restartPolicy"),
   4: I("terminationGracePeriodSeconds", { pointer: true }), 6: S("dnsPolicy"), 7: { name: "nodeSelector", type: "string", map: "string" },
   10: S("nodeName"), 16: S("hostname"), 17: S("subdomain"),
+  24: S("priorityClassName"), 25: I("priority", { pointer: true }), 31: { name: "preemptionPolicy", type: "string", pointer: true },
 };
 const podTemplate: Schema = { 1: M("metadata", objectMeta), 2: M("spec", podSpec) };
 export const deployment: Schema = {
@@ -211,3 +212,16 @@ export const selfSubjectAccessReview: Schema = {
 };
 export const selfSubjectRulesReview: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 1: S("namespace") }) };
 export const selfSubjectReview: Schema = { 1: M("metadata", objectMeta) };
+/** scheduling.k8s.io/v1 PriorityClass (`kubectl create priorityclass`). `value` is not a pointer: 0 is dropped, and defaulted back. */
+export const priorityClass: Schema = {
+  1: M("metadata", objectMeta), 2: I("value"), 3: B("globalDefault"), 4: S("description"), 5: { name: "preemptionPolicy", type: "string", pointer: true },
+};
+/** coordination.k8s.io/v1 Lease, as client-go's leader election sends it when set to protobuf. Every spec field is a pointer. */
+export const lease: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: S("holderIdentity", { pointer: true }), 2: I("leaseDurationSeconds", { pointer: true }),
+    3: { name: "acquireTime", type: "microTime", pointer: true }, 4: { name: "renewTime", type: "microTime", pointer: true },
+    5: I("leaseTransitions", { pointer: true }), 6: S("strategy", { pointer: true }), 7: S("preferredHolder", { pointer: true }),
+  }),
+};
