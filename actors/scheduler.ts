@@ -3,7 +3,7 @@
  *
  *   pod/node informer change ──WAKE──▶ work loop (see work_loop.ts for the states)
  *   claim made, deleted, placed or marked deleted ──WAKE──▶ (only while a pending pod names a claim)
- *   one pass: pending pods (oldest first) ──scheduleBatch (pure)──▶ per pod:
+ *   one pass: pending pods (highest priority, then oldest, first) ──scheduleBatch (pure)──▶ per pod:
  *       { node, claims? } → first, for each claim no node was chosen for yet (kube-scheduler's
  *                           VolumeBinding PreBind), the annotation volume.kubernetes.io/
  *                           selected-node=<node> written at the version read (compare-and-swap):
@@ -36,6 +36,7 @@ import { type WorkLoop, errorText, startWorkLoop } from "./work_loop.ts";
 import type { Observe } from "../model/observe.ts";
 import { schedulerMetrics } from "./scheduler_metrics.ts";
 import { objectKey } from "../model/names.ts";
+import { podPriority } from "../model/priority.ts";
 
 export interface SchedulerDeps {
   /** Metrics and actor inspection (none by default). */
@@ -235,7 +236,11 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     if (deps.claims) for (const p of pending) if (podClaimNames(p).length > 0) pendingWithClaims++;
     const started = performance.now();
     for (const a of assumed.values()) bound.push(a.pod);
+    // kube-scheduler's PrioritySort: higher priority first, then the oldest; nothing is preempted.
     pending.sort((a, b) => {
+      const pa = podPriority(a);
+      const pb = podPriority(b);
+      if (pa !== pb) return pb - pa;
       const ta = a.metadata.creationTimestamp ?? "";
       const tb = b.metadata.creationTimestamp ?? "";
       return ta < tb ? -1 : ta > tb ? 1 : a.metadata.name < b.metadata.name ? -1 : 1;

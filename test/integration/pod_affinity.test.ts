@@ -92,4 +92,22 @@ describe("inter-pod anti-affinity on a hollow cluster", () => {
     const inZone = (z: string) => running.filter((p) => ZONES[p.spec.nodeName!] === z).length;
     expect([inZone("zone-1"), inZone("zone-2")]).toEqual([2, 2]);
   });
+
+  it("when room is short, the pending pod of higher priority takes it first, though it is the younger", async () => {
+    await t.api.create("priorityclasses", { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "aff-high" }, value: 1000 });
+    const cpu = (await t.api.get("nodes", "aff-node-b")).status!.allocatable!.cpu;
+    // Each asks for the whole of a node that does not exist yet (no node has the label).
+    const make = (name: string, priorityClassName?: string) => t.api.create("pods", {
+      apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "prio" } },
+      spec: { priorityClassName, nodeSelector: { tier: "gold" }, containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"], resources: { requests: { cpu } } }] },
+    }, "default");
+    await make("prio-old");
+    await make("prio-new", "aff-high");
+    const unschedulable = async (name: string) => (await t.api.get("pods", name, "default")).status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False");
+    await waitFor(async () => (await unschedulable("prio-old")) && (await unschedulable("prio-new")), "both pods waiting", 20_000);
+    // Room for one: the next pass sees both pending.
+    await t.api.patch("nodes", "aff-node-b", { metadata: { labels: { tier: "gold" } } }, { type: "merge" });
+    await waitFor(async () => (await t.api.get("pods", "prio-new", "default")).spec.nodeName, "the high-priority pod bound", 20_000);
+    expect((await t.api.get("pods", "prio-old", "default")).spec.nodeName).toBeUndefined();
+  });
 });
