@@ -87,7 +87,8 @@ export function terminatedFrom(info: ContainerInfo): ContainerStateTerminated {
   return {
     exitCode: info.exitCode,
     reason,
-    ...(info.error ? { message: info.error } : {}),
+    // The container's own message first, as the kubelet reads it; else the engine's error.
+    ...(info.terminationMessage || info.error ? { message: info.terminationMessage || info.error } : {}),
     ...(info.startedAt ? { startedAt: info.startedAt } : {}),
     ...(info.finishedAt ? { finishedAt: info.finishedAt } : {}),
     containerID: `${info.id.length === 64 ? "docker" : "hollow"}://${info.id}`,

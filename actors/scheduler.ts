@@ -80,9 +80,15 @@ function version(o: { metadata: { resourceVersion?: string } }): number {
   return Number(o.metadata.resourceVersion);
 }
 
+/** kube-scheduler's profile name: pods naming another scheduler are left to it. */
+export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
+
+/** A pod this scheduler should place: unbound, not being deleted or finished, and for this scheduler. */
 function isPending(pod: Pod): boolean {
   const phase = pod.status?.phase;
-  return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed";
+  const scheduler = pod.spec.schedulerName;
+  return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && phase !== "Succeeded" && phase !== "Failed" &&
+    (scheduler === undefined || scheduler === "" || scheduler === DEFAULT_SCHEDULER_NAME);
 }
 
 /** The parts of a node that can change a scheduling decision (not its heartbeat). */

@@ -36,6 +36,10 @@ export const LABELS = {
   claimUid: "berth.claim.uid",
   /** On the shared bridge network. */
   network: "berth.network",
+  /** On a container: the node file bind-mounted at its terminationMessagePath, read when it ends. */
+  terminationMessage: "berth.termination-message",
+  /** On a container: `FallbackToLogsOnError` when the log's tail stands in for an empty message. */
+  terminationMessagePolicy: "berth.termination-message-policy",
   /**
    * The cluster an object belongs to (absent on objects of agents started without a cluster
    * id). Two clusters on one engine may use the same node names; this keeps them apart.
@@ -85,6 +89,8 @@ export interface SandboxSpec {
   /** Address the ports are published on (the node's advertise address). Default 127.0.0.1. */
   hostIP?: string;
   dns?: DnsConfig;
+  /** `spec.hostAliases`: lines added to the pod's /etc/hosts. */
+  extraHosts?: { hostname: string; ip: string }[];
 }
 
 /** A sandbox as observed. `hostPorts` maps `"<containerPort>/<PROTO>"` to the host port. */
@@ -119,6 +125,13 @@ export interface ContainerSpec {
   stdinOnce?: boolean;
   tty?: boolean;
   mounts?: MountSpec[];
+  /** Join the sandbox's process namespace (`spec.shareProcessNamespace`). */
+  shareProcessNamespace?: boolean;
+  /**
+   * A node file (`hostPath`) bind-mounted at the container's terminationMessagePath (`path`); what
+   * the container writes there becomes its terminated state's message.
+   */
+  terminationMessage?: { hostPath: string; path: string; policy: "File" | "FallbackToLogsOnError" };
   /** CPU limit in cores (0.5 = half a core): a CFS quota per 100 ms period, as the kubelet sets. */
   cpus?: number;
   /** Relative CPU weight (the kubelet's shares from `requests.cpu`: milli-CPU × 1024 / 1000, at least 2). */
@@ -162,6 +175,8 @@ export interface ContainerInfo {
   exitCode: number;
   /** The engine's error for a container that could not start (e.g. executable not found). */
   error?: string;
+  /** An ended container's termination message (its message file, or with FallbackToLogsOnError its log's tail). */
+  terminationMessage?: string;
   oomKilled: boolean;
   /** The infra container whose network namespace this container joined, if any. */
   sandboxId?: string;

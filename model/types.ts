@@ -231,6 +231,10 @@ export interface Container {
   tty?: boolean;
   /** Who the container runs as and what it may do (over the pod's `securityContext`). */
   securityContext?: SecurityContext;
+  /** The file whose content (≤ 4 KiB) becomes the terminated state's message (default /dev/termination-log). */
+  terminationMessagePath?: string;
+  /** `FallbackToLogsOnError`: with no message file and a failure, the log's tail is the message (default `File`). */
+  terminationMessagePolicy?: "File" | "FallbackToLogsOnError";
 }
 
 /** A seccomp profile: the engine's default, none, or a file on the node (not served). */
@@ -333,7 +337,24 @@ export interface PodSpec {
   nodeSelector?: Record<string, string>;
   hostname?: string;
   subdomain?: string;
-  dnsPolicy?: "ClusterFirst" | "Default" | "None";
+  /** ClusterFirstWithHostNet is ClusterFirst on Berth (no pod has the host's network). */
+  dnsPolicy?: "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" | "None";
+  /** Nameservers, search domains and resolver options added to (with dnsPolicy None: instead of) the policy's. */
+  dnsConfig?: PodDNSConfig;
+  /** Lines added to the pod's /etc/hosts. */
+  hostAliases?: { ip: string; hostnames?: string[] }[];
+  /** false: no environment variables for the namespace's services (default true). */
+  enableServiceLinks?: boolean;
+  /** The pod's containers see each other's processes (and the sandbox's as PID 1). */
+  shareProcessNamespace?: boolean;
+  /** Only pods for `default-scheduler` (or none named) are placed by Berth's scheduler. */
+  schedulerName?: string;
+  /** Stored; Berth mounts no service account token either way. */
+  automountServiceAccountToken?: boolean;
+  /** Only false is served (no pod shares the host's network, PID or IPC namespace). */
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
   serviceAccountName?: string;
   /** Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) used to pull the images. */
   imagePullSecrets?: { name: string }[];
@@ -351,6 +372,12 @@ export interface PodSpec {
   priority?: number;
   /** Set by admission from the class (PreemptLowerPriority by default). Berth never preempts. */
   preemptionPolicy?: PreemptionPolicy;
+}
+
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: { name: string; value?: string }[];
 }
 
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";

@@ -158,6 +158,7 @@ const SCHEMAS: Record<string, Schema> = {
       lifecycle: obj({ postStart: ref(`${CORE}LifecycleHandler`), preStop: ref(`${CORE}LifecycleHandler`) }),
       stdin: bool, stdinOnce: bool, tty: bool,
       securityContext: ref(`${CORE}SecurityContext`),
+      terminationMessagePath: str, terminationMessagePolicy: str,
     },
     ["name"],
   ),
@@ -185,6 +186,10 @@ const SCHEMAS: Record<string, Schema> = {
       volumes: arr(ref(`${CORE}Volume`), { key: "name", strategy: "merge,retainKeys" }),
       restartPolicy: str, terminationGracePeriodSeconds: int64, nodeName: str, nodeSelector: map(str),
       hostname: str, subdomain: str, dnsPolicy: str,
+      dnsConfig: obj({ nameservers: arr(str), searches: arr(str), options: arr(obj({ name: str, value: str })) }),
+      hostAliases: arr(obj({ ip: str, hostnames: arr(str) }, ["ip"]), { key: "ip", strategy: "merge" }),
+      enableServiceLinks: bool, shareProcessNamespace: bool, schedulerName: str, automountServiceAccountToken: bool,
+      hostNetwork: bool, hostPID: bool, hostIPC: bool,
       tolerations: arr(ref(`${CORE}Toleration`)),
       affinity: ref(`${CORE}Affinity`),
       // kube's list-map keys are topologyKey and whenUnsatisfiable; the patch merge key is topologyKey.

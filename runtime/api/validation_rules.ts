@@ -6,6 +6,7 @@
  * These read the raw input defensively (any field may have the wrong type; the schema pass
  * reports that) so that they run, and report, even when the schema pass found type errors.
  */
+import { isIP } from "node:net";
 import { parseBytes, parseQuantity, isQuantity } from "../../model/quantity.ts";
 import { labelKeyProblem, labelValueProblem, mapMatches, matchesLabels, selectorFromSpec } from "../../model/selector.ts";
 import { LOCAL_STORAGE_CLASS, type Job, type LabelSelectorSpec, type PersistentVolumeClaim, SELECTED_NODE_ANNOTATION, type StatefulSet } from "../../model/types.ts";
@@ -156,6 +157,9 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
   tolerationRules(c, spec.tolerations, `${at}.tolerations`);
   affinityRules(c, obj(spec.affinity), `${at}.affinity`);
   topologySpreadRules(c, arr(spec.topologySpreadConstraints), `${at}.topologySpreadConstraints`);
+  dnsRules(c, spec, at);
+  hostAliasRules(c, arr(spec.hostAliases), `${at}.hostAliases`);
+  // hostNetwork, hostPID and hostIPC true are refused by the security admission (runtime/security/admission.ts).
   seccompRules(c, obj(obj(spec.securityContext)?.seccompProfile), `${at}.securityContext.seccompProfile`);
   c.list.push(...preemptionPolicyProblems(spec.preemptionPolicy, `${at}.preemptionPolicy`));
   const containerNames = new Set<string>();
@@ -283,6 +287,46 @@ function nodeRequirementRules(c: Causes, r: Obj, path: string, field: boolean): 
 function nodeSelectorTermRules(c: Causes, term: Obj, path: string): void {
   arr(term.matchExpressions).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchExpressions[${j}]`, false); });
   arr(term.matchFields).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchFields[${j}]`, true); });
+}
+
+const IP_MESSAGE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+
+/** dnsConfig and dnsPolicy None, as kube-apiserver's ValidatePodDNSConfig. */
+function dnsRules(c: Causes, spec: Obj, at: string): void {
+  const config = obj(spec.dnsConfig);
+  const path = `${at}.dnsConfig`;
+  if (spec.dnsPolicy === "None") {
+    if (!config) return void c.add(CAUSE.required, path, undefined, "must provide `dnsConfig` when `dnsPolicy` is None");
+    if (arr(config.nameservers).length === 0) return void c.add(CAUSE.required, `${path}.nameservers`, undefined, "must provide at least one DNS nameserver when `dnsPolicy` is None");
+  }
+  if (!config) return;
+  const servers = arr(config.nameservers);
+  if (servers.length > 3) c.add(CAUSE.invalid, `${path}.nameservers`, servers, "must not have more than 3 nameservers");
+  servers.forEach((ns, i) => { if (typeof ns !== "string" || isIP(ns) === 0) c.add(CAUSE.invalid, `${path}.nameservers[${i}]`, ns, IP_MESSAGE); });
+  const searches = arr(config.searches);
+  if (searches.length > 32) c.add(CAUSE.invalid, `${path}.searches`, searches, "must not have more than 32 search paths");
+  if (searches.join(" ").length > 2048) c.add(CAUSE.invalid, `${path}.searches`, searches, "must not have more than 2048 characters (including spaces) in the search list");
+  searches.forEach((x, i) => {
+    // A trailing dot is fine.
+    const name = typeof x === "string" ? x.replace(/\.$/, "") : "";
+    if (!isDns1123Subdomain(name)) c.add(CAUSE.invalid, `${path}.searches[${i}]`, name, DNS1123_SUBDOMAIN_MESSAGE);
+  });
+  arr(config.options).forEach((o, i) => {
+    const name = obj(o)?.name;
+    if (typeof name !== "string" || name === "") c.add(CAUSE.required, `${path}.options[${i}]`, undefined, "Option.Name must not be empty");
+  });
+}
+
+/** hostAliases: an IP address and DNS names, as kube-apiserver's ValidateHostAliases. */
+function hostAliasRules(c: Causes, aliases: unknown[], at: string): void {
+  aliases.forEach((x, i) => {
+    const alias = obj(x);
+    if (!alias) return;
+    if (typeof alias.ip !== "string" || isIP(alias.ip) === 0) c.add(CAUSE.invalid, `${at}[${i}].ip`, alias.ip, IP_MESSAGE);
+    arr(alias.hostnames).forEach((h, j) => {
+      if (typeof h !== "string" || !isDns1123Subdomain(h)) c.add(CAUSE.invalid, `${at}[${i}].hostnames[${j}]`, h, DNS1123_SUBDOMAIN_MESSAGE);
+    });
+  });
 }
 
 /** Topology spread constraints as kube-apiserver validates them (ValidateTopologySpreadConstraints). */

@@ -321,6 +321,8 @@ const container = z.looseObject({
   stdinOnce: z.boolean().optional(),
   tty: z.boolean().optional(),
   securityContext: securityContext.optional(),
+  terminationMessagePath: z.string().optional(),
+  terminationMessagePolicy: z.enum(["File", "FallbackToLogsOnError"]).optional(),
 });
 
 const volume = z.looseObject({
@@ -428,7 +430,21 @@ export const podSpec = z.looseObject({
   nodeSelector: labelMap.optional(),
   hostname: dnsLabel.optional(),
   subdomain: dnsLabel.optional(),
-  dnsPolicy: z.enum(["ClusterFirst", "Default", "None"]).optional(),
+  dnsPolicy: z.enum(["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"]).optional(),
+  // The cross-field rules (counts, addresses, dnsPolicy None) are in validation_rules.ts.
+  dnsConfig: z.looseObject({
+    nameservers: z.array(z.string()).optional(),
+    searches: z.array(z.string()).optional(),
+    options: z.array(z.looseObject({ name: z.string().optional(), value: z.string().optional() })).optional(),
+  }).optional(),
+  hostAliases: z.array(z.looseObject({ ip: z.string(), hostnames: z.array(z.string()).optional() })).optional(),
+  enableServiceLinks: z.boolean().optional(),
+  shareProcessNamespace: z.boolean().optional(),
+  schedulerName: z.string().optional(),
+  automountServiceAccountToken: z.boolean().optional(),
+  hostNetwork: z.boolean().optional(),
+  hostPID: z.boolean().optional(),
+  hostIPC: z.boolean().optional(),
   imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
   tolerations: z.array(toleration).optional(),
   affinity: affinity.optional(),

@@ -16,6 +16,7 @@
  */
 import Docker from "dockerode";
 import tar from "tar-stream";
+import { type FileHandle, open } from "node:fs/promises";
 import {
   type Closeable,
   type ContainerInfo,
@@ -193,6 +194,21 @@ export function volumeOwnershipTar(gid: number, mode = 0o2775): Promise<Buffer> 
   });
 }
 
+/** Up to `max` bytes from the start of a node file, as text; "" when it is missing or unreadable. */
+async function readHead(path: string, max: number): Promise<string> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, "r");
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    await fh?.close();
+  }
+}
+
 /** A volume mount's options that keep the engine from copying the image's files into an empty volume (the engine reads only NoCopy). */
 const NO_COPY = { NoCopy: true } as Docker.MountSettings["VolumeOptions"];
 
@@ -345,6 +361,8 @@ export class DockerRuntime implements ContainerRuntime {
           Dns: spec.dns?.servers,
           DnsSearch: spec.dns?.search,
           DnsOptions: spec.dns?.options,
+          // Appended to the /etc/hosts the pod's containers share, as the kubelet's "Entries added by HostAliases".
+          ExtraHosts: spec.extraHosts?.map((h) => `${h.hostname}:${h.ip}`),
           ...CONTAINER_HARDENING,
         },
       })
@@ -383,6 +401,8 @@ export class DockerRuntime implements ContainerRuntime {
       // and a copied mode would undo createVolume's (and fsGroup's, below).
       else mounts.push({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, VolumeOptions: NO_COPY });
     }
+    // Read and written by the container whatever its user (the file is 0666) and its root filesystem.
+    if (spec.terminationMessage) binds.push(`${spec.terminationMessage.hostPath}:${spec.terminationMessage.path}`);
     // fsGroup first: a failure leaves no created container behind to be made again on every retry.
     const group = spec.security?.volumeGroup;
     if (group !== undefined) {
@@ -408,9 +428,14 @@ export class DockerRuntime implements ContainerRuntime {
           [LABELS.role]: "app",
           [LABELS.container]: spec.name,
           [LABELS.restartCount]: String(spec.restartCount),
+          ...(spec.terminationMessage ? {
+            [LABELS.terminationMessage]: spec.terminationMessage.hostPath,
+            [LABELS.terminationMessagePolicy]: spec.terminationMessage.policy,
+          } : {}),
         },
         HostConfig: {
           NetworkMode: `container:${spec.sandboxId}`,
+          ...(spec.shareProcessNamespace ? { PidMode: `container:${spec.sandboxId}` } : {}),
           Binds: binds.length ? binds : undefined,
           Mounts: mounts.length ? mounts : undefined,
           ...resourceConfig(spec),
@@ -501,7 +526,37 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** Ended containers' termination messages, read once (by id; forgotten when the container goes). */
+  private readonly terminationMessages = new Map<string, string>();
+
+  /**
+   * An ended container's termination message, as the kubelet reads it: the first 4 KiB of the
+   * node file bind-mounted at its terminationMessagePath; with FallbackToLogsOnError, when that is
+   * empty and the container failed, the last 2 KiB of its log's last 80 lines.
+   */
+  private async terminationMessage(id: string, labels: Record<string, string>, exitCode: number): Promise<string | undefined> {
+    const file = labels[LABELS.terminationMessage];
+    if (!file) return undefined;
+    let message = this.terminationMessages.get(id);
+    if (message === undefined) {
+      message = await readHead(file, 4096);
+      if (message === "" && exitCode !== 0 && labels[LABELS.terminationMessagePolicy] === "FallbackToLogsOnError") {
+        const chunks: Uint8Array[] = [];
+        try {
+          for await (const c of await this.logs(id, { tail: 80 })) chunks.push(c.data);
+        } catch {
+          // No log (the engine lost it): no message.
+        }
+        const log = Buffer.concat(chunks);
+        message = log.subarray(Math.max(0, log.length - 2048)).toString("utf8");
+      }
+      this.terminationMessages.set(id, message);
+    }
+    return message || undefined;
+  }
+
   async removeContainer(id: string): Promise<void> {
+    this.terminationMessages.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: false });
     } catch (e) {
@@ -516,6 +571,8 @@ export class DockerRuntime implements ContainerRuntime {
   async inspectContainer(id: string): Promise<ContainerInfo> {
     const i = await this.call(`inspect ${id}`, () => this.docker.getContainer(id).inspect());
     const zero = (t?: string) => (!t || t.startsWith("0001-") ? undefined : t);
+    const ended = !i.State.Running && (i.State.Status === "exited" || i.State.Status === "dead");
+    const message = ended ? await this.terminationMessage(i.Id, i.Config.Labels ?? {}, i.State.ExitCode) : undefined;
     return {
       id: i.Id,
       labels: i.Config.Labels ?? {},
@@ -525,6 +582,7 @@ export class DockerRuntime implements ContainerRuntime {
       running: i.State.Running,
       exitCode: i.State.ExitCode,
       error: i.State.Error || undefined,
+      ...(message ? { terminationMessage: message } : {}),
       oomKilled: i.State.OOMKilled,
       sandboxId: i.HostConfig?.NetworkMode?.startsWith("container:") ? i.HostConfig.NetworkMode.slice(10) : undefined,
       startedAt: zero(i.State.StartedAt),

@@ -28,6 +28,8 @@ export interface ContainerConfig {
   cleanup(podUid: string): Promise<void>;
   /** The host directory of a projected volume, for the container's bind mount. */
   volumeDir(pod: Pod, volume: string): string | undefined;
+  /** A fresh node file for attempt `attempt` of container `c` to write its termination message to. */
+  terminationLog(pod: Pod, c: Container, attempt: number): Promise<string>;
 }
 
 /** The node's implementation over an API lookup and its projected volumes. */
@@ -44,6 +46,7 @@ export function containerConfig(lookup: ConfigLookup, volumes: ProjectedVolumes)
       return { type: "ok", env: env.env };
     },
     cleanup: (uid) => volumes.cleanup(uid),
+    terminationLog: (pod, c, attempt) => volumes.terminationLog(pod.metadata.uid ?? pod.metadata.name, c.name, attempt),
     volumeDir(pod, name) {
       const v = (pod.spec.volumes ?? []).find((x) => x.name === name);
       return v ? volumes.dir(pod, v) : undefined;

@@ -194,7 +194,9 @@ async function imageIdFor(rt: ContainerRuntime, image: string, id: string): Prom
 }
 
 async function lookUpServiceEnv(opts: PodEffectsOptions, pod: Pod): Promise<Record<string, string>> {
-  if (!opts.services) return {};
+  // enableServiceLinks: false keeps the services' variables out (Berth has no master service,
+  // whose variables the kubelet would still add).
+  if (!opts.services || pod.spec.enableServiceLinks === false) return {};
   const namespace = pod.metadata.namespace ?? "default";
   const vars = serviceEnvVars(await opts.services(namespace), namespace);
   return Object.fromEntries(vars.map((v) => [v.name, v.value ?? ""]));
@@ -260,6 +262,11 @@ async function startAttempt(
     claimUid,
   });
   if (Object.keys(security.security).length) spec.security = security.security;
+  // The termination message file, on an engine whose containers mount node files (not hollow).
+  if (config && rt.kind !== "hollow") {
+    const hostPath = await config.terminationLog(input.pod, c, rec.restartCount);
+    spec.terminationMessage = { hostPath, path: c.terminationMessagePath || "/dev/termination-log", policy: c.terminationMessagePolicy ?? "File" };
+  }
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });
   try {

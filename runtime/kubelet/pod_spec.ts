@@ -3,6 +3,7 @@
  * hostname, DNS), one container spec per container (command, env, mounts, limits) and the
  * volumes to create. No I/O; unit-tested.
  */
+import { readFileSync } from "node:fs";
 import type { Container, EnvVar, Pod } from "../../model/types.ts";
 import {
   type ContainerSpec,
@@ -86,13 +87,60 @@ export function podPorts(pod: Pod): PortSpec[] {
   return out;
 }
 
-/** DNS for the sandbox: the cluster DNS with the Kubernetes search list, unless dnsPolicy says otherwise. */
-export function podDns(pod: Pod, dns?: { servers: string[]; search: string[] }): DnsConfig | undefined {
-  if (!dns || dns.servers.length === 0) return undefined;
-  if (pod.spec.dnsPolicy === "Default" || pod.spec.dnsPolicy === "None") return undefined;
-  const ns = pod.metadata.namespace ?? "default";
-  const search = dns.search.length ? dns.search : [`${ns}.svc.cluster.local`, "svc.cluster.local", "cluster.local"];
-  return { servers: dns.servers, search, options: ["ndots:5"] };
+/** The resolver the kubelet writes at most (longer lists are cut, as the kubelet does). */
+const MAX_NAMESERVERS = 3;
+const MAX_SEARCHES = 32;
+
+/**
+ * DNS for the sandbox, as the kubelet makes a pod's resolv.conf (pkg/kubelet/network/dns):
+ * ClusterFirst (and ClusterFirstWithHostNet) the cluster DNS with the Kubernetes search list and
+ * `ndots:5`, when the node has a cluster DNS (else as Default); Default the node's resolver (the
+ * engine's copy of it: undefined); None nothing. `spec.dnsConfig` is then added: its
+ * nameservers and searches after the policy's (duplicates dropped), its options over the
+ * policy's by name. With dnsConfig and the node's resolver, `nodeResolv` gives that resolver.
+ */
+export function podDns(pod: Pod, dns?: { servers: string[]; search: string[] }, nodeResolv: () => DnsConfig = readNodeResolv): DnsConfig | undefined {
+  const policy = pod.spec.dnsPolicy ?? "ClusterFirst";
+  const extra = pod.spec.dnsConfig;
+  let base: DnsConfig | undefined;
+  if (policy === "None") base = { servers: [], search: [], options: [] };
+  else if (policy !== "Default" && dns && dns.servers.length > 0) {
+    const ns = pod.metadata.namespace ?? "default";
+    base = { servers: dns.servers, search: dns.search.length ? dns.search : [`${ns}.svc.cluster.local`, "svc.cluster.local", "cluster.local"], options: ["ndots:5"] };
+  }
+  if (!extra) return base;
+  base ??= nodeResolv();
+  const options = new Map<string, string>();
+  for (const o of base.options) options.set(o.split(":")[0], o);
+  for (const o of extra.options ?? []) options.set(o.name, o.value === undefined || o.value === "" ? o.name : `${o.name}:${o.value}`);
+  return {
+    servers: [...new Set([...base.servers, ...(extra.nameservers ?? [])])].slice(0, MAX_NAMESERVERS),
+    search: [...new Set([...base.search, ...(extra.searches ?? [])])].slice(0, MAX_SEARCHES),
+    options: [...options.values()],
+  };
+}
+
+/**
+ * The node's resolver, from /etc/resolv.conf, without loopback nameservers (a stub resolver on
+ * the node is not reachable from a pod's network namespace; the engine drops them too).
+ */
+export function parseResolvConf(text: string): DnsConfig {
+  const out: DnsConfig = { servers: [], search: [], options: [] };
+  for (const line of text.split("\n")) {
+    const [key, ...rest] = line.replace(/[#;].*$/, "").trim().split(/\s+/);
+    if (key === "nameserver" && rest[0] && !/^127\.|^::1$/.test(rest[0])) out.servers.push(rest[0]);
+    else if (key === "search" || key === "domain") out.search = rest;
+    else if (key === "options") out.options.push(...rest);
+  }
+  return out;
+}
+
+function readNodeResolv(): DnsConfig {
+  try {
+    return parseResolvConf(readFileSync("/etc/resolv.conf", "utf8"));
+  } catch {
+    return { servers: [], search: [], options: [] };
+  }
 }
 
 /**
@@ -115,6 +163,7 @@ export function sandboxSpec(pod: Pod, node: string, hostIP: string, dns?: { serv
     ports: podPorts(pod),
     hostIP,
     dns: podDns(pod, dns),
+    ...(pod.spec.hostAliases?.length ? { extraHosts: pod.spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => ({ hostname: h, ip: a.ip }))) } : {}),
   };
 }
 
@@ -282,6 +331,7 @@ export function containerSpec(
     ...(c.stdin ? { stdin: true } : {}),
     ...(c.stdin && c.stdinOnce ? { stdinOnce: true } : {}),
     ...(c.tty ? { tty: true } : {}),
+    ...(pod.spec.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
     mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir, opts.claimUid)),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
     cpuShares: cpuShares(c),

@@ -16,7 +16,7 @@
  * `volumeFiles` — which files a volume holds — is pure and unit-tested.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../../model/log.ts";
@@ -162,6 +162,21 @@ export class ProjectedVolumes {
       this.warned = true;
       this.opts.log?.("secret volumes are written to disk: mounting tmpfs failed", { error: String(e) });
     }
+  }
+
+  /**
+   * An empty file for one attempt of a container to write its termination message to, as the
+   * kubelet makes one (`<podsDir>/<pod uid>/containers/<name>/<attempt>`, writable by any user):
+   * it is bind-mounted at the container's terminationMessagePath. Removed with the pod.
+   */
+  async terminationLog(podUid: string, container: string, attempt: number): Promise<string> {
+    const dir = join(this.opts.podsDir, podUid, "containers", container);
+    await mkdir(dir, { recursive: true });
+    // The attempt and a random tail: a container made again under the same count gets a file of its own.
+    const file = join(dir, `${attempt}-${Math.random().toString(36).slice(2, 8)}`);
+    await writeFile(file, "");
+    await chmod(file, 0o666);
+    return file;
   }
 
   /** Unmounts and removes everything of one pod. Safe when nothing was ever made. */

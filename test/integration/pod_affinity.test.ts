@@ -93,6 +93,23 @@ describe("inter-pod anti-affinity on a hollow cluster", () => {
     expect([inZone("zone-1"), inZone("zone-2")]).toEqual([2, 2]);
   });
 
+  it("a pod naming another scheduler is left alone (no bind, no condition); one naming default-scheduler is placed", async () => {
+    const make = (name: string, schedulerName: string) => t.api.create("pods", {
+      apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "sched" } },
+      spec: { schedulerName, containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"] }] },
+    }, "default");
+    await make("custom", "my-scheduler");
+    await make("standard", "default-scheduler");
+    await waitFor(async () => (await t.api.get("pods", "standard", "default")).spec.nodeName, "the default-scheduler pod bound", 20_000);
+    // Passes run one after another, each awaiting its binds: once a pod made now is bound, any
+    // pass that could have bound the custom pod has finished.
+    await make("standard-2", "");
+    await waitFor(async () => (await t.api.get("pods", "standard-2", "default")).spec.nodeName, "a later pod bound", 20_000);
+    const custom = await t.api.get("pods", "custom", "default");
+    expect(custom.spec.nodeName).toBeUndefined();
+    expect(custom.status?.conditions?.find((c) => c.type === "PodScheduled")).toBeUndefined();
+  });
+
   it("when room is short, the pending pod of higher priority takes it first, though it is the younger", async () => {
     await t.api.create("priorityclasses", { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "aff-high" }, value: 1000 });
     const cpu = (await t.api.get("nodes", "aff-node-b")).status!.allocatable!.cpu;

@@ -21,6 +21,47 @@ const BB = "berth/busybox";
 const env = usePodEnv();
 
 describe("pods on Docker", () => {
+  test("a container's termination message is what it wrote to its terminationMessagePath (any user may write it), or with FallbackToLogsOnError and a failure, its log's tail", async () => {
+    await env.api.create("pods", pod("farewell", env.node, {
+      restartPolicy: "Never",
+      containers: [
+        { name: "file", image: BB, command: ["sh", "-c", "printf bye > /dev/termination-log; exit 3"] },
+        { name: "custom", image: BB, command: ["sh", "-c", "printf custom > /tmp/msg"], terminationMessagePath: "/tmp/msg", securityContext: { runAsUser: 1000 } },
+        { name: "fallback", image: BB, command: ["sh", "-c", "echo first; echo boom; exit 2"], terminationMessagePolicy: "FallbackToLogsOnError" },
+        { name: "fine", image: BB, command: ["sh", "-c", "echo all good"], terminationMessagePolicy: "FallbackToLogsOnError" },
+      ],
+    }));
+    const p = await waitFor(async () => {
+      const x = await getPod(env.api, "farewell");
+      return (x.status?.containerStatuses ?? []).length === 4 && x.status!.containerStatuses!.every((s) => s.state.terminated) ? x : undefined;
+    }, "every container terminated", 30_000);
+    const terminated = (name: string) => containerStatus(p, name)!.state.terminated!;
+    expect(terminated("file")).toMatchObject({ exitCode: 3, message: "bye" });
+    expect(terminated("custom")).toMatchObject({ exitCode: 0, message: "custom" });
+    expect(terminated("fallback")).toMatchObject({ exitCode: 2, message: "first\nboom\n" });
+    expect(terminated("fine").exitCode).toBe(0);
+    expect(terminated("fine").message).toBeUndefined();
+  });
+
+  test("hostAliases are in /etc/hosts, dnsConfig is merged into resolv.conf, and with shareProcessNamespace one container sees the other's processes", async () => {
+    await env.api.create("pods", pod("aliased", env.node, {
+      hostAliases: [{ ip: "10.1.2.3", hostnames: ["foo.local", "bar.local"] }],
+      dnsConfig: { searches: ["extra.example"], options: [{ name: "ndots", value: "2" }] },
+      shareProcessNamespace: true,
+      containers: [
+        { name: "a", image: BB, command: ["sleep", "7777"] },
+        { name: "b", image: BB, command: ["sleep", "3600"] },
+      ],
+    }));
+    const p = await waitRunning(env.api, "aliased");
+    const run = async (c: string, cmd: string) => (await podExec(env.rt, p, c, ["sh", "-c", cmd])).stdout;
+    expect(await run("b", "cat /etc/hosts")).toMatch(/^10\.1\.2\.3\s+foo\.local$[\s\S]*^10\.1\.2\.3\s+bar\.local$/m);
+    const resolv = await run("a", "cat /etc/resolv.conf");
+    expect(resolv).toMatch(/^search .*\bextra\.example\b/m);
+    expect(resolv).toMatch(/^options .*\bndots:2\b/m);
+    expect(await run("b", "ps -o args")).toContain("sleep 7777");
+  });
+
   test("two containers in one pod exchange data over localhost, and the port is published on the host", async () => {
     await env.api.create("pods", pod("duo", env.node, {
       containers: [

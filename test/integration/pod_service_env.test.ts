@@ -37,6 +37,19 @@ async function logsOf(name: string): Promise<string> {
 }
 
 describe("service environment variables on Docker", () => {
+  test("enableServiceLinks: false keeps the services' variables out; the pod's own env stays", async () => {
+    await service("linked", { clusterIP: "10.97.1.10", selector: { app: "l" }, ports: [{ port: 80 }] });
+    await env.api.create("pods", pod("unlinked", env.node, {
+      restartPolicy: "Never",
+      enableServiceLinks: false,
+      containers: [{ name: "c", image: "berth/busybox", command: ["env"], env: [{ name: "OWN", value: "yes" }] }],
+    }));
+    await waitFor(async () => (await getPod(env.api, "unlinked")).status?.phase === "Succeeded", "unlinked Succeeded", 20_000);
+    const vars = parseEnv(await logsOf("unlinked"));
+    expect(vars.OWN).toBe("yes");
+    expect(Object.keys(vars).filter((k) => k.startsWith("LINKED_"))).toEqual([]);
+  });
+
   test("a pod created after a service sees its variables, its own env wins, and $(VAR) expands them", async () => {
     await service("backend-service", { clusterIP: "10.97.1.7", selector: { app: "b" }, ports: [{ name: "http", port: 80 }, { name: "metrics", port: 9100 }] });
     await service("clash", { clusterIP: "10.97.1.8", selector: { app: "c" }, ports: [{ port: 81 }] });

@@ -32,6 +32,34 @@ describe("field validation", () => {
     expect(checkFieldValidation("Pod", obj, "Ignore")).toEqual([]);
   });
 
+  it("a chart's Deployment with the pod spec fields charts set (service links, token, host aliases, DNS config, termination message) passes Strict", () => {
+    const deploy = parseManifests(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      shareProcessNamespace: false
+      hostNetwork: false
+      hostIPC: false
+      hostPID: false
+      schedulerName: default-scheduler
+      dnsPolicy: ClusterFirst
+      dnsConfig: {options: [{name: ndots, value: "2"}]}
+      hostAliases: [{ip: 127.0.0.1, hostnames: [foo.local]}]
+      containers:
+      - name: web
+        image: berth/busybox
+        terminationMessagePath: /dev/termination-log
+        terminationMessagePolicy: FallbackToLogsOnError
+`)[0].object;
+    expect(checkFieldValidation("Deployment", deploy, "Strict")).toEqual([]);
+  });
+
   it("a Deployment spreading its pods by zone and host passes Strict; a typo in a constraint does not", () => {
     const deploy = (field = "whenUnsatisfiable") => parseManifests(`apiVersion: apps/v1
 kind: Deployment

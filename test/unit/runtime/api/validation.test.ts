@@ -511,3 +511,34 @@ describe("validation - topologySpreadConstraints", () => {
     expectCause(causes, "spec.topologySpreadConstraints[1].{topologyKey, whenUnsatisfiable}", "FieldValueDuplicate", /Duplicate value: "\{zone, DoNotSchedule\}"/);
   });
 });
+
+describe("validation - the pod spec fields charts set (dnsConfig, hostAliases, host namespaces, service links, scheduler, token)", () => {
+  it("accepts them as charts write them", () => {
+    expect(causesOf("pods", pod({
+      dnsPolicy: "ClusterFirstWithHostNet",
+      dnsConfig: { nameservers: ["192.0.2.1", "2001:db8::1"], searches: ["corp.example."], options: [{ name: "ndots", value: "2" }, { name: "edns0" }] },
+      hostAliases: [{ ip: "127.0.0.1", hostnames: ["foo.local"] }],
+      enableServiceLinks: false, shareProcessNamespace: true, schedulerName: "default-scheduler", automountServiceAccountToken: false,
+      hostNetwork: false, hostPID: false, hostIPC: false,
+      containers: [container({ terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "FallbackToLogsOnError" })],
+    }))).toEqual([]);
+  });
+
+  it("refuses what kube-apiserver refuses, with its words", () => {
+    const causes = causesOf("pods", pod({
+      dnsConfig: { nameservers: ["192.0.2.1", "192.0.2.2", "192.0.2.3", "not-an-ip"], searches: ["Bad_Domain"], options: [{ value: "1" }] },
+      hostAliases: [{ ip: "localhost", hostnames: ["Foo"] }],
+      containers: [container({ terminationMessagePolicy: "Always" })],
+    }));
+    expectCause(causes, "spec.dnsConfig.nameservers", "FieldValueInvalid", /must not have more than 3 nameservers/);
+    expectCause(causes, "spec.dnsConfig.nameservers[3]", "FieldValueInvalid", /Invalid value: "not-an-ip": must be a valid IP address/);
+    expectCause(causes, "spec.dnsConfig.searches[0]", "FieldValueInvalid", /RFC 1123 subdomain/);
+    expectCause(causes, "spec.dnsConfig.options[0]", "FieldValueRequired", /Option.Name must not be empty/);
+    expectCause(causes, "spec.hostAliases[0].ip", "FieldValueInvalid", /must be a valid IP address/);
+    expectCause(causes, "spec.hostAliases[0].hostnames[0]", "FieldValueInvalid", /RFC 1123 subdomain/);
+    expectCause(causes, "spec.containers[0].terminationMessagePolicy", "FieldValueNotSupported", /supported values: "File", "FallbackToLogsOnError"/);
+    expectCause(causesOf("pods", pod({ dnsPolicy: "None" })), "spec.dnsConfig", "FieldValueRequired", /must provide `dnsConfig` when `dnsPolicy` is None/);
+    expectCause(causesOf("pods", pod({ dnsPolicy: "None", dnsConfig: {} })), "spec.dnsConfig.nameservers", "FieldValueRequired", /at least one DNS nameserver/);
+    expectCause(causesOf("pods", pod({ dnsPolicy: "ClusterLast" })), "spec.dnsPolicy", "FieldValueNotSupported", /"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"/);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Pod } from "../../../../model/types.ts";
-import { podHostnameAndDomain, sandboxSpec } from "../../../../runtime/kubelet/pod_spec.ts";
+import { parseResolvConf, podDns, podHostnameAndDomain, sandboxSpec } from "../../../../runtime/kubelet/pod_spec.ts";
 
 const pod = (name: string, spec: Partial<Pod["spec"]> = {}, namespace = "db"): Pod => ({
   apiVersion: "v1",
@@ -32,5 +32,46 @@ describe("pod sandbox: hostname and domain", () => {
     expect(spec).toMatchObject({ hostname: "web-0", domainname: "web.db.svc.cluster.local" });
     expect(spec.dns).toBeUndefined();
     expect(sandboxSpec(pod("plain"), "n1", "127.0.0.1")).not.toHaveProperty("domainname");
+  });
+});
+
+describe("pod sandbox: resolver and /etc/hosts, as the kubelet makes them", () => {
+  const cluster = { servers: ["10.213.0.1"], search: [] };
+  const node = () => ({ servers: ["192.0.2.53"], search: ["corp.example"], options: ["timeout:2"] });
+
+  test("ClusterFirst: the cluster DNS, the namespace's search list and ndots:5; dnsConfig adds nameservers and searches after them and overrides options by name", () => {
+    expect(podDns(pod("p"), cluster, node)).toEqual({ servers: ["10.213.0.1"], search: ["db.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: ["ndots:5"] });
+    const p = pod("p", { dnsConfig: { nameservers: ["192.0.2.1", "10.213.0.1"], searches: ["extra.example", "cluster.local"], options: [{ name: "ndots", value: "2" }, { name: "edns0" }] } });
+    expect(podDns(p, cluster, node)).toEqual({
+      servers: ["10.213.0.1", "192.0.2.1"],
+      search: ["db.svc.cluster.local", "svc.cluster.local", "cluster.local", "extra.example"],
+      options: ["ndots:2", "edns0"],
+    });
+  });
+
+  test("ClusterFirstWithHostNet is ClusterFirst; without a cluster DNS, ClusterFirst is Default: the engine's copy of the node's resolver, or with dnsConfig the node's resolver plus it", () => {
+    expect(podDns(pod("p", { dnsPolicy: "ClusterFirstWithHostNet" }), cluster, node)?.servers).toEqual(["10.213.0.1"]);
+    expect(podDns(pod("p"), undefined, node)).toBeUndefined();
+    expect(podDns(pod("p", { dnsPolicy: "Default" }), cluster, node)).toBeUndefined();
+    expect(podDns(pod("p", { dnsPolicy: "Default", dnsConfig: { searches: ["x.example"] } }), cluster, node)).toEqual({ servers: ["192.0.2.53"], search: ["corp.example", "x.example"], options: ["timeout:2"] });
+  });
+
+  test("None: only dnsConfig; at most 3 nameservers and 32 searches are written", () => {
+    const servers = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"];
+    expect(podDns(pod("p", { dnsPolicy: "None", dnsConfig: { nameservers: servers, options: [{ name: "rotate" }] } }), cluster, node)).toEqual({ servers: servers.slice(0, 3), search: [], options: ["rotate"] });
+    const searches = Array.from({ length: 40 }, (_, i) => `s${i}.example`);
+    expect(podDns(pod("p", { dnsPolicy: "None", dnsConfig: { nameservers: ["192.0.2.1"], searches } }), cluster, node)?.search).toHaveLength(32);
+  });
+
+  test("the node's resolv.conf: nameservers but loopback stubs, the last search (or domain) line, options; comments skipped", () => {
+    expect(parseResolvConf("# generated\nnameserver 127.0.0.53\nnameserver 192.0.2.53 ; main\nnameserver ::1\nsearch a.example b.example\noptions edns0 trust-ad\n")).toEqual({
+      servers: ["192.0.2.53"], search: ["a.example", "b.example"], options: ["edns0", "trust-ad"],
+    });
+  });
+
+  test("hostAliases become one /etc/hosts line per hostname", () => {
+    const p = pod("p", { hostAliases: [{ ip: "127.0.0.1", hostnames: ["foo.local", "bar.local"] }, { ip: "10.1.2.3", hostnames: ["baz"] }, { ip: "10.9.9.9" }] });
+    expect(sandboxSpec(p, "n1", "127.0.0.1").extraHosts).toEqual([{ hostname: "foo.local", ip: "127.0.0.1" }, { hostname: "bar.local", ip: "127.0.0.1" }, { hostname: "baz", ip: "10.1.2.3" }]);
+    expect(sandboxSpec(pod("q"), "n1", "127.0.0.1")).not.toHaveProperty("extraHosts");
   });
 });
