@@ -8,6 +8,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { podExec } from "../../runtime/kubelet/pod_containers.ts";
+import { DockerRuntime } from "../../runtime/containers/docker.ts";
+import { dockerCli } from "../helpers/docker.ts";
 import { containerStatus, eventsFor, getPod, pod, usePodEnv, waitFor, waitRunning } from "../helpers/pod_fixture.ts";
 
 const BB = "berth/busybox";
@@ -59,6 +61,17 @@ describe("securityContext on Docker", () => {
     expect(await run("stat -c %u:%g:%a /cache /usr")).toBe("0:0:777\n0:0:777");
     expect(await run("ls -A /usr")).toBe("made-by-app");
   });
+
+  test("a new volume is 0777 whether its mode is set on the engine's filesystem or, for an engine elsewhere, through a helper container", () => Promise.all([true, false].map(async (inPlace) => {
+    const name = `berth-test-mode-${inPlace ? "here" : "helper"}-${process.pid}`;
+    try {
+      await new DockerRuntime({ volumeModeInPlace: inPlace }).createVolume(name, {});
+      const out = dockerCli(["run", "--rm", "--user", "1000", "--mount", `type=volume,src=${name},dst=/v,volume-nocopy`, BB, "sh", "-c", "stat -c %a /v && touch /v/x && echo wrote"]);
+      expect(out.trim().split("\n")).toEqual(["777", "wrote"]);
+    } finally {
+      dockerCli(["volume", "rm", "-f", name]);
+    }
+  })));
 
   test("fsGroup is applied once, when the volume is first mounted: what an init container does to the volume stands for the app container", async () => {
     await env.api.create("pods", pod("owned", env.node, {
