@@ -609,6 +609,17 @@ export interface ServiceSpec {
    * before they are Ready.
    */
   publishNotReadyAddresses?: boolean;
+  /** Berth serves IPv4 only: `[IPv4]` (the default), with policy SingleStack or PreferDualStack. */
+  ipFamilies?: ("IPv4" | "IPv6")[];
+  ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack";
+  /** Only `Cluster` is served: Berth's proxies do not keep a service's traffic on the node. */
+  internalTrafficPolicy?: "Cluster" | "Local";
+  /** NodePort/LoadBalancer only; only `Cluster` is served (see internalTrafficPolicy). */
+  externalTrafficPolicy?: "Cluster" | "Local";
+  /** LoadBalancer only; only an empty list is served (Berth's load balancer filters no source). */
+  loadBalancerSourceRanges?: string[];
+  /** LoadBalancer only; only true is served. */
+  allocateLoadBalancerNodePorts?: boolean;
   /**
    * For `type: ExternalName`: the DNS name the service's name is an alias of (a CNAME from the
    * cluster DNS); such a service has no ClusterIP, proxy or Endpoints.

@@ -272,8 +272,9 @@ export class Api implements ApiClient {
   /**
    * As Kubernetes' service strategy (`dropTypeDependentFields`): a Service whose new type does
    * not use what the server allocated for the old one loses it when the update left it as it
-   * was — the ClusterIP of a service made ExternalName, the node ports of one made ClusterIP or
-   * ExternalName — so that `kubectl apply` of the changed type passes. A value the update did
+   * was — the ClusterIP (and IP families) of a service made ExternalName, the node ports and
+   * external traffic policy of one made ClusterIP or ExternalName, a load balancer's node port
+   * allocation — so that `kubectl apply` of the changed type passes. A value the update did
    * change is kept, and validation judges it. Read from the watch cache's newest copy (the
    * update itself is still a compare-and-swap on the stored one).
    */
@@ -288,7 +289,13 @@ export class Api implements ApiClient {
     if (type === "ExternalName") {
       if (spec.clusterIP === current.spec.clusterIP) delete spec.clusterIP;
       if (jsonEqual(spec.clusterIPs, current.spec.clusterIPs)) delete spec.clusterIPs;
+      // The families and the internal policy an address had (kube's clearing of them).
+      if (jsonEqual(spec.ipFamilies, current.spec.ipFamilies)) delete spec.ipFamilies;
+      if (spec.ipFamilyPolicy === current.spec.ipFamilyPolicy) delete spec.ipFamilyPolicy;
+      if (spec.internalTrafficPolicy === current.spec.internalTrafficPolicy) delete spec.internalTrafficPolicy;
     }
+    if (type !== "NodePort" && type !== "LoadBalancer" && spec.externalTrafficPolicy === current.spec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+    if (type !== "LoadBalancer" && spec.allocateLoadBalancerNodePorts === current.spec.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
     if ((type === "ClusterIP" || type === "ExternalName") && Array.isArray(spec.ports)) {
       const old = new Set((current.spec.ports ?? []).map((p) => p.nodePort).filter(Boolean));
       spec.ports = spec.ports.map((p: unknown) => {

@@ -308,6 +308,14 @@ function bindingDefaults(b: RoleBinding): void {
 function serviceDefaults(svc: Service): void {
   dflt(svc.spec, "type", "ClusterIP");
   dflt(svc.spec, "sessionAffinity", "None");
+  // As kube-apiserver on a single-stack IPv4 cluster.
+  if (svc.spec.type !== "ExternalName") {
+    dflt(svc.spec, "ipFamilies", ["IPv4"]);
+    dflt(svc.spec, "ipFamilyPolicy", "SingleStack");
+    dflt(svc.spec, "internalTrafficPolicy", "Cluster");
+  }
+  if (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer") dflt(svc.spec, "externalTrafficPolicy", "Cluster");
+  if (svc.spec.type === "LoadBalancer") dflt(svc.spec, "allocateLoadBalancerNodePorts", true);
   if (svc.spec.sessionAffinity === "ClientIP") {
     const config = (svc.spec.sessionAffinityConfig ??= {});
     const clientIP = (config.clientIP ??= {});

@@ -282,6 +282,8 @@ const SCHEMAS: Record<string, Schema> = {
     selector: map(str), clusterIP: str, clusterIPs: arr(str), type: str, sessionAffinity: str,
     sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: int }) }),
     externalIPs: arr(str), externalName: str, publishNotReadyAddresses: bool,
+    ipFamilies: arr(str), ipFamilyPolicy: str, internalTrafficPolicy: str, externalTrafficPolicy: str,
+    loadBalancerSourceRanges: arr(str), allocateLoadBalancerNodePorts: bool,
   }),
   [`${CORE}ServiceStatus`]: obj({ loadBalancer: obj({ ingress: arr(obj({ ip: str, hostname: str })) }) }),
   [`${CORE}Service`]: typed("Service", { spec: ref(`${CORE}ServiceSpec`), status: ref(`${CORE}ServiceStatus`) }),

@@ -797,6 +797,41 @@ function serviceRules(c: Causes, spec: Obj | undefined): void {
   if (ips.length > 0 && typeof spec.clusterIP === "string" && spec.clusterIP !== "" && ips[0] !== spec.clusterIP) {
     c.add(CAUSE.invalid, "spec.clusterIPs", ips, "the first element must match `clusterIP`");
   }
+  serviceNetworkRules(c, spec, type);
+}
+
+/**
+ * IP families and traffic policies, as kube-apiserver validates them on a single-stack IPv4
+ * cluster, and what Berth's proxies do not serve of them, refused by name.
+ */
+function serviceNetworkRules(c: Causes, spec: Obj, type: string): void {
+  arr(spec.ipFamilies).forEach((f, i) => {
+    if (f !== "IPv4" && f !== "IPv6") c.add(CAUSE.notSupported, `spec.ipFamilies[${i}]`, f, 'supported values: "IPv4", "IPv6"');
+    else if (f === "IPv6") c.add(CAUSE.invalid, `spec.ipFamilies[${i}]`, f, "not configured on this cluster");
+  });
+  const policy = spec.ipFamilyPolicy;
+  if (policy !== undefined && policy !== null) {
+    if (policy !== "SingleStack" && policy !== "PreferDualStack" && policy !== "RequireDualStack") {
+      c.add(CAUSE.notSupported, "spec.ipFamilyPolicy", policy, 'supported values: "PreferDualStack", "RequireDualStack", "SingleStack"');
+    } else if (policy === "RequireDualStack") c.add(CAUSE.invalid, "spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services");
+  }
+  const external = type === "NodePort" || type === "LoadBalancer";
+  for (const field of ["internalTrafficPolicy", "externalTrafficPolicy"] as const) {
+    const v = spec[field];
+    if (v === undefined || v === null || v === "") continue;
+    if (field === "externalTrafficPolicy" && !external) c.add(CAUSE.invalid, `spec.${field}`, v, "may only be set when `type` is 'NodePort' or 'LoadBalancer'");
+    else if (v !== "Cluster" && v !== "Local") c.add(CAUSE.notSupported, `spec.${field}`, v, 'supported values: "Cluster", "Local"');
+    else if (v === "Local") c.add(CAUSE.forbidden, `spec.${field}`, undefined, "Local is not supported by Berth (its proxies do not keep a service's traffic on the node); use Cluster");
+  }
+  const ranges = arr(spec.loadBalancerSourceRanges);
+  if (ranges.length > 0) {
+    if (type !== "LoadBalancer") c.add(CAUSE.forbidden, "spec.loadBalancerSourceRanges", undefined, "may only be used when `type` is 'LoadBalancer'");
+    else c.add(CAUSE.forbidden, "spec.loadBalancerSourceRanges", undefined, "not supported by Berth (its load balancer does not filter by source address)");
+  }
+  if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null) {
+    if (type !== "LoadBalancer") c.add(CAUSE.forbidden, "spec.allocateLoadBalancerNodePorts", undefined, "may only be used when `type` is 'LoadBalancer'");
+    else if (spec.allocateLoadBalancerNodePorts === false) c.add(CAUSE.forbidden, "spec.allocateLoadBalancerNodePorts", undefined, "false is not supported by Berth (its load balancer forwards to the node ports)");
+  }
 }
 
 function eventRules(c: Causes, raw: Obj): void {

@@ -631,6 +631,13 @@ const service = z.looseObject({
       .optional(),
     externalIPs: z.array(ipv4).optional(),
     publishNotReadyAddresses: z.boolean().optional(),
+    // Their values and what Berth serves of them are checked in validation_rules.ts (serviceRules).
+    ipFamilies: z.array(z.string()).optional(),
+    ipFamilyPolicy: z.string().optional(),
+    internalTrafficPolicy: z.string().optional(),
+    externalTrafficPolicy: z.string().optional(),
+    loadBalancerSourceRanges: z.array(z.string()).optional(),
+    allocateLoadBalancerNodePorts: z.boolean().optional(),
   }),
   status: z
     .looseObject({

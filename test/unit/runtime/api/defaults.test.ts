@@ -115,6 +115,15 @@ describe("defaults - services", () => {
     expect(svc.spec.ports![0]).toEqual({ name: "http", port: 80, protocol: "TCP", targetPort: 80 });
     expect(svc.spec.ports![1]).toEqual({ name: "dns", port: 53, protocol: "UDP", targetPort: "dns" });
   });
+  it("fills the IP family and traffic policy fields as kube-apiserver does on an IPv4 cluster, by type", () => {
+    const of = (spec: Service["spec"]) => applyDefaults("services", { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec } as Service).spec;
+    expect(of({ ports: [{ port: 80 }] })).toMatchObject({ ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster" });
+    expect(of({ ports: [{ port: 80 }] }).externalTrafficPolicy).toBeUndefined();
+    expect(of({ type: "NodePort", ports: [{ port: 80 }] }).externalTrafficPolicy).toBe("Cluster");
+    expect(of({ type: "LoadBalancer", ports: [{ port: 80 }] })).toMatchObject({ externalTrafficPolicy: "Cluster", allocateLoadBalancerNodePorts: true });
+    expect(of({ type: "ExternalName", externalName: "db.example.com" })).not.toHaveProperty("ipFamilies");
+    expect(of({ ipFamilyPolicy: "PreferDualStack", ports: [{ port: 80 }] }).ipFamilyPolicy).toBe("PreferDualStack");
+  });
   it("gives ClientIP affinity its 10800 s timeout", () => {
     const svc = applyDefaults("services", {
       apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { sessionAffinity: "ClientIP", ports: [{ port: 80 }] },

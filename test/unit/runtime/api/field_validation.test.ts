@@ -60,6 +60,25 @@ spec:
     expect(checkFieldValidation("Deployment", deploy, "Strict")).toEqual([]);
   });
 
+  it("a Service as kubectl get -o yaml prints it (IP families, traffic policies) passes Strict", () => {
+    const svc = parseManifests(`apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  clusterIPs: [10.96.0.10]
+  ipFamilies: [IPv4]
+  ipFamilyPolicy: SingleStack
+  internalTrafficPolicy: Cluster
+  externalTrafficPolicy: Cluster
+  sessionAffinity: None
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http, nodePort: 30080, protocol: TCP}]
+`)[0].object;
+    expect(checkFieldValidation("Service", svc, "Strict")).toEqual([]);
+  });
+
   it("a Deployment spreading its pods by zone and host passes Strict; a typo in a constraint does not", () => {
     const deploy = (field = "whenUnsatisfiable") => parseManifests(`apiVersion: apps/v1
 kind: Deployment

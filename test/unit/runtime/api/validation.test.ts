@@ -542,3 +542,25 @@ describe("validation - the pod spec fields charts set (dnsConfig, hostAliases, h
     expectCause(causesOf("pods", pod({ dnsPolicy: "ClusterLast" })), "spec.dnsPolicy", "FieldValueNotSupported", /"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"/);
   });
 });
+
+describe("validation - service IP families and traffic policies", () => {
+  it("accepts what kubectl get -o yaml prints for a Service, and a chart's NodePort with Cluster policies", () => {
+    expect(causesOf("services", service({ ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack", internalTrafficPolicy: "Cluster" }))).toEqual([]);
+    expect(causesOf("services", service({ type: "NodePort", ipFamilyPolicy: "PreferDualStack", externalTrafficPolicy: "Cluster" }))).toEqual([]);
+    expect(causesOf("services", service({ type: "LoadBalancer", allocateLoadBalancerNodePorts: true, loadBalancerSourceRanges: [] }))).toEqual([]);
+  });
+
+  it("refuses IPv6 and dual stack as an IPv4-only kube-apiserver does, and by name what Berth's proxies do not serve", () => {
+    const causes = causesOf("services", service({ ipFamilies: ["IPv6", "IPv5"], ipFamilyPolicy: "RequireDualStack", internalTrafficPolicy: "Local", externalTrafficPolicy: "Cluster", allocateLoadBalancerNodePorts: true }));
+    expectCause(causes, "spec.ipFamilies[0]", "FieldValueInvalid", /Invalid value: "IPv6": not configured on this cluster/);
+    expectCause(causes, "spec.ipFamilies[1]", "FieldValueNotSupported", /supported values: "IPv4", "IPv6"/);
+    expectCause(causes, "spec.ipFamilyPolicy", "FieldValueInvalid", /this cluster is not configured for dual-stack services/);
+    expectCause(causes, "spec.internalTrafficPolicy", "FieldValueForbidden", /Local is not supported by Berth/);
+    expectCause(causes, "spec.externalTrafficPolicy", "FieldValueInvalid", /may only be set when `type` is 'NodePort' or 'LoadBalancer'/);
+    expectCause(causes, "spec.allocateLoadBalancerNodePorts", "FieldValueForbidden", /may only be used when `type` is 'LoadBalancer'/);
+    const lb = causesOf("services", service({ type: "LoadBalancer", externalTrafficPolicy: "Local", loadBalancerSourceRanges: ["10.0.0.0/8"], allocateLoadBalancerNodePorts: false }));
+    expectCause(lb, "spec.externalTrafficPolicy", "FieldValueForbidden", /Local is not supported by Berth/);
+    expectCause(lb, "spec.loadBalancerSourceRanges", "FieldValueForbidden", /does not filter by source address/);
+    expectCause(lb, "spec.allocateLoadBalancerNodePorts", "FieldValueForbidden", /false is not supported by Berth/);
+  });
+});
