@@ -87,8 +87,8 @@ export function terminatedFrom(info: ContainerInfo): ContainerStateTerminated {
   return {
     exitCode: info.exitCode,
     reason,
-    // The container's own message first, as the kubelet reads it; else the engine's error.
-    ...(info.terminationMessage || info.error ? { message: info.terminationMessage || info.error } : {}),
+    // The engine's error and the container's own message, joined as the kubelet joins them.
+    ...(info.terminationMessage || info.error ? { message: [info.error, info.terminationMessage].filter(Boolean).join(": ") } : {}),
     ...(info.startedAt ? { startedAt: info.startedAt } : {}),
     ...(info.finishedAt ? { finishedAt: info.finishedAt } : {}),
     containerID: `${info.id.length === 64 ? "docker" : "hollow"}://${info.id}`,

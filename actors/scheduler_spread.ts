@@ -82,7 +82,8 @@ export class SpreadCounts {
 }
 
 function counts(p: Pod, namespace: string, selector: LabelSelector): boolean {
-  return !p.metadata.deletionTimestamp && (p.metadata.namespace ?? "default") === namespace && matchesLabels(selector, p.metadata.labels);
+  // kube's countPodsMatchSelector counts nothing for an empty selector (the pod still counts itself).
+  return selector.requirements.length > 0 && !p.metadata.deletionTimestamp && (p.metadata.namespace ?? "default") === namespace && matchesLabels(selector, p.metadata.labels);
 }
 
 interface Counted {

@@ -323,7 +323,11 @@ export interface ContainerRuntime {
   /** Container events for everything carrying the given labels, until closed or the engine goes away. */
   events(labels: Record<string, string>): Promise<Closeable<RuntimeEvent>>;
 
-  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Makes volume `name` with `labels` unless it exists. `owner`: the labels of the pod it is made
+   * for, given to anything the runtime makes on the way (so it is that pod's garbage if left).
+   */
+  createVolume(name: string, labels: Record<string, string>, owner?: PodRef): Promise<void>;
   removeVolume(name: string): Promise<void>;
   listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
 

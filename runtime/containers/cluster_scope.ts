@@ -24,6 +24,7 @@ import {
   type NetworkProbe,
   type RuntimeEvent,
   type SandboxInfo,
+  type PodRef,
   type SandboxSpec,
   type VolumeInfo,
 } from "../../model/container_runtime.ts";
@@ -131,8 +132,8 @@ export class ClusterScopedRuntime implements ContainerRuntime {
       },
     };
   }
-  createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    return this.inner.createVolume(name, this.scope(labels));
+  createVolume(name: string, labels: Record<string, string>, owner?: PodRef): Promise<void> {
+    return this.inner.createVolume(name, this.scope(labels), owner && { ...owner, cluster: this.clusterId });
   }
   removeVolume(name: string): Promise<void> {
     return this.inner.removeVolume(name);

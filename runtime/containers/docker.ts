@@ -25,6 +25,7 @@ import {
   type ContainerSpec,
   type ContainerStateName,
   type ContainerSummary,
+  type DnsConfig,
   ContainerNotFoundError,
   ContainerStartError,
   type ExecResult,
@@ -34,6 +35,7 @@ import {
   ImageNotPresentError,
   ImagePullError,
   pullFailureKind,
+  type PodRef,
   type RegistryAuth,
   LABELS,
   type LogChunk,
@@ -200,13 +202,35 @@ export function volumeOwnershipTar(gid: number, mode = 0o2775): Promise<Buffer> 
   });
 }
 
-/** Up to `max` bytes from the start of a node file, as text; "" when it is missing or unreadable. */
-async function readHead(path: string, max: number): Promise<string> {
+/**
+ * A pod's resolver as the engine's sandbox settings; none: the engine's copy of the node's. The
+ * engine takes an empty list as "the host's": "." is its way to write no search line, and
+ * ndots:1 is the resolver's default, so a resolver without searches or options (dnsPolicy None)
+ * gets neither from the host, as the kubelet writes it.
+ */
+export function engineDns(dns: DnsConfig | undefined): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
+  if (!dns) return {};
+  return { Dns: dns.servers, DnsSearch: dns.search.length ? dns.search : ["."], DnsOptions: dns.options.length ? dns.options : ["ndots:1"] };
+}
+
+/**
+ * The labels of a helper container made for a volume: the volume's, and the pod's it is made for
+ * (a claim volume's labels name no pod, and the container collector takes what names no pod for
+ * an orphan).
+ */
+export function volumeHelperLabels(labels: Record<string, string>, owner: PodRef | undefined): Record<string, string> {
+  return owner ? { ...labels, ...podLabels(owner) } : labels;
+}
+
+/** Up to the last `max` bytes of a node file, as text (the kubelet's tail.ReadAtMost); "" when it is missing or unreadable. */
+export async function readTail(path: string, max: number): Promise<string> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, "r");
-    const buf = Buffer.alloc(max);
-    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - max);
+    const buf = Buffer.alloc(Math.min(size, max));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
     return buf.subarray(0, bytesRead).toString("utf8");
   } catch {
     return "";
@@ -366,9 +390,7 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           NetworkMode: this.network.name,
           PortBindings: bindings,
-          Dns: spec.dns?.servers,
-          DnsSearch: spec.dns?.search,
-          DnsOptions: spec.dns?.options,
+          ...engineDns(spec.dns),
           // Appended to the /etc/hosts the pod's containers share, as the kubelet's "Entries added by HostAliases".
           ExtraHosts: spec.extraHosts?.map((h) => `${h.hostname}:${h.ip}`),
           ...CONTAINER_HARDENING,
@@ -538,7 +560,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly terminationMessages = new Map<string, string>();
 
   /**
-   * An ended container's termination message, as the kubelet reads it: the first 4 KiB of the
+   * An ended container's termination message, as the kubelet reads it: the last 4 KiB of the
    * node file bind-mounted at its terminationMessagePath; with FallbackToLogsOnError, when that is
    * empty and the container failed, the last 2 KiB of its log's last 80 lines.
    */
@@ -547,7 +569,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (!file) return undefined;
     let message = this.terminationMessages.get(id);
     if (message === undefined) {
-      message = await readHead(file, 4096);
+      message = await readTail(file, 4096);
       if (message === "" && exitCode !== 0 && labels[LABELS.terminationMessagePolicy] === "FallbackToLogsOnError") {
         const chunks: Uint8Array[] = [];
         try {
@@ -567,6 +589,8 @@ export class DockerRuntime implements ContainerRuntime {
     this.terminationMessages.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: false });
+      // Again: an inspect under way when the removal began may have read it once more.
+      this.terminationMessages.delete(id);
     } catch (e) {
       const d = e as DockerError;
       if (d.statusCode === 404) return;
@@ -703,39 +727,43 @@ export class DockerRuntime implements ContainerRuntime {
     return q;
   }
 
+  /** Volumes this runtime made whose mode is not set yet (an earlier try failed): set on the next call. */
+  private readonly volumesWithoutMode = new Set<string>();
+
   /**
    * Makes volume `name` unless it exists. A new volume's top directory is made world-writable
    * (0777, root's), as the kubelet makes an emptyDir and local provisioners a volume, so that a
    * container running as any user can write it; the engine's own default is 0755, which only
    * root can write. A volume that exists is left as it is (a pod's later containers find it as
-   * its earlier ones left it). A volume whose mode could not be set is removed again, to be made
-   * whole on the next try.
+   * its earlier ones left it), unless this runtime made it and could not set its mode: that is
+   * tried again. A helper container made on the way carries `owner`'s labels (the pod's), so a
+   * crash leaves it as that pod's garbage, never an orphan removed under a live operation.
    */
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    const exists = await this.docker.getVolume(name).inspect().then(() => true, (e: DockerError) => {
-      if (e.statusCode === 404) return false;
+  async createVolume(name: string, labels: Record<string, string>, owner?: PodRef): Promise<void> {
+    const found = await this.docker.getVolume(name).inspect().then((v: { Mountpoint?: string }) => v, (e: DockerError) => {
+      if (e.statusCode === 404) return undefined;
       throw translateError(e, `volume inspect ${name}`);
     });
-    if (exists) return;
-    const made = await this.call(`volume create ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels })) as unknown as { Mountpoint?: string };
-    try {
-      // Where the node shares the engine's filesystem (a root agent beside its dockerd), the
-      // volume's directory is changed in place; else (a remote or rootless engine) through a
-      // helper container, ~50 ms more per volume.
-      const mountpoint = made?.Mountpoint ?? (await this.docker.getVolume(name).inspect().catch(() => undefined))?.Mountpoint;
-      if (!this.volumeModeInPlace || !mountpoint || !(await chmod(mountpoint, 0o777).then(() => true, () => false))) {
-        const archive = await volumeOwnershipTar(0, 0o777);
-        await this.withVolumeHelper(name, labels, (helper) => this.call("volume mode", () => helper.putArchive(archive, { path: "/" })).then(() => {}));
-      }
-    } catch (e) {
-      // Made again, mode included, on the next try.
-      await this.docker.getVolume(name).remove().catch(() => {});
-      throw e;
+    if (found && !this.volumesWithoutMode.has(name)) return;
+    let mountpoint = found?.Mountpoint;
+    if (!found) {
+      this.volumesWithoutMode.add(name);
+      const made = await this.call(`volume create ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels })) as unknown as { Mountpoint?: string };
+      mountpoint = made?.Mountpoint ?? (await this.docker.getVolume(name).inspect().catch(() => undefined))?.Mountpoint;
     }
+    // Where the node shares the engine's filesystem (a root agent beside its dockerd), the
+    // volume's directory is changed in place; else (a remote or rootless engine) through a helper
+    // container, ~50 ms more per volume.
+    if (!this.volumeModeInPlace || !mountpoint || !(await chmod(mountpoint, 0o777).then(() => true, () => false))) {
+      const archive = await volumeOwnershipTar(0, 0o777);
+      await this.withVolumeHelper(name, volumeHelperLabels(labels, owner), (helper) => this.call("volume mode", () => helper.putArchive(archive, { path: "/" })).then(() => {}));
+    }
+    this.volumesWithoutMode.delete(name);
   }
 
   async removeVolume(name: string): Promise<void> {
     this.volumeGroups.delete(name);
+    this.volumesWithoutMode.delete(name);
     try {
       await this.docker.getVolume(name).remove();
     } catch (e) {

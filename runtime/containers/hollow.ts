@@ -35,6 +35,7 @@ import {
   type RuntimeEvent,
   RuntimeUnavailableError,
   type SandboxInfo,
+  type PodRef,
   type SandboxSpec,
   type VolumeInfo,
 } from "../../model/container_runtime.ts";
@@ -300,7 +301,7 @@ export class HollowRuntime implements ContainerRuntime {
     this.subscribers.clear();
   }
 
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+  async createVolume(name: string, labels: Record<string, string>, _owner?: PodRef): Promise<void> {
     this.check();
     if (!this.volumes.has(name)) this.volumes.set(name, { name, labels });
   }

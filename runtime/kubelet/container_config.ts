@@ -29,7 +29,7 @@ export interface ContainerConfig {
   /** The host directory of a projected volume, for the container's bind mount. */
   volumeDir(pod: Pod, volume: string): string | undefined;
   /** A fresh node file for attempt `attempt` of container `c` to write its termination message to. */
-  terminationLog(pod: Pod, c: Container, attempt: number): Promise<string>;
+  terminationLog(pod: Pod, c: Container, attempt: number): Promise<string | undefined>;
 }
 
 /** The node's implementation over an API lookup and its projected volumes. */

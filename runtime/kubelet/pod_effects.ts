@@ -91,7 +91,7 @@ export async function ensureSandbox(rt: ContainerRuntime, opts: PodEffectsOption
     for (const c of infras) await rt.removeContainer(c.id);
     for (const c of apps) await rt.removeContainer(c.id);
     // Claim volumes are made per container, once their claims are checked (startAttempt).
-    for (const v of emptyDirPlans(pod, node)) await rt.createVolume(v.source, v.labels);
+    for (const v of emptyDirPlans(pod, node)) await rt.createVolume(v.source, v.labels, ref);
     const created = await rt.createSandbox(sandboxSpec(pod, node, input.hostIP, opts.dns));
     sandboxId = created.id;
     return { sandbox: created, records, events };
@@ -220,7 +220,7 @@ async function startAttempt(
     if (ready.type === "error") return recordAfterConfigError(rec, "ContainerCreating", ready.message, Date.now(), configRetryMs(input.backoff.baseMs));
     claimUid = (claim) => ready.uids[claim];
     for (const v of volumePlans(input.pod, opts.node, opts.cluster, undefined, claimUid)) {
-      if (v.kind === "persistent") await rt.createVolume(v.source, v.labels);
+      if (v.kind === "persistent") await rt.createVolume(v.source, v.labels, podRef(input.pod, opts.node, opts.cluster));
     }
   }
   let imageID: string | undefined;
@@ -265,7 +265,7 @@ async function startAttempt(
   // The termination message file, on an engine whose containers mount node files (not hollow).
   if (config && rt.kind !== "hollow") {
     const hostPath = await config.terminationLog(input.pod, c, rec.restartCount);
-    spec.terminationMessage = { hostPath, path: c.terminationMessagePath || "/dev/termination-log", policy: c.terminationMessagePolicy ?? "File" };
+    if (hostPath) spec.terminationMessage = { hostPath, path: c.terminationMessagePath || "/dev/termination-log", policy: c.terminationMessagePolicy ?? "File" };
   }
   const id = await rt.createContainer(spec);
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });

@@ -169,7 +169,9 @@ export class ProjectedVolumes {
    * kubelet makes one (`<podsDir>/<pod uid>/containers/<name>/<attempt>`, writable by any user):
    * it is bind-mounted at the container's terminationMessagePath. Removed with the pod.
    */
-  async terminationLog(podUid: string, container: string, attempt: number): Promise<string> {
+  async terminationLog(podUid: string, container: string, attempt: number): Promise<string | undefined> {
+    // A pod cleaned up meanwhile gets no directory again (its container start is moot).
+    if (this.closed.has(podUid)) return undefined;
     const dir = join(this.opts.podsDir, podUid, "containers", container);
     await mkdir(dir, { recursive: true });
     // The attempt and a random tail: a container made again under the same count gets a file of its own.

@@ -118,13 +118,14 @@ describe("inter-pod anti-affinity on a hollow cluster", () => {
       apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "prio" } },
       spec: { priorityClassName, nodeSelector: { tier: "gold" }, containers: [{ name: "c", image: "berth/busybox:latest", command: ["sleep", "3600"], resources: { requests: { cpu } } }] },
     }, "default");
-    await make("prio-old");
-    await make("prio-new", "aff-high");
+    // Named so that age and then name (the order without priority) both put the low one first.
+    await make("prio-a-low");
+    await make("prio-b-high", "aff-high");
     const unschedulable = async (name: string) => (await t.api.get("pods", name, "default")).status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False");
-    await waitFor(async () => (await unschedulable("prio-old")) && (await unschedulable("prio-new")), "both pods waiting", 20_000);
+    await waitFor(async () => (await unschedulable("prio-a-low")) && (await unschedulable("prio-b-high")), "both pods waiting", 20_000);
     // Room for one: the next pass sees both pending.
     await t.api.patch("nodes", "aff-node-b", { metadata: { labels: { tier: "gold" } } }, { type: "merge" });
-    await waitFor(async () => (await t.api.get("pods", "prio-new", "default")).spec.nodeName, "the high-priority pod bound", 20_000);
-    expect((await t.api.get("pods", "prio-old", "default")).spec.nodeName).toBeUndefined();
+    await waitFor(async () => (await t.api.get("pods", "prio-b-high", "default")).spec.nodeName, "the high-priority pod bound", 20_000);
+    expect((await t.api.get("pods", "prio-a-low", "default")).spec.nodeName).toBeUndefined();
   });
 });

@@ -101,6 +101,18 @@ describe("scheduler - pod topology spread constraints", () => {
     expect(nodeOf(scheduleBatch([spread("s", [soft])], onlyC, bound)[0].result)).toBe("c");
   });
 
+  it("ScheduleAnyway scores the node's domain: the emptier zone wins where the node order would not", () => {
+    const bound = [pod("w1", { labels: { app: "web" }, node: "b" }), pod("w2", { labels: { app: "web" }, node: "b" })];
+    // a (zone-1) and c (zone-2) are equally loaded; without the score the name picks a.
+    expect(nodeOf(scheduleBatch([spread("s", [byZone({ whenUnsatisfiable: "ScheduleAnyway" })])], nodes(), bound)[0].result)).toBe("c");
+  });
+
+  it("an empty labelSelector counts no placed pod, as kube-scheduler's: only the pod itself, so it never refuses a node", () => {
+    // Counting every pod, zone-1 would hold 2 against zone-2's 0 and refuse the pod there.
+    const bound = [pod("w1", { labels: { app: "web" }, node: "a" }), pod("w2", { labels: { app: "web" }, node: "b" })];
+    expect(nodeOf(scheduleBatch([spread("e", [byZone({ labelSelector: {}, nodeAffinityPolicy: "Ignore" })], { nodeSelector: { zone: "zone-1" } })], nodes(), bound)[0].result)).toMatch(/^[ab]$/);
+  });
+
   it("two constraints hold together: even zones and even nodes, until no node keeps both", () => {
     const both = [byZone(), byZone({ topologyKey: "kubernetes.io/hostname" })];
     const placed = scheduleBatch(replicas(6, both), nodes(), []).map((r) => nodeOf(r.result));
