@@ -103,10 +103,13 @@ export interface SandboxInfo {
 }
 
 export type MountSpec =
-  /** A named volume (emptyDir or persistent). It must exist: create it with `createVolume`. */
-  | { type: "volume"; source: string; target: string; readOnly?: boolean }
-  /** A host directory. */
-  | { type: "bind"; source: string; target: string; readOnly?: boolean };
+  /**
+   * A named volume (emptyDir or persistent). It must exist: create it with `createVolume`.
+   * `subPath`: only that directory of it (made when missing, with the volume's mode).
+   */
+  | { type: "volume"; source: string; target: string; readOnly?: boolean; subPath?: string }
+  /** A host directory; `propagation: "rslave"` for mountPropagation HostToContainer. */
+  | { type: "bind"; source: string; target: string; readOnly?: boolean; propagation?: "rslave" };
 
 export interface ContainerSpec {
   pod: PodRef;
@@ -342,6 +345,17 @@ export class RuntimeError extends Error {
     super(message, options);
     this.name = "RuntimeError";
     this.recoverable = recoverable;
+  }
+}
+
+/**
+ * What the pod asks of a container cannot be prepared (a subPath that leads out of its volume):
+ * the kubelet's CreateContainerConfigError, retried as the pod is synced.
+ */
+export class ContainerConfigError extends RuntimeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, false, options);
+    this.name = "ContainerConfigError";
   }
 }
 

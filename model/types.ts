@@ -203,7 +203,12 @@ export interface VolumeMount {
   name: string;
   mountPath: string;
   readOnly?: boolean;
+  /** A directory inside the volume to mount instead of its root (made when missing). */
   subPath?: string;
+  /** subPath with `$(VAR)` from the container's environment. */
+  subPathExpr?: string;
+  /** `HostToContainer`: host mounts made later under a hostPath appear in the container (rslave). */
+  mountPropagation?: "None" | "HostToContainer" | "Bidirectional";
 }
 
 export interface Container {

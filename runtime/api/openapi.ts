@@ -123,7 +123,7 @@ const SCHEMAS: Record<string, Schema> = {
   }),
   [`${CORE}KeyToPath`]: obj({ key: str, path: str, mode: int }, ["key", "path"]),
   [`${CORE}ContainerPort`]: obj({ name: str, containerPort: int, hostPort: int, hostIP: str, protocol: str }, ["containerPort"]),
-  [`${CORE}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool, subPath: str }, ["name", "mountPath"]),
+  [`${CORE}VolumeMount`]: obj({ name: str, mountPath: str, readOnly: bool, subPath: str, subPathExpr: str, mountPropagation: str }, ["name", "mountPath"]),
   [`${CORE}Probe`]: obj({
     exec: obj({ command: arr(str) }),
     httpGet: obj({ path: str, port: intOrString, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str }, ["name", "value"])) }, ["port"]),

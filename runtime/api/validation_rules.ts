@@ -196,6 +196,9 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
         if (mountPaths.has(mpath)) c.add(CAUSE.invalid, `${path}.volumeMounts[${j}].mountPath`, mpath, "must be unique");
         mountPaths.add(mpath);
       }
+      if (str(mount.subPath) && str(mount.subPathExpr)) c.add(CAUSE.invalid, `${path}.volumeMounts[${j}].subPathExpr`, mount.subPathExpr, "subPathExpr and subPath are mutually exclusive");
+      // As kube-apiserver: Bidirectional needs a privileged container, which Berth never runs.
+      if (mount.mountPropagation === "Bidirectional") c.add(CAUSE.forbidden, `${path}.volumeMounts[${j}].mountPropagation`, undefined, "Bidirectional mount propagation is available only to privileged containers");
     });
     for (const which of ["livenessProbe", "readinessProbe", "startupProbe"]) {
       const probe = obj(ctr[which]);

@@ -245,6 +245,14 @@ const volumeMount = z.looseObject({
       else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
     })
     .optional(),
+  subPathExpr: z
+    .string()
+    .superRefine((v, ctx) => {
+      if (v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be a relative path");
+      else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
+    })
+    .optional(),
+  mountPropagation: z.enum(["None", "HostToContainer", "Bidirectional"]).optional(),
 });
 
 const lifecycleHandler = z.looseObject({

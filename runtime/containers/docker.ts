@@ -16,7 +16,8 @@
  */
 import Docker from "dockerode";
 import tar from "tar-stream";
-import { chmod, type FileHandle, open } from "node:fs/promises";
+import { chmod, type FileHandle, mkdir, open, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
 import {
   type Closeable,
   type ContainerInfo,
@@ -26,6 +27,7 @@ import {
   type ContainerStateName,
   type ContainerSummary,
   type DnsConfig,
+  ContainerConfigError,
   ContainerNotFoundError,
   ContainerStartError,
   type ExecResult,
@@ -220,6 +222,12 @@ export function engineDns(dns: DnsConfig | undefined): { Dns?: string[]; DnsSear
  */
 export function volumeHelperLabels(labels: Record<string, string>, owner: PodRef | undefined): Record<string, string> {
   return owner ? { ...labels, ...podLabels(owner) } : labels;
+}
+
+/** A bind's options: read-only, and rslave propagation (mountPropagation HostToContainer). */
+function bindOptions(readOnly?: boolean, propagation?: "rslave"): string {
+  const opts = [...(readOnly ? ["ro"] : []), ...(propagation ? [propagation] : [])];
+  return opts.length ? `:${opts.join(",")}` : "";
 }
 
 /** Up to the last `max` bytes of a node file, as text (the kubelet's tail.ReadAtMost); "" when it is missing or unreadable. */
@@ -422,10 +430,12 @@ export class DockerRuntime implements ContainerRuntime {
     if (!(await this.hasImage(spec.image))) throw new ImageNotPresentError(spec.image);
     const binds: string[] = [];
     const mounts: Docker.MountSettings[] = [];
+    const subPaths: { volume: string; subPath: string; target: string; readOnly: boolean }[] = [];
     for (const m of spec.mounts ?? []) {
       // Binds (not Mounts) for host paths: Docker then creates a missing directory, like
       // Kubernetes' DirectoryOrCreate, instead of failing the container.
-      if (m.type === "bind") binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+      if (m.type === "bind") binds.push(`${m.source}:${m.target}${bindOptions(m.readOnly, m.propagation)}`);
+      else if (m.subPath) subPaths.push({ volume: m.source, subPath: m.subPath, target: m.target, readOnly: !!m.readOnly });
       // No copy of the image's files (and its directory's owner and mode) into an empty volume at
       // its first mount, which the engine does by default: a Kubernetes emptyDir starts empty,
       // and a copied mode would undo createVolume's (and fsGroup's, below).
@@ -436,8 +446,11 @@ export class DockerRuntime implements ContainerRuntime {
     // fsGroup first: a failure leaves no created container behind to be made again on every retry.
     const group = spec.security?.volumeGroup;
     if (group !== undefined) {
-      for (const m of mounts) if (!m.ReadOnly && m.Source) await this.setVolumeGroup(m.Source, group, podLabels(spec.pod));
+      const writable = new Set([...mounts.filter((m) => !m.ReadOnly && m.Source).map((m) => m.Source!), ...subPaths.filter((m) => !m.readOnly).map((m) => m.volume)]);
+      for (const v of writable) await this.setVolumeGroup(v, group, podLabels(spec.pod));
     }
+    // A subPath of a volume is a bind of that directory of it (made after fsGroup, so it takes the group).
+    for (const m of subPaths) binds.push(`${await this.volumeSubPath(m.volume, m.subPath)}:${m.target}${bindOptions(m.readOnly)}`);
     const c = await this.call("container create", () =>
       this.docker.createContainer({
         name: containerName(spec, spec.name),
@@ -475,6 +488,39 @@ export class DockerRuntime implements ContainerRuntime {
       })
     );
     return c.id;
+  }
+
+  /**
+   * The node directory of `subPath` in volume `name`, as the kubelet prepares a subPath: each
+   * missing component is made with the volume's own mode (so an emptyDir's stays writable by
+   * any user, and a setgid fsGroup volume's group carries over), and the path, resolved, must stay
+   * inside the volume — a container can plant a symlink in its volume, and following it out would
+   * mount the node's files into the next container. Needs the node to share the engine's
+   * filesystem (as projected volumes do).
+   */
+  private async volumeSubPath(name: string, subPath: string): Promise<string> {
+    const v = await this.call(`volume inspect ${name}`, () => this.docker.getVolume(name).inspect()) as { Mountpoint?: string };
+    let root: string;
+    try {
+      root = await realpath(v.Mountpoint ?? "");
+    } catch (e) {
+      throw new ContainerConfigError(`failed to prepare subPath "${subPath}" of volume ${name}: the node cannot reach the engine's volume directory ${v.Mountpoint ?? "(none)"}`, { cause: e });
+    }
+    const mode = (await stat(root)).mode & 0o7777;
+    let dir = root;
+    for (const part of subPath.split("/").filter((p) => p !== "" && p !== ".")) {
+      const next = join(dir, part);
+      try {
+        await mkdir(next);
+        await chmod(next, mode);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new ContainerConfigError(`failed to prepare subPath "${subPath}" of volume ${name}: ${(e as Error).message}`, { cause: e });
+      }
+      const real = await realpath(next);
+      if (real !== root && !real.startsWith(root + "/")) throw new ContainerConfigError(`failed to prepare subPath "${subPath}" of volume ${name}: it leads out of the volume`);
+      dir = real;
+    }
+    return dir;
   }
 
   /** Volumes whose top directory this runtime gave a group (fsGroup), and which. */

@@ -29,6 +29,7 @@ import { serviceEnvVars } from "./service_env.ts";
 import {
   ContainerNotFoundError,
   type ContainerRuntime,
+  ContainerConfigError,
   ContainerStartError,
   LABELS,
   podLabels,
@@ -267,7 +268,15 @@ async function startAttempt(
     const hostPath = await config.terminationLog(input.pod, c, rec.restartCount);
     if (hostPath) spec.terminationMessage = { hostPath, path: c.terminationMessagePath || "/dev/termination-log", policy: c.terminationMessagePolicy ?? "File" };
   }
-  const id = await rt.createContainer(spec);
+  let id: string;
+  try {
+    id = await rt.createContainer(spec);
+  } catch (e) {
+    if (!(e instanceof ContainerConfigError)) throw e;
+    // What the runtime could not prepare (a subPath out of its volume): the kubelet's config error.
+    events.push({ type: "Warning", reason: "Failed", message: `Error: ${e.message}` });
+    return recordAfterConfigError(rec, "CreateContainerConfigError", e.message, Date.now(), configRetryMs(input.backoff.baseMs));
+  }
   events.push({ type: "Normal", reason: "Created", message: `Created container ${c.name}` });
   try {
     await rt.startContainer(id);

@@ -273,16 +273,20 @@ export function emptyDirPlans(pod: Pod, node: string): VolumePlan[] {
   return volumePlans({ ...pod, spec: { ...pod.spec, volumes: (pod.spec.volumes ?? []).filter((v) => v.emptyDir) } }, node);
 }
 
-function mounts(c: Container, plans: VolumePlan[]): MountSpec[] {
+function mounts(c: Container, plans: VolumePlan[], env: Record<string, string>): MountSpec[] {
   const out: MountSpec[] = [];
   for (const vm of c.volumeMounts ?? []) {
     const plan = plans.find((p) => p.name === vm.name);
     if (!plan) continue; // validation rejects unknown volume names; nothing to mount here
     const bind = plan.kind === "hostPath" || plan.kind === "projected";
-    const source = bind && vm.subPath ? `${plan.source}/${vm.subPath}` : plan.source;
+    // subPathExpr: $(VAR) from the container's environment, as the kubelet expands it.
+    const subPath = vm.subPathExpr ? expand(vm.subPathExpr, env) : vm.subPath;
     // Projected volumes are read-only in the container, as Kubernetes mounts them; so is a claim
     // the pod names `readOnly` (it forces the ReadOnly setting of every mount of it).
-    out.push({ type: bind ? "bind" : "volume", source, target: vm.mountPath, readOnly: plan.kind === "projected" || plan.readOnly ? true : vm.readOnly });
+    const readOnly = plan.kind === "projected" || plan.readOnly ? true : vm.readOnly;
+    const propagation = vm.mountPropagation === "HostToContainer" ? { propagation: "rslave" as const } : {};
+    if (bind) out.push({ type: "bind", source: subPath ? `${plan.source}/${subPath}` : plan.source, target: vm.mountPath, readOnly, ...propagation });
+    else out.push({ type: "volume", source: plan.source, target: vm.mountPath, readOnly, ...(subPath ? { subPath } : {}) });
   }
   return out;
 }
@@ -332,7 +336,7 @@ export function containerSpec(
     ...(c.stdin && c.stdinOnce ? { stdinOnce: true } : {}),
     ...(c.tty ? { tty: true } : {}),
     ...(pod.spec.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
-    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir, opts.claimUid)),
+    mounts: mounts(c, volumePlans(pod, opts.node, opts.cluster, opts.projectedDir, opts.claimUid), env),
     cpus: limits.cpu !== undefined ? parseQuantity(limits.cpu) : undefined,
     cpuShares: cpuShares(c),
     memoryBytes: limits.memory !== undefined ? Math.round(parseQuantity(limits.memory)) : undefined,

@@ -73,6 +73,44 @@ describe("securityContext on Docker", () => {
     }
   })));
 
+  test("one emptyDir mounted several times by subPath (as Bitnami charts do) gives each mount its own directory, writable by any user; subPathExpr expands the environment", async () => {
+    await env.api.create("pods", pod("subpaths", env.node, {
+      volumes: [{ name: "empty-dir", emptyDir: {} }],
+      containers: [{
+        name: "c",
+        image: BB,
+        command: ["sh", "-c", "touch /tmp/t /conf/c /logs/l && exec sleep 3600"],
+        env: [{ name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+        volumeMounts: [
+          { name: "empty-dir", mountPath: "/tmp", subPath: "tmp-dir" },
+          { name: "empty-dir", mountPath: "/conf", subPath: "app-conf-dir" },
+          { name: "empty-dir", mountPath: "/logs", subPathExpr: "logs/$(POD)" },
+          { name: "empty-dir", mountPath: "/all", readOnly: true },
+        ],
+        securityContext: { runAsUser: 1001 },
+      }],
+    }));
+    const p = await waitRunning(env.api, "subpaths");
+    const run = async (cmd: string) => (await podExec(env.rt, p, "c", ["sh", "-c", cmd])).stdout.trim();
+    expect(await run("ls /conf; echo -; ls /tmp; echo -; ls /all | sort | tr '\\n' ' '; echo; ls /all/logs")).toBe("c\n-\nt\n-\napp-conf-dir logs tmp-dir \nsubpaths");
+    expect(await run("stat -c %a /all/tmp-dir /all/app-conf-dir")).toBe("777\n777");
+  });
+
+  test("a subPath that a container turned into a symlink out of the volume is a CreateContainerConfigError, and nothing of the node is mounted", async () => {
+    await env.api.create("pods", pod("escape", env.node, {
+      volumes: [{ name: "v", emptyDir: {} }],
+      initContainers: [{ name: "plant", image: BB, command: ["ln", "-s", "/", "/v/esc"], volumeMounts: [{ name: "v", mountPath: "/v" }] }],
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"], volumeMounts: [{ name: "v", mountPath: "/host", subPath: "esc" }] }],
+    }));
+    const waiting = await waitFor(async () => {
+      const w = containerStatus(await getPod(env.api, "escape"), "c")?.state.waiting;
+      return w?.reason === "CreateContainerConfigError" ? w : undefined;
+    }, "the config error", 30_000);
+    expect(waiting.message).toContain('failed to prepare subPath "esc" of volume');
+    expect(waiting.message).toContain("it leads out of the volume");
+    expect(containerStatus(await getPod(env.api, "escape"), "c")?.containerID).toBeUndefined();
+  });
+
   test("fsGroup is applied once, when the volume is first mounted: what an init container does to the volume stands for the app container", async () => {
     await env.api.create("pods", pod("owned", env.node, {
       securityContext: { fsGroup: 2000 },

@@ -564,3 +564,13 @@ describe("validation - service IP families and traffic policies", () => {
     expectCause(lb, "spec.allocateLoadBalancerNodePorts", "FieldValueForbidden", /false is not supported by Berth/);
   });
 });
+
+describe("validation - volume mounts: subPathExpr and mount propagation", () => {
+  it("subPathExpr is relative and excludes subPath; Bidirectional propagation is refused as kube refuses it to unprivileged containers", () => {
+    const mounted = (mount: Record<string, unknown>) => pod({ volumes: [{ name: "v", emptyDir: {} }], containers: [container({ volumeMounts: [{ name: "v", mountPath: "/v", ...mount }] })] });
+    expect(causesOf("pods", mounted({ subPathExpr: "logs/$(POD)", mountPropagation: "HostToContainer" }))).toEqual([]);
+    expectCause(causesOf("pods", mounted({ subPath: "a", subPathExpr: "b" })), "spec.containers[0].volumeMounts[0].subPathExpr", "FieldValueInvalid", /mutually exclusive/);
+    expectCause(causesOf("pods", mounted({ subPathExpr: "/abs" })), "spec.containers[0].volumeMounts[0].subPathExpr", "FieldValueInvalid", /must be a relative path/);
+    expectCause(causesOf("pods", mounted({ mountPropagation: "Bidirectional" })), "spec.containers[0].volumeMounts[0].mountPropagation", "FieldValueForbidden", /only to privileged containers/);
+  });
+});

@@ -75,3 +75,23 @@ describe("pod sandbox: resolver and /etc/hosts, as the kubelet makes them", () =
     expect(sandboxSpec(pod("q"), "n1", "127.0.0.1")).not.toHaveProperty("extraHosts");
   });
 });
+
+describe("container mounts", () => {
+  test("a subPath of an emptyDir is the runtime's to prepare; a hostPath's is a path; HostToContainer is rslave", async () => {
+    const { containerSpec } = await import("../../../../runtime/kubelet/pod_spec.ts");
+    const p = pod("p", {
+      volumes: [{ name: "e", emptyDir: {} }, { name: "h", hostPath: { path: "/srv" } }],
+      containers: [{ name: "c", image: "berth/busybox", env: [{ name: "X", value: "x1" }], volumeMounts: [
+        { name: "e", mountPath: "/a", subPath: "one" },
+        { name: "e", mountPath: "/b", subPathExpr: "two/$(X)" },
+        { name: "h", mountPath: "/h", subPath: "logs", mountPropagation: "HostToContainer" },
+      ] }],
+    });
+    const spec = containerSpec(p, p.spec.containers[0], { node: "n1", sandboxId: "s", restartCount: 0, fields: { podIP: "", hostIP: "", nodeName: "n1" } });
+    expect(spec.mounts).toEqual([
+      { type: "volume", source: expect.stringMatching(/-e$/), target: "/a", readOnly: undefined, subPath: "one" },
+      { type: "volume", source: expect.stringMatching(/-e$/), target: "/b", readOnly: undefined, subPath: "two/x1" },
+      { type: "bind", source: "/srv/logs", target: "/h", readOnly: undefined, propagation: "rslave" },
+    ]);
+  });
+});
