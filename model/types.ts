@@ -44,6 +44,11 @@ export const RESOURCES = {
   priorityclasses: { kind: "PriorityClass", singular: "priorityclass", namespaced: false, shortNames: ["pc"], group: "scheduling.k8s.io", version: "v1" },
   // Stored and served for the leader election of operators (client-go); Berth's own lease is a KV record.
   leases: { kind: "Lease", singular: "lease", namespaced: true, shortNames: [], group: "coordination.k8s.io", version: "v1" },
+  // Stored and served, not enforced: Berth's nodes filter no pod traffic (as a network plugin without policy support).
+  networkpolicies: { kind: "NetworkPolicy", singular: "networkpolicy", namespaced: true, shortNames: ["netpol"], group: "networking.k8s.io", version: "v1" },
+  // Stored and served; Berth runs no ingress controller, so nothing routes by them and their status stays empty.
+  ingresses: { kind: "Ingress", singular: "ingress", namespaced: true, shortNames: ["ing"], group: "networking.k8s.io", version: "v1" },
+  ingressclasses: { kind: "IngressClass", singular: "ingressclass", namespaced: false, shortNames: [], group: "networking.k8s.io", version: "v1" },
 } as const;
 
 /** `apiVersion` of a resource's objects: `v1` for the core group, `<group>/<version>` otherwise. */
@@ -737,7 +742,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding | PriorityClass | Lease;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding | PriorityClass | Lease | NetworkPolicy | Ingress | IngressClass;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -768,6 +773,9 @@ export interface ResourceTypes {
   clusterrolebindings: ClusterRoleBinding;
   priorityclasses: PriorityClass;
   leases: Lease;
+  networkpolicies: NetworkPolicy;
+  ingresses: Ingress;
+  ingressclasses: IngressClass;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1399,4 +1407,130 @@ export interface LeaseSpec {
 export interface Lease extends KubeObject {
   kind: "Lease";
   spec: LeaseSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// networking.k8s.io/v1: NetworkPolicy, Ingress, IngressClass (stored and served; nothing acts on them)
+
+export type PolicyType = "Ingress" | "Egress";
+
+/** A port of a policy rule: a number (with an optional `endPort` range) or a named container port. */
+export interface NetworkPolicyPort {
+  /** TCP (the default), UDP or SCTP. */
+  protocol?: "TCP" | "UDP" | "SCTP";
+  port?: number | string;
+  endPort?: number;
+}
+
+/** A CIDR and the ranges within it that are left out. */
+export interface IPBlock {
+  cidr: string;
+  except?: string[];
+}
+
+/** Pods (of this namespace, or of the selected namespaces) or an IP block: never both. */
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelectorSpec;
+  namespaceSelector?: LabelSelectorSpec;
+  ipBlock?: IPBlock;
+}
+
+export interface NetworkPolicyIngressRule {
+  ports?: NetworkPolicyPort[];
+  from?: NetworkPolicyPeer[];
+}
+
+export interface NetworkPolicyEgressRule {
+  ports?: NetworkPolicyPort[];
+  to?: NetworkPolicyPeer[];
+}
+
+export interface NetworkPolicySpec {
+  /** The pods the policy is about; empty selects every pod of the namespace. */
+  podSelector: LabelSelectorSpec;
+  ingress?: NetworkPolicyIngressRule[];
+  egress?: NetworkPolicyEgressRule[];
+  /** Defaulted from the rules: Ingress always, Egress when there are egress rules. */
+  policyTypes?: PolicyType[];
+}
+
+/** Which traffic selected pods may have. Berth stores it and enforces none of it. */
+export interface NetworkPolicy extends KubeObject {
+  kind: "NetworkPolicy";
+  spec: NetworkPolicySpec;
+}
+
+/** A reference to an object in the same namespace (or, for an IngressClass, as its scope says). */
+export interface TypedLocalObjectReference {
+  apiGroup?: string;
+  kind: string;
+  name: string;
+}
+
+/** A Service's port by number or by name (exactly one). */
+export interface ServiceBackendPort {
+  name?: string;
+  number?: number;
+}
+
+/** Where matching requests go: a Service's port, or another kind of object (exactly one). */
+export interface IngressBackend {
+  service?: { name: string; port?: ServiceBackendPort };
+  resource?: TypedLocalObjectReference;
+}
+
+export type PathType = "Exact" | "Prefix" | "ImplementationSpecific";
+
+export interface HTTPIngressPath {
+  path?: string;
+  pathType: PathType;
+  backend: IngressBackend;
+}
+
+export interface IngressRule {
+  /** A DNS name, or `*.` and one; empty matches every host. */
+  host?: string;
+  http?: { paths: HTTPIngressPath[] };
+}
+
+export interface IngressTLS {
+  hosts?: string[];
+  secretName?: string;
+}
+
+export interface IngressSpec {
+  ingressClassName?: string;
+  defaultBackend?: IngressBackend;
+  tls?: IngressTLS[];
+  rules?: IngressRule[];
+}
+
+export interface IngressStatus {
+  /** Written by an ingress controller; Berth has none, so it stays empty. */
+  loadBalancer?: { ingress?: { ip?: string; hostname?: string; ports?: { port: number; protocol: string; error?: string }[] }[] };
+}
+
+/** HTTP routing rules for an ingress controller. Berth runs none: nothing routes by them. */
+export interface Ingress extends KubeObject {
+  kind: "Ingress";
+  spec: IngressSpec;
+  status?: IngressStatus;
+}
+
+/** The annotation that makes an IngressClass the default for Ingresses naming none. */
+export const DEFAULT_INGRESS_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class";
+/** The legacy (pre-IngressClass) way an Ingress names its controller; such an Ingress gets no default class. */
+export const LEGACY_INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class";
+
+export interface IngressClassParametersReference extends TypedLocalObjectReference {
+  /** Cluster (the default) or Namespace. */
+  scope?: "Cluster" | "Namespace";
+  /** Only with scope Namespace. */
+  namespace?: string;
+}
+
+/** A kind of ingress controller, named by `controller`; cluster-scoped. `controller` never changes. */
+export interface IngressClass extends KubeObject {
+  kind: "IngressClass";
+  spec: { controller?: string; parameters?: IngressClassParametersReference };
 }

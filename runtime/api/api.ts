@@ -30,10 +30,12 @@ import { checkSize, isDns1123Label, validate, validateStatus } from "./validatio
 import { checkConfigUpdate } from "./validation_config.ts";
 import { roleRefUpdateProblems } from "./validation_rbac.ts";
 import { priorityClassUpdateProblems } from "./validation_scheduling.ts";
+import { ingressClassUpdateProblems } from "./validation_networking.ts";
+import { admitIngress } from "../../model/ingress.ts";
 import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./priority_admission.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
@@ -149,6 +151,8 @@ export class Api implements ApiClient {
     const shownName = named === raw ? obj.metadata.name : obj.metadata.generateName ?? obj.metadata.name;
     if (resource === "pods") obj = (await this.priorities.admitPod(obj as Pod, shownName)) as ResourceTypes[R];
     if (resource === "priorityclasses") await this.priorities.admitClass(applyDefaults("priorityclasses", obj as PriorityClass), "create");
+    // DefaultIngressClass admission, over a list consistent with the store (kube reads its informer's).
+    if (resource === "ingresses") obj = admitIngress(obj as Ingress, (await this.consistentList("ingressclasses", undefined)).items) as ResourceTypes[R];
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
     if (ns) await this.requireNamespace(ns);
     const now = this.now().toISOString();
@@ -224,6 +228,10 @@ export class Api implements ApiClient {
     if (resource === "pods") {
       next = keepPodPriority(current as Pod, next as Pod) as ResourceTypes[R];
       checkPodUpdate(current as Pod, next as Pod);
+    }
+    if (resource === "ingressclasses") {
+      const problems = ingressClassUpdateProblems(current as IngressClass, next as IngressClass);
+      if (problems.length) throw new InvalidError("IngressClass", current.metadata.name, problems);
     }
     if (resource === "priorityclasses") {
       const problems = priorityClassUpdateProblems(current as PriorityClass, next as PriorityClass);
@@ -1010,6 +1018,7 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
     case "deployments":
       return { ...obj, status: {} } as ResourceTypes[R];
     case "services":
+    case "ingresses":
       return { ...obj, status: { loadBalancer: {} } } as ResourceTypes[R];
     case "namespaces":
       return { ...obj, status: { phase: "Active" } } as ResourceTypes[R];

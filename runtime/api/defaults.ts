@@ -23,7 +23,9 @@ import type {
   Job,
   Event,
   HorizontalPodAutoscaler,
+  IngressClass,
   Lease,
+  NetworkPolicy,
   Namespace,
   RoleBinding,
   Node,
@@ -270,6 +272,21 @@ function hpaDefaults(hpa: HorizontalPodAutoscaler): void {
   if (hpa.spec.behavior) hpa.spec.behavior = behaviorWithDefaults(hpa.spec.behavior);
 }
 
+/**
+ * networking/v1's SetDefaults_NetworkPolicy and SetDefaults_NetworkPolicyPort: a policy without
+ * policyTypes is an Ingress policy, and an Egress one too when it has egress rules; a port's
+ * protocol is TCP.
+ */
+function networkPolicyDefaults(np: NetworkPolicy): void {
+  if (!np.spec.policyTypes?.length) np.spec.policyTypes = np.spec.egress?.length ? ["Ingress", "Egress"] : ["Ingress"];
+  for (const rule of [...(np.spec.ingress ?? []), ...(np.spec.egress ?? [])]) for (const port of rule.ports ?? []) dflt(port, "protocol", "TCP");
+}
+
+/** networking/v1's SetDefaults_IngressClass: parameters without a scope are Cluster-scoped. */
+function ingressClassDefaults(ic: IngressClass): void {
+  if (ic.spec.parameters) dflt(ic.spec.parameters, "scope", "Cluster");
+}
+
 /** scheduling/v1's SetDefaults_PriorityClass; `value` is never omitted (0 when not given). */
 function priorityClassDefaults(pc: PriorityClass): void {
   dflt(pc, "value", 0);
@@ -396,6 +413,12 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "leases":
       leaseDefaults(out as Lease);
+      break;
+    case "networkpolicies":
+      networkPolicyDefaults(out as NetworkPolicy);
+      break;
+    case "ingressclasses":
+      ingressClassDefaults(out as IngressClass);
       break;
     case "services":
       serviceDefaults(out as Service);

@@ -27,6 +27,7 @@ const AUTOSCALING = "io.k8s.api.autoscaling.v2.";
 const RBAC = "io.k8s.api.rbac.v1.";
 const SCHEDULING = "io.k8s.api.scheduling.v1.";
 const COORDINATION = "io.k8s.api.coordination.v1.";
+const NETWORKING = "io.k8s.api.networking.v1.";
 
 /**
  * The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`,
@@ -518,6 +519,36 @@ Object.assign(SCHEMAS, {
   [`${COORDINATION}Lease`]: typed("Lease", { spec: ref(`${COORDINATION}LeaseSpec`) }, "coordination.k8s.io"),
 });
 
+// networking.k8s.io/v1: NetworkPolicy, Ingress, IngressClass (stored; nothing enforces or routes by them).
+Object.assign(SCHEMAS, {
+  [`${NETWORKING}IPBlock`]: obj({ cidr: str, except: arr(str) }, ["cidr"]),
+  [`${NETWORKING}NetworkPolicyPeer`]: obj({ podSelector: ref(`${META}LabelSelector`), namespaceSelector: ref(`${META}LabelSelector`), ipBlock: ref(`${NETWORKING}IPBlock`) }),
+  [`${NETWORKING}NetworkPolicyPort`]: obj({ protocol: str, port: intOrString, endPort: int }),
+  [`${NETWORKING}NetworkPolicyIngressRule`]: obj({ ports: arr(ref(`${NETWORKING}NetworkPolicyPort`)), from: arr(ref(`${NETWORKING}NetworkPolicyPeer`)) }),
+  [`${NETWORKING}NetworkPolicyEgressRule`]: obj({ ports: arr(ref(`${NETWORKING}NetworkPolicyPort`)), to: arr(ref(`${NETWORKING}NetworkPolicyPeer`)) }),
+  [`${NETWORKING}NetworkPolicySpec`]: obj({
+    podSelector: ref(`${META}LabelSelector`), ingress: arr(ref(`${NETWORKING}NetworkPolicyIngressRule`)), egress: arr(ref(`${NETWORKING}NetworkPolicyEgressRule`)), policyTypes: arr(str),
+  }),
+  [`${NETWORKING}NetworkPolicy`]: typed("NetworkPolicy", { spec: ref(`${NETWORKING}NetworkPolicySpec`) }, "networking.k8s.io"),
+  [`${NETWORKING}ServiceBackendPort`]: obj({ name: str, number: int }, undefined, { "x-kubernetes-map-type": "atomic" }),
+  [`${NETWORKING}IngressServiceBackend`]: obj({ name: str, port: ref(`${NETWORKING}ServiceBackendPort`) }, ["name"]),
+  [`${NETWORKING}IngressBackend`]: obj({ service: ref(`${NETWORKING}IngressServiceBackend`), resource: ref(`${CORE}TypedLocalObjectReference`) }),
+  [`${NETWORKING}HTTPIngressPath`]: obj({ path: str, pathType: str, backend: ref(`${NETWORKING}IngressBackend`) }, ["pathType", "backend"]),
+  [`${NETWORKING}HTTPIngressRuleValue`]: obj({ paths: arr(ref(`${NETWORKING}HTTPIngressPath`)) }, ["paths"]),
+  [`${NETWORKING}IngressRule`]: obj({ host: str, http: ref(`${NETWORKING}HTTPIngressRuleValue`) }),
+  [`${NETWORKING}IngressTLS`]: obj({ hosts: arr(str), secretName: str }),
+  [`${NETWORKING}IngressSpec`]: obj({
+    ingressClassName: str, defaultBackend: ref(`${NETWORKING}IngressBackend`), tls: arr(ref(`${NETWORKING}IngressTLS`)), rules: arr(ref(`${NETWORKING}IngressRule`)),
+  }),
+  [`${NETWORKING}IngressPortStatus`]: obj({ port: int, protocol: str, error: str }, ["port", "protocol"]),
+  [`${NETWORKING}IngressLoadBalancerIngress`]: obj({ ip: str, hostname: str, ports: arr(ref(`${NETWORKING}IngressPortStatus`)) }),
+  [`${NETWORKING}IngressStatus`]: obj({ loadBalancer: obj({ ingress: arr(ref(`${NETWORKING}IngressLoadBalancerIngress`)) }) }),
+  [`${NETWORKING}Ingress`]: typed("Ingress", { spec: ref(`${NETWORKING}IngressSpec`), status: ref(`${NETWORKING}IngressStatus`) }, "networking.k8s.io"),
+  [`${NETWORKING}IngressClassParametersReference`]: obj({ apiGroup: str, kind: str, name: str, scope: str, namespace: str }, ["kind", "name"]),
+  [`${NETWORKING}IngressClassSpec`]: obj({ controller: str, parameters: ref(`${NETWORKING}IngressClassParametersReference`) }),
+  [`${NETWORKING}IngressClass`]: typed("IngressClass", { spec: ref(`${NETWORKING}IngressClassSpec`) }, "networking.k8s.io"),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -684,7 +715,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC, SCHEDULING, COORDINATION]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC, SCHEDULING, COORDINATION, NETWORKING]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

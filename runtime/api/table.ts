@@ -34,8 +34,12 @@ import type {
   RoleBinding,
   PriorityClass,
   Lease,
+  NetworkPolicy,
+  Ingress,
+  IngressClass,
 } from "../../model/types.ts";
 import { hpaTargets } from "./table_hpa.ts";
+import { formatSelectorGo, ingressAddress, ingressClassParameters, ingressHosts, ingressPorts } from "./table_networking.ts";
 
 export interface TableColumn {
   name: string;
@@ -345,6 +349,30 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     nameColumn<Lease>(),
     { column: col("Holder", "string", 0, "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field."), cell: (l: Lease) => l.spec?.holderIdentity ?? "" },
     ageColumn<Lease>(),
+  ],
+  // kube-apiserver's networking printers: networkpolicies NAME POD-SELECTOR AGE, ingresses NAME
+  // CLASS HOSTS ADDRESS PORTS AGE, ingressclasses NAME CONTROLLER PARAMETERS AGE.
+  networkpolicies: [
+    nameColumn<NetworkPolicy>(),
+    {
+      column: col("Pod-Selector", "string", 0, "Selects the pods to which this NetworkPolicy object applies. The array of ingress rules is applied to any pods selected by this field. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace."),
+      cell: (p: NetworkPolicy) => formatSelectorGo(p.spec.podSelector),
+    },
+    ageColumn<NetworkPolicy>(),
+  ],
+  ingresses: [
+    nameColumn<Ingress>(),
+    { column: col("Class", "string", 0, "The name of the IngressClass resource that should be used for ingress"), cell: (i: Ingress) => i.spec.ingressClassName ?? NONE },
+    { column: col("Hosts", "string", 0, "Hosts that incoming requests are matched against before the ingress rule"), cell: (i: Ingress) => ingressHosts(i) },
+    { column: col("Address", "string", 0, "Address is a list containing ingress points for the load-balancer"), cell: (i: Ingress) => ingressAddress(i, false) },
+    { column: col("Ports", "string", 0, "Ports of TLS configurations that open"), cell: (i: Ingress) => ingressPorts(i) },
+    ageColumn<Ingress>(),
+  ],
+  ingressclasses: [
+    nameColumn<IngressClass>(),
+    { column: col("Controller", "string", 0, "Controller that is responsible for handling this class"), cell: (c: IngressClass) => c.spec.controller ?? "" },
+    { column: col("Parameters", "string", 0, "A reference to a resource with additional parameters"), cell: (c: IngressClass) => ingressClassParameters(c) },
+    ageColumn<IngressClass>(),
   ],
   serviceaccounts: [
     nameColumn<ServiceAccount>(),

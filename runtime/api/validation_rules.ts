@@ -20,6 +20,7 @@ import { hpaSpecProblems } from "./validation_hpa.ts";
 import { rbacProblems } from "./validation_rbac.ts";
 import { preemptionPolicyProblems, priorityClassProblems } from "./validation_scheduling.ts";
 import { leaseProblems } from "./validation_lease.ts";
+import { ingressClassProblems, ingressProblems, networkPolicyProblems } from "./validation_networking.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -89,6 +90,15 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "leases":
       c.list.push(...leaseProblems(raw));
+      break;
+    case "networkpolicies":
+      c.list.push(...networkPolicyProblems(raw));
+      break;
+    case "ingresses":
+      c.list.push(...ingressProblems(raw));
+      break;
+    case "ingressclasses":
+      c.list.push(...ingressClassProblems(raw));
       break;
     case "events":
       eventRules(c, raw);

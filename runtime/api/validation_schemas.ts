@@ -1157,6 +1157,68 @@ const lease = z.looseObject({
   }).default({}),
 });
 
+// ---------------------------------------------------------------------------------------------
+// networking.k8s.io/v1 NetworkPolicy, Ingress, IngressClass
+//
+// Types only: the rules (validation_networking.ts) say the rest with kube-apiserver's paths and
+// words. Structs Kubernetes never omits (a policy's spec and podSelector) default to empty.
+
+const networkingTypeMeta = (kind: string) => ({ apiVersion: z.literal("networking.k8s.io/v1").optional(), kind: z.literal(kind).optional() });
+const intOrStr = z.union([z.number().int(), z.string()]);
+
+const networkPolicyPeer = z.looseObject({
+  podSelector: labelSelectorSpec.optional(),
+  namespaceSelector: labelSelectorSpec.optional(),
+  ipBlock: z.looseObject({ cidr: z.string().optional(), except: z.array(z.string()).optional() }).optional(),
+});
+const networkPolicyPort = z.looseObject({ protocol: z.string().optional(), port: intOrStr.optional(), endPort: anyInt32.optional() });
+
+const networkPolicy = z.looseObject({
+  ...networkingTypeMeta("NetworkPolicy"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    podSelector: labelSelectorSpec.default({}),
+    ingress: z.array(z.looseObject({ ports: z.array(networkPolicyPort).optional(), from: z.array(networkPolicyPeer).optional() })).optional(),
+    egress: z.array(z.looseObject({ ports: z.array(networkPolicyPort).optional(), to: z.array(networkPolicyPeer).optional() })).optional(),
+    policyTypes: z.array(z.string()).optional(),
+  }).default({ podSelector: {} }),
+});
+
+const typedLocalObjectReference = z.looseObject({ apiGroup: z.string().optional(), kind: z.string().optional(), name: z.string().optional() });
+const ingressBackend = z.looseObject({
+  service: z.looseObject({
+    name: z.string().optional(),
+    port: z.looseObject({ name: z.string().optional(), number: anyInt32.optional() }).optional(),
+  }).optional(),
+  resource: typedLocalObjectReference.optional(),
+});
+
+const ingress = z.looseObject({
+  ...networkingTypeMeta("Ingress"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    ingressClassName: z.string().optional(),
+    defaultBackend: ingressBackend.optional(),
+    tls: z.array(z.looseObject({ hosts: z.array(z.string()).optional(), secretName: z.string().optional() })).optional(),
+    rules: z.array(z.looseObject({
+      host: z.string().optional(),
+      http: z.looseObject({
+        paths: z.array(z.looseObject({ path: z.string().optional(), pathType: z.string().optional(), backend: ingressBackend.default({}) })).optional(),
+      }).optional(),
+    })).optional(),
+  }).default({}),
+  status: z.looseObject({ loadBalancer: z.looseObject({ ingress: z.array(z.looseObject({ ip: z.string().optional(), hostname: z.string().optional() })).optional() }).optional() }).optional(),
+});
+
+const ingressClass = z.looseObject({
+  ...networkingTypeMeta("IngressClass"),
+  metadata: objectMeta(dnsSubdomain),
+  spec: z.looseObject({
+    controller: z.string().optional(),
+    parameters: typedLocalObjectReference.extend({ scope: z.string().optional(), namespace: z.string().optional() }).optional(),
+  }).default({}),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
@@ -1186,4 +1248,7 @@ export const SCHEMAS: Record<Resource, z.ZodType> = {
   clusterrolebindings: rbacBinding("ClusterRoleBinding"),
   priorityclasses: priorityClass,
   leases: lease,
+  networkpolicies: networkPolicy,
+  ingresses: ingress,
+  ingressclasses: ingressClass,
 };

@@ -5,8 +5,9 @@
 import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
 import { hpaMetricLines } from "../api/table_hpa.ts";
 import { describeBinding, describeRole } from "./describe_rbac.ts";
+import { describeIngress, describeIngressClass, describeNetworkPolicy, type BackendService } from "./describe_networking.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Job, Lease, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, PriorityClass, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Ingress, IngressClass, Job, Lease, NetworkPolicy, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, PriorityClass, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -51,6 +52,8 @@ function events(evs: Event[], now: number): string {
 export interface Related {
   endpoints?: Endpoints | null;
   pods?: Pod[];
+  /** An Ingress's backend Services by name, with their Endpoints. */
+  backends?: Map<string, BackendService>;
 }
 
 const pct = (used: number, total: number) => (total > 0 ? ` (${Math.round((used / total) * 100)}%)` : "");
@@ -84,6 +87,10 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
   if (resource === "roles" || resource === "clusterroles") return describeRole(obj as Role);
   if (resource === "rolebindings" || resource === "clusterrolebindings") return describeBinding(obj as RoleBinding);
   if (resource === "priorityclasses") return describePriorityClass(obj as PriorityClass, evs, now);
+  // kubectl's networking describers (describe_networking.ts); NetworkPolicy's prints no events.
+  if (resource === "networkpolicies") return describeNetworkPolicy(obj as NetworkPolicy);
+  if (resource === "ingresses") return describeIngress(obj as Ingress, evs.length ? events(evs, now) : "", related.backends);
+  if (resource === "ingressclasses") return describeIngressClass(obj as IngressClass, evs.length ? events(evs, now) : "");
   const m = obj.metadata;
   const common: Line[] = [
     ["Name", m.name],

@@ -10,7 +10,7 @@ import { ApiError } from "../../model/errors.ts";
 import type { ManifestDoc } from "../api/manifest.ts";
 import type { FieldValidation } from "../api/field_validation.ts";
 import { columnWidths, formatTable, toTable } from "../api/table.ts";
-import { RESOURCES, qualifiedSingular, type AnyObject, type DaemonSet, type Resource, type StatefulSet } from "../../model/types.ts";
+import { RESOURCES, qualifiedSingular, type AnyObject, type DaemonSet, type Ingress, type Resource, type StatefulSet } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { applyOne } from "../api/apply_one.ts";
 import { UsageError } from "./args.ts";
@@ -18,6 +18,7 @@ import { resolveTargets } from "./connect.ts";
 import { compileTemplate, formatValue, selectPath } from "./jsonpath.ts";
 import { waitForSet } from "../wait.ts";
 import { describeObject, type Related } from "./describe.ts";
+import type { BackendService } from "./describe_networking.ts";
 
 export type Out = (s: string) => void;
 
@@ -242,6 +243,18 @@ export async function getCmd(client: ApiClient, positional: string[], o: GetOpti
   }
 }
 
+/** The Services an Ingress's backends name, each with its Endpoints (null where there is none). */
+async function ingressBackends(client: ApiClient, ing: Ingress): Promise<Map<string, BackendService>> {
+  const names = new Set([ing.spec.defaultBackend, ...(ing.spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))].flatMap((b) => (b?.service ? [b.service.name] : [])));
+  const out = new Map<string, BackendService>();
+  for (const name of names) {
+    const service = await client.get("services", name, ing.metadata.namespace).catch(() => null);
+    const endpoints = service ? await client.get("endpoints", name, ing.metadata.namespace).catch(() => null) : null;
+    out.set(name, { service, endpoints });
+  }
+  return out;
+}
+
 export async function describeCmd(client: ApiClient, positional: string[], o: GetOptions, out: Out): Promise<void> {
   const targets = resolveTargets(positional);
   let first = true;
@@ -262,6 +275,7 @@ export async function describeCmd(client: ApiClient, positional: string[], o: Ge
       // listed), as kubectl describes them.
       const related: Related = {};
       if (t.resource === "services") related.endpoints = await client.get("endpoints", obj.metadata.name, obj.metadata.namespace).catch(() => null);
+      if (t.resource === "ingresses") related.backends = await ingressBackends(client, obj as Ingress);
       if (t.resource === "nodes") related.pods = (await client.list("pods", { fieldSelector: `spec.nodeName=${obj.metadata.name}` }).catch(() => ({ items: [] }))).items;
       if (t.resource === "daemonsets" || t.resource === "statefulsets") {
         const labelSelector = formatLabelSelector(selectorFromSpec((obj as DaemonSet | StatefulSet).spec.selector));

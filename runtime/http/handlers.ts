@@ -44,6 +44,16 @@ export interface HandlerContext {
   warnings: string[];
 }
 
+/**
+ * What Berth adds to kube-apiserver's answer on creating a kind it stores and does not act on: a
+ * `Warning:` header, which kubectl prints, so that nobody relies on a policy or route that is
+ * not there.
+ */
+export const CREATE_WARNINGS: { readonly [R in Resource]?: string } = {
+  networkpolicies: "NetworkPolicy is stored but not enforced by Berth: pod traffic is not filtered",
+  ingresses: "Ingress is stored but Berth runs no ingress controller: nothing routes by it; expose the Service as NodePort or LoadBalancer",
+};
+
 function methodNotAllowed(method: string, what: string): ApiError {
   return new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} ${what}`);
 }
@@ -244,7 +254,10 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
         if (RESOURCES[resource].namespaced && namespace === undefined) throw methodNotAllowed(method, resource);
         const dry = dryRunQuery(ctx, "CreateOptions");
         const obj = await objectBody(ctx);
-        return { status: 201, body: await api.create(resource, obj, namespace, dry) };
+        const created = await api.create(resource, obj, namespace, dry);
+        const warning = CREATE_WARNINGS[resource];
+        if (warning) ctx.warnings.push(warning);
+        return { status: 201, body: created };
       }
       case "DELETE": {
         if (route.watchPrefix) throw methodNotAllowed(method, resource);

@@ -9,14 +9,14 @@
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
  * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget|role|clusterrole|rolebinding|clusterrolebinding`,
- * `kubectl create priorityclass`, `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler), `kubectl auth can-i|whoami` (self reviews)
+ * `kubectl create priorityclass|ingress`, `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler), `kubectl auth can-i|whoami` (self reviews)
  * and Go programs whose client is set to protobuf (client-go's leader election: Lease) also send their objects this way:
  * objects are decoded by the schemas in protobuf_objects.ts.
  */
 import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import {
-  clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, job, lease, namespace, podDisruptionBudget, priorityClass, replicaSet, resourceQuota, role, roleBinding, secret,
+  clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, ingress, ingressClass, job, lease, namespace, networkPolicy, podDisruptionBudget, priorityClass, replicaSet, resourceQuota, role, roleBinding, secret,
   selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, service, serviceAccount, type FieldSpec, type Schema,
 } from "./protobuf_objects.ts";
 
@@ -260,6 +260,12 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
       return { apiVersion: "scheduling.k8s.io/v1", kind, ...decodeMessage(raw, priorityClass, kind) };
     case "Lease":
       return { apiVersion: "coordination.k8s.io/v1", kind, ...decodeMessage(raw, lease, kind) };
+    case "Ingress":
+    case "IngressClass":
+    case "NetworkPolicy": {
+      const schema = kind === "Ingress" ? ingress : kind === "IngressClass" ? ingressClass : networkPolicy;
+      return { apiVersion: "networking.k8s.io/v1", kind, ...decodeMessage(raw, schema, kind) };
+    }
     case "SelfSubjectAccessReview":
       return { apiVersion: "authorization.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectAccessReview, kind) };
     case "SelfSubjectRulesReview":
@@ -275,7 +281,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding), PriorityClass, Lease and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding), PriorityClass, Lease, Ingress, IngressClass, NetworkPolicy and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

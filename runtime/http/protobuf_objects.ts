@@ -225,3 +225,45 @@ export const lease: Schema = {
     5: I("leaseTransitions", { pointer: true }), 6: S("strategy", { pointer: true }), 7: S("preferredHolder", { pointer: true }),
   }),
 };
+/** networking.k8s.io/v1 Ingress (`kubectl create ingress`). A rule's value is embedded (IngressRuleValue); pointers keep what was set. */
+const ingressBackend: Schema = {
+  3: M("resource", { 1: S("apiGroup", { pointer: true }), 2: S("kind"), 3: S("name") }, { pointer: true }),
+  4: M("service", { 1: S("name"), 2: M("port", { 1: S("name"), 2: I("number") }) }, { pointer: true }),
+};
+export const ingress: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("defaultBackend", ingressBackend, { pointer: true }),
+    2: M("tls", { 1: S("hosts", { repeated: true }), 2: S("secretName") }, { repeated: true }),
+    3: M("rules", {
+      1: S("host"),
+      2: M("ingressRuleValue", {
+        1: M("http", { 1: M("paths", { 1: S("path"), 2: M("backend", ingressBackend), 3: S("pathType", { pointer: true }) }, { repeated: true }) }, { pointer: true }),
+      }, { inline: true }),
+    }, { repeated: true }),
+    4: S("ingressClassName", { pointer: true }),
+  }),
+};
+/** networking.k8s.io/v1 IngressClass, as a Go client set to protobuf sends it. */
+export const ingressClass: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: S("controller"),
+    2: M("parameters", { 1: S("apiGroup", { pointer: true }), 2: S("kind"), 3: S("name"), 4: S("scope", { pointer: true }), 5: S("namespace", { pointer: true }) }, { pointer: true }),
+  }),
+};
+/** networking.k8s.io/v1 NetworkPolicy, as a Go client set to protobuf sends it. Peer selectors are pointers: an empty one selects all. */
+const policyPort: Schema = { 1: S("protocol", { pointer: true }), 2: { name: "port", type: "intOrString", pointer: true }, 3: I("endPort", { pointer: true }) };
+const policyPeer: Schema = {
+  1: M("podSelector", labelSelector, { pointer: true }), 2: M("namespaceSelector", labelSelector, { pointer: true }),
+  3: M("ipBlock", { 1: S("cidr"), 2: S("except", { repeated: true }) }, { pointer: true }),
+};
+export const networkPolicy: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: M("podSelector", labelSelector, { pointer: true }),
+    2: M("ingress", { 1: M("ports", policyPort, { repeated: true }), 2: M("from", policyPeer, { repeated: true }) }, { repeated: true }),
+    3: M("egress", { 1: M("ports", policyPort, { repeated: true }), 2: M("to", policyPeer, { repeated: true }) }, { repeated: true }),
+    4: S("policyTypes", { repeated: true }),
+  }),
+};

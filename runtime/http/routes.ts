@@ -73,6 +73,8 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   nodes: ["status"],
   namespaces: ["status"],
   resourcequotas: ["status"],
+  // Where an ingress controller would write the load balancer's address (Berth has none).
+  ingresses: ["status"],
 };
 
 /**

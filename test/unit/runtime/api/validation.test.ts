@@ -439,7 +439,8 @@ describe("validation - sizes and kinds", () => {
     expect(resourceForKind("PersistentVolumeClaim")).toBe("persistentvolumeclaims");
     expect(resourceForKind("PersistentVolume")).toBeUndefined();
     expect(resourceForKind("ControllerRevision")).toBe("controllerrevisions");
-    expect(resourceForKind("Ingress")).toBeUndefined();
+    expect(resourceForKind("Ingress")).toBe("ingresses");
+    expect(resourceForKind("Gateway")).toBeUndefined();
     expect(kindOf("services")).toBe("Service");
   });
 });
