@@ -64,17 +64,30 @@ describe("gotoPage across a network change (Chromium in a private network namesp
     ip("-n", NS, "addr", "add", `10.251.${n}.1/24`, "dev", `bnc${n}a`);
   };
 
-  /** Holds the next connection, changes the network while it is held, then lets it go on. */
+  /**
+   * Holds the next connection and changes the network while it is held; the connection is let go
+   * once `settled` (the navigation the test made) has settled — aborted by the change, or
+   * retried and loaded — or after 15 s if it never does. Letting it go at once raced Chromium's
+   * handling of the change on a busy machine: the page could load before the abort.
+   */
   const changeDuringNextConnect = async () => {
     server.stdin.write("arm\n");
     await nextLine("armed");
+    // The navigation in a box: a promise resolved with a promise would take on its outcome.
+    let settle!: (box: { p: Promise<unknown> }) => void;
+    const navigation = new Promise<{ p: Promise<unknown> }>((r) => (settle = r));
     // Wrapped: an async function returning a promise would wait for it.
     const done = (async () => {
       await nextLine("held");
       changeNetwork();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([(await navigation).p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+      clearTimeout(timer);
       server.stdin.write("go\n");
     })();
-    return { done };
+    /** Starts the navigation whose settling lets the held connection go. */
+    const navigate = <T>(p: Promise<T>): Promise<T> => (settle({ p }), p);
+    return { done, navigate };
   };
 
   beforeAll(async () => {
@@ -112,7 +125,7 @@ describe("gotoPage across a network change (Chromium in a private network namesp
     try {
       const page = await ctx.newPage();
       const changed = await changeDuringNextConnect();
-      const err = await page.goto("https://127.0.0.1:8080/").then(
+      const err = await changed.navigate(page.goto("https://127.0.0.1:8080/")).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -131,7 +144,7 @@ describe("gotoPage across a network change (Chromium in a private network namesp
       const page = await ctx.newPage();
       let minted = 0;
       const changed = await changeDuringNextConnect();
-      const res = await gotoPage(page, () => (minted++, "https://127.0.0.1:8080/"));
+      const res = await changed.navigate(gotoPage(page, () => (minted++, "https://127.0.0.1:8080/")));
       await changed.done;
       expect(res!.status()).toBe(200);
       expect(await page.textContent("body")).toBe("hi");
