@@ -365,6 +365,15 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
+  /** With `subdomain`: the kernel hostname is the pod's FQDN. */
+  setHostnameAsFQDN?: boolean;
+  /** Only `linux` is served. */
+  os?: { name: string };
+  /** Refused when set (no RuntimeClass is served, pods are Ready when their containers are, a Job's deadline is served). */
+  runtimeClassName?: string;
+  overhead?: Record<string, string>;
+  readinessGates?: { conditionType: string }[];
+  activeDeadlineSeconds?: number;
   serviceAccountName?: string;
   /** Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) used to pull the images. */
   imagePullSecrets?: { name: string }[];

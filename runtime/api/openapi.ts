@@ -141,11 +141,16 @@ const SCHEMAS: Record<string, Schema> = {
     runAsUser: int64, runAsGroup: int64, runAsNonRoot: bool, readOnlyRootFilesystem: bool,
     allowPrivilegeEscalation: bool, privileged: bool,
     capabilities: ref(`${CORE}Capabilities`), seccompProfile: ref(`${CORE}SeccompProfile`), seLinuxOptions: ref(`${CORE}SELinuxOptions`),
+    procMount: str, appArmorProfile: ref(`${CORE}AppArmorProfile`), windowsOptions: ref(`${CORE}WindowsSecurityContextOptions`),
   }),
   [`${CORE}PodSecurityContext`]: obj({
     runAsUser: int64, runAsGroup: int64, runAsNonRoot: bool, supplementalGroups: arr(int64), fsGroup: int64, fsGroupChangePolicy: str,
     seccompProfile: ref(`${CORE}SeccompProfile`), seLinuxOptions: ref(`${CORE}SELinuxOptions`), sysctls: arr(obj({ name: str, value: str }, ["name", "value"])),
+    appArmorProfile: ref(`${CORE}AppArmorProfile`), windowsOptions: ref(`${CORE}WindowsSecurityContextOptions`),
   }),
+  [`${CORE}AppArmorProfile`]: obj({ type: str, localhostProfile: str }, ["type"]),
+  // Stored; a Linux node ignores them, as the kubelet does.
+  [`${CORE}WindowsSecurityContextOptions`]: obj({ gmsaCredentialSpecName: str, gmsaCredentialSpec: str, runAsUserName: str, hostProcess: bool }),
   [`${CORE}Container`]: obj(
     {
       name: str, image: str, command: arr(str), args: arr(str), workingDir: str,
@@ -190,6 +195,8 @@ const SCHEMAS: Record<string, Schema> = {
       dnsConfig: obj({ nameservers: arr(str), searches: arr(str), options: arr(obj({ name: str, value: str })) }),
       hostAliases: arr(obj({ ip: str, hostnames: arr(str) }, ["ip"]), { key: "ip", strategy: "merge" }),
       enableServiceLinks: bool, shareProcessNamespace: bool, schedulerName: str, automountServiceAccountToken: bool,
+      os: obj({ name: str }, ["name"]), setHostnameAsFQDN: bool, runtimeClassName: str, overhead: map(intOrString),
+      readinessGates: arr(obj({ conditionType: str }, ["conditionType"])), activeDeadlineSeconds: int64,
       hostNetwork: bool, hostPID: bool, hostIPC: bool,
       tolerations: arr(ref(`${CORE}Toleration`)),
       affinity: ref(`${CORE}Affinity`),
@@ -423,6 +430,8 @@ Object.assign(SCHEMAS, {
     parallelism: int, completions: int, activeDeadlineSeconds: int64, backoffLimit: int,
     selector: ref(`${META}LabelSelector`), manualSelector: bool, template: ref(`${CORE}PodTemplateSpec`),
     ttlSecondsAfterFinished: int, completionMode: str, suspend: bool,
+    // Declared so that validation refuses them by name ("not supported by Berth"), not as unknown fields.
+    podFailurePolicy: { type: "object" }, successPolicy: { type: "object" }, backoffLimitPerIndex: int, maxFailedIndexes: int, podReplacementPolicy: str,
   }, ["template"]),
   [`${BATCH}JobStatus`]: obj({
     // Kubernetes merges a job's conditions by type in a strategic merge patch, yet lists them as atomic.

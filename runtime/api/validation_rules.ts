@@ -170,6 +170,7 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
   dnsRules(c, spec, at);
   hostAliasRules(c, arr(spec.hostAliases), `${at}.hostAliases`);
   // hostNetwork, hostPID and hostIPC true are refused by the security admission (runtime/security/admission.ts).
+  unservedPodFields(c, spec, at);
   seccompRules(c, obj(obj(spec.securityContext)?.seccompProfile), `${at}.securityContext.seccompProfile`);
   c.list.push(...preemptionPolicyProblems(spec.preemptionPolicy, `${at}.preemptionPolicy`));
   const containerNames = new Set<string>();
@@ -300,6 +301,22 @@ function nodeRequirementRules(c: Causes, r: Obj, path: string, field: boolean): 
 function nodeSelectorTermRules(c: Causes, term: Obj, path: string): void {
   arr(term.matchExpressions).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchExpressions[${j}]`, false); });
   arr(term.matchFields).forEach((r, j) => { if (obj(r)) nodeRequirementRules(c, obj(r)!, `${path}.matchFields[${j}]`, true); });
+}
+
+/** Pod spec fields Berth stores only at the value that asks nothing of it, refused by name otherwise. */
+function unservedPodFields(c: Causes, spec: Obj, at: string): void {
+  const os = obj(spec.os)?.name;
+  if (os !== undefined) {
+    if (os !== "linux" && os !== "windows") c.add(CAUSE.notSupported, `${at}.os.name`, os, 'supported values: "linux", "windows"');
+    else if (os === "windows") c.add(CAUSE.forbidden, `${at}.os.name`, undefined, "Berth's nodes run Linux containers only");
+  }
+  if (typeof spec.runtimeClassName === "string" && spec.runtimeClassName !== "") c.add(CAUSE.forbidden, `${at}.runtimeClassName`, undefined, "not supported by Berth (no RuntimeClass is served; every container runs with the engine's runtime)");
+  if (Object.keys(obj(spec.overhead) ?? {}).length > 0) c.add(CAUSE.forbidden, `${at}.overhead`, undefined, "pod overhead set without corresponding RuntimeClass defined Overhead");
+  if (arr(spec.readinessGates).length > 0) c.add(CAUSE.forbidden, `${at}.readinessGates`, undefined, "not supported by Berth (a pod is Ready when its containers are)");
+  if (typeof spec.activeDeadlineSeconds === "number") {
+    if (spec.activeDeadlineSeconds <= 0) c.add(CAUSE.invalid, `${at}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, "must be between 1 and 2147483647, inclusive");
+    else c.add(CAUSE.forbidden, `${at}.activeDeadlineSeconds`, undefined, "not supported by Berth for pods (a Job's activeDeadlineSeconds is)");
+  }
 }
 
 const IP_MESSAGE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";

@@ -293,6 +293,8 @@ const securityContext = z.looseObject({
   capabilities: z.looseObject({ add: z.array(z.string()).optional(), drop: z.array(z.string()).optional() }).optional(),
   seccompProfile: seccompProfile.optional(),
   seLinuxOptions: seLinuxOptions.optional(),
+  procMount: z.enum(["Default", "Unmasked"]).optional(),
+  appArmorProfile: z.looseObject({ type: z.enum(["RuntimeDefault", "Unconfined", "Localhost"]), localhostProfile: z.string().optional() }).optional(),
 });
 
 const podSecurityContext = z.looseObject({
@@ -453,6 +455,13 @@ export const podSpec = z.looseObject({
   hostNetwork: z.boolean().optional(),
   hostPID: z.boolean().optional(),
   hostIPC: z.boolean().optional(),
+  // What Berth does not serve of these is refused by name in validation_rules.ts.
+  os: z.looseObject({ name: z.string() }).optional(),
+  setHostnameAsFQDN: z.boolean().optional(),
+  runtimeClassName: z.string().optional(),
+  overhead: quantityMap.optional(),
+  readinessGates: z.array(z.looseObject({ conditionType: z.string() })).optional(),
+  activeDeadlineSeconds: z.number().int().optional(),
   imagePullSecrets: z.array(z.looseObject({ name: dnsSubdomain })).optional(),
   tolerations: z.array(toleration).optional(),
   affinity: affinity.optional(),

@@ -388,7 +388,8 @@ export class DockerRuntime implements ContainerRuntime {
         name: containerName(spec, "POD"),
         Image: this.infraImage,
         Cmd: INFRA_COMMAND,
-        Hostname: spec.hostname?.slice(0, 63),
+        // At most 63 (a pod's name, cut by podHostnameAndDomain) or 64 (its FQDN, setHostnameAsFQDN).
+        Hostname: spec.hostname?.slice(0, 64),
         // Docker writes `<ip> <hostname>.<domainname> <hostname>` into /etc/hosts, which app
         // containers joined to this one share (as the kubelet's managed hosts file). It also sets
         // the UTS NIS domain name, which Kubernetes leaves "(none)"; nothing in DNS reads that.

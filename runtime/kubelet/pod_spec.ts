@@ -153,7 +153,14 @@ export function podHostnameAndDomain(pod: Pod, clusterDomain = "cluster.local"):
   const wanted = pod.spec.hostname || pod.metadata.name;
   const hostname = wanted.length > 63 ? wanted.slice(0, 63).replace(/[-.]+$/, "") : wanted;
   if (!pod.spec.subdomain) return { hostname };
-  return { hostname, domainname: `${pod.spec.subdomain}.${pod.metadata.namespace ?? "default"}.svc.${clusterDomain}` };
+  const domainname = `${pod.spec.subdomain}.${pod.metadata.namespace ?? "default"}.svc.${clusterDomain}`;
+  // setHostnameAsFQDN: the kernel hostname is the FQDN itself (the engine then writes it alone in /etc/hosts).
+  if (pod.spec.setHostnameAsFQDN) {
+    const fqdn = `${hostname}.${domainname}`;
+    if (fqdn.length > 64) throw new Error(`Failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (64 characters is the max, ${fqdn.length} characters requested)`);
+    return { hostname: fqdn };
+  }
+  return { hostname, domainname };
 }
 
 export function sandboxSpec(pod: Pod, node: string, hostIP: string, dns?: { servers: string[]; search: string[] }): SandboxSpec {

@@ -51,6 +51,9 @@ export function checkPodSpecAdmission(spec: unknown, policy: AdmissionPolicy, at
     if (obj(sc?.seccompProfile)?.type === "Localhost") forbid(`${path}.seccompProfile`, "Berth does not load seccomp profiles from a node's files (RuntimeDefault and Unconfined are served)");
     const se = obj(sc?.seLinuxOptions);
     if (se && Object.values(se).some((v) => v !== undefined && v !== "")) forbid(`${path}.seLinuxOptions`, "Berth's nodes do not use SELinux labels");
+    const apparmor = obj(sc?.appArmorProfile)?.type;
+    if (apparmor !== undefined && apparmor !== "RuntimeDefault") forbid(`${path}.appArmorProfile`, "Berth runs every container with the engine's default AppArmor profile (RuntimeDefault)");
+    if (sc?.procMount !== undefined && sc.procMount !== "Default") forbid(`${path}.procMount`, "Berth mounts /proc masked, as the Default procMount");
   };
   unappliable(podSc, `${at}.securityContext`);
   const hostPathVolumes = new Set<string>();

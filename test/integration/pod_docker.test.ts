@@ -21,6 +21,12 @@ const BB = "berth/busybox";
 const env = usePodEnv();
 
 describe("pods on Docker", () => {
+  test("setHostnameAsFQDN: the kernel hostname is the pod's FQDN", async () => {
+    await env.api.create("pods", pod("fqdn", env.node, { subdomain: "web", setHostnameAsFQDN: true, containers: [{ name: "c", image: BB, command: ["sleep", "3600"] }] }));
+    const p = await waitRunning(env.api, "fqdn");
+    expect((await podExec(env.rt, p, "c", ["hostname"])).stdout.trim()).toBe("fqdn.web.default.svc.cluster.local");
+  });
+
   test("a container's termination message is what it wrote to its terminationMessagePath (any user may write it), or with FallbackToLogsOnError and a failure, its log's tail", async () => {
     await env.api.create("pods", pod("farewell", env.node, {
       restartPolicy: "Never",

@@ -79,6 +79,42 @@ spec:
     expect(checkFieldValidation("Service", svc, "Strict")).toEqual([]);
   });
 
+  it("pod spec and Job fields Berth refuses by name reach validation through Strict (os, runtime class, readiness gates, AppArmor, podFailurePolicy)", () => {
+    const deploy = parseManifests(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      os: {name: linux}
+      runtimeClassName: gvisor
+      overhead: {cpu: 100m}
+      readinessGates: [{conditionType: example.com/ready}]
+      setHostnameAsFQDN: false
+      activeDeadlineSeconds: 100
+      securityContext: {appArmorProfile: {type: RuntimeDefault}, windowsOptions: {runAsUserName: x}}
+      containers:
+      - name: web
+        image: berth/busybox
+        securityContext: {procMount: Default, appArmorProfile: {type: RuntimeDefault}}
+`)[0].object;
+    expect(checkFieldValidation("Deployment", deploy, "Strict")).toEqual([]);
+    const job = parseManifests(`apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  backoffLimitPerIndex: 1
+  podFailurePolicy: {rules: [{action: FailJob, onExitCodes: {operator: In, values: [42]}}]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: berth/busybox}]
+`)[0].object;
+    expect(checkFieldValidation("Job", job, "Strict")).toEqual([]);
+  });
+
   it("a Deployment spreading its pods by zone and host passes Strict; a typo in a constraint does not", () => {
     const deploy = (field = "whenUnsatisfiable") => parseManifests(`apiVersion: apps/v1
 kind: Deployment

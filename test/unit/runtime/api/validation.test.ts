@@ -575,3 +575,17 @@ describe("validation - volume mounts: subPathExpr and mount propagation", () => 
     expectCause(causesOf("pods", mounted({ mountPropagation: "Bidirectional" })), "spec.containers[0].volumeMounts[0].mountPropagation", "FieldValueForbidden", /only to privileged containers/);
   });
 });
+
+describe("validation - pod spec fields stored only at the value that asks nothing", () => {
+  it("accepts os linux, an empty runtime class, overhead and readiness gates; refuses the rest by name", () => {
+    expect(causesOf("pods", pod({ os: { name: "linux" }, runtimeClassName: "", overhead: {}, readinessGates: [], setHostnameAsFQDN: true, subdomain: "web" }))).toEqual([]);
+    const causes = causesOf("pods", pod({ os: { name: "windows" }, runtimeClassName: "gvisor", overhead: { cpu: "100m" }, readinessGates: [{ conditionType: "example.com/ready" }], activeDeadlineSeconds: 30 }));
+    expectCause(causes, "spec.os.name", "FieldValueForbidden", /Linux containers only/);
+    expectCause(causes, "spec.runtimeClassName", "FieldValueForbidden", /no RuntimeClass is served/);
+    expectCause(causes, "spec.overhead", "FieldValueForbidden", /without corresponding RuntimeClass/);
+    expectCause(causes, "spec.readinessGates", "FieldValueForbidden", /not supported by Berth/);
+    expectCause(causes, "spec.activeDeadlineSeconds", "FieldValueForbidden", /not supported by Berth for pods/);
+    expectCause(causesOf("pods", pod({ os: { name: "plan9" } })), "spec.os.name", "FieldValueNotSupported", /"linux", "windows"/);
+    expectCause(causesOf("pods", pod({ activeDeadlineSeconds: 0 })), "spec.activeDeadlineSeconds", "FieldValueInvalid", /between 1 and 2147483647/);
+  });
+});

@@ -95,3 +95,11 @@ describe("container mounts", () => {
     ]);
   });
 });
+
+describe("setHostnameAsFQDN", () => {
+  test("the hostname is the pod's FQDN when it has a subdomain, as the kubelet sets it; one over 64 characters is the kubelet's error", () => {
+    expect(podHostnameAndDomain(pod("web-0", { subdomain: "web", setHostnameAsFQDN: true }))).toEqual({ hostname: "web-0.web.db.svc.cluster.local" });
+    expect(podHostnameAndDomain(pod("web-0", { setHostnameAsFQDN: true }))).toEqual({ hostname: "web-0" });
+    expect(() => podHostnameAndDomain(pod("x".repeat(40), { subdomain: "web", setHostnameAsFQDN: true }))).toThrow(/is too long \(64 characters is the max, 65 characters requested\)/);
+  });
+});

@@ -12,6 +12,18 @@ describe("admission - securityContext", () => {
     })).toEqual([]);
   });
 
+  it("AppArmor RuntimeDefault and the Default procMount pass; other AppArmor profiles and an unmasked /proc are refused by field", () => {
+    expect(fields({ securityContext: { appArmorProfile: { type: "RuntimeDefault" } }, containers: [{ name: "c", image: "x", securityContext: { procMount: "Default", appArmorProfile: { type: "RuntimeDefault" } } }] })).toEqual([]);
+    expect(fields({
+      securityContext: { appArmorProfile: { type: "Unconfined" } },
+      containers: [{ name: "c", image: "x", securityContext: { procMount: "Unmasked", appArmorProfile: { type: "Localhost", localhostProfile: "p" } } }],
+    })).toEqual([
+      "spec.securityContext.appArmorProfile: Forbidden: Berth runs every container with the engine's default AppArmor profile (RuntimeDefault)",
+      "spec.containers[0].securityContext.appArmorProfile: Forbidden: Berth runs every container with the engine's default AppArmor profile (RuntimeDefault)",
+      "spec.containers[0].securityContext.procMount: Forbidden: Berth mounts /proc masked, as the Default procMount",
+    ]);
+  });
+
   it("what the nodes cannot grant or apply is refused by field, pod and container alike: privileged, escalation, added capabilities, a Localhost seccomp profile, SELinux labels, sysctls", () => {
     expect(fields({
       securityContext: { seccompProfile: { type: "Localhost", localhostProfile: "p.json" }, seLinuxOptions: { level: "s0:c1" }, sysctls: [{ name: "net.core.somaxconn", value: "1024" }] },
