@@ -18,7 +18,7 @@
 import { z } from "zod";
 import { InvalidError } from "../../model/errors.ts";
 import type { ConfigMap, Secret, StatusCause } from "../../model/types.ts";
-import { CAUSE, render } from "./validation_util.ts";
+import { CAUSE, render, type Obj, obj } from "./validation_util.ts";
 
 /** Kubernetes' limit on the data of one ConfigMap or Secret. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -52,8 +52,6 @@ export const secretSchema = z.looseObject({
   immutable: z.boolean().optional(),
 });
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 
 function add(out: StatusCause[], reason: string, field: string, value: unknown, detail?: string): void {
   out.push({ reason, field, message: render(reason, value, detail) });

@@ -13,11 +13,9 @@
  */
 import { parseQuantity, isQuantity } from "../../model/quantity.ts";
 import type { StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_LABEL_MESSAGE, isDns1123Label, pathSegmentProblems, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, isDns1123Label, pathSegmentProblems, type Obj, obj, Causes } from "./validation_util.ts";
 
-type Obj = Record<string, unknown>;
 
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 /** A number as Go reads it: absent is 0; a wrong type is the schema's to report (undefined: no rule applies). */
 const num = (v: unknown): number | undefined => (v === undefined ? 0 : typeof v === "number" ? v : undefined);
@@ -35,13 +33,6 @@ const SOURCE_OF: Record<string, string> = { Object: "object", External: "externa
 const METRIC_RESOURCES = ["cpu", "memory"];
 
 const quoted = (vs: readonly string[]) => vs.map((v) => `"${v}"`).join(", ");
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  add(reason: string, field: string, value: unknown, detail?: string): void {
-    this.list.push({ reason, field, message: render(reason, value, detail) });
-  }
-}
 
 /** Every problem of an HPA's spec (validate() runs this for `horizontalpodautoscalers`). */
 export function hpaSpecProblems(rawSpec: unknown): StatusCause[] {

@@ -10,11 +10,9 @@
  */
 import { labelKeyProblem } from "../../model/selector.ts";
 import type { StatusCause } from "../../model/types.ts";
-import { CAUSE, render } from "./validation_util.ts";
+import { CAUSE, render, type Obj, obj } from "./validation_util.ts";
 
-type Obj = Record<string, unknown>;
 
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 
 const cause = (reason: string, field: string, value: unknown, detail?: string): StatusCause => ({ reason, field, message: render(reason, value, detail) });
 

@@ -18,24 +18,10 @@
  */
 import { isIP } from "node:net";
 import type { IngressClass, StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, ianaSvcNameProblem, pathSegmentProblems, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, ianaSvcNameProblem, pathSegmentProblems, render, type Obj, obj, arr, Causes } from "./validation_util.ts";
 
-type Obj = Record<string, unknown>;
 
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  add(reason: string, field: string, value: unknown, detail?: string): void {
-    this.list.push({ reason, field, message: render(reason, value, detail) });
-  }
-  /** An Invalid cause whose value is already printed (Go's `%#v` of a typed slice). */
-  invalid(field: string, printed: string, detail: string): void {
-    this.list.push({ reason: CAUSE.invalid, field, message: `Invalid value: ${printed}: ${detail}` });
-  }
-}
 
 /** A string slice as Go's `%#v` prints it in a field error (`[]networking.PolicyType{"Ingress"}`), nil when absent. */
 const goSlice = (type: string, v: unknown) =>

@@ -19,12 +19,10 @@
  * anything: Berth has one token, which may do everything.
  */
 import { RBAC_GROUP, type RoleRef, type StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, pathSegmentProblems, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, pathSegmentProblems, type Obj, obj, Causes } from "./validation_util.ts";
 
-type Obj = Record<string, unknown>;
 export type RbacResource = "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings";
 
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
@@ -32,17 +30,6 @@ const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 /** A value as Go's `%#v` prints it in field errors (`[]string{"a", "b"}`). */
 const goStrings = (vs: readonly string[]) => `[]string{${vs.map((v) => JSON.stringify(v)).join(", ")}}`;
 const goRoleRef = (r: RoleRef) => `rbac.RoleRef{APIGroup:${JSON.stringify(r.apiGroup)}, Kind:${JSON.stringify(r.kind)}, Name:${JSON.stringify(r.name)}}`;
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  add(reason: string, field: string, value: unknown, detail?: string): void {
-    this.list.push({ reason, field, message: render(reason, value, detail) });
-  }
-  /** An Invalid cause whose value is already printed (Go's `%#v`). */
-  invalid(field: string, printed: string, detail: string): void {
-    this.list.push({ reason: CAUSE.invalid, field, message: `Invalid value: ${printed}: ${detail}` });
-  }
-}
 
 /** Every problem of an RBAC object (validate() runs this for the four kinds). */
 export function rbacProblems(resource: RbacResource, raw: Obj): StatusCause[] {

@@ -14,7 +14,7 @@ import { JOB_LABELS } from "../../model/job.ts";
 import { jsonEqual } from "../../model/json_equal.ts";
 import { scheduleProblem, validTimeZone } from "../cron.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, render } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, type Obj, obj, arr, Causes } from "./validation_util.ts";
 import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
 import { hpaSpecProblems } from "./validation_hpa.ts";
 import { rbacProblems } from "./validation_rbac.ts";
@@ -22,23 +22,13 @@ import { preemptionPolicyProblems, priorityClassProblems } from "./validation_sc
 import { leaseProblems } from "./validation_lease.ts";
 import { ingressClassProblems, ingressProblems, networkPolicyProblems } from "./validation_networking.ts";
 
-type Obj = Record<string, unknown>;
 
-const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const strMap = (v: unknown): Record<string, string> => {
   const o = obj(v);
   if (!o) return {};
   return Object.fromEntries(Object.entries(o).filter(([, x]) => typeof x === "string")) as Record<string, string>;
 };
-
-class Causes {
-  readonly list: StatusCause[] = [];
-  add(reason: string, field: string, value: unknown, detail?: string): void {
-    this.list.push({ reason, field, message: render(reason, value, detail) });
-  }
-}
 
 /** Every cross-field problem of `raw` as `resource`. */
 export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] {

@@ -234,24 +234,18 @@ const probe = z.looseObject({
   successThreshold: nonNegInt.optional(),
 });
 
+/** A path inside a volume (subPath, subPathExpr): relative, without "..". */
+const relativePath = z.string().superRefine((v, ctx) => {
+  if (v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be a relative path");
+  else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
+});
+
 const volumeMount = z.looseObject({
   name: z.string().min(1),
   mountPath: absolutePath,
   readOnly: z.boolean().optional(),
-  subPath: z
-    .string()
-    .superRefine((v, ctx) => {
-      if (v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be a relative path");
-      else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
-    })
-    .optional(),
-  subPathExpr: z
-    .string()
-    .superRefine((v, ctx) => {
-      if (v.startsWith("/")) problem(ctx, CAUSE.invalid, "must be a relative path");
-      else if (v.split("/").includes("..")) problem(ctx, CAUSE.invalid, "must not contain '..'");
-    })
-    .optional(),
+  subPath: relativePath.optional(),
+  subPathExpr: relativePath.optional(),
   mountPropagation: z.enum(["None", "HostToContainer", "Bidirectional"]).optional(),
 });
 

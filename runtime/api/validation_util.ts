@@ -1,7 +1,8 @@
 /**
  * Small pieces shared by the validation passes: Kubernetes name rules, cause reasons, field
- * paths in Kubernetes style, and cause messages in Kubernetes wording.
+ * paths in Kubernetes style, cause messages in Kubernetes wording, and the causes a pass gathers.
  */
+import type { StatusCause } from "../../model/types.ts";
 
 /** Kubernetes `StatusCause.reason` values used by Berth. */
 export const CAUSE = {
@@ -104,5 +105,22 @@ export function render(reason: string, value: unknown, detail?: string): string 
       return `Too many${tail}`;
     default:
       return detail ?? reason;
+  }
+}
+
+/** A JSON object as the validation passes read it; undefined for anything else. */
+export type Obj = Record<string, unknown>;
+export const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** The causes one validation pass gathers, each rendered in Kubernetes' words. */
+export class Causes {
+  readonly list: StatusCause[] = [];
+  add(reason: string, field: string, value: unknown, detail?: string): void {
+    this.list.push({ reason, field, message: render(reason, value, detail) });
+  }
+  /** An Invalid cause whose value is already printed (Go's `%#v` of a typed value). */
+  invalid(field: string, printed: string, detail: string): void {
+    this.list.push({ reason: CAUSE.invalid, field, message: `Invalid value: ${printed}: ${detail}` });
   }
 }
