@@ -98,7 +98,9 @@ describe("NATS API under node overload", () => {
     const before = (await api.list("configmaps", { namespace: "default" })).items.length;
     // A short timeout, and no retries: each create is sent once.
     const client = new NatsApiClient(nats.nc, { timeoutMs: 400, rateLimitRetries: 0 });
-    const N = 600;
+    // Enough that one seat cannot serve them all within the timeout even on a fast machine
+    // (600 once were: ~0.6 ms a create, all answered in time, nothing timed out).
+    const N = 2000;
     const outcomes = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         client.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `gave-up-${i}` }, data: { i: String(i) } }, "default").then(
