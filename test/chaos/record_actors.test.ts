@@ -43,7 +43,7 @@ describe("chaos run --record-actors", () => {
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code, output).toBe(0);
     const history = JSON.parse(readFileSync(join(dir, "reports", "t-record-actors-seed-1", "history.json"), "utf8")) as HistoryJson;
     const actors = history.entries.filter((e): e is ActorTransition => e.type === "actor");

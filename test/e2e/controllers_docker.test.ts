@@ -118,7 +118,8 @@ describe.sequential("replication controllers on real Docker (berth up --nodes 2)
         child.kill("SIGKILL");
         reject(new Error(`berth ${args.join(" ")} did not finish within ${timeoutMs} ms:\n${out.text()}`));
       }, timeoutMs);
-      child.once("exit", (code) => {
+      // "close": all of its output read, not only exited.
+      child.once("close", (code) => {
         clearTimeout(timer);
         resolve(code);
       });

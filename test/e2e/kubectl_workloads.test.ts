@@ -42,7 +42,8 @@ describe.sequential("kubectl workloads on a cluster on Docker (berth up --nodes 
     child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
     child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
     let exited: number | null | undefined;
-    child.on("exit", (code) => (exited = code));
+    // "close", not "exit": the exit can come before the last of its output has been read.
+    child.on("close", (code) => (exited = code));
     let minReady = Infinity;
     let samples = 0;
     while (exited === undefined) {

@@ -235,7 +235,7 @@ spec:
 
   it("a process killed in the container mid-exec ends kubectl with its exit code, and no stream subscription stays", async () => {
     const ex = c.spawnKubectl(["exec", "box", "--", "sh", "-c", "exec sleep 4321"]);
-    const exited = new Promise<number | null>((r) => ex.on("exit", (code) => r(code)));
+    const exited = new Promise<number | null>((r) => ex.on("close", (code) => r(code)));
     const out = collect(ex);
     const top = async () => {
       const t = await docker.getContainer((await boxContainer()).Id).top();

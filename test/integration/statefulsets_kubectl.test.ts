@@ -149,7 +149,7 @@ describe.sequential("kubectl and apps/v1 StatefulSets (REST, no control plane)",
     const watching = h.spawnKubectl(["rollout", "status", "sts/web", "--timeout=60s"]);
     let out = "";
     watching.stdout!.on("data", (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => watching.on("exit", resolve));
+    const exited = new Promise<number | null>((resolve) => watching.on("close", resolve));
     await waitFor(() => out.includes("Waiting for 2 pods to be ready..."), "kubectl rollout status to be watching", 30_000);
     await writeStatus({ observedGeneration: generation, replicas: 5, readyReplicas: 5, currentReplicas: 5, updatedReplicas: 5, availableReplicas: 5, currentRevision: "web-5d8f7b9c4", updateRevision: "web-5d8f7b9c4" });
     expect(await exited).toBe(0);
