@@ -35,7 +35,7 @@ export const RESOURCES = {
   controllerrevisions: { kind: "ControllerRevision", singular: "controllerrevision", namespaced: true, shortNames: [], group: "apps", version: "v1" },
   poddisruptionbudgets: { kind: "PodDisruptionBudget", singular: "poddisruptionbudget", namespaced: true, shortNames: ["pdb"], group: "policy", version: "v1" },
   horizontalpodautoscalers: { kind: "HorizontalPodAutoscaler", singular: "horizontalpodautoscaler", namespaced: true, shortNames: ["hpa"], group: "autoscaling", version: "v2" },
-  // RBAC objects are stored and served, never enforced: Berth has one token, which may do everything.
+  // RBAC objects are stored and served, and enforced at the REST API (model/rbac.ts).
   roles: { kind: "Role", singular: "role", namespaced: true, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
   rolebindings: { kind: "RoleBinding", singular: "rolebinding", namespaced: true, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
   clusterroles: { kind: "ClusterRole", singular: "clusterrole", namespaced: false, shortNames: [], group: "rbac.authorization.k8s.io", version: "v1" },
@@ -916,9 +916,10 @@ export interface ConfigMap extends KubeObject {
 }
 
 /**
- * An identity for processes in pods (core/v1). Berth stores and serves them (every namespace has
- * `default`, made by the control plane's service account controller) but issues no tokens: a
- * pod's `serviceAccountName` is kept as given, and nothing is mounted for it.
+ * An identity for processes in pods (core/v1). Every namespace has `default`, made by the control
+ * plane's service account controller; the REST API issues signed tokens for them (TokenRequest,
+ * runtime/http/token_request.ts) and RBAC authorizes their holders. No token is mounted into pods
+ * yet: a pod's `serviceAccountName` is kept as given.
  */
 export interface ServiceAccount extends KubeObject {
   kind: "ServiceAccount";
@@ -1320,9 +1321,8 @@ export interface HorizontalPodAutoscaler extends KubeObject {
 // ---------------------------------------------------------------------------------------------
 // rbac.authorization.k8s.io/v1
 //
-// Stored as Kubernetes stores them, and enforced by nothing: Berth has one bearer token per
-// cluster and no users, and that token may do everything. Charts ship these objects; Berth
-// accepts, validates, lists and describes them so that the charts install.
+// Stored as Kubernetes stores them, and enforced at the REST API (model/rbac.ts). The API makes
+// kube's default roles and bindings at start (model/rbac_bootstrap.ts).
 
 /** The API group of the RBAC kinds (a roleRef's and a User or Group subject's `apiGroup`). */
 export const RBAC_GROUP = "rbac.authorization.k8s.io";
@@ -1343,7 +1343,7 @@ export interface Role extends KubeObject {
   rules?: PolicyRule[];
 }
 
-/** ClusterRoles whose rules an aggregating ClusterRole would collect (Berth runs no aggregation controller: kept as given). */
+/** ClusterRoles whose rules an aggregating ClusterRole collects: its rules are filled by the aggregation controller (actors/clusterrole_aggregation.ts). */
 export interface AggregationRule {
   clusterRoleSelectors?: LabelSelectorSpec[];
 }

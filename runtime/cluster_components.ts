@@ -29,6 +29,7 @@ import { NatsApiClient } from "./api/nats_client.ts";
 import { connectNats } from "./nats/connection.ts";
 import { subjects } from "./subjects.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig, type CertKeyPair } from "./tls.ts";
+import { loadServiceAccountTokens } from "./auth/sa_tokens.ts";
 
 export interface ComponentOptions {
   nodes: number;
@@ -102,7 +103,8 @@ async function caFor(home: string): Promise<CertKeyPair> {
 
 /**
  * Serves the REST API on an Api: bearer token from `<home>/token`, TLS from the CA in
- * `<home>/pki` (both made on first use), and a `<home>/kubeconfig` for kubectl. Shared by
+ * `<home>/pki`, the service-account signing key in `<home>/pki/sa.key` (all made on first use),
+ * and a `<home>/kubeconfig` for kubectl. Shared by
  * `berth up` and `berth control-plane --rest-port`.
  */
 export async function serveRest(opts: {
@@ -137,7 +139,10 @@ export async function serveRest(opts: {
   } else {
     opts.warn?.("WARNING: the REST API is served over plain HTTP (--insecure-http); the bearer token travels in clear text");
   }
-  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tls, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: opts.metrics, usage: opts.usage, log: (m, f) => opts.log(m, f) });
+  // The service-account signing key (`<home>/pki/sa.key`, made on first use): TokenRequest and
+  // the authentication of the tokens it issues.
+  const tokens = await loadServiceAccountTokens(opts.home);
+  const http = await startHttpApi({ api: opts.api, host: opts.host, port: opts.port ?? 0, token, tokens, tls, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: opts.metrics, usage: opts.usage, log: (m, f) => opts.log(m, f) });
   const kubeconfig = join(opts.home, "kubeconfig");
   // A wildcard listen address is no address to connect to: the kubeconfig names loopback.
   const url = opts.host === "0.0.0.0" || opts.host === "::" ? http.url.replace(/\/\/[^/]+:(\d+)$/, "//127.0.0.1:$1") : http.url;

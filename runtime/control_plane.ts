@@ -12,6 +12,7 @@
  *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
  *        ├── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
  *        ├── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
+ *        ├── clusterrole aggregation  admin/edit/view filled from labelled roles (actors/clusterrole_aggregation.ts)
  *        ├── local provisioner    claims placed by the scheduler → Bound (actors/local_provisioner.ts)
  *        └── pvc protection       a claim in use stays until its pods are gone (actors/pvc_protection.ts)
  *
@@ -40,6 +41,7 @@ import { type ServiceController, type ServiceControllerOptions, startServiceCont
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
+import { startClusterRoleAggregationController, type ClusterRoleAggregationController } from "../actors/clusterrole_aggregation.ts";
 import { startLocalProvisioner, type LocalProvisioner } from "../actors/local_provisioner.ts";
 import { startPvcProtection, type PvcProtection } from "../actors/pvc_protection.ts";
 
@@ -95,6 +97,7 @@ export interface ControlPlane {
     services?: Informer<"services">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
+    clusterroles: Informer<"clusterroles">;
   };
   scheduler: Scheduler;
   controllers: ControllerManager;
@@ -117,6 +120,8 @@ export interface ControlPlane {
   quotaController: QuotaController;
   eventSweeper: EventSweeper;
   serviceAccounts: ServiceAccountController;
+  /** ClusterRoles with an aggregationRule (admin, edit, view): their rules from the roles they select. */
+  clusterRoleAggregation: ClusterRoleAggregationController;
   /** PersistentVolumeClaims: placed claims provisioned and Bound; deleted ones released by their node. */
   localProvisioner: LocalProvisioner;
   pvcProtection: PvcProtection;
@@ -174,6 +179,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
+    clusterroles: new Informer(client, "clusterroles", { log }),
   };
   // All at once: on a NATS cluster that lost a server each start may need a second try.
   await Promise.all(Object.values(informers).map((i) => i.start()));
@@ -259,12 +265,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
+  const clusterRoleAggregation = startClusterRoleAggregationController({ client, clusterRoles: informers.clusterroles, log: controllerLog("clusterrole-aggregation"), observe: opts.observe });
   // Events about claims come from the PV controller's name, as in Kubernetes.
   const volumeRecorder = createEventRecorder(client, "persistentvolume-controller", controllerLog("events"));
   const localProvisioner = startLocalProvisioner({ client, claims: informers.persistentvolumeclaims, nodes: informers.nodes, recorder: volumeRecorder, log: controllerLog("persistentvolume-binder"), observe: opts.observe });
   const pvcProtection = startPvcProtection({ client, claims: informers.persistentvolumeclaims, pods: informers.pods, log: controllerLog("pvc-protection"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "clusterrole-aggregation", "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -290,6 +297,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     quotaController,
     eventSweeper,
     serviceAccounts,
+    clusterRoleAggregation,
     localProvisioner,
     pvcProtection,
     recorder,
@@ -312,6 +320,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         quotaController.stop();
         eventSweeper.stop();
         serviceAccounts.stop();
+        clusterRoleAggregation.stop();
         localProvisioner.stop();
         pvcProtection.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));

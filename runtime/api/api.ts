@@ -34,6 +34,7 @@ import { ingressClassUpdateProblems } from "./validation_networking.ts";
 import { admitIngress } from "../../model/ingress.ts";
 import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./priority_admission.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
+import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from "../../model/rbac_bootstrap.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
 import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
@@ -119,9 +120,11 @@ export class Api implements ApiClient {
   }
 
   /**
-   * Wraps a store; creates the initial namespaces (`default`, `kube-system`) and the system
-   * PriorityClasses (`system-node-critical`, `system-cluster-critical`, as kube-apiserver's
-   * bootstrap does at every start) if absent.
+   * Wraps a store; creates the initial namespaces (`default`, `kube-system`), the system
+   * PriorityClasses (`system-node-critical`, `system-cluster-critical`) and the bootstrap RBAC
+   * policy (model/rbac_bootstrap.ts: `cluster-admin`, `admin`, `edit`, `view`, … and their
+   * bindings) if absent, as kube-apiserver's bootstrap does at every start. Kube also reconciles
+   * the ones present back to its policy; Berth leaves an existing one as it is.
    */
   static async open(store: KvStore, opts: ApiOptions = {}): Promise<Api> {
     const api = new Api(store, opts);
@@ -137,6 +140,15 @@ export class Api implements ApiClient {
     for (const pc of SYSTEM_PRIORITY_CLASSES) {
       if (!(await store.tryGet("priorityclasses", undefined, pc.metadata.name))) await api.create("priorityclasses", structuredClone(pc)).catch(unlessExists);
     }
+    // The bootstrap RBAC policy: fourteen objects, read (and the first time made) concurrently,
+    // since every API start pays for them (every integration test's among them).
+    const ensure = async <R extends "clusterroles" | "clusterrolebindings">(resource: R, obj: ResourceTypes[R]) => {
+      if (!(await store.tryGet(resource, undefined, obj.metadata.name))) await api.create(resource, structuredClone(obj)).catch(unlessExists);
+    };
+    await Promise.all([
+      ...BOOTSTRAP_CLUSTER_ROLES.map((r) => ensure("clusterroles", r)),
+      ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS.map((b) => ensure("clusterrolebindings", b)),
+    ]);
     return api;
   }
 

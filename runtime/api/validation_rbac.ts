@@ -6,8 +6,8 @@
  *
  *   - every rule needs verbs; a rule names apiGroups and resources, or nonResourceURLs alone,
  *     and nonResourceURLs only in a ClusterRole;
- *   - an aggregationRule, when given, has at least one clusterRoleSelector (Berth runs no
- *     aggregation controller: the rule is stored as given and the role's rules are not filled in);
+ *   - an aggregationRule, when given, has at least one clusterRoleSelector (the role's rules are
+ *     filled by the aggregation controller, actors/clusterrole_aggregation.ts);
  *   - a binding's roleRef names the rbac group, a kind (Role or ClusterRole; a ClusterRoleBinding
  *     only ClusterRole) and a name usable as a path segment, and may never change;
  *   - a subject is a User or Group (apiGroup rbac.authorization.k8s.io) or a ServiceAccount
@@ -16,7 +16,7 @@
  * Empty apiGroups are read as kube-apiserver's v1 defaults fill them in before validating
  * (defaults.ts stores them so). Kubernetes prints some refused values with Go's `%#v`
  * (`[]string{"/healthz"}`, `rbac.RoleRef{…}`): so are they here. Nothing here grants or denies
- * anything: Berth has one token, which may do everything.
+ * anything: that is the authorizer's (model/rbac.ts).
  */
 import { RBAC_GROUP, type RoleRef, type StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Subdomain, pathSegmentProblems, type Obj, obj, Causes } from "./validation_util.ts";

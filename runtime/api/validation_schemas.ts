@@ -1083,7 +1083,7 @@ const horizontalPodAutoscaler = z.looseObject({
 // rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding, ClusterRoleBinding
 //
 // Types only: the rules (validation_rbac.ts) check what relates fields, with kube-apiserver's
-// paths and words. Stored, never enforced (Berth has one token, which may do everything).
+// paths and words. Enforced at the REST API (model/rbac.ts, runtime/auth/rest_auth.ts).
 
 const rbacTypeMeta = (kind: string) => ({ apiVersion: z.literal("rbac.authorization.k8s.io/v1").optional(), kind: z.literal(kind).optional() });
 

@@ -7,24 +7,26 @@
  *   POST /apis/authentication.k8s.io/v1/selfsubjectreviews         kubectl auth whoami
  *   GET  /apis/authorization.k8s.io[/v1], /apis/authentication.k8s.io[/v1]   discovery
  *
- * Berth has one bearer token per cluster and no users: whoever holds the token may do
- * everything, so every access review is allowed and the rules review is one rule granting all
- * verbs on all resources and on every non-resource URL. The RBAC objects Berth stores grant and
- * deny nothing. SubjectAccessReview, LocalSubjectAccessReview and TokenReview (asked by other
- * API servers and webhooks, not by kubectl) are not served. Pure: routes.ts parses, server.ts
- * reads the body and calls `serveReview`.
+ * Each is answered for the requester (after impersonation: `kubectl auth can-i --as=…`) by the
+ * same RBAC that authorizes requests (model/rbac.ts), through a `Reviewer` server.ts passes in.
+ * SubjectAccessReview, LocalSubjectAccessReview and TokenReview (asked by other API servers and
+ * webhooks, not by kubectl) are not served. routes.ts parses, server.ts reads the body and calls
+ * `serveReview`.
  */
 import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
+import type { Decision, RequestAttributes, UserInfo } from "../../model/rbac.ts";
+import type { PolicyRule } from "../../model/types.ts";
 
 const AUTHORIZATION = "authorization.k8s.io";
 const AUTHENTICATION = "authentication.k8s.io";
 const VERSION = "v1";
 
-/** Who the cluster token is, as `kubectl auth whoami` shows it. */
-export const TOKEN_USER = { username: "berth:cluster-admin", groups: ["system:masters", "system:authenticated"] } as const;
-
-/** Why every access review is allowed (kubectl prints a reason only for a "no"; other clients may show it). */
-export const ALLOWED_REASON = "Berth has one cluster token, which may do everything";
+/** The requester, and RBAC's answers for them. */
+export interface Reviewer {
+  user: UserInfo;
+  decide(a: RequestAttributes): Promise<Decision>;
+  rules(namespace: string): Promise<{ rules: PolicyRule[]; errors: string[] }>;
+}
 
 type ReviewKind = "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SelfSubjectReview";
 
@@ -68,7 +70,7 @@ const obj = (v: unknown): Obj | undefined => (typeof v === "object" && v !== nul
  * Answers one review request: discovery documents for GET, the review with its status for a
  * POST (201, as kube-apiserver answers a create). `body` is the decoded request body of a POST.
  */
-export function serveReview(route: ReviewRoute, method: string, body?: unknown): { status: number; body: Obj } {
+export async function serveReview(route: ReviewRoute, method: string, body: unknown, reviewer: Reviewer): Promise<{ status: number; body: Obj }> {
   if (route.doc === "group") {
     if (method !== "GET") throw methodNotAllowed(method);
     return { status: 200, body: { kind: "APIGroup", apiVersion: "v1", ...reviewApiGroups().find((g) => g.name === route.group) } };
@@ -97,25 +99,47 @@ export function serveReview(route: ReviewRoute, method: string, body?: unknown):
       if (!hasResource && !hasNonResource) {
         throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.resourceAttributes", message: `Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified` }]);
       }
-      return { status: 201, body: { ...out, spec, status: { allowed: true, reason: ALLOWED_REASON } } };
+      const d = await reviewer.decide(reviewAttributes(spec));
+      return { status: 201, body: { ...out, spec, status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) } } };
     }
-    case "SelfSubjectRulesReview":
+    case "SelfSubjectRulesReview": {
       if (typeof spec.namespace !== "string" || spec.namespace === "") throw new BadRequestError("no namespace on request");
+      const { rules, errors } = await reviewer.rules(spec.namespace);
+      const resourceRules = rules.filter((r) => (r.resources ?? []).length > 0).map((r) => ({
+        verbs: r.verbs,
+        ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}),
+        resources: r.resources,
+        ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+      }));
+      const nonResourceRules = rules.filter((r) => (r.nonResourceURLs ?? []).length > 0).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
       return {
         status: 201,
-        body: {
-          ...out,
-          spec,
-          status: {
-            resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
-            nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
-            incomplete: false,
-          },
-        },
+        body: { ...out, spec, status: { resourceRules, nonResourceRules, incomplete: errors.length > 0, ...(errors.length ? { evaluationError: errors.join(", ") } : {}) } },
       };
-    case "SelfSubjectReview":
-      return { status: 201, body: { ...out, status: { userInfo: { username: TOKEN_USER.username, groups: [...TOKEN_USER.groups] } } } };
+    }
+    case "SelfSubjectReview": {
+      const u = reviewer.user;
+      const userInfo = { username: u.username, ...(u.uid ? { uid: u.uid } : {}), groups: [...u.groups], ...(u.extra ? { extra: u.extra } : {}) };
+      return { status: 201, body: { ...out, status: { userInfo } } };
+    }
   }
+}
+
+/** A SelfSubjectAccessReview's spec as request attributes (validated: exactly one kind is set). */
+function reviewAttributes(spec: Obj): RequestAttributes {
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const nr = obj(spec.nonResourceAttributes);
+  if (nr) return { type: "nonResource", verb: str(nr.verb), path: str(nr.path) };
+  const r = obj(spec.resourceAttributes)!;
+  return {
+    type: "resource",
+    verb: str(r.verb),
+    apiGroup: str(r.group),
+    resource: str(r.resource),
+    ...(str(r.subresource) ? { subresource: str(r.subresource) } : {}),
+    ...(str(r.namespace) ? { namespace: str(r.namespace) } : {}),
+    ...(str(r.name) ? { name: str(r.name) } : {}),
+  };
 }
 
 function methodNotAllowed(method: string): ApiError {

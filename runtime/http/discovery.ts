@@ -124,6 +124,10 @@ export function apiResourceList(groupVersion = "v1"): Record<string, unknown> | 
           // kubectl drain looks for exactly this entry (group and version set) before evicting.
           resources.push({ ...base, group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] });
           break;
+        case "token":
+          // As kube-apiserver lists it; `kubectl create token` needs only the create.
+          resources.push({ ...base, group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] });
+          break;
       }
     }
   }

@@ -9,7 +9,8 @@
  * 4: contentType }, where `raw` is the object's own message. Only the fields Berth acts on are
  * decoded; others are skipped by wire type. Anything malformed is a 400 that says where.
  * `kubectl create deployment|job|cronjob|namespace|configmap|secret|service|quota|serviceaccount|poddisruptionbudget|role|clusterrole|rolebinding|clusterrolebinding`,
- * `kubectl create priorityclass|ingress`, `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler), `kubectl auth can-i|whoami` (self reviews)
+ * `kubectl create priorityclass|ingress`, `kubectl autoscale` (an autoscaling/v1 HorizontalPodAutoscaler), `kubectl auth can-i|whoami` (self reviews),
+ * `kubectl create token` (a TokenRequest)
  * and Go programs whose client is set to protobuf (client-go's leader election: Lease) also send their objects this way:
  * objects are decoded by the schemas in protobuf_objects.ts.
  */
@@ -17,7 +18,7 @@ import { Buffer } from "node:buffer";
 import { ApiError, BadRequestError } from "../../model/errors.ts";
 import {
   clusterRole, configMap, cronJob, deployment, horizontalPodAutoscalerV1, horizontalPodAutoscalerV2, ingress, ingressClass, job, lease, namespace, networkPolicy, podDisruptionBudget, priorityClass, replicaSet, resourceQuota, role, roleBinding, secret,
-  selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, service, serviceAccount, type FieldSpec, type Schema,
+  selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, service, serviceAccount, tokenRequest, type FieldSpec, type Schema,
 } from "./protobuf_objects.ts";
 
 export const PROTOBUF_MEDIA_TYPE = "application/vnd.kubernetes.protobuf";
@@ -273,6 +274,9 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
     case "SelfSubjectReview":
       // kubectl auth whoami tries v1, then v1beta1 and v1alpha1: the version is kept, so only v1 is answered.
       return { apiVersion: apiVersion ?? "authentication.k8s.io/v1", kind, ...decodeMessage(raw, selfSubjectReview, kind) };
+    case "TokenRequest":
+      // The version is kept: token_request.ts refuses any but authentication.k8s.io/v1 by name.
+      return { apiVersion: apiVersion ?? "authentication.k8s.io/v1", kind, ...decodeMessage(raw, tokenRequest, kind) };
     default:
       throw new UnsupportedProtobufKind(kind);
   }
@@ -281,7 +285,7 @@ export function decodeProtobufBody(body: Uint8Array): Record<string, unknown> {
 /** A protobuf body of a kind Berth does not decode (see decodeProtobufBody). */
 export class UnsupportedProtobufKind extends ApiError {
   constructor(readonly protobufKind: string | undefined) {
-    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding), PriorityClass, Lease, Ingress, IngressClass, NetworkPolicy and kubectl auth's self reviews, not ${protobufKind ?? "an object without a kind"}; send application/json`);
+    super("UnsupportedMediaType", `Berth reads ${PROTOBUF_MEDIA_TYPE} bodies only for DeleteOptions, Eviction, Deployment, ReplicaSet, Job, CronJob, Namespace, Service, ConfigMap, Secret, ResourceQuota, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, the RBAC kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding), PriorityClass, Lease, Ingress, IngressClass, NetworkPolicy, kubectl auth's self reviews and TokenRequest, not ${protobufKind ?? "an object without a kind"}; send application/json`);
     this.name = "UnsupportedProtobufKind";
   }
 }

@@ -212,6 +212,18 @@ export const selfSubjectAccessReview: Schema = {
 };
 export const selfSubjectRulesReview: Schema = { 1: M("metadata", objectMeta), 2: M("spec", { 1: S("namespace") }) };
 export const selfSubjectReview: Schema = { 1: M("metadata", objectMeta) };
+/**
+ * authentication.k8s.io/v1 TokenRequest (`kubectl create token`, POST serviceaccounts/{name}/token;
+ * token_request.ts). `expirationSeconds` and `boundObjectRef` are Go pointers: an explicit 0 is kept
+ * (and refused as too short), an absent one defaulted. The status (empty on a request) is not read.
+ */
+export const tokenRequest: Schema = {
+  1: M("metadata", objectMeta),
+  2: M("spec", {
+    1: S("audiences", { repeated: true }), 4: I("expirationSeconds", { pointer: true }),
+    3: M("boundObjectRef", { 1: S("kind"), 2: S("apiVersion"), 3: S("name"), 4: S("uid") }, { pointer: true }),
+  }),
+};
 /** scheduling.k8s.io/v1 PriorityClass (`kubectl create priorityclass`). `value` is not a pointer: 0 is dropped, and defaulted back. */
 export const priorityClass: Schema = {
   1: M("metadata", objectMeta), 2: I("value"), 3: B("globalDefault"), 4: S("description"), 5: { name: "preemptionPolicy", type: "string", pointer: true },

@@ -54,7 +54,7 @@ export type Route =
   /** A path that is not a plain sequence of names: an empty, `.` or `..` segment, or a bad escape. */
   | { type: "badPath"; message: string };
 
-export type Subresource = "status" | "log" | "binding" | "scale" | "eviction" | "exec" | "attach" | "portforward";
+export type Subresource = "status" | "log" | "binding" | "scale" | "eviction" | "exec" | "attach" | "portforward" | "token";
 
 /** The subresources served for each resource. */
 export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
@@ -75,6 +75,8 @@ export const SUBRESOURCES: { [R in Resource]?: readonly Subresource[] } = {
   resourcequotas: ["status"],
   // Where an ingress controller would write the load balancer's address (Berth has none).
   ingresses: ["status"],
+  // TokenRequest (token_request.ts): `kubectl create token`.
+  serviceaccounts: ["token"],
 };
 
 /**

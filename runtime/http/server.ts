@@ -6,7 +6,8 @@
  * Kubernetes paths (routes.ts), watches need raw control over chunked responses, and Deno serves
  * `node:http` as is — a framework would add a dependency and a layer without removing code.
  *
- * Request pipeline: route → auth (bearer token, health endpoints exempt) → handler → JSON reply,
+ * Request pipeline: route → authentication (the cluster token or a ServiceAccount token; health
+ * endpoints exempt) → impersonation → RBAC (runtime/auth/rest_auth.ts) → handler → JSON reply,
  * with every failure answered as a Kubernetes `Status` (`toStatus`).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -15,7 +16,11 @@ import type { AddressInfo, Socket } from "node:net";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError, toStatus } from "../../model/errors.ts";
 import { openApiV2, openApiV3Index, openApiV3CoreV1, openApiV3Group } from "../api/openapi.ts";
-import { tokenMatches } from "../tls.ts";
+import { RestAuth } from "../auth/rest_auth.ts";
+import { requestAttributes } from "../auth/attributes.ts";
+import { rbacCheckedClient } from "../auth/rbac_writes.ts";
+import type { ServiceAccountTokens } from "../auth/sa_tokens.ts";
+import { SYSTEM_MASTERS, type UserInfo } from "../../model/rbac.ts";
 import { checkObjectContentType, DEFAULT_MAX_BODY_BYTES, mediaType, parseAccept, parseBody, patchTypeOf, readRaw } from "./body.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from "./protobuf.ts";
@@ -33,6 +38,7 @@ import { flowControlMetrics, requestMetrics } from "../metrics/apiserver.ts";
 import type { UsageSource } from "../metrics/usage_store.ts";
 import { serveMetricsApi } from "./metrics_api.ts";
 import { serveReview } from "./access_review.ts";
+import { serveTokenRequest } from "./token_request.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
@@ -49,8 +55,10 @@ export interface HttpApiOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
-  /** The bearer token every non-health request must carry. */
+  /** The cluster token: its holder is in system:masters and may do everything. */
   token: string;
+  /** Issues and checks ServiceAccount tokens; without it only the cluster token is accepted. */
+  tokens?: ServiceAccountTokens;
   /** PEM certificate and key; `false` serves plain HTTP (`--insecure-http`). */
   tls: { cert: string; key: string } | false;
   /** Streams container logs for `pods/{name}/log`; without it that endpoint answers 503. */
@@ -64,10 +72,7 @@ export interface HttpApiOptions {
    * kube-apiserver spreads reconnects; clients resume from their last resourceVersion.
    */
   watchTimeoutSeconds?: number;
-  /**
-   * Per-identity token buckets (runtime/security/rate_limit.ts). The REST identity is the
-   * bearer token's user; Berth has one REST user today (`admin`, the kubeconfig token).
-   */
+  /** Per-identity token buckets (runtime/security/rate_limit.ts); the REST identity is the request's user name. */
   rateLimit?: RateLimitOptions;
   /** Priority levels and fair queuing (runtime/security/flow_control.ts), shared with the NATS edge of the same Api. */
   flowControl?: FlowControlOptions;
@@ -117,9 +122,6 @@ export interface HttpApi {
   connections(): number;
 }
 
-/** Who a REST request is, for rate limits and watch caps: the one bearer token's user. */
-const REST_IDENTITY = "admin";
-
 /** Starts the REST API and resolves once it listens. */
 export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const host = opts.host ?? "127.0.0.1";
@@ -135,6 +137,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const reqMetrics = opts.metrics ? requestMetrics(opts.metrics) : undefined;
   if (opts.metrics) flowControlMetrics(opts.metrics, () => flow.figures());
   // The live page (runtime/ui/): its own session-cookie sign-in, the same ApiClient behind it.
+  const auth = new RestAuth({ api: opts.api, token: opts.token, tokens: opts.tokens, log: (m, f) => log(m, f ?? {}) });
   const ui = createDashboard({ api: opts.api, token: opts.token, secure: !!opts.tls, logs: opts.logs, closing: closing.signal, log });
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -165,24 +168,25 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       }
       if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
       if (route.type === "health") return await serveHealth(res, method, route.endpoint, route.check, query);
-      if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
-      if (opts.metrics && route.type === "notFound" && (q < 0 ? target : target.slice(0, q)) === "/metrics") return await serveMetrics(res, method, opts.metrics);
+      const user = await auth.impersonate(req, await auth.authenticate(req));
+      await auth.check(user, requestAttributes(method, route, query, path));
+      if (opts.metrics && route.type === "notFound" && path === "/metrics") return await serveMetrics(res, method, opts.metrics);
       let release = () => {};
       if (route.type === "resource") {
-        const refused = rate.take(REST_IDENTITY);
+        const refused = rate.take(user.username);
         if (refused) {
           reqMetrics?.rejected("rate-limit");
           throw rateLimitedError(refused);
         }
         // A seat at the request's priority level (flow_control.ts). A watch holds it only to be
         // admitted: its stream runs for minutes and costs a seat nothing.
-        release = await flow.acquire({ identity: `rest:${REST_IDENTITY}`, resource: route.resource });
+        release = await flow.acquire({ identity: `rest:${user.username}`, resource: route.resource });
         if (route.watchPrefix || ["true", "1"].includes(query.get("watch") ?? "")) release();
       }
       const warnings: string[] = [];
       let reply: Reply;
       try {
-        reply = await dispatch(req, res, method, route, query, warnings);
+        reply = await dispatch(req, res, method, route, query, warnings, user);
       } finally {
         release();
       }
@@ -211,7 +215,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     res.end(method === "HEAD" ? undefined : text);
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[]): Promise<Reply> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, method: string, route: Route, query: URLSearchParams, warnings: string[], user: UserInfo): Promise<Reply> {
     if (route.type === "notFound") throw new ApiError("NotFound", "the server could not find the requested resource");
     if (route.type === "openapiGroup") {
       if (method !== "GET") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method} /openapi/v3/apis/${route.groupVersion}`);
@@ -232,10 +236,11 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     }
     if (route.type === "review") {
       // kubectl auth's self reviews: create-only, nothing stored (access_review.ts).
-      if (method !== "POST") return serveReview(route, method);
+      const reviewer = { user, decide: (a: Parameters<RestAuth["authorize"]>[1]) => auth.authorize(user, a), rules: (ns: string) => auth.rules(user, ns) };
+      if (method !== "POST") return await serveReview(route, method, undefined, reviewer);
       const raw = await readRaw(req, maxBody);
       const body = mediaType(req.headers["content-type"]) === PROTOBUF_MEDIA_TYPE ? decodeProtobufBody(raw) : parseBody(raw, checkObjectContentType(req.headers["content-type"]));
-      return serveReview(route, method, body);
+      return await serveReview(route, method, body, reviewer);
     }
     if (route.type !== "static" && route.type !== "resource") throw new ApiError("BadRequest", "invalid request path");
     const accept = parseAccept(req.headers.accept);
@@ -278,7 +283,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     if ((method === "POST" || method === "PUT") && !protobuf) checkObjectContentType(req.headers["content-type"]);
     if (method === "PATCH") patchTypeOf(req.headers["content-type"]);
     const ctx: HandlerContext = {
-      api: opts.api,
+      // Writes of roles and bindings by anyone but system:masters pass the escalation check.
+      api: user.groups.includes(SYSTEM_MASTERS) ? opts.api : rbacCheckedClient(opts.api, auth, user),
       method,
       route,
       query,
@@ -288,12 +294,17 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       req,
       res,
       watches,
-      identity: REST_IDENTITY,
+      identity: user.username,
       logs: opts.logs,
       closing: closing.signal,
       warnings,
       maxWatchSeconds: opts.watchTimeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800),
     };
+    // TokenRequest (kubectl create token): a token for the account, nothing stored (token_request.ts).
+    if (route.subresource === "token" && route.resource === "serviceaccounts") {
+      if (method !== "POST") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
+      return await serveTokenRequest({ api: opts.api, tokens: opts.tokens, namespace: route.namespace ?? "default", name: route.name!, body: await readBody() });
+    }
     // An older version of a resource (routes.ts OLDER_VERSIONS) is converted at the edge.
     return route.olderVersion ? handleAutoscalingV1(ctx) : handleResource(ctx);
   }
@@ -323,12 +334,13 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     const q = target.indexOf("?");
     const route = parseRoute(q < 0 ? target : target.slice(0, q));
     if (route.type === "badPath") throw new ApiError("BadRequest", `invalid request path: ${route.message}`);
-    if (!authorized(req, opts.token)) throw new ApiError("Unauthorized", "Unauthorized");
+    const user = await auth.impersonate(req, await auth.authenticate(req));
+    await auth.check(user, requestAttributes(req.method ?? "GET", route, new URLSearchParams(), q < 0 ? target : target.slice(0, q), true));
     const sub = route.type === "resource" ? route.subresource : undefined;
     if (route.type !== "resource" || route.resource !== "pods" || !route.namespace || (sub !== "exec" && sub !== "attach" && sub !== "portforward")) {
       throw new ApiError("NotFound", "the server could not find the requested resource (upgrades are served for pods/exec, pods/attach and pods/portforward)");
     }
-    const refused = rate.take(REST_IDENTITY);
+    const refused = rate.take(user.username);
     if (refused) throw rateLimitedError(refused);
     await serveStreamUpgrade({ req, socket, head, namespace: route.namespace, pod: route.name!, sub, query: new URLSearchParams(q < 0 ? "" : target.slice(q + 1)), provider: opts.streams, log });
   }
@@ -372,7 +384,8 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
       new Promise<void>((resolve) => {
         closing.abort();
         watches.stopAll();
-        server.close(() => resolve());
+        const stopped = auth.close();
+        server.close(() => void stopped.then(() => resolve(), () => resolve()));
         server.closeAllConnections();
         for (const s of upgraded) s.destroy();
       }),
@@ -444,13 +457,6 @@ function notAcceptable(message: string): Reply {
     status: 406,
     body: { apiVersion: "v1", kind: "Status", metadata: {}, status: "Failure", message, reason: "NotAcceptable", code: 406 },
   };
-}
-
-function authorized(req: IncomingMessage, token: string): boolean {
-  const h = req.headers.authorization;
-  if (!h) return false;
-  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
-  return m !== null && tokenMatches(m[1], token);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {

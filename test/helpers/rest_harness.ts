@@ -15,12 +15,15 @@ import type { ApiClient } from "../../model/client.ts";
 import { startHttpApi, type HttpApi, type LogProvider } from "../../runtime/http/server.ts";
 import type { StreamProvider } from "../../runtime/stream/open.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig } from "../../runtime/tls.ts";
+import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../runtime/auth/sa_tokens.ts";
 
 export interface RestHarness {
   test: TestApi;
   http: HttpApi;
   caPem: string;
   token: string;
+  /** The ServiceAccount token issuer the API checks tokens with (a fresh key per harness). */
+  tokens: ServiceAccountTokens;
   kubeconfig: string;
   dir: string;
   /** Runs kubectl with the generated kubeconfig; resolves with its exit code and output. */
@@ -46,7 +49,9 @@ export async function startRestHarness(opts: RestHarnessOptions = {}): Promise<R
   const ca = await generateCa();
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost"] });
   const token = generateToken();
+  const tokens = await ephemeralServiceAccountTokens();
   const http = await startHttpApi({
+    tokens,
     api: opts.wrapApi ? opts.wrapApi(test.api) : test.api,
     token,
     tls: { cert: cert.certPem, key: cert.keyPem },
@@ -73,6 +78,7 @@ export async function startRestHarness(opts: RestHarnessOptions = {}): Promise<R
     http,
     caPem: ca.certPem,
     token,
+    tokens,
     kubeconfig,
     dir,
     spawnKubectl,

@@ -2,15 +2,17 @@
  * The RBAC kinds and kubectl auth's self reviews at the HTTP edge: the protobuf bodies kubectl
  * 1.32 really sends (captured through a logging proxy in front of Berth), discovery of the
  * rbac.authorization.k8s.io, authorization.k8s.io and authentication.k8s.io groups, routing, and
- * the reviews' answers (everything allowed: Berth has one token, which may do everything).
+ * the reviews' answers (RBAC's, for the requester: model/rbac.ts).
  */
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { decodeProtobufBody } from "../../../../runtime/http/protobuf.ts";
 import { apiGroup, apiGroupList, apiResourceList } from "../../../../runtime/http/discovery.ts";
 import { parseRoute } from "../../../../runtime/http/routes.ts";
-import { ALLOWED_REASON, serveReview, type ReviewRoute } from "../../../../runtime/http/access_review.ts";
+import { serveReview, type Reviewer, type ReviewRoute } from "../../../../runtime/http/access_review.ts";
 import { ApiError, InvalidError } from "../../../../model/errors.ts";
+import { authorize, rulesFor, type RbacView, type UserInfo } from "../../../../model/rbac.ts";
+import type { ClusterRole, ClusterRoleBinding } from "../../../../model/types.ts";
 
 const RBAC = "rbac.authorization.k8s.io";
 const decode = (b64: string) => decodeProtobufBody(Buffer.from(b64, "base64"));
@@ -124,53 +126,78 @@ describe("rbac over HTTP - discovery and routes", () => {
   });
 });
 
-describe("rbac over HTTP - kubectl auth's self reviews (nothing stored; the one token may do everything)", () => {
+/** The cluster token's user, and a ServiceAccount that may only read pods in `default`. */
+const ADMIN: UserInfo = { username: "berth:cluster-admin", groups: ["system:masters", "system:authenticated"] };
+const APP: UserInfo = { username: "system:serviceaccount:default:app", uid: "u-1", groups: ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"] };
+const reader: ClusterRole = { apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name: "pod-reader" }, rules: [{ verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] }] };
+const binding: ClusterRoleBinding = {
+  apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: "app-reads" },
+  subjects: [{ kind: "ServiceAccount", name: "app", namespace: "default" }], roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "pod-reader" },
+};
+const view: RbacView = { clusterRoleBindings: () => [binding], roleBindings: () => [], clusterRole: (n) => (n === "pod-reader" ? reader : undefined), role: () => undefined };
+const as = (user: UserInfo): Reviewer => ({ user, decide: async (a) => authorize(view, user, a), rules: async (ns) => rulesFor(view, user, ns) });
+
+describe("rbac over HTTP - kubectl auth's self reviews (nothing stored; answered by RBAC for the requester)", () => {
   const create = (kind: Extract<ReviewRoute, { doc: "create" }>["kind"]): ReviewRoute => ({ type: "review", doc: "create", kind });
 
-  it("a SelfSubjectAccessReview is answered 201 with allowed: true and Berth's reason, the spec as sent", () => {
-    const r = serveReview(create("SelfSubjectAccessReview"), "POST", decode(CAN_I));
+  it("a SelfSubjectAccessReview is answered 201 with RBAC's decision for the requester, the spec as sent", async () => {
+    const r = await serveReview(create("SelfSubjectAccessReview"), "POST", decode(CAN_I), as(APP));
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({
       kind: "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1",
       spec: { resourceAttributes: { namespace: "default", verb: "get", resource: "pods" } },
-      status: { allowed: true, reason: ALLOWED_REASON },
+      status: { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "app-reads" of ClusterRole "pod-reader" to ServiceAccount "default/app"' },
     });
-    expect(serveReview(create("SelfSubjectAccessReview"), "POST", { spec: { nonResourceAttributes: { path: "/healthz", verb: "get" } } }).body).toMatchObject({ status: { allowed: true } });
+    const del = { spec: { resourceAttributes: { namespace: "default", verb: "delete", resource: "pods", name: "x" } } };
+    expect((await serveReview(create("SelfSubjectAccessReview"), "POST", del, as(APP))).body.status).toEqual({ allowed: false });
+    expect((await serveReview(create("SelfSubjectAccessReview"), "POST", del, as(ADMIN))).body.status).toEqual({ allowed: true });
+    const healthz = { spec: { nonResourceAttributes: { path: "/healthz", verb: "get" } } };
+    expect((await serveReview(create("SelfSubjectAccessReview"), "POST", healthz, as(ADMIN))).body).toMatchObject({ status: { allowed: true } });
+    expect((await serveReview(create("SelfSubjectAccessReview"), "POST", healthz, as(APP))).body).toMatchObject({ status: { allowed: false } });
   });
 
-  it("a SelfSubjectAccessReview needs exactly one kind of attributes (kube's 422), and its kind and version must be the URL's", () => {
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "POST", { spec: {} })).toThrow(InvalidError);
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "POST", { spec: {} })).toThrow(/spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified/);
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "POST", { spec: { resourceAttributes: {}, nonResourceAttributes: {} } })).toThrow(/cannot be specified in combination with resourceAttributes/);
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "POST", { kind: "SelfSubjectRulesReview", spec: { resourceAttributes: {} } })).toThrow(/cannot be handled as a SelfSubjectAccessReview/);
+  it("a SelfSubjectAccessReview needs exactly one kind of attributes (kube's 422), and its kind and version must be the URL's", async () => {
+    const review = (body: unknown) => serveReview(create("SelfSubjectAccessReview"), "POST", body, as(APP));
+    await expect(review({ spec: {} })).rejects.toThrow(InvalidError);
+    await expect(review({ spec: {} })).rejects.toThrow(/spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified/);
+    await expect(review({ spec: { resourceAttributes: {}, nonResourceAttributes: {} } })).rejects.toThrow(/cannot be specified in combination with resourceAttributes/);
+    await expect(review({ kind: "SelfSubjectRulesReview", spec: { resourceAttributes: {} } })).rejects.toThrow(/cannot be handled as a SelfSubjectAccessReview/);
   });
 
-  it("a SelfSubjectRulesReview grants every verb on every resource and non-resource URL; it needs a namespace", () => {
-    expect(serveReview(create("SelfSubjectRulesReview"), "POST", decode(CAN_I_LIST)).body.status).toEqual({
+  it("a SelfSubjectRulesReview lists the requester's rules (system:masters: everything); it needs a namespace", async () => {
+    expect((await serveReview(create("SelfSubjectRulesReview"), "POST", decode(CAN_I_LIST), as(ADMIN))).body.status).toEqual({
       resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
       nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
       incomplete: false,
     });
-    expect(() => serveReview(create("SelfSubjectRulesReview"), "POST", { spec: {} })).toThrow(/no namespace on request/);
+    expect((await serveReview(create("SelfSubjectRulesReview"), "POST", decode(CAN_I_LIST), as(APP))).body.status).toEqual({
+      resourceRules: [{ verbs: ["get", "list"], apiGroups: [""], resources: ["pods"] }],
+      nonResourceRules: [],
+      incomplete: false,
+    });
+    await expect(serveReview(create("SelfSubjectRulesReview"), "POST", { spec: {} }, as(APP))).rejects.toThrow(/no namespace on request/);
   });
 
-  it("a SelfSubjectReview names the token's holder and its groups", () => {
-    expect(serveReview(create("SelfSubjectReview"), "POST", decode(WHOAMI)).body).toMatchObject({
+  it("a SelfSubjectReview names the requester, its uid and its groups", async () => {
+    expect((await serveReview(create("SelfSubjectReview"), "POST", decode(WHOAMI), as(ADMIN))).body).toMatchObject({
       kind: "SelfSubjectReview", apiVersion: "authentication.k8s.io/v1",
       status: { userInfo: { username: "berth:cluster-admin", groups: ["system:masters", "system:authenticated"] } },
     });
+    expect((await serveReview(create("SelfSubjectReview"), "POST", decode(WHOAMI), as(APP))).body).toMatchObject({
+      status: { userInfo: { username: "system:serviceaccount:default:app", uid: "u-1", groups: APP.groups } },
+    });
   });
 
-  it("reviews are create-only: another method is a 405; the groups' discovery lists them with the create verb alone", () => {
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "GET")).toThrow(ApiError);
-    expect(() => serveReview(create("SelfSubjectAccessReview"), "DELETE")).toThrow(/does not allow this method/);
-    expect(serveReview({ type: "review", doc: "resources", group: "authorization.k8s.io" }, "GET").body).toEqual({
+  it("reviews are create-only: another method is a 405; the groups' discovery lists them with the create verb alone", async () => {
+    await expect(serveReview(create("SelfSubjectAccessReview"), "GET", undefined, as(APP))).rejects.toThrow(ApiError);
+    await expect(serveReview(create("SelfSubjectAccessReview"), "DELETE", undefined, as(APP))).rejects.toThrow(/does not allow this method/);
+    expect((await serveReview({ type: "review", doc: "resources", group: "authorization.k8s.io" }, "GET", undefined, as(APP))).body).toEqual({
       kind: "APIResourceList", apiVersion: "v1", groupVersion: "authorization.k8s.io/v1",
       resources: [
         { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"] },
         { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false, verbs: ["create"] },
       ],
     });
-    expect(serveReview({ type: "review", doc: "group", group: "authentication.k8s.io" }, "GET").body).toMatchObject({ kind: "APIGroup", name: "authentication.k8s.io", preferredVersion: { version: "v1" } });
+    expect((await serveReview({ type: "review", doc: "group", group: "authentication.k8s.io" }, "GET", undefined, as(APP))).body).toMatchObject({ kind: "APIGroup", name: "authentication.k8s.io", preferredVersion: { version: "v1" } });
   });
 });
