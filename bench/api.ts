@@ -14,7 +14,12 @@
  * (flow control still applies), as kube-apiserver's own load tests run without client-side or
  * server-side rate limits; `--rate-limit default` keeps `berth up`'s.
  *
- *   npx tsx bench/api.ts [--clients 50] [--iterations 40] [--rate-limit off|default]
+ * `--as admin` (the default) sends the cluster token, whose holder is in system:masters and is
+ * never looked up in RBAC; `--as serviceaccount` sends a ServiceAccount's token (TokenRequest),
+ * allowed to create and delete pods by a Role and RoleBinding: each call then pays for the
+ * token check (cached for 10 s after the first) and RBAC's evaluation.
+ *
+ *   npx tsx bench/api.ts [--clients 50] [--iterations 40] [--rate-limit off|default] [--as admin|serviceaccount]
  */
 import { Agent, request } from "node:https";
 import { fork } from "node:child_process";
@@ -26,6 +31,7 @@ import { connectNats } from "../runtime/nats/connection.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
 import { startHttpApi } from "../runtime/http/server.ts";
 import { generateCa, generateServerCert, generateToken } from "../runtime/tls.ts";
+import { ephemeralServiceAccountTokens } from "../runtime/auth/sa_tokens.ts";
 import { numArg, strArg } from "./args.ts";
 import { percentile } from "./stats.ts";
 
@@ -35,6 +41,8 @@ const warmup = numArg("warmup", 10);
 const rateLimit = strArg("rate-limit", "off");
 if (rateLimit !== "off" && rateLimit !== "default") throw new Error(`--rate-limit must be off or default, not ${JSON.stringify(rateLimit)}`);
 const clientsIn = strArg("clients-in", "process,same").split(",");
+const as = strArg("as", "admin");
+if (as !== "admin" && as !== "serviceaccount") throw new Error(`--as must be admin or serviceaccount, not ${JSON.stringify(as)}`);
 for (const where of clientsIn) if (where !== "process" && where !== "same") throw new Error(`--clients-in takes process and/or same, not ${JSON.stringify(where)}`);
 
 /** What the REST clients need to reach the server, and which names to use. */
@@ -137,11 +145,20 @@ async function main() {
   const nats = await startNatsServer();
   const nc = await connectNats({ servers: nats.url, name: "berth-bench-api" });
   const store = await KvStore.open(nc);
-  const api = await Api.open(store);
+  const tokens = await ephemeralServiceAccountTokens();
+  const api = await Api.open(store, { tokens });
   const ca = await generateCa();
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1"] });
-  const token = generateToken();
-  const http = await startHttpApi({ api, token, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {}, ...(rateLimit === "off" ? { rateLimit: { enabled: false } } : {}) });
+  const clusterToken = generateToken();
+  const http = await startHttpApi({ api, token: clusterToken, tokens, tls: { cert: cert.certPem, key: cert.keyPem }, log: () => {}, ...(rateLimit === "off" ? { rateLimit: { enabled: false } } : {}) });
+  let token = clusterToken;
+  if (as === "serviceaccount") {
+    const rbac = "rbac.authorization.k8s.io/v1";
+    await api.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "bench" } }, "default");
+    await api.create("roles", { apiVersion: rbac, kind: "Role", metadata: { name: "bench" }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "list"] }] }, "default");
+    await api.create("rolebindings", { apiVersion: rbac, kind: "RoleBinding", metadata: { name: "bench" }, subjects: [{ kind: "ServiceAccount", name: "bench", namespace: "default" }], roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "bench" } }, "default");
+    token = (await api.createToken("bench", "default", { spec: {} })).status.token;
+  }
 
   // Peer: the same workload straight into the Api (warmed up the same way, not measured).
   const direct: number[] = [];
@@ -166,7 +183,7 @@ async function main() {
   direct.sort((a, b) => a - b);
 
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --warmup ${warmup} --rate-limit ${rateLimit} --clients-in ${clientsIn.join(",")}`);
+  console.log(`command: npx tsx bench/api.ts --clients ${clients} --iterations ${iterations} --warmup ${warmup} --rate-limit ${rateLimit} --clients-in ${clientsIn.join(",")} --as ${as}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`peer (in-process Api, no HTTP): ${direct.length} calls in ${directElapsed.toFixed(2)} s = ${(direct.length / directElapsed).toFixed(0)} calls/s; p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
 

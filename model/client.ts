@@ -8,7 +8,7 @@
  *
  * Errors are `ApiError`s (model/errors.ts) in both.
  */
-import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "./types.ts";
+import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, TokenRequest, WatchEvent } from "./types.ts";
 
 export interface ListOptions {
   /** Absent: all namespaces (for namespaced resources). */
@@ -110,6 +110,13 @@ export interface ApiClient {
    * pod. Conflict when the pod is bound already, is being deleted, or is not the `uid` given.
    */
   bind(name: string, namespace: string | undefined, node: string, opts?: { uid?: string; dryRun?: boolean }): Promise<Pod>;
+  /**
+   * A token for ServiceAccount `name` (kube's TokenRequest, `serviceaccounts/{name}/token`):
+   * `request` is a TokenRequest body, validated as kube-apiserver does. Nothing is stored. 503
+   * when the API has no signing key. On a node's NATS face, only for a pod bound to that node
+   * (as kube's Node authorizer allows the kubelet).
+   */
+  createToken(name: string, namespace: string, request: unknown): Promise<TokenRequest>;
 }
 
 /** What a `kubectl logs` asks of the node that runs the pod (REST `pods/log`, the live page). */

@@ -1,9 +1,14 @@
 /**
  * The ConfigMaps and Secrets a pod references: in volumes, in env (`configMapKeyRef`,
  * `secretKeyRef`), in `envFrom`, and (Secrets) in `imagePullSecrets` — of its app and init
- * containers. Used by the Node authorizer (a node may read only these) and by the kubelet.
+ * containers — and, unless it opts out of a token (`automountServiceAccountToken: false`), the
+ * cluster CA's `kube-root-ca.crt` its token volume projects (the volume kube's admission adds).
+ * Used by the Node authorizer (a node may read only these) and by the kubelet.
  */
 import type { Container, Pod } from "./types.ts";
+
+/** The ConfigMap holding the cluster CA in every namespace (kube's root-ca-cert-publisher). */
+export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
 
 export interface PodReferences {
   configmaps: Set<string>;
@@ -23,6 +28,7 @@ export function podReferences(pod: Pod): PodReferences {
     if (v.secret?.secretName) secrets.add(v.secret.secretName);
   }
   for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) secrets.add(s.name);
+  if (pod.spec.automountServiceAccountToken !== false) configmaps.add(ROOT_CA_CONFIGMAP);
   for (const c of allContainers(pod)) {
     for (const e of c.env ?? []) {
       if (e.valueFrom?.configMapKeyRef?.name) configmaps.add(e.valueFrom.configMapKeyRef.name);

@@ -359,7 +359,7 @@ export interface PodSpec {
   shareProcessNamespace?: boolean;
   /** Only pods for `default-scheduler` (or none named) are placed by Berth's scheduler. */
   schedulerName?: string;
-  /** Stored; Berth mounts no service account token either way. */
+  /** false: no ServiceAccount token volume (default: the account's setting, else true). */
   automountServiceAccountToken?: boolean;
   /** Only false is served (no pod shares the host's network, PID or IPC namespace). */
   hostNetwork?: boolean;
@@ -587,6 +587,23 @@ export interface ReplicationController extends KubeObject {
 /** The resources with a `/scale` subresource. */
 export type ScalableResource = "replicationcontrollers" | "deployments" | "replicasets" | "statefulsets";
 export const SCALABLE: readonly ScalableResource[] = ["replicationcontrollers", "deployments", "replicasets", "statefulsets"];
+
+/** What a TokenRequest asks for (authentication.k8s.io/v1): audiences (default: the issuer), a life, the object it is bound to. */
+export interface TokenRequestSpec {
+  audiences?: string[];
+  /** Default 3600; at least 600. */
+  expirationSeconds?: number;
+  boundObjectRef?: { kind?: string; apiVersion?: string; name?: string; uid?: string };
+}
+
+/** A ServiceAccount token, issued by `serviceaccounts/{name}/token`; nothing is stored. */
+export interface TokenRequest {
+  apiVersion: "authentication.k8s.io/v1";
+  kind: "TokenRequest";
+  metadata: { name: string; namespace: string; creationTimestamp: string | null };
+  spec: TokenRequestSpec;
+  status: { token: string; expirationTimestamp: string };
+}
 
 /** autoscaling/v1 Scale, served by `{replicationcontrollers,deployments,replicasets,statefulsets}/{name}/scale`. */
 export interface Scale {
@@ -918,8 +935,8 @@ export interface ConfigMap extends KubeObject {
 /**
  * An identity for processes in pods (core/v1). Every namespace has `default`, made by the control
  * plane's service account controller; the REST API issues signed tokens for them (TokenRequest,
- * runtime/http/token_request.ts) and RBAC authorizes their holders. No token is mounted into pods
- * yet: a pod's `serviceAccountName` is kept as given.
+ * runtime/api/token_request.ts) and RBAC authorizes their holders; the node agent mounts one,
+ * bound to the pod, into every pod that does not opt out (runtime/kubelet/service_account_token.ts).
  */
 export interface ServiceAccount extends KubeObject {
   kind: "ServiceAccount";

@@ -32,6 +32,7 @@ import { compactPeriodically, KvStore } from "./store/kv_store.ts";
 import { Observability, type ObservabilityOptions } from "./observability.ts";
 import { instrumentStore } from "./metrics/store.ts";
 import { listActors, watchActors, type ActorFilter, type ActorRecord } from "./inspect/actor_client.ts";
+import { loadServiceAccountTokens } from "./auth/sa_tokens.ts";
 
 import type { Log } from "../model/log.ts";
 
@@ -116,7 +117,8 @@ export class Cluster {
     const observability = new Observability(opts.observability);
     const apiMetrics = observability.registry("api");
     if (apiMetrics) instrumentStore(store, apiMetrics);
-    const api = await Api.open(store, { admission: opts.admission });
+    // ServiceAccount tokens are signed with <home>/pki/sa.key (made on first use).
+    const api = await Api.open(store, { admission: opts.admission, tokens: await loadServiceAccountTokens(home) });
     const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth, observability);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());

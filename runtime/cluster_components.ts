@@ -30,6 +30,8 @@ import { connectNats } from "./nats/connection.ts";
 import { subjects } from "./subjects.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig, type CertKeyPair } from "./tls.ts";
 import { loadServiceAccountTokens } from "./auth/sa_tokens.ts";
+import { ensureKubernetesService, KUBERNETES_SERVICE_NAMES, kubernetesServiceIp } from "./kubernetes_service.ts";
+import { DEFAULT_SERVICE_CIDR } from "../actors/service_ip_allocator.ts";
 
 export interface ComponentOptions {
   nodes: number;
@@ -151,12 +153,12 @@ export async function serveRest(opts: {
 }
 
 /** Starts the REST API on the cluster's Api and writes `kubeconfig` under home. */
-export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; log?: (s: string) => void; logs?: LogProvider; streams?: StreamProvider; healthChecks?: HealthCheck[] } = {}) {
+export async function startRestApi(cluster: Cluster, opts: { port?: number; insecureHttp?: boolean; certHosts?: string[]; log?: (s: string) => void; logs?: LogProvider; streams?: StreamProvider; healthChecks?: HealthCheck[] } = {}) {
   // Node usage reports (kubectl top), heard on NATS.
   const usage = new UsageStore(cluster.nc, { log: cluster.log });
   cluster.onStop(() => usage.stop());
   const rest = await serveRest({
-    usage, home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: cluster.observability.registry("api"), log: (m, f) => cluster.log(m, f), warn: opts.log });
+    usage, home: cluster.home, api: cluster.api, port: opts.port, insecureHttp: opts.insecureHttp, certHosts: opts.certHosts, logs: opts.logs, streams: opts.streams, healthChecks: opts.healthChecks, metrics: cluster.observability.registry("api"), log: (m, f) => cluster.log(m, f), warn: opts.log });
   cluster.onStop(() => rest.http.close());
   return rest;
 }
@@ -197,7 +199,12 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
   // What HorizontalPodAutoscalers scale on: the node agents' usage reports, heard on NATS.
   const usage = new UsageStore(cluster.nc, { log: cluster.log });
   cluster.onStop(() => usage.stop());
+  // In-cluster clients reach the API as the `kubernetes` Service and trust it by the cluster CA,
+  // which the control plane publishes in every namespace (kube-root-ca.crt).
+  const serveTls = opts.rest !== false && !opts.insecureHttp;
+  const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const controlPlane = await startControlPlane({
+    ...(serveTls ? { rootCaPem: (await caFor(cluster.home)).certPem } : {}),
     client,
     usage: () => usage.reports(),
     hpaSyncPeriodMs: opts.hpaSyncPeriodMs,
@@ -302,8 +309,10 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, log: progress, logs: podLogProvider(cluster.nc, client), streams: nodeStreamProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, certHosts: [kubernetesServiceIp(serviceCidr), ...KUBERNETES_SERVICE_NAMES], log: progress, logs: podLogProvider(cluster.nc, client), streams: nodeStreamProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
     progress(`REST API at ${rest.url}`);
+    // Where pods find it: ClusterIP:443 (the service proxy forwards to the API's loopback port).
+    await ensureKubernetesService(client, { serviceCidr, address: "127.0.0.1", port: rest.http.port });
   }
 
   return {

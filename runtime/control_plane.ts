@@ -42,6 +42,8 @@ import { startQuotaController, type QuotaController } from "../actors/resource_q
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
 import { startClusterRoleAggregationController, type ClusterRoleAggregationController } from "../actors/clusterrole_aggregation.ts";
+import { startRootCaPublisher, type RootCaPublisher } from "../actors/root_ca_publisher.ts";
+import { ROOT_CA_CONFIGMAP } from "../model/pod_references.ts";
 import { startLocalProvisioner, type LocalProvisioner } from "../actors/local_provisioner.ts";
 import { startPvcProtection, type PvcProtection } from "../actors/pvc_protection.ts";
 
@@ -77,6 +79,11 @@ export interface ControlPlaneOptions {
   usage?: () => UsageReport[];
   /** How often each HorizontalPodAutoscaler is synced. Default 15 s, as Kubernetes. */
   hpaSyncPeriodMs?: number;
+  /**
+   * The cluster CA (PEM), published as the ConfigMap `kube-root-ca.crt` in every namespace (what
+   * pods' token volumes project as `ca.crt`). Absent: nothing is published.
+   */
+  rootCaPem?: string;
 }
 
 export interface ControlPlane {
@@ -98,6 +105,7 @@ export interface ControlPlane {
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
     clusterroles: Informer<"clusterroles">;
+    rootCaConfigMaps?: Informer<"configmaps">;
   };
   scheduler: Scheduler;
   controllers: ControllerManager;
@@ -122,6 +130,8 @@ export interface ControlPlane {
   serviceAccounts: ServiceAccountController;
   /** ClusterRoles with an aggregationRule (admin, edit, view): their rules from the roles they select. */
   clusterRoleAggregation: ClusterRoleAggregationController;
+  /** `kube-root-ca.crt` in every namespace; absent without `rootCaPem`. */
+  rootCaPublisher?: RootCaPublisher;
   /** PersistentVolumeClaims: placed claims provisioned and Bound; deleted ones released by their node. */
   localProvisioner: LocalProvisioner;
   pvcProtection: PvcProtection;
@@ -180,6 +190,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
     clusterroles: new Informer(client, "clusterroles", { log }),
+    ...(opts.rootCaPem ? { rootCaConfigMaps: new Informer(client, "configmaps", { log, fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }) } : {}),
   };
   // All at once: on a NATS cluster that lost a server each start may need a second try.
   await Promise.all(Object.values(informers).map((i) => i.start()));
@@ -266,12 +277,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const eventSweeper = startEventSweeper({ client, log: controllerLog("event-ttl"), now, ttlMs: opts.eventTtlMs, observe: opts.observe });
   const serviceAccounts = startServiceAccountController({ client, namespaces: informers.namespaces, serviceAccounts: informers.serviceaccounts, log: controllerLog("serviceaccount"), observe: opts.observe });
   const clusterRoleAggregation = startClusterRoleAggregationController({ client, clusterRoles: informers.clusterroles, log: controllerLog("clusterrole-aggregation"), observe: opts.observe });
+  const rootCaPublisher = opts.rootCaPem && informers.rootCaConfigMaps
+    ? startRootCaPublisher({ client, namespaces: informers.namespaces, configMaps: informers.rootCaConfigMaps, caPem: opts.rootCaPem, log: controllerLog("root-ca-cert-publisher"), observe: opts.observe })
+    : undefined;
   // Events about claims come from the PV controller's name, as in Kubernetes.
   const volumeRecorder = createEventRecorder(client, "persistentvolume-controller", controllerLog("events"));
   const localProvisioner = startLocalProvisioner({ client, claims: informers.persistentvolumeclaims, nodes: informers.nodes, recorder: volumeRecorder, log: controllerLog("persistentvolume-binder"), observe: opts.observe });
   const pvcProtection = startPvcProtection({ client, claims: informers.persistentvolumeclaims, pods: informers.pods, log: controllerLog("pvc-protection"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "clusterrole-aggregation", "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "clusterrole-aggregation", ...(rootCaPublisher ? ["root-ca-cert-publisher"] : []), "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -298,6 +312,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     eventSweeper,
     serviceAccounts,
     clusterRoleAggregation,
+    rootCaPublisher,
     localProvisioner,
     pvcProtection,
     recorder,
@@ -321,6 +336,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         eventSweeper.stop();
         serviceAccounts.stop();
         clusterRoleAggregation.stop();
+        rootCaPublisher?.stop();
         localProvisioner.stop();
         pvcProtection.stop();
         await Promise.all(Object.values(informers).map((i) => i.stop()));

@@ -36,6 +36,7 @@ import type { Log } from "../model/log.ts";
 import type { Observability } from "./observability.ts";
 import { instrumentStore } from "./metrics/store.ts";
 import { UsageStore } from "./metrics/usage_store.ts";
+import type { ServiceAccountTokens } from "./auth/sa_tokens.ts";
 
 export interface ControlPlaneHostOptions {
   /** The store's connection: KV reads and writes, the watch cache's feed, the leader lease. */
@@ -66,6 +67,8 @@ export interface ControlPlaneHostOptions {
   compactionIntervalMs?: number;
   /** Encryption at rest of Secrets (runtime/security/encryption.ts); every copy needs the same keys. */
   encryption?: ValueTransformer;
+  /** Issues ServiceAccount tokens (TokenRequest); every copy needs the same key (`<home>/pki/sa.key`). */
+  tokens?: ServiceAccountTokens;
   /** Metrics (registries `api` and `control-plane`) and actor inspection (scope `control-plane`). */
   observability?: Observability;
   log?: Log;
@@ -145,14 +148,14 @@ export function mayActInTerm(election: Pick<LeaderElection, "mayAct" | "term">, 
  * started a moment ago has no meta leader for a few seconds, and an R3 bucket cannot be created
  * until three servers are up. Errors that retrying cannot fix surface at the deadline.
  */
-async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number, log: Log, encryption?: ValueTransformer): Promise<{ store: KvStore; api: Api }> {
+async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number, log: Log, encryption?: ValueTransformer, tokens?: ServiceAccountTokens): Promise<{ store: KvStore; api: Api }> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
       const store = await KvStore.open(nc, { replicas });
       if (encryption) store.useTransformer(encryption);
       // Api.open reads and may write (the initial namespaces): part of the same readiness.
-      return { store, api: await Api.open(store) };
+      return { store, api: await Api.open(store, { tokens }) };
     } catch (e) {
       if (Date.now() > deadline) throw e;
       log("state bucket not available yet; retrying", { attempt, replicas, error: String(e) });
@@ -165,7 +168,7 @@ async function openStore(nc: NatsConnection, replicas: number, timeoutMs: number
 export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Promise<ControlPlaneHost> {
   const log: Log = opts.log ?? (() => {});
   const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log, opts.encryption);
+  const { store, api } = await openStore(opts.nc, opts.replicas ?? 1, opts.storeOpenTimeoutMs ?? 120_000, log, opts.encryption, opts.tokens);
   const apiMetrics = opts.observability?.registry("api");
   if (apiMetrics) instrumentStore(store, apiMetrics);
   const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });

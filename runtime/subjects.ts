@@ -42,6 +42,7 @@ export const VERBS = [
   "delete",
   "watch",
   "bind",
+  "createToken",
 ] as const;
 export type Verb = (typeof VERBS)[number];
 

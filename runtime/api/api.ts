@@ -36,13 +36,15 @@ import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./pr
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from "../../model/rbac_bootstrap.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, TokenRequest, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 import { type KvStore, type StoreEvent, UnreadableObjectError, unreadableReason } from "../store/kv_store.ts";
 import { objectKey } from "../../model/names.ts";
 import { DryRunWrites, dryRunUnsafeDeleteError, type StoreWrites } from "./dry_run.ts";
+import { serveTokenRequest } from "./token_request.ts";
+import type { ServiceAccountTokens } from "../auth/sa_tokens.ts";
 
 export interface ApiOptions {
   /** Clock, for tests. */
@@ -59,11 +61,14 @@ export interface ApiOptions {
    * its watch cache no longer holds, and the client relists and is served by the hub. Default 64.
    */
   maxStoreWatches?: number;
+  /** Issues ServiceAccount tokens (`createToken`); without it a TokenRequest is a 503. */
+  tokens?: ServiceAccountTokens;
 }
 
 
 export class Api implements ApiClient {
   private readonly now: () => Date;
+  private readonly tokens?: ServiceAccountTokens;
   /** Every object in memory, fed by one store watch: lists and watches are served from it. */
   readonly cache: WatchCache;
   private readonly admission: AdmissionPolicy;
@@ -79,6 +84,7 @@ export class Api implements ApiClient {
   private constructor(readonly store: KvStore, opts: ApiOptions) {
     this.writes = store;
     this.now = opts.now ?? (() => new Date());
+    this.tokens = opts.tokens;
     this.admission = { ...DEFAULT_POLICY, ...opts.admission };
     this.cache = new WatchCache(store, { window: opts.watchWindow });
     this.maxStoreWatches = opts.maxStoreWatches ?? 64;
@@ -783,6 +789,21 @@ export class Api implements ApiClient {
    * newest copy; any Conflict or NotFound it leads to is decided again on the store's copy, where
    * a refusal stands and only a lost swap is tried again.
    */
+  /** A ServiceAccount token (kube's TokenRequest; token_request.ts): nothing is stored. */
+  async createToken(name: string, namespace: string, request: unknown): Promise<TokenRequest> {
+    // The account and bound object are read from the watch cache when it holds them (one
+    // request per pod start on every node: a store read each would triple its cost), as
+    // kube-apiserver checks them against its informers' caches; else from the store.
+    const reader: Pick<ApiClient, "get"> = {
+      get: async <R extends Resource>(resource: R, n: string, ns?: string) => {
+        const cached = this.cache.newest(resource, `${namespaced(resource) ? ns ?? "default" : ""}/${n}`);
+        return cached && !cached.metadata.deletionTimestamp ? (cached as ResourceTypes[R]) : await this.get(resource, n, ns);
+      },
+    };
+    const { body } = await serveTokenRequest({ api: reader, tokens: this.tokens, namespace, name, body: request, now: this.now() });
+    return body as unknown as TokenRequest;
+  }
+
   async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string; dryRun?: boolean } = {}): Promise<Pod> {
     if (opts.dryRun && !this.dryRun) return await this.dry().bind(name, namespace, node, { uid: opts.uid });
     // A DNS label, as the pod schema's spec.nodeName: a bound pod must stay valid for updates.

@@ -5,7 +5,7 @@
 import { createInbox, headers, nuid, type NatsConnection, type Msg } from "@nats-io/nats-core";
 import type { ApiClient, DeleteOptions, ListOptions, PatchOptions, Watch, WatchOptions, WriteOptions } from "../../model/client.ts";
 import { ApiError, fromStatus, isStatus } from "../../model/errors.ts";
-import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ObjectList, Pod, Resource, ResourceTypes, Scale, ScalableResource, TokenRequest, WatchEvent } from "../../model/types.ts";
 import { ClientThrottle, type ThrottleConfig } from "./client_throttle.ts";
 import { DEFAULT_INBOX_PREFIX, isToken, REQUEST_TIMEOUT_HEADER, subjects, type Verb, WATCH_SEQ_HEADER } from "../subjects.ts";
 
@@ -221,6 +221,10 @@ export class NatsApiClient implements ApiClient {
   }
   bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string; dryRun?: boolean } = {}): Promise<Pod> {
     return this.call(this.subject("pods", "bind"), { name, namespace, node, ...(opts.uid ? { uid: opts.uid } : {}), ...dry(opts) }, "pods");
+  }
+
+  createToken(name: string, namespace: string, request: unknown): Promise<TokenRequest> {
+    return this.call(this.subject("serviceaccounts", "createToken"), { name, namespace, request }, "serviceaccounts");
   }
 
   async watch<R extends Resource>(resource: R, opts: WatchOptions = {}): Promise<Watch<ResourceTypes[R]>> {

@@ -205,6 +205,8 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
         return await api.updateScale(req.name, req.replicas, req.namespace, req.resource, { dryRun: req.dryRun });
       case "bind":
         return await api.bind(req.name, req.namespace, req.node, { uid: req.uid, dryRun: req.dryRun });
+      case "createToken":
+        return await api.createToken(req.name, req.namespace, req.request);
       case "watch":
         return await startWatch(req, owner);
       case "watchKeepalive":
@@ -525,6 +527,12 @@ function pin(req: ApiRequest, current: AnyObject): { pinned: ApiRequest; callerP
         pinned: { ...req, opts: { ...req.opts, preconditions: { ...req.opts.preconditions, uid: req.opts.preconditions?.uid ?? current.metadata.uid } } },
         callerPinned: false,
       };
+    case "createToken": {
+      // The token is bound to the pod that was checked: its uid, whether or not the request named one.
+      const r = req.request as { spec?: { boundObjectRef?: Record<string, unknown> } };
+      const spec = { ...r.spec, boundObjectRef: { ...r.spec?.boundObjectRef, uid: current.metadata.uid } };
+      return { pinned: { ...req, request: { ...r, spec } }, callerPinned: false };
+    }
     default:
       return { pinned: req, callerPinned: false };
   }

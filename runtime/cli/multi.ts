@@ -224,6 +224,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           ]);
           const keysHome = resolve(p.flags.home as string);
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
+          const { loadServiceAccountTokens } = await import("../auth/sa_tokens.ts");
           const host = await startControlPlaneHost({
             nc,
             requestsNc,
@@ -231,6 +232,8 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
             replicas,
             // Secrets are encrypted at rest with the key in <home>/encryption-config.yaml (made if absent; copy it to every copy).
             encryption: encryptionTransformer(loadOrCreateEncryptionConfig(keysHome)),
+            // ServiceAccount tokens are signed with <home>/pki/sa.key (made if absent; copy it to every copy too).
+            tokens: await loadServiceAccountTokens(keysHome),
             id: p.flags.id as string | undefined,
             leaseTtlMs: ttl * 1000,
             leaseRenewMs: renew * 1000,

@@ -38,7 +38,6 @@ import { flowControlMetrics, requestMetrics } from "../metrics/apiserver.ts";
 import type { UsageSource } from "../metrics/usage_store.ts";
 import { serveMetricsApi } from "./metrics_api.ts";
 import { serveReview } from "./access_review.ts";
-import { serveTokenRequest } from "./token_request.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
@@ -303,7 +302,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     // TokenRequest (kubectl create token): a token for the account, nothing stored (token_request.ts).
     if (route.subresource === "token" && route.resource === "serviceaccounts") {
       if (method !== "POST") throw new ApiError("MethodNotAllowed", `the server does not allow this method on the requested resource: ${method}`);
-      return await serveTokenRequest({ api: opts.api, tokens: opts.tokens, namespace: route.namespace ?? "default", name: route.name!, body: await readBody() });
+      return { status: 201, body: await opts.api.createToken(route.name!, route.namespace!, await readBody()) };
     }
     // An older version of a resource (routes.ts OLDER_VERSIONS) is converted at the edge.
     return route.olderVersion ? handleAutoscalingV1(ctx) : handleResource(ctx);

@@ -10,6 +10,8 @@
  *   container_gc.ts: labelled containers and emptyDir volumes no pod wants ──▶ removed
  *   claim_volumes.ts: claims informer ──▶ claim checks before mounts; reclaim of this node's
  *        volumes of deleted claims; volumes whose claims are gone ──▶ removed
+ *   volume_refresh.ts: ConfigMap/Secret/downward API and ServiceAccount token volumes written
+ *        before a container starts, kept current in place (tokens renewed), removed with the pod
  *
  * Start-up follows Nomad's "Restore before Run": list the pods bound here and start their
  * actors (which re-adopt running labelled containers: same container IDs, nothing restarted),
@@ -73,6 +75,14 @@ export interface NodeAgentOptions {
   podsDir?: string;
   /** How often projected volumes are refreshed from their objects (default 2 s). */
   configRefreshMs?: number;
+  /**
+   * Mount a ServiceAccount token (with the cluster CA and the namespace) into every pod that does
+   * not opt out, at /var/run/secrets/kubernetes.io/serviceaccount, as Kubernetes does (default
+   * true). A pod whose token cannot be had — its account missing, an API without a signing key,
+   * no `kube-root-ca.crt` ConfigMap — waits in ContainerCreating with a FailedMount event. false:
+   * no pod gets one, as in a cluster without kube's ServiceAccount admission.
+   */
+  serviceAccountTokens?: boolean;
   /** Registry credentials for a pod's image pulls. Default: the pod's imagePullSecrets, read from the API (image_credentials.ts). */
   imageCredentials?: ImageCredentialProvider;
   log?: Log;
@@ -107,7 +117,11 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   // The services pods' environment variables come from (the kubelet's service lister).
   const services = new Informer(client, "services", { log: scoped("service-env") });
   const servicesStarted = startWithRetry(services, () => stopped, scoped("service-env"));
-  const projected = projectedVolumes(client, name, opts);
+  // Hollow pods' volumes are plain directories: a tmpfs mount per pod would cost a mount(8) each,
+  // and nothing reads them (kubemark's hollow kubelet mounts with a fake mounter too). Their
+  // token volumes are not written at all (every pod has one; see ProjectedVolumesOptions).
+  const hollow = opts.runtime.kind === "hollow";
+  const projected = projectedVolumes(client, name, { ...opts, log, ...(hollow ? { tmpfs: false, tokenFiles: false } : {}) });
   // The PersistentVolumeClaims of this node's pods, and the reclaim of its claim volumes.
   const claims = nodeClaims({
     client,
@@ -191,7 +205,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     void claims.collect();
     void projected.volumes.collect((uid) => pods.wants(uid));
   }, opts.gcIntervalMs ?? 30_000);
-  const refreshTimer = startVolumeRefresh(projected.volumes, () => podInformer.list(), (uid) => pods.wants(uid), opts.configRefreshMs ?? 2_000, scoped("volumes"));
+  const refreshTimer = startVolumeRefresh(projected.volumes, projected.lookup, () => podInformer.list(), (uid) => pods.wants(uid), opts.configRefreshMs ?? 2_000, scoped("volumes"));
 
   async function stop(): Promise<void> {
     if (stopped) return;

@@ -2,23 +2,27 @@
  * What a container needs before it is created, beyond its image — its projected volumes written
  * and its environment resolved — and its lifecycle hooks. Used by pod_effects.ts:
  *
- *   prepare   ConfigMaps/Secrets fetched → volumes written (missing: FailedMount, the container
- *             stays ContainerCreating) → env built (missing: CreateContainerConfigError)
+ *   prepare   ConfigMaps/Secrets fetched → volumes written, the ServiceAccount token volume too
+ *             (missing: FailedMount, the container stays ContainerCreating) → env built (missing:
+ *             CreateContainerConfigError) → the token volume's mount, unless the container has
+ *             its own mount at that path
  *   postStart run after the container started; a failure is FailedPostStartHook and the
  *             container is killed (restarted per policy), as the kubelet does
  *   preStop   run before SIGTERM whenever a running container is stopped — the pod deleted,
  *             a failed liveness probe, a changed container — within the grace period;
  *             a failure is FailedPreStopHook and stopping carries on
  */
-import type { ContainerRuntime } from "../../model/container_runtime.ts";
+import type { ContainerRuntime, MountSpec } from "../../model/container_runtime.ts";
 import type { Container, LifecycleHandler, Pod, Secret } from "../../model/types.ts";
 import type { PodEvent } from "../../actors/pod.ts";
 import { buildEnv, type ConfigLookup, type DownwardFields, fetchConfigObjects } from "./env.ts";
 import type { ProjectedVolumes } from "./volumes_projected.ts";
 import { httpGetStatus } from "./probes.ts";
+import { tokenMount } from "./service_account_token.ts";
 
 export type PrepareResult =
-  | { type: "ok"; env: Record<string, string> }
+  /** `mounts`: what the node adds to the container's own (the ServiceAccount token volume). */
+  | { type: "ok"; env: Record<string, string>; mounts: MountSpec[] }
   /** The container cannot be created yet; retried. `reason` is its waiting reason. */
   | { type: "error"; reason: "CreateContainerConfigError" | "ContainerCreating"; message: string; event: PodEvent };
 
@@ -43,7 +47,9 @@ export function containerConfig(lookup: ConfigLookup, volumes: ProjectedVolumes)
       if (env.type === "error") {
         return { type: "error", reason: "CreateContainerConfigError", message: env.message, event: { type: "Warning", reason: "Failed", message: `Error: ${env.message}` } };
       }
-      return { type: "ok", env: env.env };
+      const dir = volumes.tokenDir(pod);
+      const token = dir ? tokenMount(c, dir) : undefined;
+      return { type: "ok", env: env.env, mounts: token ? [token] : [] };
     },
     cleanup: (uid) => volumes.cleanup(uid),
     terminationLog: (pod, c, attempt) => volumes.terminationLog(pod.metadata.uid ?? pod.metadata.name, c.name, attempt),

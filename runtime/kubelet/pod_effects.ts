@@ -25,13 +25,14 @@ import { type ContainerConfig, hookFailedEvent, runHook } from "./container_conf
 import { containerSpec, emptyDirPlans, podRef, sandboxSpec, volumePlans } from "./pod_spec.ts";
 import type { ClaimMounts, ClaimPrepare } from "./claim_volumes.ts";
 import { podClaimNames } from "../../actors/volume_claims_decide.ts";
-import { serviceEnvVars } from "./service_env.ts";
+import { MASTER_SERVICE_NAMESPACE, podServiceEnvVars } from "./service_env.ts";
 import {
   ContainerNotFoundError,
   type ContainerRuntime,
   ContainerConfigError,
   ContainerStartError,
   LABELS,
+  type MountSpec,
   podLabels,
 } from "../../model/container_runtime.ts";
 import { type ImageCredentialProvider, imageIdOf, ImagePuller } from "./image_puller.ts";
@@ -51,8 +52,9 @@ export interface PodEffectsOptions {
   dns?: { servers: string[]; search: string[] };
   /**
    * The services of a namespace, for the service environment variables of pods (Kubernetes'
-   * `NAME_SERVICE_HOST`, ...). Absent: pods get no service variables. A failure fails the step
-   * (retried), as the kubelet refuses to start a container whose service env it cannot compute.
+   * `NAME_SERVICE_HOST`, ...): asked for `default` (the master service) and the pod's namespace.
+   * Absent: pods get no service variables. A failure fails the step (retried), as the kubelet
+   * refuses to start a container whose service env it cannot compute.
    */
   services?: (namespace: string) => Promise<Service[]>;
   /**
@@ -194,12 +196,20 @@ async function imageIdFor(rt: ContainerRuntime, image: string, id: string): Prom
   return info ? imageIdOf(rt.kind, image, info) : undefined;
 }
 
+/**
+ * The pod's service variables: the master service's (`kubernetes` in `default`, the API's
+ * address for in-cluster clients) always, as the kubelet adds them even with
+ * `enableServiceLinks: false`; its namespace's services' unless that is false.
+ */
 async function lookUpServiceEnv(opts: PodEffectsOptions, pod: Pod): Promise<Record<string, string>> {
-  // enableServiceLinks: false keeps the services' variables out (Berth has no master service,
-  // whose variables the kubelet would still add).
-  if (!opts.services || pod.spec.enableServiceLinks === false) return {};
+  if (!opts.services) return {};
   const namespace = pod.metadata.namespace ?? "default";
-  const vars = serviceEnvVars(await opts.services(namespace), namespace);
+  const links = pod.spec.enableServiceLinks !== false;
+  const lists = await Promise.all([
+    opts.services(MASTER_SERVICE_NAMESPACE),
+    links && namespace !== MASTER_SERVICE_NAMESPACE ? opts.services(namespace) : Promise.resolve([]),
+  ]);
+  const vars = podServiceEnvVars(lists.flat(), namespace, links);
   return Object.fromEntries(vars.map((v) => [v.name, v.value ?? ""]));
 }
 
@@ -235,6 +245,7 @@ async function startAttempt(
   imageID = image.imageID || undefined;
   const fields = { podIP: input.sandbox.ip, hostIP: input.hostIP, nodeName: opts.node };
   let env: Record<string, string> | undefined;
+  let nodeMounts: MountSpec[] = [];
   if (opts.config) {
     const prep = await opts.config.prepare(input.pod, c, fields, await serviceEnv());
     if (prep.type === "error") {
@@ -242,6 +253,7 @@ async function startAttempt(
       return recordAfterConfigError(rec, prep.reason, prep.message, Date.now(), configRetryMs(input.backoff.baseMs));
     }
     env = prep.env;
+    nodeMounts = prep.mounts;
   }
   // securityContext: runAsNonRoot is checked against the image's user before the container is made.
   const imageUser = needsImageUser(input.pod, c) ? (await rt.inspectImage(c.image))?.user : undefined;
@@ -262,6 +274,7 @@ async function startAttempt(
     projectedDir: config ? (v) => config.volumeDir(input.pod, v) : undefined,
     claimUid,
   });
+  if (nodeMounts.length) spec.mounts = [...(spec.mounts ?? []), ...nodeMounts];
   if (Object.keys(security.security).length) spec.security = security.security;
   // The termination message file, on an engine whose containers mount node files (not hollow).
   if (config && rt.kind !== "hollow") {

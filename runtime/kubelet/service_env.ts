@@ -2,7 +2,13 @@
  * Service environment variables, as the kubelet injects them into containers of pods created
  * after the service: `NAME_SERVICE_HOST`, `NAME_SERVICE_PORT`, `NAME_SERVICE_PORT_<PORTNAME>`,
  * and the Docker-link style `NAME_PORT`, `NAME_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR]`.
- * Pure: the pod actor calls `serviceEnvVars` with the services of the pod's namespace.
+ *
+ * Which services (the kubelet's getServiceEnvVarMap): the master service — `kubernetes` in
+ * `default`, the API's own, which in-cluster clients find by `KUBERNETES_SERVICE_HOST`/`_PORT` —
+ * for every pod in every namespace, even with `enableServiceLinks: false`; and, unless that is
+ * false, every service of the pod's namespace (one of them named `kubernetes` there wins over the
+ * master's). Pure: the pod effects call `podServiceEnvVars` with the services of `default` and
+ * of the pod's namespace.
  */
 import type { EnvVar, Service } from "../../model/types.ts";
 
@@ -17,16 +23,41 @@ function hasClusterIp(svc: Service): boolean {
   return !!ip && ip !== "None" && ip !== "";
 }
 
+/** The namespace of the master service, and its name (the kubelet's masterServices). */
+export const MASTER_SERVICE_NAMESPACE = "default";
+export const MASTER_SERVICE = "kubernetes";
+
+const withVars = (s: Service) => hasClusterIp(s) && (s.spec.ports?.length ?? 0) > 0;
+const nsOf = (s: Service) => s.metadata.namespace ?? "default";
+
 /**
  * The variables for `services` (those of the pod's namespace), sorted by service name so the
  * result is deterministic. Headless services and services without an IP yet are skipped, as in
  * Kubernetes; so are services in other namespaces.
  */
 export function serviceEnvVars(services: Service[], namespace = "default"): EnvVar[] {
+  return varsOf(services.filter((s) => nsOf(s) === namespace && withVars(s)));
+}
+
+/**
+ * A pod's service variables: the master service's always, its namespace's services' unless
+ * `enableServiceLinks` is false (see the file comment). `services` may hold services of any
+ * namespace; those of others are left out.
+ */
+export function podServiceEnvVars(services: Service[], namespace: string, enableServiceLinks: boolean): EnvVar[] {
+  const byName = new Map<string, Service>();
+  for (const s of services) {
+    if (nsOf(s) === MASTER_SERVICE_NAMESPACE && s.metadata.name === MASTER_SERVICE && withVars(s) && !byName.has(s.metadata.name)) byName.set(s.metadata.name, s);
+  }
+  // The namespace's own come after: a `kubernetes` service of the pod's namespace wins, as in the kubelet.
+  if (enableServiceLinks) for (const s of services) if (nsOf(s) === namespace && withVars(s)) byName.set(s.metadata.name, s);
+  return varsOf([...byName.values()]);
+}
+
+/** The variables of each service, by service name. */
+function varsOf(services: Service[]): EnvVar[] {
   const out: EnvVar[] = [];
-  const sorted = services
-    .filter((s) => (s.metadata.namespace ?? "default") === namespace && hasClusterIp(s) && (s.spec.ports?.length ?? 0) > 0)
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const sorted = [...services].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   for (const svc of sorted) {
     const n = envName(svc.metadata.name);
     const ip = svc.spec.clusterIP!;

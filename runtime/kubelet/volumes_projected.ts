@@ -6,27 +6,36 @@
  *   <podsDir>/<pod uid>/volumes/kubernetes.io~configmap/<volume>/
  *   <podsDir>/<pod uid>/volumes/kubernetes.io~secret/<volume>/      a tmpfs mount of its own
  *   <podsDir>/<pod uid>/volumes/kubernetes.io~downward-api/<volume>/
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~projected/kube-api-access/  a tmpfs mount of its own
  *
- * as the kubelet lays them out. Secret volumes live on tmpfs (a `mount -t tmpfs` on the node,
- * as the kubelet does; Docker's own `--tmpfs` cannot be written from the host, so it cannot be
- * updated in place). When the node agent may not mount (not root), it falls back to a plain
+ * as the kubelet lays them out. The last is the ServiceAccount token volume every pod gets
+ * (service_account_token.ts decides and fetches; it is written here like the others, and only
+ * when its files changed). Secret and token volumes live on tmpfs (a `mount -t tmpfs` on the
+ * node, as the kubelet does; Docker's own `--tmpfs` cannot be written from the host, so it cannot
+ * be updated in place). When the node agent may not mount (not root), it falls back to a plain
  * directory and says so once in the log. `cleanup` unmounts and removes a pod's directory;
- * `collect` does it for every pod directory no pod wants (nothing is leaked when pods go).
+ * `collect` does it for every pod directory no pod wants (nothing is leaked when pods go). The
+ * steps of one pod (its containers' set-ups, the refresh, the clean-up) run one at a time: two
+ * writers swapping one `..data` at once would trip over each other's `..data_tmp`.
  *
  * `volumeFiles` — which files a volume holds — is pure and unit-tested.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../../model/log.ts";
-import type { KeyToPath, Pod, Volume } from "../../model/types.ts";
+import { ROOT_CA_CONFIGMAP } from "../../model/pod_references.ts";
+import type { ConfigMap, KeyToPath, Pod, Volume } from "../../model/types.ts";
 import { type ProjectedFile, writeAtomic } from "./atomic_writer.ts";
 import { type ConfigObjects, type DownwardFields, fetchConfigObjects, fieldValue, type ConfigLookup, resourceValue } from "./env.ts";
+import { type PodTokens, TOKEN_VOLUME, tokenVolumeFiles } from "./service_account_token.ts";
 
 const run = promisify(execFile);
 
-export type ProjectedKind = "configmap" | "secret" | "downward-api";
+/** `projected`: the ServiceAccount token volume (not one of the pod's own volumes). */
+export type ProjectedKind = "configmap" | "secret" | "downward-api" | "projected";
 
 /** Which projected kind a volume is, if any. */
 export function projectedKind(v: Volume): ProjectedKind | undefined {
@@ -42,6 +51,11 @@ export function projectedDir(podsDir: string, podUid: string, kind: ProjectedKin
 }
 
 export type FilesResult = { type: "ok"; files: ProjectedFile[] } | { type: "error"; message: string };
+
+/** The FailedMount message of a volume that could not be set up, in the kubelet's words. */
+export function mountFailed(volume: string, why: string): string {
+  return `MountVolume.SetUp failed for volume "${volume}" : ${why}`;
+}
 
 const DEFAULT_MODE = 0o644;
 
@@ -107,8 +121,17 @@ export interface ProjectedVolumesOptions {
   /** Where pod directories live on the node (the kubelet's `/var/lib/kubelet/pods`). */
   podsDir: string;
   lookup: ConfigLookup;
-  /** Put Secret volumes on tmpfs (default: when running as root). */
+  /** Put Secret and token volumes on tmpfs (default: when running as root). */
   tmpfs?: boolean;
+  /** ServiceAccount tokens for pods (service_account_token.ts). Absent: no pod gets a token volume. */
+  tokens?: PodTokens;
+  /**
+   * Write the token volume's files (default true). false on hollow nodes: their containers read
+   * nothing, and every pod has this volume — writing them took a 5,000-pod bench/schedule.ts run
+   * from 7 s to 13-17 s to all Running and doubled its CPU. The token is still requested, the CA
+   * still read and the mount still planned, so the API sees what a real node asks of it.
+   */
+  tokenFiles?: boolean;
   log?: Log;
 }
 
@@ -118,6 +141,10 @@ export class ProjectedVolumes {
   private warned = false;
   /** Pods cleaned up: a refresh racing the cleanup must not make their directories again. */
   private readonly closed = new Set<string>();
+  /** Each pod's step under way (ensure, cleanup): the next one of that pod waits for it. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Pod uid → a digest of what its token volume holds now (an unchanged refresh writes nothing). */
+  private readonly tokenWritten = new Map<string, string>();
 
   constructor(private readonly opts: ProjectedVolumesOptions) {
     this.tmpfs = opts.tmpfs ?? (typeof process.getuid === "function" && process.getuid() === 0);
@@ -134,22 +161,84 @@ export class ProjectedVolumes {
   }
 
   /**
-   * Writes (or refreshes) every projected volume of the pod. Resolves undefined when all are in
-   * place, or the FailedMount message of the first that is not (e.g. `configmap "x" not found`).
-   * `objs`: the pod's ConfigMaps and Secrets if already fetched.
+   * The host directory of the pod's ServiceAccount token volume once it is in place (after an
+   * `ensure` that succeeded); undefined for a pod without one.
    */
-  async ensure(pod: Pod, fields: DownwardFields, objs?: ConfigObjects): Promise<string | undefined> {
+  tokenDir(pod: Pod): string | undefined {
+    const uid = pod.metadata.uid ?? pod.metadata.name;
+    if (this.opts.tokens?.decided(uid) !== true || !this.tokenWritten.has(uid)) return undefined;
+    return projectedDir(this.opts.podsDir, uid, "projected", TOKEN_VOLUME);
+  }
+
+  /** True when the pod has a token volume (so the refresh loop keeps its token and CA current). */
+  hasTokenVolume(uid: string): boolean {
+    return this.opts.tokens?.decided(uid) === true;
+  }
+
+  /**
+   * Writes (or refreshes) every projected volume of the pod, its ServiceAccount token volume
+   * last. Resolves undefined when all are in place, or the FailedMount message of the first that
+   * is not (e.g. `configmap "x" not found`). `objs`: the pod's ConfigMaps and Secrets if already
+   * fetched.
+   */
+  ensure(pod: Pod, fields: DownwardFields, objs?: ConfigObjects): Promise<string | undefined> {
+    return this.serialized(pod.metadata.uid ?? pod.metadata.name, () => this.ensureNow(pod, fields, objs));
+  }
+
+  private async ensureNow(pod: Pod, fields: DownwardFields, objs?: ConfigObjects): Promise<string | undefined> {
     const vols = (pod.spec.volumes ?? []).filter((v) => projectedKind(v));
-    if (vols.length === 0 || this.closed.has(pod.metadata.uid ?? pod.metadata.name)) return undefined;
-    const o = objs ?? (await fetchConfigObjects(pod, this.opts.lookup));
+    if ((vols.length === 0 && !this.opts.tokens) || this.closed.has(pod.metadata.uid ?? pod.metadata.name)) return undefined;
+    let fetched = objs;
+    const objects = async () => (fetched ??= await fetchConfigObjects(pod, this.opts.lookup));
     for (const v of vols) {
-      const r = volumeFiles(pod, v, o, fields);
-      if (r.type === "error") return `MountVolume.SetUp failed for volume "${v.name}" : ${r.message}`;
+      const r = volumeFiles(pod, v, await objects(), fields);
+      if (r.type === "error") return mountFailed(v.name, r.message);
       const dir = this.dir(pod, v)!;
       if (v.secret) await this.mountTmpfs(dir);
       await writeAtomic(dir, r.files);
     }
+    if (this.opts.tokens) return await this.ensureToken(pod, this.opts.tokens, objects);
     return undefined;
+  }
+
+  /** The token volume: decided, its token held or renewed, the CA read, written when changed. */
+  private async ensureToken(pod: Pod, tokens: PodTokens, objects: () => Promise<ConfigObjects>): Promise<string | undefined> {
+    const uid = pod.metadata.uid ?? pod.metadata.name;
+    const decision = await tokens.automount(pod);
+    if (decision.type === "skip") return undefined;
+    if (decision.type === "error") return mountFailed(TOKEN_VOLUME, decision.message);
+    const token = await tokens.token(pod);
+    if (token.type === "noSigningKey") return undefined;
+    if (token.type === "error") return mountFailed(TOKEN_VOLUME, token.message);
+    const o = await objects();
+    // The pod's references name the CA's ConfigMap (model/pod_references.ts); read it when they did not.
+    const ca = o.configmaps.has(ROOT_CA_CONFIGMAP)
+      ? o.configmaps.get(ROOT_CA_CONFIGMAP) ?? null
+      : ((await this.opts.lookup("configmaps", pod.metadata.namespace ?? "default", ROOT_CA_CONFIGMAP)) as ConfigMap | null);
+    const r = tokenVolumeFiles(pod, token.token, ca);
+    if (r.type === "error") return mountFailed(TOKEN_VOLUME, r.message);
+    const digest = filesDigest(r.files);
+    if (this.tokenWritten.get(uid) === digest || this.closed.has(uid)) return undefined;
+    if (this.opts.tokenFiles === false) {
+      this.tokenWritten.set(uid, digest);
+      return undefined;
+    }
+    const dir = projectedDir(this.opts.podsDir, uid, "projected", TOKEN_VOLUME);
+    await this.mountTmpfs(dir);
+    await writeAtomic(dir, r.files);
+    this.tokenWritten.set(uid, digest);
+    return undefined;
+  }
+
+  /** Runs `fn` once every earlier step of pod `uid` has ended (however it ended). */
+  private serialized<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(uid) ?? Promise.resolve()).then(fn, fn);
+    const tail = next.then(() => {}, () => {});
+    this.queues.set(uid, tail);
+    void tail.then(() => {
+      if (this.queues.get(uid) === tail) this.queues.delete(uid);
+    });
+    return next;
   }
 
   private async mountTmpfs(dir: string): Promise<void> {
@@ -181,18 +270,29 @@ export class ProjectedVolumes {
     return file;
   }
 
-  /** Unmounts and removes everything of one pod. Safe when nothing was ever made. */
-  async cleanup(podUid: string): Promise<void> {
+  /**
+   * Unmounts and removes everything of one pod, after a set-up of it under way. Safe when
+   * nothing was ever made.
+   */
+  cleanup(podUid: string): Promise<void> {
+    // At once, not in turn: a set-up queued behind the one under way must not write again.
     this.closed.add(podUid);
-    const base = join(this.opts.podsDir, podUid);
-    for (const m of (await mountsUnder(base)).sort().reverse()) {
-      await run("umount", ["-l", m]).catch((e) => this.opts.log?.("umount failed", { path: m, error: String(e) }));
-    }
-    await rm(base, { recursive: true, force: true });
+    return this.serialized(podUid, async () => {
+      this.opts.tokens?.forget(podUid);
+      this.tokenWritten.delete(podUid);
+      const base = join(this.opts.podsDir, podUid);
+      for (const m of (await mountsUnder(base)).sort().reverse()) {
+        await run("umount", ["-l", m]).catch((e) => this.opts.log?.("umount failed", { path: m, error: String(e) }));
+      }
+      await rm(base, { recursive: true, force: true });
+    });
   }
 
   /** Removes the directories of pods no one wants (after an agent restart, a lost cleanup). */
   async collect(wants: (uid: string) => boolean): Promise<void> {
+    // What is held in memory for pods that are gone, whether or not they left a directory.
+    this.opts.tokens?.prune(wants);
+    for (const uid of [...this.tokenWritten.keys()]) if (!wants(uid)) this.tokenWritten.delete(uid);
     let uids: string[];
     try {
       uids = await readdir(this.opts.podsDir);
@@ -201,6 +301,13 @@ export class ProjectedVolumes {
     }
     for (const uid of uids) if (!wants(uid)) await this.cleanup(uid);
   }
+}
+
+/** A digest of a volume's files (paths, modes, bytes), to tell an unchanged version in memory. */
+function filesDigest(files: ProjectedFile[]): string {
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${f.path}\0${f.mode}\0${f.content.length}\0`).update(f.content);
+  return h.digest("base64");
 }
 
 /** Mount points at or under `path` (from /proc/self/mountinfo; empty where there is none). */

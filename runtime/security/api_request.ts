@@ -23,6 +23,8 @@ export type ApiRequest =
   | { verb: "getScale"; name: string; namespace?: string; resource?: ScalableResource }
   | { verb: "updateScale"; name: string; namespace?: string; replicas: number; resource?: ScalableResource; dryRun?: boolean }
   | { verb: "bind"; resource: "pods"; name: string; namespace?: string; node: string; uid?: string; dryRun?: boolean }
+  /** A TokenRequest for ServiceAccount `name`: `request` is its body, validated by the Api. */
+  | { verb: "createToken"; resource: "serviceaccounts"; name: string; namespace: string; request: unknown }
   | { verb: "watchKeepalive" | "watchStop"; watchId: string };
 
 const WATCH_ID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -168,6 +170,10 @@ function parseShape(resource: string, verb: string, body: Record<string, unknown
       // A Binding names its pod; only pods are bound (Kubernetes' pods/binding subresource).
       if (r !== "pods") throw new ApiError("NotFound", `unknown verb "bind" for ${r} (only pods are bound to nodes)`);
       return { verb: "bind", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace"), node: str(body, "node", true)!, uid: str(body, "uid") || undefined, ...dryRunOf(body) };
+    case "createToken":
+      // Tokens are for ServiceAccounts (Kubernetes' serviceaccounts/token subresource).
+      if (r !== "serviceaccounts") throw new ApiError("NotFound", `unknown verb "createToken" for ${r} (only service accounts have tokens)`);
+      return { verb: "createToken", resource: r, name: str(body, "name", true)!, namespace: str(body, "namespace", true)!, request: body.request ?? {} };
   }
 }
 

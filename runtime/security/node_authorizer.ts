@@ -275,6 +275,48 @@ function eventCreateDecision(node: string, ev: unknown, ns: string): NodeDecisio
   };
 }
 
+/** The ServiceAccount a pod runs as. */
+function podServiceAccount(pod: Pod): string {
+  return pod.spec.serviceAccountName || "default";
+}
+
+/** A node may read a ServiceAccount only while a pod bound to it runs as it (kube's Node authorizer). */
+function serviceAccountRead(node: string, namespace: string, name: string): NodeDecision {
+  return {
+    type: "needNodePods",
+    check: (pods) =>
+      pods.some((p) => (p.metadata.namespace ?? "default") === namespace && boundTo(p) === node && podServiceAccount(p) === name)
+        ? ALLOW
+        : deny(node, "serviceaccount.read", `read serviceaccount "${namespace}/${name}": no pod bound to it runs as it`),
+  };
+}
+
+/**
+ * A node may ask for a ServiceAccount token only bound to a pod bound to it that runs as that
+ * account (kube's Node authorizer and NodeRestriction admission).
+ */
+function tokenDecision(node: string, name: string, namespace: string, request: unknown): NodeDecision {
+  const ref = (request as { spec?: { boundObjectRef?: { kind?: unknown; name?: unknown; uid?: unknown } } } | null)?.spec?.boundObjectRef;
+  if (!ref || ref.kind !== "Pod" || typeof ref.name !== "string" || !ref.name) {
+    return deny(node, "token", `request a token for serviceaccount "${namespace}/${name}" that is not bound to a pod`);
+  }
+  const podName = ref.name;
+  const uid = typeof ref.uid === "string" && ref.uid ? ref.uid : undefined;
+  return {
+    type: "needObject",
+    resource: "pods",
+    name: podName,
+    namespace,
+    // spec.nodeName and serviceAccountName are set once and never change for a uid.
+    ...(uid ? { uid } : {}),
+    check: (pod) => {
+      if (boundTo(pod) !== node) return deny(node, "token", `request a token bound to pod "${podName}", which is not bound to it`);
+      if (podServiceAccount(pod as Pod) !== name) return deny(node, "token", `request a token for serviceaccount "${name}", which pod "${podName}" does not run as`);
+      return ALLOW;
+    },
+  };
+}
+
 /** The one name a field selector pins (`metadata.name=<name>`), if any. */
 function selectedName(selector: string | undefined): string | undefined {
   for (const req of (selector ?? "").split(",")) {
@@ -330,8 +372,11 @@ export function authorizeNodeRequest(node: string, req: ApiRequest): NodeDecisio
       return deny(node, "scale", "read or change the scale of replication controllers");
     case "bind":
       return deny(node, "bind", "bind pods to nodes (the scheduler's call)");
+    case "createToken":
+      return tokenDecision(node, req.name, req.namespace, req.request);
     case "get":
       if (READABLE.has(req.resource)) return ALLOW;
+      if (req.resource === "serviceaccounts") return serviceAccountRead(node, req.namespace ?? "default", req.name);
       if (req.resource === "configmaps" || req.resource === "secrets") return configRead(node, req.resource, req.namespace ?? "default", req.name);
       if (req.resource === "pods") {
         return {

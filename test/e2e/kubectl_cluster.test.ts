@@ -5,7 +5,8 @@
  * seeing pods come and go, and delete -f. Every pod here really runs in Docker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "../helpers/nats.ts";
 import { collect, containersOf, startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
@@ -254,5 +255,47 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     await waitFor(async () => (await containersOf(c)).length === 0, "the nodes to remove the pods' containers", 60_000, 250);
     expect(c.kubectl(["get", "rc", "web"]).stderr).toMatch(/NotFound|not found/);
     expect(c.kubectl(["get", "svc", "web"]).stderr).toMatch(/NotFound|not found/);
+  });
+
+  it("kubectl inside a pod reaches the API in-cluster (its token, the cluster CA, the kubernetes Service) and RBAC decides what it may do", async () => {
+    // The kubectl on PATH is a static Go binary: mounted into a busybox pod, it uses client-go's
+    // in-cluster config (KUBERNETES_SERVICE_HOST/PORT, the token and ca.crt under
+    // /var/run/secrets/kubernetes.io/serviceaccount), as any in-cluster client does.
+    const svc = JSON.parse(ok(["get", "svc", "kubernetes", "-o", "json"]));
+    expect(svc.spec).toMatchObject({ type: "ClusterIP", ports: [{ name: "https", port: 443, protocol: "TCP" }] });
+    expect(svc.spec.clusterIP).toMatch(/^10\.\d+\.0\.1$/);
+    const pod = (name: string, automount: boolean) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 1
+  automountServiceAccountToken: ${automount}
+  volumes: [{name: kubectl, hostPath: {path: ${realpathSync(execFileSync("sh", ["-c", "command -v kubectl"], { encoding: "utf8" }).trim())}, type: File}}]
+  containers:
+  - name: c
+    image: berth/busybox:latest
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    env: [{name: HOME, value: /tmp}]
+    volumeMounts: [{name: kubectl, mountPath: /opt/bin/kubectl, readOnly: true}]
+`;
+    expect(c.kubectl(["apply", "-f", "-"], { stdin: `${pod("incluster", true)}---\n${pod("notoken", false)}` }).code).toBe(0);
+    await waitFor(() => ok(["get", "pods", "incluster", "notoken", "--no-headers"]).split("\n").filter((l) => /\sRunning\s/.test(l)).length === 2, "both pods Running", 60_000, 250);
+    const inPod = (pod: string, cmd: string) => c.kubectl(["exec", pod, "--", "sh", "-c", cmd], { timeoutMs: 60_000 });
+
+    expect(inPod("incluster", "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT").stdout).toBe(`${svc.spec.clusterIP}:443\n`);
+    expect(inPod("incluster", "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace").stdout).toBe("default");
+    expect(inPod("incluster", "cat /var/run/secrets/kubernetes.io/serviceaccount/ca.crt").stdout).toBe(readFileSync(join(c.home, "pki", "ca.crt"), "utf8"));
+    expect(inPod("incluster", "/opt/bin/kubectl auth whoami -o jsonpath='{.status.userInfo.username}'").stdout).toBe("system:serviceaccount:default:default");
+    // The default account may do nothing more, until a binding says so.
+    expect(inPod("incluster", "/opt/bin/kubectl get pods").stderr).toContain('pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"');
+    ok(["create", "rolebinding", "default-view", "--clusterrole=view", "--serviceaccount=default:default"]);
+    await waitFor(() => inPod("incluster", "/opt/bin/kubectl get pod incluster -o name").stdout === "pod/incluster\n", "the view binding to let the pod read pods", 30_000, 250);
+    expect(inPod("incluster", "/opt/bin/kubectl delete pod notoken").stderr).toContain('pods "notoken" is forbidden');
+
+    // automountServiceAccountToken: false — no token, and no in-cluster config.
+    expect(inPod("notoken", "ls /var/run/secrets/kubernetes.io/serviceaccount").code).not.toBe(0);
+    ok(["delete", "pod", "incluster", "notoken", "--grace-period=1"]);
+    ok(["delete", "rolebinding", "default-view"]);
   });
 });

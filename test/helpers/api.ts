@@ -10,6 +10,7 @@ import { serveApiOverNats, type NatsApiServer } from "../../runtime/api/nats_ser
 import type { NatsConnection } from "../../runtime/nats/connection.ts";
 import { KvStore } from "../../runtime/store/kv_store.ts";
 import { startTestNats } from "./nats.ts";
+import type { ServiceAccountTokens } from "../../runtime/auth/sa_tokens.ts";
 import { expect, vi } from "vitest";
 import { ApiError } from "../../model/errors.ts";
 
@@ -28,10 +29,11 @@ export interface TestApi {
   stop(): Promise<void>;
 }
 
-export async function startTestApi(): Promise<TestApi> {
+/** `tokens`: the ServiceAccount token issuer of the Api (TokenRequest); none by default. */
+export async function startTestApi(opts: { tokens?: ServiceAccountTokens } = {}): Promise<TestApi> {
   const nats = await startTestNats();
   const store = await KvStore.open(nats.nc);
-  const impl = await Api.open(store);
+  const impl = await Api.open(store, { tokens: opts.tokens });
   const server = serveApiOverNats(nats.nc, impl);
   const remote = new NatsApiClient(nats.nc);
   return {

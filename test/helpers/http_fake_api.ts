@@ -4,9 +4,9 @@
  * It does no validation beyond what the HTTP tests need. Integration tests use the real `Api`.
  */
 import type { ApiClient, DeleteOptions, ListOptions, Watch, WatchOptions } from "../../model/client.ts";
-import { AlreadyExistsError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
+import { AlreadyExistsError, ApiError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { applyPatch } from "../../runtime/api/patch.ts";
-import { RESOURCES, type AnyObject, type ObjectList, type Pod, type ReplicationController, type Resource, type Scale, type WatchEvent } from "../../model/types.ts";
+import { RESOURCES, type AnyObject, type ObjectList, type Pod, type ReplicationController, type Resource, type Scale, type TokenRequest, type WatchEvent } from "../../model/types.ts";
 
 type Listener = (ev: WatchEvent, rev: number, resource: Resource) => void;
 
@@ -169,6 +169,11 @@ export class FakeApi implements ApiClient {
       spec: { replicas: rc.spec.replicas ?? 1 },
       status: { replicas: rc.status?.replicas ?? 0 },
     };
+  }
+
+  async createToken(name: string, namespace: string): Promise<TokenRequest> {
+    this.calls.push({ method: "createToken", args: [name, namespace] });
+    throw new ApiError("ServiceUnavailable", "the fake API issues no tokens");
   }
 
   async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {

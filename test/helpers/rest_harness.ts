@@ -45,11 +45,12 @@ export interface RestHarnessOptions {
 }
 
 export async function startRestHarness(opts: RestHarnessOptions = {}): Promise<RestHarness> {
-  const test = await startTestApi();
+  // One issuer for the Api (TokenRequest) and the REST API (which checks the tokens).
+  const tokens = await ephemeralServiceAccountTokens();
+  const test = await startTestApi({ tokens });
   const ca = await generateCa();
   const cert = await generateServerCert(ca, { hosts: ["127.0.0.1", "localhost"] });
   const token = generateToken();
-  const tokens = await ephemeralServiceAccountTokens();
   const http = await startHttpApi({
     tokens,
     api: opts.wrapApi ? opts.wrapApi(test.api) : test.api,

@@ -104,6 +104,7 @@ function intercepting(client: ApiClient): ApiClient {
     getScale: (...a) => client.getScale(...a),
     updateScale: (...a) => client.updateScale(...a),
     bind: (...a) => client.bind(...a),
+    createToken: (...a) => client.createToken(...a),
   };
 }
 

@@ -20,6 +20,7 @@ import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/serve
 import { KvStore } from "../../runtime/store/kv_store.ts";
 import { subjects } from "../../runtime/subjects.ts";
 import { waitFor } from "../helpers/nats.ts";
+import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../runtime/auth/sa_tokens.ts";
 
 const pod = (name: string) => ({
   apiVersion: "v1",
@@ -70,6 +71,7 @@ describe("NATS identities and the node authorizer", () => {
   let apiServer: NatsApiServer;
   let nodeA: NatsApiClient;
   let external: NatsApiClient;
+  let tokens: ServiceAccountTokens;
   const serverLog: string[] = [];
   /** Connects as identity `c`, with its private inbox prefix as connectNats does. */
   const conn = (c: Creds) =>
@@ -81,7 +83,8 @@ describe("NATS identities and the node authorizer", () => {
     server = await startNatsServer({ authorization: auth.serverConfig });
     cp = await conn(auth.controlPlane);
     store = await KvStore.open(cp);
-    api = await Api.open(store);
+    tokens = await ephemeralServiceAccountTokens();
+    api = await Api.open(store, { tokens });
     apiServer = serveApiOverNats(cp, api, { maxWatchesPerNode: 3, log: (msg, fields) => serverLog.push(`${msg} ${JSON.stringify(fields ?? {})}`) });
     ncA = await conn(auth.node("node-a"));
     ncB = await conn(auth.node("node-b"));
@@ -402,5 +405,33 @@ describe("NATS identities and the node authorizer", () => {
     expect((await failure(nodeA.patch("events", "e7", { involvedObject: { name: "pb2" } }))).code).toBe(403);
     await nodeA.update("events", { ...own, count: 2 });
     expect((await api.list("events", { namespace: "default" })).items.map((e) => e.metadata.name).filter((n) => /^e\d$/.test(n)).sort()).toEqual(["e7", "e8"]);
+  });
+
+  it("node API - ServiceAccount tokens only bound to its own pods, for the account each runs as; reads only those accounts and their CA ConfigMap", async () => {
+    await api.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app" } });
+    await api.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "other" } });
+    await api.create("configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-root-ca.crt" }, data: { "ca.crt": "CA" } });
+    const placed = async (name: string, node: string) => {
+      const p = await api.create("pods", { ...pod(name), spec: { ...pod(name).spec, serviceAccountName: "app" } });
+      return await api.update("pods", { ...p, spec: { ...p.spec, nodeName: node } });
+    };
+    const ta = await placed("ta", "node-a");
+    const tb = await placed("tb", "node-b");
+    const request = (podName: string) => ({ apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3607, boundObjectRef: { kind: "Pod", apiVersion: "v1", name: podName } } });
+
+    const t = await nodeA.createToken("app", "default", request("ta"));
+    expect(t).toMatchObject({ kind: "TokenRequest", metadata: { name: "app", namespace: "default" }, spec: { expirationSeconds: 3607 } });
+    // Bound to the very pod that was checked: its uid, though the request named none.
+    expect(await tokens.verify(t.status.token)).toMatchObject({ namespace: "default", serviceAccount: { name: "app" }, bound: { kind: "Pod", name: "ta", uid: ta.metadata.uid } });
+
+    const other = await failure(nodeA.createToken("app", "default", request("tb")));
+    expect([other.code, other.message]).toEqual([403, expect.stringMatching(/bound to pod "tb", which is not bound to it \(rule token\)/)]);
+    expect((await failure(nodeA.createToken("other", "default", request("ta")))).message).toMatch(/serviceaccount "other", which pod "ta" does not run as/);
+    expect((await failure(nodeA.createToken("app", "default", { spec: {} }))).message).toMatch(/not bound to a pod \(rule token\)/);
+    expect(tb.spec.nodeName).toBe("node-b");
+
+    expect((await nodeA.get("serviceaccounts", "app")).metadata.name).toBe("app");
+    expect((await failure(nodeA.get("serviceaccounts", "other"))).message).toMatch(/rule serviceaccount\.read/);
+    expect((await nodeA.get("configmaps", "kube-root-ca.crt")).data).toEqual({ "ca.crt": "CA" });
   });
 });

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { cjsBundleOptions } from "../../../../scripts/cjs_bundle.mjs";
 
 const ROOT = new URL("../../../..", import.meta.url).pathname;
-const HEAVY = ["dockerode", "xstate", "zod", "yaml", "prom-client", "dns2", "@peculiar/x509", "@nats-io/jetstream", "ws"];
+const HEAVY = ["dockerode", "xstate", "zod", "yaml", "prom-client", "dns2", "@peculiar/x509", "@nats-io/jetstream", "ws", "jose"];
 
 describe("CLI start-up", () => {
   // main.ts: the whole CLI; read_main.ts: `get` and `describe` alone (bin/berth.js runs them from

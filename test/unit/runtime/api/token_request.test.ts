@@ -1,12 +1,12 @@
 /**
- * The TokenRequest subresource (runtime/http/token_request.ts) on a real in-process Api: defaults
+ * The TokenRequest subresource (runtime/api/token_request.ts) on a real in-process Api: defaults
  * and limits in kube-apiserver's words, the bound object read from the store and checked, the
  * answer's shape, and the protobuf body `kubectl create token` sends. Also its route and its
  * discovery entry.
  */
 import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveTokenRequest, NO_SIGNING_KEY } from "../../../../runtime/http/token_request.ts";
+import { serveTokenRequest, NO_SIGNING_KEY } from "../../../../runtime/api/token_request.ts";
 import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../../../runtime/auth/sa_tokens.ts";
 import { decodeProtobufBody, UnsupportedProtobufKind } from "../../../../runtime/http/protobuf.ts";
 import { parseRoute } from "../../../../runtime/http/routes.ts";

@@ -20,7 +20,7 @@ import type { ApiClient } from "../../model/client.ts";
 import { ApiError, BadRequestError, ConflictError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import type { Node, Pod } from "../../model/types.ts";
 import type { BoundObject, ServiceAccountTokens } from "../auth/sa_tokens.ts";
-import { CAUSE, Causes } from "../api/validation_util.ts";
+import { CAUSE, Causes } from "./validation_util.ts";
 
 const GROUP = "authentication.k8s.io";
 const API_VERSION = `${GROUP}/v1`;
@@ -59,7 +59,8 @@ interface DecodedRequest {
 
 /** Answers one TokenRequest create (see the diagram above); every refusal is an ApiError. */
 export async function serveTokenRequest(opts: {
-  api: ApiClient;
+  /** Where the account and the bound object are read (only `get` is used). */
+  api: Pick<ApiClient, "get">;
   tokens: ServiceAccountTokens | undefined;
   namespace: string;
   name: string;
@@ -110,7 +111,7 @@ export async function serveTokenRequest(opts: {
  * The object a token is to be bound to, read from the store, and for a pod the node it runs on.
  * Only core kinds bind, whatever their version, as kube's `schema.FromAPIVersionAndKind` reads them.
  */
-async function boundObject(api: ApiClient, namespace: string, saName: string, ref: BoundObjectRef): Promise<{ bound: BoundObject; node?: { name: string; uid?: string } }> {
+async function boundObject(api: Pick<ApiClient, "get">, namespace: string, saName: string, ref: BoundObjectRef): Promise<{ bound: BoundObject; node?: { name: string; uid?: string } }> {
   const apiVersion = ref.apiVersion ?? "";
   const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "";
   const kind = ref.kind ?? "";
@@ -143,7 +144,7 @@ async function boundObject(api: ApiClient, namespace: string, saName: string, re
 }
 
 /** The node a bound pod runs on: a node object that is gone still leaves its name in the token, as kube does. */
-async function nodeOfPod(api: ApiClient, nodeName: string): Promise<{ name: string; uid?: string }> {
+async function nodeOfPod(api: Pick<ApiClient, "get">, nodeName: string): Promise<{ name: string; uid?: string }> {
   try {
     const n = await api.get("nodes", nodeName);
     return { name: nodeName, ...(n.metadata.uid ? { uid: n.metadata.uid } : {}) };
