@@ -1,8 +1,9 @@
 /**
- * The ConfigMaps and Secrets a pod references: in volumes, in env (`configMapKeyRef`,
- * `secretKeyRef`), in `envFrom`, and (Secrets) in `imagePullSecrets` — of its app and init
- * containers — and, unless it opts out of a token (`automountServiceAccountToken: false`), the
- * cluster CA's `kube-root-ca.crt` its token volume projects (the volume kube's admission adds).
+ * The ConfigMaps and Secrets a pod references: in volumes (a projected volume's sources too), in
+ * env (`configMapKeyRef`, `secretKeyRef`), in `envFrom`, and (Secrets) in `imagePullSecrets` — of
+ * its app and init containers — and, unless it opts out of a token
+ * (`automountServiceAccountToken: false`), the cluster CA's `kube-root-ca.crt` its token volume
+ * projects (the volume kube's admission adds).
  * Used by the Node authorizer (a node may read only these) and by the kubelet.
  */
 import type { Container, Pod } from "./types.ts";
@@ -26,6 +27,10 @@ export function podReferences(pod: Pod): PodReferences {
   for (const v of pod.spec.volumes ?? []) {
     if (v.configMap?.name) configmaps.add(v.configMap.name);
     if (v.secret?.secretName) secrets.add(v.secret.secretName);
+    for (const src of v.projected?.sources ?? []) {
+      if (src.configMap?.name) configmaps.add(src.configMap.name);
+      if (src.secret?.name) secrets.add(src.secret.name);
+    }
   }
   for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) secrets.add(s.name);
   if (pod.spec.automountServiceAccountToken !== false) configmaps.add(ROOT_CA_CONFIGMAP);

@@ -299,6 +299,11 @@ export interface Volume {
   secret?: SecretVolumeSource;
   /** Pod fields (labels, annotations, name, ...) as files, updated in place. */
   downwardAPI?: DownwardAPIVolumeSource;
+  /**
+   * ConfigMap keys, Secret keys, pod fields and ServiceAccount tokens in one directory (on tmpfs
+   * when it holds a Secret or a token), updated in place.
+   */
+  projected?: ProjectedVolumeSource;
 }
 
 /** One key projected to a path (relative, no `..`), with an optional file mode. */
@@ -332,6 +337,50 @@ export interface DownwardAPIVolumeFile {
 export interface DownwardAPIVolumeSource {
   items?: DownwardAPIVolumeFile[];
   defaultMode?: number;
+}
+
+/** Kubernetes' ProjectedVolumeSource: the files of its sources, a later one winning at a path two write. */
+export interface ProjectedVolumeSource {
+  sources?: VolumeProjection[];
+  /** The mode of every file whose item gives none (default 0644). */
+  defaultMode?: number;
+}
+
+/** One source of a projected volume: exactly one of its fields is set. */
+export interface VolumeProjection {
+  configMap?: ConfigMapProjection;
+  secret?: SecretProjection;
+  downwardAPI?: DownwardAPIProjection;
+  serviceAccountToken?: ServiceAccountTokenProjection;
+}
+
+/** A ConfigMap's keys (all, or `items`); `optional`: a missing ConfigMap projects nothing. */
+export interface ConfigMapProjection {
+  name: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+}
+
+/** A Secret's keys, as ConfigMapProjection (`name`, not a secret volume's `secretName`). */
+export interface SecretProjection {
+  name: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+}
+
+export interface DownwardAPIProjection {
+  items?: DownwardAPIVolumeFile[];
+}
+
+/**
+ * A token of the pod's ServiceAccount, bound to the pod, at `path`: for `audience` (default: the
+ * API server's own), living `expirationSeconds` (default 3600, at least 600); renewed in place
+ * once 80 % of its life has passed.
+ */
+export interface ServiceAccountTokenProjection {
+  audience?: string;
+  expirationSeconds?: number;
+  path: string;
 }
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";

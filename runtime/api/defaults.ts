@@ -10,6 +10,7 @@ import { BadRequestError } from "../../model/errors.ts";
 import { LOCAL_STORAGE_CLASS, RBAC_GROUP, RESOURCES } from "../../model/types.ts";
 import type { Secret } from "../../model/types.ts";
 import { secretWriteForm } from "./validation_config.ts";
+import { DEFAULT_EXPIRATION_SECONDS } from "./token_request.ts";
 import { defaultPullPolicy } from "../../model/image.ts";
 import { JOB_LABELS } from "../../model/job.ts";
 import { behaviorWithDefaults, DEFAULT_HPA_METRIC } from "../../model/hpa.ts";
@@ -112,6 +113,10 @@ function podSpecDefaults(spec: PodSpec): void {
   dflt(spec, "terminationGracePeriodSeconds", POD_DEFAULTS.terminationGracePeriodSeconds);
   dflt(spec, "dnsPolicy", POD_DEFAULTS.dnsPolicy);
   for (const c of spec.containers ?? []) containerDefaults(c);
+  // kube's SetDefaults_ServiceAccountTokenProjection: a projected token lives an hour.
+  for (const v of spec.volumes ?? []) {
+    for (const src of v.projected?.sources ?? []) if (src.serviceAccountToken) dflt(src.serviceAccountToken, "expirationSeconds", DEFAULT_EXPIRATION_SECONDS);
+  }
 }
 
 /** The spec of a pod with every default filled in (a copy). */

@@ -1,6 +1,6 @@
 /**
  * Validation rules that relate several fields: required names, unique names, mounts that name a
- * declared volume, one source per volume, one handler per probe, requests within limits, an RC
+ * declared volume, the volumes' own rules (validation_volumes.ts), one handler per probe, requests within limits, an RC
  * selector that matches its template, service port naming.
  *
  * These read the raw input defensively (any field may have the wrong type; the schema pass
@@ -15,7 +15,8 @@ import { jsonEqual } from "../../model/json_equal.ts";
 import { scheduleProblem, validTimeZone } from "../cron.ts";
 import type { Resource, StatusCause } from "../../model/types.ts";
 import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, isDns1123Label, isDns1123Subdomain, type Obj, obj, arr, Causes } from "./validation_util.ts";
-import { configKeyProblem, configMapProblems, secretProblems } from "./validation_config.ts";
+import { configMapProblems, secretProblems } from "./validation_config.ts";
+import { volumeRules } from "./validation_volumes.ts";
 import { hpaSpecProblems } from "./validation_hpa.ts";
 import { rbacProblems } from "./validation_rbac.ts";
 import { preemptionPolicyProblems, priorityClassProblems } from "./validation_scheduling.ts";
@@ -117,13 +118,6 @@ function nameRule(c: Causes, raw: Obj): void {
   if (meta && !str(meta.name) && !str(meta.generateName)) c.add(CAUSE.required, "metadata.name", undefined, "name or generateName is required");
 }
 
-const VOLUME_SOURCES = ["emptyDir", "hostPath", "persistentVolumeClaim", "configMap", "secret", "downwardAPI"];
-/** Kubernetes volume sources Berth does not implement: named so that the error says so instead of "no volume type". */
-const UNSUPPORTED_SOURCES = [
-  "projected", "nfs", "iscsi", "gcePersistentDisk", "awsElasticBlockStore",
-  "azureDisk", "azureFile", "cephfs", "rbd", "cinder", "csi", "ephemeral", "fc", "flexVolume", "flocker",
-  "gitRepo", "glusterfs", "photonPersistentDisk", "portworxVolume", "quobyte", "scaleIO", "storageos", "vsphereVolume",
-];
 const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket"];
 
 /**
@@ -132,28 +126,7 @@ const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket"];
  */
 function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplates: ReadonlySet<string> = new Set()): void {
   if (!spec) return;
-  const volumes = new Set<string>();
-  arr(spec.volumes).forEach((v, i) => {
-    const vol = obj(v);
-    if (!vol) return;
-    const name = str(vol.name);
-    const path = `${at}.volumes[${i}]`;
-    if (name !== undefined && name !== "") {
-      if (volumes.has(name)) c.add(CAUSE.duplicate, `${path}.name`, name);
-      volumes.add(name);
-    }
-    const given = VOLUME_SOURCES.filter((s) => vol[s] !== undefined);
-    const unsupported = UNSUPPORTED_SOURCES.filter((s) => vol[s] !== undefined);
-    if (given.length === 0 && unsupported.length > 0) {
-      c.add(CAUSE.notSupported, path, unsupported[0], `Berth supports the volume types ${VOLUME_SOURCES.map((s) => `"${s}"`).join(", ")}`);
-    } else if (given.length === 0) {
-      c.add(CAUSE.required, path, undefined, "must specify a volume type");
-    } else if (given.length + unsupported.length > 1) {
-      c.add(CAUSE.forbidden, `${path}.${[...given, ...unsupported][1]}`, undefined, "may not specify more than 1 volume type");
-    }
-  });
-
-  arr(spec.volumes).forEach((v, i) => projectedVolumeRules(c, obj(v), `${at}.volumes[${i}]`));
+  const volumes = volumeRules(c, spec.volumes, `${at}.volumes`);
   tolerationRules(c, spec.tolerations, `${at}.tolerations`);
   affinityRules(c, obj(spec.affinity), `${at}.affinity`);
   topologySpreadRules(c, arr(spec.topologySpreadConstraints), `${at}.topologySpreadConstraints`);
@@ -433,36 +406,6 @@ function affinityRules(c: Causes, affinity: Obj | undefined, at: string): void {
     if (typeof w === "number" && (w < 1 || w > 100)) c.add(CAUSE.invalid, `${path}.weight`, w, "must be in the range 1-100");
     if (obj(pref.preference)) nodeSelectorTermRules(c, obj(pref.preference)!, `${path}.preference`);
   });
-}
-
-/** `items[].path` of ConfigMap/Secret/downward API volumes: relative, no `..`; item keys valid. */
-function projectedVolumeRules(c: Causes, vol: Obj | undefined, path: string): void {
-  if (!vol) return;
-  for (const src of ["configMap", "secret", "downwardAPI"]) {
-    const items = arr(obj(vol[src])?.items);
-    const seen = new Set<string>();
-    items.forEach((it, j) => {
-      const item = obj(it);
-      const p = str(item?.path);
-      const at = `${path}.${src}.items[${j}]`;
-      if (p !== undefined) {
-        if (p.startsWith("/")) c.add(CAUSE.invalid, `${at}.path`, p, "must be a relative path");
-        else if (p.split("/").includes("..")) c.add(CAUSE.invalid, `${at}.path`, p, "must not contain '..'");
-        else if (p.startsWith("..")) c.add(CAUSE.invalid, `${at}.path`, p, "must not start with '..'");
-        if (seen.has(p)) c.add(CAUSE.duplicate, `${at}.path`, p);
-        seen.add(p);
-      }
-      const key = str(item?.key);
-      if (key !== undefined && src !== "downwardAPI") {
-        const bad = configKeyProblem(key);
-        if (bad) c.add(CAUSE.invalid, `${at}.key`, key, bad);
-      }
-      if (src === "downwardAPI" && item) {
-        const n = ["fieldRef", "resourceFieldRef"].filter((k) => item[k] !== undefined).length;
-        if (n !== 1) c.add(CAUSE.invalid, at, undefined, "must specify exactly one of fieldRef and resourceFieldRef");
-      }
-    });
-  }
 }
 
 const ENV_FIELD_PATHS = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.podIP", "status.podIPs", "status.hostIP", "status.hostIPs"];

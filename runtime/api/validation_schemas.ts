@@ -329,6 +329,24 @@ const container = z.looseObject({
   terminationMessagePolicy: z.enum(["File", "FallbackToLogsOnError"]).optional(),
 });
 
+const downwardAPIVolumeFile = z.looseObject({
+  path: z.string().min(1),
+  fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional(),
+  resourceFieldRef: z.looseObject({ resource: z.string().min(1), containerName: z.string().optional(), divisor: quantity.optional() }).optional(),
+  mode: fileMode.optional(),
+});
+
+/**
+ * One source of a projected volume. A token's `path` and `expirationSeconds` are only typed here:
+ * their presence and range are validation_volumes.ts's (kube's words, one cause each).
+ */
+const volumeProjection = z.looseObject({
+  configMap: z.looseObject({ name: z.string().min(1), items: z.array(keyToPath).optional(), optional: z.boolean().optional() }).optional(),
+  secret: z.looseObject({ name: z.string().min(1), items: z.array(keyToPath).optional(), optional: z.boolean().optional() }).optional(),
+  downwardAPI: z.looseObject({ items: z.array(downwardAPIVolumeFile).optional() }).optional(),
+  serviceAccountToken: z.looseObject({ audience: z.string().optional(), expirationSeconds: z.number().int().optional(), path: z.string().optional() }).optional(),
+});
+
 const volume = z.looseObject({
   name: dnsLabel.superRefine((v, ctx) => {
     if (v === "") problem(ctx, CAUSE.required, "");
@@ -343,15 +361,8 @@ const volume = z.looseObject({
   persistentVolumeClaim: z.looseObject({ claimName: dnsSubdomain.pipe(z.string().min(1)), readOnly: z.boolean().optional() }).optional(),
   configMap: z.looseObject({ name: z.string().min(1), items: z.array(keyToPath).optional(), defaultMode: fileMode.optional(), optional: z.boolean().optional() }).optional(),
   secret: z.looseObject({ secretName: z.string().min(1), items: z.array(keyToPath).optional(), defaultMode: fileMode.optional(), optional: z.boolean().optional() }).optional(),
-  downwardAPI: z.looseObject({
-    items: z.array(z.looseObject({
-      path: z.string().min(1),
-      fieldRef: z.looseObject({ fieldPath: z.string(), apiVersion: z.string().optional() }).optional(),
-      resourceFieldRef: z.looseObject({ resource: z.string().min(1), containerName: z.string().optional(), divisor: quantity.optional() }).optional(),
-      mode: fileMode.optional(),
-    })).optional(),
-    defaultMode: fileMode.optional(),
-  }).optional(),
+  downwardAPI: z.looseObject({ items: z.array(downwardAPIVolumeFile).optional(), defaultMode: fileMode.optional() }).optional(),
+  projected: z.looseObject({ sources: z.array(volumeProjection).optional(), defaultMode: fileMode.optional() }).optional(),
 });
 
 /** Berth node names are RFC 1123 labels, so a pod bound elsewhere is caught at the edge. */

@@ -530,6 +530,7 @@ function volumesText(volumes: Volume[], indent: string): string {
       : v.configMap ? `ConfigMap ${v.configMap.name}`
       : v.secret ? `Secret ${v.secret.secretName}`
       : v.downwardAPI ? "DownwardAPI"
+      : v.projected ? "Projected"
       : "?";
     return `${indent}${v.name}: ${what}`;
   }).join("\n");

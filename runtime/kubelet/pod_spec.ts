@@ -219,7 +219,7 @@ export function expand(s: string, vars: Record<string, string>): string {
 /** A pod volume resolved to a Docker volume or host path. */
 export interface VolumePlan {
   name: string;
-  /** `projected`: a ConfigMap, Secret or downward API directory on the node (volumes_projected.ts). */
+  /** `projected`: a ConfigMap, Secret, downward API or projected volume's directory on the node (volumes_projected.ts). */
   kind: "emptyDir" | "persistent" | "hostPath" | "projected";
   /** Docker volume name, or the host path. */
   source: string;
@@ -268,7 +268,7 @@ export function volumePlans(pod: Pod, node: string, cluster?: string, projectedD
       });
     } else if (v.hostPath) {
       out.push({ name: v.name, kind: "hostPath", source: v.hostPath.path, labels: {} });
-    } else if ((v.configMap || v.secret || v.downwardAPI) && projectedDir?.(v.name)) {
+    } else if ((v.configMap || v.secret || v.downwardAPI || v.projected) && projectedDir?.(v.name)) {
       out.push({ name: v.name, kind: "projected", source: projectedDir(v.name)!, labels: {} });
     }
   }
@@ -322,7 +322,7 @@ export function containerSpec(
     serviceEnv?: Record<string, string>;
     /** The environment resolved already (env.ts: ConfigMap/Secret references, downward API). */
     env?: Record<string, string>;
-    /** Host directories of projected volumes (ConfigMap, Secret, downward API). */
+    /** Host directories of projected volumes (ConfigMap, Secret, downward API, projected). */
     projectedDir?: (volume: string) => string | undefined;
     /** The uid of each claim the pod names (see `volumePlans`). */
     claimUid?: (claim: string) => string | undefined;

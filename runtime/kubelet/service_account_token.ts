@@ -3,7 +3,7 @@
  * admission adds a `kube-api-access-*` projected volume to the pod, and the kubelet's projected
  * volume plugin and token manager fill it; on Berth the kubelet does both:
  *
- *   <podsDir>/<pod uid>/volumes/kubernetes.io~projected/kube-api-access/   (tmpfs, as a secret)
+ *   <podsDir>/<pod uid>/volumes/berth~service-account-token/kube-api-access/   (tmpfs, as a secret)
  *     token      a TokenRequest for the pod's ServiceAccount, bound to the pod, 3607 s of life;
  *                renewed once 80 % of its life has passed (or 24 h), in place
  *     ca.crt     key `ca.crt` of ConfigMap `kube-root-ca.crt` in the pod's namespace
@@ -25,6 +25,15 @@
  * plane publishes no CA, e.g. one without TLS): kube's projected source is not optional, but a
  * pod held back for want of it would never start there; the file appears once it is published.
  *
+ * The directory is not under `kubernetes.io~projected` with the pod's own projected volumes: the
+ * volume is not in the pod's spec, so a volume of the pod may well be named `kube-api-access`
+ * (kube's admission would name its own `kube-api-access-<random>` instead), and the two must not
+ * share a directory.
+ *
+ * The pod's projected volumes ask for tokens too (a `serviceAccountToken` source: an audience, a
+ * life); `PodTokens` holds each pod's tokens by (audience, expirationSeconds), as the kubelet's
+ * token manager keys them, so a source asking what the token volume asks shares its token.
+ *
  * The decisions — automount, which containers mount it, when a token is due, the files — are
  * pure and unit-tested; `PodTokens` holds the per-pod state and does the API calls. Nothing here
  * touches the disk: `ProjectedVolumes` writes, refreshes and removes the directory.
@@ -33,14 +42,19 @@ import type { ApiClient } from "../../model/client.ts";
 import type { MountSpec } from "../../model/container_runtime.ts";
 import { ApiError } from "../../model/errors.ts";
 import type { Log } from "../../model/log.ts";
-import type { ConfigMap, Container, Pod, ServiceAccount, TokenRequest } from "../../model/types.ts";
+import type { ConfigMap, Container, Pod, ServiceAccount, ServiceAccountTokenProjection, TokenRequest } from "../../model/types.ts";
 import type { ProjectedFile } from "./atomic_writer.ts";
-import { NO_SIGNING_KEY } from "../api/token_request.ts";
+import { DEFAULT_EXPIRATION_SECONDS, NO_SIGNING_KEY } from "../api/token_request.ts";
 
 /** Where Kubernetes mounts the token (client-go's rest.InClusterConfig reads it there). */
 export const SERVICE_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** The volume's name in events and on disk (kube names it `kube-api-access-<random>`). */
 export const TOKEN_VOLUME = "kube-api-access";
+/**
+ * The directory, under a pod's `volumes/`, of its token volume: a plugin name of Berth's own, apart
+ * from `kubernetes.io~projected` where the pod's own projected volumes live (see above).
+ */
+export const TOKEN_VOLUME_PLUGIN = "berth~service-account-token";
 /** The key of the cluster CA in ConfigMap `kube-root-ca.crt` (ROOT_CA_CONFIGMAP). */
 export const ROOT_CA_KEY = "ca.crt";
 /** kube's admission asks 3607 s: one hour and a few seconds, so a token's age tells who made it. */
@@ -152,13 +166,36 @@ export function tokenVolumeFiles(pod: Pod, token: string, ca: ConfigMap | null):
   };
 }
 
-/** The TokenRequest the kubelet sends for a pod's token (bound to the pod, so it dies with it). */
-export function podTokenRequest(pod: Pod): unknown {
+/** What a token is asked for with: its audience ("": the API server's own) and its life. */
+export interface TokenSpec {
+  audience: string;
+  expirationSeconds: number;
+}
+
+/** The token volume's token: the API's audience, kube's admission's 3607 s. */
+export const TOKEN_VOLUME_SPEC: TokenSpec = { audience: "", expirationSeconds: TOKEN_EXPIRATION_SECONDS };
+
+/** The token a projected volume's `serviceAccountToken` source asks for (kube's defaults: the API's audience, 3600 s). */
+export function projectionTokenSpec(src: ServiceAccountTokenProjection): TokenSpec {
+  return { audience: src.audience ?? "", expirationSeconds: src.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS };
+}
+
+/** How a pod's tokens are told apart: by audience and life (the token manager's key, within one pod). */
+export function tokenSpecKey(spec: TokenSpec): string {
+  return `${spec.expirationSeconds}/${spec.audience}`;
+}
+
+/**
+ * The TokenRequest the kubelet sends for a pod's token (bound to the pod, so it dies with it): no
+ * `audiences` for the API's own, as the kubelet's projected volume plugin asks.
+ */
+export function podTokenRequest(pod: Pod, spec: TokenSpec = TOKEN_VOLUME_SPEC): unknown {
   return {
     apiVersion: "authentication.k8s.io/v1",
     kind: "TokenRequest",
     spec: {
-      expirationSeconds: TOKEN_EXPIRATION_SECONDS,
+      ...(spec.audience ? { audiences: [spec.audience] } : {}),
+      expirationSeconds: spec.expirationSeconds,
       boundObjectRef: { kind: "Pod", apiVersion: "v1", name: pod.metadata.name, uid: pod.metadata.uid },
     },
   };
@@ -187,14 +224,17 @@ function errorText(e: unknown): string {
 
 /**
  * The node's per-pod token state (the kubelet's token manager, plus the automount decision kube's
- * admission makes once per pod): one decision and at most one token request in flight per pod.
- * `forget` drops a pod's state; `prune` the state of pods no longer wanted.
+ * admission makes once per pod): one decision per pod, and per pod and token spec (audience,
+ * life) one token held and at most one request in flight. `forget` drops a pod's state; `prune`
+ * the state of pods no longer wanted.
  */
 export class PodTokens {
   /** Pod uid → whether it mounts a token (decided once: kube's admission fixes it at creation). */
   private readonly decisions = new Map<string, boolean>();
   private readonly deciding = new Map<string, Promise<Automount>>();
-  private readonly tokens = new Map<string, IssuedToken>();
+  /** Pod uid → its tokens by `tokenSpecKey` (present once a token of the pod was asked for). */
+  private readonly tokens = new Map<string, Map<string, IssuedToken>>();
+  /** `<uid> <tokenSpecKey>` → the request in flight. */
   private readonly fetching = new Map<string, Promise<TokenResult>>();
   /** `<namespace>/<account>` → its read (in flight or done) and when it was made. */
   private readonly accounts = new Map<string, { read: Promise<ServiceAccount>; at: number }>();
@@ -243,7 +283,7 @@ export class PodTokens {
       if (e instanceof ApiError && e.reason === "NotFound") {
         // No account: the pod waits for it — unless the API issues no tokens at all, which only
         // a token request tells (then no account is needed: the pod runs without a token).
-        if ((await this.request(pod, pod.metadata.uid ?? pod.metadata.name)).type === "noSigningKey") return { type: "skip" };
+        if ((await this.request(pod, pod.metadata.uid ?? pod.metadata.name, TOKEN_VOLUME_SPEC)).type === "noSigningKey") return { type: "skip" };
         return automount(pod, null);
       }
       return { type: "error", message: `failed to read serviceaccount "${ns}/${podServiceAccount(pod)}": ${errorText(e)}` };
@@ -266,49 +306,54 @@ export class PodTokens {
   }
 
   /**
-   * The pod's token: the one held while it is not due for renewal, else a new one. A renewal
-   * that fails keeps the held token while it has not expired (the kubelet's token manager), and
-   * says so in the log; with none to keep, the failure is the answer.
+   * The pod's token for `spec` (by default the token volume's): the one held while it is not due
+   * for renewal, else a new one. A renewal that fails keeps the held token while it has not
+   * expired (the kubelet's token manager), and says so in the log; with none to keep, the failure
+   * is the answer.
    */
-  token(pod: Pod): Promise<TokenResult> {
+  token(pod: Pod, spec: TokenSpec = TOKEN_VOLUME_SPEC): Promise<TokenResult> {
     const uid = pod.metadata.uid ?? pod.metadata.name;
-    const held = this.tokens.get(uid);
-    if (held && !tokenRefreshDue(held, this.now(), this.jitter())) return Promise.resolve({ type: "ok", token: held.token });
-    let p = this.fetching.get(uid);
+    const key = tokenSpecKey(spec);
+    let held = this.tokens.get(uid);
+    if (!held) this.tokens.set(uid, (held = new Map()));
+    const token = held.get(key);
+    if (token && !tokenRefreshDue(token, this.now(), this.jitter())) return Promise.resolve({ type: "ok", token: token.token });
+    const inFlight = `${uid} ${key}`;
+    let p = this.fetching.get(inFlight);
     if (!p) {
-      p = this.request(pod, uid).finally(() => this.fetching.delete(uid));
-      this.fetching.set(uid, p);
+      p = this.request(pod, uid, spec).finally(() => this.fetching.delete(inFlight));
+      this.fetching.set(inFlight, p);
     }
     return p;
   }
 
-  private async request(pod: Pod, uid: string): Promise<TokenResult> {
+  private async request(pod: Pod, uid: string, spec: TokenSpec): Promise<TokenResult> {
     const ns = pod.metadata.namespace ?? "default";
+    const key = tokenSpecKey(spec);
     let tr: TokenRequest;
     try {
-      tr = await this.opts.client.createToken(podServiceAccount(pod), ns, podTokenRequest(pod));
+      tr = await this.opts.client.createToken(podServiceAccount(pod), ns, podTokenRequest(pod, spec));
     } catch (e) {
       if (isNoSigningKey(e)) {
         // No tokens for any pod: this one runs without a token volume, and the next ones are
         // not asked for for a while (each would cost the API a round trip for the same answer).
         this.noSigningKeyUntil = this.now() + NO_SIGNING_KEY_RECHECK_MS;
         this.decisions.set(uid, false);
-        this.tokens.delete(uid);
+        this.tokens.get(uid)?.delete(key);
         return { type: "noSigningKey" };
       }
-      const held = this.tokens.get(uid);
+      const held = this.tokens.get(uid)?.get(key);
       if (held && !tokenExpired(held, this.now())) {
         this.opts.log?.("service account token not renewed; keeping the current one", { pod: `${ns}/${pod.metadata.name}`, expires: held.expirationTimestamp, error: errorText(e) });
         return { type: "ok", token: held.token };
       }
       return { type: "error", message: `failed to fetch token: ${errorText(e)}` };
     }
-    // A pod forgotten meanwhile (cleaned up) keeps no token.
-    if (!this.decisions.has(uid)) return { type: "ok", token: tr.status.token };
-    this.tokens.set(uid, {
+    // Kept only while the pod's tokens are held: a pod forgotten meanwhile (cleaned up) keeps none.
+    this.tokens.get(uid)?.set(key, {
       token: tr.status.token,
       expirationTimestamp: tr.status.expirationTimestamp,
-      expirationSeconds: tr.spec?.expirationSeconds ?? TOKEN_EXPIRATION_SECONDS,
+      expirationSeconds: tr.spec?.expirationSeconds ?? spec.expirationSeconds,
     });
     return { type: "ok", token: tr.status.token };
   }
@@ -321,7 +366,7 @@ export class PodTokens {
 
   /** Drops the state of every pod `wants` says no to, and accounts read long ago. */
   prune(wants: (uid: string) => boolean): void {
-    for (const uid of [...this.decisions.keys()]) if (!wants(uid)) this.forget(uid);
+    for (const uid of new Set([...this.decisions.keys(), ...this.tokens.keys()])) if (!wants(uid)) this.forget(uid);
     const now = this.now();
     for (const [key, held] of this.accounts) if (now - held.at >= (this.opts.accountTtlMs ?? 10_000)) this.accounts.delete(key);
   }

@@ -1,24 +1,28 @@
 /**
- * ConfigMap, Secret and downward API volumes: directories on the node, written with the
- * atomic `..data` swap (atomic_writer.ts) and bind-mounted read-only into the containers, so an
- * edit of the object (or of the pod's labels/annotations) reaches running containers in place.
+ * ConfigMap, Secret, downward API and projected volumes: directories on the node, written with
+ * the atomic `..data` swap (atomic_writer.ts) and bind-mounted read-only into the containers, so
+ * an edit of the object (or of the pod's labels/annotations, or a renewed token) reaches running
+ * containers in place.
  *
  *   <podsDir>/<pod uid>/volumes/kubernetes.io~configmap/<volume>/
- *   <podsDir>/<pod uid>/volumes/kubernetes.io~secret/<volume>/      a tmpfs mount of its own
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~secret/<volume>/         a tmpfs mount of its own
  *   <podsDir>/<pod uid>/volumes/kubernetes.io~downward-api/<volume>/
- *   <podsDir>/<pod uid>/volumes/kubernetes.io~projected/kube-api-access/  a tmpfs mount of its own
+ *   <podsDir>/<pod uid>/volumes/kubernetes.io~projected/<volume>/      tmpfs when it holds a Secret or a token
+ *   <podsDir>/<pod uid>/volumes/berth~service-account-token/kube-api-access/  a tmpfs mount of its own
  *
  * as the kubelet lays them out. The last is the ServiceAccount token volume every pod gets
- * (service_account_token.ts decides and fetches; it is written here like the others, and only
- * when its files changed). Secret and token volumes live on tmpfs (a `mount -t tmpfs` on the
- * node, as the kubelet does; Docker's own `--tmpfs` cannot be written from the host, so it cannot
- * be updated in place). When the node agent may not mount (not root), it falls back to a plain
- * directory and says so once in the log. `cleanup` unmounts and removes a pod's directory;
- * `collect` does it for every pod directory no pod wants (nothing is leaked when pods go). The
- * steps of one pod (its containers' set-ups, the refresh, the clean-up) run one at a time: two
- * writers swapping one `..data` at once would trip over each other's `..data_tmp`.
+ * (service_account_token.ts decides and fetches, and says why it lives apart; it is written here
+ * like the others, and only when its files changed). A projected volume's `serviceAccountToken`
+ * sources get their tokens from the same `PodTokens`, renewed by the same refresh. Secret and
+ * token volumes live on tmpfs (a `mount -t tmpfs` on the node, as the kubelet does; Docker's own
+ * `--tmpfs` cannot be written from the host, so it cannot be updated in place). When the node
+ * agent may not mount (not root), it falls back to a plain directory and says so once in the
+ * log. `cleanup` unmounts and removes a pod's directory; `collect` does it for every pod
+ * directory no pod wants (nothing is leaked when pods go). The steps of one pod (its containers'
+ * set-ups, the refresh, the clean-up) run one at a time: two writers swapping one `..data` at
+ * once would trip over each other's `..data_tmp`.
  *
- * `volumeFiles` — which files a volume holds — is pure and unit-tested.
+ * Which files a volume holds is volume_files.ts's (pure and unit-tested).
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -27,14 +31,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Log } from "../../model/log.ts";
 import { ROOT_CA_CONFIGMAP } from "../../model/pod_references.ts";
-import type { ConfigMap, KeyToPath, Pod, Volume } from "../../model/types.ts";
+import type { ConfigMap, Pod, Volume } from "../../model/types.ts";
 import { type ProjectedFile, writeAtomic } from "./atomic_writer.ts";
-import { type ConfigObjects, type DownwardFields, fetchConfigObjects, fieldValue, type ConfigLookup, resourceValue } from "./env.ts";
-import { type PodTokens, TOKEN_VOLUME, tokenVolumeFiles } from "./service_account_token.ts";
+import { type ConfigObjects, type DownwardFields, fetchConfigObjects, type ConfigLookup } from "./env.ts";
+import { type PodTokens, projectionTokenSpec, TOKEN_VOLUME, TOKEN_VOLUME_PLUGIN, tokenVolumeFiles } from "./service_account_token.ts";
+import { holdsSecrets, volumeFiles } from "./volume_files.ts";
+import { NO_SIGNING_KEY } from "../api/token_request.ts";
 
 const run = promisify(execFile);
 
-/** `projected`: the ServiceAccount token volume (not one of the pod's own volumes). */
+/** The kinds of volume written here, as the kubelet's plugins name them on disk. */
 export type ProjectedKind = "configmap" | "secret" | "downward-api" | "projected";
 
 /** Which projected kind a volume is, if any. */
@@ -42,79 +48,23 @@ export function projectedKind(v: Volume): ProjectedKind | undefined {
   if (v.configMap) return "configmap";
   if (v.secret) return "secret";
   if (v.downwardAPI) return "downward-api";
+  if (v.projected) return "projected";
   return undefined;
 }
 
-/** The host directory of a projected volume. */
+/** The host directory of one of the pod's projected volumes. */
 export function projectedDir(podsDir: string, podUid: string, kind: ProjectedKind, volume: string): string {
   return join(podsDir, podUid, "volumes", `kubernetes.io~${kind}`, volume);
 }
 
-export type FilesResult = { type: "ok"; files: ProjectedFile[] } | { type: "error"; message: string };
+/** The host directory of the pod's ServiceAccount token volume (apart from its own volumes). */
+export function tokenVolumeDir(podsDir: string, podUid: string): string {
+  return join(podsDir, podUid, "volumes", TOKEN_VOLUME_PLUGIN, TOKEN_VOLUME);
+}
 
 /** The FailedMount message of a volume that could not be set up, in the kubelet's words. */
 export function mountFailed(volume: string, why: string): string {
   return `MountVolume.SetUp failed for volume "${volume}" : ${why}`;
-}
-
-const DEFAULT_MODE = 0o644;
-
-function keyed(values: Record<string, Uint8Array>, items: KeyToPath[] | undefined, defaultMode: number, what: string, optional: boolean): FilesResult {
-  if (!items || items.length === 0) {
-    return { type: "ok", files: Object.keys(values).sort().map((k) => ({ path: k, content: values[k], mode: defaultMode })) };
-  }
-  const files: ProjectedFile[] = [];
-  for (const it of items) {
-    const v = values[it.key];
-    if (v === undefined) {
-      if (optional) continue;
-      return { type: "error", message: `${what} references non-existent config key: ${it.key}` };
-    }
-    files.push({ path: it.path, content: v, mode: it.mode ?? defaultMode });
-  }
-  return { type: "ok", files };
-}
-
-const utf8 = (s: string) => new TextEncoder().encode(s);
-const b64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
-
-/** The files of one projected volume of `pod`, or why it cannot be set up (FailedMount). */
-export function volumeFiles(pod: Pod, v: Volume, objs: ConfigObjects, fields: DownwardFields): FilesResult {
-  if (v.configMap) {
-    const src = v.configMap;
-    const cm = objs.configmaps.get(src.name) ?? null;
-    const mode = src.defaultMode ?? DEFAULT_MODE;
-    if (!cm) return src.optional ? { type: "ok", files: [] } : { type: "error", message: `configmap "${src.name}" not found` };
-    const values: Record<string, Uint8Array> = {};
-    for (const [k, s] of Object.entries(cm.data ?? {})) values[k] = utf8(s);
-    for (const [k, s] of Object.entries(cm.binaryData ?? {})) values[k] = b64(s);
-    return keyed(values, src.items, mode, "configmap", !!src.optional);
-  }
-  if (v.secret) {
-    const src = v.secret;
-    const s = objs.secrets.get(src.secretName) ?? null;
-    const mode = src.defaultMode ?? DEFAULT_MODE;
-    if (!s) return src.optional ? { type: "ok", files: [] } : { type: "error", message: `secret "${src.secretName}" not found` };
-    const values: Record<string, Uint8Array> = {};
-    for (const [k, d] of Object.entries(s.data ?? {})) values[k] = b64(d);
-    return keyed(values, src.items, mode, "secret", !!src.optional);
-  }
-  if (v.downwardAPI) {
-    const mode = v.downwardAPI.defaultMode ?? DEFAULT_MODE;
-    const files: ProjectedFile[] = [];
-    for (const it of v.downwardAPI.items ?? []) {
-      let value: string | undefined;
-      if (it.fieldRef) value = fieldValue(pod, it.fieldRef.fieldPath, fields);
-      else if (it.resourceFieldRef) {
-        const c = pod.spec.containers.find((x) => x.name === it.resourceFieldRef!.containerName) ?? pod.spec.containers[0];
-        value = resourceValue(pod, c, it.resourceFieldRef, fields);
-      }
-      if (value === undefined) return { type: "error", message: `downwardAPI item ${it.path}: unsupported field` };
-      files.push({ path: it.path, content: utf8(value), mode: it.mode ?? mode });
-    }
-    return { type: "ok", files };
-  }
-  return { type: "ok", files: [] };
 }
 
 export interface ProjectedVolumesOptions {
@@ -129,7 +79,9 @@ export interface ProjectedVolumesOptions {
    * Write the token volume's files (default true). false on hollow nodes: their containers read
    * nothing, and every pod has this volume — writing them took a 5,000-pod bench/schedule.ts run
    * from 7 s to 13-17 s to all Running and doubled its CPU. The token is still requested, the CA
-   * still read and the mount still planned, so the API sees what a real node asks of it.
+   * still read and the mount still planned, so the API sees what a real node asks of it. The same
+   * holds for a projected volume with a `serviceAccountToken` source: its tokens are requested and
+   * its objects read, its files not written.
    */
   tokenFiles?: boolean;
   log?: Log;
@@ -167,7 +119,7 @@ export class ProjectedVolumes {
   tokenDir(pod: Pod): string | undefined {
     const uid = pod.metadata.uid ?? pod.metadata.name;
     if (this.opts.tokens?.decided(uid) !== true || !this.tokenWritten.has(uid)) return undefined;
-    return projectedDir(this.opts.podsDir, uid, "projected", TOKEN_VOLUME);
+    return tokenVolumeDir(this.opts.podsDir, uid);
   }
 
   /** True when the pod has a token volume (so the refresh loop keeps its token and CA current). */
@@ -191,14 +143,37 @@ export class ProjectedVolumes {
     let fetched = objs;
     const objects = async () => (fetched ??= await fetchConfigObjects(pod, this.opts.lookup));
     for (const v of vols) {
-      const r = volumeFiles(pod, v, await objects(), fields);
+      const tokens = await this.projectionTokens(pod, v);
+      if (typeof tokens === "string") return mountFailed(v.name, tokens);
+      const r = volumeFiles(pod, v, await objects(), fields, tokens);
       if (r.type === "error") return mountFailed(v.name, r.message);
+      if (tokens.size > 0 && this.opts.tokenFiles === false) continue;
       const dir = this.dir(pod, v)!;
-      if (v.secret) await this.mountTmpfs(dir);
+      if (holdsSecrets(v)) await this.mountTmpfs(dir);
       await writeAtomic(dir, r.files);
     }
     if (this.opts.tokens) return await this.ensureToken(pod, this.opts.tokens, objects);
     return undefined;
+  }
+
+  /**
+   * The tokens of a projected volume's `serviceAccountToken` sources, by source index (held, or
+   * asked for when due), or why one cannot be had. A token is never optional: without a signing
+   * key at the API, or without `PodTokens` on this node, the volume cannot be set up.
+   */
+  private async projectionTokens(pod: Pod, v: Volume): Promise<Map<number, string> | string> {
+    const out = new Map<number, string>();
+    const wanted = (v.projected?.sources ?? []).flatMap((s, i) => (s.serviceAccountToken ? [[i, projectionTokenSpec(s.serviceAccountToken)] as const] : []));
+    if (wanted.length === 0) return out;
+    const tokens = this.opts.tokens;
+    if (!tokens) return "failed to fetch token: this node requests no service account tokens";
+    const got = await Promise.all(wanted.map(([, spec]) => tokens.token(pod, spec)));
+    for (const [j, r] of got.entries()) {
+      if (r.type === "error") return r.message;
+      if (r.type === "noSigningKey") return `failed to fetch token: ${NO_SIGNING_KEY}`;
+      out.set(wanted[j][0], r.token);
+    }
+    return out;
   }
 
   /** The token volume: decided, its token held or renewed, the CA read, written when changed. */
@@ -223,7 +198,7 @@ export class ProjectedVolumes {
       this.tokenWritten.set(uid, digest);
       return undefined;
     }
-    const dir = projectedDir(this.opts.podsDir, uid, "projected", TOKEN_VOLUME);
+    const dir = tokenVolumeDir(this.opts.podsDir, uid);
     await this.mountTmpfs(dir);
     await writeAtomic(dir, r.files);
     this.tokenWritten.set(uid, digest);

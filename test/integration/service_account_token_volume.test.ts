@@ -57,7 +57,7 @@ describe("ServiceAccount token volume and master service variables (hollow node,
   let podsDir: string;
   const logs: string[] = [];
 
-  const volumeDir = (p: Pod) => join(podsDir, p.metadata.uid!, "volumes", "kubernetes.io~projected", "kube-api-access");
+  const volumeDir = (p: Pod) => join(podsDir, p.metadata.uid!, "volumes", "berth~service-account-token", "kube-api-access");
   /** The tokens the API issued to the node, by the pod each is bound to. */
   const issued = new Map<string, string[]>();
   const tokensOf = (p: Pod) => issued.get(p.metadata.name) ?? [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ConfigMap, Pod, Secret } from "../../../../model/types.ts";
 import { buildEnv, type ConfigObjects, formatMap } from "../../../../runtime/kubelet/env.ts";
-import { volumeFiles } from "../../../../runtime/kubelet/volumes_projected.ts";
+import { volumeFiles } from "../../../../runtime/kubelet/volume_files.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const text = (u: Uint8Array) => new TextDecoder().decode(u);

@@ -59,7 +59,7 @@ describe("service account token volume on the node", () => {
   let podsDir: string;
   let c: ReturnType<typeof cluster>;
   let volumes: ProjectedVolumes;
-  const dirOf = (p: Pod) => join(podsDir, p.metadata.uid!, "volumes", "kubernetes.io~projected", "kube-api-access");
+  const dirOf = (p: Pod) => join(podsDir, p.metadata.uid!, "volumes", "berth~service-account-token", "kube-api-access");
   const read = (p: Pod, f: string) => readFileSync(join(dirOf(p), f), "utf8");
 
   beforeEach(() => {

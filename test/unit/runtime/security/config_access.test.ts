@@ -1,6 +1,7 @@
 /**
  * The Node authorizer for Secrets and ConfigMaps (graph-based, as Kubernetes'): a node reads one
- * only while a pod bound to it references it — in a volume, env, envFrom or imagePullSecrets.
+ * only while a pod bound to it references it — in a volume (a projected volume's sources too), env,
+ * envFrom or imagePullSecrets.
  */
 import { describe, expect, it } from "vitest";
 import { authorizeNodeRequest, type NodeDecision, type Verdict } from "../../../../runtime/security/node_authorizer.ts";
@@ -31,6 +32,16 @@ describe("node authorizer - Secrets and ConfigMaps", () => {
     ];
     for (const spec of refs) expect(onPods(get("secrets", "s"), [pod("n1", spec)]).type).toBe("allow");
     expect(onPods(get("configmaps", "c"), [pod("n1", { volumes: [{ name: "v", configMap: { name: "c" } }] })]).type).toBe("allow");
+  });
+
+  it("config access - a ConfigMap and a Secret named by a projected volume's sources are readable, and nothing else of its", () => {
+    const projected = pod("n1", {
+      volumes: [{ name: "v", projected: { sources: [{ configMap: { name: "c" } }, { secret: { name: "s" } }, { serviceAccountToken: { path: "token", audience: "vault" } }] } }],
+    });
+    expect(onPods(get("configmaps", "c"), [projected]).type).toBe("allow");
+    expect(onPods(get("secrets", "s"), [projected]).type).toBe("allow");
+    expect(onPods(get("secrets", "c"), [projected]).type).toBe("deny");
+    expect(onPods(get("configmaps", "s"), [projected]).type).toBe("deny");
   });
 
   it("config access - refused: no pod references it, the referencing pod is on another node or in another namespace", () => {
