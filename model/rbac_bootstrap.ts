@@ -10,6 +10,7 @@
  *   system:discovery           API discovery URLs    ◀── Group system:authenticated
  *   system:basic-user          self reviews          ◀── Group system:authenticated
  *   system:public-info-viewer  /healthz, /version …  ◀── Groups system:authenticated, system:unauthenticated
+ *   system:auth-delegator      TokenReview, SubjectAccessReview (bound by whoever needs them)
  *
  * `admin`, `edit` and `view` hold no rules of their own: the clusterrole-aggregation controller
  * (actors/clusterrole_aggregation.ts) fills them from the roles their selectors pick, so that
@@ -126,6 +127,10 @@ export const BOOTSTRAP_CLUSTER_ROLES: ClusterRole[] = [
   }),
   // What anyone, even unauthenticated, may read about the cluster.
   clusterRole("system:public-info-viewer", { rules: [urls(["get"], ["/readyz", "/healthz", "/livez", "/version", "/version/"])] }),
+  // For programs that check others' credentials and rights (auth proxies, Vault): bound by them, not at start.
+  clusterRole("system:auth-delegator", {
+    rules: [rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]), rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])],
+  }),
   aggregating("admin"),
   aggregating("edit", { [aggregateToLabel("admin")]: "true" }),
   aggregating("view", { [aggregateToLabel("edit")]: "true" }),

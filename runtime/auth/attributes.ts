@@ -70,8 +70,8 @@ export function requestAttributes(method: string, route: Route, query: URLSearch
       break;
     case "review":
       if (route.doc === "create") {
-        const group = route.kind === "SelfSubjectReview" ? "authentication.k8s.io" : "authorization.k8s.io";
-        return { type: "resource", verb: resourceVerb(method, false, false), apiGroup: group, resource: `${route.kind.toLowerCase()}s` };
+        const group = route.kind === "SelfSubjectReview" || route.kind === "TokenReview" ? "authentication.k8s.io" : "authorization.k8s.io";
+        return { type: "resource", verb: resourceVerb(method, false, false), apiGroup: group, resource: `${route.kind.toLowerCase()}s`, ...(route.namespace ? { namespace: route.namespace } : {}) };
       }
       break;
   }

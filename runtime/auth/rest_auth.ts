@@ -101,16 +101,33 @@ export class RestAuth {
     if (tokenMatches(bearer, this.#opts.token)) return CLUSTER_ADMIN;
     const cached = this.#tokenCache.get(bearer);
     if (cached && cached.until > this.#now()) return cached.user;
-    const user = await this.#serviceAccountUser(bearer);
+    const user = (await this.#serviceAccountUser(bearer))?.user;
     if (!user) throw unauthorized();
     if (this.#tokenCache.size >= TOKEN_CACHE_MAX) this.#tokenCache.delete(this.#tokenCache.keys().next().value!);
     this.#tokenCache.set(bearer, { user, until: this.#now() + TOKEN_CACHE_MS });
     return user;
   }
 
-  async #serviceAccountUser(bearer: string): Promise<UserInfo | undefined> {
+  /**
+   * A TokenReview's answer (kube's TokenReview API, what Vault's Kubernetes auth and auth proxies
+   * ask): who `token` is, and for which of `audiences` (default: the API server's own) it is
+   * valid; undefined when it is not a valid token for any of them. Nothing is cached.
+   */
+  async reviewToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
+    const issuer = this.#opts.tokens?.issuer;
+    const wanted = audiences?.length ? audiences : issuer ? [issuer] : [];
+    if (tokenMatches(token, this.#opts.token)) {
+      // The cluster token is the API server's own credential: valid for its audience only.
+      const ok = !audiences?.length || (issuer !== undefined && audiences.includes(issuer));
+      return ok ? { user: CLUSTER_ADMIN, audiences: issuer ? [issuer] : [] } : undefined;
+    }
+    const r = await this.#serviceAccountUser(token, wanted);
+    return r && { user: r.user, audiences: r.audiences.filter((a) => wanted.includes(a)) };
+  }
+
+  async #serviceAccountUser(bearer: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     if (!this.#opts.tokens || bearer.split(".").length !== 3) return undefined;
-    const claims = await this.#opts.tokens.verify(bearer, { now: new Date(this.#now()) });
+    const claims = await this.#opts.tokens.verify(bearer, { now: new Date(this.#now()), ...(audiences ? { audiences } : {}) });
     if (!claims) return undefined;
     const { api } = this.#opts;
     // The account and the object the token is bound to must still be the ones it was issued for.
@@ -130,12 +147,13 @@ export class RestAuth {
         extra["authentication.kubernetes.io/pod-uid"] = [b.uid];
       }
     }
-    return {
+    const user = {
       username: serviceAccountUsername(claims.namespace, claims.serviceAccount.name),
       uid: claims.serviceAccount.uid,
       groups: [...serviceAccountGroups(claims.namespace), SYSTEM_AUTHENTICATED],
       extra,
     };
+    return { user, audiences: claims.audiences };
   }
 
   /**

@@ -7,11 +7,17 @@
  *   POST /apis/authentication.k8s.io/v1/selfsubjectreviews         kubectl auth whoami
  *   GET  /apis/authorization.k8s.io[/v1], /apis/authentication.k8s.io[/v1]   discovery
  *
- * Each is answered for the requester (after impersonation: `kubectl auth can-i --as=…`) by the
- * same RBAC that authorizes requests (model/rbac.ts), through a `Reviewer` server.ts passes in.
- * SubjectAccessReview, LocalSubjectAccessReview and TokenReview (asked by other API servers and
- * webhooks, not by kubectl) are not served. routes.ts parses, server.ts reads the body and calls
- * `serveReview`.
+ *
+ * and the reviews other programs ask about someone else (auth proxies, Vault's Kubernetes auth,
+ * webhooks — kube's `system:auth-delegator` role allows them):
+ *
+ *   POST /apis/authentication.k8s.io/v1/tokenreviews                        who a token is
+ *   POST /apis/authorization.k8s.io/v1/subjectaccessreviews                 may user U do X?
+ *   POST /apis/authorization.k8s.io/v1/namespaces/{ns}/localsubjectaccessreviews   … in ns
+ *
+ * Each is answered (after impersonation: `kubectl auth can-i --as=…`) by the same authentication
+ * and RBAC that serve requests (runtime/auth/rest_auth.ts, model/rbac.ts), through a `Reviewer`
+ * server.ts passes in. routes.ts parses, server.ts reads the body and calls `serveReview`.
  */
 import { ApiError, BadRequestError, InvalidError } from "../../model/errors.ts";
 import type { Decision, RequestAttributes, UserInfo } from "../../model/rbac.ts";
@@ -26,22 +32,32 @@ export interface Reviewer {
   user: UserInfo;
   decide(a: RequestAttributes): Promise<Decision>;
   rules(namespace: string): Promise<{ rules: PolicyRule[]; errors: string[] }>;
+  /** RBAC's decision for someone else (SubjectAccessReview). */
+  decideFor(user: UserInfo, a: RequestAttributes): Promise<Decision>;
+  /** Who a token is, for which of `audiences` (TokenReview); undefined: not a valid token. */
+  reviewToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined>;
 }
 
-type ReviewKind = "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SelfSubjectReview";
+export type ReviewKind = "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SelfSubjectReview" | "TokenReview" | "SubjectAccessReview" | "LocalSubjectAccessReview";
 
 export type ReviewRoute =
   | { type: "review"; doc: "group"; group: string }
   | { type: "review"; doc: "resources"; group: string }
-  | { type: "review"; doc: "create"; kind: ReviewKind };
+  /** `namespace`: a LocalSubjectAccessReview's, from its path. */
+  | { type: "review"; doc: "create"; kind: ReviewKind; namespace?: string };
 
 /** The resources of each group, as kube-apiserver's discovery lists them (only those Berth serves). */
-const RESOURCES: Record<string, { name: string; singularName: string; kind: ReviewKind }[]> = {
+const RESOURCES: Record<string, { name: string; singularName: string; kind: ReviewKind; namespaced: boolean }[]> = {
   [AUTHORIZATION]: [
-    { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview" },
-    { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview" },
+    { name: "localsubjectaccessreviews", singularName: "localsubjectaccessreview", kind: "LocalSubjectAccessReview", namespaced: true },
+    { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false },
+    { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false },
+    { name: "subjectaccessreviews", singularName: "subjectaccessreview", kind: "SubjectAccessReview", namespaced: false },
   ],
-  [AUTHENTICATION]: [{ name: "selfsubjectreviews", singularName: "selfsubjectreview", kind: "SelfSubjectReview" }],
+  [AUTHENTICATION]: [
+    { name: "selfsubjectreviews", singularName: "selfsubjectreview", kind: "SelfSubjectReview", namespaced: false },
+    { name: "tokenreviews", singularName: "tokenreview", kind: "TokenReview", namespaced: false },
+  ],
 };
 
 /** The route of a path under `/apis/authorization.k8s.io` or `/apis/authentication.k8s.io`, `notFound` below them, or null for other paths. */
@@ -51,7 +67,11 @@ export function parseReviewRoute(segs: string[]): ReviewRoute | { type: "notFoun
   if (segs.length === 2) return { type: "review", doc: "group", group };
   if (segs[2] !== VERSION) return { type: "notFound" };
   if (segs.length === 3) return { type: "review", doc: "resources", group };
-  const r = RESOURCES[group].find((x) => x.name === segs[3]);
+  if (segs.length === 6 && segs[3] === "namespaces") {
+    const r = RESOURCES[group].find((x) => x.name === segs[5] && x.namespaced);
+    return r ? { type: "review", doc: "create", kind: r.kind, namespace: segs[4] } : { type: "notFound" };
+  }
+  const r = RESOURCES[group].find((x) => x.name === segs[3] && !x.namespaced);
   return r && segs.length === 4 ? { type: "review", doc: "create", kind: r.kind } : { type: "notFound" };
 }
 
@@ -77,30 +97,65 @@ export async function serveReview(route: ReviewRoute, method: string, body: unkn
   }
   if (route.doc === "resources") {
     if (method !== "GET") throw methodNotAllowed(method);
-    const resources = RESOURCES[route.group].map((r) => ({ ...r, namespaced: false, verbs: ["create"] }));
+    const resources = RESOURCES[route.group].map((r) => ({ ...r, verbs: ["create"] }));
     return { status: 200, body: { kind: "APIResourceList", apiVersion: "v1", groupVersion: `${route.group}/${VERSION}`, resources } };
   }
   if (method !== "POST") throw methodNotAllowed(method);
   const review = obj(body);
   if (!review) throw new BadRequestError("the request body must be a JSON object");
-  const apiVersion = `${route.kind === "SelfSubjectReview" ? AUTHENTICATION : AUTHORIZATION}/${VERSION}`;
+  const apiVersion = `${route.kind === "SelfSubjectReview" || route.kind === "TokenReview" ? AUTHENTICATION : AUTHORIZATION}/${VERSION}`;
   checkKind(review, route.kind, apiVersion);
   // As kube-apiserver answers: the object sent, its metadata as a create leaves an unstored object.
   const out: Obj = { kind: route.kind, apiVersion, metadata: { ...obj(review.metadata), creationTimestamp: null } };
   const spec = obj(review.spec) ?? {};
   switch (route.kind) {
     case "SelfSubjectAccessReview": {
-      const hasResource = obj(spec.resourceAttributes) !== undefined;
-      const hasNonResource = obj(spec.nonResourceAttributes) !== undefined;
-      // ValidateSelfSubjectAccessReviewSpec: exactly one kind of attributes.
-      if (hasResource && hasNonResource) {
-        throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.nonResourceAttributes", message: `Invalid value: ${JSON.stringify(spec.nonResourceAttributes)}: cannot be specified in combination with resourceAttributes` }]);
-      }
-      if (!hasResource && !hasNonResource) {
-        throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.resourceAttributes", message: `Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified` }]);
-      }
+      checkAttributes(route.kind, spec);
       const d = await reviewer.decide(reviewAttributes(spec));
-      return { status: 201, body: { ...out, spec, status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) } } };
+      return { status: 201, body: { ...out, spec, status: accessStatus(d) } };
+    }
+    case "SubjectAccessReview":
+    case "LocalSubjectAccessReview": {
+      checkAttributes(route.kind, spec);
+      // ValidateSubjectAccessReviewSpec: someone to ask about.
+      const user = typeof spec.user === "string" ? spec.user : "";
+      const groups = Array.isArray(spec.groups) ? spec.groups.filter((g): g is string => typeof g === "string") : [];
+      if (!user && groups.length === 0) {
+        throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.user", message: `Invalid value: "": at least one of user or group must be specified` }]);
+      }
+      if (route.kind === "LocalSubjectAccessReview") {
+        const ns = route.namespace!;
+        const metaNs = typeof obj(review.metadata)?.namespace === "string" && obj(review.metadata)!.namespace !== "" ? obj(review.metadata)!.namespace as string : ns;
+        if (metaNs !== ns) throw new BadRequestError(`spec.resourceAttributes.namespace must match namespace: ${ns}`);
+        out.metadata = { ...(out.metadata as Obj), namespace: ns };
+        if (obj(spec.nonResourceAttributes)) {
+          throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.nonResourceAttributes", message: `Invalid value: ${JSON.stringify(spec.nonResourceAttributes)}: disallowed on this kind of request` }]);
+        }
+        const attrNs = obj(spec.resourceAttributes)?.namespace ?? "";
+        if (attrNs !== ns) {
+          throw new InvalidError(route.kind, "", [{ reason: "FieldValueInvalid", field: "spec.resourceAttributes.namespace", message: `Invalid value: ${JSON.stringify(attrNs)}: must match metadata.namespace` }]);
+        }
+      }
+      const extra = obj(spec.extra);
+      const subject: UserInfo = {
+        username: user,
+        groups,
+        ...(typeof spec.uid === "string" && spec.uid ? { uid: spec.uid } : {}),
+        ...(extra ? { extra: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []])) } : {}),
+      };
+      const d = await reviewer.decideFor(subject, reviewAttributes(spec));
+      return { status: 201, body: { ...out, spec, status: accessStatus(d) } };
+    }
+    case "TokenReview": {
+      if (typeof spec.token !== "string" || spec.token === "") throw new BadRequestError("token is required for TokenReview in authentication");
+      const audiences = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string" && a !== "") : undefined;
+      const r = await reviewer.reviewToken(spec.token, audiences);
+      // The token is not sent back: a reply is no place for a credential.
+      const shown = Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "token"));
+      if (!r) return { status: 201, body: { ...out, spec: shown, status: { user: {}, error: "invalid bearer token" } } };
+      const u = r.user;
+      const userInfo = { username: u.username, ...(u.uid ? { uid: u.uid } : {}), groups: [...u.groups], ...(u.extra ? { extra: u.extra } : {}) };
+      return { status: 201, body: { ...out, spec: shown, status: { authenticated: true, user: userInfo, audiences: r.audiences } } };
     }
     case "SelfSubjectRulesReview": {
       if (typeof spec.namespace !== "string" || spec.namespace === "") throw new BadRequestError("no namespace on request");
@@ -125,7 +180,24 @@ export async function serveReview(route: ReviewRoute, method: string, body: unkn
   }
 }
 
-/** A SelfSubjectAccessReview's spec as request attributes (validated: exactly one kind is set). */
+/** An access review's answer: allowed, and kube's reason when there is one. */
+function accessStatus(d: Decision): Obj {
+  return { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) };
+}
+
+/** ValidateSubjectAccessReviewSpec and its self variant: exactly one kind of attributes. */
+function checkAttributes(kind: ReviewKind, spec: Obj): void {
+  const hasResource = obj(spec.resourceAttributes) !== undefined;
+  const hasNonResource = obj(spec.nonResourceAttributes) !== undefined;
+  if (hasResource && hasNonResource) {
+    throw new InvalidError(kind, "", [{ reason: "FieldValueInvalid", field: "spec.nonResourceAttributes", message: `Invalid value: ${JSON.stringify(spec.nonResourceAttributes)}: cannot be specified in combination with resourceAttributes` }]);
+  }
+  if (!hasResource && !hasNonResource) {
+    throw new InvalidError(kind, "", [{ reason: "FieldValueInvalid", field: "spec.resourceAttributes", message: `Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified` }]);
+  }
+}
+
+/** An access review's spec as request attributes (validated: exactly one kind is set). */
 function reviewAttributes(spec: Obj): RequestAttributes {
   const str = (v: unknown) => (typeof v === "string" ? v : "");
   const nr = obj(spec.nonResourceAttributes);

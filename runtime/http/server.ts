@@ -37,7 +37,7 @@ import { answerOnSocket, serveStreamUpgrade } from "./streaming.ts";
 import { flowControlMetrics, requestMetrics } from "../metrics/apiserver.ts";
 import type { UsageSource } from "../metrics/usage_store.ts";
 import { serveMetricsApi } from "./metrics_api.ts";
-import { serveReview } from "./access_review.ts";
+import { serveReview, type Reviewer } from "./access_review.ts";
 import type { ComponentMetrics } from "../metrics/registry.ts";
 
 export type { LogProvider, LogRequest } from "./handlers.ts";
@@ -235,7 +235,13 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
     }
     if (route.type === "review") {
       // kubectl auth's self reviews: create-only, nothing stored (access_review.ts).
-      const reviewer = { user, decide: (a: Parameters<RestAuth["authorize"]>[1]) => auth.authorize(user, a), rules: (ns: string) => auth.rules(user, ns) };
+      const reviewer: Reviewer = {
+        user,
+        decide: (a) => auth.authorize(user, a),
+        rules: (ns) => auth.rules(user, ns),
+        decideFor: (subject, a) => auth.authorize(subject, a),
+        reviewToken: (token, audiences) => auth.reviewToken(token, audiences),
+      };
       if (method !== "POST") return await serveReview(route, method, undefined, reviewer);
       const raw = await readRaw(req, maxBody);
       const body = mediaType(req.headers["content-type"]) === PROTOBUF_MEDIA_TYPE ? decodeProtobufBody(raw) : parseBody(raw, checkObjectContentType(req.headers["content-type"]));

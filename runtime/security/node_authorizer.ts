@@ -291,12 +291,23 @@ function serviceAccountRead(node: string, namespace: string, name: string): Node
   };
 }
 
+/** The audiences a pod's own volumes ask tokens for (its projected `serviceAccountToken` sources). */
+function podTokenAudiences(pod: Pod): Set<string> {
+  const out = new Set<string>();
+  for (const v of pod.spec.volumes ?? []) for (const s of v.projected?.sources ?? []) if (s.serviceAccountToken?.audience) out.add(s.serviceAccountToken.audience);
+  return out;
+}
+
 /**
  * A node may ask for a ServiceAccount token only bound to a pod bound to it that runs as that
- * account (kube's Node authorizer and NodeRestriction admission).
+ * account (kube's Node authorizer and NodeRestriction admission), and only for the API's own
+ * audience or one the pod's volumes name (kube's ServiceAccountNodeAudienceRestriction): a node
+ * cannot mint a token for a service its pods do not use.
  */
 function tokenDecision(node: string, name: string, namespace: string, request: unknown): NodeDecision {
-  const ref = (request as { spec?: { boundObjectRef?: { kind?: unknown; name?: unknown; uid?: unknown } } } | null)?.spec?.boundObjectRef;
+  const spec = (request as { spec?: { audiences?: unknown; boundObjectRef?: { kind?: unknown; name?: unknown; uid?: unknown } } } | null)?.spec;
+  const ref = spec?.boundObjectRef;
+  const audiences = Array.isArray(spec?.audiences) ? spec.audiences.filter((a): a is string => typeof a === "string" && a !== "") : [];
   if (!ref || ref.kind !== "Pod" || typeof ref.name !== "string" || !ref.name) {
     return deny(node, "token", `request a token for serviceaccount "${namespace}/${name}" that is not bound to a pod`);
   }
@@ -312,6 +323,9 @@ function tokenDecision(node: string, name: string, namespace: string, request: u
     check: (pod) => {
       if (boundTo(pod) !== node) return deny(node, "token", `request a token bound to pod "${podName}", which is not bound to it`);
       if (podServiceAccount(pod as Pod) !== name) return deny(node, "token", `request a token for serviceaccount "${name}", which pod "${podName}" does not run as`);
+      const named = podTokenAudiences(pod as Pod);
+      const stray = audiences.filter((a) => !named.has(a));
+      if (stray.length) return deny(node, "token.audience", `request a token for audience ${JSON.stringify(stray[0])}, which no volume of pod "${podName}" names`);
       return ALLOW;
     },
   };

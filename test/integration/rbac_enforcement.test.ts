@@ -112,4 +112,32 @@ describe.sequential("RBAC at the REST API (ServiceAccount tokens, impersonation,
     expect(await refused(["--token", forged, "auth", "whoami"])).toContain(UNAUTHORIZED);
     expect(await refused(["--token", "not-a-token", "get", "pods"])).toContain(UNAUTHORIZED);
   });
+
+  it("TokenReview and SubjectAccessReview: a program bound to system:auth-delegator learns who a token is and what they may do; others are refused", async () => {
+    await ok(["create", "serviceaccount", "proxy", "-n", "shop"]);
+    const proxy = (await ok(["create", "token", "proxy", "-n", "shop"])).trim();
+    const tokenReview = JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } });
+    const raw = (who: string, path: string, body: string) => h.kubectl(["--token", who, "create", "--raw", path, "-f", "-"], { stdin: body });
+    const refused = await raw(proxy, "/apis/authentication.k8s.io/v1/tokenreviews", tokenReview);
+    expect(refused.stderr).toContain(`tokenreviews.authentication.k8s.io is forbidden: User "system:serviceaccount:shop:proxy" cannot create resource "tokenreviews" in API group "authentication.k8s.io" at the cluster scope`);
+    await ok(["create", "clusterrolebinding", "proxy-delegates", "--clusterrole=system:auth-delegator", "--serviceaccount=shop:proxy"]);
+    await waitFor(async () => (await raw(proxy, "/apis/authentication.k8s.io/v1/tokenreviews", tokenReview)).code === 0, "the auth-delegator binding to take effect", 10_000, 50);
+    const review = JSON.parse((await raw(proxy, "/apis/authentication.k8s.io/v1/tokenreviews", tokenReview)).stdout);
+    expect(review.status).toMatchObject({ authenticated: true, user: { username: SA, groups: ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"] }, audiences: ["https://kubernetes.default.svc.cluster.local"] });
+    expect(review.spec.token).toBeUndefined();
+    // Another audience than the token's: not authenticated for it.
+    const vault = JSON.parse((await raw(proxy, "/apis/authentication.k8s.io/v1/tokenreviews", JSON.stringify({ spec: { token, audiences: ["vault"] } }))).stdout);
+    expect(vault.status).toEqual({ user: {}, error: "invalid bearer token" });
+    const vaultToken = (await ok(["create", "token", "app", "-n", "shop", "--audience", "vault"])).trim();
+    expect(JSON.parse((await raw(proxy, "/apis/authentication.k8s.io/v1/tokenreviews", JSON.stringify({ spec: { token: vaultToken, audiences: ["vault"] } }))).stdout).status).toMatchObject({ authenticated: true, audiences: ["vault"] });
+
+    const sar = (verb: string, user = SA, kind = "SubjectAccessReview") => JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind, spec: { user, groups: ["system:serviceaccounts", "system:authenticated"], resourceAttributes: { namespace: "shop", verb, resource: "pods" } } });
+    expect(JSON.parse((await raw(proxy, "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar("list"))).stdout).status).toMatchObject({ allowed: true, reason: expect.stringMatching(/^RBAC: allowed by RoleBinding "[a-z-]+\/shop" of \w+ "[a-z-]+" to ServiceAccount "shop\/app"$/) });
+    // The reviewer's own rights do not count: the subject's do.
+    expect(JSON.parse((await raw(proxy, "/apis/authorization.k8s.io/v1/subjectaccessreviews", sar("delete", "system:serviceaccount:shop:proxy"))).stdout).status).toEqual({ allowed: false });
+    // A local review is a namespace's own: allowed to whoever may create it there (admin's role, not auth-delegator).
+    const local = sar("list", SA, "LocalSubjectAccessReview");
+    expect((await raw(proxy, "/apis/authorization.k8s.io/v1/namespaces/shop/localsubjectaccessreviews", local)).stderr).toContain('cannot create resource "localsubjectaccessreviews" in API group "authorization.k8s.io" in the namespace "shop"');
+    expect(JSON.parse(await ok(["create", "--raw", "/apis/authorization.k8s.io/v1/namespaces/shop/localsubjectaccessreviews", "-f", "-"], local)).status.allowed).toBe(true);
+  });
 });

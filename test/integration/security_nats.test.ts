@@ -429,6 +429,12 @@ describe("NATS identities and the node authorizer", () => {
     expect((await failure(nodeA.createToken("other", "default", request("ta")))).message).toMatch(/serviceaccount "other", which pod "ta" does not run as/);
     expect((await failure(nodeA.createToken("app", "default", { spec: {} }))).message).toMatch(/not bound to a pod \(rule token\)/);
     expect(tb.spec.nodeName).toBe("node-b");
+    // An audience only if the pod's volumes name it (kube's ServiceAccountNodeAudienceRestriction).
+    const forAudience = (podName: string, aud: string) => ({ ...request(podName), spec: { ...request(podName).spec, audiences: [aud] } });
+    expect((await failure(nodeA.createToken("app", "default", forAudience("ta", "vault")))).message).toMatch(/audience "vault", which no volume of pod "ta" names \(rule token\.audience\)/);
+    const p = await api.create("pods", { ...pod("tv"), spec: { ...pod("tv").spec, serviceAccountName: "app", volumes: [{ name: "v", projected: { sources: [{ serviceAccountToken: { audience: "vault", path: "token" } }] } }] } });
+    await api.update("pods", { ...p, spec: { ...p.spec, nodeName: "node-a" } });
+    expect(await tokens.verify((await nodeA.createToken("app", "default", forAudience("tv", "vault"))).status.token, { audiences: ["vault"] })).toMatchObject({ audiences: ["vault"] });
 
     expect((await nodeA.get("serviceaccounts", "app")).metadata.name).toBe("app");
     expect((await failure(nodeA.get("serviceaccounts", "other"))).message).toMatch(/rule serviceaccount\.read/);

@@ -46,7 +46,7 @@ describe("rbac bootstrap policy", () => {
     expect(BOOTSTRAP_CLUSTER_ROLES.map((r) => r.metadata.name).sort()).toEqual([
       "admin", "cluster-admin", "edit",
       "system:aggregate-to-admin", "system:aggregate-to-edit", "system:aggregate-to-view",
-      "system:basic-user", "system:discovery", "system:public-info-viewer", "view",
+      "system:auth-delegator", "system:basic-user", "system:discovery", "system:public-info-viewer", "view",
     ]);
     expect(BOOTSTRAP_CLUSTER_ROLE_BINDINGS.map((b) => b.metadata.name).sort()).toEqual(["cluster-admin", "system:basic-user", "system:discovery", "system:public-info-viewer"]);
     for (const o of [...BOOTSTRAP_CLUSTER_ROLES, ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS]) {

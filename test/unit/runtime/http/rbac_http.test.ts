@@ -119,9 +119,13 @@ describe("rbac over HTTP - discovery and routes", () => {
     expect(parseRoute("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")).toEqual({ type: "review", doc: "create", kind: "SelfSubjectRulesReview" });
     expect(parseRoute("/apis/authentication.k8s.io/v1/selfsubjectreviews")).toEqual({ type: "review", doc: "create", kind: "SelfSubjectReview" });
     expect(parseRoute("/apis/authorization.k8s.io/v1")).toEqual({ type: "review", doc: "resources", group: "authorization.k8s.io" });
-    // Not served: reviews for other subjects, token reviews, older versions.
-    expect(parseRoute("/apis/authorization.k8s.io/v1/subjectaccessreviews")).toEqual({ type: "notFound" });
-    expect(parseRoute("/apis/authentication.k8s.io/v1/tokenreviews")).toEqual({ type: "notFound" });
+    // Reviews about others: cluster-wide, and the local one in a namespace only.
+    expect(parseRoute("/apis/authorization.k8s.io/v1/subjectaccessreviews")).toEqual({ type: "review", doc: "create", kind: "SubjectAccessReview" });
+    expect(parseRoute("/apis/authorization.k8s.io/v1/namespaces/shop/localsubjectaccessreviews")).toEqual({ type: "review", doc: "create", kind: "LocalSubjectAccessReview", namespace: "shop" });
+    expect(parseRoute("/apis/authorization.k8s.io/v1/localsubjectaccessreviews")).toEqual({ type: "notFound" });
+    expect(parseRoute("/apis/authorization.k8s.io/v1/namespaces/shop/subjectaccessreviews")).toEqual({ type: "notFound" });
+    expect(parseRoute("/apis/authentication.k8s.io/v1/tokenreviews")).toEqual({ type: "review", doc: "create", kind: "TokenReview" });
+    // Not served: older versions.
     expect(parseRoute("/apis/authentication.k8s.io/v1beta1/selfsubjectreviews")).toEqual({ type: "notFound" });
   });
 });
@@ -135,7 +139,13 @@ const binding: ClusterRoleBinding = {
   subjects: [{ kind: "ServiceAccount", name: "app", namespace: "default" }], roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "pod-reader" },
 };
 const view: RbacView = { clusterRoleBindings: () => [binding], roleBindings: () => [], clusterRole: (n) => (n === "pod-reader" ? reader : undefined), role: () => undefined };
-const as = (user: UserInfo): Reviewer => ({ user, decide: async (a) => authorize(view, user, a), rules: async (ns) => rulesFor(view, user, ns) });
+const as = (user: UserInfo): Reviewer => ({
+  user,
+  decide: async (a) => authorize(view, user, a),
+  rules: async (ns) => rulesFor(view, user, ns),
+  decideFor: async (subject, a) => authorize(view, subject, a),
+  reviewToken: async (token) => (token === "app-token" ? { user: APP, audiences: ["https://kubernetes.default.svc.cluster.local"] } : undefined),
+});
 
 describe("rbac over HTTP - kubectl auth's self reviews (nothing stored; answered by RBAC for the requester)", () => {
   const create = (kind: Extract<ReviewRoute, { doc: "create" }>["kind"]): ReviewRoute => ({ type: "review", doc: "create", kind });
@@ -194,10 +204,45 @@ describe("rbac over HTTP - kubectl auth's self reviews (nothing stored; answered
     expect((await serveReview({ type: "review", doc: "resources", group: "authorization.k8s.io" }, "GET", undefined, as(APP))).body).toEqual({
       kind: "APIResourceList", apiVersion: "v1", groupVersion: "authorization.k8s.io/v1",
       resources: [
+        { name: "localsubjectaccessreviews", singularName: "localsubjectaccessreview", kind: "LocalSubjectAccessReview", namespaced: true, verbs: ["create"] },
         { name: "selfsubjectaccessreviews", singularName: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"] },
         { name: "selfsubjectrulesreviews", singularName: "selfsubjectrulesreview", kind: "SelfSubjectRulesReview", namespaced: false, verbs: ["create"] },
+        { name: "subjectaccessreviews", singularName: "subjectaccessreview", kind: "SubjectAccessReview", namespaced: false, verbs: ["create"] },
       ],
     });
     expect((await serveReview({ type: "review", doc: "group", group: "authentication.k8s.io" }, "GET", undefined, as(APP))).body).toMatchObject({ kind: "APIGroup", name: "authentication.k8s.io", preferredVersion: { version: "v1" } });
+  });
+});
+
+describe("rbac over HTTP - reviews about someone else (SubjectAccessReview, LocalSubjectAccessReview, TokenReview)", () => {
+  const create = (kind: Extract<ReviewRoute, { doc: "create" }>["kind"], namespace?: string): ReviewRoute => ({ type: "review", doc: "create", kind, ...(namespace ? { namespace } : {}) });
+  const getPods = (namespace: string) => ({ resourceAttributes: { namespace, verb: "get", resource: "pods", name: "web" } });
+
+  it("a SubjectAccessReview answers for the user and groups named, not the requester", async () => {
+    const r = await serveReview(create("SubjectAccessReview"), "POST", { spec: { user: APP.username, groups: APP.groups, ...getPods("default") } }, as(ADMIN));
+    expect(r).toMatchObject({ status: 201, body: { kind: "SubjectAccessReview", apiVersion: "authorization.k8s.io/v1", status: { allowed: true, reason: expect.stringContaining('ClusterRoleBinding "app-reads"') } } });
+    // The requester may do everything; the subject asked about may not.
+    expect((await serveReview(create("SubjectAccessReview"), "POST", { spec: { user: "alice", resourceAttributes: { verb: "delete", resource: "nodes" } } }, as(ADMIN))).body.status).toEqual({ allowed: false });
+    expect((await serveReview(create("SubjectAccessReview"), "POST", { spec: { user: "root", groups: ["system:masters"], resourceAttributes: { verb: "delete", resource: "nodes" } } }, as(APP))).body.status).toEqual({ allowed: true });
+    await expect(serveReview(create("SubjectAccessReview"), "POST", { spec: getPods("default") }, as(ADMIN))).rejects.toThrow(/spec.user: Invalid value: "": at least one of user or group must be specified/);
+    await expect(serveReview(create("SubjectAccessReview"), "POST", { spec: { user: "a" } }, as(ADMIN))).rejects.toThrow(/exactly one of nonResourceAttributes or resourceAttributes/);
+  });
+
+  it("a LocalSubjectAccessReview asks within its namespace only: the attributes' namespace must be the path's", async () => {
+    const r = await serveReview(create("LocalSubjectAccessReview", "default"), "POST", { spec: { user: APP.username, groups: APP.groups, ...getPods("default") } }, as(ADMIN));
+    expect(r.body).toMatchObject({ kind: "LocalSubjectAccessReview", metadata: { namespace: "default" }, status: { allowed: true } });
+    await expect(serveReview(create("LocalSubjectAccessReview", "default"), "POST", { spec: { user: "a", ...getPods("other") } }, as(ADMIN))).rejects.toThrow(/spec.resourceAttributes.namespace: Invalid value: "other": must match metadata.namespace/);
+    await expect(serveReview(create("LocalSubjectAccessReview", "default"), "POST", { metadata: { namespace: "other" }, spec: { user: "a", ...getPods("default") } }, as(ADMIN))).rejects.toThrow(/must match namespace: default/);
+    await expect(serveReview(create("LocalSubjectAccessReview", "default"), "POST", { spec: { user: "a", nonResourceAttributes: { path: "/x", verb: "get" } } }, as(ADMIN))).rejects.toThrow(/disallowed on this kind of request/);
+  });
+
+  it("a TokenReview says who a token is and for which audiences, and does not echo the token; an invalid one is unauthenticated", async () => {
+    const ok = await serveReview(create("TokenReview"), "POST", { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "app-token" } }, as(ADMIN));
+    expect(ok.body).toEqual({
+      kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: { creationTimestamp: null }, spec: {},
+      status: { authenticated: true, user: { username: APP.username, uid: "u-1", groups: APP.groups }, audiences: ["https://kubernetes.default.svc.cluster.local"] },
+    });
+    expect((await serveReview(create("TokenReview"), "POST", { spec: { token: "forged" } }, as(ADMIN))).body.status).toEqual({ user: {}, error: "invalid bearer token" });
+    await expect(serveReview(create("TokenReview"), "POST", { spec: {} }, as(ADMIN))).rejects.toThrow(/token is required/);
   });
 });
