@@ -3,7 +3,7 @@
  * kubemark does), M pods created through replication controllers, timed from the RC creates to
  * every pod bound and to every pod Running.
  *
- *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--spread 1] [--observe 0|1|2|3] [--timeline 1] [--json 1]
+ *   npx tsx bench/schedule.ts [--nodes 100] [--pods 5000] [--rcs 50] [--agents 0] [--spread 1] [--tokens 1] [--observe 0|1|2|3] [--timeline 1] [--json 1]
  *
  * `--observe 1` (the default, as `berth up`): every component has its Prometheus registry and
  * every actor is observable over NATS (published while someone watches, as in `berth up`, where
@@ -26,6 +26,8 @@ import { Observability } from "../runtime/observability.ts";
 import { instrumentStore } from "../runtime/metrics/store.ts";
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { ephemeralServiceAccountTokens } from "../runtime/auth/sa_tokens.ts";
+import { generateCa } from "../runtime/tls.ts";
 
 const NODES = numArg("nodes", 100);
 const PODS = numArg("pods", 5000);
@@ -45,6 +47,13 @@ const JSON_OUT = numArg("json", 0) !== 0;
  * (ScheduleAnyway) — what topology spread constraints cost the scheduler.
  */
 const SPREAD = numArg("spread", 0) !== 0;
+/**
+ * `--tokens 1`: as on a Kubernetes cluster, the API signs ServiceAccount tokens, the control plane
+ * publishes the CA, and every node agent asks for a token for each pod it starts (hollow nodes
+ * write no files). 0 (the default, comparable with the figures before tokens existed): the API
+ * has no signing key, so the agents mount none.
+ */
+const TOKENS = numArg("tokens", 0) !== 0;
 const zoneOf = (i: number) => ({ "topology.kubernetes.io/zone": `zone-${i % 10}` });
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
@@ -68,7 +77,7 @@ const store = await KvStore.open(nc);
 const obs = new Observability({ metrics: OBSERVE_MODE === 1 || OBSERVE_MODE === 2, actors: OBSERVE_MODE === 1 || OBSERVE_MODE === 3 });
 const apiRegistry = obs.registry("api");
 if (apiRegistry) instrumentStore(store, apiRegistry);
-const api = await Api.open(store);
+const api = await Api.open(store, TOKENS ? { tokens: await ephemeralServiceAccountTokens() } : {});
 
 const tNodes = performance.now();
 const agents: NodeAgent[] = [];
@@ -84,7 +93,7 @@ for (let i = 0; i < NODES; i++) {
     });
   }
 }
-const cp = await startControlPlane({ client: api, nodeGracePeriodMs: 60_000, podEvictionTimeoutMs: 120_000, scheduledEvents: false, observe: obs.observe("control-plane", { nc, scope: "control-plane" }) });
+const cp = await startControlPlane({ ...(TOKENS ? { rootCaPem: (await generateCa()).certPem } : {}), client: api, nodeGracePeriodMs: 60_000, podEvictionTimeoutMs: 120_000, scheduledEvents: false, observe: obs.observe("control-plane", { nc, scope: "control-plane" }) });
 const readyNodes = async () => (await api.list("nodes")).items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
 while ((await readyNodes()) < NODES) await new Promise((r) => setTimeout(r, 100));
 const nodesMs = performance.now() - tNodes;
@@ -168,7 +177,7 @@ const perNode = new Map<string, number>();
 for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode.get(p.spec.nodeName!) ?? 0) + 1);
 const counts = [...perNode.values()];
 
-console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}${SPREAD ? " --spread 1" : ""} --observe ${OBSERVE_MODE}`);
+console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}${SPREAD ? " --spread 1" : ""}${TOKENS ? " --tokens 1" : ""} --observe ${OBSERVE_MODE}`);
 console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
 console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
 console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
