@@ -112,7 +112,7 @@ export interface ApiClient {
   bind(name: string, namespace: string | undefined, node: string, opts?: { uid?: string; dryRun?: boolean }): Promise<Pod>;
   /**
    * A token for ServiceAccount `name` (kube's TokenRequest, `serviceaccounts/{name}/token`):
-   * `request` is a TokenRequest body, validated as kube-apiserver does. Nothing is stored. 503
+   * `request` is a TokenRequest body, validated as kube-apiserver does. Nothing is stored. 404
    * when the API has no signing key. On a node's NATS face, only for a pod bound to that node
    * (as kube's Node authorizer allows the kubelet).
    */

@@ -3,7 +3,7 @@
  * `TokenRequest` body: a bound service-account token, as kube-apiserver's TokenREST
  * (pkg/registry/core/serviceaccount/storage/token.go) issues it. Nothing is stored.
  *
- *   no signing key ──▶ 503
+ *   no signing key ──▶ 404 (kube-apiserver serves no token route then), saying why
  *   decode the body (kind, apiVersion, field types) ──▶ 400 when it is not a TokenRequest
  *   metadata.name / namespace, when given, match the URL ──▶ 422
  *   read the service account ──▶ 404 as the store says it
@@ -68,7 +68,8 @@ export async function serveTokenRequest(opts: {
   now?: Date;
 }): Promise<{ status: number; body: Record<string, unknown> }> {
   const { api, tokens, namespace, name } = opts;
-  if (!tokens) throw new ApiError("ServiceUnavailable", NO_SIGNING_KEY);
+  // Not a 5xx: nothing is wrong with the server, it was configured without tokens.
+  if (!tokens) throw new ApiError("NotFound", NO_SIGNING_KEY);
   const req = decode(opts.body);
   if (req.name !== undefined && req.name !== "" && req.name !== name) {
     throw invalid(name, (c) => c.add(CAUSE.invalid, "metadata.name", req.name, "must match the service account name if specified"));

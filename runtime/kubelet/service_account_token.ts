@@ -70,7 +70,7 @@ export const NO_SIGNING_KEY_RECHECK_MS = 60_000;
 
 /** The API's answer when it issues no tokens at all (runtime/api/token_request.ts). */
 export function isNoSigningKey(e: unknown): boolean {
-  return e instanceof ApiError && e.reason === "ServiceUnavailable" && e.message === NO_SIGNING_KEY;
+  return e instanceof ApiError && e.reason === "NotFound" && e.message === NO_SIGNING_KEY;
 }
 
 /** The account a pod runs as (kube's admission sets `default` when none is named). */

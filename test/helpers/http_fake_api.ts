@@ -6,6 +6,7 @@
 import type { ApiClient, DeleteOptions, ListOptions, Watch, WatchOptions } from "../../model/client.ts";
 import { AlreadyExistsError, ApiError, ConflictError, GoneError, InvalidError, NotFoundError } from "../../model/errors.ts";
 import { applyPatch } from "../../runtime/api/patch.ts";
+import { NO_SIGNING_KEY } from "../../runtime/api/token_request.ts";
 import { RESOURCES, type AnyObject, type ObjectList, type Pod, type ReplicationController, type Resource, type Scale, type TokenRequest, type WatchEvent } from "../../model/types.ts";
 
 type Listener = (ev: WatchEvent, rev: number, resource: Resource) => void;
@@ -173,7 +174,7 @@ export class FakeApi implements ApiClient {
 
   async createToken(name: string, namespace: string): Promise<TokenRequest> {
     this.calls.push({ method: "createToken", args: [name, namespace] });
-    throw new ApiError("ServiceUnavailable", "the fake API issues no tokens");
+    throw new ApiError("NotFound", NO_SIGNING_KEY);
   }
 
   async bind(name: string, namespace: string | undefined, node: string, opts: { uid?: string } = {}): Promise<Pod> {

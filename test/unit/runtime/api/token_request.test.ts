@@ -85,10 +85,10 @@ describe("token request - the answer", () => {
     expect((await request(spec({ audiences: [] }))).body.spec).toMatchObject({ audiences: [tokens.issuer] });
   });
 
-  it("token request - without a signing key: 503 saying so", async () => {
+  it("token request - without a signing key: 404 saying so (kube serves no token route then; not a server error)", async () => {
     const e = await refused(request({ ...TR }, { tokens: null }));
-    expect(e.code).toBe(503);
-    expect(e.reason).toBe("ServiceUnavailable");
+    expect(e.code).toBe(404);
+    expect(e.reason).toBe("NotFound");
     expect(e.message).toBe(NO_SIGNING_KEY);
     expect(e.message).toMatch(/started without a service-account signing key/);
   });

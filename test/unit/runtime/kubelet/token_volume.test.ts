@@ -39,7 +39,7 @@ function cluster() {
       return sa;
     },
     createToken: async (name: string, namespace: string): Promise<TokenRequest> => {
-      if (!state.signing) throw new ApiError("ServiceUnavailable", NO_SIGNING_KEY);
+      if (!state.signing) throw new ApiError("NotFound", NO_SIGNING_KEY);
       if (!accounts.has(name)) throw new ApiError("NotFound", `serviceaccounts "${name}" not found`);
       state.issued++;
       return {
