@@ -8,6 +8,11 @@
  */
 import type { Container, Pod } from "./types.ts";
 
+/** The ServiceAccount a pod runs as (kube's admission sets `default` when none is named). */
+export function podServiceAccount(pod: Pod): string {
+  return pod.spec.serviceAccountName || "default";
+}
+
 /** The ConfigMap holding the cluster CA in every namespace (kube's root-ca-cert-publisher). */
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
 

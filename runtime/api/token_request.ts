@@ -21,6 +21,7 @@ import { ApiError, BadRequestError, ConflictError, InvalidError, NotFoundError }
 import type { Node, Pod } from "../../model/types.ts";
 import type { BoundObject, ServiceAccountTokens } from "../auth/sa_tokens.ts";
 import { CAUSE, Causes } from "./validation_util.ts";
+import { podServiceAccount } from "../../model/pod_references.ts";
 
 const GROUP = "authentication.k8s.io";
 const API_VERSION = `${GROUP}/v1`;
@@ -122,7 +123,7 @@ async function boundObject(api: Pick<ApiClient, "get">, namespace: string, saNam
   if (group === "" && kind === "Pod") {
     const pod = (await api.get("pods", name, namespace)) as Pod;
     // A pod that names no service account runs as "default" (kube's ServiceAccount admission sets it).
-    if ((pod.spec.serviceAccountName || "default") !== saName) {
+    if (podServiceAccount(pod) !== saName) {
       throw new BadRequestError(`cannot bind token for serviceaccount ${JSON.stringify(saName)} to pod running with different serviceaccount name.`);
     }
     bound = { kind: "Pod", name, uid: pod.metadata.uid ?? "" };

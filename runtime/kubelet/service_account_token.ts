@@ -44,6 +44,7 @@ import { ApiError } from "../../model/errors.ts";
 import type { Log } from "../../model/log.ts";
 import type { ConfigMap, Container, Pod, ServiceAccount, ServiceAccountTokenProjection, TokenRequest } from "../../model/types.ts";
 import type { ProjectedFile } from "./atomic_writer.ts";
+import { podServiceAccount } from "../../model/pod_references.ts";
 import { DEFAULT_EXPIRATION_SECONDS, NO_SIGNING_KEY } from "../api/token_request.ts";
 
 /** Where Kubernetes mounts the token (client-go's rest.InClusterConfig reads it there). */
@@ -73,10 +74,7 @@ export function isNoSigningKey(e: unknown): boolean {
   return e instanceof ApiError && e.reason === "NotFound" && e.message === NO_SIGNING_KEY;
 }
 
-/** The account a pod runs as (kube's admission sets `default` when none is named). */
-export function podServiceAccount(pod: Pod): string {
-  return pod.spec.serviceAccountName || "default";
-}
+export { podServiceAccount };
 
 /** Whether a pod gets a token: decided, or the account must be read to know. */
 export type Automount = { type: "mount" } | { type: "skip" } | { type: "error"; message: string };

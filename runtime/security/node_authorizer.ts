@@ -39,7 +39,7 @@
  * pod cannot change hands between the check and the write.
  */
 import { type AnyObject, LOCAL_VOLUME_FINALIZER, type Pod, type Resource, SELECTED_NODE_ANNOTATION } from "../../model/types.ts";
-import { podReferences } from "../../model/pod_references.ts";
+import { podReferences, podServiceAccount } from "../../model/pod_references.ts";
 import type { ApiRequest } from "./api_request.ts";
 
 export type Verdict = { type: "allow" } | { type: "deny"; rule: string; message: string };
@@ -275,10 +275,6 @@ function eventCreateDecision(node: string, ev: unknown, ns: string): NodeDecisio
   };
 }
 
-/** The ServiceAccount a pod runs as. */
-function podServiceAccount(pod: Pod): string {
-  return pod.spec.serviceAccountName || "default";
-}
 
 /** A node may read a ServiceAccount only while a pod bound to it runs as it (kube's Node authorizer). */
 function serviceAccountRead(node: string, namespace: string, name: string): NodeDecision {

@@ -26,6 +26,7 @@ import { LABELS } from "../../model/container_runtime.ts";
 import type { Pod } from "../../model/types.ts";
 import { podStatus } from "../../runtime/api/table.ts";
 import { containerStatus, getPod, pod, podEnv, type PodEnv, startTestApi, waitFor } from "../helpers/pod_fixture.ts";
+import { containerOf as containerOfPod, shIn } from "../helpers/pod_fixture.ts";
 import type { TestApi } from "../helpers/api.ts";
 
 const IMAGE = "berth/busybox:latest";
@@ -50,14 +51,8 @@ describe("ConfigMaps, Secrets, downward API, init containers and hooks on Docker
     rmSync(hookDir, { recursive: true, force: true });
   });
 
-  /** The running app container of a pod. */
-  async function containerOf(p: string, name: string): Promise<string> {
-    return await waitFor(async () => {
-      const cs = await docker.listContainers({ filters: { label: [`${LABELS.node}=${env.node}`, `${LABELS.podName}=${p}`, `${LABELS.container}=${name}`] } });
-      return cs[0]?.Id;
-    }, `container ${name} of ${p} running`, 30_000);
-  }
-  const sh = async (id: string, script: string) => (await env.rt.exec(id, ["sh", "-c", script])).stdout;
+  const containerOf = (p: string, name: string) => containerOfPod(env, p, name);
+  const sh = (id: string, script: string) => shIn(env, id, script);
   const running = (p: Pod, name: string) => !!containerStatus(p, name)?.state.running;
 
   it("config - a ConfigMap edit and a label change reach the running container's files in place", async () => {

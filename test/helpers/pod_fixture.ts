@@ -2,7 +2,9 @@
  * Shared set-up for the pod/node integration tests on real Docker: a real API (nats-server +
  * store), a node agent with a unique name and a fast back-off, and clean-up by label.
  */
+import Docker from "dockerode";
 import type { ApiClient } from "../../model/client.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import type { Event, Pod } from "../../model/types.ts";
 import type { DockerRuntime } from "../../runtime/containers/docker.ts";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
@@ -149,4 +151,18 @@ export async function waitGone(api: ApiClient, name: string, timeoutMs = 20_000)
       return true;
     }
   }, `pod ${name} gone`, timeoutMs);
+}
+
+/** The id of container `container` of pod `podName` on the env's node, once the engine lists it running (30 s at most). */
+export async function containerOf(env: PodEnv, podName: string, container: string): Promise<string> {
+  const docker = new Docker();
+  return await waitFor(async () => {
+    const cs = await docker.listContainers({ filters: { label: [`${LABELS.node}=${env.node}`, `${LABELS.podName}=${podName}`, `${LABELS.container}=${container}`] } });
+    return cs[0]?.Id;
+  }, `container ${container} of ${podName} running`, 30_000);
+}
+
+/** What `sh -c script` prints in container `id`. */
+export async function shIn(env: PodEnv, id: string, script: string): Promise<string> {
+  return (await env.rt.exec(id, ["sh", "-c", script])).stdout;
 }

@@ -16,16 +16,14 @@ import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Docker from "dockerode";
-import { LABELS } from "../../model/container_runtime.ts";
 import type { Pod } from "../../model/types.ts";
 import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../runtime/auth/sa_tokens.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { getPod, podEnv, type PodEnv, startTestApi, waitFor, waitGone, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerOf as containerOfPod, shIn } from "../helpers/pod_fixture.ts";
 
 const IMAGE = "berth/busybox:latest";
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-const docker = new Docker();
 const execFileAsync = promisify(execFile);
 
 describe("projected volume on Docker", () => {
@@ -54,13 +52,8 @@ describe("projected volume on Docker", () => {
     rmSync(podsDir, { recursive: true, force: true });
   });
 
-  async function containerOf(p: string, name: string): Promise<string> {
-    return await waitFor(async () => {
-      const cs = await docker.listContainers({ filters: { label: [`${LABELS.node}=${env.node}`, `${LABELS.podName}=${p}`, `${LABELS.container}=${name}`] } });
-      return cs[0]?.Id;
-    }, `container ${name} of ${p} running`, 30_000);
-  }
-  const sh = async (id: string, script: string) => (await env.rt.exec(id, ["sh", "-c", script])).stdout;
+  const containerOf = (p: string, name: string) => containerOfPod(env, p, name);
+  const sh = (id: string, script: string) => shIn(env, id, script);
 
   it("projected volume - a container reads a ConfigMap key, a Secret key, its labels and a vault-audience token from one directory, and a ConfigMap edit in place; nothing is left once the pod goes", async () => {
     const spec: Pod = {

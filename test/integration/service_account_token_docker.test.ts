@@ -14,16 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Docker from "dockerode";
-import { LABELS } from "../../model/container_runtime.ts";
 import type { Pod } from "../../model/types.ts";
 import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../runtime/auth/sa_tokens.ts";
 import type { TestApi } from "../helpers/api.ts";
 import { getPod, podEnv, type PodEnv, startTestApi, waitFor, waitGone, waitRunning } from "../helpers/pod_fixture.ts";
+import { containerOf as containerOfPod, shIn } from "../helpers/pod_fixture.ts";
 
 const IMAGE = "berth/busybox:latest";
 const DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-const docker = new Docker();
 
 describe("ServiceAccount token volume on Docker", () => {
   let test: TestApi;
@@ -59,13 +57,8 @@ describe("ServiceAccount token volume on Docker", () => {
     if (podsDir) rmSync(podsDir, { recursive: true, force: true });
   });
 
-  async function containerOf(p: string, name: string): Promise<string> {
-    return await waitFor(async () => {
-      const cs = await docker.listContainers({ filters: { label: [`${LABELS.node}=${env.node}`, `${LABELS.podName}=${p}`, `${LABELS.container}=${name}`] } });
-      return cs[0]?.Id;
-    }, `container ${name} of ${p} running`, 30_000);
-  }
-  const sh = async (id: string, script: string) => (await env.rt.exec(id, ["sh", "-c", script])).stdout;
+  const containerOf = (p: string, name: string) => containerOfPod(env, p, name);
+  const sh = (id: string, script: string) => shIn(env, id, script);
   const pod = (name: string, spec: Partial<Pod["spec"]>): Pod => ({
     apiVersion: "v1",
     kind: "Pod",

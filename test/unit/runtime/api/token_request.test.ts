@@ -4,8 +4,8 @@
  * answer's shape, and the protobuf body `kubectl create token` sends. Also its route and its
  * discovery entry.
  */
-import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytes, envelope, num } from "../../../helpers/protobuf_writer.ts";
 import { serveTokenRequest, NO_SIGNING_KEY } from "../../../../runtime/api/token_request.ts";
 import { ephemeralServiceAccountTokens, type ServiceAccountTokens } from "../../../../runtime/auth/sa_tokens.ts";
 import { decodeProtobufBody, UnsupportedProtobufKind } from "../../../../runtime/http/protobuf.ts";
@@ -228,25 +228,6 @@ describe("token request - bound objects", () => {
   });
 });
 
-/** A minimal protobuf writer, as test/unit/runtime/http/protobuf.test.ts builds its fixtures. */
-const varint = (n: number | bigint): number[] => {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-};
-const num = (no: number, v: number | bigint) => [...varint(no << 3), ...varint(v)];
-const bytes = (no: number, b: number[] | string) => {
-  const body = typeof b === "string" ? [...Buffer.from(b)] : b;
-  return [...varint((no << 3) | 2), ...varint(body.length), ...body];
-};
-const envelope = (apiVersion: string, kind: string, raw: number[]) =>
-  Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...bytes(1, [...bytes(1, apiVersion), ...bytes(2, kind)]), ...bytes(2, raw), ...bytes(3, ""), ...bytes(4, "")]);
 /** An ObjectMeta as Go writes an empty one: every non-pointer string, empty. */
 const EMPTY_META = [...bytes(1, ""), ...bytes(2, ""), ...bytes(3, ""), ...bytes(4, ""), ...bytes(5, ""), ...bytes(6, ""), ...num(7, 0)];
 /** TokenRequestStatus as Go writes an empty one: token "", expirationTimestamp {}. */

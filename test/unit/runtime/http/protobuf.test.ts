@@ -1,26 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { bytes, envelope, num } from "../../../helpers/protobuf_writer.ts";
 import { decodeProtobufBody, UnsupportedProtobufKind } from "../../../../runtime/http/protobuf.ts";
 import { BadRequestError } from "../../../../model/errors.ts";
 
-/** A minimal protobuf writer for the fixtures (varints and length-delimited fields). */
-const varint = (n: number | bigint): number[] => {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-};
-const num = (no: number, v: number | bigint) => [...varint(no << 3), ...varint(v)];
-const bytes = (no: number, b: number[] | string) => {
-  const body = typeof b === "string" ? [...Buffer.from(b)] : b;
-  return [...varint((no << 3) | 2), ...varint(body.length), ...body];
-};
-const envelope = (apiVersion: string, kind: string, raw: number[]) =>
-  Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...bytes(1, [...bytes(1, apiVersion), ...bytes(2, kind)]), ...bytes(2, raw), ...bytes(3, ""), ...bytes(4, "")]);
 
 /** What kubectl 1.32 sent for `kubectl create deployment web --image=berth/busybox:latest --replicas=3 -- httpd -f -p 8080` (captured). */
 const CREATE_DEPLOYMENT =
