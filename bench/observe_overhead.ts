@@ -22,7 +22,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { numArg, strArg } from "./args.ts";
-import { mean, median, percentile } from "./stats.ts";
+import { bootstrap, mean, median } from "./stats.ts";
 
 const ROUNDS = numArg("rounds", 12);
 const NODES = numArg("nodes", 50);
@@ -58,29 +58,6 @@ async function commitOf(): Promise<string> {
     c.on("close", () => resolve(s.trim() || "unknown"));
     c.on("error", () => resolve("unknown"));
   });
-}
-
-/** A small seeded generator (mulberry32), so a report of the same file prints the same interval. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-
-/** Percentile bootstrap 95 % interval of `stat` over rounds resampled with replacement. */
-function bootstrap(values: number[], stat: (a: number[]) => number, n = 10_000): [number, number] {
-  const r = rng(17);
-  const stats: number[] = [];
-  const sample = new Array<number>(values.length);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < values.length; j++) sample[j] = values[Math.floor(r() * values.length)];
-    stats.push(stat(sample));
-  }
-  return [percentile(stats, 2.5), percentile(stats, 97.5)];
 }
 
 const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)} %`;

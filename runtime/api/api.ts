@@ -174,7 +174,9 @@ export class Api implements ApiClient {
     const ns = namespaced(resource) ? defaultNamespace(resource, obj, namespace) : undefined;
     if (ns) await this.requireNamespace(ns);
     const now = this.now().toISOString();
-    const { namespace: _ignored, ...rest } = obj.metadata;
+    // Left out by destructuring, not `delete`: deleting a key turns an object into a slow
+    // dictionary for every later read and for its encoding.
+    const { namespace: _ns, resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...rest } = obj.metadata;
     const metadata = {
       ...rest,
       // Cluster-scoped objects carry no namespace, whatever the input said.
@@ -183,9 +185,6 @@ export class Api implements ApiClient {
       creationTimestamp: now,
       generation: 1,
     };
-    delete metadata.resourceVersion;
-    delete metadata.deletionTimestamp;
-    delete metadata.deletionGracePeriodSeconds;
     let out = { ...obj, metadata } as ResourceTypes[R];
     if (resource === "jobs") {
       // The generated labels carry the job's name: validated again, so a name too long for a label is refused here, not by every pod create.
@@ -850,28 +849,24 @@ export class Api implements ApiClient {
     const inc = applyDefaults(resource, incoming) as AnyObject & { spec?: unknown; status?: unknown };
     // Key order is no change: a map written in another order (a Go client's PUT of a YAML apply) keeps the generation.
     const specChanged = !jsonEqual(cur.spec ?? null, inc.spec ?? null);
+    // Built without the keys that are absent (never `delete`d: that makes a slow dictionary of it).
+    const { resourceVersion: _rv, namespace: _ns, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...incMeta } = inc.metadata;
+    const { namespace, deletionTimestamp, deletionGracePeriodSeconds } = cur.metadata;
     const metadata = {
-      ...inc.metadata,
-      namespace: cur.metadata.namespace,
+      ...incMeta,
+      ...(namespace !== undefined ? { namespace } : {}),
       uid: cur.metadata.uid,
       creationTimestamp: cur.metadata.creationTimestamp,
       generation: (cur.metadata.generation ?? 1) + (specChanged && "spec" in cur ? 1 : 0),
       // Deletion is started only by delete, never undone by an update.
-      deletionTimestamp: cur.metadata.deletionTimestamp,
-      deletionGracePeriodSeconds: cur.metadata.deletionGracePeriodSeconds,
+      ...(deletionTimestamp !== undefined ? { deletionTimestamp } : {}),
+      ...(deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds } : {}),
     };
-    for (const k of ["namespace", "deletionTimestamp", "deletionGracePeriodSeconds"] as const) {
-      if (metadata[k] === undefined) delete metadata[k];
-    }
-    delete (metadata as { resourceVersion?: string }).resourceVersion;
     // Kinds whose state lives at the top level (Endpoints, Event) replace everything;
     // kinds with a status keep the stored status on a plain update.
-    const next = { ...inc, metadata } as AnyObject & { status?: unknown };
-    if ("status" in cur || "status" in inc) {
-      if (cur.status === undefined) delete next.status;
-      else next.status = cur.status;
-    }
-    return next as ResourceTypes[R];
+    if (!("status" in cur || "status" in inc)) return { ...inc, metadata } as ResourceTypes[R];
+    const { status: _status, ...body } = inc;
+    return (cur.status === undefined ? { ...body, metadata } : { ...body, metadata, status: cur.status }) as ResourceTypes[R];
   }
 
   private gracefulPodDelete(pod: Pod, opts: DeleteOptions): Pod | null {

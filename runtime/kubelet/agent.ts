@@ -216,7 +216,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const gcStopped = gc.stop();
     refreshTimer.stop();
     // Bounded: a list in flight to an unreachable API must not hold the stop up.
-    await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted, claims.stop(), claimsStarted]), 2_000);
+    await withTimeout(Promise.all([podInformer.stop(), services.stop(), servicesStarted, claims.stop(), claimsStarted, projected.stop()]), 2_000);
     const eventsStopped = runtimeEvents.stop();
     node.send({ type: "STOP" });
     node.stop();

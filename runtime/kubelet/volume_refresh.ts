@@ -1,6 +1,7 @@
 /**
  * The node's ConfigMap/Secret/downward API/ServiceAccount token plumbing, built once by the
- * agent: the API lookup (a 404 is "not found", anything else is retried by the caller), the pods'
+ * agent: the lookup of the objects pods reference (watched once asked for: config_watch.ts; a
+ * missing object is null, a failed read is retried by the caller), the pods'
  * tokens (service_account_token.ts), the projected volumes on this machine, and the loop that
  * keeps them in step with their objects — every `periodMs` each running pod's projected volumes
  * are re-read and, when a value changed, swapped in place (the kubelet's `..data` swap; a
@@ -11,25 +12,13 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ApiClient } from "../../model/client.ts";
-import { ApiError } from "../../model/errors.ts";
 import type { Log } from "../../model/log.ts";
 import type { ConfigMap, Pod, Secret } from "../../model/types.ts";
+import { watchedLookup } from "./config_watch.ts";
 import { type ConfigLookup, fetchConfigObjects } from "./env.ts";
 import { containerConfig } from "./container_config.ts";
 import { projectedKind, ProjectedVolumes } from "./volumes_projected.ts";
 import { PodTokens } from "./service_account_token.ts";
-
-/** A ConfigMap/Secret lookup through the API: null when it does not exist. */
-export function apiLookup(client: ApiClient): ConfigLookup {
-  return async (resource, namespace, name) => {
-    try {
-      return (await client.get(resource, name, namespace)) as ConfigMap | Secret;
-    } catch (e) {
-      if (e instanceof ApiError && e.reason === "NotFound") return null;
-      throw e;
-    }
-  };
-}
 
 /** `lookup` answering each object once: the same promise for every later ask (one refresh pass). */
 export function memoLookup(lookup: ConfigLookup): ConfigLookup {
@@ -58,8 +47,10 @@ export interface ProjectedVolumesConfig {
 }
 
 export function projectedVolumes(client: ApiClient, node: string, opts: ProjectedVolumesConfig) {
-  const lookup = apiLookup(client);
   const log: Log = (m, f) => opts.log?.(m, { node, component: "volumes", ...f });
+  // The objects pods reference, each watched once asked for (not read per pod): config_watch.ts.
+  const watches = watchedLookup(client, { log });
+  const lookup = watches.lookup;
   const volumes = new ProjectedVolumes({
     podsDir: opts.podsDir ?? join(tmpdir(), "berth-kubelet", opts.clusterId ?? "_", node, "pods"),
     lookup,
@@ -68,7 +59,7 @@ export function projectedVolumes(client: ApiClient, node: string, opts: Projecte
     ...(opts.serviceAccountTokens === false ? {} : { tokens: new PodTokens({ client, log }) }),
     log,
   });
-  return { lookup, volumes, config: containerConfig(lookup, volumes) };
+  return { lookup, volumes, config: containerConfig(lookup, volumes), stop: () => watches.stop() };
 }
 
 /**

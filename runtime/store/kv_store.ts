@@ -867,7 +867,10 @@ export class UnreadableObjectError extends ApiError {
 /** The object an envelope stored at revision `seq` holds (resourceVersion = seq), and the revision that created it. */
 function fromEnvelope(env: Envelope, seq: number, t?: ValueTransformer): { object: AnyObject; createdRevision?: number } {
   const o = typeof env.o === "string" ? (t ? t.open(env.o) : unreadable(env.o)) : env.o;
-  return { object: withRevision(o, seq), createdRevision: env.op === "c" ? seq : env.c };
+  // Just decoded, so no one else holds it: its resourceVersion is set in place (a copy of every
+  // object read or watched was 4 % of a write's CPU).
+  o.metadata.resourceVersion = String(seq);
+  return { object: o, createdRevision: env.op === "c" ? seq : env.c };
 }
 
 /** The stand-ins made by decodeForCache, and why each could not be read. */

@@ -67,9 +67,10 @@ describe("node agent under its own NATS identity", () => {
     await api.delete("pods", "confined");
     await waitFor(async () => !(await api.get("pods", "confined").catch(() => undefined)), "pod deleted by its node", 15_000);
     expect(logs.filter((l) => /Forbidden|403|Permission/i.test(l))).toEqual([]);
-    // Its own pods, the services its pods' environment variables come from, and the
-    // PersistentVolumeClaims (their mounts, and the reclaim of its claims' volumes).
-    expect(apiServer.watchCountOf("node-a")).toBe(3);
+    // Its own pods, the services its pods' environment variables come from, the
+    // PersistentVolumeClaims (their mounts, and the reclaim of its claims' volumes), and the one
+    // ConfigMap its pod references (`kube-root-ca.crt`, for the token volume), watched by name.
+    expect(apiServer.watchCountOf("node-a")).toBe(4);
   });
 
   it("node services - logs and exec work end to end for the CLI and the REST proxy, with no identity reading another's inbox", async () => {
