@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NatsApiClient } from "../../runtime/api/nats_client.ts";
 import type { Watch } from "../../model/client.ts";
@@ -23,8 +25,11 @@ interface Copy {
   exited: Promise<number | null>;
 }
 
+/** The copies' shared home (token, pki/), as the docs tell: not the default `.berth-control-plane` in the working directory. */
+const HOME = mkdtempSync(join(tmpdir(), "berth-leader-"));
+
 function startCopy(url: string, id: string): Copy {
-  const proc = spawn(process.execPath, [join(ROOT, "bin/berth.js"), "control-plane", "--nats", url, "--id", id, "--lease-ttl", String(TTL_S), "--lease-renew", "0.5", "-q"], {
+  const proc = spawn(process.execPath, [join(ROOT, "bin/berth.js"), "control-plane", "--nats", url, "--home", HOME, "--id", id, "--lease-ttl", String(TTL_S), "--lease-renew", "0.5", "-q"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -71,6 +76,7 @@ describe("control-plane copies behind a leader lease", () => {
     }
     await Promise.all(copies.map((c) => c.exited));
     await nats?.stop();
+    rmSync(HOME, { recursive: true, force: true });
   });
 
   const livePods = async () => (await api.list("pods", { namespace: "default", labelSelector: "app=web" })).items.filter((p) => !p.metadata.deletionTimestamp);
