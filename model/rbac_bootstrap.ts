@@ -84,6 +84,8 @@ const EDIT_RULES: PolicyRule[] = [
   rule(["impersonate"], [CORE], ["serviceaccounts"]),
   rule(WRITE, [CORE], ["pods", "pods/attach", "pods/proxy", "pods/exec", "pods/portforward"]),
   rule(["create"], [CORE], ["pods/eviction"]),
+  // Neither endpoints nor discovery.k8s.io endpointslices: their writer can send a Service's traffic
+  // anywhere (CVE-2021-25740). Kubernetes dropped the first in 1.22 and never granted the second.
   rule(WRITE, [CORE], ["replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services", "services/proxy", "persistentvolumeclaims", "configmaps", "secrets", "events"]),
   rule(["create"], [CORE], ["serviceaccounts/token"]),
   rule(WRITE, ["apps"], ["statefulsets", "statefulsets/scale", "daemonsets", "deployments", "deployments/scale", "deployments/rollback", "replicasets", "replicasets/scale"]),

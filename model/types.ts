@@ -18,6 +18,7 @@ export const RESOURCES = {
   },
   services: { kind: "Service", singular: "service", namespaced: true, shortNames: ["svc"] },
   endpoints: { kind: "Endpoints", singular: "endpoints", namespaced: true, shortNames: ["ep"] },
+  endpointslices: { kind: "EndpointSlice", singular: "endpointslice", namespaced: true, shortNames: [], group: "discovery.k8s.io", version: "v1" },
   nodes: { kind: "Node", singular: "node", namespaced: false, shortNames: ["no"] },
   events: { kind: "Event", singular: "event", namespaced: true, shortNames: ["ev"] },
   resourcequotas: { kind: "ResourceQuota", singular: "resourcequota", namespaced: true, shortNames: ["quota"] },
@@ -673,6 +674,8 @@ export interface ServicePort {
   /** Number or the name of a container port. Defaults to `port`. */
   targetPort?: number | string;
   nodePort?: number;
+  /** The port's application protocol (`http`, `kubernetes.io/h2c`, …), passed on to its EndpointSlices. */
+  appProtocol?: string;
 }
 
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
@@ -746,6 +749,47 @@ export interface Endpoints extends KubeObject {
   subsets?: EndpointSubset[];
 }
 
+/** discovery.k8s.io/v1: the state of one endpoint of a slice. */
+export interface EndpointConditions {
+  /** Ready to take new connections (a terminating endpoint is never ready). */
+  ready?: boolean;
+  /** Ready by its probes, whether terminating or not. */
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+export interface Endpoint {
+  /** 1 to 100 addresses of the slice's `addressType`; consumers use the first. */
+  addresses: string[];
+  conditions?: EndpointConditions;
+  hostname?: string;
+  targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
+  nodeName?: string;
+  zone?: string;
+  hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
+  deprecatedTopology?: Record<string, string>;
+}
+
+export interface EndpointSlicePort {
+  name?: string;
+  protocol?: "TCP" | "UDP" | "SCTP";
+  port?: number;
+  appProtocol?: string;
+}
+
+/**
+ * discovery.k8s.io/v1 EndpointSlice: a subset (at most 100 by default) of a Service's endpoints
+ * that share one port set; written by the control plane for every Service (from its pods, or
+ * mirrored from the Endpoints of a Service without a selector). Labelled with
+ * `kubernetes.io/service-name`.
+ */
+export interface EndpointSlice extends KubeObject {
+  kind: "EndpointSlice";
+  addressType: "IPv4" | "IPv6" | "FQDN";
+  endpoints: Endpoint[];
+  ports?: EndpointSlicePort[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Node, Namespace, Event
 
@@ -817,7 +861,7 @@ export interface Event extends KubeObject {
 }
 
 /** Every object kind Berth stores. */
-export type AnyObject = Pod | ReplicationController | Service | Endpoints | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding | PriorityClass | Lease | NetworkPolicy | Ingress | IngressClass;
+export type AnyObject = Pod | ReplicationController | Service | Endpoints | EndpointSlice | Node | Namespace | Event | ResourceQuota | Deployment | ReplicaSet | ConfigMap | Secret | ServiceAccount | Job | CronJob | DaemonSet | PersistentVolumeClaim | StatefulSet | ControllerRevision | PodDisruptionBudget | HorizontalPodAutoscaler | Role | RoleBinding | ClusterRole | ClusterRoleBinding | PriorityClass | Lease | NetworkPolicy | Ingress | IngressClass;
 
 /** The object type stored under each resource name. */
 export interface ResourceTypes {
@@ -826,6 +870,7 @@ export interface ResourceTypes {
   replicationcontrollers: ReplicationController;
   services: Service;
   endpoints: Endpoints;
+  endpointslices: EndpointSlice;
   nodes: Node;
   events: Event;
   resourcequotas: ResourceQuota;

@@ -9,6 +9,7 @@
  *        ├── node lifecycle       heartbeats → Ready=Unknown → evict   (actors/node_lifecycle.ts)
  *        ├── garbage collector    pods of deleted RCs / deleted nodes  (actors/garbage_collector.ts)
  *        ├── autoscalers          targets' replicas from pod usage      (actors/hpa_controller.ts)
+ *        ├── endpoint slices      every Service's EndpointSlices, from its pods or its Endpoints (actors/endpointslice_controller.ts)
  *        ├── quota controller     ResourceQuota status.hard/used        (actors/resource_quota.ts)
  *        ├── event TTL sweeper    deletes Events older than eventTtlMs  (actors/event_ttl.ts)
  *        ├── service accounts     a `default` ServiceAccount per namespace (actors/service_account.ts)
@@ -38,6 +39,7 @@ import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
+import { type EndpointSliceController, startEndpointSliceController } from "../actors/endpointslice_controller.ts";
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
@@ -102,6 +104,8 @@ export interface ControlPlane {
     poddisruptionbudgets: Informer<"poddisruptionbudgets">;
     horizontalpodautoscalers: Informer<"horizontalpodautoscalers">;
     services?: Informer<"services">;
+    endpoints?: Informer<"endpoints">;
+    endpointslices?: Informer<"endpointslices">;
     namespaces: Informer<"namespaces">;
     serviceaccounts: Informer<"serviceaccounts">;
     clusterroles: Informer<"clusterroles">;
@@ -125,6 +129,8 @@ export interface ControlPlane {
   garbageCollector: GarbageCollector;
   /** Absent when started with `services: false`. */
   serviceController?: ServiceController;
+  /** Every Service's EndpointSlices (from its pods, or mirrored from its Endpoints); absent with `services: false`. */
+  endpointSlices?: EndpointSliceController;
   quotaController: QuotaController;
   eventSweeper: EventSweeper;
   serviceAccounts: ServiceAccountController;
@@ -186,7 +192,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllerrevisions: new Informer(client, "controllerrevisions", { log }),
     poddisruptionbudgets: new Informer(client, "poddisruptionbudgets", { log }),
     horizontalpodautoscalers: new Informer(client, "horizontalpodautoscalers", { log }),
-    ...(opts.services !== false ? { services: new Informer(client, "services", { log }) } : {}),
+    ...(opts.services !== false ? {
+      services: new Informer(client, "services", { log }),
+      endpoints: new Informer(client, "endpoints", { log }),
+      endpointslices: new Informer(client, "endpointslices", { log }),
+    } : {}),
     namespaces: new Informer(client, "namespaces", { log }),
     serviceaccounts: new Informer(client, "serviceaccounts", { log }),
     clusterroles: new Informer(client, "clusterroles", { log }),
@@ -266,6 +276,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const serviceController = opts.services === false
     ? undefined
     : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log: controllerLog("service"), observe: opts.observe });
+  const endpointSlices = informers.services && informers.endpoints && informers.endpointslices
+    ? startEndpointSliceController({ client, services: informers.services, pods: informers.pods, endpoints: informers.endpoints, endpointSlices: informers.endpointslices, nodes: informers.nodes, log: controllerLog("endpointslice"), observe: opts.observe })
+    : undefined;
   const quotaController = startQuotaController({
     client,
     pods: informers.pods,
@@ -285,7 +298,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const localProvisioner = startLocalProvisioner({ client, claims: informers.persistentvolumeclaims, nodes: informers.nodes, recorder: volumeRecorder, log: controllerLog("persistentvolume-binder"), observe: opts.observe });
   const pvcProtection = startPvcProtection({ client, claims: informers.persistentvolumeclaims, pods: informers.pods, log: controllerLog("pvc-protection"), observe: opts.observe });
   schedulerLog("scheduler started");
-  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service"] : []), "resource-quota", "event-ttl", "serviceaccount", "clusterrole-aggregation", ...(rootCaPublisher ? ["root-ca-cert-publisher"] : []), "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
+  for (const c of ["replicationcontroller", "replicaset", "deployment", "job", "cronjob", "daemonset", "statefulset", "taint-eviction", "node-lifecycle", "garbage-collector", ...(serviceController ? ["service", "endpointslice", "endpointslicemirroring"] : []), "resource-quota", "event-ttl", "serviceaccount", "clusterrole-aggregation", ...(rootCaPublisher ? ["root-ca-cert-publisher"] : []), "persistentvolume-binder", "pvc-protection"]) controllerLog(c)("controller started");
   log("control plane started", {
     nodeGracePeriodMs: opts.nodeGracePeriodMs ?? 5000,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs ?? 10000,
@@ -308,6 +321,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodeLifecycle,
     garbageCollector,
     serviceController,
+    endpointSlices,
     quotaController,
     eventSweeper,
     serviceAccounts,
@@ -332,6 +346,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         nodeLifecycle.stop();
         garbageCollector.stop();
         await serviceController?.stop();
+        endpointSlices?.stop();
         quotaController.stop();
         eventSweeper.stop();
         serviceAccounts.stop();

@@ -2,12 +2,14 @@
  * The `kubernetes` Service in `default`, as kube-apiserver keeps it: the API server's ClusterIP
  * (the first address of the service range) on port 443 named `https`, and Endpoints naming where
  * the API server listens — how a pod's clients find the API (`kubernetes.default.svc`, and the
- * kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT`). Written by the process that serves the REST API,
- * at every start (its port may change), and left alone when already right.
+ * kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT`) — and the EndpointSlice `kubernetes` saying the
+ * same (the Endpoints are labelled not to be mirrored, as kube-apiserver's EndpointsAdapter
+ * does). Written by the process that serves the REST API, at every start (its port may change),
+ * and left alone when already right.
  */
 import type { ApiClient } from "../model/client.ts";
 import { ApiError } from "../model/errors.ts";
-import type { Endpoints, Service } from "../model/types.ts";
+import type { EndpointSlice, Endpoints, Service } from "../model/types.ts";
 import { intToIp, parseCidr } from "../actors/service_ip_allocator.ts";
 
 export const KUBERNETES_SERVICE = "kubernetes";
@@ -22,7 +24,7 @@ export function kubernetesServiceIp(serviceCidr: string): string {
 }
 
 /** The Service and Endpoints for an API server at `address:port` (pure). */
-export function kubernetesServiceObjects(clusterIP: string, address: string, port: number): { service: Service; endpoints: Endpoints } {
+export function kubernetesServiceObjects(clusterIP: string, address: string, port: number): { service: Service; endpoints: Endpoints; slice: EndpointSlice } {
   const labels = { component: "apiserver", provider: "kubernetes" };
   return {
     service: {
@@ -43,6 +45,14 @@ export function kubernetesServiceObjects(clusterIP: string, address: string, por
       metadata: { name: KUBERNETES_SERVICE, namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
       subsets: [{ addresses: [{ ip: address }], ports: [{ name: "https", port, protocol: "TCP" }] }],
     },
+    slice: {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: KUBERNETES_SERVICE, namespace: "default", labels: { "kubernetes.io/service-name": KUBERNETES_SERVICE } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports: [{ name: "https", port, protocol: "TCP" }],
+    },
   };
 }
 
@@ -51,7 +61,7 @@ export function kubernetesServiceObjects(clusterIP: string, address: string, por
  * ClusterIP is replaced (a ClusterIP cannot change in place).
  */
 export async function ensureKubernetesService(client: ApiClient, opts: { serviceCidr: string; address: string; port: number }): Promise<void> {
-  const { service, endpoints } = kubernetesServiceObjects(kubernetesServiceIp(opts.serviceCidr), opts.address, opts.port);
+  const { service, endpoints, slice } = kubernetesServiceObjects(kubernetesServiceIp(opts.serviceCidr), opts.address, opts.port);
   const current = await client.get("services", KUBERNETES_SERVICE, "default").catch(notFound);
   if (current && current.spec.clusterIP !== service.spec.clusterIP) {
     await client.delete("services", KUBERNETES_SERVICE, "default").catch(notFound);
@@ -64,6 +74,11 @@ export async function ensureKubernetesService(client: ApiClient, opts: { service
   const ep = await client.get("endpoints", KUBERNETES_SERVICE, "default").catch(notFound);
   if (!ep) await client.create("endpoints", endpoints, "default").catch(alreadyExists);
   else if (JSON.stringify(ep.subsets) !== JSON.stringify(endpoints.subsets)) await client.update("endpoints", { ...ep, subsets: endpoints.subsets });
+  const currentSlice = await client.get("endpointslices", KUBERNETES_SERVICE, "default").catch(notFound);
+  if (!currentSlice) await client.create("endpointslices", slice, "default").catch(alreadyExists);
+  else if (JSON.stringify([currentSlice.endpoints, currentSlice.ports, currentSlice.metadata.labels]) !== JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels])) {
+    await client.update("endpointslices", { ...currentSlice, metadata: { ...currentSlice.metadata, labels: slice.metadata.labels }, addressType: slice.addressType, endpoints: slice.endpoints, ports: slice.ports });
+  }
 }
 
 function notFound(e: unknown): undefined {

@@ -31,12 +31,13 @@ import { checkConfigUpdate } from "./validation_config.ts";
 import { roleRefUpdateProblems } from "./validation_rbac.ts";
 import { priorityClassUpdateProblems } from "./validation_scheduling.ts";
 import { ingressClassUpdateProblems } from "./validation_networking.ts";
+import { endpointSliceChanged, endpointSliceUpdateProblems } from "./validation_discovery.ts";
 import { admitIngress } from "../../model/ingress.ts";
 import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./priority_admission.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from "../../model/rbac_bootstrap.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, TokenRequest, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, EndpointSlice, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, TokenRequest, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
@@ -249,6 +250,10 @@ export class Api implements ApiClient {
     if (resource === "ingressclasses") {
       const problems = ingressClassUpdateProblems(current as IngressClass, next as IngressClass);
       if (problems.length) throw new InvalidError("IngressClass", current.metadata.name, problems);
+    }
+    if (resource === "endpointslices") {
+      const problems = endpointSliceUpdateProblems(current as EndpointSlice, next as EndpointSlice);
+      if (problems.length) throw new InvalidError("EndpointSlice", current.metadata.name, problems);
     }
     if (resource === "priorityclasses") {
       const problems = priorityClassUpdateProblems(current as PriorityClass, next as PriorityClass);
@@ -849,6 +854,8 @@ export class Api implements ApiClient {
     const inc = applyDefaults(resource, incoming) as AnyObject & { spec?: unknown; status?: unknown };
     // Key order is no change: a map written in another order (a Go client's PUT of a YAML apply) keeps the generation.
     const specChanged = !jsonEqual(cur.spec ?? null, inc.spec ?? null);
+    // An EndpointSlice has no spec: kube moves its generation when anything but metadata (or its labels) changes.
+    const bumped = resource === "endpointslices" ? endpointSliceChanged(cur as EndpointSlice, inc as EndpointSlice) : specChanged && "spec" in cur;
     // Built without the keys that are absent (never `delete`d: that makes a slow dictionary of it).
     const { resourceVersion: _rv, namespace: _ns, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...incMeta } = inc.metadata;
     const { namespace, deletionTimestamp, deletionGracePeriodSeconds } = cur.metadata;
@@ -857,7 +864,7 @@ export class Api implements ApiClient {
       ...(namespace !== undefined ? { namespace } : {}),
       uid: cur.metadata.uid,
       creationTimestamp: cur.metadata.creationTimestamp,
-      generation: (cur.metadata.generation ?? 1) + (specChanged && "spec" in cur ? 1 : 0),
+      generation: (cur.metadata.generation ?? 1) + (bumped ? 1 : 0),
       // Deletion is started only by delete, never undone by an update.
       ...(deletionTimestamp !== undefined ? { deletionTimestamp } : {}),
       ...(deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds } : {}),

@@ -43,7 +43,9 @@ function mergeKey(path: readonly string[]): string | undefined {
     case "volumeMounts":
       return "mountPath";
     case "ports":
-      // A container's ports (…containers[].ports) or a Service's (spec.ports).
+      // A container's ports (…containers[].ports) or a Service's (spec.ports); an EndpointSlice's
+      // (at the top level) are replaced whole.
+      if (parent === undefined) return undefined;
       return parent === "containers" || parent === "initContainers" ? "containerPort" : "port";
     default:
       return undefined;

@@ -21,6 +21,7 @@ import type {
   DaemonSet,
   Deployment,
   Endpoints,
+  EndpointSlice,
   Job,
   Event,
   HorizontalPodAutoscaler,
@@ -354,6 +355,11 @@ function endpointsDefaults(ep: Endpoints): void {
   for (const s of ep.subsets ?? []) for (const p of s.ports ?? []) dflt(p, "protocol", "TCP");
 }
 
+/** discovery/v1's SetDefaults_EndpointPort: a port's protocol is TCP (its name "", which is never written out). */
+function endpointSliceDefaults(slice: EndpointSlice): void {
+  for (const p of slice.ports ?? []) dflt(p, "protocol", "TCP");
+}
+
 function nodeDefaults(node: Node): void {
   node.spec ??= {};
   // Kubernetes: allocatable defaults to capacity.
@@ -430,6 +436,9 @@ export function applyDefaults<R extends Resource>(resource: R, obj: ResourceType
       break;
     case "endpoints":
       endpointsDefaults(out as Endpoints);
+      break;
+    case "endpointslices":
+      endpointSliceDefaults(out as EndpointSlice);
       break;
     case "nodes":
       nodeDefaults(out as Node);

@@ -28,6 +28,7 @@ const RBAC = "io.k8s.api.rbac.v1.";
 const SCHEDULING = "io.k8s.api.scheduling.v1.";
 const COORDINATION = "io.k8s.api.coordination.v1.";
 const NETWORKING = "io.k8s.api.networking.v1.";
+const DISCOVERY = "io.k8s.api.discovery.v1.";
 
 /**
  * The component schema prefix of a resource's kind: `io.k8s.api.<group or core>.<version>.`,
@@ -570,6 +571,24 @@ Object.assign(SCHEMAS, {
   [`${NETWORKING}IngressClass`]: typed("IngressClass", { spec: ref(`${NETWORKING}IngressClassSpec`) }, "networking.k8s.io"),
 });
 
+// discovery.k8s.io/v1: EndpointSlice. Its lists are atomic (a strategic merge patch replaces
+// them whole); an endpoint's addresses are a set, as Kubernetes declares them.
+Object.assign(SCHEMAS, {
+  [`${DISCOVERY}EndpointConditions`]: obj({ ready: bool, serving: bool, terminating: bool }),
+  [`${DISCOVERY}ForZone`]: obj({ name: str }, ["name"]),
+  [`${DISCOVERY}ForNode`]: obj({ name: str }, ["name"]),
+  [`${DISCOVERY}EndpointHints`]: obj({ forZones: arr(ref(`${DISCOVERY}ForZone`)), forNodes: arr(ref(`${DISCOVERY}ForNode`)) }),
+  [`${DISCOVERY}Endpoint`]: obj({
+    addresses: { ...arr(str), "x-kubernetes-list-type": "set" },
+    conditions: ref(`${DISCOVERY}EndpointConditions`), hostname: str, targetRef: ref(`${CORE}ObjectReference`),
+    deprecatedTopology: map(str), nodeName: str, zone: str, hints: ref(`${DISCOVERY}EndpointHints`),
+  }, ["addresses"]),
+  [`${DISCOVERY}EndpointPort`]: obj({ name: str, protocol: str, port: int, appProtocol: str }, undefined, { "x-kubernetes-map-type": "atomic" }),
+  [`${DISCOVERY}EndpointSlice`]: typed("EndpointSlice", {
+    addressType: str, endpoints: arr(ref(`${DISCOVERY}Endpoint`)), ports: arr(ref(`${DISCOVERY}EndpointPort`)),
+  }, "discovery.k8s.io", "v1", ["addressType", "endpoints"]),
+});
+
 for (const [resource, info] of Object.entries(RESOURCES)) {
   const P = prefixOf(resource as Resource);
   const [group, version] = apiVersionOf(resource as Resource).includes("/") ? apiVersionOf(resource as Resource).split("/") : ["", "v1"];
@@ -736,7 +755,7 @@ export function openApiV2(): Schema {
 /** The component schema name of a kind, e.g. `io.k8s.api.core.v1.Pod`. */
 export function schemaNameOf(kind: string): string | undefined {
   if (kind === "Scale") return "io.k8s.api.autoscaling.v1.Scale";
-  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC, SCHEDULING, COORDINATION, NETWORKING]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
+  for (const p of [CORE, APPS, BATCH, POLICY, AUTOSCALING, RBAC, SCHEDULING, COORDINATION, NETWORKING, DISCOVERY]) if (Object.hasOwn(SCHEMAS, `${p}${kind}`)) return `${p}${kind}`;
   return undefined;
 }
 

@@ -228,7 +228,9 @@ export function listMergeKey(field: string, parentField: string | undefined): st
       // A ServiceAccount's object references merge by name.
       return parentField === undefined ? "name" : undefined;
     case "ports":
-      // Container ports merge by containerPort; a Service's spec.ports by port.
+      // Container ports merge by containerPort; a Service's spec.ports by port; an EndpointSlice's
+      // (at the top level) are atomic.
+      if (parentField === undefined) return undefined;
       return parentField === "containers" || parentField === "initContainers" || parentField === "ephemeralContainers"
         ? "containerPort"
         : "port";

@@ -13,6 +13,7 @@ import type {
   CronJob,
   DaemonSet,
   Endpoints,
+  EndpointSlice,
   Event,
   Job,
   Namespace,
@@ -39,7 +40,7 @@ import type {
   IngressClass,
 } from "../../model/types.ts";
 import { hpaTargets } from "./table_hpa.ts";
-import { formatSelectorGo, ingressAddress, ingressClassParameters, ingressHosts, ingressPorts } from "./table_networking.ts";
+import { formatSelectorGo, ingressAddress, ingressClassParameters, ingressHosts, ingressPorts, sliceCellEndpoints, sliceCellPorts } from "./table_networking.ts";
 
 export interface TableColumn {
   name: string;
@@ -259,6 +260,14 @@ const COLUMNS: { [R in Resource]: ColumnSpec<never>[] } = {
     nameColumn<Endpoints>(),
     { column: col("Endpoints", "string"), cell: (e: Endpoints) => endpointsString(e) },
     ageColumn<Endpoints>(),
+  ],
+  // kube-apiserver's endpointslice printer: NAME ADDRESSTYPE PORTS ENDPOINTS AGE (no wide columns).
+  endpointslices: [
+    nameColumn<EndpointSlice>(),
+    { column: col("AddressType", "string", 0, "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name."), cell: (s: EndpointSlice) => s.addressType },
+    { column: col("Ports", "string", 0, "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates \"all ports\". Each slice may include a maximum of 100 ports."), cell: (s: EndpointSlice) => sliceCellPorts(s) },
+    { column: col("Endpoints", "string", 0, "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints."), cell: (s: EndpointSlice) => sliceCellEndpoints(s) },
+    ageColumn<EndpointSlice>(),
   ],
   nodes: [
     nameColumn<Node>(),

@@ -1,9 +1,9 @@
 /**
  * The cells of kube-apiserver's networking printers (pkg/printers/internalversion: printIngress,
- * printIngressClass, printNetworkPolicy), shared with `berth describe`: pure functions of the
- * objects.
+ * printIngressClass, printNetworkPolicy, printEndpointSlice), shared with `berth describe`: pure
+ * functions of the objects.
  */
-import type { Ingress, IngressClass, LabelSelectorSpec } from "../../model/types.ts";
+import type { EndpointSlice, Ingress, IngressClass, LabelSelectorSpec } from "../../model/types.ts";
 
 /**
  * metav1.FormatLabelSelector: the selector as labels.Selector's String() writes it, requirements
@@ -52,4 +52,26 @@ export function ingressClassParameters(ic: IngressClass): string {
   const p = ic.spec.parameters;
   if (!p) return "<none>";
   return `${p.kind}${p.apiGroup !== undefined ? `.${p.apiGroup}` : ""}/${p.name}`;
+}
+
+/** listWithMoreString: the first three joined by commas, then ` + N more...`; `<unset>` when that is empty. */
+function listWithMore(list: string[], count: number, max: number): string {
+  const ret = list.join(",");
+  if (count > max) return `${ret} + ${count - max} more...`;
+  return ret === "" ? "<unset>" : ret;
+}
+
+/**
+ * formatDiscoveryPorts: the first three ports' numbers; a port without one shows its name (`""`
+ * once defaulted, so a lone all-ports port prints `<unset>`).
+ */
+export function sliceCellPorts(slice: EndpointSlice): string {
+  const ports = slice.ports ?? [];
+  return listWithMore(ports.slice(0, 3).map((p) => (p.port !== undefined ? String(p.port) : p.name ?? "")), ports.length, 3);
+}
+
+/** formatDiscoveryEndpoints: the first three addresses of all the endpoints. */
+export function sliceCellEndpoints(slice: EndpointSlice): string {
+  const addresses = (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []);
+  return listWithMore(addresses.slice(0, 3), addresses.length, 3);
 }

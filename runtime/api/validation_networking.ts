@@ -18,7 +18,7 @@
  */
 import { isIP } from "node:net";
 import type { IngressClass, StatusCause } from "../../model/types.ts";
-import { CAUSE, DNS1123_LABEL_MESSAGE, DNS1123_SUBDOMAIN_MESSAGE, ianaSvcNameProblem, pathSegmentProblems, render, type Obj, obj, arr, Causes } from "./validation_util.ts";
+import { CAUSE, DNS1123_LABEL_MESSAGE, dns1123SubdomainProblems, ianaSvcNameProblem, pathSegmentProblems, render, type Obj, obj, arr, Causes } from "./validation_util.ts";
 
 
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
@@ -34,15 +34,9 @@ const WILDCARD_SUBDOMAIN_MESSAGE =
   "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** apimachinery's IsDNS1123Subdomain messages. */
-function subdomainProblems(s: string): string[] {
-  const out: string[] = [];
-  if (s.length > 253) out.push("must be no more than 253 characters");
-  if (!SUBDOMAIN.test(s)) out.push(DNS1123_SUBDOMAIN_MESSAGE);
-  return out;
-}
+const subdomainProblems = dns1123SubdomainProblems;
 
 /** IsWildcardDNS1123Subdomain's messages. */
 function wildcardProblems(s: string): string[] {
@@ -62,7 +56,8 @@ interface Cidr {
   prefix: number;
 }
 
-function ipBits(ip: string): { family: 4 | 6; value: bigint } | undefined {
+/** An address's family and value (an IPv6 one with an embedded IPv4 tail read in full), as node's isIP accepts it; undefined otherwise. */
+export function ipBits(ip: string): { family: 4 | 6; value: bigint } | undefined {
   const family = isIP(ip);
   if (family === 4) return { family, value: ip.split(".").reduce((acc, b) => (acc << 8n) | BigInt(Number(b)), 0n) };
   if (family !== 6) return undefined;

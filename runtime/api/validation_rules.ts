@@ -22,6 +22,7 @@ import { rbacProblems } from "./validation_rbac.ts";
 import { preemptionPolicyProblems, priorityClassProblems } from "./validation_scheduling.ts";
 import { leaseProblems } from "./validation_lease.ts";
 import { ingressClassProblems, ingressProblems, networkPolicyProblems } from "./validation_networking.ts";
+import { endpointSliceProblems } from "./validation_discovery.ts";
 
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -90,6 +91,9 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "ingressclasses":
       c.list.push(...ingressClassProblems(raw));
+      break;
+    case "endpointslices":
+      c.list.push(...endpointSliceProblems(raw));
       break;
     case "events":
       eventRules(c, raw);

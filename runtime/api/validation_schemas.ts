@@ -1233,12 +1233,51 @@ const ingressClass = z.looseObject({
   }).default({}),
 });
 
+// ---------------------------------------------------------------------------------------------
+// discovery.k8s.io/v1 EndpointSlice
+//
+// Types only: the rules (validation_discovery.ts) say the rest with kube-apiserver's paths and
+// words. `endpoints` is never omitted by Kubernetes' clients; absent, it is the empty list (kube
+// accepts a slice without it and stores null).
+
+const endpointHint = z.looseObject({ name: z.string().optional() });
+
+const sliceEndpoint = z
+  .looseObject({
+    addresses: z.array(z.string()).optional(),
+    conditions: z.looseObject({ ready: z.boolean().optional(), serving: z.boolean().optional(), terminating: z.boolean().optional() }).optional(),
+    hostname: z.string().optional(),
+    targetRef: objectReference.optional(),
+    deprecatedTopology: z.record(z.string(), z.string()).optional(),
+    nodeName: z.string().optional(),
+    zone: z.string().optional(),
+    hints: z.looseObject({ forZones: z.array(endpointHint).optional(), forNodes: z.array(endpointHint).optional() }).optional(),
+  })
+  // The v1 API drops whatever is written to deprecatedTopology, as its docs say (dropTopologyOnV1).
+  .transform(({ deprecatedTopology: _dropped, ...rest }) => rest);
+
+const endpointSlice = z.looseObject({
+  apiVersion: z.literal("discovery.k8s.io/v1").optional(),
+  kind: z.literal("EndpointSlice").optional(),
+  metadata: objectMeta(dnsSubdomain),
+  addressType: z.string().optional(),
+  endpoints: z.array(sliceEndpoint).default([]),
+  ports: z.array(z.looseObject({
+    name: z.string().optional(),
+    protocol: z.string().optional(),
+    // null (dropped before this pass) or absent: all ports. Kubernetes checks no range.
+    port: anyInt32.optional(),
+    appProtocol: z.string().optional(),
+  })).optional(),
+});
+
 /** The schema of each resource. */
 export const SCHEMAS: Record<Resource, z.ZodType> = {
   pods: pod,
   replicationcontrollers: replicationController,
   services: service,
   endpoints,
+  endpointslices: endpointSlice,
   nodes: node,
   namespaces: namespace,
   events: event,

@@ -35,6 +35,25 @@ export function isDns1123Subdomain(s: string): boolean {
   return typeof s === "string" && s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
 }
 
+/**
+ * apimachinery's IsDNS1123Label messages, none for a label: too long, and either "must not contain
+ * dots" (a subdomain that is not a label) or the label's format.
+ */
+export function dns1123LabelProblems(s: string): string[] {
+  const out: string[] = [];
+  if (s.length > 63) out.push("must be no more than 63 characters");
+  if (!DNS1123_LABEL.test(s)) out.push(DNS1123_SUBDOMAIN.test(s) ? "must not contain dots" : DNS1123_LABEL_MESSAGE);
+  return out;
+}
+
+/** apimachinery's IsDNS1123Subdomain messages, none for a subdomain. */
+export function dns1123SubdomainProblems(s: string): string[] {
+  const out: string[] = [];
+  if (s.length > 253) out.push("must be no more than 253 characters");
+  if (!DNS1123_SUBDOMAIN.test(s)) out.push(DNS1123_SUBDOMAIN_MESSAGE);
+  return out;
+}
+
 /** Why `s` is not an IANA service name (port names), or undefined when it is one. */
 export function ianaSvcNameProblem(s: string): string | undefined {
   if (s.length > 15) return "must be no more than 15 characters";

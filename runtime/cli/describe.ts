@@ -5,9 +5,9 @@
 import { accessModesText, age, claimClass, formatLabels, humanDuration } from "../api/table.ts";
 import { hpaMetricLines } from "../api/table_hpa.ts";
 import { describeBinding, describeRole } from "./describe_rbac.ts";
-import { describeIngress, describeIngressClass, describeNetworkPolicy, type BackendService } from "./describe_networking.ts";
+import { describeEndpointSlice, describeIngress, describeIngressClass, describeNetworkPolicy, type BackendService } from "./describe_networking.ts";
 import { formatBytes, formatCpu, parseBytes, parseCpuMillis } from "../../model/quantity.ts";
-import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Ingress, IngressClass, Job, Lease, NetworkPolicy, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, PriorityClass, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
+import type { AnyObject, Condition, Container, CronJob, DaemonSet, Deployment, Event, HorizontalPodAutoscaler, HPAScalingRules, Ingress, IngressClass, Job, Lease, NetworkPolicy, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodTemplateSpec, PriorityClass, ReplicaSet, ReplicationController, Resource, ResourceQuota, Role, RoleBinding, Service, Endpoints, EndpointSlice, StatefulSet, Taint, Toleration, Volume } from "../../model/types.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
 
 type Line = [string, string | number | undefined];
@@ -87,10 +87,11 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
   if (resource === "roles" || resource === "clusterroles") return describeRole(obj as Role);
   if (resource === "rolebindings" || resource === "clusterrolebindings") return describeBinding(obj as RoleBinding);
   if (resource === "priorityclasses") return describePriorityClass(obj as PriorityClass, evs, now);
-  // kubectl's networking describers (describe_networking.ts); NetworkPolicy's prints no events.
+  // kubectl's networking and EndpointSlice describers (describe_networking.ts); NetworkPolicy's prints no events.
   if (resource === "networkpolicies") return describeNetworkPolicy(obj as NetworkPolicy);
   if (resource === "ingresses") return describeIngress(obj as Ingress, evs.length ? events(evs, now) : "", related.backends);
   if (resource === "ingressclasses") return describeIngressClass(obj as IngressClass, evs.length ? events(evs, now) : "");
+  if (resource === "endpointslices") return describeEndpointSlice(obj as EndpointSlice, evs.length ? events(evs, now) : "");
   const m = obj.metadata;
   const common: Line[] = [
     ["Name", m.name],

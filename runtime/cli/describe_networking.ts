@@ -1,13 +1,13 @@
 /**
- * `berth describe` of the networking.k8s.io kinds, as kubectl 1.32's NetworkPolicy, Ingress and
- * IngressClass describers print them (k8s.io/kubectl/pkg/describe), through Go's tabwriter.
+ * `berth describe` of the networking.k8s.io kinds and of discovery.k8s.io's EndpointSlice, as
+ * kubectl 1.32's NetworkPolicy, Ingress, IngressClass and EndpointSlice describers print them
+ * (k8s.io/kubectl/pkg/describe), through Go's tabwriter.
  *
- * One difference, on purpose: for an Ingress backend kubectl lists the Service's EndpointSlices,
- * which Berth does not serve, so kubectl prints `(<error: the server could not find the requested
- * resource>)` after each service backend; `berth describe` prints the endpoints kubectl would have
- * found, from the Service's Endpoints (`web:80 (10.213.0.5:80)`).
+ * One difference: for an Ingress backend kubectl lists the endpoints of the Service's
+ * EndpointSlices; `berth describe` prints those of the Service's Endpoints (`web:80
+ * (10.213.0.5:80)`), the same addresses once the control plane has written both.
  */
-import type { Endpoints, Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, Service } from "../../model/types.ts";
+import type { EndpointSlice, Endpoints, Ingress, IngressBackend, IngressClass, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, Service } from "../../model/types.ts";
 import { formatSelectorGo, ingressAddress } from "../api/table_networking.ts";
 import { goTabwriter } from "./tabwriter.ts";
 
@@ -150,6 +150,41 @@ export function describeIngressClass(ic: IngressClass, eventsText: string): stri
   t += `Controller:\t${ic.spec.controller ?? ""}\n`;
   const p = ic.spec.parameters;
   if (p) t += `Parameters:\n${p.apiGroup !== undefined ? `  APIGroup:\t${p.apiGroup}\n` : ""}  Kind:\t${p.kind}\n  Name:\t${p.name}\n`;
+  const ev = eventsPart(eventsText);
+  return goTabwriter(t + ev.inTable) + ev.after;
+}
+
+// ---------------------------------------------------------------------------------------------
+// EndpointSlice
+
+/**
+ * kubectl's EndpointSlice describer (describeEndpointSliceV1): the address type, the ports as a
+ * table (`<unset>` for a port without a name or number), then each endpoint's addresses, its
+ * Ready condition (kubectl shows neither Serving nor Terminating), hostname, target, node and
+ * zone (`<unset>` when absent), then the events.
+ */
+export function describeEndpointSlice(slice: EndpointSlice, eventsText: string): string {
+  let t = `Name:\t${slice.metadata.name}\nNamespace:\t${slice.metadata.namespace ?? ""}\n`;
+  t += labelsLines("Labels", slice.metadata.labels) + annotationsLines(slice.metadata.annotations);
+  t += `AddressType:\t${slice.addressType}\n`;
+  const ports = slice.ports ?? [];
+  if (!ports.length) t += "Ports: <unset>\n";
+  else {
+    t += "Ports:\n  Name\tPort\tProtocol\n  ----\t----\t--------\n";
+    for (const p of ports) t += `  ${p.name || "<unset>"}\t${p.port ?? "<unset>"}\t${p.protocol ?? "TCP"}\n`;
+  }
+  const endpoints = slice.endpoints ?? [];
+  if (!endpoints.length) t += "Endpoints: <none>\n";
+  else {
+    t += "Endpoints:\n";
+    for (const e of endpoints) {
+      t += `  - Addresses:\t${(e.addresses ?? []).join(", ") || "<none>"}\n`;
+      t += `    Conditions:\n      Ready:\t${e.conditions?.ready ?? "<unset>"}\n`;
+      t += `    Hostname:\t${e.hostname ?? "<unset>"}\n`;
+      if (e.targetRef) t += `    TargetRef:\t${e.targetRef.kind ?? ""}/${e.targetRef.name ?? ""}\n`;
+      t += `    NodeName:\t${e.nodeName ?? "<unset>"}\n    Zone:\t${e.zone ?? "<unset>"}\n`;
+    }
+  }
   const ev = eventsPart(eventsText);
   return goTabwriter(t + ev.inTable) + ev.after;
 }

@@ -9,7 +9,8 @@ import { checkFieldValidation, parseFieldValidation } from "../api/field_validat
 import { dryRunUnsafeDeleteError } from "../api/dry_run.ts";
 import { applyPatch } from "../api/patch.ts";
 import { toMetaTable, toTable } from "../api/table.ts";
-import { RESOURCES, apiVersionOf, type AnyObject, type ObjectList, type Pod, type Resource, type ScalableResource } from "../../model/types.ts";
+import { RESOURCES, apiVersionOf, type AnyObject, type EndpointSlice, type ObjectList, type Pod, type Resource, type ScalableResource } from "../../model/types.ts";
+import { endpointSliceWarnings } from "../api/validation_discovery.ts";
 import { evict } from "./eviction.ts";
 import type { AcceptInfo } from "./body.ts";
 import type { Route } from "./routes.ts";
@@ -257,6 +258,7 @@ export async function handleResource(ctx: HandlerContext): Promise<Reply> {
         const created = await api.create(resource, obj, namespace, dry);
         const warning = CREATE_WARNINGS[resource];
         if (warning) ctx.warnings.push(warning);
+        if (resource === "endpointslices") ctx.warnings.push(...endpointSliceWarnings(created as EndpointSlice));
         return { status: 201, body: created };
       }
       case "DELETE": {

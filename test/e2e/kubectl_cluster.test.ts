@@ -127,7 +127,7 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     for (const name of before) expect(ok(["logs", name])).toContain(`greeting=hello from ${name}`);
   });
 
-  it("kubectl get pods -o wide shows each pod's IP on the berth bridge and its node; the pods spread over both nodes", () => {
+  it("kubectl get pods -o wide shows each pod's IP on the berth bridge and its node; the pods spread over both nodes", async () => {
     const out = ok(["get", "pods", "-o", "wide"]);
     expect(out.split("\n")[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
     const rows = webPods();
@@ -142,6 +142,10 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     const ep = JSON.parse(ok(["get", "endpoints", "web", "-o", "json"]));
     const epIps = (ep.subsets ?? []).flatMap((s: { addresses?: { ip: string }[] }) => (s.addresses ?? []).map((a) => a.ip));
     expect(epIps.sort()).toEqual(rows.map((p) => p.ip).sort());
+    // And its EndpointSlices (what clients other than Berth's proxy read) hold the same, all ready.
+    const sliceIps = () => (JSON.parse(ok(["get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json"])).items as { endpoints: { addresses: string[]; conditions?: { ready?: boolean } }[] }[])
+      .flatMap((s) => s.endpoints.filter((e) => e.conditions?.ready).map((e) => e.addresses[0])).sort();
+    await waitFor(() => sliceIps().join() === epIps.join(), "the web Service's EndpointSlices to hold its Endpoints' addresses", 20_000, 250);
     expect(ok(["get", "svc", "web", "--no-headers"])).toMatch(/^web\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80\/TCP\s/);
   });
 
@@ -264,6 +268,10 @@ describe.sequential("kubectl against a whole cluster on Docker (berth up --nodes
     const svc = JSON.parse(ok(["get", "svc", "kubernetes", "-o", "json"]));
     expect(svc.spec).toMatchObject({ type: "ClusterIP", ports: [{ name: "https", port: 443, protocol: "TCP" }] });
     expect(svc.spec.clusterIP).toMatch(/^10\.\d+\.0\.1$/);
+    // Its EndpointSlice is written by the API process itself, named as the Service (kube-apiserver's), and not mirrored.
+    const slices = JSON.parse(ok(["get", "endpointslices", "-l", "kubernetes.io/service-name=kubernetes", "-o", "json"])).items as { metadata: { name: string }; endpoints: { addresses: string[] }[]; ports: { port: number }[] }[];
+    expect(slices.map((s) => s.metadata.name)).toEqual(["kubernetes"]);
+    expect(slices[0].ports[0].port).toBe(svc.spec.ports[0].targetPort);
     const pod = (name: string, automount: boolean) => `apiVersion: v1
 kind: Pod
 metadata: {name: ${name}}

@@ -9,9 +9,19 @@ describe("kubernetes service", () => {
   });
 
   it("serves https on 443 to the API's port, at the address given, labelled as kube labels it", () => {
-    const { service, endpoints } = kubernetesServiceObjects("10.96.0.1", "127.0.0.1", 40123);
+    const { service, endpoints, slice } = kubernetesServiceObjects("10.96.0.1", "127.0.0.1", 40123);
     expect(service.metadata).toEqual({ name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } });
     expect(service.spec).toMatchObject({ type: "ClusterIP", clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 40123 }] });
     expect(endpoints.subsets).toEqual([{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "https", port: 40123, protocol: "TCP" }] }]);
+    // Not mirrored: its EndpointSlice, named as the Service, is written beside it (kube's EndpointsAdapter).
+    expect(endpoints.metadata.labels).toEqual({ "endpointslice.kubernetes.io/skip-mirror": "true" });
+    expect(slice).toEqual({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }],
+      ports: [{ name: "https", port: 40123, protocol: "TCP" }],
+    });
   });
 });

@@ -92,7 +92,7 @@ describe("manifests - bad input names where", () => {
   it("an unknown kind, with the kinds Berth serves", () => {
     const e = manifestError(() => parseManifests(`${POD}---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: x}\n`, "deploy.yaml"));
     expect(e.message).toBe(
-      'deploy.yaml: document 2 (line 11): unknown kind "Gateway" (Berth serves: Namespace, Pod, ReplicationController, Service, Endpoints, Node, Event, ResourceQuota, Deployment, ReplicaSet, ConfigMap, Secret, ServiceAccount, Job, CronJob, DaemonSet, PersistentVolumeClaim, StatefulSet, ControllerRevision, PodDisruptionBudget, HorizontalPodAutoscaler, Role, RoleBinding, ClusterRole, ClusterRoleBinding, PriorityClass, Lease, NetworkPolicy, Ingress, IngressClass)',
+      'deploy.yaml: document 2 (line 11): unknown kind "Gateway" (Berth serves: Namespace, Pod, ReplicationController, Service, Endpoints, EndpointSlice, Node, Event, ResourceQuota, Deployment, ReplicaSet, ConfigMap, Secret, ServiceAccount, Job, CronJob, DaemonSet, PersistentVolumeClaim, StatefulSet, ControllerRevision, PodDisruptionBudget, HorizontalPodAutoscaler, Role, RoleBinding, ClusterRole, ClusterRoleBinding, PriorityClass, Lease, NetworkPolicy, Ingress, IngressClass)',
     );
     expect(e.code).toBe(400);
     expect([e.source, e.index, e.line]).toEqual(["deploy.yaml", 2, 11]);
@@ -135,7 +135,7 @@ describe("manifests - bad input names where", () => {
 
   it("an item of a List, by its position", () => {
     const e = manifestError(() => parseManifests("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n- apiVersion: v1\n  kind: PersistentVolume\n", "l.yaml"));
-    expect(e.message).toBe('l.yaml: document 1 (line 6) item 1: unknown kind "PersistentVolume" (Berth serves: Namespace, Pod, ReplicationController, Service, Endpoints, Node, Event, ResourceQuota, Deployment, ReplicaSet, ConfigMap, Secret, ServiceAccount, Job, CronJob, DaemonSet, PersistentVolumeClaim, StatefulSet, ControllerRevision, PodDisruptionBudget, HorizontalPodAutoscaler, Role, RoleBinding, ClusterRole, ClusterRoleBinding, PriorityClass, Lease, NetworkPolicy, Ingress, IngressClass)');
+    expect(e.message).toBe('l.yaml: document 1 (line 6) item 1: unknown kind "PersistentVolume" (Berth serves: Namespace, Pod, ReplicationController, Service, Endpoints, EndpointSlice, Node, Event, ResourceQuota, Deployment, ReplicaSet, ConfigMap, Secret, ServiceAccount, Job, CronJob, DaemonSet, PersistentVolumeClaim, StatefulSet, ControllerRevision, PodDisruptionBudget, HorizontalPodAutoscaler, Role, RoleBinding, ClusterRole, ClusterRoleBinding, PriorityClass, Lease, NetworkPolicy, Ingress, IngressClass)');
   });
 
   it("an alias bomb", () => {
