@@ -89,7 +89,8 @@ function readOrCreate(path: string, make: () => string): string {
   return v;
 }
 
-async function caFor(home: string): Promise<CertKeyPair> {
+/** The cluster CA of a home (`<home>/pki/ca.crt` and `ca.key`), made on first use: it signs the REST API's certificate. */
+export async function caFor(home: string): Promise<CertKeyPair> {
   const dir = join(home, "pki");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const certPath = join(dir, "ca.crt");

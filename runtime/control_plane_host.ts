@@ -71,6 +71,11 @@ export interface ControlPlaneHostOptions {
   tokens?: ServiceAccountTokens;
   /** Metrics (registries `api` and `control-plane`) and actor inspection (scope `control-plane`). */
   observability?: Observability;
+  /**
+   * Called each time this copy starts leading, once its loops run, with the term's fenced client
+   * (e.g. to point the `kubernetes` Service at this copy's REST API). A failure is logged.
+   */
+  onStartedLeading?: (client: ApiClient) => Promise<void>;
   log?: Log;
 }
 
@@ -203,6 +208,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
       // The store is shared by every copy: only the leader compacts it.
       stopCompaction = compactPeriodically(store, opts.compactionIntervalMs ?? 5 * 60_000, (m, f) => log(m, { component: "store", ...f }));
       log("control loops started", { id, term });
+      await opts.onStartedLeading?.(client).catch((e: unknown) => log("start-of-leadership task failed", { id, term, error: String(e) }));
     },
     async onStoppedLeading(reason) {
       const l = loops;

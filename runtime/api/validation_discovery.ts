@@ -6,7 +6,7 @@
  *
  *   - addressType is IPv4, IPv6 or FQDN, and never changes;
  *   - at most 1000 endpoints, each with 1 to 100 addresses of the slice's type (an IP that is not
- *     unspecified, loopback or link-local; an FQDN of two labels or more), a DNS-label hostname, a
+ *     unspecified or link-local — loopback is allowed, see endpointIPProblems; an FQDN of two labels or more), a DNS-label hostname, a
  *     node name that is a DNS subdomain, and at most 8 zone and 8 node hints, each named once;
  *   - at most 20000 ports (kube raised the limit from 100 in 1.21; its API docs still say 100),
  *     named uniquely (the empty name too) with DNS labels, TCP, UDP or SCTP, an appProtocol that
@@ -119,7 +119,12 @@ function parseIP(s: string): { v4?: bigint; v6?: bigint } | undefined {
   return ip.value >> 32n === 0xffffn ? { v4: ip.value & 0xffffffffn } : { v6: ip.value };
 }
 
-/** ValidateEndpointIP: an address one can send traffic to (not unspecified, loopback or link-local). */
+/**
+ * ValidateEndpointIP: an address one can send traffic to (not unspecified or link-local). Unlike
+ * kube, a loopback address is allowed: on a one-machine Berth cluster the REST API and the
+ * nodes' published ports are on loopback, and the `kubernetes` Service's endpoint is one (Berth's
+ * Endpoints take loopback addresses for the same reason).
+ */
 function endpointIPProblems(address: string, ip: { v4?: bigint; v6?: bigint } | undefined): string[] {
   if (!ip) return ["must be a valid IP address"];
   const { v4, v6 = 0n } = ip;
@@ -128,7 +133,6 @@ function endpointIPProblems(address: string, ip: { v4?: bigint; v6?: bigint } | 
     : { unspecified: v6 === 0n, loopback: v6 === 1n, linkLocal: v6 >> 118n === 0x3fan, linkLocalMulticast: v6 >> 120n === 0xffn && ((v6 >> 112n) & 0xfn) === 2n };
   const out: string[] = [];
   if (is.unspecified) out.push(`may not be unspecified (${address})`);
-  if (is.loopback) out.push("may not be in the loopback range (127.0.0.0/8, ::1/128)");
   if (is.linkLocal) out.push("may not be in the link-local range (169.254.0.0/16, fe80::/10)");
   if (is.linkLocalMulticast) out.push("may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)");
   return out;

@@ -192,6 +192,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         { name: "hpa-sync-period", type: "duration", help: "how often each HorizontalPodAutoscaler is synced, as kube-controller-manager's --horizontal-pod-autoscaler-sync-period (default 15s)" },
         { name: "rest-port", type: "number", help: "also serve the Kubernetes REST API (kubectl) on this port; 0 picks a free one" },
         { name: "rest-address", type: "string", help: "address the REST API listens on (0.0.0.0 for other machines)", default: "127.0.0.1" },
+        { name: "advertise-address", type: "string", help: "address pods on every machine reach this copy's REST API at: the `kubernetes` Service's endpoint while this copy leads (default: --rest-address, or this host's first non-loopback IPv4 address when that is a wildcard)" },
         { name: "home", type: "string", help: "where the REST API's token, CA and kubeconfig live (copy token and pki/ to every copy)", default: ".berth-control-plane" },
         { name: "quiet", short: "q", type: "boolean", help: "no structured logs on stderr" },
         METRICS_FLAG,
@@ -214,17 +215,33 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const obs = new (await import("../observability.ts")).Observability();
         const usage = new (await import("../metrics/usage_store.ts")).UsageStore(nc, { log });
         try {
-          const [{ startControlPlaneHost, leaderElectionCheck }, { informerSyncCheck }, { serveRest }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }] = await Promise.all([
+          const [{ startControlPlaneHost, leaderElectionCheck }, { informerSyncCheck }, { serveRest, caFor }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }, { ensureKubernetesService, KUBERNETES_SERVICE_NAMES, kubernetesServiceIp }, { DEFAULT_SERVICE_CIDR }] = await Promise.all([
             import("../control_plane_host.ts"),
             import("../control_plane.ts"),
             import("../cluster_components.ts"),
             import("../kubelet/node_services.ts"),
             import("../security/encryption.ts"),
             import("../stream/open.ts"),
+            import("../kubernetes_service.ts"),
+            import("../../actors/service_ip_allocator.ts"),
           ]);
           const keysHome = resolve(p.flags.home as string);
           mkdirSync(keysHome, { recursive: true, mode: 0o700 });
           const { loadServiceAccountTokens } = await import("../auth/sa_tokens.ts");
+          // With the REST API served here, pods reach it in-cluster as on Kubernetes: the leading
+          // copy points the `kubernetes` Service at its own REST API (kube-apiserver's endpoint
+          // reconciler), and publishes the cluster CA as `kube-root-ca.crt` in every namespace.
+          const restAddress = p.flags["rest-address"] as string;
+          const wildcard = restAddress === "0.0.0.0" || restAddress === "::";
+          const advertise = (p.flags["advertise-address"] as string | undefined) ??
+            (wildcard ? Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address ?? "127.0.0.1" : restAddress);
+          const rootCaPem = restPort !== undefined ? (await caFor(keysHome)).certPem : undefined;
+          let restPortServing: number | undefined;
+          const pointKubernetesService = async (client: import("../../model/client.ts").ApiClient) => {
+            if (restPortServing === undefined) return;
+            await ensureKubernetesService(client, { serviceCidr: DEFAULT_SERVICE_CIDR, address: advertise, port: restPortServing });
+            log("kubernetes service points at this copy", { address: advertise, port: restPortServing });
+          };
           const host = await startControlPlaneHost({
             nc,
             requestsNc,
@@ -241,7 +258,9 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               nodeGracePeriodMs: (p.flags["node-grace"] as number) * 1000,
               podEvictionTimeoutMs: (p.flags["pod-eviction"] as number) * 1000,
               hpaSyncPeriodMs: p.flags["hpa-sync-period"] as number | undefined,
+              ...(rootCaPem ? { rootCaPem } : {}),
             },
+            onStartedLeading: pointKubernetesService,
             log: (m, f) => {
               log(m, f);
               if (m === "control loops started") out(`control-plane ${String(f?.id)} leading (term ${String(f?.term)})\n`);
@@ -250,16 +269,13 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
           });
           let rest: Awaited<ReturnType<typeof import("../cluster_components.ts").serveRest>> | undefined;
           if (restPort !== undefined) {
-            const home = resolve(p.flags.home as string);
-            mkdirSync(home, { recursive: true, mode: 0o700 });
-            const address = p.flags["rest-address"] as string;
-            const wildcard = address === "0.0.0.0" || address === "::";
             rest = await serveRest({
-              home,
+              home: keysHome,
               api: host.api,
-              host: address,
+              host: restAddress,
               port: restPort,
-              certHosts: [hostname(), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [address])],
+              // In-cluster clients name it by the kubernetes Service's ClusterIP and DNS names.
+              certHosts: [hostname(), advertise, kubernetesServiceIp(DEFAULT_SERVICE_CIDR), ...KUBERNETES_SERVICE_NAMES, ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [restAddress])],
               logs: podLogProvider(nc, host.api),
               streams: nodeStreamProvider(nc, host.api),
               healthChecks: [informerSyncCheck(() => host.controlPlane), leaderElectionCheck(host.election)],
@@ -268,6 +284,9 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               log: (m, f) => log(m, f),
             });
             out(`control-plane ${host.id}: REST API at ${rest.url}; kubectl --kubeconfig ${rest.kubeconfig}\n`);
+            restPortServing = rest.http.port;
+            // Leading already (the loops started before the REST API did): point the Service now.
+            if (host.leading) await pointKubernetesService(host.api).catch((e: unknown) => log("kubernetes service not written", { error: String(e) }));
           }
           out(`control-plane ${host.id} ready (API serving; state bucket replicas ${replicas})\n`);
           const metrics = await serveProcessMetrics(obs, p.flags, out, `control-plane ${host.id}`);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -70,6 +70,28 @@ describe("berth control-plane --rest-port", () => {
       req.end();
     });
     expect(status).toBe(401);
+  }, 60_000);
+
+  it("points the kubernetes Service at its REST API and publishes the cluster CA, so pods reach the API in-cluster", async () => {
+    const port = Number(/REST API at https:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    const json = (args: string[]) => JSON.parse(kubectl([...args, "-o", "json"]).stdout || "null");
+    const svc = await waitFor(() => json(["get", "svc", "kubernetes"]), "the kubernetes Service", 20_000, 250);
+    expect(svc.spec).toMatchObject({ clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: port }] });
+    const ep = json(["get", "endpoints", "kubernetes"]);
+    expect(ep.subsets).toEqual([{ addresses: [{ ip: "127.0.0.1" }], ports: [{ name: "https", port, protocol: "TCP" }] }]);
+    expect(json(["get", "endpointslice", "kubernetes"]).endpoints).toEqual([{ addresses: ["127.0.0.1"], conditions: { ready: true } }]);
+    const ca = readFileSync(join(home, "pki", "ca.crt"), "utf8");
+    await waitFor(() => json(["get", "configmap", "kube-root-ca.crt", "-n", "default"])?.data?.["ca.crt"] === ca, "kube-root-ca.crt with the cluster CA", 20_000, 250);
+    // The certificate is valid for the names in-cluster clients use.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpsRequest({ host: "127.0.0.1", port, path: "/healthz", servername: "kubernetes.default.svc", ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(200);
   }, 60_000);
 
   it("stops cleanly on SIGTERM", async () => {
