@@ -29,7 +29,7 @@ import type { Pod, PodStatus } from "../model/types.ts";
 import type { RuntimeEvent, SandboxInfo } from "../model/container_runtime.ts";
 import { LABELS } from "../model/container_runtime.ts";
 import { type BackoffConfig, type ContainerRecord, DEFAULT_BACKOFF, newRecord } from "./pod_backoff.ts";
-import { computePodStatus } from "./pod_status.ts";
+import { computePodStatus, gateConditionsChanged } from "./pod_status.ts";
 import { containerNames, initStep } from "./pod_init.ts";
 
 /** An Event the pod actor wants recorded against its pod. */
@@ -287,6 +287,10 @@ export const podMachine = setup({
   },
   guards: {
     deleting: ({ context }) => context.deleting,
+    /** Not deleting, a status reported already, and a readiness gate's condition differs in the update. */
+    gateChanged: ({ context, event }) =>
+      event.type === "POD_UPDATED" && !context.deleting && !event.pod.metadata.deletionTimestamp && context.status !== undefined &&
+      gateConditionsChanged(event.pod, context.pod.status, event.pod.status),
     /** A delete again with a shorter grace period (`kubectl delete --grace-period=1` on a pod already terminating). */
     graceShortened: ({ context, event }) =>
       event.type === "POD_UPDATED" && !!event.pod.metadata.deletionTimestamp && graceOf(event.pod) < context.graceSeconds,
@@ -330,7 +334,15 @@ export const podMachine = setup({
   }),
   initial: "start",
   on: {
-    POD_UPDATED: { actions: "takeUpdate" },
+    POD_UPDATED: [
+      {
+        // A readiness gate's condition changed (set by its controller): Ready is computed again
+        // and reported at once, whatever step is in flight.
+        guard: "gateChanged",
+        actions: ["takeUpdate", "refreshStatus", { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) }],
+      },
+      { actions: "takeUpdate" },
+    ],
     DELETE: { actions: "takeDelete" },
   },
   states: {

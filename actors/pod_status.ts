@@ -2,6 +2,11 @@
  * Pure computation of a pod's status from what the pod actor knows: phase, conditions,
  * containerStatuses (state, lastState, restartCount, ready), podIP/hostIP. Transition times of
  * conditions are carried over from the previous status while a condition keeps its value.
+ *
+ * The kubelet owns five condition types (`KUBELET_CONDITIONS`); any other a pod's status holds
+ * was set by someone else (a readiness gate's controller, `DisruptionTarget`) and is kept as the
+ * API has it. A pod with `readinessGates` is Ready only when its containers are and every gate's
+ * condition is True (kube's GeneratePodReadyCondition, with its reason and messages).
  */
 import type { Condition, ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from "../model/types.ts";
 import type { ContainerRecord } from "./pod_backoff.ts";
@@ -76,7 +81,7 @@ export function podPhase(pod: Pod, records: ContainerRecord[]): PodPhase {
   return "Pending";
 }
 
-function condition(type: string, ok: boolean, now: string, prev?: Condition[], reason?: string): Condition {
+function condition(type: string, ok: boolean, now: string, prev?: Condition[], reason?: string, message?: string): Condition {
   const status = ok ? "True" : "False";
   const old = prev?.find((c) => c.type === type);
   return {
@@ -84,7 +89,49 @@ function condition(type: string, ok: boolean, now: string, prev?: Condition[], r
     status,
     lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
     ...(reason && !ok ? { reason } : {}),
+    ...(message && !ok ? { message } : {}),
   };
+}
+
+/** The condition types the kubelet writes (kubetypes.PodConditionsByKubelet); others belong to someone else. */
+export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set(["PodScheduled", "Ready", "Initialized", "ContainersReady", "PodReadyToStartContainers"]);
+
+/** The conditions of a status that the kubelet does not own. */
+export function foreignConditions(status: PodStatus | undefined): Condition[] {
+  return (status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type));
+}
+
+/**
+ * `next` (what the kubelet computed) with the conditions it does not own taken from `current`
+ * (what the API holds now), as the kubelet's status manager merges before it writes: a readiness
+ * gate's condition set meanwhile by its controller is not written away.
+ */
+export function withForeignConditions(next: PodStatus, current: PodStatus | undefined): PodStatus {
+  const theirs = foreignConditions(current);
+  const mine = (next.conditions ?? []).filter((c) => KUBELET_CONDITIONS.has(c.type));
+  if (theirs.length === 0 && mine.length === (next.conditions ?? []).length) return next;
+  return { ...next, conditions: [...mine, ...theirs] };
+}
+
+/** Why the pod's readiness gates keep it from Ready (kube's messages), or undefined when every gate's condition is True. */
+export function readinessGatesNotReady(pod: Pod, conditions: readonly Condition[]): string | undefined {
+  const out: string[] = [];
+  for (const g of pod.spec.readinessGates ?? []) {
+    const c = conditions.find((x) => x.type === g.conditionType);
+    if (!c) out.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== "True") out.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  return out.length ? out.join(", ") : undefined;
+}
+
+/** True when the conditions the pod's readiness gates name differ between two statuses. */
+export function gateConditionsChanged(pod: Pod, a: PodStatus | undefined, b: PodStatus | undefined): boolean {
+  for (const g of pod.spec.readinessGates ?? []) {
+    const x = a?.conditions?.find((c) => c.type === g.conditionType);
+    const y = b?.conditions?.find((c) => c.type === g.conditionType);
+    if (x?.status !== y?.status) return true;
+  }
+  return false;
 }
 
 export function computePodStatus(input: PodStatusInput): PodStatus {
@@ -94,11 +141,15 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
   const notReadyReason = phase === "Succeeded" || phase === "Failed" ? "PodCompleted" : "ContainersNotReady";
   const initialized = initStep(pod, records).type === "done";
+  // Set by others on the API's copy of the pod: kept, and the readiness gates read from them.
+  const foreign = foreignConditions(pod.status);
+  const gates = allReady && pod.spec.readinessGates?.length ? readinessGatesNotReady(pod, foreign) : undefined;
   const conditions: Condition[] = [
     condition("Initialized", initialized, now, previous?.conditions, "ContainersNotInitialized"),
-    condition("Ready", allReady && !input.terminating, now, previous?.conditions, notReadyReason),
+    condition("Ready", allReady && !gates && !input.terminating, now, previous?.conditions, gates ? "ReadinessGatesNotReady" : notReadyReason, gates),
     condition("ContainersReady", allReady, now, previous?.conditions, notReadyReason),
     condition("PodScheduled", true, now, previous?.conditions),
+    ...foreign,
   ];
   const status: PodStatus = {
     phase,

@@ -122,7 +122,8 @@ function nameRule(c: Causes, raw: Obj): void {
   if (meta && !str(meta.name) && !str(meta.generateName)) c.add(CAUSE.required, "metadata.name", undefined, "name or generateName is required");
 }
 
-const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket"];
+/** A probe's handlers, in the order kube-apiserver's validateHandler checks them (lifecycle hooks have no grpc). */
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"];
 
 /**
  * A pod spec's rules. `claimTemplates` names the volumes a StatefulSet's controller adds to its
@@ -187,7 +188,8 @@ function podSpecRules(c: Causes, spec: Obj | undefined, at: string, claimTemplat
       }
       const handlers = PROBE_HANDLERS.filter((h) => probe[h] !== undefined);
       if (handlers.length === 0) c.add(CAUSE.required, `${path}.${which}`, undefined, "must specify a handler type");
-      else if (handlers.length > 1) c.add(CAUSE.forbidden, `${path}.${which}.${handlers[1]}`, undefined, "may not specify more than 1 handler type");
+      // As kube-apiserver: the first handler counts, every further one is refused at its own path.
+      for (const extra of handlers.slice(1)) c.add(CAUSE.forbidden, `${path}.${which}.${extra}`, undefined, "may not specify more than 1 handler type");
       const success = probe.successThreshold;
       if (which !== "readinessProbe" && typeof success === "number" && success > 1) {
         c.add(CAUSE.invalid, `${path}.${which}.successThreshold`, success, "must be 1");
@@ -279,7 +281,12 @@ function unservedPodFields(c: Causes, spec: Obj, at: string): void {
   }
   if (typeof spec.runtimeClassName === "string" && spec.runtimeClassName !== "") c.add(CAUSE.forbidden, `${at}.runtimeClassName`, undefined, "not supported by Berth (no RuntimeClass is served; every container runs with the engine's runtime)");
   if (Object.keys(obj(spec.overhead) ?? {}).length > 0) c.add(CAUSE.forbidden, `${at}.overhead`, undefined, "pod overhead set without corresponding RuntimeClass defined Overhead");
-  if (arr(spec.readinessGates).length > 0) c.add(CAUSE.forbidden, `${at}.readinessGates`, undefined, "not supported by Berth (a pod is Ready when its containers are)");
+  // ValidateReadinessGates: each gate's conditionType a qualified name (the kubelet reads it on the pod's status).
+  arr(spec.readinessGates).forEach((g, i) => {
+    const type = obj(g)?.conditionType;
+    const bad = typeof type === "string" ? labelKeyProblem(type) : undefined;
+    if (typeof type === "string" && bad) c.add(CAUSE.invalid, `${at}.readinessGates[${i}].conditionType`, type, bad);
+  });
   if (typeof spec.activeDeadlineSeconds === "number") {
     if (spec.activeDeadlineSeconds <= 0) c.add(CAUSE.invalid, `${at}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, "must be between 1 and 2147483647, inclusive");
     else c.add(CAUSE.forbidden, `${at}.activeDeadlineSeconds`, undefined, "not supported by Berth for pods (a Job's activeDeadlineSeconds is)");

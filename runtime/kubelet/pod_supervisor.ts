@@ -27,6 +27,7 @@ import type { podEffects } from "./pod_effects.ts";
 import { PodStatusWriter } from "./status_writer.ts";
 import { withTimeout } from "../async.ts";
 import { observeActor, type Observe } from "../../model/observe.ts";
+import { gateConditionsChanged } from "../../actors/pod_status.ts";
 import { podMetrics } from "./kubelet_metrics.ts";
 
 export type PodActor = Actor<typeof podMachine>;
@@ -147,7 +148,9 @@ export class PodSupervisor {
     if (cur) {
       // As the kubelet's pod config (podsDifferSemantically): a change of status alone, such as
       // the echo of this node's own status write, is nothing for the pod's actor to act on.
-      const changed = !sameButStatus(cur.pod, pod);
+      // But a pod with readiness gates is told when a gate's condition changed: its Ready
+      // depends on it (the kubelet's HandlePodReconcile, NeedToReconcilePodReadiness).
+      const changed = !sameButStatus(cur.pod, pod) || gateConditionsChanged(pod, cur.pod.status, pod.status);
       cur.pod = pod;
       if (changed) cur.actor.send({ type: "POD_UPDATED", pod });
       return;

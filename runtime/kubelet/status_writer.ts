@@ -1,7 +1,8 @@
 /**
  * Writes pod statuses through the API, one writer per pod: coalescing (only the newest status
  * waiting to be written is kept), skipping writes that change nothing, and retrying a lost
- * compare-and-swap by re-reading. The host ports of the sandbox go into the annotation
+ * compare-and-swap by re-reading. Conditions the kubelet does not own are written as the API
+ * holds them (actors/pod_status.ts withForeignConditions). The host ports of the sandbox go into the annotation
  * `berth.dev/host-ports` (JSON `{"<containerPort>/TCP": hostPort}`) by a merge patch.
  */
 import type { ApiClient } from "../../model/client.ts";
@@ -10,6 +11,7 @@ import type { Pod, PodStatus } from "../../model/types.ts";
 import type { Log } from "../../model/log.ts";
 import { HOST_PORTS_ANNOTATION } from "../../model/pod.ts";
 import { CONFLICT_RETRIES, isConflict } from "../../model/conflict.ts";
+import { withForeignConditions } from "../../actors/pod_status.ts";
 
 /**
  * First wait before a status refused by a busy API server is written again; doubles up to the
@@ -140,7 +142,10 @@ export class PodStatusWriter {
           this.log("host-ports annotation not written", { pod: `${this.namespace}/${this.name}`, error: String(e) });
         }
       }
-      if (JSON.stringify(cur.status ?? {}) === JSON.stringify(status)) {
+      // Conditions the kubelet does not own (a readiness gate's, DisruptionTarget) as the API
+      // holds them now, not as the pod's actor last saw them (kube's mergePodStatus).
+      const next = withForeignConditions(status, cur.status);
+      if (JSON.stringify(cur.status ?? {}) === JSON.stringify(next)) {
         // Nothing to write. Compared against the newest copy the node has, not read from the
         // API: the kubelet's status manager is level-based in the same way (it syncs when the
         // status differs from its pod manager's copy). A change by another writer that the
@@ -151,7 +156,7 @@ export class PodStatusWriter {
         return;
       }
       try {
-        this.last = await this.client.updateStatus("pods", { ...cur, status });
+        this.last = await this.client.updateStatus("pods", { ...cur, status: next });
         return;
       } catch (e) {
         if (isConflict(e) && attempt < CONFLICT_RETRIES) continue;

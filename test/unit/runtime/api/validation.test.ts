@@ -583,9 +583,16 @@ describe("validation - pod spec fields stored only at the value that asks nothin
     expectCause(causes, "spec.os.name", "FieldValueForbidden", /Linux containers only/);
     expectCause(causes, "spec.runtimeClassName", "FieldValueForbidden", /no RuntimeClass is served/);
     expectCause(causes, "spec.overhead", "FieldValueForbidden", /without corresponding RuntimeClass/);
-    expectCause(causes, "spec.readinessGates", "FieldValueForbidden", /not supported by Berth/);
+    expect(causes.some((c) => c.field?.startsWith("spec.readinessGates"))).toBe(false);
     expectCause(causes, "spec.activeDeadlineSeconds", "FieldValueForbidden", /not supported by Berth for pods/);
     expectCause(causesOf("pods", pod({ os: { name: "plan9" } })), "spec.os.name", "FieldValueNotSupported", /"linux", "windows"/);
     expectCause(causesOf("pods", pod({ activeDeadlineSeconds: 0 })), "spec.activeDeadlineSeconds", "FieldValueInvalid", /between 1 and 2147483647/);
+  });
+
+  it("readiness gates: each conditionType a qualified name (ValidateReadinessGates)", () => {
+    expect(causesOf("pods", pod({ readinessGates: [{ conditionType: "example.com/ready" }, { conditionType: "Ready2" }] }))).toEqual([]);
+    const causes = causesOf("pods", pod({ readinessGates: [{ conditionType: "not a name" }, { conditionType: "" }] }));
+    expectCause(causes, "spec.readinessGates[0].conditionType", "FieldValueInvalid", /name part must consist of alphanumeric characters/);
+    expectCause(causes, "spec.readinessGates[1].conditionType", "FieldValueInvalid", /name part must be non-empty/);
   });
 });
