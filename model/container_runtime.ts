@@ -269,11 +269,14 @@ export interface VolumeInfo {
 
 /** A network-probe request, for runtimes that answer probes themselves (hollow). */
 export interface NetworkProbe {
-  kind: "httpGet" | "tcpSocket";
+  kind: "httpGet" | "tcpSocket" | "grpc";
   pod: PodRef;
   container: string;
   port: number;
+  /** httpGet only. */
   path?: string;
+  /** grpc only: the service named in the health check ("" for the whole server). */
+  service?: string;
 }
 
 export interface ContainerRuntime {

@@ -187,11 +187,18 @@ export interface TCPSocketAction {
   port: number | string;
   host?: string;
 }
+/** A gRPC health check (grpc.health.v1.Health/Check) on the pod IP; a port number only, no named port. */
+export interface GRPCAction {
+  port: number;
+  /** The service named in the HealthCheckRequest; absent or "" asks about the server as a whole. */
+  service?: string;
+}
 
 export interface Probe {
   exec?: ExecAction;
   httpGet?: HTTPGetAction;
   tcpSocket?: TCPSocketAction;
+  grpc?: GRPCAction;
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

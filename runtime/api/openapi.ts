@@ -130,6 +130,7 @@ const SCHEMAS: Record<string, Schema> = {
     exec: obj({ command: arr(str) }),
     httpGet: obj({ path: str, port: intOrString, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str }, ["name", "value"])) }, ["port"]),
     tcpSocket: obj({ port: intOrString, host: str }, ["port"]),
+    grpc: obj({ port: int, service: str }, ["port"]),
     initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, failureThreshold: int, successThreshold: int,
     terminationGracePeriodSeconds: int64,
   }),

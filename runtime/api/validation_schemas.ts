@@ -215,6 +215,18 @@ const containerPort = z.looseObject({
   protocol: z.enum(["TCP", "UDP"]).optional(),
 });
 
+/**
+ * A gRPC probe's port: an int32 only (Kubernetes' GRPCAction has no named ports), 1–65535. A
+ * missing port decodes to 0 in Kubernetes, which then fails the same range check.
+ */
+const grpcPort = z.custom<number>(() => true).superRefine((v: unknown, ctx) => {
+  const range = "must be between 1 and 65535, inclusive";
+  if (v === undefined) problem(ctx, CAUSE.invalid, range, 0);
+  else if (typeof v !== "number") problem(ctx, CAUSE.invalid, `must be an integer, got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : typeof v}`, v);
+  else if (!Number.isInteger(v)) problem(ctx, CAUSE.invalid, "must be an integer", v);
+  else if (v < 1 || v > 65535) problem(ctx, CAUSE.invalid, range, v);
+});
+
 const probe = z.looseObject({
   exec: z.looseObject({ command: z.array(z.string()).min(1) }).optional(),
   httpGet: z
@@ -227,6 +239,7 @@ const probe = z.looseObject({
     })
     .optional(),
   tcpSocket: z.looseObject({ port: portRef, host: z.string().optional() }).optional(),
+  grpc: z.looseObject({ port: grpcPort, service: z.string().optional() }).optional(),
   initialDelaySeconds: nonNegInt.optional(),
   periodSeconds: nonNegInt.optional(),
   timeoutSeconds: nonNegInt.optional(),

@@ -601,6 +601,7 @@ function endpointsText(s: Service, e: Endpoints | null): string {
 }
 
 function probeText(p: NonNullable<Pod["spec"]["containers"][number]["livenessProbe"]>): string {
-  const how = p.exec ? `exec [${p.exec.command.join(" ")}]` : p.httpGet ? `http-get ${p.httpGet.scheme ?? "HTTP"}://:${p.httpGet.port}${p.httpGet.path ?? "/"}` : p.tcpSocket ? `tcp-socket :${p.tcpSocket.port}` : "?";
+  // grpc as kubectl's DescribeProbe prints it: "<pod>" literally, the service even when empty.
+  const how = p.exec ? `exec [${p.exec.command.join(" ")}]` : p.httpGet ? `http-get ${p.httpGet.scheme ?? "HTTP"}://:${p.httpGet.port}${p.httpGet.path ?? "/"}` : p.tcpSocket ? `tcp-socket :${p.tcpSocket.port}` : p.grpc ? `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ""}` : "?";
   return `${how} delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s #success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
 }

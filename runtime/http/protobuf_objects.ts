@@ -37,7 +37,7 @@ const labelSelector: Schema = {
 };
 const httpGet: Schema = { 1: S("path"), 2: { name: "port", type: "intOrString" }, 3: S("host"), 4: S("scheme"), 5: M("httpHeaders", { 1: S("name"), 2: S("value") }, { repeated: true }) };
 const probe: Schema = {
-  1: M("handler", { 1: M("exec", { 1: S("command", { repeated: true }) }), 2: M("httpGet", httpGet), 3: M("tcpSocket", { 1: { name: "port", type: "intOrString" }, 2: S("host") }) }, { inline: true }),
+  1: M("handler", { 1: M("exec", { 1: S("command", { repeated: true }) }), 2: M("httpGet", httpGet), 3: M("tcpSocket", { 1: { name: "port", type: "intOrString" }, 2: S("host") }), 4: M("grpc", { 1: I("port"), 2: S("service", { pointer: true }) }) }, { inline: true }),
   2: I("initialDelaySeconds"), 3: I("timeoutSeconds"), 4: I("periodSeconds"), 5: I("successThreshold"), 6: I("failureThreshold"),
 };
 const container: Schema = {

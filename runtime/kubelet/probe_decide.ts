@@ -9,7 +9,9 @@ export interface ResolvedProbe {
   action:
     | { type: "exec"; command: string[] }
     | { type: "httpGet"; port: number; path: string; host?: string; scheme: "HTTP" | "HTTPS"; headers: Record<string, string> }
-    | { type: "tcpSocket"; port: number; host?: string };
+    | { type: "tcpSocket"; port: number; host?: string }
+    /** grpc.health.v1.Health/Check on the pod IP; `service` "" asks about the whole server. */
+    | { type: "grpc"; port: number; service: string };
   initialDelayMs: number;
   periodMs: number;
   timeoutMs: number;
@@ -59,7 +61,9 @@ export function resolveProbe(c: Container, p: Probe): ResolvedProbe {
     };
   }
   if (p.tcpSocket) return { action: { type: "tcpSocket", port: resolvePort(c, p.tcpSocket.port), host: p.tcpSocket.host }, ...timing };
-  throw new ProbeSpecError(`probe of container ${c.name} has no exec, httpGet or tcpSocket`);
+  // A number only: Kubernetes' GRPCAction has no named ports. Service defaults to "", as kube-apiserver's.
+  if (p.grpc) return { action: { type: "grpc", port: p.grpc.port, service: p.grpc.service ?? "" }, ...timing };
+  throw new ProbeSpecError(`probe of container ${c.name} has no exec, httpGet, tcpSocket or grpc`);
 }
 
 /** Consecutive outcomes and the current result of one probe of one container attempt. */

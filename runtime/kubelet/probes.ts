@@ -2,8 +2,9 @@
  * Probe execution (I/O) and the prober actor logic the pod actor spawns (for a pod with probes).
  *
  * exec runs in the container through the runtime; httpGet and tcpSocket go to the pod IP on the
- * berth bridge (or `host` when the probe names one). A runtime with its own `probe` (hollow)
- * answers network probes itself. Thresholds are the pure `applyOutcome` of actors/pod_probes.ts.
+ * berth bridge (or `host` when the probe names one), grpc to the pod IP (probe_grpc.ts). A
+ * runtime with its own `probe` (hollow) answers network probes itself. Thresholds are the pure
+ * `applyOutcome` of actors/pod_probes.ts.
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -12,6 +13,7 @@ import { fromCallback } from "xstate";
 import type { Pod } from "../../model/types.ts";
 import type { PodMachineEvent, ProbeTargets } from "../../actors/pod.ts";
 import { applyOutcome, NEW_COUNTER, type ProbeCounter, type ResolvedProbe, resolveProbe } from "./probe_decide.ts";
+import { grpcProbe } from "./probe_grpc.ts";
 import type { ContainerRuntime, PodRef } from "../../model/container_runtime.ts";
 
 export interface ProbeOutcome {
@@ -32,8 +34,14 @@ export async function runProbe(
       return r.exitCode === 0 ? { ok: true } : { ok: false, message: `command ${JSON.stringify(a.command)} exited with ${r.exitCode}: ${(r.stdout + r.stderr).trim().slice(0, 200)}` };
     }
     if (runtime.probe) {
-      return await runtime.probe({ kind: a.type, pod: target.pod, container: target.container, port: a.port, path: a.type === "httpGet" ? a.path : undefined });
+      return await runtime.probe({
+        kind: a.type, pod: target.pod, container: target.container, port: a.port,
+        path: a.type === "httpGet" ? a.path : undefined,
+        service: a.type === "grpc" ? a.service : undefined,
+      });
     }
+    // As the kubelet: a gRPC probe always goes to the pod IP (GRPCAction has no host).
+    if (a.type === "grpc") return await grpcProbe(target.podIP, a.port, a.service, probe.timeoutMs);
     const host = a.host ?? target.podIP;
     if (a.type === "httpGet") {
       const code = await httpGetStatus(a.scheme, host, a.port, a.path, probe.timeoutMs, a.headers);
@@ -43,7 +51,13 @@ export async function runProbe(
     return { ok: true };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    return { ok: false, message: a.type === "httpGet" ? `Get "http://${a.host ?? target.podIP}:${a.port}${a.path}": ${msg}` : a.type === "tcpSocket" ? `dial tcp ${a.host ?? target.podIP}:${a.port}: ${msg}` : msg };
+    return {
+      ok: false,
+      message: a.type === "httpGet" ? `Get "http://${a.host ?? target.podIP}:${a.port}${a.path}": ${msg}`
+        : a.type === "tcpSocket" ? `dial tcp ${a.host ?? target.podIP}:${a.port}: ${msg}`
+        : a.type === "grpc" ? `error: health rpc probe failed: ${msg}`
+        : msg,
+    };
   }
 }
 

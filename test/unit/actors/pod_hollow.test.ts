@@ -6,6 +6,7 @@ import { createActor } from "xstate";
 import { type PodEvent, podActsOn, podMachine } from "../../../actors/pod.ts";
 import type { Pod, PodStatus } from "../../../model/types.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../../runtime/containers/hollow.ts";
+import type { NetworkProbe } from "../../../model/container_runtime.ts";
 import { podEffects } from "../../../runtime/kubelet/pod_effects.ts";
 
 const stops: (() => void)[] = [];
@@ -94,6 +95,27 @@ describe("pod actor on the hollow runtime", () => {
     await h.until(() => (h.last()?.containerStatuses?.[0].restartCount ?? 0) >= 1, "liveness restart");
     expect(h.statuses.every((s) => s.conditions?.find((c) => c.type === "Ready")?.status !== "True")).toBe(true);
     expect(h.events.some((e) => e.reason === "Unhealthy" && e.message.startsWith("Liveness"))).toBe(true);
+  });
+
+  test("grpc probes are answered by the hollow runtime as tcpSocket ones: Ready when they pass, a restart when liveness fails", async () => {
+    const rt = new HollowRuntime();
+    const asked: NetworkProbe[] = [];
+    const answer = rt.probe.bind(rt);
+    rt.probe = (req) => {
+      asked.push(req);
+      return answer(req);
+    };
+    const well = hpod("grpc-well", {});
+    well.spec.containers[0].readinessProbe = { grpc: { port: 9000, service: "api" }, periodSeconds: 0.05 as number };
+    const h = run(well, rt);
+    await h.until(() => h.last()?.conditions?.find((c) => c.type === "Ready")?.status === "True", "Ready");
+    expect(asked[0]).toMatchObject({ kind: "grpc", port: 9000, service: "api", container: "c" });
+
+    const sick = hpod("grpc-sick", { [HOLLOW_ANNOTATIONS.probeFail]: "true" });
+    sick.spec.containers[0].livenessProbe = { grpc: { port: 9000 }, periodSeconds: 0.05 as number, failureThreshold: 2 };
+    const s = run(sick);
+    await s.until(() => (s.last()?.containerStatuses?.[0].restartCount ?? 0) >= 1, "liveness restart");
+    expect(s.events.find((e) => e.reason === "Unhealthy")?.message).toMatch(/^Liveness probe failed: hollow grpc probe scripted to fail/);
   });
 
   test("a container's start event changes nothing in any state (what podActsOn lets the supervisor drop)", async () => {
