@@ -17,12 +17,12 @@
  * (API, control plane and node agents) over that window, and of nats-server (/proc) over the same
  * window; their sum is the "total CPU".
  */
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { numArg, strArg } from "./args.ts";
 import { bootstrap, mean, median } from "./stats.ts";
+import { commitOf, pct, runSchedule, SCHEDULE_FIGURES, type ScheduleResult } from "./schedule_runs.ts";
 
 const ROUNDS = numArg("rounds", 12);
 const NODES = numArg("nodes", 50);
@@ -31,45 +31,17 @@ const RCS = numArg("rcs", 20);
 const OUT = strArg("out", `/tmp/berth-observe-overhead-${process.pid}.jsonl`);
 const REPORT_ONLY = numArg("report-only", 0) !== 0;
 
-interface RunResult { observe: number; nodes: number; pods: number; runningMs: number; boundMs: number; cpuS: number; natsCpuS: number; loopP99Ms: number }
+type RunResult = ScheduleResult;
 interface Round { at: string; load1: number; commit: string; first: number; off: RunResult; on: RunResult }
 
-const schedule = fileURLToPath(new URL("./schedule.ts", import.meta.url));
+const HERE = fileURLToPath(new URL("..", import.meta.url));
 
-function runOnce(observe: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", schedule, "--nodes", String(NODES), "--pods", String(PODS), "--rcs", String(RCS), "--observe", String(observe), "--json", "1"], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("result "));
-      if (code !== 0 || !line) return reject(new Error(`bench/schedule.ts --observe ${observe} exited ${code} without a result:\n${out.slice(-2000)}`));
-      resolve(JSON.parse(line.slice("result ".length)) as RunResult);
-    });
-  });
-}
-
-async function commitOf(): Promise<string> {
-  return new Promise((resolve) => {
-    const c = spawn("git", ["rev-parse", "--short", "HEAD"], { cwd: fileURLToPath(new URL(".", import.meta.url)), stdio: ["ignore", "pipe", "ignore"] });
-    let s = "";
-    c.stdout.on("data", (d) => (s += d));
-    c.on("close", () => resolve(s.trim() || "unknown"));
-    c.on("error", () => resolve("unknown"));
-  });
-}
-
-const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)} %`;
+const runOnce = (observe: number): Promise<RunResult> =>
+  runSchedule(HERE, ["--nodes", String(NODES), "--pods", String(PODS), "--rcs", String(RCS), "--observe", String(observe)]);
 
 function report(rounds: Round[]): void {
   if (rounds.length === 0) return console.log("no rounds yet");
-  const figures: [string, (r: RunResult) => number][] = [
-    ["time to all Running", (r) => r.runningMs / 1000],
-    ["CPU of the bench process", (r) => r.cpuS],
-    ["CPU of nats-server", (r) => r.natsCpuS],
-    ["total CPU (process + nats-server)", (r) => r.cpuS + r.natsCpuS],
-  ];
+  const figures = SCHEDULE_FIGURES;
   const loads = rounds.map((r) => r.load1);
   console.log(`rounds: ${rounds.length} (${rounds[0].at} … ${rounds[rounds.length - 1].at} UTC), commits ${[...new Set(rounds.map((r) => r.commit))].join(", ")}, 1-min load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
   console.log(`each: bench/schedule.ts --nodes ${rounds[0].off.nodes} --pods ${rounds[0].off.pods} --observe 0 and 1, order alternating`);
@@ -97,7 +69,7 @@ function readRounds(): Round[] {
 }
 
 if (!REPORT_ONLY) {
-  const commit = await commitOf();
+  const commit = await commitOf(HERE);
   const before = readRounds().length;
   for (let i = 0; i < ROUNDS; i++) {
     const first = (before + i) % 2; // alternate which mode runs first, across batches too

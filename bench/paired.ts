@@ -12,13 +12,13 @@
  * Figures per run come from bench/schedule.ts's `result` line: time from the RC creates to all
  * pods Running, and CPU seconds of the bench process and of nats-server over that window.
  */
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { numArg, strArg } from "./args.ts";
 import { bootstrap, mean, median } from "./stats.ts";
+import { commitOf, pct, runSchedule, SCHEDULE_FIGURES, type ScheduleResult } from "./schedule_runs.ts";
 
 const PEER = strArg("peer", "");
 const ROUNDS = numArg("rounds", 8);
@@ -33,43 +33,14 @@ if (!PEER && !REPORT_ONLY) {
   process.exit(2);
 }
 
-interface RunResult { runningMs: number; boundMs: number; cpuS: number; natsCpuS: number }
+type RunResult = ScheduleResult;
 interface Round { at: string; load1: number; head: string; peer: string; first: "head" | "peer"; args: string[]; a: RunResult; b: RunResult }
 
-function runOnce(tree: string): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(tree, "bench", "schedule.ts"), ...SCHEDULE_ARGS, "--json", "1"], { cwd: tree, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", fail);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("result "));
-      if (code !== 0 || !line) return fail(new Error(`${tree}/bench/schedule.ts exited ${code} without a result:\n${out.slice(-2000)}`));
-      done(JSON.parse(line.slice("result ".length)) as RunResult);
-    });
-  });
-}
-
-function commitOf(tree: string): Promise<string> {
-  return new Promise((done) => {
-    const c = spawn("git", ["rev-parse", "--short", "HEAD"], { cwd: tree, stdio: ["ignore", "pipe", "ignore"] });
-    let s = "";
-    c.stdout.on("data", (d) => (s += d));
-    c.on("close", () => done(s.trim() || "unknown"));
-    c.on("error", () => done("unknown"));
-  });
-}
-
-const pct = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)} %`;
+const runOnce = (tree: string): Promise<RunResult> => runSchedule(tree, SCHEDULE_ARGS);
 
 function report(rounds: Round[]): void {
   if (rounds.length === 0) return console.log("no rounds yet");
-  const figures: [string, (r: RunResult) => number][] = [
-    ["time to all Running", (r) => r.runningMs / 1000],
-    ["CPU of the bench process", (r) => r.cpuS],
-    ["CPU of nats-server", (r) => r.natsCpuS],
-    ["total CPU (process + nats-server)", (r) => r.cpuS + r.natsCpuS],
-  ];
+  const figures = SCHEDULE_FIGURES;
   const loads = rounds.map((r) => r.load1);
   const pods = (r: Round) => (r.args.includes("--pods") ? Number(r.args[r.args.indexOf("--pods") + 1]) : 5000);
   console.log(`rounds: ${rounds.length} (${rounds[0].at} … ${rounds[rounds.length - 1].at} UTC), this tree ${[...new Set(rounds.map((r) => r.head))].join(", ")} against ${[...new Set(rounds.map((r) => r.peer))].join(", ")}, 1-min load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);

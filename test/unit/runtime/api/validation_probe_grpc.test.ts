@@ -4,9 +4,8 @@
  * and not a lifecycle handler (LifecycleHandler has no grpc: an unknown field).
  */
 import { describe, expect, it } from "vitest";
-import { InvalidError } from "../../../../model/errors.ts";
 import type { StatusCause } from "../../../../model/types.ts";
-import { validate } from "../../../../runtime/api/validation.ts";
+import { causesOf as podCauses } from "../../../helpers/validation_causes.ts";
 import { checkFieldValidation } from "../../../../runtime/api/field_validation.ts";
 import { unknownFields } from "../../../../runtime/api/openapi.ts";
 
@@ -17,15 +16,7 @@ const pod = (container: Record<string, unknown>) => ({
   spec: { containers: [{ name: "app", image: "berth/busybox", ...container }] },
 });
 
-function causesOf(raw: unknown): StatusCause[] {
-  try {
-    validate("pods", raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof InvalidError)) throw e;
-    return e.causes;
-  }
-}
+const causesOf = (raw: unknown): StatusCause[] => podCauses("pods", raw);
 
 const at = (causes: StatusCause[], field: string) => causes.filter((c) => c.field === field).map((c) => `${c.reason}: ${c.message}`);
 
