@@ -27,7 +27,8 @@ import { jsonEqual } from "../model/json_equal.ts";
 import type { EventRecorder } from "./event_recorder.ts";
 import { ExpectationsStore } from "./expectations.ts";
 import type { Informer } from "./informer_cache.ts";
-import { decideJob, JOB_BACKOFF, normalStatus, planTracking, type PodCommand, settleCounts, withUncounted } from "./job_decide.ts";
+import { decideJob, JOB_BACKOFF, normalStatus, planRecords, planTracking, type PodCommand, settleCounts, withUncounted } from "./job_decide.ts";
+import { COMPLETION_INDEX_KEY, podGenerateNameWithIndex, withCompletionIndexEnv } from "./job_indexes.ts";
 import { createPodsSlowStart, startOwnerLoops } from "./owner_loops.ts";
 import { type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
@@ -57,10 +58,15 @@ export function jobControllerRef(job: Job): OwnerReference {
   return { apiVersion: "batch/v1", kind: "Job", name: job.metadata.name, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
-/** The pod a Job creates from its template (the API fills the name from `generateName`). */
-export function jobPod(job: Job): Pod {
+/**
+ * The pod a Job creates from its template (the API fills the name from `generateName`). With a
+ * completion `index` (Indexed jobs), as Kubernetes: the index as annotation and label, in every
+ * container's `JOB_COMPLETION_INDEX` (downward API), in the hostname `<job>-<index>` and in the
+ * name `<job>-<index>-<random>`.
+ */
+export function jobPod(job: Job, index?: number): Pod {
   const t = job.spec.template;
-  return {
+  const pod: Pod = {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
@@ -75,6 +81,15 @@ export function jobPod(job: Job): Pod {
     },
     spec: structuredClone(t.spec),
   };
+  if (index === undefined) return pod;
+  const ix = String(index);
+  pod.metadata.generateName = podGenerateNameWithIndex(job.metadata.name, index);
+  pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX_KEY]: ix };
+  pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX_KEY]: ix };
+  pod.spec.hostname = `${job.metadata.name}-${ix}`;
+  pod.spec.containers = pod.spec.containers.map(withCompletionIndexEnv);
+  if (pod.spec.initContainers) pod.spec.initContainers = pod.spec.initContainers.map(withCompletionIndexEnv);
+  return pod;
 }
 
 const jobOf = (p: Pod) => p.metadata.ownerReferences?.find((o) => o.controller && o.kind === "Job");
@@ -108,9 +123,11 @@ export function startJobController(deps: JobControllerDeps): JobController {
     return await deps.client.updateStatus("jobs", { ...job, status: normalStatus(status) });
   }
 
-  async function createPods(job: Job, key: string, count: number): Promise<void> {
-    expectations.expect(key, count, [], now());
-    await createPodsSlowStart(deps, job, key, expectations, Array.from({ length: count }, () => () => jobPod(job)));
+  /** `count` pods, or with `indexes` one pod per completion index. */
+  async function createPods(job: Job, key: string, count: number, indexes?: readonly number[]): Promise<void> {
+    const make = indexes ? indexes.map((ix) => () => jobPod(job, ix)) : Array.from({ length: count }, () => () => jobPod(job));
+    expectations.expect(key, make.length, [], now());
+    await createPodsSlowStart(deps, job, key, expectations, make);
   }
 
   async function deletePods(job: Job, key: string, pods: readonly Pod[]): Promise<void> {
@@ -129,7 +146,7 @@ export function startJobController(deps: JobControllerDeps): JobController {
   async function runPodCommand(job: Job, key: string, cmd: PodCommand): Promise<void> {
     switch (cmd.type) {
       case "createPods":
-        return await createPods(job, key, cmd.count);
+        return await createPods(job, key, cmd.count, cmd.indexes);
       case "deletePods":
         return await deletePods(job, key, cmd.pods);
       default: {
@@ -171,7 +188,7 @@ export function startJobController(deps: JobControllerDeps): JobController {
 
     // Counting: uncounted first, then finalizers off, then the counts (job_decide.ts).
     const plan = planTracking(job, pods, released);
-    if (plan.record.succeeded.length + plan.record.failed.length > 0) job = await writeStatus(job, withUncounted(job.status, plan.record));
+    if (planRecords(plan)) job = await writeStatus(job, withUncounted(job.status, plan.record));
     const releasedNow = await release(plan.release, released);
     const stored = job.status ?? {};
     const settled = settleCounts(stored, pods, releasedNow);

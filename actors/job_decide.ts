@@ -23,10 +23,19 @@
  *                                 succeeds, then nothing new), at most 500 new pods a pass; a
  *                                 new pod after failures waits 10 s · 2^(n−1), at most 10 min,
  *                                 n the failures since the last success
+ *
+ * Indexed jobs (`completionMode: Indexed`, job_indexes.ts), as Kubernetes: a pod that succeeded
+ * with a valid index not yet completed has its index written to `status.completedIndexes` (in
+ * place of its uid in `uncountedTerminatedPods`; the index alone keeps it from being counted
+ * twice), and `succeeded` is the number of completed indexes; the job completes once all
+ * `completions` indexes have. Active pods without a valid index, past `completions`, or repeating
+ * an index (all but one) are deleted first — a pass that deletes creates nothing; new pods take
+ * the lowest indexes neither completed nor active.
  */
 import { finishedCondition, JOB_TRACKING_FINALIZER } from "../model/job.ts";
 import { isPodReady } from "../model/pod.ts";
 import type { Condition, Job, JobStatus, Pod } from "../model/types.ts";
+import { countIndexes, firstPendingIndexes, formatIndexes, hasIndex, isIndexedJob, parseIndexes, completionIndexOf, podsWithBadIndexes, withIndexes } from "./job_indexes.ts";
 import { comparePodsForDeletion } from "./replication_controller_reconcile.ts";
 
 /** Kubernetes' back-off before a pod replaces failed ones: 10 s, doubling, at most 10 min. */
@@ -37,7 +46,8 @@ export const MAX_PODS_PER_PASS = 500;
 export const MAX_UNCOUNTED = 500;
 
 export type PodCommand =
-  | { type: "createPods"; count: number }
+  /** `indexes` (Indexed jobs): the completion index of each pod to create, `count` of them. */
+  | { type: "createPods"; count: number; indexes?: number[] }
   | { type: "deletePods"; pods: Pod[]; reason: string };
 
 export interface JobEvent {
@@ -86,8 +96,11 @@ function outcome(p: Pod, jobFinished: boolean): "succeeded" | "failed" | undefin
 }
 
 export interface TrackingPlan {
-  /** Uids to add to `status.uncountedTerminatedPods` before any finalizer comes off. */
-  record: { succeeded: string[]; failed: string[] };
+  /**
+   * Uids to add to `status.uncountedTerminatedPods` before any finalizer comes off; for an Indexed
+   * job with newly succeeded indexes, `completed` is its new `completedIndexes` and their number.
+   */
+  record: { succeeded: string[]; failed: string[]; completed?: { indexes: string; count: number } };
   /** Pods whose tracking finalizer to take off: each is (or will be, once `record` is written) uncounted. */
   release: Pod[];
 }
@@ -99,27 +112,45 @@ export interface TrackingPlan {
 export function planTracking(job: Job, pods: readonly Pod[], released: ReadonlySet<string> = new Set()): TrackingPlan {
   const uncounted = new Set([...(job.status?.uncountedTerminatedPods?.succeeded ?? []), ...(job.status?.uncountedTerminatedPods?.failed ?? [])]);
   const finished = finishedCondition(job) !== undefined;
-  const record = { succeeded: [] as string[], failed: [] as string[] };
+  const record: TrackingPlan["record"] = { succeeded: [], failed: [] };
   const release: Pod[] = [];
+  const completions = job.spec.completions ?? 0;
+  const indexed = isIndexedJob(job);
+  const done = indexed ? parseIndexes(job.status?.completedIndexes, completions) : [];
+  const newIndexes = new Set<number>();
   for (const p of pods) {
     const uid = p.metadata.uid;
     if (!uid || !hasTracking(p) || released.has(uid)) continue;
     const how = outcome(p, finished);
     if (!how) continue;
     if (!uncounted.has(uid)) {
-      if (record.succeeded.length + record.failed.length >= MAX_UNCOUNTED) continue;
-      record[how].push(uid);
+      if (indexed && how === "succeeded") {
+        // Counted by its index, once; a succeeded pod without a valid index counts for nothing (as Kubernetes).
+        const ix = completionIndexOf(p);
+        if (ix !== undefined && ix < completions && !hasIndex(done, ix)) newIndexes.add(ix);
+      } else {
+        if (record.succeeded.length + record.failed.length >= MAX_UNCOUNTED) continue;
+        record[how].push(uid);
+      }
     }
     release.push(p);
+  }
+  if (newIndexes.size > 0) {
+    const all = withIndexes(done, [...newIndexes].sort((a, b) => a - b));
+    record.completed = { indexes: formatIndexes(all), count: countIndexes(all) };
   }
   return { record, release };
 }
 
-/** `status` with `record` added to its uncounted pods. */
+/** Whether the plan has anything to write before finalizers come off. */
+export const planRecords = (plan: TrackingPlan): boolean => plan.record.succeeded.length + plan.record.failed.length > 0 || plan.record.completed !== undefined;
+
+/** `status` with `record` added to its uncounted pods (and, for an Indexed job, its new completed indexes and count). */
 export function withUncounted(status: JobStatus | undefined, record: TrackingPlan["record"]): JobStatus {
   const u = status?.uncountedTerminatedPods ?? {};
   return {
     ...status,
+    ...(record.completed ? { completedIndexes: record.completed.indexes, succeeded: record.completed.count } : {}),
     uncountedTerminatedPods: {
       succeeded: [...(u.succeeded ?? []), ...record.succeeded],
       failed: [...(u.failed ?? []), ...record.failed],
@@ -184,7 +215,7 @@ export function jobFinishedAt(job: Job): number {
 /** The status as Kubernetes writes it: counts of zero and empty uncounted lists left out (`omitempty`), `ready` always there (a pointer). */
 export function normalStatus(s: JobStatus): JobStatus {
   const out: JobStatus = { ...s, ready: s.ready ?? 0 };
-  for (const k of ["active", "succeeded", "failed"] as const) if (!out[k]) delete out[k];
+  for (const k of ["active", "succeeded", "failed", "completedIndexes"] as const) if (!out[k]) delete out[k];
   const u = out.uncountedTerminatedPods;
   if (u) {
     const kept = { ...(u.succeeded?.length ? { succeeded: u.succeeded } : {}), ...(u.failed?.length ? { failed: u.failed } : {}) };
@@ -201,11 +232,15 @@ export function decideJob(input: JobInput): JobDecision {
   const prev = job.status ?? {};
   const active = pods.filter(isActiveJobPod);
   const uncounted = prev.uncountedTerminatedPods ?? {};
-  const succeeded = (prev.succeeded ?? 0) + (uncounted.succeeded?.length ?? 0);
+  const completions = job.spec.completions;
+  // Indexed (validation makes `completions` set): successes are the completed indexes.
+  const completedIndexes = isIndexedJob(job) && completions !== undefined ? parseIndexes(prev.completedIndexes, completions) : undefined;
+  const succeeded = completedIndexes ? countIndexes(completedIndexes) : (prev.succeeded ?? 0) + (uncounted.succeeded?.length ?? 0);
   const failed = (prev.failed ?? 0) + (uncounted.failed?.length ?? 0);
   const commands: PodCommand[] = [];
   const events: JobEvent[] = [];
   const status: JobStatus = { ...prev, active: active.length, ready: active.filter(isPodReady).length };
+  if (completedIndexes) Object.assign(status, { succeeded, completedIndexes: formatIndexes(completedIndexes) });
   const stopAll = (reason: string) => {
     if (active.length > 0) commands.push({ type: "deletePods", pods: active.slice(0, MAX_PODS_PER_PASS), reason });
     status.active = 0;
@@ -257,7 +292,6 @@ export function decideJob(input: JobInput): JobDecision {
     return fail("BackoffLimitExceeded", "Job has reached the specified backoff limit");
   }
 
-  const completions = job.spec.completions;
   if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0) {
     stopAll("the job has completed");
     status.conditions = setCondition(status.conditions, { type: "Complete", status: "True", lastProbeTime: stamp, lastTransitionTime: stamp });
@@ -270,7 +304,13 @@ export function decideJob(input: JobInput): JobDecision {
   // A work queue that has seen a success starts nothing more but leaves what runs running.
   const want = completions !== undefined ? Math.max(0, Math.min(parallelism, completions - succeeded)) : succeeded > 0 ? active.length : parallelism;
   let requeueAfterMs: number | undefined = deadline !== undefined ? start + deadline * 1000 - now : undefined;
-  if (active.length > want) {
+  // Indexed: pods with a bad or repeated index go whatever the count; a pass that deletes creates nothing (as Kubernetes' manageJob).
+  const bad = completedIndexes ? podsWithBadIndexes(active, completions!) : undefined;
+  if (bad && (bad.remove.length > 0 || active.length > want)) {
+    const surplus = [...bad.remove, ...[...bad.keep].sort(comparePodsForDeletion)].slice(0, Math.min(MAX_PODS_PER_PASS, Math.max(bad.remove.length, active.length - want)));
+    commands.push({ type: "deletePods", pods: surplus, reason: bad.remove.length > 0 ? "repeated or invalid completion indexes" : "too many active pods" });
+    status.active = active.length - surplus.length;
+  } else if (active.length > want) {
     const surplus = [...active].sort(comparePodsForDeletion).slice(0, Math.min(MAX_PODS_PER_PASS, active.length - want));
     commands.push({ type: "deletePods", pods: surplus, reason: "too many active pods" });
     status.active = active.length - surplus.length;
@@ -280,7 +320,10 @@ export function decideJob(input: JobInput): JobDecision {
     const failures = pods.filter(isFailedJobPod).map(finishedAt).filter((t) => !(t <= lastSuccess));
     const wait = failures.length > 0 ? Math.min(backoff.maxMs, backoff.baseMs * 2 ** (failures.length - 1)) - (now - Math.max(...failures)) : 0;
     if (wait > 0) requeueAfterMs = requeueAfterMs === undefined ? wait : Math.min(requeueAfterMs, wait);
-    else commands.push({ type: "createPods", count: Math.min(MAX_PODS_PER_PASS, want - active.length) });
+    else if (completedIndexes) {
+      const indexes = firstPendingIndexes(active, completedIndexes, Math.min(MAX_PODS_PER_PASS, want - active.length), completions!);
+      if (indexes.length > 0) commands.push({ type: "createPods", count: indexes.length, indexes });
+    } else commands.push({ type: "createPods", count: Math.min(MAX_PODS_PER_PASS, want - active.length) });
   }
   return done(requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(1, requeueAfterMs) } : {});
 }

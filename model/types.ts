@@ -1077,8 +1077,13 @@ export interface JobSpec {
   ttlSecondsAfterFinished?: number;
   /** True: no pods run (running ones are deleted) and the deadline clock stops. */
   suspend?: boolean;
-  /** Only `NonIndexed` (the default) is served. */
-  completionMode?: "NonIndexed";
+  /**
+   * `NonIndexed` (the default): any `completions` successes complete the job. `Indexed`: each pod
+   * carries a completion index in 0..completions−1 (annotation and label
+   * `batch.kubernetes.io/job-completion-index`, env `JOB_COMPLETION_INDEX`, hostname
+   * `<job>-<index>`), and the job completes once every index has a pod that succeeded.
+   */
+  completionMode?: "NonIndexed" | "Indexed";
   /** True: `selector` is the user's; otherwise the API generates it from the job's uid. */
   manualSelector?: boolean;
   selector?: LabelSelectorSpec;
@@ -1104,6 +1109,12 @@ export interface JobStatus {
    * `failed` (so a pod is counted once, whatever happens between the steps).
    */
   uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
+  /**
+   * Indexed jobs: the indexes whose pod succeeded, as Kubernetes writes them — ascending
+   * intervals, comma-separated, "3-5" for a run of three or more ("1,3-5,7"). `succeeded` is
+   * their number.
+   */
+  completedIndexes?: string;
 }
 
 export interface Job extends KubeObject {

@@ -437,7 +437,7 @@ Object.assign(SCHEMAS, {
   [`${APPS}ControllerRevision`]: typed("ControllerRevision", { data: { type: "object" }, revision: int64 }, "apps", "v1", ["revision"]),
 });
 
-// batch/v1: the fields types.ts serves (no pod failure or success policies, no indexed jobs).
+// batch/v1: the fields types.ts serves (no pod failure or success policies, no per-index back-off).
 Object.assign(SCHEMAS, {
   [`${BATCH}JobCondition`]: obj({ type: str, status: str, lastProbeTime: time, lastTransitionTime: time, reason: str, message: str }, ["type", "status"]),
   [`${BATCH}JobSpec`]: obj({
@@ -451,7 +451,7 @@ Object.assign(SCHEMAS, {
     // Kubernetes merges a job's conditions by type in a strategic merge patch, yet lists them as atomic.
     conditions: { ...arr(ref(`${BATCH}JobCondition`)), "x-kubernetes-patch-merge-key": "type", "x-kubernetes-patch-strategy": "merge" },
     startTime: time, completionTime: time, active: int, ready: int, succeeded: int, failed: int,
-    uncountedTerminatedPods: ref(`${BATCH}UncountedTerminatedPods`),
+    uncountedTerminatedPods: ref(`${BATCH}UncountedTerminatedPods`), completedIndexes: str,
   }),
   [`${BATCH}UncountedTerminatedPods`]: obj({ succeeded: arr(str), failed: arr(str) }),
   [`${BATCH}Job`]: typed("Job", { spec: ref(`${BATCH}JobSpec`), status: ref(`${BATCH}JobStatus`) }, "batch"),

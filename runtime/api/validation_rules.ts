@@ -52,6 +52,7 @@ export function crossFieldProblems(resource: Resource, raw: Obj): StatusCause[] 
       break;
     case "jobs":
       jobRules(c, obj(raw.spec));
+      indexedJobNameRule(c, raw);
       break;
     case "cronjobs":
       cronJobRules(c, raw);
@@ -661,6 +662,9 @@ function statefulSetRules(c: Causes, spec: Obj | undefined): void {
   if (template) podSpecRules(c, podSpec, "spec.template.spec", claims);
 }
 
+/** Kubernetes' cap on an Indexed Job's parallelism (it bounds the length of `status.completedIndexes`). */
+const MAX_PARALLELISM_INDEXED = 100_000;
+
 /**
  * Job: pods that finish (restartPolicy OnFailure or Never), and with `manualSelector` a non-empty
  * selector of the user's that matches the template (otherwise the API generates the selector on
@@ -676,6 +680,16 @@ function jobRules(c: Causes, spec: Obj | undefined, at = "spec"): void {
   for (const field of ["podFailurePolicy", "successPolicy", "backoffLimitPerIndex", "maxFailedIndexes"]) {
     if (spec[field] !== undefined && spec[field] !== null) c.add(CAUSE.forbidden, `${at}.${field}`, undefined, "not supported by Berth");
   }
+  if (spec.completionMode === "Indexed") {
+    // Kubernetes' validateJobSpec, after its defaults: a Job given neither completions nor
+    // parallelism gets completions 1; a CronJob's job template gets no such default.
+    if ((spec.completions === undefined || spec.completions === null) && (at !== "spec" || (spec.parallelism !== undefined && spec.parallelism !== null))) {
+      c.add(CAUSE.required, `${at}.completions`, undefined, "when completion mode is Indexed");
+    }
+    if (typeof spec.parallelism === "number" && spec.parallelism > MAX_PARALLELISM_INDEXED) {
+      c.add(CAUSE.invalid, `${at}.parallelism`, spec.parallelism, `must be less than or equal to ${MAX_PARALLELISM_INDEXED} when completion mode is Indexed`);
+    }
+  }
   if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== "TerminatingOrFailed") {
     c.add(CAUSE.notSupported, `${at}.podReplacementPolicy`, spec.podReplacementPolicy, 'supported values: "TerminatingOrFailed"');
   }
@@ -688,6 +702,18 @@ function jobRules(c: Causes, spec: Obj | undefined, at = "spec"): void {
     else selectorMatchesTemplate(c, sel, template, at);
   }
   if (template) podSpecRules(c, obj(template.spec), `${at}.template.spec`);
+}
+
+/**
+ * An Indexed Job's pods are named and hostnamed `<job>-<index>`: the highest must be a DNS label
+ * (Kubernetes' ValidateJob), or the job could not create its pods.
+ */
+function indexedJobNameRule(c: Causes, raw: Obj): void {
+  const spec = obj(raw.spec);
+  const name = str(obj(raw.metadata)?.name);
+  if (spec?.completionMode !== "Indexed" || !name || typeof spec.completions !== "number" || spec.completions <= 0) return;
+  const highest = `${name}-${spec.completions - 1}`;
+  if (!isDns1123Label(highest)) c.add(CAUSE.invalid, "metadata.name", name, `will not able to create pod with invalid DNS label: ${highest}`);
 }
 
 /**

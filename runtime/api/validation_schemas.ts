@@ -827,8 +827,8 @@ const jobSpec = z.looseObject({
   activeDeadlineSeconds: nonNegInt.optional(),
   ttlSecondsAfterFinished: int32.optional(),
   suspend: z.boolean().optional(),
-  // Indexed jobs (a completion index per pod) are not served.
-  completionMode: z.enum(["NonIndexed"]).optional(),
+  // Indexed: a completion index per pod (the cross-field rules require `completions`).
+  completionMode: z.enum(["NonIndexed", "Indexed"]).optional(),
   manualSelector: z.boolean().optional(),
   selector: labelSelectorSpec.optional(),
   template: podTemplate,
@@ -848,6 +848,7 @@ const job = z.looseObject({
     succeeded: nonNegInt.optional(),
     failed: nonNegInt.optional(),
     uncountedTerminatedPods: z.looseObject({ succeeded: z.array(z.string()).optional(), failed: z.array(z.string()).optional() }).optional(),
+    completedIndexes: z.string().optional(),
   }).optional(),
 });
 

@@ -327,6 +327,7 @@ export function describeObject(resource: Resource, obj: AnyObject, evs: Event[],
         ["Duration", st.startTime && st.completionTime ? humanDuration(Date.parse(st.completionTime) - Date.parse(st.startTime)) : undefined],
         ["Active Deadline Seconds", j.spec.activeDeadlineSeconds === undefined ? undefined : `${j.spec.activeDeadlineSeconds}s`],
         ["Pods Statuses", `${st.active ?? 0} Active${st.ready === undefined ? "" : ` (${st.ready} Ready)`} / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`],
+        ["Completed Indexes", j.spec.completionMode === "Indexed" ? capIndexesList(st.completedIndexes, 50) : undefined],
       ]);
       body += podTemplateText(j.spec.template);
       break;
@@ -604,4 +605,11 @@ function probeText(p: NonNullable<Pod["spec"]["containers"][number]["livenessPro
   // grpc as kubectl's DescribeProbe prints it: "<pod>" literally, the service even when empty.
   const how = p.exec ? `exec [${p.exec.command.join(" ")}]` : p.httpGet ? `http-get ${p.httpGet.scheme ?? "HTTP"}://:${p.httpGet.port}${p.httpGet.path ?? "/"}` : p.tcpSocket ? `tcp-socket :${p.tcpSocket.port}` : p.grpc ? `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ""}` : "?";
   return `${how} delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s #success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
+}
+
+/** kubectl's capIndexesListOrNone: `<none>` when empty, else cut after the first comma at or past `softLimit` characters, with "...". */
+export function capIndexesList(indexes: string | undefined, softLimit: number): string {
+  if (!indexes) return "<none>";
+  const comma = indexes.indexOf(",", softLimit);
+  return comma < 0 ? indexes : `${indexes.slice(0, comma + 1)}...`;
 }

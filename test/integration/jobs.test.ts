@@ -1,8 +1,9 @@
 /**
  * batch/v1 Jobs through the whole control plane: the API (generated selector, validation,
  * immutable fields), the job controller (parallelism, completions, back-off limit, deadline,
- * suspend, TTL after finished) and the garbage collector, with real node agents on the hollow
- * runtime (a pod's annotations script how long its container runs and how it exits).
+ * suspend, TTL after finished, Indexed completion) and the garbage collector, with real node
+ * agents on the hollow runtime (a pod's annotations script how long its container runs and how it
+ * exits).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectInvalid, startTestApi, waitFor, type TestApi } from "../helpers/api.ts";
@@ -11,11 +12,22 @@ import { startNodeAgent, type NodeAgent } from "../../runtime/kubelet/agent.ts";
 import { HOLLOW_ANNOTATIONS, HollowRuntime } from "../../runtime/containers/hollow.ts";
 import { ApiError } from "../../model/errors.ts";
 import { JOB_LABELS } from "../../model/job.ts";
+import type { ContainerSpec } from "../../model/container_runtime.ts";
 import type { Job, Pod } from "../../model/types.ts";
 
 let t: TestApi;
 let cp: ControlPlane;
 const agents: NodeAgent[] = [];
+/** Pod name → the env its first container was created with (what the kubelet resolved). */
+const envOf = new Map<string, Record<string, string>>();
+
+/** The hollow runtime, remembering each pod's container env. */
+class EnvRecordingRuntime extends HollowRuntime {
+  override async createContainer(spec: ContainerSpec): Promise<string> {
+    if (!envOf.has(spec.pod.name)) envOf.set(spec.pod.name, spec.env ?? {});
+    return await super.createContainer(spec);
+  }
+}
 
 /** A job whose containers run `runFor` seconds and exit with `exitCode`. */
 function jobObject(name: string, spec: Record<string, unknown> = {}, opts: { runFor?: number; exitCode?: number; restartPolicy?: string } = {}): unknown {
@@ -47,7 +59,7 @@ const invalid = expectInvalid;
 beforeAll(async () => {
   t = await startTestApi();
   for (const name of ["job-node-a", "job-node-b"]) {
-    agents.push(await startNodeAgent({ client: t.api, runtime: new HollowRuntime(), name, heartbeatIntervalMs: 500 }));
+    agents.push(await startNodeAgent({ client: t.api, runtime: new EnvRecordingRuntime(), name, heartbeatIntervalMs: 500 }));
   }
   cp = await startControlPlane({ client: t.remote, scheduledEvents: false, services: false, jobBackoff: { baseMs: 50, maxMs: 200 } });
 }, 30_000);
@@ -106,7 +118,7 @@ describe("the Job API", () => {
     const wrongUid = jobObject("wrong-uid") as { spec: { template: { metadata: { labels?: Record<string, string> } } } };
     wrongUid.spec.template.metadata.labels = { [JOB_LABELS.controllerUid]: "not-the-uid" };
     expect((await invalid(t.api.create("jobs", wrongUid, "default"))).message).toMatch(/spec\.template\.metadata\.labels\[batch\.kubernetes\.io\/controller-uid\]: Invalid value: "not-the-uid": must be '[0-9a-f-]{36}'/);
-    expect((await invalid(t.api.create("jobs", jobObject("indexed", { completionMode: "Indexed" }), "default"))).message).toContain("spec.completionMode");
+    expect((await invalid(t.api.create("jobs", jobObject("indexed", { completionMode: "Indexed", parallelism: 2 }), "default"))).message).toContain("spec.completions: Required value: when completion mode is Indexed");
 
     // The pod admission policy applies to a job's template, as to the other workloads'.
     const host = jobObject("host-net") as { spec: { template: { spec: Record<string, unknown> } } };
@@ -175,6 +187,30 @@ describe("the job controller", () => {
     const completed = await waitFor(async () => (await t.api.list("events", { namespace: "default", fieldSelector: `involvedObject.uid=${job.metadata.uid},reason=Completed` })).items[0], "a Completed event");
     // Recorded once: a repeat would be counted on the same Event.
     expect(completed.count).toBe(1);
+  }, 30_000);
+
+  it("an Indexed job runs each index 0..completions−1 once, at most parallelism at once, and completes with completedIndexes", async () => {
+    await t.api.create("jobs", jobObject("idx", { completions: 5, parallelism: 2, completionMode: "Indexed" }, { runFor: 0.2 }), "default");
+    await waitFor(async () => condition(await getJob("idx"), "Complete") !== undefined, "indexed job complete", 20_000);
+    const job = await getJob("idx");
+    expect(job.status).toMatchObject({ succeeded: 5, completedIndexes: "0-4" });
+    expect(job.status?.failed ?? 0).toBe(0);
+    const pods = await podsOf(job);
+    expect(pods).toHaveLength(5);
+    const key = "batch.kubernetes.io/job-completion-index";
+    for (const p of pods) {
+      const ix = p.metadata.annotations?.[key];
+      expect(p.metadata.labels?.[key]).toBe(ix);
+      expect(p.metadata.name).toMatch(new RegExp(`^idx-${ix}-[a-z0-9]{5}$`));
+      expect(p.spec.hostname).toBe(`idx-${ix}`);
+      expect(p.spec.containers[0].env).toContainEqual({ name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.labels['${key}']` } } });
+      // The kubelet resolved it through the downward API.
+      expect(envOf.get(p.metadata.name)?.JOB_COMPLETION_INDEX).toBe(ix);
+    }
+    expect(pods.map((p) => p.metadata.annotations?.[key]).sort()).toEqual(["0", "1", "2", "3", "4"]);
+    // At most two at once: no two pods' runs overlap by more than parallelism (start times from the kubelet).
+    const spans = pods.map((p) => [Date.parse(p.status!.startTime!), Date.parse(p.status!.containerStatuses![0].state!.terminated!.finishedAt!)] as const);
+    for (const [s] of spans) expect(spans.filter(([a, b]) => a <= s && s < b).length).toBeLessThanOrEqual(2);
   }, 30_000);
 
   it("puts the job-tracking finalizer on its pods; a pod deleted while it runs counts as a failure and is replaced", async () => {

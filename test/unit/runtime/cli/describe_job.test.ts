@@ -75,5 +75,14 @@ describe("describe job", () => {
     expect(text).toMatch(/^Start Time:\s+Wed, 02 Dec 2026 00:05:00 \+0000$/m);
     expect(text).not.toMatch(/^(Completed At|Duration):/m);
     expect(text).toMatch(/^Pods Statuses:\s+1 Active \(1 Ready\) \/ 0 Succeeded \/ 2 Failed$/m);
+    expect(text).not.toMatch(/^Completed Indexes:/m);
+  });
+
+  it("an Indexed job shows its completed indexes after the pod counts, <none> before any", () => {
+    const indexed = (status: Job["status"]) => describeObject("jobs", job({ spec: { completionMode: "Indexed", completions: 8, parallelism: 2 }, status }), [], now);
+    const text = indexed({ startTime: "2026-12-02T00:05:00Z", active: 2, ready: 2, succeeded: 5, completedIndexes: "0-2,4,5" });
+    expect(text).toMatch(/^Completion Mode:\s+Indexed$/m);
+    expect(text).toMatch(/^Pods Statuses:.*\nCompleted Indexes:\s+0-2,4,5\nPod Template:/m);
+    expect(indexed({})).toMatch(/^Completed Indexes:\s+<none>$/m);
   });
 });
