@@ -13,6 +13,27 @@ export function podServiceAccount(pod: Pod): string {
   return pod.spec.serviceAccountName || "default";
 }
 
+/**
+ * A new pod with its ServiceAccount named, as kube-apiserver stores it: the v1 conversion takes
+ * the deprecated `serviceAccount` when only that is given, and the ServiceAccount admission
+ * plugin sets `default` when neither is (its defaulting half: a missing account is not refused).
+ */
+export function withServiceAccountName(pod: Pod): Pod {
+  if (pod.spec.serviceAccountName) return pod;
+  return { ...pod, spec: { ...pod.spec, serviceAccountName: pod.spec.serviceAccount || "default" } };
+}
+
+/**
+ * An update of a pod that leaves its ServiceAccount out keeps the one it has (a manifest
+ * replaced as written, without the name admission gave it), as priority is kept
+ * (runtime/api/priority_admission.ts keepPodPriority). Kubernetes would refuse such an update as
+ * a spec change; Berth keeps the friendlier rule it has for priority.
+ */
+export function keepServiceAccountName(current: Pod, next: Pod): Pod {
+  if (next.spec.serviceAccountName || !current.spec.serviceAccountName) return next;
+  return { ...next, spec: { ...next.spec, serviceAccountName: next.spec.serviceAccount || current.spec.serviceAccountName } };
+}
+
 /** The ConfigMap holding the cluster CA in every namespace (kube's root-ca-cert-publisher). */
 export const ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
 

@@ -432,6 +432,8 @@ export interface PodSpec {
   readinessGates?: { conditionType: string }[];
   activeDeadlineSeconds?: number;
   serviceAccountName?: string;
+  /** Deprecated alias of `serviceAccountName`, as in Kubernetes' v1 PodSpec. */
+  serviceAccount?: string;
   /** Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) used to pull the images. */
   imagePullSecrets?: { name: string }[];
   /** Taints of nodes this pod may be scheduled onto (and, for `NoExecute`, keep running on). */

@@ -34,6 +34,7 @@ import { ingressClassUpdateProblems } from "./validation_networking.ts";
 import { endpointSliceChanged, endpointSliceUpdateProblems } from "./validation_discovery.ts";
 import { admitIngress } from "../../model/ingress.ts";
 import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./priority_admission.ts";
+import { keepServiceAccountName, withServiceAccountName } from "../../model/pod_references.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from "../../model/rbac_bootstrap.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
@@ -168,7 +169,8 @@ export class Api implements ApiClient {
     this.admit(resource, obj);
     // As kube-apiserver's admission names an object whose name is yet to be generated: by its prefix.
     const shownName = named === raw ? obj.metadata.name : obj.metadata.generateName ?? obj.metadata.name;
-    if (resource === "pods") obj = (await this.priorities.admitPod(obj as Pod, shownName)) as ResourceTypes[R];
+    // Admission of a new pod: its priority, and its ServiceAccount named (`default` when none is).
+    if (resource === "pods") obj = withServiceAccountName(await this.priorities.admitPod(obj as Pod, shownName)) as ResourceTypes[R];
     if (resource === "priorityclasses") await this.priorities.admitClass(applyDefaults("priorityclasses", obj as PriorityClass), "create");
     // DefaultIngressClass admission, over a list consistent with the store (kube reads its informer's).
     if (resource === "ingresses") obj = admitIngress(obj as Ingress, (await this.consistentList("ingressclasses", undefined)).items) as ResourceTypes[R];
@@ -244,7 +246,7 @@ export class Api implements ApiClient {
     this.admit(resource, obj);
     let next = this.mergeUpdate(resource, current, obj);
     if (resource === "pods") {
-      next = keepPodPriority(current as Pod, next as Pod) as ResourceTypes[R];
+      next = keepServiceAccountName(current as Pod, keepPodPriority(current as Pod, next as Pod)) as ResourceTypes[R];
       checkPodUpdate(current as Pod, next as Pod);
     }
     if (resource === "ingressclasses") {

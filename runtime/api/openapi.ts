@@ -202,6 +202,7 @@ const SCHEMAS: Record<string, Schema> = {
       initContainers: arr(ref(`${CORE}Container`), { key: "name", strategy: "merge" }),
       containers: arr(ref(`${CORE}Container`), { key: "name", strategy: "merge" }),
       serviceAccountName: str,
+      serviceAccount: str,
       imagePullSecrets: arr(obj({ name: str }), { key: "name", strategy: "merge" }),
       volumes: arr(ref(`${CORE}Volume`), { key: "name", strategy: "merge,retainKeys" }),
       restartPolicy: str, terminationGracePeriodSeconds: int64, nodeName: str, nodeSelector: map(str),

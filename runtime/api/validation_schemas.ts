@@ -451,6 +451,8 @@ export const podSpec = z.looseObject({
   initContainers: z.array(container).optional(),
   containers: z.array(container).min(1),
   serviceAccountName: z.string().optional(),
+  /** Deprecated alias of serviceAccountName (a new pod takes it when only it is given). */
+  serviceAccount: z.string().optional(),
   volumes: z.array(volume).optional(),
   restartPolicy: z.enum(["Always", "OnFailure", "Never"]).optional(),
   terminationGracePeriodSeconds: nonNegInt.optional(),

@@ -114,4 +114,27 @@ spec:
     await ok(["delete", "sa", "builder", "web"]);
     expect(await ok(["get", "sa", "-o", "name"])).toBe("serviceaccount/default\n");
   });
+
+  it("a new pod names its ServiceAccount: default when none is given, the deprecated serviceAccount when only that is", async () => {
+    const pod = (name: string, spec: Record<string, unknown> = {}) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec: {containers: [{name: c, image: berth/busybox:latest}]${Object.entries(spec).map(([k, v]) => `, ${k}: ${v}`).join("")}}
+`;
+    await ok(["create", "-f", "-"], pod("plain"));
+    await ok(["create", "-f", "-"], pod("named", { serviceAccountName: "builder" }));
+    await ok(["create", "-f", "-"], pod("old-style", { serviceAccount: "builder" }));
+    const sa = (name: string) => ok(["get", "pod", name, "-o", "jsonpath={.spec.serviceAccountName}"]);
+    expect(await sa("plain")).toBe("default");
+    expect(await sa("named")).toBe("builder");
+    expect(await sa("old-style")).toBe("builder");
+    // The pod as read back can be written back; a replace of the manifest as written (no account
+    // named) keeps the one admission gave it, as the pod's priority is kept.
+    const got = await h.test.api.get("pods", "plain", "default");
+    await h.test.api.update("pods", { ...got, metadata: { ...got.metadata, labels: { touched: "yes" } } });
+    await ok(["replace", "-f", "-"], pod("plain").replace("metadata: {name: plain}", "metadata: {name: plain, labels: {replaced: \"yes\"}}"));
+    expect(await ok(["get", "pod", "plain", "-o", "jsonpath={.metadata.labels.replaced} {.spec.serviceAccountName}"])).toBe("yes default");
+    expect(await h.kubectlFails(["patch", "pod", "named", "--type=merge", "-p", '{"spec":{"serviceAccountName":"other"}}'])).toContain("pod updates may not change fields other than");
+    await ok(["delete", "pod", "plain", "named", "old-style", "--grace-period=0"]);
+  });
 });
