@@ -25,7 +25,7 @@ import type { Log } from "../model/log.ts";
 import { objectKey } from "../model/names.ts";
 import type { Observe } from "../model/observe.ts";
 import { mapMatches } from "../model/selector.ts";
-import type { EndpointSlice, Service } from "../model/types.ts";
+import type { EndpointSlice } from "../model/types.ts";
 import {
   endpointsFromEndpoints,
   endpointsFromPods,
@@ -220,7 +220,7 @@ export function startEndpointSliceController(deps: EndpointSliceControllerDeps):
     }),
     deps.nodes.subscribe((ev) => {
       if (ev.type === "MODIFIED" && ev.old?.metadata.labels?.[ZONE_LABEL] === ev.object.metadata.labels?.[ZONE_LABEL]) return;
-      for (const svc of deps.services.list()) dirty.add(objectKey(svc as Service));
+      for (const svc of deps.services.list()) dirty.add(objectKey(svc));
       loop.wake();
     }),
   ];

@@ -18,8 +18,7 @@
  */
 import type { Endpoint, EndpointSlice, EndpointSlicePort, Endpoints, Pod, Service } from "../model/types.ts";
 import { isPodReady } from "../model/pod.ts";
-import { mapMatches } from "../model/selector.ts";
-import { endpointHostname, resolveTargetPort } from "./service_endpoints.ts";
+import { backsService, endpointHostname, resolveTargetPort } from "./service_endpoints.ts";
 
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
@@ -71,10 +70,8 @@ export function endpointsFromPods(svc: Service, pods: readonly Pod[], zoneOf: (n
   const ns = svc.metadata.namespace ?? "default";
   const groups = new Map<string, SliceGroup>();
   for (const pod of pods) {
-    if ((pod.metadata.namespace ?? "default") !== ns) continue;
-    if (!mapMatches(svc.spec.selector, pod.metadata.labels)) continue;
-    const ip = pod.status?.podIP;
-    if (!ip || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+    if (!backsService(svc, pod)) continue;
+    const ip = pod.status!.podIP!;
     const ports: EndpointSlicePort[] = [];
     for (const sp of svc.spec.ports ?? []) {
       const port = resolveTargetPort(sp, pod);

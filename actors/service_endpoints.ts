@@ -77,6 +77,16 @@ function addressOf(pod: Pod, service: Service): EndpointAddress {
   };
 }
 
+/**
+ * True when `pod` can back `service`: in its namespace, picked by its selector, with an IP, and
+ * not finished. (Endpoints leave out a terminating pod too; EndpointSlices keep it, marked.)
+ */
+export function backsService(service: Service, pod: Pod): boolean {
+  if ((pod.metadata.namespace ?? "default") !== (service.metadata.namespace ?? "default")) return false;
+  if (!mapMatches(service.spec.selector, pod.metadata.labels) || !pod.status?.podIP) return false;
+  return pod.status.phase !== "Succeeded" && pod.status.phase !== "Failed";
+}
+
 const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
 
 /**
@@ -96,10 +106,7 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
   const hostEndpoints: Record<string, HostEndpoint> = {};
 
   for (const pod of pods) {
-    if ((pod.metadata.namespace ?? "default") !== ns) continue;
-    if (!mapMatches(service.spec.selector, pod.metadata.labels)) continue;
-    if (!pod.status?.podIP || pod.metadata.deletionTimestamp) continue;
-    if (pod.status.phase === "Succeeded" || pod.status.phase === "Failed") continue;
+    if (!backsService(service, pod) || pod.metadata.deletionTimestamp) continue;
     const ports: EndpointPort[] = [];
     for (const sp of servicePorts) {
       const port = resolveTargetPort(sp, pod);
@@ -120,7 +127,8 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
       if (published[k] !== undefined) hostPorts[k] = published[k];
     }
     if (Object.keys(hostPorts).length > 0) {
-      hostEndpoints[pod.status.podIP] = { ...(pod.status.hostIP ? { hostIP: pod.status.hostIP } : {}), hostPorts };
+      const { podIP, hostIP } = pod.status!;
+      hostEndpoints[podIP!] = { ...(hostIP ? { hostIP } : {}), hostPorts };
     }
   }
 

@@ -30,7 +30,7 @@ import { connectNats } from "./nats/connection.ts";
 import { subjects } from "./subjects.ts";
 import { generateCa, generateServerCert, generateToken, writeKubeconfig, type CertKeyPair } from "./tls.ts";
 import { loadServiceAccountTokens } from "./auth/sa_tokens.ts";
-import { ensureKubernetesService, KUBERNETES_SERVICE_NAMES, kubernetesServiceIp } from "./kubernetes_service.ts";
+import { ensureKubernetesService, inClusterCertHosts } from "./kubernetes_service.ts";
 import { DEFAULT_SERVICE_CIDR } from "../actors/service_ip_allocator.ts";
 
 export interface ComponentOptions {
@@ -310,7 +310,7 @@ export async function startClusterComponents(cluster: Cluster, opts: ComponentOp
 
   let rest: Awaited<ReturnType<typeof startRestApi>> | undefined;
   if (opts.rest !== false) {
-    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, certHosts: [kubernetesServiceIp(serviceCidr), ...KUBERNETES_SERVICE_NAMES], log: progress, logs: podLogProvider(cluster.nc, client), streams: nodeStreamProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
+    rest = await startRestApi(cluster, { port: opts.apiPort, insecureHttp: opts.insecureHttp, certHosts: inClusterCertHosts(serviceCidr), log: progress, logs: podLogProvider(cluster.nc, client), streams: nodeStreamProvider(cluster.nc, client), healthChecks: [informerSyncCheck(() => controlPlane)] });
     progress(`REST API at ${rest.url}`);
     // Where pods find it: ClusterIP:443 (the service proxy forwards to the API's loopback port).
     await ensureKubernetesService(client, { serviceCidr, address: "127.0.0.1", port: rest.http.port });

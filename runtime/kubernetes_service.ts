@@ -17,6 +17,11 @@ export const KUBERNETES_SERVICE = "kubernetes";
 /** The names the API server's certificate must carry for in-cluster clients. */
 export const KUBERNETES_SERVICE_NAMES = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
 
+/** What the API server's certificate must name for in-cluster clients: the Service's ClusterIP and DNS names. */
+export function inClusterCertHosts(serviceCidr: string): string[] {
+  return [kubernetesServiceIp(serviceCidr), ...KUBERNETES_SERVICE_NAMES];
+}
+
 /** The API server's ClusterIP: the first host address of the service range (kube's `.1`). */
 export function kubernetesServiceIp(serviceCidr: string): string {
   const { base } = parseCidr(serviceCidr);

@@ -215,7 +215,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
         const obs = new (await import("../observability.ts")).Observability();
         const usage = new (await import("../metrics/usage_store.ts")).UsageStore(nc, { log });
         try {
-          const [{ startControlPlaneHost, leaderElectionCheck }, { informerSyncCheck }, { serveRest, caFor }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }, { ensureKubernetesService, KUBERNETES_SERVICE_NAMES, kubernetesServiceIp }, { DEFAULT_SERVICE_CIDR }] = await Promise.all([
+          const [{ startControlPlaneHost, leaderElectionCheck }, { informerSyncCheck }, { serveRest, caFor }, { podLogProvider }, { encryptionTransformer, loadOrCreateEncryptionConfig }, { nodeStreamProvider }, { ensureKubernetesService, inClusterCertHosts }, { DEFAULT_SERVICE_CIDR }] = await Promise.all([
             import("../control_plane_host.ts"),
             import("../control_plane.ts"),
             import("../cluster_components.ts"),
@@ -275,7 +275,7 @@ export function multiCommands(_conn: FlagSpec[], out: Out, err: Out): Record<str
               host: restAddress,
               port: restPort,
               // In-cluster clients name it by the kubernetes Service's ClusterIP and DNS names.
-              certHosts: [hostname(), advertise, kubernetesServiceIp(DEFAULT_SERVICE_CIDR), ...KUBERNETES_SERVICE_NAMES, ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [restAddress])],
+              certHosts: [hostname(), advertise, ...inClusterCertHosts(DEFAULT_SERVICE_CIDR), ...(wildcard ? Object.values(networkInterfaces()).flat().map((i) => i!.address) : [restAddress])],
               logs: podLogProvider(nc, host.api),
               streams: nodeStreamProvider(nc, host.api),
               healthChecks: [informerSyncCheck(() => host.controlPlane), leaderElectionCheck(host.election)],

@@ -28,6 +28,7 @@ import {
 import type { Container, Pod } from "../../model/types.ts";
 import type { PodEvent } from "../../actors/pod.ts";
 import { INFRA_IMAGE } from "../containers/docker.ts";
+import { goDuration } from "./go_duration.ts";
 
 /**
  * The registry credentials a pod may use (the kubelet's keyring for the pod: its
@@ -56,20 +57,6 @@ interface PullResult {
   message?: string;
   /** How long the pull itself took, ms. */
   pullMs: number;
-}
-
-/**
- * Go's `time.Duration` text for a duration truncated to milliseconds, as the kubelet prints it:
- * `512ms`, `1.2s`, `1m2.345s`.
- */
-export function goDuration(ms: number): string {
-  const t = Math.max(0, Math.floor(ms));
-  if (t === 0) return "0s";
-  if (t < 1000) return `${t}ms`;
-  const m = Math.floor(t / 60_000);
-  const rest = t - m * 60_000;
-  const s = (rest / 1000).toFixed(3).replace(/\.?0+$/, "");
-  return m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
 /** The Pulled message for a pull, as the kubelet writes it. */

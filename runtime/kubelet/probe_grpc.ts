@@ -14,6 +14,7 @@
  */
 import * as http2 from "node:http2";
 import { STATUS_CODES } from "node:http";
+import { goDuration } from "./go_duration.ts";
 
 export const HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check";
 const USER_AGENT = "berth-probe/1.0";
@@ -56,19 +57,6 @@ export class GrpcStatusError extends Error {
     this.name = "GrpcStatusError";
     this.code = code;
   }
-}
-
-/** Go's `time.Duration.String()` for a whole number of milliseconds: "1s", "500ms", "1m30s". */
-export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms < 1000) return `${Number(ms.toFixed(6))}ms`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const sec = `${Number(s.toFixed(9))}s`;
-  return h ? `${h}h${m}m${sec}` : m ? `${m}m${sec}` : sec;
 }
 
 /** Go's net.JoinHostPort: brackets around an IPv6 host. */

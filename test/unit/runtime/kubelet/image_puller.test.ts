@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HollowRuntime } from "../../../../runtime/containers/hollow.ts";
-import { goDuration, imageIdOf, ImagePuller, pulledMessage } from "../../../../runtime/kubelet/image_puller.ts";
+import { imageIdOf, ImagePuller, pulledMessage } from "../../../../runtime/kubelet/image_puller.ts";
+import { goDuration } from "../../../../runtime/kubelet/go_duration.ts";
 import { secretCredentials } from "../../../../runtime/kubelet/image_credentials.ts";
 import { ImagePullError, type RegistryAuth } from "../../../../model/container_runtime.ts";
 import type { Container, Pod } from "../../../../model/types.ts";

@@ -9,13 +9,13 @@ import {
   codeName,
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
-  goDuration,
   GrpcStatusError,
   joinHostPort,
   probeVerdict,
   type ReplyHeaders,
   rpcEnd,
 } from "../../../../runtime/kubelet/probe_grpc.ts";
+import { goDuration } from "../../../../runtime/kubelet/go_duration.ts";
 
 const frame = (msg: number[]) => Buffer.from([0, 0, 0, 0, msg.length, ...msg]);
 /** Response headers as node:http2 hands them over (`:status` a number, which its header type does not admit). */
