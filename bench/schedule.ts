@@ -200,7 +200,9 @@ if (SPREAD) {
   const skews = [...perRcZone.values()].map((m) => (m.size < 10 ? Math.max(...m.values()) : Math.max(...m.values()) - Math.min(...m.values())));
   console.log(`largest zone skew of an RC: ${Math.max(...skews)} (maxSkew 1)`);
 }
-console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}`);
+let rcPasses = 0;
+for (const loop of cp.controllers.controllers.values()) rcPasses += loop.actor.getSnapshot().context.passes;
+console.log(`scheduler passes: ${cp.scheduler.stats.passes}, binds: ${cp.scheduler.stats.bound}, lost binds: ${cp.scheduler.stats.conflicts}; replication controller passes: ${rcPasses}`);
 console.log(`peak RSS of the process (API + control plane${AGENTS ? ` + ${NODES} node agents` : ""}): ${mb(peakRss)} MB`);
 
 if (OBSERVE) {

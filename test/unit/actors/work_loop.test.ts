@@ -69,6 +69,30 @@ describe("work loop", () => {
     loop.stop();
   });
 
+  it("runs one pass for all the wake-ups an idle loop gets in one event-loop turn (an informer's burst)", async () => {
+    let passes = 0;
+    const wakes: InspectedEvent[] = [];
+    const obs = { metrics: noMetrics, actors: { observe: (_k: string, _id: string, a: ObservedActor) => void a.system.inspect((ev) => { if (ev.type === "@xstate.event" && ev.event?.type === "WAKE") wakes.push(ev); }) } };
+    const loop = startWorkLoop("t", async () => { passes++; }, () => {}, obs);
+    await waitFor(() => passes === 1 && loop.actor.getSnapshot().value === "idle", "first pass done");
+    // As an informer delivers one watch batch: many events, each waking the loop, in one turn.
+    for (let i = 0; i < 100; i++) loop.wake();
+    expect(wakes).toHaveLength(0); // not yet: the pass starts once the turn's I/O is handled
+    await waitFor(() => passes === 2 && loop.actor.getSnapshot().value === "idle", "second pass done");
+    await new Promise((r) => setImmediate(r));
+    expect(wakes).toHaveLength(1);
+    expect(passes).toBe(2);
+    // A wake in a later turn is a new pass.
+    loop.wake();
+    await waitFor(() => passes === 3 && loop.actor.getSnapshot().value === "idle", "third pass done");
+    // Stopped with a wake-up queued: nothing is sent to the finished actor.
+    loop.wake();
+    loop.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(wakes).toHaveLength(2);
+    expect(passes).toBe(3);
+  });
+
   it("creates no actor per pass: one worker runs every pass of the loop's life", async () => {
     const g = gatedWork();
     const created: string[] = [];
