@@ -78,7 +78,9 @@ export async function readyNodes(client: NatsApiClient): Promise<number> {
 export async function startProcCluster(opts: { nodes: number; procs: number; heartbeatS: number; rest?: boolean }): Promise<ProcCluster> {
   const procs: Proc[] = [];
   const berth = (label: string, args: string[]): Proc => {
-    const proc = spawn(process.execPath, ["bin/berth.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    // BENCH_CPU_PROF=<dir>: every Berth process writes a V8 CPU profile there when it exits.
+    const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-interval", "250"] : [];
+    const proc = spawn(process.execPath, [...prof, "bin/berth.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const keep = (d: Buffer) => {
       out += String(d);

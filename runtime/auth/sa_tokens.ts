@@ -17,11 +17,14 @@
  * The signing key is one P-256 key: kept in `<home>/pki/sa.key` (PKCS8 PEM, 0600) beside the CA,
  * made on first use and reused, so tokens outlive a restart of the cluster with the same home;
  * or made in memory (`ephemeralServiceAccountTokens`) for clusters without a home and for tests.
- * Only WebCrypto (through jose) and node:fs are used, so this runs on Node and Deno alike.
+ * Keys are made, read and checked with jose (WebCrypto); a token is signed with node:crypto's
+ * one-shot `sign`, which both Node and Deno provide: WebCrypto's asynchronous sign cost about
+ * 135 µs of CPU per token against 32 µs, and the kubelet asks for one token per pod it starts.
  */
+import { createPrivateKey, sign, type KeyObject } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SignJWT, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importPKCS8, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importPKCS8, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
 
 /** An object a token is bound to: the token stops being valid when it is gone or re-created. */
 export interface BoundObject {
@@ -169,6 +172,10 @@ function base64UrlEncode(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+function base64Url(text: string): string {
+  return Buffer.from(text).toString("base64url");
+}
+
 /** A token longer than this is refused unread: ours are well under 2 KiB. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -179,7 +186,7 @@ class SigningKeyTokens implements ServiceAccountTokens {
     readonly issuer: string,
     /** The header `kid` of every token this key signs. */
     readonly keyId: string,
-    private readonly privateKey: CryptoKey,
+    private readonly signingKey: KeyObject,
     private readonly publicKey: CryptoKey,
   ) {}
 
@@ -187,7 +194,8 @@ class SigningKeyTokens implements ServiceAccountTokens {
     // WebCrypto gives no public key from a private one; the JWK of the private key holds the point.
     const { kty, crv, x, y } = await exportJWK(privateKey);
     const publicKey = (await importJWK({ kty, crv, x, y }, ALG)) as CryptoKey;
-    return new SigningKeyTokens(issuer, await keyIdOf(publicKey), privateKey, publicKey);
+    const signingKey = createPrivateKey(await exportPKCS8(privateKey));
+    return new SigningKeyTokens(issuer, await keyIdOf(publicKey), signingKey, publicKey);
   }
 
   async issue(req: IssueRequest): Promise<{ token: string; expirationTimestamp: string }> {
@@ -204,17 +212,22 @@ class SigningKeyTokens implements ServiceAccountTokens {
     };
     if (req.bound) kube[req.bound.kind.toLowerCase()] = ref(req.bound);
     if (req.node) kube.node = ref(req.node);
-    const token = await new SignJWT({ "kubernetes.io": kube })
-      .setProtectedHeader({ alg: ALG, kid: this.keyId })
-      .setIssuer(this.issuer)
-      .setSubject(serviceAccountUsername(req.namespace, req.serviceAccount.name))
+    const claims = {
+      "kubernetes.io": kube,
+      iss: this.issuer,
+      sub: serviceAccountUsername(req.namespace, req.serviceAccount.name),
       // An array even for one audience, as kube writes it (go-jose's jwt.Audience).
-      .setAudience(audiences)
-      .setIssuedAt(iat)
-      .setNotBefore(iat)
-      .setExpirationTime(exp)
-      .setJti(crypto.randomUUID())
-      .sign(this.privateKey);
+      aud: audiences,
+      iat,
+      nbf: iat,
+      exp,
+      jti: crypto.randomUUID(),
+    };
+    // Compact JWS (RFC 7515): base64url(header).base64url(claims).base64url(r‖s), ES256's
+    // signature being the two 32-byte integers side by side (IEEE P1363), not DER.
+    const signed = `${base64Url(JSON.stringify({ alg: ALG, kid: this.keyId }))}.${base64Url(JSON.stringify(claims))}`;
+    const signature = sign("sha256", Buffer.from(signed), { key: this.signingKey, dsaEncoding: "ieee-p1363" });
+    const token = `${signed}.${signature.toString("base64url")}`;
     return { token, expirationTimestamp: new Date(exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
   }
 
