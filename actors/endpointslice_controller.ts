@@ -32,7 +32,6 @@ import {
   MANAGED_BY_LABEL,
   MIRRORING_CONTROLLER,
   reconcileSlices,
-  SERVICE_NAME_LABEL,
   SKIP_MIRROR_LABEL,
   SLICE_CONTROLLER,
   sliceLabels,
@@ -40,6 +39,7 @@ import {
   ZONE_LABEL,
 } from "./endpointslice_decide.ts";
 import type { Informer } from "./informer_cache.ts";
+import { sliceServiceKey } from "./slice_view.ts";
 import { errorText, type WorkLoop, startWorkLoop } from "./work_loop.ts";
 
 export interface EndpointSliceControllerDeps {
@@ -70,10 +70,6 @@ export function startEndpointSliceController(deps: EndpointSliceControllerDeps):
   /** Slice keys (`ns/name`) by Service key, from the informer. */
   const slicesByService = new Map<string, Set<string>>();
 
-  const serviceKeyOf = (s: EndpointSlice) => {
-    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    return svc ? `${s.metadata.namespace ?? "default"}/${svc}` : undefined;
-  };
 
   /** The managed slices of a Service: the informer's, overlaid with this controller's newer writes. */
   function currentSlices(key: string): EndpointSlice[] {
@@ -186,7 +182,7 @@ export function startEndpointSliceController(deps: EndpointSliceControllerDeps):
     loop.wake();
   };
   const indexSlice = (s: EndpointSlice, deleted: boolean) => {
-    const key = serviceKeyOf(s);
+    const key = sliceServiceKey(s);
     if (!key) return;
     let set = slicesByService.get(key);
     if (!set) slicesByService.set(key, (set = new Set()));
@@ -204,7 +200,7 @@ export function startEndpointSliceController(deps: EndpointSliceControllerDeps):
       indexSlice(ev.object, ev.type === "DELETED");
       // A slice of a Service changed by someone else (or deleted) is put right; the echo of this
       // controller's own write costs a pass that finds nothing to do.
-      if (isManaged(ev.object)) mark(serviceKeyOf(ev.object));
+      if (isManaged(ev.object)) mark(sliceServiceKey(ev.object));
     }),
     deps.pods.subscribe((ev) => {
       const ns = ev.object.metadata.namespace ?? "default";

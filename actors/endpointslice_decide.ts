@@ -18,7 +18,7 @@
  */
 import type { Endpoint, EndpointSlice, EndpointSlicePort, Endpoints, Pod, Service } from "../model/types.ts";
 import { isPodReady } from "../model/pod.ts";
-import { backsService, endpointHostname, resolveTargetPort } from "./service_endpoints.ts";
+import { HOST_ENDPOINTS_ANNOTATION, type HostEndpoint, backsService, endpointHostname, hostEndpointOf, hostEndpointsOf, resolveTargetPort } from "./service_endpoints.ts";
 
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
@@ -40,6 +40,11 @@ export const ZONE_LABEL = "topology.kubernetes.io/zone";
 export interface SliceGroup {
   ports: EndpointSlicePort[];
   endpoints: Endpoint[];
+  /**
+   * Where each endpoint (by address) is published on its node, for proxies on other machines:
+   * written on each slice as `berth.dev/host-endpoints`, for the slice's own endpoints.
+   */
+  hosts?: Record<string, HostEndpoint>;
 }
 
 /** Which controller manages a Service's slices: by its selector; none for an ExternalName alias. */
@@ -94,6 +99,8 @@ export function endpointsFromPods(svc: Service, pods: readonly Pod[], zoneOf: (n
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ports, endpoints: [] }));
     g.endpoints.push(endpoint);
+    const host = hostEndpointOf(pod, ports);
+    if (host) (g.hosts ??= {})[ip] = host;
   }
   return [...groups.values()];
 }
@@ -105,6 +112,7 @@ export function endpointsFromPods(svc: Service, pods: readonly Pod[], zoneOf: (n
  */
 export function endpointsFromEndpoints(ep: Endpoints): SliceGroup[] {
   const groups = new Map<string, SliceGroup>();
+  const hosts = hostEndpointsOf(ep);
   for (const subset of ep.subsets ?? []) {
     const ports: EndpointSlicePort[] = (subset.ports ?? []).map((p) => ({ name: p.name ?? "", port: p.port, protocol: p.protocol ?? "TCP" }));
     const key = portsKey(ports);
@@ -112,6 +120,7 @@ export function endpointsFromEndpoints(ep: Endpoints): SliceGroup[] {
     if (!g) groups.set(key, (g = { ports, endpoints: [] }));
     const add = (ready: boolean) => (a: NonNullable<typeof subset.addresses>[number]) => {
       if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(a.ip)) return;
+      if (hosts[a.ip]) (g.hosts ??= {})[a.ip] = hosts[a.ip];
       g.endpoints.push({
         addresses: [a.ip],
         conditions: { ready, serving: ready, terminating: false },
@@ -151,6 +160,7 @@ export function sliceLabels(svc: Service, manager: string, source?: Record<strin
 
 function sameSlice(a: EndpointSlice, b: EndpointSlice): boolean {
   return JSON.stringify(a.endpoints) === JSON.stringify(b.endpoints) && portsKey(a.ports ?? []) === portsKey(b.ports ?? []) &&
+    (a.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "") === (b.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "") &&
     JSON.stringify(a.metadata.labels ?? {}) === JSON.stringify(b.metadata.labels ?? {}) && a.addressType === b.addressType &&
     JSON.stringify(a.metadata.ownerReferences ?? []) === JSON.stringify(b.metadata.ownerReferences ?? []);
 }
@@ -169,16 +179,25 @@ export function reconcileSlices(
   const max = opts.maxPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
   const ns = svc.metadata.namespace ?? "default";
   const owner = { apiVersion: "v1", kind: "Service", name: svc.metadata.name, ...(svc.metadata.uid ? { uid: svc.metadata.uid } : { uid: "" }), controller: true, blockOwnerDeletion: true };
-  const shape = (base: EndpointSlice | undefined, ports: EndpointSlicePort[], endpoints: Endpoint[]): EndpointSlice => ({
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: base
-      ? { ...base.metadata, labels: opts.labels, ownerReferences: [owner] }
-      : { generateName: `${svc.metadata.name}-`, name: "", namespace: ns, labels: opts.labels, ownerReferences: [owner] },
-    addressType: "IPv4",
-    endpoints: [...endpoints].sort(byAddress),
-    ports,
-  });
+  const shape = (base: EndpointSlice | undefined, ports: EndpointSlicePort[], endpoints: Endpoint[], hosts?: Record<string, HostEndpoint>): EndpointSlice => {
+    const sorted = [...endpoints].sort(byAddress);
+    // The annotation lists this slice's own endpoints only; the slice's other annotations stay.
+    const { [HOST_ENDPOINTS_ANNOTATION]: _old, ...others } = base?.metadata.annotations ?? {};
+    const own = hosts ? Object.fromEntries(sorted.flatMap((e) => (hosts[e.addresses[0]] ? [[e.addresses[0], hosts[e.addresses[0]]]] : []))) : {};
+    const annotations = Object.keys(own).length ? { ...others, [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(own) } : others;
+    const withAnnotations = Object.keys(annotations).length ? { annotations } : {};
+    const { annotations: _before, ...baseMeta } = base?.metadata ?? { name: "" };
+    return {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: base
+        ? { ...baseMeta, ...withAnnotations, labels: opts.labels, ownerReferences: [owner] }
+        : { generateName: `${svc.metadata.name}-`, name: "", namespace: ns, ...withAnnotations, labels: opts.labels, ownerReferences: [owner] },
+      addressType: "IPv4",
+      endpoints: sorted,
+      ports,
+    };
+  };
   const out: SliceWrites = { create: [], update: [], delete: [] };
   const byPorts = new Map<string, EndpointSlice[]>();
   for (const s of existing) {
@@ -209,10 +228,10 @@ export function reconcileSlices(
     for (const k2 of kept) while (fresh.length && k2.eps.length < max) k2.eps.push(fresh.shift()!);
     for (const { slice, eps } of kept) {
       if (eps.length === 0) { out.delete.push(slice); continue; }
-      const next = shape(slice, g.ports, eps);
+      const next = shape(slice, g.ports, eps, g.hosts);
       if (!sameSlice(slice, next)) out.update.push(next);
     }
-    while (fresh.length) out.create.push(shape(undefined, g.ports, fresh.splice(0, max)));
+    while (fresh.length) out.create.push(shape(undefined, g.ports, fresh.splice(0, max), g.hosts));
   }
   for (const rest of byPorts.values()) leftover.push(...rest);
   if (total === 0 && opts.placeholder) {

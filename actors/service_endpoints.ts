@@ -87,6 +87,22 @@ export function backsService(service: Service, pod: Pod): boolean {
   return pod.status.phase !== "Succeeded" && pod.status.phase !== "Failed";
 }
 
+/**
+ * Where `pod` publishes the container `ports` (each `{port, protocol}`) on its node: its host IP
+ * and the host ports the node agent recorded; undefined when it publishes none of them.
+ */
+export function hostEndpointOf(pod: Pod, ports: readonly { port?: number; protocol?: string }[]): HostEndpoint | undefined {
+  const published = publishedHostPorts(pod);
+  const hostPorts: Record<string, number> = {};
+  for (const p of ports) {
+    const k = `${p.port}/${p.protocol ?? "TCP"}`;
+    if (published[k] !== undefined) hostPorts[k] = published[k];
+  }
+  if (Object.keys(hostPorts).length === 0) return undefined;
+  const hostIP = pod.status?.hostIP;
+  return { ...(hostIP ? { hostIP } : {}), hostPorts };
+}
+
 const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
 
 /**
@@ -120,16 +136,8 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
     if (!g) groups.set(key, (g = { ports, ready: [], notReady: [] }));
     (isPodReady(pod) || service.spec.publishNotReadyAddresses ? g.ready : g.notReady).push(addressOf(pod, service));
 
-    const published = publishedHostPorts(pod);
-    const hostPorts: Record<string, number> = {};
-    for (const p of ports) {
-      const k = `${p.port}/${p.protocol ?? "TCP"}`;
-      if (published[k] !== undefined) hostPorts[k] = published[k];
-    }
-    if (Object.keys(hostPorts).length > 0) {
-      const { podIP, hostIP } = pod.status!;
-      hostEndpoints[podIP!] = { ...(hostIP ? { hostIP } : {}), hostPorts };
-    }
+    const host = hostEndpointOf(pod, ports);
+    if (host) hostEndpoints[pod.status!.podIP!] = host;
   }
 
   const subsets: EndpointSubset[] = [...groups.entries()]
@@ -154,9 +162,9 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
   };
 }
 
-/** Reads `berth.dev/host-endpoints` back; a malformed value counts as absent. */
-export function hostEndpointsOf(ep: Endpoints): Record<string, HostEndpoint> {
-  const raw = ep.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION];
+/** Reads `berth.dev/host-endpoints` back (from Endpoints or an EndpointSlice); a malformed value counts as absent. */
+export function hostEndpointsOf(obj: { metadata: { annotations?: Record<string, string> } }): Record<string, HostEndpoint> {
+  const raw = obj.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION];
   if (!raw) return {};
   try {
     const v = JSON.parse(raw) as unknown;

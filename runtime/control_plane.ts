@@ -39,7 +39,7 @@ import { parseSchedule } from "./cron.ts";
 import type { Log } from "../model/log.ts";
 import type { Observe } from "../model/observe.ts";
 import { type ServiceController, type ServiceControllerOptions, startServiceController } from "./service_controller.ts";
-import { type EndpointSliceController, startEndpointSliceController } from "../actors/endpointslice_controller.ts";
+import type { EndpointSliceController } from "../actors/endpointslice_controller.ts";
 import { startQuotaController, type QuotaController } from "../actors/resource_quota.ts";
 import { startEventSweeper, type EventSweeper } from "../actors/event_ttl.ts";
 import { startServiceAccountController, type ServiceAccountController } from "../actors/service_account.ts";
@@ -275,10 +275,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const serviceController = opts.services === false
     ? undefined
-    : await startServiceController(client, { ...opts.services, services: informers.services, pods: informers.pods, log: controllerLog("service"), observe: opts.observe });
-  const endpointSlices = informers.services && informers.endpoints && informers.endpointslices
-    ? startEndpointSliceController({ client, services: informers.services, pods: informers.pods, endpoints: informers.endpoints, endpointSlices: informers.endpointslices, nodes: informers.nodes, log: controllerLog("endpointslice"), observe: opts.observe })
-    : undefined;
+    : await startServiceController(client, {
+      ...opts.services,
+      services: informers.services,
+      pods: informers.pods,
+      endpoints: informers.endpoints,
+      endpointSlices: informers.endpointslices,
+      nodes: informers.nodes,
+      log: controllerLog("service"),
+      sliceLog: controllerLog("endpointslice"),
+      observe: opts.observe,
+    });
+  const endpointSlices = serviceController?.endpointSlices;
   const quotaController = startQuotaController({
     client,
     pods: informers.pods,
@@ -345,8 +353,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         taintEviction.stop();
         nodeLifecycle.stop();
         garbageCollector.stop();
-        await serviceController?.stop();
-        endpointSlices?.stop();
+        await serviceController?.stop(); // its endpointslice controllers with it
         quotaController.stop();
         eventSweeper.stop();
         serviceAccounts.stop();

@@ -1,9 +1,10 @@
 /**
  * The service controller: ClusterIP and NodePort allocation, LoadBalancer ingress and Endpoints
- * — one service actor per Service (actors/services_manager.ts, actors/service.ts). It runs in
- * the control plane only, in `berth up` and in `berth control-plane` alike: one writer, so two
- * allocators can never hand the same ClusterIP to two services. Every node's proxies and DNS
- * read what it writes (runtime/service_proxy.ts).
+ * — one service actor per Service (actors/services_manager.ts, actors/service.ts) — and beside
+ * it the endpointslice and endpointslicemirroring controllers (actors/endpointslice_controller.ts),
+ * whose slices every node's proxies and DNS read (runtime/service_proxy.ts). It runs in the
+ * control plane only, in `berth up` and in `berth control-plane` alike: one writer, so two
+ * allocators can never hand the same ClusterIP to two services.
  */
 import type { ApiClient } from "../model/client.ts";
 import type { Log } from "../model/log.ts";
@@ -11,6 +12,7 @@ import { Informer } from "../actors/informer_cache.ts";
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR, NodePortAllocator } from "../actors/service_ip_allocator.ts";
 import type { Observe } from "../model/observe.ts";
 import { type ServicesManager, startServicesManager } from "../actors/services_manager.ts";
+import { type EndpointSliceController, startEndpointSliceController } from "../actors/endpointslice_controller.ts";
 
 export interface ServiceControllerOptions {
   /** ClusterIP range (default 10.96.0.0/16). */
@@ -23,6 +25,8 @@ export interface ServiceControllerOptions {
 
 export interface ServiceController {
   readonly manager: ServicesManager;
+  /** Every Service's EndpointSlices: from its pods, or mirrored from its Endpoints. */
+  readonly endpointSlices: EndpointSliceController;
   stop(): Promise<void>;
 }
 
@@ -32,12 +36,31 @@ export interface ServiceController {
  */
 export async function startServiceController(
   client: ApiClient,
-  opts: ServiceControllerOptions & { services?: Informer<"services">; pods?: Informer<"pods">; log?: Log; observe?: Observe } = {},
+  opts: ServiceControllerOptions & {
+    services?: Informer<"services">;
+    pods?: Informer<"pods">;
+    endpoints?: Informer<"endpoints">;
+    endpointSlices?: Informer<"endpointslices">;
+    nodes?: Informer<"nodes">;
+    log?: Log;
+    /** The endpointslice controllers' log (default: `log`). */
+    sliceLog?: Log;
+    observe?: Observe;
+  } = {},
 ): Promise<ServiceController> {
   const log = opts.log ?? (() => {});
-  const services = opts.services ?? new Informer(client, "services", { log });
-  const pods = opts.pods ?? new Informer(client, "pods", { log });
-  const own = [...(opts.services ? [] : [services]), ...(opts.pods ? [] : [pods])];
+  const own: { start(): Promise<unknown>; stop(): Promise<unknown> }[] = [];
+  const informer = <I extends { start(): Promise<unknown>; stop(): Promise<unknown> }>(given: I | undefined, make: () => I): I => {
+    if (given) return given;
+    const made = make();
+    own.push(made);
+    return made;
+  };
+  const services = informer(opts.services, () => new Informer(client, "services", { log }));
+  const pods = informer(opts.pods, () => new Informer(client, "pods", { log }));
+  const endpoints = informer(opts.endpoints, () => new Informer(client, "endpoints", { log }));
+  const endpointSlices = informer(opts.endpointSlices, () => new Informer(client, "endpointslices", { log }));
+  const nodes = informer(opts.nodes, () => new Informer(client, "nodes", { log }));
   await Promise.all(own.map((i) => i.start()));
   const manager = startServicesManager({
     client,
@@ -49,9 +72,12 @@ export async function startServiceController(
     log,
     observe: opts.observe,
   });
+  const slices = startEndpointSliceController({ client, services, pods, endpoints, endpointSlices, nodes, log: opts.sliceLog ?? log, observe: opts.observe });
   return {
     manager,
+    endpointSlices: slices,
     async stop() {
+      slices.stop();
       await manager.stop();
       await Promise.all(own.map((i) => i.stop()));
     },

@@ -1,25 +1,28 @@
 /**
  * The service proxy of one machine (kube-proxy and the node's cluster DNS): the DNS server,
  * ClusterIP addresses and one TCP proxy per service port, kept in step with the Services and
- * Endpoints the API holds through two informers — the same code in `berth up` and `berth node`.
- * It only reads: ClusterIPs, node ports and Endpoints are written by the service controller in
- * the control plane (runtime/service_controller.ts).
+ * EndpointSlices the API holds through two informers — the same code in `berth up` and
+ * `berth node`. It only reads: ClusterIPs and node ports are written by the service controller
+ * in the control plane (runtime/service_controller.ts), slices by the endpointslice controllers
+ * (actors/endpointslice_controller.ts) or by whoever manages a selectorless Service's endpoints.
  *
- *   Services informer ─┐
- *                      ├─▶ sync(namespace/name) ─▶ ServiceDataplane.apply / remove (retried on failure)
- *   Endpoints informer ┘                             └─ LocalDataplane: ClusterIP on lo, TcpProxy per port, DNS zone
+ *   Services informer ───────┐
+ *                            ├─▶ sync(namespace/name) ─▶ ServiceDataplane.apply / remove (retried on failure)
+ *   EndpointSlices informer ─┘   (the Service's slices,    └─ LocalDataplane: ClusterIP on lo, TcpProxy per port, DNS zone
+ *                                 by kubernetes.io/service-name: actors/slice_view.ts)
  *
  * Where a proxy sends a connection (DESIGN.md, Addresses): to the pod's IP and container port
  * when that IP is on a network attached to this machine (the berth bridge), otherwise to the
- * node-published `hostIP:hostPort` from the Endpoints' `berth.dev/host-endpoints` annotation.
+ * node-published `hostIP:hostPort` from the slices' `berth.dev/host-endpoints` annotation.
  */
 import os from "node:os";
 import type { ApiClient } from "../model/client.ts";
 import { objectKey } from "../model/names.ts";
-import type { Endpoints, Service } from "../model/types.ts";
+import type { Endpoints, EndpointSlice, Service } from "../model/types.ts";
 import { Informer } from "../actors/informer_cache.ts";
 import { externalNameOf, usesNodePorts } from "../actors/service.ts";
 import { type Backend, backendsForPort } from "../actors/service_endpoints.ts";
+import { endpointsFromSlices, sliceServiceKey } from "../actors/slice_view.ts";
 import { ipToInt, parseCidr } from "../actors/service_ip_allocator.ts";
 import { type DnsServer, startDnsServer } from "./dns/server.ts";
 import { DnsZone, dnsEndpointsOf } from "./dns/zone.ts";
@@ -216,13 +219,35 @@ export class LocalDataplane implements ServiceDataplane {
   }
 }
 
-/** Keeps a dataplane in step with the Services and Endpoints the API holds. */
+/** Keeps a dataplane in step with the Services and EndpointSlices the API holds. */
 export async function followServices(client: ApiClient, dataplane: ServiceDataplane, log: Log, retryMs = 1_000, synced?: (seconds: number) => void): Promise<{ stop(): Promise<void> }> {
   const services = new Informer(client, "services", { log });
-  const endpoints = new Informer(client, "endpoints", { log });
-  await Promise.all([services.start(), endpoints.start()]);
+  const slices = new Informer(client, "endpointslices", { log });
+  await Promise.all([services.start(), slices.start()]);
   const retries = new Map<string, ReturnType<typeof setTimeout>>();
   let stopped = false;
+  /** Slice keys by the Service they name, and the Service each slice was filed under. */
+  const slicesOf = new Map<string, Set<string>>();
+  const filedUnder = new Map<string, string>();
+  const file = (slice: EndpointSlice, gone: boolean): string[] => {
+    const key = objectKey(slice);
+    const before = filedUnder.get(key);
+    const now = gone ? undefined : sliceServiceKey(slice);
+    if (before !== now) {
+      if (before) slicesOf.get(before)?.delete(key);
+      if (before && slicesOf.get(before)?.size === 0) slicesOf.delete(before);
+      if (now) {
+        let set = slicesOf.get(now);
+        if (!set) slicesOf.set(now, (set = new Set()));
+        set.add(key);
+        filedUnder.set(key, now);
+      } else filedUnder.delete(key);
+    }
+    return [...new Set([before, now].filter((k): k is string => k !== undefined))];
+  };
+  for (const s of slices.list()) file(s, false);
+  const endpointsOf = (svc: Service, key: string): Endpoints =>
+    endpointsFromSlices(svc, [...(slicesOf.get(key) ?? [])].flatMap((k) => slices.get(k) ?? []));
 
   const sync = (key: string) => {
     if (stopped) return;
@@ -233,7 +258,7 @@ export async function followServices(client: ApiClient, dataplane: ServiceDatapl
     const slash = key.indexOf("/");
     const t0 = performance.now();
     const done = svc
-      ? dataplane.apply(svc, endpoints.get(key) ?? emptyEndpoints(svc))
+      ? dataplane.apply(svc, endpointsOf(svc, key))
       : dataplane.remove(key.slice(0, slash) || "default", key.slice(slash + 1));
     done.then(() => synced?.((performance.now() - t0) / 1000), (e: unknown) => {
       // A listener that cannot bind yet (address being assigned, port briefly busy): try again.
@@ -244,7 +269,9 @@ export async function followServices(client: ApiClient, dataplane: ServiceDatapl
 
   const unsubs = [
     services.subscribe((ev) => sync(objectKey(ev.object))),
-    endpoints.subscribe((ev) => sync(objectKey(ev.object))),
+    slices.subscribe((ev) => {
+      for (const key of file(ev.object, ev.type === "DELETED")) sync(key);
+    }),
   ];
   for (const s of services.list()) sync(objectKey(s));
   return {
@@ -252,14 +279,10 @@ export async function followServices(client: ApiClient, dataplane: ServiceDatapl
       stopped = true;
       for (const u of unsubs) u();
       for (const t of retries.values()) clearTimeout(t);
-      await Promise.all([services.stop(), endpoints.stop()]);
+      await Promise.all([services.stop(), slices.stop()]);
       await dataplane.removeAll();
     },
   };
-}
-
-function emptyEndpoints(svc: Service): Endpoints {
-  return { apiVersion: "v1", kind: "Endpoints", metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace }, subsets: [] } as Endpoints;
 }
 
 export interface ServiceProxyOptions {
@@ -317,7 +340,7 @@ export interface ServiceProxy {
   stop(): Promise<void>;
 }
 
-/** Starts DNS, the ClusterIP assigner, the dataplane and the Services/Endpoints informers feeding it. */
+/** Starts DNS, the ClusterIP assigner, the dataplane and the Services/EndpointSlices informers feeding it. */
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const log: Log = (m, f) => (opts.log ?? (() => {}))(m, { component: "service-proxy", ...(opts.nodeName ? { node: opts.nodeName } : {}), ...f });
   const zone = new DnsZone(opts.domain ?? "cluster.local");

@@ -6,7 +6,8 @@
  * which nats-server lets only that node's identity publish to; a name in the body is never
  * trusted. Rules (each denial names its rule, so a 403 says exactly what was refused):
  *
- *   read        get/list/watch namespaces, services, endpoints, nodes, events,
+ *   read        get/list/watch namespaces, services, endpoints, endpointslices (the node's
+ *               service proxy reads them, as kube-proxy with system:node-proxier), nodes, events,
  *               persistentvolumeclaims (a node watches every claim and keeps to those placed on
  *               it: Kubernetes lets a node get only its pods' claims, but has no reclaim on nodes)
  *   pods.read   list/watch pods only with the field selector `spec.nodeName=<self>`;
@@ -66,7 +67,7 @@ export type NodeDecision =
   | { type: "needNodePods"; check: (pods: Pod[]) => Verdict };
 
 const ALLOW: Verdict = { type: "allow" };
-const READABLE = new Set<Resource>(["namespaces", "services", "endpoints", "nodes", "events", "persistentvolumeclaims"]);
+const READABLE = new Set<Resource>(["namespaces", "services", "endpoints", "endpointslices", "nodes", "events", "persistentvolumeclaims"]);
 
 function deny(node: string, rule: string, message: string): Verdict {
   return { type: "deny", rule, message: `node "${node}" may not ${message} (rule ${rule})` };

@@ -226,6 +226,71 @@ describe("service proxy over a real API", () => {
     expect(got.size).toBe(1);
   });
 
+  it("routes a selectorless Service by EndpointSlices someone else writes (no Endpoints object), and by their changes", async () => {
+    await podServer("127.10.0.21", 8080, "slice-a");
+    await podServer("127.10.0.22", 8080, "slice-b");
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "external-db", namespace: "default" },
+      spec: { ports: [{ name: "sql", port: 5432, targetPort: 8080 }] },
+    });
+    const slice = await t.api.create("endpointslices", {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "external-db-1", namespace: "default", labels: { "kubernetes.io/service-name": "external-db", "endpointslice.kubernetes.io/managed-by": "db-operator.example.com" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["127.10.0.21"] }, { addresses: ["127.10.0.22"], conditions: { ready: false } }],
+      ports: [{ name: "sql", port: 8080, protocol: "TCP" }],
+    });
+    const svc = await waitFor(async () => {
+      const x = await t.api.get("services", "external-db", "default");
+      return x.spec.clusterIP ? x : undefined;
+    }, "a ClusterIP");
+    const ip = svc.spec.clusterIP!.replace(/^10\./, "127.");
+    expect(await waitFor(() => fetchOnce(ip, 5432).catch(() => undefined), "the slice's ready endpoint to answer")).toBe("slice-a");
+    for (let i = 0; i < 4; i++) expect(await fetchOnce(ip, 5432)).toBe("slice-a");
+    // Nobody wrote Endpoints for it: the proxy read the slice.
+    expect(await t.api.get("endpoints", "external-db", "default").then(() => "found", () => "none")).toBe("none");
+    // The writer marks the second endpoint ready: traffic spreads over both.
+    await t.api.update("endpointslices", { ...slice, endpoints: [{ addresses: ["127.10.0.21"] }, { addresses: ["127.10.0.22"], conditions: { ready: true } }] });
+    await waitFor(async () => {
+      const got = new Set<string>();
+      for (let i = 0; i < 8; i++) got.add(await fetchOnce(ip, 5432));
+      return got.size === 2;
+    }, "traffic to both endpoints");
+    // The slice is gone: so are the endpoints (connections are refused, as with no endpoints).
+    await t.api.delete("endpointslices", "external-db-1", "default");
+    await waitFor(() => fetchOnce(ip, 5432).then((who) => who === "", () => true), "no endpoint left");
+  });
+
+  it("a headless selectorless Service answers the addresses and hostnames of its hand-written EndpointSlice in DNS", async () => {
+    await t.api.create("services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "peers", namespace: "default" },
+      spec: { clusterIP: "None", ports: [{ port: 7000 }] },
+    });
+    await t.api.create("endpointslices", {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "peers-1", namespace: "default", labels: { "kubernetes.io/service-name": "peers" } },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["127.10.0.31"], hostname: "peer-0" },
+        { addresses: ["127.10.0.32"], hostname: "peer-1", conditions: { ready: false, serving: true, terminating: true } },
+      ],
+      ports: [{ port: 7000, protocol: "TCP" }],
+    });
+    const all = await waitFor(async () => {
+      const a = await resolveA(proxy.dnsPort, "peers.default.svc.cluster.local");
+      return a.ips.length ? a : undefined;
+    }, "headless A records from the slice");
+    expect(all.ips).toEqual(["127.10.0.31"]);
+    expect((await resolveA(proxy.dnsPort, "peer-0.peers.default.svc.cluster.local")).ips).toEqual(["127.10.0.31"]);
+    expect((await resolveA(proxy.dnsPort, "peer-1.peers.default.svc.cluster.local")).ips).toEqual([]);
+  });
+
   it("a headless service answers pod IPs in DNS and gets no proxy", async () => {
     await t.api.create("services", {
       apiVersion: "v1",

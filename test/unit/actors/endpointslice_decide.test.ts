@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EndpointSlice, Endpoints, Pod, Service } from "../../../model/types.ts";
+import { HOST_PORTS_ANNOTATION } from "../../../model/pod.ts";
+import { HOST_ENDPOINTS_ANNOTATION } from "../../../actors/service_endpoints.ts";
 import {
   endpointsFromEndpoints,
   endpointsFromPods,
@@ -152,6 +154,34 @@ describe("reconciling slices", () => {
 });
 
 describe("mirroring an Endpoints object (a Service without a selector)", () => {
+  it("records where each endpoint is published on its node (berth.dev/host-endpoints), per slice and only its own endpoints", () => {
+    const s = svc();
+    const published = (ip: string, hostPort: number) => {
+      const p = pod(ip);
+      p.metadata.annotations = { [HOST_PORTS_ANNOTATION]: JSON.stringify({ "8080/TCP": hostPort }) };
+      p.status!.hostIP = "192.168.1.5";
+      return p;
+    };
+    const many = [published("10.3.0.1", 32001), pod("10.3.0.2"), ...Array.from({ length: 100 }, (_, i) => pod(`10.3.1.${i + 1}`)), published("10.3.2.1", 32002)];
+    const w = reconcileSlices(s, endpointsFromPods(s, many, zones), [], { ...opts(s), maxPerSlice: 100 });
+    const hosts = w.create.map((x) => JSON.parse(x.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "{}"));
+    // 103 endpoints sorted by address: 10.3.0.x and 10.3.1.1-98 in the first slice, the rest in the second.
+    expect(hosts).toEqual([{ "10.3.0.1": { hostIP: "192.168.1.5", hostPorts: { "8080/TCP": 32001 } } }, { "10.3.2.1": { hostIP: "192.168.1.5", hostPorts: { "8080/TCP": 32002 } } }]);
+    // The published pod goes: its slice loses the annotation, and keeps any other a user put there.
+    const first = { ...w.create[0], metadata: { ...w.create[0].metadata, name: "web-a", annotations: { ...w.create[0].metadata.annotations, note: "mine" } } };
+    const second = { ...w.create[1], metadata: { ...w.create[1].metadata, name: "web-b" } };
+    const next = reconcileSlices(s, endpointsFromPods(s, many.slice(1), zones), [first, second], opts(s));
+    const updated = next.update.find((x) => x.metadata.name === "web-a")!;
+    expect(updated.metadata.annotations).toEqual({ note: "mine" });
+    // Mirroring carries the Endpoints' host endpoints over to the slices.
+    const ep: Endpoints = {
+      apiVersion: "v1", kind: "Endpoints", metadata: { name: "web", namespace: "shop", annotations: { [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify({ "10.4.0.1": { hostPorts: { "80/TCP": 30080 } } }) } },
+      subsets: [{ addresses: [{ ip: "10.4.0.1" }, { ip: "10.4.0.2" }], ports: [{ port: 80, protocol: "TCP" }] }],
+    };
+    const mirrored = reconcileSlices(s, endpointsFromEndpoints(ep), [], { manager: MIRRORING_CONTROLLER, labels: {}, placeholder: false });
+    expect(JSON.parse(mirrored.create[0].metadata.annotations![HOST_ENDPOINTS_ANNOTATION])).toEqual({ "10.4.0.1": { hostPorts: { "80/TCP": 30080 } } });
+  });
+
   it("turns each subset into endpoints: ready addresses ready and serving, not-ready ones neither; no placeholder", () => {
     const ep: Endpoints = {
       apiVersion: "v1",

@@ -67,6 +67,15 @@ describe("node authorizer - NodeRestriction", () => {
     expect(p.type === "deny" && p.rule).toBe("node.taints");
   });
 
+  it("service data - a node reads Services, Endpoints and EndpointSlices (its service proxy's inputs) but writes none", () => {
+    for (const resource of ["services", "endpoints", "endpointslices"] as const) {
+      expect(authorizeNodeRequest("n1", { verb: "list", resource, opts: {} } as never).type, resource).toBe("allow");
+      expect(authorizeNodeRequest("n1", { verb: "watch", resource, opts: {}, watchId: "w-123456" } as never).type, resource).toBe("allow");
+      const obj = { metadata: { name: "x", namespace: "default" } };
+      expect(verdict(authorizeNodeRequest("n1", { verb: "create", resource, object: obj, namespace: "default" } as never), obj as never).type, resource).toBe("deny");
+    }
+  });
+
   it("events - created only by itself about its own Node or a pod bound to it", () => {
     const ev = (involvedObject: unknown, source: unknown = { host: "n1" }) => ({ metadata: { name: "e", namespace: "default" }, involvedObject, source });
     const create = (e: unknown, pod?: AnyObject) => verdict(authorizeNodeRequest("n1", { verb: "create", resource: "events", object: e, namespace: "default" }), pod).type;
