@@ -4,7 +4,7 @@
  * request, filters, and a node confined to its own scope by nats-server's permissions.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorkLoop } from "../../actors/work_loop.ts";
+import { type WorkLoop, startWorkLoop } from "../../actors/work_loop.ts";
 import { ActorPublisher } from "../../runtime/inspect/actor_publisher.ts";
 import { listActors, watchActors, type ActorRecord } from "../../runtime/inspect/actor_client.ts";
 import { makeNatsAuth, nodeUser, type NatsAuth } from "../../runtime/nats/auth.ts";
@@ -12,6 +12,19 @@ import { connectNats, type NatsConnection } from "../../runtime/nats/connection.
 import { startNatsServer, type NatsServerHandle } from "../../runtime/nats/server.ts";
 import { subjects } from "../../runtime/subjects.ts";
 import { waitFor } from "../helpers/nats.ts";
+
+/**
+ * Waits for the loop to be idle after the pass it is owed, then wakes it and waits for that pass
+ * to be done (a wake-up starts the pass once the event-loop turn is over, so "idle" right after
+ * `wake()` is still the state before it).
+ */
+async function onePass(loop: WorkLoop): Promise<void> {
+  const idle = () => loop.actor.getSnapshot().value === "idle";
+  await waitFor(idle, "idle");
+  const done = loop.actor.getSnapshot().context.passes;
+  loop.wake();
+  await waitFor(() => idle() && loop.actor.getSnapshot().context.passes > done, "the pass");
+}
 
 describe("actors over NATS", () => {
   let server: NatsServerHandle;
@@ -112,10 +125,7 @@ describe("actors over NATS", () => {
     const t = tap(cli, subjects.actorFilter({ scope: "control-plane" }), cp, "control-plane");
     let passes = 0;
     const loop = startWorkLoop("quiet", async () => void passes++, () => {}, { metrics: noMetricsLike, actors: pub });
-    for (let i = 0; i < 50; i++) {
-      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
-      loop.wake();
-    }
+    for (let i = 0; i < 50; i++) await onePass(loop);
     await waitFor(() => loop.actor.getSnapshot().value === "idle" && passes === 51, "every pass done");
     pub.flush();
     await t.settle();
@@ -137,11 +147,7 @@ describe("actors over NATS", () => {
     const pub = new ActorPublisher(cp, "control-plane", { tickMs: 20 });
     const t = tap(cli, subjects.actorFilter({ scope: "control-plane" }), cp, "control-plane");
     const loop = startWorkLoop("seen", async () => {}, () => {}, { metrics: noMetricsLike, actors: pub });
-    await waitFor(() => loop.actor.getSnapshot().value === "idle", "first pass");
-    for (let i = 0; i < 5; i++) {
-      loop.wake();
-      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
-    }
+    for (let i = 0; i < 5; i++) await onePass(loop);
     const before = pub.snapshot()[0].transitions;
     const seen: ActorRecord[] = [];
     const w = watchActors(cli, { kind: "workloop", scope: "control-plane" }, (r) => seen.push(r), { announceMs: 50, ttlMs: 300 });
@@ -157,10 +163,7 @@ describe("actors over NATS", () => {
     await waitFor(() => !pub.watching(), "the lease runs out", 5_000);
     await t.settle();
     const published = t.got.length;
-    for (let i = 0; i < 5; i++) {
-      loop.wake();
-      await waitFor(() => loop.actor.getSnapshot().value === "idle", "idle");
-    }
+    for (let i = 0; i < 5; i++) await onePass(loop);
     pub.flush();
     await t.settle();
     expect(t.got.length).toBe(published);
