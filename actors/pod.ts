@@ -13,6 +13,9 @@
  *   │    └── infra container died (any state): the whole sandbox is recreated                 │
  *   │  POD_UPDATED with a new container image → dirty → containers (stop, recreate that one)   │
  *   └──────────────────────────────────────────────────────────────────────────────────────────┘
+ *      │ activeDeadlineSeconds past (a timer child, for pods with one; idle states act on it,
+ *      │ busy ones finish their step first): stop every container (Killing), read their
+ *      │ final states, report phase Failed, reason DeadlineExceeded ──▶ failed (until deleted)
  *      │ DELETE (deletionTimestamp or object gone); busy states finish their step first
  *      ▼
  *   terminating (SIGTERM → terminationGracePeriodSeconds → SIGKILL; remove containers, emptyDir;
@@ -24,7 +27,7 @@
  * `prober`; actions `reportStatus`, `recordEvents` (see runtime/containers/pod_effects.ts).
  * No NATS subjects: status and events go through the ApiClient held by the node agent.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, setup, stopChild } from "xstate";
+import { assign, enqueueActions, fromCallback, fromPromise, not, setup, stopChild } from "xstate";
 import type { Pod, PodStatus } from "../model/types.ts";
 import type { RuntimeEvent, SandboxInfo } from "../model/container_runtime.ts";
 import { LABELS } from "../model/container_runtime.ts";
@@ -68,6 +71,8 @@ export interface PodContext {
   killQueue: string[];
   /** A container died while a step was in flight: sync again before resting. */
   dirty: boolean;
+  /** activeDeadlineSeconds has passed: the pod fails (its containers are stopped, never restarted). */
+  deadlineExceeded: boolean;
   /**
    * The prober's newest readiness verdict per attempt id. A sync step works on the records as
    * they were when it began; a verdict that arrived meanwhile is newer than the step's copy and
@@ -94,6 +99,8 @@ export type PodMachineEvent =
   /** Converge now (e.g. the runtime came back after an outage). */
   | { type: "RESYNC" }
   | { type: "RUNTIME_EVENT"; event: RuntimeEvent }
+  /** From the deadline timer: the pod has been active longer than its activeDeadlineSeconds. */
+  | { type: "DEADLINE_EXCEEDED" }
   | { type: "PROBE_RESULT"; container: string; containerId: string; probe: "startup" | "liveness" | "readiness"; result: "success" | "failure"; message?: string };
 
 /** Inputs and outputs of the injected actors. */
@@ -108,6 +115,8 @@ export interface SyncStepInput {
   backoff: BackoffConfig;
   /** Service variables already fixed for this pod; absent: the step looks them up before its first create. */
   serviceEnv?: Record<string, string>;
+  /** Only read the containers' states (after the pod failed): nothing is started or restarted. */
+  observeOnly?: boolean;
 }
 export interface SyncStepOutput { records: ContainerRecord[]; events: PodEvent[]; serviceEnv?: Record<string, string> }
 export interface TerminateInput {
@@ -167,11 +176,19 @@ export class SandboxGoneError extends Error {
 const notProvided = (name: string) => () => Promise.reject(new Error(`pod actor: ${name} not provided`));
 
 /**
- * The spec to run after an update: the one the actor runs, with only the container images taken
- * from the update (the one field of a pod's spec Kubernetes lets change once it exists; the API
- * rejects other changes). Returns `current` itself when no image changed.
+ * The spec to run after an update: the one the actor runs, with only what Kubernetes lets change
+ * in a pod's spec once it exists taken from the update — the container images and
+ * activeDeadlineSeconds (set or lowered; the API rejects other changes). Returns `current`
+ * itself when neither changed.
  */
-export function withNewImages(current: Pod["spec"], updated: Pod["spec"]): Pod["spec"] {
+export function withSpecUpdate(current: Pod["spec"], updated: Pod["spec"]): Pod["spec"] {
+  const deadline = updated.activeDeadlineSeconds;
+  const base = deadline !== undefined && deadline !== current.activeDeadlineSeconds ? { ...current, activeDeadlineSeconds: deadline } : current;
+  return withImages(base, updated);
+}
+
+/** `current` with the container images of `updated` (itself when no image changed). */
+function withImages(current: Pod["spec"], updated: Pod["spec"]): Pod["spec"] {
   const changed = current.containers.some((c) => {
     const u = updated.containers.find((x) => x.name === c.name);
     return u !== undefined && u.image !== c.image;
@@ -184,6 +201,20 @@ export function withNewImages(current: Pod["spec"], updated: Pod["spec"]): Pod["
       return u ? { ...c, image: u.image } : c;
     }),
   };
+}
+
+/** The kubelet's status for a pod past its activeDeadlineSeconds (its activeDeadlineHandler). */
+export const DEADLINE_FAILURE = { reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" } as const;
+
+/** The longest a timer can wait (2³¹ − 1 ms, about 24.8 days): a later deadline is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** When the pod's activeDeadlineSeconds runs out (ms since the epoch), counted from its start. */
+export function deadlineAt(pod: Pod, startTime: string | undefined, now: number): number | undefined {
+  const secs = pod.spec.activeDeadlineSeconds;
+  if (secs === undefined) return undefined;
+  const start = startTime ? Date.parse(startTime) : NaN;
+  return (Number.isNaN(start) ? now : start) + secs * 1000;
 }
 
 function graceOf(pod: Pod, override?: number): number {
@@ -235,13 +266,24 @@ export const podMachine = setup({
     killContainer: fromPromise<KillOutput, KillInput>(notProvided("killContainer")),
     terminatePod: fromPromise<PodEvent[], TerminateInput>(notProvided("terminatePod")),
     prober: fromCallback<ProbeTargets, { pod: Pod }>(() => () => {}),
+    /** Sends DEADLINE_EXCEEDED at `at` (ms since the epoch); spawned only for a pod with a deadline. */
+    deadline: fromCallback<{ type: "noop" }, { at: number }>(({ input, sendBack }) => {
+      let timer: ReturnType<typeof setTimeout>;
+      const arm = () => {
+        const left = input.at - Date.now();
+        timer = left <= 0 ? setTimeout(() => sendBack({ type: "DEADLINE_EXCEEDED" }), 0) : setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
+      arm();
+      return () => clearTimeout(timer);
+    }),
   },
   actions: {
     reportStatus: (_, _params: { status: PodStatus; hostPorts: Record<string, number> }) => {},
     recordEvents: (_, _params: { events: PodEvent[] }) => {},
     takeUpdate: assign(({ context, event }) => {
       if (event.type !== "POD_UPDATED") return {};
-      const spec = withNewImages(context.pod.spec, event.pod.spec);
+      const spec = withSpecUpdate(context.pod.spec, event.pod.spec);
+      const imagesChanged = withImages(context.pod.spec, event.pod.spec) !== context.pod.spec;
       return {
         pod: { ...event.pod, spec },
         deleting: context.deleting || !!event.pod.metadata.deletionTimestamp,
@@ -249,7 +291,7 @@ export const podMachine = setup({
         graceSeconds: !event.pod.metadata.deletionTimestamp ? context.graceSeconds
           : context.deleting ? Math.min(context.graceSeconds, graceOf(event.pod)) : graceOf(event.pod),
         // A new image is applied by the next sync; idle states pick `dirty` up at once.
-        dirty: context.dirty || spec !== context.pod.spec,
+        dirty: context.dirty || imagesChanged,
       };
     }),
     takeDelete: assign(({ context, event }) => {
@@ -266,10 +308,18 @@ export const podMachine = setup({
         startTime: context.startTime,
         sandboxReady: !!context.sandbox,
         terminating: context.deleting,
+        ...(context.deadlineExceeded ? { failure: DEADLINE_FAILURE } : {}),
         previous: context.status,
         now: new Date().toISOString(),
       }),
     })),
+    /** (Re)starts the deadline timer of a pod with activeDeadlineSeconds (the spec may lower it later). */
+    armDeadline: enqueueActions(({ context, enqueue }) => {
+      const at = deadlineAt(context.pod, context.startTime, Date.now());
+      if (at === undefined || context.deleting) return;
+      enqueue.stopChild("deadline");
+      enqueue.spawnChild("deadline", { id: "deadline", input: { at } });
+    }),
     /** A pod without probes has no prober (probes cannot change: a pod's spec is immutable but for images). */
     startProber: enqueueActions(({ context, enqueue }) => {
       if (hasProbes(context.pod)) enqueue.spawnChild("prober", { id: "prober", input: { pod: context.pod } });
@@ -287,6 +337,10 @@ export const podMachine = setup({
   },
   guards: {
     deleting: ({ context }) => context.deleting,
+    deadlineExceeded: ({ context }) => context.deadlineExceeded,
+    deadlineChanged: ({ context, event }) =>
+      event.type === "POD_UPDATED" && event.pod.spec.activeDeadlineSeconds !== undefined && event.pod.spec.activeDeadlineSeconds !== context.pod.spec.activeDeadlineSeconds,
+    hasSandbox: ({ context }) => context.sandbox !== undefined,
     /** Not deleting, a status reported already, and a readiness gate's condition differs in the update. */
     gateChanged: ({ context, event }) =>
       event.type === "POD_UPDATED" && !context.deleting && !event.pod.metadata.deletionTimestamp && context.status !== undefined &&
@@ -328,6 +382,7 @@ export const podMachine = setup({
     graceSeconds: graceOf(input.pod),
     status: input.pod.status,
     dirty: false,
+    deadlineExceeded: false,
     killQueue: [],
     verdicts: {},
     startups: {},
@@ -351,9 +406,13 @@ export const podMachine = setup({
     active: {
       // Spawned, not invoked, so that the many pods without probes start no actor for it
       // (an actor and its start were a tenth of a pod actor's CPU); stopped on leaving `active`.
-      entry: "startProber",
-      exit: stopChild("prober"),
+      // The deadline timer likewise exists only for a pod with activeDeadlineSeconds.
+      entry: [assign({ startTime: ({ context }) => context.startTime ?? new Date().toISOString() }), "startProber", "armDeadline"],
+      exit: [stopChild("prober"), stopChild("deadline")],
       on: {
+        // Acted on by the idle states (and `decide`); a step in flight finishes first.
+        DEADLINE_EXCEEDED: { actions: assign({ deadlineExceeded: true }) },
+        POD_UPDATED: { guard: "deadlineChanged", actions: ["takeUpdate", "armDeadline"] },
         // Seen only in busy states (idle states handle runtime events themselves).
         RUNTIME_EVENT: {
           guard: ({ event }) => event.event.type === "die" || event.event.type === "destroy",
@@ -427,7 +486,6 @@ export const podMachine = setup({
       initial: "sandbox",
       states: {
         sandbox: {
-          entry: assign({ startTime: ({ context }) => context.startTime ?? new Date().toISOString() }),
           invoke: {
             src: "ensureSandbox",
             input: ({ context }) => ({ pod: context.pod, node: context.node, hostIP: context.hostIP, sandbox: context.sandbox, records: context.records }),
@@ -447,7 +505,7 @@ export const podMachine = setup({
           },
         },
         sandboxRetry: {
-          always: { guard: "deleting", target: "#pod.terminating" },
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "deadlineExceeded", target: "#pod.deadline" }],
           on: { RESYNC: "sandbox" },
           after: { retry: "sandbox" },
         },
@@ -481,13 +539,14 @@ export const podMachine = setup({
           },
         },
         containersRetry: {
-          always: { guard: "deleting", target: "#pod.terminating" },
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "deadlineExceeded", target: "#pod.deadline" }],
           on: { RESYNC: "containers" },
           after: { retry: "containers" },
         },
         decide: {
           always: [
             { guard: "deleting", target: "#pod.terminating" },
+            { guard: "deadlineExceeded", target: "#pod.deadline" },
             { guard: "dirty", target: "containers" },
             { guard: "allFinished", target: "completed" },
             { guard: "someWaiting", target: "restarting" },
@@ -500,7 +559,7 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "deadlineExceeded", target: "#pod.deadline" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
           after: { resync: "containers" },
         },
         restarting: {
@@ -509,7 +568,7 @@ export const podMachine = setup({
             RUNTIME_EVENT: [{ guard: "infraDied", target: "sandbox" }, { guard: "appDied", target: "containers" }],
             RESYNC: "containers",
           },
-          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
+          always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "deadlineExceeded", target: "#pod.deadline" }, { guard: "hasKills", target: "killing" }, { guard: "dirty", target: "containers" }],
           after: { backoff: "containers" },
         },
         killing: {
@@ -532,10 +591,77 @@ export const podMachine = setup({
           },
         },
         completed: {
-          on: { DELETE: { target: "#pod.terminating", actions: "takeDelete" } },
+          // Finished before its deadline: a Succeeded (or Failed) pod stays as it ended.
+          on: { DELETE: { target: "#pod.terminating", actions: "takeDelete" }, DEADLINE_EXCEEDED: {} },
           always: { guard: "deleting", target: "#pod.terminating" },
         },
       },
+    },
+    deadline: {
+      // The kubelet's activeDeadlineHandler: every container stopped with the pod's grace period,
+      // none restarted, the pod Failed (DeadlineExceeded). Its containers are kept until it is deleted.
+      entry: [
+        {
+          type: "recordEvents",
+          params: ({ context }) => ({
+            events: [
+              { type: "Normal" as const, reason: DEADLINE_FAILURE.reason, message: DEADLINE_FAILURE.message },
+              ...runningNames(context.records).map((name) => ({ type: "Normal" as const, reason: "Killing", message: `Stopping container ${name}` })),
+            ],
+          }),
+        },
+      ],
+      initial: "stopping",
+      states: {
+        stopping: {
+          invoke: {
+            src: "killContainer",
+            input: ({ context }) => ({
+              pod: context.pod,
+              podIP: context.sandbox?.ip,
+              kills: context.records.filter((r) => r.state.kind === "running" && r.id).map((r) => ({ id: r.id!, name: r.name })),
+              graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30,
+            }),
+            onDone: [
+              { guard: "deleting", target: "#pod.terminating", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) } },
+              { target: "observing", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) } },
+            ],
+            onError: { target: "retry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+          },
+        },
+        observing: {
+          // Without a sandbox no container ever ran: the records say so already.
+          always: { guard: not("hasSandbox"), target: "#pod.failed" },
+          invoke: {
+            src: "syncContainers",
+            input: ({ context }) => ({
+              pod: context.pod,
+              node: context.node,
+              hostIP: context.hostIP,
+              sandbox: context.sandbox!,
+              records: context.records,
+              backoff: context.backoff,
+              serviceEnv: context.serviceEnv,
+              observeOnly: true,
+            }),
+            onDone: { target: "#pod.failed", actions: assign({ records: ({ event }) => event.output.records, lastError: undefined }) },
+            // The sandbox is gone (or the engine does not answer): the states known are reported.
+            onError: { target: "#pod.failed", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+          },
+        },
+        retry: {
+          always: { guard: "deleting", target: "#pod.terminating" },
+          after: { retry: "stopping" },
+        },
+      },
+    },
+    failed: {
+      entry: [
+        assign({ records: ({ context }) => context.records.map((r) => ({ ...r, ready: false })) }),
+        "refreshStatus",
+        { type: "reportStatus", params: ({ context }) => ({ status: context.status!, hostPorts: context.sandbox?.hostPorts ?? {} }) },
+      ],
+      always: { guard: "deleting", target: "terminating" },
     },
     terminating: {
       entry: [

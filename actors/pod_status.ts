@@ -23,6 +23,11 @@ export interface PodStatusInput {
   sandboxReady: boolean;
   /** The pod is being terminated. */
   terminating: boolean;
+  /**
+   * The pod has failed for a reason of the node's, not its containers' (the kubelet's
+   * `DeadlineExceeded` after activeDeadlineSeconds): phase Failed with this reason and message.
+   */
+  failure?: { reason: string; message: string };
   previous?: PodStatus;
   now: string;
 }
@@ -137,7 +142,7 @@ export function gateConditionsChanged(pod: Pod, a: PodStatus | undefined, b: Pod
 export function computePodStatus(input: PodStatusInput): PodStatus {
   const { pod, records, previous, now } = input;
   const statuses = containerStatuses(pod, records);
-  const phase = podPhase(pod, records);
+  const phase = input.failure ? "Failed" : podPhase(pod, records);
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
   const notReadyReason = phase === "Succeeded" || phase === "Failed" ? "PodCompleted" : "ContainersNotReady";
   const initialized = initStep(pod, records).type === "done";
@@ -153,6 +158,7 @@ export function computePodStatus(input: PodStatusInput): PodStatus {
   ];
   const status: PodStatus = {
     phase,
+    ...(input.failure ? { reason: input.failure.reason, message: input.failure.message } : {}),
     conditions,
     hostIP: input.hostIP,
     ...(input.podIP ? { podIP: input.podIP, podIPs: [{ ip: input.podIP }] } : {}),

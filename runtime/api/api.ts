@@ -1070,23 +1070,31 @@ function initialStatus<R extends Resource>(resource: R, obj: ResourceTypes[R], n
 
 /**
  * Kubernetes lets a pod's spec change only in a few places. Berth allows binding (setting
- * `nodeName` once) and changing container images, as Kubernetes does.
+ * `nodeName` once), changing container images, and setting or lowering activeDeadlineSeconds,
+ * as Kubernetes does (ValidatePodUpdate).
  */
 function checkPodUpdate(current: Pod, next: Pod): void {
   const norm = (p: Pod) => ({
     ...p.spec,
     nodeName: undefined,
+    activeDeadlineSeconds: undefined,
     containers: p.spec.containers.map((c) => ({ ...c, image: undefined })),
   });
   const causes = [];
   if (current.spec.nodeName && next.spec.nodeName !== current.spec.nodeName) {
     causes.push({ reason: "FieldValueInvalid", field: "spec.nodeName", message: `Forbidden: pod is already bound to node "${current.spec.nodeName}"` });
   }
+  const [was, now] = [current.spec.activeDeadlineSeconds, next.spec.activeDeadlineSeconds];
+  if (now === undefined && was !== undefined) {
+    causes.push({ reason: "FieldValueInvalid", field: "spec.activeDeadlineSeconds", message: "Invalid value: \"null\": must not update from a positive integer to nil value" });
+  } else if (now !== undefined && was !== undefined && now > was) {
+    causes.push({ reason: "FieldValueInvalid", field: "spec.activeDeadlineSeconds", message: `Invalid value: ${now}: must be less than or equal to previous value` });
+  }
   if (!jsonEqual(norm(current), norm(next))) {
     causes.push({
       reason: "FieldValueForbidden",
       field: "spec",
-      message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image` and binding `spec.nodeName`",
+      message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds` and binding `spec.nodeName`",
     });
   }
   if (causes.length) throw new InvalidError("Pod", current.metadata.name, causes);

@@ -288,9 +288,8 @@ function unservedPodFields(c: Causes, spec: Obj, at: string): void {
     const bad = typeof type === "string" ? labelKeyProblem(type) : undefined;
     if (typeof type === "string" && bad) c.add(CAUSE.invalid, `${at}.readinessGates[${i}].conditionType`, type, bad);
   });
-  if (typeof spec.activeDeadlineSeconds === "number") {
-    if (spec.activeDeadlineSeconds <= 0) c.add(CAUSE.invalid, `${at}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, "must be between 1 and 2147483647, inclusive");
-    else c.add(CAUSE.forbidden, `${at}.activeDeadlineSeconds`, undefined, "not supported by Berth for pods (a Job's activeDeadlineSeconds is)");
+  if (typeof spec.activeDeadlineSeconds === "number" && (spec.activeDeadlineSeconds < 1 || spec.activeDeadlineSeconds > 2147483647)) {
+    c.add(CAUSE.invalid, `${at}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, "must be between 1 and 2147483647, inclusive");
   }
 }
 
@@ -466,11 +465,25 @@ function rcRules(c: Causes, spec: Obj | undefined): void {
     // The selector defaults to the template's labels; with neither, the RC would select nothing.
     c.add(CAUSE.required, "spec.selector", undefined, "the selector, or the template's labels it defaults to, must not be empty");
   }
-  const policy = obj(template?.spec)?.restartPolicy;
+  keepsRunning(c, obj(template?.spec), "ReplicationController");
+  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+}
+
+/**
+ * The pods of a controller that keeps them running (kube's ValidatePodTemplateSpecFor…): restart
+ * policy Always, and no activeDeadlineSeconds (a deadline would fail them over and over).
+ * A Deployment's template is checked as its ReplicaSets', as in kube.
+ */
+function keepsRunning(c: Causes, podSpec: Obj | undefined, owner: "ReplicationController" | "ReplicaSet" | "DaemonSet" | "StatefulSet"): void {
+  const policy = podSpec?.restartPolicy;
   if (typeof policy === "string" && policy !== "Always") {
     c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
   }
-  if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
+  const deadline = podSpec?.activeDeadlineSeconds;
+  if (deadline === undefined) return;
+  const message = `activeDeadlineSeconds in ${owner} is not Supported`;
+  if (owner === "StatefulSet") c.add(CAUSE.forbidden, "spec.template.spec.activeDeadlineSeconds", undefined, message);
+  else c.add(CAUSE.invalid, "spec.template.spec.activeDeadlineSeconds", deadline, message);
 }
 
 /** ReplicaSet and Deployment: a non-empty selector that matches the template, a rolling update that can move. */
@@ -479,10 +492,7 @@ function appsRules(c: Causes, resource: "replicasets" | "deployments", spec: Obj
   const template = obj(spec.template);
   const sel = obj(spec.selector);
   if (sel) selectorMatchesTemplate(c, sel, template);
-  const policy = obj(template?.spec)?.restartPolicy;
-  if (typeof policy === "string" && policy !== "Always") {
-    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
-  }
+  keepsRunning(c, obj(template?.spec), "ReplicaSet");
   if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
   if (resource !== "deployments") return;
   const ru = obj(obj(spec.strategy)?.rollingUpdate);
@@ -508,10 +518,7 @@ function daemonSetRules(c: Causes, spec: Obj | undefined): void {
   const template = obj(spec.template);
   const sel = obj(spec.selector);
   if (sel) selectorMatchesTemplate(c, sel, template, "spec", "daemonset");
-  const policy = obj(template?.spec)?.restartPolicy;
-  if (typeof policy === "string" && policy !== "Always") {
-    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
-  }
+  keepsRunning(c, obj(template?.spec), "DaemonSet");
   if (template) podSpecRules(c, obj(template.spec), "spec.template.spec");
   // As Kubernetes, `rollingUpdate` is only read under RollingUpdate (an OnDelete DaemonSet may keep the one it had).
   const strategy = obj(spec.updateStrategy);
@@ -617,13 +624,7 @@ function statefulSetRules(c: Causes, spec: Obj | undefined): void {
   const podSpec = obj(template?.spec);
   const sel = obj(spec.selector);
   if (sel) selectorMatchesTemplate(c, sel, template, "spec", "statefulset");
-  const policy = podSpec?.restartPolicy;
-  if (typeof policy === "string" && policy !== "Always") {
-    c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
-  }
-  if (podSpec?.activeDeadlineSeconds !== undefined) {
-    c.add(CAUSE.forbidden, "spec.template.spec.activeDeadlineSeconds", undefined, "activeDeadlineSeconds in StatefulSet is not Supported");
-  }
+  keepsRunning(c, podSpec, "StatefulSet");
   const serviceName = spec.serviceName;
   if (typeof serviceName === "string" && serviceName !== "" && !isDns1123Label(serviceName)) {
     c.add(CAUSE.invalid, "spec.serviceName", serviceName, DNS1123_LABEL_MESSAGE);

@@ -145,6 +145,11 @@ export async function syncContainers(rt: ContainerRuntime, opts: PodEffectsOptio
         })
         : undefined;
       const now = Date.now();
+      if (input.observeOnly) {
+        // Read the attempt's state as it is: what exited stays exited, nothing is started.
+        const { record, action } = planContainer(rec0, observed, { policy: "Never", sandboxId: sandbox.id, now, backoff: input.backoff });
+        return action.type === "none" ? { ...record, ready: false } : rec0;
+      }
       const { record, action } = planContainer(rec0, observed, { policy, sandboxId: sandbox.id, now, backoff: input.backoff, image: c.image });
       if (action.type === "wait") {
         if (record.state.kind === "waiting" && record.state.reason === "CrashLoopBackOff" && rec0.backoffUntil !== record.backoffUntil) {

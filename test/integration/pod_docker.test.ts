@@ -131,6 +131,31 @@ describe("pods on Docker", () => {
     expect(r.stdout.trim()).toBe("kept");
   });
 
+  test("activeDeadlineSeconds: the node stops a pod past its deadline and fails it (DeadlineExceeded); its stopped containers stay until it is deleted", async () => {
+    await env.api.create("pods", pod("deadline", env.node, {
+      activeDeadlineSeconds: 2,
+      terminationGracePeriodSeconds: 1,
+      // PID 1 without a SIGTERM handler: the stop ends with SIGKILL after the grace period.
+      containers: [{ name: "c", image: BB, command: ["sleep", "3600"] }],
+    }));
+    const running = await waitRunning(env.api, "deadline");
+    const p = await waitFor(async () => {
+      const x = await getPod(env.api, "deadline");
+      return x.status?.phase === "Failed" ? x : undefined;
+    }, "Failed after the deadline", 30_000);
+    expect(p.status).toMatchObject({ reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" });
+    expect(containerStatus(p, "c")!.state.terminated).toMatchObject({ exitCode: 137, reason: "Error" });
+    expect(containerStatus(p, "c")!.restartCount).toBe(0);
+    const uid = running.metadata.uid!;
+    const apps = await env.rt.listContainers({ "berth.pod.uid": uid, "berth.role": "app" });
+    expect(apps.map((c) => c.state)).toEqual(["exited"]);
+    expect((await eventsFor(env.api, "deadline")).map((e) => e.reason)).toEqual(expect.arrayContaining(["DeadlineExceeded", "Killing"]));
+    // A finished pod's object goes at once (kube deletes a pod in a terminal phase without grace); the node then removes its containers.
+    await env.api.delete("pods", "deadline", "default");
+    await waitGone(env.api, "deadline");
+    await waitFor(async () => (await env.rt.listContainers({ "berth.pod.uid": uid })).length === 0, "its containers removed");
+  });
+
   test("deleting a pod stops and removes its containers and emptyDir volumes", async () => {
     await env.api.create("pods", pod("doomed", env.node, {
       volumes: [{ name: "tmp", emptyDir: {} }],

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { createActor } from "xstate";
-import { type PodEvent, podMachine, withNewImages } from "../../../actors/pod.ts";
+import { type PodEvent, podMachine, withSpecUpdate } from "../../../actors/pod.ts";
 import { newRecord, planContainer } from "../../../actors/pod_backoff.ts";
 import type { Pod, PodStatus } from "../../../model/types.ts";
 import { HollowRuntime } from "../../../runtime/containers/hollow.ts";
@@ -35,11 +35,14 @@ describe("image update decisions", () => {
     expect(fixed.record.crashes).toBe(0);
   });
 
-  test("withNewImages takes only the images from an update", () => {
+  test("withSpecUpdate takes only the images and activeDeadlineSeconds from an update", () => {
     const cur: Pod["spec"] = { containers: [{ name: "a", image: "x:1", command: ["sleep"] }, { name: "b", image: "y:1" }] };
-    expect(withNewImages(cur, { containers: [{ name: "a", image: "x:1" }, { name: "b", image: "y:1" }] })).toBe(cur);
-    const next = withNewImages(cur, { containers: [{ name: "a", image: "x:2", command: ["other"] }, { name: "b", image: "y:1" }] });
+    expect(withSpecUpdate(cur, { containers: [{ name: "a", image: "x:1" }, { name: "b", image: "y:1" }] })).toBe(cur);
+    const next = withSpecUpdate(cur, { containers: [{ name: "a", image: "x:2", command: ["other"] }, { name: "b", image: "y:1" }] });
     expect(next.containers).toEqual([{ name: "a", image: "x:2", command: ["sleep"] }, { name: "b", image: "y:1" }]);
+    // activeDeadlineSeconds too (set, or lowered), nothing else.
+    const withDeadline = withSpecUpdate(cur, { ...cur, activeDeadlineSeconds: 60, restartPolicy: "Never" });
+    expect(withDeadline).toEqual({ ...cur, activeDeadlineSeconds: 60 });
   });
 });
 

@@ -577,16 +577,34 @@ describe("validation - volume mounts: subPathExpr and mount propagation", () => 
 });
 
 describe("validation - pod spec fields stored only at the value that asks nothing", () => {
-  it("accepts os linux, an empty runtime class, overhead and readiness gates; refuses the rest by name", () => {
+  it("accepts os linux, an empty runtime class, overhead, readiness gates and activeDeadlineSeconds; refuses the rest by name", () => {
     expect(causesOf("pods", pod({ os: { name: "linux" }, runtimeClassName: "", overhead: {}, readinessGates: [], setHostnameAsFQDN: true, subdomain: "web" }))).toEqual([]);
     const causes = causesOf("pods", pod({ os: { name: "windows" }, runtimeClassName: "gvisor", overhead: { cpu: "100m" }, readinessGates: [{ conditionType: "example.com/ready" }], activeDeadlineSeconds: 30 }));
     expectCause(causes, "spec.os.name", "FieldValueForbidden", /Linux containers only/);
     expectCause(causes, "spec.runtimeClassName", "FieldValueForbidden", /no RuntimeClass is served/);
     expectCause(causes, "spec.overhead", "FieldValueForbidden", /without corresponding RuntimeClass/);
     expect(causes.some((c) => c.field?.startsWith("spec.readinessGates"))).toBe(false);
-    expectCause(causes, "spec.activeDeadlineSeconds", "FieldValueForbidden", /not supported by Berth for pods/);
+    expect(causes.some((c) => c.field === "spec.activeDeadlineSeconds")).toBe(false);
     expectCause(causesOf("pods", pod({ os: { name: "plan9" } })), "spec.os.name", "FieldValueNotSupported", /"linux", "windows"/);
     expectCause(causesOf("pods", pod({ activeDeadlineSeconds: 0 })), "spec.activeDeadlineSeconds", "FieldValueInvalid", /between 1 and 2147483647/);
+    expectCause(causesOf("pods", pod({ activeDeadlineSeconds: 2 ** 31 })), "spec.activeDeadlineSeconds", "FieldValueInvalid", /between 1 and 2147483647/);
+    expect(causesOf("pods", pod({ activeDeadlineSeconds: 2 ** 31 - 1 }))).toEqual([]);
+  });
+
+  it("activeDeadlineSeconds: on a pod and a Job's pods; not in the template of a controller that keeps its pods running", () => {
+    const template = (kind: string, apiVersion: string, resource: Resource) => {
+      const podSpec = { containers: [container()], activeDeadlineSeconds: 30 };
+      const spec = kind === "Job"
+        ? { template: { spec: { ...podSpec, restartPolicy: "Never" } } }
+        : { selector: kind === "ReplicationController" ? { app: "web" } : { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: podSpec } };
+      return causesOf(resource, { apiVersion, kind, metadata: { name: "web" }, spec });
+    };
+    expect(template("Job", "batch/v1", "jobs")).toEqual([]);
+    expectCause(template("ReplicationController", "v1", "replicationcontrollers"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /^Invalid value: 30: activeDeadlineSeconds in ReplicationController is not Supported$/);
+    expectCause(template("ReplicaSet", "apps/v1", "replicasets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
+    // A Deployment's template is checked as its ReplicaSets' (kube's ValidatePodTemplateSpecForReplicaSet).
+    expectCause(template("Deployment", "apps/v1", "deployments"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
+    expectCause(template("DaemonSet", "apps/v1", "daemonsets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in DaemonSet is not Supported$/);
   });
 
   it("readiness gates: each conditionType a qualified name (ValidateReadinessGates)", () => {
