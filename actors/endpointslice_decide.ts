@@ -18,7 +18,7 @@
  */
 import type { Endpoint, EndpointSlice, EndpointSlicePort, Endpoints, Pod, Service } from "../model/types.ts";
 import { isPodReady } from "../model/pod.ts";
-import { HOST_ENDPOINTS_ANNOTATION, type HostEndpoint, backsService, endpointHostname, hostEndpointOf, hostEndpointsOf, resolveTargetPort } from "./service_endpoints.ts";
+import { HOST_ENDPOINTS_ANNOTATION, type HostEndpoint, backsService, endpointHostname, hostEndpointOf, hostEndpointsAnnotation, hostEndpointsOf, resolveTargetPort } from "./service_endpoints.ts";
 
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
@@ -184,7 +184,7 @@ export function reconcileSlices(
     // The annotation lists this slice's own endpoints only; the slice's other annotations stay.
     const { [HOST_ENDPOINTS_ANNOTATION]: _old, ...others } = base?.metadata.annotations ?? {};
     const own = hosts ? Object.fromEntries(sorted.flatMap((e) => (hosts[e.addresses[0]] ? [[e.addresses[0], hosts[e.addresses[0]]]] : []))) : {};
-    const annotations = Object.keys(own).length ? { ...others, [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(own) } : others;
+    const annotations = { ...others, ...hostEndpointsAnnotation(own) };
     const withAnnotations = Object.keys(annotations).length ? { annotations } : {};
     const { annotations: _before, ...baseMeta } = base?.metadata ?? { name: "" };
     return {

@@ -257,6 +257,28 @@ function needsStart(pod: Pod, r: ContainerRecord): boolean {
   return policy === "Always" || (policy === "OnFailure" && r.state.terminated.exitCode !== 0);
 }
 
+/** What a sync step works on: the pod's state as the actor holds it (`observeOnly`: read, start nothing). */
+function syncInput(context: PodContext, observeOnly = false): SyncStepInput {
+  return {
+    pod: context.pod,
+    node: context.node,
+    hostIP: context.hostIP,
+    sandbox: context.sandbox!,
+    records: context.records,
+    backoff: context.backoff,
+    serviceEnv: context.serviceEnv,
+    ...(observeOnly ? { observeOnly } : {}),
+  };
+}
+
+/** A stop of some attempts while the pod lives on, with the pod's own grace period. */
+function killInput(context: PodContext, kills: KillInput["kills"]): KillInput {
+  return { pod: context.pod, podIP: context.sandbox?.ip, kills, graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30 };
+}
+
+/** A failed step's error as the context keeps it. */
+const errorMessage = (error: unknown): string => String((error as Error)?.message ?? error);
+
 export const podMachine = setup({
   types: {} as { context: PodContext; events: PodMachineEvent; input: PodInput },
   actors: {
@@ -500,7 +522,7 @@ export const podMachine = setup({
             ],
             onError: {
               target: "sandboxRetry",
-              actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }),
+              actions: assign({ lastError: ({ event }) => errorMessage(event.error) }),
             },
           },
         },
@@ -513,15 +535,7 @@ export const podMachine = setup({
           entry: assign({ dirty: false }),
           invoke: {
             src: "syncContainers",
-            input: ({ context }) => ({
-              pod: context.pod,
-              node: context.node,
-              hostIP: context.hostIP,
-              sandbox: context.sandbox!,
-              records: context.records,
-              backoff: context.backoff,
-              serviceEnv: context.serviceEnv,
-            }),
+            input: ({ context }) => syncInput(context),
             onDone: {
               target: "decide",
               actions: [
@@ -534,7 +548,7 @@ export const podMachine = setup({
             },
             onError: [
               { guard: "isSandboxGone", target: "sandbox" },
-              { target: "containersRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+              { target: "containersRetry", actions: assign({ lastError: ({ event }) => errorMessage(event.error) }) },
             ],
           },
         },
@@ -574,12 +588,7 @@ export const podMachine = setup({
         killing: {
           invoke: {
             src: "killContainer",
-            input: ({ context }) => ({
-              pod: context.pod,
-              podIP: context.sandbox?.ip,
-              kills: context.killQueue.map((id) => ({ id, name: context.records.find((r) => r.id === id)?.name })),
-              graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30,
-            }),
+            input: ({ context }) => killInput(context, context.killQueue.map((id) => ({ id, name: context.records.find((r) => r.id === id)?.name }))),
             onDone: {
               target: "containers",
               actions: [
@@ -616,17 +625,12 @@ export const podMachine = setup({
         stopping: {
           invoke: {
             src: "killContainer",
-            input: ({ context }) => ({
-              pod: context.pod,
-              podIP: context.sandbox?.ip,
-              kills: context.records.filter((r) => r.state.kind === "running" && r.id).map((r) => ({ id: r.id!, name: r.name })),
-              graceSeconds: context.pod.spec.terminationGracePeriodSeconds ?? 30,
-            }),
+            input: ({ context }) => killInput(context, context.records.filter((r) => r.state.kind === "running" && r.id).map((r) => ({ id: r.id!, name: r.name }))),
             onDone: [
               { guard: "deleting", target: "#pod.terminating", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) } },
               { target: "observing", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) } },
             ],
-            onError: { target: "retry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+            onError: { target: "retry", actions: assign({ lastError: ({ event }) => errorMessage(event.error) }) },
           },
         },
         observing: {
@@ -634,19 +638,10 @@ export const podMachine = setup({
           always: { guard: not("hasSandbox"), target: "#pod.failed" },
           invoke: {
             src: "syncContainers",
-            input: ({ context }) => ({
-              pod: context.pod,
-              node: context.node,
-              hostIP: context.hostIP,
-              sandbox: context.sandbox!,
-              records: context.records,
-              backoff: context.backoff,
-              serviceEnv: context.serviceEnv,
-              observeOnly: true,
-            }),
+            input: ({ context }) => syncInput(context, true),
             onDone: { target: "#pod.failed", actions: assign({ records: ({ event }) => event.output.records, lastError: undefined }) },
             // The sandbox is gone (or the engine does not answer): the states known are reported.
-            onError: { target: "#pod.failed", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+            onError: { target: "#pod.failed", actions: assign({ lastError: ({ event }) => errorMessage(event.error) }) },
           },
         },
         retry: {
@@ -680,7 +675,7 @@ export const podMachine = setup({
             src: "terminatePod",
             input: ({ context }) => ({ pod: context.pod, node: context.node, graceSeconds: context.graceSeconds, announced: runningNames(context.records) }),
             onDone: { target: "#pod.gone", actions: { type: "recordEvents", params: ({ event }) => ({ events: event.output }) } },
-            onError: { target: "#pod.terminateRetry", actions: assign({ lastError: ({ event }) => String((event.error as Error)?.message ?? event.error) }) },
+            onError: { target: "#pod.terminateRetry", actions: assign({ lastError: ({ event }) => errorMessage(event.error) }) },
           },
         },
       },

@@ -148,7 +148,7 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
       ...(g.ports.length ? { ports: g.ports } : {}),
     }));
 
-  const sortedHost = Object.fromEntries(Object.entries(hostEndpoints).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const annotations = hostEndpointsAnnotation(hostEndpoints);
   return {
     apiVersion: "v1",
     kind: "Endpoints",
@@ -156,10 +156,16 @@ export function computeEndpoints(service: Service, pods: Pod[]): Endpoints {
       name: service.metadata.name,
       namespace: ns,
       ...(service.metadata.labels ? { labels: { ...service.metadata.labels } } : {}),
-      ...(Object.keys(sortedHost).length ? { annotations: { [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(sortedHost) } } : {}),
+      ...(annotations ? { annotations } : {}),
     },
     subsets,
   };
+}
+
+/** `berth.dev/host-endpoints` for `hosts` (keyed by address, in address order), or undefined when empty. */
+export function hostEndpointsAnnotation(hosts: Record<string, HostEndpoint>): Record<string, string> | undefined {
+  const sorted = Object.entries(hosts).sort(([a], [b]) => (a < b ? -1 : 1));
+  return sorted.length ? { [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(Object.fromEntries(sorted)) } : undefined;
 }
 
 /** Reads `berth.dev/host-endpoints` back (from Endpoints or an EndpointSlice); a malformed value counts as absent. */

@@ -17,7 +17,7 @@
  * another controller's) routes by them too.
  */
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSlice, EndpointSubset, Service } from "../model/types.ts";
-import { HOST_ENDPOINTS_ANNOTATION, type HostEndpoint, hostEndpointsOf } from "./service_endpoints.ts";
+import { type HostEndpoint, hostEndpointsAnnotation, hostEndpointsOf } from "./service_endpoints.ts";
 import { SERVICE_NAME_LABEL } from "./endpointslice_decide.ts";
 
 /** The `namespace/name` of the Service `slice` belongs to, or undefined when it names none. */
@@ -102,15 +102,6 @@ export function endpointsFromSlices(svc: Service, slices: readonly EndpointSlice
   }
   subsets.push(...fallback);
 
-  const sortedHosts = Object.fromEntries(Object.entries(hosts).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return {
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: {
-      name: svc.metadata.name,
-      namespace: ns,
-      ...(Object.keys(sortedHosts).length ? { annotations: { [HOST_ENDPOINTS_ANNOTATION]: JSON.stringify(sortedHosts) } } : {}),
-    },
-    subsets,
-  };
+  const annotations = hostEndpointsAnnotation(hosts);
+  return { apiVersion: "v1", kind: "Endpoints", metadata: { name: svc.metadata.name, namespace: ns, ...(annotations ? { annotations } : {}) }, subsets };
 }
