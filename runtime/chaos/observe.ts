@@ -10,6 +10,7 @@ import type { FinalState } from "./checkers.ts";
 import type { ChaosCluster } from "./cluster.ts";
 import type { History, RcSample, Sample } from "./history.ts";
 import { isPodReady } from "../../model/pod.ts";
+import { sliceServiceKey } from "../../actors/slice_view.ts";
 
 const key = (ns: string | undefined, name: string) => `${ns ?? "default"}/${name}`;
 
@@ -93,7 +94,7 @@ export class Observer {
         api.list("replicationcontrollers").then((l) => l.items),
         api.list("pods").then((l) => l.items),
         api.list("nodes").then((l) => l.items),
-        api.list("endpoints").then((l) => l.items),
+        api.list("endpointslices").then((l) => l.items),
       ]);
     } catch {
       return undefined; // API unreachable (e.g. NATS paused): no sample this tick
@@ -125,12 +126,18 @@ export class Observer {
       const obj = nodes.find((x) => x.metadata.name === n.name);
       nodeState[n.logical] = obj ? obj.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "no-condition" : "absent";
     }
-    const endpoints: Record<string, number> = {};
-    for (const ep of eps) {
-      const k = key(ep.metadata.namespace, ep.metadata.name);
-      if (!this.services.has(k)) continue;
-      endpoints[k] = (ep.subsets ?? []).reduce((s, ss) => s + (ss.addresses?.length ?? 0), 0);
+    // Ready endpoints as the service proxy counts them: the distinct ready addresses of the
+    // Service's IPv4 EndpointSlices (actors/slice_view.ts reads them the same way).
+    const ready = new Map<string, Set<string>>();
+    for (const slice of eps) {
+      const k = sliceServiceKey(slice);
+      if (!k || !this.services.has(k) || slice.addressType !== "IPv4") continue;
+      const set = ready.get(k) ?? new Set<string>();
+      for (const e of slice.endpoints ?? []) if (e.conditions?.ready !== false && e.addresses?.[0]) set.add(e.addresses[0]);
+      ready.set(k, set);
     }
+    const endpoints: Record<string, number> = {};
+    for (const [k, set] of ready) endpoints[k] = set.size;
     const copies = new Map<string, number>();
     for (const c of containers) if (c.running && c.role === "app") copies.set(`${c.podUid}/${c.container}`, (copies.get(`${c.podUid}/${c.container}`) ?? 0) + 1);
     const duplicates = [...copies].filter(([, n]) => n > 1).map(([k]) => k);
