@@ -342,9 +342,15 @@ export const podMachine = setup({
       enqueue.stopChild("deadline");
       enqueue.spawnChild("deadline", { id: "deadline", input: { at } });
     }),
-    /** A pod without probes has no prober (probes cannot change: a pod's spec is immutable but for images). */
-    startProber: enqueueActions(({ context, enqueue }) => {
+    /**
+     * The children only some pods need, in one action (a pod actor's start is on the hot path): the
+     * prober for a pod with probes (probes cannot change: a pod's spec is immutable but for
+     * images), the deadline timer for one with activeDeadlineSeconds.
+     */
+    startChildren: enqueueActions(({ context, enqueue }) => {
       if (hasProbes(context.pod)) enqueue.spawnChild("prober", { id: "prober", input: { pod: context.pod } });
+      const at = deadlineAt(context.pod, context.startTime, Date.now());
+      if (at !== undefined && !context.deleting) enqueue.spawnChild("deadline", { id: "deadline", input: { at } });
     }),
     tellProber: enqueueActions(({ context, enqueue }) => {
       if (!hasProbes(context.pod)) return;
@@ -429,7 +435,7 @@ export const podMachine = setup({
       // Spawned, not invoked, so that the many pods without probes start no actor for it
       // (an actor and its start were a tenth of a pod actor's CPU); stopped on leaving `active`.
       // The deadline timer likewise exists only for a pod with activeDeadlineSeconds.
-      entry: [assign({ startTime: ({ context }) => context.startTime ?? new Date().toISOString() }), "startProber", "armDeadline"],
+      entry: [assign({ startTime: ({ context }) => context.startTime ?? new Date().toISOString() }), "startChildren"],
       exit: [stopChild("prober"), stopChild("deadline")],
       on: {
         // Acted on by the idle states (and `decide`); a step in flight finishes first.
