@@ -143,31 +143,33 @@ export function createEventRecorder(client: ApiClient, component: string, log: L
     }
   };
 
-  /** client-go's EventAggregate: the event itself, or the combined one once similar events are many. */
-  const aggregate = (ev: Event, at: number): { event: Event; key: string } => {
-    const similar = [sourceAndObject(ev), ev.type, ev.reason, ev.reportingComponent, ev.reportingInstance].join(SEP);
+  /**
+   * client-go's EventAggregate: the event itself, or the combined one once similar events are
+   * many. `source` is `sourceAndObject(ev)`, worked out once per event. (An LRU `get` refreshes
+   * an entry already; only a new one is `set`.)
+   */
+  const aggregate = (ev: Event, source: string, at: number): { event: Event; key: string } => {
+    const similar = [source, ev.type, ev.reason, ev.reportingComponent, ev.reportingInstance].join(SEP);
     let record = aggregates.get(similar);
-    if (!record || at - record.last > CORRELATOR.aggregateIntervalMs) record = { messages: new Set(), last: at };
+    if (!record || at - record.last > CORRELATOR.aggregateIntervalMs) aggregates.set(similar, (record = { messages: new Set(), last: at }));
     record.messages.add(ev.message ?? "");
     record.last = at;
-    aggregates.set(similar, record);
     if (record.messages.size < CORRELATOR.aggregateMaxEvents) {
-      return { event: ev, key: [sourceAndObject(ev), ev.type, ev.reason, ev.message].join(SEP) };
+      return { event: ev, key: [source, ev.type, ev.reason, ev.message].join(SEP) };
     }
     // Keep the set below the threshold, so every later similar event is combined too.
     record.messages.delete(record.messages.values().next().value!);
     return { event: { ...ev, message: AGGREGATE_PREFIX + (ev.message ?? "") }, key: `${similar}${SEP}aggregate` };
   };
 
-  /** client-go's spam filter: true when the source has no token left for this object. */
-  const spam = (ev: Event, at: number): boolean => {
-    const key = sourceAndObject(ev);
-    const b = buckets.get(key) ?? { tokens: CORRELATOR.spamBurst, at };
+  /** client-go's spam filter: true when the source has no token left for this object (`source`: its sourceAndObject). */
+  const spam = (source: string, at: number): boolean => {
+    let b = buckets.get(source);
+    if (!b) buckets.set(source, (b = { tokens: CORRELATOR.spamBurst, at }));
     b.tokens = Math.min(CORRELATOR.spamBurst, b.tokens + (at - b.at) * CORRELATOR.spamRefillPerMs);
     b.at = at;
     const allowed = b.tokens >= 1;
     if (allowed) b.tokens -= 1;
-    buckets.set(key, b);
     return !allowed;
   };
 
@@ -239,16 +241,17 @@ export function createEventRecorder(client: ApiClient, component: string, log: L
         lastTimestamp: stamp,
         count: 1,
       };
-      const { event, key } = aggregate(fresh, at);
+      const source = sourceAndObject(fresh);
+      const { event, key } = aggregate(fresh, source, at);
       // client-go's eventObserve: a known Event is counted up under its first name.
       const prior = observations.get(key);
       const observed: Event = prior
         ? { ...event, metadata: { ...event.metadata, name: prior.name }, firstTimestamp: prior.firstTimestamp, count: prior.count + 1 }
         : event;
-      const obs: Observation = prior ?? { count: 0, name: observed.metadata.name, firstTimestamp: observed.firstTimestamp!, tail: Promise.resolve() };
+      let obs = prior;
+      if (!obs) observations.set(key, (obs = { count: 0, name: observed.metadata.name, firstTimestamp: observed.firstTimestamp!, tail: Promise.resolve() }));
       obs.count = observed.count!;
-      observations.set(key, obs);
-      if (spam(observed, at)) {
+      if (spam(source, at)) {
         filtered++;
         return;
       }
