@@ -98,6 +98,8 @@ function probeDefaults(p: Probe): void {
     if (p.httpGet.path === "") p.httpGet.path = "/";
     dflt(p.httpGet, "scheme", "HTTP");
   }
+  // kube's SetDefaults_Probe: a gRPC probe's service is "" (the server's overall health).
+  if (p.grpc) dflt(p.grpc, "service", "");
 }
 
 function containerDefaults(c: Container): void {
@@ -106,6 +108,7 @@ function containerDefaults(c: Container): void {
   for (const port of c.ports ?? []) dflt(port, "protocol", "TCP");
   if (c.livenessProbe) probeDefaults(c.livenessProbe);
   if (c.readinessProbe) probeDefaults(c.readinessProbe);
+  if (c.startupProbe) probeDefaults(c.startupProbe);
 }
 
 /** Defaults a pod spec in place (the pod's, or an RC template's). */
@@ -113,6 +116,8 @@ function podSpecDefaults(spec: PodSpec): void {
   dflt(spec, "restartPolicy", POD_DEFAULTS.restartPolicy);
   dflt(spec, "terminationGracePeriodSeconds", POD_DEFAULTS.terminationGracePeriodSeconds);
   dflt(spec, "dnsPolicy", POD_DEFAULTS.dnsPolicy);
+  // Every container, init containers (sidecars among them) too, as kube's generated defaulters walk them all.
+  for (const c of spec.initContainers ?? []) containerDefaults(c);
   for (const c of spec.containers ?? []) containerDefaults(c);
   // kube's SetDefaults_ServiceAccountTokenProjection: a projected token lives an hour.
   for (const v of spec.volumes ?? []) {

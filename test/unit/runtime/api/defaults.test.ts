@@ -63,6 +63,20 @@ describe("defaults - pods", () => {
     expect(c.readinessProbe!.periodSeconds).toBe(10);
     expect(c.readinessProbe!.failureThreshold).toBe(7);
   });
+
+  it("defaults startup probes, a gRPC probe's service, and init containers (sidecars too) as app containers", () => {
+    const spec = {
+      initContainers: [{ name: "proxy", image: "envoy:1.30", restartPolicy: "Always", ports: [{ containerPort: 9901 }], startupProbe: { tcpSocket: { port: 9901 } } }],
+      containers: [{ name: "app", image: "berth/busybox", startupProbe: { grpc: { port: 9000 } } }],
+    };
+    const pod = applyDefaults("pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec } as unknown as Pod);
+    const probeDefaults = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
+    expect(pod.spec.containers[0].startupProbe).toEqual({ grpc: { port: 9000, service: "" }, ...probeDefaults });
+    const init = pod.spec.initContainers![0];
+    expect(init.imagePullPolicy).toBe("IfNotPresent");
+    expect(init.ports![0].protocol).toBe("TCP");
+    expect(init.startupProbe).toEqual({ tcpSocket: { port: 9901 }, ...probeDefaults });
+  });
   it("keeps what is given and leaves its input untouched", () => {
     const input = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { ...podSpec(), restartPolicy: "Never", terminationGracePeriodSeconds: 0 } } as Pod;
     const before = structuredClone(input);
