@@ -519,7 +519,7 @@ export const podMachine = setup({
             input: ({ context }) => ({ pod: context.pod, node: context.node, hostIP: context.hostIP, sandbox: context.sandbox, records: context.records }),
             onDone: [
               {
-                target: "containers",
+                target: "toSync",
                 actions: [
                   assign(({ context, event }) => ({ sandbox: event.output.sandbox, ...withVerdicts(event.output.records, context.verdicts, context.startups), lastError: undefined })),
                   { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
@@ -531,6 +531,10 @@ export const podMachine = setup({
               actions: assign({ lastError: ({ event }) => errorMessage(event.error) }),
             },
           },
+        },
+        // Between a step and the sync it leads to: a deadline that passed meanwhile starts nothing more.
+        toSync: {
+          always: [{ guard: "deadlineExceeded", target: "#pod.deadline" }, { target: "containers" }],
         },
         sandboxRetry: {
           always: [{ guard: "deleting", target: "#pod.terminating" }, { guard: "deadlineExceeded", target: "#pod.deadline" }],
@@ -596,7 +600,7 @@ export const podMachine = setup({
             src: "killContainer",
             input: ({ context }) => killInput(context, context.killQueue.map((id) => ({ id, name: context.records.find((r) => r.id === id)?.name }))),
             onDone: {
-              target: "containers",
+              target: "toSync",
               actions: [
                 assign({ killQueue: ({ context, event }) => context.killQueue.filter((id) => !event.output.ids.includes(id)) }),
                 { type: "recordEvents", params: ({ event }) => ({ events: event.output.events }) },
