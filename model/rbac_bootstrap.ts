@@ -20,7 +20,8 @@
  * nobody serves grants nothing). Left out: the roles of kube's own components (`system:node`,
  * `system:kube-scheduler`, the controllers' `system:controller:*`…), which Berth's components do
  * not authenticate as. Rules are written as kube's rule builder stores them: verbs, groups and
- * resources sorted. The Api creates the absent ones at start (runtime/api/api.ts). Pure data.
+ * resources sorted. The Api creates the absent ones at start and reconciles the others
+ * (runtime/api/api.ts, model/rbac_reconcile.ts). Pure data.
  */
 import { RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule } from "./types.ts";
 

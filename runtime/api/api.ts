@@ -37,8 +37,9 @@ import { keepPodPriority, PriorityAdmission, systemClassDeleteError } from "./pr
 import { keepServiceAccountName, withServiceAccountName } from "../../model/pod_references.ts";
 import { SYSTEM_PRIORITY_CLASSES } from "../../model/priority.ts";
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from "../../model/rbac_bootstrap.ts";
+import { reconcileClusterRole, reconcileClusterRoleBinding } from "../../model/rbac_reconcile.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "../../model/selector.ts";
-import type { AnyObject, ConfigMap, ControllerRevision, DaemonSet, EndpointSlice, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, TokenRequest, WatchEvent } from "../../model/types.ts";
+import type { AnyObject, ClusterRole, ClusterRoleBinding, ConfigMap, ControllerRevision, DaemonSet, EndpointSlice, Ingress, IngressClass, Job, Namespace, ObjectList, PersistentVolumeClaim, Pod, PriorityClass, Service, ReplicaSet, ReplicationController, Resource, ResourceQuota, ResourceTypes, RoleBinding, Scale, ScalableResource, StatefulSet, TokenRequest, WatchEvent } from "../../model/types.ts";
 import { PVC_PROTECTION_FINALIZER, RESOURCES, SCALABLE, apiVersionOf } from "../../model/types.ts";
 import { CAUSE, render } from "./validation_util.ts";
 import { formatLabelSelector, selectorFromSpec } from "../../model/selector.ts";
@@ -149,14 +150,31 @@ export class Api implements ApiClient {
       if (!(await store.tryGet("priorityclasses", undefined, pc.metadata.name))) await api.create("priorityclasses", structuredClone(pc)).catch(unlessExists);
     }
     // The bootstrap RBAC policy: fourteen objects, read (and the first time made) concurrently,
-    // since every API start pays for them (every integration test's among them).
-    const ensure = async <R extends "clusterroles" | "clusterrolebindings">(resource: R, obj: ResourceTypes[R]) => {
-      if (!(await store.tryGet(resource, undefined, obj.metadata.name))) await api.create(resource, structuredClone(obj)).catch(unlessExists);
+    // since every API start pays for them (every integration test's among them). Existing ones
+    // are reconciled as kube-apiserver's post-start hook does (model/rbac_reconcile.ts): a newer
+    // Berth's rules and subjects added, an operator's additions kept, autoupdate "false" obeyed.
+    // Another API server starting at once may have written first: a Conflict means it did.
+    const unlessRaced = (e: unknown) => {
+      if (!(e instanceof ApiError && (e.reason === "Conflict" || e.reason === "AlreadyExists" || e.reason === "NotFound"))) throw e;
     };
-    await Promise.all([
-      ...BOOTSTRAP_CLUSTER_ROLES.map((r) => ensure("clusterroles", r)),
-      ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS.map((b) => ensure("clusterrolebindings", b)),
-    ]);
+    const ensureRole = async (expected: ClusterRole) => {
+      const current = await store.tryGet("clusterroles", undefined, expected.metadata.name);
+      if (!current) return void (await api.create("clusterroles", structuredClone(expected)).catch(unlessExists));
+      const next = reconcileClusterRole(current, expected);
+      if (next) await api.update("clusterroles", structuredClone(next)).catch(unlessRaced);
+    };
+    const ensureBinding = async (expected: ClusterRoleBinding) => {
+      const current = await store.tryGet("clusterrolebindings", undefined, expected.metadata.name);
+      if (!current) return void (await api.create("clusterrolebindings", structuredClone(expected)).catch(unlessExists));
+      const next = reconcileClusterRoleBinding(current, expected);
+      if (!next) return;
+      if (!next.recreate) return void (await api.update("clusterrolebindings", structuredClone(next.binding)).catch(unlessRaced));
+      // A roleRef cannot change: made again, under the same name.
+      await api.delete("clusterrolebindings", expected.metadata.name, undefined, { preconditions: { resourceVersion: current.metadata.resourceVersion } }).catch(unlessRaced);
+      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, ...metadata } = next.binding.metadata;
+      await api.create("clusterrolebindings", structuredClone({ ...next.binding, metadata })).catch(unlessExists);
+    };
+    await Promise.all([...BOOTSTRAP_CLUSTER_ROLES.map(ensureRole), ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS.map(ensureBinding)]);
     return api;
   }
 
