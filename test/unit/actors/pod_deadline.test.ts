@@ -8,6 +8,7 @@ import { createActor, fromPromise } from "xstate";
 import { DEADLINE_FAILURE, type KillInput, type KillOutput, type PodEvent, podMachine, type SandboxStepInput, type SandboxStepOutput, type SyncStepInput, type SyncStepOutput } from "../../../actors/pod.ts";
 import type { Pod, PodStatus } from "../../../model/types.ts";
 import { newRecord } from "../../../actors/pod_backoff.ts";
+import { waitFor } from "../../helpers/nats.ts";
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -21,13 +22,7 @@ const pod = (startedSecondsAgo: number, deadline: number): Pod => ({
   status: { phase: "Pending", startTime: new Date(Date.now() - startedSecondsAgo * 1000).toISOString() },
 });
 
-async function until(f: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (f: () => boolean, what: string) => waitFor(f, what, 5000, 5);
 
 describe("pod actor: activeDeadlineSeconds", () => {
   test("a deadline that passes during the sandbox step: the step finishes, no container is started, the pod fails", async () => {
