@@ -479,11 +479,9 @@ function keepsRunning(c: Causes, podSpec: Obj | undefined, owner: "ReplicationCo
   if (typeof policy === "string" && policy !== "Always") {
     c.add(CAUSE.notSupported, "spec.template.spec.restartPolicy", policy, 'supported values: "Always"');
   }
-  const deadline = podSpec?.activeDeadlineSeconds;
-  if (deadline === undefined) return;
-  const message = `activeDeadlineSeconds in ${owner} is not Supported`;
-  if (owner === "StatefulSet") c.add(CAUSE.forbidden, "spec.template.spec.activeDeadlineSeconds", undefined, message);
-  else c.add(CAUSE.invalid, "spec.template.spec.activeDeadlineSeconds", deadline, message);
+  if (podSpec?.activeDeadlineSeconds !== undefined) {
+    c.add(CAUSE.forbidden, "spec.template.spec.activeDeadlineSeconds", undefined, `activeDeadlineSeconds in ${owner} is not Supported`);
+  }
 }
 
 /** ReplicaSet and Deployment: a non-empty selector that matches the template, a rolling update that can move. */

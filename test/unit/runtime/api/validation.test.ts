@@ -600,11 +600,11 @@ describe("validation - pod spec fields stored only at the value that asks nothin
       return causesOf(resource, { apiVersion, kind, metadata: { name: "web" }, spec });
     };
     expect(template("Job", "batch/v1", "jobs")).toEqual([]);
-    expectCause(template("ReplicationController", "v1", "replicationcontrollers"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /^Invalid value: 30: activeDeadlineSeconds in ReplicationController is not Supported$/);
-    expectCause(template("ReplicaSet", "apps/v1", "replicasets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
+    expectCause(template("ReplicationController", "v1", "replicationcontrollers"), "spec.template.spec.activeDeadlineSeconds", "FieldValueForbidden", /^Forbidden: activeDeadlineSeconds in ReplicationController is not Supported$/);
+    expectCause(template("ReplicaSet", "apps/v1", "replicasets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueForbidden", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
     // A Deployment's template is checked as its ReplicaSets' (kube's ValidatePodTemplateSpecForReplicaSet).
-    expectCause(template("Deployment", "apps/v1", "deployments"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
-    expectCause(template("DaemonSet", "apps/v1", "daemonsets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueInvalid", /activeDeadlineSeconds in DaemonSet is not Supported$/);
+    expectCause(template("Deployment", "apps/v1", "deployments"), "spec.template.spec.activeDeadlineSeconds", "FieldValueForbidden", /activeDeadlineSeconds in ReplicaSet is not Supported$/);
+    expectCause(template("DaemonSet", "apps/v1", "daemonsets"), "spec.template.spec.activeDeadlineSeconds", "FieldValueForbidden", /activeDeadlineSeconds in DaemonSet is not Supported$/);
   });
 
   it("readiness gates: each conditionType a qualified name (ValidateReadinessGates)", () => {
