@@ -195,7 +195,9 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     const ep = await waitFor(async () => {
       const e = await api.get("endpoints", "web", "default").catch(() => undefined);
       return (e?.subsets?.[0]?.addresses?.length ?? 0) === 2 ? e : undefined;
-    }, "two ready endpoints", 90_000, 250);
+    }, "two ready endpoints", 90_000, 250).catch(async (e) => {
+      throw new Error(`${(e as Error).message}\n${await rcStory()}\n${cps.map((p) => `--- ${p.label}\n${p.out().slice(-4000)}`).join("\n")}`);
+    });
     // The endpoints carry host 2's advertise address and published ports.
     expect(ep.metadata.annotations?.[HOST_ENDPOINTS_ANNOTATION] ?? "").toContain(topo.hosts[1].advertise);
     const pods = await livePods();
@@ -280,7 +282,9 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     const killedAt = Date.now();
     leader.proc.kill("SIGKILL");
     await leader.exited;
-    await waitFor(() => leads(other), "the other copy leading", 30_000, 100);
+    await waitFor(() => leads(other), "the other copy leading", 30_000, 100).catch((e) => {
+      throw new Error(`${(e as Error).message} (killed at ${new Date(killedAt).toISOString()})\n--- ${other.label}\n${other.out().slice(-6000)}`);
+    });
     const takeover = Date.now() - killedAt;
     console.info(`multi-machine: control-plane takeover after SIGKILL ${takeover} ms (lease ttl ${TTL_S} s)`);
     if (takeover >= TTL_S * 1000 + 5_000) console.info(`killed at ${new Date(killedAt).toISOString()}\n${other.out().split("\n").filter((l) => /leader|lease|loops|state bucket/.test(l)).slice(-15).join("\n")}`);
