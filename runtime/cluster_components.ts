@@ -6,7 +6,8 @@
  * Credentials live under the home (`pki/`, `token`), created once and reused, so a kubeconfig
  * stays valid when the cluster is restarted with the same home.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { placeOnce, readIfExists, readOrCreate, waitForFile } from "./security/home_files.ts";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
@@ -82,27 +83,31 @@ export interface Components {
   waitReady(timeoutMs?: number): Promise<void>;
 }
 
-function readOrCreate(path: string, make: () => string): string {
-  if (existsSync(path)) return readFileSync(path, "utf8");
-  const v = make();
-  writeFileSync(path, v, { mode: 0o600 });
-  return v;
-}
-
-/** The cluster CA of a home (`<home>/pki/ca.crt` and `ca.key`), made on first use: it signs the REST API's certificate. */
+/**
+ * The cluster CA of a home (`<home>/pki/ca.crt` and `ca.key`), made on first use: it signs the
+ * REST API's certificate. Two processes starting at once on one home agree on one CA: the key is
+ * placed first (security/home_files.ts), and the certificate follows it, so a process that finds
+ * the key but lost the race waits for the winner's certificate.
+ */
 export async function caFor(home: string): Promise<CertKeyPair> {
   const dir = join(home, "pki");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const certPath = join(dir, "ca.crt");
   const keyPath = join(dir, "ca.key");
-  if (existsSync(certPath) && existsSync(keyPath)) {
-    return { certPem: readFileSync(certPath, "utf8"), keyPem: readFileSync(keyPath, "utf8") };
+  let keyPem = readIfExists(keyPath);
+  if (keyPem === undefined) {
+    if (readIfExists(certPath) !== undefined) throw new Error(`${certPath} exists without ${keyPath}: remove ${certPath} to have a new CA made`);
+    const made = await generateCa({ commonName: "berth-ca" });
+    keyPem = placeOnce(keyPath, made.keyPem, 0o600);
+    if (keyPem === made.keyPem) return { keyPem, certPem: placeOnce(certPath, made.certPem, 0o644) };
   }
-  const ca = await generateCa({ commonName: "berth-ca" });
-  writeFileSync(certPath, ca.certPem, { mode: 0o644 });
-  writeFileSync(keyPath, ca.keyPem, { mode: 0o600 });
-  return ca;
+  const certPem = await waitForFile(certPath, CA_CERT_WAIT_MS);
+  if (certPem === undefined) throw new Error(`${keyPath} exists without ${certPath} (an interrupted start?): remove ${keyPath} to have a new CA made`);
+  return { keyPem, certPem };
 }
+
+/** How long a process that lost the race to make the CA waits for the winner's certificate. */
+const CA_CERT_WAIT_MS = 10_000;
 
 /**
  * Serves the REST API on an Api: bearer token from `<home>/token`, TLS from the CA in

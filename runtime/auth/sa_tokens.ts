@@ -23,8 +23,9 @@
  * pod it starts.
  */
 import { createPrivateKey, sign, type KeyObject } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { placeOnce, readIfExists } from "../security/home_files.ts";
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importJWK, importPKCS8, jwtVerify, type CryptoKey, type JWTPayload } from "jose";
 
 /** An object a token is bound to: the token stops being valid when it is gone or re-created. */
@@ -106,28 +107,12 @@ export class ServiceAccountKeyError extends Error {
 /**
  * The token issuer of a home: its key from `<home>/pki/sa.key`, made there on first use (the
  * directory 0700, the key 0600, as `caFor` keeps the CA). Two processes starting at once on one
- * home agree on one key: the first to link its key into place wins, the other reads it.
+ * home agree on one key (runtime/security/home_files.ts).
  */
 export async function loadServiceAccountTokens(home: string, opts: { issuer?: string } = {}): Promise<ServiceAccountTokens> {
   const path = signingKeyPath(home);
   mkdirSync(join(home, "pki"), { recursive: true, mode: 0o700 });
-  let pem = readIfExists(path);
-  if (pem === undefined) {
-    const fresh = await exportPKCS8((await generateKeyPair(ALG, { extractable: true })).privateKey);
-    // Written whole beside it, then linked into place: link never replaces a file, so a process
-    // that lost the race reads the winner's key, and nobody ever reads half a key.
-    const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-    writeFileSync(tmp, fresh, { mode: 0o600, flag: "wx" });
-    try {
-      linkSync(tmp, path);
-      pem = fresh;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      pem = readFileSync(path, "utf8");
-    } finally {
-      unlinkSync(tmp);
-    }
-  }
+  const pem = readIfExists(path) ?? placeOnce(path, await exportPKCS8((await generateKeyPair(ALG, { extractable: true })).privateKey), 0o600);
   let privateKey: CryptoKey;
   try {
     privateKey = await importPKCS8(pem, ALG, { extractable: true });
@@ -141,15 +126,6 @@ export async function loadServiceAccountTokens(home: string, opts: { issuer?: st
 export async function ephemeralServiceAccountTokens(opts: { issuer?: string } = {}): Promise<ServiceAccountTokens> {
   const { privateKey } = await generateKeyPair(ALG, { extractable: true });
   return SigningKeyTokens.create(privateKey, opts.issuer ?? DEFAULT_ISSUER);
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
-  }
 }
 
 /** The key id kube's jwt.go gives a public key: base64url (unpadded) of SHA-256 over its PKIX DER. */

@@ -30,10 +30,10 @@
  * still read.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import type { AnyObject, Resource } from "../../model/types.ts";
+import { readOrCreate } from "./home_files.ts";
 import { SECRETBOX_NONCE_BYTES, SECRETBOX_TAG_BYTES, secretboxOpen, secretboxSeal } from "./secretbox.ts";
 
 /** What the store applies to every value it writes and reads. */
@@ -120,8 +120,8 @@ export function newEncryptionConfigText(keyName = "key1"): string {
  */
 export function loadOrCreateEncryptionConfig(home: string): EncryptionConfig {
   const path = join(home, ENCRYPTION_CONFIG_FILE);
-  if (!existsSync(path)) writeFileSync(path, newEncryptionConfigText(), { mode: 0o600, flag: "wx" });
-  return parseEncryptionConfig(readFileSync(path, "utf8"));
+  // Two processes starting at once on one home agree on one key (home_files.ts).
+  return parseEncryptionConfig(readOrCreate(path, () => newEncryptionConfigText()));
 }
 
 function aad(keyName: string): Buffer {

@@ -101,10 +101,11 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     urls = cluster.urls.join(",");
     nc = await waitFor(() => connectNats({ servers: urls.split(","), name: "berth-mm-test" }).catch(() => undefined), "NATS cluster reachable", 30_000, 250);
 
+    // Both copies start at once on one home (its keys made once, shared as the docs copy them).
     for (let c = 0; c < 2; c++) {
-      cps.push(spawnIn(topo.hosts[c].ns, [process.execPath, "bin/berth.js", "control-plane", "--nats", urls, "--replicas", "3", "--id", `cp-${c + 1}`, "--lease-ttl", String(TTL_S), "--lease-renew", "0.5", "--node-grace", "20", "--pod-eviction", "120"], `cp-${c + 1}`));
+      cps.push(spawnIn(topo.hosts[c].ns, [process.execPath, "bin/berth.js", "control-plane", "--nats", urls, "--replicas", "3", "--id", `cp-${c + 1}`, "--home", join(dir, "control-plane"), "--lease-ttl", String(TTL_S), "--lease-renew", "0.5", "--node-grace", "20", "--pod-eviction", "120"], `cp-${c + 1}`));
     }
-    await waitFor(() => cps.every((p) => /ready/.test(p.out())), "both control-plane copies ready", 90_000, 200).catch((e) => {
+    await waitFor(() => cps.every((p) => p.alive() && new RegExp(`^control-plane ${p.label} ready `, "m").test(p.out())), "both control-plane copies ready", 90_000, 200).catch((e) => {
       throw new Error(`${(e as Error).message}\n${cps.map((p) => `--- ${p.label}\n${p.out().slice(-3000)}`).join("\n")}`);
     });
     for (let h = 0; h < N; h++) {
