@@ -26,6 +26,7 @@ import type { Pod } from "../../model/types.ts";
 import { HOST_ENDPOINTS_ANNOTATION } from "../../actors/service_endpoints.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
+import { leadsNow, printedReady } from "../helpers/control_plane_output.ts";
 import { createTopology, destroyTopology, inNs, natsClusterOn, type Topology } from "../helpers/netns.ts";
 
 const N = 3;
@@ -72,8 +73,7 @@ function emergencyCleanup(): void {
   destroyTopology(N);
 }
 
-/** The last leadership line a control-plane copy printed says "leading". */
-const leads = (p: Proc) => /leading/.test(p.out().split("\n").filter((l) => / leading | standby /.test(` ${l} `)).at(-1) ?? "");
+const leads = (p: Proc) => leadsNow(p.out());
 
 describe("three machines: NATS cluster, node agents on separate hosts, replicated control plane", () => {
   let topo: Topology;
@@ -105,7 +105,7 @@ describe("three machines: NATS cluster, node agents on separate hosts, replicate
     for (let c = 0; c < 2; c++) {
       cps.push(spawnIn(topo.hosts[c].ns, [process.execPath, "bin/berth.js", "control-plane", "--nats", urls, "--replicas", "3", "--id", `cp-${c + 1}`, "--home", join(dir, "control-plane"), "--lease-ttl", String(TTL_S), "--lease-renew", "0.5", "--node-grace", "20", "--pod-eviction", "120"], `cp-${c + 1}`));
     }
-    await waitFor(() => cps.every((p) => p.alive() && new RegExp(`^control-plane ${p.label} ready `, "m").test(p.out())), "both control-plane copies ready", 90_000, 200).catch((e) => {
+    await waitFor(() => cps.every((p) => p.alive() && printedReady(p.out(), p.label)), "both control-plane copies ready", 90_000, 200).catch((e) => {
       throw new Error(`${(e as Error).message}\n${cps.map((p) => `--- ${p.label}\n${p.out().slice(-3000)}`).join("\n")}`);
     });
     for (let h = 0; h < N; h++) {

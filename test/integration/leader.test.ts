@@ -15,6 +15,7 @@ import type { Pod } from "../../model/types.ts";
 import { listActors } from "../../runtime/inspect/actor_client.ts";
 import { ROOT } from "../helpers/cli.ts";
 import { startTestNats, waitFor, type TestNats } from "../helpers/nats.ts";
+import { leadsNow, printedReady } from "../helpers/control_plane_output.ts";
 
 const TTL_S = 3;
 
@@ -39,11 +40,7 @@ function startCopy(url: string, id: string): Copy {
   return { id, proc, out: () => out, exited: new Promise((r) => proc.once("exit", (c) => r(c))) };
 }
 
-/** The copy whose latest state line says it leads (lines: "leading" / "standby"). */
-function leads(c: Copy): boolean {
-  const lines = c.out().split("\n").filter((l) => / leading | standby /.test(` ${l} `));
-  return /leading/.test(lines.at(-1) ?? "");
-}
+const leads = (c: Copy) => leadsNow(c.out());
 
 const rc = (replicas: number) => ({
   apiVersion: "v1",
@@ -83,9 +80,9 @@ describe("control-plane copies behind a leader lease", () => {
 
   it("one copy leads, the other takes over within the bound after the leader is killed, and no RC overshoots", async () => {
     copies.push(startCopy(nats.url, "cp-a"));
-    await waitFor(() => /ready/.test(copies[0].out()) && leads(copies[0]), "cp-a leading", 30_000);
+    await waitFor(() => printedReady(copies[0].out(), "cp-a") && leads(copies[0]), "cp-a leading", 30_000);
     copies.push(startCopy(nats.url, "cp-b"));
-    await waitFor(() => /ready/.test(copies[1].out()), "cp-b ready", 30_000);
+    await waitFor(() => printedReady(copies[1].out(), "cp-b"), "cp-b ready", 30_000);
     expect(leads(copies[1])).toBe(false);
     // The lease is an actor like the others: each copy's, over NATS, in its state.
     const leases = await waitFor(async () => {
@@ -138,7 +135,7 @@ describe("control-plane copies behind a leader lease", () => {
     // cp-b leads now; start cp-c as the standby.
     const c = startCopy(nats.url, "cp-c");
     copies.push(c);
-    await waitFor(() => /ready/.test(c.out()), "cp-c ready", 30_000);
+    await waitFor(() => printedReady(c.out(), "cp-c"), "cp-c ready", 30_000);
     const b = copies[1];
     expect(leads(b)).toBe(true);
 
