@@ -122,6 +122,7 @@ export class Cluster {
     const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth, observability);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
+    await natsApi.ready;
     cluster.cleanups.push(() => api.close());
     cluster.cleanups.push(async () => {
       observability.close();

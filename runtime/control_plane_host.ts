@@ -178,6 +178,7 @@ export async function startControlPlaneHost(opts: ControlPlaneHostOptions): Prom
   if (apiMetrics) instrumentStore(store, apiMetrics);
   const observe = opts.observability?.observe("control-plane", { nc: opts.nc, scope: "control-plane" });
   const natsApi = serveApiOverNats(opts.requestsNc ?? opts.nc, api, { log: (m, f) => log(m, { component: "api", ...f }), metrics: apiMetrics });
+  await natsApi.ready;
 
   // What HorizontalPodAutoscalers scale on: the node agents' usage reports, heard on NATS.
   const usage = new UsageStore(opts.nc, { log: (m, f) => log(m, { component: "control-plane", ...f }) });

@@ -92,6 +92,12 @@ export interface NatsApiServer {
   readonly stats: Limiter["stats"];
   /** Rate limit counters (allowed, refused). */
   readonly rateStats: RateLimiter["stats"];
+  /**
+   * Resolves once the NATS server has this server's subscriptions (a flush: the server handles a
+   * connection's messages in order). Until then a request from another connection may find no
+   * responders; announce the API as serving only after it.
+   */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -441,6 +447,10 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     subs.push(nc.subscribe(subjects.clientWatchControlAll(), { callback: onWatchControl }));
   }
 
+  // Handled: a connection closed before the flush rejects it, and stop() is the caller's answer.
+  const ready = nc.flush();
+  ready.catch(() => {});
+
   const reaper = setInterval(() => {
     const now = Date.now();
     for (const [key, w] of watches) {
@@ -463,6 +473,7 @@ export function serveApiOverNats(nc: NatsConnection, api: Api, opts: NatsApiServ
     },
     stats: limiter.stats,
     rateStats: rate.stats,
+    ready,
     async stop() {
       clearInterval(reaper);
       for (const s of subs) s.unsubscribe();

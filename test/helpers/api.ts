@@ -35,8 +35,9 @@ export async function startTestApi(opts: { tokens?: ServiceAccountTokens } = {})
   const store = await KvStore.open(nats.nc);
   const impl = await Api.open(store, { tokens: opts.tokens });
   const server = serveApiOverNats(nats.nc, impl);
+  await server.ready;
   const remote = new NatsApiClient(nats.nc);
-  return {
+  const t: TestApi = {
     api: impl,
     remote,
     impl,
@@ -45,11 +46,12 @@ export async function startTestApi(opts: { tokens?: ServiceAccountTokens } = {})
     nc: nats.nc,
     server,
     async stop() {
-      await server.stop();
+      await t.server.stop(); // the one serving now (a test may have replaced it)
       impl.close();
       await nats.stop();
     },
   };
+  return t;
 }
 
 /** Store reads (`get` and `tryGet`) made while `fn` runs. */

@@ -57,6 +57,7 @@ describe("API load limits", () => {
       rateLimit: { default: { ratePerSecond: 2, burst: 10 }, node: { ratePerSecond: 2, burst: 5 } },
       serveNodes: true,
     });
+    await natsApi.ready;
     http = await startHttpApi({
       api,
       token: TOKEN,

@@ -40,6 +40,7 @@ describe("flow control", () => {
     // seats) a slow client side never filled the level, and "the flood was held back" was luck.
     const flowControl = { seats: FLOW_SEATS };
     natsApi = serveApiOverNats(nats.nc, api, { rateLimit, flowControl });
+    await natsApi.ready;
     http = await startHttpApi({ api, token: TOKEN, tls: false, rateLimit, flowControl });
     for (let i = 0; i < NODES; i++) {
       agents.push(await startNodeAgent({ client: new NatsApiClient(nats.nc, { node: `flood-node-${i}` }), runtime: new HollowRuntime(), name: `flood-node-${i}`, heartbeatIntervalMs: HEARTBEAT_MS, resyncMs: 1_000 }));

@@ -197,6 +197,24 @@ describe("NATS API", () => {
     expect(image.spec.containers[0].image).toBe("berth/busybox:v2");
   });
 
+  it("nats api - a request from another connection right after `ready` is answered (the server has the subscriptions)", async () => {
+    // Without waiting for `ready`, most of these found no responders: the subscriptions were
+    // still on their way to the NATS server when the other connection's request arrived.
+    await t.server.stop();
+    try {
+      for (let i = 0; i < 10; i++) {
+        const copy = serveApiOverNats(t.nc, t.impl);
+        await copy.ready;
+        expect((await ask("berth.api.v1.namespaces.get", { name: "default" })).metadata.name).toBe("default");
+        await copy.stop();
+        await t.nc.flush(); // its unsubscriptions reached the server too
+      }
+    } finally {
+      t.server = serveApiOverNats(t.nc, t.impl);
+      await t.server.ready;
+    }
+  });
+
   it("nats api - with two API copies, keep-alive and stop reach the copy holding the watch", async () => {
     const second = serveApiOverNats(t.nc, t.impl);
     try {

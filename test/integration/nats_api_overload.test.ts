@@ -36,6 +36,7 @@ describe("NATS API under node overload", () => {
       // Two seats: one per level at most, so a few hundred requests make a queue.
       flowControl: { seats: 2, levels: { workload: { maxQueuedPerFlow: 5_000, maxQueued: 5_000 } } },
     });
+    await server.ready;
   });
   afterAll(async () => {
     await server?.stop();

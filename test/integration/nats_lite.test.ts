@@ -54,6 +54,7 @@ describe("the read verbs' small NATS client", () => {
     cp = await fullConnect({ servers: server.url, user: auth.controlPlane.user, pass: auth.controlPlane.pass, inboxPrefix: subjects.inboxPrefix(auth.controlPlane.user), maxReconnectAttempts: 0 });
     api = await Api.open(await KvStore.open(cp));
     apiServer = serveApiOverNats(cp, api);
+    await apiServer.ready;
     // As runtime/cli/connect.ts connects the CLI (connectNats sets the identity's inbox prefix).
     lite = await connect({ servers: server.url, user: auth.cli.user, pass: auth.cli.pass, inboxPrefix: subjects.inboxPrefix(auth.cli.user), name: "berth-cli" });
     client = new NatsApiClient(lite as unknown as NatsConnection, { timeoutMs: 5_000 });

@@ -32,6 +32,7 @@ describe("NATS API limits", () => {
     client = await connect({ servers: server.url });
     api = await Api.open(await KvStore.open(nc));
     apiServer = serveApiOverNats(nc, api, { maxInFlight: 4, maxQueued: 40, maxPerIdentity: 1000, maxWatches: 3 });
+    await apiServer.ready;
   });
   afterAll(async () => {
     await apiServer?.stop();

@@ -86,6 +86,7 @@ describe("NATS identities and the node authorizer", () => {
     tokens = await ephemeralServiceAccountTokens();
     api = await Api.open(store, { tokens });
     apiServer = serveApiOverNats(cp, api, { maxWatchesPerNode: 3, log: (msg, fields) => serverLog.push(`${msg} ${JSON.stringify(fields ?? {})}`) });
+    await apiServer.ready;
     ncA = await conn(auth.node("node-a"));
     ncB = await conn(auth.node("node-b"));
     ext = await conn(auth.external);

@@ -35,6 +35,7 @@ describe("node agent under its own NATS identity", () => {
     cp = await connectNats({ servers: server.url, ...auth.controlPlane });
     api = await Api.open(await KvStore.open(cp));
     apiServer = serveApiOverNats(cp, api);
+    await apiServer.ready;
     const creds = auth.node("node-a");
     nodeConn = await connectNats({ servers: server.url, user: creds.user, pass: creds.pass });
     agent = await startNodeAgent({

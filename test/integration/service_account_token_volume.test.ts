@@ -96,6 +96,7 @@ describe("ServiceAccount token volume and master service variables (hollow node,
       return pod === "renewed" ? { ...tr, status: { ...tr.status, expirationTimestamp: new Date(Date.now() + 600_000).toISOString() } } : tr;
     };
     apiServer = serveApiOverNats(cp, api);
+    await apiServer.ready;
     await setUpNamespace("default", "CA-default");
     await api.create("services", {
       apiVersion: "v1",
