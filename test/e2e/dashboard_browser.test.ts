@@ -15,7 +15,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { berth, ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
 import { startBerthUpCluster, stopBerthUpCluster, type BerthUpCluster } from "../helpers/berth_up_cluster.ts";
-import { gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { gotoPage, launchChromium, submitForm, type TestBrowser } from "../helpers/browser.ts";
 
 // The README's screenshots are refreshed with BERTH_SCREENSHOTS=1; otherwise they go to a temp
 // folder, so a test run never dirties the work tree.
@@ -61,8 +61,7 @@ describe.sequential("the live page (berth up on Docker, Chromium)", () => {
       const p = await other.newPage();
       const first = await gotoPage(p, `${apiUrl}/ui/`);
       expect(first!.status()).toBe(401);
-      await p.fill("#token", "not-the-token");
-      await p.click("button[type=submit]");
+      await submitForm(p, `${apiUrl}/ui/`, (page) => page.fill("#token", "not-the-token"));
       await p.getByText("That token was refused.").waitFor();
       expect(await other.cookies()).toEqual([]);
       const feed = await other.request.get(`${apiUrl}/ui/api/feed`);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
 import { ROOT } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/nats.ts";
-import { gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { launchChromium, submitForm, type TestBrowser } from "../helpers/browser.ts";
 import { startHollowUiCluster, type HollowUiCluster } from "../helpers/ui_cluster.ts";
 
 describe.sequential("the live page tells the node story", () => {
@@ -33,9 +33,7 @@ spec:
 `);
     b = await launchChromium();
     page = await (await b.context()).newPage();
-    await gotoPage(page, `${c.apiUrl}/ui/`);
-    await page.fill("#token", c.token);
-    await page.click("button[type=submit]");
+    await submitForm(page, `${c.apiUrl}/ui/`, (p) => p.fill("#token", c.token));
   }, 120_000);
 
   afterAll(async () => {

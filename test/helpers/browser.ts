@@ -105,3 +105,22 @@ export async function chromiumErrorCode(page: Page): Promise<string | undefined>
   }
   return undefined;
 }
+
+/**
+ * Loads the form at `url`, fills it (`fill`) and submits it (its `button[type=submit]`), as
+ * `gotoPage` surviving Chromium's `net::ERR_NETWORK_CHANGED`: a form's navigation is aborted by
+ * a new address as a `goto` is, and then lands on Chromium's error page. On that error page
+ * the form is loaded, filled and sent again (a sign-in sent twice is harmless: the first never
+ * reached the server). Any other error page is an error naming its code. Costs up to 3 s after
+ * the submit (the error page commits a moment after the failure; see `chromiumErrorCode`).
+ */
+export async function submitForm(page: Page, url: string, fill: (page: Page) => Promise<void>, attempts = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    await gotoPage(page, url);
+    await fill(page);
+    await page.click("button[type=submit]");
+    const code = await chromiumErrorCode(page);
+    if (code === undefined) return;
+    if (code !== "ERR_NETWORK_CHANGED" || i >= attempts) throw new Error(`submitting the form at ${url} failed: Chromium's error page shows ${code} (attempt ${i})`);
+  }
+}

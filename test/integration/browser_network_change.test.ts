@@ -5,34 +5,42 @@
  * namespace of the test's own: Chromium and a small HTTPS server both run inside it, the server
  * holds the first connection before its TLS handshake, and the test adds a veth pair with an
  * address while it is held. Plain `page.goto` fails with ERR_NETWORK_CHANGED; `gotoPage` retries
- * and loads the page.
+ * and loads the page; `submitForm` sends a form again whose POST was aborted so.
  */
 import { spawn, execFileSync, type ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateCa, generateServerCert } from "../../runtime/tls.ts";
-import { chromiumErrorCode, gotoPage, launchChromium, type TestBrowser } from "../helpers/browser.ts";
+import { waitFor } from "../helpers/nats.ts";
+import { chromiumErrorCode, gotoPage, launchChromium, submitForm, type TestBrowser } from "../helpers/browser.ts";
 
 const NS = `berth-bnc-${process.pid}`;
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 
-/** TLS on :8443; a TCP front on :8080 holds the first connection of each round until "go\n". */
+/** TLS on :8443; TCP fronts on :8080 and :8082 hold the first connection of each round until "go\n". */
 const SERVER = `
 const net = require("node:net"), https = require("node:https");
-https.createServer({ key: process.env.KEY, cert: process.env.CERT }, (q, s) => s.end("<html><body>hi</body></html>")).listen(8443, "127.0.0.1");
+// The form posts to the second front (:8082): a connection of its own, never one opened before.
+const FORM = '<html><body><form method="post" action="https://127.0.0.1:8082/sent"><input id="v" name="v"><button type="submit">Send</button></form></body></html>';
+https.createServer({ key: process.env.KEY, cert: process.env.CERT }, (q, s) => {
+  if (q.url === "/form") return s.writeHead(200, { "Content-Type": "text/html" }).end(FORM);
+  if (q.url === "/sent" && q.method === "POST") { let b = ""; q.on("data", (d) => (b += d)); return q.on("end", () => s.end("<html><body>sent " + b + "</body></html>")); }
+  s.end("<html><body>hi</body></html>");
+}).listen(8443, "127.0.0.1");
 let holding = null, hold = false, conns = 0;
 require("node:readline").createInterface({ input: process.stdin }).on("line", (l) => {
   if (l === "arm") { hold = true; console.log("armed"); }
   if (l === "go" && holding) { holding(); holding = null; }
 });
-net.createServer((c) => {
+const front = () => net.createServer((c) => {
   c.on("error", () => {});
   conns++;
   const pass = () => { const u = net.connect(8443, "127.0.0.1"); u.on("error", () => {}); c.pipe(u).pipe(c); };
   if (hold) { hold = false; c.pause(); holding = () => { c.resume(); pass(); }; console.log("held " + conns); }
   else { pass(); console.log("passed " + conns); }
-}).listen(8080, "127.0.0.1", () => console.log("up"));
+});
+front().listen(8082, "127.0.0.1", () => front().listen(8080, "127.0.0.1", () => console.log("up")));
 `;
 
 describe("gotoPage across a network change (Chromium in a private network namespace)", () => {
@@ -151,6 +159,27 @@ describe("gotoPage across a network change (Chromium in a private network namesp
       // At least one retry; a second one when the veth's IPv6 link-local address (added a moment
       // later, as on Docker's veths) aborts the retry as well.
       expect(minted, "the url function is called once per attempt").toBeGreaterThanOrEqual(2);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
+  it("submitForm sends the form again when a network change aborts its navigation", async () => {
+    const ctx = await b.context();
+    try {
+      const page = await ctx.newPage();
+      let fills = 0;
+      let changed: Awaited<ReturnType<typeof changeDuringNextConnect>> | undefined;
+      const sent = submitForm(page, "https://127.0.0.1:8080/form", async (p) => {
+        // The first time: the connection the form's POST opens is held while the network changes.
+        if (++fills === 1) changed = await changeDuringNextConnect();
+        await p.fill("#v", `try${fills}`);
+      });
+      await waitFor(() => changed, "the hold armed", 20_000);
+      await changed!.navigate(sent);
+      await changed!.done;
+      expect(fills, "the form was loaded and filled again after the aborted POST").toBeGreaterThanOrEqual(2);
+      expect(await page.textContent("body")).toBe(`sent v=try${fills}`);
     } finally {
       await ctx.close();
     }
