@@ -15,6 +15,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { startNatsServer, type NatsServerHandle } from "../runtime/nats/server.ts";
 import { connectNats } from "../runtime/nats/connection.ts";
 import { NatsApiClient } from "../runtime/api/nats_client.ts";
+import { SERVER_NODE_FLAGS } from "../runtime/node_flags.ts";
 
 export const ROOT = join(new URL("..", import.meta.url).pathname);
 
@@ -80,7 +81,8 @@ export async function startProcCluster(opts: { nodes: number; procs: number; hea
   const berth = (label: string, args: string[]): Proc => {
     // BENCH_CPU_PROF=<dir>: every Berth process writes a V8 CPU profile there when it exits.
     const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF, "--cpu-prof-interval", "250"] : [];
-    const proc = spawn(process.execPath, [...prof, "bin/berth.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    // With Berth's server flags, as the package's launcher starts them (runtime/node_flags.ts).
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...prof, "bin/berth.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const keep = (d: Buffer) => {
       out += String(d);

@@ -12,8 +12,12 @@
  * 2 is metrics only, 3 actor inspection only.
  *
  * Everything runs in this one process (nats-server is a child): the API, the control plane and
- * all node agents, so the peak RSS printed is of all of them together, nats-server excluded.
+ * all node agents, so the peak RSS printed is of all of them together, nats-server excluded. The
+ * process runs with Berth's server flags (runtime/node_flags.ts; bench/server_flags.ts starts it
+ * again with them if need be; `BENCH_NODE_FLAGS=as-started` keeps Node's defaults).
  */
+// First: runs this benchmark again with Berth's server flags when started without them.
+import { nodeFlagsLine } from "./server_flags.ts";
 import { Api } from "../runtime/api/api.ts";
 import { KvStore } from "../runtime/store/kv_store.ts";
 import { startNatsServer } from "../runtime/nats/server.ts";
@@ -178,7 +182,7 @@ for (const p of cp.informers.pods.list()) perNode.set(p.spec.nodeName!, (perNode
 const counts = [...perNode.values()];
 
 console.log(`command: npx tsx bench/schedule.ts --nodes ${NODES} --pods ${PODS} --rcs ${RCS}${AGENTS ? "" : " --agents 0"}${SPREAD ? " --spread 1" : ""}${TOKENS ? " --tokens 1" : ""} --observe ${OBSERVE_MODE}`);
-console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}`);
+console.log(`machine: ${(await import("node:os")).cpus().length} cpus, node ${process.version}; ${nodeFlagsLine}`);
 console.log(`nodes registered and Ready: ${NODES} in ${(nodesMs / 1000).toFixed(1)} s`);
 console.log(`RC creates (${RCS}) answered in ${createMs.toFixed(0)} ms`);
 console.log(`first pod bound after ${firstBoundMs.toFixed(0)} ms`);

@@ -1,6 +1,6 @@
 #!/bin/sh
 ":" //; case "$1" in get|describe) for a; do case "$a" in --nats|--nats=*) exec node -- "$0" "$@" ;; esac; done; unset NODE_EXTRA_CA_CERTS ;; esac
-":" //; exec node -- "$0" "$@"
+":" //; exec node --max-semi-space-size=64 -- "$0" "$@"
 // The `berth` command of the package (package.json "bin"). The file is two programs in one:
 //
 // - The two lines above are its launcher, in POSIX sh (the `#!/bin/sh` line; for JavaScript they
@@ -12,7 +12,9 @@
 //   inside the process can avoid it. `get` and `describe` make no TLS connection (plain NATS to
 //   the cluster; their small NATS client refuses a server that asks for TLS), so the certificates
 //   are never used by them. Every other command keeps the variable, and
-//   so do `get`/`describe` given `--nats` (a NATS server of the user's choosing). The shell costs
+//   so do `get`/`describe` given `--nats` (a NATS server of the user's choosing). Every command
+//   but those two given `--nats` starts with Berth's server flags (runtime/node_flags.ts:
+//   `--max-semi-space-size=64`, for the long-running `up`, `control-plane` and `node`). The shell costs
 //   about what `/usr/bin/env` did. `node bin/berth.cjs …` skips the launcher (and keeps the
 //   variable). Node resolves the symlinks npm puts on the PATH to this file's real place.
 //
