@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 // The `berth` command under Node: the compiled CLI bundle from dist/cli/, or — in a checkout whose dist/ is
 // missing or older than the sources — the TypeScript sources through tsx (bin/dist.js).
 // Deno runs runtime/cli/main.ts directly.
