@@ -19,6 +19,7 @@ import type { ProxyMode } from "../service_proxy.ts";
 import type * as Registry from "../registry.ts";
 import type { ApiClient } from "../../model/client.ts";
 import { ApiError } from "../../model/errors.ts";
+import { LABELS } from "../../model/container_runtime.ts";
 import { OBSERVE_FLAGS, startUpObservability, startUpPrometheus, upLog } from "./up_observe.ts";
 
 export const UP_FLAGS: FlagSpec[] = [
@@ -185,6 +186,11 @@ export async function downCmd(flags: Record<string, unknown>, out: Out, withClie
   const info = readClusterInfo(home);
   if (!info || !alive(info.pid)) {
     out(`berth down: no cluster is running for ${home}\n`);
+    const left = await leftoverContainers(home);
+    if (left?.count) {
+      out(`berth down: ${left.count} container(s) of its pods are still running, kept for the next \`berth up\` to take back (README, "What \`berth down\` leaves"); ` +
+        `to remove them, start the cluster and run \`berth down --purge\`, or \`docker rm -f -v $(docker ps -aq --filter label=${LABELS.cluster}=${left.id})\`\n`);
+    }
     return 0;
   }
   if (flags.purge && withClient) await withClient(flags, (c) => purge(c, out, grace));
@@ -200,6 +206,24 @@ export async function downCmd(flags: Record<string, unknown>, out: Out, withClie
   }
   out(`berth down: stopped the cluster for ${home} (pid ${info.pid})\n`);
   return 0;
+}
+
+/**
+ * The containers a stopped cluster of `home` left running (its pods', labelled with the home's
+ * cluster id), or undefined when the home has no id or Docker cannot be asked (a hollow-only
+ * cluster needs no Docker).
+ */
+async function leftoverContainers(home: string): Promise<{ id: string; count: number } | undefined> {
+  const idFile = join(home, "cluster-id");
+  if (!existsSync(idFile)) return undefined;
+  const id = readFileSync(idFile, "utf8").trim();
+  try {
+    const { default: Docker } = await import("dockerode");
+    const running = await new Docker({ timeout: 5_000 }).listContainers({ filters: JSON.stringify({ label: [`${LABELS.cluster}=${id}`] }) });
+    return { id, count: running.length };
+  } catch {
+    return undefined;
+  }
 }
 
 /** What `down --purge` deletes before the pods, owners first (a CronJob's Jobs, a Deployment's ReplicaSets): each would make its pods again. */
