@@ -122,7 +122,6 @@ export class Cluster {
     const cluster = new Cluster(home, natsUrl, nc, store, api, log, ownHome, auth, observability);
     const natsApi: NatsApiServer = serveApiOverNats(nc, api, { log });
     cluster.cleanups.push(() => natsApi.stop());
-    await natsApi.ready;
     cluster.cleanups.push(() => api.close());
     cluster.cleanups.push(async () => {
       observability.close();
@@ -130,6 +129,11 @@ export class Cluster {
     });
     if (server) cluster.cleanups.push(() => server!.stop());
     cluster.onStop(compactPeriodically(store, opts.compactionIntervalMs ?? 5 * 60_000, log));
+    // Returned once the NATS server has the API's subscriptions; if it never does, nothing is left running.
+    await natsApi.ready.catch(async (e: unknown) => {
+      await cluster.stop();
+      throw e;
+    });
     return cluster;
   }
 
