@@ -8,6 +8,7 @@
  * process is left behind. `down` signals the `up` recorded in cluster.json and waits for it.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readIfExists } from "../security/home_files.ts";
 import { join } from "node:path";
 // The cluster machinery is imported when `up` runs, so that `berth get` does not load it.
 import { readClusterInfo } from "../cluster_info.ts";
@@ -214,13 +215,13 @@ export async function downCmd(flags: Record<string, unknown>, out: Out, withClie
  * cluster needs no Docker).
  */
 async function leftoverContainers(home: string): Promise<{ id: string; count: number } | undefined> {
-  const idFile = join(home, "cluster-id");
-  if (!existsSync(idFile)) return undefined;
-  const id = readFileSync(idFile, "utf8").trim();
+  const id = readIfExists(join(home, "cluster-id"))?.trim();
+  if (!id) return undefined;
   try {
-    const { default: Docker } = await import("dockerode");
-    const running = await new Docker({ timeout: 5_000 }).listContainers({ filters: JSON.stringify({ label: [`${LABELS.cluster}=${id}`] }) });
-    return { id, count: running.length };
+    // The agents' own runtime and scope: the same labels and the same rule for what is the cluster's.
+    const [{ default: Docker }, { DockerRuntime }, { clusterScoped }] = await Promise.all([import("dockerode"), import("../containers/docker.ts"), import("../containers/cluster_scope.ts")]);
+    const all = await clusterScoped(new DockerRuntime({ docker: new Docker({ timeout: 5_000 }) }), id).listContainers({});
+    return { id, count: all.filter((c) => c.state === "running").length };
   } catch {
     return undefined;
   }
